@@ -1,0 +1,129 @@
+//! Defaults, as explicit pure functions. `model.rs` references them with `#[serde(default = ...)]`,
+//! so one definition serves deserialisation and the JSON Schema (editors show them).
+
+use super::model::*;
+
+pub fn yes() -> bool {
+    true
+}
+pub fn one() -> u32 {
+    1
+}
+pub fn network_cidr() -> String {
+    "10.0.0.0/16".into()
+}
+pub fn availability_zones() -> AvailabilityZones {
+    AvailabilityZones::Count(2)
+}
+pub fn nat_gateway() -> NatGateway {
+    NatGateway::Single
+}
+pub fn public_cidrs() -> Vec<String> {
+    vec!["0.0.0.0/0".into()]
+}
+pub fn node_disk_gib() -> u32 {
+    50
+}
+pub fn capacity_type() -> CapacityType {
+    CapacityType::OnDemand
+}
+pub fn efs_performance_mode() -> EfsPerformanceMode {
+    EfsPerformanceMode::GeneralPurpose
+}
+pub fn efs_throughput_mode() -> EfsThroughputMode {
+    EfsThroughputMode::Elastic
+}
+pub fn access_point_permissions() -> String {
+    "0755".into()
+}
+pub fn backup_retention_days() -> u32 {
+    7
+}
+pub fn master_username() -> String {
+    "shinyadmin".into()
+}
+pub fn cache_engine() -> CacheEngine {
+    CacheEngine::Redis
+}
+pub fn cluster_mode() -> ClusterMode {
+    ClusterMode::Disabled
+}
+pub fn scheme() -> Scheme {
+    Scheme::InternetFacing
+}
+/// AWS's own ALB default; `validate` insists it is at least the proxy heartbeat timeout.
+pub fn idle_timeout_seconds() -> u32 {
+    60
+}
+pub fn stickiness_seconds() -> u32 {
+    86_400
+}
+pub fn health_check_path() -> String {
+    "/".into()
+}
+pub fn health_check_interval() -> u32 {
+    30
+}
+pub fn health_check_timeout() -> u32 {
+    5
+}
+pub fn healthy_threshold() -> u32 {
+    3
+}
+pub fn unhealthy_threshold() -> u32 {
+    3
+}
+pub fn canary_every() -> String {
+    "5m".into()
+}
+pub fn alarm_period() -> String {
+    "5m".into()
+}
+pub fn proxy_kind() -> ProxyKind {
+    ProxyKind::Shinyproxy
+}
+pub fn proxy_namespace() -> String {
+    "shinyproxy".into()
+}
+pub fn app_namespace() -> String {
+    "shiny-apps".into()
+}
+pub fn heartbeat_timeout_seconds() -> u32 {
+    60
+}
+pub fn usage_stats() -> UsageStats {
+    UsageStats::None
+}
+pub fn app_port() -> u16 {
+    3838
+}
+
+/// Availability-zone names: an explicit list as written, or the region's first `n` zones
+/// (`<region>a`, `<region>b`, ...), which is how AWS names them in every commercial and China region.
+pub fn zone_names(region: &str, azs: &AvailabilityZones) -> Vec<String> {
+    match azs {
+        AvailabilityZones::Names(names) => names.clone(),
+        AvailabilityZones::Count(n) => (0..u32::from(*n))
+            .map(|i| format!("{region}{}", char::from_u32('a' as u32 + i).unwrap_or('?')))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_names_counts_from_a() {
+        assert_eq!(
+            zone_names("cn-northwest-1", &AvailabilityZones::Count(2)),
+            ["cn-northwest-1a", "cn-northwest-1b"]
+        );
+    }
+
+    #[test]
+    fn zone_names_keeps_an_explicit_list() {
+        let names = AvailabilityZones::Names(vec!["us-east-1c".into()]);
+        assert_eq!(zone_names("us-east-1", &names), ["us-east-1c"]);
+    }
+}

@@ -1,0 +1,715 @@
+//! The blueprint language (`apiVersion: shinyctl.dev/v1alpha1`, `kind: Blueprint`): the schema only.
+//!
+//! Defaults live in `defaults.rs` (explicit functions, referenced here so the JSON Schema shows them),
+//! validation in `validate.rs`. Keys are camelCase; unknown keys are errors. Fields whose absence
+//! means something different from any value (`Option`) stay `Option` after defaults.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::defaults as d;
+
+pub const API_VERSION: &str = "shinyctl.dev/v1alpha1";
+pub const KIND: &str = "Blueprint";
+
+/// A whole Shiny/R app platform on AWS, from the VPC to the apps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "shinyctl blueprint")]
+pub struct Blueprint {
+    /// Always `shinyctl.dev/v1alpha1`.
+    #[schemars(extend("const" = "shinyctl.dev/v1alpha1"))]
+    pub api_version: String,
+    /// Always `Blueprint`.
+    #[schemars(extend("const" = "Blueprint"))]
+    pub kind: String,
+    pub metadata: Metadata,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Cluster>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Storage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Database>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<Cache>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Registry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<Ingress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<Proxy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    /// Prefixes every AWS name: short, lowercase letters, digits and hyphens.
+    pub name: String,
+    /// AWS region, e.g. `us-east-1` or `cn-northwest-1` (China partition).
+    pub region: String,
+    /// Tags added to every resource, besides shinyctl's ownership tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Network {
+    /// The VPC's IPv4 CIDR block; public, private and data subnets are carved from it per AZ.
+    #[serde(default = "d::network_cidr")]
+    pub cidr: String,
+    /// How many availability zones (the region's first N), or an explicit list of zone names.
+    #[serde(default = "d::availability_zones")]
+    pub availability_zones: AvailabilityZones,
+    /// NAT for the private subnets: one shared gateway, one per AZ, or none.
+    #[serde(default = "d::nat_gateway")]
+    pub nat_gateway: NatGateway,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AvailabilityZones {
+    Count(u8),
+    Names(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NatGateway {
+    Single,
+    PerAz,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cluster {
+    /// Kubernetes version of the EKS control plane, quoted: `"1.31"`.
+    pub version: String,
+    #[serde(default)]
+    pub endpoint_access: EndpointAccess,
+    /// Control-plane log types sent to CloudWatch Logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logging: Vec<ControlPlaneLog>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fargate_profiles: Vec<FargateProfile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_groups: Vec<NodeGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointAccess {
+    #[serde(default = "d::yes")]
+    pub public: bool,
+    #[serde(default = "d::yes")]
+    pub private: bool,
+    /// CIDRs allowed to reach the public endpoint.
+    #[serde(default = "d::public_cidrs")]
+    pub public_cidrs: Vec<String>,
+}
+
+impl Default for EndpointAccess {
+    fn default() -> Self {
+        EndpointAccess {
+            public: true,
+            private: true,
+            public_cidrs: d::public_cidrs(),
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum ControlPlaneLog {
+    Api,
+    Audit,
+    Authenticator,
+    ControllerManager,
+    Scheduler,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FargateProfile {
+    pub name: String,
+    /// Pods matching any selector run on Fargate.
+    pub selectors: Vec<FargateSelector>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FargateSelector {
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeGroup {
+    pub name: String,
+    pub instance_types: Vec<String>,
+    pub desired: u32,
+    pub min: u32,
+    pub max: u32,
+    /// Root volume size in GiB.
+    #[serde(default = "d::node_disk_gib")]
+    pub disk_size_gib: u32,
+    #[serde(default = "d::capacity_type")]
+    pub capacity_type: CapacityType,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CapacityType {
+    OnDemand,
+    Spot,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Storage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efs: Option<Efs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Efs {
+    #[serde(default = "d::yes")]
+    pub encrypted: bool,
+    #[serde(default = "d::efs_performance_mode")]
+    pub performance_mode: EfsPerformanceMode,
+    #[serde(default = "d::efs_throughput_mode")]
+    pub throughput_mode: EfsThroughputMode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_points: Vec<AccessPoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum EfsPerformanceMode {
+    GeneralPurpose,
+    MaxIo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum EfsThroughputMode {
+    Bursting,
+    Elastic,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPoint {
+    pub name: String,
+    /// Root directory exposed by the access point, created with `uid`/`gid` owner.
+    pub path: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// Octal permissions of the root directory when EFS creates it.
+    #[serde(default = "d::access_point_permissions")]
+    pub permissions: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Database {
+    pub engine: DatabaseEngine,
+    /// Engine version, quoted: `"16.4"`.
+    pub version: String,
+    /// Instance class for provisioned databases (e.g. `db.t4g.medium`); omit with `serverless`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
+    /// Aurora Serverless v2 capacity in ACUs; Aurora engines only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serverless: Option<ServerlessCapacity>,
+    #[serde(default)]
+    pub multi_az: bool,
+    /// Initial database created on the instance/cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_name: Option<String>,
+    /// Allocated storage in GiB (not for Aurora, whose storage grows by itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_gib: Option<u32>,
+    /// Parameter-group overrides, e.g. `log_bin_trust_function_creators: "1"` for MySQL.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+    #[serde(default = "d::backup_retention_days")]
+    pub backup_retention_days: u32,
+    #[serde(default = "d::yes")]
+    pub deletion_protection: bool,
+    /// Master user name; the password is generated and kept by AWS Secrets Manager, never in the blueprint.
+    #[serde(default = "d::master_username")]
+    pub master_username: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatabaseEngine {
+    Mysql,
+    Postgres,
+    AuroraMysql,
+    AuroraPostgresql,
+}
+
+impl DatabaseEngine {
+    pub fn is_aurora(self) -> bool {
+        matches!(
+            self,
+            DatabaseEngine::AuroraMysql | DatabaseEngine::AuroraPostgresql
+        )
+    }
+    /// The engine name AWS's RDS API uses.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            DatabaseEngine::Mysql => "mysql",
+            DatabaseEngine::Postgres => "postgres",
+            DatabaseEngine::AuroraMysql => "aurora-mysql",
+            DatabaseEngine::AuroraPostgresql => "aurora-postgresql",
+        }
+    }
+    pub fn port(self) -> u16 {
+        match self {
+            DatabaseEngine::Mysql | DatabaseEngine::AuroraMysql => 3306,
+            DatabaseEngine::Postgres | DatabaseEngine::AuroraPostgresql => 5432,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerlessCapacity {
+    /// Minimum Aurora capacity units (0 to 256, in steps of 0.5).
+    pub min_capacity: f64,
+    /// Maximum Aurora capacity units (1 to 256, in steps of 0.5).
+    pub max_capacity: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cache {
+    #[serde(default = "d::cache_engine")]
+    pub engine: CacheEngine,
+    /// Redis engine version, quoted: `"7.1"`.
+    pub version: String,
+    pub node_type: String,
+    #[serde(default = "d::cluster_mode")]
+    pub cluster_mode: ClusterMode,
+    /// Node groups (shards); 1 unless cluster mode is enabled.
+    #[serde(default = "d::one")]
+    pub shards: u32,
+    #[serde(default)]
+    pub replicas_per_shard: u32,
+    #[serde(default = "d::yes")]
+    pub transit_encryption: bool,
+    #[serde(default = "d::yes")]
+    pub at_rest_encryption: bool,
+    /// Parameter-group overrides.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CacheEngine {
+    Redis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ClusterMode {
+    Enabled,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registry {
+    pub repositories: Vec<Repository>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Repository {
+    /// ECR repository name (prefixed with the blueprint name in AWS), e.g. `shiny/covid19-tracker`.
+    pub name: String,
+    #[serde(default = "d::yes")]
+    pub scan_on_push: bool,
+    /// Lifecycle policy: keep only the last N images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_last_images: Option<u32>,
+    #[serde(default)]
+    pub immutable_tags: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ingress {
+    #[serde(rename = "type")]
+    pub kind: LoadBalancerType,
+    #[serde(default = "d::scheme")]
+    pub scheme: Scheme,
+    pub listeners: Vec<Listener>,
+    /// Load balancer idle timeout (ALB); Shiny sessions are long-lived websockets.
+    #[serde(default = "d::idle_timeout_seconds")]
+    pub idle_timeout_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<Stickiness>,
+    #[serde(default)]
+    pub health_check: HealthCheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum LoadBalancerType {
+    Alb,
+    Nlb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    InternetFacing,
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Listener {
+    pub port: u16,
+    pub protocol: ListenerProtocol,
+    /// ACM certificate for HTTPS/TLS listeners, an ARN of the blueprint's partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    /// Answer every request with a permanent redirect to this port over HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ListenerProtocol {
+    Http,
+    Https,
+    Tcp,
+    Tls,
+}
+
+impl ListenerProtocol {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            ListenerProtocol::Http => "HTTP",
+            ListenerProtocol::Https => "HTTPS",
+            ListenerProtocol::Tcp => "TCP",
+            ListenerProtocol::Tls => "TLS",
+        }
+    }
+    pub fn needs_certificate(self) -> bool {
+        matches!(self, ListenerProtocol::Https | ListenerProtocol::Tls)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stickiness {
+    #[serde(rename = "type")]
+    pub kind: StickinessType,
+    #[serde(default = "d::stickiness_seconds")]
+    pub duration_seconds: u32,
+    /// Application cookie name, for `app_cookie`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StickinessType {
+    LbCookie,
+    AppCookie,
+    SourceIp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HealthCheck {
+    #[serde(default = "d::health_check_path")]
+    pub path: String,
+    #[serde(default = "d::health_check_interval")]
+    pub interval_seconds: u32,
+    #[serde(default = "d::health_check_timeout")]
+    pub timeout_seconds: u32,
+    #[serde(default = "d::healthy_threshold")]
+    pub healthy_threshold: u32,
+    #[serde(default = "d::unhealthy_threshold")]
+    pub unhealthy_threshold: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        HealthCheck {
+            path: d::health_check_path(),
+            interval_seconds: d::health_check_interval(),
+            timeout_seconds: d::health_check_timeout(),
+            healthy_threshold: d::healthy_threshold(),
+            unhealthy_threshold: d::unhealthy_threshold(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Monitoring {
+    /// E-mail address subscribed to the alarm topic (SNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canaries: Vec<Canary>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<Alarm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Canary {
+    pub name: String,
+    /// Path on the ingress the canary requests, e.g. `/login`.
+    pub path: String,
+    /// How often it runs: a duration such as `5m` or `1h`.
+    #[serde(default = "d::canary_every")]
+    pub every: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Alarm {
+    pub metric: AlarmMetric,
+    pub threshold: f64,
+    /// Evaluation period: a duration such as `5m`.
+    #[serde(default = "d::alarm_period")]
+    pub period: String,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum AlarmMetric {
+    /// Failed canary runs (needs a canary).
+    CanaryFailed,
+    /// Unhealthy load-balancer targets (needs an ingress).
+    UnhealthyTargets,
+    /// Load-balancer 5xx responses (needs an ALB ingress).
+    Http5xx,
+    /// Database CPU percent (needs a database).
+    DatabaseCpu,
+    /// Cache CPU percent (needs a cache).
+    CacheCpu,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Proxy {
+    #[serde(default = "d::proxy_kind")]
+    pub kind: ProxyKind,
+    /// ShinyProxy version (container image tag), quoted: `"3.1.1"`.
+    pub version: String,
+    #[serde(default = "d::one")]
+    pub replicas: u32,
+    #[serde(default = "d::proxy_namespace")]
+    pub namespace: String,
+    /// Namespace the apps' pods run in.
+    #[serde(default = "d::app_namespace")]
+    pub app_namespace: String,
+    #[serde(default)]
+    pub authentication: Authentication,
+    /// Seconds without a heartbeat after which ShinyProxy stops an app.
+    #[serde(default = "d::heartbeat_timeout_seconds")]
+    pub heartbeat_timeout_seconds: u32,
+    #[serde(default = "d::usage_stats")]
+    pub usage_stats: UsageStats,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<App>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ProxyKind {
+    Shinyproxy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum UsageStats {
+    /// Written over JDBC to the blueprint's database.
+    Database,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Authentication {
+    #[serde(rename = "type")]
+    pub kind: AuthenticationType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simple: Option<SimpleAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ldap: Option<LdapAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openid: Option<OpenIdAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlAuth>,
+}
+
+impl Default for Authentication {
+    fn default() -> Self {
+        Authentication {
+            kind: AuthenticationType::None,
+            simple: None,
+            ldap: None,
+            openid: None,
+            saml: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthenticationType {
+    None,
+    Simple,
+    Ldap,
+    Openid,
+    Saml,
+}
+
+impl AuthenticationType {
+    pub fn key(self) -> &'static str {
+        match self {
+            AuthenticationType::None => "none",
+            AuthenticationType::Simple => "simple",
+            AuthenticationType::Ldap => "ldap",
+            AuthenticationType::Openid => "openid",
+            AuthenticationType::Saml => "saml",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimpleAuth {
+    pub users: Vec<SimpleUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimpleUser {
+    pub name: String,
+    /// Reference to the password: `secretsmanager:NAME` or `ssm:/PARAMETER`.
+    pub password_ref: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LdapAuth {
+    /// e.g. `ldap://ldap.example.com:389/dc=example,dc=com`
+    pub url: String,
+    /// e.g. `uid={0},ou=people`
+    pub user_dn_pattern: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_search_base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_search_filter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_dn: Option<String>,
+    /// Reference to the manager password: `secretsmanager:NAME` or `ssm:/PARAMETER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_password_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenIdAuth {
+    pub auth_url: String,
+    pub token_url: String,
+    pub jwks_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<String>,
+    pub client_id: String,
+    /// Reference to the client secret: `secretsmanager:NAME` or `ssm:/PARAMETER`.
+    pub client_secret_ref: String,
+    /// Claim holding the user's groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles_claim: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SamlAuth {
+    pub idp_metadata_url: String,
+    pub app_entity_id: String,
+    /// Public base URL of ShinyProxy, e.g. `https://shiny.example.com`.
+    pub app_base_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles_attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct App {
+    /// Identifier used in URLs (`/app/<id>`): lowercase letters, digits, hyphens.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Container image; `registry:NAME:TAG` names a repository of this blueprint's registry.
+    pub image: String,
+    #[serde(default = "d::app_port")]
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<RequestLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<RequestLimit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<Mount>,
+    /// Pre-started containers kept ready (ShinyProxy container pre-initialization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_seats_available: Option<u32>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestLimit {
+    /// Kubernetes quantity, quoted: `"0.5"`, `1Gi`.
+    pub request: String,
+    pub limit: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Mount {
+    /// Name of an access point under `storage.efs.accessPoints`.
+    pub access_point: String,
+    /// Mount path inside the app's container.
+    pub path: String,
+    #[serde(default)]
+    pub read_only: bool,
+}

@@ -1,0 +1,1 @@
+//! A generic DAG: no AWS or shinyctl types in here.

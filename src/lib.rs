@@ -1,0 +1,9 @@
+//! shinyctl: one declarative blueprint for a whole Shiny/R app platform on AWS.
+//!
+//! Pipeline: `blueprint` (YAML -> validated model) -> `plan::catalog` (model -> resources)
+//! -> `graph` (ordering, critical path) -> `plan` (diff against observed state) -> `render`.
+//! See docs/ARCHITECTURE.md for the invariants.
+
+pub mod blueprint;
+pub mod graph;
+pub mod plan;

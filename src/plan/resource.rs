@@ -1,0 +1,76 @@
+//! A desired or observed AWS resource: the unit the graph orders and the plan diffs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+use super::kind::ResourceKind;
+
+/// Stable, human-readable address of a resource, e.g. `network.subnet.private[a]`.
+/// Addresses never contain AWS ids, so they survive re-creation and identify ownership tags.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Address(pub String);
+
+impl Address {
+    pub fn new(s: impl Into<String>) -> Self {
+        Address(s.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the blueprint asks for: one AWS resource with its desired properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub address: Address,
+    pub kind: ResourceKind,
+    /// The AWS name (or name-like identifier) shinyctl gives it, derived from the blueprint name.
+    pub name: String,
+    /// Desired properties as AWS sees them (JSON values, keys camelCase), compared by the diff.
+    /// Secrets never appear here: only references to them.
+    pub properties: Map<String, Value>,
+    /// Resources that must exist before this one is created (and outlive it on destroy).
+    pub depends_on: Vec<Address>,
+    /// YAML path of the blueprint entry this resource comes from (for diagnostics), e.g. `proxy.apps[0]`.
+    pub origin: String,
+}
+
+impl Resource {
+    pub fn new(
+        address: impl Into<String>,
+        kind: ResourceKind,
+        name: impl Into<String>,
+        origin: impl Into<String>,
+    ) -> Self {
+        Resource {
+            address: Address::new(address),
+            kind,
+            name: name.into(),
+            properties: Map::new(),
+            depends_on: Vec::new(),
+            origin: origin.into(),
+        }
+    }
+
+    /// Builder-style: set one desired property.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.properties.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Builder-style: add a dependency.
+    pub fn after(mut self, dependency: &Address) -> Self {
+        if !self.depends_on.contains(dependency) {
+            self.depends_on.push(dependency.clone());
+        }
+        self
+    }
+}

@@ -1,0 +1,32 @@
+"""Latency profiles: how long each transitional state lasts, in seconds.
+
+A profile is a JSON object `{"durations": {"<key>": seconds, ...}}`; keys missing from a
+file fall back to the default profile. See docs/emulator.md for the keys.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+
+
+def load(path: str | None) -> dict[str, float]:
+    base = json.loads((PROFILES_DIR / "default.json").read_text())["durations"]
+    if path:
+        data = json.loads(Path(path).read_text())
+        base = merge(base, data)
+    return base
+
+
+def merge(base: dict[str, float], data: dict) -> dict[str, float]:
+    out = dict(base)
+    durations = data.get("durations", {})
+    if "all" in data:
+        out = {k: float(data["all"]) for k in out}
+    for k, v in durations.items():
+        if k not in out:
+            raise ValueError(f"unknown profile key {k!r}; known: {sorted(out)}")
+        out[k] = float(v)
+    return out
