@@ -3,5 +3,6 @@
 
 pub mod defaults;
 pub mod model;
+pub mod problem;
 
 pub use model::Blueprint;

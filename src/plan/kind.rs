@@ -66,7 +66,7 @@ kinds! {
 }
 
 /// AWS's limits on a kind's name, checked at validate time so an apply never fails ten minutes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct NameRule {
     pub max_len: usize,
     /// Human description of the allowed characters, used in hints.

@@ -1,0 +1,8 @@
+//! The one integration-test binary: runs the real `shinyctl` binary and the library's pipeline
+//! end to end. One module per suite.
+
+mod blueprints;
+mod cli;
+mod malformed;
+mod never_panics;
+mod support;
