@@ -1,5 +1,6 @@
 //! Planning: the resource catalog, desired-vs-observed diff and the Plan data. No IO here.
 
+pub mod catalog;
 pub mod kind;
 pub mod resource;
 
