@@ -34,7 +34,7 @@ pub fn carve(vpc: Ipv4Net, zones: usize) -> Result<SubnetLayout, String> {
     }
     let vpc = vpc.trunc();
     let p = vpc.prefix_len();
-    if p < AWS_LARGEST_VPC_PREFIX || p > AWS_SMALLEST_PREFIX {
+    if !(AWS_LARGEST_VPC_PREFIX..=AWS_SMALLEST_PREFIX).contains(&p) {
         return Err(format!(
             "a /{p} cannot be a VPC: AWS allows VPC blocks from /{AWS_LARGEST_VPC_PREFIX} to /{AWS_SMALLEST_PREFIX}; use /16 to /20"
         ));
