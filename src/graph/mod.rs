@@ -1,1 +1,14 @@
 //! A generic DAG: no AWS or shinyctl types in here.
+//!
+//! Nodes are any ordered, cloneable ids; an edge says "this node depends on that one". Every
+//! ordering is deterministic (ties broken by the ids' order), so plans and drawings are stable.
+//! Nodes also have dense indices (insertion order), so a parallel walker can keep its own
+//! per-node state in plain vectors.
+
+mod critical;
+mod dag;
+mod order;
+
+pub use critical::CriticalPath;
+pub use dag::Dag;
+pub use order::Cycle;
