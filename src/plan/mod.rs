@@ -6,3 +6,13 @@ pub mod resource;
 
 pub use kind::ResourceKind;
 pub use resource::{Address, Resource};
+
+pub mod diff;
+pub mod observed;
+// The Plan data lives in `plan::plan` (the brief's layout); re-exported as `plan::Plan`.
+#[allow(clippy::module_inception)]
+pub mod plan;
+
+pub use diff::diff;
+pub use observed::{ObservedError, ObservedResource, ObservedState};
+pub use plan::{Action, Change, Plan, PropertyChange, Summary};

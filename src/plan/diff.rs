@@ -1,0 +1,577 @@
+//! Desired vs observed: the diff that turns a catalog and an observed state into a Plan. No IO.
+//!
+//! Per address: absent in AWS -> create; a differing property in the kind's `replace_on` (or the
+//! AWS name of a kind AWS names) -> replace; any other difference -> update in place; nothing
+//! differs -> no-op. Observed addresses the blueprint no longer asks for -> delete (the observed
+//! state only lists resources with this blueprint's ownership tags, so they are ours to delete).
+
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+
+use super::kind::ResourceKind;
+use super::observed::{ObservedResource, ObservedState};
+use super::plan::{Action, Change, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary};
+use super::resource::{Address, Resource};
+
+/// Plans the changes that make `observed` match `desired`.
+pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
+    let observed_by_address: HashMap<&Address, &ObservedResource> =
+        observed.resources.iter().map(|r| (&r.address, r)).collect();
+    let desired_addresses: HashSet<&Address> = desired.iter().map(|r| &r.address).collect();
+
+    let mut changes: Vec<Change> = dependency_order(desired)
+        .into_iter()
+        .map(|i| {
+            let resource = &desired[i];
+            match observed_by_address.get(&resource.address) {
+                None => create(resource),
+                Some(existing) => compare(resource, existing),
+            }
+        })
+        .collect();
+
+    // Deletes run dependents first: the reverse of creation order. Observed resources carry no
+    // dependencies, so the kind's place in the catalog (roughly creation order) stands in for it.
+    let mut deletes: Vec<&ObservedResource> = observed
+        .resources
+        .iter()
+        .filter(|r| !desired_addresses.contains(&r.address))
+        .collect();
+    deletes.sort_by(|a, b| (kind_rank(b.kind), &b.address).cmp(&(kind_rank(a.kind), &a.address)));
+    changes.extend(deletes.into_iter().map(delete));
+
+    let (critical_path_seconds, critical_path) = critical_path(desired, &changes);
+    let data_loss = changes
+        .iter()
+        .filter(|c| c.holds_data && c.action.destroys())
+        .map(|c| c.address.clone())
+        .collect();
+    Plan {
+        format_version: PLAN_FORMAT_VERSION.to_string(),
+        blueprint: observed.blueprint.clone(),
+        region: observed.region.clone(),
+        summary: Summary::count(&changes),
+        changes,
+        critical_path_seconds,
+        critical_path,
+        data_loss,
+    }
+}
+
+fn create(resource: &Resource) -> Change {
+    Change {
+        address: resource.address.clone(),
+        kind: resource.kind,
+        name: resource.name.clone(),
+        action: Action::Create,
+        before: None,
+        after: Some(resource.properties.clone()),
+        changes: Vec::new(),
+        holds_data: resource.kind.holds_data(),
+        replaced_because: None,
+    }
+}
+
+fn delete(existing: &ObservedResource) -> Change {
+    Change {
+        address: existing.address.clone(),
+        kind: existing.kind,
+        name: existing.name.clone(),
+        action: Action::Delete,
+        before: Some(existing.properties.clone()),
+        after: None,
+        changes: Vec::new(),
+        holds_data: existing.kind.holds_data(),
+        replaced_because: None,
+    }
+}
+
+fn compare(resource: &Resource, existing: &ObservedResource) -> Change {
+    let mut changes = Vec::new();
+    if resource.kind != existing.kind {
+        changes.push(PropertyChange {
+            name: "kind".into(),
+            before: Some(Value::from(existing.kind.as_str())),
+            after: Some(Value::from(resource.kind.as_str())),
+            forces_replacement: true,
+        });
+    }
+    if resource.name != existing.name {
+        // Kinds with a name rule are named by us at creation and AWS cannot rename them; the
+        // others carry the name as a `Name` tag, which changes in place.
+        changes.push(PropertyChange {
+            name: "name".into(),
+            before: Some(Value::from(existing.name.clone())),
+            after: Some(Value::from(resource.name.clone())),
+            forces_replacement: resource.kind.name_rule().is_some(),
+        });
+    }
+    let replace_on = resource.kind.replace_on();
+    for key in union_keys(&existing.properties, &resource.properties) {
+        let mut found = Vec::new();
+        diff_value(
+            &property_path(None, key),
+            existing.properties.get(key),
+            resource.properties.get(key),
+            &mut found,
+        );
+        let forces = replace_on.contains(&key.as_str());
+        changes.extend(
+            found
+                .into_iter()
+                .map(|(name, before, after)| PropertyChange {
+                    name,
+                    before,
+                    after,
+                    forces_replacement: forces,
+                }),
+        );
+    }
+    let replaced_because = changes
+        .iter()
+        .find(|c| c.forces_replacement)
+        .map(|c| c.name.clone());
+    let action = if replaced_because.is_some() {
+        Action::Replace
+    } else if changes.is_empty() {
+        Action::NoOp
+    } else {
+        Action::Update
+    };
+    Change {
+        address: resource.address.clone(),
+        kind: resource.kind,
+        name: resource.name.clone(),
+        action,
+        before: Some(existing.properties.clone()),
+        after: Some(resource.properties.clone()),
+        changes,
+        holds_data: resource.kind.holds_data() || existing.kind.holds_data(),
+        replaced_because,
+    }
+}
+
+/// Keys of both maps: the desired ones in their order, then those only AWS has.
+fn union_keys<'a>(
+    before: &'a Map<String, Value>,
+    after: &'a Map<String, Value>,
+) -> Vec<&'a String> {
+    let mut keys: Vec<&String> = after.keys().collect();
+    keys.extend(before.keys().filter(|k| !after.contains_key(*k)));
+    keys
+}
+
+type Difference = (String, Option<Value>, Option<Value>);
+
+/// Collects the differences below `path`. Objects are descended into so that a changed tag or
+/// parameter shows as itself; lists and scalars are compared whole.
+fn diff_value(
+    path: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    out: &mut Vec<Difference>,
+) {
+    if let (Some(Value::Object(b)), Some(Value::Object(a))) = (before, after) {
+        for key in union_keys(b, a) {
+            diff_value(&property_path(Some(path), key), b.get(key), a.get(key), out);
+        }
+        return;
+    }
+    let same = match (before, after) {
+        (Some(b), Some(a)) => same_value(b, a),
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
+        out.push((path.to_string(), before.cloned(), after.cloned()));
+    }
+}
+
+/// `tags.Team`, or `tags["kubernetes.io/role/elb"]` when the key is not a plain identifier.
+fn property_path(parent: Option<&str>, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match (parent, plain) {
+        (None, true) => key.to_string(),
+        (Some(parent), true) => format!("{parent}.{key}"),
+        (parent, false) => format!("{}[{}]", parent.unwrap_or(""), Value::from(key)),
+    }
+}
+
+/// Structural equality where `1` and `1.0` are the same number (AWS APIs are not consistent).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y), _, _) => x == y,
+                (_, _, Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Position of a kind in the catalog's listing, which follows creation order.
+fn kind_rank(kind: ResourceKind) -> usize {
+    ResourceKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(usize::MAX)
+}
+
+/// Indices of `desired` with every resource after its dependencies. The load pipeline has already
+/// refused cycles; should one slip through, the catalog's own order is kept.
+fn dependency_order(desired: &[Resource]) -> Vec<usize> {
+    let index: HashMap<&Address, usize> = desired
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
+    let mut remaining: Vec<usize> = desired.iter().map(|r| r.depends_on.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); desired.len()];
+    for (i, resource) in desired.iter().enumerate() {
+        for dependency in &resource.depends_on {
+            match index.get(dependency) {
+                Some(&d) => dependents[d].push(i),
+                // A dependency outside the catalog cannot hold this resource back.
+                None => remaining[i] -= 1,
+            }
+        }
+    }
+    // Kahn's algorithm, always taking the earliest ready resource so the order is stable.
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..desired.len()).filter(|&i| remaining[i] == 0).collect();
+    let mut order = Vec::with_capacity(desired.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &d in &dependents[i] {
+            remaining[d] -= 1;
+            if remaining[d] == 0 {
+                ready.insert(d);
+            }
+        }
+    }
+    if order.len() != desired.len() {
+        return (0..desired.len()).collect();
+    }
+    order
+}
+
+/// The slowest chain of resources to create (creates and replaces), by the kinds' creation-time
+/// estimates, following dependencies among the resources being created.
+fn critical_path(desired: &[Resource], changes: &[Change]) -> (f64, Vec<Address>) {
+    let creating: HashSet<&Address> = changes
+        .iter()
+        .filter(|c| c.action.creates())
+        .map(|c| &c.address)
+        .collect();
+    let by_address: HashMap<&Address, &Resource> =
+        desired.iter().map(|r| (&r.address, r)).collect();
+    // `changes` lists desired resources in dependency order, so every dependency's finish time is
+    // known when its dependent is reached.
+    let mut finish: HashMap<&Address, (f64, Option<&Address>)> = HashMap::new();
+    for change in changes.iter().filter(|c| creating.contains(&c.address)) {
+        let Some(resource) = by_address.get(&change.address) else {
+            continue;
+        };
+        let slowest_dependency = resource
+            .depends_on
+            .iter()
+            .filter_map(|d| finish.get(d).map(|(t, _)| (*t, d)))
+            .fold(None, |best: Option<(f64, &Address)>, (t, d)| match best {
+                Some((bt, _)) if bt >= t => best,
+                _ => Some((t, d)),
+            });
+        let start = slowest_dependency.map_or(0.0, |(t, _)| t);
+        finish.insert(
+            &resource.address,
+            (
+                start + resource.kind.create_seconds(),
+                slowest_dependency.map(|(_, d)| d),
+            ),
+        );
+    }
+    let Some((mut at, total)) = changes
+        .iter()
+        .filter_map(|c| finish.get(&c.address).map(|(t, _)| (&c.address, *t)))
+        .fold(None, |best: Option<(&Address, f64)>, (a, t)| match best {
+            Some((_, bt)) if bt >= t => best,
+            _ => Some((a, t)),
+        })
+    else {
+        return (0.0, Vec::new());
+    };
+    let mut path = vec![at.clone()];
+    while let Some((_, Some(previous))) = finish.get(at) {
+        path.push((*previous).clone());
+        at = previous;
+    }
+    path.reverse();
+    (total, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::observed::OBSERVED_FORMAT_VERSION;
+    use serde_json::json;
+
+    fn vpc() -> Resource {
+        Resource::new("network.vpc", ResourceKind::Vpc, "demo-vpc", "network")
+            .with("cidr", "10.0.0.0/16")
+            .with(
+                "tags",
+                json!({"Team": "data", "kubernetes.io/cluster/demo": "shared"}),
+            )
+    }
+
+    fn subnet(vpc: &Resource) -> Resource {
+        Resource::new(
+            "network.subnet.private[a]",
+            ResourceKind::Subnet,
+            "demo-private-a",
+            "network",
+        )
+        .with("cidr", "10.0.0.0/18")
+        .with("availabilityZone", "us-east-1a")
+        .after(&vpc.address)
+    }
+
+    fn database(subnet: &Resource) -> Resource {
+        Resource::new(
+            "database.instance",
+            ResourceKind::DbInstance,
+            "demo-db",
+            "database",
+        )
+        .with("engine", "mysql")
+        .with("instanceClass", "db.t3.medium")
+        .with("parameters", json!({"max_connections": 100}))
+        .after(&subnet.address)
+    }
+
+    fn observed_as_desired(resources: &[Resource]) -> ObservedState {
+        let mut state = ObservedState::empty("demo", "us-east-1");
+        state.resources = resources
+            .iter()
+            .map(|r| ObservedResource {
+                address: r.address.clone(),
+                kind: r.kind,
+                id: format!("id-{}", r.name),
+                name: r.name.clone(),
+                properties: r.properties.clone(),
+            })
+            .collect();
+        state
+    }
+
+    fn stack() -> Vec<Resource> {
+        let v = vpc();
+        let s = subnet(&v);
+        let d = database(&s);
+        vec![d, s, v]
+    }
+
+    #[test]
+    fn empty_account_creates_everything_in_dependency_order() {
+        let desired = stack();
+        let plan = diff(&desired, &ObservedState::empty("demo", "us-east-1"));
+        let order: Vec<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "network.vpc",
+                "network.subnet.private[a]",
+                "database.instance"
+            ]
+        );
+        assert!(plan.changes.iter().all(|c| c.action == Action::Create));
+        assert_eq!(plan.summary.add, 3);
+        assert!(plan.has_changes());
+        assert!(plan.data_loss.is_empty());
+        assert_eq!(plan.format_version, PLAN_FORMAT_VERSION);
+        assert_eq!(plan.blueprint, "demo");
+    }
+
+    #[test]
+    fn matching_state_is_all_no_ops() {
+        let desired = stack();
+        let plan = diff(&desired, &observed_as_desired(&desired));
+        assert!(plan.changes.iter().all(|c| c.action == Action::NoOp));
+        assert!(!plan.has_changes());
+        assert_eq!(plan.summary.unchanged, 3);
+        assert_eq!(plan.critical_path_seconds, 0.0);
+        assert!(plan.critical_path.is_empty());
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        let desired = stack();
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[0].properties["parameters"] = json!({"max_connections": 100.0});
+        assert!(!diff(&desired, &observed).has_changes());
+    }
+
+    #[test]
+    fn a_tag_change_is_an_in_place_update_naming_the_tag() {
+        let desired = stack();
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[2].properties["tags"]["Team"] = json!("web");
+        observed.resources[2].properties["tags"]["Old"] = json!("x");
+        let plan = diff(&desired, &observed);
+        let vpc = plan.change("network.vpc").unwrap();
+        assert_eq!(vpc.action, Action::Update);
+        assert_eq!(
+            vpc.changes,
+            [
+                PropertyChange {
+                    name: "tags.Team".into(),
+                    before: Some(json!("web")),
+                    after: Some(json!("data")),
+                    forces_replacement: false,
+                },
+                PropertyChange {
+                    name: "tags.Old".into(),
+                    before: Some(json!("x")),
+                    after: None,
+                    forces_replacement: false,
+                },
+            ]
+        );
+        assert_eq!(plan.summary.change, 1);
+        assert_eq!(plan.summary.unchanged, 2);
+    }
+
+    #[test]
+    fn nested_keys_that_are_not_identifiers_are_quoted() {
+        let desired = stack();
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[2].properties["tags"]["kubernetes.io/cluster/demo"] = json!("owned");
+        let plan = diff(&desired, &observed);
+        let vpc = plan.change("network.vpc").unwrap();
+        assert_eq!(vpc.changes[0].name, r#"tags["kubernetes.io/cluster/demo"]"#);
+    }
+
+    #[test]
+    fn a_replace_names_the_property_that_forces_it() {
+        let desired = stack();
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[1].properties["availabilityZone"] = json!("us-east-1b");
+        let plan = diff(&desired, &observed);
+        let subnet = plan.change("network.subnet.private[a]").unwrap();
+        assert_eq!(subnet.action, Action::Replace);
+        assert_eq!(subnet.replaced_because.as_deref(), Some("availabilityZone"));
+        assert!(subnet.changes[0].forces_replacement);
+        assert_eq!(plan.summary.replace, 1);
+        // A replaced subnet is recreated, so it is on the critical path; the untouched VPC is not.
+        assert_eq!(
+            plan.critical_path,
+            [Address::new("network.subnet.private[a]")]
+        );
+    }
+
+    #[test]
+    fn renaming_an_aws_named_resource_forces_replacement() {
+        let desired = stack();
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[0].name = "old-db".into();
+        let plan = diff(&desired, &observed);
+        let db = plan.change("database.instance").unwrap();
+        assert_eq!(db.action, Action::Replace);
+        assert_eq!(db.replaced_because.as_deref(), Some("name"));
+        assert_eq!(plan.data_loss, [Address::new("database.instance")]);
+        // The VPC's name is only a tag.
+        observed.resources[0].name = "demo-db".into();
+        observed.resources[2].name = "old-vpc".into();
+        assert_eq!(
+            diff(&desired, &observed)
+                .change("network.vpc")
+                .unwrap()
+                .action,
+            Action::Update
+        );
+    }
+
+    #[test]
+    fn an_in_place_change_to_a_database_is_not_data_loss() {
+        let desired = stack();
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[0].properties["instanceClass"] = json!("db.t3.small");
+        let plan = diff(&desired, &observed);
+        assert_eq!(
+            plan.change("database.instance").unwrap().action,
+            Action::Update
+        );
+        assert!(plan.data_loss.is_empty());
+    }
+
+    #[test]
+    fn resources_no_longer_asked_for_are_deleted_dependents_first_and_data_loss_is_listed() {
+        let desired = vec![vpc()];
+        let all = stack();
+        let plan = diff(&desired, &observed_as_desired(&all));
+        let order: Vec<(&str, Action)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.address.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("network.vpc", Action::NoOp),
+                ("database.instance", Action::Delete),
+                ("network.subnet.private[a]", Action::Delete),
+            ]
+        );
+        let db = plan.change("database.instance").unwrap();
+        assert!(db.holds_data);
+        assert_eq!(db.after, None);
+        assert_eq!(plan.data_loss, [Address::new("database.instance")]);
+        assert_eq!(plan.summary.destroy, 2);
+    }
+
+    #[test]
+    fn critical_path_follows_the_slowest_chain() {
+        let v = vpc();
+        let s = subnet(&v);
+        let d = database(&s);
+        let role = Resource::new(
+            "cluster.role",
+            ResourceKind::IamRole,
+            "demo-role",
+            "cluster",
+        );
+        let plan = diff(&[role, d, s, v], &ObservedState::empty("demo", "us-east-1"));
+        assert_eq!(
+            plan.critical_path,
+            [
+                Address::new("network.vpc"),
+                Address::new("network.subnet.private[a]"),
+                Address::new("database.instance"),
+            ]
+        );
+        let expected = ResourceKind::Vpc.create_seconds()
+            + ResourceKind::Subnet.create_seconds()
+            + ResourceKind::DbInstance.create_seconds();
+        assert_eq!(plan.critical_path_seconds, expected);
+    }
+
+    #[test]
+    fn observed_format_version_is_carried() {
+        assert_eq!(
+            ObservedState::empty("a", "b").format_version,
+            OBSERVED_FORMAT_VERSION
+        );
+    }
+}
