@@ -1,12 +1,185 @@
-//! `cargo xtask emulator`: the local AWS emulator (see tests/emulator/).
+//! `cargo xtask emulator`: the local AWS emulator (see tests/emulator/ and docs/emulator.md).
+//!
+//! The emulator is Python (moto plus the project's layer in tests/emulator/shinyemu). It runs
+//! from a project-local virtualenv, `<repo>/.cache/emulator-venv`, built with `python3 -m venv`
+//! from the pinned `tests/emulator/requirements.txt` and rebuilt whenever that file changes
+//! (a copy of the file the venv was built from is kept inside it).
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-pub fn run(_args: &[String]) -> Result<()> {
-    anyhow::bail!("the emulator is not built yet")
+const USAGE: &str = "\
+usage: cargo xtask emulator [--port P] [--profile FILE] [--faults FILE]
+
+Starts the local AWS emulator on 127.0.0.1 (a free port unless --port) and prints
+`endpoint: http://127.0.0.1:P` as the first line of stdout. Runs until SIGINT/SIGTERM.
+  --port P        port to listen on (default: a free one)
+  --profile FILE  latency profile JSON (default: tests/emulator/profiles/default.json)
+  --faults FILE   faults JSON (default: none)
+";
+
+/// The copy of requirements.txt the venv was built from.
+const STAMP: &str = "shinyemu-requirements.txt";
+
+fn emulator_dir() -> PathBuf {
+    crate::project_root().join("tests").join("emulator")
+}
+
+fn venv_dir() -> PathBuf {
+    crate::project_root().join(".cache").join("emulator-venv")
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    venv.join("bin").join("python")
+}
+
+/// Creates `<repo>/.cache/emulator-venv` (or reuses it when it was built from the current
+/// requirements.txt) and returns its python.
+pub fn ensure_venv() -> Result<PathBuf> {
+    let requirements_path = emulator_dir().join("requirements.txt");
+    let requirements = fs::read_to_string(&requirements_path)
+        .with_context(|| format!("reading {}", requirements_path.display()))?;
+    let venv = venv_dir();
+    let python = venv_python(&venv);
+    let stamp = venv.join(STAMP);
+    if python.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str())
+    {
+        return Ok(python);
+    }
+    if venv.exists() {
+        eprintln!(
+            "emulator: requirements changed, rebuilding {}",
+            venv.display()
+        );
+        fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
+    } else {
+        eprintln!("emulator: creating {}", venv.display());
+    }
+    fs::create_dir_all(venv.parent().expect("venv has a parent"))?;
+    // Everything goes to stderr: stdout's first line belongs to the `endpoint:` line.
+    run_quiet(
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        "python3 -m venv",
+    )?;
+    run_quiet(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--quiet",
+                "-r",
+            ])
+            .arg(&requirements_path),
+        "pip install -r tests/emulator/requirements.txt",
+    )?;
+    fs::write(&stamp, &requirements).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(python)
+}
+
+fn run_quiet(cmd: &mut Command, what: &str) -> Result<()> {
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(std::io::stderr())
+        .status()
+        .with_context(|| format!("could not start {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn python_command(python: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    let dir = emulator_dir();
+    let pythonpath = match std::env::var_os("PYTHONPATH") {
+        Some(existing) if !existing.is_empty() => {
+            let mut p = dir.clone().into_os_string();
+            p.push(":");
+            p.push(existing);
+            p
+        }
+        _ => dir.into_os_string(),
+    };
+    cmd.env("PYTHONPATH", pythonpath)
+        .env("PYTHONUNBUFFERED", "1");
+    cmd
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut forwarded: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            "--port" | "--profile" | "--faults" => {
+                let value = it
+                    .next()
+                    .with_context(|| format!("{arg} needs a value\n\n{USAGE}"))?;
+                let value = if arg == "--port" {
+                    value
+                        .parse::<u16>()
+                        .with_context(|| format!("--port {value}: not a port"))?;
+                    value.clone()
+                } else {
+                    absolute(value)?
+                };
+                forwarded.push(arg.clone());
+                forwarded.push(value);
+            }
+            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+        }
+    }
+    let python = ensure_venv()?;
+    let mut cmd = python_command(&python);
+    cmd.args(["-m", "shinyemu"]).args(&forwarded);
+    exec(cmd)
+}
+
+fn absolute(path: &str) -> Result<String> {
+    let p = Path::new(path);
+    if !p.exists() {
+        bail!("{path}: no such file");
+    }
+    Ok(fs::canonicalize(p)?.to_string_lossy().into_owned())
+}
+
+/// Replaces this process with the emulator, so SIGINT/SIGTERM reach it directly.
+#[cfg(unix)]
+fn exec(mut cmd: Command) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let err = cmd.exec();
+    Err(err).context("could not start the emulator")
+}
+
+#[cfg(not(unix))]
+fn exec(mut cmd: Command) -> Result<()> {
+    let status = cmd.status().context("could not start the emulator")?;
+    if !status.success() {
+        bail!("emulator exited with {status}");
+    }
+    Ok(())
 }
 
 /// Runs the emulator's own pytest suite (called by `cargo xtask ci`).
 pub fn run_pytest() -> Result<()> {
-    Ok(())
+    let python = ensure_venv()?;
+    eprintln!("==> emulator pytest (tests/emulator/tests)");
+    let status = python_command(&python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .current_dir(emulator_dir())
+        .status()
+        .context("could not start pytest")?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(5) => bail!("emulator pytest collected no tests (exit code 5)"),
+        _ => bail!("emulator pytest failed ({status})"),
+    }
 }

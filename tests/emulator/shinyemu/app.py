@@ -7,7 +7,7 @@ import json
 import re
 import traceback
 
-from . import admin, hooks, kube
+from . import admin, hooks
 from .errors import AwsError, render
 from .hooks import Ctx, Response
 from .requestinfo import identify
@@ -23,19 +23,23 @@ class EmulatorApp:
         if path.startswith("/_emulator/"):
             return self._send(start_response, admin.handle(self.state, environ))
         if path.startswith("/_k8s/"):
+            from . import kube
+
             return self._send(start_response, kube.handle(self.state, environ))
         body = _read_body(environ)
         info = identify(environ, body)
         if info is None:  # unsigned: moto's own API and the like
             return self._send(start_response, self._moto(environ, body))
         ctx = Ctx(info=info, environ=environ, state=self.state)
-        ctx.call_moto = lambda new_body=None: self._moto(environ, body if new_body is None else new_body)
+        ctx.call_moto = lambda new_body=None: self._moto(environ, ctx.info.body if new_body is None else new_body)
         hooks.set_current(ctx)
         fault_name = None
         try:
             from . import lifecycle
 
             lifecycle.reap()
+            for rf in hooks.request_filters():
+                rf(ctx)
             action = self.state.faults.before(ctx)
             if action is not None:
                 fault_name = action.name
@@ -44,6 +48,7 @@ class EmulatorApp:
                                             None, fault_name)
                     return _drop(environ)
             resp = self._dispatch(ctx, 0)
+            self.state.faults.note_created(ctx, resp)
         except AwsError as err:
             resp = Response(*render(info.protocol, err, info.service))
         except Exception:  # a bug in a handler: answer like AWS's InternalFailure, keep serving

@@ -54,6 +54,7 @@ class Ctx:
 
 _handlers: dict[tuple[str, str], list] = {}
 _filters: list = []
+_request_filters: list = []
 _current = threading.local()
 
 
@@ -69,6 +70,15 @@ def on(service: str, *operations: str):
 def response_filter(fn):
     _filters.append(fn)
     return fn
+
+
+def request_filter(fn):
+    _request_filters.append(fn)
+    return fn
+
+
+def request_filters() -> list:
+    return list(_request_filters)
 
 
 def handlers_for(service: str, operation: str) -> list:

@@ -1,0 +1,55 @@
+"""The emulator's own endpoints under /_emulator/ (never AWS APIs)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+from . import profile as profile_mod
+from .hooks import Response
+
+
+def _json(status: int, data) -> Response:
+    return Response(status, [("Content-Type", "application/json")], json.dumps(data, indent=1).encode())
+
+
+def handle(state, environ) -> Response:
+    path = environ.get("PATH_INFO", "")
+    method = environ.get("REQUEST_METHOD", "GET")
+    q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    try:
+        if path == "/_emulator/health":
+            return _json(200, {"status": "ok"})
+        if path == "/_emulator/calls":
+            if method == "GET":
+                return _json(200, {"calls": state.calls.list(q.get("account"), q.get("service"),
+                                                              q.get("operation"))})
+            if method == "DELETE":
+                return _json(200, {"cleared": state.calls.clear(q.get("account"))})
+        if path == "/_emulator/faults":
+            from .faults import Faults
+
+            if method == "GET":
+                return _json(200, state.faults.to_json())
+            if method == "PUT":
+                state.faults = Faults.from_json(json.loads(body or b"{}"))
+                return _json(200, state.faults.to_json())
+        if path == "/_emulator/profile":
+            account = q.get("account")
+            if method == "GET":
+                return _json(200, {"durations": state.profile_for(account)})
+            if method == "PUT":
+                merged = profile_mod.merge(state.profile, json.loads(body or b"{}"))
+                if account:
+                    state.account_profiles[account] = merged
+                else:
+                    state.profile = merged
+                return _json(200, {"durations": merged})
+            if method == "DELETE" and account:
+                state.account_profiles.pop(account, None)
+                return _json(200, {"durations": state.profile})
+    except (ValueError, KeyError) as err:
+        return _json(400, {"error": str(err)})
+    return _json(404, {"error": f"no such emulator endpoint: {method} {path}"})

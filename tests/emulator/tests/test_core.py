@@ -1,0 +1,62 @@
+"""The server itself: endpoint, account isolation, the call log."""
+
+import requests
+
+
+def test_health(emu):
+    assert emu.endpoint.startswith("http://127.0.0.1:")
+    assert requests.get(f"{emu.endpoint}/_emulator/health", timeout=5).json() == {"status": "ok"}
+
+
+def test_accounts_are_isolated(emu, account):
+    other = f"{int(account) + 1:012d}"
+    ec2 = emu.client("ec2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    assert vpc in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+    other_vpcs = [v["VpcId"] for v in emu.client("ec2", other).describe_vpcs()["Vpcs"]]
+    assert vpc not in other_vpcs
+    sts = emu.client("sts", account).get_caller_identity()
+    assert sts["Account"] == account
+
+
+def test_call_log_records_every_call(emu, account):
+    ec2 = emu.client("ec2", account)
+    ec2.describe_vpcs()
+    ec2.create_vpc(CidrBlock="10.2.0.0/16")
+    eks = emu.client("eks", account)
+    try:
+        eks.describe_cluster(name="nope")
+    except eks.exceptions.ResourceNotFoundException:
+        pass
+    calls = emu.calls(account)
+    assert [(c["service"], c["operation"]) for c in calls] == [
+        ("ec2", "DescribeVpcs"), ("ec2", "CreateVpc"), ("eks", "DescribeCluster")]
+    assert all(c["account"] == account and c["region"] == "us-east-1" for c in calls)
+    assert [c["result"] for c in calls] == ["ok", "ok", "error"]
+    assert calls[2]["status"] == 404 and calls[2]["error_code"] == "ResourceNotFoundException"
+    assert calls[0]["time"] <= calls[1]["time"] <= calls[2]["time"]
+    assert len(emu.calls(account, service="ec2", operation="CreateVpc")) == 1
+
+
+def test_call_log_clear_per_account(emu, account):
+    other = f"{int(account) + 1:012d}"
+    emu.client("ec2", account).describe_vpcs()
+    emu.client("ec2", other).describe_vpcs()
+    r = requests.delete(f"{emu.endpoint}/_emulator/calls", params={"account": account}, timeout=5)
+    assert r.json()["cleared"] == 1
+    assert emu.calls(account) == []
+    assert len(emu.calls(other)) == 1
+
+
+def test_rest_operations_are_named(emu, account):
+    efs = emu.client("efs", account)
+    efs.describe_file_systems()
+    s3 = emu.client("s3", account)
+    s3.create_bucket(Bucket=f"b-{account}")
+    s3.list_objects_v2(Bucket=f"b-{account}")
+    ops = [c["operation"] for c in emu.calls(account)]
+    assert ops == ["DescribeFileSystems", "CreateBucket", "ListObjectsV2"]
+
+
+def test_unknown_admin_endpoint_is_404(emu):
+    assert requests.get(f"{emu.endpoint}/_emulator/nope", timeout=5).status_code == 404
