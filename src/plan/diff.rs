@@ -12,6 +12,7 @@ use super::kind::ResourceKind;
 use super::observed::{ObservedResource, ObservedState};
 use super::plan::{Action, Change, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary};
 use super::resource::{Address, Resource};
+use crate::graph::Dag;
 
 /// Plans the changes that make `observed` match `desired`.
 pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
@@ -230,42 +231,36 @@ fn kind_rank(kind: ResourceKind) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// Indices of `desired` with every resource after its dependencies. The load pipeline has already
-/// refused cycles; should one slip through, the catalog's own order is kept.
+/// Indices of `desired` with every resource after its dependencies (ties by address, so plans are
+/// stable). The load pipeline has already refused cycles; should one slip through, the catalog's
+/// own order is kept rather than failing a plan.
 fn dependency_order(desired: &[Resource]) -> Vec<usize> {
     let index: HashMap<&Address, usize> = desired
         .iter()
         .enumerate()
         .map(|(i, r)| (&r.address, i))
         .collect();
-    let mut remaining: Vec<usize> = desired.iter().map(|r| r.depends_on.len()).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); desired.len()];
-    for (i, resource) in desired.iter().enumerate() {
-        for dependency in &resource.depends_on {
-            match index.get(dependency) {
-                Some(&d) => dependents[d].push(i),
-                // A dependency outside the catalog cannot hold this resource back.
-                None => remaining[i] -= 1,
-            }
+    match dependency_graph(desired, |_| true).topological_order() {
+        Ok(order) => order.iter().filter_map(|a| index.get(a).copied()).collect(),
+        Err(_) => (0..desired.len()).collect(),
+    }
+}
+
+/// The dependency graph among the resources `include` accepts (edges to others are dropped).
+fn dependency_graph(desired: &[Resource], include: impl Fn(&Resource) -> bool) -> Dag<Address> {
+    let included: HashSet<&Address> = desired
+        .iter()
+        .filter(|r| include(r))
+        .map(|r| &r.address)
+        .collect();
+    let mut dag = Dag::new();
+    for resource in desired.iter().filter(|r| included.contains(&r.address)) {
+        dag.add_node(resource.address.clone());
+        for dependency in resource.depends_on.iter().filter(|d| included.contains(d)) {
+            dag.add_dependency(resource.address.clone(), dependency.clone());
         }
     }
-    // Kahn's algorithm, always taking the earliest ready resource so the order is stable.
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..desired.len()).filter(|&i| remaining[i] == 0).collect();
-    let mut order = Vec::with_capacity(desired.len());
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        for &d in &dependents[i] {
-            remaining[d] -= 1;
-            if remaining[d] == 0 {
-                ready.insert(d);
-            }
-        }
-    }
-    if order.len() != desired.len() {
-        return (0..desired.len()).collect();
-    }
-    order
+    dag
 }
 
 /// The slowest chain of resources to create (creates and replaces), by the kinds' creation-time
@@ -276,49 +271,13 @@ fn critical_path(desired: &[Resource], changes: &[Change]) -> (f64, Vec<Address>
         .filter(|c| c.action.creates())
         .map(|c| &c.address)
         .collect();
-    let by_address: HashMap<&Address, &Resource> =
-        desired.iter().map(|r| (&r.address, r)).collect();
-    // `changes` lists desired resources in dependency order, so every dependency's finish time is
-    // known when its dependent is reached.
-    let mut finish: HashMap<&Address, (f64, Option<&Address>)> = HashMap::new();
-    for change in changes.iter().filter(|c| creating.contains(&c.address)) {
-        let Some(resource) = by_address.get(&change.address) else {
-            continue;
-        };
-        let slowest_dependency = resource
-            .depends_on
-            .iter()
-            .filter_map(|d| finish.get(d).map(|(t, _)| (*t, d)))
-            .fold(None, |best: Option<(f64, &Address)>, (t, d)| match best {
-                Some((bt, _)) if bt >= t => best,
-                _ => Some((t, d)),
-            });
-        let start = slowest_dependency.map_or(0.0, |(t, _)| t);
-        finish.insert(
-            &resource.address,
-            (
-                start + resource.kind.create_seconds(),
-                slowest_dependency.map(|(_, d)| d),
-            ),
-        );
+    let kinds: HashMap<&Address, ResourceKind> =
+        desired.iter().map(|r| (&r.address, r.kind)).collect();
+    let dag = dependency_graph(desired, |r| creating.contains(&r.address));
+    match dag.critical_path(|a| kinds.get(a).map_or(0.0, |k| k.create_seconds())) {
+        Ok(path) => (path.total, path.chain),
+        Err(_) => (0.0, Vec::new()),
     }
-    let Some((mut at, total)) = changes
-        .iter()
-        .filter_map(|c| finish.get(&c.address).map(|(t, _)| (&c.address, *t)))
-        .fold(None, |best: Option<(&Address, f64)>, (a, t)| match best {
-            Some((_, bt)) if bt >= t => best,
-            _ => Some((a, t)),
-        })
-    else {
-        return (0.0, Vec::new());
-    };
-    let mut path = vec![at.clone()];
-    while let Some((_, Some(previous))) = finish.get(at) {
-        path.push((*previous).clone());
-        at = previous;
-    }
-    path.reverse();
-    (total, path)
 }
 
 #[cfg(test)]
