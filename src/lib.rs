@@ -7,3 +7,4 @@
 pub mod blueprint;
 pub mod graph;
 pub mod plan;
+pub mod render;
