@@ -181,6 +181,18 @@ pub enum CapacityType {
 pub struct Storage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efs: Option<Efs>,
+    /// S3 buckets for the platform's files (e.g. a scheduler's resource store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<Bucket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bucket {
+    /// Short name; the bucket is `<metadata.name>-<name>` (S3 names are global: pick a distinctive one).
+    pub name: String,
+    #[serde(default)]
+    pub versioning: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
