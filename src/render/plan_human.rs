@@ -1,0 +1,384 @@
+//! The plan for people, in Terraform's style: `+` create, `~` update in place, `-/+` replace,
+//! `-` destroy, the changed properties as `old -> new`, data-loss warnings, a summary line and the
+//! critical-path time estimate.
+//!
+//! Changes are grouped by action (creates, updates, replaces, destroys) rather than by service:
+//! a reviewer's question is "what gets replaced or destroyed?", and the destructive groups come
+//! last, right above the warnings and the summary. Within a group the plan's order is kept, which
+//! is the order apply works in (dependencies first; for destroys, dependents first).
+
+use anstyle::{AnsiColor, Style};
+use serde_json::{Map, Value};
+use std::fmt::Write;
+
+use crate::plan::{Action, Change, Plan, PropertyChange};
+
+const GROUPS: [Action; 4] = [
+    Action::Create,
+    Action::Update,
+    Action::Replace,
+    Action::Delete,
+];
+
+/// Renders the plan; `color` adds ANSI styles (the CLI decides: a TTY and `NO_COLOR` unset).
+pub fn render(plan: &Plan, color: bool) -> String {
+    let paint = Paint { color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Plan for blueprint {:?} in {}",
+        plan.blueprint, plan.region
+    );
+    out.push('\n');
+    if !plan.has_changes() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.apply(bold(), "No changes. AWS matches the blueprint.")
+        );
+        return out;
+    }
+    legend(plan, &paint, &mut out);
+    for action in GROUPS {
+        for change in plan.changes.iter().filter(|c| c.action == action) {
+            render_change(change, &paint, &mut out);
+        }
+    }
+    data_loss(plan, &paint, &mut out);
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "{} {} to add, {} to change, {} to destroy, {} to replace.",
+        paint.apply(bold(), "Plan:"),
+        s.add,
+        s.change,
+        s.destroy,
+        s.replace
+    );
+    if !plan.critical_path.is_empty() {
+        let chain: Vec<&str> = plan.critical_path.iter().map(|a| a.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "Estimated apply time: ~{} (critical path: {})",
+            duration(plan.critical_path_seconds),
+            chain.join(" -> ")
+        );
+    }
+    out
+}
+
+/// Only the symbols this plan uses.
+fn legend(plan: &Plan, paint: &Paint, out: &mut String) {
+    out.push_str("Resource actions are indicated with the following symbols:\n");
+    for action in GROUPS {
+        if plan.changes.iter().any(|c| c.action == action) {
+            let meaning = match action {
+                Action::Create => "create",
+                Action::Update => "update in place",
+                Action::Replace => "replace (destroy, then create)",
+                _ => "destroy",
+            };
+            let _ = writeln!(out, "{} {meaning}", symbol(action, paint));
+        }
+    }
+    out.push('\n');
+}
+
+fn render_change(change: &Change, paint: &Paint, out: &mut String) {
+    let what = match change.action {
+        Action::Create => "will be created".to_string(),
+        Action::Update => "will be updated in place".to_string(),
+        Action::Replace => match &change.replaced_because {
+            Some(property) => format!("must be replaced ({property} forces replacement)"),
+            None => "must be replaced".to_string(),
+        },
+        _ => "will be destroyed".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "  {} {what}",
+        paint.apply(bold(), &format!("# {}", change.address))
+    );
+    let _ = writeln!(
+        out,
+        "{} {} {:?}",
+        symbol(change.action, paint),
+        change.kind.as_str(),
+        change.name
+    );
+    match change.action {
+        Action::Create => {
+            if let Some(after) = &change.after {
+                created_properties(after, paint, out);
+            }
+        }
+        Action::Update | Action::Replace => changed_properties(&change.changes, paint, out),
+        _ => {}
+    }
+    out.push('\n');
+}
+
+fn created_properties(after: &Map<String, Value>, paint: &Paint, out: &mut String) {
+    let width = after.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (key, value) in after {
+        let _ = writeln!(
+            out,
+            "      {} {key:<width$} = {}",
+            paint.apply(green(), "+"),
+            compact(value)
+        );
+    }
+}
+
+fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut String) {
+    let width = changes.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for change in changes {
+        let name = &change.name;
+        let line = match (&change.before, &change.after) {
+            (Some(before), Some(after)) => format!(
+                "{} {name:<width$} = {} -> {}",
+                paint.apply(yellow(), "~"),
+                compact(before),
+                compact(after)
+            ),
+            (None, Some(after)) => {
+                format!(
+                    "{} {name:<width$} = {}",
+                    paint.apply(green(), "+"),
+                    compact(after)
+                )
+            }
+            (Some(before), None) => {
+                format!(
+                    "{} {name:<width$} = {}",
+                    paint.apply(red(), "-"),
+                    compact(before)
+                )
+            }
+            (None, None) => continue,
+        };
+        let marker = if change.forces_replacement {
+            format!(" {}", paint.apply(red(), "# forces replacement"))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "      {line}{marker}");
+    }
+}
+
+fn data_loss(plan: &Plan, paint: &Paint, out: &mut String) {
+    if plan.data_loss.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} this plan destroys resources that hold data:",
+        paint.apply(red().bold(), "Warning:")
+    );
+    for address in &plan.data_loss {
+        let Some(change) = plan.change(address.as_str()) else {
+            continue;
+        };
+        let how = if change.action.is_replace() {
+            "replaced: its data is lost unless restored from a backup"
+        } else {
+            "destroyed: its data is lost"
+        };
+        let _ = writeln!(
+            out,
+            "  - {} ({} {:?}) is {how}",
+            change.address,
+            change.kind.as_str(),
+            change.name
+        );
+    }
+    out.push_str("Apply refuses to do this without --allow-data-loss.\n\n");
+}
+
+/// One line of JSON: strings keep their quotes, so `"10"` and `10` stay apart.
+fn compact(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// `~45s`, `~14m`, `~1h 05m`: an estimate, so rounded to what matters.
+fn duration(seconds: f64) -> String {
+    let seconds = seconds.max(0.0).round() as u64;
+    if seconds < 60 {
+        return format!("{seconds}s");
+    }
+    let minutes = (seconds + 30) / 60;
+    if minutes < 60 {
+        format!("{minutes}m")
+    } else {
+        format!("{}h {:02}m", minutes / 60, minutes % 60)
+    }
+}
+
+/// Symbols are right-aligned to the width of `-/+`, as in Terraform.
+fn symbol(action: Action, paint: &Paint) -> String {
+    let style = match action {
+        Action::Create => green(),
+        Action::Update => yellow(),
+        Action::Replace | Action::Delete => red(),
+        Action::NoOp => Style::new(),
+    };
+    paint.apply(style, &format!("{:>3}", action.symbol()))
+}
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn apply(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn bold() -> Style {
+    Style::new().bold()
+}
+fn green() -> Style {
+    AnsiColor::Green.on_default()
+}
+fn yellow() -> Style {
+    AnsiColor::Yellow.on_default()
+}
+fn red() -> Style {
+    AnsiColor::Red.on_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Address, ObservedResource, ObservedState, Resource, ResourceKind, diff};
+    use serde_json::json;
+
+    fn desired() -> Vec<Resource> {
+        let vpc = Resource::new("network.vpc", ResourceKind::Vpc, "demo-vpc", "network")
+            .with("cidr", "10.0.0.0/16")
+            .with("tags", json!({"Team": "data"}));
+        let subnet = Resource::new(
+            "network.subnet.private[a]",
+            ResourceKind::Subnet,
+            "demo-private-a",
+            "network",
+        )
+        .with("cidr", "10.0.0.0/18")
+        .after(&vpc.address);
+        let db = Resource::new(
+            "database.instance",
+            ResourceKind::DbInstance,
+            "demo-db",
+            "database",
+        )
+        .with("engine", "mysql")
+        .after(&subnet.address);
+        vec![vpc, subnet, db]
+    }
+
+    fn observed(resources: &[Resource]) -> ObservedState {
+        let mut state = ObservedState::empty("demo", "us-east-1");
+        for r in resources {
+            state.resources.push(ObservedResource {
+                address: r.address.clone(),
+                kind: r.kind,
+                id: "id".into(),
+                name: r.name.clone(),
+                properties: r.properties.clone(),
+            });
+        }
+        state
+    }
+
+    #[test]
+    fn an_empty_plan_says_so() {
+        let d = desired();
+        let text = render(&diff(&d, &observed(&d)), false);
+        assert!(
+            text.contains("No changes. AWS matches the blueprint."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_action_is_shown_with_its_symbol_and_the_summary() {
+        let d = desired();
+        let mut state = observed(&d);
+        state.resources[0].properties["tags"]["Team"] = json!("web");
+        state.resources[2].properties["engine"] = json!("postgres");
+        state.resources.push(ObservedResource {
+            address: Address::new("cache.replication_group"),
+            kind: ResourceKind::CacheReplicationGroup,
+            id: "demo-redis".into(),
+            name: "demo-redis".into(),
+            properties: Map::new(),
+        });
+        let mut d2 = d.clone();
+        d2.push(Resource::new(
+            "registry.repository[app]",
+            ResourceKind::EcrRepository,
+            "demo/app",
+            "registry",
+        ));
+        let text = render(&diff(&d2, &state), false);
+        assert!(text.contains("  + ecr_repository \"demo/app\""), "{text}");
+        assert!(
+            text.contains("  ~ vpc \"demo-vpc\"\n      ~ tags.Team = \"web\" -> \"data\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("# database.instance must be replaced (engine forces replacement)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("~ engine = \"postgres\" -> \"mysql\" # forces replacement"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - cache_replication_group \"demo-redis\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("Warning: this plan destroys resources that hold data:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Plan: 1 to add, 1 to change, 1 to destroy, 1 to replace."),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "no colour unless asked");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let d = desired();
+        let plan = diff(&d, &ObservedState::empty("demo", "us-east-1"));
+        assert!(render(&plan, true).contains('\u{1b}'));
+        assert!(!render(&plan, false).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn estimate_names_the_critical_path() {
+        let d = desired();
+        let text = render(&diff(&d, &ObservedState::empty("demo", "us-east-1")), false);
+        assert!(
+            text.contains(
+                "Estimated apply time: ~5m (critical path: network.vpc -> network.subnet.private[a] -> database.instance)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn durations_round_to_what_matters() {
+        assert_eq!(duration(45.0), "45s");
+        assert_eq!(duration(859.0), "14m");
+        assert_eq!(duration(3900.0), "1h 05m");
+        assert_eq!(duration(f64::NAN), "0s");
+    }
+}
