@@ -31,7 +31,8 @@ class EmulatorApp:
         if info is None:  # unsigned: moto's own API and the like
             return self._send(start_response, self._moto(environ, body))
         ctx = Ctx(info=info, environ=environ, state=self.state)
-        ctx.call_moto = lambda new_body=None: self._moto(environ, ctx.info.body if new_body is None else new_body)
+        ctx.call_moto = lambda new_body=None, updates=None: self._moto(
+            environ, ctx.info.body if new_body is None else new_body, updates)
         hooks.set_current(ctx)
         fault_name = None
         try:
@@ -51,6 +52,10 @@ class EmulatorApp:
             self.state.faults.note_created(ctx, resp)
         except AwsError as err:
             resp = Response(*render(info.protocol, err, info.service))
+        except NotImplementedError as err:  # an operation neither moto nor the emulator has
+            resp = Response(*render(info.protocol, AwsError(
+                "NotImplemented", f"the emulator does not implement {info.service} {info.operation}: {err}",
+                501, False)))
         except Exception:  # a bug in a handler: answer like AWS's InternalFailure, keep serving
             traceback.print_exc()
             resp = Response(*render(info.protocol, AwsError("InternalFailure", "emulator error", 500, False)))
@@ -70,8 +75,13 @@ class EmulatorApp:
             return chain[i](ctx, lambda: self._dispatch(ctx, i + 1))
         return ctx.call_moto()
 
-    def _moto(self, environ, body: bytes) -> Response:
+    def _moto(self, environ, body: bytes, updates: dict | None = None) -> Response:
         env = dict(environ)
+        for k, v in (updates or {}).items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
         env["wsgi.input"] = io.BytesIO(body)
         env["CONTENT_LENGTH"] = str(len(body))
         captured = {}

@@ -82,7 +82,7 @@ def request_filters() -> list:
 
 
 def handlers_for(service: str, operation: str) -> list:
-    return _handlers.get((service, operation), [])
+    return _handlers.get((service, "*"), []) + _handlers.get((service, operation), [])
 
 
 def filters() -> list:

@@ -19,6 +19,7 @@ from .state import EmulatorState
 def install_extensions() -> None:
     """Registers every handler module (importing them registers their hooks)."""
     from . import (  # noqa: F401
+        cbor_cloudwatch,
         lifecycle,
         partition,
     )
