@@ -1,2 +1,4 @@
 //! Renderers: the only code that knows about terminals and output formats.
 pub mod diagnostics;
+pub mod plan_human;
+pub mod plan_json;
