@@ -91,6 +91,8 @@ pub fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Pro
                         "quote it: \"{written}\" (unquoted, YAML reads it as a {})",
                         json_kind(instance)
                     ));
+                } else if expected == "a list" && !instance.is_array() && !instance.is_object() {
+                    p = p.hint(format!("write a list, even of one: [{written}]"));
                 } else if let Some(d) = here.and_then(description) {
                     p = p.hint(d);
                 }
