@@ -22,6 +22,7 @@ def install_extensions() -> None:
         cbor_cloudwatch,
         lifecycle,
         partition,
+        synthetics,
     )
 
     lifecycle.install()
