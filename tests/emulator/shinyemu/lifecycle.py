@@ -137,4 +137,18 @@ def install() -> None:
     track(FakeLoadBalancer, "state", [("provisioning", "load_balancer_create")], final="active")
     track(FileSystem, "life_cycle_state", [("creating", "efs_file_system_create")])
     track(MountTarget, "life_cycle_state", [("creating", "efs_mount_target_create")])
+    # moto's EFS builds its answers from the instance __dict__, which no longer holds the state.
+    for cls in (FileSystem, MountTarget):
+        _expose(cls, "life_cycle_state", "LifeCycleState")
     from . import lifecycle_deletes  # noqa: F401  (registers the delete handlers)
+
+
+def _expose(cls, attr: str, key: str) -> None:
+    orig = cls.info_json
+
+    def info_json(self):
+        out = orig(self)
+        out[key] = getattr(self, attr)
+        return out
+
+    cls.info_json = info_json

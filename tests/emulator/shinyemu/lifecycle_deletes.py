@@ -72,6 +72,21 @@ def rds_delete_instance(ctx, call_next):
     return resp
 
 
+@on("rds", "CreateDBCluster")
+def rds_create_cluster(ctx, call_next):
+    """moto's DBCluster sets its status without the setter, so its phase starts here."""
+    from moto.rds.models import rds_backends
+
+    resp = call_next()
+    be = rds_backends[ctx.account][ctx.region]
+    obj = be.clusters.get(ctx.params().get("DBClusterIdentifier"))
+    if obj is not None and _ok(resp) and "_emu_phase" not in obj.__dict__:
+        d = duration("rds_cluster_create")
+        if d > 0:
+            set_phase(obj, [("creating", d)])
+    return resp
+
+
 @on("rds", "DeleteDBCluster")
 def rds_delete_cluster(ctx, call_next):
     from moto.rds.models import rds_backends

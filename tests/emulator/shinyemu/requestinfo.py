@@ -87,6 +87,26 @@ def parse_params(info: RequestInfo) -> dict:
         out.update(info.path_params)
         for k, v in info.query.items():
             out.setdefault(k, v[0])
+        out.update(_located_members(info))
+    return out
+
+
+def _located_members(info: RequestInfo) -> dict:
+    """URI labels and query parameters under their member names (e.g. DeleteNodegroup's
+    `{name}` label is the member `clusterName`)."""
+    model = service_model(info.service)
+    if model is None or info.operation not in model.operation_names:
+        return {}
+    shape = model.operation_model(info.operation).input_shape
+    out = {}
+    for member_name, member in (shape.members.items() if shape is not None else []):
+        loc = member.serialization.get("location")
+        wire = member.serialization.get("name", member_name)
+        if loc == "uri" and wire in info.path_params:
+            out[member_name] = info.path_params[wire]
+        elif loc == "querystring" and wire in info.query:
+            values = info.query[wire]
+            out[member_name] = values if member.type_name == "list" else values[0]
     return out
 
 
