@@ -160,7 +160,12 @@ def efs_delete_mt(ctx, call_next):
     be = efs_backends[ctx.account][ctx.region]
     mtid = ctx.params().get("MountTargetId")
     obj = be.mount_targets_by_id.get(mtid)
+    fs = be.file_systems_by_id.get(obj.file_system_id) if obj is not None else None
+    az = next((k for k, v in fs._mount_targets.items() if v is obj), None) if fs is not None else None
     resp = call_next()
     if obj is not None and _ok(resp):
-        _ghost(be.mount_targets_by_id, mtid, obj, [("deleting", duration("efs_mount_target_delete"))])
+        steps = [("deleting", duration("efs_mount_target_delete"))]
+        if fs is not None and az is not None and sum(d for _, d in steps) > 0:
+            _ghost(fs._mount_targets, az, obj, steps)  # the file system still counts it
+        _ghost(be.mount_targets_by_id, mtid, obj, steps)
     return resp

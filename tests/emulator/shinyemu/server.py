@@ -20,6 +20,7 @@ def install_extensions() -> None:
     """Registers every handler module (importing them registers their hooks)."""
     from . import (  # noqa: F401
         cbor_cloudwatch,
+        dependencies,
         lifecycle,
         partition,
         synthetics,
