@@ -21,7 +21,9 @@ def install_extensions() -> None:
     from . import (  # noqa: F401
         cbor_cloudwatch,
         dependencies,
+        elasticache_ext,
         lifecycle,
+        missing_ops,
         partition,
         synthetics,
     )
