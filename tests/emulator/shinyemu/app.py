@@ -56,6 +56,8 @@ class EmulatorApp:
             resp = Response(*render(info.protocol, AwsError(
                 "NotImplemented", f"the emulator does not implement {info.service} {info.operation}: {err}",
                 501, False)))
+        except ConnectionAbortedError:  # the drop fault: no answer at all
+            raise
         except Exception:  # a bug in a handler: answer like AWS's InternalFailure, keep serving
             traceback.print_exc()
             resp = Response(*render(info.protocol, AwsError("InternalFailure", "emulator error", 500, False)))

@@ -30,8 +30,10 @@ class Emu:
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
 
-    def client(self, service: str, account: str, region: str = "us-east-1", retries: int = 1):
-        cfg = Config(retries={"max_attempts": retries, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+    def client(self, service: str, account: str, region: str = "us-east-1", attempts: int = 1):
+        """A boto3 client for `account`; `attempts` is the total number of tries per call."""
+        cfg = Config(retries={"total_max_attempts": attempts, "mode": "standard"}, connect_timeout=5,
+                     read_timeout=30)
         cl = boto3.client(service, endpoint_url=self.endpoint, region_name=region,
                           aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", config=cfg)
 
