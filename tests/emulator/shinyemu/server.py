@@ -22,6 +22,7 @@ def install_extensions() -> None:
         cbor_cloudwatch,
         dependencies,
         elasticache_ext,
+        kube_endpoint,
         lifecycle,
         missing_ops,
         partition,
@@ -29,6 +30,7 @@ def install_extensions() -> None:
     )
 
     lifecycle.install()
+    kube_endpoint.install()
 
 
 class Emulator:
