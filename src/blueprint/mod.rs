@@ -8,6 +8,7 @@ pub mod model;
 pub mod problem;
 pub mod schema;
 mod structure;
+pub mod validate;
 mod yaml;
 
 use std::ops::Range;
@@ -130,9 +131,8 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
 
     match loaded {
         Some(blueprint) if problems.is_empty() => {
-            // WIRING-PENDING: catalog::desired / name_problems land with the catalog module.
-            let resources: Vec<Resource> = Vec::new();
-            let name_problems: Vec<Problem> = Vec::new();
+            let resources = crate::plan::catalog::desired(&blueprint);
+            let name_problems = crate::plan::catalog::name_problems(&resources);
             if name_problems.is_empty() {
                 return Ok(Loaded {
                     source,
@@ -152,8 +152,8 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
 }
 
 /// Semantic checks on a structurally valid model.
-fn semantic_problems(_blueprint: &Blueprint) -> Vec<Problem> {
-    Vec::new()
+fn semantic_problems(blueprint: &Blueprint) -> Vec<Problem> {
+    validate::validate(blueprint)
 }
 
 fn locate(source: Source, positions: &yaml::PositionIndex, problems: Vec<Problem>) -> Diagnostics {
