@@ -4,6 +4,7 @@
 //! -> `graph` (ordering, critical path) -> `plan` (diff against observed state) -> `render`.
 //! See docs/ARCHITECTURE.md for the invariants.
 
+pub mod apply;
 pub mod blueprint;
 pub mod graph;
 pub mod plan;

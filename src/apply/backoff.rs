@@ -1,0 +1,163 @@
+//! Retry delays: capped exponential backoff with full jitter, and the shared random source.
+//!
+//! Full jitter (a uniform delay between zero and the exponential ceiling) spreads retries of many
+//! throttled steps apart instead of letting them hit AWS again in lockstep.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::operator::ErrorClass;
+
+/// How one class of errors is retried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Ceiling of the first retry's delay; it doubles with each retry.
+    pub base: Duration,
+    /// No delay ceiling grows beyond this.
+    pub cap: Duration,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// No retry starts once the step has been trying for this long.
+    pub max_elapsed: Duration,
+}
+
+impl RetryPolicy {
+    /// The delay ceiling before retry number `retry` (0 for the first retry).
+    pub fn ceiling(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.min(31));
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    /// The delay before retry number `retry`: uniform in [0, ceiling].
+    pub fn delay(&self, retry: u32, jitter: &Jitter) -> Duration {
+        self.ceiling(retry).mul_f64(jitter.unit())
+    }
+
+    /// Whether a step that has made `attempts` attempts over `elapsed` may try again.
+    pub fn allows(&self, attempts: u32, elapsed: Duration) -> bool {
+        attempts < self.max_attempts && elapsed < self.max_elapsed
+    }
+}
+
+/// The retry policy for each retryable error class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retries {
+    pub throttled: RetryPolicy,
+    pub transient: RetryPolicy,
+    pub conflict: RetryPolicy,
+}
+
+impl Default for Retries {
+    /// Throttling and transient faults clear within seconds: short delays, a dozen attempts over
+    /// at most five minutes (on top of the SDK's own three quick retries). Conflicts wait for
+    /// something else to finish — ENIs a load balancer or Lambda leaves behind can take twenty
+    /// minutes to go — so they retry slowly for longer.
+    fn default() -> Self {
+        Retries {
+            throttled: RetryPolicy {
+                base: Duration::from_millis(500),
+                cap: Duration::from_secs(20),
+                max_attempts: 12,
+                max_elapsed: Duration::from_secs(5 * 60),
+            },
+            transient: RetryPolicy {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(30),
+                max_attempts: 8,
+                max_elapsed: Duration::from_secs(5 * 60),
+            },
+            conflict: RetryPolicy {
+                base: Duration::from_secs(5),
+                cap: Duration::from_secs(60),
+                max_attempts: 60,
+                max_elapsed: Duration::from_secs(25 * 60),
+            },
+        }
+    }
+}
+
+impl Retries {
+    /// The policy for `class`, or None for errors that are not retried.
+    pub fn policy(&self, class: ErrorClass) -> Option<&RetryPolicy> {
+        match class {
+            ErrorClass::Throttled => Some(&self.throttled),
+            ErrorClass::Transient => Some(&self.transient),
+            ErrorClass::Conflict => Some(&self.conflict),
+            ErrorClass::Fatal => None,
+        }
+    }
+}
+
+/// The random source for retry and poll jitter, shared by all steps; seeded in tests.
+#[derive(Debug)]
+pub struct Jitter(Mutex<StdRng>);
+
+impl Jitter {
+    pub fn seeded(seed: u64) -> Self {
+        Jitter(Mutex::new(StdRng::seed_from_u64(seed)))
+    }
+
+    pub fn from_entropy() -> Self {
+        Jitter::seeded(rand::random())
+    }
+
+    /// A uniform number in [0, 1).
+    pub fn unit(&self) -> f64 {
+        // A poisoned lock only means another step panicked mid-draw; the generator is still usable.
+        let mut rng = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        rng.random_range(0.0..1.0)
+    }
+
+    /// `duration` scaled by a uniform factor in [1 - spread, 1 + spread].
+    pub fn spread(&self, duration: Duration, spread: f64) -> Duration {
+        let spread = spread.clamp(0.0, 1.0);
+        duration.mul_f64(1.0 - spread + 2.0 * spread * self.unit())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(10),
+        max_attempts: 5,
+        max_elapsed: Duration::from_secs(60),
+    };
+
+    #[test]
+    fn ceiling_doubles_up_to_the_cap() {
+        let ceilings: Vec<u64> = (0..6).map(|r| POLICY.ceiling(r).as_secs()).collect();
+        assert_eq!(ceilings, [1, 2, 4, 8, 10, 10]);
+        assert_eq!(POLICY.ceiling(u32::MAX), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn full_jitter_stays_within_the_ceiling_and_varies() {
+        let jitter = Jitter::seeded(7);
+        let delays: Vec<Duration> = (0..50).map(|_| POLICY.delay(3, &jitter)).collect();
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(8)));
+        assert!(delays.iter().any(|d| *d < Duration::from_secs(4)));
+        assert!(delays.iter().any(|d| *d > Duration::from_secs(4)));
+    }
+
+    #[test]
+    fn attempts_and_time_are_bounded() {
+        assert!(POLICY.allows(1, Duration::ZERO));
+        assert!(!POLICY.allows(5, Duration::ZERO));
+        assert!(!POLICY.allows(1, Duration::from_secs(60)));
+        assert!(Retries::default().policy(ErrorClass::Fatal).is_none());
+    }
+
+    #[test]
+    fn spread_is_symmetric_around_the_duration() {
+        let jitter = Jitter::seeded(1);
+        for _ in 0..50 {
+            let d = jitter.spread(Duration::from_secs(10), 0.2);
+            assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12));
+        }
+    }
+}

@@ -1,0 +1,857 @@
+//! The executor: walks a [`Schedule`] concurrently through an [`Operator`].
+//!
+//! A step starts the moment every step it waits for has succeeded, subject to:
+//! - at most `parallelism` steps in flight;
+//! - one step at a time per serialisation key (taken before a slot, so waiting for a busy key
+//!   never holds a slot another step could use);
+//! - AWS's rate limits, which the operator spends through its context.
+//!
+//! Throttled, transient and conflict errors are retried with capped, fully jittered exponential
+//! backoff; a fatal error fails the step and skips everything that needs it, while independent
+//! branches carry on. Cancellation starts nothing new and lets in-flight calls finish.
+//!
+//! All steps run as futures on the caller's task (no spawning): the work is waiting on AWS, so one
+//! task is enough, and operators need not be `'static`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+
+use super::backoff::{Jitter, Retries};
+use super::events::{Event, EventSink, Failure, Skip, Summary};
+use super::limits::{KeyedLocks, RateLimiter, RateLimits};
+use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
+use super::schedule::{Operation, Schedule, StepRef};
+use super::wait::WaitPolicy;
+use crate::plan::Address;
+
+/// Steps in flight at once by default. Terraform's 10 bounds two things with one number: API rate
+/// and waiting. Here token buckets bound the rate, so this only bounds concurrent waits — and a
+/// full blueprint has a dozen or more long ones at once (EKS, node groups, NAT gateways and EFS
+/// mount targets per AZ, RDS, Redis, the load balancer). With 10, quick steps queue behind them;
+/// 32 leaves room for every branch of the largest blueprint while keeping connections modest.
+pub const DEFAULT_PARALLELISM: usize = 32;
+
+/// How the executor behaves; `Default` is what `shinyctl apply` uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub parallelism: usize,
+    pub rate_limits: RateLimits,
+    pub retries: Retries,
+    pub waits: WaitPolicy,
+    /// Seeds retry and poll jitter (tests); None draws one from the OS.
+    pub seed: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            parallelism: DEFAULT_PARALLELISM,
+            rate_limits: RateLimits::default(),
+            retries: Retries::default(),
+            waits: WaitPolicy::default(),
+            seed: None,
+        }
+    }
+}
+
+/// Runs schedules through one operator.
+pub struct Executor<O> {
+    operator: O,
+    config: Config,
+}
+
+/// How one step ended.
+enum Outcome {
+    Succeeded(Outputs),
+    Failed {
+        error: StepError,
+        attempts: u32,
+    },
+    /// Never started, or not retried, because the run was cancelled.
+    Cancelled,
+}
+
+/// What the step futures share, borrowed from `run`.
+struct Shared<'a, O> {
+    operator: &'a O,
+    config: &'a Config,
+    limiter: RateLimiter,
+    locks: KeyedLocks,
+    slots: Semaphore,
+    jitter: Jitter,
+    events: &'a EventSink,
+    cancelled: watch::Receiver<bool>,
+}
+
+impl<O: Operator> Executor<O> {
+    pub fn new(operator: O, config: Config) -> Self {
+        Executor { operator, config }
+    }
+
+    pub fn operator(&self) -> &O {
+        &self.operator
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Executes `schedule`. `known` holds the outputs of resources that already exist (at least
+    /// `id`, from the observed state), so steps can refer to dependencies that need no change.
+    /// `cancel` completing (e.g. on Ctrl-C) cancels the run. Every event goes to `events`, the
+    /// last one `Finished` with the summary that is also returned.
+    pub async fn run(
+        &self,
+        schedule: &Schedule,
+        known: BTreeMap<Address, Outputs>,
+        events: &EventSink,
+        cancel: impl Future<Output = ()>,
+    ) -> Summary {
+        let start = Instant::now();
+        let (cancel_sender, cancelled) = watch::channel(false);
+        let shared = Shared {
+            operator: &self.operator,
+            config: &self.config,
+            limiter: RateLimiter::new(self.config.rate_limits.clone()),
+            locks: KeyedLocks::new(),
+            slots: Semaphore::new(self.config.parallelism.max(1)),
+            jitter: self
+                .config
+                .seed
+                .map_or_else(Jitter::from_entropy, Jitter::seeded),
+            events,
+            cancelled,
+        };
+        let steps = schedule.steps();
+        let mut outputs = known;
+        let mut unfinished: Vec<usize> = (0..steps.len())
+            .map(|i| schedule.prerequisites(i).count())
+            .collect();
+        let mut done = vec![false; steps.len()];
+        let mut launched: BTreeSet<usize> = BTreeSet::new();
+        let mut summary = Summary::default();
+        let mut in_flight = FuturesUnordered::new();
+        let mut is_cancelled = false;
+
+        events.emit(Event::RunStarted { steps: steps.len() });
+        for i in (0..steps.len()).filter(|&i| unfinished[i] == 0) {
+            in_flight.push(shared.run_step(i, request(schedule, i, &outputs)));
+            launched.insert(i);
+        }
+
+        let cancel = std::pin::pin!(cancel);
+        let mut cancel = cancel;
+        while !in_flight.is_empty() {
+            let (i, outcome, elapsed) = tokio::select! {
+                biased;
+                () = &mut cancel, if !is_cancelled => {
+                    is_cancelled = true;
+                    // Nobody else holds the receiver's sender; sending only fails without receivers.
+                    let _ = cancel_sender.send(true);
+                    events.emit(Event::Cancelling {
+                        in_flight: launched.iter().map(|&i| steps[i].as_ref()).collect(),
+                    });
+                    continue;
+                }
+                Some(finished) = in_flight.next() => finished,
+            };
+            launched.remove(&i);
+            done[i] = true;
+            let step = &steps[i];
+            let step_ref = step.as_ref();
+            match outcome {
+                Outcome::Succeeded(produced) => {
+                    match step.operation {
+                        Operation::Delete => {
+                            outputs.remove(&step.address);
+                        }
+                        Operation::Create | Operation::Update => {
+                            outputs
+                                .entry(step.address.clone())
+                                .or_default()
+                                .extend(produced);
+                        }
+                    }
+                    summary.record_success(&step_ref);
+                    events.emit(Event::StepSucceeded {
+                        step: step_ref,
+                        elapsed,
+                    });
+                    for follower in schedule.followers(i) {
+                        unfinished[follower] -= 1;
+                        if unfinished[follower] == 0 && !done[follower] && !is_cancelled {
+                            in_flight.push(
+                                shared.run_step(follower, request(schedule, follower, &outputs)),
+                            );
+                            launched.insert(follower);
+                        }
+                    }
+                }
+                Outcome::Failed { error, attempts } => {
+                    events.emit(Event::StepFailed {
+                        step: step_ref.clone(),
+                        error: error.clone(),
+                        elapsed,
+                    });
+                    summary.failed.push(Failure {
+                        step: step_ref,
+                        error,
+                        attempts,
+                    });
+                    for skipped in transitive_followers(schedule, i) {
+                        if done[skipped] {
+                            continue;
+                        }
+                        done[skipped] = true;
+                        let skip = Skip {
+                            step: steps[skipped].as_ref(),
+                            because: step.address.clone(),
+                        };
+                        events.emit(Event::StepSkipped {
+                            step: skip.step.clone(),
+                            because: skip.because.clone(),
+                        });
+                        summary.skipped.push(skip);
+                    }
+                }
+                Outcome::Cancelled => {
+                    events.emit(Event::StepCancelled {
+                        step: step_ref.clone(),
+                    });
+                    summary.cancelled.push(step_ref);
+                }
+            }
+        }
+        // Only a cancelled run leaves steps behind: those whose turn never came.
+        for (step, _) in steps.iter().zip(&done).filter(|(_, done)| !**done) {
+            events.emit(Event::StepCancelled {
+                step: step.as_ref(),
+            });
+            summary.cancelled.push(step.as_ref());
+        }
+        summary.interrupted = is_cancelled;
+        summary.wall_time = start.elapsed();
+        events.emit(Event::Finished {
+            summary: summary.clone(),
+        });
+        summary
+    }
+}
+
+/// The operator's view of step `i`, with what is known of it and its dependencies right now.
+fn request(schedule: &Schedule, i: usize, outputs: &BTreeMap<Address, Outputs>) -> StepRequest {
+    let step = &schedule.steps()[i];
+    let existing = match step.operation {
+        Operation::Create => None,
+        Operation::Update | Operation::Delete => outputs.get(&step.address).cloned(),
+    };
+    let inputs = step
+        .depends_on
+        .iter()
+        .filter_map(|d| outputs.get(d).map(|o| (d.clone(), o.clone())))
+        .collect();
+    StepRequest {
+        step: step.clone(),
+        existing,
+        inputs,
+    }
+}
+
+/// Every step that waits for step `i`, directly or not, in index order.
+fn transitive_followers(schedule: &Schedule, i: usize) -> Vec<usize> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![i];
+    while let Some(j) = stack.pop() {
+        for f in schedule.followers(j) {
+            if seen.insert(f) {
+                stack.push(f);
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+impl<O: Operator> Shared<'_, O> {
+    /// One step from its lock and slot to its outcome, retries included.
+    async fn run_step(&self, i: usize, request: StepRequest) -> (usize, Outcome, Duration) {
+        let step: StepRef = request.step.as_ref();
+        let key = self.operator.serialisation_key(&request.step);
+        let _serialised = match &key {
+            Some(key) => Some(self.locks.lock(key).await),
+            None => None,
+        };
+        // The semaphore is never closed, so acquiring only fails in theory; run unbounded then.
+        let _slot = self.slots.acquire().await.ok();
+        if *self.cancelled.borrow() {
+            return (i, Outcome::Cancelled, Duration::ZERO);
+        }
+        self.events.emit(Event::StepStarted { step: step.clone() });
+        let started = Instant::now();
+        let wait = self.config.waits.spec(step.kind, step.operation);
+        let mut attempt = 1u32;
+        loop {
+            let ctx = StepContext {
+                attempt,
+                wait,
+                step: step.clone(),
+                events: self.events,
+                limiter: &self.limiter,
+                jitter: &self.jitter,
+            };
+            let error = match self.operator.perform(&request, &ctx).await {
+                Ok(outputs) => return (i, Outcome::Succeeded(outputs), started.elapsed()),
+                Err(error) => error,
+            };
+            let policy = match self.config.retries.policy(error.class) {
+                Some(policy) if policy.allows(attempt, started.elapsed()) => policy,
+                _ => {
+                    let outcome = Outcome::Failed {
+                        error,
+                        attempts: attempt,
+                    };
+                    return (i, outcome, started.elapsed());
+                }
+            };
+            if *self.cancelled.borrow() {
+                return (i, Outcome::Cancelled, started.elapsed());
+            }
+            let delay = policy.delay(attempt - 1, &self.jitter);
+            self.events.emit(Event::StepRetrying {
+                step: step.clone(),
+                attempt,
+                reason: error,
+                delay,
+            });
+            let mut cancelled = self.cancelled.clone();
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = cancelled.wait_for(|c| *c) => {
+                    return (i, Outcome::Cancelled, started.elapsed());
+                }
+            }
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::fake::{FakeCloud, Phase};
+    use crate::apply::limits::{BucketSpec, ServiceLimits};
+    use crate::apply::operator::ErrorClass;
+    use crate::plan::{Action, Change, ResourceKind};
+    use serde_json::{Map, Value};
+
+    type Edges<'a> = &'a [(&'a str, &'a str)];
+
+    fn change(address: &str, kind: ResourceKind, action: Action) -> Change {
+        let mut after = Map::new();
+        if kind == ResourceKind::FargateProfile {
+            after.insert("cluster".into(), Value::from("cluster.eks"));
+        }
+        Change {
+            address: Address::new(address),
+            kind,
+            name: address.to_string(),
+            action,
+            before: (action != Action::Create).then(Map::new),
+            after: (action != Action::Delete).then_some(after),
+            changes: Vec::new(),
+            holds_data: false,
+            replaced_because: None,
+        }
+    }
+
+    fn schedule(changes: &[Change], edges: Edges) -> Schedule {
+        Schedule::new(changes, |address| {
+            edges
+                .iter()
+                .filter(|(from, _)| *from == address.as_str())
+                .map(|(_, to)| Address::new(*to))
+                .collect()
+        })
+        .expect("acyclic")
+    }
+
+    fn config() -> Config {
+        Config {
+            seed: Some(42),
+            ..Config::default()
+        }
+    }
+
+    fn never() -> std::future::Pending<()> {
+        std::future::pending()
+    }
+
+    async fn run(
+        cloud: FakeCloud,
+        schedule: &Schedule,
+        config: Config,
+    ) -> (Executor<FakeCloud>, Summary, Vec<Event>) {
+        run_with(cloud, schedule, config, BTreeMap::new(), never()).await
+    }
+
+    async fn run_with(
+        cloud: FakeCloud,
+        schedule: &Schedule,
+        config: Config,
+        known: BTreeMap<Address, Outputs>,
+        cancel: impl Future<Output = ()>,
+    ) -> (Executor<FakeCloud>, Summary, Vec<Event>) {
+        let executor = Executor::new(cloud, config);
+        let (sink, mut receiver) = EventSink::channel();
+        let summary = executor.run(schedule, known, &sink, cancel).await;
+        drop(sink);
+        let mut events = Vec::new();
+        while let Some(event) = receiver.recv().await {
+            events.push(event);
+        }
+        (executor, summary, events)
+    }
+
+    fn addresses(list: &[Address]) -> Vec<&str> {
+        list.iter().map(Address::as_str).collect()
+    }
+
+    const NETWORK_EDGES: Edges<'static> = &[
+        ("subnet.a", "vpc"),
+        ("subnet.b", "vpc"),
+        ("nat.a", "subnet.a"),
+        ("nat.b", "subnet.b"),
+        ("eks", "subnet.a"),
+        ("eks", "subnet.b"),
+    ];
+
+    fn network(action: Action) -> Vec<Change> {
+        vec![
+            change("vpc", ResourceKind::Vpc, action),
+            change("subnet.a", ResourceKind::Subnet, action),
+            change("subnet.b", ResourceKind::Subnet, action),
+            change("nat.a", ResourceKind::NatGateway, action),
+            change("nat.b", ResourceKind::NatGateway, action),
+            change("eks", ResourceKind::EksCluster, action),
+        ]
+    }
+
+    /// Every step started after all the steps it waits for finished.
+    fn assert_order_respected(schedule: &Schedule, cloud: &FakeCloud) {
+        for (i, step) in schedule.steps().iter().enumerate() {
+            let started = cloud
+                .seq(step.address.as_str(), step.operation, Phase::Started)
+                .unwrap_or_else(|| panic!("{} never started", step.id()));
+            for p in schedule.prerequisites(i) {
+                let before = &schedule.steps()[p];
+                let finished = cloud
+                    .seq(before.address.as_str(), before.operation, Phase::Finished)
+                    .unwrap_or_else(|| panic!("{} never finished", before.id()));
+                assert!(
+                    finished < started,
+                    "{} started before {} finished",
+                    step.id(),
+                    before.id()
+                );
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dependencies_finish_before_dependents_start_and_outputs_flow() {
+        let s = schedule(&network(Action::Create), NETWORK_EDGES);
+        let (executor, summary, events) = run(FakeCloud::new(), &s, config()).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        assert_eq!(summary.created.len(), 6);
+        assert_eq!(addresses(&summary.created[..1]), ["vpc"]);
+        assert_order_respected(&s, cloud);
+        // The subnet was handed the VPC's id, as AWS assigned it.
+        let inputs = cloud.inputs("subnet.a", Operation::Create);
+        let vpc_id = inputs
+            .get(&Address::new("vpc"))
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str);
+        assert_eq!(vpc_id, cloud.id_of("vpc").as_deref());
+        // Events bracket the run and report waiting on long steps.
+        assert_eq!(events.first(), Some(&Event::RunStarted { steps: 6 }));
+        assert!(matches!(events.last(), Some(Event::Finished { summary: s }) if *s == summary));
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Event::StepWaiting { step, state, .. }
+                if step.address.as_str() == "eks" && state == "creating"
+        )));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn independent_branches_run_concurrently() {
+        let s = schedule(&network(Action::Create), NETWORK_EDGES);
+        let (executor, summary, _) = run(FakeCloud::new(), &s, config()).await;
+        assert!(summary.is_complete());
+        // Both subnets together, then both NAT gateways and EKS together.
+        assert_eq!(executor.operator().max_in_flight(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn parallelism_bound_is_respected() {
+        let changes: Vec<Change> = (0..20)
+            .map(|i| {
+                change(
+                    &format!("sg.{i}"),
+                    ResourceKind::SecurityGroup,
+                    Action::Create,
+                )
+            })
+            .collect();
+        let s = schedule(&changes, &[]);
+        let config = Config {
+            parallelism: 4,
+            ..config()
+        };
+        let (executor, summary, _) = run(FakeCloud::new(), &s, config).await;
+        assert_eq!(summary.created.len(), 20);
+        assert_eq!(executor.operator().max_in_flight(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_skips_only_its_dependents() {
+        let mut changes = network(Action::Create);
+        changes.push(change("sg", ResourceKind::SecurityGroup, Action::Create));
+        let mut edges = NETWORK_EDGES.to_vec();
+        edges.push(("sg", "vpc"));
+        let s = schedule(&changes, &edges);
+        let cloud = FakeCloud::new().fail("subnet.a", "InvalidSubnet.Conflict");
+        let (executor, summary, events) = run(cloud, &s, config()).await;
+        assert_eq!(summary.failed.len(), 1);
+        let failure = &summary.failed[0];
+        assert_eq!(failure.step.address.as_str(), "subnet.a");
+        assert_eq!(failure.error.code, "InvalidSubnet.Conflict");
+        assert_eq!(failure.error.class, ErrorClass::Fatal);
+        assert_eq!(failure.attempts, 1);
+        let skipped: Vec<(&str, &str)> = summary
+            .skipped
+            .iter()
+            .map(|s| (s.step.address.as_str(), s.because.as_str()))
+            .collect();
+        assert_eq!(skipped, [("nat.a", "subnet.a"), ("eks", "subnet.a")]);
+        let mut created = addresses(&summary.created);
+        created.sort();
+        assert_eq!(created, ["nat.b", "sg", "subnet.b", "vpc"]);
+        assert!(!executor.operator().exists("eks"));
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::StepSkipped { .. }))
+        );
+        assert!(!summary.is_complete());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_on_throttling_converge() {
+        let s = schedule(&network(Action::Create), NETWORK_EDGES);
+        let cloud = FakeCloud::new()
+            .throttle("vpc", 3)
+            .throttle("nat.a", 5)
+            .throttle("eks", 2);
+        let (executor, summary, events) = run(cloud, &s, config()).await;
+        assert!(summary.is_complete(), "{summary:?}");
+        let retries: Vec<(&str, u32)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::StepRetrying {
+                    step,
+                    attempt,
+                    reason,
+                    delay,
+                } => {
+                    assert_eq!(reason.class, ErrorClass::Throttled);
+                    assert!(*delay <= Duration::from_secs(20));
+                    Some((step.address.as_str(), *attempt))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(retries.len(), 10);
+        assert!(retries.contains(&("nat.a", 5)));
+        assert_order_respected(&s, executor.operator());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_give_up_after_the_policy_allows() {
+        let s = schedule(&[change("vpc", ResourceKind::Vpc, Action::Create)], &[]);
+        let cloud = FakeCloud::new().throttle("vpc", 1000);
+        let (_, summary, _) = run(cloud, &s, config()).await;
+        assert_eq!(summary.failed.len(), 1);
+        assert_eq!(summary.failed[0].error.code, "RequestLimitExceeded");
+        assert_eq!(
+            summary.failed[0].attempts,
+            Retries::default().throttled.max_attempts
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limits_space_out_calls_beyond_the_burst() {
+        // Twelve NAT gateways at once: CreateNatGateway's bucket holds 10 and refills 1 per s.
+        let changes: Vec<Change> = (0..12)
+            .map(|i| {
+                change(
+                    &format!("nat.{i}"),
+                    ResourceKind::NatGateway,
+                    Action::Create,
+                )
+            })
+            .collect();
+        let s = schedule(&changes, &[]);
+        let (executor, summary, _) = run(FakeCloud::new(), &s, config()).await;
+        assert_eq!(summary.created.len(), 12);
+        let calls = executor.operator().calls("CreateNatGateway");
+        assert_eq!(calls.len(), 12);
+        let first = calls[0];
+        let offsets: Vec<u64> = calls
+            .iter()
+            .map(|t| (*t - first).as_secs_f64().round() as u64)
+            .collect();
+        assert_eq!(offsets, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn configured_limits_apply_per_service() {
+        let changes: Vec<Change> = (0..3)
+            .map(|i| {
+                change(
+                    &format!("topic.{i}"),
+                    ResourceKind::SnsTopic,
+                    Action::Create,
+                )
+            })
+            .collect();
+        let s = schedule(&changes, &[]);
+        let mut config = config();
+        config.rate_limits.services.insert(
+            "sns".into(),
+            ServiceLimits::new(BucketSpec::new(10.0, 10.0), BucketSpec::new(1.0, 0.1)),
+        );
+        let (executor, summary, _) = run(FakeCloud::new(), &s, config).await;
+        assert_eq!(summary.created.len(), 3);
+        let calls = executor.operator().calls("CreateSnsTopic");
+        let span = (calls[2] - calls[0]).as_secs_f64().round();
+        assert_eq!(span, 20.0, "one token per ten seconds after the first");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_fargate_profile_operation_at_a_time() {
+        let mut changes: Vec<Change> = (0..4)
+            .map(|i| {
+                change(
+                    &format!("fp.{i}"),
+                    ResourceKind::FargateProfile,
+                    Action::Create,
+                )
+            })
+            .collect();
+        changes.push(change("ng.a", ResourceKind::NodeGroup, Action::Create));
+        changes.push(change("ng.b", ResourceKind::NodeGroup, Action::Create));
+        let s = schedule(&changes, &[]);
+        let (executor, summary, _) = run(FakeCloud::new(), &s, config()).await;
+        assert_eq!(summary.created.len(), 6);
+        assert_eq!(executor.operator().max_per_key(), 1);
+        // The node groups, which need no serialisation, ran alongside a profile.
+        assert_eq!(executor.operator().max_in_flight(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deletes_run_in_reverse_dependency_order() {
+        let cloud = FakeCloud::new()
+            .existing("vpc", "vpc-1", &[])
+            .existing("subnet.a", "subnet-a", &["vpc"])
+            .existing("subnet.b", "subnet-b", &["vpc"])
+            .existing("nat.a", "nat-a", &["subnet.a"])
+            .existing("nat.b", "nat-b", &["subnet.b"])
+            .existing("eks", "eks-1", &["subnet.a", "subnet.b"]);
+        let known: BTreeMap<Address, Outputs> =
+            ["vpc", "subnet.a", "subnet.b", "nat.a", "nat.b", "eks"]
+                .iter()
+                .map(|a| {
+                    let mut outputs = Outputs::new();
+                    outputs.insert("id".into(), Value::from(format!("{a}-id")));
+                    (Address::new(*a), outputs)
+                })
+                .collect();
+        let s = schedule(&network(Action::Delete), NETWORK_EDGES);
+        let (executor, summary, _) = run_with(cloud, &s, config(), known, never()).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        assert_eq!(cloud.conflicts(), 0, "nothing deleted while in use");
+        assert_order_respected(&s, cloud);
+        assert_eq!(summary.deleted.last().map(Address::as_str), Some("vpc"));
+        assert!(!cloud.exists("vpc"));
+        // A delete is handed the resource's own id.
+        let log = cloud.log();
+        assert!(log.iter().any(|r| r.address.as_str() == "eks"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deletes_with_unknown_dependencies_converge_through_conflict_retries() {
+        // The schedule does not know the subnet uses the VPC: AWS says DependencyViolation until
+        // the subnet is gone, and the executor retries.
+        let cloud = FakeCloud::new()
+            .existing("vpc", "vpc-1", &[])
+            .existing("subnet", "subnet-1", &["vpc"])
+            .latency("subnet", Duration::from_secs(60));
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Delete),
+            change("subnet", ResourceKind::Subnet, Action::Delete),
+        ];
+        let s = schedule(&changes, &[]);
+        let (executor, summary, events) = run(cloud, &s, config()).await;
+        assert!(summary.is_complete(), "{summary:?}");
+        assert!(executor.operator().conflicts() > 0);
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Event::StepRetrying { reason, .. } if reason.code == "DependencyViolation"
+        )));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replace_deletes_then_creates_around_its_dependents() {
+        let cloud = FakeCloud::new()
+            .existing("vpc", "vpc-1", &[])
+            .existing("subnet", "subnet-old", &["vpc"])
+            .existing("nat", "nat-old", &["subnet"]);
+        let known: BTreeMap<Address, Outputs> = [
+            ("vpc", "vpc-1"),
+            ("subnet", "subnet-old"),
+            ("nat", "nat-old"),
+        ]
+        .iter()
+        .map(|(a, id)| {
+            let mut outputs = Outputs::new();
+            outputs.insert("id".into(), Value::from(*id));
+            (Address::new(*a), outputs)
+        })
+        .collect();
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::NoOp),
+            change("subnet", ResourceKind::Subnet, Action::Replace),
+            change("nat", ResourceKind::NatGateway, Action::Replace),
+        ];
+        let s = schedule(&changes, &[("subnet", "vpc"), ("nat", "subnet")]);
+        let (executor, summary, _) = run_with(cloud, &s, config(), known, never()).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        assert_eq!(addresses(&summary.replaced), ["subnet", "nat"]);
+        assert!(summary.deleted.is_empty() && summary.created.is_empty());
+        assert_eq!(cloud.conflicts(), 0);
+        let seq = |a, op, phase| cloud.seq(a, op, phase).expect("logged");
+        assert!(
+            seq("nat", Operation::Delete, Phase::Finished)
+                < seq("subnet", Operation::Delete, Phase::Started)
+        );
+        assert!(
+            seq("subnet", Operation::Delete, Phase::Finished)
+                < seq("subnet", Operation::Create, Phase::Started)
+        );
+        assert!(
+            seq("subnet", Operation::Create, Phase::Finished)
+                < seq("nat", Operation::Create, Phase::Started)
+        );
+        // The new subnet's id reached the new NAT gateway; the unchanged VPC's known id the subnet.
+        let new_subnet = cloud.id_of("subnet").expect("created");
+        assert_ne!(new_subnet, "subnet-old");
+        let nat_inputs = cloud.inputs("nat", Operation::Create);
+        assert_eq!(
+            nat_inputs
+                .get(&Address::new("subnet"))
+                .and_then(|o| o.get("id")),
+            Some(&Value::from(new_subnet))
+        );
+        let subnet_inputs = cloud.inputs("subnet", Operation::Create);
+        assert_eq!(
+            subnet_inputs
+                .get(&Address::new("vpc"))
+                .and_then(|o| o.get("id")),
+            Some(&Value::from("vpc-1"))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_starts_nothing_new_and_lets_in_flight_steps_finish() {
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Create),
+            change("subnet", ResourceKind::Subnet, Action::Create),
+            change("nat", ResourceKind::NatGateway, Action::Create),
+            change("role", ResourceKind::IamRole, Action::Create),
+        ];
+        let s = schedule(&changes, &[("subnet", "vpc"), ("nat", "subnet")]);
+        let cloud = FakeCloud::new()
+            .latency("vpc", Duration::from_secs(100))
+            .latency("role", Duration::from_secs(50));
+        let cancel = tokio::time::sleep(Duration::from_secs(10));
+        let (executor, summary, events) =
+            run_with(cloud, &s, config(), BTreeMap::new(), cancel).await;
+        let cloud = executor.operator();
+        assert!(summary.interrupted);
+        let mut created = addresses(&summary.created);
+        created.sort();
+        assert_eq!(created, ["role", "vpc"], "in-flight steps finished");
+        let cancelled: Vec<&str> = summary
+            .cancelled
+            .iter()
+            .map(|s| s.address.as_str())
+            .collect();
+        assert_eq!(cancelled, ["subnet", "nat"]);
+        assert_eq!(cloud.seq("subnet", Operation::Create, Phase::Started), None);
+        let in_flight = events.iter().find_map(|e| match e {
+            Event::Cancelling { in_flight } => Some(in_flight.len()),
+            _ => None,
+        });
+        assert_eq!(in_flight, Some(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_abandons_a_pending_retry() {
+        let s = schedule(&[change("vpc", ResourceKind::Vpc, Action::Create)], &[]);
+        let cloud = FakeCloud::new().throttle("vpc", 1000);
+        let cancel = tokio::time::sleep(Duration::from_secs(10));
+        let (_, summary, _) = run_with(cloud, &s, config(), BTreeMap::new(), cancel).await;
+        assert!(summary.failed.is_empty());
+        assert_eq!(summary.cancelled.len(), 1);
+        assert!(summary.wall_time < Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_before_anything_starts() {
+        let s = schedule(&network(Action::Create), NETWORK_EDGES);
+        let (executor, summary, _) =
+            run_with(FakeCloud::new(), &s, config(), BTreeMap::new(), async {}).await;
+        assert_eq!(summary.cancelled.len(), 6);
+        assert!(executor.operator().log().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_readiness_timeout_fails_the_step() {
+        let s = schedule(
+            &[change("nat", ResourceKind::NatGateway, Action::Create)],
+            &[],
+        );
+        let cloud = FakeCloud::new().latency("nat", Duration::from_secs(3600));
+        let (_, summary, _) = run(cloud, &s, config()).await;
+        assert_eq!(summary.failed.len(), 1);
+        let error = &summary.failed[0].error;
+        assert_eq!(error.code, "WaitTimeout");
+        assert!(error.message.contains("last state: creating"), "{error}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_schedule_finishes_at_once() {
+        let s = schedule(&[], &[]);
+        let (_, summary, events) = run(FakeCloud::new(), &s, config()).await;
+        assert!(summary.is_complete());
+        assert_eq!(events.len(), 2);
+    }
+}

@@ -1,0 +1,308 @@
+//! Client-side limits: token buckets per AWS API, and keyed locks for operations AWS serialises.
+//!
+//! AWS throttles each account per region with token buckets (EC2 per API action: a burst capacity
+//! and a refill rate). Spending our own tokens first keeps a large apply under AWS's limits instead
+//! of discovering them through `RequestLimitExceeded` and backoff.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A bucket's shape: `capacity` tokens at most, `refill_per_second` added back each second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketSpec {
+    pub capacity: f64,
+    pub refill_per_second: f64,
+}
+
+impl BucketSpec {
+    pub const fn new(capacity: f64, refill_per_second: f64) -> Self {
+        BucketSpec {
+            capacity,
+            refill_per_second,
+        }
+    }
+}
+
+/// The token bucket algorithm, with time passed in so the arithmetic is testable.
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    spec: BucketSpec,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(spec: BucketSpec, now: Instant) -> Self {
+        let spec = BucketSpec {
+            capacity: positive_or(spec.capacity, 1.0),
+            refill_per_second: positive_or(spec.refill_per_second, 1.0),
+        };
+        TokenBucket {
+            spec,
+            tokens: spec.capacity,
+            updated: now,
+        }
+    }
+
+    /// Tokens available at `now`.
+    pub fn available(&mut self, now: Instant) -> f64 {
+        self.refill(now);
+        self.tokens
+    }
+
+    /// Takes a token, or says how long until one is available.
+    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            let missing = 1.0 - self.tokens;
+            Err(Duration::from_secs_f64(
+                missing / self.spec.refill_per_second,
+            ))
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.spec.refill_per_second).min(self.spec.capacity);
+        self.updated = self.updated.max(now);
+    }
+}
+
+fn positive_or(x: f64, fallback: f64) -> f64 {
+    if x.is_finite() && x > 0.0 {
+        x
+    } else {
+        fallback
+    }
+}
+
+/// Limits of one AWS service: per-action overrides, else read or mutating by the action's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceLimits {
+    /// `Describe*`, `List*`, `Get*`.
+    pub read: BucketSpec,
+    /// Everything else.
+    pub mutating: BucketSpec,
+    /// Actions with their own published bucket, by exact action name.
+    pub actions: BTreeMap<String, BucketSpec>,
+}
+
+impl ServiceLimits {
+    pub fn new(read: BucketSpec, mutating: BucketSpec) -> Self {
+        ServiceLimits {
+            read,
+            mutating,
+            actions: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_action(mut self, action: &str, spec: BucketSpec) -> Self {
+        self.actions.insert(action.to_string(), spec);
+        self
+    }
+
+    /// The bucket shape for `action`.
+    pub fn spec(&self, action: &str) -> BucketSpec {
+        if let Some(spec) = self.actions.get(action) {
+            return *spec;
+        }
+        let reads = ["Describe", "List", "Get"];
+        if reads.iter().any(|prefix| action.starts_with(prefix)) {
+            self.read
+        } else {
+            self.mutating
+        }
+    }
+}
+
+/// Bucket shapes for every service; buckets are per (service, action), as EC2's are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimits {
+    pub services: BTreeMap<String, ServiceLimits>,
+    /// For services not listed.
+    pub default: ServiceLimits,
+}
+
+impl Default for RateLimits {
+    /// EC2's published request-rate buckets (describe 100 burst / 20 per s, mutating 50 / 5 per s,
+    /// CreateNatGateway 10 / 1 per s). Other services publish less or per-account totals; 50 / 10
+    /// reads and 20 / 5 writes stay under every figure we know of while never being what limits an
+    /// apply of one blueprint (a few hundred calls in all).
+    fn default() -> Self {
+        let ec2 = ServiceLimits::new(BucketSpec::new(100.0, 20.0), BucketSpec::new(50.0, 5.0))
+            .with_action("CreateNatGateway", BucketSpec::new(10.0, 1.0))
+            .with_action("DeleteNatGateway", BucketSpec::new(10.0, 1.0));
+        let mut services = BTreeMap::new();
+        services.insert("ec2".to_string(), ec2);
+        RateLimits {
+            services,
+            default: ServiceLimits::new(BucketSpec::new(50.0, 10.0), BucketSpec::new(20.0, 5.0)),
+        }
+    }
+}
+
+impl RateLimits {
+    pub fn spec(&self, service: &str, action: &str) -> BucketSpec {
+        self.services
+            .get(service)
+            .unwrap_or(&self.default)
+            .spec(action)
+    }
+}
+
+/// The live buckets of one run, shared by all steps.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: RateLimits,
+    buckets: Mutex<HashMap<(String, String), TokenBucket>>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        RateLimiter {
+            limits,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits until a call of `service`'s `action` may be made, and spends its token.
+    pub async fn acquire(&self, service: &str, action: &str) {
+        loop {
+            let wait = {
+                let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let bucket = buckets
+                    .entry((service.to_string(), action.to_string()))
+                    .or_insert_with(|| TokenBucket::new(self.limits.spec(service, action), now));
+                match bucket.try_take(now) {
+                    Ok(()) => return,
+                    Err(wait) => wait,
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// One async lock per key: steps that declare the same serialisation key run one at a time, in
+/// the order they asked (tokio's mutex is fair).
+#[derive(Debug, Default)]
+pub struct KeyedLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl KeyedLocks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.entry(key.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_bursts_then_refills_at_its_rate() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(BucketSpec::new(10.0, 1.0), start);
+        for _ in 0..10 {
+            assert_eq!(bucket.try_take(start), Ok(()));
+        }
+        assert_eq!(bucket.try_take(start), Err(Duration::from_secs(1)));
+        let half = start + Duration::from_millis(500);
+        assert_eq!(bucket.try_take(half), Err(Duration::from_millis(500)));
+        assert_eq!(bucket.try_take(start + Duration::from_secs(1)), Ok(()));
+        // A long pause refills to capacity, never beyond.
+        assert_eq!(bucket.available(start + Duration::from_secs(3600)), 10.0);
+    }
+
+    #[test]
+    fn time_going_backwards_is_harmless() {
+        let start = Instant::now();
+        let later = start + Duration::from_secs(5);
+        let mut bucket = TokenBucket::new(BucketSpec::new(1.0, 1.0), later);
+        assert_eq!(bucket.try_take(later), Ok(()));
+        assert!(bucket.try_take(start).is_err());
+        assert_eq!(bucket.available(later), 0.0);
+    }
+
+    #[test]
+    fn nonsense_specs_fall_back_to_one_per_second() {
+        let now = Instant::now();
+        let mut bucket = TokenBucket::new(BucketSpec::new(f64::NAN, -3.0), now);
+        assert_eq!(bucket.try_take(now), Ok(()));
+        assert_eq!(bucket.try_take(now), Err(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn default_limits_are_ec2s_published_buckets() {
+        let limits = RateLimits::default();
+        assert_eq!(
+            limits.spec("ec2", "DescribeVpcs"),
+            BucketSpec::new(100.0, 20.0)
+        );
+        assert_eq!(limits.spec("ec2", "CreateVpc"), BucketSpec::new(50.0, 5.0));
+        assert_eq!(
+            limits.spec("ec2", "CreateNatGateway"),
+            BucketSpec::new(10.0, 1.0)
+        );
+        assert_eq!(
+            limits.spec("eks", "ListClusters"),
+            BucketSpec::new(50.0, 10.0)
+        );
+        assert_eq!(
+            limits.spec("eks", "CreateCluster"),
+            BucketSpec::new(20.0, 5.0)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limiter_spaces_calls_beyond_the_burst() {
+        let limits = RateLimits {
+            default: ServiceLimits::new(BucketSpec::new(2.0, 1.0), BucketSpec::new(2.0, 1.0)),
+            ..RateLimits::default()
+        };
+        let limiter = RateLimiter::new(limits);
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            limiter.acquire("sns", "CreateTopic").await;
+            times.push(start.elapsed().as_secs_f64().round());
+        }
+        assert_eq!(times, [0.0, 0.0, 1.0, 2.0, 3.0]);
+        // Another action has its own bucket.
+        limiter.acquire("sns", "Subscribe").await;
+        assert_eq!(start.elapsed().as_secs_f64().round(), 3.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keyed_locks_serialise_one_key_only() {
+        let locks = KeyedLocks::new();
+        let a = locks.lock("cluster-a").await;
+        let other = tokio::time::timeout(Duration::from_secs(1), locks.lock("cluster-b")).await;
+        assert!(other.is_ok(), "another key is free");
+        let same = tokio::time::timeout(Duration::from_secs(1), locks.lock("cluster-a")).await;
+        assert!(same.is_err(), "the same key waits");
+        drop(a);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), locks.lock("cluster-a"))
+                .await
+                .is_ok()
+        );
+    }
+}

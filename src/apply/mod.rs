@@ -1,0 +1,26 @@
+//! Apply: executes a Plan against a cloud through an [`Operator`], concurrently and safely.
+//!
+//! - `schedule`: a Plan becomes steps with order constraints (a replace is delete-then-create,
+//!   deletes run in reverse dependency order), plus makespan estimates.
+//! - `operator`: the trait the AWS adapters implement, and error classes for retrying.
+//! - `wait`: readiness conditions and polling with backoff, always with a timeout.
+//! - `limits`, `backoff`: AWS's token buckets, serialisation locks, jittered retry delays.
+//! - `executor`: the concurrent walk; `events`: what it reports, for renderers to display.
+//!
+//! Nothing here touches the AWS SDK or a terminal.
+
+pub mod backoff;
+pub mod events;
+pub mod executor;
+pub mod limits;
+pub mod operator;
+pub mod schedule;
+pub mod wait;
+
+#[cfg(test)]
+mod fake;
+
+pub use events::{Event, EventSink, Failure, Skip, Summary};
+pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
+pub use operator::{ErrorClass, Operator, Outputs, StepContext, StepError, StepRequest};
+pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};

@@ -1,0 +1,383 @@
+//! The seam between the engine and AWS: an [`Operator`] performs one step (the call and the wait
+//! for readiness) and reports what it produced, or an error classified for retrying.
+//!
+//! The AWS adapters implement it with the SDK; tests implement it with an in-memory fake cloud.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::backoff::Jitter;
+use super::events::{Event, EventSink};
+use super::limits::RateLimiter;
+use super::schedule::{Operation, Step, StepRef};
+use super::wait::{self, Condition, WaitError, WaitSpec};
+use crate::plan::{Address, ResourceKind};
+
+/// What a step produced for its dependents: ids, ARNs, endpoints (keys camelCase, e.g. `id`, `arn`).
+pub type Outputs = Map<String, Value>;
+
+/// How the executor treats an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorClass {
+    /// AWS asked us to slow down: retry after a backoff.
+    Throttled,
+    /// A fault that usually clears (5xx, timeouts, eventual consistency right after a create).
+    Transient,
+    /// The resource is busy or still in use by something going away (`DependencyViolation`,
+    /// `ResourceInUse`): retry later, slowly.
+    Conflict,
+    /// Retrying will not help: report AWS's code and message.
+    Fatal,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Throttled => "throttled",
+            ErrorClass::Transient => "transient",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::Fatal => "fatal",
+        }
+    }
+
+    pub fn is_retryable(self) -> bool {
+        self != ErrorClass::Fatal
+    }
+}
+
+/// An error from one attempt of a step, with AWS's error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub class: ErrorClass,
+    pub code: String,
+    pub message: String,
+}
+
+impl StepError {
+    pub fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError {
+            class,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Classifies by AWS error code (see [`classify_aws_code`]).
+    pub fn from_aws(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        StepError::new(classify_aws_code(&code), code, message)
+    }
+
+    pub fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Throttled, code, message)
+    }
+
+    pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Transient, code, message)
+    }
+
+    pub fn conflict(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Conflict, code, message)
+    }
+
+    pub fn fatal(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Fatal, code, message)
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for StepError {}
+
+/// The usual class of an AWS error code, across the services shinyctl uses. Adapters override it
+/// where context matters (a `*.NotFound` for a dependency created a second ago is eventual
+/// consistency, hence transient; for the resource being deleted it means success).
+pub fn classify_aws_code(code: &str) -> ErrorClass {
+    const THROTTLED: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
+    ];
+    const TRANSIENT: &[&str] = &[
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServiceError",
+        "InternalServiceException",
+        "ServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "IDPCommunicationError",
+        "Unavailable",
+    ];
+    const CONFLICT: &[&str] = &[
+        "DependencyViolation",
+        "ResourceInUse",
+        "ResourceInUseException",
+        "ConcurrentModification",
+        "ConcurrentModificationException",
+        "ConflictException",
+        "OperationAborted",
+        "IncorrectState",
+        "IncorrectInstanceState",
+        "InvalidDBInstanceState",
+        "InvalidDBInstanceStateFault",
+        "InvalidDBClusterStateFault",
+        "InvalidDBSubnetGroupStateFault",
+        "InvalidCacheClusterState",
+        "InvalidReplicationGroupState",
+        "InvalidCacheSubnetGroupState",
+        "DeleteConflict",
+        "IncorrectFileSystemLifeCycleState",
+        "FileSystemInUse",
+        "MountTargetConflict",
+    ];
+    if THROTTLED.contains(&code) {
+        ErrorClass::Throttled
+    } else if TRANSIENT.contains(&code) {
+        ErrorClass::Transient
+    } else if CONFLICT.contains(&code) {
+        ErrorClass::Conflict
+    } else {
+        ErrorClass::Fatal
+    }
+}
+
+/// Everything an operator needs to perform one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRequest {
+    pub step: Step,
+    /// What is known of this resource in AWS (at least its `id`, from the observed state or an
+    /// earlier step); None for a create.
+    pub existing: Option<Outputs>,
+    /// Outputs of the resources this one depends on that are known (created by earlier steps or
+    /// already existing), by address.
+    pub inputs: BTreeMap<Address, Outputs>,
+}
+
+impl StepRequest {
+    pub fn address(&self) -> &Address {
+        &self.step.address
+    }
+
+    pub fn kind(&self) -> ResourceKind {
+        self.step.kind
+    }
+
+    pub fn operation(&self) -> Operation {
+        self.step.operation
+    }
+
+    /// A desired property, falling back to the observed one (deletes have only those).
+    pub fn property(&self, key: &str) -> Option<&Value> {
+        self.step
+            .desired
+            .as_ref()
+            .and_then(|p| p.get(key))
+            .or_else(|| self.step.observed.as_ref().and_then(|p| p.get(key)))
+    }
+
+    /// A dependency's output, e.g. `input("network.vpc", "id")`.
+    pub fn input(&self, address: &str, key: &str) -> Option<&Value> {
+        self.inputs
+            .get(&Address::new(address))
+            .and_then(|outputs| outputs.get(key))
+    }
+}
+
+/// What the executor lends a step while it runs: its attempt number, its wait budget, AWS's rate
+/// limits and a way to report progress.
+pub struct StepContext<'a> {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// How to poll for this step's readiness and when to give up.
+    pub wait: WaitSpec,
+    pub(crate) step: StepRef,
+    pub(crate) events: &'a EventSink,
+    pub(crate) limiter: &'a RateLimiter,
+    pub(crate) jitter: &'a Jitter,
+}
+
+impl StepContext<'_> {
+    /// Waits for a token for `service`'s `action` (e.g. `("ec2", "CreateNatGateway")`). Adapters
+    /// call it before every AWS call, waits' probes included.
+    pub async fn call(&self, service: &str, action: &str) {
+        self.limiter.acquire(service, action).await;
+    }
+
+    /// Reports that the step is waiting for AWS, in `state` (e.g. "creating"), for `waited`.
+    pub fn report_waiting(&self, state: &str, waited: Duration) {
+        self.events.emit(Event::StepWaiting {
+            step: self.step.clone(),
+            state: state.to_string(),
+            waited,
+        });
+    }
+
+    /// Polls `probe` on this step's schedule until `condition` holds, reporting each new state.
+    /// A timeout becomes a fatal `WaitTimeout` error naming the last state seen.
+    pub async fn wait_until<T, P, F>(
+        &self,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        let mut last_state: Option<String> = None;
+        let result = wait::until(
+            &self.wait,
+            self.jitter,
+            probe,
+            condition,
+            |observed, waited| {
+                let state = observed.map_or_else(|| "absent".to_string(), |o| o.to_string());
+                if last_state.as_deref() != Some(state.as_str()) {
+                    self.report_waiting(&state, waited);
+                    last_state = Some(state);
+                }
+            },
+        )
+        .await;
+        match result {
+            Ok(observed) => Ok(observed),
+            Err(WaitError::Probe(error)) => Err(error),
+            Err(WaitError::Timeout { waited, last }) => Err(StepError::fatal(
+                "WaitTimeout",
+                format!(
+                    "not ready after {}s (last state: {})",
+                    waited.as_secs(),
+                    last.map_or_else(|| "absent".to_string(), |o| o.to_string())
+                ),
+            )),
+        }
+    }
+}
+
+/// Performs steps against a cloud. Implementations must make creates idempotent (client tokens,
+/// or look up by ownership tag first): the executor retries, and a re-run after a crash repeats
+/// steps that may have half-happened.
+pub trait Operator: Sync {
+    /// Performs `request` — the call and the wait for readiness — and returns the resource's
+    /// outputs (ignored for deletes).
+    fn perform(
+        &self,
+        request: &StepRequest,
+        ctx: &StepContext<'_>,
+    ) -> impl Future<Output = Result<Outputs, StepError>> + Send;
+
+    /// Steps with the same key run one at a time. By default: one Fargate-profile operation at a
+    /// time per cluster, which EKS enforces by rejecting concurrent ones.
+    fn serialisation_key(&self, step: &Step) -> Option<String> {
+        default_serialisation_key(step)
+    }
+}
+
+/// The serialisations AWS imposes, as keys (see [`Operator::serialisation_key`]).
+pub fn default_serialisation_key(step: &Step) -> Option<String> {
+    match step.kind {
+        ResourceKind::FargateProfile => {
+            let cluster = step
+                .desired
+                .as_ref()
+                .and_then(|p| p.get("cluster"))
+                .or_else(|| step.observed.as_ref().and_then(|p| p.get("cluster")))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            Some(format!("eks-fargate-profiles:{cluster}"))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_codes_are_classified() {
+        assert_eq!(
+            classify_aws_code("RequestLimitExceeded"),
+            ErrorClass::Throttled
+        );
+        assert_eq!(
+            classify_aws_code("ThrottlingException"),
+            ErrorClass::Throttled
+        );
+        assert_eq!(classify_aws_code("InternalError"), ErrorClass::Transient);
+        assert_eq!(
+            classify_aws_code("DependencyViolation"),
+            ErrorClass::Conflict
+        );
+        assert_eq!(
+            classify_aws_code("ResourceInUseException"),
+            ErrorClass::Conflict
+        );
+        assert_eq!(
+            classify_aws_code("InvalidParameterValue"),
+            ErrorClass::Fatal
+        );
+        assert_eq!(classify_aws_code(""), ErrorClass::Fatal);
+        let error = StepError::from_aws("DependencyViolation", "has dependent object");
+        assert_eq!(error.class, ErrorClass::Conflict);
+        assert_eq!(
+            error.to_string(),
+            "DependencyViolation: has dependent object"
+        );
+    }
+
+    fn step(kind: ResourceKind, cluster: Option<&str>) -> Step {
+        let mut props = Map::new();
+        if let Some(cluster) = cluster {
+            props.insert("cluster".into(), Value::from(cluster));
+        }
+        Step {
+            address: Address::new("x"),
+            kind,
+            name: "x".into(),
+            operation: Operation::Delete,
+            replacing: false,
+            desired: None,
+            observed: Some(props),
+            changes: Vec::new(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fargate_profiles_serialise_per_cluster() {
+        assert_eq!(
+            default_serialisation_key(&step(ResourceKind::FargateProfile, Some("cluster.eks"))),
+            Some("eks-fargate-profiles:cluster.eks".into())
+        );
+        assert_eq!(
+            default_serialisation_key(&step(ResourceKind::FargateProfile, None)),
+            Some("eks-fargate-profiles:".into())
+        );
+        assert_eq!(
+            default_serialisation_key(&step(ResourceKind::NodeGroup, Some("c"))),
+            None
+        );
+    }
+}

@@ -1,0 +1,554 @@
+//! From a Plan to the graph of steps the executor walks.
+//!
+//! Each change becomes one step, except a replace, which becomes two: delete the old resource,
+//! then create the new one. If resource R depends on D:
+//! - R's create/update waits for D's create/update (D must exist first);
+//! - D's delete waits for R's delete (R must be gone before what it uses goes);
+//! - a replaced resource's create waits for its own delete.
+//!
+//! No-op changes are no steps: what dependents need from them (ids, ARNs) comes from the observed
+//! state the caller hands to the executor.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::graph::{CriticalPath, Cycle, Dag};
+use crate::plan::{Action, Address, Change, Plan, PropertyChange, Resource, ResourceKind};
+
+/// What one step does to AWS. A replace is a `Delete` step and a `Create` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A step's key in the execution graph: one resource and what is done to it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepId {
+    pub address: Address,
+    pub operation: Operation,
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.address, self.operation)
+    }
+}
+
+/// How events and summaries name a step: enough to display it without the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepRef {
+    pub address: Address,
+    pub kind: ResourceKind,
+    pub operation: Operation,
+    /// This step is one half of a replacement.
+    pub replacing: bool,
+}
+
+impl StepRef {
+    pub fn id(&self) -> StepId {
+        StepId {
+            address: self.address.clone(),
+            operation: self.operation,
+        }
+    }
+}
+
+/// One unit of work for the operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub address: Address,
+    pub kind: ResourceKind,
+    /// The AWS name (desired for creates and updates, observed for deletes).
+    pub name: String,
+    pub operation: Operation,
+    /// One half of a replacement.
+    pub replacing: bool,
+    /// Desired properties (creates and updates).
+    pub desired: Option<Map<String, Value>>,
+    /// Observed properties (updates and deletes).
+    pub observed: Option<Map<String, Value>>,
+    /// What differs, for updates and replacements.
+    pub changes: Vec<PropertyChange>,
+    /// The resources this one uses; their outputs are handed to the operator.
+    pub depends_on: Vec<Address>,
+}
+
+impl Step {
+    pub fn id(&self) -> StepId {
+        StepId {
+            address: self.address.clone(),
+            operation: self.operation,
+        }
+    }
+
+    pub fn as_ref(&self) -> StepRef {
+        StepRef {
+            address: self.address.clone(),
+            kind: self.kind,
+            operation: self.operation,
+            replacing: self.replacing,
+        }
+    }
+}
+
+/// Why a plan cannot be executed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScheduleError {
+    /// The plan deletes or replaces data-holding resources and the caller did not allow it.
+    DataLoss(Vec<Address>),
+    /// The steps' dependencies form a cycle (the load pipeline should have refused it earlier).
+    Cycle(Cycle<StepId>),
+}
+
+impl fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScheduleError::DataLoss(addresses) => {
+                let list: Vec<&str> = addresses.iter().map(Address::as_str).collect();
+                write!(
+                    f,
+                    "this plan would delete data held by {}; pass --allow-data-loss to proceed",
+                    list.join(", ")
+                )
+            }
+            ScheduleError::Cycle(cycle) => write!(f, "the steps depend on each other: {cycle}"),
+        }
+    }
+}
+
+impl std::error::Error for ScheduleError {}
+
+/// The steps of a plan and the order constraints between them. Step `i` is graph node `i`.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    steps: Vec<Step>,
+    graph: Dag<StepId>,
+}
+
+impl Schedule {
+    /// Schedules `plan`, taking dependencies from `resources` (the catalog's desired resources; for
+    /// a destroy, the catalog of what is being destroyed). Refuses data loss unless allowed.
+    pub fn from_plan(
+        plan: &Plan,
+        resources: &[Resource],
+        allow_data_loss: bool,
+    ) -> Result<Schedule, ScheduleError> {
+        if !allow_data_loss && !plan.data_loss.is_empty() {
+            return Err(ScheduleError::DataLoss(plan.data_loss.clone()));
+        }
+        let dependencies: HashMap<&Address, &Vec<Address>> = resources
+            .iter()
+            .map(|r| (&r.address, &r.depends_on))
+            .collect();
+        Schedule::new(&plan.changes, |address| {
+            dependencies
+                .get(address)
+                .map(|deps| deps.to_vec())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Schedules `changes`; `depends_on` gives each resource's dependencies (addresses).
+    pub fn new(
+        changes: &[Change],
+        depends_on: impl Fn(&Address) -> Vec<Address>,
+    ) -> Result<Schedule, ScheduleError> {
+        let mut steps = Vec::new();
+        for change in changes {
+            let deps = depends_on(&change.address);
+            let step = |operation, replacing| Step {
+                address: change.address.clone(),
+                kind: change.kind,
+                name: change.name.clone(),
+                operation,
+                replacing,
+                desired: change.after.clone(),
+                observed: change.before.clone(),
+                changes: change.changes.clone(),
+                depends_on: deps.clone(),
+            };
+            match change.action {
+                Action::NoOp => {}
+                Action::Create => steps.push(step(Operation::Create, false)),
+                Action::Update => steps.push(step(Operation::Update, false)),
+                Action::Delete => steps.push(step(Operation::Delete, false)),
+                Action::Replace => {
+                    let mut delete = step(Operation::Delete, true);
+                    delete.desired = None;
+                    steps.push(delete);
+                    let mut create = step(Operation::Create, true);
+                    create.observed = None;
+                    steps.push(create);
+                }
+            }
+        }
+        Schedule::from_steps(steps)
+    }
+
+    /// Orders already expanded steps by the rules in the module documentation.
+    pub fn from_steps(steps: Vec<Step>) -> Result<Schedule, ScheduleError> {
+        let mut graph = Dag::new();
+        for step in &steps {
+            graph.add_node(step.id());
+        }
+        // Where each resource is built (create/update) and torn down (delete).
+        let mut builds: HashMap<&Address, StepId> = HashMap::new();
+        let mut teardowns: HashMap<&Address, StepId> = HashMap::new();
+        for step in &steps {
+            match step.operation {
+                Operation::Create | Operation::Update => builds.insert(&step.address, step.id()),
+                Operation::Delete => teardowns.insert(&step.address, step.id()),
+            };
+        }
+        for step in &steps {
+            let id = step.id();
+            match step.operation {
+                Operation::Create | Operation::Update => {
+                    for dependency in &step.depends_on {
+                        if let Some(build) = builds.get(dependency) {
+                            graph.add_dependency(id.clone(), build.clone());
+                        }
+                    }
+                    if let Some(own_delete) = teardowns.get(&step.address) {
+                        graph.add_dependency(id.clone(), own_delete.clone());
+                    }
+                }
+                Operation::Delete => {
+                    for dependency in &step.depends_on {
+                        if let Some(dependency_delete) = teardowns.get(dependency) {
+                            graph.add_dependency(dependency_delete.clone(), id.clone());
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(cycle) = graph.find_cycle() {
+            return Err(ScheduleError::Cycle(cycle));
+        }
+        Ok(Schedule { steps, graph })
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn step(&self, id: &StepId) -> Option<&Step> {
+        self.graph.index_of(id).map(|i| &self.steps[i])
+    }
+
+    /// Indices of the steps step `index` waits for.
+    pub fn prerequisites(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph.dependency_indices(index)
+    }
+
+    /// Indices of the steps that wait for step `index`.
+    pub fn followers(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph.dependent_indices(index)
+    }
+
+    /// The steps that must finish before `id` may start, directly.
+    pub fn waits_for(&self, id: &StepId) -> Vec<&StepId> {
+        self.graph.dependencies(id)
+    }
+
+    /// The slowest chain of steps given per-step durations in seconds: with unlimited parallelism,
+    /// the makespan of the whole apply.
+    pub fn critical_path(&self, estimate: impl Fn(&Step) -> f64) -> CriticalPath<StepId> {
+        let by_id: BTreeMap<&StepId, &Step> = self
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (self.graph.node(i), s))
+            .collect();
+        self.graph
+            .critical_path(|id| by_id.get(id).map_or(0.0, |s| estimate(s)))
+            // from_steps refused cycles, so this cannot fail; an empty path is the safe answer.
+            .unwrap_or(CriticalPath {
+                total: 0.0,
+                chain: Vec::new(),
+            })
+    }
+
+    /// The makespan with at most `parallelism` steps at once: a list-scheduling simulation that
+    /// starts ready steps in schedule order whenever a slot is free (what the executor does,
+    /// without rate limits, retries or serialisations). Lets benchmarks compare parallelism
+    /// settings (e.g. Terraform's 10) on the same plan.
+    pub fn simulated_makespan(&self, estimate: impl Fn(&Step) -> f64, parallelism: usize) -> f64 {
+        let parallelism = parallelism.max(1);
+        let duration: Vec<f64> = self
+            .steps
+            .iter()
+            .map(|s| {
+                let x = estimate(s);
+                if x.is_finite() && x > 0.0 { x } else { 0.0 }
+            })
+            .collect();
+        let mut waiting: Vec<usize> = (0..self.len())
+            .map(|i| self.prerequisites(i).count())
+            .collect();
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..self.len()).filter(|&i| waiting[i] == 0).collect();
+        // Running steps as (finish time, index).
+        let mut running: Vec<(f64, usize)> = Vec::new();
+        let mut now = 0.0_f64;
+        loop {
+            while running.len() < parallelism {
+                let Some(i) = ready.pop_first() else { break };
+                running.push((now + duration[i], i));
+            }
+            // The next step to finish (ties by index, so the simulation is deterministic).
+            let Some(next) = (0..running.len()).min_by(|&a, &b| {
+                running[a]
+                    .0
+                    .total_cmp(&running[b].0)
+                    .then(running[a].1.cmp(&running[b].1))
+            }) else {
+                break;
+            };
+            let (finish, i) = running.swap_remove(next);
+            now = finish;
+            for follower in self.followers(i) {
+                waiting[follower] -= 1;
+                if waiting[follower] == 0 {
+                    ready.insert(follower);
+                }
+            }
+        }
+        now
+    }
+}
+
+/// Typical seconds a step takes, from the kind's published estimates. Updates in place are mostly
+/// quick API calls; a tenth of the creation time (at least a second) stands in for the few that
+/// wait (node-group scaling, parameter changes).
+pub fn default_estimate(step: &Step) -> f64 {
+    match step.operation {
+        Operation::Create => step.kind.create_seconds(),
+        Operation::Delete => step.kind.delete_seconds(),
+        Operation::Update => (step.kind.create_seconds() / 10.0).max(1.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(address: &str, kind: ResourceKind, action: Action) -> Change {
+        Change {
+            address: Address::new(address),
+            kind,
+            name: address.to_string(),
+            action,
+            before: (action != Action::Create).then(Map::new),
+            after: (action != Action::Delete).then(Map::new),
+            changes: Vec::new(),
+            holds_data: kind.holds_data(),
+            replaced_because: None,
+        }
+    }
+
+    fn deps<'a>(edges: &'a [(&'a str, &'a str)]) -> impl Fn(&Address) -> Vec<Address> + 'a {
+        move |address| {
+            edges
+                .iter()
+                .filter(|(from, _)| *from == address.as_str())
+                .map(|(_, to)| Address::new(*to))
+                .collect()
+        }
+    }
+
+    fn id(address: &str, operation: Operation) -> StepId {
+        StepId {
+            address: Address::new(address),
+            operation,
+        }
+    }
+
+    #[test]
+    fn creates_follow_dependencies() {
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Create),
+            change("subnet", ResourceKind::Subnet, Action::Create),
+            change("nat", ResourceKind::NatGateway, Action::Create),
+        ];
+        let s = Schedule::new(&changes, deps(&[("subnet", "vpc"), ("nat", "subnet")]))
+            .expect("acyclic");
+        assert_eq!(s.len(), 3);
+        assert_eq!(
+            s.waits_for(&id("nat", Operation::Create)),
+            [&id("subnet", Operation::Create)]
+        );
+        assert!(s.waits_for(&id("vpc", Operation::Create)).is_empty());
+    }
+
+    #[test]
+    fn deletes_run_in_reverse_dependency_order() {
+        let changes = [
+            change("nat", ResourceKind::NatGateway, Action::Delete),
+            change("subnet", ResourceKind::Subnet, Action::Delete),
+            change("vpc", ResourceKind::Vpc, Action::Delete),
+        ];
+        let s = Schedule::new(&changes, deps(&[("subnet", "vpc"), ("nat", "subnet")]))
+            .expect("acyclic");
+        assert_eq!(
+            s.waits_for(&id("vpc", Operation::Delete)),
+            [&id("subnet", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("subnet", Operation::Delete)),
+            [&id("nat", Operation::Delete)]
+        );
+        assert!(s.waits_for(&id("nat", Operation::Delete)).is_empty());
+    }
+
+    #[test]
+    fn replace_expands_to_delete_then_create_around_its_dependents() {
+        // The subnet is replaced; the NAT gateway in it too; the VPC stays.
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::NoOp),
+            change("subnet", ResourceKind::Subnet, Action::Replace),
+            change("nat", ResourceKind::NatGateway, Action::Replace),
+        ];
+        let s = Schedule::new(&changes, deps(&[("subnet", "vpc"), ("nat", "subnet")]))
+            .expect("acyclic");
+        assert_eq!(s.len(), 4, "no step for the no-op, two per replace");
+        let subnet_delete = s.step(&id("subnet", Operation::Delete)).expect("step");
+        assert!(subnet_delete.replacing && subnet_delete.desired.is_none());
+        // nat delete -> subnet delete -> subnet create -> nat create.
+        assert_eq!(
+            s.waits_for(&id("subnet", Operation::Delete)),
+            [&id("nat", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("subnet", Operation::Create)),
+            [&id("subnet", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("nat", Operation::Create)),
+            [
+                &id("nat", Operation::Delete),
+                &id("subnet", Operation::Create)
+            ]
+        );
+    }
+
+    #[test]
+    fn data_loss_is_refused_unless_allowed() {
+        let changes = vec![change("db", ResourceKind::DbInstance, Action::Delete)];
+        let plan = Plan {
+            format_version: "1.0".into(),
+            blueprint: "demo".into(),
+            region: "us-east-1".into(),
+            summary: crate::plan::Summary::count(&changes),
+            changes,
+            critical_path_seconds: 0.0,
+            critical_path: Vec::new(),
+            data_loss: vec![Address::new("db")],
+        };
+        let refused = Schedule::from_plan(&plan, &[], false).map(|s| s.len());
+        assert_eq!(
+            refused,
+            Err(ScheduleError::DataLoss(vec![Address::new("db")]))
+        );
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("--allow-data-loss")
+        );
+        assert_eq!(
+            Schedule::from_plan(&plan, &[], true).map(|s| s.len()),
+            Ok(1)
+        );
+    }
+
+    #[test]
+    fn cycle_is_reported() {
+        let changes = [
+            change("a", ResourceKind::Vpc, Action::Create),
+            change("b", ResourceKind::Vpc, Action::Create),
+        ];
+        let result = Schedule::new(&changes, deps(&[("a", "b"), ("b", "a")]));
+        assert!(matches!(result, Err(ScheduleError::Cycle(_))));
+    }
+
+    /// vpc(2) <- subnet a(2), subnet b(2) <- nat a(105), nat b(105); eks(600) needs both subnets.
+    fn network() -> Schedule {
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Create),
+            change("subnet.a", ResourceKind::Subnet, Action::Create),
+            change("subnet.b", ResourceKind::Subnet, Action::Create),
+            change("nat.a", ResourceKind::NatGateway, Action::Create),
+            change("nat.b", ResourceKind::NatGateway, Action::Create),
+            change("eks", ResourceKind::EksCluster, Action::Create),
+        ];
+        Schedule::new(
+            &changes,
+            deps(&[
+                ("subnet.a", "vpc"),
+                ("subnet.b", "vpc"),
+                ("nat.a", "subnet.a"),
+                ("nat.b", "subnet.b"),
+                ("eks", "subnet.a"),
+                ("eks", "subnet.b"),
+            ]),
+        )
+        .expect("acyclic")
+    }
+
+    #[test]
+    fn critical_path_is_the_slowest_chain() {
+        let path = network().critical_path(default_estimate);
+        assert_eq!(path.total, 604.0);
+        assert_eq!(
+            path.chain,
+            [
+                id("vpc", Operation::Create),
+                id("subnet.a", Operation::Create),
+                id("eks", Operation::Create)
+            ]
+        );
+    }
+
+    #[test]
+    fn simulated_makespan_matches_the_critical_path_when_unbounded_and_grows_when_bounded() {
+        let s = network();
+        assert_eq!(s.simulated_makespan(default_estimate, 32), 604.0);
+        // One slot: everything in sequence.
+        assert_eq!(s.simulated_makespan(default_estimate, 1), 816.0);
+        // Two slots: the NAT gateways start before EKS is ready (schedule order), so EKS waits.
+        assert_eq!(s.simulated_makespan(default_estimate, 2), 709.0);
+        assert_eq!(
+            Schedule::new(&[], |_| vec![]).map(|s| s.simulated_makespan(default_estimate, 4)),
+            Ok(0.0)
+        );
+    }
+}

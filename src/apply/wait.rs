@@ -1,0 +1,432 @@
+//! Readiness: composable conditions over an observed object, and polling until one holds.
+//!
+//! As in kube-runtime's `wait`: a condition looks at the latest observation (`None` when the
+//! object does not exist), conditions combine with `and`, `or` and `not`, and a wait never hides
+//! its timeout — the caller passes one in a [`WaitSpec`].
+//!
+//! Poll intervals follow the kind's time estimate: the first look comes after a fraction of it (a
+//! NAT gateway that takes ~105 s is first checked after ~40 s, a route after a second), then the
+//! interval grows geometrically up to a cap, each delay jittered so that many waiters spread out.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::backoff::Jitter;
+use super::operator::{ErrorClass, StepError};
+use super::schedule::Operation;
+use crate::plan::ResourceKind;
+
+/// A readiness condition over the latest observation of an object of type `T`.
+pub trait Condition<T> {
+    fn matches(&self, observed: Option<&T>) -> bool;
+
+    fn and<Other: Condition<T>>(self, other: Other) -> And<Self, Other>
+    where
+        Self: Sized,
+    {
+        And(self, other)
+    }
+
+    fn or<Other: Condition<T>>(self, other: Other) -> Or<Self, Other>
+    where
+        Self: Sized,
+    {
+        Or(self, other)
+    }
+
+    fn not(self) -> Not<Self>
+    where
+        Self: Sized,
+    {
+        Not(self)
+    }
+}
+
+impl<T, F: Fn(Option<&T>) -> bool> Condition<T> for F {
+    fn matches(&self, observed: Option<&T>) -> bool {
+        self(observed)
+    }
+}
+
+pub struct And<A, B>(A, B);
+pub struct Or<A, B>(A, B);
+pub struct Not<A>(A);
+
+impl<T, A: Condition<T>, B: Condition<T>> Condition<T> for And<A, B> {
+    fn matches(&self, observed: Option<&T>) -> bool {
+        self.0.matches(observed) && self.1.matches(observed)
+    }
+}
+
+impl<T, A: Condition<T>, B: Condition<T>> Condition<T> for Or<A, B> {
+    fn matches(&self, observed: Option<&T>) -> bool {
+        self.0.matches(observed) || self.1.matches(observed)
+    }
+}
+
+impl<T, A: Condition<T>> Condition<T> for Not<A> {
+    fn matches(&self, observed: Option<&T>) -> bool {
+        !self.0.matches(observed)
+    }
+}
+
+/// Holds once the object exists.
+pub fn exists<T>() -> impl Condition<T> {
+    |observed: Option<&T>| observed.is_some()
+}
+
+/// Holds once the object is gone (what a delete waits for).
+pub fn is_gone<T>() -> impl Condition<T> {
+    |observed: Option<&T>| observed.is_none()
+}
+
+/// Holds once the object exists and `predicate` holds for it.
+pub fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
+    move |observed: Option<&T>| observed.is_some_and(&predicate)
+}
+
+/// When to look: after `first`, then `interval` growing by `factor` up to `max_interval`; each
+/// delay spread by ±`jitter` (a fraction).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollSchedule {
+    pub first: Duration,
+    pub interval: Duration,
+    pub max_interval: Duration,
+    pub factor: f64,
+    pub jitter: f64,
+}
+
+impl PollSchedule {
+    /// A schedule for something expected to take `estimate`: first look at 40% of it (between
+    /// half a second and three minutes), then every 10% of it growing by half each time, capped
+    /// at a quarter of it (between one and thirty seconds).
+    pub fn for_estimate(estimate: Duration) -> Self {
+        let first = estimate
+            .mul_f64(0.4)
+            .clamp(Duration::from_millis(500), Duration::from_secs(180));
+        let max_interval = estimate
+            .mul_f64(0.25)
+            .clamp(Duration::from_secs(1), Duration::from_secs(30));
+        let interval = estimate
+            .mul_f64(0.1)
+            .clamp(Duration::from_millis(500), max_interval);
+        PollSchedule {
+            first,
+            interval,
+            max_interval,
+            factor: 1.5,
+            jitter: 0.2,
+        }
+    }
+
+    /// The un-jittered delay before look number `poll` (0 is the first look).
+    pub fn delay(&self, poll: u32) -> Duration {
+        if poll == 0 {
+            return self.first;
+        }
+        let factor = if self.factor.is_finite() && self.factor >= 1.0 {
+            self.factor
+        } else {
+            1.0
+        };
+        let grown =
+            self.interval.as_secs_f64() * factor.powi(poll.saturating_sub(1).min(64) as i32);
+        Duration::from_secs_f64(grown.min(self.max_interval.as_secs_f64()))
+    }
+}
+
+/// A poll schedule and the timeout that ends the wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitSpec {
+    pub schedule: PollSchedule,
+    pub timeout: Duration,
+}
+
+/// How long steps wait for readiness, derived from each kind's time estimates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitPolicy {
+    /// Multiplies every estimate: below 1 for an emulator that runs faster than AWS.
+    pub time_scale: f64,
+    /// The timeout is this many times the estimate ...
+    pub timeout_factor: f64,
+    /// ... but never less than this (scaled too).
+    pub min_timeout: Duration,
+}
+
+impl Default for WaitPolicy {
+    /// Six times the typical time, at least ten minutes: an EKS cluster (~10 min) gets an hour, an
+    /// RDS instance (~4.5 min) 27 minutes, a NAT gateway 10 minutes — above the slow tails the
+    /// published apply logs show (EFS mount targets over 10 minutes) and Terraform's own
+    /// defaults, so a timeout means something is wrong rather than slow.
+    fn default() -> Self {
+        WaitPolicy {
+            time_scale: 1.0,
+            timeout_factor: 6.0,
+            min_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+impl WaitPolicy {
+    /// The typical time of `operation` on `kind`, scaled.
+    pub fn estimate(&self, kind: ResourceKind, operation: Operation) -> Duration {
+        let seconds = match operation {
+            Operation::Create | Operation::Update => kind.create_seconds(),
+            Operation::Delete => kind.delete_seconds(),
+        };
+        secs(seconds * self.scale())
+    }
+
+    pub fn spec(&self, kind: ResourceKind, operation: Operation) -> WaitSpec {
+        let estimate = self.estimate(kind, operation);
+        let timeout_factor = if self.timeout_factor.is_finite() && self.timeout_factor > 0.0 {
+            self.timeout_factor
+        } else {
+            1.0
+        };
+        WaitSpec {
+            schedule: PollSchedule::for_estimate(estimate),
+            timeout: estimate
+                .mul_f64(timeout_factor)
+                .max(self.min_timeout.mul_f64(self.scale())),
+        }
+    }
+
+    fn scale(&self) -> f64 {
+        if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        }
+    }
+}
+
+fn secs(x: f64) -> Duration {
+    Duration::try_from_secs_f64(x).unwrap_or(Duration::ZERO)
+}
+
+/// Why a wait ended without its condition holding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitError<T> {
+    /// The condition did not hold within the timeout; `last` is the latest observation.
+    Timeout { waited: Duration, last: Option<T> },
+    /// Looking failed with an error that waiting longer will not fix.
+    Probe(StepError),
+}
+
+/// Polls `probe` on `spec`'s schedule until `condition` holds, and returns that observation.
+/// Throttled, transient and conflict errors from the probe count as "no news" and polling goes on;
+/// a fatal one ends the wait. `observe` sees every observation (to report the state as it changes).
+pub async fn until<T, P, F>(
+    spec: &WaitSpec,
+    jitter: &Jitter,
+    mut probe: P,
+    condition: impl Condition<T>,
+    mut observe: impl FnMut(Option<&T>, Duration),
+) -> Result<Option<T>, WaitError<T>>
+where
+    P: FnMut() -> F,
+    F: Future<Output = Result<Option<T>, StepError>>,
+{
+    let start = Instant::now();
+    let deadline = start + spec.timeout;
+    let mut last: Option<T> = None;
+    let mut poll = 0u32;
+    loop {
+        let delay = jitter.spread(spec.schedule.delay(poll), spec.schedule.jitter);
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(WaitError::Timeout {
+                waited: now - start,
+                last,
+            });
+        }
+        // The last look happens at the deadline, so a wait never ends without a final answer.
+        tokio::time::sleep_until((now + delay).min(deadline)).await;
+        poll = poll.saturating_add(1);
+        match probe().await {
+            Ok(observed) => {
+                observe(observed.as_ref(), start.elapsed());
+                if condition.matches(observed.as_ref()) {
+                    return Ok(observed);
+                }
+                last = observed;
+            }
+            Err(error) if error.class == ErrorClass::Fatal => return Err(WaitError::Probe(error)),
+            Err(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Status(&'static str);
+
+    fn active() -> impl Condition<Status> {
+        has(|s: &Status| s.0 == "active")
+    }
+
+    #[test]
+    fn conditions_compose() {
+        let creating = Status("creating");
+        let ready = Status("active");
+        assert!(active().matches(Some(&ready)));
+        assert!(!active().matches(Some(&creating)));
+        assert!(!active().matches(None));
+        assert!(is_gone::<Status>().matches(None));
+        assert!(exists::<Status>().matches(Some(&creating)));
+        let failed = has(|s: &Status| s.0 == "failed");
+        let settled = active().or(failed);
+        assert!(settled.matches(Some(&Status("failed"))));
+        assert!(!settled.matches(Some(&creating)));
+        assert!(exists().and(active().not()).matches(Some(&creating)));
+        assert!(!exists().and(active().not()).matches(None));
+    }
+
+    #[test]
+    fn poll_schedule_scales_with_the_estimate() {
+        let nat = PollSchedule::for_estimate(Duration::from_secs(105));
+        assert_eq!(nat.first, Duration::from_secs(42));
+        assert_eq!(nat.delay(1), Duration::from_secs_f64(10.5));
+        assert_eq!(nat.delay(2), Duration::from_secs_f64(15.75));
+        assert_eq!(nat.delay(10), Duration::from_secs_f64(26.25), "capped");
+        let route = PollSchedule::for_estimate(Duration::from_secs(2));
+        assert_eq!(route.first, Duration::from_millis(800));
+        assert_eq!(route.delay(1), Duration::from_millis(500));
+        assert_eq!(route.delay(5), Duration::from_secs(1));
+        let eks = PollSchedule::for_estimate(Duration::from_secs(600));
+        assert_eq!(eks.first, Duration::from_secs(180));
+        assert_eq!(eks.delay(1), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn wait_policy_derives_timeouts_from_estimates() {
+        let policy = WaitPolicy::default();
+        let eks = policy.spec(ResourceKind::EksCluster, Operation::Create);
+        assert_eq!(eks.timeout, Duration::from_secs(3600));
+        let route = policy.spec(ResourceKind::Route, Operation::Delete);
+        assert_eq!(route.timeout, Duration::from_secs(600));
+        let fast = WaitPolicy {
+            time_scale: 0.01,
+            ..WaitPolicy::default()
+        };
+        assert_eq!(
+            fast.spec(ResourceKind::EksCluster, Operation::Create)
+                .timeout,
+            Duration::from_secs(36)
+        );
+        let broken = WaitPolicy {
+            time_scale: f64::NAN,
+            timeout_factor: -1.0,
+            ..WaitPolicy::default()
+        };
+        assert_eq!(
+            broken
+                .spec(ResourceKind::EksCluster, Operation::Create)
+                .timeout,
+            Duration::from_secs(600)
+        );
+    }
+
+    fn spec(timeout: u64) -> WaitSpec {
+        WaitSpec {
+            schedule: PollSchedule::for_estimate(Duration::from_secs(10)),
+            timeout: Duration::from_secs(timeout),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_until_the_condition_holds() {
+        let jitter = Jitter::seeded(3);
+        let start = Instant::now();
+        let ready_at = start + Duration::from_secs(12);
+        let polls = Cell::new(0);
+        let mut states = Vec::new();
+        let result = until(
+            &spec(60),
+            &jitter,
+            || {
+                polls.set(polls.get() + 1);
+                let now = Instant::now();
+                async move {
+                    Ok(Some(if now >= ready_at {
+                        Status("active")
+                    } else {
+                        Status("creating")
+                    }))
+                }
+            },
+            active(),
+            |s, _| states.push(s.map(|s| s.0)),
+        )
+        .await;
+        assert_eq!(result, Ok(Some(Status("active"))));
+        assert!(polls.get() >= 2, "first look at ~4s is too early");
+        assert_eq!(states.last(), Some(&Some("active")));
+        assert!(states.contains(&Some("creating")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_probe_errors_are_tolerated_and_fatal_ones_end_the_wait() {
+        let jitter = Jitter::seeded(3);
+        let calls = Cell::new(0);
+        let result = until(
+            &spec(60),
+            &jitter,
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    match n {
+                        1 => Err(StepError::throttled("Throttling", "slow down")),
+                        _ => Ok(Some(Status("active"))),
+                    }
+                }
+            },
+            active(),
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(result, Ok(Some(Status("active"))));
+        let fatal = until(
+            &spec(60),
+            &jitter,
+            || async { Err::<Option<Status>, _>(StepError::fatal("AccessDenied", "no")) },
+            active(),
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(
+            fatal,
+            Err(WaitError::Probe(StepError::fatal("AccessDenied", "no")))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_never_outlives_its_timeout() {
+        let jitter = Jitter::seeded(3);
+        let start = Instant::now();
+        let result = until(
+            &spec(30),
+            &jitter,
+            || async { Ok(Some(Status("creating"))) },
+            active(),
+            |_, _| {},
+        )
+        .await;
+        match result {
+            Err(WaitError::Timeout { waited, last }) => {
+                assert_eq!(waited, Duration::from_secs(30));
+                assert_eq!(last, Some(Status("creating")));
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+}
