@@ -1,8 +1,347 @@
 //! The resource catalog: a validated blueprint becomes the AWS resources it asks for, each with a
-//! stable address, its AWS name, desired properties and dependencies. Pure: no IO.
+//! stable address (`addresses.rs`), its AWS name (`names.rs`), desired properties and
+//! dependencies. One builder per blueprint section. Pure: no IO.
+//!
+//! Conventions every builder follows:
+//! - properties are what AWS would show, camelCase, built in a fixed order;
+//! - a reference to another resource is its address string (`"vpc": "network.vpc"`), and an
+//!   attribute AWS assigns at creation is `address#attribute`; `finish` turns every such
+//!   reference into a `depends_on` entry, so the two never disagree;
+//! - `finish` adds the tags (`metadata.tags`, `Name` for EC2/EFS, the ownership tags) to every
+//!   kind that takes tags, and sorts the output by address.
 
+pub mod addresses;
+mod cache;
+mod cluster;
+mod database;
+mod iam;
+mod ingress;
+mod monitoring;
+pub mod name_check;
+pub mod names;
+mod network;
 pub mod partition;
+mod registry;
+mod security;
+mod storage;
 pub mod subnets;
 
+pub use name_check::name_problems;
+pub use names::Names;
 pub use partition::{Partition, partition};
 pub use subnets::{SubnetLayout, carve};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use serde_json::{Map, Value};
+
+use super::{Address, Resource, ResourceKind};
+use crate::blueprint::Blueprint;
+use crate::blueprint::defaults;
+use crate::blueprint::model::Network;
+use crate::graph::{CriticalPath, Cycle, Dag};
+
+/// Tag naming the blueprint that owns a resource.
+pub const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
+/// Tag holding a resource's address: how the live reader maps AWS resources back to the graph.
+pub const ADDRESS_TAG: &str = "shinyctl.dev/address";
+
+/// Every bucket blocks public access: platform files and canary artifacts are private.
+pub(crate) static PRIVATE_BUCKET: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({
+        "blockPublicAcls": true,
+        "ignorePublicAcls": true,
+        "blockPublicPolicy": true,
+        "restrictPublicBuckets": true
+    })
+});
+
+/// Every AWS resource the blueprint asks for, sorted by address.
+pub fn desired(bp: &Blueprint) -> Vec<Resource> {
+    let mut cx = Ctx::new(bp);
+    network::build(&mut cx);
+    iam::build(&mut cx);
+    cluster::build(&mut cx);
+    storage::build(&mut cx);
+    database::build(&mut cx);
+    cache::build(&mut cx);
+    registry::build(&mut cx);
+    ingress::build(&mut cx);
+    monitoring::build(&mut cx);
+    cx.finish()
+}
+
+/// The dependency graph of `resources` (a dependency outside the list becomes a bare node).
+pub fn dependency_graph(resources: &[Resource]) -> Dag<Address> {
+    let mut dag = Dag::new();
+    for resource in resources {
+        dag.add_node(resource.address.clone());
+        for dependency in &resource.depends_on {
+            dag.add_dependency(resource.address.clone(), dependency.clone());
+        }
+    }
+    dag
+}
+
+/// The slowest chain to create everything, by the kinds' creation-time estimates.
+pub fn critical_path(resources: &[Resource]) -> Result<CriticalPath<Address>, Cycle<Address>> {
+    let kinds: BTreeMap<&Address, ResourceKind> =
+        resources.iter().map(|r| (&r.address, r.kind)).collect();
+    dependency_graph(resources).critical_path(|a| kinds.get(a).map_or(0.0, |k| k.create_seconds()))
+}
+
+/// One availability zone and the subnets carved for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Zone {
+    /// AWS zone name, `cn-northwest-1a`.
+    pub name: String,
+    /// Short key used in addresses and names, `a`.
+    pub key: String,
+    pub public: Option<Ipv4Net>,
+    pub private: Option<Ipv4Net>,
+    pub data: Option<Ipv4Net>,
+}
+
+/// Where the workloads that use the data services run, as a security-group rule source.
+#[derive(Debug, Clone)]
+pub(crate) enum Client {
+    /// A security group, by address.
+    Group(&'static str),
+    /// A private subnet's CIDR (Fargate pods and, later, plain EC2 servers), keyed by zone.
+    Cidr { zone: String, cidr: String },
+}
+
+/// What every builder reads and writes.
+pub(crate) struct Ctx<'a> {
+    pub bp: &'a Blueprint,
+    pub partition: Partition,
+    pub names: Names,
+    /// The network section, or its defaults when another section needs a VPC and none is written.
+    pub network: Option<Network>,
+    pub vpc_cidr: Option<Ipv4Net>,
+    pub zones: Vec<Zone>,
+    out: Vec<Resource>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(bp: &'a Blueprint) -> Self {
+        let needs_vpc = bp.cluster.is_some()
+            || bp.storage.as_ref().is_some_and(|s| s.efs.is_some())
+            || bp.database.is_some()
+            || bp.cache.is_some()
+            || bp.ingress.is_some();
+        let network = bp.network.clone().or_else(|| {
+            needs_vpc.then(|| Network {
+                cidr: defaults::network_cidr(),
+                availability_zones: defaults::availability_zones(),
+                nat_gateway: defaults::nat_gateway(),
+            })
+        });
+        let region = bp.metadata.region.as_str();
+        let vpc_cidr: Option<Ipv4Net> = network
+            .as_ref()
+            .and_then(|n| n.cidr.parse::<Ipv4Net>().ok())
+            .map(|n| n.trunc());
+        let zones = match &network {
+            None => Vec::new(),
+            Some(n) => {
+                let names = defaults::zone_names(region, &n.availability_zones);
+                // A CIDR without room is reported by validation; the plan still shows the subnets.
+                let layout = vpc_cidr.and_then(|cidr| carve(cidr, names.len()).ok());
+                names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, name)| Zone {
+                        key: zone_key(region, &name),
+                        public: layout.as_ref().and_then(|l| l.public.get(i).copied()),
+                        private: layout.as_ref().and_then(|l| l.private.get(i).copied()),
+                        data: layout.as_ref().and_then(|l| l.data.get(i).copied()),
+                        name,
+                    })
+                    .collect()
+            }
+        };
+        Ctx {
+            bp,
+            partition: partition(region),
+            names: Names::new(&bp.metadata.name),
+            network,
+            vpc_cidr,
+            zones,
+            out: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, resource: Resource) {
+        self.out.push(resource);
+    }
+
+    /// Addresses of one tier's subnets (`public`, `private`, `data`), in zone order.
+    pub fn subnets(&self, tier: &str) -> Value {
+        Value::Array(
+            self.zones
+                .iter()
+                .map(|z| Value::String(addresses::subnet(tier, &z.key)))
+                .collect(),
+        )
+    }
+
+    /// Addresses of the private default routes: what needs egress to the internet waits for them.
+    pub fn private_routes(&self) -> Vec<Address> {
+        self.out
+            .iter()
+            .filter(|r| {
+                r.kind == ResourceKind::Route
+                    && r.address.as_str() != addresses::PUBLIC_DEFAULT_ROUTE
+            })
+            .map(|r| r.address.clone())
+            .collect()
+    }
+
+    /// Addresses of the policy attachments of the role at `role`.
+    pub fn attachments_of(&self, role: &str) -> Vec<Address> {
+        self.out
+            .iter()
+            .filter(|r| {
+                r.kind == ResourceKind::IamRolePolicyAttachment
+                    && r.properties.get("role").and_then(Value::as_str) == Some(role)
+            })
+            .map(|r| r.address.clone())
+            .collect()
+    }
+
+    /// Who reaches the data services and receives the load balancer's traffic: the node
+    /// group's security group, and the private subnets where pods run outside it (Fargate pods
+    /// get the EKS-made cluster security group, unknown to a plan) or where there is no cluster.
+    pub fn clients(&self) -> Vec<Client> {
+        let cluster = self.bp.cluster.as_ref();
+        let mut clients = Vec::new();
+        if cluster.is_some_and(|c| !c.node_groups.is_empty()) {
+            clients.push(Client::Group(addresses::NODES_SG));
+        }
+        if cluster.is_none_or(|c| !c.fargate_profiles.is_empty()) {
+            for zone in &self.zones {
+                if let Some(cidr) = zone.private {
+                    clients.push(Client::Cidr {
+                        zone: zone.key.clone(),
+                        cidr: cidr.to_string(),
+                    });
+                }
+            }
+        }
+        clients
+    }
+
+    /// References become dependencies, tags are added, everything is sorted.
+    fn finish(self) -> Vec<Resource> {
+        let known: BTreeSet<String> = self.out.iter().map(|r| r.address.0.clone()).collect();
+        let metadata = &self.bp.metadata;
+        let mut out: Vec<Resource> = self
+            .out
+            .into_iter()
+            .map(|mut r| {
+                let mut refs = BTreeSet::new();
+                for value in r.properties.values() {
+                    collect_references(value, &known, &mut refs);
+                }
+                refs.remove(r.address.as_str());
+                for dependency in refs {
+                    r = r.after(&Address::new(dependency));
+                }
+                r.depends_on.sort();
+                r.depends_on.dedup();
+                if takes_tags(r.kind) {
+                    let tags = tags_for(&r, metadata);
+                    r.properties.insert("tags".into(), tags);
+                }
+                r
+            })
+            .collect();
+        out.sort_by(|a, b| a.address.cmp(&b.address));
+        out
+    }
+}
+
+/// `cn-northwest-1a` in `cn-northwest-1` is `a`; a name outside the region stays whole.
+fn zone_key(region: &str, zone: &str) -> String {
+    match zone.strip_prefix(region) {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => zone.to_string(),
+    }
+}
+
+fn collect_references(value: &Value, known: &BTreeSet<String>, refs: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            let address = s.split('#').next().unwrap_or(s);
+            if known.contains(address) {
+                refs.insert(address.to_string());
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_references(v, known, refs)),
+        Value::Object(map) => map
+            .values()
+            .for_each(|v| collect_references(v, known, refs)),
+        _ => {}
+    }
+}
+
+/// Kinds AWS lets us tag (route-table associations, routes, rules, attachments, lifecycle
+/// policies, subscriptions and EFS mount targets take no tags).
+fn takes_tags(kind: ResourceKind) -> bool {
+    use ResourceKind::*;
+    !matches!(
+        kind,
+        RouteTableAssociation
+            | Route
+            | SecurityGroupRule
+            | IamRolePolicyAttachment
+            | EcrLifecyclePolicy
+            | SnsSubscription
+            | EfsMountTarget
+            | ListenerRule
+    )
+}
+
+/// The blueprint's tags, the builder's own (already in `properties.tags`), `Name` where the
+/// console shows it, and the ownership tags; sorted by key.
+fn tags_for(r: &Resource, metadata: &crate::blueprint::model::Metadata) -> Value {
+    let mut tags: BTreeMap<String, Value> = metadata
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    if let Some(Value::Object(own)) = r.properties.get("tags") {
+        tags.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    if r.kind.service() == "ec2" || r.kind.service() == "efs" {
+        tags.insert("Name".into(), Value::String(r.name.clone()));
+    }
+    tags.insert(BLUEPRINT_TAG.into(), Value::String(metadata.name.clone()));
+    tags.insert(ADDRESS_TAG.into(), Value::String(r.address.0.clone()));
+    Value::Object(tags.into_iter().collect::<Map<String, Value>>())
+}
+
+/// `5m`, `15m`, `1h`, `30s` or a bare number of seconds; `None` when unreadable.
+pub(crate) fn duration_seconds(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! `cluster`: security groups, the EKS cluster, Fargate profiles and managed node groups.
+
+use serde_json::{Value, json};
+
+use super::security::{Peer, Rule, group};
+use super::{Ctx, addresses as a};
+use crate::blueprint::model::{CapacityType, Cluster, ControlPlaneLog};
+use crate::plan::{Address, Resource, ResourceKind as K};
+
+const ORIGIN: &str = "cluster";
+
+pub(crate) fn build(cx: &mut Ctx) {
+    let Some(cluster) = cx.bp.cluster.clone() else {
+        return;
+    };
+    let has_nodes = !cluster.node_groups.is_empty();
+    security_groups(cx, has_nodes);
+
+    let attachments = cx.attachments_of(a::CLUSTER_ROLE);
+    let mut eks = Resource::new(a::EKS_CLUSTER, K::EksCluster, cx.names.cluster(), ORIGIN)
+        .with("name", cx.names.cluster())
+        .with("version", cluster.version.clone())
+        .with("role", a::CLUSTER_ROLE)
+        .with("subnets", cx.subnets("private"))
+        .with("securityGroups", json!([a::CLUSTER_SG]))
+        .with("endpointPublicAccess", cluster.endpoint_access.public)
+        .with("endpointPrivateAccess", cluster.endpoint_access.private)
+        .with(
+            "publicAccessCidrs",
+            json!(if cluster.endpoint_access.public {
+                cluster.endpoint_access.public_cidrs.clone()
+            } else {
+                Vec::new()
+            }),
+        )
+        .with("logging", logging(&cluster));
+    // EKS refuses a role that cannot yet do its job.
+    for attachment in &attachments {
+        eks = eks.after(attachment);
+    }
+    cx.push(eks);
+
+    fargate_profiles(cx, &cluster);
+    node_groups(cx, &cluster);
+}
+
+fn logging(cluster: &Cluster) -> Value {
+    let mut types: Vec<&str> = cluster
+        .logging
+        .iter()
+        .map(|log| match log {
+            ControlPlaneLog::Api => "api",
+            ControlPlaneLog::Audit => "audit",
+            ControlPlaneLog::Authenticator => "authenticator",
+            ControlPlaneLog::ControllerManager => "controllerManager",
+            ControlPlaneLog::Scheduler => "scheduler",
+        })
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    json!(types)
+}
+
+fn security_groups(cx: &mut Ctx, has_nodes: bool) {
+    let sg = group(cx, a::CLUSTER_SG, "cluster", "EKS control plane", ORIGIN);
+    cx.push(sg);
+    if !has_nodes {
+        return;
+    }
+    let sg = group(
+        cx,
+        a::NODES_SG,
+        "nodes",
+        "EKS worker nodes",
+        "cluster.nodeGroups",
+    );
+    cx.push(sg);
+    let origin = "cluster.nodeGroups";
+    let rules = [
+        // The API server is reached by kubelets and pods on the nodes.
+        Rule {
+            section: ORIGIN,
+            key: "cluster_from_nodes_https".into(),
+            group: a::CLUSTER_SG,
+            direction: "ingress",
+            protocol: "tcp",
+            from_port: 443,
+            to_port: 443,
+            peer: Peer::Group(a::NODES_SG),
+            description: "Kubernetes API from the nodes".into(),
+            origin,
+        },
+        // The control plane calls kubelets (10250) and webhooks/extension API servers (>1024).
+        Rule {
+            section: ORIGIN,
+            key: "nodes_from_cluster".into(),
+            group: a::NODES_SG,
+            direction: "ingress",
+            protocol: "tcp",
+            from_port: 1025,
+            to_port: 65535,
+            peer: Peer::Group(a::CLUSTER_SG),
+            description: "kubelet and webhooks from the control plane".into(),
+            origin,
+        },
+        Rule {
+            section: ORIGIN,
+            key: "nodes_from_cluster_https".into(),
+            group: a::NODES_SG,
+            direction: "ingress",
+            protocol: "tcp",
+            from_port: 443,
+            to_port: 443,
+            peer: Peer::Group(a::CLUSTER_SG),
+            description: "extension API servers from the control plane".into(),
+            origin,
+        },
+        // Pod-to-pod traffic and cluster DNS cross nodes on any port and protocol.
+        Rule {
+            section: ORIGIN,
+            key: "nodes_from_nodes".into(),
+            group: a::NODES_SG,
+            direction: "ingress",
+            protocol: "-1",
+            from_port: -1,
+            to_port: -1,
+            peer: Peer::Group(a::NODES_SG),
+            description: "pods and DNS between nodes".into(),
+            origin,
+        },
+        // Image pulls, AWS APIs and the apps' own outbound calls.
+        Rule {
+            section: ORIGIN,
+            key: "nodes_egress".into(),
+            group: a::NODES_SG,
+            direction: "egress",
+            protocol: "-1",
+            from_port: -1,
+            to_port: -1,
+            peer: Peer::Cidr("0.0.0.0/0"),
+            description: "outbound from the nodes".into(),
+            origin,
+        },
+    ];
+    for rule in rules {
+        let rule = rule.build(cx);
+        cx.push(rule);
+    }
+}
+
+fn fargate_profiles(cx: &mut Ctx, cluster: &Cluster) {
+    let mut previous: Option<Address> = None;
+    let waits = [cx.attachments_of(a::FARGATE_ROLE), cx.private_routes()].concat();
+    for (i, profile) in cluster.fargate_profiles.iter().enumerate() {
+        let selectors: Vec<Value> = profile
+            .selectors
+            .iter()
+            .map(|s| {
+                if s.labels.is_empty() {
+                    json!({"namespace": s.namespace})
+                } else {
+                    json!({"namespace": s.namespace, "labels": s.labels})
+                }
+            })
+            .collect();
+        let address = a::fargate_profile(&profile.name);
+        let mut resource = Resource::new(
+            address.clone(),
+            K::FargateProfile,
+            cx.names.fargate_profile(&profile.name),
+            format!("cluster.fargateProfiles[{i}]"),
+        )
+        .with("name", cx.names.fargate_profile(&profile.name))
+        .with("cluster", a::EKS_CLUSTER)
+        .with("podExecutionRole", a::FARGATE_ROLE)
+        .with("subnets", cx.subnets("private"))
+        .with("selectors", Value::Array(selectors));
+        for wait in &waits {
+            resource = resource.after(wait);
+        }
+        // EKS rejects concurrent Fargate-profile operations on one cluster: one after the other.
+        if let Some(previous) = &previous {
+            resource = resource.after(previous);
+        }
+        previous = Some(resource.address.clone());
+        cx.push(resource);
+    }
+}
+
+fn node_groups(cx: &mut Ctx, cluster: &Cluster) {
+    // Nodes that cannot reach ECR and the EKS API never join: wait for the role and the routes out.
+    let waits = [cx.attachments_of(a::NODE_ROLE), cx.private_routes()].concat();
+    for (i, ng) in cluster.node_groups.iter().enumerate() {
+        let mut resource = Resource::new(
+            a::node_group(&ng.name),
+            K::NodeGroup,
+            cx.names.node_group(&ng.name),
+            format!("cluster.nodeGroups[{i}]"),
+        )
+        .with("name", cx.names.node_group(&ng.name))
+        .with("cluster", a::EKS_CLUSTER)
+        .with("nodeRole", a::NODE_ROLE)
+        .with("subnets", cx.subnets("private"))
+        .with("securityGroups", json!([a::NODES_SG]))
+        .with("instanceTypes", json!(ng.instance_types))
+        .with("diskSizeGib", ng.disk_size_gib)
+        .with(
+            "capacityType",
+            match ng.capacity_type {
+                CapacityType::OnDemand => "ON_DEMAND",
+                CapacityType::Spot => "SPOT",
+            },
+        )
+        .with(
+            "scaling",
+            json!({"desiredSize": ng.desired, "minSize": ng.min, "maxSize": ng.max}),
+        )
+        .with("labels", json!(ng.labels));
+        for wait in &waits {
+            resource = resource.after(wait);
+        }
+        cx.push(resource);
+    }
+}

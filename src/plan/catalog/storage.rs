@@ -1,0 +1,92 @@
+//! `storage.efs`: the file system, one mount target per zone (in the data subnets), its security
+//! group, and access points; `storage.buckets`: S3 buckets for the platform's files.
+
+use serde_json::json;
+
+use super::security::{allow_clients, group};
+use super::{Ctx, addresses as a};
+use crate::blueprint::model::{EfsPerformanceMode, EfsThroughputMode};
+use crate::plan::{Resource, ResourceKind as K};
+
+const ORIGIN: &str = "storage.efs";
+const NFS_PORT: u16 = 2049;
+
+pub(crate) fn build(cx: &mut Ctx) {
+    buckets(cx);
+    let Some(efs) = cx.bp.storage.as_ref().and_then(|s| s.efs.clone()) else {
+        return;
+    };
+    let sg = group(cx, a::EFS_SG, "efs", "EFS mount targets", ORIGIN);
+    cx.push(sg);
+    allow_clients(cx, "storage", a::EFS_SG, NFS_PORT, "NFS", ORIGIN);
+
+    let name = cx.names.file_system();
+    cx.push(
+        Resource::new(a::EFS, K::EfsFileSystem, name.clone(), ORIGIN)
+            .with("creationToken", name)
+            .with("encrypted", efs.encrypted)
+            .with(
+                "performanceMode",
+                match efs.performance_mode {
+                    EfsPerformanceMode::GeneralPurpose => "generalPurpose",
+                    EfsPerformanceMode::MaxIo => "maxIO",
+                },
+            )
+            .with(
+                "throughputMode",
+                match efs.throughput_mode {
+                    EfsThroughputMode::Bursting => "bursting",
+                    EfsThroughputMode::Elastic => "elastic",
+                },
+            ),
+    );
+    for zone in cx.zones.clone() {
+        cx.push(
+            Resource::new(
+                a::efs_mount_target(&zone.key),
+                K::EfsMountTarget,
+                cx.names.label(&format!("efs-{}", zone.key)),
+                ORIGIN,
+            )
+            .with("fileSystem", a::EFS)
+            .with("subnet", a::subnet("data", &zone.key))
+            .with("securityGroups", json!([a::EFS_SG])),
+        );
+    }
+    for (i, ap) in efs.access_points.iter().enumerate() {
+        cx.push(
+            Resource::new(
+                a::efs_access_point(&ap.name),
+                K::EfsAccessPoint,
+                cx.names.access_point(&ap.name),
+                format!("storage.efs.accessPoints[{i}]"),
+            )
+            .with("fileSystem", a::EFS)
+            .with("path", ap.path.clone())
+            .with("uid", ap.uid)
+            .with("gid", ap.gid)
+            .with("permissions", ap.permissions.clone()),
+        );
+    }
+}
+
+fn buckets(cx: &mut Ctx) {
+    let Some(storage) = cx.bp.storage.clone() else {
+        return;
+    };
+    for (i, bucket) in storage.buckets.iter().enumerate() {
+        let name = cx.names.bucket(&bucket.name);
+        cx.push(
+            Resource::new(
+                a::s3_bucket(&bucket.name),
+                K::S3Bucket,
+                name.clone(),
+                format!("storage.buckets[{i}]"),
+            )
+            .with("bucket", name)
+            .with("versioning", bucket.versioning)
+            .with("encryption", json!({"sseAlgorithm": "AES256"}))
+            .with("publicAccessBlock", super::PRIVATE_BUCKET.clone()),
+        );
+    }
+}

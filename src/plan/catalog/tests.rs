@@ -1,0 +1,535 @@
+//! Catalog tests on the reference blueprint (../shared/design/blueprint-example.yaml), built in
+//! code so that these tests do not depend on the YAML loader.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::blueprint::model::*;
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The reference example, field by field.
+pub(crate) fn example() -> Blueprint {
+    Blueprint {
+        api_version: API_VERSION.into(),
+        kind: KIND.into(),
+        metadata: Metadata {
+            name: "analytics".into(),
+            region: "cn-northwest-1".into(),
+            tags: tags(&[("team", "data-science"), ("cost-center", "4711")]),
+        },
+        network: Some(Network {
+            cidr: "10.9.0.0/16".into(),
+            availability_zones: AvailabilityZones::Count(2),
+            nat_gateway: NatGateway::Single,
+        }),
+        cluster: Some(Cluster {
+            version: "1.31".into(),
+            endpoint_access: EndpointAccess::default(),
+            logging: vec![
+                ControlPlaneLog::Api,
+                ControlPlaneLog::Audit,
+                ControlPlaneLog::Authenticator,
+            ],
+            fargate_profiles: vec![FargateProfile {
+                name: "apps".into(),
+                selectors: vec![FargateSelector {
+                    namespace: "shiny-apps".into(),
+                    labels: BTreeMap::new(),
+                }],
+            }],
+            node_groups: vec![NodeGroup {
+                name: "proxy".into(),
+                instance_types: vec!["m6i.large".into()],
+                desired: 2,
+                min: 2,
+                max: 4,
+                disk_size_gib: 50,
+                capacity_type: CapacityType::OnDemand,
+                labels: BTreeMap::new(),
+            }],
+        }),
+        storage: Some(Storage {
+            efs: Some(Efs {
+                encrypted: true,
+                performance_mode: EfsPerformanceMode::GeneralPurpose,
+                throughput_mode: EfsThroughputMode::Elastic,
+                access_points: vec![AccessPoint {
+                    name: "shared-data".into(),
+                    path: "/shiny/data".into(),
+                    uid: 1000,
+                    gid: 1000,
+                    permissions: "0755".into(),
+                }],
+            }),
+            buckets: Vec::new(),
+        }),
+        database: Some(Database {
+            engine: DatabaseEngine::AuroraPostgresql,
+            version: "16.4".into(),
+            instance_class: None,
+            serverless: Some(ServerlessCapacity {
+                min_capacity: 0.5,
+                max_capacity: 8.0,
+            }),
+            multi_az: true,
+            database_name: Some("shinyproxy".into()),
+            storage_gib: None,
+            parameters: tags(&[("log_min_duration_statement", "500")]),
+            backup_retention_days: 7,
+            deletion_protection: true,
+            master_username: "shinyadmin".into(),
+        }),
+        cache: Some(Cache {
+            engine: CacheEngine::Redis,
+            version: "7.1".into(),
+            node_type: "cache.t3.medium".into(),
+            cluster_mode: ClusterMode::Enabled,
+            shards: 2,
+            replicas_per_shard: 1,
+            transit_encryption: true,
+            at_rest_encryption: true,
+            parameters: BTreeMap::new(),
+        }),
+        registry: Some(Registry {
+            repositories: vec![Repository {
+                name: "shiny/covid19-tracker".into(),
+                scan_on_push: true,
+                keep_last_images: Some(20),
+                immutable_tags: false,
+            }],
+        }),
+        ingress: Some(Ingress {
+            kind: LoadBalancerType::Alb,
+            scheme: Scheme::InternetFacing,
+            listeners: vec![
+                Listener {
+                    port: 443,
+                    protocol: ListenerProtocol::Https,
+                    certificate_arn: Some(
+                        "arn:aws-cn:acm:cn-northwest-1:123456789012:certificate/0f1e2d3c".into(),
+                    ),
+                    redirect_to: None,
+                },
+                Listener {
+                    port: 80,
+                    protocol: ListenerProtocol::Http,
+                    certificate_arn: None,
+                    redirect_to: Some(443),
+                },
+            ],
+            idle_timeout_seconds: 3600,
+            stickiness: Some(Stickiness {
+                kind: StickinessType::LbCookie,
+                duration_seconds: 3600,
+                cookie_name: None,
+            }),
+            health_check: HealthCheck {
+                path: "/login".into(),
+                interval_seconds: 15,
+                healthy_threshold: 2,
+                ..HealthCheck::default()
+            },
+        }),
+        monitoring: Some(Monitoring {
+            alarm_email: Some("ops@example.com".into()),
+            canaries: vec![Canary {
+                name: "login".into(),
+                path: "/login".into(),
+                every: "5m".into(),
+            }],
+            alarms: vec![
+                Alarm {
+                    metric: AlarmMetric::CanaryFailed,
+                    threshold: 1.0,
+                    period: "15m".into(),
+                },
+                Alarm {
+                    metric: AlarmMetric::UnhealthyTargets,
+                    threshold: 1.0,
+                    period: "5m".into(),
+                },
+            ],
+        }),
+        // The proxy section produces Kubernetes objects (workload issue), no AWS resources.
+        proxy: None,
+    }
+}
+
+fn minimal() -> Blueprint {
+    Blueprint {
+        network: None,
+        cluster: None,
+        storage: None,
+        database: None,
+        cache: None,
+        registry: None,
+        ingress: None,
+        monitoring: None,
+        proxy: None,
+        ..example()
+    }
+}
+
+fn find<'r>(resources: &'r [Resource], address: &str) -> &'r Resource {
+    resources
+        .iter()
+        .find(|r| r.address.as_str() == address)
+        .unwrap_or_else(|| panic!("no resource {address}"))
+}
+
+fn prop<'r>(resources: &'r [Resource], address: &str, key: &str) -> &'r Value {
+    find(resources, address)
+        .properties
+        .get(key)
+        .unwrap_or_else(|| panic!("{address} has no {key}"))
+}
+
+/// The address list and dependency edges, one line per resource.
+fn outline(resources: &[Resource]) -> String {
+    resources
+        .iter()
+        .map(|r| {
+            let deps: Vec<&str> = r.depends_on.iter().map(|d| d.as_str()).collect();
+            if deps.is_empty() {
+                format!("{} ({})", r.address, r.kind.as_str())
+            } else {
+                format!("{} ({}) <- {}", r.address, r.kind.as_str(), deps.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn example_outline() {
+    insta::assert_snapshot!(outline(&desired(&example())));
+}
+
+#[test]
+fn desired_is_deterministic_and_sorted() {
+    let one = desired(&example());
+    let two = desired(&example());
+    assert_eq!(one, two);
+    let addresses: Vec<&Address> = one.iter().map(|r| &r.address).collect();
+    let mut sorted = addresses.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(addresses, sorted, "sorted and unique");
+}
+
+#[test]
+fn every_dependency_exists_and_every_reference_is_a_dependency() {
+    let resources = desired(&example());
+    let known: BTreeSet<&str> = resources.iter().map(|r| r.address.as_str()).collect();
+    for r in &resources {
+        for d in &r.depends_on {
+            assert!(
+                known.contains(d.as_str()),
+                "{} depends on missing {d}",
+                r.address
+            );
+        }
+        let mut refs = BTreeSet::new();
+        let owned: BTreeSet<String> = known.iter().map(|s| s.to_string()).collect();
+        for (key, value) in &r.properties {
+            if key != "tags" {
+                collect_references(value, &owned, &mut refs);
+            }
+        }
+        for reference in refs {
+            assert!(
+                r.depends_on.iter().any(|d| d.as_str() == reference),
+                "{} references {reference} without depending on it",
+                r.address
+            );
+        }
+    }
+}
+
+#[test]
+fn example_has_no_cycle_and_its_critical_path_runs_through_eks() {
+    let resources = desired(&example());
+    assert_eq!(dependency_graph(&resources).find_cycle(), None);
+    let path = critical_path(&resources).expect("acyclic");
+    let chain: Vec<&str> = path.chain.iter().map(|a| a.as_str()).collect();
+    // The control plane dominates. What precedes it is the slower of its prerequisites: the
+    // cluster role and its policy (5 s + 2 s by the kind estimates) beat VPC -> subnet (2 s + 2 s).
+    assert_eq!(
+        chain,
+        [
+            addresses::CLUSTER_ROLE,
+            "cluster.iam_role_policy_attachment.cluster[AmazonEKSClusterPolicy]",
+            addresses::EKS_CLUSTER,
+            "cluster.fargate_profile[apps]",
+        ]
+    );
+    assert_eq!(path.total, 5.0 + 2.0 + 600.0 + 150.0);
+    // The network is still a prerequisite of the cluster.
+    let dag = dependency_graph(&resources);
+    let needs = dag.transitive_dependencies(&Address::new(addresses::EKS_CLUSTER));
+    assert!(needs.iter().any(|a| a.as_str() == addresses::VPC));
+}
+
+#[test]
+fn replace_on_keys_are_present() {
+    let resources = desired(&example());
+    for r in &resources {
+        for key in r.kind.replace_on() {
+            assert!(
+                r.properties.contains_key(*key),
+                "{} lacks replace-on key {key}",
+                r.address
+            );
+        }
+    }
+}
+
+#[test]
+fn tags_carry_ownership_where_aws_takes_them() {
+    let resources = desired(&example());
+    let vpc = prop(&resources, addresses::VPC, "tags");
+    assert_eq!(vpc["Name"], "analytics-vpc");
+    assert_eq!(vpc[BLUEPRINT_TAG], "analytics");
+    assert_eq!(vpc[ADDRESS_TAG], "network.vpc");
+    assert_eq!(vpc["team"], "data-science");
+    let public = prop(&resources, "network.subnet.public[a]", "tags");
+    assert_eq!(public["kubernetes.io/role/elb"], "1");
+    let route = find(&resources, addresses::PUBLIC_DEFAULT_ROUTE);
+    assert!(!route.properties.contains_key("tags"));
+}
+
+#[test]
+fn china_partition_shows_in_principals_and_policy_arns() {
+    let resources = desired(&example());
+    let node_trust = prop(&resources, addresses::NODE_ROLE, "assumeRolePolicy");
+    assert_eq!(
+        node_trust["Statement"][0]["Principal"]["Service"],
+        "ec2.amazonaws.com.cn"
+    );
+    let cluster_trust = prop(&resources, addresses::CLUSTER_ROLE, "assumeRolePolicy");
+    assert_eq!(
+        cluster_trust["Statement"][0]["Principal"]["Service"],
+        "eks.amazonaws.com"
+    );
+    assert_eq!(
+        prop(
+            &resources,
+            "cluster.iam_role_policy_attachment.cluster[AmazonEKSClusterPolicy]",
+            "policyArn"
+        ),
+        "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy"
+    );
+}
+
+#[test]
+fn subnets_are_carved_per_zone() {
+    let resources = desired(&example());
+    assert_eq!(
+        prop(&resources, "network.subnet.private[a]", "cidr"),
+        "10.9.0.0/18"
+    );
+    assert_eq!(
+        prop(&resources, "network.subnet.public[b]", "cidr"),
+        "10.9.160.0/19"
+    );
+    assert_eq!(
+        prop(&resources, "network.subnet.data[b]", "availabilityZone"),
+        "cn-northwest-1b"
+    );
+}
+
+#[test]
+fn nat_modes() {
+    let mut bp = example();
+    let count =
+        |bp: &Blueprint, kind: ResourceKind| desired(bp).iter().filter(|r| r.kind == kind).count();
+    assert_eq!(count(&bp, ResourceKind::NatGateway), 1);
+    let resources = desired(&bp);
+    assert_eq!(
+        prop(&resources, "network.route.private_default[b]", "target"),
+        "network.nat_gateway[a]"
+    );
+    if let Some(n) = bp.network.as_mut() {
+        n.nat_gateway = NatGateway::PerAz;
+    }
+    assert_eq!(count(&bp, ResourceKind::NatGateway), 2);
+    assert_eq!(count(&bp, ResourceKind::ElasticIp), 2);
+    if let Some(n) = bp.network.as_mut() {
+        n.nat_gateway = NatGateway::None;
+    }
+    assert_eq!(count(&bp, ResourceKind::NatGateway), 0);
+    // Only the public default route is left.
+    assert_eq!(count(&bp, ResourceKind::Route), 1);
+}
+
+#[test]
+fn aurora_serverless_multi_az_has_two_serverless_instances_and_a_managed_password() {
+    let resources = desired(&example());
+    for n in 1..=2 {
+        let address = addresses::db_cluster_instance(n);
+        assert_eq!(prop(&resources, &address, "instanceClass"), "db.serverless");
+    }
+    assert_eq!(
+        prop(&resources, addresses::DB_CLUSTER_PARAMETER_GROUP, "family"),
+        "aurora-postgresql16"
+    );
+    assert_eq!(
+        prop(
+            &resources,
+            addresses::DB_CLUSTER,
+            "manageMasterUserPassword"
+        ),
+        &json!(true)
+    );
+    let text = serde_json::to_string(&resources).unwrap_or_default();
+    assert!(!text.to_lowercase().contains("masteruserpassword\":\""));
+}
+
+#[test]
+fn mysql_instance_with_parameter_group() {
+    let mut bp = example();
+    if let Some(db) = bp.database.as_mut() {
+        db.engine = DatabaseEngine::Mysql;
+        db.version = "8.0.35".into();
+        db.serverless = None;
+        db.instance_class = Some("db.t4g.large".into());
+        db.parameters = tags(&[("log_bin_trust_function_creators", "1")]);
+    }
+    let resources = desired(&bp);
+    assert_eq!(
+        prop(&resources, addresses::DB_PARAMETER_GROUP, "family"),
+        "mysql8.0"
+    );
+    assert_eq!(
+        prop(&resources, addresses::DB_PARAMETER_GROUP, "parameters"),
+        &json!({"log_bin_trust_function_creators": "1"})
+    );
+    assert_eq!(
+        prop(&resources, addresses::DB_INSTANCE, "multiAz"),
+        &json!(true)
+    );
+    assert!(!resources.iter().any(|r| r.kind == ResourceKind::DbCluster));
+}
+
+#[test]
+fn cache_parameter_group_matches_cluster_mode() {
+    let resources = desired(&example());
+    assert_eq!(
+        prop(&resources, addresses::CACHE_PARAMETER_GROUP, "family"),
+        "redis7"
+    );
+    assert_eq!(
+        prop(&resources, addresses::CACHE_PARAMETER_GROUP, "parameters")["cluster-enabled"],
+        "yes"
+    );
+}
+
+#[test]
+fn listeners_and_alarms() {
+    let resources = desired(&example());
+    let redirect = prop(&resources, "ingress.listener[80]", "defaultAction");
+    assert_eq!(redirect["type"], "redirect");
+    let https = find(&resources, "ingress.listener[443]");
+    assert_eq!(
+        https.properties["certificates"][0],
+        "arn:aws-cn:acm:cn-northwest-1:123456789012:certificate/0f1e2d3c"
+    );
+    let failed = find(
+        &resources,
+        "monitoring.cloudwatch_alarm[canary-failed-login]",
+    );
+    assert_eq!(failed.properties["namespace"], "CloudWatchSynthetics");
+    assert_eq!(failed.properties["periodSeconds"], 900);
+    assert!(
+        failed
+            .depends_on
+            .iter()
+            .any(|d| d.as_str() == "monitoring.canary[login]")
+    );
+    let unhealthy = find(&resources, "monitoring.cloudwatch_alarm[unhealthy-targets]");
+    assert_eq!(unhealthy.properties["namespace"], "AWS/ApplicationELB");
+    assert_eq!(unhealthy.properties["metricName"], "UnHealthyHostCount");
+}
+
+#[test]
+fn minimal_blueprint_has_no_resources_and_sections_imply_a_network() {
+    assert!(desired(&minimal()).is_empty());
+    let bp = Blueprint {
+        registry: example().registry,
+        ..minimal()
+    };
+    let resources = desired(&bp);
+    assert_eq!(resources.len(), 2, "{}", outline(&resources));
+    let bp = Blueprint {
+        cache: example().cache,
+        ..minimal()
+    };
+    let resources = desired(&bp);
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.address.as_str() == addresses::VPC)
+    );
+    // Without a cluster, the private subnets are the cache's clients.
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.address.as_str() == "cache.security_group_rule[from_private_a]")
+    );
+}
+
+#[test]
+fn buckets_are_private_and_named_after_the_blueprint() {
+    let bp = Blueprint {
+        storage: Some(Storage {
+            efs: None,
+            buckets: vec![Bucket {
+                name: "resources".into(),
+                versioning: true,
+            }],
+        }),
+        ..minimal()
+    };
+    let resources = desired(&bp);
+    assert_eq!(resources.len(), 1, "a bucket needs no VPC");
+    let bucket = find(&resources, "storage.s3_bucket[resources]");
+    assert_eq!(bucket.name, "analytics-resources");
+    assert_eq!(
+        bucket.properties["publicAccessBlock"]["blockPublicPolicy"],
+        true
+    );
+}
+
+#[test]
+fn example_names_fit_aws() {
+    assert_eq!(name_problems(&desired(&example())), vec![]);
+}
+
+#[test]
+fn long_blueprint_name_is_caught() {
+    let mut bp = example();
+    bp.metadata.name = "a-rather-long-analytics-platform-xyz".into();
+    let problems = name_problems(&desired(&bp));
+    assert!(problems.iter().any(|p| p.path == "ingress"), "{problems:?}");
+    assert!(problems.iter().any(|p| p.path == "cache"), "{problems:?}");
+}
+
+#[test]
+fn durations() {
+    assert_eq!(duration_seconds("5m"), Some(300));
+    assert_eq!(duration_seconds("1h"), Some(3600));
+    assert_eq!(duration_seconds("30"), Some(30));
+    assert_eq!(duration_seconds("5x"), None);
+    assert_eq!(duration_seconds(""), None);
+    assert_eq!(monitoring::rate_expression(300), "rate(5 minutes)");
+    assert_eq!(monitoring::rate_expression(3600), "rate(1 hour)");
+    assert_eq!(monitoring::rate_expression(10), "rate(1 minute)");
+}
