@@ -152,6 +152,49 @@ mod tests {
         assert!(jsonschema::meta::is_valid(&json_schema()));
     }
 
+    /// `name` stands in `text` as a whole word (not as part of a longer key).
+    fn mentions(text: &str, name: &str) -> bool {
+        text.match_indices(name).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric())
+                && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+    }
+
+    /// Keeps docs/blueprint.md true: every key of the language is documented there.
+    #[test]
+    fn every_key_is_documented_in_the_reference() {
+        let reference = include_str!("../../docs/blueprint.md");
+        let root = json_schema();
+        let mut missing = Vec::new();
+        let mut stack = vec![&root];
+        while let Some(schema) = stack.pop() {
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (name, sub) in props {
+                    if !mentions(reference, name) {
+                        missing.push(name.clone());
+                    }
+                    stack.push(sub);
+                }
+            }
+            if let Some(defs) = schema.get("$defs").and_then(Value::as_object) {
+                stack.extend(defs.values());
+            }
+            for key in ["items", "additionalProperties"] {
+                if let Some(sub) = schema.get(key).filter(|v| v.is_object()) {
+                    stack.push(sub);
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "keys missing from docs/blueprint.md: {missing:?}"
+        );
+    }
+
     #[test]
     fn finds_nested_sub_schemas_through_refs_and_items() {
         let root = json_schema();
