@@ -60,3 +60,38 @@ def test_rest_operations_are_named(emu, account):
 
 def test_unknown_admin_endpoint_is_404(emu):
     assert requests.get(f"{emu.endpoint}/_emulator/nope", timeout=5).status_code == 404
+
+
+def test_launcher_with_profile_and_faults_files(tmp_path):
+    """`python -m shinyemu --profile F --faults F`: first stdout line is the endpoint, files apply."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from botocore.exceptions import ClientError
+    from conftest import EMULATOR_DIR, Emu
+
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"rules": [{"kind": "throttle", "service": "eks", "count": 1}]}))
+    env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR))
+    proc = subprocess.Popen([sys.executable, "-m", "shinyemu", "--profile",
+                             str(Path(EMULATOR_DIR) / "profiles" / "zero.json"), "--faults", str(faults)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    try:
+        first = proc.stdout.readline().strip()
+        assert first.startswith("endpoint: http://127.0.0.1:")
+        emu = Emu(first.split(" ", 1)[1])
+        eks = emu.client("eks", "123456789012")
+        try:
+            eks.list_clusters()
+            raise AssertionError("the faults file was not applied")
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "TooManyRequestsException"
+        c = eks.create_cluster(name="z", roleArn="arn:aws:iam::123456789012:role/r",
+                               resourcesVpcConfig={"subnetIds": []})
+        assert c["cluster"]["status"] == "ACTIVE"  # the zero profile
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0  # SIGTERM: a clean stop

@@ -1,7 +1,6 @@
 """The Kubernetes API stand-in at the EKS cluster endpoint, driven with plain HTTP."""
 
 import base64
-import base64 as b64
 
 import pytest
 import requests
@@ -51,7 +50,7 @@ def apply(session, url, body, manager="shinyctl"):
 def test_endpoint_and_certificate(emu, account, cluster):
     c, _ = cluster
     assert c["endpoint"] == f"{emu.endpoint}/_k8s/{account}/us-east-1/shiny"
-    pem = b64.b64decode(c["certificateAuthority"]["data"])
+    pem = base64.b64decode(c["certificateAuthority"]["data"])
     assert pem.startswith(b"-----BEGIN CERTIFICATE-----")
 
 
