@@ -2,3 +2,4 @@
 pub mod diagnostics;
 pub mod plan_human;
 pub mod plan_json;
+pub mod progress;
