@@ -20,16 +20,21 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
         observed.resources.iter().map(|r| (&r.address, r)).collect();
     let desired_addresses: HashSet<&Address> = desired.iter().map(|r| &r.address).collect();
 
-    let mut changes: Vec<Change> = dependency_order(desired)
-        .into_iter()
-        .map(|i| {
-            let resource = &desired[i];
-            match observed_by_address.get(&resource.address) {
-                None => create(resource),
-                Some(existing) => compare(resource, existing),
-            }
-        })
-        .collect();
+    // Dependencies come first, so by the time a resource is compared we know which of the
+    // resources it refers to are being replaced (and so get new AWS ids).
+    let mut changes: Vec<Change> = Vec::with_capacity(desired.len());
+    let mut replaced: HashSet<Address> = HashSet::new();
+    for i in dependency_order(desired) {
+        let resource = &desired[i];
+        let change = match observed_by_address.get(&resource.address) {
+            None => create(resource),
+            Some(existing) => compare(resource, existing, &replaced),
+        };
+        if change.action.is_replace() {
+            replaced.insert(change.address.clone());
+        }
+        changes.push(change);
+    }
 
     // Deletes run dependents first: the reverse of creation order. Observed resources carry no
     // dependencies, so the kind's place in the catalog (roughly creation order) stands in for it.
@@ -87,7 +92,11 @@ fn delete(existing: &ObservedResource) -> Change {
     }
 }
 
-fn compare(resource: &Resource, existing: &ObservedResource) -> Change {
+fn compare(
+    resource: &Resource,
+    existing: &ObservedResource,
+    replaced: &HashSet<Address>,
+) -> Change {
     let mut changes = Vec::new();
     if resource.kind != existing.kind {
         changes.push(PropertyChange {
@@ -95,6 +104,7 @@ fn compare(resource: &Resource, existing: &ObservedResource) -> Change {
             before: Some(Value::from(existing.kind.as_str())),
             after: Some(Value::from(resource.kind.as_str())),
             forces_replacement: true,
+            replaced_reference: None,
         });
     }
     if resource.name != existing.name {
@@ -105,6 +115,7 @@ fn compare(resource: &Resource, existing: &ObservedResource) -> Change {
             before: Some(Value::from(existing.name.clone())),
             after: Some(Value::from(resource.name.clone())),
             forces_replacement: resource.kind.name_rule().is_some(),
+            replaced_reference: None,
         });
     }
     let replace_on = resource.kind.replace_on();
@@ -117,6 +128,23 @@ fn compare(resource: &Resource, existing: &ObservedResource) -> Change {
             &mut found,
         );
         let forces = replace_on.contains(&key.as_str());
+        if found.is_empty() {
+            // Unchanged, but it may refer to a resource being replaced: the reference then points
+            // at a new AWS id, which AWS can take in place only where the kind allows it.
+            if let Some(target) = resource
+                .properties
+                .get(key)
+                .and_then(|v| refers_to(v, replaced))
+            {
+                changes.push(PropertyChange {
+                    name: property_path(None, key),
+                    before: existing.properties.get(key).cloned(),
+                    after: resource.properties.get(key).cloned(),
+                    forces_replacement: forces,
+                    replaced_reference: Some(target),
+                });
+            }
+        }
         changes.extend(
             found
                 .into_iter()
@@ -125,6 +153,7 @@ fn compare(resource: &Resource, existing: &ObservedResource) -> Change {
                     before,
                     after,
                     forces_replacement: forces,
+                    replaced_reference: None,
                 }),
         );
     }
@@ -160,6 +189,17 @@ fn union_keys<'a>(
     let mut keys: Vec<&String> = after.keys().collect();
     keys.extend(before.keys().filter(|k| !after.contains_key(*k)));
     keys
+}
+
+/// The first address in `replaced` that `value` mentions (catalog properties refer to other
+/// resources by address).
+fn refers_to(value: &Value, replaced: &HashSet<Address>) -> Option<Address> {
+    match value {
+        Value::String(s) => replaced.get(&Address::new(s.as_str())).cloned(),
+        Value::Array(items) => items.iter().find_map(|v| refers_to(v, replaced)),
+        Value::Object(map) => map.values().find_map(|v| refers_to(v, replaced)),
+        _ => None,
+    }
 }
 
 type Difference = (String, Option<Value>, Option<Value>);
@@ -399,12 +439,14 @@ mod tests {
                     before: Some(json!("web")),
                     after: Some(json!("data")),
                     forces_replacement: false,
+                    replaced_reference: None,
                 },
                 PropertyChange {
                     name: "tags.Old".into(),
                     before: Some(json!("x")),
                     after: None,
                     forces_replacement: false,
+                    replaced_reference: None,
                 },
             ]
         );
@@ -437,6 +479,52 @@ mod tests {
         assert_eq!(
             plan.critical_path,
             [Address::new("network.subnet.private[a]")]
+        );
+    }
+
+    #[test]
+    fn replacing_a_resource_replaces_what_refers_to_it_where_aws_cannot_repoint() {
+        let v = vpc();
+        let s = subnet(&v);
+        let mount = Resource::new(
+            "storage.efs_mount_target[a]",
+            ResourceKind::EfsMountTarget,
+            "demo-efs-a",
+            "storage",
+        )
+        .with("subnet", s.address.as_str())
+        .after(&s.address);
+        let group = Resource::new(
+            "database.db_subnet_group",
+            ResourceKind::DbSubnetGroup,
+            "demo-db",
+            "database",
+        )
+        .with("subnets", json!([s.address.as_str()]))
+        .after(&s.address);
+        let desired = vec![v, s, mount, group];
+        let mut observed = observed_as_desired(&desired);
+        observed.resources[1].properties["cidr"] = json!("10.0.64.0/18");
+        let plan = diff(&desired, &observed);
+
+        let mount = plan.change("storage.efs_mount_target[a]").unwrap();
+        assert_eq!(mount.action, Action::Replace);
+        assert_eq!(mount.replaced_because.as_deref(), Some("subnet"));
+        assert_eq!(
+            mount.changes[0].replaced_reference,
+            Some(Address::new("network.subnet.private[a]"))
+        );
+        // A subnet group takes new subnet ids in place.
+        let group = plan.change("database.db_subnet_group").unwrap();
+        assert_eq!(group.action, Action::Update);
+        assert_eq!(group.changes[0].name, "subnets");
+        assert_eq!(plan.summary.replace, 2);
+        assert_eq!(
+            plan.critical_path,
+            [
+                Address::new("network.subnet.private[a]"),
+                Address::new("storage.efs_mount_target[a]"),
+            ]
         );
     }
 

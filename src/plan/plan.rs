@@ -68,6 +68,9 @@ pub struct PropertyChange {
     pub after: Option<Value>,
     /// AWS cannot change this property in place (it is in the kind's `replace_on`).
     pub forces_replacement: bool,
+    /// The value itself is unchanged but refers to this resource, which the plan replaces: after
+    /// apply it points at the new resource's AWS id.
+    pub replaced_reference: Option<Address>,
 }
 
 /// The planned change to one resource.

@@ -135,6 +135,11 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
     for change in changes {
         let name = &change.name;
         let line = match (&change.before, &change.after) {
+            (_, Some(after)) if change.replaced_reference.is_some() => format!(
+                "{} {name:<width$} = {} -> (new id)",
+                paint.apply(yellow(), "~"),
+                compact(after)
+            ),
             (Some(before), Some(after)) => format!(
                 "{} {name:<width$} = {} -> {}",
                 paint.apply(yellow(), "~"),
@@ -157,11 +162,13 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
             }
             (None, None) => continue,
         };
-        let marker = if change.forces_replacement {
-            format!(" {}", paint.apply(red(), "# forces replacement"))
-        } else {
-            String::new()
-        };
+        let mut marker = String::new();
+        if let Some(target) = &change.replaced_reference {
+            let _ = write!(marker, " ({target} is replaced)");
+        }
+        if change.forces_replacement {
+            let _ = write!(marker, " {}", paint.apply(red(), "# forces replacement"));
+        }
         let _ = writeln!(out, "      {line}{marker}");
     }
 }

@@ -27,7 +27,9 @@
 //! ```
 //!
 //! `action` is a list as in Terraform: `["create"]`, `["update"]`, `["delete", "create"]` (a replace),
-//! `["delete"]`, `["no-op"]`. Changes come in apply order.
+//! `["delete"]`, `["no-op"]`. Changes come in apply order. A changed property whose value stays the
+//! same but names a resource the plan replaces carries `"replaced_reference": "<that address>"`:
+//! after apply it points at the new resource's AWS id.
 
 use serde_json::{Map, Value, json};
 
@@ -125,6 +127,9 @@ fn property(p: &PropertyChange) -> Value {
     }
     if p.forces_replacement {
         out.insert("forces_replacement".into(), json!(true));
+    }
+    if let Some(target) = &p.replaced_reference {
+        out.insert("replaced_reference".into(), json!(target));
     }
     Value::Object(out)
 }
