@@ -847,6 +847,102 @@ mod tests {
         assert!(error.message.contains("last state: creating"), "{error}");
     }
 
+    /// Steps, edges (later, earlier), failing steps, (throttled step, times), parallelism.
+    type Case = (
+        usize,
+        Vec<(usize, usize)>,
+        Vec<usize>,
+        Vec<(usize, u32)>,
+        usize,
+    );
+
+    /// A random plan: `n` creates where a step may depend on any earlier one, some failing for
+    /// good, some throttled a few times.
+    fn random_case() -> impl proptest::strategy::Strategy<Value = Case> {
+        use proptest::prelude::*;
+        (1usize..24).prop_flat_map(|n| {
+            let edges = proptest::collection::vec((0..n, 0..n), 0..n * 2).prop_map(|pairs| {
+                pairs
+                    .into_iter()
+                    .filter(|(a, b)| a != b)
+                    .map(|(a, b)| (a.max(b), a.min(b)))
+                    .collect::<Vec<_>>()
+            });
+            let failing = proptest::collection::vec(0..n, 0..3);
+            let throttled = proptest::collection::vec((0..n, 1u32..4), 0..5);
+            (Just(n), edges, failing, throttled, 1usize..6)
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Whatever the graph and faults: every step ends in exactly one place, skipped steps are
+        /// exactly those that need a failed one, order and the parallelism bound hold.
+        #[test]
+        fn every_step_is_accounted_for(case in random_case()) {
+            let (n, edges, failing, throttled, parallelism) = case;
+            let name = |i: usize| format!("r{i:02}");
+            let changes: Vec<Change> = (0..n)
+                .map(|i| change(&name(i), ResourceKind::SecurityGroup, Action::Create))
+                .collect();
+            let named: Vec<(String, String)> =
+                edges.iter().map(|(a, b)| (name(*a), name(*b))).collect();
+            let edge_refs: Vec<(&str, &str)> =
+                named.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let s = schedule(&changes, &edge_refs);
+            let mut cloud = FakeCloud::new();
+            for &i in &failing {
+                cloud = cloud.fail(&name(i), "Refused");
+            }
+            for &(i, times) in &throttled {
+                cloud = cloud.throttle(&name(i), times);
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("runtime");
+            let config = Config { parallelism, ..config() };
+            let (executor, summary, _) = runtime.block_on(run(cloud, &s, config));
+            let cloud = executor.operator();
+
+            let failed: BTreeSet<usize> = failing.iter().copied().collect();
+            let mut expected_skipped = BTreeSet::new();
+            for &f in &failed {
+                expected_skipped.extend(transitive_followers(&s, f));
+            }
+            let index = |a: &Address| s.steps().iter().position(|st| &st.address == a).expect("known");
+            let got_failed: BTreeSet<usize> =
+                summary.failed.iter().map(|f| index(&f.step.address)).collect();
+            let got_skipped: BTreeSet<usize> =
+                summary.skipped.iter().map(|k| index(&k.step.address)).collect();
+            let got_created: BTreeSet<usize> = summary.created.iter().map(index).collect();
+            // A failing step that is also downstream of another failure is skipped, not run.
+            let ran_failed: BTreeSet<usize> =
+                failed.difference(&expected_skipped).copied().collect();
+            proptest::prop_assert_eq!(&got_failed, &ran_failed);
+            proptest::prop_assert_eq!(&got_skipped, &expected_skipped);
+            proptest::prop_assert_eq!(
+                got_created.len() + got_failed.len() + got_skipped.len(),
+                n
+            );
+            proptest::prop_assert!(summary.cancelled.is_empty());
+            proptest::prop_assert!(cloud.max_in_flight() <= parallelism);
+            for &i in &got_created {
+                let started = cloud.seq(&name(i), Operation::Create, Phase::Started);
+                for p in s.prerequisites(i) {
+                    let finished = cloud.seq(&name(p), Operation::Create, Phase::Finished);
+                    proptest::prop_assert!(finished < started, "r{:02} before r{:02}", i, p);
+                }
+            }
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_empty_schedule_finishes_at_once() {
         let s = schedule(&[], &[]);

@@ -22,5 +22,7 @@ mod fake;
 
 pub use events::{Event, EventSink, Failure, Skip, Summary};
 pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
-pub use operator::{ErrorClass, Operator, Outputs, StepContext, StepError, StepRequest};
+pub use operator::{
+    ErrorClass, Operator, Outputs, StepContext, StepError, StepRequest, known_outputs,
+};
 pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};

@@ -15,10 +15,25 @@ use super::events::{Event, EventSink};
 use super::limits::RateLimiter;
 use super::schedule::{Operation, Step, StepRef};
 use super::wait::{self, Condition, WaitError, WaitSpec};
-use crate::plan::{Address, ResourceKind};
+use crate::plan::{Address, ObservedState, ResourceKind};
 
 /// What a step produced for its dependents: ids, ARNs, endpoints (keys camelCase, e.g. `id`, `arn`).
 pub type Outputs = Map<String, Value>;
+
+/// What is known of resources that already exist, for the executor's `known` argument: each
+/// observed resource's `id` (AWS's id or ARN) and `name`.
+pub fn known_outputs(observed: &ObservedState) -> BTreeMap<Address, Outputs> {
+    observed
+        .resources
+        .iter()
+        .map(|r| {
+            let mut outputs = Outputs::new();
+            outputs.insert("id".into(), Value::from(r.id.clone()));
+            outputs.insert("name".into(), Value::from(r.name.clone()));
+            (r.address.clone(), outputs)
+        })
+        .collect()
+}
 
 /// How the executor treats an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -314,6 +329,22 @@ pub fn default_serialisation_key(step: &Step) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn observed_resources_are_known_by_id_and_name() {
+        let mut observed = ObservedState::empty("demo", "us-east-1");
+        observed.resources.push(crate::plan::ObservedResource {
+            address: Address::new("network.vpc"),
+            kind: ResourceKind::Vpc,
+            id: "vpc-0abc".into(),
+            name: "demo-vpc".into(),
+            properties: Map::new(),
+        });
+        let known = known_outputs(&observed);
+        let vpc = known.get(&Address::new("network.vpc")).expect("known");
+        assert_eq!(vpc.get("id"), Some(&Value::from("vpc-0abc")));
+        assert_eq!(vpc.get("name"), Some(&Value::from("demo-vpc")));
+    }
 
     #[test]
     fn aws_codes_are_classified() {
