@@ -157,7 +157,8 @@ impl ResourceKind {
             RouteTable | InternetGateway => &["vpc"],
             RouteTableAssociation => &["subnet", "routeTable"],
             Route => &["routeTable", "destination", "target"],
-            SecurityGroup => &["vpc", "description"],
+            // AWS can change neither the name nor the description of a security group.
+            SecurityGroup => &["vpc", "groupName", "description"],
             SecurityGroupRule => &[
                 "securityGroup",
                 "direction",
@@ -169,7 +170,9 @@ impl ResourceKind {
             IamRole => &["path"],
             IamRolePolicyAttachment => &["role", "policyArn"],
             IamOidcProvider => &["url"],
-            EksCluster => &["subnets", "securityGroups", "role"],
+            // Subnets and security groups are updatable in place since October 2023
+            // (UpdateClusterConfig); the role is not.
+            EksCluster => &["role"],
             FargateProfile => &["selectors", "subnets", "podExecutionRole"],
             NodeGroup => &[
                 "instanceTypes",
