@@ -93,7 +93,8 @@ impl fmt::Display for ObservedError {
                 expected,
             } => write!(
                 f,
-                "observed state is for {field} {observed:?}, but the blueprint has {field} {expected:?}"
+                "observed state is for {field} {observed:?}, but this blueprint's metadata.{key} is {expected:?}",
+                key = if *field == "blueprint" { "name" } else { field },
             ),
         }
     }

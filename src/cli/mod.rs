@@ -1,0 +1,110 @@
+//! The command line: one file per verb. Each verb parses its flags and calls library code; this
+//! module only dispatches and decides the few things that belong to the terminal (colour).
+
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+mod graph;
+mod plan;
+mod schema;
+mod validate;
+
+/// One declarative blueprint for a whole Shiny/R app platform on AWS: validate, plan, apply, destroy.
+#[derive(Debug, Parser)]
+#[command(name = "shinyctl", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Never colour the output (colour is also off when `NO_COLOR` is set or output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Validate(validate::Args),
+    Plan(plan::Args),
+    Graph(graph::Args),
+    Schema(schema::Args),
+}
+
+/// How a command ended. Errors are reported where they happen; this is only the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: done (for `plan --detailed-exitcode`: no changes).
+    Success,
+    /// 1: invalid input or an error.
+    Failure,
+    /// 2: `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Failure => ExitCode::from(1),
+            Outcome::Changes => ExitCode::from(2),
+        }
+    }
+}
+
+/// Where colour is allowed: per stream, since stdout may be piped while stderr is a terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Colour {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Colour {
+    /// Colour only on a terminal, never with `--no-color` or a non-empty `NO_COLOR` (no-color.org).
+    pub fn detect(no_color_flag: bool) -> Colour {
+        let allowed = !no_color_flag && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Colour {
+            stdout: allowed && std::io::stdout().is_terminal(),
+            stderr: allowed && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// Runs the parsed command. `Err` carries a message for the edge to print.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let colour = Colour::detect(cli.no_color);
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, colour),
+        Command::Plan(args) => plan::run(&args, colour),
+        Command::Graph(args) => graph::run(&args, colour),
+        Command::Schema(args) => schema::run(&args),
+    }
+}
+
+/// Loads a blueprint; an invalid one has its diagnostics printed on stderr and yields `None`.
+fn load_or_report(
+    path: &std::path::Path,
+    colour: Colour,
+) -> anyhow::Result<Option<shinyctl::blueprint::Loaded>> {
+    use shinyctl::blueprint::{LoadError, load_file};
+    match load_file(path) {
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(LoadError::Invalid(diagnostics)) => {
+            eprint!(
+                "{}",
+                shinyctl::render::diagnostics::human(&diagnostics, colour.stderr)
+            );
+            Ok(None)
+        }
+        Err(e @ LoadError::Io { .. }) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,77 @@
+//! `shinyctl plan -f FILE (--offline | --observed STATE) [--json] [--out PLAN] [--detailed-exitcode]`.
+
+use anyhow::Context;
+use std::path::PathBuf;
+
+use super::{Colour, Outcome, load_or_report};
+use shinyctl::plan::{ObservedState, diff};
+use shinyctl::render::{plan_human, plan_json};
+
+/// Show what would change in AWS to make it match the blueprint. Changes nothing.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The blueprint file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Plan against an empty account, without contacting AWS.
+    #[arg(long, conflicts_with = "observed")]
+    pub offline: bool,
+    /// Plan against an observed-state JSON file (see docs/observed-state.md) instead of AWS.
+    #[arg(long, value_name = "STATE")]
+    pub observed: Option<PathBuf>,
+    /// Print the plan as versioned JSON instead of the human view.
+    #[arg(long)]
+    pub json: bool,
+    /// Also save the plan as JSON to this file.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error (as Terraform's).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
+    if !args.offline && args.observed.is_none() {
+        anyhow::bail!(
+            "live planning needs AWS access and is not available in this build yet; \
+             use --offline to plan against an empty account, or --observed STATE to plan against \
+             an observed-state file"
+        );
+    }
+    let Some(loaded) = load_or_report(&args.file, colour)? else {
+        return Ok(Outcome::Failure);
+    };
+    let metadata = &loaded.blueprint.metadata;
+    let observed = match &args.observed {
+        None => ObservedState::empty(&metadata.name, &metadata.region),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read observed state {}", path.display()))?;
+            let state =
+                ObservedState::from_json(&text).with_context(|| format!("{}", path.display()))?;
+            state
+                .check_belongs_to(&metadata.name, &metadata.region)
+                .with_context(|| format!("{}", path.display()))?;
+            state
+        }
+    };
+    let plan = diff(&loaded.resources, &observed);
+
+    let json = plan_json::render(&plan);
+    if let Some(out) = &args.out {
+        std::fs::write(out, &json)
+            .with_context(|| format!("cannot write the plan to {}", out.display()))?;
+    }
+    if args.json {
+        print!("{json}");
+    } else {
+        print!("{}", plan_human::render(&plan, colour.stdout));
+    }
+    if let Some(out) = &args.out {
+        eprintln!("Saved the plan to {}", out.display());
+    }
+    Ok(match (args.detailed_exitcode, plan.has_changes()) {
+        (true, true) => Outcome::Changes,
+        _ => Outcome::Success,
+    })
+}

@@ -1,0 +1,13 @@
+//! `shinyctl schema`: the blueprint language as a JSON Schema, for editors and CI checks.
+
+use super::Outcome;
+
+/// Print the JSON Schema of the blueprint language.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: &Args) -> anyhow::Result<Outcome> {
+    let schema = shinyctl::blueprint::schema::json_schema();
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(Outcome::Success)
+}

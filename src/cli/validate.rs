@@ -1,0 +1,53 @@
+//! `shinyctl validate -f FILE [--json]`: exit 0 when the blueprint is valid, 1 when not.
+
+use std::path::PathBuf;
+
+use super::{Colour, Outcome, load_or_report};
+use shinyctl::blueprint::{LoadError, load_file};
+use shinyctl::render::diagnostics;
+
+/// Check a blueprint: syntax, schema, references, AWS limits. Reports every problem at once.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The blueprint file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print the result as JSON on stdout instead of diagnostics on stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
+    if args.json {
+        return run_json(args);
+    }
+    let Some(loaded) = load_or_report(&args.file, colour)? else {
+        return Ok(Outcome::Failure);
+    };
+    println!(
+        "{} is valid: blueprint {:?} in {}, {} AWS resources",
+        loaded.source.name,
+        loaded.blueprint.metadata.name,
+        loaded.blueprint.metadata.region,
+        loaded.resources.len()
+    );
+    Ok(Outcome::Success)
+}
+
+fn run_json(args: &Args) -> anyhow::Result<Outcome> {
+    let (document, outcome) = match load_file(&args.file) {
+        Ok(loaded) => (
+            serde_json::json!({
+                "format_version": "1.0",
+                "file": loaded.source.name,
+                "valid": true,
+                "diagnostics": [],
+            }),
+            Outcome::Success,
+        ),
+        Err(LoadError::Invalid(d)) => (diagnostics::json(&d), Outcome::Failure),
+        Err(e @ LoadError::Io { .. }) => return Err(e.into()),
+    };
+    println!("{}", serde_json::to_string_pretty(&document)?);
+    Ok(outcome)
+}
