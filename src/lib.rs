@@ -5,6 +5,7 @@
 //! See docs/ARCHITECTURE.md for the invariants.
 
 pub mod apply;
+pub mod aws;
 pub mod blueprint;
 pub mod graph;
 pub mod plan;

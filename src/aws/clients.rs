@@ -1,0 +1,94 @@
+//! One SDK client per service, all built from the same resolved configuration.
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_types::SdkConfig;
+
+/// Every client shinyctl uses. Cloning is cheap (the clients share their connection pool).
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub synthetics: aws_sdk_synthetics::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub lambda: aws_sdk_lambda::Client,
+}
+
+/// Adds `x-moto-account-id` to every request so the emulator acts as that account.
+#[derive(Debug, Clone)]
+struct EmulatorAccount(String);
+
+impl Intercept for EmulatorAccount {
+    fn name(&self) -> &'static str {
+        "EmulatorAccount"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        context
+            .request_mut()
+            .headers_mut()
+            .insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
+}
+
+macro_rules! client {
+    ($krate:ident, $sdk:expr, $account:expr) => {{
+        let mut builder = $krate::config::Builder::from($sdk);
+        if let Some(account) = $account {
+            builder = builder.interceptor(EmulatorAccount(account.clone()));
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
+}
+
+impl Clients {
+    /// Clients for `sdk`. With an endpoint override S3 uses path-style addressing (a local
+    /// endpoint has no per-bucket host names); `emulator_account` adds the account header.
+    pub fn new(sdk: &SdkConfig, endpoint_override: bool, emulator_account: Option<String>) -> Self {
+        let account = emulator_account.as_ref();
+        let s3 = {
+            let mut builder =
+                aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint_override);
+            if let Some(account) = account {
+                builder = builder.interceptor(EmulatorAccount(account.clone()));
+            }
+            aws_sdk_s3::Client::from_conf(builder.build())
+        };
+        Clients {
+            ec2: client!(aws_sdk_ec2, sdk, account),
+            iam: client!(aws_sdk_iam, sdk, account),
+            eks: client!(aws_sdk_eks, sdk, account),
+            efs: client!(aws_sdk_efs, sdk, account),
+            rds: client!(aws_sdk_rds, sdk, account),
+            elasticache: client!(aws_sdk_elasticache, sdk, account),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, sdk, account),
+            ecr: client!(aws_sdk_ecr, sdk, account),
+            sns: client!(aws_sdk_sns, sdk, account),
+            sts: client!(aws_sdk_sts, sdk, account),
+            s3,
+            cloudwatch: client!(aws_sdk_cloudwatch, sdk, account),
+            synthetics: client!(aws_sdk_synthetics, sdk, account),
+            tagging: client!(aws_sdk_resourcegroupstagging, sdk, account),
+            lambda: client!(aws_sdk_lambda, sdk, account),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Where shinyctl talks to: region, profile, endpoint override and credentials, resolved once into
+//! a [`Connection`] (clients for every service, the account and the partition).
+//!
+//! Credentials come from the standard AWS chain (environment, shared profiles, SSO, credential
+//! processes, web identity, container and instance metadata); `--profile` picks a profile,
+//! `--region` overrides the chain's region, and `--endpoint-url` / `AWS_ENDPOINT_URL` sends every
+//! service to one endpoint (the emulator). TLS uses rustls on ring only (BUILD-NOTES.md): the SDK
+//! gets an explicit HTTP client, so aws-lc is never needed at run time.
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_smithy_http_client::tls;
+use aws_types::region::Region;
+
+use super::clients::Clients;
+use super::errors::step_error;
+use crate::plan::catalog::{Partition, partition};
+
+/// What the user asked to connect to; `None` fields come from the standard chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    /// `--region`; otherwise the chain's (`AWS_REGION`, the profile's `region`).
+    pub region: Option<String>,
+    /// `--profile`; otherwise `AWS_PROFILE` or `default`.
+    pub profile: Option<String>,
+    /// `--endpoint-url`; otherwise `AWS_ENDPOINT_URL` (read by the chain itself).
+    pub endpoint_url: Option<String>,
+    /// Fixed access keys instead of the chain (the emulator takes any).
+    pub static_keys: Option<(String, String)>,
+    /// Sends `x-moto-account-id: <id>` with every request: the emulator then acts as that
+    /// account, which isolates tests from each other. Never set against AWS.
+    pub emulator_account: Option<String>,
+}
+
+impl Target {
+    /// The emulator at `endpoint`, acting as `account` (12 digits) in `region`.
+    pub fn emulator(endpoint: &str, region: &str, account: &str) -> Self {
+        Target {
+            region: Some(region.to_string()),
+            profile: None,
+            endpoint_url: Some(endpoint.to_string()),
+            static_keys: Some(("testing".into(), "testing".into())),
+            emulator_account: Some(account.to_string()),
+        }
+    }
+}
+
+/// A resolved connection: where, as whom, and the clients to get there.
+#[derive(Clone)]
+pub struct Connection {
+    pub region: String,
+    pub partition: Partition,
+    /// The 12-digit account id the credentials belong to.
+    pub account: String,
+    /// The endpoint override, when there is one (the emulator).
+    pub endpoint_url: Option<String>,
+    pub clients: Clients,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("region", &self.region)
+            .field("partition", &self.partition)
+            .field("account", &self.account)
+            .field("endpoint_url", &self.endpoint_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why shinyctl cannot talk to AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectError {
+    NoRegion,
+    /// The credentials were refused or could not be found (STS GetCallerIdentity failed).
+    Identity {
+        code: String,
+        message: String,
+    },
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::NoRegion => write!(
+                f,
+                "no AWS region: set metadata.region in the blueprint, pass --region or set AWS_REGION"
+            ),
+            ConnectError::Identity { code, message } => write!(
+                f,
+                "cannot identify the AWS account ({code}: {message}); check the credentials \
+                 (AWS_PROFILE, --profile, `aws sso login`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// The HTTP client every SDK client uses: rustls with ring.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// Resolves `target` through the standard chain, builds the clients and asks STS who we are.
+pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(region) = &target.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile.clone());
+    }
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url.clone());
+    }
+    if let Some((key, secret)) = &target.static_keys {
+        loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+            key.clone(),
+            secret.clone(),
+            None,
+            None,
+            "shinyctl-static",
+        ));
+    }
+    let sdk = loader.load().await;
+    let region = sdk
+        .region()
+        .map(|r| r.as_ref().to_string())
+        .ok_or(ConnectError::NoRegion)?;
+    let endpoint_url = sdk.endpoint_url().map(str::to_string);
+    let clients = Clients::new(
+        &sdk,
+        endpoint_url.is_some(),
+        target.emulator_account.clone(),
+    );
+    let account = match &target.emulator_account {
+        Some(account) => account.clone(),
+        None => {
+            let identity = clients
+                .sts
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| {
+                    let e = step_error(e);
+                    ConnectError::Identity {
+                        code: e.code,
+                        message: e.message,
+                    }
+                })?;
+            identity.account().unwrap_or_default().to_string()
+        }
+    };
+    Ok(Connection {
+        partition: partition(&region),
+        region,
+        account,
+        endpoint_url,
+        clients,
+    })
+}
+
+impl Connection {
+    /// `arn:<partition>:<service>:<region>:<account>:<resource>` for this connection; IAM and S3
+    /// ARNs pass an empty region (and S3 an empty account).
+    pub fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
+        format!(
+            "{}:{service}:{region}:{account}:{resource}",
+            self.partition.arn_prefix()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emulator_target_isolates_by_account() {
+        let t = Target::emulator("http://127.0.0.1:5000", "cn-northwest-1", "111122223333");
+        assert_eq!(t.emulator_account.as_deref(), Some("111122223333"));
+        assert_eq!(t.region.as_deref(), Some("cn-northwest-1"));
+        assert!(t.static_keys.is_some());
+    }
+
+    #[test]
+    fn no_region_says_how_to_fix_it() {
+        assert!(ConnectError::NoRegion.to_string().contains("--region"));
+    }
+}

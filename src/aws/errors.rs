@@ -1,0 +1,160 @@
+//! SDK errors become [`StepError`]s: AWS's code and message, classified for retrying.
+//!
+//! - a service error with a code: classified by the code ([`crate::apply::operator::classify_aws_code`]);
+//! - a service error without a code: 5xx is transient; anything else means the endpoint does not
+//!   know the operation (an emulator or a partition without the service) — fatal, saying so;
+//! - no response (dispatch failure, timeout, unparseable response): transient.
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::apply::StepError;
+
+/// Converts any SDK call's error.
+pub fn step_error<E>(err: SdkError<E, HttpResponse>) -> StepError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let inner = service.err();
+            match inner.code() {
+                Some(code) if !code.is_empty() => {
+                    StepError::from_aws(code, inner.message().unwrap_or("(no message)").to_string())
+                }
+                _ if status >= 500 => StepError::transient(
+                    format!("Http{status}"),
+                    format!("HTTP {status} without an error code"),
+                ),
+                _ => StepError::fatal(
+                    "UnsupportedOperation",
+                    format!(
+                        "the endpoint answered HTTP {status} without an AWS error code: the operation is \
+                         not supported by this endpoint"
+                    ),
+                ),
+            }
+        }
+        SdkError::TimeoutError(_) => StepError::transient("Timeout", describe(&err)),
+        SdkError::DispatchFailure(_) => StepError::transient("DispatchFailure", describe(&err)),
+        SdkError::ResponseError(response) => {
+            let status = response.raw().status().as_u16();
+            StepError::transient(
+                "ResponseError",
+                format!("unreadable response (HTTP {status}): {}", describe(&err)),
+            )
+        }
+        SdkError::ConstructionFailure(_) => StepError::fatal("InvalidRequest", describe(&err)),
+        _ => StepError::fatal("Unknown", describe(&err)),
+    }
+}
+
+/// The error and its sources, one line.
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether an error code says the resource does not exist (`InvalidVpcID.NotFound`,
+/// `NoSuchEntity`, `NoSuchBucket`, `ResourceNotFoundException`, `DBInstanceNotFound`, ...).
+pub fn is_not_found_code(code: &str) -> bool {
+    code.contains("NotFound") || code.starts_with("NoSuch")
+}
+
+pub fn is_not_found(err: &StepError) -> bool {
+    is_not_found_code(&err.code)
+}
+
+/// `Ok(None)` for a not-found error: what a delete or a probe wants.
+pub fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if is_not_found(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Extension for SDK results: `.send().await.aws()?`.
+pub trait AwsResult<T> {
+    fn aws(self) -> Result<T, StepError>;
+}
+
+impl<T, E> AwsResult<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    fn aws(self) -> Result<T, StepError> {
+        self.map_err(step_error)
+    }
+}
+
+/// An adapter bug or an engine inconsistency (a required property or input is missing).
+pub fn missing(what: impl std::fmt::Display) -> StepError {
+    StepError::fatal("MissingInput", what.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::ErrorClass;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    type DeleteVpcError = aws_sdk_ec2::operation::delete_vpc::DeleteVpcError;
+
+    fn service_error(status: u16, code: Option<&str>) -> SdkError<DeleteVpcError, HttpResponse> {
+        let mut meta = ErrorMetadata::builder().message("boom");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let err = DeleteVpcError::generic(meta.build());
+        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn codes_are_classified() {
+        let e = step_error(service_error(400, Some("DependencyViolation")));
+        assert_eq!(
+            (e.class, e.code.as_str()),
+            (ErrorClass::Conflict, "DependencyViolation")
+        );
+        let e = step_error(service_error(503, Some("RequestLimitExceeded")));
+        assert_eq!(e.class, ErrorClass::Throttled);
+    }
+
+    #[test]
+    fn codeless_errors_are_transient_or_unsupported() {
+        assert_eq!(
+            step_error(service_error(500, None)).class,
+            ErrorClass::Transient
+        );
+        let e = step_error(service_error(404, None));
+        assert_eq!(e.class, ErrorClass::Fatal);
+        assert!(e.message.contains("not supported by this endpoint"), "{e}");
+    }
+
+    #[test]
+    fn not_found_codes() {
+        for code in [
+            "InvalidVpcID.NotFound",
+            "NoSuchEntity",
+            "NoSuchBucket",
+            "DBInstanceNotFound",
+        ] {
+            assert!(is_not_found_code(code), "{code}");
+        }
+        assert!(!is_not_found_code("DependencyViolation"));
+        let r: Result<u8, StepError> = Err(StepError::fatal("NatGatewayNotFound", "x"));
+        assert_eq!(not_found_as_none(r), Ok(None));
+    }
+}

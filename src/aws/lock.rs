@@ -1,0 +1,1 @@
+//! The apply lock (work in progress).

@@ -1,0 +1,39 @@
+//! Everything that talks to AWS — the only module that uses the AWS SDK.
+//!
+//! - [`config`]: `connect(&Target) -> Connection` (region, profile, endpoint override, the
+//!   standard credential chain, the account and partition; rustls on ring).
+//! - [`clients`]: one SDK client per service (plus the emulator's account header when asked).
+//! - [`errors`]: SDK errors -> `StepError` (AWS's code and message, classified for retrying).
+//! - [`tags`]: ownership tags and tag sets in the catalog's shape.
+//! - [`reader`]: `read(&Connection, blueprint, &desired) -> LiveState` (the observed state for
+//!   `plan::diff` and the outputs the executor needs as `known`).
+//! - [`operator`]: `AwsOperator`, the executor's `Operator` for AWS.
+//! - [`lock`]: the apply lock (an S3 object written with a conditional put).
+//! - [`services`]: the per-service adapters and the rules they follow.
+//!
+//! A live apply, end to end:
+//!
+//! ```ignore
+//! let conn = aws::config::connect(&Target { region: Some(bp.metadata.region.clone()), ..Default::default() }).await?;
+//! let lock = aws::lock::acquire(&conn, &bp.metadata.name, "apply").await?;
+//! let desired = plan::catalog::desired(&bp);
+//! let live = aws::reader::read(&conn, &bp.metadata.name, &desired).await?;
+//! let plan = plan::diff(&desired, &live.observed);
+//! let schedule = /* Schedule from plan */;
+//! let executor = apply::Executor::new(aws::operator::AwsOperator::new(conn.clone(), &bp.metadata.name), config);
+//! let summary = executor.run(&schedule, live.outputs, &events, ctrl_c).await;
+//! lock.release(&conn).await?;
+//! ```
+
+pub mod clients;
+pub mod config;
+pub mod errors;
+pub mod lock;
+pub mod operator;
+pub mod reader;
+pub mod services;
+pub mod tags;
+
+pub use config::{Connection, Target, connect};
+pub use operator::AwsOperator;
+pub use reader::{LiveState, ReadError, read};

@@ -1,0 +1,105 @@
+//! [`AwsOperator`]: the executor's [`Operator`] for AWS, dispatching each step by kind and
+//! operation to its service adapter (see `aws::services` for the adapters' rules).
+
+use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepRequest};
+use crate::plan::ResourceKind as K;
+
+use super::config::Connection;
+use super::services::{Cx, ec2, eks, iam, s3};
+
+/// Performs steps against AWS for one blueprint.
+#[derive(Debug, Clone)]
+pub struct AwsOperator {
+    pub conn: Connection,
+    /// The blueprint's `metadata.name` (the ownership tag's value).
+    pub blueprint: String,
+}
+
+impl AwsOperator {
+    pub fn new(conn: Connection, blueprint: impl Into<String>) -> Self {
+        AwsOperator {
+            conn,
+            blueprint: blueprint.into(),
+        }
+    }
+}
+
+impl Operator for AwsOperator {
+    async fn perform(
+        &self,
+        request: &StepRequest,
+        ctx: &StepContext<'_>,
+    ) -> Result<Outputs, StepError> {
+        let cx = Cx {
+            conn: &self.conn,
+            blueprint: &self.blueprint,
+            request,
+            ctx,
+        };
+        dispatch(&cx).await
+    }
+}
+
+async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    use Operation::*;
+    match (cx.request.kind(), cx.request.operation()) {
+        (K::Vpc, Create) => ec2::create_vpc(cx).await,
+        (K::Vpc, Update) => ec2::update_vpc(cx).await,
+        (K::Vpc, Delete) => ec2::delete_vpc(cx).await,
+        (K::Subnet, Create) => ec2::create_subnet(cx).await,
+        (K::Subnet, Update) => ec2::update_subnet(cx).await,
+        (K::Subnet, Delete) => ec2::delete_subnet(cx).await,
+        (K::InternetGateway, Create) => ec2::create_internet_gateway(cx).await,
+        (K::InternetGateway, Update) => ec2::update_tags(cx).await,
+        (K::InternetGateway, Delete) => ec2::delete_internet_gateway(cx).await,
+        (K::ElasticIp, Create) => ec2::create_elastic_ip(cx).await,
+        (K::ElasticIp, Update) => ec2::update_tags(cx).await,
+        (K::ElasticIp, Delete) => ec2::delete_elastic_ip(cx).await,
+        (K::NatGateway, Create) => ec2::create_nat_gateway(cx).await,
+        (K::NatGateway, Update) => ec2::update_tags(cx).await,
+        (K::NatGateway, Delete) => ec2::delete_nat_gateway(cx).await,
+        (K::RouteTable, Create) => ec2::create_route_table(cx).await,
+        (K::RouteTable, Update) => ec2::update_tags(cx).await,
+        (K::RouteTable, Delete) => ec2::delete_route_table(cx).await,
+        (K::RouteTableAssociation, Create) => ec2::create_association(cx).await,
+        (K::RouteTableAssociation, Update) => ec2::update_association(cx).await,
+        (K::RouteTableAssociation, Delete) => ec2::delete_association(cx).await,
+        (K::Route, Create) => ec2::create_route(cx).await,
+        (K::Route, Update) => ec2::create_route(cx).await,
+        (K::Route, Delete) => ec2::delete_route(cx).await,
+        (K::SecurityGroup, Create) => ec2::create_security_group(cx).await,
+        (K::SecurityGroup, Update) => ec2::update_tags(cx).await,
+        (K::SecurityGroup, Delete) => ec2::delete_security_group(cx).await,
+        (K::SecurityGroupRule, Create) => ec2::create_security_group_rule(cx).await,
+        (K::SecurityGroupRule, Update) => ec2::update_security_group_rule(cx).await,
+        (K::SecurityGroupRule, Delete) => ec2::delete_security_group_rule(cx).await,
+
+        (K::IamRole, Create) => iam::create_role(cx).await,
+        (K::IamRole, Update) => iam::update_role(cx).await,
+        (K::IamRole, Delete) => iam::delete_role(cx).await,
+        (K::IamRolePolicyAttachment, Create | Update) => iam::attach_policy(cx).await,
+        (K::IamRolePolicyAttachment, Delete) => iam::detach_policy(cx).await,
+        (K::IamOidcProvider, Create) => iam::create_oidc_provider(cx).await,
+        (K::IamOidcProvider, Update) => iam::update_oidc_provider(cx).await,
+        (K::IamOidcProvider, Delete) => iam::delete_oidc_provider(cx).await,
+
+        (K::EksCluster, Create) => eks::create_cluster(cx).await,
+        (K::EksCluster, Update) => eks::update_cluster(cx).await,
+        (K::EksCluster, Delete) => eks::delete_cluster(cx).await,
+        (K::FargateProfile, Create) => eks::create_fargate_profile(cx).await,
+        (K::FargateProfile, Update) => eks::update_fargate_profile(cx).await,
+        (K::FargateProfile, Delete) => eks::delete_fargate_profile(cx).await,
+        (K::NodeGroup, Create) => eks::create_node_group(cx).await,
+        (K::NodeGroup, Update) => eks::update_node_group(cx).await,
+        (K::NodeGroup, Delete) => eks::delete_node_group(cx).await,
+
+        (K::S3Bucket, Create) => s3::create_bucket(cx).await,
+        (K::S3Bucket, Update) => s3::update_bucket(cx).await,
+        (K::S3Bucket, Delete) => s3::delete_bucket(cx).await,
+
+        (kind, operation) => Err(StepError::fatal(
+            "NotImplemented",
+            format!("shinyctl cannot {operation} a {} yet", kind.as_str()),
+        )),
+    }
+}

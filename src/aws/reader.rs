@@ -1,0 +1,316 @@
+//! The live reader: what exists in AWS for one blueprint, as an [`ObservedState`] for the diff and
+//! the outputs the executor needs for resources that already exist.
+//!
+//! Every service's read functions ([`services::readers`]) run concurrently, each with about one
+//! describe call per page per kind (filtered by the ownership tag, or by derived names where the
+//! tagging API cannot answer). Then references are resolved: any property string equal to a found
+//! resource's `id` or `arn` becomes its address, and a [`REFERENCE_ATTRIBUTES`] output value
+//! becomes `address#attribute` — the catalog's vocabulary. Untagged kinds (routes, associations,
+//! rules, attachments) are matched to the desired resource with the same identity properties.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::config::Connection;
+use super::services::{self, Found, ReadCx, identity_keys};
+use crate::apply::{Outputs, StepError};
+use crate::plan::observed::OBSERVED_FORMAT_VERSION;
+use crate::plan::{Address, ObservedResource, ObservedState, Resource};
+
+/// Output keys the catalog refers to as `address#attribute`.
+pub const REFERENCE_ATTRIBUTES: &[&str] = &["oidcIssuer", "dnsName", "arnSuffix"];
+
+/// What the reader found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveState {
+    /// For `plan::diff`.
+    pub observed: ObservedState,
+    /// Outputs of every observed resource, by address: the executor's `known` map (a superset of
+    /// `apply::operator::known_outputs(&observed)`: `id`, `name`, plus `arn`, attributes and what
+    /// deletes need — pass this one).
+    pub outputs: BTreeMap<Address, Outputs>,
+    /// Resources carrying an address some other resource already has (a duplicate left by a
+    /// crash outside shinyctl's idempotency, or a copy made by hand): (address, AWS id). They are
+    /// not in `observed`; report them.
+    pub duplicates: Vec<(Address, String)>,
+}
+
+/// A read that failed: which reader and AWS's error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadError {
+    pub reader: &'static str,
+    pub error: StepError,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "reading {} failed: {}", self.reader, self.error)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Reads everything of `blueprint` (its `metadata.name`) in the connection's region. `desired` is
+/// the catalog's output for the blueprint (names for kinds read by name, identities for untagged
+/// kinds).
+pub async fn read(
+    conn: &Connection,
+    blueprint: &str,
+    desired: &[Resource],
+) -> Result<LiveState, ReadError> {
+    let rx = ReadCx {
+        conn,
+        blueprint,
+        desired,
+    };
+    let readers = services::readers(&rx);
+    let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
+    let results = futures::future::join_all(futures).await;
+    let mut found = Vec::new();
+    for (reader, result) in names.into_iter().zip(results) {
+        found.extend(result.map_err(|error| ReadError { reader, error })?);
+    }
+    Ok(assemble(blueprint, &conn.region, desired, found))
+}
+
+/// Resolves references, matches untagged resources and builds the observed state. Pure.
+pub fn assemble(
+    blueprint: &str,
+    region: &str,
+    desired: &[Resource],
+    found: Vec<Found>,
+) -> LiveState {
+    let mut found: Vec<Found> = found
+        .into_iter()
+        .map(|mut f| {
+            f.outputs
+                .entry("id")
+                .or_insert_with(|| Value::from(f.id.clone()));
+            f
+        })
+        .collect();
+
+    // Keep one resource per tagged address.
+    let mut duplicates = Vec::new();
+    let mut seen: HashSet<Address> = HashSet::new();
+    found.retain(|f| match &f.address {
+        Some(address) if !seen.insert(address.clone()) => {
+            duplicates.push((address.clone(), f.id.clone()));
+            false
+        }
+        _ => true,
+    });
+
+    let references = reference_map(
+        found
+            .iter()
+            .filter_map(|f| f.address.as_ref().map(|a| (a, f))),
+    );
+    for f in &mut found {
+        resolve_map(&mut f.properties, &references);
+    }
+
+    // Untagged resources: the desired resource of the same kind and identity, else the orphan
+    // address, else ignored.
+    let mut claimed: HashSet<Address> = seen.clone();
+    for f in found.iter_mut().filter(|f| f.address.is_none()) {
+        let keys = identity_keys(f.kind);
+        let matched = desired.iter().find(|d| {
+            d.kind == f.kind
+                && !claimed.contains(&d.address)
+                && keys
+                    .iter()
+                    .all(|k| d.properties.get(*k) == f.properties.get(*k))
+        });
+        if let Some(d) = matched {
+            f.address = Some(d.address.clone());
+            if f.name.is_none() {
+                f.name = Some(d.name.clone());
+            }
+        } else if let Some(orphan) = f.orphan_address.clone() {
+            f.address = Some(orphan);
+        }
+        if let Some(address) = &f.address {
+            if !claimed.insert(address.clone()) {
+                duplicates.push((address.clone(), f.id.clone()));
+                f.address = None;
+            }
+        }
+    }
+
+    let desired_names: HashMap<&Address, &str> = desired
+        .iter()
+        .map(|d| (&d.address, d.name.as_str()))
+        .collect();
+    let mut resources = Vec::new();
+    let mut outputs = BTreeMap::new();
+    for f in found {
+        let Some(address) = f.address else { continue };
+        let name = f
+            .name
+            .or_else(|| desired_names.get(&address).map(|n| n.to_string()))
+            .unwrap_or_else(|| f.id.clone());
+        let mut known = f.outputs;
+        known
+            .entry("name")
+            .or_insert_with(|| Value::from(name.clone()));
+        outputs.insert(address.clone(), known);
+        resources.push(ObservedResource {
+            address,
+            kind: f.kind,
+            id: f.id,
+            name,
+            properties: f.properties,
+        });
+    }
+    resources.sort_by(|a, b| a.address.cmp(&b.address));
+    LiveState {
+        observed: ObservedState {
+            format_version: OBSERVED_FORMAT_VERSION.to_string(),
+            blueprint: blueprint.to_string(),
+            region: region.to_string(),
+            resources,
+        },
+        outputs,
+        duplicates,
+    }
+}
+
+/// AWS identifier -> catalog reference. Ids and ARNs win over attribute values.
+fn reference_map<'a>(
+    tagged: impl Iterator<Item = (&'a Address, &'a Found)>,
+) -> HashMap<String, String> {
+    let mut ids = HashMap::new();
+    let mut attributes = HashMap::new();
+    for (address, f) in tagged {
+        ids.insert(f.id.clone(), address.to_string());
+        if let Some(Value::String(arn)) = f.outputs.get("arn") {
+            ids.insert(arn.clone(), address.to_string());
+        }
+        for attribute in REFERENCE_ATTRIBUTES {
+            if let Some(Value::String(value)) = f.outputs.get(*attribute) {
+                attributes.insert(value.clone(), format!("{address}#{attribute}"));
+            }
+        }
+    }
+    attributes.extend(ids);
+    attributes
+}
+
+/// Replaces identifiers with references everywhere but in tags.
+fn resolve_map(properties: &mut Map<String, Value>, references: &HashMap<String, String>) {
+    for (key, value) in properties.iter_mut() {
+        if key != "tags" {
+            resolve_value(value, references);
+        }
+    }
+}
+
+fn resolve_value(value: &mut Value, references: &HashMap<String, String>) {
+    match value {
+        Value::String(s) => {
+            if let Some(reference) = references.get(s.as_str()) {
+                *s = reference.clone();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| resolve_value(v, references)),
+        Value::Object(map) => map.values_mut().for_each(|v| resolve_value(v, references)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ResourceKind as K;
+    use serde_json::json;
+
+    fn desired() -> Vec<Resource> {
+        vec![
+            Resource::new("network.vpc", K::Vpc, "demo-vpc", "network").with("cidr", "10.0.0.0/16"),
+            Resource::new(
+                "network.route_table.public",
+                K::RouteTable,
+                "demo-public",
+                "network",
+            )
+            .with("vpc", "network.vpc"),
+            Resource::new(
+                "network.route.public_default",
+                K::Route,
+                "demo-public-default",
+                "network",
+            )
+            .with("routeTable", "network.route_table.public")
+            .with("destination", "0.0.0.0/0")
+            .with("target", "network.internet_gateway"),
+        ]
+    }
+
+    #[test]
+    fn references_and_untagged_kinds_resolve() {
+        let found = vec![
+            Found::new(K::Vpc, "vpc-1")
+                .at(Some(Address::new("network.vpc")))
+                .named("demo-vpc")
+                .with("cidr", "10.0.0.0/16"),
+            Found::new(K::RouteTable, "rtb-1")
+                .at(Some(Address::new("network.route_table.public")))
+                .with("vpc", "vpc-1"),
+            Found::new(K::Route, "rtb-1|0.0.0.0/0")
+                .with("routeTable", "rtb-1")
+                .with("destination", "0.0.0.0/0")
+                .with("target", "igw-9"),
+            // Someone else's route in our table, with no orphan address: ignored.
+            Found::new(K::Route, "rtb-1|10.1.0.0/16")
+                .with("routeTable", "rtb-1")
+                .with("destination", "10.1.0.0/16")
+                .with("target", "pcx-1"),
+        ];
+        let live = assemble("demo", "us-east-1", &desired(), found);
+        let r = &live.observed.resources;
+        assert_eq!(r.len(), 3, "{r:#?}");
+        let table = r.iter().find(|r| r.kind == K::RouteTable).unwrap();
+        assert_eq!(table.properties["vpc"], "network.vpc");
+        assert_eq!(table.name, "demo-public");
+        let route = r.iter().find(|r| r.kind == K::Route).unwrap();
+        assert_eq!(route.address.as_str(), "network.route.public_default");
+        // The gateway is not ours (not found), so the id stays: the diff shows a replace.
+        assert_eq!(route.properties["target"], "igw-9");
+        assert_eq!(live.outputs[&Address::new("network.vpc")]["id"], "vpc-1");
+    }
+
+    #[test]
+    fn attributes_resolve_and_tags_do_not() {
+        let found = vec![
+            Found::new(K::EksCluster, "demo")
+                .at(Some(Address::new("cluster.eks_cluster")))
+                .output("arn", "arn:aws:eks:us-east-1:1:cluster/demo")
+                .output("oidcIssuer", "https://oidc/x"),
+            Found::new(K::IamOidcProvider, "arn:aws:iam::1:oidc-provider/oidc/x")
+                .at(Some(Address::new("cluster.iam_oidc_provider")))
+                .with("url", "https://oidc/x")
+                .with("tags", json!({"x": "demo"})),
+        ];
+        let live = assemble("demo", "us-east-1", &[], found);
+        let oidc = &live.observed.resources[1];
+        assert_eq!(oidc.properties["url"], "cluster.eks_cluster#oidcIssuer");
+        assert_eq!(oidc.properties["tags"]["x"], "demo");
+    }
+
+    #[test]
+    fn duplicates_are_reported_not_listed() {
+        let found = vec![
+            Found::new(K::Vpc, "vpc-1").at(Some(Address::new("network.vpc"))),
+            Found::new(K::Vpc, "vpc-2").at(Some(Address::new("network.vpc"))),
+        ];
+        let live = assemble("demo", "us-east-1", &[], found);
+        assert_eq!(live.observed.resources.len(), 1);
+        assert_eq!(
+            live.duplicates,
+            vec![(Address::new("network.vpc"), "vpc-2".into())]
+        );
+    }
+}

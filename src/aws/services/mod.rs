@@ -1,0 +1,428 @@
+//! Per-service adapters: how each [`ResourceKind`] is created, updated, deleted and read.
+//!
+//! # Writing an adapter
+//!
+//! Each kind has up to four plain async functions in its service's module, wired by a `match` in
+//! `aws::operator` (perform) and by [`readers`] (the live reader):
+//!
+//! ```ignore
+//! pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError>;
+//! pub async fn update_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError>;
+//! pub async fn delete_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError>;   // Ok(Outputs::new())
+//! pub async fn read_network(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError>;
+//! ```
+//!
+//! Rules every adapter follows:
+//! - **Rate limits:** `cx.call("ec2", "CreateVpc").await` before every SDK call (probes inside a
+//!   wait included); SDK errors become `StepError`s with `.aws()` ([`AwsResult`]).
+//! - **Idempotent create:** look up by ownership tag (or by the AWS name) first and return the
+//!   existing resource's outputs; pass `cx.client_token()` where the API takes one; create with
+//!   the desired tags (`cx.tags()`, ownership tags included) in the same call where AWS allows.
+//!   Then wait for readiness with `cx.wait_until(probe, condition)`.
+//! - **Update** changes in place what `cx.request.step.changes` lists (`cx.changed("tags")`);
+//!   the executor only sends updates for properties outside the kind's `replace_on`.
+//! - **Delete** treats NotFound as done ([`not_found_as_none`]) and waits until the resource is
+//!   gone when AWS deletes asynchronously. A delete has only `cx.existing` (the outputs the reader
+//!   or the create produced) and the observed properties: put everything a delete needs into the
+//!   outputs.
+//! - **References:** a property naming another resource holds its address (`"vpc": "network.vpc"`)
+//!   or an attribute of it (`"url": "cluster.eks_cluster#oidcIssuer"`); `cx.reference("vpc")`
+//!   turns it into the dependency's output (`id`, or the attribute's key).
+//! - **Outputs** (what dependents and later steps get): always `id` (AWS's id or ARN — the same
+//!   value the reader puts in `ObservedResource::id`), `arn` when there is one, `name`, and any
+//!   attribute the catalog refers to with `address#attribute` (`oidcIssuer`, `dnsName`,
+//!   `arnSuffix`), plus what a delete needs. Build them with [`outputs`].
+//! - **Reading:** one describe per page per kind (filtered by the ownership tag where the API
+//!   filters; otherwise by the derived names of `rx.desired` or the blueprint's name prefix). Each
+//!   resource becomes a [`Found`] with properties in the catalog's keys and value shapes, and with
+//!   references as AWS ids/ARNs — the reader turns every string equal to a known resource's `id`
+//!   or `arn` into its address, and a known attribute value into `address#attribute`. Kinds without
+//!   tags leave `address` empty and are matched to a desired resource by [`identity_keys`].
+
+pub mod ec2;
+pub mod iam;
+pub mod s3;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value};
+
+use super::config::Connection;
+use super::errors::missing;
+pub use super::errors::{AwsResult, is_not_found, not_found_as_none};
+use super::tags::{self, TagSet};
+use crate::apply::wait::Condition;
+use crate::apply::{Outputs, StepContext, StepError, StepRequest};
+use crate::plan::{Address, Resource, ResourceKind};
+
+/// What a step's adapter function gets: the connection, the request and the engine's context.
+pub struct Cx<'a> {
+    pub conn: &'a Connection,
+    /// The blueprint's `metadata.name` (the ownership tag's value).
+    pub blueprint: &'a str,
+    pub request: &'a StepRequest,
+    pub ctx: &'a StepContext<'a>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn clients(&self) -> &'a super::clients::Clients {
+        &self.conn.clients
+    }
+
+    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call.
+    pub async fn call(&self, service: &str, action: &str) {
+        self.ctx.call(service, action).await;
+    }
+
+    pub fn address(&self) -> &'a Address {
+        &self.request.step.address
+    }
+
+    /// The AWS name shinyctl gives the resource.
+    pub fn name(&self) -> &'a str {
+        &self.request.step.name
+    }
+
+    /// A property (desired, else observed).
+    pub fn property(&self, key: &str) -> Option<&'a Value> {
+        self.request.property(key)
+    }
+
+    /// A required string property.
+    pub fn str(&self, key: &str) -> Result<&'a str, StepError> {
+        self.property(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing(format!("{}: property `{key}` is missing", self.address())))
+    }
+
+    pub fn opt_str(&self, key: &str) -> Option<&'a str> {
+        self.property(key).and_then(Value::as_str)
+    }
+
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        self.property(key).and_then(Value::as_bool)
+    }
+
+    pub fn i64(&self, key: &str) -> Option<i64> {
+        self.property(key).and_then(Value::as_i64)
+    }
+
+    /// Resolves a reference: `address` -> the dependency's `id`, `address#attr` -> its `attr`.
+    /// A value that names no resource (a CIDR, a literal ARN) is returned as it is.
+    pub fn resolve(&self, value: &str) -> Result<String, StepError> {
+        let (address, attribute) = match value.split_once('#') {
+            Some((address, attribute)) => (address, attribute),
+            None => (value, "id"),
+        };
+        let known = self.request.inputs.get(&Address::new(address));
+        let is_dependency = known.is_some()
+            || self
+                .request
+                .step
+                .depends_on
+                .iter()
+                .any(|d| d.as_str() == address);
+        if !is_dependency {
+            return Ok(value.to_string());
+        }
+        known
+            .and_then(|outputs| outputs.get(attribute))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                missing(format!(
+                    "{}: `{attribute}` of {address} is not known yet",
+                    self.address()
+                ))
+            })
+    }
+
+    /// A required reference property, resolved (see [`Cx::resolve`]).
+    pub fn reference(&self, key: &str) -> Result<String, StepError> {
+        self.resolve(self.str(key)?)
+    }
+
+    /// A list property of references, each resolved.
+    pub fn references(&self, key: &str) -> Result<Vec<String>, StepError> {
+        match self.property(key) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| {
+                            missing(format!("{}: `{key}` holds a non-string", self.address()))
+                        })
+                        .and_then(|s| self.resolve(s))
+                })
+                .collect(),
+            _ => Err(missing(format!(
+                "{}: property `{key}` is missing",
+                self.address()
+            ))),
+        }
+    }
+
+    /// The desired tags (ownership tags included); empty for kinds without tags.
+    pub fn tags(&self) -> TagSet {
+        self.request
+            .step
+            .desired
+            .as_ref()
+            .map(tags::from_properties)
+            .unwrap_or_default()
+    }
+
+    /// The observed tags (for updates).
+    pub fn observed_tags(&self) -> TagSet {
+        self.request
+            .step
+            .observed
+            .as_ref()
+            .map(tags::from_properties)
+            .unwrap_or_default()
+    }
+
+    /// The ownership tags alone.
+    pub fn ownership_tags(&self) -> TagSet {
+        tags::ownership(self.blueprint, self.address())
+    }
+
+    /// What is known of the resource in AWS (updates and deletes).
+    pub fn existing(&self, key: &str) -> Option<&'a str> {
+        self.request
+            .existing
+            .as_ref()
+            .and_then(|o| o.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// The resource's AWS id from the reader or an earlier step (updates and deletes).
+    pub fn existing_id(&self) -> Result<&'a str, StepError> {
+        self.existing("id")
+            .ok_or_else(|| missing(format!("{}: its AWS id is unknown", self.address())))
+    }
+
+    /// Whether the update changes `key` (or something inside it, `tags.Team`).
+    pub fn changed(&self, key: &str) -> bool {
+        self.request.step.changes.iter().any(|c| {
+            c.name == key
+                || c.name
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        })
+    }
+
+    /// An idempotency token for create calls: the same blueprint, address and desired
+    /// properties give the same token on the same UTC day, so a retried or re-run create returns
+    /// the first one's result instead of a duplicate. (The day keeps a token from matching a
+    /// resource deleted long ago.) 32 hex characters: within every API's limit (EC2: 64).
+    pub fn client_token(&self) -> String {
+        let desired = self
+            .request
+            .step
+            .desired
+            .as_ref()
+            .map(|p| Value::Object(p.clone()).to_string())
+            .unwrap_or_default();
+        let day = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() / 86_400)
+            .unwrap_or(0);
+        client_token(&[
+            self.blueprint,
+            self.address().as_str(),
+            &desired,
+            &day.to_string(),
+        ])
+    }
+
+    /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]).
+    pub async fn wait_until<T, P, F>(
+        &self,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: std::fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        self.ctx.wait_until(probe, condition).await
+    }
+}
+
+/// 128 bits of two FNV-1a hashes over `parts`, as hex. Stable across builds and platforms.
+pub fn client_token(parts: &[&str]) -> String {
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
+    for part in parts {
+        for byte in part.bytes().chain([0u8]) {
+            a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            b = (b ^ u64::from(byte.rotate_left(3))).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{a:016x}{b:016x}")
+}
+
+/// Outputs with `id`, and `arn`/`name` when given.
+pub fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
+    let mut out = Map::new();
+    out.insert("id".into(), Value::from(id));
+    if let Some(arn) = arn {
+        out.insert("arn".into(), Value::from(arn));
+    }
+    if let Some(name) = name {
+        out.insert("name".into(), Value::from(name));
+    }
+    out
+}
+
+/// What a read function gets.
+pub struct ReadCx<'a> {
+    pub conn: &'a Connection,
+    pub blueprint: &'a str,
+    /// What the blueprint asks for: derived names for kinds read by name.
+    pub desired: &'a [Resource],
+}
+
+impl<'a> ReadCx<'a> {
+    /// Desired resources of `kind`.
+    pub fn desired_of(&self, kind: ResourceKind) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.desired.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// `<blueprint>-`: the prefix of every name shinyctl derives (for listing by name).
+    pub fn name_prefix(&self) -> String {
+        format!("{}-", self.blueprint)
+    }
+
+    /// The address the tags give, if they carry this blueprint's ownership tag.
+    pub fn owned(&self, tags: &TagSet) -> Option<Address> {
+        tags::owned_address(tags, self.blueprint)
+    }
+}
+
+/// One resource found in AWS, before references are resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub kind: ResourceKind,
+    /// From the ownership tag; `None` for kinds AWS does not tag (matched by [`identity_keys`]).
+    pub address: Option<Address>,
+    /// AWS's id or ARN (the `id` output).
+    pub id: String,
+    /// The AWS name or `Name` tag; `None` takes the matched desired resource's name.
+    pub name: Option<String>,
+    /// Catalog keys and shapes; references as AWS ids/ARNs.
+    pub properties: Map<String, Value>,
+    /// `id` (added by the reader), `arn`, attributes and what a delete needs.
+    pub outputs: Outputs,
+    /// Where to list an untagged resource no desired one matches; `None` ignores it (e.g. a
+    /// route someone else added to our table).
+    pub orphan_address: Option<Address>,
+}
+
+impl Found {
+    pub fn new(kind: ResourceKind, id: impl Into<String>) -> Self {
+        Found {
+            kind,
+            address: None,
+            id: id.into(),
+            name: None,
+            properties: Map::new(),
+            outputs: Map::new(),
+            orphan_address: None,
+        }
+    }
+
+    pub fn at(mut self, address: Option<Address>) -> Self {
+        self.address = address;
+        self
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.properties.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn output(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.outputs.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn orphan_at(mut self, address: Address) -> Self {
+        self.orphan_address = Some(address);
+        self
+    }
+}
+
+/// Properties that identify an untagged resource among its kind's desired ones (after
+/// references are resolved to addresses). Other differences then show as updates or replaces.
+pub fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
+    use ResourceKind::*;
+    match kind {
+        Route => &["routeTable", "destination"],
+        RouteTableAssociation => &["subnet"],
+        EfsMountTarget => &["fileSystem", "subnet"],
+        SecurityGroupRule => &[
+            "securityGroup",
+            "direction",
+            "protocol",
+            "fromPort",
+            "toPort",
+            "source",
+        ],
+        IamRolePolicyAttachment => &["role", "policyArn"],
+        EcrLifecyclePolicy => &["repository"],
+        SnsSubscription => &["topic", "protocol", "endpoint"],
+        ListenerRule => &["listener", "priority"],
+        other => other.replace_on(),
+    }
+}
+
+/// A read function's future.
+pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
+
+/// Every read function, each covering one or more kinds; the reader runs them concurrently.
+/// (Add a service's readers here.)
+pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
+    vec![
+        ("ec2 network", Box::pin(ec2::read_network(rx))),
+        (
+            "ec2 security groups",
+            Box::pin(ec2::read_security_groups(rx)),
+        ),
+        ("iam", Box::pin(iam::read(rx))),
+        ("s3", Box::pin(s3::read(rx))),
+        ("eks", Box::pin(eks::read(rx))),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_tokens_are_stable_and_distinct() {
+        let a = client_token(&["demo", "network.nat_gateway[a]", "{}"]);
+        assert_eq!(a, client_token(&["demo", "network.nat_gateway[a]", "{}"]));
+        assert_ne!(a, client_token(&["demo", "network.nat_gateway[b]", "{}"]));
+        // Parts are separated: ("ab","c") differs from ("a","bc").
+        assert_ne!(client_token(&["ab", "c"]), client_token(&["a", "bc"]));
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn untagged_kinds_have_identities() {
+        assert_eq!(
+            identity_keys(ResourceKind::Route),
+            &["routeTable", "destination"]
+        );
+        assert_eq!(identity_keys(ResourceKind::Vpc), &["cidr"]);
+    }
+}
