@@ -221,9 +221,9 @@ fn check_room_for_proxy(bp: &Blueprint, cluster: &Cluster, out: &mut Problems) {
         );
         return;
     }
-    let mut namespaces = vec![(&proxy.namespace, "ShinyProxy")];
+    let mut namespaces = vec![(&proxy.namespace, "ShinyProxy runs")];
     if proxy.app_namespace != proxy.namespace {
-        namespaces.push((&proxy.app_namespace, "the apps"));
+        namespaces.push((&proxy.app_namespace, "the apps run"));
     }
     for (namespace, who) in namespaces {
         let selectors = cluster.fargate_profiles.iter().flat_map(|p| &p.selectors);
@@ -244,7 +244,7 @@ fn check_room_for_proxy(bp: &Blueprint, cluster: &Cluster, out: &mut Problems) {
         out.push(
             Problem::new(
                 "cluster.fargateProfiles",
-                format!("no Fargate selector covers namespace `{namespace}` where {who} run, and the cluster has no node groups"),
+                format!("no Fargate selector covers namespace `{namespace}` where {who}, and the cluster has no node groups"),
             )
             .hint(hint),
         );

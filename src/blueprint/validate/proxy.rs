@@ -104,9 +104,9 @@ fn check_authentication(auth: &Authentication, out: &mut Problems) {
         let key = kind.key();
         if kind == auth.kind && !present {
             out.push(
-                Problem::new(&base, format!("`type: {key}` needs a `{key}:` block")).hint(format!(
-                    "add `{key}:` with its settings under `authentication`"
-                )),
+                Problem::new(&base, format!("`type: {key}` needs its `{key}:` block")).hint(
+                    format!("add `{key}:` with its settings under `authentication`"),
+                ),
             );
         } else if kind != auth.kind && present {
             out.push(
@@ -377,7 +377,10 @@ fn check_resources(app: &App, path: &str, out: &mut Problems) {
                 Some(_) if key == "memory" && text.ends_with('m') => out.push(
                     Problem::new(
                         &field_path,
-                        format!("`{text}` means {text} millibytes, less than one byte"),
+                        format!(
+                            "`{text}` means {} millibytes, less than one byte",
+                            text.trim_end_matches('m')
+                        ),
                     )
                     .hint(format!("did you mean `{}Mi`?", text.trim_end_matches('m'))),
                 ),
