@@ -2,6 +2,7 @@
 //! in the library; errors are printed here once, as a sentence, never as a debug dump.
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 mod cli;
@@ -23,7 +24,8 @@ fn main() -> ExitCode {
     match cli::run(cli) {
         Ok(outcome) => outcome.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!: it would panic if stderr is closed.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(1)
         }
     }

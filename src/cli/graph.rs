@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Colour, Outcome, load_or_report};
+use super::{Colour, Outcome, load_or_report, output};
 use shinyctl::render::graph;
 
 /// Draw the blueprint's resource graph (dependencies point from a resource to what it needs).
@@ -28,13 +28,13 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
     let Some(loaded) = load_or_report(&args.file, colour)? else {
         return Ok(Outcome::Failure);
     };
-    let text = match args.format {
+    let mut text = match args.format {
         Format::Dot => graph::dot(&loaded.resources),
         Format::Mermaid => graph::mermaid(&loaded.resources),
     };
-    print!("{text}");
     if !text.ends_with('\n') {
-        println!();
+        text.push('\n');
     }
+    output::stdout(&text)?;
     Ok(Outcome::Success)
 }

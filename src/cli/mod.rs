@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 mod graph;
+mod output;
 mod plan;
 mod schema;
 mod validate;
@@ -88,10 +89,10 @@ fn load_or_report(
     match load_file(path) {
         Ok(loaded) => Ok(Some(loaded)),
         Err(LoadError::Invalid(diagnostics)) => {
-            eprint!(
-                "{}",
-                shinyctl::render::diagnostics::human(&diagnostics, colour.stderr)
-            );
+            output::stderr(&shinyctl::render::diagnostics::human(
+                &diagnostics,
+                colour.stderr,
+            ))?;
             Ok(None)
         }
         Err(e @ LoadError::Io { .. }) => Err(e.into()),

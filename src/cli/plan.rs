@@ -3,7 +3,7 @@
 use anyhow::Context;
 use std::path::PathBuf;
 
-use super::{Colour, Outcome, load_or_report};
+use super::{Colour, Outcome, load_or_report, output};
 use shinyctl::plan::{ObservedState, diff};
 use shinyctl::render::{plan_human, plan_json};
 
@@ -63,12 +63,12 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
     }
     if args.json {
-        print!("{json}");
+        output::stdout(&json)?;
     } else {
-        print!("{}", plan_human::render(&plan, colour.stdout));
+        output::stdout(&plan_human::render(&plan, colour.stdout))?;
     }
     if let Some(out) = &args.out {
-        eprintln!("Saved the plan to {}", out.display());
+        output::stderr(&format!("Saved the plan to {}\n", out.display()))?;
     }
     Ok(match (args.detailed_exitcode, plan.has_changes()) {
         (true, true) => Outcome::Changes,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Colour, Outcome, load_or_report};
+use super::{Colour, Outcome, load_or_report, output};
 use shinyctl::blueprint::{LoadError, load_file};
 use shinyctl::render::diagnostics;
 
@@ -24,13 +24,13 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
     let Some(loaded) = load_or_report(&args.file, colour)? else {
         return Ok(Outcome::Failure);
     };
-    println!(
-        "{} is valid: blueprint {:?} in {}, {} AWS resources",
+    output::stdout(&format!(
+        "{} is valid: blueprint {:?} in {}, {} AWS resources\n",
         loaded.source.name,
         loaded.blueprint.metadata.name,
         loaded.blueprint.metadata.region,
         loaded.resources.len()
-    );
+    ))?;
     Ok(Outcome::Success)
 }
 
@@ -48,6 +48,6 @@ fn run_json(args: &Args) -> anyhow::Result<Outcome> {
         Err(LoadError::Invalid(d)) => (diagnostics::json(&d), Outcome::Failure),
         Err(e @ LoadError::Io { .. }) => return Err(e.into()),
     };
-    println!("{}", serde_json::to_string_pretty(&document)?);
+    output::stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
     Ok(outcome)
 }

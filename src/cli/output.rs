@@ -1,0 +1,26 @@
+//! Writing to stdout and stderr without panicking: `println!` panics when the reader has gone
+//! (`shinyctl plan --offline -f F | head`); here a closed pipe just ends the output.
+
+use std::io::{ErrorKind, Write};
+
+/// Writes `text` to stdout.
+pub fn stdout(text: &str) -> anyhow::Result<()> {
+    write_to(std::io::stdout().lock(), text)
+}
+
+/// Writes `text` to stderr.
+pub fn stderr(text: &str) -> anyhow::Result<()> {
+    write_to(std::io::stderr().lock(), text)
+}
+
+fn write_to(mut stream: impl Write, text: &str) -> anyhow::Result<()> {
+    match stream
+        .write_all(text.as_bytes())
+        .and_then(|()| stream.flush())
+    {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write the output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
