@@ -1,0 +1,1170 @@
+//! eks: the cluster, Fargate profiles and managed node groups.
+//!
+//! Creates look the resource up by name first (EKS names are unique per cluster) and pass a
+//! client request token, then wait for ACTIVE. Updates go through EKS's update API one at a
+//! time (EKS refuses a second update while one is in progress), each waited on with
+//! DescribeUpdate. Node groups get their security groups and disk size from a launch template
+//! named after the node group (a managed node group takes security groups no other way).
+
+use std::collections::HashMap;
+
+use aws_sdk_eks::types::{
+    FargateProfileSelector, LaunchTemplateSpecification, LogSetup, LogType, Logging,
+    NodegroupScalingConfig, VpcConfigRequest,
+};
+use serde_json::{Map, Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+const ALL_LOG_TYPES: [&str; 5] = [
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+
+fn hash_map(tags: &TagSet) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn string_list(cx: &Cx<'_>, key: &str) -> Vec<String> {
+    match cx.property(key) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A dependency's attribute: `role` holding `cluster.iam_role.cluster` -> that role's `arn`.
+fn reference_attribute(cx: &Cx<'_>, key: &str, attribute: &str) -> Result<String, StepError> {
+    let address = cx.str(key)?;
+    let address = address.split('#').next().unwrap_or(address);
+    cx.resolve(&format!("{address}#{attribute}"))
+}
+
+/// The cluster's name for a Fargate profile or node group: from the outputs a create or the
+/// reader recorded, else from the cluster's own outputs.
+fn cluster_name(cx: &Cx<'_>) -> Result<String, StepError> {
+    if let Some(name) = cx.existing("clusterName") {
+        return Ok(name.to_string());
+    }
+    reference_attribute(cx, "cluster", "name")
+}
+
+fn logging(enabled: &[String]) -> Logging {
+    let disabled: Vec<LogType> = ALL_LOG_TYPES
+        .iter()
+        .filter(|t| !enabled.iter().any(|e| e == *t))
+        .map(|t| LogType::from(*t))
+        .collect();
+    let mut setups = vec![
+        LogSetup::builder()
+            .set_types(Some(
+                enabled.iter().map(|t| LogType::from(t.as_str())).collect(),
+            ))
+            .enabled(true)
+            .build(),
+    ];
+    if !disabled.is_empty() {
+        setups.push(
+            LogSetup::builder()
+                .set_types(Some(disabled))
+                .enabled(false)
+                .build(),
+        );
+    }
+    Logging::builder().set_cluster_logging(Some(setups)).build()
+}
+
+fn endpoint_access(cx: &Cx<'_>) -> aws_sdk_eks::types::builders::VpcConfigRequestBuilder {
+    let public = cx.bool("endpointPublicAccess").unwrap_or(true);
+    let mut config = VpcConfigRequest::builder()
+        .endpoint_public_access(public)
+        .endpoint_private_access(cx.bool("endpointPrivateAccess").unwrap_or(false));
+    let cidrs = string_list(cx, "publicAccessCidrs");
+    if public && !cidrs.is_empty() {
+        config = config.set_public_access_cidrs(Some(cidrs));
+    }
+    config
+}
+
+// --- cluster -------------------------------------------------------------------------------
+
+/// What a described cluster gives its dependents.
+fn cluster_outputs(cluster: &aws_sdk_eks::types::Cluster) -> Outputs {
+    let name = cluster.name().unwrap_or_default();
+    let arn = cluster.arn().unwrap_or(name);
+    let mut out = outputs(arn, Some(arn), Some(name));
+    let mut put = |key: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            out.insert(key.into(), Value::from(value));
+        }
+    };
+    put("endpoint", cluster.endpoint());
+    put("version", cluster.version());
+    put(
+        "oidcIssuer",
+        cluster
+            .identity()
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer()),
+    );
+    put(
+        "certificateAuthority",
+        cluster.certificate_authority().and_then(|c| c.data()),
+    );
+    put(
+        "clusterSecurityGroup",
+        cluster
+            .resources_vpc_config()
+            .and_then(|v| v.cluster_security_group_id()),
+    );
+    out
+}
+
+async fn describe_cluster(
+    cx: &Cx<'_>,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Cluster>, StepError> {
+    cx.call("eks", "DescribeCluster").await;
+    let result = cx
+        .clients()
+        .eks
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?.and_then(|r| r.cluster))
+}
+
+/// Waits until the cluster is ACTIVE (FAILED ends the wait with AWS's health issues).
+async fn wait_cluster_active(cx: &Cx<'_>, name: &str) -> Result<Outputs, StepError> {
+    let cluster = cx
+        .wait_until(
+            || async {
+                let cluster = describe_cluster(cx, name).await?;
+                if let Some(c) = &cluster {
+                    if c.status().map(|s| s.as_str()) == Some("FAILED") {
+                        return Err(StepError::fatal(
+                            "ClusterFailed",
+                            format!("EKS cluster {name} failed: {:?}", c.health()),
+                        ));
+                    }
+                }
+                Ok(cluster.map(|c| Status::Cluster(Box::new(c))))
+            },
+            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
+        )
+        .await?;
+    match cluster {
+        Some(Status::Cluster(c)) => Ok(cluster_outputs(&c)),
+        _ => Err(StepError::fatal(
+            "ClusterNotFound",
+            format!("EKS cluster {name} vanished"),
+        )),
+    }
+}
+
+/// A described EKS object whose `Display` is its status (what the progress view shows).
+enum Status {
+    Cluster(Box<aws_sdk_eks::types::Cluster>),
+    Profile(Box<aws_sdk_eks::types::FargateProfile>),
+    Nodegroup(Box<aws_sdk_eks::types::Nodegroup>),
+    Update(String),
+}
+
+impl Status {
+    fn state(&self) -> String {
+        match self {
+            Status::Cluster(c) => c.status().map(|s| s.as_str().to_string()),
+            Status::Profile(p) => p.status().map(|s| s.as_str().to_string()),
+            Status::Nodegroup(n) => n.status().map(|s| s.as_str().to_string()),
+            Status::Update(s) => Some(s.clone()),
+        }
+        .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.state().to_lowercase())
+    }
+}
+
+pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if describe_cluster(cx, &name).await?.is_none() {
+        let vpc = endpoint_access(cx)
+            .set_subnet_ids(Some(cx.references("subnets")?))
+            .set_security_group_ids(Some(cx.references("securityGroups")?))
+            .build();
+        let mut request = cx
+            .clients()
+            .eks
+            .create_cluster()
+            .name(&name)
+            .role_arn(reference_attribute(cx, "role", "arn")?)
+            .resources_vpc_config(vpc)
+            .logging(logging(&string_list(cx, "logging")))
+            .client_request_token(cx.client_token())
+            .set_tags(Some(hash_map(&cx.tags())));
+        if let Some(version) = cx.opt_str("version") {
+            request = request.version(version);
+        }
+        cx.call("eks", "CreateCluster").await;
+        match request.send().await.aws() {
+            Ok(_) => {}
+            // Created by an earlier attempt whose answer was lost.
+            Err(e) if e.code == "ResourceInUseException" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_cluster_active(cx, &name).await
+}
+
+/// Waits for an EKS update (cluster or node group) to finish.
+async fn wait_update(
+    cx: &Cx<'_>,
+    cluster: &str,
+    nodegroup: Option<&str>,
+    update_id: Option<&str>,
+) -> Result<(), StepError> {
+    let Some(update_id) = update_id else {
+        return Ok(());
+    };
+    cx.wait_until(
+        || async {
+            cx.call("eks", "DescribeUpdate").await;
+            let update = cx
+                .clients()
+                .eks
+                .describe_update()
+                .name(cluster)
+                .update_id(update_id)
+                .set_nodegroup_name(nodegroup.map(str::to_string))
+                .send()
+                .await
+                .aws()?
+                .update;
+            let Some(update) = update else {
+                return Ok(None);
+            };
+            let status = update
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            if status == "Failed" || status == "Cancelled" {
+                let errors: Vec<String> = update
+                    .errors()
+                    .iter()
+                    .map(|e| e.error_message().unwrap_or_default().to_string())
+                    .collect();
+                return Err(StepError::fatal(
+                    "UpdateFailed",
+                    format!("EKS update {update_id} {status}: {}", errors.join("; ")),
+                ));
+            }
+            Ok(Some(Status::Update(status)))
+        },
+        |s: Option<&Status>| s.is_some_and(|s| s.state() == "Successful"),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    let arn = match cx.existing("arn") {
+        Some(arn) => arn.to_string(),
+        None => describe_cluster(cx, &name)
+            .await?
+            .and_then(|c| c.arn)
+            .ok_or_else(|| {
+                StepError::fatal("ResourceNotFoundException", format!("no cluster {name}"))
+            })?,
+    };
+    if cx.changed("tags") {
+        update_tags(cx, &arn).await?;
+    }
+    // One update at a time: EKS refuses a second one while the first is in progress.
+    if cx.changed("version") {
+        if let Some(version) = cx.opt_str("version") {
+            cx.call("eks", "UpdateClusterVersion").await;
+            let update = cx
+                .clients()
+                .eks
+                .update_cluster_version()
+                .name(&name)
+                .version(version)
+                .send()
+                .await
+                .aws()?
+                .update;
+            wait_update(cx, &name, None, update.as_ref().and_then(|u| u.id())).await?;
+            wait_cluster_active(cx, &name).await?;
+        }
+    }
+    if cx.changed("logging") {
+        cx.call("eks", "UpdateClusterConfig").await;
+        let update = cx
+            .clients()
+            .eks
+            .update_cluster_config()
+            .name(&name)
+            .logging(logging(&string_list(cx, "logging")))
+            .send()
+            .await
+            .aws()?
+            .update;
+        wait_update(cx, &name, None, update.as_ref().and_then(|u| u.id())).await?;
+        wait_cluster_active(cx, &name).await?;
+    }
+    if cx.changed("endpointPublicAccess")
+        || cx.changed("endpointPrivateAccess")
+        || cx.changed("publicAccessCidrs")
+    {
+        cx.call("eks", "UpdateClusterConfig").await;
+        let update = cx
+            .clients()
+            .eks
+            .update_cluster_config()
+            .name(&name)
+            .resources_vpc_config(endpoint_access(cx).build())
+            .send()
+            .await
+            .aws()?
+            .update;
+        wait_update(cx, &name, None, update.as_ref().and_then(|u| u.id())).await?;
+    }
+    wait_cluster_active(cx, &name).await
+}
+
+/// Sets and removes tags on any EKS resource to match the desired ones.
+async fn update_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    if !set.is_empty() {
+        cx.call("eks", "TagResource").await;
+        cx.clients()
+            .eks
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(hash_map(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !remove.is_empty() {
+        cx.call("eks", "UntagResource").await;
+        cx.clients()
+            .eks
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("eks", "DeleteCluster").await;
+    let result = cx
+        .clients()
+        .eks
+        .delete_cluster()
+        .name(&name)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_none() {
+        return Ok(Outputs::new());
+    }
+    cx.wait_until(
+        || async {
+            Ok(describe_cluster(cx, &name)
+                .await?
+                .map(|c| Status::Cluster(Box::new(c))))
+        },
+        |s: Option<&Status>| s.is_none(),
+    )
+    .await?;
+    Ok(Outputs::new())
+}
+
+// --- Fargate profiles ----------------------------------------------------------------------
+
+async fn describe_profile(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::FargateProfile>, StepError> {
+    cx.call("eks", "DescribeFargateProfile").await;
+    let result = cx
+        .clients()
+        .eks
+        .describe_fargate_profile()
+        .cluster_name(cluster)
+        .fargate_profile_name(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?.and_then(|r| r.fargate_profile))
+}
+
+fn selectors(cx: &Cx<'_>) -> Vec<FargateProfileSelector> {
+    let Some(Value::Array(items)) = cx.property("selectors") else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|s| {
+            let labels: Option<HashMap<String, String>> =
+                s.get("labels").and_then(Value::as_object).map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                            )
+                        })
+                        .collect()
+                });
+            FargateProfileSelector::builder()
+                .set_namespace(
+                    s.get("namespace")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                )
+                .set_labels(labels)
+                .build()
+        })
+        .collect()
+}
+
+pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if describe_profile(cx, &cluster, &name).await?.is_none() {
+        cx.call("eks", "CreateFargateProfile").await;
+        let result = cx
+            .clients()
+            .eks
+            .create_fargate_profile()
+            .cluster_name(&cluster)
+            .fargate_profile_name(&name)
+            .pod_execution_role_arn(reference_attribute(cx, "podExecutionRole", "arn")?)
+            .set_subnets(Some(cx.references("subnets")?))
+            .set_selectors(Some(selectors(cx)))
+            .client_request_token(cx.client_token())
+            .set_tags(Some(hash_map(&cx.tags())))
+            .send()
+            .await
+            .aws();
+        match result {
+            Ok(_) => {}
+            Err(e)
+                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let profile = cx
+        .wait_until(
+            || async {
+                let p = describe_profile(cx, &cluster, &name).await?;
+                if let Some(p) = &p {
+                    if p.status().map(|s| s.as_str()) == Some("CREATE_FAILED") {
+                        return Err(StepError::fatal(
+                            "CreateFailed",
+                            format!("Fargate profile {name}: {:?}", p.health()),
+                        ));
+                    }
+                }
+                Ok(p.map(|p| Status::Profile(Box::new(p))))
+            },
+            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
+        )
+        .await?;
+    let arn = match profile {
+        Some(Status::Profile(p)) => p.fargate_profile_arn.unwrap_or_default(),
+        _ => String::new(),
+    };
+    let mut out = outputs(&arn, Some(&arn), Some(&name));
+    out.insert("clusterName".into(), Value::from(cluster));
+    Ok(out)
+}
+
+/// Everything but tags forces a replacement.
+pub async fn update_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    if cx.changed("tags") {
+        update_tags(cx, &arn).await?;
+    }
+    let mut out = outputs(&arn, Some(&arn), Some(cx.name()));
+    out.insert("clusterName".into(), Value::from(cluster_name(cx)?));
+    Ok(out)
+}
+
+pub async fn delete_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("eks", "DeleteFargateProfile").await;
+    let result = cx
+        .clients()
+        .eks
+        .delete_fargate_profile()
+        .cluster_name(&cluster)
+        .fargate_profile_name(&name)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_none() {
+        return Ok(Outputs::new());
+    }
+    cx.wait_until(
+        || async {
+            Ok(describe_profile(cx, &cluster, &name)
+                .await?
+                .map(|p| Status::Profile(Box::new(p))))
+        },
+        |s: Option<&Status>| s.is_none(),
+    )
+    .await?;
+    Ok(Outputs::new())
+}
+
+// --- node groups ---------------------------------------------------------------------------
+
+async fn describe_nodegroup(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
+    cx.call("eks", "DescribeNodegroup").await;
+    let result = cx
+        .clients()
+        .eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?.and_then(|r| r.nodegroup))
+}
+
+fn scaling(cx: &Cx<'_>) -> NodegroupScalingConfig {
+    let scaling = cx.property("scaling");
+    let get = |key: &str| {
+        scaling
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
+    };
+    NodegroupScalingConfig::builder()
+        .set_min_size(get("minSize"))
+        .set_max_size(get("maxSize"))
+        .set_desired_size(get("desiredSize"))
+        .build()
+}
+
+fn labels(cx: &Cx<'_>) -> HashMap<String, String> {
+    match cx.property("labels") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        _ => HashMap::new(),
+    }
+}
+
+/// The node group's launch template (security groups, root volume), created once by name.
+async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepError> {
+    use aws_sdk_ec2::types::{
+        EbsBlockDevice, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateHttpTokensState,
+        LaunchTemplateInstanceMetadataOptionsRequest, RequestLaunchTemplateData, ResourceType, Tag,
+        TagSpecification, VolumeType,
+    };
+    cx.call("ec2", "DescribeLaunchTemplates").await;
+    let found = cx
+        .clients()
+        .ec2
+        .describe_launch_templates()
+        .launch_template_names(name)
+        .send()
+        .await
+        .aws();
+    if let Some(existing) = not_found_as_none(found)?
+        .and_then(|r| r.launch_templates.unwrap_or_default().into_iter().next())
+        .and_then(|t| t.launch_template_id)
+    {
+        return Ok(existing);
+    }
+    let disk = cx
+        .i64("diskSizeGib")
+        .and_then(|n| i32::try_from(n).ok())
+        .unwrap_or(20);
+    let data = RequestLaunchTemplateData::builder()
+        .set_security_group_ids(Some(cx.references("securityGroups")?))
+        .block_device_mappings(
+            LaunchTemplateBlockDeviceMappingRequest::builder()
+                .device_name("/dev/xvda")
+                .ebs(
+                    EbsBlockDevice::builder()
+                        .volume_size(disk)
+                        .volume_type(VolumeType::Gp3)
+                        .encrypted(true)
+                        .build()
+                        .into_request(),
+                )
+                .build(),
+        )
+        .metadata_options(
+            LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_tokens(LaunchTemplateHttpTokensState::Required)
+                .http_put_response_hop_limit(2)
+                .build(),
+        )
+        .build();
+    // Only the blueprint tag: the template is part of the node group, not a resource of its own.
+    let tags: Vec<Tag> = cx
+        .tags()
+        .into_iter()
+        .filter(|(k, _)| k != tags::ADDRESS_TAG)
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    cx.call("ec2", "CreateLaunchTemplate").await;
+    let created = cx
+        .clients()
+        .ec2
+        .create_launch_template()
+        .launch_template_name(name)
+        .launch_template_data(data)
+        .client_token(cx.client_token())
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::LaunchTemplate)
+                .set_tags(Some(tags))
+                .build(),
+        )
+        .send()
+        .await
+        .aws()?;
+    created
+        .launch_template
+        .and_then(|t| t.launch_template_id)
+        .ok_or_else(|| {
+            StepError::fatal(
+                "LaunchTemplateMissing",
+                format!("no id for launch template {name}"),
+            )
+        })
+}
+
+/// `EbsBlockDevice` is the describe shape; the request takes `LaunchTemplateEbsBlockDeviceRequest`.
+trait IntoRequest {
+    fn into_request(self) -> aws_sdk_ec2::types::LaunchTemplateEbsBlockDeviceRequest;
+}
+
+impl IntoRequest for aws_sdk_ec2::types::EbsBlockDevice {
+    fn into_request(self) -> aws_sdk_ec2::types::LaunchTemplateEbsBlockDeviceRequest {
+        aws_sdk_ec2::types::LaunchTemplateEbsBlockDeviceRequest::builder()
+            .set_volume_size(self.volume_size)
+            .set_volume_type(self.volume_type)
+            .set_encrypted(self.encrypted)
+            .delete_on_termination(true)
+            .build()
+    }
+}
+
+async fn delete_launch_template(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
+    cx.call("ec2", "DeleteLaunchTemplate").await;
+    let result = cx
+        .clients()
+        .ec2
+        .delete_launch_template()
+        .launch_template_name(name)
+        .send()
+        .await
+        .aws();
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code.contains("NotFound") || e.code.contains("NotFoundException") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn nodegroup_outputs(n: &aws_sdk_eks::types::Nodegroup, cluster: &str) -> Outputs {
+    let arn = n.nodegroup_arn().unwrap_or_default();
+    let mut out = outputs(arn, Some(arn), n.nodegroup_name());
+    out.insert("clusterName".into(), Value::from(cluster));
+    if let Some(lt) = n.launch_template().and_then(|t| t.name()) {
+        out.insert("launchTemplate".into(), Value::from(lt));
+    }
+    out
+}
+
+async fn wait_nodegroup_active(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Outputs, StepError> {
+    let found = cx
+        .wait_until(
+            || async {
+                let n = describe_nodegroup(cx, cluster, name).await?;
+                if let Some(n) = &n {
+                    if n.status().map(|s| s.as_str()) == Some("CREATE_FAILED") {
+                        return Err(StepError::fatal(
+                            "CreateFailed",
+                            format!("node group {name}: {:?}", n.health()),
+                        ));
+                    }
+                }
+                Ok(n.map(|n| Status::Nodegroup(Box::new(n))))
+            },
+            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
+        )
+        .await?;
+    match found {
+        Some(Status::Nodegroup(n)) => Ok(nodegroup_outputs(&n, cluster)),
+        _ => Err(StepError::fatal(
+            "ResourceNotFoundException",
+            format!("node group {name} vanished"),
+        )),
+    }
+}
+
+pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if describe_nodegroup(cx, &cluster, &name).await?.is_none() {
+        let template = ensure_launch_template(cx, &name).await?;
+        let mut request = cx
+            .clients()
+            .eks
+            .create_nodegroup()
+            .cluster_name(&cluster)
+            .nodegroup_name(&name)
+            .node_role(reference_attribute(cx, "nodeRole", "arn")?)
+            .set_subnets(Some(cx.references("subnets")?))
+            .set_instance_types(Some(string_list(cx, "instanceTypes")))
+            .scaling_config(scaling(cx))
+            .set_labels(Some(labels(cx)))
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id(template)
+                    .version("1")
+                    .build(),
+            )
+            .client_request_token(cx.client_token())
+            .set_tags(Some(hash_map(&cx.tags())));
+        if let Some(capacity) = cx.opt_str("capacityType") {
+            request = request.capacity_type(capacity.into());
+        }
+        cx.call("eks", "CreateNodegroup").await;
+        match request.send().await.aws() {
+            Ok(_) => {}
+            Err(e)
+                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_nodegroup_active(cx, &cluster, &name).await
+}
+
+/// In place: tags, scaling (sizes) and labels. The rest forces a replacement.
+pub async fn update_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if cx.changed("tags") {
+        update_tags(cx, cx.existing_id()?).await?;
+    }
+    if cx.changed("scaling") || cx.changed("labels") {
+        let mut request = cx
+            .clients()
+            .eks
+            .update_nodegroup_config()
+            .cluster_name(&cluster)
+            .nodegroup_name(&name);
+        if cx.changed("scaling") {
+            request = request.scaling_config(scaling(cx));
+        }
+        if cx.changed("labels") {
+            let desired = labels(cx);
+            let observed: Vec<String> = match cx
+                .request
+                .step
+                .observed
+                .as_ref()
+                .and_then(|o| o.get("labels"))
+            {
+                Some(Value::Object(m)) => m
+                    .keys()
+                    .filter(|k| !desired.contains_key(*k))
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut update = aws_sdk_eks::types::UpdateLabelsPayload::builder();
+            if !desired.is_empty() {
+                update = update.set_add_or_update_labels(Some(desired));
+            }
+            if !observed.is_empty() {
+                update = update.set_remove_labels(Some(observed));
+            }
+            request = request.labels(update.build());
+        }
+        cx.call("eks", "UpdateNodegroupConfig").await;
+        let update = request.send().await.aws()?.update;
+        wait_update(
+            cx,
+            &cluster,
+            Some(&name),
+            update.as_ref().and_then(|u| u.id()),
+        )
+        .await?;
+    }
+    wait_nodegroup_active(cx, &cluster, &name).await
+}
+
+pub async fn delete_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("eks", "DeleteNodegroup").await;
+    let result = cx
+        .clients()
+        .eks
+        .delete_nodegroup()
+        .cluster_name(&cluster)
+        .nodegroup_name(&name)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_some() {
+        cx.wait_until(
+            || async {
+                Ok(describe_nodegroup(cx, &cluster, &name)
+                    .await?
+                    .map(|n| Status::Nodegroup(Box::new(n))))
+            },
+            |s: Option<&Status>| s.is_none(),
+        )
+        .await?;
+    }
+    // The launch template goes with the node group (it is named after it).
+    let template = cx.existing("launchTemplate").unwrap_or(&name).to_string();
+    delete_launch_template(cx, &template).await?;
+    Ok(Outputs::new())
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+/// Clusters whose names carry the blueprint's prefix (ListClusters, then one describe per
+/// cluster: EKS has no batch describe), their Fargate profiles and node groups.
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let eks = &rx.conn.clients.eks;
+    let prefix = rx.name_prefix();
+    let mut names = Vec::new();
+    let mut pages = eks.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.aws()?;
+        names.extend(
+            page.clusters
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    let mut found = Vec::new();
+    for name in names {
+        let Some(cluster) =
+            not_found_as_none(eks.describe_cluster().name(&name).send().await.aws())?
+                .and_then(|r| r.cluster)
+        else {
+            continue;
+        };
+        let tags = tags::from_pairs(cluster.tags().cloned().unwrap_or_default());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        if cluster.status().map(|s| s.as_str()) == Some("DELETING") {
+            continue;
+        }
+        found.push(cluster_found(&cluster, address, &tags));
+        found.extend(read_profiles(rx, &name).await?);
+        found.extend(read_nodegroups(rx, &name).await?);
+    }
+    Ok(found)
+}
+
+fn cluster_found(
+    c: &aws_sdk_eks::types::Cluster,
+    address: crate::plan::Address,
+    tags: &TagSet,
+) -> Found {
+    let name = c.name().unwrap_or_default();
+    let vpc = c.resources_vpc_config();
+    let mut subnets: Vec<String> = vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default();
+    subnets.sort();
+    let mut groups: Vec<String> = vpc
+        .map(|v| v.security_group_ids().to_vec())
+        .unwrap_or_default();
+    groups.sort();
+    let public = vpc.is_some_and(|v| v.endpoint_public_access());
+    let cidrs: Vec<String> = if public {
+        vpc.map(|v| v.public_access_cidrs().to_vec())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut enabled: Vec<String> = c
+        .logging()
+        .map(|l| l.cluster_logging())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.enabled() == Some(true))
+        .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
+        .collect();
+    enabled.sort();
+    enabled.dedup();
+    let mut found = Found::new(K::EksCluster, c.arn().unwrap_or(name))
+        .at(Some(address))
+        .named(name)
+        .with("name", name)
+        .with("version", c.version().unwrap_or_default())
+        .with("role", c.role_arn().unwrap_or_default())
+        .with("subnets", json!(subnets))
+        .with("securityGroups", json!(groups))
+        .with("endpointPublicAccess", public)
+        .with(
+            "endpointPrivateAccess",
+            vpc.is_some_and(|v| v.endpoint_private_access()),
+        )
+        .with("publicAccessCidrs", json!(cidrs))
+        .with("logging", json!(enabled))
+        .with("tags", tags::to_value(tags));
+    found.outputs = cluster_outputs(c);
+    found
+}
+
+async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
+    let eks = &rx.conn.clients.eks;
+    let mut names = Vec::new();
+    let mut pages = eks
+        .list_fargate_profiles()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        names.extend(page.aws()?.fargate_profile_names.unwrap_or_default());
+    }
+    let mut found = Vec::new();
+    for name in names {
+        let Some(p) = not_found_as_none(
+            eks.describe_fargate_profile()
+                .cluster_name(cluster)
+                .fargate_profile_name(&name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| r.fargate_profile) else {
+            continue;
+        };
+        let tags = tags::from_pairs(p.tags().cloned().unwrap_or_default());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        if p.status().map(|s| s.as_str()) == Some("DELETING") {
+            continue;
+        }
+        let mut subnets = p.subnets().to_vec();
+        subnets.sort();
+        let selectors: Vec<Value> = p
+            .selectors()
+            .iter()
+            .map(|s| {
+                let mut value = Map::new();
+                value.insert("namespace".into(), json!(s.namespace().unwrap_or_default()));
+                if let Some(labels) = s.labels().filter(|l| !l.is_empty()) {
+                    let sorted: std::collections::BTreeMap<_, _> = labels.iter().collect();
+                    value.insert("labels".into(), json!(sorted));
+                }
+                Value::Object(value)
+            })
+            .collect();
+        let arn = p.fargate_profile_arn().unwrap_or_default();
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        let f = Found::new(K::FargateProfile, arn)
+            .at(Some(address))
+            .named(&name)
+            .with("name", name.as_str())
+            .with("cluster", cluster_arn_of(arn, cluster))
+            .with(
+                "podExecutionRole",
+                p.pod_execution_role_arn().unwrap_or_default(),
+            )
+            .with("subnets", json!(subnets))
+            .with("selectors", Value::Array(selectors))
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn)
+            .output("name", name.as_str())
+            .output("clusterName", cluster);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+/// The cluster's ARN from a Fargate profile's or node group's ARN
+/// (`arn:aws:eks:r:a:fargateprofile/<cluster>/<name>/<uuid>` -> `arn:aws:eks:r:a:cluster/<cluster>`).
+fn cluster_arn_of(child_arn: &str, cluster: &str) -> String {
+    match child_arn.rsplit_once(':') {
+        Some((head, _)) => format!("{head}:cluster/{cluster}"),
+        None => cluster.to_string(),
+    }
+}
+
+async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
+    let eks = &rx.conn.clients.eks;
+    let mut names = Vec::new();
+    let mut pages = eks
+        .list_nodegroups()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        names.extend(page.aws()?.nodegroups.unwrap_or_default());
+    }
+    let mut found = Vec::new();
+    for name in names {
+        let Some(n) = not_found_as_none(
+            eks.describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(&name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| r.nodegroup) else {
+            continue;
+        };
+        let tags = tags::from_pairs(n.tags().cloned().unwrap_or_default());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        if n.status().map(|s| s.as_str()) == Some("DELETING") {
+            continue;
+        }
+        let (groups, disk) = launch_template_settings(rx, &n).await?;
+        let mut subnets = n.subnets().to_vec();
+        subnets.sort();
+        let scaling = n.scaling_config();
+        let labels: std::collections::BTreeMap<_, _> =
+            n.labels().map(|l| l.iter().collect()).unwrap_or_default();
+        let arn = n.nodegroup_arn().unwrap_or_default();
+        let mut f = Found::new(K::NodeGroup, arn)
+            .at(Some(address))
+            .named(&name)
+            .with("name", name.as_str())
+            .with("cluster", cluster_arn_of(arn, cluster))
+            .with("nodeRole", n.node_role().unwrap_or_default())
+            .with("subnets", json!(subnets))
+            .with("securityGroups", json!(groups))
+            .with("instanceTypes", json!(n.instance_types()))
+            .with("diskSizeGib", disk.or(n.disk_size()).unwrap_or(20))
+            .with(
+                "capacityType",
+                n.capacity_type().map(|c| c.as_str()).unwrap_or("ON_DEMAND"),
+            )
+            .with(
+                "scaling",
+                json!({
+                    "desiredSize": scaling.and_then(|s| s.desired_size()),
+                    "minSize": scaling.and_then(|s| s.min_size()),
+                    "maxSize": scaling.and_then(|s| s.max_size()),
+                }),
+            )
+            .with("labels", json!(labels))
+            .with("tags", tags::to_value(&tags));
+        f.outputs = nodegroup_outputs(&n, cluster);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+/// Security groups and root volume size from the node group's launch template.
+async fn launch_template_settings(
+    rx: &ReadCx<'_>,
+    n: &aws_sdk_eks::types::Nodegroup,
+) -> Result<(Vec<String>, Option<i32>), StepError> {
+    let Some(template) = n.launch_template() else {
+        return Ok((Vec::new(), None));
+    };
+    let mut request = rx.conn.clients.ec2.describe_launch_template_versions();
+    request = match (template.id(), template.name()) {
+        (Some(id), _) => request.launch_template_id(id),
+        (None, Some(name)) => request.launch_template_name(name),
+        (None, None) => return Ok((Vec::new(), None)),
+    };
+    let versions = not_found_as_none(
+        request
+            .versions(template.version().unwrap_or("$Latest"))
+            .send()
+            .await
+            .aws(),
+    )?;
+    let data = versions
+        .and_then(|v| {
+            v.launch_template_versions
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        })
+        .and_then(|v| v.launch_template_data);
+    let Some(data) = data else {
+        return Ok((Vec::new(), None));
+    };
+    let mut groups = data.security_group_ids().to_vec();
+    groups.sort();
+    let disk = data
+        .block_device_mappings()
+        .iter()
+        .find_map(|m| m.ebs().and_then(|e| e.volume_size()));
+    Ok((groups, disk))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_arn_from_a_child_arn() {
+        assert_eq!(
+            cluster_arn_of("arn:aws-cn:eks:cn-north-1:1:nodegroup/demo/ng/uuid", "demo"),
+            "arn:aws-cn:eks:cn-north-1:1:cluster/demo"
+        );
+    }
+
+    #[test]
+    fn logging_disables_the_other_types() {
+        let l = logging(&["api".to_string()]);
+        let setups = l.cluster_logging();
+        assert_eq!(setups.len(), 2);
+        assert_eq!(setups[1].types().len(), 4);
+        assert_eq!(setups[1].enabled(), Some(false));
+    }
+}
