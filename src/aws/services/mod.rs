@@ -40,6 +40,7 @@
 //!   tags leave `address` empty and are matched to a desired resource by [`identity_keys`].
 
 pub mod ec2;
+pub mod eks;
 pub mod iam;
 pub mod s3;
 
