@@ -4,10 +4,12 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::apply::{Event, Failure, Operation, StepError, StepRef, Summary};
+use crate::apply::{Event, Failure, Operation, StepError, StepId, StepRef, Summary};
 use crate::plan::Address;
 
 /// Version of the JSON-lines event format. Bump on incompatible changes.
@@ -180,6 +182,131 @@ fn write_summary(out: &mut impl Write, verb: &str, summary: &Summary) -> io::Res
         )?;
     }
     Ok(())
+}
+
+/// The live view for a terminal: a spinner per step in flight (with its state and elapsed time)
+/// above an overall progress bar; finished, failed and skipped steps scroll above as lines, in the
+/// same words as [`LineRenderer`].
+pub struct TtyRenderer {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    active: BTreeMap<StepId, ProgressBar>,
+    lines: LineRenderer<Vec<u8>>,
+}
+
+impl TtyRenderer {
+    /// Draws on standard error.
+    pub fn new(verb: &'static str) -> Self {
+        TtyRenderer::with_target(ProgressDrawTarget::stderr(), verb)
+    }
+
+    pub fn with_target(target: ProgressDrawTarget, verb: &'static str) -> Self {
+        let multi = MultiProgress::with_draw_target(target);
+        let overall = multi.add(ProgressBar::new(0));
+        overall.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} steps, {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        overall.set_prefix(verb);
+        TtyRenderer {
+            multi,
+            overall,
+            active: BTreeMap::new(),
+            lines: LineRenderer::new(Vec::new()).with_verb(verb),
+        }
+    }
+
+    /// Steps shown as in flight.
+    pub fn in_flight(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Steps counted as done by the overall bar.
+    pub fn done(&self) -> u64 {
+        self.overall.position()
+    }
+
+    fn spinner(&mut self, step: &StepRef) -> &ProgressBar {
+        let multi = &self.multi;
+        let overall = &self.overall;
+        self.active.entry(step.id()).or_insert_with(|| {
+            let bar = multi.insert_before(overall, ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(label(step));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        })
+    }
+
+    fn finish(&mut self, step: &StepRef) {
+        if let Some(bar) = self.active.remove(&step.id()) {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        self.overall.inc(1);
+    }
+
+    /// Prints what the line renderer says about `event` above the bars.
+    fn print(&mut self, event: &Event) -> io::Result<()> {
+        self.lines.render(event)?;
+        let text = String::from_utf8_lossy(&self.lines.out).into_owned();
+        self.lines.out.clear();
+        for line in text.lines() {
+            self.multi.println(line)?;
+        }
+        Ok(())
+    }
+}
+
+impl ProgressRenderer for TtyRenderer {
+    fn render(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::RunStarted { steps } => self.overall.set_length(*steps as u64),
+            Event::StepStarted { step } => {
+                let bar = self.spinner(step);
+                bar.set_message(progressive(step.operation));
+            }
+            Event::StepWaiting { step, state, .. } => {
+                let message = format!("{} [{state}]", progressive(step.operation));
+                self.spinner(step).set_message(message);
+            }
+            Event::StepRetrying {
+                step,
+                attempt,
+                reason,
+                delay,
+            } => {
+                let message = format!(
+                    "{}, retrying in {} (attempt {})",
+                    reason.code,
+                    human(*delay),
+                    attempt + 1
+                );
+                self.spinner(step).set_message(message);
+            }
+            Event::StepSucceeded { step, .. }
+            | Event::StepFailed { step, .. }
+            | Event::StepSkipped { step, .. }
+            | Event::StepCancelled { step } => {
+                self.finish(step);
+                self.print(event)?;
+            }
+            Event::Cancelling { .. } => self.print(event)?,
+            Event::Finished { .. } => {
+                for (_, bar) in std::mem::take(&mut self.active) {
+                    bar.finish_and_clear();
+                }
+                self.overall.finish_and_clear();
+                self.multi.clear()?;
+                self.print(event)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One JSON object per line; see [`event_json`] for the shape.
@@ -533,6 +660,28 @@ Destroy complete: 0 created, 0 updated, 0 replaced, 1 deleted in 1h05m.
             "InvalidParameterValue"
         );
         assert_eq!(summary["wall_time_seconds"], 252.0);
+    }
+
+    #[test]
+    fn tty_view_tracks_steps_in_flight() {
+        let mut view = TtyRenderer::with_target(ProgressDrawTarget::hidden(), "Apply");
+        let all = events();
+        for event in &all[..2] {
+            view.render(event).expect("hidden");
+        }
+        assert_eq!((view.in_flight(), view.done()), (1, 0));
+        for event in &all[2..6] {
+            view.render(event).expect("hidden");
+        }
+        assert_eq!(
+            (view.in_flight(), view.done()),
+            (1, 1),
+            "vpc done, subnet going"
+        );
+        for event in &all[6..] {
+            view.render(event).expect("hidden");
+        }
+        assert_eq!((view.in_flight(), view.done()), (0, 3));
     }
 
     #[test]
