@@ -46,7 +46,7 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
 }
 
 /// ECR's rule: `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`, 2 to 256
-/// characters. The blueprint name is prepended in AWS, so 200 leaves room for it.
+/// characters. (The full name with the blueprint's prefix is checked with the other derived names.)
 fn is_ecr_name(name: &str) -> bool {
     let component_ok = |c: &str| {
         let mut previous_separator = true;
@@ -62,7 +62,7 @@ fn is_ecr_name(name: &str) -> bool {
         }
         !previous_separator
     };
-    (2..=200).contains(&name.len()) && name.split('/').all(component_ok)
+    (2..=256).contains(&name.len()) && name.split('/').all(component_ok)
 }
 
 #[cfg(test)]
