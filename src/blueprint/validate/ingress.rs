@@ -222,6 +222,29 @@ fn check_idle_timeout(bp: &Blueprint, ingress: &Ingress, out: &mut Problems) {
             .hint(format!("set `idleTimeoutSeconds` to at least {needed}, or lower `proxy.heartbeatTimeoutSeconds`")),
         );
     }
+    // An NLB's TLS listeners close idle connections after a fixed 350 s, whatever the setting.
+    const NLB_TLS_IDLE: u32 = 350;
+    if ingress.kind == LoadBalancerType::Nlb
+        && let Some(proxy) = &bp.proxy
+        && proxy.heartbeat_timeout_seconds > NLB_TLS_IDLE
+    {
+        for (i, listener) in ingress.listeners.iter().enumerate() {
+            if listener.protocol == ListenerProtocol::Tls {
+                out.push(
+                    Problem::new(
+                        child(&item(&child(PATH, "listeners"), i), "protocol"),
+                        format!(
+                            "NLB TLS listeners cut idle connections after {NLB_TLS_IDLE} s, before ShinyProxy's heartbeat timeout ({} s)",
+                            proxy.heartbeat_timeout_seconds
+                        ),
+                    )
+                    .hint(format!(
+                        "lower `proxy.heartbeatTimeoutSeconds` to {NLB_TLS_IDLE} or less, or use a TCP listener (idle timeout up to 6000 s)"
+                    )),
+                );
+            }
+        }
+    }
 }
 
 fn check_stickiness(ingress: &Ingress, out: &mut Problems) {
@@ -442,6 +465,25 @@ mod tests {
             |bp| ing(bp).idle_timeout_seconds = 4001,
             "ingress.idleTimeoutSeconds",
             "1..4000",
+        );
+    }
+
+    #[test]
+    fn nlb_tls_listeners_have_a_fixed_idle_timeout() {
+        let nlb_tls = |bp: &mut Blueprint| {
+            ing(bp).kind = LoadBalancerType::Nlb;
+            ing(bp).stickiness = None;
+            ing(bp).listeners.truncate(1);
+            ing(bp).listeners[0].protocol = ListenerProtocol::Tls;
+        };
+        assert!(paths_after(nlb_tls).is_empty());
+        assert_one(
+            |bp| {
+                nlb_tls(bp);
+                bp.proxy.as_mut().unwrap().heartbeat_timeout_seconds = 600;
+            },
+            "ingress.listeners[0].protocol",
+            "after 350 s",
         );
     }
 
