@@ -176,7 +176,8 @@ fn alarms(cx: &mut Ctx, monitoring: &Monitoring) {
                 .with("treatMissingData", "notBreaching")
                 .with("alarmActions", json!([a::ALARM_TOPIC]))
                 .with("okActions", json!([a::ALARM_TOPIC]))
-                .with("watches", metric.watches),
+                // Dimensions hold names, not addresses: wait for the watched resource.
+                .after(&crate::plan::Address::new(metric.watches)),
             );
         }
     }
