@@ -943,6 +943,17 @@ mod tests {
         }
     }
 
+    /// The CLI may spawn a run on the multi-threaded runtime, so the run must be `Send`.
+    #[test]
+    fn a_run_is_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let executor = Executor::new(FakeCloud::new(), config());
+        let s = schedule(&[], &[]);
+        let sink = EventSink::discard();
+        let run = executor.run(&s, BTreeMap::new(), &sink, never());
+        assert_send(&run);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_empty_schedule_finishes_at_once() {
         let s = schedule(&[], &[]);
