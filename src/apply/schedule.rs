@@ -148,6 +148,10 @@ pub struct Schedule {
 impl Schedule {
     /// Schedules `plan`, taking dependencies from `resources` (the catalog's desired resources; for
     /// a destroy, the catalog of what is being destroyed). Refuses data loss unless allowed.
+    ///
+    /// A delete of something the catalog no longer describes has no known dependencies, so it is
+    /// not ordered: if AWS refuses it while a dependent still exists (`DependencyViolation`), the
+    /// executor retries it as a conflict until the dependent's own delete has gone through.
     pub fn from_plan(
         plan: &Plan,
         resources: &[Resource],
