@@ -10,3 +10,4 @@ pub mod blueprint;
 pub mod graph;
 pub mod plan;
 pub mod render;
+pub mod workload;

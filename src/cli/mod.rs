@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod graph;
 mod output;
 mod plan;
+mod render;
 mod schema;
 mod validate;
 
@@ -28,6 +29,7 @@ pub enum Command {
     Plan(plan::Args),
     Graph(graph::Args),
     Schema(schema::Args),
+    Render(render::Args),
 }
 
 /// How a command ended. Errors are reported where they happen; this is only the exit status.
@@ -77,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(&args, colour),
         Command::Graph(args) => graph::run(&args, colour),
         Command::Schema(args) => schema::run(&args),
+        Command::Render(args) => render::run(&args, colour),
     }
 }
 

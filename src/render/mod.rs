@@ -4,3 +4,4 @@ pub mod graph;
 pub mod plan_human;
 pub mod plan_json;
 pub mod progress;
+pub mod workload;

@@ -1,0 +1,174 @@
+//! Platform facts: what the workload needs to know about the AWS side that only AWS can tell
+//! (endpoints, ids, ARNs). Apply fills them from the live resources; offline rendering uses
+//! [`PlatformFacts::placeholders`], values derived from the blueprint's names that are clearly
+//! not real (account `000000000000`, hosts under the reserved `.invalid` domain, ids with
+//! `offline`), so a rendered file can never be mistaken for one bound to a live platform.
+
+use std::collections::BTreeMap;
+
+use crate::blueprint::Blueprint;
+use crate::blueprint::model::ClusterMode;
+use crate::plan::catalog::{Names, partition};
+
+/// The account placeholders use: AWS never issues it.
+pub const OFFLINE_ACCOUNT: &str = "000000000000";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformFacts {
+    /// `<account>.dkr.ecr.<region>.amazonaws.com(.cn)`: the registry host of `registry:` images.
+    pub registry_host: String,
+    pub redis: Option<RedisFacts>,
+    pub database: Option<DatabaseFacts>,
+    pub efs: Option<EfsFacts>,
+    /// The target group the catalog made for ShinyProxy (`ingress`).
+    pub target_group_arn: Option<String>,
+    /// IAM roles for the controllers' service accounts (IRSA), when the platform has them.
+    pub load_balancer_controller_role_arn: Option<String>,
+    pub efs_csi_driver_role_arn: Option<String>,
+    /// True for placeholders: rendered output says so.
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisFacts {
+    /// The primary endpoint, or the configuration endpoint in cluster mode.
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub cluster_mode: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseFacts {
+    pub host: String,
+    pub port: u16,
+    pub name: String,
+    /// The Secrets Manager secret RDS keeps the master credentials in (JSON with `username`
+    /// and `password`); its ARN is known only once the database exists.
+    pub credentials_secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EfsFacts {
+    pub file_system_id: String,
+    /// Access point id by the blueprint's access point name.
+    pub access_points: BTreeMap<String, String>,
+}
+
+impl PlatformFacts {
+    /// Stand-ins derived from names, for rendering without AWS (see the module comment).
+    pub fn placeholders(bp: &Blueprint) -> PlatformFacts {
+        let region = bp.metadata.region.as_str();
+        let partition = partition(region);
+        let names = Names::new(&bp.metadata.name);
+        let arn = |service: &str, region: &str, rest: &str| {
+            format!(
+                "{}:{service}:{region}:{OFFLINE_ACCOUNT}:{rest}",
+                partition.arn_prefix()
+            )
+        };
+        let redis = bp.cache.as_ref().map(|cache| RedisFacts {
+            host: format!("{}.offline.invalid", names.cache()),
+            port: 6379,
+            tls: cache.transit_encryption,
+            cluster_mode: cache.cluster_mode == ClusterMode::Enabled,
+        });
+        let database = bp.database.as_ref().map(|db| DatabaseFacts {
+            host: format!("{}.offline.invalid", names.database()),
+            port: db.engine.port(),
+            name: database_name(db),
+            credentials_secret: arn(
+                "secretsmanager",
+                region,
+                &format!("secret:rds!{}-offline", names.database()),
+            ),
+        });
+        let efs = bp
+            .storage
+            .as_ref()
+            .and_then(|s| s.efs.as_ref())
+            .map(|efs| EfsFacts {
+                file_system_id: format!("fs-offline-{}", names.file_system()),
+                access_points: efs
+                    .access_points
+                    .iter()
+                    .map(|ap| {
+                        (
+                            ap.name.clone(),
+                            format!("fsap-offline-{}", names.access_point(&ap.name)),
+                        )
+                    })
+                    .collect(),
+            });
+        let target_group_arn = bp.ingress.as_ref().map(|_| {
+            arn(
+                "elasticloadbalancing",
+                region,
+                &format!("targetgroup/{}/offline", names.target_group()),
+            )
+        });
+        let role = |what: &str| arn("iam", "", &format!("role/{}", names.label(what)));
+        let has_cluster = bp.cluster.is_some();
+        PlatformFacts {
+            registry_host: format!(
+                "{OFFLINE_ACCOUNT}.dkr.ecr.{region}.{}",
+                partition.dns_suffix()
+            ),
+            redis,
+            database,
+            efs,
+            target_group_arn,
+            load_balancer_controller_role_arn: (has_cluster && bp.ingress.is_some())
+                .then(|| role("aws-load-balancer-controller")),
+            efs_csi_driver_role_arn: (has_cluster
+                && bp.storage.as_ref().is_some_and(|s| s.efs.is_some()))
+            .then(|| role("efs-csi-driver")),
+            offline: true,
+        }
+    }
+}
+
+/// The database ShinyProxy writes usage statistics to: the blueprint's initial database, or the
+/// engine's default one.
+pub fn database_name(db: &crate::blueprint::model::Database) -> String {
+    use crate::blueprint::model::DatabaseEngine as E;
+    match (&db.database_name, db.engine) {
+        (Some(name), _) => name.clone(),
+        (None, E::Postgres | E::AuroraPostgresql) => "postgres".into(),
+        (None, E::Mysql | E::AuroraMysql) => "mysql".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::load_str;
+
+    #[test]
+    fn placeholders_are_marked_and_follow_the_partition() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/shinyproxy-eks.yaml"
+        ))
+        .unwrap();
+        let bp = load_str("shinyproxy-eks.yaml", &text).unwrap().blueprint;
+        let facts = PlatformFacts::placeholders(&bp);
+        assert!(facts.offline);
+        assert_eq!(
+            facts.registry_host,
+            "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn"
+        );
+        let redis = facts.redis.unwrap();
+        assert!(redis.host.ends_with(".invalid") && redis.tls && redis.cluster_mode);
+        assert!(
+            facts
+                .target_group_arn
+                .unwrap()
+                .starts_with("arn:aws-cn:elasticloadbalancing:cn-northwest-1:000000000000:")
+        );
+        assert_eq!(
+            facts.efs.unwrap().access_points["shared-data"],
+            "fsap-offline-analytics-shared-data"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! The application.yml keys ShinyProxy documents, and a check that a rendered configuration uses
+//! nothing else (ShinyProxy silently ignores a misspelt key, so a typo would be a silent outage).
+//!
+//! Paths are dotted; `[]` stands for "any item of a list". Sources, read at these commits:
+//! - openanalytics/shinyproxy 7969532: `ShinyProxySpecProvider.java` (the spec setters:
+//!   `container-image`, `access-groups`, ...), `ShinyProxySpecExtension.java`,
+//!   `src/main/resources/application-demo.yml`;
+//! - openanalytics/containerproxy b3bdf4e (release 1.2.2): `"proxy.*"` property names in
+//!   `auth/impl/*`, `backend/kubernetes/*` (`PROPERTY_*` under `proxy.kubernetes.`),
+//!   `stat/StatCollectorFactory.java` (`usage-stats-*`), `ProxySharingSpecExtension.java`
+//!   (`minimum-seats-available`), `KubernetesSpecExtension.java` (`kubernetes-pod-patches`),
+//!   `ContainerProxyApplication.java` (store mode, Redis sessions, management port 9090) and its
+//!   test configurations (`spring.session.store-type`, `spring.data.redis.*` of Spring Boot 3);
+//! - shinyproxy.io configuration reference (server.forward-headers-strategy behind a load
+//!   balancer, spring.config.import).
+//!
+//! Only the keys shinyctl may render are listed, not every key ShinyProxy knows.
+
+use serde_json::Value;
+
+pub const KNOWN_KEYS: &[&str] = &[
+    // Core (containerproxy "proxy.*", shinyproxy "proxy.*").
+    "proxy.title",
+    "proxy.port",
+    "proxy.bind-address",
+    "proxy.landing-page",
+    "proxy.container-backend",
+    "proxy.heartbeat-rate",
+    "proxy.heartbeat-timeout",
+    "proxy.container-wait-time",
+    "proxy.default-stop-proxy-on-logout",
+    "proxy.store-mode",
+    "proxy.realm-id",
+    "proxy.recover-running-proxies",
+    "proxy.stop-proxies-on-shutdown",
+    "proxy.same-site-cookie",
+    "proxy.admin-groups",
+    // Kubernetes back-end (AbstractContainerBackend / KubernetesBackend PROPERTY_*).
+    "proxy.kubernetes.namespace",
+    "proxy.kubernetes.internal-networking",
+    "proxy.kubernetes.pod-wait-time",
+    "proxy.kubernetes.image-pull-policy",
+    // Authentication.
+    "proxy.authentication",
+    "proxy.users[].name",
+    "proxy.users[].password",
+    "proxy.users[].groups[]",
+    "proxy.ldap.url",
+    "proxy.ldap.user-dn-pattern",
+    "proxy.ldap.group-search-base",
+    "proxy.ldap.group-search-filter",
+    "proxy.ldap.manager-dn",
+    "proxy.ldap.manager-password",
+    "proxy.openid.auth-url",
+    "proxy.openid.token-url",
+    "proxy.openid.jwks-url",
+    "proxy.openid.logout-url",
+    "proxy.openid.client-id",
+    "proxy.openid.client-secret",
+    "proxy.openid.roles-claim",
+    "proxy.saml.idp-metadata-url",
+    "proxy.saml.app-entity-id",
+    "proxy.saml.app-base-url",
+    "proxy.saml.roles-attribute",
+    // Usage statistics (StatCollectorFactory).
+    "proxy.usage-stats-url",
+    "proxy.usage-stats-username",
+    "proxy.usage-stats-password",
+    // App specs (ShinyProxySpecProvider setters and spec extensions).
+    "proxy.specs[].id",
+    "proxy.specs[].display-name",
+    "proxy.specs[].description",
+    "proxy.specs[].container-image",
+    "proxy.specs[].container-env.*",
+    "proxy.specs[].container-cpu-request",
+    "proxy.specs[].container-cpu-limit",
+    "proxy.specs[].container-memory-request",
+    "proxy.specs[].container-memory-limit",
+    "proxy.specs[].port",
+    "proxy.specs[].access-groups[]",
+    "proxy.specs[].heartbeat-timeout",
+    "proxy.specs[].minimum-seats-available",
+    "proxy.specs[].kubernetes-pod-patches",
+    // Spring Boot 3 (ContainerProxyApplication, RedisSessionConfig, test configurations).
+    "spring.session.store-type",
+    "spring.data.redis.host",
+    "spring.data.redis.port",
+    "spring.data.redis.ssl.enabled",
+    "spring.data.redis.cluster.nodes[]",
+    "spring.config.import",
+    "server.forward-headers-strategy",
+    "management.server.port",
+    "logging.level.root",
+];
+
+/// Every leaf path of `config` that is not in [`KNOWN_KEYS`], sorted.
+pub fn unknown_keys(config: &Value) -> Vec<String> {
+    let mut leaves = Vec::new();
+    collect_leaves(config, String::new(), &mut leaves);
+    let mut unknown: Vec<String> = leaves.into_iter().filter(|p| !is_known(p)).collect();
+    unknown.sort();
+    unknown.dedup();
+    unknown
+}
+
+fn is_known(path: &str) -> bool {
+    KNOWN_KEYS
+        .iter()
+        .any(|known| match known.strip_suffix(".*") {
+            // A map whose keys are the user's own (environment variables).
+            Some(prefix) => path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.')),
+            None => *known == path,
+        })
+}
+
+fn collect_leaves(value: &Value, path: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, child) in map {
+                let child_path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                collect_leaves(child, child_path, out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for item in items {
+                collect_leaves(item, format!("{path}[]"), out);
+            }
+        }
+        _ => out.push(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn misspelt_and_invented_keys_are_found() {
+        let config = json!({
+            "proxy": {
+                "title": "x",
+                "heartbeat-timout": 1,
+                "specs": [{"id": "a", "container-env": {"A": "1"}, "container-imag": "x"}],
+                "kubernetes": {"namespace": "apps", "nodes": 3}
+            },
+            "spring": {"data": {"redis": {"cluster": {"nodes": ["h:1"]}}}}
+        });
+        assert_eq!(
+            unknown_keys(&config),
+            [
+                "proxy.heartbeat-timout",
+                "proxy.kubernetes.nodes",
+                "proxy.specs[].container-imag"
+            ]
+        );
+    }
+
+    #[test]
+    fn user_maps_take_any_key_but_only_one_level() {
+        assert!(is_known("proxy.specs[].container-env.ANYTHING"));
+        assert!(!is_known("proxy.specs[].container-env.A.B"));
+    }
+}

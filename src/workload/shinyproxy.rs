@@ -1,0 +1,267 @@
+//! ShinyProxy's `application.yml`, as a JSON value (the YAML writer is in `render::workload`).
+//! Every key is one ShinyProxy documents (`keys.rs`; a test rejects any other).
+
+use serde_json::{Map, Value, json};
+
+use crate::blueprint::Blueprint;
+use crate::blueprint::model::{App, AuthenticationType, DatabaseEngine, Proxy, UsageStats};
+
+use super::facts::PlatformFacts;
+use super::secrets::{self, SecretValue};
+use super::{ACTUATOR_PORT, PROXY_PORT, efs};
+
+/// Heartbeats keep idle websockets open through the load balancer: at most every 10 s (ShinyProxy's
+/// default), and at least twice per idle timeout.
+const DEFAULT_HEARTBEAT_RATE_MS: u64 = 10_000;
+/// Fargate pods take a minute or more to be scheduled and pull their image.
+const FARGATE_POD_WAIT_MS: u64 = 300_000;
+const POD_WAIT_MS: u64 = 120_000;
+
+pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> Value {
+    let secret_values = secrets::needed(proxy, facts);
+    let placeholder = |key: &str| {
+        secret_values
+            .iter()
+            .find(|s| s.key == key)
+            .map(SecretValue::placeholder)
+    };
+
+    let mut p = Map::new();
+    p.insert("title".into(), json!(bp.metadata.name));
+    p.insert("port".into(), json!(PROXY_PORT));
+    p.insert("container-backend".into(), json!("kubernetes"));
+    p.insert("heartbeat-rate".into(), json!(heartbeat_rate_ms(bp)));
+    p.insert(
+        "heartbeat-timeout".into(),
+        json!(u64::from(proxy.heartbeat_timeout_seconds) * 1000),
+    );
+    let redis = facts.redis.as_ref().filter(|_| proxy.replicas > 1);
+    if redis.is_some() {
+        // Sessions and running apps live in Redis, so a restarted or other replica knows them.
+        p.insert("store-mode".into(), json!("Redis"));
+        p.insert("realm-id".into(), json!(bp.metadata.name));
+    }
+    p.insert(
+        "kubernetes".into(),
+        json!({
+            "namespace": proxy.app_namespace,
+            "internal-networking": true,
+            "pod-wait-time": if apps_on_fargate(bp, proxy) { FARGATE_POD_WAIT_MS } else { POD_WAIT_MS },
+        }),
+    );
+    authentication(proxy, &mut p, &placeholder);
+    let database = facts
+        .database
+        .as_ref()
+        .filter(|_| proxy.usage_stats == UsageStats::Database);
+    if let (Some(db), Some(engine)) = (database, bp.database.as_ref().map(|d| d.engine)) {
+        let scheme = match engine {
+            DatabaseEngine::Postgres | DatabaseEngine::AuroraPostgresql => "postgresql",
+            DatabaseEngine::Mysql | DatabaseEngine::AuroraMysql => "mysql",
+        };
+        p.insert(
+            "usage-stats-url".into(),
+            json!(format!(
+                "jdbc:{scheme}://{}:{}/{}",
+                db.host, db.port, db.name
+            )),
+        );
+        p.insert(
+            "usage-stats-username".into(),
+            json!(placeholder(secrets::DATABASE_USERNAME)),
+        );
+        p.insert(
+            "usage-stats-password".into(),
+            json!(placeholder(secrets::DATABASE_PASSWORD)),
+        );
+    }
+    let specs: Vec<Value> = proxy.apps.iter().map(|app| spec(bp, app, facts)).collect();
+    p.insert("specs".into(), Value::Array(specs));
+
+    let mut root = Map::new();
+    root.insert("proxy".into(), Value::Object(p));
+    let mut spring = Map::new();
+    if !secret_values.is_empty() {
+        spring.insert(
+            "config".into(),
+            json!({"import": format!("configtree:{}", secrets::MOUNT_PATH)}),
+        );
+    }
+    if let Some(redis) = redis {
+        let mut r = Map::new();
+        if redis.cluster_mode {
+            // The configuration endpoint: the client discovers the shards from it.
+            r.insert(
+                "cluster".into(),
+                json!({"nodes": [format!("{}:{}", redis.host, redis.port)]}),
+            );
+        } else {
+            r.insert("host".into(), json!(redis.host));
+            r.insert("port".into(), json!(redis.port));
+        }
+        r.insert("ssl".into(), json!({"enabled": redis.tls}));
+        spring.insert("session".into(), json!({"store-type": "redis"}));
+        spring.insert("data".into(), json!({"redis": Value::Object(r)}));
+    }
+    if !spring.is_empty() {
+        root.insert("spring".into(), Value::Object(spring));
+    }
+    // Behind the load balancer: trust X-Forwarded-* for redirects (OIDC/SAML callbacks).
+    root.insert(
+        "server".into(),
+        json!({"forward-headers-strategy": "native"}),
+    );
+    root.insert(
+        "management".into(),
+        json!({"server": {"port": ACTUATOR_PORT}}),
+    );
+    Value::Object(root)
+}
+
+/// Half the load balancer's idle timeout, at most ShinyProxy's default.
+fn heartbeat_rate_ms(bp: &Blueprint) -> u64 {
+    match &bp.ingress {
+        Some(ingress) => (u64::from(ingress.idle_timeout_seconds) * 1000 / 2)
+            .clamp(1000, DEFAULT_HEARTBEAT_RATE_MS),
+        None => DEFAULT_HEARTBEAT_RATE_MS,
+    }
+}
+
+/// Whether a Fargate profile selects the apps' namespace (without label conditions).
+fn apps_on_fargate(bp: &Blueprint, proxy: &Proxy) -> bool {
+    bp.cluster.as_ref().is_some_and(|c| {
+        c.fargate_profiles
+            .iter()
+            .flat_map(|f| &f.selectors)
+            .any(|s| s.namespace == proxy.app_namespace && s.labels.is_empty())
+    })
+}
+
+fn authentication(
+    proxy: &Proxy,
+    p: &mut Map<String, Value>,
+    placeholder: &dyn Fn(&str) -> Option<String>,
+) {
+    let auth = &proxy.authentication;
+    p.insert("authentication".into(), json!(auth.kind.key()));
+    match auth.kind {
+        AuthenticationType::None => {}
+        AuthenticationType::Simple => {
+            let users: Vec<Value> = auth
+                .simple
+                .iter()
+                .flat_map(|s| &s.users)
+                .enumerate()
+                .map(|(i, user)| {
+                    let mut u = Map::new();
+                    u.insert("name".into(), json!(user.name));
+                    u.insert(
+                        "password".into(),
+                        json!(placeholder(&secrets::user_password_key(i))),
+                    );
+                    if !user.groups.is_empty() {
+                        u.insert("groups".into(), json!(user.groups));
+                    }
+                    Value::Object(u)
+                })
+                .collect();
+            p.insert("users".into(), Value::Array(users));
+        }
+        AuthenticationType::Ldap => {
+            if let Some(ldap) = &auth.ldap {
+                let mut l = Map::new();
+                l.insert("url".into(), json!(ldap.url));
+                l.insert("user-dn-pattern".into(), json!(ldap.user_dn_pattern));
+                insert_some(&mut l, "group-search-base", &ldap.group_search_base);
+                insert_some(&mut l, "group-search-filter", &ldap.group_search_filter);
+                insert_some(&mut l, "manager-dn", &ldap.manager_dn);
+                insert_some(
+                    &mut l,
+                    "manager-password",
+                    &placeholder(secrets::LDAP_MANAGER_PASSWORD),
+                );
+                p.insert("ldap".into(), Value::Object(l));
+            }
+        }
+        AuthenticationType::Openid => {
+            if let Some(openid) = &auth.openid {
+                let mut o = Map::new();
+                o.insert("auth-url".into(), json!(openid.auth_url));
+                o.insert("token-url".into(), json!(openid.token_url));
+                o.insert("jwks-url".into(), json!(openid.jwks_url));
+                insert_some(&mut o, "logout-url", &openid.logout_url);
+                o.insert("client-id".into(), json!(openid.client_id));
+                insert_some(
+                    &mut o,
+                    "client-secret",
+                    &placeholder(secrets::OPENID_CLIENT_SECRET),
+                );
+                insert_some(&mut o, "roles-claim", &openid.roles_claim);
+                p.insert("openid".into(), Value::Object(o));
+            }
+        }
+        AuthenticationType::Saml => {
+            if let Some(saml) = &auth.saml {
+                let mut s = Map::new();
+                s.insert("idp-metadata-url".into(), json!(saml.idp_metadata_url));
+                s.insert("app-entity-id".into(), json!(saml.app_entity_id));
+                s.insert("app-base-url".into(), json!(saml.app_base_url));
+                insert_some(&mut s, "roles-attribute", &saml.roles_attribute);
+                p.insert("saml".into(), Value::Object(s));
+            }
+        }
+    }
+}
+
+fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        map.insert(key.into(), json!(value));
+    }
+}
+
+fn spec(bp: &Blueprint, app: &App, facts: &PlatformFacts) -> Value {
+    let mut s = Map::new();
+    s.insert("id".into(), json!(app.id));
+    insert_some(&mut s, "display-name", &app.display_name);
+    insert_some(&mut s, "description", &app.description);
+    s.insert(
+        "container-image".into(),
+        json!(resolve_image(bp, &app.image, facts)),
+    );
+    if !app.env.is_empty() {
+        s.insert("container-env".into(), json!(app.env));
+    }
+    if let Some(cpu) = &app.cpu {
+        s.insert("container-cpu-request".into(), json!(cpu.request));
+        s.insert("container-cpu-limit".into(), json!(cpu.limit));
+    }
+    if let Some(memory) = &app.memory {
+        s.insert("container-memory-request".into(), json!(memory.request));
+        s.insert("container-memory-limit".into(), json!(memory.limit));
+    }
+    s.insert("port".into(), json!(app.port));
+    if !app.access_groups.is_empty() {
+        s.insert("access-groups".into(), json!(app.access_groups));
+    }
+    if let Some(seats) = app.minimum_seats_available {
+        s.insert("minimum-seats-available".into(), json!(seats));
+    }
+    if let Some(patches) = efs::pod_patches(app) {
+        // ShinyProxy reads this string as a YAML list of JSON-patch operations.
+        s.insert(
+            "kubernetes-pod-patches".into(),
+            json!(super::yaml::to_yaml(&patches)),
+        );
+    }
+    Value::Object(s)
+}
+
+/// `registry:NAME:TAG` becomes this blueprint's ECR repository URI; anything else stays as written.
+pub fn resolve_image(bp: &Blueprint, image: &str, facts: &PlatformFacts) -> String {
+    let Some(rest) = image.strip_prefix("registry:") else {
+        return image.to_string();
+    };
+    let (name, tag) = rest.rsplit_once(':').unwrap_or((rest, "latest"));
+    let names = crate::plan::catalog::Names::new(&bp.metadata.name);
+    format!("{}/{}:{tag}", facts.registry_host, names.repository(name))
+}
