@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepReq
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{Cx, ec2, eks, iam, s3};
+use super::services::{Cx, cloudwatch, ec2, ecr, eks, iam, s3, sns};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -92,6 +92,20 @@ async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         (K::NodeGroup, Create) => eks::create_node_group(cx).await,
         (K::NodeGroup, Update) => eks::update_node_group(cx).await,
         (K::NodeGroup, Delete) => eks::delete_node_group(cx).await,
+
+        (K::EcrRepository, Create) => ecr::create_repository(cx).await,
+        (K::EcrRepository, Update) => ecr::update_repository(cx).await,
+        (K::EcrRepository, Delete) => ecr::delete_repository(cx).await,
+        (K::EcrLifecyclePolicy, Create | Update) => ecr::put_lifecycle_policy(cx).await,
+        (K::EcrLifecyclePolicy, Delete) => ecr::delete_lifecycle_policy(cx).await,
+        (K::SnsTopic, Create) => sns::create_topic(cx).await,
+        (K::SnsTopic, Update) => sns::update_topic(cx).await,
+        (K::SnsTopic, Delete) => sns::delete_topic(cx).await,
+        (K::SnsSubscription, Create) => sns::subscribe(cx).await,
+        (K::SnsSubscription, Update) => sns::update_subscription(cx).await,
+        (K::SnsSubscription, Delete) => sns::unsubscribe(cx).await,
+        (K::CloudWatchAlarm, Create | Update) => cloudwatch::put_alarm(cx).await,
+        (K::CloudWatchAlarm, Delete) => cloudwatch::delete_alarm(cx).await,
 
         (K::S3Bucket, Create) => s3::create_bucket(cx).await,
         (K::S3Bucket, Update) => s3::update_bucket(cx).await,

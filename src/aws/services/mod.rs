@@ -39,10 +39,13 @@
 //!   or `arn` into its address, and a known attribute value into `address#attribute`. Kinds without
 //!   tags leave `address` empty and are matched to a desired resource by [`identity_keys`].
 
+pub mod cloudwatch;
 pub mod ec2;
+pub mod ecr;
 pub mod eks;
 pub mod iam;
 pub mod s3;
+pub mod sns;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -401,6 +404,9 @@ pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
         ("iam", Box::pin(iam::read(rx))),
         ("s3", Box::pin(s3::read(rx))),
         ("eks", Box::pin(eks::read(rx))),
+        ("ecr", Box::pin(ecr::read(rx))),
+        ("sns", Box::pin(sns::read(rx))),
+        ("cloudwatch", Box::pin(cloudwatch::read(rx))),
     ]
 }
 

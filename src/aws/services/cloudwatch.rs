@@ -1,0 +1,203 @@
+//! cloudwatch: metric alarms. PutMetricAlarm creates and replaces an alarm by name, so create
+//! and update are the same call (thresholds, periods and actions change in place). The SDK
+//! speaks the rpcv2-CBOR protocol here.
+//!
+//! The catalog's `watches` (the watched resource's address, which orders the alarm after it)
+//! is not an AWS property: it is kept in the alarm's description, `shinyctl: watches <address>`.
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic, Tag};
+use serde_json::{Map, Value};
+
+use super::{AwsResult, Cx, Found, ReadCx, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+const WATCHES: &str = "shinyctl: watches ";
+
+fn cw_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn alarm_arn(cx: &Cx<'_>, name: &str) -> String {
+    format!(
+        "{}:cloudwatch:{}:{}:alarm:{name}",
+        cx.conn.partition.arn_prefix(),
+        cx.conn.region,
+        cx.conn.account
+    )
+}
+
+fn dimensions(cx: &Cx<'_>) -> Result<Vec<Dimension>, StepError> {
+    let Some(Value::Object(map)) = cx.property("dimensions") else {
+        return Ok(Vec::new());
+    };
+    map.iter()
+        .map(|(name, value)| {
+            let value = value
+                .as_str()
+                .map_or_else(|| Ok(value.to_string()), |v| cx.resolve(v))?;
+            Ok(Dimension::builder().name(name).value(value).build())
+        })
+        .collect()
+}
+
+/// Creates or updates the alarm (PutMetricAlarm replaces it whole); tags only apply at
+/// creation, so updates change them separately.
+pub async fn put_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("alarmName").unwrap_or(cx.name()).to_string();
+    let number = |key: &str| cx.property(key).and_then(Value::as_f64);
+    let int = |key: &str| cx.i64(key).and_then(|n| i32::try_from(n).ok());
+    let mut request = cx
+        .clients()
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&name)
+        .namespace(cx.str("namespace")?)
+        .metric_name(cx.str("metricName")?)
+        .set_dimensions(Some(dimensions(cx)?))
+        .statistic(Statistic::from(cx.str("statistic")?))
+        .set_period(int("periodSeconds"))
+        .set_evaluation_periods(int("evaluationPeriods"))
+        .set_threshold(number("threshold"))
+        .comparison_operator(ComparisonOperator::from(cx.str("comparisonOperator")?))
+        .set_treat_missing_data(cx.opt_str("treatMissingData").map(str::to_string))
+        .set_alarm_actions(Some(cx.references("alarmActions").unwrap_or_default()))
+        .set_ok_actions(Some(cx.references("okActions").unwrap_or_default()))
+        .set_unit(None::<StandardUnit>);
+    if let Some(watches) = cx.opt_str("watches") {
+        request = request.alarm_description(format!("{WATCHES}{watches}"));
+    }
+    let creating = cx.request.step.observed.is_none();
+    if creating {
+        request = request.set_tags(Some(cw_tags(&cx.tags())));
+    }
+    cx.call("cloudwatch", "PutMetricAlarm").await;
+    request.send().await.aws()?;
+    let arn = alarm_arn(cx, &name);
+    if !creating && cx.changed("tags") {
+        let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+        if !set.is_empty() {
+            cx.call("cloudwatch", "TagResource").await;
+            cx.clients()
+                .cloudwatch
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(cw_tags(&set)))
+                .send()
+                .await
+                .aws()?;
+        }
+        if !remove.is_empty() {
+            cx.call("cloudwatch", "UntagResource").await;
+            cx.clients()
+                .cloudwatch
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws()?;
+        }
+    }
+    Ok(outputs(&arn, Some(&arn), Some(&name)))
+}
+
+/// DeleteAlarms ignores names that do not exist.
+pub async fn delete_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("cloudwatch", "DeleteAlarms").await;
+    cx.clients()
+        .cloudwatch
+        .delete_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .aws()?;
+    Ok(Outputs::new())
+}
+
+/// Alarms named with the blueprint's prefix (DescribeAlarms pages) and their tags (one call each:
+/// DescribeAlarms has none).
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let cw = &rx.conn.clients.cloudwatch;
+    let mut alarms = Vec::new();
+    let mut pages = cw
+        .describe_alarms()
+        .alarm_name_prefix(rx.name_prefix())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        alarms.extend(page.aws()?.metric_alarms.unwrap_or_default());
+    }
+    let mut found = Vec::new();
+    for alarm in alarms {
+        let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
+            continue;
+        };
+        let listed = super::not_found_as_none(
+            cw.list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws(),
+        )?;
+        let tags = tags::from_pairs(
+            listed
+                .and_then(|t| t.tags)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| Some((t.key?, t.value?))),
+        );
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let dimensions: Map<String, Value> = alarm
+            .dimensions()
+            .iter()
+            .filter_map(|d| Some((d.name()?.to_string(), Value::from(d.value()?))))
+            .collect();
+        let mut f = Found::new(K::CloudWatchAlarm, arn)
+            .at(Some(address))
+            .named(name)
+            .with("alarmName", name)
+            .with("namespace", alarm.namespace().unwrap_or_default())
+            .with("metricName", alarm.metric_name().unwrap_or_default())
+            .with("dimensions", Value::Object(sorted_like_catalog(dimensions)))
+            .with("statistic", alarm.statistic().map_or("", |s| s.as_str()))
+            .with("periodSeconds", alarm.period().unwrap_or_default())
+            .with(
+                "evaluationPeriods",
+                alarm.evaluation_periods().unwrap_or_default(),
+            )
+            .with("threshold", alarm.threshold().unwrap_or_default())
+            .with(
+                "comparisonOperator",
+                alarm.comparison_operator().map_or("", |c| c.as_str()),
+            )
+            .with(
+                "treatMissingData",
+                alarm.treat_missing_data().unwrap_or("missing"),
+            )
+            .with("alarmActions", Value::from(alarm.alarm_actions().to_vec()))
+            .with("okActions", Value::from(alarm.ok_actions().to_vec()));
+        if let Some(watches) = alarm
+            .alarm_description()
+            .and_then(|d| d.strip_prefix(WATCHES))
+        {
+            f = f.with("watches", watches);
+        }
+        f = f.with("tags", tags::to_value(&tags)).output("name", name);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+/// Dimension maps compare as objects (key order does not matter to the diff); kept sorted.
+fn sorted_like_catalog(map: Map<String, Value>) -> Map<String, Value> {
+    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.into_iter().collect()
+}

@@ -1,0 +1,231 @@
+//! sns: the alarm topic and its subscriptions. CreateTopic and Subscribe are idempotent by name
+//! and endpoint. An e-mail subscription stays "pending confirmation" until someone clicks the
+//! link: that is its normal state, not something to wait for.
+
+use aws_sdk_sns::types::Tag;
+use serde_json::Value;
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+fn sns_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+fn topic_outputs(arn: &str, name: &str) -> Outputs {
+    outputs(arn, Some(arn), Some(name))
+}
+
+pub async fn create_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    cx.call("sns", "CreateTopic").await;
+    let created = cx
+        .clients()
+        .sns
+        .create_topic()
+        .name(&name)
+        .set_tags(Some(sns_tags(&cx.tags())))
+        .send()
+        .await
+        .aws()?;
+    let arn = created
+        .topic_arn
+        .ok_or_else(|| StepError::fatal("TopicMissing", format!("no ARN for topic {name}")))?;
+    Ok(topic_outputs(&arn, &name))
+}
+
+pub async fn update_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    if cx.changed("tags") {
+        let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+        if !set.is_empty() {
+            cx.call("sns", "TagResource").await;
+            cx.clients()
+                .sns
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(sns_tags(&set)))
+                .send()
+                .await
+                .aws()?;
+        }
+        if !remove.is_empty() {
+            cx.call("sns", "UntagResource").await;
+            cx.clients()
+                .sns
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws()?;
+        }
+    }
+    Ok(topic_outputs(&arn, cx.name()))
+}
+
+/// Deleting a topic also removes its subscriptions, pending ones included.
+pub async fn delete_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    cx.call("sns", "DeleteTopic").await;
+    let result = cx
+        .clients()
+        .sns
+        .delete_topic()
+        .topic_arn(&arn)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
+}
+
+pub async fn subscribe(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let topic = cx.reference("topic")?;
+    cx.call("sns", "Subscribe").await;
+    let subscribed = cx
+        .clients()
+        .sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol(cx.str("protocol")?)
+        .endpoint(cx.str("endpoint")?)
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .aws()?;
+    let arn = subscribed.subscription_arn.unwrap_or_default();
+    let mut out = outputs(&arn, Some(&arn), None);
+    out.insert("topicArn".into(), Value::from(topic));
+    Ok(out)
+}
+
+/// Every property forces a replacement: nothing to do in place.
+pub async fn update_subscription(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?;
+    Ok(outputs(id, Some(id), None))
+}
+
+/// A pending subscription has no ARN of its own (it goes with its topic, or expires after three
+/// days): nothing to unsubscribe.
+pub async fn unsubscribe(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    if !id.starts_with("arn:") {
+        return Ok(Outputs::new());
+    }
+    cx.call("sns", "Unsubscribe").await;
+    let result = cx
+        .clients()
+        .sns
+        .unsubscribe()
+        .subscription_arn(&id)
+        .send()
+        .await
+        .aws();
+    match result {
+        Ok(_) => Ok(Outputs::new()),
+        Err(e) if tags_say_gone(&e) => Ok(Outputs::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// NotFound, or InvalidParameter for a subscription that is still pending or already gone.
+fn tags_say_gone(e: &StepError) -> bool {
+    super::is_not_found(e) || e.code == "InvalidParameter"
+}
+
+/// Topics named with the blueprint's prefix (ListTopics pages), their tags, and their
+/// subscriptions (one ListSubscriptionsByTopic per owned topic).
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let sns = &rx.conn.clients.sns;
+    let prefix = rx.name_prefix();
+    let mut arns = Vec::new();
+    let mut pages = sns.list_topics().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for topic in page.aws()?.topics.unwrap_or_default() {
+            if let Some(arn) = topic.topic_arn {
+                if topic_name(&arn).starts_with(&prefix) {
+                    arns.push(arn);
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for arn in arns {
+        let listed = not_found_as_none(
+            sns.list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .aws(),
+        )?;
+        let tags = tags::from_pairs(
+            listed
+                .and_then(|t| t.tags)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t.key, t.value)),
+        );
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let name = topic_name(&arn).to_string();
+        let mut f = Found::new(K::SnsTopic, &arn)
+            .at(Some(address))
+            .named(&name)
+            .with("name", name.as_str())
+            .with("tags", tags::to_value(&tags));
+        f.outputs = topic_outputs(&arn, &name);
+        found.push(f);
+
+        let mut pages = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for s in page.aws()?.subscriptions.unwrap_or_default() {
+                let protocol = s.protocol().unwrap_or_default();
+                let endpoint = s.endpoint().unwrap_or_default();
+                // Pending subscriptions list as `PendingConfirmation` instead of an ARN.
+                let id = match s.subscription_arn() {
+                    Some(sub) if sub.starts_with("arn:") => sub.to_string(),
+                    _ => format!("{arn}|{protocol}|{endpoint}"),
+                };
+                let mut f = Found::new(K::SnsSubscription, &id)
+                    .with("topic", arn.as_str())
+                    .with("protocol", protocol)
+                    .with("endpoint", endpoint)
+                    .output("topicArn", arn.as_str());
+                if id.starts_with("arn:") {
+                    f = f.output("arn", id.as_str());
+                }
+                found.push(f);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `arn:aws:sns:us-east-1:123:demo-alarms` -> `demo-alarms`.
+fn topic_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_from_arns() {
+        assert_eq!(
+            topic_name("arn:aws-cn:sns:cn-north-1:1:demo-alarms"),
+            "demo-alarms"
+        );
+        assert!(tags_say_gone(&StepError::fatal("NotFound", "x")));
+    }
+}
