@@ -533,3 +533,71 @@ fn durations() {
     assert_eq!(monitoring::rate_expression(3600), "rate(1 hour)");
     assert_eq!(monitoring::rate_expression(10), "rate(1 minute)");
 }
+
+/// Every subset of the example's sections: no dangling dependency, no cycle, unique addresses.
+#[test]
+fn every_combination_of_sections_is_a_sound_graph() {
+    let full = example();
+    for mask in 0u32..(1 << 8) {
+        let on = |bit: u32| mask & (1 << bit) != 0;
+        let bp = Blueprint {
+            network: full.network.clone().filter(|_| on(0)),
+            cluster: full.cluster.clone().filter(|_| on(1)),
+            storage: full.storage.clone().filter(|_| on(2)),
+            database: full.database.clone().filter(|_| on(3)),
+            cache: full.cache.clone().filter(|_| on(4)),
+            registry: full.registry.clone().filter(|_| on(5)),
+            ingress: full.ingress.clone().filter(|_| on(6)),
+            monitoring: full.monitoring.clone().filter(|_| on(7)),
+            ..minimal()
+        };
+        let resources = desired(&bp);
+        let known: BTreeSet<&Address> = resources.iter().map(|r| &r.address).collect();
+        assert_eq!(
+            known.len(),
+            resources.len(),
+            "mask {mask:08b}: duplicate address"
+        );
+        for r in &resources {
+            for d in &r.depends_on {
+                assert!(
+                    known.contains(d),
+                    "mask {mask:08b}: {} needs missing {d}",
+                    r.address
+                );
+            }
+        }
+        assert_eq!(
+            dependency_graph(&resources).find_cycle(),
+            None,
+            "mask {mask:08b}"
+        );
+    }
+}
+
+#[test]
+fn odd_networks_never_panic() {
+    let odd = [
+        ("not a cidr", AvailabilityZones::Count(2)),
+        ("10.0.0.0/27", AvailabilityZones::Count(3)),
+        ("10.0.0.0/16", AvailabilityZones::Count(0)),
+        ("10.0.0.0/16", AvailabilityZones::Count(255)),
+        ("10.0.0.0/16", AvailabilityZones::Names(vec![])),
+        (
+            "10.0.0.0/16",
+            AvailabilityZones::Names(vec!["elsewhere".into(), "".into()]),
+        ),
+    ];
+    for (cidr, zones) in odd {
+        let mut bp = example();
+        bp.network = Some(Network {
+            cidr: cidr.into(),
+            availability_zones: zones,
+            nat_gateway: NatGateway::PerAz,
+        });
+        let resources = desired(&bp);
+        assert!(!resources.is_empty());
+        let _ = name_problems(&resources);
+        let _ = critical_path(&resources);
+    }
+}
