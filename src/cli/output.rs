@@ -24,3 +24,24 @@ fn write_to(mut stream: impl Write, text: &str) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Closed(ErrorKind);
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_not_an_error_but_a_full_disk_is() {
+        assert!(write_to(Closed(ErrorKind::BrokenPipe), "plan").is_ok());
+        assert!(write_to(Closed(ErrorKind::StorageFull), "plan").is_err());
+    }
+}
