@@ -136,7 +136,7 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
         let name = &change.name;
         let line = match (&change.before, &change.after) {
             (_, Some(after)) if change.replaced_reference.is_some() => format!(
-                "{} {name:<width$} = {} -> (new id)",
+                "{} {name:<width$} = {} -> (new id, known after apply)",
                 paint.apply(yellow(), "~"),
                 compact(after)
             ),
@@ -162,13 +162,11 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
             }
             (None, None) => continue,
         };
-        let mut marker = String::new();
-        if let Some(target) = &change.replaced_reference {
-            let _ = write!(marker, " ({target} is replaced)");
-        }
-        if change.forces_replacement {
-            let _ = write!(marker, " {}", paint.apply(red(), "# forces replacement"));
-        }
+        let marker = if change.forces_replacement {
+            format!(" {}", paint.apply(red(), "# forces replacement"))
+        } else {
+            String::new()
+        };
         let _ = writeln!(out, "      {line}{marker}");
     }
 }
