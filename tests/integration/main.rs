@@ -6,3 +6,4 @@ mod cli;
 mod malformed;
 mod never_panics;
 mod support;
+mod workload;
