@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepReq
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{Cx, cloudwatch, ec2, ecr, eks, iam, s3, sns};
+use super::services::{Cx, cloudwatch, ec2, ecr, eks, elbv2, iam, s3, sns};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -106,6 +106,19 @@ async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         (K::SnsSubscription, Delete) => sns::unsubscribe(cx).await,
         (K::CloudWatchAlarm, Create | Update) => cloudwatch::put_alarm(cx).await,
         (K::CloudWatchAlarm, Delete) => cloudwatch::delete_alarm(cx).await,
+
+        (K::LoadBalancer, Create) => elbv2::create_load_balancer(cx).await,
+        (K::LoadBalancer, Update) => elbv2::update_load_balancer(cx).await,
+        (K::LoadBalancer, Delete) => elbv2::delete_load_balancer(cx).await,
+        (K::TargetGroup, Create) => elbv2::create_target_group(cx).await,
+        (K::TargetGroup, Update) => elbv2::update_target_group(cx).await,
+        (K::TargetGroup, Delete) => elbv2::delete_target_group(cx).await,
+        (K::Listener, Create) => elbv2::create_listener(cx).await,
+        (K::Listener, Update) => elbv2::update_listener(cx).await,
+        (K::Listener, Delete) => elbv2::delete_listener(cx).await,
+        (K::ListenerRule, Create) => elbv2::create_listener_rule(cx).await,
+        (K::ListenerRule, Update) => elbv2::update_listener_rule(cx).await,
+        (K::ListenerRule, Delete) => elbv2::delete_listener_rule(cx).await,
 
         (K::S3Bucket, Create) => s3::create_bucket(cx).await,
         (K::S3Bucket, Update) => s3::update_bucket(cx).await,

@@ -43,6 +43,7 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;
 pub mod eks;
+pub mod elbv2;
 pub mod iam;
 pub mod s3;
 pub mod sns;
@@ -407,6 +408,7 @@ pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
         ("ecr", Box::pin(ecr::read(rx))),
         ("sns", Box::pin(sns::read(rx))),
         ("cloudwatch", Box::pin(cloudwatch::read(rx))),
+        ("elbv2", Box::pin(elbv2::read(rx))),
     ]
 }
 

@@ -1,0 +1,1116 @@
+//! elbv2: the load balancer (ALB or NLB, idle timeout), the target group (health check,
+//! stickiness), listeners (HTTP, HTTPS with certificate and policy, HTTP->HTTPS redirect) and
+//! listener rules.
+//!
+//! Names are unique per account and region, so creates look the name up first (a listener: its
+//! port on the load balancer). Attributes, health checks, listeners and rules change in place.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, IpAddressType, LoadBalancerSchemeEnum,
+    LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, RuleCondition, Tag, TargetGroupAttribute, TargetTypeEnum,
+};
+use serde_json::{Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+/// The idle timeout AWS gives an ALB when none is set.
+const DEFAULT_IDLE_TIMEOUT: i64 = 60;
+
+fn elb_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `arn:...:loadbalancer/app/name/id` -> `app/name/id` (the CloudWatch dimension value).
+fn arn_suffix(arn: &str, marker: &str) -> Option<String> {
+    arn.split_once(marker).map(|(_, rest)| {
+        if marker == ":loadbalancer/" {
+            rest.to_string()
+        } else {
+            format!("targetgroup/{rest}")
+        }
+    })
+}
+
+async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    if !cx.changed("tags") {
+        return Ok(());
+    }
+    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    let elb = &cx.clients().elbv2;
+    if !set.is_empty() {
+        cx.call("elbv2", "AddTags").await;
+        elb.add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(elb_tags(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !remove.is_empty() {
+        cx.call("elbv2", "RemoveTags").await;
+        elb.remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+// --- load balancer -------------------------------------------------------------------------
+
+fn lb_outputs(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> Outputs {
+    let arn = lb.load_balancer_arn().unwrap_or_default();
+    let mut out = outputs(arn, Some(arn), lb.load_balancer_name());
+    if let Some(dns) = lb.dns_name() {
+        out.insert("dnsName".into(), Value::from(dns));
+    }
+    if let Some(suffix) = arn_suffix(arn, ":loadbalancer/") {
+        out.insert("arnSuffix".into(), Value::from(suffix));
+    }
+    if let Some(zone) = lb.canonical_hosted_zone_id() {
+        out.insert("hostedZoneId".into(), Value::from(zone));
+    }
+    out
+}
+
+async fn describe_lb(
+    cx: &Cx<'_>,
+    name: &str,
+) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>, StepError> {
+    cx.call("elbv2", "DescribeLoadBalancers").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .describe_load_balancers()
+        .names(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.load_balancers.unwrap_or_default().into_iter().next()))
+}
+
+/// A load balancer's state, shown while waiting.
+struct LbState(
+    String,
+    Box<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>,
+);
+
+impl std::fmt::Display for LbState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+async fn probe_lb(cx: &Cx<'_>, name: &str) -> Result<Option<LbState>, StepError> {
+    Ok(describe_lb(cx, name).await?.map(|lb| {
+        let state = lb
+            .state()
+            .and_then(|s| s.code())
+            .map_or("unknown", |c| c.as_str())
+            .to_string();
+        LbState(state, Box::new(lb))
+    }))
+}
+
+async fn set_idle_timeout(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    let Some(seconds) = cx.i64("idleTimeoutSeconds") else {
+        return Ok(());
+    };
+    cx.call("elbv2", "ModifyLoadBalancerAttributes").await;
+    cx.clients()
+        .elbv2
+        .modify_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
+                .key("idle_timeout.timeout_seconds")
+                .value(seconds.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .aws()?;
+    Ok(())
+}
+
+pub async fn create_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if describe_lb(cx, &name).await?.is_none() {
+        let mut request = cx
+            .clients()
+            .elbv2
+            .create_load_balancer()
+            .name(&name)
+            .r#type(LoadBalancerTypeEnum::from(
+                cx.opt_str("type").unwrap_or("application"),
+            ))
+            .scheme(LoadBalancerSchemeEnum::from(
+                cx.opt_str("scheme").unwrap_or("internet-facing"),
+            ))
+            .ip_address_type(IpAddressType::from(
+                cx.opt_str("ipAddressType").unwrap_or("ipv4"),
+            ))
+            .set_subnets(Some(cx.references("subnets")?))
+            .set_tags(Some(elb_tags(&cx.tags())));
+        if cx.property("securityGroups").is_some() {
+            request = request.set_security_groups(Some(cx.references("securityGroups")?));
+        }
+        // A same-name create with the same settings returns the existing load balancer.
+        cx.call("elbv2", "CreateLoadBalancer").await;
+        request.send().await.aws()?;
+    }
+    let ready = cx
+        .wait_until(
+            || probe_lb(cx, &name),
+            |s: Option<&LbState>| s.is_some_and(|s| s.0 == "active"),
+        )
+        .await?;
+    let Some(LbState(_, lb)) = ready else {
+        return Err(StepError::fatal(
+            "LoadBalancerNotFound",
+            format!("{name} vanished"),
+        ));
+    };
+    let out = lb_outputs(&lb);
+    set_idle_timeout(cx, lb.load_balancer_arn().unwrap_or_default()).await?;
+    Ok(out)
+}
+
+pub async fn update_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    let lb = describe_lb(cx, &name).await?.ok_or_else(|| {
+        StepError::fatal("LoadBalancerNotFound", format!("no load balancer {name}"))
+    })?;
+    let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
+    if cx.changed("idleTimeoutSeconds") {
+        set_idle_timeout(cx, &arn).await?;
+    }
+    if cx.changed("subnets") {
+        cx.call("elbv2", "SetSubnets").await;
+        cx.clients()
+            .elbv2
+            .set_subnets()
+            .load_balancer_arn(&arn)
+            .set_subnets(Some(cx.references("subnets")?))
+            .send()
+            .await
+            .aws()?;
+    }
+    if cx.changed("securityGroups") {
+        cx.call("elbv2", "SetSecurityGroups").await;
+        cx.clients()
+            .elbv2
+            .set_security_groups()
+            .load_balancer_arn(&arn)
+            .set_security_groups(Some(cx.references("securityGroups")?))
+            .send()
+            .await
+            .aws()?;
+    }
+    sync_tags(cx, &arn).await?;
+    Ok(lb_outputs(&lb))
+}
+
+pub async fn delete_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("elbv2", "DeleteLoadBalancer").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .delete_load_balancer()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_some() {
+        cx.wait_until(|| probe_lb(cx, &name), |s: Option<&LbState>| s.is_none())
+            .await?;
+    }
+    Ok(Outputs::new())
+}
+
+// --- target group --------------------------------------------------------------------------
+
+fn tg_outputs(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> Outputs {
+    let arn = tg.target_group_arn().unwrap_or_default();
+    let mut out = outputs(arn, Some(arn), tg.target_group_name());
+    if let Some(suffix) = arn_suffix(arn, ":targetgroup/") {
+        out.insert("arnSuffix".into(), Value::from(suffix));
+    }
+    out
+}
+
+fn health(cx: &Cx<'_>, key: &str) -> Option<Value> {
+    cx.property("healthCheck").and_then(|h| h.get(key)).cloned()
+}
+
+fn health_str(cx: &Cx<'_>, key: &str) -> Option<String> {
+    health(cx, key).and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn health_int(cx: &Cx<'_>, key: &str) -> Option<i32> {
+    health(cx, key)
+        .and_then(|v| v.as_i64())
+        .and_then(|n| i32::try_from(n).ok())
+}
+
+/// The stickiness attributes for the catalog's `stickiness` object.
+fn stickiness_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
+    let s = cx.property("stickiness");
+    let get = |key: &str| s.and_then(|s| s.get(key));
+    let enabled = get("enabled").and_then(Value::as_bool).unwrap_or(false);
+    let attribute = |k: &str, v: String| TargetGroupAttribute::builder().key(k).value(v).build();
+    let mut out = vec![attribute("stickiness.enabled", enabled.to_string())];
+    if !enabled {
+        return out;
+    }
+    let kind = get("type").and_then(Value::as_str).unwrap_or("lb_cookie");
+    out.push(attribute("stickiness.type", kind.to_string()));
+    let duration = get("durationSeconds").and_then(Value::as_i64);
+    match kind {
+        "lb_cookie" => {
+            if let Some(d) = duration {
+                out.push(attribute(
+                    "stickiness.lb_cookie.duration_seconds",
+                    d.to_string(),
+                ));
+            }
+        }
+        "app_cookie" => {
+            if let Some(d) = duration {
+                out.push(attribute(
+                    "stickiness.app_cookie.duration_seconds",
+                    d.to_string(),
+                ));
+            }
+            if let Some(name) = get("cookieName").and_then(Value::as_str) {
+                out.push(attribute(
+                    "stickiness.app_cookie.cookie_name",
+                    name.to_string(),
+                ));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+async fn describe_tg(
+    cx: &Cx<'_>,
+    name: &str,
+) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::TargetGroup>, StepError> {
+    cx.call("elbv2", "DescribeTargetGroups").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .describe_target_groups()
+        .names(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.target_groups.unwrap_or_default().into_iter().next()))
+}
+
+async fn set_stickiness(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    if cx.property("stickiness").is_none() {
+        return Ok(());
+    }
+    cx.call("elbv2", "ModifyTargetGroupAttributes").await;
+    cx.clients()
+        .elbv2
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .set_attributes(Some(stickiness_attributes(cx)))
+        .send()
+        .await
+        .aws()?;
+    Ok(())
+}
+
+pub async fn create_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    let tg = match describe_tg(cx, &name).await? {
+        Some(tg) => tg,
+        None => {
+            let mut request = cx
+                .clients()
+                .elbv2
+                .create_target_group()
+                .name(&name)
+                .protocol(ProtocolEnum::from(cx.str("protocol")?))
+                .set_port(cx.i64("port").and_then(|p| i32::try_from(p).ok()))
+                .target_type(TargetTypeEnum::from(
+                    cx.opt_str("targetType").unwrap_or("ip"),
+                ))
+                .vpc_id(cx.reference("vpc")?)
+                .set_health_check_protocol(
+                    health_str(cx, "protocol").map(|p| ProtocolEnum::from(p.as_str())),
+                )
+                .set_health_check_path(health_str(cx, "path"))
+                .set_health_check_port(health_str(cx, "port"))
+                .set_health_check_interval_seconds(health_int(cx, "intervalSeconds"))
+                .set_health_check_timeout_seconds(health_int(cx, "timeoutSeconds"))
+                .set_healthy_threshold_count(health_int(cx, "healthyThreshold"))
+                .set_unhealthy_threshold_count(health_int(cx, "unhealthyThreshold"))
+                .set_tags(Some(elb_tags(&cx.tags())));
+            if let Some(matcher) = health_str(cx, "matcher") {
+                request = request.matcher(Matcher::builder().http_code(matcher).build());
+            }
+            cx.call("elbv2", "CreateTargetGroup").await;
+            request
+                .send()
+                .await
+                .aws()?
+                .target_groups
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    StepError::fatal("TargetGroupNotFound", format!("no target group {name}"))
+                })?
+        }
+    };
+    let out = tg_outputs(&tg);
+    set_stickiness(cx, tg.target_group_arn().unwrap_or_default()).await?;
+    Ok(out)
+}
+
+pub async fn update_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    let tg = describe_tg(cx, &name).await?.ok_or_else(|| {
+        StepError::fatal("TargetGroupNotFound", format!("no target group {name}"))
+    })?;
+    let arn = tg.target_group_arn().unwrap_or_default().to_string();
+    if cx.changed("healthCheck") {
+        let mut request = cx
+            .clients()
+            .elbv2
+            .modify_target_group()
+            .target_group_arn(&arn)
+            .set_health_check_protocol(
+                health_str(cx, "protocol").map(|p| ProtocolEnum::from(p.as_str())),
+            )
+            .set_health_check_path(health_str(cx, "path"))
+            .set_health_check_port(health_str(cx, "port"))
+            .set_health_check_interval_seconds(health_int(cx, "intervalSeconds"))
+            .set_health_check_timeout_seconds(health_int(cx, "timeoutSeconds"))
+            .set_healthy_threshold_count(health_int(cx, "healthyThreshold"))
+            .set_unhealthy_threshold_count(health_int(cx, "unhealthyThreshold"));
+        if let Some(matcher) = health_str(cx, "matcher") {
+            request = request.matcher(Matcher::builder().http_code(matcher).build());
+        }
+        cx.call("elbv2", "ModifyTargetGroup").await;
+        request.send().await.aws()?;
+    }
+    if cx.changed("stickiness") {
+        set_stickiness(cx, &arn).await?;
+    }
+    sync_tags(cx, &arn).await?;
+    Ok(tg_outputs(&tg))
+}
+
+pub async fn delete_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    cx.call("elbv2", "DeleteTargetGroup").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .delete_target_group()
+        .target_group_arn(&arn)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
+}
+
+// --- listeners and rules -------------------------------------------------------------------
+
+/// The catalog's action object as an ELB action: `forward` to a target group, or `redirect`.
+fn action(cx: &Cx<'_>, value: &Value) -> Result<Action, StepError> {
+    let get = |key: &str| value.get(key).and_then(Value::as_str);
+    match get("type") {
+        Some("redirect") => Ok(Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .set_protocol(get("protocol").map(str::to_string))
+                    .set_port(get("port").map(str::to_string))
+                    .set_host(get("host").map(str::to_string))
+                    .set_path(get("path").map(str::to_string))
+                    .set_query(get("query").map(str::to_string))
+                    .status_code(RedirectActionStatusCodeEnum::from(
+                        get("statusCode").unwrap_or("HTTP_301"),
+                    ))
+                    .build(),
+            )
+            .build()),
+        _ => {
+            let group = get("targetGroup").ok_or_else(|| {
+                StepError::fatal(
+                    "MissingInput",
+                    format!("{}: action without targetGroup", cx.address()),
+                )
+            })?;
+            Ok(Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(cx.resolve(group)?)
+                .build())
+        }
+    }
+}
+
+/// An ELB action in the catalog's shape (target groups as ARNs, which the reader resolves).
+fn action_value(action: &Action) -> Value {
+    match action.r#type() {
+        Some(ActionTypeEnum::Redirect) => {
+            let r = action.redirect_config();
+            let mut value = json!({"type": "redirect"});
+            let mut put = |key: &str, v: Option<&str>| {
+                // `#{...}` are AWS's "keep the original" placeholders, left out like the catalog does.
+                if let Some(v) = v.filter(|v| !v.starts_with("#{")) {
+                    value[key] = json!(v);
+                }
+            };
+            put("protocol", r.and_then(|r| r.protocol()));
+            put("port", r.and_then(|r| r.port()));
+            put("host", r.and_then(|r| r.host()));
+            put("path", r.and_then(|r| r.path()));
+            put("query", r.and_then(|r| r.query()).filter(|q| !q.is_empty()));
+            value["statusCode"] = json!(
+                r.and_then(|r| r.status_code())
+                    .map_or("HTTP_301", |c| c.as_str())
+            );
+            value
+        }
+        _ => {
+            json!({"type": "forward", "targetGroup": action.target_group_arn().unwrap_or_default()})
+        }
+    }
+}
+
+fn listener_outputs(arn: &str, lb_arn: &str) -> Outputs {
+    let mut out = outputs(arn, Some(arn), None);
+    out.insert("loadBalancerArn".into(), Value::from(lb_arn));
+    out
+}
+
+fn certificates(cx: &Cx<'_>) -> Option<Vec<Certificate>> {
+    let list = string_list(cx.property("certificates"));
+    (!list.is_empty()).then(|| {
+        list.into_iter()
+            .map(|arn| Certificate::builder().certificate_arn(arn).build())
+            .collect()
+    })
+}
+
+async fn listener_on_port(
+    cx: &Cx<'_>,
+    lb_arn: &str,
+    port: i32,
+) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::Listener>, StepError> {
+    cx.call("elbv2", "DescribeListeners").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?.and_then(|r| {
+        r.listeners
+            .unwrap_or_default()
+            .into_iter()
+            .find(|l| l.port() == Some(port))
+    }))
+}
+
+pub async fn create_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let lb_arn = cx.reference("loadBalancer")?;
+    let port = cx
+        .i64("port")
+        .and_then(|p| i32::try_from(p).ok())
+        .ok_or_else(|| StepError::fatal("MissingInput", format!("{}: no port", cx.address())))?;
+    if let Some(existing) = listener_on_port(cx, &lb_arn, port).await? {
+        let arn = existing.listener_arn().unwrap_or_default().to_string();
+        modify_listener(cx, &arn, port).await?;
+        return Ok(listener_outputs(&arn, &lb_arn));
+    }
+    let default_action = action(cx, cx.property("defaultAction").unwrap_or(&Value::Null))?;
+    cx.call("elbv2", "CreateListener").await;
+    let created = cx
+        .clients()
+        .elbv2
+        .create_listener()
+        .load_balancer_arn(&lb_arn)
+        .port(port)
+        .protocol(ProtocolEnum::from(cx.str("protocol")?))
+        .set_ssl_policy(cx.opt_str("sslPolicy").map(str::to_string))
+        .set_certificates(certificates(cx))
+        .default_actions(default_action)
+        .set_tags(Some(elb_tags(&cx.tags())))
+        .send()
+        .await
+        .aws()?;
+    let arn = created
+        .listeners
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .and_then(|l| l.listener_arn)
+        .ok_or_else(|| {
+            StepError::fatal("ListenerNotFound", format!("no listener on port {port}"))
+        })?;
+    Ok(listener_outputs(&arn, &lb_arn))
+}
+
+async fn modify_listener(cx: &Cx<'_>, arn: &str, port: i32) -> Result<(), StepError> {
+    let default_action = action(cx, cx.property("defaultAction").unwrap_or(&Value::Null))?;
+    cx.call("elbv2", "ModifyListener").await;
+    cx.clients()
+        .elbv2
+        .modify_listener()
+        .listener_arn(arn)
+        .port(port)
+        .protocol(ProtocolEnum::from(cx.str("protocol")?))
+        .set_ssl_policy(cx.opt_str("sslPolicy").map(str::to_string))
+        .set_certificates(certificates(cx))
+        .default_actions(default_action)
+        .send()
+        .await
+        .aws()?;
+    Ok(())
+}
+
+pub async fn update_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    let lb_arn = cx.reference("loadBalancer")?;
+    if cx
+        .request
+        .step
+        .changes
+        .iter()
+        .any(|c| !c.name.starts_with("tags"))
+    {
+        let port = cx
+            .i64("port")
+            .and_then(|p| i32::try_from(p).ok())
+            .unwrap_or(80);
+        modify_listener(cx, &arn, port).await?;
+    }
+    sync_tags(cx, &arn).await?;
+    Ok(listener_outputs(&arn, &lb_arn))
+}
+
+pub async fn delete_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    cx.call("elbv2", "DeleteListener").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .delete_listener()
+        .listener_arn(&arn)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
+}
+
+/// A rule's conditions: `pathPatterns` and `hostHeaders` (lists of values).
+fn conditions(cx: &Cx<'_>) -> Vec<RuleCondition> {
+    let mut out = Vec::new();
+    let paths = string_list(cx.property("pathPatterns"));
+    if !paths.is_empty() {
+        out.push(
+            RuleCondition::builder()
+                .field("path-pattern")
+                .path_pattern_config(
+                    aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig::builder()
+                        .set_values(Some(paths))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    let hosts = string_list(cx.property("hostHeaders"));
+    if !hosts.is_empty() {
+        out.push(
+            RuleCondition::builder()
+                .field("host-header")
+                .host_header_config(
+                    aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig::builder()
+                        .set_values(Some(hosts))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    out
+}
+
+pub async fn create_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let listener = cx.reference("listener")?;
+    let priority = cx
+        .i64("priority")
+        .and_then(|p| i32::try_from(p).ok())
+        .ok_or_else(|| {
+            StepError::fatal("MissingInput", format!("{}: no priority", cx.address()))
+        })?;
+    // A rule with this priority already there (an earlier attempt): bring it in line.
+    cx.call("elbv2", "DescribeRules").await;
+    let rules = cx
+        .clients()
+        .elbv2
+        .describe_rules()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .aws()?
+        .rules
+        .unwrap_or_default();
+    let act = action(cx, cx.property("action").unwrap_or(&Value::Null))?;
+    if let Some(rule) = rules
+        .iter()
+        .find(|r| r.priority() == Some(&priority.to_string()))
+    {
+        let arn = rule.rule_arn().unwrap_or_default().to_string();
+        modify_rule(cx, &arn, act).await?;
+        return Ok(outputs(&arn, Some(&arn), None));
+    }
+    cx.call("elbv2", "CreateRule").await;
+    let created = cx
+        .clients()
+        .elbv2
+        .create_rule()
+        .listener_arn(&listener)
+        .priority(priority)
+        .set_conditions(Some(conditions(cx)))
+        .actions(act)
+        .set_tags(Some(elb_tags(&cx.tags())))
+        .send()
+        .await
+        .aws()?;
+    let arn = created
+        .rules
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .and_then(|r| r.rule_arn)
+        .unwrap_or_default();
+    Ok(outputs(&arn, Some(&arn), None))
+}
+
+async fn modify_rule(cx: &Cx<'_>, arn: &str, act: Action) -> Result<(), StepError> {
+    cx.call("elbv2", "ModifyRule").await;
+    cx.clients()
+        .elbv2
+        .modify_rule()
+        .rule_arn(arn)
+        .set_conditions(Some(conditions(cx)))
+        .actions(act)
+        .send()
+        .await
+        .aws()?;
+    Ok(())
+}
+
+pub async fn update_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    let act = action(cx, cx.property("action").unwrap_or(&Value::Null))?;
+    modify_rule(cx, &arn, act).await?;
+    Ok(outputs(&arn, Some(&arn), None))
+}
+
+pub async fn delete_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    cx.call("elbv2", "DeleteRule").await;
+    let result = cx
+        .clients()
+        .elbv2
+        .delete_rule()
+        .rule_arn(&arn)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+/// Tags of up to 20 resources per DescribeTags call.
+async fn tags_of(rx: &ReadCx<'_>, arns: &[String]) -> Result<BTreeMap<String, TagSet>, StepError> {
+    let mut out = BTreeMap::new();
+    for chunk in arns.chunks(20) {
+        let described = rx
+            .conn
+            .clients
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .aws()?;
+        for d in described.tag_descriptions.unwrap_or_default() {
+            let tags = tags::from_pairs(d.tags().iter().filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            }));
+            if let Some(arn) = d.resource_arn {
+                out.insert(arn, tags);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Load balancers and target groups (one describe per page each, tags 20 at a time), and the
+/// owned load balancers' listeners and rules.
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &rx.conn.clients.elbv2;
+    let mut found = Vec::new();
+
+    let mut lbs = Vec::new();
+    let mut pages = elb.describe_load_balancers().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        lbs.extend(page.aws()?.load_balancers.unwrap_or_default());
+    }
+    let arns: Vec<String> = lbs
+        .iter()
+        .filter_map(|l| l.load_balancer_arn().map(str::to_string))
+        .collect();
+    let lb_tags = tags_of(rx, &arns).await?;
+    for lb in &lbs {
+        let arn = lb.load_balancer_arn().unwrap_or_default();
+        let Some(tags) = lb_tags.get(arn) else {
+            continue;
+        };
+        let Some(address) = rx.owned(tags) else {
+            continue;
+        };
+        let name = lb.load_balancer_name().unwrap_or_default();
+        let mut subnets: Vec<String> = lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id().map(str::to_string))
+            .collect();
+        subnets.sort();
+        let mut groups = lb.security_groups().to_vec();
+        groups.sort();
+        let kind = lb.r#type().map_or("application", |t| t.as_str());
+        let mut f = Found::new(K::LoadBalancer, arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("type", kind)
+            .with(
+                "scheme",
+                lb.scheme().map_or("internet-facing", |s| s.as_str()),
+            )
+            .with(
+                "ipAddressType",
+                lb.ip_address_type().map_or("ipv4", |t| t.as_str()),
+            )
+            .with("subnets", json!(subnets))
+            .with("securityGroups", json!(groups));
+        if kind == "application" {
+            let attributes = elb
+                .describe_load_balancer_attributes()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .aws()?;
+            let idle = attributes
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some("idle_timeout.timeout_seconds"))
+                .and_then(|a| a.value())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(DEFAULT_IDLE_TIMEOUT);
+            f = f.with("idleTimeoutSeconds", idle);
+        }
+        f = f.with("tags", tags::to_value(tags));
+        f.outputs = lb_outputs(lb);
+        found.push(f);
+        found.extend(read_listeners(rx, arn).await?);
+    }
+
+    let mut groups = Vec::new();
+    let mut pages = elb.describe_target_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        groups.extend(page.aws()?.target_groups.unwrap_or_default());
+    }
+    let arns: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g.target_group_arn().map(str::to_string))
+        .collect();
+    let tg_tags = tags_of(rx, &arns).await?;
+    for tg in &groups {
+        let arn = tg.target_group_arn().unwrap_or_default();
+        let Some(tags) = tg_tags.get(arn) else {
+            continue;
+        };
+        let Some(address) = rx.owned(tags) else {
+            continue;
+        };
+        let attributes = elb
+            .describe_target_group_attributes()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .aws()?;
+        let attributes: BTreeMap<&str, &str> = attributes
+            .attributes()
+            .iter()
+            .filter_map(|a| Some((a.key()?, a.value()?)))
+            .collect();
+        let name = tg.target_group_name().unwrap_or_default();
+        let mut f = Found::new(K::TargetGroup, arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("protocol", tg.protocol().map_or("", |p| p.as_str()))
+            .with("port", tg.port().unwrap_or_default())
+            .with("targetType", tg.target_type().map_or("ip", |t| t.as_str()))
+            .with("vpc", tg.vpc_id().unwrap_or_default())
+            .with(
+                "healthCheck",
+                json!({
+                    "protocol": tg.health_check_protocol().map_or("HTTP", |p| p.as_str()),
+                    "path": tg.health_check_path().unwrap_or("/"),
+                    "port": tg.health_check_port().unwrap_or("traffic-port"),
+                    "intervalSeconds": tg.health_check_interval_seconds().unwrap_or(30),
+                    "timeoutSeconds": tg.health_check_timeout_seconds().unwrap_or(5),
+                    "healthyThreshold": tg.healthy_threshold_count().unwrap_or(5),
+                    "unhealthyThreshold": tg.unhealthy_threshold_count().unwrap_or(2),
+                    "matcher": tg.matcher().and_then(|m| m.http_code()).unwrap_or("200")
+                }),
+            )
+            .with("stickiness", stickiness_value(&attributes))
+            .with("tags", tags::to_value(tags));
+        f.outputs = tg_outputs(tg);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+/// The catalog's `stickiness` object from target-group attributes.
+fn stickiness_value(attributes: &BTreeMap<&str, &str>) -> Value {
+    if attributes.get("stickiness.enabled") != Some(&"true") {
+        return json!({"enabled": false});
+    }
+    let kind = attributes
+        .get("stickiness.type")
+        .copied()
+        .unwrap_or("lb_cookie");
+    let mut value = json!({"enabled": true, "type": kind});
+    let number = |key: &str| attributes.get(key).and_then(|v| v.parse::<i64>().ok());
+    match kind {
+        "lb_cookie" => {
+            if let Some(d) = number("stickiness.lb_cookie.duration_seconds") {
+                value["durationSeconds"] = json!(d);
+            }
+        }
+        "app_cookie" => {
+            if let Some(d) = number("stickiness.app_cookie.duration_seconds") {
+                value["durationSeconds"] = json!(d);
+            }
+            if let Some(name) = attributes.get("stickiness.app_cookie.cookie_name") {
+                value["cookieName"] = json!(name);
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, StepError> {
+    let elb = &rx.conn.clients.elbv2;
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .aws()?
+        .listeners
+        .unwrap_or_default();
+    let arns: Vec<String> = listeners
+        .iter()
+        .filter_map(|l| l.listener_arn().map(str::to_string))
+        .collect();
+    let listener_tags = tags_of(rx, &arns).await?;
+    let mut found = Vec::new();
+    for l in &listeners {
+        let arn = l.listener_arn().unwrap_or_default();
+        let Some(tags) = listener_tags.get(arn) else {
+            continue;
+        };
+        let Some(address) = rx.owned(tags) else {
+            continue;
+        };
+        let protocol = l.protocol().map_or("HTTP", |p| p.as_str());
+        let mut f = Found::new(K::Listener, arn)
+            .at(Some(address))
+            .with("loadBalancer", lb_arn)
+            .with("port", l.port().unwrap_or_default())
+            .with("protocol", protocol);
+        // An SSL policy and certificates only mean something on HTTPS/TLS listeners.
+        if protocol == "HTTPS" || protocol == "TLS" {
+            let certificates: Vec<&str> = l
+                .certificates()
+                .iter()
+                .filter_map(|c| c.certificate_arn())
+                .collect();
+            f = f
+                .with("certificates", json!(certificates))
+                .with("sslPolicy", l.ssl_policy().unwrap_or_default());
+        }
+        if let Some(default) = l.default_actions().first() {
+            f = f.with("defaultAction", action_value(default));
+        }
+        f = f.with("tags", tags::to_value(tags));
+        f.outputs = listener_outputs(arn, lb_arn);
+        found.push(f);
+        found.extend(read_rules(rx, arn).await?);
+    }
+    Ok(found)
+}
+
+async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, StepError> {
+    let elb = &rx.conn.clients.elbv2;
+    let rules = elb
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .send()
+        .await
+        .aws()?
+        .rules
+        .unwrap_or_default();
+    let rules: Vec<_> = rules
+        .into_iter()
+        .filter(|r| r.is_default() != Some(true))
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let arns: Vec<String> = rules
+        .iter()
+        .filter_map(|r| r.rule_arn().map(str::to_string))
+        .collect();
+    let rule_tags = tags_of(rx, &arns).await?;
+    let mut found = Vec::new();
+    for r in &rules {
+        let arn = r.rule_arn().unwrap_or_default();
+        let tags = rule_tags.get(arn).cloned().unwrap_or_default();
+        let mut paths = Vec::new();
+        let mut hosts = Vec::new();
+        for c in r.conditions() {
+            match c.field() {
+                Some("path-pattern") => paths.extend(
+                    c.path_pattern_config()
+                        .map(|p| p.values().to_vec())
+                        .unwrap_or_else(|| c.values().to_vec()),
+                ),
+                Some("host-header") => hosts.extend(
+                    c.host_header_config()
+                        .map(|p| p.values().to_vec())
+                        .unwrap_or_else(|| c.values().to_vec()),
+                ),
+                _ => {}
+            }
+        }
+        let priority: i64 = r
+            .priority()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default();
+        let mut f = Found::new(K::ListenerRule, arn)
+            .at(rx.owned(&tags))
+            .with("listener", listener_arn)
+            .with("priority", priority);
+        if !paths.is_empty() {
+            f = f.with("pathPatterns", json!(paths));
+        }
+        if !hosts.is_empty() {
+            f = f.with("hostHeaders", json!(hosts));
+        }
+        if let Some(a) = r.actions().first() {
+            f = f.with("action", action_value(a));
+        }
+        if !tags.is_empty() {
+            f = f.with("tags", tags::to_value(&tags));
+        }
+        found.push(f.output("arn", arn));
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_suffixes_are_cloudwatch_dimensions() {
+        assert_eq!(
+            arn_suffix(
+                "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/demo-alb/abc",
+                ":loadbalancer/"
+            )
+            .as_deref(),
+            Some("app/demo-alb/abc")
+        );
+        assert_eq!(
+            arn_suffix(
+                "arn:aws-cn:elasticloadbalancing:cn-north-1:1:targetgroup/demo-tg/def",
+                ":targetgroup/"
+            )
+            .as_deref(),
+            Some("targetgroup/demo-tg/def")
+        );
+    }
+
+    #[test]
+    fn stickiness_reads_back_in_the_catalogs_shape() {
+        let attributes = BTreeMap::from([
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "app_cookie"),
+            ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
+            ("stickiness.app_cookie.duration_seconds", "3600"),
+            ("stickiness.lb_cookie.duration_seconds", "86400"),
+        ]);
+        assert_eq!(
+            stickiness_value(&attributes),
+            json!({"enabled": true, "type": "app_cookie", "durationSeconds": 3600, "cookieName": "JSESSIONID"})
+        );
+        assert_eq!(
+            stickiness_value(&BTreeMap::new()),
+            json!({"enabled": false})
+        );
+    }
+}
