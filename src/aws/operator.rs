@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepReq
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{Cx, cloudwatch, ec2, ecr, eks, elbv2, iam, s3, sns};
+use super::services::{Cx, cloudwatch, ec2, ecr, efs, eks, elbv2, iam, rds, s3, sns};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -13,6 +13,30 @@ pub struct AwsOperator {
     pub conn: Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
     pub blueprint: String,
+    /// How deletes treat databases and caches.
+    pub data: DataPolicy,
+}
+
+/// What deleting a data-holding resource (RDS instance or cluster, ElastiCache replication
+/// group) does. The schedule already refuses such deletes without `--allow-data-loss`; this says
+/// how far the adapters may go once one is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataPolicy {
+    /// Take a final snapshot before deleting (RDS `FinalDBSnapshotIdentifier`, ElastiCache
+    /// `FinalSnapshotIdentifier`). On unless told not to.
+    pub final_snapshot: bool,
+    /// The user explicitly allowed losing data (`--allow-data-loss`): only then is AWS's deletion
+    /// protection turned off to let the delete through.
+    pub allow_data_loss: bool,
+}
+
+impl Default for DataPolicy {
+    fn default() -> Self {
+        DataPolicy {
+            final_snapshot: true,
+            allow_data_loss: false,
+        }
+    }
 }
 
 impl AwsOperator {
@@ -20,7 +44,14 @@ impl AwsOperator {
         AwsOperator {
             conn,
             blueprint: blueprint.into(),
+            data: DataPolicy::default(),
         }
+    }
+
+    /// Sets how deletes treat databases and caches.
+    pub fn with_data_policy(mut self, data: DataPolicy) -> Self {
+        self.data = data;
+        self
     }
 }
 
@@ -33,6 +64,7 @@ impl Operator for AwsOperator {
         let cx = Cx {
             conn: &self.conn,
             blueprint: &self.blueprint,
+            data: self.data,
             request,
             ctx,
         };
@@ -119,6 +151,36 @@ async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         (K::ListenerRule, Create) => elbv2::create_listener_rule(cx).await,
         (K::ListenerRule, Update) => elbv2::update_listener_rule(cx).await,
         (K::ListenerRule, Delete) => elbv2::delete_listener_rule(cx).await,
+
+        (K::EfsFileSystem, Create) => efs::create_file_system(cx).await,
+        (K::EfsFileSystem, Update) => efs::update_file_system(cx).await,
+        (K::EfsFileSystem, Delete) => efs::delete_file_system(cx).await,
+        (K::EfsMountTarget, Create) => efs::create_mount_target(cx).await,
+        (K::EfsMountTarget, Update) => efs::update_mount_target(cx).await,
+        (K::EfsMountTarget, Delete) => efs::delete_mount_target(cx).await,
+        (K::EfsAccessPoint, Create) => efs::create_access_point(cx).await,
+        (K::EfsAccessPoint, Update) => efs::update_access_point(cx).await,
+        (K::EfsAccessPoint, Delete) => efs::delete_access_point(cx).await,
+
+        (K::DbSubnetGroup, Create) => rds::create_subnet_group(cx).await,
+        (K::DbSubnetGroup, Update) => rds::update_subnet_group(cx).await,
+        (K::DbSubnetGroup, Delete) => rds::delete_subnet_group(cx).await,
+        (K::DbParameterGroup | K::DbClusterParameterGroup, Create) => {
+            rds::create_parameter_group(cx).await
+        }
+        (K::DbParameterGroup | K::DbClusterParameterGroup, Update) => {
+            rds::update_parameter_group(cx).await
+        }
+        (K::DbParameterGroup | K::DbClusterParameterGroup, Delete) => {
+            rds::delete_parameter_group(cx).await
+        }
+        (K::DbInstance, Create) => rds::create_instance(cx).await,
+        (K::DbInstance | K::DbClusterInstance, Update) => rds::update_instance(cx).await,
+        (K::DbInstance | K::DbClusterInstance, Delete) => rds::delete_instance(cx).await,
+        (K::DbCluster, Create) => rds::create_cluster(cx).await,
+        (K::DbCluster, Update) => rds::update_cluster(cx).await,
+        (K::DbCluster, Delete) => rds::delete_cluster(cx).await,
+        (K::DbClusterInstance, Create) => rds::create_cluster_instance(cx).await,
 
         (K::S3Bucket, Create) => s3::create_bucket(cx).await,
         (K::S3Bucket, Update) => s3::update_bucket(cx).await,

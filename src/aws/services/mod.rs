@@ -42,9 +42,11 @@
 pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;
+pub mod efs;
 pub mod eks;
 pub mod elbv2;
 pub mod iam;
+pub mod rds;
 pub mod s3;
 pub mod sns;
 
@@ -66,6 +68,8 @@ pub struct Cx<'a> {
     pub conn: &'a Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
     pub blueprint: &'a str,
+    /// How deletes treat databases and caches (final snapshot, deletion protection).
+    pub data: super::operator::DataPolicy,
     pub request: &'a StepRequest,
     pub ctx: &'a StepContext<'a>,
 }
@@ -409,6 +413,8 @@ pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
         ("sns", Box::pin(sns::read(rx))),
         ("cloudwatch", Box::pin(cloudwatch::read(rx))),
         ("elbv2", Box::pin(elbv2::read(rx))),
+        ("efs", Box::pin(efs::read(rx))),
+        ("rds", Box::pin(rds::read(rx))),
     ]
 }
 

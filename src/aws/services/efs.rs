@@ -1,0 +1,521 @@
+//! efs: the file system (creation token), one mount target per subnet with its security
+//! groups, and access points (client token). File systems and mount targets are waited on until
+//! `available` and, on delete, until gone (a file system with mount targets cannot be deleted:
+//! the engine deletes the mount targets first, and `FileSystemInUse` is retried).
+
+use aws_sdk_efs::types::{
+    CreationInfo, PerformanceMode, PosixUser, RootDirectory, Tag, ThroughputMode,
+};
+use serde_json::{Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+fn efs_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+/// A lifecycle state, shown while waiting.
+struct State(String);
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_available(s: Option<&State>) -> bool {
+    s.is_some_and(|s| s.0 == "available")
+}
+
+fn is_gone(s: Option<&State>) -> bool {
+    s.is_none_or(|s| s.0 == "deleted")
+}
+
+async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
+    if !cx.changed("tags") {
+        return Ok(());
+    }
+    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    if !set.is_empty() {
+        cx.call("efs", "TagResource").await;
+        cx.clients()
+            .efs
+            .tag_resource()
+            .resource_id(id)
+            .set_tags(Some(efs_tags(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !remove.is_empty() {
+        cx.call("efs", "UntagResource").await;
+        cx.clients()
+            .efs
+            .untag_resource()
+            .resource_id(id)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+// --- file system ---------------------------------------------------------------------------
+
+async fn describe_fs(
+    cx: &Cx<'_>,
+    id: Option<&str>,
+    token: Option<&str>,
+) -> Result<Option<aws_sdk_efs::types::FileSystemDescription>, StepError> {
+    cx.call("efs", "DescribeFileSystems").await;
+    let result = cx
+        .clients()
+        .efs
+        .describe_file_systems()
+        .set_file_system_id(id.map(str::to_string))
+        .set_creation_token(token.map(str::to_string))
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.file_systems.unwrap_or_default().into_iter().next()))
+}
+
+fn fs_outputs(fs: &aws_sdk_efs::types::FileSystemDescription) -> Outputs {
+    let id = fs.file_system_id();
+    outputs(id, fs.file_system_arn(), fs.name())
+}
+
+async fn wait_fs(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
+    cx.wait_until(
+        || async {
+            Ok(describe_fs(cx, Some(id), None)
+                .await?
+                .map(|fs| State(fs.life_cycle_state().as_str().to_string())))
+        },
+        is_available,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let token = cx.str("creationToken").unwrap_or(cx.name()).to_string();
+    // The creation token makes the create idempotent: a second call with it finds the first.
+    let fs = match describe_fs(cx, None, Some(&token)).await? {
+        Some(fs) => fs,
+        None => {
+            cx.call("efs", "CreateFileSystem").await;
+            let result = cx
+                .clients()
+                .efs
+                .create_file_system()
+                .creation_token(&token)
+                .performance_mode(PerformanceMode::from(
+                    cx.opt_str("performanceMode").unwrap_or("generalPurpose"),
+                ))
+                .throughput_mode(ThroughputMode::from(
+                    cx.opt_str("throughputMode").unwrap_or("bursting"),
+                ))
+                .encrypted(cx.bool("encrypted").unwrap_or(true))
+                .set_tags(Some(efs_tags(&cx.tags())))
+                .send()
+                .await
+                .aws();
+            match result {
+                Ok(_) => {}
+                Err(e) if e.code == "FileSystemAlreadyExists" => {}
+                Err(e) => return Err(e),
+            }
+            describe_fs(cx, None, Some(&token)).await?.ok_or_else(|| {
+                StepError::transient(
+                    "FileSystemNotFound",
+                    format!("file system {token} not visible yet"),
+                )
+            })?
+        }
+    };
+    let id = fs.file_system_id().to_string();
+    wait_fs(cx, &id).await?;
+    Ok(fs_outputs(&fs))
+}
+
+pub async fn update_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    if cx.changed("throughputMode") {
+        cx.call("efs", "UpdateFileSystem").await;
+        cx.clients()
+            .efs
+            .update_file_system()
+            .file_system_id(&id)
+            .throughput_mode(ThroughputMode::from(
+                cx.opt_str("throughputMode").unwrap_or("bursting"),
+            ))
+            .send()
+            .await
+            .aws()?;
+        wait_fs(cx, &id).await?;
+    }
+    sync_tags(cx, &id).await?;
+    let fs = describe_fs(cx, Some(&id), None)
+        .await?
+        .ok_or_else(|| StepError::fatal("FileSystemNotFound", format!("no file system {id}")))?;
+    Ok(fs_outputs(&fs))
+}
+
+pub async fn delete_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    cx.call("efs", "DeleteFileSystem").await;
+    let result = cx
+        .clients()
+        .efs
+        .delete_file_system()
+        .file_system_id(&id)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_some() {
+        cx.wait_until(
+            || async {
+                Ok(describe_fs(cx, Some(&id), None)
+                    .await?
+                    .map(|fs| State(fs.life_cycle_state().as_str().to_string())))
+            },
+            is_gone,
+        )
+        .await?;
+    }
+    Ok(Outputs::new())
+}
+
+// --- mount targets -------------------------------------------------------------------------
+
+async fn mount_targets(
+    cx: &Cx<'_>,
+    fs: Option<&str>,
+    id: Option<&str>,
+) -> Result<Vec<aws_sdk_efs::types::MountTargetDescription>, StepError> {
+    cx.call("efs", "DescribeMountTargets").await;
+    let result = cx
+        .clients()
+        .efs
+        .describe_mount_targets()
+        .set_file_system_id(fs.map(str::to_string))
+        .set_mount_target_id(id.map(str::to_string))
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.mount_targets)
+        .unwrap_or_default())
+}
+
+fn mount_target_outputs(mt: &aws_sdk_efs::types::MountTargetDescription) -> Outputs {
+    let mut out = outputs(mt.mount_target_id(), None, None);
+    if let Some(ip) = mt.ip_address() {
+        out.insert("ipAddress".into(), Value::from(ip));
+    }
+    out.insert("fileSystemId".into(), Value::from(mt.file_system_id()));
+    out
+}
+
+async fn wait_mount_target(
+    cx: &Cx<'_>,
+    id: &str,
+    until: fn(Option<&State>) -> bool,
+) -> Result<(), StepError> {
+    cx.wait_until(
+        || async {
+            Ok(mount_targets(cx, None, Some(id))
+                .await?
+                .into_iter()
+                .next()
+                .map(|mt| State(mt.life_cycle_state().as_str().to_string())))
+        },
+        until,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let fs = cx.reference("fileSystem")?;
+    let subnet = cx.reference("subnet")?;
+    let existing = mount_targets(cx, Some(&fs), None)
+        .await?
+        .into_iter()
+        .find(|mt| mt.subnet_id() == subnet);
+    let id = match existing {
+        Some(mt) => mt.mount_target_id().to_string(),
+        None => {
+            cx.call("efs", "CreateMountTarget").await;
+            let result = cx
+                .clients()
+                .efs
+                .create_mount_target()
+                .file_system_id(&fs)
+                .subnet_id(&subnet)
+                .set_security_groups(Some(cx.references("securityGroups")?))
+                .send()
+                .await
+                .aws();
+            match result {
+                Ok(created) => created.mount_target_id().to_string(),
+                // One already in that zone (an earlier attempt whose answer was lost): find it.
+                Err(e) if e.code == "MountTargetConflict" => mount_targets(cx, Some(&fs), None)
+                    .await?
+                    .into_iter()
+                    .find(|mt| mt.subnet_id() == subnet)
+                    .map(|mt| mt.mount_target_id().to_string())
+                    .ok_or(e)?,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    wait_mount_target(cx, &id, is_available).await?;
+    let mt = mount_targets(cx, None, Some(&id)).await?.into_iter().next();
+    Ok(mt.map_or_else(|| outputs(&id, None, None), |mt| mount_target_outputs(&mt)))
+}
+
+/// Only the security groups change in place.
+pub async fn update_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    if cx.changed("securityGroups") {
+        cx.call("efs", "ModifyMountTargetSecurityGroups").await;
+        cx.clients()
+            .efs
+            .modify_mount_target_security_groups()
+            .mount_target_id(&id)
+            .set_security_groups(Some(cx.references("securityGroups")?))
+            .send()
+            .await
+            .aws()?;
+    }
+    let mt = mount_targets(cx, None, Some(&id)).await?.into_iter().next();
+    Ok(mt.map_or_else(|| outputs(&id, None, None), |mt| mount_target_outputs(&mt)))
+}
+
+pub async fn delete_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    cx.call("efs", "DeleteMountTarget").await;
+    let result = cx
+        .clients()
+        .efs
+        .delete_mount_target()
+        .mount_target_id(&id)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_some() {
+        wait_mount_target(cx, &id, is_gone).await?;
+    }
+    Ok(Outputs::new())
+}
+
+// --- access points -------------------------------------------------------------------------
+
+fn access_point_outputs(ap: &aws_sdk_efs::types::AccessPointDescription) -> Outputs {
+    let id = ap.access_point_id().unwrap_or_default();
+    outputs(id, ap.access_point_arn(), ap.name())
+}
+
+async fn describe_access_point(
+    cx: &Cx<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_efs::types::AccessPointDescription>, StepError> {
+    cx.call("efs", "DescribeAccessPoints").await;
+    let result = cx
+        .clients()
+        .efs
+        .describe_access_points()
+        .access_point_id(id)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.access_points.unwrap_or_default().into_iter().next()))
+}
+
+pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let fs = cx.reference("fileSystem")?;
+    let int = |key: &str| cx.i64(key).unwrap_or(1000);
+    let permissions = cx.opt_str("permissions").unwrap_or("0755");
+    // The client token makes a repeated create return the first access point.
+    cx.call("efs", "CreateAccessPoint").await;
+    let created = cx
+        .clients()
+        .efs
+        .create_access_point()
+        .client_token(cx.client_token())
+        .file_system_id(&fs)
+        .posix_user(
+            PosixUser::builder()
+                .uid(int("uid"))
+                .gid(int("gid"))
+                .build()
+                .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
+        )
+        .root_directory(
+            RootDirectory::builder()
+                .path(cx.opt_str("path").unwrap_or("/"))
+                .creation_info(
+                    CreationInfo::builder()
+                        .owner_uid(int("uid"))
+                        .owner_gid(int("gid"))
+                        .permissions(permissions)
+                        .build()
+                        .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
+                )
+                .build(),
+        )
+        .set_tags(Some(efs_tags(&cx.tags())))
+        .send()
+        .await
+        .aws()?;
+    let id = created.access_point_id().unwrap_or_default().to_string();
+    cx.wait_until(
+        || async {
+            Ok(describe_access_point(cx, &id).await?.map(|ap| {
+                State(
+                    ap.life_cycle_state()
+                        .map_or("available", |s| s.as_str())
+                        .to_string(),
+                )
+            }))
+        },
+        is_available,
+    )
+    .await?;
+    Ok(outputs(&id, created.access_point_arn(), created.name()))
+}
+
+/// Everything but tags forces a replacement.
+pub async fn update_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    sync_tags(cx, &id).await?;
+    Ok(describe_access_point(cx, &id)
+        .await?
+        .map_or_else(|| outputs(&id, None, None), |ap| access_point_outputs(&ap)))
+}
+
+pub async fn delete_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?.to_string();
+    cx.call("efs", "DeleteAccessPoint").await;
+    let result = cx
+        .clients()
+        .efs
+        .delete_access_point()
+        .access_point_id(&id)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+/// File systems (one describe per page, tags included), and for each owned one its mount
+/// targets (with their security groups) and access points.
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let efs = &rx.conn.clients.efs;
+    let mut systems = Vec::new();
+    let mut pages = efs.describe_file_systems().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        systems.extend(page.aws()?.file_systems.unwrap_or_default());
+    }
+    let mut found = Vec::new();
+    for fs in systems {
+        let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let state = fs.life_cycle_state().as_str();
+        if state == "deleting" || state == "deleted" {
+            continue;
+        }
+        let id = fs.file_system_id().to_string();
+        let mut f = Found::new(K::EfsFileSystem, &id)
+            .at(Some(address))
+            .named(tags.get("Name").cloned().unwrap_or_else(|| id.clone()))
+            .with("creationToken", fs.creation_token())
+            .with("encrypted", fs.encrypted().unwrap_or(false))
+            .with("performanceMode", fs.performance_mode().as_str())
+            .with(
+                "throughputMode",
+                fs.throughput_mode().map_or("bursting", |m| m.as_str()),
+            )
+            .with("tags", tags::to_value(&tags));
+        f.outputs = fs_outputs(&fs);
+        found.push(f);
+
+        let targets = not_found_as_none(
+            efs.describe_mount_targets()
+                .file_system_id(&id)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| r.mount_targets)
+        .unwrap_or_default();
+        for mt in targets {
+            let state = mt.life_cycle_state().as_str();
+            if state == "deleting" || state == "deleted" {
+                continue;
+            }
+            let groups = not_found_as_none(
+                efs.describe_mount_target_security_groups()
+                    .mount_target_id(mt.mount_target_id())
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+            let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
+            groups.sort();
+            let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id())
+                .with("fileSystem", id.as_str())
+                .with("subnet", mt.subnet_id())
+                .with("securityGroups", json!(groups));
+            f.outputs = mount_target_outputs(&mt);
+            found.push(f);
+        }
+
+        let mut pages = efs
+            .describe_access_points()
+            .file_system_id(&id)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for ap in page.aws()?.access_points.unwrap_or_default() {
+                let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
+                let Some(address) = rx.owned(&tags) else {
+                    continue;
+                };
+                let posix = ap.posix_user();
+                let root = ap.root_directory();
+                let info = root.and_then(|r| r.creation_info());
+                let ap_id = ap.access_point_id().unwrap_or_default();
+                let mut f = Found::new(K::EfsAccessPoint, ap_id)
+                    .at(Some(address))
+                    .with("fileSystem", id.as_str())
+                    .with("path", root.and_then(|r| r.path()).unwrap_or("/"))
+                    .with("uid", posix.map_or(0, |p| p.uid()))
+                    .with("gid", posix.map_or(0, |p| p.gid()))
+                    .with("permissions", info.map_or("", |i| i.permissions()))
+                    .with("tags", tags::to_value(&tags));
+                if let Some(name) = tags.get("Name") {
+                    f = f.named(name);
+                }
+                f.outputs = access_point_outputs(&ap);
+                found.push(f);
+            }
+        }
+    }
+    Ok(found)
+}

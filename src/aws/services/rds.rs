@@ -1,0 +1,1245 @@
+//! rds: DB subnet groups, parameter groups (instance and cluster) with their values, a DB
+//! instance, or an Aurora cluster with its instances (serverless v2 scaling).
+//!
+//! The master password is always generated and kept in Secrets Manager by RDS
+//! (`ManageMasterUserPassword`): shinyctl never sees, sends or logs one. Identifiers are unique
+//! per account and region, so creates look them up first. Deletes take a final snapshot unless
+//! the operator's [`DataPolicy`](crate::aws::operator::DataPolicy) says not to, and turn deletion
+//! protection off only when the user allowed losing data.
+//!
+//! Ids are ARNs throughout (a subnet group, a parameter group and the instance share one name,
+//! and the reader maps ids back to addresses).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::{ApplyMethod, Parameter, ServerlessV2ScalingConfiguration, Tag};
+use serde_json::{Map, Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+fn rds_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn arn(cx_partition: &str, region: &str, account: &str, kind: &str, name: &str) -> String {
+    format!("{cx_partition}:rds:{region}:{account}:{kind}:{name}")
+}
+
+fn cx_arn(cx: &Cx<'_>, kind: &str, name: &str) -> String {
+    arn(
+        &cx.conn.partition.arn_prefix(),
+        &cx.conn.region,
+        &cx.conn.account,
+        kind,
+        name,
+    )
+}
+
+fn rx_arn(rx: &ReadCx<'_>, kind: &str, name: &str) -> String {
+    arn(
+        &rx.conn.partition.arn_prefix(),
+        &rx.conn.region,
+        &rx.conn.account,
+        kind,
+        name,
+    )
+}
+
+/// A dependency's name (`dbSubnetGroup` -> the group's `name` output).
+fn reference_name(cx: &Cx<'_>, key: &str) -> Result<String, StepError> {
+    let address = cx.str(key)?;
+    cx.resolve(&format!(
+        "{}#name",
+        address.split('#').next().unwrap_or(address)
+    ))
+}
+
+async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    if !cx.changed("tags") {
+        return Ok(());
+    }
+    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    if !set.is_empty() {
+        cx.call("rds", "AddTagsToResource").await;
+        cx.clients()
+            .rds
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(rds_tags(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !remove.is_empty() {
+        cx.call("rds", "RemoveTagsFromResource").await;
+        cx.clients()
+            .rds
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+/// RDS says "in use" with codes the engine does not know as conflicts.
+fn in_use_is_conflict(e: StepError) -> StepError {
+    if e.code.starts_with("Invalid") && e.code.contains("State") {
+        StepError::conflict(e.code, e.message)
+    } else {
+        e
+    }
+}
+
+/// A status, shown while waiting.
+struct Status(String);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_available(s: Option<&Status>) -> bool {
+    s.is_some_and(|s| s.0 == "available")
+}
+
+fn is_gone(s: Option<&Status>) -> bool {
+    s.is_none()
+}
+
+// --- subnet groups -------------------------------------------------------------------------
+
+fn subnet_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
+    let arn = cx_arn(cx, "subgrp", name);
+    outputs(&arn, Some(&arn), Some(name))
+}
+
+pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    cx.call("rds", "DescribeDBSubnetGroups").await;
+    let existing = not_found_as_none(
+        cx.clients()
+            .rds
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(&name)
+            .send()
+            .await
+            .aws(),
+    )?;
+    if existing.is_none_or(|r| r.db_subnet_groups().is_empty()) {
+        cx.call("rds", "CreateDBSubnetGroup").await;
+        cx.clients()
+            .rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(&name)
+            .db_subnet_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
+            .set_subnet_ids(Some(cx.references("subnets")?))
+            .set_tags(Some(rds_tags(&cx.tags())))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(subnet_group_outputs(cx, &name))
+}
+
+pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if cx.changed("subnets") || cx.changed("description") {
+        cx.call("rds", "ModifyDBSubnetGroup").await;
+        cx.clients()
+            .rds
+            .modify_db_subnet_group()
+            .db_subnet_group_name(&name)
+            .set_db_subnet_group_description(cx.opt_str("description").map(str::to_string))
+            .set_subnet_ids(Some(cx.references("subnets")?))
+            .send()
+            .await
+            .aws()?;
+    }
+    sync_tags(cx, &cx_arn(cx, "subgrp", &name)).await?;
+    Ok(subnet_group_outputs(cx, &name))
+}
+
+pub async fn delete_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("rds", "DeleteDBSubnetGroup").await;
+    let result = cx
+        .clients()
+        .rds
+        .delete_db_subnet_group()
+        .db_subnet_group_name(&name)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result.map_err(in_use_is_conflict))?;
+    Ok(Outputs::new())
+}
+
+// --- parameter groups ----------------------------------------------------------------------
+
+fn is_cluster_group(cx: &Cx<'_>) -> bool {
+    cx.request.kind() == K::DbClusterParameterGroup
+}
+
+fn parameter_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
+    let kind = if is_cluster_group(cx) {
+        "cluster-pg"
+    } else {
+        "pg"
+    };
+    let arn = cx_arn(cx, kind, name);
+    outputs(&arn, Some(&arn), Some(name))
+}
+
+fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Sets parameters 20 at a time (RDS's limit), applied immediately where the parameter is
+/// dynamic and at the next reboot where RDS says it is static.
+async fn set_parameters(
+    cx: &Cx<'_>,
+    name: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let entries: Vec<(&String, &String)> = values.iter().collect();
+    for chunk in entries.chunks(20) {
+        for method in [ApplyMethod::Immediate, ApplyMethod::PendingReboot] {
+            let parameters: Vec<Parameter> = chunk
+                .iter()
+                .map(|(k, v)| {
+                    Parameter::builder()
+                        .parameter_name(*k)
+                        .parameter_value(*v)
+                        .apply_method(method.clone())
+                        .build()
+                })
+                .collect();
+            let result = if is_cluster_group(cx) {
+                cx.call("rds", "ModifyDBClusterParameterGroup").await;
+                cx.clients()
+                    .rds
+                    .modify_db_cluster_parameter_group()
+                    .db_cluster_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()
+                    .map(|_| ())
+            } else {
+                cx.call("rds", "ModifyDBParameterGroup").await;
+                cx.clients()
+                    .rds
+                    .modify_db_parameter_group()
+                    .db_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()
+                    .map(|_| ())
+            };
+            match result {
+                Ok(()) => break,
+                // A static parameter cannot apply immediately: try again at the next reboot.
+                Err(e)
+                    if method == ApplyMethod::Immediate
+                        && e.code.starts_with("InvalidParameter") =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Back to the family's defaults for parameters the blueprint no longer sets.
+async fn reset_parameters(cx: &Cx<'_>, name: &str, keys: &[String]) -> Result<(), StepError> {
+    for chunk in keys.chunks(20) {
+        let parameters: Vec<Parameter> = chunk
+            .iter()
+            .map(|k| {
+                Parameter::builder()
+                    .parameter_name(k)
+                    .apply_method(ApplyMethod::PendingReboot)
+                    .build()
+            })
+            .collect();
+        if is_cluster_group(cx) {
+            cx.call("rds", "ResetDBClusterParameterGroup").await;
+            cx.clients()
+                .rds
+                .reset_db_cluster_parameter_group()
+                .db_cluster_parameter_group_name(name)
+                .set_parameters(Some(parameters))
+                .send()
+                .await
+                .aws()?;
+        } else {
+            cx.call("rds", "ResetDBParameterGroup").await;
+            cx.clients()
+                .rds
+                .reset_db_parameter_group()
+                .db_parameter_group_name(name)
+                .set_parameters(Some(parameters))
+                .send()
+                .await
+                .aws()?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    let family = cx.str("family")?;
+    let description = cx.opt_str("description").unwrap_or("shinyctl");
+    let tags = rds_tags(&cx.tags());
+    let result = if is_cluster_group(cx) {
+        cx.call("rds", "CreateDBClusterParameterGroup").await;
+        cx.clients()
+            .rds
+            .create_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name(&name)
+            .db_parameter_group_family(family)
+            .description(description)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    } else {
+        cx.call("rds", "CreateDBParameterGroup").await;
+        cx.clients()
+            .rds
+            .create_db_parameter_group()
+            .db_parameter_group_name(&name)
+            .db_parameter_group_family(family)
+            .description(description)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    };
+    match result {
+        Ok(()) => {}
+        // Made by an earlier attempt: its values are set again below.
+        Err(e) if e.code.contains("AlreadyExists") => {}
+        Err(e) => return Err(e),
+    }
+    set_parameters(cx, &name, &parameter_map(cx.property("parameters"))).await?;
+    Ok(parameter_group_outputs(cx, &name))
+}
+
+pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if cx.changed("parameters") {
+        let desired = parameter_map(cx.property("parameters"));
+        let observed = parameter_map(
+            cx.request
+                .step
+                .observed
+                .as_ref()
+                .and_then(|o| o.get("parameters")),
+        );
+        let changed: BTreeMap<String, String> = desired
+            .iter()
+            .filter(|(k, v)| observed.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let removed: Vec<String> = observed
+            .keys()
+            .filter(|k| !desired.contains_key(*k))
+            .cloned()
+            .collect();
+        set_parameters(cx, &name, &changed).await?;
+        reset_parameters(cx, &name, &removed).await?;
+    }
+    let out = parameter_group_outputs(cx, &name);
+    if let Some(Value::String(arn)) = out.get("arn") {
+        sync_tags(cx, arn).await?;
+    }
+    Ok(out)
+}
+
+pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    let result = if is_cluster_group(cx) {
+        cx.call("rds", "DeleteDBClusterParameterGroup").await;
+        cx.clients()
+            .rds
+            .delete_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name(&name)
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    } else {
+        cx.call("rds", "DeleteDBParameterGroup").await;
+        cx.clients()
+            .rds
+            .delete_db_parameter_group()
+            .db_parameter_group_name(&name)
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    };
+    not_found_as_none(result.map_err(in_use_is_conflict))?;
+    Ok(Outputs::new())
+}
+
+// --- instances -----------------------------------------------------------------------------
+
+async fn describe_instance(
+    cx: &Cx<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_rds::types::DbInstance>, StepError> {
+    cx.call("rds", "DescribeDBInstances").await;
+    let result = cx
+        .clients()
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.db_instances.unwrap_or_default().into_iter().next()))
+}
+
+fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
+    let id = i.db_instance_identifier().unwrap_or_default();
+    let arn = i.db_instance_arn().unwrap_or(id);
+    let mut out = outputs(arn, Some(arn), Some(id));
+    if let Some(endpoint) = i.endpoint() {
+        if let Some(address) = endpoint.address() {
+            out.insert("endpoint".into(), Value::from(address));
+        }
+        if let Some(port) = endpoint.port() {
+            out.insert("port".into(), Value::from(port));
+        }
+    }
+    // Where the generated password lives (a reference, never the password).
+    if let Some(secret) = i.master_user_secret().and_then(|s| s.secret_arn()) {
+        out.insert("masterUserSecretArn".into(), Value::from(secret));
+    }
+    out
+}
+
+async fn wait_instance(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
+    cx.wait_until(
+        || async {
+            let status = describe_instance(cx, id)
+                .await?
+                .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string()));
+            if let Some(s) = &status {
+                if s.0 == "failed" || s.0 == "incompatible-parameters" {
+                    return Err(StepError::fatal(
+                        "InstanceFailed",
+                        format!("DB instance {id} is {}", s.0),
+                    ));
+                }
+            }
+            Ok(status)
+        },
+        is_available,
+    )
+    .await?;
+    let instance = describe_instance(cx, id).await?;
+    Ok(instance.map_or_else(|| outputs(id, None, Some(id)), |i| instance_outputs(&i)))
+}
+
+fn int(cx: &Cx<'_>, key: &str) -> Option<i32> {
+    cx.i64(key).and_then(|n| i32::try_from(n).ok())
+}
+
+pub async fn create_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
+    if describe_instance(cx, &id).await?.is_none() {
+        let mut request = cx
+            .clients()
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(&id)
+            .db_instance_class(cx.str("instanceClass")?)
+            .engine(cx.str("engine")?)
+            .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+            .set_db_name(cx.opt_str("dbName").map(str::to_string))
+            .master_username(cx.str("masterUsername")?)
+            .manage_master_user_password(true)
+            .storage_encrypted(cx.bool("storageEncrypted").unwrap_or(true))
+            .set_port(int(cx, "port"))
+            .set_allocated_storage(int(cx, "allocatedStorage"))
+            .multi_az(cx.bool("multiAz").unwrap_or(false))
+            .publicly_accessible(cx.bool("publiclyAccessible").unwrap_or(false))
+            .set_backup_retention_period(int(cx, "backupRetentionPeriod"))
+            .deletion_protection(cx.bool("deletionProtection").unwrap_or(false))
+            .set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?))
+            .set_tags(Some(rds_tags(&cx.tags())));
+        if cx.property("dbSubnetGroup").is_some() {
+            request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+        }
+        if cx.property("dbParameterGroup").is_some() {
+            request = request.db_parameter_group_name(reference_name(cx, "dbParameterGroup")?);
+        }
+        cx.call("rds", "CreateDBInstance").await;
+        match request.send().await.aws() {
+            Ok(_) => {}
+            Err(e) if e.code == "DBInstanceAlreadyExists" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_instance(cx, &id).await
+}
+
+pub async fn update_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
+    let modifies = cx
+        .request
+        .step
+        .changes
+        .iter()
+        .any(|c| !c.name.starts_with("tags"));
+    if modifies {
+        let mut request = cx
+            .clients()
+            .rds
+            .modify_db_instance()
+            .db_instance_identifier(&id)
+            .apply_immediately(true);
+        if cx.changed("instanceClass") {
+            request =
+                request.set_db_instance_class(cx.opt_str("instanceClass").map(str::to_string));
+        }
+        if cx.changed("allocatedStorage") {
+            request = request.set_allocated_storage(int(cx, "allocatedStorage"));
+        }
+        if cx.changed("multiAz") {
+            request = request.set_multi_az(cx.bool("multiAz"));
+        }
+        if cx.changed("backupRetentionPeriod") {
+            request = request.set_backup_retention_period(int(cx, "backupRetentionPeriod"));
+        }
+        if cx.changed("deletionProtection") {
+            request = request.set_deletion_protection(cx.bool("deletionProtection"));
+        }
+        if cx.changed("engineVersion") {
+            request = request
+                .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+                .allow_major_version_upgrade(true);
+        }
+        if cx.changed("publiclyAccessible") {
+            request = request.set_publicly_accessible(cx.bool("publiclyAccessible"));
+        }
+        if cx.changed("port") {
+            request = request.set_db_port_number(int(cx, "port"));
+        }
+        if cx.changed("vpcSecurityGroups") {
+            request = request.set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?));
+        }
+        if cx.changed("dbParameterGroup") {
+            request = request.db_parameter_group_name(reference_name(cx, "dbParameterGroup")?);
+        }
+        if cx.changed("dbSubnetGroup") {
+            request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+        }
+        cx.call("rds", "ModifyDBInstance").await;
+        request.send().await.aws().map_err(in_use_is_conflict)?;
+    }
+    let out = wait_instance(cx, &id).await?;
+    if let Some(Value::String(arn)) = out.get("arn") {
+        sync_tags(cx, arn).await?;
+    }
+    Ok(out)
+}
+
+/// The final snapshot's name: the identifier and the time, so each destroy keeps its own.
+fn final_snapshot_name(id: &str) -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("{id}-final-{seconds}")
+}
+
+/// Whether AWS's deletion protection stops the delete, and whether we may lift it.
+async fn lift_deletion_protection(cx: &Cx<'_>, id: &str, cluster: bool) -> Result<(), StepError> {
+    let protected = if cluster {
+        describe_cluster(cx, id)
+            .await?
+            .and_then(|c| c.deletion_protection)
+            .unwrap_or(false)
+    } else {
+        describe_instance(cx, id)
+            .await?
+            .and_then(|i| i.deletion_protection)
+            .unwrap_or(false)
+    };
+    if !protected {
+        return Ok(());
+    }
+    if !cx.data.allow_data_loss {
+        return Err(StepError::fatal(
+            "DeletionProtected",
+            format!("{id} has deletion protection; destroy with --allow-data-loss to lift it"),
+        ));
+    }
+    if cluster {
+        cx.call("rds", "ModifyDBCluster").await;
+        cx.clients()
+            .rds
+            .modify_db_cluster()
+            .db_cluster_identifier(id)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()?;
+    } else {
+        cx.call("rds", "ModifyDBInstance").await;
+        cx.clients()
+            .rds
+            .modify_db_instance()
+            .db_instance_identifier(id)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+pub async fn delete_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing("name").unwrap_or(cx.name()).to_string();
+    // An Aurora cluster's instances have no snapshots of their own: the cluster's is taken.
+    let member = cx.request.kind() == K::DbClusterInstance;
+    if !member {
+        lift_deletion_protection(cx, &id, false).await?;
+    }
+    let mut request = cx
+        .clients()
+        .rds
+        .delete_db_instance()
+        .db_instance_identifier(&id);
+    request = if cx.data.final_snapshot && !member {
+        request.final_db_snapshot_identifier(final_snapshot_name(&id))
+    } else {
+        request.skip_final_snapshot(true)
+    };
+    cx.call("rds", "DeleteDBInstance").await;
+    let result = request.send().await.aws();
+    match result {
+        Ok(_) => {}
+        Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
+        // Already being deleted (an earlier attempt).
+        Err(e)
+            if e.code.starts_with("InvalidDBInstanceState") && e.message.contains("deleting") => {}
+        Err(e) => return Err(in_use_is_conflict(e)),
+    }
+    cx.wait_until(
+        || async {
+            Ok(describe_instance(cx, &id)
+                .await?
+                .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string())))
+        },
+        is_gone,
+    )
+    .await?;
+    Ok(Outputs::new())
+}
+
+// --- Aurora clusters -----------------------------------------------------------------------
+
+async fn describe_cluster(
+    cx: &Cx<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_rds::types::DbCluster>, StepError> {
+    cx.call("rds", "DescribeDBClusters").await;
+    let result = cx
+        .clients()
+        .rds
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.db_clusters.unwrap_or_default().into_iter().next()))
+}
+
+fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
+    let id = c.db_cluster_identifier().unwrap_or_default();
+    let arn = c.db_cluster_arn().unwrap_or(id);
+    let mut out = outputs(arn, Some(arn), Some(id));
+    if let Some(endpoint) = c.endpoint() {
+        out.insert("endpoint".into(), Value::from(endpoint));
+    }
+    if let Some(reader) = c.reader_endpoint() {
+        out.insert("readerEndpoint".into(), Value::from(reader));
+    }
+    if let Some(port) = c.port() {
+        out.insert("port".into(), Value::from(port));
+    }
+    if let Some(secret) = c.master_user_secret().and_then(|s| s.secret_arn()) {
+        out.insert("masterUserSecretArn".into(), Value::from(secret));
+    }
+    out
+}
+
+fn scaling(cx: &Cx<'_>) -> Option<ServerlessV2ScalingConfiguration> {
+    let s = cx.property("serverlessV2Scaling")?;
+    Some(
+        ServerlessV2ScalingConfiguration::builder()
+            .set_min_capacity(s.get("minCapacity").and_then(Value::as_f64))
+            .set_max_capacity(s.get("maxCapacity").and_then(Value::as_f64))
+            .build(),
+    )
+}
+
+async fn wait_cluster(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
+    cx.wait_until(
+        || async {
+            Ok(describe_cluster(cx, id)
+                .await?
+                .map(|c| Status(c.status().unwrap_or_default().to_string())))
+        },
+        is_available,
+    )
+    .await?;
+    let cluster = describe_cluster(cx, id).await?;
+    Ok(cluster.map_or_else(|| outputs(id, None, Some(id)), |c| cluster_outputs(&c)))
+}
+
+pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
+    if describe_cluster(cx, &id).await?.is_none() {
+        let mut request = cx
+            .clients()
+            .rds
+            .create_db_cluster()
+            .db_cluster_identifier(&id)
+            .engine(cx.str("engine")?)
+            .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+            .set_database_name(cx.opt_str("dbName").map(str::to_string))
+            .master_username(cx.str("masterUsername")?)
+            .manage_master_user_password(true)
+            .storage_encrypted(cx.bool("storageEncrypted").unwrap_or(true))
+            .set_port(int(cx, "port"))
+            .set_backup_retention_period(int(cx, "backupRetentionPeriod"))
+            .deletion_protection(cx.bool("deletionProtection").unwrap_or(false))
+            .set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?))
+            .set_serverless_v2_scaling_configuration(scaling(cx))
+            .set_tags(Some(rds_tags(&cx.tags())));
+        if cx.property("dbSubnetGroup").is_some() {
+            request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+        }
+        if cx.property("dbClusterParameterGroup").is_some() {
+            request = request
+                .db_cluster_parameter_group_name(reference_name(cx, "dbClusterParameterGroup")?);
+        }
+        cx.call("rds", "CreateDBCluster").await;
+        match request.send().await.aws() {
+            Ok(_) => {}
+            Err(e) if e.code == "DBClusterAlreadyExistsFault" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_cluster(cx, &id).await
+}
+
+pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
+    let modifies = cx
+        .request
+        .step
+        .changes
+        .iter()
+        .any(|c| !c.name.starts_with("tags"));
+    if modifies {
+        let mut request = cx
+            .clients()
+            .rds
+            .modify_db_cluster()
+            .db_cluster_identifier(&id)
+            .apply_immediately(true);
+        if cx.changed("serverlessV2Scaling") {
+            request = request.set_serverless_v2_scaling_configuration(scaling(cx));
+        }
+        if cx.changed("backupRetentionPeriod") {
+            request = request.set_backup_retention_period(int(cx, "backupRetentionPeriod"));
+        }
+        if cx.changed("deletionProtection") {
+            request = request.set_deletion_protection(cx.bool("deletionProtection"));
+        }
+        if cx.changed("engineVersion") {
+            request = request
+                .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+                .allow_major_version_upgrade(true);
+        }
+        if cx.changed("port") {
+            request = request.set_port(int(cx, "port"));
+        }
+        if cx.changed("vpcSecurityGroups") {
+            request = request.set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?));
+        }
+        if cx.changed("dbClusterParameterGroup") {
+            request = request
+                .db_cluster_parameter_group_name(reference_name(cx, "dbClusterParameterGroup")?);
+        }
+        cx.call("rds", "ModifyDBCluster").await;
+        request.send().await.aws().map_err(in_use_is_conflict)?;
+    }
+    let out = wait_cluster(cx, &id).await?;
+    if let Some(Value::String(arn)) = out.get("arn") {
+        sync_tags(cx, arn).await?;
+    }
+    Ok(out)
+}
+
+pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing("name").unwrap_or(cx.name()).to_string();
+    lift_deletion_protection(cx, &id, true).await?;
+    let mut request = cx
+        .clients()
+        .rds
+        .delete_db_cluster()
+        .db_cluster_identifier(&id);
+    request = if cx.data.final_snapshot {
+        request.final_db_snapshot_identifier(final_snapshot_name(&id))
+    } else {
+        request.skip_final_snapshot(true)
+    };
+    cx.call("rds", "DeleteDBCluster").await;
+    match request.send().await.aws() {
+        Ok(_) => {}
+        Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
+        Err(e) => return Err(in_use_is_conflict(e)),
+    }
+    cx.wait_until(
+        || async {
+            Ok(describe_cluster(cx, &id)
+                .await?
+                .map(|c| Status(c.status().unwrap_or_default().to_string())))
+        },
+        is_gone,
+    )
+    .await?;
+    Ok(Outputs::new())
+}
+
+/// An Aurora instance: created into its cluster; only the class and visibility change in place.
+pub async fn create_cluster_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
+    if describe_instance(cx, &id).await?.is_none() {
+        let cluster = reference_name(cx, "cluster")?;
+        cx.call("rds", "CreateDBInstance").await;
+        let result = cx
+            .clients()
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(&id)
+            .db_cluster_identifier(cluster)
+            .engine(cx.str("engine")?)
+            .db_instance_class(cx.str("instanceClass")?)
+            .publicly_accessible(cx.bool("publiclyAccessible").unwrap_or(false))
+            .set_tags(Some(rds_tags(&cx.tags())))
+            .send()
+            .await
+            .aws();
+        match result {
+            Ok(_) => {}
+            Err(e) if e.code == "DBInstanceAlreadyExists" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_instance(cx, &id).await
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
+    let listed = not_found_as_none(
+        rx.conn
+            .clients
+            .rds
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+            .aws(),
+    )?;
+    Ok(tags::from_pairs(
+        listed
+            .map(|l| l.tag_list.unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))),
+    ))
+}
+
+fn tag_list(list: &[Tag]) -> TagSet {
+    tags::from_pairs(
+        list.iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+    )
+}
+
+fn sorted(mut ids: Vec<String>) -> Value {
+    ids.sort();
+    json!(ids)
+}
+
+/// Subnet groups and parameter groups by the blueprint's names (one describe per page, tags one
+/// call each), instances and clusters (one describe per page each, tags included).
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &rx.conn.clients.rds;
+    let prefix = rx.name_prefix();
+    let mut found = Vec::new();
+
+    let mut pages = rds.describe_db_subnet_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for g in page.aws()?.db_subnet_groups.unwrap_or_default() {
+            let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
+                continue;
+            };
+            let arn = g
+                .db_subnet_group_arn()
+                .map_or_else(|| rx_arn(rx, "subgrp", name), str::to_string);
+            let tags = tags_of(rx, &arn).await?;
+            let Some(address) = rx.owned(&tags) else {
+                continue;
+            };
+            let subnets = g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect();
+            found.push(
+                Found::new(K::DbSubnetGroup, &arn)
+                    .at(Some(address))
+                    .named(name)
+                    .with("name", name)
+                    .with(
+                        "description",
+                        g.db_subnet_group_description().unwrap_or_default(),
+                    )
+                    .with("subnets", sorted(subnets))
+                    .with("tags", tags::to_value(&tags))
+                    .output("arn", arn.as_str())
+                    .output("name", name),
+            );
+        }
+    }
+
+    for d in rx
+        .desired_of(K::DbParameterGroup)
+        .chain(rx.desired_of(K::DbClusterParameterGroup))
+    {
+        let name = d
+            .properties
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&d.name);
+        if let Some(f) = read_parameter_group(rx, d.kind, name).await? {
+            found.push(f);
+        }
+    }
+
+    let mut pages = rds.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for i in page.aws()?.db_instances.unwrap_or_default() {
+            let tags = tag_list(i.tag_list());
+            let Some(address) = rx.owned(&tags) else {
+                continue;
+            };
+            if i.db_instance_status() == Some("deleting") {
+                continue;
+            }
+            found.push(instance_found(rx, &i, address, &tags));
+        }
+    }
+
+    let mut pages = rds.describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for c in page.aws()?.db_clusters.unwrap_or_default() {
+            let tags = tag_list(c.tag_list());
+            let Some(address) = rx.owned(&tags) else {
+                continue;
+            };
+            if c.status() == Some("deleting") {
+                continue;
+            }
+            found.push(cluster_found(rx, &c, address, &tags));
+        }
+    }
+    Ok(found)
+}
+
+async fn read_parameter_group(
+    rx: &ReadCx<'_>,
+    kind: K,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let rds = &rx.conn.clients.rds;
+    let cluster = kind == K::DbClusterParameterGroup;
+    let (family, description) = if cluster {
+        let Some(g) = not_found_as_none(
+            rds.describe_db_cluster_parameter_groups()
+                .db_cluster_parameter_group_name(name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| {
+            r.db_cluster_parameter_groups
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        }) else {
+            return Ok(None);
+        };
+        (g.db_parameter_group_family, g.description)
+    } else {
+        let Some(g) = not_found_as_none(
+            rds.describe_db_parameter_groups()
+                .db_parameter_group_name(name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| r.db_parameter_groups.unwrap_or_default().into_iter().next()) else {
+            return Ok(None);
+        };
+        (g.db_parameter_group_family, g.description)
+    };
+    let arn = rx_arn(rx, if cluster { "cluster-pg" } else { "pg" }, name);
+    let tags = tags_of(rx, &arn).await?;
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(None);
+    };
+    let mut parameters = Map::new();
+    if cluster {
+        let mut pages = rds
+            .describe_db_cluster_parameters()
+            .db_cluster_parameter_group_name(name)
+            .source("user")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for p in page.aws()?.parameters.unwrap_or_default() {
+                if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+                    parameters.insert(k, Value::from(v));
+                }
+            }
+        }
+    } else {
+        let mut pages = rds
+            .describe_db_parameters()
+            .db_parameter_group_name(name)
+            .source("user")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for p in page.aws()?.parameters.unwrap_or_default() {
+                if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+                    parameters.insert(k, Value::from(v));
+                }
+            }
+        }
+    }
+    Ok(Some(
+        Found::new(kind, &arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("family", family.unwrap_or_default())
+            .with("description", description.unwrap_or_default())
+            .with("parameters", Value::Object(parameters))
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn.as_str())
+            .output("name", name),
+    ))
+}
+
+fn instance_found(
+    rx: &ReadCx<'_>,
+    i: &aws_sdk_rds::types::DbInstance,
+    address: crate::plan::Address,
+    tags: &TagSet,
+) -> Found {
+    let id = i.db_instance_identifier().unwrap_or_default();
+    let groups: Vec<String> = i
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+        .collect();
+    let mut f = Found::new(
+        if i.db_cluster_identifier().is_some() {
+            K::DbClusterInstance
+        } else {
+            K::DbInstance
+        },
+        i.db_instance_arn().unwrap_or(id),
+    )
+    .at(Some(address))
+    .named(id)
+    .with("identifier", id);
+    if let Some(cluster) = i.db_cluster_identifier() {
+        f = f
+            .with("cluster", rx_arn(rx, "cluster", cluster))
+            .with("engine", i.engine().unwrap_or_default())
+            .with("instanceClass", i.db_instance_class().unwrap_or_default())
+            .with(
+                "publiclyAccessible",
+                i.publicly_accessible().unwrap_or(false),
+            );
+    } else {
+        let subnet_group = i
+            .db_subnet_group()
+            .and_then(|g| g.db_subnet_group_name())
+            .unwrap_or_default();
+        let parameter_group = i
+            .db_parameter_groups()
+            .first()
+            .and_then(|g| g.db_parameter_group_name())
+            .unwrap_or_default();
+        f = f
+            .with("instanceClass", i.db_instance_class().unwrap_or_default())
+            .with(
+                "allocatedStorage",
+                i.allocated_storage().unwrap_or_default(),
+            )
+            .with("multiAz", i.multi_az().unwrap_or(false))
+            .with(
+                "publiclyAccessible",
+                i.publicly_accessible().unwrap_or(false),
+            )
+            .with("dbParameterGroup", rx_arn(rx, "pg", parameter_group))
+            .with("engine", i.engine().unwrap_or_default())
+            .with("engineVersion", i.engine_version().unwrap_or_default())
+            .with("dbName", i.db_name().unwrap_or_default())
+            .with("masterUsername", i.master_username().unwrap_or_default())
+            .with("manageMasterUserPassword", i.master_user_secret().is_some())
+            .with("storageEncrypted", i.storage_encrypted().unwrap_or(false))
+            .with(
+                "port",
+                i.endpoint()
+                    .and_then(|e| e.port())
+                    .or(i.db_instance_port())
+                    .unwrap_or_default(),
+            )
+            .with("dbSubnetGroup", rx_arn(rx, "subgrp", subnet_group))
+            .with("vpcSecurityGroups", sorted(groups))
+            .with(
+                "backupRetentionPeriod",
+                i.backup_retention_period().unwrap_or_default(),
+            )
+            .with(
+                "deletionProtection",
+                i.deletion_protection().unwrap_or(false),
+            );
+    }
+    f = f.with("tags", tags::to_value(tags));
+    f.outputs = instance_outputs(i);
+    f
+}
+
+fn cluster_found(
+    rx: &ReadCx<'_>,
+    c: &aws_sdk_rds::types::DbCluster,
+    address: crate::plan::Address,
+    tags: &TagSet,
+) -> Found {
+    let id = c.db_cluster_identifier().unwrap_or_default();
+    let groups: Vec<String> = c
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+        .collect();
+    let mut f = Found::new(K::DbCluster, c.db_cluster_arn().unwrap_or(id))
+        .at(Some(address))
+        .named(id)
+        .with("identifier", id)
+        .with("engine", c.engine().unwrap_or_default())
+        .with("engineVersion", c.engine_version().unwrap_or_default())
+        .with("dbName", c.database_name().unwrap_or_default())
+        .with("masterUsername", c.master_username().unwrap_or_default())
+        .with("manageMasterUserPassword", c.master_user_secret().is_some())
+        .with("storageEncrypted", c.storage_encrypted().unwrap_or(false))
+        .with("port", c.port().unwrap_or_default())
+        .with(
+            "dbSubnetGroup",
+            rx_arn(rx, "subgrp", c.db_subnet_group().unwrap_or_default()),
+        )
+        .with("vpcSecurityGroups", sorted(groups))
+        .with(
+            "backupRetentionPeriod",
+            c.backup_retention_period().unwrap_or_default(),
+        )
+        .with(
+            "deletionProtection",
+            c.deletion_protection().unwrap_or(false),
+        )
+        .with(
+            "dbClusterParameterGroup",
+            rx_arn(
+                rx,
+                "cluster-pg",
+                c.db_cluster_parameter_group().unwrap_or_default(),
+            ),
+        );
+    if let Some(s) = c.serverless_v2_scaling_configuration() {
+        f = f.with(
+            "serverlessV2Scaling",
+            json!({"minCapacity": s.min_capacity(), "maxCapacity": s.max_capacity()}),
+        );
+    }
+    f = f.with("tags", tags::to_value(tags));
+    f.outputs = cluster_outputs(c);
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_name_the_partition_and_kind() {
+        assert_eq!(
+            arn("arn:aws-cn", "cn-north-1", "123", "subgrp", "demo-db"),
+            "arn:aws-cn:rds:cn-north-1:123:subgrp:demo-db"
+        );
+        assert!(final_snapshot_name("demo-db").starts_with("demo-db-final-"));
+    }
+
+    #[test]
+    fn in_use_codes_become_conflicts() {
+        let e = in_use_is_conflict(StepError::fatal("InvalidDBParameterGroupState", "in use"));
+        assert_eq!(e.class, crate::apply::ErrorClass::Conflict);
+        let e = in_use_is_conflict(StepError::fatal("InvalidParameterValue", "bad"));
+        assert_eq!(e.class, crate::apply::ErrorClass::Fatal);
+    }
+}
