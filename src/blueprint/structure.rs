@@ -94,7 +94,12 @@ pub fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Pro
                 } else if expected == "a list" && !instance.is_array() && !instance.is_object() {
                     p = p.hint(format!("write a list, even of one: [{written}]"));
                 } else if let Some(d) = here.and_then(description) {
-                    p = p.hint(d);
+                    p = p.hint(format!("write {expected}: {d}"));
+                } else {
+                    p = p.hint(format!(
+                        "write {expected} here, e.g. {}",
+                        example_of(&expected)
+                    ));
                 }
                 problems.push(p);
             }
@@ -165,7 +170,10 @@ pub fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Pro
                     .hint(hint),
                 );
             }
-            _ => problems.push(Problem::new(path.clone(), error.to_string())),
+            _ => problems.push(
+                Problem::new(path.clone(), error.to_string())
+                    .hint("see docs/blueprint.md or `shinyctl schema` for what fits here"),
+            ),
         }
     }
     let mut pruned = value.clone();
@@ -268,6 +276,17 @@ fn type_words(kind: &str) -> String {
         lower
     } else {
         words.join(" or ")
+    }
+}
+
+fn example_of(expected: &str) -> &'static str {
+    match expected {
+        "a whole number" => "`2`",
+        "a number" => "`0.5`",
+        "true or false" => "`true`",
+        "a list" => "`[a, b]`",
+        "a mapping" => "`{key: value}` or indented `key: value` lines",
+        _ => "`\"text\"`",
     }
 }
 

@@ -121,11 +121,11 @@ fn render_change(change: &Change, paint: &Paint, out: &mut String) {
 fn created_properties(after: &Map<String, Value>, paint: &Paint, out: &mut String) {
     let width = after.keys().map(|k| k.len()).max().unwrap_or(0);
     for (key, value) in after {
+        let plus = paint.apply(green(), "+");
         let _ = writeln!(
             out,
-            "      {} {key:<width$} = {}",
-            paint.apply(green(), "+"),
-            compact(value)
+            "      {plus} {key:<width$} = {}",
+            nested(value, 6, &plus)
         );
     }
 }
@@ -198,6 +198,48 @@ fn data_loss(plan: &Plan, paint: &Paint, out: &mut String) {
         );
     }
     out.push_str("Apply refuses to do this without --allow-data-loss.\n\n");
+}
+
+/// Maps and lists spread over lines like Terraform's (one entry a line, each with the sign),
+/// so a reviewer reads tags and policies instead of one long line of JSON. `indent` is the column
+/// of the sign on the line the value starts on.
+fn nested(value: &Value, indent: usize, sign: &str) -> String {
+    let inner = " ".repeat(indent + 4);
+    let close = " ".repeat(indent + 2);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let keys: Vec<String> = map
+                .keys()
+                .map(|k| compact(&Value::from(k.as_str())))
+                .collect();
+            let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+            let mut text = String::from("{\n");
+            for (key, item) in keys.iter().zip(map.values()) {
+                let pad = width - key.chars().count();
+                let _ = writeln!(
+                    text,
+                    "{inner}{sign} {key}{} = {}",
+                    " ".repeat(pad),
+                    nested(item, indent + 4, sign)
+                );
+            }
+            text.push_str(&close);
+            text.push('}');
+            text
+        }
+        Value::Array(items)
+            if items.iter().any(|i| i.is_object() || i.is_array()) || items.len() > 4 =>
+        {
+            let mut text = String::from("[\n");
+            for item in items {
+                let _ = writeln!(text, "{inner}{sign} {},", nested(item, indent + 4, sign));
+            }
+            text.push_str(&close);
+            text.push(']');
+            text
+        }
+        other => compact(other),
+    }
 }
 
 /// One line of JSON: strings keep their quotes, so `"10"` and `10` stay apart.

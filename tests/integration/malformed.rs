@@ -197,3 +197,20 @@ fn several_mistakes_render_for_people() {
     let rendered = shinyctl::render::diagnostics::human(&d, false);
     insta::assert_snapshot!("several_mistakes_human", rendered);
 }
+
+#[test]
+fn every_diagnostic_says_what_to_do() {
+    let mut without_hint = Vec::new();
+    for path in corpus() {
+        for d in diagnostics(&path).items {
+            if d.hint.as_deref().is_none_or(str::is_empty) {
+                without_hint.push(format!("{}: {}", relative(&path), show(&d)));
+            }
+        }
+    }
+    assert!(
+        without_hint.is_empty(),
+        "diagnostics without a hint:\n{}",
+        without_hint.join("\n")
+    );
+}
