@@ -59,8 +59,13 @@ fn hint(r: &Resource, rule: &NameRule) -> String {
     } else {
         String::new()
     };
+    let verb = if r.name.chars().count() > rule.max_len {
+        "shorten"
+    } else {
+        "change"
+    };
     format!(
-        "change metadata.name{entry}: the derived name `{}` must be at most {} characters of {}",
+        "{verb} metadata.name{entry}: the derived name `{}` must be at most {} characters of {}",
         r.name, rule.max_len, rule.charset
     )
 }
@@ -90,7 +95,7 @@ mod tests {
                 .hint
                 .as_deref()
                 .unwrap_or("")
-                .contains("metadata.name")
+                .starts_with("shorten metadata.name")
         );
     }
 
