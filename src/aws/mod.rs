@@ -27,6 +27,7 @@
 
 pub mod clients;
 pub mod config;
+pub mod eks_token;
 pub mod errors;
 pub mod lock;
 pub mod operator;

@@ -5,6 +5,7 @@
 //! Every object carries the labels [`MANAGED_BY`] and [`BLUEPRINT_LABEL`]: apply prunes what it
 //! applied earlier and the blueprint no longer has by selecting on them.
 
+pub mod deploy;
 pub mod efs;
 pub mod facts;
 pub mod keys;

@@ -132,3 +132,340 @@ fn render_removes_manifests_the_blueprint_no_longer_has() {
     shinyctl(&["render", "-f", &relative(&file), "--out", &out.file("out")]).expect_code(0);
     assert!(!stale.exists());
 }
+
+// --- Deploying to the emulator's Kubernetes API stand-in ---------------------------------------
+
+mod deploy {
+    use std::collections::BTreeMap;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    use kube::api::{
+        Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+    };
+    use shinyctl::aws::{Connection, Target};
+    use shinyctl::blueprint::Blueprint;
+    use shinyctl::workload::deploy::{self, DeployError, RolloutWait};
+    use shinyctl::workload::{self, PlatformFacts};
+
+    use crate::emulator;
+    use crate::support::repo_root;
+
+    fn example() -> Blueprint {
+        shinyctl::blueprint::load_file(&repo_root().join("blueprints/shinyproxy-eks.yaml"))
+            .expect("the example loads")
+            .blueprint
+    }
+
+    /// An ACTIVE EKS cluster named after the blueprint in a fresh emulator account.
+    async fn cluster(bp: &Blueprint) -> (String, Connection) {
+        let account = emulator::account();
+        let conn = shinyctl::aws::connect(&target(&account))
+            .await
+            .expect("connects to the emulator");
+        let name = &bp.metadata.name;
+        conn.clients
+            .eks
+            .create_cluster()
+            .name(name)
+            .role_arn(format!("arn:aws:iam::{account}:role/eks"))
+            .resources_vpc_config(
+                aws_sdk_eks::types::VpcConfigRequest::builder()
+                    .subnet_ids("subnet-12345678")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the cluster");
+        for _ in 0..100 {
+            let described = conn.clients.eks.describe_cluster().name(name).send().await;
+            let active = described
+                .ok()
+                .and_then(|d| d.cluster)
+                .and_then(|c| c.status)
+                == Some(aws_sdk_eks::types::ClusterStatus::Active);
+            if active {
+                return (account, conn);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cluster {name} never became ACTIVE");
+    }
+
+    fn target(account: &str) -> Target {
+        Target::emulator(&emulator::shared().endpoint, "us-east-1", account)
+    }
+
+    async fn client(conn: &Connection, bp: &Blueprint) -> kube::Client {
+        let access = shinyctl::aws::eks_token::cluster_access(
+            conn,
+            &target(&conn.account),
+            &bp.metadata.name,
+        )
+        .await
+        .expect("cluster access");
+        assert!(access.token.starts_with("k8s-aws-v1."));
+        deploy::client(
+            &access.endpoint,
+            access.certificate_authority_data.as_deref(),
+            &access.token,
+        )
+        .await
+        .expect("a kube client")
+    }
+
+    fn secret_values() -> BTreeMap<String, String> {
+        [
+            "SHINYCTL_OPENID_CLIENT_SECRET",
+            "SHINYCTL_DATABASE_USERNAME",
+            "SHINYCTL_DATABASE_PASSWORD",
+        ]
+        .into_iter()
+        .map(|k| (k.to_string(), format!("value-of-{k}")))
+        .collect()
+    }
+
+    fn quick() -> RolloutWait {
+        RolloutWait {
+            timeout: Duration::from_secs(20),
+            poll: Duration::from_millis(100),
+        }
+    }
+
+    /// `PUT /_emulator/profile?account=A` with a JSON body.
+    fn set_profile(account: &str, body: &str) {
+        let endpoint = &emulator::shared().endpoint;
+        let host = endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).expect("emulator");
+        write!(
+            stream,
+            "PUT /_emulator/profile?account={account} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "{response}"
+        );
+    }
+
+    fn api(
+        client: &kube::Client,
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+        ns: Option<&str>,
+    ) -> Api<DynamicObject> {
+        let ar =
+            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+        match ns {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+            None => Api::all_with(client.clone(), &ar),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn apply_then_prune_what_the_blueprint_dropped() {
+        let mut bp = example();
+        let (_account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let facts = PlatformFacts::placeholders(&bp);
+        let rendered = workload::render(&bp, &facts).expect("a proxy");
+
+        let report = deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("deploys");
+        assert_eq!(report.applied.len(), rendered.objects.len());
+        assert!(report.pruned.is_empty(), "{:?}", report.pruned);
+
+        // Applied with shinyctl as the field manager, labelled, the Secret filled.
+        let deployments = api(
+            &client,
+            "apps",
+            "v1",
+            "Deployment",
+            "deployments",
+            Some("shinyproxy"),
+        );
+        let d = deployments
+            .get("shinyproxy")
+            .await
+            .expect("the Deployment exists");
+        let managers: Vec<String> = d
+            .metadata
+            .managed_fields
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|f| f.manager)
+            .collect();
+        assert_eq!(managers, ["shinyctl"]);
+        let secret = api(&client, "", "v1", "Secret", "secrets", Some("shinyproxy"))
+            .get("shinyproxy-secrets")
+            .await
+            .expect("the Secret exists");
+        assert_eq!(
+            secret.data["stringData"]["SHINYCTL_OPENID_CLIENT_SECRET"],
+            "value-of-SHINYCTL_OPENID_CLIENT_SECRET"
+        );
+
+        // Applying the same workload again changes nothing and prunes nothing.
+        let again = deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("re-deploys");
+        assert!(again.pruned.is_empty());
+
+        // The app no longer mounts EFS: its StorageClass, PersistentVolume and claim go.
+        bp.proxy.as_mut().unwrap().apps[0].mounts.clear();
+        let smaller = workload::render(&bp, &facts).expect("a proxy");
+        let report = deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &smaller,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("deploys the smaller workload");
+        let mut pruned = report.pruned.clone();
+        pruned.sort();
+        assert_eq!(
+            pruned,
+            [
+                "storage.k8s.io/v1/StorageClass//analytics-efs",
+                "v1/PersistentVolume//analytics-efs-shared-data",
+                "v1/PersistentVolumeClaim/shiny-apps/efs-shared-data",
+            ]
+        );
+        let claims = api(
+            &client,
+            "",
+            "v1",
+            "PersistentVolumeClaim",
+            "persistentvolumeclaims",
+            None,
+        )
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+        assert!(claims.items.is_empty());
+        // Objects of other owners are never pruned.
+        let namespaces = api(&client, "", "v1", "Namespace", "namespaces", None)
+            .list(&ListParams::default())
+            .await
+            .unwrap();
+        assert!(
+            namespaces
+                .items
+                .iter()
+                .any(|n| n.metadata.name.as_deref() == Some("kube-system"))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rollout_that_does_not_finish_names_its_pods() {
+        let bp = example();
+        let (account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).expect("a proxy");
+        set_profile(
+            &account,
+            r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
+        );
+        // A pod of the Deployment that is not ready (the stand-in runs no controllers).
+        let pods = api(&client, "", "v1", "Pod", "pods", Some("shinyproxy"));
+        deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &workload::Workload {
+                application_yml: rendered.application_yml.clone(),
+                objects: rendered.objects[..2].to_vec(),
+            },
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("namespaces first");
+        let pod = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "shinyproxy-abc", "namespace": "shinyproxy",
+                "labels": {"app.kubernetes.io/name": "shinyproxy", "app.kubernetes.io/instance": "analytics"}},
+            "spec": {"containers": [{"name": "shinyproxy", "image": "openanalytics/shinyproxy:3.1.1"}]},
+        });
+        pods.patch(
+            "shinyproxy-abc",
+            &PatchParams::apply("test"),
+            &Patch::Apply(&pod),
+        )
+        .await
+        .expect("a pod");
+
+        let wait = RolloutWait {
+            timeout: Duration::from_secs(1),
+            poll: Duration::from_millis(100),
+        };
+        match deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            wait,
+        )
+        .await
+        {
+            Err(DeployError::Rollout {
+                deployment,
+                reason,
+                pods,
+            }) => {
+                assert_eq!(deployment, "shinyproxy/shinyproxy");
+                assert!(reason.contains("not complete after 1 s"), "{reason}");
+                assert_eq!(pods.len(), 1, "{pods:?}");
+                assert_eq!(pods[0].pod, "shinyproxy-abc");
+            }
+            other => panic!("expected a rollout error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_secret_value_stops_before_anything_is_applied() {
+        let bp = example();
+        let (_account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).expect("a proxy");
+        let mut values = secret_values();
+        values.remove("SHINYCTL_DATABASE_PASSWORD");
+        let err = deploy::deploy(&client, &bp.metadata.name, &rendered, &values, quick())
+            .await
+            .expect_err("refuses");
+        assert!(
+            matches!(&err, DeployError::MissingSecrets(keys) if keys == &["SHINYCTL_DATABASE_PASSWORD"])
+        );
+        assert!(!err.to_string().contains("value-of"));
+        let namespaces = api(&client, "", "v1", "Namespace", "namespaces", None)
+            .list(&ListParams::default())
+            .await
+            .unwrap();
+        assert!(
+            !namespaces
+                .items
+                .iter()
+                .any(|n| n.metadata.name.as_deref() == Some("shinyproxy"))
+        );
+    }
+}

@@ -1,0 +1,560 @@
+//! Deploying the rendered workload with kube-rs: server-side apply (field manager `shinyctl`) of
+//! every object in order, pruning of what shinyctl applied earlier for this blueprint and the
+//! blueprint no longer has (selected by the ownership labels), and a rollout wait that reports
+//! the pods that do not start, with Kubernetes' reasons. No AWS here: the caller passes the
+//! cluster's endpoint, CA and token (`aws::eks_token`) and the resolved secret values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+};
+use serde_json::{Value, json};
+
+use super::{BLUEPRINT_LABEL, FIELD_MANAGER, MANAGED_BY, NAME, Workload, object_id, secrets};
+
+/// The kinds the workload renders: (group, version, kind, plural, namespaced), in apply order;
+/// pruning walks it backwards (bindings before what they bind, namespaces last).
+const KINDS: &[(&str, &str, &str, &str, bool)] = &[
+    ("", "v1", "Namespace", "namespaces", false),
+    ("", "v1", "ServiceAccount", "serviceaccounts", true),
+    (
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        false,
+    ),
+    ("", "v1", "PersistentVolume", "persistentvolumes", false),
+    (
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+    ),
+    ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+    ),
+    ("", "v1", "ConfigMap", "configmaps", true),
+    ("", "v1", "Secret", "secrets", true),
+    ("", "v1", "Service", "services", true),
+    ("apps", "v1", "Deployment", "deployments", true),
+    (
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        true,
+    ),
+    (
+        "elbv2.k8s.aws",
+        "v1beta1",
+        "TargetGroupBinding",
+        "targetgroupbindings",
+        true,
+    ),
+];
+
+/// Why a deploy stopped. Messages are sentences; none contains a secret value.
+#[derive(Debug)]
+pub enum DeployError {
+    /// The cluster could not be reached or configured.
+    Connect(String),
+    /// A Kubernetes call failed: what we were doing and the API's answer.
+    Api { what: String, message: String },
+    /// An object of a kind this module does not know (a rendering bug).
+    UnknownKind(String),
+    /// Secret keys with no resolved value.
+    MissingSecrets(Vec<String>),
+    /// The Deployment did not finish rolling out in time, or failed; the pods that did not start.
+    Rollout {
+        deployment: String,
+        reason: String,
+        pods: Vec<PodProblem>,
+    },
+}
+
+/// One pod that is not ready, and why (Kubernetes' reason and message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodProblem {
+    pub pod: String,
+    pub reason: String,
+    pub message: String,
+}
+
+impl fmt::Display for DeployError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeployError::Connect(message) => write!(f, "cannot reach the cluster: {message}"),
+            DeployError::Api { what, message } => write!(f, "{what}: {message}"),
+            DeployError::UnknownKind(id) => write!(f, "cannot deploy {id}: unknown kind"),
+            DeployError::MissingSecrets(keys) => write!(
+                f,
+                "no value for secret key(s) {} (see the Secret's shinyctl.dev/secret-sources)",
+                keys.join(", ")
+            ),
+            DeployError::Rollout {
+                deployment,
+                reason,
+                pods,
+            } => {
+                write!(f, "deployment {deployment} did not roll out: {reason}")?;
+                for pod in pods {
+                    write!(f, "\n  pod {}: {}: {}", pod.pod, pod.reason, pod.message)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for DeployError {}
+
+/// What a deploy did, by object id (`apiVersion/kind/namespace/name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployReport {
+    pub applied: Vec<String>,
+    pub pruned: Vec<String>,
+}
+
+/// How long to wait for the rollout and how often to look.
+#[derive(Debug, Clone, Copy)]
+pub struct RolloutWait {
+    pub timeout: Duration,
+    pub poll: Duration,
+}
+
+impl Default for RolloutWait {
+    fn default() -> Self {
+        RolloutWait {
+            timeout: Duration::from_secs(600),
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A client for the cluster at `endpoint` (CA as kubeconfig's `certificate-authority-data`),
+/// authenticating with a bearer token. Installs rustls's ring provider first (BUILD-NOTES.md).
+pub async fn client(
+    endpoint: &str,
+    certificate_authority_data: Option<&str>,
+    token: &str,
+) -> Result<kube::Client, DeployError> {
+    // Ignored when a provider is already installed: any one will do, as long as there is one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut cluster = json!({"server": endpoint});
+    if let Some(ca) = certificate_authority_data {
+        cluster["certificate-authority-data"] = json!(ca);
+    }
+    let kubeconfig: kube::config::Kubeconfig = serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "eks", "cluster": cluster}],
+        "users": [{"name": "shinyctl", "user": {"token": token}}],
+        "contexts": [{"name": "eks", "context": {"cluster": "eks", "user": "shinyctl"}}],
+        "current-context": "eks",
+    }))
+    .map_err(|e| DeployError::Connect(e.to_string()))?;
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .map_err(|e| DeployError::Connect(e.to_string()))?;
+    kube::Client::try_from(config).map_err(|e| DeployError::Connect(e.to_string()))
+}
+
+/// Applies the workload, prunes what it no longer has, and waits for ShinyProxy's rollout.
+/// `secret_values` holds the resolved value of every key the Secret's sources name.
+pub async fn deploy(
+    client: &kube::Client,
+    blueprint: &str,
+    workload: &Workload,
+    secret_values: &BTreeMap<String, String>,
+    wait: RolloutWait,
+) -> Result<DeployReport, DeployError> {
+    let objects = with_secret_values(&workload.objects, secret_values)?;
+    let mut report = DeployReport::default();
+    for object in &objects {
+        apply(client, object).await?;
+        report.applied.push(object_id(object));
+    }
+    report.pruned = prune(client, blueprint, &objects).await?;
+    for object in objects.iter().filter(|o| o["kind"] == "Deployment") {
+        let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
+        wait_for_rollout(client, namespace, name, wait).await?;
+    }
+    Ok(report)
+}
+
+/// The objects with the Secret's values filled in (`stringData`), or the keys that have none.
+fn with_secret_values(
+    objects: &[Value],
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<Value>, DeployError> {
+    let mut out = objects.to_vec();
+    for object in out
+        .iter_mut()
+        .filter(|o| o["kind"] == "Secret" && o["metadata"]["name"] == secrets::SECRET_NAME)
+    {
+        let sources: BTreeMap<String, Value> = object["metadata"]["annotations"]
+            [super::manifests::SECRET_SOURCES]
+            .as_str()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let missing: Vec<String> = sources
+            .keys()
+            .filter(|k| !values.contains_key(*k))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(DeployError::MissingSecrets(missing));
+        }
+        let data: serde_json::Map<String, Value> = sources
+            .keys()
+            .filter_map(|k| values.get(k).map(|v| (k.clone(), json!(v))))
+            .collect();
+        object["stringData"] = Value::Object(data);
+    }
+    Ok(out)
+}
+
+fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+}
+
+fn kind_of(
+    object: &Value,
+) -> Option<&'static (&'static str, &'static str, &'static str, &'static str, bool)> {
+    let api_version = object["apiVersion"].as_str()?;
+    let kind = object["kind"].as_str()?;
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    KINDS
+        .iter()
+        .find(|(g, v, k, _, _)| *g == group && *v == version && *k == kind)
+}
+
+fn api_for(
+    client: &kube::Client,
+    object: &Value,
+) -> Result<(Api<DynamicObject>, String), DeployError> {
+    let id = object_id(object);
+    let (group, version, kind, plural, namespaced) =
+        kind_of(object).ok_or_else(|| DeployError::UnknownKind(id.clone()))?;
+    let ar = resource(group, version, kind, plural);
+    let api = match (namespaced, object["metadata"]["namespace"].as_str()) {
+        (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::all_with(client.clone(), &ar),
+    };
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok((api, name))
+}
+
+/// Server-side apply with shinyctl as the field manager (forced: shinyctl owns these fields).
+async fn apply(client: &kube::Client, object: &Value) -> Result<(), DeployError> {
+    let (api, name) = api_for(client, object)?;
+    api.patch(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(object),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| DeployError::Api {
+        what: format!("applying {}", object_id(object)),
+        message: kube_message(&e),
+    })
+}
+
+/// Deletes every object labelled as this blueprint's that `keep` does not have; returns their ids.
+pub async fn prune(
+    client: &kube::Client,
+    blueprint: &str,
+    keep: &[Value],
+) -> Result<Vec<String>, DeployError> {
+    let wanted: BTreeSet<String> = keep.iter().map(object_id).collect();
+    let selector = format!(
+        "{}={},{BLUEPRINT_LABEL}={blueprint}",
+        MANAGED_BY.0, MANAGED_BY.1
+    );
+    let mut pruned = Vec::new();
+    for (group, version, kind, plural, _) in KINDS.iter().rev() {
+        let ar = resource(group, version, kind, plural);
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        let list = api
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(|e| DeployError::Api {
+                what: format!("listing {plural} of blueprint {blueprint}"),
+                message: kube_message(&e),
+            })?;
+        for item in list.items {
+            let name = item.metadata.name.clone().unwrap_or_default();
+            let namespace = item.metadata.namespace.clone();
+            let id = format!(
+                "{}/{kind}/{}/{name}",
+                ar.api_version,
+                namespace.clone().unwrap_or_default()
+            );
+            if wanted.contains(&id) {
+                continue;
+            }
+            let api: Api<DynamicObject> = match &namespace {
+                Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+                None => Api::all_with(client.clone(), &ar),
+            };
+            match api.delete(&name, &DeleteParams::background()).await {
+                Ok(_) => pruned.push(id),
+                // Gone already (e.g. with its namespace): nothing left to prune.
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => {
+                    return Err(DeployError::Api {
+                        what: format!("pruning {id}"),
+                        message: kube_message(&e),
+                    });
+                }
+            }
+        }
+    }
+    Ok(pruned)
+}
+
+/// Waits until the Deployment has all its replicas updated and available (like `kubectl rollout
+/// status`); on timeout or a failed rollout, reports its pods that are not ready.
+pub async fn wait_for_rollout(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    wait: RolloutWait,
+) -> Result<(), DeployError> {
+    let ar = resource("apps", "v1", "Deployment", "deployments");
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
+    let started = tokio::time::Instant::now();
+    loop {
+        let deployment = api.get(name).await.map_err(|e| DeployError::Api {
+            what: format!("reading deployment {namespace}/{name}"),
+            message: kube_message(&e),
+        })?;
+        let generation = deployment.metadata.generation.unwrap_or(0);
+        match rollout_state(&deployment.data, generation) {
+            RolloutState::Done => return Ok(()),
+            RolloutState::Failed(reason) => {
+                return Err(DeployError::Rollout {
+                    deployment: format!("{namespace}/{name}"),
+                    reason,
+                    pods: pod_problems(client, namespace, &deployment.data).await,
+                });
+            }
+            RolloutState::Progressing => {}
+        }
+        if started.elapsed() >= wait.timeout {
+            return Err(DeployError::Rollout {
+                deployment: format!("{namespace}/{name}"),
+                reason: format!("not complete after {} s", wait.timeout.as_secs()),
+                pods: pod_problems(client, namespace, &deployment.data).await,
+            });
+        }
+        tokio::time::sleep(wait.poll).await;
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RolloutState {
+    Done,
+    Progressing,
+    Failed(String),
+}
+
+/// `kubectl rollout status`'s rule on a Deployment's `spec`/`status`.
+fn rollout_state(data: &Value, generation: i64) -> RolloutState {
+    let status = &data["status"];
+    let number = |v: &Value| v.as_i64().unwrap_or(0);
+    let conditions = status["conditions"].as_array().cloned().unwrap_or_default();
+    if let Some(c) = conditions
+        .iter()
+        .find(|c| c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded")
+    {
+        return RolloutState::Failed(format!(
+            "progress deadline exceeded: {}",
+            c["message"].as_str().unwrap_or_default()
+        ));
+    }
+    let wanted = data["spec"]["replicas"].as_i64().unwrap_or(1);
+    let observed = number(&status["observedGeneration"]) >= generation;
+    let updated = number(&status["updatedReplicas"]) >= wanted;
+    let available = number(&status["availableReplicas"]) >= wanted;
+    let old_gone = number(&status["replicas"]) <= number(&status["updatedReplicas"]);
+    if observed && updated && available && old_gone {
+        RolloutState::Done
+    } else {
+        RolloutState::Progressing
+    }
+}
+
+/// The Deployment's pods that are not ready, with the most specific reason Kubernetes gives.
+async fn pod_problems(
+    client: &kube::Client,
+    namespace: &str,
+    deployment: &Value,
+) -> Vec<PodProblem> {
+    let labels: Vec<String> = deployment["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &resource("", "v1", "Pod", "pods"),
+    );
+    let Ok(pods) = api
+        .list(&ListParams::default().labels(&labels.join(",")))
+        .await
+    else {
+        return Vec::new();
+    };
+    pods.items
+        .iter()
+        .filter_map(|pod| {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            pod_problem(&pod.data).map(|(reason, message)| PodProblem {
+                pod: name,
+                reason,
+                message,
+            })
+        })
+        .collect()
+}
+
+/// Why one pod is not ready: a waiting or terminated container's reason (ImagePullBackOff,
+/// CrashLoopBackOff, ...), else a false pod condition (Unschedulable, ...); `None` when ready.
+fn pod_problem(pod: &Value) -> Option<(String, String)> {
+    let status = &pod["status"];
+    let conditions = status["conditions"].as_array().cloned().unwrap_or_default();
+    let ready = conditions
+        .iter()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True");
+    if ready {
+        return None;
+    }
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let containers = status["initContainerStatuses"]
+        .as_array()
+        .into_iter()
+        .chain(status["containerStatuses"].as_array())
+        .flatten();
+    for container in containers {
+        for state in ["waiting", "terminated"] {
+            let s = &container["state"][state];
+            if s.is_object() && s["reason"].is_string() && s["reason"] != "Completed" {
+                return Some((text(&s["reason"]), text(&s["message"])));
+            }
+        }
+    }
+    if let Some(c) = conditions.iter().find(|c| c["status"] == "False") {
+        return Some((text(&c["reason"]), text(&c["message"])));
+    }
+    let phase = text(&status["phase"]);
+    let reason = if phase.is_empty() {
+        "NotReady".into()
+    } else {
+        phase
+    };
+    Some((reason, String::new()))
+}
+
+fn kube_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollout_is_done_when_every_replica_is_updated_and_available() {
+        let done = json!({"spec": {"replicas": 2}, "status": {"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}});
+        assert_eq!(rollout_state(&done, 3), RolloutState::Done);
+        assert_eq!(rollout_state(&done, 4), RolloutState::Progressing);
+        let surging = json!({"spec": {"replicas": 2}, "status": {"observedGeneration": 3, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}});
+        assert_eq!(rollout_state(&surging, 3), RolloutState::Progressing);
+        let stuck = json!({"spec": {"replicas": 2}, "status": {"conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]}});
+        assert!(
+            matches!(rollout_state(&stuck, 1), RolloutState::Failed(m) if m.contains("too slow"))
+        );
+    }
+
+    #[test]
+    fn pod_problems_name_the_container_reason() {
+        let pulling = json!({"status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
+            "containerStatuses": [{"name": "shinyproxy", "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]}});
+        assert_eq!(
+            pod_problem(&pulling),
+            Some(("ImagePullBackOff".into(), "Back-off pulling image".into()))
+        );
+        let unschedulable = json!({"status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/2 nodes"}]}});
+        assert_eq!(
+            pod_problem(&unschedulable),
+            Some(("Unschedulable".into(), "0/2 nodes".into()))
+        );
+        let ready = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        assert_eq!(pod_problem(&ready), None);
+    }
+
+    #[test]
+    fn secret_values_fill_the_secret_or_name_what_is_missing() {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secrets::SECRET_NAME, "namespace": "sp",
+            "annotations": {super::super::manifests::SECRET_SOURCES: "{\"A\":\"ssm:/a\",\"B\":\"ssm:/b\"}"}}});
+        let mut values = BTreeMap::new();
+        values.insert("A".to_string(), "1".to_string());
+        match with_secret_values(std::slice::from_ref(&secret), &values) {
+            Err(DeployError::MissingSecrets(keys)) => assert_eq!(keys, ["B"]),
+            other => panic!("{other:?}"),
+        }
+        values.insert("B".to_string(), "2".to_string());
+        let filled = with_secret_values(&[secret], &values).unwrap();
+        assert_eq!(filled[0]["stringData"], json!({"A": "1", "B": "2"}));
+    }
+
+    #[test]
+    fn every_rendered_kind_is_known() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/shinyproxy-eks.yaml"
+        ))
+        .unwrap();
+        let bp = crate::blueprint::load_str("x.yaml", &text)
+            .unwrap()
+            .blueprint;
+        let workload =
+            super::super::render(&bp, &super::super::PlatformFacts::placeholders(&bp)).unwrap();
+        for object in &workload.objects {
+            assert!(kind_of(object).is_some(), "{}", object_id(object));
+        }
+    }
+}
