@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepReq
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{Cx, cloudwatch, ec2, ecr, efs, eks, elbv2, iam, rds, s3, sns};
+use super::services::{Cx, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, sns};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -181,6 +181,16 @@ async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         (K::DbCluster, Update) => rds::update_cluster(cx).await,
         (K::DbCluster, Delete) => rds::delete_cluster(cx).await,
         (K::DbClusterInstance, Create) => rds::create_cluster_instance(cx).await,
+
+        (K::CacheSubnetGroup, Create) => elasticache::create_subnet_group(cx).await,
+        (K::CacheSubnetGroup, Update) => elasticache::update_subnet_group(cx).await,
+        (K::CacheSubnetGroup, Delete) => elasticache::delete_subnet_group(cx).await,
+        (K::CacheParameterGroup, Create) => elasticache::create_parameter_group(cx).await,
+        (K::CacheParameterGroup, Update) => elasticache::update_parameter_group(cx).await,
+        (K::CacheParameterGroup, Delete) => elasticache::delete_parameter_group(cx).await,
+        (K::CacheReplicationGroup, Create) => elasticache::create_replication_group(cx).await,
+        (K::CacheReplicationGroup, Update) => elasticache::update_replication_group(cx).await,
+        (K::CacheReplicationGroup, Delete) => elasticache::delete_replication_group(cx).await,
 
         (K::S3Bucket, Create) => s3::create_bucket(cx).await,
         (K::S3Bucket, Update) => s3::update_bucket(cx).await,

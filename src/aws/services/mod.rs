@@ -44,6 +44,7 @@ pub mod ec2;
 pub mod ecr;
 pub mod efs;
 pub mod eks;
+pub mod elasticache;
 pub mod elbv2;
 pub mod iam;
 pub mod rds;
@@ -415,6 +416,7 @@ pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
         ("elbv2", Box::pin(elbv2::read(rx))),
         ("efs", Box::pin(efs::read(rx))),
         ("rds", Box::pin(rds::read(rx))),
+        ("elasticache", Box::pin(elasticache::read(rx))),
     ]
 }
 

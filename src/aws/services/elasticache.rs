@@ -1,0 +1,800 @@
+//! elasticache: cache subnet groups, parameter groups with their values, and the Redis
+//! replication group (cluster mode on or off, transit and at-rest encryption).
+//!
+//! Names are unique per account and region, so creates look them up first. The replication group
+//! is waited on until `available`; deletes wait until it is gone, after a final snapshot unless
+//! the operator's [`DataPolicy`](crate::aws::operator::DataPolicy) says not to. Ids are ARNs (the
+//! subnet group and the replication group share one name).
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_elasticache::types::{ClusterMode, ParameterNameValue, Tag};
+use serde_json::{Map, Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+fn cache_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn arn(partition: &str, region: &str, account: &str, kind: &str, name: &str) -> String {
+    format!("{partition}:elasticache:{region}:{account}:{kind}:{name}")
+}
+
+fn cx_arn(cx: &Cx<'_>, kind: &str, name: &str) -> String {
+    arn(
+        &cx.conn.partition.arn_prefix(),
+        &cx.conn.region,
+        &cx.conn.account,
+        kind,
+        name,
+    )
+}
+
+fn rx_arn(rx: &ReadCx<'_>, kind: &str, name: &str) -> String {
+    arn(
+        &rx.conn.partition.arn_prefix(),
+        &rx.conn.region,
+        &rx.conn.account,
+        kind,
+        name,
+    )
+}
+
+fn reference_name(cx: &Cx<'_>, key: &str) -> Result<String, StepError> {
+    let address = cx.str(key)?;
+    cx.resolve(&format!(
+        "{}#name",
+        address.split('#').next().unwrap_or(address)
+    ))
+}
+
+/// "In use" and "wrong state" answers are worth retrying later.
+fn in_use_is_conflict(e: StepError) -> StepError {
+    if e.code.contains("InUse") || (e.code.starts_with("Invalid") && e.code.contains("State")) {
+        StepError::conflict(e.code, e.message)
+    } else {
+        e
+    }
+}
+
+async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    if !cx.changed("tags") {
+        return Ok(());
+    }
+    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    if !set.is_empty() {
+        cx.call("elasticache", "AddTagsToResource").await;
+        cx.clients()
+            .elasticache
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(cache_tags(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !remove.is_empty() {
+        cx.call("elasticache", "RemoveTagsFromResource").await;
+        cx.clients()
+            .elasticache
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+// --- subnet groups -------------------------------------------------------------------------
+
+fn subnet_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
+    let arn = cx_arn(cx, "subnetgroup", name);
+    outputs(&arn, Some(&arn), Some(name))
+}
+
+pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    cx.call("elasticache", "DescribeCacheSubnetGroups").await;
+    let existing = not_found_as_none(
+        cx.clients()
+            .elasticache
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name(&name)
+            .send()
+            .await
+            .aws(),
+    )?;
+    if existing.is_none_or(|r| r.cache_subnet_groups().is_empty()) {
+        cx.call("elasticache", "CreateCacheSubnetGroup").await;
+        cx.clients()
+            .elasticache
+            .create_cache_subnet_group()
+            .cache_subnet_group_name(&name)
+            .cache_subnet_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
+            .set_subnet_ids(Some(cx.references("subnets")?))
+            .set_tags(Some(cache_tags(&cx.tags())))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(subnet_group_outputs(cx, &name))
+}
+
+pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if cx.changed("subnets") || cx.changed("description") {
+        cx.call("elasticache", "ModifyCacheSubnetGroup").await;
+        cx.clients()
+            .elasticache
+            .modify_cache_subnet_group()
+            .cache_subnet_group_name(&name)
+            .set_cache_subnet_group_description(cx.opt_str("description").map(str::to_string))
+            .set_subnet_ids(Some(cx.references("subnets")?))
+            .send()
+            .await
+            .aws()?;
+    }
+    sync_tags(cx, &cx_arn(cx, "subnetgroup", &name)).await?;
+    Ok(subnet_group_outputs(cx, &name))
+}
+
+pub async fn delete_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("elasticache", "DeleteCacheSubnetGroup").await;
+    let result = cx
+        .clients()
+        .elasticache
+        .delete_cache_subnet_group()
+        .cache_subnet_group_name(&name)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result.map_err(in_use_is_conflict))?;
+    Ok(Outputs::new())
+}
+
+// --- parameter groups ----------------------------------------------------------------------
+
+fn parameter_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
+    let arn = cx_arn(cx, "parametergroup", name);
+    outputs(&arn, Some(&arn), Some(name))
+}
+
+fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+async fn set_parameters(
+    cx: &Cx<'_>,
+    name: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let entries: Vec<(&String, &String)> = values.iter().collect();
+    for chunk in entries.chunks(20) {
+        let values: Vec<ParameterNameValue> = chunk
+            .iter()
+            .map(|(k, v)| {
+                ParameterNameValue::builder()
+                    .parameter_name(*k)
+                    .parameter_value(*v)
+                    .build()
+            })
+            .collect();
+        cx.call("elasticache", "ModifyCacheParameterGroup").await;
+        cx.clients()
+            .elasticache
+            .modify_cache_parameter_group()
+            .cache_parameter_group_name(name)
+            .set_parameter_name_values(Some(values))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    cx.call("elasticache", "CreateCacheParameterGroup").await;
+    let result = cx
+        .clients()
+        .elasticache
+        .create_cache_parameter_group()
+        .cache_parameter_group_name(&name)
+        .cache_parameter_group_family(cx.str("family")?)
+        .description(cx.opt_str("description").unwrap_or("shinyctl"))
+        .set_tags(Some(cache_tags(&cx.tags())))
+        .send()
+        .await
+        .aws();
+    match result {
+        Ok(_) => {}
+        Err(e) if e.code.contains("AlreadyExists") => {}
+        Err(e) => return Err(e),
+    }
+    set_parameters(cx, &name, &parameter_map(cx.property("parameters"))).await?;
+    Ok(parameter_group_outputs(cx, &name))
+}
+
+pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if cx.changed("parameters") {
+        let desired = parameter_map(cx.property("parameters"));
+        let observed = parameter_map(
+            cx.request
+                .step
+                .observed
+                .as_ref()
+                .and_then(|o| o.get("parameters")),
+        );
+        let changed: BTreeMap<String, String> = desired
+            .iter()
+            .filter(|(k, v)| observed.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        set_parameters(cx, &name, &changed).await?;
+        let removed: Vec<ParameterNameValue> = observed
+            .keys()
+            .filter(|k| !desired.contains_key(*k))
+            .map(|k| ParameterNameValue::builder().parameter_name(k).build())
+            .collect();
+        if !removed.is_empty() {
+            cx.call("elasticache", "ResetCacheParameterGroup").await;
+            cx.clients()
+                .elasticache
+                .reset_cache_parameter_group()
+                .cache_parameter_group_name(&name)
+                .set_parameter_name_values(Some(removed))
+                .send()
+                .await
+                .aws()?;
+        }
+    }
+    sync_tags(cx, &cx_arn(cx, "parametergroup", &name)).await?;
+    Ok(parameter_group_outputs(cx, &name))
+}
+
+pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    cx.call("elasticache", "DeleteCacheParameterGroup").await;
+    let result = cx
+        .clients()
+        .elasticache
+        .delete_cache_parameter_group()
+        .cache_parameter_group_name(&name)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result.map_err(in_use_is_conflict))?;
+    Ok(Outputs::new())
+}
+
+// --- replication group ---------------------------------------------------------------------
+
+async fn describe_group(
+    cx: &Cx<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_elasticache::types::ReplicationGroup>, StepError> {
+    cx.call("elasticache", "DescribeReplicationGroups").await;
+    let result = cx
+        .clients()
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.replication_groups.unwrap_or_default().into_iter().next()))
+}
+
+fn group_outputs(g: &aws_sdk_elasticache::types::ReplicationGroup) -> Outputs {
+    let id = g.replication_group_id().unwrap_or_default();
+    let arn = g.arn().unwrap_or(id);
+    let mut out = outputs(arn, Some(arn), Some(id));
+    let endpoint = g
+        .configuration_endpoint()
+        .or_else(|| g.node_groups().first().and_then(|n| n.primary_endpoint()));
+    if let Some(e) = endpoint {
+        if let Some(address) = e.address() {
+            out.insert("endpoint".into(), Value::from(address));
+        }
+        if let Some(port) = e.port() {
+            out.insert("port".into(), Value::from(port));
+        }
+    }
+    out
+}
+
+/// A status, shown while waiting.
+struct Status(String);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+async fn wait_group(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
+    cx.wait_until(
+        || async {
+            let status = describe_group(cx, id)
+                .await?
+                .map(|g| Status(g.status().unwrap_or_default().to_string()));
+            if status.as_ref().is_some_and(|s| s.0 == "create-failed") {
+                return Err(StepError::fatal(
+                    "CreateFailed",
+                    format!("replication group {id} failed"),
+                ));
+            }
+            Ok(status)
+        },
+        |s: Option<&Status>| s.is_some_and(|s| s.0 == "available"),
+    )
+    .await?;
+    let group = describe_group(cx, id).await?;
+    Ok(group.map_or_else(|| outputs(id, None, Some(id)), |g| group_outputs(&g)))
+}
+
+fn int(cx: &Cx<'_>, key: &str) -> Option<i32> {
+    cx.i64(key).and_then(|n| i32::try_from(n).ok())
+}
+
+pub async fn create_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx
+        .str("replicationGroupId")
+        .unwrap_or(cx.name())
+        .to_string();
+    if describe_group(cx, &id).await?.is_none() {
+        let cluster_mode = cx.opt_str("clusterMode") == Some("enabled");
+        let mut request = cx
+            .clients()
+            .elasticache
+            .create_replication_group()
+            .replication_group_id(&id)
+            .replication_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
+            .engine(cx.opt_str("engine").unwrap_or("redis"))
+            .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+            .cache_node_type(cx.str("cacheNodeType")?)
+            .set_replicas_per_node_group(int(cx, "replicasPerNodeGroup"))
+            .automatic_failover_enabled(cx.bool("automaticFailover").unwrap_or(false))
+            .multi_az_enabled(cx.bool("multiAz").unwrap_or(false))
+            .transit_encryption_enabled(cx.bool("transitEncryption").unwrap_or(false))
+            .at_rest_encryption_enabled(cx.bool("atRestEncryption").unwrap_or(false))
+            .set_port(int(cx, "port"))
+            .set_security_group_ids(Some(cx.references("securityGroups")?))
+            .set_tags(Some(cache_tags(&cx.tags())));
+        request = if cluster_mode {
+            request
+                .cluster_mode(ClusterMode::Enabled)
+                .set_num_node_groups(int(cx, "numNodeGroups"))
+        } else {
+            request
+                .cluster_mode(ClusterMode::Disabled)
+                .num_node_groups(1)
+        };
+        if cx.property("cacheSubnetGroup").is_some() {
+            request = request.cache_subnet_group_name(reference_name(cx, "cacheSubnetGroup")?);
+        }
+        if cx.property("cacheParameterGroup").is_some() {
+            request =
+                request.cache_parameter_group_name(reference_name(cx, "cacheParameterGroup")?);
+        }
+        cx.call("elasticache", "CreateReplicationGroup").await;
+        match request.send().await.aws() {
+            Ok(_) => {}
+            Err(e) if e.code == "ReplicationGroupAlreadyExists" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_group(cx, &id).await
+}
+
+pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx
+        .str("replicationGroupId")
+        .unwrap_or(cx.name())
+        .to_string();
+    let ec = &cx.clients().elasticache;
+    let modify_keys = [
+        "cacheNodeType",
+        "engineVersion",
+        "automaticFailover",
+        "multiAz",
+        "securityGroups",
+        "cacheParameterGroup",
+        "description",
+    ];
+    if modify_keys.iter().any(|k| cx.changed(k)) {
+        let mut request = ec
+            .modify_replication_group()
+            .replication_group_id(&id)
+            .apply_immediately(true);
+        if cx.changed("cacheNodeType") {
+            request = request.set_cache_node_type(cx.opt_str("cacheNodeType").map(str::to_string));
+        }
+        if cx.changed("engineVersion") {
+            request = request.set_engine_version(cx.opt_str("engineVersion").map(str::to_string));
+        }
+        if cx.changed("automaticFailover") {
+            request = request.set_automatic_failover_enabled(cx.bool("automaticFailover"));
+        }
+        if cx.changed("multiAz") {
+            request = request.set_multi_az_enabled(cx.bool("multiAz"));
+        }
+        if cx.changed("securityGroups") {
+            request = request.set_security_group_ids(Some(cx.references("securityGroups")?));
+        }
+        if cx.changed("cacheParameterGroup") {
+            request =
+                request.cache_parameter_group_name(reference_name(cx, "cacheParameterGroup")?);
+        }
+        if cx.changed("description") {
+            request = request
+                .set_replication_group_description(cx.opt_str("description").map(str::to_string));
+        }
+        cx.call("elasticache", "ModifyReplicationGroup").await;
+        request.send().await.aws().map_err(in_use_is_conflict)?;
+        wait_group(cx, &id).await?;
+    }
+    if cx.changed("replicasPerNodeGroup") {
+        let desired = int(cx, "replicasPerNodeGroup").unwrap_or(0);
+        let observed = cx
+            .request
+            .step
+            .observed
+            .as_ref()
+            .and_then(|o| o.get("replicasPerNodeGroup"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if i64::from(desired) > observed {
+            cx.call("elasticache", "IncreaseReplicaCount").await;
+            ec.increase_replica_count()
+                .replication_group_id(&id)
+                .new_replica_count(desired)
+                .apply_immediately(true)
+                .send()
+                .await
+                .aws()
+                .map_err(in_use_is_conflict)?;
+        } else {
+            cx.call("elasticache", "DecreaseReplicaCount").await;
+            ec.decrease_replica_count()
+                .replication_group_id(&id)
+                .new_replica_count(desired)
+                .apply_immediately(true)
+                .send()
+                .await
+                .aws()
+                .map_err(in_use_is_conflict)?;
+        }
+        wait_group(cx, &id).await?;
+    }
+    if cx.changed("numNodeGroups") {
+        cx.call("elasticache", "ModifyReplicationGroupShardConfiguration")
+            .await;
+        ec.modify_replication_group_shard_configuration()
+            .replication_group_id(&id)
+            .node_group_count(int(cx, "numNodeGroups").unwrap_or(1))
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()
+            .map_err(in_use_is_conflict)?;
+    }
+    let out = wait_group(cx, &id).await?;
+    if let Some(Value::String(arn)) = out.get("arn") {
+        sync_tags(cx, arn).await?;
+    }
+    Ok(out)
+}
+
+pub async fn delete_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing("name").unwrap_or(cx.name()).to_string();
+    let mut request = cx
+        .clients()
+        .elasticache
+        .delete_replication_group()
+        .replication_group_id(&id)
+        .retain_primary_cluster(false);
+    if cx.data.final_snapshot {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        request = request.final_snapshot_identifier(format!("{id}-final-{seconds}"));
+    }
+    cx.call("elasticache", "DeleteReplicationGroup").await;
+    match request.send().await.aws() {
+        Ok(_) => {}
+        Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
+        // Already being deleted by an earlier attempt.
+        Err(e) if e.code == "InvalidReplicationGroupState" && e.message.contains("deleting") => {}
+        Err(e) => return Err(in_use_is_conflict(e)),
+    }
+    cx.wait_until(
+        || async {
+            Ok(describe_group(cx, &id)
+                .await?
+                .map(|g| Status(g.status().unwrap_or_default().to_string())))
+        },
+        |s: Option<&Status>| s.is_none(),
+    )
+    .await?;
+    Ok(Outputs::new())
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
+    let listed = not_found_as_none(
+        rx.conn
+            .clients
+            .elasticache
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+            .aws(),
+    )?;
+    Ok(tags::from_pairs(
+        listed
+            .map(|l| l.tag_list.unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))),
+    ))
+}
+
+fn sorted(mut ids: Vec<String>) -> Value {
+    ids.sort();
+    json!(ids)
+}
+
+/// Subnet groups and replication groups (one describe per page each), their member clusters
+/// (one describe per page), parameter groups by the blueprint's names; tags one call each.
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &rx.conn.clients.elasticache;
+    let prefix = rx.name_prefix();
+    let mut found = Vec::new();
+
+    let mut pages = ec.describe_cache_subnet_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for g in page.aws()?.cache_subnet_groups.unwrap_or_default() {
+            let Some(name) = g
+                .cache_subnet_group_name()
+                .filter(|n| n.starts_with(&prefix))
+            else {
+                continue;
+            };
+            let arn = rx_arn(rx, "subnetgroup", name);
+            let tags = tags_of(rx, &arn).await?;
+            let Some(address) = rx.owned(&tags) else {
+                continue;
+            };
+            let subnets = g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect();
+            found.push(
+                Found::new(K::CacheSubnetGroup, &arn)
+                    .at(Some(address))
+                    .named(name)
+                    .with("name", name)
+                    .with(
+                        "description",
+                        g.cache_subnet_group_description().unwrap_or_default(),
+                    )
+                    .with("subnets", sorted(subnets))
+                    .with("tags", tags::to_value(&tags))
+                    .output("arn", arn.as_str())
+                    .output("name", name),
+            );
+        }
+    }
+
+    for d in rx.desired_of(K::CacheParameterGroup) {
+        let name = d
+            .properties
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&d.name);
+        let Some(g) = not_found_as_none(
+            ec.describe_cache_parameter_groups()
+                .cache_parameter_group_name(name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| {
+            r.cache_parameter_groups
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        }) else {
+            continue;
+        };
+        let arn = rx_arn(rx, "parametergroup", name);
+        let tags = tags_of(rx, &arn).await?;
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let mut parameters = Map::new();
+        let mut pages = ec
+            .describe_cache_parameters()
+            .cache_parameter_group_name(name)
+            .source("user")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for p in page.aws()?.parameters.unwrap_or_default() {
+                if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+                    parameters.insert(k, Value::from(v));
+                }
+            }
+        }
+        found.push(
+            Found::new(K::CacheParameterGroup, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with(
+                    "family",
+                    g.cache_parameter_group_family().unwrap_or_default(),
+                )
+                .with("description", g.description().unwrap_or_default())
+                .with("parameters", Value::Object(parameters))
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name),
+        );
+    }
+
+    let mut groups = Vec::new();
+    let mut pages = ec.describe_replication_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        groups.extend(page.aws()?.replication_groups.unwrap_or_default());
+    }
+    if groups.is_empty() {
+        return Ok(found);
+    }
+    let mut clusters: HashMap<String, aws_sdk_elasticache::types::CacheCluster> = HashMap::new();
+    let mut pages = ec.describe_cache_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for c in page.aws()?.cache_clusters.unwrap_or_default() {
+            if let Some(id) = c.cache_cluster_id.clone() {
+                clusters.insert(id, c);
+            }
+        }
+    }
+    for g in groups {
+        let Some(id) = g.replication_group_id() else {
+            continue;
+        };
+        if g.status() == Some("deleting") {
+            continue;
+        }
+        let arn = g
+            .arn()
+            .map_or_else(|| rx_arn(rx, "replicationgroup", id), str::to_string);
+        let tags = tags_of(rx, &arn).await?;
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let member = g.member_clusters().first().and_then(|m| clusters.get(m));
+        let cluster_mode = g.cluster_enabled() == Some(true)
+            || g.cluster_mode().is_some_and(|m| m.as_str() == "enabled");
+        let shards = g.node_groups().len().max(1);
+        let replicas = g
+            .node_groups()
+            .first()
+            .map_or(0, |n| n.node_group_members().len().saturating_sub(1));
+        let replicas = if replicas == 0 && !cluster_mode {
+            g.member_clusters().len().saturating_sub(1)
+        } else {
+            replicas
+        };
+        let port = g
+            .configuration_endpoint()
+            .or_else(|| g.node_groups().first().and_then(|n| n.primary_endpoint()))
+            .and_then(|e| e.port())
+            .unwrap_or(6379);
+        let groups: Vec<String> = member
+            .map(|m| {
+                m.security_groups()
+                    .iter()
+                    .filter_map(|s| s.security_group_id().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let failover = g
+            .automatic_failover()
+            .is_some_and(|f| matches!(f.as_str(), "enabled" | "enabling"));
+        let multi_az = g.multi_az().is_some_and(|m| m.as_str() == "enabled");
+        let subnet_group = member
+            .and_then(|m| m.cache_subnet_group_name())
+            .unwrap_or_default();
+        let parameter_group = member
+            .and_then(|m| m.cache_parameter_group())
+            .and_then(|p| p.cache_parameter_group_name())
+            .unwrap_or_default();
+        let mut f = Found::new(K::CacheReplicationGroup, &arn)
+            .at(Some(address))
+            .named(id)
+            .with("replicationGroupId", id)
+            .with("description", g.description().unwrap_or_default())
+            .with(
+                "engine",
+                g.engine()
+                    .or(member.and_then(|m| m.engine()))
+                    .unwrap_or("redis"),
+            )
+            .with(
+                "engineVersion",
+                member.and_then(|m| m.engine_version()).unwrap_or_default(),
+            )
+            .with("cacheNodeType", g.cache_node_type().unwrap_or_default())
+            .with(
+                "clusterMode",
+                if cluster_mode { "enabled" } else { "disabled" },
+            )
+            .with("numNodeGroups", shards)
+            .with("replicasPerNodeGroup", replicas)
+            .with("automaticFailover", failover)
+            .with("multiAz", multi_az)
+            .with(
+                "transitEncryption",
+                g.transit_encryption_enabled().unwrap_or(false),
+            )
+            .with(
+                "atRestEncryption",
+                g.at_rest_encryption_enabled().unwrap_or(false),
+            )
+            .with("port", port)
+            .with("cacheSubnetGroup", rx_arn(rx, "subnetgroup", subnet_group))
+            .with(
+                "cacheParameterGroup",
+                rx_arn(rx, "parametergroup", parameter_group),
+            )
+            .with("securityGroups", sorted(groups))
+            .with("tags", tags::to_value(&tags));
+        f.outputs = group_outputs(&g);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_and_conflicts() {
+        assert_eq!(
+            arn("arn:aws-cn", "cn-north-1", "1", "subnetgroup", "demo-cache"),
+            "arn:aws-cn:elasticache:cn-north-1:1:subnetgroup:demo-cache"
+        );
+        let e = in_use_is_conflict(StepError::fatal("CacheSubnetGroupInUse", "in use"));
+        assert_eq!(e.class, crate::apply::ErrorClass::Conflict);
+    }
+}
