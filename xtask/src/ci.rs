@@ -25,6 +25,11 @@ pub fn run(_args: &[String]) -> Result<()> {
             ])
             .current_dir(&root),
     )?;
+    // The live suites start the emulator and the workload suite runs the manifest validators:
+    // both virtualenvs must exist (pinned versions, created on a fresh machine) before the tests.
+    eprintln!("==> python virtualenvs (emulator, manifest validators)");
+    crate::emulator::ensure_venv()?;
+    crate::validators::ensure_venv()?;
     step(
         "cargo test",
         Command::new("cargo")

@@ -4,7 +4,6 @@
 mod ci;
 mod emulator;
 // `ci` calls `validators::ensure_venv` before the Rust tests (the workload suite needs the venv).
-#[allow(dead_code)]
 mod validators;
 
 use std::process::ExitCode;
