@@ -132,19 +132,23 @@ fn aurora_cluster(cx: &mut Ctx, db: &Database) {
     let count = if db.multi_az { 2 } else { 1 };
     for number in 1..=count {
         let name = cx.names.database_instance(number);
-        cx.push(
-            Resource::new(
-                a::db_cluster_instance(number),
-                K::DbClusterInstance,
-                name.clone(),
-                ORIGIN,
-            )
-            .with("identifier", name)
-            .with("cluster", a::DB_CLUSTER)
-            .with("engine", db.engine.aws_name())
-            .with("instanceClass", class.clone())
-            .with("publiclyAccessible", false),
-        );
+        let mut instance = Resource::new(
+            a::db_cluster_instance(number),
+            K::DbClusterInstance,
+            name.clone(),
+            ORIGIN,
+        )
+        .with("identifier", name)
+        .with("cluster", a::DB_CLUSTER)
+        .with("engine", db.engine.aws_name())
+        .with("instanceClass", class.clone())
+        .with("publiclyAccessible", false);
+        // RDS may put both instances in one zone unless told: multi-AZ means one per zone.
+        if db.multi_az && !cx.zones.is_empty() {
+            let zone = &cx.zones[(number - 1) % cx.zones.len()];
+            instance = instance.with("availabilityZone", zone.name.clone());
+        }
+        cx.push(instance);
     }
 }
 

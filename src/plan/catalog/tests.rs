@@ -373,9 +373,10 @@ fn nat_modes() {
 #[test]
 fn aurora_serverless_multi_az_has_two_serverless_instances_and_a_managed_password() {
     let resources = desired(&example());
-    for n in 1..=2 {
+    for (n, zone) in [(1, "cn-northwest-1a"), (2, "cn-northwest-1b")] {
         let address = addresses::db_cluster_instance(n);
         assert_eq!(prop(&resources, &address, "instanceClass"), "db.serverless");
+        assert_eq!(prop(&resources, &address, "availabilityZone"), zone);
     }
     assert_eq!(
         prop(&resources, addresses::DB_CLUSTER_PARAMETER_GROUP, "family"),
