@@ -5,7 +5,9 @@ use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepReq
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{Cx, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, sns};
+use super::services::{
+    Cx, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, sns, synthetics,
+};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -192,13 +194,12 @@ async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         (K::CacheReplicationGroup, Update) => elasticache::update_replication_group(cx).await,
         (K::CacheReplicationGroup, Delete) => elasticache::delete_replication_group(cx).await,
 
+        (K::Canary, Create) => synthetics::create_canary(cx).await,
+        (K::Canary, Update) => synthetics::update_canary(cx).await,
+        (K::Canary, Delete) => synthetics::delete_canary(cx).await,
+
         (K::S3Bucket, Create) => s3::create_bucket(cx).await,
         (K::S3Bucket, Update) => s3::update_bucket(cx).await,
         (K::S3Bucket, Delete) => s3::delete_bucket(cx).await,
-
-        (kind, operation) => Err(StepError::fatal(
-            "NotImplemented",
-            format!("shinyctl cannot {operation} a {} yet", kind.as_str()),
-        )),
     }
 }

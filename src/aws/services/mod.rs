@@ -50,6 +50,7 @@ pub mod iam;
 pub mod rds;
 pub mod s3;
 pub mod sns;
+pub mod synthetics;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -417,6 +418,7 @@ pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
         ("efs", Box::pin(efs::read(rx))),
         ("rds", Box::pin(rds::read(rx))),
         ("elasticache", Box::pin(elasticache::read(rx))),
+        ("synthetics", Box::pin(synthetics::read(rx))),
     ]
 }
 

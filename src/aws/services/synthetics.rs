@@ -1,0 +1,658 @@
+//! synthetics: canaries. A canary is created with a generated heartbeat script (a zip built
+//! here), waited on until READY, then started when asked. Schedule, runtime, role, retention and
+//! target change in place (UpdateCanary). A delete stops the canary, deletes it with its Lambda
+//! function, then sweeps the function and layers AWS may leave behind (`cwsyn-<canary>-*`).
+//!
+//! The script's target cannot be read back from AWS, so it is also kept in a tag
+//! (`shinyctl.dev/canary-url`), which the reader turns back into the catalog's `target`.
+
+use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryRunConfigInput, CanaryScheduleInput};
+use aws_smithy_types::Blob;
+use serde_json::{Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+use crate::plan::catalog::addresses;
+
+/// Where the canary's URL is kept (see the module's comment).
+const URL_TAG: &str = "shinyctl.dev/canary-url";
+const HANDLER: &str = "heartbeat.handler";
+const SCRIPT_PATH: &str = "nodejs/node_modules/heartbeat.js";
+
+fn canary_arn(cx: &Cx<'_>, name: &str) -> String {
+    format!(
+        "{}:synthetics:{}:{}:canary:{name}",
+        cx.conn.partition.arn_prefix(),
+        cx.conn.region,
+        cx.conn.account
+    )
+}
+
+fn canary_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
+    let arn = canary_arn(cx, name);
+    outputs(&arn, Some(&arn), Some(name))
+}
+
+/// The URL the canary checks: `protocol://host:port/path`, the host resolved from its reference.
+fn target_url(cx: &Cx<'_>) -> Result<String, StepError> {
+    let target = cx.property("target").cloned().unwrap_or(Value::Null);
+    let get = |key: &str| target.get(key).and_then(Value::as_str);
+    let host = get("host").ok_or_else(|| {
+        StepError::fatal(
+            "MissingInput",
+            format!("{}: the canary has no target host", cx.address()),
+        )
+    })?;
+    let host = cx.resolve(host)?;
+    let protocol = get("protocol").unwrap_or("https");
+    let port = target.get("port").and_then(Value::as_u64);
+    let path = get("path").unwrap_or("/");
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    Ok(match port {
+        Some(port) => format!("{protocol}://{host}:{port}{path}"),
+        None => format!("{protocol}://{host}{path}"),
+    })
+}
+
+/// The catalog's `target` from a URL written by [`target_url`]; `None` when it is not one.
+fn target_value(url: &str) -> Option<Value> {
+    let (protocol, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u64>().ok()?),
+        None => (authority, if protocol == "https" { 443 } else { 80 }),
+    };
+    let port16 = u16::try_from(port).ok()?;
+    Some(json!({
+        "host": host,
+        "protocol": protocol,
+        "port": port,
+        "listener": addresses::listener(port16),
+        "path": path,
+    }))
+}
+
+fn code(url: &str) -> Result<CanaryCodeInput, StepError> {
+    let zip = zip_one(SCRIPT_PATH, heartbeat_script(url).as_bytes());
+    CanaryCodeInput::builder()
+        .handler(HANDLER)
+        .zip_file(Blob::new(zip))
+        .build()
+        .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))
+}
+
+fn schedule(cx: &Cx<'_>) -> Result<CanaryScheduleInput, StepError> {
+    CanaryScheduleInput::builder()
+        .expression(cx.opt_str("schedule").unwrap_or("rate(5 minutes)"))
+        .duration_in_seconds(0)
+        .build()
+        .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))
+}
+
+/// `s3://bucket/prefix`.
+fn artifact_location(cx: &Cx<'_>) -> Result<String, StepError> {
+    let bucket = cx.reference("artifactBucket")?;
+    let prefix = cx.opt_str("artifactPrefix").unwrap_or("canary");
+    Ok(format!("s3://{bucket}/{}", prefix.trim_start_matches('/')))
+}
+
+fn retention(cx: &Cx<'_>, key: &str) -> Option<i32> {
+    cx.i64(key).and_then(|n| i32::try_from(n).ok())
+}
+
+/// The tags AWS should carry: the desired ones and the URL tag.
+fn tags_with_url(cx: &Cx<'_>, url: &str) -> TagSet {
+    let mut tags = cx.tags();
+    tags.insert(URL_TAG.to_string(), url.to_string());
+    tags
+}
+
+/// A canary's state, shown while waiting.
+struct State(String);
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_lowercase())
+    }
+}
+
+async fn get(
+    cx: &Cx<'_>,
+    name: &str,
+) -> Result<Option<aws_sdk_synthetics::types::Canary>, StepError> {
+    cx.call("synthetics", "GetCanary").await;
+    let result = cx
+        .clients()
+        .synthetics
+        .get_canary()
+        .name(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?.and_then(|r| r.canary))
+}
+
+async fn state(cx: &Cx<'_>, name: &str) -> Result<Option<State>, StepError> {
+    let canary = get(cx, name).await?;
+    let state = canary.map(|c| {
+        State(
+            c.status()
+                .and_then(|s| s.state())
+                .map_or("UNKNOWN", |s| s.as_str())
+                .to_string(),
+        )
+    });
+    if let Some(s) = &state {
+        if s.0 == "ERROR" {
+            return Err(StepError::fatal(
+                "CanaryError",
+                format!("canary {name} is in state ERROR"),
+            ));
+        }
+    }
+    Ok(state)
+}
+
+async fn wait_for(
+    cx: &Cx<'_>,
+    name: &str,
+    states: &'static [&'static str],
+) -> Result<(), StepError> {
+    cx.wait_until(
+        || state(cx, name),
+        move |s: Option<&State>| s.is_some_and(|s| states.contains(&s.0.as_str())),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn start(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
+    cx.call("synthetics", "StartCanary").await;
+    match cx
+        .clients()
+        .synthetics
+        .start_canary()
+        .name(name)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(_) => {}
+        // Already starting or running (an earlier attempt).
+        Err(e) if e.code == "ConflictException" => {}
+        Err(e) => return Err(e),
+    }
+    wait_for(cx, name, &["RUNNING"]).await
+}
+
+async fn stop(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
+    cx.call("synthetics", "StopCanary").await;
+    match cx
+        .clients()
+        .synthetics
+        .stop_canary()
+        .name(name)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(_) => {}
+        Err(e) if e.code == "ConflictException" => {}
+        Err(e) => return Err(e),
+    }
+    wait_for(cx, name, &["STOPPED", "READY"]).await
+}
+
+pub async fn create_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    if get(cx, &name).await?.is_none() {
+        let url = target_url(cx)?;
+        let role = {
+            let address = cx.str("executionRole")?;
+            cx.resolve(&format!(
+                "{}#arn",
+                address.split('#').next().unwrap_or(address)
+            ))?
+        };
+        cx.call("synthetics", "CreateCanary").await;
+        let result = cx
+            .clients()
+            .synthetics
+            .create_canary()
+            .name(&name)
+            .code(code(&url)?)
+            .artifact_s3_location(artifact_location(cx)?)
+            .execution_role_arn(role)
+            .schedule(schedule(cx)?)
+            .run_config(
+                CanaryRunConfigInput::builder()
+                    .timeout_in_seconds(60)
+                    .build(),
+            )
+            .set_success_retention_period_in_days(retention(cx, "successRetentionPeriodDays"))
+            .set_failure_retention_period_in_days(retention(cx, "failureRetentionPeriodDays"))
+            .runtime_version(cx.str("runtimeVersion")?)
+            .set_tags(Some(tags_with_url(cx, &url).into_iter().collect()))
+            .send()
+            .await
+            .aws();
+        match result {
+            Ok(_) => {}
+            // Made by an earlier attempt whose answer was lost.
+            Err(e) if e.message.contains("already exists") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_for(cx, &name, &["READY", "STOPPED", "RUNNING", "STARTING"]).await?;
+    if cx.bool("startAfterCreation").unwrap_or(false) {
+        start(cx, &name).await?;
+    }
+    Ok(canary_outputs(cx, &name))
+}
+
+pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+    let url = target_url(cx)?;
+    let in_place = [
+        "schedule",
+        "runtimeVersion",
+        "executionRole",
+        "successRetentionPeriodDays",
+        "failureRetentionPeriodDays",
+        "target",
+        "blueprint",
+        "artifactPrefix",
+    ];
+    if in_place.iter().any(|k| cx.changed(k)) {
+        let mut request = cx
+            .clients()
+            .synthetics
+            .update_canary()
+            .name(&name)
+            .schedule(schedule(cx)?)
+            .runtime_version(cx.str("runtimeVersion")?)
+            .set_success_retention_period_in_days(retention(cx, "successRetentionPeriodDays"))
+            .set_failure_retention_period_in_days(retention(cx, "failureRetentionPeriodDays"));
+        if cx.changed("executionRole") {
+            let address = cx.str("executionRole")?;
+            request = request.execution_role_arn(cx.resolve(&format!(
+                "{}#arn",
+                address.split('#').next().unwrap_or(address)
+            ))?);
+        }
+        if cx.changed("target") || cx.changed("blueprint") {
+            request = request.code(code(&url)?);
+        }
+        cx.call("synthetics", "UpdateCanary").await;
+        request.send().await.aws()?;
+    }
+    // Tags, the URL tag included.
+    let arn = canary_arn(cx, &name);
+    let mut observed = cx.observed_tags();
+    if let Some(canary) = get(cx, &name).await? {
+        observed = tags::from_pairs(canary.tags.unwrap_or_default());
+    }
+    let (set, remove) = tags::changes(&observed, &tags_with_url(cx, &url));
+    if !set.is_empty() {
+        cx.call("synthetics", "TagResource").await;
+        cx.clients()
+            .synthetics
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(set.into_iter().collect()))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !remove.is_empty() {
+        cx.call("synthetics", "UntagResource").await;
+        cx.clients()
+            .synthetics
+            .untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    if cx.changed("startAfterCreation") {
+        if cx.bool("startAfterCreation").unwrap_or(false) {
+            start(cx, &name).await?;
+        } else {
+            stop(cx, &name).await?;
+        }
+    }
+    Ok(canary_outputs(cx, &name))
+}
+
+pub async fn delete_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
+    if let Some(canary) = get(cx, &name).await? {
+        let state = canary
+            .status()
+            .and_then(|s| s.state())
+            .map_or("", |s| s.as_str())
+            .to_string();
+        if matches!(state.as_str(), "RUNNING" | "STARTING" | "STOPPING") {
+            stop(cx, &name).await?;
+        }
+        cx.call("synthetics", "DeleteCanary").await;
+        let result = cx
+            .clients()
+            .synthetics
+            .delete_canary()
+            .name(&name)
+            .delete_lambda(true)
+            .send()
+            .await
+            .aws();
+        not_found_as_none(result)?;
+        cx.wait_until(|| state_or_gone(cx, &name), |s: Option<&State>| s.is_none())
+            .await?;
+    }
+    sweep_lambda(cx, &name).await?;
+    Ok(Outputs::new())
+}
+
+async fn state_or_gone(cx: &Cx<'_>, name: &str) -> Result<Option<State>, StepError> {
+    Ok(get(cx, name).await?.map(|c| {
+        State(
+            c.status()
+                .and_then(|s| s.state())
+                .map_or("UNKNOWN", |s| s.as_str())
+                .to_string(),
+        )
+    }))
+}
+
+/// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
+pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
+    let lambda = &cx.clients().lambda;
+    let prefix = lambda_prefix(name);
+    cx.call("lambda", "ListFunctions").await;
+    let mut functions = Vec::new();
+    let mut pages = lambda.list_functions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        functions.extend(
+            page.aws()?
+                .functions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| f.function_name)
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    for function in functions {
+        cx.call("lambda", "DeleteFunction").await;
+        not_found_as_none(
+            lambda
+                .delete_function()
+                .function_name(&function)
+                .send()
+                .await
+                .aws(),
+        )?;
+    }
+    cx.call("lambda", "ListLayers").await;
+    let mut layers = Vec::new();
+    let mut pages = lambda.list_layers().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        layers.extend(
+            page.aws()?
+                .layers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|l| l.layer_name)
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    for layer in layers {
+        cx.call("lambda", "ListLayerVersions").await;
+        let versions = lambda
+            .list_layer_versions()
+            .layer_name(&layer)
+            .send()
+            .await
+            .aws()?;
+        for version in versions.layer_versions().iter().map(|v| v.version()) {
+            cx.call("lambda", "DeleteLayerVersion").await;
+            not_found_as_none(
+                lambda
+                    .delete_layer_version()
+                    .layer_name(&layer)
+                    .version_number(version)
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
+pub(crate) fn lambda_prefix(canary: &str) -> String {
+    format!("cwsyn-{canary}-")
+}
+
+/// Canaries named with the blueprint's prefix (DescribeCanaries pages, tags included).
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = rx.name_prefix();
+    let mut found = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = rx
+            .conn
+            .clients
+            .synthetics
+            .describe_canaries()
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .aws()?;
+        for c in page.canaries() {
+            let Some(name) = c.name().filter(|n| n.starts_with(&prefix)) else {
+                continue;
+            };
+            let mut tags = tags::from_pairs(c.tags().cloned().unwrap_or_default());
+            let Some(address) = rx.owned(&tags) else {
+                continue;
+            };
+            let url = tags.remove(URL_TAG);
+            let state = c
+                .status()
+                .and_then(|s| s.state())
+                .map_or("", |s| s.as_str());
+            if state == "DELETING" {
+                continue;
+            }
+            let arn = format!(
+                "{}:synthetics:{}:{}:canary:{name}",
+                rx.conn.partition.arn_prefix(),
+                rx.conn.region,
+                rx.conn.account
+            );
+            let location = c.artifact_s3_location().unwrap_or_default();
+            let location = location.strip_prefix("s3://").unwrap_or(location);
+            let (bucket, artifact_prefix) = location.split_once('/').unwrap_or((location, ""));
+            let handler = c.code().and_then(|code| code.handler()).unwrap_or_default();
+            let mut f = Found::new(K::Canary, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with("runtimeVersion", c.runtime_version().unwrap_or_default())
+                .with("executionRole", c.execution_role_arn().unwrap_or_default())
+                .with("artifactBucket", bucket)
+                .with("artifactPrefix", artifact_prefix)
+                .with(
+                    "schedule",
+                    c.schedule()
+                        .and_then(|s| s.expression())
+                        .unwrap_or_default(),
+                );
+            if let Some(blueprint) = handler.strip_suffix(".handler") {
+                f = f.with("blueprint", blueprint);
+            }
+            if let Some(target) = url.as_deref().and_then(target_value) {
+                f = f.with("target", target);
+            }
+            f = f
+                .with(
+                    "startAfterCreation",
+                    matches!(state, "RUNNING" | "STARTING"),
+                )
+                .with(
+                    "successRetentionPeriodDays",
+                    c.success_retention_period_in_days().unwrap_or_default(),
+                )
+                .with(
+                    "failureRetentionPeriodDays",
+                    c.failure_retention_period_in_days().unwrap_or_default(),
+                )
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name);
+            found.push(f);
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+// --- the heartbeat script ------------------------------------------------------------------
+/// The heartbeat script for the Node.js Puppeteer runtime: load `url`, fail on no answer or a
+/// status outside 200-399. The URL is embedded as a JSON string literal (no injection).
+pub(crate) fn heartbeat_script(url: &str) -> String {
+    let literal = serde_json::Value::from(url).to_string();
+    format!(
+        r#"const synthetics = require('Synthetics');
+const log = require('SyntheticsLogger');
+
+const heartbeat = async function () {{
+    const url = {literal};
+    const page = await synthetics.getPage();
+    const response = await page.goto(url, {{ waitUntil: 'domcontentloaded', timeout: 30000 }});
+    const status = response ? response.status() : 0;
+    log.info(`${{url}} answered ${{status}}`);
+    if (status < 200 || status > 399) {{
+        throw new Error(`${{url}} answered ${{status}}`);
+    }}
+}};
+
+exports.handler = async () => {{
+    return await synthetics.executeStep('heartbeat', heartbeat);
+}};
+"#
+    )
+}
+
+/// A zip archive holding one file, stored uncompressed (what Lambda needs; no zip crate).
+pub(crate) fn zip_one(path: &str, contents: &[u8]) -> Vec<u8> {
+    let crc = crc32(contents);
+    let size = u32::try_from(contents.len()).unwrap_or(u32::MAX);
+    let name = path.as_bytes();
+    let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+    // 1980-01-01 00:00: fixed, so the same script always zips to the same bytes.
+    let (time, date) = (0u16, (1u16 << 5) | 1);
+    let mut out = Vec::with_capacity(contents.len() + 2 * name.len() + 100);
+    // Local file header.
+    out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    out.extend_from_slice(&20u16.to_le_bytes()); // version needed
+    out.extend_from_slice(&0u16.to_le_bytes()); // flags
+    out.extend_from_slice(&0u16.to_le_bytes()); // stored
+    out.extend_from_slice(&time.to_le_bytes());
+    out.extend_from_slice(&date.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&name_len.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // extra length
+    out.extend_from_slice(name);
+    out.extend_from_slice(contents);
+    let central_start = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    // Central directory entry.
+    out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+    out.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: unix, 2.0
+    out.extend_from_slice(&20u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&time.to_le_bytes());
+    out.extend_from_slice(&date.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&name_len.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // extra
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment
+    out.extend_from_slice(&0u16.to_le_bytes()); // disk
+    out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+    out.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes()); // external: -rw-r--r--
+    out.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+    out.extend_from_slice(name);
+    let central_len = u32::try_from(out.len()).unwrap_or(u32::MAX) - central_start;
+    // End of central directory.
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&central_len.to_le_bytes());
+    out.extend_from_slice(&central_start.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE), bitwise: the script is a few hundred bytes.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_round_trip_through_the_tag() {
+        let value = target_value("https://demo-alb-1.elb.amazonaws.com:443/login").unwrap();
+        assert_eq!(
+            value,
+            json!({"host": "demo-alb-1.elb.amazonaws.com", "protocol": "https", "port": 443,
+                   "listener": "ingress.listener[443]", "path": "/login"})
+        );
+        assert_eq!(target_value("nonsense"), None);
+    }
+
+    #[test]
+    fn the_zip_holds_the_script() {
+        let zip = zip_one(SCRIPT_PATH, b"hello");
+        assert_eq!(&zip[..4], b"PK\x03\x04");
+        assert!(
+            zip.windows(SCRIPT_PATH.len())
+                .any(|w| w == SCRIPT_PATH.as_bytes())
+        );
+        // CRC-32 of "hello".
+        assert_eq!(crc32(b"hello"), 0x3610_a686);
+        let script = heartbeat_script("https://x/\"'");
+        assert!(script.contains(r#""https://x/\"'""#), "{script}");
+    }
+}
