@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{Colour, Outcome, load_or_report, output};
 use shinyctl::render::graph;
 
-/// Draw the blueprint's resource graph (dependencies point from a resource to what it needs).
+/// Draw the blueprint's resource graph (arrows run in creation order: from a resource to what needs it; the critical path in red).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The blueprint file.
