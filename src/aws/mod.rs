@@ -25,6 +25,7 @@
 //! lock.release(&conn).await?;
 //! ```
 
+pub mod cleanup;
 pub mod clients;
 pub mod config;
 pub mod eks_token;

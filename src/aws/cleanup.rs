@@ -1,0 +1,498 @@
+//! Destroy's sweep before the VPC goes: what Kubernetes controllers made for the cluster and what
+//! canaries leave behind, none of which carries shinyctl's ownership tags.
+//!
+//! - load balancers and target groups tagged for the cluster by the AWS Load Balancer Controller
+//!   (`elbv2.k8s.aws/cluster=<cluster>`) or the in-tree cloud provider
+//!   (`kubernetes.io/cluster/<cluster>`), in the blueprint's VPC;
+//! - security groups in that VPC with those tags (after the rules other groups hold on them are
+//!   revoked), except shinyctl's own and the one EKS manages (`aws:eks:cluster-name`);
+//! - network interfaces left `available` (detached) in the VPC;
+//! - the Lambda functions and layers Synthetics made for the blueprint's canaries.
+//!
+//! Everything is scoped to this blueprint's cluster name and VPC id: a load balancer of another
+//! cluster, or one without the controller's tags, is left alone. Every call takes a rate-limit
+//! token from the run's limiter.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{Filter, IpPermission, UserIdGroupPair};
+
+use super::config::Connection;
+use super::errors::{AwsResult, not_found_as_none};
+use super::services::synthetics::lambda_prefix;
+use crate::apply::StepError;
+use crate::apply::limits::RateLimiter;
+use crate::plan::catalog::BLUEPRINT_TAG;
+
+/// Tag the AWS Load Balancer Controller puts on what it creates.
+pub const LB_CONTROLLER_TAG: &str = "elbv2.k8s.aws/cluster";
+
+/// What to sweep: the blueprint's EKS cluster, VPC and canaries (each may be absent).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub cluster: Option<String>,
+    pub vpc_id: Option<String>,
+    /// Canary names (their Lambda functions are `cwsyn-<name>-*`).
+    pub canaries: Vec<String>,
+}
+
+/// What the sweep removed, by AWS id or name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub load_balancers: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub network_interfaces: Vec<String>,
+    pub lambda_functions: Vec<String>,
+    pub lambda_layers: Vec<String>,
+}
+
+impl Swept {
+    pub fn is_empty(&self) -> bool {
+        self.load_balancers.is_empty()
+            && self.target_groups.is_empty()
+            && self.security_groups.is_empty()
+            && self.network_interfaces.is_empty()
+            && self.lambda_functions.is_empty()
+            && self.lambda_layers.is_empty()
+    }
+}
+
+/// Whether `tags` say a Kubernetes controller made the resource for `cluster`.
+pub fn made_for_cluster<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    cluster: &str,
+) -> bool {
+    let legacy = format!("kubernetes.io/cluster/{cluster}");
+    tags.into_iter()
+        .any(|(k, v)| (k == LB_CONTROLLER_TAG && v == cluster) || k == legacy)
+}
+
+/// Removes what controllers and canaries left for this blueprint (see the module's comment).
+pub async fn sweep(
+    conn: &Connection,
+    scope: &Scope,
+    limiter: &RateLimiter,
+) -> Result<Swept, StepError> {
+    let mut swept = Swept::default();
+    if let (Some(cluster), Some(vpc)) = (scope.cluster.as_deref(), scope.vpc_id.as_deref()) {
+        sweep_load_balancers(conn, cluster, vpc, limiter, &mut swept).await?;
+        sweep_security_groups(conn, cluster, vpc, limiter, &mut swept).await?;
+    }
+    if let Some(vpc) = scope.vpc_id.as_deref() {
+        sweep_interfaces(conn, vpc, limiter, &mut swept).await?;
+    }
+    for canary in &scope.canaries {
+        sweep_canary_lambda(conn, canary, limiter, &mut swept).await?;
+    }
+    Ok(swept)
+}
+
+/// ELB tags of up to 20 resources per call, as (arn, tags).
+async fn elb_tags(
+    conn: &Connection,
+    arns: &[String],
+    limiter: &RateLimiter,
+) -> Result<Vec<(String, Vec<(String, String)>)>, StepError> {
+    let mut out = Vec::new();
+    for chunk in arns.chunks(20) {
+        limiter.acquire("elbv2", "DescribeTags").await;
+        let described = conn
+            .clients
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .aws()?;
+        for d in described.tag_descriptions.unwrap_or_default() {
+            let tags = d
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect();
+            if let Some(arn) = d.resource_arn {
+                out.push((arn, tags));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_cluster_made(tags: &[(String, String)], cluster: &str) -> bool {
+    made_for_cluster(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), cluster)
+        && !tags.iter().any(|(k, _)| k == BLUEPRINT_TAG)
+}
+
+async fn sweep_load_balancers(
+    conn: &Connection,
+    cluster: &str,
+    vpc: &str,
+    limiter: &RateLimiter,
+    swept: &mut Swept,
+) -> Result<(), StepError> {
+    let elb = &conn.clients.elbv2;
+    let mut in_vpc = Vec::new();
+    let mut pages = elb.describe_load_balancers().into_paginator().send();
+    loop {
+        limiter.acquire("elbv2", "DescribeLoadBalancers").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        in_vpc.extend(
+            page.aws()?
+                .load_balancers
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|lb| lb.vpc_id() == Some(vpc))
+                .filter_map(|lb| lb.load_balancer_arn),
+        );
+    }
+    let doomed: Vec<String> = elb_tags(conn, &in_vpc, limiter)
+        .await?
+        .into_iter()
+        .filter(|(_, tags)| is_cluster_made(tags, cluster))
+        .map(|(arn, _)| arn)
+        .collect();
+    for arn in &doomed {
+        limiter.acquire("elbv2", "DeleteLoadBalancer").await;
+        not_found_as_none(
+            elb.delete_load_balancer()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .aws(),
+        )?;
+        swept.load_balancers.push(arn.clone());
+    }
+    // Gone before their target groups and security groups can go.
+    for arn in &doomed {
+        retry_until(|| async {
+            limiter.acquire("elbv2", "DescribeLoadBalancers").await;
+            let found = not_found_as_none(
+                elb.describe_load_balancers()
+                    .load_balancer_arns(arn)
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+            let exists = found.is_some_and(|r| !r.load_balancers().is_empty());
+            Ok(if exists { None } else { Some(()) })
+        })
+        .await?;
+    }
+
+    let mut groups = Vec::new();
+    let mut pages = elb.describe_target_groups().into_paginator().send();
+    loop {
+        limiter.acquire("elbv2", "DescribeTargetGroups").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        groups.extend(
+            page.aws()?
+                .target_groups
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|g| g.vpc_id() == Some(vpc))
+                .filter_map(|g| g.target_group_arn),
+        );
+    }
+    for (arn, tags) in elb_tags(conn, &groups, limiter).await? {
+        if !is_cluster_made(&tags, cluster) {
+            continue;
+        }
+        // A listener of a load balancer still going away holds it for a moment.
+        retry_until(|| async {
+            limiter.acquire("elbv2", "DeleteTargetGroup").await;
+            match elb
+                .delete_target_group()
+                .target_group_arn(&arn)
+                .send()
+                .await
+                .aws()
+            {
+                Ok(_) => Ok(Some(())),
+                Err(e) if super::errors::is_not_found(&e) => Ok(Some(())),
+                Err(e) if e.code == "ResourceInUse" => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        swept.target_groups.push(arn);
+    }
+    Ok(())
+}
+
+async fn sweep_security_groups(
+    conn: &Connection,
+    cluster: &str,
+    vpc: &str,
+    limiter: &RateLimiter,
+    swept: &mut Swept,
+) -> Result<(), StepError> {
+    let ec2 = &conn.clients.ec2;
+    let mut groups = Vec::new();
+    let mut pages = ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .into_paginator()
+        .send();
+    loop {
+        limiter.acquire("ec2", "DescribeSecurityGroups").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        groups.extend(page.aws()?.security_groups.unwrap_or_default());
+    }
+    let doomed: Vec<String> = groups
+        .iter()
+        .filter(|g| {
+            let tags: Vec<(&str, &str)> = g
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))
+                .collect();
+            made_for_cluster(tags.iter().copied(), cluster)
+                && !tags
+                    .iter()
+                    .any(|(k, _)| *k == BLUEPRINT_TAG || *k == "aws:eks:cluster-name")
+                && g.group_name() != Some("default")
+        })
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    // Rules in other groups that name a doomed group would block its delete: revoke them.
+    for g in &groups {
+        let Some(id) = g.group_id() else { continue };
+        if doomed.iter().any(|d| d == id) {
+            continue;
+        }
+        let referencing: Vec<IpPermission> = g
+            .ip_permissions()
+            .iter()
+            .flat_map(|p| {
+                p.user_id_group_pairs()
+                    .iter()
+                    .filter(|pair| {
+                        pair.group_id()
+                            .is_some_and(|gid| doomed.iter().any(|d| d == gid))
+                    })
+                    .map(|pair| {
+                        IpPermission::builder()
+                            .set_ip_protocol(p.ip_protocol().map(str::to_string))
+                            .set_from_port(p.from_port())
+                            .set_to_port(p.to_port())
+                            .user_id_group_pairs(
+                                UserIdGroupPair::builder()
+                                    .set_group_id(pair.group_id().map(str::to_string))
+                                    .build(),
+                            )
+                            .build()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !referencing.is_empty() {
+            limiter.acquire("ec2", "RevokeSecurityGroupIngress").await;
+            not_found_as_none(
+                ec2.revoke_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(Some(referencing))
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+        }
+    }
+    for id in doomed {
+        // The load balancers' interfaces take a moment to let go of their groups.
+        retry_until(|| async {
+            limiter.acquire("ec2", "DeleteSecurityGroup").await;
+            match ec2.delete_security_group().group_id(&id).send().await.aws() {
+                Ok(_) => Ok(Some(())),
+                Err(e) if super::errors::is_not_found(&e) => Ok(Some(())),
+                Err(e) if e.code == "DependencyViolation" => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        swept.security_groups.push(id);
+    }
+    Ok(())
+}
+
+async fn sweep_interfaces(
+    conn: &Connection,
+    vpc: &str,
+    limiter: &RateLimiter,
+    swept: &mut Swept,
+) -> Result<(), StepError> {
+    let ec2 = &conn.clients.ec2;
+    let mut available = Vec::new();
+    let mut pages = ec2
+        .describe_network_interfaces()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(Filter::builder().name("status").values("available").build())
+        .into_paginator()
+        .send();
+    loop {
+        limiter.acquire("ec2", "DescribeNetworkInterfaces").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        available.extend(
+            page.aws()?
+                .network_interfaces
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|n| n.status().is_some_and(|s| s.as_str() == "available"))
+                .filter_map(|n| n.network_interface_id),
+        );
+    }
+    for id in available {
+        limiter.acquire("ec2", "DeleteNetworkInterface").await;
+        not_found_as_none(
+            ec2.delete_network_interface()
+                .network_interface_id(&id)
+                .send()
+                .await
+                .aws(),
+        )?;
+        swept.network_interfaces.push(id);
+    }
+    Ok(())
+}
+
+async fn sweep_canary_lambda(
+    conn: &Connection,
+    canary: &str,
+    limiter: &RateLimiter,
+    swept: &mut Swept,
+) -> Result<(), StepError> {
+    let lambda = &conn.clients.lambda;
+    let prefix = lambda_prefix(canary);
+    let mut functions = Vec::new();
+    let mut pages = lambda.list_functions().into_paginator().send();
+    loop {
+        limiter.acquire("lambda", "ListFunctions").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        functions.extend(
+            page.aws()?
+                .functions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| f.function_name)
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    for function in functions {
+        limiter.acquire("lambda", "DeleteFunction").await;
+        not_found_as_none(
+            lambda
+                .delete_function()
+                .function_name(&function)
+                .send()
+                .await
+                .aws(),
+        )?;
+        swept.lambda_functions.push(function);
+    }
+    let mut layers = Vec::new();
+    let mut pages = lambda.list_layers().into_paginator().send();
+    loop {
+        limiter.acquire("lambda", "ListLayers").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        layers.extend(
+            page.aws()?
+                .layers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|l| l.layer_name)
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    for layer in layers {
+        limiter.acquire("lambda", "ListLayerVersions").await;
+        let versions = lambda
+            .list_layer_versions()
+            .layer_name(&layer)
+            .send()
+            .await
+            .aws()?;
+        for version in versions.layer_versions().iter().map(|v| v.version()) {
+            limiter.acquire("lambda", "DeleteLayerVersion").await;
+            not_found_as_none(
+                lambda
+                    .delete_layer_version()
+                    .layer_name(&layer)
+                    .version_number(version)
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+        }
+        swept.lambda_layers.push(layer);
+    }
+    Ok(())
+}
+
+/// Repeats `attempt` until it answers `Some`, for up to about two minutes (the time AWS takes
+/// to release a deleted load balancer's interfaces), then reports that it is still blocked.
+async fn retry_until<F, Fut>(mut attempt: F) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<()>, StepError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        if attempt().await?.is_some() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StepError::conflict(
+                "DependencyViolation",
+                "still in use after two minutes; run destroy again",
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_clusters_controller_tags_count() {
+        assert!(made_for_cluster([(LB_CONTROLLER_TAG, "demo")], "demo"));
+        assert!(made_for_cluster(
+            [("kubernetes.io/cluster/demo", "owned")],
+            "demo"
+        ));
+        assert!(!made_for_cluster([(LB_CONTROLLER_TAG, "other")], "demo"));
+        assert!(!made_for_cluster(
+            [("kubernetes.io/cluster/other", "owned")],
+            "demo"
+        ));
+        assert!(!made_for_cluster([("Name", "demo")], "demo"));
+        let ours = vec![
+            (LB_CONTROLLER_TAG.to_string(), "demo".to_string()),
+            (BLUEPRINT_TAG.to_string(), "demo".to_string()),
+        ];
+        assert!(!is_cluster_made(&ours, "demo"));
+    }
+}
