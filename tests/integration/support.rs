@@ -53,7 +53,15 @@ pub fn shinyctl_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         .current_dir(repo_root())
         .env_remove("NO_COLOR")
         .env_remove("RUST_BACKTRACE")
-        .env("COLUMNS", "100");
+        .env("COLUMNS", "100")
+        // Nothing a test runs may reach beyond loopback: no instance metadata, no real AWS
+        // endpoints, no profile from the developer's machine. Tests that talk to the emulator
+        // pass its endpoint explicitly.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/shinyctl-test-aws-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/shinyctl-test-aws-credentials");
     for (key, value) in env {
         command.env(key, value);
     }
