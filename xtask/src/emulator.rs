@@ -8,7 +8,7 @@
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const USAGE: &str = "\
 usage: cargo xtask emulator [--port P] [--profile FILE] [--faults FILE]
@@ -20,77 +20,15 @@ Starts the local AWS emulator on 127.0.0.1 (a free port unless --port) and print
   --faults FILE   faults JSON (default: none)
 ";
 
-/// The copy of requirements.txt the venv was built from.
-const STAMP: &str = "shinyemu-requirements.txt";
-
 fn emulator_dir() -> PathBuf {
     crate::project_root().join("tests").join("emulator")
-}
-
-fn venv_dir() -> PathBuf {
-    crate::project_root().join(".cache").join("emulator-venv")
-}
-
-fn venv_python(venv: &Path) -> PathBuf {
-    venv.join("bin").join("python")
 }
 
 /// Creates `<repo>/.cache/emulator-venv` (or reuses it when it was built from the current
 /// requirements.txt) and returns its python.
 pub fn ensure_venv() -> Result<PathBuf> {
-    let requirements_path = emulator_dir().join("requirements.txt");
-    let requirements = fs::read_to_string(&requirements_path)
-        .with_context(|| format!("reading {}", requirements_path.display()))?;
-    let venv = venv_dir();
-    let python = venv_python(&venv);
-    let stamp = venv.join(STAMP);
-    if python.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str())
-    {
-        return Ok(python);
-    }
-    if venv.exists() {
-        eprintln!(
-            "emulator: requirements changed, rebuilding {}",
-            venv.display()
-        );
-        fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
-    } else {
-        eprintln!("emulator: creating {}", venv.display());
-    }
-    fs::create_dir_all(venv.parent().expect("venv has a parent"))?;
-    // Everything goes to stderr: stdout's first line belongs to the `endpoint:` line.
-    run_quiet(
-        Command::new("python3").arg("-m").arg("venv").arg(&venv),
-        "python3 -m venv",
-    )?;
-    run_quiet(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--quiet",
-                "-r",
-            ])
-            .arg(&requirements_path),
-        "pip install -r tests/emulator/requirements.txt",
-    )?;
-    fs::write(&stamp, &requirements).with_context(|| format!("writing {}", stamp.display()))?;
-    Ok(python)
-}
-
-fn run_quiet(cmd: &mut Command, what: &str) -> Result<()> {
-    let status = cmd
-        .stdin(Stdio::null())
-        .stdout(std::io::stderr())
-        .status()
-        .with_context(|| format!("could not start {what}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
-    Ok(())
+    let venv = crate::venv::ensure("emulator-venv", &emulator_dir().join("requirements.txt"))?;
+    Ok(venv.join("bin").join("python"))
 }
 
 fn python_command(python: &Path) -> Command {

@@ -2,9 +2,11 @@
 //! nothing but cargo is needed to build, test, or start the emulator.
 
 mod ci;
+mod demo;
 mod emulator;
 // `ci` calls `validators::ensure_venv` before the Rust tests (the workload suite needs the venv).
 mod validators;
+mod venv;
 
 use std::process::ExitCode;
 
@@ -14,6 +16,7 @@ usage: cargo xtask <task> [args]
 tasks:
   ci         fmt check, clippy -D warnings, every test (Rust and the emulator's pytest suite)
   emulator   start the local AWS emulator: [--port P] [--profile FILE] [--faults FILE]
+  demo       plan, apply, plan, destroy blueprints/shinyproxy-eks.yaml against the emulator
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "ci" => ci::run(rest),
         "emulator" => emulator::run(rest),
+        "demo" => demo::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
