@@ -28,13 +28,22 @@ where
                     format!("Http{status}"),
                     format!("HTTP {status} without an error code"),
                 ),
-                _ => StepError::fatal(
-                    "UnsupportedOperation",
-                    format!(
-                        "the endpoint answered HTTP {status} without an AWS error code: the operation is \
-                         not supported by this endpoint"
-                    ),
-                ),
+                _ => {
+                    let body = service
+                        .raw()
+                        .body()
+                        .bytes()
+                        .map(|b| String::from_utf8_lossy(&b[..b.len().min(200)]).into_owned())
+                        .unwrap_or_default();
+                    StepError::fatal(
+                        "UnsupportedOperation",
+                        format!(
+                            "the endpoint answered HTTP {status} without an AWS error code: the \
+                             operation is not supported by this endpoint ({})",
+                            body.trim()
+                        ),
+                    )
+                }
             }
         }
         SdkError::TimeoutError(_) => StepError::transient("Timeout", describe(&err)),

@@ -109,7 +109,9 @@ pub fn assemble(
             .filter_map(|f| f.address.as_ref().map(|a| (a, f))),
     );
     for f in &mut found {
-        resolve_map(&mut f.properties, &references);
+        // A resource's own id stays itself (a bucket's `bucket` property is its id).
+        let own = references.get(&f.id).cloned();
+        resolve_map(&mut f.properties, &references, own.as_deref());
     }
 
     // Untagged resources: the desired resource of the same kind and identity, else the orphan
@@ -200,23 +202,33 @@ fn reference_map<'a>(
 }
 
 /// Replaces identifiers with references everywhere but in tags.
-fn resolve_map(properties: &mut Map<String, Value>, references: &HashMap<String, String>) {
+fn resolve_map(
+    properties: &mut Map<String, Value>,
+    references: &HashMap<String, String>,
+    own: Option<&str>,
+) {
     for (key, value) in properties.iter_mut() {
         if key != "tags" {
-            resolve_value(value, references);
+            resolve_value(value, references, own);
         }
     }
 }
 
-fn resolve_value(value: &mut Value, references: &HashMap<String, String>) {
+fn resolve_value(value: &mut Value, references: &HashMap<String, String>, own: Option<&str>) {
     match value {
         Value::String(s) => {
-            if let Some(reference) = references.get(s.as_str()) {
+            if let Some(reference) = references.get(s.as_str())
+                && Some(reference.as_str()) != own
+            {
                 *s = reference.clone();
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| resolve_value(v, references)),
-        Value::Object(map) => map.values_mut().for_each(|v| resolve_value(v, references)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| resolve_value(v, references, own)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| resolve_value(v, references, own)),
         _ => {}
     }
 }
@@ -298,6 +310,20 @@ mod tests {
         let oidc = &live.observed.resources[1];
         assert_eq!(oidc.properties["url"], "cluster.eks_cluster#oidcIssuer");
         assert_eq!(oidc.properties["tags"]["x"], "demo");
+    }
+
+    #[test]
+    fn a_resources_own_id_is_not_a_reference() {
+        let found = vec![
+            Found::new(K::S3Bucket, "demo-files")
+                .at(Some(Address::new("storage.s3_bucket[files]")))
+                .with("bucket", "demo-files"),
+        ];
+        let live = assemble("demo", "us-east-1", &[], found);
+        assert_eq!(
+            live.observed.resources[0].properties["bucket"],
+            "demo-files"
+        );
     }
 
     #[test]

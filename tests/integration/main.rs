@@ -3,6 +3,8 @@
 
 mod blueprints;
 mod cli;
+mod emulator;
+mod live;
 mod malformed;
 mod never_panics;
 mod support;

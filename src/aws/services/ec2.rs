@@ -1,186 +1,1490 @@
-//! ec2: adapters (work in progress).
-use super::{Cx, Found, ReadCx};
+//! EC2 networking: VPC, subnets, internet gateway (with its attachment), Elastic IPs, NAT
+//! gateways, route tables with their routes and associations, security groups and their rules.
+//!
+//! Creates look up the ownership tags first and tag in the create call itself (TagSpecifications),
+//! so a create that succeeded before a crash is found, not repeated; NAT gateways also carry a
+//! client token. Reads are one filtered describe per kind (per page): route tables bring their
+//! routes and associations, and one DescribeSecurityGroupRules brings every rule of our groups.
+//! Rules are tagged with the ownership tags too (the catalog models no tags for them, but AWS
+//! accepts them), so a rule the blueprint no longer has is still recognised as ours.
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, ConnectivityType, DomainType, Filter, IpPermission, IpRange,
+    ResourceType, RouteTable, SecurityGroup, SecurityGroupRule, Tag, TagSpecification,
+    UserIdGroupPair,
+};
+use serde_json::Value;
+
+use super::{AwsResult, Cx, Found, ReadCx, is_not_found, not_found_as_none, outputs};
+use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG, TagSet};
+use crate::plan::{Address, ResourceKind as K};
+
+const EC2: &str = "ec2";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+/// Filters for this blueprint's resources. The address is matched client-side ([`is_at`]):
+/// addresses hold brackets, which moto's filters read as glob character classes (AWS's take them
+/// literally).
+fn owned_filters(blueprint: &str) -> Vec<Filter> {
+    vec![filter(&format!("tag:{BLUEPRINT_TAG}"), [blueprint])]
+}
+
+/// Whether tags carry the ownership address `address`.
+fn is_at(tags: &[Tag], address: &Address) -> bool {
+    tags.iter()
+        .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(address.as_str()))
+}
+
+fn ec2_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn tag_spec(resource: ResourceType, tags: &TagSet) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+fn read_tags(tags: &[Tag]) -> TagSet {
+    tags::from_pairs(
+        tags.iter()
+            .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+    )
+}
+
+/// A found resource's tags, name and address.
+fn base(rx: &ReadCx<'_>, kind: K, id: &str, tags: &[Tag]) -> Found {
+    let tags = read_tags(tags);
+    let mut found = Found::new(kind, id).at(rx.owned(&tags));
+    if let Some(name) = tags.get("Name") {
+        found = found.named(name.clone());
+    }
+    found.with("tags", tags::to_value(&tags))
+}
+
+/// Makes the tags of `id` the desired ones (updates of every taggable EC2 kind).
+async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
+    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    let client = &cx.clients().ec2;
+    if !remove.is_empty() {
+        cx.call(EC2, "DeleteTags").await;
+        client
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                remove
+                    .iter()
+                    .map(|k| Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !set.is_empty() {
+        cx.call(EC2, "CreateTags").await;
+        client
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(ec2_tags(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+/// Update of a kind whose only in-place change is its tags.
+pub async fn update_tags(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let id = cx.existing_id()?;
+    sync_tags(cx, id).await?;
+    Ok(cx.request.existing.clone().unwrap_or_default())
+}
+
+/// Runs a delete call, treating NotFound as done.
+fn gone<T>(result: Result<T, StepError>) -> Result<Outputs, StepError> {
+    not_found_as_none(result).map(|_| Outputs::new())
+}
+
+// ---------------------------------------------------------------------------------------------
+// VPC
+
+async fn find_vpc(cx: &Cx<'_>) -> Result<Option<String>, StepError> {
+    cx.call(EC2, "DescribeVpcs").await;
+    let out = cx
+        .clients()
+        .ec2
+        .describe_vpcs()
+        .set_filters(Some(owned_filters(cx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    Ok(out
+        .vpcs()
+        .iter()
+        .filter(|v| is_at(v.tags(), cx.address()))
+        .find_map(|v| v.vpc_id().map(str::to_string)))
+}
+
+async fn vpc_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
+    cx.call(EC2, "DescribeVpcs").await;
+    let out = not_found_as_none(
+        cx.clients()
+            .ec2
+            .describe_vpcs()
+            .vpc_ids(id)
+            .send()
+            .await
+            .aws(),
+    )?;
+    Ok(out.and_then(|o| {
+        o.vpcs()
+            .first()
+            .and_then(|v| v.state().map(|s| s.as_str().to_string()))
+    }))
+}
+
+async fn set_vpc_dns(cx: &Cx<'_>, id: &str, force: bool) -> Result<(), StepError> {
+    // One attribute per call: the API refuses both at once.
+    for (key, support) in [("enableDnsSupport", true), ("enableDnsHostnames", false)] {
+        let Some(value) = cx.bool(key) else { continue };
+        if !force && !cx.changed(key) {
+            continue;
+        }
+        cx.call(EC2, "ModifyVpcAttribute").await;
+        let attribute = AttributeBooleanValue::builder().value(value).build();
+        let request = cx.clients().ec2.modify_vpc_attribute().vpc_id(id);
+        let request = if support {
+            request.enable_dns_support(attribute)
+        } else {
+            request.enable_dns_hostnames(attribute)
+        };
+        request.send().await.aws()?;
+    }
+    Ok(())
+}
 
 pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = match find_vpc(cx).await? {
+        Some(id) => id,
+        None => {
+            cx.call(EC2, "CreateVpc").await;
+            let out = cx
+                .clients()
+                .ec2
+                .create_vpc()
+                .cidr_block(cx.str("cidr")?)
+                .tag_specifications(tag_spec(ResourceType::Vpc, &cx.tags()))
+                .send()
+                .await
+                .aws()?;
+            out.vpc()
+                .and_then(|v| v.vpc_id())
+                .ok_or_else(|| StepError::transient("NoId", "CreateVpc returned no VPC id"))?
+                .to_string()
+        }
+    };
+    cx.wait_until(|| vpc_state(cx, &id), has(|s: &String| s == "available"))
+        .await?;
+    set_vpc_dns(cx, &id, true).await?;
+    Ok(outputs(&id, None, Some(cx.name())))
 }
 
 pub async fn update_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    set_vpc_dns(cx, id, false).await?;
+    if cx.changed("tags") {
+        sync_tags(cx, id).await?;
+    }
+    Ok(outputs(id, None, Some(cx.name())))
 }
 
 pub async fn delete_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DeleteVpc").await;
+    gone(cx.clients().ec2.delete_vpc().vpc_id(id).send().await.aws())
 }
 
+/// VPCs, subnets, internet gateways, Elastic IPs, NAT gateways and route tables (with routes and
+/// associations): one describe per kind.
+pub async fn read_network(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let (vpcs, subnets, gateways, addresses, nats, tables) = futures::try_join!(
+        read_vpcs(rx),
+        read_subnets(rx),
+        read_internet_gateways(rx),
+        read_elastic_ips(rx),
+        read_nat_gateways(rx),
+        read_route_tables(rx),
+    )?;
+    Ok([vpcs, subnets, gateways, addresses, nats, tables].concat())
+}
+
+async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let client = &rx.conn.clients.ec2;
+    let vpcs: Vec<_> = client
+        .describe_vpcs()
+        .set_filters(Some(owned_filters(rx.blueprint)))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    let mut found = Vec::new();
+    for vpc in vpcs {
+        let Some(id) = vpc.vpc_id() else { continue };
+        let mut f =
+            base(rx, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
+        // DNS settings are attributes, one call each (blueprints have one VPC).
+        for (key, attribute) in [
+            (
+                "enableDnsSupport",
+                aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+            ),
+            (
+                "enableDnsHostnames",
+                aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+            ),
+        ] {
+            let out = client
+                .describe_vpc_attribute()
+                .vpc_id(id)
+                .attribute(attribute)
+                .send()
+                .await
+                .aws()?;
+            let value = if key == "enableDnsSupport" {
+                out.enable_dns_support().and_then(|a| a.value())
+            } else {
+                out.enable_dns_hostnames().and_then(|a| a.value())
+            };
+            f = f.with(key, value.unwrap_or(false));
+        }
+        // The catalog writes tags last.
+        if let Some(tags) = f.properties.remove("tags") {
+            f.properties.insert("tags".into(), tags);
+        }
+        found.push(f);
+    }
+    Ok(found)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subnet
+
 pub async fn create_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    cx.call(EC2, "DescribeSubnets").await;
+    let existing = cx
+        .clients()
+        .ec2
+        .describe_subnets()
+        .set_filters(Some(owned_filters(cx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    let id = match existing
+        .subnets()
+        .iter()
+        .filter(|s| is_at(s.tags(), cx.address()))
+        .find_map(|s| s.subnet_id())
+    {
+        Some(id) => id.to_string(),
+        None => {
+            cx.call(EC2, "CreateSubnet").await;
+            let out = cx
+                .clients()
+                .ec2
+                .create_subnet()
+                .vpc_id(cx.reference("vpc")?)
+                .cidr_block(cx.str("cidr")?)
+                .availability_zone(cx.str("availabilityZone")?)
+                .tag_specifications(tag_spec(ResourceType::Subnet, &cx.tags()))
+                .send()
+                .await
+                .aws()?;
+            out.subnet()
+                .and_then(|s| s.subnet_id())
+                .ok_or_else(|| StepError::transient("NoId", "CreateSubnet returned no id"))?
+                .to_string()
+        }
+    };
+    if cx.bool("mapPublicIpOnLaunch") == Some(true) {
+        set_map_public_ip(cx, &id, true).await?;
+    }
+    Ok(outputs(&id, None, Some(cx.name())))
+}
+
+async fn set_map_public_ip(cx: &Cx<'_>, id: &str, value: bool) -> Result<(), StepError> {
+    cx.call(EC2, "ModifySubnetAttribute").await;
+    cx.clients()
+        .ec2
+        .modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
+        .send()
+        .await
+        .aws()?;
+    Ok(())
 }
 
 pub async fn update_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    if cx.changed("mapPublicIpOnLaunch") {
+        set_map_public_ip(cx, id, cx.bool("mapPublicIpOnLaunch").unwrap_or(false)).await?;
+    }
+    if cx.changed("tags") {
+        sync_tags(cx, id).await?;
+    }
+    Ok(outputs(id, None, Some(cx.name())))
 }
 
 pub async fn delete_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DeleteSubnet").await;
+    gone(
+        cx.clients()
+            .ec2
+            .delete_subnet()
+            .subnet_id(id)
+            .send()
+            .await
+            .aws(),
+    )
 }
+
+async fn read_subnets(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let subnets: Vec<_> = rx
+        .conn
+        .clients
+        .ec2
+        .describe_subnets()
+        .set_filters(Some(owned_filters(rx.blueprint)))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    Ok(subnets
+        .iter()
+        .filter_map(|s| {
+            let id = s.subnet_id()?;
+            Some(reorder(base(rx, K::Subnet, id, s.tags()), |f| {
+                f.with("cidr", s.cidr_block().unwrap_or_default())
+                    .with(
+                        "availabilityZone",
+                        s.availability_zone().unwrap_or_default(),
+                    )
+                    .with("vpc", s.vpc_id().unwrap_or_default())
+                    .with(
+                        "mapPublicIpOnLaunch",
+                        s.map_public_ip_on_launch().unwrap_or(false),
+                    )
+            }))
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internet gateway (created and attached in one step: the catalog's `vpc` property)
 
 pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
-}
-
-pub async fn update_tags(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let vpc = cx.reference("vpc")?;
+    cx.call(EC2, "DescribeInternetGateways").await;
+    let existing = cx
+        .clients()
+        .ec2
+        .describe_internet_gateways()
+        .set_filters(Some(owned_filters(cx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    let (id, attached) = match existing
+        .internet_gateways()
+        .iter()
+        .find(|g| is_at(g.tags(), cx.address()))
+    {
+        Some(g) => (
+            g.internet_gateway_id().unwrap_or_default().to_string(),
+            g.attachments()
+                .iter()
+                .any(|a| a.vpc_id() == Some(vpc.as_str())),
+        ),
+        None => {
+            cx.call(EC2, "CreateInternetGateway").await;
+            let out = cx
+                .clients()
+                .ec2
+                .create_internet_gateway()
+                .tag_specifications(tag_spec(ResourceType::InternetGateway, &cx.tags()))
+                .send()
+                .await
+                .aws()?;
+            let id = out
+                .internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .ok_or_else(|| {
+                    StepError::transient("NoId", "CreateInternetGateway returned no id")
+                })?;
+            (id.to_string(), false)
+        }
+    };
+    if !attached {
+        cx.call(EC2, "AttachInternetGateway").await;
+        cx.clients()
+            .ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(&id)
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .aws()?;
+    }
+    let mut out = outputs(&id, None, Some(cx.name()));
+    out.insert("vpcId".into(), Value::from(vpc));
+    Ok(out)
 }
 
 pub async fn delete_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DescribeInternetGateways").await;
+    let described = not_found_as_none(
+        cx.clients()
+            .ec2
+            .describe_internet_gateways()
+            .internet_gateway_ids(id)
+            .send()
+            .await
+            .aws(),
+    )?;
+    let Some(described) = described else {
+        return Ok(Outputs::new());
+    };
+    let vpcs: Vec<String> = described
+        .internet_gateways()
+        .iter()
+        .flat_map(|g| g.attachments())
+        .filter_map(|a| a.vpc_id().map(str::to_string))
+        .collect();
+    for vpc in vpcs {
+        cx.call(EC2, "DetachInternetGateway").await;
+        not_found_as_none(
+            cx.clients()
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .aws(),
+        )?;
+    }
+    cx.call(EC2, "DeleteInternetGateway").await;
+    gone(
+        cx.clients()
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .aws(),
+    )
 }
 
+async fn read_internet_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let gateways: Vec<_> = rx
+        .conn
+        .clients
+        .ec2
+        .describe_internet_gateways()
+        .set_filters(Some(owned_filters(rx.blueprint)))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    Ok(gateways
+        .iter()
+        .filter_map(|g| {
+            let id = g.internet_gateway_id()?;
+            let vpc = g.attachments().first().and_then(|a| a.vpc_id());
+            let mut f = reorder(base(rx, K::InternetGateway, id, g.tags()), |f| match vpc {
+                Some(vpc) => f.with("vpc", vpc),
+                None => f,
+            });
+            if let Some(vpc) = vpc {
+                f = f.output("vpcId", vpc);
+            }
+            Some(f)
+        })
+        .collect())
+}
+
+/// Adds properties before `tags` (the catalog writes tags last; the order only matters to
+/// people reading an observed state).
+fn reorder(found: Found, add: impl FnOnce(Found) -> Found) -> Found {
+    let mut f = found;
+    let tags = f.properties.remove("tags");
+    let mut f = add(f);
+    if let Some(tags) = tags {
+        f.properties.insert("tags".into(), tags);
+    }
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elastic IP
+
 pub async fn create_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    cx.call(EC2, "DescribeAddresses").await;
+    let existing = cx
+        .clients()
+        .ec2
+        .describe_addresses()
+        .set_filters(Some(owned_filters(cx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    if let Some(address) = existing
+        .addresses()
+        .iter()
+        .find(|a| is_at(a.tags(), cx.address()))
+    {
+        let id = address.allocation_id().unwrap_or_default();
+        let mut out = outputs(id, None, Some(cx.name()));
+        out.insert(
+            "publicIp".into(),
+            Value::from(address.public_ip().unwrap_or_default()),
+        );
+        return Ok(out);
+    }
+    cx.call(EC2, "AllocateAddress").await;
+    let out = cx
+        .clients()
+        .ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(tag_spec(ResourceType::ElasticIp, &cx.tags()))
+        .send()
+        .await
+        .aws()?;
+    let id = out
+        .allocation_id()
+        .ok_or_else(|| StepError::transient("NoId", "AllocateAddress returned no allocation id"))?;
+    let mut result = outputs(id, None, Some(cx.name()));
+    result.insert(
+        "publicIp".into(),
+        Value::from(out.public_ip().unwrap_or_default()),
+    );
+    Ok(result)
 }
 
 pub async fn delete_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "ReleaseAddress").await;
+    gone(
+        cx.clients()
+            .ec2
+            .release_address()
+            .allocation_id(id)
+            .send()
+            .await
+            .aws(),
+    )
+}
+
+async fn read_elastic_ips(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let out = rx
+        .conn
+        .clients
+        .ec2
+        .describe_addresses()
+        .set_filters(Some(owned_filters(rx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    Ok(out
+        .addresses()
+        .iter()
+        .filter_map(|a| {
+            let id = a.allocation_id()?;
+            let domain = a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string();
+            Some(
+                reorder(base(rx, K::ElasticIp, id, a.tags()), |f| {
+                    f.with("domain", domain)
+                })
+                .output("publicIp", a.public_ip().unwrap_or_default()),
+            )
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// NAT gateway
+
+/// States of a NAT gateway that still exists (deleted ones stay visible for an hour).
+const LIVE_NAT_STATES: [&str; 2] = ["pending", "available"];
+
+async fn nat_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
+    cx.call(EC2, "DescribeNatGateways").await;
+    let out = not_found_as_none(
+        cx.clients()
+            .ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(id)
+            .send()
+            .await
+            .aws(),
+    )?;
+    let state = out.and_then(|o| {
+        o.nat_gateways()
+            .first()
+            .and_then(|n| n.state().map(|s| s.as_str().to_string()))
+    });
+    Ok(state.filter(|s| s != "deleted"))
 }
 
 pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    cx.call(EC2, "DescribeNatGateways").await;
+    let mut filters = owned_filters(cx.blueprint);
+    filters.push(filter("state", LIVE_NAT_STATES));
+    let existing = cx
+        .clients()
+        .ec2
+        .describe_nat_gateways()
+        .set_filter(Some(filters))
+        .send()
+        .await
+        .aws()?;
+    let id = match existing
+        .nat_gateways()
+        .iter()
+        .filter(|n| is_at(n.tags(), cx.address()))
+        .find_map(|n| n.nat_gateway_id())
+    {
+        Some(id) => id.to_string(),
+        None => {
+            let connectivity = match cx.opt_str("connectivity") {
+                Some("private") => ConnectivityType::Private,
+                _ => ConnectivityType::Public,
+            };
+            cx.call(EC2, "CreateNatGateway").await;
+            let out = cx
+                .clients()
+                .ec2
+                .create_nat_gateway()
+                .subnet_id(cx.reference("subnet")?)
+                .allocation_id(cx.reference("allocation")?)
+                .connectivity_type(connectivity)
+                .client_token(cx.client_token())
+                .tag_specifications(tag_spec(ResourceType::Natgateway, &cx.tags()))
+                .send()
+                .await
+                .aws()?;
+            out.nat_gateway()
+                .and_then(|n| n.nat_gateway_id())
+                .ok_or_else(|| StepError::transient("NoId", "CreateNatGateway returned no id"))?
+                .to_string()
+        }
+    };
+    let state = cx
+        .wait_until(
+            || nat_state(cx, &id),
+            has(|s: &String| s == "available" || s == "failed"),
+        )
+        .await?;
+    if state.as_deref() == Some("failed") {
+        return Err(StepError::fatal(
+            "NatGatewayFailed",
+            format!("NAT gateway {id} failed to become available"),
+        ));
+    }
+    Ok(outputs(&id, None, Some(cx.name())))
 }
 
 pub async fn delete_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DeleteNatGateway").await;
+    if not_found_as_none(
+        cx.clients()
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(id)
+            .send()
+            .await
+            .aws(),
+    )?
+    .is_none()
+    {
+        return Ok(Outputs::new());
+    }
+    // Its Elastic IP and subnet stay in use until it is fully deleted.
+    cx.wait_until(|| nat_state(cx, id), is_gone()).await?;
+    Ok(Outputs::new())
 }
 
+async fn read_nat_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let mut filters = owned_filters(rx.blueprint);
+    filters.push(filter("state", LIVE_NAT_STATES));
+    let nats: Vec<_> = rx
+        .conn
+        .clients
+        .ec2
+        .describe_nat_gateways()
+        .set_filter(Some(filters))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    Ok(nats
+        .iter()
+        .filter_map(|n| {
+            let id = n.nat_gateway_id()?;
+            let allocation = n
+                .nat_gateway_addresses()
+                .first()
+                .and_then(|a| a.allocation_id())
+                .unwrap_or_default()
+                .to_string();
+            let connectivity = n
+                .connectivity_type()
+                .map(|c| c.as_str())
+                .unwrap_or("public")
+                .to_string();
+            let subnet = n.subnet_id().unwrap_or_default().to_string();
+            Some(reorder(base(rx, K::NatGateway, id, n.tags()), |f| {
+                f.with("subnet", subnet)
+                    .with("allocation", allocation)
+                    .with("connectivity", connectivity)
+            }))
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Route tables, associations and routes
+
 pub async fn create_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    cx.call(EC2, "DescribeRouteTables").await;
+    let existing = cx
+        .clients()
+        .ec2
+        .describe_route_tables()
+        .set_filters(Some(owned_filters(cx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    if let Some(id) = existing
+        .route_tables()
+        .iter()
+        .filter(|t| is_at(t.tags(), cx.address()))
+        .find_map(|t| t.route_table_id())
+    {
+        return Ok(outputs(id, None, Some(cx.name())));
+    }
+    cx.call(EC2, "CreateRouteTable").await;
+    let out = cx
+        .clients()
+        .ec2
+        .create_route_table()
+        .vpc_id(cx.reference("vpc")?)
+        .tag_specifications(tag_spec(ResourceType::RouteTable, &cx.tags()))
+        .send()
+        .await
+        .aws()?;
+    let id = out
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .ok_or_else(|| StepError::transient("NoId", "CreateRouteTable returned no id"))?;
+    Ok(outputs(id, None, Some(cx.name())))
 }
 
 pub async fn delete_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DeleteRouteTable").await;
+    gone(
+        cx.clients()
+            .ec2
+            .delete_route_table()
+            .route_table_id(id)
+            .send()
+            .await
+            .aws(),
+    )
+}
+
+/// The subnet's current explicit association: (association id, route table id).
+async fn subnet_association(
+    cx: &Cx<'_>,
+    subnet: &str,
+) -> Result<Option<(String, String)>, StepError> {
+    cx.call(EC2, "DescribeRouteTables").await;
+    let out = cx
+        .clients()
+        .ec2
+        .describe_route_tables()
+        .filters(filter("association.subnet-id", [subnet]))
+        .send()
+        .await
+        .aws()?;
+    Ok(out.route_tables().iter().find_map(|t| {
+        t.associations().iter().find_map(|a| {
+            (a.subnet_id() == Some(subnet)).then(|| {
+                (
+                    a.route_table_association_id()
+                        .unwrap_or_default()
+                        .to_string(),
+                    a.route_table_id().unwrap_or_default().to_string(),
+                )
+            })
+        })
+    }))
 }
 
 pub async fn create_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let subnet = cx.reference("subnet")?;
+    let table = cx.reference("routeTable")?;
+    let id = match subnet_association(cx, &subnet).await? {
+        Some((id, current)) if current == table => id,
+        Some((id, _)) => {
+            // Associated elsewhere (a re-pointed subnet): move it.
+            cx.call(EC2, "ReplaceRouteTableAssociation").await;
+            let out = cx
+                .clients()
+                .ec2
+                .replace_route_table_association()
+                .association_id(id)
+                .route_table_id(&table)
+                .send()
+                .await
+                .aws()?;
+            out.new_association_id().unwrap_or_default().to_string()
+        }
+        None => {
+            cx.call(EC2, "AssociateRouteTable").await;
+            let out = cx
+                .clients()
+                .ec2
+                .associate_route_table()
+                .subnet_id(&subnet)
+                .route_table_id(&table)
+                .send()
+                .await
+                .aws()?;
+            out.association_id()
+                .ok_or_else(|| StepError::transient("NoId", "AssociateRouteTable returned no id"))?
+                .to_string()
+        }
+    };
+    Ok(outputs(&id, None, Some(cx.name())))
 }
 
 pub async fn update_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    create_association(cx).await
 }
 
 pub async fn delete_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DisassociateRouteTable").await;
+    gone(
+        cx.clients()
+            .ec2
+            .disassociate_route_table()
+            .association_id(id)
+            .send()
+            .await
+            .aws(),
+    )
+}
+
+/// `igw-…` goes in GatewayId, `nat-…` in NatGatewayId.
+fn is_nat(target: &str) -> bool {
+    target.starts_with("nat-")
 }
 
 pub async fn create_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let table = cx.reference("routeTable")?;
+    let destination = cx.str("destination")?.to_string();
+    let target = cx.reference("target")?;
+    cx.call(EC2, "CreateRoute").await;
+    let request = cx
+        .clients()
+        .ec2
+        .create_route()
+        .route_table_id(&table)
+        .destination_cidr_block(&destination);
+    let request = if is_nat(&target) {
+        request.nat_gateway_id(&target)
+    } else {
+        request.gateway_id(&target)
+    };
+    match request.send().await.aws() {
+        Ok(_) => {}
+        // Already there (a re-run, or someone else's route): make it point where we want.
+        Err(e) if e.code == "RouteAlreadyExists" => {
+            cx.call(EC2, "ReplaceRoute").await;
+            let request = cx
+                .clients()
+                .ec2
+                .replace_route()
+                .route_table_id(&table)
+                .destination_cidr_block(&destination);
+            let request = if is_nat(&target) {
+                request.nat_gateway_id(&target)
+            } else {
+                request.gateway_id(&target)
+            };
+            request.send().await.aws()?;
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(route_outputs(&table, &destination))
+}
+
+fn route_outputs(table: &str, destination: &str) -> Outputs {
+    let mut out = outputs(&format!("{table}|{destination}"), None, None);
+    out.insert("routeTableId".into(), Value::from(table));
+    out.insert("destination".into(), Value::from(destination));
+    out
 }
 
 pub async fn delete_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    let (table, destination) = match (cx.existing("routeTableId"), cx.existing("destination")) {
+        (Some(t), Some(d)) => (t.to_string(), d.to_string()),
+        _ => id
+            .split_once('|')
+            .map(|(t, d)| (t.to_string(), d.to_string()))
+            .ok_or_else(|| {
+                super::super::errors::missing(format!("{}: route id {id}", cx.address()))
+            })?,
+    };
+    cx.call(EC2, "DeleteRoute").await;
+    gone(
+        cx.clients()
+            .ec2
+            .delete_route()
+            .route_table_id(table)
+            .destination_cidr_block(destination)
+            .send()
+            .await
+            .aws(),
+    )
 }
 
+async fn read_route_tables(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let tables: Vec<RouteTable> = rx
+        .conn
+        .clients
+        .ec2
+        .describe_route_tables()
+        .set_filters(Some(owned_filters(rx.blueprint)))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    let mut found = Vec::new();
+    for t in &tables {
+        let Some(id) = t.route_table_id() else {
+            continue;
+        };
+        let vpc = t.vpc_id().unwrap_or_default().to_string();
+        found.push(reorder(base(rx, K::RouteTable, id, t.tags()), |f| {
+            f.with("vpc", vpc)
+        }));
+        for a in t.associations() {
+            let (Some(association), Some(subnet)) = (a.route_table_association_id(), a.subnet_id())
+            else {
+                continue;
+            };
+            if a.main() == Some(true) {
+                continue;
+            }
+            found.push(
+                Found::new(K::RouteTableAssociation, association)
+                    .with("subnet", subnet)
+                    .with("routeTable", id),
+            );
+        }
+        for r in t.routes() {
+            let origin = r.origin().map(|o| o.as_str());
+            let (Some(destination), Some(target)) = (
+                r.destination_cidr_block(),
+                r.nat_gateway_id().or(r.gateway_id()),
+            ) else {
+                continue;
+            };
+            if origin == Some("CreateRouteTable") || target == "local" {
+                continue;
+            }
+            let mut f = Found::new(K::Route, format!("{id}|{destination}"))
+                .with("routeTable", id)
+                .with("destination", destination)
+                .with("target", target);
+            f.outputs = route_outputs(id, destination);
+            // A route through a gateway in our own table is ours even when no longer desired.
+            if target.starts_with("nat-") || target.starts_with("igw-") {
+                f = f.orphan_at(Address::new(format!(
+                    "network.route.unlisted[{id}|{destination}]"
+                )));
+            }
+            found.push(f);
+        }
+    }
+    Ok(found)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Security groups and rules
+
 pub async fn create_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let vpc = cx.reference("vpc")?;
+    let name = cx.opt_str("groupName").unwrap_or(cx.name()).to_string();
+    cx.call(EC2, "DescribeSecurityGroups").await;
+    let existing = cx
+        .clients()
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(owned_filters(cx.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    if let Some(id) = existing
+        .security_groups()
+        .iter()
+        .filter(|g| is_at(g.tags(), cx.address()))
+        .find_map(|g| g.group_id())
+    {
+        return Ok(outputs(id, None, Some(&name)));
+    }
+    cx.call(EC2, "CreateSecurityGroup").await;
+    let out = cx
+        .clients()
+        .ec2
+        .create_security_group()
+        .group_name(&name)
+        .description(cx.str("description")?)
+        .vpc_id(&vpc)
+        .tag_specifications(tag_spec(ResourceType::SecurityGroup, &cx.tags()))
+        .send()
+        .await
+        .aws()?;
+    let id = out
+        .group_id()
+        .ok_or_else(|| StepError::transient("NoId", "CreateSecurityGroup returned no id"))?;
+    Ok(outputs(id, None, Some(&name)))
 }
 
 pub async fn delete_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    cx.call(EC2, "DeleteSecurityGroup").await;
+    gone(
+        cx.clients()
+            .ec2
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .aws(),
+    )
+}
+
+/// A rule's identity as the catalog writes it (source resolved to an id or CIDR).
+struct RuleSpec {
+    group: String,
+    egress: bool,
+    protocol: String,
+    from_port: i32,
+    to_port: i32,
+    source: String,
+    source_is_group: bool,
+    description: String,
+}
+
+impl RuleSpec {
+    fn of(cx: &Cx<'_>) -> Result<Self, StepError> {
+        let port = |key: &str| -> Result<i32, StepError> {
+            cx.i64(key)
+                .and_then(|p| i32::try_from(p).ok())
+                .ok_or_else(|| super::super::errors::missing(format!("{}: `{key}`", cx.address())))
+        };
+        Ok(RuleSpec {
+            group: cx.reference("securityGroup")?,
+            egress: cx.str("direction")? == "egress",
+            protocol: cx.str("protocol")?.to_string(),
+            from_port: port("fromPort")?,
+            to_port: port("toPort")?,
+            source: cx.reference("source")?,
+            source_is_group: cx.opt_str("sourceType") == Some("securityGroup"),
+            description: cx.opt_str("description").unwrap_or_default().to_string(),
+        })
+    }
+
+    fn permission(&self) -> IpPermission {
+        let mut p = IpPermission::builder()
+            .ip_protocol(&self.protocol)
+            .from_port(self.from_port)
+            .to_port(self.to_port);
+        if self.source_is_group {
+            p = p.user_id_group_pairs(
+                UserIdGroupPair::builder()
+                    .group_id(&self.source)
+                    .description(&self.description)
+                    .build(),
+            );
+        } else {
+            p = p.ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(&self.source)
+                    .description(&self.description)
+                    .build(),
+            );
+        }
+        p.build()
+    }
+
+    /// Whether an AWS rule is this one (ignoring the description). AWS reports ports -1 for
+    /// all-traffic rules whatever was sent.
+    fn matches(&self, r: &SecurityGroupRule) -> bool {
+        let all = self.protocol == "-1";
+        let source = r
+            .referenced_group_info()
+            .and_then(|g| g.group_id())
+            .or(r.cidr_ipv4());
+        r.group_id() == Some(self.group.as_str())
+            && r.is_egress() == Some(self.egress)
+            && r.ip_protocol() == Some(self.protocol.as_str())
+            && (all || (r.from_port() == Some(self.from_port) && r.to_port() == Some(self.to_port)))
+            && source == Some(self.source.as_str())
+    }
+}
+
+async fn group_rules(cx: &Cx<'_>, group: &str) -> Result<Vec<SecurityGroupRule>, StepError> {
+    cx.call(EC2, "DescribeSecurityGroupRules").await;
+    cx.clients()
+        .ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", [group]))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()
+}
+
+fn rule_outputs(id: &str, spec: &RuleSpec) -> Outputs {
+    let mut out = outputs(id, None, None);
+    out.insert("groupId".into(), Value::from(spec.group.clone()));
+    out.insert("egress".into(), Value::from(spec.egress));
+    out
 }
 
 pub async fn create_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let spec = RuleSpec::of(cx)?;
+    let tags = tag_spec(ResourceType::SecurityGroupRule, &cx.ownership_tags());
+    let result = if spec.egress {
+        cx.call(EC2, "AuthorizeSecurityGroupEgress").await;
+        cx.clients()
+            .ec2
+            .authorize_security_group_egress()
+            .group_id(&spec.group)
+            .ip_permissions(spec.permission())
+            .tag_specifications(tags)
+            .send()
+            .await
+            .aws()
+            .map(|o| {
+                o.security_group_rules()
+                    .first()
+                    .and_then(|r| r.security_group_rule_id())
+                    .map(str::to_string)
+            })
+    } else {
+        cx.call(EC2, "AuthorizeSecurityGroupIngress").await;
+        cx.clients()
+            .ec2
+            .authorize_security_group_ingress()
+            .group_id(&spec.group)
+            .ip_permissions(spec.permission())
+            .tag_specifications(tags)
+            .send()
+            .await
+            .aws()
+            .map(|o| {
+                o.security_group_rules()
+                    .first()
+                    .and_then(|r| r.security_group_rule_id())
+                    .map(str::to_string)
+            })
+    };
+    match result {
+        Ok(Some(id)) => Ok(rule_outputs(&id, &spec)),
+        Ok(None) => adopt_rule(cx, &spec).await,
+        // Already there: a re-run, or AWS's default allow-all egress, which equals a rule the
+        // catalog writes. Adopt it: our description and ownership tags.
+        Err(e) if e.code == "InvalidPermission.Duplicate" => adopt_rule(cx, &spec).await,
+        Err(e) => Err(e),
+    }
 }
 
+async fn adopt_rule(cx: &Cx<'_>, spec: &RuleSpec) -> Result<Outputs, StepError> {
+    let rules = group_rules(cx, &spec.group).await?;
+    let rule = rules.iter().find(|r| spec.matches(r)).ok_or_else(|| {
+        StepError::transient("RuleNotVisible", "the rule exists but is not listed yet")
+    })?;
+    let id = rule
+        .security_group_rule_id()
+        .unwrap_or_default()
+        .to_string();
+    if rule.description().unwrap_or_default() != spec.description {
+        set_rule_description(cx, spec).await?;
+    }
+    cx.call(EC2, "CreateTags").await;
+    cx.clients()
+        .ec2
+        .create_tags()
+        .resources(&id)
+        .set_tags(Some(ec2_tags(&cx.ownership_tags())))
+        .send()
+        .await
+        .aws()?;
+    Ok(rule_outputs(&id, spec))
+}
+
+/// Sets a rule's description. The IpPermissions form (not SecurityGroupRuleDescriptions) works
+/// in AWS and in moto, which ignores the other.
+async fn set_rule_description(cx: &Cx<'_>, spec: &RuleSpec) -> Result<(), StepError> {
+    if spec.egress {
+        cx.call(EC2, "UpdateSecurityGroupRuleDescriptionsEgress")
+            .await;
+        cx.clients()
+            .ec2
+            .update_security_group_rule_descriptions_egress()
+            .group_id(&spec.group)
+            .ip_permissions(spec.permission())
+            .send()
+            .await
+            .aws()?;
+    } else {
+        cx.call(EC2, "UpdateSecurityGroupRuleDescriptionsIngress")
+            .await;
+        cx.clients()
+            .ec2
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(&spec.group)
+            .ip_permissions(spec.permission())
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+/// Only the description changes in place (everything else is the rule's identity).
 pub async fn update_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let spec = RuleSpec::of(cx)?;
+    let id = cx.existing_id()?;
+    set_rule_description(cx, &spec).await?;
+    Ok(rule_outputs(id, &spec))
 }
 
 pub async fn delete_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    let group = match cx.existing("groupId") {
+        Some(group) => group.to_string(),
+        None => cx.reference("securityGroup")?,
+    };
+    let egress = cx
+        .request
+        .existing
+        .as_ref()
+        .and_then(|o| o.get("egress"))
+        .and_then(Value::as_bool)
+        .unwrap_or(cx.opt_str("direction") == Some("egress"));
+    let result = if egress {
+        cx.call(EC2, "RevokeSecurityGroupEgress").await;
+        cx.clients()
+            .ec2
+            .revoke_security_group_egress()
+            .group_id(group)
+            .security_group_rule_ids(id)
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    } else {
+        cx.call(EC2, "RevokeSecurityGroupIngress").await;
+        cx.clients()
+            .ec2
+            .revoke_security_group_ingress()
+            .group_id(group)
+            .security_group_rule_ids(id)
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    };
+    // The group itself may be gone already (InvalidGroup.NotFound).
+    match result {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(Outputs::new()),
+    }
 }
 
-pub async fn read_network(_rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    Ok(Vec::new())
+/// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
+pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let client = &rx.conn.clients.ec2;
+    let groups: Vec<_> = client
+        .describe_security_groups()
+        .set_filters(Some(owned_filters(rx.blueprint)))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    let mut found = Vec::new();
+    let mut ids = Vec::new();
+    for g in &groups {
+        let Some(id) = g.group_id() else { continue };
+        ids.push(id.to_string());
+        let name = g.group_name().unwrap_or_default().to_string();
+        let description = g.description().unwrap_or_default().to_string();
+        let vpc = g.vpc_id().unwrap_or_default().to_string();
+        found.push(
+            reorder(base(rx, K::SecurityGroup, id, g.tags()), |f| {
+                f.with("groupName", name)
+                    .with("description", description)
+                    .with("vpc", vpc)
+            })
+            .output("name", g.group_name().unwrap_or_default()),
+        );
+    }
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    // DescribeSecurityGroupRules takes at most 200 filter values.
+    for chunk in ids.chunks(200) {
+        let rules: Vec<SecurityGroupRule> = client
+            .describe_security_group_rules()
+            .filters(filter("group-id", chunk.iter().cloned()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .aws()?;
+        found.extend(rules.iter().filter_map(|r| rule_found(rx, r, &groups)));
+    }
+    Ok(found)
 }
 
-pub async fn read_security_groups(_rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    Ok(Vec::new())
+/// A group-referencing rule's description from DescribeSecurityGroups (moto leaves it out of
+/// DescribeSecurityGroupRules; AWS has it in both).
+fn pair_description<'g>(
+    groups: &'g [SecurityGroup],
+    r: &SecurityGroupRule,
+    source: &str,
+) -> Option<&'g str> {
+    let group = groups.iter().find(|g| g.group_id() == r.group_id())?;
+    let permissions = if r.is_egress() == Some(true) {
+        group.ip_permissions_egress()
+    } else {
+        group.ip_permissions()
+    };
+    permissions
+        .iter()
+        .filter(|p| {
+            p.ip_protocol() == r.ip_protocol()
+                && (p.ip_protocol() == Some("-1")
+                    || (p.from_port() == r.from_port() && p.to_port() == r.to_port()))
+        })
+        .flat_map(|p| p.user_id_group_pairs())
+        .find(|pair| pair.group_id() == Some(source))
+        .and_then(|pair| pair.description())
+}
+
+fn rule_found(rx: &ReadCx<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) -> Option<Found> {
+    let id = r.security_group_rule_id()?;
+    let group = r.group_id()?;
+    let (source, source_type) = match (
+        r.referenced_group_info().and_then(|g| g.group_id()),
+        r.cidr_ipv4(),
+    ) {
+        (Some(g), _) => (g, "securityGroup"),
+        (None, Some(cidr)) => (cidr, "cidr"),
+        _ => return None, // IPv6 and prefix lists: not something shinyctl writes.
+    };
+    let egress = r.is_egress().unwrap_or(false);
+    let tags = read_tags(r.tags());
+    let address = rx.owned(&tags);
+    let mut f = Found::new(K::SecurityGroupRule, id)
+        .with("securityGroup", group)
+        .with("direction", if egress { "egress" } else { "ingress" })
+        .with("protocol", r.ip_protocol().unwrap_or("-1"))
+        .with("fromPort", r.from_port().unwrap_or(-1))
+        .with("toPort", r.to_port().unwrap_or(-1))
+        .with("source", source)
+        .with("sourceType", source_type)
+        .with(
+            "description",
+            r.description()
+                .or_else(|| {
+                    (source_type == "securityGroup")
+                        .then(|| pair_description(groups, r, source))
+                        .flatten()
+                })
+                .unwrap_or_default(),
+        )
+        .output("groupId", group)
+        .output("egress", egress);
+    // Tagged rules are ours by their tag, even when the blueprint no longer has them; untagged
+    // ones (AWS's default egress, rules added by others) count only when a desired rule matches.
+    if address.is_some() {
+        f = f.at(address);
+    }
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_filters_name_the_tags() {
+        let f = owned_filters("demo");
+        assert_eq!(f[0].name(), Some("tag:shinyctl.dev/blueprint"));
+        let address = Address::new("network.subnet.data[a]");
+        let tags = ec2_tags(&crate::aws::tags::ownership("demo", &address));
+        assert!(is_at(&tags, &address));
+        assert!(!is_at(&tags, &Address::new("network.subnet.dataa")));
+    }
+
+    #[test]
+    fn route_targets() {
+        assert!(is_nat("nat-0abc"));
+        assert!(!is_nat("igw-0abc"));
+        let out = route_outputs("rtb-1", "0.0.0.0/0");
+        assert_eq!(out["id"], "rtb-1|0.0.0.0/0");
+    }
 }

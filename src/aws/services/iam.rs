@@ -1,63 +1,667 @@
-//! iam: adapters (work in progress).
-use super::{Cx, Found, ReadCx};
+//! IAM: roles (trust policy, description, inline policies, tags), managed-policy attachments and
+//! the cluster's OIDC provider.
+//!
+//! IAM is global and its tagging is not in the Resource Groups Tagging API, so roles are read by
+//! name: every role whose name starts with `<blueprint>-` (all derived role names do), then its
+//! tags decide. Role ids are ARNs (partition-aware, from AWS); an attachment's role name is the
+//! ARN's last segment. IAM returns policy documents percent-encoded (RFC 3986); they are decoded
+//! and parsed so they compare as JSON with the catalog's.
+
+use aws_sdk_iam::types::Tag;
+use serde_json::{Map, Value};
+
+use super::{AwsResult, Cx, Found, ReadCx, is_not_found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::aws::errors::missing;
+use crate::aws::tags::{self, TagSet};
+use crate::plan::{Address, ResourceKind as K};
+
+const IAM: &str = "iam";
+
+fn iam_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+fn read_tags(tags: &[Tag]) -> TagSet {
+    tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
+}
+
+/// Decodes `%XX` escapes (IAM's policy documents); invalid escapes stay as they are.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A policy document as IAM returns it (encoded or not) -> JSON.
+pub fn policy_document(text: &str) -> Value {
+    let trimmed = text.trim_start();
+    let decoded = if trimmed.starts_with('{') {
+        text.to_string()
+    } else {
+        percent_decode(text)
+    };
+    serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
+}
+
+/// `arn:aws:iam::1:role/path/name` -> `name`.
+pub fn role_name_of(arn_or_name: &str) -> &str {
+    arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
+}
+
+fn json_text(cx: &Cx<'_>, key: &str) -> Result<String, StepError> {
+    cx.property(key)
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .ok_or_else(|| missing(format!("{}: property `{key}` is missing", cx.address())))
+}
+
+fn inline_policies(props: Option<&Map<String, Value>>) -> Map<String, Value> {
+    props
+        .and_then(|p| p.get("inlinePolicies"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
 
 pub async fn create_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let name = cx.opt_str("roleName").unwrap_or(cx.name()).to_string();
+    let iam = &cx.clients().iam;
+    cx.call(IAM, "GetRole").await;
+    let existing = not_found_as_none(iam.get_role().role_name(&name).send().await.aws())?;
+    let arn = match existing.as_ref().and_then(|o| o.role()) {
+        Some(role) => {
+            let tags = read_tags(role.tags());
+            if let Some(owner) = tags.get(tags::BLUEPRINT_TAG)
+                && owner != cx.blueprint
+            {
+                return Err(StepError::fatal(
+                    "EntityAlreadyExists",
+                    format!("role {name} exists and belongs to blueprint {owner}"),
+                ));
+            }
+            // Ours from an interrupted run (or unowned with our derived name): make it match.
+            update_role_with(cx, &name, true).await?;
+            role.arn().to_string()
+        }
+        None => {
+            cx.call(IAM, "CreateRole").await;
+            let out = iam
+                .create_role()
+                .role_name(&name)
+                .path(cx.opt_str("path").unwrap_or("/"))
+                .set_description(cx.opt_str("description").map(str::to_string))
+                .assume_role_policy_document(json_text(cx, "assumeRolePolicy")?)
+                .set_tags(Some(iam_tags(&cx.tags())))
+                .send()
+                .await
+                .aws()?;
+            put_inline_policies(cx, &name, &Map::new()).await?;
+            out.role().map(|r| r.arn().to_string()).unwrap_or_default()
+        }
+    };
+    Ok(outputs(&arn, Some(&arn), Some(&name)))
+}
+
+async fn put_inline_policies(
+    cx: &Cx<'_>,
+    role: &str,
+    current: &Map<String, Value>,
+) -> Result<(), StepError> {
+    let desired = inline_policies(cx.request.step.desired.as_ref());
+    let iam = &cx.clients().iam;
+    for (policy, document) in &desired {
+        if current.get(policy) == Some(document) {
+            continue;
+        }
+        cx.call(IAM, "PutRolePolicy").await;
+        iam.put_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .aws()?;
+    }
+    for policy in current.keys().filter(|p| !desired.contains_key(*p)) {
+        cx.call(IAM, "DeleteRolePolicy").await;
+        not_found_as_none(
+            iam.delete_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .send()
+                .await
+                .aws(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Makes description, trust policy, inline policies and tags match; `all` ignores the step's
+/// change list (adopting a role found at create).
+async fn update_role_with(cx: &Cx<'_>, name: &str, all: bool) -> Result<(), StepError> {
+    let iam = &cx.clients().iam;
+    if all || cx.changed("description") {
+        cx.call(IAM, "UpdateRole").await;
+        iam.update_role()
+            .role_name(name)
+            .description(cx.opt_str("description").unwrap_or_default())
+            .send()
+            .await
+            .aws()?;
+    }
+    if all || cx.changed("assumeRolePolicy") {
+        cx.call(IAM, "UpdateAssumeRolePolicy").await;
+        iam.update_assume_role_policy()
+            .role_name(name)
+            .policy_document(json_text(cx, "assumeRolePolicy")?)
+            .send()
+            .await
+            .aws()?;
+    }
+    if all || cx.changed("inlinePolicies") {
+        let current = if all {
+            read_inline_policies(&cx.conn.clients.iam, name).await?
+        } else {
+            inline_policies(cx.request.step.observed.as_ref())
+        };
+        put_inline_policies(cx, name, &current).await?;
+    }
+    if all || cx.changed("tags") {
+        let current = if all {
+            cx.call(IAM, "ListRoleTags").await;
+            let out = iam.list_role_tags().role_name(name).send().await.aws()?;
+            read_tags(out.tags())
+        } else {
+            cx.observed_tags()
+        };
+        let (set, remove) = tags::changes(&current, &cx.tags());
+        if !remove.is_empty() {
+            cx.call(IAM, "UntagRole").await;
+            iam.untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .aws()?;
+        }
+        if !set.is_empty() {
+            cx.call(IAM, "TagRole").await;
+            iam.tag_role()
+                .role_name(name)
+                .set_tags(Some(iam_tags(&set)))
+                .send()
+                .await
+                .aws()?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn update_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let arn = cx.existing_id()?.to_string();
+    let name = role_name_of(&arn).to_string();
+    update_role_with(cx, &name, false).await?;
+    Ok(outputs(&arn, Some(&arn), Some(&name)))
 }
 
 pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let name = role_name_of(cx.existing_id()?).to_string();
+    let iam = &cx.clients().iam;
+    // IAM refuses to delete a role with policies or instance profiles: clear what is left
+    // (attachments are their own resources and normally gone already).
+    cx.call(IAM, "ListRolePolicies").await;
+    let Some(inline) =
+        not_found_as_none(iam.list_role_policies().role_name(&name).send().await.aws())?
+    else {
+        return Ok(Outputs::new());
+    };
+    for policy in inline.policy_names() {
+        cx.call(IAM, "DeleteRolePolicy").await;
+        not_found_as_none(
+            iam.delete_role_policy()
+                .role_name(&name)
+                .policy_name(policy)
+                .send()
+                .await
+                .aws(),
+        )?;
+    }
+    cx.call(IAM, "ListAttachedRolePolicies").await;
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(&name)
+        .send()
+        .await
+        .aws()?;
+    for policy in attached.attached_policies() {
+        if let Some(arn) = policy.policy_arn() {
+            cx.call(IAM, "DetachRolePolicy").await;
+            not_found_as_none(
+                iam.detach_role_policy()
+                    .role_name(&name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+        }
+    }
+    cx.call(IAM, "ListInstanceProfilesForRole").await;
+    let profiles = iam
+        .list_instance_profiles_for_role()
+        .role_name(&name)
+        .send()
+        .await
+        .aws()?;
+    for profile in profiles.instance_profiles() {
+        cx.call(IAM, "RemoveRoleFromInstanceProfile").await;
+        not_found_as_none(
+            iam.remove_role_from_instance_profile()
+                .role_name(&name)
+                .instance_profile_name(profile.instance_profile_name())
+                .send()
+                .await
+                .aws(),
+        )?;
+    }
+    cx.call(IAM, "DeleteRole").await;
+    not_found_as_none(iam.delete_role().role_name(&name).send().await.aws())?;
+    Ok(Outputs::new())
 }
 
+async fn read_inline_policies(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<Map<String, Value>, StepError> {
+    let names: Vec<String> = iam
+        .list_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    let mut policies = Map::new();
+    for name in names {
+        let out = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(&name)
+            .send()
+            .await
+            .aws()?;
+        policies.insert(name, policy_document(out.policy_document()));
+    }
+    Ok(policies)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy attachments
+
 pub async fn attach_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let role_arn = cx.reference("role")?;
+    let role = role_name_of(&role_arn).to_string();
+    let policy = cx.str("policyArn")?;
+    cx.call(IAM, "AttachRolePolicy").await;
+    // Attaching twice is a no-op in IAM: idempotent as it is.
+    cx.clients()
+        .iam
+        .attach_role_policy()
+        .role_name(&role)
+        .policy_arn(policy)
+        .send()
+        .await
+        .aws()?;
+    Ok(attachment_outputs(&role, policy))
+}
+
+fn attachment_outputs(role: &str, policy: &str) -> Outputs {
+    let mut out = outputs(&format!("{role}|{policy}"), None, None);
+    out.insert("roleName".into(), Value::from(role));
+    out.insert("policyArn".into(), Value::from(policy));
+    out
 }
 
 pub async fn detach_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let id = cx.existing_id()?;
+    let (role, policy) = match (cx.existing("roleName"), cx.existing("policyArn")) {
+        (Some(r), Some(p)) => (r.to_string(), p.to_string()),
+        _ => id
+            .split_once('|')
+            .map(|(r, p)| (r.to_string(), p.to_string()))
+            .ok_or_else(|| missing(format!("{}: attachment id {id}", cx.address())))?,
+    };
+    cx.call(IAM, "DetachRolePolicy").await;
+    match cx
+        .clients()
+        .iam
+        .detach_role_policy()
+        .role_name(role)
+        .policy_arn(policy)
+        .send()
+        .await
+        .aws()
+    {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(Outputs::new()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OIDC provider
+
+/// The provider's ARN for an issuer URL (IAM names it after the URL without its scheme).
+fn oidc_arn(cx: &Cx<'_>, url: &str) -> String {
+    let host_path = url.trim_start_matches("https://");
+    format!(
+        "{}:iam::{}:oidc-provider/{host_path}",
+        cx.conn.partition.arn_prefix(),
+        cx.conn.account
+    )
+}
+
+fn client_ids(cx: &Cx<'_>) -> Vec<String> {
+    cx.property("clientIdList")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub async fn create_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let url = cx.reference("url")?;
+    let iam = &cx.clients().iam;
+    cx.call(IAM, "CreateOpenIDConnectProvider").await;
+    let created = iam
+        .create_open_id_connect_provider()
+        .url(&url)
+        .set_client_id_list(Some(client_ids(cx)))
+        .set_tags(Some(iam_tags(&cx.tags())))
+        .send()
+        .await
+        .aws();
+    let arn = match created {
+        Ok(out) => out
+            .open_id_connect_provider_arn()
+            .map(str::to_string)
+            .unwrap_or_else(|| oidc_arn(cx, &url)),
+        // Created by an interrupted run: adopt it (tags and client ids made to match).
+        Err(e) if e.code == "EntityAlreadyExists" => {
+            let arn = oidc_arn(cx, &url);
+            sync_oidc(cx, &arn, true).await?;
+            arn
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(outputs(&arn, Some(&arn), Some(cx.name())))
+}
+
+async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
+    let iam = &cx.clients().iam;
+    let (current_ids, current_tags) = if all {
+        cx.call(IAM, "GetOpenIDConnectProvider").await;
+        let out = iam
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .aws()?;
+        (out.client_id_list().to_vec(), read_tags(out.tags()))
+    } else {
+        let ids = cx
+            .request
+            .step
+            .observed
+            .as_ref()
+            .and_then(|p| p.get("clientIdList"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (ids, cx.observed_tags())
+    };
+    let desired = client_ids(cx);
+    for id in desired.iter().filter(|d| !current_ids.contains(d)) {
+        cx.call(IAM, "AddClientIDToOpenIDConnectProvider").await;
+        iam.add_client_id_to_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .client_id(id)
+            .send()
+            .await
+            .aws()?;
+    }
+    for id in current_ids.iter().filter(|c| !desired.contains(c)) {
+        cx.call(IAM, "RemoveClientIDFromOpenIDConnectProvider")
+            .await;
+        iam.remove_client_id_from_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .client_id(id)
+            .send()
+            .await
+            .aws()?;
+    }
+    let (set, remove) = tags::changes(&current_tags, &cx.tags());
+    if !remove.is_empty() {
+        cx.call(IAM, "UntagOpenIDConnectProvider").await;
+        iam.untag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !set.is_empty() {
+        cx.call(IAM, "TagOpenIDConnectProvider").await;
+        iam.tag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tags(Some(iam_tags(&set)))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
 }
 
 pub async fn update_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let arn = cx.existing_id()?.to_string();
+    sync_oidc(cx, &arn, false).await?;
+    Ok(outputs(&arn, Some(&arn), Some(cx.name())))
 }
 
 pub async fn delete_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let arn = cx.existing_id()?;
+    cx.call(IAM, "DeleteOpenIDConnectProvider").await;
+    not_found_as_none(
+        cx.clients()
+            .iam
+            .delete_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .aws(),
+    )?;
+    Ok(Outputs::new())
 }
 
-pub async fn read(_rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    Ok(Vec::new())
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Roles named `<blueprint>-…` with their attachments and inline policies, and OIDC providers
+/// tagged for the blueprint.
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let (mut roles, providers) = futures::try_join!(read_roles(rx), read_oidc_providers(rx))?;
+    roles.extend(providers);
+    Ok(roles)
+}
+
+async fn read_roles(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let iam = &rx.conn.clients.iam;
+    let prefix = rx.name_prefix();
+    let desired_names: Vec<&str> = rx.desired_of(K::IamRole).map(|r| r.name.as_str()).collect();
+    let roles: Vec<_> = iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    let mut found = Vec::new();
+    for listed in roles {
+        let name = listed.role_name();
+        if !name.starts_with(&prefix) && !desired_names.contains(&name) {
+            continue;
+        }
+        // GetRole carries the tags ListRoles leaves out.
+        let Some(got) = not_found_as_none(iam.get_role().role_name(name).send().await.aws())?
+        else {
+            continue;
+        };
+        let Some(role) = got.role() else { continue };
+        let tags = read_tags(role.tags());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let arn = role.arn().to_string();
+        let mut f = Found::new(K::IamRole, &arn)
+            .at(Some(address.clone()))
+            .named(name)
+            .with("roleName", name)
+            .with("path", role.path())
+            .with("description", role.description().unwrap_or_default())
+            .with(
+                "assumeRolePolicy",
+                policy_document(role.assume_role_policy_document().unwrap_or("{}")),
+            )
+            .output("arn", arn.as_str())
+            .output("name", name);
+        let inline = read_inline_policies(iam, name).await?;
+        if !inline.is_empty() {
+            f = f.with("inlinePolicies", Value::Object(inline));
+        }
+        found.push(f.with("tags", tags::to_value(&tags)));
+
+        let attached: Vec<_> = iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .aws()?;
+        for policy in attached {
+            let Some(policy_arn) = policy.policy_arn() else {
+                continue;
+            };
+            let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
+            let mut attachment =
+                Found::new(K::IamRolePolicyAttachment, format!("{name}|{policy_arn}"))
+                    .named(format!("{name}/{short}"))
+                    .with("role", arn.as_str())
+                    .with("policyArn", policy_arn)
+                    // Everything attached to our role is ours to manage.
+                    .orphan_at(Address::new(format!("{address}.attachment[{short}]")));
+            attachment.outputs = attachment_outputs(name, policy_arn);
+            found.push(attachment);
+        }
+    }
+    Ok(found)
+}
+
+async fn read_oidc_providers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let iam = &rx.conn.clients.iam;
+    let list = iam.list_open_id_connect_providers().send().await.aws()?;
+    let mut found = Vec::new();
+    for entry in list.open_id_connect_provider_list() {
+        let Some(arn) = entry.arn() else { continue };
+        let Some(provider) = not_found_as_none(
+            iam.get_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn)
+                .send()
+                .await
+                .aws(),
+        )?
+        else {
+            continue;
+        };
+        let tags = read_tags(provider.tags());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let url = provider.url().unwrap_or_default();
+        let url = if url.starts_with("https://") {
+            url.to_string()
+        } else {
+            format!("https://{url}")
+        };
+        found.push(
+            Found::new(K::IamOidcProvider, arn)
+                .at(Some(address))
+                .with("url", url)
+                .with("clientIdList", provider.client_id_list().to_vec())
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn),
+        );
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_iam_policy_documents() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            policy_document(encoded),
+            json!({"Version": "2012-10-17", "Statement": []})
+        );
+        // Already plain JSON (moto's ListRoles), and broken escapes, pass through.
+        assert_eq!(policy_document("{\"a\": \"50%\"}"), json!({"a": "50%"}));
+        assert_eq!(percent_decode("100%zz%4"), "100%zz%4");
+        assert_eq!(percent_decode("a%20b"), "a b");
+    }
+
+    #[test]
+    fn role_names_from_arns() {
+        assert_eq!(
+            role_name_of("arn:aws-cn:iam::1:role/demo-eks-node"),
+            "demo-eks-node"
+        );
+        assert_eq!(role_name_of("arn:aws:iam::1:role/path/x/demo"), "demo");
+        assert_eq!(role_name_of("demo"), "demo");
+    }
 }

@@ -1,28 +1,332 @@
-//! s3: adapters (work in progress).
-use super::{Cx, Found, ReadCx};
+//! S3 buckets: tags, versioning, default encryption and the public access block.
+//!
+//! Buckets are global by name and their tags are not filterable in a list call, so they are read
+//! by name: ListBuckets (one call), the buckets named `<blueprint>-…` in this region, then each
+//! one's tags decide. A bucket id is its name.
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use serde_json::{Value, json};
+
+use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::aws::config::Connection;
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+
+const S3: &str = "s3";
+
+fn bucket_arn(conn: &Connection, bucket: &str) -> String {
+    format!("{}:s3:::{bucket}", conn.partition.arn_prefix())
+}
+
+/// Creates `bucket` in the connection's region; Ok(false) when we already own it.
+///
+/// Asks HeadBucket first: in us-east-1 a repeated CreateBucket by the owner answers 200, so the
+/// create call alone cannot tell a new bucket from an old one.
+pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
+    match conn.clients.s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => return Ok(false),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
+        Err(e) => {
+            let e = crate::aws::errors::step_error(e);
+            // HEAD answers carry no error code: 403 means someone else's bucket.
+            if e.message.contains("403") || e.code.contains("Forbidden") {
+                return Err(StepError::fatal(
+                    "BucketAlreadyExists",
+                    format!("bucket {bucket} exists in another account"),
+                ));
+            }
+            return Err(e);
+        }
+    }
+    let mut request = conn.clients.s3.create_bucket().bucket(bucket);
+    // us-east-1 is the one region that refuses a location constraint.
+    if conn.region != "us-east-1" {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(conn.region.as_str()))
+                .build(),
+        );
+    }
+    match request.send().await.aws() {
+        Ok(_) => Ok(true),
+        Err(e) if e.code == "BucketAlreadyOwnedByYou" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
 
 pub async fn create_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let bucket = cx.opt_str("bucket").unwrap_or(cx.name()).to_string();
+    cx.call(S3, "CreateBucket").await;
+    let created = ensure_bucket(cx.conn, &bucket).await?;
+    if !created {
+        // Ours already (an interrupted run) — unless another blueprint owns it.
+        let current = bucket_tags(cx.conn, &bucket).await?;
+        if let Some(owner) = current.get(tags::BLUEPRINT_TAG)
+            && owner != cx.blueprint
+        {
+            return Err(StepError::fatal(
+                "BucketAlreadyOwnedByYou",
+                format!("bucket {bucket} belongs to blueprint {owner}"),
+            ));
+        }
+    }
+    configure(cx, &bucket, true).await?;
+    let arn = bucket_arn(cx.conn, &bucket);
+    Ok(outputs(&bucket, Some(&arn), Some(&bucket)))
+}
+
+/// Applies tags, versioning, encryption and the public access block (all of them, or only the
+/// changed ones).
+async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError> {
+    let s3 = &cx.clients().s3;
+    if all || cx.changed("tags") {
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(
+                cx.tags()
+                    .iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .build()
+            .map_err(|e| StepError::fatal("InvalidTags", e.to_string()))?;
+        cx.call(S3, "PutBucketTagging").await;
+        s3.put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .aws()?;
+    }
+    if (all || cx.changed("versioning"))
+        && let Some(enabled) = cx.bool("versioning")
+    {
+        // A bucket that never had versioning needs no call to stay without it.
+        if enabled || !all {
+            let status = if enabled {
+                BucketVersioningStatus::Enabled
+            } else {
+                BucketVersioningStatus::Suspended
+            };
+            cx.call(S3, "PutBucketVersioning").await;
+            s3.put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+                .send()
+                .await
+                .aws()?;
+        }
+    }
+    if (all || cx.changed("encryption"))
+        && let Some(algorithm) = cx
+            .property("encryption")
+            .and_then(|e| e.get("sseAlgorithm"))
+            .and_then(Value::as_str)
+    {
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(
+                ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::from(algorithm))
+                    .build()
+                    .map_err(|e| StepError::fatal("InvalidEncryption", e.to_string()))?,
+            )
+            .build();
+        cx.call(S3, "PutBucketEncryption").await;
+        s3.put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(|e| StepError::fatal("InvalidEncryption", e.to_string()))?,
+            )
+            .send()
+            .await
+            .aws()?;
+    }
+    if (all || cx.changed("publicAccessBlock"))
+        && let Some(block) = cx.property("publicAccessBlock")
+    {
+        let flag = |key: &str| block.get(key).and_then(Value::as_bool).unwrap_or(true);
+        cx.call(S3, "PutPublicAccessBlock").await;
+        s3.put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(flag("blockPublicAcls"))
+                    .ignore_public_acls(flag("ignorePublicAcls"))
+                    .block_public_policy(flag("blockPublicPolicy"))
+                    .restrict_public_buckets(flag("restrictPublicBuckets"))
+                    .build(),
+            )
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
 }
 
 pub async fn update_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let bucket = cx.existing_id()?.to_string();
+    configure(cx, &bucket, false).await?;
+    let arn = bucket_arn(cx.conn, &bucket);
+    Ok(outputs(&bucket, Some(&arn), Some(&bucket)))
 }
 
+/// Empties the bucket (every object version and delete marker), then deletes it. Only reached
+/// with `--allow-data-loss` (buckets hold data).
 pub async fn delete_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    Err(StepError::fatal(
-        "NotImplemented",
-        format!("{}: not yet", cx.address()),
-    ))
+    let bucket = cx.existing_id()?.to_string();
+    let s3 = &cx.clients().s3;
+    loop {
+        cx.call(S3, "ListObjectVersions").await;
+        let Some(page) =
+            not_found_as_none(s3.list_object_versions().bucket(&bucket).send().await.aws())?
+        else {
+            return Ok(Outputs::new());
+        };
+        let mut objects: Vec<ObjectIdentifier> = Vec::new();
+        for v in page.versions() {
+            if let Some(key) = v.key() {
+                objects.extend(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(v.version_id().map(str::to_string))
+                        .build()
+                        .ok(),
+                );
+            }
+        }
+        for m in page.delete_markers() {
+            if let Some(key) = m.key() {
+                objects.extend(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(m.version_id().map(str::to_string))
+                        .build()
+                        .ok(),
+                );
+            }
+        }
+        if objects.is_empty() {
+            break;
+        }
+        cx.call(S3, "DeleteObjects").await;
+        s3.delete_objects()
+            .bucket(&bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()
+                    .map_err(|e| StepError::fatal("InvalidDelete", e.to_string()))?,
+            )
+            .send()
+            .await
+            .aws()?;
+    }
+    cx.call(S3, "DeleteBucket").await;
+    not_found_as_none(s3.delete_bucket().bucket(&bucket).send().await.aws())?;
+    Ok(Outputs::new())
 }
 
-pub async fn read(_rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    Ok(Vec::new())
+async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepError> {
+    match conn
+        .clients
+        .s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(out) => Ok(tags::from_pairs(
+            out.tag_set().iter().map(|t| (t.key(), t.value())),
+        )),
+        Err(e) if e.code == "NoSuchTagSet" => Ok(TagSet::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Buckets named `<blueprint>-…` (or a desired name) in this region that carry our tags.
+pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let s3 = &rx.conn.clients.s3;
+    let prefix = rx.name_prefix();
+    let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
+    let listed = s3.list_buckets().send().await.aws()?;
+    let mut found = Vec::new();
+    for bucket in listed.buckets() {
+        let Some(name) = bucket.name() else { continue };
+        if !name.starts_with(&prefix) && !desired.iter().any(|d| d.name == name) {
+            continue;
+        }
+        if let Some(region) = bucket.bucket_region()
+            && region != rx.conn.region
+        {
+            continue;
+        }
+        let Some(tags) = not_found_as_none(bucket_tags(rx.conn, name).await)? else {
+            continue;
+        };
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let mut f = Found::new(K::S3Bucket, name)
+            .at(Some(address.clone()))
+            .named(name)
+            .with("bucket", name)
+            .output("arn", bucket_arn(rx.conn, name));
+
+        let versioning = s3.get_bucket_versioning().bucket(name).send().await.aws()?;
+        let manages_versioning = desired
+            .iter()
+            .any(|d| d.address == address && d.properties.contains_key("versioning"));
+        match versioning.status() {
+            Some(BucketVersioningStatus::Enabled) => f = f.with("versioning", true),
+            Some(_) => f = f.with("versioning", false),
+            // Never enabled: "false" where the blueprint manages versioning, else nothing.
+            None if manages_versioning => f = f.with("versioning", false),
+            None => {}
+        }
+
+        match s3.get_bucket_encryption().bucket(name).send().await.aws() {
+            Ok(out) => {
+                let algorithm = out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|r| r.apply_server_side_encryption_by_default())
+                    .map(|d| d.sse_algorithm().as_str().to_string());
+                if let Some(algorithm) = algorithm {
+                    f = f.with("encryption", json!({ "sseAlgorithm": algorithm }));
+                }
+            }
+            Err(e) if e.code == "ServerSideEncryptionConfigurationNotFoundError" => {}
+            Err(e) => return Err(e),
+        }
+
+        match s3.get_public_access_block().bucket(name).send().await.aws() {
+            Ok(out) => {
+                if let Some(c) = out.public_access_block_configuration() {
+                    f = f.with(
+                        "publicAccessBlock",
+                        json!({
+                            "blockPublicAcls": c.block_public_acls().unwrap_or(false),
+                            "ignorePublicAcls": c.ignore_public_acls().unwrap_or(false),
+                            "blockPublicPolicy": c.block_public_policy().unwrap_or(false),
+                            "restrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
+                        }),
+                    );
+                }
+            }
+            Err(e) if e.code == "NoSuchPublicAccessBlockConfiguration" => {}
+            Err(e) => return Err(e),
+        }
+        found.push(f.with("tags", tags::to_value(&tags)));
+    }
+    Ok(found)
 }

@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    # AWS-managed IAM policies (AmazonEKSClusterPolicy, ...) exist in every account.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from .server import Emulator
 
     emu = Emulator(args.port, args.profile, args.faults)

@@ -26,6 +26,7 @@ def install_extensions() -> None:
         lifecycle,
         missing_ops,
         partition,
+        s3_shapes,
         synthetics,
     )
 
