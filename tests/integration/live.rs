@@ -46,6 +46,16 @@ storage:
       versioning: true
 "#;
 
+/// The blueprint's name in `region`: bucket names are global (across the emulator's accounts
+/// too), so tests running at once need different ones.
+fn name_in(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "livecn"
+    } else {
+        "livenet"
+    }
+}
+
 /// The kinds this suite covers (the OIDC provider needs a cluster, tested elsewhere).
 fn covered(kind: K) -> bool {
     matches!(kind.service(), "ec2" | "iam" | "s3") && kind != K::IamOidcProvider
@@ -61,8 +71,12 @@ fn covered_resources(yaml: &str) -> Vec<Resource> {
 }
 
 async fn connect(account: &str) -> Connection {
+    connect_in(account, "us-east-1").await
+}
+
+async fn connect_in(account: &str, region: &str) -> Connection {
     let emulator = emulator::shared();
-    shinyctl::aws::connect(&Target::emulator(&emulator.endpoint, "us-east-1", account))
+    shinyctl::aws::connect(&Target::emulator(&emulator.endpoint, region, account))
         .await
         .expect("connects")
 }
@@ -90,9 +104,11 @@ fn fast_config() -> Config {
 }
 
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
-    shinyctl::aws::read(conn, "livenet", desired)
+    let live = shinyctl::aws::read(conn, name_in(&conn.region), desired)
         .await
-        .expect("live read")
+        .expect("live read");
+    assert_eq!(live.observed.region, conn.region);
+    live
 }
 
 /// Plans against what exists and applies it; returns the plan and the run's summary.
@@ -110,7 +126,10 @@ async fn run(
     known: BTreeMap<Address, shinyctl::apply::Outputs>,
 ) -> Summary {
     let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
-    let executor = Executor::new(AwsOperator::new(conn.clone(), "livenet"), fast_config());
+    let executor = Executor::new(
+        AwsOperator::new(conn.clone(), name_in(&conn.region)),
+        fast_config(),
+    );
     executor
         .run(
             &schedule,
@@ -148,9 +167,22 @@ fn pending(plan: &Plan) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_iam_and_buckets_apply_read_update_destroy() {
+    lifecycle("us-east-1").await;
+}
+
+/// The China partition: `arn:aws-cn:` policy ARNs, the `ec2.amazonaws.com.cn` principal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_in_the_china_partition() {
+    lifecycle("cn-northwest-1").await;
+}
+
+async fn lifecycle(region: &str) {
     let account = emulator::account();
-    let conn = connect(&account).await;
-    let desired = covered_resources(BLUEPRINT);
+    let conn = connect_in(&account, region).await;
+    let blueprint = BLUEPRINT
+        .replace("region: us-east-1", &format!("region: {region}"))
+        .replace("name: livenet", &format!("name: {}", name_in(region)));
+    let desired = covered_resources(&blueprint);
     assert!(desired.iter().any(|r| r.kind == K::NatGateway));
     assert!(desired.iter().any(|r| r.kind == K::SecurityGroupRule));
     assert!(desired.iter().any(|r| r.kind == K::IamRolePolicyAttachment));
@@ -167,8 +199,39 @@ async fn network_iam_and_buckets_apply_read_update_destroy() {
     let plan = shinyctl::plan::diff(&desired, &live.observed);
     assert_eq!(pending(&plan), Vec::<String>::new());
 
+    // Drift: a tag changed behind shinyctl's back shows as an update of exactly that tag.
+    let subnet = live
+        .observed
+        .resources
+        .iter()
+        .find(|r| r.address.as_str() == "network.subnet.public[a]")
+        .expect("public subnet");
+    conn.clients
+        .ec2
+        .create_tags()
+        .resources(&subnet.id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("team")
+                .value("rogue")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let live = read(&conn, &desired).await;
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    let drift = pending(&plan);
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(
+        drift[0].starts_with("network.subnet.public[a] Update tags.team"),
+        "{drift:?}"
+    );
+    let summary = run(&conn, &plan, &desired, live.outputs).await;
+    assert_complete(&summary);
+
     // Idempotent create: running the first (all-create) plan again finds everything.
-    let empty = shinyctl::plan::ObservedState::empty("livenet", "us-east-1");
+    let empty = shinyctl::plan::ObservedState::empty(name_in(region), region);
     let again = shinyctl::plan::diff(&desired, &empty);
     let summary = run(&conn, &again, &desired, BTreeMap::new()).await;
     assert_complete(&summary);
@@ -188,7 +251,7 @@ async fn network_iam_and_buckets_apply_read_update_destroy() {
     assert_eq!(emulator::count(&account, "CreateBucket"), of(K::S3Bucket));
 
     // Update in place: tags everywhere, bucket versioning off.
-    let changed = BLUEPRINT
+    let changed = blueprint
         .replace("team: data", "team: platform")
         .replace("versioning: true", "versioning: false");
     let desired2 = covered_resources(&changed);
