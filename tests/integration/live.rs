@@ -340,3 +340,51 @@ async fn the_apply_lock_is_exclusive_and_breakable() {
     retaken.release(&conn).await.unwrap();
     assert_eq!(lock::current(&conn, "livenet").await.unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_provider_create_read_update_delete() {
+    let conn = connect(&emulator::account()).await;
+    // moto lacks Add/RemoveClientIDToOpenIDConnectProvider: the update changes a tag.
+    let provider = |team: &str| {
+        Resource::new(
+            "cluster.iam_oidc_provider",
+            K::IamOidcProvider,
+            "livenet",
+            "cluster",
+        )
+        .with("url", "https://oidc.eks.us-east-1.amazonaws.com/id/ABC123")
+        .with("clientIdList", serde_json::json!(["sts.amazonaws.com"]))
+        .with(
+            "tags",
+            serde_json::json!({
+                "shinyctl.dev/address": "cluster.iam_oidc_provider",
+                "shinyctl.dev/blueprint": "livenet",
+                "team": team,
+            }),
+        )
+    };
+    let desired = vec![provider("data")];
+    let (_, summary) = converge(&conn, &desired).await;
+    assert_complete(&summary);
+    let live = read(&conn, &desired).await;
+    assert!(live.observed.resources[0].id.contains(":oidc-provider/"));
+    assert_eq!(
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new()
+    );
+
+    let desired = vec![provider("platform")];
+    let (plan, summary) = converge(&conn, &desired).await;
+    assert_eq!(plan.summary.change, 1);
+    assert_complete(&summary);
+    let live = read(&conn, &desired).await;
+    assert_eq!(
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new()
+    );
+
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let summary = run(&conn, &plan, &desired, live.outputs).await;
+    assert_complete(&summary);
+    assert!(read(&conn, &desired).await.observed.resources.is_empty());
+}
