@@ -1,0 +1,158 @@
+//! `shinyctl apply`: make AWS match the blueprint.
+//!
+//! 1. Plan against what exists and show it. With [`Approval::Ask`] the user approves this plan
+//!    before anything is locked (nobody holds the lock while a person reads).
+//! 2. Take the blueprint's lock, read again and plan again under it. The approved plan (shown, or
+//!    saved with `plan --out`) must be exactly the fresh one; otherwise nothing is changed.
+//! 3. Refuse data loss unless allowed, run the executor, release the lock, return the summary.
+
+use crate::apply::{Schedule, Summary};
+use crate::aws::operator::DataPolicy;
+use crate::aws::{Connection, Target};
+use crate::blueprint::Loaded;
+use crate::render::plan_json;
+
+use super::live::{connect, duplicate_warnings, read_plan};
+use super::run::{release, run_schedule, take_lock};
+use super::saved;
+use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyOptions {
+    pub approval: Approval,
+    /// `--allow-data-loss`: databases, caches, file systems and buckets may be replaced or deleted.
+    pub allow_data_loss: bool,
+    /// `--break-lock`.
+    pub break_lock: bool,
+    pub execution: Execution,
+}
+
+/// How an apply ended (errors aside). Made once per command, so the summary is not boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyOutcome {
+    /// AWS already matches the blueprint.
+    NoChanges,
+    /// The user said no; nothing was changed.
+    Declined,
+    /// Ctrl-C before anything started; nothing was changed.
+    Interrupted,
+    /// The executor ran; the summary says what it did.
+    Ran(Summary),
+}
+
+impl ApplyOutcome {
+    /// Whether the command succeeded (exit code 0).
+    pub fn is_success(&self) -> bool {
+        match self {
+            ApplyOutcome::NoChanges => true,
+            ApplyOutcome::Declined | ApplyOutcome::Interrupted => false,
+            ApplyOutcome::Ran(summary) => summary.is_complete(),
+        }
+    }
+}
+
+/// Applies `loaded` (see the module documentation for the steps).
+pub async fn apply(
+    loaded: &Loaded,
+    target: Target,
+    options: &ApplyOptions,
+    out: &mut dyn Console,
+    interrupt: &Interrupt,
+) -> Result<ApplyOutcome> {
+    let conn = connect(loaded, target).await?;
+    let approved = match &options.approval {
+        Approval::Ask => {
+            let (live, plan) = read_plan(&conn, loaded).await?;
+            warn_duplicates(&live, out)?;
+            console(out.show_plan(&plan))?;
+            if !plan.has_changes() {
+                return Ok(ApplyOutcome::NoChanges);
+            }
+            // Refuse data loss before asking: a yes must not lead to a refusal.
+            Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+            if !console(out.confirm("Apply these changes?"))? {
+                return Ok(ApplyOutcome::Declined);
+            }
+            Some(plan_json::to_value(&plan))
+        }
+        Approval::Saved(saved) => Some(saved.clone()),
+        Approval::Auto => None,
+    };
+    if interrupt.is_requested() {
+        return Ok(ApplyOutcome::Interrupted);
+    }
+    let name = &loaded.blueprint.metadata.name;
+    let lock = take_lock(&conn, name, "apply", options.break_lock, out).await?;
+    let outcome = apply_locked(&conn, loaded, options, approved, out, interrupt).await;
+    let released = release(&conn, &lock).await;
+    let outcome = outcome?;
+    released?;
+    Ok(outcome)
+}
+
+/// Steps 2 and 3, with the lock held.
+async fn apply_locked(
+    conn: &Connection,
+    loaded: &Loaded,
+    options: &ApplyOptions,
+    approved: Option<serde_json::Value>,
+    out: &mut dyn Console,
+    interrupt: &Interrupt,
+) -> Result<ApplyOutcome> {
+    let (live, plan) = read_plan(conn, loaded).await?;
+    match (&options.approval, &approved) {
+        (Approval::Saved(_), Some(saved)) => {
+            saved::check(saved, &plan)?;
+            warn_duplicates(&live, out)?;
+            console(out.show_plan(&plan))?;
+        }
+        (_, Some(shown)) => {
+            if let Err(e) = saved::check(shown, &plan) {
+                return Err(Error::ChangedSinceShown(stale_reason(e)));
+            }
+        }
+        (_, None) => {
+            warn_duplicates(&live, out)?;
+            console(out.show_plan(&plan))?;
+        }
+    }
+    if !plan.has_changes() {
+        return Ok(ApplyOutcome::NoChanges);
+    }
+    let schedule = Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+    if interrupt.is_requested() {
+        return Ok(ApplyOutcome::Interrupted);
+    }
+    let summary = run_schedule(
+        conn,
+        &loaded.blueprint.metadata.name,
+        DataPolicy {
+            final_snapshot: true,
+            allow_data_loss: options.allow_data_loss,
+        },
+        &schedule,
+        live.outputs,
+        &options.execution,
+        "Apply",
+        out,
+        interrupt,
+    )
+    .await;
+    Ok(ApplyOutcome::Ran(summary))
+}
+
+pub(super) fn warn_duplicates(live: &crate::aws::LiveState, out: &mut dyn Console) -> Result<()> {
+    for warning in duplicate_warnings(live) {
+        console(out.say(&warning))?;
+    }
+    Ok(())
+}
+
+/// The differences of a stale plan, without the advice meant for saved plans.
+fn stale_reason(e: saved::SavedPlanError) -> String {
+    match e {
+        saved::SavedPlanError::Stale(found) => found.join("; "),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,217 @@
+//! `shinyctl destroy`: delete everything this blueprint owns, and prove nothing is left.
+//!
+//! 1. Read what carries the blueprint's tags and plan its deletion: the diff against an empty
+//!    blueprint, scheduled with the catalog's dependencies so dependents go first and independent
+//!    branches go at once. Show it; ask unless `--auto-approve`. Data-holding resources (databases,
+//!    caches, file systems, buckets) need `--allow-data-loss`; RDS takes a final snapshot unless
+//!    `--skip-final-snapshot`.
+//! 2. Under the lock: read again (the plan must be the one shown), run the deletes.
+//! 3. Read again: anything of the blueprint still there is listed, and the destroy fails.
+
+use crate::apply::{Schedule, Summary};
+use crate::aws::operator::DataPolicy;
+use crate::aws::{Connection, Target};
+use crate::blueprint::Loaded;
+use crate::plan::{ObservedResource, Plan, diff};
+use crate::render::plan_json;
+
+use super::apply::warn_duplicates;
+use super::live::connect;
+use super::run::{release, run_schedule, take_lock};
+use super::saved;
+use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DestroyOptions {
+    /// [`Approval::Ask`] or [`Approval::Auto`] (a saved plan is for apply).
+    pub approval: Approval,
+    pub allow_data_loss: bool,
+    /// `--skip-final-snapshot`: RDS instances and clusters go without a final snapshot.
+    pub skip_final_snapshot: bool,
+    pub break_lock: bool,
+    pub execution: Execution,
+}
+
+/// How a destroy ended (errors aside). Made once per command, so the summary is not boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DestroyOutcome {
+    Declined,
+    /// Ctrl-C before anything started; nothing was changed.
+    Interrupted,
+    /// The deletes ran (`None`: there was nothing to delete), then AWS was read again.
+    Ran {
+        summary: Option<Summary>,
+        /// What still carries the blueprint's tags afterwards: (address or AWS id, kind).
+        remaining: Vec<Remaining>,
+    },
+}
+
+/// Something of the blueprint that is still in AWS after the destroy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remaining {
+    pub address: String,
+    pub kind: String,
+    pub id: String,
+}
+
+impl DestroyOutcome {
+    pub fn is_success(&self) -> bool {
+        match self {
+            DestroyOutcome::Declined | DestroyOutcome::Interrupted => false,
+            DestroyOutcome::Ran { summary, remaining } => {
+                remaining.is_empty() && summary.as_ref().is_none_or(Summary::is_complete)
+            }
+        }
+    }
+}
+
+/// The deletion of everything `observed` lists.
+pub fn destroy_plan(observed: &crate::plan::ObservedState) -> Plan {
+    diff(&[], observed)
+}
+
+/// Destroys `loaded` (see the module documentation for the steps).
+pub async fn destroy(
+    loaded: &Loaded,
+    target: Target,
+    options: &DestroyOptions,
+    out: &mut dyn Console,
+    interrupt: &Interrupt,
+) -> Result<DestroyOutcome> {
+    let conn = connect(loaded, target).await?;
+    let shown = match options.approval {
+        Approval::Ask => {
+            let plan = read_destroy_plan(&conn, loaded, out).await?.1;
+            console(out.show_plan(&plan))?;
+            if plan.has_changes() {
+                Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+                if !console(out.confirm("Destroy everything listed above?"))? {
+                    return Ok(DestroyOutcome::Declined);
+                }
+            }
+            Some(plan_json::to_value(&plan))
+        }
+        _ => None,
+    };
+    if interrupt.is_requested() {
+        return Ok(DestroyOutcome::Interrupted);
+    }
+    let name = &loaded.blueprint.metadata.name;
+    let lock = take_lock(&conn, name, "destroy", options.break_lock, out).await?;
+    let summary = destroy_locked(&conn, loaded, options, shown, out, interrupt).await;
+    let released = release(&conn, &lock).await;
+    let summary = summary?;
+    released?;
+    if summary.as_ref().is_some_and(|s| s.interrupted) {
+        // An interrupted run is reported as it stands; verifying would only list what was left.
+        return Ok(DestroyOutcome::Ran {
+            summary,
+            remaining: Vec::new(),
+        });
+    }
+    let remaining = remaining(&conn, loaded).await?;
+    Ok(DestroyOutcome::Ran { summary, remaining })
+}
+
+async fn destroy_locked(
+    conn: &Connection,
+    loaded: &Loaded,
+    options: &DestroyOptions,
+    shown: Option<serde_json::Value>,
+    out: &mut dyn Console,
+    interrupt: &Interrupt,
+) -> Result<Option<Summary>> {
+    let (live, plan) = read_destroy_plan(conn, loaded, out).await?;
+    match &shown {
+        Some(shown) => {
+            if let Err(e) = saved::check(shown, &plan) {
+                return Err(Error::ChangedSinceShown(match e {
+                    saved::SavedPlanError::Stale(found) => found.join("; "),
+                    other => other.to_string(),
+                }));
+            }
+        }
+        None => console(out.show_plan(&plan))?,
+    }
+    if !plan.has_changes() {
+        return Ok(None);
+    }
+    let schedule = Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+    if interrupt.is_requested() {
+        return Ok(None);
+    }
+    let summary = run_schedule(
+        conn,
+        &loaded.blueprint.metadata.name,
+        DataPolicy {
+            final_snapshot: !options.skip_final_snapshot,
+            allow_data_loss: options.allow_data_loss,
+        },
+        &schedule,
+        live.outputs,
+        &options.execution,
+        "Destroy",
+        out,
+        interrupt,
+    )
+    .await;
+    Ok(Some(summary))
+}
+
+async fn read_destroy_plan(
+    conn: &Connection,
+    loaded: &Loaded,
+    out: &mut dyn Console,
+) -> Result<(crate::aws::LiveState, Plan)> {
+    let live = crate::aws::read(conn, &loaded.blueprint.metadata.name, &loaded.resources).await?;
+    warn_duplicates(&live, out)?;
+    let plan = destroy_plan(&live.observed);
+    Ok((live, plan))
+}
+
+/// Everything of the blueprint still in AWS: what the reader finds, duplicates included.
+async fn remaining(conn: &Connection, loaded: &Loaded) -> Result<Vec<Remaining>> {
+    let live = crate::aws::read(conn, &loaded.blueprint.metadata.name, &loaded.resources).await?;
+    let mut left: Vec<Remaining> = live
+        .observed
+        .resources
+        .iter()
+        .map(|r: &ObservedResource| Remaining {
+            address: r.address.to_string(),
+            kind: r.kind.as_str().to_string(),
+            id: r.id.clone(),
+        })
+        .collect();
+    left.extend(live.duplicates.iter().map(|(address, id)| Remaining {
+        address: address.to_string(),
+        kind: "duplicate".into(),
+        id: id.clone(),
+    }));
+    Ok(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ObservedState;
+
+    fn observed() -> ObservedState {
+        ObservedState::from_json(
+            r#"{"format_version": "1", "blueprint": "t", "region": "us-east-1", "resources": [
+              {"address": "network.vpc", "kind": "vpc", "id": "vpc-1", "name": "t-vpc"},
+              {"address": "database.instance", "kind": "db_instance", "id": "db", "name": "t-db"}
+            ]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn destroy_deletes_everything_observed_and_flags_data() {
+        let plan = destroy_plan(&observed());
+        assert_eq!(plan.summary.destroy, 2);
+        assert_eq!(plan.data_loss.len(), 1);
+        assert!(Schedule::from_plan(&plan, &[], false).is_err());
+        assert!(Schedule::from_plan(&plan, &[], true).is_ok());
+    }
+}
