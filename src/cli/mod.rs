@@ -5,6 +5,9 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod apply;
+mod aws_args;
+mod destroy;
 mod graph;
 mod output;
 mod plan;
@@ -27,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     Validate(validate::Args),
     Plan(plan::Args),
+    Apply(apply::Args),
+    Destroy(destroy::Args),
     Graph(graph::Args),
     Schema(schema::Args),
     Render(render::Args),
@@ -77,6 +82,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Validate(args) => validate::run(&args, colour),
         Command::Plan(args) => plan::run(&args, colour),
+        Command::Apply(args) => apply::run(&args, colour),
+        Command::Destroy(args) => destroy::run(&args, colour),
         Command::Graph(args) => graph::run(&args, colour),
         Command::Schema(args) => schema::run(&args),
         Command::Render(args) => render::run(&args, colour),

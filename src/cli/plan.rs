@@ -1,8 +1,10 @@
-//! `shinyctl plan -f FILE (--offline | --observed STATE) [--json] [--out PLAN] [--detailed-exitcode]`.
+//! `shinyctl plan -f FILE [--offline | --observed STATE] [--json] [--out PLAN] [--detailed-exitcode]`.
+//! Without `--offline` or `--observed` it plans against AWS (`shinyctl::ops::plan_live`).
 
 use anyhow::Context;
 use std::path::PathBuf;
 
+use super::aws_args::{AwsArgs, block_on};
 use super::{Colour, Outcome, load_or_report, output};
 use shinyctl::plan::{ObservedState, diff};
 use shinyctl::render::{plan_human, plan_json};
@@ -28,21 +30,23 @@ pub struct Args {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error (as Terraform's).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
-    if !args.offline && args.observed.is_none() {
-        anyhow::bail!(
-            "live planning needs AWS access and is not available in this build yet; \
-             use --offline to plan against an empty account, or --observed STATE to plan against \
-             an observed-state file"
-        );
-    }
     let Some(loaded) = load_or_report(&args.file, colour)? else {
         return Ok(Outcome::Failure);
     };
     let metadata = &loaded.blueprint.metadata;
     let observed = match &args.observed {
+        None if !args.offline => {
+            let live = block_on(shinyctl::ops::plan_live(&loaded, args.aws.target()))??;
+            for warning in shinyctl::ops::live::duplicate_warnings(&live.live) {
+                output::stderr(&format!("{warning}\n"))?;
+            }
+            live.live.observed
+        }
         None => ObservedState::empty(&metadata.name, &metadata.region),
         Some(path) => {
             let text = std::fs::read_to_string(path)

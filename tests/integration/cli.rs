@@ -100,8 +100,21 @@ fn colour_follows_no_color_and_the_flag() {
 }
 
 #[test]
-fn plan_needs_a_source() {
-    assert_snapshot!(shinyctl(&["plan", "-f", DEMO]).expect_code(1).to_string());
+fn live_plan_without_aws_says_what_to_check() {
+    // Without --offline/--observed, plan reads AWS; nothing answers at this endpoint.
+    let run = shinyctl_with_env(
+        &["plan", "-f", DEMO, "--endpoint-url", "http://127.0.0.1:9"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .expect_code(1);
+    assert!(
+        run.stderr.contains("cannot identify the AWS account"),
+        "{run}"
+    );
 }
 
 #[test]
