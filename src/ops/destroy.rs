@@ -5,14 +5,20 @@
 //!    branches go at once. Show it; ask unless `--auto-approve`. Data-holding resources (databases,
 //!    caches, file systems, buckets) need `--allow-data-loss`; RDS takes a final snapshot unless
 //!    `--skip-final-snapshot`.
-//! 2. Under the lock: read again (the plan must be the one shown), run the deletes.
+//! 2. Under the lock: read again (the plan must be the one shown). Remove what Kubernetes
+//!    controllers made for the cluster (load balancers, target groups, security groups, detached
+//!    network interfaces: they block the VPC) and what canaries left, then run the deletes; sweep
+//!    again afterwards (a deleted canary leaves its Lambda only then), and if the sweep freed
+//!    something a delete was blocked on, run what is left once more.
 //! 3. Read again: anything of the blueprint still there is listed, and the destroy fails.
 
+use crate::apply::limits::RateLimiter;
 use crate::apply::{Schedule, Summary};
+use crate::aws::cleanup::{self, Scope, Swept};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{Connection, Target};
 use crate::blueprint::Loaded;
-use crate::plan::{ObservedResource, Plan, diff};
+use crate::plan::{ObservedResource, ObservedState, Plan, ResourceKind, diff};
 use crate::render::plan_json;
 
 use super::apply::warn_duplicates;
@@ -141,13 +147,18 @@ async fn destroy_locked(
     if interrupt.is_requested() {
         return Ok(None);
     }
+    let scope = sweep_scope(&live.observed);
+    let limiter = RateLimiter::new(options.execution.config().rate_limits);
+    sweep(conn, &scope, &limiter, out).await?;
+    let data = DataPolicy {
+        final_snapshot: !options.skip_final_snapshot,
+        allow_data_loss: options.allow_data_loss,
+    };
+    let name = &loaded.blueprint.metadata.name;
     let summary = run_schedule(
         conn,
-        &loaded.blueprint.metadata.name,
-        DataPolicy {
-            final_snapshot: !options.skip_final_snapshot,
-            allow_data_loss: options.allow_data_loss,
-        },
+        name,
+        data,
         &schedule,
         live.outputs,
         &options.execution,
@@ -156,7 +167,98 @@ async fn destroy_locked(
         interrupt,
     )
     .await;
-    Ok(Some(summary))
+    // Deleted canaries leave their Lambdas only now; and whatever blocked a delete may be gone.
+    let swept = sweep(conn, &scope, &limiter, out).await?;
+    if summary.is_complete() || summary.interrupted || !swept {
+        return Ok(Some(summary));
+    }
+    console(out.say("Deleting what is left, now that the leftovers are gone."))?;
+    let (live, plan) = read_destroy_plan(conn, loaded, out).await?;
+    if !plan.has_changes() {
+        return Ok(Some(summary));
+    }
+    let schedule = Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+    let again = run_schedule(
+        conn,
+        name,
+        data,
+        &schedule,
+        live.outputs,
+        &options.execution,
+        "Destroy",
+        out,
+        interrupt,
+    )
+    .await;
+    Ok(Some(again))
+}
+
+/// What the cleanup sweep looks at: the blueprint's cluster, VPC and canaries, as observed.
+fn sweep_scope(observed: &ObservedState) -> Scope {
+    let first = |kind: ResourceKind| observed.resources.iter().find(|r| r.kind == kind);
+    Scope {
+        cluster: first(ResourceKind::EksCluster).map(|r| r.name.clone()),
+        vpc_id: first(ResourceKind::Vpc).map(|r| r.id.clone()),
+        canaries: observed
+            .resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Canary)
+            .map(|r| r.name.clone())
+            .collect(),
+    }
+}
+
+/// Removes what Kubernetes controllers and canaries left (not shinyctl's, so not in the plan) and
+/// says what; true when something was removed. A failed sweep is a warning: the deletes it would
+/// have unblocked fail visibly, and the final check lists what remains.
+async fn sweep(
+    conn: &Connection,
+    scope: &Scope,
+    limiter: &RateLimiter,
+    out: &mut dyn Console,
+) -> Result<bool> {
+    if scope.cluster.is_none() && scope.vpc_id.is_none() && scope.canaries.is_empty() {
+        return Ok(false);
+    }
+    match cleanup::sweep(conn, scope, limiter).await {
+        Ok(swept) if swept.is_empty() => Ok(false),
+        Ok(swept) => {
+            console(out.say(&format!(
+                "Removed what Kubernetes controllers and canaries left behind: {}.",
+                describe_swept(&swept)
+            )))?;
+            Ok(true)
+        }
+        Err(e) => {
+            console(out.say(&format!(
+                "warning: could not remove what Kubernetes controllers and canaries left behind: {e}"
+            )))?;
+            Ok(false)
+        }
+    }
+}
+
+fn describe_swept(swept: &Swept) -> String {
+    [
+        (&swept.load_balancers, "load balancer"),
+        (&swept.target_groups, "target group"),
+        (&swept.security_groups, "security group"),
+        (&swept.network_interfaces, "network interface"),
+        (&swept.lambda_functions, "Lambda function"),
+        (&swept.lambda_layers, "Lambda layer"),
+    ]
+    .iter()
+    .filter(|(items, _)| !items.is_empty())
+    .map(|(items, what)| {
+        format!(
+            "{} {what}{} ({})",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" },
+            items.join(", ")
+        )
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 async fn read_destroy_plan(
@@ -204,6 +306,33 @@ mod tests {
             ]}"#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_sweep_looks_at_the_observed_vpc_cluster_and_canaries() {
+        let mut state = observed();
+        state.resources.push(
+            serde_json::from_value(serde_json::json!({"address": "monitoring.canary[login]",
+                "kind": "canary", "id": "arn:c", "name": "t-login"}))
+            .unwrap(),
+        );
+        let scope = sweep_scope(&state);
+        assert_eq!(scope.vpc_id.as_deref(), Some("vpc-1"));
+        assert_eq!(scope.cluster, None);
+        assert_eq!(scope.canaries, ["t-login"]);
+    }
+
+    #[test]
+    fn swept_leftovers_are_described() {
+        let swept = Swept {
+            load_balancers: vec!["k8s-a".into()],
+            lambda_functions: vec!["cwsyn-x".into(), "cwsyn-y".into()],
+            ..Swept::default()
+        };
+        assert_eq!(
+            describe_swept(&swept),
+            "1 load balancer (k8s-a), 2 Lambda functions (cwsyn-x, cwsyn-y)"
+        );
     }
 
     #[test]
