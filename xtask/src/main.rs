@@ -1,6 +1,7 @@
 //! The project's own development tasks, run as `cargo xtask <task>` (matklad's cargo-xtask pattern):
 //! nothing but cargo is needed to build, test, or start the emulator.
 
+mod bench;
 mod ci;
 mod demo;
 mod emulator;
@@ -14,6 +15,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
+  bench      measure apply/destroy vs the critical path, API calls, plan scaling; write docs/benchmarks.*
   ci         fmt check, clippy -D warnings, every test (Rust and the emulator's pytest suite)
   emulator   start the local AWS emulator: [--port P] [--profile FILE] [--faults FILE]
   demo       plan, apply, plan, destroy blueprints/shinyproxy-eks.yaml against the emulator
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "bench" => bench::run(rest),
         "ci" => ci::run(rest),
         "emulator" => emulator::run(rest),
         "demo" => demo::run(rest),

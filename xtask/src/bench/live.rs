@@ -1,0 +1,329 @@
+//! The live measurements, against one emulator: per blueprint, apply → no-change plan → destroy
+//! in one account (timed, calls counted), the same apply with `--parallelism 1` in a second
+//! account, and the apply under throttling and transient errors in a third.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use super::emulator::{CallCount, Emulator, account};
+use super::measure;
+use super::report::{BlueprintResult, Throttled, Timed};
+
+/// The default profile is AWS's times divided by 60: shinyctl's waits scale the same way.
+const TIME_SCALE: f64 = 1.0 / 60.0;
+
+/// Whether this shinyctl has a working `apply` (the live issue may not have landed yet).
+pub fn available(shinyctl: &Path) -> bool {
+    Command::new(shinyctl)
+        .args(["apply", "--help"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// 20% throttling plus transient 5xx errors, for `account` only.
+pub fn throttling_faults(account: &str) -> Value {
+    json!({
+        "seed": 7,
+        "rules": [
+            {"kind": "throttle", "rate": 0.2, "account": account},
+            {"kind": "error", "status": 503, "rate": 0.03, "account": account},
+            {"kind": "error", "status": 500, "rate": 0.02, "account": account},
+        ]
+    })
+}
+
+struct Runner<'a> {
+    shinyctl: &'a Path,
+    emulator: &'a Emulator,
+    logs: &'a Path,
+    next_account: u64,
+}
+
+/// How one shinyctl run ended.
+struct Outcome {
+    timed: Timed,
+    exit: Option<i32>,
+}
+
+impl Runner<'_> {
+    fn fresh_account(&mut self) -> String {
+        self.next_account += 1;
+        account(self.next_account)
+    }
+
+    /// Runs shinyctl as `account`, JSON events to a log file; times it.
+    fn shinyctl(&self, account: &str, label: &str, args: &[&str]) -> Result<Outcome> {
+        let stdout = self.logs.join(format!("{label}.out"));
+        let stderr = self.logs.join(format!("{label}.err"));
+        let mut command = Command::new(self.shinyctl);
+        command
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
+            .env("SHINYCTL_EMULATOR_ACCOUNT", account)
+            .env(
+                "SHINYCTL_TIME_SCALE",
+                std::env::var("SHINYCTL_TIME_SCALE").unwrap_or_else(|_| TIME_SCALE.to_string()),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout)?)
+            .stderr(std::fs::File::create(&stderr)?);
+        let run = measure::run(&mut command)?;
+        let events = std::fs::read_to_string(&stdout).unwrap_or_default();
+        let failed = failed_resources(&events);
+        let ok = run.code == Some(0) && failed.unwrap_or(0) == 0;
+        Ok(Outcome {
+            timed: Timed {
+                seconds: run.wall.as_secs_f64(),
+                ok,
+                failed,
+            },
+            exit: run.code,
+        })
+    }
+
+    fn calls(&self, account: &str) -> Result<CallCount> {
+        Ok(CallCount::of(&self.emulator.calls(account)?))
+    }
+}
+
+/// The number of failed steps in the `finished` event of `--output json`, if there is one.
+fn failed_resources(events: &str) -> Option<usize> {
+    events
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|e| e["type"] == "finished")
+        .and_then(|e| e["summary"]["failed"].as_array().map(Vec::len))
+}
+
+/// A run's failure, with the last lines shinyctl wrote on stderr.
+fn failure(logs: &Path, label: &str, exit: Option<i32>) -> String {
+    let stderr = std::fs::read_to_string(logs.join(format!("{label}.err"))).unwrap_or_default();
+    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    format!(
+        "{label} exited with {} — {}",
+        exit.map_or("a signal".into(), |c| c.to_string()),
+        tail.join(" / ")
+    )
+}
+
+/// The blueprint as this account can apply it: an HTTPS listener's certificate must exist in
+/// the account, so the emulator issues one and a copy of the blueprint names it.
+fn prepare(emulator: &Emulator, file: &Path, account: &str, dir: &Path) -> Result<PathBuf> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    if !text.contains("certificateArn:") {
+        return Ok(file.to_path_buf());
+    }
+    let region = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("region:"))
+        .and_then(|rest| rest.split('#').next())
+        .map(str::trim)
+        .context("the blueprint has no metadata.region")?;
+    let arn = emulator.request_certificate(region, account)?;
+    let copy: String = text
+        .lines()
+        .map(|line| match line.find("certificateArn:") {
+            Some(at) => {
+                let (head, rest) = line.split_at(at);
+                let tail = rest.find('}').map_or("", |end| &rest[end..]);
+                format!("{head}certificateArn: \"{arn}\"{tail}\n")
+            }
+            None => format!("{line}\n"),
+        })
+        .collect();
+    let name = file.file_name().context("a blueprint file name")?;
+    let path = dir.join(format!("{account}-{}", name.to_string_lossy()));
+    std::fs::write(&path, copy)?;
+    Ok(path)
+}
+
+/// Measures every blueprint in `files` (same order as `results`).
+pub fn run(
+    shinyctl: &Path,
+    profile: &Path,
+    files: &[&Path],
+    results: &mut [BlueprintResult],
+    work: &Path,
+) -> Result<()> {
+    eprintln!("==> starting the emulator ({})", profile.display());
+    let emulator = Emulator::start(profile)?;
+    let logs = work.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let mut runner = Runner {
+        shinyctl,
+        emulator: &emulator,
+        logs: &logs,
+        next_account: 0,
+    };
+    for (file, result) in files.iter().zip(results.iter_mut()) {
+        if let Err(e) = blueprint(&mut runner, file, result) {
+            result.errors.push(format!("{e:#}"));
+        }
+    }
+    if let Ok(kept) = std::env::var("SHINYCTL_BENCH_KEEP_LOGS") {
+        let _ = copy_dir(&logs, Path::new(&kept));
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
+fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> Result<()> {
+    let name = result.name.clone();
+    let emulator = runner.emulator;
+    emulator.set_faults(&json!({"rules": []}))?;
+
+    // Apply, no-change plan, destroy: one account.
+    let main = runner.fresh_account();
+    let blueprint = prepare(emulator, file, &main, runner.logs)?;
+    let bp = blueprint.to_string_lossy().into_owned();
+    eprintln!("==> {name}: apply (account {main})");
+    let apply_args = ["apply", "-f", &bp, "--auto-approve", "--output", "json"];
+    let apply = runner.shinyctl(&main, &format!("{name}-apply"), &apply_args)?;
+    result.apply_calls = Some(runner.calls(&main)?);
+    if !apply.timed.ok {
+        result
+            .errors
+            .push(failure(runner.logs, &format!("{name}-apply"), apply.exit));
+    }
+    result.apply = Some(apply.timed);
+
+    emulator.clear_calls(&main)?;
+    eprintln!("==> {name}: live plan (no changes expected)");
+    let plan = runner.shinyctl(
+        &main,
+        &format!("{name}-plan"),
+        &["plan", "-f", &bp, "--detailed-exitcode"],
+    )?;
+    result.plan_calls = Some(runner.calls(&main)?);
+    result.plan_clean = Some(plan.exit == Some(0));
+    if plan.exit != Some(0) {
+        result
+            .errors
+            .push(failure(runner.logs, &format!("{name}-plan"), plan.exit));
+    }
+
+    emulator.clear_calls(&main)?;
+    eprintln!("==> {name}: destroy");
+    let destroy = runner.shinyctl(
+        &main,
+        &format!("{name}-destroy"),
+        &[
+            "destroy",
+            "-f",
+            &bp,
+            "--auto-approve",
+            "--allow-data-loss",
+            "--skip-final-snapshot",
+            "--output",
+            "json",
+        ],
+    )?;
+    result.destroy_calls = Some(runner.calls(&main)?);
+    if !destroy.timed.ok {
+        result.errors.push(failure(
+            runner.logs,
+            &format!("{name}-destroy"),
+            destroy.exit,
+        ));
+    }
+    result.destroy = Some(destroy.timed);
+
+    if result.generated {
+        // The generated blueprint is there for call counts; its wall times add nothing.
+        return Ok(());
+    }
+
+    // Step by step: --parallelism 1, in its own account.
+    let sequential = runner.fresh_account();
+    let blueprint = prepare(emulator, file, &sequential, runner.logs)?;
+    let bp = blueprint.to_string_lossy().into_owned();
+    eprintln!("==> {name}: apply --parallelism 1 (account {sequential})");
+    let run = runner.shinyctl(
+        &sequential,
+        &format!("{name}-sequential"),
+        &[
+            "apply",
+            "-f",
+            &bp,
+            "--auto-approve",
+            "--output",
+            "json",
+            "--parallelism",
+            "1",
+        ],
+    )?;
+    if !run.timed.ok {
+        result.errors.push(failure(
+            runner.logs,
+            &format!("{name}-sequential"),
+            run.exit,
+        ));
+    }
+    result.sequential = Some(run.timed);
+
+    // Throttled: in its own account, with faults for that account only.
+    let throttled = runner.fresh_account();
+    let blueprint = prepare(emulator, file, &throttled, runner.logs)?;
+    let bp = blueprint.to_string_lossy().into_owned();
+    let faults = throttling_faults(&throttled);
+    emulator.set_faults(&faults)?;
+    eprintln!("==> {name}: apply with 20% throttling and transient errors (account {throttled})");
+    let run = runner.shinyctl(
+        &throttled,
+        &format!("{name}-throttled"),
+        &["apply", "-f", &bp, "--auto-approve", "--output", "json"],
+    );
+    emulator.set_faults(&json!({"rules": []}))?;
+    let run = run?;
+    if !run.timed.ok {
+        result
+            .errors
+            .push(failure(runner.logs, &format!("{name}-throttled"), run.exit));
+    }
+    result.throttled = Some(Throttled {
+        seconds: run.timed.seconds,
+        ok: run.timed.ok,
+        failed: run.timed.failed,
+        calls: runner.calls(&throttled)?,
+        rules: "throttle 20%, HTTP 503 3%, HTTP 500 2% (every service)".into(),
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_resources_come_from_the_finished_event() {
+        let events = "{\"type\":\"step_started\"}\n\
+                      {\"type\":\"finished\",\"summary\":{\"failed\":[{\"address\":\"a\"}]}}\n";
+        assert_eq!(failed_resources(events), Some(1));
+        assert_eq!(failed_resources("not json\n"), None);
+    }
+
+    #[test]
+    fn throttling_is_scoped_to_the_account() {
+        let faults = throttling_faults("123456789012");
+        for rule in faults["rules"].as_array().expect("rules") {
+            assert_eq!(rule["account"], "123456789012");
+        }
+    }
+}
