@@ -3,6 +3,7 @@
 
 mod blueprints;
 mod cli;
+mod e2e;
 mod emulator;
 mod live;
 mod malformed;

@@ -61,7 +61,10 @@ pub fn shinyctl_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env_remove("AWS_PROFILE")
         .env("AWS_CONFIG_FILE", "/nonexistent/shinyctl-test-aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/shinyctl-test-aws-credentials");
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/shinyctl-test-aws-credentials",
+        );
     for (key, value) in env {
         command.env(key, value);
     }

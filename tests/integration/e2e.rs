@@ -1,0 +1,435 @@
+//! End to end through the real `shinyctl` binary against the emulator (zero latency profile), one
+//! emulator account per test: apply on an empty account, plan shows no changes, change the
+//! blueprint, plan shows exactly those changes, apply, destroy, nothing tagged remains. Plus
+//! drift, SIGKILL mid-apply, throttling, and a failing resource that skips only its dependents.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::emulator;
+use super::support::{Run, Scratch, repo_root, shinyctl_with_env};
+
+/// One emulator account and a scratch directory for blueprints and plans.
+struct Account {
+    endpoint: String,
+    id: String,
+    scratch: Scratch,
+}
+
+impl Account {
+    fn new() -> Account {
+        Account {
+            endpoint: emulator::shared().endpoint.clone(),
+            id: emulator::account(),
+            scratch: Scratch::new(),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("SHINYCTL_EMULATOR_ACCOUNT", self.id.clone()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            // The zero profile answers at once: poll at a hundredth of AWS's pace.
+            ("SHINYCTL_TIME_SCALE", "0.01".into()),
+        ]
+    }
+
+    /// `shinyctl ARGS` against this account.
+    fn run(&self, args: &[&str]) -> Run {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        shinyctl_with_env(args, &env)
+    }
+
+    /// Writes `text` into the scratch directory; returns its path.
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.scratch.path().join(name);
+        std::fs::write(&path, text).expect("write a scratch file");
+        path.to_string_lossy().into_owned()
+    }
+
+    fn apply(&self, blueprint: &str) -> Run {
+        self.run(&["apply", "-f", blueprint, "--auto-approve"])
+    }
+
+    fn destroy(&self, blueprint: &str) -> Run {
+        self.run(&[
+            "destroy",
+            "-f",
+            blueprint,
+            "--auto-approve",
+            "--allow-data-loss",
+            "--skip-final-snapshot",
+        ])
+    }
+
+    /// The live plan as JSON and its exit code under `--detailed-exitcode`.
+    fn plan(&self, blueprint: &str) -> (i32, Value) {
+        let run = self.run(&["plan", "-f", blueprint, "--json", "--detailed-exitcode"]);
+        assert!(run.code == 0 || run.code == 2, "plan failed\n{run}");
+        let plan = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+        (run.code, plan)
+    }
+
+    /// Sets the emulator's faults for this account only (replacing every rule: callers hold
+    /// [`FAULTS`]).
+    fn faults(&self, rules: Value) {
+        let mut rules = rules;
+        for rule in rules.as_array_mut().expect("a list of rules") {
+            rule["account"] = Value::String(self.id.clone());
+        }
+        let body = serde_json::json!({ "seed": 7, "rules": rules }).to_string();
+        put(&self.endpoint, "/_emulator/faults", &body);
+    }
+
+    fn successful_calls(&self, operation: &str) -> usize {
+        emulator::count(&self.id, operation)
+    }
+}
+
+/// Tests that set faults run one at a time: the emulator holds one rule list.
+static FAULTS: Mutex<()> = Mutex::new(());
+
+fn put(endpoint: &str, path: &str, body: &str) {
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).expect("the emulator answers");
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("an answer");
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "{response}"
+    );
+}
+
+/// The pending changes of a JSON plan: address -> action (`create`, `update`, `delete+create`,
+/// `delete`).
+fn changes(plan: &Value) -> BTreeMap<String, String> {
+    plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| {
+            let action: Vec<&str> = c["action"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let address = c["address"].as_str()?.to_string();
+            (action != ["no-op"]).then(|| (address, action.join("+")))
+        })
+        .collect()
+}
+
+/// The names of the properties an update changes.
+fn changed_properties(plan: &Value, address: &str) -> Vec<String> {
+    plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["address"] == address)
+        .flat_map(|c| {
+            c["changed_properties"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// The whole cycle on `blueprint`; `change` edits its text and `expected` lists exactly the
+/// changes that edit plans (address -> action).
+fn full_cycle(blueprint: &str, change: impl Fn(&str) -> String, expected: &[(&str, &str)]) {
+    let account = Account::new();
+    let original = std::fs::read_to_string(repo_root().join(blueprint)).expect("blueprint");
+    let changed = account.write("changed.yaml", &change(&original));
+    cycle(&account, blueprint, &changed, expected);
+    let (_, plan) = account.plan(&changed);
+    assert_eq!(
+        plan["summary"]["unchanged"], 0,
+        "nothing of the blueprint remains"
+    );
+}
+
+const MINIMAL: &str = "blueprints/minimal.yaml";
+
+#[test]
+fn minimal_full_cycle() {
+    full_cycle(
+        MINIMAL,
+        |text| {
+            text.replace("keepLastImages: 10", "keepLastImages: 5") + "    - name: shiny/second\n"
+        },
+        &[
+            ("registry.ecr_lifecycle_policy[shiny/hello]", "update"),
+            ("registry.ecr_repository[shiny/second]", "create"),
+        ],
+    );
+}
+
+/// `count` repositories in one blueprint (each with a lifecycle policy): many independent steps.
+fn registry_blueprint(name: &str, count: usize) -> String {
+    let mut text = format!(
+        "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: {name}\n  \
+         region: us-east-1\nregistry:\n  repositories:\n"
+    );
+    for i in 0..count {
+        text.push_str(&format!(
+            "    - name: apps/app{i:02}\n      keepLastImages: 5\n"
+        ));
+    }
+    text
+}
+
+/// The `finished` event's summary from `--output json` progress.
+fn summary(run: &Run) -> Value {
+    run.stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|event| event["type"] == "finished")
+        .map(|event| event["summary"].clone())
+        .unwrap_or_else(|| panic!("no finished event\n{run}"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+#[test]
+fn drift_made_outside_shinyctl_shows_in_the_plan() {
+    let account = Account::new();
+    assert_eq!(account.apply(MINIMAL).code, 0);
+    runtime().block_on(async {
+        let target = shinyctl::aws::Target::emulator(&account.endpoint, "us-east-1", &account.id);
+        let conn = shinyctl::aws::connect(&target).await.expect("connect");
+        conn.clients
+            .ecr
+            .put_image_tag_mutability()
+            .repository_name("tiny/shiny/hello")
+            .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Immutable)
+            .send()
+            .await
+            .expect("change the repository behind shinyctl's back");
+    });
+    let (code, plan) = account.plan(MINIMAL);
+    assert_eq!(code, 2);
+    assert_eq!(
+        changes(&plan),
+        expect(&[("registry.ecr_repository[shiny/hello]", "update")])
+    );
+    let changed = changed_properties(&plan, "registry.ecr_repository[shiny/hello]");
+    assert!(changed == ["imageTagMutability"], "{changed:?}");
+    assert_eq!(account.apply(MINIMAL).code, 0, "apply repairs the drift");
+    assert_eq!(account.plan(MINIMAL).0, 0);
+    assert_eq!(account.destroy(MINIMAL).code, 0);
+}
+
+#[test]
+fn a_saved_plan_applies_only_while_it_is_current() {
+    let account = Account::new();
+    let out = account.scratch.path().join("plan.json");
+    let out = out.to_string_lossy();
+    account
+        .run(&["plan", "-f", MINIMAL, "--out", &out])
+        .expect_code(0);
+    // Someone else applies first: the saved plan (two creates) is out of date.
+    let other = registry_blueprint("tiny", 0).replace(
+        "repositories:\n",
+        "repositories:\n    - name: shiny/hello\n      keepLastImages: 7\n",
+    );
+    let other = account.write("other.yaml", &other);
+    assert_eq!(account.apply(&other).code, 0);
+    let stale = account.run(&["apply", "-f", MINIMAL, "--plan", &out]);
+    assert_eq!(stale.code, 1, "{stale}");
+    assert!(
+        stale.stderr.contains("the saved plan is out of date"),
+        "{stale}"
+    );
+    assert!(stale.stderr.contains("nothing was changed"), "{stale}");
+    // A fresh plan applies.
+    account
+        .run(&["plan", "-f", MINIMAL, "--out", &out])
+        .expect_code(0);
+    let applied = account.run(&["apply", "-f", MINIMAL, "--plan", &out]);
+    assert_eq!(applied.code, 0, "{applied}");
+    assert_eq!(account.plan(MINIMAL).0, 0);
+    assert_eq!(account.destroy(MINIMAL).code, 0);
+}
+
+#[test]
+fn apply_without_a_terminal_needs_auto_approve() {
+    let account = Account::new();
+    let run = account.run(&["apply", "-f", MINIMAL]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("--auto-approve"), "{run}");
+    assert_eq!(account.successful_calls("CreateRepository"), 0);
+}
+
+#[test]
+fn sigkill_mid_apply_then_rerun_converges_without_duplicates() {
+    const REPOSITORIES: usize = 16;
+    let _faults = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new();
+    let blueprint = account.write("many.yaml", &registry_blueprint("killed", REPOSITORIES));
+    // Slow creates, so the process is killed with creates done, in flight and not started.
+    account.faults(serde_json::json!([
+        {"kind": "slow", "service": "ecr", "operation": "CreateRepository", "delay_seconds": 0.4}
+    ]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shinyctl"))
+        .args([
+            "apply",
+            "-f",
+            &blueprint,
+            "--auto-approve",
+            "--parallelism",
+            "2",
+        ])
+        .envs(account.env())
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start shinyctl");
+    let started = Instant::now();
+    while account.successful_calls("CreateRepository") < 4 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "apply never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    account.faults(serde_json::json!([]));
+
+    // The killed run left its lock: a plain re-run says who holds it and how to break it.
+    let locked = account.apply(&blueprint);
+    assert_eq!(locked.code, 1, "{locked}");
+    assert!(locked.stderr.contains("--break-lock"), "{locked}");
+    let rerun = account.run(&["apply", "-f", &blueprint, "--auto-approve", "--break-lock"]);
+    assert_eq!(rerun.code, 0, "{rerun}");
+    assert!(
+        rerun.stderr.contains("Broke the lock held by apply by"),
+        "{rerun}"
+    );
+    assert_eq!(account.plan(&blueprint).0, 0, "converged");
+    // Every repository was created exactly once across both runs (the call log proves it).
+    let creates = emulator::calls(&account.id)
+        .into_iter()
+        .filter(|c| c.operation == "CreateRepository")
+        .count();
+    assert_eq!(creates, REPOSITORIES, "no duplicate creates");
+    assert_eq!(account.destroy(&blueprint).code, 0);
+}
+
+#[test]
+fn apply_converges_under_20_percent_throttling() {
+    let _faults = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new();
+    let blueprint = account.write("throttled.yaml", &registry_blueprint("throttled", 8));
+    account.faults(serde_json::json!([{"kind": "throttle", "rate": 0.2}]));
+    let applied = account.apply(&blueprint);
+    let (code, _) = account.plan(&blueprint);
+    let destroyed = account.destroy(&blueprint);
+    let throttled = emulator::calls(&account.id)
+        .iter()
+        .filter(|c| c.status >= 400)
+        .count();
+    account.faults(serde_json::json!([]));
+    assert_eq!(applied.code, 0, "{applied}");
+    assert_eq!(code, 0, "converged");
+    assert_eq!(destroyed.code, 0, "{destroyed}");
+    assert!(throttled > 0, "the faults were in effect");
+}
+
+#[test]
+fn a_failing_resource_skips_only_its_dependents() {
+    let _faults = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new();
+    let blueprint = account.write("two.yaml", &registry_blueprint("failing", 2));
+    // The first CreateRepository fails with an error no retry can fix.
+    account.faults(serde_json::json!([{
+        "kind": "throttle", "service": "ecr", "operation": "CreateRepository",
+        "code": "InvalidParameterException", "status": 400, "count": 1
+    }]));
+    let run = account.run(&[
+        "apply",
+        "-f",
+        &blueprint,
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        "--output",
+        "json",
+    ]);
+    account.faults(serde_json::json!([]));
+    assert_eq!(run.code, 1, "{run}");
+    let summary = summary(&run);
+    let failed = summary["failed"].as_array().expect("failed");
+    assert_eq!(failed.len(), 1, "{summary:#}");
+    assert_eq!(failed[0]["error"]["code"], "InvalidParameterException");
+    let failed_address = failed[0]["address"].as_str().expect("address").to_string();
+    let policy = failed_address.replace("ecr_repository", "ecr_lifecycle_policy");
+    let skipped = summary["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 1, "{summary:#}");
+    assert_eq!(skipped[0]["address"], policy.as_str());
+    assert_eq!(skipped[0]["because"], failed_address.as_str());
+    assert_eq!(
+        summary["created"].as_array().map(Vec::len),
+        Some(2),
+        "the other repository and its policy: {summary:#}"
+    );
+    // The next apply continues from there.
+    assert_eq!(account.apply(&blueprint).code, 0);
+    assert_eq!(account.plan(&blueprint).0, 0);
+    assert_eq!(account.destroy(&blueprint).code, 0);
+}
+
+/// apply `base` on an empty account -> no changes -> `changed` plans exactly `expected` -> apply
+/// -> no changes -> destroy -> nothing remains.
+fn cycle(account: &Account, base: &str, changed: &str, expected: &[(&str, &str)]) {
+    let applied = account.apply(base);
+    assert_eq!(applied.code, 0, "apply on an empty account\n{applied}");
+    let (code, plan) = account.plan(base);
+    assert_eq!(code, 0, "no changes after apply: {:#?}", changes(&plan));
+    let (code, plan) = account.plan(changed);
+    assert_eq!(code, 2, "the edit shows as changes");
+    assert_eq!(
+        changes(&plan),
+        expect(expected),
+        "exactly the edit's changes"
+    );
+    let applied = account.apply(changed);
+    assert_eq!(applied.code, 0, "apply the edit\n{applied}");
+    let (code, plan) = account.plan(changed);
+    assert_eq!(code, 0, "no changes after the edit: {:#?}", changes(&plan));
+    let destroyed = account.destroy(changed);
+    assert_eq!(destroyed.code, 0, "destroy\n{destroyed}");
+    assert!(
+        destroyed.stdout.contains("Verified: nothing tagged"),
+        "{destroyed}"
+    );
+}
