@@ -433,3 +433,64 @@ fn cycle(account: &Account, base: &str, changed: &str, expected: &[(&str, &str)]
         "{destroyed}"
     );
 }
+
+#[test]
+fn ctrl_c_lets_in_flight_steps_finish_reports_and_releases_the_lock() {
+    const REPOSITORIES: usize = 12;
+    let _faults = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new();
+    let blueprint = account.write(
+        "many.yaml",
+        &registry_blueprint("interrupted", REPOSITORIES),
+    );
+    account.faults(serde_json::json!([
+        {"kind": "slow", "service": "ecr", "operation": "CreateRepository", "delay_seconds": 0.4}
+    ]));
+    let child = Command::new(env!("CARGO_BIN_EXE_shinyctl"))
+        .args([
+            "apply",
+            "-f",
+            &blueprint,
+            "--auto-approve",
+            "--parallelism",
+            "2",
+        ])
+        .args(["--output", "json"])
+        .envs(account.env())
+        .current_dir(repo_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shinyctl");
+    let started = Instant::now();
+    while account.successful_calls("CreateRepository") < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "apply never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let output = child.wait_with_output().expect("shinyctl ends");
+    account.faults(serde_json::json!([]));
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("Interrupted"), "{run}");
+    let summary = summary(&run);
+    assert_eq!(summary["interrupted"], true, "{summary:#}");
+    let created = summary["created"].as_array().map_or(0, Vec::len);
+    assert!(created < 2 * REPOSITORIES, "stopped early: {summary:#}");
+    // The lock was released: the next apply needs no --break-lock and finishes the job.
+    let rerun = account.apply(&blueprint);
+    assert_eq!(rerun.code, 0, "{rerun}");
+    assert_eq!(account.plan(&blueprint).0, 0);
+    assert_eq!(account.destroy(&blueprint).code, 0);
+}
