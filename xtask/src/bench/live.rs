@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -56,8 +57,15 @@ impl Runner<'_> {
         account(self.next_account)
     }
 
-    /// Runs shinyctl as `account`, JSON events to a log file; times it.
-    fn shinyctl(&self, account: &str, label: &str, args: &[&str]) -> Result<Outcome> {
+    /// Runs shinyctl as `account`, JSON events to a log file; times it. Past `limit` it is
+    /// interrupted (a stuck run must not hold up the whole bench).
+    fn shinyctl(
+        &self,
+        account: &str,
+        label: &str,
+        args: &[&str],
+        limit: Duration,
+    ) -> Result<Outcome> {
         let stdout = self.logs.join(format!("{label}.out"));
         let stderr = self.logs.join(format!("{label}.err"));
         let mut command = Command::new(self.shinyctl);
@@ -74,23 +82,42 @@ impl Runner<'_> {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)
             .stderr(std::fs::File::create(&stderr)?);
-        let run = measure::run(&mut command)?;
+        let run = measure::run_with_limit(&mut command, Some(limit))?;
         let events = std::fs::read_to_string(&stdout).unwrap_or_default();
         let failed = failed_resources(&events);
-        let ok = run.code == Some(0) && failed.unwrap_or(0) == 0;
+        let ok = run.code == Some(0) && failed.unwrap_or(0) == 0 && !run.timed_out;
         Ok(Outcome {
             timed: Timed {
                 seconds: run.wall.as_secs_f64(),
                 ok,
                 failed,
+                timed_out: run.timed_out,
             },
             exit: run.code,
         })
     }
 
+    /// An untimed live plan in `account`: the emulator creates its per-account, per-region
+    /// backends on first use (seconds for EC2), which is no part of what AWS or shinyctl costs.
+    fn warm_up(&self, account: &str, blueprint: &str) -> Result<()> {
+        self.shinyctl(
+            account,
+            &format!("warm-up-{account}"),
+            &["plan", "-f", blueprint],
+            Duration::from_secs(120),
+        )?;
+        self.emulator.clear_calls(account)
+    }
+
     fn calls(&self, account: &str) -> Result<CallCount> {
         Ok(CallCount::of(&self.emulator.calls(account)?))
     }
+}
+
+/// How long a run may take before the bench interrupts it: generous (a minute plus six times
+/// the critical path), so only a stuck run is stopped.
+fn limit(critical_path_seconds: f64) -> Duration {
+    Duration::from_secs_f64(60.0 + 6.0 * critical_path_seconds.max(0.0))
 }
 
 /// The number of failed steps in the `finished` event of `--output json`, if there is one.
@@ -193,9 +220,11 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
     let main = runner.fresh_account();
     let blueprint = prepare(emulator, file, &main, runner.logs)?;
     let bp = blueprint.to_string_lossy().into_owned();
+    runner.warm_up(&main, &bp)?;
     eprintln!("==> {name}: apply (account {main})");
+    let apply_limit = limit(result.critical_path_seconds);
     let apply_args = ["apply", "-f", &bp, "--auto-approve", "--output", "json"];
-    let apply = runner.shinyctl(&main, &format!("{name}-apply"), &apply_args)?;
+    let apply = runner.shinyctl(&main, &format!("{name}-apply"), &apply_args, apply_limit)?;
     result.apply_calls = Some(runner.calls(&main)?);
     if !apply.timed.ok {
         result
@@ -210,6 +239,7 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
         &main,
         &format!("{name}-plan"),
         &["plan", "-f", &bp, "--detailed-exitcode"],
+        Duration::from_secs(120),
     )?;
     result.plan_calls = Some(runner.calls(&main)?);
     result.plan_clean = Some(plan.exit == Some(0));
@@ -234,6 +264,7 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
             "--output",
             "json",
         ],
+        limit(result.destroy_critical_path_seconds),
     )?;
     result.destroy_calls = Some(runner.calls(&main)?);
     if !destroy.timed.ok {
@@ -254,6 +285,7 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
     let sequential = runner.fresh_account();
     let blueprint = prepare(emulator, file, &sequential, runner.logs)?;
     let bp = blueprint.to_string_lossy().into_owned();
+    runner.warm_up(&sequential, &bp)?;
     eprintln!("==> {name}: apply --parallelism 1 (account {sequential})");
     let run = runner.shinyctl(
         &sequential,
@@ -268,6 +300,7 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
             "--parallelism",
             "1",
         ],
+        Duration::from_secs(600),
     )?;
     if !run.timed.ok {
         result.errors.push(failure(
@@ -282,6 +315,7 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
     let throttled = runner.fresh_account();
     let blueprint = prepare(emulator, file, &throttled, runner.logs)?;
     let bp = blueprint.to_string_lossy().into_owned();
+    runner.warm_up(&throttled, &bp)?;
     let faults = throttling_faults(&throttled);
     emulator.set_faults(&faults)?;
     eprintln!("==> {name}: apply with 20% throttling and transient errors (account {throttled})");
@@ -289,6 +323,7 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
         &throttled,
         &format!("{name}-throttled"),
         &["apply", "-f", &bp, "--auto-approve", "--output", "json"],
+        apply_limit * 2,
     );
     emulator.set_faults(&json!({"rules": []}))?;
     let run = run?;

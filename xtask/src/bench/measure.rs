@@ -14,6 +14,8 @@ pub struct Run {
     pub code: Option<i32>,
     /// Peak resident set size in KiB.
     pub max_rss_kib: u64,
+    /// Stopped by the time limit of [`run_with_limit`].
+    pub timed_out: bool,
 }
 
 /// Runs `command` with stdout and stderr discarded and measures it.
@@ -27,6 +29,12 @@ pub fn run_quiet(command: &mut Command) -> Result<Run> {
 
 /// Runs `command` (its stdio as configured) and measures it.
 pub fn run(command: &mut Command) -> Result<Run> {
+    run_with_limit(command, None)
+}
+
+/// Like [`run`], but past `limit` the child gets SIGINT (shinyctl then starts nothing new and
+/// reports), and SIGKILL ten seconds later.
+pub fn run_with_limit(command: &mut Command, limit: Option<Duration>) -> Result<Run> {
     let start = Instant::now();
     let child = command
         .spawn()
@@ -35,16 +43,37 @@ pub fn run(command: &mut Command) -> Result<Run> {
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // Without a limit, block in wait4; with one, poll every few milliseconds.
+    let flags = if limit.is_some() { libc::WNOHANG } else { 0 };
+    let mut interrupted_at: Option<Instant> = None;
     loop {
         // SAFETY: pid is our own un-reaped child; status and usage are valid out-pointers. std's
         // Child is dropped without waiting, so nothing else reaps it.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let reaped = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
         if reaped == pid {
             break;
         }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            bail!("wait4 failed: {err}");
+        if reaped < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                bail!("wait4 failed: {err}");
+            }
+            continue;
+        }
+        if let Some(limit) = limit {
+            match interrupted_at {
+                None if start.elapsed() > limit => {
+                    // SAFETY: signalling our own child, which has not been reaped.
+                    unsafe { libc::kill(pid, libc::SIGINT) };
+                    interrupted_at = Some(Instant::now());
+                }
+                Some(at) if at.elapsed() > Duration::from_secs(10) => {
+                    // SAFETY: as above.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                _ => {}
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
     let wall = start.elapsed();
@@ -55,6 +84,7 @@ pub fn run(command: &mut Command) -> Result<Run> {
         code,
         // Linux reports ru_maxrss in KiB.
         max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        timed_out: interrupted_at.is_some(),
     })
 }
 
@@ -85,5 +115,17 @@ mod tests {
         let run = run_quiet(&mut Command::new("true")).expect("true runs");
         assert_eq!(run.code, Some(0));
         assert!(run.max_rss_kib > 0);
+        assert!(!run.timed_out);
+    }
+
+    #[test]
+    fn a_child_past_its_limit_is_stopped() {
+        let run = run_with_limit(
+            Command::new("sleep").arg("30").stdout(Stdio::null()),
+            Some(Duration::from_millis(50)),
+        )
+        .expect("sleep runs");
+        assert!(run.timed_out);
+        assert_eq!(run.code, None, "ended by a signal");
     }
 }

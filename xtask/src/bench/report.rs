@@ -69,6 +69,8 @@ pub struct Timed {
     pub ok: bool,
     /// Resources the run reported as failed (from its JSON events), when known.
     pub failed: Option<usize>,
+    /// Stopped at the bench's time limit: `seconds` is a lower bound.
+    pub timed_out: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -175,10 +177,15 @@ pub fn to_json(report: &Report) -> Value {
                 "apply_seconds": opt(b.apply.as_ref().map(|t| t.seconds), 2),
                 "apply_ok": timed_ok(&b.apply),
                 "apply_ratio": opt(b.apply_ratio(), 3),
+                "apply_beyond_critical_path_seconds": opt(
+                    b.apply.as_ref().map(|t| t.seconds - b.critical_path_seconds),
+                    2
+                ),
                 "sequential_seconds": opt(b.sequential.as_ref().map(|t| t.seconds), 2),
                 "sequential_speedup": opt(b.sequential_speedup(), 2),
                 "destroy_seconds": opt(b.destroy.as_ref().map(|t| t.seconds), 2),
                 "destroy_ok": timed_ok(&b.destroy),
+                "destroy_stopped_at_limit": b.destroy.as_ref().map(|t| t.timed_out),
                 "destroy_critical_path_seconds": round(b.destroy_critical_path_seconds, 2),
                 "destroy_ratio": opt(b.destroy_ratio(), 3),
                 "plan_api_calls": plan_calls,
@@ -239,6 +246,7 @@ fn secs(t: &Option<Timed>) -> String {
     match t {
         None => "–".into(),
         Some(t) if t.ok => format!("{:.1} s", t.seconds),
+        Some(t) if t.timed_out => format!("> {:.0} s (stopped)", t.seconds),
         Some(t) => format!("{:.1} s (failed)", t.seconds),
     }
 }
@@ -329,17 +337,21 @@ pub fn to_markdown(report: &Report) -> String {
     );
     let _ = writeln!(
         md,
-        "| blueprint | resources | critical path | apply | apply ÷ critical path (≤ {APPLY_RATIO_TARGET}) | parallelism 1 | speed-up | destroy critical path | destroy | destroy ÷ critical path (≤ {DESTROY_RATIO_TARGET}) |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---|"
+        "| blueprint | resources | critical path | apply | apply ÷ critical path (≤ {APPLY_RATIO_TARGET}) | beyond the path | parallelism 1 | speed-up | destroy critical path | destroy | destroy ÷ critical path (≤ {DESTROY_RATIO_TARGET}) |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"
     );
     for b in &report.blueprints {
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} s | {} | {} | {} | {} | {:.1} s | {} | {} |",
+            "| {} | {} | {:.1} s | {} | {} | {} | {} | {} | {:.1} s | {} | {} |",
             b.name,
             b.resources,
             b.critical_path_seconds,
             secs(&b.apply),
             verdict(b.apply_ratio(), APPLY_RATIO_TARGET),
+            b.apply.as_ref().map_or("–".into(), |t| format!(
+                "{:+.1} s",
+                t.seconds - b.critical_path_seconds
+            )),
             secs(&b.sequential),
             b.sequential_speedup()
                 .map_or("–".into(), |x| format!("{x:.1}×")),
@@ -366,9 +378,12 @@ pub fn to_markdown(report: &Report) -> String {
     let _ = writeln!(
         md,
         "From the emulator's call log, filtered by the run's account. The plan is a live `plan` \
-         right after the apply (it must show no changes); its budget is one call per resource \
-         kind the tagging API answers, plus its pages, plus one read per resource of the kinds \
-         it cannot answer (read by derived name), plus the identity call.\n"
+         right after the apply (it must show no changes); its budget is one call for each of the \
+         {} kinds shinyctl manages (a plan must also find what the blueprint no longer \
+         describes), plus a page per further 100 resources, plus one read per resource of the \
+         kinds the tagging API cannot answer (IAM, EKS, ECR, Synthetics, listeners, parameter \
+         groups: read by derived name).\n",
+        MANAGED_KINDS
     );
     let _ = writeln!(
         md,
@@ -625,21 +640,24 @@ fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Budget for a no-change live plan: one call per kind the tagging API answers, plus its pages
-/// (100 resources each), plus one per resource of the kinds read by derived name, plus one for
-/// the caller identity.
+/// Resource kinds shinyctl manages (`ResourceKind::ALL`). A live plan must look for every one of
+/// them, not only those the blueprint uses now: what an earlier version created and this one no
+/// longer describes has to be found to be deleted.
+pub const MANAGED_KINDS: usize = 38;
+
+/// Budget for a no-change live plan: one call per managed kind, plus a page per further 100
+/// resources, plus one per resource of the kinds the tagging API cannot answer (read by derived
+/// name).
 pub fn plan_call_budget(kind_counts: &BTreeMap<String, usize>) -> usize {
-    let mut budget = 1;
-    let mut tagged = 0;
+    let mut budget = MANAGED_KINDS;
+    let mut total = 0;
     for (kind, count) in kind_counts {
+        total += count;
         if read_by_name(kind) {
             budget += count;
-        } else {
-            budget += 1;
-            tagged += count;
         }
     }
-    budget + tagged.div_ceil(100).max(1)
+    budget + total / 100
 }
 
 /// Kinds the Resource Groups Tagging API does not list (issue 3): read by their derived names.
@@ -682,11 +700,13 @@ mod tests {
                     seconds: 11.0,
                     ok: true,
                     failed: Some(0),
+                    timed_out: false,
                 }),
                 sequential: Some(Timed {
                     seconds: 30.0,
                     ok: true,
                     failed: Some(0),
+                    timed_out: false,
                 }),
                 ..BlueprintResult::default()
             }],
@@ -755,7 +775,7 @@ mod tests {
     fn name_read_kinds_cost_one_call_each() {
         let counts: BTreeMap<String, usize> =
             [("vpc".to_string(), 1), ("ecr_repository".to_string(), 3)].into();
-        // identity + vpc kind + 3 repositories + one tagging page
-        assert_eq!(plan_call_budget(&counts), 6);
+        // every kind + 3 repositories read by name
+        assert_eq!(plan_call_budget(&counts), MANAGED_KINDS + 3);
     }
 }
