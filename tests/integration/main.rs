@@ -6,6 +6,7 @@ mod cli;
 mod e2e;
 mod emulator;
 mod live;
+mod live_services;
 mod malformed;
 mod never_panics;
 mod support;

@@ -234,9 +234,16 @@ async fn wait_update(
     cx: &Cx<'_>,
     cluster: &str,
     nodegroup: Option<&str>,
-    update_id: Option<&str>,
+    update: Option<&aws_sdk_eks::types::Update>,
 ) -> Result<(), StepError> {
-    let Some(update_id) = update_id else {
+    // Nothing to wait for when no update was started or it finished at once.
+    let Some(update) = update else {
+        return Ok(());
+    };
+    if update.status().map(|s| s.as_str()) == Some("Successful") {
+        return Ok(());
+    }
+    let Some(update_id) = update.id() else {
         return Ok(());
     };
     cx.wait_until(
@@ -307,7 +314,7 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .await
                 .aws()?
                 .update;
-            wait_update(cx, &name, None, update.as_ref().and_then(|u| u.id())).await?;
+            wait_update(cx, &name, None, update.as_ref()).await?;
             wait_cluster_active(cx, &name).await?;
         }
     }
@@ -323,7 +330,7 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .await
             .aws()?
             .update;
-        wait_update(cx, &name, None, update.as_ref().and_then(|u| u.id())).await?;
+        wait_update(cx, &name, None, update.as_ref()).await?;
         wait_cluster_active(cx, &name).await?;
     }
     if cx.changed("endpointPublicAccess")
@@ -341,7 +348,7 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .await
             .aws()?
             .update;
-        wait_update(cx, &name, None, update.as_ref().and_then(|u| u.id())).await?;
+        wait_update(cx, &name, None, update.as_ref()).await?;
     }
     wait_cluster_active(cx, &name).await
 }
@@ -830,13 +837,7 @@ pub async fn update_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
         cx.call("eks", "UpdateNodegroupConfig").await;
         let update = request.send().await.aws()?.update;
-        wait_update(
-            cx,
-            &cluster,
-            Some(&name),
-            update.as_ref().and_then(|u| u.id()),
-        )
-        .await?;
+        wait_update(cx, &cluster, Some(&name), update.as_ref()).await?;
     }
     wait_nodegroup_active(cx, &cluster, &name).await
 }
@@ -873,6 +874,37 @@ pub async fn delete_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 // --- reading -------------------------------------------------------------------------------
 
+/// Subnet ids in the catalog's order: by availability zone (one DescribeSubnets call).
+pub(crate) async fn by_zone(
+    rx: &ReadCx<'_>,
+    mut ids: Vec<String>,
+) -> Result<Vec<String>, StepError> {
+    if ids.len() < 2 {
+        return Ok(ids);
+    }
+    let described = rx
+        .conn
+        .clients
+        .ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(ids.clone()))
+        .send()
+        .await
+        .aws()?;
+    let zones: HashMap<String, String> = described
+        .subnets()
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s.subnet_id()?.to_string(),
+                s.availability_zone()?.to_string(),
+            ))
+        })
+        .collect();
+    ids.sort_by(|a, b| (zones.get(a), a).cmp(&(zones.get(b), b)));
+    Ok(ids)
+}
+
 /// Clusters whose names carry the blueprint's prefix (ListClusters, then one describe per
 /// cluster: EKS has no batch describe), their Fargate profiles and node groups.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
@@ -886,7 +918,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             page.clusters
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|n| n.starts_with(&prefix)),
+                .filter(|n| n == rx.blueprint || n.starts_with(&prefix)),
         );
     }
     let mut found = Vec::new();
@@ -904,7 +936,15 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         if cluster.status().map(|s| s.as_str()) == Some("DELETING") {
             continue;
         }
-        found.push(cluster_found(&cluster, address, &tags));
+        let subnets = by_zone(
+            rx,
+            cluster
+                .resources_vpc_config()
+                .map(|v| v.subnet_ids().to_vec())
+                .unwrap_or_default(),
+        )
+        .await?;
+        found.push(cluster_found(&cluster, address, &tags, subnets));
         found.extend(read_profiles(rx, &name).await?);
         found.extend(read_nodegroups(rx, &name).await?);
     }
@@ -915,11 +955,10 @@ fn cluster_found(
     c: &aws_sdk_eks::types::Cluster,
     address: crate::plan::Address,
     tags: &TagSet,
+    subnets: Vec<String>,
 ) -> Found {
     let name = c.name().unwrap_or_default();
     let vpc = c.resources_vpc_config();
-    let mut subnets: Vec<String> = vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default();
-    subnets.sort();
     let mut groups: Vec<String> = vpc
         .map(|v| v.security_group_ids().to_vec())
         .unwrap_or_default();
@@ -992,8 +1031,7 @@ async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, Ste
         if p.status().map(|s| s.as_str()) == Some("DELETING") {
             continue;
         }
-        let mut subnets = p.subnets().to_vec();
-        subnets.sort();
+        let subnets = by_zone(rx, p.subnets().to_vec()).await?;
         let selectors: Vec<Value> = p
             .selectors()
             .iter()
@@ -1070,8 +1108,7 @@ async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, S
             continue;
         }
         let (groups, disk) = launch_template_settings(rx, &n).await?;
-        let mut subnets = n.subnets().to_vec();
-        subnets.sort();
+        let subnets = by_zone(rx, n.subnets().to_vec()).await?;
         let scaling = n.scaling_config();
         let labels: std::collections::BTreeMap<_, _> =
             n.labels().map(|l| l.iter().collect()).unwrap_or_default();

@@ -269,7 +269,10 @@ pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws()?;
         }
     }
-    sync_tags(cx, &cx_arn(cx, "parametergroup", &name)).await?;
+    match sync_tags(cx, &cx_arn(cx, "parametergroup", &name)).await {
+        Err(e) if e.code != "InvalidARN" => return Err(e),
+        _ => {}
+    }
     Ok(parameter_group_outputs(cx, &name))
 }
 
@@ -591,11 +594,12 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             let Some(address) = rx.owned(&tags) else {
                 continue;
             };
-            let subnets = g
+            let subnets: Vec<String> = g
                 .subnets()
                 .iter()
                 .filter_map(|s| s.subnet_identifier().map(str::to_string))
                 .collect();
+            let subnets = super::eks::by_zone(rx, subnets).await?;
             found.push(
                 Found::new(K::CacheSubnetGroup, &arn)
                     .at(Some(address))
@@ -605,7 +609,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                         "description",
                         g.cache_subnet_group_description().unwrap_or_default(),
                     )
-                    .with("subnets", sorted(subnets))
+                    .with("subnets", json!(subnets))
                     .with("tags", tags::to_value(&tags))
                     .output("arn", arn.as_str())
                     .output("name", name),
@@ -635,9 +639,19 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             continue;
         };
         let arn = rx_arn(rx, "parametergroup", name);
-        let tags = tags_of(rx, &arn).await?;
-        let Some(address) = rx.owned(&tags) else {
-            continue;
+        // An endpoint that cannot tag parameter groups (the emulator answers InvalidARN) leaves
+        // the blueprint's derived name as the only sign of ownership: read by name.
+        let (tags, address) = match tags_of(rx, &arn).await {
+            Ok(tags) => {
+                let Some(address) = rx.owned(&tags) else {
+                    continue;
+                };
+                (tags, address)
+            }
+            Err(e) if e.code == "InvalidARN" => {
+                (tags::from_properties(&d.properties), d.address.clone())
+            }
+            Err(e) => return Err(e),
         };
         let mut parameters = Map::new();
         let mut pages = ec
@@ -739,7 +753,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .and_then(|p| p.cache_parameter_group_name())
             .unwrap_or_default();
         let mut f = Found::new(K::CacheReplicationGroup, &arn)
-            .at(Some(address))
+            .at(Some(address.clone()))
             .named(id)
             .with("replicationGroupId", id)
             .with("description", g.description().unwrap_or_default())
@@ -778,6 +792,25 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             )
             .with("securityGroups", sorted(groups))
             .with("tags", tags::to_value(&tags));
+        if member.is_none() {
+            // No member cluster to describe (the emulator makes none; AWS always does): the
+            // settings only the members carry are taken as desired rather than shown as drift.
+            if let Some(d) = rx
+                .desired_of(K::CacheReplicationGroup)
+                .find(|d| d.address == address)
+            {
+                for key in [
+                    "engineVersion",
+                    "cacheSubnetGroup",
+                    "cacheParameterGroup",
+                    "securityGroups",
+                ] {
+                    if let Some(value) = d.properties.get(key) {
+                        f = f.with(key, value.clone());
+                    }
+                }
+            }
+        }
         f.outputs = group_outputs(&g);
         found.push(f);
     }

@@ -816,12 +816,14 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             continue;
         };
         let name = lb.load_balancer_name().unwrap_or_default();
-        let mut subnets: Vec<String> = lb
+        // In the catalog's order: by zone.
+        let mut zones: Vec<(&str, &str)> = lb
             .availability_zones()
             .iter()
-            .filter_map(|z| z.subnet_id().map(str::to_string))
+            .filter_map(|z| Some((z.zone_name().unwrap_or_default(), z.subnet_id()?)))
             .collect();
-        subnets.sort();
+        zones.sort();
+        let subnets: Vec<&str> = zones.iter().map(|(_, s)| *s).collect();
         let mut groups = lb.security_groups().to_vec();
         groups.sort();
         let kind = lb.r#type().map_or("application", |t| t.as_str());

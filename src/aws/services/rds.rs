@@ -932,11 +932,22 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             let Some(address) = rx.owned(&tags) else {
                 continue;
             };
-            let subnets = g
+            // In the catalog's order: by zone.
+            let mut zoned: Vec<(String, String)> = g
                 .subnets()
                 .iter()
-                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .filter_map(|s| {
+                    Some((
+                        s.subnet_availability_zone()
+                            .and_then(|z| z.name())
+                            .unwrap_or_default()
+                            .to_string(),
+                        s.subnet_identifier()?.to_string(),
+                    ))
+                })
                 .collect();
+            zoned.sort();
+            let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
             found.push(
                 Found::new(K::DbSubnetGroup, &arn)
                     .at(Some(address))
@@ -946,7 +957,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                         "description",
                         g.db_subnet_group_description().unwrap_or_default(),
                     )
-                    .with("subnets", sorted(subnets))
+                    .with("subnets", json!(subnets))
                     .with("tags", tags::to_value(&tags))
                     .output("arn", arn.as_str())
                     .output("name", name),

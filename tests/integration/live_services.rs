@@ -1,0 +1,601 @@
+//! The EKS, EFS, RDS, ElastiCache, ECR, ELBv2, SNS, CloudWatch and Synthetics adapters through
+//! the real AWS SDK against the emulator (zero-latency profile): apply a whole blueprint on an
+//! empty account, read it back (no changes), update in place, destroy (nothing left, no canary
+//! Lambda behind); and destroy's sweep of what Kubernetes controllers made.
+//!
+//! Each test has its own emulator account (see `emulator.rs`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use shinyctl::apply::backoff::{Retries, RetryPolicy};
+use shinyctl::apply::limits::{RateLimiter, RateLimits};
+use shinyctl::apply::wait::WaitPolicy;
+use shinyctl::apply::{Config, EventSink, Executor, Schedule, Summary};
+use shinyctl::aws::cleanup::{self, LB_CONTROLLER_TAG, Scope};
+use shinyctl::aws::operator::DataPolicy;
+use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
+use shinyctl::plan::{Action, Address, Plan, Resource, ResourceKind as K};
+
+use super::emulator;
+
+const NAME: &str = "svc";
+
+const BLUEPRINT: &str = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: svc
+  region: us-east-1
+  tags:
+    team: data
+network:
+  cidr: 10.30.0.0/16
+  availabilityZones: 2
+  natGateway: single
+cluster:
+  version: "1.30"
+  logging: [api, audit]
+  fargateProfiles:
+    - name: apps
+      selectors: [{namespace: shiny-apps}]
+  nodeGroups:
+    - name: proxy
+      instanceTypes: [m6i.large]
+      desired: 2
+      min: 2
+      max: 4
+storage:
+  efs:
+    encrypted: true
+    accessPoints:
+      - name: share
+        path: /share
+        uid: 1000
+        gid: 1000
+database:
+  engine: mysql
+  version: "8.0.39"
+  instanceClass: db.t3.medium
+  storageGib: 50
+  databaseName: appdb
+  parameters:
+    log_bin_trust_function_creators: "1"
+  backupRetentionDays: 7
+  deletionProtection: true
+cache:
+  engine: redis
+  version: "7.1"
+  nodeType: cache.t3.medium
+  clusterMode: enabled
+  shards: 2
+  replicasPerShard: 1
+registry:
+  repositories:
+    - name: shiny-app
+      scanOnPush: true
+      keepLastImages: 20
+ingress:
+  type: alb
+  scheme: internet-facing
+  listeners:
+    - {port: 80, protocol: HTTP}
+  idleTimeoutSeconds: 300
+  stickiness: {type: lb_cookie, durationSeconds: 86400}
+  healthCheck: {path: /login, intervalSeconds: 30, healthyThreshold: 2}
+monitoring:
+  alarmEmail: ops@example.com
+  canaries:
+    - name: login
+      path: /login
+      every: 5m
+  alarms:
+    - {metric: canaryFailed, threshold: 1, period: 10m}
+    - {metric: unhealthyTargets, threshold: 1, period: 5m}
+"#;
+
+fn resources(yaml: &str) -> Vec<Resource> {
+    shinyctl::blueprint::load_str("services.yaml", yaml)
+        .expect("blueprint loads")
+        .resources
+}
+
+async fn connect(account: &str) -> Connection {
+    let emulator = emulator::shared();
+    shinyctl::aws::connect(&Target::emulator(&emulator.endpoint, "us-east-1", account))
+        .await
+        .expect("connects")
+}
+
+fn fast_config() -> Config {
+    let quick = |attempts| RetryPolicy {
+        base: Duration::from_millis(50),
+        cap: Duration::from_millis(500),
+        max_attempts: attempts,
+        max_elapsed: Duration::from_secs(60),
+    };
+    Config {
+        retries: Retries {
+            throttled: quick(10),
+            transient: quick(5),
+            conflict: quick(40),
+        },
+        waits: WaitPolicy {
+            time_scale: 0.01,
+            ..WaitPolicy::default()
+        },
+        seed: Some(11),
+        ..Config::default()
+    }
+}
+
+async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
+    shinyctl::aws::read(conn, NAME, desired)
+        .await
+        .expect("live read")
+}
+
+async fn run(
+    conn: &Connection,
+    plan: &Plan,
+    catalog: &[Resource],
+    known: BTreeMap<Address, shinyctl::apply::Outputs>,
+    data: DataPolicy,
+) -> Summary {
+    let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
+    let operator = AwsOperator::new(conn.clone(), NAME).with_data_policy(data);
+    Executor::new(operator, fast_config())
+        .run(
+            &schedule,
+            known,
+            &EventSink::discard(),
+            std::future::pending(),
+        )
+        .await
+}
+
+fn assert_complete(summary: &Summary) {
+    assert!(
+        summary.is_complete(),
+        "failed: {:#?}\nskipped: {}",
+        summary.failed,
+        summary.skipped.len()
+    );
+}
+
+/// The changes of a plan that are not no-ops, as `address action property: before -> after`.
+fn pending(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| {
+            let details: Vec<String> = c
+                .changes
+                .iter()
+                .map(|p| format!("{}: {:?} -> {:?}", p.name, p.before, p.after))
+                .collect();
+            format!("{} {:?} {}", c.address, c.action, details.join("; "))
+        })
+        .collect()
+}
+
+/// Pending changes of this suite's kinds only (the EC2/IAM/S3 adapters have their own suite).
+fn pending_mine(plan: &Plan) -> Vec<String> {
+    let mine: Vec<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| mine(c.kind))
+        .map(|c| &c.address)
+        .collect();
+    pending(plan)
+        .into_iter()
+        .filter(|line| mine.iter().any(|a| line.starts_with(&format!("{a} "))))
+        .collect()
+}
+
+fn mine(kind: K) -> bool {
+    matches!(
+        kind.service(),
+        "eks"
+            | "efs"
+            | "rds"
+            | "elasticache"
+            | "ecr"
+            | "elbv2"
+            | "sns"
+            | "cloudwatch"
+            | "synthetics"
+    )
+}
+
+async fn canary_lambdas(conn: &Connection) -> Vec<String> {
+    let functions = conn
+        .clients
+        .lambda
+        .list_functions()
+        .send()
+        .await
+        .expect("list functions");
+    functions
+        .functions()
+        .iter()
+        .filter_map(|f| f.function_name())
+        .filter(|n| n.starts_with("cwsyn-"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_apply_read_update_destroy() {
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let desired = resources(BLUEPRINT);
+    for kind in [
+        K::EksCluster,
+        K::FargateProfile,
+        K::NodeGroup,
+        K::EfsFileSystem,
+        K::EfsMountTarget,
+        K::EfsAccessPoint,
+        K::DbSubnetGroup,
+        K::DbParameterGroup,
+        K::DbInstance,
+        K::CacheSubnetGroup,
+        K::CacheParameterGroup,
+        K::CacheReplicationGroup,
+        K::EcrRepository,
+        K::EcrLifecyclePolicy,
+        K::LoadBalancer,
+        K::TargetGroup,
+        K::Listener,
+        K::SnsTopic,
+        K::SnsSubscription,
+        K::Canary,
+        K::CloudWatchAlarm,
+    ] {
+        assert!(desired.iter().any(|r| r.kind == kind), "{kind:?}");
+    }
+
+    // Create everything on an empty account.
+    let live = read(&conn, &desired).await;
+    assert_eq!(live.observed.resources, vec![]);
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    let summary = run(&conn, &plan, &desired, live.outputs, DataPolicy::default()).await;
+    assert_complete(&summary);
+    assert_eq!(summary.created.len(), desired.len());
+
+    // Read back: every kind in the catalog's shapes, so nothing changes.
+    let live = read(&conn, &desired).await;
+    assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
+    for r in desired.iter().filter(|r| mine(r.kind)) {
+        assert!(
+            live.observed
+                .resources
+                .iter()
+                .any(|o| o.address == r.address),
+            "{} was not read back",
+            r.address
+        );
+    }
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    assert_eq!(pending_mine(&plan), Vec::<String>::new());
+    assert_eq!(
+        canary_lambdas(&conn).await.len(),
+        1,
+        "the canary has its function"
+    );
+
+    // Idempotent creates: the all-create plan again makes no second anything.
+    let empty = shinyctl::plan::ObservedState::empty(NAME, "us-east-1");
+    let again = shinyctl::plan::diff(&desired, &empty);
+    let summary = run(
+        &conn,
+        &again,
+        &desired,
+        BTreeMap::new(),
+        DataPolicy::default(),
+    )
+    .await;
+    assert_complete(&summary);
+    let live = read(&conn, &desired).await;
+    assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
+    for operation in [
+        "CreateCluster",
+        "CreateNodegroup",
+        "CreateFargateProfile",
+        "CreateFileSystem",
+        "CreateDBInstance",
+        "CreateReplicationGroup",
+        "CreateRepository",
+        "CreateLoadBalancer",
+        "CreateTargetGroup",
+        "CreateListener",
+        "CreateCanary",
+    ] {
+        assert_eq!(emulator::count(&account, operation), 1, "{operation}");
+    }
+
+    // Update in place: node-group size, a new repository, a health-check path, parameters,
+    // idle timeout, the canary's schedule, an alarm threshold. (Not tags: the emulator's EKS
+    // cannot tag node groups or Fargate profiles.)
+    let changed = BLUEPRINT
+        .replace("desired: 2\n      min: 2", "desired: 3\n      min: 2")
+        .replace(
+            "      keepLastImages: 20\n",
+            "      keepLastImages: 20\n    - name: extra\n",
+        )
+        .replace(
+            "path: /login, intervalSeconds",
+            "path: /health, intervalSeconds",
+        )
+        .replace(
+            "log_bin_trust_function_creators: \"1\"",
+            "log_bin_trust_function_creators: \"1\"\n    max_connections: \"500\"",
+        )
+        .replace("idleTimeoutSeconds: 300", "idleTimeoutSeconds: 3600")
+        .replace("every: 5m", "every: 10m")
+        .replace("threshold: 1, period: 5m", "threshold: 2, period: 5m");
+    let desired2 = resources(&changed);
+    let live = read(&conn, &desired2).await;
+    let plan = shinyctl::plan::diff(&desired2, &live.observed);
+    assert_eq!(
+        plan.summary.destroy + plan.summary.replace,
+        0,
+        "{:#?}",
+        pending(&plan)
+    );
+    assert_eq!(plan.summary.add, 1, "{:#?}", pending(&plan));
+    let changes = pending_mine(&plan);
+    for expected in [
+        "scaling.desiredSize",
+        "healthCheck.path",
+        "parameters.max_connections",
+        "idleTimeoutSeconds",
+        "schedule",
+        "threshold",
+    ] {
+        assert!(
+            changes.iter().any(|c| c.contains(expected)),
+            "{expected} in {changes:#?}"
+        );
+    }
+    let summary = run(&conn, &plan, &desired2, live.outputs, DataPolicy::default()).await;
+    assert_complete(&summary);
+    let live = read(&conn, &desired2).await;
+    let plan = shinyctl::plan::diff(&desired2, &live.observed);
+    assert_eq!(pending_mine(&plan), Vec::<String>::new());
+
+    // Destroy: the database has deletion protection, lifted because data loss is allowed.
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let policy = DataPolicy {
+        final_snapshot: false,
+        allow_data_loss: true,
+    };
+    let summary = run(&conn, &plan, &desired2, live.outputs, policy).await;
+    assert_complete(&summary);
+    let live = read(&conn, &desired2).await;
+    assert_eq!(live.observed.resources, vec![]);
+    assert_eq!(canary_lambdas(&conn).await, Vec::<String>::new());
+}
+
+/// An ALB, target group and security group as the AWS Load Balancer Controller makes them.
+async fn controller_made(
+    conn: &Connection,
+    vpc: &str,
+    subnets: &[String],
+    name: &str,
+    tags: &[(&str, &str)],
+) -> (String, String, String) {
+    use aws_sdk_ec2::types::{ResourceType, Tag as Ec2Tag, TagSpecification};
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, Tag};
+    let ec2_tags: Vec<Ec2Tag> = tags
+        .iter()
+        .map(|(k, v)| Ec2Tag::builder().key(*k).value(*v).build())
+        .collect();
+    let sg = conn
+        .clients
+        .ec2
+        .create_security_group()
+        .group_name(format!("k8s-{name}"))
+        .description("[k8s] managed by the load balancer controller")
+        .vpc_id(vpc)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .set_tags(Some(ec2_tags))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("security group")
+        .group_id
+        .expect("group id");
+    let elb_tags: Vec<Tag> = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+        .collect();
+    let lb = conn
+        .clients
+        .elbv2
+        .create_load_balancer()
+        .name(format!("k8s-{name}"))
+        .set_subnets(Some(subnets.to_vec()))
+        .security_groups(&sg)
+        .set_tags(Some(elb_tags.clone()))
+        .send()
+        .await
+        .expect("load balancer")
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .expect("arn")
+        .to_string();
+    let tg = conn
+        .clients
+        .elbv2
+        .create_target_group()
+        .name(format!("k8s-{name}-tg"))
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(vpc)
+        .set_tags(Some(elb_tags))
+        .send()
+        .await
+        .expect("target group")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_string();
+    (lb, tg, sg)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
+    let conn = connect(&emulator::account()).await;
+    let ec2 = &conn.clients.ec2;
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.40.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc
+        .and_then(|v| v.vpc_id)
+        .unwrap();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [
+        ("10.40.1.0/24", "us-east-1a"),
+        ("10.40.2.0/24", "us-east-1b"),
+    ] {
+        subnets.push(
+            ec2.create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(cidr)
+                .availability_zone(zone)
+                .send()
+                .await
+                .unwrap()
+                .subnet
+                .and_then(|s| s.subnet_id)
+                .unwrap(),
+        );
+    }
+    // The node security group allows the controller's group in (that rule blocks its delete).
+    let nodes = ec2
+        .create_security_group()
+        .group_name("nodes")
+        .description("nodes")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    let cluster = "svc-cluster";
+    let (lb, tg, sg) = controller_made(
+        &conn,
+        &vpc,
+        &subnets,
+        "ours",
+        &[
+            (LB_CONTROLLER_TAG, cluster),
+            ("service.k8s.aws/stack", "shiny/proxy"),
+        ],
+    )
+    .await;
+    ec2.authorize_security_group_ingress()
+        .group_id(&nodes)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(8080)
+                .to_port(8080)
+                .user_id_group_pairs(
+                    aws_sdk_ec2::types::UserIdGroupPair::builder()
+                        .group_id(&sg)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Someone else's: no controller tags, and another cluster's.
+    let (other_lb, other_tg, other_sg) =
+        controller_made(&conn, &vpc, &subnets, "untagged", &[("team", "web")]).await;
+    let (foreign_lb, _, foreign_sg) = controller_made(
+        &conn,
+        &vpc,
+        &subnets,
+        "foreign",
+        &[(LB_CONTROLLER_TAG, "another-cluster")],
+    )
+    .await;
+
+    let scope = Scope {
+        cluster: Some(cluster.to_string()),
+        vpc_id: Some(vpc.clone()),
+        canaries: Vec::new(),
+    };
+    let limiter = RateLimiter::new(RateLimits::default());
+    let swept = cleanup::sweep(&conn, &scope, &limiter)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.load_balancers, vec![lb.clone()]);
+    assert_eq!(swept.target_groups, vec![tg.clone()]);
+    assert_eq!(swept.security_groups, vec![sg.clone()]);
+
+    let lbs: Vec<String> = conn
+        .clients
+        .elbv2
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()
+        .iter()
+        .filter_map(|l| l.load_balancer_arn().map(str::to_string))
+        .collect();
+    assert!(!lbs.contains(&lb));
+    assert!(
+        lbs.contains(&other_lb) && lbs.contains(&foreign_lb),
+        "{lbs:?}"
+    );
+    let tgs: Vec<String> = conn
+        .clients
+        .elbv2
+        .describe_target_groups()
+        .send()
+        .await
+        .unwrap()
+        .target_groups()
+        .iter()
+        .filter_map(|t| t.target_group_arn().map(str::to_string))
+        .collect();
+    assert!(!tgs.contains(&tg) && tgs.contains(&other_tg), "{tgs:?}");
+    let sgs: Vec<String> = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&vpc)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
+    assert!(!sgs.contains(&sg), "{sgs:?}");
+    assert!(sgs.contains(&other_sg) && sgs.contains(&foreign_sg) && sgs.contains(&nodes));
+
+    // A second sweep finds nothing more.
+    let again = cleanup::sweep(&conn, &scope, &limiter)
+        .await
+        .expect("sweep");
+    assert!(
+        again.load_balancers.is_empty() && again.security_groups.is_empty(),
+        "{again:?}"
+    );
+}
