@@ -1,9 +1,6 @@
 //! cloudwatch: metric alarms. PutMetricAlarm creates and replaces an alarm by name, so create
 //! and update are the same call (thresholds, periods and actions change in place). The SDK
 //! speaks the rpcv2-CBOR protocol here.
-//!
-//! The catalog's `watches` (the watched resource's address, which orders the alarm after it)
-//! is not an AWS property: it is kept in the alarm's description, `shinyctl: watches <address>`.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic, Tag};
 use serde_json::{Map, Value};
@@ -12,8 +9,6 @@ use super::{AwsResult, Cx, Found, ReadCx, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
-
-const WATCHES: &str = "shinyctl: watches ";
 
 fn cw_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
@@ -67,9 +62,6 @@ pub async fn put_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .set_alarm_actions(Some(cx.references("alarmActions").unwrap_or_default()))
         .set_ok_actions(Some(cx.references("okActions").unwrap_or_default()))
         .set_unit(None::<StandardUnit>);
-    if let Some(watches) = cx.opt_str("watches") {
-        request = request.alarm_description(format!("{WATCHES}{watches}"));
-    }
     let creating = cx.request.step.observed.is_none();
     if creating {
         request = request.set_tags(Some(cw_tags(&cx.tags())));
@@ -183,12 +175,6 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             )
             .with("alarmActions", Value::from(alarm.alarm_actions().to_vec()))
             .with("okActions", Value::from(alarm.ok_actions().to_vec()));
-        if let Some(watches) = alarm
-            .alarm_description()
-            .and_then(|d| d.strip_prefix(WATCHES))
-        {
-            f = f.with("watches", watches);
-        }
         f = f.with("tags", tags::to_value(&tags)).output("name", name);
         found.push(f);
     }
