@@ -25,6 +25,8 @@ pub struct Clients {
     pub synthetics: aws_sdk_synthetics::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// Adds `x-moto-account-id` to every request so the emulator acts as that account.
@@ -89,6 +91,8 @@ impl Clients {
             synthetics: client!(aws_sdk_synthetics, sdk, account),
             tagging: client!(aws_sdk_resourcegroupstagging, sdk, account),
             lambda: client!(aws_sdk_lambda, sdk, account),
+            secretsmanager: client!(aws_sdk_secretsmanager, sdk, account),
+            ssm: client!(aws_sdk_ssm, sdk, account),
         }
     }
 }

@@ -9,6 +9,7 @@
 //!   `plan::diff` and the outputs the executor needs as `known`).
 //! - [`operator`]: `AwsOperator`, the executor's `Operator` for AWS.
 //! - [`lock`]: the apply lock (an S3 object written with a conditional put).
+//! - [`secrets`]: resolves `secretsmanager:`/`ssm:` references to values, in memory only.
 //! - [`services`]: the per-service adapters and the rules they follow.
 //!
 //! A live apply, end to end:
@@ -33,6 +34,7 @@ pub mod errors;
 pub mod lock;
 pub mod operator;
 pub mod reader;
+pub mod secrets;
 pub mod services;
 pub mod tags;
 

@@ -39,15 +39,20 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Failure);
     };
     let metadata = &loaded.blueprint.metadata;
-    let observed = match &args.observed {
+    let plan = match &args.observed {
         None if !args.offline => {
             let live = block_on(shinyctl::ops::plan_live(&loaded, args.aws.target()))??;
-            for warning in shinyctl::ops::live::duplicate_warnings(&live.live) {
+            let warnings = shinyctl::ops::live::duplicate_warnings(&live.live);
+            for warning in warnings.iter().chain(&live.notes) {
                 output::stderr(&format!("{warning}\n"))?;
             }
-            live.live.observed
+            // The live plan includes the workload's objects on the cluster.
+            live.plan
         }
-        None => ObservedState::empty(&metadata.name, &metadata.region),
+        None => diff(
+            &loaded.resources,
+            &ObservedState::empty(&metadata.name, &metadata.region),
+        ),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read observed state {}", path.display()))?;
@@ -56,10 +61,9 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
             state
                 .check_belongs_to(&metadata.name, &metadata.region)
                 .with_context(|| format!("{}", path.display()))?;
-            state
+            diff(&loaded.resources, &state)
         }
     };
-    let plan = diff(&loaded.resources, &observed);
 
     let json = plan_json::render(&plan);
     if let Some(out) = &args.out {

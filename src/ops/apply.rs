@@ -4,7 +4,9 @@
 //!    before anything is locked (nobody holds the lock while a person reads).
 //! 2. Take the blueprint's lock, read again and plan again under it. The approved plan (shown, or
 //!    saved with `plan --out`) must be exactly the fresh one; otherwise nothing is changed.
-//! 3. Refuse data loss unless allowed, run the executor, release the lock, return the summary.
+//! 3. Refuse data loss unless allowed, run the executor; once the AWS side succeeded, deploy the
+//!    proxy workload onto the cluster (steps of their own: `workload.deployment[shinyproxy]`...),
+//!    release the lock, return the summary.
 
 use crate::apply::{Schedule, Summary};
 use crate::aws::operator::DataPolicy;
@@ -13,8 +15,9 @@ use crate::blueprint::Loaded;
 use crate::render::plan_json;
 
 use super::live::{connect, duplicate_warnings, read_plan};
-use super::run::{release, run_schedule, take_lock};
+use super::run::{Then, release, run_schedule, take_lock};
 use super::saved;
+use super::workload::{ClusterState, DeployInput, aws_part, workload_changes};
 use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,17 +63,18 @@ pub async fn apply(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let conn = connect(loaded, target).await?;
+    let (conn, target) = connect(loaded, target).await?;
     let approved = match &options.approval {
         Approval::Ask => {
-            let (live, plan) = read_plan(&conn, loaded).await?;
+            let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;
             warn_duplicates(&live, out)?;
+            warn_cluster(&cluster, out)?;
             console(out.show_plan(&plan))?;
             if !plan.has_changes() {
                 return Ok(ApplyOutcome::NoChanges);
             }
             // Refuse data loss before asking: a yes must not lead to a refusal.
-            Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+            Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
             if !console(out.confirm("Apply these changes?"))? {
                 return Ok(ApplyOutcome::Declined);
             }
@@ -84,7 +88,7 @@ pub async fn apply(
     }
     let name = &loaded.blueprint.metadata.name;
     let lock = take_lock(&conn, name, "apply", options.break_lock, out).await?;
-    let outcome = apply_locked(&conn, loaded, options, approved, out, interrupt).await;
+    let outcome = apply_locked(&conn, &target, loaded, options, approved, out, interrupt).await;
     let released = release(&conn, &lock).await;
     let outcome = outcome?;
     released?;
@@ -94,13 +98,15 @@ pub async fn apply(
 /// Steps 2 and 3, with the lock held.
 async fn apply_locked(
     conn: &Connection,
+    target: &Target,
     loaded: &Loaded,
     options: &ApplyOptions,
     approved: Option<serde_json::Value>,
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let (live, plan) = read_plan(conn, loaded).await?;
+    let (live, plan, cluster) = read_plan(conn, target, loaded).await?;
+    warn_cluster(&cluster, out)?;
     match (&options.approval, &approved) {
         (Approval::Saved(_), Some(saved)) => {
             saved::check(saved, &plan)?;
@@ -120,10 +126,20 @@ async fn apply_locked(
     if !plan.has_changes() {
         return Ok(ApplyOutcome::NoChanges);
     }
-    let schedule = Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+    let schedule =
+        Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
     if interrupt.is_requested() {
         return Ok(ApplyOutcome::Interrupted);
     }
+    let then = Then {
+        deploy: DeployInput {
+            conn,
+            target,
+            loaded,
+            time_scale: options.execution.time_scale,
+        },
+        planned: workload_changes(&plan).into_iter().cloned().collect(),
+    };
     let summary = run_schedule(
         conn,
         &loaded.blueprint.metadata.name,
@@ -137,14 +153,26 @@ async fn apply_locked(
         "Apply",
         out,
         interrupt,
+        Some(&then),
     )
     .await;
+    if loaded.blueprint.proxy.is_none() {
+        console(out.say("No proxy section in the blueprint: no workload to deploy."))?;
+    }
     Ok(ApplyOutcome::Ran(summary))
 }
 
 pub(super) fn warn_duplicates(live: &crate::aws::LiveState, out: &mut dyn Console) -> Result<()> {
     for warning in duplicate_warnings(live) {
         console(out.say(&warning))?;
+    }
+    Ok(())
+}
+
+/// Says when the workload's cluster could not be read.
+pub(super) fn warn_cluster(cluster: &ClusterState, out: &mut dyn Console) -> Result<()> {
+    if let Some(note) = cluster.note() {
+        console(out.say(&note))?;
     }
     Ok(())
 }

@@ -10,6 +10,9 @@
 //!    network interfaces: they block the VPC) and what canaries left, then run the deletes; sweep
 //!    again afterwards (a deleted canary leaves its Lambda only then), and if the sweep freed
 //!    something a delete was blocked on, run what is left once more.
+//!    The workload goes first of all: the objects shinyctl applied to the cluster are deleted and
+//!    their Service and TargetGroupBinding waited for, so the LB controller lets go of what it
+//!    made; an unreachable or missing cluster is said and passed over.
 //! 3. Read again: anything of the blueprint still there is listed, and the destroy fails.
 
 use crate::apply::limits::RateLimiter;
@@ -25,6 +28,9 @@ use super::apply::warn_duplicates;
 use super::live::connect;
 use super::run::{release, run_schedule, take_lock};
 use super::saved;
+use super::workload::{
+    ClusterState, aws_part, plan_resources, read_cluster, remove, workload_changes,
+};
 use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,13 +91,13 @@ pub async fn destroy(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<DestroyOutcome> {
-    let conn = connect(loaded, target).await?;
+    let (conn, target) = connect(loaded, target).await?;
     let shown = match options.approval {
         Approval::Ask => {
-            let plan = read_destroy_plan(&conn, loaded, out).await?.1;
+            let plan = read_destroy_plan(&conn, &target, loaded, out).await?.1;
             console(out.show_plan(&plan))?;
             if plan.has_changes() {
-                Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+                Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
                 if !console(out.confirm("Destroy everything listed above?"))? {
                     return Ok(DestroyOutcome::Declined);
                 }
@@ -105,7 +111,7 @@ pub async fn destroy(
     }
     let name = &loaded.blueprint.metadata.name;
     let lock = take_lock(&conn, name, "destroy", options.break_lock, out).await?;
-    let summary = destroy_locked(&conn, loaded, options, shown, out, interrupt).await;
+    let summary = destroy_locked(&conn, &target, loaded, options, shown, out, interrupt).await;
     let released = release(&conn, &lock).await;
     let summary = summary?;
     released?;
@@ -122,13 +128,14 @@ pub async fn destroy(
 
 async fn destroy_locked(
     conn: &Connection,
+    target: &Target,
     loaded: &Loaded,
     options: &DestroyOptions,
     shown: Option<serde_json::Value>,
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<Option<Summary>> {
-    let (live, plan) = read_destroy_plan(conn, loaded, out).await?;
+    let (live, plan, cluster) = read_destroy_plan(conn, target, loaded, out).await?;
     match &shown {
         Some(shown) => {
             if let Err(e) = saved::check(shown, &plan) {
@@ -143,10 +150,13 @@ async fn destroy_locked(
     if !plan.has_changes() {
         return Ok(None);
     }
-    let schedule = Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
+    let schedule =
+        Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
     if interrupt.is_requested() {
         return Ok(None);
     }
+    let removed =
+        remove_workload(conn, target, loaded, &live, &cluster, &plan, options, out).await?;
     let scope = sweep_scope(&live.observed);
     let limiter = RateLimiter::new(options.execution.config().rate_limits);
     sweep(conn, &scope, &limiter, out).await?;
@@ -155,7 +165,7 @@ async fn destroy_locked(
         allow_data_loss: options.allow_data_loss,
     };
     let name = &loaded.blueprint.metadata.name;
-    let summary = run_schedule(
+    let mut summary = run_schedule(
         conn,
         name,
         data,
@@ -165,15 +175,18 @@ async fn destroy_locked(
         "Destroy",
         out,
         interrupt,
+        None,
     )
     .await;
+    summary.deleted.splice(0..0, removed);
     // Deleted canaries leave their Lambdas only now; and whatever blocked a delete may be gone.
     let swept = sweep(conn, &scope, &limiter, out).await?;
     if summary.is_complete() || summary.interrupted || !swept {
         return Ok(Some(summary));
     }
     console(out.say("Deleting what is left, now that the leftovers are gone."))?;
-    let (live, plan) = read_destroy_plan(conn, loaded, out).await?;
+    let (live, plan, _) = read_destroy_plan(conn, target, loaded, out).await?;
+    let plan = aws_part(&plan);
     if !plan.has_changes() {
         return Ok(Some(summary));
     }
@@ -188,6 +201,7 @@ async fn destroy_locked(
         "Destroy",
         out,
         interrupt,
+        None,
     )
     .await;
     Ok(Some(again))
@@ -261,15 +275,75 @@ fn describe_swept(swept: &Swept) -> String {
     .join(", ")
 }
 
+/// What destroy deletes: everything observed in AWS and the workload's objects on the cluster.
 async fn read_destroy_plan(
     conn: &Connection,
+    target: &Target,
     loaded: &Loaded,
     out: &mut dyn Console,
-) -> Result<(crate::aws::LiveState, Plan)> {
-    let live = crate::aws::read(conn, &loaded.blueprint.metadata.name, &loaded.resources).await?;
+) -> Result<(crate::aws::LiveState, Plan, ClusterState)> {
+    let name = &loaded.blueprint.metadata.name;
+    let live = crate::aws::read(conn, name, &loaded.resources).await?;
     warn_duplicates(&live, out)?;
-    let plan = destroy_plan(&live.observed);
-    Ok((live, plan))
+    let cluster = read_cluster(conn, target, name, &live).await;
+    if let Some(note) = cluster.note() {
+        console(out.say(&note))?;
+    }
+    let (_, objects) = plan_resources(loaded, None, &cluster);
+    let mut observed = live.observed.clone();
+    observed.resources.extend(objects);
+    let plan = destroy_plan(&observed);
+    Ok((live, plan, cluster))
+}
+
+/// Destroy's first step: the workload goes before the cluster, so what the LB controller made
+/// for it goes too. An unreachable or missing cluster is said and passed over. Returns the
+/// addresses deleted.
+#[allow(clippy::too_many_arguments)]
+async fn remove_workload(
+    conn: &Connection,
+    target: &Target,
+    loaded: &Loaded,
+    live: &crate::aws::LiveState,
+    cluster: &ClusterState,
+    plan: &Plan,
+    options: &DestroyOptions,
+    out: &mut dyn Console,
+) -> Result<Vec<crate::plan::Address>> {
+    match cluster {
+        ClusterState::NoCluster => return Ok(Vec::new()),
+        ClusterState::Objects(objects) if objects.is_empty() => return Ok(Vec::new()),
+        ClusterState::Unreachable(_) => {
+            console(out.say(
+                "The cluster could not be reached: its workload is left to go with it; \
+                 continuing with the AWS resources.",
+            ))?;
+            return Ok(Vec::new());
+        }
+        ClusterState::Objects(_) => {}
+    }
+    let name = &loaded.blueprint.metadata.name;
+    let time_scale = options.execution.time_scale;
+    match remove(conn, target, name, live, time_scale).await {
+        Ok(ids) => {
+            console(out.say(&format!(
+                "Removed the workload from the cluster first: {} object{}.",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" }
+            )))?;
+            Ok(workload_changes(plan)
+                .into_iter()
+                .map(|c| c.address.clone())
+                .collect())
+        }
+        Err(why) => {
+            console(out.say(&format!(
+                "warning: could not remove the workload from the cluster ({why}); continuing \
+                 with the AWS resources."
+            )))?;
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// Everything of the blueprint still in AWS: what the reader finds, duplicates included.

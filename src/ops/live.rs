@@ -1,9 +1,12 @@
-//! The live plan: connect, read what exists for the blueprint, diff it against the blueprint.
+//! The live plan: connect, read what exists for the blueprint (in AWS, and the workload on its
+//! cluster), diff it against the blueprint.
 
 use crate::aws::{self, Connection, LiveState, Target};
 use crate::blueprint::Loaded;
-use crate::plan::{Plan, diff};
+use crate::plan::Plan;
+use crate::workload;
 
+use super::workload::{ClusterState, facts, full_plan, read_cluster};
 use super::{Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
@@ -12,26 +15,43 @@ pub struct LivePlan {
     pub conn: Connection,
     pub live: LiveState,
     pub plan: Plan,
+    /// Warnings about the workload (its cluster could not be read).
+    pub notes: Vec<String>,
 }
 
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
 pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
-    let conn = connect(loaded, target).await?;
-    let (live, plan) = read_plan(&conn, loaded).await?;
-    Ok(LivePlan { conn, live, plan })
+    let (conn, target) = connect(loaded, target).await?;
+    let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;
+    Ok(LivePlan {
+        conn,
+        live,
+        plan,
+        notes: cluster.note().into_iter().collect(),
+    })
 }
 
-/// Connects to the blueprint's region (see [`target_for`]).
-pub async fn connect(loaded: &Loaded, target: Target) -> Result<Connection> {
+/// Connects to the blueprint's region (see [`target_for`]); the target is kept for the cluster's
+/// token, which is signed with the same credentials.
+pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
     let target = target_for(&loaded.blueprint, target)?;
-    Ok(aws::connect(&target).await?)
+    Ok((aws::connect(&target).await?, target))
 }
 
-/// Reads what exists for `loaded` and plans the changes that make it match.
-pub async fn read_plan(conn: &Connection, loaded: &Loaded) -> Result<(LiveState, Plan)> {
-    let live = aws::read(conn, &loaded.blueprint.metadata.name, &loaded.resources).await?;
-    let plan = diff(&loaded.resources, &live.observed);
-    Ok((live, plan))
+/// Reads what exists for `loaded` (AWS, then the workload on its cluster when there is a proxy)
+/// and plans the changes that make it match.
+pub async fn read_plan(
+    conn: &Connection,
+    target: &Target,
+    loaded: &Loaded,
+) -> Result<(LiveState, Plan, ClusterState)> {
+    let bp = &loaded.blueprint;
+    let live = aws::read(conn, &bp.metadata.name, &loaded.resources).await?;
+    let rendered = workload::render(bp, &facts(bp, conn, &live));
+    // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
+    let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
+    let plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
+    Ok((live, plan, cluster))
 }
 
 /// Warnings about resources that carry an address another resource already has (left by a

@@ -7,6 +7,7 @@
 //! - [`saved`]: a saved plan (`plan --out`) is applied only if a fresh plan is identical.
 //! - [`run`]: the apply lock and one executor run with progress.
 //! - [`apply`], [`destroy`]: the two flows that change AWS.
+//! - [`workload`]: the proxy workload in those flows (planned, deployed after AWS, removed first).
 //!
 //! Every change to the cloud goes through a Plan: apply executes the diff, destroy executes the diff
 //! against an empty blueprint.
@@ -16,6 +17,7 @@ pub mod destroy;
 pub mod live;
 pub mod run;
 pub mod saved;
+pub mod workload;
 
 use std::time::Duration;
 

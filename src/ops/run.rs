@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::{EventSink, Executor, Operator, Outputs, Schedule, Summary};
+use crate::apply::{Event, EventSink, Executor, Operator, Outputs, Schedule, Summary};
 use crate::aws::lock::{self, Lock};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{AwsOperator, Connection};
-use crate::plan::Address;
+use crate::plan::{Address, Change};
 use crate::render::progress::{ProgressRenderer, drain};
 
+use super::workload::{DeployInput, deploy_after_aws, not_attempted};
 use super::{Console, Error, Execution, Interrupt, Result, console};
 
 /// Takes the lock of `blueprint` for `operation` (`apply`, `destroy`). With `break_lock`, first
@@ -48,11 +49,27 @@ pub async fn run_schedule(
     verb: &'static str,
     out: &mut dyn Console,
     interrupt: &Interrupt,
+    then: Option<&Then<'_>>,
 ) -> Summary {
     let operator = AwsOperator::new(conn.clone(), blueprint).with_data_policy(data);
     let executor = Executor::new(operator, execution.config());
     let mut renderer = out.progress(verb);
-    execute(&executor, schedule, known, renderer.as_mut(), interrupt).await
+    execute(
+        &executor,
+        schedule,
+        known,
+        renderer.as_mut(),
+        interrupt,
+        then,
+    )
+    .await
+}
+
+/// What runs after the AWS steps, in the same progress view and summary: the workload deploy.
+pub struct Then<'a> {
+    pub deploy: DeployInput<'a>,
+    /// The workload changes of the approved plan: skipped or cancelled when the AWS side fails.
+    pub planned: Vec<Change>,
 }
 
 /// Runs `schedule` through `executor`, feeding every event to `renderer`; Ctrl-C (`interrupt`)
@@ -64,12 +81,44 @@ pub async fn execute<O: Operator>(
     known: BTreeMap<Address, Outputs>,
     renderer: &mut dyn ProgressRenderer,
     interrupt: &Interrupt,
+    then: Option<&Then<'_>>,
 ) -> Summary {
     let (sink, events) = EventSink::channel();
+    let (aws_sink, mut aws_events) = EventSink::channel();
+    let extra = then.map_or(0, |t| t.planned.len());
     let run = async {
-        let summary = executor
-            .run(schedule, known, &sink, interrupt.requested())
-            .await;
+        let aws = async {
+            let summary = executor
+                .run(schedule, known, &aws_sink, interrupt.requested())
+                .await;
+            drop(aws_sink);
+            summary
+        };
+        // The executor's events go on to the renderer, but its Finished waits for the workload.
+        let forward = async {
+            while let Some(event) = aws_events.recv().await {
+                match event {
+                    Event::Finished { .. } => {}
+                    Event::RunStarted { steps } => sink.emit(Event::RunStarted {
+                        steps: steps + extra,
+                    }),
+                    other => sink.emit(other),
+                }
+            }
+        };
+        let (mut summary, ()) = tokio::join!(aws, forward);
+        if let Some(then) = then {
+            let started = std::time::Instant::now();
+            if summary.is_complete() && !summary.interrupted {
+                deploy_after_aws(&then.deploy, &mut summary, &sink).await;
+            } else {
+                not_attempted(&then.planned, &mut summary, &sink);
+            }
+            summary.wall_time += started.elapsed();
+        }
+        sink.emit(Event::Finished {
+            summary: summary.clone(),
+        });
         // The renderer stops when the last sender is gone.
         drop(sink);
         summary
@@ -128,6 +177,7 @@ mod tests {
             BTreeMap::new(),
             &mut recorder,
             &Interrupt::never(),
+            None,
         )
         .await;
         assert!(summary.is_complete());
@@ -157,6 +207,7 @@ mod tests {
             BTreeMap::new(),
             &mut Recorder::default(),
             &interrupt,
+            None,
         )
         .await;
         assert!(summary.interrupted);

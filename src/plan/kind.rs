@@ -63,6 +63,8 @@ kinds! {
     S3Bucket => "s3_bucket",
     Canary => "canary",
     CloudWatchAlarm => "cloudwatch_alarm",
+    // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
+    KubernetesObject => "kubernetes_object",
 }
 
 /// AWS's limits on a kind's name, checked at validate time so an apply never fails ten minutes in.
@@ -134,6 +136,7 @@ impl ResourceKind {
             S3Bucket => "s3",
             Canary => "synthetics",
             CloudWatchAlarm => "cloudwatch",
+            KubernetesObject => "kubernetes",
         }
     }
 
@@ -207,7 +210,7 @@ impl ResourceKind {
             SnsSubscription => &["topic", "protocol", "endpoint"],
             S3Bucket => &[],
             Canary => &["artifactBucket"],
-            CloudWatchAlarm => &[],
+            CloudWatchAlarm | KubernetesObject => &[],
         }
     }
 

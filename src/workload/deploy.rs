@@ -285,6 +285,73 @@ async fn apply(client: &kube::Client, object: &Value) -> Result<(), DeployError>
     })
 }
 
+/// `app.kubernetes.io/managed-by=shinyctl,shinyctl.dev/blueprint=<blueprint>`.
+fn owned_selector(blueprint: &str) -> String {
+    format!(
+        "{}={},{BLUEPRINT_LABEL}={blueprint}",
+        MANAGED_BY.0, MANAGED_BY.1
+    )
+}
+
+/// Every object of the workload's kinds that carries this blueprint's ownership labels, as JSON
+/// with `apiVersion` and `kind` set and without `managedFields` (for the live plan). A kind the
+/// cluster does not serve (no TargetGroupBinding CRD yet) has no objects.
+pub async fn list_owned(client: &kube::Client, blueprint: &str) -> Result<Vec<Value>, DeployError> {
+    let selector = owned_selector(blueprint);
+    let mut out = Vec::new();
+    for (group, version, kind, plural, _) in KINDS {
+        let ar = resource(group, version, kind, plural);
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        let list = match api.list(&ListParams::default().labels(&selector)).await {
+            Ok(list) => list,
+            Err(kube::Error::Api(status)) if status.code == 404 => continue,
+            Err(e) => {
+                return Err(DeployError::Api {
+                    what: format!("listing {plural} of blueprint {blueprint}"),
+                    message: kube_message(&e),
+                });
+            }
+        };
+        for mut item in list.items {
+            item.metadata.managed_fields = None;
+            let mut value = serde_json::to_value(&item).map_err(|e| DeployError::Api {
+                what: format!("reading {plural} of blueprint {blueprint}"),
+                message: e.to_string(),
+            })?;
+            value["apiVersion"] = json!(ar.api_version);
+            value["kind"] = json!(kind);
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any object of this blueprint's `kinds` (e.g. `Service`, `TargetGroupBinding`) is
+/// still on the cluster: destroy waits for them so what controllers made for them goes too.
+pub async fn any_left(
+    client: &kube::Client,
+    blueprint: &str,
+    kinds: &[&str],
+) -> Result<bool, DeployError> {
+    let selector = owned_selector(blueprint);
+    for (group, version, kind, plural, _) in KINDS.iter().filter(|k| kinds.contains(&k.2)) {
+        let ar = resource(group, version, kind, plural);
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        match api.list(&ListParams::default().labels(&selector)).await {
+            Ok(list) if !list.items.is_empty() => return Ok(true),
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => {
+                return Err(DeployError::Api {
+                    what: format!("listing {plural} of blueprint {blueprint}"),
+                    message: kube_message(&e),
+                });
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Deletes every object labelled as this blueprint's that `keep` does not have; returns their ids.
 pub async fn prune(
     client: &kube::Client,
@@ -292,21 +359,22 @@ pub async fn prune(
     keep: &[Value],
 ) -> Result<Vec<String>, DeployError> {
     let wanted: BTreeSet<String> = keep.iter().map(object_id).collect();
-    let selector = format!(
-        "{}={},{BLUEPRINT_LABEL}={blueprint}",
-        MANAGED_BY.0, MANAGED_BY.1
-    );
+    let selector = owned_selector(blueprint);
     let mut pruned = Vec::new();
     for (group, version, kind, plural, _) in KINDS.iter().rev() {
         let ar = resource(group, version, kind, plural);
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        let list = api
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map_err(|e| DeployError::Api {
-                what: format!("listing {plural} of blueprint {blueprint}"),
-                message: kube_message(&e),
-            })?;
+        let list = match api.list(&ListParams::default().labels(&selector)).await {
+            Ok(list) => list,
+            // The cluster does not serve this kind (no CRD): nothing of it to prune.
+            Err(kube::Error::Api(status)) if status.code == 404 => continue,
+            Err(e) => {
+                return Err(DeployError::Api {
+                    what: format!("listing {plural} of blueprint {blueprint}"),
+                    message: kube_message(&e),
+                });
+            }
+        };
         for item in list.items {
             let name = item.metadata.name.clone().unwrap_or_default();
             let namespace = item.metadata.namespace.clone();

@@ -10,6 +10,7 @@ pub mod efs;
 pub mod facts;
 pub mod keys;
 mod manifests;
+pub mod plan;
 pub mod secrets;
 pub mod shinyproxy;
 pub mod yaml;

@@ -1,0 +1,164 @@
+//! Secret references resolved to values for the workload's Kubernetes Secret:
+//! `secretsmanager:NAME` (or an ARN), `secretsmanager:NAME#jsonKey` (one key of a JSON secret,
+//! as the RDS-managed master-user secret holds `username` and `password`) and `ssm:/PARAMETER`
+//! (a SecureString, decrypted). Values live only in the returned map, which goes straight to
+//! `workload::deploy`; no error, log line or Debug output here contains one.
+
+use std::collections::BTreeMap;
+
+use super::Connection;
+use super::errors::step_error;
+
+/// Where one value lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    SecretsManager {
+        id: String,
+        json_key: Option<String>,
+    },
+    Parameter {
+        name: String,
+    },
+}
+
+/// Parses a reference; `None` for anything else (the blueprint's checks refuse those).
+pub fn parse(reference: &str) -> Option<Reference> {
+    if let Some(rest) = reference.strip_prefix("secretsmanager:") {
+        let (id, json_key) = match rest.rsplit_once('#') {
+            Some((id, key)) if !key.is_empty() => (id, Some(key.to_string())),
+            _ => (rest, None),
+        };
+        return (!id.is_empty()).then(|| Reference::SecretsManager {
+            id: id.to_string(),
+            json_key,
+        });
+    }
+    let name = reference.strip_prefix("ssm:")?;
+    (!name.is_empty()).then(|| Reference::Parameter {
+        name: name.to_string(),
+    })
+}
+
+/// The value of every `key -> reference` in `sources`, or a sentence naming the first key that
+/// could not be resolved and why (AWS's error code and message, never a value).
+pub async fn resolve(
+    conn: &Connection,
+    sources: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
+    // One read per secret: the database's username and password come from the same one.
+    let mut secret_strings: BTreeMap<String, String> = BTreeMap::new();
+    let mut values = BTreeMap::new();
+    for (key, source) in sources {
+        let reference = parse(source)
+            .ok_or_else(|| format!("secret {key}: {source:?} is not secretsmanager:… or ssm:…"))?;
+        let value = match reference {
+            Reference::Parameter { name } => parameter(conn, &name)
+                .await
+                .map_err(|e| format!("secret {key}: {e}"))?,
+            Reference::SecretsManager { id, json_key } => {
+                if !secret_strings.contains_key(&id) {
+                    let text = secret_string(conn, &id)
+                        .await
+                        .map_err(|e| format!("secret {key}: {e}"))?;
+                    secret_strings.insert(id.clone(), text);
+                }
+                let text = secret_strings.get(&id).map(String::as_str).unwrap_or("");
+                match json_key {
+                    None => text.to_string(),
+                    Some(field) => json_field(text, &field).ok_or_else(|| {
+                        format!("secret {key}: secret {id} is not JSON with a string {field:?}")
+                    })?,
+                }
+            }
+        };
+        values.insert(key.clone(), value);
+    }
+    Ok(values)
+}
+
+/// `field` of a JSON object, as a string (numbers too); `None` otherwise.
+fn json_field(text: &str, field: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    match value.get(field)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
+    let out = conn
+        .clients
+        .secretsmanager
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = step_error(e);
+            format!("cannot read secret {id}: {}: {}", e.code, e.message)
+        })?;
+    out.secret_string.ok_or_else(|| {
+        format!("secret {id} has no string value (binary secrets are not supported)")
+    })
+}
+
+async fn parameter(conn: &Connection, name: &str) -> Result<String, String> {
+    let out = conn
+        .clients
+        .ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = step_error(e);
+            format!("cannot read parameter {name}: {}: {}", e.code, e.message)
+        })?;
+    out.parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| format!("parameter {name} has no value"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse() {
+        assert_eq!(
+            parse("secretsmanager:arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x#password"),
+            Some(Reference::SecretsManager {
+                id: "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x".into(),
+                json_key: Some("password".into())
+            })
+        );
+        assert_eq!(
+            parse("secretsmanager:oidc"),
+            Some(Reference::SecretsManager {
+                id: "oidc".into(),
+                json_key: None
+            })
+        );
+        assert_eq!(
+            parse("ssm:/shiny/ldap"),
+            Some(Reference::Parameter {
+                name: "/shiny/ldap".into()
+            })
+        );
+        assert_eq!(parse("plain"), None);
+        assert_eq!(parse("ssm:"), None);
+        assert_eq!(parse("secretsmanager:"), None);
+    }
+
+    #[test]
+    fn json_fields_are_read_without_echoing_the_text() {
+        assert_eq!(
+            json_field(r#"{"username": "u", "port": 5432}"#, "username"),
+            Some("u".into())
+        );
+        assert_eq!(json_field(r#"{"port": 5432}"#, "port"), Some("5432".into()));
+        assert_eq!(json_field("not json", "username"), None);
+    }
+}

@@ -1,0 +1,624 @@
+//! The proxy workload in the live flows: what the cluster has (fetched by the ownership labels)
+//! joins the live plan as `workload.*` resources; apply deploys once the AWS side succeeded, as
+//! steps of its own in the same progress view and summary; destroy removes it before the cluster.
+//!
+//! Facts (endpoints, ids, ARNs) come from the live state: before the AWS side exists, the
+//! placeholders stand in, so a first plan lists every object as a create with placeholder hosts;
+//! apply renders again from what AWS reports after its run and deploys that.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::apply::{ErrorClass, Event, EventSink, Failure, Operation, Skip, StepError, StepRef};
+use crate::apply::{Outputs, Summary};
+use crate::aws::eks_token::cluster_access;
+use crate::aws::{Connection, LiveState, Target};
+use crate::blueprint::{Blueprint, Loaded};
+use crate::plan::catalog::Names;
+use crate::plan::{
+    Action, Address, Change, ObservedResource, ObservedState, Plan, Resource, ResourceKind, diff,
+};
+use crate::workload::deploy::{self, DeployError, RolloutWait};
+use crate::workload::facts::{DatabaseFacts, EfsFacts, RedisFacts};
+use crate::workload::{self, PlatformFacts, Workload, plan as wplan};
+
+/// What the cluster has of the blueprint's workload, as far as the plan is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterState {
+    /// The blueprint has no EKS cluster in AWS yet: every object is a create.
+    NoCluster,
+    /// The objects carrying the blueprint's labels.
+    Objects(Vec<Value>),
+    /// The cluster exists but could not be read (the sentence says why); planned as if empty.
+    Unreachable(String),
+}
+
+impl ClusterState {
+    pub fn objects(&self) -> &[Value] {
+        match self {
+            ClusterState::Objects(objects) => objects,
+            _ => &[],
+        }
+    }
+
+    /// A line for the user when the cluster could not be read.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            ClusterState::Unreachable(why) => Some(format!(
+                "warning: could not read the workload on the cluster ({why}); its objects are \
+                 planned as if the cluster had none"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The facts the workload needs, from what AWS reports (`live`); what is not there yet keeps its
+/// placeholder. Pure.
+pub fn facts(bp: &Blueprint, conn: &Connection, live: &LiveState) -> PlatformFacts {
+    let mut facts = PlatformFacts::placeholders(bp);
+    facts.offline = false;
+    facts.registry_host = format!(
+        "{}.dkr.ecr.{}.{}",
+        conn.account,
+        conn.region,
+        conn.partition.dns_suffix()
+    );
+    let first = |kinds: &[ResourceKind]| -> Option<(&ObservedResource, Option<&Outputs>)> {
+        live.observed
+            .resources
+            .iter()
+            .find(|r| kinds.contains(&r.kind))
+            .map(|r| (r, live.outputs.get(&r.address)))
+    };
+    let text = |outputs: Option<&Outputs>, key: &str| {
+        outputs
+            .and_then(|o| o.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let port = |outputs: Option<&Outputs>| {
+        outputs
+            .and_then(|o| o.get("port"))
+            .and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok())
+    };
+    if let (Some(redis), Some((_, outputs))) = (
+        facts.redis.as_mut(),
+        first(&[ResourceKind::CacheReplicationGroup]),
+    ) && let Some(host) = text(outputs, "endpoint")
+    {
+        *redis = RedisFacts {
+            host,
+            port: port(outputs).unwrap_or(redis.port),
+            ..redis.clone()
+        };
+    }
+    if let (Some(db), Some((_, outputs))) = (
+        facts.database.as_mut(),
+        first(&[ResourceKind::DbCluster, ResourceKind::DbInstance]),
+    ) && let Some(host) = text(outputs, "endpoint")
+    {
+        *db = DatabaseFacts {
+            host,
+            port: port(outputs).unwrap_or(db.port),
+            credentials_secret: text(outputs, "masterUserSecretArn")
+                .unwrap_or_else(|| db.credentials_secret.clone()),
+            ..db.clone()
+        };
+    }
+    if let (Some(efs), Some((fs, _))) = (facts.efs.as_mut(), first(&[ResourceKind::EfsFileSystem]))
+    {
+        let mut access_points = efs.access_points.clone();
+        for (name, id) in access_points.iter_mut() {
+            let address = format!("storage.efs_access_point[{name}]");
+            if let Some(ap) = live
+                .observed
+                .resources
+                .iter()
+                .find(|r| r.address.as_str() == address)
+            {
+                *id = ap.id.clone();
+            }
+        }
+        *efs = EfsFacts {
+            file_system_id: fs.id.clone(),
+            access_points,
+        };
+    }
+    if let Some((tg, outputs)) = first(&[ResourceKind::TargetGroup])
+        && facts.target_group_arn.is_some()
+    {
+        facts.target_group_arn = Some(text(outputs, "arn").unwrap_or_else(|| tg.id.clone()));
+    }
+    // The controllers' IRSA roles exist only when someone made them under these names.
+    let names = Names::new(&bp.metadata.name);
+    let role = |what: &str| {
+        let name = names.label(what);
+        live.observed
+            .resources
+            .iter()
+            .find(|r| r.kind == ResourceKind::IamRole && r.name == name)
+            .map(|r| {
+                text(live.outputs.get(&r.address), "arn").unwrap_or_else(|| {
+                    format!(
+                        "{}:iam::{}:role/{name}",
+                        conn.partition.arn_prefix(),
+                        conn.account
+                    )
+                })
+            })
+    };
+    facts.load_balancer_controller_role_arn = facts
+        .load_balancer_controller_role_arn
+        .as_ref()
+        .and_then(|_| role("aws-load-balancer-controller"));
+    facts.efs_csi_driver_role_arn = facts
+        .efs_csi_driver_role_arn
+        .as_ref()
+        .and_then(|_| role("efs-csi-driver"));
+    facts
+}
+
+/// The AWS resources the workload needs before it can run (its plan resources depend on them).
+fn needs(resources: &[Resource]) -> Vec<Address> {
+    use ResourceKind::*;
+    resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.kind,
+                EksCluster
+                    | NodeGroup
+                    | FargateProfile
+                    | DbInstance
+                    | DbCluster
+                    | CacheReplicationGroup
+                    | EfsAccessPoint
+                    | TargetGroup
+            )
+        })
+        .map(|r| r.address.clone())
+        .collect()
+}
+
+/// The workload's desired and observed plan resources. Pure.
+pub fn plan_resources(
+    loaded: &Loaded,
+    rendered: Option<&Workload>,
+    cluster: &ClusterState,
+) -> (Vec<Resource>, Vec<ObservedResource>) {
+    let objects: &[Value] = rendered.map(|w| w.objects.as_slice()).unwrap_or(&[]);
+    let live = cluster.objects();
+    let addresses = wplan::Addresses::new(objects.iter().chain(live));
+    (
+        wplan::desired(objects, &addresses, &needs(&loaded.resources)),
+        wplan::observed(objects, live, &addresses),
+    )
+}
+
+/// The blueprint's AWS resources plus its workload, diffed against AWS plus the cluster. Pure.
+pub fn full_plan(
+    loaded: &Loaded,
+    observed: &ObservedState,
+    rendered: Option<&Workload>,
+    cluster: &ClusterState,
+) -> Plan {
+    let (desired, live) = plan_resources(loaded, rendered, cluster);
+    let mut resources = loaded.resources.clone();
+    resources.extend(desired);
+    let mut state = observed.clone();
+    state.resources.extend(live);
+    diff(&resources, &state)
+}
+
+/// The plan without its workload changes: what the AWS executor runs.
+pub fn aws_part(plan: &Plan) -> Plan {
+    let mut aws = plan.clone();
+    aws.changes
+        .retain(|c| c.kind != ResourceKind::KubernetesObject);
+    aws.summary = crate::plan::Summary::count(&aws.changes);
+    aws
+}
+
+/// The workload changes of `plan`.
+pub fn workload_changes(plan: &Plan) -> Vec<&Change> {
+    plan.changes
+        .iter()
+        .filter(|c| c.kind == ResourceKind::KubernetesObject && c.action.is_change())
+        .collect()
+}
+
+/// The name of the blueprint's EKS cluster as observed, if it exists.
+fn observed_cluster(live: &LiveState) -> Option<String> {
+    live.observed
+        .resources
+        .iter()
+        .find(|r| r.kind == ResourceKind::EksCluster)
+        .map(|r| r.name.clone())
+}
+
+/// A client for the blueprint's cluster, or `None` when it does not exist.
+async fn cluster_client(
+    conn: &Connection,
+    target: &Target,
+    live: &LiveState,
+) -> Result<Option<kube::Client>, String> {
+    let Some(name) = observed_cluster(live) else {
+        return Ok(None);
+    };
+    let access = cluster_access(conn, target, &name).await?;
+    let client = deploy::client(
+        &access.endpoint,
+        access.certificate_authority_data.as_deref(),
+        &access.token,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(Some(client))
+}
+
+/// What the cluster has of the blueprint's workload (see [`ClusterState`]).
+pub async fn read_cluster(
+    conn: &Connection,
+    target: &Target,
+    blueprint: &str,
+    live: &LiveState,
+) -> ClusterState {
+    match cluster_client(conn, target, live).await {
+        Ok(None) => ClusterState::NoCluster,
+        Ok(Some(client)) => match deploy::list_owned(&client, blueprint).await {
+            Ok(objects) => ClusterState::Objects(objects),
+            Err(e) => ClusterState::Unreachable(e.to_string()),
+        },
+        Err(e) => ClusterState::Unreachable(e),
+    }
+}
+
+/// How long to wait for the rollout, scaled like the executor's waits.
+fn rollout_wait(time_scale: f64) -> RolloutWait {
+    let scale = if time_scale.is_finite() && time_scale > 0.0 {
+        time_scale.min(1.0)
+    } else {
+        1.0
+    };
+    let default = RolloutWait::default();
+    RolloutWait {
+        timeout: default.timeout.mul_f64(scale).max(Duration::from_secs(30)),
+        poll: default.poll.mul_f64(scale).max(Duration::from_millis(100)),
+    }
+}
+
+fn step(change: &Change) -> StepRef {
+    StepRef {
+        address: change.address.clone(),
+        kind: ResourceKind::KubernetesObject,
+        operation: match change.action {
+            Action::Delete => Operation::Delete,
+            Action::Update => Operation::Update,
+            _ => Operation::Create,
+        },
+        replacing: false,
+    }
+}
+
+/// Marks the workload steps of `planned` as not attempted: skipped after a failure of the AWS
+/// side, cancelled after Ctrl-C.
+pub fn not_attempted(planned: &[Change], summary: &mut Summary, sink: &EventSink) {
+    let because = summary.failed.first().map(|f| f.step.address.clone());
+    for change in planned {
+        let step = step(change);
+        match (&because, summary.interrupted) {
+            (Some(because), false) => {
+                sink.emit(Event::StepSkipped {
+                    step: step.clone(),
+                    because: because.clone(),
+                });
+                summary.skipped.push(Skip {
+                    step,
+                    because: because.clone(),
+                });
+            }
+            _ => {
+                sink.emit(Event::StepCancelled { step: step.clone() });
+                summary.cancelled.push(step);
+            }
+        }
+    }
+}
+
+/// Everything apply needs to deploy the workload after its AWS run.
+pub struct DeployInput<'a> {
+    pub conn: &'a Connection,
+    pub target: &'a Target,
+    pub loaded: &'a Loaded,
+    pub time_scale: f64,
+}
+
+/// Deploys the workload once the AWS side is in place: reads AWS again for the facts, renders,
+/// diffs against the cluster for the steps, resolves the secrets, applies, prunes and waits for
+/// the rollout. Every changed object is a step in `sink`'s events and in `summary`.
+pub async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, sink: &EventSink) {
+    let started = Instant::now();
+    let bp = &input.loaded.blueprint;
+    let name = &bp.metadata.name;
+    let prepared = prepare(input).await;
+    let (workload, plan, client, values) = match prepared {
+        Ok(Some(prepared)) => prepared,
+        Ok(None) => return,
+        Err((error, at)) => {
+            let step = StepRef {
+                address: Address::new(at),
+                kind: ResourceKind::KubernetesObject,
+                operation: Operation::Create,
+                replacing: false,
+            };
+            fail(summary, sink, step, error, started);
+            return;
+        }
+    };
+    let changes: Vec<&Change> = workload_changes(&plan);
+    let order: Vec<StepRef> = changes.iter().map(|c| step(c)).collect();
+    for step in &order {
+        sink.emit(Event::StepStarted { step: step.clone() });
+    }
+    let result = deploy::deploy(
+        &client,
+        name,
+        &workload,
+        &values,
+        rollout_wait(input.time_scale),
+    )
+    .await;
+    drop(values);
+    let ids: BTreeMap<Address, String> = changes
+        .iter()
+        .map(|c| {
+            let id = c
+                .after
+                .as_ref()
+                .map(object_id_of)
+                .or_else(|| c.before.as_ref().map(object_id_of))
+                .unwrap_or_default();
+            (c.address.clone(), id)
+        })
+        .collect();
+    let failed_at: Option<(usize, StepError)> = match &result {
+        Ok(_) => None,
+        Err(e) => Some(locate_failure(e, &order, &ids, &changes)),
+    };
+    for (i, step) in order.iter().enumerate() {
+        match &failed_at {
+            Some((at, error)) if *at == i => {
+                fail(summary, sink, step.clone(), error.clone(), started);
+            }
+            Some((at, _)) if i > *at && !is_rollout_failure(&result) => {
+                let because = order[*at].address.clone();
+                sink.emit(Event::StepSkipped {
+                    step: step.clone(),
+                    because: because.clone(),
+                });
+                summary.skipped.push(Skip {
+                    step: step.clone(),
+                    because,
+                });
+            }
+            _ => {
+                sink.emit(Event::StepSucceeded {
+                    step: step.clone(),
+                    elapsed: started.elapsed(),
+                });
+                summary.record_success(step);
+            }
+        }
+    }
+}
+
+fn is_rollout_failure(result: &Result<deploy::DeployReport, DeployError>) -> bool {
+    matches!(result, Err(DeployError::Rollout { .. }))
+}
+
+fn object_id_of(properties: &serde_json::Map<String, Value>) -> String {
+    let text = |k: &str| properties.get(k).and_then(Value::as_str).unwrap_or("");
+    format!(
+        "{}/{}/{}/{}",
+        text("apiVersion"),
+        text("kind"),
+        text("metadata.namespace"),
+        text("metadata.name")
+    )
+}
+
+/// Which step a deploy error belongs to: the object it names, the Deployment for a rollout, the
+/// Secret for missing values; otherwise the first step.
+fn locate_failure(
+    error: &DeployError,
+    order: &[StepRef],
+    ids: &BTreeMap<Address, String>,
+    changes: &[&Change],
+) -> (usize, StepError) {
+    let (code, index) = match error {
+        DeployError::Api { what, .. } => (
+            "KubernetesApiError",
+            order.iter().position(|s| {
+                ids.get(&s.address)
+                    .is_some_and(|id| what.ends_with(id.as_str()))
+            }),
+        ),
+        DeployError::Rollout { .. } => (
+            "RolloutFailed",
+            changes
+                .iter()
+                .position(|c| c.address.as_str().starts_with("workload.deployment[")),
+        ),
+        DeployError::MissingSecrets(_) => (
+            "SecretUnresolved",
+            changes
+                .iter()
+                .position(|c| c.address.as_str().starts_with("workload.secret[")),
+        ),
+        DeployError::Connect(_) => ("ClusterUnreachable", None),
+        DeployError::UnknownKind(_) => ("UnknownKind", None),
+    };
+    (
+        index.unwrap_or(0),
+        StepError::new(ErrorClass::Fatal, code, error.to_string()),
+    )
+}
+
+fn fail(summary: &mut Summary, sink: &EventSink, step: StepRef, error: StepError, since: Instant) {
+    sink.emit(Event::StepFailed {
+        step: step.clone(),
+        error: error.clone(),
+        elapsed: since.elapsed(),
+    });
+    summary.failed.push(Failure {
+        step,
+        error,
+        attempts: 1,
+    });
+}
+
+type Prepared = (Workload, Plan, kube::Client, BTreeMap<String, String>);
+
+/// Everything deploy needs, or the error and the address to report it at. `None`: nothing to do.
+async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError, String)> {
+    let loaded = input.loaded;
+    let bp = &loaded.blueprint;
+    let at_cluster = |code: &str, message: String| {
+        (
+            StepError::new(ErrorClass::Fatal, code, message),
+            "workload.deployment[shinyproxy]".to_string(),
+        )
+    };
+    let live = crate::aws::read(input.conn, &bp.metadata.name, &loaded.resources)
+        .await
+        .map_err(|e| at_cluster("ReadFailed", e.to_string()))?;
+    let facts = facts(bp, input.conn, &live);
+    let Some(rendered) = workload::render(bp, &facts) else {
+        return Ok(None);
+    };
+    let client = cluster_client(input.conn, input.target, &live)
+        .await
+        .map_err(|e| at_cluster("ClusterUnreachable", e))?
+        .ok_or_else(|| {
+            at_cluster(
+                "ClusterMissing",
+                "the blueprint's EKS cluster does not exist".into(),
+            )
+        })?;
+    let objects = deploy::list_owned(&client, &bp.metadata.name)
+        .await
+        .map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
+    let plan = full_plan(
+        loaded,
+        &live.observed,
+        Some(&rendered),
+        &ClusterState::Objects(objects),
+    );
+    if workload_changes(&plan).is_empty() {
+        return Ok(None);
+    }
+    let sources = secret_sources(bp, &facts);
+    let values = crate::aws::secrets::resolve(input.conn, &sources)
+        .await
+        .map_err(|e| {
+            (
+                StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
+                format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
+            )
+        })?;
+    Ok(Some((rendered, plan, client, values)))
+}
+
+fn secret_sources(bp: &Blueprint, facts: &PlatformFacts) -> BTreeMap<String, String> {
+    bp.proxy
+        .as_ref()
+        .map(|proxy| {
+            workload::secrets::needed(proxy, facts)
+                .into_iter()
+                .map(|s| (s.key, s.source))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Destroy's first step: deletes every object shinyctl applied for the blueprint and waits until
+/// its Services and TargetGroupBindings are gone (so the LB controller has deregistered what it
+/// made for them). Returns the ids deleted, or a sentence saying why the cluster was left alone.
+pub async fn remove(
+    conn: &Connection,
+    target: &Target,
+    blueprint: &str,
+    live: &LiveState,
+    time_scale: f64,
+) -> Result<Vec<String>, String> {
+    let client = match cluster_client(conn, target, live).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => return Err(format!("the cluster is unreachable: {e}")),
+    };
+    let deleted = deploy::prune(&client, blueprint, &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    let wait = rollout_wait(time_scale);
+    let started = Instant::now();
+    loop {
+        match deploy::any_left(&client, blueprint, &["Service", "TargetGroupBinding"]).await {
+            Ok(false) => return Ok(deleted),
+            Ok(true) if started.elapsed() >= wait.timeout => {
+                return Err(format!(
+                    "its Service or TargetGroupBinding is still there after {} s",
+                    wait.timeout.as_secs()
+                ));
+            }
+            Ok(true) => tokio::time::sleep(wait.poll).await,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollout_waits_scale_but_stay_sensible() {
+        let wait = rollout_wait(0.01);
+        assert_eq!(wait.timeout, Duration::from_secs(30));
+        assert_eq!(wait.poll, Duration::from_millis(100));
+        assert_eq!(rollout_wait(1.0).timeout, Duration::from_secs(600));
+        assert_eq!(rollout_wait(f64::NAN).timeout, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn the_aws_part_leaves_the_workload_out() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/shinyproxy-eks.yaml"
+        ))
+        .unwrap();
+        let loaded = crate::blueprint::load_str("x.yaml", &text).unwrap();
+        let bp = &loaded.blueprint;
+        let rendered = workload::render(bp, &PlatformFacts::placeholders(bp));
+        let observed = ObservedState::empty(&bp.metadata.name, &bp.metadata.region);
+        let plan = full_plan(
+            &loaded,
+            &observed,
+            rendered.as_ref(),
+            &ClusterState::NoCluster,
+        );
+        let workload = workload_changes(&plan);
+        assert!(
+            workload
+                .iter()
+                .any(|c| c.address.as_str() == "workload.deployment[shinyproxy]")
+        );
+        assert!(workload.iter().all(|c| c.action == Action::Create));
+        let aws = aws_part(&plan);
+        assert_eq!(aws.changes.len(), plan.changes.len() - workload.len());
+        assert!(crate::apply::Schedule::from_plan(&aws, &loaded.resources, false).is_ok());
+    }
+}
