@@ -599,3 +599,97 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
         "{again:?}"
     );
 }
+
+/// Aurora Serverless v2 with its cluster parameter group and instances, Fargate profiles one
+/// after the other, an NLB with a TCP target group — the DolphinScheduler seed, in the China
+/// partition — applied, read back, scaled, destroyed with a final snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aurora_fargate_and_nlb_in_the_china_partition() {
+    let account = emulator::account();
+    let emulator = emulator::shared();
+    let conn = shinyctl::aws::connect(&Target::emulator(
+        &emulator.endpoint,
+        "cn-northwest-1",
+        &account,
+    ))
+    .await
+    .expect("connects");
+    let yaml = std::fs::read_to_string(
+        super::support::repo_root().join("blueprints/dolphinscheduler-fargate.yaml"),
+    )
+    .expect("seed blueprint")
+    .replace("region: us-east-1", "region: cn-northwest-1");
+    let desired = resources(&yaml);
+    for kind in [
+        K::DbCluster,
+        K::DbClusterParameterGroup,
+        K::DbClusterInstance,
+        K::FargateProfile,
+    ] {
+        assert!(desired.iter().any(|r| r.kind == kind), "{kind:?}");
+    }
+    let read = |desired: Vec<Resource>| {
+        let conn = conn.clone();
+        async move {
+            shinyctl::aws::read(&conn, "dolphin", &desired)
+                .await
+                .expect("live read")
+        }
+    };
+    let run = |plan: Plan, desired: Vec<Resource>, known, data: DataPolicy| {
+        let conn = conn.clone();
+        async move {
+            let schedule = Schedule::from_plan(&plan, &desired, true).expect("schedule");
+            let operator = AwsOperator::new(conn, "dolphin").with_data_policy(data);
+            Executor::new(operator, fast_config())
+                .run(
+                    &schedule,
+                    known,
+                    &EventSink::discard(),
+                    std::future::pending(),
+                )
+                .await
+        }
+    };
+
+    let live = read(desired.clone()).await;
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    let summary = run(plan, desired.clone(), live.outputs, DataPolicy::default()).await;
+    assert_complete(&summary);
+    let live = read(desired.clone()).await;
+    let cluster = live
+        .observed
+        .resources
+        .iter()
+        .find(|r| r.kind == K::DbCluster)
+        .expect("the Aurora cluster is read back");
+    assert!(cluster.id.starts_with("arn:aws-cn:rds:"), "{}", cluster.id);
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    assert_eq!(pending_mine(&plan), Vec::<String>::new());
+
+    // Scaling range in place.
+    let desired2 = resources(&yaml.replace("maxCapacity: 4", "maxCapacity: 8"));
+    let plan = shinyctl::plan::diff(&desired2, &live.observed);
+    let changes = pending_mine(&plan);
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert!(
+        changes[0].contains("serverlessV2Scaling.maxCapacity"),
+        "{changes:#?}"
+    );
+    let summary = run(plan, desired2.clone(), live.outputs, DataPolicy::default()).await;
+    assert_complete(&summary);
+    let live = read(desired2.clone()).await;
+    let plan = shinyctl::plan::diff(&desired2, &live.observed);
+    assert_eq!(pending_mine(&plan), Vec::<String>::new());
+
+    // Destroy with a final snapshot; deletion protection lifted because data loss is allowed.
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let policy = DataPolicy {
+        final_snapshot: true,
+        allow_data_loss: true,
+    };
+    let summary = run(plan, desired2.clone(), live.outputs, policy).await;
+    assert_complete(&summary);
+    let live = read(desired2).await;
+    assert_eq!(live.observed.resources, vec![]);
+}

@@ -865,6 +865,7 @@ pub async fn create_cluster_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> 
             .engine(cx.str("engine")?)
             .db_instance_class(cx.str("instanceClass")?)
             .publicly_accessible(cx.bool("publiclyAccessible").unwrap_or(false))
+            .set_availability_zone(cx.opt_str("availabilityZone").map(str::to_string))
             .set_tags(Some(rds_tags(&cx.tags())))
             .send()
             .await
@@ -1115,7 +1116,7 @@ fn instance_found(
         },
         i.db_instance_arn().unwrap_or(id),
     )
-    .at(Some(address))
+    .at(Some(address.clone()))
     .named(id)
     .with("identifier", id);
     if let Some(cluster) = i.db_cluster_identifier() {
@@ -1127,6 +1128,13 @@ fn instance_found(
                 "publiclyAccessible",
                 i.publicly_accessible().unwrap_or(false),
             );
+        // Shown only where the blueprint pins it (multi-AZ: one instance per zone).
+        let pinned = rx
+            .desired_of(K::DbClusterInstance)
+            .any(|d| d.address == address && d.properties.contains_key("availabilityZone"));
+        if let (true, Some(zone)) = (pinned, i.availability_zone()) {
+            f = f.with("availabilityZone", zone);
+        }
     } else {
         let subnet_group = i
             .db_subnet_group()
