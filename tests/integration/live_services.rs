@@ -682,6 +682,24 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     assert_eq!(pending_mine(&plan), Vec::<String>::new());
 
+    // Without leave to lose data, the protected cluster stays (and only it and what it holds
+    // on to fail or wait); the rest of the destroy goes through.
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let summary = run(plan, desired2.clone(), live.outputs, DataPolicy::default()).await;
+    let refused: Vec<(&str, &str)> = summary
+        .failed
+        .iter()
+        .map(|f| (f.step.address.as_str(), f.error.code.as_str()))
+        .collect();
+    assert_eq!(refused, vec![("database.db_cluster", "DeletionProtected")]);
+    let live = read(desired2.clone()).await;
+    assert!(
+        live.observed
+            .resources
+            .iter()
+            .any(|r| r.kind == K::DbCluster)
+    );
+
     // Destroy with a final snapshot; deletion protection lifted because data loss is allowed.
     let plan = shinyctl::plan::diff(&[], &live.observed);
     let policy = DataPolicy {
