@@ -320,6 +320,8 @@ async fn services_apply_read_update_destroy() {
     // cannot tag node groups or Fargate profiles.)
     let changed = BLUEPRINT
         .replace("desired: 2\n      min: 2", "desired: 3\n      min: 2")
+        .replace("version: \"1.30\"", "version: \"1.31\"")
+        .replace("logging: [api, audit]", "logging: [api]")
         .replace(
             "      keepLastImages: 20\n",
             "      keepLastImages: 20\n    - name: extra\n",
@@ -348,6 +350,8 @@ async fn services_apply_read_update_destroy() {
     let changes = pending_mine(&plan);
     for expected in [
         "scaling.desiredSize",
+        "version: Some(String(\"1.30\"))",
+        "logging",
         "healthCheck.path",
         "parameters.max_connections",
         "idleTimeoutSeconds",
@@ -361,6 +365,8 @@ async fn services_apply_read_update_destroy() {
     }
     let summary = run(&conn, &plan, &desired2, live.outputs, DataPolicy::default()).await;
     assert_complete(&summary);
+    assert_eq!(emulator::count(&account, "UpdateClusterVersion"), 1);
+    assert_eq!(emulator::count(&account, "UpdateNodegroupConfig"), 1);
     let live = read(&conn, &desired2).await;
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     assert_eq!(pending_mine(&plan), Vec::<String>::new());
