@@ -717,3 +717,59 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
     let live = read(desired2).await;
     assert_eq!(live.observed.resources, vec![]);
 }
+
+/// A listener whose certificate does not exist fails with AWS's code and message; what depends
+/// on it is skipped, the rest is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_listener_reports_aws_error_and_skips_its_dependents() {
+    let conn = connect(&emulator::account()).await;
+    let yaml = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: svc
+  region: us-east-1
+network:
+  cidr: 10.50.0.0/16
+  availabilityZones: 2
+  natGateway: single
+ingress:
+  type: alb
+  scheme: internet-facing
+  listeners:
+    - {port: 443, protocol: HTTPS, certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/missing"}
+  healthCheck: {path: /login}
+monitoring:
+  canaries:
+    - name: login
+      path: /login
+      every: 5m
+"#;
+    let desired = resources(yaml);
+    let live = read(&conn, &desired).await;
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    let summary = run(&conn, &plan, &desired, live.outputs, DataPolicy::default()).await;
+    let failed: Vec<(&str, &str)> = summary
+        .failed
+        .iter()
+        .map(|f| (f.step.address.as_str(), f.error.code.as_str()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![("ingress.listener[443]", "CertificateNotFound")]
+    );
+    assert!(!summary.failed[0].error.message.is_empty());
+    let skipped: Vec<String> = summary.skipped.iter().map(|s| format!("{:?}", s)).collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.contains("monitoring.canary[login]")),
+        "{skipped:#?}"
+    );
+    assert!(
+        summary
+            .created
+            .iter()
+            .any(|c| format!("{c:?}").contains("ingress.load_balancer"))
+    );
+}
