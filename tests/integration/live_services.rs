@@ -130,7 +130,11 @@ fn fast_config() -> Config {
 }
 
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
-    shinyctl::aws::read(conn, NAME, desired)
+    read_as(conn, NAME, desired).await
+}
+
+async fn read_as(conn: &Connection, name: &str, desired: &[Resource]) -> LiveState {
+    shinyctl::aws::read(conn, name, desired)
         .await
         .expect("live read")
 }
@@ -142,8 +146,19 @@ async fn run(
     known: BTreeMap<Address, shinyctl::apply::Outputs>,
     data: DataPolicy,
 ) -> Summary {
+    run_as(conn, NAME, plan, catalog, known, data).await
+}
+
+async fn run_as(
+    conn: &Connection,
+    name: &str,
+    plan: &Plan,
+    catalog: &[Resource],
+    known: BTreeMap<Address, shinyctl::apply::Outputs>,
+    data: DataPolicy,
+) -> Summary {
     let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
-    let operator = AwsOperator::new(conn.clone(), NAME).with_data_policy(data);
+    let operator = AwsOperator::new(conn.clone(), name).with_data_policy(data);
     Executor::new(operator, fast_config())
         .run(
             &schedule,
@@ -727,7 +742,7 @@ async fn a_failed_listener_reports_aws_error_and_skips_its_dependents() {
 apiVersion: shinyctl.dev/v1alpha1
 kind: Blueprint
 metadata:
-  name: svc
+  name: svcfail
   region: us-east-1
 network:
   cidr: 10.50.0.0/16
@@ -745,10 +760,19 @@ monitoring:
       path: /login
       every: 5m
 "#;
+    // Its own blueprint name: bucket names are global, across accounts too.
     let desired = resources(yaml);
-    let live = read(&conn, &desired).await;
+    let live = read_as(&conn, "svcfail", &desired).await;
     let plan = shinyctl::plan::diff(&desired, &live.observed);
-    let summary = run(&conn, &plan, &desired, live.outputs, DataPolicy::default()).await;
+    let summary = run_as(
+        &conn,
+        "svcfail",
+        &plan,
+        &desired,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
     let failed: Vec<(&str, &str)> = summary
         .failed
         .iter()
