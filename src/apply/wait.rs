@@ -5,8 +5,11 @@
 //! its timeout — the caller passes one in a [`WaitSpec`].
 //!
 //! Poll intervals follow the kind's time estimate: the first look comes after a fraction of it (a
-//! NAT gateway that takes ~105 s is first checked after ~40 s, a route after a second), then the
-//! interval grows geometrically up to a cap, each delay jittered so that many waiters spread out.
+//! NAT gateway that takes ~105 s is first checked after ~40 s, a route after a second), then every
+//! twentieth of it until it is half again overdue — readiness usually comes near the estimate, and
+//! each step on the critical path is then found ready at most 5% late — and only then does the
+//! interval grow geometrically up to a cap. Each delay is jittered so that many waiters spread out.
+//! A time scale (the emulator) scales the whole schedule, floors included.
 
 use std::future::Future;
 use std::time::Duration;
@@ -87,37 +90,68 @@ pub fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
     move |observed: Option<&T>| observed.is_some_and(&predicate)
 }
 
-/// When to look: after `first`, then `interval` growing by `factor` up to `max_interval`; each
-/// delay spread by ±`jitter` (a fraction).
+/// When to look: after `first`, then every `interval` for `steady_polls` looks, then `interval`
+/// growing by `factor` up to `max_interval`; each delay spread by ±`jitter` (a fraction).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PollSchedule {
     pub first: Duration,
     pub interval: Duration,
+    /// Looks after the first at a fixed `interval`, before it starts to grow.
+    pub steady_polls: u32,
     pub max_interval: Duration,
     pub factor: f64,
     pub jitter: f64,
 }
 
+/// The first look comes at this fraction of the estimate ...
+const FIRST_LOOK: f64 = 0.4;
+/// ... then one every this fraction of it ...
+const STEADY_INTERVAL: f64 = 0.05;
+/// ... until this multiple of the estimate has passed; then the interval grows.
+const STEADY_UNTIL: f64 = 1.5;
+
 impl PollSchedule {
-    /// A schedule for something expected to take `estimate`: first look at 40% of it (between
-    /// half a second and three minutes), then every 10% of it growing by half each time, capped
-    /// at a quarter of it (between one and thirty seconds).
+    /// A schedule for something expected to take `estimate` (at AWS's pace): first look at 40% of
+    /// it (between half a second and three minutes), then every 5% of it (between half a second
+    /// and thirty seconds) until 150% of it has passed, then growing by half each time up to a
+    /// quarter of it (between one and thirty seconds).
     pub fn for_estimate(estimate: Duration) -> Self {
         let first = estimate
-            .mul_f64(0.4)
+            .mul_f64(FIRST_LOOK)
             .clamp(Duration::from_millis(500), Duration::from_secs(180));
         let max_interval = estimate
             .mul_f64(0.25)
             .clamp(Duration::from_secs(1), Duration::from_secs(30));
         let interval = estimate
-            .mul_f64(0.1)
+            .mul_f64(STEADY_INTERVAL)
             .clamp(Duration::from_millis(500), max_interval);
+        let steady = estimate.mul_f64(STEADY_UNTIL).saturating_sub(first);
+        let steady_polls = (steady.as_secs_f64() / interval.as_secs_f64()).ceil();
         PollSchedule {
             first,
             interval,
+            steady_polls: if steady_polls.is_finite() {
+                steady_polls.clamp(0.0, 1000.0) as u32
+            } else {
+                0
+            },
             max_interval,
             factor: 1.5,
             jitter: 0.2,
+        }
+    }
+
+    /// The same schedule with every delay multiplied by `scale` (an emulator that runs `1/scale`
+    /// times faster than AWS is polled at the same points of its shorter transitions).
+    pub fn scaled(self, scale: f64) -> Self {
+        if !(scale.is_finite() && scale > 0.0) {
+            return self;
+        }
+        PollSchedule {
+            first: self.first.mul_f64(scale),
+            interval: self.interval.mul_f64(scale),
+            max_interval: self.max_interval.mul_f64(scale),
+            ..self
         }
     }
 
@@ -126,14 +160,23 @@ impl PollSchedule {
         if poll == 0 {
             return self.first;
         }
+        if poll <= self.steady_polls {
+            return self.interval;
+        }
         let factor = if self.factor.is_finite() && self.factor >= 1.0 {
             self.factor
         } else {
             1.0
         };
         let grown =
-            self.interval.as_secs_f64() * factor.powi(poll.saturating_sub(1).min(64) as i32);
-        Duration::from_secs_f64(grown.min(self.max_interval.as_secs_f64()))
+            self.interval.as_secs_f64() * factor.powi((poll - self.steady_polls).min(64) as i32);
+        Duration::from_secs_f64(
+            grown.min(
+                self.max_interval
+                    .as_secs_f64()
+                    .max(self.interval.as_secs_f64()),
+            ),
+        )
     }
 }
 
@@ -172,22 +215,22 @@ impl Default for WaitPolicy {
 impl WaitPolicy {
     /// The typical time of `operation` on `kind`, scaled.
     pub fn estimate(&self, kind: ResourceKind, operation: Operation) -> Duration {
-        let seconds = match operation {
-            Operation::Create | Operation::Update => kind.create_seconds(),
-            Operation::Delete => kind.delete_seconds(),
-        };
-        secs(seconds * self.scale())
+        secs(unscaled_seconds(kind, operation) * self.scale())
     }
 
     pub fn spec(&self, kind: ResourceKind, operation: Operation) -> WaitSpec {
         let estimate = self.estimate(kind, operation);
+        // The schedule is laid out at AWS's pace and then scaled, floors included: a half-second
+        // floor is 8 ms for an emulator running 60 times faster, not 30 "AWS seconds".
+        let schedule = PollSchedule::for_estimate(secs(unscaled_seconds(kind, operation)))
+            .scaled(self.scale());
         let timeout_factor = if self.timeout_factor.is_finite() && self.timeout_factor > 0.0 {
             self.timeout_factor
         } else {
             1.0
         };
         WaitSpec {
-            schedule: PollSchedule::for_estimate(estimate),
+            schedule,
             timeout: estimate
                 .mul_f64(timeout_factor)
                 .max(self.min_timeout.mul_f64(self.scale())),
@@ -200,6 +243,13 @@ impl WaitPolicy {
         } else {
             1.0
         }
+    }
+}
+
+fn unscaled_seconds(kind: ResourceKind, operation: Operation) -> f64 {
+    match operation {
+        Operation::Create | Operation::Update => kind.create_seconds(),
+        Operation::Delete => kind.delete_seconds(),
     }
 }
 
@@ -293,16 +343,72 @@ mod tests {
     fn poll_schedule_scales_with_the_estimate() {
         let nat = PollSchedule::for_estimate(Duration::from_secs(105));
         assert_eq!(nat.first, Duration::from_secs(42));
-        assert_eq!(nat.delay(1), Duration::from_secs_f64(10.5));
-        assert_eq!(nat.delay(2), Duration::from_secs_f64(15.75));
-        assert_eq!(nat.delay(10), Duration::from_secs_f64(26.25), "capped");
+        assert_eq!(nat.delay(1), Duration::from_secs_f64(5.25));
+        // Steady every 5.25 s from 42 s until 157.5 s (150% of the estimate): 22 looks.
+        assert_eq!(nat.steady_polls, 22);
+        assert_eq!(nat.delay(22), Duration::from_secs_f64(5.25));
+        assert_eq!(
+            nat.delay(23),
+            Duration::from_secs_f64(7.875),
+            "then growing"
+        );
+        assert_eq!(nat.delay(40), Duration::from_secs_f64(26.25), "capped");
         let route = PollSchedule::for_estimate(Duration::from_secs(2));
         assert_eq!(route.first, Duration::from_millis(800));
         assert_eq!(route.delay(1), Duration::from_millis(500));
-        assert_eq!(route.delay(5), Duration::from_secs(1));
+        assert_eq!(route.delay(50), Duration::from_secs(1));
         let eks = PollSchedule::for_estimate(Duration::from_secs(600));
         assert_eq!(eks.first, Duration::from_secs(180));
         assert_eq!(eks.delay(1), Duration::from_secs(30));
+    }
+
+    /// Un-jittered look times of `schedule`, until `until`.
+    fn looks(schedule: &PollSchedule, until: Duration) -> Vec<Duration> {
+        let mut at = Duration::ZERO;
+        let mut out = Vec::new();
+        for poll in 0.. {
+            at += schedule.delay(poll);
+            if at > until {
+                break;
+            }
+            out.push(at);
+        }
+        out
+    }
+
+    #[test]
+    fn readiness_near_the_estimate_is_seen_at_most_a_twentieth_late() {
+        for estimate in [105.0, 150.0, 270.0, 600.0] {
+            let schedule = PollSchedule::for_estimate(Duration::from_secs_f64(estimate));
+            let times = looks(&schedule, Duration::from_secs_f64(estimate * 2.0));
+            for ready in [0.6, 0.8, 1.0, 1.2, 1.45] {
+                let ready = Duration::from_secs_f64(estimate * ready);
+                let seen = times.iter().find(|&&t| t >= ready).expect("a look after");
+                assert!(
+                    (*seen - ready).as_secs_f64() <= estimate * 0.05 + 1e-9,
+                    "estimate {estimate}: ready at {ready:?}, seen at {seen:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_time_scale_scales_the_whole_schedule_floors_included() {
+        let policy = WaitPolicy {
+            time_scale: 1.0 / 60.0,
+            ..WaitPolicy::default()
+        };
+        // A node group (150 s at AWS) in an emulator 60 times faster: 2.5 s.
+        let spec = policy.spec(ResourceKind::NodeGroup, Operation::Create);
+        assert_eq!(spec.schedule.first, Duration::from_secs(1));
+        assert_eq!(spec.schedule.interval, Duration::from_millis(125));
+        // A route (2 s): the half-second floor becomes ~8 ms, not half a second.
+        let route = policy.spec(ResourceKind::Route, Operation::Create);
+        assert!(route.schedule.first < Duration::from_millis(15));
+        assert_eq!(
+            PollSchedule::for_estimate(Duration::from_secs(10)).scaled(f64::NAN),
+            PollSchedule::for_estimate(Duration::from_secs(10))
+        );
     }
 
     #[test]
