@@ -132,6 +132,21 @@ impl Emulator {
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
+
+    /// A Secrets Manager secret named `name` in `account` (a blueprint's `secretsmanager:NAME`
+    /// reference must exist for the workload to be deployed), via boto3.
+    pub fn create_secret(&self, region: &str, account: &str, name: &str) -> Result<()> {
+        let status = Command::new(&self.python)
+            .args(["-c", CREATE_SECRET, &self.endpoint, region, account, name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .context("could not run python to create a secret")?;
+        if !status.success() {
+            bail!("creating the secret {name} in the emulator failed");
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Emulator {
@@ -146,6 +161,16 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+const CREATE_SECRET: &str = r#"
+import sys, boto3
+endpoint, region, account, name = sys.argv[1:5]
+sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region,
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+sm.meta.events.register("before-sign.*.*",
+    lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+sm.create_secret(Name=name, SecretString="bench-secret")
+"#;
 
 const REQUEST_CERTIFICATE: &str = r#"
 import sys, boto3

@@ -141,20 +141,24 @@ fn failure(logs: &Path, label: &str, exit: Option<i32>) -> String {
     )
 }
 
-/// The blueprint as this account can apply it: an HTTPS listener's certificate must exist in
-/// the account, so the emulator issues one and a copy of the blueprint names it.
+/// The blueprint as this account can apply it: the secrets it names (`secretsmanager:NAME`) are
+/// created, and an HTTPS listener's certificate must exist in the account, so the emulator issues
+/// one and a copy of the blueprint names it.
 fn prepare(emulator: &Emulator, file: &Path, account: &str, dir: &Path) -> Result<PathBuf> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    if !text.contains("certificateArn:") {
-        return Ok(file.to_path_buf());
-    }
     let region = text
         .lines()
         .find_map(|line| line.trim().strip_prefix("region:"))
         .and_then(|rest| rest.split('#').next())
         .map(str::trim)
         .context("the blueprint has no metadata.region")?;
+    for name in secret_names(&text) {
+        emulator.create_secret(region, account, &name)?;
+    }
+    if !text.contains("certificateArn:") {
+        return Ok(file.to_path_buf());
+    }
     let arn = emulator.request_certificate(region, account)?;
     let copy: String = text
         .lines()
@@ -171,6 +175,24 @@ fn prepare(emulator: &Emulator, file: &Path, account: &str, dir: &Path) -> Resul
     let path = dir.join(format!("{account}-{}", name.to_string_lossy()));
     std::fs::write(&path, copy)?;
     Ok(path)
+}
+
+/// The names in `secretsmanager:NAME` references.
+fn secret_names(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .split("secretsmanager:")
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | ',' | '}' | '#'))
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Measures every blueprint in `files` (same order as `results`).
@@ -352,6 +374,13 @@ mod tests {
                       {\"type\":\"finished\",\"summary\":{\"failed\":[{\"address\":\"a\"}]}}\n";
         assert_eq!(failed_resources(events), Some(1));
         assert_eq!(failed_resources("not json\n"), None);
+    }
+
+    #[test]
+    fn secret_references_are_found() {
+        let text = "clientSecretRef: secretsmanager:analytics/oidc-client-secret\n\
+                    x: {ref: \"secretsmanager:b\"}\n";
+        assert_eq!(secret_names(text), ["analytics/oidc-client-secret", "b"]);
     }
 
     #[test]

@@ -151,7 +151,13 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     for (name, file, generated) in &targets {
         let graph = plan_graph(&shinyctl, file)?;
-        let (critical, chain) = graph.create_path(&profile);
+        let (mut critical, mut chain) = graph.create_path(&profile);
+        if has_proxy(file) {
+            // Apply deploys the proxy workload once the AWS side is done and waits for its
+            // rollout: that wait ends every chain.
+            critical += profile.rollout_seconds();
+            chain.push("workload.deployment (rollout)".into());
+        }
         let (destroy_critical, _) = graph.delete_path(&profile);
         report.blueprints.push(BlueprintResult {
             name: name.clone(),
@@ -198,6 +204,11 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+/// Whether the blueprint has a `proxy:` section (a workload to deploy after the AWS side).
+fn has_proxy(file: &Path) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l.starts_with("proxy:")))
 }
 
 /// `cargo build --release --locked`, and the binary's path.

@@ -73,6 +73,11 @@ impl Profile {
         })
     }
 
+    /// Seconds from a Deployment's change until the Kubernetes stand-in reports it rolled out.
+    pub fn rollout_seconds(&self) -> f64 {
+        self.get(&["kube_deployment_rollout"])
+    }
+
     /// Seconds from the delete call until a resource of `kind` is gone in the emulator.
     pub fn delete_seconds(&self, kind: &str) -> f64 {
         self.get(match kind {
@@ -272,6 +277,13 @@ mod tests {
         let (total, chain) = graph().delete_path(&profile());
         assert_eq!(total, 7.5);
         assert_eq!(chain, ["cluster.proxy", "cluster", "network.vpc"]);
+    }
+
+    #[test]
+    fn a_rollout_has_its_own_key() {
+        let mut p = profile();
+        p.overlay(&serde_json::json!({"durations": {"kube_deployment_rollout": 1}}));
+        assert_eq!(p.rollout_seconds(), 1.0);
     }
 
     #[test]
