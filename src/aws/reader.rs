@@ -201,14 +201,18 @@ fn reference_map<'a>(
     attributes
 }
 
-/// Replaces identifiers with references everywhere but in tags.
+/// Properties the catalog writes as literal documents (IAM and lifecycle policies name ARNs as
+/// text, never as references): an ARN in them that happens to be a found resource's stays an ARN.
+const LITERAL_DOCUMENTS: &[&str] = &["assumeRolePolicy", "inlinePolicies", "policyText"];
+
+/// Replaces identifiers with references everywhere but in tags and literal documents.
 fn resolve_map(
     properties: &mut Map<String, Value>,
     references: &HashMap<String, String>,
     own: Option<&str>,
 ) {
     for (key, value) in properties.iter_mut() {
-        if key != "tags" {
+        if key != "tags" && !LITERAL_DOCUMENTS.contains(&key.as_str()) {
             resolve_value(value, references, own);
         }
     }
@@ -310,6 +314,25 @@ mod tests {
         let oidc = &live.observed.resources[1];
         assert_eq!(oidc.properties["url"], "cluster.eks_cluster#oidcIssuer");
         assert_eq!(oidc.properties["tags"]["x"], "demo");
+    }
+
+    #[test]
+    fn arns_in_policy_documents_stay_arns() {
+        let bucket_arn = "arn:aws:s3:::b";
+        let mut properties = Map::new();
+        properties.insert(
+            "inlinePolicies".into(),
+            json!({"p": {"Statement": [{"Resource": bucket_arn}]}}),
+        );
+        properties.insert("bucketArn".into(), json!(bucket_arn));
+        let references =
+            HashMap::from([(bucket_arn.to_string(), "monitoring.s3_bucket.b".to_string())]);
+        resolve_map(&mut properties, &references, None);
+        assert_eq!(
+            properties["inlinePolicies"]["p"]["Statement"][0]["Resource"],
+            bucket_arn
+        );
+        assert_eq!(properties["bucketArn"], "monitoring.s3_bucket.b");
     }
 
     #[test]

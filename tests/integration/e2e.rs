@@ -16,10 +16,10 @@ use super::emulator;
 use super::support::{Run, Scratch, repo_root, shinyctl_with_env};
 
 /// One emulator account and a scratch directory for blueprints and plans.
-struct Account {
-    endpoint: String,
-    id: String,
-    scratch: Scratch,
+pub(super) struct Account {
+    pub(super) endpoint: String,
+    pub(super) id: String,
+    pub(super) scratch: Scratch,
 }
 
 impl Account {
@@ -493,4 +493,114 @@ fn ctrl_c_lets_in_flight_steps_finish_reports_and_releases_the_lock() {
     assert_eq!(rerun.code, 0, "{rerun}");
     assert_eq!(account.plan(&blueprint).0, 0);
     assert_eq!(account.destroy(&blueprint).code, 0);
+}
+
+/// Runs `script` with boto3 from the emulator's virtualenv as `account` in `region`: the script
+/// gets `client(service)` and `args` (the extra arguments); returns its stdout, trimmed.
+pub(super) fn boto3(account: &Account, region: &str, script: &str, args: &[&str]) -> String {
+    let python = repo_root().join(".cache/emulator-venv/bin/python");
+    let prelude = r#"
+import sys, boto3
+endpoint, region, account = sys.argv[1:4]
+args = sys.argv[4:]
+def client(service):
+    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
+                     aws_access_key_id="testing", aws_secret_access_key="testing")
+    c.meta.events.register("before-sign.*.*",
+        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+    return c
+"#;
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(format!("{prelude}{script}"))
+        .args([&account.endpoint, region, &account.id])
+        .args(args)
+        .output()
+        .expect("python from the emulator's virtualenv");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A copy of `text` whose HTTPS listeners name a certificate the emulator issued to `account`.
+pub(super) fn with_emulator_certificate(account: &Account, text: &str, region: &str) -> String {
+    if !text.contains("certificateArn:") {
+        return text.to_string();
+    }
+    let arn = boto3(
+        account,
+        region,
+        r#"print(client("acm").request_certificate(DomainName="shiny.example.com")["CertificateArn"])"#,
+        &[],
+    );
+    text.lines()
+        .map(|line| match line.find("certificateArn:") {
+            Some(at) => {
+                let tail = line[at..].find('}').map_or("", |end| &line[at + end..]);
+                format!("{}certificateArn: \"{arn}\"{tail}\n", &line[..at])
+            }
+            None => format!("{line}\n"),
+        })
+        .collect()
+}
+
+/// What a team stores before its first apply: every `secretsmanager:NAME` a blueprint refers to,
+/// created in `account` with `value`.
+pub(super) fn plant_secrets(account: &Account, text: &str, region: &str, value: &str) {
+    for name in text
+        .split("secretsmanager:")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next())
+    {
+        boto3(
+            account,
+            region,
+            r#"client("secretsmanager").create_secret(Name=args[0], SecretString=args[1])"#,
+            &[name, value],
+        );
+    }
+}
+
+/// The full cycle on a shipped blueprint (made runnable in the emulator first).
+fn shipped_cycle(
+    blueprint: &str,
+    region: &str,
+    change: impl Fn(&str) -> String,
+    expected: &[(&str, &str)],
+) {
+    let account = Account::new();
+    let original = std::fs::read_to_string(repo_root().join(blueprint)).expect("blueprint");
+    let runnable = with_emulator_certificate(&account, &original, region);
+    plant_secrets(&account, &runnable, region, "planted-secret-value");
+    let base = account.write("base.yaml", &runnable);
+    let changed = account.write("changed.yaml", &change(&runnable));
+    cycle(&account, &base, &changed, expected);
+}
+
+#[test]
+fn shinyproxy_eks_full_cycle() {
+    shipped_cycle(
+        "blueprints/shinyproxy-eks.yaml",
+        "cn-northwest-1",
+        |text| {
+            text.replace("      desired: 2\n", "      desired: 3\n")
+                .replace(
+                    "healthCheck: {path: /login,",
+                    "healthCheck: {path: /health,",
+                )
+                .replace(
+                    "log_min_duration_statement: \"500\"",
+                    "log_min_duration_statement: \"1000\"",
+                )
+                .replace(
+                    "      keepLastImages: 20\n",
+                    "      keepLastImages: 20\n    - name: shiny/second\n",
+                )
+        },
+        &[
+            ("cluster.node_group[proxy]", "update"),
+            ("database.db_cluster_parameter_group", "update"),
+            ("ingress.target_group", "update"),
+            ("registry.ecr_repository[shiny/second]", "create"),
+        ],
+    );
 }

@@ -131,6 +131,33 @@ def release_address(ctx, call_next):
     return call_next()
 
 
+@on("efs", "CreateMountTarget")
+def mount_target_interface_in_use(ctx, call_next):
+    """A mount target's network interface belongs to EFS, as on AWS: `in-use`, requester-managed,
+    described; moto leaves it `available`, so a sweep of detached interfaces would take it."""
+    from moto.efs.models import efs_backends
+
+    resp = call_next()
+    if resp.status == 200:
+        be = efs_backends[ctx.account][ctx.region]
+        for mt in be.mount_targets_by_id.values():
+            eni = _ec2(ctx).enis.get(mt.network_interface_id or "")
+            if eni is not None and eni.status == "available":
+                eni.status = "in-use"
+                eni.requester_managed = True
+                eni.description = f"EFS mount target for {mt.file_system_id} ({mt.mount_target_id})"
+    return resp
+
+
+@on("ec2", "DeleteNetworkInterface")
+def delete_network_interface_in_use(ctx, call_next):
+    eni = _ec2(ctx).enis.get(ctx.params().get("NetworkInterfaceId") or "")
+    if eni is not None and eni.status == "in-use":
+        raise AwsError("InvalidNetworkInterface.InUse",
+                       f"The network interface '{eni.id}' is currently in use.", 400)
+    return call_next()
+
+
 @on("efs", "DeleteFileSystem")
 def delete_file_system(ctx, call_next):
     fsid = ctx.params().get("FileSystemId")

@@ -107,6 +107,26 @@ def test_security_group_references(emu, zero_account):
     ec2.delete_security_group(GroupId=app_sg)
 
 
+def test_mount_target_interface_is_in_use_and_not_deletable(emu, zero_account):
+    ec2 = emu.client("ec2", zero_account)
+    vpc, subnets = vpc_with_subnets(ec2)
+    efs = emu.client("efs", zero_account)
+    fs = efs.create_file_system(CreationToken="eni")["FileSystemId"]
+    mt = efs.create_mount_target(FileSystemId=fs, SubnetId=subnets[0])
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]
+    assert [(e["NetworkInterfaceId"], e["Status"], e["RequesterManaged"]) for e in enis] == [
+        (mt["NetworkInterfaceId"], "in-use", True)]
+    assert enis[0]["Description"] == f"EFS mount target for {fs} ({mt['MountTargetId']})"
+    assert not ec2.describe_network_interfaces(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "status", "Values": ["available"]}])["NetworkInterfaces"]
+    assert code_of(ec2.delete_network_interface,
+                   NetworkInterfaceId=mt["NetworkInterfaceId"]) == "InvalidNetworkInterface.InUse"
+    efs.delete_mount_target(MountTargetId=mt["MountTargetId"])
+    assert not ec2.describe_network_interfaces(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]
+
+
 def test_deleting_mount_target_still_blocks(emu, account):
     """With time: a mount target in `deleting` still holds its subnet and file system."""
     ec2 = emu.client("ec2", account)
