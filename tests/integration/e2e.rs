@@ -604,3 +604,44 @@ fn shinyproxy_eks_full_cycle() {
         ],
     );
 }
+
+#[test]
+fn lowcode_ha_full_cycle() {
+    shipped_cycle(
+        "blueprints/lowcode-ha.yaml",
+        "cn-northwest-1",
+        |text| {
+            text.replace(
+                "healthCheck: {path: /LoginPage,",
+                "healthCheck: {path: /health,",
+            )
+            .replace(
+                "log_bin_trust_function_creators: \"1\"",
+                "log_bin_trust_function_creators: \"0\"",
+            ) + "\nregistry:\n  repositories:\n    - name: lowcode/app\n"
+        },
+        &[
+            ("database.db_parameter_group", "update"),
+            ("ingress.target_group", "update"),
+            ("registry.ecr_repository[lowcode/app]", "create"),
+        ],
+    );
+}
+
+#[test]
+fn dolphinscheduler_fargate_full_cycle() {
+    shipped_cycle(
+        "blueprints/dolphinscheduler-fargate.yaml",
+        "us-east-1",
+        |text| {
+            text.replace(
+                "healthCheck: {path: /dolphinscheduler/actuator/health,",
+                "healthCheck: {path: /actuator/health,",
+            ) + "\nregistry:\n  repositories:\n    - name: dolphin/worker\n"
+        },
+        &[
+            ("ingress.target_group", "update"),
+            ("registry.ecr_repository[dolphin/worker]", "create"),
+        ],
+    );
+}
