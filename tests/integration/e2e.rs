@@ -23,7 +23,7 @@ pub(super) struct Account {
 }
 
 impl Account {
-    fn new() -> Account {
+    pub(super) fn new() -> Account {
         Account {
             endpoint: emulator::shared().endpoint.clone(),
             id: emulator::account(),
@@ -31,7 +31,7 @@ impl Account {
         }
     }
 
-    fn env(&self) -> Vec<(&'static str, String)> {
+    pub(super) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
             ("SHINYCTL_EMULATOR_ACCOUNT", self.id.clone()),
@@ -42,24 +42,24 @@ impl Account {
     }
 
     /// `shinyctl ARGS` against this account.
-    fn run(&self, args: &[&str]) -> Run {
+    pub(super) fn run(&self, args: &[&str]) -> Run {
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         shinyctl_with_env(args, &env)
     }
 
     /// Writes `text` into the scratch directory; returns its path.
-    fn write(&self, name: &str, text: &str) -> String {
+    pub(super) fn write(&self, name: &str, text: &str) -> String {
         let path = self.scratch.path().join(name);
         std::fs::write(&path, text).expect("write a scratch file");
         path.to_string_lossy().into_owned()
     }
 
-    fn apply(&self, blueprint: &str) -> Run {
+    pub(super) fn apply(&self, blueprint: &str) -> Run {
         self.run(&["apply", "-f", blueprint, "--auto-approve"])
     }
 
-    fn destroy(&self, blueprint: &str) -> Run {
+    pub(super) fn destroy(&self, blueprint: &str) -> Run {
         self.run(&[
             "destroy",
             "-f",

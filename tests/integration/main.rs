@@ -4,6 +4,7 @@
 mod blueprints;
 mod cli;
 mod e2e;
+mod e2e_workload;
 mod emulator;
 mod live;
 mod live_services;
