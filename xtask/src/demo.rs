@@ -63,7 +63,7 @@ pub fn run(args: &[String]) -> Result<()> {
     eprintln!("emulator: {}", emulator.endpoint);
 
     let account = format!("{:012}", 100_000_000_000 + u64::from(std::process::id()));
-    let blueprint = with_emulator_certificate(&blueprint, &emulator, &account)?;
+    let blueprint = prepare(&blueprint, &emulator, &account)?;
     let time_scale = format!("{}", 1.0 / PROFILE_SPEEDUP);
     let shinyctl = |title: &str, args: &[&str], ok: &[i32]| -> Result<()> {
         banner(title);
@@ -112,19 +112,13 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// An HTTPS listener needs a certificate that exists in the account: the emulator issues one
-/// (ACM RequestCertificate, with boto3 from its virtualenv) and the demo runs on a copy of the
-/// blueprint that names it. Blueprints without `certificateArn` are used as they are.
-fn with_emulator_certificate(
-    blueprint: &std::path::Path,
-    emulator: &Emulator,
-    account: &str,
-) -> Result<String> {
+/// Makes the account ready for the blueprint, as a team would before its first apply: the secrets
+/// it refers to (`secretsmanager:NAME`, e.g. the OIDC client secret) exist with a demo value, and
+/// an HTTPS listener names a certificate the emulator issued (the demo then runs on a copy of the
+/// blueprint that names it; blueprints without `certificateArn` are used as they are).
+fn prepare(blueprint: &std::path::Path, emulator: &Emulator, account: &str) -> Result<String> {
     let text = std::fs::read_to_string(blueprint)
         .with_context(|| format!("reading {}", blueprint.display()))?;
-    if !text.contains("certificateArn:") {
-        return Ok(blueprint.to_string_lossy().into_owned());
-    }
     let region = text
         .lines()
         .find_map(|line| line.trim().strip_prefix("region:"))
@@ -132,21 +126,32 @@ fn with_emulator_certificate(
         .map(str::trim)
         .context("the blueprint has no metadata.region")?
         .to_string();
-    let output = Command::new(&emulator.python)
-        .args([
-            "-c",
-            REQUEST_CERTIFICATE,
-            &emulator.endpoint,
-            &region,
-            account,
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("could not run python to request a certificate")?;
-    if !output.status.success() {
-        bail!("requesting a certificate from the emulator failed");
+    let boto3 = |script: &str, args: &[&str]| -> Result<String> {
+        let output = Command::new(&emulator.python)
+            .arg("-c")
+            .arg(format!("{BOTO3_PRELUDE}{script}"))
+            .args([emulator.endpoint.as_str(), region.as_str(), account])
+            .args(args)
+            .stderr(Stdio::inherit())
+            .output()
+            .context("could not run python (boto3) against the emulator")?;
+        if !output.status.success() {
+            bail!("preparing the emulator account failed");
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    };
+    for name in text
+        .split("secretsmanager:")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next())
+    {
+        boto3(CREATE_SECRET, &[name, "demo-secret-value"])?;
+        eprintln!("demo: created the secret {name} in the emulator's Secrets Manager");
     }
-    let arn = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if !text.contains("certificateArn:") {
+        return Ok(blueprint.to_string_lossy().into_owned());
+    }
+    let arn = boto3(REQUEST_CERTIFICATE, &[])?;
     let copy: String = text
         .lines()
         .map(|line| match line.find("certificateArn:") {
@@ -167,15 +172,24 @@ fn with_emulator_certificate(
     Ok(path.to_string_lossy().into_owned())
 }
 
-const REQUEST_CERTIFICATE: &str = r#"
+/// `client(service)` for the emulator account; `args` are the script's own arguments.
+const BOTO3_PRELUDE: &str = r#"
 import sys, boto3
 endpoint, region, account = sys.argv[1:4]
-acm = boto3.client("acm", endpoint_url=endpoint, region_name=region,
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-acm.meta.events.register("before-sign.*.*",
-    lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-print(acm.request_certificate(DomainName="shiny.example.com")["CertificateArn"])
+args = sys.argv[4:]
+def client(service):
+    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
+                     aws_access_key_id="testing", aws_secret_access_key="testing")
+    c.meta.events.register("before-sign.*.*",
+        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+    return c
 "#;
+
+const REQUEST_CERTIFICATE: &str =
+    r#"print(client("acm").request_certificate(DomainName="shiny.example.com")["CertificateArn"])"#;
+
+const CREATE_SECRET: &str =
+    r#"client("secretsmanager").create_secret(Name=args[0], SecretString=args[1])"#;
 
 fn banner(text: &str) {
     eprintln!("\n==> {text}\n");
