@@ -114,10 +114,10 @@ impl Runner<'_> {
     }
 }
 
-/// How long a run may take before the bench interrupts it: generous (a minute plus six times
-/// the critical path), so only a stuck run is stopped.
+/// How long a run may take before the bench interrupts it: generous (half a minute plus four
+/// times the critical path), so only a stuck run is stopped.
 fn limit(critical_path_seconds: f64) -> Duration {
-    Duration::from_secs_f64(60.0 + 6.0 * critical_path_seconds.max(0.0))
+    Duration::from_secs_f64(30.0 + 4.0 * critical_path_seconds.max(0.0))
 }
 
 /// The number of failed steps in the `finished` event of `--output json`, if there is one.

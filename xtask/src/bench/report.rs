@@ -166,6 +166,10 @@ pub fn to_json(report: &Report) -> Value {
                 obj.insert("budget".into(), json!(budget));
                 obj.insert("no_changes".into(), json!(b.plan_clean));
             }
+            // Where a plan's calls go, operation by operation: what to batch next.
+            if let (Some(obj), Some(calls)) = (plan_calls.as_object_mut(), &b.plan_calls) {
+                obj.insert("per_operation".into(), json!(calls.per_operation));
+            }
             json!({
                 "name": b.name,
                 "generated": b.generated,
@@ -304,7 +308,8 @@ pub fn to_markdown(report: &Report) -> String {
          kept between runs). Machine: {}. shinyctl {} (release build). Latency profile: `{}` \
          (AWS's published times ÷ 60: a 10-minute EKS control plane takes 10 s). Every live run \
          uses its own emulator account. Figures are from one run each: expect a few percent of \
-         noise.\n",
+         noise. Run it again with `cargo xtask bench` (about 12 minutes on 2 CPUs after the \
+         release build; `--offline-only` for plan scaling and start-up alone).\n",
         report.machine, report.shinyctl_version, report.profile
     );
     let _ = writeln!(md, "| target | |\n|---|---|");
@@ -745,6 +750,7 @@ mod tests {
             assert!(b.get(key).is_some(), "{key} missing");
         }
         assert_eq!(b["apply_ratio"], json!(1.1));
+        assert_eq!(b["plan_api_calls"], Value::Null, "not measured");
         assert_eq!(doc["offline_plan"][0]["apps"], json!(1000));
     }
 
