@@ -79,6 +79,30 @@ impl Default for Retries {
 }
 
 impl Retries {
+    /// Every delay multiplied by `factor` (below 1 for the emulator's scaled latency profile, where
+    /// AWS's seconds pass 60 times faster): backoff keeps its proportion to the resources' own
+    /// times instead of dominating them. Delays never drop below 10 ms, nor the time budget below
+    /// 30 s, so a loaded machine is not hammered.
+    pub fn scaled(self, factor: f64) -> Retries {
+        if !factor.is_finite() || factor <= 0.0 || factor >= 1.0 {
+            return self;
+        }
+        let scale = |policy: &RetryPolicy| RetryPolicy {
+            base: policy.base.mul_f64(factor).max(Duration::from_millis(10)),
+            cap: policy.cap.mul_f64(factor).max(Duration::from_millis(10)),
+            max_attempts: policy.max_attempts,
+            max_elapsed: policy
+                .max_elapsed
+                .mul_f64(factor)
+                .max(Duration::from_secs(30)),
+        };
+        Retries {
+            throttled: scale(&self.throttled),
+            transient: scale(&self.transient),
+            conflict: scale(&self.conflict),
+        }
+    }
+
     /// The policy for `class`, or None for errors that are not retried.
     pub fn policy(&self, class: ErrorClass) -> Option<&RetryPolicy> {
         match class {
@@ -158,6 +182,36 @@ mod tests {
         for _ in 0..50 {
             let d = jitter.spread(Duration::from_secs(10), 0.2);
             assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12));
+        }
+    }
+}
+
+#[cfg(test)]
+mod scaled_tests {
+    use super::*;
+
+    #[test]
+    fn scaling_shrinks_delays_with_floors_and_keeps_attempts() {
+        let retries = Retries::default();
+        let fast = retries.scaled(1.0 / 60.0);
+        assert_eq!(fast.throttled.base, Duration::from_millis(10));
+        assert_eq!(
+            fast.throttled.cap,
+            retries.throttled.cap.mul_f64(1.0 / 60.0)
+        );
+        assert_eq!(fast.conflict.max_attempts, retries.conflict.max_attempts);
+        assert_eq!(fast.transient.max_elapsed, Duration::from_secs(30));
+        assert_eq!(fast.conflict.max_elapsed, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn factors_of_one_or_nonsense_change_nothing() {
+        let retries = Retries::default();
+        for factor in [1.0, 2.0, 0.0, -1.0, f64::NAN] {
+            assert_eq!(
+                retries.scaled(factor).throttled.base,
+                retries.throttled.base
+            );
         }
     }
 }

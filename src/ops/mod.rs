@@ -156,6 +156,7 @@ impl Execution {
             ..Config::default()
         };
         config.waits.time_scale = self.time_scale;
+        config.retries = config.retries.scaled(self.time_scale);
         if self.time_scale.is_finite() && self.time_scale > 0.0 && self.time_scale < 1.0 {
             // A scaled emulator also answers polls sooner; keep timeouts proportionate but never
             // shorter than a few seconds, which a loaded CI machine needs.
