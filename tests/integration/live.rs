@@ -5,17 +5,15 @@
 //! Each test has its own emulator account (see `emulator.rs`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use shinyctl::apply::backoff::{Retries, RetryPolicy};
-use shinyctl::apply::wait::WaitPolicy;
-use shinyctl::apply::{Config, ErrorClass, EventSink, Executor, Schedule, Summary};
+use shinyctl::apply::{ErrorClass, EventSink, Executor, Schedule, Summary};
 use shinyctl::aws::errors::step_error;
 use shinyctl::aws::lock::{self, LockError};
 use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
-use shinyctl::plan::{Action, Address, Plan, Resource, ResourceKind as K};
+use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
+use super::live_common::{assert_complete, fast_config, pending};
 
 const BLUEPRINT: &str = r#"
 apiVersion: shinyctl.dev/v1alpha1
@@ -81,28 +79,6 @@ async fn connect_in(account: &str, region: &str) -> Connection {
         .expect("connects")
 }
 
-fn fast_config() -> Config {
-    let quick = |attempts| RetryPolicy {
-        base: Duration::from_millis(50),
-        cap: Duration::from_millis(500),
-        max_attempts: attempts,
-        max_elapsed: Duration::from_secs(60),
-    };
-    Config {
-        retries: Retries {
-            throttled: quick(10),
-            transient: quick(5),
-            conflict: quick(40),
-        },
-        waits: WaitPolicy {
-            time_scale: 0.01,
-            ..WaitPolicy::default()
-        },
-        seed: Some(7),
-        ..Config::default()
-    }
-}
-
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
     let live = shinyctl::aws::read(conn, name_in(&conn.region), desired)
         .await
@@ -128,7 +104,7 @@ async fn run(
     let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
     let executor = Executor::new(
         AwsOperator::new(conn.clone(), name_in(&conn.region)),
-        fast_config(),
+        fast_config(7),
     );
     executor
         .run(
@@ -138,31 +114,6 @@ async fn run(
             std::future::pending(),
         )
         .await
-}
-
-fn assert_complete(summary: &Summary) {
-    assert!(
-        summary.is_complete(),
-        "failed: {:#?}\nskipped: {}",
-        summary.failed,
-        summary.skipped.len()
-    );
-}
-
-/// The changes of a plan that are not no-ops, as `address: property before -> after` lines.
-fn pending(plan: &Plan) -> Vec<String> {
-    plan.changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| {
-            let details: Vec<String> = c
-                .changes
-                .iter()
-                .map(|p| format!("{}: {:?} -> {:?}", p.name, p.before, p.after))
-                .collect();
-            format!("{} {:?} {}", c.address, c.action, details.join("; "))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,18 +6,16 @@
 //! Each test has its own emulator account (see `emulator.rs`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use shinyctl::apply::backoff::{Retries, RetryPolicy};
 use shinyctl::apply::limits::{RateLimiter, RateLimits};
-use shinyctl::apply::wait::WaitPolicy;
-use shinyctl::apply::{Config, EventSink, Executor, Schedule, Summary};
+use shinyctl::apply::{EventSink, Executor, Schedule, Summary};
 use shinyctl::aws::cleanup::{self, LB_CONTROLLER_TAG, Scope};
 use shinyctl::aws::operator::DataPolicy;
 use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
-use shinyctl::plan::{Action, Address, Plan, Resource, ResourceKind as K};
+use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
+use super::live_common::{assert_complete, fast_config, pending};
 
 const NAME: &str = "svc";
 
@@ -107,28 +105,6 @@ async fn connect(account: &str) -> Connection {
         .expect("connects")
 }
 
-fn fast_config() -> Config {
-    let quick = |attempts| RetryPolicy {
-        base: Duration::from_millis(50),
-        cap: Duration::from_millis(500),
-        max_attempts: attempts,
-        max_elapsed: Duration::from_secs(60),
-    };
-    Config {
-        retries: Retries {
-            throttled: quick(10),
-            transient: quick(5),
-            conflict: quick(40),
-        },
-        waits: WaitPolicy {
-            time_scale: 0.01,
-            ..WaitPolicy::default()
-        },
-        seed: Some(11),
-        ..Config::default()
-    }
-}
-
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
     read_as(conn, NAME, desired).await
 }
@@ -159,7 +135,7 @@ async fn run_as(
 ) -> Summary {
     let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
     let operator = AwsOperator::new(conn.clone(), name).with_data_policy(data);
-    Executor::new(operator, fast_config())
+    Executor::new(operator, fast_config(11))
         .run(
             &schedule,
             known,
@@ -167,31 +143,6 @@ async fn run_as(
             std::future::pending(),
         )
         .await
-}
-
-fn assert_complete(summary: &Summary) {
-    assert!(
-        summary.is_complete(),
-        "failed: {:#?}\nskipped: {}",
-        summary.failed,
-        summary.skipped.len()
-    );
-}
-
-/// The changes of a plan that are not no-ops, as `address action property: before -> after`.
-fn pending(plan: &Plan) -> Vec<String> {
-    plan.changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| {
-            let details: Vec<String> = c
-                .changes
-                .iter()
-                .map(|p| format!("{}: {:?} -> {:?}", p.name, p.before, p.after))
-                .collect();
-            format!("{} {:?} {}", c.address, c.action, details.join("; "))
-        })
-        .collect()
 }
 
 /// Pending changes of this suite's kinds only (the EC2/IAM/S3 adapters have their own suite).
@@ -662,7 +613,7 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
         async move {
             let schedule = Schedule::from_plan(&plan, &desired, true).expect("schedule");
             let operator = AwsOperator::new(conn, "dolphin").with_data_policy(data);
-            Executor::new(operator, fast_config())
+            Executor::new(operator, fast_config(11))
                 .run(
                     &schedule,
                     known,
