@@ -5,7 +5,8 @@
 //! describe call per page per kind (filtered by the ownership tag, or by derived names where the
 //! tagging API cannot answer). Then references are resolved: any property string equal to a found
 //! resource's `id` or `arn` becomes its address, and a [`REFERENCE_ATTRIBUTES`] output value
-//! becomes `address#attribute` — the catalog's vocabulary. Untagged kinds (routes, associations,
+//! becomes `address#attribute` — the catalog's vocabulary; references the catalog embeds in
+//! strings and keys (`${address#attribute}`) are found again the same way. Untagged kinds (routes, associations,
 //! rules, attachments) are matched to the desired resource with the same identity properties.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,7 +16,9 @@ use serde_json::{Map, Value};
 
 use super::config::Connection;
 use super::services::{self, Found, ReadCx, identity_keys};
+use crate::apply::limits::{RateLimiter, RateLimits};
 use crate::apply::{Outputs, StepError};
+use crate::plan::catalog::embedded;
 use crate::plan::observed::OBSERVED_FORMAT_VERSION;
 use crate::plan::{Address, ObservedResource, ObservedState, Resource};
 
@@ -55,16 +58,32 @@ impl std::error::Error for ReadError {}
 /// Reads everything of `blueprint` (its `metadata.name`) in the connection's region. `desired` is
 /// the catalog's output for the blueprint (names for kinds read by name, identities for untagged
 /// kinds).
+///
+/// Reads spend rate-limit tokens from buckets of AWS's published limits ([`RateLimits`]'s
+/// default); [`read_limited`] takes the buckets of the run that follows instead.
 pub async fn read(
     conn: &Connection,
     blueprint: &str,
     desired: &[Resource],
 ) -> Result<LiveState, ReadError> {
-    let rx = ReadCx {
+    read_limited(
         conn,
         blueprint,
         desired,
-    };
+        &RateLimiter::new(RateLimits::default()),
+    )
+    .await
+}
+
+/// [`read`], spending tokens from `limiter` (share the executor's so a read and the apply after
+/// it stay under one account's limits together).
+pub async fn read_limited(
+    conn: &Connection,
+    blueprint: &str,
+    desired: &[Resource],
+    limiter: &RateLimiter,
+) -> Result<LiveState, ReadError> {
+    let rx = ReadCx::new(conn, blueprint, desired, limiter);
     let readers = services::readers(&rx);
     let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
     let results = futures::future::join_all(futures).await;
@@ -142,6 +161,8 @@ pub fn assemble(
         }
     }
 
+    embed_references(desired, &mut found);
+
     let desired_names: HashMap<&Address, &str> = desired
         .iter()
         .map(|d| (&d.address, d.name.as_str()))
@@ -199,6 +220,50 @@ fn reference_map<'a>(
     }
     attributes.extend(ids);
     attributes
+}
+
+/// The way back for references the catalog embeds in strings and keys (`${address#attribute}`,
+/// `plan::catalog::embedded`): in each property whose desired value embeds references, every
+/// occurrence of a referenced resource's observed output becomes the token again — in literal
+/// documents too (an IRSA trust policy's condition keys). Only what the blueprint embeds there is
+/// looked for, so an id that happens to occur in other text stays text.
+fn embed_references(desired: &[Resource], found: &mut [Found]) {
+    let outputs: HashMap<&Address, &Outputs> = found
+        .iter()
+        .filter_map(|f| f.address.as_ref().map(|a| (a, &f.outputs)))
+        .collect();
+    let mut values: Vec<(Address, String, Vec<(String, String)>)> = Vec::new();
+    for d in desired {
+        for (key, value) in d.properties.iter().filter(|(k, _)| *k != "tags") {
+            let pairs: Vec<(String, String)> = embedded::references_in_value(value)
+                .into_iter()
+                .filter_map(|r| {
+                    let observed = outputs
+                        .get(&Address::new(r.address))?
+                        .get(r.output_key())?
+                        .as_str()?;
+                    Some((
+                        observed.to_string(),
+                        embedded::token(r.address, r.attribute),
+                    ))
+                })
+                .collect();
+            if !pairs.is_empty() {
+                values.push((d.address.clone(), key.clone(), pairs));
+            }
+        }
+    }
+    for (address, key, pairs) in values {
+        let Some(f) = found
+            .iter_mut()
+            .find(|f| f.address.as_ref() == Some(&address))
+        else {
+            continue;
+        };
+        if let Some(value) = f.properties.get_mut(&key) {
+            *value = embedded::unresolve_value(value, &pairs);
+        }
+    }
 }
 
 /// Properties the catalog writes as literal documents (IAM and lifecycle policies name ARNs as
@@ -333,6 +398,54 @@ mod tests {
             bucket_arn
         );
         assert_eq!(properties["bucketArn"], "monitoring.s3_bucket.b");
+    }
+
+    #[test]
+    fn embedded_references_come_back_in_strings_and_keys() {
+        let arn = "arn:aws:iam::1:oidc-provider/oidc.example/id/X";
+        let host = "oidc.example/id/X";
+        let written = json!({"Statement": [{
+            "Principal": {"Federated": "${cluster.iam_oidc_provider}"},
+            "Condition": {"StringEquals": {
+                "${cluster.iam_oidc_provider#issuerHost}:sub": "system:serviceaccount:kube-system:x"
+            }}
+        }]});
+        let desired = vec![
+            Resource::new("cluster.iam_role.x", K::IamRole, "demo-x", "cluster")
+                .with("assumeRolePolicy", written.clone())
+                .with("description", "mentions oidc.example/id/X as text"),
+        ];
+        let found = vec![
+            Found::new(K::IamOidcProvider, arn)
+                .at(Some(Address::new("cluster.iam_oidc_provider")))
+                .output("arn", arn)
+                .output("issuerHost", host),
+            Found::new(K::IamRole, "arn:aws:iam::1:role/demo-x")
+                .at(Some(Address::new("cluster.iam_role.x")))
+                .with(
+                    "assumeRolePolicy",
+                    json!({"Statement": [{
+                        "Principal": {"Federated": arn},
+                        "Condition": {"StringEquals": {
+                            format!("{host}:sub"): "system:serviceaccount:kube-system:x"
+                        }}
+                    }]}),
+                )
+                .with("description", "mentions oidc.example/id/X as text"),
+        ];
+        let live = assemble("demo", "us-east-1", &desired, found);
+        let role = live
+            .observed
+            .resources
+            .iter()
+            .find(|r| r.kind == K::IamRole)
+            .unwrap();
+        assert_eq!(role.properties["assumeRolePolicy"], written);
+        // Where the blueprint embeds nothing, the same text stays text.
+        assert_eq!(
+            role.properties["description"],
+            "mentions oidc.example/id/X as text"
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@
 //!   outputs.
 //! - **References:** a property naming another resource holds its address (`"vpc": "network.vpc"`)
 //!   or an attribute of it (`"url": "cluster.eks_cluster#oidcIssuer"`); `cx.reference("vpc")`
-//!   turns it into the dependency's output (`id`, or the attribute's key).
+//!   turns it into the dependency's output (`id`, or the attribute's key). Inside a longer string
+//!   or a key (a trust policy's `${cluster.iam_oidc_provider#issuerHost}:sub`) references are
+//!   embedded; `cx.resolve_embedded(value)` replaces them before the call.
 //! - **Outputs** (what dependents and later steps get): always `id` (AWS's id or ARN — the same
 //!   value the reader puts in `ObservedResource::id`), `arn` when there is one, `name`, and any
 //!   attribute the catalog refers to with `address#attribute` (`oidcIssuer`, `dnsName`,
@@ -147,6 +149,34 @@ impl<'a> Cx<'a> {
                     self.address()
                 ))
             })
+    }
+
+    /// `value` with the references embedded in its strings and keys (`${address}`,
+    /// `${address#attribute}`, see `plan::catalog::embedded`) replaced by the dependencies'
+    /// outputs; an embedded address that is no dependency (an IAM policy variable such as
+    /// `${aws:username}`) stays as written.
+    pub fn resolve_embedded(&self, value: &Value) -> Result<Value, StepError> {
+        use crate::plan::catalog::embedded;
+        embedded::map_strings(value, &mut |text| {
+            embedded::substitute(text, |r| {
+                let address = Address::new(r.address);
+                let known = self.request.inputs.get(&address);
+                if known.is_none() && !self.request.step.depends_on.contains(&address) {
+                    return Ok(None);
+                }
+                let key = r.output_key();
+                known
+                    .and_then(|outputs| outputs.get(key))
+                    .and_then(Value::as_str)
+                    .map(|v| Some(v.to_string()))
+                    .ok_or_else(|| {
+                        missing(format!(
+                            "{}: `{key}` of {address} is not known yet",
+                            self.address()
+                        ))
+                    })
+            })
+        })
     }
 
     /// A required reference property, resolved (see [`Cx::resolve`]).

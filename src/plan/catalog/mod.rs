@@ -5,8 +5,9 @@
 //! Conventions every builder follows:
 //! - properties are what AWS would show, camelCase, built in a fixed order;
 //! - a reference to another resource is its address string (`"vpc": "network.vpc"`), and an
-//!   attribute AWS assigns at creation is `address#attribute`; `finish` turns every such
-//!   reference into a `depends_on` entry, so the two never disagree;
+//!   attribute AWS assigns at creation is `address#attribute`; inside a longer string or an
+//!   object key a reference is embedded as `${address}` / `${address#attribute}` (`embedded.rs`);
+//!   `finish` turns every such reference into a `depends_on` entry, so the two never disagree;
 //! - `finish` adds the tags (`metadata.tags`, `Name` for EC2/EFS, the ownership tags) to every
 //!   kind that takes tags, and sorts the output by address.
 
@@ -14,6 +15,7 @@ pub mod addresses;
 mod cache;
 mod cluster;
 mod database;
+pub mod embedded;
 mod iam;
 mod ingress;
 mod monitoring;
@@ -278,14 +280,25 @@ fn collect_references(value: &Value, known: &BTreeSet<String>, refs: &mut BTreeS
             if known.contains(address) {
                 refs.insert(address.to_string());
             }
+            collect_embedded(s, known, refs);
         }
         Value::Array(items) => items
             .iter()
             .for_each(|v| collect_references(v, known, refs)),
-        Value::Object(map) => map
-            .values()
-            .for_each(|v| collect_references(v, known, refs)),
+        Value::Object(map) => map.iter().for_each(|(key, v)| {
+            collect_embedded(key, known, refs);
+            collect_references(v, known, refs);
+        }),
         _ => {}
+    }
+}
+
+/// `${address}` / `${address#attribute}` inside `text` (only addresses the catalog has).
+fn collect_embedded(text: &str, known: &BTreeSet<String>, refs: &mut BTreeSet<String>) {
+    for r in embedded::references_in(text) {
+        if known.contains(r.address) {
+            refs.insert(r.address.to_string());
+        }
     }
 }
 
