@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::emulator::{CallCount, Emulator, account};
 use super::measure;
-use super::report::{BlueprintResult, Throttled, Timed};
+use super::report::{BlueprintResult, FailedStep, Throttled, Timed};
 
 /// The default profile is AWS's times divided by 60: shinyctl's waits scale the same way.
 const TIME_SCALE: f64 = 1.0 / 60.0;
@@ -85,13 +85,18 @@ impl Runner<'_> {
         let run = measure::run_with_limit(&mut command, Some(limit))?;
         let events = std::fs::read_to_string(&stdout).unwrap_or_default();
         let failed = failed_resources(&events);
+        let failures = failed_steps(&events);
         let ok = run.code == Some(0) && failed.unwrap_or(0) == 0 && !run.timed_out;
+        for failure in &failures {
+            eprintln!("    {label}: failed: {failure}");
+        }
         Ok(Outcome {
             timed: Timed {
                 seconds: run.wall.as_secs_f64(),
                 ok,
                 failed,
                 timed_out: run.timed_out,
+                failures,
             },
             exit: run.code,
         })
@@ -129,16 +134,65 @@ fn failed_resources(events: &str) -> Option<usize> {
         .and_then(|e| e["summary"]["failed"].as_array().map(Vec::len))
 }
 
-/// A run's failure, with the last lines shinyctl wrote on stderr.
-fn failure(logs: &Path, label: &str, exit: Option<i32>) -> String {
+/// The failed steps of a run's JSON events: those of its `finished` event, or, when it never
+/// finished (interrupted, killed), every `step_failed` event.
+fn failed_steps(events: &str) -> Vec<FailedStep> {
+    let events: Vec<Value> = events
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .collect();
+    let step = |e: &Value| FailedStep {
+        address: e["address"].as_str().unwrap_or("?").to_string(),
+        operation: e["operation"].as_str().unwrap_or("?").to_string(),
+        code: e["error"]["code"].as_str().unwrap_or("?").to_string(),
+        message: e["error"]["message"].as_str().unwrap_or("").to_string(),
+        attempts: e["attempts"].as_u64(),
+    };
+    match events.iter().find(|e| e["type"] == "finished") {
+        Some(finished) => finished["summary"]["failed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(step)
+            .collect(),
+        None => events
+            .iter()
+            .filter(|e| e["type"] == "step_failed")
+            .map(step)
+            .collect(),
+    }
+}
+
+/// A run's failure: each failed resource with its error, else the last lines shinyctl wrote on
+/// stderr (an error before or after the steps: connecting, reading, the lock).
+fn failure(logs: &Path, label: &str, outcome: &Outcome) -> String {
+    let exit = outcome.exit.map_or("a signal".into(), |c| c.to_string());
+    let stopped = if outcome.timed.timed_out {
+        " (stopped at the bench's time limit)"
+    } else {
+        ""
+    };
+    if !outcome.timed.failures.is_empty() {
+        let failures: Vec<String> = outcome
+            .timed
+            .failures
+            .iter()
+            .map(FailedStep::to_string)
+            .collect();
+        return format!(
+            "{label} exited with {exit}{stopped}; failed: {}",
+            failures.join("; ")
+        );
+    }
     let stderr = std::fs::read_to_string(logs.join(format!("{label}.err"))).unwrap_or_default();
-    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+    let tail: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .rev()
+        .take(3)
+        .collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
-    format!(
-        "{label} exited with {} — {}",
-        exit.map_or("a signal".into(), |c| c.to_string()),
-        tail.join(" / ")
-    )
+    format!("{label} exited with {exit}{stopped} — {}", tail.join(" / "))
 }
 
 /// The blueprint as this account can apply it: the secrets it names (`secretsmanager:NAME`) are
@@ -195,6 +249,15 @@ fn secret_names(text: &str) -> Vec<String> {
     names
 }
 
+/// What to run live for each blueprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Apply, no-change plan, destroy, parallelism 1 and the throttled apply.
+    Everything,
+    /// The clean apply and the throttled apply only (`--throttled-only`).
+    Throttled,
+}
+
 /// Measures every blueprint in `files` (same order as `results`).
 pub fn run(
     shinyctl: &Path,
@@ -202,6 +265,7 @@ pub fn run(
     files: &[&Path],
     results: &mut [BlueprintResult],
     work: &Path,
+    scope: Scope,
 ) -> Result<()> {
     eprintln!("==> starting the emulator ({})", profile.display());
     let emulator = Emulator::start(profile)?;
@@ -214,7 +278,7 @@ pub fn run(
         next_account: 0,
     };
     for (file, result) in files.iter().zip(results.iter_mut()) {
-        if let Err(e) = blueprint(&mut runner, file, result) {
+        if let Err(e) = blueprint(&mut runner, file, result, scope) {
             result.errors.push(format!("{e:#}"));
         }
     }
@@ -233,53 +297,90 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> Result<()> {
-    let name = result.name.clone();
-    let emulator = runner.emulator;
-    emulator.set_faults(&json!({"rules": []}))?;
+fn blueprint(
+    runner: &mut Runner,
+    file: &Path,
+    result: &mut BlueprintResult,
+    scope: Scope,
+) -> Result<()> {
+    runner.emulator.set_faults(&json!({"rules": []}))?;
+    let (account, bp) = clean_apply(runner, file, result)?;
+    if scope == Scope::Everything {
+        plan_and_destroy(runner, &account, &bp, result)?;
+    }
+    if result.generated {
+        // The generated blueprint is there for call counts; its wall times add nothing.
+        return Ok(());
+    }
+    if scope == Scope::Everything {
+        sequential(runner, file, result)?;
+    }
+    throttled(runner, file, result)
+}
 
-    // Apply, no-change plan, destroy: one account.
+/// The apply, in a fresh account (timed, calls counted); answers the account and the blueprint
+/// as that account applies it.
+fn clean_apply(
+    runner: &mut Runner,
+    file: &Path,
+    result: &mut BlueprintResult,
+) -> Result<(String, String)> {
+    let name = result.name.clone();
     let main = runner.fresh_account();
-    let blueprint = prepare(emulator, file, &main, runner.logs)?;
+    let blueprint = prepare(runner.emulator, file, &main, runner.logs)?;
     let bp = blueprint.to_string_lossy().into_owned();
     runner.warm_up(&main, &bp)?;
     eprintln!("==> {name}: apply (account {main})");
-    let apply_limit = limit(result.critical_path_seconds);
+    let label = format!("{name}-apply");
     let apply_args = ["apply", "-f", &bp, "--auto-approve", "--output", "json"];
-    let apply = runner.shinyctl(&main, &format!("{name}-apply"), &apply_args, apply_limit)?;
+    let apply = runner.shinyctl(
+        &main,
+        &label,
+        &apply_args,
+        limit(result.critical_path_seconds),
+    )?;
     result.apply_calls = Some(runner.calls(&main)?);
     if !apply.timed.ok {
-        result
-            .errors
-            .push(failure(runner.logs, &format!("{name}-apply"), apply.exit));
+        result.errors.push(failure(runner.logs, &label, &apply));
     }
     result.apply = Some(apply.timed);
+    Ok((main, bp))
+}
 
-    emulator.clear_calls(&main)?;
+/// After the apply, in the same account: the no-change live plan and the destroy.
+fn plan_and_destroy(
+    runner: &mut Runner,
+    main: &str,
+    bp: &str,
+    result: &mut BlueprintResult,
+) -> Result<()> {
+    let name = result.name.clone();
+    let emulator = runner.emulator;
+    emulator.clear_calls(main)?;
     eprintln!("==> {name}: live plan (no changes expected)");
+    let label = format!("{name}-plan");
     let plan = runner.shinyctl(
-        &main,
-        &format!("{name}-plan"),
-        &["plan", "-f", &bp, "--detailed-exitcode"],
+        main,
+        &label,
+        &["plan", "-f", bp, "--detailed-exitcode"],
         Duration::from_secs(120),
     )?;
-    result.plan_calls = Some(runner.calls(&main)?);
+    result.plan_calls = Some(runner.calls(main)?);
     result.plan_clean = Some(plan.exit == Some(0));
     if plan.exit != Some(0) {
-        result
-            .errors
-            .push(failure(runner.logs, &format!("{name}-plan"), plan.exit));
+        result.errors.push(failure(runner.logs, &label, &plan));
     }
 
-    emulator.clear_calls(&main)?;
+    emulator.clear_calls(main)?;
     eprintln!("==> {name}: destroy");
+    let label = format!("{name}-destroy");
     let destroy = runner.shinyctl(
-        &main,
-        &format!("{name}-destroy"),
+        main,
+        &label,
         &[
             "destroy",
             "-f",
-            &bp,
+            bp,
             "--auto-approve",
             "--allow-data-loss",
             "--skip-final-snapshot",
@@ -288,30 +389,26 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
         ],
         limit(result.destroy_critical_path_seconds),
     )?;
-    result.destroy_calls = Some(runner.calls(&main)?);
+    result.destroy_calls = Some(runner.calls(main)?);
     if !destroy.timed.ok {
-        result.errors.push(failure(
-            runner.logs,
-            &format!("{name}-destroy"),
-            destroy.exit,
-        ));
+        result.errors.push(failure(runner.logs, &label, &destroy));
     }
     result.destroy = Some(destroy.timed);
+    Ok(())
+}
 
-    if result.generated {
-        // The generated blueprint is there for call counts; its wall times add nothing.
-        return Ok(());
-    }
-
-    // Step by step: --parallelism 1, in its own account.
-    let sequential = runner.fresh_account();
-    let blueprint = prepare(emulator, file, &sequential, runner.logs)?;
+/// Step by step: `--parallelism 1`, in its own account.
+fn sequential(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> Result<()> {
+    let name = result.name.clone();
+    let account = runner.fresh_account();
+    let blueprint = prepare(runner.emulator, file, &account, runner.logs)?;
     let bp = blueprint.to_string_lossy().into_owned();
-    runner.warm_up(&sequential, &bp)?;
-    eprintln!("==> {name}: apply --parallelism 1 (account {sequential})");
+    runner.warm_up(&account, &bp)?;
+    eprintln!("==> {name}: apply --parallelism 1 (account {account})");
+    let label = format!("{name}-sequential");
     let run = runner.shinyctl(
-        &sequential,
-        &format!("{name}-sequential"),
+        &account,
+        &label,
         &[
             "apply",
             "-f",
@@ -325,40 +422,46 @@ fn blueprint(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> 
         Duration::from_secs(600),
     )?;
     if !run.timed.ok {
-        result.errors.push(failure(
-            runner.logs,
-            &format!("{name}-sequential"),
-            run.exit,
-        ));
+        result.errors.push(failure(runner.logs, &label, &run));
     }
     result.sequential = Some(run.timed);
+    Ok(())
+}
 
-    // Throttled: in its own account, with faults for that account only.
-    let throttled = runner.fresh_account();
-    let blueprint = prepare(emulator, file, &throttled, runner.logs)?;
+/// The apply under throttling and transient errors: in its own account, with faults for that
+/// account only.
+fn throttled(runner: &mut Runner, file: &Path, result: &mut BlueprintResult) -> Result<()> {
+    let name = result.name.clone();
+    let emulator = runner.emulator;
+    let account = runner.fresh_account();
+    let blueprint = prepare(emulator, file, &account, runner.logs)?;
     let bp = blueprint.to_string_lossy().into_owned();
-    runner.warm_up(&throttled, &bp)?;
-    let faults = throttling_faults(&throttled);
-    emulator.set_faults(&faults)?;
-    eprintln!("==> {name}: apply with 20% throttling and transient errors (account {throttled})");
+    runner.warm_up(&account, &bp)?;
+    emulator.set_faults(&throttling_faults(&account))?;
+    eprintln!("==> {name}: apply with 20% throttling and transient errors (account {account})");
+    let label = format!("{name}-throttled");
     let run = runner.shinyctl(
-        &throttled,
-        &format!("{name}-throttled"),
+        &account,
+        &label,
         &["apply", "-f", &bp, "--auto-approve", "--output", "json"],
-        apply_limit * 2,
+        limit(result.critical_path_seconds) * 2,
     );
     emulator.set_faults(&json!({"rules": []}))?;
     let run = run?;
     if !run.timed.ok {
-        result
-            .errors
-            .push(failure(runner.logs, &format!("{name}-throttled"), run.exit));
+        result.errors.push(failure(runner.logs, &label, &run));
     }
+    let calls = runner.calls(&account)?;
+    eprintln!(
+        "    {label}: {:.1} s, {} of {} calls faulted",
+        run.timed.seconds, calls.faulted, calls.total
+    );
     result.throttled = Some(Throttled {
         seconds: run.timed.seconds,
         ok: run.timed.ok,
         failed: run.timed.failed,
-        calls: runner.calls(&throttled)?,
+        failures: run.timed.failures,
+        calls,
         rules: "throttle 20%, HTTP 503 3%, HTTP 500 2% (every service)".into(),
     });
     Ok(())
@@ -374,6 +477,28 @@ mod tests {
                       {\"type\":\"finished\",\"summary\":{\"failed\":[{\"address\":\"a\"}]}}\n";
         assert_eq!(failed_resources(events), Some(1));
         assert_eq!(failed_resources("not json\n"), None);
+    }
+
+    #[test]
+    fn failed_steps_carry_their_error() {
+        let events = "{\"type\":\"step_failed\",\"address\":\"x\",\"operation\":\"create\",\
+                      \"error\":{\"code\":\"Throttling\",\"message\":\"m\"}}\n\
+                      {\"type\":\"finished\",\"summary\":{\"failed\":[{\"address\":\"a\",\
+                      \"operation\":\"create\",\"attempts\":12,\"error\":{\"class\":\"throttled\",\
+                      \"code\":\"Throttling\",\"message\":\"Rate exceeded\"}}]}}\n";
+        let failed = failed_steps(events);
+        assert_eq!(failed.len(), 1, "the finished event's list wins");
+        assert_eq!(
+            failed[0].to_string(),
+            "a (create): Throttling: Rate exceeded (after 12 attempts)"
+        );
+        let unfinished = "{\"type\":\"step_failed\",\"address\":\"x\",\"operation\":\"delete\",\
+                          \"error\":{\"code\":\"InternalError\",\"message\":\"m\"}}\n";
+        assert_eq!(
+            failed_steps(unfinished)[0].to_string(),
+            "x (delete): InternalError: m"
+        );
+        assert!(failed_steps("").is_empty());
     }
 
     #[test]

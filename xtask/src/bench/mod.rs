@@ -24,12 +24,16 @@ use profile::{PlanGraph, Profile};
 use report::{BlueprintResult, OfflinePlan, Report, Startup};
 
 const USAGE: &str = "\
-usage: cargo xtask bench [--offline-only] [--blueprint NAME]... [--profile FILE] [--no-write]
-                         [--shinyctl PATH]
+usage: cargo xtask bench [--offline-only | --throttled-only] [--blueprint NAME]... [--profile FILE]
+                         [--no-write] [--shinyctl PATH]
 
 Builds shinyctl in release mode (slow the first time), measures it and writes
 docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.svg.
   --offline-only    only offline plan scaling and start-up (no emulator)
+  --throttled-only  only the clean apply and the apply under throttling and transient errors,
+                    each in its own account; prints that section of the report with every failed
+                    resource's error, and writes nothing (a partial run)
+                    e.g. cargo xtask bench --throttled-only --blueprint shinyproxy-eks
   --blueprint NAME  only this blueprint of blueprints/ (repeatable; `generated-100` for the
                     generated one); the others are left out of the report
   --profile FILE    latency profile (default: tests/emulator/profiles/default.json)
@@ -46,6 +50,7 @@ const STARTUP_RUNS: usize = 31;
 
 struct Options {
     offline_only: bool,
+    throttled_only: bool,
     only: Vec<String>,
     profile: PathBuf,
     write: bool,
@@ -56,6 +61,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
     let root = crate::project_root();
     let mut options = Options {
         offline_only: false,
+        throttled_only: false,
         only: Vec::new(),
         profile: root.join("tests/emulator/profiles/default.json"),
         write: true,
@@ -69,6 +75,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
                 return Ok(None);
             }
             "--offline-only" => options.offline_only = true,
+            "--throttled-only" => options.throttled_only = true,
             "--no-write" => options.write = false,
             "--blueprint" => {
                 let name = it.next().context("--blueprint needs a name")?;
@@ -87,6 +94,9 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
             }
             other => bail!("unknown argument `{other}`\n\n{USAGE}"),
         }
+    }
+    if options.offline_only && options.throttled_only {
+        bail!("--offline-only and --throttled-only exclude each other\n\n{USAGE}");
     }
     Ok(Some(options))
 }
@@ -119,12 +129,14 @@ pub fn run(args: &[String]) -> Result<()> {
         ..Report::default()
     };
 
-    eprintln!("==> start-up: shinyctl --version, {STARTUP_RUNS} runs");
-    report.startup = Some(startup(&shinyctl)?);
-    for apps in OFFLINE_SIZES {
-        eprintln!("==> offline plan: {apps} apps and repositories, {OFFLINE_RUNS} runs");
-        let file = generate::write(&work, apps)?;
-        report.offline.push(offline_plan(&shinyctl, &file, apps)?);
+    if !options.throttled_only {
+        eprintln!("==> start-up: shinyctl --version, {STARTUP_RUNS} runs");
+        report.startup = Some(startup(&shinyctl)?);
+        for apps in OFFLINE_SIZES {
+            eprintln!("==> offline plan: {apps} apps and repositories, {OFFLINE_RUNS} runs");
+            let file = generate::write(&work, apps)?;
+            report.offline.push(offline_plan(&shinyctl, &file, apps)?);
+        }
     }
 
     // The blueprints to run live: blueprints/*.yaml, then the generated one.
@@ -141,11 +153,14 @@ pub fn run(args: &[String]) -> Result<()> {
             .unwrap_or_default();
         targets.push((name, file, false));
     }
-    targets.push((
-        format!("generated-{LIVE_GENERATED_APPS}"),
-        generate::write(&work, LIVE_GENERATED_APPS)?,
-        true,
-    ));
+    if !options.throttled_only {
+        // Measured for call counts only: it has no throttled run.
+        targets.push((
+            format!("generated-{LIVE_GENERATED_APPS}"),
+            generate::write(&work, LIVE_GENERATED_APPS)?,
+            true,
+        ));
+    }
     if !options.only.is_empty() {
         targets.retain(|(name, _, _)| options.only.contains(name));
     }
@@ -179,13 +194,30 @@ pub fn run(args: &[String]) -> Result<()> {
         report.live_skipped = Some("this shinyctl has no `apply` yet".into());
     } else {
         let files: Vec<&Path> = targets.iter().map(|(_, f, _)| f.as_path()).collect();
+        let scope = if options.throttled_only {
+            live::Scope::Throttled
+        } else {
+            live::Scope::Everything
+        };
         live::run(
             &shinyctl,
             &options.profile,
             &files,
             &mut report.blueprints,
             &work,
+            scope,
         )?;
+    }
+
+    if options.throttled_only {
+        // A partial run: shown, never written over the full report.
+        print!(
+            "{}{}",
+            report::throttled_section(&report),
+            report::errors_section(&report)
+        );
+        let _ = std::fs::remove_dir_all(&work);
+        return Ok(());
     }
 
     let docs = root.join("docs");

@@ -71,6 +71,47 @@ pub struct Timed {
     pub failed: Option<usize>,
     /// Stopped at the bench's time limit: `seconds` is a lower bound.
     pub timed_out: bool,
+    /// What failed, with AWS's error code and message (from its JSON events).
+    pub failures: Vec<FailedStep>,
+}
+
+/// One step a run reported as failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailedStep {
+    pub address: String,
+    /// `create`, `update`, `delete`, ...
+    pub operation: String,
+    /// AWS's error code (`Throttling`, `InternalError`, ...) or shinyctl's.
+    pub code: String,
+    pub message: String,
+    /// Attempts made, the first included, when the run said.
+    pub attempts: Option<u64>,
+}
+
+impl std::fmt::Display for FailedStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}: {}",
+            self.address, self.operation, self.code, self.message
+        )?;
+        match self.attempts {
+            Some(n) => write!(f, " (after {n} attempts)"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl FailedStep {
+    fn to_json(&self) -> Value {
+        json!({
+            "address": self.address,
+            "operation": self.operation,
+            "code": self.code,
+            "message": self.message,
+            "attempts": self.attempts,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -78,6 +119,8 @@ pub struct Throttled {
     pub seconds: f64,
     pub ok: bool,
     pub failed: Option<usize>,
+    /// The failed resources, with their errors.
+    pub failures: Vec<FailedStep>,
     pub calls: CallCount,
     /// The fault rules, for the report.
     pub rules: String,
@@ -198,6 +241,9 @@ pub fn to_json(report: &Report) -> Value {
                 "throttled_apply_seconds": opt(b.throttled.as_ref().map(|t| t.seconds), 2),
                 "throttled_ratio": opt(b.throttled_ratio(), 3),
                 "throttled_failed_resources": b.throttled.as_ref().and_then(|t| t.failed),
+                "throttled_failures": b.throttled.as_ref().map(|t| {
+                    t.failures.iter().map(FailedStep::to_json).collect::<Vec<_>>()
+                }),
                 "throttled_ok": b.throttled.as_ref().map(|t| t.ok),
                 "throttled_faulted_calls": b.throttled.as_ref().map(|t| t.calls.faulted),
                 "throttled_api_calls": b.throttled.as_ref().map(|t| t.calls.total),
@@ -309,7 +355,9 @@ pub fn to_markdown(report: &Report) -> String {
          (AWS's published times ÷ 60: a 10-minute EKS control plane takes 10 s). Every live run \
          uses its own emulator account. Figures are from one run each: expect a few percent of \
          noise. Run it again with `cargo xtask bench` (about 12 minutes on 2 CPUs after the \
-         release build; `--offline-only` for plan scaling and start-up alone).\n",
+         release build; `--offline-only` for plan scaling and start-up alone; `--throttled-only` \
+         for the clean and throttled applies alone, printed with each failed resource's error \
+         and not written here).\n",
         report.machine, report.shinyctl_version, report.profile
     );
     let _ = writeln!(md, "| target | |\n|---|---|");
@@ -438,37 +486,7 @@ pub fn to_markdown(report: &Report) -> String {
         );
     }
 
-    let _ = writeln!(md, "\n## Apply under throttling and transient errors\n");
-    if let Some(rules) = report
-        .blueprints
-        .iter()
-        .find_map(|b| b.throttled.as_ref().map(|t| t.rules.clone()))
-    {
-        let _ = writeln!(md, "Fault rules (for the run's account only): `{rules}`\n");
-    }
-    let _ = writeln!(
-        md,
-        "| blueprint | clean apply | throttled apply | ratio (≤ {THROTTLED_RATIO_TARGET}) | faulted calls | failed resources |\n|---|---:|---:|---|---:|---:|"
-    );
-    for b in &report.blueprints {
-        let Some(t) = &b.throttled else { continue };
-        let failed = match (t.ok, t.failed) {
-            (_, Some(n)) if n > 0 => format!("{n} ❌"),
-            (false, _) => "run failed ❌".into(),
-            (true, _) => "0 ✅".into(),
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {:.1} s | {} | {} of {} | {} |",
-            b.name,
-            secs(&b.apply),
-            t.seconds,
-            verdict(b.throttled_ratio(), THROTTLED_RATIO_TARGET),
-            t.calls.faulted,
-            t.calls.total,
-            failed
-        );
-    }
+    md.push_str(&throttled_section(report));
 
     let _ = writeln!(md, "\n## Offline plan scaling and start-up\n");
     let _ = writeln!(
@@ -517,14 +535,7 @@ pub fn to_markdown(report: &Report) -> String {
         );
     }
 
-    let errors: Vec<String> = report
-        .blueprints
-        .iter()
-        .flat_map(|b| b.errors.iter().map(move |e| format!("- {}: {e}", b.name)))
-        .collect();
-    if !errors.is_empty() {
-        let _ = writeln!(md, "\n## Errors in this run\n\n{}", errors.join("\n"));
-    }
+    md.push_str(&errors_section(report));
 
     let _ = writeln!(md, "\n## Analysis\n\n{ANALYSIS_START}");
     let _ = writeln!(
@@ -537,6 +548,57 @@ pub fn to_markdown(report: &Report) -> String {
     );
     let _ = writeln!(md, "{ANALYSIS_END}");
     md
+}
+
+/// The section on applies under throttling and transient errors (also what
+/// `cargo xtask bench --throttled-only` prints).
+pub fn throttled_section(report: &Report) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "\n## Apply under throttling and transient errors\n");
+    if let Some(rules) = report
+        .blueprints
+        .iter()
+        .find_map(|b| b.throttled.as_ref().map(|t| t.rules.clone()))
+    {
+        let _ = writeln!(md, "Fault rules (for the run's account only): `{rules}`\n");
+    }
+    let _ = writeln!(
+        md,
+        "| blueprint | clean apply | throttled apply | ratio (≤ {THROTTLED_RATIO_TARGET}) | faulted calls | failed resources |\n|---|---:|---:|---|---:|---:|"
+    );
+    for b in &report.blueprints {
+        let Some(t) = &b.throttled else { continue };
+        let failed = match (t.ok, t.failed) {
+            (_, Some(n)) if n > 0 => format!("{n} ❌"),
+            (false, _) => "run failed ❌".into(),
+            (true, _) => "0 ✅".into(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.1} s | {} | {} of {} | {} |",
+            b.name,
+            secs(&b.apply),
+            t.seconds,
+            verdict(b.throttled_ratio(), THROTTLED_RATIO_TARGET),
+            t.calls.faulted,
+            t.calls.total,
+            failed
+        );
+    }
+    md
+}
+
+/// What went wrong in the live runs: each failed resource with its error, each failed command.
+pub fn errors_section(report: &Report) -> String {
+    let errors: Vec<String> = report
+        .blueprints
+        .iter()
+        .flat_map(|b| b.errors.iter().map(move |e| format!("- {}: {e}", b.name)))
+        .collect();
+    if errors.is_empty() {
+        return String::new();
+    }
+    format!("\n## Errors in this run\n\n{}\n", errors.join("\n"))
 }
 
 /// `docs/benchmarks.svg`: per blueprint, three horizontal bars (critical path, apply,
@@ -706,12 +768,14 @@ mod tests {
                     ok: true,
                     failed: Some(0),
                     timed_out: false,
+                    failures: Vec::new(),
                 }),
                 sequential: Some(Timed {
                     seconds: 30.0,
                     ok: true,
                     failed: Some(0),
                     timed_out: false,
+                    failures: Vec::new(),
                 }),
                 ..BlueprintResult::default()
             }],
@@ -760,6 +824,41 @@ mod tests {
         assert!(md.contains("1.10 ❌ (+5% over)"), "{md}");
         assert!(md.contains("< 100 ms ✅"));
         assert!(md.contains("![apply vs critical path vs parallelism 1](benchmarks.svg)"));
+    }
+
+    #[test]
+    fn throttled_failures_are_recorded_with_their_errors() {
+        let mut report = sample();
+        let failure = FailedStep {
+            address: "cluster.eks_cluster".into(),
+            operation: "create".into(),
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+            attempts: Some(12),
+        };
+        report.blueprints[0].throttled = Some(Throttled {
+            seconds: 20.0,
+            failed: Some(1),
+            failures: vec![failure.clone()],
+            ..Throttled::default()
+        });
+        report.blueprints[0].errors.push(format!(
+            "minimal-throttled exited with 1; failed: {failure}"
+        ));
+        let doc = to_json(&report);
+        assert_eq!(
+            doc["blueprints"][0]["throttled_failures"][0]["code"],
+            json!("Throttling")
+        );
+        let md = to_markdown(&report);
+        assert!(md.contains("| 1 ❌ |"), "{md}");
+        assert!(
+            errors_section(&report).contains(
+                "cluster.eks_cluster (create): Throttling: Rate exceeded (after 12 attempts)"
+            ),
+            "{md}"
+        );
+        assert!(throttled_section(&report).contains("| minimal | 11.0 s | 20.0 s |"));
     }
 
     #[test]
