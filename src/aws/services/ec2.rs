@@ -1074,6 +1074,8 @@ pub async fn create_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .filter(|g| is_at(g.tags(), cx.address()))
         .find_map(|g| g.group_id())
     {
+        // A retry after the create landed: the default egress may not have been revoked yet.
+        revoke_untagged_default_egress(cx, id).await?;
         return Ok(outputs(id, None, Some(&name)));
     }
     cx.call(EC2, "CreateSecurityGroup").await;
@@ -1091,7 +1093,51 @@ pub async fn create_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = out
         .group_id()
         .ok_or_else(|| StepError::transient("NoId", "CreateSecurityGroup returned no id"))?;
+    revoke_default_egress(cx, id).await?;
     Ok(outputs(id, None, Some(&name)))
+}
+
+/// AWS's allow-all egress rule, which every new group gets.
+fn default_egress() -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip(DEFAULT_EGRESS_CIDR).build())
+        .build()
+}
+
+const DEFAULT_EGRESS_CIDR: &str = "0.0.0.0/0";
+
+/// Removes the allow-all egress AWS gives a new group, so a group's rules are exactly its rule
+/// resources: the catalog states the egress each group needs (the nodes' allow-all comes back as
+/// a tagged rule of its own). One call, by permission; already gone is fine.
+async fn revoke_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), StepError> {
+    cx.call(EC2, "RevokeSecurityGroupEgress").await;
+    let result = cx
+        .clients()
+        .ec2
+        .revoke_security_group_egress()
+        .group_id(group)
+        .ip_permissions(default_egress())
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result).map(|_| ())
+}
+
+/// [`revoke_default_egress`] for a group that may already have our rules: only an untagged
+/// allow-all egress goes (a tagged one is a rule resource of ours).
+async fn revoke_untagged_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), StepError> {
+    let rules = group_rules(cx, group).await?;
+    let untagged_default = rules.iter().any(|r| {
+        r.is_egress() == Some(true)
+            && r.ip_protocol() == Some("-1")
+            && r.cidr_ipv4() == Some(DEFAULT_EGRESS_CIDR)
+            && !r.tags().iter().any(|t| t.key() == Some(ADDRESS_TAG))
+    });
+    if untagged_default {
+        revoke_default_egress(cx, group).await?;
+    }
+    Ok(())
 }
 
 pub async fn delete_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
@@ -1240,8 +1286,8 @@ pub async fn create_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepErro
     match result {
         Ok(Some(id)) => Ok(rule_outputs(&id, &spec)),
         Ok(None) => adopt_rule(cx, &spec).await,
-        // Already there: a re-run, or AWS's default allow-all egress, which equals a rule the
-        // catalog writes. Adopt it: our description and ownership tags.
+        // Already there: a re-run, or the same rule added by hand (or AWS's default egress on a
+        // group made before shinyctl revoked it). Adopt it: our description and ownership tags.
         Err(e) if e.code == "InvalidPermission.Duplicate" => adopt_rule(cx, &spec).await,
         Err(e) => Err(e),
     }
@@ -1459,9 +1505,22 @@ fn rule_found(rx: &ReadCx<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) 
         .output("groupId", group)
         .output("egress", egress);
     // Tagged rules are ours by their tag, even when the blueprint no longer has them; untagged
-    // ones (AWS's default egress, rules added by others) count only when a desired rule matches.
+    // ones count when a desired rule matches. An untagged egress rule in one of our groups that
+    // none matches (AWS's default allow-all put back by hand) is drift, listed so the plan
+    // deletes it: the catalog states every egress our groups need. Untagged ingress rules are
+    // left alone: controllers add them (the load balancer controller opens the nodes to its own
+    // groups).
     if address.is_some() {
         f = f.at(address);
+    } else if egress
+        && let Some(group_address) = groups
+            .iter()
+            .find(|g| g.group_id() == Some(group))
+            .and_then(|g| rx.owned(&read_tags(g.tags())))
+    {
+        f = f.orphan_at(Address::new(format!(
+            "{group_address}.unlisted_egress[{id}]"
+        )));
     }
     Some(f)
 }

@@ -21,6 +21,7 @@ def install_extensions() -> None:
     from . import (  # noqa: F401
         cbor_cloudwatch,
         dependencies,
+        eks_addons,
         elasticache_ext,
         kube_endpoint,
         lifecycle,
