@@ -115,6 +115,32 @@ fn security_groups(cx: &mut Ctx, has_nodes: bool) {
             description: "extension API servers from the control plane".into(),
             origin,
         },
+        // The same two paths as egress of the control plane's group: shinyctl removes AWS's
+        // default allow-all egress, so each group states the egress it needs.
+        Rule {
+            section: ORIGIN,
+            key: "cluster_to_nodes".into(),
+            group: a::CLUSTER_SG,
+            direction: "egress",
+            protocol: "tcp",
+            from_port: 1025,
+            to_port: 65535,
+            peer: Peer::Group(a::NODES_SG),
+            description: "kubelet and webhooks on the nodes".into(),
+            origin,
+        },
+        Rule {
+            section: ORIGIN,
+            key: "cluster_to_nodes_https".into(),
+            group: a::CLUSTER_SG,
+            direction: "egress",
+            protocol: "tcp",
+            from_port: 443,
+            to_port: 443,
+            peer: Peer::Group(a::NODES_SG),
+            description: "extension API servers on the nodes".into(),
+            origin,
+        },
         // Pod-to-pod traffic and cluster DNS cross nodes on any port and protocol.
         Rule {
             section: ORIGIN,
