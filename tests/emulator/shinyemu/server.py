@@ -29,6 +29,7 @@ def install_extensions() -> None:
         partition,
         s3_shapes,
         synthetics,
+        update_ops,
     )
 
     lifecycle.install()
