@@ -40,4 +40,4 @@ pub mod tags;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;
-pub use reader::{LiveState, ReadError, read};
+pub use reader::{LiveState, ReadError, read, read_limited};

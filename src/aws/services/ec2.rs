@@ -10,7 +10,7 @@
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, ConnectivityType, DomainType, Filter, IpPermission, IpRange,
-    ResourceType, RouteTable, SecurityGroup, SecurityGroupRule, Tag, TagSpecification,
+    ResourceType, RouteTable, SecurityGroup, SecurityGroupRule, Subnet, Tag, TagSpecification,
     UserIdGroupPair,
 };
 use serde_json::Value;
@@ -366,19 +366,29 @@ pub async fn delete_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     )
 }
 
+/// Every subnet tagged for the blueprint: one DescribeSubnets per page (see
+/// [`ReadCx::owned_subnets`], which keeps the answer for the other readers).
+pub(crate) async fn describe_owned_subnets(rx: &ReadCx<'_>) -> Result<Vec<Subnet>, StepError> {
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeSubnets",
+        rx.conn
+            .clients
+            .ec2
+            .describe_subnets()
+            .set_filters(Some(owned_filters(rx.blueprint)))
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.subnets.unwrap_or_default())
+        .collect())
+}
+
 async fn read_subnets(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let subnets: Vec<_> = rx
-        .conn
-        .clients
-        .ec2
-        .describe_subnets()
-        .set_filters(Some(owned_filters(rx.blueprint)))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let subnets = rx.owned_subnets().await?;
     Ok(subnets
         .iter()
         .filter_map(|s| {

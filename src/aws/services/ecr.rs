@@ -231,41 +231,39 @@ fn normalise_policy(text: &str) -> String {
         .unwrap_or_else(|_| text.to_string())
 }
 
-/// Repositories under the blueprint's namespace (`<blueprint>/...`; one describe per page),
-/// their tags and lifecycle policies (one call each: ECR has no batch form of either).
+/// Repositories under the blueprint's namespace (`<blueprint>/...`; DescribeRepositories, one
+/// call per page of 1,000), their tags from the tagging API's answer ([`ReadCx::tags_for`]; one
+/// ListTagsForResource only for a desired repository it does not list), and each owned
+/// repository's lifecycle policy: one GetLifecyclePolicy each, as ECR has no batch read of
+/// policies (a policy the blueprint dropped must still be found to be deleted).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let ecr = &rx.conn.clients.ecr;
     let prefix = format!("{}/", rx.blueprint);
-    let mut repositories = Vec::new();
-    let mut pages = ecr.describe_repositories().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        repositories.extend(
-            page.aws()?
-                .repositories
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix))),
-        );
-    }
+    let pages = all_pages!(
+        rx,
+        "ecr",
+        "DescribeRepositories",
+        ecr.describe_repositories()
+            .max_results(1000)
+            .into_paginator()
+            .send()
+    );
+    let repositories = pages
+        .into_iter()
+        .flat_map(|page| page.repositories.unwrap_or_default())
+        .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)));
     let mut found = Vec::new();
     for r in repositories {
         let (Some(name), Some(arn)) = (r.repository_name(), r.repository_arn()) else {
             continue;
         };
-        let listed = not_found_as_none(
-            ecr.list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws(),
-        )?;
-        let tags = tags::from_pairs(
-            listed
-                .and_then(|t| t.tags)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| (t.key, t.value)),
-        );
+        let desired = rx.is_desired(K::EcrRepository, name);
+        let Some(tags) = rx
+            .tags_for(arn, desired, || repository_tags(rx, arn))
+            .await?
+        else {
+            continue;
+        };
         let Some(address) = rx.owned(&tags) else {
             continue;
         };
@@ -289,6 +287,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         f.outputs = repository_outputs(&r);
         found.push(f);
 
+        rx.call("ecr", "GetLifecyclePolicy").await;
         let policy = not_found_as_none(
             ecr.get_lifecycle_policy()
                 .repository_name(name)
@@ -305,6 +304,27 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         }
     }
     Ok(found)
+}
+
+/// One repository's tags (ListTagsForResource).
+async fn repository_tags(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
+    rx.call("ecr", "ListTagsForResource").await;
+    let listed = rx
+        .conn
+        .clients
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws()?;
+    Ok(tags::from_pairs(
+        listed
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value)),
+    ))
 }
 
 #[cfg(test)]

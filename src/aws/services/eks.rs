@@ -874,7 +874,9 @@ pub async fn delete_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 // --- reading -------------------------------------------------------------------------------
 
-/// Subnet ids in the catalog's order: by availability zone (one DescribeSubnets call).
+/// Subnet ids in the catalog's order: by availability zone. The zones come from the read's
+/// owned subnets ([`ReadCx::owned_subnets`], no call of its own); only subnets shinyctl does not
+/// own cost one DescribeSubnets for them all.
 pub(crate) async fn by_zone(
     rx: &ReadCx<'_>,
     mut ids: Vec<String>,
@@ -882,25 +884,36 @@ pub(crate) async fn by_zone(
     if ids.len() < 2 {
         return Ok(ids);
     }
-    let described = rx
-        .conn
-        .clients
-        .ec2
-        .describe_subnets()
-        .set_subnet_ids(Some(ids.clone()))
-        .send()
-        .await
-        .aws()?;
-    let zones: HashMap<String, String> = described
-        .subnets()
+    let zone_of = |s: &aws_sdk_ec2::types::Subnet| {
+        Some((
+            s.subnet_id()?.to_string(),
+            s.availability_zone()?.to_string(),
+        ))
+    };
+    let mut zones: HashMap<String, String> = rx
+        .owned_subnets()
+        .await?
         .iter()
-        .filter_map(|s| {
-            Some((
-                s.subnet_id()?.to_string(),
-                s.availability_zone()?.to_string(),
-            ))
-        })
+        .filter_map(zone_of)
         .collect();
+    let unknown: Vec<String> = ids
+        .iter()
+        .filter(|id| !zones.contains_key(*id))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        rx.call("ec2", "DescribeSubnets").await;
+        let described = rx
+            .conn
+            .clients
+            .ec2
+            .describe_subnets()
+            .set_subnet_ids(Some(unknown))
+            .send()
+            .await
+            .aws()?;
+        zones.extend(described.subnets().iter().filter_map(zone_of));
+    }
     ids.sort_by(|a, b| (zones.get(a), a).cmp(&(zones.get(b), b)));
     Ok(ids)
 }

@@ -516,95 +516,131 @@ pub async fn delete_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/// Roles named `<blueprint>-…` with their attachments and inline policies, and OIDC providers
-/// tagged for the blueprint.
+/// Roles named `<blueprint>-…` (or with a desired role's name) and tagged for the blueprint, with
+/// their attachments and inline policies; OIDC providers tagged for the blueprint.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let (mut roles, providers) = futures::try_join!(read_roles(rx), read_oidc_providers(rx))?;
     roles.extend(providers);
     Ok(roles)
 }
 
+/// The most entries IAM returns per page (ListRoles, GetAccountAuthorizationDetails).
+const IAM_PAGE: i32 = 1000;
+
+/// Two paginated calls for every role, however many: GetAccountAuthorizationDetails
+/// (`Filter=Role`) carries each role's tags, trust policy, inline policies with their documents
+/// and attached managed policies; ListRoles carries the description, which that call leaves out.
+/// (Per role, GetRole + ListRolePolicies + GetRolePolicy + ListAttachedRolePolicies would be four
+/// or more calls each.)
 async fn read_roles(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let iam = &rx.conn.clients.iam;
-    let prefix = rx.name_prefix();
-    let desired_names: Vec<&str> = rx.desired_of(K::IamRole).map(|r| r.name.as_str()).collect();
-    let roles: Vec<_> = iam
-        .list_roles()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let (details, listed) = futures::try_join!(
+        async {
+            Ok::<_, StepError>(all_pages!(
+                rx,
+                IAM,
+                "GetAccountAuthorizationDetails",
+                iam.get_account_authorization_details()
+                    .filter(aws_sdk_iam::types::EntityType::Role)
+                    .max_items(IAM_PAGE)
+                    .into_paginator()
+                    .send()
+            ))
+        },
+        async {
+            Ok::<_, StepError>(all_pages!(
+                rx,
+                IAM,
+                "ListRoles",
+                iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
+            ))
+        },
+    )?;
+    let descriptions: std::collections::HashMap<String, String> = listed
+        .into_iter()
+        .flat_map(|page| page.roles)
+        .filter_map(|role| Some((role.role_name, role.description?)))
+        .collect();
+    let roles = details
+        .into_iter()
+        .flat_map(|page| page.role_detail_list.unwrap_or_default());
     let mut found = Vec::new();
-    for listed in roles {
-        let name = listed.role_name();
-        if !name.starts_with(&prefix) && !desired_names.contains(&name) {
-            continue;
-        }
-        // GetRole carries the tags ListRoles leaves out.
-        let Some(got) = not_found_as_none(iam.get_role().role_name(name).send().await.aws())?
-        else {
+    for role in roles {
+        let (Some(name), Some(arn)) = (role.role_name(), role.arn()) else {
             continue;
         };
-        let Some(role) = got.role() else { continue };
         let tags = read_tags(role.tags());
         let Some(address) = rx.owned(&tags) else {
             continue;
         };
-        let arn = role.arn().to_string();
-        let mut f = Found::new(K::IamRole, &arn)
-            .at(Some(address.clone()))
-            .named(name)
-            .with("roleName", name)
-            .with("path", role.path())
-            .with("description", role.description().unwrap_or_default())
-            .with(
-                "assumeRolePolicy",
-                policy_document(role.assume_role_policy_document().unwrap_or("{}")),
-            )
-            .output("arn", arn.as_str())
-            .output("name", name);
-        let inline = read_inline_policies(iam, name).await?;
-        if !inline.is_empty() {
-            f = f.with("inlinePolicies", Value::Object(inline));
-        }
-        found.push(f.with("tags", tags::to_value(&tags)));
-
-        let attached: Vec<_> = iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
-        for policy in attached {
-            let Some(policy_arn) = policy.policy_arn() else {
-                continue;
-            };
-            let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
-            let mut attachment =
-                Found::new(K::IamRolePolicyAttachment, format!("{name}|{policy_arn}"))
-                    .named(format!("{name}/{short}"))
-                    .with("role", arn.as_str())
-                    .with("policyArn", policy_arn)
-                    // Everything attached to our role is ours to manage.
-                    .orphan_at(Address::new(format!("{address}.attachment[{short}]")));
-            attachment.outputs = attachment_outputs(name, policy_arn);
-            found.push(attachment);
-        }
+        let description = descriptions.get(name).map_or("", String::as_str);
+        found.extend(role_found(&role, name, arn, address, description, &tags));
     }
     Ok(found)
 }
 
+/// A role and its policy attachments as the reader reports them.
+fn role_found(
+    role: &aws_sdk_iam::types::RoleDetail,
+    name: &str,
+    arn: &str,
+    address: Address,
+    description: &str,
+    tags: &TagSet,
+) -> Vec<Found> {
+    let mut f = Found::new(K::IamRole, arn)
+        .at(Some(address.clone()))
+        .named(name)
+        .with("roleName", name)
+        .with("path", role.path().unwrap_or("/"))
+        .with("description", description)
+        .with(
+            "assumeRolePolicy",
+            policy_document(role.assume_role_policy_document().unwrap_or("{}")),
+        )
+        .output("arn", arn)
+        .output("name", name);
+    let inline: Map<String, Value> = role
+        .role_policy_list()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.policy_name()?.to_string(),
+                policy_document(p.policy_document()?),
+            ))
+        })
+        .collect();
+    if !inline.is_empty() {
+        f = f.with("inlinePolicies", Value::Object(inline));
+    }
+    let mut found = vec![f.with("tags", tags::to_value(tags))];
+    for policy in role.attached_managed_policies() {
+        let Some(policy_arn) = policy.policy_arn() else {
+            continue;
+        };
+        let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
+        let mut attachment = Found::new(K::IamRolePolicyAttachment, format!("{name}|{policy_arn}"))
+            .named(format!("{name}/{short}"))
+            .with("role", arn)
+            .with("policyArn", policy_arn)
+            // Everything attached to our role is ours to manage.
+            .orphan_at(Address::new(format!("{address}.attachment[{short}]")));
+        attachment.outputs = attachment_outputs(name, policy_arn);
+        found.push(attachment);
+    }
+    found
+}
+
+/// ListOpenIDConnectProviders, then GetOpenIDConnectProvider for each (IAM has no batch read of
+/// providers, and the list carries neither tags nor URLs; an account holds one per cluster).
 async fn read_oidc_providers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let iam = &rx.conn.clients.iam;
+    rx.call(IAM, "ListOpenIDConnectProviders").await;
     let list = iam.list_open_id_connect_providers().send().await.aws()?;
     let mut found = Vec::new();
     for entry in list.open_id_connect_provider_list() {
         let Some(arn) = entry.arn() else { continue };
+        rx.call(IAM, "GetOpenIDConnectProvider").await;
         let Some(provider) = not_found_as_none(
             iam.get_open_id_connect_provider()
                 .open_id_connect_provider_arn(arn)

@@ -41,6 +41,25 @@
 //!   or `arn` into its address, and a known attribute value into `address#attribute`. Kinds without
 //!   tags leave `address` empty and are matched to a desired resource by [`identity_keys`].
 
+/// Every page of an SDK paginator (`$pages`: `….into_paginator().send()`), as a `Vec` of outputs,
+/// taking a `$service`/`$action` rate-limit token before each request. (The stream does not say
+/// in advance whether another page follows, so the last token may go unused.) SDK errors return
+/// from the enclosing function as `StepError`s.
+macro_rules! all_pages {
+    ($rx:expr, $service:expr, $action:expr, $pages:expr) => {{
+        let mut pages = $pages;
+        let mut out = Vec::new();
+        loop {
+            $rx.call($service, $action).await;
+            match pages.next().await {
+                Some(page) => out.push(super::AwsResult::aws(page)?),
+                None => break,
+            }
+        }
+        out
+    }};
+}
+
 pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;
@@ -53,6 +72,7 @@ pub mod rds;
 pub mod s3;
 pub mod sns;
 pub mod synthetics;
+mod tagging;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -63,6 +83,7 @@ use super::config::Connection;
 use super::errors::missing;
 pub use super::errors::{AwsResult, is_not_found, not_found_as_none};
 use super::tags::{self, TagSet};
+use crate::apply::limits::RateLimiter;
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};
 use crate::plan::{Address, Resource, ResourceKind};
@@ -325,9 +346,64 @@ pub struct ReadCx<'a> {
     pub blueprint: &'a str,
     /// What the blueprint asks for: derived names for kinds read by name.
     pub desired: &'a [Resource],
+    /// The rate-limit buckets reads spend from (the executor's, when a run shares them).
+    pub limiter: &'a RateLimiter,
+    /// Lookups several readers need, made once per read.
+    pub memo: ReadMemo,
+}
+
+/// Answers more than one reader needs, fetched by the first that asks.
+#[derive(Debug, Default)]
+pub struct ReadMemo {
+    subnets: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Subnet>>,
+    tagged: tokio::sync::OnceCell<std::collections::HashMap<String, TagSet>>,
 }
 
 impl<'a> ReadCx<'a> {
+    pub fn new(
+        conn: &'a Connection,
+        blueprint: &'a str,
+        desired: &'a [Resource],
+        limiter: &'a RateLimiter,
+    ) -> Self {
+        ReadCx {
+            conn,
+            blueprint,
+            desired,
+            limiter,
+            memo: ReadMemo::default(),
+        }
+    }
+
+    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call.
+    pub async fn call(&self, service: &str, action: &str) {
+        self.limiter.acquire(service, action).await;
+    }
+
+    /// The subnets carrying this blueprint's ownership tag (one paginated DescribeSubnets per
+    /// read, shared by the subnet reader and every reader that orders subnets by zone).
+    pub async fn owned_subnets(&self) -> Result<&[aws_sdk_ec2::types::Subnet], StepError> {
+        self.memo
+            .subnets
+            .get_or_try_init(|| ec2::describe_owned_subnets(self))
+            .await
+            .map(Vec::as_slice)
+    }
+
+    /// ARN -> tags of everything the Resource Groups Tagging API lists with this blueprint's
+    /// ownership tag (one paginated GetResources per read; see [`ReadCx::tags_for`]).
+    pub async fn tagged(&self) -> Result<&std::collections::HashMap<String, TagSet>, StepError> {
+        self.memo
+            .tagged
+            .get_or_try_init(|| tagging::tagged(self))
+            .await
+    }
+
+    /// Whether a resource named `name` of `kind` is one the blueprint asks for.
+    pub fn is_desired(&self, kind: ResourceKind, name: &str) -> bool {
+        self.desired_of(kind).any(|r| r.name == name)
+    }
+
     /// Desired resources of `kind`.
     pub fn desired_of(&self, kind: ResourceKind) -> impl Iterator<Item = &'a Resource> + 'a {
         self.desired.iter().filter(move |r| r.kind == kind)

@@ -29,6 +29,7 @@ def install_extensions() -> None:
         partition,
         s3_shapes,
         synthetics,
+        tagging_ext,
         update_ops,
     )
 

@@ -1,0 +1,74 @@
+//! The Resource Groups Tagging API's view of the blueprint: every resource in the region that
+//! carries its ownership tag, with all its tags, in one paginated `GetResources` (100 per page)
+//! instead of one `ListTagsForResource` per resource.
+//!
+//! The API is eventually consistent (a resource tagged seconds ago may be missing) and does not
+//! cover every kind (IAM, EKS, Synthetics, some endpoints' parameter groups). So its answer
+//! decides only for resources the blueprint does not ask for: listed means ours, unlisted means
+//! not ours (no call made). A resource the blueprint asks for that is not listed has its tags
+//! read the service's own way ([`ReadCx::tags_for`]).
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+
+use super::{ReadCx, not_found_as_none};
+use crate::apply::StepError;
+use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
+
+/// `GetResources` pages hold at most this many resources.
+const PAGE: i32 = 100;
+
+/// ARN -> tags of every resource tagged for `rx.blueprint` that the tagging API lists.
+pub(crate) async fn tagged(rx: &ReadCx<'_>) -> Result<HashMap<String, TagSet>, StepError> {
+    let filter = TagFilter::builder()
+        .key(BLUEPRINT_TAG)
+        .values(rx.blueprint)
+        .build();
+    let pages = all_pages!(
+        rx,
+        "tagging",
+        "GetResources",
+        rx.conn
+            .clients
+            .tagging
+            .get_resources()
+            .tag_filters(filter)
+            .resources_per_page(PAGE)
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|page| page.resource_tag_mapping_list.unwrap_or_default())
+        .filter_map(|mapping| {
+            let arn = mapping.resource_arn()?.to_string();
+            let tags = tags::from_pairs(mapping.tags().iter().map(|t| (t.key(), t.value())));
+            Some((arn, tags))
+        })
+        .collect())
+}
+
+impl ReadCx<'_> {
+    /// The tags of the resource `arn` when it may be the blueprint's: from the tagging API's
+    /// answer when that lists it; else, when the blueprint asks for it (`desired`), from
+    /// `read_tags` (the service's own call; NotFound is `None`); else `None` without a call.
+    pub async fn tags_for<F>(
+        &self,
+        arn: &str,
+        desired: bool,
+        read_tags: impl FnOnce() -> F,
+    ) -> Result<Option<TagSet>, StepError>
+    where
+        F: Future<Output = Result<TagSet, StepError>>,
+    {
+        if let Some(tags) = self.tagged().await?.get(arn) {
+            return Ok(Some(tags.clone()));
+        }
+        if !desired {
+            return Ok(None);
+        }
+        not_found_as_none(read_tags().await)
+    }
+}

@@ -1,0 +1,26 @@
+"""The tagging API lists ECR repositories by tag, as AWS's does (and moto's does not)."""
+
+
+def test_get_resources_lists_tagged_ecr_repositories(emu, zero_account):
+    ecr = emu.client("ecr", zero_account)
+    ours = ecr.create_repository(repositoryName="demo/app", tags=[
+        {"Key": "shinyctl.dev/blueprint", "Value": "demo"},
+        {"Key": "shinyctl.dev/address", "Value": "registry.ecr_repository[app]"}])["repository"]["repositoryArn"]
+    ecr.create_repository(repositoryName="other/app", tags=[{"Key": "shinyctl.dev/blueprint", "Value": "other"}])
+    ecr.create_repository(repositoryName="untagged/app")
+    sns_arn = emu.client("sns", zero_account).create_topic(
+        Name="demo-alarms", Tags=[{"Key": "shinyctl.dev/blueprint", "Value": "demo"}])["TopicArn"]
+
+    tagging = emu.client("resourcegroupstaggingapi", zero_account)
+    found = tagging.get_resources(TagFilters=[{"Key": "shinyctl.dev/blueprint", "Values": ["demo"]}])
+    by_arn = {m["ResourceARN"]: {t["Key"]: t["Value"] for t in m["Tags"]}
+              for m in found["ResourceTagMappingList"]}
+    assert set(by_arn) == {ours, sns_arn}
+    assert by_arn[ours]["shinyctl.dev/address"] == "registry.ecr_repository[app]"
+
+    only_sns = tagging.get_resources(TagFilters=[{"Key": "shinyctl.dev/blueprint", "Values": ["demo"]}],
+                                     ResourceTypeFilters=["sns"])
+    assert [m["ResourceARN"] for m in only_sns["ResourceTagMappingList"]] == [sns_arn]
+    only_ecr = tagging.get_resources(ResourceTypeFilters=["ecr:repository"],
+                                     TagFilters=[{"Key": "shinyctl.dev/blueprint"}])
+    assert len(only_ecr["ResourceTagMappingList"]) == 2
