@@ -748,3 +748,414 @@ monitoring:
             .any(|c| format!("{c:?}").contains("ingress.load_balancer"))
     );
 }
+
+/// Apply `desired` on `account` as blueprint `name` and read it back with nothing to change.
+async fn apply_fresh(conn: &Connection, name: &str, desired: &[Resource]) -> LiveState {
+    let live = read_as(conn, name, desired).await;
+    let plan = shinyctl::plan::diff(desired, &live.observed);
+    let summary = run_as(
+        conn,
+        name,
+        &plan,
+        desired,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
+    assert_complete(&summary);
+    let live = read_as(conn, name, desired).await;
+    assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
+    let plan = shinyctl::plan::diff(desired, &live.observed);
+    assert_eq!(pending(&plan), Vec::<String>::new());
+    live
+}
+
+/// Plan `desired` against what exists, check the pending changes name exactly `expected`
+/// (one substring per change, in any order), apply, and read back with nothing left to change.
+async fn update_exactly(
+    conn: &Connection,
+    name: &str,
+    desired: &[Resource],
+    expected: &[&str],
+) -> LiveState {
+    let live = read_as(conn, name, desired).await;
+    let plan = shinyctl::plan::diff(desired, &live.observed);
+    let changes = pending(&plan);
+    assert_eq!(changes.len(), expected.len(), "{changes:#?}");
+    for e in expected {
+        assert!(changes.iter().any(|c| c.contains(e)), "{e} in {changes:#?}");
+    }
+    let summary = run_as(
+        conn,
+        name,
+        &plan,
+        desired,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
+    assert_complete(&summary);
+    let live = read_as(conn, name, desired).await;
+    let plan = shinyctl::plan::diff(desired, &live.observed);
+    assert_eq!(pending(&plan), Vec::<String>::new());
+    live
+}
+
+async fn destroy_all(conn: &Connection, name: &str, desired: &[Resource], live: LiveState) {
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let policy = DataPolicy {
+        final_snapshot: false,
+        allow_data_loss: true,
+    };
+    let summary = run_as(conn, name, &plan, desired, live.outputs, policy).await;
+    assert_complete(&summary);
+    let live = read_as(conn, name, desired).await;
+    assert_eq!(live.observed.resources, vec![]);
+}
+
+fn id_of(live: &LiveState, address: &str) -> String {
+    live.outputs[&Address::new(address)]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string()
+}
+
+/// Egress rules of each group, as `(protocol, source)`.
+async fn egress_of(conn: &Connection, group: &str) -> Vec<(String, String)> {
+    let rules = conn
+        .clients
+        .ec2
+        .describe_security_group_rules()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("rules");
+    let mut egress: Vec<(String, String)> = rules
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(true))
+        .map(|r| {
+            let source = r
+                .referenced_group_info()
+                .and_then(|g| g.group_id())
+                .or(r.cidr_ipv4())
+                .unwrap_or_default();
+            (
+                r.ip_protocol().unwrap_or_default().to_string(),
+                source.to_string(),
+            )
+        })
+        .collect();
+    egress.sort();
+    egress
+}
+
+const EGRESS_BLUEPRINT: &str = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: sgx
+  region: us-east-1
+network:
+  cidr: 10.60.0.0/16
+  availabilityZones: 2
+  natGateway: single
+cluster:
+  version: "1.30"
+  nodeGroups:
+    - name: proxy
+      instanceTypes: [m6i.large]
+      desired: 1
+      min: 1
+      max: 2
+storage:
+  efs:
+    encrypted: true
+database:
+  engine: postgres
+  version: "16.4"
+  instanceClass: db.t4g.micro
+  storageGib: 20
+  databaseName: app
+cache:
+  engine: redis
+  version: "7.1"
+  nodeType: cache.t3.micro
+"#;
+
+/// Every group's egress is exactly its catalog rules: AWS's default allow-all is revoked on
+/// create; data stores have none, the nodes reach out to anywhere (ECR, STS through NAT), the
+/// control plane reaches the nodes. An allow-all egress put back by hand is drift the plan
+/// deletes. And a client id added to the cluster's OIDC provider by hand is removed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_groups_egress_is_exactly_the_catalogs() {
+    const SGX: &str = "sgx";
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let desired = resources(EGRESS_BLUEPRINT);
+    let live = apply_fresh(&conn, SGX, &desired).await;
+
+    let db_sg = id_of(&live, "database.security_group");
+    let cache_sg = id_of(&live, "cache.security_group");
+    let efs_sg = id_of(&live, "storage.security_group.efs");
+    let nodes_sg = id_of(&live, "cluster.security_group.nodes");
+    let cluster_sg = id_of(&live, "cluster.security_group.cluster");
+    for group in [&db_sg, &cache_sg, &efs_sg] {
+        assert_eq!(egress_of(&conn, group).await, vec![], "{group}");
+    }
+    assert_eq!(
+        egress_of(&conn, &nodes_sg).await,
+        vec![("-1".to_string(), "0.0.0.0/0".to_string())]
+    );
+    assert_eq!(
+        egress_of(&conn, &cluster_sg).await,
+        vec![
+            ("tcp".to_string(), nodes_sg.clone()),
+            ("tcp".to_string(), nodes_sg.clone())
+        ]
+    );
+    assert_eq!(
+        emulator::count(&account, "RevokeSecurityGroupEgress"),
+        5,
+        "one revoke per new group"
+    );
+
+    // Drift: allow-all egress on the cache's group, a client id on the OIDC provider.
+    conn.clients
+        .ec2
+        .authorize_security_group_egress()
+        .group_id(&cache_sg)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("egress by hand");
+    let oidc = id_of(&live, "cluster.iam_oidc_provider");
+    conn.clients
+        .iam
+        .add_client_id_to_open_id_connect_provider()
+        .open_id_connect_provider_arn(&oidc)
+        .client_id("by-hand")
+        .send()
+        .await
+        .expect("client id by hand");
+
+    let live = read_as(&conn, SGX, &desired).await;
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    let changes = pending(&plan);
+    assert_eq!(changes.len(), 2, "{changes:#?}");
+    assert!(
+        changes.iter().any(
+            |c| c.starts_with("cache.security_group.unlisted_egress[sgr-") && c.contains("Delete")
+        ),
+        "{changes:#?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.starts_with("cluster.iam_oidc_provider Update clientIdList")),
+        "{changes:#?}"
+    );
+    let summary = run_as(
+        &conn,
+        SGX,
+        &plan,
+        &desired,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
+    assert_complete(&summary);
+    assert_eq!(egress_of(&conn, &cache_sg).await, vec![]);
+    let client_ids = conn
+        .clients
+        .iam
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(&oidc)
+        .send()
+        .await
+        .expect("provider")
+        .client_id_list()
+        .to_vec();
+    assert_eq!(client_ids, vec!["sts.amazonaws.com".to_string()]);
+    assert_eq!(
+        emulator::count(&account, "RemoveClientIDFromOpenIDConnectProvider"),
+        1
+    );
+    let live = read_as(&conn, SGX, &desired).await;
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    assert_eq!(pending(&plan), Vec::<String>::new());
+
+    destroy_all(&conn, SGX, &desired, live).await;
+}
+
+const STORES_BLUEPRINT: &str = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: stores
+  region: us-east-1
+network:
+  cidr: 10.61.0.0/16
+  availabilityZones: 2
+  natGateway: single
+storage:
+  efs:
+    encrypted: true
+    throughputMode: elastic
+database:
+  engine: mysql
+  version: "8.0.39"
+  instanceClass: db.t3.medium
+  storageGib: 50
+  databaseName: appdb
+  backupRetentionDays: 7
+cache:
+  engine: redis
+  version: "7.1"
+  nodeType: cache.t3.medium
+  clusterMode: enabled
+  shards: 2
+  replicasPerShard: 1
+"#;
+
+/// The data stores change in place: the DB instance's class, storage and backup retention, the
+/// cache's shard and replica counts (up, then down: fewer shards names the ones to remove),
+/// EFS's throughput mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_stores_update_in_place() {
+    const STORES: &str = "stores";
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let desired = resources(STORES_BLUEPRINT);
+    apply_fresh(&conn, STORES, &desired).await;
+
+    let grown = STORES_BLUEPRINT
+        .replace("instanceClass: db.t3.medium", "instanceClass: db.t3.large")
+        .replace("storageGib: 50", "storageGib: 100")
+        .replace("backupRetentionDays: 7", "backupRetentionDays: 14")
+        .replace("shards: 2", "shards: 3")
+        .replace("replicasPerShard: 1", "replicasPerShard: 2")
+        .replace("throughputMode: elastic", "throughputMode: bursting");
+    let desired2 = resources(&grown);
+    update_exactly(
+        &conn,
+        STORES,
+        &desired2,
+        &[
+            "database.db_instance Update",
+            "cache.cache_replication_group Update",
+            "storage.efs_file_system Update throughputMode",
+        ],
+    )
+    .await;
+    let live = read_as(&conn, STORES, &desired2).await;
+    let db = live
+        .observed
+        .resources
+        .iter()
+        .find(|r| r.kind == K::DbInstance)
+        .expect("db instance");
+    assert_eq!(db.properties["instanceClass"], "db.t3.large");
+    assert_eq!(db.properties["allocatedStorage"], 100);
+    assert_eq!(db.properties["backupRetentionPeriod"], 14);
+    let cache = live
+        .observed
+        .resources
+        .iter()
+        .find(|r| r.kind == K::CacheReplicationGroup)
+        .expect("replication group");
+    assert_eq!(cache.properties["numNodeGroups"], 3);
+    assert_eq!(cache.properties["replicasPerNodeGroup"], 2);
+    for operation in [
+        "ModifyDBInstance",
+        "IncreaseReplicaCount",
+        "ModifyReplicationGroupShardConfiguration",
+        "UpdateFileSystem",
+    ] {
+        assert_eq!(emulator::count(&account, operation), 1, "{operation}");
+    }
+
+    // Back down: fewer replicas and shards.
+    let live = update_exactly(
+        &conn,
+        STORES,
+        &desired,
+        &[
+            "database.db_instance Update",
+            "cache.cache_replication_group Update",
+            "storage.efs_file_system Update throughputMode",
+        ],
+    )
+    .await;
+    assert_eq!(emulator::count(&account, "DecreaseReplicaCount"), 1);
+    assert_eq!(
+        emulator::count(&account, "ModifyReplicationGroupShardConfiguration"),
+        2
+    );
+    destroy_all(&conn, STORES, &desired, live).await;
+}
+
+const AURORA_BLUEPRINT: &str = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: aurora
+  region: us-east-1
+network:
+  cidr: 10.62.0.0/16
+  availabilityZones: 2
+  natGateway: single
+database:
+  engine: aurora-postgresql
+  version: "16.4"
+  instanceClass: db.r6g.large
+  multiAz: true
+  databaseName: app
+  backupRetentionDays: 7
+"#;
+
+/// An Aurora cluster's backup retention and its instances' class change in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aurora_cluster_and_instances_update_in_place() {
+    const AURORA: &str = "aurora";
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let desired = resources(AURORA_BLUEPRINT);
+    apply_fresh(&conn, AURORA, &desired).await;
+
+    let changed = AURORA_BLUEPRINT
+        .replace(
+            "instanceClass: db.r6g.large",
+            "instanceClass: db.r6g.xlarge",
+        )
+        .replace("backupRetentionDays: 7", "backupRetentionDays: 10");
+    let desired2 = resources(&changed);
+    let live = update_exactly(
+        &conn,
+        AURORA,
+        &desired2,
+        &[
+            "database.db_cluster Update backupRetentionPeriod",
+            "database.db_cluster_instance[1] Update instanceClass",
+            "database.db_cluster_instance[2] Update instanceClass",
+        ],
+    )
+    .await;
+    assert_eq!(emulator::count(&account, "ModifyDBCluster"), 1);
+    assert_eq!(emulator::count(&account, "ModifyDBInstance"), 2);
+    destroy_all(&conn, AURORA, &desired2, live).await;
+}

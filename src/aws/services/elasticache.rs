@@ -493,11 +493,23 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
         wait_group(cx, &id).await?;
     }
     if cx.changed("numNodeGroups") {
+        let count = int(cx, "numNodeGroups").unwrap_or(1);
+        let shards: Vec<String> = describe_group(cx, &id)
+            .await?
+            .map(|g| {
+                g.node_groups()
+                    .iter()
+                    .filter_map(|n| n.node_group_id().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let remove = shards_to_remove(shards, count);
         cx.call("elasticache", "ModifyReplicationGroupShardConfiguration")
             .await;
         ec.modify_replication_group_shard_configuration()
             .replication_group_id(&id)
-            .node_group_count(int(cx, "numNodeGroups").unwrap_or(1))
+            .node_group_count(count)
+            .set_node_groups_to_remove((!remove.is_empty()).then_some(remove))
             .apply_immediately(true)
             .send()
             .await
@@ -509,6 +521,18 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
         sync_tags(cx, arn).await?;
     }
     Ok(out)
+}
+
+/// The shards to drop when going down to `count`: AWS wants them named (NodeGroupsToRemove);
+/// the newest go. Empty when the count grows.
+fn shards_to_remove(mut shards: Vec<String>, count: i32) -> Vec<String> {
+    shards.sort();
+    let keep = usize::try_from(count.max(1)).unwrap_or(1);
+    if shards.len() > keep {
+        shards.split_off(keep)
+    } else {
+        Vec::new()
+    }
 }
 
 pub async fn delete_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
@@ -829,5 +853,19 @@ mod tests {
         );
         let e = in_use_is_conflict(StepError::fatal("CacheSubnetGroupInUse", "in use"));
         assert_eq!(e.class, crate::apply::ErrorClass::Conflict);
+    }
+
+    #[test]
+    fn fewer_shards_name_the_newest() {
+        let shards = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shards_to_remove(shards(&["0003", "0001", "0002"]), 1),
+            shards(&["0002", "0003"])
+        );
+        assert_eq!(shards_to_remove(shards(&["0001", "0002"]), 3), shards(&[]));
+        assert_eq!(
+            shards_to_remove(shards(&["0001", "0002"]), 0),
+            shards(&["0002"])
+        );
     }
 }
