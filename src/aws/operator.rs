@@ -128,6 +128,9 @@ async fn dispatch(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         (K::NodeGroup, Create) => Box::pin(eks::create_node_group(cx)).await,
         (K::NodeGroup, Update) => Box::pin(eks::update_node_group(cx)).await,
         (K::NodeGroup, Delete) => Box::pin(eks::delete_node_group(cx)).await,
+        (K::EksAddon, Create) => Box::pin(eks::create_addon(cx)).await,
+        (K::EksAddon, Update) => Box::pin(eks::update_addon(cx)).await,
+        (K::EksAddon, Delete) => Box::pin(eks::delete_addon(cx)).await,
 
         (K::EcrRepository, Create) => Box::pin(ecr::create_repository(cx)).await,
         (K::EcrRepository, Update) => Box::pin(ecr::update_repository(cx)).await,

@@ -222,6 +222,9 @@ fn reference_map<'a>(
     attributes
 }
 
+/// (observed value, `${…}` token) pairs.
+type EmbeddedValues = Vec<(String, String)>;
+
 /// The way back for references the catalog embeds in strings and keys (`${address#attribute}`,
 /// `plan::catalog::embedded`): in each property whose desired value embeds references, every
 /// occurrence of a referenced resource's observed output becomes the token again — in literal
@@ -232,7 +235,8 @@ fn embed_references(desired: &[Resource], found: &mut [Found]) {
         .iter()
         .filter_map(|f| f.address.as_ref().map(|a| (a, &f.outputs)))
         .collect();
-    let mut values: Vec<(Address, String, Vec<(String, String)>)> = Vec::new();
+    // (resource, property, its (observed value, token) pairs)
+    let mut values: Vec<(Address, String, EmbeddedValues)> = Vec::new();
     for d in desired {
         for (key, value) in d.properties.iter().filter(|(k, _)| *k != "tags") {
             let pairs: Vec<(String, String)> = embedded::references_in_value(value)

@@ -40,6 +40,7 @@ kinds! {
     EksCluster => "eks_cluster",
     FargateProfile => "fargate_profile",
     NodeGroup => "node_group",
+    EksAddon => "eks_addon",
     EfsFileSystem => "efs_file_system",
     EfsMountTarget => "efs_mount_target",
     EfsAccessPoint => "efs_access_point",
@@ -121,7 +122,7 @@ impl ResourceKind {
             | SecurityGroup
             | SecurityGroupRule => "ec2",
             IamRole | IamRolePolicyAttachment | IamOidcProvider => "iam",
-            EksCluster | FargateProfile | NodeGroup => "eks",
+            EksCluster | FargateProfile | NodeGroup | EksAddon => "eks",
             EfsFileSystem | EfsMountTarget | EfsAccessPoint => "efs",
             DbSubnetGroup
             | DbParameterGroup
@@ -184,6 +185,8 @@ impl ResourceKind {
                 "capacityType",
                 "nodeRole",
             ],
+            // The cluster and which add-on; version and role change in place (UpdateAddon).
+            EksAddon => &["cluster", "addonName"],
             EfsFileSystem => &["encrypted", "performanceMode"],
             EfsMountTarget => &["fileSystem", "subnet"],
             EfsAccessPoint => &["fileSystem", "path", "uid", "gid", "permissions"],
@@ -287,6 +290,8 @@ impl ResourceKind {
             DbInstance | DbClusterInstance => 270.0,
             DbCluster => 60.0,
             CacheReplicationGroup => 480.0,
+            // Until the add-on's pods run on the nodes: about a minute.
+            EksAddon => 60.0,
             LoadBalancer => 150.0,
             NatGateway => 105.0,
             NodeGroup => 150.0,
@@ -310,6 +315,7 @@ impl ResourceKind {
             NodeGroup => 240.0,
             FargateProfile => 120.0,
             NatGateway => 60.0,
+            EksAddon => 30.0,
             LoadBalancer => 30.0,
             EfsMountTarget => 60.0,
             Canary => 30.0,

@@ -19,10 +19,8 @@ const RUN_AS: u32 = 10_001;
 pub const CONFIG_HASH: &str = "shinyctl.dev/config-hash";
 /// Annotation of the Secret: where apply reads each key's value.
 pub const SECRET_SOURCES: &str = "shinyctl.dev/secret-sources";
-/// Service accounts of the controllers the workload relies on (their defaults in the upstream
-/// Helm chart and EKS add-on).
+/// Service account of the AWS Load Balancer Controller (its default in the upstream Helm chart).
 pub const LB_CONTROLLER_SA: &str = "aws-load-balancer-controller";
-pub const EFS_CSI_SA: &str = "efs-csi-controller-sa";
 
 pub(super) fn objects(
     bp: &Blueprint,
@@ -78,21 +76,18 @@ fn namespace(meta: &Meta, name: &str, pod_security: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
 }
 
-/// The load balancer controller and the EFS CSI driver reach AWS with IAM roles for service
-/// accounts: their service accounts carry the role (`eks.amazonaws.com/role-arn`).
+/// The load balancer controller reaches AWS with its IAM role for service accounts: its service
+/// account carries the role (`eks.amazonaws.com/role-arn`), and the controller's chart is
+/// installed with `serviceAccount.create=false` (docs/workload.md). The EFS CSI driver's account
+/// is not here: its EKS add-on makes and annotates it (`serviceAccountRoleArn`), and applying it
+/// too would contend with the add-on and prune it from under the driver.
 fn controller_service_accounts(meta: &Meta, facts: &PlatformFacts) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (name, role) in [
-        (LB_CONTROLLER_SA, &facts.load_balancer_controller_role_arn),
-        (EFS_CSI_SA, &facts.efs_csi_driver_role_arn),
-    ] {
-        if let Some(role) = role {
-            let mut metadata = meta.namespaced(name, "kube-system");
-            metadata["annotations"] = json!({"eks.amazonaws.com/role-arn": role});
-            out.push(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}));
-        }
-    }
-    out
+    let Some(role) = &facts.load_balancer_controller_role_arn else {
+        return Vec::new();
+    };
+    let mut metadata = meta.namespaced(LB_CONTROLLER_SA, "kube-system");
+    metadata["annotations"] = json!({"eks.amazonaws.com/role-arn": role});
+    vec![json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata})]
 }
 
 fn storage(meta: &Meta, bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> Vec<Value> {

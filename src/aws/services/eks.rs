@@ -1197,6 +1197,254 @@ async fn launch_template_settings(
     Ok((groups, disk))
 }
 
+// --- add-ons -------------------------------------------------------------------------------
+// (The EFS CSI driver on node groups.) The add-on picks EKS's default version for the cluster;
+// its service account's IAM role is `serviceAccountRoleArn`. Creates and updates overwrite
+// conflicting fields on the add-on's Kubernetes objects, then wait for ACTIVE.
+
+/// An add-on's state, for waits.
+struct AddonStatus(Box<aws_sdk_eks::types::Addon>);
+
+impl AddonStatus {
+    fn state(&self) -> &str {
+        self.0.status().map_or("", |s| s.as_str())
+    }
+}
+
+impl std::fmt::Display for AddonStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.state().to_lowercase())
+    }
+}
+
+async fn describe_addon(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
+    cx.call("eks", "DescribeAddon").await;
+    let result = cx
+        .clients()
+        .eks
+        .describe_addon()
+        .cluster_name(cluster)
+        .addon_name(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?.and_then(|r| r.addon))
+}
+
+fn addon_outputs(arn: &str, name: &str, cluster: &str) -> Outputs {
+    let mut out = outputs(arn, Some(arn), Some(name));
+    out.insert("clusterName".into(), Value::from(cluster));
+    out
+}
+
+/// The add-on's IAM role ARN, or none.
+fn addon_role(cx: &Cx<'_>) -> Result<Option<String>, StepError> {
+    match cx.opt_str("serviceAccountRoleArn") {
+        Some(_) => cx.reference("serviceAccountRoleArn").map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn wait_addon_active(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
+    let last = cx
+        .wait_until(
+            || async {
+                let addon = describe_addon(cx, cluster, name).await?;
+                if let Some(a) = &addon
+                    && a.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
+                {
+                    let issues: Vec<String> = a
+                        .health()
+                        .map(|h| h.issues())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{}: {}",
+                                i.code().map_or("", |c| c.as_str()),
+                                i.message().unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    return Err(StepError::fatal(
+                        "CreateFailed",
+                        format!("add-on {name}: {}", issues.join("; ")),
+                    ));
+                }
+                Ok(addon.map(|a| AddonStatus(Box::new(a))))
+            },
+            |s: Option<&AddonStatus>| s.is_some_and(|s| s.state() == "ACTIVE"),
+        )
+        .await?;
+    Ok(last.map(|s| *s.0))
+}
+
+pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx.str("addonName")?.to_string();
+    if describe_addon(cx, &cluster, &name).await?.is_none() {
+        cx.call("eks", "CreateAddon").await;
+        let result = cx
+            .clients()
+            .eks
+            .create_addon()
+            .cluster_name(&cluster)
+            .addon_name(&name)
+            .set_service_account_role_arn(addon_role(cx)?)
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .client_request_token(cx.client_token())
+            .set_tags(Some(hash_map(&cx.tags())))
+            .send()
+            .await
+            .aws();
+        match result {
+            Ok(_) => {}
+            Err(e) if e.code == "ResourceInUseException" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let addon = wait_addon_active(cx, &cluster, &name).await?;
+    let arn = addon
+        .as_ref()
+        .and_then(|a| a.addon_arn())
+        .unwrap_or_default()
+        .to_string();
+    Ok(addon_outputs(&arn, &name, &cluster))
+}
+
+/// The role changes in place (UpdateAddon, then ACTIVE again); tags by ARN.
+pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let arn = cx.existing_id()?.to_string();
+    let cluster = cluster_name(cx)?;
+    let name = cx.str("addonName")?.to_string();
+    if cx.changed("serviceAccountRoleArn") {
+        cx.call("eks", "UpdateAddon").await;
+        cx.clients()
+            .eks
+            .update_addon()
+            .cluster_name(&cluster)
+            .addon_name(&name)
+            // An empty role removes it, as AWS documents for UpdateAddon.
+            .service_account_role_arn(addon_role(cx)?.unwrap_or_default())
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .client_request_token(cx.client_token())
+            .send()
+            .await
+            .aws()?;
+        wait_addon_active(cx, &cluster, &name).await?;
+    }
+    if cx.changed("tags") {
+        update_tags(cx, &arn).await?;
+    }
+    Ok(addon_outputs(&arn, &name, &cluster))
+}
+
+pub async fn delete_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(cx)?;
+    let name = cx
+        .existing("name")
+        .or(cx.opt_str("addonName"))
+        .unwrap_or(cx.name())
+        .to_string();
+    cx.call("eks", "DeleteAddon").await;
+    let result = cx
+        .clients()
+        .eks
+        .delete_addon()
+        .cluster_name(&cluster)
+        .addon_name(&name)
+        .send()
+        .await
+        .aws();
+    if not_found_as_none(result)?.is_none() {
+        return Ok(Outputs::new());
+    }
+    cx.wait_until(
+        || async {
+            Ok(describe_addon(cx, &cluster, &name)
+                .await?
+                .map(|a| AddonStatus(Box::new(a))))
+        },
+        |s: Option<&AddonStatus>| s.is_none(),
+    )
+    .await?;
+    Ok(Outputs::new())
+}
+
+/// Add-ons of the blueprint's cluster (named after the blueprint): ListAddons, then one
+/// DescribeAddon each (EKS has no batch describe). Only add-ons tagged for the blueprint count;
+/// nothing is read when the blueprint has no cluster (its add-ons go with the cluster).
+pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let Some(cluster) = rx
+        .desired_of(K::EksCluster)
+        .next()
+        .map(|c| c.name.clone())
+        .or_else(|| {
+            rx.desired_of(K::EksAddon)
+                .next()
+                .map(|_| rx.blueprint.to_string())
+        })
+    else {
+        return Ok(Vec::new());
+    };
+    let eks = &rx.conn.clients.eks;
+    let mut names = Vec::new();
+    let mut pages = eks
+        .list_addons()
+        .cluster_name(&cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match not_found_as_none(page.aws())? {
+            Some(page) => names.extend(page.addons.unwrap_or_default()),
+            None => return Ok(Vec::new()), // no cluster (yet, or any more)
+        }
+    }
+    let mut found = Vec::new();
+    for name in names {
+        let Some(addon) = not_found_as_none(
+            eks.describe_addon()
+                .cluster_name(&cluster)
+                .addon_name(&name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| r.addon) else {
+            continue;
+        };
+        let tags = tags::from_pairs(addon.tags().cloned().unwrap_or_default());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        if addon.status().map(|s| s.as_str()) == Some("DELETING") {
+            continue;
+        }
+        let arn = addon.addon_arn().unwrap_or_default();
+        let mut f = Found::new(K::EksAddon, arn)
+            .at(Some(address))
+            .named(&name)
+            // The cluster as its ARN, which the reader turns into the cluster's address.
+            .with("cluster", cluster_arn_of(arn, &cluster))
+            .with("addonName", name.as_str());
+        if let Some(role) = addon.service_account_role_arn() {
+            f = f.with("serviceAccountRoleArn", role);
+        }
+        f = f.with("tags", tags::to_value(&tags));
+        f.outputs = addon_outputs(arn, &name, &cluster);
+        found.push(f);
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

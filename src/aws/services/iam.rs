@@ -66,13 +66,17 @@ pub fn role_name_of(arn_or_name: &str) -> &str {
     arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
 }
 
-fn json_text(cx: &Cx<'_>, key: &str) -> Result<String, StepError> {
-    cx.property(key)
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .ok_or_else(|| missing(format!("{}: property `{key}` is missing", cx.address())))
+/// The trust policy as IAM takes it: references embedded in it (an IRSA role's OIDC provider
+/// ARN and issuer-host condition keys) resolved.
+fn trust_policy_text(cx: &Cx<'_>) -> Result<String, StepError> {
+    let key = "assumeRolePolicy";
+    let policy = cx
+        .property(key)
+        .ok_or_else(|| missing(format!("{}: property `{key}` is missing", cx.address())))?;
+    Ok(match cx.resolve_embedded(policy)? {
+        Value::String(s) => s,
+        other => other.to_string(),
+    })
 }
 
 fn inline_policies(props: Option<&Map<String, Value>>) -> Map<String, Value> {
@@ -113,7 +117,7 @@ pub async fn create_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .role_name(&name)
                 .path(cx.opt_str("path").unwrap_or("/"))
                 .set_description(cx.opt_str("description").map(str::to_string))
-                .assume_role_policy_document(json_text(cx, "assumeRolePolicy")?)
+                .assume_role_policy_document(trust_policy_text(cx)?)
                 .set_tags(Some(iam_tags(&cx.tags())))
                 .send()
                 .await
@@ -176,7 +180,7 @@ async fn update_role_with(cx: &Cx<'_>, name: &str, all: bool) -> Result<(), Step
         cx.call(IAM, "UpdateAssumeRolePolicy").await;
         iam.update_assume_role_policy()
             .role_name(name)
-            .policy_document(json_text(cx, "assumeRolePolicy")?)
+            .policy_document(trust_policy_text(cx)?)
             .send()
             .await
             .aws()?;
@@ -384,6 +388,22 @@ fn oidc_arn(cx: &Cx<'_>, url: &str) -> String {
     )
 }
 
+/// `arn:…:oidc-provider/oidc.eks.<region>.amazonaws.com/id/X` -> `oidc.eks.<region>.amazonaws.com/id/X`:
+/// the issuer without its scheme, which IRSA trust policies put in front of their condition keys.
+pub fn issuer_host_of(arn: &str) -> Option<&str> {
+    arn.split_once(":oidc-provider/").map(|(_, host)| host)
+}
+
+/// A provider's outputs: `id`/`arn`, `name`, and `issuerHost` (referred to as
+/// `${cluster.iam_oidc_provider#issuerHost}`).
+fn oidc_outputs(arn: &str, name: &str) -> Outputs {
+    let mut out = outputs(arn, Some(arn), Some(name));
+    if let Some(host) = issuer_host_of(arn) {
+        out.insert("issuerHost".into(), Value::from(host));
+    }
+    out
+}
+
 fn client_ids(cx: &Cx<'_>) -> Vec<String> {
     cx.property("clientIdList")
         .and_then(Value::as_array)
@@ -420,7 +440,7 @@ pub async fn create_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
         Err(e) => return Err(e),
     };
-    Ok(outputs(&arn, Some(&arn), Some(cx.name())))
+    Ok(oidc_outputs(&arn, cx.name()))
 }
 
 async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
@@ -495,7 +515,7 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
 pub async fn update_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let arn = cx.existing_id()?.to_string();
     sync_oidc(cx, &arn, false).await?;
-    Ok(outputs(&arn, Some(&arn), Some(cx.name())))
+    Ok(oidc_outputs(&arn, cx.name()))
 }
 
 pub async fn delete_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
@@ -667,7 +687,8 @@ async fn read_oidc_providers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                 .with("url", url)
                 .with("clientIdList", provider.client_id_list().to_vec())
                 .with("tags", tags::to_value(&tags))
-                .output("arn", arn),
+                .output("arn", arn)
+                .output("issuerHost", issuer_host_of(arn).unwrap_or_default()),
         );
     }
     Ok(found)
@@ -689,6 +710,17 @@ mod tests {
         assert_eq!(policy_document("{\"a\": \"50%\"}"), json!({"a": "50%"}));
         assert_eq!(percent_decode("100%zz%4"), "100%zz%4");
         assert_eq!(percent_decode("a%20b"), "a b");
+    }
+
+    #[test]
+    fn issuer_hosts_from_provider_arns() {
+        assert_eq!(
+            issuer_host_of(
+                "arn:aws-cn:iam::1:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/AB"
+            ),
+            Some("oidc.eks.cn-north-1.amazonaws.com.cn/id/AB")
+        );
+        assert_eq!(issuer_host_of("arn:aws:iam::1:role/x"), None);
     }
 
     #[test]

@@ -517,6 +517,7 @@ pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
         ("iam", Box::pin(iam::read(rx))),
         ("s3", Box::pin(s3::read(rx))),
         ("eks", Box::pin(eks::read(rx))),
+        ("eks add-ons", Box::pin(eks::read_addons(rx))),
         ("ecr", Box::pin(ecr::read(rx))),
         ("sns", Box::pin(sns::read(rx))),
         ("cloudwatch", Box::pin(cloudwatch::read(rx))),

@@ -50,6 +50,9 @@ pub const CLUSTER_ROLE: &str = "cluster.iam_role.cluster";
 pub const NODE_ROLE: &str = "cluster.iam_role.node";
 pub const FARGATE_ROLE: &str = "cluster.iam_role.fargate_pod_execution";
 pub const CANARY_ROLE: &str = "monitoring.iam_role.canary";
+/// IAM roles for Kubernetes service accounts (IRSA).
+pub const LB_CONTROLLER_ROLE: &str = "cluster.iam_role.load_balancer_controller";
+pub const EFS_CSI_DRIVER_ROLE: &str = "cluster.iam_role.efs_csi_driver";
 
 pub const EKS_CLUSTER: &str = "cluster.eks_cluster";
 pub const OIDC_PROVIDER: &str = "cluster.iam_oidc_provider";
@@ -60,6 +63,10 @@ pub fn node_group(name: &str) -> String {
 }
 pub fn fargate_profile(name: &str) -> String {
     format!("cluster.fargate_profile[{name}]")
+}
+/// An EKS add-on by its AWS name (`cluster.eks_addon[aws-efs-csi-driver]`).
+pub fn eks_addon(name: &str) -> String {
+    format!("cluster.eks_addon[{name}]")
 }
 
 pub const EFS: &str = "storage.efs_file_system";
@@ -114,6 +121,12 @@ pub fn canary(name: &str) -> String {
 }
 pub fn alarm(name: &str) -> String {
     format!("monitoring.cloudwatch_alarm[{name}]")
+}
+
+/// A reference embedded in a longer string or an object key: `${address}` or
+/// `${address#attribute}` (see `embedded.rs`).
+pub fn embed(address: &str, attribute: Option<&str>) -> String {
+    super::embedded::token(address, attribute)
 }
 
 /// A reference to an attribute AWS assigns at creation (`cluster.eks_cluster#oidcIssuer`):

@@ -156,7 +156,7 @@ pub fn unresolve(text: &str, values: &[(String, String)]) -> String {
     if sorted.is_empty() {
         return text.to_string();
     }
-    sorted.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    sorted.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     'outer: while i < text.len() {

@@ -1,5 +1,8 @@
-//! IAM roles with partition-correct trust policies, their AWS-managed policy attachments, and the
-//! cluster's OIDC provider (for IAM roles of Kubernetes service accounts).
+//! IAM roles with partition-correct trust policies, their AWS-managed policy attachments, the
+//! cluster's OIDC provider, and the IAM roles of Kubernetes service accounts (IRSA) for the
+//! controllers the workload relies on: the AWS Load Balancer Controller (keeps ShinyProxy's pods
+//! in the target group) and the EFS CSI driver (node groups only: on Fargate the driver is built
+//! in and needs no role).
 
 use serde_json::{Value, json};
 
@@ -19,7 +22,7 @@ pub(crate) fn build(cx: &mut Ctx) {
                 address: a::CLUSTER_ROLE,
                 key: "cluster",
                 name: cx.names.cluster_role(),
-                service: "eks",
+                trust: service_trust(cx.partition, "eks"),
                 description: "EKS control plane",
                 managed: &["AmazonEKSClusterPolicy"],
                 origin: "cluster",
@@ -33,7 +36,7 @@ pub(crate) fn build(cx: &mut Ctx) {
                     address: a::NODE_ROLE,
                     key: "node",
                     name: cx.names.node_role(),
-                    service: "ec2",
+                    trust: service_trust(cx.partition, "ec2"),
                     description: "EKS managed node groups",
                     managed: &[
                         "AmazonEKSWorkerNodePolicy",
@@ -52,7 +55,7 @@ pub(crate) fn build(cx: &mut Ctx) {
                     address: a::FARGATE_ROLE,
                     key: "fargate_pod_execution",
                     name: cx.names.fargate_role(),
-                    service: "eks-fargate-pods",
+                    trust: service_trust(cx.partition, "eks-fargate-pods"),
                     description: "EKS Fargate pod execution",
                     managed: &["AmazonEKSFargatePodExecutionRolePolicy"],
                     origin: "cluster.fargateProfiles",
@@ -68,8 +71,50 @@ pub(crate) fn build(cx: &mut Ctx) {
                 "cluster",
             )
             .with("url", a::attribute(a::EKS_CLUSTER, "oidcIssuer"))
-            .with("clientIdList", json!(["sts.amazonaws.com"])),
+            .with("clientIdList", json!([STS_AUDIENCE])),
         );
+        if cx.bp.ingress.is_some() {
+            let policy = load_balancer_controller_policy(
+                cx.partition,
+                &cx.bp.metadata.region,
+                &cx.names.target_group(),
+            );
+            role(
+                cx,
+                Role {
+                    section: "cluster",
+                    address: a::LB_CONTROLLER_ROLE,
+                    key: "load_balancer_controller",
+                    name: cx.names.load_balancer_controller_role(),
+                    trust: service_account_trust(LB_CONTROLLER_SERVICE_ACCOUNT),
+                    description: "AWS Load Balancer Controller (IRSA)",
+                    managed: &[],
+                    origin: "ingress",
+                },
+            );
+            set_inline_policy(
+                cx,
+                a::LB_CONTROLLER_ROLE,
+                "load-balancer-controller",
+                policy,
+            );
+        }
+        let efs = cx.bp.storage.as_ref().is_some_and(|s| s.efs.is_some());
+        if has_nodes && efs {
+            role(
+                cx,
+                Role {
+                    section: "cluster",
+                    address: a::EFS_CSI_DRIVER_ROLE,
+                    key: "efs_csi_driver",
+                    name: cx.names.efs_csi_driver_role(),
+                    trust: service_account_trust(EFS_CSI_SERVICE_ACCOUNT),
+                    description: "EFS CSI driver (IRSA)",
+                    managed: &["service-role/AmazonEFSCSIDriverPolicy"],
+                    origin: "storage.efs",
+                },
+            );
+        }
     }
     let canaries = cx
         .bp
@@ -89,21 +134,27 @@ pub(crate) fn build(cx: &mut Ctx) {
                 address: a::CANARY_ROLE,
                 key: "canary",
                 name: cx.names.canary_role(),
-                service: "lambda",
+                trust: service_trust(cx.partition, "lambda"),
                 description: "CloudWatch Synthetics canaries",
                 managed: &["service-role/AWSLambdaBasicExecutionRole"],
                 origin: "monitoring.canaries",
             },
         );
         let policy = canary_policy(cx.partition, &bucket_arn);
-        if let Some(role) = cx
-            .out
-            .iter_mut()
-            .find(|r| r.address.as_str() == a::CANARY_ROLE)
-        {
-            role.properties
-                .insert("inlinePolicies".into(), json!({ "canary": policy }));
-        }
+        set_inline_policy(cx, a::CANARY_ROLE, "canary", policy);
+    }
+}
+
+/// The audience of the tokens EKS projects into pods (the OIDC provider's client id).
+const STS_AUDIENCE: &str = "sts.amazonaws.com";
+/// `kube-system` service accounts the controllers run as (the chart's and the add-on's defaults).
+pub const LB_CONTROLLER_SERVICE_ACCOUNT: &str = "aws-load-balancer-controller";
+pub const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
+
+fn set_inline_policy(cx: &mut Ctx, role: &str, name: &str, policy: Value) {
+    if let Some(role) = cx.out.iter_mut().find(|r| r.address.as_str() == role) {
+        role.properties
+            .insert("inlinePolicies".into(), json!({ name: policy }));
     }
 }
 
@@ -113,8 +164,7 @@ struct Role<'s> {
     /// Attachment address key, e.g. `node`.
     key: &'s str,
     name: String,
-    /// Service whose principal may assume the role (`eks`, `ec2`, `lambda`, ...).
-    service: &'s str,
+    trust: Value,
     description: &'s str,
     /// AWS-managed policies by name (with path where they have one).
     managed: &'s [&'s str],
@@ -122,13 +172,12 @@ struct Role<'s> {
 }
 
 fn role(cx: &mut Ctx, role: Role) {
-    let principal = cx.partition.service_principal(role.service);
     cx.push(
         Resource::new(role.address, K::IamRole, role.name.clone(), role.origin)
             .with("roleName", role.name.clone())
             .with("path", "/")
             .with("description", format!("shinyctl: {}", role.description))
-            .with("assumeRolePolicy", trust_policy(&principal)),
+            .with("assumeRolePolicy", role.trust),
     );
     for policy in role.managed {
         let short = policy.rsplit('/').next().unwrap_or(policy);
@@ -145,14 +194,101 @@ fn role(cx: &mut Ctx, role: Role) {
     }
 }
 
-fn trust_policy(principal: &str) -> Value {
+/// `service` (`eks`, `ec2`, `lambda`, ...) may assume the role.
+fn service_trust(partition: Partition, service: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
-            "Principal": {"Service": principal},
+            "Principal": {"Service": partition.service_principal(service)},
             "Action": "sts:AssumeRole"
         }]
+    })
+}
+
+/// Pods running as `kube-system/<service_account>` may assume the role with the token EKS
+/// projects into them. The condition keys start with the issuer's host and path, known only once
+/// the cluster exists: embedded references the executor resolves (and the reader restores).
+fn service_account_trust(service_account: &str) -> Value {
+    let issuer = a::embed(a::OIDC_PROVIDER, Some("issuerHost"));
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": a::embed(a::OIDC_PROVIDER, None)},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                format!("{issuer}:sub"): format!("system:serviceaccount:kube-system:{service_account}"),
+                format!("{issuer}:aud"): STS_AUDIENCE
+            }}
+        }]
+    })
+}
+
+/// What the AWS Load Balancer Controller needs for what shinyctl asks of it: a
+/// TargetGroupBinding keeping ShinyProxy's pod IPs registered in the catalog's target group.
+/// Follows the controller's published `docs/install/iam_policy.json` as of v3.5.0
+/// (kubernetes-sigs/aws-load-balancer-controller): its read-only statement whole (the controller
+/// describes VPCs, subnets, ENIs, load balancers and target groups at start and per binding), and
+/// of its write statements only `RegisterTargets`/`DeregisterTargets`, narrowed to this
+/// blueprint's target group. Left out, because shinyctl's catalog owns them: creating or changing
+/// load balancers, listeners, rules, target groups and security groups, tagging, WAF, Shield,
+/// ACM and Cognito lookups (Ingress mode only), and the ELB service-linked role.
+fn load_balancer_controller_policy(
+    partition: Partition,
+    region: &str,
+    target_group: &str,
+) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:DescribeAccountAttributes",
+                    "ec2:DescribeAddresses",
+                    "ec2:DescribeAvailabilityZones",
+                    "ec2:DescribeInternetGateways",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeVpcPeeringConnections",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeTags",
+                    "ec2:GetCoipPoolUsage",
+                    "ec2:DescribeCoipPools",
+                    "ec2:GetSecurityGroupsForVpc",
+                    "ec2:DescribeIpamPools",
+                    "ec2:DescribeRouteTables",
+                    "elasticloadbalancing:DescribeLoadBalancers",
+                    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                    "elasticloadbalancing:DescribeListeners",
+                    "elasticloadbalancing:DescribeListenerCertificates",
+                    "elasticloadbalancing:DescribeSSLPolicies",
+                    "elasticloadbalancing:DescribeRules",
+                    "elasticloadbalancing:DescribeTargetGroups",
+                    "elasticloadbalancing:DescribeTargetGroupAttributes",
+                    "elasticloadbalancing:DescribeTargetHealth",
+                    "elasticloadbalancing:DescribeTags",
+                    "elasticloadbalancing:DescribeTrustStores",
+                    "elasticloadbalancing:DescribeListenerAttributes",
+                    "elasticloadbalancing:DescribeCapacityReservation"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "elasticloadbalancing:RegisterTargets",
+                    "elasticloadbalancing:DeregisterTargets"
+                ],
+                "Resource": format!(
+                    "{}:elasticloadbalancing:{region}:*:targetgroup/{target_group}/*",
+                    partition.arn_prefix()
+                )
+            }
+        ]
     })
 }
 

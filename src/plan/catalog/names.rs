@@ -56,6 +56,14 @@ impl Names {
     pub fn fargate_role(&self) -> String {
         self.of("eks-fargate-pod")
     }
+    /// IRSA role of the AWS Load Balancer Controller (`kube-system/aws-load-balancer-controller`).
+    pub fn load_balancer_controller_role(&self) -> String {
+        self.of("aws-load-balancer-controller")
+    }
+    /// IRSA role of the EFS CSI driver's controller (`kube-system/efs-csi-controller-sa`).
+    pub fn efs_csi_driver_role(&self) -> String {
+        self.of("efs-csi-driver")
+    }
     pub fn canary_role(&self) -> String {
         self.of("canary")
     }
@@ -144,6 +152,11 @@ mod tests {
         assert_eq!(n.subnet("private", "a"), "analytics-private-a");
         assert_eq!(n.node_group("proxy"), "analytics-proxy");
         assert_eq!(n.cluster(), "analytics");
+        assert_eq!(
+            n.load_balancer_controller_role(),
+            "analytics-aws-load-balancer-controller"
+        );
+        assert_eq!(n.efs_csi_driver_role(), "analytics-efs-csi-driver");
         assert_eq!(
             n.repository("shiny/covid19-tracker"),
             "analytics/shiny/covid19-tracker"

@@ -1,5 +1,5 @@
 //! `storage.efs`: the file system, one mount target per zone (in the data subnets), its security
-//! group, and access points; `storage.buckets`: S3 buckets for the platform's files.
+//! group, access points, and the EFS CSI driver add-on on a cluster with node groups; `storage.buckets`: S3 buckets for the platform's files.
 
 use serde_json::json;
 
@@ -53,6 +53,7 @@ pub(crate) fn build(cx: &mut Ctx) {
             .with("securityGroups", json!([a::EFS_SG])),
         );
     }
+    csi_driver_addon(cx);
     for (i, ap) in efs.access_points.iter().enumerate() {
         cx.push(
             Resource::new(
@@ -69,6 +70,43 @@ pub(crate) fn build(cx: &mut Ctx) {
         );
     }
 }
+
+/// The EFS CSI driver as an EKS add-on, running as its IRSA role (`iam.rs`), when the cluster
+/// has node groups (on Fargate the driver is built in). It waits for the node groups (its pods
+/// run there) and for the role's policy.
+fn csi_driver_addon(cx: &mut Ctx) {
+    let Some(cluster) = &cx.bp.cluster else {
+        return;
+    };
+    if cluster.node_groups.is_empty() {
+        return;
+    }
+    let nodes: Vec<String> = cluster
+        .node_groups
+        .iter()
+        .map(|g| a::node_group(&g.name))
+        .collect();
+    let mut addon = Resource::new(
+        a::eks_addon(EFS_CSI_ADDON),
+        K::EksAddon,
+        EFS_CSI_ADDON,
+        ORIGIN,
+    )
+    .with("cluster", a::EKS_CLUSTER)
+    .with("addonName", EFS_CSI_ADDON)
+    .with("serviceAccountRoleArn", a::EFS_CSI_DRIVER_ROLE);
+    for dependency in nodes
+        .iter()
+        .map(|n| crate::plan::Address::new(n.as_str()))
+        .chain(cx.attachments_of(a::EFS_CSI_DRIVER_ROLE))
+    {
+        addon = addon.after(&dependency);
+    }
+    cx.push(addon);
+}
+
+/// The EKS add-on name of the EFS CSI driver.
+const EFS_CSI_ADDON: &str = "aws-efs-csi-driver";
 
 fn buckets(cx: &mut Ctx) {
     let Some(storage) = cx.bp.storage.clone() else {

@@ -268,10 +268,12 @@ fn example_has_no_cycle_and_its_critical_path_runs_through_eks() {
             addresses::CLUSTER_ROLE,
             "cluster.iam_role_policy_attachment.cluster[AmazonEKSClusterPolicy]",
             addresses::EKS_CLUSTER,
-            "cluster.fargate_profile[apps]",
+            "cluster.node_group[proxy]",
+            "cluster.eks_addon[aws-efs-csi-driver]",
         ]
     );
-    assert_eq!(path.total, 5.0 + 2.0 + 600.0 + 150.0);
+    // The EFS CSI driver add-on runs on the nodes, so it comes last.
+    assert_eq!(path.total, 5.0 + 2.0 + 600.0 + 150.0 + 60.0);
     // The network is still a prerequisite of the cluster.
     let dag = dependency_graph(&resources);
     let needs = dag.transitive_dependencies(&Address::new(addresses::EKS_CLUSTER));
@@ -601,4 +603,77 @@ fn odd_networks_never_panic() {
         let _ = name_problems(&resources);
         let _ = critical_path(&resources);
     }
+}
+
+#[test]
+fn controllers_get_irsa_roles_trusting_the_clusters_issuer() {
+    let resources = desired(&example());
+    let get = |address: &str| {
+        resources
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .unwrap_or_else(|| panic!("{address} missing"))
+    };
+    let lb = get(addresses::LB_CONTROLLER_ROLE);
+    assert_eq!(lb.name, "analytics-aws-load-balancer-controller");
+    let statement = &lb.properties["assumeRolePolicy"]["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["Federated"],
+        "${cluster.iam_oidc_provider}"
+    );
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+    let conditions = &statement["Condition"]["StringEquals"];
+    assert_eq!(
+        conditions["${cluster.iam_oidc_provider#issuerHost}:sub"],
+        "system:serviceaccount:kube-system:aws-load-balancer-controller"
+    );
+    assert_eq!(
+        conditions["${cluster.iam_oidc_provider#issuerHost}:aud"],
+        "sts.amazonaws.com"
+    );
+    // The embedded references are dependencies like any other.
+    assert_eq!(lb.depends_on, vec![Address::new(addresses::OIDC_PROVIDER)]);
+    // Partition-correct, narrowed to this blueprint's target group.
+    let policy = &lb.properties["inlinePolicies"]["load-balancer-controller"];
+    assert_eq!(
+        policy["Statement"][1]["Resource"],
+        "arn:aws-cn:elasticloadbalancing:cn-northwest-1:*:targetgroup/analytics-proxy/*"
+    );
+
+    let efs = get(addresses::EFS_CSI_DRIVER_ROLE);
+    assert_eq!(efs.name, "analytics-efs-csi-driver");
+    assert_eq!(
+        efs.properties["assumeRolePolicy"]["Statement"][0]["Condition"]["StringEquals"]["${cluster.iam_oidc_provider#issuerHost}:sub"],
+        "system:serviceaccount:kube-system:efs-csi-controller-sa"
+    );
+    let attachment =
+        get("cluster.iam_role_policy_attachment.efs_csi_driver[AmazonEFSCSIDriverPolicy]");
+    assert_eq!(
+        attachment.properties["policyArn"],
+        "arn:aws-cn:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
+    );
+    let addon = get("cluster.eks_addon[aws-efs-csi-driver]");
+    assert_eq!(
+        addon.properties["serviceAccountRoleArn"],
+        addresses::EFS_CSI_DRIVER_ROLE
+    );
+    assert!(
+        addon
+            .depends_on
+            .contains(&Address::new("cluster.node_group[proxy]"))
+    );
+
+    // Fargate only: the driver is built in, so neither the add-on nor its role.
+    let mut fargate = example();
+    if let Some(cluster) = fargate.cluster.as_mut() {
+        cluster.node_groups.clear();
+    }
+    let resources = desired(&fargate);
+    assert!(!resources.iter().any(|r| r.kind == ResourceKind::EksAddon
+        || r.address.as_str() == addresses::EFS_CSI_DRIVER_ROLE));
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.address.as_str() == addresses::LB_CONTROLLER_ROLE)
+    );
 }
