@@ -1,5 +1,16 @@
 //! One SDK client per service, all built from the same resolved configuration.
+//!
+//! The SDK's client-side retry quota is switched off: in standard mode every retry takes 5 tokens
+//! (10 for a timeout) from a 500-token bucket per service and only a first-attempt success gives
+//! one back, and a client's calls in flight at once share one permit slot, so a retry of one
+//! call forgets the permit another call's retry held. Under sustained throttling — 20% of calls
+//! in the bench, or an account whose other users exhaust AWS's shared limits — the bucket runs
+//! dry within a run and every later throttle surfaces as an error without a single retry. The
+//! quota protects long-running services from retry storms during an outage; shinyctl is a
+//! bounded run that already paces its calls (the executor's per-service token buckets and
+//! parallelism) and bounds its retries (attempts and jittered backoff, `apply::backoff`).
 
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
@@ -52,9 +63,18 @@ impl Intercept for EmulatorAccount {
     }
 }
 
+/// The retry partition of one service's client: its own retry quota, unlimited (see the module
+/// documentation).
+fn unlimited_retries(service: &'static str) -> RetryPartition {
+    RetryPartition::custom(service)
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
+
 macro_rules! client {
     ($krate:ident, $sdk:expr, $account:expr) => {{
-        let mut builder = $krate::config::Builder::from($sdk);
+        let mut builder = $krate::config::Builder::from($sdk)
+            .retry_partition(unlimited_retries(stringify!($krate)));
         if let Some(account) = $account {
             builder = builder.interceptor(EmulatorAccount(account.clone()));
         }
@@ -68,8 +88,9 @@ impl Clients {
     pub fn new(sdk: &SdkConfig, endpoint_override: bool, emulator_account: Option<String>) -> Self {
         let account = emulator_account.as_ref();
         let s3 = {
-            let mut builder =
-                aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint_override);
+            let mut builder = aws_sdk_s3::config::Builder::from(sdk)
+                .force_path_style(endpoint_override)
+                .retry_partition(unlimited_retries("aws_sdk_s3"));
             if let Some(account) = account {
                 builder = builder.interceptor(EmulatorAccount(account.clone()));
             }

@@ -18,10 +18,11 @@ use aws_types::region::Region;
 
 use super::clients::Clients;
 use super::errors::step_error;
+use crate::apply::backoff::{RetryPolicy, call_retries};
 use crate::plan::catalog::{Partition, partition};
 
 /// What the user asked to connect to; `None` fields come from the standard chain.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// `--region`; otherwise the chain's (`AWS_REGION`, the profile's `region`).
     pub region: Option<String>,
@@ -34,6 +35,22 @@ pub struct Target {
     /// Sends `x-moto-account-id: <id>` with every request: the emulator then acts as that
     /// account, which isolates tests from each other. Never set against AWS.
     pub emulator_account: Option<String>,
+    /// How fast time passes compared with AWS (`SHINYCTL_TIME_SCALE`; 1/60 for the emulator's
+    /// default profile): the SDK's and the Kubernetes client's retry delays scale with it.
+    pub time_scale: f64,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            static_keys: None,
+            emulator_account: None,
+            time_scale: 1.0,
+        }
+    }
 }
 
 impl Target {
@@ -45,8 +62,34 @@ impl Target {
             endpoint_url: Some(endpoint.to_string()),
             static_keys: Some(("testing".into(), "testing".into())),
             emulator_account: Some(account.to_string()),
+            time_scale: 1.0,
         }
     }
+
+    /// The same target with retry delays scaled by `time_scale` (see [`Target::time_scale`]).
+    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
+        self.time_scale = time_scale;
+        self
+    }
+
+    /// The retries inside one call to AWS or to the cluster, at this target's time scale.
+    pub fn call_retries(&self) -> RetryPolicy {
+        call_retries(self.time_scale)
+    }
+}
+
+/// The SDK's retry configuration for `policy`: standard mode (exponential backoff with full
+/// jitter) with the policy's attempts, first delay and largest delay.
+///
+/// Not adaptive mode: its client-side rate limiter slows every request of a service after
+/// throttling, in real seconds and on top of the executor's own per-service token buckets, which
+/// already pace calls to AWS's published rates. The SDK's retry quota is switched off in
+/// [`super::clients`].
+pub fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(policy.max_attempts)
+        .with_initial_backoff(policy.base)
+        .with_max_backoff(policy.cap)
 }
 
 /// A resolved connection: where, as whom, and the clients to get there.
@@ -114,7 +157,7 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
-        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .retry_config(sdk_retry_config(&target.call_retries()))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -198,6 +241,21 @@ mod tests {
         assert_eq!(t.emulator_account.as_deref(), Some("111122223333"));
         assert_eq!(t.region.as_deref(), Some("cn-northwest-1"));
         assert!(t.static_keys.is_some());
+    }
+
+    #[test]
+    fn sdk_retries_follow_the_time_scale() {
+        let aws = sdk_retry_config(&Target::default().call_retries());
+        assert_eq!(aws.initial_backoff(), Duration::from_secs(1));
+        assert_eq!(aws.max_backoff(), Duration::from_secs(20));
+        assert_eq!(aws.max_attempts(), 8);
+        assert_eq!(aws.mode(), aws_config::retry::RetryMode::Standard);
+        let target = Target::emulator("http://127.0.0.1:5000", "us-east-1", "111122223333")
+            .with_time_scale(1.0 / 60.0);
+        let emulator = sdk_retry_config(&target.call_retries());
+        assert!(emulator.initial_backoff() < Duration::from_millis(20));
+        assert!(emulator.max_backoff() < Duration::from_millis(400));
+        assert_eq!(emulator.max_attempts(), 8);
     }
 
     #[test]

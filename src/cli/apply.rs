@@ -75,7 +75,9 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         let interrupt = interrupts();
         ops::apply(
             &loaded,
-            args.aws.target(),
+            args.aws
+                .target()
+                .with_time_scale(options.execution.time_scale),
             &options,
             &mut console,
             &interrupt,

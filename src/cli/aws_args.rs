@@ -40,6 +40,7 @@ impl AwsArgs {
             // The emulator takes any keys; its account comes from the header, not from STS.
             static_keys: emulator.then(|| ("testing".to_string(), "testing".to_string())),
             emulator_account: self.emulator_account.clone(),
+            ..Target::default()
         }
     }
 }

@@ -2,7 +2,10 @@
 //! every object in order, pruning of what shinyctl applied earlier for this blueprint and the
 //! blueprint no longer has (selected by the ownership labels), and a rollout wait that reports
 //! the pods that do not start, with Kubernetes' reasons. No AWS here: the caller passes the
-//! cluster's endpoint, CA and token (`aws::eks_token`) and the resolved secret values.
+//! cluster's endpoint, CA and token (`aws::eks_token`) and the resolved secret values. Every API
+//! call is retried on throttling, 5xx answers and lost connections ([`retry`]).
+
+mod retry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -14,6 +17,7 @@ use kube::api::{
 use serde_json::{Value, json};
 
 use super::{BLUEPRINT_LABEL, FIELD_MANAGER, MANAGED_BY, NAME, Workload, object_id, secrets};
+use crate::apply::backoff::{CALL_RETRIES, RetryPolicy};
 
 /// The kinds the workload renders: (group, version, kind, plural, namespaced), in apply order;
 /// pruning walks it backwards (bindings before what they bind, namespaces last).
@@ -149,11 +153,22 @@ impl Default for RolloutWait {
 }
 
 /// A client for the cluster at `endpoint` (CA as kubeconfig's `certificate-authority-data`),
-/// authenticating with a bearer token. Installs rustls's ring provider first (BUILD-NOTES.md).
+/// authenticating with a bearer token, retrying at AWS's pace ([`CALL_RETRIES`]).
 pub async fn client(
     endpoint: &str,
     certificate_authority_data: Option<&str>,
     token: &str,
+) -> Result<kube::Client, DeployError> {
+    client_with_retries(endpoint, certificate_authority_data, token, CALL_RETRIES).await
+}
+
+/// [`client`] with the given retries of each call (scaled for an emulator). Installs rustls's ring
+/// provider first (BUILD-NOTES.md).
+pub async fn client_with_retries(
+    endpoint: &str,
+    certificate_authority_data: Option<&str>,
+    token: &str,
+    retries: RetryPolicy,
 ) -> Result<kube::Client, DeployError> {
     // Ignored when a provider is already installed: any one will do, as long as there is one.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -170,13 +185,24 @@ pub async fn client(
         "current-context": "eks",
     }))
     .map_err(|e| DeployError::Connect(e.to_string()))?;
-    let config = kube::Config::from_custom_kubeconfig(
+    let mut config = kube::Config::from_custom_kubeconfig(
         kubeconfig,
         &kube::config::KubeConfigOptions::default(),
     )
     .await
     .map_err(|e| DeployError::Connect(e.to_string()))?;
-    kube::Client::try_from(config).map_err(|e| DeployError::Connect(e.to_string()))
+    // Ours instead (see `retry`).
+    config.default_retry = false;
+    let builder = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| DeployError::Connect(e.to_string()))?;
+    // The retry layer sends each request again through a clone of the service below it: the
+    // buffer makes kube's boxed stack cloneable.
+    Ok(builder
+        .with_layer(&tower::buffer::BufferLayer::new(1024))
+        .with_layer(&tower::retry::RetryLayer::new(retry::KubeRetry::new(
+            retries,
+        )))
+        .build())
 }
 
 /// Applies the workload, prunes what it no longer has, and waits for ShinyProxy's rollout.
