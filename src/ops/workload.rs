@@ -250,10 +250,11 @@ async fn cluster_client(
         return Ok(None);
     };
     let access = cluster_access(conn, target, &name).await?;
-    let client = deploy::client(
+    let client = deploy::client_with_retries(
         &access.endpoint,
         access.certificate_authority_data.as_deref(),
         &access.token,
+        target.call_retries(),
     )
     .await
     .map_err(|e| e.to_string())?;
