@@ -999,6 +999,45 @@ async fn security_groups_egress_is_exactly_the_catalogs() {
     let plan = shinyctl::plan::diff(&desired, &live.observed);
     assert_eq!(pending(&plan), Vec::<String>::new());
 
+    // A create that landed before a crash, with AWS's default egress still on the group: the
+    // re-run finds the group by its tags and revokes the default, and only it.
+    let allow_all = aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(
+            aws_sdk_ec2::types::IpRange::builder()
+                .cidr_ip("0.0.0.0/0")
+                .build(),
+        )
+        .build();
+    conn.clients
+        .ec2
+        .authorize_security_group_egress()
+        .group_id(&db_sg)
+        .ip_permissions(allow_all)
+        .send()
+        .await
+        .expect("default egress back");
+    let empty = shinyctl::plan::ObservedState::empty(SGX, "us-east-1");
+    let again = shinyctl::plan::diff(&desired, &empty);
+    let summary = run_as(
+        &conn,
+        SGX,
+        &again,
+        &desired,
+        BTreeMap::new(),
+        DataPolicy::default(),
+    )
+    .await;
+    assert_complete(&summary);
+    assert_eq!(egress_of(&conn, &db_sg).await, vec![]);
+    assert_eq!(
+        egress_of(&conn, &nodes_sg).await,
+        vec![("-1".to_string(), "0.0.0.0/0".to_string())]
+    );
+    let live = read_as(&conn, SGX, &desired).await;
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    assert_eq!(pending(&plan), Vec::<String>::new());
+
     destroy_all(&conn, SGX, &desired, live).await;
 }
 
