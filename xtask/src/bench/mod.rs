@@ -8,6 +8,7 @@
 //! profile, and API calls per service from the emulator's call log. Writes docs/benchmarks.md,
 //! docs/benchmarks.json and docs/benchmarks.svg. Never run by CI, and tests never time anything.
 
+mod budget;
 mod emulator;
 mod generate;
 mod live;

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use super::budget;
 use super::emulator::CallCount;
 
 /// The issue's targets.
@@ -431,13 +432,22 @@ pub fn to_markdown(report: &Report) -> String {
     let _ = writeln!(
         md,
         "From the emulator's call log, filtered by the run's account. The plan is a live `plan` \
-         right after the apply (it must show no changes); its budget is one call for each of the \
-         {} kinds shinyctl manages (a plan must also find what the blueprint no longer \
-         describes), plus a page per further 100 resources, plus one read per resource of the \
-         kinds the tagging API cannot answer (IAM, EKS, ECR, Synthetics, listeners, parameter \
-         groups: read by derived name).\n",
-        MANAGED_KINDS
+         right after the apply (it must show no changes). Its budget: one call for each of the \
+         {} AWS kinds shinyctl manages (a plan must also find what the blueprint no longer \
+         describes) and, where the blueprint has a cluster, one for each of the {} Kubernetes \
+         object kinds the workload reader lists; plus a page per further {} resources of a kind; \
+         plus the tagging API's GetResources (one per {} tagged resources), which answers the tags \
+         of every kind it covers; plus the reads below, each named with the reason AWS leaves no \
+         batch form (per resource), or a kind's listing needs a second call (once):\n",
+        budget::KINDS.len(),
+        budget::KUBERNETES_KINDS.len(),
+        budget::PAGE,
+        budget::PAGE
     );
+    for reason in budget::further_reads() {
+        let _ = writeln!(md, "- {reason}");
+    }
+    let _ = writeln!(md);
     let _ = writeln!(
         md,
         "| blueprint | resources | kinds | no-change plan | plan budget | apply | destroy |\n|---|---:|---:|---|---:|---|---|"
@@ -707,45 +717,11 @@ fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Resource kinds shinyctl manages (`ResourceKind::ALL`). A live plan must look for every one of
-/// them, not only those the blueprint uses now: what an earlier version created and this one no
-/// longer describes has to be found to be deleted.
-pub const MANAGED_KINDS: usize = 38;
-
-/// Budget for a no-change live plan: one call per managed kind, plus a page per further 100
-/// resources, plus one per resource of the kinds the tagging API cannot answer (read by derived
-/// name).
+/// Budget for a no-change live plan, all services together (see [`super::budget`]: one call per
+/// managed kind, Kubernetes kinds included, plus pagination, the tagging API's call, and
+/// per-resource reads only where AWS offers no batch read).
 pub fn plan_call_budget(kind_counts: &BTreeMap<String, usize>) -> usize {
-    let mut budget = MANAGED_KINDS;
-    let mut total = 0;
-    for (kind, count) in kind_counts {
-        total += count;
-        if read_by_name(kind) {
-            budget += count;
-        }
-    }
-    budget + total / 100
-}
-
-/// Kinds the Resource Groups Tagging API does not list (issue 3): read by their derived names.
-fn read_by_name(kind: &str) -> bool {
-    matches!(
-        kind,
-        "iam_role"
-            | "iam_role_policy_attachment"
-            | "iam_oidc_provider"
-            | "eks_cluster"
-            | "node_group"
-            | "fargate_profile"
-            | "ecr_repository"
-            | "ecr_lifecycle_policy"
-            | "canary"
-            | "listener"
-            | "listener_rule"
-            | "db_parameter_group"
-            | "db_cluster_parameter_group"
-            | "cache_parameter_group"
-    )
+    budget::plan_call_budget(kind_counts).total()
 }
 
 #[cfg(test)]
@@ -877,10 +853,20 @@ mod tests {
     }
 
     #[test]
-    fn name_read_kinds_cost_one_call_each() {
+    fn plan_budget_is_the_sum_over_services() {
         let counts: BTreeMap<String, usize> =
             [("vpc".to_string(), 1), ("ecr_repository".to_string(), 3)].into();
-        // every kind + 3 repositories read by name
-        assert_eq!(plan_call_budget(&counts), MANAGED_KINDS + 3);
+        // every kind + GetResources + 2 VPC attributes + 3 lifecycle policies
+        assert_eq!(plan_call_budget(&counts), budget::KINDS.len() + 1 + 2 + 3);
+    }
+
+    #[test]
+    fn markdown_names_every_per_resource_allowance() {
+        let md = to_markdown(&sample());
+        assert!(
+            md.contains("`ecr_repository`: ecr:GetLifecyclePolicy per resource — "),
+            "{md}"
+        );
+        assert!(!md.contains("`subnet`"));
     }
 }
