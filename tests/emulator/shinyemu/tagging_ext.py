@@ -1,14 +1,33 @@
-"""The Resource Groups Tagging API's GetResources also lists ECR repositories, as AWS's does
-(`ecr:repository` is a supported resource type); moto's leaves ECR out.
+"""The Resource Groups Tagging API's GetResources as AWS answers it, where moto's differs:
 
-The repositories are added to the last page moto answers (the one without a PaginationToken),
-filtered by the request's TagFilters and ResourceTypeFilters the way moto filters its own."""
+- ECR repositories are listed (`ecr:repository` is a supported resource type; moto leaves ECR
+  out). They are added to the last page moto answers (the one without a PaginationToken),
+  filtered by the request's TagFilters and ResourceTypeFilters the way moto filters its own.
+- A request with ResourcesPerPage gets that many resources per page: AWS takes either
+  ResourcesPerPage or TagsPerPage, but moto also cuts every page at 100 tags (its TagsPerPage
+  default), so resources with several tags each came back a handful per page."""
 
 from __future__ import annotations
 
 import json
+import threading
+
+from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 
 from .hooks import Response, on
+
+# Set while moto answers a request that gave ResourcesPerPage and no TagsPerPage.
+_resources_only = threading.local()
+_moto_get_resources = ResourceGroupsTaggingAPIBackend.get_resources
+
+
+def _get_resources(self, *args, **kwargs):
+    if getattr(_resources_only, "on", False):
+        kwargs["tags_per_page"] = 10**9
+    return _moto_get_resources(self, *args, **kwargs)
+
+
+ResourceGroupsTaggingAPIBackend.get_resources = _get_resources
 
 
 def _repositories(ctx) -> list[tuple[str, dict[str, str]]]:
@@ -39,7 +58,12 @@ def _tags_match(tags: dict[str, str], filters: list[dict]) -> bool:
 
 @on("resourcegroupstaggingapi", "GetResources")
 def get_resources(ctx, _next):
-    resp = _next()
+    p = ctx.params()
+    _resources_only.on = "ResourcesPerPage" in p and "TagsPerPage" not in p
+    try:
+        resp = _next()
+    finally:
+        _resources_only.on = False
     if resp.status >= 300:
         return resp
     try:
@@ -48,7 +72,6 @@ def get_resources(ctx, _next):
         return resp
     if body.get("PaginationToken"):
         return resp
-    p = ctx.params()
     if p.get("ResourceARNList") or not _type_matches(p.get("ResourceTypeFilters") or []):
         return resp
     filters = p.get("TagFilters") or []

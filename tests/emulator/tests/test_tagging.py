@@ -24,3 +24,16 @@ def test_get_resources_lists_tagged_ecr_repositories(emu, zero_account):
     only_ecr = tagging.get_resources(ResourceTypeFilters=["ecr:repository"],
                                      TagFilters=[{"Key": "shinyctl.dev/blueprint"}])
     assert len(only_ecr["ResourceTagMappingList"]) == 2
+
+
+def test_resources_per_page_is_not_cut_by_tags(emu, zero_account):
+    sns = emu.client("sns", zero_account)
+    tags = [{"Key": "shinyctl.dev/blueprint", "Value": "paged"}] + [
+        {"Key": f"k{i}", "Value": "v"} for i in range(9)]
+    for i in range(30):
+        sns.create_topic(Name=f"paged-{i}", Tags=tags)
+    tagging = emu.client("resourcegroupstaggingapi", zero_account)
+    page = tagging.get_resources(TagFilters=[{"Key": "shinyctl.dev/blueprint", "Values": ["paged"]}],
+                                 ResourcesPerPage=100)
+    assert len(page["ResourceTagMappingList"]) == 30
+    assert not page.get("PaginationToken")
