@@ -8,6 +8,7 @@ mod e2e_workload;
 mod emulator;
 mod live;
 mod live_common;
+mod live_irsa;
 mod live_services;
 mod malformed;
 mod never_panics;
