@@ -1402,7 +1402,11 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .cluster_name(&cluster)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    loop {
+        rx.call("eks", "ListAddons").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         match not_found_as_none(page.aws())? {
             Some(page) => names.extend(page.addons.unwrap_or_default()),
             None => return Ok(Vec::new()), // no cluster (yet, or any more)
@@ -1410,6 +1414,7 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     }
     let mut found = Vec::new();
     for name in names {
+        rx.call("eks", "DescribeAddon").await;
         let Some(addon) = not_found_as_none(
             eks.describe_addon()
                 .cluster_name(&cluster)
