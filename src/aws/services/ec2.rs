@@ -120,24 +120,64 @@ fn gone<T>(result: Result<T, StepError>) -> Result<Outputs, StepError> {
     not_found_as_none(result).map(|_| Outputs::new())
 }
 
+/// The first page of `Describe…` filtered by the blueprint's ownership tag, counted: what a
+/// create looks in before creating (a retry or a re-run finds its resource by tag).
+/// `describe_owned!(cx, "DescribeSubnets", describe_subnets)`; NAT gateways name their filter
+/// setter and filters.
+macro_rules! describe_owned {
+    ($cx:expr, $operation:literal, $describe:ident) => {
+        describe_owned!(
+            $cx,
+            $operation,
+            $describe,
+            set_filters,
+            owned_filters($cx.blueprint)
+        )
+    };
+    ($cx:expr, $operation:literal, $describe:ident, $set:ident, $filters:expr) => {{
+        $cx.call(EC2, $operation).await;
+        $cx.clients()
+            .ec2
+            .$describe()
+            .$set(Some($filters))
+            .send()
+            .await
+            .aws()
+    }};
+}
+
+/// The delete call `$delete` of the id the step found, NotFound counting as done.
+macro_rules! delete_by_id {
+    ($cx:expr, $operation:literal, $delete:ident, $id:ident) => {{
+        let id = $cx.existing_id()?;
+        $cx.call(EC2, $operation).await;
+        gone($cx.clients().ec2.$delete().$id(id).send().await.aws())
+    }};
+}
+
+/// The described resource this step's address tag names.
+fn at_address<'t, T>(
+    cx: &Cx<'_>,
+    described: &'t [T],
+    tags: impl Fn(&T) -> &[Tag],
+) -> Option<&'t T> {
+    described.iter().find(|t| is_at(tags(t), cx.address()))
+}
+
+/// The id in a create call's answer; without one the call is retried.
+fn created_id(id: Option<&str>, operation: &str) -> Result<String, StepError> {
+    id.map(str::to_string)
+        .ok_or_else(|| StepError::transient("NoId", format!("{operation} returned no id")))
+}
+
 // ---------------------------------------------------------------------------------------------
 // VPC
 
 async fn find_vpc(cx: &Cx<'_>) -> Result<Option<String>, StepError> {
-    cx.call(EC2, "DescribeVpcs").await;
-    let out = cx
-        .clients()
-        .ec2
-        .describe_vpcs()
-        .set_filters(Some(owned_filters(cx.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    Ok(out
-        .vpcs()
-        .iter()
-        .filter(|v| is_at(v.tags(), cx.address()))
-        .find_map(|v| v.vpc_id().map(str::to_string)))
+    let out = describe_owned!(cx, "DescribeVpcs", describe_vpcs)?;
+    Ok(at_address(cx, out.vpcs(), |v| v.tags())
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string))
 }
 
 async fn vpc_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
@@ -192,10 +232,7 @@ pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .send()
                 .await
                 .aws()?;
-            out.vpc()
-                .and_then(|v| v.vpc_id())
-                .ok_or_else(|| StepError::transient("NoId", "CreateVpc returned no VPC id"))?
-                .to_string()
+            created_id(out.vpc().and_then(|v| v.vpc_id()), "CreateVpc")?
         }
     };
     cx.wait_until(|| vpc_state(cx, &id), has(|s: &String| s == "available"))
@@ -214,9 +251,7 @@ pub async fn update_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 pub async fn delete_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DeleteVpc").await;
-    gone(cx.clients().ec2.delete_vpc().vpc_id(id).send().await.aws())
+    delete_by_id!(cx, "DeleteVpc", delete_vpc, vpc_id)
 }
 
 /// VPCs, subnets, internet gateways, Elastic IPs, NAT gateways and route tables (with routes and
@@ -287,21 +322,8 @@ async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 // Subnet
 
 pub async fn create_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    cx.call(EC2, "DescribeSubnets").await;
-    let existing = cx
-        .clients()
-        .ec2
-        .describe_subnets()
-        .set_filters(Some(owned_filters(cx.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    let id = match existing
-        .subnets()
-        .iter()
-        .filter(|s| is_at(s.tags(), cx.address()))
-        .find_map(|s| s.subnet_id())
-    {
+    let existing = describe_owned!(cx, "DescribeSubnets", describe_subnets)?;
+    let id = match at_address(cx, existing.subnets(), |s| s.tags()).and_then(|s| s.subnet_id()) {
         Some(id) => id.to_string(),
         None => {
             cx.call(EC2, "CreateSubnet").await;
@@ -316,10 +338,7 @@ pub async fn create_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .send()
                 .await
                 .aws()?;
-            out.subnet()
-                .and_then(|s| s.subnet_id())
-                .ok_or_else(|| StepError::transient("NoId", "CreateSubnet returned no id"))?
-                .to_string()
+            created_id(out.subnet().and_then(|s| s.subnet_id()), "CreateSubnet")?
         }
     };
     if cx.bool("mapPublicIpOnLaunch") == Some(true) {
@@ -353,17 +372,7 @@ pub async fn update_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 pub async fn delete_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DeleteSubnet").await;
-    gone(
-        cx.clients()
-            .ec2
-            .delete_subnet()
-            .subnet_id(id)
-            .send()
-            .await
-            .aws(),
-    )
+    delete_by_id!(cx, "DeleteSubnet", delete_subnet, subnet_id)
 }
 
 /// Every subnet tagged for the blueprint: one DescribeSubnets per page (see
@@ -414,20 +423,8 @@ async fn read_subnets(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let vpc = cx.reference("vpc")?;
-    cx.call(EC2, "DescribeInternetGateways").await;
-    let existing = cx
-        .clients()
-        .ec2
-        .describe_internet_gateways()
-        .set_filters(Some(owned_filters(cx.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    let (id, attached) = match existing
-        .internet_gateways()
-        .iter()
-        .find(|g| is_at(g.tags(), cx.address()))
-    {
+    let existing = describe_owned!(cx, "DescribeInternetGateways", describe_internet_gateways)?;
+    let (id, attached) = match at_address(cx, existing.internet_gateways(), |g| g.tags()) {
         Some(g) => (
             g.internet_gateway_id().unwrap_or_default().to_string(),
             g.attachments()
@@ -444,13 +441,11 @@ pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
                 .send()
                 .await
                 .aws()?;
-            let id = out
-                .internet_gateway()
-                .and_then(|g| g.internet_gateway_id())
-                .ok_or_else(|| {
-                    StepError::transient("NoId", "CreateInternetGateway returned no id")
-                })?;
-            (id.to_string(), false)
+            let id = created_id(
+                out.internet_gateway().and_then(|g| g.internet_gateway_id()),
+                "CreateInternetGateway",
+            )?;
+            (id, false)
         }
     };
     if !attached {
@@ -561,20 +556,8 @@ fn reorder(found: Found, add: impl FnOnce(Found) -> Found) -> Found {
 // Elastic IP
 
 pub async fn create_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    cx.call(EC2, "DescribeAddresses").await;
-    let existing = cx
-        .clients()
-        .ec2
-        .describe_addresses()
-        .set_filters(Some(owned_filters(cx.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    if let Some(address) = existing
-        .addresses()
-        .iter()
-        .find(|a| is_at(a.tags(), cx.address()))
-    {
+    let existing = describe_owned!(cx, "DescribeAddresses", describe_addresses)?;
+    if let Some(address) = at_address(cx, existing.addresses(), |a| a.tags()) {
         let id = address.allocation_id().unwrap_or_default();
         let mut out = outputs(id, None, Some(cx.name()));
         out.insert(
@@ -593,10 +576,8 @@ pub async fn create_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .send()
         .await
         .aws()?;
-    let id = out
-        .allocation_id()
-        .ok_or_else(|| StepError::transient("NoId", "AllocateAddress returned no allocation id"))?;
-    let mut result = outputs(id, None, Some(cx.name()));
+    let id = created_id(out.allocation_id(), "AllocateAddress")?;
+    let mut result = outputs(&id, None, Some(cx.name()));
     result.insert(
         "publicIp".into(),
         Value::from(out.public_ip().unwrap_or_default()),
@@ -605,17 +586,7 @@ pub async fn create_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 pub async fn delete_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "ReleaseAddress").await;
-    gone(
-        cx.clients()
-            .ec2
-            .release_address()
-            .allocation_id(id)
-            .send()
-            .await
-            .aws(),
-    )
+    delete_by_id!(cx, "ReleaseAddress", release_address, allocation_id)
 }
 
 async fn read_elastic_ips(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
@@ -670,22 +641,17 @@ async fn nat_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
 }
 
 pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    cx.call(EC2, "DescribeNatGateways").await;
     let mut filters = owned_filters(cx.blueprint);
     filters.push(filter("state", LIVE_NAT_STATES));
-    let existing = cx
-        .clients()
-        .ec2
-        .describe_nat_gateways()
-        .set_filter(Some(filters))
-        .send()
-        .await
-        .aws()?;
-    let id = match existing
-        .nat_gateways()
-        .iter()
-        .filter(|n| is_at(n.tags(), cx.address()))
-        .find_map(|n| n.nat_gateway_id())
+    let existing = describe_owned!(
+        cx,
+        "DescribeNatGateways",
+        describe_nat_gateways,
+        set_filter,
+        filters
+    )?;
+    let id = match at_address(cx, existing.nat_gateways(), |n| n.tags())
+        .and_then(|n| n.nat_gateway_id())
     {
         Some(id) => id.to_string(),
         None => {
@@ -706,10 +672,10 @@ pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .send()
                 .await
                 .aws()?;
-            out.nat_gateway()
-                .and_then(|n| n.nat_gateway_id())
-                .ok_or_else(|| StepError::transient("NoId", "CreateNatGateway returned no id"))?
-                .to_string()
+            created_id(
+                out.nat_gateway().and_then(|n| n.nat_gateway_id()),
+                "CreateNatGateway",
+            )?
         }
     };
     let state = cx
@@ -792,20 +758,9 @@ async fn read_nat_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 // Route tables, associations and routes
 
 pub async fn create_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    cx.call(EC2, "DescribeRouteTables").await;
-    let existing = cx
-        .clients()
-        .ec2
-        .describe_route_tables()
-        .set_filters(Some(owned_filters(cx.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    if let Some(id) = existing
-        .route_tables()
-        .iter()
-        .filter(|t| is_at(t.tags(), cx.address()))
-        .find_map(|t| t.route_table_id())
+    let existing = describe_owned!(cx, "DescribeRouteTables", describe_route_tables)?;
+    if let Some(id) =
+        at_address(cx, existing.route_tables(), |t| t.tags()).and_then(|t| t.route_table_id())
     {
         return Ok(outputs(id, None, Some(cx.name())));
     }
@@ -819,25 +774,15 @@ pub async fn create_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .send()
         .await
         .aws()?;
-    let id = out
-        .route_table()
-        .and_then(|t| t.route_table_id())
-        .ok_or_else(|| StepError::transient("NoId", "CreateRouteTable returned no id"))?;
-    Ok(outputs(id, None, Some(cx.name())))
+    let id = created_id(
+        out.route_table().and_then(|t| t.route_table_id()),
+        "CreateRouteTable",
+    )?;
+    Ok(outputs(&id, None, Some(cx.name())))
 }
 
 pub async fn delete_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DeleteRouteTable").await;
-    gone(
-        cx.clients()
-            .ec2
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .aws(),
-    )
+    delete_by_id!(cx, "DeleteRouteTable", delete_route_table, route_table_id)
 }
 
 /// The subnet's current explicit association: (association id, route table id).
@@ -1069,20 +1014,9 @@ async fn read_route_tables(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 pub async fn create_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let vpc = cx.reference("vpc")?;
     let name = cx.opt_str("groupName").unwrap_or(cx.name()).to_string();
-    cx.call(EC2, "DescribeSecurityGroups").await;
-    let existing = cx
-        .clients()
-        .ec2
-        .describe_security_groups()
-        .set_filters(Some(owned_filters(cx.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    if let Some(id) = existing
-        .security_groups()
-        .iter()
-        .filter(|g| is_at(g.tags(), cx.address()))
-        .find_map(|g| g.group_id())
+    let existing = describe_owned!(cx, "DescribeSecurityGroups", describe_security_groups)?;
+    if let Some(id) =
+        at_address(cx, existing.security_groups(), |g| g.tags()).and_then(|g| g.group_id())
     {
         // A retry after the create landed: the default egress may not have been revoked yet.
         revoke_untagged_default_egress(cx, id).await?;
@@ -1100,11 +1034,9 @@ pub async fn create_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .send()
         .await
         .aws()?;
-    let id = out
-        .group_id()
-        .ok_or_else(|| StepError::transient("NoId", "CreateSecurityGroup returned no id"))?;
-    revoke_default_egress(cx, id).await?;
-    Ok(outputs(id, None, Some(&name)))
+    let id = created_id(out.group_id(), "CreateSecurityGroup")?;
+    revoke_default_egress(cx, &id).await?;
+    Ok(outputs(&id, None, Some(&name)))
 }
 
 /// AWS's allow-all egress rule, which every new group gets.
@@ -1151,17 +1083,28 @@ async fn revoke_untagged_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), 
 }
 
 pub async fn delete_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DeleteSecurityGroup").await;
-    gone(
-        cx.clients()
-            .ec2
-            .delete_security_group()
-            .group_id(id)
-            .send()
-            .await
-            .aws(),
-    )
+    delete_by_id!(cx, "DeleteSecurityGroup", delete_security_group, group_id)
+}
+
+/// EC2 has one operation per rule direction, with the same inputs: `$build` is applied to the
+/// request builder of the one `$egress` picks, and the call counted under its name.
+macro_rules! per_direction {
+    (
+        $cx:expr, $egress:expr,
+        ($egress_op:literal, $egress_call:ident),
+        ($ingress_op:literal, $ingress_call:ident),
+        |$request:ident| $build:expr
+    ) => {
+        if $egress {
+            $cx.call(EC2, $egress_op).await;
+            let $request = $cx.clients().ec2.$egress_call();
+            $build
+        } else {
+            $cx.call(EC2, $ingress_op).await;
+            let $request = $cx.clients().ec2.$ingress_call();
+            $build
+        }
+    };
 }
 
 /// A rule's identity as the catalog writes it (source resolved to an id or CIDR).
@@ -1258,11 +1201,18 @@ fn rule_outputs(id: &str, spec: &RuleSpec) -> Outputs {
 pub async fn create_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let spec = RuleSpec::of(cx)?;
     let tags = tag_spec(ResourceType::SecurityGroupRule, &cx.ownership_tags());
-    let result = if spec.egress {
-        cx.call(EC2, "AuthorizeSecurityGroupEgress").await;
-        cx.clients()
-            .ec2
-            .authorize_security_group_egress()
+    let result = per_direction!(
+        cx,
+        spec.egress,
+        (
+            "AuthorizeSecurityGroupEgress",
+            authorize_security_group_egress
+        ),
+        (
+            "AuthorizeSecurityGroupIngress",
+            authorize_security_group_ingress
+        ),
+        |request| request
             .group_id(&spec.group)
             .ip_permissions(spec.permission())
             .tag_specifications(tags)
@@ -1275,24 +1225,7 @@ pub async fn create_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepErro
                     .and_then(|r| r.security_group_rule_id())
                     .map(str::to_string)
             })
-    } else {
-        cx.call(EC2, "AuthorizeSecurityGroupIngress").await;
-        cx.clients()
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(&spec.group)
-            .ip_permissions(spec.permission())
-            .tag_specifications(tags)
-            .send()
-            .await
-            .aws()
-            .map(|o| {
-                o.security_group_rules()
-                    .first()
-                    .and_then(|r| r.security_group_rule_id())
-                    .map(str::to_string)
-            })
-    };
+    );
     match result {
         Ok(Some(id)) => Ok(rule_outputs(&id, &spec)),
         Ok(None) => adopt_rule(cx, &spec).await,
@@ -1330,30 +1263,25 @@ async fn adopt_rule(cx: &Cx<'_>, spec: &RuleSpec) -> Result<Outputs, StepError> 
 /// Sets a rule's description. The IpPermissions form (not SecurityGroupRuleDescriptions) works
 /// in AWS and in moto, which ignores the other.
 async fn set_rule_description(cx: &Cx<'_>, spec: &RuleSpec) -> Result<(), StepError> {
-    if spec.egress {
-        cx.call(EC2, "UpdateSecurityGroupRuleDescriptionsEgress")
-            .await;
-        cx.clients()
-            .ec2
-            .update_security_group_rule_descriptions_egress()
+    per_direction!(
+        cx,
+        spec.egress,
+        (
+            "UpdateSecurityGroupRuleDescriptionsEgress",
+            update_security_group_rule_descriptions_egress
+        ),
+        (
+            "UpdateSecurityGroupRuleDescriptionsIngress",
+            update_security_group_rule_descriptions_ingress
+        ),
+        |request| request
             .group_id(&spec.group)
             .ip_permissions(spec.permission())
             .send()
             .await
-            .aws()?;
-    } else {
-        cx.call(EC2, "UpdateSecurityGroupRuleDescriptionsIngress")
-            .await;
-        cx.clients()
-            .ec2
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(&spec.group)
-            .ip_permissions(spec.permission())
-            .send()
-            .await
-            .aws()?;
-    }
-    Ok(())
+            .aws()
+            .map(|_| ())
+    )
 }
 
 /// Only the description changes in place (everything else is the rule's identity).
@@ -1377,29 +1305,19 @@ pub async fn delete_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepErro
         .and_then(|o| o.get("egress"))
         .and_then(Value::as_bool)
         .unwrap_or(cx.opt_str("direction") == Some("egress"));
-    let result = if egress {
-        cx.call(EC2, "RevokeSecurityGroupEgress").await;
-        cx.clients()
-            .ec2
-            .revoke_security_group_egress()
+    let result = per_direction!(
+        cx,
+        egress,
+        ("RevokeSecurityGroupEgress", revoke_security_group_egress),
+        ("RevokeSecurityGroupIngress", revoke_security_group_ingress),
+        |request| request
             .group_id(group)
             .security_group_rule_ids(id)
             .send()
             .await
             .aws()
             .map(|_| ())
-    } else {
-        cx.call(EC2, "RevokeSecurityGroupIngress").await;
-        cx.clients()
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(group)
-            .security_group_rule_ids(id)
-            .send()
-            .await
-            .aws()
-            .map(|_| ())
-    };
+    );
     // The group itself may be gone already (InvalidGroup.NotFound).
     match result {
         Err(e) if !is_not_found(&e) => Err(e),
