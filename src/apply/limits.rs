@@ -3,6 +3,15 @@
 //! AWS throttles each account per region with token buckets (EC2 per API action: a burst capacity
 //! and a refill rate). Spending our own tokens first keeps a large apply under AWS's limits instead
 //! of discovering them through `RequestLimitExceeded` and backoff.
+//!
+//! Under a time scale (`SHINYCTL_TIME_SCALE`: an emulator that runs AWS's lifecycles that many
+//! times faster) the buckets refill that many times faster too ([`RateLimits::scaled`]), for the
+//! reason retry delays and poll schedules are scaled: the whole AWS schedule is compressed, and a
+//! bucket is a rate, calls per AWS second. Left at real-time rates, 100 repositories at 5 creates
+//! a second take 20 real seconds — 20 minutes of the emulator's compressed world, against the
+//! 20 seconds of a 13-minute apply they cost at AWS's pace — and the benchmark would measure our
+//! own throttle instead of the engine. Burst capacities are counts, not times, and stay. Scales
+//! of 1 and above change nothing: against AWS itself the published rates hold.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -149,6 +158,24 @@ impl Default for RateLimits {
 }
 
 impl RateLimits {
+    /// The same limits for a world running `1 / time_scale` times faster than AWS: every refill
+    /// rate divided by `time_scale` (0 < `time_scale` < 1), capacities unchanged. Other values
+    /// (1, above 1, not a number) leave the limits as they are.
+    pub fn scaled(mut self, time_scale: f64) -> RateLimits {
+        if !(time_scale.is_finite() && time_scale > 0.0 && time_scale < 1.0) {
+            return self;
+        }
+        let faster = |spec: &mut BucketSpec| spec.refill_per_second /= time_scale;
+        let service = |limits: &mut ServiceLimits| {
+            faster(&mut limits.read);
+            faster(&mut limits.mutating);
+            limits.actions.values_mut().for_each(faster);
+        };
+        self.services.values_mut().for_each(service);
+        service(&mut self.default);
+        self
+    }
+
     pub fn spec(&self, service: &str, action: &str) -> BucketSpec {
         self.services
             .get(service)
@@ -269,6 +296,33 @@ mod tests {
             limits.spec("eks", "CreateCluster"),
             BucketSpec::new(20.0, 5.0)
         );
+    }
+
+    #[test]
+    fn a_time_scale_speeds_refills_but_keeps_bursts() {
+        let limits = RateLimits::default().scaled(1.0 / 60.0);
+        let close = |a: BucketSpec, b: BucketSpec| {
+            (a.capacity - b.capacity).abs() < 1e-9
+                && (a.refill_per_second - b.refill_per_second).abs() < 1e-9
+        };
+        assert!(close(
+            limits.spec("ec2", "CreateVpc"),
+            BucketSpec::new(50.0, 300.0)
+        ));
+        assert!(close(
+            limits.spec("ec2", "CreateNatGateway"),
+            BucketSpec::new(10.0, 60.0)
+        ));
+        assert!(close(
+            limits.spec("ecr", "CreateRepository"),
+            BucketSpec::new(20.0, 300.0)
+        ));
+        for unchanged in [1.0, 2.0, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                RateLimits::default().scaled(unchanged),
+                RateLimits::default()
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -135,8 +135,8 @@ impl Interrupt {
 pub struct Execution {
     /// `--parallelism`.
     pub parallelism: usize,
-    /// Multiplies every wait estimate and timeout; below 1 for the emulator's scaled latency
-    /// profile (`SHINYCTL_TIME_SCALE`).
+    /// Multiplies every wait estimate and timeout, retry delay and the time a rate-limit bucket
+    /// takes to refill; below 1 for the emulator's scaled latency profile (`SHINYCTL_TIME_SCALE`).
     pub time_scale: f64,
 }
 
@@ -157,6 +157,7 @@ impl Execution {
         };
         config.waits.time_scale = self.time_scale;
         config.retries = config.retries.scaled(self.time_scale);
+        config.rate_limits = config.rate_limits.scaled(self.time_scale);
         if self.time_scale.is_finite() && self.time_scale > 0.0 && self.time_scale < 1.0 {
             // A scaled emulator also answers polls sooner; keep timeouts proportionate but never
             // shorter than a few seconds, which a loaded CI machine needs.
@@ -222,6 +223,10 @@ mod tests {
         assert_eq!(config.parallelism, 1);
         assert!((config.waits.time_scale - 1.0 / 60.0).abs() < 1e-12);
         assert_eq!(config.waits.min_timeout, Duration::from_secs(30));
+        assert_eq!(
+            config.rate_limits,
+            crate::apply::limits::RateLimits::default().scaled(1.0 / 60.0)
+        );
         assert_eq!(
             Execution::default().config().waits,
             crate::apply::wait::WaitPolicy::default()
