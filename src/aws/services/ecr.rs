@@ -1,5 +1,6 @@
 //! ecr: repositories (scan on push, tag mutability, AES256 encryption) and their lifecycle
-//! policies. Repository names are unique per registry, so a create looks the name up first.
+//! policies. Repository names are unique per registry: a create that finds its name taken looks
+//! the repository up and carries on with it.
 
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
@@ -50,11 +51,11 @@ async fn describe(
         .and_then(|r| r.repositories.unwrap_or_default().into_iter().next()))
 }
 
+/// One call: CreateRepository carries the tags, scanning and encryption, and its answer has
+/// everything the outputs need. A name already taken (an earlier attempt whose answer was lost)
+/// is looked up only then.
 pub async fn create_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("repositoryName").unwrap_or(cx.name()).to_string();
-    if let Some(existing) = describe(cx, &name).await? {
-        return Ok(repository_outputs(&existing));
-    }
     let mutability = cx.opt_str("imageTagMutability").unwrap_or("MUTABLE");
     cx.call("ecr", "CreateRepository").await;
     let result = cx
