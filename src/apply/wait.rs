@@ -6,10 +6,11 @@
 //!
 //! Poll intervals follow the kind's time estimate: the first look comes after a fraction of it (a
 //! NAT gateway that takes ~105 s is first checked after ~40 s, a route after a second), then every
-//! twentieth of it until it is half again overdue — readiness usually comes near the estimate, and
-//! each step on the critical path is then found ready at most 5% late — and only then does the
-//! interval grow geometrically up to a cap. Each delay is jittered so that many waiters spread out.
-//! A time scale (the emulator) scales the whole schedule, floors included.
+//! twentieth of it, and every eightieth of it from 85% to 120% of it — readiness usually comes
+//! near the estimate, and a step on the critical path is then found ready at most 1.25% late
+//! there (5% elsewhere) — until it is half again overdue; only then does the interval grow
+//! geometrically up to a cap. Each delay is jittered so that many waiters spread out. A time scale
+//! (the emulator) scales the whole schedule, floors included.
 
 use std::future::Future;
 use std::time::Duration;
@@ -90,14 +91,19 @@ pub fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
     move |observed: Option<&T>| observed.is_some_and(&predicate)
 }
 
-/// When to look: after `first`, then every `interval` for `steady_polls` looks, then `interval`
-/// growing by `factor` up to `max_interval`; each delay spread by ±`jitter` (a fraction).
+/// When to look, by the time since the wait began: the first look after `first`; then every
+/// `interval`, except every `near_interval` between `near_from` and `near_until` (around the
+/// estimate, where readiness usually comes); after `steady_until` the interval grows by `factor`
+/// up to `max_interval`. Each delay is spread by ±`jitter` (a fraction). The bands are times, not
+/// look counts, so jitter never moves them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PollSchedule {
     pub first: Duration,
     pub interval: Duration,
-    /// Looks after the first at a fixed `interval`, before it starts to grow.
-    pub steady_polls: u32,
+    pub near_from: Duration,
+    pub near_until: Duration,
+    pub near_interval: Duration,
+    pub steady_until: Duration,
     pub max_interval: Duration,
     pub factor: f64,
     pub jitter: f64,
@@ -107,14 +113,19 @@ pub struct PollSchedule {
 const FIRST_LOOK: f64 = 0.4;
 /// ... then one every this fraction of it ...
 const STEADY_INTERVAL: f64 = 0.05;
+/// ... but one every this fraction of it between these two fractions, where readiness is due ...
+const NEAR_INTERVAL: f64 = 0.0125;
+const NEAR_FROM: f64 = 0.85;
+const NEAR_UNTIL: f64 = 1.2;
 /// ... until this multiple of the estimate has passed; then the interval grows.
 const STEADY_UNTIL: f64 = 1.5;
 
 impl PollSchedule {
     /// A schedule for something expected to take `estimate` (at AWS's pace): first look at 40% of
     /// it (between half a second and three minutes), then every 5% of it (between half a second
-    /// and thirty seconds) until 150% of it has passed, then growing by half each time up to a
-    /// quarter of it (between one and thirty seconds).
+    /// and thirty seconds), every 1.25% of it from 85% to 120% of it (at least half a second),
+    /// and after 150% of it growing by half each time up to a quarter of it (between one and
+    /// thirty seconds).
     pub fn for_estimate(estimate: Duration) -> Self {
         let first = estimate
             .mul_f64(FIRST_LOOK)
@@ -125,16 +136,16 @@ impl PollSchedule {
         let interval = estimate
             .mul_f64(STEADY_INTERVAL)
             .clamp(Duration::from_millis(500), max_interval);
-        let steady = estimate.mul_f64(STEADY_UNTIL).saturating_sub(first);
-        let steady_polls = (steady.as_secs_f64() / interval.as_secs_f64()).ceil();
+        let near_interval = estimate
+            .mul_f64(NEAR_INTERVAL)
+            .clamp(Duration::from_millis(500), interval);
         PollSchedule {
             first,
             interval,
-            steady_polls: if steady_polls.is_finite() {
-                steady_polls.clamp(0.0, 1000.0) as u32
-            } else {
-                0
-            },
+            near_from: estimate.mul_f64(NEAR_FROM),
+            near_until: estimate.mul_f64(NEAR_UNTIL),
+            near_interval,
+            steady_until: estimate.mul_f64(STEADY_UNTIL),
             max_interval,
             factor: 1.5,
             jitter: 0.2,
@@ -150,26 +161,41 @@ impl PollSchedule {
         PollSchedule {
             first: self.first.mul_f64(scale),
             interval: self.interval.mul_f64(scale),
+            near_from: self.near_from.mul_f64(scale),
+            near_until: self.near_until.mul_f64(scale),
+            near_interval: self.near_interval.mul_f64(scale),
+            steady_until: self.steady_until.mul_f64(scale),
             max_interval: self.max_interval.mul_f64(scale),
             ..self
         }
     }
 
-    /// The un-jittered delay before look number `poll` (0 is the first look).
-    pub fn delay(&self, poll: u32) -> Duration {
+    /// The un-jittered delay before the next look, `elapsed` into the wait (the first look when
+    /// `poll` is 0).
+    pub fn delay(&self, poll: u32, elapsed: Duration) -> Duration {
         if poll == 0 {
             return self.first;
         }
-        if poll <= self.steady_polls {
+        if elapsed < self.near_from {
+            // Never stride past the start of the near band.
+            let to_band = (self.near_from - elapsed).max(self.near_interval);
+            return self.interval.min(to_band);
+        }
+        if elapsed < self.near_until {
+            return self.near_interval;
+        }
+        if elapsed < self.steady_until {
             return self.interval;
         }
+        // Past the steady band each delay is (factor - 1) times the time spent past it: the
+        // interval grows geometrically, from `interval` up to `max_interval`.
         let factor = if self.factor.is_finite() && self.factor >= 1.0 {
             self.factor
         } else {
             1.0
         };
-        let grown =
-            self.interval.as_secs_f64() * factor.powi((poll - self.steady_polls).min(64) as i32);
+        let overdue = (elapsed - self.steady_until).as_secs_f64();
+        let grown = (overdue * (factor - 1.0)).max(self.interval.as_secs_f64());
         Duration::from_secs_f64(
             grown.min(
                 self.max_interval
@@ -285,8 +311,8 @@ where
     let mut last: Option<T> = None;
     let mut poll = 0u32;
     loop {
-        let delay = jitter.spread(spec.schedule.delay(poll), spec.schedule.jitter);
         let now = Instant::now();
+        let delay = jitter.spread(spec.schedule.delay(poll, now - start), spec.schedule.jitter);
         if now >= deadline {
             return Err(WaitError::Timeout {
                 waited: now - start,
@@ -343,23 +369,22 @@ mod tests {
     fn poll_schedule_scales_with_the_estimate() {
         let nat = PollSchedule::for_estimate(Duration::from_secs(105));
         assert_eq!(nat.first, Duration::from_secs(42));
-        assert_eq!(nat.delay(1), Duration::from_secs_f64(5.25));
-        // Steady every 5.25 s from 42 s until 157.5 s (150% of the estimate): 22 looks.
-        assert_eq!(nat.steady_polls, 22);
-        assert_eq!(nat.delay(22), Duration::from_secs_f64(5.25));
-        assert_eq!(
-            nat.delay(23),
-            Duration::from_secs_f64(7.875),
-            "then growing"
-        );
-        assert_eq!(nat.delay(40), Duration::from_secs_f64(26.25), "capped");
+        let at = |s: f64| Duration::from_secs_f64(s);
+        assert_eq!(nat.delay(1, at(42.0)), at(5.25));
+        assert_eq!(nat.delay(5, at(90.0)), at(1.3125), "near the estimate");
+        assert_eq!(nat.delay(9, at(130.0)), at(5.25), "steady again");
+        assert_eq!(nat.delay(20, at(160.0)), at(5.25), "then growing");
+        assert_eq!(nat.delay(21, at(177.5)), at(10.0));
+        assert_eq!(nat.delay(40, at(600.0)), at(26.25), "capped");
         let route = PollSchedule::for_estimate(Duration::from_secs(2));
         assert_eq!(route.first, Duration::from_millis(800));
-        assert_eq!(route.delay(1), Duration::from_millis(500));
-        assert_eq!(route.delay(50), Duration::from_secs(1));
+        assert_eq!(route.delay(1, at(0.8)), Duration::from_millis(500));
+        assert_eq!(route.delay(2, at(1.8)), Duration::from_millis(500));
+        assert_eq!(route.delay(50, at(60.0)), Duration::from_secs(1));
         let eks = PollSchedule::for_estimate(Duration::from_secs(600));
         assert_eq!(eks.first, Duration::from_secs(180));
-        assert_eq!(eks.delay(1), Duration::from_secs(30));
+        assert_eq!(eks.delay(1, at(180.0)), at(30.0));
+        assert_eq!(eks.delay(12, at(520.0)), at(7.5));
     }
 
     /// Un-jittered look times of `schedule`, until `until`.
@@ -367,7 +392,7 @@ mod tests {
         let mut at = Duration::ZERO;
         let mut out = Vec::new();
         for poll in 0.. {
-            at += schedule.delay(poll);
+            at += schedule.delay(poll, at);
             if at > until {
                 break;
             }
@@ -376,17 +401,30 @@ mod tests {
         out
     }
 
+    /// How late readiness at `ready` (a fraction of `estimate`) is seen, as a fraction of it.
+    fn lateness(schedule: &PollSchedule, estimate: f64, ready: f64) -> f64 {
+        let times = looks(schedule, Duration::from_secs_f64(estimate * 3.0));
+        let ready = Duration::from_secs_f64(estimate * ready);
+        let seen = times.iter().find(|&&t| t >= ready).expect("a look after");
+        (*seen - ready).as_secs_f64() / estimate
+    }
+
     #[test]
-    fn readiness_near_the_estimate_is_seen_at_most_a_twentieth_late() {
-        for estimate in [105.0, 150.0, 270.0, 600.0] {
+    fn readiness_near_the_estimate_is_seen_at_most_an_eightieth_late() {
+        for estimate in [60.0, 105.0, 150.0, 270.0, 330.0, 600.0] {
             let schedule = PollSchedule::for_estimate(Duration::from_secs_f64(estimate));
-            let times = looks(&schedule, Duration::from_secs_f64(estimate * 2.0));
-            for ready in [0.6, 0.8, 1.0, 1.2, 1.45] {
-                let ready = Duration::from_secs_f64(estimate * ready);
-                let seen = times.iter().find(|&&t| t >= ready).expect("a look after");
+            for ready in [0.6, 0.8, 1.25, 1.45] {
+                let late = lateness(&schedule, estimate, ready);
                 assert!(
-                    (*seen - ready).as_secs_f64() <= estimate * 0.05 + 1e-9,
-                    "estimate {estimate}: ready at {ready:?}, seen at {seen:?}"
+                    late <= 0.05 + 1e-9,
+                    "{estimate} s, ready at {ready}: {late}"
+                );
+            }
+            for ready in [0.86, 0.9, 1.0, 1.1, 1.19] {
+                let late = lateness(&schedule, estimate, ready);
+                assert!(
+                    late <= 0.0125 + 1e-9,
+                    "{estimate} s, ready at {ready}: {late}"
                 );
             }
         }

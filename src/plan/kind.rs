@@ -282,23 +282,27 @@ impl ResourceKind {
         })
     }
 
-    /// Typical seconds from create call to ready (PRODUCT.md's published apply logs; midpoints).
+    /// Typical seconds from create call to ready: PRODUCT.md's published apply logs (midpoints),
+    /// as the emulator's default profile has them (`tests/emulator/profiles/default.json` is
+    /// these figures ÷ 60). Waits poll most often near these, so they should be right.
     pub fn create_seconds(self) -> f64 {
         use ResourceKind::*;
         match self {
             EksCluster => 600.0,
-            DbInstance | DbClusterInstance => 270.0,
-            DbCluster => 60.0,
-            CacheReplicationGroup => 480.0,
+            // Creating, then the first automated backup before `available`.
+            DbInstance | DbClusterInstance => 330.0,
+            DbCluster => 120.0,
+            CacheReplicationGroup => 360.0,
             // Until the add-on's pods run on the nodes: about a minute.
             EksAddon => 60.0,
             LoadBalancer => 150.0,
             NatGateway => 105.0,
             NodeGroup => 150.0,
-            FargateProfile => 150.0,
+            FargateProfile => 120.0,
             EfsMountTarget => 60.0,
-            Canary => 60.0,
-            EfsFileSystem => 10.0,
+            // Created, then started.
+            Canary => 90.0,
+            EfsFileSystem => 6.0,
             IamRole | IamOidcProvider => 5.0,
             _ => 2.0,
         }
@@ -309,15 +313,16 @@ impl ResourceKind {
         use ResourceKind::*;
         match self {
             EksCluster => 300.0,
-            DbInstance | DbClusterInstance => 240.0,
-            DbCluster => 60.0,
-            CacheReplicationGroup => 300.0,
-            NodeGroup => 240.0,
+            DbInstance | DbClusterInstance => 180.0,
+            DbCluster => 120.0,
+            CacheReplicationGroup => 240.0,
+            NodeGroup => 150.0,
             FargateProfile => 120.0,
             NatGateway => 60.0,
             EksAddon => 30.0,
             LoadBalancer => 30.0,
             EfsMountTarget => 60.0,
+            EfsFileSystem => 6.0,
             Canary => 30.0,
             _ => 2.0,
         }

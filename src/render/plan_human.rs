@@ -415,7 +415,7 @@ mod tests {
         let text = render(&diff(&d, &ObservedState::empty("demo", "us-east-1")), false);
         assert!(
             text.contains(
-                "Estimated apply time: ~5m (critical path: network.vpc -> network.subnet.private[a] -> database.instance)"
+                "Estimated apply time: ~6m (critical path: network.vpc -> network.subnet.private[a] -> database.instance)"
             ),
             "{text}"
         );
