@@ -113,6 +113,21 @@ impl<O: Operator> Executor<O> {
         events: &EventSink,
         cancel: impl Future<Output = ()>,
     ) -> Summary {
+        self.run_with_outputs(schedule, known, events, cancel)
+            .await
+            .0
+    }
+
+    /// [`Executor::run`], also returning the outputs known at the end: `known`, with what the
+    /// created and updated steps produced and without what was deleted. What follows the run
+    /// (the workload's facts) takes them from here instead of reading AWS again.
+    pub async fn run_with_outputs(
+        &self,
+        schedule: &Schedule,
+        known: BTreeMap<Address, Outputs>,
+        events: &EventSink,
+        cancel: impl Future<Output = ()>,
+    ) -> (Summary, BTreeMap<Address, Outputs>) {
         let start = Instant::now();
         let (cancel_sender, cancelled) = watch::channel(false);
         let shared = Shared {
@@ -240,7 +255,7 @@ impl<O: Operator> Executor<O> {
         events.emit(Event::Finished {
             summary: summary.clone(),
         });
-        summary
+        (summary, outputs)
     }
 }
 
@@ -662,6 +677,37 @@ mod tests {
         assert_eq!(executor.operator().max_per_key(), 1);
         // The node groups, which need no serialisation, ran alongside a profile.
         assert_eq!(executor.operator().max_in_flight(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_final_outputs_have_what_was_made_and_not_what_was_deleted() {
+        let id = |a: &str| {
+            let mut outputs = Outputs::new();
+            outputs.insert("id".into(), Value::from(format!("{a}-id")));
+            (Address::new(a), outputs)
+        };
+        let cloud = FakeCloud::new().existing("old", "old-id", &[]);
+        let known: BTreeMap<Address, Outputs> = [id("old"), id("kept")].into_iter().collect();
+        let s = schedule(
+            &[
+                change("old", ResourceKind::SecurityGroup, Action::Delete),
+                change("vpc", ResourceKind::Vpc, Action::Create),
+            ],
+            &[],
+        );
+        let executor = Executor::new(cloud, config());
+        let (summary, outputs) = executor
+            .run_with_outputs(&s, known, &EventSink::discard(), never())
+            .await;
+        assert!(summary.is_complete(), "{summary:?}");
+        let addresses: Vec<&str> = outputs.keys().map(Address::as_str).collect();
+        assert_eq!(addresses, ["kept", "vpc"]);
+        assert_eq!(
+            outputs[&Address::new("vpc")]
+                .get("id")
+                .and_then(Value::as_str),
+            executor.operator().id_of("vpc").as_deref()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,7 +6,10 @@
 //!    saved with `plan --out`) must be exactly the fresh one; otherwise nothing is changed.
 //! 3. Refuse data loss unless allowed, run the executor; once the AWS side succeeded, deploy the
 //!    proxy workload onto the cluster (steps of their own: `workload.deployment[shinyproxy]`...),
-//!    release the lock, return the summary.
+//!    its facts taken from the read of step 2 with the run's results (AWS is not read a third
+//!    time), release the lock, return the summary.
+//!
+//! Under `--auto-approve` step 1 is skipped: the lock is taken first and AWS is read once.
 
 use crate::apply::{Schedule, Summary};
 use crate::aws::operator::DataPolicy;
@@ -137,8 +140,10 @@ async fn apply_locked(
             target,
             loaded,
             time_scale: options.execution.time_scale,
+            live: None,
         },
         planned: workload_changes(&plan).into_iter().cloned().collect(),
+        before: live,
     };
     let summary = run_schedule(
         conn,
@@ -148,7 +153,7 @@ async fn apply_locked(
             allow_data_loss: options.allow_data_loss,
         },
         &schedule,
-        live.outputs,
+        then.before.outputs.clone(),
         &options.execution,
         "Apply",
         out,

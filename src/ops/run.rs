@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::{Event, EventSink, Executor, Operator, Outputs, Schedule, Summary};
+use crate::apply::{Event, EventSink, Executor, Operation, Operator, Outputs, Schedule, Summary};
 use crate::aws::lock::{self, Lock};
 use crate::aws::operator::DataPolicy;
-use crate::aws::{AwsOperator, Connection};
-use crate::plan::{Address, Change};
+use crate::aws::{AwsOperator, Connection, LiveState};
+use crate::plan::{Address, Change, ObservedResource};
 use crate::render::progress::{ProgressRenderer, drain};
 
 use super::workload::{DeployInput, deploy_after_aws, not_attempted};
@@ -70,6 +70,54 @@ pub struct Then<'a> {
     pub deploy: DeployInput<'a>,
     /// The workload changes of the approved plan: skipped or cancelled when the AWS side fails.
     pub planned: Vec<Change>,
+    /// What AWS had before the run (the read the plan came from): with the run's results it is
+    /// what AWS has after it, and the workload's facts come from there, not from a second read.
+    pub before: LiveState,
+}
+
+/// What AWS has after a complete run of `schedule`: `before`, without what was deleted, with what
+/// was created or updated (its desired properties, the id AWS answered with) and the run's final
+/// `outputs` (endpoints, ARNs). Pure.
+pub fn live_after(
+    before: &LiveState,
+    schedule: &Schedule,
+    outputs: &BTreeMap<Address, Outputs>,
+) -> LiveState {
+    let mut after = before.clone();
+    let resources = &mut after.observed.resources;
+    // Deletes first: a replacement's create half puts the resource back.
+    for step in schedule.steps() {
+        if step.operation == Operation::Delete {
+            resources.retain(|r| r.address != step.address);
+        }
+    }
+    for step in schedule.steps() {
+        if step.operation == Operation::Delete {
+            continue;
+        }
+        let id = outputs
+            .get(&step.address)
+            .and_then(|o| o.get("id"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        let properties = step.desired.clone().unwrap_or_default();
+        match resources.iter_mut().find(|r| r.address == step.address) {
+            Some(existing) => {
+                existing.id = id.unwrap_or_else(|| existing.id.clone());
+                existing.name = step.name.clone();
+                existing.properties = properties;
+            }
+            None => resources.push(ObservedResource {
+                address: step.address.clone(),
+                kind: step.kind,
+                id: id.unwrap_or_default(),
+                name: step.name.clone(),
+                properties,
+            }),
+        }
+    }
+    after.outputs = outputs.clone();
+    after
 }
 
 /// Runs `schedule` through `executor`, feeding every event to `renderer`; Ctrl-C (`interrupt`)
@@ -88,11 +136,11 @@ pub async fn execute<O: Operator>(
     let extra = then.map_or(0, |t| t.planned.len());
     let run = async {
         let aws = async {
-            let summary = executor
-                .run(schedule, known, &aws_sink, interrupt.requested())
+            let ran = executor
+                .run_with_outputs(schedule, known, &aws_sink, interrupt.requested())
                 .await;
             drop(aws_sink);
-            summary
+            ran
         };
         // The executor's events go on to the renderer, but its Finished waits for the workload.
         let forward = async {
@@ -106,11 +154,16 @@ pub async fn execute<O: Operator>(
                 }
             }
         };
-        let (mut summary, ()) = tokio::join!(aws, forward);
+        let ((mut summary, outputs), ()) = tokio::join!(aws, forward);
         if let Some(then) = then {
             let started = std::time::Instant::now();
             if summary.is_complete() && !summary.interrupted {
-                deploy_after_aws(&then.deploy, &mut summary, &sink).await;
+                let live = live_after(&then.before, schedule, &outputs);
+                let deploy = DeployInput {
+                    live: Some(&live),
+                    ..then.deploy
+                };
+                deploy_after_aws(&deploy, &mut summary, &sink).await;
             } else {
                 not_attempted(&then.planned, &mut summary, &sink);
             }
@@ -184,6 +237,78 @@ mod tests {
         assert_eq!(summary.created.len(), schedule.len());
         assert!(matches!(recorder.0.first(), Some(Event::RunStarted { .. })));
         assert!(matches!(recorder.0.last(), Some(Event::Finished { .. })));
+    }
+
+    #[test]
+    fn after_a_run_the_state_has_its_results_without_reading_again() {
+        use crate::plan::{Action, ResourceKind};
+        let observed = |address: &str, id: &str| ObservedResource {
+            address: Address::new(address),
+            kind: ResourceKind::SecurityGroup,
+            id: id.into(),
+            name: address.into(),
+            properties: serde_json::Map::new(),
+        };
+        let outputs_of = |id: &str| {
+            let mut outputs = Outputs::new();
+            outputs.insert("id".into(), id.into());
+            outputs
+        };
+        let mut state = ObservedState::empty("tiny", "us-east-1");
+        state.resources = vec![observed("gone", "sg-1"), observed("kept", "sg-2")];
+        let before = LiveState {
+            observed: state,
+            outputs: [
+                (Address::new("gone"), outputs_of("sg-1")),
+                (Address::new("kept"), outputs_of("sg-2")),
+            ]
+            .into_iter()
+            .collect(),
+            duplicates: Vec::new(),
+        };
+        let change = |address: &str, action: Action| Change {
+            address: Address::new(address),
+            kind: ResourceKind::SecurityGroup,
+            name: address.to_string(),
+            action,
+            before: None,
+            after: (action != Action::Delete).then(|| {
+                let mut after = serde_json::Map::new();
+                after.insert("description".into(), "new".into());
+                after
+            }),
+            changes: Vec::new(),
+            holds_data: false,
+            replaced_because: None,
+        };
+        let schedule = Schedule::new(
+            &[
+                change("gone", Action::Delete),
+                change("made", Action::Create),
+            ],
+            |_| Vec::new(),
+        )
+        .unwrap();
+        // The executor's final outputs: the deleted one gone, the made one with its new id.
+        let outputs: BTreeMap<Address, Outputs> = [
+            (Address::new("kept"), outputs_of("sg-2")),
+            (Address::new("made"), outputs_of("sg-3")),
+        ]
+        .into_iter()
+        .collect();
+        let after = live_after(&before, &schedule, &outputs);
+        let ids: Vec<(&str, &str)> = after
+            .observed
+            .resources
+            .iter()
+            .map(|r| (r.address.as_str(), r.id.as_str()))
+            .collect();
+        assert_eq!(ids, [("kept", "sg-2"), ("made", "sg-3")]);
+        assert_eq!(after.outputs, outputs);
+        assert_eq!(
+            after.observed.resources[1].properties["description"],
+            serde_json::Value::from("new")
+        );
     }
 
     #[tokio::test]

@@ -336,11 +336,15 @@ pub struct DeployInput<'a> {
     pub target: &'a Target,
     pub loaded: &'a Loaded,
     pub time_scale: f64,
+    /// What AWS has now, when the caller knows it (apply: the state read before its run with the
+    /// run's results); `None` reads AWS.
+    pub live: Option<&'a LiveState>,
 }
 
-/// Deploys the workload once the AWS side is in place: reads AWS again for the facts, renders,
-/// diffs against the cluster for the steps, resolves the secrets, applies, prunes and waits for
-/// the rollout. Every changed object is a step in `sink`'s events and in `summary`.
+/// Deploys the workload once the AWS side is in place: takes the facts from what AWS has (read
+/// again unless the caller knows it), renders, diffs against the cluster for the steps, resolves
+/// the secrets, applies, prunes and waits for the rollout. Every changed object is a step in
+/// `sink`'s events and in `summary`.
 pub async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, sink: &EventSink) {
     let started = Instant::now();
     let bp = &input.loaded.blueprint;
@@ -494,14 +498,21 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
             "workload.deployment[shinyproxy]".to_string(),
         )
     };
-    let live = crate::aws::read(input.conn, &bp.metadata.name, &loaded.resources)
-        .await
-        .map_err(|e| at_cluster("ReadFailed", e.to_string()))?;
-    let facts = facts(bp, input.conn, &live);
+    let read;
+    let live = match input.live {
+        Some(live) => live,
+        None => {
+            read = crate::aws::read(input.conn, &bp.metadata.name, &loaded.resources)
+                .await
+                .map_err(|e| at_cluster("ReadFailed", e.to_string()))?;
+            &read
+        }
+    };
+    let facts = facts(bp, input.conn, live);
     let Some(rendered) = workload::render(bp, &facts) else {
         return Ok(None);
     };
-    let client = cluster_client(input.conn, input.target, &live)
+    let client = cluster_client(input.conn, input.target, live)
         .await
         .map_err(|e| at_cluster("ClusterUnreachable", e))?
         .ok_or_else(|| {
