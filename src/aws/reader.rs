@@ -3,7 +3,9 @@
 //!
 //! Every service's read functions ([`services::readers`]) run concurrently, each with about one
 //! describe call per page per kind (filtered by the ownership tag, or by derived names where the
-//! tagging API cannot answer). Then references are resolved: any property string equal to a found
+//! tagging API cannot answer), tags from one shared tagging-API answer, per-resource calls only
+//! where AWS has no batch read (docs/observed-state.md lists them), and a rate-limit token
+//! before every call. Then references are resolved: any property string equal to a found
 //! resource's `id` or `arn` becomes its address, and a [`REFERENCE_ATTRIBUTES`] output value
 //! becomes `address#attribute` — the catalog's vocabulary; references the catalog embeds in
 //! strings and keys (`${address#attribute}`) are found again the same way. Untagged kinds (routes, associations,

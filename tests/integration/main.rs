@@ -12,5 +12,7 @@ mod live_irsa;
 mod live_services;
 mod malformed;
 mod never_panics;
+mod plan_calls;
 mod support;
 mod workload;
+mod workload_faults;

@@ -111,38 +111,33 @@ pub async fn delete_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(Outputs::new())
 }
 
-/// Alarms named with the blueprint's prefix (DescribeAlarms pages) and their tags (one call each:
-/// DescribeAlarms has none).
+/// Alarms named with the blueprint's prefix (DescribeAlarms, one call per page of 100) and their
+/// tags from the tagging API's answer ([`ReadCx::tags_for`]; DescribeAlarms carries none, so
+/// ListTagsForResource only for a desired alarm it does not list).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let cw = &rx.conn.clients.cloudwatch;
-    let mut alarms = Vec::new();
-    let mut pages = cw
-        .describe_alarms()
-        .alarm_name_prefix(rx.name_prefix())
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        alarms.extend(page.aws()?.metric_alarms.unwrap_or_default());
-    }
+    let pages = all_pages!(
+        rx,
+        "cloudwatch",
+        "DescribeAlarms",
+        cw.describe_alarms()
+            .alarm_name_prefix(rx.name_prefix())
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    let alarms = pages
+        .into_iter()
+        .flat_map(|page| page.metric_alarms.unwrap_or_default());
     let mut found = Vec::new();
     for alarm in alarms {
         let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
             continue;
         };
-        let listed = super::not_found_as_none(
-            cw.list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws(),
-        )?;
-        let tags = tags::from_pairs(
-            listed
-                .and_then(|t| t.tags)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|t| Some((t.key?, t.value?))),
-        );
+        let desired = rx.is_desired(K::CloudWatchAlarm, name);
+        let Some(tags) = rx.tags_for(arn, desired, || alarm_tags(rx, arn)).await? else {
+            continue;
+        };
         let Some(address) = rx.owned(&tags) else {
             continue;
         };
@@ -179,6 +174,27 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         found.push(f);
     }
     Ok(found)
+}
+
+/// One alarm's tags (ListTagsForResource).
+async fn alarm_tags(rx: &ReadCx<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
+    rx.call("cloudwatch", "ListTagsForResource").await;
+    let listed = rx
+        .conn
+        .clients
+        .cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws()?;
+    Ok(tags::from_pairs(
+        listed
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value?))),
+    ))
 }
 
 /// Dimension maps compare as objects (key order does not matter to the diff); kept sorted.

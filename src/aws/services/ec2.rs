@@ -270,15 +270,17 @@ pub async fn read_network(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let client = &rx.conn.clients.ec2;
-    let vpcs: Vec<_> = client
-        .describe_vpcs()
-        .set_filters(Some(owned_filters(rx.blueprint)))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeVpcs",
+        client
+            .describe_vpcs()
+            .set_filters(Some(owned_filters(rx.blueprint)))
+            .into_paginator()
+            .send()
+    );
+    let vpcs = pages.into_iter().flat_map(|p| p.vpcs.unwrap_or_default());
     let mut found = Vec::new();
     for vpc in vpcs {
         let Some(id) = vpc.vpc_id() else { continue };
@@ -295,6 +297,7 @@ async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                 aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
             ),
         ] {
+            rx.call(EC2, "DescribeVpcAttribute").await;
             let out = client
                 .describe_vpc_attribute()
                 .vpc_id(id)
@@ -511,18 +514,22 @@ pub async fn delete_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
 }
 
 async fn read_internet_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let gateways: Vec<_> = rx
-        .conn
-        .clients
-        .ec2
-        .describe_internet_gateways()
-        .set_filters(Some(owned_filters(rx.blueprint)))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeInternetGateways",
+        rx.conn
+            .clients
+            .ec2
+            .describe_internet_gateways()
+            .set_filters(Some(owned_filters(rx.blueprint)))
+            .into_paginator()
+            .send()
+    );
+    let gateways: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.internet_gateways.unwrap_or_default())
+        .collect();
     Ok(gateways
         .iter()
         .filter_map(|g| {
@@ -590,6 +597,7 @@ pub async fn delete_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 async fn read_elastic_ips(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    rx.call(EC2, "DescribeAddresses").await;
     let out = rx
         .conn
         .clients
@@ -717,18 +725,22 @@ pub async fn delete_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 async fn read_nat_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let mut filters = owned_filters(rx.blueprint);
     filters.push(filter("state", LIVE_NAT_STATES));
-    let nats: Vec<_> = rx
-        .conn
-        .clients
-        .ec2
-        .describe_nat_gateways()
-        .set_filter(Some(filters))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeNatGateways",
+        rx.conn
+            .clients
+            .ec2
+            .describe_nat_gateways()
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send()
+    );
+    let nats: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.nat_gateways.unwrap_or_default())
+        .collect();
     Ok(nats
         .iter()
         .filter_map(|n| {
@@ -945,18 +957,22 @@ pub async fn delete_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 async fn read_route_tables(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let tables: Vec<RouteTable> = rx
-        .conn
-        .clients
-        .ec2
-        .describe_route_tables()
-        .set_filters(Some(owned_filters(rx.blueprint)))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeRouteTables",
+        rx.conn
+            .clients
+            .ec2
+            .describe_route_tables()
+            .set_filters(Some(owned_filters(rx.blueprint)))
+            .into_paginator()
+            .send()
+    );
+    let tables: Vec<RouteTable> = pages
+        .into_iter()
+        .flat_map(|p| p.route_tables.unwrap_or_default())
+        .collect();
     let mut found = Vec::new();
     for t in &tables {
         let Some(id) = t.route_table_id() else {
@@ -1328,15 +1344,20 @@ pub async fn delete_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepErro
 /// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
 pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let client = &rx.conn.clients.ec2;
-    let groups: Vec<_> = client
-        .describe_security_groups()
-        .set_filters(Some(owned_filters(rx.blueprint)))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeSecurityGroups",
+        client
+            .describe_security_groups()
+            .set_filters(Some(owned_filters(rx.blueprint)))
+            .into_paginator()
+            .send()
+    );
+    let groups: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.security_groups.unwrap_or_default())
+        .collect();
     let mut found = Vec::new();
     let mut ids = Vec::new();
     for g in &groups {
@@ -1359,15 +1380,20 @@ pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErr
     }
     // DescribeSecurityGroupRules takes at most 200 filter values.
     for chunk in ids.chunks(200) {
-        let rules: Vec<SecurityGroupRule> = client
-            .describe_security_group_rules()
-            .filters(filter("group-id", chunk.iter().cloned()))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+        let pages = all_pages!(
+            rx,
+            EC2,
+            "DescribeSecurityGroupRules",
+            client
+                .describe_security_group_rules()
+                .filters(filter("group-id", chunk.iter().cloned()))
+                .into_paginator()
+                .send()
+        );
+        let rules: Vec<SecurityGroupRule> = pages
+            .into_iter()
+            .flat_map(|p| p.security_group_rules.unwrap_or_default())
+            .collect();
         found.extend(rules.iter().filter_map(|r| rule_found(rx, r, &groups)));
     }
     Ok(found)

@@ -421,16 +421,22 @@ pub async fn delete_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 // --- reading -------------------------------------------------------------------------------
 
-/// File systems (one describe per page, tags included), and for each owned one its mount
-/// targets (with their security groups) and access points.
+/// File systems (one describe per page, tags included); for each owned one its mount targets
+/// (DescribeMountTargets takes one file system) with their security groups (one call per mount
+/// target: no batch form); and every access point in one call per page.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let efs = &rx.conn.clients.efs;
-    let mut systems = Vec::new();
-    let mut pages = efs.describe_file_systems().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        systems.extend(page.aws()?.file_systems.unwrap_or_default());
-    }
+    let pages = all_pages!(
+        rx,
+        "efs",
+        "DescribeFileSystems",
+        efs.describe_file_systems().into_paginator().send()
+    );
+    let systems = pages
+        .into_iter()
+        .flat_map(|p| p.file_systems.unwrap_or_default());
     let mut found = Vec::new();
+    let mut owned = Vec::new();
     for fs in systems {
         let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
         let Some(address) = rx.owned(&tags) else {
@@ -454,7 +460,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .with("tags", tags::to_value(&tags));
         f.outputs = fs_outputs(&fs);
         found.push(f);
+        owned.push(id.clone());
 
+        rx.call("efs", "DescribeMountTargets").await;
         let targets = not_found_as_none(
             efs.describe_mount_targets()
                 .file_system_id(&id)
@@ -469,6 +477,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             if state == "deleting" || state == "deleted" {
                 continue;
             }
+            rx.call("efs", "DescribeMountTargetSecurityGroups").await;
             let groups = not_found_as_none(
                 efs.describe_mount_target_security_groups()
                     .mount_target_id(mt.mount_target_id())
@@ -485,37 +494,49 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             f.outputs = mount_target_outputs(&mt);
             found.push(f);
         }
-
-        let mut pages = efs
-            .describe_access_points()
-            .file_system_id(&id)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for ap in page.aws()?.access_points.unwrap_or_default() {
-                let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
-                let Some(address) = rx.owned(&tags) else {
-                    continue;
-                };
-                let posix = ap.posix_user();
-                let root = ap.root_directory();
-                let info = root.and_then(|r| r.creation_info());
-                let ap_id = ap.access_point_id().unwrap_or_default();
-                let mut f = Found::new(K::EfsAccessPoint, ap_id)
-                    .at(Some(address))
-                    .with("fileSystem", id.as_str())
-                    .with("path", root.and_then(|r| r.path()).unwrap_or("/"))
-                    .with("uid", posix.map_or(0, |p| p.uid()))
-                    .with("gid", posix.map_or(0, |p| p.gid()))
-                    .with("permissions", info.map_or("", |i| i.permissions()))
-                    .with("tags", tags::to_value(&tags));
-                if let Some(name) = tags.get("Name") {
-                    f = f.named(name);
-                }
-                f.outputs = access_point_outputs(&ap);
-                found.push(f);
-            }
+    }
+    if owned.is_empty() {
+        return Ok(found);
+    }
+    // Every access point in the account in one call per page (DescribeAccessPoints without a
+    // file system lists them all), kept where the file system is ours.
+    let pages = all_pages!(
+        rx,
+        "efs",
+        "DescribeAccessPoints",
+        efs.describe_access_points().into_paginator().send()
+    );
+    for ap in pages
+        .into_iter()
+        .flat_map(|p| p.access_points.unwrap_or_default())
+    {
+        let Some(id) = ap
+            .file_system_id()
+            .filter(|fs| owned.iter().any(|o| o == fs))
+        else {
+            continue;
+        };
+        let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let posix = ap.posix_user();
+        let root = ap.root_directory();
+        let info = root.and_then(|r| r.creation_info());
+        let ap_id = ap.access_point_id().unwrap_or_default();
+        let mut f = Found::new(K::EfsAccessPoint, ap_id)
+            .at(Some(address))
+            .with("fileSystem", id)
+            .with("path", root.and_then(|r| r.path()).unwrap_or("/"))
+            .with("uid", posix.map_or(0, |p| p.uid()))
+            .with("gid", posix.map_or(0, |p| p.gid()))
+            .with("permissions", info.map_or("", |i| i.permissions()))
+            .with("tags", tags::to_value(&tags));
+        if let Some(name) = tags.get("Name") {
+            f = f.named(name);
         }
+        f.outputs = access_point_outputs(&ap);
+        found.push(f);
     }
     Ok(found)
 }

@@ -923,19 +923,20 @@ pub(crate) async fn by_zone(
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let eks = &rx.conn.clients.eks;
     let prefix = rx.name_prefix();
-    let mut names = Vec::new();
-    let mut pages = eks.list_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.aws()?;
-        names.extend(
-            page.clusters
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|n| n == rx.blueprint || n.starts_with(&prefix)),
-        );
-    }
+    let pages = all_pages!(
+        rx,
+        "eks",
+        "ListClusters",
+        eks.list_clusters().into_paginator().send()
+    );
+    let names: Vec<String> = pages
+        .into_iter()
+        .flat_map(|p| p.clusters.unwrap_or_default())
+        .filter(|n| n == rx.blueprint || n.starts_with(&prefix))
+        .collect();
     let mut found = Vec::new();
     for name in names {
+        rx.call("eks", "DescribeCluster").await;
         let Some(cluster) =
             not_found_as_none(eks.describe_cluster().name(&name).send().await.aws())?
                 .and_then(|r| r.cluster)
@@ -1015,17 +1016,21 @@ fn cluster_found(
 
 async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
     let eks = &rx.conn.clients.eks;
-    let mut names = Vec::new();
-    let mut pages = eks
-        .list_fargate_profiles()
-        .cluster_name(cluster)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        names.extend(page.aws()?.fargate_profile_names.unwrap_or_default());
-    }
+    let pages = all_pages!(
+        rx,
+        "eks",
+        "ListFargateProfiles",
+        eks.list_fargate_profiles()
+            .cluster_name(cluster)
+            .into_paginator()
+            .send()
+    );
+    let names = pages
+        .into_iter()
+        .flat_map(|p| p.fargate_profile_names.unwrap_or_default());
     let mut found = Vec::new();
     for name in names {
+        rx.call("eks", "DescribeFargateProfile").await;
         let Some(p) = not_found_as_none(
             eks.describe_fargate_profile()
                 .cluster_name(cluster)
@@ -1091,17 +1096,21 @@ fn cluster_arn_of(child_arn: &str, cluster: &str) -> String {
 
 async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
     let eks = &rx.conn.clients.eks;
-    let mut names = Vec::new();
-    let mut pages = eks
-        .list_nodegroups()
-        .cluster_name(cluster)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        names.extend(page.aws()?.nodegroups.unwrap_or_default());
-    }
+    let pages = all_pages!(
+        rx,
+        "eks",
+        "ListNodegroups",
+        eks.list_nodegroups()
+            .cluster_name(cluster)
+            .into_paginator()
+            .send()
+    );
+    let names = pages
+        .into_iter()
+        .flat_map(|p| p.nodegroups.unwrap_or_default());
     let mut found = Vec::new();
     for name in names {
+        rx.call("eks", "DescribeNodegroup").await;
         let Some(n) = not_found_as_none(
             eks.describe_nodegroup()
                 .cluster_name(cluster)
@@ -1170,6 +1179,7 @@ async fn launch_template_settings(
         (None, Some(name)) => request.launch_template_name(name),
         (None, None) => return Ok((Vec::new(), None)),
     };
+    rx.call("ec2", "DescribeLaunchTemplateVersions").await;
     let versions = not_found_as_none(
         request
             .versions(template.version().unwrap_or("$Latest"))

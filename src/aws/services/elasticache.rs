@@ -572,7 +572,9 @@ pub async fn delete_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
 
 // --- reading -------------------------------------------------------------------------------
 
+/// One resource's tags (ListTagsForResource); see [`ReadCx::tags_for`] for when it is needed.
 async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
+    rx.call("elasticache", "ListTagsForResource").await;
     let listed = not_found_as_none(
         rx.conn
             .clients
@@ -597,98 +599,136 @@ fn sorted(mut ids: Vec<String>) -> Value {
     json!(ids)
 }
 
-/// Subnet groups and replication groups (one describe per page each), their member clusters
-/// (one describe per page), parameter groups by the blueprint's names; tags one call each.
+/// Whether `name` is the AWS name of a desired resource of `kind` (`name` property, else the
+/// resource's name).
+fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
+    rx.desired_of(kind).find(|d| {
+        d.properties
+            .get("name")
+            .or_else(|| d.properties.get("replicationGroupId"))
+            .and_then(Value::as_str)
+            .unwrap_or(&d.name)
+            == name
+    })
+}
+
+/// Subnet groups, parameter groups and replication groups (one describe per page each, all of
+/// the account's, filtered here), the replication groups' member clusters (one
+/// DescribeCacheClusters per page: a group's engine version, parameter group and security groups
+/// are on its members), each owned parameter group's values (DescribeCacheParameters takes one
+/// group). Tags come from the tagging API's answer ([`ReadCx::tags_for`]): ElastiCache's
+/// describes carry none.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let ec = &rx.conn.clients.elasticache;
     let prefix = rx.name_prefix();
     let mut found = Vec::new();
 
-    let mut pages = ec.describe_cache_subnet_groups().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for g in page.aws()?.cache_subnet_groups.unwrap_or_default() {
-            let Some(name) = g
-                .cache_subnet_group_name()
-                .filter(|n| n.starts_with(&prefix))
-            else {
-                continue;
-            };
-            let arn = rx_arn(rx, "subnetgroup", name);
-            let tags = tags_of(rx, &arn).await?;
-            let Some(address) = rx.owned(&tags) else {
-                continue;
-            };
-            let subnets: Vec<String> = g
-                .subnets()
-                .iter()
-                .filter_map(|s| s.subnet_identifier().map(str::to_string))
-                .collect();
-            let subnets = super::eks::by_zone(rx, subnets).await?;
-            found.push(
-                Found::new(K::CacheSubnetGroup, &arn)
-                    .at(Some(address))
-                    .named(name)
-                    .with("name", name)
-                    .with(
-                        "description",
-                        g.cache_subnet_group_description().unwrap_or_default(),
-                    )
-                    .with("subnets", json!(subnets))
-                    .with("tags", tags::to_value(&tags))
-                    .output("arn", arn.as_str())
-                    .output("name", name),
-            );
-        }
-    }
-
-    for d in rx.desired_of(K::CacheParameterGroup) {
-        let name = d
-            .properties
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or(&d.name);
-        let Some(g) = not_found_as_none(
-            ec.describe_cache_parameter_groups()
-                .cache_parameter_group_name(name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| {
-            r.cache_parameter_groups
-                .unwrap_or_default()
-                .into_iter()
-                .next()
-        }) else {
+    let pages = all_pages!(
+        rx,
+        "elasticache",
+        "DescribeCacheSubnetGroups",
+        ec.describe_cache_subnet_groups()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.cache_subnet_groups.unwrap_or_default())
+    {
+        let Some(name) = g
+            .cache_subnet_group_name()
+            .filter(|n| n.starts_with(&prefix))
+        else {
             continue;
         };
+        let arn = rx_arn(rx, "subnetgroup", name);
+        let desired = desired_named(rx, K::CacheSubnetGroup, name).is_some();
+        let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+            continue;
+        };
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        let subnets: Vec<String> = g
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier().map(str::to_string))
+            .collect();
+        let subnets = super::eks::by_zone(rx, subnets).await?;
+        found.push(
+            Found::new(K::CacheSubnetGroup, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with(
+                    "description",
+                    g.cache_subnet_group_description().unwrap_or_default(),
+                )
+                .with("subnets", json!(subnets))
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name),
+        );
+    }
+
+    let pages = all_pages!(
+        rx,
+        "elasticache",
+        "DescribeCacheParameterGroups",
+        ec.describe_cache_parameter_groups()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.cache_parameter_groups.unwrap_or_default())
+    {
+        let Some(name) = g.cache_parameter_group_name() else {
+            continue;
+        };
+        let desired = desired_named(rx, K::CacheParameterGroup, name);
+        if desired.is_none() && !name.starts_with(&prefix) {
+            continue;
+        }
         let arn = rx_arn(rx, "parametergroup", name);
         // An endpoint that cannot tag parameter groups (the emulator answers InvalidARN) leaves
         // the blueprint's derived name as the only sign of ownership: read by name.
-        let (tags, address) = match tags_of(rx, &arn).await {
-            Ok(tags) => {
+        let (tags, address) = match rx
+            .tags_for(&arn, desired.is_some(), || tags_of(rx, &arn))
+            .await
+        {
+            Ok(Some(tags)) => {
                 let Some(address) = rx.owned(&tags) else {
                     continue;
                 };
                 (tags, address)
             }
-            Err(e) if e.code == "InvalidARN" => {
-                (tags::from_properties(&d.properties), d.address.clone())
-            }
+            Ok(None) => continue,
+            Err(e) if e.code == "InvalidARN" => match desired {
+                Some(d) => (tags::from_properties(&d.properties), d.address.clone()),
+                None => continue,
+            },
             Err(e) => return Err(e),
         };
+        let pages = all_pages!(
+            rx,
+            "elasticache",
+            "DescribeCacheParameters",
+            ec.describe_cache_parameters()
+                .cache_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        );
         let mut parameters = Map::new();
-        let mut pages = ec
-            .describe_cache_parameters()
-            .cache_parameter_group_name(name)
-            .source("user")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for p in page.aws()?.parameters.unwrap_or_default() {
-                if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
-                    parameters.insert(k, Value::from(v));
-                }
+        for p in pages
+            .into_iter()
+            .flat_map(|p| p.parameters.unwrap_or_default())
+        {
+            if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+                parameters.insert(k, Value::from(v));
             }
         }
         found.push(
@@ -708,24 +748,20 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         );
     }
 
-    let mut groups = Vec::new();
-    let mut pages = ec.describe_replication_groups().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        groups.extend(page.aws()?.replication_groups.unwrap_or_default());
-    }
-    if groups.is_empty() {
-        return Ok(found);
-    }
-    let mut clusters: HashMap<String, aws_sdk_elasticache::types::CacheCluster> = HashMap::new();
-    let mut pages = ec.describe_cache_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for c in page.aws()?.cache_clusters.unwrap_or_default() {
-            if let Some(id) = c.cache_cluster_id.clone() {
-                clusters.insert(id, c);
-            }
-        }
-    }
-    for g in groups {
+    let pages = all_pages!(
+        rx,
+        "elasticache",
+        "DescribeReplicationGroups",
+        ec.describe_replication_groups()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    let mut owned = Vec::new();
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.replication_groups.unwrap_or_default())
+    {
         let Some(id) = g.replication_group_id() else {
             continue;
         };
@@ -735,10 +771,34 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         let arn = g
             .arn()
             .map_or_else(|| rx_arn(rx, "replicationgroup", id), str::to_string);
-        let tags = tags_of(rx, &arn).await?;
+        let desired = desired_named(rx, K::CacheReplicationGroup, id).is_some();
+        let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+            continue;
+        };
         let Some(address) = rx.owned(&tags) else {
             continue;
         };
+        owned.push((g, arn, tags, address));
+    }
+    if owned.is_empty() {
+        return Ok(found);
+    }
+    let pages = all_pages!(
+        rx,
+        "elasticache",
+        "DescribeCacheClusters",
+        ec.describe_cache_clusters()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    let clusters: HashMap<String, aws_sdk_elasticache::types::CacheCluster> = pages
+        .into_iter()
+        .flat_map(|p| p.cache_clusters.unwrap_or_default())
+        .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
+        .collect();
+    for (g, arn, tags, address) in owned {
+        let id = g.replication_group_id().unwrap_or_default();
         let member = g.member_clusters().first().and_then(|m| clusters.get(m));
         let cluster_mode = g.cluster_enabled() == Some(true)
             || g.cluster_mode().is_some_and(|m| m.as_str() == "enabled");

@@ -764,9 +764,28 @@ pub async fn delete_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- reading -------------------------------------------------------------------------------
 
 /// Tags of up to 20 resources per DescribeTags call.
-async fn tags_of(rx: &ReadCx<'_>, arns: &[String]) -> Result<BTreeMap<String, TagSet>, StepError> {
+/// The tags of those of `arns` that may be ours: from the tagging API's answer where it lists
+/// them; the rest that `ask` says may be ours (a desired name, a listener of our load balancer)
+/// from DescribeTags, 20 ARNs per call. Others are left out: not ours.
+async fn tags_of(
+    rx: &ReadCx<'_>,
+    arns: &[String],
+    ask: impl Fn(&str) -> bool,
+) -> Result<BTreeMap<String, TagSet>, StepError> {
+    let tagged = rx.tagged().await?;
     let mut out = BTreeMap::new();
-    for chunk in arns.chunks(20) {
+    let mut unlisted = Vec::new();
+    for arn in arns {
+        match tagged.get(arn) {
+            Some(tags) => {
+                out.insert(arn.clone(), tags.clone());
+            }
+            None if ask(arn) => unlisted.push(arn.clone()),
+            None => {}
+        }
+    }
+    for chunk in unlisted.chunks(20) {
+        rx.call("elbv2", "DescribeTags").await;
         let described = rx
             .conn
             .clients
@@ -791,22 +810,49 @@ async fn tags_of(rx: &ReadCx<'_>, arns: &[String]) -> Result<BTreeMap<String, Ta
     Ok(out)
 }
 
-/// Load balancers and target groups (one describe per page each, tags 20 at a time), and the
-/// owned load balancers' listeners and rules.
+/// Whether a desired resource of `kind` has the AWS name `name`.
+fn desired_name(rx: &ReadCx<'_>, kind: K, name: &str) -> bool {
+    rx.desired_of(kind).any(|d| {
+        d.properties
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&d.name)
+            == name
+    })
+}
+
+/// Load balancers and target groups (one describe per page each), their tags from the tagging
+/// API's answer ([`tags_of`]), and per owned load balancer what ELBv2 reads one resource at a
+/// time: its attributes and its listeners (DescribeListeners takes one load balancer), each
+/// listener's rules (DescribeRules takes one listener), each target group's attributes.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let elb = &rx.conn.clients.elbv2;
     let mut found = Vec::new();
 
-    let mut lbs = Vec::new();
-    let mut pages = elb.describe_load_balancers().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        lbs.extend(page.aws()?.load_balancers.unwrap_or_default());
-    }
+    let pages = all_pages!(
+        rx,
+        "elbv2",
+        "DescribeLoadBalancers",
+        elb.describe_load_balancers().into_paginator().send()
+    );
+    let lbs: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.load_balancers.unwrap_or_default())
+        .collect();
     let arns: Vec<String> = lbs
         .iter()
         .filter_map(|l| l.load_balancer_arn().map(str::to_string))
         .collect();
-    let lb_tags = tags_of(rx, &arns).await?;
+    let names: BTreeMap<&str, &str> = lbs
+        .iter()
+        .filter_map(|l| Some((l.load_balancer_arn()?, l.load_balancer_name()?)))
+        .collect();
+    let lb_tags = tags_of(rx, &arns, |arn| {
+        names
+            .get(arn)
+            .is_some_and(|name| desired_name(rx, K::LoadBalancer, name))
+    })
+    .await?;
     for lb in &lbs {
         let arn = lb.load_balancer_arn().unwrap_or_default();
         let Some(tags) = lb_tags.get(arn) else {
@@ -843,6 +889,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .with("subnets", json!(subnets))
             .with("securityGroups", json!(groups));
         if kind == "application" {
+            rx.call("elbv2", "DescribeLoadBalancerAttributes").await;
             let attributes = elb
                 .describe_load_balancer_attributes()
                 .load_balancer_arn(arn)
@@ -864,16 +911,30 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         found.extend(read_listeners(rx, arn).await?);
     }
 
-    let mut groups = Vec::new();
-    let mut pages = elb.describe_target_groups().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        groups.extend(page.aws()?.target_groups.unwrap_or_default());
-    }
+    let pages = all_pages!(
+        rx,
+        "elbv2",
+        "DescribeTargetGroups",
+        elb.describe_target_groups().into_paginator().send()
+    );
+    let groups: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.target_groups.unwrap_or_default())
+        .collect();
     let arns: Vec<String> = groups
         .iter()
         .filter_map(|g| g.target_group_arn().map(str::to_string))
         .collect();
-    let tg_tags = tags_of(rx, &arns).await?;
+    let names: BTreeMap<&str, &str> = groups
+        .iter()
+        .filter_map(|g| Some((g.target_group_arn()?, g.target_group_name()?)))
+        .collect();
+    let tg_tags = tags_of(rx, &arns, |arn| {
+        names
+            .get(arn)
+            .is_some_and(|name| desired_name(rx, K::TargetGroup, name))
+    })
+    .await?;
     for tg in &groups {
         let arn = tg.target_group_arn().unwrap_or_default();
         let Some(tags) = tg_tags.get(arn) else {
@@ -882,6 +943,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         let Some(address) = rx.owned(tags) else {
             continue;
         };
+        rx.call("elbv2", "DescribeTargetGroupAttributes").await;
         let attributes = elb
             .describe_target_group_attributes()
             .target_group_arn(arn)
@@ -955,6 +1017,7 @@ fn stickiness_value(attributes: &BTreeMap<&str, &str>) -> Value {
 
 async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, StepError> {
     let elb = &rx.conn.clients.elbv2;
+    rx.call("elbv2", "DescribeListeners").await;
     let listeners = elb
         .describe_listeners()
         .load_balancer_arn(lb_arn)
@@ -967,7 +1030,8 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
         .iter()
         .filter_map(|l| l.listener_arn().map(str::to_string))
         .collect();
-    let listener_tags = tags_of(rx, &arns).await?;
+    // Listeners of our load balancer: ours unless their tags say otherwise.
+    let listener_tags = tags_of(rx, &arns, |_| true).await?;
     let mut found = Vec::new();
     for l in &listeners {
         let arn = l.listener_arn().unwrap_or_default();
@@ -1007,6 +1071,7 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
 
 async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, StepError> {
     let elb = &rx.conn.clients.elbv2;
+    rx.call("elbv2", "DescribeRules").await;
     let rules = elb
         .describe_rules()
         .listener_arn(listener_arn)
@@ -1026,7 +1091,8 @@ async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, S
         .iter()
         .filter_map(|r| r.rule_arn().map(str::to_string))
         .collect();
-    let rule_tags = tags_of(rx, &arns).await?;
+    // Rules of our listener (default rules, which take no tags, are left out above).
+    let rule_tags = tags_of(rx, &arns, |_| true).await?;
     let mut found = Vec::new();
     for r in &rules {
         let arn = r.rule_arn().unwrap_or_default();

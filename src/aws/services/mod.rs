@@ -35,7 +35,11 @@
 //!   attribute the catalog refers to with `address#attribute` (`oidcIssuer`, `dnsName`,
 //!   `arnSuffix`), plus what a delete needs. Build them with [`outputs`].
 //! - **Reading:** one describe per page per kind (filtered by the ownership tag where the API
-//!   filters; otherwise by the derived names of `rx.desired` or the blueprint's name prefix). Each
+//!   filters; otherwise by the derived names of `rx.desired` or the blueprint's name prefix),
+//!   `rx.call(service, action)` before every SDK call (`all_pages!` does it per page). Tags the
+//!   describe does not carry come from `rx.tags_for(arn, desired, read_one)`: the tagging API's
+//!   one answer, a per-resource call only for a desired resource it does not list. A call per
+//!   resource only where AWS has no batch read, and only for resources that are ours. Each
 //!   resource becomes a [`Found`] with properties in the catalog's keys and value shapes, and with
 //!   references as AWS ids/ARNs — the reader turns every string equal to a known resource's `id`
 //!   or `arn` into its address, and a known attribute value into `address#attribute`. Kinds without

@@ -881,7 +881,9 @@ pub async fn create_cluster_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> 
 
 // --- reading -------------------------------------------------------------------------------
 
+/// One resource's tags (ListTagsForResource); see [`ReadCx::tags_for`] for when it is needed.
 async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
+    rx.call("rds", "ListTagsForResource").await;
     let listed = not_found_as_none(
         rx.conn
             .clients
@@ -913,173 +915,234 @@ fn sorted(mut ids: Vec<String>) -> Value {
     json!(ids)
 }
 
-/// Subnet groups and parameter groups by the blueprint's names (one describe per page, tags one
-/// call each), instances and clusters (one describe per page each, tags included).
+/// Whether `name` is the AWS name of a desired resource of `kind` (its `name` property, else its
+/// name), and which.
+fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
+    rx.desired_of(kind).find(|d| {
+        d.properties
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&d.name)
+            == name
+    })
+}
+
+/// Subnet groups, both kinds of parameter group, instances and clusters: one describe per page
+/// each, all of the account's, filtered here. Instances and clusters carry their tags; the
+/// groups' tags come from the tagging API's answer ([`ReadCx::tags_for`]). Each owned parameter
+/// group's values take one call (DescribeDBParameters and DescribeDBClusterParameters take one
+/// group).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let rds = &rx.conn.clients.rds;
     let prefix = rx.name_prefix();
     let mut found = Vec::new();
 
-    let mut pages = rds.describe_db_subnet_groups().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for g in page.aws()?.db_subnet_groups.unwrap_or_default() {
-            let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
-                continue;
-            };
-            let arn = g
-                .db_subnet_group_arn()
-                .map_or_else(|| rx_arn(rx, "subgrp", name), str::to_string);
-            let tags = tags_of(rx, &arn).await?;
-            let Some(address) = rx.owned(&tags) else {
-                continue;
-            };
-            // In the catalog's order: by zone.
-            let mut zoned: Vec<(String, String)> = g
-                .subnets()
-                .iter()
-                .filter_map(|s| {
-                    Some((
-                        s.subnet_availability_zone()
-                            .and_then(|z| z.name())
-                            .unwrap_or_default()
-                            .to_string(),
-                        s.subnet_identifier()?.to_string(),
-                    ))
-                })
-                .collect();
-            zoned.sort();
-            let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
-            found.push(
-                Found::new(K::DbSubnetGroup, &arn)
-                    .at(Some(address))
-                    .named(name)
-                    .with("name", name)
-                    .with(
-                        "description",
-                        g.db_subnet_group_description().unwrap_or_default(),
-                    )
-                    .with("subnets", json!(subnets))
-                    .with("tags", tags::to_value(&tags))
-                    .output("arn", arn.as_str())
-                    .output("name", name),
-            );
-        }
+    let pages = all_pages!(
+        rx,
+        "rds",
+        "DescribeDBSubnetGroups",
+        rds.describe_db_subnet_groups().into_paginator().send()
+    );
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.db_subnet_groups.unwrap_or_default())
+    {
+        let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
+            continue;
+        };
+        let arn = g
+            .db_subnet_group_arn()
+            .map_or_else(|| rx_arn(rx, "subgrp", name), str::to_string);
+        let desired = desired_named(rx, K::DbSubnetGroup, name).is_some();
+        let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+            continue;
+        };
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        // In the catalog's order: by zone.
+        let mut zoned: Vec<(String, String)> = g
+            .subnets()
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.subnet_availability_zone()
+                        .and_then(|z| z.name())
+                        .unwrap_or_default()
+                        .to_string(),
+                    s.subnet_identifier()?.to_string(),
+                ))
+            })
+            .collect();
+        zoned.sort();
+        let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
+        found.push(
+            Found::new(K::DbSubnetGroup, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with(
+                    "description",
+                    g.db_subnet_group_description().unwrap_or_default(),
+                )
+                .with("subnets", json!(subnets))
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name),
+        );
     }
 
-    for d in rx
-        .desired_of(K::DbParameterGroup)
-        .chain(rx.desired_of(K::DbClusterParameterGroup))
-    {
-        let name = d
-            .properties
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or(&d.name);
-        if let Some(f) = read_parameter_group(rx, d.kind, name).await? {
+    let (groups, cluster_groups) = futures::try_join!(
+        async {
+            let pages = all_pages!(
+                rx,
+                "rds",
+                "DescribeDBParameterGroups",
+                rds.describe_db_parameter_groups().into_paginator().send()
+            );
+            Ok::<_, StepError>(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.db_parameter_groups.unwrap_or_default())
+                    .filter_map(|g| {
+                        let name = g.db_parameter_group_name?;
+                        Some((name, g.db_parameter_group_family, g.description))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        },
+        async {
+            let pages = all_pages!(
+                rx,
+                "rds",
+                "DescribeDBClusterParameterGroups",
+                rds.describe_db_cluster_parameter_groups()
+                    .into_paginator()
+                    .send()
+            );
+            Ok::<_, StepError>(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.db_cluster_parameter_groups.unwrap_or_default())
+                    .filter_map(|g| {
+                        let name = g.db_cluster_parameter_group_name?;
+                        Some((name, g.db_parameter_group_family, g.description))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        },
+    )?;
+    let all = groups.into_iter().map(|g| (K::DbParameterGroup, g)).chain(
+        cluster_groups
+            .into_iter()
+            .map(|g| (K::DbClusterParameterGroup, g)),
+    );
+    for (kind, (name, family, description)) in all {
+        let desired = desired_named(rx, kind, &name).is_some();
+        if !desired && !name.starts_with(&prefix) {
+            continue;
+        }
+        if let Some(f) = read_parameter_group(rx, kind, &name, family, description, desired).await?
+        {
             found.push(f);
         }
     }
 
-    let mut pages = rds.describe_db_instances().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for i in page.aws()?.db_instances.unwrap_or_default() {
-            let tags = tag_list(i.tag_list());
-            let Some(address) = rx.owned(&tags) else {
-                continue;
-            };
-            if i.db_instance_status() == Some("deleting") {
-                continue;
-            }
-            found.push(instance_found(rx, &i, address, &tags));
+    let pages = all_pages!(
+        rx,
+        "rds",
+        "DescribeDBInstances",
+        rds.describe_db_instances().into_paginator().send()
+    );
+    for i in pages
+        .into_iter()
+        .flat_map(|p| p.db_instances.unwrap_or_default())
+    {
+        let tags = tag_list(i.tag_list());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        if i.db_instance_status() == Some("deleting") {
+            continue;
         }
+        found.push(instance_found(rx, &i, address, &tags));
     }
 
-    let mut pages = rds.describe_db_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for c in page.aws()?.db_clusters.unwrap_or_default() {
-            let tags = tag_list(c.tag_list());
-            let Some(address) = rx.owned(&tags) else {
-                continue;
-            };
-            if c.status() == Some("deleting") {
-                continue;
-            }
-            found.push(cluster_found(rx, &c, address, &tags));
+    let pages = all_pages!(
+        rx,
+        "rds",
+        "DescribeDBClusters",
+        rds.describe_db_clusters().into_paginator().send()
+    );
+    for c in pages
+        .into_iter()
+        .flat_map(|p| p.db_clusters.unwrap_or_default())
+    {
+        let tags = tag_list(c.tag_list());
+        let Some(address) = rx.owned(&tags) else {
+            continue;
+        };
+        if c.status() == Some("deleting") {
+            continue;
         }
+        found.push(cluster_found(rx, &c, address, &tags));
     }
     Ok(found)
 }
 
+/// One listed parameter group, if ours: its tags and its user-set values.
 async fn read_parameter_group(
     rx: &ReadCx<'_>,
     kind: K,
     name: &str,
+    family: Option<String>,
+    description: Option<String>,
+    desired: bool,
 ) -> Result<Option<Found>, StepError> {
     let rds = &rx.conn.clients.rds;
     let cluster = kind == K::DbClusterParameterGroup;
-    let (family, description) = if cluster {
-        let Some(g) = not_found_as_none(
-            rds.describe_db_cluster_parameter_groups()
-                .db_cluster_parameter_group_name(name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| {
-            r.db_cluster_parameter_groups
-                .unwrap_or_default()
-                .into_iter()
-                .next()
-        }) else {
-            return Ok(None);
-        };
-        (g.db_parameter_group_family, g.description)
-    } else {
-        let Some(g) = not_found_as_none(
-            rds.describe_db_parameter_groups()
-                .db_parameter_group_name(name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| r.db_parameter_groups.unwrap_or_default().into_iter().next()) else {
-            return Ok(None);
-        };
-        (g.db_parameter_group_family, g.description)
-    };
     let arn = rx_arn(rx, if cluster { "cluster-pg" } else { "pg" }, name);
-    let tags = tags_of(rx, &arn).await?;
+    let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+        return Ok(None);
+    };
     let Some(address) = rx.owned(&tags) else {
         return Ok(None);
     };
     let mut parameters = Map::new();
-    if cluster {
-        let mut pages = rds
-            .describe_db_cluster_parameters()
-            .db_cluster_parameter_group_name(name)
-            .source("user")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for p in page.aws()?.parameters.unwrap_or_default() {
-                if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
-                    parameters.insert(k, Value::from(v));
-                }
-            }
-        }
+    let values: Vec<aws_sdk_rds::types::Parameter> = if cluster {
+        let pages = all_pages!(
+            rx,
+            "rds",
+            "DescribeDBClusterParameters",
+            rds.describe_db_cluster_parameters()
+                .db_cluster_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        );
+        pages
+            .into_iter()
+            .flat_map(|p| p.parameters.unwrap_or_default())
+            .collect()
     } else {
-        let mut pages = rds
-            .describe_db_parameters()
-            .db_parameter_group_name(name)
-            .source("user")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for p in page.aws()?.parameters.unwrap_or_default() {
-                if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
-                    parameters.insert(k, Value::from(v));
-                }
-            }
+        let pages = all_pages!(
+            rx,
+            "rds",
+            "DescribeDBParameters",
+            rds.describe_db_parameters()
+                .db_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        );
+        pages
+            .into_iter()
+            .flat_map(|p| p.parameters.unwrap_or_default())
+            .collect()
+    };
+    for p in values {
+        if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+            parameters.insert(k, Value::from(v));
         }
     }
     Ok(Some(

@@ -253,11 +253,15 @@ async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepErro
     }
 }
 
-/// Buckets named `<blueprint>-…` (or a desired name) in this region that carry our tags.
+/// Buckets named `<blueprint>-…` (or a desired name) in this region that carry our tags: one
+/// ListBuckets, tags from the tagging API's answer ([`ReadCx::tags_for`]; GetBucketTagging only
+/// for a desired bucket it does not list), then per owned bucket the three reads S3 has no batch
+/// form of (versioning, encryption, public access block: one bucket and one aspect per call).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let s3 = &rx.conn.clients.s3;
     let prefix = rx.name_prefix();
     let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
+    rx.call(S3, "ListBuckets").await;
     let listed = s3.list_buckets().send().await.aws()?;
     let mut found = Vec::new();
     for bucket in listed.buckets() {
@@ -270,7 +274,13 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         {
             continue;
         }
-        let Some(tags) = not_found_as_none(bucket_tags(rx.conn, name).await)? else {
+        let is_desired = desired.iter().any(|d| d.name == name);
+        let arn = bucket_arn(rx.conn, name);
+        let read_tags = || async {
+            rx.call(S3, "GetBucketTagging").await;
+            bucket_tags(rx.conn, name).await
+        };
+        let Some(tags) = rx.tags_for(&arn, is_desired, read_tags).await? else {
             continue;
         };
         let Some(address) = rx.owned(&tags) else {
@@ -280,8 +290,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .at(Some(address.clone()))
             .named(name)
             .with("bucket", name)
-            .output("arn", bucket_arn(rx.conn, name));
+            .output("arn", arn.as_str());
 
+        rx.call(S3, "GetBucketVersioning").await;
         let versioning = s3.get_bucket_versioning().bucket(name).send().await.aws()?;
         let manages_versioning = desired
             .iter()
@@ -294,6 +305,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             None => {}
         }
 
+        rx.call(S3, "GetBucketEncryption").await;
         match s3.get_bucket_encryption().bucket(name).send().await.aws() {
             Ok(out) => {
                 let algorithm = out
@@ -309,6 +321,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             Err(e) => return Err(e),
         }
 
+        rx.call(S3, "GetPublicAccessBlock").await;
         match s3.get_public_access_block().bucket(name).send().await.aws() {
             Ok(out) => {
                 if let Some(c) = out.public_access_block_configuration() {

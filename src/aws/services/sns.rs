@@ -138,42 +138,38 @@ fn tags_say_gone(e: &StepError) -> bool {
     super::is_not_found(e) || e.code == "InvalidParameter"
 }
 
-/// Topics named with the blueprint's prefix (ListTopics pages), their tags, and their
-/// subscriptions (one ListSubscriptionsByTopic per owned topic).
+/// Topics named with the blueprint's prefix (ListTopics, one call per page of 100), their tags
+/// from the tagging API's answer ([`ReadCx::tags_for`]; ListTagsForResource only for a desired
+/// topic it does not list), and the subscriptions of the owned topics: one ListSubscriptions per
+/// page of 100 for the whole account, filtered here, rather than one ListSubscriptionsByTopic
+/// per topic.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let sns = &rx.conn.clients.sns;
     let prefix = rx.name_prefix();
-    let mut arns = Vec::new();
-    let mut pages = sns.list_topics().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for topic in page.aws()?.topics.unwrap_or_default() {
-            if let Some(arn) = topic.topic_arn {
-                if topic_name(&arn).starts_with(&prefix) {
-                    arns.push(arn);
-                }
-            }
-        }
-    }
+    let pages = all_pages!(
+        rx,
+        "sns",
+        "ListTopics",
+        sns.list_topics().into_paginator().send()
+    );
+    let arns = pages
+        .into_iter()
+        .flat_map(|page| page.topics.unwrap_or_default())
+        .filter_map(|topic| topic.topic_arn)
+        .filter(|arn| topic_name(arn).starts_with(&prefix));
     let mut found = Vec::new();
+    let mut owned = Vec::new();
     for arn in arns {
-        let listed = not_found_as_none(
-            sns.list_tags_for_resource()
-                .resource_arn(&arn)
-                .send()
-                .await
-                .aws(),
-        )?;
-        let tags = tags::from_pairs(
-            listed
-                .and_then(|t| t.tags)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| (t.key, t.value)),
-        );
+        let name = topic_name(&arn).to_string();
+        let desired = rx.desired_of(K::SnsTopic).any(|d| {
+            d.name == name || d.properties.get("name").and_then(Value::as_str) == Some(&name)
+        });
+        let Some(tags) = rx.tags_for(&arn, desired, || topic_tags(rx, &arn)).await? else {
+            continue;
+        };
         let Some(address) = rx.owned(&tags) else {
             continue;
         };
-        let name = topic_name(&arn).to_string();
         let mut f = Found::new(K::SnsTopic, &arn)
             .at(Some(address))
             .named(&name)
@@ -181,34 +177,63 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .with("tags", tags::to_value(&tags));
         f.outputs = topic_outputs(&arn, &name);
         found.push(f);
-
-        let mut pages = sns
-            .list_subscriptions_by_topic()
-            .topic_arn(&arn)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for s in page.aws()?.subscriptions.unwrap_or_default() {
-                let protocol = s.protocol().unwrap_or_default();
-                let endpoint = s.endpoint().unwrap_or_default();
-                // Pending subscriptions list as `PendingConfirmation` instead of an ARN.
-                let id = match s.subscription_arn() {
-                    Some(sub) if sub.starts_with("arn:") => sub.to_string(),
-                    _ => format!("{arn}|{protocol}|{endpoint}"),
-                };
-                let mut f = Found::new(K::SnsSubscription, &id)
-                    .with("topic", arn.as_str())
-                    .with("protocol", protocol)
-                    .with("endpoint", endpoint)
-                    .output("topicArn", arn.as_str());
-                if id.starts_with("arn:") {
-                    f = f.output("arn", id.as_str());
-                }
-                found.push(f);
-            }
+        owned.push(arn);
+    }
+    if owned.is_empty() {
+        return Ok(found);
+    }
+    let pages = all_pages!(
+        rx,
+        "sns",
+        "ListSubscriptions",
+        sns.list_subscriptions().into_paginator().send()
+    );
+    for s in pages
+        .into_iter()
+        .flat_map(|page| page.subscriptions.unwrap_or_default())
+    {
+        let Some(arn) = s.topic_arn().filter(|t| owned.iter().any(|o| o == t)) else {
+            continue;
+        };
+        let protocol = s.protocol().unwrap_or_default();
+        let endpoint = s.endpoint().unwrap_or_default();
+        // Pending subscriptions list as `PendingConfirmation` instead of an ARN.
+        let id = match s.subscription_arn() {
+            Some(sub) if sub.starts_with("arn:") => sub.to_string(),
+            _ => format!("{arn}|{protocol}|{endpoint}"),
+        };
+        let mut f = Found::new(K::SnsSubscription, &id)
+            .with("topic", arn)
+            .with("protocol", protocol)
+            .with("endpoint", endpoint)
+            .output("topicArn", arn);
+        if id.starts_with("arn:") {
+            f = f.output("arn", id.as_str());
         }
+        found.push(f);
     }
     Ok(found)
+}
+
+/// One topic's tags (ListTagsForResource).
+async fn topic_tags(rx: &ReadCx<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
+    rx.call("sns", "ListTagsForResource").await;
+    let listed = rx
+        .conn
+        .clients
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws()?;
+    Ok(tags::from_pairs(
+        listed
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value)),
+    ))
 }
 
 /// `arn:aws:sns:us-east-1:123:demo-alarms` -> `demo-alarms`.

@@ -444,12 +444,14 @@ pub(crate) fn lambda_prefix(canary: &str) -> String {
     format!("cwsyn-{canary}-")
 }
 
-/// Canaries named with the blueprint's prefix (DescribeCanaries pages, tags included).
+/// Canaries named with the blueprint's prefix (DescribeCanaries, one call per page, tags
+/// included).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let prefix = rx.name_prefix();
     let mut found = Vec::new();
     let mut next: Option<String> = None;
     loop {
+        rx.call("synthetics", "DescribeCanaries").await;
         let page = rx
             .conn
             .clients

@@ -37,3 +37,28 @@ def test_resources_per_page_is_not_cut_by_tags(emu, zero_account):
                                  ResourcesPerPage=100)
     assert len(page["ResourceTagMappingList"]) == 30
     assert not page.get("PaginationToken")
+
+
+def test_rds_and_cache_groups_are_listed_with_their_tags(emu, zero_account):
+    owned = [{"Key": "shinyctl.dev/blueprint", "Value": "groups"}]
+    rds = emu.client("rds", zero_account)
+    pg = rds.create_db_parameter_group(DBParameterGroupName="groups-pg", DBParameterGroupFamily="postgres16",
+                                       Description="d", Tags=owned)["DBParameterGroup"]["DBParameterGroupArn"]
+    cpg = rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="groups-cpg", DBParameterGroupFamily="aurora-postgresql16", Description="d",
+        Tags=owned)["DBClusterParameterGroup"]["DBClusterParameterGroupArn"]
+    ec = emu.client("elasticache", zero_account)
+    cache = ec.create_cache_parameter_group(CacheParameterGroupName="groups-cache", CacheParameterGroupFamily="redis7",
+                                            Description="d", Tags=owned)["CacheParameterGroup"]["ARN"]
+    assert ec.list_tags_for_resource(ResourceName=cache)["TagList"] == owned
+    ec.add_tags_to_resource(ResourceName=cache, Tags=[{"Key": "team", "Value": "data"}])
+    assert len(ec.list_tags_for_resource(ResourceName=cache)["TagList"]) == 2
+
+    tagging = emu.client("resourcegroupstaggingapi", zero_account)
+    found = tagging.get_resources(TagFilters=[{"Key": "shinyctl.dev/blueprint", "Values": ["groups"]}],
+                                  ResourcesPerPage=100)
+    by_arn = {m["ResourceARN"]: m["Tags"] for m in found["ResourceTagMappingList"]}
+    assert {pg, cpg, cache} <= set(by_arn), by_arn
+    ec.delete_cache_parameter_group(CacheParameterGroupName="groups-cache")
+    found = tagging.get_resources(TagFilters=[{"Key": "shinyctl.dev/blueprint", "Values": ["groups"]}])
+    assert cache not in {m["ResourceARN"] for m in found["ResourceTagMappingList"]}

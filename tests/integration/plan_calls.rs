@@ -1,0 +1,73 @@
+//! The API calls of a no-change live plan, counted from the emulator's call log: after applying
+//! a shipped blueprint, `shinyctl plan` must stay within the bench's budget
+//! (`xtask/src/bench/budget.rs`, compiled in here so both use the same figures) in every service.
+//! Counts only, never time.
+
+use std::collections::BTreeMap;
+
+use super::e2e::{Account, plant_secrets, with_emulator_certificate};
+use super::emulator;
+use super::support::repo_root;
+
+#[path = "../../xtask/src/bench/budget.rs"]
+#[allow(dead_code)]
+mod budget;
+
+/// Successful calls since the log held `from` entries, per service and per `service:operation`.
+fn calls_since(account: &str, from: usize) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
+    let mut services = BTreeMap::new();
+    let mut operations = BTreeMap::new();
+    for call in emulator::calls(account).into_iter().skip(from) {
+        *services.entry(call.service.clone()).or_insert(0) += 1;
+        *operations
+            .entry(format!("{}:{}", call.service, call.operation))
+            .or_insert(0) += 1;
+    }
+    (services, operations)
+}
+
+fn kind_counts(path: &str) -> BTreeMap<String, usize> {
+    let loaded = shinyctl::blueprint::load_file(std::path::Path::new(path)).expect("loads");
+    let mut counts = BTreeMap::new();
+    for r in &loaded.resources {
+        *counts.entry(r.kind.as_str().to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn a_no_change_plan_stays_within_its_call_budget() {
+    let account = Account::new();
+    let region = "cn-northwest-1";
+    let original = std::fs::read_to_string(repo_root().join("blueprints/shinyproxy-eks.yaml"))
+        .expect("blueprint");
+    let runnable = with_emulator_certificate(&account, &original, region);
+    plant_secrets(&account, &runnable, region, "planted-secret-value");
+    let base = account.write("base.yaml", &runnable);
+    let applied = account.apply(&base);
+    assert_eq!(applied.code, 0, "apply\n{applied}");
+
+    let before = emulator::calls(&account.id).len();
+    let plan = account.run(&["plan", "-f", &base, "--json", "--detailed-exitcode"]);
+    let (services, operations) = calls_since(&account.id, before);
+    assert_eq!(plan.code, 0, "no changes after apply\n{plan}");
+
+    let budget = budget::plan_call_budget(&kind_counts(&base));
+    let report = format!(
+        "calls per operation: {operations:#?}\nper service: {services:?}\nbudget: {:?}",
+        budget.per_service
+    );
+    eprintln!("{report}");
+    for (service, calls) in &services {
+        let allowed = budget
+            .per_service
+            .get(service.as_str())
+            .copied()
+            .unwrap_or(0);
+        assert!(
+            *calls <= allowed,
+            "{service}: {calls} calls, budget {allowed}\n{report}"
+        );
+    }
+    assert_eq!(account.destroy(&base).code, 0, "destroy");
+}
