@@ -73,6 +73,8 @@ pub(crate) fn build(cx: &mut Ctx) {
             .with("url", a::attribute(a::EKS_CLUSTER, "oidcIssuer"))
             .with("clientIdList", json!([STS_AUDIENCE])),
         );
+        // The controller only keeps ShinyProxy's pods in the catalog's target group, which
+        // exists with an ingress section.
         if cx.bp.ingress.is_some() {
             let policy = load_balancer_controller_policy(
                 cx.partition,
@@ -99,6 +101,7 @@ pub(crate) fn build(cx: &mut Ctx) {
                 policy,
             );
         }
+        // Fargate has the EFS driver built in; only node groups run the add-on (storage.rs).
         let efs = cx.bp.storage.as_ref().is_some_and(|s| s.efs.is_some());
         if has_nodes && efs {
             role(
@@ -164,6 +167,8 @@ struct Role<'s> {
     /// Attachment address key, e.g. `node`.
     key: &'s str,
     name: String,
+    /// The trust policy: a service principal ([`service_trust`]) or a Kubernetes service
+    /// account ([`service_account_trust`]).
     trust: Value,
     description: &'s str,
     /// AWS-managed policies by name (with path where they have one).
