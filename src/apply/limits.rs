@@ -189,6 +189,8 @@ impl RateLimits {
 pub struct RateLimiter {
     limits: RateLimits,
     buckets: Mutex<HashMap<(String, String), TokenBucket>>,
+    /// Tokens spent per (service, action), for accounting in tests and reports.
+    spent: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 impl RateLimiter {
@@ -196,6 +198,7 @@ impl RateLimiter {
         RateLimiter {
             limits,
             buckets: Mutex::new(HashMap::new()),
+            spent: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -209,12 +212,21 @@ impl RateLimiter {
                     .entry((service.to_string(), action.to_string()))
                     .or_insert_with(|| TokenBucket::new(self.limits.spec(service, action), now));
                 match bucket.try_take(now) {
-                    Ok(()) => return,
+                    Ok(()) => break,
                     Err(wait) => wait,
                 }
             };
             tokio::time::sleep(wait).await;
         }
+        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        *spent
+            .entry((service.to_string(), action.to_string()))
+            .or_insert(0) += 1;
+    }
+
+    /// Tokens spent so far, per (service, action).
+    pub fn spent(&self) -> BTreeMap<(String, String), u64> {
+        self.spent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -339,6 +351,7 @@ mod tests {
             times.push(start.elapsed().as_secs_f64().round());
         }
         assert_eq!(times, [0.0, 0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(limiter.spent()[&("sns".into(), "CreateTopic".into())], 5);
         // Another action has its own bucket.
         limiter.acquire("sns", "Subscribe").await;
         assert_eq!(start.elapsed().as_secs_f64().round(), 3.0);

@@ -71,3 +71,76 @@ fn a_no_change_plan_stays_within_its_call_budget() {
     }
     assert_eq!(account.destroy(&base).code, 0, "destroy");
 }
+
+/// The call log's name for the services whose rate-limit buckets go by their SDK name.
+fn logged_service(service: &str) -> &str {
+    match service {
+        "tagging" => "resourcegroupstaggingapi",
+        other => other,
+    }
+}
+
+/// `count` repositories, each with a lifecycle policy.
+fn registry(name: &str, count: usize) -> String {
+    let mut text = format!(
+        "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: {name}\n  \
+         region: us-east-1\nregistry:\n  repositories:\n"
+    );
+    for i in 0..count {
+        text.push_str(&format!(
+            "    - name: apps/app{i:02}\n      keepLastImages: 5\n"
+        ));
+    }
+    text
+}
+
+/// Many repositories: their tags come from one tagging-API call, not one call each, and every
+/// call the reader makes first takes a rate-limit token.
+#[test]
+fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
+    const REPOSITORIES: usize = 12;
+    let account = Account::new();
+    let text = registry("callsreg", REPOSITORIES);
+    let path = account.write("registry.yaml", &text);
+    assert_eq!(account.apply(&path).code, 0, "apply");
+    let desired = shinyctl::blueprint::load_str("registry.yaml", &text)
+        .expect("loads")
+        .resources;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let limiter = shinyctl::apply::limits::RateLimiter::new(Default::default());
+    let before = emulator::calls(&account.id).len();
+    let live = runtime.block_on(async {
+        let target =
+            shinyctl::aws::Target::emulator(&emulator::shared().endpoint, "us-east-1", &account.id);
+        let conn = shinyctl::aws::connect(&target).await.expect("connects");
+        shinyctl::aws::read_limited(&conn, "callsreg", &desired, &limiter)
+            .await
+            .expect("reads")
+    });
+    assert_eq!(live.observed.resources.len(), 2 * REPOSITORIES);
+    let (_, operations) = calls_since(&account.id, before);
+
+    let count = |op: &str| operations.get(op).copied().unwrap_or(0);
+    assert_eq!(count("ecr:ListTagsForResource"), 0, "{operations:#?}");
+    assert_eq!(count("resourcegroupstaggingapi:GetResources"), 1);
+    assert_eq!(count("ecr:DescribeRepositories"), 1);
+    assert_eq!(count("ecr:GetLifecyclePolicy"), REPOSITORIES);
+
+    let spent: BTreeMap<String, u64> = limiter
+        .spent()
+        .into_iter()
+        .map(|((service, action), n)| (format!("{}:{action}", logged_service(&service)), n))
+        .collect();
+    for (operation, calls) in &operations {
+        let tokens = spent.get(operation).copied().unwrap_or(0);
+        assert!(
+            tokens >= *calls as u64,
+            "{operation}: {calls} calls but {tokens} tokens\ncalls: {operations:#?}\ntokens: {spent:#?}"
+        );
+    }
+    assert_eq!(account.destroy(&path).code, 0, "destroy");
+}
