@@ -749,10 +749,48 @@ monitoring:
     );
 }
 
-/// Apply `desired` on `account` as blueprint `name` and read it back with nothing to change.
+/// A blueprint applied on a fresh account: the account, its connection, the desired resources
+/// and what was read back (nothing left to change).
+async fn fresh(name: &str, yaml: &str) -> (String, Connection, Vec<Resource>, LiveState) {
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let desired = resources(yaml);
+    let live = apply_fresh(&conn, name, &desired).await;
+    (account, conn, desired, live)
+}
+
+/// Apply `desired` as blueprint `name` and read it back with nothing to change.
 async fn apply_fresh(conn: &Connection, name: &str, desired: &[Resource]) -> LiveState {
+    converge(conn, name, desired, |_| {}).await
+}
+
+/// Plan `desired` against what exists, check the pending changes name exactly `expected`
+/// (one substring per change, in any order), apply, and read back with nothing left to change.
+async fn update_exactly(
+    conn: &Connection,
+    name: &str,
+    desired: &[Resource],
+    expected: &[&str],
+) -> LiveState {
+    converge(conn, name, desired, |changes| {
+        assert_eq!(changes.len(), expected.len(), "{changes:#?}");
+        for e in expected {
+            assert!(changes.iter().any(|c| c.contains(e)), "{e} in {changes:#?}");
+        }
+    })
+    .await
+}
+
+/// Plan, `check` the pending changes, apply, and read back: no duplicates, nothing to change.
+async fn converge(
+    conn: &Connection,
+    name: &str,
+    desired: &[Resource],
+    check: impl FnOnce(&[String]),
+) -> LiveState {
     let live = read_as(conn, name, desired).await;
     let plan = shinyctl::plan::diff(desired, &live.observed);
+    check(&pending(&plan));
     let summary = run_as(
         conn,
         name,
@@ -765,37 +803,6 @@ async fn apply_fresh(conn: &Connection, name: &str, desired: &[Resource]) -> Liv
     assert_complete(&summary);
     let live = read_as(conn, name, desired).await;
     assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
-    let plan = shinyctl::plan::diff(desired, &live.observed);
-    assert_eq!(pending(&plan), Vec::<String>::new());
-    live
-}
-
-/// Plan `desired` against what exists, check the pending changes name exactly `expected`
-/// (one substring per change, in any order), apply, and read back with nothing left to change.
-async fn update_exactly(
-    conn: &Connection,
-    name: &str,
-    desired: &[Resource],
-    expected: &[&str],
-) -> LiveState {
-    let live = read_as(conn, name, desired).await;
-    let plan = shinyctl::plan::diff(desired, &live.observed);
-    let changes = pending(&plan);
-    assert_eq!(changes.len(), expected.len(), "{changes:#?}");
-    for e in expected {
-        assert!(changes.iter().any(|c| c.contains(e)), "{e} in {changes:#?}");
-    }
-    let summary = run_as(
-        conn,
-        name,
-        &plan,
-        desired,
-        live.outputs,
-        DataPolicy::default(),
-    )
-    .await;
-    assert_complete(&summary);
-    let live = read_as(conn, name, desired).await;
     let plan = shinyctl::plan::diff(desired, &live.observed);
     assert_eq!(pending(&plan), Vec::<String>::new());
     live
@@ -895,10 +902,7 @@ cache:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_groups_egress_is_exactly_the_catalogs() {
     const SGX: &str = "sgx";
-    let account = emulator::account();
-    let conn = connect(&account).await;
-    let desired = resources(EGRESS_BLUEPRINT);
-    let live = apply_fresh(&conn, SGX, &desired).await;
+    let (account, conn, desired, live) = fresh(SGX, EGRESS_BLUEPRINT).await;
 
     let db_sg = id_of(&live, "database.security_group");
     let cache_sg = id_of(&live, "cache.security_group");
@@ -1071,16 +1075,20 @@ cache:
   replicasPerShard: 1
 "#;
 
+/// What changes when the data stores grow or shrink back: one in-place update each.
+const STORE_UPDATES: [&str; 3] = [
+    "database.db_instance Update",
+    "cache.cache_replication_group Update",
+    "storage.efs_file_system Update throughputMode",
+];
+
 /// The data stores change in place: the DB instance's class, storage and backup retention, the
 /// cache's shard and replica counts (up, then down: fewer shards names the ones to remove),
 /// EFS's throughput mode.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_stores_update_in_place() {
     const STORES: &str = "stores";
-    let account = emulator::account();
-    let conn = connect(&account).await;
-    let desired = resources(STORES_BLUEPRINT);
-    apply_fresh(&conn, STORES, &desired).await;
+    let (account, conn, desired, _) = fresh(STORES, STORES_BLUEPRINT).await;
 
     let grown = STORES_BLUEPRINT
         .replace("instanceClass: db.t3.medium", "instanceClass: db.t3.large")
@@ -1090,17 +1098,7 @@ async fn data_stores_update_in_place() {
         .replace("replicasPerShard: 1", "replicasPerShard: 2")
         .replace("throughputMode: elastic", "throughputMode: bursting");
     let desired2 = resources(&grown);
-    update_exactly(
-        &conn,
-        STORES,
-        &desired2,
-        &[
-            "database.db_instance Update",
-            "cache.cache_replication_group Update",
-            "storage.efs_file_system Update throughputMode",
-        ],
-    )
-    .await;
+    update_exactly(&conn, STORES, &desired2, &STORE_UPDATES).await;
     let live = read_as(&conn, STORES, &desired2).await;
     let db = live
         .observed
@@ -1129,17 +1127,7 @@ async fn data_stores_update_in_place() {
     }
 
     // Back down: fewer replicas and shards.
-    let live = update_exactly(
-        &conn,
-        STORES,
-        &desired,
-        &[
-            "database.db_instance Update",
-            "cache.cache_replication_group Update",
-            "storage.efs_file_system Update throughputMode",
-        ],
-    )
-    .await;
+    let live = update_exactly(&conn, STORES, &desired, &STORE_UPDATES).await;
     assert_eq!(emulator::count(&account, "DecreaseReplicaCount"), 1);
     assert_eq!(
         emulator::count(&account, "ModifyReplicationGroupShardConfiguration"),
@@ -1171,10 +1159,7 @@ database:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aurora_cluster_and_instances_update_in_place() {
     const AURORA: &str = "aurora";
-    let account = emulator::account();
-    let conn = connect(&account).await;
-    let desired = resources(AURORA_BLUEPRINT);
-    apply_fresh(&conn, AURORA, &desired).await;
+    let (account, conn, _, _) = fresh(AURORA, AURORA_BLUEPRINT).await;
 
     let changed = AURORA_BLUEPRINT
         .replace(
