@@ -1183,3 +1183,45 @@ async fn aurora_cluster_and_instances_update_in_place() {
     assert_eq!(emulator::count(&account, "ModifyDBInstance"), 2);
     destroy_all(&conn, AURORA, &desired2, live).await;
 }
+
+const SINGLE_CACHE_BLUEPRINT: &str = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: single
+  region: us-east-1
+network:
+  cidr: 10.63.0.0/16
+  availabilityZones: 2
+  natGateway: single
+cache:
+  engine: redis
+  version: "7.1"
+  nodeType: cache.t3.micro
+"#;
+
+/// Without cluster mode, a first replica comes with automatic failover and Multi-AZ: the
+/// replica is added before they are turned on, and removed after they are turned off (the
+/// emulator refuses failover without a replica, as AWS does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_replicas_change_around_failover() {
+    const SINGLE: &str = "single";
+    let (account, conn, desired, _) = fresh(SINGLE, SINGLE_CACHE_BLUEPRINT).await;
+    let replicated = format!("{SINGLE_CACHE_BLUEPRINT}  replicasPerShard: 1\n");
+    let desired2 = resources(&replicated);
+    let expected = ["cache.cache_replication_group Update"];
+    let live = read_as(&conn, SINGLE, &desired2).await;
+    let changes = pending(&shinyctl::plan::diff(&desired2, &live.observed));
+    for key in ["replicasPerNodeGroup", "automaticFailover", "multiAz"] {
+        assert!(
+            changes.iter().any(|c| c.contains(key)),
+            "{key} in {changes:#?}"
+        );
+    }
+    update_exactly(&conn, SINGLE, &desired2, &expected).await;
+    assert_eq!(emulator::count(&account, "IncreaseReplicaCount"), 1);
+    let live = update_exactly(&conn, SINGLE, &desired, &expected).await;
+    assert_eq!(emulator::count(&account, "DecreaseReplicaCount"), 1);
+    assert_eq!(emulator::count(&account, "ModifyReplicationGroup"), 2);
+    destroy_all(&conn, SINGLE, &desired, live).await;
+}

@@ -412,12 +412,62 @@ pub async fn create_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
     wait_group(cx, &id).await
 }
 
+/// The desired replica count when it changes, and whether it grows.
+fn replica_change(cx: &Cx<'_>) -> Option<(i32, bool)> {
+    if !cx.changed("replicasPerNodeGroup") {
+        return None;
+    }
+    let desired = int(cx, "replicasPerNodeGroup").unwrap_or(0);
+    let observed = cx
+        .request
+        .step
+        .observed
+        .as_ref()
+        .and_then(|o| o.get("replicasPerNodeGroup"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    Some((desired, i64::from(desired) > observed))
+}
+
+async fn change_replicas(cx: &Cx<'_>, id: &str, desired: i32, grow: bool) -> Result<(), StepError> {
+    let ec = &cx.clients().elasticache;
+    if grow {
+        cx.call("elasticache", "IncreaseReplicaCount").await;
+        ec.increase_replica_count()
+            .replication_group_id(id)
+            .new_replica_count(desired)
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()
+            .map_err(in_use_is_conflict)?;
+    } else {
+        cx.call("elasticache", "DecreaseReplicaCount").await;
+        ec.decrease_replica_count()
+            .replication_group_id(id)
+            .new_replica_count(desired)
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()
+            .map_err(in_use_is_conflict)?;
+    }
+    wait_group(cx, id).await?;
+    Ok(())
+}
+
 pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = cx
         .str("replicationGroupId")
         .unwrap_or(cx.name())
         .to_string();
     let ec = &cx.clients().elasticache;
+    // Failover and Multi-AZ need a replica: replicas are added before they are turned on, and
+    // removed after they are turned off.
+    let replicas = replica_change(cx);
+    if let Some((desired, true)) = replicas {
+        change_replicas(cx, &id, desired, true).await?;
+    }
     let modify_keys = [
         "cacheNodeType",
         "engineVersion",
@@ -459,38 +509,8 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
         request.send().await.aws().map_err(in_use_is_conflict)?;
         wait_group(cx, &id).await?;
     }
-    if cx.changed("replicasPerNodeGroup") {
-        let desired = int(cx, "replicasPerNodeGroup").unwrap_or(0);
-        let observed = cx
-            .request
-            .step
-            .observed
-            .as_ref()
-            .and_then(|o| o.get("replicasPerNodeGroup"))
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if i64::from(desired) > observed {
-            cx.call("elasticache", "IncreaseReplicaCount").await;
-            ec.increase_replica_count()
-                .replication_group_id(&id)
-                .new_replica_count(desired)
-                .apply_immediately(true)
-                .send()
-                .await
-                .aws()
-                .map_err(in_use_is_conflict)?;
-        } else {
-            cx.call("elasticache", "DecreaseReplicaCount").await;
-            ec.decrease_replica_count()
-                .replication_group_id(&id)
-                .new_replica_count(desired)
-                .apply_immediately(true)
-                .send()
-                .await
-                .aws()
-                .map_err(in_use_is_conflict)?;
-        }
-        wait_group(cx, &id).await?;
+    if let Some((desired, false)) = replicas {
+        change_replicas(cx, &id, desired, false).await?;
     }
     if cx.changed("numNodeGroups") {
         let count = int(cx, "numNodeGroups").unwrap_or(1);

@@ -96,8 +96,8 @@ def _change_replicas(ctx, operation: str, increase: bool):
         if increase and not current < count <= MAX_REPLICAS:
             raise AwsError("InvalidParameterValue",
                            f"NewReplicaCount must be between {current + 1} and {MAX_REPLICAS}.")
-        # AWS keeps at least one replica while automatic failover is on.
-        least = 1 if group.automatic_failover == "enabled" else 0
+        # Without cluster mode, AWS keeps at least one replica while automatic failover is on.
+        least = 1 if group.automatic_failover == "enabled" and group.cluster_mode != "enabled" else 0
         if not increase and not least <= count < current:
             raise AwsError("InvalidParameterValue",
                            f"NewReplicaCount must be between {least} and {current - 1}.")
@@ -115,6 +115,24 @@ def increase_replica_count(ctx, _next):
 @on("elasticache", "DecreaseReplicaCount")
 def decrease_replica_count(ctx, _next):
     return _change_replicas(ctx, "DecreaseReplicaCount", increase=False)
+
+
+@on("elasticache", "ModifyReplicationGroup")
+def failover_needs_a_replica(ctx, call_next):
+    """Automatic failover (and Multi-AZ) without cluster mode needs a replica to fail over to, so
+    replicas are added before failover is turned on. (The error code is the emulator's choice.)"""
+    from moto.elasticache.models import elasticache_backends
+
+    p = ctx.params()
+    group = elasticache_backends[ctx.account][ctx.region].replication_groups.get(
+        p.get("ReplicationGroupId", ""))
+    turning_on = any(str(p.get(k, "")).lower() == "true"
+                     for k in ("AutomaticFailoverEnabled", "MultiAZEnabled"))
+    if group is not None and turning_on and group.cluster_mode != "enabled" \
+            and len(group.node_groups[0]["node_group_members"]) < 2:
+        raise AwsError("InvalidParameterCombination",
+                       "Automatic failover and Multi-AZ need at least one replica.")
+    return call_next()
 
 
 def _listed(params: dict, prefix: str) -> list[str]:

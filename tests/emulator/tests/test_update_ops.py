@@ -34,10 +34,10 @@ def test_replica_counts(emu, zero_account):
     assert replicas == [3, 3] and len(members) == 8 and len(set(members)) == 8
     ec.decrease_replica_count(ReplicationGroupId="rc", NewReplicaCount=1, ApplyImmediately=True)
     assert shape(ec, "rc")[1] == [1, 1]
-    # Not an increase, not a decrease, and automatic failover needs a replica.
+    # Neither an increase nor a decrease.
     assert code_of(ec.increase_replica_count, ReplicationGroupId="rc", NewReplicaCount=1,
                    ApplyImmediately=True) == "InvalidParameterValue"
-    assert code_of(ec.decrease_replica_count, ReplicationGroupId="rc", NewReplicaCount=0,
+    assert code_of(ec.decrease_replica_count, ReplicationGroupId="rc", NewReplicaCount=1,
                    ApplyImmediately=True) == "InvalidParameterValue"
     assert code_of(ec.increase_replica_count, ReplicationGroupId="nope", NewReplicaCount=2,
                    ApplyImmediately=True) == "ReplicationGroupNotFoundFault"
@@ -49,6 +49,16 @@ def test_replica_counts(emu, zero_account):
     assert shape(ec, "single")[1:] == ([2], ["single-001", "single-002", "single-003"])
     ec.decrease_replica_count(ReplicationGroupId="single", NewReplicaCount=0, ApplyImmediately=True)
     assert shape(ec, "single")[1:] == ([0], ["single-001"])
+    # Failover needs a replica to fail over to (cluster mode has it on with none).
+    assert code_of(ec.modify_replication_group, ReplicationGroupId="single", AutomaticFailoverEnabled=True,
+                   ApplyImmediately=True) == "InvalidParameterCombination"
+    ec.increase_replica_count(ReplicationGroupId="single", NewReplicaCount=1, ApplyImmediately=True)
+    ec.modify_replication_group(ReplicationGroupId="single", AutomaticFailoverEnabled=True, MultiAZEnabled=True,
+                                ApplyImmediately=True)
+    assert code_of(ec.decrease_replica_count, ReplicationGroupId="single", NewReplicaCount=0,
+                   ApplyImmediately=True) == "InvalidParameterValue"
+    ec.decrease_replica_count(ReplicationGroupId="rc", NewReplicaCount=0, ApplyImmediately=True)
+    assert shape(ec, "rc")[1] == [0, 0]
 
 
 def test_replica_change_waits_for_the_modification(emu, account):
