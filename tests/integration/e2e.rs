@@ -95,7 +95,7 @@ impl Account {
 }
 
 /// Tests that set faults run one at a time: the emulator holds one rule list.
-static FAULTS: Mutex<()> = Mutex::new(());
+pub(crate) static FAULTS: Mutex<()> = Mutex::new(());
 
 fn put(endpoint: &str, path: &str, body: &str) {
     let host = endpoint.trim_start_matches("http://");
