@@ -47,9 +47,19 @@ fn blueprint() -> Blueprint {
     bp
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_access_and_deploy_converge_under_throttling_and_server_errors() {
+#[test]
+fn cluster_access_and_deploy_converge_under_throttling_and_server_errors() {
+    // Held for the whole test, outside the runtime (no lock across an await).
     let _faults = crate::e2e::FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(converges());
+}
+
+async fn converges() {
     let bp = blueprint();
     let name = bp.metadata.name.clone();
     let account = emulator::account();
