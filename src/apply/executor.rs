@@ -1,7 +1,8 @@
 //! The executor: walks a [`Schedule`] concurrently through an [`Operator`].
 //!
 //! A step starts the moment every step it waits for has succeeded, subject to:
-//! - at most `parallelism` steps in flight;
+//! - at most `parallelism` steps in flight; when steps queue for a slot, the one that begins the
+//!   slowest remaining chain (by the kinds' estimates) goes first;
 //! - one step at a time per serialisation key (taken before a slot, so waiting for a busy key
 //!   never holds a slot another step could use);
 //! - AWS's rate limits, which the operator spends through its context.
@@ -19,14 +20,15 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::backoff::{Jitter, Retries};
 use super::events::{Event, EventSink, Failure, Skip, Summary};
 use super::limits::{KeyedLocks, RateLimiter, RateLimits};
 use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
-use super::schedule::{Operation, Schedule, StepRef};
+use super::schedule::{Operation, Schedule, StepRef, default_estimate};
+use super::slots::PrioritySlots;
 use super::wait::WaitPolicy;
 use crate::plan::Address;
 
@@ -83,7 +85,9 @@ struct Shared<'a, O> {
     config: &'a Config,
     limiter: RateLimiter,
     locks: KeyedLocks,
-    slots: Semaphore,
+    slots: PrioritySlots,
+    /// Each step's slot priority: the estimated seconds of the slowest chain it begins.
+    tails: Vec<f64>,
     jitter: Jitter,
     events: &'a EventSink,
     cancelled: watch::Receiver<bool>,
@@ -135,7 +139,8 @@ impl<O: Operator> Executor<O> {
             config: &self.config,
             limiter: RateLimiter::new(self.config.rate_limits.clone()),
             locks: KeyedLocks::new(),
-            slots: Semaphore::new(self.config.parallelism.max(1)),
+            slots: PrioritySlots::new(self.config.parallelism.max(1)),
+            tails: schedule.tails(default_estimate),
             jitter: self
                 .config
                 .seed
@@ -301,8 +306,9 @@ impl<O: Operator> Shared<'_, O> {
             Some(key) => Some(self.locks.lock(key).await),
             None => None,
         };
-        // The semaphore is never closed, so acquiring only fails in theory; run unbounded then.
-        let _slot = self.slots.acquire().await.ok();
+        // Queued for a slot, the step with the longest chain behind it goes first.
+        let priority = self.tails.get(i).copied().unwrap_or(0.0);
+        let _slot = self.slots.acquire(priority).await;
         if *self.cancelled.borrow() {
             return (i, Outcome::Cancelled, Duration::ZERO);
         }
@@ -677,6 +683,35 @@ mod tests {
         assert_eq!(executor.operator().max_per_key(), 1);
         // The node groups, which need no serialisation, ran alongside a profile.
         assert_eq!(executor.operator().max_in_flight(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn queued_steps_that_begin_the_slowest_chain_get_slots_first() {
+        let mut changes: Vec<Change> = (0..5)
+            .map(|i| {
+                change(
+                    &format!("sg.{i}"),
+                    ResourceKind::SecurityGroup,
+                    Action::Create,
+                )
+            })
+            .collect();
+        changes.push(change("vpc", ResourceKind::Vpc, Action::Create));
+        changes.push(change("eks", ResourceKind::EksCluster, Action::Create));
+        let s = schedule(&changes, &[("eks", "vpc")]);
+        let config = Config {
+            parallelism: 1,
+            ..config()
+        };
+        let (executor, summary, _) = run(FakeCloud::new(), &s, config).await;
+        assert!(summary.is_complete());
+        let cloud = executor.operator();
+        let started = |a: &str| cloud.seq(a, Operation::Create, Phase::Started).unwrap();
+        // sg.0 took the free slot on arrival; of those that queued, the VPC (EKS behind it) first.
+        assert!(started("sg.0") < started("vpc"));
+        for i in 1..5 {
+            assert!(started("vpc") < started(&format!("sg.{i}")), "sg.{i}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

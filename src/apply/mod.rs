@@ -5,7 +5,8 @@
 //! - `operator`: the trait the AWS adapters implement, and error classes for retrying.
 //! - `wait`: readiness conditions and polling with backoff, always with a timeout.
 //! - `limits`, `backoff`: AWS's token buckets, serialisation locks, jittered retry delays.
-//! - `executor`: the concurrent walk; `events`: what it reports, for renderers to display.
+//! - `executor`: the concurrent walk (`slots`: its parallelism bound, longest remaining chain
+//!   first); `events`: what it reports, for renderers to display.
 //!
 //! Nothing here touches the AWS SDK or a terminal.
 
@@ -15,6 +16,7 @@ pub mod executor;
 pub mod limits;
 pub mod operator;
 pub mod schedule;
+pub mod slots;
 pub mod wait;
 
 #[cfg(test)]

@@ -283,6 +283,35 @@ impl Schedule {
         self.graph.dependencies(id)
     }
 
+    /// For each step, the seconds from its start to the end of the slowest chain it begins: its
+    /// own estimate plus the longest tail among the steps that wait for it. The executor serves
+    /// the longest tails first when steps queue for a slot.
+    pub fn tails(&self, estimate: impl Fn(&Step) -> f64) -> Vec<f64> {
+        // Followers before the steps they wait for: Kahn's order on followers, reversed.
+        let n = self.steps.len();
+        let mut waiting: Vec<usize> = (0..n).map(|i| self.prerequisites(i).count()).collect();
+        let mut order: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+        let mut next = 0;
+        while next < order.len() {
+            let i = order[next];
+            next += 1;
+            for f in self.followers(i) {
+                waiting[f] -= 1;
+                if waiting[f] == 0 {
+                    order.push(f);
+                }
+            }
+        }
+        let mut tails = vec![0.0; n];
+        for &i in order.iter().rev() {
+            let own = estimate(&self.steps[i]);
+            let own = if own.is_finite() { own.max(0.0) } else { 0.0 };
+            let after = self.followers(i).map(|f| tails[f]).fold(0.0, f64::max);
+            tails[i] = own + after;
+        }
+        tails
+    }
+
     /// The slowest chain of steps given per-step durations in seconds: with unlimited parallelism,
     /// the makespan of the whole apply.
     pub fn critical_path(&self, estimate: impl Fn(&Step) -> f64) -> CriticalPath<StepId> {
@@ -554,5 +583,34 @@ mod tests {
             Schedule::new(&[], |_| vec![]).map(|s| s.simulated_makespan(default_estimate, 4)),
             Ok(0.0)
         );
+    }
+
+    #[test]
+    fn tails_are_the_slowest_chain_each_step_begins() {
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Create),
+            change("subnet", ResourceKind::Subnet, Action::Create),
+            change("eks", ResourceKind::EksCluster, Action::Create),
+            change("repo", ResourceKind::EcrRepository, Action::Create),
+        ];
+        let s = Schedule::new(&changes, |a| match a.as_str() {
+            "subnet" => vec![Address::new("vpc")],
+            "eks" => vec![Address::new("subnet")],
+            _ => Vec::new(),
+        })
+        .unwrap();
+        let tails = s.tails(default_estimate);
+        let of = |address: &str| {
+            let i = s
+                .steps()
+                .iter()
+                .position(|st| st.address.as_str() == address)
+                .unwrap();
+            tails[i]
+        };
+        assert_eq!(of("eks"), 600.0);
+        assert_eq!(of("subnet"), 602.0);
+        assert_eq!(of("vpc"), 604.0);
+        assert_eq!(of("repo"), 2.0);
     }
 }
