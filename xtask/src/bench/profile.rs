@@ -59,6 +59,7 @@ impl Profile {
             "eks_cluster" => &["eks_cluster_create"],
             "node_group" => &["eks_nodegroup_create"],
             "fargate_profile" => &["eks_fargate_profile_create"],
+            "eks_addon" => &["eks_addon_create"],
             "db_instance" | "db_cluster_instance" => {
                 &["rds_instance_create", "rds_instance_backup"]
             }
@@ -84,6 +85,7 @@ impl Profile {
             "eks_cluster" => &["eks_cluster_delete"],
             "node_group" => &["eks_nodegroup_delete"],
             "fargate_profile" => &["eks_fargate_profile_delete"],
+            "eks_addon" => &["eks_addon_delete"],
             "db_instance" | "db_cluster_instance" => &["rds_instance_delete"],
             "db_cluster" => &["rds_cluster_delete"],
             "cache_replication_group" => &["elasticache_replication_group_delete"],
