@@ -194,7 +194,8 @@ impl ResourceKind {
             DbParameterGroup | DbClusterParameterGroup => &["family"],
             DbInstance => &["engine", "dbName", "masterUsername", "storageEncrypted"],
             DbCluster => &["engine", "dbName", "masterUsername", "storageEncrypted"],
-            DbClusterInstance => &["cluster", "engine"],
+            // AWS cannot move an Aurora instance to another zone: a new instance replaces it.
+            DbClusterInstance => &["cluster", "engine", "availabilityZone"],
             CacheSubnetGroup => &[],
             CacheParameterGroup => &["family"],
             CacheReplicationGroup => &[

@@ -102,28 +102,24 @@ fn subnet_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
 
 pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    cx.call("elasticache", "DescribeCacheSubnetGroups").await;
-    let existing = not_found_as_none(
-        cx.clients()
-            .elasticache
-            .describe_cache_subnet_groups()
-            .cache_subnet_group_name(&name)
-            .send()
-            .await
-            .aws(),
-    )?;
-    if existing.is_none_or(|r| r.cache_subnet_groups().is_empty()) {
-        cx.call("elasticache", "CreateCacheSubnetGroup").await;
-        cx.clients()
-            .elasticache
-            .create_cache_subnet_group()
-            .cache_subnet_group_name(&name)
-            .cache_subnet_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
-            .set_subnet_ids(Some(cx.references("subnets")?))
-            .set_tags(Some(cache_tags(&cx.tags())))
-            .send()
-            .await
-            .aws()?;
+    // Create first and treat "already exists" as found (a re-run after a crash): the group is
+    // on lowcode-ha's critical path, so no describe round trip before the create.
+    cx.call("elasticache", "CreateCacheSubnetGroup").await;
+    let created = cx
+        .clients()
+        .elasticache
+        .create_cache_subnet_group()
+        .cache_subnet_group_name(&name)
+        .cache_subnet_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
+        .set_subnet_ids(Some(cx.references("subnets")?))
+        .set_tags(Some(cache_tags(&cx.tags())))
+        .send()
+        .await
+        .aws();
+    match created {
+        Ok(_) => {}
+        Err(e) if e.code == "CacheSubnetGroupAlreadyExists" => {}
+        Err(e) => return Err(e),
     }
     Ok(subnet_group_outputs(cx, &name))
 }
