@@ -191,18 +191,29 @@ impl ResourceKind {
             EfsMountTarget => &["fileSystem", "subnet"],
             EfsAccessPoint => &["fileSystem", "path", "uid", "gid", "permissions"],
             DbSubnetGroup => &[],
-            DbParameterGroup | DbClusterParameterGroup => &["family"],
+            // A parameter group's description is fixed at create (no Modify… takes it).
+            DbParameterGroup | DbClusterParameterGroup => &["family", "description"],
             DbInstance => &["engine", "dbName", "masterUsername", "storageEncrypted"],
-            DbCluster => &["engine", "dbName", "masterUsername", "storageEncrypted"],
+            // ModifyDBCluster cannot move an Aurora cluster to another subnet group.
+            DbCluster => &[
+                "engine",
+                "dbName",
+                "masterUsername",
+                "storageEncrypted",
+                "dbSubnetGroup",
+            ],
             // AWS cannot move an Aurora instance to another zone: a new instance replaces it.
             DbClusterInstance => &["cluster", "engine", "availabilityZone"],
             CacheSubnetGroup => &[],
-            CacheParameterGroup => &["family"],
+            CacheParameterGroup => &["family", "description"],
+            // ModifyReplicationGroup takes neither a port nor a subnet group.
             CacheReplicationGroup => &[
                 "engine",
                 "clusterMode",
                 "transitEncryption",
                 "atRestEncryption",
+                "port",
+                "cacheSubnetGroup",
             ],
             EcrRepository => &[],
             EcrLifecyclePolicy => &["repository"],

@@ -124,9 +124,12 @@ pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(subnet_group_outputs(cx, &name))
 }
 
+/// What `update_subnet_group` changes in place (ModifyCacheSubnetGroup); tags aside.
+pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
+
 pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed("subnets") || cx.changed("description") {
+    if SUBNET_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
         cx.call("elasticache", "ModifyCacheSubnetGroup").await;
         cx.clients()
             .elasticache
@@ -231,9 +234,12 @@ pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(parameter_group_outputs(cx, &name))
 }
 
+/// What `update_parameter_group` changes in place (Modify/ResetCacheParameterGroup); tags aside.
+pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
+
 pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed("parameters") {
+    if PARAMETER_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
         let desired = parameter_map(cx.property("parameters"));
         let observed = parameter_map(
             cx.request
@@ -452,6 +458,23 @@ async fn change_replicas(cx: &Cx<'_>, id: &str, desired: i32, grow: bool) -> Res
     Ok(())
 }
 
+/// What `update_replication_group` changes with ModifyReplicationGroup; tags aside.
+pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
+    "cacheNodeType",
+    "engineVersion",
+    "automaticFailover",
+    "multiAz",
+    "securityGroups",
+    "cacheParameterGroup",
+    "description",
+];
+
+/// What `update_replication_group` changes in place besides [`MODIFY_IN_PLACE`]: replicas
+/// (`replica_change`: Increase/DecreaseReplicaCount) and shards
+/// (ModifyReplicationGroupShardConfiguration). Anything else must be in `replace_on`.
+#[cfg(test)]
+pub(crate) const RESHAPE_IN_PLACE: &[&str] = &["replicasPerNodeGroup", "numNodeGroups"];
+
 pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = cx
         .str("replicationGroupId")
@@ -464,16 +487,7 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
     if let Some((desired, true)) = replicas {
         change_replicas(cx, &id, desired, true).await?;
     }
-    let modify_keys = [
-        "cacheNodeType",
-        "engineVersion",
-        "automaticFailover",
-        "multiAz",
-        "securityGroups",
-        "cacheParameterGroup",
-        "description",
-    ];
-    if modify_keys.iter().any(|k| cx.changed(k)) {
+    if MODIFY_IN_PLACE.iter().any(|k| cx.changed(k)) {
         let mut request = ec
             .modify_replication_group()
             .replication_group_id(&id)

@@ -72,6 +72,8 @@ pub mod eks;
 pub mod elasticache;
 pub mod elbv2;
 pub mod iam;
+#[cfg(test)]
+mod in_place_tests;
 pub mod rds;
 pub mod s3;
 pub mod sns;

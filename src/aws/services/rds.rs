@@ -150,9 +150,12 @@ pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(subnet_group_outputs(cx, &name))
 }
 
+/// What `update_subnet_group` changes in place (ModifyDBSubnetGroup); tags aside.
+pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
+
 pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed("subnets") || cx.changed("description") {
+    if SUBNET_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
         cx.call("rds", "ModifyDBSubnetGroup").await;
         cx.clients()
             .rds
@@ -352,9 +355,12 @@ pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(parameter_group_outputs(cx, &name))
 }
 
+/// What `update_parameter_group` changes in place (Modify/Reset…ParameterGroup); tags aside.
+pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
+
 pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed("parameters") {
+    if PARAMETER_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
         let desired = parameter_map(cx.property("parameters"));
         let observed = parameter_map(
             cx.request
@@ -514,15 +520,26 @@ pub async fn create_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     wait_instance(cx, &id).await
 }
 
+/// What `update_instance` changes in place (ModifyDBInstance), for standalone and Aurora
+/// instances alike; tags aside. Anything else must be in the kind's `replace_on`.
+pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
+    "instanceClass",
+    "allocatedStorage",
+    "multiAz",
+    "backupRetentionPeriod",
+    "deletionProtection",
+    "engineVersion",
+    "publiclyAccessible",
+    "port",
+    "vpcSecurityGroups",
+    "dbParameterGroup",
+    "dbSubnetGroup",
+    "manageMasterUserPassword",
+];
+
 pub async fn update_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    let modifies = cx
-        .request
-        .step
-        .changes
-        .iter()
-        .any(|c| !c.name.starts_with("tags"));
-    if modifies {
+    if INSTANCE_IN_PLACE.iter().any(|k| cx.changed(k)) {
         let mut request = cx
             .clients()
             .rds
@@ -564,6 +581,9 @@ pub async fn update_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
         if cx.changed("dbSubnetGroup") {
             request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+        }
+        if cx.changed("manageMasterUserPassword") {
+            request = request.set_manage_master_user_password(cx.bool("manageMasterUserPassword"));
         }
         cx.call("rds", "ModifyDBInstance").await;
         request.send().await.aws().map_err(in_use_is_conflict)?;
@@ -770,15 +790,22 @@ pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     wait_cluster(cx, &id).await
 }
 
+/// What `update_cluster` changes in place (ModifyDBCluster); tags aside. Anything else must be
+/// in the kind's `replace_on`.
+pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
+    "serverlessV2Scaling",
+    "backupRetentionPeriod",
+    "deletionProtection",
+    "engineVersion",
+    "port",
+    "vpcSecurityGroups",
+    "dbClusterParameterGroup",
+    "manageMasterUserPassword",
+];
+
 pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    let modifies = cx
-        .request
-        .step
-        .changes
-        .iter()
-        .any(|c| !c.name.starts_with("tags"));
-    if modifies {
+    if CLUSTER_IN_PLACE.iter().any(|k| cx.changed(k)) {
         let mut request = cx
             .clients()
             .rds
@@ -808,6 +835,9 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         if cx.changed("dbClusterParameterGroup") {
             request = request
                 .db_cluster_parameter_group_name(reference_name(cx, "dbClusterParameterGroup")?);
+        }
+        if cx.changed("manageMasterUserPassword") {
+            request = request.set_manage_master_user_password(cx.bool("manageMasterUserPassword"));
         }
         cx.call("rds", "ModifyDBCluster").await;
         request.send().await.aws().map_err(in_use_is_conflict)?;
