@@ -104,3 +104,38 @@ fn in_place_lists_do_not_overlap_replace_on() {
         }
     }
 }
+
+/// A property AWS cannot change in place on a data store replaces it, and the plan lists it as
+/// data loss (so apply needs `--allow-data-loss`): the cache's port, found by the test above.
+#[test]
+fn a_cache_port_change_is_a_replacement_that_loses_data() {
+    use crate::plan::{Action, Address, ObservedResource, ObservedState, diff};
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/lowcode-ha.yaml");
+    let loaded = crate::blueprint::load_file(&file).expect("blueprint loads");
+    let desired = crate::plan::catalog::desired(&loaded.blueprint);
+    let mut observed = ObservedState::empty("lowcode", "us-east-1");
+    observed.resources = desired
+        .iter()
+        .map(|r| ObservedResource {
+            address: r.address.clone(),
+            kind: r.kind,
+            id: format!("id-{}", r.name),
+            name: r.name.clone(),
+            properties: r.properties.clone(),
+        })
+        .collect();
+    let cache = observed
+        .resources
+        .iter_mut()
+        .find(|r| r.kind == K::CacheReplicationGroup)
+        .expect("lowcode-ha has a cache");
+    cache.properties.insert("port".into(), 6380.into());
+    let address = cache.address.clone();
+    let plan = diff(&desired, &observed);
+    let change = plan
+        .change(address.as_str())
+        .expect("the cache is in the plan");
+    assert_eq!(change.action, Action::Replace);
+    assert_eq!(change.replaced_because.as_deref(), Some("port"));
+    assert_eq!(plan.data_loss, [Address::new(address.as_str())]);
+}
