@@ -129,7 +129,7 @@ pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
 
 pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if SUBNET_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(SUBNET_GROUP_IN_PLACE) {
         cx.call("elasticache", "ModifyCacheSubnetGroup").await;
         cx.clients()
             .elasticache
@@ -239,7 +239,7 @@ pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
 
 pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if PARAMETER_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(PARAMETER_GROUP_IN_PLACE) {
         let desired = parameter_map(cx.property("parameters"));
         let observed = parameter_map(
             cx.request
@@ -487,7 +487,7 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
     if let Some((desired, true)) = replicas {
         change_replicas(cx, &id, desired, true).await?;
     }
-    if MODIFY_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(MODIFY_IN_PLACE) {
         let mut request = ec
             .modify_replication_group()
             .replication_group_id(&id)

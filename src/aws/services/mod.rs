@@ -281,6 +281,11 @@ impl<'a> Cx<'a> {
         })
     }
 
+    /// Whether the update changes any of `keys` (see [`Cx::changed`]).
+    pub fn changed_any(&self, keys: &[&str]) -> bool {
+        keys.iter().any(|key| self.changed(key))
+    }
+
     /// An idempotency token for create calls: the same blueprint, address and desired
     /// properties give the same token on the same UTC day, so a retried or re-run create returns
     /// the first one's result instead of a duplicate. (The day keeps a token from matching a

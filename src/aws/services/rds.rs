@@ -155,7 +155,7 @@ pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
 
 pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if SUBNET_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(SUBNET_GROUP_IN_PLACE) {
         cx.call("rds", "ModifyDBSubnetGroup").await;
         cx.clients()
             .rds
@@ -360,7 +360,7 @@ pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
 
 pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if PARAMETER_GROUP_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(PARAMETER_GROUP_IN_PLACE) {
         let desired = parameter_map(cx.property("parameters"));
         let observed = parameter_map(
             cx.request
@@ -539,7 +539,7 @@ pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
 
 pub async fn update_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if INSTANCE_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(INSTANCE_IN_PLACE) {
         let mut request = cx
             .clients()
             .rds
@@ -805,7 +805,7 @@ pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
 
 pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if CLUSTER_IN_PLACE.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(CLUSTER_IN_PLACE) {
         let mut request = cx
             .clients()
             .rds

@@ -272,7 +272,7 @@ pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         "blueprint",
         "artifactPrefix",
     ];
-    if in_place.iter().any(|k| cx.changed(k)) {
+    if cx.changed_any(&in_place) {
         let mut request = cx
             .clients()
             .synthetics
