@@ -19,7 +19,7 @@ use aws_sdk_ec2::types::{Filter, IpPermission, UserIdGroupPair};
 
 use super::config::Connection;
 use super::errors::{AwsResult, not_found_as_none};
-use super::services::synthetics::lambda_prefix;
+use super::services::synthetics::delete_canary_lambdas;
 use crate::apply::StepError;
 use crate::apply::limits::RateLimiter;
 use crate::plan::catalog::BLUEPRINT_TAG;
@@ -377,74 +377,9 @@ async fn sweep_canary_lambda(
     limiter: &RateLimiter,
     swept: &mut Swept,
 ) -> Result<(), StepError> {
-    let lambda = &conn.clients.lambda;
-    let prefix = lambda_prefix(canary);
-    let mut functions = Vec::new();
-    let mut pages = lambda.list_functions().into_paginator().send();
-    loop {
-        limiter.acquire("lambda", "ListFunctions").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        functions.extend(
-            page.aws()?
-                .functions
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|f| f.function_name)
-                .filter(|n| n.starts_with(&prefix)),
-        );
-    }
-    for function in functions {
-        limiter.acquire("lambda", "DeleteFunction").await;
-        not_found_as_none(
-            lambda
-                .delete_function()
-                .function_name(&function)
-                .send()
-                .await
-                .aws(),
-        )?;
-        swept.lambda_functions.push(function);
-    }
-    let mut layers = Vec::new();
-    let mut pages = lambda.list_layers().into_paginator().send();
-    loop {
-        limiter.acquire("lambda", "ListLayers").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        layers.extend(
-            page.aws()?
-                .layers
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|l| l.layer_name)
-                .filter(|n| n.starts_with(&prefix)),
-        );
-    }
-    for layer in layers {
-        limiter.acquire("lambda", "ListLayerVersions").await;
-        let versions = lambda
-            .list_layer_versions()
-            .layer_name(&layer)
-            .send()
-            .await
-            .aws()?;
-        for version in versions.layer_versions().iter().map(|v| v.version()) {
-            limiter.acquire("lambda", "DeleteLayerVersion").await;
-            not_found_as_none(
-                lambda
-                    .delete_layer_version()
-                    .layer_name(&layer)
-                    .version_number(version)
-                    .send()
-                    .await
-                    .aws(),
-            )?;
-        }
-        swept.lambda_layers.push(layer);
-    }
+    let deleted = delete_canary_lambdas(&conn.clients.lambda, canary, limiter).await?;
+    swept.lambda_functions.extend(deleted.functions);
+    swept.lambda_layers.extend(deleted.layers);
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use aws_smithy_types::Blob;
 use serde_json::{Value, json};
 
 use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use crate::apply::limits::RateLimiter;
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -376,12 +377,33 @@ async fn state_or_gone(cx: &Cx<'_>, name: &str) -> Result<Option<State>, StepErr
 
 /// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
 pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
-    let lambda = &cx.clients().lambda;
-    let prefix = lambda_prefix(name);
-    cx.call("lambda", "ListFunctions").await;
-    let mut functions = Vec::new();
+    delete_canary_lambdas(&cx.clients().lambda, name, cx.ctx.limiter).await?;
+    Ok(())
+}
+
+/// What Synthetics left in Lambda for one canary and [`delete_canary_lambdas`] removed.
+#[derive(Debug, Default)]
+pub(crate) struct CanaryLambdas {
+    pub functions: Vec<String>,
+    pub layers: Vec<String>,
+}
+
+/// Deletes canary `canary`'s functions and layer versions (`cwsyn-<canary>-*`), a token per call:
+/// the canary's delete step and destroy's sweep both use it.
+pub(crate) async fn delete_canary_lambdas(
+    lambda: &aws_sdk_lambda::Client,
+    canary: &str,
+    limiter: &RateLimiter,
+) -> Result<CanaryLambdas, StepError> {
+    let prefix = lambda_prefix(canary);
+    let mut deleted = CanaryLambdas::default();
     let mut pages = lambda.list_functions().into_paginator().send();
-    while let Some(page) = pages.next().await {
+    let mut functions = Vec::new();
+    loop {
+        limiter.acquire("lambda", "ListFunctions").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         functions.extend(
             page.aws()?
                 .functions
@@ -392,7 +414,7 @@ pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepErro
         );
     }
     for function in functions {
-        cx.call("lambda", "DeleteFunction").await;
+        limiter.acquire("lambda", "DeleteFunction").await;
         not_found_as_none(
             lambda
                 .delete_function()
@@ -401,11 +423,15 @@ pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepErro
                 .await
                 .aws(),
         )?;
+        deleted.functions.push(function);
     }
-    cx.call("lambda", "ListLayers").await;
     let mut layers = Vec::new();
     let mut pages = lambda.list_layers().into_paginator().send();
-    while let Some(page) = pages.next().await {
+    loop {
+        limiter.acquire("lambda", "ListLayers").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         layers.extend(
             page.aws()?
                 .layers
@@ -416,7 +442,7 @@ pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepErro
         );
     }
     for layer in layers {
-        cx.call("lambda", "ListLayerVersions").await;
+        limiter.acquire("lambda", "ListLayerVersions").await;
         let versions = lambda
             .list_layer_versions()
             .layer_name(&layer)
@@ -424,7 +450,7 @@ pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepErro
             .await
             .aws()?;
         for version in versions.layer_versions().iter().map(|v| v.version()) {
-            cx.call("lambda", "DeleteLayerVersion").await;
+            limiter.acquire("lambda", "DeleteLayerVersion").await;
             not_found_as_none(
                 lambda
                     .delete_layer_version()
@@ -435,8 +461,9 @@ pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepErro
                     .aws(),
             )?;
         }
+        deleted.layers.push(layer);
     }
-    Ok(())
+    Ok(deleted)
 }
 
 /// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
