@@ -208,20 +208,14 @@ async fn sweep_load_balancers(
             continue;
         }
         // A listener of a load balancer still going away holds it for a moment.
-        retry_until(|| async {
+        delete_once_released("ResourceInUse", || async {
             limiter.acquire("elbv2", "DeleteTargetGroup").await;
-            match elb
-                .delete_target_group()
+            elb.delete_target_group()
                 .target_group_arn(&arn)
                 .send()
                 .await
                 .aws()
-            {
-                Ok(_) => Ok(Some(())),
-                Err(e) if super::errors::is_not_found(&e) => Ok(Some(())),
-                Err(e) if e.code == "ResourceInUse" => Ok(None),
-                Err(e) => Err(e),
-            }
+                .map(drop)
         })
         .await?;
         swept.target_groups.push(arn);
@@ -314,14 +308,14 @@ async fn sweep_security_groups(
     }
     for id in doomed {
         // The load balancers' interfaces take a moment to let go of their groups.
-        retry_until(|| async {
+        delete_once_released("DependencyViolation", || async {
             limiter.acquire("ec2", "DeleteSecurityGroup").await;
-            match ec2.delete_security_group().group_id(&id).send().await.aws() {
-                Ok(_) => Ok(Some(())),
-                Err(e) if super::errors::is_not_found(&e) => Ok(Some(())),
-                Err(e) if e.code == "DependencyViolation" => Ok(None),
-                Err(e) => Err(e),
-            }
+            ec2.delete_security_group()
+                .group_id(&id)
+                .send()
+                .await
+                .aws()
+                .map(drop)
         })
         .await?;
         swept.security_groups.push(id);
@@ -385,6 +379,27 @@ async fn sweep_canary_lambda(
 
 /// Repeats `attempt` until it answers `Some`, for up to about two minutes (the time AWS takes
 /// to release a deleted load balancer's interfaces), then reports that it is still blocked.
+/// Runs `delete` until it succeeds or finds the resource gone, retrying while AWS answers `busy`
+/// (something still holds the resource for a moment).
+async fn delete_once_released<F, Fut>(busy: &str, mut delete: F) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StepError>>,
+{
+    retry_until(|| {
+        let attempt = delete();
+        async move {
+            match attempt.await {
+                Ok(()) => Ok(Some(())),
+                Err(e) if super::errors::is_not_found(&e) => Ok(Some(())),
+                Err(e) if e.code == busy => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await
+}
+
 async fn retry_until<F, Fut>(mut attempt: F) -> Result<(), StepError>
 where
     F: FnMut() -> Fut,
