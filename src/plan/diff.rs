@@ -360,21 +360,6 @@ mod tests {
         .after(&subnet.address)
     }
 
-    fn observed_as_desired(resources: &[Resource]) -> ObservedState {
-        let mut state = ObservedState::empty("demo", "us-east-1");
-        state.resources = resources
-            .iter()
-            .map(|r| ObservedResource {
-                address: r.address.clone(),
-                kind: r.kind,
-                id: format!("id-{}", r.name),
-                name: r.name.clone(),
-                properties: r.properties.clone(),
-            })
-            .collect();
-        state
-    }
-
     fn stack() -> Vec<Resource> {
         let v = vpc();
         let s = subnet(&v);
@@ -406,7 +391,7 @@ mod tests {
     #[test]
     fn matching_state_is_all_no_ops() {
         let desired = stack();
-        let plan = diff(&desired, &observed_as_desired(&desired));
+        let plan = diff(&desired, &ObservedState::as_desired(&desired));
         assert!(plan.changes.iter().all(|c| c.action == Action::NoOp));
         assert!(!plan.has_changes());
         assert_eq!(plan.summary.unchanged, 3);
@@ -417,7 +402,7 @@ mod tests {
     #[test]
     fn numbers_compare_by_value() {
         let desired = stack();
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[0].properties["parameters"] = json!({"max_connections": 100.0});
         assert!(!diff(&desired, &observed).has_changes());
     }
@@ -425,7 +410,7 @@ mod tests {
     #[test]
     fn a_tag_change_is_an_in_place_update_naming_the_tag() {
         let desired = stack();
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[2].properties["tags"]["Team"] = json!("web");
         observed.resources[2].properties["tags"]["Old"] = json!("x");
         let plan = diff(&desired, &observed);
@@ -457,7 +442,7 @@ mod tests {
     #[test]
     fn nested_keys_that_are_not_identifiers_are_quoted() {
         let desired = stack();
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[2].properties["tags"]["kubernetes.io/cluster/demo"] = json!("owned");
         let plan = diff(&desired, &observed);
         let vpc = plan.change("network.vpc").unwrap();
@@ -467,7 +452,7 @@ mod tests {
     #[test]
     fn a_replace_names_the_property_that_forces_it() {
         let desired = stack();
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[1].properties["availabilityZone"] = json!("us-east-1b");
         let plan = diff(&desired, &observed);
         let subnet = plan.change("network.subnet.private[a]").unwrap();
@@ -503,7 +488,7 @@ mod tests {
         .with("subnets", json!([s.address.as_str()]))
         .after(&s.address);
         let desired = vec![v, s, mount, group];
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[1].properties["cidr"] = json!("10.0.64.0/18");
         let plan = diff(&desired, &observed);
 
@@ -531,7 +516,7 @@ mod tests {
     #[test]
     fn renaming_an_aws_named_resource_forces_replacement() {
         let desired = stack();
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[0].name = "old-db".into();
         let plan = diff(&desired, &observed);
         let db = plan.change("database.instance").unwrap();
@@ -553,7 +538,7 @@ mod tests {
     #[test]
     fn an_in_place_change_to_a_database_is_not_data_loss() {
         let desired = stack();
-        let mut observed = observed_as_desired(&desired);
+        let mut observed = ObservedState::as_desired(&desired);
         observed.resources[0].properties["instanceClass"] = json!("db.t3.small");
         let plan = diff(&desired, &observed);
         assert_eq!(
@@ -567,7 +552,7 @@ mod tests {
     fn resources_no_longer_asked_for_are_deleted_dependents_first_and_data_loss_is_listed() {
         let desired = vec![vpc()];
         let all = stack();
-        let plan = diff(&desired, &observed_as_desired(&all));
+        let plan = diff(&desired, &ObservedState::as_desired(&all));
         let order: Vec<(&str, Action)> = plan
             .changes
             .iter()

@@ -113,6 +113,23 @@ impl ObservedState {
         }
     }
 
+    /// An account where every one of `resources` exists exactly as desired (tests of the diff).
+    #[cfg(test)]
+    pub(crate) fn as_desired(resources: &[super::Resource]) -> Self {
+        let mut state = ObservedState::empty("demo", "us-east-1");
+        state.resources = resources
+            .iter()
+            .map(|r| ObservedResource {
+                address: r.address.clone(),
+                kind: r.kind,
+                id: format!("id-{}", r.name),
+                name: r.name.clone(),
+                properties: r.properties.clone(),
+            })
+            .collect();
+        state
+    }
+
     /// Parses and checks an observed-state document.
     pub fn from_json(text: &str) -> Result<Self, ObservedError> {
         // Check the version before the shape, so a future format gets the version message.

@@ -109,21 +109,11 @@ fn in_place_lists_do_not_overlap_replace_on() {
 /// data loss (so apply needs `--allow-data-loss`): the cache's port, found by the test above.
 #[test]
 fn a_cache_port_change_is_a_replacement_that_loses_data() {
-    use crate::plan::{Action, Address, ObservedResource, ObservedState, diff};
+    use crate::plan::{Action, Address, ObservedState, diff};
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/lowcode-ha.yaml");
     let loaded = crate::blueprint::load_file(&file).expect("blueprint loads");
     let desired = crate::plan::catalog::desired(&loaded.blueprint);
-    let mut observed = ObservedState::empty("lowcode", "us-east-1");
-    observed.resources = desired
-        .iter()
-        .map(|r| ObservedResource {
-            address: r.address.clone(),
-            kind: r.kind,
-            id: format!("id-{}", r.name),
-            name: r.name.clone(),
-            properties: r.properties.clone(),
-        })
-        .collect();
+    let mut observed = ObservedState::as_desired(&desired);
     let cache = observed
         .resources
         .iter_mut()
