@@ -52,14 +52,16 @@ pub struct ExecutionArgs {
     #[arg(long, value_name = "N", default_value_t = shinyctl::apply::DEFAULT_PARALLELISM,
           value_parser = parallelism)]
     pub parallelism: usize,
-    /// Multiplies every readiness estimate and timeout (for an emulator that runs faster than AWS,
-    /// e.g. 0.0167 for its default profile).
+    /// Emulator only: how fast time passes compared with AWS (e.g. 0.0167 for the emulator's
+    /// default profile). Scales readiness estimates, polls, timeouts, retry delays and rate-limit
+    /// refills, so against AWS it would spend AWS's limits too fast: it needs an endpoint URL.
     #[arg(
         long,
         value_name = "FACTOR",
         env = "SHINYCTL_TIME_SCALE",
         hide = true,
-        default_value_t = 1.0
+        default_value_t = 1.0,
+        requires = "endpoint_url"
     )]
     pub time_scale: f64,
 }

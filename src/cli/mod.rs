@@ -118,4 +118,25 @@ mod tests {
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    #[test]
+    fn a_time_scale_needs_an_emulator_endpoint() {
+        let apply = |extra: &[&str]| {
+            let mut args = vec!["shinyctl", "apply", "-f", "b.yaml", "--time-scale", "0.01"];
+            args.extend_from_slice(extra);
+            // Whatever AWS_ENDPOINT_URL the test's environment has, judge the arguments alone.
+            Cli::command()
+                .mut_subcommand("apply", |apply| {
+                    apply.mut_arg("endpoint_url", |url| url.env(None))
+                })
+                .try_get_matches_from(args)
+        };
+        let refused = apply(&[]).expect_err("no endpoint");
+        assert_eq!(
+            refused.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert!(refused.to_string().contains("--endpoint-url"));
+        assert!(apply(&["--endpoint-url", "http://127.0.0.1:5000"]).is_ok());
+    }
 }
