@@ -133,6 +133,12 @@ impl fmt::Display for ConnectError {
                 f,
                 "no AWS region: set metadata.region in the blueprint, pass --region or set AWS_REGION"
             ),
+            // No answer at all: the endpoint, not the credentials, is what to check.
+            ConnectError::Identity { code, message } if code == "DispatchFailure" => write!(
+                f,
+                "cannot reach AWS ({message}); check the network, and --endpoint-url / \
+                 AWS_ENDPOINT_URL if one is set"
+            ),
             ConnectError::Identity { code, message } => write!(
                 f,
                 "cannot identify the AWS account ({code}: {message}); check the credentials \
@@ -151,6 +157,15 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https()
+}
+
+/// The first call of every command: three attempts, not [`crate::apply::backoff::CALL_RETRIES`]'s
+/// eight, so a wrong endpoint or a network that is down is reported in seconds, not a minute.
+fn identity_retries(target: &Target) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        ..target.call_retries()
+    }
 }
 
 /// Resolves `target` through the standard chain, builds the clients and asks STS who we are.
@@ -199,6 +214,11 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
             let identity = clients
                 .sts
                 .get_caller_identity()
+                .customize()
+                .config_override(
+                    aws_sdk_sts::Config::builder()
+                        .retry_config(sdk_retry_config(&identity_retries(target))),
+                )
                 .send()
                 .await
                 .map_err(|e| {
@@ -261,5 +281,21 @@ mod tests {
     #[test]
     fn no_region_says_how_to_fix_it() {
         assert!(ConnectError::NoRegion.to_string().contains("--region"));
+    }
+
+    #[test]
+    fn an_unreachable_endpoint_is_not_blamed_on_credentials() {
+        let unreachable = ConnectError::Identity {
+            code: "DispatchFailure".into(),
+            message: "tcp connect error: Connection refused".into(),
+        };
+        assert!(unreachable.to_string().contains("cannot reach AWS"));
+        assert!(unreachable.to_string().contains("AWS_ENDPOINT_URL"));
+        let refused = ConnectError::Identity {
+            code: "InvalidClientTokenId".into(),
+            message: "The security token included in the request is invalid.".into(),
+        };
+        assert!(refused.to_string().contains("check the credentials"));
+        assert_eq!(identity_retries(&Target::default()).max_attempts, 3);
     }
 }
