@@ -155,10 +155,6 @@ pub fn facts(bp: &Blueprint, conn: &Connection, live: &LiveState) -> PlatformFac
         .load_balancer_controller_role_arn
         .as_ref()
         .and_then(|_| role("aws-load-balancer-controller"));
-    facts.efs_csi_driver_role_arn = facts
-        .efs_csi_driver_role_arn
-        .as_ref()
-        .and_then(|_| role("efs-csi-driver"));
     facts
 }
 

@@ -56,7 +56,6 @@ mod tests {
             efs: None,
             target_group_arn: None,
             load_balancer_controller_role_arn: None,
-            efs_csi_driver_role_arn: None,
             offline: false,
         };
         let names: Vec<String> = files(&workload, &facts).into_iter().map(|f| f.0).collect();

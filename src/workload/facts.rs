@@ -22,9 +22,9 @@ pub struct PlatformFacts {
     pub efs: Option<EfsFacts>,
     /// The target group the catalog made for ShinyProxy (`ingress`).
     pub target_group_arn: Option<String>,
-    /// IAM roles for the controllers' service accounts (IRSA), when the platform has them.
+    /// The AWS Load Balancer Controller's IAM role (IRSA), when the platform has one: its
+    /// ServiceAccount is rendered with it. (The EFS CSI driver's role is given to its EKS add-on.)
     pub load_balancer_controller_role_arn: Option<String>,
-    pub efs_csi_driver_role_arn: Option<String>,
     /// True for placeholders: rendered output says so.
     pub offline: bool,
 }
@@ -120,9 +120,6 @@ impl PlatformFacts {
             target_group_arn,
             load_balancer_controller_role_arn: (has_cluster && bp.ingress.is_some())
                 .then(|| role("aws-load-balancer-controller")),
-            efs_csi_driver_role_arn: (has_cluster
-                && bp.storage.as_ref().is_some_and(|s| s.efs.is_some()))
-            .then(|| role("efs-csi-driver")),
             offline: true,
         }
     }
