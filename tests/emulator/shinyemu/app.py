@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import traceback
 
 from . import admin, hooks
@@ -26,6 +27,7 @@ class EmulatorApp:
             from . import kube
 
             return self._send(start_response, kube.handle(self.state, environ))
+        started = time.time()
         body = _read_body(environ)
         info = identify(environ, body)
         if info is None:  # unsigned: moto's own API and the like
@@ -46,7 +48,7 @@ class EmulatorApp:
                 fault_name = action.name
                 if action.drop:
                     self.state.calls.record(info.service, info.operation, info.account, info.region, 0,
-                                            None, fault_name)
+                                            None, fault_name, started=started)
                     return _drop(environ)
             resp = self._dispatch(ctx, 0)
             self.state.faults.note_created(ctx, resp)
@@ -68,7 +70,8 @@ class EmulatorApp:
         if fault_name is None and getattr(ctx, "fault", None):
             fault_name = ctx.fault
         self.state.calls.record(info.service, info.operation, info.account, info.region, resp.status,
-                                _error_code(resp) if resp.status >= 300 else None, fault_name)
+                                _error_code(resp) if resp.status >= 300 else None, fault_name,
+                                started=started)
         return self._send(start_response, resp)
 
     def _dispatch(self, ctx: Ctx, i: int) -> Response:

@@ -11,13 +11,17 @@ class CallLog:
         self._lock = threading.Lock()
         self._calls: list[dict] = []
 
-    def record(self, service, operation, account, region, status, error_code=None, fault=None):
+    def record(self, service, operation, account, region, status, error_code=None, fault=None,
+               started=None):
+        now = time.time()
         entry = {
             "service": service,
             "operation": operation,
             "account": account,
             "region": region,
-            "time": time.time(),
+            "time": now,
+            # When the request arrived: time - started is how long the emulator took to answer.
+            "started": now if started is None else started,
             "status": status,
             "result": "ok" if status < 400 and not fault else "error",
             "error_code": error_code,
