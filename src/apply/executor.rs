@@ -28,7 +28,7 @@ use super::events::{Event, EventSink, Failure, Skip, Summary};
 use super::limits::{KeyedLocks, RateLimiter, RateLimits};
 use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
 use super::schedule::{Operation, Schedule, StepRef, default_estimate};
-use super::slots::PrioritySlots;
+use super::slots::{PrioritySlots, with_call_priority};
 use super::wait::WaitPolicy;
 use crate::plan::Address;
 
@@ -298,8 +298,19 @@ fn transitive_followers(schedule: &Schedule, i: usize) -> Vec<usize> {
 }
 
 impl<O: Operator> Shared<'_, O> {
-    /// One step from its lock and slot to its outcome, retries included.
+    /// One step from its lock and slot to its outcome, retries included. The step's priority
+    /// (the slowest chain it begins) orders its wait for a slot and each of its AWS calls.
     async fn run_step(&self, i: usize, request: StepRequest) -> (usize, Outcome, Duration) {
+        let priority = self.tails.get(i).copied().unwrap_or(0.0);
+        with_call_priority(priority, self.perform_step(i, request, priority)).await
+    }
+
+    async fn perform_step(
+        &self,
+        i: usize,
+        request: StepRequest,
+        priority: f64,
+    ) -> (usize, Outcome, Duration) {
         let step: StepRef = request.step.as_ref();
         let key = self.operator.serialisation_key(&request.step);
         let _serialised = match &key {
@@ -307,7 +318,6 @@ impl<O: Operator> Shared<'_, O> {
             None => None,
         };
         // Queued for a slot, the step with the longest chain behind it goes first.
-        let priority = self.tails.get(i).copied().unwrap_or(0.0);
         let _slot = self.slots.acquire(priority).await;
         if *self.cancelled.borrow() {
             return (i, Outcome::Cancelled, Duration::ZERO);

@@ -3,10 +3,16 @@
 //! a freed slot goes to the waiting step with the longest chain of work still behind it, so the
 //! critical path never queues behind quick steps nothing waits for. Equal priorities keep their
 //! arrival order.
+//!
+//! The same ordering reaches each AWS call: a step runs inside [`with_call_priority`], and the
+//! connection's gate on calls in flight ([`crate::aws::Target::calls_in_flight`]) serves the
+//! waiting call of the highest [`call_priority`] first, so a critical step's call does not queue
+//! behind a hundred quick ones at a busy endpoint.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
@@ -65,6 +71,37 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// A held slot of shared slots, for a holder that must own what it holds (a future handed to
+/// the AWS SDK); dropping it hands the slot on.
+#[derive(Debug)]
+pub struct OwnedSlot {
+    slots: Arc<PrioritySlots>,
+}
+
+impl Drop for OwnedSlot {
+    fn drop(&mut self) {
+        self.slots.release();
+    }
+}
+
+tokio::task_local! {
+    static CALL_PRIORITY: f64;
+}
+
+/// Runs `future` with its AWS calls at `priority` (a step's: the seconds of the slowest chain it
+/// begins).
+pub async fn with_call_priority<F: Future>(priority: f64, future: F) -> F::Output {
+    CALL_PRIORITY.scope(priority, future).await
+}
+
+/// The priority of a call made now: the running step's, or the highest outside any step (the
+/// plan's read, the lock, destroy's sweep: work every step waits for).
+pub fn call_priority() -> f64 {
+    CALL_PRIORITY
+        .try_with(|priority| *priority)
+        .unwrap_or(f64::INFINITY)
+}
+
 /// A waiter's side while it waits: if it is dropped after being handed a slot it never took, the
 /// slot goes on to the next waiter rather than being lost.
 struct Pending<'a> {
@@ -100,11 +137,23 @@ impl PrioritySlots {
 
     /// Waits for a slot; among waiters, the highest `priority` is served first.
     pub async fn acquire(&self, priority: f64) -> Slot<'_> {
+        self.wait_for_slot(priority).await;
+        Slot { slots: self }
+    }
+
+    /// [`PrioritySlots::acquire`] for shared slots, answering a slot that owns its share.
+    pub async fn acquire_owned(self: Arc<Self>, priority: f64) -> OwnedSlot {
+        self.wait_for_slot(priority).await;
+        OwnedSlot { slots: self }
+    }
+
+    /// Returns once a slot is this caller's (released by the guard the caller wraps it in).
+    async fn wait_for_slot(&self, priority: f64) {
         let wake = {
             let mut state = self.state();
             if state.free > 0 {
                 state.free -= 1;
-                return Slot { slots: self };
+                return;
             }
             let (wake, woken) = oneshot::channel();
             state.arrivals += 1;
@@ -125,7 +174,6 @@ impl PrioritySlots {
             let _ = wake.await;
         }
         pending.wake = None;
-        Slot { slots: self }
     }
 
     /// Hands a freed slot to the best waiter still waiting, or puts it back.
@@ -165,6 +213,39 @@ mod tests {
         };
         tokio::join!(step(1.0), step(3.0), step(2.0), step(3.0), release);
         assert_eq!(*order.borrow(), [3.0, 3.0, 2.0, 1.0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn owned_slots_are_handed_out_by_priority_too() {
+        let slots = Arc::new(PrioritySlots::new(1));
+        let order = RefCell::new(Vec::new());
+        let held = slots.clone().acquire_owned(0.0).await;
+        let call = |priority: f64| {
+            let (slots, order) = (slots.clone(), &order);
+            async move {
+                let _slot = slots.acquire_owned(priority).await;
+                order.borrow_mut().push(priority);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let release = async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            drop(held);
+        };
+        tokio::join!(call(0.5), call(8.0), call(2.0), release);
+        assert_eq!(*order.borrow(), [8.0, 2.0, 0.5]);
+    }
+
+    #[tokio::test]
+    async fn a_call_has_its_steps_priority_and_the_highest_outside_any_step() {
+        assert_eq!(call_priority(), f64::INFINITY);
+        let inside = with_call_priority(42.0, async { call_priority() }).await;
+        assert_eq!(inside, 42.0);
+        let nested = with_call_priority(1.0, async {
+            with_call_priority(3.0, async { call_priority() }).await
+        })
+        .await;
+        assert_eq!(nested, 3.0);
     }
 
     #[tokio::test(start_paused = true)]

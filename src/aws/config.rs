@@ -38,7 +38,14 @@ pub struct Target {
     /// How fast time passes compared with AWS (`SHINYCTL_TIME_SCALE`; 1/60 for the emulator's
     /// default profile): the SDK's and the Kubernetes client's retry delays scale with it.
     pub time_scale: f64,
+    /// At most this many AWS calls in flight at once; a waiting call of the step that begins the
+    /// slowest remaining chain goes first (`--calls-in-flight`, [`super::gate`]).
+    pub calls_in_flight: usize,
 }
+
+/// Calls in flight by default: the executor's default parallelism, so against AWS the bound
+/// orders calls only when more are in flight than steps run at once (the plan's read).
+pub const DEFAULT_CALLS_IN_FLIGHT: usize = crate::apply::DEFAULT_PARALLELISM;
 
 impl Default for Target {
     fn default() -> Self {
@@ -49,6 +56,7 @@ impl Default for Target {
             static_keys: None,
             emulator_account: None,
             time_scale: 1.0,
+            calls_in_flight: DEFAULT_CALLS_IN_FLIGHT,
         }
     }
 }
@@ -62,7 +70,7 @@ impl Target {
             endpoint_url: Some(endpoint.to_string()),
             static_keys: Some(("testing".into(), "testing".into())),
             emulator_account: Some(account.to_string()),
-            time_scale: 1.0,
+            ..Target::default()
         }
     }
 
@@ -171,7 +179,7 @@ fn identity_retries(target: &Target) -> RetryPolicy {
 /// Resolves `target` through the standard chain, builds the clients and asks STS who we are.
 pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client())
+        .http_client(super::gate::gated(http_client(), target.calls_in_flight))
         .retry_config(sdk_retry_config(&target.call_retries()))
         .timeout_config(
             TimeoutConfig::builder()

@@ -31,6 +31,7 @@ pub mod clients;
 pub mod config;
 pub mod eks_token;
 pub mod errors;
+pub mod gate;
 pub mod lock;
 pub mod operator;
 pub mod reader;

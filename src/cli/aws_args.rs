@@ -28,6 +28,13 @@ pub struct AwsArgs {
         requires = "endpoint_url"
     )]
     pub emulator_account: Option<String>,
+    /// At most this many AWS calls in flight at once; when more wait, the call of the resource
+    /// that begins the slowest remaining chain goes first. Lower it for an endpoint that answers
+    /// few calls at a time (a local emulator).
+    #[arg(long, value_name = "N", env = "SHINYCTL_CALLS_IN_FLIGHT",
+          default_value_t = shinyctl::aws::config::DEFAULT_CALLS_IN_FLIGHT,
+          value_parser = parallelism)]
+    pub calls_in_flight: usize,
 }
 
 impl AwsArgs {
@@ -40,6 +47,7 @@ impl AwsArgs {
             // The emulator takes any keys; its account comes from the header, not from STS.
             static_keys: emulator.then(|| ("testing".to_string(), "testing".to_string())),
             emulator_account: self.emulator_account.clone(),
+            calls_in_flight: self.calls_in_flight,
             ..Target::default()
         }
     }
