@@ -11,7 +11,7 @@
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, ConnectivityType, DomainType, Filter, IpPermission, IpRange,
     ResourceType, RouteTable, SecurityGroup, SecurityGroupRule, Subnet, Tag, TagSpecification,
-    UserIdGroupPair,
+    UserIdGroupPair, VpcState,
 };
 use serde_json::Value;
 
@@ -199,28 +199,51 @@ async fn vpc_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
 }
 
 async fn set_vpc_dns(cx: &Cx<'_>, id: &str, force: bool) -> Result<(), StepError> {
-    // One attribute per call: the API refuses both at once.
-    for (key, support) in [("enableDnsSupport", true), ("enableDnsHostnames", false)] {
-        let Some(value) = cx.bool(key) else { continue };
-        if !force && !cx.changed(key) {
-            continue;
+    let changes: Vec<(bool, bool)> = [("enableDnsSupport", true), ("enableDnsHostnames", false)]
+        .into_iter()
+        .filter(|(key, _)| force || cx.changed(key))
+        .filter_map(|(key, support)| cx.bool(key).map(|value| (support, value)))
+        .collect();
+    // One attribute per call: the API refuses both at once. Turning both on (what a new VPC
+    // asks for) is order-free, so the two calls go together; otherwise support goes first, as
+    // AWS checks hostnames against it.
+    if changes.iter().all(|(_, value)| *value) {
+        futures::future::try_join_all(
+            changes
+                .iter()
+                .map(|(support, value)| set_vpc_attribute(cx, id, *support, *value)),
+        )
+        .await?;
+    } else {
+        for (support, value) in changes {
+            set_vpc_attribute(cx, id, support, value).await?;
         }
-        cx.call(EC2, "ModifyVpcAttribute").await;
-        let attribute = AttributeBooleanValue::builder().value(value).build();
-        let request = cx.clients().ec2.modify_vpc_attribute().vpc_id(id);
-        let request = if support {
-            request.enable_dns_support(attribute)
-        } else {
-            request.enable_dns_hostnames(attribute)
-        };
-        request.send().await.aws()?;
     }
     Ok(())
 }
 
+/// `enableDnsSupport` (`support`) or `enableDnsHostnames` to `value`.
+async fn set_vpc_attribute(
+    cx: &Cx<'_>,
+    id: &str,
+    support: bool,
+    value: bool,
+) -> Result<(), StepError> {
+    cx.call(EC2, "ModifyVpcAttribute").await;
+    let attribute = AttributeBooleanValue::builder().value(value).build();
+    let request = cx.clients().ec2.modify_vpc_attribute().vpc_id(id);
+    let request = if support {
+        request.enable_dns_support(attribute)
+    } else {
+        request.enable_dns_hostnames(attribute)
+    };
+    request.send().await.aws()?;
+    Ok(())
+}
+
 pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = match find_vpc(cx).await? {
-        Some(id) => id,
+    let (id, available) = match find_vpc(cx).await? {
+        Some(id) => (id, false),
         None => {
             cx.call(EC2, "CreateVpc").await;
             let out = cx
@@ -232,11 +255,19 @@ pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .send()
                 .await
                 .aws()?;
-            created_id(out.vpc().and_then(|v| v.vpc_id()), "CreateVpc")?
+            let vpc = out.vpc();
+            // A VPC the answer already calls available needs no look.
+            let available = vpc.and_then(|v| v.state()) == Some(&VpcState::Available);
+            (
+                created_id(vpc.and_then(|v| v.vpc_id()), "CreateVpc")?,
+                available,
+            )
         }
     };
-    cx.wait_until(|| vpc_state(cx, &id), has(|s: &String| s == "available"))
-        .await?;
+    if !available {
+        cx.wait_until(|| vpc_state(cx, &id), has(|s: &String| s == "available"))
+            .await?;
+    }
     set_vpc_dns(cx, &id, true).await?;
     Ok(outputs(&id, None, Some(cx.name())))
 }

@@ -200,7 +200,9 @@ impl std::fmt::Display for Status {
 
 pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if describe_cluster(cx, &name).await?.is_none() {
+    // Created straight away, without a look first: a name already taken (an earlier attempt
+    // whose answer was lost) is answered ResourceInUseException, and the wait takes it from there.
+    {
         let vpc = endpoint_access(cx)
             .set_subnet_ids(Some(cx.references("subnets")?))
             .set_security_group_ids(Some(cx.references("securityGroups")?))
@@ -460,7 +462,8 @@ fn selectors(cx: &Cx<'_>) -> Vec<FargateProfileSelector> {
 pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if describe_profile(cx, &cluster, &name).await?.is_none() {
+    // No look first: an existing profile is answered "already exists" (as for the cluster).
+    {
         cx.call("eks", "CreateFargateProfile").await;
         let result = cx
             .clients()
@@ -605,21 +608,6 @@ async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepE
         LaunchTemplateInstanceMetadataOptionsRequest, RequestLaunchTemplateData, ResourceType, Tag,
         TagSpecification, VolumeType,
     };
-    cx.call("ec2", "DescribeLaunchTemplates").await;
-    let found = cx
-        .clients()
-        .ec2
-        .describe_launch_templates()
-        .launch_template_names(name)
-        .send()
-        .await
-        .aws();
-    if let Some(existing) = not_found_as_none(found)?
-        .and_then(|r| r.launch_templates.unwrap_or_default().into_iter().next())
-        .and_then(|t| t.launch_template_id)
-    {
-        return Ok(existing);
-    }
     let disk = cx
         .i64("diskSizeGib")
         .and_then(|n| i32::try_from(n).ok())
@@ -669,16 +657,35 @@ async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepE
         )
         .send()
         .await
-        .aws()?;
-    created
-        .launch_template
-        .and_then(|t| t.launch_template_id)
-        .ok_or_else(|| {
-            StepError::fatal(
-                "LaunchTemplateMissing",
-                format!("no id for launch template {name}"),
-            )
-        })
+        .aws();
+    let id = match created {
+        Ok(created) => created.launch_template.and_then(|t| t.launch_template_id),
+        // Made by an earlier attempt or run whose node group was never created: use it.
+        Err(e) if e.code == "InvalidLaunchTemplateName.AlreadyExistsException" => {
+            cx.call("ec2", "DescribeLaunchTemplates").await;
+            let found = cx
+                .clients()
+                .ec2
+                .describe_launch_templates()
+                .launch_template_names(name)
+                .send()
+                .await
+                .aws()?;
+            found
+                .launch_templates
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+                .and_then(|t| t.launch_template_id)
+        }
+        Err(e) => return Err(e),
+    };
+    id.ok_or_else(|| {
+        StepError::fatal(
+            "LaunchTemplateMissing",
+            format!("no id for launch template {name}"),
+        )
+    })
 }
 
 /// `EbsBlockDevice` is the describe shape; the request takes `LaunchTemplateEbsBlockDeviceRequest`.
@@ -758,7 +765,8 @@ async fn wait_nodegroup_active(
 pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if describe_nodegroup(cx, &cluster, &name).await?.is_none() {
+    // No look first: an existing node group is answered "already exists" (as for the cluster).
+    {
         let template = ensure_launch_template(cx, &name).await?;
         let mut request = cx
             .clients()

@@ -369,7 +369,8 @@ pub async fn create_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
         .str("replicationGroupId")
         .unwrap_or(cx.name())
         .to_string();
-    if describe_group(cx, &id).await?.is_none() {
+    // No look first: an existing group is answered ReplicationGroupAlreadyExists.
+    {
         let cluster_mode = cx.opt_str("clusterMode") == Some("enabled");
         let mut request = cx
             .clients()
