@@ -152,6 +152,21 @@ impl PollSchedule {
         }
     }
 
+    /// A look every `interval`, from the first.
+    pub fn every(interval: Duration) -> Self {
+        PollSchedule {
+            first: interval,
+            interval,
+            near_from: Duration::ZERO,
+            near_until: Duration::ZERO,
+            near_interval: interval,
+            steady_until: Duration::MAX,
+            max_interval: interval,
+            factor: 1.0,
+            jitter: 0.0,
+        }
+    }
+
     /// The same schedule with every delay multiplied by `scale` (an emulator that runs `1/scale`
     /// times faster than AWS is polled at the same points of its shorter transitions).
     pub fn scaled(self, scale: f64) -> Self {

@@ -284,7 +284,7 @@ fn rollout_wait(time_scale: f64) -> RolloutWait {
     let default = RolloutWait::default();
     RolloutWait {
         timeout: default.timeout.mul_f64(scale).max(Duration::from_secs(30)),
-        poll: default.poll.mul_f64(scale).max(Duration::from_millis(100)),
+        schedule: default.schedule.scaled(scale),
     }
 }
 
@@ -573,6 +573,7 @@ pub async fn remove(
         .map_err(|e| e.to_string())?;
     let wait = rollout_wait(time_scale);
     let started = Instant::now();
+    let mut polls = 0;
     loop {
         match deploy::any_left(&client, blueprint, &["Service", "TargetGroupBinding"]).await {
             Ok(false) => return Ok(deleted),
@@ -582,7 +583,11 @@ pub async fn remove(
                     wait.timeout.as_secs()
                 ));
             }
-            Ok(true) => tokio::time::sleep(wait.poll).await,
+            Ok(true) => {
+                // The controllers' cleanup is looked at on the rollout's schedule.
+                tokio::time::sleep(wait.schedule.delay(polls, started.elapsed())).await;
+                polls += 1;
+            }
             Err(e) => return Err(e.to_string()),
         }
     }
@@ -596,7 +601,9 @@ mod tests {
     fn rollout_waits_scale_but_stay_sensible() {
         let wait = rollout_wait(0.01);
         assert_eq!(wait.timeout, Duration::from_secs(30));
-        assert_eq!(wait.poll, Duration::from_millis(100));
+        // Looked at on the executor's schedule for a one-minute estimate, scaled.
+        assert_eq!(wait.schedule.first, Duration::from_millis(240));
+        assert_eq!(wait.schedule.near_interval, Duration::from_micros(7500));
         assert_eq!(rollout_wait(1.0).timeout, Duration::from_secs(600));
         assert_eq!(rollout_wait(f64::NAN).timeout, Duration::from_secs(600));
     }

@@ -18,10 +18,11 @@ use serde_json::{Value, json};
 
 use super::{BLUEPRINT_LABEL, FIELD_MANAGER, MANAGED_BY, NAME, Workload, object_id, secrets};
 use crate::apply::backoff::{CALL_RETRIES, RetryPolicy};
+use crate::apply::wait::PollSchedule;
 
 /// The kinds the workload renders: (group, version, kind, plural, namespaced), in apply order;
 /// pruning walks it backwards (bindings before what they bind, namespaces last).
-const KINDS: &[(&str, &str, &str, &str, bool)] = &[
+const KINDS: &[KindRow] = &[
     ("", "v1", "Namespace", "namespaces", false),
     ("", "v1", "ServiceAccount", "serviceaccounts", true),
     (
@@ -136,18 +137,23 @@ pub struct DeployReport {
     pub pruned: Vec<String>,
 }
 
-/// How long to wait for the rollout and how often to look.
+/// How long to wait for the rollout and when to look.
 #[derive(Debug, Clone, Copy)]
 pub struct RolloutWait {
     pub timeout: Duration,
-    pub poll: Duration,
+    pub schedule: PollSchedule,
 }
 
+/// A ShinyProxy rollout's typical time: the image pulled, the JVM started, the pod ready.
+pub const ROLLOUT_ESTIMATE: Duration = Duration::from_secs(60);
+
 impl Default for RolloutWait {
+    /// Ten minutes, looked at as the executor looks at AWS resources: sparsely at first, every
+    /// 1.25% of the estimate around it (readiness is seen at most that late).
     fn default() -> Self {
         RolloutWait {
             timeout: Duration::from_secs(600),
-            poll: Duration::from_secs(2),
+            schedule: PollSchedule::for_estimate(ROLLOUT_ESTIMATE),
         }
     }
 }
@@ -216,10 +222,22 @@ pub async fn deploy(
 ) -> Result<DeployReport, DeployError> {
     let objects = with_secret_values(&workload.objects, secret_values)?;
     let mut report = DeployReport::default();
-    for object in &objects {
-        apply(client, object).await?;
-        report.applied.push(object_id(object));
+    // In three waves, each applied all at once: the namespaces everything else lives in; then
+    // all but the Deployment (its ServiceAccount, ConfigMap and Secret exist before its pods
+    // start); then the Deployment.
+    let wave = |object: &Value| match object["kind"].as_str() {
+        Some("Namespace") => 0,
+        Some("Deployment") => 2,
+        _ => 1,
+    };
+    for n in 0..3 {
+        let applies = objects
+            .iter()
+            .filter(|o| wave(o) == n)
+            .map(|object| apply(client, object));
+        futures::future::try_join_all(applies).await?;
     }
+    report.applied = objects.iter().map(object_id).collect();
     report.pruned = prune(client, blueprint, &objects).await?;
     for object in objects.iter().filter(|o| o["kind"] == "Deployment") {
         let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
@@ -319,26 +337,46 @@ fn owned_selector(blueprint: &str) -> String {
     )
 }
 
+/// One row of [`KINDS`]: group, version, kind, plural, namespaced.
+type KindRow = (&'static str, &'static str, &'static str, &'static str, bool);
+
+/// This blueprint's objects of each of `kinds`, listed all at once (one call per kind, in
+/// flight together), in the order of `kinds`; a kind the cluster does not serve (no CRD) has none.
+async fn list_kinds<'k>(
+    client: &kube::Client,
+    blueprint: &str,
+    kinds: impl Iterator<Item = &'k KindRow>,
+) -> Result<Vec<(&'k KindRow, ApiResource, Vec<DynamicObject>)>, DeployError> {
+    let selector = owned_selector(blueprint);
+    let lists = kinds.map(|row| {
+        let (group, version, kind, plural, _) = row;
+        let ar = resource(group, version, kind, plural);
+        let selector = &selector;
+        async move {
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+            let items = match api.list(&ListParams::default().labels(selector)).await {
+                Ok(list) => list.items,
+                Err(kube::Error::Api(status)) if status.code == 404 => Vec::new(),
+                Err(e) => {
+                    return Err(DeployError::Api {
+                        what: format!("listing {plural} of blueprint {blueprint}"),
+                        message: kube_message(&e),
+                    });
+                }
+            };
+            Ok((row, ar, items))
+        }
+    });
+    futures::future::try_join_all(lists).await
+}
+
 /// Every object of the workload's kinds that carries this blueprint's ownership labels, as JSON
 /// with `apiVersion` and `kind` set and without `managedFields` (for the live plan). A kind the
 /// cluster does not serve (no TargetGroupBinding CRD yet) has no objects.
 pub async fn list_owned(client: &kube::Client, blueprint: &str) -> Result<Vec<Value>, DeployError> {
-    let selector = owned_selector(blueprint);
     let mut out = Vec::new();
-    for (group, version, kind, plural, _) in KINDS {
-        let ar = resource(group, version, kind, plural);
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        let list = match api.list(&ListParams::default().labels(&selector)).await {
-            Ok(list) => list,
-            Err(kube::Error::Api(status)) if status.code == 404 => continue,
-            Err(e) => {
-                return Err(DeployError::Api {
-                    what: format!("listing {plural} of blueprint {blueprint}"),
-                    message: kube_message(&e),
-                });
-            }
-        };
-        for mut item in list.items {
+    for ((_, _, kind, plural, _), ar, items) in list_kinds(client, blueprint, KINDS.iter()).await? {
+        for mut item in items {
             item.metadata.managed_fields = None;
             let mut value = serde_json::to_value(&item).map_err(|e| DeployError::Api {
                 what: format!("reading {plural} of blueprint {blueprint}"),
@@ -359,49 +397,23 @@ pub async fn any_left(
     blueprint: &str,
     kinds: &[&str],
 ) -> Result<bool, DeployError> {
-    let selector = owned_selector(blueprint);
-    for (group, version, kind, plural, _) in KINDS.iter().filter(|k| kinds.contains(&k.2)) {
-        let ar = resource(group, version, kind, plural);
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        match api.list(&ListParams::default().labels(&selector)).await {
-            Ok(list) if !list.items.is_empty() => return Ok(true),
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) if status.code == 404 => {}
-            Err(e) => {
-                return Err(DeployError::Api {
-                    what: format!("listing {plural} of blueprint {blueprint}"),
-                    message: kube_message(&e),
-                });
-            }
-        }
-    }
-    Ok(false)
+    let rows = KINDS.iter().filter(|k| kinds.contains(&k.2));
+    let lists = list_kinds(client, blueprint, rows).await?;
+    Ok(lists.iter().any(|(_, _, items)| !items.is_empty()))
 }
 
 /// Deletes every object labelled as this blueprint's that `keep` does not have; returns their ids.
+/// Kinds are listed together, then deleted in reverse order of [`KINDS`] (namespaces last).
 pub async fn prune(
     client: &kube::Client,
     blueprint: &str,
     keep: &[Value],
 ) -> Result<Vec<String>, DeployError> {
     let wanted: BTreeSet<String> = keep.iter().map(object_id).collect();
-    let selector = owned_selector(blueprint);
     let mut pruned = Vec::new();
-    for (group, version, kind, plural, _) in KINDS.iter().rev() {
-        let ar = resource(group, version, kind, plural);
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        let list = match api.list(&ListParams::default().labels(&selector)).await {
-            Ok(list) => list,
-            // The cluster does not serve this kind (no CRD): nothing of it to prune.
-            Err(kube::Error::Api(status)) if status.code == 404 => continue,
-            Err(e) => {
-                return Err(DeployError::Api {
-                    what: format!("listing {plural} of blueprint {blueprint}"),
-                    message: kube_message(&e),
-                });
-            }
-        };
-        for item in list.items {
+    for ((_, _, kind, _, _), ar, items) in list_kinds(client, blueprint, KINDS.iter().rev()).await?
+    {
+        for item in items {
             let name = item.metadata.name.clone().unwrap_or_default();
             let namespace = item.metadata.namespace.clone();
             let id = format!(
@@ -443,6 +455,7 @@ pub async fn wait_for_rollout(
     let ar = resource("apps", "v1", "Deployment", "deployments");
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
     let started = tokio::time::Instant::now();
+    let mut polls = 0;
     loop {
         let deployment = api.get(name).await.map_err(|e| DeployError::Api {
             what: format!("reading deployment {namespace}/{name}"),
@@ -467,7 +480,9 @@ pub async fn wait_for_rollout(
                 pods: pod_problems(client, namespace, &deployment.data).await,
             });
         }
-        tokio::time::sleep(wait.poll).await;
+        // Looked at once at once (an unchanged deployment is done); then on the schedule.
+        tokio::time::sleep(wait.schedule.delay(polls, started.elapsed())).await;
+        polls += 1;
     }
 }
 

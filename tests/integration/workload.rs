@@ -144,6 +144,7 @@ mod deploy {
     use kube::api::{
         Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
     };
+    use shinyctl::apply::wait::PollSchedule;
     use shinyctl::aws::{Connection, Target};
     use shinyctl::blueprint::Blueprint;
     use shinyctl::workload::deploy::{self, DeployError, RolloutWait};
@@ -229,7 +230,7 @@ mod deploy {
     fn quick() -> RolloutWait {
         RolloutWait {
             timeout: Duration::from_secs(20),
-            poll: Duration::from_millis(100),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
         }
     }
 
@@ -417,7 +418,7 @@ mod deploy {
 
         let wait = RolloutWait {
             timeout: Duration::from_secs(1),
-            poll: Duration::from_millis(100),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
         };
         match deploy::deploy(
             &client,

@@ -8,6 +8,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use shinyctl::apply::wait::PollSchedule;
 use shinyctl::aws::Target;
 use shinyctl::blueprint::Blueprint;
 use shinyctl::workload::deploy::{self, RolloutWait};
@@ -128,7 +129,7 @@ async fn converges() {
         .collect();
         let wait = RolloutWait {
             timeout: Duration::from_secs(30),
-            poll: Duration::from_millis(100),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
         };
         deploy::deploy(&client, &name, &rendered, &values, wait)
             .await
