@@ -16,6 +16,11 @@ use super::report::{BlueprintResult, FailedStep, Throttled, Timed};
 /// The default profile is AWS's times divided by 60: shinyctl's waits scale the same way.
 const TIME_SCALE: f64 = 1.0 / 60.0;
 
+/// The emulator answers one call at a time (one Python process): calls in flight beyond two
+/// queue inside it, in arrival order, where shinyctl's priorities cannot reach them
+/// (`--calls-in-flight`).
+pub const CALLS_IN_FLIGHT: usize = 2;
+
 /// Whether this shinyctl has a working `apply` (the live issue may not have landed yet).
 pub fn available(shinyctl: &Path) -> bool {
     Command::new(shinyctl)
@@ -76,6 +81,11 @@ impl Runner<'_> {
             .env(
                 "SHINYCTL_TIME_SCALE",
                 std::env::var("SHINYCTL_TIME_SCALE").unwrap_or_else(|_| TIME_SCALE.to_string()),
+            )
+            .env(
+                "SHINYCTL_CALLS_IN_FLIGHT",
+                std::env::var("SHINYCTL_CALLS_IN_FLIGHT")
+                    .unwrap_or_else(|_| CALLS_IN_FLIGHT.to_string()),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1")

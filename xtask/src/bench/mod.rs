@@ -127,6 +127,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .unwrap_or(&options.profile)
             .display()
             .to_string(),
+        calls_in_flight: std::env::var("SHINYCTL_CALLS_IN_FLIGHT")
+            .unwrap_or_else(|_| live::CALLS_IN_FLIGHT.to_string()),
         ..Report::default()
     };
 

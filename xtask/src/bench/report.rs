@@ -24,6 +24,8 @@ pub struct Report {
     pub shinyctl_version: String,
     /// The latency profile, relative to the repository.
     pub profile: String,
+    /// `--calls-in-flight` of every live run.
+    pub calls_in_flight: String,
     pub blueprints: Vec<BlueprintResult>,
     pub offline: Vec<OfflinePlan>,
     pub startup: Option<Startup>,
@@ -272,6 +274,7 @@ pub fn to_json(report: &Report) -> Value {
         "machine": report.machine,
         "shinyctl_version": report.shinyctl_version,
         "latency_profile": report.profile,
+        "calls_in_flight": report.calls_in_flight,
         "targets": {
             "apply_ratio": APPLY_RATIO_TARGET,
             "destroy_ratio": DESTROY_RATIO_TARGET,
@@ -354,12 +357,14 @@ pub fn to_markdown(report: &Report) -> String {
         "Written by `cargo xtask bench` (do not edit the tables by hand; the analysis section is \
          kept between runs). Machine: {}. shinyctl {} (release build). Latency profile: `{}` \
          (AWS's published times ÷ 60: a 10-minute EKS control plane takes 10 s). Every live run \
-         uses its own emulator account. Figures are from one run each: expect a few percent of \
+         uses its own emulator account and `--calls-in-flight {}`: the emulator is one Python \
+         process that answers a call at a time, so more calls in flight would only queue inside \
+         it in arrival order, where shinyctl cannot send the critical path's calls first. Figures are from one run each: expect a few percent of \
          noise. Run it again with `cargo xtask bench` (about 12 minutes on 2 CPUs after the \
          release build; `--offline-only` for plan scaling and start-up alone; `--throttled-only` \
          for the clean and throttled applies alone, printed with each failed resource's error \
          and not written here).\n",
-        report.machine, report.shinyctl_version, report.profile
+        report.machine, report.shinyctl_version, report.profile, report.calls_in_flight
     );
     let _ = writeln!(md, "| target | |\n|---|---|");
     let _ = writeln!(
