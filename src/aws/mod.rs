@@ -41,4 +41,4 @@ pub mod tags;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;
-pub use reader::{LiveState, ReadError, read, read_limited};
+pub use reader::{LiveState, ReadError, read, read_inventory, read_limited};

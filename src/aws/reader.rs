@@ -85,7 +85,24 @@ pub async fn read_limited(
     desired: &[Resource],
     limiter: &RateLimiter,
 ) -> Result<LiveState, ReadError> {
-    let rx = ReadCx::new(conn, blueprint, desired, limiter);
+    read_with(ReadCx::new(conn, blueprint, desired, limiter)).await
+}
+
+/// What of `blueprint` exists, for destroy: [`read_limited`] without the calls that read only a
+/// resource's settings or the parts that go with it ([`ReadCx::inventory`]).
+pub async fn read_inventory(
+    conn: &Connection,
+    blueprint: &str,
+    desired: &[Resource],
+    limiter: &RateLimiter,
+) -> Result<LiveState, ReadError> {
+    let mut rx = ReadCx::new(conn, blueprint, desired, limiter);
+    rx.inventory = true;
+    read_with(rx).await
+}
+
+async fn read_with(rx: ReadCx<'_>) -> Result<LiveState, ReadError> {
+    let (conn, blueprint, desired) = (rx.conn, rx.blueprint, rx.desired);
     let readers = services::readers(&rx);
     let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
     let results = futures::future::join_all(futures).await;

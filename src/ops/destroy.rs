@@ -284,7 +284,7 @@ async fn read_destroy_plan(
 ) -> Result<(crate::aws::LiveState, Plan, ClusterState)> {
     let name = &loaded.blueprint.metadata.name;
     let live =
-        crate::aws::read_limited(conn, name, &loaded.resources, &read_limiter(target)).await?;
+        crate::aws::read_inventory(conn, name, &loaded.resources, &read_limiter(target)).await?;
     warn_duplicates(&live, out)?;
     let cluster = read_cluster(conn, target, name, &live).await;
     if let Some(note) = cluster.note() {
@@ -358,7 +358,7 @@ fn read_limiter(target: &Target) -> RateLimiter {
 async fn remaining(conn: &Connection, target: &Target, loaded: &Loaded) -> Result<Vec<Remaining>> {
     let name = &loaded.blueprint.metadata.name;
     let live =
-        crate::aws::read_limited(conn, name, &loaded.resources, &read_limiter(target)).await?;
+        crate::aws::read_inventory(conn, name, &loaded.resources, &read_limiter(target)).await?;
     let mut left: Vec<Remaining> = live
         .observed
         .resources

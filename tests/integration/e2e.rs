@@ -446,11 +446,21 @@ fn cycle(account: &Account, base: &str, changed: &str, expected: &[(&str, &str)]
     assert_eq!(applied.code, 0, "apply the edit\n{applied}");
     let (code, plan) = account.plan(changed);
     assert_eq!(code, 0, "no changes after the edit: {:#?}", changes(&plan));
+    let policy_calls = || {
+        ["GetLifecyclePolicy", "DeleteLifecyclePolicy"].map(|op| emulator::count(&account.id, op))
+    };
+    let before = policy_calls();
     let destroyed = account.destroy(changed);
     assert_eq!(destroyed.code, 0, "destroy\n{destroyed}");
     assert!(
         destroyed.stdout.contains("Verified: nothing tagged"),
         "{destroyed}"
+    );
+    // Destroy reads what exists, not settings: a repository's lifecycle policy goes with it.
+    assert_eq!(
+        policy_calls(),
+        before,
+        "destroy asked about lifecycle policies"
     );
 }
 

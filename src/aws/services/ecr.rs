@@ -5,6 +5,7 @@
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
 };
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
@@ -236,7 +237,8 @@ fn normalise_policy(text: &str) -> String {
 /// call per page of 1,000), their tags from the tagging API's answer ([`ReadCx::tags_for`]; one
 /// ListTagsForResource only for a desired repository it does not list), and each owned
 /// repository's lifecycle policy: one GetLifecyclePolicy each, as ECR has no batch read of
-/// policies (a policy the blueprint dropped must still be found to be deleted).
+/// policies (a policy the blueprint dropped must still be found to be deleted), several in flight;
+/// destroy's inventory ([`ReadCx::inventory`]) skips them, as a policy goes with its repository.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let ecr = &rx.conn.clients.ecr;
     let prefix = format!("{}/", rx.blueprint);
@@ -254,6 +256,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .flat_map(|page| page.repositories.unwrap_or_default())
         .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)));
     let mut found = Vec::new();
+    let mut policies = Vec::new();
     for r in repositories {
         let (Some(name), Some(arn)) = (r.repository_name(), r.repository_arn()) else {
             continue;
@@ -287,24 +290,48 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .with("tags", tags::to_value(&tags));
         f.outputs = repository_outputs(&r);
         found.push(f);
-
-        rx.call("ecr", "GetLifecyclePolicy").await;
-        let policy = not_found_as_none(
-            ecr.get_lifecycle_policy()
-                .repository_name(name)
-                .send()
-                .await
-                .aws(),
-        )?;
-        if let Some(text) = policy.and_then(|p| p.lifecycle_policy_text) {
-            let mut f = Found::new(K::EcrLifecyclePolicy, policy_id(name))
-                .with("repository", arn)
-                .with("policyText", normalise_policy(&text));
-            f.outputs = policy_outputs(name);
-            found.push(f);
+        // A repository's policy goes with it: destroy's inventory does not ask.
+        if !rx.inventory {
+            policies.push((name.to_string(), arn.to_string()));
         }
     }
+    // One GetLifecyclePolicy per repository, several in flight (100 repositories one after the
+    // other would be 100 round trips end to end).
+    let answers = futures::stream::iter(policies)
+        .map(|(name, arn)| async move {
+            let policy = lifecycle_policy(rx, &name).await?;
+            Ok::<_, StepError>(policy.map(|text| {
+                let mut f = Found::new(K::EcrLifecyclePolicy, policy_id(&name))
+                    .with("repository", arn.as_str())
+                    .with("policyText", normalise_policy(&text));
+                f.outputs = policy_outputs(&name);
+                f
+            }))
+        })
+        .buffered(POLICY_READS_IN_FLIGHT)
+        .try_collect::<Vec<_>>()
+        .await?;
+    found.extend(answers.into_iter().flatten());
     Ok(found)
+}
+
+/// Lifecycle-policy reads in flight at once in [`read`].
+const POLICY_READS_IN_FLIGHT: usize = 16;
+
+/// `repository`'s lifecycle policy text, if it has one.
+async fn lifecycle_policy(rx: &ReadCx<'_>, repository: &str) -> Result<Option<String>, StepError> {
+    rx.call("ecr", "GetLifecyclePolicy").await;
+    let policy = not_found_as_none(
+        rx.conn
+            .clients
+            .ecr
+            .get_lifecycle_policy()
+            .repository_name(repository)
+            .send()
+            .await
+            .aws(),
+    )?;
+    Ok(policy.and_then(|p| p.lifecycle_policy_text))
 }
 
 /// One repository's tags (ListTagsForResource).

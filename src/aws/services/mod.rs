@@ -361,6 +361,10 @@ pub struct ReadCx<'a> {
     pub limiter: &'a RateLimiter,
     /// Lookups several readers need, made once per read.
     pub memo: ReadMemo,
+    /// What exists only, not how it is configured (destroy's read): readers skip the calls
+    /// that read a resource's settings or the parts that go with it (an ECR repository's
+    /// lifecycle policy goes with the repository).
+    pub inventory: bool,
 }
 
 /// Answers more than one reader needs, fetched by the first that asks.
@@ -383,6 +387,7 @@ impl<'a> ReadCx<'a> {
             desired,
             limiter,
             memo: ReadMemo::default(),
+            inventory: false,
         }
     }
 
