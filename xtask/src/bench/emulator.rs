@@ -133,6 +133,23 @@ impl Emulator {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
+    /// Calls, in `account`, each service a destroy's sweep uses and a plan does not (Lambda's
+    /// functions and layers, EC2's network interfaces): the emulator builds a service's backend on
+    /// its first call (a third of a second for Lambda), which is no part of what AWS or shinyctl
+    /// costs and would otherwise land inside the first timed destroy.
+    pub fn warm_sweep_services(&self, region: &str, account: &str) -> Result<()> {
+        let status = Command::new(&self.python)
+            .args(["-c", WARM_SWEEP_SERVICES, &self.endpoint, region, account])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .context("could not run python to warm the emulator's services")?;
+        if !status.success() {
+            bail!("warming the emulator's Lambda and EC2 backends failed");
+        }
+        Ok(())
+    }
+
     /// A Secrets Manager secret named `name` in `account` (a blueprint's `secretsmanager:NAME`
     /// reference must exist for the workload to be deployed), via boto3.
     pub fn create_secret(&self, region: &str, account: &str, name: &str) -> Result<()> {
@@ -170,6 +187,20 @@ sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region,
 sm.meta.events.register("before-sign.*.*",
     lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
 sm.create_secret(Name=name, SecretString="bench-secret")
+"#;
+
+const WARM_SWEEP_SERVICES: &str = r#"
+import sys, boto3
+endpoint, region, account = sys.argv[1:4]
+def client(service):
+    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
+                     aws_access_key_id="testing", aws_secret_access_key="testing")
+    c.meta.events.register("before-sign.*.*",
+        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+    return c
+client("lambda").list_functions()
+client("lambda").list_layers()
+client("ec2").describe_network_interfaces()
 "#;
 
 const REQUEST_CERTIFICATE: &str = r#"

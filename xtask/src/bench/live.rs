@@ -114,6 +114,7 @@ impl Runner<'_> {
 
     /// An untimed live plan in `account`: the emulator creates its per-account, per-region
     /// backends on first use (seconds for EC2), which is no part of what AWS or shinyctl costs.
+    /// The services only destroy's sweep calls are warmed too.
     fn warm_up(&self, account: &str, blueprint: &str) -> Result<()> {
         self.shinyctl(
             account,
@@ -121,6 +122,10 @@ impl Runner<'_> {
             &["plan", "-f", blueprint],
             Duration::from_secs(120),
         )?;
+        let text =
+            std::fs::read_to_string(blueprint).with_context(|| format!("reading {blueprint}"))?;
+        self.emulator
+            .warm_sweep_services(&blueprint_region(&text)?, account)?;
         self.emulator.clear_calls(account)
     }
 
@@ -211,19 +216,14 @@ fn failure(logs: &Path, label: &str, outcome: &Outcome) -> String {
 fn prepare(emulator: &Emulator, file: &Path, account: &str, dir: &Path) -> Result<PathBuf> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let region = text
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("region:"))
-        .and_then(|rest| rest.split('#').next())
-        .map(str::trim)
-        .context("the blueprint has no metadata.region")?;
+    let region = blueprint_region(&text)?;
     for name in secret_names(&text) {
-        emulator.create_secret(region, account, &name)?;
+        emulator.create_secret(&region, account, &name)?;
     }
     if !text.contains("certificateArn:") {
         return Ok(file.to_path_buf());
     }
-    let arn = emulator.request_certificate(region, account)?;
+    let arn = emulator.request_certificate(&region, account)?;
     let copy: String = text
         .lines()
         .map(|line| match line.find("certificateArn:") {
@@ -239,6 +239,15 @@ fn prepare(emulator: &Emulator, file: &Path, account: &str, dir: &Path) -> Resul
     let path = dir.join(format!("{account}-{}", name.to_string_lossy()));
     std::fs::write(&path, copy)?;
     Ok(path)
+}
+
+/// The blueprint's `metadata.region` (the first `region:` line).
+fn blueprint_region(text: &str) -> Result<String> {
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("region:"))
+        .and_then(|rest| rest.split('#').next())
+        .map(|region| region.trim().to_string())
+        .context("the blueprint has no metadata.region")
 }
 
 /// The names in `secretsmanager:NAME` references.
