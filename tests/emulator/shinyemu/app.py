@@ -52,6 +52,10 @@ class EmulatorApp:
                     return _drop(environ)
             resp = self._dispatch(ctx, 0)
             self.state.faults.note_created(ctx, resp)
+            if action is not None and action.drop_after:
+                self.state.calls.record(info.service, info.operation, info.account, info.region,
+                                        resp.status, None, fault_name, started=started)
+                return _drop(environ)
         except AwsError as err:
             resp = Response(*render(info.protocol, err, info.service))
         except NotImplementedError as err:  # an operation neither moto nor the emulator has

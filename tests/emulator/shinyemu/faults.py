@@ -1,7 +1,7 @@
 """Faults injected before a request reaches moto, each in its service's protocol shape.
 
 A faults file is `{"seed": 1, "rules": [...]}`; each rule has a `kind` (throttle,
-token_bucket, error, drop, slow, eventual_consistency) and optional matchers
+token_bucket, error, drop, lost_answer, slow, eventual_consistency) and optional matchers
 (service, operation as a glob, account, region), `rate` (probability, default 1) and
 `count` (only the first N matching calls). See docs/emulator.md.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import AwsError
 
-KINDS = {"throttle", "token_bucket", "error", "drop", "slow", "eventual_consistency"}
+KINDS = {"throttle", "token_bucket", "error", "drop", "lost_answer", "slow", "eventual_consistency"}
 
 # AWS's published EC2 API request-rate limits (token buckets: burst capacity, refill per second).
 EC2_BUCKETS = {
@@ -32,7 +32,10 @@ EC2_BUCKETS = {
 @dataclass
 class Action:
     name: str
+    # Close the connection without an answer: before the call is carried out ...
     drop: bool = False
+    # ... or after it (the call took effect; the client never hears so and retries).
+    drop_after: bool = False
 
 
 def throttle_error(service: str, protocol: str) -> AwsError:
@@ -143,6 +146,8 @@ class Faults:
                 raise transient_error(info.service, info.protocol, int(rule.get("status", 500)))
             if kind == "drop":
                 return Action("drop", drop=True)
+            if kind == "lost_answer":
+                return Action("lost_answer", drop_after=True)
             if kind == "slow":
                 time.sleep(float(rule.get("delay_seconds", 1.0)))
         return None

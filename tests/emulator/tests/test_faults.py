@@ -118,6 +118,18 @@ def test_dropped_connection(emu, account, faults):
     assert [c["fault"] for c in emu.calls(account)] == ["drop", None]
 
 
+def test_lost_answer_carries_the_call_out_then_drops_the_connection(emu, account, faults):
+    faults({"kind": "lost_answer", "account": account, "service": "sns", "count": 1})
+    sns = emu.client("sns", account)
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        sns.create_topic(Name="lost")
+    # The call took effect: the topic is there although its answer never came.
+    assert [t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"]] == ["lost"]
+    calls = emu.calls(account)
+    assert [(c["operation"], c["fault"]) for c in calls] == [
+        ("CreateTopic", "lost_answer"), ("ListTopics", None)]
+
+
 def test_slow_responses(emu, account, faults):
     faults({"kind": "slow", "account": account, "delay_seconds": 0.3, "count": 1})
     assert emu.client("sts", account).get_caller_identity()["Account"] == account
