@@ -155,7 +155,7 @@ def identify(environ, body: bytes) -> RequestInfo | None:
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         op = (form.get("Action") or query.get("Action") or [""])[0]
     elif model is not None:
-        op, path_params = _match_rest(name, method, path, query)
+        op, path_params = _match_rest(name, method, path, query, environ)
     return RequestInfo(
         service=name,
         operation=op or f"{method} {path}",
@@ -208,10 +208,21 @@ def _rest_routes(name: str):
             else:
                 regex += re.escape(piece)
                 literal += len(piece)
-        required_query = [q.split("=")[0] for q in query_part.split("&") if q]
+        # `key` must be present; `key=value` (S3's `x-id=PutObject`) must have that value.
+        required_query = [tuple(q.split("=", 1)) if "=" in q else (q, None)
+                          for q in query_part.split("&") if q]
+        # Required query-string members tell same-path operations apart too (S3's
+        # AbortMultipartUpload is DeleteObject with `uploadId`).
+        shape = model.operation_model(op_name).input_shape
+        if shape is not None:
+            for member in shape.required_members:
+                ms = shape.members[member]
+                if ms.serialization.get("location") == "querystring":
+                    required_query.append((ms.serialization.get("name", member), None))
         routes.append(
             (http.get("method", "POST"), re.compile("^" + regex.rstrip("/") + "/?$"),
-             required_query, literal + 10 * len(required_query), op_name, labels)
+             required_query, literal + 10 * len(required_query) + _HEADER_MARKED.get(op_name, (0, ""))[0],
+             op_name, labels)
         )
     return routes
 
@@ -220,13 +231,31 @@ def _group(label: str) -> str:
     return re.sub(r"\W", "_", label)
 
 
-def _match_rest(name, method, path, query):
+# Operations told apart from a same-path one only by a header (S3's CopyObject is PutObject with
+# `x-amz-copy-source`): a score bonus when the header is there, no match when it is not.
+_HEADER_MARKED = {"CopyObject": (5, "HTTP_X_AMZ_COPY_SOURCE"),
+                  "UploadPartCopy": (5, "HTTP_X_AMZ_COPY_SOURCE")}
+
+
+def _query_matches(query, required) -> bool:
+    for key, value in required:
+        if key not in query:
+            return False
+        if value is not None and value not in query[key]:
+            return False
+    return True
+
+
+def _match_rest(name, method, path, query, environ=None):
     best = None
     for m, regex, req_q, score, op, labels in _rest_routes(name):
         if m != method:
             continue
         mt = regex.match(path)
-        if not mt or any(q not in query for q in req_q):
+        if not mt or not _query_matches(query, req_q):
+            continue
+        marker = _HEADER_MARKED.get(op)
+        if marker is not None and not (environ or {}).get(marker[1]):
             continue
         if best is None or score > best[0]:
             params = {lab: unquote(mt.group(_group(lab))) for lab in labels}

@@ -58,6 +58,21 @@ def test_rest_operations_are_named(emu, account):
     assert ops == ["DescribeFileSystems", "CreateBucket", "ListObjectsV2"]
 
 
+def test_operations_on_the_same_path_are_told_apart(emu, account):
+    # Same method and path: a header (CopyObject) or a required query member (uploadId) decides.
+    s3 = emu.client("s3", account)
+    bucket = f"p-{account}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "a"})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="c")["UploadId"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="c", UploadId=upload)
+    s3.delete_object(Bucket=bucket, Key="a")
+    ops = [c["operation"] for c in emu.calls(account)]
+    assert ops == ["CreateBucket", "PutObject", "CopyObject", "CreateMultipartUpload",
+                   "AbortMultipartUpload", "DeleteObject"]
+
+
 def test_unknown_admin_endpoint_is_404(emu):
     assert requests.get(f"{emu.endpoint}/_emulator/nope", timeout=5).status_code == 404
 
