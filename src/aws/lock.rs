@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::Connection;
 use super::errors::{AwsResult, not_found_as_none};
-use super::services::s3::ensure_bucket;
+use super::services::s3::{create_bucket_here, ensure_bucket};
 use crate::apply::StepError;
 
 /// Who holds a lock.
@@ -113,9 +113,6 @@ pub async fn acquire(
 ) -> Result<Lock, LockError> {
     let bucket = state_bucket(conn);
     let key = lock_key(blueprint);
-    if ensure_bucket(conn, &bucket).await? {
-        secure_state_bucket(conn, &bucket).await?;
-    }
     let info = LockInfo {
         id: super::services::client_token(&[
             blueprint,
@@ -132,26 +129,60 @@ pub async fn acquire(
         created: rfc3339(SystemTime::now()),
     };
     let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
-    let put = conn
-        .clients
-        .s3
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .if_none_match("*")
-        .content_type("application/json")
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .aws();
+    // The put comes first: the state bucket is made on the account's first lock only, so every
+    // later run takes the lock in one call. AccessDenied looks at the bucket first, for
+    // ensure_bucket's clearer error when the name is another account's bucket.
+    let put = match put_lock(conn, &bucket, &key, &body).await {
+        Err(e) if e.code == "NoSuchBucket" || e.code == "AccessDenied" => {
+            let created = if e.code == "NoSuchBucket" {
+                create_bucket_here(conn, &bucket).await?
+            } else {
+                ensure_bucket(conn, &bucket).await?
+            };
+            if created {
+                secure_state_bucket(conn, &bucket).await?;
+            }
+            put_lock(conn, &bucket, &key, &body).await
+        }
+        answer => answer,
+    };
     match put {
-        Ok(_) => Ok(Lock { bucket, key, info }),
+        Ok(()) => Ok(Lock { bucket, key, info }),
         Err(e) if e.code == "PreconditionFailed" || e.code == "ConditionalRequestConflict" => {
-            let info = holder(conn, &bucket, &key).await.ok().flatten();
-            Err(LockError::Held { info, bucket, key })
+            let holder = holder(conn, &bucket, &key).await.ok().flatten();
+            // Our own put, whose answer was lost and whose retry found it there: ours.
+            if holder.as_ref().is_some_and(|h| h.id == info.id) {
+                return Ok(Lock { bucket, key, info });
+            }
+            Err(LockError::Held {
+                info: holder,
+                bucket,
+                key,
+            })
         }
         Err(e) => Err(LockError::Aws(e)),
     }
+}
+
+/// Writes the lock object unless one is there (`If-None-Match: *`).
+async fn put_lock(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<(), StepError> {
+    conn.clients
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .if_none_match("*")
+        .content_type("application/json")
+        .body(ByteStream::from(body.to_vec()))
+        .send()
+        .await
+        .aws()
+        .map(|_| ())
 }
 
 /// Who holds the lock of `blueprint`, if anyone.

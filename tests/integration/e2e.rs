@@ -366,6 +366,23 @@ fn sigkill_mid_apply_then_rerun_converges_without_duplicates() {
 }
 
 #[test]
+fn a_lock_put_whose_answer_was_lost_is_still_ours() {
+    let _faults = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new();
+    let blueprint = MINIMAL;
+    assert_eq!(account.apply(blueprint).code, 0);
+    // The lock's conditional put takes effect but its answer never comes: the SDK's retry then
+    // finds the lock there, and it is this run's own.
+    account.faults(serde_json::json!([{
+        "kind": "lost_answer", "service": "s3", "operation": "PutObject", "count": 1
+    }]));
+    let run = account.apply(blueprint);
+    account.faults(serde_json::json!([]));
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(account.destroy(blueprint).code, 0);
+}
+
+#[test]
 fn apply_converges_under_20_percent_throttling() {
     let _faults = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
     let account = Account::new();

@@ -44,6 +44,11 @@ pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, Step
             return Err(e);
         }
     }
+    create_bucket_here(conn, bucket).await
+}
+
+/// Creates `bucket` in the connection's region; false when it is ours already.
+pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
     let mut request = conn.clients.s3.create_bucket().bucket(bucket);
     // us-east-1 is the one region that refuses a location constraint.
     if conn.region != "us-east-1" {
