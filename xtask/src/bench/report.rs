@@ -594,13 +594,27 @@ pub fn throttled_section(report: &Report) -> String {
             b.name,
             secs(&b.apply),
             t.seconds,
-            verdict(b.throttled_ratio(), THROTTLED_RATIO_TARGET),
+            throttled_verdict(b),
             t.calls.faulted,
             t.calls.total,
             failed
         );
     }
     md
+}
+
+/// The throttled ratio against its target, judged as the apply ratio is: only for a blueprint
+/// with a critical path. Without one (`minimal`: one repository, created at once) the clean
+/// apply is nothing but round trips, a tenth of a second, and each faulted call on it adds one
+/// retry delay of the AWS SDKs' own size (up to 1 s at AWS's pace, 17 ms compressed), so the
+/// ratio measures the retry policy's base, not the engine; it is shown, not judged.
+fn throttled_verdict(b: &BlueprintResult) -> String {
+    match b.throttled_ratio() {
+        Some(v) if b.critical_path_seconds <= 0.0 => {
+            format!("{v:.2} (no critical path: not judged)")
+        }
+        value => verdict(value, THROTTLED_RATIO_TARGET),
+    }
 }
 
 /// What went wrong in the live runs: each failed resource with its error, each failed command.
@@ -873,5 +887,32 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("`subnet`"));
+    }
+
+    #[test]
+    fn a_throttled_ratio_is_judged_only_with_a_critical_path() {
+        let result = |critical_path_seconds: f64, clean: f64, throttled: f64| BlueprintResult {
+            critical_path_seconds,
+            apply: Some(Timed {
+                seconds: clean,
+                ok: true,
+                ..Timed::default()
+            }),
+            throttled: Some(Throttled {
+                seconds: throttled,
+                ok: true,
+                ..Throttled::default()
+            }),
+            ..BlueprintResult::default()
+        };
+        assert_eq!(
+            throttled_verdict(&result(0.0, 0.1, 0.15)),
+            "1.50 (no critical path: not judged)"
+        );
+        assert_eq!(throttled_verdict(&result(6.0, 6.2, 6.4)), "1.03 ✅");
+        assert_eq!(
+            throttled_verdict(&result(6.0, 6.0, 9.0)),
+            "1.50 ❌ (+20% over)"
+        );
     }
 }
