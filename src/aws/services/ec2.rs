@@ -299,6 +299,18 @@ pub async fn read_network(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     Ok([vpcs, subnets, gateways, addresses, nats, tables].concat())
 }
 
+/// The VPC settings read as attributes (`DescribeVpcs` does not carry them).
+const VPC_DNS_ATTRIBUTES: [(&str, aws_sdk_ec2::types::VpcAttributeName); 2] = [
+    (
+        "enableDnsSupport",
+        aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+    ),
+    (
+        "enableDnsHostnames",
+        aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+    ),
+];
+
 async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let client = &rx.conn.clients.ec2;
     let pages = all_pages!(
@@ -317,26 +329,22 @@ async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         let Some(id) = vpc.vpc_id() else { continue };
         let mut f =
             base(rx, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
-        // DNS settings are attributes, one call each (blueprints have one VPC).
-        for (key, attribute) in [
-            (
-                "enableDnsSupport",
-                aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
-            ),
-            (
-                "enableDnsHostnames",
-                aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
-            ),
-        ] {
+        // DNS settings are attributes, one call each (blueprints have one VPC); not for destroy.
+        let attributes = if rx.inventory {
+            &[][..]
+        } else {
+            &VPC_DNS_ATTRIBUTES[..]
+        };
+        for (key, attribute) in attributes {
             rx.call(EC2, "DescribeVpcAttribute").await;
             let out = client
                 .describe_vpc_attribute()
                 .vpc_id(id)
-                .attribute(attribute)
+                .attribute(attribute.clone())
                 .send()
                 .await
                 .aws()?;
-            let value = if key == "enableDnsSupport" {
+            let value = if *key == "enableDnsSupport" {
                 out.enable_dns_support().and_then(|a| a.value())
             } else {
                 out.enable_dns_hostnames().and_then(|a| a.value())

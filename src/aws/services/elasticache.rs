@@ -743,16 +743,21 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             },
             Err(e) => return Err(e),
         };
-        let pages = all_pages!(
-            rx,
-            "elasticache",
-            "DescribeCacheParameters",
-            ec.describe_cache_parameters()
-                .cache_parameter_group_name(name)
-                .source("user")
-                .into_paginator()
-                .send()
-        );
+        // The values are settings: not for destroy.
+        let pages = if rx.inventory {
+            Vec::new()
+        } else {
+            all_pages!(
+                rx,
+                "elasticache",
+                "DescribeCacheParameters",
+                ec.describe_cache_parameters()
+                    .cache_parameter_group_name(name)
+                    .source("user")
+                    .into_paginator()
+                    .send()
+            )
+        };
         let mut parameters = Map::new();
         for p in pages
             .into_iter()

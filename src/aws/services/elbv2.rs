@@ -943,16 +943,22 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         let Some(address) = rx.owned(tags) else {
             continue;
         };
-        rx.call("elbv2", "DescribeTargetGroupAttributes").await;
-        let attributes = elb
-            .describe_target_group_attributes()
-            .target_group_arn(arn)
-            .send()
-            .await
-            .aws()?;
-        let attributes: BTreeMap<&str, &str> = attributes
-            .attributes()
+        // Settings only: not for destroy.
+        let answer = if rx.inventory {
+            None
+        } else {
+            rx.call("elbv2", "DescribeTargetGroupAttributes").await;
+            Some(
+                elb.describe_target_group_attributes()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .aws()?,
+            )
+        };
+        let attributes: BTreeMap<&str, &str> = answer
             .iter()
+            .flat_map(|a| a.attributes())
             .filter_map(|a| Some((a.key()?, a.value()?)))
             .collect();
         let name = tg.target_group_name().unwrap_or_default();

@@ -1139,7 +1139,10 @@ async fn read_parameter_group(
         return Ok(None);
     };
     let mut parameters = Map::new();
-    let values: Vec<aws_sdk_rds::types::Parameter> = if cluster {
+    // The values are settings: not for destroy.
+    let values: Vec<aws_sdk_rds::types::Parameter> = if rx.inventory {
+        Vec::new()
+    } else if cluster {
         let pages = all_pages!(
             rx,
             "rds",
