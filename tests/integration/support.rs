@@ -8,9 +8,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The repository root: blueprints and fixtures are addressed relative to it.
+/// The repository root: blueprints and fixtures are addressed relative to it. `cargo test` says
+/// where it is; the directory compiled in is the fallback (a shared target directory can hold a
+/// test binary built in another clone).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// One finished run of the binary.
