@@ -202,31 +202,29 @@ pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     // Created straight away, without a look first: a name already taken (an earlier attempt
     // whose answer was lost) is answered ResourceInUseException, and the wait takes it from there.
-    {
-        let vpc = endpoint_access(cx)
-            .set_subnet_ids(Some(cx.references("subnets")?))
-            .set_security_group_ids(Some(cx.references("securityGroups")?))
-            .build();
-        let mut request = cx
-            .clients()
-            .eks
-            .create_cluster()
-            .name(&name)
-            .role_arn(reference_attribute(cx, "role", "arn")?)
-            .resources_vpc_config(vpc)
-            .logging(logging(&string_list(cx, "logging")))
-            .client_request_token(cx.client_token())
-            .set_tags(Some(hash_map(&cx.tags())));
-        if let Some(version) = cx.opt_str("version") {
-            request = request.version(version);
-        }
-        cx.call("eks", "CreateCluster").await;
-        match request.send().await.aws() {
-            Ok(_) => {}
-            // Created by an earlier attempt whose answer was lost.
-            Err(e) if e.code == "ResourceInUseException" => {}
-            Err(e) => return Err(e),
-        }
+    let vpc = endpoint_access(cx)
+        .set_subnet_ids(Some(cx.references("subnets")?))
+        .set_security_group_ids(Some(cx.references("securityGroups")?))
+        .build();
+    let mut request = cx
+        .clients()
+        .eks
+        .create_cluster()
+        .name(&name)
+        .role_arn(reference_attribute(cx, "role", "arn")?)
+        .resources_vpc_config(vpc)
+        .logging(logging(&string_list(cx, "logging")))
+        .client_request_token(cx.client_token())
+        .set_tags(Some(hash_map(&cx.tags())));
+    if let Some(version) = cx.opt_str("version") {
+        request = request.version(version);
+    }
+    cx.call("eks", "CreateCluster").await;
+    match request.send().await.aws() {
+        Ok(_) => {}
+        // Created by an earlier attempt whose answer was lost.
+        Err(e) if e.code == "ResourceInUseException" => {}
+        Err(e) => return Err(e),
     }
     wait_cluster_active(cx, &name).await
 }
@@ -463,28 +461,25 @@ pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     // No look first: an existing profile is answered "already exists" (as for the cluster).
-    {
-        cx.call("eks", "CreateFargateProfile").await;
-        let result = cx
-            .clients()
-            .eks
-            .create_fargate_profile()
-            .cluster_name(&cluster)
-            .fargate_profile_name(&name)
-            .pod_execution_role_arn(reference_attribute(cx, "podExecutionRole", "arn")?)
-            .set_subnets(Some(cx.references("subnets")?))
-            .set_selectors(Some(selectors(cx)))
-            .client_request_token(cx.client_token())
-            .set_tags(Some(hash_map(&cx.tags())))
-            .send()
-            .await
-            .aws();
-        match result {
-            Ok(_) => {}
-            Err(e)
-                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
-            Err(e) => return Err(e),
-        }
+    cx.call("eks", "CreateFargateProfile").await;
+    let result = cx
+        .clients()
+        .eks
+        .create_fargate_profile()
+        .cluster_name(&cluster)
+        .fargate_profile_name(&name)
+        .pod_execution_role_arn(reference_attribute(cx, "podExecutionRole", "arn")?)
+        .set_subnets(Some(cx.references("subnets")?))
+        .set_selectors(Some(selectors(cx)))
+        .client_request_token(cx.client_token())
+        .set_tags(Some(hash_map(&cx.tags())))
+        .send()
+        .await
+        .aws();
+    match result {
+        Ok(_) => {}
+        Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
+        Err(e) => return Err(e),
     }
     let profile = cx
         .wait_until(
@@ -766,37 +761,34 @@ pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     // No look first: an existing node group is answered "already exists" (as for the cluster).
-    {
-        let template = ensure_launch_template(cx, &name).await?;
-        let mut request = cx
-            .clients()
-            .eks
-            .create_nodegroup()
-            .cluster_name(&cluster)
-            .nodegroup_name(&name)
-            .node_role(reference_attribute(cx, "nodeRole", "arn")?)
-            .set_subnets(Some(cx.references("subnets")?))
-            .set_instance_types(Some(string_list(cx, "instanceTypes")))
-            .scaling_config(scaling(cx))
-            .set_labels(Some(labels(cx)))
-            .launch_template(
-                LaunchTemplateSpecification::builder()
-                    .id(template)
-                    .version("1")
-                    .build(),
-            )
-            .client_request_token(cx.client_token())
-            .set_tags(Some(hash_map(&cx.tags())));
-        if let Some(capacity) = cx.opt_str("capacityType") {
-            request = request.capacity_type(capacity.into());
-        }
-        cx.call("eks", "CreateNodegroup").await;
-        match request.send().await.aws() {
-            Ok(_) => {}
-            Err(e)
-                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
-            Err(e) => return Err(e),
-        }
+    let template = ensure_launch_template(cx, &name).await?;
+    let mut request = cx
+        .clients()
+        .eks
+        .create_nodegroup()
+        .cluster_name(&cluster)
+        .nodegroup_name(&name)
+        .node_role(reference_attribute(cx, "nodeRole", "arn")?)
+        .set_subnets(Some(cx.references("subnets")?))
+        .set_instance_types(Some(string_list(cx, "instanceTypes")))
+        .scaling_config(scaling(cx))
+        .set_labels(Some(labels(cx)))
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .id(template)
+                .version("1")
+                .build(),
+        )
+        .client_request_token(cx.client_token())
+        .set_tags(Some(hash_map(&cx.tags())));
+    if let Some(capacity) = cx.opt_str("capacityType") {
+        request = request.capacity_type(capacity.into());
+    }
+    cx.call("eks", "CreateNodegroup").await;
+    match request.send().await.aws() {
+        Ok(_) => {}
+        Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
+        Err(e) => return Err(e),
     }
     wait_nodegroup_active(cx, &cluster, &name).await
 }

@@ -370,47 +370,44 @@ pub async fn create_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
         .unwrap_or(cx.name())
         .to_string();
     // No look first: an existing group is answered ReplicationGroupAlreadyExists.
-    {
-        let cluster_mode = cx.opt_str("clusterMode") == Some("enabled");
-        let mut request = cx
-            .clients()
-            .elasticache
-            .create_replication_group()
-            .replication_group_id(&id)
-            .replication_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
-            .engine(cx.opt_str("engine").unwrap_or("redis"))
-            .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
-            .cache_node_type(cx.str("cacheNodeType")?)
-            .set_replicas_per_node_group(int(cx, "replicasPerNodeGroup"))
-            .automatic_failover_enabled(cx.bool("automaticFailover").unwrap_or(false))
-            .multi_az_enabled(cx.bool("multiAz").unwrap_or(false))
-            .transit_encryption_enabled(cx.bool("transitEncryption").unwrap_or(false))
-            .at_rest_encryption_enabled(cx.bool("atRestEncryption").unwrap_or(false))
-            .set_port(int(cx, "port"))
-            .set_security_group_ids(Some(cx.references("securityGroups")?))
-            .set_tags(Some(cache_tags(&cx.tags())));
-        request = if cluster_mode {
-            request
-                .cluster_mode(ClusterMode::Enabled)
-                .set_num_node_groups(int(cx, "numNodeGroups"))
-        } else {
-            request
-                .cluster_mode(ClusterMode::Disabled)
-                .num_node_groups(1)
-        };
-        if cx.property("cacheSubnetGroup").is_some() {
-            request = request.cache_subnet_group_name(reference_name(cx, "cacheSubnetGroup")?);
-        }
-        if cx.property("cacheParameterGroup").is_some() {
-            request =
-                request.cache_parameter_group_name(reference_name(cx, "cacheParameterGroup")?);
-        }
-        cx.call("elasticache", "CreateReplicationGroup").await;
-        match request.send().await.aws() {
-            Ok(_) => {}
-            Err(e) if e.code == "ReplicationGroupAlreadyExists" => {}
-            Err(e) => return Err(e),
-        }
+    let cluster_mode = cx.opt_str("clusterMode") == Some("enabled");
+    let mut request = cx
+        .clients()
+        .elasticache
+        .create_replication_group()
+        .replication_group_id(&id)
+        .replication_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
+        .engine(cx.opt_str("engine").unwrap_or("redis"))
+        .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+        .cache_node_type(cx.str("cacheNodeType")?)
+        .set_replicas_per_node_group(int(cx, "replicasPerNodeGroup"))
+        .automatic_failover_enabled(cx.bool("automaticFailover").unwrap_or(false))
+        .multi_az_enabled(cx.bool("multiAz").unwrap_or(false))
+        .transit_encryption_enabled(cx.bool("transitEncryption").unwrap_or(false))
+        .at_rest_encryption_enabled(cx.bool("atRestEncryption").unwrap_or(false))
+        .set_port(int(cx, "port"))
+        .set_security_group_ids(Some(cx.references("securityGroups")?))
+        .set_tags(Some(cache_tags(&cx.tags())));
+    request = if cluster_mode {
+        request
+            .cluster_mode(ClusterMode::Enabled)
+            .set_num_node_groups(int(cx, "numNodeGroups"))
+    } else {
+        request
+            .cluster_mode(ClusterMode::Disabled)
+            .num_node_groups(1)
+    };
+    if cx.property("cacheSubnetGroup").is_some() {
+        request = request.cache_subnet_group_name(reference_name(cx, "cacheSubnetGroup")?);
+    }
+    if cx.property("cacheParameterGroup").is_some() {
+        request = request.cache_parameter_group_name(reference_name(cx, "cacheParameterGroup")?);
+    }
+    cx.call("elasticache", "CreateReplicationGroup").await;
+    match request.send().await.aws() {
+        Ok(_) => {}
+        Err(e) if e.code == "ReplicationGroupAlreadyExists" => {}
+        Err(e) => return Err(e),
     }
     wait_group(cx, &id).await
 }
