@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -66,6 +67,8 @@ impl Default for Config {
 pub struct Executor<O> {
     operator: O,
     config: Config,
+    /// Shared buckets, when the caller has them ([`Executor::with_limiter`]).
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 /// How one step ended.
@@ -83,7 +86,7 @@ enum Outcome {
 struct Shared<'a, O> {
     operator: &'a O,
     config: &'a Config,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     locks: KeyedLocks,
     slots: PrioritySlots,
     /// Each step's slot priority: the estimated seconds of the slowest chain it begins.
@@ -95,7 +98,18 @@ struct Shared<'a, O> {
 
 impl<O: Operator> Executor<O> {
     pub fn new(operator: O, config: Config) -> Self {
-        Executor { operator, config }
+        Executor {
+            operator,
+            config,
+            limiter: None,
+        }
+    }
+
+    /// Spends from `limiter` instead of fresh buckets of [`Config::rate_limits`]: a command's
+    /// read and its run share one set, as AWS's buckets are one per account.
+    pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
     }
 
     pub fn operator(&self) -> &O {
@@ -137,7 +151,10 @@ impl<O: Operator> Executor<O> {
         let shared = Shared {
             operator: &self.operator,
             config: &self.config,
-            limiter: RateLimiter::new(self.config.rate_limits.clone()),
+            limiter: self
+                .limiter
+                .clone()
+                .unwrap_or_else(|| Arc::new(RateLimiter::new(self.config.rate_limits.clone()))),
             locks: KeyedLocks::new(),
             slots: PrioritySlots::new(self.config.parallelism.max(1)),
             tails: schedule.tails(default_estimate),
@@ -648,6 +665,29 @@ mod tests {
             .map(|t| (*t - first).as_secs_f64().round() as u64)
             .collect();
         assert_eq!(offsets, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_limiter_carries_what_was_spent_before_the_run() {
+        // The command's read already took all ten CreateNatGateway tokens (1 per s refill).
+        let limiter = Arc::new(RateLimiter::new(RateLimits::default()));
+        for _ in 0..10 {
+            limiter.acquire("ec2", "CreateNatGateway").await;
+        }
+        let changes = [change("nat.0", ResourceKind::NatGateway, Action::Create)];
+        let s = schedule(&changes, &[]);
+        let executor = Executor::new(FakeCloud::new(), config()).with_limiter(limiter.clone());
+        let started = tokio::time::Instant::now();
+        let summary = executor
+            .run(&s, BTreeMap::new(), &EventSink::discard(), never())
+            .await;
+        assert_eq!(summary.created.len(), 1);
+        let calls = executor.operator().calls("CreateNatGateway");
+        assert_eq!((calls[0] - started).as_secs_f64().round(), 1.0);
+        assert_eq!(
+            limiter.spent()[&("ec2".into(), "CreateNatGateway".into())],
+            11
+        );
     }
 
     #[tokio::test(start_paused = true)]

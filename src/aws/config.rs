@@ -8,6 +8,7 @@
 //! gets an explicit HTTP client, so aws-lc is never needed at run time.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -19,6 +20,7 @@ use aws_types::region::Region;
 use super::clients::Clients;
 use super::errors::step_error;
 use crate::apply::backoff::{RetryPolicy, call_retries};
+use crate::apply::limits::{RateLimiter, RateLimits};
 use crate::plan::catalog::{Partition, partition};
 
 /// What the user asked to connect to; `None` fields come from the standard chain.
@@ -110,6 +112,9 @@ pub struct Connection {
     /// The endpoint override, when there is one (the emulator).
     pub endpoint_url: Option<String>,
     pub clients: Clients,
+    /// The command's rate-limit buckets (AWS's published limits at the target's time scale),
+    /// shared by its reads and its executor as AWS's own buckets are shared by the account.
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl fmt::Debug for Connection {
@@ -240,6 +245,9 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         }
     };
     Ok(Connection {
+        limiter: Arc::new(RateLimiter::new(
+            RateLimits::default().scaled(target.time_scale),
+        )),
         partition: partition(&region),
         region,
         account,

@@ -15,7 +15,7 @@
 //!    made; an unreachable or missing cluster is said and passed over.
 //! 3. Read again: anything of the blueprint still there is listed, and the destroy fails.
 
-use crate::apply::limits::{RateLimiter, RateLimits};
+use crate::apply::limits::RateLimiter;
 use crate::apply::{Schedule, Summary};
 use crate::aws::cleanup::{self, Scope, Swept};
 use crate::aws::operator::DataPolicy;
@@ -122,7 +122,7 @@ pub async fn destroy(
             remaining: Vec::new(),
         });
     }
-    let remaining = remaining(&conn, &target, loaded).await?;
+    let remaining = remaining(&conn, loaded).await?;
     Ok(DestroyOutcome::Ran { summary, remaining })
 }
 
@@ -158,7 +158,7 @@ async fn destroy_locked(
     let removed =
         remove_workload(conn, target, loaded, &live, &cluster, &plan, options, out).await?;
     let scope = sweep_scope(&live.observed);
-    let limiter = RateLimiter::new(options.execution.config().rate_limits);
+    let limiter = conn.limiter.clone();
     sweep(conn, &scope, &limiter, out).await?;
     let data = DataPolicy {
         final_snapshot: !options.skip_final_snapshot,
@@ -283,8 +283,7 @@ async fn read_destroy_plan(
     out: &mut dyn Console,
 ) -> Result<(crate::aws::LiveState, Plan, ClusterState)> {
     let name = &loaded.blueprint.metadata.name;
-    let live =
-        crate::aws::read_inventory(conn, name, &loaded.resources, &read_limiter(target)).await?;
+    let live = crate::aws::read_inventory(conn, name, &loaded.resources, &conn.limiter).await?;
     warn_duplicates(&live, out)?;
     let cluster = read_cluster(conn, target, name, &live).await;
     if let Some(note) = cluster.note() {
@@ -347,18 +346,10 @@ async fn remove_workload(
     }
 }
 
-/// The buckets a read spends: AWS's published limits at the target's time scale, as the
-/// executor's are (at real-time rates, the 100 lifecycle-policy reads of 100 repositories would
-/// wait ~5 real seconds — five compressed minutes — for read tokens).
-fn read_limiter(target: &Target) -> RateLimiter {
-    RateLimiter::new(RateLimits::default().scaled(target.time_scale))
-}
-
 /// Everything of the blueprint still in AWS: what the reader finds, duplicates included.
-async fn remaining(conn: &Connection, target: &Target, loaded: &Loaded) -> Result<Vec<Remaining>> {
+async fn remaining(conn: &Connection, loaded: &Loaded) -> Result<Vec<Remaining>> {
     let name = &loaded.blueprint.metadata.name;
-    let live =
-        crate::aws::read_inventory(conn, name, &loaded.resources, &read_limiter(target)).await?;
+    let live = crate::aws::read_inventory(conn, name, &loaded.resources, &conn.limiter).await?;
     let mut left: Vec<Remaining> = live
         .observed
         .resources

@@ -1,7 +1,6 @@
 //! The live plan: connect, read what exists for the blueprint (in AWS, and the workload on its
 //! cluster), diff it against the blueprint.
 
-use crate::apply::limits::{RateLimiter, RateLimits};
 use crate::aws::{self, Connection, LiveState, Target};
 use crate::blueprint::Loaded;
 use crate::plan::Plan;
@@ -47,9 +46,8 @@ pub async fn read_plan(
     loaded: &Loaded,
 ) -> Result<(LiveState, Plan, ClusterState)> {
     let bp = &loaded.blueprint;
-    // The published rate limits, at the target's time scale (as the executor's are).
-    let limiter = RateLimiter::new(RateLimits::default().scaled(target.time_scale));
-    let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &limiter).await?;
+    // The command's buckets: the executor that may follow spends from the same ones.
+    let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
     let rendered = workload::render(bp, &facts(bp, conn, &live));
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;

@@ -52,7 +52,7 @@ pub async fn run_schedule(
     then: Option<&Then<'_>>,
 ) -> Summary {
     let operator = AwsOperator::new(conn.clone(), blueprint).with_data_policy(data);
-    let executor = Executor::new(operator, execution.config());
+    let executor = Executor::new(operator, execution.config()).with_limiter(conn.limiter.clone());
     let mut renderer = out.progress(verb);
     execute(
         &executor,
