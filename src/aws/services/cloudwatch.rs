@@ -178,23 +178,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// One alarm's tags (ListTagsForResource).
 async fn alarm_tags(rx: &ReadCx<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
-    rx.call("cloudwatch", "ListTagsForResource").await;
-    let listed = rx
-        .conn
-        .clients
-        .cloudwatch
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .aws()?;
-    Ok(tags::from_pairs(
-        listed
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|t| Some((t.key?, t.value?))),
-    ))
+    tags_by_arn!(rx, "cloudwatch", cloudwatch, resource_arn, tags, arn, |t| {
+        Some((t.key?, t.value?))
+    })
 }
 
 /// Dimension maps compare as objects (key order does not matter to the diff); kept sorted.

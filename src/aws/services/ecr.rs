@@ -336,23 +336,9 @@ async fn lifecycle_policy(rx: &ReadCx<'_>, repository: &str) -> Result<Option<St
 
 /// One repository's tags (ListTagsForResource).
 async fn repository_tags(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
-    rx.call("ecr", "ListTagsForResource").await;
-    let listed = rx
-        .conn
-        .clients
-        .ecr
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .aws()?;
-    Ok(tags::from_pairs(
-        listed
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key, t.value)),
-    ))
+    tags_by_arn!(rx, "ecr", ecr, resource_arn, tags, arn, |t| Some((
+        t.key, t.value
+    )))
 }
 
 #[cfg(test)]

@@ -64,6 +64,33 @@ macro_rules! all_pages {
     }};
 }
 
+/// One resource's tags through its own service's `ListTagsForResource`, for a resource the
+/// tagging API's answer does not list ([`ReadCx::tags_for`]). `$input` sets the ARN on the request
+/// (`resource_arn`; `resource_name` for RDS and ElastiCache), `$list` is the answer's tag list
+/// (`tags`, `tag_list`), and `$pair` turns a tag into a `(key, value)` pair or drops it. A resource
+/// gone in the meantime has no tags. Evaluates to `Result<TagSet, StepError>`.
+macro_rules! tags_by_arn {
+    ($rx:expr, $service:literal, $client:ident, $input:ident, $list:ident, $arn:expr, $pair:expr) => {{
+        $rx.call($service, "ListTagsForResource").await;
+        let listed = crate::aws::errors::not_found_as_none(crate::aws::errors::AwsResult::aws(
+            $rx.conn
+                .clients
+                .$client
+                .list_tags_for_resource()
+                .$input($arn)
+                .send()
+                .await,
+        ))?;
+        Ok::<_, crate::apply::StepError>(crate::aws::tags::from_pairs(
+            listed
+                .and_then(|l| l.$list)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map($pair),
+        ))
+    }};
+}
+
 pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;

@@ -913,24 +913,9 @@ pub async fn create_cluster_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> 
 
 /// One resource's tags (ListTagsForResource); see [`ReadCx::tags_for`] for when it is needed.
 async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
-    rx.call("rds", "ListTagsForResource").await;
-    let listed = not_found_as_none(
-        rx.conn
-            .clients
-            .rds
-            .list_tags_for_resource()
-            .resource_name(arn)
-            .send()
-            .await
-            .aws(),
-    )?;
-    Ok(tags::from_pairs(
-        listed
-            .map(|l| l.tag_list.unwrap_or_default())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))),
-    ))
+    tags_by_arn!(rx, "rds", rds, resource_name, tag_list, arn, |t| {
+        Some((t.key?, t.value.unwrap_or_default()))
+    })
 }
 
 fn tag_list(list: &[Tag]) -> TagSet {

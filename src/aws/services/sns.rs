@@ -217,23 +217,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// One topic's tags (ListTagsForResource).
 async fn topic_tags(rx: &ReadCx<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
-    rx.call("sns", "ListTagsForResource").await;
-    let listed = rx
-        .conn
-        .clients
-        .sns
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .aws()?;
-    Ok(tags::from_pairs(
-        listed
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key, t.value)),
-    ))
+    tags_by_arn!(rx, "sns", sns, resource_arn, tags, arn, |t| Some((
+        t.key, t.value
+    )))
 }
 
 /// `arn:aws:sns:us-east-1:123:demo-alarms` -> `demo-alarms`.
