@@ -15,7 +15,6 @@
 //!    made; an unreachable or missing cluster is said and passed over.
 //! 3. Read again: anything of the blueprint still there is listed, and the destroy fails.
 
-use crate::apply::limits::RateLimiter;
 use crate::apply::{Schedule, Summary};
 use crate::aws::cleanup::{self, Scope, Swept};
 use crate::aws::operator::DataPolicy;
@@ -158,8 +157,7 @@ async fn destroy_locked(
     let removed =
         remove_workload(conn, target, loaded, &live, &cluster, &plan, options, out).await?;
     let scope = sweep_scope(&live.observed);
-    let limiter = conn.limiter.clone();
-    sweep(conn, &scope, &limiter, out).await?;
+    sweep(conn, &scope, out).await?;
     let data = DataPolicy {
         final_snapshot: !options.skip_final_snapshot,
         allow_data_loss: options.allow_data_loss,
@@ -180,7 +178,7 @@ async fn destroy_locked(
     .await;
     summary.deleted.splice(0..0, removed);
     // Deleted canaries leave their Lambdas only now; and whatever blocked a delete may be gone.
-    let swept = sweep(conn, &scope, &limiter, out).await?;
+    let swept = sweep(conn, &scope, out).await?;
     if summary.is_complete() || summary.interrupted || !swept {
         return Ok(Some(summary));
     }
@@ -225,16 +223,11 @@ fn sweep_scope(observed: &ObservedState) -> Scope {
 /// Removes what Kubernetes controllers and canaries left (not shinyctl's, so not in the plan) and
 /// says what; true when something was removed. A failed sweep is a warning: the deletes it would
 /// have unblocked fail visibly, and the final check lists what remains.
-async fn sweep(
-    conn: &Connection,
-    scope: &Scope,
-    limiter: &RateLimiter,
-    out: &mut dyn Console,
-) -> Result<bool> {
+async fn sweep(conn: &Connection, scope: &Scope, out: &mut dyn Console) -> Result<bool> {
     if scope.cluster.is_none() && scope.vpc_id.is_none() && scope.canaries.is_empty() {
         return Ok(false);
     }
-    match cleanup::sweep(conn, scope, limiter).await {
+    match cleanup::sweep(conn, scope, &conn.limiter).await {
         Ok(swept) if swept.is_empty() => Ok(false),
         Ok(swept) => {
             console(out.say(&format!(
