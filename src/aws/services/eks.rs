@@ -1300,26 +1300,26 @@ async fn wait_addon_active(
 pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("addonName")?.to_string();
-    if describe_addon(cx, &cluster, &name).await?.is_none() {
-        cx.call("eks", "CreateAddon").await;
-        let result = cx
-            .clients()
-            .eks
-            .create_addon()
-            .cluster_name(&cluster)
-            .addon_name(&name)
-            .set_service_account_role_arn(addon_role(cx)?)
-            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-            .client_request_token(cx.client_token())
-            .set_tags(Some(hash_map(&cx.tags())))
-            .send()
-            .await
-            .aws();
-        match result {
-            Ok(_) => {}
-            Err(e) if e.code == "ResourceInUseException" => {}
-            Err(e) => return Err(e),
-        }
+    // No look first: an existing add-on is answered ResourceInUseException (as for the cluster).
+    cx.call("eks", "CreateAddon").await;
+    let result = cx
+        .clients()
+        .eks
+        .create_addon()
+        .cluster_name(&cluster)
+        .addon_name(&name)
+        .set_service_account_role_arn(addon_role(cx)?)
+        .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+        .client_request_token(cx.client_token())
+        .set_tags(Some(hash_map(&cx.tags())))
+        .send()
+        .await
+        .aws();
+    match result {
+        Ok(_) => {}
+        // Only "already exists": the same code also says the cluster is not ready yet.
+        Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
+        Err(e) => return Err(e),
     }
     let addon = wait_addon_active(cx, &cluster, &name).await?;
     let arn = addon
