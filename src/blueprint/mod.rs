@@ -9,7 +9,7 @@ pub mod problem;
 pub mod schema;
 mod structure;
 pub mod validate;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::ops::Range;
 use std::path::Path;

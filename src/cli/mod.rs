@@ -7,12 +7,15 @@ use std::process::ExitCode;
 
 mod apply;
 mod aws_args;
+mod completions;
 mod destroy;
 mod graph;
+mod kubeconfig;
 mod output;
 mod plan;
 mod render;
 mod schema;
+mod token;
 mod validate;
 
 /// One declarative blueprint for a whole Shiny/R app platform on AWS: validate, plan, apply, destroy.
@@ -35,6 +38,10 @@ pub enum Command {
     Graph(graph::Args),
     Schema(schema::Args),
     Render(render::Args),
+    Kubeconfig(kubeconfig::Args),
+    Token(token::Args),
+    Completions(completions::Args),
+    Man(completions::ManArgs),
 }
 
 /// How a command ended. Errors are reported where they happen; this is only the exit status.
@@ -87,6 +94,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args, colour),
         Command::Schema(args) => schema::run(&args),
         Command::Render(args) => render::run(&args, colour),
+        Command::Kubeconfig(args) => kubeconfig::run(&args, colour),
+        Command::Token(args) => token::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => completions::run_man(&args),
     }
 }
 
