@@ -45,6 +45,15 @@ pub struct Blueprint {
     pub proxy: Option<Proxy>,
 }
 
+impl Blueprint {
+    /// Whether ShinyProxy keeps its sessions and running apps in the blueprint's cache: it runs
+    /// more than once, so every replica must see the same state (containerproxy's store-mode
+    /// Redis). The cache's parameters and ShinyProxy's configuration both follow from this.
+    pub fn proxy_state_in_cache(&self) -> bool {
+        self.cache.is_some() && self.proxy.as_ref().is_some_and(|p| p.replicas > 1)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Metadata {

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use crate::blueprint::Blueprint;
-use crate::blueprint::model::ClusterMode;
 use crate::plan::catalog::{Names, partition};
 
 /// The account placeholders use: AWS never issues it.
@@ -31,11 +30,10 @@ pub struct PlatformFacts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisFacts {
-    /// The primary endpoint, or the configuration endpoint in cluster mode.
+    /// The primary endpoint (ShinyProxy's cache is never in cluster mode: see validation).
     pub host: String,
     pub port: u16,
     pub tls: bool,
-    pub cluster_mode: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +69,6 @@ impl PlatformFacts {
             host: format!("{}.offline.invalid", names.cache()),
             port: 6379,
             tls: cache.transit_encryption,
-            cluster_mode: cache.cluster_mode == ClusterMode::Enabled,
         });
         let database = bp.database.as_ref().map(|db| DatabaseFacts {
             host: format!("{}.offline.invalid", names.database()),
@@ -156,7 +153,7 @@ mod tests {
             "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn"
         );
         let redis = facts.redis.unwrap();
-        assert!(redis.host.ends_with(".invalid") && redis.tls && redis.cluster_mode);
+        assert!(redis.host.ends_with(".invalid") && redis.tls);
         assert!(
             facts
                 .target_group_arn

@@ -21,8 +21,8 @@ const FULL: &str = r#"{
   "database": {"engine": "aurora-postgresql", "version": "16.4",
                "serverless": {"minCapacity": 0.5, "maxCapacity": 8}, "multiAz": true,
                "databaseName": "shinyproxy", "parameters": {"log_min_duration_statement": "500"}},
-  "cache": {"version": "7.1", "nodeType": "cache.t3.medium", "clusterMode": "enabled",
-            "shards": 2, "replicasPerShard": 1},
+  "cache": {"version": "7.1", "nodeType": "cache.t3.medium", "clusterMode": "disabled",
+            "replicasPerShard": 1},
   "registry": {"repositories": [{"name": "shiny/covid19-tracker", "keepLastImages": 20}]},
   "ingress": {
     "type": "alb",

@@ -7,7 +7,7 @@ use super::text::{
     reference_hint, report_duplicates, url_host,
 };
 use crate::blueprint::model::{
-    App, Authentication, AuthenticationType, Blueprint, Proxy, UsageStats,
+    App, Authentication, AuthenticationType, Blueprint, ClusterMode, Proxy, UsageStats,
 };
 use crate::blueprint::problem::{Problem, child, item};
 
@@ -81,6 +81,9 @@ fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
             .hint("add a `cache` section (Redis), or set `replicas: 1`"),
         );
     }
+    if bp.proxy_state_in_cache() {
+        check_cache_for_proxy(bp, out);
+    }
     if proxy.usage_stats == UsageStats::Database && bp.database.is_none() {
         out.push(
             Problem::new(
@@ -89,6 +92,44 @@ fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
             )
             .hint("add a `database` section, or set `usageStats: none`"),
         );
+    }
+}
+
+/// What a Redis shared by ShinyProxy replicas must be. containerproxy's Redis seat store claims
+/// seats with WATCH/MULTI/EXEC (`RedisSeatStore.UnclaimedSeatRemover`, containerproxy 1.1.1), which
+/// Spring Data Redis refuses on a cluster connection, so pre-initialised containers would never
+/// be removed; and Spring Session's indexed sessions expire through keyspace events.
+fn check_cache_for_proxy(bp: &Blueprint, out: &mut Problems) {
+    let Some(cache) = &bp.cache else {
+        return;
+    };
+    if cache.cluster_mode == ClusterMode::Enabled {
+        out.push(
+            Problem::new(
+                "cache.clusterMode",
+                "ShinyProxy cannot keep its state in Redis in cluster mode: its seat store uses \
+                 transactions (WATCH/MULTI/EXEC), which cluster mode refuses",
+            )
+            .hint(
+                "set `clusterMode: disabled` (one shard) with `replicasPerShard: 1` or more: a \
+                 primary with replicas and automatic failover",
+            ),
+        );
+    }
+    if let Some(events) = cache.parameters.get("notify-keyspace-events") {
+        let has = |c: char| events.contains(c);
+        if !has('E') || !(has('A') || (has('g') && has('x'))) {
+            out.push(
+                Problem::new(
+                    "cache.parameters.notify-keyspace-events",
+                    format!(
+                        "ShinyProxy's sessions expire through keyspace events, but \
+                         {events:?} lacks E (keyevent) with g and x (generic, expired)"
+                    ),
+                )
+                .hint("remove the override (shinyctl sets \"Egx\") or include E, g and x"),
+            );
+        }
     }
 }
 
@@ -475,6 +516,26 @@ mod tests {
             "proxy.usageStats",
             "no `database`",
         );
+        assert_one(
+            |bp| bp.cache.as_mut().unwrap().cluster_mode = ClusterMode::Enabled,
+            "cache.clusterMode",
+            "cluster mode refuses",
+        );
+        // One ShinyProxy keeps nothing in Redis: any cache will do.
+        assert!(
+            paths_after(|bp| {
+                bp.cache.as_mut().unwrap().cluster_mode = ClusterMode::Enabled;
+                proxy(bp).replicas = 1;
+            })
+            .is_empty()
+        );
+        for (events, fine) in [("Egx", true), ("KEA", true), ("Ex", false), ("gx", false)] {
+            let found = paths_after(|bp| {
+                let parameters = &mut bp.cache.as_mut().unwrap().parameters;
+                parameters.insert("notify-keyspace-events".into(), events.into());
+            });
+            assert_eq!(found.is_empty(), fine, "{events}: {found:?}");
+        }
         let without_cluster = paths_after(|bp| bp.cluster = None);
         assert!(
             without_cluster.contains(&"proxy".to_string()),
