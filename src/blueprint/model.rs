@@ -560,6 +560,15 @@ pub struct Proxy {
     pub heartbeat_timeout_seconds: u32,
     #[serde(default = "d::usage_stats")]
     pub usage_stats: UsageStats,
+    /// Log one JSON object per line (for CloudWatch Logs Insights and other log stores).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_as_json: bool,
+    /// Seconds ShinyProxy waits for an app to answer once its pod runs (ShinyProxy's default: 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_wait_seconds: Option<u32>,
+    /// At most this many app containers across all users and apps (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<App>,
 }
@@ -712,6 +721,16 @@ pub struct App {
     /// Pre-started containers kept ready (ShinyProxy container pre-initialization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_seats_available: Option<u32>,
+    /// Whether a pre-started container a user has left may be handed to the next user (with
+    /// whatever that user wrote in it). Only with `minimumSeatsAvailable`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_container_re_use: bool,
+    /// At most this many instances of the app per user (ShinyProxy's default: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instances: Option<u32>,
+    /// At most this many containers of the app across all users (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
 }

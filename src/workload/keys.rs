@@ -15,6 +15,11 @@
 //!   (`proxy.stop-proxies-on-shutdown`), `ContainerProxyApplication` (`server.secure-cookies`,
 //!   Spring Boot 3.2.6 whose `spring.session.redis.configure-action` it uses),
 //!   `WebSecurityConfig` (`server.frame-options`);
+//!   `util/LoggingConfigurer` (`proxy.log-as-json`), `service/ProxyService` and
+//!   `model/spec/ProxySpec` (`max-total-instances`, global and per spec),
+//!   `ProxySharingSpecExtension` (`allow-container-re-use`); openanalytics/shinyproxy v3.1.1
+//!   `ShinyProxySpecExtension` (`max-instances`) and `ShinyProxyTestStrategy`
+//!   (`proxy.container-wait-time`);
 //! - shinyproxy.io configuration reference (server.forward-headers-strategy behind a load
 //!   balancer, spring.config.import).
 //!
@@ -32,6 +37,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "proxy.heartbeat-rate",
     "proxy.heartbeat-timeout",
     "proxy.container-wait-time",
+    "proxy.log-as-json",
+    "proxy.max-total-instances",
     "proxy.default-stop-proxy-on-logout",
     "proxy.store-mode",
     "proxy.realm-id",
@@ -84,6 +91,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "proxy.specs[].access-groups[]",
     "proxy.specs[].heartbeat-timeout",
     "proxy.specs[].minimum-seats-available",
+    "proxy.specs[].allow-container-re-use",
+    "proxy.specs[].max-instances",
+    "proxy.specs[].max-total-instances",
     "proxy.specs[].kubernetes-pod-patches",
     // Spring Boot 3 (ContainerProxyApplication, RedisSessionConfig, test configurations).
     "spring.session.store-type",

@@ -54,6 +54,18 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
             "pod-wait-time": if apps_on_fargate(bp, proxy) { FARGATE_POD_WAIT_MS } else { POD_WAIT_MS },
         }),
     );
+    if proxy.log_as_json {
+        // containerproxy `LoggingConfigurer` (`proxy.log-as-json`).
+        p.insert("log-as-json".into(), json!(true));
+    }
+    if let Some(wait) = proxy.container_wait_seconds {
+        // How long ShinyProxy's test strategy waits for the app to answer (ShinyProxy
+        // `ShinyProxyTestStrategy`, default 20 s), after the pod is ready.
+        p.insert("container-wait-time".into(), json!(u64::from(wait) * 1000));
+    }
+    if let Some(limit) = proxy.max_total_instances {
+        p.insert("max-total-instances".into(), json!(limit));
+    }
     authentication(proxy, &mut p, &placeholder);
     let database = facts
         .database
@@ -271,6 +283,19 @@ fn spec(bp: &Blueprint, app: &App, facts: &PlatformFacts) -> Value {
     }
     if let Some(seats) = app.minimum_seats_available {
         s.insert("minimum-seats-available".into(), json!(seats));
+        // Explicit, because containerproxy's default (`ProxySharingSpecExtension`,
+        // allowContainerReUse = true) hands a container one user has left to the next one,
+        // with what the first wrote in it (and its read-write mounts).
+        s.insert(
+            "allow-container-re-use".into(),
+            json!(app.allow_container_re_use),
+        );
+    }
+    if let Some(limit) = app.max_instances {
+        s.insert("max-instances".into(), json!(limit));
+    }
+    if let Some(limit) = app.max_total_instances {
+        s.insert("max-total-instances".into(), json!(limit));
     }
     if let Some(patches) = efs::pod_patches(app) {
         // ShinyProxy reads this string as a YAML list of JSON-patch operations.

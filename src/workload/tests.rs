@@ -309,3 +309,35 @@ fn object_ids_are_stable() {
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
 }
+
+#[test]
+fn operator_options_and_explicit_container_re_use() {
+    let mut bp = example();
+    let w = rendered(&bp);
+    let proxy = &w.application_yml["proxy"];
+    for key in ["log-as-json", "container-wait-time", "max-total-instances"] {
+        assert!(
+            proxy.get(key).is_none(),
+            "{key} only when the blueprint says"
+        );
+    }
+    // The example keeps a seat ready: re-use is written, and off unless asked for.
+    assert_eq!(proxy["specs"][0]["allow-container-re-use"], false);
+    let p = bp.proxy.as_mut().unwrap();
+    p.log_as_json = true;
+    p.container_wait_seconds = Some(240);
+    p.max_total_instances = Some(50);
+    p.apps[0].allow_container_re_use = true;
+    p.apps[0].max_instances = Some(2);
+    p.apps[0].max_total_instances = Some(20);
+    let w = rendered(&bp);
+    let proxy = &w.application_yml["proxy"];
+    assert_eq!(proxy["log-as-json"], true);
+    assert_eq!(proxy["container-wait-time"], 240_000);
+    assert_eq!(proxy["max-total-instances"], 50);
+    let spec = &proxy["specs"][0];
+    assert_eq!(spec["allow-container-re-use"], true);
+    assert_eq!(spec["max-instances"], 2);
+    assert_eq!(spec["max-total-instances"], 20);
+    assert!(crate::workload::keys::unknown_keys(&w.application_yml).is_empty());
+}

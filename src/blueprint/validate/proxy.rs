@@ -20,6 +20,7 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
         return;
     };
     check_needs(bp, proxy, out);
+    check_limits(proxy, out);
     if !is_dotted_version(&proxy.version, &[3]) {
         out.push(
             Problem::new(
@@ -54,6 +55,77 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
 }
 
 /// What ShinyProxy needs from the rest of the blueprint.
+/// Longest wait for an app to answer that still makes sense: a user looks at a spinner meanwhile.
+const MAX_CONTAINER_WAIT_SECONDS: u32 = 1800;
+
+/// Limits on app instances and the proxy's own waits.
+fn check_limits(proxy: &Proxy, out: &mut Problems) {
+    if let Some(wait) = proxy.container_wait_seconds
+        && !(1..=MAX_CONTAINER_WAIT_SECONDS).contains(&wait)
+    {
+        out.push(
+            Problem::new(
+                child(PATH, "containerWaitSeconds"),
+                format!("{wait} s to wait for an app to answer"),
+            )
+            .hint(format!(
+                "use 1 to {MAX_CONTAINER_WAIT_SECONDS} s (ShinyProxy's default is 20; heavy apps \
+                 on Fargate may need a few minutes)"
+            )),
+        );
+    }
+    if proxy.max_total_instances == Some(0) {
+        out.push(
+            Problem::new(
+                child(PATH, "maxTotalInstances"),
+                "0 containers in total would start no app at all",
+            )
+            .hint("use 1 or more, or leave it out for no limit"),
+        );
+    }
+}
+
+/// An app's instance limits and container re-use (containerproxy 1.1.1
+/// `ProxySharingSpecExtension`: re-use applies to pre-started containers only).
+fn check_instances(proxy: &Proxy, app: &App, path: &str, out: &mut Problems) {
+    for (key, value) in [
+        ("maxInstances", app.max_instances),
+        ("maxTotalInstances", app.max_total_instances),
+    ] {
+        if value == Some(0) {
+            out.push(
+                Problem::new(
+                    child(path, key),
+                    "0 instances would make the app impossible to start",
+                )
+                .hint("use 1 or more, or leave it out"),
+            );
+        }
+    }
+    let limit = app.max_total_instances.or(proxy.max_total_instances);
+    if let (Some(seats), Some(limit)) = (app.minimum_seats_available, limit)
+        && limit > 0
+        && seats > limit
+    {
+        out.push(
+            Problem::new(
+                child(path, "minimumSeatsAvailable"),
+                format!("{seats} pre-started containers, but at most {limit} containers may run"),
+            )
+            .hint("lower minimumSeatsAvailable or raise maxTotalInstances"),
+        );
+    }
+    if app.allow_container_re_use && app.minimum_seats_available.is_none() {
+        out.push(
+            Problem::new(
+                child(path, "allowContainerReUse"),
+                "container re-use applies only to pre-started containers",
+            )
+            .hint("set minimumSeatsAvailable, or remove allowContainerReUse"),
+        );
+    }
+}
+
 fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
     if bp.cluster.is_none() {
         out.push(
@@ -279,6 +351,7 @@ fn check_apps(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
         }
         check_resources(app, &path, out);
         check_mounts(bp, app, &path, out);
+        check_instances(proxy, app, &path, out);
         if let Some(seats) = app.minimum_seats_available
             && seats > MAX_SEATS
         {
@@ -540,6 +613,51 @@ mod tests {
         assert!(
             without_cluster.contains(&"proxy".to_string()),
             "{without_cluster:?}"
+        );
+    }
+
+    #[test]
+    fn instance_limits_waits_and_re_use() {
+        assert_one(
+            |bp| proxy(bp).container_wait_seconds = Some(0),
+            "proxy.containerWaitSeconds",
+            "0 s to wait",
+        );
+        assert!(paths_after(|bp| proxy(bp).container_wait_seconds = Some(300)).is_empty());
+        assert_one(
+            |bp| proxy(bp).max_total_instances = Some(0),
+            "proxy.maxTotalInstances",
+            "start no app",
+        );
+        assert_one(
+            |bp| app(bp).max_instances = Some(0),
+            "proxy.apps[0].maxInstances",
+            "impossible to start",
+        );
+        // The fixture's app keeps one seat ready: a limit below it cannot be kept.
+        assert_one(
+            |bp| {
+                app(bp).minimum_seats_available = Some(3);
+                proxy(bp).max_total_instances = Some(2);
+            },
+            "proxy.apps[0].minimumSeatsAvailable",
+            "at most 2 containers",
+        );
+        assert!(
+            paths_after(|bp| {
+                app(bp).minimum_seats_available = Some(3);
+                proxy(bp).max_total_instances = Some(2);
+                app(bp).max_total_instances = Some(5);
+            })
+            .is_empty()
+        );
+        assert_one(
+            |bp| {
+                app(bp).minimum_seats_available = None;
+                app(bp).allow_container_re_use = true;
+            },
+            "proxy.apps[0].allowContainerReUse",
+            "only to pre-started",
         );
     }
 
