@@ -2,12 +2,12 @@
 //! cluster), diff it against the blueprint.
 
 use crate::aws::{self, Connection, LiveState, Target};
-use crate::blueprint::Loaded;
-use crate::plan::Plan;
+use crate::blueprint::{Loaded, Problem};
+use crate::plan::{Note, NoteLevel, Plan};
 use crate::workload;
 
 use super::workload::{ClusterState, facts, full_plan, read_cluster};
-use super::{Result, target_for};
+use super::{Error, Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
 #[derive(Debug, Clone)]
@@ -46,13 +46,53 @@ pub async fn read_plan(
     loaded: &Loaded,
 ) -> Result<(LiveState, Plan, ClusterState)> {
     let bp = &loaded.blueprint;
+    // AWS judges the pinned versions first: nothing is planned on one it does not offer.
+    let judged = aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME).await?;
+    let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
+        judged.into_iter().partition(Problem::is_error);
+    if !errors.is_empty() {
+        return Err(Error::UnsupportedVersions(
+            errors
+                .iter()
+                .map(|p| match &p.hint {
+                    Some(hint) => format!("  {}: {} ({hint})", p.path, p.message),
+                    None => format!("  {}: {}", p.path, p.message),
+                })
+                .collect(),
+        ));
+    }
     // The command's buckets: the executor that may follow spends from the same ones.
     let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
     let rendered = workload::render(bp, &facts(bp, conn, &live));
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
-    let plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
+    let mut plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
+    add_blueprint_warnings(&mut plan, loaded, &warnings);
     Ok((live, plan, cluster))
+}
+
+/// Puts the blueprint's warnings (its load's, and AWS's own `judged` ones, which replace the
+/// offline table's for the same value) in front of the plan's notes.
+pub fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Problem]) {
+    let from_aws = judged
+        .iter()
+        .map(|p| (p.path.as_str(), &p.message, &p.hint));
+    let from_load = loaded
+        .warnings
+        .iter()
+        .filter(|w| !judged.iter().any(|p| p.path == w.path))
+        .map(|w| (w.path.as_str(), &w.message, &w.hint));
+    let mut notes: Vec<Note> = from_load
+        .chain(from_aws)
+        .map(|(path, message, hint)| Note {
+            level: NoteLevel::Warning,
+            about: path.to_string(),
+            message: message.clone(),
+            hint: hint.clone(),
+        })
+        .collect();
+    notes.append(&mut plan.notes);
+    plan.notes = notes;
 }
 
 /// Warnings about resources that carry an address another resource already has (left by a
