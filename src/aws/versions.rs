@@ -160,7 +160,7 @@ pub fn eks_finding(asked: &str, versions: &[EksVersion]) -> Finding {
         version: asked.into(),
         support,
         supported,
-        according_to: "EKS".into(),
+        according_to: "according to EKS".into(),
     }
 }
 
@@ -247,7 +247,10 @@ pub fn offered_finding(
             .into_iter()
             .map(|v| (v, Support::Standard { until: None }))
             .collect(),
-        according_to: product.split(' ').next().unwrap_or(product).into(),
+        according_to: format!(
+            "according to {}",
+            product.split(' ').next().unwrap_or(product)
+        ),
     })
 }
 

@@ -32,7 +32,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.30"
+  version: "1.35"
   logging: [api, audit]
   fargateProfiles:
     - name: apps
@@ -873,7 +873,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.30"
+  version: "1.35"
   nodeGroups:
     - name: proxy
       instanceTypes: [m6i.large]

@@ -14,5 +14,6 @@ mod malformed;
 mod never_panics;
 mod plan_calls;
 mod support;
+mod versions;
 mod workload;
 mod workload_faults;

@@ -102,7 +102,7 @@ pub fn judge(f: &Finding) -> Option<Problem> {
                 Problem::warning(
                     &f.path,
                     format!(
-                        "{what} is in extended support{until}, which AWS charges extra for (according to {})",
+                        "{what} is in extended support{until}, which costs extra ({})",
                         f.according_to
                     ),
                 )
@@ -114,10 +114,7 @@ pub fn judge(f: &Finding) -> Option<Problem> {
             Some(
                 Problem::new(
                     &f.path,
-                    format!(
-                        "{what} is no longer supported{since} (according to {})",
-                        f.according_to
-                    ),
+                    format!("{what} is no longer supported{since} ({})", f.according_to),
                 )
                 .hint(format!("use a supported version: {others}")),
             )
@@ -127,10 +124,7 @@ pub fn judge(f: &Finding) -> Option<Problem> {
             Some(
                 Problem::new(
                     &f.path,
-                    format!(
-                        "{what} is not offered{when} (according to {})",
-                        f.according_to
-                    ),
+                    format!("{what} is not offered{when} ({})", f.according_to),
                 )
                 .hint(format!("use a supported version: {others}")),
             )
@@ -171,7 +165,7 @@ pub fn supported_list(supported: &[(String, Support)]) -> String {
 }
 
 fn table_source() -> String {
-    format!("this shinyctl's support table, taken {}", tables::TAKEN)
+    format!("shinyctl's table of {}", tables::TAKEN)
 }
 
 /// The table's entry for `version` and the supported ones on `today`.
