@@ -10,6 +10,7 @@ mod live;
 mod live_common;
 mod live_irsa;
 mod live_services;
+mod live_versions;
 mod malformed;
 mod never_panics;
 mod plan_calls;
