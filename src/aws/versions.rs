@@ -30,52 +30,83 @@ pub async fn check(
     bp: &Blueprint,
     canary_runtime: &str,
 ) -> Result<Vec<Problem>, ReadError> {
-    let read = |error: StepError| ReadError {
-        reader: "versions",
-        error,
-    };
     let mut findings = Vec::new();
+    let mut out = Vec::new();
     if let Some(cluster) = &bp.cluster {
-        let versions = eks_versions(conn).await.map_err(read)?;
-        findings.push(eks_finding(&cluster.version, &versions));
+        let answer = eks_versions(conn).await;
+        if let Some(versions) = asked("cluster.version", "EKS", answer, &mut out)? {
+            findings.push(eks_finding(&cluster.version, &versions));
+        }
     }
     if let Some(db) = &bp.database {
-        let offered = rds_versions(conn, db.engine.aws_name())
-            .await
-            .map_err(read)?;
-        let parts = if db.engine == DatabaseEngine::Mysql {
-            2
-        } else {
-            1
-        };
-        findings.extend(offered_finding(
-            "database.version",
-            &format!("RDS {}", db.engine.aws_name()),
-            &db.version,
-            &offered,
-            parts,
-        ));
+        let answer = rds_versions(conn, db.engine.aws_name()).await;
+        if let Some(offered) = asked("database.version", "RDS", answer, &mut out)? {
+            let parts = if db.engine == DatabaseEngine::Mysql {
+                2
+            } else {
+                1
+            };
+            findings.extend(offered_finding(
+                "database.version",
+                &format!("RDS {}", db.engine.aws_name()),
+                &db.version,
+                &offered,
+                parts,
+            ));
+        }
     }
     if let Some(cache) = &bp.cache {
-        let offered = cache_versions(conn).await.map_err(read)?;
-        findings.extend(offered_finding(
-            "cache.version",
-            "ElastiCache redis",
-            &cache.version,
-            &offered,
-            2,
-        ));
+        let answer = cache_versions(conn).await;
+        if let Some(offered) = asked("cache.version", "ElastiCache", answer, &mut out)? {
+            findings.extend(offered_finding(
+                "cache.version",
+                "ElastiCache redis",
+                &cache.version,
+                &offered,
+                2,
+            ));
+        }
     }
-    let mut out: Vec<Problem> = findings.iter().filter_map(judge).collect();
+    out.extend(findings.iter().filter_map(judge));
     let canaries = bp
         .monitoring
         .as_ref()
         .is_some_and(|m| !m.canaries.is_empty());
     if canaries {
-        let runtimes = runtime_versions(conn).await.map_err(read)?;
-        out.extend(runtime_problem(canary_runtime, &runtimes, now()));
+        let path = item("monitoring.canaries", 0);
+        let answer = runtime_versions(conn).await;
+        if let Some(runtimes) = asked(&path, "CloudWatch Synthetics", answer, &mut out)? {
+            out.extend(runtime_problem(canary_runtime, &runtimes, now()));
+        }
     }
     Ok(out)
+}
+
+/// An answer, or `None` with a warning when the credentials may not ask (the offline tables'
+/// judgement then stands); any other error fails the plan.
+fn asked<T>(
+    path: &str,
+    service: &str,
+    answer: Result<T, StepError>,
+    out: &mut Vec<Problem>,
+) -> Result<Option<T>, ReadError> {
+    match answer {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e) if e.code.contains("AccessDenied") || e.code == "UnauthorizedOperation" => {
+            out.push(
+                Problem::warning(
+                    path,
+                    format!("could not ask {service} which versions it supports ({})", e.code),
+                )
+                .hint("allow the describe call to these credentials; until then only shinyctl's table judges this version"),
+            );
+            Ok(None)
+        }
+        Err(error) => Err(ReadError {
+            reader: "versions",
+            error,
+        }),
+    }
 }
 
 /// One EKS answer: the version, its status and its end dates.
@@ -396,6 +427,18 @@ mod tests {
             refused.hint.as_deref(),
             Some("use a supported version: 8.0, 8.4 (standard support)")
         );
+    }
+
+    #[test]
+    fn credentials_that_may_not_ask_leave_a_warning_other_errors_fail() {
+        let mut out = Vec::new();
+        let denied: Result<(), StepError> =
+            Err(StepError::fatal("AccessDeniedException", "not allowed"));
+        assert_eq!(asked("cluster.version", "EKS", denied, &mut out), Ok(None));
+        assert_eq!(out.len(), 1);
+        assert!(!out[0].is_error());
+        let broken: Result<(), StepError> = Err(StepError::fatal("InvalidParameterException", "x"));
+        assert!(asked("cluster.version", "EKS", broken, &mut out).is_err());
     }
 
     #[test]
