@@ -267,7 +267,7 @@ pub fn offered_finding(
         return None;
     }
     let mut lines: Vec<String> = offered.iter().map(|v| major(v, parts)).collect();
-    lines.sort_by(|a, b| numeric_key(a).cmp(&numeric_key(b)));
+    lines.sort_by_key(|v| numeric_key(v));
     lines.dedup();
     Some(Finding {
         path: path.into(),
