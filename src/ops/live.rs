@@ -108,3 +108,34 @@ pub fn duplicate_warnings(live: &LiveState) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::{Date, load_str_on};
+    use crate::plan::{ObservedState, diff};
+
+    #[test]
+    fn aws_answers_replace_the_tables_warning_for_the_same_value() {
+        let text = include_str!("../../blueprints/shinyproxy-eks.yaml")
+            .replace("version: \"1.35\"", "version: \"1.34\"");
+        let loaded = load_str_on("b.yaml", &text, Date::parse("2026-12-05").unwrap()).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let plan = || diff(&loaded.resources, &ObservedState::empty("analytics", "x"));
+
+        let mut offline = plan();
+        add_blueprint_warnings(&mut offline, &loaded, &[]);
+        assert_eq!(offline.notes.len(), 1);
+        assert!(offline.notes[0].message.contains("shinyctl's table"));
+
+        let from_eks = Problem::warning(
+            "cluster.version",
+            "EKS 1.34 is in extended support (according to EKS)",
+        );
+        let mut live = plan();
+        add_blueprint_warnings(&mut live, &loaded, &[from_eks]);
+        assert_eq!(live.notes.len(), 1);
+        assert!(live.notes[0].message.contains("according to EKS"));
+        assert_eq!(live.notes[0].level, NoteLevel::Warning);
+    }
+}
