@@ -19,6 +19,7 @@ use crate::apply::StepError;
 use crate::blueprint::model::{Blueprint, DatabaseEngine};
 use crate::blueprint::problem::{Problem, item};
 use crate::blueprint::support::{Date, Finding, Support, judge, major};
+use crate::plan::engine_version::{Standing, standing};
 
 use super::errors::AwsResult;
 use super::{Connection, ReadError};
@@ -262,7 +263,8 @@ pub fn offered_finding(
     offered: &[String],
     parts: usize,
 ) -> Option<Finding> {
-    let within = |v: &String| v == pinned || v.starts_with(&format!("{pinned}."));
+    // `8.4` is offered by `8.4.7`; `7.1.0` by `7.1` (ElastiCache lists `7.1`, reports `7.1.0`).
+    let within = |v: &String| matches!(standing(pinned, v), Standing::Same | Standing::WithinPin);
     if offered.iter().any(within) {
         return None;
     }
@@ -414,6 +416,12 @@ mod tests {
             offered_finding("database.version", "RDS mysql", "8.4.7", &offered, 2),
             None
         );
+        let redis: Vec<String> = ["6.2", "7.0", "7.1"].map(String::from).to_vec();
+        assert_eq!(
+            offered_finding("cache.version", "ElastiCache redis", "7.1.0", &redis, 2),
+            None
+        );
+        assert!(offered_finding("cache.version", "ElastiCache redis", "7.2", &redis, 2).is_some());
         let refused = offered_finding("database.version", "RDS mysql", "8.0.39", &offered, 2)
             .and_then(|f| judge(&f))
             .unwrap();
