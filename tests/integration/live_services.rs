@@ -53,7 +53,7 @@ storage:
         gid: 1000
 database:
   engine: mysql
-  version: "8.0.39"
+  version: "8.4"
   instanceClass: db.t3.medium
   storageGib: 50
   databaseName: appdb
@@ -885,7 +885,7 @@ storage:
     encrypted: true
 database:
   engine: postgres
-  version: "16.4"
+  version: "16.9"
   instanceClass: db.t4g.micro
   storageGib: 20
   databaseName: app
@@ -1061,7 +1061,7 @@ storage:
     throughputMode: elastic
 database:
   engine: mysql
-  version: "8.0.39"
+  version: "8.4"
   instanceClass: db.t3.medium
   storageGib: 50
   databaseName: appdb
@@ -1148,7 +1148,7 @@ network:
   natGateway: single
 database:
   engine: aurora-postgresql
-  version: "16.4"
+  version: "16.9"
   instanceClass: db.r6g.large
   multiAz: true
   databaseName: app
