@@ -96,7 +96,7 @@ fn a_minor_version_upgrade_by_aws_is_not_planned_back_down() {
     let account = Account::new();
     let text = blueprint(
         "verminor",
-        "database:\n  engine: mysql\n  version: \"8.4.3\"\n  instanceClass: db.t3.medium\n  deletionProtection: false\n",
+        "database:\n  engine: mysql\n  version: \"8.4.5\"\n  instanceClass: db.t3.medium\n  deletionProtection: false\n",
     );
     let file = account.write("db.yaml", &text);
     let applied = account.apply(&file);
@@ -110,7 +110,7 @@ fn a_minor_version_upgrade_by_aws_is_not_planned_back_down() {
     assert!(
         notes.iter().any(
             |n| n.starts_with("database.instance: runs engine version 8.4.")
-                && n.contains("newer than the blueprint's 8.4.3")
+                && n.contains("newer than the blueprint's 8.4.5")
         ),
         "{notes:?}"
     );
