@@ -18,6 +18,9 @@ from .state import EmulatorState
 
 def install_extensions() -> None:
     """Registers every handler module (importing them registers their hooks)."""
+    # AWS's refusals first: their handlers run before those that answer on their own.
+    from . import zones  # noqa: F401
+
     from . import (  # noqa: F401
         cbor_cloudwatch,
         dependencies,
@@ -34,6 +37,7 @@ def install_extensions() -> None:
     )
 
     lifecycle.install()
+    zones.install()
     kube_endpoint.install()
 
 
