@@ -14,7 +14,7 @@ def code_of(call, **kwargs):
 def cluster(emu, account, **durations):
     eks = emu.client("eks", account)
     emu.set_profile(account, {"durations": {"eks_cluster_create": 0, "eks_cluster_delete": 0, **durations}})
-    eks.create_cluster(name="c", version="1.30", roleArn=f"arn:aws:iam::{account}:role/eks",
+    eks.create_cluster(name="c", version="1.35", roleArn=f"arn:aws:iam::{account}:role/eks",
                        resourcesVpcConfig={"subnetIds": []})
     return eks
 
@@ -63,6 +63,6 @@ def test_addons_need_their_cluster_and_go_with_it(emu, account):
     assert eks.describe_addon(clusterName="c", addonName="aws-efs-csi-driver")["addon"]["status"] == "ACTIVE"
     eks.delete_cluster(name="c")
     wait_for(lambda: [c for c in eks.list_clusters()["clusters"] if c == "c"], [])
-    eks.create_cluster(name="c", version="1.30", roleArn=f"arn:aws:iam::{account}:role/eks",
+    eks.create_cluster(name="c", version="1.35", roleArn=f"arn:aws:iam::{account}:role/eks",
                        resourcesVpcConfig={"subnetIds": []})
     assert eks.list_addons(clusterName="c")["addons"] == []
