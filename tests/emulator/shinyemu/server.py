@@ -19,7 +19,7 @@ from .state import EmulatorState
 def install_extensions() -> None:
     """Registers every handler module (importing them registers their hooks)."""
     # AWS's refusals first: their handlers run before those that answer on their own.
-    from . import versions, zones  # noqa: F401
+    from . import iam_propagation, versions, zones  # noqa: F401
 
     from . import (  # noqa: F401
         cbor_cloudwatch,
