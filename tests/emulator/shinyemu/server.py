@@ -18,7 +18,9 @@ from .state import EmulatorState
 
 def install_extensions() -> None:
     """Registers every handler module (importing them registers their hooks)."""
-    # AWS's refusals first: their handlers run before those that answer on their own.
+    # Handlers run in the order their modules are imported: a remembered idempotency token answers
+    # first, then AWS's refusals, before the handlers that answer on their own.
+    from . import idempotency  # noqa: F401, I001
     from . import iam_propagation, versions, zones  # noqa: F401
 
     from . import (  # noqa: F401
