@@ -21,7 +21,7 @@ def install_extensions() -> None:
     # Handlers run in the order their modules are imported: a remembered idempotency token answers
     # first, then AWS's refusals, before the handlers that answer on their own.
     from . import idempotency  # noqa: F401, I001
-    from . import iam_propagation, versions, zones  # noqa: F401
+    from . import elasticache_members, iam_propagation, versions, zones  # noqa: F401
 
     from . import (  # noqa: F401
         cbor_cloudwatch,
