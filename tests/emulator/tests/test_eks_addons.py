@@ -28,9 +28,10 @@ def test_addon_lifecycle(emu, account):
     assert addon["status"] == "CREATING" and addon["serviceAccountRoleArn"] == role
     assert addon["addonArn"].startswith(f"arn:aws:eks:us-east-1:{account}:addon/c/aws-efs-csi-driver/")
     assert addon["addonVersion"]
-    # The same token is the same request; another one is a conflict.
+    # The same token with the same parameters is the same request; another token is a conflict.
     again = eks.create_addon(clusterName="c", addonName="aws-efs-csi-driver", serviceAccountRoleArn=role,
-                             clientRequestToken="t1")["addon"]
+                             resolveConflicts="OVERWRITE", clientRequestToken="t1",
+                             tags={"shinyctl.dev/blueprint": "c"})["addon"]
     assert again["addonArn"] == addon["addonArn"]
     assert code_of(eks.create_addon, clusterName="c", addonName="aws-efs-csi-driver",
                    clientRequestToken="t2") == "ResourceInUseException"
