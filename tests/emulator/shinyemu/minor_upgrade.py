@@ -12,7 +12,7 @@ not as a change to revert. A rule
 fires on each matching request (the usual matchers, `count`, `rate`) before the request is served:
 the RDS DB instance or cluster, or the ElastiCache replication group, named `resource` (every one
 in the request's account and region when absent) now runs `to`, or else the next minor version the
-data file (versions.json) offers after its current one (an Aurora cluster's instances follow it).
+data file (versions.json) offers after its current one (an Aurora cluster's instances report it).
 """
 
 from __future__ import annotations
@@ -52,10 +52,7 @@ def apply(rule: dict, ctx) -> None:
             if target in (None, cid):
                 new = rule.get("to") or next_rds_minor(cluster.engine, cluster.engine_version)
                 if new:
-                    cluster.engine_version = new
-                    for db in be.databases.values():
-                        if getattr(db, "db_cluster_identifier", None) == cid:
-                            db.engine_version = new
+                    cluster.engine_version = new  # moto's Aurora instances read their cluster's
         for did, db in list(be.databases.items()):
             if target in (None, did) and not getattr(db, "db_cluster_identifier", None):
                 new = rule.get("to") or next_rds_minor(db.engine, db.engine_version)

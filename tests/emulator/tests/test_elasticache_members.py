@@ -43,3 +43,16 @@ def test_minor_upgrade_fault(emu, zero_account, faults):
     assert versions == {"7.1.0"}
     calls = emu.calls(zero_account, operation="DescribeDBInstances")
     assert calls[0]["status"] == 200
+
+
+def test_minor_upgrade_of_an_aurora_cluster(emu, zero_account, faults):
+    rds = emu.client("rds", zero_account)
+    rds.create_db_cluster(DBClusterIdentifier="a", Engine="aurora-postgresql", EngineVersion="16",
+                          MasterUsername="admin", MasterUserPassword="secret-password")
+    rds.create_db_instance(DBInstanceIdentifier="a-1", DBClusterIdentifier="a", Engine="aurora-postgresql",
+                           DBInstanceClass="db.serverless")
+    assert rds.describe_db_clusters(DBClusterIdentifier="a")["DBClusters"][0]["EngineVersion"] == "16.8"
+    faults({"kind": "minor_upgrade", "account": zero_account, "service": "rds", "operation": "DescribeDBClusters",
+            "count": 1})
+    assert rds.describe_db_clusters(DBClusterIdentifier="a")["DBClusters"][0]["EngineVersion"] == "16.9"
+    assert rds.describe_db_instances(DBInstanceIdentifier="a-1")["DBInstances"][0]["EngineVersion"] == "16.9"
