@@ -26,7 +26,7 @@
 //!   "notes": [
 //!     { "level": "warning", "about": "cluster.version",
 //!       "message": "EKS 1.34 is in extended support ...", "hint": "move to 1.35 ..." },
-//!     { "level": "info", "about": "cache.replication_group",
+//!     { "level": "info", "about": "cache.cache_replication_group",
 //!       "message": "runs engine version 7.1.0, within the blueprint's 7.1: no change" }
 //!   ]
 //! }

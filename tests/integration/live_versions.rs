@@ -83,7 +83,7 @@ fn a_cache_pinned_7_1_that_runs_7_1_0_plans_no_change_and_shows_what_runs() {
     assert!(
         notes
             .iter()
-            .any(|n| n.starts_with("cache.replication_group: runs engine version 7.1.")),
+            .any(|n| n.starts_with("cache.cache_replication_group: runs engine version 7.1.")),
         "{notes:?}"
     );
     let destroyed = account.destroy(&file);
@@ -102,14 +102,16 @@ fn a_minor_version_upgrade_by_aws_is_not_planned_back_down() {
     let applied = account.apply(&file);
     assert_eq!(applied.code, 0, "{applied}");
     // AWS applies a minor version in the maintenance window.
-    account.faults(serde_json::json!([{"kind": "minor_upgrade", "service": "rds"}]));
+    account.faults(serde_json::json!([
+        {"kind": "minor_upgrade", "service": "rds", "operation": "DescribeDBInstances", "count": 1}
+    ]));
     let (code, plan) = account.plan(&file);
     account.faults(serde_json::json!([]));
     assert_eq!(code, 0, "no downgrade planned: {plan:#}");
     let notes = notes(&plan);
     assert!(
         notes.iter().any(
-            |n| n.starts_with("database.instance: runs engine version 8.4.")
+            |n| n.starts_with("database.db_instance: runs engine version 8.4.")
                 && n.contains("newer than the blueprint's 8.4.5")
         ),
         "{notes:?}"
