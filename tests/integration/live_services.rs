@@ -32,7 +32,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.35"
+  version: "1.34"
   logging: [api, audit]
   fargateProfiles:
     - name: apps
@@ -286,7 +286,7 @@ async fn services_apply_read_update_destroy() {
     // cannot tag node groups or Fargate profiles.)
     let changed = BLUEPRINT
         .replace("desired: 2\n      min: 2", "desired: 3\n      min: 2")
-        .replace("version: \"1.30\"", "version: \"1.31\"")
+        .replace("version: \"1.34\"", "version: \"1.35\"")
         .replace("logging: [api, audit]", "logging: [api]")
         .replace(
             "      keepLastImages: 20\n",
@@ -316,7 +316,7 @@ async fn services_apply_read_update_destroy() {
     let changes = pending_mine(&plan);
     for expected in [
         "scaling.desiredSize",
-        "version: Some(String(\"1.30\"))",
+        "version: Some(String(\"1.34\"))",
         "logging",
         "healthCheck.path",
         "parameters.max_connections",
