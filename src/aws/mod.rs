@@ -11,6 +11,7 @@
 //! - [`lock`]: the apply lock (an S3 object written with a conditional put).
 //! - [`secrets`]: resolves `secretsmanager:`/`ssm:` references to values, in memory only.
 //! - [`services`]: the per-service adapters and the rules they follow.
+//! - [`versions`]: the live plan's version check (which versions AWS offers and supports).
 //!
 //! A live apply, end to end:
 //!
@@ -38,6 +39,7 @@ pub mod reader;
 pub mod secrets;
 pub mod services;
 pub mod tags;
+pub mod versions;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;

@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 
 use super::aws_args::{ASKING, AwsArgs, ExecutionArgs, block_on, interrupts};
-use super::{Colour, Outcome, load_or_report, output};
+use super::{Colour, Outcome, load_on_or_report, output};
+use shinyctl::blueprint::Date;
 use shinyctl::ops::{self, ApplyOptions, ApplyOutcome, Approval};
 use shinyctl::plan::Plan;
 use shinyctl::render::plan_human;
@@ -50,7 +51,7 @@ pub enum OutputFormat {
     Json,
 }
 
-pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> {
     let approval = match &args.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -61,7 +62,8 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         }
         None => approval(args.auto_approve, "apply")?,
     };
-    let Some(loaded) = load_or_report(&args.file, colour)? else {
+    // The plan shown before asking carries the blueprint's warnings.
+    let Some(loaded) = load_on_or_report(&args.file, colour, today, false)? else {
         return Ok(Outcome::Failure);
     };
     let options = ApplyOptions {

@@ -46,6 +46,8 @@ pub enum Error {
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Read(#[from] ReadError),
+    #[error("AWS does not support the blueprint's versions; nothing was planned or changed:\n{}", .0.join("\n"))]
+    UnsupportedVersions(Vec<String>),
     #[error(transparent)]
     Lock(Box<LockError>),
     #[error(transparent)]

@@ -71,7 +71,7 @@ impl Account {
     }
 
     /// The live plan as JSON and its exit code under `--detailed-exitcode`.
-    fn plan(&self, blueprint: &str) -> (i32, Value) {
+    pub(super) fn plan(&self, blueprint: &str) -> (i32, Value) {
         let run = self.run(&["plan", "-f", blueprint, "--json", "--detailed-exitcode"]);
         assert!(run.code == 0 || run.code == 2, "plan failed\n{run}");
         let plan = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
@@ -80,7 +80,7 @@ impl Account {
 
     /// Sets the emulator's faults for this account only (replacing every rule: callers hold
     /// [`FAULTS`]).
-    fn faults(&self, rules: Value) {
+    pub(super) fn faults(&self, rules: Value) {
         let mut rules = rules;
         for rule in rules.as_array_mut().expect("a list of rules") {
             rule["account"] = Value::String(self.id.clone());
@@ -89,7 +89,7 @@ impl Account {
         put(&self.endpoint, "/_emulator/faults", &body);
     }
 
-    fn successful_calls(&self, operation: &str) -> usize {
+    pub(super) fn successful_calls(&self, operation: &str) -> usize {
         emulator::count(&self.id, operation)
     }
 }

@@ -28,7 +28,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.31"
+  version: "1.35"
   fargateProfiles:
     - name: apps
       selectors: [{namespace: shiny-apps}]

@@ -25,7 +25,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.31"
+  version: "1.35"
   nodeGroups:
     - name: proxy
       instanceTypes: [m6i.large]

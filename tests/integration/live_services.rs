@@ -32,7 +32,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.30"
+  version: "1.34"
   logging: [api, audit]
   fargateProfiles:
     - name: apps
@@ -53,7 +53,7 @@ storage:
         gid: 1000
 database:
   engine: mysql
-  version: "8.0.39"
+  version: "8.4"
   instanceClass: db.t3.medium
   storageGib: 50
   databaseName: appdb
@@ -286,7 +286,7 @@ async fn services_apply_read_update_destroy() {
     // cannot tag node groups or Fargate profiles.)
     let changed = BLUEPRINT
         .replace("desired: 2\n      min: 2", "desired: 3\n      min: 2")
-        .replace("version: \"1.30\"", "version: \"1.31\"")
+        .replace("version: \"1.34\"", "version: \"1.35\"")
         .replace("logging: [api, audit]", "logging: [api]")
         .replace(
             "      keepLastImages: 20\n",
@@ -316,7 +316,7 @@ async fn services_apply_read_update_destroy() {
     let changes = pending_mine(&plan);
     for expected in [
         "scaling.desiredSize",
-        "version: Some(String(\"1.30\"))",
+        "version: Some(String(\"1.34\"))",
         "logging",
         "healthCheck.path",
         "parameters.max_connections",
@@ -873,7 +873,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.30"
+  version: "1.35"
   nodeGroups:
     - name: proxy
       instanceTypes: [m6i.large]
@@ -885,7 +885,7 @@ storage:
     encrypted: true
 database:
   engine: postgres
-  version: "16.4"
+  version: "16.9"
   instanceClass: db.t4g.micro
   storageGib: 20
   databaseName: app
@@ -1061,7 +1061,7 @@ storage:
     throughputMode: elastic
 database:
   engine: mysql
-  version: "8.0.39"
+  version: "8.4"
   instanceClass: db.t3.medium
   storageGib: 50
   databaseName: appdb
@@ -1148,7 +1148,7 @@ network:
   natGateway: single
 database:
   engine: aurora-postgresql
-  version: "16.4"
+  version: "16.9"
   instanceClass: db.r6g.large
   multiAz: true
   databaseName: app

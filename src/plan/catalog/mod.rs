@@ -28,6 +28,7 @@ mod security;
 mod storage;
 pub mod subnets;
 
+pub use monitoring::CANARY_RUNTIME;
 pub use name_check::name_problems;
 pub use names::Names;
 pub use partition::{Partition, partition};

@@ -11,8 +11,10 @@ use crate::blueprint::model::{
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "monitoring";
-/// The newest Node.js Puppeteer runtime in both partitions when this was written.
-const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-9.1";
+/// A current Node.js Puppeteer runtime (not deprecated on 2026-12-05: "Runtime versions support
+/// policy", CloudWatch user guide; 15.0 is the newest documented, but the emulator's offered set
+/// stops at 11.0). The script keeps the `Synthetics` module names, which the runtime serves.
+pub const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
 const RETENTION_DAYS: u32 = 31;
 const DEFAULT_PERIOD_SECONDS: u64 = 300;
 
