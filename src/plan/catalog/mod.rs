@@ -11,6 +11,7 @@
 //! - `finish` adds the tags (`metadata.tags`, `Name` for EC2/EFS, the ownership tags) to every
 //!   kind that takes tags, and sorts the output by address.
 
+pub mod address_tag;
 pub mod addresses;
 mod cache;
 mod cluster;
@@ -47,6 +48,7 @@ use crate::graph::{CriticalPath, Cycle, Dag};
 /// Tag naming the blueprint that owns a resource.
 pub const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
 /// Tag holding a resource's address: how the live reader maps AWS resources back to the graph.
+/// Its value is the address encoded by [`address_tag::encode`] (AWS refuses brackets in tags).
 pub const ADDRESS_TAG: &str = "shinyctl.dev/address";
 
 /// Every bucket blocks public access: platform files and canary artifacts are private.
@@ -334,7 +336,10 @@ fn tags_for(r: &Resource, metadata: &crate::blueprint::model::Metadata) -> Value
         tags.insert("Name".into(), Value::String(r.name.clone()));
     }
     tags.insert(BLUEPRINT_TAG.into(), Value::String(metadata.name.clone()));
-    tags.insert(ADDRESS_TAG.into(), Value::String(r.address.0.clone()));
+    tags.insert(
+        ADDRESS_TAG.into(),
+        Value::String(address_tag::encode(r.address.as_str())),
+    );
     Value::Object(tags.into_iter().collect::<Map<String, Value>>())
 }
 
