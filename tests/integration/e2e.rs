@@ -659,7 +659,7 @@ fn lowcode_ha_full_cycle() {
         "cn-northwest-1",
         |text| {
             text.replace(
-                "healthCheck: {path: /LoginPage,",
+                "healthCheck: {path: /UserService/ManagementPage/LoginPage,",
                 "healthCheck: {path: /health,",
             )
             .replace(
