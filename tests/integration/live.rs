@@ -339,3 +339,36 @@ async fn oidc_provider_create_read_update_delete() {
     assert_complete(&summary);
     assert!(read(&conn, &desired).await.observed.resources.is_empty());
 }
+
+/// ListBuckets is paged (ContinuationToken) and filtered by AWS to the blueprint's prefix and the
+/// connection's region: every page is read, and nothing from another region or another prefix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_listing_reads_every_page_of_this_region_only() {
+    let account = emulator::account();
+    let here = connect(&account).await;
+    let there = connect_in(&account, "eu-west-1").await;
+    let mut mine = Vec::new();
+    for i in 0..5 {
+        let name = format!("pages-b{i}");
+        shinyctl::aws::services::s3::create_bucket_here(&here, &name)
+            .await
+            .expect("bucket");
+        mine.push(name);
+    }
+    shinyctl::aws::services::s3::create_bucket_here(&here, "other-b0")
+        .await
+        .expect("bucket");
+    shinyctl::aws::services::s3::create_bucket_here(&there, "pages-far")
+        .await
+        .expect("bucket");
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let listed = shinyctl::aws::services::s3::names_in_region(&here, "pages-", 2, || {
+        pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async {}
+    })
+    .await
+    .expect("lists");
+    assert_eq!(listed, mine);
+    // Three pages of two, and the paginator's last look that finds no further token.
+    assert!(pages.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+}
