@@ -1225,3 +1225,46 @@ async fn cache_replicas_change_around_failover() {
     assert_eq!(emulator::count(&account, "ModifyReplicationGroup"), 2);
     destroy_all(&conn, SINGLE, &desired, live).await;
 }
+
+/// An NLB's idle timeout is its TCP listener's `tcp.idle_timeout.seconds` attribute: set at
+/// create, read back (a no-change plan is clean), changed in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nlb_idle_timeout_is_the_tcp_listeners_attribute() {
+    let yaml = |seconds: u32| {
+        format!(
+            "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata: {{name: idle, region: us-east-1}}\n\
+             network: {{cidr: 10.7.0.0/16, availabilityZones: 2, natGateway: none}}\n\
+             ingress:\n  type: nlb\n  listeners:\n    - {{port: 12345, protocol: TCP}}\n  \
+             idleTimeoutSeconds: {seconds}\n"
+        )
+    };
+    let attribute = |conn: Connection, live: LiveState| async move {
+        let arn = id_of(&live, "ingress.listener[12345]");
+        let answer = conn
+            .clients
+            .elbv2
+            .describe_listener_attributes()
+            .listener_arn(arn)
+            .send()
+            .await
+            .expect("listener attributes");
+        answer
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("tcp.idle_timeout.seconds"))
+            .and_then(|a| a.value())
+            .map(str::to_string)
+    };
+    let (_, conn, _, live) = fresh("idle", &yaml(3600)).await;
+    assert_eq!(
+        attribute(conn.clone(), live.clone()).await.as_deref(),
+        Some("3600")
+    );
+    let desired = resources(&yaml(1200));
+    let live = update_exactly(&conn, "idle", &desired, &["idleTimeoutSeconds"]).await;
+    assert_eq!(
+        attribute(conn.clone(), live.clone()).await.as_deref(),
+        Some("1200")
+    );
+    destroy_all(&conn, "idle", &desired, live).await;
+}
