@@ -72,7 +72,10 @@ pub fn owned_address(tags: &TagSet, blueprint: &str) -> Option<Address> {
 pub fn ownership(blueprint: &str, address: &Address) -> TagSet {
     TagSet::from([
         (BLUEPRINT_TAG.to_string(), blueprint.to_string()),
-        (ADDRESS_TAG.to_string(), address_tag::encode(address.as_str())),
+        (
+            ADDRESS_TAG.to_string(),
+            address_tag::encode(address.as_str()),
+        ),
     ])
 }
 

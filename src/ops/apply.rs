@@ -66,7 +66,8 @@ pub async fn apply(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let (conn, target) = connect(loaded, target).await?;
+    let (conn, target, loaded) = connect(loaded, target).await?;
+    let loaded = &loaded;
     let approved = match &options.approval {
         Approval::Ask => {
             let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;

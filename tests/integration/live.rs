@@ -59,9 +59,11 @@ fn covered(kind: K) -> bool {
     matches!(kind.service(), "ec2" | "iam" | "s3") && kind != K::IamOidcProvider
 }
 
-fn covered_resources(yaml: &str) -> Vec<Resource> {
+/// The covered resources of the blueprint in the connection's account (bucket names hold it).
+fn covered_resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
     let loaded = shinyctl::blueprint::load_str("live.yaml", yaml).expect("blueprint loads");
     loaded
+        .in_account(&conn.account)
         .resources
         .into_iter()
         .filter(|r| covered(r.kind))
@@ -133,7 +135,7 @@ async fn lifecycle(region: &str) {
     let blueprint = BLUEPRINT
         .replace("region: us-east-1", &format!("region: {region}"))
         .replace("name: livenet", &format!("name: {}", name_in(region)));
-    let desired = covered_resources(&blueprint);
+    let desired = covered_resources(&conn, &blueprint);
     assert!(desired.iter().any(|r| r.kind == K::NatGateway));
     assert!(desired.iter().any(|r| r.kind == K::SecurityGroupRule));
     assert!(desired.iter().any(|r| r.kind == K::IamRolePolicyAttachment));
@@ -205,7 +207,7 @@ async fn lifecycle(region: &str) {
     let changed = blueprint
         .replace("team: data", "team: platform")
         .replace("versioning: true", "versioning: false");
-    let desired2 = covered_resources(&changed);
+    let desired2 = covered_resources(&conn, &changed);
     let live = read(&conn, &desired2).await;
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     assert_eq!(
@@ -371,4 +373,77 @@ async fn bucket_listing_reads_every_page_of_this_region_only() {
     assert_eq!(listed, mine);
     // Three pages of two, and the paginator's last look that finds no further token.
     assert!(pages.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+}
+
+/// S3 bucket names are global: the same blueprint applies in two accounts (each bucket name
+/// holds its account and region), and a name someone else took is a clear error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_names_hold_the_account_and_a_taken_one_is_a_clear_error() {
+    let yaml = "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata: {name: globalb, region: us-east-1}\n\
+                storage:\n  buckets:\n    - name: files\n";
+    let bucket_of = |desired: &[Resource]| {
+        desired
+            .iter()
+            .find(|r| r.kind == K::S3Bucket)
+            .expect("a bucket")
+            .name
+            .clone()
+    };
+    let one = connect(&emulator::account()).await;
+    let two = connect(&emulator::account()).await;
+    let loaded = shinyctl::blueprint::load_str("global.yaml", yaml).expect("loads");
+    let in_one = loaded.in_account(&one.account).resources;
+    let in_two = loaded.in_account(&two.account).resources;
+    assert_eq!(
+        bucket_of(&in_one),
+        format!("globalb-files-{}-us-east-1", one.account)
+    );
+    for (conn, desired) in [(&one, &in_one), (&two, &in_two)] {
+        let live = shinyctl::aws::read(conn, "globalb", desired)
+            .await
+            .expect("reads");
+        let plan = shinyctl::plan::diff(desired, &live.observed);
+        let summary = Executor::new(AwsOperator::new(conn.clone(), "globalb"), fast_config(5))
+            .run(
+                &Schedule::from_plan(&plan, desired, true).expect("schedule"),
+                live.outputs,
+                &EventSink::discard(),
+                std::future::pending(),
+            )
+            .await;
+        assert_complete(&summary);
+    }
+
+    // A third account's blueprint wants a name the first account already holds.
+    let three = connect(&emulator::account()).await;
+    let mut taken = loaded.in_account(&three.account).resources;
+    let wanted = bucket_of(&in_one);
+    for r in taken.iter_mut().filter(|r| r.kind == K::S3Bucket) {
+        r.name = wanted.clone();
+        r.properties["bucket"] = wanted.clone().into();
+    }
+    let live = shinyctl::aws::read(&three, "globalb", &taken)
+        .await
+        .expect("reads");
+    let plan = shinyctl::plan::diff(&taken, &live.observed);
+    let summary = Executor::new(AwsOperator::new(three.clone(), "globalb"), fast_config(5))
+        .run(
+            &Schedule::from_plan(&plan, &taken, true).expect("schedule"),
+            live.outputs,
+            &EventSink::discard(),
+            std::future::pending(),
+        )
+        .await;
+    let failure = summary.failed.first().expect("the bucket fails");
+    assert_eq!(failure.error.code, "BucketAlreadyExists");
+    assert!(
+        failure.error.message.contains(&wanted),
+        "{}",
+        failure.error.message
+    );
+    assert!(
+        failure.error.message.contains("another AWS account"),
+        "{}",
+        failure.error.message
+    );
 }

@@ -34,12 +34,10 @@ pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, Step
         Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
         Err(e) => {
             let e = crate::aws::errors::step_error(e);
-            // HEAD answers carry no error code: 403 means someone else's bucket.
+            // HEAD answers carry no error code: 403 means someone else's bucket ("If the bucket
+            // exists but you don't have permission to access it, HEAD returns 403 Forbidden").
             if e.message.contains("403") || e.code.contains("Forbidden") {
-                return Err(StepError::fatal(
-                    "BucketAlreadyExists",
-                    format!("bucket {bucket} exists in another account"),
-                ));
+                return Err(taken(bucket));
             }
             return Err(e);
         }
@@ -61,8 +59,26 @@ pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool,
     match request.send().await.aws() {
         Ok(_) => Ok(true),
         Err(e) if e.code == "BucketAlreadyOwnedByYou" => Ok(false),
+        // Someone else's: S3's own words ("The requested bucket name is not available") do not
+        // say which bucket or what to do.
+        Err(e) if e.code == "BucketAlreadyExists" => Err(taken(bucket)),
         Err(e) => Err(e),
     }
+}
+
+/// The bucket name `bucket` belongs to another AWS account (`BucketAlreadyExists`, or 403 on
+/// HeadBucket): fatal, with what to do.
+pub fn taken(bucket: &str) -> StepError {
+    StepError::fatal(
+        "BucketAlreadyExists",
+        format!(
+            "the S3 bucket name {bucket} is taken by another AWS account (bucket names are \
+             global across all accounts); shinyctl's names end with your account and region, so \
+             this one was claimed on purpose or by chance: rename the bucket in the blueprint \
+             (`storage.buckets[].name`, or `metadata.name` for every bucket), or ask the owner to \
+             delete it"
+        ),
+    )
 }
 
 pub async fn create_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
@@ -306,7 +322,8 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let s3 = &rx.conn.clients.s3;
     let prefix = rx.name_prefix();
     let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
-    let listed = names_in_region(rx.conn, &prefix, LIST_PAGE, || rx.call(S3, "ListBuckets")).await?;
+    let listed =
+        names_in_region(rx.conn, &prefix, LIST_PAGE, || rx.call(S3, "ListBuckets")).await?;
     let mut found = Vec::new();
     for name in &listed {
         let name = name.as_str();

@@ -86,7 +86,10 @@ fn unescape(text: &str) -> Option<String> {
     while let Some((&b, tail)) = rest.split_first() {
         if b == ESCAPE as u8 {
             let hex = tail.get(..2)?;
-            if !hex.iter().all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(h)) {
+            if !hex
+                .iter()
+                .all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(h))
+            {
                 return None;
             }
             bytes.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
@@ -145,11 +148,20 @@ pub(crate) mod strictest {
 
     #[test]
     fn the_patterns_read_as_aws_means_them() {
-        assert_eq!(refusal("shinyctl.dev/address", "ingress.listener:443"), None);
+        assert_eq!(
+            refusal("shinyctl.dev/address", "ingress.listener:443"),
+            None
+        );
         assert_eq!(refusal("team", "Données 1"), None);
         assert!(refusal("shinyctl.dev/address", "ingress.listener[443]").is_some());
-        assert!(refusal("owner@x", "v").is_some(), "Synthetics refuses `@` in keys");
-        assert!(refusal("cost center", "v").is_some(), "Synthetics refuses spaces in keys");
+        assert!(
+            refusal("owner@x", "v").is_some(),
+            "Synthetics refuses `@` in keys"
+        );
+        assert!(
+            refusal("cost center", "v").is_some(),
+            "Synthetics refuses spaces in keys"
+        );
         assert!(refusal("aws:x", "v").is_some());
         assert!(refusal("k", &"v".repeat(257)).is_some());
     }
@@ -169,7 +181,10 @@ mod tests {
                 "storage.efs_access_point[shared-data]",
                 "storage.efs_access_point:shared-data",
             ),
-            ("registry.ecr_repository[shiny/app]", "registry.ecr_repository:shiny/app"),
+            (
+                "registry.ecr_repository[shiny/app]",
+                "registry.ecr_repository:shiny/app",
+            ),
             ("a+b[c:d]", "a+2Bb:c+3Ad"),
             ("a[b", "a+5Bb"),
             ("a[b]c", "a+5Bb+5Dc"),
@@ -184,7 +199,11 @@ mod tests {
 
     #[test]
     fn older_raw_addresses_are_read_as_they_are() {
-        for raw in ["network.subnet.private[a]", "ingress.listener[443]", "network.vpc"] {
+        for raw in [
+            "network.subnet.private[a]",
+            "ingress.listener[443]",
+            "network.vpc",
+        ] {
             assert_eq!(decode(raw), raw);
         }
         // Malformed escapes are not an encoding shinyctl wrote: taken as they are.

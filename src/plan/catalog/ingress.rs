@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::security::{Peer, Rule, group};
 use super::{Client, Ctx, addresses as a};
-use crate::blueprint::model::{Ingress, ListenerProtocol, LoadBalancerType, Scheme, StickinessType};
+use crate::blueprint::model::{
+    Ingress, ListenerProtocol, LoadBalancerType, Scheme, StickinessType,
+};
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "ingress";

@@ -61,9 +61,16 @@ pub(crate) static PRIVATE_BUCKET: std::sync::LazyLock<Value> = std::sync::LazyLo
     })
 });
 
-/// Every AWS resource the blueprint asks for, sorted by address.
+/// Every AWS resource the blueprint asks for, sorted by address, for an account not known yet
+/// (offline: names that hold the account show [`names::ACCOUNT_PLACEHOLDER`]).
 pub fn desired(bp: &Blueprint) -> Vec<Resource> {
-    let mut cx = Ctx::new(bp);
+    desired_in(bp, None)
+}
+
+/// Every AWS resource the blueprint asks for in `account` (the live connection's identity),
+/// sorted by address.
+pub fn desired_in(bp: &Blueprint, account: Option<&str>) -> Vec<Resource> {
+    let mut cx = Ctx::new(bp, account);
     network::build(&mut cx);
     iam::build(&mut cx);
     cluster::build(&mut cx);
@@ -129,7 +136,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(bp: &'a Blueprint) -> Self {
+    fn new(bp: &'a Blueprint, account: Option<&str>) -> Self {
         let needs_vpc = bp.cluster.is_some()
             || bp.storage.as_ref().is_some_and(|s| s.efs.is_some())
             || bp.database.is_some()
@@ -169,7 +176,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             bp,
             partition: partition(region),
-            names: Names::new(&bp.metadata.name),
+            names: Names::in_account(&bp.metadata.name, account),
             network,
             vpc_cidr,
             zones,

@@ -504,7 +504,13 @@ fn buckets_are_private_and_named_after_the_blueprint() {
     let resources = desired(&bp);
     assert_eq!(resources.len(), 1, "a bucket needs no VPC");
     let bucket = find(&resources, "storage.s3_bucket[resources]");
-    assert_eq!(bucket.name, "analytics-resources");
+    assert_eq!(bucket.name, "analytics-resources-<account>-cn-northwest-1");
+    // Live, the account comes from the connection.
+    let live = desired_in(&bp, Some("123456789012"));
+    assert_eq!(
+        find(&live, "storage.s3_bucket[resources]").name,
+        "analytics-resources-123456789012-cn-northwest-1"
+    );
     assert_eq!(
         bucket.properties["publicAccessBlock"]["blockPublicPolicy"],
         true

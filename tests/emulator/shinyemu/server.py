@@ -27,7 +27,7 @@ def install_extensions() -> None:
         lifecycle,
         missing_ops,
         partition,
-        s3_list_buckets,
+        s3_buckets,
         s3_shapes,
         synthetics,
         tagging_ext,

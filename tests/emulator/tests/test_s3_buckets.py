@@ -1,4 +1,5 @@
-"""ListBuckets pages like AWS: prefix and region filters, max-buckets pages with a token."""
+"""S3 buckets: 403 on another account's bucket; ListBuckets pages like AWS (prefix and region
+filters, max-buckets pages with a token)."""
 
 import pytest
 from botocore.exceptions import ClientError
@@ -38,3 +39,18 @@ def test_pages_filter_by_prefix_and_region(emu, zero_account):
     with pytest.raises(ClientError) as err:
         s3.list_buckets(MaxBuckets=10001)
     assert err.value.response["Error"]["Code"] == "InvalidArgument"
+
+
+def test_another_accounts_bucket_is_forbidden(emu, zero_account):
+    mine = make(emu, zero_account, "eu-west-1", ["taken-by-zero"])
+    other = emu.client("s3", str(int(zero_account) + 1), "eu-west-1")
+    assert mine.head_bucket(Bucket="taken-by-zero")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(ClientError) as err:
+        other.head_bucket(Bucket="taken-by-zero")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as err:
+        other.create_bucket(Bucket="taken-by-zero", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert err.value.response["Error"]["Code"] == "BucketAlreadyExists"
+    with pytest.raises(ClientError) as err:
+        other.head_bucket(Bucket="nobody-has-this-one")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

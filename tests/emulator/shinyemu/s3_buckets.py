@@ -1,5 +1,11 @@
-"""S3 ListBuckets as AWS pages it.
+"""S3 buckets: who may look at one, and ListBuckets as AWS pages it.
 
+HeadBucket on a bucket another account owns: moto 5.2.5 answers 200 (it checks no permissions);
+S3 answers 403 Forbidden with no body ("If the bucket exists but you don't have permission to
+access it, HEAD returns 403 Forbidden": HeadBucket documentation, botocore `s3`). That is how a
+name taken by someone else shows before CreateBucket's `BucketAlreadyExists`.
+
+ListBuckets:
 moto 5.2.5 takes `max-buckets` as a cut-off (no ContinuationToken, the rest is lost), and answers
 no `BucketRegion`. AWS (botocore `s3` ListBuckets, ListBucketsRequest/Output and Bucket shapes):
 - `prefix` and `bucket-region` filter; `max-buckets` (1 to 10,000) is a page size, and a
@@ -38,6 +44,14 @@ def _after(token: str) -> str:
     if not text.startswith("after:"):
         raise AwsError("InvalidArgument", "The continuation token provided is incorrect")
     return text[len("after:"):]
+
+
+@on("s3", "HeadBucket")
+def head_bucket(ctx, call_next):
+    owner = s3_backends.bucket_accounts.get(ctx.params().get("Bucket", ""))
+    if owner is not None and owner[1] != ctx.account:
+        return Response(403, [("Content-Type", "application/xml")], b"")
+    return call_next()
 
 
 @on("s3", "ListBuckets")
