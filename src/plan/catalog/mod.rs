@@ -29,6 +29,7 @@ mod security;
 mod storage;
 pub mod subnets;
 
+pub use monitoring::canary_listener;
 pub use name_check::name_problems;
 pub use names::Names;
 pub use partition::{Partition, partition};

@@ -109,6 +109,7 @@ pub(crate) fn example() -> Blueprint {
         ingress: Some(Ingress {
             kind: LoadBalancerType::Alb,
             scheme: Scheme::InternetFacing,
+            domain: Some("shiny.example.com".into()),
             listeners: vec![
                 Listener {
                     port: 443,
@@ -728,4 +729,22 @@ fn every_tag_shinyctl_writes_passes_the_strictest_aws_rules() {
     }
     assert!(checked > 100);
     assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
+
+/// The HTTPS canary requests the ingress's domain (its certificate's name), not the load
+/// balancer's DNS name; without a domain (plain HTTP) the load balancer's name serves.
+#[test]
+fn canaries_request_the_ingress_domain() {
+    let resources = desired(&example());
+    let canary = find(&resources, "monitoring.canary[login]");
+    assert_eq!(canary.properties["target"]["host"], "shiny.example.com");
+    assert_eq!(canary.properties["target"]["protocol"], "https");
+    let mut bp = example();
+    bp.ingress.as_mut().unwrap().domain = None;
+    let resources = desired(&bp);
+    let canary = find(&resources, "monitoring.canary[login]");
+    assert_eq!(
+        canary.properties["target"]["host"],
+        "ingress.load_balancer#dnsName"
+    );
 }
