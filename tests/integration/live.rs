@@ -447,3 +447,62 @@ async fn bucket_names_hold_the_account_and_a_taken_one_is_a_clear_error() {
         failure.error.message
     );
 }
+
+/// A resource tagged before the address encoding (EC2 took the raw `network.elastic_ip.nat[a]`)
+/// is still found at its address; the plan updates only its address tag to the encoded form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_tag_in_the_older_raw_form_is_still_read() {
+    use aws_sdk_ec2::types::{DomainType, ResourceType, Tag, TagSpecification};
+    let conn = connect(&emulator::account()).await;
+    let yaml = "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata: {name: legacy, region: us-east-1}\n\
+                network: {cidr: 10.8.0.0/16, availabilityZones: 1, natGateway: single}\n";
+    let desired: Vec<Resource> = covered_resources(&conn, yaml)
+        .into_iter()
+        .filter(|r| r.kind == K::ElasticIp)
+        .collect();
+    let eip = &desired[0];
+    assert_eq!(eip.address.as_str(), "network.elastic_ip.nat[a]");
+    let mut tags = vec![];
+    for (key, value) in shinyctl::aws::tags::from_properties(&eip.properties) {
+        let value = if key == "shinyctl.dev/address" {
+            eip.address.to_string()
+        } else {
+            value
+        };
+        tags.push(Tag::builder().key(key).value(value).build());
+    }
+    conn.clients
+        .ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::ElasticIp)
+                .set_tags(Some(tags))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("allocates");
+    let live = shinyctl::aws::read(&conn, "legacy", &desired)
+        .await
+        .expect("reads");
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    assert_eq!(
+        pending(&plan),
+        vec![
+            "network.elastic_ip.nat[a] Update tags[\"shinyctl.dev/address\"]: \
+             Some(String(\"network.elastic_ip.nat[a]\")) -> Some(String(\"network.elastic_ip.nat:a\"))"
+                .to_string()
+        ]
+    );
+    let summary = run(&conn, &plan, &desired, live.outputs).await;
+    assert_complete(&summary);
+    let live = shinyctl::aws::read(&conn, "legacy", &desired)
+        .await
+        .expect("reads");
+    assert_eq!(
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new()
+    );
+}
