@@ -704,6 +704,7 @@ network:
 ingress:
   type: alb
   scheme: internet-facing
+  domain: shiny.example.com
   listeners:
     - {port: 443, protocol: HTTPS, certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/missing"}
   healthCheck: {path: /login}
