@@ -383,6 +383,11 @@ pub struct Ingress {
     #[serde(default = "d::scheme")]
     pub scheme: Scheme,
     pub listeners: Vec<Listener>,
+    /// The hostname users reach the platform at (`shiny.example.com`), pointed at the load
+    /// balancer by a CNAME record the user makes. The canaries request it (an HTTPS listener's
+    /// certificate is for it, not for the load balancer's own DNS name); apply prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Load balancer idle timeout (ALB); Shiny sessions are long-lived websockets.
     #[serde(default = "d::idle_timeout_seconds")]
     pub idle_timeout_seconds: u32,

@@ -13,8 +13,8 @@ use super::{Colour, Outcome, load_on_or_report, output};
 use shinyctl::blueprint::Date;
 use shinyctl::ops::{self, ApplyOptions, ApplyOutcome, Approval};
 use shinyctl::plan::Plan;
-use shinyctl::render::plan_human;
 use shinyctl::render::progress::{JsonLinesRenderer, LineRenderer, ProgressRenderer, TtyRenderer};
+use shinyctl::render::{entry_points, plan_human};
 
 /// Make AWS match the blueprint: plan, show, ask, then create, update and delete.
 #[derive(Debug, clap::Args)]
@@ -189,6 +189,14 @@ impl ops::Console for TerminalConsole {
 
     fn say(&mut self, message: &str) -> Result<(), String> {
         output::stderr(&format!("{message}\n")).map_err(|e| e.to_string())
+    }
+
+    fn show_entry_points(&mut self, entry: &ops::entry_points::EntryPoints) -> Result<(), String> {
+        match self.format {
+            OutputFormat::Human => output::stdout(&entry_points::human(entry)),
+            OutputFormat::Json => output::stdout(&format!("{}\n", entry_points::json(entry))),
+        }
+        .map_err(|e| e.to_string())
     }
 
     fn progress(&mut self, verb: &'static str) -> Box<dyn ProgressRenderer> {

@@ -21,8 +21,8 @@ pub struct LivePlan {
 
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
 pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
-    let (conn, target) = connect(loaded, target).await?;
-    let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;
+    let (conn, target, loaded) = connect(loaded, target).await?;
+    let (live, plan, cluster) = read_plan(&conn, &target, &loaded).await?;
     Ok(LivePlan {
         conn,
         live,
@@ -32,10 +32,13 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
 }
 
 /// Connects to the blueprint's region (see [`target_for`]); the target is kept for the cluster's
-/// token, which is signed with the same credentials.
-pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
+/// token, which is signed with the same credentials. The blueprint comes back with its resources
+/// derived for the connection's account ([`Loaded::in_account`]: global bucket names hold it).
+pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
     let target = target_for(&loaded.blueprint, target)?;
-    Ok((aws::connect(&target).await?, target))
+    let conn = aws::connect(&target).await?;
+    let loaded = loaded.in_account(&conn.account);
+    Ok((conn, target, loaded))
 }
 
 /// Reads what exists for `loaded` (AWS, then the workload on its cluster when there is a proxy)

@@ -11,6 +11,9 @@ use crate::plan::catalog::{Names, partition};
 
 /// The account placeholders use: AWS never issues it.
 pub const OFFLINE_ACCOUNT: &str = "000000000000";
+/// What a live plan shows for a value AWS assigns when the resource is made (an endpoint, an
+/// id, an ARN), as Terraform does; apply renders again from what AWS answered.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformFacts {
@@ -119,6 +122,37 @@ impl PlatformFacts {
                 .then(|| role("aws-load-balancer-controller")),
             offline: true,
         }
+    }
+}
+
+impl PlatformFacts {
+    /// For a live plan before AWS has made the resources: every value AWS assigns is
+    /// [`KNOWN_AFTER_APPLY`] instead of an offline placeholder (the caller fills in what exists).
+    pub fn known_after_apply(bp: &Blueprint) -> PlatformFacts {
+        let unknown = || KNOWN_AFTER_APPLY.to_string();
+        let mut facts = PlatformFacts::placeholders(bp);
+        facts.registry_host = unknown();
+        if let Some(redis) = facts.redis.as_mut() {
+            redis.host = unknown();
+        }
+        if let Some(db) = facts.database.as_mut() {
+            db.host = unknown();
+            db.credentials_secret = unknown();
+        }
+        if let Some(efs) = facts.efs.as_mut() {
+            efs.file_system_id = unknown();
+            efs.access_points
+                .values_mut()
+                .for_each(|id| *id = unknown());
+        }
+        if facts.target_group_arn.is_some() {
+            facts.target_group_arn = Some(unknown());
+        }
+        if facts.load_balancer_controller_role_arn.is_some() {
+            facts.load_balancer_controller_role_arn = Some(unknown());
+        }
+        facts.offline = false;
+        facts
     }
 }
 

@@ -42,8 +42,9 @@ fn owned_filters(blueprint: &str) -> Vec<Filter> {
 
 /// Whether tags carry the ownership address `address`.
 fn is_at(tags: &[Tag], address: &Address) -> bool {
-    tags.iter()
-        .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(address.as_str()))
+    tags.iter().any(|t| {
+        t.key() == Some(ADDRESS_TAG) && t.value().is_some_and(|v| tags::is_address(v, address))
+    })
 }
 
 fn ec2_tags(tags: &TagSet) -> Vec<Tag> {

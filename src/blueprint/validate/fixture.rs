@@ -26,6 +26,7 @@ const FULL: &str = r#"{
   "registry": {"repositories": [{"name": "shiny/covid19-tracker", "keepLastImages": 20}]},
   "ingress": {
     "type": "alb",
+    "domain": "shiny.example.com",
     "listeners": [
       {"port": 443, "protocol": "HTTPS", "certificateArn": "arn:aws-cn:acm:cn-northwest-1:123456789012:certificate/0f1e2d3c"},
       {"port": 80, "protocol": "HTTP", "redirectTo": 443}

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::cache::first_node_id;
 use super::{Ctx, addresses as a, duration_seconds};
 use crate::blueprint::model::{
-    AlarmMetric, ClusterMode, ListenerProtocol, LoadBalancerType, Monitoring,
+    AlarmMetric, ClusterMode, Ingress, Listener, ListenerProtocol, LoadBalancerType, Monitoring,
 };
 use crate::plan::{Resource, ResourceKind as K};
 
@@ -93,18 +93,23 @@ fn canaries(cx: &mut Ctx, monitoring: &Monitoring) {
     }
 }
 
-/// The canary requests the load balancer's DNS name on its first forwarding listener,
-/// over HTTPS when that listener speaks it. Without an ingress there is no target (validation
-/// reports it).
+/// The listener canaries request: the first forwarding one (else the first).
+pub fn canary_listener(ingress: &Ingress) -> Option<&Listener> {
+    ingress
+        .listeners
+        .iter()
+        .find(|l| l.redirect_to.is_none())
+        .or(ingress.listeners.first())
+}
+
+/// The canary requests `ingress.domain` (what users reach, and what an HTTPS certificate is
+/// for), else the load balancer's DNS name, on [`canary_listener`], over HTTPS when that
+/// listener speaks it. Without an ingress there is no target (validation reports it).
 fn canary_target(cx: &Ctx) -> Value {
     let Some(ingress) = &cx.bp.ingress else {
         return json!({});
     };
-    let listener = ingress
-        .listeners
-        .iter()
-        .find(|l| l.redirect_to.is_none())
-        .or(ingress.listeners.first());
+    let listener = canary_listener(ingress);
     let (protocol, port) = match listener {
         Some(l) => (
             match l.protocol {
@@ -115,8 +120,12 @@ fn canary_target(cx: &Ctx) -> Value {
         ),
         None => ("http", 80),
     };
+    let host = match &ingress.domain {
+        Some(domain) => domain.clone(),
+        None => a::attribute(a::LOAD_BALANCER, "dnsName"),
+    };
     json!({
-        "host": a::attribute(a::LOAD_BALANCER, "dnsName"),
+        "host": host,
         "protocol": protocol,
         "port": port,
         "listener": a::listener(port)

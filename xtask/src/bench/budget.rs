@@ -221,8 +221,12 @@ pub const KINDS: &[KindReads] = &[
     each(
         "listener",
         "elbv2",
-        &[("elbv2", "DescribeRules")],
-        "DescribeRules takes one listener",
+        &[
+            ("elbv2", "DescribeRules"),
+            ("elbv2", "DescribeListenerAttributes"),
+        ],
+        "DescribeRules takes one listener, and so does DescribeListenerAttributes (read for TCP \
+         listeners only: an NLB's idle timeout)",
     ),
     kind("listener_rule", "elbv2"),
     kind("sns_topic", "sns"),
