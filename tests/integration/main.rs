@@ -11,6 +11,7 @@ mod live_common;
 mod live_irsa;
 mod live_services;
 mod malformed;
+mod model_validation;
 mod never_panics;
 mod plan_calls;
 mod support;
