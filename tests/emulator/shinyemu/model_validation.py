@@ -65,6 +65,7 @@ _BY_PROTOCOL = {"query": ("ValidationError", 400), "ec2": ("InvalidParameterValu
                 "rest-xml": ("InvalidArgument", 400)}
 _DEFAULT = ("ValidationException", 400)
 
+
 def check(info: RequestInfo, environ, state) -> None:
     """Raises the service's validation error when the request breaks its model (unless the
     account switched validation off: `state.unvalidated_accounts`, tests of the emulator only)."""
@@ -79,7 +80,8 @@ def check(info: RequestInfo, environ, state) -> None:
     try:
         params = _parse(info, environ, op)
     except Exception as err:  # what moto cannot parse, moto answers itself
-        log.debug("not validated: %s %s: %s", info.service, info.operation, err)
+        print(f"model validation: {info.service} {info.operation} not parsed, not checked: {err!r}",
+              file=sys.stderr, flush=True)
         return
     violations: list[tuple[str, str, str]] = []
     _walk(op.input_shape, params, "", violations, False)
