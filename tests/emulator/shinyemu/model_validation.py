@@ -239,7 +239,7 @@ def _walk(shape, value, path: str, out: list, sensitive: bool) -> None:
                 out.append((path, _show(value, sensitive), f"Map value must satisfy constraint: [{', '.join(rules)}]"))
     else:
         for rule in _scalar_rules(shape, value):
-            out.append((path, _show(value, sensitive or bool(shape.metadata.get("sensitive"))), rule))
+            out.append((path, _show(value, sensitive), rule))
 
 
 def _length(shape, value, path, out, sensitive) -> None:
