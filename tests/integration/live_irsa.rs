@@ -156,7 +156,7 @@ async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
         Vec::<String>::new()
     );
 
-    // Drift behind shinyctl's back: another service account trusted, the add-on's role removed.
+    // Drift behind shinyctl's back: another service account trusted, the add-on bound to another role.
     let mut drifted: Value = trust.clone();
     drifted["Statement"][0]["Condition"]["StringEquals"][format!("{host}:sub")] =
         Value::from("system:serviceaccount:default:intruder");
@@ -173,7 +173,8 @@ async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
         .update_addon()
         .cluster_name(NAME)
         .addon_name("aws-efs-csi-driver")
-        .service_account_role_arn("")
+        // Another role, not "": the model's RoleArn has min length 1, so EKS refuses an empty one.
+        .service_account_role_arn(role_arn.replace("liveirsa-efs-csi-driver", "intruder"))
         .send()
         .await
         .expect("drift the add-on");

@@ -13,6 +13,7 @@ mod live_irsa;
 mod live_services;
 mod live_versions;
 mod malformed;
+mod model_validation;
 mod never_panics;
 mod plan_calls;
 mod support;

@@ -28,6 +28,7 @@ CBOR_TYPES = {
     "InvalidParameterValue": "InvalidParameterValueException",
     "MissingParameter": "MissingRequiredParameterException",
     "InternalFailure": "InternalServiceFault",
+    "ValidationError": "ValidationException",
 }
 
 
@@ -58,7 +59,7 @@ def render(protocol: str, err: AwsError, service: str = "") -> tuple[int, list, 
         headers += [("Content-Type", "application/xml"), ("x-amz-request-id", rid)]
     elif protocol == "smithy-rpc-v2-cbor":
         shape = CBOR_TYPES.get(err.code, err.code)
-        body = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{shape}", "message": err.message})
+        body = cbor2.dumps({"__type": f"com.amazonaws.{service or 'cloudwatch'}#{shape}", "message": err.message})
         kind = "Sender" if err.sender else "Receiver"
         headers += [
             ("Content-Type", "application/cbor"),
