@@ -214,7 +214,7 @@ pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .role_arn(reference_attribute(cx, "role", "arn")?)
         .resources_vpc_config(vpc)
         .logging(logging(&string_list(cx, "logging")))
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateCluster"))
         .set_tags(Some(hash_map(&cx.tags())));
     if let Some(version) = cx.opt_str("version") {
         request = request.version(version);
@@ -471,7 +471,7 @@ pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .pod_execution_role_arn(reference_attribute(cx, "podExecutionRole", "arn")?)
         .set_subnets(Some(cx.references("subnets")?))
         .set_selectors(Some(selectors(cx)))
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateFargateProfile"))
         .set_tags(Some(hash_map(&cx.tags())))
         .send()
         .await
@@ -643,7 +643,7 @@ async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepE
         .create_launch_template()
         .launch_template_name(name)
         .launch_template_data(data)
-        .client_token(cx.client_token())
+        .client_token(cx.client_token("CreateLaunchTemplate"))
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::LaunchTemplate)
@@ -779,7 +779,7 @@ pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .version("1")
                 .build(),
         )
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateNodegroup"))
         .set_tags(Some(hash_map(&cx.tags())));
     if let Some(capacity) = cx.opt_str("capacityType") {
         request = request.capacity_type(capacity.into());
@@ -1310,7 +1310,7 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .addon_name(&name)
         .set_service_account_role_arn(addon_role(cx)?)
         .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateAddon"))
         .set_tags(Some(hash_map(&cx.tags())))
         .send()
         .await
@@ -1345,7 +1345,7 @@ pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             // An empty role removes it, as AWS documents for UpdateAddon.
             .service_account_role_arn(addon_role(cx)?.unwrap_or_default())
             .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-            .client_request_token(cx.client_token())
+            .client_request_token(cx.client_token("UpdateAddon"))
             .send()
             .await
             .aws()?;
