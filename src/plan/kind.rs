@@ -150,6 +150,17 @@ impl ResourceKind {
         )
     }
 
+    /// Properties the live reader sets only on a resource AWS left broken, which the catalog
+    /// never sets: their presence is a difference, and they are in [`Self::replace_on`], so the
+    /// plan replaces the broken resource and says why.
+    pub fn broken_markers(self) -> &'static [&'static str] {
+        match self {
+            // A canary in ERROR: AWS offers no way to repair it (see aws::services::synthetics).
+            ResourceKind::Canary => &["status"],
+            _ => &[],
+        }
+    }
+
     /// Properties that AWS cannot change in place: a change to any of them forces a replacement.
     pub fn replace_on(self) -> &'static [&'static str] {
         use ResourceKind::*;
@@ -224,7 +235,8 @@ impl ResourceKind {
             SnsTopic => &[],
             SnsSubscription => &["topic", "protocol", "endpoint"],
             S3Bucket => &[],
-            Canary => &["artifactBucket"],
+            // `status`: see broken_markers.
+            Canary => &["artifactBucket", "status"],
             CloudWatchAlarm | KubernetesObject => &[],
         }
     }
