@@ -166,14 +166,17 @@ impl ResourceKind {
         use ResourceKind::*;
         match self {
             Vpc => &["cidr"],
-            ElasticIp => &[],
+            // An address's domain is fixed (vpc), and so is a NAT gateway's primary address
+            // (AssociateNatGatewayAddress adds secondary ones only).
+            ElasticIp => &["domain"],
             Subnet => &["cidr", "availabilityZone", "vpc"],
-            NatGateway => &["subnet", "connectivity"],
+            NatGateway => &["subnet", "connectivity", "allocation"],
             RouteTable | InternetGateway => &["vpc"],
             RouteTableAssociation => &["subnet", "routeTable"],
             Route => &["routeTable", "destination", "target"],
             // AWS can change neither the name nor the description of a security group.
             SecurityGroup => &["vpc", "groupName", "description"],
+            // Only a rule's description changes in place; the kind of source goes with the source.
             SecurityGroupRule => &[
                 "securityGroup",
                 "direction",
@@ -181,6 +184,7 @@ impl ResourceKind {
                 "fromPort",
                 "toPort",
                 "source",
+                "sourceType",
             ],
             IamRole => &["path"],
             IamRolePolicyAttachment => &["role", "policyArn"],
@@ -188,8 +192,10 @@ impl ResourceKind {
             // Subnets and security groups are updatable in place since October 2023
             // (UpdateClusterConfig); the role is not.
             EksCluster => &["role"],
-            FargateProfile => &["selectors", "subnets", "podExecutionRole"],
+            // Neither a profile nor a node group moves to another cluster.
+            FargateProfile => &["cluster", "selectors", "subnets", "podExecutionRole"],
             NodeGroup => &[
+                "cluster",
                 "instanceTypes",
                 "subnets",
                 "diskSizeGib",
@@ -226,7 +232,9 @@ impl ResourceKind {
                 "port",
                 "cacheSubnetGroup",
             ],
-            EcrRepository => &[],
+            // Encryption is set by CreateRepository only: botocore's ecr model has no call that
+            // changes it.
+            EcrRepository => &["encryptionConfiguration"],
             EcrLifecyclePolicy => &["repository"],
             LoadBalancer => &["type", "scheme"],
             TargetGroup => &["protocol", "port", "targetType", "vpc"],

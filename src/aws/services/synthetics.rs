@@ -327,20 +327,23 @@ pub async fn create_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(canary_outputs(cx, &name))
 }
 
+/// What `update_canary` changes with UpdateCanary; tags and `startAfterCreation` (Start/Stop)
+/// aside.
+pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
+    "schedule",
+    "runtimeVersion",
+    "executionRole",
+    "successRetentionPeriodDays",
+    "failureRetentionPeriodDays",
+    "target",
+    "blueprint",
+    "artifactPrefix",
+];
+
 pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     let url = target_url(cx)?;
-    let in_place = [
-        "schedule",
-        "runtimeVersion",
-        "executionRole",
-        "successRetentionPeriodDays",
-        "failureRetentionPeriodDays",
-        "target",
-        "blueprint",
-        "artifactPrefix",
-    ];
-    if cx.changed_any(&in_place) {
+    if cx.changed_any(UPDATE_IN_PLACE) {
         let mut request = cx
             .clients()
             .synthetics
@@ -359,6 +362,10 @@ pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
         if cx.changed("target") || cx.changed("blueprint") {
             request = request.code(code(&url)?);
+        }
+        // The prefix lives in the artifact location (UpdateCanary's ArtifactS3Location).
+        if cx.changed("artifactPrefix") {
+            request = request.artifact_s3_location(artifact_location(cx)?);
         }
         cx.call("synthetics", "UpdateCanary").await;
         request.send().await.aws()?;
