@@ -9,6 +9,7 @@ mod emulator;
 mod live;
 mod live_common;
 mod live_irsa;
+mod live_retries;
 mod live_services;
 mod malformed;
 mod never_panics;
