@@ -16,7 +16,8 @@
 //! - **Rate limits:** `cx.call("ec2", "CreateVpc").await` before every SDK call (probes inside a
 //!   wait included); SDK errors become `StepError`s with `.aws()` ([`AwsResult`]).
 //! - **Idempotent create:** look up by ownership tag (or by the AWS name) first and return the
-//!   existing resource's outputs; pass `cx.client_token()` where the API takes one; create with
+//!   existing resource's outputs; pass `cx.client_token("CreateX")` where the API takes one (the
+//!   same for every retry of the step in this run, new in every run); create with
 //!   the desired tags (`cx.tags()`, ownership tags included) in the same call where AWS allows.
 //!   Then wait for readiness with `cx.wait_until(probe, condition)`.
 //! - **Update** changes in place what `cx.request.step.changes` lists (`cx.changed("tags")`);
