@@ -25,15 +25,24 @@ network:
   cidr: 10.30.0.0/16
   availabilityZones: 2
   natGateway: single
+storage:
+  efs:
+    encrypted: true
+    accessPoints:
+      - name: shared-data
+        path: /shiny/data
+        uid: 1000
+        gid: 1000
 "#;
 
-/// The network (EC2) part of the blueprint: NAT gateways take a client token.
+/// The network and EFS parts of the blueprint: NAT gateways and EFS access points take a client
+/// token.
 fn network() -> Vec<Resource> {
     let loaded = shinyctl::blueprint::load_str("reruns.yaml", BLUEPRINT).expect("loads");
     loaded
         .resources
         .into_iter()
-        .filter(|r| r.kind.service() == "ec2")
+        .filter(|r| matches!(r.kind.service(), "ec2" | "efs"))
         .collect()
 }
 
@@ -89,6 +98,7 @@ async fn apply_destroy_apply_the_same_day_converges() {
     let conn = connect(&account).await;
     let desired = network();
     assert!(desired.iter().any(|r| r.kind == K::NatGateway));
+    assert!(desired.iter().any(|r| r.kind == K::EfsAccessPoint));
 
     assert_complete(&apply(&conn, &desired).await);
     assert_complete(&destroy(&conn, &desired).await);
@@ -97,6 +107,7 @@ async fn apply_destroy_apply_the_same_day_converges() {
     let again = apply(&conn, &desired).await;
     assert_complete(&again);
     assert_eq!(emulator::count(&account, "CreateNatGateway"), 2);
+    assert_eq!(emulator::count(&account, "CreateAccessPoint"), 2);
     let live = read(&conn, &desired).await;
     assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
     let plan = shinyctl::plan::diff(&desired, &live.observed);
@@ -104,7 +115,8 @@ async fn apply_destroy_apply_the_same_day_converges() {
 }
 
 /// A run that crashed after its creates (its answers lost with it) is followed by a run with
-/// new tokens: it finds the NAT gateway by its ownership tags instead of making a second one.
+/// new tokens: it finds the NAT gateway and the EFS access point by their ownership tags instead
+/// of making second ones.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_after_a_crash_duplicates_nothing() {
     let account = emulator::account();
@@ -117,6 +129,7 @@ async fn a_run_after_a_crash_duplicates_nothing() {
     let all_new = shinyctl::plan::diff(&desired, &empty);
     assert_complete(&run(&conn, &all_new, &desired, BTreeMap::new()).await);
     assert_eq!(emulator::count(&account, "CreateNatGateway"), 1);
+    assert_eq!(emulator::count(&account, "CreateAccessPoint"), 1);
     let live = read(&conn, &desired).await;
     assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
     assert_eq!(live.observed.resources.len(), desired.len());
