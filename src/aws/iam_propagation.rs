@@ -50,8 +50,17 @@ const SIGNS: &[Sign] = &[
         phrase: "does not exist",
         names_a_role: true,
     },
-    // EKS CreateCluster/CreateNodegroup/CreateAddon: "Role with arn: … could not be assumed".
+    // EKS CreateCluster/CreateNodegroup/CreateAddon: "Role with arn: …, could not be assumed
+    // because it does not exist or the trusted entity is not correct".
     sign(EKS, "could not be assumed"),
+    // EKS CreateNodegroup while the node role's trust policy is not visible yet: "Following
+    // required service principals [ec2.amazonaws.com] were not found in the trust relationships
+    // of nodeRole arn:aws:iam::…:role/…" (as quoted in eksctl-io/eksctl#3290).
+    Sign {
+        code: EKS,
+        phrase: "were not found in the trust relationships",
+        names_a_role: true,
+    },
     // EKS CreateFargateProfile (internal/service/eks/fargate_profile.go): "Misconfigured
     // PodExecutionRole Trust Policy; Please add the eks-fargate-pods.amazonaws.com Service
     // Principal".
@@ -108,8 +117,10 @@ mod tests {
     #[test]
     fn eks_role_errors_are_propagation() {
         for message in [
-            "Role with arn: arn:aws:iam::123456789012:role/demo-cluster could not be assumed \
+            "Role with arn: arn:aws:iam::123456789012:role/demo-cluster, could not be assumed \
              because it does not exist or the trusted entity is not correct",
+            "Following required service principals [ec2.amazonaws.com] were not found in the \
+             trust relationships of nodeRole arn:aws:iam::123456789012:role/demo-nodes",
             "Error in role params",
             "roleArn, arn:aws:iam::123456789012:role/demo-cluster, does not exist",
             "Misconfigured PodExecutionRole Trust Policy; Please add the \
