@@ -10,12 +10,15 @@ import cbor2
 
 
 class AwsError(Exception):
-    def __init__(self, code: str, message: str = "", status: int = 400, sender: bool = True):
+    def __init__(self, code: str, message: str = "", status: int = 400, sender: bool = True,
+                 extra: dict | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message or code
         self.status = status
         self.sender = sender
+        # Further members of the error shape (JSON protocols), e.g. EKS's `validZones`.
+        self.extra = extra or {}
 
 
 # CloudWatch's (awsQueryCompatible) error shape names differ from the query codes.
@@ -63,9 +66,10 @@ def render(protocol: str, err: AwsError, service: str = "") -> tuple[int, list, 
             ("x-amzn-query-error", f"{err.code};{kind}"),
         ]
     elif protocol == "json":
-        body = json.dumps({"__type": err.code, "message": err.message}).encode()
+        body = json.dumps({**err.extra, "__type": err.code, "message": err.message}).encode()
         headers.append(("Content-Type", "application/x-amz-json-1.1"))
     else:  # rest-json
-        body = json.dumps({"__type": err.code, "message": err.message, "Message": err.message}).encode()
+        body = json.dumps({**err.extra, "__type": err.code, "message": err.message,
+                           "Message": err.message}).encode()
         headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", err.code)]
     return err.status, headers, body
