@@ -134,3 +134,179 @@ async fn a_run_after_a_crash_duplicates_nothing() {
     assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
     assert_eq!(live.observed.resources.len(), desired.len());
 }
+
+// --- IAM propagation and canaries in ERROR ---------------------------------------------------
+
+/// Roles the EKS objects and the canary assume, made in the same apply that uses them.
+const PLATFORM_BLUEPRINT: &str = r#"
+apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: fresh
+  region: us-east-1
+network:
+  cidr: 10.40.0.0/16
+  availabilityZones: 2
+  natGateway: single
+cluster:
+  version: "1.34"
+  fargateProfiles:
+    - name: apps
+      selectors: [{namespace: shiny-apps}]
+  nodeGroups:
+    - name: proxy
+      instanceTypes: [m6i.large]
+      desired: 2
+      min: 2
+      max: 4
+ingress:
+  type: alb
+  scheme: internet-facing
+  listeners:
+    - {port: 80, protocol: HTTP}
+monitoring:
+  canaries:
+    - name: login
+      path: /login
+      every: 5m
+"#;
+
+const CANARY: &str = "monitoring.canary[login]";
+
+/// The platform as blueprint `name`: each test its own, as bucket names are global across the
+/// emulator's accounts.
+fn platform(name: &str) -> Vec<Resource> {
+    let yaml = PLATFORM_BLUEPRINT.replace("name: fresh", &format!("name: {name}"));
+    shinyctl::blueprint::load_str("fresh.yaml", &yaml)
+        .expect("loads")
+        .resources
+}
+
+/// Sets how long the emulator keeps a role just made or changed unusable, for `account` only
+/// (`PUT /_emulator/profile?account=`, key `iam_propagation`; see docs/emulator.md).
+fn set_iam_propagation(account: &str, seconds: f64) {
+    use std::io::{Read, Write};
+    let endpoint = &emulator::shared().endpoint;
+    let host = endpoint.trim_start_matches("http://");
+    let body = format!(r#"{{"durations": {{"iam_propagation": {seconds}}}}}"#);
+    let mut stream = std::net::TcpStream::connect(host).expect("the emulator answers");
+    write!(
+        stream,
+        "PUT /_emulator/profile?account={account} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("an answer");
+    assert!(response.contains(" 200 "), "{response}");
+}
+
+/// Calls of `operation` the emulator refused with a 4xx.
+fn refused(account: &str, operation: &str) -> usize {
+    emulator::calls(account)
+        .iter()
+        .filter(|c| c.operation == operation && (400..500).contains(&c.status))
+        .count()
+}
+
+async fn run_platform(
+    conn: &Connection,
+    name: &str,
+    desired: &[Resource],
+    config: shinyctl::apply::Config,
+) -> Summary {
+    let live = shinyctl::aws::read(conn, name, desired)
+        .await
+        .expect("live read");
+    let plan = shinyctl::plan::diff(desired, &live.observed);
+    let schedule = Schedule::from_plan(&plan, desired, true).expect("schedule");
+    Executor::new(AwsOperator::new(conn.clone(), name), config)
+        .run(
+            &schedule,
+            live.outputs,
+            &EventSink::discard(),
+            std::future::pending(),
+        )
+        .await
+}
+
+async fn pending_platform(conn: &Connection, name: &str, desired: &[Resource]) -> Vec<String> {
+    let live = shinyctl::aws::read(conn, name, desired)
+        .await
+        .expect("live read");
+    assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
+    pending(&shinyctl::plan::diff(desired, &live.observed))
+}
+
+/// A first apply makes the roles and, a moment later, the cluster, node group, Fargate profile
+/// and canary that assume them: EKS refuses the roles while they propagate and the canary goes
+/// to ERROR; the apply retries exactly those and converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_right_after_its_roles_are_made_survives_their_propagation() {
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    set_iam_propagation(&account, 1.5);
+    let name = "fresh";
+    let desired = platform(name);
+    assert!(desired.iter().any(|r| r.kind == K::Canary));
+
+    assert_complete(&run_platform(&conn, name, &desired, fast_config(13)).await);
+    assert!(refused(&account, "CreateCluster") > 0, "the window was hit");
+    assert_eq!(
+        pending_platform(&conn, name, &desired).await,
+        Vec::<String>::new()
+    );
+}
+
+/// A canary left in ERROR by a failed apply (its role too new, and no retries left) is
+/// replaced by the next apply, which then converges: no plan keeps failing on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_in_error_is_replaced_by_the_next_apply() {
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    set_iam_propagation(&account, 600.0);
+    let name = "failed";
+    let desired = platform(name);
+
+    let mut impatient = fast_config(17);
+    impatient.retries.propagating.max_attempts = 1;
+    let summary = run_platform(&conn, name, &desired, impatient).await;
+    let failed: Vec<&str> = summary
+        .failed
+        .iter()
+        .map(|f| f.step.address.as_str())
+        .collect();
+    assert!(failed.contains(&CANARY), "{failed:?}");
+
+    // The plan replaces the canary because of its state.
+    let live = shinyctl::aws::read(&conn, name, &desired)
+        .await
+        .expect("live read");
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    let change = plan.change(CANARY).expect("the canary is in the plan");
+    assert_eq!(change.action, shinyctl::plan::Action::Replace);
+    assert_eq!(change.replaced_because.as_deref(), Some("status"));
+
+    set_iam_propagation(&account, 0.0);
+    assert_complete(&run_platform(&conn, name, &desired, fast_config(19)).await);
+    assert_eq!(
+        pending_platform(&conn, name, &desired).await,
+        Vec::<String>::new()
+    );
+    // The failed canary's Lambda went with it.
+    let functions = conn
+        .clients
+        .lambda
+        .list_functions()
+        .send()
+        .await
+        .expect("list functions");
+    let canary_functions = functions
+        .functions()
+        .iter()
+        .filter_map(|f| f.function_name())
+        .filter(|n| n.starts_with("cwsyn-"))
+        .count();
+    assert!(canary_functions <= 1, "{canary_functions} canary functions");
+}
