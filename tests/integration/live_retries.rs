@@ -310,3 +310,36 @@ async fn a_canary_in_error_is_replaced_by_the_next_apply() {
         .count();
     assert!(canary_functions <= 1, "{canary_functions} canary functions");
 }
+
+/// The same for the cluster's requests: EKS and EC2 remember the client tokens of the cluster,
+/// node group, Fargate profile and launch template after they are deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_applied_destroyed_and_applied_again_converges() {
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let name = "again";
+    let desired = platform(name);
+    assert_complete(&run_platform(&conn, name, &desired, fast_config(23)).await);
+    let live = shinyctl::aws::read(&conn, name, &desired)
+        .await
+        .expect("live read");
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let schedule = Schedule::from_plan(&plan, &desired, true).expect("schedule");
+    let destroyed = Executor::new(AwsOperator::new(conn.clone(), name), fast_config(29))
+        .run(
+            &schedule,
+            live.outputs,
+            &EventSink::discard(),
+            std::future::pending(),
+        )
+        .await;
+    assert_complete(&destroyed);
+
+    assert_complete(&run_platform(&conn, name, &desired, fast_config(31)).await);
+    assert_eq!(emulator::count(&account, "CreateCluster"), 2);
+    assert_eq!(emulator::count(&account, "CreateLaunchTemplate"), 2);
+    assert_eq!(
+        pending_platform(&conn, name, &desired).await,
+        Vec::<String>::new()
+    );
+}
