@@ -4,6 +4,7 @@
 //!   standard credential chain, the account and partition; rustls on ring).
 //! - [`clients`]: one SDK client per service (plus the emulator's account header when asked).
 //! - [`errors`]: SDK errors -> `StepError` (AWS's code and message, classified for retrying).
+//! - [`iam_propagation`]: the errors that mean a role is not usable yet (retried, bounded).
 //! - [`tags`]: ownership tags and tag sets in the catalog's shape.
 //! - [`reader`]: `read(&Connection, blueprint, &desired) -> LiveState` (the observed state for
 //!   `plan::diff` and the outputs the executor needs as `known`).
@@ -33,6 +34,7 @@ pub mod config;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;
+pub mod iam_propagation;
 pub mod lock;
 pub mod operator;
 pub mod reader;

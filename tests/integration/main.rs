@@ -10,6 +10,7 @@ mod kubeconfig;
 mod live;
 mod live_common;
 mod live_irsa;
+mod live_retries;
 mod live_services;
 mod live_versions;
 mod malformed;

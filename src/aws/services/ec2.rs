@@ -715,7 +715,7 @@ pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .subnet_id(cx.reference("subnet")?)
                 .allocation_id(cx.reference("allocation")?)
                 .connectivity_type(connectivity)
-                .client_token(cx.client_token())
+                .client_token(cx.client_token("CreateNatGateway"))
                 .tag_specifications(tag_spec(ResourceType::Natgateway, &cx.tags()))
                 .send()
                 .await

@@ -228,6 +228,20 @@ pub async fn update_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .await
             .aws()?;
     }
+    // IPv4 or dual stack changes in place (SetIpAddressType, in botocore's elbv2 model).
+    if cx.changed("ipAddressType") {
+        cx.call("elbv2", "SetIpAddressType").await;
+        cx.clients()
+            .elbv2
+            .set_ip_address_type()
+            .load_balancer_arn(&arn)
+            .ip_address_type(IpAddressType::from(
+                cx.opt_str("ipAddressType").unwrap_or("ipv4"),
+            ))
+            .send()
+            .await
+            .aws()?;
+    }
     sync_tags(cx, &arn).await?;
     Ok(lb_outputs(&lb))
 }

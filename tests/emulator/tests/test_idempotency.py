@@ -79,3 +79,12 @@ def test_tokens_are_forgotten_after_the_ttl(emu, account):
     time.sleep(1.1)
     other = ec2.allocate_address(Domain="vpc")["AllocationId"]
     ec2.create_nat_gateway(SubnetId=subnets[1], AllocationId=other, ClientToken="t")  # a new gateway
+
+
+def test_all_zero_keeps_the_token_ttl(emu, account):
+    import requests
+
+    emu.set_profile(account, {"all": 0})
+    durations = requests.get(f"{emu.endpoint}/_emulator/profile", params={"account": account},
+                             timeout=10).json()["durations"]
+    assert durations["idempotency_token_ttl"] == 86400 and durations["iam_propagation"] == 0
