@@ -47,6 +47,7 @@ impl Loaded {
             source: self.source.clone(),
             blueprint: self.blueprint.clone(),
             resources: crate::plan::catalog::desired_in(&self.blueprint, Some(account)),
+            warnings: self.warnings.clone(),
         }
     }
 }
