@@ -57,13 +57,15 @@ fn in_place(kind: K) -> InPlace {
         ]),
         // elbv2::update_target_group: ModifyTargetGroup, ModifyTargetGroupAttributes.
         K::TargetGroup => only(&["healthCheck", "stickiness"]),
-        // elbv2::update_listener: one ModifyListener with the whole listener.
+        // elbv2::update_listener: one ModifyListener with the whole listener, and an NLB TCP
+        // listener's idle timeout with ModifyListenerAttributes.
         K::Listener => only(&[
             "port",
             "protocol",
             "sslPolicy",
             "certificates",
             "defaultAction",
+            "idleTimeoutSeconds",
         ]),
         // efs::update_file_system: UpdateFileSystem; update_mount_target: its security groups.
         K::EfsFileSystem => only(&["throughputMode"]),
