@@ -175,10 +175,12 @@ const CANARY: &str = "monitoring.canary[login]";
 
 /// The platform as blueprint `name`: each test its own, as bucket names are global across the
 /// emulator's accounts.
-fn platform(name: &str) -> Vec<Resource> {
+/// Derived for `account`: bucket names hold it.
+fn platform(name: &str, account: &str) -> Vec<Resource> {
     let yaml = PLATFORM_BLUEPRINT.replace("name: fresh", &format!("name: {name}"));
     shinyctl::blueprint::load_str("fresh.yaml", &yaml)
         .expect("loads")
+        .in_account(account)
         .resources
 }
 
@@ -248,7 +250,7 @@ async fn an_apply_right_after_its_roles_are_made_survives_their_propagation() {
     let conn = connect(&account).await;
     set_iam_propagation(&account, 1.5);
     let name = "fresh";
-    let desired = platform(name);
+    let desired = platform(name, &account);
     assert!(desired.iter().any(|r| r.kind == K::Canary));
 
     assert_complete(&run_platform(&conn, name, &desired, fast_config(13)).await);
@@ -267,7 +269,7 @@ async fn a_canary_in_error_is_replaced_by_the_next_apply() {
     let conn = connect(&account).await;
     set_iam_propagation(&account, 600.0);
     let name = "failed";
-    let desired = platform(name);
+    let desired = platform(name, &account);
 
     let mut impatient = fast_config(17);
     impatient.retries.propagating.max_attempts = 1;
@@ -318,7 +320,7 @@ async fn a_cluster_applied_destroyed_and_applied_again_converges() {
     let account = emulator::account();
     let conn = connect(&account).await;
     let name = "again";
-    let desired = platform(name);
+    let desired = platform(name, &account);
     assert_complete(&run_platform(&conn, name, &desired, fast_config(23)).await);
     let live = shinyctl::aws::read(&conn, name, &desired)
         .await
