@@ -14,11 +14,11 @@
 //! - openanalytics/containerproxy v1.1.1 (what ShinyProxy 3.1.1 is built on): `ProxyService`
 //!   (`proxy.stop-proxies-on-shutdown`), `ContainerProxyApplication` (`server.secure-cookies`,
 //!   Spring Boot 3.2.6 whose `spring.session.redis.configure-action` it uses),
-//!   `WebSecurityConfig` (`server.frame-options`), `util/LoggingConfigurer` (`proxy.log-as-json`), `service/ProxyService` and
-//!   `model/spec/ProxySpec` (`max-total-instances`, global and per spec),
+//!   `WebSecurityConfig` (`server.frame-options`), `util/LoggingConfigurer`
+//!   (`proxy.log-as-json`), `model/spec/ProxySpec` (`max-total-instances`, global and per spec),
 //!   `ProxySharingSpecExtension` (`allow-container-re-use`);
-//! - openanalytics/shinyproxy v3.1.1: `ShinyProxySpecExtension` (`max-instances`) and `ShinyProxyTestStrategy`
-//!   (`proxy.container-wait-time`);
+//! - openanalytics/shinyproxy v3.1.1: `ShinyProxySpecExtension` (`max-instances`) and
+//!   `ShinyProxyTestStrategy` (`proxy.container-wait-time`);
 //! - shinyproxy.io configuration reference (server.forward-headers-strategy behind a load
 //!   balancer, spring.config.import).
 //!
