@@ -150,7 +150,10 @@ fn compare(
             resource.properties.get(key),
             &mut found,
         );
-        let forces = replace_on.contains(&key.as_str());
+        let removed =
+            existing.properties.contains_key(key) && !resource.properties.contains_key(key);
+        let forces = replace_on.contains(&key.as_str())
+            || (removed && resource.kind.replace_when_removed().contains(&key.as_str()));
         if found.is_empty() {
             // Unchanged, but it may refer to a resource being replaced: the reference then points
             // at a new AWS id, which AWS can take in place only where the kind allows it.
@@ -487,6 +490,32 @@ mod tests {
         assert_eq!(plan.summary.unchanged, 3);
         assert_eq!(plan.critical_path_seconds, 0.0);
         assert!(plan.critical_path.is_empty());
+    }
+
+    #[test]
+    fn an_add_on_role_changes_in_place_but_its_removal_replaces_the_add_on() {
+        let role = |arn: &str| {
+            Resource::new(
+                "cluster.addon[coredns]",
+                ResourceKind::EksAddon,
+                "coredns",
+                "cluster",
+            )
+            .with("addonName", "coredns")
+            .with("serviceAccountRoleArn", arn)
+        };
+        let observed = ObservedState::as_desired(&[role("arn:aws:iam::1:role/a")]);
+        let changed = diff(&[role("arn:aws:iam::1:role/b")], &observed);
+        assert_eq!(changed.changes[0].action, Action::Update);
+        let without = Resource::new(
+            "cluster.addon[coredns]",
+            ResourceKind::EksAddon,
+            "coredns",
+            "cluster",
+        )
+        .with("addonName", "coredns");
+        let removed = diff(&[without], &observed);
+        assert_eq!(removed.changes[0].action, Action::Replace);
     }
 
     #[test]

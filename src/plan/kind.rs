@@ -161,6 +161,17 @@ impl ResourceKind {
         }
     }
 
+    /// Properties AWS can set or change in place but not take away: their removal forces a
+    /// replacement. EKS's `UpdateAddon` takes a role ARN of at least one character (botocore's
+    /// `RoleArn`, min 1), so no call unbinds an add-on's role (the Terraform AWS provider's
+    /// issue #30645 meets the same wall).
+    pub fn replace_when_removed(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::EksAddon => &["serviceAccountRoleArn"],
+            _ => &[],
+        }
+    }
+
     /// Properties that AWS cannot change in place: a change to any of them forces a replacement.
     pub fn replace_on(self) -> &'static [&'static str] {
         use ResourceKind::*;

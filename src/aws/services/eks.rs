@@ -1457,14 +1457,22 @@ pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("addonName")?.to_string();
     if cx.changed("serviceAccountRoleArn") {
+        // The plan replaces an add-on whose role goes away (see `replace_when_removed`).
+        let Some(role) = addon_role(cx)? else {
+            return Err(StepError::fatal(
+                "RoleRemoval",
+                format!(
+                    "add-on {name}: UpdateAddon cannot unbind a role; the add-on must be replaced"
+                ),
+            ));
+        };
         cx.call("eks", "UpdateAddon").await;
         cx.clients()
             .eks
             .update_addon()
             .cluster_name(&cluster)
             .addon_name(&name)
-            // An empty role removes it, as AWS documents for UpdateAddon.
-            .service_account_role_arn(addon_role(cx)?.unwrap_or_default())
+            .service_account_role_arn(role)
             .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
             .client_request_token(cx.client_token("UpdateAddon"))
             .send()
