@@ -51,10 +51,10 @@ pub fn cluster_mode() -> ClusterMode {
 pub fn scheme() -> Scheme {
     Scheme::InternetFacing
 }
-/// AWS's own ALB default; `validate` insists it is at least the proxy heartbeat timeout.
-pub fn idle_timeout_seconds() -> u32 {
-    60
-}
+/// AWS's own idle timeout defaults; `validate` insists the one in force is at least the proxy
+/// heartbeat timeout.
+pub const ALB_IDLE_TIMEOUT_SECONDS: u32 = 60;
+pub const NLB_IDLE_TIMEOUT_SECONDS: u32 = 350;
 pub fn stickiness_seconds() -> u32 {
     86_400
 }

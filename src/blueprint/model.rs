@@ -388,13 +388,27 @@ pub struct Ingress {
     /// certificate is for it, not for the load balancer's own DNS name); apply prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    /// Load balancer idle timeout (ALB); Shiny sessions are long-lived websockets.
-    #[serde(default = "d::idle_timeout_seconds")]
-    pub idle_timeout_seconds: u32,
+    /// Idle timeout; Shiny sessions are long-lived websockets. Unset, each type keeps AWS's own
+    /// default (see [`Ingress::idle_timeout`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stickiness: Option<Stickiness>,
     #[serde(default)]
     pub health_check: HealthCheck,
+}
+
+impl Ingress {
+    /// The idle timeout in force: the blueprint's, else AWS's default for the type — 60 s for an
+    /// ALB (`idle_timeout.timeout_seconds`) and 350 s for an NLB's TCP listeners
+    /// (`tcp.idle_timeout.seconds`; ELB docs, "Update the TCP idle timeout for your Network Load
+    /// Balancer listener").
+    pub fn idle_timeout(&self) -> u32 {
+        self.idle_timeout_seconds.unwrap_or(match self.kind {
+            LoadBalancerType::Alb => d::ALB_IDLE_TIMEOUT_SECONDS,
+            LoadBalancerType::Nlb => d::NLB_IDLE_TIMEOUT_SECONDS,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -159,8 +159,9 @@ fn served_over_https(bp: &Blueprint) -> bool {
 /// Half the load balancer's idle timeout, at most ShinyProxy's default.
 fn heartbeat_rate_ms(bp: &Blueprint) -> u64 {
     match &bp.ingress {
-        Some(ingress) => (u64::from(ingress.idle_timeout_seconds) * 1000 / 2)
-            .clamp(1000, DEFAULT_HEARTBEAT_RATE_MS),
+        Some(ingress) => {
+            (u64::from(ingress.idle_timeout()) * 1000 / 2).clamp(1000, DEFAULT_HEARTBEAT_RATE_MS)
+        }
         None => DEFAULT_HEARTBEAT_RATE_MS,
     }
 }

@@ -179,7 +179,7 @@ fn the_proxy_may_start_apps_and_read_events_but_not_touch_claims_or_services() {
 #[test]
 fn heartbeat_keeps_websockets_inside_the_idle_timeout() {
     let mut bp = example();
-    bp.ingress.as_mut().unwrap().idle_timeout_seconds = 12;
+    bp.ingress.as_mut().unwrap().idle_timeout_seconds = Some(12);
     let w = rendered(&bp);
     assert_eq!(w.application_yml["proxy"]["heartbeat-rate"], 6000);
     assert_eq!(w.application_yml["proxy"]["heartbeat-timeout"], 60000);

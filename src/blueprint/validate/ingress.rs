@@ -205,7 +205,7 @@ fn is_account(s: &str) -> bool {
 
 fn check_idle_timeout(bp: &Blueprint, ingress: &Ingress, out: &mut Problems) {
     let path = child(PATH, "idleTimeoutSeconds");
-    let seconds = ingress.idle_timeout_seconds;
+    let seconds = ingress.idle_timeout();
     // ALB idle timeout: 1..4000 s. NLB TCP idle timeout (listener attribute): 60..6000 s.
     let (range, lb) = match ingress.kind {
         LoadBalancerType::Alb => (1..=4000, "ALB"),
@@ -472,12 +472,12 @@ mod tests {
 
     #[test]
     fn idle_timeout_covers_the_heartbeat() {
-        let found = problems_after(|bp| ing(bp).idle_timeout_seconds = 30);
+        let found = problems_after(|bp| ing(bp).idle_timeout_seconds = Some(30));
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].path, "ingress.idleTimeoutSeconds");
         assert!(found[0].hint.as_deref().unwrap().contains("at least 60"));
         assert_one(
-            |bp| ing(bp).idle_timeout_seconds = 4001,
+            |bp| ing(bp).idle_timeout_seconds = Some(4001),
             "ingress.idleTimeoutSeconds",
             "1..4000",
         );

@@ -50,7 +50,7 @@ pub(crate) fn build(cx: &mut Ctx) {
     )
     .with("securityGroups", json!([a::LB_SG]));
     if alb {
-        lb = lb.with("idleTimeoutSeconds", ingress.idle_timeout_seconds);
+        lb = lb.with("idleTimeoutSeconds", ingress.idle_timeout());
     }
     // An internet-facing load balancer needs its subnets' route to the internet.
     if internet_facing {
@@ -205,7 +205,7 @@ fn listeners(cx: &mut Ctx, ingress: &Ingress) {
         // 60-6000 s; TLS listeners keep a fixed 350 s and UDP ones have none: ELB docs, "Update
         // the TCP idle timeout for your Network Load Balancer listener").
         if ingress.kind == LoadBalancerType::Nlb && listener.protocol == ListenerProtocol::Tcp {
-            resource = resource.with("idleTimeoutSeconds", ingress.idle_timeout_seconds);
+            resource = resource.with("idleTimeoutSeconds", ingress.idle_timeout());
         }
         if listener.protocol.needs_certificate() {
             let certificates: Vec<Value> = listener

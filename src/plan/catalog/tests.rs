@@ -126,7 +126,7 @@ pub(crate) fn example() -> Blueprint {
                     redirect_to: Some(443),
                 },
             ],
-            idle_timeout_seconds: 3600,
+            idle_timeout_seconds: Some(3600),
             stickiness: Some(Stickiness {
                 kind: StickinessType::LbCookie,
                 duration_seconds: 3600,
@@ -751,4 +751,35 @@ fn canaries_request_the_ingress_domain() {
         canary.properties["target"]["host"],
         "ingress.load_balancer#dnsName"
     );
+}
+
+/// Unset, the idle timeout is AWS's own default for the load balancer's type: an NLB's TCP
+/// listener keeps 350 s rather than the ALB's 60 s.
+#[test]
+fn an_unset_idle_timeout_is_aws_default_for_the_type() {
+    let mut bp = example();
+    let ingress = bp.ingress.as_mut().unwrap();
+    ingress.idle_timeout_seconds = None;
+    let lb = |bp: &Blueprint| {
+        desired(bp)
+            .into_iter()
+            .find(|r| r.kind == ResourceKind::LoadBalancer)
+            .unwrap()
+    };
+    assert_eq!(lb(&bp).properties["idleTimeoutSeconds"], json!(60));
+
+    let ingress = bp.ingress.as_mut().unwrap();
+    ingress.kind = LoadBalancerType::Nlb;
+    ingress.listeners = vec![Listener {
+        port: 80,
+        protocol: ListenerProtocol::Tcp,
+        certificate_arn: None,
+        redirect_to: None,
+    }];
+    ingress.stickiness = None;
+    let listener = desired(&bp)
+        .into_iter()
+        .find(|r| r.kind == ResourceKind::Listener)
+        .unwrap();
+    assert_eq!(listener.properties["idleTimeoutSeconds"], json!(350));
 }
