@@ -112,6 +112,19 @@ fn check_version(version: &str, out: &mut Problems) {
             )
             .hint("use one of 4.0.10, 5.0.6, 6.0, 6.2, 7.0, 7.1"),
         );
+    } else if parts.len() == 3 && major.is_some_and(|m| m >= 6) {
+        // ElastiCache answers InvalidParameterValue "Specific version selection is not allowed
+        // for '6.2.6', please use '6.2'" (quoted in crossplane-contrib/provider-aws#1617).
+        let asked = format!("{}.{}", parts[0], parts[1]);
+        out.push(
+            Problem::new(
+                child(PATH, "version"),
+                format!("from Redis 6 on, ElastiCache takes a major.minor version, not {version}"),
+            )
+            .hint(format!(
+                "write `version: \"{asked}\"`: ElastiCache runs its newest patch and applies later ones itself"
+            )),
+        );
     }
 }
 
@@ -138,6 +151,11 @@ mod tests {
         );
         assert!(paths_after(|bp| cache(bp).version = "6.x".into()).is_empty());
         assert!(paths_after(|bp| cache(bp).version = "5.0.6".into()).is_empty());
+        assert_one(
+            |bp| cache(bp).version = "7.1.0".into(),
+            "cache.version",
+            "major.minor version, not 7.1.0",
+        );
     }
 
     #[test]

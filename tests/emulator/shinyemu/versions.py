@@ -13,13 +13,28 @@ with its sources and the date it was taken; statuses are judged against that dat
   `CreateDBInstance`/`CreateDBCluster` with a version not offered: 400
   `InvalidParameterCombination` "Cannot find version 8.0.11 for mysql"; a major alone ("8.4")
   runs that major's default minor, as RDS does.
+  `ModifyDBInstance`/`ModifyDBCluster` with an `EngineVersion` (a version or a major prefix, as the
+  Terraform AWS provider sends it): one not offered, or older than the running one, is 400
+  `InvalidParameterCombination` "Cannot find upgrade target from 16.11 with requested version
+  16.6." and another major without `AllowMajorVersionUpgrade` is 400 `InvalidParameterCombination`
+  "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version."
+  (both AWS's answers as the AWS CLI prints them in the Aurora upgrade walk-throughs and
+  Terraform users' reports); an Aurora cluster's instances run its version and are not checked.
 - ElastiCache `DescribeCacheEngineVersions` (Engine, EngineVersion, CacheParameterGroupFamily,
   DefaultOnly) for redis and valkey, with full versions (7.1.0). `CreateReplicationGroup` /
-  `CreateCacheCluster` accept a full version, a major.minor (7.1) or `6.x` and run the full
-  version; anything else: 400 `InvalidParameterCombination` "Cannot find version 7.3 for redis".
+  `CreateCacheCluster` take a major.minor from 6 on (7.1, or `6.x`) and a full version before 6
+  (5.0.6), and run the full version. A full version from 6 on: 400 `InvalidParameterValue`
+  "Specific version selection is not allowed for '6.2.6', please use '6.2'" (AWS's answer quoted
+  in crossplane-contrib/provider-aws#1617; the Terraform AWS provider refuses the same shape
+  before calling, PR #32937). A version not offered: 400 `InvalidParameterCombination` "Cannot
+  find version 7.3 for redis" (AWS's text for valkey quoted in cloud-gov's broker docs, "Cannot
+  find version 7.1 for valkey").
 - Synthetics `DescribeRuntimeVersions`: every runtime, with `DeprecationDate` where deprecated.
-  `CreateCanary`/`UpdateCanary` with an unknown or deprecated runtime: 400 `ValidationException`
-  ("You can't create canaries using deprecated runtime versions": runtime support policy page).
+  `CreateCanary`/`UpdateCanary` with a deprecated runtime: 400 `ValidationException` "Deprecated
+  runtime version specified." (AWS's message, quoted by CloudFormation in
+  aws-samples/arc-zonal-shift-demo#3 and data-dot-all/dataall#1446); an unknown one: 400
+  `ValidationException` "Invalid runtime version specified." (this wording is ours: no quote of
+  AWS's answer was found).
 """
 
 from __future__ import annotations
@@ -204,6 +219,55 @@ def rds_create_version(ctx, call_next):
     return call_next()
 
 
+def _version_key(version: str) -> list:
+    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in version.split(".")]
+
+
+def rds_major_of(engine: str, version: str) -> str | None:
+    for major, v, _ in rds_versions(engine):
+        if v == version:
+            return major
+    majors = sorted(DATA["rds"]["engines"][engine]["majors"], key=len, reverse=True)
+    return next((m for m in majors if version.startswith(m + ".")), None)
+
+
+def _rds_running(ctx):
+    """(engine, running version) of the instance or cluster a Modify call names, or None."""
+    from moto.rds.models import rds_backends
+
+    be = rds_backends[ctx.account][ctx.region]
+    p = ctx.params()
+    if ctx.info.operation == "ModifyDBCluster":
+        target = be.clusters.get(p.get("DBClusterIdentifier", ""))
+    else:
+        target = be.databases.get(p.get("DBInstanceIdentifier", ""))
+        if target is not None and getattr(target, "db_cluster_identifier", None):
+            return None
+    if target is None or target.engine not in DATA["rds"]["engines"]:
+        return None
+    return target.engine, str(target.engine_version)
+
+
+@on("rds", "ModifyDBInstance", "ModifyDBCluster")
+def rds_modify_version(ctx, call_next):
+    p = ctx.params()
+    requested = p.get("EngineVersion")
+    running = _rds_running(ctx) if requested else None
+    if running is None:
+        return call_next()
+    engine, current = running
+    full = rds_resolve(engine, requested)
+    if full is None or _version_key(full) < _version_key(current):
+        raise AwsError("InvalidParameterCombination",
+                       f"Cannot find upgrade target from {current} with requested version {requested}.", 400)
+    if rds_major_of(engine, full) != rds_major_of(engine, current) and not _truthy(p.get("AllowMajorVersionUpgrade")):
+        raise AwsError("InvalidParameterCombination",
+                       "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.", 400)
+    if full != requested:
+        _replace_query_param(ctx, "EngineVersion", full)
+    return call_next()
+
+
 # --- ElastiCache --------------------------------------------------------------------------
 EC_NS = "http://elasticache.amazonaws.com/doc/2015-02-02/"
 
@@ -221,6 +285,14 @@ def cache_resolve(engine: str, version: str | None) -> str | None:
     prefix = version[:-1] if version.endswith(".x") else version + "."
     matches = [v for v in known if v.startswith(prefix)]
     return max(matches, key=lambda v: [int(x) for x in v.split(".")]) if matches else None
+
+
+def _specific_from_six(version: str | None) -> str | None:
+    """The major.minor to ask for instead, when a full version of 6 or later was asked for."""
+    parts = (version or "").split(".")
+    if len(parts) == 3 and parts[0].isdigit() and int(parts[0]) >= 6:
+        return f"{parts[0]}.{parts[1]}"
+    return None
 
 
 @on("elasticache", "DescribeCacheEngineVersions")
@@ -252,6 +324,10 @@ def cache_create_version(ctx, call_next):
     if engine not in DATA["elasticache"]["engines"]:
         return call_next()
     requested = p.get("EngineVersion")
+    specific = _specific_from_six(requested)
+    if specific:
+        raise AwsError("InvalidParameterValue",
+                       f"Specific version selection is not allowed for '{requested}', please use '{specific}'", 400)
     full = cache_resolve(engine, requested)
     if full is None:
         raise AwsError("InvalidParameterCombination", f"Cannot find version {requested} for {engine}", 400)
@@ -264,10 +340,9 @@ def cache_create_version(ctx, call_next):
 def runtime_problem(name: str) -> str | None:
     rt = next((r for r in DATA["synthetics"]["runtimes"] if r["name"] == name), None)
     if rt is None:
-        return f"Invalid runtime version: {name}"
+        return "Invalid runtime version specified."
     if rt.get("deprecated") and rt["deprecated"] <= TAKEN:
-        return (f"Runtime version {name} was deprecated on {rt['deprecated']}; "
-                "you can't create or update canaries with a deprecated runtime version.")
+        return "Deprecated runtime version specified."
     return None
 
 

@@ -83,6 +83,9 @@ def test_elasticache_engine_versions(emu, zero_account):
     assert error_of(ec.create_replication_group, ReplicationGroupId="r", ReplicationGroupDescription="r",
                     Engine="redis", EngineVersion="7.3", CacheNodeType="cache.t3.micro") == (
         "InvalidParameterCombination", "Cannot find version 7.3 for redis")
+    assert error_of(ec.create_replication_group, ReplicationGroupId="r", ReplicationGroupDescription="r",
+                    Engine="redis", EngineVersion="7.1.0", CacheNodeType="cache.t3.micro") == (
+        "InvalidParameterValue", "Specific version selection is not allowed for '7.1.0', please use '7.1'")
     ec.create_replication_group(ReplicationGroupId="r", ReplicationGroupDescription="r", Engine="redis",
                                 EngineVersion="7.1", CacheNodeType="cache.t3.micro")
 
@@ -96,4 +99,21 @@ def test_synthetics_runtime_versions(emu, zero_account):
         syn.create_canary, Name="old", Code={"Handler": "index.handler", "ZipFile": b"x"},
         ArtifactS3Location="s3://b/p", ExecutionRoleArn=f"arn:aws:iam::{zero_account}:role/c",
         Schedule={"Expression": "rate(5 minutes)"}, RuntimeVersion="syn-nodejs-puppeteer-7.0")
-    assert code == "ValidationException" and "deprecated" in message
+    assert (code, message) == ("ValidationException", "Deprecated runtime version specified.")
+
+
+def test_rds_modify_checks_the_upgrade_target(emu, zero_account):
+    rds = emu.client("rds", zero_account)
+    rds.create_db_instance(DBInstanceIdentifier="m", Engine="postgres", EngineVersion="16.9",
+                           DBInstanceClass="db.t3.micro", MasterUsername="admin",
+                           MasterUserPassword="secret-password", AllocatedStorage=20)
+    modify = dict(DBInstanceIdentifier="m", ApplyImmediately=True)
+    assert error_of(rds.modify_db_instance, EngineVersion="16.8", **modify) == (
+        "InvalidParameterCombination", "Cannot find upgrade target from 16.9 with requested version 16.8.")
+    assert error_of(rds.modify_db_instance, EngineVersion="16.99", **modify)[0] == "InvalidParameterCombination"
+    assert error_of(rds.modify_db_instance, EngineVersion="17", **modify) == (
+        "InvalidParameterCombination",
+        "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.")
+    rds.modify_db_instance(EngineVersion="16", **modify)  # a major prefix: its default minor
+    out = rds.modify_db_instance(EngineVersion="17", AllowMajorVersionUpgrade=True, **modify)
+    assert out["DBInstance"]["DBInstanceIdentifier"] == "m"
