@@ -446,7 +446,9 @@ fn a_failing_resource_skips_only_its_dependents() {
 }
 
 /// apply `base` on an empty account -> no changes -> `changed` plans exactly `expected` -> apply
-/// -> no changes -> destroy -> nothing remains.
+/// -> no changes -> destroy -> nothing remains -> apply again the same day (a CI pipeline's
+/// ephemeral environment: no client token of the first run may be reused) -> no changes ->
+/// destroy -> nothing remains.
 fn cycle(account: &Account, base: &str, changed: &str, expected: &[(&str, &str)]) {
     let applied = account.apply(base);
     assert_eq!(applied.code, 0, "apply on an empty account\n{applied}");
@@ -486,6 +488,21 @@ fn cycle(account: &Account, base: &str, changed: &str, expected: &[(&str, &str)]
         policy_calls(),
         before,
         "destroy asked about lifecycle policies"
+    );
+    let again = account.apply(changed);
+    assert_eq!(again.code, 0, "apply again the same day\n{again}");
+    let (code, plan) = account.plan(changed);
+    assert_eq!(
+        code,
+        0,
+        "no changes after the second apply: {:#?}",
+        changes(&plan)
+    );
+    let destroyed = account.destroy(changed);
+    assert_eq!(destroyed.code, 0, "destroy again\n{destroyed}");
+    assert!(
+        destroyed.stdout.contains("Verified: nothing tagged"),
+        "{destroyed}"
     );
 }
 

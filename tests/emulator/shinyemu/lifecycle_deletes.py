@@ -98,6 +98,13 @@ def rds_delete_cluster(ctx, call_next):
     resp = call_next()
     if obj is not None and _ok(resp):
         _ghost(be.clusters, ident, obj, steps)
+        # AWS removes a deleted cluster's automated backups unless DeleteAutomatedBackups is false
+        # (botocore rds model, DeleteDBClusterMessage); moto keeps them (it does remove a DB
+        # instance's), so a cluster made again within the minute met its old `rds:<id>-<time>`.
+        if str(ctx.params().get("DeleteAutomatedBackups", "true")).lower() != "false":
+            for sid, snap in list(be.cluster_snapshots.items()):
+                if snap.snapshot_type == "automated" and snap.cluster.db_cluster_identifier == ident:
+                    del be.cluster_snapshots[sid]
     return resp
 
 

@@ -78,8 +78,16 @@ def test_aurora_cluster_and_instance(emu, account):
     assert wait_for(istatus, "available") == ["creating", "backing-up", "available"]
     rds.delete_db_instance(DBInstanceIdentifier="aurora-1")
     assert wait_for(gone(istatus, "DBInstanceNotFound"), "gone") == ["deleting", "gone"]
+    automated = lambda: [s["DBClusterSnapshotIdentifier"] for s in rds.describe_db_cluster_snapshots(  # noqa: E731
+        SnapshotType="automated")["DBClusterSnapshots"] if s["DBClusterIdentifier"] == "aurora"]
+    assert automated(), "a new cluster has an automated backup"
     rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
     assert wait_for(gone(cstatus, "DBClusterNotFoundFault"), "gone") == ["deleting", "gone"]
+    assert automated() == [], "its automated backups go with it (DeleteAutomatedBackups defaults to true)"
+    # Made again at once (an ephemeral CI environment), the cluster gets its automated backup again.
+    rds.create_db_cluster(DBClusterIdentifier="aurora", Engine="aurora-postgresql", MasterUsername="pg",
+                          ManageMasterUserPassword=True)
+    assert automated()
 
 
 def test_elasticache_replication_group(emu, account):
