@@ -58,9 +58,8 @@ impl RepoRef {
         };
         let component_ok = |c: &str| {
             !c.is_empty()
-                && c.chars().all(|ch| {
-                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch)
-                })
+                && c.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
                 && !c.starts_with(['.', '_', '-'])
                 && !c.ends_with(['.', '_', '-'])
         };
@@ -227,15 +226,26 @@ mod tests {
             "docker.io/openanalytics/shinyproxy"
         );
         assert_eq!(repo("ubuntu"), "docker.io/library/ubuntu");
-        assert_eq!(repo("index.docker.io/rocker/shiny"), "docker.io/rocker/shiny");
+        assert_eq!(
+            repo("index.docker.io/rocker/shiny"),
+            "docker.io/rocker/shiny"
+        );
         assert_eq!(repo("ghcr.io/org/app"), "ghcr.io/org/app");
         assert_eq!(repo("127.0.0.1:5000/a/b"), "127.0.0.1:5000/a/b");
         assert_eq!(repo("localhost/a"), "localhost/a");
         assert!(RepoRef::parse("Upper/case").is_none());
         assert!(RepoRef::parse("a//b").is_none());
         assert!(RepoRef::parse("").is_none());
-        assert!(RepoRef::parse("openanalytics/shinyproxy").unwrap().is_docker_hub());
-        assert!(!RepoRef::parse("public.ecr.aws/a/b").unwrap().is_docker_hub());
+        assert!(
+            RepoRef::parse("openanalytics/shinyproxy")
+                .unwrap()
+                .is_docker_hub()
+        );
+        assert!(
+            !RepoRef::parse("public.ecr.aws/a/b")
+                .unwrap()
+                .is_docker_hub()
+        );
     }
 
     #[test]
@@ -294,6 +304,10 @@ mod tests {
         );
         bp.proxy.as_mut().unwrap().image = None;
         bp.proxy.as_mut().unwrap().apps.pop();
-        assert_eq!(mirror_copies(&bp), vec![], "no registry image names an upstream");
+        assert_eq!(
+            mirror_copies(&bp),
+            vec![],
+            "no registry image names an upstream"
+        );
     }
 }

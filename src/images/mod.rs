@@ -26,7 +26,10 @@ impl std::fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("host", &self.host)
             .field("plain_http", &self.plain_http)
-            .field("basic_auth", &self.basic_auth.as_ref().map(|(user, _)| user))
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|(user, _)| user),
+            )
             .finish()
     }
 }

@@ -61,7 +61,9 @@ pub fn human_line(event: &MirrorEvent) -> String {
             copied,
             already_there,
             failed,
-        } => format!("Mirrored: {copied} copied, {already_there} already there, {failed} failed.\n"),
+        } => {
+            format!("Mirrored: {copied} copied, {already_there} already there, {failed} failed.\n")
+        }
     }
 }
 

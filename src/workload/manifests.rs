@@ -49,7 +49,13 @@ pub(super) fn objects(
         &crate::blueprint::images::proxy_image(proxy).image,
         facts,
     );
-    out.push(deployment(&meta, proxy, &image, &config_text, &secret_values));
+    out.push(deployment(
+        &meta,
+        proxy,
+        &image,
+        &config_text,
+        &secret_values,
+    ));
     out.push(disruption_budget(&meta, proxy));
     out.extend(network_policies(&meta, proxy));
     if let Some(arn) = &facts.target_group_arn {

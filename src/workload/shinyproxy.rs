@@ -316,5 +316,9 @@ pub fn resolve_image(bp: &Blueprint, image: &str, facts: &PlatformFacts) -> Stri
     let (name, version) = crate::blueprint::images::split_version(rest);
     let version = version.map_or_else(|| ":latest".to_string(), |v| v.suffix());
     let names = crate::plan::catalog::Names::new(&bp.metadata.name);
-    format!("{}/{}{version}", facts.registry_host, names.repository(name))
+    format!(
+        "{}/{}{version}",
+        facts.registry_host,
+        names.repository(name)
+    )
 }

@@ -366,7 +366,11 @@ fn every_image_of_the_china_example_is_in_its_ecr() {
         .map(|c| c["image"].as_str().unwrap().to_string())
         .collect();
     let specs = w.application_yml["proxy"]["specs"].as_array().unwrap();
-    images.extend(specs.iter().map(|s| s["container-image"].as_str().unwrap().to_string()));
+    images.extend(
+        specs
+            .iter()
+            .map(|s| s["container-image"].as_str().unwrap().to_string()),
+    );
     assert!(images.len() >= 2, "{images:?}");
     for image in &images {
         assert!(

@@ -148,7 +148,13 @@ mod tests {
             "{hint}"
         );
         assert_eq!(found[1].path, "proxy.apps[0].image");
-        assert!(found[1].hint.as_deref().unwrap().contains("registry:rocker/shiny:TAG"));
+        assert!(
+            found[1]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("registry:rocker/shiny:TAG")
+        );
     }
 
     #[test]
@@ -172,7 +178,8 @@ mod tests {
     #[test]
     fn proxy_image_tag_is_the_version() {
         let found = problems_after(|bp| {
-            bp.proxy.as_mut().unwrap().image = Some("registry:openanalytics/shinyproxy:3.2.0".into())
+            bp.proxy.as_mut().unwrap().image =
+                Some("registry:openanalytics/shinyproxy:3.2.0".into())
         });
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, "proxy.image");
