@@ -47,9 +47,19 @@ fn mirror(args: &MirrorArgs, colour: Colour, today: Date) -> anyhow::Result<Outc
         return Ok(Outcome::Failure);
     };
     let mut target = args.aws.target();
-    target
-        .region
-        .get_or_insert_with(|| loaded.blueprint.metadata.region.clone());
+    let region = &loaded.blueprint.metadata.region;
+    if let Some(flag) = target.region.as_ref().filter(|flag| *flag != region) {
+        // The blueprint's ECR is in its own region, as everything else of it.
+        output::stderr(&format!(
+            "error: {}\n",
+            shinyctl::ops::Error::RegionMismatch {
+                blueprint: region.clone(),
+                flag: flag.clone(),
+            }
+        ))?;
+        return Ok(Outcome::Failure);
+    }
+    target.region = Some(region.clone());
     let json = args.output == super::apply::OutputFormat::Json;
     let show = |event: MirrorEvent| {
         let line = if json {

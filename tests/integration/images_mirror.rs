@@ -342,3 +342,23 @@ fn put_ecr_registry(account: &Account, endpoint: &str) {
         &json!({"endpoint": endpoint}).to_string(),
     );
 }
+
+#[test]
+fn another_region_than_the_blueprints_is_refused() {
+    let run = super::support::shinyctl(&[
+        "images",
+        "mirror",
+        "-f",
+        &repo_root()
+            .join("blueprints/shinyproxy-eks.yaml")
+            .to_string_lossy(),
+        "--region",
+        "eu-west-1",
+    ]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains("metadata.region is cn-northwest-1, but --region says eu-west-1"),
+        "{run}"
+    );
+}
