@@ -23,6 +23,20 @@ fn check_mirror_of(bp: &Blueprint, out: &mut Problems) {
         let Some(upstream) = &repo.mirror_of else {
             continue;
         };
+        if let Some(keep) = repo.keep_last_images {
+            // The policy counts every manifest, an index's platforms and attestations too
+            // (`tagStatus: any`; aws/containers-roadmap#2613): it may expire the platforms of
+            // the very images it keeps.
+            out.push(
+                Problem::warning(
+                    child(&item("registry.repositories", i), "keepLastImages"),
+                    format!(
+                        "keeping the last {keep} images of a mirrored repository may expire platforms of a multi-architecture image it keeps: ECR counts each platform's manifest as an image"
+                    ),
+                )
+                .hint("leave `keepLastImages` out on a repository with `mirrorOf` (it holds only the tags the blueprint uses)"),
+            );
+        }
         let path = child(&item("registry.repositories", i), "mirrorOf");
         let (name, version) = split_version(upstream);
         if version.is_some() {
@@ -221,5 +235,16 @@ mod tests {
             problems_after(|bp| mirrored(bp, "rocker/shiny", "docker.io/rocker/shiny")),
             vec![]
         );
+    }
+
+    #[test]
+    fn a_lifecycle_count_on_a_mirrored_repository_is_warned() {
+        let found = problems_after(|bp| {
+            mirrored(bp, "rocker/shiny", "docker.io/rocker/shiny");
+            bp.registry.as_mut().unwrap().repositories[2].keep_last_images = Some(5);
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(found[0].path, "registry.repositories[2].keepLastImages");
     }
 }
