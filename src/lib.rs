@@ -8,6 +8,7 @@ pub mod apply;
 pub mod aws;
 pub mod blueprint;
 pub mod graph;
+pub mod images;
 pub mod ops;
 pub mod plan;
 pub mod render;

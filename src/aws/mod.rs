@@ -31,6 +31,7 @@
 pub mod cleanup;
 pub mod clients;
 pub mod config;
+pub mod ecr_auth;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;

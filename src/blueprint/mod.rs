@@ -4,6 +4,7 @@
 //! located by file, line, column and YAML path, with a hint.
 
 pub mod defaults;
+pub mod images;
 pub mod model;
 pub mod problem;
 pub mod schema;

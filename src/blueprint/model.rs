@@ -373,6 +373,10 @@ pub struct Repository {
     pub keep_last_images: Option<u32>,
     #[serde(default)]
     pub immutable_tags: bool,
+    /// The public repository this one holds copies of, e.g. `docker.io/openanalytics/shinyproxy`
+    /// (no tag): `shinyctl images mirror` copies every tag the workload uses from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -565,6 +569,10 @@ pub struct Proxy {
     pub kind: ProxyKind,
     /// ShinyProxy version (container image tag), quoted: `"3.1.1"`.
     pub version: String,
+    /// ShinyProxy's image, tagged `version` unless it says a tag: `registry:NAME` for a
+    /// repository of this blueprint's ECR (default: `openanalytics/shinyproxy` on Docker Hub).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     #[serde(default = "d::one")]
     pub replicas: u32,
     #[serde(default = "d::proxy_namespace")]

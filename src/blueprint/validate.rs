@@ -8,6 +8,7 @@
 mod cache;
 mod cluster;
 mod database;
+mod images;
 mod ingress;
 mod metadata;
 mod monitoring;
@@ -38,6 +39,7 @@ pub fn validate(bp: &Blueprint) -> Vec<Problem> {
     ingress::check(bp, &mut out);
     monitoring::check(bp, &mut out);
     proxy::check(bp, &mut out);
+    images::check(bp, &mut out);
     out
 }
 

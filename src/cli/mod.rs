@@ -11,6 +11,7 @@ mod aws_args;
 mod completions;
 mod destroy;
 mod graph;
+mod images;
 mod kubeconfig;
 mod output;
 mod plan;
@@ -43,6 +44,7 @@ pub enum Command {
     Graph(graph::Args),
     Schema(schema::Args),
     Render(render::Args),
+    Images(images::Args),
     Kubeconfig(kubeconfig::Args),
     Token(token::Args),
     Completions(completions::Args),
@@ -100,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args, colour),
         Command::Schema(args) => schema::run(&args),
         Command::Render(args) => render::run(&args, colour),
+        Command::Images(args) => images::run(&args, colour, today),
         Command::Kubeconfig(args) => kubeconfig::run(&args, colour),
         Command::Token(args) => token::run(&args),
         Command::Completions(args) => completions::run(&args),

@@ -9,6 +9,7 @@
 //! - [`apply`], [`destroy`]: the two flows that change AWS.
 //! - [`entry_points`]: where the platform is after apply (URL, CNAME, cluster, endpoints).
 //! - [`workload`]: the proxy workload in those flows (planned, deployed after AWS, removed first).
+//! - [`images`]: `images mirror`, copying public images into the blueprint's ECR.
 //!
 //! Every change to the cloud goes through a Plan: apply executes the diff, destroy executes the diff
 //! against an empty blueprint.
@@ -16,6 +17,7 @@
 pub mod apply;
 pub mod destroy;
 pub mod entry_points;
+pub mod images;
 pub mod live;
 pub mod run;
 pub mod saved;

@@ -2,6 +2,7 @@
 pub mod diagnostics;
 pub mod entry_points;
 pub mod graph;
+pub mod images;
 pub mod kubeconfig;
 pub mod plan_human;
 pub mod plan_json;

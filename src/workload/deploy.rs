@@ -122,6 +122,17 @@ impl fmt::Display for DeployError {
                 for pod in pods {
                     write!(f, "\n  pod {}: {}: {}", pod.pod, pod.reason, pod.message)?;
                 }
+                if pods
+                    .iter()
+                    .any(|p| matches!(p.reason.as_str(), "ImagePullBackOff" | "ErrImagePull"))
+                {
+                    // A `registry:` image is in the blueprint's ECR only once pushed or mirrored.
+                    write!(
+                        f,
+                        "\n  the image cannot be pulled: push it, or copy a public one into the \
+                         blueprint's ECR with `shinyctl images mirror -f FILE`, then apply again"
+                    )?;
+                }
                 Ok(())
             }
         }
@@ -616,6 +627,20 @@ mod tests {
         assert!(
             matches!(rollout_state(&stuck, 1), RolloutState::Failed(m) if m.contains("too slow"))
         );
+    }
+
+    #[test]
+    fn an_image_that_cannot_be_pulled_names_the_mirror_command() {
+        let error = DeployError::Rollout {
+            deployment: "shinyproxy".into(),
+            reason: "timed out".into(),
+            pods: vec![PodProblem {
+                pod: "shinyproxy-1".into(),
+                reason: "ImagePullBackOff".into(),
+                message: "Back-off pulling image".into(),
+            }],
+        };
+        assert!(error.to_string().contains("shinyctl images mirror -f FILE"));
     }
 
     #[test]

@@ -11,8 +11,6 @@ use super::secrets::{self, SecretValue};
 use super::{ACTUATOR_PORT, Meta, NAME, PROXY_PORT, checkov_skip, efs, fingerprint, yaml};
 
 pub const CONFIG_MAP: &str = "shinyproxy-config";
-/// Upstream image; `proxy.version` is its tag.
-pub const IMAGE: &str = "openanalytics/shinyproxy";
 /// ShinyProxy runs as this unprivileged user (any uid works: the image's files are world-readable).
 const RUN_AS: u32 = 10_001;
 /// Pod-template annotation holding the fingerprint of the configuration.
@@ -46,7 +44,18 @@ pub(super) fn objects(
         out.push(secret(&meta, proxy, &secret_values));
     }
     out.push(service(&meta, proxy));
-    out.push(deployment(&meta, proxy, &config_text, &secret_values));
+    let image = super::shinyproxy::resolve_image(
+        bp,
+        &crate::blueprint::images::proxy_image(proxy).image,
+        facts,
+    );
+    out.push(deployment(
+        &meta,
+        proxy,
+        &image,
+        &config_text,
+        &secret_values,
+    ));
     out.push(disruption_budget(&meta, proxy));
     out.extend(network_policies(&meta, proxy));
     if let Some(arn) = &facts.target_group_arn {
@@ -187,7 +196,14 @@ fn service(meta: &Meta, proxy: &Proxy) -> Value {
     })
 }
 
-fn deployment(meta: &Meta, proxy: &Proxy, config_text: &str, secrets: &[SecretValue]) -> Value {
+/// `image`: ShinyProxy's image, resolved (`proxy.image` in the blueprint's ECR, or upstream).
+fn deployment(
+    meta: &Meta,
+    proxy: &Proxy,
+    image: &str,
+    config_text: &str,
+    secrets: &[SecretValue],
+) -> Value {
     let sources: Vec<String> = secrets
         .iter()
         .map(|s| format!("{}={}", s.key, s.source))
@@ -217,7 +233,7 @@ fn deployment(meta: &Meta, proxy: &Proxy, config_text: &str, secrets: &[SecretVa
     };
     let container = json!({
         "name": NAME,
-        "image": format!("{IMAGE}:{}", proxy.version),
+        "image": image,
         // A tag can be re-pushed: always check it against the registry.
         "imagePullPolicy": "Always",
         "ports": [
@@ -293,7 +309,7 @@ fn deployment(meta: &Meta, proxy: &Proxy, config_text: &str, secrets: &[SecretVa
     checkov_skip(
         &mut object,
         "CKV_K8S_43",
-        "the upstream ShinyProxy image is pinned by its release tag (proxy.version); resolving a digest needs the registry, which rendering does not reach",
+        "ShinyProxy's image is pinned by its release tag (proxy.version), or by the digest `proxy.image` names; resolving a tag to a digest needs the registry, which rendering does not reach",
     );
     object
 }

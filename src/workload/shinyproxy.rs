@@ -308,12 +308,18 @@ fn spec(bp: &Blueprint, app: &App, facts: &PlatformFacts) -> Value {
     Value::Object(s)
 }
 
-/// `registry:NAME:TAG` becomes this blueprint's ECR repository URI; anything else stays as written.
+/// `registry:NAME:TAG` (or `registry:NAME@DIGEST`) becomes this blueprint's ECR repository URI;
+/// anything else stays as written.
 pub fn resolve_image(bp: &Blueprint, image: &str, facts: &PlatformFacts) -> String {
-    let Some(rest) = image.strip_prefix("registry:") else {
+    let Some(rest) = image.strip_prefix(crate::blueprint::images::REGISTRY_PREFIX) else {
         return image.to_string();
     };
-    let (name, tag) = rest.rsplit_once(':').unwrap_or((rest, "latest"));
+    let (name, version) = crate::blueprint::images::split_version(rest);
+    let version = version.map_or_else(|| ":latest".to_string(), |v| v.suffix());
     let names = crate::plan::catalog::Names::new(&bp.metadata.name);
-    format!("{}/{}:{tag}", facts.registry_host, names.repository(name))
+    format!(
+        "{}/{}{version}",
+        facts.registry_host,
+        names.repository(name)
+    )
 }

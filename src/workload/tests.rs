@@ -263,7 +263,10 @@ fn deployment_is_locked_down() {
     let w = rendered(&example());
     let d = find(&w, "Deployment", NAME);
     let c = &d["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(c["image"], "openanalytics/shinyproxy:3.1.1");
+    assert_eq!(
+        c["image"],
+        "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn/analytics/openanalytics/shinyproxy:3.1.1"
+    );
     let sc = &c["securityContext"];
     assert_eq!(sc["runAsNonRoot"], true);
     assert_eq!(sc["readOnlyRootFilesystem"], true);
@@ -340,4 +343,47 @@ fn operator_options_and_explicit_container_re_use() {
     assert_eq!(spec["max-instances"], 2);
     assert_eq!(spec["max-total-instances"], 20);
     assert!(crate::workload::keys::unknown_keys(&w.application_yml).is_empty());
+}
+
+/// Issue 19: the China example pulls every image from its own ECR (ShinyProxy's copied there by
+/// `shinyctl images mirror`), none from Docker Hub; without `proxy.image` ShinyProxy's comes from
+/// Docker Hub, tagged with the version.
+#[test]
+fn every_image_of_the_china_example_is_in_its_ecr() {
+    let bp = example();
+    let facts = PlatformFacts::placeholders(&bp);
+    let w = rendered(&bp);
+    let mut images: Vec<String> = w
+        .objects
+        .iter()
+        .flat_map(|o| {
+            let spec = &o["spec"]["template"]["spec"];
+            ["initContainers", "containers"]
+                .into_iter()
+                .flat_map(|key| spec[key].as_array().cloned().unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
+        .map(|c| c["image"].as_str().unwrap().to_string())
+        .collect();
+    let specs = w.application_yml["proxy"]["specs"].as_array().unwrap();
+    images.extend(
+        specs
+            .iter()
+            .map(|s| s["container-image"].as_str().unwrap().to_string()),
+    );
+    assert!(images.len() >= 2, "{images:?}");
+    for image in &images {
+        assert!(
+            image.starts_with(&format!("{}/analytics/", facts.registry_host)),
+            "{image} is not in the blueprint's ECR"
+        );
+    }
+    let mut upstream = bp.clone();
+    upstream.proxy.as_mut().unwrap().image = None;
+    let w = rendered(&upstream);
+    let d = find(&w, "Deployment", NAME);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "openanalytics/shinyproxy:3.1.1"
+    );
 }

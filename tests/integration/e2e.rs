@@ -97,7 +97,7 @@ impl Account {
 /// Tests that set faults run one at a time: the emulator holds one rule list.
 pub(crate) static FAULTS: Mutex<()> = Mutex::new(());
 
-fn put(endpoint: &str, path: &str, body: &str) {
+pub(super) fn put(endpoint: &str, path: &str, body: &str) {
     let host = endpoint.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).expect("the emulator answers");
     write!(

@@ -25,6 +25,11 @@ fn no_secret_in(run: &Run, what: &str) {
 
 /// ShinyProxy's objects as the stand-in holds them.
 fn workload_objects(account: &Account) -> Vec<DynamicObject> {
+    workload_objects_of(account, CLUSTER)
+}
+
+/// ShinyProxy's objects on the cluster of blueprint `cluster` in [`REGION`].
+pub(super) fn workload_objects_of(account: &Account, cluster: &str) -> Vec<DynamicObject> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -32,7 +37,7 @@ fn workload_objects(account: &Account) -> Vec<DynamicObject> {
     runtime.block_on(async {
         let target = Target::emulator(&account.endpoint, REGION, &account.id);
         let conn = shinyctl::aws::connect(&target).await.expect("connect");
-        let access = shinyctl::aws::eks_token::cluster_access(&conn, &target, CLUSTER)
+        let access = shinyctl::aws::eks_token::cluster_access(&conn, &target, cluster)
             .await
             .expect("cluster access");
         let client = shinyctl::workload::deploy::client(

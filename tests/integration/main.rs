@@ -6,6 +6,7 @@ mod cli;
 mod e2e;
 mod e2e_workload;
 mod emulator;
+mod images_mirror;
 mod kubeconfig;
 mod live;
 mod live_common;

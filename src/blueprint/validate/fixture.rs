@@ -23,7 +23,8 @@ const FULL: &str = r#"{
                "databaseName": "shinyproxy", "parameters": {"log_min_duration_statement": "500"}},
   "cache": {"version": "7.1", "nodeType": "cache.t3.medium", "clusterMode": "disabled",
             "replicasPerShard": 1},
-  "registry": {"repositories": [{"name": "shiny/covid19-tracker", "keepLastImages": 20}]},
+  "registry": {"repositories": [{"name": "shiny/covid19-tracker", "keepLastImages": 20},
+                                {"name": "openanalytics/shinyproxy", "mirrorOf": "docker.io/openanalytics/shinyproxy"}]},
   "ingress": {
     "type": "alb",
     "domain": "shiny.example.com",
@@ -43,6 +44,7 @@ const FULL: &str = r#"{
   },
   "proxy": {
     "version": "3.1.1",
+    "image": "registry:openanalytics/shinyproxy",
     "replicas": 2,
     "authentication": {"type": "openid", "openid": {
       "authUrl": "https://login.example.com/authorize", "tokenUrl": "https://login.example.com/token",

@@ -394,7 +394,7 @@ fn check_apps(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
 }
 
 /// `registry:NAME:TAG` names a repository of this blueprint; any other image needs a tag or digest.
-fn check_image(bp: &Blueprint, image: &str, path: &str, out: &mut Problems) {
+pub(super) fn check_image(bp: &Blueprint, image: &str, path: &str, out: &mut Problems) {
     if image.is_empty() || image.chars().any(char::is_whitespace) {
         out.push(
             Problem::new(
@@ -794,7 +794,7 @@ mod tests {
             "no valid tag",
         );
         assert_one(
-            |bp| app(bp).image = "openanalytics/shinyproxy-demo".into(),
+            |bp| app(bp).image = "ghcr.io/openanalytics/shinyproxy-demo".into(),
             "proxy.apps[0].image",
             "no tag or digest",
         );
@@ -804,9 +804,9 @@ mod tests {
             "no tag or digest",
         );
         for good in [
-            "openanalytics/shinyproxy-demo:latest",
+            "ghcr.io/openanalytics/shinyproxy-demo:latest",
             "localhost:5000/demo:1",
-            "r/x@sha256:abc",
+            "ghcr.io/r/x@sha256:abc",
             "registry:shiny/covid19-tracker@sha256:ab",
         ] {
             assert!(
@@ -814,7 +814,11 @@ mod tests {
                 "{good}"
             );
         }
-        let no_registry = problems_after(|bp| bp.registry = None);
+        // (`proxy.image` names the registry too.)
+        let no_registry: Vec<_> = problems_after(|bp| bp.registry = None)
+            .into_iter()
+            .filter(|p| p.path == "proxy.apps[0].image")
+            .collect();
         assert_eq!(no_registry.len(), 1);
         assert!(
             no_registry[0]

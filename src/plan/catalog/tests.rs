@@ -104,6 +104,7 @@ pub(crate) fn example() -> Blueprint {
                 scan_on_push: true,
                 keep_last_images: Some(20),
                 immutable_tags: false,
+                mirror_of: None,
             }],
         }),
         ingress: Some(Ingress {

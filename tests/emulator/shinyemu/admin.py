@@ -47,6 +47,10 @@ def handle(state, environ) -> Response:
                     state.unvalidated_accounts.add(account)
             if method in ("GET", "PUT"):
                 return _json(200, {"account": account, "enabled": account not in state.unvalidated_accounts})
+        if path == "/_emulator/ecr/registry":
+            from . import ecr_auth
+
+            return _json(*ecr_auth.admin(method, q.get("account"), body))
         if path == "/_emulator/profile":
             account = q.get("account")
             if method == "GET":

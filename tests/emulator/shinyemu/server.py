@@ -26,6 +26,7 @@ def install_extensions() -> None:
     from . import (  # noqa: F401
         cbor_cloudwatch,
         dependencies,
+        ecr_auth,
         eks_addons,
         elasticache_ext,
         kube_endpoint,
