@@ -12,6 +12,8 @@
 //! - [`lock`]: the apply lock (an S3 object written with a conditional put).
 //! - [`secrets`]: resolves `secretsmanager:`/`ssm:` references to values, in memory only.
 //! - [`services`]: the per-service adapters and the rules they follow.
+//! - [`health`]: how the blueprint's resources are, for `status` (states, target health,
+//!   canary runs, alarm states).
 //! - [`versions`]: the live plan's version check (which versions AWS offers and supports).
 //!
 //! A live apply, end to end:
@@ -34,6 +36,7 @@ pub mod config;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;
+pub mod health;
 pub mod iam_propagation;
 pub mod lock;
 pub mod operator;

@@ -16,6 +16,7 @@ mod output;
 mod plan;
 mod render;
 mod schema;
+mod status;
 mod token;
 mod validate;
 
@@ -43,6 +44,7 @@ pub enum Command {
     Graph(graph::Args),
     Schema(schema::Args),
     Render(render::Args),
+    Status(status::Args),
     Kubeconfig(kubeconfig::Args),
     Token(token::Args),
     Completions(completions::Args),
@@ -58,6 +60,8 @@ pub enum Outcome {
     Failure,
     /// 2: `plan --detailed-exitcode` found changes.
     Changes,
+    /// A command's own documented code (`status`: 3 incomplete, 4 degraded; `doctor`: 3).
+    Code(u8),
 }
 
 impl From<Outcome> for ExitCode {
@@ -66,6 +70,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Failure => ExitCode::from(1),
             Outcome::Changes => ExitCode::from(2),
+            Outcome::Code(code) => ExitCode::from(code),
         }
     }
 }
@@ -100,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args, colour),
         Command::Schema(args) => schema::run(&args),
         Command::Render(args) => render::run(&args, colour),
+        Command::Status(args) => status::run(&args, colour),
         Command::Kubeconfig(args) => kubeconfig::run(&args, colour),
         Command::Token(args) => token::run(&args),
         Command::Completions(args) => completions::run(&args),

@@ -8,6 +8,7 @@
 //! - [`run`]: the apply lock and one executor run with progress.
 //! - [`apply`], [`destroy`]: the two flows that change AWS.
 //! - [`entry_points`]: where the platform is after apply (URL, CNAME, cluster, endpoints).
+//! - [`status`]: what exists of the blueprint and how it is (health, rollout, entry points).
 //! - [`workload`]: the proxy workload in those flows (planned, deployed after AWS, removed first).
 //!
 //! Every change to the cloud goes through a Plan: apply executes the diff, destroy executes the diff
@@ -19,6 +20,7 @@ pub mod entry_points;
 pub mod live;
 pub mod run;
 pub mod saved;
+pub mod status;
 pub mod workload;
 
 use std::time::Duration;

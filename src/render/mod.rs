@@ -6,4 +6,5 @@ pub mod kubeconfig;
 pub mod plan_human;
 pub mod plan_json;
 pub mod progress;
+pub mod status;
 pub mod workload;
