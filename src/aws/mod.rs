@@ -3,6 +3,8 @@
 //! - [`config`]: `connect(&Target) -> Connection` (region, profile, endpoint override, the
 //!   standard credential chain, the account and partition; rustls on ring).
 //! - [`clients`]: one SDK client per service (plus the emulator's account header when asked).
+//! - [`doctor`]: the questions `doctor` asks (identity, services in the region, quotas and
+//!   usage, the policy simulator, certificates, readable secrets).
 //! - [`errors`]: SDK errors -> `StepError` (AWS's code and message, classified for retrying).
 //! - [`iam_propagation`]: the errors that mean a role is not usable yet (retried, bounded).
 //! - [`tags`]: ownership tags and tag sets in the catalog's shape.
@@ -33,6 +35,7 @@
 pub mod cleanup;
 pub mod clients;
 pub mod config;
+pub mod doctor;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;

@@ -10,6 +10,7 @@ mod apply;
 mod aws_args;
 mod completions;
 mod destroy;
+mod doctor;
 mod graph;
 mod kubeconfig;
 mod output;
@@ -45,6 +46,7 @@ pub enum Command {
     Schema(schema::Args),
     Render(render::Args),
     Status(status::Args),
+    Doctor(doctor::Args),
     Kubeconfig(kubeconfig::Args),
     Token(token::Args),
     Completions(completions::Args),
@@ -106,6 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Schema(args) => schema::run(&args),
         Command::Render(args) => render::run(&args, colour),
         Command::Status(args) => status::run(&args, colour),
+        Command::Doctor(args) => doctor::run(&args, colour),
         Command::Kubeconfig(args) => kubeconfig::run(&args, colour),
         Command::Token(args) => token::run(&args),
         Command::Completions(args) => completions::run(&args),
