@@ -370,8 +370,8 @@ pub fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) 
     if states.is_empty() {
         let mut h = health(r, "no targets", Verdict::Unhealthy);
         h.detail = Some(
-            "no targets are registered: the workload's TargetGroupBinding registers the proxy's \
-             pods (see the rollout below)"
+            "no target is registered: the proxy's TargetGroupBinding registers its pods once \
+             the workload runs"
                 .into(),
         );
         return h;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::aws::health::{self, Health, Verdict};
 use crate::aws::{self, Target};
 use crate::blueprint::Loaded;
-use crate::plan::{Action, Address, ResourceKind, diff};
+use crate::plan::{Action, Address, ObservedState, ResourceKind, diff};
 use crate::workload::deploy::{RolloutState, rollout_state};
 
 use super::entry_points::{EntryPoints, entry_points};
@@ -81,7 +81,7 @@ impl Status {
         let rollout_missing = self
             .rollout
             .as_ref()
-            .is_some_and(|r| r.state == NOT_DEPLOYED);
+            .is_some_and(|r| r.state.starts_with(NOT_DEPLOYED));
         if !self.missing.is_empty() || rollout_missing {
             return Overall::Incomplete;
         }
@@ -144,10 +144,27 @@ pub async fn status(loaded: &Loaded, target: Target) -> Result<Status> {
             .count(),
         missing,
         drifted,
-        entry: entry_points(bp, &conn.region, &loaded.resources, &live_state.outputs),
+        entry: existing_entry_points(
+            entry_points(bp, &conn.region, &loaded.resources, &live_state.outputs),
+            &live_state.observed,
+        ),
         health,
         rollout,
     })
+}
+
+/// Only the entry points that exist: no URL without the load balancer, no cluster access
+/// without the cluster (apply's entry points name the cluster it is about to make).
+fn existing_entry_points(mut entry: EntryPoints, observed: &ObservedState) -> EntryPoints {
+    let exists = |kind| observed.resources.iter().any(|r| r.kind == kind);
+    if !exists(ResourceKind::LoadBalancer) {
+        entry.url = None;
+        entry.cname = None;
+    }
+    if !exists(ResourceKind::EksCluster) {
+        entry.cluster = None;
+    }
+    entry
 }
 
 /// The proxy's rollout from what the cluster has of the workload.
@@ -159,7 +176,9 @@ pub fn rollout_of(cluster: &ClusterState) -> Rollout {
         replicas: None,
     };
     match cluster {
-        ClusterState::NoCluster => unknown("no cluster".into(), Verdict::Unhealthy),
+        ClusterState::NoCluster => {
+            unknown(format!("{NOT_DEPLOYED} (no cluster)"), Verdict::Unhealthy)
+        }
         ClusterState::Unreachable(why) => {
             unknown(format!("unreachable: {why}"), Verdict::Unhealthy)
         }
