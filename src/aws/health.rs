@@ -403,11 +403,7 @@ pub fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) 
 /// The canary's last run: `PASSED` is healthy, `FAILED` is not, none yet is unknown.
 pub fn canary_health(r: &ObservedResource, last: Option<&str>, reason: Option<String>) -> Health {
     match last {
-        None => {
-            let mut h = health(r, "no runs yet", Verdict::Unknown);
-            h.detail = Some("the canary has not run yet".into());
-            h
-        }
+        None => health(r, "no runs yet", Verdict::Unknown),
         Some(state) => {
             let verdict = match state {
                 "PASSED" => Verdict::Healthy,

@@ -26,6 +26,14 @@ ingress:
   domain: shiny.example.com
   listeners:
     - LISTENER
+monitoring:
+  alarmEmail: ops@example.com
+  canaries:
+    - name: login
+      path: /login
+      every: 5m
+  alarms:
+    - {metric: unhealthyTargets, threshold: 1, period: 5m}
 proxy:
   kind: shinyproxy
   version: \"3.1.1\"
@@ -116,6 +124,56 @@ elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.40.100.10", "Port": 
     let doc = json_of(&healthy.stdout);
     assert_eq!(healthy.code, 0, "{doc:#}");
     assert_eq!(doc["overall"], "healthy");
+    // A canary that has not run and an alarm without data are unknown, not failures.
+    let kinds = |kind: &str| {
+        doc["health"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["kind"] == kind)
+            .map(|h| {
+                (
+                    h["state"].as_str().unwrap().to_string(),
+                    h["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds("canary"),
+        vec![("no runs yet".to_string(), "unknown".to_string())]
+    );
+    assert_eq!(kinds("cloudwatch_alarm").len(), 1, "{doc:#}");
+
+    // The alarm goes off: degraded, with CloudWatch's reason.
+    boto3(
+        &account,
+        "us-east-1",
+        r#"
+cw = client("cloudwatch")
+for alarm in cw.describe_alarms()["MetricAlarms"]:
+    cw.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM", StateReason="1 unhealthy target")
+"#,
+        &[],
+    );
+    let alarmed = account.run(&["status", "-f", &blueprint, "--json"]);
+    assert_eq!(alarmed.code, 4, "{alarmed}");
+    let doc = json_of(&alarmed.stdout);
+    let alarm = doc["health"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "cloudwatch_alarm")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&alarm["state"], &alarm["verdict"], &alarm["detail"]),
+        (
+            &serde_json::json!("ALARM"),
+            &serde_json::json!("unhealthy"),
+            &serde_json::json!("1 unhealthy target")
+        )
+    );
 
     // Something deleted behind shinyctl's back: incomplete again.
     boto3(
