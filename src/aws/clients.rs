@@ -38,6 +38,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub servicequotas: aws_sdk_servicequotas::Client,
 }
 
 /// Adds `x-moto-account-id` to every request so the emulator acts as that account.
@@ -114,6 +116,8 @@ impl Clients {
             lambda: client!(aws_sdk_lambda, sdk, account),
             secretsmanager: client!(aws_sdk_secretsmanager, sdk, account),
             ssm: client!(aws_sdk_ssm, sdk, account),
+            acm: client!(aws_sdk_acm, sdk, account),
+            servicequotas: client!(aws_sdk_servicequotas, sdk, account),
         }
     }
 }

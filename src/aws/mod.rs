@@ -3,6 +3,8 @@
 //! - [`config`]: `connect(&Target) -> Connection` (region, profile, endpoint override, the
 //!   standard credential chain, the account and partition; rustls on ring).
 //! - [`clients`]: one SDK client per service (plus the emulator's account header when asked).
+//! - [`doctor`]: the questions `doctor` asks (identity, services in the region, quotas and
+//!   usage, the policy simulator, certificates, readable secrets).
 //! - [`errors`]: SDK errors -> `StepError` (AWS's code and message, classified for retrying).
 //! - [`iam_propagation`]: the errors that mean a role is not usable yet (retried, bounded).
 //! - [`tags`]: ownership tags and tag sets in the catalog's shape.
@@ -12,6 +14,8 @@
 //! - [`lock`]: the apply lock (an S3 object written with a conditional put).
 //! - [`secrets`]: resolves `secretsmanager:`/`ssm:` references to values, in memory only.
 //! - [`services`]: the per-service adapters and the rules they follow.
+//! - [`health`]: how the blueprint's resources are, for `status` (states, target health,
+//!   canary runs, alarm states).
 //! - [`versions`]: the live plan's version check (which versions AWS offers and supports).
 //!
 //! A live apply, end to end:
@@ -31,10 +35,12 @@
 pub mod cleanup;
 pub mod clients;
 pub mod config;
+pub mod doctor;
 pub mod ecr_auth;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;
+pub mod health;
 pub mod iam_propagation;
 pub mod lock;
 pub mod operator;

@@ -10,6 +10,7 @@ mod apply;
 mod aws_args;
 mod completions;
 mod destroy;
+mod doctor;
 mod graph;
 mod images;
 mod kubeconfig;
@@ -17,6 +18,7 @@ mod output;
 mod plan;
 mod render;
 mod schema;
+mod status;
 mod token;
 mod validate;
 
@@ -45,6 +47,8 @@ pub enum Command {
     Schema(schema::Args),
     Render(render::Args),
     Images(images::Args),
+    Status(status::Args),
+    Doctor(doctor::Args),
     Kubeconfig(kubeconfig::Args),
     Token(token::Args),
     Completions(completions::Args),
@@ -60,6 +64,8 @@ pub enum Outcome {
     Failure,
     /// 2: `plan --detailed-exitcode` found changes.
     Changes,
+    /// A command's own documented code (`status`: 3 incomplete, 4 degraded; `doctor`: 3).
+    Code(u8),
 }
 
 impl From<Outcome> for ExitCode {
@@ -68,6 +74,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Failure => ExitCode::from(1),
             Outcome::Changes => ExitCode::from(2),
+            Outcome::Code(code) => ExitCode::from(code),
         }
     }
 }
@@ -103,6 +110,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Schema(args) => schema::run(&args),
         Command::Render(args) => render::run(&args, colour),
         Command::Images(args) => images::run(&args, colour, today),
+        Command::Status(args) => status::run(&args, colour),
+        Command::Doctor(args) => doctor::run(&args, colour),
         Command::Kubeconfig(args) => kubeconfig::run(&args, colour),
         Command::Token(args) => token::run(&args),
         Command::Completions(args) => completions::run(&args),

@@ -185,7 +185,13 @@ fn show_entry_points(
     outputs: &BTreeMap<Address, Outputs>,
     out: &mut dyn Console,
 ) -> Result<()> {
-    let entry = entry_points(&loaded.blueprint, &conn.region, &loaded.resources, outputs);
+    let entry = entry_points(
+        &loaded.blueprint,
+        &loaded.source.name,
+        &conn.region,
+        &loaded.resources,
+        outputs,
+    );
     if !entry.is_empty() {
         console(out.show_entry_points(&entry))?;
     }

@@ -53,9 +53,20 @@ impl EntryPoints {
     }
 }
 
+/// `word` as one shell word: quoted when it holds anything a shell would split or expand.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// The entry points of `bp` in `region`, from what AWS answered (`outputs`, by address).
 pub fn entry_points(
     bp: &Blueprint,
+    blueprint_file: &str,
     region: &str,
     resources: &[Resource],
     outputs: &BTreeMap<Address, Outputs>,
@@ -101,9 +112,8 @@ pub fn entry_points(
     {
         let name = text(cluster.address.as_str(), "clusterName").unwrap_or(cluster.name.clone());
         entry.cluster = Some(ClusterAccess {
-            kubeconfig_command: format!(
-                "aws eks update-kubeconfig --name {name} --region {region}"
-            ),
+            // shinyctl's own entry: its token plugin needs no AWS CLI (docs/commands.md).
+            kubeconfig_command: format!("shinyctl kubeconfig -f {}", shell_word(blueprint_file)),
             name,
             region: region.to_string(),
         });
@@ -159,7 +169,13 @@ mod tests {
                 json!({"endpoint": "cache.example", "port": 6379}),
             ),
         ]);
-        let entry = entry_points(&loaded.blueprint, "cn-northwest-1", &loaded.resources, &out);
+        let entry = entry_points(
+            &loaded.blueprint,
+            "blueprints/shinyproxy-eks.yaml",
+            "cn-northwest-1",
+            &loaded.resources,
+            &out,
+        );
         assert_eq!(entry.url.as_deref(), Some("https://shiny.example.com"));
         assert_eq!(
             entry.cname,
@@ -170,7 +186,7 @@ mod tests {
         );
         assert_eq!(
             entry.cluster.unwrap().kubeconfig_command,
-            "aws eks update-kubeconfig --name analytics --region cn-northwest-1"
+            "shinyctl kubeconfig -f blueprints/shinyproxy-eks.yaml"
         );
         let db = entry.database.unwrap();
         assert_eq!(
@@ -189,9 +205,21 @@ mod tests {
         .unwrap();
         loaded.blueprint.ingress.as_mut().unwrap().domain = None;
         let out = outputs(&[("ingress.load_balancer", json!({"dnsName": "lb.example"}))]);
-        let entry = entry_points(&loaded.blueprint, "cn-northwest-1", &loaded.resources, &out);
+        let entry = entry_points(
+            &loaded.blueprint,
+            "blueprints/shinyproxy-eks.yaml",
+            "cn-northwest-1",
+            &loaded.resources,
+            &out,
+        );
         assert_eq!(entry.url.as_deref(), Some("http://lb.example"));
         assert_eq!(entry.cname, None);
         assert!(entry.database.is_none(), "no endpoint answered yet");
+    }
+
+    #[test]
+    fn a_blueprint_path_is_one_shell_word() {
+        assert_eq!(shell_word("blueprints/a.yaml"), "blueprints/a.yaml");
+        assert_eq!(shell_word("my dir/it's.yaml"), "'my dir/it'\\''s.yaml'");
     }
 }

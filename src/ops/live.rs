@@ -71,6 +71,8 @@ pub async fn read_plan(
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
     let mut plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
     add_blueprint_warnings(&mut plan, loaded, &warnings);
+    // Doctor's cheap checks, for what this plan's changes will use (none for a no-change plan).
+    super::doctor::plan_checks(conn, bp, &mut plan).await;
     Ok((live, plan, cluster))
 }
 

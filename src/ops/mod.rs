@@ -8,6 +8,9 @@
 //! - [`run`]: the apply lock and one executor run with progress.
 //! - [`apply`], [`destroy`]: the two flows that change AWS.
 //! - [`entry_points`]: where the platform is after apply (URL, CNAME, cluster, endpoints).
+//! - [`doctor`]: before an apply, what AWS would refuse it for (credentials, services, quotas,
+//!   permissions, versions, certificates, secrets), each with its fix.
+//! - [`status`]: what exists of the blueprint and how it is (health, rollout, entry points).
 //! - [`workload`]: the proxy workload in those flows (planned, deployed after AWS, removed first).
 //! - [`images`]: `images mirror`, copying public images into the blueprint's ECR.
 //!
@@ -16,11 +19,13 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod doctor;
 pub mod entry_points;
 pub mod images;
 pub mod live;
 pub mod run;
 pub mod saved;
+pub mod status;
 pub mod workload;
 
 use std::time::Duration;

@@ -81,8 +81,7 @@ mod tests {
             cluster: Some(ClusterAccess {
                 name: "analytics".into(),
                 region: "eu-west-1".into(),
-                kubeconfig_command: "aws eks update-kubeconfig --name analytics --region eu-west-1"
-                    .into(),
+                kubeconfig_command: "shinyctl kubeconfig -f analytics.yaml".into(),
             }),
             database: Some(Endpoint {
                 host: "db.example".into(),

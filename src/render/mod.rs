@@ -1,5 +1,6 @@
 //! Renderers: the only code that knows about terminals and output formats.
 pub mod diagnostics;
+pub mod doctor;
 pub mod entry_points;
 pub mod graph;
 pub mod images;
@@ -7,4 +8,5 @@ pub mod kubeconfig;
 pub mod plan_human;
 pub mod plan_json;
 pub mod progress;
+pub mod status;
 pub mod workload;

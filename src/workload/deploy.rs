@@ -497,15 +497,16 @@ pub async fn wait_for_rollout(
     }
 }
 
+/// A Deployment's rollout, as `kubectl rollout status` judges it (also `shinyctl status`).
 #[derive(Debug, PartialEq, Eq)]
-enum RolloutState {
+pub enum RolloutState {
     Done,
     Progressing,
     Failed(String),
 }
 
 /// `kubectl rollout status`'s rule on a Deployment's `spec`/`status`.
-fn rollout_state(data: &Value, generation: i64) -> RolloutState {
+pub fn rollout_state(data: &Value, generation: i64) -> RolloutState {
     let status = &data["status"];
     let number = |v: &Value| v.as_i64().unwrap_or(0);
     let conditions = status["conditions"].as_array().cloned().unwrap_or_default();

@@ -18,6 +18,7 @@ mod malformed;
 mod model_validation;
 mod never_panics;
 mod plan_calls;
+mod status_doctor;
 mod support;
 mod versions;
 mod workload;

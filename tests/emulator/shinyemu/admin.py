@@ -51,6 +51,17 @@ def handle(state, environ) -> Response:
             from . import ecr_auth
 
             return _json(*ecr_auth.admin(method, q.get("account"), body))
+        if path == "/_emulator/quotas" and q.get("account"):
+            # Service Quotas' applied values for one account (service_quotas.py).
+            from . import service_quotas
+
+            if method == "PUT":
+                try:
+                    return _json(200, service_quotas.set_applied(q["account"], json.loads(body or b"{}")))
+                except ValueError as e:
+                    return _json(400, {"error": str(e)})
+            if method == "GET":
+                return _json(200, service_quotas.applied(q["account"]))
         if path == "/_emulator/profile":
             account = q.get("account")
             if method == "GET":

@@ -28,6 +28,7 @@ SIGNING_TO_MODEL = {
     "states": "stepfunctions",
     "execute-api": "apigateway",
     "events": "events",
+    "servicequotas": "service-quotas",
 }
 
 _session_lock = threading.Lock()

@@ -1,0 +1,429 @@
+//! The AWS questions `shinyctl doctor` asks (the judging is in `ops::doctor`). Each answer is
+//! plain data; nothing here prints, and no secret value leaves [`secret_readable`].
+//!
+//! - who the credentials are: STS `GetCallerIdentity`;
+//! - which services the region offers: the public SSM parameters
+//!   `/aws/service/global-infrastructure/regions/<region>/services/<id>` (AWS Systems Manager user
+//!   guide, "Calling AWS service, Region, and endpoint information using Parameter Store"),
+//!   `GetParameters`, 10 names per call, missing ones in `InvalidParameters`;
+//! - quotas: Service Quotas `GetServiceQuota` (the applied value), falling back to
+//!   `GetAWSDefaultServiceQuota` when it answers `NoSuchResourceException` (Service Quotas API
+//!   reference: the applied value exists only for some quotas), and what is used: the service's
+//!   own list calls;
+//! - permissions: IAM `SimulatePrincipalPolicy` for the caller's user or role;
+//! - certificates: ACM `DescribeCertificate` (`Status`, `DomainName`, `SubjectAlternativeNames`);
+//! - secrets: Secrets Manager `GetSecretValue` / SSM `GetParameter` with decryption — the only
+//!   proof that the caller can read the value (KMS included); the value is dropped at once.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_servicequotas::error::ProvideErrorMetadata;
+
+use crate::apply::StepError;
+
+use super::Connection;
+use super::errors::step_error;
+use super::secrets::{Reference, parse};
+
+/// The caller's ARN (`arn:aws:sts::123456789012:assumed-role/Deploy/session`, `...:user/ci`).
+pub async fn caller_arn(conn: &Connection) -> Result<String, StepError> {
+    let out = conn
+        .clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(step_error)?;
+    Ok(out.arn().unwrap_or_default().to_string())
+}
+
+/// Of `services` (global-infrastructure ids: `eks`, `rds`, `elb`, ...), those the region does not
+/// list.
+pub async fn services_missing(
+    conn: &Connection,
+    services: &[&str],
+) -> Result<Vec<String>, StepError> {
+    let name = |s: &str| {
+        format!(
+            "/aws/service/global-infrastructure/regions/{}/services/{s}",
+            conn.region
+        )
+    };
+    let mut missing = Vec::new();
+    for chunk in services.chunks(10) {
+        conn.limiter.acquire("ssm", "GetParameters").await;
+        let out = conn
+            .clients
+            .ssm
+            .get_parameters()
+            .set_names(Some(chunk.iter().map(|s| name(s)).collect()))
+            .send()
+            .await
+            .map_err(step_error)?;
+        for invalid in out.invalid_parameters() {
+            if let Some(id) = invalid.rsplit('/').next() {
+                missing.push(id.to_string());
+            }
+        }
+    }
+    Ok(missing)
+}
+
+/// A quota's value and name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaValue {
+    pub name: String,
+    pub value: f64,
+    /// The account's applied value (`false`: AWS's default, no applied value was answered).
+    pub applied: bool,
+}
+
+/// The quota `service/code` for the account in the connection's region; `None` when Service
+/// Quotas knows no such quota.
+pub async fn quota(
+    conn: &Connection,
+    service: &str,
+    code: &str,
+) -> Result<Option<QuotaValue>, StepError> {
+    let sq = &conn.clients.servicequotas;
+    conn.limiter
+        .acquire("servicequotas", "GetServiceQuota")
+        .await;
+    let value = |q: Option<&aws_sdk_servicequotas::types::ServiceQuota>, applied| {
+        q.map(|q| QuotaValue {
+            name: q.quota_name().unwrap_or(code).to_string(),
+            value: q.value().unwrap_or(0.0),
+            applied,
+        })
+    };
+    match sq
+        .get_service_quota()
+        .service_code(service)
+        .quota_code(code)
+        .send()
+        .await
+    {
+        Ok(out) => return Ok(value(out.quota(), true)),
+        Err(e) if e.code() == Some("NoSuchResourceException") => {}
+        Err(e) => return Err(step_error(e)),
+    }
+    conn.limiter
+        .acquire("servicequotas", "GetAWSDefaultServiceQuota")
+        .await;
+    match sq
+        .get_aws_default_service_quota()
+        .service_code(service)
+        .quota_code(code)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(value(out.quota(), false)),
+        Err(e) if e.code() == Some("NoSuchResourceException") => Ok(None),
+        Err(e) => Err(step_error(e)),
+    }
+}
+
+/// What a quota counts, read from the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Usage {
+    Vpcs,
+    InternetGateways,
+    ElasticIps,
+    /// NAT gateways (`pending` or `available`) per availability zone.
+    NatGatewaysPerZone,
+    EksClusters,
+    DbInstances,
+    DbClusters,
+    ApplicationLoadBalancers,
+    NetworkLoadBalancers,
+}
+
+/// How many exist in the region, by zone for [`Usage::NatGatewaysPerZone`] (else under `""`).
+pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u64>, StepError> {
+    let c = &conn.clients;
+    let all = |n: usize| BTreeMap::from([(String::new(), n as u64)]);
+    match what {
+        Usage::Vpcs => {
+            let mut n = 0;
+            let mut pages = c.ec2.describe_vpcs().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                conn.limiter.acquire("ec2", "DescribeVpcs").await;
+                n += page.map_err(step_error)?.vpcs().len();
+            }
+            Ok(all(n))
+        }
+        Usage::InternetGateways => {
+            let mut n = 0;
+            let mut pages = c.ec2.describe_internet_gateways().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                conn.limiter
+                    .acquire("ec2", "DescribeInternetGateways")
+                    .await;
+                n += page.map_err(step_error)?.internet_gateways().len();
+            }
+            Ok(all(n))
+        }
+        Usage::ElasticIps => {
+            conn.limiter.acquire("ec2", "DescribeAddresses").await;
+            let out = c
+                .ec2
+                .describe_addresses()
+                .send()
+                .await
+                .map_err(step_error)?;
+            Ok(all(out.addresses().len()))
+        }
+        Usage::NatGatewaysPerZone => {
+            let mut subnets = Vec::new();
+            let mut pages = c
+                .ec2
+                .describe_nat_gateways()
+                .filter(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("state")
+                        .values("pending")
+                        .values("available")
+                        .build(),
+                )
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                conn.limiter.acquire("ec2", "DescribeNatGateways").await;
+                for nat in page.map_err(step_error)?.nat_gateways() {
+                    subnets.extend(nat.subnet_id().map(str::to_string));
+                }
+            }
+            let mut zones: BTreeMap<String, u64> = BTreeMap::new();
+            if subnets.is_empty() {
+                return Ok(zones);
+            }
+            let mut unique = subnets.clone();
+            unique.sort();
+            unique.dedup();
+            conn.limiter.acquire("ec2", "DescribeSubnets").await;
+            let out = c
+                .ec2
+                .describe_subnets()
+                .set_subnet_ids(Some(unique))
+                .send()
+                .await
+                .map_err(step_error)?;
+            let zone_of: BTreeMap<&str, &str> = out
+                .subnets()
+                .iter()
+                .filter_map(|s| Some((s.subnet_id()?, s.availability_zone()?)))
+                .collect();
+            for subnet in &subnets {
+                let zone = zone_of.get(subnet.as_str()).copied().unwrap_or("unknown");
+                *zones.entry(zone.to_string()).or_default() += 1;
+            }
+            Ok(zones)
+        }
+        Usage::EksClusters => {
+            let mut n = 0;
+            let mut pages = c.eks.list_clusters().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                conn.limiter.acquire("eks", "ListClusters").await;
+                n += page.map_err(step_error)?.clusters().len();
+            }
+            Ok(all(n))
+        }
+        Usage::DbInstances => {
+            let mut n = 0;
+            let mut pages = c.rds.describe_db_instances().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                conn.limiter.acquire("rds", "DescribeDBInstances").await;
+                n += page.map_err(step_error)?.db_instances().len();
+            }
+            Ok(all(n))
+        }
+        Usage::DbClusters => {
+            let mut n = 0;
+            let mut pages = c.rds.describe_db_clusters().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                conn.limiter.acquire("rds", "DescribeDBClusters").await;
+                n += page.map_err(step_error)?.db_clusters().len();
+            }
+            Ok(all(n))
+        }
+        Usage::ApplicationLoadBalancers | Usage::NetworkLoadBalancers => {
+            let wanted = if what == Usage::ApplicationLoadBalancers {
+                "application"
+            } else {
+                "network"
+            };
+            let mut n = 0;
+            let mut pages = c.elbv2.describe_load_balancers().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                conn.limiter
+                    .acquire("elasticloadbalancing", "DescribeLoadBalancers")
+                    .await;
+                n += page
+                    .map_err(step_error)?
+                    .load_balancers()
+                    .iter()
+                    .filter(|lb| lb.r#type().map(|t| t.as_str()) == Some(wanted))
+                    .count();
+            }
+            Ok(all(n))
+        }
+    }
+}
+
+/// One decision of the policy simulator: the action and `allowed`, `explicitDeny` or
+/// `implicitDeny`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub action: String,
+    pub decision: String,
+}
+
+/// `SimulatePrincipalPolicy` for `principal` (an IAM user, role or group ARN) on `actions`, every
+/// resource (`*`), all pages.
+pub async fn simulate(
+    conn: &Connection,
+    principal: &str,
+    actions: &[String],
+) -> Result<Vec<Decision>, StepError> {
+    let mut out = Vec::new();
+    // The simulator answers per action; keep each request modest.
+    for chunk in actions.chunks(50) {
+        let mut marker: Option<String> = None;
+        loop {
+            conn.limiter.acquire("iam", "SimulatePrincipalPolicy").await;
+            let page = conn
+                .clients
+                .iam
+                .simulate_principal_policy()
+                .policy_source_arn(principal)
+                .set_action_names(Some(chunk.to_vec()))
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(step_error)?;
+            for r in page.evaluation_results() {
+                out.push(Decision {
+                    action: r.eval_action_name().to_string(),
+                    decision: r.eval_decision().as_str().to_string(),
+                });
+            }
+            match page.marker().filter(|_| page.is_truncated()) {
+                Some(next) => marker = Some(next.to_string()),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What ACM says about a certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certificate {
+    /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, ...
+    pub status: String,
+    /// The domain name and every subject alternative name.
+    pub domains: Vec<String>,
+}
+
+/// The certificate `arn`, `None` when ACM does not have it (in this region and account).
+pub async fn certificate(conn: &Connection, arn: &str) -> Result<Option<Certificate>, StepError> {
+    conn.limiter.acquire("acm", "DescribeCertificate").await;
+    match conn
+        .clients
+        .acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let Some(c) = out.certificate() else {
+                return Ok(None);
+            };
+            let mut domains: Vec<String> =
+                c.domain_name().into_iter().map(str::to_string).collect();
+            for san in c.subject_alternative_names() {
+                if !domains.contains(san) {
+                    domains.push(san.clone());
+                }
+            }
+            Ok(Some(Certificate {
+                status: c.status().map_or("UNKNOWN", |s| s.as_str()).to_string(),
+                domains,
+            }))
+        }
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(step_error(e)),
+    }
+}
+
+/// Why a referenced secret cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretProblem {
+    /// Not `secretsmanager:…` or `ssm:…` (the blueprint's checks refuse these already).
+    Malformed,
+    /// The secret or parameter does not exist.
+    Missing,
+    /// It exists but is not JSON with the named key.
+    NoKey(String),
+    /// AWS refused to give it (its code: `AccessDeniedException`, a KMS error, ...).
+    Refused { code: String, message: String },
+}
+
+/// Whether the secret `reference` names can be read by these credentials. The value is read
+/// (nothing else proves it can be decrypted) and dropped here.
+pub async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), SecretProblem> {
+    let refused = |e: StepError| {
+        if e.code == "ResourceNotFoundException" || e.code == "ParameterNotFound" {
+            SecretProblem::Missing
+        } else {
+            SecretProblem::Refused {
+                code: e.code,
+                message: e.message,
+            }
+        }
+    };
+    match parse(reference).ok_or(SecretProblem::Malformed)? {
+        Reference::Parameter { name } => {
+            conn.limiter.acquire("ssm", "GetParameter").await;
+            conn.clients
+                .ssm
+                .get_parameter()
+                .name(name)
+                .with_decryption(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| refused(step_error(e)))
+        }
+        Reference::SecretsManager { id, json_key } => {
+            conn.limiter
+                .acquire("secretsmanager", "GetSecretValue")
+                .await;
+            let out = conn
+                .clients
+                .secretsmanager
+                .get_secret_value()
+                .secret_id(id)
+                .send()
+                .await
+                .map_err(|e| refused(step_error(e)))?;
+            match json_key {
+                None => Ok(()),
+                Some(key) => {
+                    let has_key = out
+                        .secret_string()
+                        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                        .is_some_and(|v| {
+                            v.get(&key).is_some_and(|f| f.is_string() || f.is_number())
+                        });
+                    if has_key {
+                        Ok(())
+                    } else {
+                        Err(SecretProblem::NoKey(key))
+                    }
+                }
+            }
+        }
+    }
+}

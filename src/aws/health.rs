@@ -1,0 +1,522 @@
+//! How the blueprint's resources are, for `shinyctl status`: one describe per resource whose
+//! health AWS reports (the reader reads settings, not health), never a secret.
+//!
+//! - EKS `DescribeCluster` / `DescribeNodegroup`: `status` (`ACTIVE`, `CREATING`, `DEGRADED`, ...)
+//!   and a node group's `health.issues` (botocore `eks` model, `Nodegroup`, `NodegroupHealth`);
+//! - RDS `DescribeDBClusters` / `DescribeDBInstances`: `Status` (`available`, `backing-up`,
+//!   `modifying`, `stopped`, ... — RDS user guide, "Viewing Amazon RDS DB instance status");
+//! - ElastiCache `DescribeReplicationGroups`: `Status` (`available`, `creating`, `modifying`, ...);
+//! - ELBv2 `DescribeLoadBalancers` (`State.Code`: `active`, `provisioning`, `failed`) and
+//!   `DescribeTargetHealth` per target group (`TargetHealth.State`: `healthy`, `unhealthy`,
+//!   `initial`, `draining`, `unused`, `unavailable`);
+//! - Synthetics `GetCanaryRuns` (newest first; `Status.State` `PASSED`/`FAILED`/`RUNNING`);
+//! - CloudWatch `DescribeAlarms` by name (`StateValue` `OK`/`ALARM`/`INSUFFICIENT_DATA`).
+//!
+//! Every call takes a token from the connection's rate-limit buckets.
+
+use crate::apply::StepError;
+use crate::plan::{Address, ObservedResource, ObservedState, ResourceKind};
+
+use super::Connection;
+use super::errors::step_error;
+
+/// How one resource is, in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Serving as it should.
+    Healthy,
+    /// Nothing to judge yet (an alarm without data, a canary that has not run): not a failure.
+    Unknown,
+    /// Being created or changed: not ready yet.
+    Pending,
+    /// Failed, degraded, in alarm, or without healthy targets.
+    Unhealthy,
+}
+
+/// What AWS says about one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Health {
+    pub address: Address,
+    pub kind: ResourceKind,
+    pub name: String,
+    /// AWS's own word for the state (`ACTIVE`, `available`, `ALARM`, `2 healthy, 1 unhealthy`).
+    pub state: String,
+    pub verdict: Verdict,
+    /// Why it is not healthy, or what to look at (a node group's health issue, a failed run's
+    /// reason); never a secret.
+    pub detail: Option<String>,
+}
+
+/// The kinds whose health is read.
+pub fn reports_health(kind: ResourceKind) -> bool {
+    use ResourceKind as K;
+    matches!(
+        kind,
+        K::EksCluster
+            | K::NodeGroup
+            | K::DbCluster
+            | K::DbInstance
+            | K::CacheReplicationGroup
+            | K::LoadBalancer
+            | K::TargetGroup
+            | K::Canary
+            | K::CloudWatchAlarm
+    )
+}
+
+/// The health of every observed resource that reports one, in the observed order.
+pub async fn read(conn: &Connection, observed: &ObservedState) -> Result<Vec<Health>, StepError> {
+    let cluster = observed
+        .resources
+        .iter()
+        .find(|r| r.kind == ResourceKind::EksCluster)
+        .map(|r| r.name.clone());
+    let alarms: Vec<&ObservedResource> = observed
+        .resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::CloudWatchAlarm)
+        .collect();
+    let mut alarm_states = alarm_health(conn, &alarms).await?.into_iter();
+    let reads = observed
+        .resources
+        .iter()
+        .filter(|r| reports_health(r.kind) && r.kind != ResourceKind::CloudWatchAlarm)
+        .map(|r| one(conn, r, cluster.as_deref()));
+    let mut out = futures::future::try_join_all(reads).await?;
+    out.extend(alarm_states.by_ref());
+    // The observed order (the catalog's), alarms included.
+    let position = |a: &Address| observed.resources.iter().position(|r| &r.address == a);
+    out.sort_by_key(|h| position(&h.address));
+    Ok(out)
+}
+
+fn health(r: &ObservedResource, state: impl Into<String>, verdict: Verdict) -> Health {
+    Health {
+        address: r.address.clone(),
+        kind: r.kind,
+        name: r.name.clone(),
+        state: state.into(),
+        verdict,
+        detail: None,
+    }
+}
+
+/// A resource gone between the read and this call: say so rather than fail the command.
+fn gone(r: &ObservedResource) -> Health {
+    health(r, "not found", Verdict::Unhealthy)
+}
+
+fn is_not_found(e: &StepError) -> bool {
+    e.code.contains("NotFound") || e.code == "ResourceNotFoundException"
+}
+
+async fn one(
+    conn: &Connection,
+    r: &ObservedResource,
+    cluster: Option<&str>,
+) -> Result<Health, StepError> {
+    use ResourceKind as K;
+    let c = &conn.clients;
+    match r.kind {
+        K::EksCluster => {
+            conn.limiter.acquire("eks", "DescribeCluster").await;
+            match c.eks.describe_cluster().name(&r.name).send().await {
+                Ok(out) => {
+                    let status = out
+                        .cluster()
+                        .and_then(|c| c.status())
+                        .map_or("unknown", |s| s.as_str());
+                    let mut h = health(r, status, eks_verdict(status));
+                    h.detail = out
+                        .cluster()
+                        .and_then(|c| c.version())
+                        .map(|v| format!("Kubernetes {v}"));
+                    Ok(h)
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::NodeGroup => {
+            let Some(cluster) = cluster else {
+                return Ok(gone(r));
+            };
+            conn.limiter.acquire("eks", "DescribeNodegroup").await;
+            match c
+                .eks
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(&r.name)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let ng = out.nodegroup();
+                    let status = ng
+                        .and_then(|n| n.status())
+                        .map_or("unknown", |s| s.as_str());
+                    let mut h = health(r, status, eks_verdict(status));
+                    let issues: Vec<String> = ng
+                        .and_then(|n| n.health())
+                        .map(|h| h.issues())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{}: {}",
+                                i.code().map_or("issue", |c| c.as_str()),
+                                i.message().unwrap_or("")
+                            )
+                        })
+                        .collect();
+                    let scaling = ng.and_then(|n| n.scaling_config()).map(|s| {
+                        format!(
+                            "{} desired ({}–{})",
+                            s.desired_size().unwrap_or(0),
+                            s.min_size().unwrap_or(0),
+                            s.max_size().unwrap_or(0)
+                        )
+                    });
+                    h.detail = if issues.is_empty() {
+                        scaling
+                    } else {
+                        Some(issues.join("; "))
+                    };
+                    Ok(h)
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::DbCluster => {
+            conn.limiter.acquire("rds", "DescribeDBClusters").await;
+            match c
+                .rds
+                .describe_db_clusters()
+                .db_cluster_identifier(&r.name)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let status = out
+                        .db_clusters()
+                        .first()
+                        .and_then(|c| c.status())
+                        .unwrap_or("unknown");
+                    Ok(health(r, status, rds_verdict(status)))
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::DbInstance => {
+            conn.limiter.acquire("rds", "DescribeDBInstances").await;
+            match c
+                .rds
+                .describe_db_instances()
+                .db_instance_identifier(&r.name)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let status = out
+                        .db_instances()
+                        .first()
+                        .and_then(|i| i.db_instance_status())
+                        .unwrap_or("unknown");
+                    Ok(health(r, status, rds_verdict(status)))
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::CacheReplicationGroup => {
+            conn.limiter
+                .acquire("elasticache", "DescribeReplicationGroups")
+                .await;
+            match c
+                .elasticache
+                .describe_replication_groups()
+                .replication_group_id(&r.name)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let status = out
+                        .replication_groups()
+                        .first()
+                        .and_then(|g| g.status())
+                        .unwrap_or("unknown");
+                    Ok(health(r, status, rds_verdict(status)))
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::LoadBalancer => {
+            conn.limiter
+                .acquire("elasticloadbalancing", "DescribeLoadBalancers")
+                .await;
+            match c
+                .elbv2
+                .describe_load_balancers()
+                .load_balancer_arns(&r.id)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let state = out.load_balancers().first().and_then(|lb| lb.state());
+                    let code = state
+                        .and_then(|s| s.code())
+                        .map_or("unknown", |c| c.as_str());
+                    let verdict = match code {
+                        "active" => Verdict::Healthy,
+                        "provisioning" => Verdict::Pending,
+                        _ => Verdict::Unhealthy,
+                    };
+                    let mut h = health(r, code, verdict);
+                    h.detail = state.and_then(|s| s.reason()).map(str::to_string);
+                    Ok(h)
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::TargetGroup => {
+            conn.limiter
+                .acquire("elasticloadbalancing", "DescribeTargetHealth")
+                .await;
+            match c
+                .elbv2
+                .describe_target_health()
+                .target_group_arn(&r.id)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let states: Vec<(String, Option<String>)> = out
+                        .target_health_descriptions()
+                        .iter()
+                        .map(|d| {
+                            let th = d.target_health();
+                            (
+                                th.and_then(|t| t.state())
+                                    .map_or("unknown", |s| s.as_str())
+                                    .to_string(),
+                                th.and_then(|t| t.description()).map(str::to_string),
+                            )
+                        })
+                        .collect();
+                    Ok(target_health(r, &states))
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        K::Canary => {
+            conn.limiter.acquire("synthetics", "GetCanaryRuns").await;
+            match c
+                .synthetics
+                .get_canary_runs()
+                .name(&r.name)
+                .max_results(1)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let last = out.canary_runs().first().and_then(|run| run.status());
+                    let state = last.and_then(|s| s.state()).map(|s| s.as_str().to_string());
+                    let reason = last.and_then(|s| s.state_reason()).map(str::to_string);
+                    Ok(canary_health(r, state.as_deref(), reason))
+                }
+                Err(e) => not_found_or(r, step_error(e)),
+            }
+        }
+        _ => Ok(health(r, "unknown", Verdict::Unknown)),
+    }
+}
+
+fn not_found_or(r: &ObservedResource, e: StepError) -> Result<Health, StepError> {
+    if is_not_found(&e) {
+        Ok(gone(r))
+    } else {
+        Err(e)
+    }
+}
+
+/// EKS clusters and node groups (botocore `eks`: `ClusterStatus`, `NodegroupStatus`).
+fn eks_verdict(status: &str) -> Verdict {
+    match status {
+        "ACTIVE" => Verdict::Healthy,
+        "CREATING" | "UPDATING" | "PENDING" => Verdict::Pending,
+        _ => Verdict::Unhealthy,
+    }
+}
+
+/// RDS and ElastiCache: `available` serves; the transitions that still serve or will soon are
+/// pending; anything else (`failed`, `stopped`, `incompatible-*`, `storage-full`) is not.
+fn rds_verdict(status: &str) -> Verdict {
+    match status {
+        "available" => Verdict::Healthy,
+        "creating"
+        | "backing-up"
+        | "modifying"
+        | "upgrading"
+        | "rebooting"
+        | "starting"
+        | "configuring-enhanced-monitoring"
+        | "maintenance"
+        | "snapshotting" => Verdict::Pending,
+        _ => Verdict::Unhealthy,
+    }
+}
+
+/// A target group with no healthy target sends users errors (ALB: 503); one that still has some
+/// healthy targets besides unhealthy ones is degraded; only `initial` ones are still registering.
+pub fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) -> Health {
+    if states.is_empty() {
+        let mut h = health(r, "no targets", Verdict::Unhealthy);
+        h.detail = Some(
+            "no target is registered: the proxy's TargetGroupBinding registers its pods once \
+             the workload runs"
+                .into(),
+        );
+        return h;
+    }
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (state, _) in states {
+        *counts.entry(state.as_str()).or_default() += 1;
+    }
+    let words: Vec<String> = counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    let healthy = counts.get("healthy").copied().unwrap_or(0);
+    let verdict = if healthy == states.len() {
+        Verdict::Healthy
+    } else if counts.keys().all(|s| *s == "initial" || *s == "healthy") {
+        Verdict::Pending
+    } else {
+        Verdict::Unhealthy
+    };
+    let mut h = health(r, words.join(", "), verdict);
+    h.detail = states
+        .iter()
+        .find(|(state, _)| state != "healthy")
+        .and_then(|(_, why)| why.clone());
+    h
+}
+
+/// The canary's last run: `PASSED` is healthy, `FAILED` is not, none yet is unknown.
+pub fn canary_health(r: &ObservedResource, last: Option<&str>, reason: Option<String>) -> Health {
+    match last {
+        None => health(r, "no runs yet", Verdict::Unknown),
+        Some(state) => {
+            let verdict = match state {
+                "PASSED" => Verdict::Healthy,
+                "RUNNING" => Verdict::Unknown,
+                _ => Verdict::Unhealthy,
+            };
+            let mut h = health(r, format!("last run {state}"), verdict);
+            h.detail = reason.filter(|_| verdict == Verdict::Unhealthy);
+            h
+        }
+    }
+}
+
+/// One `DescribeAlarms` per 100 names (its `AlarmNames` maximum, botocore `monitoring` model).
+async fn alarm_health(
+    conn: &Connection,
+    alarms: &[&ObservedResource],
+) -> Result<Vec<Health>, StepError> {
+    let mut out = Vec::new();
+    for chunk in alarms.chunks(100) {
+        conn.limiter.acquire("monitoring", "DescribeAlarms").await;
+        let answer = conn
+            .clients
+            .cloudwatch
+            .describe_alarms()
+            .set_alarm_names(Some(chunk.iter().map(|a| a.name.clone()).collect()))
+            .send()
+            .await
+            .map_err(step_error)?;
+        for alarm in chunk {
+            let found = answer
+                .metric_alarms()
+                .iter()
+                .find(|m| m.alarm_name() == Some(alarm.name.as_str()));
+            out.push(match found {
+                None => gone(alarm),
+                Some(m) => {
+                    let state = m.state_value().map_or("unknown", |s| s.as_str());
+                    let verdict = match state {
+                        "OK" => Verdict::Healthy,
+                        "ALARM" => Verdict::Unhealthy,
+                        _ => Verdict::Unknown,
+                    };
+                    let mut h = health(alarm, state, verdict);
+                    h.detail = m
+                        .state_reason()
+                        .filter(|_| verdict == Verdict::Unhealthy)
+                        .map(str::to_string);
+                    h
+                }
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tg() -> ObservedResource {
+        ObservedResource {
+            address: Address::new("ingress.target_group[proxy]"),
+            kind: ResourceKind::TargetGroup,
+            id: "arn:tg".into(),
+            name: "a-proxy".into(),
+            properties: Default::default(),
+        }
+    }
+
+    fn states(list: &[&str]) -> Vec<(String, Option<String>)> {
+        list.iter()
+            .map(|s| (s.to_string(), Some(format!("why {s}"))))
+            .collect()
+    }
+
+    #[test]
+    fn target_groups_are_healthy_only_when_every_target_is() {
+        assert_eq!(
+            target_health(&tg(), &states(&["healthy", "healthy"])).verdict,
+            Verdict::Healthy
+        );
+        let pending = target_health(&tg(), &states(&["healthy", "initial"]));
+        assert_eq!(pending.verdict, Verdict::Pending);
+        assert_eq!(pending.state, "1 healthy, 1 initial");
+        let bad = target_health(&tg(), &states(&["unhealthy", "healthy"]));
+        assert_eq!(bad.verdict, Verdict::Unhealthy);
+        assert_eq!(bad.detail.as_deref(), Some("why unhealthy"));
+        let empty = target_health(&tg(), &[]);
+        assert_eq!(
+            (empty.state.as_str(), empty.verdict),
+            ("no targets", Verdict::Unhealthy)
+        );
+    }
+
+    #[test]
+    fn canaries_by_their_last_run() {
+        assert_eq!(canary_health(&tg(), None, None).verdict, Verdict::Unknown);
+        assert_eq!(
+            canary_health(&tg(), Some("PASSED"), None).verdict,
+            Verdict::Healthy
+        );
+        let failed = canary_health(&tg(), Some("FAILED"), Some("timeout".into()));
+        assert_eq!(failed.verdict, Verdict::Unhealthy);
+        assert_eq!(failed.detail.as_deref(), Some("timeout"));
+    }
+
+    #[test]
+    fn status_words() {
+        assert_eq!(eks_verdict("ACTIVE"), Verdict::Healthy);
+        assert_eq!(eks_verdict("CREATING"), Verdict::Pending);
+        assert_eq!(eks_verdict("DEGRADED"), Verdict::Unhealthy);
+        assert_eq!(rds_verdict("backing-up"), Verdict::Pending);
+        assert_eq!(rds_verdict("stopped"), Verdict::Unhealthy);
+    }
+}
