@@ -549,7 +549,7 @@ pub enum AlarmMetric {
 pub struct Proxy {
     #[serde(default = "d::proxy_kind")]
     pub kind: ProxyKind,
-    /// ShinyProxy version (container image tag), quoted: `"3.1.1"`.
+    /// ShinyProxy version (container image tag), quoted: `"3.2.0"`.
     pub version: String,
     #[serde(default = "d::one")]
     pub replicas: u32,

@@ -66,9 +66,13 @@ pub async fn read_plan(
     }
     // The command's buckets: the executor that may follow spends from the same ones.
     let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
-    let rendered = workload::render(bp, &facts(bp, conn, &live));
+    let mut rendered = workload::render(bp, &facts(bp, conn, &live));
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
+    if let Some(rendered) = rendered.as_mut() {
+        // The running version where nothing rolls out; `(known after apply)` where apply will.
+        workload::rollout::plan_version(&mut rendered.objects, cluster.objects());
+    }
     let mut plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
     add_blueprint_warnings(&mut plan, loaded, &warnings);
     Ok((live, plan, cluster))

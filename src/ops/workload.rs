@@ -502,7 +502,7 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
         }
     };
     let facts = facts(bp, input.conn, live);
-    let Some(rendered) = workload::render(bp, &facts) else {
+    let Some(mut rendered) = workload::render(bp, &facts) else {
         return Ok(None);
     };
     let client = cluster_client(input.conn, input.target, live)
@@ -517,6 +517,11 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
     let objects = deploy::list_owned(&client, &bp.metadata.name)
         .await
         .map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
+    // The version a changed pod template runs with: now, as the operator does (rollout.rs).
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    workload::rollout::stamp(&mut rendered.objects, &objects, now_ms);
     let plan = full_plan(
         loaded,
         &live.observed,

@@ -42,7 +42,7 @@ const FULL: &str = r#"{
                {"metric": "unhealthyTargets", "threshold": 1}]
   },
   "proxy": {
-    "version": "3.1.1",
+    "version": "3.2.0",
     "replicas": 2,
     "authentication": {"type": "openid", "openid": {
       "authUrl": "https://login.example.com/authorize", "tokenUrl": "https://login.example.com/token",

@@ -10,10 +10,17 @@ use crate::blueprint::model::{
     App, Authentication, AuthenticationType, Blueprint, ClusterMode, Proxy, UsageStats,
 };
 use crate::blueprint::problem::{Problem, child, item};
+use crate::workload::keys::CHECKED_RELEASE;
 
 const PATH: &str = "proxy";
 /// ShinyProxy pre-initialises this many containers at most per app; more is almost surely a typo.
 const MAX_SEATS: u32 = 100;
+
+/// Whether dotted version `a` is before `b` (numerically, part by part).
+fn is_before(a: &str, b: &str) -> bool {
+    let parts = |s: &str| -> Vec<u64> { s.split('.').filter_map(|p| p.parse().ok()).collect() };
+    parts(a) < parts(b)
+}
 
 pub fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(proxy) = &bp.proxy else {
@@ -27,7 +34,22 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
                 child(PATH, "version"),
                 format!("`{}` is not a ShinyProxy version", proxy.version),
             )
-            .hint("write it quoted, e.g. `version: \"3.1.1\"`"),
+            .hint("write it quoted, e.g. `version: \"3.2.0\"`"),
+        );
+    } else if is_before(&proxy.version, CHECKED_RELEASE) {
+        out.push(
+            Problem::warning(
+                child(PATH, "version"),
+                format!(
+                    "ShinyProxy {} is older than {CHECKED_RELEASE}, the release shinyctl's \
+                     configuration is checked against",
+                    proxy.version
+                ),
+            )
+            .hint(format!(
+                "use `version: \"{CHECKED_RELEASE}\"`: older images lack settings shinyctl renders \
+                 (the 3.2 image sets its own JVM memory flags, for one)"
+            )),
         );
     }
     for (key, namespace) in [
@@ -668,6 +690,12 @@ mod tests {
             "proxy.version",
             "not a ShinyProxy version",
         );
+        // Older than the release the rendered configuration is checked against: a warning.
+        let older = problems_after(|bp| proxy(bp).version = "3.1.1".into());
+        assert_eq!(older.len(), 1, "{older:#?}");
+        assert!(!older[0].is_error());
+        assert!(older[0].message.contains("older than 3.2.0"), "{older:#?}");
+        assert!(problems_after(|bp| proxy(bp).version = "3.10.0".into()).is_empty());
         assert_one(
             |bp| proxy(bp).app_namespace = "Shiny_Apps".into(),
             "proxy.appNamespace",

@@ -177,7 +177,14 @@ fn target_group(cx: &mut Ctx, ingress: &Ingress, alb: bool) {
                 "matcher": "200-399"
             }),
         )
-        .with("stickiness", stickiness),
+        .with("stickiness", stickiness)
+        // As long as a terminating ShinyProxy pod keeps serving (its preStop drain): the ALB
+        // holds a draining target's connections exactly that long, instead of AWS's 300 s
+        // (`workload::rollout::drain_seconds`, docs/workload.md "Rollouts").
+        .with(
+            "deregistrationDelaySeconds",
+            crate::workload::rollout::drain_seconds(cx.bp),
+        ),
     );
 }
 
