@@ -67,6 +67,11 @@ pub(super) fn objects(
     let rollout = Rollout {
         drain_seconds: rollout::drain_seconds(bp),
         version,
+        secret_versions: if facts.offline {
+            "offline"
+        } else {
+            KNOWN_AFTER_APPLY
+        },
     };
     out.push(deployment(
         &meta,
@@ -243,6 +248,8 @@ struct Rollout<'a> {
     drain_seconds: u64,
     /// `PROXY_VERSION`: a placeholder until apply stamps it.
     version: &'a str,
+    /// The secrets' versions: a placeholder until a live plan or apply reads them.
+    secret_versions: &'a str,
 }
 
 fn deployment(
@@ -350,6 +357,11 @@ fn deployment(
         },
         "spec": pod_spec,
     });
+    if !secrets.is_empty() {
+        // The secrets' current versions: known once AWS is read (`rollout::set_secret_versions`).
+        template["metadata"]["annotations"][rollout::SECRET_VERSIONS] =
+            json!(rollout.secret_versions);
+    }
     template["metadata"]["annotations"][TEMPLATE_HASH] =
         json!(rollout::template_fingerprint(&template));
     let mut object = json!({

@@ -27,6 +27,9 @@ pub const PROXY_VERSION_ENV: &str = "PROXY_VERSION";
 /// Pod-template annotation: the fingerprint of the template without the version, so that a
 /// later plan can tell whether the template (config, image, resources, secrets) changed.
 pub const TEMPLATE_HASH: &str = "shinyctl.dev/template-hash";
+/// Pod-template annotation: the fingerprint of the current version of every secret value the
+/// pods read (never a value), so a new value (a rotation) rolls them and the new pods read it.
+pub const SECRET_VERSIONS: &str = "shinyctl.dev/secret-versions";
 /// What an offline render sets: a number ShinyProxy accepts; apply sets the real one.
 pub const OFFLINE_VERSION: &str = "0";
 
@@ -92,6 +95,32 @@ pub fn set_version(objects: &mut [Value], version: &str) {
         {
             env["value"] = Value::from(version);
         }
+    }
+}
+
+/// Sets [`SECRET_VERSIONS`] on every Deployment that has it, from `versions` (key -> current
+/// version of its source; a key without one counts as unknown), and renews [`TEMPLATE_HASH`].
+pub fn set_secret_versions(
+    objects: &mut [Value],
+    keys: &[String],
+    versions: &std::collections::BTreeMap<String, String>,
+) {
+    let lines: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{k}={}", versions.get(k).map_or("?", String::as_str)))
+        .collect();
+    let value = fingerprint(&lines.join("\n"));
+    for object in objects.iter_mut().filter(|o| o["kind"] == "Deployment") {
+        let template = &mut object["spec"]["template"];
+        if template["metadata"]["annotations"]
+            .get(SECRET_VERSIONS)
+            .is_none()
+        {
+            continue;
+        }
+        template["metadata"]["annotations"][SECRET_VERSIONS] = Value::from(value.clone());
+        let hash = template_fingerprint(template);
+        template["metadata"]["annotations"][TEMPLATE_HASH] = Value::from(hash);
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::blueprint::Blueprint;
-use crate::blueprint::model::{App, AuthenticationType, DatabaseEngine, Proxy, UsageStats};
+use crate::blueprint::model::{App, AuthenticationType, DatabaseEngine, Proxy};
 
 use super::facts::PlatformFacts;
 use super::secrets::{self, SecretValue};
@@ -72,8 +72,8 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
     let database = facts
         .database
         .as_ref()
-        .filter(|_| proxy.usage_stats == UsageStats::Database);
-    if let (Some(db), Some(engine)) = (database, bp.database.as_ref().map(|d| d.engine)) {
+        .zip(secrets::usage_stats_user(proxy, facts));
+    if let (Some((db, user)), Some(engine)) = (database, bp.database.as_ref().map(|d| d.engine)) {
         let scheme = match engine {
             DatabaseEngine::Postgres | DatabaseEngine::AuroraPostgresql => "postgresql",
             DatabaseEngine::Mysql | DatabaseEngine::AuroraMysql => "mysql",
@@ -85,10 +85,8 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
                 db.host, db.port, db.name
             )),
         );
-        p.insert(
-            "usage-stats-username".into(),
-            json!(placeholder(secrets::DATABASE_USERNAME)),
-        );
+        // Its own least-privilege user (see `usage_stats_user.rs`), not the master user.
+        p.insert("usage-stats-username".into(), json!(user.name));
         p.insert(
             "usage-stats-password".into(),
             json!(placeholder(secrets::DATABASE_PASSWORD)),

@@ -97,11 +97,17 @@ fn secrets_are_placeholders_with_sources_never_values() {
         sources["SHINYCTL_OPENID_CLIENT_SECRET"],
         "secretsmanager:analytics/oidc-client-secret"
     );
+    // Usage statistics are written as their own user, with its own password: never the
+    // RDS-managed master secret.
+    assert_eq!(
+        sources["SHINYCTL_DATABASE_PASSWORD"],
+        "secretsmanager:analytics/usage-stats-password"
+    );
+    assert_eq!(proxy["usage-stats-username"], "shinyproxy_usage");
+    let text = serde_json::to_string(&w.objects).unwrap();
     assert!(
-        sources["SHINYCTL_DATABASE_PASSWORD"]
-            .as_str()
-            .unwrap()
-            .ends_with("#password")
+        !text.contains("rds!"),
+        "the master secret is referenced: {text}"
     );
     assert_eq!(
         w.application_yml["spring"]["config"]["import"],
@@ -420,4 +426,51 @@ fn the_drain_follows_the_heartbeat() {
     assert_eq!(rollout::drain_seconds(&bp), 15);
     bp.ingress = None;
     assert_eq!(rollout::drain_seconds(&bp), 20);
+}
+
+/// Item 4: a new version of any secret the pods read rolls them (its version, never its value,
+/// is on the pod template), and so does a changed reference.
+#[test]
+fn a_new_secret_version_rolls_the_pods() {
+    let bp = example();
+    let facts = PlatformFacts::placeholders(&bp);
+    let keys: Vec<String> = secrets::needed(bp.proxy.as_ref().unwrap(), &facts)
+        .into_iter()
+        .map(|s| s.key)
+        .collect();
+    let template = |versions: &[(&str, &str)]| {
+        let mut w = rendered(&bp);
+        let versions = versions
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        rollout::set_secret_versions(&mut w.objects, &keys, &versions);
+        find(&w, "Deployment", NAME)["spec"]["template"]["metadata"]["annotations"].clone()
+    };
+    let before = template(&[
+        ("SHINYCTL_OPENID_CLIENT_SECRET", "v1"),
+        ("SHINYCTL_DATABASE_PASSWORD", "v1"),
+    ]);
+    let same = template(&[
+        ("SHINYCTL_OPENID_CLIENT_SECRET", "v1"),
+        ("SHINYCTL_DATABASE_PASSWORD", "v1"),
+    ]);
+    let rotated = template(&[
+        ("SHINYCTL_OPENID_CLIENT_SECRET", "v1"),
+        ("SHINYCTL_DATABASE_PASSWORD", "v2"),
+    ]);
+    assert_eq!(before, same);
+    assert_ne!(
+        before[rollout::SECRET_VERSIONS],
+        rotated[rollout::SECRET_VERSIONS]
+    );
+    // A new template: apply gives the new pods a new PROXY_VERSION too.
+    assert_ne!(
+        before[rollout::TEMPLATE_HASH],
+        rotated[rollout::TEMPLATE_HASH]
+    );
+    assert!(
+        !rotated.to_string().contains("v2"),
+        "a fingerprint, not the versions"
+    );
 }

@@ -219,7 +219,6 @@ mod deploy {
     fn secret_values() -> BTreeMap<String, String> {
         [
             "SHINYCTL_OPENID_CLIENT_SECRET",
-            "SHINYCTL_DATABASE_USERNAME",
             "SHINYCTL_DATABASE_PASSWORD",
         ]
         .into_iter()

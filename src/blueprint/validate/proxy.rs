@@ -187,6 +187,44 @@ fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
             .hint("add a `database` section, or set `usageStats: none`"),
         );
     }
+    if proxy.usage_stats == UsageStats::Database && bp.database.is_some() {
+        check_usage_stats_user(proxy, out);
+    }
+}
+
+/// Usage statistics are written as a user of their own (never the master user, whose password
+/// RDS rotates), with a name PostgreSQL and MySQL both take unquoted.
+fn check_usage_stats_user(proxy: &Proxy, out: &mut Problems) {
+    let Some(user) = &proxy.usage_stats_user else {
+        out.push(
+            Problem::new(
+                child(PATH, "usageStatsUser"),
+                "usage statistics need a database user of their own",
+            )
+            .hint(
+                "add `usageStatsUser: {passwordRef: secretsmanager:NAME}` (a secret holding a \
+                 new password; shinyctl creates the user `shinyproxy_usage` with it)",
+            ),
+        );
+        return;
+    };
+    let path = child(PATH, "usageStatsUser");
+    let name = &user.name;
+    let valid = name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        out.push(
+            Problem::new(
+                child(&path, "name"),
+                format!("`{name}` is not a database user name shinyctl can create"),
+            )
+            .hint("use up to 32 lowercase letters, digits and underscores, starting with a letter"),
+        );
+    }
+    check_secret_ref(out, &child(&path, "passwordRef"), &user.password_ref);
 }
 
 /// What a Redis shared by ShinyProxy replicas must be. containerproxy's Redis seat store claims
