@@ -142,20 +142,24 @@ fn template_hash(deployment: &Value) -> Option<&str> {
     deployment["spec"]["template"]["metadata"]["annotations"][TEMPLATE_HASH].as_str()
 }
 
+/// The live object with `rendered`'s kind, name and namespace.
+fn live_counterpart<'a>(rendered: &Value, live: &'a [Value]) -> Option<&'a Value> {
+    let meta = &rendered["metadata"];
+    live.iter().find(|o| {
+        o["kind"] == rendered["kind"]
+            && o["metadata"]["name"] == meta["name"]
+            && o["metadata"]["namespace"] == meta["namespace"]
+    })
+}
+
 /// The live Deployment's version when the rendered pod template is the live one (nothing to
 /// roll out, so nothing changes); `None` when it differs or there is no live Deployment.
-fn kept_version(rendered: &Value, live: &[Value]) -> Option<String> {
-    let name = &rendered["metadata"];
-    let deployment = live.iter().find(|o| {
-        o["kind"] == "Deployment"
-            && o["metadata"]["name"] == name["name"]
-            && o["metadata"]["namespace"] == name["namespace"]
-    })?;
+fn kept_version(rendered: &Value, deployment: &Value) -> Option<String> {
     let same =
         template_hash(deployment).is_some() && template_hash(deployment) == template_hash(rendered);
-    same.then(|| version_of(deployment).map(str::to_string))
-        .flatten()
-        .filter(|v| v.parse::<u64>().is_ok())
+    version_of(deployment)
+        .filter(|v| same && v.parse::<u64>().is_ok())
+        .map(str::to_string)
 }
 
 /// For a plan: the live version where the pod template is unchanged; otherwise the version is
@@ -175,26 +179,15 @@ pub fn stamp(objects: &mut [Value], live: &[Value], now_ms: u64) {
 }
 
 fn stamp_with(objects: &mut [Value], live: &[Value], new: impl Fn(Option<&str>) -> String) {
-    for i in 0..objects.len() {
-        if objects[i]["kind"] != "Deployment" || version_of(&objects[i]).is_none() {
+    for object in objects.iter_mut() {
+        if object["kind"] != "Deployment" || version_of(object).is_none() {
             continue;
         }
-        let version = match kept_version(&objects[i], live) {
-            Some(kept) => kept,
-            None => {
-                let name = &objects[i]["metadata"];
-                let previous = live
-                    .iter()
-                    .find(|o| {
-                        o["kind"] == "Deployment"
-                            && o["metadata"]["name"] == name["name"]
-                            && o["metadata"]["namespace"] == name["namespace"]
-                    })
-                    .and_then(version_of);
-                new(previous)
-            }
-        };
-        set_version(std::slice::from_mut(&mut objects[i]), &version);
+        let running = live_counterpart(object, live);
+        let version = running
+            .and_then(|d| kept_version(object, d))
+            .unwrap_or_else(|| new(running.and_then(version_of)));
+        set_version(std::slice::from_mut(object), &version);
     }
 }
 

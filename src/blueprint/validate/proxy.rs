@@ -202,8 +202,9 @@ fn check_usage_stats_user(proxy: &Proxy, out: &mut Problems) {
                 "usage statistics need a database user of their own",
             )
             .hint(
-                "add `usageStatsUser: {passwordRef: secretsmanager:NAME}` (a secret holding a \
-                 new password; shinyctl creates the user `shinyproxy_usage` with it)",
+                "add `usageStatsUser: {passwordRef: secretsmanager:NAME}` (a secret holding the \
+                 password of a user `shinyproxy_usage`; docs/workload.md, \"Usage statistics\", \
+                 says how to create it)",
             ),
         );
         return;
