@@ -76,6 +76,117 @@ pub async fn resolve(
     Ok(values)
 }
 
+/// The current version of every `key -> reference` in `sources`, without reading a value:
+/// a Secrets Manager secret's version id staged `AWSCURRENT` (ListSecrets, one call per 100
+/// secrets, `SecretVersionsToStages`), an SSM parameter's version number (DescribeParameters
+/// with an `Equals` name filter, one call per 50 parameters; botocore `ssm`
+/// ParameterStringFilter: at most 50 values). A value changes only with a new version, so the
+/// versions tell a plan that ShinyProxy's pods must roll (`workload::rollout`). Keys whose
+/// secret or parameter does not exist are left out (apply then names them when it resolves).
+pub async fn versions(
+    conn: &Connection,
+    sources: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut secret_names = Vec::new();
+    let mut parameter_names = Vec::new();
+    for source in sources.values() {
+        match parse(source) {
+            Some(Reference::SecretsManager { id, .. }) => secret_names.push(id),
+            Some(Reference::Parameter { name }) => parameter_names.push(name),
+            None => {}
+        }
+    }
+    secret_names.sort();
+    secret_names.dedup();
+    parameter_names.sort();
+    parameter_names.dedup();
+    let mut current: BTreeMap<String, String> = BTreeMap::new();
+    for names in secret_names.chunks(100) {
+        let mut token = None;
+        loop {
+            let out = conn
+                .clients
+                .secretsmanager
+                .list_secrets()
+                .filters(
+                    aws_sdk_secretsmanager::types::Filter::builder()
+                        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+                        .set_values(Some(names.to_vec()))
+                        .build(),
+                )
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    let e = step_error(e);
+                    format!("cannot list secrets: {}: {}", e.code, e.message)
+                })?;
+            for secret in out.secret_list() {
+                // The name filter matches prefixes: keep exact names only.
+                let Some(name) = secret.name().filter(|n| names.iter().any(|x| x == n)) else {
+                    continue;
+                };
+                let version = secret.secret_versions_to_stages().and_then(|stages| {
+                    stages
+                        .iter()
+                        .find(|(_, s)| s.iter().any(|s| s == "AWSCURRENT"))
+                        .map(|(id, _)| id.clone())
+                });
+                if let Some(version) = version {
+                    current.insert(format!("secretsmanager:{name}"), version);
+                }
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    for names in parameter_names.chunks(50) {
+        let mut token = None;
+        loop {
+            let out = conn
+                .clients
+                .ssm
+                .describe_parameters()
+                .parameter_filters(
+                    aws_sdk_ssm::types::ParameterStringFilter::builder()
+                        .key("Name")
+                        .option("Equals")
+                        .set_values(Some(names.to_vec()))
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    let e = step_error(e);
+                    format!("cannot describe parameters: {}: {}", e.code, e.message)
+                })?;
+            for parameter in out.parameters() {
+                if let Some(name) = parameter.name() {
+                    current.insert(format!("ssm:{name}"), parameter.version().to_string());
+                }
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(sources
+        .iter()
+        .filter_map(|(key, source)| {
+            let base = match parse(source)? {
+                Reference::SecretsManager { id, .. } => format!("secretsmanager:{id}"),
+                Reference::Parameter { name } => format!("ssm:{name}"),
+            };
+            current.get(&base).map(|v| (key.clone(), v.clone()))
+        })
+        .collect())
+}
+
 /// `field` of a JSON object, as a string (numbers too); `None` otherwise.
 fn json_field(text: &str, field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;

@@ -94,6 +94,9 @@ pub fn heartbeat_timeout_seconds() -> u32 {
 pub fn usage_stats() -> UsageStats {
     UsageStats::None
 }
+pub fn usage_stats_user_name() -> String {
+    "shinyproxy_usage".into()
+}
 pub fn app_port() -> u16 {
     3838
 }

@@ -270,12 +270,12 @@ mod tests {
         let mut bp = crate::blueprint::validate::fixture::full();
         let proxy = bp.proxy.as_mut().unwrap();
         proxy.image = None;
-        assert_eq!(proxy_image(proxy).image, "openanalytics/shinyproxy:3.1.1");
+        assert_eq!(proxy_image(proxy).image, "openanalytics/shinyproxy:3.2.0");
         assert_eq!(proxy_image(proxy).path, "proxy.version");
         proxy.image = Some("registry:openanalytics/shinyproxy".into());
         assert_eq!(
             proxy_image(proxy).image,
-            "registry:openanalytics/shinyproxy:3.1.1"
+            "registry:openanalytics/shinyproxy:3.2.0"
         );
         proxy.image = Some("registry:openanalytics/shinyproxy@sha256:ab".into());
         assert_eq!(
@@ -294,13 +294,13 @@ mod tests {
         let mut app = proxy.apps[0].clone();
         app.id = "second".into();
         proxy.apps.push(app);
-        proxy.apps[1].image = "registry:openanalytics/shinyproxy:3.1.1".into();
+        proxy.apps[1].image = "registry:openanalytics/shinyproxy:3.2.0".into();
         let copies = mirror_copies(&bp);
         assert_eq!(copies.len(), 1, "{copies:?}");
         assert_eq!(copies[0].repository, "openanalytics/shinyproxy");
         assert_eq!(
             copies[0].source.to_string(),
-            "docker.io/openanalytics/shinyproxy:3.1.1"
+            "docker.io/openanalytics/shinyproxy:3.2.0"
         );
         bp.proxy.as_mut().unwrap().image = None;
         bp.proxy.as_mut().unwrap().apps.pop();

@@ -567,7 +567,7 @@ pub enum AlarmMetric {
 pub struct Proxy {
     #[serde(default = "d::proxy_kind")]
     pub kind: ProxyKind,
-    /// ShinyProxy version (container image tag), quoted: `"3.1.1"`.
+    /// ShinyProxy version (container image tag), quoted: `"3.2.0"`.
     pub version: String,
     /// ShinyProxy's image, tagged `version` unless it says a tag: `registry:NAME` for a
     /// repository of this blueprint's ECR (default: `openanalytics/shinyproxy` on Docker Hub).
@@ -587,6 +587,10 @@ pub struct Proxy {
     pub heartbeat_timeout_seconds: u32,
     #[serde(default = "d::usage_stats")]
     pub usage_stats: UsageStats,
+    /// The database user ShinyProxy writes usage statistics as (`usageStats: database`): its
+    /// own, least-privilege user, never the database's master user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_stats_user: Option<UsageStatsUser>,
     /// Log one JSON object per line (for CloudWatch Logs Insights and other log stores).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub log_as_json: bool,
@@ -604,6 +608,18 @@ pub struct Proxy {
 #[serde(rename_all = "camelCase")]
 pub enum ProxyKind {
     Shinyproxy,
+}
+
+/// A database user only for usage statistics (docs/workload.md, "Usage statistics").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageStatsUser {
+    /// The user's name in the database.
+    #[serde(default = "d::usage_stats_user_name")]
+    pub name: String,
+    /// Reference to its password: `secretsmanager:NAME` or `ssm:/PARAMETER` (a new value is
+    /// set on the user and rolls ShinyProxy at the next apply).
+    pub password_ref: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -6,7 +6,7 @@ use crate::blueprint::{Loaded, Problem};
 use crate::plan::{Note, NoteLevel, Plan};
 use crate::workload;
 
-use super::workload::{ClusterState, facts, full_plan, read_cluster};
+use super::workload::{ClusterState, add_secret_versions, facts, full_plan, read_cluster};
 use super::{Error, Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
@@ -66,11 +66,32 @@ pub async fn read_plan(
     }
     // The command's buckets: the executor that may follow spends from the same ones.
     let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
-    let rendered = workload::render(bp, &facts(bp, conn, &live));
+    let facts = facts(bp, conn, &live);
+    let mut rendered = workload::render(bp, &facts);
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
+    let mut secret_warning = None;
+    if let Some(rendered) = rendered.as_mut() {
+        // A new secret value (a rotation) rolls the pods: its version is on the pod template.
+        if let Err(e) = add_secret_versions(conn, bp, &facts, rendered).await {
+            secret_warning = Some(e);
+        }
+        // The running version where nothing rolls out; `(known after apply)` where apply will.
+        workload::rollout::plan_version(&mut rendered.objects, cluster.objects());
+    }
     let mut plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
     add_blueprint_warnings(&mut plan, loaded, &warnings);
+    if let Some(why) = secret_warning {
+        plan.notes.push(Note {
+            level: NoteLevel::Warning,
+            about: "proxy".into(),
+            message: format!(
+                "could not read the versions of the secrets ShinyProxy reads ({why}); they show \
+                 as (known after apply)"
+            ),
+            hint: None,
+        });
+    }
     // Doctor's cheap checks, for what this plan's changes will use (none for a no-change plan).
     super::doctor::plan_checks(conn, bp, &mut plan).await;
     Ok((live, plan, cluster))

@@ -502,7 +502,7 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
         }
     };
     let facts = facts(bp, input.conn, live);
-    let Some(rendered) = workload::render(bp, &facts) else {
+    let Some(mut rendered) = workload::render(bp, &facts) else {
         return Ok(None);
     };
     let client = cluster_client(input.conn, input.target, live)
@@ -517,6 +517,19 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
     let objects = deploy::list_owned(&client, &bp.metadata.name)
         .await
         .map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
+    add_secret_versions(input.conn, bp, &facts, &mut rendered)
+        .await
+        .map_err(|e| {
+            (
+                StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
+                format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
+            )
+        })?;
+    // The version a changed pod template runs with: now, as the operator does (rollout.rs).
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    workload::rollout::stamp(&mut rendered.objects, &objects, now_ms);
     let plan = full_plan(
         loaded,
         &live.observed,
@@ -536,6 +549,24 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
             )
         })?;
     Ok(Some((rendered, plan, client, values)))
+}
+
+/// Puts the current versions of the secrets the pods read on the Deployment's pod template
+/// (`workload::rollout::SECRET_VERSIONS`), read from AWS without any value.
+pub async fn add_secret_versions(
+    conn: &Connection,
+    bp: &Blueprint,
+    facts: &PlatformFacts,
+    rendered: &mut Workload,
+) -> Result<(), String> {
+    let sources = secret_sources(bp, facts);
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let versions = crate::aws::secrets::versions(conn, &sources).await?;
+    let keys: Vec<String> = sources.keys().cloned().collect();
+    workload::rollout::set_secret_versions(&mut rendered.objects, &keys, &versions);
+    Ok(())
 }
 
 fn secret_sources(bp: &Blueprint, facts: &PlatformFacts) -> BTreeMap<String, String> {

@@ -164,6 +164,15 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
                 paint.apply(yellow(), "~"),
                 compact(after)
             ),
+            (Some(Value::String(before)), Some(Value::String(after)))
+                if before.contains('\n') || after.contains('\n') =>
+            {
+                // A file (ShinyProxy's application.yml in its ConfigMap): its lines that differ,
+                // with a little context, instead of two long strings.
+                let _ = writeln!(out, "      {} {name}:", paint.apply(yellow(), "~"));
+                text_diff(before, after, paint, out);
+                continue;
+            }
             (Some(before), Some(after)) => format!(
                 "{} {name:<width$} = {} -> {}",
                 paint.apply(yellow(), "~"),
@@ -193,6 +202,76 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
         };
         let _ = writeln!(out, "      {line}{marker}");
     }
+}
+
+/// Lines of context shown around a changed line of a text.
+const CONTEXT_LINES: usize = 2;
+
+/// A line diff of two texts: removed lines `-`, added `+`, [`CONTEXT_LINES`] unchanged lines
+/// around each change, `...` where unchanged lines are left out.
+fn text_diff(before: &str, after: &str, paint: &Paint, out: &mut String) {
+    let old: Vec<&str> = before.lines().collect();
+    let new: Vec<&str> = after.lines().collect();
+    let ops = line_diff(&old, &new);
+    let near_change = |i: usize| {
+        let from = i.saturating_sub(CONTEXT_LINES);
+        let to = (i + CONTEXT_LINES + 1).min(ops.len());
+        ops[from..to].iter().any(|op| !matches!(op, Line::Same(_)))
+    };
+    let mut skipped = false;
+    for (i, op) in ops.iter().enumerate() {
+        let line = match op {
+            Line::Same(text) if near_change(i) => format!("  {text}"),
+            Line::Same(_) => {
+                if !skipped {
+                    let _ = writeln!(out, "          ...");
+                    skipped = true;
+                }
+                continue;
+            }
+            Line::Removed(text) => paint.apply(red(), &format!("- {text}")),
+            Line::Added(text) => paint.apply(green(), &format!("+ {text}")),
+        };
+        skipped = false;
+        let _ = writeln!(out, "        {line}");
+    }
+}
+
+enum Line<'a> {
+    Same(&'a str),
+    Removed(&'a str),
+    Added(&'a str),
+}
+
+/// The longest-common-subsequence diff of two line lists (texts of a few hundred lines).
+fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Line<'a>> {
+    // common[i][j]: the length of the LCS of old[i..] and new[j..].
+    let mut common = vec![vec![0usize; new.len() + 1]; old.len() + 1];
+    for i in (0..old.len()).rev() {
+        for j in (0..new.len()).rev() {
+            common[i][j] = if old[i] == new[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut ops = Vec::new();
+    while i < old.len() || j < new.len() {
+        if i < old.len() && j < new.len() && old[i] == new[j] {
+            ops.push(Line::Same(old[i]));
+            i += 1;
+            j += 1;
+        } else if i < old.len() && (j == new.len() || common[i + 1][j] >= common[i][j + 1]) {
+            ops.push(Line::Removed(old[i]));
+            i += 1;
+        } else {
+            ops.push(Line::Added(new[j]));
+            j += 1;
+        }
+    }
+    ops
 }
 
 fn data_loss(plan: &Plan, paint: &Paint, out: &mut String) {
@@ -395,6 +474,44 @@ mod tests {
         assert_eq!(json["notes"][0]["level"], "warning");
         assert_eq!(json["notes"][1]["about"], "database.instance");
         assert!(json["notes"][1].get("hint").is_none());
+    }
+
+    /// ShinyProxy's application.yml in its ConfigMap: the plan shows the lines that change.
+    #[test]
+    fn a_changed_file_is_shown_as_a_line_diff() {
+        let file = |heartbeat: u32, extra: &str| {
+            format!(
+                "proxy:\n  title: demo\n  port: 8080\n  heartbeat-rate: {heartbeat}\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  e: 5\n  f: 6\n  g: 7\n{extra}"
+            )
+        };
+        let want = Resource::new(
+            "workload.config_map[shinyproxy-config]",
+            ResourceKind::KubernetesObject,
+            "shinyproxy/shinyproxy-config",
+            "proxy",
+        )
+        .with(
+            "data",
+            json!({"application.yml": file(5000, "server:\n  x: 1\n")}),
+        );
+        let mut state = observed(std::slice::from_ref(&want));
+        state.resources[0].properties["data"]["application.yml"] = json!(file(10000, ""));
+        let text = render(&diff(&[want], &state), false);
+        let expected = r#"      ~ data["application.yml"]:
+          ...
+            title: demo
+            port: 8080
+        -   heartbeat-rate: 10000
+        +   heartbeat-rate: 5000
+            a: 1
+            b: 2
+          ...
+            f: 6
+            g: 7
+        + server:
+        +   x: 1
+"#;
+        assert!(text.contains(expected), "{text}");
     }
 
     #[test]

@@ -1,30 +1,40 @@
 //! The application.yml keys ShinyProxy documents, and a check that a rendered configuration uses
 //! nothing else (ShinyProxy silently ignores a misspelt key, so a typo would be a silent outage).
 //!
-//! Paths are dotted; `[]` stands for "any item of a list". Sources, read at these commits:
-//! - openanalytics/shinyproxy 7969532: `ShinyProxySpecProvider.java` (the spec setters:
-//!   `container-image`, `access-groups`, ...), `ShinyProxySpecExtension.java`,
-//!   `src/main/resources/application-demo.yml`;
-//! - openanalytics/containerproxy b3bdf4e (release 1.2.2): `"proxy.*"` property names in
-//!   `auth/impl/*`, `backend/kubernetes/*` (`PROPERTY_*` under `proxy.kubernetes.`),
-//!   `stat/StatCollectorFactory.java` (`usage-stats-*`), `ProxySharingSpecExtension.java`
-//!   (`minimum-seats-available`), `KubernetesSpecExtension.java` (`kubernetes-pod-patches`),
-//!   `ContainerProxyApplication.java` (store mode, Redis sessions, management port 9090) and its
-//!   test configurations (`spring.session.store-type`, `spring.data.redis.*` of Spring Boot 3);
-//! - openanalytics/containerproxy v1.1.1 (what ShinyProxy 3.1.1 is built on): `ProxyService`
-//!   (`proxy.stop-proxies-on-shutdown`), `ContainerProxyApplication` (`server.secure-cookies`,
-//!   Spring Boot 3.2.6 whose `spring.session.redis.configure-action` it uses),
-//!   `WebSecurityConfig` (`server.frame-options`), `util/LoggingConfigurer`
-//!   (`proxy.log-as-json`), `model/spec/ProxySpec` (`max-total-instances`, global and per spec),
-//!   `ProxySharingSpecExtension` (`allow-container-re-use`);
-//! - openanalytics/shinyproxy v3.1.1: `ShinyProxySpecExtension` (`max-instances`) and
-//!   `ShinyProxyTestStrategy` (`proxy.container-wait-time`);
-//! - shinyproxy.io configuration reference (server.forward-headers-strategy behind a load
-//!   balancer, spring.config.import).
+//! Paths are dotted; `[]` stands for "any item of a list". Every key was checked against the
+//! source of [`CHECKED_RELEASE`], ShinyProxy 3.2.0 (openanalytics/shinyproxy tag v3.2.0, its
+//! `pom.xml`: containerproxy 1.2.0 on Spring Boot 3.4.5), the newest release its repository, the
+//! operator's manifests (shinyproxy-operator 2.2.1 deploys `openanalytics/shinyproxy:3.2.0`) and the
+//! image's Dockerfile (openanalytics/shinyproxy-docker 58c73b3, "Update Dockerfiles for new
+//! release") show; containerproxy has 1.2.1/1.2.2 tags, but no ShinyProxy release built on them
+//! is published in those sources. Where each key is read:
+//! - openanalytics/shinyproxy v3.2.0: `ShinyProxySpecProvider` (the spec setters: `container-image`,
+//!   `access-groups`, `port`, `max-instances`, ...), `ShinyProxyTestStrategy`
+//!   (`proxy.container-wait-time`), `IndexController` (`proxy.landing-page`);
+//! - openanalytics/containerproxy v1.2.0: `auth/impl/*` (`proxy.ldap.*`, `proxy.openid.*`,
+//!   `proxy.saml.*`, simple users), `backend/kubernetes/KubernetesBackend` (`PROPERTY_*` under
+//!   `proxy.kubernetes.`, `kubernetes-pod-patches`), `stat/StatCollectorFactory`
+//!   (`usage-stats-url`/`-username`/`-password`), `ProxySharingSpecExtension` and
+//!   `ProxySharingScaler` (`minimum-seats-available`, `allow-container-re-use`), `ProxyService`
+//!   (`proxy.stop-proxies-on-shutdown`, `max-total-instances`), `ContainerProxyApplication`
+//!   (`proxy.store-mode`, `spring.session.store-type`, the indexed Redis session repository,
+//!   `server.secure-cookies`, `proxy.same-site-cookie`, management port 9090), `IdentifierService`
+//!   (`proxy.realm-id`, and `proxy.version`, which the Deployment sets as `PROXY_VERSION`),
+//!   `WebSecurityConfig` (`server.frame-options`), `util/LoggingConfigurer` (`proxy.log-as-json`),
+//!   `service/hearbeat/ActiveProxiesService` (`proxy.heartbeat-rate`), `RuntimeValueService`
+//!   (`proxy.heartbeat-timeout`), `AbstractContainerBackend` (`internal-networking`);
+//! - Spring Boot 3.4 (what containerproxy 1.2.0 is built on): `spring.data.redis.*`,
+//!   `spring.session.redis.configure-action`, `spring.config.import`,
+//!   `server.forward-headers-strategy` (and the shinyproxy.io configuration reference for the
+//!   last two behind a load balancer).
 //!
 //! Only the keys shinyctl may render are listed, not every key ShinyProxy knows.
 
 use serde_json::Value;
+
+/// The ShinyProxy release the keys below and the rendered Deployment were checked against;
+/// validation warns about an older `proxy.version`.
+pub const CHECKED_RELEASE: &str = "3.2.0";
 
 pub const KNOWN_KEYS: &[&str] = &[
     // Core (containerproxy "proxy.*", shinyproxy "proxy.*").

@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use crate::blueprint::Blueprint;
 use crate::blueprint::model::Proxy;
 
-use super::facts::PlatformFacts;
+use super::facts::{KNOWN_AFTER_APPLY, PlatformFacts};
+use super::rollout::{self, PROXY_VERSION_ENV, TEMPLATE_HASH};
 use super::secrets::{self, SecretValue};
 use super::{ACTUATOR_PORT, Meta, NAME, PROXY_PORT, checkov_skip, efs, fingerprint, yaml};
 
@@ -17,6 +18,8 @@ const RUN_AS: u32 = 10_001;
 pub const CONFIG_HASH: &str = "shinyctl.dev/config-hash";
 /// Annotation of the Secret: where apply reads each key's value.
 pub const SECRET_SOURCES: &str = "shinyctl.dev/secret-sources";
+/// Namespace label that has the AWS Load Balancer Controller inject its pod readiness gate.
+pub const READINESS_GATE_INJECT: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 /// Service account of the AWS Load Balancer Controller (its default in the upstream Helm chart).
 pub const LB_CONTROLLER_SA: &str = "aws-load-balancer-controller";
 
@@ -29,7 +32,16 @@ pub(super) fn objects(
     let meta = Meta {
         blueprint: &bp.metadata.name,
     };
-    let mut out = vec![namespace(&meta, &proxy.namespace, "restricted")];
+    let mut proxy_namespace = namespace(&meta, &proxy.namespace, "restricted");
+    if facts.target_group_arn.is_some() {
+        // The AWS Load Balancer Controller injects its readiness gate into pods created in a
+        // namespace with this label whose Service a TargetGroupBinding names (IP targets): a
+        // new ShinyProxy pod is Ready only once the ALB reports it healthy, so a rollout never
+        // stops an old pod before the new one takes traffic (the controller's
+        // docs/deploy/pod_readiness_gate.md, v3.5.0).
+        proxy_namespace["metadata"]["labels"][READINESS_GATE_INJECT] = json!("enabled");
+    }
+    let mut out = vec![proxy_namespace];
     if proxy.app_namespace != proxy.namespace {
         // Apps are the users' images (many Shiny images run as root): baseline, not restricted.
         out.push(namespace(&meta, &proxy.app_namespace, "baseline"));
@@ -44,6 +56,21 @@ pub(super) fn objects(
         out.push(secret(&meta, proxy, &secret_values));
     }
     out.push(service(&meta, proxy));
+    out.push(headless_service(&meta, proxy));
+    let version = if facts.offline {
+        rollout::OFFLINE_VERSION
+    } else {
+        KNOWN_AFTER_APPLY
+    };
+    let rollout = Rollout {
+        drain_seconds: rollout::drain_seconds(bp),
+        version,
+        secret_versions: if facts.offline {
+            "offline"
+        } else {
+            KNOWN_AFTER_APPLY
+        },
+    };
     let image = super::shinyproxy::resolve_image(
         bp,
         &crate::blueprint::images::proxy_image(proxy).image,
@@ -55,6 +82,7 @@ pub(super) fn objects(
         &image,
         &config_text,
         &secret_values,
+        &rollout,
     ));
     out.push(disruption_budget(&meta, proxy));
     out.extend(network_policies(&meta, proxy));
@@ -126,13 +154,35 @@ fn storage(meta: &Meta, bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) ->
     out
 }
 
+/// The headless Service containerproxy 1.2.0 puts app pods under with internal networking
+/// (`KubernetesBackend`: `HEADLESS_SERVICE_NAME`, each pod's `subdomain`, reached as
+/// `<pod>.sp-headless-service.<namespace>.svc...`), selecting its label
+/// `openanalytics.eu/sp-headless-service: "true"`.
+pub const HEADLESS_SERVICE: &str = "sp-headless-service";
+
+/// containerproxy 1.2.0 gets the headless Service before each app start and creates it when it
+/// is missing; shinyctl renders it, so ShinyProxy only ever reads it and needs no right to
+/// create Services.
+fn headless_service(meta: &Meta, proxy: &Proxy) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta.namespaced(HEADLESS_SERVICE, &proxy.app_namespace),
+        "spec": {
+            "clusterIP": "None",
+            "selector": {"openanalytics.eu/sp-headless-service": "true"},
+        },
+    })
+}
+
 /// ShinyProxy's service account may manage app pods, read their logs and read events in the
 /// apps' namespace, and nothing else: a Role there (never a ClusterRole), bound to the account in
-/// its own namespace. What containerproxy 1.1.1's `KubernetesBackend` calls: pods create, get,
-/// list, watch, delete and their log; events list (a failed start's reasons and the startup
-/// statistics). Services only without internal networking (shinyctl always uses it) and claims
-/// only for additional manifests (shinyctl renders none): neither is granted, so ShinyProxy can
-/// never delete the shared EFS claim.
+/// its own namespace. What containerproxy 1.2.0's `KubernetesBackend` calls with internal
+/// networking: pods create, get, list, watch, delete and their log; events list (a failed start's
+/// reasons and the startup statistics); get of the headless Service (shinyctl renders it, see
+/// [`headless_service`]). Other Services only without internal networking (shinyctl always uses
+/// it) and claims only for additional manifests (shinyctl renders none): neither is granted, so
+/// ShinyProxy can never delete the shared EFS claim.
 fn rbac(meta: &Meta, proxy: &Proxy) -> Vec<Value> {
     let account = json!({
         "apiVersion": "v1",
@@ -150,6 +200,7 @@ fn rbac(meta: &Meta, proxy: &Proxy) -> Vec<Value> {
             {"apiGroups": [""], "resources": ["pods"], "verbs": manage},
             {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
             {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list"]},
+            {"apiGroups": [""], "resources": ["services"], "resourceNames": [HEADLESS_SERVICE], "verbs": ["get"]},
         ],
     });
     let binding = json!({
@@ -196,6 +247,15 @@ fn service(meta: &Meta, proxy: &Proxy) -> Value {
     })
 }
 
+/// What the Deployment needs for rollouts (`rollout.rs`).
+struct Rollout<'a> {
+    drain_seconds: u64,
+    /// `PROXY_VERSION`: a placeholder until apply stamps it.
+    version: &'a str,
+    /// The secrets' versions: a placeholder until a live plan or apply reads them.
+    secret_versions: &'a str,
+}
+
 /// `image`: ShinyProxy's image, resolved (`proxy.image` in the blueprint's ECR, or upstream).
 fn deployment(
     meta: &Meta,
@@ -203,6 +263,7 @@ fn deployment(
     image: &str,
     config_text: &str,
     secrets: &[SecretValue],
+    rollout: &Rollout,
 ) -> Value {
     let sources: Vec<String> = secrets
         .iter()
@@ -240,7 +301,17 @@ fn deployment(
             {"name": "http", "containerPort": PROXY_PORT, "protocol": "TCP"},
             {"name": "management", "containerPort": ACTUATOR_PORT, "protocol": "TCP"},
         ],
-        "env": [{"name": "JAVA_TOOL_OPTIONS", "value": "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}],
+        // No JVM flags: the 3.2 image's command sets -XX:MaxRAMPercentage=50 and
+        // -XX:+ExitOnOutOfMemoryError itself, and command-line flags win over
+        // JAVA_TOOL_OPTIONS (openanalytics/shinyproxy-docker, ShinyProxy/Dockerfile, 58c73b3).
+        "env": [
+            // containerproxy's IdentifierService: the runtime id in logs and Redis keys.
+            {"name": "SP_KUBE_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            // `proxy.version`: older configurations step out of leadership (rollout.rs).
+            {"name": PROXY_VERSION_ENV, "value": rollout.version},
+        ],
+        // Keep serving while the ALB stops routing here, then shut down gracefully.
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", rollout.drain_seconds.to_string()]}}},
         "resources": {
             "requests": {"cpu": "500m", "memory": "1Gi"},
             "limits": {"cpu": "2", "memory": "2Gi"},
@@ -272,7 +343,8 @@ fn deployment(
             "fsGroup": RUN_AS,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "terminationGracePeriodSeconds": 60,
+        // The drain, then Spring's graceful shutdown.
+        "terminationGracePeriodSeconds": rollout.drain_seconds + rollout::SHUTDOWN_SECONDS,
         "containers": [container],
         "volumes": volumes,
     });
@@ -284,10 +356,20 @@ fn deployment(
             "labelSelector": {"matchLabels": selector(meta)},
         }]);
     }
-    let template_meta = json!({
-        "labels": with_labels(json!({"labels": meta.labels()}), &selector(meta))["labels"],
-        "annotations": {CONFIG_HASH: hash},
+    let mut template = json!({
+        "metadata": {
+            "labels": with_labels(json!({"labels": meta.labels()}), &selector(meta))["labels"],
+            "annotations": {CONFIG_HASH: hash},
+        },
+        "spec": pod_spec,
     });
+    if !secrets.is_empty() {
+        // The secrets' current versions: known once AWS is read (`rollout::set_secret_versions`).
+        template["metadata"]["annotations"][rollout::SECRET_VERSIONS] =
+            json!(rollout.secret_versions);
+    }
+    template["metadata"]["annotations"][TEMPLATE_HASH] =
+        json!(rollout::template_fingerprint(&template));
     let mut object = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -298,7 +380,7 @@ fn deployment(
             "selector": {"matchLabels": selector(meta)},
             // Never below the wanted replicas during a rollout: users keep a proxy to talk to.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {"metadata": template_meta, "spec": pod_spec},
+            "template": template,
         },
     });
     checkov_skip(

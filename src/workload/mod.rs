@@ -11,6 +11,7 @@ pub mod facts;
 pub mod keys;
 mod manifests;
 pub mod plan;
+pub mod rollout;
 pub mod secrets;
 pub mod shinyproxy;
 pub mod yaml;

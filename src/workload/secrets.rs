@@ -5,7 +5,7 @@
 //! ConfigMap nor in environment variables. Rendering never sees a value: the Secret carries
 //! the references and apply resolves them (Secrets Manager / SSM) when it deploys.
 
-use crate::blueprint::model::{AuthenticationType, Proxy, UsageStats};
+use crate::blueprint::model::{AuthenticationType, Proxy, UsageStats, UsageStatsUser};
 
 use super::facts::PlatformFacts;
 
@@ -38,7 +38,6 @@ impl SecretValue {
 
 pub const OPENID_CLIENT_SECRET: &str = "SHINYCTL_OPENID_CLIENT_SECRET";
 pub const LDAP_MANAGER_PASSWORD: &str = "SHINYCTL_LDAP_MANAGER_PASSWORD";
-pub const DATABASE_USERNAME: &str = "SHINYCTL_DATABASE_USERNAME";
 pub const DATABASE_PASSWORD: &str = "SHINYCTL_DATABASE_PASSWORD";
 
 /// `SHINYCTL_USER_1_PASSWORD` for the first simple user (numbered: user names are free text).
@@ -78,20 +77,20 @@ pub fn needed(proxy: &Proxy, facts: &PlatformFacts) -> Vec<SecretValue> {
         }
         AuthenticationType::None | AuthenticationType::Saml => {}
     }
-    let database = facts
-        .database
-        .as_ref()
-        .filter(|_| proxy.usage_stats == UsageStats::Database);
-    if let Some(db) = database {
-        let secret = format!("secretsmanager:{}", db.credentials_secret);
-        out.push(SecretValue::new(
-            DATABASE_USERNAME,
-            format!("{secret}#username"),
-        ));
+    if let Some(user) = usage_stats_user(proxy, facts) {
+        // The usage-statistics user's own password: never the master secret, which RDS
+        // rotates (every 7 days by default) and which may do anything in the database.
         out.push(SecretValue::new(
             DATABASE_PASSWORD,
-            format!("{secret}#password"),
+            user.password_ref.clone(),
         ));
     }
     out
+}
+
+/// The usage-statistics user, when ShinyProxy writes them to the blueprint's database.
+pub fn usage_stats_user<'a>(proxy: &'a Proxy, facts: &PlatformFacts) -> Option<&'a UsageStatsUser> {
+    (proxy.usage_stats == UsageStats::Database && facts.database.is_some())
+        .then_some(proxy.usage_stats_user.as_ref())
+        .flatten()
 }

@@ -4,15 +4,12 @@
 use serde_json::{Map, Value, json};
 
 use crate::blueprint::Blueprint;
-use crate::blueprint::model::{App, AuthenticationType, DatabaseEngine, Proxy, UsageStats};
+use crate::blueprint::model::{App, AuthenticationType, DatabaseEngine, Proxy};
 
 use super::facts::PlatformFacts;
 use super::secrets::{self, SecretValue};
-use super::{ACTUATOR_PORT, PROXY_PORT, efs};
+use super::{ACTUATOR_PORT, PROXY_PORT, efs, rollout};
 
-/// Heartbeats keep idle websockets open through the load balancer: at most every 10 s (ShinyProxy's
-/// default), and at least twice per idle timeout.
-const DEFAULT_HEARTBEAT_RATE_MS: u64 = 10_000;
 /// Fargate pods take a minute or more to be scheduled and pull their image.
 const FARGATE_POD_WAIT_MS: u64 = 300_000;
 const POD_WAIT_MS: u64 = 120_000;
@@ -30,7 +27,12 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
     p.insert("title".into(), json!(bp.metadata.name));
     p.insert("port".into(), json!(PROXY_PORT));
     p.insert("container-backend".into(), json!("kubernetes"));
-    p.insert("heartbeat-rate".into(), json!(heartbeat_rate_ms(bp)));
+    // Heartbeats keep idle websockets open through the load balancer: at least twice per idle
+    // timeout, at most every 10 s (ShinyProxy's default).
+    p.insert(
+        "heartbeat-rate".into(),
+        json!(rollout::heartbeat_rate_ms(bp)),
+    );
     p.insert(
         "heartbeat-timeout".into(),
         json!(u64::from(proxy.heartbeat_timeout_seconds) * 1000),
@@ -70,8 +72,8 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
     let database = facts
         .database
         .as_ref()
-        .filter(|_| proxy.usage_stats == UsageStats::Database);
-    if let (Some(db), Some(engine)) = (database, bp.database.as_ref().map(|d| d.engine)) {
+        .zip(secrets::usage_stats_user(proxy, facts));
+    if let (Some((db, user)), Some(engine)) = (database, bp.database.as_ref().map(|d| d.engine)) {
         let scheme = match engine {
             DatabaseEngine::Postgres | DatabaseEngine::AuroraPostgresql => "postgresql",
             DatabaseEngine::Mysql | DatabaseEngine::AuroraMysql => "mysql",
@@ -83,10 +85,8 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
                 db.host, db.port, db.name
             )),
         );
-        p.insert(
-            "usage-stats-username".into(),
-            json!(placeholder(secrets::DATABASE_USERNAME)),
-        );
+        // Its own least-privilege user (see `usage_stats_user.rs`), not the master user.
+        p.insert("usage-stats-username".into(), json!(user.name));
         p.insert(
             "usage-stats-password".into(),
             json!(placeholder(secrets::DATABASE_PASSWORD)),
@@ -154,16 +154,6 @@ fn served_over_https(bp: &Blueprint) -> bool {
             .iter()
             .any(|l| l.protocol == ListenerProtocol::Https)
     })
-}
-
-/// Half the load balancer's idle timeout, at most ShinyProxy's default.
-fn heartbeat_rate_ms(bp: &Blueprint) -> u64 {
-    match &bp.ingress {
-        Some(ingress) => {
-            (u64::from(ingress.idle_timeout()) * 1000 / 2).clamp(1000, DEFAULT_HEARTBEAT_RATE_MS)
-        }
-        None => DEFAULT_HEARTBEAT_RATE_MS,
-    }
 }
 
 /// Whether a Fargate profile selects the apps' namespace (without label conditions).

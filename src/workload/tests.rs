@@ -97,11 +97,17 @@ fn secrets_are_placeholders_with_sources_never_values() {
         sources["SHINYCTL_OPENID_CLIENT_SECRET"],
         "secretsmanager:analytics/oidc-client-secret"
     );
+    // Usage statistics are written as their own user, with its own password: never the
+    // RDS-managed master secret.
+    assert_eq!(
+        sources["SHINYCTL_DATABASE_PASSWORD"],
+        "secretsmanager:analytics/usage-stats-password"
+    );
+    assert_eq!(proxy["usage-stats-username"], "shinyproxy_usage");
+    let text = serde_json::to_string(&w.objects).unwrap();
     assert!(
-        sources["SHINYCTL_DATABASE_PASSWORD"]
-            .as_str()
-            .unwrap()
-            .ends_with("#password")
+        !text.contains("rds!"),
+        "the master secret is referenced: {text}"
     );
     assert_eq!(
         w.application_yml["spring"]["config"]["import"],
@@ -174,6 +180,21 @@ fn the_proxy_may_start_apps_and_read_events_but_not_touch_claims_or_services() {
     assert!(!granted("persistentvolumeclaims", "delete"));
     assert!(!granted("persistentvolumeclaims", "create"));
     assert!(!granted("services", "create"));
+    // containerproxy 1.2.0 reads the headless Service it puts app pods under; shinyctl renders
+    // it, so reading that one Service is all ShinyProxy may do with Services.
+    let services: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r["resources"][0] == "services")
+        .collect();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0]["verbs"], serde_json::json!(["get"]));
+    assert_eq!(
+        services[0]["resourceNames"],
+        serde_json::json!([manifests::HEADLESS_SERVICE])
+    );
+    let headless = find(&w, "Service", manifests::HEADLESS_SERVICE);
+    assert_eq!(headless["metadata"]["namespace"], "shiny-apps");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
 }
 
 #[test]
@@ -265,7 +286,7 @@ fn deployment_is_locked_down() {
     let c = &d["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
         c["image"],
-        "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn/analytics/openanalytics/shinyproxy:3.1.1"
+        "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn/analytics/openanalytics/shinyproxy:3.2.0"
     );
     let sc = &c["securityContext"];
     assert_eq!(sc["runAsNonRoot"], true);
@@ -384,6 +405,118 @@ fn every_image_of_the_china_example_is_in_its_ecr() {
     let d = find(&w, "Deployment", NAME);
     assert_eq!(
         d["spec"]["template"]["spec"]["containers"][0]["image"],
-        "openanalytics/shinyproxy:3.1.1"
+        "openanalytics/shinyproxy:3.2.0"
+    );
+}
+
+/// Item 10: the 3.2 image's command sets the JVM's memory flags (`-XX:MaxRAMPercentage=50`),
+/// which win over JAVA_TOOL_OPTIONS: shinyctl sets no JVM flags of its own.
+#[test]
+fn the_image_keeps_its_own_jvm_flags() {
+    let w = rendered(&example());
+    let text = find(&w, "Deployment", NAME).to_string();
+    assert!(!text.contains("JAVA_TOOL_OPTIONS"), "{text}");
+    assert!(!text.contains("MaxRAMPercentage"), "{text}");
+}
+
+/// Item 6: a rollout never routes a request to a pod the ALB still sends traffic to, nor stops
+/// an old pod before the new one is healthy in the target group.
+#[test]
+fn rollouts_drain_behind_the_readiness_gate() {
+    let bp = example();
+    let w = rendered(&bp);
+    let proxy = bp.proxy.as_ref().unwrap();
+    let namespace = find(&w, "Namespace", &proxy.namespace);
+    assert_eq!(
+        namespace["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"],
+        "enabled"
+    );
+    // The apps' namespace has no load balancer in front: no gate there.
+    let apps = find(&w, "Namespace", &proxy.app_namespace);
+    assert!(
+        apps["metadata"]["labels"]
+            .get("elbv2.k8s.aws/pod-readiness-gate-inject")
+            .is_none()
+    );
+    let drain = rollout::drain_seconds(&bp);
+    // idleTimeoutSeconds 3600 in the example: heartbeats every 10 s, so two of them, 20 s.
+    assert_eq!(drain, 20);
+    let pod = &find(&w, "Deployment", NAME)["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(
+        c["lifecycle"]["preStop"]["exec"]["command"],
+        serde_json::json!(["sleep", "20"])
+    );
+    assert_eq!(
+        pod["terminationGracePeriodSeconds"],
+        drain + rollout::SHUTDOWN_SECONDS
+    );
+    // The target group holds a draining pod's connections exactly as long.
+    let tg = crate::plan::catalog::desired(&bp)
+        .into_iter()
+        .find(|r| r.kind == crate::plan::ResourceKind::TargetGroup)
+        .unwrap();
+    assert_eq!(tg.properties["deregistrationDelaySeconds"], drain);
+    // Offline, PROXY_VERSION is a number ShinyProxy accepts; apply stamps the real one.
+    assert_eq!(
+        rollout::version_of(find(&w, "Deployment", NAME)),
+        Some(rollout::OFFLINE_VERSION)
+    );
+}
+
+#[test]
+fn the_drain_follows_the_heartbeat() {
+    let mut bp = example();
+    bp.ingress.as_mut().unwrap().idle_timeout_seconds = Some(4);
+    // Heartbeats every 2 s: two of them are 4 s, less than the controller needs.
+    assert_eq!(rollout::drain_seconds(&bp), 15);
+    bp.ingress = None;
+    assert_eq!(rollout::drain_seconds(&bp), 20);
+}
+
+/// Item 4: a new version of any secret the pods read rolls them (its version, never its value,
+/// is on the pod template), and so does a changed reference.
+#[test]
+fn a_new_secret_version_rolls_the_pods() {
+    let bp = example();
+    let facts = PlatformFacts::placeholders(&bp);
+    let keys: Vec<String> = secrets::needed(bp.proxy.as_ref().unwrap(), &facts)
+        .into_iter()
+        .map(|s| s.key)
+        .collect();
+    let template = |versions: &[(&str, &str)]| {
+        let mut w = rendered(&bp);
+        let versions = versions
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        rollout::set_secret_versions(&mut w.objects, &keys, &versions);
+        find(&w, "Deployment", NAME)["spec"]["template"]["metadata"]["annotations"].clone()
+    };
+    let before = template(&[
+        ("SHINYCTL_OPENID_CLIENT_SECRET", "v1"),
+        ("SHINYCTL_DATABASE_PASSWORD", "v1"),
+    ]);
+    let same = template(&[
+        ("SHINYCTL_OPENID_CLIENT_SECRET", "v1"),
+        ("SHINYCTL_DATABASE_PASSWORD", "v1"),
+    ]);
+    let rotated = template(&[
+        ("SHINYCTL_OPENID_CLIENT_SECRET", "v1"),
+        ("SHINYCTL_DATABASE_PASSWORD", "v2"),
+    ]);
+    assert_eq!(before, same);
+    assert_ne!(
+        before[rollout::SECRET_VERSIONS],
+        rotated[rollout::SECRET_VERSIONS]
+    );
+    // A new template: apply gives the new pods a new PROXY_VERSION too.
+    assert_ne!(
+        before[rollout::TEMPLATE_HASH],
+        rotated[rollout::TEMPLATE_HASH]
+    );
+    assert!(
+        !rotated.to_string().contains("v2"),
+        "a fingerprint, not the versions"
     );
 }

@@ -161,6 +161,63 @@ print([p.get("ParameterValue") for p in params if p["ParameterName"] == "notify-
     let planned = account.run(&["plan", "-f", &blueprint]);
     no_secret_in(&planned, "plan");
 
+    // Issue 19 item 4: a new value of a secret the pods read (here the usage-statistics user's
+    // password, rotated) rolls them: its version is on the pod template, never the value.
+    let proxy_version = |account: &Account| {
+        let deployment = workload_objects(account)
+            .into_iter()
+            .find(|o| o.types.as_ref().is_some_and(|t| t.kind == "Deployment"))
+            .expect("the Deployment");
+        let value = serde_json::to_value(&deployment).unwrap();
+        shinyctl::workload::rollout::version_of(&value)
+            .expect("PROXY_VERSION")
+            .parse::<u64>()
+            .expect("a number")
+    };
+    let before = proxy_version(&account);
+    const ROTATED: &str = "rotated-password-5d1e";
+    super::e2e::boto3(
+        &account,
+        REGION,
+        r#"client("secretsmanager").put_secret_value(SecretId=args[0], SecretString=args[1])"#,
+        &["analytics/usage-stats-password", ROTATED],
+    );
+    let rotated = account.run(&["plan", "-f", &blueprint, "--detailed-exitcode"]);
+    assert_eq!(rotated.code, 2, "{rotated}");
+    assert!(
+        rotated.stdout.contains("shinyctl.dev/secret-versions"),
+        "{rotated}"
+    );
+    assert!(!rotated.stdout.contains(ROTATED) && !rotated.stderr.contains(ROTATED));
+    let applied = account.apply(&blueprint);
+    assert_eq!(applied.code, 0, "{applied}");
+    assert!(!applied.stdout.contains(ROTATED) && !applied.stderr.contains(ROTATED));
+    assert!(
+        proxy_version(&account) > before,
+        "the new pods outrank the old"
+    );
+    let settled = account.run(&["plan", "-f", &blueprint, "--detailed-exitcode"]);
+    assert_eq!(settled.code, 0, "{settled}");
+
+    // Item 6: a configuration change is shown as the lines of application.yml that change.
+    let changed = runnable.replacen(
+        "heartbeatTimeoutSeconds: 60",
+        "heartbeatTimeoutSeconds: 90",
+        1,
+    );
+    assert_ne!(changed, runnable);
+    let changed_path = account.write("changed.yaml", &changed);
+    let diffed = account.run(&["plan", "-f", &changed_path, "--detailed-exitcode"]);
+    assert_eq!(diffed.code, 2, "{diffed}");
+    for line in [
+        "~ data[\"application.yml\"]:",
+        "-   heartbeat-timeout: 60000",
+        "+   heartbeat-timeout: 90000",
+    ] {
+        assert!(diffed.stdout.contains(line), "{line:?} in\n{diffed}");
+    }
+    no_secret_in(&diffed, "plan of a changed configuration");
+
     let destroyed = account.destroy(&blueprint);
     assert_eq!(destroyed.code, 0, "{destroyed}");
     no_secret_in(&destroyed, "destroy");

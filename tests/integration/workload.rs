@@ -219,7 +219,6 @@ mod deploy {
     fn secret_values() -> BTreeMap<String, String> {
         [
             "SHINYCTL_OPENID_CLIENT_SECRET",
-            "SHINYCTL_DATABASE_USERNAME",
             "SHINYCTL_DATABASE_PASSWORD",
         ]
         .into_iter()
@@ -441,6 +440,113 @@ mod deploy {
             }
             other => panic!("expected a rollout error, got {other:?}"),
         }
+    }
+
+    /// Issue 19 item 6: apps a user started before a rollout still run after it. The stand-in
+    /// stops app pods when a ShinyProxy Deployment rolls, exactly when the configuration the old
+    /// servers started with lets containerproxy's shutdown do so (`kube_shinyproxy.py`); the
+    /// rendered `stop-proxies-on-shutdown: false` keeps them, and the new pods run with a higher
+    /// `PROXY_VERSION`, so the old ones step out of leadership.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rollout_keeps_running_apps() {
+        let mut bp = example();
+        let (_account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let facts = PlatformFacts::placeholders(&bp);
+        let name = bp.metadata.name.clone();
+        let deploy_stamped = |mut rendered: workload::Workload, now_ms: u64| {
+            let client = client.clone();
+            let name = name.clone();
+            async move {
+                let live = deploy::list_owned(&client, &name).await.expect("lists");
+                workload::rollout::stamp(&mut rendered.objects, &live, now_ms);
+                deploy::deploy(&client, &name, &rendered, &secret_values(), quick())
+                    .await
+                    .expect("deploys");
+                rendered
+            }
+        };
+        let first = deploy_stamped(workload::render(&bp, &facts).expect("a proxy"), 1_000).await;
+        let version = |w: &workload::Workload| {
+            let d = w
+                .objects
+                .iter()
+                .find(|o| o["kind"] == "Deployment")
+                .unwrap();
+            workload::rollout::version_of(d)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        };
+        assert_eq!(version(&first), 1_000);
+
+        // A user's app, as ShinyProxy starts it: a pod with containerproxy's annotations.
+        let pods = api(&client, "", "v1", "Pod", "pods", Some("shiny-apps"));
+        let app = |id: &str| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("sp-pod-{id}-0"), "namespace": "shiny-apps",
+                    "labels": {"openanalytics.eu/sp-headless-service": "true"},
+                    "annotations": {"openanalytics.eu/sp-proxy-id": id,
+                                    "openanalytics.eu/sp-realm-id": "analytics"}},
+                "spec": {"containers": [{"name": "app", "image": "rocker/shiny"}]},
+            })
+        };
+        let start = |id: &'static str| {
+            let pods = pods.clone();
+            let pod = app(id);
+            async move {
+                pods.patch(
+                    &format!("sp-pod-{id}-0"),
+                    &PatchParams::apply("shinyproxy"),
+                    &Patch::Apply(&pod),
+                )
+                .await
+                .expect("an app pod");
+            }
+        };
+        start("a1").await;
+
+        // A configuration change rolls ShinyProxy; the app is still there, and the new pods
+        // outrank the old ones.
+        bp.proxy.as_mut().unwrap().heartbeat_timeout_seconds = 120;
+        let second = deploy_stamped(workload::render(&bp, &facts).expect("a proxy"), 2_000).await;
+        assert_eq!(version(&second), 2_000);
+        assert!(pods.get_opt("sp-pod-a1-0").await.unwrap().is_some());
+        // Applying the same again rolls nothing and keeps the version.
+        let same = deploy_stamped(workload::render(&bp, &facts).expect("a proxy"), 3_000).await;
+        assert_eq!(version(&same), 2_000);
+
+        // The control: servers started without the setting stop every app when they go.
+        let mut careless = workload::render(&bp, &facts).expect("a proxy");
+        for object in careless
+            .objects
+            .iter_mut()
+            .filter(|o| o["kind"] == "ConfigMap")
+        {
+            let text = object["data"]["application.yml"].as_str().unwrap();
+            assert!(text.contains("stop-proxies-on-shutdown: false"), "{text}");
+            object["data"]["application.yml"] = serde_json::json!(text.replace(
+                "stop-proxies-on-shutdown: false",
+                "stop-proxies-on-shutdown: true"
+            ));
+        }
+        for object in careless
+            .objects
+            .iter_mut()
+            .filter(|o| o["kind"] == "Deployment")
+        {
+            // The ConfigMap's new content rolls the pods (its hash is on the template).
+            object["spec"]["template"]["metadata"]["annotations"]["shinyctl.dev/config-hash"] =
+                serde_json::json!("careless");
+        }
+        deploy_stamped(careless, 4_000).await;
+        assert!(pods.get_opt("sp-pod-a1-0").await.unwrap().is_some());
+        start("a2").await;
+        bp.proxy.as_mut().unwrap().heartbeat_timeout_seconds = 90;
+        deploy_stamped(workload::render(&bp, &facts).expect("a proxy"), 5_000).await;
+        assert!(pods.get_opt("sp-pod-a1-0").await.unwrap().is_none());
+        assert!(pods.get_opt("sp-pod-a2-0").await.unwrap().is_none());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

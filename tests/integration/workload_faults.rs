@@ -121,7 +121,6 @@ async fn converges() {
         let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).ok_or("a proxy")?;
         let values: BTreeMap<String, String> = [
             "SHINYCTL_OPENID_CLIENT_SECRET",
-            "SHINYCTL_DATABASE_USERNAME",
             "SHINYCTL_DATABASE_PASSWORD",
         ]
         .into_iter()

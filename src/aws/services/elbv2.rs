@@ -290,6 +290,26 @@ fn health_int(cx: &Cx<'_>, key: &str) -> Option<i32> {
         .and_then(|n| i32::try_from(n).ok())
 }
 
+/// The target-group attribute the catalog's `deregistrationDelaySeconds` is (botocore `elbv2`
+/// TargetGroupAttribute: "deregistration_delay.timeout_seconds - The amount of time, in seconds,
+/// for Elastic Load Balancing to wait before changing the state of a deregistering target from
+/// draining to unused. The range is 0-3600 seconds. The default value is 300 seconds").
+const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+
+/// The attributes the catalog sets: stickiness and, when given, the deregistration delay.
+fn target_group_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
+    let mut out = stickiness_attributes(cx);
+    if let Some(delay) = cx.i64("deregistrationDelaySeconds") {
+        out.push(
+            TargetGroupAttribute::builder()
+                .key(DEREGISTRATION_DELAY)
+                .value(delay.to_string())
+                .build(),
+        );
+    }
+    out
+}
+
 /// The stickiness attributes for the catalog's `stickiness` object.
 fn stickiness_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
     let s = cx.property("stickiness");
@@ -348,8 +368,8 @@ async fn describe_tg(
         .and_then(|r| r.target_groups.unwrap_or_default().into_iter().next()))
 }
 
-async fn set_stickiness(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    if cx.property("stickiness").is_none() {
+async fn set_attributes(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    if cx.property("stickiness").is_none() && cx.property("deregistrationDelaySeconds").is_none() {
         return Ok(());
     }
     cx.call("elbv2", "ModifyTargetGroupAttributes").await;
@@ -357,7 +377,7 @@ async fn set_stickiness(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
         .elbv2
         .modify_target_group_attributes()
         .target_group_arn(arn)
-        .set_attributes(Some(stickiness_attributes(cx)))
+        .set_attributes(Some(target_group_attributes(cx)))
         .send()
         .await
         .aws()?;
@@ -408,7 +428,7 @@ pub async fn create_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
     };
     let out = tg_outputs(&tg);
-    set_stickiness(cx, tg.target_group_arn().unwrap_or_default()).await?;
+    set_attributes(cx, tg.target_group_arn().unwrap_or_default()).await?;
     Ok(out)
 }
 
@@ -439,8 +459,8 @@ pub async fn update_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         cx.call("elbv2", "ModifyTargetGroup").await;
         request.send().await.aws()?;
     }
-    if cx.changed("stickiness") {
-        set_stickiness(cx, &arn).await?;
+    if cx.changed("stickiness") || cx.changed("deregistrationDelaySeconds") {
+        set_attributes(cx, &arn).await?;
     }
     sync_tags(cx, &arn).await?;
     Ok(tg_outputs(&tg))
@@ -1028,8 +1048,16 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                     "matcher": tg.matcher().and_then(|m| m.http_code()).unwrap_or("200")
                 }),
             )
-            .with("stickiness", stickiness_value(&attributes))
-            .with("tags", tags::to_value(tags));
+            .with("stickiness", stickiness_value(&attributes));
+        // AWS's default (300 s) when the attribute is missing from the answer.
+        if !rx.inventory {
+            let delay = attributes
+                .get(DEREGISTRATION_DELAY)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(300);
+            f = f.with("deregistrationDelaySeconds", delay);
+        }
+        f = f.with("tags", tags::to_value(tags));
         f.outputs = tg_outputs(tg);
         found.push(f);
     }

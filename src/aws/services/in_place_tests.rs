@@ -56,7 +56,7 @@ fn in_place(kind: K) -> InPlace {
             "ipAddressType",
         ]),
         // elbv2::update_target_group: ModifyTargetGroup, ModifyTargetGroupAttributes.
-        K::TargetGroup => only(&["healthCheck", "stickiness"]),
+        K::TargetGroup => only(&["healthCheck", "stickiness", "deregistrationDelaySeconds"]),
         // elbv2::update_listener: one ModifyListener with the whole listener, and an NLB TCP
         // listener's idle timeout with ModifyListenerAttributes.
         K::Listener => only(&[

@@ -43,7 +43,7 @@ const FULL: &str = r#"{
                {"metric": "unhealthyTargets", "threshold": 1}]
   },
   "proxy": {
-    "version": "3.1.1",
+    "version": "3.2.0",
     "image": "registry:openanalytics/shinyproxy",
     "replicas": 2,
     "authentication": {"type": "openid", "openid": {
@@ -51,6 +51,7 @@ const FULL: &str = r#"{
       "jwksUrl": "https://login.example.com/jwks", "clientId": "shinyproxy",
       "clientSecretRef": "secretsmanager:analytics/oidc-client-secret"}},
     "usageStats": "database",
+    "usageStatsUser": {"name": "shinyproxy_usage", "passwordRef": "secretsmanager:usage-stats"},
     "apps": [{
       "id": "covid19", "image": "registry:shiny/covid19-tracker:1.4.0",
       "cpu": {"request": "0.5", "limit": "1"}, "memory": {"request": "1Gi", "limit": "2Gi"},

@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.iter().all(|p| p.severity == Severity::Warning));
         assert_eq!(found[0].path, "proxy.version");
-        assert!(found[0].message.contains("openanalytics/shinyproxy:3.1.1"));
+        assert!(found[0].message.contains("openanalytics/shinyproxy:3.2.0"));
         let hint = found[0].hint.as_deref().unwrap();
         assert!(hint.contains("shinyctl images mirror -f FILE"), "{hint}");
         assert!(
@@ -193,11 +193,11 @@ mod tests {
     fn proxy_image_tag_is_the_version() {
         let found = problems_after(|bp| {
             bp.proxy.as_mut().unwrap().image =
-                Some("registry:openanalytics/shinyproxy:3.2.0".into())
+                Some("registry:openanalytics/shinyproxy:3.3.0".into())
         });
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, "proxy.image");
-        assert!(found[0].message.contains("3.2.0"));
+        assert!(found[0].message.contains("3.3.0"));
         assert!(
             found[0]
                 .hint
@@ -207,7 +207,7 @@ mod tests {
         );
         assert_eq!(
             problems_after(|bp| bp.proxy.as_mut().unwrap().image =
-                Some("registry:openanalytics/shinyproxy:3.1.1".into())),
+                Some("registry:openanalytics/shinyproxy:3.2.0".into())),
             vec![]
         );
     }

@@ -10,10 +10,17 @@ use crate::blueprint::model::{
     App, Authentication, AuthenticationType, Blueprint, ClusterMode, Proxy, UsageStats,
 };
 use crate::blueprint::problem::{Problem, child, item};
+use crate::workload::keys::CHECKED_RELEASE;
 
 const PATH: &str = "proxy";
 /// ShinyProxy pre-initialises this many containers at most per app; more is almost surely a typo.
 const MAX_SEATS: u32 = 100;
+
+/// Whether dotted version `a` is before `b` (numerically, part by part).
+fn is_before(a: &str, b: &str) -> bool {
+    let parts = |s: &str| -> Vec<u64> { s.split('.').filter_map(|p| p.parse().ok()).collect() };
+    parts(a) < parts(b)
+}
 
 pub fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(proxy) = &bp.proxy else {
@@ -27,7 +34,22 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
                 child(PATH, "version"),
                 format!("`{}` is not a ShinyProxy version", proxy.version),
             )
-            .hint("write it quoted, e.g. `version: \"3.1.1\"`"),
+            .hint("write it quoted, e.g. `version: \"3.2.0\"`"),
+        );
+    } else if is_before(&proxy.version, CHECKED_RELEASE) {
+        out.push(
+            Problem::warning(
+                child(PATH, "version"),
+                format!(
+                    "ShinyProxy {} is older than {CHECKED_RELEASE}, the release shinyctl's \
+                     configuration is checked against",
+                    proxy.version
+                ),
+            )
+            .hint(format!(
+                "use `version: \"{CHECKED_RELEASE}\"`: older images lack settings shinyctl renders \
+                 (the 3.2 image sets its own JVM memory flags, for one)"
+            )),
         );
     }
     for (key, namespace) in [
@@ -165,6 +187,45 @@ fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
             .hint("add a `database` section, or set `usageStats: none`"),
         );
     }
+    if proxy.usage_stats == UsageStats::Database && bp.database.is_some() {
+        check_usage_stats_user(proxy, out);
+    }
+}
+
+/// Usage statistics are written as a user of their own (never the master user, whose password
+/// RDS rotates), with a name PostgreSQL and MySQL both take unquoted.
+fn check_usage_stats_user(proxy: &Proxy, out: &mut Problems) {
+    let Some(user) = &proxy.usage_stats_user else {
+        out.push(
+            Problem::new(
+                child(PATH, "usageStatsUser"),
+                "usage statistics need a database user of their own",
+            )
+            .hint(
+                "add `usageStatsUser: {passwordRef: secretsmanager:NAME}` (a secret holding the \
+                 password of a user `shinyproxy_usage`; docs/workload.md, \"Usage statistics\", \
+                 says how to create it)",
+            ),
+        );
+        return;
+    };
+    let path = child(PATH, "usageStatsUser");
+    let name = &user.name;
+    let valid = name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        out.push(
+            Problem::new(
+                child(&path, "name"),
+                format!("`{name}` is not a database user name shinyctl can create"),
+            )
+            .hint("use up to 32 lowercase letters, digits and underscores, starting with a letter"),
+        );
+    }
+    check_secret_ref(out, &child(&path, "passwordRef"), &user.password_ref);
 }
 
 /// What a Redis shared by ShinyProxy replicas must be. containerproxy's Redis seat store claims
@@ -668,6 +729,12 @@ mod tests {
             "proxy.version",
             "not a ShinyProxy version",
         );
+        // Older than the release the rendered configuration is checked against: a warning.
+        let older = problems_after(|bp| proxy(bp).version = "3.1.1".into());
+        assert_eq!(older.len(), 1, "{older:#?}");
+        assert!(!older[0].is_error());
+        assert!(older[0].message.contains("older than 3.2.0"), "{older:#?}");
+        assert!(problems_after(|bp| proxy(bp).version = "3.10.0".into()).is_empty());
         assert_one(
             |bp| proxy(bp).app_namespace = "Shiny_Apps".into(),
             "proxy.appNamespace",

@@ -132,6 +132,20 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
     }
 }
 
+/// AWS's default deregistration delay (botocore `elbv2` TargetGroupAttribute).
+const AWS_DEREGISTRATION_DELAY_SECONDS: u64 = 300;
+
+/// How long the load balancer holds a deregistering target's connections. Behind ShinyProxy,
+/// as long as a terminating pod keeps serving (its preStop drain), so the ALB closes them when
+/// the pod does (`workload::rollout::drain_seconds`, docs/workload.md "Rollouts"); other
+/// workloads keep AWS's default, written out so the plan compares it like any setting.
+fn deregistration_delay_seconds(bp: &crate::blueprint::Blueprint) -> u64 {
+    match bp.proxy {
+        Some(_) => crate::workload::rollout::drain_seconds(bp),
+        None => AWS_DEREGISTRATION_DELAY_SECONDS,
+    }
+}
+
 fn target_group(cx: &mut Ctx, ingress: &Ingress, alb: bool) {
     let hc = &ingress.health_check;
     let stickiness = match &ingress.stickiness {
@@ -152,33 +166,36 @@ fn target_group(cx: &mut Ctx, ingress: &Ingress, alb: bool) {
             value
         }
     };
-    cx.push(
-        Resource::new(
-            a::TARGET_GROUP,
-            K::TargetGroup,
-            cx.names.target_group(),
-            ORIGIN,
-        )
-        .with("name", cx.names.target_group())
-        .with("protocol", if alb { "HTTP" } else { "TCP" })
-        .with("port", PROXY_PORT)
-        .with("targetType", "ip")
-        .with("vpc", a::VPC)
-        .with(
-            "healthCheck",
-            json!({
-                "protocol": "HTTP",
-                "path": hc.path,
-                "port": "traffic-port",
-                "intervalSeconds": hc.interval_seconds,
-                "timeoutSeconds": hc.timeout_seconds,
-                "healthyThreshold": hc.healthy_threshold,
-                "unhealthyThreshold": hc.unhealthy_threshold,
-                "matcher": "200-399"
-            }),
-        )
-        .with("stickiness", stickiness),
+    let resource = Resource::new(
+        a::TARGET_GROUP,
+        K::TargetGroup,
+        cx.names.target_group(),
+        ORIGIN,
+    )
+    .with("name", cx.names.target_group())
+    .with("protocol", if alb { "HTTP" } else { "TCP" })
+    .with("port", PROXY_PORT)
+    .with("targetType", "ip")
+    .with("vpc", a::VPC)
+    .with(
+        "healthCheck",
+        json!({
+            "protocol": "HTTP",
+            "path": hc.path,
+            "port": "traffic-port",
+            "intervalSeconds": hc.interval_seconds,
+            "timeoutSeconds": hc.timeout_seconds,
+            "healthyThreshold": hc.healthy_threshold,
+            "unhealthyThreshold": hc.unhealthy_threshold,
+            "matcher": "200-399"
+        }),
+    )
+    .with("stickiness", stickiness)
+    .with(
+        "deregistrationDelaySeconds",
+        deregistration_delay_seconds(cx.bp),
     );
+    cx.push(resource);
 }
 
 fn listeners(cx: &mut Ctx, ingress: &Ingress) {

@@ -4,10 +4,12 @@ Served at `/_k8s/<account>/<region>/<cluster>` (DescribeCluster's `endpoint`). I
 objects in memory and supports discovery, server-side apply (PATCH with
 `application/apply-patch+yaml` and `fieldManager`), JSON merge patch, create, replace,
 get, list with labelSelector and delete, and reports a Deployment's rollout as complete
-after the profile's `kube_deployment_rollout` seconds. It does no schema validation,
-no admission, no controllers, no watch, and merges applied configuration naïvely (maps
-deep-merged, lists replaced). Requests need an EKS-style bearer token (`k8s-aws-v1.` +
-base64url of a presigned STS GetCallerIdentity URL); without one the answer is 401.
+after the profile's `kube_deployment_rollout` seconds. A rollout or deletion of a Deployment
+running ShinyProxy stops app pods as ShinyProxy's shutdown would (`kube_shinyproxy.py`). It
+does no schema validation, no admission, no other controllers, no watch, and merges applied
+configuration naïvely (maps deep-merged, lists replaced). Requests need an EKS-style bearer
+token (`k8s-aws-v1.` + base64url of a presigned STS GetCallerIdentity URL); without one the
+answer is 401.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
-from . import kube_api
+from . import kube_api, kube_shinyproxy
 from .hooks import Response
 
 _lock = threading.RLock()
@@ -201,6 +203,8 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
     if method == "DELETE" and name is not None:
         obj = _get(store, ref)
         del store.objects[_key(ref)]
+        if obj.get("kind") == "Deployment":
+            kube_shinyproxy.shut_down(store.objects, obj)
         if ref["plural"] == "namespaces":
             for k in [k for k in store.objects if k[2] == name]:
                 del store.objects[k]
@@ -279,6 +283,8 @@ def _store_new(store: Store, ref: dict, doc: dict, manager: str | None) -> dict:
         meta["managedFields"] = [_managed(manager, obj["apiVersion"], now)]
     obj["_changed_at"] = time.time()
     store.objects[_key(ref, meta["name"])] = obj
+    if obj.get("kind") == "Deployment":
+        kube_shinyproxy.started(store.objects, obj)
     return obj
 
 
@@ -289,8 +295,8 @@ def _replace(store: Store, ref: dict, old: dict, new: dict, manager: str | None 
             if k in old["metadata"]}
     meta = obj.setdefault("metadata", {})
     meta.update(keep)
-    spec_changed = {k: v for k, v in old.items() if k not in ("metadata", "status", "_changed_at")} != \
-                   {k: v for k, v in obj.items() if k not in ("metadata", "status", "_changed_at")}
+    spec_changed = {k: v for k, v in old.items() if k not in ("metadata", "status") and not k.startswith("_")} != \
+                   {k: v for k, v in obj.items() if k not in ("metadata", "status") and not k.startswith("_")}
     obj["_changed_at"] = old.get("_changed_at", time.time())
     if spec_changed:
         meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
@@ -304,6 +310,13 @@ def _replace(store: Store, ref: dict, old: dict, new: dict, manager: str | None 
     if fields:
         meta["managedFields"] = fields
     store.objects[_key(ref)] = obj
+    if obj.get("kind") == "Deployment":
+        # A new pod template replaces every pod: the old servers shut down, new ones start.
+        if kube_shinyproxy.template_changed(old, obj):
+            kube_shinyproxy.shut_down(store.objects, old)
+            kube_shinyproxy.started(store.objects, obj)
+        elif kube_shinyproxy.STARTED_WITH in old:
+            obj[kube_shinyproxy.STARTED_WITH] = old[kube_shinyproxy.STARTED_WITH]
     return obj
 
 

@@ -269,6 +269,14 @@ pub const KUBERNETES_KINDS: &[&str] = &[
     "targetgroupbindings",
 ];
 
+/// The versions of the secrets ShinyProxy reads, without their values (`aws::secrets::versions`):
+/// one ListSecrets and one DescribeParameters (per 100 secrets / 50 parameters, far more than a
+/// blueprint names), read where the blueprint has a cluster for the workload.
+pub const SECRET_VERSION_READS: &[(&str, &str)] = &[
+    ("secretsmanager", "ListSecrets"),
+    ("ssm", "DescribeParameters"),
+];
+
 /// The tagging API as the emulator's call log names it.
 pub const TAGGING: &str = "resourcegroupstaggingapi";
 
@@ -311,6 +319,9 @@ pub fn plan_call_budget(kind_counts: &BTreeMap<String, usize>) -> Budget {
     add(TAGGING, 1 + tagged.saturating_sub(1) / PAGE);
     if kind_counts.get("eks_cluster").copied().unwrap_or(0) > 0 {
         add("kubernetes", KUBERNETES_KINDS.len());
+        for (service, _) in SECRET_VERSION_READS {
+            add(service, 1);
+        }
     }
     budget
 }

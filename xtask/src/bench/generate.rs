@@ -81,7 +81,7 @@ pub fn blueprint(name: &str, n: usize) -> String {
         );
     }
     text.push_str(
-        "\nproxy:\n  kind: shinyproxy\n  version: \"3.1.1\"\n  replicas: 2\n  \
+        "\nproxy:\n  kind: shinyproxy\n  version: \"3.2.0\"\n  replicas: 2\n  \
          namespace: shinyproxy\n  appNamespace: shiny-apps\n  authentication:\n    type: none\n  \
          apps:\n",
     );
