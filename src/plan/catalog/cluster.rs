@@ -227,7 +227,13 @@ fn node_groups(cx: &mut Ctx, cluster: &Cluster) {
         .with("cluster", a::EKS_CLUSTER)
         .with("nodeRole", a::NODE_ROLE)
         .with("subnets", cx.subnets("private"))
-        .with("securityGroups", json!([a::NODES_SG]))
+        // A launch template naming security groups keeps EKS from adding its cluster security
+        // group (docs: eks/latest/userguide/launch-templates.html, "Using custom security
+        // groups"); Fargate pods have only that group, so nodes name it too, as eksctl's
+        // managed launch templates do (pkg/cfn/builder/managed_launch_template.go,
+        // pkg/vpc/importer.go `SecurityGroups()`): proxy on nodes <-> apps on Fargate, and
+        // Fargate pods -> CoreDNS on nodes, pass its allow-all-from-itself rule.
+        .with("securityGroups", json!([a::NODES_SG, a::EKS_MADE_SG]))
         .with("instanceTypes", json!(ng.instance_types))
         .with("diskSizeGib", ng.disk_size_gib)
         .with(

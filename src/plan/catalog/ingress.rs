@@ -125,6 +125,26 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
             );
         }
     }
+    // Targets on Fargate have only the cluster security group EKS makes, which lets in nothing
+    // but itself (docs: eks/latest/userguide/sec-group-reqs.html, fargate-getting-started.html
+    // step 1): open it to the load balancer on the target port.
+    if cx.has_fargate() && cx.clients().iter().any(|c| matches!(c, Client::Cidr { .. })) {
+        rules.push(
+            Rule {
+                section: ORIGIN,
+                key: "fargate_from_lb".into(),
+                group: a::EKS_MADE_SG,
+                direction: "ingress",
+                protocol: "tcp",
+                from_port: i32::from(PROXY_PORT),
+                to_port: i32::from(PROXY_PORT),
+                peer: Peer::Group(a::LB_SG),
+                description: "targets on Fargate from the load balancer".into(),
+                origin: ORIGIN,
+            }
+            .build(cx),
+        );
+    }
     for rule in rules {
         cx.push(rule);
     }
