@@ -38,27 +38,37 @@ impl std::fmt::Debug for ClusterAccess {
     }
 }
 
-/// The endpoint, CA and a fresh token for cluster `name`; `target` is what `conn` was made from
-/// (the token is signed with the same credentials). Errors are sentences.
-pub async fn cluster_access(
+/// An EKS cluster as a kubeconfig needs it.
+#[derive(Debug, Clone)]
+pub struct ClusterEndpoint {
+    pub arn: String,
+    /// `https://...eks.amazonaws.com` (the emulator's stand-in: `http://127.0.0.1:P/_k8s/...`).
+    pub endpoint: String,
+    /// Base64 of the PEM certificate authority, kubeconfig's `certificate-authority-data`.
+    pub certificate_authority_data: Option<String>,
+    /// The cluster's tags (ownership is checked by the caller).
+    pub tags: std::collections::HashMap<String, String>,
+}
+
+/// Cluster `name` as DescribeCluster answers it; `Ok(None)` when it does not exist. Errors are
+/// sentences.
+pub async fn describe_endpoint(
     conn: &Connection,
-    target: &Target,
     name: &str,
-) -> Result<ClusterAccess, String> {
-    let described = conn
-        .clients
-        .eks
-        .describe_cluster()
-        .name(name)
-        .send()
-        .await
-        .map_err(|e| {
+) -> Result<Option<ClusterEndpoint>, String> {
+    let described = match conn.clients.eks.describe_cluster().name(name).send().await {
+        Ok(described) => described,
+        Err(e) => {
             let e = step_error(e);
-            format!(
+            if e.code == "ResourceNotFoundException" {
+                return Ok(None);
+            }
+            return Err(format!(
                 "cannot describe EKS cluster {name}: {}: {}",
                 e.code, e.message
-            )
-        })?;
+            ));
+        }
+    };
     let cluster = described
         .cluster()
         .ok_or_else(|| format!("EKS cluster {name} has no description"))?;
@@ -66,10 +76,27 @@ pub async fn cluster_access(
         .endpoint()
         .ok_or_else(|| format!("EKS cluster {name} has no endpoint yet (is it ACTIVE?)"))?
         .to_string();
-    let certificate_authority_data = cluster
-        .certificate_authority()
-        .and_then(|c| c.data())
-        .map(str::to_string);
+    Ok(Some(ClusterEndpoint {
+        arn: cluster.arn().unwrap_or(name).to_string(),
+        endpoint,
+        certificate_authority_data: cluster
+            .certificate_authority()
+            .and_then(|c| c.data())
+            .map(str::to_string),
+        tags: cluster.tags().cloned().unwrap_or_default(),
+    }))
+}
+
+/// The endpoint, CA and a fresh token for cluster `name`; `target` is what `conn` was made from
+/// (the token is signed with the same credentials). Errors are sentences.
+pub async fn cluster_access(
+    conn: &Connection,
+    target: &Target,
+    name: &str,
+) -> Result<ClusterAccess, String> {
+    let cluster = describe_endpoint(conn, name)
+        .await?
+        .ok_or_else(|| format!("EKS cluster {name} does not exist"))?;
     let credentials = credentials(target).await?;
     let token = token(
         &credentials,
@@ -79,10 +106,67 @@ pub async fn cluster_access(
         SystemTime::now(),
     )?;
     Ok(ClusterAccess {
-        endpoint,
-        certificate_authority_data,
+        endpoint: cluster.endpoint,
+        certificate_authority_data: cluster.certificate_authority_data,
         token,
     })
+}
+
+/// A token as `shinyctl token` hands it to kubectl.
+pub struct IssuedToken {
+    pub token: String,
+    /// RFC 3339, UTC: when kubectl should ask again.
+    pub expires: String,
+}
+
+/// How long kubectl may reuse a token: EKS accepts one for 15 minutes after signing; 14 leaves a
+/// minute of clock skew, as `aws eks get-token` does (awscli `customizations/eks/get_token.py`,
+/// `TOKEN_EXPIRATION_MINS = 14`).
+const TOKEN_REUSE: Duration = Duration::from_secs(14 * 60);
+
+/// A fresh token for cluster `cluster`, signed with `target`'s credentials for its region (or the
+/// credential chain's region). Makes no AWS call: the token is a presigned URL. Errors are
+/// sentences.
+pub async fn issue_token(target: &Target, cluster: &str) -> Result<IssuedToken, String> {
+    let sdk = sdk_config(target).await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .ok_or("no AWS region: pass --region or set AWS_REGION")?;
+    let credentials = match &target.static_keys {
+        Some(_) => credentials(target).await?,
+        None => provide(&sdk).await?,
+    };
+    let partition = crate::plan::catalog::partition::partition(&region);
+    let now = SystemTime::now();
+    let token = token(&credentials, &region, partition.dns_suffix(), cluster, now)?;
+    let expires = aws_smithy_types::DateTime::from(now + TOKEN_REUSE)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map_err(|e| format!("cannot write the token's expiry: {e}"))?;
+    Ok(IssuedToken { token, expires })
+}
+
+/// The standard chain's configuration for `target` (region and profile applied).
+async fn sdk_config(target: &Target) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(super::config::http_client());
+    if let Some(region) = &target.region {
+        loader = loader.region(aws_types::region::Region::new(region.clone()));
+    }
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile.clone());
+    }
+    loader.load().await
+}
+
+async fn provide(sdk: &aws_config::SdkConfig) -> Result<Credentials, String> {
+    let provider = sdk
+        .credentials_provider()
+        .ok_or("no AWS credentials to sign the EKS token with")?;
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|e| format!("no AWS credentials to sign the EKS token with: {e}"))
 }
 
 /// The credentials `config::connect` uses for `target`: its static keys, else the standard chain
@@ -97,22 +181,7 @@ async fn credentials(target: &Target) -> Result<Credentials, String> {
             "shinyctl-static",
         ));
     }
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(super::config::http_client());
-    if let Some(region) = &target.region {
-        loader = loader.region(aws_types::region::Region::new(region.clone()));
-    }
-    if let Some(profile) = &target.profile {
-        loader = loader.profile_name(profile.clone());
-    }
-    let sdk = loader.load().await;
-    let provider = sdk
-        .credentials_provider()
-        .ok_or("no AWS credentials to sign the EKS token with")?;
-    provider
-        .provide_credentials()
-        .await
-        .map_err(|e| format!("no AWS credentials to sign the EKS token with: {e}"))
+    provide(&sdk_config(target).await).await
 }
 
 /// The token for `cluster`, signed at `now` (pure: tests pin the time).

@@ -297,3 +297,28 @@ fn schema_is_a_valid_json_schema_that_every_blueprint_conforms_to() {
         assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
     }
 }
+
+#[test]
+fn completions_cover_every_verb_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = shinyctl(&["completions", shell]).expect_code(0);
+        for verb in ["plan", "apply", "destroy", "kubeconfig", "token"] {
+            assert!(run.stdout.contains(verb), "{shell} completes {verb}");
+        }
+    }
+    assert_eq!(shinyctl(&["completions", "tcsh"]).code, 1);
+}
+
+#[test]
+fn the_manual_page_is_roff_naming_every_verb() {
+    let run = shinyctl(&["man"]).expect_code(0);
+    assert!(
+        run.stdout.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &run.stdout[..80]
+    );
+    assert!(run.stdout.contains(".TH shinyctl 1"));
+    for verb in ["plan", "apply", "destroy", "kubeconfig", "completions"] {
+        assert!(run.stdout.contains(verb), "the page names {verb}");
+    }
+}
