@@ -189,7 +189,9 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
     match loaded {
         Some(blueprint) if !problems.iter().any(Problem::is_error) => {
             let resources = crate::plan::catalog::desired(&blueprint);
-            let name_problems = crate::plan::catalog::name_problems(&resources);
+            let mut name_problems = crate::plan::catalog::name_problems(&resources);
+            // The planned network must allow every flow the platform needs.
+            name_problems.extend(crate::plan::reach::problems(&blueprint, &resources));
             if !name_problems.iter().any(Problem::is_error) {
                 problems.extend(name_problems);
                 let warnings = locate(source.clone(), &document.positions, problems).items;

@@ -128,9 +128,10 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
         }
     }
     // Targets on Fargate have only the cluster security group EKS makes, which lets in nothing
-    // but itself (docs: eks/latest/userguide/sec-group-reqs.html, fargate-getting-started.html
-    // step 1): open it to the load balancer on the target port.
-    if cx.has_fargate() && cx.clients().iter().any(|c| matches!(c, Client::Cidr { .. })) {
+    // but itself (EKS user guide: sec-group-reqs.html, "Default cluster security group";
+    // fargate-getting-started.html, step 1): open it to the load balancer on the target port,
+    // as the AWS Load Balancer Controller opens its targets' groups to its own.
+    if crate::plan::reach::targets_run_on(cx.bp).fargate {
         rules.push(
             Rule {
                 section: ORIGIN,
@@ -141,7 +142,7 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
                 from_port: i32::from(PROXY_PORT),
                 to_port: i32::from(PROXY_PORT),
                 peer: Peer::Group(a::LB_SG),
-                description: "targets on Fargate from the load balancer".into(),
+                description: "ShinyProxy on Fargate from the load balancer".into(),
                 origin: ORIGIN,
             }
             .build(cx),

@@ -245,14 +245,6 @@ impl<'a> Ctx<'a> {
         clients
     }
 
-    /// Whether the cluster runs pods on Fargate.
-    pub fn has_fargate(&self) -> bool {
-        self.bp
-            .cluster
-            .as_ref()
-            .is_some_and(|c| !c.fargate_profiles.is_empty())
-    }
-
     /// References become dependencies, tags are added, everything is sorted.
     fn finish(self) -> Vec<Resource> {
         let known: BTreeSet<String> = self.out.iter().map(|r| r.address.0.clone()).collect();

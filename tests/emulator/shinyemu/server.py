@@ -27,6 +27,7 @@ def install_extensions() -> None:
         cbor_cloudwatch,
         dependencies,
         eks_addons,
+        eks_cluster_sg,
         elasticache_ext,
         kube_endpoint,
         lifecycle,
@@ -41,6 +42,7 @@ def install_extensions() -> None:
 
     lifecycle.install()
     zones.install()
+    eks_cluster_sg.install()
     kube_endpoint.install()
 
 
