@@ -20,6 +20,7 @@ pub use problem::{Problem, Severity};
 pub use support::Date;
 
 use crate::plan::Resource;
+use crate::plan::zones::Zones;
 
 /// The text of a blueprint and the name it is reported under.
 #[derive(Debug, Clone)]
@@ -36,6 +37,9 @@ pub struct Loaded {
     pub resources: Vec<Resource>,
     /// Problems that do not stop it (e.g. a version in paid extended support), located.
     pub warnings: Vec<Diagnostic>,
+    /// The availability zones the subnets go into (`None` without a VPC): assumed until a live
+    /// plan chooses them from EC2's answer ([`Loaded::live`]).
+    pub zones: Option<Zones>,
 }
 
 impl Loaded {
@@ -48,7 +52,31 @@ impl Loaded {
             blueprint: self.blueprint.clone(),
             resources: crate::plan::catalog::desired_in(&self.blueprint, Some(account)),
             warnings: self.warnings.clone(),
+            zones: self.zones.clone(),
         }
+    }
+
+    /// [`Loaded::in_account`] with the subnets in `zones` (chosen from what EC2 lists for the
+    /// account). Pure.
+    pub fn live(&self, account: &str, zones: Zones) -> Loaded {
+        Loaded {
+            source: self.source.clone(),
+            blueprint: self.blueprint.clone(),
+            resources: crate::plan::catalog::desired_with(
+                &self.blueprint,
+                Some(account),
+                Some(&zones.names),
+            ),
+            warnings: self.warnings.clone(),
+            zones: Some(zones),
+        }
+    }
+
+    /// Whether the blueprint has subnets, so zones to choose.
+    pub fn has_subnets(&self) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.kind == crate::plan::ResourceKind::Subnet)
     }
 }
 
@@ -195,11 +223,22 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
             if !name_problems.iter().any(Problem::is_error) {
                 problems.extend(name_problems);
                 let warnings = locate(source.clone(), &document.positions, problems).items;
+                let has_subnets = resources
+                    .iter()
+                    .any(|r| r.kind == crate::plan::ResourceKind::Subnet);
+                let zones = blueprint
+                    .network
+                    .as_ref()
+                    .map(|n| n.availability_zones.clone())
+                    .or_else(|| has_subnets.then(defaults::availability_zones))
+                    .filter(|_| has_subnets)
+                    .map(|asked| crate::plan::zones::assumed(&blueprint.metadata.region, &asked));
                 return Ok(Loaded {
                     source,
                     blueprint,
                     resources,
                     warnings,
+                    zones,
                 });
             }
             problems.extend(name_problems);

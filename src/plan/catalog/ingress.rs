@@ -142,7 +142,7 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
                 from_port: i32::from(PROXY_PORT),
                 to_port: i32::from(PROXY_PORT),
                 peer: Peer::Group(a::LB_SG),
-                description: "ShinyProxy on Fargate from the load balancer".into(),
+                description: "targets on Fargate from the load balancer".into(),
                 origin: ORIGIN,
             }
             .build(cx),
