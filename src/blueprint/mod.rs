@@ -132,13 +132,15 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads a blueprint without the checks that depend on the date (version support): for library
-/// callers and tests. The CLI uses [`load_file_on`].
+/// Loads a blueprint without the checks only the commands that create make (version support on
+/// a date, the planned network's reachability, `plan::reach`): for destroy, graph, render,
+/// library callers and tests. Validate, plan and apply use [`load_file_on`].
 pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
     read_and_load(path, None)
 }
 
-/// Loads a blueprint and judges its pinned versions' support as on `today` ([`support`]).
+/// Loads a blueprint, judges its pinned versions' support as on `today` ([`support`]) and proves
+/// its planned network allows every flow the platform needs ([`crate::plan::reach`]).
 pub fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
     read_and_load(path, Some(today))
 }
@@ -218,8 +220,12 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
         Some(blueprint) if !problems.iter().any(Problem::is_error) => {
             let resources = crate::plan::catalog::desired(&blueprint);
             let mut name_problems = crate::plan::catalog::name_problems(&resources);
-            // The planned network must allow every flow the platform needs.
-            name_problems.extend(crate::plan::reach::problems(&blueprint, &resources));
+            // The planned network must allow every flow the platform needs: checked by the
+            // commands that create (validate, plan, apply: the dated load), not by destroy,
+            // which must remove what an older shinyctl made.
+            if today.is_some() {
+                name_problems.extend(crate::plan::reach::problems(&blueprint, &resources));
+            }
             if !name_problems.iter().any(Problem::is_error) {
                 problems.extend(name_problems);
                 let warnings = locate(source.clone(), &document.positions, problems).items;

@@ -287,3 +287,21 @@ fn placement_follows_the_fargate_selectors() {
     );
     assert!(targets_run_on(&blueprint("dolphinscheduler-fargate.yaml")).fargate);
 }
+
+#[test]
+fn planning_commands_refuse_an_unreachable_flow_at_its_line_and_destroy_still_loads() {
+    use crate::blueprint::{Date, LoadError, load_str, load_str_on};
+    let text = include_str!("../../../blueprints/lowcode-ha.yaml")
+        .replace("scheme: internet-facing", "scheme: internal");
+    let today = Date::parse("2026-12-05").expect("date");
+    let Err(LoadError::Invalid(found)) = load_str_on("b.yaml", &text, today) else {
+        panic!("a canary cannot reach an internal load balancer");
+    };
+    assert_eq!(found.errors(), 1, "{:#?}", found.items);
+    let d = &found.items[0];
+    assert_eq!(d.path, "monitoring.canaries[0]");
+    assert!(d.message.contains("has no address on the internet"), "{}", d.message);
+    let line = text.lines().position(|l| l.contains("- name: login-page")).expect("line") + 1;
+    assert_eq!(d.line, line);
+    assert!(load_str("b.yaml", &text).is_ok(), "destroy loads it");
+}
