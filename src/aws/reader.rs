@@ -25,12 +25,8 @@ use crate::plan::observed::OBSERVED_FORMAT_VERSION;
 use crate::plan::{Address, ObservedResource, ObservedState, Resource};
 
 /// Output keys the catalog refers to as `address#attribute`.
-pub const REFERENCE_ATTRIBUTES: &[&str] = &[
-    "oidcIssuer",
-    "dnsName",
-    "arnSuffix",
-    "clusterSecurityGroup",
-];
+pub const REFERENCE_ATTRIBUTES: &[&str] =
+    &["oidcIssuer", "dnsName", "arnSuffix", "clusterSecurityGroup"];
 
 /// What the reader found.
 #[derive(Debug, Clone, PartialEq)]

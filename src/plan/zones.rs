@@ -116,17 +116,16 @@ pub fn choose(
                     None => problems.push(
                         Problem::new(
                             item(PATH, i),
-                            format!("{name} is not an availability zone of {region} for this account"),
+                            format!(
+                                "{name} is not an availability zone of {region} for this account"
+                            ),
                         )
                         .hint(format!("its zones: {}", listing(&offered))),
                     ),
                     Some(zone) if with_cluster && eks_refuses(zone) => problems.push(
                         Problem::new(
                             item(PATH, i),
-                            format!(
-                                "EKS does not support {name} ({}) for clusters",
-                                zone.id
-                            ),
+                            format!("EKS does not support {name} ({}) for clusters", zone.id),
                         )
                         .hint(format!("choose from: {}", listing(&usable))),
                     ),
@@ -239,7 +238,10 @@ mod tests {
         ]);
         let zones = choose("ap-northeast-1", &AvailabilityZones::Count(3), true, &tokyo)
             .expect("three zones");
-        assert_eq!(names(&zones), ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]);
+        assert_eq!(
+            names(&zones),
+            ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+        );
         assert_eq!(note(&zones), None);
         let assumed = assumed("ap-northeast-1", &AvailabilityZones::Count(3));
         assert_eq!(
@@ -251,11 +253,22 @@ mod tests {
 
     #[test]
     fn a_cluster_count_skips_the_zones_eks_refuses_and_says_so() {
-        let zones = choose("us-east-1", &AvailabilityZones::Count(5), true, &us_east_1())
-            .expect("five zones");
+        let zones = choose(
+            "us-east-1",
+            &AvailabilityZones::Count(5),
+            true,
+            &us_east_1(),
+        )
+        .expect("five zones");
         assert_eq!(
             names(&zones),
-            ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"]
+            [
+                "us-east-1a",
+                "us-east-1b",
+                "us-east-1c",
+                "us-east-1d",
+                "us-east-1f"
+            ]
         );
         let found = note(&zones).expect("a note");
         assert_eq!(found.level, NoteLevel::Info);
@@ -267,19 +280,34 @@ mod tests {
             found.message
         );
         // Without a cluster every zone serves.
-        let zones = choose("us-east-1", &AvailabilityZones::Count(6), false, &us_east_1())
-            .expect("six zones");
+        let zones = choose(
+            "us-east-1",
+            &AvailabilityZones::Count(6),
+            false,
+            &us_east_1(),
+        )
+        .expect("six zones");
         assert_eq!(zones.names.len(), 6);
         // A count that stops before the refused zone leaves nothing out.
-        let zones = choose("us-east-1", &AvailabilityZones::Count(2), true, &us_east_1())
-            .expect("two zones");
+        let zones = choose(
+            "us-east-1",
+            &AvailabilityZones::Count(2),
+            true,
+            &us_east_1(),
+        )
+        .expect("two zones");
         assert_eq!(note(&zones), None);
     }
 
     #[test]
     fn too_many_zones_name_the_usable_ones() {
-        let problems = choose("us-east-1", &AvailabilityZones::Count(6), true, &us_east_1())
-            .expect_err("five usable");
+        let problems = choose(
+            "us-east-1",
+            &AvailabilityZones::Count(6),
+            true,
+            &us_east_1(),
+        )
+        .expect_err("five usable");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "network.availabilityZones");
         assert!(
@@ -289,7 +317,10 @@ mod tests {
             "{}",
             problems[0].message
         );
-        assert_eq!(problems[0].hint.as_deref(), Some("set availabilityZones to 5 or fewer"));
+        assert_eq!(
+            problems[0].hint.as_deref(),
+            Some("set availabilityZones to 5 or fewer")
+        );
     }
 
     #[test]
@@ -302,29 +333,62 @@ mod tests {
         let listed = |names: &[&str]| {
             AvailabilityZones::Names(names.iter().map(|n| n.to_string()).collect())
         };
-        let problems = choose("cn-north-1", &listed(&["cn-north-1a", "cn-north-1c"]), false, &china)
-            .expect_err("no 1c");
+        let problems = choose(
+            "cn-north-1",
+            &listed(&["cn-north-1a", "cn-north-1c"]),
+            false,
+            &china,
+        )
+        .expect_err("no 1c");
         assert_eq!(problems[0].path, "network.availabilityZones[1]");
-        assert_eq!(problems[0].message, "cn-north-1c is not an availability zone of cn-north-1 for this account");
+        assert_eq!(
+            problems[0].message,
+            "cn-north-1c is not an availability zone of cn-north-1 for this account"
+        );
         assert_eq!(
             problems[0].hint.as_deref(),
-            Some("its zones: cn-north-1a (cnn1-az1), cn-north-1b (cnn1-az2), cn-north-1d (cnn1-az4)")
+            Some(
+                "its zones: cn-north-1a (cnn1-az1), cn-north-1b (cnn1-az2), cn-north-1d (cnn1-az4)"
+            )
         );
-        let problems = choose("us-east-1", &listed(&["us-east-1a", "us-east-1e"]), true, &us_east_1())
-            .expect_err("EKS refuses 1e here");
-        assert_eq!(problems[0].message, "EKS does not support us-east-1e (use1-az3) for clusters");
-        let zones = choose("cn-north-1", &listed(&["cn-north-1d", "cn-north-1a"]), true, &china)
-            .expect("as listed");
-        assert_eq!(names(&zones), ["cn-north-1d", "cn-north-1a"], "in the order written");
+        let problems = choose(
+            "us-east-1",
+            &listed(&["us-east-1a", "us-east-1e"]),
+            true,
+            &us_east_1(),
+        )
+        .expect_err("EKS refuses 1e here");
+        assert_eq!(
+            problems[0].message,
+            "EKS does not support us-east-1e (use1-az3) for clusters"
+        );
+        let zones = choose(
+            "cn-north-1",
+            &listed(&["cn-north-1d", "cn-north-1a"]),
+            true,
+            &china,
+        )
+        .expect("as listed");
+        assert_eq!(
+            names(&zones),
+            ["cn-north-1d", "cn-north-1a"],
+            "in the order written"
+        );
     }
 
     #[test]
     fn an_offline_plan_says_its_zones_are_assumed() {
         let counted = note(&assumed("cn-north-1", &AvailabilityZones::Count(2))).expect("note");
-        assert_eq!(counted.message, "zones assumed, not asked of AWS: cn-north-1a, cn-north-1b");
+        assert_eq!(
+            counted.message,
+            "zones assumed, not asked of AWS: cn-north-1a, cn-north-1b"
+        );
         assert_eq!(counted.about, "network.availabilityZones");
         let listed = AvailabilityZones::Names(vec!["cn-north-1d".into()]);
         let written = note(&assumed("cn-north-1", &listed)).expect("note");
-        assert_eq!(written.message, "zones as written, not checked with AWS: cn-north-1d");
+        assert_eq!(
+            written.message,
+            "zones as written, not checked with AWS: cn-north-1d"
+        );
     }
 }

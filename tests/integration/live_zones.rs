@@ -54,7 +54,10 @@ fn a_live_plan_uses_the_zones_the_account_has() {
     let offline = account.run(&["plan", "--offline", "-f", &file, "--json"]);
     assert_eq!(offline.code, 0, "{offline}");
     let offline: Value = serde_json::from_str(&offline.stdout).expect("json");
-    assert!(subnet_zones(&offline).contains("ap-northeast-1b"), "assumed");
+    assert!(
+        subnet_zones(&offline).contains("ap-northeast-1b"),
+        "assumed"
+    );
     assert_eq!(
         zone_notes(&offline),
         ["zones assumed, not asked of AWS: ap-northeast-1a, ap-northeast-1b, ap-northeast-1c"]
@@ -73,7 +76,10 @@ fn a_live_plan_uses_the_zones_the_account_has() {
         .filter(|c| c["kind"] == "subnet")
         .filter_map(|c| c["address"].as_str())
         .collect();
-    assert!(addresses.contains(&"network.subnet.private[d]"), "{addresses:?}");
+    assert!(
+        addresses.contains(&"network.subnet.private[d]"),
+        "{addresses:?}"
+    );
 }
 
 #[test]
@@ -105,7 +111,10 @@ fn a_live_plan_for_a_cluster_leaves_out_the_zone_eks_refuses() {
         "{run}"
     );
     // Without a cluster the sixth zone serves.
-    let plain = account.write("plain.yaml", &blueprint("zonesplain", "us-east-1", "6", false));
+    let plain = account.write(
+        "plain.yaml",
+        &blueprint("zonesplain", "us-east-1", "6", false),
+    );
     let (_, live) = account.plan(&plain);
     assert!(subnet_zones(&live).contains("us-east-1e"));
 }
@@ -115,7 +124,12 @@ fn a_listed_zone_the_account_lacks_stops_plan_and_apply_but_not_destroy() {
     let account = Account::new();
     let file = account.write(
         "china.yaml",
-        &blueprint("zoneschina", "cn-north-1", "[cn-north-1a, cn-north-1c]", false),
+        &blueprint(
+            "zoneschina",
+            "cn-north-1",
+            "[cn-north-1a, cn-north-1c]",
+            false,
+        ),
     );
     let run = account.run(&["plan", "-f", &file]);
     assert_eq!(run.code, 1, "{run}");

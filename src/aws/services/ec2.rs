@@ -1470,7 +1470,11 @@ async fn read_rules_in_other_groups(
     Ok(pages
         .into_iter()
         .flat_map(|p| p.security_group_rules.unwrap_or_default())
-        .filter(|r| !owned_groups.iter().any(|g| Some(g.as_str()) == r.group_id()))
+        .filter(|r| {
+            !owned_groups
+                .iter()
+                .any(|g| Some(g.as_str()) == r.group_id())
+        })
         .filter_map(|r| rule_found(rx, &r, &[]))
         .collect())
 }

@@ -76,7 +76,11 @@ pub fn desired_in(bp: &Blueprint, account: Option<&str>) -> Vec<Resource> {
 
 /// Every AWS resource the blueprint asks for, with its subnets in `zones` (a live plan's choice,
 /// `plan::zones::choose`) instead of the assumed ones.
-pub fn desired_with(bp: &Blueprint, account: Option<&str>, zones: Option<&[String]>) -> Vec<Resource> {
+pub fn desired_with(
+    bp: &Blueprint,
+    account: Option<&str>,
+    zones: Option<&[String]>,
+) -> Vec<Resource> {
     let mut cx = Ctx::new(bp, account, zones);
     network::build(&mut cx);
     iam::build(&mut cx);

@@ -132,7 +132,7 @@ const API_PORT: u16 = 443;
 /// The AWS Load Balancer Controller's webhook (its Helm chart's `webhookBindPort`).
 const WEBHOOK_PORT: u16 = 9443;
 
-fn first<'r>(resources: &'r [Resource], kind: K) -> Option<&'r Resource> {
+fn first(resources: &[Resource], kind: K) -> Option<&Resource> {
     resources.iter().find(|r| r.kind == kind)
 }
 
@@ -237,8 +237,12 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             .filter(|s| s.starts_with("network.subnet.private["))
             .cloned()
             .collect();
-        let mut e =
-            Endpoint::in_subnets("servers in the private subnets".into(), vec![], &subnets, net);
+        let mut e = Endpoint::in_subnets(
+            "servers in the private subnets".into(),
+            vec![],
+            &subnets,
+            net,
+        );
         e.groups = None;
         vec![e]
     };
@@ -263,7 +267,8 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             &strings(lb, "subnets"),
             net,
         );
-        lb_end.public = lb.properties.get("scheme").and_then(Value::as_str) == Some("internet-facing");
+        lb_end.public =
+            lb.properties.get("scheme").and_then(Value::as_str) == Some("internet-facing");
         let clients = if lb_end.public {
             Endpoint::internet("clients on the internet")
         } else {
@@ -313,7 +318,13 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
                 .and_then(|p| u16::try_from(p).ok());
             if let Some(port) = port {
                 let from = Endpoint::internet(&format!("canary {}", canary.address));
-                add(&[from], std::slice::from_ref(&lb_end), Protocol::Tcp, port, &canary.origin);
+                add(
+                    &[from],
+                    std::slice::from_ref(&lb_end),
+                    Protocol::Tcp,
+                    port,
+                    &canary.origin,
+                );
             }
         }
     }
@@ -323,7 +334,13 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
         ports.sort_by_key(|(_, port)| *port);
         ports.dedup_by_key(|(_, port)| *port);
         for (i, port) in ports {
-            add(&proxy, &apps, Protocol::Tcp, port, &format!("proxy.apps[{i}]"));
+            add(
+                &proxy,
+                &apps,
+                Protocol::Tcp,
+                port,
+                &format!("proxy.apps[{i}]"),
+            );
         }
     }
 
@@ -352,10 +369,25 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             add(&pods, &dns, protocol, DNS_PORT, "cluster");
         }
         add(&pods, &control_plane, Protocol::Tcp, API_PORT, "cluster");
-        add(&control_plane, &compute.nodes, Protocol::Tcp, KUBELET_PORT, "cluster.nodeGroups");
-        let controllers = compute.hosting(namespace_runs_on(bp, "kube-system"), "the load balancer controller");
+        add(
+            &control_plane,
+            &compute.nodes,
+            Protocol::Tcp,
+            KUBELET_PORT,
+            "cluster.nodeGroups",
+        );
+        let controllers = compute.hosting(
+            namespace_runs_on(bp, "kube-system"),
+            "the load balancer controller",
+        );
         if bp.ingress.is_some() {
-            add(&control_plane, &controllers, Protocol::Tcp, WEBHOOK_PORT, "cluster");
+            add(
+                &control_plane,
+                &controllers,
+                Protocol::Tcp,
+                WEBHOOK_PORT,
+                "cluster",
+            );
         }
     }
 
@@ -382,7 +414,10 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
         let to = Endpoint::in_subnets(
             "the database".into(),
             strings(db, "vpcSecurityGroups"),
-            &subnets_of_group(resources, db.properties.get("dbSubnetGroup").and_then(Value::as_str)),
+            &subnets_of_group(
+                resources,
+                db.properties.get("dbSubnetGroup").and_then(Value::as_str),
+            ),
             net,
         );
         if let Some(port) = port_of(db, "port") {
@@ -393,7 +428,13 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
         let to = Endpoint::in_subnets(
             "the cache".into(),
             strings(cache, "securityGroups"),
-            &subnets_of_group(resources, cache.properties.get("cacheSubnetGroup").and_then(Value::as_str)),
+            &subnets_of_group(
+                resources,
+                cache
+                    .properties
+                    .get("cacheSubnetGroup")
+                    .and_then(Value::as_str),
+            ),
             net,
         );
         if let Some(port) = port_of(cache, "port") {

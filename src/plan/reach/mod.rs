@@ -93,7 +93,14 @@ fn peer_covers(peer: &Peer, other: &Endpoint, place: &Place) -> bool {
 
 /// Whether one of `side`'s groups has a rule (`egress` or ingress) for the flow to or from
 /// `other` at `place`. A side without planned groups is not shinyctl's to check.
-fn side_allows(flow: &Flow, side: &Endpoint, egress: bool, other: &Endpoint, place: &Place, net: &Network) -> bool {
+fn side_allows(
+    flow: &Flow,
+    side: &Endpoint,
+    egress: bool,
+    other: &Endpoint,
+    place: &Place,
+    net: &Network,
+) -> bool {
     let Some(groups) = &side.groups else {
         return true;
     };
@@ -110,12 +117,17 @@ fn side_allows(flow: &Flow, side: &Endpoint, egress: bool, other: &Endpoint, pla
 
 /// The rules that would allow the missing side: on the side's first group, naming the other
 /// end's first group, else each place's CIDR.
-fn rules_for(flow: &Flow, side: &Endpoint, egress: bool, other: &Endpoint, places: &[&Place]) -> Vec<String> {
-    let group = side
-        .groups
-        .as_ref()
-        .and_then(|g| g.first())
-        .map_or_else(|| format!("a security group of {}", side.what), |g| group_name(g));
+fn rules_for(
+    flow: &Flow,
+    side: &Endpoint,
+    egress: bool,
+    other: &Endpoint,
+    places: &[&Place],
+) -> Vec<String> {
+    let group = side.groups.as_ref().and_then(|g| g.first()).map_or_else(
+        || format!("a security group of {}", side.what),
+        |g| group_name(g),
+    );
     let peers: Vec<String> = match other.groups.as_ref().and_then(|g| g.first()) {
         Some(g) => vec![format!("security group {}", group_name(g))],
         None => places.iter().map(|p| place_name(p)).collect(),
@@ -150,11 +162,21 @@ fn judge(flow: &Flow, net: &Network) -> Option<Unreachable> {
             .to
             .places
             .iter()
-            .filter(|p| !p.subnet.as_ref().is_some_and(|s| net.internet_routed.contains(s)))
+            .filter(|p| {
+                !p.subnet
+                    .as_ref()
+                    .is_some_and(|s| net.internet_routed.contains(s))
+            })
             .collect();
         if !unrouted.is_empty() {
-            reasons.push(format!("{} has no route to an internet gateway", places_text(&unrouted)));
-            fixes.push(format!("a 0.0.0.0/0 route to {} in their route table", a::INTERNET_GATEWAY));
+            reasons.push(format!(
+                "{} has no route to an internet gateway",
+                places_text(&unrouted)
+            ));
+            fixes.push(format!(
+                "a 0.0.0.0/0 route to {} in their route table",
+                a::INTERNET_GATEWAY
+            ));
         }
     }
     // Egress is judged against each destination place, ingress against each source place.
@@ -195,7 +217,11 @@ fn judge(flow: &Flow, net: &Network) -> Option<Unreachable> {
 }
 
 fn places_text(places: &[&Place]) -> String {
-    places.iter().map(|p| place_name(p)).collect::<Vec<_>>().join(", ")
+    places
+        .iter()
+        .map(|p| place_name(p))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The other end as a reason names it: what it is, and where the flow is missing.

@@ -103,8 +103,7 @@ impl Network {
                     net.rules.entry(r.address.0.clone()).or_default();
                 }
                 K::SecurityGroupRule => {
-                    let (Some(group), Some(source)) =
-                        (text(r, "securityGroup"), text(r, "source"))
+                    let (Some(group), Some(source)) = (text(r, "securityGroup"), text(r, "source"))
                     else {
                         continue;
                     };

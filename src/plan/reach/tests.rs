@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use super::*;
-use crate::plan::catalog::desired;
 use crate::plan::ResourceKind;
+use crate::plan::catalog::desired;
 
 const BLUEPRINTS: [&str; 4] = [
     "shinyproxy-eks.yaml",
@@ -89,26 +89,42 @@ fn nodes_without_the_cluster_security_group_cut_fargate_off() {
     ng.properties
         .insert("securityGroups".into(), json!([a::NODES_SG]));
     let found = check(&bp, &resources);
-    let to_apps = missing(&found, "ShinyProxy on cluster.node_group[proxy] -> apps on Fargate");
+    let to_apps = missing(
+        &found,
+        "ShinyProxy on cluster.node_group[proxy] -> apps on Fargate",
+    );
     assert_eq!(
         to_apps.fixes,
-        ["ingress tcp 3838 on cluster.eks_cluster#clusterSecurityGroup (the cluster security \
-          group EKS makes) from security group cluster.security_group.nodes"]
+        [
+            "ingress tcp 3838 on cluster.eks_cluster#clusterSecurityGroup (the cluster security \
+          group EKS makes) from security group cluster.security_group.nodes"
+        ]
     );
     assert_eq!(to_apps.about, "proxy.apps[0]");
-    let dns = missing(&found, "pods on Fargate -> CoreDNS on cluster.node_group[proxy] (udp 53)");
+    let dns = missing(
+        &found,
+        "pods on Fargate -> CoreDNS on cluster.node_group[proxy] (udp 53)",
+    );
     assert!(
         dns.reasons[0].starts_with("no ingress rule of cluster.security_group.nodes lets it in"),
         "{dns:?}"
     );
     assert_eq!(
         dns.fixes,
-        ["ingress udp 53 on cluster.security_group.nodes from security group \
-          cluster.eks_cluster#clusterSecurityGroup (the cluster security group EKS makes)"]
+        [
+            "ingress udp 53 on cluster.security_group.nodes from security group \
+          cluster.eks_cluster#clusterSecurityGroup (the cluster security group EKS makes)"
+        ]
     );
-    missing(&found, "pods on Fargate -> CoreDNS on cluster.node_group[proxy] (tcp 53)");
+    missing(
+        &found,
+        "pods on Fargate -> CoreDNS on cluster.node_group[proxy] (tcp 53)",
+    );
     // The nodes still reach the control plane through the rules of their own group.
-    assert!(!found.iter().any(|u| u.flow.contains("the control plane")), "{found:#?}");
+    assert!(
+        !found.iter().any(|u| u.flow.contains("the control plane")),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -120,8 +136,10 @@ fn a_fargate_target_without_the_load_balancer_rule_is_caught() {
     assert_eq!(u.about, "ingress");
     assert_eq!(
         u.fixes,
-        ["ingress tcp 8080 on cluster.eks_cluster#clusterSecurityGroup (the cluster security \
-          group EKS makes) from security group ingress.security_group"]
+        [
+            "ingress tcp 8080 on cluster.eks_cluster#clusterSecurityGroup (the cluster security \
+          group EKS makes) from security group ingress.security_group"
+        ]
     );
     assert_eq!(found.len(), 1, "{found:#?}");
 }
@@ -148,7 +166,8 @@ fn each_missing_rule_names_its_flow() {
         (
             "lowcode-ha.yaml",
             rule("storage", "from_private_a"),
-            "servers in the private subnets -> EFS at storage.efs_mount_target[a] (tcp 2049)".into(),
+            "servers in the private subnets -> EFS at storage.efs_mount_target[a] (tcp 2049)"
+                .into(),
         ),
         (
             "shinyproxy-eks.yaml",
@@ -184,13 +203,17 @@ fn a_missing_zone_rule_names_the_zone_and_its_cidr() {
     let u = missing(&found, "apps on Fargate -> the database");
     assert_eq!(
         u.reasons,
-        ["no ingress rule of database.security_group lets it in from apps on Fargate at \
-          network.subnet.private[b] (10.9.64.0/18)"]
+        [
+            "no ingress rule of database.security_group lets it in from apps on Fargate at \
+          network.subnet.private[b] (10.9.64.0/18)"
+        ]
     );
     assert_eq!(
         u.fixes,
-        ["ingress tcp 5432 on database.security_group from security group \
-          cluster.eks_cluster#clusterSecurityGroup (the cluster security group EKS makes)"]
+        [
+            "ingress tcp 5432 on database.security_group from security group \
+          cluster.eks_cluster#clusterSecurityGroup (the cluster security group EKS makes)"
+        ]
     );
 }
 
@@ -205,7 +228,10 @@ fn the_control_plane_needs_a_way_to_the_nodes() {
         .insert("securityGroups".into(), json!([a::NODES_SG]));
     let resources = without(resources, &rule("cluster", "nodes_from_cluster"));
     let found = check(&bp, &resources);
-    let u = missing(&found, "the control plane -> pods on cluster.node_group[proxy] (tcp 10250)");
+    let u = missing(
+        &found,
+        "the control plane -> pods on cluster.node_group[proxy] (tcp 10250)",
+    );
     assert_eq!(u.about, "cluster.nodeGroups");
 }
 
@@ -218,8 +244,14 @@ fn canaries_cannot_reach_an_internal_load_balancer() {
         .expect("load balancer");
     lb.properties.insert("scheme".into(), json!("internal"));
     let found = check(&bp, &resources);
-    let u = missing(&found, "canary monitoring.canary[login-page] -> the load balancer");
-    assert_eq!(u.reasons, ["the load balancer has no address on the internet"]);
+    let u = missing(
+        &found,
+        "canary monitoring.canary[login-page] -> the load balancer",
+    );
+    assert_eq!(
+        u.reasons,
+        ["the load balancer has no address on the internet"]
+    );
     assert_eq!(u.about, "monitoring.canaries[0]");
 }
 
@@ -227,7 +259,10 @@ fn canaries_cannot_reach_an_internal_load_balancer() {
 fn a_public_load_balancer_needs_the_route_to_the_internet() {
     let (bp, resources) = planned("lowcode-ha.yaml");
     let found = check(&bp, &without(resources, a::PUBLIC_DEFAULT_ROUTE));
-    let u = missing(&found, "clients on the internet -> the load balancer (tcp 80)");
+    let u = missing(
+        &found,
+        "clients on the internet -> the load balancer (tcp 80)",
+    );
     assert!(
         u.reasons[0].contains("network.subnet.public[a]") && u.reasons[0].contains("no route"),
         "{u:?}"
@@ -263,7 +298,9 @@ fn problems_are_errors_at_the_flow_s_yaml_path_with_the_rule_as_hint() {
         p.message
     );
     assert!(
-        p.hint.as_deref().is_some_and(|h| h.starts_with("what would allow it: ingress tcp 8080")),
+        p.hint
+            .as_deref()
+            .is_some_and(|h| h.starts_with("what would allow it: ingress tcp 8080")),
         "{:?}",
         p.hint
     );
@@ -273,8 +310,20 @@ fn problems_are_errors_at_the_flow_s_yaml_path_with_the_rule_as_hint() {
 fn placement_follows_the_fargate_selectors() {
     let bp = blueprint("shinyproxy-eks.yaml");
     let on = |ns: &str| namespace_runs_on(&bp, ns);
-    assert_eq!(on("shiny-apps"), Runs { nodes: false, fargate: true });
-    assert_eq!(on("shinyproxy"), Runs { nodes: true, fargate: false });
+    assert_eq!(
+        on("shiny-apps"),
+        Runs {
+            nodes: false,
+            fargate: true
+        }
+    );
+    assert_eq!(
+        on("shinyproxy"),
+        Runs {
+            nodes: true,
+            fargate: false
+        }
+    );
     let mut labelled = bp.clone();
     let cluster = labelled.cluster.as_mut().expect("cluster");
     cluster.fargate_profiles[0].selectors[0]
@@ -282,7 +331,10 @@ fn placement_follows_the_fargate_selectors() {
         .insert("tier".into(), "fargate".into());
     assert_eq!(
         namespace_runs_on(&labelled, "shiny-apps"),
-        Runs { nodes: true, fargate: true },
+        Runs {
+            nodes: true,
+            fargate: true
+        },
         "a selector with labels takes only some of the namespace's pods"
     );
     assert!(targets_run_on(&blueprint("dolphinscheduler-fargate.yaml")).fargate);
@@ -300,8 +352,16 @@ fn planning_commands_refuse_an_unreachable_flow_at_its_line_and_destroy_still_lo
     assert_eq!(found.errors(), 1, "{:#?}", found.items);
     let d = &found.items[0];
     assert_eq!(d.path, "monitoring.canaries[0]");
-    assert!(d.message.contains("has no address on the internet"), "{}", d.message);
-    let line = text.lines().position(|l| l.contains("- name: login-page")).expect("line") + 1;
+    assert!(
+        d.message.contains("has no address on the internet"),
+        "{}",
+        d.message
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("- name: login-page"))
+        .expect("line")
+        + 1;
     assert_eq!(d.line, line);
     assert!(load_str("b.yaml", &text).is_ok(), "destroy loads it");
 }

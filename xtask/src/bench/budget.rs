@@ -367,7 +367,11 @@ mod tests {
     #[test]
     fn batched_kinds_add_nothing_per_resource() {
         let budget = plan_call_budget(&counts(&[("subnet", 6), ("security_group_rule", 40)]));
-        assert_eq!(budget.per_service["ec2"], 10 + 2, "the zones and the rules in EKS's group");
+        assert_eq!(
+            budget.per_service["ec2"],
+            10 + 2,
+            "the zones and the rules in EKS's group"
+        );
     }
 
     #[test]
