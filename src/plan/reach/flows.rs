@@ -24,16 +24,28 @@ pub fn namespace_runs_on(bp: &Blueprint, namespace: &str) -> Runs {
     let Some(cluster) = &bp.cluster else {
         return Runs::default();
     };
-    let selecting: Vec<_> = cluster
+    let selectors = cluster
         .fargate_profiles
         .iter()
         .flat_map(|f| &f.selectors)
-        .filter(|s| s.namespace == namespace)
+        .map(|s| (s.namespace.as_str(), !s.labels.is_empty()));
+    runs(selectors, !cluster.node_groups.is_empty(), namespace)
+}
+
+/// [`namespace_runs_on`] over Fargate selectors as (namespace, with labels).
+fn runs<'s>(
+    selectors: impl Iterator<Item = (&'s str, bool)>,
+    has_nodes: bool,
+    namespace: &str,
+) -> Runs {
+    let selecting: Vec<bool> = selectors
+        .filter(|(ns, _)| *ns == namespace)
+        .map(|(_, labelled)| labelled)
         .collect();
-    let only_fargate = selecting.iter().any(|s| s.labels.is_empty());
+    let only_fargate = selecting.iter().any(|labelled| !labelled);
     Runs {
         fargate: !selecting.is_empty(),
-        nodes: !cluster.node_groups.is_empty() && !only_fargate,
+        nodes: has_nodes && !only_fargate,
     }
 }
 
@@ -147,10 +159,12 @@ fn subnets_of_group(resources: &[Resource], group: Option<&str>) -> Vec<String> 
         .unwrap_or_default()
 }
 
-/// Where pods run: one endpoint per node group, and Fargate.
+/// Where pods run: one endpoint per node group, and Fargate (with the planned profiles'
+/// selectors, as (namespace, with labels)).
 struct Compute {
     nodes: Vec<Endpoint>,
     fargate: Option<Endpoint>,
+    selectors: Vec<(String, bool)>,
 }
 
 impl Compute {
@@ -180,7 +194,33 @@ impl Compute {
                 net,
             )
         });
-        Compute { nodes, fargate }
+        let selectors = of_kind(resources, K::FargateProfile)
+            .filter_map(|p| p.properties.get("selectors").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|s| {
+                let namespace = s.get("namespace")?.as_str()?.to_string();
+                let labelled = s
+                    .get("labels")
+                    .and_then(Value::as_object)
+                    .is_some_and(|l| !l.is_empty());
+                Some((namespace, labelled))
+            })
+            .collect();
+        Compute {
+            nodes,
+            fargate,
+            selectors,
+        }
+    }
+
+    /// Where the planned cluster runs pods of `namespace` ([`namespace_runs_on`], from the
+    /// planned Fargate profiles and node groups).
+    fn runs(&self, namespace: &str) -> Runs {
+        runs(
+            self.selectors.iter().map(|(ns, l)| (ns.as_str(), *l)),
+            !self.nodes.is_empty(),
+            namespace,
+        )
     }
 
     /// The endpoints pods that run on `runs` may have, named for `what` they are.
@@ -248,8 +288,8 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
     };
     let (proxy, apps) = match (&bp.proxy, in_cluster) {
         (Some(p), true) => (
-            compute.hosting(namespace_runs_on(bp, &p.namespace), "ShinyProxy"),
-            compute.hosting(namespace_runs_on(bp, &p.app_namespace), "apps"),
+            compute.hosting(compute.runs(&p.namespace), "ShinyProxy"),
+            compute.hosting(compute.runs(&p.app_namespace), "apps"),
         ),
         _ => (Vec::new(), Vec::new()),
     };
@@ -296,7 +336,7 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
         }
         let targets = match (&bp.proxy, in_cluster) {
             (None, true) => compute.all("targets"),
-            (Some(_), true) => compute.hosting(targets_run_on(bp), "ShinyProxy"),
+            (Some(p), true) => compute.hosting(compute.runs(&p.namespace), "ShinyProxy"),
             (_, false) => servers(),
         };
         if let Some(port) = first(resources, K::TargetGroup).and_then(|t| port_of(t, "port")) {
@@ -354,7 +394,7 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             net,
         )];
         let pods = compute.all("pods");
-        let dns = compute.hosting(namespace_runs_on(bp, "kube-system"), "CoreDNS");
+        let dns = compute.hosting(compute.runs("kube-system"), "CoreDNS");
         if dns.is_empty() {
             let nowhere = Endpoint {
                 what: "CoreDNS (no node group, and no Fargate profile selects kube-system)".into(),
@@ -376,10 +416,8 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             KUBELET_PORT,
             "cluster.nodeGroups",
         );
-        let controllers = compute.hosting(
-            namespace_runs_on(bp, "kube-system"),
-            "the load balancer controller",
-        );
+        let controllers =
+            compute.hosting(compute.runs("kube-system"), "the load balancer controller");
         if bp.ingress.is_some() {
             add(
                 &control_plane,
