@@ -233,8 +233,8 @@ fn node_groups(cx: &mut Ctx, cluster: &Cluster) {
         // launch templates do (pkg/cfn/builder/managed_launch_template.go,
         // `makeLaunchTemplateData`). Its allow-all-from-itself rule then lets ShinyProxy on the
         // nodes reach apps on Fargate, Fargate pods reach CoreDNS on the nodes, and the nodes
-        // and control plane reach each other.
-        .with("securityGroups", json!([a::NODES_SG, a::EKS_MADE_SG]))
+        // and control plane reach each other. (Sorted by address: a set, as the reader reads it.)
+        .with("securityGroups", json!([a::EKS_MADE_SG, a::NODES_SG]))
         .with("instanceTypes", json!(ng.instance_types))
         .with("diskSizeGib", ng.disk_size_gib)
         .with(

@@ -124,12 +124,19 @@ fn rules_for(
     other: &Endpoint,
     places: &[&Place],
 ) -> Vec<String> {
-    let group = side.groups.as_ref().and_then(|g| g.first()).map_or_else(
+    // Rather one of shinyctl's groups than the one EKS makes.
+    let preferred = |e: &Endpoint| {
+        e.groups
+            .as_ref()
+            .and_then(|g| g.iter().find(|g| *g != a::EKS_MADE_SG).or(g.first()))
+            .cloned()
+    };
+    let group = preferred(side).map_or_else(
         || format!("a security group of {}", side.what),
-        |g| group_name(g),
+        |g| group_name(&g),
     );
-    let peers: Vec<String> = match other.groups.as_ref().and_then(|g| g.first()) {
-        Some(g) => vec![format!("security group {}", group_name(g))],
+    let peers: Vec<String> = match preferred(other) {
+        Some(g) => vec![format!("security group {}", group_name(&g))],
         None => places.iter().map(|p| place_name(p)).collect(),
     };
     peers
