@@ -49,6 +49,7 @@ pub mod secrets;
 pub mod services;
 pub mod tags;
 pub mod versions;
+pub mod zones;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;

@@ -25,7 +25,8 @@ use crate::plan::observed::OBSERVED_FORMAT_VERSION;
 use crate::plan::{Address, ObservedResource, ObservedState, Resource};
 
 /// Output keys the catalog refers to as `address#attribute`.
-pub const REFERENCE_ATTRIBUTES: &[&str] = &["oidcIssuer", "dnsName", "arnSuffix"];
+pub const REFERENCE_ATTRIBUTES: &[&str] =
+    &["oidcIssuer", "dnsName", "arnSuffix", "clusterSecurityGroup"];
 
 /// What the reader found.
 #[derive(Debug, Clone, PartialEq)]
@@ -303,8 +304,17 @@ fn resolve_map(
         if key != "tags" && !LITERAL_DOCUMENTS.contains(&key.as_str()) {
             resolve_value(value, references, own);
         }
+        // A set: sorted by the references, as the catalog writes it (readers sort by id).
+        if SORTED_SETS.contains(&key.as_str())
+            && let Value::Array(items) = value
+        {
+            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
     }
 }
+
+/// Properties that are sets of references, which the catalog writes sorted by address.
+const SORTED_SETS: &[&str] = &["securityGroups", "vpcSecurityGroups"];
 
 fn resolve_value(value: &mut Value, references: &HashMap<String, String>, own: Option<&str>) {
     match value {
@@ -351,6 +361,35 @@ mod tests {
             .with("destination", "0.0.0.0/0")
             .with("target", "network.internet_gateway"),
         ]
+    }
+
+    #[test]
+    fn security_group_sets_are_sorted_by_reference_like_the_catalog() {
+        let found = vec![
+            Found::new(K::EksCluster, "arn:cluster")
+                .at(Some(Address::new("cluster.eks_cluster")))
+                .output("clusterSecurityGroup", "sg-b"),
+            Found::new(K::SecurityGroup, "sg-a")
+                .at(Some(Address::new("cluster.security_group.nodes"))),
+            // Read sorted by id: the nodes' group first.
+            Found::new(K::NodeGroup, "arn:ng")
+                .at(Some(Address::new("cluster.node_group[proxy]")))
+                .with("securityGroups", json!(["sg-a", "sg-b"])),
+        ];
+        let live = assemble("demo", "us-east-1", &[], found);
+        let ng = live
+            .observed
+            .resources
+            .iter()
+            .find(|r| r.kind == K::NodeGroup)
+            .expect("node group");
+        assert_eq!(
+            ng.properties["securityGroups"],
+            json!([
+                "cluster.eks_cluster#clusterSecurityGroup",
+                "cluster.security_group.nodes"
+            ])
+        );
     }
 
     #[test]

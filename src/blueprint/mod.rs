@@ -21,6 +21,7 @@ pub use problem::{Problem, Severity};
 pub use support::Date;
 
 use crate::plan::Resource;
+use crate::plan::zones::Zones;
 
 /// The text of a blueprint and the name it is reported under.
 #[derive(Debug, Clone)]
@@ -37,6 +38,9 @@ pub struct Loaded {
     pub resources: Vec<Resource>,
     /// Problems that do not stop it (e.g. a version in paid extended support), located.
     pub warnings: Vec<Diagnostic>,
+    /// The availability zones the subnets go into (`None` without a VPC): assumed until a live
+    /// plan chooses them from EC2's answer ([`Loaded::live`]).
+    pub zones: Option<Zones>,
 }
 
 impl Loaded {
@@ -49,7 +53,31 @@ impl Loaded {
             blueprint: self.blueprint.clone(),
             resources: crate::plan::catalog::desired_in(&self.blueprint, Some(account)),
             warnings: self.warnings.clone(),
+            zones: self.zones.clone(),
         }
+    }
+
+    /// [`Loaded::in_account`] with the subnets in `zones` (chosen from what EC2 lists for the
+    /// account). Pure.
+    pub fn live(&self, account: &str, zones: Zones) -> Loaded {
+        Loaded {
+            source: self.source.clone(),
+            blueprint: self.blueprint.clone(),
+            resources: crate::plan::catalog::desired_with(
+                &self.blueprint,
+                Some(account),
+                Some(&zones.names),
+            ),
+            warnings: self.warnings.clone(),
+            zones: Some(zones),
+        }
+    }
+
+    /// Whether the blueprint has subnets, so zones to choose.
+    pub fn has_subnets(&self) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.kind == crate::plan::ResourceKind::Subnet)
     }
 }
 
@@ -105,13 +133,15 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads a blueprint without the checks that depend on the date (version support): for library
-/// callers and tests. The CLI uses [`load_file_on`].
+/// Loads a blueprint without the checks only the commands that create make (version support on
+/// a date, the planned network's reachability, `plan::reach`): for destroy, graph, render,
+/// library callers and tests. Validate, plan and apply use [`load_file_on`].
 pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
     read_and_load(path, None)
 }
 
-/// Loads a blueprint and judges its pinned versions' support as on `today` ([`support`]).
+/// Loads a blueprint, judges its pinned versions' support as on `today` ([`support`]) and proves
+/// its planned network allows every flow the platform needs ([`crate::plan::reach`]).
 pub fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
     read_and_load(path, Some(today))
 }
@@ -190,15 +220,32 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
     match loaded {
         Some(blueprint) if !problems.iter().any(Problem::is_error) => {
             let resources = crate::plan::catalog::desired(&blueprint);
-            let name_problems = crate::plan::catalog::name_problems(&resources);
+            let mut name_problems = crate::plan::catalog::name_problems(&resources);
+            // The planned network must allow every flow the platform needs: checked by the
+            // commands that create (validate, plan, apply: the dated load), not by destroy,
+            // which must remove what an older shinyctl made.
+            if today.is_some() {
+                name_problems.extend(crate::plan::reach::problems(&blueprint, &resources));
+            }
             if !name_problems.iter().any(Problem::is_error) {
                 problems.extend(name_problems);
                 let warnings = locate(source.clone(), &document.positions, problems).items;
+                let has_subnets = resources
+                    .iter()
+                    .any(|r| r.kind == crate::plan::ResourceKind::Subnet);
+                let zones = blueprint
+                    .network
+                    .as_ref()
+                    .map(|n| n.availability_zones.clone())
+                    .or_else(|| has_subnets.then(defaults::availability_zones))
+                    .filter(|_| has_subnets)
+                    .map(|asked| crate::plan::zones::assumed(&blueprint.metadata.region, &asked));
                 return Ok(Loaded {
                     source,
                     blueprint,
                     resources,
                     warnings,
+                    zones,
                 });
             }
             problems.extend(name_problems);

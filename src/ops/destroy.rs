@@ -24,7 +24,7 @@ use crate::plan::{ObservedResource, ObservedState, Plan, ResourceKind, diff};
 use crate::render::plan_json;
 
 use super::apply::warn_duplicates;
-use super::live::connect;
+use super::live::connect_to_destroy;
 use super::run::{release, run_schedule, take_lock};
 use super::saved;
 use super::workload::{
@@ -90,7 +90,7 @@ pub async fn destroy(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<DestroyOutcome> {
-    let (conn, target, loaded) = connect(loaded, target).await?;
+    let (conn, target, loaded) = connect_to_destroy(loaded, target).await?;
     let loaded = &loaded;
     let shown = match options.approval {
         Approval::Ask => {

@@ -2,7 +2,9 @@
 //! cluster), diff it against the blueprint.
 
 use crate::aws::{self, Connection, LiveState, Target};
+use crate::blueprint::model::AvailabilityZones;
 use crate::blueprint::{Loaded, Problem};
+use crate::plan::zones::{self, Zones};
 use crate::plan::{Note, NoteLevel, Plan};
 use crate::workload;
 
@@ -34,11 +36,63 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
 /// Connects to the blueprint's region (see [`target_for`]); the target is kept for the cluster's
 /// token, which is signed with the same credentials. The blueprint comes back with its resources
 /// derived for the connection's account ([`Loaded::in_account`]: global bucket names hold it).
+/// The subnets go into the zones EC2 lists for the account ([`crate::plan::zones::choose`]);
+/// zones that do not fit the account stop the command.
 pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
+    connect_zoned(loaded, target, true).await
+}
+
+/// [`connect`] for destroy, which zones that do not fit the account do not stop: it finds what
+/// exists by its tags, and keeps the assumed zones.
+pub async fn connect_to_destroy(
+    loaded: &Loaded,
+    target: Target,
+) -> Result<(Connection, Target, Loaded)> {
+    connect_zoned(loaded, target, false).await
+}
+
+async fn connect_zoned(
+    loaded: &Loaded,
+    target: Target,
+    strict: bool,
+) -> Result<(Connection, Target, Loaded)> {
     let target = target_for(&loaded.blueprint, target)?;
     let conn = aws::connect(&target).await?;
-    let loaded = loaded.in_account(&conn.account);
+    let loaded = match live_zones(&conn, loaded, strict).await? {
+        Some(zones) => loaded.live(&conn.account, zones),
+        None => loaded.in_account(&conn.account),
+    };
     Ok((conn, target, loaded))
+}
+
+/// The zones chosen from EC2's answer; `None` without subnets, when the credentials may not
+/// ask (the assumed zones stay, and the plan's note says so), or (not `strict`) when they do
+/// not fit.
+async fn live_zones(conn: &Connection, loaded: &Loaded, strict: bool) -> Result<Option<Zones>> {
+    let (Some(assumed), true) = (&loaded.zones, loaded.has_subnets()) else {
+        return Ok(None);
+    };
+    let Some(offered) = aws::zones::offered(conn).await? else {
+        return Ok(None);
+    };
+    let bp = &loaded.blueprint;
+    let asked = bp
+        .network
+        .as_ref()
+        .map(|n| n.availability_zones.clone())
+        .unwrap_or_else(|| AvailabilityZones::Count(assumed.names.len() as u8));
+    match zones::choose(&bp.metadata.region, &asked, bp.cluster.is_some(), &offered) {
+        Ok(zones) => Ok(Some(zones)),
+        Err(_) if !strict => Ok(None),
+        Err(problems) => Err(Error::Zones(problems.iter().map(problem_line).collect())),
+    }
+}
+
+fn problem_line(p: &Problem) -> String {
+    match &p.hint {
+        Some(hint) => format!("  {}: {} ({hint})", p.path, p.message),
+        None => format!("  {}: {}", p.path, p.message),
+    }
 }
 
 /// Reads what exists for `loaded` (AWS, then the workload on its cluster when there is a proxy)
@@ -55,13 +109,7 @@ pub async fn read_plan(
         judged.into_iter().partition(Problem::is_error);
     if !errors.is_empty() {
         return Err(Error::UnsupportedVersions(
-            errors
-                .iter()
-                .map(|p| match &p.hint {
-                    Some(hint) => format!("  {}: {} ({hint})", p.path, p.message),
-                    None => format!("  {}: {}", p.path, p.message),
-                })
-                .collect(),
+            errors.iter().map(problem_line).collect(),
         ));
     }
     // The command's buckets: the executor that may follow spends from the same ones.
@@ -117,6 +165,8 @@ pub fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Proble
             hint: hint.clone(),
         })
         .collect();
+    // Assumed zones (offline), or zones a live plan left out.
+    notes.extend(loaded.zones.as_ref().and_then(zones::note));
     notes.append(&mut plan.notes);
     plan.notes = notes;
 }
@@ -151,8 +201,12 @@ mod tests {
 
         let mut offline = plan();
         add_blueprint_warnings(&mut offline, &loaded, &[]);
-        assert_eq!(offline.notes.len(), 1);
+        assert_eq!(offline.notes.len(), 2, "the version, and the assumed zones");
         assert!(offline.notes[0].message.contains("shinyctl's table"));
+        assert_eq!(
+            offline.notes[1].message,
+            "zones assumed, not asked of AWS: cn-northwest-1a, cn-northwest-1b"
+        );
 
         let from_eks = Problem::warning(
             "cluster.version",
@@ -160,7 +214,7 @@ mod tests {
         );
         let mut live = plan();
         add_blueprint_warnings(&mut live, &loaded, &[from_eks]);
-        assert_eq!(live.notes.len(), 1);
+        assert_eq!(live.notes.len(), 2);
         assert!(live.notes[0].message.contains("according to EKS"));
         assert_eq!(live.notes[0].level, NoteLevel::Warning);
     }

@@ -57,6 +57,8 @@ pub enum Error {
     Read(#[from] ReadError),
     #[error("AWS does not support the blueprint's versions; nothing was planned or changed:\n{}", .0.join("\n"))]
     UnsupportedVersions(Vec<String>),
+    #[error("the blueprint's availability zones do not fit this account; nothing was planned or changed:\n{}", .0.join("\n"))]
+    Zones(Vec<String>),
     #[error(transparent)]
     Lock(Box<LockError>),
     #[error(transparent)]

@@ -10,6 +10,8 @@ pub use resource::{Address, Resource};
 pub mod diff;
 pub mod engine_version;
 pub mod observed;
+pub mod reach;
+pub mod zones;
 // The Plan data lives in `plan::plan` (the brief's layout); re-exported as `plan::Plan`.
 #[allow(clippy::module_inception)]
 pub mod plan;

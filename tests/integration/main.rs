@@ -14,6 +14,7 @@ mod live_irsa;
 mod live_retries;
 mod live_services;
 mod live_versions;
+mod live_zones;
 mod malformed;
 mod model_validation;
 mod never_panics;

@@ -1436,7 +1436,47 @@ pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErr
             .collect();
         found.extend(rules.iter().filter_map(|r| rule_found(rx, r, &groups)));
     }
+    found.extend(read_rules_in_other_groups(rx, &ids).await?);
     Ok(found)
+}
+
+/// Our rules in a group shinyctl did not make (the cluster security group EKS makes, opened to
+/// the load balancer for Fargate targets): one DescribeSecurityGroupRules by ownership tag, made
+/// only when the blueprint asks for such a rule.
+async fn read_rules_in_other_groups(
+    rx: &ReadCx<'_>,
+    owned_groups: &[String],
+) -> Result<Vec<Found>, StepError> {
+    let wanted = rx.desired_of(K::SecurityGroupRule).any(|r| {
+        r.properties
+            .get("securityGroup")
+            .and_then(Value::as_str)
+            .is_some_and(|g| g.contains('#'))
+    });
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let client = &rx.conn.clients.ec2;
+    let pages = all_pages!(
+        rx,
+        EC2,
+        "DescribeSecurityGroupRules",
+        client
+            .describe_security_group_rules()
+            .set_filters(Some(owned_filters(rx.blueprint)))
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.security_group_rules.unwrap_or_default())
+        .filter(|r| {
+            !owned_groups
+                .iter()
+                .any(|g| Some(g.as_str()) == r.group_id())
+        })
+        .filter_map(|r| rule_found(rx, &r, &[]))
+        .collect())
 }
 
 /// A group-referencing rule's description from DescribeSecurityGroups (moto leaves it out of

@@ -58,6 +58,10 @@ pub const EKS_CLUSTER: &str = "cluster.eks_cluster";
 pub const OIDC_PROVIDER: &str = "cluster.iam_oidc_provider";
 pub const CLUSTER_SG: &str = "cluster.security_group.cluster";
 pub const NODES_SG: &str = "cluster.security_group.nodes";
+/// The cluster security group EKS makes itself (`eks-cluster-sg-<cluster>-<id>`): on the control
+/// plane's network interfaces and every Fargate pod, and on managed nodes only when named in
+/// their launch template.
+pub const EKS_MADE_SG: &str = "cluster.eks_cluster#clusterSecurityGroup";
 pub fn node_group(name: &str) -> String {
     format!("cluster.node_group[{name}]")
 }

@@ -227,7 +227,14 @@ fn node_groups(cx: &mut Ctx, cluster: &Cluster) {
         .with("cluster", a::EKS_CLUSTER)
         .with("nodeRole", a::NODE_ROLE)
         .with("subnets", cx.subnets("private"))
-        .with("securityGroups", json!([a::NODES_SG]))
+        // A launch template naming security groups keeps EKS from adding the cluster security
+        // group it makes (EKS user guide, launch-templates.html, "Security groups"), and
+        // Fargate pods have only that group: the nodes carry it too, as eksctl's managed
+        // launch templates do (pkg/cfn/builder/managed_launch_template.go,
+        // `makeLaunchTemplateData`). Its allow-all-from-itself rule then lets ShinyProxy on the
+        // nodes reach apps on Fargate, Fargate pods reach CoreDNS on the nodes, and the nodes
+        // and control plane reach each other. (Sorted by address: a set, as the reader reads it.)
+        .with("securityGroups", json!([a::EKS_MADE_SG, a::NODES_SG]))
         .with("instanceTypes", json!(ng.instance_types))
         .with("diskSizeGib", ng.disk_size_gib)
         .with(

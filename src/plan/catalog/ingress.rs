@@ -127,6 +127,27 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
             );
         }
     }
+    // Targets on Fargate have only the cluster security group EKS makes, which lets in nothing
+    // but itself (EKS user guide: sec-group-reqs.html, "Default cluster security group";
+    // fargate-getting-started.html, step 1): open it to the load balancer on the target port,
+    // as the AWS Load Balancer Controller opens its targets' groups to its own.
+    if crate::plan::reach::targets_run_on(cx.bp).fargate {
+        rules.push(
+            Rule {
+                section: ORIGIN,
+                key: "fargate_from_lb".into(),
+                group: a::EKS_MADE_SG,
+                direction: "ingress",
+                protocol: "tcp",
+                from_port: i32::from(PROXY_PORT),
+                to_port: i32::from(PROXY_PORT),
+                peer: Peer::Group(a::LB_SG),
+                description: "targets on Fargate from the load balancer".into(),
+                origin: ORIGIN,
+            }
+            .build(cx),
+        );
+    }
     for rule in rules {
         cx.push(rule);
     }

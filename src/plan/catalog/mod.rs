@@ -71,7 +71,17 @@ pub fn desired(bp: &Blueprint) -> Vec<Resource> {
 /// Every AWS resource the blueprint asks for in `account` (the live connection's identity),
 /// sorted by address.
 pub fn desired_in(bp: &Blueprint, account: Option<&str>) -> Vec<Resource> {
-    let mut cx = Ctx::new(bp, account);
+    desired_with(bp, account, None)
+}
+
+/// Every AWS resource the blueprint asks for, with its subnets in `zones` (a live plan's choice,
+/// `plan::zones::choose`) instead of the assumed ones.
+pub fn desired_with(
+    bp: &Blueprint,
+    account: Option<&str>,
+    zones: Option<&[String]>,
+) -> Vec<Resource> {
+    let mut cx = Ctx::new(bp, account, zones);
     network::build(&mut cx);
     iam::build(&mut cx);
     cluster::build(&mut cx);
@@ -137,7 +147,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(bp: &'a Blueprint, account: Option<&str>) -> Self {
+    fn new(bp: &'a Blueprint, account: Option<&str>, zones: Option<&[String]>) -> Self {
         let needs_vpc = bp.cluster.is_some()
             || bp.storage.as_ref().is_some_and(|s| s.efs.is_some())
             || bp.database.is_some()
@@ -158,7 +168,10 @@ impl<'a> Ctx<'a> {
         let zones = match &network {
             None => Vec::new(),
             Some(n) => {
-                let names = defaults::zone_names(region, &n.availability_zones);
+                let names = match zones {
+                    Some(chosen) => chosen.to_vec(),
+                    None => defaults::zone_names(region, &n.availability_zones),
+                };
                 // A CIDR without room is reported by validation; the plan still shows the subnets.
                 let layout = vpc_cidr.and_then(|cidr| carve(cidr, names.len()).ok());
                 names

@@ -28,6 +28,7 @@ def install_extensions() -> None:
         dependencies,
         ecr_auth,
         eks_addons,
+        eks_cluster_sg,
         elasticache_ext,
         iam_simulate,
         kube_endpoint,
@@ -44,6 +45,7 @@ def install_extensions() -> None:
 
     lifecycle.install()
     zones.install()
+    eks_cluster_sg.install()
     kube_endpoint.install()
 
 

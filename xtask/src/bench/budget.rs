@@ -81,7 +81,12 @@ pub const KINDS: &[KindReads] = &[
         "enableDnsSupport and enableDnsHostnames: DescribeVpcAttribute takes one VPC and one \
          attribute, and DescribeVpcs does not carry them",
     ),
-    kind("subnet", "ec2"),
+    listed_twice(
+        "subnet",
+        "ec2",
+        &[("ec2", "DescribeAvailabilityZones")],
+        "the subnets' zones are chosen from the zones EC2 lists for the account",
+    ),
     kind("internet_gateway", "ec2"),
     kind("elastic_ip", "ec2"),
     kind("nat_gateway", "ec2"),
@@ -89,7 +94,13 @@ pub const KINDS: &[KindReads] = &[
     kind("route_table_association", "ec2"),
     kind("route", "ec2"),
     kind("security_group", "ec2"),
-    kind("security_group_rule", "ec2"),
+    listed_twice(
+        "security_group_rule",
+        "ec2",
+        &[("ec2", "DescribeSecurityGroupRules")],
+        "rules in the cluster security group EKS makes (not one of shinyctl's groups) are found \
+         by their ownership tag; made only when the blueprint has such a rule",
+    ),
     listed_twice(
         "iam_role",
         "iam",
@@ -367,7 +378,11 @@ mod tests {
     #[test]
     fn batched_kinds_add_nothing_per_resource() {
         let budget = plan_call_budget(&counts(&[("subnet", 6), ("security_group_rule", 40)]));
-        assert_eq!(budget.per_service["ec2"], 10);
+        assert_eq!(
+            budget.per_service["ec2"],
+            10 + 2,
+            "the zones and the rules in EKS's group"
+        );
     }
 
     #[test]

@@ -886,7 +886,10 @@ mod tests {
             md.contains("`ecr_repository`: ecr:GetLifecyclePolicy per resource — "),
             "{md}"
         );
-        assert!(!md.contains("`subnet`"));
+        assert!(
+            !md.contains("`internet_gateway`"),
+            "a kind read by its one call only"
+        );
     }
 
     #[test]
