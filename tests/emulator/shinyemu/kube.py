@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
-from . import kube_api
+from . import kube_api, kube_crd
 from .hooks import Response
 
 _lock = threading.RLock()
@@ -122,6 +122,8 @@ def _handle(state, environ, account, region, cluster, rest, method) -> Response:
     query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     parts = [unquote(p) for p in rest.strip("/").split("/") if p]
 
+    with _lock:
+        custom = kube_crd.custom_resources(store.objects)
     if method == "GET":
         if parts == ["version"]:
             return _json(200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0-eks-emulator",
@@ -129,21 +131,21 @@ def _handle(state, environ, account, region, cluster, rest, method) -> Response:
         if parts == ["api"]:
             return _json(200, kube_api.api_versions())
         if parts == ["apis"]:
-            return _json(200, kube_api.api_group_list())
+            return _json(200, kube_api.api_group_list(custom))
         if parts == ["api", "v1"]:
             return _json(200, kube_api.resource_list("", "v1"))
         if len(parts) == 3 and parts[0] == "apis":
-            listing = kube_api.resource_list(parts[1], parts[2])
+            listing = kube_api.resource_list(parts[1], parts[2], custom)
             if listing is None:
                 raise KubeError(404, "NotFound", "the server could not find the requested resource")
             return _json(200, listing)
         if len(parts) == 2 and parts[0] == "apis":
-            group = next((g for g in kube_api.api_group_list()["groups"] if g["name"] == parts[1]), None)
+            group = next((g for g in kube_api.api_group_list(custom)["groups"] if g["name"] == parts[1]), None)
             if group is None:
                 raise KubeError(404, "NotFound", "the server could not find the requested resource")
             return _json(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
 
-    ref = _parse_resource_path(parts)
+    ref = _parse_resource_path(parts, custom)
     profile_delay = state.duration("kube_deployment_rollout", account)
     with _lock:
         return _serve(store, ref, method, body, query, environ, profile_delay)
@@ -159,7 +161,7 @@ def _require_active_cluster(account, region, cluster) -> None:
         raise KubeError(503, "ServiceUnavailable", f"cluster {cluster} is {c.status}")
 
 
-def _parse_resource_path(parts: list[str]) -> dict:
+def _parse_resource_path(parts: list[str], custom: kube_api.Custom) -> dict:
     """-> {group, version, plural, namespace, name, subresource} or KubeError 404."""
     if parts[:2] == ["api", "v1"]:
         group, version, rest = "", "v1", parts[2:]
@@ -173,7 +175,7 @@ def _parse_resource_path(parts: list[str]) -> dict:
     if not rest or len(rest) > 3:
         raise KubeError(404, "NotFound", "the server could not find the requested resource")
     plural = rest[0]
-    found = kube_api.lookup(group, version, plural)
+    found = kube_api.lookup(group, version, plural, custom)
     if found is None:
         raise KubeError(404, "NotFound", "the server could not find the requested resource")
     singular, kind, namespaced = found
@@ -204,6 +206,8 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
         if ref["plural"] == "namespaces":
             for k in [k for k in store.objects if k[2] == name]:
                 del store.objects[k]
+        if (ref["group"], ref["plural"]) == (kube_crd.GROUP, kube_crd.PLURAL):
+            kube_crd.delete_objects_of(store.objects, obj)
         return _json(200, {**_status_obj(200, "", ""), "status": "Success",
                            "details": {"name": name, "kind": ref["plural"], "uid": obj["metadata"]["uid"]}})
     if method == "POST" and name is None:
@@ -267,6 +271,20 @@ def _check_doc(ref: dict, doc: dict, name: str | None) -> None:
     ns = meta.get("namespace")
     if ref["namespaced"] and ns is not None and ns != ref["namespace"]:
         raise KubeError(400, "BadRequest", "the namespace of the object does not match the namespace on the URL")
+    if (ref["group"], ref["plural"]) == (kube_crd.GROUP, kube_crd.PLURAL):
+        _invalid_if(kube_crd.problems(doc), ref, meta["name"])
+
+
+def _invalid_if(problems: list[str], ref: dict, name: str) -> None:
+    """422 Invalid, as the API server answers a object that fails validation."""
+    if not problems:
+        return
+    group_kind = f'{ref["kind"]}.{ref["group"]}' if ref["group"] else ref["kind"]
+    causes = [{"reason": "FieldValueInvalid", "message": p.split(": ", 1)[1], "field": p.split(": ", 1)[0]}
+              for p in problems]
+    raise KubeError(422, "Invalid", f'{group_kind} "{name}" is invalid: [{", ".join(problems)}]'
+                    if len(problems) > 1 else f'{group_kind} "{name}" is invalid: {problems[0]}',
+                    {"name": name, "group": ref["group"], "kind": ref["kind"], "causes": causes})
 
 
 def _store_new(store: Store, ref: dict, doc: dict, manager: str | None) -> dict:
@@ -391,6 +409,8 @@ def _present(obj: dict, delay: float) -> dict:
     out = {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
     if out.get("kind") == "Deployment":
         out["status"] = _deployment_status(obj, delay)
+    elif out.get("kind") == "CustomResourceDefinition" and out.get("apiVersion") == "apiextensions.k8s.io/v1":
+        out["status"] = kube_crd.status(obj, obj["metadata"].get("creationTimestamp") or _now())
     return out
 
 
