@@ -90,6 +90,10 @@ def test_server_side_apply_get_list_delete(emu, account, cluster):
     assert apply(s, dep_url, DEPLOYMENT).status_code == 404
     r = apply(s, f"{ep}/api/v1/namespaces/shiny", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shiny}\n")
     assert r.status_code == 201
+    # pods need somewhere to run (test_kube_scheduling): a managed node group
+    emu.client("eks", account).create_nodegroup(clusterName="shiny", nodegroupName="proxy",
+                                                nodeRole=f"arn:aws:iam::{account}:role/node",
+                                                subnets=["subnet-1"])
     r = apply(s, dep_url, DEPLOYMENT)
     assert r.status_code == 201
     created = r.json()
