@@ -1,13 +1,16 @@
 """A Kubernetes API stand-in at each EKS cluster's endpoint: NOT a Kubernetes.
 
 Served at `/_k8s/<account>/<region>/<cluster>` (DescribeCluster's `endpoint`). It keeps
-objects in memory and supports discovery, server-side apply (PATCH with
-`application/apply-patch+yaml` and `fieldManager`), JSON merge patch, create, replace,
-get, list with labelSelector and delete, and reports a Deployment's rollout as complete
-after the profile's `kube_deployment_rollout` seconds. It does no schema validation,
-no admission, no controllers, no watch, and merges applied configuration naïvely (maps
-deep-merged, lists replaced). Requests need an EKS-style bearer token (`k8s-aws-v1.` +
-base64url of a presigned STS GetCallerIdentity URL); without one the answer is 401.
+objects in memory and supports discovery of the built-in APIs (kube_api) and of applied
+CustomResourceDefinitions (kube_crd), server-side apply (PATCH with
+`application/apply-patch+yaml` and `fieldManager`), JSON merge patch, JSON patch, create,
+replace, get, list with labelSelector and delete. A new cluster holds what EKS puts there
+(kube_eks); Deployment and DaemonSet status and a Deployment's pods follow where pods can be
+scheduled and the profile's `kube_deployment_rollout` delay (kube_sched). It does no schema
+validation, no admission (webhook configurations are stored, never called), no watch, and
+merges applied configuration naïvely (maps deep-merged, lists replaced). Requests need an
+EKS-style bearer token (`k8s-aws-v1.` + base64url of a presigned STS GetCallerIdentity URL);
+without one the answer is 401.
 """
 
 from __future__ import annotations
