@@ -14,7 +14,7 @@ available"; a Deployment past `progressDeadlineSeconds` (default 600) reports
 ProgressDeadlineExceeded):
 - a pod selected by a Fargate profile goes to Fargate, where it runs unless a nodeSelector or
   required node affinity asks for labels a Fargate node does not have;
-- any other pod needs a node of an ACTIVE managed node group whose labels satisfy its
+- any other pod needs a node of an ACTIVE (or UPDATING, DEGRADED) managed node group whose labels satisfy its
   nodeSelector/required node affinity and whose NoSchedule/NoExecute taints it tolerates;
 - DaemonSets run one pod per node of the ACTIVE node groups (none on Fargate).
 """
@@ -62,7 +62,9 @@ def placement(account: str, region: str, cluster: str) -> Placement:
     if c is None:
         return out
     for ng in list(c.nodegroups.values()):
-        if ng.status != "ACTIVE":
+        # UPDATING and DEGRADED node groups still have their nodes; CREATING ones not yet,
+        # DELETING ones are drained (EKS API reference: Nodegroup.status).
+        if ng.status not in ("ACTIVE", "UPDATING", "DEGRADED"):
             continue
         labels = {"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                   "eks.amazonaws.com/nodegroup": ng.nodegroup_name,
