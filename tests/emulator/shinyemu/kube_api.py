@@ -55,10 +55,6 @@ RESOURCES: dict[str, dict[str, list[Resource]]] = {
          "ValidatingWebhookConfiguration", False),
     ]},
     "coordination.k8s.io": {"v1": [("leases", "lease", "Lease", True)]},
-    "elbv2.k8s.aws": {"v1beta1": [
-        ("targetgroupbindings", "targetgroupbinding", "TargetGroupBinding", True),
-        ("ingressclassparams", "ingressclassparams", "IngressClassParams", False),
-    ]},
 }
 
 VERBS = ["create", "delete", "get", "list", "patch", "update"]

@@ -68,7 +68,7 @@ def test_discovery(cluster):
     groups = {g["name"]: g["preferredVersion"]["groupVersion"] for g in s.get(f"{ep}/apis", timeout=5).json()["groups"]}
     assert groups == {"apps": "apps/v1", "rbac.authorization.k8s.io": "rbac.authorization.k8s.io/v1",
                       "policy": "policy/v1", "networking.k8s.io": "networking.k8s.io/v1",
-                      "storage.k8s.io": "storage.k8s.io/v1", "elbv2.k8s.aws": "elbv2.k8s.aws/v1beta1",
+                      "storage.k8s.io": "storage.k8s.io/v1",
                       "apiextensions.k8s.io": "apiextensions.k8s.io/v1",
                       "admissionregistration.k8s.io": "admissionregistration.k8s.io/v1",
                       "coordination.k8s.io": "coordination.k8s.io/v1"}
@@ -77,8 +77,6 @@ def test_discovery(cluster):
     apps = s.get(f"{ep}/apis/apps/v1", timeout=5).json()
     assert apps["groupVersion"] == "apps/v1"
     assert {"deployments", "deployments/status"} <= {r["name"] for r in apps["resources"]}
-    tgb = s.get(f"{ep}/apis/elbv2.k8s.aws/v1beta1", timeout=5).json()["resources"]
-    assert tgb[0]["kind"] == "TargetGroupBinding"
     assert s.get(f"{ep}/apis/nope/v1", timeout=5).status_code == 404
 
 

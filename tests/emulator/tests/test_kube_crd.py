@@ -39,6 +39,27 @@ metadata: {name: nightly, namespace: default}
 spec: {cronSpec: "* * * * */5", image: my-cron-image}
 """
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+# The AWS Load Balancer Controller's TargetGroupBinding CRD (its chart's crds/crds.yaml), abridged.
+TGB_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: targetgroupbindings.elbv2.k8s.aws}
+spec:
+  group: elbv2.k8s.aws
+  names: {kind: TargetGroupBinding, listKind: TargetGroupBindingList, plural: targetgroupbindings,
+          singular: targetgroupbinding}
+  scope: Namespaced
+  versions:
+  - {name: v1alpha1, served: true, storage: false, schema: {openAPIV3Schema: {type: object}}}
+  - {name: v1beta1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}},
+     subresources: {status: {}}}
+"""
+TGB = """
+apiVersion: elbv2.k8s.aws/v1beta1
+kind: TargetGroupBinding
+metadata: {name: proxy, namespace: default}
+spec: {serviceRef: {name: proxy, port: 80}, targetGroupARN: "arn:aws:elasticloadbalancing:x"}
+"""
 
 
 def _group_names(s, ep):
@@ -122,3 +143,17 @@ def test_invalid_crd_is_refused_as_the_api_server_does(cluster):  # noqa: F811
     r = apply(s, f"{ep}{CRDS}/crontabs.stable.k8s.io", protected)
     assert r.status_code == 422 and "api-approved.kubernetes.io" in r.json()["message"]
     assert "stable.k8s.io" not in _group_names(s, ep)
+
+
+def test_no_target_group_binding_until_the_load_balancer_controllers_crd(cluster):  # noqa: F811
+    c, s = cluster
+    ep = c["endpoint"]
+    assert "elbv2.k8s.aws" not in _group_names(s, ep)
+    assert s.get(f"{ep}/apis/elbv2.k8s.aws/v1beta1", timeout=5).status_code == 404
+    url = f"{ep}/apis/elbv2.k8s.aws/v1beta1/namespaces/default/targetgroupbindings/proxy"
+    for r in (s.get(url, timeout=5), apply(s, url, TGB)):
+        assert r.status_code == 404 and r.json()["reason"] == "NotFound"
+    assert apply(s, f"{ep}{CRDS}/targetgroupbindings.elbv2.k8s.aws", TGB_CRD).status_code == 201
+    assert "elbv2.k8s.aws" in _group_names(s, ep)
+    assert apply(s, url, TGB).status_code == 201
+    assert s.get(url, timeout=5).json()["spec"]["serviceRef"]["name"] == "proxy"
