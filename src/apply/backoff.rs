@@ -95,13 +95,17 @@ pub struct Retries {
     pub throttled: RetryPolicy,
     pub transient: RetryPolicy,
     pub conflict: RetryPolicy,
+    pub propagating: RetryPolicy,
 }
 
 impl Default for Retries {
     /// Throttling and transient faults clear within seconds: short delays, a dozen attempts over
     /// at most five minutes (on top of the SDK's own three quick retries). Conflicts wait for
     /// something else to finish — ENIs a load balancer or Lambda leaves behind can take twenty
-    /// minutes to go — so they retry slowly for longer.
+    /// minutes to go — so they retry slowly for longer. IAM propagation usually takes seconds;
+    /// the Terraform AWS provider waits up to two minutes for it (`propagationTimeout` in
+    /// `internal/service/eks/consts.go`) and twice that for a canary's Lambda
+    /// (`internal/service/synthetics/canary.go`), so four minutes bound it here.
     fn default() -> Self {
         Retries {
             throttled: RetryPolicy {
@@ -122,6 +126,12 @@ impl Default for Retries {
                 max_attempts: 60,
                 max_elapsed: Duration::from_secs(25 * 60),
             },
+            propagating: RetryPolicy {
+                base: Duration::from_secs(2),
+                cap: Duration::from_secs(15),
+                max_attempts: 30,
+                max_elapsed: Duration::from_secs(4 * 60),
+            },
         }
     }
 }
@@ -135,6 +145,7 @@ impl Retries {
             throttled: self.throttled.scaled(factor),
             transient: self.transient.scaled(factor),
             conflict: self.conflict.scaled(factor),
+            propagating: self.propagating.scaled(factor),
         }
     }
 
@@ -144,6 +155,7 @@ impl Retries {
             ErrorClass::Throttled => Some(&self.throttled),
             ErrorClass::Transient => Some(&self.transient),
             ErrorClass::Conflict => Some(&self.conflict),
+            ErrorClass::Propagating => Some(&self.propagating),
             ErrorClass::Fatal => None,
         }
     }
@@ -209,6 +221,12 @@ mod tests {
         assert!(!POLICY.allows(5, Duration::ZERO));
         assert!(!POLICY.allows(1, Duration::from_secs(60)));
         assert!(Retries::default().policy(ErrorClass::Fatal).is_none());
+        // IAM propagation is retried, for minutes at most.
+        let propagating = Retries::default()
+            .policy(ErrorClass::Propagating)
+            .copied()
+            .expect("retried");
+        assert!(propagating.max_elapsed <= Duration::from_secs(4 * 60));
     }
 
     #[test]

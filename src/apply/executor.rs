@@ -630,6 +630,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_create_refused_while_its_role_propagates_converges_within_minutes() {
+        let s = schedule(&network(Action::Create), NETWORK_EDGES);
+        let cloud = FakeCloud::new().propagating("eks", 4);
+        let (_, summary, events) = run(cloud, &s, config()).await;
+        assert!(summary.is_complete(), "{summary:?}");
+        let retried = events
+            .iter()
+            .filter(|e| {
+                matches!(e, Event::StepRetrying { reason, .. }
+                    if reason.class == ErrorClass::Propagating)
+            })
+            .count();
+        assert_eq!(retried, 4);
+        // Bounded: a role that never becomes usable fails within the policy's time.
+        let s = schedule(
+            &[change("eks", ResourceKind::EksCluster, Action::Create)],
+            &[],
+        );
+        let cloud = FakeCloud::new().propagating("eks", 10_000);
+        let started = Instant::now();
+        let (_, summary, _) = run(cloud, &s, config()).await;
+        assert_eq!(summary.failed.len(), 1);
+        assert_eq!(summary.failed[0].error.class, ErrorClass::Propagating);
+        let policy = Retries::default().propagating;
+        assert!(started.elapsed() <= policy.max_elapsed + policy.cap);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn retries_give_up_after_the_policy_allows() {
         let s = schedule(&[change("vpc", ResourceKind::Vpc, Action::Create)], &[]);
         let cloud = FakeCloud::new().throttle("vpc", 1000);

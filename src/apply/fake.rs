@@ -45,6 +45,8 @@ struct Resource {
 #[derive(Debug, Default)]
 struct Faults {
     throttles: u32,
+    /// Attempts refused because a role is still propagating.
+    propagating: u32,
     fatal: Option<String>,
 }
 
@@ -114,6 +116,17 @@ impl FakeCloud {
             .entry(Address::new(address))
             .or_default()
             .throttles = times;
+        self
+    }
+
+    /// The first `times` attempts on `address` are refused as AWS refuses a role still
+    /// propagating (EKS's "Misconfigured PodExecutionRole Trust Policy").
+    pub fn propagating(self, address: &str, times: u32) -> Self {
+        self.state()
+            .faults
+            .entry(Address::new(address))
+            .or_default()
+            .propagating = times;
         self
     }
 
@@ -226,6 +239,14 @@ impl FakeCloud {
                 return Err(StepError::throttled(
                     "RequestLimitExceeded",
                     "Request limit exceeded.",
+                ));
+            }
+            if faults.propagating > 0 {
+                faults.propagating -= 1;
+                return Err(StepError::new(
+                    super::ErrorClass::Propagating,
+                    "InvalidParameterException",
+                    "Misconfigured PodExecutionRole Trust Policy",
                 ));
             }
             if let Some(code) = &faults.fatal {

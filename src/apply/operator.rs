@@ -45,6 +45,9 @@ pub enum ErrorClass {
     /// The resource is busy or still in use by something going away (`DependencyViolation`,
     /// `ResourceInUse`): retry later, slowly.
     Conflict,
+    /// A role or instance profile just created or changed is not usable yet by the service that
+    /// must assume it (IAM is eventually consistent): retry for a few minutes, no longer.
+    Propagating,
     /// Retrying will not help: report AWS's code and message.
     Fatal,
 }
@@ -55,6 +58,7 @@ impl ErrorClass {
             ErrorClass::Throttled => "throttled",
             ErrorClass::Transient => "transient",
             ErrorClass::Conflict => "conflict",
+            ErrorClass::Propagating => "iam propagation",
             ErrorClass::Fatal => "fatal",
         }
     }

@@ -505,6 +505,7 @@ mod tests {
             critical_path_seconds: 0.0,
             critical_path: Vec::new(),
             data_loss: vec![Address::new("db")],
+            notes: Vec::new(),
         };
         let refused = Schedule::from_plan(&plan, &[], false).map(|s| s.len());
         assert_eq!(

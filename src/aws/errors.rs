@@ -1,6 +1,7 @@
 //! SDK errors become [`StepError`]s: AWS's code and message, classified for retrying.
 //!
-//! - a service error with a code: classified by the code ([`crate::apply::operator::classify_aws_code`]);
+//! - a service error with a code: classified by the code ([`crate::apply::operator::classify_aws_code`]),
+//!   except the errors that mean a role is still propagating ([`super::iam_propagation`]);
 //! - a service error without a code: 5xx is transient; anything else means the endpoint does not
 //!   know the operation (an emulator or a partition without the service) — fatal, saying so;
 //! - no response (dispatch failure, timeout, unparseable response): transient.
@@ -22,7 +23,12 @@ where
             let inner = service.err();
             match inner.code() {
                 Some(code) if !code.is_empty() => {
-                    StepError::from_aws(code, inner.message().unwrap_or("(no message)").to_string())
+                    let message = inner.message().unwrap_or("(no message)");
+                    StepError::new(
+                        super::iam_propagation::classify(code, message),
+                        code,
+                        message.to_string(),
+                    )
                 }
                 _ if status >= 500 => StepError::transient(
                     format!("Http{status}"),

@@ -114,11 +114,9 @@ pub async fn acquire(
     let bucket = state_bucket(conn);
     let key = lock_key(blueprint);
     let info = LockInfo {
-        id: super::services::client_token(&[
-            blueprint,
-            &std::process::id().to_string(),
-            &now_nanos(),
-        ]),
+        // Random, not derived from who and when: two CI containers may share a pid and a
+        // clock tick, and a hash of those would let one take the other's lock as its own.
+        id: super::services::random_token(),
         blueprint: blueprint.to_string(),
         operation: operation.to_string(),
         user: std::env::var("USER")
@@ -284,13 +282,6 @@ fn hostname() -> String {
         })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown".into())
-}
-
-fn now_nanos() -> String {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos().to_string())
-        .unwrap_or_default()
 }
 
 /// `2026-11-22T01:31:38Z`.

@@ -4,6 +4,7 @@
 //!   standard credential chain, the account and partition; rustls on ring).
 //! - [`clients`]: one SDK client per service (plus the emulator's account header when asked).
 //! - [`errors`]: SDK errors -> `StepError` (AWS's code and message, classified for retrying).
+//! - [`iam_propagation`]: the errors that mean a role is not usable yet (retried, bounded).
 //! - [`tags`]: ownership tags and tag sets in the catalog's shape.
 //! - [`reader`]: `read(&Connection, blueprint, &desired) -> LiveState` (the observed state for
 //!   `plan::diff` and the outputs the executor needs as `known`).
@@ -11,6 +12,7 @@
 //! - [`lock`]: the apply lock (an S3 object written with a conditional put).
 //! - [`secrets`]: resolves `secretsmanager:`/`ssm:` references to values, in memory only.
 //! - [`services`]: the per-service adapters and the rules they follow.
+//! - [`versions`]: the live plan's version check (which versions AWS offers and supports).
 //!
 //! A live apply, end to end:
 //!
@@ -32,12 +34,14 @@ pub mod config;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;
+pub mod iam_propagation;
 pub mod lock;
 pub mod operator;
 pub mod reader;
 pub mod secrets;
 pub mod services;
 pub mod tags;
+pub mod versions;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;

@@ -17,6 +17,9 @@ pub struct AwsOperator {
     pub blueprint: String,
     /// How deletes treat databases and caches.
     pub data: DataPolicy,
+    /// Random per operator, that is per apply or destroy: the run's idempotency tokens differ
+    /// from every earlier run's (see `services::Cx::client_token`).
+    pub run: String,
 }
 
 /// What deleting a data-holding resource (RDS instance or cluster, ElastiCache replication
@@ -47,6 +50,7 @@ impl AwsOperator {
             conn,
             blueprint: blueprint.into(),
             data: DataPolicy::default(),
+            run: super::services::random_token(),
         }
     }
 
@@ -66,6 +70,7 @@ impl Operator for AwsOperator {
         let cx = Cx {
             conn: &self.conn,
             blueprint: &self.blueprint,
+            run: &self.run,
             data: self.data,
             request,
             ctx,

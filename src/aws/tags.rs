@@ -4,13 +4,20 @@
 //! by key, ownership tags included (`shinyctl.dev/blueprint=<name>`,
 //! `shinyctl.dev/address=<address>`). Adapters create resources with exactly those tags, and read
 //! them back into the same shape (minus AWS's reserved `aws:*` tags, which nobody can set).
+//! The address tag's value is encoded (`plan::catalog::address_tag`): written with `encode`,
+//! read with `decode`, here and nowhere else.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use crate::plan::Address;
-pub use crate::plan::catalog::{ADDRESS_TAG, BLUEPRINT_TAG};
+pub use crate::plan::catalog::{ADDRESS_TAG, BLUEPRINT_TAG, address_tag};
+
+/// Whether the `value` of an `ADDRESS_TAG` names `address` (in either format it was written in).
+pub fn is_address(value: &str, address: &Address) -> bool {
+    address_tag::decode(value) == address.as_str()
+}
 
 /// Tags as key/value pairs, sorted by key.
 pub type TagSet = BTreeMap<String, String>;
@@ -57,7 +64,7 @@ pub fn owned_address(tags: &TagSet, blueprint: &str) -> Option<Address> {
     }
     tags.get(ADDRESS_TAG)
         .filter(|a| !a.is_empty())
-        .map(|a| Address::new(a.clone()))
+        .map(|a| Address::new(address_tag::decode(a)))
 }
 
 /// The ownership tags alone (for resources whose kind carries no `tags` property but that AWS
@@ -65,7 +72,10 @@ pub fn owned_address(tags: &TagSet, blueprint: &str) -> Option<Address> {
 pub fn ownership(blueprint: &str, address: &Address) -> TagSet {
     TagSet::from([
         (BLUEPRINT_TAG.to_string(), blueprint.to_string()),
-        (ADDRESS_TAG.to_string(), address.to_string()),
+        (
+            ADDRESS_TAG.to_string(),
+            address_tag::encode(address.as_str()),
+        ),
     ])
 }
 

@@ -8,6 +8,7 @@ pub mod model;
 pub mod problem;
 pub mod schema;
 mod structure;
+pub mod support;
 pub mod validate;
 pub(crate) mod yaml;
 
@@ -15,7 +16,8 @@ use std::ops::Range;
 use std::path::Path;
 
 pub use model::Blueprint;
-pub use problem::Problem;
+pub use problem::{Problem, Severity};
+pub use support::Date;
 
 use crate::plan::Resource;
 
@@ -32,6 +34,22 @@ pub struct Loaded {
     pub source: Source,
     pub blueprint: Blueprint,
     pub resources: Vec<Resource>,
+    /// Problems that do not stop it (e.g. a version in paid extended support), located.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// The same blueprint with its resources derived for `account` (the live connection's
+    /// identity): names that hold the account (S3 buckets) get it instead of the offline
+    /// placeholder. Pure. Names were checked with a 12-digit account in its place, so they fit.
+    pub fn in_account(&self, account: &str) -> Loaded {
+        Loaded {
+            source: self.source.clone(),
+            blueprint: self.blueprint.clone(),
+            resources: crate::plan::catalog::desired_in(&self.blueprint, Some(account)),
+            warnings: self.warnings.clone(),
+        }
+    }
 }
 
 /// One located problem.
@@ -45,16 +63,26 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    pub severity: Severity,
     /// Byte range in the source, for snippets.
     #[serde(skip)]
     pub span: Range<usize>,
 }
 
-/// Everything wrong with one file, sorted by position.
+/// Everything wrong with one file, sorted by position: errors, and the warnings found with them.
 #[derive(Debug, Clone)]
 pub struct Diagnostics {
     pub source: Source,
     pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn errors(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
 }
 
 #[derive(Debug)]
@@ -68,7 +96,7 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::Io { path, message } => write!(f, "cannot read blueprint {path}: {message}"),
             LoadError::Invalid(d) => {
-                write!(f, "{} has {} problem(s)", d.source.name, d.items.len())
+                write!(f, "{} has {} problem(s)", d.source.name, d.errors())
             }
         }
     }
@@ -76,7 +104,18 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// Loads a blueprint without the checks that depend on the date (version support): for library
+/// callers and tests. The CLI uses [`load_file_on`].
 pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
+    read_and_load(path, None)
+}
+
+/// Loads a blueprint and judges its pinned versions' support as on `today` ([`support`]).
+pub fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
+    read_and_load(path, Some(today))
+}
+
+fn read_and_load(path: &Path, today: Option<Date>) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
         path: name.clone(),
@@ -89,10 +128,20 @@ pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
             e.utf8_error().valid_up_to()
         ),
     })?;
-    load_str(&name, &text)
+    load(&name, &text, today)
 }
 
+/// [`load_file`] for text in memory: no date-dependent checks.
 pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
+    load(file_name, text, None)
+}
+
+/// [`load_file_on`] for text in memory.
+pub fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {
+    load(file_name, text, Some(today))
+}
+
+fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, LoadError> {
     let source = Source {
         name: file_name.to_string(),
         text: text.to_string(),
@@ -106,6 +155,7 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
                 column: at.column,
                 message,
                 hint: Some("check the indentation (spaces, not tabs), colons and quotes on this line and the one before".into()),
+                severity: Severity::Error,
                 span: at.bytes,
             };
             return Err(LoadError::Invalid(Diagnostics {
@@ -122,6 +172,13 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
     match serde_json::from_value::<Blueprint>(pruned) {
         Ok(blueprint) => {
             problems.extend(semantic_problems(&blueprint));
+            if let Some(today) = today {
+                problems.extend(support::check(
+                    &blueprint,
+                    today,
+                    crate::plan::catalog::CANARY_RUNTIME,
+                ));
+            }
             loaded = Some(blueprint);
         }
         // The structure check explains why; serde's own message would only repeat it.
@@ -130,14 +187,17 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
     }
 
     match loaded {
-        Some(blueprint) if problems.is_empty() => {
+        Some(blueprint) if !problems.iter().any(Problem::is_error) => {
             let resources = crate::plan::catalog::desired(&blueprint);
             let name_problems = crate::plan::catalog::name_problems(&resources);
-            if name_problems.is_empty() {
+            if !name_problems.iter().any(Problem::is_error) {
+                problems.extend(name_problems);
+                let warnings = locate(source.clone(), &document.positions, problems).items;
                 return Ok(Loaded {
                     source,
                     blueprint,
                     resources,
+                    warnings,
                 });
             }
             problems.extend(name_problems);
@@ -171,6 +231,7 @@ fn locate(source: Source, positions: &yaml::PositionIndex, problems: Vec<Problem
                 column: at.column,
                 message: p.message,
                 hint: p.hint,
+                severity: p.severity,
                 span: at.bytes,
             }
         })

@@ -45,6 +45,15 @@ pub struct Blueprint {
     pub proxy: Option<Proxy>,
 }
 
+impl Blueprint {
+    /// Whether ShinyProxy keeps its sessions and running apps in the blueprint's cache: it runs
+    /// more than once, so every replica must see the same state (containerproxy's store-mode
+    /// Redis). The cache's parameters and ShinyProxy's configuration both follow from this.
+    pub fn proxy_state_in_cache(&self) -> bool {
+        self.cache.is_some() && self.proxy.as_ref().is_some_and(|p| p.replicas > 1)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Metadata {
@@ -374,6 +383,11 @@ pub struct Ingress {
     #[serde(default = "d::scheme")]
     pub scheme: Scheme,
     pub listeners: Vec<Listener>,
+    /// The hostname users reach the platform at (`shiny.example.com`), pointed at the load
+    /// balancer by a CNAME record the user makes. The canaries request it (an HTTPS listener's
+    /// certificate is for it, not for the load balancer's own DNS name); apply prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Load balancer idle timeout (ALB); Shiny sessions are long-lived websockets.
     #[serde(default = "d::idle_timeout_seconds")]
     pub idle_timeout_seconds: u32,
@@ -551,6 +565,15 @@ pub struct Proxy {
     pub heartbeat_timeout_seconds: u32,
     #[serde(default = "d::usage_stats")]
     pub usage_stats: UsageStats,
+    /// Log one JSON object per line (for CloudWatch Logs Insights and other log stores).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_as_json: bool,
+    /// Seconds ShinyProxy waits for an app to answer once its pod runs (ShinyProxy's default: 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_wait_seconds: Option<u32>,
+    /// At most this many app containers across all users and apps (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<App>,
 }
@@ -703,6 +726,16 @@ pub struct App {
     /// Pre-started containers kept ready (ShinyProxy container pre-initialization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_seats_available: Option<u32>,
+    /// Whether a pre-started container a user has left may be handed to the next user (with
+    /// whatever that user wrote in it). Only with `minimumSeatsAvailable`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_container_re_use: bool,
+    /// At most this many instances of the app per user (ShinyProxy's default: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instances: Option<u32>,
+    /// At most this many containers of the app across all users (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
 }

@@ -3,6 +3,15 @@
 
 use serde::Serialize;
 
+/// How bad a problem is. An error stops the command; a warning is shown and the command goes on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Error,
+    Warning,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// YAML path of the offending value, e.g. `proxy.apps[0].image`; `""` for the document itself.
@@ -15,6 +24,7 @@ pub struct Problem {
     /// Point at the key rather than the value (unknown keys, duplicate keys).
     #[serde(skip)]
     pub at_key: bool,
+    pub severity: Severity,
 }
 
 impl Problem {
@@ -24,7 +34,20 @@ impl Problem {
             message: message.into(),
             hint: None,
             at_key: false,
+            severity: Severity::Error,
         }
+    }
+
+    /// A problem that does not stop the command (e.g. a version in paid extended support).
+    pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::new(path, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

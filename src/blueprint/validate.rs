@@ -18,7 +18,7 @@ mod storage;
 mod text;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 
 use super::model::Blueprint;
 use super::problem::Problem;

@@ -9,11 +9,12 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 
 use super::aws_args::{ASKING, AwsArgs, ExecutionArgs, block_on, interrupts};
-use super::{Colour, Outcome, load_or_report, output};
+use super::{Colour, Outcome, load_on_or_report, output};
+use shinyctl::blueprint::Date;
 use shinyctl::ops::{self, ApplyOptions, ApplyOutcome, Approval};
 use shinyctl::plan::Plan;
-use shinyctl::render::plan_human;
 use shinyctl::render::progress::{JsonLinesRenderer, LineRenderer, ProgressRenderer, TtyRenderer};
+use shinyctl::render::{entry_points, plan_human};
 
 /// Make AWS match the blueprint: plan, show, ask, then create, update and delete.
 #[derive(Debug, clap::Args)]
@@ -50,7 +51,7 @@ pub enum OutputFormat {
     Json,
 }
 
-pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> {
     let approval = match &args.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -61,7 +62,8 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         }
         None => approval(args.auto_approve, "apply")?,
     };
-    let Some(loaded) = load_or_report(&args.file, colour)? else {
+    // The plan shown before asking carries the blueprint's warnings.
+    let Some(loaded) = load_on_or_report(&args.file, colour, today, false)? else {
         return Ok(Outcome::Failure);
     };
     let options = ApplyOptions {
@@ -187,6 +189,14 @@ impl ops::Console for TerminalConsole {
 
     fn say(&mut self, message: &str) -> Result<(), String> {
         output::stderr(&format!("{message}\n")).map_err(|e| e.to_string())
+    }
+
+    fn show_entry_points(&mut self, entry: &ops::entry_points::EntryPoints) -> Result<(), String> {
+        match self.format {
+            OutputFormat::Human => output::stdout(&entry_points::human(entry)),
+            OutputFormat::Json => output::stdout(&format!("{}\n", entry_points::json(entry))),
+        }
+        .map_err(|e| e.to_string())
     }
 
     fn progress(&mut self, verb: &'static str) -> Box<dyn ProgressRenderer> {

@@ -5,7 +5,8 @@ use anyhow::Context;
 use std::path::PathBuf;
 
 use super::aws_args::{AwsArgs, block_on};
-use super::{Colour, Outcome, load_or_report, output};
+use super::{Colour, Outcome, load_on_or_report, output};
+use shinyctl::blueprint::Date;
 use shinyctl::plan::{ObservedState, diff};
 use shinyctl::render::{plan_human, plan_json};
 
@@ -34,12 +35,13 @@ pub struct Args {
     pub aws: AwsArgs,
 }
 
-pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
-    let Some(loaded) = load_or_report(&args.file, colour)? else {
+pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> {
+    // Warnings go into the plan (its notes), not to stderr.
+    let Some(loaded) = load_on_or_report(&args.file, colour, today, false)? else {
         return Ok(Outcome::Failure);
     };
     let metadata = &loaded.blueprint.metadata;
-    let plan = match &args.observed {
+    let mut plan = match &args.observed {
         None if !args.offline => {
             let live = block_on(shinyctl::ops::plan_live(&loaded, args.aws.target()))??;
             let warnings = shinyctl::ops::live::duplicate_warnings(&live.live);
@@ -64,6 +66,10 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
             diff(&loaded.resources, &state)
         }
     };
+    if args.offline || args.observed.is_some() {
+        // The live plan adds them itself, with what AWS says about the versions.
+        shinyctl::ops::live::add_blueprint_warnings(&mut plan, &loaded, &[]);
+    }
 
     let json = plan_json::render(&plan);
     if let Some(out) = &args.out {

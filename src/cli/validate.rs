@@ -1,9 +1,10 @@
-//! `shinyctl validate -f FILE [--json]`: exit 0 when the blueprint is valid, 1 when not.
+//! `shinyctl validate -f FILE [--json]`: exit 0 when the blueprint is valid (warnings, such as a
+//! version in paid extended support, are shown and keep it valid), 1 when not.
 
 use std::path::PathBuf;
 
-use super::{Colour, Outcome, load_or_report, output};
-use shinyctl::blueprint::{LoadError, load_file};
+use super::{Colour, Outcome, load_on_or_report, output};
+use shinyctl::blueprint::{Date, LoadError, load_file_on};
 use shinyctl::render::diagnostics;
 
 /// Check a blueprint: syntax, schema, references, AWS limits. Reports every problem at once.
@@ -17,11 +18,12 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> {
     if args.json {
-        return run_json(args);
+        return run_json(args, today);
     }
-    let Some(loaded) = load_or_report(&args.file, colour)? else {
+    // Warnings (a version in paid extended support) are printed and the exit code stays 0.
+    let Some(loaded) = load_on_or_report(&args.file, colour, today, true)? else {
         return Ok(Outcome::Failure);
     };
     output::stdout(&format!(
@@ -34,14 +36,14 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn run_json(args: &Args) -> anyhow::Result<Outcome> {
-    let (document, outcome) = match load_file(&args.file) {
+fn run_json(args: &Args, today: Date) -> anyhow::Result<Outcome> {
+    let (document, outcome) = match load_file_on(&args.file, today) {
         Ok(loaded) => (
             serde_json::json!({
                 "format_version": "1.0",
                 "file": loaded.source.name,
                 "valid": true,
-                "diagnostics": [],
+                "diagnostics": loaded.warnings,
             }),
             Outcome::Success,
         ),

@@ -7,18 +7,23 @@
 //! 3. Refuse data loss unless allowed, run the executor; once the AWS side succeeded, deploy the
 //!    proxy workload onto the cluster (steps of their own: `workload.deployment[shinyproxy]`...),
 //!    its facts taken from the read of step 2 with the run's results (AWS is not read a third
-//!    time), release the lock, return the summary.
+//!    time), release the lock, show where the platform is (URL, CNAME, cluster, endpoints:
+//!    `entry_points`), return the summary.
 //!
 //! Under `--auto-approve` step 1 is skipped: the lock is taken first and AWS is read once.
 
-use crate::apply::{Schedule, Summary};
+use std::collections::BTreeMap;
+
+use crate::apply::{Outputs, Schedule, Summary};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{Connection, Target};
 use crate::blueprint::Loaded;
+use crate::plan::Address;
 use crate::render::plan_json;
 
+use super::entry_points::entry_points;
 use super::live::{connect, duplicate_warnings, read_plan};
-use super::run::{Then, release, run_schedule, take_lock};
+use super::run::{Then, release, run_schedule_with_outputs, take_lock};
 use super::saved;
 use super::workload::{ClusterState, DeployInput, aws_part, workload_changes};
 use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
@@ -66,7 +71,8 @@ pub async fn apply(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let (conn, target) = connect(loaded, target).await?;
+    let (conn, target, loaded) = connect(loaded, target).await?;
+    let loaded = &loaded;
     let approved = match &options.approval {
         Approval::Ask => {
             let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;
@@ -74,6 +80,7 @@ pub async fn apply(
             warn_cluster(&cluster, out)?;
             console(out.show_plan(&plan))?;
             if !plan.has_changes() {
+                show_entry_points(&conn, loaded, &live.outputs, out)?;
                 return Ok(ApplyOutcome::NoChanges);
             }
             // Refuse data loss before asking: a yes must not lead to a refusal.
@@ -127,6 +134,7 @@ async fn apply_locked(
         }
     }
     if !plan.has_changes() {
+        show_entry_points(conn, loaded, &live.outputs, out)?;
         return Ok(ApplyOutcome::NoChanges);
     }
     let schedule =
@@ -145,7 +153,7 @@ async fn apply_locked(
         planned: workload_changes(&plan).into_iter().cloned().collect(),
         before: live,
     };
-    let summary = run_schedule(
+    let (summary, outputs) = run_schedule_with_outputs(
         conn,
         &loaded.blueprint.metadata.name,
         DataPolicy {
@@ -164,7 +172,24 @@ async fn apply_locked(
     if loaded.blueprint.proxy.is_none() {
         console(out.say("No proxy section in the blueprint: no workload to deploy."))?;
     }
+    if summary.is_complete() {
+        show_entry_points(conn, loaded, &outputs, out)?;
+    }
     Ok(ApplyOutcome::Ran(summary))
+}
+
+/// Ends an apply that left AWS matching the blueprint: where the platform is.
+fn show_entry_points(
+    conn: &Connection,
+    loaded: &Loaded,
+    outputs: &BTreeMap<Address, Outputs>,
+    out: &mut dyn Console,
+) -> Result<()> {
+    let entry = entry_points(&loaded.blueprint, &conn.region, &loaded.resources, outputs);
+    if !entry.is_empty() {
+        console(out.show_entry_points(&entry))?;
+    }
+    Ok(())
 }
 
 pub(super) fn warn_duplicates(live: &crate::aws::LiveState, out: &mut dyn Console) -> Result<()> {

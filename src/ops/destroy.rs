@@ -90,7 +90,8 @@ pub async fn destroy(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<DestroyOutcome> {
-    let (conn, target) = connect(loaded, target).await?;
+    let (conn, target, loaded) = connect(loaded, target).await?;
+    let loaded = &loaded;
     let shown = match options.approval {
         Approval::Ask => {
             let plan = read_destroy_plan(&conn, &target, loaded, out).await?.1;

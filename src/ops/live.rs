@@ -2,12 +2,12 @@
 //! cluster), diff it against the blueprint.
 
 use crate::aws::{self, Connection, LiveState, Target};
-use crate::blueprint::Loaded;
-use crate::plan::Plan;
+use crate::blueprint::{Loaded, Problem};
+use crate::plan::{Note, NoteLevel, Plan};
 use crate::workload;
 
 use super::workload::{ClusterState, facts, full_plan, read_cluster};
-use super::{Result, target_for};
+use super::{Error, Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
 #[derive(Debug, Clone)]
@@ -21,8 +21,8 @@ pub struct LivePlan {
 
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
 pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
-    let (conn, target) = connect(loaded, target).await?;
-    let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;
+    let (conn, target, loaded) = connect(loaded, target).await?;
+    let (live, plan, cluster) = read_plan(&conn, &target, &loaded).await?;
     Ok(LivePlan {
         conn,
         live,
@@ -32,10 +32,13 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
 }
 
 /// Connects to the blueprint's region (see [`target_for`]); the target is kept for the cluster's
-/// token, which is signed with the same credentials.
-pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
+/// token, which is signed with the same credentials. The blueprint comes back with its resources
+/// derived for the connection's account ([`Loaded::in_account`]: global bucket names hold it).
+pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
     let target = target_for(&loaded.blueprint, target)?;
-    Ok((aws::connect(&target).await?, target))
+    let conn = aws::connect(&target).await?;
+    let loaded = loaded.in_account(&conn.account);
+    Ok((conn, target, loaded))
 }
 
 /// Reads what exists for `loaded` (AWS, then the workload on its cluster when there is a proxy)
@@ -46,13 +49,53 @@ pub async fn read_plan(
     loaded: &Loaded,
 ) -> Result<(LiveState, Plan, ClusterState)> {
     let bp = &loaded.blueprint;
+    // AWS judges the pinned versions first: nothing is planned on one it does not offer.
+    let judged = aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME).await?;
+    let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
+        judged.into_iter().partition(Problem::is_error);
+    if !errors.is_empty() {
+        return Err(Error::UnsupportedVersions(
+            errors
+                .iter()
+                .map(|p| match &p.hint {
+                    Some(hint) => format!("  {}: {} ({hint})", p.path, p.message),
+                    None => format!("  {}: {}", p.path, p.message),
+                })
+                .collect(),
+        ));
+    }
     // The command's buckets: the executor that may follow spends from the same ones.
     let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
     let rendered = workload::render(bp, &facts(bp, conn, &live));
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
-    let plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
+    let mut plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
+    add_blueprint_warnings(&mut plan, loaded, &warnings);
     Ok((live, plan, cluster))
+}
+
+/// Puts the blueprint's warnings (its load's, and AWS's own `judged` ones, which replace the
+/// offline table's for the same value) in front of the plan's notes.
+pub fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Problem]) {
+    let from_aws = judged
+        .iter()
+        .map(|p| (p.path.as_str(), &p.message, &p.hint));
+    let from_load = loaded
+        .warnings
+        .iter()
+        .filter(|w| !judged.iter().any(|p| p.path == w.path))
+        .map(|w| (w.path.as_str(), &w.message, &w.hint));
+    let mut notes: Vec<Note> = from_load
+        .chain(from_aws)
+        .map(|(path, message, hint)| Note {
+            level: NoteLevel::Warning,
+            about: path.to_string(),
+            message: message.clone(),
+            hint: hint.clone(),
+        })
+        .collect();
+    notes.append(&mut plan.notes);
+    plan.notes = notes;
 }
 
 /// Warnings about resources that carry an address another resource already has (left by a
@@ -67,4 +110,35 @@ pub fn duplicate_warnings(live: &LiveState) -> Vec<String> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::{Date, load_str_on};
+    use crate::plan::{ObservedState, diff};
+
+    #[test]
+    fn aws_answers_replace_the_tables_warning_for_the_same_value() {
+        let text = include_str!("../../blueprints/shinyproxy-eks.yaml")
+            .replace("version: \"1.35\"", "version: \"1.34\"");
+        let loaded = load_str_on("b.yaml", &text, Date::parse("2026-12-05").unwrap()).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let plan = || diff(&loaded.resources, &ObservedState::empty("analytics", "x"));
+
+        let mut offline = plan();
+        add_blueprint_warnings(&mut offline, &loaded, &[]);
+        assert_eq!(offline.notes.len(), 1);
+        assert!(offline.notes[0].message.contains("shinyctl's table"));
+
+        let from_eks = Problem::warning(
+            "cluster.version",
+            "EKS 1.34 is in extended support (according to EKS)",
+        );
+        let mut live = plan();
+        add_blueprint_warnings(&mut live, &loaded, &[from_eks]);
+        assert_eq!(live.notes.len(), 1);
+        assert!(live.notes[0].message.contains("according to EKS"));
+        assert_eq!(live.notes[0].level, NoteLevel::Warning);
+    }
 }

@@ -7,6 +7,7 @@
 //! - [`saved`]: a saved plan (`plan --out`) is applied only if a fresh plan is identical.
 //! - [`run`]: the apply lock and one executor run with progress.
 //! - [`apply`], [`destroy`]: the two flows that change AWS.
+//! - [`entry_points`]: where the platform is after apply (URL, CNAME, cluster, endpoints).
 //! - [`workload`]: the proxy workload in those flows (planned, deployed after AWS, removed first).
 //!
 //! Every change to the cloud goes through a Plan: apply executes the diff, destroy executes the diff
@@ -14,6 +15,7 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod entry_points;
 pub mod live;
 pub mod run;
 pub mod saved;
@@ -46,6 +48,8 @@ pub enum Error {
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Read(#[from] ReadError),
+    #[error("AWS does not support the blueprint's versions; nothing was planned or changed:\n{}", .0.join("\n"))]
+    UnsupportedVersions(Vec<String>),
     #[error(transparent)]
     Lock(Box<LockError>),
     #[error(transparent)]
@@ -94,6 +98,13 @@ pub trait Console {
     fn say(&mut self, message: &str) -> std::result::Result<(), String>;
     /// Where the executor's events go; `verb` is `Apply` or `Destroy`.
     fn progress(&mut self, verb: &'static str) -> Box<dyn ProgressRenderer>;
+    /// Where the platform is, once apply has made it (or found nothing to change).
+    fn show_entry_points(
+        &mut self,
+        _entry: &entry_points::EntryPoints,
+    ) -> std::result::Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Ctrl-C as the flows see it: a flag the CLI's signal handler raises. A flow checks it between

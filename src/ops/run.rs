@@ -51,10 +51,32 @@ pub async fn run_schedule(
     interrupt: &Interrupt,
     then: Option<&Then<'_>>,
 ) -> Summary {
+    run_schedule_with_outputs(
+        conn, blueprint, data, schedule, known, execution, verb, out, interrupt, then,
+    )
+    .await
+    .0
+}
+
+/// [`run_schedule`], also giving every resource's outputs after the run (`known` with what the
+/// run's steps answered): what apply's entry points are read from.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_schedule_with_outputs(
+    conn: &Connection,
+    blueprint: &str,
+    data: DataPolicy,
+    schedule: &Schedule,
+    known: BTreeMap<Address, Outputs>,
+    execution: &Execution,
+    verb: &'static str,
+    out: &mut dyn Console,
+    interrupt: &Interrupt,
+    then: Option<&Then<'_>>,
+) -> (Summary, BTreeMap<Address, Outputs>) {
     let operator = AwsOperator::new(conn.clone(), blueprint).with_data_policy(data);
     let executor = Executor::new(operator, execution.config()).with_limiter(conn.limiter.clone());
     let mut renderer = out.progress(verb);
-    execute(
+    execute_with_outputs(
         &executor,
         schedule,
         known,
@@ -131,6 +153,20 @@ pub async fn execute<O: Operator>(
     interrupt: &Interrupt,
     then: Option<&Then<'_>>,
 ) -> Summary {
+    execute_with_outputs(executor, schedule, known, renderer, interrupt, then)
+        .await
+        .0
+}
+
+/// [`execute`], also giving the outputs after the run.
+pub async fn execute_with_outputs<O: Operator>(
+    executor: &Executor<O>,
+    schedule: &Schedule,
+    known: BTreeMap<Address, Outputs>,
+    renderer: &mut dyn ProgressRenderer,
+    interrupt: &Interrupt,
+    then: Option<&Then<'_>>,
+) -> (Summary, BTreeMap<Address, Outputs>) {
     let (sink, events) = EventSink::channel();
     let (aws_sink, mut aws_events) = EventSink::channel();
     let extra = then.map_or(0, |t| t.planned.len());
@@ -174,10 +210,10 @@ pub async fn execute<O: Operator>(
         });
         // The renderer stops when the last sender is gone.
         drop(sink);
-        summary
+        (summary, outputs)
     };
-    let (summary, _shown) = tokio::join!(run, drain(events, renderer));
-    summary
+    let (ran, _shown) = tokio::join!(run, drain(events, renderer));
+    ran
 }
 
 #[cfg(test)]

@@ -49,7 +49,16 @@ pub fn parse(text: &str) -> Result<Value, SavedPlanError> {
 
 /// Checks that `fresh` is the plan `saved` describes.
 pub fn check(saved: &Value, fresh: &Plan) -> Result<(), SavedPlanError> {
-    let current = plan_json::to_value(fresh);
+    // Notes are not changes (a support warning may come due between plan and apply).
+    let without_notes = |plan: &Value| {
+        let mut plan = plan.clone();
+        if let Some(doc) = plan.as_object_mut() {
+            doc.remove("notes");
+        }
+        plan
+    };
+    let saved = &without_notes(saved);
+    let current = without_notes(&plan_json::to_value(fresh));
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
     if text(saved, "format_version") != fresh.format_version {
         return Err(SavedPlanError::Version {

@@ -55,17 +55,18 @@ impl ClusterState {
     }
 }
 
-/// The facts the workload needs, from what AWS reports (`live`); what is not there yet keeps its
-/// placeholder. Pure.
+/// The facts the workload needs, from what AWS reports (`live`) in the connection's account;
+/// what is not there yet is `(known after apply)`. Pure.
 pub fn facts(bp: &Blueprint, conn: &Connection, live: &LiveState) -> PlatformFacts {
-    let mut facts = PlatformFacts::placeholders(bp);
-    facts.offline = false;
-    facts.registry_host = format!(
-        "{}.dkr.ecr.{}.{}",
-        conn.account,
-        conn.region,
-        conn.partition.dns_suffix()
-    );
+    facts_in(bp, &conn.account, live)
+}
+
+/// [`facts`] for `account` in the blueprint's region.
+pub fn facts_in(bp: &Blueprint, account: &str, live: &LiveState) -> PlatformFacts {
+    let region = bp.metadata.region.as_str();
+    let partition = crate::plan::catalog::partition(region);
+    let mut facts = PlatformFacts::known_after_apply(bp);
+    facts.registry_host = format!("{account}.dkr.ecr.{region}.{}", partition.dns_suffix());
     let first = |kinds: &[ResourceKind]| -> Option<(&ObservedResource, Option<&Outputs>)> {
         live.observed
             .resources
@@ -143,11 +144,7 @@ pub fn facts(bp: &Blueprint, conn: &Connection, live: &LiveState) -> PlatformFac
             .find(|r| r.kind == ResourceKind::IamRole && r.name == name)
             .map(|r| {
                 text(live.outputs.get(&r.address), "arn").unwrap_or_else(|| {
-                    format!(
-                        "{}:iam::{}:role/{name}",
-                        conn.partition.arn_prefix(),
-                        conn.account
-                    )
+                    format!("{}:iam::{account}:role/{name}", partition.arn_prefix())
                 })
             })
     };
@@ -606,6 +603,41 @@ mod tests {
         assert_eq!(wait.schedule.near_interval, Duration::from_micros(7500));
         assert_eq!(rollout_wait(1.0).timeout, Duration::from_secs(600));
         assert_eq!(rollout_wait(f64::NAN).timeout, Duration::from_secs(600));
+    }
+
+    /// A live plan before AWS made the data stores shows `(known after apply)` where their
+    /// endpoints and ids go, never the offline placeholders.
+    #[test]
+    fn a_live_plan_shows_known_after_apply_for_what_aws_assigns() {
+        let loaded = crate::blueprint::load_file(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/shinyproxy-eks.yaml"
+        )))
+        .unwrap();
+        let bp = &loaded.blueprint;
+        let nothing = LiveState {
+            observed: ObservedState::empty(&bp.metadata.name, &bp.metadata.region),
+            outputs: BTreeMap::new(),
+            duplicates: Vec::new(),
+        };
+        let facts = facts_in(bp, "123456789012", &nothing);
+        assert!(!facts.offline);
+        assert!(
+            facts
+                .registry_host
+                .starts_with("123456789012.dkr.ecr.cn-northwest-1.")
+        );
+        let rendered = workload::render(bp, &facts).expect("a proxy");
+        let text = serde_json::to_string(&rendered.objects).unwrap();
+        assert!(
+            text.contains(crate::workload::facts::KNOWN_AFTER_APPLY),
+            "{text}"
+        );
+        assert!(!text.contains("offline"), "{text}");
+        assert!(
+            !text.contains(crate::workload::facts::OFFLINE_ACCOUNT),
+            "{text}"
+        );
     }
 
     #[test]

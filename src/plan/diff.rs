@@ -8,9 +8,12 @@
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
+use super::engine_version::{Standing, standing};
 use super::kind::ResourceKind;
 use super::observed::{ObservedResource, ObservedState};
-use super::plan::{Action, Change, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary};
+use super::plan::{
+    Action, Change, Note, NoteLevel, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary,
+};
 use super::resource::{Address, Resource};
 use crate::graph::Dag;
 
@@ -24,11 +27,12 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
     // resources it refers to are being replaced (and so get new AWS ids).
     let mut changes: Vec<Change> = Vec::with_capacity(desired.len());
     let mut replaced: HashSet<Address> = HashSet::new();
+    let mut notes = Vec::new();
     for i in dependency_order(desired) {
         let resource = &desired[i];
         let change = match observed_by_address.get(&resource.address) {
             None => create(resource),
-            Some(existing) => compare(resource, existing, &replaced),
+            Some(existing) => compare(resource, existing, &replaced, &mut notes),
         };
         if change.action.is_replace() {
             replaced.insert(change.address.clone());
@@ -61,6 +65,7 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
         critical_path_seconds,
         critical_path,
         data_loss,
+        notes,
     }
 }
 
@@ -96,6 +101,7 @@ fn compare(
     resource: &Resource,
     existing: &ObservedResource,
     replaced: &HashSet<Address>,
+    notes: &mut Vec<Note>,
 ) -> Change {
     let mut changes = Vec::new();
     if resource.kind != existing.kind {
@@ -121,6 +127,23 @@ fn compare(
     let replace_on = resource.kind.replace_on();
     for key in union_keys(&existing.properties, &resource.properties) {
         let mut found = Vec::new();
+        if key == ENGINE_VERSION && follows_minor_upgrades(resource.kind) {
+            if let Some(note) = engine_version(resource, existing, &mut found) {
+                notes.push(note);
+            }
+            changes.extend(
+                found
+                    .into_iter()
+                    .map(|(name, before, after)| PropertyChange {
+                        name,
+                        before,
+                        after,
+                        forces_replacement: replace_on.contains(&key.as_str()),
+                        replaced_reference: None,
+                    }),
+            );
+            continue;
+        }
         diff_value(
             &property_path(None, key),
             existing.properties.get(key),
@@ -178,6 +201,73 @@ fn compare(
         changes,
         holds_data: resource.kind.holds_data() || existing.kind.holds_data(),
         replaced_because,
+    }
+}
+
+const ENGINE_VERSION: &str = "engineVersion";
+
+/// Kinds whose engine AWS upgrades by itself within a major version (automatic minor version
+/// upgrades; ElastiCache also reports `7.1.0` for a `7.1` pin): see [`super::engine_version`].
+fn follows_minor_upgrades(kind: ResourceKind) -> bool {
+    matches!(
+        kind,
+        ResourceKind::DbInstance | ResourceKind::DbCluster | ResourceKind::CacheReplicationGroup
+    )
+}
+
+/// The engine version's difference, if the plan must change it (an upgrade only), and the note
+/// that shows the running version when it is not the pin's text.
+fn engine_version(
+    resource: &Resource,
+    existing: &ObservedResource,
+    out: &mut Vec<Difference>,
+) -> Option<Note> {
+    let before = existing.properties.get(ENGINE_VERSION);
+    let after = resource.properties.get(ENGINE_VERSION);
+    let (Some(Value::String(running)), Some(Value::String(pinned))) = (before, after) else {
+        diff_value(ENGINE_VERSION, before, after, out);
+        return None;
+    };
+    let note = |level, message: String, hint: Option<String>| {
+        Some(Note {
+            level,
+            about: resource.address.to_string(),
+            message,
+            hint,
+        })
+    };
+    match standing(pinned, running) {
+        Standing::Same => None,
+        Standing::Upgrade => {
+            out.push((ENGINE_VERSION.to_string(), before.cloned(), after.cloned()));
+            None
+        }
+        Standing::WithinPin => note(
+            NoteLevel::Info,
+            format!("runs engine version {running}, within the blueprint's {pinned}: no change"),
+            None,
+        ),
+        Standing::NewerMinor => note(
+            NoteLevel::Info,
+            format!(
+                "runs engine version {running}, newer than the blueprint's {pinned} (an automatic \
+                 minor version upgrade); AWS cannot downgrade it, so nothing is planned"
+            ),
+            Some(format!(
+                "pin a prefix such as `{}` to follow AWS's minor upgrades",
+                crate::blueprint::support::major(running, 2)
+            )),
+        ),
+        Standing::NewerMajor => note(
+            NoteLevel::Warning,
+            format!(
+                "runs engine version {running}, a newer major version than the blueprint's \
+                 {pinned}; AWS cannot downgrade a major version, so nothing is planned"
+            ),
+            Some(format!(
+                "pin `{running}` (going back means restoring a snapshot into a new database, by hand)"
+            )),
+        ),
     }
 }
 
@@ -597,6 +687,64 @@ mod tests {
             + ResourceKind::Subnet.create_seconds()
             + ResourceKind::DbInstance.create_seconds();
         assert_eq!(plan.critical_path_seconds, expected);
+    }
+
+    #[test]
+    fn an_engine_pin_is_a_prefix_and_a_minor_upgrade_is_never_undone() {
+        let cache = |version: &str| {
+            Resource::new(
+                "cache.replication_group",
+                ResourceKind::CacheReplicationGroup,
+                "demo-cache",
+                "cache",
+            )
+            .with("engineVersion", version)
+            .with("cacheNodeType", "cache.t3.medium")
+        };
+        let plan_with = |pinned: &str, running: &str| {
+            let mut observed = ObservedState::as_desired(&[cache(running)]);
+            observed.resources[0].properties["cacheNodeType"] = json!("cache.t3.medium");
+            diff(&[cache(pinned)], &observed)
+        };
+        // ElastiCache answers 7.1.0 for 7.1: no change, and the plan says what runs.
+        let plan = plan_with("7.1", "7.1.0");
+        assert!(!plan.has_changes(), "{:?}", plan.changes);
+        assert_eq!(plan.notes.len(), 1);
+        assert_eq!(plan.notes[0].level, NoteLevel::Info);
+        assert_eq!(plan.notes[0].about, "cache.replication_group");
+        assert!(plan.notes[0].message.contains("runs engine version 7.1.0"));
+        // An automatic minor upgrade (7.1 pinned as 7.1.0, now 7.1.2): no downgrade planned.
+        let plan = plan_with("7.1.0", "7.1.2");
+        assert!(!plan.has_changes());
+        assert!(
+            plan.notes[0].message.contains("cannot downgrade"),
+            "{:?}",
+            plan.notes
+        );
+        // A newer pin is an in-place upgrade showing the running version as before.
+        let plan = plan_with("7.2", "7.1.0");
+        let change = plan.change("cache.replication_group").unwrap();
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(change.changes[0].name, "engineVersion");
+        assert_eq!(change.changes[0].before, Some(json!("7.1.0")));
+        assert!(plan.notes.is_empty());
+        // Another property changing does not drag the version along.
+        let mut observed = ObservedState::as_desired(&[cache("7.1.0")]);
+        observed.resources[0].properties["cacheNodeType"] = json!("cache.t3.small");
+        let plan = diff(&[cache("7.1")], &observed);
+        let change = plan.change("cache.replication_group").unwrap();
+        let names: Vec<&str> = change.changes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["cacheNodeType"]);
+        // A newer major than the pin: nothing planned, a warning.
+        let mut observed =
+            ObservedState::as_desired(&[database(&subnet(&vpc())).with("engineVersion", "17.2")]);
+        observed.resources[0].properties["engineVersion"] = json!("17.2");
+        let plan = diff(
+            &[database(&subnet(&vpc())).with("engineVersion", "16.4")],
+            &observed,
+        );
+        assert!(!plan.has_changes());
+        assert_eq!(plan.notes[0].level, NoteLevel::Warning);
     }
 
     #[test]

@@ -150,19 +150,33 @@ impl ResourceKind {
         )
     }
 
+    /// Properties the live reader sets only on a resource AWS left broken, which the catalog
+    /// never sets: their presence is a difference, and they are in [`Self::replace_on`], so the
+    /// plan replaces the broken resource and says why.
+    pub fn broken_markers(self) -> &'static [&'static str] {
+        match self {
+            // A canary in ERROR: AWS offers no way to repair it (see aws::services::synthetics).
+            ResourceKind::Canary => &["status"],
+            _ => &[],
+        }
+    }
+
     /// Properties that AWS cannot change in place: a change to any of them forces a replacement.
     pub fn replace_on(self) -> &'static [&'static str] {
         use ResourceKind::*;
         match self {
             Vpc => &["cidr"],
-            ElasticIp => &[],
+            // An address's domain is fixed (vpc), and so is a NAT gateway's primary address
+            // (AssociateNatGatewayAddress adds secondary ones only).
+            ElasticIp => &["domain"],
             Subnet => &["cidr", "availabilityZone", "vpc"],
-            NatGateway => &["subnet", "connectivity"],
+            NatGateway => &["subnet", "connectivity", "allocation"],
             RouteTable | InternetGateway => &["vpc"],
             RouteTableAssociation => &["subnet", "routeTable"],
             Route => &["routeTable", "destination", "target"],
             // AWS can change neither the name nor the description of a security group.
             SecurityGroup => &["vpc", "groupName", "description"],
+            // Only a rule's description changes in place; the kind of source goes with the source.
             SecurityGroupRule => &[
                 "securityGroup",
                 "direction",
@@ -170,6 +184,7 @@ impl ResourceKind {
                 "fromPort",
                 "toPort",
                 "source",
+                "sourceType",
             ],
             IamRole => &["path"],
             IamRolePolicyAttachment => &["role", "policyArn"],
@@ -177,8 +192,10 @@ impl ResourceKind {
             // Subnets and security groups are updatable in place since October 2023
             // (UpdateClusterConfig); the role is not.
             EksCluster => &["role"],
-            FargateProfile => &["selectors", "subnets", "podExecutionRole"],
+            // Neither a profile nor a node group moves to another cluster.
+            FargateProfile => &["cluster", "selectors", "subnets", "podExecutionRole"],
             NodeGroup => &[
+                "cluster",
                 "instanceTypes",
                 "subnets",
                 "diskSizeGib",
@@ -215,7 +232,9 @@ impl ResourceKind {
                 "port",
                 "cacheSubnetGroup",
             ],
-            EcrRepository => &[],
+            // Encryption is set by CreateRepository only: botocore's ecr model has no call that
+            // changes it.
+            EcrRepository => &["encryptionConfiguration"],
             EcrLifecyclePolicy => &["repository"],
             LoadBalancer => &["type", "scheme"],
             TargetGroup => &["protocol", "port", "targetType", "vpc"],
@@ -224,7 +243,8 @@ impl ResourceKind {
             SnsTopic => &[],
             SnsSubscription => &["topic", "protocol", "endpoint"],
             S3Bucket => &[],
-            Canary => &["artifactBucket"],
+            // `status`: see broken_markers.
+            Canary => &["artifactBucket", "status"],
             CloudWatchAlarm | KubernetesObject => &[],
         }
     }

@@ -8,6 +8,7 @@ pub use kind::ResourceKind;
 pub use resource::{Address, Resource};
 
 pub mod diff;
+pub mod engine_version;
 pub mod observed;
 // The Plan data lives in `plan::plan` (the brief's layout); re-exported as `plan::Plan`.
 #[allow(clippy::module_inception)]
@@ -15,4 +16,4 @@ pub mod plan;
 
 pub use diff::diff;
 pub use observed::{ObservedError, ObservedResource, ObservedState};
-pub use plan::{Action, Change, Plan, PropertyChange, Summary};
+pub use plan::{Action, Change, Note, NoteLevel, Plan, PropertyChange, Summary};

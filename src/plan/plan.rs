@@ -119,6 +119,28 @@ impl Summary {
     }
 }
 
+/// How much a plan note matters. Neither stops a plan; errors are not notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteLevel {
+    /// Worth acting on (a version in paid extended support).
+    Warning,
+    /// Context for a reviewer (the engine version a database actually runs).
+    Info,
+}
+
+/// Something a reviewer should know that is not a change: support warnings about the
+/// blueprint's versions, the running version behind a no-change engine pin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub level: NoteLevel,
+    /// The YAML path (`cluster.version`) or the address (`database.instance`) it is about.
+    pub about: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
 /// Everything a plan run found: the changes in execution order and what they imply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -136,6 +158,9 @@ pub struct Plan {
     /// Data-holding resources this plan would delete or replace: apply refuses them without
     /// `--allow-data-loss`.
     pub data_loss: Vec<Address>,
+    /// Warnings and context that are not changes, warnings first.
+    #[serde(default)]
+    pub notes: Vec<Note>,
 }
 
 impl Plan {

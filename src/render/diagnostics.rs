@@ -1,15 +1,30 @@
 //! Blueprint diagnostics for people (snippets with the offending spot marked) and for machines (JSON).
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Severity,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::{Value, json};
 
-use crate::blueprint::Diagnostics;
+use crate::blueprint::{Diagnostic, Diagnostics, Severity, Source};
 
 /// Every diagnostic with file:line:column, the YAML path, a source snippet and the hint,
 /// then a one-line summary.
 pub fn human(d: &Diagnostics, color: bool) -> String {
+    let mut out = items(&d.source, &d.items, color);
+    let n = d.errors();
+    out.push_str(&format!(
+        "error: {} has {n} problem{}; nothing was planned or changed\n",
+        d.source.name,
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// The warnings of a blueprint that loaded (e.g. a version in paid extended support), each
+/// with its snippet; empty when there are none.
+pub fn warnings(source: &Source, warnings: &[Diagnostic], color: bool) -> String {
+    items(source, warnings, color)
+}
+
+fn items(source: &Source, items: &[Diagnostic], color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -18,9 +33,10 @@ pub fn human(d: &Diagnostics, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_context_lines(1)
         .with_width(100);
-    let source = NamedSource::new(&d.source.name, d.source.text.clone());
+    let d = source;
+    let source = NamedSource::new(&d.name, d.text.clone());
     let mut out = String::new();
-    for item in &d.items {
+    for item in items {
         let place = if item.path.is_empty() {
             String::new()
         } else {
@@ -28,35 +44,36 @@ pub fn human(d: &Diagnostics, color: bool) -> String {
         };
         let mut report = MietteDiagnostic::new(format!(
             "{}:{}:{}: {place}{}",
-            d.source.name, item.line, item.column, item.message
+            d.name, item.line, item.column, item.message
         ))
-        .with_severity(Severity::Error);
+        .with_severity(match item.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        });
         if let Some(hint) = &item.hint {
             report = report.with_help(hint.clone());
         }
         let span_len = item
             .span
             .len()
-            .min(d.source.text.len().saturating_sub(item.span.start));
+            .min(d.text.len().saturating_sub(item.span.start));
         report = report.with_label(LabeledSpan::at(
             item.span.start..item.span.start + span_len,
             "here",
         ));
         let report = miette::Report::new(report).with_source_code(source.clone());
         if handler.render_report(&mut out, report.as_ref()).is_err() {
+            let level = match item.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
             out.push_str(&format!(
-                "error: {}:{}:{}: {place}{}\n",
-                d.source.name, item.line, item.column, item.message
+                "{level}: {}:{}:{}: {place}{}\n",
+                d.name, item.line, item.column, item.message
             ));
         }
         out.push('\n');
     }
-    let n = d.items.len();
-    out.push_str(&format!(
-        "error: {} has {n} problem{}; nothing was planned or changed\n",
-        d.source.name,
-        if n == 1 { "" } else { "s" }
-    ));
     out
 }
 

@@ -1,5 +1,6 @@
 //! Renderers: the only code that knows about terminals and output formats.
 pub mod diagnostics;
+pub mod entry_points;
 pub mod graph;
 pub mod kubeconfig;
 pub mod plan_human;

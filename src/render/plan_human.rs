@@ -11,7 +11,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 use std::fmt::Write;
 
-use crate::plan::{Action, Change, Plan, PropertyChange};
+use crate::plan::{Action, Change, NoteLevel, Plan, PropertyChange};
 
 const GROUPS: [Action; 4] = [
     Action::Create,
@@ -36,6 +36,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
             "{}",
             paint.apply(bold(), "No changes. AWS matches the blueprint.")
         );
+        notes(plan, &paint, &mut out);
         return out;
     }
     legend(plan, &paint, &mut out);
@@ -45,6 +46,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
     data_loss(plan, &paint, &mut out);
+    notes(plan, &paint, &mut out);
     let s = &plan.summary;
     let _ = writeln!(
         out,
@@ -65,6 +67,28 @@ pub fn render(plan: &Plan, color: bool) -> String {
         );
     }
     out
+}
+
+/// Warnings (versions in paid extended support) and context (the engine version a database
+/// runs behind a no-change pin), after the changes.
+fn notes(plan: &Plan, paint: &Paint, out: &mut String) {
+    if plan.notes.is_empty() {
+        return;
+    }
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    for note in &plan.notes {
+        let label = match note.level {
+            NoteLevel::Warning => paint.apply(yellow(), "Warning:"),
+            NoteLevel::Info => paint.apply(bold(), "Note:"),
+        };
+        let _ = writeln!(out, "{label} {}: {}", note.about, note.message);
+        if let Some(hint) = &note.hint {
+            let _ = writeln!(out, "  {hint}");
+        }
+    }
+    out.push('\n');
 }
 
 /// Only the symbols this plan uses.
@@ -340,6 +364,37 @@ mod tests {
             });
         }
         state
+    }
+
+    #[test]
+    fn notes_follow_the_changes_and_an_empty_plan() {
+        let d = desired();
+        let mut plan = diff(&d, &observed(&d));
+        plan.notes.push(crate::plan::Note {
+            level: NoteLevel::Warning,
+            about: "cluster.version".into(),
+            message: "EKS 1.34 is in extended support".into(),
+            hint: Some("move to 1.35 (standard support)".into()),
+        });
+        plan.notes.push(crate::plan::Note {
+            level: NoteLevel::Info,
+            about: "database.instance".into(),
+            message: "runs engine version 8.4.7, within the blueprint's 8.4: no change".into(),
+            hint: None,
+        });
+        let text = render(&plan, false);
+        assert!(
+            text.ends_with(
+                "No changes. AWS matches the blueprint.\n\nWarning: cluster.version: EKS 1.34 is in extended support\n  \
+                 move to 1.35 (standard support)\nNote: database.instance: runs engine version 8.4.7, within the \
+                 blueprint's 8.4: no change\n\n"
+            ),
+            "{text}"
+        );
+        let json = crate::render::plan_json::to_value(&plan);
+        assert_eq!(json["notes"][0]["level"], "warning");
+        assert_eq!(json["notes"][1]["about"], "database.instance");
+        assert!(json["notes"][1].get("hint").is_none());
     }
 
     #[test]

@@ -22,7 +22,13 @@
 //!     }
 //!   ],
 //!   "data_loss": ["database.instance"],
-//!   "critical_path": { "seconds": 272, "addresses": ["database.instance"] }
+//!   "critical_path": { "seconds": 272, "addresses": ["database.instance"] },
+//!   "notes": [
+//!     { "level": "warning", "about": "cluster.version",
+//!       "message": "EKS 1.34 is in extended support ...", "hint": "move to 1.35 ..." },
+//!     { "level": "info", "about": "cache.cache_replication_group",
+//!       "message": "runs engine version 7.1.0, within the blueprint's 7.1: no change" }
+//!   ]
 //! }
 //! ```
 //!
@@ -67,6 +73,9 @@ pub fn to_value(plan: &Plan) -> Value {
                 "addresses": plan.critical_path,
             }),
         );
+    }
+    if !plan.notes.is_empty() {
+        doc.insert("notes".into(), json!(plan.notes));
     }
     Value::Object(doc)
 }

@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 
 use crate::blueprint::Blueprint;
-use crate::blueprint::model::ClusterMode;
 use crate::plan::catalog::{Names, partition};
 
 /// The account placeholders use: AWS never issues it.
 pub const OFFLINE_ACCOUNT: &str = "000000000000";
+/// What a live plan shows for a value AWS assigns when the resource is made (an endpoint, an
+/// id, an ARN), as Terraform does; apply renders again from what AWS answered.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformFacts {
@@ -31,11 +33,10 @@ pub struct PlatformFacts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisFacts {
-    /// The primary endpoint, or the configuration endpoint in cluster mode.
+    /// The primary endpoint (ShinyProxy's cache is never in cluster mode: see validation).
     pub host: String,
     pub port: u16,
     pub tls: bool,
-    pub cluster_mode: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +72,6 @@ impl PlatformFacts {
             host: format!("{}.offline.invalid", names.cache()),
             port: 6379,
             tls: cache.transit_encryption,
-            cluster_mode: cache.cluster_mode == ClusterMode::Enabled,
         });
         let database = bp.database.as_ref().map(|db| DatabaseFacts {
             host: format!("{}.offline.invalid", names.database()),
@@ -125,6 +125,37 @@ impl PlatformFacts {
     }
 }
 
+impl PlatformFacts {
+    /// For a live plan before AWS has made the resources: every value AWS assigns is
+    /// [`KNOWN_AFTER_APPLY`] instead of an offline placeholder (the caller fills in what exists).
+    pub fn known_after_apply(bp: &Blueprint) -> PlatformFacts {
+        let unknown = || KNOWN_AFTER_APPLY.to_string();
+        let mut facts = PlatformFacts::placeholders(bp);
+        facts.registry_host = unknown();
+        if let Some(redis) = facts.redis.as_mut() {
+            redis.host = unknown();
+        }
+        if let Some(db) = facts.database.as_mut() {
+            db.host = unknown();
+            db.credentials_secret = unknown();
+        }
+        if let Some(efs) = facts.efs.as_mut() {
+            efs.file_system_id = unknown();
+            efs.access_points
+                .values_mut()
+                .for_each(|id| *id = unknown());
+        }
+        if facts.target_group_arn.is_some() {
+            facts.target_group_arn = Some(unknown());
+        }
+        if facts.load_balancer_controller_role_arn.is_some() {
+            facts.load_balancer_controller_role_arn = Some(unknown());
+        }
+        facts.offline = false;
+        facts
+    }
+}
+
 /// The database ShinyProxy writes usage statistics to: the blueprint's initial database, or the
 /// engine's default one.
 pub fn database_name(db: &crate::blueprint::model::Database) -> String {
@@ -156,7 +187,7 @@ mod tests {
             "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn"
         );
         let redis = facts.redis.unwrap();
-        assert!(redis.host.ends_with(".invalid") && redis.tls && redis.cluster_mode);
+        assert!(redis.host.ends_with(".invalid") && redis.tls);
         assert!(
             facts
                 .target_group_arn

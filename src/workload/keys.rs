@@ -11,6 +11,14 @@
 //!   (`minimum-seats-available`), `KubernetesSpecExtension.java` (`kubernetes-pod-patches`),
 //!   `ContainerProxyApplication.java` (store mode, Redis sessions, management port 9090) and its
 //!   test configurations (`spring.session.store-type`, `spring.data.redis.*` of Spring Boot 3);
+//! - openanalytics/containerproxy v1.1.1 (what ShinyProxy 3.1.1 is built on): `ProxyService`
+//!   (`proxy.stop-proxies-on-shutdown`), `ContainerProxyApplication` (`server.secure-cookies`,
+//!   Spring Boot 3.2.6 whose `spring.session.redis.configure-action` it uses),
+//!   `WebSecurityConfig` (`server.frame-options`), `util/LoggingConfigurer`
+//!   (`proxy.log-as-json`), `model/spec/ProxySpec` (`max-total-instances`, global and per spec),
+//!   `ProxySharingSpecExtension` (`allow-container-re-use`);
+//! - openanalytics/shinyproxy v3.1.1: `ShinyProxySpecExtension` (`max-instances`) and
+//!   `ShinyProxyTestStrategy` (`proxy.container-wait-time`);
 //! - shinyproxy.io configuration reference (server.forward-headers-strategy behind a load
 //!   balancer, spring.config.import).
 //!
@@ -28,6 +36,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "proxy.heartbeat-rate",
     "proxy.heartbeat-timeout",
     "proxy.container-wait-time",
+    "proxy.log-as-json",
+    "proxy.max-total-instances",
     "proxy.default-stop-proxy-on-logout",
     "proxy.store-mode",
     "proxy.realm-id",
@@ -80,15 +90,20 @@ pub const KNOWN_KEYS: &[&str] = &[
     "proxy.specs[].access-groups[]",
     "proxy.specs[].heartbeat-timeout",
     "proxy.specs[].minimum-seats-available",
+    "proxy.specs[].allow-container-re-use",
+    "proxy.specs[].max-instances",
+    "proxy.specs[].max-total-instances",
     "proxy.specs[].kubernetes-pod-patches",
     // Spring Boot 3 (ContainerProxyApplication, RedisSessionConfig, test configurations).
     "spring.session.store-type",
+    "spring.session.redis.configure-action",
     "spring.data.redis.host",
     "spring.data.redis.port",
     "spring.data.redis.ssl.enabled",
-    "spring.data.redis.cluster.nodes[]",
     "spring.config.import",
     "server.forward-headers-strategy",
+    "server.secure-cookies",
+    "server.frame-options",
     "management.server.port",
     "logging.level.root",
 ];
@@ -150,7 +165,7 @@ mod tests {
                 "specs": [{"id": "a", "container-env": {"A": "1"}, "container-imag": "x"}],
                 "kubernetes": {"namespace": "apps", "nodes": 3}
             },
-            "spring": {"data": {"redis": {"cluster": {"nodes": ["h:1"]}}}}
+            "spring": {"data": {"redis": {"host": "h", "port": 6379}}}
         });
         assert_eq!(
             unknown_keys(&config),

@@ -117,8 +117,13 @@ fn storage(meta: &Meta, bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) ->
     out
 }
 
-/// ShinyProxy's service account may manage pods, services and claims in the apps' namespace and
-/// nothing else: a Role there (never a ClusterRole), bound to the account in its own namespace.
+/// ShinyProxy's service account may manage app pods, read their logs and read events in the
+/// apps' namespace, and nothing else: a Role there (never a ClusterRole), bound to the account in
+/// its own namespace. What containerproxy 1.1.1's `KubernetesBackend` calls: pods create, get,
+/// list, watch, delete and their log; events list (a failed start's reasons and the startup
+/// statistics). Services only without internal networking (shinyctl always uses it) and claims
+/// only for additional manifests (shinyctl renders none): neither is granted, so ShinyProxy can
+/// never delete the shared EFS claim.
 fn rbac(meta: &Meta, proxy: &Proxy) -> Vec<Value> {
     let account = json!({
         "apiVersion": "v1",
@@ -133,8 +138,9 @@ fn rbac(meta: &Meta, proxy: &Proxy) -> Vec<Value> {
         "kind": "Role",
         "metadata": meta.namespaced(NAME, &proxy.app_namespace),
         "rules": [
-            {"apiGroups": [""], "resources": ["pods", "services", "persistentvolumeclaims"], "verbs": manage},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": manage},
             {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+            {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list"]},
         ],
     });
     let binding = json!({

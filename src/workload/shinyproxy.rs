@@ -40,6 +40,11 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
         // Sessions and running apps live in Redis, so a restarted or other replica knows them.
         p.insert("store-mode".into(), json!("Redis"));
         p.insert("realm-id".into(), json!(bp.metadata.name));
+        // containerproxy's ProxyService stops every proxy in the store on shutdown unless told
+        // not to (`proxy.stop-proxies-on-shutdown`, default true, containerproxy 1.1.1); with the
+        // shared Redis store that is every replica's apps, on each rollout, drain or eviction.
+        // containerproxy warns about exactly this combination; the operator's examples set false.
+        p.insert("stop-proxies-on-shutdown".into(), json!(false));
     }
     p.insert(
         "kubernetes".into(),
@@ -49,6 +54,18 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
             "pod-wait-time": if apps_on_fargate(bp, proxy) { FARGATE_POD_WAIT_MS } else { POD_WAIT_MS },
         }),
     );
+    if proxy.log_as_json {
+        // containerproxy `LoggingConfigurer` (`proxy.log-as-json`).
+        p.insert("log-as-json".into(), json!(true));
+    }
+    if let Some(wait) = proxy.container_wait_seconds {
+        // How long ShinyProxy's test strategy waits for the app to answer (ShinyProxy
+        // `ShinyProxyTestStrategy`, default 20 s), after the pod is ready.
+        p.insert("container-wait-time".into(), json!(u64::from(wait) * 1000));
+    }
+    if let Some(limit) = proxy.max_total_instances {
+        p.insert("max-total-instances".into(), json!(limit));
+    }
     authentication(proxy, &mut p, &placeholder);
     let database = facts
         .database
@@ -88,34 +105,55 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
         );
     }
     if let Some(redis) = redis {
+        // A replicated group's primary endpoint (validation refuses cluster mode behind the
+        // proxy: containerproxy's seat store needs transactions).
         let mut r = Map::new();
-        if redis.cluster_mode {
-            // The configuration endpoint: the client discovers the shards from it.
-            r.insert(
-                "cluster".into(),
-                json!({"nodes": [format!("{}:{}", redis.host, redis.port)]}),
-            );
-        } else {
-            r.insert("host".into(), json!(redis.host));
-            r.insert("port".into(), json!(redis.port));
-        }
+        r.insert("host".into(), json!(redis.host));
+        r.insert("port".into(), json!(redis.port));
         r.insert("ssl".into(), json!({"enabled": redis.tls}));
-        spring.insert("session".into(), json!({"store-type": "redis"}));
+        // containerproxy makes Spring Session's repository indexed, whose default configure
+        // action runs `CONFIG GET/SET notify-keyspace-events` at start-up; ElastiCache refuses
+        // CONFIG, so start-up would fail. The cache's parameter group sets the events instead
+        // (catalog `cache.rs`). Spring Boot 3.2 `spring.session.redis.configure-action`.
+        spring.insert(
+            "session".into(),
+            json!({"store-type": "redis", "redis": {"configure-action": "none"}}),
+        );
         spring.insert("data".into(), json!({"redis": Value::Object(r)}));
     }
     if !spring.is_empty() {
         root.insert("spring".into(), Value::Object(spring));
     }
     // Behind the load balancer: trust X-Forwarded-* for redirects (OIDC/SAML callbacks).
-    root.insert(
-        "server".into(),
-        json!({"forward-headers-strategy": "native"}),
-    );
+    let mut server = Map::new();
+    server.insert("forward-headers-strategy".into(), json!("native"));
+    if served_over_https(bp) {
+        // Session cookies only over HTTPS (containerproxy `server.secure-cookies`; it warns
+        // when set while reached over plain HTTP, so only with an HTTPS listener).
+        server.insert("secure-cookies".into(), json!(true));
+    }
+    // ShinyProxy shows apps in frames of its own origin: allow those, refuse other sites'
+    // (containerproxy `server.frame-options`, default `disable`; the operator's examples set
+    // `sameorigin`).
+    server.insert("frame-options".into(), json!("sameorigin"));
+    root.insert("server".into(), Value::Object(server));
     root.insert(
         "management".into(),
         json!({"server": {"port": ACTUATOR_PORT}}),
     );
     Value::Object(root)
+}
+
+/// Whether users reach ShinyProxy over HTTPS: the load balancer has an HTTPS listener (a plain
+/// HTTP listener beside it only redirects, or the blueprint says so itself).
+fn served_over_https(bp: &Blueprint) -> bool {
+    use crate::blueprint::model::ListenerProtocol;
+    bp.ingress.as_ref().is_some_and(|ingress| {
+        ingress
+            .listeners
+            .iter()
+            .any(|l| l.protocol == ListenerProtocol::Https)
+    })
 }
 
 /// Half the load balancer's idle timeout, at most ShinyProxy's default.
@@ -245,6 +283,19 @@ fn spec(bp: &Blueprint, app: &App, facts: &PlatformFacts) -> Value {
     }
     if let Some(seats) = app.minimum_seats_available {
         s.insert("minimum-seats-available".into(), json!(seats));
+        // Explicit, because containerproxy's default (`ProxySharingSpecExtension`,
+        // allowContainerReUse = true) hands a container one user has left to the next one,
+        // with what the first wrote in it (and its read-write mounts).
+        s.insert(
+            "allow-container-re-use".into(),
+            json!(app.allow_container_re_use),
+        );
+    }
+    if let Some(limit) = app.max_instances {
+        s.insert("max-instances".into(), json!(limit));
+    }
+    if let Some(limit) = app.max_total_instances {
+        s.insert("max-total-instances".into(), json!(limit));
     }
     if let Some(patches) = efs::pod_patches(app) {
         // ShinyProxy reads this string as a YAML list of JSON-patch operations.

@@ -110,20 +110,70 @@ fn secrets_are_placeholders_with_sources_never_values() {
 }
 
 #[test]
-fn redis_store_follows_replicas_cluster_mode_and_tls() {
+fn redis_store_follows_replicas_and_tls_and_survives_restarts() {
     let mut bp = example();
     let w = rendered(&bp);
-    assert_eq!(w.application_yml["proxy"]["store-mode"], "Redis");
+    let proxy = &w.application_yml["proxy"];
+    assert_eq!(proxy["store-mode"], "Redis");
+    // A restarted replica must not stop every user's app (containerproxy's default is true).
+    assert_eq!(proxy["stop-proxies-on-shutdown"], false);
     let redis = &w.application_yml["spring"]["data"]["redis"];
-    assert_eq!(
-        redis["cluster"]["nodes"][0],
-        "analytics-cache.offline.invalid:6379"
-    );
+    assert_eq!(redis["host"], "analytics-cache.offline.invalid");
+    assert_eq!(redis["port"], 6379);
     assert_eq!(redis["ssl"]["enabled"], true);
+    // ElastiCache refuses CONFIG: Spring Session must not configure keyspace events itself.
+    let session = &w.application_yml["spring"]["session"];
+    assert_eq!(session["store-type"], "redis");
+    assert_eq!(session["redis"]["configure-action"], "none");
     bp.proxy.as_mut().unwrap().replicas = 1;
     let w = rendered(&bp);
     assert!(w.application_yml["proxy"].get("store-mode").is_none());
+    assert!(
+        w.application_yml["proxy"]
+            .get("stop-proxies-on-shutdown")
+            .is_none()
+    );
     assert!(w.application_yml["spring"].get("data").is_none());
+}
+
+#[test]
+fn cookies_are_secure_behind_https_and_frames_same_origin() {
+    let mut bp = example();
+    let server = rendered(&bp).application_yml["server"].clone();
+    assert_eq!(server["secure-cookies"], true);
+    assert_eq!(server["frame-options"], "sameorigin");
+    let ingress = bp.ingress.as_mut().unwrap();
+    ingress
+        .listeners
+        .retain(|l| l.protocol != crate::blueprint::model::ListenerProtocol::Https);
+    for listener in &mut ingress.listeners {
+        listener.redirect_to = None;
+    }
+    let server = rendered(&bp).application_yml["server"].clone();
+    assert!(server.get("secure-cookies").is_none());
+}
+
+#[test]
+fn the_proxy_may_start_apps_and_read_events_but_not_touch_claims_or_services() {
+    let w = rendered(&example());
+    let role = find(&w, "Role", "shinyproxy");
+    let rules = role["rules"].as_array().unwrap();
+    let granted = |resource: &str, verb: &str| {
+        rules.iter().any(|r| {
+            r["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == resource)
+                && r["verbs"].as_array().unwrap().iter().any(|x| x == verb)
+        })
+    };
+    assert!(granted("pods", "create") && granted("pods", "delete"));
+    assert!(granted("pods/log", "get"));
+    assert!(granted("events", "list") && granted("events", "get"));
+    assert!(!granted("persistentvolumeclaims", "delete"));
+    assert!(!granted("persistentvolumeclaims", "create"));
+    assert!(!granted("services", "create"));
 }
 
 #[test]
@@ -258,4 +308,36 @@ fn object_ids_are_stable() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
+}
+
+#[test]
+fn operator_options_and_explicit_container_re_use() {
+    let mut bp = example();
+    let w = rendered(&bp);
+    let proxy = &w.application_yml["proxy"];
+    for key in ["log-as-json", "container-wait-time", "max-total-instances"] {
+        assert!(
+            proxy.get(key).is_none(),
+            "{key} only when the blueprint says"
+        );
+    }
+    // The example keeps a seat ready: re-use is written, and off unless asked for.
+    assert_eq!(proxy["specs"][0]["allow-container-re-use"], false);
+    let p = bp.proxy.as_mut().unwrap();
+    p.log_as_json = true;
+    p.container_wait_seconds = Some(240);
+    p.max_total_instances = Some(50);
+    p.apps[0].allow_container_re_use = true;
+    p.apps[0].max_instances = Some(2);
+    p.apps[0].max_total_instances = Some(20);
+    let w = rendered(&bp);
+    let proxy = &w.application_yml["proxy"];
+    assert_eq!(proxy["log-as-json"], true);
+    assert_eq!(proxy["container-wait-time"], 240_000);
+    assert_eq!(proxy["max-total-instances"], 50);
+    let spec = &proxy["specs"][0];
+    assert_eq!(spec["allow-container-re-use"], true);
+    assert_eq!(spec["max-instances"], 2);
+    assert_eq!(spec["max-total-instances"], 20);
+    assert!(crate::workload::keys::unknown_keys(&w.application_yml).is_empty());
 }

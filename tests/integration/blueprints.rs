@@ -52,3 +52,21 @@ fn every_blueprint_plans_offline() {
         shinyctl(&["plan", "--offline", "--detailed-exitcode", "-f", &path]).expect_code(expected);
     }
 }
+
+/// Seed 001 (the low-code platform): the app server's built-in page for health checks is
+/// `/UserService/ManagementPage/LoginPage` ("内置的页面,更适合用来做健康监测"); `/LoginPage`
+/// answers 404, so the targets would never turn healthy and the canary never pass.
+#[test]
+fn lowcode_ha_checks_the_app_servers_login_page() {
+    let loaded = shinyctl::blueprint::load_file(std::path::Path::new(&format!(
+        "{}/blueprints/lowcode-ha.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )))
+    .expect("loads");
+    let bp = &loaded.blueprint;
+    let page = "/UserService/ManagementPage/LoginPage";
+    let ingress = bp.ingress.as_ref().expect("an ingress");
+    assert_eq!(ingress.health_check.path, page);
+    let canaries = &bp.monitoring.as_ref().expect("monitoring").canaries;
+    assert!(canaries.iter().all(|c| c.path == page), "{canaries:?}");
+}

@@ -71,7 +71,7 @@ impl Account {
     }
 
     /// The live plan as JSON and its exit code under `--detailed-exitcode`.
-    fn plan(&self, blueprint: &str) -> (i32, Value) {
+    pub(super) fn plan(&self, blueprint: &str) -> (i32, Value) {
         let run = self.run(&["plan", "-f", blueprint, "--json", "--detailed-exitcode"]);
         assert!(run.code == 0 || run.code == 2, "plan failed\n{run}");
         let plan = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
@@ -80,7 +80,7 @@ impl Account {
 
     /// Sets the emulator's faults for this account only (replacing every rule: callers hold
     /// [`FAULTS`]).
-    fn faults(&self, rules: Value) {
+    pub(super) fn faults(&self, rules: Value) {
         let mut rules = rules;
         for rule in rules.as_array_mut().expect("a list of rules") {
             rule["account"] = Value::String(self.id.clone());
@@ -89,7 +89,7 @@ impl Account {
         put(&self.endpoint, "/_emulator/faults", &body);
     }
 
-    fn successful_calls(&self, operation: &str) -> usize {
+    pub(super) fn successful_calls(&self, operation: &str) -> usize {
         emulator::count(&self.id, operation)
     }
 }
@@ -450,6 +450,14 @@ fn a_failing_resource_skips_only_its_dependents() {
 fn cycle(account: &Account, base: &str, changed: &str, expected: &[(&str, &str)]) {
     let applied = account.apply(base);
     assert_eq!(applied.code, 0, "apply on an empty account\n{applied}");
+    // Apply ends with where the platform is (its URL, when it has an ingress).
+    let has_ingress = std::fs::read_to_string(base).is_ok_and(|t| t.contains("\ningress:"));
+    if has_ingress {
+        assert!(
+            applied.stdout.contains("Where things are:") && applied.stdout.contains("URL:"),
+            "{applied}"
+        );
+    }
     let (code, plan) = account.plan(base);
     assert_eq!(code, 0, "no changes after apply: {:#?}", changes(&plan));
     let (code, plan) = account.plan(changed);
@@ -659,7 +667,7 @@ fn lowcode_ha_full_cycle() {
         "cn-northwest-1",
         |text| {
             text.replace(
-                "healthCheck: {path: /LoginPage,",
+                "healthCheck: {path: /UserService/ManagementPage/LoginPage,",
                 "healthCheck: {path: /health,",
             )
             .replace(

@@ -136,6 +136,20 @@ fn shinyproxy_is_deployed_labelled_without_leaking_secrets_and_removed_before_th
         );
     }
 
+    // ShinyProxy's sessions expire through keyspace events, which ElastiCache lets only the
+    // parameter group set (the proxy's own CONFIG SET is refused).
+    let events = super::e2e::boto3(
+        &account,
+        REGION,
+        r#"
+ec = client("elasticache")
+params = ec.describe_cache_parameters(CacheParameterGroupName=args[0])["Parameters"]
+print([p.get("ParameterValue") for p in params if p["ParameterName"] == "notify-keyspace-events"][0])
+"#,
+        &[&format!("{CLUSTER}-cache-params")],
+    );
+    assert_eq!(events, "Egx");
+
     let planned = account.run(&["plan", "-f", &blueprint, "--json", "--detailed-exitcode"]);
     assert_eq!(planned.code, 0, "{planned}");
     no_secret_in(&planned, "plan --json");

@@ -44,7 +44,10 @@ client("eks").create_cluster(
         &[
             name,
             &owner
-                .map_or(json!({}), |o| json!({"shinyctl.dev/blueprint": o}))
+                .map_or(
+                    json!({"team": "someone-else"}),
+                    |o| json!({"shinyctl.dev/blueprint": o}),
+                )
                 .to_string(),
         ],
     );

@@ -28,7 +28,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.31"
+  version: "1.35"
   fargateProfiles:
     - name: apps
       selectors: [{namespace: shiny-apps}]
@@ -59,9 +59,11 @@ fn covered(kind: K) -> bool {
     matches!(kind.service(), "ec2" | "iam" | "s3") && kind != K::IamOidcProvider
 }
 
-fn covered_resources(yaml: &str) -> Vec<Resource> {
+/// The covered resources of the blueprint in the connection's account (bucket names hold it).
+fn covered_resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
     let loaded = shinyctl::blueprint::load_str("live.yaml", yaml).expect("blueprint loads");
     loaded
+        .in_account(&conn.account)
         .resources
         .into_iter()
         .filter(|r| covered(r.kind))
@@ -133,7 +135,7 @@ async fn lifecycle(region: &str) {
     let blueprint = BLUEPRINT
         .replace("region: us-east-1", &format!("region: {region}"))
         .replace("name: livenet", &format!("name: {}", name_in(region)));
-    let desired = covered_resources(&blueprint);
+    let desired = covered_resources(&conn, &blueprint);
     assert!(desired.iter().any(|r| r.kind == K::NatGateway));
     assert!(desired.iter().any(|r| r.kind == K::SecurityGroupRule));
     assert!(desired.iter().any(|r| r.kind == K::IamRolePolicyAttachment));
@@ -205,7 +207,7 @@ async fn lifecycle(region: &str) {
     let changed = blueprint
         .replace("team: data", "team: platform")
         .replace("versioning: true", "versioning: false");
-    let desired2 = covered_resources(&changed);
+    let desired2 = covered_resources(&conn, &changed);
     let live = read(&conn, &desired2).await;
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     assert_eq!(
@@ -338,4 +340,169 @@ async fn oidc_provider_create_read_update_delete() {
     let summary = run(&conn, &plan, &desired, live.outputs).await;
     assert_complete(&summary);
     assert!(read(&conn, &desired).await.observed.resources.is_empty());
+}
+
+/// ListBuckets is paged (ContinuationToken) and filtered by AWS to the blueprint's prefix and the
+/// connection's region: every page is read, and nothing from another region or another prefix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_listing_reads_every_page_of_this_region_only() {
+    let account = emulator::account();
+    let here = connect(&account).await;
+    let there = connect_in(&account, "eu-west-1").await;
+    let mut mine = Vec::new();
+    for i in 0..5 {
+        let name = format!("pages-b{i}");
+        shinyctl::aws::services::s3::create_bucket_here(&here, &name)
+            .await
+            .expect("bucket");
+        mine.push(name);
+    }
+    shinyctl::aws::services::s3::create_bucket_here(&here, "other-b0")
+        .await
+        .expect("bucket");
+    shinyctl::aws::services::s3::create_bucket_here(&there, "pages-far")
+        .await
+        .expect("bucket");
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let listed = shinyctl::aws::services::s3::names_in_region(&here, "pages-", 2, || {
+        pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async {}
+    })
+    .await
+    .expect("lists");
+    assert_eq!(listed, mine);
+    // Three pages of two, and the paginator's last look that finds no further token.
+    assert!(pages.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+}
+
+/// S3 bucket names are global: the same blueprint applies in two accounts (each bucket name
+/// holds its account and region), and a name someone else took is a clear error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_names_hold_the_account_and_a_taken_one_is_a_clear_error() {
+    let yaml = "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata: {name: globalb, region: us-east-1}\n\
+                storage:\n  buckets:\n    - name: files\n";
+    let bucket_of = |desired: &[Resource]| {
+        desired
+            .iter()
+            .find(|r| r.kind == K::S3Bucket)
+            .expect("a bucket")
+            .name
+            .clone()
+    };
+    let one = connect(&emulator::account()).await;
+    let two = connect(&emulator::account()).await;
+    let loaded = shinyctl::blueprint::load_str("global.yaml", yaml).expect("loads");
+    let in_one = loaded.in_account(&one.account).resources;
+    let in_two = loaded.in_account(&two.account).resources;
+    assert_eq!(
+        bucket_of(&in_one),
+        format!("globalb-files-{}-us-east-1", one.account)
+    );
+    for (conn, desired) in [(&one, &in_one), (&two, &in_two)] {
+        let live = shinyctl::aws::read(conn, "globalb", desired)
+            .await
+            .expect("reads");
+        let plan = shinyctl::plan::diff(desired, &live.observed);
+        let summary = Executor::new(AwsOperator::new(conn.clone(), "globalb"), fast_config(5))
+            .run(
+                &Schedule::from_plan(&plan, desired, true).expect("schedule"),
+                live.outputs,
+                &EventSink::discard(),
+                std::future::pending(),
+            )
+            .await;
+        assert_complete(&summary);
+    }
+
+    // A third account's blueprint wants a name the first account already holds.
+    let three = connect(&emulator::account()).await;
+    let mut taken = loaded.in_account(&three.account).resources;
+    let wanted = bucket_of(&in_one);
+    for r in taken.iter_mut().filter(|r| r.kind == K::S3Bucket) {
+        r.name = wanted.clone();
+        r.properties["bucket"] = wanted.clone().into();
+    }
+    let live = shinyctl::aws::read(&three, "globalb", &taken)
+        .await
+        .expect("reads");
+    let plan = shinyctl::plan::diff(&taken, &live.observed);
+    let summary = Executor::new(AwsOperator::new(three.clone(), "globalb"), fast_config(5))
+        .run(
+            &Schedule::from_plan(&plan, &taken, true).expect("schedule"),
+            live.outputs,
+            &EventSink::discard(),
+            std::future::pending(),
+        )
+        .await;
+    let failure = summary.failed.first().expect("the bucket fails");
+    assert_eq!(failure.error.code, "BucketAlreadyExists");
+    assert!(
+        failure.error.message.contains(&wanted),
+        "{}",
+        failure.error.message
+    );
+    assert!(
+        failure.error.message.contains("another AWS account"),
+        "{}",
+        failure.error.message
+    );
+}
+
+/// A resource tagged before the address encoding (EC2 took the raw `network.elastic_ip.nat[a]`)
+/// is still found at its address; the plan updates only its address tag to the encoded form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_tag_in_the_older_raw_form_is_still_read() {
+    use aws_sdk_ec2::types::{DomainType, ResourceType, Tag, TagSpecification};
+    let conn = connect(&emulator::account()).await;
+    let yaml = "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata: {name: legacy, region: us-east-1}\n\
+                network: {cidr: 10.8.0.0/16, availabilityZones: 1, natGateway: single}\n";
+    let desired: Vec<Resource> = covered_resources(&conn, yaml)
+        .into_iter()
+        .filter(|r| r.kind == K::ElasticIp)
+        .collect();
+    let eip = &desired[0];
+    assert_eq!(eip.address.as_str(), "network.elastic_ip.nat[a]");
+    let mut tags = vec![];
+    for (key, value) in shinyctl::aws::tags::from_properties(&eip.properties) {
+        let value = if key == "shinyctl.dev/address" {
+            eip.address.to_string()
+        } else {
+            value
+        };
+        tags.push(Tag::builder().key(key).value(value).build());
+    }
+    conn.clients
+        .ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::ElasticIp)
+                .set_tags(Some(tags))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("allocates");
+    let live = shinyctl::aws::read(&conn, "legacy", &desired)
+        .await
+        .expect("reads");
+    let plan = shinyctl::plan::diff(&desired, &live.observed);
+    assert_eq!(
+        pending(&plan),
+        vec![
+            "network.elastic_ip.nat[a] Update tags[\"shinyctl.dev/address\"]: \
+             Some(String(\"network.elastic_ip.nat[a]\")) -> Some(String(\"network.elastic_ip.nat:a\"))"
+                .to_string()
+        ]
+    );
+    let summary = run(&conn, &plan, &desired, live.outputs).await;
+    assert_complete(&summary);
+    let live = shinyctl::aws::read(&conn, "legacy", &desired)
+        .await
+        .expect("reads");
+    assert_eq!(
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new()
+    );
 }

@@ -21,6 +21,7 @@ pub fn fast_config(seed: u64) -> Config {
             throttled: quick(10),
             transient: quick(5),
             conflict: quick(40),
+            propagating: quick(40),
         },
         waits: WaitPolicy {
             time_scale: 0.01,

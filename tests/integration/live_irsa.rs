@@ -25,7 +25,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.31"
+  version: "1.35"
   nodeGroups:
     - name: proxy
       instanceTypes: [m6i.large]
@@ -98,6 +98,7 @@ async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
     .expect("connects");
     let desired = shinyctl::blueprint::load_str("irsa.yaml", BLUEPRINT)
         .expect("blueprint loads")
+        .in_account(&conn.account)
         .resources;
     assert!(desired.iter().any(|r| r.kind == K::EksAddon));
 
@@ -155,7 +156,7 @@ async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
         Vec::<String>::new()
     );
 
-    // Drift behind shinyctl's back: another service account trusted, the add-on's role removed.
+    // Drift behind shinyctl's back: another service account trusted, the add-on bound to another role.
     let mut drifted: Value = trust.clone();
     drifted["Statement"][0]["Condition"]["StringEquals"][format!("{host}:sub")] =
         Value::from("system:serviceaccount:default:intruder");
@@ -172,7 +173,8 @@ async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
         .update_addon()
         .cluster_name(NAME)
         .addon_name("aws-efs-csi-driver")
-        .service_account_role_arn("")
+        // Another role, not "": the model's RoleArn has min length 1, so EKS refuses an empty one.
+        .service_account_role_arn(role_arn.replace("liveirsa-efs-csi-driver", "intruder"))
         .send()
         .await
         .expect("drift the add-on");

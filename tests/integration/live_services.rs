@@ -32,7 +32,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.30"
+  version: "1.34"
   logging: [api, audit]
   fargateProfiles:
     - name: apps
@@ -53,7 +53,7 @@ storage:
         gid: 1000
 database:
   engine: mysql
-  version: "8.0.39"
+  version: "8.4"
   instanceClass: db.t3.medium
   storageGib: 50
   databaseName: appdb
@@ -92,9 +92,11 @@ monitoring:
     - {metric: unhealthyTargets, threshold: 1, period: 5m}
 "#;
 
-fn resources(yaml: &str) -> Vec<Resource> {
+/// The blueprint's resources in the connection's account (bucket names hold it).
+fn resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
     shinyctl::blueprint::load_str("services.yaml", yaml)
         .expect("blueprint loads")
+        .in_account(&conn.account)
         .resources
 }
 
@@ -195,7 +197,7 @@ async fn canary_lambdas(conn: &Connection) -> Vec<String> {
 async fn services_apply_read_update_destroy() {
     let account = emulator::account();
     let conn = connect(&account).await;
-    let desired = resources(BLUEPRINT);
+    let desired = resources(&conn, BLUEPRINT);
     for kind in [
         K::EksCluster,
         K::FargateProfile,
@@ -286,7 +288,7 @@ async fn services_apply_read_update_destroy() {
     // cannot tag node groups or Fargate profiles.)
     let changed = BLUEPRINT
         .replace("desired: 2\n      min: 2", "desired: 3\n      min: 2")
-        .replace("version: \"1.30\"", "version: \"1.31\"")
+        .replace("version: \"1.34\"", "version: \"1.35\"")
         .replace("logging: [api, audit]", "logging: [api]")
         .replace(
             "      keepLastImages: 20\n",
@@ -303,7 +305,7 @@ async fn services_apply_read_update_destroy() {
         .replace("idleTimeoutSeconds: 300", "idleTimeoutSeconds: 3600")
         .replace("every: 5m", "every: 10m")
         .replace("threshold: 1, period: 5m", "threshold: 2, period: 5m");
-    let desired2 = resources(&changed);
+    let desired2 = resources(&conn, &changed);
     let live = read(&conn, &desired2).await;
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     assert_eq!(
@@ -316,7 +318,7 @@ async fn services_apply_read_update_destroy() {
     let changes = pending_mine(&plan);
     for expected in [
         "scaling.desiredSize",
-        "version: Some(String(\"1.30\"))",
+        "version: Some(String(\"1.34\"))",
         "logging",
         "healthCheck.path",
         "parameters.max_connections",
@@ -591,7 +593,7 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
     )
     .expect("seed blueprint")
     .replace("region: us-east-1", "region: cn-northwest-1");
-    let desired = resources(&yaml);
+    let desired = resources(&conn, &yaml);
     for kind in [
         K::DbCluster,
         K::DbClusterParameterGroup,
@@ -640,7 +642,7 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
     assert_eq!(pending_mine(&plan), Vec::<String>::new());
 
     // Scaling range in place.
-    let desired2 = resources(&yaml.replace("maxCapacity: 4", "maxCapacity: 8"));
+    let desired2 = resources(&conn, &yaml.replace("maxCapacity: 4", "maxCapacity: 8"));
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     let changes = pending_mine(&plan);
     assert_eq!(changes.len(), 1, "{changes:#?}");
@@ -702,6 +704,7 @@ network:
 ingress:
   type: alb
   scheme: internet-facing
+  domain: shiny.example.com
   listeners:
     - {port: 443, protocol: HTTPS, certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/missing"}
   healthCheck: {path: /login}
@@ -712,7 +715,7 @@ monitoring:
       every: 5m
 "#;
     // Its own blueprint name: bucket names are global, across accounts too.
-    let desired = resources(yaml);
+    let desired = resources(&conn, yaml);
     let live = read_as(&conn, "svcfail", &desired).await;
     let plan = shinyctl::plan::diff(&desired, &live.observed);
     let summary = run_as(
@@ -754,7 +757,7 @@ monitoring:
 async fn fresh(name: &str, yaml: &str) -> (String, Connection, Vec<Resource>, LiveState) {
     let account = emulator::account();
     let conn = connect(&account).await;
-    let desired = resources(yaml);
+    let desired = resources(&conn, yaml);
     let live = apply_fresh(&conn, name, &desired).await;
     (account, conn, desired, live)
 }
@@ -873,7 +876,7 @@ network:
   availabilityZones: 2
   natGateway: single
 cluster:
-  version: "1.30"
+  version: "1.35"
   nodeGroups:
     - name: proxy
       instanceTypes: [m6i.large]
@@ -885,7 +888,7 @@ storage:
     encrypted: true
 database:
   engine: postgres
-  version: "16.4"
+  version: "16.9"
   instanceClass: db.t4g.micro
   storageGib: 20
   databaseName: app
@@ -1061,7 +1064,7 @@ storage:
     throughputMode: elastic
 database:
   engine: mysql
-  version: "8.0.39"
+  version: "8.4"
   instanceClass: db.t3.medium
   storageGib: 50
   databaseName: appdb
@@ -1097,7 +1100,7 @@ async fn data_stores_update_in_place() {
         .replace("shards: 2", "shards: 3")
         .replace("replicasPerShard: 1", "replicasPerShard: 2")
         .replace("throughputMode: elastic", "throughputMode: bursting");
-    let desired2 = resources(&grown);
+    let desired2 = resources(&conn, &grown);
     update_exactly(&conn, STORES, &desired2, &STORE_UPDATES).await;
     let live = read_as(&conn, STORES, &desired2).await;
     let db = live
@@ -1148,7 +1151,7 @@ network:
   natGateway: single
 database:
   engine: aurora-postgresql
-  version: "16.4"
+  version: "16.9"
   instanceClass: db.r6g.large
   multiAz: true
   databaseName: app
@@ -1167,7 +1170,7 @@ async fn aurora_cluster_and_instances_update_in_place() {
             "instanceClass: db.r6g.xlarge",
         )
         .replace("backupRetentionDays: 7", "backupRetentionDays: 10");
-    let desired2 = resources(&changed);
+    let desired2 = resources(&conn, &changed);
     let live = update_exactly(
         &conn,
         AURORA,
@@ -1208,7 +1211,7 @@ async fn cache_replicas_change_around_failover() {
     const SINGLE: &str = "single";
     let (account, conn, desired, _) = fresh(SINGLE, SINGLE_CACHE_BLUEPRINT).await;
     let replicated = format!("{SINGLE_CACHE_BLUEPRINT}  replicasPerShard: 1\n");
-    let desired2 = resources(&replicated);
+    let desired2 = resources(&conn, &replicated);
     let expected = ["cache.cache_replication_group Update"];
     let live = read_as(&conn, SINGLE, &desired2).await;
     let changes = pending(&shinyctl::plan::diff(&desired2, &live.observed));
@@ -1224,4 +1227,47 @@ async fn cache_replicas_change_around_failover() {
     assert_eq!(emulator::count(&account, "DecreaseReplicaCount"), 1);
     assert_eq!(emulator::count(&account, "ModifyReplicationGroup"), 2);
     destroy_all(&conn, SINGLE, &desired, live).await;
+}
+
+/// An NLB's idle timeout is its TCP listener's `tcp.idle_timeout.seconds` attribute: set at
+/// create, read back (a no-change plan is clean), changed in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nlb_idle_timeout_is_the_tcp_listeners_attribute() {
+    let yaml = |seconds: u32| {
+        format!(
+            "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata: {{name: idle, region: us-east-1}}\n\
+             network: {{cidr: 10.7.0.0/16, availabilityZones: 2, natGateway: none}}\n\
+             ingress:\n  type: nlb\n  listeners:\n    - {{port: 12345, protocol: TCP}}\n  \
+             idleTimeoutSeconds: {seconds}\n"
+        )
+    };
+    let attribute = |conn: Connection, live: LiveState| async move {
+        let arn = id_of(&live, "ingress.listener[12345]");
+        let answer = conn
+            .clients
+            .elbv2
+            .describe_listener_attributes()
+            .listener_arn(arn)
+            .send()
+            .await
+            .expect("listener attributes");
+        answer
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("tcp.idle_timeout.seconds"))
+            .and_then(|a| a.value())
+            .map(str::to_string)
+    };
+    let (_, conn, _, live) = fresh("idle", &yaml(3600)).await;
+    assert_eq!(
+        attribute(conn.clone(), live.clone()).await.as_deref(),
+        Some("3600")
+    );
+    let desired = resources(&conn, &yaml(1200));
+    let live = update_exactly(&conn, "idle", &desired, &["idleTimeoutSeconds"]).await;
+    assert_eq!(
+        attribute(conn.clone(), live.clone()).await.as_deref(),
+        Some("1200")
+    );
+    destroy_all(&conn, "idle", &desired, live).await;
 }

@@ -58,6 +58,9 @@ pub fn shinyctl_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         .env_remove("NO_COLOR")
         .env_remove("RUST_BACKTRACE")
         .env("COLUMNS", "100")
+        // Version support is judged as on the day the support tables were taken, so snapshots
+        // do not change with the calendar.
+        .env("SHINYCTL_AS_OF", "2026-12-05")
         // Nothing a test runs may reach beyond loopback: no instance metadata, no real AWS
         // endpoints, no profile from the developer's machine. Tests that talk to the emulator
         // pass its endpoint explicitly.

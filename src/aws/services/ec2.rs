@@ -42,8 +42,9 @@ fn owned_filters(blueprint: &str) -> Vec<Filter> {
 
 /// Whether tags carry the ownership address `address`.
 fn is_at(tags: &[Tag], address: &Address) -> bool {
-    tags.iter()
-        .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(address.as_str()))
+    tags.iter().any(|t| {
+        t.key() == Some(ADDRESS_TAG) && t.value().is_some_and(|v| tags::is_address(v, address))
+    })
 }
 
 fn ec2_tags(tags: &TagSet) -> Vec<Tag> {
@@ -714,7 +715,7 @@ pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .subnet_id(cx.reference("subnet")?)
                 .allocation_id(cx.reference("allocation")?)
                 .connectivity_type(connectivity)
-                .client_token(cx.client_token())
+                .client_token(cx.client_token("CreateNatGateway"))
                 .tag_specifications(tag_spec(ResourceType::Natgateway, &cx.tags()))
                 .send()
                 .await

@@ -1,7 +1,9 @@
 //! efs: the file system (creation token), one mount target per subnet with its security
 //! groups, and access points (client token). File systems and mount targets are waited on until
 //! `available` and, on delete, until gone (a file system with mount targets cannot be deleted:
-//! the engine deletes the mount targets first, and `FileSystemInUse` is retried).
+//! the engine deletes the mount targets first, and `FileSystemInUse` is retried). An access
+//! point is looked up by its ownership tags before it is created: its client token is the run's
+//! own, so a run after a crash finds what the crashed one made only that way.
 
 use aws_sdk_efs::types::{
     CreationInfo, PerformanceMode, PosixUser, RootDirectory, Tag, ThroughputMode,
@@ -342,43 +344,91 @@ async fn describe_access_point(
         .and_then(|r| r.access_points.unwrap_or_default().into_iter().next()))
 }
 
+/// The access point of `fs` carrying this step's ownership tags, if an earlier run made it (a
+/// run that crashed after the create: its client token was its own, so only the tags find it).
+async fn find_access_point(
+    cx: &Cx<'_>,
+    fs: &str,
+) -> Result<Option<aws_sdk_efs::types::AccessPointDescription>, StepError> {
+    let mut next: Option<String> = None;
+    loop {
+        cx.call("efs", "DescribeAccessPoints").await;
+        let page = cx
+            .clients()
+            .efs
+            .describe_access_points()
+            .file_system_id(fs)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .aws()?;
+        let ours = page.access_points().iter().find(|ap| {
+            let live = ap
+                .life_cycle_state()
+                .is_none_or(|s| matches!(s.as_str(), "creating" | "available"));
+            let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
+            live && tags::owned_address(&tags, cx.blueprint).as_ref() == Some(cx.address())
+        });
+        if let Some(ap) = ours {
+            return Ok(Some(ap.clone()));
+        }
+        match page.next_token() {
+            Some(token) => next = Some(token.to_string()),
+            None => return Ok(None),
+        }
+    }
+}
+
 pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let fs = cx.reference("fileSystem")?;
     let int = |key: &str| cx.i64(key).unwrap_or(1000);
     let permissions = cx.opt_str("permissions").unwrap_or("0755");
-    // The client token makes a repeated create return the first access point.
-    cx.call("efs", "CreateAccessPoint").await;
-    let created = cx
-        .clients()
-        .efs
-        .create_access_point()
-        .client_token(cx.client_token())
-        .file_system_id(&fs)
-        .posix_user(
-            PosixUser::builder()
-                .uid(int("uid"))
-                .gid(int("gid"))
-                .build()
-                .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
-        )
-        .root_directory(
-            RootDirectory::builder()
-                .path(cx.opt_str("path").unwrap_or("/"))
-                .creation_info(
-                    CreationInfo::builder()
-                        .owner_uid(int("uid"))
-                        .owner_gid(int("gid"))
-                        .permissions(permissions)
+    let (id, arn, name) = match find_access_point(cx, &fs).await? {
+        Some(ap) => (
+            ap.access_point_id().unwrap_or_default().to_string(),
+            ap.access_point_arn().map(str::to_string),
+            ap.name().map(str::to_string),
+        ),
+        None => {
+            // The run's client token makes a retried create return the first access point.
+            cx.call("efs", "CreateAccessPoint").await;
+            let created = cx
+                .clients()
+                .efs
+                .create_access_point()
+                .client_token(cx.client_token("CreateAccessPoint"))
+                .file_system_id(&fs)
+                .posix_user(
+                    PosixUser::builder()
+                        .uid(int("uid"))
+                        .gid(int("gid"))
                         .build()
                         .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
                 )
-                .build(),
-        )
-        .set_tags(Some(efs_tags(&cx.tags())))
-        .send()
-        .await
-        .aws()?;
-    let id = created.access_point_id().unwrap_or_default().to_string();
+                .root_directory(
+                    RootDirectory::builder()
+                        .path(cx.opt_str("path").unwrap_or("/"))
+                        .creation_info(
+                            CreationInfo::builder()
+                                .owner_uid(int("uid"))
+                                .owner_gid(int("gid"))
+                                .permissions(permissions)
+                                .build()
+                                .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
+                        )
+                        .build(),
+                )
+                .set_tags(Some(efs_tags(&cx.tags())))
+                .send()
+                .await
+                .aws()?;
+            (
+                created.access_point_id().unwrap_or_default().to_string(),
+                created.access_point_arn().map(str::to_string),
+                created.name().map(str::to_string),
+            )
+        }
+    };
     cx.wait_until(
         || async {
             Ok(describe_access_point(cx, &id).await?.map(|ap| {
@@ -392,7 +442,7 @@ pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         is_available,
     )
     .await?;
-    Ok(outputs(&id, created.access_point_arn(), created.name()))
+    Ok(outputs(&id, arn.as_deref(), name.as_deref()))
 }
 
 /// Everything but tags forces a replacement.

@@ -214,7 +214,7 @@ pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .role_arn(reference_attribute(cx, "role", "arn")?)
         .resources_vpc_config(vpc)
         .logging(logging(&string_list(cx, "logging")))
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateCluster"))
         .set_tags(Some(hash_map(&cx.tags())));
     if let Some(version) = cx.opt_str("version") {
         request = request.version(version);
@@ -286,6 +286,39 @@ async fn wait_update(
     Ok(())
 }
 
+/// What `update_cluster` changes in place; tags aside. The role is in the kind's `replace_on`.
+pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
+    "version",
+    "logging",
+    "endpointPublicAccess",
+    "endpointPrivateAccess",
+    "publicAccessCidrs",
+    "subnets",
+    "securityGroups",
+];
+
+/// One UpdateClusterConfig of the cluster's VPC settings, waited on until done and ACTIVE.
+async fn update_vpc_config(
+    cx: &Cx<'_>,
+    name: &str,
+    vpc: aws_sdk_eks::types::VpcConfigRequest,
+) -> Result<(), StepError> {
+    cx.call("eks", "UpdateClusterConfig").await;
+    let update = cx
+        .clients()
+        .eks
+        .update_cluster_config()
+        .name(name)
+        .resources_vpc_config(vpc)
+        .send()
+        .await
+        .aws()?
+        .update;
+    wait_update(cx, name, None, update.as_ref()).await?;
+    wait_cluster_active(cx, name).await?;
+    Ok(())
+}
+
 pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     let arn = match cx.existing("arn") {
@@ -299,6 +332,9 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     };
     if cx.changed("tags") {
         update_tags(cx, &arn).await?;
+    }
+    if !cx.changed_any(CLUSTER_IN_PLACE) {
+        return wait_cluster_active(cx, &name).await;
     }
     // One update at a time: EKS refuses a second one while the first is in progress.
     if cx.changed("version") {
@@ -337,18 +373,23 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         || cx.changed("endpointPrivateAccess")
         || cx.changed("publicAccessCidrs")
     {
-        cx.call("eks", "UpdateClusterConfig").await;
-        let update = cx
-            .clients()
-            .eks
-            .update_cluster_config()
-            .name(&name)
-            .resources_vpc_config(endpoint_access(cx).build())
-            .send()
-            .await
-            .aws()?
-            .update;
-        wait_update(cx, &name, None, update.as_ref()).await?;
+        update_vpc_config(cx, &name, endpoint_access(cx).build()).await?;
+    }
+    // Subnets and security groups change in place: UpdateClusterConfig's resourcesVpcConfig
+    // takes "different subnets and security groups for the cluster" (at least two zones, the
+    // same VPC: botocore's eks model), each in an update of its own, as EKS takes one kind of
+    // VPC change per update (terraform-provider-aws internal/service/eks/cluster.go).
+    if cx.changed("subnets") {
+        let vpc = VpcConfigRequest::builder()
+            .set_subnet_ids(Some(cx.references("subnets")?))
+            .build();
+        update_vpc_config(cx, &name, vpc).await?;
+    }
+    if cx.changed("securityGroups") {
+        let vpc = VpcConfigRequest::builder()
+            .set_security_group_ids(Some(cx.references("securityGroups")?))
+            .build();
+        update_vpc_config(cx, &name, vpc).await?;
     }
     wait_cluster_active(cx, &name).await
 }
@@ -471,7 +512,7 @@ pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .pod_execution_role_arn(reference_attribute(cx, "podExecutionRole", "arn")?)
         .set_subnets(Some(cx.references("subnets")?))
         .set_selectors(Some(selectors(cx)))
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateFargateProfile"))
         .set_tags(Some(hash_map(&cx.tags())))
         .send()
         .await
@@ -643,7 +684,7 @@ async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepE
         .create_launch_template()
         .launch_template_name(name)
         .launch_template_data(data)
-        .client_token(cx.client_token())
+        .client_token(cx.client_token("CreateLaunchTemplate"))
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::LaunchTemplate)
@@ -779,7 +820,7 @@ pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .version("1")
                 .build(),
         )
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateNodegroup"))
         .set_tags(Some(hash_map(&cx.tags())));
     if let Some(capacity) = cx.opt_str("capacityType") {
         request = request.capacity_type(capacity.into());
@@ -793,12 +834,92 @@ pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     wait_nodegroup_active(cx, &cluster, &name).await
 }
 
-/// In place: tags, scaling (sizes) and labels. The rest forces a replacement.
+/// What `update_node_group` changes in place; tags aside. The rest is in the kind's
+/// `replace_on`.
+pub(crate) const NODEGROUP_IN_PLACE: &[&str] = &["scaling", "labels", "securityGroups"];
+
+/// New security groups for the nodes: a new version of the node group's launch template with
+/// them (the rest of the version it runs now is kept: `SourceVersion`), then
+/// UpdateNodegroupVersion to roll the nodes onto it — EKS takes no security groups for a node
+/// group with a launch template otherwise (terraform-provider-aws
+/// internal/service/eks/node_group.go updates `launch_template` through UpdateNodegroupVersion).
+async fn update_node_security_groups(
+    cx: &Cx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<(), StepError> {
+    use aws_sdk_ec2::types::RequestLaunchTemplateData;
+    let running = describe_nodegroup(cx, cluster, name)
+        .await?
+        .and_then(|n| n.launch_template)
+        .ok_or_else(|| {
+            StepError::fatal(
+                "LaunchTemplateMissing",
+                format!("node group {name} has no launch template to give new security groups"),
+            )
+        })?;
+    let mut version = cx.clients().ec2.create_launch_template_version();
+    version = match (running.id(), running.name()) {
+        (Some(id), _) => version.launch_template_id(id),
+        (None, Some(template)) => version.launch_template_name(template),
+        (None, None) => version.launch_template_name(name),
+    };
+    cx.call("ec2", "CreateLaunchTemplateVersion").await;
+    let created = version
+        .set_source_version(running.version().map(str::to_string))
+        .launch_template_data(
+            RequestLaunchTemplateData::builder()
+                .set_security_group_ids(Some(cx.references("securityGroups")?))
+                .build(),
+        )
+        .client_token(cx.client_token("CreateLaunchTemplateVersion"))
+        .send()
+        .await
+        .aws()?
+        .launch_template_version;
+    let (template_id, number) = created
+        .as_ref()
+        .and_then(|v| Some((v.launch_template_id()?, v.version_number()?)))
+        .ok_or_else(|| {
+            StepError::transient(
+                "NoVersion",
+                "CreateLaunchTemplateVersion returned no version",
+            )
+        })?;
+    cx.call("eks", "UpdateNodegroupVersion").await;
+    let update = cx
+        .clients()
+        .eks
+        .update_nodegroup_version()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .id(template_id)
+                .version(number.to_string())
+                .build(),
+        )
+        .client_request_token(cx.client_token("UpdateNodegroupVersion"))
+        .send()
+        .await
+        .aws()?
+        .update;
+    wait_update(cx, cluster, Some(name), update.as_ref()).await
+}
+
+/// In place: tags, scaling (sizes), labels and security groups. The rest forces a replacement.
 pub async fn update_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let cluster = cluster_name(cx)?;
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     if cx.changed("tags") {
         update_tags(cx, cx.existing_id()?).await?;
+    }
+    if !cx.changed_any(NODEGROUP_IN_PLACE) {
+        return wait_nodegroup_active(cx, &cluster, &name).await;
+    }
+    // One update at a time: EKS refuses a node group update while another is in progress.
+    if cx.changed("securityGroups") {
+        update_node_security_groups(cx, &cluster, &name).await?;
     }
     if cx.changed("scaling") || cx.changed("labels") {
         let mut request = cx
@@ -1310,7 +1431,7 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .addon_name(&name)
         .set_service_account_role_arn(addon_role(cx)?)
         .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-        .client_request_token(cx.client_token())
+        .client_request_token(cx.client_token("CreateAddon"))
         .set_tags(Some(hash_map(&cx.tags())))
         .send()
         .await
@@ -1345,7 +1466,7 @@ pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             // An empty role removes it, as AWS documents for UpdateAddon.
             .service_account_role_arn(addon_role(cx)?.unwrap_or_default())
             .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-            .client_request_token(cx.client_token())
+            .client_request_token(cx.client_token("UpdateAddon"))
             .send()
             .await
             .aws()?;

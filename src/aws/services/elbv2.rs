@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, IpAddressType, LoadBalancerSchemeEnum,
+    Action, ActionTypeEnum, Certificate, IpAddressType, ListenerAttribute, LoadBalancerSchemeEnum,
     LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum, RuleCondition, Tag, TargetGroupAttribute, TargetTypeEnum,
 };
@@ -224,6 +224,20 @@ pub async fn update_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .set_security_groups()
             .load_balancer_arn(&arn)
             .set_security_groups(Some(cx.references("securityGroups")?))
+            .send()
+            .await
+            .aws()?;
+    }
+    // IPv4 or dual stack changes in place (SetIpAddressType, in botocore's elbv2 model).
+    if cx.changed("ipAddressType") {
+        cx.call("elbv2", "SetIpAddressType").await;
+        cx.clients()
+            .elbv2
+            .set_ip_address_type()
+            .load_balancer_arn(&arn)
+            .ip_address_type(IpAddressType::from(
+                cx.opt_str("ipAddressType").unwrap_or("ipv4"),
+            ))
             .send()
             .await
             .aws()?;
@@ -558,6 +572,7 @@ pub async fn create_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     if let Some(existing) = listener_on_port(cx, &lb_arn, port).await? {
         let arn = existing.listener_arn().unwrap_or_default().to_string();
         modify_listener(cx, &arn, port).await?;
+        set_listener_idle_timeout(cx, &arn).await?;
         return Ok(listener_outputs(&arn, &lb_arn));
     }
     let default_action = action(cx, cx.property("defaultAction").unwrap_or(&Value::Null))?;
@@ -585,7 +600,34 @@ pub async fn create_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .ok_or_else(|| {
             StepError::fatal("ListenerNotFound", format!("no listener on port {port}"))
         })?;
+    set_listener_idle_timeout(cx, &arn).await?;
     Ok(listener_outputs(&arn, &lb_arn))
+}
+
+/// The NLB listener attribute holding a TCP listener's idle timeout (botocore `elbv2`
+/// ListenerAttribute: "valid range is 60-6000 seconds. The default is 350 seconds").
+const TCP_IDLE_TIMEOUT: &str = "tcp.idle_timeout.seconds";
+
+/// Sets the listener's TCP idle timeout when the catalog gives one.
+async fn set_listener_idle_timeout(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
+    let Some(seconds) = cx.i64("idleTimeoutSeconds") else {
+        return Ok(());
+    };
+    cx.call("elbv2", "ModifyListenerAttributes").await;
+    cx.clients()
+        .elbv2
+        .modify_listener_attributes()
+        .listener_arn(arn)
+        .attributes(
+            ListenerAttribute::builder()
+                .key(TCP_IDLE_TIMEOUT)
+                .value(seconds.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .aws()?;
+    Ok(())
 }
 
 async fn modify_listener(cx: &Cx<'_>, arn: &str, port: i32) -> Result<(), StepError> {
@@ -614,13 +656,16 @@ pub async fn update_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .step
         .changes
         .iter()
-        .any(|c| !c.name.starts_with("tags"))
+        .any(|c| !c.name.starts_with("tags") && c.name != "idleTimeoutSeconds")
     {
         let port = cx
             .i64("port")
             .and_then(|p| i32::try_from(p).ok())
             .unwrap_or(80);
         modify_listener(cx, &arn, port).await?;
+    }
+    if cx.changed("idleTimeoutSeconds") {
+        set_listener_idle_timeout(cx, &arn).await?;
     }
     sync_tags(cx, &arn).await?;
     Ok(listener_outputs(&arn, &lb_arn))
@@ -1066,6 +1111,25 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
         }
         if let Some(default) = l.default_actions().first() {
             f = f.with("defaultAction", action_value(default));
+        }
+        // Only TCP listeners have the idle timeout attribute (the catalog sets it on NLB ones).
+        if protocol == "TCP" {
+            rx.call("elbv2", "DescribeListenerAttributes").await;
+            let attributes = elb
+                .describe_listener_attributes()
+                .listener_arn(arn)
+                .send()
+                .await
+                .aws()?;
+            if let Some(seconds) = attributes
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some(TCP_IDLE_TIMEOUT))
+                .and_then(|a| a.value())
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                f = f.with("idleTimeoutSeconds", seconds);
+            }
         }
         f = f.with("tags", tags::to_value(tags));
         f.outputs = listener_outputs(arn, lb_arn);

@@ -1,39 +1,113 @@
-//! No property may fall through an update: for the data stores' kinds, every property the catalog
-//! sets on any blueprint in `blueprints/` is either replaced on (`replace_on`), changed in place by
-//! the kind's update function (its `IN_PLACE` list), `tags`, or fixed at create for a stated reason.
-//! A property in none of these would make an empty modify call: apply says "updated", AWS does
+//! No property may fall through an update: for every kind, every property the catalog sets on
+//! any blueprint in `blueprints/` is either replaced on (`replace_on`), changed in place by the
+//! kind's update function (its `IN_PLACE` list), `tags`, or fixed at create for a stated reason.
+//! A property in none of these would make an empty update: apply says "updated", AWS does
 //! nothing, and the next plan shows the same diff forever.
 
 use std::path::Path;
 
-use super::{elasticache, rds};
+use super::{eks, elasticache, rds, synthetics};
 use crate::plan::ResourceKind as K;
 
 /// What the update function of `kind` changes in place.
-fn in_place(kind: K) -> Option<Vec<&'static str>> {
-    Some(
-        match kind {
-            K::DbInstance | K::DbClusterInstance => rds::INSTANCE_IN_PLACE,
-            K::DbCluster => rds::CLUSTER_IN_PLACE,
-            K::DbSubnetGroup => rds::SUBNET_GROUP_IN_PLACE,
-            K::DbParameterGroup | K::DbClusterParameterGroup => rds::PARAMETER_GROUP_IN_PLACE,
-            K::CacheReplicationGroup => {
-                return Some(
-                    [elasticache::MODIFY_IN_PLACE, elasticache::RESHAPE_IN_PLACE].concat(),
-                );
-            }
-            K::CacheSubnetGroup => elasticache::SUBNET_GROUP_IN_PLACE,
-            K::CacheParameterGroup => elasticache::PARAMETER_GROUP_IN_PLACE,
-            _ => return None,
+enum InPlace {
+    /// These properties (the update function's list).
+    Only(Vec<&'static str>),
+    /// Every property: the update writes the whole resource again (a `Put…` call).
+    All,
+    /// Not an AWS resource: deployed by the workload step, never updated here.
+    NotAws,
+}
+
+fn in_place(kind: K) -> InPlace {
+    use InPlace::{All, NotAws, Only};
+    let only = |list: &[&'static str]| Only(list.to_vec());
+    match kind {
+        K::DbInstance | K::DbClusterInstance => only(rds::INSTANCE_IN_PLACE),
+        K::DbCluster => only(rds::CLUSTER_IN_PLACE),
+        K::DbSubnetGroup => only(rds::SUBNET_GROUP_IN_PLACE),
+        K::DbParameterGroup | K::DbClusterParameterGroup => only(rds::PARAMETER_GROUP_IN_PLACE),
+        K::CacheReplicationGroup => {
+            Only([elasticache::MODIFY_IN_PLACE, elasticache::RESHAPE_IN_PLACE].concat())
         }
-        .to_vec(),
-    )
+        K::CacheSubnetGroup => only(elasticache::SUBNET_GROUP_IN_PLACE),
+        K::CacheParameterGroup => only(elasticache::PARAMETER_GROUP_IN_PLACE),
+        K::EksCluster => only(eks::CLUSTER_IN_PLACE),
+        K::NodeGroup => only(eks::NODEGROUP_IN_PLACE),
+        // update_addon: UpdateAddon.
+        K::EksAddon => only(&["serviceAccountRoleArn"]),
+        K::Canary => Only([synthetics::UPDATE_IN_PLACE, &["startAfterCreation"]].concat()),
+        // ec2::update_vpc: ModifyVpcAttribute, one attribute per call.
+        K::Vpc => only(&["enableDnsHostnames", "enableDnsSupport"]),
+        // ec2::update_subnet: ModifySubnetAttribute.
+        K::Subnet => only(&["mapPublicIpOnLaunch"]),
+        // ec2::update_security_group_rule: UpdateSecurityGroupRuleDescriptions*.
+        K::SecurityGroupRule => only(&["description"]),
+        // iam::update_role: UpdateRole, UpdateAssumeRolePolicy, Put/DeleteRolePolicy.
+        K::IamRole => only(&["assumeRolePolicy", "description", "inlinePolicies"]),
+        // iam::update_oidc_provider: Add/RemoveClientIDToOpenIDConnectProvider.
+        K::IamOidcProvider => only(&["clientIdList"]),
+        // elbv2::update_load_balancer: SetSubnets, SetSecurityGroups, SetIpAddressType and the
+        // idle timeout attribute.
+        K::LoadBalancer => only(&[
+            "idleTimeoutSeconds",
+            "subnets",
+            "securityGroups",
+            "ipAddressType",
+        ]),
+        // elbv2::update_target_group: ModifyTargetGroup, ModifyTargetGroupAttributes.
+        K::TargetGroup => only(&["healthCheck", "stickiness"]),
+        // elbv2::update_listener: one ModifyListener with the whole listener, and an NLB TCP
+        // listener's idle timeout with ModifyListenerAttributes.
+        K::Listener => only(&[
+            "port",
+            "protocol",
+            "sslPolicy",
+            "certificates",
+            "defaultAction",
+            "idleTimeoutSeconds",
+        ]),
+        // efs::update_file_system: UpdateFileSystem; update_mount_target: its security groups.
+        K::EfsFileSystem => only(&["throughputMode"]),
+        K::EfsMountTarget => only(&["securityGroups"]),
+        // ecr::update_repository: PutImageTagMutability, PutImageScanningConfiguration.
+        K::EcrRepository => only(&["imageTagMutability", "imageScanningConfiguration"]),
+        // PutLifecyclePolicy, PutMetricAlarm: the whole resource each time.
+        K::EcrLifecyclePolicy | K::CloudWatchAlarm => All,
+        // Tags only (ec2::update_tags, efs::update_access_point, sns::update_topic, ...): every
+        // other property of these kinds is in their replace_on.
+        K::ElasticIp
+        | K::NatGateway
+        | K::InternetGateway
+        | K::RouteTable
+        | K::RouteTableAssociation
+        | K::Route
+        | K::SecurityGroup
+        | K::IamRolePolicyAttachment
+        | K::FargateProfile
+        | K::EfsAccessPoint
+        | K::SnsTopic
+        | K::SnsSubscription
+        | K::ListenerRule => Only(Vec::new()),
+        // s3::update_bucket: PutBucketVersioning, PutBucketEncryption, PutPublicAccessBlock.
+        K::S3Bucket => only(&["versioning", "encryption", "publicAccessBlock"]),
+        K::KubernetesObject => NotAws,
+    }
 }
 
 /// Properties that never change after create: the AWS name, derived from the blueprint's name
 /// and the resource's address, which the diff matches resources by (a different name is a
-/// different resource, not a change).
-const FIXED_AT_CREATE: &[&str] = &["name", "identifier", "replicationGroupId"];
+/// different resource, not a change). An EFS creation token is that name too.
+const FIXED_AT_CREATE: &[&str] = &[
+    "name",
+    "bucket",
+    "identifier",
+    "replicationGroupId",
+    "roleName",
+    "repositoryName",
+    "alarmName",
+    "creationToken",
+];
 
 fn blueprints() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints");
@@ -47,7 +121,7 @@ fn blueprints() -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn every_data_store_property_is_replaced_on_or_changed_in_place() {
+fn every_property_is_replaced_on_or_changed_in_place() {
     let files = blueprints();
     assert!(!files.is_empty(), "no blueprints found");
     let mut checked = 0;
@@ -55,8 +129,9 @@ fn every_data_store_property_is_replaced_on_or_changed_in_place() {
     for file in &files {
         let loaded = crate::blueprint::load_file(file).expect("blueprint loads");
         for resource in crate::plan::catalog::desired(&loaded.blueprint) {
-            let Some(in_place) = in_place(resource.kind) else {
-                continue;
+            let in_place = match in_place(resource.kind) {
+                InPlace::Only(list) => list,
+                InPlace::All | InPlace::NotAws => continue,
             };
             for key in resource.properties.keys() {
                 checked += 1;
@@ -77,7 +152,7 @@ fn every_data_store_property_is_replaced_on_or_changed_in_place() {
             }
         }
     }
-    assert!(checked > 0, "no data store resources in blueprints/");
+    assert!(checked > 0, "no resources in blueprints/");
     assert!(
         uncovered.is_empty(),
         "properties neither replaced on nor changed in place:\n{}",
@@ -87,18 +162,10 @@ fn every_data_store_property_is_replaced_on_or_changed_in_place() {
 
 #[test]
 fn in_place_lists_do_not_overlap_replace_on() {
-    for kind in [
-        K::DbInstance,
-        K::DbClusterInstance,
-        K::DbCluster,
-        K::DbSubnetGroup,
-        K::DbParameterGroup,
-        K::DbClusterParameterGroup,
-        K::CacheReplicationGroup,
-        K::CacheSubnetGroup,
-        K::CacheParameterGroup,
-    ] {
-        let in_place = in_place(kind).expect("a data store kind");
+    for kind in K::ALL.iter().copied() {
+        let InPlace::Only(in_place) = in_place(kind) else {
+            continue;
+        };
         for key in kind.replace_on() {
             assert!(!in_place.contains(key), "{kind:?}.{key} is in both lists");
         }

@@ -16,7 +16,8 @@
 //! - **Rate limits:** `cx.call("ec2", "CreateVpc").await` before every SDK call (probes inside a
 //!   wait included); SDK errors become `StepError`s with `.aws()` ([`AwsResult`]).
 //! - **Idempotent create:** look up by ownership tag (or by the AWS name) first and return the
-//!   existing resource's outputs; pass `cx.client_token()` where the API takes one; create with
+//!   existing resource's outputs; pass `cx.client_token("CreateX")` where the API takes one (the
+//!   same for every retry of the step in this run, new in every run); create with
 //!   the desired tags (`cx.tags()`, ownership tags included) in the same call where AWS allows.
 //!   Then wait for readiness with `cx.wait_until(probe, condition)`.
 //! - **Update** changes in place what `cx.request.step.changes` lists (`cx.changed("tags")`);
@@ -126,6 +127,8 @@ pub struct Cx<'a> {
     pub conn: &'a Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
     pub blueprint: &'a str,
+    /// Random per command run: salts the run's idempotency tokens ([`Cx::client_token`]).
+    pub run: &'a str,
     /// How deletes treat databases and caches (final snapshot, deletion protection).
     pub data: super::operator::DataPolicy,
     pub request: &'a StepRequest,
@@ -313,28 +316,23 @@ impl<'a> Cx<'a> {
         keys.iter().any(|key| self.changed(key))
     }
 
-    /// An idempotency token for create calls: the same blueprint, address and desired
-    /// properties give the same token on the same UTC day, so a retried or re-run create returns
-    /// the first one's result instead of a duplicate. (The day keeps a token from matching a
-    /// resource deleted long ago.) 32 hex characters: within every API's limit (EC2: 64).
-    pub fn client_token(&self) -> String {
-        let desired = self
-            .request
-            .step
-            .desired
-            .as_ref()
-            .map(|p| Value::Object(p.clone()).to_string())
-            .unwrap_or_default();
-        let day = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() / 86_400)
-            .unwrap_or(0);
-        client_token(&[
+    /// The idempotency token of this step's `action` (`"CreateNatGateway"`): the same for every
+    /// attempt of the step in this run — the SDK's retries of one call resend it, and a step
+    /// retried after an answer was lost sends it again, so AWS answers with what the first call
+    /// made — and new in every run ([`Cx::run`]). AWS remembers a token after the resource it
+    /// made is deleted (EC2 for at least 24 hours); a token built from the desired properties
+    /// would meet it again on apply → destroy → apply and get `IdempotentParameterMismatch` or
+    /// the deleted resource. A run after a crash therefore has new tokens, and adapters find
+    /// what the crashed run half made by its ownership tags or unique name before they create.
+    /// 32 hex characters: within every API's limit (EC2: 64).
+    pub fn client_token(&self, action: &str) -> String {
+        step_token(
+            self.run,
             self.blueprint,
-            self.address().as_str(),
-            &desired,
-            &day.to_string(),
-        ])
+            self.address(),
+            self.request.operation(),
+            action,
+        )
     }
 
     /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]).
@@ -350,6 +348,23 @@ impl<'a> Cx<'a> {
     {
         self.ctx.wait_until(probe, condition).await
     }
+}
+
+/// The idempotency token of `action` for one step of one run (see [`Cx::client_token`]).
+pub fn step_token(
+    run: &str,
+    blueprint: &str,
+    address: &Address,
+    operation: crate::apply::Operation,
+    action: &str,
+) -> String {
+    client_token(&[run, blueprint, address.as_str(), operation.as_str(), action])
+}
+
+/// 128 random bits as 32 hex characters: what makes a run's tokens ([`Cx::client_token`]) and
+/// a lock's id its own.
+pub fn random_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }
 
 /// 128 bits of two FNV-1a hashes over `parts`, as hex. Stable across builds and platforms.
@@ -584,6 +599,40 @@ mod tests {
         // Parts are separated: ("ab","c") differs from ("a","bc").
         assert_ne!(client_token(&["ab", "c"]), client_token(&["a", "bc"]));
         assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn a_token_repeats_only_within_one_run_of_one_step() {
+        use crate::apply::Operation::{Create, Update};
+        let nat = Address::new("network.nat_gateway[a]");
+        let run = random_token();
+        let token = |run: &str, address: &Address, operation, action| {
+            step_token(run, "demo", address, operation, action)
+        };
+        // Every attempt of the step in this run: the same token.
+        assert_eq!(
+            token(&run, &nat, Create, "CreateNatGateway"),
+            token(&run, &nat, Create, "CreateNatGateway")
+        );
+        // Another run (apply -> destroy -> apply the same day, or a run after a crash): new.
+        let next_run = random_token();
+        assert_ne!(run, next_run);
+        assert_ne!(
+            token(&run, &nat, Create, "CreateNatGateway"),
+            token(&next_run, &nat, Create, "CreateNatGateway")
+        );
+        // Another resource, operation or call within the run: new.
+        let other = Address::new("network.nat_gateway[b]");
+        let reference = token(&run, &nat, Create, "CreateNatGateway");
+        for different in [
+            token(&run, &other, Create, "CreateNatGateway"),
+            token(&run, &nat, Update, "CreateNatGateway"),
+            token(&run, &nat, Create, "CreateLaunchTemplate"),
+        ] {
+            assert_ne!(reference, different);
+        }
+        assert_eq!(reference.len(), 32);
+        assert_eq!(run.len(), 32);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! S3 buckets: tags, versioning, default encryption and the public access block.
 //!
 //! Buckets are global by name and their tags are not filterable in a list call, so they are read
-//! by name: ListBuckets (one call), the buckets named `<blueprint>-…` in this region, then each
-//! one's tags decide. A bucket id is its name.
+//! by name: ListBuckets (paginated, filtered by AWS to the names `<blueprint>-…` in this region),
+//! then each one's tags decide. A bucket id is its name.
 
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
@@ -34,12 +34,10 @@ pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, Step
         Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
         Err(e) => {
             let e = crate::aws::errors::step_error(e);
-            // HEAD answers carry no error code: 403 means someone else's bucket.
+            // HEAD answers carry no error code: 403 means someone else's bucket ("If the bucket
+            // exists but you don't have permission to access it, HEAD returns 403 Forbidden").
             if e.message.contains("403") || e.code.contains("Forbidden") {
-                return Err(StepError::fatal(
-                    "BucketAlreadyExists",
-                    format!("bucket {bucket} exists in another account"),
-                ));
+                return Err(taken(bucket));
             }
             return Err(e);
         }
@@ -61,8 +59,26 @@ pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool,
     match request.send().await.aws() {
         Ok(_) => Ok(true),
         Err(e) if e.code == "BucketAlreadyOwnedByYou" => Ok(false),
+        // Someone else's: S3's own words ("The requested bucket name is not available") do not
+        // say which bucket or what to do.
+        Err(e) if e.code == "BucketAlreadyExists" => Err(taken(bucket)),
         Err(e) => Err(e),
     }
+}
+
+/// The bucket name `bucket` belongs to another AWS account (`BucketAlreadyExists`, or 403 on
+/// HeadBucket): fatal, with what to do.
+pub fn taken(bucket: &str) -> StepError {
+    StepError::fatal(
+        "BucketAlreadyExists",
+        format!(
+            "the S3 bucket name {bucket} is taken by another AWS account (bucket names are \
+             global across all accounts); shinyctl's names end with your account and region, so \
+             this one was claimed on purpose or by chance: rename the bucket in the blueprint \
+             (`storage.buckets[].name`, or `metadata.name` for every bucket), or ask the owner to \
+             delete it"
+        ),
+    )
 }
 
 pub async fn create_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
@@ -258,27 +274,59 @@ async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepErro
     }
 }
 
-/// Buckets named `<blueprint>-…` (or a desired name) in this region that carry our tags: one
-/// ListBuckets, tags from the tagging API's answer ([`ReadCx::tags_for`]; GetBucketTagging only
+/// ListBuckets' page size here: AWS allows 1 to 10,000; unpaginated calls are refused for accounts
+/// whose bucket quota is above 10,000 (botocore `s3` ListBuckets documentation).
+const LIST_PAGE: i32 = 1000;
+
+/// The names of the buckets named `prefix…` in the connection's region: ListBuckets with AWS
+/// filtering (`prefix`, `bucket-region`), every page of `page_size` (ContinuationToken), calling
+/// `before_page` (the rate-limit token) before each request.
+pub async fn names_in_region<F: std::future::Future<Output = ()>>(
+    conn: &Connection,
+    prefix: &str,
+    page_size: i32,
+    before_page: impl Fn() -> F,
+) -> Result<Vec<String>, StepError> {
+    let mut pages = conn
+        .clients
+        .s3
+        .list_buckets()
+        .prefix(prefix)
+        .bucket_region(&conn.region)
+        .max_buckets(page_size)
+        .into_paginator()
+        .send();
+    let mut names = Vec::new();
+    loop {
+        before_page().await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page.aws()?;
+        names.extend(
+            page.buckets()
+                .iter()
+                // AWS filters by region; an answer without the region is taken as filtered.
+                .filter(|b| b.bucket_region().is_none_or(|r| r == conn.region))
+                .filter_map(|b| b.name().map(str::to_string)),
+        );
+    }
+    Ok(names)
+}
+
+/// Buckets named `<blueprint>-…` in this region that carry our tags: ListBuckets (every page,
+/// filtered by AWS), tags from the tagging API's answer ([`ReadCx::tags_for`]; GetBucketTagging only
 /// for a desired bucket it does not list), then per owned bucket the three reads S3 has no batch
 /// form of (versioning, encryption, public access block: one bucket and one aspect per call).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let s3 = &rx.conn.clients.s3;
     let prefix = rx.name_prefix();
     let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
-    rx.call(S3, "ListBuckets").await;
-    let listed = s3.list_buckets().send().await.aws()?;
+    let listed =
+        names_in_region(rx.conn, &prefix, LIST_PAGE, || rx.call(S3, "ListBuckets")).await?;
     let mut found = Vec::new();
-    for bucket in listed.buckets() {
-        let Some(name) = bucket.name() else { continue };
-        if !name.starts_with(&prefix) && !desired.iter().any(|d| d.name == name) {
-            continue;
-        }
-        if let Some(region) = bucket.bucket_region()
-            && region != rx.conn.region
-        {
-            continue;
-        }
+    for name in &listed {
+        let name = name.as_str();
         let is_desired = desired.iter().any(|d| d.name == name);
         let arn = bucket_arn(rx.conn, name);
         let read_tags = || async {

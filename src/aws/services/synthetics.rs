@@ -1,6 +1,8 @@
 //! synthetics: canaries. A canary is created with a generated heartbeat script (a zip built
 //! here), waited on until READY, then started when asked. Schedule, runtime, role, retention and
-//! target change in place (UpdateCanary). A delete stops the canary, deletes it with its Lambda
+//! target change in place (UpdateCanary). A canary in ERROR (a failed create, most often a role
+//! too new for Lambda to assume) is read with a `status` that makes the plan replace it, and a
+//! create that finds one deletes it first, as the Terraform AWS provider does. A delete stops the canary, deletes it with its Lambda
 //! function, then sweeps the function and layers AWS may leave behind (`cwsyn-<canary>-*`).
 //!
 //! The script's target cannot be read back from AWS, so it is also kept in a tag
@@ -142,38 +144,97 @@ async fn get(
     Ok(not_found_as_none(result)?.and_then(|r| r.canary))
 }
 
-async fn state(cx: &Cx<'_>, name: &str) -> Result<Option<State>, StepError> {
-    let canary = get(cx, name).await?;
-    let state = canary.map(|c| {
-        State(
-            c.status()
-                .and_then(|s| s.state())
-                .map_or("UNKNOWN", |s| s.as_str())
-                .to_string(),
-        )
-    });
-    if let Some(s) = &state {
-        if s.0 == "ERROR" {
-            return Err(StepError::fatal(
-                "CanaryError",
-                format!("canary {name} is in state ERROR"),
-            ));
-        }
-    }
-    Ok(state)
+/// A canary's state and, in ERROR, why (`CREATE_FAILED: The role defined for the function
+/// cannot be assumed by Lambda.`).
+fn state_of(c: &aws_sdk_synthetics::types::Canary) -> State {
+    State(
+        c.status()
+            .and_then(|s| s.state())
+            .map_or("UNKNOWN", |s| s.as_str())
+            .to_string(),
+    )
 }
 
+/// Why a canary is in ERROR: AWS's reason code and reason.
+fn error_reason(c: &aws_sdk_synthetics::types::Canary) -> String {
+    let status = c.status();
+    let code = status
+        .and_then(|s| s.state_reason_code())
+        .map_or("", |c| c.as_str());
+    let reason = status.and_then(|s| s.state_reason()).unwrap_or("");
+    match (code, reason) {
+        ("", "") => "no reason given".to_string(),
+        ("", reason) => reason.to_string(),
+        (code, "") => code.to_string(),
+        (code, reason) => format!("{code}: {reason}"),
+    }
+}
+
+/// The error for a canary that went to ERROR while a step waited on it. Synthetics creates the
+/// canary's Lambda function with the execution role; a role made seconds ago is not assumable
+/// yet ("The role defined for the function cannot be assumed by Lambda"), which the executor
+/// retries as IAM propagation: the next attempt deletes the failed canary and creates it again,
+/// as the Terraform AWS provider does (`retryCreateCanary` in internal/service/synthetics).
+fn canary_error(name: &str, reason: &str) -> StepError {
+    let class = if crate::aws::iam_propagation::is_propagating_reason(reason) {
+        crate::apply::ErrorClass::Propagating
+    } else {
+        crate::apply::ErrorClass::Fatal
+    };
+    StepError::new(
+        class,
+        "CanaryError",
+        format!("canary {name} is in state ERROR ({reason})"),
+    )
+}
+
+/// Waits until the canary is in one of `states`, failing if it goes to ERROR instead.
 async fn wait_for(
     cx: &Cx<'_>,
     name: &str,
     states: &'static [&'static str],
 ) -> Result<(), StepError> {
-    cx.wait_until(
-        || state(cx, name),
-        move |s: Option<&State>| s.is_some_and(|s| states.contains(&s.0.as_str())),
-    )
-    .await?;
-    Ok(())
+    let reason = std::sync::Mutex::new(String::new());
+    let last = cx
+        .wait_until(
+            || async {
+                let canary = get(cx, name).await?;
+                if let Some(c) = canary.as_ref().filter(|c| state_of(c).0 == "ERROR") {
+                    *reason.lock().unwrap_or_else(|e| e.into_inner()) = error_reason(c);
+                }
+                Ok(canary.as_ref().map(state_of))
+            },
+            move |s: Option<&State>| {
+                s.is_some_and(|s| s.0 == "ERROR" || states.contains(&s.0.as_str()))
+            },
+        )
+        .await?;
+    match last {
+        Some(s) if s.0 == "ERROR" => {
+            let reason = reason.into_inner().unwrap_or_else(|e| e.into_inner());
+            Err(canary_error(name, &reason))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Deletes a canary left in ERROR (a failed create: AWS offers no way to repair one) with its
+/// Lambda function and the layers Synthetics may leave, and waits until it is gone.
+async fn remove_failed(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
+    cx.call("synthetics", "DeleteCanary").await;
+    let result = cx
+        .clients()
+        .synthetics
+        .delete_canary()
+        .name(name)
+        .delete_lambda(true)
+        .send()
+        .await
+        .aws();
+    not_found_as_none(result)?;
+    cx.wait_until(|| state_or_gone(cx, name), |s: Option<&State>| s.is_none())
+        .await?;
+    sweep_lambda(cx, name).await
 }
 
 async fn start(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
@@ -215,7 +276,13 @@ async fn stop(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
 
 pub async fn create_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if get(cx, &name).await?.is_none() {
+    let existing = get(cx, &name).await?;
+    // A canary in ERROR (this step's earlier attempt, or a failed run before) is made again.
+    let failed = existing.as_ref().is_some_and(|c| state_of(c).0 == "ERROR");
+    if failed {
+        remove_failed(cx, &name).await?;
+    }
+    if existing.is_none() || failed {
         let url = target_url(cx)?;
         let role = {
             let address = cx.str("executionRole")?;
@@ -260,20 +327,23 @@ pub async fn create_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(canary_outputs(cx, &name))
 }
 
+/// What `update_canary` changes with UpdateCanary; tags and `startAfterCreation` (Start/Stop)
+/// aside.
+pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
+    "schedule",
+    "runtimeVersion",
+    "executionRole",
+    "successRetentionPeriodDays",
+    "failureRetentionPeriodDays",
+    "target",
+    "blueprint",
+    "artifactPrefix",
+];
+
 pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let name = cx.str("name").unwrap_or(cx.name()).to_string();
     let url = target_url(cx)?;
-    let in_place = [
-        "schedule",
-        "runtimeVersion",
-        "executionRole",
-        "successRetentionPeriodDays",
-        "failureRetentionPeriodDays",
-        "target",
-        "blueprint",
-        "artifactPrefix",
-    ];
-    if cx.changed_any(&in_place) {
+    if cx.changed_any(UPDATE_IN_PLACE) {
         let mut request = cx
             .clients()
             .synthetics
@@ -292,6 +362,10 @@ pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
         if cx.changed("target") || cx.changed("blueprint") {
             request = request.code(code(&url)?);
+        }
+        // The prefix lives in the artifact location (UpdateCanary's ArtifactS3Location).
+        if cx.changed("artifactPrefix") {
+            request = request.artifact_s3_location(artifact_location(cx)?);
         }
         cx.call("synthetics", "UpdateCanary").await;
         request.send().await.aws()?;
@@ -365,14 +439,7 @@ pub async fn delete_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 async fn state_or_gone(cx: &Cx<'_>, name: &str) -> Result<Option<State>, StepError> {
-    Ok(get(cx, name).await?.map(|c| {
-        State(
-            c.status()
-                .and_then(|s| s.state())
-                .map_or("UNKNOWN", |s| s.as_str())
-                .to_string(),
-        )
-    }))
+    Ok(get(cx, name).await?.as_ref().map(state_of))
 }
 
 /// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
@@ -534,6 +601,11 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             if let Some(target) = url.as_deref().and_then(target_value) {
                 f = f.with("target", target);
             }
+            // A canary in ERROR cannot run and AWS cannot repair it: the plan replaces it
+            // (`status` is in the kind's replace_on and the catalog never sets it).
+            if state == "ERROR" {
+                f = f.with("status", format!("ERROR ({})", error_reason(c)));
+            }
             f = f
                 .with(
                     "startAfterCreation",
@@ -669,6 +741,49 @@ mod tests {
                    "listener": "ingress.listener[443]", "path": "/login"})
         );
         assert_eq!(target_value("nonsense"), None);
+    }
+
+    #[test]
+    fn a_canary_in_error_is_replaced() {
+        use crate::plan::{Action, ObservedState, diff};
+        let file =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/shinyproxy-eks.yaml");
+        let loaded = crate::blueprint::load_file(&file).expect("blueprint loads");
+        let desired = crate::plan::catalog::desired(&loaded.blueprint);
+        let mut observed = ObservedState::as_desired(&desired);
+        let at = observed
+            .resources
+            .iter()
+            .position(|r| r.kind == K::Canary)
+            .expect("the blueprint has a canary");
+        let address = observed.resources[at].address.clone();
+        assert_eq!(
+            diff(&desired, &observed)
+                .change(address.as_str())
+                .map(|c| c.action),
+            Some(Action::NoOp)
+        );
+        observed.resources[at].properties.insert(
+            "status".into(),
+            "ERROR (CREATE_FAILED: The role defined for the function cannot be assumed by Lambda.)"
+                .into(),
+        );
+        let plan = diff(&desired, &observed);
+        let change = plan.change(address.as_str()).expect("in the plan");
+        assert_eq!(change.action, Action::Replace);
+        assert_eq!(change.replaced_because.as_deref(), Some("status"));
+    }
+
+    #[test]
+    fn errors_from_a_fresh_role_are_retried_and_others_are_not() {
+        let fresh = canary_error(
+            "demo-canary",
+            "CREATE_FAILED: The role defined for the function cannot be assumed by Lambda.",
+        );
+        assert_eq!(fresh.class, crate::apply::ErrorClass::Propagating);
+        assert!(fresh.message.contains("cannot be assumed"), "{fresh}");
+        let other = canary_error("demo-canary", "CREATE_FAILED: Unable to fetch S3 bucket");
+        assert_eq!(other.class, crate::apply::ErrorClass::Fatal);
     }
 
     #[test]

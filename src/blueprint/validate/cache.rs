@@ -149,23 +149,34 @@ mod tests {
         );
     }
 
+    /// A cache in cluster mode with two shards, which only a blueprint whose ShinyProxy runs
+    /// once (or that has none) may have: see `proxy::check_cache_for_proxy`.
+    fn clustered(bp: &mut Blueprint) -> &mut Cache {
+        bp.proxy.as_mut().unwrap().replicas = 1;
+        let cache = cache(bp);
+        cache.cluster_mode = ClusterMode::Enabled;
+        cache.shards = 2;
+        cache
+    }
+
     #[test]
     fn shards_and_replicas() {
+        assert!(paths_after(|bp| _ = clustered(bp)).is_empty());
         assert_one(
-            |bp| cache(bp).cluster_mode = ClusterMode::Disabled,
+            |bp| clustered(bp).cluster_mode = ClusterMode::Disabled,
             "cache.shards",
             "need cluster mode",
         );
-        assert_one(|bp| cache(bp).shards = 0, "cache.shards", "1 to 500");
-        assert_one(|bp| cache(bp).shards = 501, "cache.shards", "1 to 500");
+        assert_one(|bp| clustered(bp).shards = 0, "cache.shards", "1 to 500");
+        assert_one(|bp| clustered(bp).shards = 501, "cache.shards", "1 to 500");
         assert_one(
-            |bp| cache(bp).replicas_per_shard = 6,
+            |bp| clustered(bp).replicas_per_shard = 6,
             "cache.replicasPerShard",
             "0 to 5",
         );
         assert_one(
             |bp| {
-                cache(bp).shards = 100;
+                clustered(bp).shards = 100;
                 cache(bp).replicas_per_shard = 5;
             },
             "cache.shards",

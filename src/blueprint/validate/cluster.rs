@@ -7,9 +7,6 @@ use crate::blueprint::model::{Blueprint, Cluster};
 use crate::blueprint::problem::{Problem, child, item};
 use ipnet::Ipv4Net;
 
-/// Oldest EKS version still in (extended) support, and newest this release of shinyctl knows.
-pub const OLDEST_MINOR: u32 = 28;
-pub const NEWEST_MINOR: u32 = 34;
 /// EKS allows up to five selectors per Fargate profile.
 const MAX_SELECTORS: usize = 5;
 
@@ -24,24 +21,22 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
     check_room_for_proxy(bp, cluster, out);
 }
 
+/// The form only: whether EKS supports the version on a given day is judged by
+/// `blueprint::support` (offline, by date) and the live plan (by EKS's own answer).
 fn check_version(version: &str, out: &mut Problems) {
     let path = "cluster.version";
     let minor = version
         .strip_prefix("1.")
         .filter(|m| !m.is_empty() && m.len() <= 3 && m.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|m| m.parse::<u32>().ok());
-    match minor {
-        None => out.push(
-            Problem::new(path, format!("`{version}` is not a Kubernetes version of the form 1.NN"))
-                .hint(format!("write it quoted, e.g. `version: \"1.{NEWEST_MINOR}\"`")),
-        ),
-        Some(m) if !(OLDEST_MINOR..=NEWEST_MINOR).contains(&m) => out.push(
-            Problem::new(path, format!("EKS version {version} is not supported"))
-                .hint(format!(
-                    "use 1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}: older versions are past EKS support, newer ones unknown to this shinyctl"
-                )),
-        ),
-        Some(_) => {}
+    if minor.is_none() {
+        out.push(
+            Problem::new(
+                path,
+                format!("`{version}` is not a Kubernetes version of the form 1.NN"),
+            )
+            .hint("write it quoted, e.g. `version: \"1.35\"`"),
+        );
     }
 }
 
@@ -262,17 +257,14 @@ mod tests {
     }
 
     #[test]
-    fn version_format_and_range() {
-        assert_one(
-            |bp| cl(bp).version = "1.3".into(),
-            "cluster.version",
-            "not supported",
-        );
-        assert_one(
-            |bp| cl(bp).version = "1.35".into(),
-            "cluster.version",
-            "not supported",
-        );
+    fn version_format() {
+        // Support by date is `blueprint::support`'s; any 1.NN has the right form.
+        for fine in ["1.3", "1.28", "1.35", "1.36"] {
+            assert!(
+                paths_after(|bp| cl(bp).version = fine.into()).is_empty(),
+                "{fine}"
+            );
+        }
         assert_one(
             |bp| cl(bp).version = "v1.31".into(),
             "cluster.version",
@@ -283,7 +275,6 @@ mod tests {
             "cluster.version",
             "1.NN",
         );
-        assert!(paths_after(|bp| cl(bp).version = "1.28".into()).is_empty());
     }
 
     #[test]

@@ -21,11 +21,12 @@ const FULL: &str = r#"{
   "database": {"engine": "aurora-postgresql", "version": "16.4",
                "serverless": {"minCapacity": 0.5, "maxCapacity": 8}, "multiAz": true,
                "databaseName": "shinyproxy", "parameters": {"log_min_duration_statement": "500"}},
-  "cache": {"version": "7.1", "nodeType": "cache.t3.medium", "clusterMode": "enabled",
-            "shards": 2, "replicasPerShard": 1},
+  "cache": {"version": "7.1", "nodeType": "cache.t3.medium", "clusterMode": "disabled",
+            "replicasPerShard": 1},
   "registry": {"repositories": [{"name": "shiny/covid19-tracker", "keepLastImages": 20}]},
   "ingress": {
     "type": "alb",
+    "domain": "shiny.example.com",
     "listeners": [
       {"port": 443, "protocol": "HTTPS", "certificateArn": "arn:aws-cn:acm:cn-northwest-1:123456789012:certificate/0f1e2d3c"},
       {"port": 80, "protocol": "HTTP", "redirectTo": 443}

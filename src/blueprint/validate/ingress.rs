@@ -18,9 +18,24 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
         return;
     };
     check_listeners(bp, ingress, out);
+    check_domain(ingress, out);
     check_idle_timeout(bp, ingress, out);
     check_stickiness(ingress, out);
     check_health_check(ingress, out);
+}
+
+fn check_domain(ingress: &Ingress, out: &mut Problems) {
+    if let Some(domain) = &ingress.domain
+        && !super::text::is_hostname(domain)
+    {
+        out.push(
+            Problem::new(
+                child(PATH, "domain"),
+                format!("`{domain}` is not a hostname"),
+            )
+            .hint("write the name users reach the platform at, e.g. `shiny.example.com` (lowercase, no scheme or path)"),
+        );
+    }
 }
 
 fn check_listeners(bp: &Blueprint, ingress: &Ingress, out: &mut Problems) {

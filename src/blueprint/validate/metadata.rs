@@ -89,6 +89,10 @@ fn check_tags(bp: &Blueprint, out: &mut Problems) {
             ),
         );
     }
+    let has_canaries = bp
+        .monitoring
+        .as_ref()
+        .is_some_and(|m| !m.canaries.is_empty());
     for (key, value) in tags {
         let path = child("metadata.tags", key);
         let key_chars = key.encode_utf16().count();
@@ -126,6 +130,16 @@ fn check_tags(bp: &Blueprint, out: &mut Problems) {
                 .at_key(),
             );
         }
+        if has_canaries && key.chars().all(is_tag_char) && !key.chars().all(is_canary_key_char) {
+            out.push(
+                Problem::new(
+                    &path,
+                    format!("tag key `{key}` is refused by CloudWatch Synthetics, and every tag goes on the canaries too"),
+                )
+                .hint("canary tag keys allow only ASCII letters, digits and _ . : / = + - (no spaces, no @)")
+                .at_key(),
+            );
+        }
         let value_chars = value.encode_utf16().count();
         if value_chars > 256 {
             out.push(
@@ -142,6 +156,12 @@ fn check_tags(bp: &Blueprint, out: &mut Problems) {
             );
         }
     }
+}
+
+/// Characters CloudWatch Synthetics accepts in tag keys: `^(?!aws:)[a-zA-Z+-=._:/]+$` (botocore
+/// `synthetics` `TagKey`; `+-=` is the range `+` to `=`), within those the other services accept.
+fn is_canary_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.:/=+-".contains(c)
 }
 
 /// Characters AWS accepts in tag keys and values across services.
@@ -247,6 +267,19 @@ mod tests {
             |bp| _ = bp.metadata.tags.insert("owner".into(), "a#b".into()),
             "metadata.tags.owner",
             "characters",
+        );
+        // Fine without canaries; Synthetics refuses `@` and spaces in keys.
+        assert_eq!(
+            paths_after(|bp| {
+                _ = bp.metadata.tags.insert("owner@team".into(), "x".into());
+                bp.monitoring = None;
+            }),
+            Vec::<String>::new()
+        );
+        assert_one(
+            |bp| _ = bp.metadata.tags.insert("owner@team".into(), "x".into()),
+            "metadata.tags.owner@team",
+            "Synthetics",
         );
         let many = paths_after(|bp| {
             for i in 0..41 {

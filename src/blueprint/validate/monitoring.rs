@@ -42,6 +42,23 @@ fn check_canaries(bp: &Blueprint, out: &mut Problems) {
             .hint("add an `ingress` section, or remove the canaries"),
         );
     }
+    // Over HTTPS the certificate names the user's domain, never the load balancer's DNS name:
+    // a canary requesting that name fails TLS forever and its alarm never clears.
+    if let Some(ingress) = &bp.ingress
+        && ingress.domain.is_none()
+        && !monitoring.canaries.is_empty()
+        && crate::plan::catalog::canary_listener(ingress)
+            .is_some_and(|l| l.protocol.needs_certificate())
+    {
+        out.push(
+            Problem::new(
+                base,
+                "the canaries request the ingress over HTTPS, but `ingress.domain` is not set: the \
+                 certificate is for your domain, so the load balancer's own DNS name fails TLS",
+            )
+            .hint("set `ingress.domain` to the hostname the certificate is for (e.g. `shiny.example.com`) and point it at the load balancer with a CNAME"),
+        );
+    }
     report_duplicates(
         out,
         monitoring
@@ -185,6 +202,30 @@ mod tests {
 
     fn mon(bp: &mut Blueprint) -> &mut Monitoring {
         bp.monitoring.as_mut().unwrap()
+    }
+
+    #[test]
+    fn an_https_canary_needs_the_ingress_domain() {
+        assert_one(
+            |bp| bp.ingress.as_mut().unwrap().domain = None,
+            "monitoring.canaries",
+            "ingress.domain",
+        );
+        // Over plain HTTP the load balancer's own name serves.
+        assert_eq!(
+            paths_after(|bp| {
+                let ingress = bp.ingress.as_mut().unwrap();
+                ingress.domain = None;
+                ingress.listeners.retain(|l| l.port == 80);
+                ingress.listeners[0].redirect_to = None;
+            }),
+            Vec::<String>::new()
+        );
+        assert_one(
+            |bp| bp.ingress.as_mut().unwrap().domain = Some("https://shiny.example.com".into()),
+            "ingress.domain",
+            "not a hostname",
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::text::{
     reference_hint, report_duplicates, url_host,
 };
 use crate::blueprint::model::{
-    App, Authentication, AuthenticationType, Blueprint, Proxy, UsageStats,
+    App, Authentication, AuthenticationType, Blueprint, ClusterMode, Proxy, UsageStats,
 };
 use crate::blueprint::problem::{Problem, child, item};
 
@@ -20,6 +20,7 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
         return;
     };
     check_needs(bp, proxy, out);
+    check_limits(proxy, out);
     if !is_dotted_version(&proxy.version, &[3]) {
         out.push(
             Problem::new(
@@ -54,6 +55,77 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
 }
 
 /// What ShinyProxy needs from the rest of the blueprint.
+/// Longest wait for an app to answer that still makes sense: a user looks at a spinner meanwhile.
+const MAX_CONTAINER_WAIT_SECONDS: u32 = 1800;
+
+/// Limits on app instances and the proxy's own waits.
+fn check_limits(proxy: &Proxy, out: &mut Problems) {
+    if let Some(wait) = proxy.container_wait_seconds
+        && !(1..=MAX_CONTAINER_WAIT_SECONDS).contains(&wait)
+    {
+        out.push(
+            Problem::new(
+                child(PATH, "containerWaitSeconds"),
+                format!("{wait} s to wait for an app to answer"),
+            )
+            .hint(format!(
+                "use 1 to {MAX_CONTAINER_WAIT_SECONDS} s (ShinyProxy's default is 20; heavy apps \
+                 on Fargate may need a few minutes)"
+            )),
+        );
+    }
+    if proxy.max_total_instances == Some(0) {
+        out.push(
+            Problem::new(
+                child(PATH, "maxTotalInstances"),
+                "0 containers in total would start no app at all",
+            )
+            .hint("use 1 or more, or leave it out for no limit"),
+        );
+    }
+}
+
+/// An app's instance limits and container re-use (containerproxy 1.1.1
+/// `ProxySharingSpecExtension`: re-use applies to pre-started containers only).
+fn check_instances(proxy: &Proxy, app: &App, path: &str, out: &mut Problems) {
+    for (key, value) in [
+        ("maxInstances", app.max_instances),
+        ("maxTotalInstances", app.max_total_instances),
+    ] {
+        if value == Some(0) {
+            out.push(
+                Problem::new(
+                    child(path, key),
+                    "0 instances would make the app impossible to start",
+                )
+                .hint("use 1 or more, or leave it out"),
+            );
+        }
+    }
+    let limit = app.max_total_instances.or(proxy.max_total_instances);
+    if let (Some(seats), Some(limit)) = (app.minimum_seats_available, limit)
+        && limit > 0
+        && seats > limit
+    {
+        out.push(
+            Problem::new(
+                child(path, "minimumSeatsAvailable"),
+                format!("{seats} pre-started containers, but at most {limit} containers may run"),
+            )
+            .hint("lower minimumSeatsAvailable or raise maxTotalInstances"),
+        );
+    }
+    if app.allow_container_re_use && app.minimum_seats_available.is_none() {
+        out.push(
+            Problem::new(
+                child(path, "allowContainerReUse"),
+                "container re-use applies only to pre-started containers",
+            )
+            .hint("set minimumSeatsAvailable, or remove allowContainerReUse"),
+        );
+    }
+}
+
 fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
     if bp.cluster.is_none() {
         out.push(
@@ -81,6 +153,9 @@ fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
             .hint("add a `cache` section (Redis), or set `replicas: 1`"),
         );
     }
+    if bp.proxy_state_in_cache() {
+        check_cache_for_proxy(bp, out);
+    }
     if proxy.usage_stats == UsageStats::Database && bp.database.is_none() {
         out.push(
             Problem::new(
@@ -89,6 +164,44 @@ fn check_needs(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
             )
             .hint("add a `database` section, or set `usageStats: none`"),
         );
+    }
+}
+
+/// What a Redis shared by ShinyProxy replicas must be. containerproxy's Redis seat store claims
+/// seats with WATCH/MULTI/EXEC (`RedisSeatStore.UnclaimedSeatRemover`, containerproxy 1.1.1), which
+/// Spring Data Redis refuses on a cluster connection, so pre-initialised containers would never
+/// be removed; and Spring Session's indexed sessions expire through keyspace events.
+fn check_cache_for_proxy(bp: &Blueprint, out: &mut Problems) {
+    let Some(cache) = &bp.cache else {
+        return;
+    };
+    if cache.cluster_mode == ClusterMode::Enabled {
+        out.push(
+            Problem::new(
+                "cache.clusterMode",
+                "ShinyProxy cannot keep its state in Redis in cluster mode: its seat store uses \
+                 transactions (WATCH/MULTI/EXEC), which cluster mode refuses",
+            )
+            .hint(
+                "set `clusterMode: disabled` (one shard) with `replicasPerShard: 1` or more: a \
+                 primary with replicas and automatic failover",
+            ),
+        );
+    }
+    if let Some(events) = cache.parameters.get("notify-keyspace-events") {
+        let has = |c: char| events.contains(c);
+        if !has('E') || !(has('A') || (has('g') && has('x'))) {
+            out.push(
+                Problem::new(
+                    "cache.parameters.notify-keyspace-events",
+                    format!(
+                        "ShinyProxy's sessions expire through keyspace events, but \
+                         {events:?} lacks E (keyevent) with g and x (generic, expired)"
+                    ),
+                )
+                .hint("remove the override (shinyctl sets \"Egx\") or include E, g and x"),
+            );
+        }
     }
 }
 
@@ -238,6 +351,7 @@ fn check_apps(bp: &Blueprint, proxy: &Proxy, out: &mut Problems) {
         }
         check_resources(app, &path, out);
         check_mounts(bp, app, &path, out);
+        check_instances(proxy, app, &path, out);
         if let Some(seats) = app.minimum_seats_available
             && seats > MAX_SEATS
         {
@@ -475,10 +589,75 @@ mod tests {
             "proxy.usageStats",
             "no `database`",
         );
+        assert_one(
+            |bp| bp.cache.as_mut().unwrap().cluster_mode = ClusterMode::Enabled,
+            "cache.clusterMode",
+            "cluster mode refuses",
+        );
+        // One ShinyProxy keeps nothing in Redis: any cache will do.
+        assert!(
+            paths_after(|bp| {
+                bp.cache.as_mut().unwrap().cluster_mode = ClusterMode::Enabled;
+                proxy(bp).replicas = 1;
+            })
+            .is_empty()
+        );
+        for (events, fine) in [("Egx", true), ("KEA", true), ("Ex", false), ("gx", false)] {
+            let found = paths_after(|bp| {
+                let parameters = &mut bp.cache.as_mut().unwrap().parameters;
+                parameters.insert("notify-keyspace-events".into(), events.into());
+            });
+            assert_eq!(found.is_empty(), fine, "{events}: {found:?}");
+        }
         let without_cluster = paths_after(|bp| bp.cluster = None);
         assert!(
             without_cluster.contains(&"proxy".to_string()),
             "{without_cluster:?}"
+        );
+    }
+
+    #[test]
+    fn instance_limits_waits_and_re_use() {
+        assert_one(
+            |bp| proxy(bp).container_wait_seconds = Some(0),
+            "proxy.containerWaitSeconds",
+            "0 s to wait",
+        );
+        assert!(paths_after(|bp| proxy(bp).container_wait_seconds = Some(300)).is_empty());
+        assert_one(
+            |bp| proxy(bp).max_total_instances = Some(0),
+            "proxy.maxTotalInstances",
+            "start no app",
+        );
+        assert_one(
+            |bp| app(bp).max_instances = Some(0),
+            "proxy.apps[0].maxInstances",
+            "impossible to start",
+        );
+        // The fixture's app keeps one seat ready: a limit below it cannot be kept.
+        assert_one(
+            |bp| {
+                app(bp).minimum_seats_available = Some(3);
+                proxy(bp).max_total_instances = Some(2);
+            },
+            "proxy.apps[0].minimumSeatsAvailable",
+            "at most 2 containers",
+        );
+        assert!(
+            paths_after(|bp| {
+                app(bp).minimum_seats_available = Some(3);
+                proxy(bp).max_total_instances = Some(2);
+                app(bp).max_total_instances = Some(5);
+            })
+            .is_empty()
+        );
+        assert_one(
+            |bp| {
+                app(bp).minimum_seats_available = None;
+                app(bp).allow_container_re_use = true;
+            },
+            "proxy.apps[0].allowContainerReUse",
+            "only to pre-started",
         );
     }
 

@@ -15,6 +15,12 @@ pub fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A fully qualified hostname: two or more DNS labels joined by dots, at most 253 characters,
+/// lowercase (`shiny.example.com`).
+pub fn is_hostname(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').count() >= 2 && s.split('.').all(is_dns_label)
+}
+
 /// Letters, digits and underscores, starting with a letter (RDS database and user names).
 pub fn is_sql_identifier(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())

@@ -11,6 +11,8 @@ use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "cache";
 const REDIS_PORT: u16 = 6379;
+/// The keyspace events Spring Session's Redis sessions need (see `build`).
+pub(crate) const SESSION_KEYSPACE_EVENTS: &str = "Egx";
 
 pub(crate) fn build(cx: &mut Ctx) {
     let Some(cache) = cx.bp.cache.clone() else {
@@ -38,6 +40,16 @@ pub(crate) fn build(cx: &mut Ctx) {
         "cluster-enabled".into(),
         if cluster_mode { "yes" } else { "no" }.into(),
     );
+    if cx.bp.proxy_state_in_cache() {
+        // ShinyProxy's sessions (Spring Session's indexed Redis repository) expire through
+        // keyspace notifications; Spring would set them itself with `CONFIG SET`, which
+        // ElastiCache refuses, so the parameter group sets them (`E` keyevent, `g` generic, `x`
+        // expired: what Spring Session's ConfigureNotifyKeyspaceEventsAction adds). ElastiCache
+        // docs: "Redis OSS-specific parameters", notify-keyspace-events is modifiable.
+        overrides
+            .entry("notify-keyspace-events".into())
+            .or_insert_with(|| SESSION_KEYSPACE_EVENTS.into());
+    }
     for (key, value) in overrides {
         parameters.insert(key, Value::String(value));
     }

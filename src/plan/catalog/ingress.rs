@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::security::{Peer, Rule, group};
 use super::{Client, Ctx, addresses as a};
-use crate::blueprint::model::{Ingress, LoadBalancerType, Scheme, StickinessType};
+use crate::blueprint::model::{
+    Ingress, ListenerProtocol, LoadBalancerType, Scheme, StickinessType,
+};
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "ingress";
@@ -199,6 +201,12 @@ fn listeners(cx: &mut Ctx, ingress: &Ingress) {
         .with("loadBalancer", a::LOAD_BALANCER)
         .with("port", listener.port)
         .with("protocol", listener.protocol.aws_name());
+        // An NLB's idle timeout is a TCP listener's attribute (`tcp.idle_timeout.seconds`,
+        // 60-6000 s; TLS listeners keep a fixed 350 s and UDP ones have none: ELB docs, "Update
+        // the TCP idle timeout for your Network Load Balancer listener").
+        if ingress.kind == LoadBalancerType::Nlb && listener.protocol == ListenerProtocol::Tcp {
+            resource = resource.with("idleTimeoutSeconds", ingress.idle_timeout_seconds);
+        }
         if listener.protocol.needs_certificate() {
             let certificates: Vec<Value> = listener
                 .certificate_arn

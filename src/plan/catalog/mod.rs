@@ -11,6 +11,7 @@
 //! - `finish` adds the tags (`metadata.tags`, `Name` for EC2/EFS, the ownership tags) to every
 //!   kind that takes tags, and sorts the output by address.
 
+pub mod address_tag;
 pub mod addresses;
 mod cache;
 mod cluster;
@@ -28,6 +29,7 @@ mod security;
 mod storage;
 pub mod subnets;
 
+pub use monitoring::{CANARY_RUNTIME, canary_listener};
 pub use name_check::name_problems;
 pub use names::Names;
 pub use partition::{Partition, partition};
@@ -47,6 +49,7 @@ use crate::graph::{CriticalPath, Cycle, Dag};
 /// Tag naming the blueprint that owns a resource.
 pub const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
 /// Tag holding a resource's address: how the live reader maps AWS resources back to the graph.
+/// Its value is the address encoded by [`address_tag::encode`] (AWS refuses brackets in tags).
 pub const ADDRESS_TAG: &str = "shinyctl.dev/address";
 
 /// Every bucket blocks public access: platform files and canary artifacts are private.
@@ -59,9 +62,16 @@ pub(crate) static PRIVATE_BUCKET: std::sync::LazyLock<Value> = std::sync::LazyLo
     })
 });
 
-/// Every AWS resource the blueprint asks for, sorted by address.
+/// Every AWS resource the blueprint asks for, sorted by address, for an account not known yet
+/// (offline: names that hold the account show [`names::ACCOUNT_PLACEHOLDER`]).
 pub fn desired(bp: &Blueprint) -> Vec<Resource> {
-    let mut cx = Ctx::new(bp);
+    desired_in(bp, None)
+}
+
+/// Every AWS resource the blueprint asks for in `account` (the live connection's identity),
+/// sorted by address.
+pub fn desired_in(bp: &Blueprint, account: Option<&str>) -> Vec<Resource> {
+    let mut cx = Ctx::new(bp, account);
     network::build(&mut cx);
     iam::build(&mut cx);
     cluster::build(&mut cx);
@@ -127,7 +137,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(bp: &'a Blueprint) -> Self {
+    fn new(bp: &'a Blueprint, account: Option<&str>) -> Self {
         let needs_vpc = bp.cluster.is_some()
             || bp.storage.as_ref().is_some_and(|s| s.efs.is_some())
             || bp.database.is_some()
@@ -167,7 +177,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             bp,
             partition: partition(region),
-            names: Names::new(&bp.metadata.name),
+            names: Names::in_account(&bp.metadata.name, account),
             network,
             vpc_cidr,
             zones,
@@ -334,7 +344,10 @@ fn tags_for(r: &Resource, metadata: &crate::blueprint::model::Metadata) -> Value
         tags.insert("Name".into(), Value::String(r.name.clone()));
     }
     tags.insert(BLUEPRINT_TAG.into(), Value::String(metadata.name.clone()));
-    tags.insert(ADDRESS_TAG.into(), Value::String(r.address.0.clone()));
+    tags.insert(
+        ADDRESS_TAG.into(),
+        Value::String(address_tag::encode(r.address.as_str())),
+    );
     Value::Object(tags.into_iter().collect::<Map<String, Value>>())
 }
 

@@ -6,13 +6,15 @@ use serde_json::{Value, json};
 use super::cache::first_node_id;
 use super::{Ctx, addresses as a, duration_seconds};
 use crate::blueprint::model::{
-    AlarmMetric, ClusterMode, ListenerProtocol, LoadBalancerType, Monitoring,
+    AlarmMetric, ClusterMode, Ingress, Listener, ListenerProtocol, LoadBalancerType, Monitoring,
 };
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "monitoring";
-/// The newest Node.js Puppeteer runtime in both partitions when this was written.
-const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-9.1";
+/// A current Node.js Puppeteer runtime (not deprecated on 2026-12-05: "Runtime versions support
+/// policy", CloudWatch user guide; 15.0 is the newest documented, but the emulator's offered set
+/// stops at 11.0). The script keeps the `Synthetics` module names, which the runtime serves.
+pub const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
 const RETENTION_DAYS: u32 = 31;
 const DEFAULT_PERIOD_SECONDS: u64 = 300;
 
@@ -91,18 +93,23 @@ fn canaries(cx: &mut Ctx, monitoring: &Monitoring) {
     }
 }
 
-/// The canary requests the load balancer's DNS name on its first forwarding listener,
-/// over HTTPS when that listener speaks it. Without an ingress there is no target (validation
-/// reports it).
+/// The listener canaries request: the first forwarding one (else the first).
+pub fn canary_listener(ingress: &Ingress) -> Option<&Listener> {
+    ingress
+        .listeners
+        .iter()
+        .find(|l| l.redirect_to.is_none())
+        .or(ingress.listeners.first())
+}
+
+/// The canary requests `ingress.domain` (what users reach, and what an HTTPS certificate is
+/// for), else the load balancer's DNS name, on [`canary_listener`], over HTTPS when that
+/// listener speaks it. Without an ingress there is no target (validation reports it).
 fn canary_target(cx: &Ctx) -> Value {
     let Some(ingress) = &cx.bp.ingress else {
         return json!({});
     };
-    let listener = ingress
-        .listeners
-        .iter()
-        .find(|l| l.redirect_to.is_none())
-        .or(ingress.listeners.first());
+    let listener = canary_listener(ingress);
     let (protocol, port) = match listener {
         Some(l) => (
             match l.protocol {
@@ -113,8 +120,12 @@ fn canary_target(cx: &Ctx) -> Value {
         ),
         None => ("http", 80),
     };
+    let host = match &ingress.domain {
+        Some(domain) => domain.clone(),
+        None => a::attribute(a::LOAD_BALANCER, "dnsName"),
+    };
     json!({
-        "host": a::attribute(a::LOAD_BALANCER, "dnsName"),
+        "host": host,
         "protocol": protocol,
         "port": port,
         "listener": a::listener(port)

@@ -2,17 +2,38 @@
 //! so that two blueprints in one account never collide and a name tells whose resource it is.
 //! Whether a name fits AWS's limits is checked by `name_check`, not here.
 
+/// Stands for the AWS account in names a plan made without AWS shows (`plan --offline`): bucket
+/// names are global, so they hold the account, which only the live connection knows. Names are
+/// checked with a 12-digit account in its place (`name_check`).
+pub const ACCOUNT_PLACEHOLDER: &str = "<account>";
+
 /// Names derived from one blueprint's `metadata.name`.
 #[derive(Debug, Clone)]
 pub struct Names {
     prefix: String,
+    /// The AWS account id, or [`ACCOUNT_PLACEHOLDER`].
+    account: String,
 }
 
 impl Names {
+    /// Names for an unknown account (bucket names hold [`ACCOUNT_PLACEHOLDER`]).
     pub fn new(blueprint_name: &str) -> Self {
+        Names::in_account(blueprint_name, None)
+    }
+
+    /// Names in `account` (`None`: not known, as offline).
+    pub fn in_account(blueprint_name: &str, account: Option<&str>) -> Self {
         Names {
             prefix: blueprint_name.to_string(),
+            account: account.unwrap_or(ACCOUNT_PLACEHOLDER).to_string(),
         }
+    }
+
+    /// S3 bucket names are global across all accounts and regions (S3 naming rules): a bucket's
+    /// name ends with the account and region, so the same blueprint in a second account or
+    /// region does not collide. 3 to 63 characters: `name_check` holds them to it.
+    fn global(&self, suffix: &str, region: &str) -> String {
+        self.of(&format!("{suffix}-{}-{region}", self.account))
     }
 
     fn of(&self, suffix: &str) -> String {
@@ -74,9 +95,9 @@ impl Names {
         self.of(name)
     }
 
-    /// A platform bucket: `analytics-resources`.
-    pub fn bucket(&self, name: &str) -> String {
-        self.of(name)
+    /// A platform bucket: `analytics-resources-123456789012-eu-west-1`.
+    pub fn bucket(&self, name: &str, region: &str) -> String {
+        self.global(name, region)
     }
     pub fn file_system(&self) -> String {
         self.of("efs")
@@ -127,9 +148,9 @@ impl Names {
     pub fn canary(&self, name: &str) -> String {
         self.of(name)
     }
-    /// Bucket names are global, so the region is part of it; the account is unknown to a plan.
+    /// The canaries' artifact bucket: `analytics-canaries-123456789012-eu-west-1`.
     pub fn canary_bucket(&self, region: &str) -> String {
-        self.of(&format!("canaries-{region}"))
+        self.global("canaries", region)
     }
     pub fn alarm(&self, what: &str) -> String {
         self.of(what)
@@ -163,7 +184,29 @@ mod tests {
         );
         assert_eq!(
             n.canary_bucket("cn-northwest-1"),
-            "analytics-canaries-cn-northwest-1"
+            "analytics-canaries-<account>-cn-northwest-1"
         );
+    }
+
+    #[test]
+    fn bucket_names_are_unique_per_account_and_region() {
+        let one = Names::in_account("analytics", Some("111111111111"));
+        let two = Names::in_account("analytics", Some("222222222222"));
+        assert_eq!(
+            one.bucket("resources", "eu-west-1"),
+            "analytics-resources-111111111111-eu-west-1"
+        );
+        assert_ne!(
+            one.bucket("resources", "eu-west-1"),
+            two.bucket("resources", "eu-west-1")
+        );
+        assert_ne!(
+            one.canary_bucket("eu-west-1"),
+            one.canary_bucket("eu-central-1")
+        );
+        // The longest blueprint name (20) and region (14) leave a bucket name of 14 characters.
+        let longest = Names::in_account(&"a".repeat(20), Some("111111111111"))
+            .bucket(&"b".repeat(14), "ap-southeast-5");
+        assert_eq!(longest.len(), 63, "{longest}");
     }
 }

@@ -113,7 +113,7 @@ fn buckets(cx: &mut Ctx) {
         return;
     };
     for (i, bucket) in storage.buckets.iter().enumerate() {
-        let name = cx.names.bucket(&bucket.name);
+        let name = cx.names.bucket(&bucket.name, &cx.bp.metadata.region);
         cx.push(
             Resource::new(
                 a::s3_bucket(&bucket.name),

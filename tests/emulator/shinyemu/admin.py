@@ -36,6 +36,17 @@ def handle(state, environ) -> Response:
             if method == "PUT":
                 state.faults = Faults.from_json(json.loads(body or b"{}"))
                 return _json(200, state.faults.to_json())
+        if path == "/_emulator/validation" and q.get("account"):
+            # Model validation is on for every account unless a test of the emulator itself
+            # switches it off for its own account: PUT {"enabled": false}.
+            account = q["account"]
+            if method == "PUT":
+                if json.loads(body or b"{}").get("enabled", True):
+                    state.unvalidated_accounts.discard(account)
+                else:
+                    state.unvalidated_accounts.add(account)
+            if method in ("GET", "PUT"):
+                return _json(200, {"account": account, "enabled": account not in state.unvalidated_accounts})
         if path == "/_emulator/profile":
             account = q.get("account")
             if method == "GET":

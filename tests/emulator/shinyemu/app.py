@@ -8,7 +8,7 @@ import re
 import time
 import traceback
 
-from . import admin, hooks
+from . import admin, hooks, model_validation
 from .errors import AwsError, render
 from .hooks import Ctx, Response
 from .requestinfo import identify
@@ -41,6 +41,7 @@ class EmulatorApp:
             from . import lifecycle
 
             lifecycle.reap()
+            model_validation.check(info, environ, self.state)  # AWS refuses before anything else
             for rf in hooks.request_filters():
                 rf(ctx)
             action = self.state.faults.before(ctx)

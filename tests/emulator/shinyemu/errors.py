@@ -10,12 +10,15 @@ import cbor2
 
 
 class AwsError(Exception):
-    def __init__(self, code: str, message: str = "", status: int = 400, sender: bool = True):
+    def __init__(self, code: str, message: str = "", status: int = 400, sender: bool = True,
+                 extra: dict | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message or code
         self.status = status
         self.sender = sender
+        # Further members of the error shape (JSON protocols), e.g. EKS's `validZones`.
+        self.extra = extra or {}
 
 
 # CloudWatch's (awsQueryCompatible) error shape names differ from the query codes.
@@ -25,6 +28,7 @@ CBOR_TYPES = {
     "InvalidParameterValue": "InvalidParameterValueException",
     "MissingParameter": "MissingRequiredParameterException",
     "InternalFailure": "InternalServiceFault",
+    "ValidationError": "ValidationException",
 }
 
 
@@ -55,7 +59,7 @@ def render(protocol: str, err: AwsError, service: str = "") -> tuple[int, list, 
         headers += [("Content-Type", "application/xml"), ("x-amz-request-id", rid)]
     elif protocol == "smithy-rpc-v2-cbor":
         shape = CBOR_TYPES.get(err.code, err.code)
-        body = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{shape}", "message": err.message})
+        body = cbor2.dumps({"__type": f"com.amazonaws.{service or 'cloudwatch'}#{shape}", "message": err.message})
         kind = "Sender" if err.sender else "Receiver"
         headers += [
             ("Content-Type", "application/cbor"),
@@ -63,9 +67,10 @@ def render(protocol: str, err: AwsError, service: str = "") -> tuple[int, list, 
             ("x-amzn-query-error", f"{err.code};{kind}"),
         ]
     elif protocol == "json":
-        body = json.dumps({"__type": err.code, "message": err.message}).encode()
+        body = json.dumps({**err.extra, "__type": err.code, "message": err.message}).encode()
         headers.append(("Content-Type", "application/x-amz-json-1.1"))
     else:  # rest-json
-        body = json.dumps({"__type": err.code, "message": err.message, "Message": err.message}).encode()
+        body = json.dumps({**err.extra, "__type": err.code, "message": err.message,
+                           "Message": err.message}).encode()
         headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", err.code)]
     return err.status, headers, body

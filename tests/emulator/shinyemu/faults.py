@@ -1,7 +1,7 @@
 """Faults injected before a request reaches moto, each in its service's protocol shape.
 
 A faults file is `{"seed": 1, "rules": [...]}`; each rule has a `kind` (throttle,
-token_bucket, error, drop, lost_answer, slow, eventual_consistency) and optional matchers
+token_bucket, error, drop, lost_answer, slow, eventual_consistency, minor_upgrade) and optional matchers
 (service, operation as a glob, account, region), `rate` (probability, default 1) and
 `count` (only the first N matching calls). See docs/emulator.md.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .errors import AwsError
 
-KINDS = {"throttle", "token_bucket", "error", "drop", "lost_answer", "slow", "eventual_consistency"}
+KINDS = {"throttle", "token_bucket", "error", "drop", "lost_answer", "slow", "eventual_consistency",
+         "minor_upgrade"}
 
 # AWS's published EC2 API request-rate limits (token buckets: burst capacity, refill per second).
 EC2_BUCKETS = {
@@ -135,6 +136,11 @@ class Faults:
                 self._consistency(rule, ctx)
                 continue
             if not self._matches(idx, rule, ctx):
+                continue
+            if kind == "minor_upgrade":  # a change behind the caller's back; the call goes on
+                from .minor_upgrade import apply
+
+                apply(rule, ctx)
                 continue
             ctx.fault = kind
             if kind == "throttle":

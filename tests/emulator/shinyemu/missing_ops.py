@@ -1,10 +1,9 @@
 """Operations and behaviours moto lacks: EFS UpdateFileSystem, EKS UpdateClusterVersion with
-DescribeUpdate/ListUpdates, client-token idempotency (CreateNatGateway, EFS CreateAccessPoint)
-and same-name ALB creation returning the existing load balancer."""
+DescribeUpdate/ListUpdates and same-name ALB creation returning the existing load balancer.
+(Client-token idempotency lives in idempotency.py.)"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -130,50 +129,6 @@ def eks_list_updates(ctx, _next):
     cluster = _eks_cluster(ctx, ctx.params().get("name"))
     ids = [u["id"] for u in _updates.get((ctx.account, ctx.region, cluster.name), [])]
     return _json(200, {"updateIds": ids})
-
-
-# --- client-token idempotency -------------------------------------------------------------
-_tokens: dict[tuple, tuple[str, Response]] = {}
-
-
-def _fingerprint(params: dict, token_key: str) -> str:
-    relevant = {k: v for k, v in params.items() if k not in (token_key, "Action", "Version")}
-    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _idempotent(ctx, call_next, token_key: str, mismatch: AwsError):
-    params = ctx.params()
-    token = params.get(token_key)
-    if not token:
-        return call_next()
-    key = (ctx.info.service, ctx.info.operation, ctx.account, ctx.region, token)
-    fp = _fingerprint(params, token_key)
-    with _lock:
-        seen = _tokens.get(key)
-    if seen is not None:
-        if seen[0] != fp:
-            raise mismatch
-        return Response(seen[1].status, list(seen[1].headers), seen[1].body)
-    resp = call_next()
-    if resp.status < 300:
-        with _lock:
-            _tokens.setdefault(key, (fp, resp))
-    return resp
-
-
-@on("ec2", "CreateNatGateway")
-def nat_client_token(ctx, call_next):
-    return _idempotent(ctx, call_next, "ClientToken", AwsError(
-        "IdempotentParameterMismatch",
-        "The client token you have provided is associated with a resource that is already deleted "
-        "or has different parameters.", 400))
-
-
-@on("efs", "CreateAccessPoint")
-def efs_access_point_client_token(ctx, call_next):
-    return _idempotent(ctx, call_next, "ClientToken", AwsError(
-        "AccessPointAlreadyExists", "An access point with this client token already exists "
-        "with different parameters.", 409))
 
 
 # --- ALB: same name, same settings -> the existing load balancer --------------------------

@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+# Keys that are not a transitional state: `"all"` leaves them alone (a test asking for instant
+# resources with `"all": 0` still wants AWS's remembered idempotency tokens).
+NOT_STATES = frozenset({"idempotency_token_ttl"})
 
 
 def load(path: str | None) -> dict[str, float]:
@@ -24,7 +27,7 @@ def merge(base: dict[str, float], data: dict) -> dict[str, float]:
     out = dict(base)
     durations = data.get("durations", {})
     if "all" in data:
-        out = {k: float(data["all"]) for k in out}
+        out = {k: (v if k in NOT_STATES else float(data["all"])) for k, v in out.items()}
     for k, v in durations.items():
         if k not in out:
             raise ValueError(f"unknown profile key {k!r}; known: {sorted(out)}")

@@ -18,6 +18,11 @@ from .state import EmulatorState
 
 def install_extensions() -> None:
     """Registers every handler module (importing them registers their hooks)."""
+    # Handlers run in the order their modules are imported: a remembered idempotency token answers
+    # first, then AWS's refusals, before the handlers that answer on their own.
+    from . import idempotency  # noqa: F401, I001
+    from . import elasticache_members, iam_propagation, versions, zones  # noqa: F401
+
     from . import (  # noqa: F401
         cbor_cloudwatch,
         dependencies,
@@ -27,6 +32,7 @@ def install_extensions() -> None:
         lifecycle,
         missing_ops,
         partition,
+        s3_buckets,
         s3_shapes,
         synthetics,
         tagging_ext,
@@ -34,6 +40,7 @@ def install_extensions() -> None:
     )
 
     lifecycle.install()
+    zones.install()
     kube_endpoint.install()
 
 

@@ -16,6 +16,8 @@ class EmulatorState:
         self.account_profiles: dict[str, dict[str, float]] = {}
         self.faults = faults or Faults([])
         self.calls = CallLog()
+        # Accounts whose requests skip model validation (tests of the emulator itself only).
+        self.unvalidated_accounts: set[str] = set()
         self.base_url = "http://127.0.0.1"
         self.lock = threading.RLock()
 

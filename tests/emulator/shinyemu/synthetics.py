@@ -51,6 +51,8 @@ class Canary:
         self.lambda_name = f"cwsyn-{self.name}-{uuid.uuid4()}"
         self.layer_arn = ""
         self.function_arn = ""
+        # (StateReason, StateReasonCode) once the canary has failed (state ERROR).
+        self.failure: tuple[str, str] | None = None
 
     @property
     def arn(self) -> str:
@@ -58,6 +60,12 @@ class Canary:
 
     def state(self) -> str:
         return self.phase.state(time.time())
+
+    def _status(self, state: str) -> dict:
+        if state == "ERROR" and self.failure is not None:
+            return {"State": state, "StateReason": self.failure[0], "StateReasonCode": self.failure[1]}
+        return {"State": state, "StateReason": _REASONS.get(state, ""),
+                "StateReasonCode": _REASON_CODES.get(state, "")}
 
     def to_dict(self) -> dict:
         state = self.state()
@@ -72,8 +80,7 @@ class Canary:
             "Name": self.name,
             **{k: v for k, v in self.fields.items() if k != "Code"},
             "Code": code,
-            "Status": {"State": state, "StateReason": _REASONS.get(state, ""),
-                       "StateReasonCode": _REASON_CODES.get(state, "")},
+            "Status": self._status(state),
             "Timeline": {k: v for k, v in self.timeline.items() if v is not None},
             "EngineArn": f"{self.function_arn}:1" if self.function_arn else "",
             "Tags": self.tags,

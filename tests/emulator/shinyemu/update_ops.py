@@ -212,10 +212,8 @@ def _oidc_provider(ctx):
 
 
 def _client_id(ctx) -> str:
-    client_id = ctx.params().get("ClientID", "")
-    if not 1 <= len(client_id) <= 255:
-        raise AwsError("InvalidInput", "ClientID must be 1 to 255 characters long.")
-    return client_id
+    # Its length (1..255, the model's clientIDType) is checked by model_validation.
+    return ctx.params().get("ClientID", "")
 
 
 @on("iam", "AddClientIDToOpenIDConnectProvider")

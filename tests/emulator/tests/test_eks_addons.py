@@ -14,7 +14,7 @@ def code_of(call, **kwargs):
 def cluster(emu, account, **durations):
     eks = emu.client("eks", account)
     emu.set_profile(account, {"durations": {"eks_cluster_create": 0, "eks_cluster_delete": 0, **durations}})
-    eks.create_cluster(name="c", version="1.30", roleArn=f"arn:aws:iam::{account}:role/eks",
+    eks.create_cluster(name="c", version="1.35", roleArn=f"arn:aws:iam::{account}:role/eks",
                        resourcesVpcConfig={"subnetIds": []})
     return eks
 
@@ -28,9 +28,10 @@ def test_addon_lifecycle(emu, account):
     assert addon["status"] == "CREATING" and addon["serviceAccountRoleArn"] == role
     assert addon["addonArn"].startswith(f"arn:aws:eks:us-east-1:{account}:addon/c/aws-efs-csi-driver/")
     assert addon["addonVersion"]
-    # The same token is the same request; another one is a conflict.
+    # The same token with the same parameters is the same request; another token is a conflict.
     again = eks.create_addon(clusterName="c", addonName="aws-efs-csi-driver", serviceAccountRoleArn=role,
-                             clientRequestToken="t1")["addon"]
+                             resolveConflicts="OVERWRITE", clientRequestToken="t1",
+                             tags={"shinyctl.dev/blueprint": "c"})["addon"]
     assert again["addonArn"] == addon["addonArn"]
     assert code_of(eks.create_addon, clusterName="c", addonName="aws-efs-csi-driver",
                    clientRequestToken="t2") == "ResourceInUseException"
@@ -63,6 +64,6 @@ def test_addons_need_their_cluster_and_go_with_it(emu, account):
     assert eks.describe_addon(clusterName="c", addonName="aws-efs-csi-driver")["addon"]["status"] == "ACTIVE"
     eks.delete_cluster(name="c")
     wait_for(lambda: [c for c in eks.list_clusters()["clusters"] if c == "c"], [])
-    eks.create_cluster(name="c", version="1.30", roleArn=f"arn:aws:iam::{account}:role/eks",
+    eks.create_cluster(name="c", version="1.35", roleArn=f"arn:aws:iam::{account}:role/eks",
                        resourcesVpcConfig={"subnetIds": []})
     assert eks.list_addons(clusterName="c")["addons"] == []

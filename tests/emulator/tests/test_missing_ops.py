@@ -72,17 +72,17 @@ def test_efs_update_file_system(emu, zero_account):
 def test_eks_update_cluster_version(emu, account):
     eks = emu.client("eks", account)
     emu.set_profile(account, {"durations": {"eks_cluster_create": 0, "eks_cluster_update": 0.6}})
-    eks.create_cluster(name="c", version="1.29", roleArn=f"arn:aws:iam::{account}:role/eks",
+    eks.create_cluster(name="c", version="1.33", roleArn=f"arn:aws:iam::{account}:role/eks",
                        resourcesVpcConfig={"subnetIds": []})
-    assert code_of(eks.update_cluster_version, name="c", version="1.31") == "InvalidParameterException"
-    update = eks.update_cluster_version(name="c", version="1.30")["update"]
+    assert code_of(eks.update_cluster_version, name="c", version="1.35") == "InvalidParameterException"
+    update = eks.update_cluster_version(name="c", version="1.34")["update"]
     assert update["status"] == "InProgress" and update["type"] == "VersionUpdate"
     assert eks.describe_cluster(name="c")["cluster"]["status"] == "UPDATING"
-    assert code_of(eks.update_cluster_version, name="c", version="1.30") == "ResourceInUseException"
+    assert code_of(eks.update_cluster_version, name="c", version="1.34") == "ResourceInUseException"
     status = lambda: eks.describe_update(name="c", updateId=update["id"])["update"]["status"]  # noqa: E731
     assert wait_for(status, "Successful") == ["InProgress", "Successful"]
     cluster = eks.describe_cluster(name="c")["cluster"]
-    assert cluster["status"] == "ACTIVE" and cluster["version"] == "1.30"
+    assert cluster["status"] == "ACTIVE" and cluster["version"] == "1.34"
     assert eks.list_updates(name="c")["updateIds"] == [update["id"]]
     assert code_of(eks.describe_update, name="c", updateId="nope") == "ResourceNotFoundException"
 

@@ -118,4 +118,4 @@ def test_oidc_provider_client_ids(emu, zero_account):
     assert code_of(iam.add_client_id_to_open_id_connect_provider, OpenIDConnectProviderArn=missing,
                    ClientID="x") == "NoSuchEntity"
     assert code_of(iam.add_client_id_to_open_id_connect_provider, OpenIDConnectProviderArn=arn,
-                   ClientID="x" * 256) == "InvalidInput"
+                   ClientID="x" * 256) == "ValidationError"

@@ -106,18 +106,20 @@ pub const KINDS: &[KindReads] = &[
         "ListOpenIDConnectProviders gives ARNs only (no URL, client ids or tags), and IAM has no \
          batch read of providers",
     ),
-    each(
-        "eks_cluster",
-        "eks",
-        &[
+    KindReads {
+        kind: "eks_cluster",
+        service: "eks",
+        further_listing: &[("eks", "DescribeClusterVersions")],
+        per_resource: &[
             ("eks", "DescribeCluster"),
             ("eks", "ListNodegroups"),
             ("eks", "ListFargateProfiles"),
             ("eks", "ListAddons"),
         ],
-        "ListClusters gives names only and EKS has no batch describe; a cluster's node groups, \
-         Fargate profiles and add-ons are listed per cluster (each list takes one cluster name)",
-    ),
+        why: "ListClusters gives names only and EKS has no batch describe; a cluster's node groups, \
+         Fargate profiles and add-ons are listed per cluster (each list takes one cluster name); \
+         the version check asks EKS which Kubernetes versions it supports",
+    },
     each(
         "fargate_profile",
         "eks",
@@ -162,8 +164,18 @@ pub const KINDS: &[KindReads] = &[
         &[("rds", "DescribeDBClusterParameters")],
         "DescribeDBClusterParameters takes one parameter group",
     ),
-    kind("db_instance", "rds"),
-    kind("db_cluster", "rds"),
+    listed_twice(
+        "db_instance",
+        "rds",
+        &[("rds", "DescribeDBEngineVersions")],
+        "the version check lists the engine's versions RDS offers",
+    ),
+    listed_twice(
+        "db_cluster",
+        "rds",
+        &[("rds", "DescribeDBEngineVersions")],
+        "the version check lists the engine's versions RDS offers",
+    ),
     kind("db_cluster_instance", "rds"),
     kind("cache_subnet_group", "elasticache"),
     each(
@@ -175,9 +187,13 @@ pub const KINDS: &[KindReads] = &[
     listed_twice(
         "cache_replication_group",
         "elasticache",
-        &[("elasticache", "DescribeCacheClusters")],
+        &[
+            ("elasticache", "DescribeCacheClusters"),
+            ("elasticache", "DescribeCacheEngineVersions"),
+        ],
         "a replication group's engine version, parameter group and security groups are on its \
-         member clusters: one DescribeCacheClusters lists them all",
+         member clusters: one DescribeCacheClusters lists them all; the version check lists the \
+         Redis versions ElastiCache offers",
     ),
     each(
         "ecr_repository",
@@ -205,8 +221,12 @@ pub const KINDS: &[KindReads] = &[
     each(
         "listener",
         "elbv2",
-        &[("elbv2", "DescribeRules")],
-        "DescribeRules takes one listener",
+        &[
+            ("elbv2", "DescribeRules"),
+            ("elbv2", "DescribeListenerAttributes"),
+        ],
+        "DescribeRules takes one listener, and so does DescribeListenerAttributes (read for TCP \
+         listeners only: an NLB's idle timeout)",
     ),
     kind("listener_rule", "elbv2"),
     kind("sns_topic", "sns"),
@@ -221,7 +241,12 @@ pub const KINDS: &[KindReads] = &[
         ],
         "S3 reads a bucket's configuration one bucket and one aspect per call",
     ),
-    kind("canary", "synthetics"),
+    listed_twice(
+        "canary",
+        "synthetics",
+        &[("synthetics", "DescribeRuntimeVersions")],
+        "the version check asks Synthetics whether shinyctl's canary runtime is offered",
+    ),
     kind("cloudwatch_alarm", "cloudwatch"),
 ];
 
@@ -377,7 +402,8 @@ mod tests {
     fn a_cluster_brings_one_call_per_kubernetes_kind() {
         let budget = plan_call_budget(&counts(&[("eks_cluster", 1)]));
         assert_eq!(budget.per_service["kubernetes"], 14);
-        assert_eq!(budget.per_service["eks"], 4 + 4);
+        // Four kinds' listings, the cluster's four per-resource reads, the version check.
+        assert_eq!(budget.per_service["eks"], 4 + 4 + 1);
     }
 
     #[test]
