@@ -1430,6 +1430,7 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .cluster_name(&cluster)
         .addon_name(&name)
         .set_service_account_role_arn(addon_role(cx)?)
+        .set_configuration_values(cx.opt_str("configurationValues").map(str::to_string))
         .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
         .client_request_token(cx.client_token("CreateAddon"))
         .set_tags(Some(hash_map(&cx.tags())))
@@ -1451,12 +1452,12 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(addon_outputs(&arn, &name, &cluster))
 }
 
-/// The role changes in place (UpdateAddon, then ACTIVE again); tags by ARN.
+/// The role and the configuration change in place (UpdateAddon, then ACTIVE again); tags by ARN.
 pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let arn = cx.existing_id()?.to_string();
     let cluster = cluster_name(cx)?;
     let name = cx.str("addonName")?.to_string();
-    if cx.changed("serviceAccountRoleArn") {
+    if cx.changed("serviceAccountRoleArn") || cx.changed("configurationValues") {
         cx.call("eks", "UpdateAddon").await;
         cx.clients()
             .eks
@@ -1465,6 +1466,8 @@ pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .addon_name(&name)
             // An empty role removes it, as AWS documents for UpdateAddon.
             .service_account_role_arn(addon_role(cx)?.unwrap_or_default())
+            // An empty string clears the configuration (UpdateAddon's documentation).
+            .configuration_values(cx.opt_str("configurationValues").unwrap_or_default())
             .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
             .client_request_token(cx.client_token("UpdateAddon"))
             .send()
@@ -1573,6 +1576,9 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .with("addonName", name.as_str());
         if let Some(role) = addon.service_account_role_arn() {
             f = f.with("serviceAccountRoleArn", role);
+        }
+        if let Some(values) = addon.configuration_values().filter(|v| !v.is_empty()) {
+            f = f.with("configurationValues", values);
         }
         f = f.with("tags", tags::to_value(&tags));
         f.outputs = addon_outputs(arn, &name, &cluster);

@@ -680,7 +680,8 @@ fn controllers_get_irsa_roles_trusting_the_clusters_issuer() {
         cluster.node_groups.clear();
     }
     let resources = desired(&fargate);
-    assert!(!resources.iter().any(|r| r.kind == ResourceKind::EksAddon
+    assert!(!resources.iter().any(|r| r.address.as_str()
+        == "cluster.eks_addon[aws-efs-csi-driver]"
         || r.address.as_str() == addresses::EFS_CSI_DRIVER_ROLE));
     assert!(
         resources
@@ -750,5 +751,54 @@ fn canaries_request_the_ingress_domain() {
     assert_eq!(
         canary.properties["target"]["host"],
         "ingress.load_balancer#dnsName"
+    );
+}
+
+#[test]
+fn coredns_runs_on_fargate_when_the_cluster_has_no_nodes() {
+    let mut fargate = example();
+    if let Some(cluster) = fargate.cluster.as_mut() {
+        cluster.node_groups.clear();
+    }
+    let resources = desired(&fargate);
+    // No profile of the example selects kube-system: one is added for CoreDNS's pods.
+    let profile = find(&resources, "cluster.fargate_profile[coredns]");
+    assert_eq!(
+        profile.properties["selectors"],
+        serde_json::json!([{"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}])
+    );
+    let addon = find(&resources, "cluster.eks_addon[coredns]");
+    assert_eq!(
+        addon.properties["configurationValues"],
+        r#"{"computeType":"Fargate"}"#
+    );
+    assert!(addon.depends_on.contains(&profile.address));
+
+    // A profile that already takes kube-system is enough.
+    if let Some(cluster) = fargate.cluster.as_mut() {
+        cluster.fargate_profiles[0]
+            .selectors
+            .push(crate::blueprint::model::FargateSelector {
+                namespace: "kube-system".into(),
+                labels: BTreeMap::new(),
+            });
+    }
+    let resources = desired(&fargate);
+    assert!(
+        !resources
+            .iter()
+            .any(|r| r.address.as_str() == "cluster.fargate_profile[coredns]")
+    );
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.address.as_str() == "cluster.eks_addon[coredns]")
+    );
+
+    // With node groups, EKS's CoreDNS runs on them as shipped.
+    assert!(
+        !desired(&example())
+            .iter()
+            .any(|r| r.address.as_str() == "cluster.eks_addon[coredns]")
     );
 }
