@@ -225,9 +225,17 @@ pub(crate) const COREDNS_ADDON: &str = "coredns";
 /// `pkg/fargate/coredns` does the same by patching the Deployment).
 pub(crate) const COREDNS_ON_FARGATE: &str = r#"{"computeType":"Fargate"}"#;
 
-/// On a cluster without node groups, CoreDNS has nowhere to run unless Fargate takes it: a
-/// profile selecting its pods (unless one of the blueprint's already does) and the CoreDNS add-on
-/// configured for Fargate, after every profile (EKS schedules the pods as soon as it is applied).
+/// The labels of the AWS Load Balancer Controller's pods (`workload/controllers/load_balancer.rs`),
+/// in kube-system: a blueprint with an ingress runs it.
+const LB_CONTROLLER_LABEL: (&str, &str) =
+    ("app.kubernetes.io/name", "aws-load-balancer-controller");
+/// The profile shinyctl adds for kube-system's pods on a cluster without node groups.
+pub(crate) const SYSTEM_PROFILE: &str = "kube-system";
+
+/// On a cluster without node groups, CoreDNS (and the load balancer controller, with an
+/// ingress) has nowhere to run unless Fargate takes it: a profile selecting those pods (unless
+/// the blueprint's profiles already do) and the CoreDNS add-on configured for Fargate, after
+/// every profile (EKS schedules the pods as soon as it is applied).
 fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
     if !cluster.node_groups.is_empty() || cluster.fargate_profiles.is_empty() {
         return;
@@ -237,18 +245,30 @@ fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
         .iter()
         .map(|p| Address::new(a::fargate_profile(&p.name)))
         .collect();
-    let selected = cluster.fargate_profiles.iter().any(|p| {
-        p.selectors.iter().any(|s| {
-            s.namespace == "kube-system"
-                && s.labels
-                    .iter()
-                    .all(|(k, v)| (k.as_str(), v.as_str()) == COREDNS_LABEL)
+    let mut system = vec![COREDNS_LABEL];
+    if cx.bp.ingress.is_some() {
+        system.push(LB_CONTROLLER_LABEL);
+    }
+    // A pod is the blueprint's profiles' when a kube-system selector asks only for its label.
+    let selected = |label: &(&str, &str)| {
+        cluster.fargate_profiles.iter().any(|p| {
+            p.selectors.iter().any(|s| {
+                s.namespace == "kube-system"
+                    && s.labels
+                        .iter()
+                        .all(|(k, v)| (k.as_str(), v.as_str()) == *label)
+            })
         })
-    });
-    if !selected {
-        let name = cx.names.fargate_profile(COREDNS_ADDON);
+    };
+    let selectors: Vec<Value> = system
+        .iter()
+        .filter(|label| !selected(label))
+        .map(|(k, v)| json!({"namespace": "kube-system", "labels": {*k: *v}}))
+        .collect();
+    if !selectors.is_empty() {
+        let name = cx.names.fargate_profile(SYSTEM_PROFILE);
         let mut profile = Resource::new(
-            a::fargate_profile(COREDNS_ADDON),
+            a::fargate_profile(SYSTEM_PROFILE),
             K::FargateProfile,
             name.clone(),
             ORIGIN,
@@ -257,10 +277,7 @@ fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
         .with("cluster", a::EKS_CLUSTER)
         .with("podExecutionRole", a::FARGATE_ROLE)
         .with("subnets", cx.subnets("private"))
-        .with(
-            "selectors",
-            json!([{"namespace": "kube-system", "labels": {COREDNS_LABEL.0: COREDNS_LABEL.1}}]),
-        );
+        .with("selectors", Value::Array(selectors));
         // One Fargate-profile operation at a time per cluster: after the blueprint's profiles.
         for previous in &profiles {
             profile = profile.after(previous);

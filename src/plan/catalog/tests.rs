@@ -761,11 +761,15 @@ fn coredns_runs_on_fargate_when_the_cluster_has_no_nodes() {
         cluster.node_groups.clear();
     }
     let resources = desired(&fargate);
-    // No profile of the example selects kube-system: one is added for CoreDNS's pods.
-    let profile = find(&resources, "cluster.fargate_profile[coredns]");
+    // No profile of the example selects kube-system: one is added for CoreDNS's pods and, the
+    // example having an ingress, the load balancer controller's.
+    let profile = find(&resources, "cluster.fargate_profile[kube-system]");
     assert_eq!(
         profile.properties["selectors"],
-        serde_json::json!([{"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}])
+        serde_json::json!([
+            {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            {"namespace": "kube-system", "labels": {"app.kubernetes.io/name": "aws-load-balancer-controller"}},
+        ])
     );
     let addon = find(&resources, "cluster.eks_addon[coredns]");
     assert_eq!(
@@ -787,7 +791,7 @@ fn coredns_runs_on_fargate_when_the_cluster_has_no_nodes() {
     assert!(
         !resources
             .iter()
-            .any(|r| r.address.as_str() == "cluster.fargate_profile[coredns]")
+            .any(|r| r.address.as_str() == "cluster.fargate_profile[kube-system]")
     );
     assert!(
         resources
