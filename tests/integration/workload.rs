@@ -146,9 +146,7 @@ pub(crate) mod deploy {
     use std::net::TcpStream;
     use std::time::Duration;
 
-    use kube::api::{
-        Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
-    };
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
     use shinyctl::apply::wait::PollSchedule;
     use shinyctl::aws::{Connection, Target};
     use shinyctl::blueprint::Blueprint;
