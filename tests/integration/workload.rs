@@ -722,6 +722,81 @@ pub(crate) mod deploy {
         );
     }
 
+    /// A Fargate-only cluster serves DNS only once the CoreDNS add-on runs CoreDNS on Fargate
+    /// (EKS ships it for EC2): a profile selecting its pods is not enough, the add-on's
+    /// `computeType` is what apply waits for (issue 11, item 10).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_fargate_dns_is_served_once_the_coredns_addon_runs_it_there() {
+        let account = emulator::account();
+        let conn = shinyctl::aws::connect(&target(&account))
+            .await
+            .expect("connects to the emulator");
+        let name = "fargate-dns";
+        conn.clients
+            .eks
+            .create_cluster()
+            .name(name)
+            .role_arn(format!("arn:aws:iam::{account}:role/eks"))
+            .resources_vpc_config(
+                aws_sdk_eks::types::VpcConfigRequest::builder()
+                    .subnet_ids("subnet-12345678")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the cluster");
+        wait_until_active(&conn, name).await;
+        conn.clients
+            .eks
+            .create_fargate_profile()
+            .cluster_name(name)
+            .fargate_profile_name("kube-system")
+            .pod_execution_role_arn(format!("arn:aws:iam::{account}:role/fargate"))
+            .subnets("subnet-12345678")
+            .selectors(
+                aws_sdk_eks::types::FargateProfileSelector::builder()
+                    .namespace("kube-system")
+                    .labels("k8s-app", "kube-dns")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the profile");
+        let mut bp = example();
+        bp.metadata.name = name.into();
+        let client = client(&conn, &bp).await;
+        let wait = RolloutWait {
+            timeout: Duration::from_secs(2),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
+        };
+        // EKS's CoreDNS asks for EC2 compute: with no nodes its pods stay Pending.
+        match deploy::wait_for_dns(&client, wait).await {
+            Err(DeployError::Rollout {
+                deployment, pods, ..
+            }) => {
+                assert_eq!(deployment, "kube-system/coredns");
+                assert!(pods.iter().all(|p| p.reason == "Unschedulable"), "{pods:?}");
+            }
+            other => panic!("expected CoreDNS to stay Pending, got {other:?}"),
+        }
+        conn.clients
+            .eks
+            .create_addon()
+            .cluster_name(name)
+            .addon_name("coredns")
+            .configuration_values(r#"{"computeType":"Fargate"}"#)
+            .send()
+            .await
+            .expect("creates the add-on");
+        let longer = RolloutWait {
+            timeout: Duration::from_secs(20),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
+        };
+        deploy::wait_for_dns(&client, longer)
+            .await
+            .expect("CoreDNS runs on Fargate");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_missing_secret_value_stops_before_anything_is_applied() {
         let bp = example();
