@@ -330,6 +330,19 @@ def _check_doc(ref: dict, doc: dict, name: str | None) -> None:
         raise KubeError(400, "BadRequest", "the namespace of the object does not match the namespace on the URL")
     if (ref["group"], ref["plural"]) == (kube_crd.GROUP, kube_crd.PLURAL):
         _invalid_if(kube_crd.problems(doc), ref, meta["name"])
+    if (ref["group"], ref["plural"]) == ("", "secrets"):
+        _invalid_if(_secret_problems(doc), ref, meta["name"])
+
+
+# Kubernetes "Secrets", TLS Secrets: a `kubernetes.io/tls` Secret must have `tls.key` and `tls.crt`
+# in `data` or `stringData` (the values are not checked); the API server refuses it otherwise
+# (pkg/apis/core/validation ValidateSecret: `data[tls.crt]: Required value`).
+_SECRET_KEYS = {"kubernetes.io/tls": ("tls.crt", "tls.key")}
+
+
+def _secret_problems(doc: dict) -> list[str]:
+    keys = set((doc.get("data") or {})) | set((doc.get("stringData") or {}))
+    return [f"data[{k}]: Required value" for k in _SECRET_KEYS.get(doc.get("type") or "", ()) if k not in keys]
 
 
 def _invalid_if(problems: list[str], ref: dict, name: str) -> None:

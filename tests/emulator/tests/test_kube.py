@@ -191,3 +191,18 @@ webhooks:
     r = apply(s, f"{ep}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/aws-load-balancer-controller-leader",
               lease)
     assert r.status_code == 201 and r.json()["spec"]["holderIdentity"] == "pod-a"
+
+
+def test_a_tls_secret_needs_its_certificate_and_key(cluster):
+    c, s = cluster
+    url = f"{c['endpoint']}/api/v1/namespaces/kube-system/secrets/tls"
+    empty = "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata: {name: tls, namespace: kube-system}\n"
+    r = apply(s, url, empty)
+    assert r.status_code == 422
+    assert "data[tls.crt]: Required value" in r.json()["message"]
+    assert "data[tls.key]: Required value" in r.json()["message"]
+    filled = empty + "data: {tls.crt: Y2VydA==, tls.key: a2V5}\n"
+    assert apply(s, url, filled).status_code == 201
+    # Other types are not checked.
+    opaque = "apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata: {name: plain, namespace: kube-system}\n"
+    assert apply(s, url.replace("/tls", "/plain"), opaque).status_code == 201
