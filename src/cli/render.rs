@@ -28,7 +28,7 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
     let facts = PlatformFacts::placeholders(bp);
     let Some(rendered) = workload::render(bp, &facts) else {
         eprintln!(
-            "{} has no `proxy` section: nothing to render",
+            "{} has no `proxy` section (nor a cluster behind an ingress): nothing to render",
             loaded.source.name
         );
         return Ok(Outcome::Failure);
@@ -42,11 +42,19 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         let path = args.out.join(relative);
         std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
     }
+    let manifests = files
+        .iter()
+        .filter(|(relative, _)| relative.starts_with("manifests/"))
+        .count();
+    let config = if files.len() > manifests {
+        "application.yml and "
+    } else {
+        ""
+    };
     println!(
-        "wrote {} files to {} (application.yml and {} manifests; AWS ids are placeholders)",
+        "wrote {} files to {} ({config}{manifests} manifests; AWS ids are placeholders)",
         files.len(),
         args.out.display(),
-        files.len() - 1
     );
     Ok(Outcome::Success)
 }

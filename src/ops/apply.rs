@@ -169,7 +169,8 @@ async fn apply_locked(
         Some(&then),
     )
     .await;
-    if loaded.blueprint.proxy.is_none() {
+    let bp = &loaded.blueprint;
+    if bp.proxy.is_none() && (bp.cluster.is_none() || bp.ingress.is_none()) {
         console(out.say("No proxy section in the blueprint: no workload to deploy."))?;
     }
     if summary.is_complete() {

@@ -20,7 +20,7 @@ use crate::plan::catalog::Names;
 use crate::plan::{
     Action, Address, Change, ObservedResource, ObservedState, Plan, Resource, ResourceKind, diff,
 };
-use crate::workload::deploy::{self, DeployError, RolloutWait};
+use crate::workload::deploy::{self, DeployError, Keep, RolloutWait};
 use crate::workload::facts::{DatabaseFacts, EfsFacts, RedisFacts};
 use crate::workload::{self, PlatformFacts, Workload, plan as wplan};
 
@@ -133,6 +133,9 @@ pub fn facts_in(bp: &Blueprint, account: &str, live: &LiveState) -> PlatformFact
         && facts.target_group_arn.is_some()
     {
         facts.target_group_arn = Some(text(outputs, "arn").unwrap_or_else(|| tg.id.clone()));
+    }
+    if let Some((vpc, _)) = first(&[ResourceKind::Vpc]) {
+        facts.vpc_id = vpc.id.clone();
     }
     // The controllers' IRSA roles exist only when someone made them under these names.
     let names = Names::new(&bp.metadata.name);
@@ -458,6 +461,7 @@ fn locate_failure(
                 .position(|c| c.address.as_str().starts_with("workload.secret[")),
         ),
         DeployError::Connect(_) => ("ClusterUnreachable", None),
+        DeployError::Certificate(_) => ("CertificateFailed", None),
         DeployError::UnknownKind(_) => ("UnknownKind", None),
     };
     (
@@ -581,9 +585,10 @@ fn secret_sources(bp: &Blueprint, facts: &PlatformFacts) -> BTreeMap<String, Str
         .unwrap_or_default()
 }
 
-/// Destroy's first step: deletes every object shinyctl applied for the blueprint and waits until
-/// its Services and TargetGroupBindings are gone (so the LB controller has deregistered what it
-/// made for them). Returns the ids deleted, or a sentence saying why the cluster was left alone.
+/// Destroy's first step: deletes every object shinyctl applied for the blueprint but the
+/// controllers, waits until its Services and TargetGroupBindings are gone (so the LB controller has
+/// deregistered what it made for them), then deletes the controllers. Returns the ids deleted, or
+/// a sentence saying why the cluster was left alone.
 pub async fn remove(
     conn: &Connection,
     target: &Target,
@@ -596,7 +601,7 @@ pub async fn remove(
         Ok(None) => return Ok(Vec::new()),
         Err(e) => return Err(format!("the cluster is unreachable: {e}")),
     };
-    let deleted = deploy::prune(&client, blueprint, &[])
+    let mut deleted = deploy::prune(&client, blueprint, &[], Keep::ListedAndControllers)
         .await
         .map_err(|e| e.to_string())?;
     let wait = rollout_wait(time_scale);
@@ -604,7 +609,7 @@ pub async fn remove(
     let mut polls = 0;
     loop {
         match deploy::any_left(&client, blueprint, &["Service", "TargetGroupBinding"]).await {
-            Ok(false) => return Ok(deleted),
+            Ok(false) => break,
             Ok(true) if started.elapsed() >= wait.timeout => {
                 return Err(format!(
                     "its Service or TargetGroupBinding is still there after {} s",
@@ -619,6 +624,12 @@ pub async fn remove(
             Err(e) => return Err(e.to_string()),
         }
     }
+    // Nothing left for the controllers to manage: they go too.
+    let controllers = deploy::prune(&client, blueprint, &[], Keep::Listed)
+        .await
+        .map_err(|e| e.to_string())?;
+    deleted.extend(controllers);
+    Ok(deleted)
 }
 
 #[cfg(test)]

@@ -8,13 +8,17 @@ use crate::workload::{PlatformFacts, Workload};
 /// First line of every file rendered without AWS.
 pub const OFFLINE_NOTE: &str = "# Rendered offline: AWS ids, endpoints and ARNs are placeholders (account 000000000000, *.invalid hosts); see docs/workload.md.\n";
 
-/// `(relative path, contents)` of every file, in apply order after `application.yml`.
+/// `(relative path, contents)` of every file, in apply order after `application.yml` (when there
+/// is a proxy).
 pub fn files(workload: &Workload, facts: &PlatformFacts) -> Vec<(String, String)> {
     let header = if facts.offline { OFFLINE_NOTE } else { "" };
-    let mut out = vec![(
-        "application.yml".to_string(),
-        format!("{header}{}", to_yaml(&workload.application_yml)),
-    )];
+    let mut out = Vec::new();
+    if !workload.application_yml.is_null() {
+        out.push((
+            "application.yml".to_string(),
+            format!("{header}{}", to_yaml(&workload.application_yml)),
+        ));
+    }
     let width = workload.objects.len().to_string().len().max(2);
     for (i, object) in workload.objects.iter().enumerate() {
         let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_ascii_lowercase();
@@ -56,6 +60,7 @@ mod tests {
             efs: None,
             target_group_arn: None,
             load_balancer_controller_role_arn: None,
+            vpc_id: String::new(),
             offline: false,
         };
         let names: Vec<String> = files(&workload, &facts).into_iter().map(|f| f.0).collect();

@@ -16,15 +16,38 @@ use kube::api::{
 };
 use serde_json::{Value, json};
 
+use super::controllers::{self, webhook_cert};
 use super::{BLUEPRINT_LABEL, FIELD_MANAGER, MANAGED_BY, NAME, Workload, object_id, secrets};
 use crate::apply::backoff::{CALL_RETRIES, RetryPolicy};
 use crate::apply::wait::PollSchedule;
 
 /// The kinds the workload renders: (group, version, kind, plural, namespaced), in apply order;
-/// pruning walks it backwards (bindings before what they bind, namespaces last).
+/// pruning walks it backwards (bindings and webhooks before what they bind or call, namespaces
+/// and the CRDs last).
 const KINDS: &[KindRow] = &[
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+    ),
     ("", "v1", "Namespace", "namespaces", false),
     ("", "v1", "ServiceAccount", "serviceaccounts", true),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+    ),
     (
         "storage.k8s.io",
         "v1",
@@ -67,6 +90,20 @@ const KINDS: &[KindRow] = &[
         true,
     ),
     (
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+    ),
+    (
         "elbv2.k8s.aws",
         "v1beta1",
         "TargetGroupBinding",
@@ -86,6 +123,8 @@ pub enum DeployError {
     UnknownKind(String),
     /// Secret keys with no resolved value.
     MissingSecrets(Vec<String>),
+    /// A controller's webhook certificate could not be made (the sentence says why).
+    Certificate(String),
     /// The Deployment did not finish rolling out in time, or failed; the pods that did not start.
     Rollout {
         deployment: String,
@@ -108,6 +147,7 @@ impl fmt::Display for DeployError {
             DeployError::Connect(message) => write!(f, "cannot reach the cluster: {message}"),
             DeployError::Api { what, message } => write!(f, "{what}: {message}"),
             DeployError::UnknownKind(id) => write!(f, "cannot deploy {id}: unknown kind"),
+            DeployError::Certificate(why) => write!(f, "{why}"),
             DeployError::MissingSecrets(keys) => write!(
                 f,
                 "no value for secret key(s) {} (see the Secret's shinyctl.dev/secret-sources)",
@@ -224,6 +264,12 @@ pub async fn client_with_retries(
 
 /// Applies the workload, prunes what it no longer has, and waits for ShinyProxy's rollout.
 /// `secret_values` holds the resolved value of every key the Secret's sources name.
+///
+/// In order: the controllers' webhook certificates are kept or issued; CoreDNS is waited for (the
+/// controllers and ShinyProxy resolve AWS and each other by name); the controllers are applied
+/// and their Deployments waited for, then their webhook configurations (so the API server never
+/// calls a webhook nobody serves yet); then the workload, whose TargetGroupBinding the load
+/// balancer controller admits and acts on; then what the blueprint no longer has is pruned.
 pub async fn deploy(
     client: &kube::Client,
     blueprint: &str,
@@ -232,12 +278,44 @@ pub async fn deploy(
     wait: RolloutWait,
 ) -> Result<DeployReport, DeployError> {
     let objects = with_secret_values(&workload.objects, secret_values)?;
+    let objects = with_webhook_certificates(client, objects).await?;
     let mut report = DeployReport::default();
-    // In three waves, each applied all at once: the namespaces everything else lives in; then
-    // all but the Deployment (its ServiceAccount, ConfigMap and Secret exist before its pods
-    // start); then the Deployment.
+    wait_for_dns(client, wait).await?;
+    let (controller_objects, rest): (Vec<Value>, Vec<Value>) = objects
+        .iter()
+        .cloned()
+        .partition(controllers::is_controller);
+    if !controller_objects.is_empty() {
+        let is_webhook = |o: &Value| {
+            o["kind"]
+                .as_str()
+                .is_some_and(|k| k.ends_with("WebhookConfiguration"))
+        };
+        let (webhooks, installs): (Vec<Value>, Vec<Value>) =
+            controller_objects.into_iter().partition(is_webhook);
+        apply_in_waves(client, &installs).await?;
+        for (namespace, name) in controllers::deployments(&installs) {
+            wait_for_rollout(client, &namespace, &name, wait).await?;
+        }
+        apply_in_waves(client, &webhooks).await?;
+    }
+    apply_in_waves(client, &rest).await?;
+    report.applied = objects.iter().map(object_id).collect();
+    report.pruned = prune(client, blueprint, &objects, Keep::Listed).await?;
+    for object in rest.iter().filter(|o| o["kind"] == "Deployment") {
+        let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
+        wait_for_rollout(client, namespace, name, wait).await?;
+    }
+    Ok(report)
+}
+
+/// Applies `objects` in waves, each all at once: CRDs and namespaces (what the rest lives in or
+/// is an instance of); then all but the Deployments (their ServiceAccounts, ConfigMaps and
+/// Secrets exist before their pods start); then the Deployments.
+async fn apply_in_waves(client: &kube::Client, objects: &[Value]) -> Result<(), DeployError> {
     let wave = |object: &Value| match object["kind"].as_str() {
-        Some("Namespace") => 0,
+        Some("Namespace" | "CustomResourceDefinition") => 0,
         Some("Deployment") => 2,
         _ => 1,
     };
@@ -248,14 +326,59 @@ pub async fn deploy(
             .map(|object| apply(client, object));
         futures::future::try_join_all(applies).await?;
     }
-    report.applied = objects.iter().map(object_id).collect();
-    report.pruned = prune(client, blueprint, &objects).await?;
-    for object in objects.iter().filter(|o| o["kind"] == "Deployment") {
-        let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
-        let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
-        wait_for_rollout(client, namespace, name, wait).await?;
+    Ok(())
+}
+
+/// The objects with the controllers' webhook certificates: the one on the cluster while it is
+/// good, else a new one (`controllers::webhook_cert`).
+async fn with_webhook_certificates(
+    client: &kube::Client,
+    objects: Vec<Value>,
+) -> Result<Vec<Value>, DeployError> {
+    let secrets = webhook_cert::generated_secrets(&objects);
+    if secrets.is_empty() {
+        return Ok(objects);
     }
-    Ok(report)
+    let mut existing = BTreeMap::new();
+    for key in secrets {
+        let (namespace, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        let api: Api<DynamicObject> = Api::namespaced_with(
+            client.clone(),
+            namespace,
+            &resource("", "v1", "Secret", "secrets"),
+        );
+        let found = api.get_opt(name).await.map_err(|e| DeployError::Api {
+            what: format!("reading the webhook certificate v1/Secret/{key}"),
+            message: kube_message(&e),
+        })?;
+        if let Some(secret) = found {
+            let value = serde_json::to_value(&secret)
+                .map_err(|e| DeployError::Certificate(e.to_string()))?;
+            existing.insert(key, value);
+        }
+    }
+    webhook_cert::fill(&objects, &existing, time::OffsetDateTime::now_utc())
+        .map_err(DeployError::Certificate)
+}
+
+/// Waits until the cluster serves DNS: EKS's CoreDNS Deployment (`kube-system/coredns`) has its
+/// replicas available. On a cluster without nodes they run only once the CoreDNS add-on is
+/// configured for Fargate (`plan/catalog/cluster.rs`). A cluster without that Deployment (DNS
+/// provided otherwise) is not waited for.
+pub async fn wait_for_dns(client: &kube::Client, wait: RolloutWait) -> Result<(), DeployError> {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        "kube-system",
+        &resource("apps", "v1", "Deployment", "deployments"),
+    );
+    let found = api.get_opt("coredns").await.map_err(|e| DeployError::Api {
+        what: "reading deployment kube-system/coredns".into(),
+        message: kube_message(&e),
+    })?;
+    if found.is_none() {
+        return Ok(());
+    }
+    wait_for_rollout(client, "kube-system", "coredns", wait).await
 }
 
 /// The objects with the Secret's values filled in (`stringData`), or the keys that have none.
@@ -401,8 +524,9 @@ pub async fn list_owned(client: &kube::Client, blueprint: &str) -> Result<Vec<Va
     Ok(out)
 }
 
-/// Whether any object of this blueprint's `kinds` (e.g. `Service`, `TargetGroupBinding`) is
-/// still on the cluster: destroy waits for them so what controllers made for them goes too.
+/// Whether any object of this blueprint's `kinds` (e.g. `Service`, `TargetGroupBinding`) other
+/// than the controllers' own is still on the cluster: destroy waits for them so what controllers
+/// made for them goes too.
 pub async fn any_left(
     client: &kube::Client,
     blueprint: &str,
@@ -410,15 +534,37 @@ pub async fn any_left(
 ) -> Result<bool, DeployError> {
     let rows = KINDS.iter().filter(|k| kinds.contains(&k.2));
     let lists = list_kinds(client, blueprint, rows).await?;
-    Ok(lists.iter().any(|(_, _, items)| !items.is_empty()))
+    Ok(lists
+        .iter()
+        .any(|(_, _, items)| items.iter().any(|item| !is_controller_object(item))))
 }
 
-/// Deletes every object labelled as this blueprint's that `keep` does not have; returns their ids.
-/// Kinds are listed together, then deleted in reverse order of [`KINDS`] (namespaces last).
+/// What [`prune`] keeps besides the objects it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Only the objects listed.
+    Listed,
+    /// The listed and every controller's (destroy's first pass: the controllers must outlive
+    /// what they manage, to let go of what they made in AWS for it).
+    ListedAndControllers,
+}
+
+fn is_controller_object(item: &DynamicObject) -> bool {
+    item.metadata
+        .labels
+        .as_ref()
+        .and_then(|labels| labels.get(controllers::PART_OF))
+        .is_some_and(|name| controllers::CONTROLLERS.contains(&name.as_str()))
+}
+
+/// Deletes every object labelled as this blueprint's that `keep` does not have (nor, with
+/// [`Keep::ListedAndControllers`], a controller's); returns their ids. Kinds are listed
+/// together, then deleted in reverse order of [`KINDS`] (namespaces and CRDs last).
 pub async fn prune(
     client: &kube::Client,
     blueprint: &str,
     keep: &[Value],
+    mode: Keep,
 ) -> Result<Vec<String>, DeployError> {
     let wanted: BTreeSet<String> = keep.iter().map(object_id).collect();
     let mut pruned = Vec::new();
@@ -432,7 +578,9 @@ pub async fn prune(
                 ar.api_version,
                 namespace.clone().unwrap_or_default()
             );
-            if wanted.contains(&id) {
+            if wanted.contains(&id)
+                || (mode == Keep::ListedAndControllers && is_controller_object(&item))
+            {
                 continue;
             }
             let api: Api<DynamicObject> = match &namespace {

@@ -27,6 +27,9 @@ pub struct PlatformFacts {
     /// The AWS Load Balancer Controller's IAM role (IRSA), when the platform has one: its
     /// ServiceAccount is rendered with it. (The EFS CSI driver's role is given to its EKS add-on.)
     pub load_balancer_controller_role_arn: Option<String>,
+    /// The blueprint's VPC: the load balancer controller is told it (on Fargate it has no
+    /// instance metadata to ask).
+    pub vpc_id: String,
     /// True for placeholders: rendered output says so.
     pub offline: bool,
 }
@@ -120,6 +123,7 @@ impl PlatformFacts {
             target_group_arn,
             load_balancer_controller_role_arn: (has_cluster && bp.ingress.is_some())
                 .then(|| role("aws-load-balancer-controller")),
+            vpc_id: format!("vpc-offline-{}", names.vpc()),
             offline: true,
         }
     }
@@ -151,6 +155,7 @@ impl PlatformFacts {
         if facts.load_balancer_controller_role_arn.is_some() {
             facts.load_balancer_controller_role_arn = Some(unknown());
         }
+        facts.vpc_id = unknown();
         facts.offline = false;
         facts
     }

@@ -20,8 +20,6 @@ pub const CONFIG_HASH: &str = "shinyctl.dev/config-hash";
 pub const SECRET_SOURCES: &str = "shinyctl.dev/secret-sources";
 /// Namespace label that has the AWS Load Balancer Controller inject its pod readiness gate.
 pub const READINESS_GATE_INJECT: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
-/// Service account of the AWS Load Balancer Controller (its default in the upstream Helm chart).
-pub const LB_CONTROLLER_SA: &str = "aws-load-balancer-controller";
 
 pub(super) fn objects(
     bp: &Blueprint,
@@ -46,7 +44,6 @@ pub(super) fn objects(
         // Apps are the users' images (many Shiny images run as root): baseline, not restricted.
         out.push(namespace(&meta, &proxy.app_namespace, "baseline"));
     }
-    out.extend(controller_service_accounts(&meta, facts));
     out.extend(storage(&meta, bp, proxy, facts));
     out.extend(rbac(&meta, proxy));
     let config_text = yaml::to_yaml(application_yml);
@@ -111,20 +108,6 @@ fn namespace(meta: &Meta, name: &str, pod_security: &str) -> Value {
         &json!({"pod-security.kubernetes.io/enforce": pod_security}),
     );
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
-}
-
-/// The load balancer controller reaches AWS with its IAM role for service accounts: its service
-/// account carries the role (`eks.amazonaws.com/role-arn`), and the controller's chart is
-/// installed with `serviceAccount.create=false` (docs/workload.md). The EFS CSI driver's account
-/// is not here: its EKS add-on makes and annotates it (`serviceAccountRoleArn`), and applying it
-/// too would contend with the add-on and prune it from under the driver.
-fn controller_service_accounts(meta: &Meta, facts: &PlatformFacts) -> Vec<Value> {
-    let Some(role) = &facts.load_balancer_controller_role_arn else {
-        return Vec::new();
-    };
-    let mut metadata = meta.namespaced(LB_CONTROLLER_SA, "kube-system");
-    metadata["annotations"] = json!({"eks.amazonaws.com/role-arn": role});
-    vec![json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata})]
 }
 
 fn storage(meta: &Meta, bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> Vec<Value> {

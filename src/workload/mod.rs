@@ -5,6 +5,7 @@
 //! Every object carries the labels [`MANAGED_BY`] and [`BLUEPRINT_LABEL`]: apply prunes what it
 //! applied earlier and the blueprint no longer has by selecting on them.
 
+pub mod controllers;
 pub mod deploy;
 pub mod efs;
 pub mod facts;
@@ -38,17 +39,28 @@ pub const NAME: &str = "shinyproxy";
 /// What `render` produces for a blueprint with a `proxy` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
-    /// ShinyProxy's configuration (also inside the ConfigMap).
+    /// ShinyProxy's configuration (also inside the ConfigMap); null without a proxy.
     pub application_yml: Value,
-    /// Kubernetes objects, in the order they can be applied (namespaces first).
+    /// Kubernetes objects, in the order they can be applied: the controllers' (`controllers`),
+    /// then ShinyProxy's (namespaces first).
     pub objects: Vec<Value>,
 }
 
-/// The workload of `bp`, or `None` when it has no proxy.
+/// The workload of `bp`, or `None` when it has neither a proxy nor a controller to install. A
+/// blueprint without a proxy may still need the load balancer controller (a cluster behind an
+/// ingress: its owner binds their own Service to the catalog's target group); its workload is
+/// then the controller alone, with a null `application_yml`.
 pub fn render(bp: &Blueprint, facts: &PlatformFacts) -> Option<Workload> {
-    let proxy = bp.proxy.as_ref()?;
+    // The controllers first: the workload's TargetGroupBinding needs theirs.
+    let mut objects = controllers::objects(bp, facts);
+    let Some(proxy) = bp.proxy.as_ref() else {
+        return (!objects.is_empty()).then_some(Workload {
+            application_yml: Value::Null,
+            objects,
+        });
+    };
     let application_yml = shinyproxy::application_yml(bp, proxy, facts);
-    let objects = manifests::objects(bp, proxy, facts, &application_yml);
+    objects.extend(manifests::objects(bp, proxy, facts, &application_yml));
     Some(Workload {
         application_yml,
         objects,

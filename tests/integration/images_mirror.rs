@@ -20,7 +20,7 @@ use super::support::repo_root;
 const REGION: &str = "cn-northwest-1";
 const NAME: &str = "mirrored";
 const SOURCE_REPOSITORY: &str = "openanalytics/shinyproxy";
-const TAG: &str = "3.1.1";
+const TAG: &str = "3.2.0";
 
 /// A `docker-registry` serving on a free 127.0.0.1 port from a temporary directory; stopped
 /// when dropped.
@@ -94,7 +94,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Pushes a two-platform index (linux/amd64, linux/arm64) sharing one layer to
-/// `host/openanalytics/shinyproxy:3.1.1`; returns the index's digest.
+/// `host/openanalytics/shinyproxy:3.2.0`; returns the index's digest.
 async fn seed_multi_arch_index(host: &str) -> String {
     let oci = client(&[host]);
     let at = |reference: &str| -> Reference {

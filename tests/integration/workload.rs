@@ -11,18 +11,20 @@ use insta::assert_snapshot;
 
 use crate::support::{Scratch, relative, repo_root, shinyctl, shipped_blueprints};
 
+/// The shipped blueprints `render` writes files for: those with a proxy, and those with only a
+/// cluster behind an ingress (the load balancer controller alone), proxies first.
 fn proxy_blueprints() -> Vec<(PathBuf, shinyctl::blueprint::Blueprint)> {
-    shipped_blueprints()
+    let mut found: Vec<_> = shipped_blueprints()
         .into_iter()
         .filter_map(|file| {
             let loaded = shinyctl::blueprint::load_file(&file).expect("shipped blueprints load");
-            loaded
-                .blueprint
-                .proxy
-                .is_some()
-                .then_some((file, loaded.blueprint))
+            let bp = loaded.blueprint;
+            let renders = bp.proxy.is_some() || (bp.cluster.is_some() && bp.ingress.is_some());
+            renders.then_some((file, bp))
         })
-        .collect()
+        .collect();
+    found.sort_by_key(|(_, bp)| bp.proxy.is_none());
+    found
 }
 
 fn stem(file: &std::path::Path) -> String {
@@ -34,7 +36,10 @@ fn stem(file: &std::path::Path) -> String {
 
 /// Every file under `dir`, sorted, as `=== path ===` sections.
 fn listing(dir: &std::path::Path) -> String {
-    let mut files = vec![dir.join("application.yml")];
+    let mut files: Vec<PathBuf> = Some(dir.join("application.yml"))
+        .filter(|p| p.exists())
+        .into_iter()
+        .collect();
     let mut manifests: Vec<PathBuf> = std::fs::read_dir(dir.join("manifests"))
         .expect("render wrote manifests/")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -63,7 +68,7 @@ fn validators_python() -> PathBuf {
 
 #[test]
 fn there_is_a_blueprint_with_a_proxy() {
-    assert!(!proxy_blueprints().is_empty());
+    assert!(proxy_blueprints()[0].1.proxy.is_some());
 }
 
 #[test]
@@ -135,7 +140,7 @@ fn render_removes_manifests_the_blueprint_no_longer_has() {
 
 // --- Deploying to the emulator's Kubernetes API stand-in ---------------------------------------
 
-mod deploy {
+pub(crate) mod deploy {
     use std::collections::BTreeMap;
     use std::io::{Read, Write};
     use std::net::TcpStream;
@@ -179,6 +184,13 @@ mod deploy {
             .send()
             .await
             .expect("creates the cluster");
+        wait_until_active(&conn, name).await;
+        node_group(&conn, name).await;
+        (account, conn)
+    }
+
+    /// Waits until the EKS cluster `name` is ACTIVE.
+    pub(crate) async fn wait_until_active(conn: &Connection, name: &str) {
         for _ in 0..100 {
             let described = conn.clients.eks.describe_cluster().name(name).send().await;
             let active = described
@@ -187,11 +199,54 @@ mod deploy {
                 .and_then(|c| c.status)
                 == Some(aws_sdk_eks::types::ClusterStatus::Active);
             if active {
-                return (account, conn);
+                return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("cluster {name} never became ACTIVE");
+    }
+
+    /// Two nodes for the cluster's pods, as every blueprint's cluster has compute (a node group
+    /// or a Fargate profile): on EKS, as in the stand-in, a pod with nowhere to run stays Pending.
+    pub(crate) async fn node_group(conn: &Connection, cluster: &str) {
+        let account = &conn.account;
+        conn.clients
+            .eks
+            .create_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name("workers")
+            .node_role(format!("arn:aws:iam::{account}:role/nodes"))
+            .subnets("subnet-12345678")
+            .scaling_config(
+                aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                    .min_size(1)
+                    .max_size(2)
+                    .desired_size(2)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the node group");
+        for _ in 0..100 {
+            let described = conn
+                .clients
+                .eks
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name("workers")
+                .send()
+                .await;
+            let active = described
+                .ok()
+                .and_then(|d| d.nodegroup)
+                .and_then(|n| n.status)
+                == Some(aws_sdk_eks::types::NodegroupStatus::Active);
+            if active {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("node group of {cluster} never became ACTIVE");
     }
 
     fn target(account: &str) -> Target {
@@ -377,44 +432,25 @@ mod deploy {
         );
     }
 
+    /// The workload without the load balancer controller (no ingress facts): ShinyProxy alone.
+    fn proxy_only(bp: &Blueprint) -> workload::Workload {
+        let mut facts = PlatformFacts::placeholders(bp);
+        facts.load_balancer_controller_role_arn = None;
+        facts.target_group_arn = None;
+        workload::render(bp, &facts).expect("a proxy")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_rollout_that_does_not_finish_names_its_pods() {
         let bp = example();
         let (account, conn) = cluster(&bp).await;
         let client = client(&conn, &bp).await;
-        let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).expect("a proxy");
+        let rendered = proxy_only(&bp);
+        // The pods are scheduled on the nodes but take an hour to start.
         set_profile(
             &account,
             r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
         );
-        // A pod of the Deployment that is not ready (the stand-in runs no controllers).
-        let pods = api(&client, "", "v1", "Pod", "pods", Some("shinyproxy"));
-        deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &workload::Workload {
-                application_yml: rendered.application_yml.clone(),
-                objects: rendered.objects[..2].to_vec(),
-            },
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("namespaces first");
-        let pod = serde_json::json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "shinyproxy-abc", "namespace": "shinyproxy",
-                "labels": {"app.kubernetes.io/name": "shinyproxy", "app.kubernetes.io/instance": "analytics"}},
-            "spec": {"containers": [{"name": "shinyproxy", "image": "openanalytics/shinyproxy:3.1.1"}]},
-        });
-        pods.patch(
-            "shinyproxy-abc",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&pod),
-        )
-        .await
-        .expect("a pod");
-
         let wait = RolloutWait {
             timeout: Duration::from_secs(1),
             schedule: PollSchedule::every(Duration::from_millis(100)),
@@ -435,8 +471,12 @@ mod deploy {
             }) => {
                 assert_eq!(deployment, "shinyproxy/shinyproxy");
                 assert!(reason.contains("not complete after 1 s"), "{reason}");
-                assert_eq!(pods.len(), 1, "{pods:?}");
-                assert_eq!(pods[0].pod, "shinyproxy-abc");
+                let replicas = bp.proxy.as_ref().unwrap().replicas as usize;
+                assert_eq!(pods.len(), replicas, "{pods:?}");
+                for pod in &pods {
+                    assert!(pod.pod.starts_with("shinyproxy-"), "{pod:?}");
+                    assert_eq!(pod.reason, "ContainerCreating", "{pod:?}");
+                }
             }
             other => panic!("expected a rollout error, got {other:?}"),
         }
@@ -471,7 +511,7 @@ mod deploy {
             let d = w
                 .objects
                 .iter()
-                .find(|o| o["kind"] == "Deployment")
+                .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "shinyproxy")
                 .unwrap();
             workload::rollout::version_of(d)
                 .unwrap()
@@ -547,6 +587,322 @@ mod deploy {
         deploy_stamped(workload::render(&bp, &facts).expect("a proxy"), 5_000).await;
         assert!(pods.get_opt("sp-pod-a1-0").await.unwrap().is_none());
         assert!(pods.get_opt("sp-pod-a2-0").await.unwrap().is_none());
+    }
+
+    /// A cluster without compute serves no DNS: CoreDNS's pods cannot be scheduled, so deploy
+    /// stops there and says why, as it would on EKS (nothing the workload runs could resolve a
+    /// name).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_compute_deploy_stops_at_dns_and_names_the_unschedulable_pods() {
+        let mut bp = example();
+        bp.metadata.name = "no-compute".into();
+        let account = emulator::account();
+        let conn = shinyctl::aws::connect(&target(&account))
+            .await
+            .expect("connects to the emulator");
+        conn.clients
+            .eks
+            .create_cluster()
+            .name("no-compute")
+            .role_arn(format!("arn:aws:iam::{account}:role/eks"))
+            .resources_vpc_config(
+                aws_sdk_eks::types::VpcConfigRequest::builder()
+                    .subnet_ids("subnet-12345678")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the cluster");
+        wait_until_active(&conn, "no-compute").await;
+        let client = client(&conn, &bp).await;
+        let wait = RolloutWait {
+            timeout: Duration::from_secs(1),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
+        };
+        match deploy::deploy(
+            &client,
+            "no-compute",
+            &proxy_only(&bp),
+            &secret_values(),
+            wait,
+        )
+        .await
+        {
+            Err(DeployError::Rollout {
+                deployment, pods, ..
+            }) => {
+                assert_eq!(deployment, "kube-system/coredns");
+                assert_eq!(pods.len(), 2, "{pods:?}");
+                for pod in &pods {
+                    assert_eq!(pod.reason, "Unschedulable", "{pod:?}");
+                    assert!(pod.message.contains("no nodes available"), "{pod:?}");
+                }
+            }
+            other => panic!("expected CoreDNS's rollout to stop deploy, got {other:?}"),
+        }
+        // Nothing of the workload was applied.
+        let namespaces = api(&client, "", "v1", "Namespace", "namespaces", None)
+            .list(&ListParams::default())
+            .await
+            .unwrap();
+        assert!(
+            !namespaces
+                .items
+                .iter()
+                .any(|n| n.metadata.name.as_deref() == Some("shinyproxy"))
+        );
+    }
+
+    /// The AWS Load Balancer Controller is installed and ready before the TargetGroupBinding it
+    /// admits and reconciles (a fresh cluster does not even serve the binding's kind), its
+    /// webhooks trust the certificate apply made and keeps, and destroy's order removes it only
+    /// after the binding.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_load_balancer_controller_comes_before_its_binding_and_goes_after_it() {
+        let bp = example();
+        let (account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).expect("a proxy");
+        let bindings = api(
+            &client,
+            "elbv2.k8s.aws",
+            "v1beta1",
+            "TargetGroupBinding",
+            "targetgroupbindings",
+            Some("shinyproxy"),
+        );
+        assert!(
+            bindings.list(&ListParams::default()).await.is_err(),
+            "a new cluster serves no elbv2.k8s.aws"
+        );
+
+        // While the controller's pods do not start, nothing that needs it is applied.
+        set_profile(
+            &account,
+            r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
+        );
+        let wait = RolloutWait {
+            timeout: Duration::from_secs(1),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
+        };
+        match deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            wait,
+        )
+        .await
+        {
+            Err(DeployError::Rollout { deployment, .. }) => {
+                assert_eq!(deployment, "kube-system/aws-load-balancer-controller")
+            }
+            other => panic!("expected the controller's rollout to hold deploy, got {other:?}"),
+        }
+        assert!(
+            bindings
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        let validating = api(
+            &client,
+            "admissionregistration.k8s.io",
+            "v1",
+            "ValidatingWebhookConfiguration",
+            "validatingwebhookconfigurations",
+            None,
+        );
+        assert!(
+            validating
+                .get_opt("aws-load-balancer-webhook")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Once it runs, everything goes on.
+        set_profile(&account, r#"{"durations": {"kube_deployment_rollout": 0}}"#);
+        deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("deploys");
+        assert_eq!(
+            bindings
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        let tls = api(&client, "", "v1", "Secret", "secrets", Some("kube-system"))
+            .get("aws-load-balancer-tls")
+            .await
+            .expect("the webhook certificate");
+        let ca = tls.data["data"]["ca.crt"].clone();
+        assert!(ca.as_str().is_some_and(|c| !c.is_empty()));
+        let hook = validating.get("aws-load-balancer-webhook").await.unwrap();
+        for webhook in hook.data["webhooks"].as_array().unwrap() {
+            assert_eq!(webhook["clientConfig"]["caBundle"], ca);
+        }
+        let image = api(
+            &client,
+            "apps",
+            "v1",
+            "Deployment",
+            "deployments",
+            Some("kube-system"),
+        )
+        .get("aws-load-balancer-controller")
+        .await
+        .unwrap()
+        .data["spec"]["template"]["spec"]["containers"][0]["image"]
+            .clone();
+        // The example is in cn-northwest-1: the region's EKS registry, not public.ecr.aws.
+        assert_eq!(
+            image,
+            "961992271922.dkr.ecr.cn-northwest-1.amazonaws.com.cn/amazon/aws-load-balancer-controller:v3.5.0"
+        );
+
+        // Applying again keeps the certificate.
+        deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("re-deploys");
+        let again = api(&client, "", "v1", "Secret", "secrets", Some("kube-system"))
+            .get("aws-load-balancer-tls")
+            .await
+            .unwrap();
+        assert_eq!(again.data["data"]["ca.crt"], ca);
+
+        // Destroy's order: everything but the controllers, then (nothing left for them) those.
+        let first = deploy::prune(
+            &client,
+            &bp.metadata.name,
+            &[],
+            deploy::Keep::ListedAndControllers,
+        )
+        .await
+        .unwrap();
+        assert!(
+            first.iter().any(|id| id.contains("TargetGroupBinding")),
+            "{first:?}"
+        );
+        assert!(
+            !first.iter().any(|id| id.contains("aws-load-balancer")),
+            "{first:?}"
+        );
+        assert!(
+            !deploy::any_left(
+                &client,
+                &bp.metadata.name,
+                &["Service", "TargetGroupBinding"]
+            )
+            .await
+            .unwrap()
+        );
+        let second = deploy::prune(&client, &bp.metadata.name, &[], deploy::Keep::Listed)
+            .await
+            .unwrap();
+        assert!(
+            second
+                .iter()
+                .any(|id| id
+                    .ends_with("CustomResourceDefinition//targetgroupbindings.elbv2.k8s.aws")),
+            "{second:?}"
+        );
+        assert!(
+            bindings.list(&ListParams::default()).await.is_err(),
+            "the CRD is gone"
+        );
+    }
+
+    /// A Fargate-only cluster serves DNS only once the CoreDNS add-on runs CoreDNS on Fargate
+    /// (EKS ships it for EC2): a profile selecting its pods is not enough, the add-on's
+    /// `computeType` is what apply waits for (issue 11, item 10).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_fargate_dns_is_served_once_the_coredns_addon_runs_it_there() {
+        let account = emulator::account();
+        let conn = shinyctl::aws::connect(&target(&account))
+            .await
+            .expect("connects to the emulator");
+        let name = "fargate-dns";
+        conn.clients
+            .eks
+            .create_cluster()
+            .name(name)
+            .role_arn(format!("arn:aws:iam::{account}:role/eks"))
+            .resources_vpc_config(
+                aws_sdk_eks::types::VpcConfigRequest::builder()
+                    .subnet_ids("subnet-12345678")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the cluster");
+        wait_until_active(&conn, name).await;
+        conn.clients
+            .eks
+            .create_fargate_profile()
+            .cluster_name(name)
+            .fargate_profile_name("kube-system")
+            .pod_execution_role_arn(format!("arn:aws:iam::{account}:role/fargate"))
+            .subnets("subnet-12345678")
+            .selectors(
+                aws_sdk_eks::types::FargateProfileSelector::builder()
+                    .namespace("kube-system")
+                    .labels("k8s-app", "kube-dns")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("creates the profile");
+        let mut bp = example();
+        bp.metadata.name = name.into();
+        let client = client(&conn, &bp).await;
+        let wait = RolloutWait {
+            timeout: Duration::from_secs(2),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
+        };
+        // EKS's CoreDNS asks for EC2 compute: with no nodes its pods stay Pending.
+        match deploy::wait_for_dns(&client, wait).await {
+            Err(DeployError::Rollout {
+                deployment, pods, ..
+            }) => {
+                assert_eq!(deployment, "kube-system/coredns");
+                assert!(pods.iter().all(|p| p.reason == "Unschedulable"), "{pods:?}");
+            }
+            other => panic!("expected CoreDNS to stay Pending, got {other:?}"),
+        }
+        conn.clients
+            .eks
+            .create_addon()
+            .cluster_name(name)
+            .addon_name("coredns")
+            .configuration_values(r#"{"computeType":"Fargate"}"#)
+            .send()
+            .await
+            .expect("creates the add-on");
+        let longer = RolloutWait {
+            timeout: Duration::from_secs(20),
+            schedule: PollSchedule::every(Duration::from_millis(100)),
+        };
+        deploy::wait_for_dns(&client, longer)
+            .await
+            .expect("CoreDNS runs on Fargate");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

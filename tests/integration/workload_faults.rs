@@ -83,6 +83,9 @@ async fn converges() {
         .send()
         .await
         .expect("creates the cluster");
+    // Compute for its pods, as a blueprint's cluster has.
+    crate::workload::deploy::wait_until_active(&conn, &name).await;
+    crate::workload::deploy::node_group(&conn, &name).await;
 
     // The bench's rules: a quarter of the account's calls fail, each with a retryable error.
     set_faults(json!([

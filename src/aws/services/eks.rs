@@ -1430,6 +1430,7 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .cluster_name(&cluster)
         .addon_name(&name)
         .set_service_account_role_arn(addon_role(cx)?)
+        .set_configuration_values(cx.opt_str("configurationValues").map(str::to_string))
         .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
         .client_request_token(cx.client_token("CreateAddon"))
         .set_tags(Some(hash_map(&cx.tags())))
@@ -1451,28 +1452,32 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(addon_outputs(&arn, &name, &cluster))
 }
 
-/// The role changes in place (UpdateAddon, then ACTIVE again); tags by ARN.
+/// The role and the configuration change in place (UpdateAddon, then ACTIVE again); tags by ARN.
 pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     let arn = cx.existing_id()?.to_string();
     let cluster = cluster_name(cx)?;
     let name = cx.str("addonName")?.to_string();
-    if cx.changed("serviceAccountRoleArn") {
-        // The plan replaces an add-on whose role goes away (see `replace_when_removed`).
-        let Some(role) = addon_role(cx)? else {
+    if cx.changed("serviceAccountRoleArn") || cx.changed("configurationValues") {
+        // The plan replaces an add-on whose role goes away (see `replace_when_removed`): no
+        // UpdateAddon takes a role away, and leaving it out keeps the role it has.
+        let role = addon_role(cx)?;
+        if role.is_none() && cx.changed("serviceAccountRoleArn") {
             return Err(StepError::fatal(
                 "RoleRemoval",
                 format!(
                     "add-on {name}: UpdateAddon cannot unbind a role; the add-on must be replaced"
                 ),
             ));
-        };
+        }
         cx.call("eks", "UpdateAddon").await;
         cx.clients()
             .eks
             .update_addon()
             .cluster_name(&cluster)
             .addon_name(&name)
-            .service_account_role_arn(role)
+            .set_service_account_role_arn(role)
+            // An empty string clears the configuration (UpdateAddon's documentation).
+            .configuration_values(cx.opt_str("configurationValues").unwrap_or_default())
             .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
             .client_request_token(cx.client_token("UpdateAddon"))
             .send()
@@ -1581,6 +1586,9 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .with("addonName", name.as_str());
         if let Some(role) = addon.service_account_role_arn() {
             f = f.with("serviceAccountRoleArn", role);
+        }
+        if let Some(values) = addon.configuration_values().filter(|v| !v.is_empty()) {
+            f = f.with("configurationValues", values);
         }
         f = f.with("tags", tags::to_value(&tags));
         f.outputs = addon_outputs(arn, &name, &cluster);

@@ -35,7 +35,7 @@ fn in_place(kind: K) -> InPlace {
         K::EksCluster => only(eks::CLUSTER_IN_PLACE),
         K::NodeGroup => only(eks::NODEGROUP_IN_PLACE),
         // update_addon: UpdateAddon.
-        K::EksAddon => only(&["serviceAccountRoleArn"]),
+        K::EksAddon => only(&["serviceAccountRoleArn", "configurationValues"]),
         K::Canary => Only([synthetics::UPDATE_IN_PLACE, &["startAfterCreation"]].concat()),
         // ec2::update_vpc: ModifyVpcAttribute, one attribute per call.
         K::Vpc => only(&["enableDnsHostnames", "enableDnsSupport"]),

@@ -42,6 +42,7 @@ pub(crate) fn build(cx: &mut Ctx) {
 
     fargate_profiles(cx, &cluster);
     node_groups(cx, &cluster);
+    coredns_on_fargate(cx, &cluster);
 }
 
 fn logging(cluster: &Cluster) -> Value {
@@ -211,6 +212,92 @@ fn fargate_profiles(cx: &mut Ctx, cluster: &Cluster) {
         previous = Some(resource.address.clone());
         cx.push(resource);
     }
+}
+
+/// CoreDNS's labels in EKS's Deployment (`kube-system/coredns`).
+const COREDNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+/// The EKS add-on name of CoreDNS.
+pub(crate) const COREDNS_ADDON: &str = "coredns";
+/// The CoreDNS add-on's configuration that runs it on Fargate: its schema
+/// (`DescribeAddonConfiguration`) has `computeType`; EKS then drops the
+/// `eks.amazonaws.com/compute-type: ec2` annotation it otherwise puts on the pods, which keeps them
+/// off Fargate (EKS user guide, "Get started with AWS Fargate", Update CoreDNS; eksctl's
+/// `pkg/fargate/coredns` does the same by patching the Deployment).
+pub(crate) const COREDNS_ON_FARGATE: &str = r#"{"computeType":"Fargate"}"#;
+
+/// The labels of the AWS Load Balancer Controller's pods (`workload/controllers/load_balancer.rs`),
+/// in kube-system: a blueprint with an ingress runs it.
+const LB_CONTROLLER_LABEL: (&str, &str) =
+    ("app.kubernetes.io/name", "aws-load-balancer-controller");
+/// The profile shinyctl adds for kube-system's pods on a cluster without node groups.
+pub(crate) const SYSTEM_PROFILE: &str = "kube-system";
+
+/// On a cluster without node groups, CoreDNS (and the load balancer controller, with an
+/// ingress) has nowhere to run unless Fargate takes it: a profile selecting those pods (unless
+/// the blueprint's profiles already do) and the CoreDNS add-on configured for Fargate, after
+/// every profile (EKS schedules the pods as soon as it is applied).
+fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
+    if !cluster.node_groups.is_empty() || cluster.fargate_profiles.is_empty() {
+        return;
+    }
+    let mut profiles: Vec<Address> = cluster
+        .fargate_profiles
+        .iter()
+        .map(|p| Address::new(a::fargate_profile(&p.name)))
+        .collect();
+    let mut system = vec![COREDNS_LABEL];
+    if cx.bp.ingress.is_some() {
+        system.push(LB_CONTROLLER_LABEL);
+    }
+    // A pod is the blueprint's profiles' when a kube-system selector asks only for its label.
+    let selected = |label: &(&str, &str)| {
+        cluster.fargate_profiles.iter().any(|p| {
+            p.selectors.iter().any(|s| {
+                s.namespace == "kube-system"
+                    && s.labels
+                        .iter()
+                        .all(|(k, v)| (k.as_str(), v.as_str()) == *label)
+            })
+        })
+    };
+    let selectors: Vec<Value> = system
+        .iter()
+        .filter(|label| !selected(label))
+        .map(|(k, v)| json!({"namespace": "kube-system", "labels": {*k: *v}}))
+        .collect();
+    if !selectors.is_empty() {
+        let name = cx.names.fargate_profile(SYSTEM_PROFILE);
+        let mut profile = Resource::new(
+            a::fargate_profile(SYSTEM_PROFILE),
+            K::FargateProfile,
+            name.clone(),
+            ORIGIN,
+        )
+        .with("name", name)
+        .with("cluster", a::EKS_CLUSTER)
+        .with("podExecutionRole", a::FARGATE_ROLE)
+        .with("subnets", cx.subnets("private"))
+        .with("selectors", Value::Array(selectors));
+        // One Fargate-profile operation at a time per cluster: after the blueprint's profiles.
+        for previous in &profiles {
+            profile = profile.after(previous);
+        }
+        profiles.push(profile.address.clone());
+        cx.push(profile);
+    }
+    let mut addon = Resource::new(
+        a::eks_addon(COREDNS_ADDON),
+        K::EksAddon,
+        COREDNS_ADDON,
+        ORIGIN,
+    )
+    .with("cluster", a::EKS_CLUSTER)
+    .with("addonName", COREDNS_ADDON)
+    .with("configurationValues", COREDNS_ON_FARGATE);
+    for profile in &profiles {
+        addon = addon.after(profile);
+    }
+    cx.push(addon);
 }
 
 fn node_groups(cx: &mut Ctx, cluster: &Cluster) {

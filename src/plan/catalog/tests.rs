@@ -681,7 +681,8 @@ fn controllers_get_irsa_roles_trusting_the_clusters_issuer() {
         cluster.node_groups.clear();
     }
     let resources = desired(&fargate);
-    assert!(!resources.iter().any(|r| r.kind == ResourceKind::EksAddon
+    assert!(!resources.iter().any(|r| r.address.as_str()
+        == "cluster.eks_addon[aws-efs-csi-driver]"
         || r.address.as_str() == addresses::EFS_CSI_DRIVER_ROLE));
     assert!(
         resources
@@ -783,4 +784,57 @@ fn an_unset_idle_timeout_is_aws_default_for_the_type() {
         .find(|r| r.kind == ResourceKind::Listener)
         .unwrap();
     assert_eq!(listener.properties["idleTimeoutSeconds"], json!(350));
+}
+
+#[test]
+fn coredns_runs_on_fargate_when_the_cluster_has_no_nodes() {
+    let mut fargate = example();
+    if let Some(cluster) = fargate.cluster.as_mut() {
+        cluster.node_groups.clear();
+    }
+    let resources = desired(&fargate);
+    // No profile of the example selects kube-system: one is added for CoreDNS's pods and, the
+    // example having an ingress, the load balancer controller's.
+    let profile = find(&resources, "cluster.fargate_profile[kube-system]");
+    assert_eq!(
+        profile.properties["selectors"],
+        serde_json::json!([
+            {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            {"namespace": "kube-system", "labels": {"app.kubernetes.io/name": "aws-load-balancer-controller"}},
+        ])
+    );
+    let addon = find(&resources, "cluster.eks_addon[coredns]");
+    assert_eq!(
+        addon.properties["configurationValues"],
+        r#"{"computeType":"Fargate"}"#
+    );
+    assert!(addon.depends_on.contains(&profile.address));
+
+    // A profile that already takes kube-system is enough.
+    if let Some(cluster) = fargate.cluster.as_mut() {
+        cluster.fargate_profiles[0]
+            .selectors
+            .push(crate::blueprint::model::FargateSelector {
+                namespace: "kube-system".into(),
+                labels: BTreeMap::new(),
+            });
+    }
+    let resources = desired(&fargate);
+    assert!(
+        !resources
+            .iter()
+            .any(|r| r.address.as_str() == "cluster.fargate_profile[kube-system]")
+    );
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.address.as_str() == "cluster.eks_addon[coredns]")
+    );
+
+    // With node groups, EKS's CoreDNS runs on them as shipped.
+    assert!(
+        !desired(&example())
+            .iter()
+            .any(|r| r.address.as_str() == "cluster.eks_addon[coredns]")
+    );
 }

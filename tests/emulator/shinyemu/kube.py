@@ -1,15 +1,17 @@
 """A Kubernetes API stand-in at each EKS cluster's endpoint: NOT a Kubernetes.
 
 Served at `/_k8s/<account>/<region>/<cluster>` (DescribeCluster's `endpoint`). It keeps
-objects in memory and supports discovery, server-side apply (PATCH with
-`application/apply-patch+yaml` and `fieldManager`), JSON merge patch, create, replace,
-get, list with labelSelector and delete, and reports a Deployment's rollout as complete
-after the profile's `kube_deployment_rollout` seconds. A rollout or deletion of a Deployment
-running ShinyProxy stops app pods as ShinyProxy's shutdown would (`kube_shinyproxy.py`). It
-does no schema validation, no admission, no other controllers, no watch, and merges applied
-configuration naïvely (maps deep-merged, lists replaced). Requests need an EKS-style bearer
-token (`k8s-aws-v1.` + base64url of a presigned STS GetCallerIdentity URL); without one the
-answer is 401.
+objects in memory and supports discovery of the built-in APIs (kube_api) and of applied
+CustomResourceDefinitions (kube_crd), server-side apply (PATCH with
+`application/apply-patch+yaml` and `fieldManager`), JSON merge patch, JSON patch, create,
+replace, get, list with labelSelector and delete. A new cluster holds what EKS puts there
+(kube_eks); Deployment and DaemonSet status and a Deployment's pods follow where pods can be
+scheduled and the profile's `kube_deployment_rollout` delay (kube_sched). It does no schema
+validation, no admission (webhook configurations are stored, never called), no watch, and
+merges applied configuration naïvely (maps deep-merged, lists replaced). Requests need an
+EKS-style bearer token (`k8s-aws-v1.` + base64url of a presigned STS GetCallerIdentity URL);
+without one the answer is 401. A rollout or deletion of a Deployment running ShinyProxy stops
+app pods as ShinyProxy's shutdown would (`kube_shinyproxy.py`).
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import re
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote
 
 import yaml
 
-from . import kube_api, kube_shinyproxy
+from . import kube_api, kube_crd, kube_eks, kube_sched, kube_shinyproxy
 from .hooks import Response
 
 _lock = threading.RLock()
@@ -41,14 +44,30 @@ class KubeError(Exception):
 
 
 class Store:
-    def __init__(self) -> None:
+    """One cluster's objects, starting with what EKS puts on a new cluster (kube_eks)."""
+
+    def __init__(self, region: str = "us-east-1", version: str = "1.31",
+                 service_cidr: str = "10.100.0.0/16") -> None:
         self.objects: dict[tuple[str, str, str, str], dict] = {}  # (group, plural, ns, name) -> obj
+        self.coredns_compute: str | None = None  # what the coredns add-on last set
         now = _now()
         for ns in kube_api.DEFAULT_NAMESPACES:
             self.objects[("", "namespaces", "", ns)] = {
                 "apiVersion": "v1", "kind": "Namespace",
                 "metadata": _new_meta(ns, None, now), "spec": {"finalizers": ["kubernetes"]},
                 "status": {"phase": "Active"}}
+        for group, plural, doc in kube_eks.default_objects(region, version, service_cidr):
+            meta = doc["metadata"]
+            doc["metadata"] = {**meta, **_new_meta(meta["name"], meta.get("namespace"), now)}
+            doc["_changed_at"] = 0.0  # rolled out long ago (wherever it could be scheduled)
+            self.objects[(group, plural, meta.get("namespace", ""), meta["name"])] = doc
+
+
+@dataclass
+class View:
+    """What presenting an object needs: the rollout delay and where pods can run now."""
+    delay: float
+    placement: kube_sched.Placement
 
 
 def _now() -> str:
@@ -116,14 +135,20 @@ def handle(state, environ) -> Response:
 def _handle(state, environ, account, region, cluster, rest, method) -> Response:
     if not token_ok(environ.get("HTTP_AUTHORIZATION", "")):
         raise KubeError(401, "Unauthorized", "Unauthorized")
-    _require_active_cluster(account, region, cluster)
+    eks_cluster = _require_active_cluster(account, region, cluster)
     with _lock:
-        store = _stores.setdefault((account, region, cluster), Store())
+        store = _stores.get((account, region, cluster))
+        if store is None:
+            cidr = (eks_cluster.kubernetes_network_config or {}).get("serviceIpv4Cidr") or "10.100.0.0/16"
+            store = _stores[(account, region, cluster)] = Store(region, eks_cluster.version or "1.31", cidr)
+        _sync_coredns_addon(store, kube_eks.coredns_compute_type(account, region, cluster))
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     parts = [unquote(p) for p in rest.strip("/").split("/") if p]
 
+    with _lock:
+        custom = kube_crd.custom_resources(store.objects)
     if method == "GET":
         if parts == ["version"]:
             return _json(200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0-eks-emulator",
@@ -131,24 +156,47 @@ def _handle(state, environ, account, region, cluster, rest, method) -> Response:
         if parts == ["api"]:
             return _json(200, kube_api.api_versions())
         if parts == ["apis"]:
-            return _json(200, kube_api.api_group_list())
+            return _json(200, kube_api.api_group_list(custom))
         if parts == ["api", "v1"]:
             return _json(200, kube_api.resource_list("", "v1"))
         if len(parts) == 3 and parts[0] == "apis":
-            listing = kube_api.resource_list(parts[1], parts[2])
+            listing = kube_api.resource_list(parts[1], parts[2], custom)
             if listing is None:
                 raise KubeError(404, "NotFound", "the server could not find the requested resource")
             return _json(200, listing)
         if len(parts) == 2 and parts[0] == "apis":
-            group = next((g for g in kube_api.api_group_list()["groups"] if g["name"] == parts[1]), None)
+            group = next((g for g in kube_api.api_group_list(custom)["groups"] if g["name"] == parts[1]), None)
             if group is None:
                 raise KubeError(404, "NotFound", "the server could not find the requested resource")
             return _json(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
 
-    ref = _parse_resource_path(parts)
-    profile_delay = state.duration("kube_deployment_rollout", account)
+    ref = _parse_resource_path(parts, custom)
+    view = View(state.duration("kube_deployment_rollout", account), kube_sched.placement(account, region, cluster))
     with _lock:
-        return _serve(store, ref, method, body, query, environ, profile_delay)
+        return _serve(store, ref, method, body, query, environ, view)
+
+
+def _sync_coredns_addon(store: Store, compute: str | None) -> None:
+    """The coredns add-on manages the CoreDNS Deployment: when its computeType changes, the pod
+    template gains or loses the EC2 compute-type annotation (a new rollout)."""
+    if compute is None or compute == store.coredns_compute:
+        return
+    store.coredns_compute = compute
+    obj = store.objects.get(("apps", "deployments", "kube-system", "coredns"))
+    if obj is None:
+        return
+    template_meta = obj["spec"]["template"].setdefault("metadata", {})
+    annotations = dict(template_meta.get("annotations") or {})
+    if compute == "Fargate":
+        annotations.pop(kube_sched.COMPUTE_TYPE, None)
+    else:
+        annotations[kube_sched.COMPUTE_TYPE] = "ec2"
+    if annotations == (template_meta.get("annotations") or {}):
+        return
+    template_meta["annotations"] = annotations
+    obj["metadata"]["generation"] = int(obj["metadata"].get("generation", 1)) + 1
+    obj["metadata"]["resourceVersion"] = str(next(_rv))
+    obj["_changed_at"] = time.time()
 
 
 def _require_active_cluster(account, region, cluster) -> None:
@@ -159,9 +207,10 @@ def _require_active_cluster(account, region, cluster) -> None:
         raise KubeError(404, "NotFound", f"no EKS cluster {cluster} in {account}/{region}")
     if c.status not in ("ACTIVE", "UPDATING"):
         raise KubeError(503, "ServiceUnavailable", f"cluster {cluster} is {c.status}")
+    return c
 
 
-def _parse_resource_path(parts: list[str]) -> dict:
+def _parse_resource_path(parts: list[str], custom: kube_api.Custom) -> dict:
     """-> {group, version, plural, namespace, name, subresource} or KubeError 404."""
     if parts[:2] == ["api", "v1"]:
         group, version, rest = "", "v1", parts[2:]
@@ -175,7 +224,7 @@ def _parse_resource_path(parts: list[str]) -> dict:
     if not rest or len(rest) > 3:
         raise KubeError(404, "NotFound", "the server could not find the requested resource")
     plural = rest[0]
-    found = kube_api.lookup(group, version, plural)
+    found = kube_api.lookup(group, version, plural, custom)
     if found is None:
         raise KubeError(404, "NotFound", "the server could not find the requested resource")
     singular, kind, namespaced = found
@@ -190,16 +239,21 @@ def _key(ref: dict, name: str | None = None) -> tuple:
     return (ref["group"], ref["plural"], ref["namespace"] or "", name or ref["name"])
 
 
-def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, environ, delay: float) -> Response:
+def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, environ, view: View) -> Response:
     name = ref["name"]
     if ref["namespaced"] and ref["namespace"] and method in ("POST", "PATCH", "PUT"):
         if ("", "namespaces", "", ref["namespace"]) not in store.objects:
             raise KubeError(404, "NotFound", f'namespaces "{ref["namespace"]}" not found',
                             {"name": ref["namespace"], "kind": "namespaces"})
     if method == "GET" and name is None:
-        return _json(200, _list(store, ref, query, delay))
+        return _json(200, _list(store, ref, query, view))
     if method == "GET":
-        return _json(200, _present(_get(store, ref), delay))
+        if (ref["group"], ref["plural"]) == ("", "pods") and _key(ref) not in store.objects:
+            pod = next((p for p in _deployment_pods(store, ref["namespace"], view)
+                        if p["metadata"]["name"] == name), None)
+            if pod is not None:
+                return _json(200, pod)
+        return _json(200, _present(_get(store, ref), view))
     if method == "DELETE" and name is not None:
         obj = _get(store, ref)
         del store.objects[_key(ref)]
@@ -208,6 +262,8 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
         if ref["plural"] == "namespaces":
             for k in [k for k in store.objects if k[2] == name]:
                 del store.objects[k]
+        if (ref["group"], ref["plural"]) == (kube_crd.GROUP, kube_crd.PLURAL):
+            kube_crd.delete_objects_of(store.objects, obj)
         return _json(200, {**_status_obj(200, "", ""), "status": "Success",
                            "details": {"name": name, "kind": ref["plural"], "uid": obj["metadata"]["uid"]}})
     if method == "POST" and name is None:
@@ -217,7 +273,7 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
         if _key(ref) in store.objects:
             raise KubeError(409, "AlreadyExists", f'{ref["plural"]} "{ref["name"]}" already exists',
                             {"name": ref["name"], "kind": ref["plural"]})
-        return _json(201, _present(_store_new(store, ref, doc, None), delay))
+        return _json(201, _present(_store_new(store, ref, doc, None), view))
     if method == "PUT" and name is not None:
         doc = _decode(body, environ)
         _check_doc(ref, doc, name)
@@ -225,7 +281,7 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
         if old is None:
             raise KubeError(404, "NotFound", f'{ref["plural"]} "{name}" not found',
                             {"name": name, "kind": ref["plural"]})
-        return _json(200, _present(_replace(store, ref, old, doc), delay))
+        return _json(200, _present(_replace(store, ref, old, doc), view))
     if method == "PATCH" and name is not None:
         ctype = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip()
         if ctype == "application/apply-patch+yaml":
@@ -237,14 +293,18 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
             _check_doc(ref, doc, name)
             old = store.objects.get(_key(ref))
             if old is None:
-                return _json(201, _present(_store_new(store, ref, doc, manager), delay))
+                return _json(201, _present(_store_new(store, ref, doc, manager), view))
             merged = _merge(copy.deepcopy(old), doc)
-            return _json(200, _present(_replace(store, ref, old, merged, manager), delay))
+            return _json(200, _present(_replace(store, ref, old, merged, manager), view))
         if ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
             old = _get(store, ref)
             patch = _decode(body, environ)
             merged = _merge_patch(copy.deepcopy(old), patch)
-            return _json(200, _present(_replace(store, ref, old, merged), delay))
+            return _json(200, _present(_replace(store, ref, old, merged), view))
+        if ctype == "application/json-patch+json":
+            old = _get(store, ref)
+            merged = _json_patch(copy.deepcopy(old), _decode_any(body))
+            return _json(200, _present(_replace(store, ref, old, merged), view))
         raise KubeError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}")
     raise KubeError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
 
@@ -271,6 +331,33 @@ def _check_doc(ref: dict, doc: dict, name: str | None) -> None:
     ns = meta.get("namespace")
     if ref["namespaced"] and ns is not None and ns != ref["namespace"]:
         raise KubeError(400, "BadRequest", "the namespace of the object does not match the namespace on the URL")
+    if (ref["group"], ref["plural"]) == (kube_crd.GROUP, kube_crd.PLURAL):
+        _invalid_if(kube_crd.problems(doc), ref, meta["name"])
+    if (ref["group"], ref["plural"]) == ("", "secrets"):
+        _invalid_if(_secret_problems(doc), ref, meta["name"])
+
+
+# Kubernetes "Secrets", TLS Secrets: a `kubernetes.io/tls` Secret must have `tls.key` and `tls.crt`
+# in `data` or `stringData` (the values are not checked); the API server refuses it otherwise
+# (pkg/apis/core/validation ValidateSecret: `data[tls.crt]: Required value`).
+_SECRET_KEYS = {"kubernetes.io/tls": ("tls.crt", "tls.key")}
+
+
+def _secret_problems(doc: dict) -> list[str]:
+    keys = set((doc.get("data") or {})) | set((doc.get("stringData") or {}))
+    return [f"data[{k}]: Required value" for k in _SECRET_KEYS.get(doc.get("type") or "", ()) if k not in keys]
+
+
+def _invalid_if(problems: list[str], ref: dict, name: str) -> None:
+    """422 Invalid, as the API server answers a object that fails validation."""
+    if not problems:
+        return
+    group_kind = f'{ref["kind"]}.{ref["group"]}' if ref["group"] else ref["kind"]
+    causes = [{"reason": "FieldValueInvalid", "message": p.split(": ", 1)[1], "field": p.split(": ", 1)[0]}
+              for p in problems]
+    raise KubeError(422, "Invalid", f'{group_kind} "{name}" is invalid: [{", ".join(problems)}]'
+                    if len(problems) > 1 else f'{group_kind} "{name}" is invalid: {problems[0]}',
+                    {"name": name, "group": ref["group"], "kind": ref["kind"], "causes": causes})
 
 
 def _store_new(store: Store, ref: dict, doc: dict, manager: str | None) -> dict:
@@ -334,6 +421,52 @@ def _merge(base, overlay):
     return copy.deepcopy(overlay)
 
 
+def _decode_any(body: bytes):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise KubeError(400, "BadRequest", f"error decoding body: {err}")
+
+
+def _json_patch(doc, ops):
+    """RFC 6902 JSON patch (add, remove, replace, test), as `kubectl patch --type json` sends."""
+    if not isinstance(ops, list):
+        raise KubeError(400, "BadRequest", "a JSON patch is a list of operations")
+    for op in ops:
+        path = [p.replace("~1", "/").replace("~0", "~") for p in str(op.get("path", "")).split("/")[1:]]
+        if not path:
+            raise KubeError(422, "Invalid", "the JSON patch path must not be empty")
+        parent = doc
+        try:
+            for part in path[:-1]:
+                parent = parent[int(part)] if isinstance(parent, list) else parent[part]
+            last = path[-1]
+            kind = op.get("op")
+            if isinstance(parent, list):
+                index = len(parent) if last == "-" else int(last)
+                if kind == "add":
+                    parent.insert(index, op["value"])
+                elif kind == "remove":
+                    parent.pop(index)
+                elif kind == "replace":
+                    parent[index] = op["value"]
+                elif kind == "test" and parent[index] != op["value"]:
+                    raise KubeError(422, "Invalid", f"testing value {op.get('path')} failed")
+            elif kind == "add":
+                parent[last] = op["value"]
+            elif kind == "remove":
+                del parent[last]
+            elif kind == "replace":
+                parent[last]  # noqa: B018  (must exist)
+                parent[last] = op["value"]
+            elif kind == "test" and parent.get(last) != op["value"]:
+                raise KubeError(422, "Invalid", f"testing value {op.get('path')} failed")
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise KubeError(422, "Invalid", f"the server rejected our request due to an error in our request: "
+                                            f'{kind} operation does not apply: doc is missing path: "{op.get("path")}"')
+    return doc
+
+
 def _merge_patch(base, patch):
     """RFC 7386 JSON merge patch."""
     if not isinstance(patch, dict):
@@ -356,7 +489,7 @@ def _get(store: Store, ref: dict) -> dict:
     return obj
 
 
-def _list(store: Store, ref: dict, query: dict, delay: float) -> dict:
+def _list(store: Store, ref: dict, query: dict, view: View) -> dict:
     selector = _parse_selector(query.get("labelSelector", ""))
     items = []
     for (group, plural, ns, _name), obj in sorted(store.objects.items()):
@@ -365,7 +498,10 @@ def _list(store: Store, ref: dict, query: dict, delay: float) -> dict:
         if ref["namespace"] and ns != ref["namespace"]:
             continue
         if all(test(obj.get("metadata", {}).get("labels") or {}) for test in selector):
-            items.append(_present(obj, delay))
+            items.append(_present(obj, view))
+    if (ref["group"], ref["plural"]) == ("", "pods"):
+        items.extend(p for p in _deployment_pods(store, ref["namespace"], view)
+                     if all(test(p["metadata"]["labels"]) for test in selector))
     return {"kind": f"{ref['kind']}List", "apiVersion": kube_api.api_version(ref["group"], ref["version"]),
             "metadata": {"resourceVersion": str(next(_rv))}, "items": items}
 
@@ -400,32 +536,21 @@ def _parse_selector(text: str):
     return tests
 
 
-def _present(obj: dict, delay: float) -> dict:
+def _deployment_pods(store: Store, namespace: str | None, view: View) -> list[dict]:
+    """The pods of every Deployment (in `namespace`), as their ReplicaSets would have them."""
+    pods = []
+    for (group, plural, ns, _name), obj in sorted(store.objects.items()):
+        if (group, plural) == ("apps", "deployments") and (not namespace or ns == namespace):
+            pods.extend(kube_sched.pods_of(obj, view.delay, view.placement))
+    return pods
+
+
+def _present(obj: dict, view: View) -> dict:
     out = {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
     if out.get("kind") == "Deployment":
-        out["status"] = _deployment_status(obj, delay)
+        out["status"] = kube_sched.deployment_status(obj, view.delay, view.placement)
+    elif out.get("kind") == "DaemonSet":
+        out["status"] = kube_sched.daemonset_status(obj, view.placement)
+    elif out.get("kind") == "CustomResourceDefinition" and out.get("apiVersion") == "apiextensions.k8s.io/v1":
+        out["status"] = kube_crd.status(obj, obj["metadata"].get("creationTimestamp") or _now())
     return out
-
-
-def _deployment_status(obj: dict, delay: float) -> dict:
-    replicas = int((obj.get("spec") or {}).get("replicas", 1))
-    generation = int(obj["metadata"].get("generation", 1))
-    done = time.time() - obj.get("_changed_at", 0) >= delay
-    now = _now()
-    if done:
-        return {"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
-                    {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
-                     "message": "Deployment has minimum availability.", "lastUpdateTime": now,
-                     "lastTransitionTime": now},
-                    {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-                     "message": f'ReplicaSet "{obj["metadata"]["name"]}" has successfully progressed.',
-                     "lastUpdateTime": now, "lastTransitionTime": now}]}
-    return {"observedGeneration": generation, "replicas": replicas, "updatedReplicas": 0,
-            "readyReplicas": 0, "availableReplicas": 0, "unavailableReplicas": replicas, "conditions": [
-                {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
-                 "message": "Deployment does not have minimum availability.", "lastUpdateTime": now,
-                 "lastTransitionTime": now},
-                {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
-                 "message": f'ReplicaSet "{obj["metadata"]["name"]}" is progressing.',
-                 "lastUpdateTime": now, "lastTransitionTime": now}]}

@@ -68,14 +68,15 @@ def test_discovery(cluster):
     groups = {g["name"]: g["preferredVersion"]["groupVersion"] for g in s.get(f"{ep}/apis", timeout=5).json()["groups"]}
     assert groups == {"apps": "apps/v1", "rbac.authorization.k8s.io": "rbac.authorization.k8s.io/v1",
                       "policy": "policy/v1", "networking.k8s.io": "networking.k8s.io/v1",
-                      "storage.k8s.io": "storage.k8s.io/v1", "elbv2.k8s.aws": "elbv2.k8s.aws/v1beta1"}
+                      "storage.k8s.io": "storage.k8s.io/v1",
+                      "apiextensions.k8s.io": "apiextensions.k8s.io/v1",
+                      "admissionregistration.k8s.io": "admissionregistration.k8s.io/v1",
+                      "coordination.k8s.io": "coordination.k8s.io/v1"}
     core = {r["name"]: r for r in s.get(f"{ep}/api/v1", timeout=5).json()["resources"]}
     assert core["namespaces"]["namespaced"] is False and core["configmaps"]["kind"] == "ConfigMap"
     apps = s.get(f"{ep}/apis/apps/v1", timeout=5).json()
     assert apps["groupVersion"] == "apps/v1"
     assert {"deployments", "deployments/status"} <= {r["name"] for r in apps["resources"]}
-    tgb = s.get(f"{ep}/apis/elbv2.k8s.aws/v1beta1", timeout=5).json()["resources"]
-    assert tgb[0]["kind"] == "TargetGroupBinding"
     assert s.get(f"{ep}/apis/nope/v1", timeout=5).status_code == 404
 
 
@@ -87,6 +88,10 @@ def test_server_side_apply_get_list_delete(emu, account, cluster):
     assert apply(s, dep_url, DEPLOYMENT).status_code == 404
     r = apply(s, f"{ep}/api/v1/namespaces/shiny", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shiny}\n")
     assert r.status_code == 201
+    # pods need somewhere to run (test_kube_scheduling): a managed node group
+    emu.client("eks", account).create_nodegroup(clusterName="shiny", nodegroupName="proxy",
+                                                nodeRole=f"arn:aws:iam::{account}:role/node",
+                                                subnets=["subnet-1"])
     r = apply(s, dep_url, DEPLOYMENT)
     assert r.status_code == 201
     created = r.json()
@@ -152,3 +157,52 @@ def test_cluster_not_active(emu, account):
     r = requests.get(f"{c['endpoint']}/api", headers={"Authorization": f"Bearer {eks_token(emu, account, 'slow')}"},
                      timeout=5)
     assert r.status_code == 503
+
+
+def test_webhook_configurations_and_leases_are_stored_not_called(cluster):
+    c, s = cluster
+    ep = c["endpoint"]
+    hook = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: %s
+metadata: {name: aws-load-balancer-webhook}
+webhooks:
+- name: mtargetgroupbinding.elbv2.k8s.aws
+  admissionReviewVersions: [v1beta1]
+  clientConfig: {caBundle: Y2E=, service: {name: aws-load-balancer-webhook-service, namespace: kube-system,
+                 path: /mutate-elbv2-k8s-aws-v1beta1-targetgroupbinding}}
+  failurePolicy: Fail
+  sideEffects: None
+  rules: [{apiGroups: [elbv2.k8s.aws], apiVersions: [v1beta1], operations: [CREATE, UPDATE],
+           resources: [targetgroupbindings]}]
+"""
+    base = f"{ep}/apis/admissionregistration.k8s.io/v1"
+    for kind, plural in (("MutatingWebhookConfiguration", "mutatingwebhookconfigurations"),
+                         ("ValidatingWebhookConfiguration", "validatingwebhookconfigurations")):
+        r = apply(s, f"{base}/{plural}/aws-load-balancer-webhook", hook % kind)
+        assert r.status_code == 201, r.text
+        got = s.get(f"{base}/{plural}/aws-load-balancer-webhook", timeout=5).json()
+        assert got["kind"] == kind and got["webhooks"][0]["failurePolicy"] == "Fail"
+        # cluster-scoped: there is no namespaced path
+        assert s.get(f"{ep}/apis/admissionregistration.k8s.io/v1/namespaces/kube-system/{plural}",
+                     timeout=5).status_code == 404
+    lease = ("apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: aws-load-balancer-controller-leader, "
+             "namespace: kube-system}\nspec: {holderIdentity: pod-a, leaseDurationSeconds: 15}\n")
+    r = apply(s, f"{ep}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/aws-load-balancer-controller-leader",
+              lease)
+    assert r.status_code == 201 and r.json()["spec"]["holderIdentity"] == "pod-a"
+
+
+def test_a_tls_secret_needs_its_certificate_and_key(cluster):
+    c, s = cluster
+    url = f"{c['endpoint']}/api/v1/namespaces/kube-system/secrets/tls"
+    empty = "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata: {name: tls, namespace: kube-system}\n"
+    r = apply(s, url, empty)
+    assert r.status_code == 422
+    assert "data[tls.crt]: Required value" in r.json()["message"]
+    assert "data[tls.key]: Required value" in r.json()["message"]
+    filled = empty + "data: {tls.crt: Y2VydA==, tls.key: a2V5}\n"
+    assert apply(s, url, filled).status_code == 201
+    # Other types are not checked.
+    opaque = "apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata: {name: plain, namespace: kube-system}\n"
+    assert apply(s, url.replace("/tls", "/plain"), opaque).status_code == 201

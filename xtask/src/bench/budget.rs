@@ -264,8 +264,11 @@ pub const KINDS: &[KindReads] = &[
 /// The Kubernetes object kinds the workload reader lists, one list call each (read only where
 /// the blueprint has a cluster).
 pub const KUBERNETES_KINDS: &[&str] = &[
+    "customresourcedefinitions",
     "namespaces",
     "serviceaccounts",
+    "clusterroles",
+    "clusterrolebindings",
     "storageclasses",
     "persistentvolumes",
     "persistentvolumeclaims",
@@ -277,6 +280,8 @@ pub const KUBERNETES_KINDS: &[&str] = &[
     "deployments",
     "poddisruptionbudgets",
     "networkpolicies",
+    "mutatingwebhookconfigurations",
+    "validatingwebhookconfigurations",
     "targetgroupbindings",
 ];
 
@@ -427,7 +432,7 @@ mod tests {
     #[test]
     fn a_cluster_brings_one_call_per_kubernetes_kind() {
         let budget = plan_call_budget(&counts(&[("eks_cluster", 1)]));
-        assert_eq!(budget.per_service["kubernetes"], 14);
+        assert_eq!(budget.per_service["kubernetes"], 19);
         // Four kinds' listings, the cluster's four per-resource reads, the version check.
         assert_eq!(budget.per_service["eks"], 4 + 4 + 1);
     }
