@@ -457,6 +457,13 @@ impl<'a> ReadCx<'a> {
             .await
     }
 
+    /// Asks at once for the answers several readers share (the tagging API's, the owned
+    /// subnets), so that a reader that needs one after its listing finds it there or on its way
+    /// rather than asking only then. Errors are left to the readers that ask.
+    pub async fn prefetch(&self) {
+        let _ = futures::join!(self.tagged(), self.owned_subnets());
+    }
+
     /// Whether a resource named `name` of `kind` is one the blueprint asks for.
     pub fn is_desired(&self, kind: ResourceKind, name: &str) -> bool {
         self.desired_of(kind).any(|r| r.name == name)
