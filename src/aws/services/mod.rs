@@ -105,6 +105,7 @@ mod in_place_tests;
 pub mod rds;
 pub mod s3;
 pub mod sns;
+pub mod stages;
 pub mod synthetics;
 mod tagging;
 
@@ -433,8 +434,14 @@ impl<'a> ReadCx<'a> {
         }
     }
 
-    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call.
+    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call. The call
+    /// must be one [`stages::READS`] declares, with what it waits for (checked in debug builds,
+    /// so the live tests hold every reader to the read's declared shape).
     pub async fn call(&self, service: &str, action: &str) {
+        debug_assert!(
+            stages::is_declared(service, action),
+            "the read calls {service}:{action}, which services/stages.rs does not declare"
+        );
         self.limiter.acquire(service, action).await;
     }
 
