@@ -45,9 +45,13 @@ pub struct Target {
     pub calls_in_flight: usize,
 }
 
-/// Calls in flight by default: the executor's default parallelism, so against AWS the bound
-/// orders calls only when more are in flight than steps run at once (the plan's read).
-pub const DEFAULT_CALLS_IN_FLIGHT: usize = crate::apply::DEFAULT_PARALLELISM;
+/// Calls in flight by default: four times the executor's default parallelism. A read starts
+/// every independent call together (a listing for each kind, then a detail per resource: a
+/// hundred repositories' lifecycle policies at once) and takes as many round trips as its
+/// dependency depth only if they need not queue for a permit (`services::stages`); an apply's
+/// steps (32 at once, a call or two each) rarely reach it, where the bound orders the waiting
+/// calls by the critical path. AWS's rate limits are kept by the token buckets, not by this.
+pub const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;
 
 impl Default for Target {
     fn default() -> Self {

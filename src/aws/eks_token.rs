@@ -97,6 +97,25 @@ pub async fn cluster_access(
     let cluster = describe_endpoint(conn, name)
         .await?
         .ok_or_else(|| format!("EKS cluster {name} does not exist"))?;
+    access_at(
+        conn,
+        target,
+        name,
+        cluster.endpoint,
+        cluster.certificate_authority_data,
+    )
+    .await
+}
+
+/// [`cluster_access`] for a cluster whose endpoint and certificate authority are known already
+/// (the live read's DescribeCluster answered them): no AWS call.
+pub async fn access_at(
+    conn: &Connection,
+    target: &Target,
+    name: &str,
+    endpoint: String,
+    certificate_authority_data: Option<String>,
+) -> Result<ClusterAccess, String> {
     let credentials = credentials(target).await?;
     let token = token(
         &credentials,
@@ -106,8 +125,8 @@ pub async fn cluster_access(
         SystemTime::now(),
     )?;
     Ok(ClusterAccess {
-        endpoint: cluster.endpoint,
-        certificate_authority_data: cluster.certificate_authority_data,
+        endpoint,
+        certificate_authority_data,
         token,
     })
 }

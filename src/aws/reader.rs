@@ -106,7 +106,8 @@ async fn read_with(rx: ReadCx<'_>) -> Result<LiveState, ReadError> {
     let (conn, blueprint, desired) = (rx.conn, rx.blueprint, rx.desired);
     let readers = services::readers(&rx);
     let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
-    let results = futures::future::join_all(futures).await;
+    // Every reader and the shared answers start together (see `services::stages`).
+    let (results, ()) = futures::join!(futures::future::join_all(futures), rx.prefetch());
     let mut found = Vec::new();
     for (reader, result) in names.into_iter().zip(results) {
         found.extend(result.map_err(|error| ReadError { reader, error })?);

@@ -31,16 +31,46 @@ pub async fn check(
     bp: &Blueprint,
     canary_runtime: &str,
 ) -> Result<Vec<Problem>, ReadError> {
+    let canaries = bp
+        .monitoring
+        .as_ref()
+        .is_some_and(|m| !m.canaries.is_empty());
+    // The listings the blueprint needs, all at once (none waits for another's answer).
+    let (eks, rds, cache, runtimes) = futures::join!(
+        async {
+            match &bp.cluster {
+                Some(_) => Some(eks_versions(conn).await),
+                None => None,
+            }
+        },
+        async {
+            match &bp.database {
+                Some(db) => Some(rds_versions(conn, db.engine.aws_name()).await),
+                None => None,
+            }
+        },
+        async {
+            match &bp.cache {
+                Some(_) => Some(cache_versions(conn).await),
+                None => None,
+            }
+        },
+        async {
+            if canaries {
+                Some(runtime_versions(conn).await)
+            } else {
+                None
+            }
+        },
+    );
     let mut findings = Vec::new();
     let mut out = Vec::new();
-    if let Some(cluster) = &bp.cluster {
-        let answer = eks_versions(conn).await;
+    if let (Some(cluster), Some(answer)) = (&bp.cluster, eks) {
         if let Some(versions) = asked("cluster.version", "EKS", answer, &mut out)? {
             findings.push(eks_finding(&cluster.version, &versions));
         }
     }
-    if let Some(db) = &bp.database {
-        let answer = rds_versions(conn, db.engine.aws_name()).await;
+    if let (Some(db), Some(answer)) = (&bp.database, rds) {
         if let Some(offered) = asked("database.version", "RDS", answer, &mut out)? {
             let parts = if db.engine == DatabaseEngine::Mysql {
                 2
@@ -56,8 +86,7 @@ pub async fn check(
             ));
         }
     }
-    if let Some(cache) = &bp.cache {
-        let answer = cache_versions(conn).await;
+    if let (Some(cache), Some(answer)) = (&bp.cache, cache) {
         if let Some(offered) = asked("cache.version", "ElastiCache", answer, &mut out)? {
             findings.extend(offered_finding(
                 "cache.version",
@@ -69,13 +98,8 @@ pub async fn check(
         }
     }
     out.extend(findings.iter().filter_map(judge));
-    let canaries = bp
-        .monitoring
-        .as_ref()
-        .is_some_and(|m| !m.canaries.is_empty());
-    if canaries {
+    if let Some(answer) = runtimes {
         let path = item("monitoring.canaries", 0);
-        let answer = runtime_versions(conn).await;
         if let Some(runtimes) = asked(&path, "CloudWatch Synthetics", answer, &mut out)? {
             out.extend(runtime_problem(canary_runtime, &runtimes, now()));
         }

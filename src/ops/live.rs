@@ -103,8 +103,14 @@ pub async fn read_plan(
     loaded: &Loaded,
 ) -> Result<(LiveState, Plan, ClusterState)> {
     let bp = &loaded.blueprint;
-    // AWS judges the pinned versions first: nothing is planned on one it does not offer.
-    let judged = aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME).await?;
+    // AWS's answer on the pinned versions and the read start together (neither waits for the
+    // other); nothing is planned on a version AWS does not offer. The command's buckets: the
+    // executor that may follow spends from the same ones.
+    let (judged, live) = futures::join!(
+        aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME),
+        aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter),
+    );
+    let judged = judged?;
     let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
         judged.into_iter().partition(Problem::is_error);
     if !errors.is_empty() {
@@ -112,8 +118,7 @@ pub async fn read_plan(
             errors.iter().map(problem_line).collect(),
         ));
     }
-    // The command's buckets: the executor that may follow spends from the same ones.
-    let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
+    let live = live?;
     let facts = facts(bp, conn, &live);
     let mut rendered = workload::render(bp, &facts);
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.

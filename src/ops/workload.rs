@@ -245,7 +245,25 @@ async fn cluster_client(
     let Some(name) = observed_cluster(live) else {
         return Ok(None);
     };
-    let access = cluster_access(conn, target, &name).await?;
+    // The read's DescribeCluster answered the endpoint: asking again would be a round trip
+    // more before the workload's lists.
+    let known = live
+        .observed
+        .resources
+        .iter()
+        .find(|r| r.kind == ResourceKind::EksCluster)
+        .and_then(|r| live.outputs.get(&r.address))
+        .and_then(|o| {
+            let endpoint = o.get("endpoint")?.as_str()?.to_string();
+            let authority = o.get("certificateAuthority")?.as_str()?.to_string();
+            Some((endpoint, Some(authority)))
+        });
+    let access = match known {
+        Some((endpoint, authority)) => {
+            crate::aws::eks_token::access_at(conn, target, &name, endpoint, authority).await?
+        }
+        None => cluster_access(conn, target, &name).await?,
+    };
     let client = deploy::client_with_retries(
         &access.endpoint,
         access.certificate_authority_data.as_deref(),

@@ -60,11 +60,11 @@ fn the_live_plan_refuses_versions_aws_does_not_offer_naming_the_ones_it_does() {
         "{run}"
     );
     assert!(run.stderr.contains("8.4"), "{run}");
-    // Refused before anything was read or made.
+    // Refused before anything was planned or made (the read goes beside the version check,
+    // issue 18: it changes nothing).
     let apply = account.apply(&file);
     assert_eq!(apply.code, 1, "{apply}");
     assert_eq!(account.successful_calls("CreateVpc"), 0);
-    assert_eq!(account.successful_calls("DescribeVpcs"), 0);
 }
 
 #[test]

@@ -129,51 +129,56 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let alarms = pages
         .into_iter()
         .flat_map(|page| page.metric_alarms.unwrap_or_default());
-    let mut found = Vec::new();
-    for alarm in alarms {
-        let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
-            continue;
-        };
-        let desired = rx.is_desired(K::CloudWatchAlarm, name);
-        let Some(tags) = rx.tags_for(arn, desired, || alarm_tags(rx, arn)).await? else {
-            continue;
-        };
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        let dimensions: Map<String, Value> = alarm
-            .dimensions()
-            .iter()
-            .filter_map(|d| Some((d.name()?.to_string(), Value::from(d.value()?))))
-            .collect();
-        let mut f = Found::new(K::CloudWatchAlarm, arn)
-            .at(Some(address))
-            .named(name)
-            .with("alarmName", name)
-            .with("namespace", alarm.namespace().unwrap_or_default())
-            .with("metricName", alarm.metric_name().unwrap_or_default())
-            .with("dimensions", Value::Object(sorted_like_catalog(dimensions)))
-            .with("statistic", alarm.statistic().map_or("", |s| s.as_str()))
-            .with("periodSeconds", alarm.period().unwrap_or_default())
-            .with(
-                "evaluationPeriods",
-                alarm.evaluation_periods().unwrap_or_default(),
-            )
-            .with("threshold", alarm.threshold().unwrap_or_default())
-            .with(
-                "comparisonOperator",
-                alarm.comparison_operator().map_or("", |c| c.as_str()),
-            )
-            .with(
-                "treatMissingData",
-                alarm.treat_missing_data().unwrap_or("missing"),
-            )
-            .with("alarmActions", Value::from(alarm.alarm_actions().to_vec()))
-            .with("okActions", Value::from(alarm.ok_actions().to_vec()));
-        f = f.with("tags", tags::to_value(&tags)).output("name", name);
-        found.push(f);
-    }
-    Ok(found)
+    // The tag reads of desired alarms the tagging API does not list, all at once.
+    let found = futures::future::try_join_all(alarms.map(|alarm| alarm_found(rx, alarm))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn alarm_found(
+    rx: &ReadCx<'_>,
+    alarm: aws_sdk_cloudwatch::types::MetricAlarm,
+) -> Result<Option<Found>, StepError> {
+    let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
+        return Ok(None);
+    };
+    let desired = rx.is_desired(K::CloudWatchAlarm, name);
+    let Some(tags) = rx.tags_for(arn, desired, || alarm_tags(rx, arn)).await? else {
+        return Ok(None);
+    };
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(None);
+    };
+    let dimensions: Map<String, Value> = alarm
+        .dimensions()
+        .iter()
+        .filter_map(|d| Some((d.name()?.to_string(), Value::from(d.value()?))))
+        .collect();
+    let mut f = Found::new(K::CloudWatchAlarm, arn)
+        .at(Some(address))
+        .named(name)
+        .with("alarmName", name)
+        .with("namespace", alarm.namespace().unwrap_or_default())
+        .with("metricName", alarm.metric_name().unwrap_or_default())
+        .with("dimensions", Value::Object(sorted_like_catalog(dimensions)))
+        .with("statistic", alarm.statistic().map_or("", |s| s.as_str()))
+        .with("periodSeconds", alarm.period().unwrap_or_default())
+        .with(
+            "evaluationPeriods",
+            alarm.evaluation_periods().unwrap_or_default(),
+        )
+        .with("threshold", alarm.threshold().unwrap_or_default())
+        .with(
+            "comparisonOperator",
+            alarm.comparison_operator().map_or("", |c| c.as_str()),
+        )
+        .with(
+            "treatMissingData",
+            alarm.treat_missing_data().unwrap_or("missing"),
+        )
+        .with("alarmActions", Value::from(alarm.alarm_actions().to_vec()))
+        .with("okActions", Value::from(alarm.ok_actions().to_vec()));
+    f = f.with("tags", tags::to_value(&tags)).output("name", name);
+    Ok(Some(f))
 }
 
 /// One alarm's tags (ListTagsForResource).

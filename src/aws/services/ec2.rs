@@ -324,41 +324,71 @@ async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .into_paginator()
             .send()
     );
-    let vpcs = pages.into_iter().flat_map(|p| p.vpcs.unwrap_or_default());
-    let mut found = Vec::new();
-    for vpc in vpcs {
-        let Some(id) = vpc.vpc_id() else { continue };
-        let mut f =
-            base(rx, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
-        // DNS settings are attributes, one call each (blueprints have one VPC); not for destroy.
-        let attributes = if rx.inventory {
-            &[][..]
-        } else {
-            &VPC_DNS_ATTRIBUTES[..]
-        };
-        for (key, attribute) in attributes {
-            rx.call(EC2, "DescribeVpcAttribute").await;
-            let out = client
-                .describe_vpc_attribute()
-                .vpc_id(id)
-                .attribute(attribute.clone())
-                .send()
-                .await
-                .aws()?;
-            let value = if *key == "enableDnsSupport" {
-                out.enable_dns_support().and_then(|a| a.value())
-            } else {
-                out.enable_dns_hostnames().and_then(|a| a.value())
-            };
-            f = f.with(key, value.unwrap_or(false));
-        }
-        // The catalog writes tags last.
-        if let Some(tags) = f.properties.remove("tags") {
-            f.properties.insert("tags".into(), tags);
-        }
-        found.push(f);
+    let vpcs: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.vpcs.unwrap_or_default())
+        .collect();
+    // Every VPC, and both of its attributes, at once.
+    futures::future::try_join_all(vpcs.iter().map(|vpc| vpc_found(rx, vpc)))
+        .await
+        .map(|found| found.into_iter().flatten().collect())
+}
+
+/// A listed VPC with its DNS attributes: one call each (blueprints have one VPC), both at once;
+/// not for destroy.
+async fn vpc_found(
+    rx: &ReadCx<'_>,
+    vpc: &aws_sdk_ec2::types::Vpc,
+) -> Result<Option<Found>, StepError> {
+    let Some(id) = vpc.vpc_id() else {
+        return Ok(None);
+    };
+    let mut f = base(rx, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
+    let attributes = if rx.inventory {
+        &[][..]
+    } else {
+        &VPC_DNS_ATTRIBUTES[..]
+    };
+    let values = futures::future::try_join_all(
+        attributes
+            .iter()
+            .map(|(key, attribute)| vpc_attribute(rx, id, key, attribute)),
+    )
+    .await?;
+    for (key, value) in values {
+        f = f.with(key, value);
     }
-    Ok(found)
+    // The catalog writes tags last.
+    if let Some(tags) = f.properties.remove("tags") {
+        f.properties.insert("tags".into(), tags);
+    }
+    Ok(Some(f))
+}
+
+/// One DNS attribute of VPC `id`, as (`key`, value).
+async fn vpc_attribute(
+    rx: &ReadCx<'_>,
+    id: &str,
+    key: &'static str,
+    attribute: &aws_sdk_ec2::types::VpcAttributeName,
+) -> Result<(&'static str, bool), StepError> {
+    rx.call(EC2, "DescribeVpcAttribute").await;
+    let out = rx
+        .conn
+        .clients
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(attribute.clone())
+        .send()
+        .await
+        .aws()?;
+    let value = if key == "enableDnsSupport" {
+        out.enable_dns_support().and_then(|a| a.value())
+    } else {
+        out.enable_dns_hostnames().and_then(|a| a.value())
+    };
+    Ok((key, value.unwrap_or(false)))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
 };
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
@@ -237,8 +236,9 @@ fn normalise_policy(text: &str) -> String {
 /// call per page of 1,000), their tags from the tagging API's answer ([`ReadCx::tags_for`]; one
 /// ListTagsForResource only for a desired repository it does not list), and each owned
 /// repository's lifecycle policy: one GetLifecyclePolicy each, as ECR has no batch read of
-/// policies (a policy the blueprint dropped must still be found to be deleted), several in flight;
-/// destroy's inventory ([`ReadCx::inventory`]) skips them, as a policy goes with its repository.
+/// policies (a policy the blueprint dropped must still be found to be deleted), all in flight
+/// at once (the rate-limit buckets and `--calls-in-flight` pace them); destroy's inventory
+/// ([`ReadCx::inventory`]) skips them, as a policy goes with its repository.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let ecr = &rx.conn.clients.ecr;
     let prefix = format!("{}/", rx.blueprint);
@@ -255,68 +255,69 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .into_iter()
         .flat_map(|page| page.repositories.unwrap_or_default())
         .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)));
-    let mut found = Vec::new();
-    let mut policies = Vec::new();
-    for r in repositories {
-        let (Some(name), Some(arn)) = (r.repository_name(), r.repository_arn()) else {
-            continue;
-        };
-        let desired = rx.is_desired(K::EcrRepository, name);
-        let Some(tags) = rx
-            .tags_for(arn, desired, || repository_tags(rx, arn))
-            .await?
-        else {
-            continue;
-        };
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        let mut f = Found::new(K::EcrRepository, arn)
-            .at(Some(address))
-            .named(name)
-            .with("repositoryName", name)
-            .with(
-                "imageTagMutability",
-                r.image_tag_mutability().map_or("MUTABLE", |m| m.as_str()),
-            )
-            .with(
-                "imageScanningConfiguration",
-                json!({"scanOnPush": r.image_scanning_configuration().is_some_and(|c| c.scan_on_push())}),
-            )
-            .with(
-                "encryptionConfiguration",
-                json!({"encryptionType": r.encryption_configuration().map_or("AES256", |c| c.encryption_type().as_str())}),
-            )
-            .with("tags", tags::to_value(&tags));
-        f.outputs = repository_outputs(&r);
-        found.push(f);
-        // A repository's policy goes with it: destroy's inventory does not ask.
-        if !rx.inventory {
-            policies.push((name.to_string(), arn.to_string()));
-        }
-    }
-    // One GetLifecyclePolicy per repository, several in flight (100 repositories one after the
-    // other would be 100 round trips end to end).
-    let answers = futures::stream::iter(policies)
-        .map(|(name, arn)| async move {
-            let policy = lifecycle_policy(rx, &name).await?;
-            Ok::<_, StepError>(policy.map(|text| {
-                let mut f = Found::new(K::EcrLifecyclePolicy, policy_id(&name))
-                    .with("repository", arn.as_str())
-                    .with("policyText", normalise_policy(&text));
-                f.outputs = policy_outputs(&name);
-                f
-            }))
-        })
-        .buffered(POLICY_READS_IN_FLIGHT)
-        .try_collect::<Vec<_>>()
-        .await?;
-    found.extend(answers.into_iter().flatten());
-    Ok(found)
+    // Every repository's policy at once, each beside the repository's own tag read where the
+    // tagging API's answer does not list it.
+    let found =
+        futures::future::try_join_all(repositories.map(|r| repository_found(rx, r))).await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
-/// Lifecycle-policy reads in flight at once in [`read`].
-const POLICY_READS_IN_FLIGHT: usize = 16;
+/// A listed repository, if ours, and its lifecycle policy: one GetLifecyclePolicy each (ECR has
+/// no batch read of policies); destroy's inventory ([`ReadCx::inventory`]) does not ask, as a
+/// policy goes with its repository.
+async fn repository_found(
+    rx: &ReadCx<'_>,
+    r: aws_sdk_ecr::types::Repository,
+) -> Result<Vec<Found>, StepError> {
+    let (Some(name), Some(arn)) = (r.repository_name(), r.repository_arn()) else {
+        return Ok(Vec::new());
+    };
+    let desired = rx.is_desired(K::EcrRepository, name);
+    let Some((address, tags, policy)) = rx
+        .owned_with(
+            arn,
+            desired,
+            || repository_tags(rx, arn),
+            || async {
+                if rx.inventory {
+                    Ok(None)
+                } else {
+                    lifecycle_policy(rx, name).await
+                }
+            },
+        )
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut f = Found::new(K::EcrRepository, arn)
+        .at(Some(address))
+        .named(name)
+        .with("repositoryName", name)
+        .with(
+            "imageTagMutability",
+            r.image_tag_mutability().map_or("MUTABLE", |m| m.as_str()),
+        )
+        .with(
+            "imageScanningConfiguration",
+            json!({"scanOnPush": r.image_scanning_configuration().is_some_and(|c| c.scan_on_push())}),
+        )
+        .with(
+            "encryptionConfiguration",
+            json!({"encryptionType": r.encryption_configuration().map_or("AES256", |c| c.encryption_type().as_str())}),
+        )
+        .with("tags", tags::to_value(&tags));
+    f.outputs = repository_outputs(&r);
+    let mut found = vec![f];
+    if let Some(text) = policy {
+        let mut p = Found::new(K::EcrLifecyclePolicy, policy_id(name))
+            .with("repository", arn)
+            .with("policyText", normalise_policy(&text));
+        p.outputs = policy_outputs(name);
+        found.push(p);
+    }
+    Ok(found)
+}
 
 /// `repository`'s lifecycle policy text, if it has one.
 async fn lifecycle_policy(rx: &ReadCx<'_>, repository: &str) -> Result<Option<String>, StepError> {

@@ -473,93 +473,32 @@ pub async fn delete_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 /// File systems (one describe per page, tags included); for each owned one its mount targets
 /// (DescribeMountTargets takes one file system) with their security groups (one call per mount
-/// target: no batch form); and every access point in one call per page.
+/// target: no batch form), every file system's and mount target's at once; and every access
+/// point in one call per page, beside the file systems' listing when the blueprint has one.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let efs = &rx.conn.clients.efs;
-    let pages = all_pages!(
-        rx,
-        "efs",
-        "DescribeFileSystems",
-        efs.describe_file_systems().into_paginator().send()
-    );
-    let systems = pages
-        .into_iter()
-        .flat_map(|p| p.file_systems.unwrap_or_default());
-    let mut found = Vec::new();
-    let mut owned = Vec::new();
-    for fs in systems {
-        let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        let state = fs.life_cycle_state().as_str();
-        if state == "deleting" || state == "deleted" {
-            continue;
+    let wanted = rx.desired_of(K::EfsFileSystem).next().is_some();
+    let (systems, early) = futures::try_join!(read_file_systems(rx), async {
+        if wanted {
+            describe_access_points(rx).await.map(Some)
+        } else {
+            Ok(None)
         }
-        let id = fs.file_system_id().to_string();
-        let mut f = Found::new(K::EfsFileSystem, &id)
-            .at(Some(address))
-            .named(tags.get("Name").cloned().unwrap_or_else(|| id.clone()))
-            .with("creationToken", fs.creation_token())
-            .with("encrypted", fs.encrypted().unwrap_or(false))
-            .with("performanceMode", fs.performance_mode().as_str())
-            .with(
-                "throughputMode",
-                fs.throughput_mode().map_or("bursting", |m| m.as_str()),
-            )
-            .with("tags", tags::to_value(&tags));
-        f.outputs = fs_outputs(&fs);
-        found.push(f);
-        owned.push(id.clone());
-
-        rx.call("efs", "DescribeMountTargets").await;
-        let targets = not_found_as_none(
-            efs.describe_mount_targets()
-                .file_system_id(&id)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| r.mount_targets)
-        .unwrap_or_default();
-        for mt in targets {
-            let state = mt.life_cycle_state().as_str();
-            if state == "deleting" || state == "deleted" {
-                continue;
-            }
-            rx.call("efs", "DescribeMountTargetSecurityGroups").await;
-            let groups = not_found_as_none(
-                efs.describe_mount_target_security_groups()
-                    .mount_target_id(mt.mount_target_id())
-                    .send()
-                    .await
-                    .aws(),
-            )?;
-            let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
-            groups.sort();
-            let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id())
-                .with("fileSystem", id.as_str())
-                .with("subnet", mt.subnet_id())
-                .with("securityGroups", json!(groups));
-            f.outputs = mount_target_outputs(&mt);
-            found.push(f);
-        }
-    }
+    })?;
+    let owned: Vec<String> = systems
+        .iter()
+        .filter(|f| f.kind == K::EfsFileSystem)
+        .map(|f| f.id.clone())
+        .collect();
+    let mut found = systems;
     if owned.is_empty() {
         return Ok(found);
     }
-    // Every access point in the account in one call per page (DescribeAccessPoints without a
-    // file system lists them all), kept where the file system is ours.
-    let pages = all_pages!(
-        rx,
-        "efs",
-        "DescribeAccessPoints",
-        efs.describe_access_points().into_paginator().send()
-    );
-    for ap in pages
-        .into_iter()
-        .flat_map(|p| p.access_points.unwrap_or_default())
-    {
+    let access_points = match early {
+        Some(listed) => listed,
+        // File systems the blueprint no longer has: their access points go with them.
+        None => describe_access_points(rx).await?,
+    };
+    for ap in access_points {
         let Some(id) = ap
             .file_system_id()
             .filter(|fs| owned.iter().any(|o| o == fs))
@@ -589,4 +528,123 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         found.push(f);
     }
     Ok(found)
+}
+
+/// Every access point in the account (DescribeAccessPoints without a file system lists them
+/// all), one call per page.
+async fn describe_access_points(
+    rx: &ReadCx<'_>,
+) -> Result<Vec<aws_sdk_efs::types::AccessPointDescription>, StepError> {
+    let pages = all_pages!(
+        rx,
+        "efs",
+        "DescribeAccessPoints",
+        rx.conn
+            .clients
+            .efs
+            .describe_access_points()
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.access_points.unwrap_or_default())
+        .collect())
+}
+
+/// The owned file systems with their mount targets.
+async fn read_file_systems(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(
+        rx,
+        "efs",
+        "DescribeFileSystems",
+        rx.conn
+            .clients
+            .efs
+            .describe_file_systems()
+            .into_paginator()
+            .send()
+    );
+    let found = futures::future::try_join_all(
+        pages
+            .into_iter()
+            .flat_map(|p| p.file_systems.unwrap_or_default())
+            .map(|fs| file_system_found(rx, fs)),
+    )
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// A listed file system, if ours, and its mount targets.
+async fn file_system_found(
+    rx: &ReadCx<'_>,
+    fs: aws_sdk_efs::types::FileSystemDescription,
+) -> Result<Vec<Found>, StepError> {
+    let efs = &rx.conn.clients.efs;
+    let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(Vec::new());
+    };
+    let state = fs.life_cycle_state().as_str();
+    if state == "deleting" || state == "deleted" {
+        return Ok(Vec::new());
+    }
+    let id = fs.file_system_id().to_string();
+    let mut f = Found::new(K::EfsFileSystem, &id)
+        .at(Some(address))
+        .named(tags.get("Name").cloned().unwrap_or_else(|| id.clone()))
+        .with("creationToken", fs.creation_token())
+        .with("encrypted", fs.encrypted().unwrap_or(false))
+        .with("performanceMode", fs.performance_mode().as_str())
+        .with(
+            "throughputMode",
+            fs.throughput_mode().map_or("bursting", |m| m.as_str()),
+        )
+        .with("tags", tags::to_value(&tags));
+    f.outputs = fs_outputs(&fs);
+
+    rx.call("efs", "DescribeMountTargets").await;
+    let targets = not_found_as_none(
+        efs.describe_mount_targets()
+            .file_system_id(&id)
+            .send()
+            .await
+            .aws(),
+    )?
+    .and_then(|r| r.mount_targets)
+    .unwrap_or_default();
+    let targets = targets.into_iter().filter(|mt| {
+        let state = mt.life_cycle_state().as_str();
+        state != "deleting" && state != "deleted"
+    });
+    let mounts =
+        futures::future::try_join_all(targets.map(|mt| mount_target_found(rx, &id, mt))).await?;
+    Ok(std::iter::once(f).chain(mounts).collect())
+}
+
+/// A mount target with its security groups (one call each: no batch form).
+async fn mount_target_found(
+    rx: &ReadCx<'_>,
+    file_system: &str,
+    mt: aws_sdk_efs::types::MountTargetDescription,
+) -> Result<Found, StepError> {
+    rx.call("efs", "DescribeMountTargetSecurityGroups").await;
+    let groups = not_found_as_none(
+        rx.conn
+            .clients
+            .efs
+            .describe_mount_target_security_groups()
+            .mount_target_id(mt.mount_target_id())
+            .send()
+            .await
+            .aws(),
+    )?;
+    let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
+    groups.sort();
+    let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id())
+        .with("fileSystem", file_system)
+        .with("subnet", mt.subnet_id())
+        .with("securityGroups", json!(groups));
+    f.outputs = mount_target_outputs(&mt);
+    Ok(f)
 }

@@ -1039,37 +1039,64 @@ pub(crate) async fn by_zone(
     Ok(ids)
 }
 
-/// Clusters whose names carry the blueprint's prefix (ListClusters, then one describe per
-/// cluster: EKS has no batch describe), their Fargate profiles and node groups.
+/// Clusters whose names carry the blueprint's prefix, with their Fargate profiles and node
+/// groups. The blueprint's own cluster name is known, so its reads (DescribeCluster, EKS has no
+/// batch describe; ListFargateProfiles; ListNodegroups) start at once, beside ListClusters, which
+/// finds the others with the prefix (a cluster the blueprint no longer has); a profile's or node
+/// group's describe waits only for its own listing.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let eks = &rx.conn.clients.eks;
     let prefix = rx.name_prefix();
-    let pages = all_pages!(
-        rx,
-        "eks",
-        "ListClusters",
-        eks.list_clusters().into_paginator().send()
-    );
-    let names: Vec<String> = pages
-        .into_iter()
-        .flat_map(|p| p.clusters.unwrap_or_default())
-        .filter(|n| n == rx.blueprint || n.starts_with(&prefix))
+    let desired: Vec<String> = rx
+        .desired_of(K::EksCluster)
+        .map(|c| c.name.clone())
         .collect();
-    let mut found = Vec::new();
-    for name in names {
+    let listed_then_others = async {
+        let pages = all_pages!(
+            rx,
+            "eks",
+            "ListClusters",
+            rx.conn.clients.eks.list_clusters().into_paginator().send()
+        );
+        let others: Vec<String> = pages
+            .into_iter()
+            .flat_map(|p| p.clusters.unwrap_or_default())
+            .filter(|n| n == rx.blueprint || n.starts_with(&prefix))
+            .filter(|n| !desired.contains(n))
+            .collect();
+        futures::future::try_join_all(others.iter().map(|name| read_cluster(rx, name))).await
+    };
+    let (ours, others) = futures::try_join!(
+        futures::future::try_join_all(desired.iter().map(|name| read_cluster(rx, name))),
+        listed_then_others,
+    )?;
+    Ok(ours.into_iter().chain(others).flatten().collect())
+}
+
+/// One cluster, if it exists and is ours, with its Fargate profiles and node groups: the
+/// describe and both listings at once (the children are dropped if the cluster is not ours).
+async fn read_cluster(rx: &ReadCx<'_>, name: &str) -> Result<Vec<Found>, StepError> {
+    let describe = async {
         rx.call("eks", "DescribeCluster").await;
-        let Some(cluster) =
-            not_found_as_none(eks.describe_cluster().name(&name).send().await.aws())?
-                .and_then(|r| r.cluster)
-        else {
-            continue;
+        let cluster = not_found_as_none(
+            rx.conn
+                .clients
+                .eks
+                .describe_cluster()
+                .name(name)
+                .send()
+                .await
+                .aws(),
+        )?
+        .and_then(|r| r.cluster);
+        let Some(cluster) = cluster else {
+            return Ok(None);
         };
         let tags = tags::from_pairs(cluster.tags().cloned().unwrap_or_default());
         let Some(address) = rx.owned(&tags) else {
-            continue;
+            return Ok(None);
         };
         if cluster.status().map(|s| s.as_str()) == Some("DELETING") {
-            continue;
+            return Ok(None);
         }
         let subnets = by_zone(
             rx,
@@ -1079,11 +1106,17 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                 .unwrap_or_default(),
         )
         .await?;
-        found.push(cluster_found(&cluster, address, &tags, subnets));
-        found.extend(read_profiles(rx, &name).await?);
-        found.extend(read_nodegroups(rx, &name).await?);
-    }
-    Ok(found)
+        Ok::<_, StepError>(Some(cluster_found(&cluster, address, &tags, subnets)))
+    };
+    let (cluster, profiles, nodegroups) =
+        futures::try_join!(describe, read_profiles(rx, name), read_nodegroups(rx, name),)?;
+    let Some(cluster) = cluster else {
+        return Ok(Vec::new());
+    };
+    Ok(std::iter::once(cluster)
+        .chain(profiles)
+        .chain(nodegroups)
+        .collect())
 }
 
 fn cluster_found(
@@ -1136,60 +1169,77 @@ fn cluster_found(
 }
 
 async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
-    let eks = &rx.conn.clients.eks;
-    let pages = all_pages!(
-        rx,
-        "eks",
-        "ListFargateProfiles",
-        eks.list_fargate_profiles()
-            .cluster_name(cluster)
-            .into_paginator()
-            .send()
-    );
-    let names = pages
-        .into_iter()
-        .flat_map(|p| p.fargate_profile_names.unwrap_or_default());
-    let mut found = Vec::new();
-    for name in names {
-        rx.call("eks", "DescribeFargateProfile").await;
-        let Some(p) = not_found_as_none(
-            eks.describe_fargate_profile()
-                .cluster_name(cluster)
-                .fargate_profile_name(&name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| r.fargate_profile) else {
-            continue;
+    let mut pages = rx
+        .conn
+        .clients
+        .eks
+        .list_fargate_profiles()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    let mut names = Vec::new();
+    loop {
+        rx.call("eks", "ListFargateProfiles").await;
+        let Some(page) = pages.next().await else {
+            break;
         };
-        let tags = tags::from_pairs(p.tags().cloned().unwrap_or_default());
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        if p.status().map(|s| s.as_str()) == Some("DELETING") {
-            continue;
+        match not_found_as_none(page.aws())? {
+            Some(page) => names.extend(page.fargate_profile_names.unwrap_or_default()),
+            None => return Ok(Vec::new()), // no cluster (yet, or any more)
         }
-        let subnets = by_zone(rx, p.subnets().to_vec()).await?;
-        let selectors: Vec<Value> = p
-            .selectors()
-            .iter()
-            .map(|s| {
-                let mut value = Map::new();
-                value.insert("namespace".into(), json!(s.namespace().unwrap_or_default()));
-                if let Some(labels) = s.labels().filter(|l| !l.is_empty()) {
-                    let sorted: std::collections::BTreeMap<_, _> = labels.iter().collect();
-                    value.insert("labels".into(), json!(sorted));
-                }
-                Value::Object(value)
-            })
-            .collect();
-        let arn = p.fargate_profile_arn().unwrap_or_default();
-        // The cluster as its ARN, which the reader turns into the cluster's address.
-        let f = Found::new(K::FargateProfile, arn)
+    }
+    let found =
+        futures::future::try_join_all(names.iter().map(|name| profile_found(rx, cluster, name)))
+            .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn profile_found(
+    rx: &ReadCx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let eks = &rx.conn.clients.eks;
+    rx.call("eks", "DescribeFargateProfile").await;
+    let Some(p) = not_found_as_none(
+        eks.describe_fargate_profile()
+            .cluster_name(cluster)
+            .fargate_profile_name(name)
+            .send()
+            .await
+            .aws(),
+    )?
+    .and_then(|r| r.fargate_profile) else {
+        return Ok(None);
+    };
+    let tags = tags::from_pairs(p.tags().cloned().unwrap_or_default());
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(None);
+    };
+    if p.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
+    }
+    let subnets = by_zone(rx, p.subnets().to_vec()).await?;
+    let selectors: Vec<Value> = p
+        .selectors()
+        .iter()
+        .map(|s| {
+            let mut value = Map::new();
+            value.insert("namespace".into(), json!(s.namespace().unwrap_or_default()));
+            if let Some(labels) = s.labels().filter(|l| !l.is_empty()) {
+                let sorted: std::collections::BTreeMap<_, _> = labels.iter().collect();
+                value.insert("labels".into(), json!(sorted));
+            }
+            Value::Object(value)
+        })
+        .collect();
+    let arn = p.fargate_profile_arn().unwrap_or_default();
+    // The cluster as its ARN, which the reader turns into the cluster's address.
+    Ok(Some(
+        Found::new(K::FargateProfile, arn)
             .at(Some(address))
-            .named(&name)
-            .with("name", name.as_str())
+            .named(name)
+            .with("name", name)
             .with("cluster", cluster_arn_of(arn, cluster))
             .with(
                 "podExecutionRole",
@@ -1199,11 +1249,9 @@ async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, Ste
             .with("selectors", Value::Array(selectors))
             .with("tags", tags::to_value(&tags))
             .output("arn", arn)
-            .output("name", name.as_str())
-            .output("clusterName", cluster);
-        found.push(f);
-    }
-    Ok(found)
+            .output("name", name)
+            .output("clusterName", cluster),
+    ))
 }
 
 /// The cluster's ARN from a Fargate profile's or node group's ARN
@@ -1216,74 +1264,91 @@ fn cluster_arn_of(child_arn: &str, cluster: &str) -> String {
 }
 
 async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
-    let eks = &rx.conn.clients.eks;
-    let pages = all_pages!(
-        rx,
-        "eks",
-        "ListNodegroups",
-        eks.list_nodegroups()
-            .cluster_name(cluster)
-            .into_paginator()
-            .send()
-    );
-    let names = pages
-        .into_iter()
-        .flat_map(|p| p.nodegroups.unwrap_or_default());
-    let mut found = Vec::new();
-    for name in names {
-        rx.call("eks", "DescribeNodegroup").await;
-        let Some(n) = not_found_as_none(
-            eks.describe_nodegroup()
-                .cluster_name(cluster)
-                .nodegroup_name(&name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| r.nodegroup) else {
-            continue;
+    let mut pages = rx
+        .conn
+        .clients
+        .eks
+        .list_nodegroups()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    let mut names = Vec::new();
+    loop {
+        rx.call("eks", "ListNodegroups").await;
+        let Some(page) = pages.next().await else {
+            break;
         };
-        let tags = tags::from_pairs(n.tags().cloned().unwrap_or_default());
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        if n.status().map(|s| s.as_str()) == Some("DELETING") {
-            continue;
+        match not_found_as_none(page.aws())? {
+            Some(page) => names.extend(page.nodegroups.unwrap_or_default()),
+            None => return Ok(Vec::new()), // no cluster (yet, or any more)
         }
-        let (groups, disk) = launch_template_settings(rx, &n).await?;
-        let subnets = by_zone(rx, n.subnets().to_vec()).await?;
-        let scaling = n.scaling_config();
-        let labels: std::collections::BTreeMap<_, _> =
-            n.labels().map(|l| l.iter().collect()).unwrap_or_default();
-        let arn = n.nodegroup_arn().unwrap_or_default();
-        let mut f = Found::new(K::NodeGroup, arn)
-            .at(Some(address))
-            .named(&name)
-            .with("name", name.as_str())
-            .with("cluster", cluster_arn_of(arn, cluster))
-            .with("nodeRole", n.node_role().unwrap_or_default())
-            .with("subnets", json!(subnets))
-            .with("securityGroups", json!(groups))
-            .with("instanceTypes", json!(n.instance_types()))
-            .with("diskSizeGib", disk.or(n.disk_size()).unwrap_or(20))
-            .with(
-                "capacityType",
-                n.capacity_type().map(|c| c.as_str()).unwrap_or("ON_DEMAND"),
-            )
-            .with(
-                "scaling",
-                json!({
-                    "desiredSize": scaling.and_then(|s| s.desired_size()),
-                    "minSize": scaling.and_then(|s| s.min_size()),
-                    "maxSize": scaling.and_then(|s| s.max_size()),
-                }),
-            )
-            .with("labels", json!(labels))
-            .with("tags", tags::to_value(&tags));
-        f.outputs = nodegroup_outputs(&n, cluster);
-        found.push(f);
     }
-    Ok(found)
+    let found =
+        futures::future::try_join_all(names.iter().map(|name| nodegroup_found(rx, cluster, name)))
+            .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn nodegroup_found(
+    rx: &ReadCx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let eks = &rx.conn.clients.eks;
+    rx.call("eks", "DescribeNodegroup").await;
+    let Some(n) = not_found_as_none(
+        eks.describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .aws(),
+    )?
+    .and_then(|r| r.nodegroup) else {
+        return Ok(None);
+    };
+    let tags = tags::from_pairs(n.tags().cloned().unwrap_or_default());
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(None);
+    };
+    if n.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
+    }
+    // The launch template and (rarely) the zones of subnets that are not ours, at once.
+    let ((groups, disk), subnets) = futures::try_join!(
+        launch_template_settings(rx, &n),
+        by_zone(rx, n.subnets().to_vec()),
+    )?;
+    let scaling = n.scaling_config();
+    let labels: std::collections::BTreeMap<_, _> =
+        n.labels().map(|l| l.iter().collect()).unwrap_or_default();
+    let arn = n.nodegroup_arn().unwrap_or_default();
+    let mut f = Found::new(K::NodeGroup, arn)
+        .at(Some(address))
+        .named(name)
+        .with("name", name)
+        .with("cluster", cluster_arn_of(arn, cluster))
+        .with("nodeRole", n.node_role().unwrap_or_default())
+        .with("subnets", json!(subnets))
+        .with("securityGroups", json!(groups))
+        .with("instanceTypes", json!(n.instance_types()))
+        .with("diskSizeGib", disk.or(n.disk_size()).unwrap_or(20))
+        .with(
+            "capacityType",
+            n.capacity_type().map(|c| c.as_str()).unwrap_or("ON_DEMAND"),
+        )
+        .with(
+            "scaling",
+            json!({
+                "desiredSize": scaling.and_then(|s| s.desired_size()),
+                "minSize": scaling.and_then(|s| s.min_size()),
+                "maxSize": scaling.and_then(|s| s.max_size()),
+            }),
+        )
+        .with("labels", json!(labels))
+        .with("tags", tags::to_value(&tags));
+    f.outputs = nodegroup_outputs(&n, cluster);
+    Ok(Some(f))
 }
 
 /// Security groups and root volume size from the node group's launch template.
@@ -1556,45 +1621,54 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             None => return Ok(Vec::new()), // no cluster (yet, or any more)
         }
     }
-    let mut found = Vec::new();
-    for name in names {
-        rx.call("eks", "DescribeAddon").await;
-        let Some(addon) = not_found_as_none(
-            eks.describe_addon()
-                .cluster_name(&cluster)
-                .addon_name(&name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| r.addon) else {
-            continue;
-        };
-        let tags = tags::from_pairs(addon.tags().cloned().unwrap_or_default());
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        if addon.status().map(|s| s.as_str()) == Some("DELETING") {
-            continue;
-        }
-        let arn = addon.addon_arn().unwrap_or_default();
-        let mut f = Found::new(K::EksAddon, arn)
-            .at(Some(address))
-            .named(&name)
-            // The cluster as its ARN, which the reader turns into the cluster's address.
-            .with("cluster", cluster_arn_of(arn, &cluster))
-            .with("addonName", name.as_str());
-        if let Some(role) = addon.service_account_role_arn() {
-            f = f.with("serviceAccountRoleArn", role);
-        }
-        if let Some(values) = addon.configuration_values().filter(|v| !v.is_empty()) {
-            f = f.with("configurationValues", values);
-        }
-        f = f.with("tags", tags::to_value(&tags));
-        f.outputs = addon_outputs(arn, &name, &cluster);
-        found.push(f);
+    // One DescribeAddon per add-on (EKS has no batch describe), all at once.
+    let found =
+        futures::future::try_join_all(names.iter().map(|name| addon_found(rx, &cluster, name)))
+            .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn addon_found(
+    rx: &ReadCx<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let eks = &rx.conn.clients.eks;
+    rx.call("eks", "DescribeAddon").await;
+    let Some(addon) = not_found_as_none(
+        eks.describe_addon()
+            .cluster_name(cluster)
+            .addon_name(name)
+            .send()
+            .await
+            .aws(),
+    )?
+    .and_then(|r| r.addon) else {
+        return Ok(None);
+    };
+    let tags = tags::from_pairs(addon.tags().cloned().unwrap_or_default());
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(None);
+    };
+    if addon.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
     }
-    Ok(found)
+    let arn = addon.addon_arn().unwrap_or_default();
+    let mut f = Found::new(K::EksAddon, arn)
+        .at(Some(address))
+        .named(name)
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        .with("cluster", cluster_arn_of(arn, cluster))
+        .with("addonName", name);
+    if let Some(role) = addon.service_account_role_arn() {
+        f = f.with("serviceAccountRoleArn", role);
+    }
+    if let Some(values) = addon.configuration_values().filter(|v| !v.is_empty()) {
+        f = f.with("configurationValues", values);
+    }
+    f = f.with("tags", tags::to_value(&tags));
+    f.outputs = addon_outputs(arn, name, cluster);
+    Ok(Some(f))
 }
 
 #[cfg(test)]

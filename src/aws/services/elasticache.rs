@@ -638,10 +638,20 @@ fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::
 /// group). Tags come from the tagging API's answer ([`ReadCx::tags_for`]): ElastiCache's
 /// describes carry none.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    // The kinds' listings at once; each kind's further reads wait only for its own listing.
+    let (subnet_groups, parameter_groups, replication_groups) = futures::try_join!(
+        read_subnet_groups(rx),
+        read_parameter_groups(rx),
+        read_replication_groups(rx),
+    )?;
+    Ok([subnet_groups, parameter_groups, replication_groups].concat())
+}
+
+/// Subnet groups named for the blueprint and tagged for it.
+async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let ec = &rx.conn.clients.elasticache;
     let prefix = rx.name_prefix();
     let mut found = Vec::new();
-
     let pages = all_pages!(
         rx,
         "elasticache",
@@ -691,6 +701,13 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         );
     }
 
+    Ok(found)
+}
+
+/// Parameter groups named for the blueprint, each owned one with its user-set values
+/// (DescribeCacheParameters takes one group): every group's at once.
+async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &rx.conn.clients.elasticache;
     let pages = all_pages!(
         rx,
         "elasticache",
@@ -700,87 +717,127 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .into_paginator()
             .send()
     );
-    for g in pages
+    let groups = pages
         .into_iter()
-        .flat_map(|p| p.cache_parameter_groups.unwrap_or_default())
-    {
-        let Some(name) = g.cache_parameter_group_name() else {
-            continue;
-        };
-        let desired = desired_named(rx, K::CacheParameterGroup, name);
-        if desired.is_none() && !name.starts_with(&prefix) {
-            continue;
+        .flat_map(|p| p.cache_parameter_groups.unwrap_or_default());
+    let found = futures::future::try_join_all(groups.map(|g| parameter_group_found(rx, g))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn parameter_group_found(
+    rx: &ReadCx<'_>,
+    g: aws_sdk_elasticache::types::CacheParameterGroup,
+) -> Result<Option<Found>, StepError> {
+    let ec = &rx.conn.clients.elasticache;
+    let prefix = rx.name_prefix();
+    let Some(name) = g.cache_parameter_group_name() else {
+        return Ok(None);
+    };
+    let desired = desired_named(rx, K::CacheParameterGroup, name);
+    if desired.is_none() && !name.starts_with(&prefix) {
+        return Ok(None);
+    }
+    let arn = rx_arn(rx, "parametergroup", name);
+    // The values (settings: not for destroy) are read beside the group's own tag read where
+    // the tagging API's answer does not list it.
+    let values = || async {
+        if rx.inventory {
+            return Ok(Vec::new());
         }
-        let arn = rx_arn(rx, "parametergroup", name);
-        // An endpoint that cannot tag parameter groups (the emulator answers InvalidARN) leaves
-        // the blueprint's derived name as the only sign of ownership: read by name.
-        let (tags, address) = match rx
-            .tags_for(&arn, desired.is_some(), || tags_of(rx, &arn))
-            .await
-        {
-            Ok(Some(tags)) => {
-                let Some(address) = rx.owned(&tags) else {
-                    continue;
-                };
-                (tags, address)
+        Ok::<_, StepError>(all_pages!(
+            rx,
+            "elasticache",
+            "DescribeCacheParameters",
+            ec.describe_cache_parameters()
+                .cache_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        ))
+    };
+    let listed = rx.tagged().await?.get(&arn).cloned();
+    let (tags, address, pages) = match (listed, desired) {
+        (Some(tags), _) => {
+            let Some(address) = rx.owned(&tags) else {
+                return Ok(None);
+            };
+            (tags, address, values().await?)
+        }
+        (None, None) => return Ok(None),
+        (None, Some(d)) => {
+            let (tags, pages) = futures::join!(tags_of(rx, &arn), values());
+            match not_found_as_none(tags) {
+                Ok(Some(tags)) => {
+                    let Some(address) = rx.owned(&tags) else {
+                        return Ok(None);
+                    };
+                    (tags, address, pages?)
+                }
+                Ok(None) => return Ok(None),
+                // An endpoint that cannot tag parameter groups (the emulator answers
+                // InvalidARN) leaves the blueprint's derived name as the only sign of
+                // ownership: read by name.
+                Err(e) if e.code == "InvalidARN" => (
+                    tags::from_properties(&d.properties),
+                    d.address.clone(),
+                    pages?,
+                ),
+                Err(e) => return Err(e),
             }
-            Ok(None) => continue,
-            Err(e) if e.code == "InvalidARN" => match desired {
-                Some(d) => (tags::from_properties(&d.properties), d.address.clone()),
-                None => continue,
-            },
-            Err(e) => return Err(e),
-        };
-        // The values are settings: not for destroy.
-        let pages = if rx.inventory {
-            Vec::new()
-        } else {
-            all_pages!(
+        }
+    };
+    let mut parameters = Map::new();
+    for p in pages
+        .into_iter()
+        .flat_map(|p| p.parameters.unwrap_or_default())
+    {
+        if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+            parameters.insert(k, Value::from(v));
+        }
+    }
+    Ok(Some(
+        Found::new(K::CacheParameterGroup, &arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with(
+                "family",
+                g.cache_parameter_group_family().unwrap_or_default(),
+            )
+            .with("description", g.description().unwrap_or_default())
+            .with("parameters", Value::Object(parameters))
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn.as_str())
+            .output("name", name),
+    ))
+}
+
+/// Replication groups tagged for the blueprint, with the settings only their member clusters
+/// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
+/// the blueprint has a group, else only once an owned group is found).
+async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &rx.conn.clients.elasticache;
+    let wanted = rx.desired_of(K::CacheReplicationGroup).next().is_some();
+    let (pages, early) = futures::try_join!(
+        async {
+            Ok::<_, StepError>(all_pages!(
                 rx,
                 "elasticache",
-                "DescribeCacheParameters",
-                ec.describe_cache_parameters()
-                    .cache_parameter_group_name(name)
-                    .source("user")
+                "DescribeReplicationGroups",
+                ec.describe_replication_groups()
+                    .max_records(100)
                     .into_paginator()
                     .send()
-            )
-        };
-        let mut parameters = Map::new();
-        for p in pages
-            .into_iter()
-            .flat_map(|p| p.parameters.unwrap_or_default())
-        {
-            if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
-                parameters.insert(k, Value::from(v));
+            ))
+        },
+        async {
+            if wanted {
+                member_clusters(rx).await.map(Some)
+            } else {
+                Ok(None)
             }
-        }
-        found.push(
-            Found::new(K::CacheParameterGroup, &arn)
-                .at(Some(address))
-                .named(name)
-                .with("name", name)
-                .with(
-                    "family",
-                    g.cache_parameter_group_family().unwrap_or_default(),
-                )
-                .with("description", g.description().unwrap_or_default())
-                .with("parameters", Value::Object(parameters))
-                .with("tags", tags::to_value(&tags))
-                .output("arn", arn.as_str())
-                .output("name", name),
-        );
-    }
-
-    let pages = all_pages!(
-        rx,
-        "elasticache",
-        "DescribeReplicationGroups",
-        ec.describe_replication_groups()
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
+        },
+    )?;
     let mut owned = Vec::new();
     for g in pages
         .into_iter()
@@ -805,22 +862,13 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         owned.push((g, arn, tags, address));
     }
     if owned.is_empty() {
-        return Ok(found);
+        return Ok(Vec::new());
     }
-    let pages = all_pages!(
-        rx,
-        "elasticache",
-        "DescribeCacheClusters",
-        ec.describe_cache_clusters()
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    let clusters: HashMap<String, aws_sdk_elasticache::types::CacheCluster> = pages
-        .into_iter()
-        .flat_map(|p| p.cache_clusters.unwrap_or_default())
-        .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
-        .collect();
+    let clusters = match early {
+        Some(clusters) => clusters,
+        None => member_clusters(rx).await?,
+    };
+    let mut found = Vec::new();
     for (g, arn, tags, address) in owned {
         let id = g.replication_group_id().unwrap_or_default();
         let member = g.member_clusters().first().and_then(|m| clusters.get(m));
@@ -923,6 +971,27 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         found.push(f);
     }
     Ok(found)
+}
+
+/// Every cache cluster by id (one DescribeCacheClusters per page).
+async fn member_clusters(
+    rx: &ReadCx<'_>,
+) -> Result<HashMap<String, aws_sdk_elasticache::types::CacheCluster>, StepError> {
+    let ec = &rx.conn.clients.elasticache;
+    let pages = all_pages!(
+        rx,
+        "elasticache",
+        "DescribeCacheClusters",
+        ec.describe_cache_clusters()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.cache_clusters.unwrap_or_default())
+        .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
+        .collect())
 }
 
 #[cfg(test)]

@@ -828,48 +828,71 @@ pub async fn delete_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 // --- reading -------------------------------------------------------------------------------
 
-/// Tags of up to 20 resources per DescribeTags call.
 /// The tags of those of `arns` that may be ours: from the tagging API's answer where it lists
 /// them; the rest that `ask` says may be ours (a desired name, a listener of our load balancer)
-/// from DescribeTags, 20 ARNs per call. Others are left out: not ours.
+/// from DescribeTags ([`described_tags`]). Others are left out: not ours.
 async fn tags_of(
     rx: &ReadCx<'_>,
     arns: &[String],
     ask: impl Fn(&str) -> bool,
 ) -> Result<BTreeMap<String, TagSet>, StepError> {
+    let (mut out, unlisted) = listed_tags(rx, arns, ask).await?;
+    out.extend(described_tags(rx, &unlisted).await?);
+    Ok(out)
+}
+
+/// Those of `arns` the tagging API's answer lists, with their tags, and those it does not list
+/// that `ask` says may be ours.
+async fn listed_tags(
+    rx: &ReadCx<'_>,
+    arns: &[String],
+    ask: impl Fn(&str) -> bool,
+) -> Result<(BTreeMap<String, TagSet>, Vec<String>), StepError> {
     let tagged = rx.tagged().await?;
-    let mut out = BTreeMap::new();
+    let mut listed = BTreeMap::new();
     let mut unlisted = Vec::new();
     for arn in arns {
         match tagged.get(arn) {
             Some(tags) => {
-                out.insert(arn.clone(), tags.clone());
+                listed.insert(arn.clone(), tags.clone());
             }
             None if ask(arn) => unlisted.push(arn.clone()),
             None => {}
         }
     }
-    for chunk in unlisted.chunks(20) {
+    Ok((listed, unlisted))
+}
+
+/// The tags of `arns` from DescribeTags (20 ARNs per call, the calls at once).
+async fn described_tags(
+    rx: &ReadCx<'_>,
+    arns: &[String],
+) -> Result<BTreeMap<String, TagSet>, StepError> {
+    let answers = futures::future::try_join_all(arns.chunks(20).map(|chunk| async move {
         rx.call("elbv2", "DescribeTags").await;
-        let described = rx
-            .conn
+        rx.conn
             .clients
             .elbv2
             .describe_tags()
             .set_resource_arns(Some(chunk.to_vec()))
             .send()
             .await
-            .aws()?;
-        for d in described.tag_descriptions.unwrap_or_default() {
-            let tags = tags::from_pairs(d.tags().iter().filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            }));
-            if let Some(arn) = d.resource_arn {
-                out.insert(arn, tags);
-            }
+            .aws()
+    }))
+    .await?;
+    let mut out = BTreeMap::new();
+    for d in answers
+        .into_iter()
+        .flat_map(|a| a.tag_descriptions.unwrap_or_default())
+    {
+        let tags = tags::from_pairs(d.tags().iter().filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        }));
+        if let Some(arn) = d.resource_arn {
+            out.insert(arn, tags);
         }
     }
     Ok(out)
@@ -886,14 +909,23 @@ fn desired_name(rx: &ReadCx<'_>, kind: K, name: &str) -> bool {
     })
 }
 
-/// Load balancers and target groups (one describe per page each), their tags from the tagging
-/// API's answer ([`tags_of`]), and per owned load balancer what ELBv2 reads one resource at a
+/// Load balancers and target groups (one describe per page each, both at once), their tags from
+/// the tagging API's answer, and per owned load balancer what ELBv2 reads one resource at a
 /// time: its attributes and its listeners (DescribeListeners takes one load balancer), each
-/// listener's rules (DescribeRules takes one listener), each target group's attributes.
+/// listener's rules (DescribeRules takes one listener), each target group's attributes. Each
+/// read waits only for the answer that names what it reads: a resource's own tag read, where the
+/// tagging API does not list it, goes beside its further reads, not before them.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &rx.conn.clients.elbv2;
-    let mut found = Vec::new();
+    let (balancers, groups) = futures::try_join!(read_load_balancers(rx), read_target_groups(rx))?;
+    Ok([balancers, groups].concat())
+}
 
+/// What one load balancer's own calls answer: its idle timeout (ALBs) and its listeners (with
+/// their rules).
+type BalancerDetails = (Option<i64>, Vec<Found>);
+
+async fn read_load_balancers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &rx.conn.clients.elbv2;
     let pages = all_pages!(
         rx,
         "elbv2",
@@ -912,15 +944,29 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter_map(|l| Some((l.load_balancer_arn()?, l.load_balancer_name()?)))
         .collect();
-    let lb_tags = tags_of(rx, &arns, |arn| {
+    let (listed, unlisted) = listed_tags(rx, &arns, |arn| {
         names
             .get(arn)
             .is_some_and(|name| desired_name(rx, K::LoadBalancer, name))
     })
     .await?;
-    for lb in &lbs {
+    // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
+    let candidates: Vec<_> = lbs
+        .iter()
+        .filter(|lb| {
+            let arn = lb.load_balancer_arn().unwrap_or_default();
+            listed.get(arn).is_some_and(|tags| rx.owned(tags).is_some())
+                || unlisted.iter().any(|u| u == arn)
+        })
+        .collect();
+    let (described, details) = futures::try_join!(
+        described_tags(rx, &unlisted),
+        futures::future::try_join_all(candidates.iter().map(|lb| balancer_details(rx, lb))),
+    )?;
+    let mut found = Vec::new();
+    for (lb, (idle, listeners)) in candidates.into_iter().zip(details) {
         let arn = lb.load_balancer_arn().unwrap_or_default();
-        let Some(tags) = lb_tags.get(arn) else {
+        let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
             continue;
         };
         let Some(address) = rx.owned(tags) else {
@@ -953,29 +999,53 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             )
             .with("subnets", json!(subnets))
             .with("securityGroups", json!(groups));
-        if kind == "application" {
-            rx.call("elbv2", "DescribeLoadBalancerAttributes").await;
-            let attributes = elb
-                .describe_load_balancer_attributes()
-                .load_balancer_arn(arn)
-                .send()
-                .await
-                .aws()?;
-            let idle = attributes
-                .attributes()
-                .iter()
-                .find(|a| a.key() == Some("idle_timeout.timeout_seconds"))
-                .and_then(|a| a.value())
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        if let Some(idle) = idle {
             f = f.with("idleTimeoutSeconds", idle);
         }
         f = f.with("tags", tags::to_value(tags));
         f.outputs = lb_outputs(lb);
         found.push(f);
-        found.extend(read_listeners(rx, arn).await?);
+        found.extend(listeners);
     }
+    Ok(found)
+}
 
+/// A load balancer's attributes (ALBs: the idle timeout) and its listeners, at once.
+async fn balancer_details(
+    rx: &ReadCx<'_>,
+    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+) -> Result<BalancerDetails, StepError> {
+    let arn = lb.load_balancer_arn().unwrap_or_default();
+    let application = lb.r#type().is_none_or(|t| t.as_str() == "application");
+    let idle = async {
+        if !application {
+            return Ok(None);
+        }
+        rx.call("elbv2", "DescribeLoadBalancerAttributes").await;
+        let attributes = rx
+            .conn
+            .clients
+            .elbv2
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .aws()?;
+        Ok::<_, StepError>(Some(
+            attributes
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some("idle_timeout.timeout_seconds"))
+                .and_then(|a| a.value())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+        ))
+    };
+    futures::try_join!(idle, read_listeners(rx, arn))
+}
+
+async fn read_target_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &rx.conn.clients.elbv2;
     let pages = all_pages!(
         rx,
         "elbv2",
@@ -994,32 +1064,45 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter_map(|g| Some((g.target_group_arn()?, g.target_group_name()?)))
         .collect();
-    let tg_tags = tags_of(rx, &arns, |arn| {
+    let (listed, unlisted) = listed_tags(rx, &arns, |arn| {
         names
             .get(arn)
             .is_some_and(|name| desired_name(rx, K::TargetGroup, name))
     })
     .await?;
-    for tg in &groups {
+    let candidates: Vec<_> = groups
+        .iter()
+        .filter(|tg| {
+            let arn = tg.target_group_arn().unwrap_or_default();
+            listed.get(arn).is_some_and(|tags| rx.owned(tags).is_some())
+                || unlisted.iter().any(|u| u == arn)
+        })
+        .collect();
+    // Each group's attributes (settings only: not for destroy), all at once, beside the tag
+    // read of the groups the tagging API does not list.
+    let (described, answers) = futures::try_join!(
+        described_tags(rx, &unlisted),
+        futures::future::try_join_all(candidates.iter().map(|tg| async move {
+            if rx.inventory {
+                return Ok(None);
+            }
+            rx.call("elbv2", "DescribeTargetGroupAttributes").await;
+            elb.describe_target_group_attributes()
+                .target_group_arn(tg.target_group_arn().unwrap_or_default())
+                .send()
+                .await
+                .aws()
+                .map(Some)
+        })),
+    )?;
+    let mut found = Vec::new();
+    for (tg, answer) in candidates.into_iter().zip(answers) {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let Some(tags) = tg_tags.get(arn) else {
+        let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
             continue;
         };
         let Some(address) = rx.owned(tags) else {
             continue;
-        };
-        // Settings only: not for destroy.
-        let answer = if rx.inventory {
-            None
-        } else {
-            rx.call("elbv2", "DescribeTargetGroupAttributes").await;
-            Some(
-                elb.describe_target_group_attributes()
-                    .target_group_arn(arn)
-                    .send()
-                    .await
-                    .aws()?,
-            )
         };
         let attributes: BTreeMap<&str, &str> = answer
             .iter()
@@ -1109,12 +1192,26 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
         .iter()
         .filter_map(|l| l.listener_arn().map(str::to_string))
         .collect();
-    // Listeners of our load balancer: ours unless their tags say otherwise.
-    let listener_tags = tags_of(rx, &arns, |_| true).await?;
+    // Listeners of our load balancer: ours unless their tags say otherwise. Their own reads
+    // (rules, a TCP listener's attributes) go beside the tag read of those the tagging API does
+    // not list.
+    let (listed, unlisted) = listed_tags(rx, &arns, |_| true).await?;
+    let candidates: Vec<_> = listeners
+        .iter()
+        .filter(|l| {
+            let arn = l.listener_arn().unwrap_or_default();
+            listed.get(arn).is_some_and(|tags| rx.owned(tags).is_some())
+                || unlisted.iter().any(|u| u == arn)
+        })
+        .collect();
+    let (described, details) = futures::try_join!(
+        described_tags(rx, &unlisted),
+        futures::future::try_join_all(candidates.iter().map(|l| listener_details(rx, l))),
+    )?;
     let mut found = Vec::new();
-    for l in &listeners {
+    for (l, (idle, rules)) in candidates.into_iter().zip(details) {
         let arn = l.listener_arn().unwrap_or_default();
-        let Some(tags) = listener_tags.get(arn) else {
+        let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
             continue;
         };
         let Some(address) = rx.owned(tags) else {
@@ -1140,31 +1237,48 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
         if let Some(default) = l.default_actions().first() {
             f = f.with("defaultAction", action_value(default));
         }
-        // Only TCP listeners have the idle timeout attribute (the catalog sets it on NLB ones).
-        if protocol == "TCP" {
-            rx.call("elbv2", "DescribeListenerAttributes").await;
-            let attributes = elb
-                .describe_listener_attributes()
-                .listener_arn(arn)
-                .send()
-                .await
-                .aws()?;
-            if let Some(seconds) = attributes
-                .attributes()
-                .iter()
-                .find(|a| a.key() == Some(TCP_IDLE_TIMEOUT))
-                .and_then(|a| a.value())
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                f = f.with("idleTimeoutSeconds", seconds);
-            }
+        if let Some(seconds) = idle {
+            f = f.with("idleTimeoutSeconds", seconds);
         }
         f = f.with("tags", tags::to_value(tags));
         f.outputs = listener_outputs(arn, lb_arn);
         found.push(f);
-        found.extend(read_rules(rx, arn).await?);
+        found.extend(rules);
     }
     Ok(found)
+}
+
+/// A listener's rules and, for a TCP listener (only those have it; the catalog sets it on NLB
+/// ones), its idle timeout attribute: at once.
+async fn listener_details(
+    rx: &ReadCx<'_>,
+    l: &aws_sdk_elasticloadbalancingv2::types::Listener,
+) -> Result<(Option<u64>, Vec<Found>), StepError> {
+    let arn = l.listener_arn().unwrap_or_default();
+    let idle = async {
+        if l.protocol().map(|p| p.as_str()) != Some("TCP") {
+            return Ok(None);
+        }
+        rx.call("elbv2", "DescribeListenerAttributes").await;
+        let attributes = rx
+            .conn
+            .clients
+            .elbv2
+            .describe_listener_attributes()
+            .listener_arn(arn)
+            .send()
+            .await
+            .aws()?;
+        Ok::<_, StepError>(
+            attributes
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some(TCP_IDLE_TIMEOUT))
+                .and_then(|a| a.value())
+                .and_then(|v| v.parse::<u64>().ok()),
+        )
+    };
+    futures::try_join!(idle, read_rules(rx, arn))
 }
 
 async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, StepError> {

@@ -657,41 +657,49 @@ async fn read_oidc_providers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let iam = &rx.conn.clients.iam;
     rx.call(IAM, "ListOpenIDConnectProviders").await;
     let list = iam.list_open_id_connect_providers().send().await.aws()?;
-    let mut found = Vec::new();
-    for entry in list.open_id_connect_provider_list() {
-        let Some(arn) = entry.arn() else { continue };
-        rx.call(IAM, "GetOpenIDConnectProvider").await;
-        let Some(provider) = not_found_as_none(
-            iam.get_open_id_connect_provider()
-                .open_id_connect_provider_arn(arn)
-                .send()
-                .await
-                .aws(),
-        )?
-        else {
-            continue;
-        };
-        let tags = read_tags(provider.tags());
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        let url = provider.url().unwrap_or_default();
-        let url = if url.starts_with("https://") {
-            url.to_string()
-        } else {
-            format!("https://{url}")
-        };
-        found.push(
-            Found::new(K::IamOidcProvider, arn)
-                .at(Some(address))
-                .with("url", url)
-                .with("clientIdList", provider.client_id_list().to_vec())
-                .with("tags", tags::to_value(&tags))
-                .output("arn", arn)
-                .output("issuerHost", issuer_host_of(arn).unwrap_or_default()),
-        );
-    }
-    Ok(found)
+    // One GetOpenIDConnectProvider per provider, all at once.
+    let found = futures::future::try_join_all(
+        list.open_id_connect_provider_list()
+            .iter()
+            .filter_map(|entry| entry.arn())
+            .map(|arn| oidc_provider_found(rx, arn)),
+    )
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn oidc_provider_found(rx: &ReadCx<'_>, arn: &str) -> Result<Option<Found>, StepError> {
+    let iam = &rx.conn.clients.iam;
+    rx.call(IAM, "GetOpenIDConnectProvider").await;
+    let Some(provider) = not_found_as_none(
+        iam.get_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .aws(),
+    )?
+    else {
+        return Ok(None);
+    };
+    let tags = read_tags(provider.tags());
+    let Some(address) = rx.owned(&tags) else {
+        return Ok(None);
+    };
+    let url = provider.url().unwrap_or_default();
+    let url = if url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    Ok(Some(
+        Found::new(K::IamOidcProvider, arn)
+            .at(Some(address))
+            .with("url", url)
+            .with("clientIdList", provider.client_id_list().to_vec())
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn)
+            .output("issuerHost", issuer_host_of(arn).unwrap_or_default()),
+    ))
 }
 
 #[cfg(test)]

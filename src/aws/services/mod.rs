@@ -105,6 +105,7 @@ mod in_place_tests;
 pub mod rds;
 pub mod s3;
 pub mod sns;
+pub mod stages;
 pub mod synthetics;
 mod tagging;
 
@@ -433,8 +434,14 @@ impl<'a> ReadCx<'a> {
         }
     }
 
-    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call.
+    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call. The call
+    /// must be one [`stages::READS`] declares, with what it waits for (checked in debug builds,
+    /// so the live tests hold every reader to the read's declared shape).
     pub async fn call(&self, service: &str, action: &str) {
+        debug_assert!(
+            stages::is_declared(service, action),
+            "the read calls {service}:{action}, which services/stages.rs does not declare"
+        );
         self.limiter.acquire(service, action).await;
     }
 
@@ -455,6 +462,13 @@ impl<'a> ReadCx<'a> {
             .tagged
             .get_or_try_init(|| tagging::tagged(self))
             .await
+    }
+
+    /// Asks at once for the answers several readers share (the tagging API's, the owned
+    /// subnets), so that a reader that needs one after its listing finds it there or on its way
+    /// rather than asking only then. Errors are left to the readers that ask.
+    pub async fn prefetch(&self) {
+        let _ = futures::join!(self.tagged(), self.owned_subnets());
     }
 
     /// Whether a resource named `name` of `kind` is one the blueprint asks for.

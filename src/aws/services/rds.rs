@@ -948,10 +948,21 @@ fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::
 /// group's values take one call (DescribeDBParameters and DescribeDBClusterParameters take one
 /// group).
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    // The five listings at once; each kind's further reads wait only for its own listing.
+    let (subnet_groups, parameter_groups, instances, clusters) = futures::try_join!(
+        read_subnet_groups(rx),
+        read_parameter_groups(rx),
+        read_instances(rx),
+        read_clusters(rx),
+    )?;
+    Ok([subnet_groups, parameter_groups, instances, clusters].concat())
+}
+
+/// Subnet groups named with the blueprint's prefix and tagged for it.
+async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let rds = &rx.conn.clients.rds;
     let prefix = rx.name_prefix();
     let mut found = Vec::new();
-
     let pages = all_pages!(
         rx,
         "rds",
@@ -1007,6 +1018,14 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         );
     }
 
+    Ok(found)
+}
+
+/// Both kinds of parameter group named for the blueprint and tagged for it, each owned one
+/// with its user-set values (one call per group, all at once).
+async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &rx.conn.clients.rds;
+    let prefix = rx.name_prefix();
     let (groups, cluster_groups) = futures::try_join!(
         async {
             let pages = all_pages!(
@@ -1052,17 +1071,23 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .into_iter()
             .map(|g| (K::DbClusterParameterGroup, g)),
     );
-    for (kind, (name, family, description)) in all {
-        let desired = desired_named(rx, kind, &name).is_some();
-        if !desired && !name.starts_with(&prefix) {
-            continue;
-        }
-        if let Some(f) = read_parameter_group(rx, kind, &name, family, description, desired).await?
-        {
-            found.push(f);
-        }
-    }
+    let candidates = all.filter(|(kind, (name, _, _))| {
+        desired_named(rx, *kind, name).is_some() || name.starts_with(&prefix)
+    });
+    let found = futures::future::try_join_all(candidates.map(
+        |(kind, (name, family, description))| async move {
+            let desired = desired_named(rx, kind, &name).is_some();
+            read_parameter_group(rx, kind, &name, family, description, desired).await
+        },
+    ))
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
 
+/// Instances (of either kind) tagged for the blueprint.
+async fn read_instances(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &rx.conn.clients.rds;
+    let mut found = Vec::new();
     let pages = all_pages!(
         rx,
         "rds",
@@ -1083,6 +1108,13 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         found.push(instance_found(rx, &i, address, &tags));
     }
 
+    Ok(found)
+}
+
+/// Clusters tagged for the blueprint.
+async fn read_clusters(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &rx.conn.clients.rds;
+    let mut found = Vec::new();
     let pages = all_pages!(
         rx,
         "rds",
@@ -1114,18 +1146,47 @@ async fn read_parameter_group(
     description: Option<String>,
     desired: bool,
 ) -> Result<Option<Found>, StepError> {
-    let rds = &rx.conn.clients.rds;
     let cluster = kind == K::DbClusterParameterGroup;
     let arn = rx_arn(rx, if cluster { "cluster-pg" } else { "pg" }, name);
-    let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
-        return Ok(None);
-    };
-    let Some(address) = rx.owned(&tags) else {
+    let Some((address, tags, values)) = rx
+        .owned_with(
+            &arn,
+            desired,
+            || tags_of(rx, &arn),
+            || parameter_values(rx, cluster, name),
+        )
+        .await?
+    else {
         return Ok(None);
     };
     let mut parameters = Map::new();
-    // The values are settings: not for destroy.
-    let values: Vec<aws_sdk_rds::types::Parameter> = if rx.inventory {
+    for p in values {
+        if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+            parameters.insert(k, Value::from(v));
+        }
+    }
+    Ok(Some(
+        Found::new(kind, &arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("family", family.unwrap_or_default())
+            .with("description", description.unwrap_or_default())
+            .with("parameters", Value::Object(parameters))
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn.as_str())
+            .output("name", name),
+    ))
+}
+
+/// A parameter group's user-set values (settings: not read for destroy).
+async fn parameter_values(
+    rx: &ReadCx<'_>,
+    cluster: bool,
+    name: &str,
+) -> Result<Vec<aws_sdk_rds::types::Parameter>, StepError> {
+    let rds = &rx.conn.clients.rds;
+    Ok(if rx.inventory {
         Vec::new()
     } else if cluster {
         let pages = all_pages!(
@@ -1157,24 +1218,7 @@ async fn read_parameter_group(
             .into_iter()
             .flat_map(|p| p.parameters.unwrap_or_default())
             .collect()
-    };
-    for p in values {
-        if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
-            parameters.insert(k, Value::from(v));
-        }
-    }
-    Ok(Some(
-        Found::new(kind, &arn)
-            .at(Some(address))
-            .named(name)
-            .with("name", name)
-            .with("family", family.unwrap_or_default())
-            .with("description", description.unwrap_or_default())
-            .with("parameters", Value::Object(parameters))
-            .with("tags", tags::to_value(&tags))
-            .output("arn", arn.as_str())
-            .output("name", name),
-    ))
+    })
 }
 
 fn instance_found(

@@ -315,84 +315,127 @@ pub async fn names_in_region<F: std::future::Future<Output = ()>>(
 }
 
 /// Buckets named `<blueprint>-…` in this region that carry our tags: ListBuckets (every page,
-/// filtered by AWS), tags from the tagging API's answer ([`ReadCx::tags_for`]; GetBucketTagging only
-/// for a desired bucket it does not list), then per owned bucket the three reads S3 has no batch
-/// form of (versioning, encryption, public access block: one bucket and one aspect per call).
+/// filtered by AWS), tags from the tagging API's answer ([`ReadCx::owned_with`]; GetBucketTagging
+/// only for a desired bucket it does not list), and per owned bucket the three reads S3 has no
+/// batch form of (versioning, encryption, public access block: one bucket and one aspect per
+/// call), every bucket's and every aspect's at once.
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let s3 = &rx.conn.clients.s3;
     let prefix = rx.name_prefix();
-    let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
     let listed =
         names_in_region(rx.conn, &prefix, LIST_PAGE, || rx.call(S3, "ListBuckets")).await?;
-    let mut found = Vec::new();
-    for name in &listed {
-        let name = name.as_str();
-        let is_desired = desired.iter().any(|d| d.name == name);
-        let arn = bucket_arn(rx.conn, name);
-        let read_tags = || async {
-            rx.call(S3, "GetBucketTagging").await;
-            bucket_tags(rx.conn, name).await
-        };
-        let Some(tags) = rx.tags_for(&arn, is_desired, read_tags).await? else {
-            continue;
-        };
-        let Some(address) = rx.owned(&tags) else {
-            continue;
-        };
-        let mut f = Found::new(K::S3Bucket, name)
-            .at(Some(address.clone()))
-            .named(name)
-            .with("bucket", name)
-            .output("arn", arn.as_str());
+    let found =
+        futures::future::try_join_all(listed.iter().map(|name| bucket_found(rx, name))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
 
-        rx.call(S3, "GetBucketVersioning").await;
-        let versioning = s3.get_bucket_versioning().bucket(name).send().await.aws()?;
-        let manages_versioning = desired
-            .iter()
-            .any(|d| d.address == address && d.properties.contains_key("versioning"));
-        match versioning.status() {
-            Some(BucketVersioningStatus::Enabled) => f = f.with("versioning", true),
-            Some(_) => f = f.with("versioning", false),
-            // Never enabled: "false" where the blueprint manages versioning, else nothing.
-            None if manages_versioning => f = f.with("versioning", false),
-            None => {}
-        }
-
-        rx.call(S3, "GetBucketEncryption").await;
-        match s3.get_bucket_encryption().bucket(name).send().await.aws() {
-            Ok(out) => {
-                let algorithm = out
-                    .server_side_encryption_configuration()
-                    .and_then(|c| c.rules().first())
-                    .and_then(|r| r.apply_server_side_encryption_by_default())
-                    .map(|d| d.sse_algorithm().as_str().to_string());
-                if let Some(algorithm) = algorithm {
-                    f = f.with("encryption", json!({ "sseAlgorithm": algorithm }));
-                }
-            }
-            Err(e) if e.code == "ServerSideEncryptionConfigurationNotFoundError" => {}
-            Err(e) => return Err(e),
-        }
-
-        rx.call(S3, "GetPublicAccessBlock").await;
-        match s3.get_public_access_block().bucket(name).send().await.aws() {
-            Ok(out) => {
-                if let Some(c) = out.public_access_block_configuration() {
-                    f = f.with(
-                        "publicAccessBlock",
-                        json!({
-                            "blockPublicAcls": c.block_public_acls().unwrap_or(false),
-                            "ignorePublicAcls": c.ignore_public_acls().unwrap_or(false),
-                            "blockPublicPolicy": c.block_public_policy().unwrap_or(false),
-                            "restrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
-                        }),
-                    );
-                }
-            }
-            Err(e) if e.code == "NoSuchPublicAccessBlockConfiguration" => {}
-            Err(e) => return Err(e),
-        }
-        found.push(f.with("tags", tags::to_value(&tags)));
+/// A listed bucket, if ours, with its configuration.
+async fn bucket_found(rx: &ReadCx<'_>, name: &str) -> Result<Option<Found>, StepError> {
+    let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
+    let is_desired = desired.iter().any(|d| d.name == name);
+    let arn = bucket_arn(rx.conn, name);
+    let read_tags = || async {
+        rx.call(S3, "GetBucketTagging").await;
+        bucket_tags(rx.conn, name).await
+    };
+    let Some((address, tags, (versioning, encryption, public_access))) = rx
+        .owned_with(&arn, is_desired, read_tags, || async {
+            futures::try_join!(
+                bucket_versioning(rx, name),
+                bucket_encryption(rx, name),
+                public_access_block(rx, name),
+            )
+        })
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut f = Found::new(K::S3Bucket, name)
+        .at(Some(address.clone()))
+        .named(name)
+        .with("bucket", name)
+        .output("arn", arn.as_str());
+    let manages_versioning = desired
+        .iter()
+        .any(|d| d.address == address && d.properties.contains_key("versioning"));
+    match versioning {
+        Some(BucketVersioningStatus::Enabled) => f = f.with("versioning", true),
+        Some(_) => f = f.with("versioning", false),
+        // Never enabled: "false" where the blueprint manages versioning, else nothing.
+        None if manages_versioning => f = f.with("versioning", false),
+        None => {}
     }
-    Ok(found)
+    if let Some(algorithm) = encryption {
+        f = f.with("encryption", json!({ "sseAlgorithm": algorithm }));
+    }
+    if let Some(block) = public_access {
+        f = f.with("publicAccessBlock", block);
+    }
+    Ok(Some(f.with("tags", tags::to_value(&tags))))
+}
+
+/// The bucket's versioning status (`None`: never enabled).
+async fn bucket_versioning(
+    rx: &ReadCx<'_>,
+    name: &str,
+) -> Result<Option<BucketVersioningStatus>, StepError> {
+    rx.call(S3, "GetBucketVersioning").await;
+    let out = rx
+        .conn
+        .clients
+        .s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .aws()?;
+    Ok(out.status().cloned())
+}
+
+/// The bucket's default encryption algorithm, if it has one.
+async fn bucket_encryption(rx: &ReadCx<'_>, name: &str) -> Result<Option<String>, StepError> {
+    rx.call(S3, "GetBucketEncryption").await;
+    match rx
+        .conn
+        .clients
+        .s3
+        .get_bucket_encryption()
+        .bucket(name)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(out) => Ok(out
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| d.sse_algorithm().as_str().to_string())),
+        Err(e) if e.code == "ServerSideEncryptionConfigurationNotFoundError" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The bucket's public access block in the catalog's shape, if it has one.
+async fn public_access_block(rx: &ReadCx<'_>, name: &str) -> Result<Option<Value>, StepError> {
+    rx.call(S3, "GetPublicAccessBlock").await;
+    match rx
+        .conn
+        .clients
+        .s3
+        .get_public_access_block()
+        .bucket(name)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(out) => Ok(out.public_access_block_configuration().map(|c| {
+            json!({
+                "blockPublicAcls": c.block_public_acls().unwrap_or(false),
+                "ignorePublicAcls": c.ignore_public_acls().unwrap_or(false),
+                "blockPublicPolicy": c.block_public_policy().unwrap_or(false),
+                "restrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
+            })
+        })),
+        Err(e) if e.code == "NoSuchPublicAccessBlockConfiguration" => Ok(None),
+        Err(e) => Err(e),
+    }
 }

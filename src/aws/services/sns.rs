@@ -146,12 +146,26 @@ fn tags_say_gone(e: &StepError) -> bool {
 pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let sns = &rx.conn.clients.sns;
     let prefix = rx.name_prefix();
-    let pages = all_pages!(
-        rx,
-        "sns",
-        "ListTopics",
-        sns.list_topics().into_paginator().send()
-    );
+    // The subscriptions beside the topics when the blueprint has a topic, else only once an
+    // owned topic is found.
+    let wanted = rx.desired_of(K::SnsTopic).next().is_some();
+    let (pages, early) = futures::try_join!(
+        async {
+            Ok::<_, StepError>(all_pages!(
+                rx,
+                "sns",
+                "ListTopics",
+                sns.list_topics().into_paginator().send()
+            ))
+        },
+        async {
+            if wanted {
+                list_subscriptions(rx).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
     let arns = pages
         .into_iter()
         .flat_map(|page| page.topics.unwrap_or_default())
@@ -182,16 +196,11 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     if owned.is_empty() {
         return Ok(found);
     }
-    let pages = all_pages!(
-        rx,
-        "sns",
-        "ListSubscriptions",
-        sns.list_subscriptions().into_paginator().send()
-    );
-    for s in pages
-        .into_iter()
-        .flat_map(|page| page.subscriptions.unwrap_or_default())
-    {
+    let subscriptions = match early {
+        Some(listed) => listed,
+        None => list_subscriptions(rx).await?,
+    };
+    for s in subscriptions {
         let Some(arn) = s.topic_arn().filter(|t| owned.iter().any(|o| o == t)) else {
             continue;
         };
@@ -213,6 +222,27 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         found.push(f);
     }
     Ok(found)
+}
+
+/// Every subscription in the account (one ListSubscriptions per page of 100).
+async fn list_subscriptions(
+    rx: &ReadCx<'_>,
+) -> Result<Vec<aws_sdk_sns::types::Subscription>, StepError> {
+    let pages = all_pages!(
+        rx,
+        "sns",
+        "ListSubscriptions",
+        rx.conn
+            .clients
+            .sns
+            .list_subscriptions()
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|page| page.subscriptions.unwrap_or_default())
+        .collect())
 }
 
 /// One topic's tags (ListTagsForResource).

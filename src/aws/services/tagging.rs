@@ -16,6 +16,7 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 use super::{ReadCx, not_found_as_none};
 use crate::apply::StepError;
 use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
+use crate::plan::Address;
 
 /// `GetResources` pages hold at most this many resources.
 const PAGE: i32 = 100;
@@ -70,5 +71,43 @@ impl ReadCx<'_> {
             return Ok(None);
         }
         not_found_as_none(read_tags().await)
+    }
+
+    /// A resource that may be ours, with a `detail` read of it that waits only for the listing
+    /// that found it, never for the answer to whose it is: where the tagging API's answer (read
+    /// at the start of the read, [`super::ReadCx::prefetch`]) lists it, the detail is read only
+    /// when the tags say ours; where it does not and the blueprint asks for the resource, the
+    /// service's own tag read (`read_tags`) and the detail start together, and the detail is
+    /// dropped if the tags say not ours. Answers the address, the tags and the detail.
+    pub async fn owned_with<F, D, T>(
+        &self,
+        arn: &str,
+        desired: bool,
+        read_tags: impl FnOnce() -> F,
+        detail: impl FnOnce() -> D,
+    ) -> Result<Option<(Address, TagSet, T)>, StepError>
+    where
+        F: Future<Output = Result<TagSet, StepError>>,
+        D: Future<Output = Result<T, StepError>>,
+    {
+        if let Some(tags) = self.tagged().await?.get(arn) {
+            let Some(address) = self.owned(tags) else {
+                return Ok(None);
+            };
+            let tags = tags.clone();
+            return Ok(Some((address, tags, detail().await?)));
+        }
+        if !desired {
+            return Ok(None);
+        }
+        let (tags, detail) =
+            futures::join!(async { not_found_as_none(read_tags().await) }, detail());
+        let Some(tags) = tags? else {
+            return Ok(None);
+        };
+        let Some(address) = self.owned(&tags) else {
+            return Ok(None);
+        };
+        Ok(Some((address, tags, detail?)))
     }
 }

@@ -59,6 +59,15 @@ def _eks_cluster(ctx, name):
     return cluster
 
 
+# A cluster's node groups and Fargate profiles listed for a cluster that does not exist: AWS
+# answers ResourceNotFoundException (botocore eks model: ListNodegroups and ListFargateProfiles
+# list it among their errors, as ListAddons does); moto fails on a missing key (HTTP 500).
+@on("eks", "ListNodegroups", "ListFargateProfiles")
+def eks_list_of_missing_cluster(ctx, _next):
+    _eks_cluster(ctx, ctx.params().get("clusterName", ""))
+    return _next()
+
+
 def _update_view(u: dict) -> dict:
     done = time.time() >= u["_done_at"]
     return {"id": u["id"], "status": "Successful" if done else "InProgress", "type": u["type"],

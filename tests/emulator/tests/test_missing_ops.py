@@ -118,3 +118,9 @@ def test_same_name_alb(emu, zero_account):
     assert len(elb.describe_load_balancers()["LoadBalancers"]) == 1
     assert code_of(elb.create_load_balancer, Name="shiny", Subnets=subnets,
                    Scheme="internal") == "DuplicateLoadBalancerName"
+
+
+def test_eks_lists_of_a_missing_cluster_answer_not_found(emu, zero_account):
+    eks = emu.client("eks", zero_account)
+    assert code_of(eks.list_nodegroups, clusterName="nope") == "ResourceNotFoundException"
+    assert code_of(eks.list_fargate_profiles, clusterName="nope") == "ResourceNotFoundException"

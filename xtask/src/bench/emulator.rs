@@ -100,6 +100,8 @@ impl Emulator {
                 operation: c["operation"].as_str().unwrap_or("?").to_string(),
                 ok: c["result"].as_str() == Some("ok"),
                 fault: c["fault"].as_str().map(str::to_string),
+                started: c["started"].as_f64().unwrap_or(0.0),
+                answered: c["time"].as_f64().unwrap_or(0.0),
             })
             .collect())
     }
@@ -220,6 +222,9 @@ pub struct Call {
     pub operation: String,
     pub ok: bool,
     pub fault: Option<String>,
+    /// When the request arrived and when it was answered (Unix seconds).
+    pub started: f64,
+    pub answered: f64,
 }
 
 /// Calls counted per service, and in total.
@@ -268,6 +273,8 @@ mod tests {
             operation: operation.into(),
             ok: fault.is_none(),
             fault: fault.map(str::to_string),
+            started: 0.0,
+            answered: 0.0,
         };
         let count = CallCount::of(&[
             call("ec2", "DescribeVpcs", None),

@@ -24,7 +24,7 @@ network:
   natGateway: single
 
 cluster:
-  version: \"1.31\"
+  version: \"1.35\"
   fargateProfiles:
     - name: apps
       selectors: [{namespace: shiny-apps}]
@@ -46,7 +46,7 @@ storage:
 
 database:
   engine: postgres
-  version: \"16.4\"
+  version: \"17\"
   instanceClass: db.t4g.medium
   databaseName: shinyproxy
   deletionProtection: false

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::emulator::{CallCount, Emulator, account};
 use super::measure;
 use super::report::{BlueprintResult, FailedStep, Throttled, Timed};
+use super::round_trips::{self, RoundTrips};
 
 /// The default profile is AWS's times divided by 60: shinyctl's waits scale the same way.
 const TIME_SCALE: f64 = 1.0 / 60.0;
@@ -71,6 +72,20 @@ impl Runner<'_> {
         args: &[&str],
         limit: Duration,
     ) -> Result<Outcome> {
+        let calls_in_flight = std::env::var("SHINYCTL_CALLS_IN_FLIGHT")
+            .unwrap_or_else(|_| CALLS_IN_FLIGHT.to_string());
+        self.shinyctl_with(account, label, args, limit, &calls_in_flight)
+    }
+
+    /// [`Runner::shinyctl`] with `calls_in_flight` (`--calls-in-flight`).
+    fn shinyctl_with(
+        &self,
+        account: &str,
+        label: &str,
+        args: &[&str],
+        limit: Duration,
+        calls_in_flight: &str,
+    ) -> Result<Outcome> {
         let stdout = self.logs.join(format!("{label}.out"));
         let stderr = self.logs.join(format!("{label}.err"));
         let mut command = Command::new(self.shinyctl);
@@ -82,11 +97,7 @@ impl Runner<'_> {
                 "SHINYCTL_TIME_SCALE",
                 std::env::var("SHINYCTL_TIME_SCALE").unwrap_or_else(|_| TIME_SCALE.to_string()),
             )
-            .env(
-                "SHINYCTL_CALLS_IN_FLIGHT",
-                std::env::var("SHINYCTL_CALLS_IN_FLIGHT")
-                    .unwrap_or_else(|_| CALLS_IN_FLIGHT.to_string()),
-            )
+            .env("SHINYCTL_CALLS_IN_FLIGHT", calls_in_flight)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -275,6 +286,8 @@ pub enum Scope {
     Everything,
     /// The clean apply and the throttled apply only (`--throttled-only`).
     Throttled,
+    /// The apply and the no-change plan with AWS latency only (`--round-trips-only`).
+    RoundTrips,
 }
 
 /// Measures every blueprint in `files` (same order as `results`).
@@ -324,6 +337,9 @@ fn blueprint(
 ) -> Result<()> {
     runner.emulator.set_faults(&json!({"rules": []}))?;
     let (account, bp) = clean_apply(runner, file, result)?;
+    if scope == Scope::RoundTrips {
+        return slow_plan(runner, &account, &bp, result);
+    }
     if scope == Scope::Everything {
         plan_and_destroy(runner, &account, &bp, result)?;
     }
@@ -389,6 +405,7 @@ fn plan_and_destroy(
     if plan.exit != Some(0) {
         result.errors.push(failure(runner.logs, &label, &plan));
     }
+    slow_plan(runner, main, bp, result)?;
 
     emulator.clear_calls(main)?;
     eprintln!("==> {name}: destroy");
@@ -414,6 +431,50 @@ fn plan_and_destroy(
     }
     result.destroy = Some(destroy.timed);
     Ok(())
+}
+
+/// The no-change plan again, with every AWS call of the account answered 100 ms late: its round
+/// trips (see [`round_trips`]).
+fn slow_plan(
+    runner: &mut Runner,
+    main: &str,
+    bp: &str,
+    result: &mut BlueprintResult,
+) -> Result<()> {
+    let name = result.name.clone();
+    let emulator = runner.emulator;
+    emulator.clear_calls(main)?;
+    emulator.set_faults(&round_trips::slow_faults(main))?;
+    eprintln!(
+        "==> {name}: live plan with {} ms per AWS call",
+        round_trips::DELAY_SECONDS * 1000.0
+    );
+    let label = format!("{name}-plan-latency");
+    let plan = runner.shinyctl_with(
+        main,
+        &label,
+        &["plan", "-f", bp, "--detailed-exitcode"],
+        Duration::from_secs(120),
+        &round_trips::CALLS_IN_FLIGHT.to_string(),
+    );
+    emulator.set_faults(&json!({"rules": []}))?;
+    let plan = plan?;
+    let calls = emulator.calls(main)?;
+    let measured = RoundTrips::of(&calls, plan.timed.seconds, plan.exit == Some(0));
+    eprintln!(
+        "    {label}: {} round trips (bound {}), read {:.2} s, plan {:.2} s, {} AWS calls",
+        measured.round_trips,
+        measured.bound,
+        measured.read_seconds,
+        measured.seconds,
+        measured.calls
+    );
+    eprintln!("    longest chain: {}", measured.chain.join(" → "));
+    if plan.exit != Some(0) {
+        result.errors.push(failure(runner.logs, &label, &plan));
+    }
+    result.plan_round_trips = Some(measured);
+    emulator.clear_calls(main)
 }
 
 /// Step by step: `--parallelism 1`, in its own account.

@@ -15,6 +15,7 @@ mod live;
 mod measure;
 mod profile;
 mod report;
+mod round_trips;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,7 +26,8 @@ use profile::{PlanGraph, Profile};
 use report::{BlueprintResult, OfflinePlan, Report, Startup};
 
 const USAGE: &str = "\
-usage: cargo xtask bench [--offline-only | --throttled-only] [--blueprint NAME]... [--profile FILE]
+usage: cargo xtask bench [--offline-only | --throttled-only | --round-trips-only] [--blueprint NAME]...
+                         [--profile FILE]
                          [--no-write] [--shinyctl PATH]
 
 Builds shinyctl in release mode (slow the first time), measures it and writes
@@ -35,6 +37,10 @@ docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.svg.
                     each in its own account; prints that section of the report with every failed
                     resource's error, and writes nothing (a partial run)
                     e.g. cargo xtask bench --throttled-only --blueprint shinyproxy-eks
+  --round-trips-only
+                    only the apply and the no-change plan with 100 ms per AWS call, each in
+                    its own account; prints the round trips and writes nothing (a partial run)
+                    e.g. cargo xtask bench --round-trips-only --blueprint minimal
   --blueprint NAME  only this blueprint of blueprints/ (repeatable; `generated-100` for the
                     generated one); the others are left out of the report
   --profile FILE    latency profile (default: tests/emulator/profiles/default.json)
@@ -52,6 +58,7 @@ const STARTUP_RUNS: usize = 31;
 struct Options {
     offline_only: bool,
     throttled_only: bool,
+    round_trips_only: bool,
     only: Vec<String>,
     profile: PathBuf,
     write: bool,
@@ -63,6 +70,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
     let mut options = Options {
         offline_only: false,
         throttled_only: false,
+        round_trips_only: false,
         only: Vec::new(),
         profile: root.join("tests/emulator/profiles/default.json"),
         write: true,
@@ -77,6 +85,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
             }
             "--offline-only" => options.offline_only = true,
             "--throttled-only" => options.throttled_only = true,
+            "--round-trips-only" => options.round_trips_only = true,
             "--no-write" => options.write = false,
             "--blueprint" => {
                 let name = it.next().context("--blueprint needs a name")?;
@@ -96,8 +105,15 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
             other => bail!("unknown argument `{other}`\n\n{USAGE}"),
         }
     }
-    if options.offline_only && options.throttled_only {
-        bail!("--offline-only and --throttled-only exclude each other\n\n{USAGE}");
+    let partial = [
+        options.offline_only,
+        options.throttled_only,
+        options.round_trips_only,
+    ];
+    if partial.iter().filter(|&&on| on).count() > 1 {
+        bail!(
+            "--offline-only, --throttled-only and --round-trips-only exclude each other\n\n{USAGE}"
+        );
     }
     Ok(Some(options))
 }
@@ -132,7 +148,8 @@ pub fn run(args: &[String]) -> Result<()> {
         ..Report::default()
     };
 
-    if !options.throttled_only {
+    let partial = options.throttled_only || options.round_trips_only;
+    if !partial {
         eprintln!("==> start-up: shinyctl --version, {STARTUP_RUNS} runs");
         report.startup = Some(startup(&shinyctl)?);
         for apps in OFFLINE_SIZES {
@@ -157,7 +174,7 @@ pub fn run(args: &[String]) -> Result<()> {
         targets.push((name, file, false));
     }
     if !options.throttled_only {
-        // Measured for call counts only: it has no throttled run.
+        // Measured for call counts and round trips only: it has no throttled run.
         targets.push((
             format!("generated-{LIVE_GENERATED_APPS}"),
             generate::write(&work, LIVE_GENERATED_APPS)?,
@@ -199,6 +216,8 @@ pub fn run(args: &[String]) -> Result<()> {
         let files: Vec<&Path> = targets.iter().map(|(_, f, _)| f.as_path()).collect();
         let scope = if options.throttled_only {
             live::Scope::Throttled
+        } else if options.round_trips_only {
+            live::Scope::RoundTrips
         } else {
             live::Scope::Everything
         };
@@ -212,6 +231,16 @@ pub fn run(args: &[String]) -> Result<()> {
         )?;
     }
 
+    if options.round_trips_only {
+        // A partial run: shown, never written over the full report.
+        print!(
+            "{}{}",
+            report::round_trips_section(&report),
+            report::errors_section(&report)
+        );
+        let _ = std::fs::remove_dir_all(&work);
+        return Ok(());
+    }
     if options.throttled_only {
         // A partial run: shown, never written over the full report.
         print!(

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::budget;
 use super::emulator::CallCount;
+use super::round_trips::{self, RoundTrips};
 
 /// The issue's targets.
 pub const APPLY_RATIO_TARGET: f64 = 1.05;
@@ -61,6 +62,8 @@ pub struct BlueprintResult {
     /// The most calls a no-change plan may make (see `plan_call_budget`).
     pub plan_call_budget: Option<usize>,
     pub throttled: Option<Throttled>,
+    /// The no-change plan with 100 ms per AWS call: its round trips.
+    pub plan_round_trips: Option<RoundTrips>,
     /// What went wrong in the live runs.
     pub errors: Vec<String>,
 }
@@ -239,6 +242,16 @@ pub fn to_json(report: &Report) -> Value {
                 "destroy_critical_path_seconds": round(b.destroy_critical_path_seconds, 2),
                 "destroy_ratio": opt(b.destroy_ratio(), 3),
                 "plan_api_calls": plan_calls,
+                "plan_round_trips": b.plan_round_trips.as_ref().map(|r| json!({
+                    "round_trips": r.round_trips,
+                    "bound": r.bound,
+                    "read_seconds": round(r.read_seconds, 3),
+                    "plan_seconds": round(r.seconds, 3),
+                    "aws_calls": r.calls,
+                    "no_changes": r.ok,
+                    "within_bound": r.within_bound(),
+                    "longest_chain": r.chain,
+                })),
                 "apply_api_calls": calls_json(&b.apply_calls, b.resources),
                 "destroy_api_calls": calls_json(&b.destroy_calls, b.resources),
                 "throttled_apply_seconds": opt(b.throttled.as_ref().map(|t| t.seconds), 2),
@@ -282,6 +295,12 @@ pub fn to_json(report: &Report) -> Value {
             "offline_plan_1000_apps_ms": PLAN_1000_APPS_MS_TARGET,
             "startup_ms": STARTUP_MS_TARGET,
             "plan_api_calls": "at most one call per resource kind (plus pagination) beyond what the tagging API cannot answer",
+            "plan_round_trips": format!(
+                "at most the read's dependency depth ({}) at {} ms per AWS call",
+                round_trips::read_depth(),
+                round_trips::DELAY_SECONDS * 1000.0
+            ),
+            "plan_round_trips_calls_in_flight": round_trips::CALLS_IN_FLIGHT,
         },
         "live_skipped": report.live_skipped,
         "blueprints": blueprints,
@@ -372,9 +391,13 @@ pub fn to_markdown(report: &Report) -> String {
         "| apply | ≤ {APPLY_RATIO_TARGET} × critical path |\n\
          | destroy | ≤ {DESTROY_RATIO_TARGET} × its critical path |\n\
          | no-change live plan | ≤ one call per resource kind (plus pagination) beyond what the tagging API cannot answer |\n\
+         | no-change live plan, {delay:.0} ms per AWS call | ≤ {depth} round trips (the read's dependency depth; {seconds:.1} s against AWS) |\n\
          | offline plan, 1,000 apps | < {PLAN_1000_APPS_MS_TARGET} ms |\n\
          | start-up (`shinyctl --version`) | < {STARTUP_MS_TARGET} ms |\n\
-         | apply with 20% throttling and transient errors | ≤ {THROTTLED_RATIO_TARGET} × clean, no failed resource |\n"
+         | apply with 20% throttling and transient errors | ≤ {THROTTLED_RATIO_TARGET} × clean, no failed resource |\n",
+        delay = round_trips::DELAY_SECONDS * 1000.0,
+        depth = round_trips::read_depth(),
+        seconds = round_trips::read_depth() as f64 * round_trips::DELAY_SECONDS,
     );
 
     let _ = writeln!(
@@ -453,9 +476,12 @@ pub fn to_markdown(report: &Report) -> String {
         let _ = writeln!(md, "- {reason}");
     }
     let _ = writeln!(md);
+    let _ = writeln!(md, "{}", round_trips_note());
     let _ = writeln!(
         md,
-        "| blueprint | resources | kinds | no-change plan | plan budget | apply | destroy |\n|---|---:|---:|---|---:|---|---|"
+        "| blueprint | resources | kinds | no-change plan | plan budget | round trips at {:.0} ms per call (≤ {}) | apply | destroy |\n|---|---:|---:|---|---:|---|---|---|",
+        round_trips::DELAY_SECONDS * 1000.0,
+        round_trips::read_depth()
     );
     for b in &report.blueprints {
         let plan = match (&b.plan_calls, b.plan_call_budget) {
@@ -475,12 +501,13 @@ pub fn to_markdown(report: &Report) -> String {
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             b.name,
             b.resources,
             b.kinds,
             plan,
             b.plan_call_budget.map_or("–".into(), |n| n.to_string()),
+            round_trips_cell(&b.plan_round_trips),
             calls_cell(&b.apply_calls, b.resources),
             calls_cell(&b.destroy_calls, b.resources),
         );
@@ -567,6 +594,65 @@ pub fn to_markdown(report: &Report) -> String {
 
 /// The section on applies under throttling and transient errors (also what
 /// `cargo xtask bench --throttled-only` prints).
+/// How the round trips are counted, above the table that shows them.
+fn round_trips_note() -> String {
+    format!(
+        "Round trips: the no-change plan again, with every AWS call of the account answered {:.0} ms \
+         late (the emulator's `slow` fault rule) and `--calls-in-flight {}` (shinyctl's default; \
+         at the other runs' 2, a 50-call read would be 25 round trips whatever its shape): the \
+         longest chain of AWS calls in the call log in which each started after the one before \
+         it was answered, with the time from the first call to the last answer (which includes \
+         the emulator's own work, a few milliseconds a call served one at a time, that AWS does \
+         in parallel: round trips are judged, seconds shown). The bound is the \
+         read's dependency depth declared in `src/aws/services/stages.rs` (identity → listings → \
+         per-resource details → a listener's rules; the emulator's account needs no identity \
+         call).\n",
+        round_trips::DELAY_SECONDS * 1000.0,
+        round_trips::CALLS_IN_FLIGHT
+    )
+}
+
+/// "3 (0.31 s) ✅", judged against the read's depth.
+fn round_trips_cell(measured: &Option<RoundTrips>) -> String {
+    let Some(r) = measured else {
+        return "–".into();
+    };
+    let mark = if r.within_bound() { "✅" } else { "❌" };
+    let clean = if r.ok {
+        ""
+    } else {
+        " (plan failed or showed changes)"
+    };
+    format!("{} ({:.2} s) {mark}{clean}", r.round_trips, r.read_seconds)
+}
+
+/// The round trips alone (`--round-trips-only`).
+pub fn round_trips_section(report: &Report) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "\n## Round trips of a no-change plan\n");
+    let _ = writeln!(md, "{}", round_trips_note());
+    let _ = writeln!(
+        md,
+        "| blueprint | resources | AWS calls | round trips (≤ {}) | plan |\n|---|---:|---:|---|---:|",
+        round_trips::read_depth()
+    );
+    for b in &report.blueprints {
+        let Some(r) = &b.plan_round_trips else {
+            continue;
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.2} s |",
+            b.name,
+            b.resources,
+            r.calls,
+            round_trips_cell(&b.plan_round_trips),
+            r.seconds
+        );
+    }
+    md
+}
+
 pub fn throttled_section(report: &Report) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "\n## Apply under throttling and transient errors\n");
@@ -811,6 +897,40 @@ mod tests {
         assert_eq!(b["apply_ratio"], json!(1.1));
         assert_eq!(b["plan_api_calls"], Value::Null, "not measured");
         assert_eq!(doc["offline_plan"][0]["apps"], json!(1000));
+    }
+
+    #[test]
+    fn round_trips_are_reported_beside_the_calls_against_the_reads_depth() {
+        let mut report = sample();
+        report.blueprints[0].plan_round_trips = Some(RoundTrips {
+            round_trips: 3,
+            bound: round_trips::read_depth(),
+            read_seconds: 0.31,
+            seconds: 0.45,
+            calls: 40,
+            ok: true,
+            chain: Vec::new(),
+        });
+        let md = to_markdown(&report);
+        assert!(md.contains("round trips at 100 ms per call (≤ 4)"), "{md}");
+        assert!(md.contains("| 3 (0.31 s) ✅ |"), "{md}");
+        let doc = to_json(&report);
+        assert_eq!(doc["blueprints"][0]["plan_round_trips"]["round_trips"], 3);
+        assert_eq!(
+            doc["blueprints"][0]["plan_round_trips"]["within_bound"],
+            true
+        );
+        let section = round_trips_section(&report);
+        assert!(
+            section.contains("| minimal | 2 | 40 | 3 (0.31 s) ✅ | 0.45 s |"),
+            "{section}"
+        );
+        report.blueprints[0]
+            .plan_round_trips
+            .as_mut()
+            .unwrap()
+            .round_trips = 6;
+        assert!(to_markdown(&report).contains("| 6 (0.31 s) ❌ |"));
     }
 
     #[test]

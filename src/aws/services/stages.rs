@@ -1,0 +1,410 @@
+//! The live read's shape: every call a no-change plan's read makes (the readers of
+//! [`super::readers`], the shared answers of [`super::ReadCx::prefetch`], the version check) with
+//! the answers it waits for. Independent reads start together and a read waits only for the
+//! answer that names what it reads, so the read takes as many round trips of AWS latency as its
+//! longest chain of waits: [`depth`], at most [`DEPTH_BOUND`]. A reader that chains a read
+//! behind another it does not need must say so here, and the test below stops it; a call that
+//! is not declared here fails the read in debug builds ([`is_declared`], checked by
+//! `ReadCx::call`), so every live test holds the readers to this table.
+//!
+//! The chains: identity (STS, before the read when the account is not known: see
+//! [`IDENTITY`]) → the kinds' listings (and the tagging API's one answer) → per-resource
+//! details → a listener's rules (and, where the tagging API does not list them, their tags).
+//!
+//! Pure std: `cargo xtask bench` compiles this file too and reports [`depth`] as the bound of
+//! the round trips it measures.
+
+/// `(service, action)`, with the service as `ReadCx::call` names it.
+pub type Call = (&'static str, &'static str);
+
+/// One call of the read and what it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    pub call: Call,
+    /// The calls whose answers it needs (none: it starts with the read).
+    pub after: &'static [Call],
+    /// When it is made, where not for every resource found or every read.
+    pub only: &'static str,
+}
+
+const fn first(call: Call) -> Read {
+    Read {
+        call,
+        after: &[],
+        only: "",
+    }
+}
+
+const fn after(call: Call, needs: &'static [Call]) -> Read {
+    Read {
+        call,
+        after: needs,
+        only: "",
+    }
+}
+
+const fn fallback(call: Call, needs: &'static [Call], only: &'static str) -> Read {
+    Read {
+        call,
+        after: needs,
+        only,
+    }
+}
+
+/// The identity call: made by `aws::connect` before the read (the account names the
+/// blueprint's buckets), except where the account is given (the emulator's).
+pub const IDENTITY: Call = ("sts", "GetCallerIdentity");
+
+/// The tagging API's answer: every reader's tags, asked for at the start of the read.
+const TAGGED: Call = ("tagging", "GetResources");
+
+const NOT_LISTED: &str = "a desired resource the tagging API's answer does not list";
+
+/// Every read call and what it waits for.
+pub const READS: &[Read] = &[
+    // Shared answers.
+    first(TAGGED),
+    first(("ec2", "DescribeSubnets")),
+    // The version check, beside the read.
+    first(("eks", "DescribeClusterVersions")),
+    first(("rds", "DescribeDBEngineVersions")),
+    first(("elasticache", "DescribeCacheEngineVersions")),
+    first(("synthetics", "DescribeRuntimeVersions")),
+    // EC2.
+    first(("ec2", "DescribeVpcs")),
+    after(("ec2", "DescribeVpcAttribute"), &[("ec2", "DescribeVpcs")]),
+    first(("ec2", "DescribeInternetGateways")),
+    first(("ec2", "DescribeAddresses")),
+    first(("ec2", "DescribeNatGateways")),
+    first(("ec2", "DescribeRouteTables")),
+    first(("ec2", "DescribeSecurityGroups")),
+    after(
+        ("ec2", "DescribeSecurityGroupRules"),
+        &[("ec2", "DescribeSecurityGroups")],
+    ),
+    // IAM.
+    first(("iam", "GetAccountAuthorizationDetails")),
+    first(("iam", "ListRoles")),
+    first(("iam", "ListOpenIDConnectProviders")),
+    after(
+        ("iam", "GetOpenIDConnectProvider"),
+        &[("iam", "ListOpenIDConnectProviders")],
+    ),
+    // S3: the three aspects of a bucket at once.
+    first(("s3", "ListBuckets")),
+    fallback(
+        ("s3", "GetBucketTagging"),
+        &[("s3", "ListBuckets")],
+        NOT_LISTED,
+    ),
+    after(
+        ("s3", "GetBucketVersioning"),
+        &[("s3", "ListBuckets"), TAGGED],
+    ),
+    after(
+        ("s3", "GetBucketEncryption"),
+        &[("s3", "ListBuckets"), TAGGED],
+    ),
+    after(
+        ("s3", "GetPublicAccessBlock"),
+        &[("s3", "ListBuckets"), TAGGED],
+    ),
+    // EKS: the blueprint's cluster by its name at once; others the listing finds after it.
+    first(("eks", "ListClusters")),
+    after(("eks", "DescribeCluster"), &[]),
+    after(("eks", "ListNodegroups"), &[]),
+    after(("eks", "ListFargateProfiles"), &[]),
+    fallback(
+        ("eks", "DescribeCluster"),
+        &[("eks", "ListClusters")],
+        "a cluster with the blueprint's prefix that it no longer has",
+    ),
+    fallback(
+        ("eks", "ListNodegroups"),
+        &[("eks", "ListClusters")],
+        "a cluster with the blueprint's prefix that it no longer has",
+    ),
+    fallback(
+        ("eks", "ListFargateProfiles"),
+        &[("eks", "ListClusters")],
+        "a cluster with the blueprint's prefix that it no longer has",
+    ),
+    after(("eks", "DescribeNodegroup"), &[("eks", "ListNodegroups")]),
+    after(
+        ("eks", "DescribeFargateProfile"),
+        &[("eks", "ListFargateProfiles")],
+    ),
+    after(
+        ("ec2", "DescribeLaunchTemplateVersions"),
+        &[("eks", "DescribeNodegroup")],
+    ),
+    fallback(
+        ("ec2", "DescribeSubnets"),
+        &[("eks", "DescribeNodegroup")],
+        "a node group's subnets that are not the blueprint's (their zones order them)",
+    ),
+    first(("eks", "ListAddons")),
+    after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
+    // ECR: every repository's policy at once.
+    first(("ecr", "DescribeRepositories")),
+    fallback(
+        ("ecr", "ListTagsForResource"),
+        &[("ecr", "DescribeRepositories")],
+        NOT_LISTED,
+    ),
+    after(
+        ("ecr", "GetLifecyclePolicy"),
+        &[("ecr", "DescribeRepositories"), TAGGED],
+    ),
+    // SNS: the subscriptions beside the topics.
+    first(("sns", "ListTopics")),
+    fallback(
+        ("sns", "ListTagsForResource"),
+        &[("sns", "ListTopics")],
+        NOT_LISTED,
+    ),
+    first(("sns", "ListSubscriptions")),
+    // CloudWatch.
+    first(("cloudwatch", "DescribeAlarms")),
+    fallback(
+        ("cloudwatch", "ListTagsForResource"),
+        &[("cloudwatch", "DescribeAlarms")],
+        NOT_LISTED,
+    ),
+    // ELBv2: load balancers and target groups at once; a load balancer's attributes and
+    // listeners at once; a listener's rules and attributes at once.
+    first(("elbv2", "DescribeLoadBalancers")),
+    first(("elbv2", "DescribeTargetGroups")),
+    fallback(
+        ("elbv2", "DescribeTags"),
+        &[
+            ("elbv2", "DescribeLoadBalancers"),
+            ("elbv2", "DescribeTargetGroups"),
+        ],
+        NOT_LISTED,
+    ),
+    after(
+        ("elbv2", "DescribeLoadBalancerAttributes"),
+        &[("elbv2", "DescribeLoadBalancers"), TAGGED],
+    ),
+    after(
+        ("elbv2", "DescribeListeners"),
+        &[("elbv2", "DescribeLoadBalancers"), TAGGED],
+    ),
+    after(
+        ("elbv2", "DescribeTargetGroupAttributes"),
+        &[("elbv2", "DescribeTargetGroups"), TAGGED],
+    ),
+    after(
+        ("elbv2", "DescribeRules"),
+        &[("elbv2", "DescribeListeners")],
+    ),
+    after(
+        ("elbv2", "DescribeListenerAttributes"),
+        &[("elbv2", "DescribeListeners")],
+    ),
+    fallback(
+        ("elbv2", "DescribeTags"),
+        &[("elbv2", "DescribeListeners")],
+        "listeners the tagging API's answer does not list",
+    ),
+    fallback(
+        ("elbv2", "DescribeTags"),
+        &[("elbv2", "DescribeRules")],
+        "rules the tagging API's answer does not list",
+    ),
+    // EFS: the access points beside the file systems.
+    first(("efs", "DescribeFileSystems")),
+    first(("efs", "DescribeAccessPoints")),
+    after(
+        ("efs", "DescribeMountTargets"),
+        &[("efs", "DescribeFileSystems")],
+    ),
+    after(
+        ("efs", "DescribeMountTargetSecurityGroups"),
+        &[("efs", "DescribeMountTargets")],
+    ),
+    // RDS: the five listings at once; a parameter group's values beside its own tag read.
+    first(("rds", "DescribeDBSubnetGroups")),
+    first(("rds", "DescribeDBParameterGroups")),
+    first(("rds", "DescribeDBClusterParameterGroups")),
+    first(("rds", "DescribeDBInstances")),
+    first(("rds", "DescribeDBClusters")),
+    fallback(
+        ("rds", "ListTagsForResource"),
+        &[
+            ("rds", "DescribeDBSubnetGroups"),
+            ("rds", "DescribeDBParameterGroups"),
+            ("rds", "DescribeDBClusterParameterGroups"),
+        ],
+        NOT_LISTED,
+    ),
+    after(
+        ("rds", "DescribeDBParameters"),
+        &[("rds", "DescribeDBParameterGroups"), TAGGED],
+    ),
+    after(
+        ("rds", "DescribeDBClusterParameters"),
+        &[("rds", "DescribeDBClusterParameterGroups"), TAGGED],
+    ),
+    // ElastiCache: the three listings and the member clusters at once.
+    first(("elasticache", "DescribeCacheSubnetGroups")),
+    first(("elasticache", "DescribeCacheParameterGroups")),
+    first(("elasticache", "DescribeReplicationGroups")),
+    first(("elasticache", "DescribeCacheClusters")),
+    fallback(
+        ("elasticache", "ListTagsForResource"),
+        &[
+            ("elasticache", "DescribeCacheSubnetGroups"),
+            ("elasticache", "DescribeCacheParameterGroups"),
+            ("elasticache", "DescribeReplicationGroups"),
+        ],
+        NOT_LISTED,
+    ),
+    after(
+        ("elasticache", "DescribeCacheParameters"),
+        &[("elasticache", "DescribeCacheParameterGroups"), TAGGED],
+    ),
+    fallback(
+        ("elasticache", "DescribeCacheClusters"),
+        &[("elasticache", "DescribeReplicationGroups"), TAGGED],
+        "a replication group the blueprint no longer has",
+    ),
+    fallback(
+        ("ec2", "DescribeSubnets"),
+        &[("elasticache", "DescribeCacheSubnetGroups")],
+        "a cache subnet group's subnets that are not the blueprint's",
+    ),
+    // Synthetics.
+    first(("synthetics", "DescribeCanaries")),
+];
+
+/// The most round trips the read may take: its longest chain of waits.
+pub const DEPTH_BOUND: usize = 4;
+
+/// Whether the readers may make `action` of `service` (see the module's docs).
+pub fn is_declared(service: &str, action: &str) -> bool {
+    READS.iter().any(|r| r.call == (service, action))
+}
+
+/// The round trips the read needs when each call waits only for the answers it declares: its
+/// longest chain (a call declared more than once, on different paths, counts its longest).
+pub fn depth() -> usize {
+    READS.iter().map(|r| depth_of(r, 0)).max().unwrap_or(0)
+}
+
+/// The longest chain ending in `read`. `seen` bounds the walk: a cycle is a declaration error.
+fn depth_of(read: &Read, seen: usize) -> usize {
+    assert!(
+        seen <= READS.len(),
+        "the read's declared waits form a cycle"
+    );
+    1 + read
+        .after
+        .iter()
+        .map(|needed| {
+            READS
+                .iter()
+                .filter(|r| r.call == *needed)
+                .map(|r| depth_of(r, seen + 1))
+                .max()
+                .unwrap_or_else(|| panic!("{needed:?} is waited for but not declared"))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The chain behind the deepest call, first call first, for reports.
+pub fn deepest_chain() -> Vec<Call> {
+    fn chain(read: &Read) -> Vec<Call> {
+        let deepest = read
+            .after
+            .iter()
+            .filter_map(|needed| {
+                READS
+                    .iter()
+                    .filter(|r| r.call == *needed)
+                    .max_by_key(|r| depth_of(r, 0))
+            })
+            .max_by_key(|r| depth_of(r, 0));
+        let mut out = deepest.map(chain).unwrap_or_default();
+        out.push(read.call);
+        out
+    }
+    READS
+        .iter()
+        .max_by_key(|r| depth_of(r, 0))
+        .map(chain)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_takes_at_most_four_round_trips() {
+        assert!(
+            depth() <= DEPTH_BOUND,
+            "the read's longest chain of waits is {} calls: {:?}",
+            depth(),
+            deepest_chain()
+        );
+        // The chain it is: a load balancer's listeners' rules, and their tags where the tagging
+        // API does not list them.
+        assert_eq!(depth(), 4, "{:?}", deepest_chain());
+        assert_eq!(deepest_chain().len(), depth());
+    }
+
+    #[test]
+    fn what_one_service_reads_of_a_resource_is_read_at_once() {
+        let level = |call: Call| {
+            READS
+                .iter()
+                .filter(|r| r.call == call && r.only.is_empty())
+                .map(|r| depth_of(r, 0))
+                .max()
+                .expect("declared")
+        };
+        // The reads issue 18 found chained: each waits only for its listing.
+        for aspect in [
+            "GetBucketVersioning",
+            "GetBucketEncryption",
+            "GetPublicAccessBlock",
+        ] {
+            assert_eq!(level(("s3", aspect)), 2, "{aspect}");
+        }
+        for listing in [
+            "DescribeDBSubnetGroups",
+            "DescribeDBParameterGroups",
+            "DescribeDBClusterParameterGroups",
+            "DescribeDBInstances",
+            "DescribeDBClusters",
+        ] {
+            assert_eq!(level(("rds", listing)), 1, "{listing}");
+        }
+        assert_eq!(level(("rds", "DescribeDBParameters")), 2);
+        assert_eq!(level(("elbv2", "DescribeTargetGroups")), 1);
+        assert_eq!(level(("elbv2", "DescribeLoadBalancerAttributes")), 2);
+        assert_eq!(level(("elbv2", "DescribeListeners")), 2);
+        assert_eq!(level(("elbv2", "DescribeTargetGroupAttributes")), 2);
+        assert_eq!(level(("elbv2", "DescribeRules")), 3);
+        assert_eq!(level(("ec2", "DescribeVpcAttribute")), 2);
+        // The version check does not hold the read up.
+        assert_eq!(level(("eks", "DescribeClusterVersions")), 1);
+    }
+
+    #[test]
+    fn every_wait_names_a_declared_call() {
+        for read in READS {
+            for needed in read.after {
+                assert!(is_declared(needed.0, needed.1), "{needed:?}");
+            }
+        }
+        assert!(!is_declared("s3", "GetBucketPolicy"));
+        assert!(
+            !is_declared(IDENTITY.0, IDENTITY.1),
+            "identity comes before"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Round trips of a no-change live plan (issue 18): the plan run again with every AWS call of
+//! its account answered [`DELAY_SECONDS`] late (the emulator's `slow` fault rule), so AWS latency,
+//! not the emulator's own few milliseconds, is what the read waits for.
+//!
+//! **Counting.** From the call log's timeline (`started`, `answered`): the longest chain of AWS
+//! calls in which each started after the one before it was answered. A call that waited for an
+//! answer, or for a free slot behind the calls in flight (`--calls-in-flight`), starts a round
+//! trip of its own; calls in flight together share one. The Kubernetes stand-in's calls are not
+//! delayed and not counted (the workload's lists follow the AWS read). The bound is the read's
+//! declared dependency depth (`src/aws/services/stages.rs`, compiled in here).
+//!
+//! **Calls in flight.** The other live runs hold shinyctl to 2 calls in flight (the emulator
+//! answers one call at a time, see `live::CALLS_IN_FLIGHT`); at 2, a 50-call read would be 25
+//! round trips, whatever its shape. Delayed calls sleep in the emulator's threads instead of
+//! holding its one interpreter, so this run uses shinyctl's default ([`CALLS_IN_FLIGHT`]), as a
+//! user against AWS does; the emulator's own work (a few milliseconds a call, one call at a
+//! time) still adds to the read's seconds, not to its round trips.
+
+use serde_json::{Value, json};
+
+use super::emulator::Call;
+
+#[path = "../../../src/aws/services/stages.rs"]
+#[allow(dead_code)]
+mod stages;
+
+/// The latency every AWS call gets in this run: 100 ms, a round trip to a distant region.
+pub const DELAY_SECONDS: f64 = 0.1;
+
+/// `--calls-in-flight` of this run: shinyctl's default (`aws::config::DEFAULT_CALLS_IN_FLIGHT`).
+pub const CALLS_IN_FLIGHT: usize = 128;
+
+/// The calls the timeline counts: AWS's, not the Kubernetes stand-in's.
+const NOT_DELAYED: &str = "kubernetes";
+
+/// Every AWS call of `account` answered [`DELAY_SECONDS`] late.
+pub fn slow_faults(account: &str) -> Value {
+    json!({
+        "rules": [
+            {"kind": "slow", "delay_seconds": DELAY_SECONDS, "account": account},
+        ]
+    })
+}
+
+/// What one delayed no-change plan took.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoundTrips {
+    /// The longest chain of AWS calls, each started after the previous one was answered.
+    pub round_trips: usize,
+    /// The read's declared dependency depth: the bound.
+    pub bound: usize,
+    /// From the first AWS call's start to the last one's answer.
+    pub read_seconds: f64,
+    /// The whole `shinyctl plan` process.
+    pub seconds: f64,
+    /// AWS calls made.
+    pub calls: usize,
+    /// Whether the plan ran and showed no changes.
+    pub ok: bool,
+    /// The calls of the longest chain, `service:Operation`, first first.
+    pub chain: Vec<String>,
+}
+
+impl RoundTrips {
+    /// The measure of a delayed plan that made `calls` and took `seconds`.
+    pub fn of(calls: &[Call], seconds: f64, ok: bool) -> RoundTrips {
+        let aws: Vec<&Call> = calls.iter().filter(|c| c.service != NOT_DELAYED).collect();
+        let first = aws.iter().map(|c| c.started).fold(f64::INFINITY, f64::min);
+        let last = aws.iter().map(|c| c.answered).fold(0.0, f64::max);
+        let chain = longest_chain(&aws);
+        RoundTrips {
+            round_trips: chain.len(),
+            chain,
+            bound: read_depth(),
+            read_seconds: if aws.is_empty() { 0.0 } else { last - first },
+            seconds,
+            calls: aws.len(),
+            ok,
+        }
+    }
+
+    /// A no-change plan within the bound. Judged on round trips, not seconds: the emulator
+    /// serves its calls' own work one at a time (one Python interpreter), which AWS does not,
+    /// so at 60 calls its few milliseconds each add a trip's worth of seconds that AWS would not.
+    pub fn within_bound(&self) -> bool {
+        self.ok && self.round_trips <= self.bound
+    }
+}
+
+/// The read's declared dependency depth.
+pub fn read_depth() -> usize {
+    stages::depth()
+}
+
+/// The longest chain of `calls` in which each started after the one before it was answered, as
+/// `service:Operation`, first first.
+fn longest_chain(calls: &[&Call]) -> Vec<String> {
+    let mut sorted: Vec<&Call> = calls.to_vec();
+    sorted.sort_by(|a, b| a.started.total_cmp(&b.started));
+    // For each call: the longest chain ending with it, and the call before it there.
+    let mut length: Vec<usize> = Vec::with_capacity(sorted.len());
+    let mut previous: Vec<Option<usize>> = Vec::with_capacity(sorted.len());
+    for (i, call) in sorted.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| sorted[j].answered <= call.started)
+            .max_by_key(|&j| length[j]);
+        length.push(before.map_or(0, |j| length[j]) + 1);
+        previous.push(before);
+    }
+    let mut at = (0..sorted.len()).max_by_key(|&i| length[i]);
+    let mut chain = Vec::new();
+    while let Some(i) = at {
+        chain.push(format!("{}:{}", sorted[i].service, sorted[i].operation));
+        at = previous[i];
+    }
+    chain.reverse();
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(service: &str, started: f64, answered: f64) -> Call {
+        Call {
+            service: service.into(),
+            operation: "Describe".into(),
+            ok: true,
+            fault: None,
+            started,
+            answered,
+        }
+    }
+
+    #[test]
+    fn calls_in_flight_together_are_one_round_trip() {
+        let calls = [
+            call("ec2", 0.00, 0.10),
+            call("s3", 0.01, 0.11),
+            call("rds", 0.02, 0.12),
+        ];
+        let measured = RoundTrips::of(&calls, 0.2, true);
+        assert_eq!(measured.round_trips, 1);
+        assert_eq!(measured.calls, 3);
+        assert!((measured.read_seconds - 0.12).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_call_after_an_answer_is_another_round_trip() {
+        // A listing, two details after it, a rule read after one of them; an independent call
+        // in flight meanwhile.
+        let calls = [
+            call("elbv2", 0.00, 0.10),
+            call("elbv2", 0.101, 0.20),
+            call("elbv2", 0.102, 0.20),
+            call("iam", 0.05, 0.15),
+            call("elbv2", 0.201, 0.30),
+        ];
+        let measured = RoundTrips::of(&calls, 0.4, true);
+        assert_eq!(measured.round_trips, 3);
+        assert_eq!(measured.chain.len(), 3);
+    }
+
+    #[test]
+    fn the_stand_ins_calls_are_not_counted() {
+        let calls = [
+            call("eks", 0.0, 0.1),
+            call("kubernetes", 0.11, 0.12),
+            call("kubernetes", 0.13, 0.14),
+        ];
+        let measured = RoundTrips::of(&calls, 0.2, true);
+        assert_eq!(measured.round_trips, 1);
+        assert_eq!(measured.calls, 1);
+    }
+
+    #[test]
+    fn the_bound_is_the_reads_declared_depth() {
+        let within = RoundTrips {
+            round_trips: 4,
+            bound: read_depth(),
+            read_seconds: 0.41,
+            seconds: 0.6,
+            calls: 50,
+            ok: true,
+            chain: Vec::new(),
+        };
+        assert_eq!(within.bound, 4);
+        assert!(within.within_bound());
+        assert!(
+            !RoundTrips {
+                round_trips: 5,
+                ..within.clone()
+            }
+            .within_bound()
+        );
+        assert!(
+            !RoundTrips {
+                ok: false,
+                ..within
+            }
+            .within_bound()
+        );
+    }
+
+    #[test]
+    fn the_run_uses_shinyctls_default_calls_in_flight() {
+        let config = include_str!("../../../src/aws/config.rs");
+        let parallelism = include_str!("../../../src/apply/executor.rs");
+        assert!(config.contains(
+            "pub const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;"
+        ));
+        assert!(parallelism.contains("pub const DEFAULT_PARALLELISM: usize = 32;"));
+        assert_eq!(CALLS_IN_FLIGHT, 4 * 32);
+    }
+
+    #[test]
+    fn only_the_runs_account_is_slowed() {
+        let faults = slow_faults("123456789012");
+        let rules = faults["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0]["kind"], "slow");
+        assert_eq!(rules[0]["account"], "123456789012");
+        assert_eq!(rules[0]["delay_seconds"], DELAY_SECONDS);
+    }
+}
