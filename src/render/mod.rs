@@ -3,6 +3,7 @@ pub mod diagnostics;
 pub mod entry_points;
 pub mod graph;
 pub mod kubeconfig;
+pub mod plan_cost;
 pub mod plan_human;
 pub mod plan_json;
 pub mod progress;
