@@ -13,6 +13,7 @@
 //! - [`secrets`]: resolves `secretsmanager:`/`ssm:` references to values, in memory only.
 //! - [`services`]: the per-service adapters and the rules they follow.
 //! - [`versions`]: the live plan's version check (which versions AWS offers and supports).
+//! - [`pricing`]: the live plan's prices (AWS Price List Query API, cached per region).
 //!
 //! A live apply, end to end:
 //!
@@ -37,6 +38,7 @@ pub mod gate;
 pub mod iam_propagation;
 pub mod lock;
 pub mod operator;
+pub mod pricing;
 pub mod reader;
 pub mod secrets;
 pub mod services;

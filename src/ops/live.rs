@@ -22,13 +22,24 @@ pub struct LivePlan {
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
 pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
     let (conn, target, loaded) = connect(loaded, target).await?;
-    let (live, plan, cluster) = read_plan(&conn, &target, &loaded).await?;
+    let (live, mut plan, cluster) = read_plan(&conn, &target, &loaded).await?;
+    let mut notes: Vec<String> = cluster.note().into_iter().collect();
+    notes.extend(price(&conn, &mut plan).await);
     Ok(LivePlan {
         conn,
         live,
         plan,
-        notes: cluster.note().into_iter().collect(),
+        notes,
     })
+}
+
+/// Adds the plan's monthly cost by the AWS Price List (or the cache, or the shipped table when
+/// the Price List cannot be asked: then a warning says so).
+pub async fn price(conn: &Connection, plan: &mut Plan) -> Option<String> {
+    let keys = crate::plan::cost::needed(plan);
+    let priced = aws::pricing::price_book(conn, &plan.region, &keys).await;
+    plan.cost = Some(crate::plan::cost::estimate(plan, &priced.book));
+    priced.note.map(|note| format!("warning: {note}"))
 }
 
 /// Connects to the blueprint's region (see [`target_for`]); the target is kept for the cluster's

@@ -195,12 +195,7 @@ impl PriceKey {
                 Some("CW:AlarmMonitorUsage"),
                 Unit::Month,
             ),
-            PriceKey::CanaryRun => q(
-                "AmazonCloudWatch",
-                &[],
-                Some("CW:Canary-runs"),
-                Unit::Run,
-            ),
+            PriceKey::CanaryRun => q("AmazonCloudWatch", &[], Some("CW:Canary-runs"), Unit::Run),
         }
     }
 
@@ -213,7 +208,10 @@ impl PriceKey {
             PriceKey::NatGateway => "nat-gateway".into(),
             PriceKey::PublicIpv4 => "public-ipv4".into(),
             PriceKey::LoadBalancer { network } => {
-                format!("load-balancer:{}", if *network { "network" } else { "application" })
+                format!(
+                    "load-balancer:{}",
+                    if *network { "network" } else { "application" }
+                )
             }
             PriceKey::DbInstance {
                 engine,
@@ -469,7 +467,10 @@ fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
             ));
             out
         }
-        K::FargateProfile => vec![usage("Fargate pods", "the vCPU and memory of the pods it runs")],
+        K::FargateProfile => vec![usage(
+            "Fargate pods",
+            "the vCPU and memory of the pods it runs",
+        )],
         K::NatGateway => vec![
             priced("NAT gateway hours", PriceKey::NatGateway, hours),
             usage("data processed", "GB through the gateway"),
@@ -483,10 +484,7 @@ fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
                     PriceKey::LoadBalancer { network },
                     hours,
                 ),
-                usage(
-                    "capacity units",
-                    "connections, bytes and rule evaluations",
-                ),
+                usage("capacity units", "connections, bytes and rule evaluations"),
             ]
         }
         K::DbInstance => {
@@ -517,7 +515,10 @@ fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
                 usage("backups beyond the storage size", "backup GB stored"),
             ]
         }
-        K::DbCluster => vec![usage("Aurora storage and I/O", "GB stored and I/O requests")],
+        K::DbCluster => vec![usage(
+            "Aurora storage and I/O",
+            "GB stored and I/O requests",
+        )],
         K::DbClusterInstance => {
             let class = text(props, "instanceClass").to_string();
             let engine = engine_name(text(props, "engine"));
@@ -600,7 +601,11 @@ fn side_cost(
     let mut lines = Vec::new();
     for charge in charges(kind, props) {
         match charge {
-            Charge::Priced { what, key, quantity } => {
+            Charge::Priced {
+                what,
+                key,
+                quantity,
+            } => {
                 let unit = key.query().unit;
                 match book.price(&key) {
                     Some(price) => {
@@ -691,7 +696,8 @@ pub fn estimate(plan: &Plan, book: &PriceBook) -> Cost {
         .iter()
         .filter_map(|c| resource_cost(c, book))
         .collect();
-    let sum = |pick: fn(&ResourceCost) -> Option<f64>| cents(resources.iter().filter_map(pick).sum());
+    let sum =
+        |pick: fn(&ResourceCost) -> Option<f64>| cents(resources.iter().filter_map(pick).sum());
     let monthly_before = sum(|r| r.monthly_before);
     let monthly_after = sum(|r| r.monthly_after);
     let unpriced = resources

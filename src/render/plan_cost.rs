@@ -40,7 +40,11 @@ pub fn render(cost: &Cost) -> String {
     let mut amounts = amounts.into_iter();
     for resource in &cost.resources {
         for (i, line) in resource.lines.iter().enumerate() {
-            let address = if i == 0 { resource.address.as_str() } else { "" };
+            let address = if i == 0 {
+                resource.address.as_str()
+            } else {
+                ""
+            };
             let shown = amounts.next().unwrap_or_default();
             let _ = writeln!(
                 out,

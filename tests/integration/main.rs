@@ -9,6 +9,7 @@ mod emulator;
 mod kubeconfig;
 mod live;
 mod live_common;
+mod live_cost;
 mod live_irsa;
 mod live_retries;
 mod live_services;

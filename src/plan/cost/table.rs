@@ -91,7 +91,11 @@ pub fn offline(region: &str) -> PriceBook {
 /// The currency AWS prices a region in: CNY in the China regions (the Price List's China
 /// endpoint answers in CNY), USD everywhere else.
 pub fn currency(region: &str) -> &'static str {
-    if region.starts_with("cn-") { "CNY" } else { "USD" }
+    if region.starts_with("cn-") {
+        "CNY"
+    } else {
+        "USD"
+    }
 }
 
 #[cfg(test)]

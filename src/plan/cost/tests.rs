@@ -152,7 +152,10 @@ fn price_list_products_are_read_as_the_query_api_returns_them() {
         "terms":{"OnDemand":{"A.JRTCKXETXF":{"priceDimensions":{"A.JRTCKXETXF.6YS6EN2CT7":{"unit":"Hrs","beginRange":"0","endRange":"Inf","pricePerUnit":{"USD":"0.0450000000"}}}}}}}"#;
     let bytes = r#"{"product":{"attributes":{"usagetype":"USE1-NatGateway-Bytes"}},
         "terms":{"OnDemand":{"B":{"priceDimensions":{"B.1":{"unit":"GB","beginRange":"0","pricePerUnit":{"USD":"0.0450000000"}}}}}}}"#;
-    let products: Vec<Product> = [nat, bytes].iter().filter_map(|t| read_product(t)).collect();
+    let products: Vec<Product> = [nat, bytes]
+        .iter()
+        .filter_map(|t| read_product(t))
+        .collect();
     assert_eq!(products.len(), 2);
     assert_eq!(
         choose(&PriceKey::NatGateway, &products),

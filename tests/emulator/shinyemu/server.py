@@ -32,6 +32,7 @@ def install_extensions() -> None:
         lifecycle,
         missing_ops,
         partition,
+        pricing,
         s3_buckets,
         s3_shapes,
         synthetics,
