@@ -6,6 +6,7 @@
 pub mod defaults;
 pub mod model;
 pub mod problem;
+mod salvage;
 pub mod schema;
 mod structure;
 pub mod support;
@@ -169,7 +170,7 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
     problems.extend(structural);
 
     let mut loaded = None;
-    match serde_json::from_value::<Blueprint>(pruned) {
+    match serde_json::from_value::<Blueprint>(pruned.clone()) {
         Ok(blueprint) => {
             problems.extend(semantic_problems(&blueprint));
             if let Some(today) = today {
@@ -181,8 +182,21 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
             }
             loaded = Some(blueprint);
         }
-        // The structure check explains why; serde's own message would only repeat it.
-        Err(_) if !structure_ok => {}
+        // The structure check explains why; serde's own message would only repeat it. The rest
+        // of the document is still checked, without what the schema refused (`salvage`).
+        Err(_) if !structure_ok => {
+            if let Some((salvaged, aside)) = salvage::salvage(&pruned) {
+                let mut found = semantic_problems(&salvaged);
+                if let Some(today) = today {
+                    found.extend(support::check(
+                        &salvaged,
+                        today,
+                        crate::plan::catalog::CANARY_RUNTIME,
+                    ));
+                }
+                problems.extend(aside.keep(found));
+            }
+        }
         Err(e) => problems.push(Problem::new("", format!("cannot read the blueprint: {e}"))),
     }
 
