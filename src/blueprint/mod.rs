@@ -37,6 +37,8 @@ pub struct Loaded {
     pub resources: Vec<Resource>,
     /// Problems that do not stop it (e.g. a version in paid extended support), located.
     pub warnings: Vec<Diagnostic>,
+    /// The versions the blueprint leaves out, as chosen ([`support::defaults`]).
+    pub unpinned: Vec<support::defaults::Chosen>,
 }
 
 impl Loaded {
@@ -49,6 +51,33 @@ impl Loaded {
             blueprint: self.blueprint.clone(),
             resources: crate::plan::catalog::desired_in(&self.blueprint, Some(account)),
             warnings: self.warnings.clone(),
+            unpinned: self.unpinned.clone(),
+        }
+    }
+
+    /// The same blueprint (derived for `account`) with each unset version replaced by the one
+    /// its existing resource runs: an unset version never plans an upgrade. Pure.
+    pub fn keeping_running(&self, observed: &crate::plan::ObservedState, account: &str) -> Loaded {
+        let Some((blueprint, kept)) =
+            support::defaults::keep_running(&self.blueprint, &self.unpinned, observed)
+        else {
+            return self.clone();
+        };
+        let mut warnings = self.warnings.clone();
+        for (path, running) in kept {
+            for w in warnings.iter_mut().filter(|w| w.path == path) {
+                if w.message.starts_with(&format!("`{path}` is not set")) {
+                    w.message = format!(
+                        "`{path}` is not set: the existing resource runs {running}, which is kept (no upgrade is planned)"
+                    );
+                }
+            }
+        }
+        Loaded {
+            resources: crate::plan::catalog::desired_in(&blueprint, Some(account)),
+            blueprint,
+            warnings,
+            ..self.clone()
         }
     }
 }
@@ -170,8 +199,12 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
     problems.extend(structural);
 
     let mut loaded = None;
+    let mut unpinned = Vec::new();
+    let day = today.unwrap_or(support::tables::TAKEN);
     match serde_json::from_value::<Blueprint>(pruned.clone()) {
-        Ok(blueprint) => {
+        Ok(mut blueprint) => {
+            unpinned = support::defaults::choose(&mut blueprint, day);
+            problems.extend(unpinned.iter().map(support::defaults::Chosen::warning));
             problems.extend(semantic_problems(&blueprint));
             if let Some(today) = today {
                 problems.extend(support::check(
@@ -185,7 +218,8 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
         // The structure check explains why; serde's own message would only repeat it. The rest
         // of the document is still checked, without what the schema refused (`salvage`).
         Err(_) if !structure_ok => {
-            if let Some((salvaged, aside)) = salvage::salvage(&pruned) {
+            if let Some((mut salvaged, aside)) = salvage::salvage(&pruned) {
+                support::defaults::choose(&mut salvaged, day);
                 let mut found = semantic_problems(&salvaged);
                 if let Some(today) = today {
                     found.extend(support::check(
@@ -212,6 +246,7 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
                     blueprint,
                     resources,
                     warnings,
+                    unpinned,
                 });
             }
             problems.extend(name_problems);

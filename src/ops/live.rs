@@ -77,6 +77,9 @@ pub async fn read_plan(
     }
     // The command's buckets: the executor that may follow spends from the same ones.
     let live = aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
+    // An unset version is the one the existing resource runs: never an unasked upgrade.
+    let loaded = &loaded.keeping_running(&live.observed, &conn.account);
+    let bp = &loaded.blueprint;
     let rendered = workload::render(bp, &facts(bp, conn, &live));
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
     let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;

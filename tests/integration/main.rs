@@ -13,6 +13,7 @@ mod live_cost;
 mod live_irsa;
 mod live_retries;
 mod live_services;
+mod live_unpinned;
 mod live_versions;
 mod malformed;
 mod model_validation;
