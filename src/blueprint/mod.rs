@@ -55,6 +55,36 @@ impl Loaded {
         }
     }
 
+    /// The same blueprint (derived for `account`) with the unset versions chosen anew from AWS's
+    /// listings: `(path, version, according to)` each. Pure.
+    pub fn choosing(&self, choices: &[(&str, String, String)], account: &str) -> Loaded {
+        let mut out = self.clone();
+        for (path, version, according_to) in choices {
+            let Some(chosen) = out.unpinned.iter_mut().find(|c| c.path == *path) else {
+                continue;
+            };
+            let before = chosen.warning().message;
+            chosen.version = version.clone();
+            chosen.according_to = according_to.clone();
+            let after = chosen.warning().message;
+            let bp = &mut out.blueprint;
+            let slot = match *path {
+                "cluster.version" => bp.cluster.as_mut().map(|x| &mut x.version),
+                "database.version" => bp.database.as_mut().map(|x| &mut x.version),
+                "cache.version" => bp.cache.as_mut().map(|x| &mut x.version),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                *slot = version.clone();
+            }
+            for w in out.warnings.iter_mut().filter(|w| w.message == before) {
+                w.message = after.clone();
+            }
+        }
+        out.resources = crate::plan::catalog::desired_in(&out.blueprint, Some(account));
+        out
+    }
+
     /// The same blueprint (derived for `account`) with each unset version replaced by the one
     /// its existing resource runs: an unset version never plans an upgrade. Pure.
     pub fn keeping_running(&self, observed: &crate::plan::ObservedState, account: &str) -> Loaded {

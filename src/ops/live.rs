@@ -59,6 +59,15 @@ pub async fn read_plan(
     target: &Target,
     loaded: &Loaded,
 ) -> Result<(LiveState, Plan, ClusterState)> {
+    // Unset versions: the newest AWS offers that shinyctl supports, by AWS's own listings.
+    let rechosen;
+    let loaded = if loaded.unpinned.is_empty() {
+        loaded
+    } else {
+        let choices = aws::versions::choices(conn, &loaded.blueprint, &loaded.unpinned).await;
+        rechosen = loaded.choosing(&choices, &conn.account);
+        &rechosen
+    };
     let bp = &loaded.blueprint;
     // AWS judges the pinned versions first: nothing is planned on one it does not offer.
     let judged = aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME).await?;

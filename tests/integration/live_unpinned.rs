@@ -60,3 +60,17 @@ fn validate_warns_that_pinning_is_recommended() {
     assert!(run.stderr.contains("`cache.version` is not set"), "{run}");
     assert!(run.stderr.contains("pinning is recommended"), "{run}");
 }
+
+#[test]
+fn the_live_plan_chooses_from_what_aws_offers() {
+    let account = Account::new();
+    let file = account.write("live.yaml", &blueprint(""));
+    let run = account.run(&["plan", "--json", "-f", &file]);
+    assert_eq!(run.code, 0, "{run}");
+    let plan: Value = serde_json::from_str(&run.stdout).expect("JSON plan");
+    let notes = plan["notes"].to_string();
+    assert!(
+        notes.contains("ElastiCache for Redis OSS 7.1 is chosen, the newest shinyctl supports (according to ElastiCache)"),
+        "{notes}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Versions a blueprint leaves out (`cluster.version`, `database.version`, `cache.version`,
 //! `proxy.version`), as eksctl, Terraform and Copilot default them: the newest AWS offers that
-//! shinyctl supports, by the offline [`tables`] on the day asked (the live plan judges the choice
-//! by AWS's own listings, `src/aws/versions.rs`, as it judges a pin). Each choice is a warning
+//! shinyctl supports, by the offline [`tables`] on the day asked; the live plan chooses again by
+//! AWS's own listings (`src/aws/versions.rs::choices`, with [`choose_offered`]). Each choice is a warning
 //! (pinning is recommended) that the plan shows. Once the resource exists, an unset version is
 //! the one it runs ([`keep_running`]): a newer shinyctl or a new AWS release never plans an
 //! upgrade nobody asked for.
@@ -126,6 +126,51 @@ pub fn choose(bp: &mut Blueprint, today: Date) -> Vec<Chosen> {
     chosen
 }
 
+/// shinyctl's supported lines for `chosen`'s value on `today`, newest first, those in standard
+/// support before those in extended support; empty for the proxy (not an AWS version).
+fn supported_lines(chosen: &Chosen, engine: Option<DatabaseEngine>, today: Date) -> Vec<String> {
+    let from = |table: &[Lifecycle]| -> Vec<String> {
+        let numeric =
+            |v: &str| -> Vec<u64> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+        let mut lines: Vec<(bool, Vec<u64>, String)> = table
+            .iter()
+            .filter(|c| c.on(today).is_supported())
+            .map(|c| {
+                let standard = matches!(c.on(today), super::Support::Standard { .. });
+                (standard, numeric(c.version), c.version.to_string())
+            })
+            .collect();
+        lines.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+        lines.into_iter().map(|(_, _, v)| v).collect()
+    };
+    match (chosen.path, engine) {
+        ("cluster.version", _) => from(tables::EKS),
+        ("database.version", Some(DatabaseEngine::Mysql)) => from(tables::RDS_MYSQL),
+        ("database.version", Some(DatabaseEngine::AuroraMysql)) => vec!["8.0".into()],
+        ("database.version", Some(_)) => from(tables::POSTGRES),
+        ("cache.version", _) => ["7.1", "7.0", "6.2"].map(String::from).to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// The version to choose for `chosen` by AWS's `offered` versions: the newest line shinyctl
+/// supports that AWS offers (a listed version is it or starts with it and a dot); `None` when
+/// AWS offers none of them (the offline choice stands, and AWS's check judges it).
+pub fn choose_offered(
+    chosen: &Chosen,
+    engine: Option<DatabaseEngine>,
+    offered: &[String],
+    today: Date,
+) -> Option<String> {
+    supported_lines(chosen, engine, today)
+        .into_iter()
+        .find(|line| {
+            offered
+                .iter()
+                .any(|v| v == line || v.starts_with(&format!("{line}.")))
+        })
+}
+
 /// Where each unset version lives in the resources: (path, address, property).
 const RUNNING: &[(&str, &str, &str)] = &[
     ("cluster.version", "cluster.eks_cluster", "version"),
@@ -213,6 +258,37 @@ mod tests {
         assert_eq!(c[0].version, "1.34");
         // Pinned versions are left alone.
         assert!(choose(&mut full(), day()).is_empty());
+    }
+
+    #[test]
+    fn aws_offers_decide_among_the_supported_lines() {
+        let chosen = |path| Chosen {
+            path,
+            version: String::new(),
+            product: String::new(),
+            according_to: String::new(),
+        };
+        let offered: Vec<String> = ["18.1", "16.9", "15.2"].map(String::from).to_vec();
+        // 17 is not offered here: 16, the newest supported line AWS offers.
+        assert_eq!(
+            choose_offered(
+                &chosen("database.version"),
+                Some(DatabaseEngine::Postgres),
+                &offered,
+                day()
+            )
+            .as_deref(),
+            Some("16")
+        );
+        let eks: Vec<String> = ["1.33", "1.34"].map(String::from).to_vec();
+        assert_eq!(
+            choose_offered(&chosen("cluster.version"), None, &eks, day()).as_deref(),
+            Some("1.34")
+        );
+        assert_eq!(
+            choose_offered(&chosen("proxy.version"), None, &eks, day()),
+            None
+        );
     }
 
     #[test]
