@@ -506,6 +506,7 @@ mod tests {
             critical_path: Vec::new(),
             data_loss: vec![Address::new("db")],
             notes: Vec::new(),
+            cost: None,
         };
         let refused = Schedule::from_plan(&plan, &[], false).map(|s| s.len());
         assert_eq!(

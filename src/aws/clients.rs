@@ -40,6 +40,20 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     pub acm: aws_sdk_acm::Client,
     pub servicequotas: aws_sdk_servicequotas::Client,
+    /// The Price List Query API, at its own endpoint region ([`pricing_region`]).
+    pub pricing: aws_sdk_pricing::Client,
+}
+
+/// Where the AWS Price List Query API answers: us-east-1 for the commercial regions (it also
+/// answers in eu-central-1 and ap-south-1), cn-northwest-1 for the China regions, in CNY
+/// ("AWS Price List Query API" in the Billing and Cost Management user guide; the China
+/// endpoint `api.pricing.cn-northwest-1.amazonaws.com.cn`).
+pub fn pricing_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "cn-northwest-1"
+    } else {
+        "us-east-1"
+    }
 }
 
 /// Adds `x-moto-account-id` to every request so the emulator acts as that account.
@@ -118,6 +132,18 @@ impl Clients {
             ssm: client!(aws_sdk_ssm, sdk, account),
             acm: client!(aws_sdk_acm, sdk, account),
             servicequotas: client!(aws_sdk_servicequotas, sdk, account),
+            pricing: {
+                let region = sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1");
+                let mut builder = aws_sdk_pricing::config::Builder::from(sdk)
+                    .region(aws_types::region::Region::from_static(pricing_region(
+                        region,
+                    )))
+                    .retry_partition(unlimited_retries("aws_sdk_pricing"));
+                if let Some(account) = account {
+                    builder = builder.interceptor(EmulatorAccount(account.clone()));
+                }
+                aws_sdk_pricing::Client::from_conf(builder.build())
+            },
         }
     }
 }

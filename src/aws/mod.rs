@@ -17,6 +17,7 @@
 //! - [`health`]: how the blueprint's resources are, for `status` (states, target health,
 //!   canary runs, alarm states).
 //! - [`versions`]: the live plan's version check (which versions AWS offers and supports).
+//! - [`pricing`]: the live plan's prices (AWS Price List Query API, cached per region).
 //!
 //! A live apply, end to end:
 //!
@@ -44,6 +45,7 @@ pub mod health;
 pub mod iam_propagation;
 pub mod lock;
 pub mod operator;
+pub mod pricing;
 pub mod reader;
 pub mod secrets;
 pub mod services;

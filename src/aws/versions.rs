@@ -18,6 +18,7 @@ use aws_smithy_types::DateTime;
 use crate::apply::StepError;
 use crate::blueprint::model::{Blueprint, DatabaseEngine};
 use crate::blueprint::problem::{Problem, item};
+use crate::blueprint::support::defaults::{Chosen, choose_offered};
 use crate::blueprint::support::{Date, Finding, Support, judge, major};
 use crate::plan::engine_version::{Standing, standing};
 
@@ -105,6 +106,47 @@ pub async fn check(
         }
     }
     Ok(out)
+}
+
+/// The versions to choose for the blueprint's unset ones by AWS's listings (the newest AWS
+/// offers that shinyctl supports): `(path, version, according to)`. A listing that cannot be
+/// read leaves the offline choice, which [`check`] then judges.
+pub async fn choices(
+    conn: &Connection,
+    bp: &Blueprint,
+    unpinned: &[Chosen],
+) -> Vec<(&'static str, String, String)> {
+    let today = now();
+    let mut out = Vec::new();
+    for chosen in unpinned {
+        let (offered, engine, service) = match chosen.path {
+            "cluster.version" => (
+                eks_versions(conn).await.map(|v| {
+                    v.into_iter()
+                        .filter(|v| v.status != "UNSUPPORTED")
+                        .map(|v| v.version)
+                        .collect()
+                }),
+                None,
+                "EKS",
+            ),
+            "database.version" => match &bp.database {
+                Some(db) => (
+                    rds_versions(conn, db.engine.aws_name()).await,
+                    Some(db.engine),
+                    "RDS",
+                ),
+                None => continue,
+            },
+            "cache.version" => (cache_versions(conn).await, None, "ElastiCache"),
+            _ => continue,
+        };
+        let Ok(offered) = offered else { continue };
+        if let Some(version) = choose_offered(chosen, engine, &offered, today) {
+            out.push((chosen.path, version, format!("according to {service}")));
+        }
+    }
+    out
 }
 
 /// An answer, or `None` with a warning when the credentials may not ask (the offline tables'

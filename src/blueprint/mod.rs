@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod images;
 pub mod model;
 pub mod problem;
+mod salvage;
 pub mod schema;
 mod structure;
 pub mod support;
@@ -41,6 +42,8 @@ pub struct Loaded {
     /// The availability zones the subnets go into (`None` without a VPC): assumed until a live
     /// plan chooses them from EC2's answer ([`Loaded::live`]).
     pub zones: Option<Zones>,
+    /// The versions the blueprint leaves out, as chosen ([`support::defaults`]).
+    pub unpinned: Vec<support::defaults::Chosen>,
 }
 
 impl Loaded {
@@ -54,7 +57,70 @@ impl Loaded {
             resources: crate::plan::catalog::desired_in(&self.blueprint, Some(account)),
             warnings: self.warnings.clone(),
             zones: self.zones.clone(),
+            unpinned: self.unpinned.clone(),
         }
+    }
+
+    /// The same blueprint (derived for `account`) with the unset versions chosen anew from AWS's
+    /// listings: `(path, version, according to)` each. Pure.
+    pub fn choosing(&self, choices: &[(&str, String, String)], account: &str) -> Loaded {
+        let mut out = self.clone();
+        for (path, version, according_to) in choices {
+            let Some(chosen) = out.unpinned.iter_mut().find(|c| c.path == *path) else {
+                continue;
+            };
+            let before = chosen.warning().message;
+            chosen.version = version.clone();
+            chosen.according_to = according_to.clone();
+            let after = chosen.warning().message;
+            let bp = &mut out.blueprint;
+            let slot = match *path {
+                "cluster.version" => bp.cluster.as_mut().map(|x| &mut x.version),
+                "database.version" => bp.database.as_mut().map(|x| &mut x.version),
+                "cache.version" => bp.cache.as_mut().map(|x| &mut x.version),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                *slot = version.clone();
+            }
+            for w in out.warnings.iter_mut().filter(|w| w.message == before) {
+                w.message = after.clone();
+            }
+        }
+        out.resources = self.derive(&out.blueprint, account);
+        out
+    }
+
+    /// The same blueprint (derived for `account`) with each unset version replaced by the one
+    /// its existing resource runs: an unset version never plans an upgrade. Pure.
+    pub fn keeping_running(&self, observed: &crate::plan::ObservedState, account: &str) -> Loaded {
+        let Some((blueprint, kept)) =
+            support::defaults::keep_running(&self.blueprint, &self.unpinned, observed)
+        else {
+            return self.clone();
+        };
+        let mut warnings = self.warnings.clone();
+        for (path, running) in kept {
+            for w in warnings.iter_mut().filter(|w| w.path == path) {
+                if w.message.starts_with(&format!("`{path}` is not set")) {
+                    w.message = format!(
+                        "`{path}` is not set: the existing resource runs {running}, which is kept (no upgrade is planned)"
+                    );
+                }
+            }
+        }
+        Loaded {
+            resources: self.derive(&blueprint, account),
+            blueprint,
+            warnings,
+            ..self.clone()
+        }
+    }
+
+    /// `blueprint`'s resources for `account`, in this load's zones (a live plan's choice stays).
+    fn derive(&self, blueprint: &Blueprint, account: &str) -> Vec<Resource> {
+        let zones = self.zones.as_ref().map(|z| z.names.as_slice());
+        crate::plan::catalog::desired_with(blueprint, Some(account), zones)
     }
 
     /// [`Loaded::in_account`] with the subnets in `zones` (chosen from what EC2 lists for the
@@ -70,6 +136,7 @@ impl Loaded {
             ),
             warnings: self.warnings.clone(),
             zones: Some(zones),
+            unpinned: self.unpinned.clone(),
         }
     }
 
@@ -200,8 +267,12 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
     problems.extend(structural);
 
     let mut loaded = None;
-    match serde_json::from_value::<Blueprint>(pruned) {
-        Ok(blueprint) => {
+    let mut unpinned = Vec::new();
+    let day = today.unwrap_or(support::tables::TAKEN);
+    match serde_json::from_value::<Blueprint>(pruned.clone()) {
+        Ok(mut blueprint) => {
+            unpinned = support::defaults::choose(&mut blueprint, day);
+            problems.extend(unpinned.iter().map(support::defaults::Chosen::warning));
             problems.extend(semantic_problems(&blueprint));
             if let Some(today) = today {
                 problems.extend(support::check(
@@ -212,8 +283,22 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
             }
             loaded = Some(blueprint);
         }
-        // The structure check explains why; serde's own message would only repeat it.
-        Err(_) if !structure_ok => {}
+        // The structure check explains why; serde's own message would only repeat it. The rest
+        // of the document is still checked, without what the schema refused (`salvage`).
+        Err(_) if !structure_ok => {
+            if let Some((mut salvaged, aside)) = salvage::salvage(&pruned) {
+                support::defaults::choose(&mut salvaged, day);
+                let mut found = semantic_problems(&salvaged);
+                if let Some(today) = today {
+                    found.extend(support::check(
+                        &salvaged,
+                        today,
+                        crate::plan::catalog::CANARY_RUNTIME,
+                    ));
+                }
+                problems.extend(aside.keep(found));
+            }
+        }
         Err(e) => problems.push(Problem::new("", format!("cannot read the blueprint: {e}"))),
     }
 
@@ -246,6 +331,7 @@ fn load(file_name: &str, text: &str, today: Option<Date>) -> Result<Loaded, Load
                     resources,
                     warnings,
                     zones,
+                    unpinned,
                 });
             }
             problems.extend(name_problems);

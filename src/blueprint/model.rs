@@ -98,7 +98,9 @@ pub enum NatGateway {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
-    /// Kubernetes version of the EKS control plane, quoted: `"1.31"`.
+    /// Kubernetes version of the EKS control plane, quoted: `"1.31"`. Omitted: the newest EKS
+    /// version shinyctl supports (pinning is recommended).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     #[serde(default)]
     pub endpoint_access: EndpointAccess,
@@ -248,7 +250,9 @@ pub struct AccessPoint {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Database {
     pub engine: DatabaseEngine,
-    /// Engine version, quoted: `"16.4"`.
+    /// Engine version, quoted: `"16.4"`. Omitted: the newest major version of the engine
+    /// shinyctl supports (pinning is recommended).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     /// Instance class for provisioned databases (e.g. `db.t4g.medium`); omit with `serverless`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,7 +327,9 @@ pub struct ServerlessCapacity {
 pub struct Cache {
     #[serde(default = "d::cache_engine")]
     pub engine: CacheEngine,
-    /// Redis engine version, quoted: `"7.1"`.
+    /// Redis engine version, quoted: `"7.1"`. Omitted: the newest shinyctl supports (pinning is
+    /// recommended).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     pub node_type: String,
     #[serde(default = "d::cluster_mode")]
@@ -567,7 +573,9 @@ pub enum AlarmMetric {
 pub struct Proxy {
     #[serde(default = "d::proxy_kind")]
     pub kind: ProxyKind,
-    /// ShinyProxy version (container image tag), quoted: `"3.2.0"`.
+    /// ShinyProxy version (container image tag), quoted: `"3.2.0"`. Omitted: the version
+    /// shinyctl's workload is built for (pinning is recommended).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     /// ShinyProxy's image, tagged `version` unless it says a tag: `registry:NAME` for a
     /// repository of this blueprint's ECR (default: `openanalytics/shinyproxy` on Docker Hub).

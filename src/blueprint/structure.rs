@@ -183,6 +183,19 @@ pub fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Pro
     (problems, pruned)
 }
 
+/// The values that break the schema, as path segments: each violation's own value (the object
+/// that misses a key, the value of the wrong type or outside an enum). For setting them aside so
+/// the rest can still be checked (`salvage`).
+pub fn invalid_paths(value: &Value) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = validator()
+        .iter_errors(value)
+        .map(|e| pointer_segments(e.instance_path().as_str()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn field<'a>(root: &'a Value, object: &'a Value, name: &str) -> Option<&'a Value> {
     object
         .get("properties")

@@ -69,6 +69,9 @@ pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> 
     if args.offline || args.observed.is_some() {
         // The live plan adds them itself, with what AWS says about the versions.
         shinyctl::ops::live::add_blueprint_warnings(&mut plan, &loaded, &[]);
+        // Without AWS, the prices shipped in the binary (the live plan asks the Price List).
+        let book = shinyctl::plan::cost::table::offline(&plan.region);
+        plan.cost = Some(shinyctl::plan::cost::estimate(&plan, &book));
     }
 
     let json = plan_json::render(&plan);

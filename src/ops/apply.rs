@@ -18,7 +18,7 @@ use crate::apply::{Outputs, Schedule, Summary};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{Connection, Target};
 use crate::blueprint::Loaded;
-use crate::plan::Address;
+use crate::plan::{Address, Plan};
 use crate::render::plan_json;
 
 use super::entry_points::entry_points;
@@ -75,10 +75,10 @@ pub async fn apply(
     let loaded = &loaded;
     let approved = match &options.approval {
         Approval::Ask => {
-            let (live, plan, cluster) = read_plan(&conn, &target, loaded).await?;
+            let (live, mut plan, cluster) = read_plan(&conn, &target, loaded).await?;
             warn_duplicates(&live, out)?;
             warn_cluster(&cluster, out)?;
-            console(out.show_plan(&plan))?;
+            show_priced(&conn, &mut plan, out).await?;
             if !plan.has_changes() {
                 show_entry_points(&conn, loaded, &live.outputs, out)?;
                 return Ok(ApplyOutcome::NoChanges);
@@ -105,6 +105,14 @@ pub async fn apply(
     Ok(outcome)
 }
 
+/// Shows the plan with its monthly cost (a warning first when the Price List could not be asked).
+async fn show_priced(conn: &Connection, plan: &mut Plan, out: &mut dyn Console) -> Result<()> {
+    if let Some(warning) = super::live::price(conn, plan).await {
+        console(out.say(&warning))?;
+    }
+    console(out.show_plan(plan))
+}
+
 /// Steps 2 and 3, with the lock held.
 async fn apply_locked(
     conn: &Connection,
@@ -115,13 +123,13 @@ async fn apply_locked(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let (live, plan, cluster) = read_plan(conn, target, loaded).await?;
+    let (live, mut plan, cluster) = read_plan(conn, target, loaded).await?;
     warn_cluster(&cluster, out)?;
     match (&options.approval, &approved) {
         (Approval::Saved(_), Some(saved)) => {
             saved::check(saved, &plan)?;
             warn_duplicates(&live, out)?;
-            console(out.show_plan(&plan))?;
+            show_priced(conn, &mut plan, out).await?;
         }
         (_, Some(shown)) => {
             if let Err(e) = saved::check(shown, &plan) {
@@ -130,7 +138,7 @@ async fn apply_locked(
         }
         (_, None) => {
             warn_duplicates(&live, out)?;
-            console(out.show_plan(&plan))?;
+            show_priced(conn, &mut plan, out).await?;
         }
     }
     if !plan.has_changes() {

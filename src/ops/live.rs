@@ -24,13 +24,24 @@ pub struct LivePlan {
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
 pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
     let (conn, target, loaded) = connect(loaded, target).await?;
-    let (live, plan, cluster) = read_plan(&conn, &target, &loaded).await?;
+    let (live, mut plan, cluster) = read_plan(&conn, &target, &loaded).await?;
+    let mut notes: Vec<String> = cluster.note().into_iter().collect();
+    notes.extend(price(&conn, &mut plan).await);
     Ok(LivePlan {
         conn,
         live,
         plan,
-        notes: cluster.note().into_iter().collect(),
+        notes,
     })
+}
+
+/// Adds the plan's monthly cost by the AWS Price List (or the cache, or the shipped table when
+/// the Price List cannot be asked: then a warning says so).
+pub async fn price(conn: &Connection, plan: &mut Plan) -> Option<String> {
+    let keys = crate::plan::cost::needed(plan);
+    let priced = aws::pricing::price_book(conn, &plan.region, &keys).await;
+    plan.cost = Some(crate::plan::cost::estimate(plan, &priced.book));
+    priced.note.map(|note| format!("warning: {note}"))
 }
 
 /// Connects to the blueprint's region (see [`target_for`]); the target is kept for the cluster's
@@ -102,6 +113,15 @@ pub async fn read_plan(
     target: &Target,
     loaded: &Loaded,
 ) -> Result<(LiveState, Plan, ClusterState)> {
+    // Unset versions: the newest AWS offers that shinyctl supports, by AWS's own listings.
+    let rechosen;
+    let loaded = if loaded.unpinned.is_empty() {
+        loaded
+    } else {
+        let choices = aws::versions::choices(conn, &loaded.blueprint, &loaded.unpinned).await;
+        rechosen = loaded.choosing(&choices, &conn.account);
+        &rechosen
+    };
     let bp = &loaded.blueprint;
     // AWS's answer on the pinned versions and the read start together (neither waits for the
     // other); nothing is planned on a version AWS does not offer. The command's buckets: the
@@ -119,6 +139,9 @@ pub async fn read_plan(
         ));
     }
     let live = live?;
+    // An unset version is the one the existing resource runs: never an unasked upgrade.
+    let loaded = &loaded.keeping_running(&live.observed, &conn.account);
+    let bp = &loaded.blueprint;
     let facts = facts(bp, conn, &live);
     let mut rendered = workload::render(bp, &facts);
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.

@@ -49,11 +49,13 @@ pub fn parse(text: &str) -> Result<Value, SavedPlanError> {
 
 /// Checks that `fresh` is the plan `saved` describes.
 pub fn check(saved: &Value, fresh: &Plan) -> Result<(), SavedPlanError> {
-    // Notes are not changes (a support warning may come due between plan and apply).
+    // Notes and the cost estimate are not changes (a support warning may come due, or a price
+    // change, between plan and apply).
     let without_notes = |plan: &Value| {
         let mut plan = plan.clone();
         if let Some(doc) = plan.as_object_mut() {
             doc.remove("notes");
+            doc.remove("cost");
         }
         plan
     };

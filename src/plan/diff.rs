@@ -66,6 +66,7 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
         critical_path,
         data_loss,
         notes,
+        cost: None,
     }
 }
 

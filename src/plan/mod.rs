@@ -1,6 +1,7 @@
 //! Planning: the resource catalog, desired-vs-observed diff and the Plan data. No IO here.
 
 pub mod catalog;
+pub mod cost;
 pub mod kind;
 pub mod resource;
 

@@ -161,6 +161,9 @@ pub struct Plan {
     /// Warnings and context that are not changes, warnings first.
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// The estimated monthly cost (`plan::cost`), when the plan was priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::Cost>,
 }
 
 impl Plan {

@@ -5,6 +5,7 @@ pub mod entry_points;
 pub mod graph;
 pub mod images;
 pub mod kubeconfig;
+pub mod plan_cost;
 pub mod plan_human;
 pub mod plan_json;
 pub mod progress;

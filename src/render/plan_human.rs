@@ -37,6 +37,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
             paint.apply(bold(), "No changes. AWS matches the blueprint.")
         );
         notes(plan, &paint, &mut out);
+        cost(plan, &mut out);
         return out;
     }
     legend(plan, &paint, &mut out);
@@ -47,6 +48,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
     }
     data_loss(plan, &paint, &mut out);
     notes(plan, &paint, &mut out);
+    cost(plan, &mut out);
     let s = &plan.summary;
     let _ = writeln!(
         out,
@@ -89,6 +91,16 @@ fn notes(plan: &Plan, paint: &Paint, out: &mut String) {
         }
     }
     out.push('\n');
+}
+
+/// The estimated monthly cost, when the plan was priced (`render::plan_cost`).
+fn cost(plan: &Plan, out: &mut String) {
+    if let Some(cost) = &plan.cost {
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str(&super::plan_cost::render(cost));
+    }
 }
 
 /// Only the symbols this plan uses.

@@ -28,9 +28,25 @@
 //!       "message": "EKS 1.34 is in extended support ...", "hint": "move to 1.35 ..." },
 //!     { "level": "info", "about": "cache.cache_replication_group",
 //!       "message": "runs engine version 7.1.0, within the blueprint's 7.1: no change" }
-//!   ]
+//!   ],
+//!   "cost": {
+//!     "currency": "USD", "source": "AWS Price List Query API (us-east-1), 2026-12-05",
+//!     "monthly_before": 0.0, "monthly_after": 412.34, "monthly_change": 412.34, "unpriced": 0,
+//!     "resources": [
+//!       { "address": "network.nat_gateway[a]", "kind": "nat_gateway", "monthly_after": 32.85,
+//!         "lines": [
+//!           { "what": "NAT gateway hours", "monthly": 32.85, "basis": "730 hours × 0.045 USD/hour" },
+//!           { "what": "data processed", "basis": "depends on GB through the gateway", "usage_based": true }
+//!         ] }
+//!     ]
+//!   }
 //! }
 //! ```
+//!
+//! `cost` (`plan::cost`) is the estimated monthly cost of what each resource is before and after
+//! the plan (`monthly_before` absent for a create, `monthly_after` for a delete); lines priced by
+//! use carry `"usage_based": true` and no `monthly`; lines whose price the price book lacks carry
+//! `"unpriced": true` and count in `unpriced`, outside the totals.
 //!
 //! `action` is a list as in Terraform: `["create"]`, `["update"]`, `["delete", "create"]` (a replace),
 //! `["delete"]`, `["no-op"]`. Changes come in apply order. A changed property whose value stays the
@@ -76,6 +92,9 @@ pub fn to_value(plan: &Plan) -> Value {
     }
     if !plan.notes.is_empty() {
         doc.insert("notes".into(), json!(plan.notes));
+    }
+    if let Some(cost) = &plan.cost {
+        doc.insert("cost".into(), json!(cost));
     }
     Value::Object(doc)
 }

@@ -38,6 +38,15 @@ impl Account {
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             // The zero profile answers at once: poll at a hundredth of AWS's pace.
             ("SHINYCTL_TIME_SCALE", "0.01".into()),
+            // Price List answers are cached per test, never in the user's cache.
+            (
+                "SHINYCTL_CACHE_DIR",
+                self.scratch
+                    .path()
+                    .join("cache")
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
         ]
     }
 

@@ -191,6 +191,26 @@ fn the_binary_rejects_malformed_files_with_exit_code_1() {
     }
 }
 
+/// Issue 17: structural mistakes hide no semantic ones elsewhere (the diagnostics as people see
+/// them, both errors of each file).
+#[test]
+fn structural_mistakes_hide_no_semantic_ones() {
+    for (name, file) in [
+        (
+            "missing_key_and_dangling_mount",
+            "46-missing-key-hides-no-dangling-mount.yaml",
+        ),
+        (
+            "enum_and_invalid_cidr",
+            "47-enum-hides-no-invalid-cidr.yaml",
+        ),
+    ] {
+        let d = diagnostics(&repo_root().join("tests/malformed").join(file));
+        let rendered = shinyctl::render::diagnostics::human(&d, false);
+        insta::assert_snapshot!(name, rendered);
+    }
+}
+
 #[test]
 fn several_mistakes_render_for_people() {
     let d = diagnostics(&repo_root().join("tests/malformed/40-several-mistakes.yaml"));

@@ -7,6 +7,7 @@
 //! extended support, or not released yet: an error naming the versions that are supported.
 
 pub mod date;
+pub mod defaults;
 pub mod tables;
 
 pub use date::Date;

@@ -35,6 +35,7 @@ def install_extensions() -> None:
         lifecycle,
         missing_ops,
         partition,
+        pricing,
         s3_buckets,
         s3_shapes,
         service_quotas,

@@ -339,8 +339,40 @@ pub fn plan_call_budget(kind_counts: &BTreeMap<String, usize>) -> Budget {
             add(service, 1);
         }
     }
+    // The cost estimate: one Price List `GetProducts` per product priced (src/aws/pricing.rs),
+    // only while the region's price cache is cold or stale; a warm cache makes none.
+    let prices: usize = PRICED
+        .iter()
+        .map(|(kind, per_resource, per_kind)| {
+            let count = kind_counts.get(*kind).copied().unwrap_or(0);
+            if count == 0 {
+                0
+            } else {
+                per_resource * count + per_kind
+            }
+        })
+        .sum();
+    if prices > 0 {
+        add("pricing", prices);
+    }
     budget
 }
+
+/// Kinds the cost estimate prices: (kind, prices per resource, prices per kind).
+const PRICED: &[(&str, usize, usize)] = &[
+    ("eks_cluster", 0, 1),
+    // An instance type and its EBS disk each.
+    ("node_group", 1, 1),
+    ("nat_gateway", 0, 1),
+    ("elastic_ip", 0, 1),
+    ("load_balancer", 0, 2),
+    // Instance class and storage.
+    ("db_instance", 0, 2),
+    ("db_cluster_instance", 1, 0),
+    ("cache_replication_group", 0, 1),
+    ("cloudwatch_alarm", 0, 1),
+    ("canary", 0, 1),
+];
 
 /// The kinds with reads beyond their one listing call, for the report: "kind: calls: why".
 pub fn further_reads() -> Vec<String> {

@@ -1,0 +1,720 @@
+//! The plan's monthly cost estimate, as Infracost makes one but from the plan itself: what each
+//! resource costs a month before and after the plan, the total, and the change. Pure: prices come
+//! in as a [`PriceBook`] (the AWS Price List Query API's answers, read by `src/aws/pricing.rs`, or
+//! the table shipped in [`table`]); this module only says which prices a plan needs
+//! ([`needed`]), how to find each in the Price List ([`PriceKey::query`]), how to read a Price
+//! List product ([`read_product`]) and what the plan costs with them ([`estimate`]).
+//!
+//! Only what is fixed by the blueprint is priced: hours of clusters, nodes, NAT gateways, load
+//! balancers, database and cache instances, provisioned storage, alarms, canary runs by their
+//! schedule. What depends on use (data processed or transferred, requests, GB stored in EFS, S3
+//! or ECR, Fargate pods, Aurora Serverless capacity, spot prices) is listed as usage-based and
+//! never guessed. On-demand prices, no free tier, no savings plans.
+
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::kind::ResourceKind;
+use super::plan::{Change, Plan};
+use super::resource::Address;
+
+/// Hours in a month, as AWS's Pricing Calculator and Infracost count them (8,760 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// One price the estimate needs, named independently of the region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "product", rename_all = "snake_case")]
+pub enum PriceKey {
+    /// An EKS cluster's hour (standard support).
+    EksCluster,
+    /// A Linux on-demand EC2 instance's hour (node groups).
+    Instance { instance_type: String },
+    /// A GB-month of gp3 EBS (node group disks).
+    EbsGp3,
+    /// A NAT gateway's hour (the data it processes is usage-based).
+    NatGateway,
+    /// An in-use public IPv4 address's hour (the Elastic IPs of NAT gateways).
+    PublicIpv4,
+    /// A load balancer's hour (its capacity units are usage-based).
+    LoadBalancer { network: bool },
+    /// An RDS or Aurora instance's hour. `engine` as the Price List names it (`MySQL`,
+    /// `PostgreSQL`, `Aurora PostgreSQL`, `Aurora MySQL`).
+    DbInstance {
+        engine: String,
+        instance_class: String,
+        multi_az: bool,
+    },
+    /// A GB-month of RDS general purpose (gp2) storage.
+    DbStorage { multi_az: bool },
+    /// An ElastiCache for Redis OSS node's hour.
+    CacheNode { node_type: String },
+    /// A standard-resolution CloudWatch alarm's month.
+    Alarm,
+    /// One CloudWatch Synthetics canary run.
+    CanaryRun,
+}
+
+/// What a price is per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Hour,
+    GbMonth,
+    Month,
+    Run,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Hour => "hour",
+            Unit::GbMonth => "GB-month",
+            Unit::Month => "month",
+            Unit::Run => "run",
+        }
+    }
+}
+
+/// How to find a price in the Price List: `GetProducts` for `service_code` with `TERM_MATCH`
+/// filters (the caller adds `regionCode`), then the product whose `usagetype` ends with
+/// `usage_type_suffix` (usage types carry a region prefix, `USE1-NatGateway-Hours`, so they are
+/// matched by their end; Infracost matches them the same way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub service_code: &'static str,
+    pub filters: Vec<(&'static str, String)>,
+    pub usage_type_suffix: Option<&'static str>,
+    pub unit: Unit,
+}
+
+impl PriceKey {
+    /// The Price List product this price is: service codes, product families and attribute names
+    /// as the Price List spells them (AWS Price List Query API user guide; the attribute filters
+    /// Infracost uses for the same products, `internal/resources/aws/*.go`).
+    pub fn query(&self) -> Query {
+        let q = |service_code, filters: &[(&'static str, &str)], suffix, unit| Query {
+            service_code,
+            filters: filters.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            usage_type_suffix: suffix,
+            unit,
+        };
+        match self {
+            PriceKey::EksCluster => q(
+                "AmazonEKS",
+                &[("productFamily", "Compute")],
+                Some("AmazonEKS-Hours:perCluster"),
+                Unit::Hour,
+            ),
+            PriceKey::Instance { instance_type } => q(
+                "AmazonEC2",
+                &[
+                    ("productFamily", "Compute Instance"),
+                    ("instanceType", instance_type),
+                    ("operatingSystem", "Linux"),
+                    ("tenancy", "Shared"),
+                    ("preInstalledSw", "NA"),
+                    ("capacitystatus", "Used"),
+                ],
+                None,
+                Unit::Hour,
+            ),
+            PriceKey::EbsGp3 => q(
+                "AmazonEC2",
+                &[("productFamily", "Storage"), ("volumeApiName", "gp3")],
+                None,
+                Unit::GbMonth,
+            ),
+            PriceKey::NatGateway => q(
+                "AmazonEC2",
+                &[("productFamily", "NAT Gateway")],
+                Some("NatGateway-Hours"),
+                Unit::Hour,
+            ),
+            PriceKey::PublicIpv4 => q(
+                "AmazonVPC",
+                &[],
+                Some("PublicIPv4:InUseAddress"),
+                Unit::Hour,
+            ),
+            PriceKey::LoadBalancer { network } => q(
+                "AWSELB",
+                &[(
+                    "productFamily",
+                    if *network {
+                        "Load Balancer-Network"
+                    } else {
+                        "Load Balancer-Application"
+                    },
+                )],
+                Some("LoadBalancerUsage"),
+                Unit::Hour,
+            ),
+            PriceKey::DbInstance {
+                engine,
+                instance_class,
+                multi_az,
+            } => q(
+                "AmazonRDS",
+                &[
+                    ("productFamily", "Database Instance"),
+                    ("instanceType", instance_class),
+                    ("databaseEngine", engine),
+                    ("deploymentOption", deployment(*multi_az)),
+                ],
+                None,
+                Unit::Hour,
+            ),
+            PriceKey::DbStorage { multi_az } => q(
+                "AmazonRDS",
+                &[
+                    ("productFamily", "Database Storage"),
+                    ("volumeType", "General Purpose"),
+                    ("databaseEngine", "Any"),
+                    ("deploymentOption", deployment(*multi_az)),
+                ],
+                None,
+                Unit::GbMonth,
+            ),
+            PriceKey::CacheNode { node_type } => q(
+                "AmazonElastiCache",
+                &[
+                    ("productFamily", "Cache Instance"),
+                    ("instanceType", node_type),
+                    ("cacheEngine", "Redis"),
+                ],
+                None,
+                Unit::Hour,
+            ),
+            PriceKey::Alarm => q(
+                "AmazonCloudWatch",
+                &[("productFamily", "Alarm")],
+                Some("CW:AlarmMonitorUsage"),
+                Unit::Month,
+            ),
+            PriceKey::CanaryRun => q("AmazonCloudWatch", &[], Some("CW:Canary-runs"), Unit::Run),
+        }
+    }
+
+    /// A stable name for tables, caches and JSON: `instance:m6i.large`.
+    pub fn id(&self) -> String {
+        match self {
+            PriceKey::EksCluster => "eks-cluster".into(),
+            PriceKey::Instance { instance_type } => format!("instance:{instance_type}"),
+            PriceKey::EbsGp3 => "ebs:gp3".into(),
+            PriceKey::NatGateway => "nat-gateway".into(),
+            PriceKey::PublicIpv4 => "public-ipv4".into(),
+            PriceKey::LoadBalancer { network } => {
+                format!(
+                    "load-balancer:{}",
+                    if *network { "network" } else { "application" }
+                )
+            }
+            PriceKey::DbInstance {
+                engine,
+                instance_class,
+                multi_az,
+            } => format!(
+                "db-instance:{engine}:{instance_class}:{}",
+                deployment(*multi_az)
+            ),
+            PriceKey::DbStorage { multi_az } => format!("db-storage:gp2:{}", deployment(*multi_az)),
+            PriceKey::CacheNode { node_type } => format!("cache-node:redis:{node_type}"),
+            PriceKey::Alarm => "cloudwatch-alarm".into(),
+            PriceKey::CanaryRun => "canary-run".into(),
+        }
+    }
+}
+
+fn deployment(multi_az: bool) -> &'static str {
+    if multi_az { "Multi-AZ" } else { "Single-AZ" }
+}
+
+/// Prices for one region, each per its key's [`Unit`], in one currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceBook {
+    pub region: String,
+    /// `USD`, or `CNY` in the China regions.
+    pub currency: String,
+    /// Where the prices come from, for the reader: the Price List and the day it answered, or
+    /// the shipped table and the day it was taken.
+    pub source: String,
+    /// By [`PriceKey::id`].
+    pub prices: BTreeMap<String, f64>,
+}
+
+impl PriceBook {
+    pub fn price(&self, key: &PriceKey) -> Option<f64> {
+        self.prices.get(&key.id()).copied()
+    }
+}
+
+/// A Price List product as `GetProducts` returns it (one JSON document per product), reduced to
+/// what the estimate needs: its usage type and its on-demand price per unit with the currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    pub usage_type: String,
+    pub currency: String,
+    pub price: f64,
+}
+
+/// Reads one `PriceList` entry: `product.attributes.usagetype` and the first on-demand price
+/// dimension that starts at zero use (`terms.OnDemand.<offer>.priceDimensions.<rate>` with
+/// `beginRange` "0" and `pricePerUnit` {"USD": "0.0450000000"} or {"CNY": ...}), the shape
+/// the Price List Query API user guide shows. `None` for anything else.
+pub fn read_product(text: &str) -> Option<Product> {
+    let doc: Value = serde_json::from_str(text).ok()?;
+    let usage_type = doc
+        .pointer("/product/attributes/usagetype")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let offers = doc.pointer("/terms/OnDemand")?.as_object()?;
+    for offer in offers.values() {
+        let dimensions = offer.get("priceDimensions").and_then(Value::as_object)?;
+        for dimension in dimensions.values() {
+            let begins = dimension
+                .get("beginRange")
+                .and_then(Value::as_str)
+                .unwrap_or("0");
+            if begins != "0" {
+                continue;
+            }
+            let per_unit = dimension.get("pricePerUnit").and_then(Value::as_object)?;
+            if let Some((currency, amount)) = per_unit.iter().next() {
+                let price = amount.as_str()?.parse::<f64>().ok()?;
+                return Some(Product {
+                    usage_type,
+                    currency: currency.clone(),
+                    price,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The price among the products `GetProducts` returned for `key`: the one whose usage type ends
+/// as the query says (any, when it says nothing), the highest when several match (never
+/// under-estimate).
+pub fn choose(key: &PriceKey, products: &[Product]) -> Option<(String, f64)> {
+    let query = key.query();
+    products
+        .iter()
+        .filter(|p| {
+            query
+                .usage_type_suffix
+                .is_none_or(|suffix| p.usage_type.ends_with(suffix))
+        })
+        .filter(|p| p.price > 0.0)
+        .map(|p| (p.currency.clone(), p.price))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// One line of a resource's cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    /// `2 × m6i.large`, `NAT gateway hours`.
+    pub what: String,
+    /// The month's amount; `None` when usage-based or when no price is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly: Option<f64>,
+    /// `1460 hours × 0.096 USD/hour`; for usage-based lines, what the price depends on.
+    pub basis: String,
+    /// Priced by use, not by the blueprint: never estimated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub usage_based: bool,
+    /// The price is not in the price book (an offline plan in a region the shipped table lacks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unpriced: bool,
+}
+
+/// One resource's monthly cost before and after the plan (absent on the side it does not exist).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceCost {
+    pub address: Address,
+    pub kind: ResourceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_before: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_after: Option<f64>,
+    /// The lines of the side that exists after the plan (before, for a delete).
+    pub lines: Vec<CostLine>,
+}
+
+/// The plan's estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    pub currency: String,
+    pub source: String,
+    /// Resources that cost something or are priced by use, in plan order.
+    pub resources: Vec<ResourceCost>,
+    pub monthly_before: f64,
+    pub monthly_after: f64,
+    /// `monthly_after - monthly_before`.
+    pub monthly_change: f64,
+    /// Lines without a price in the book: the totals leave them out.
+    pub unpriced: usize,
+}
+
+/// What one side of a resource is charged for.
+#[derive(Debug, Clone, PartialEq)]
+enum Charge {
+    Priced {
+        what: String,
+        key: PriceKey,
+        quantity: f64,
+    },
+    UsageBased {
+        what: String,
+        depends_on: &'static str,
+    },
+}
+
+fn priced(what: impl Into<String>, key: PriceKey, quantity: f64) -> Charge {
+    Charge::Priced {
+        what: what.into(),
+        key,
+        quantity,
+    }
+}
+
+fn usage(what: impl Into<String>, depends_on: &'static str) -> Charge {
+    Charge::UsageBased {
+        what: what.into(),
+        depends_on,
+    }
+}
+
+fn text<'a>(props: &'a Map<String, Value>, key: &str) -> &'a str {
+    props.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn number(props: &Map<String, Value>, key: &str) -> Option<f64> {
+    props.get(key).and_then(Value::as_f64)
+}
+
+/// The Price List's name for an RDS engine (`databaseEngine`).
+fn engine_name(engine: &str) -> Option<&'static str> {
+    Some(match engine {
+        "mysql" => "MySQL",
+        "postgres" => "PostgreSQL",
+        "aurora-postgresql" => "Aurora PostgreSQL",
+        "aurora-mysql" => "Aurora MySQL",
+        _ => return None,
+    })
+}
+
+/// Runs a month of a canary on `schedule` (`rate(5 minutes)`, `rate(1 hour)`); `None` for cron
+/// expressions or anything else.
+pub fn runs_per_month(schedule: &str) -> Option<f64> {
+    let inner = schedule.strip_prefix("rate(")?.strip_suffix(')')?;
+    let (count, unit) = inner.split_once(' ')?;
+    let count: f64 = count.parse().ok()?;
+    if count <= 0.0 {
+        return None;
+    }
+    let minutes = match unit.trim_end_matches('s') {
+        "minute" => count,
+        "hour" => count * 60.0,
+        "day" => count * 1440.0,
+        _ => return None,
+    };
+    Some(HOURS_PER_MONTH * 60.0 / minutes)
+}
+
+/// What a resource of `kind` with `props` is charged for. Kinds AWS does not charge for (VPCs,
+/// subnets, routes, security groups, IAM, parameter groups, ...) have none.
+fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
+    use ResourceKind as K;
+    let hours = HOURS_PER_MONTH;
+    match kind {
+        K::EksCluster => vec![priced("cluster hours", PriceKey::EksCluster, hours)],
+        K::NodeGroup => {
+            let nodes = props
+                .get("scaling")
+                .and_then(|s| s.get("desiredSize"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            let instance_type = props
+                .get("instanceTypes")
+                .and_then(Value::as_array)
+                .and_then(|t| t.first())
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let disk = number(props, "diskSizeGib").unwrap_or(20.0);
+            let mut out = Vec::new();
+            if text(props, "capacityType") == "SPOT" {
+                out.push(usage(
+                    format!("{nodes} × {instance_type} (spot)"),
+                    "the spot price of the hour",
+                ));
+            } else {
+                out.push(priced(
+                    format!("{nodes} × {instance_type}"),
+                    PriceKey::Instance { instance_type },
+                    nodes * hours,
+                ));
+            }
+            out.push(priced(
+                format!("{nodes} × {disk} GB gp3 disk"),
+                PriceKey::EbsGp3,
+                nodes * disk,
+            ));
+            out
+        }
+        K::FargateProfile => vec![usage(
+            "Fargate pods",
+            "the vCPU and memory of the pods it runs",
+        )],
+        K::NatGateway => vec![
+            priced("NAT gateway hours", PriceKey::NatGateway, hours),
+            usage("data processed", "GB through the gateway"),
+        ],
+        K::ElasticIp => vec![priced("public IPv4 address", PriceKey::PublicIpv4, hours)],
+        K::LoadBalancer => {
+            let network = text(props, "type") == "network";
+            vec![
+                priced(
+                    "load balancer hours",
+                    PriceKey::LoadBalancer { network },
+                    hours,
+                ),
+                usage("capacity units", "connections, bytes and rule evaluations"),
+            ]
+        }
+        K::DbInstance => {
+            let multi_az = props
+                .get("multiAz")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let class = text(props, "instanceClass").to_string();
+            let storage = number(props, "allocatedStorage").unwrap_or(20.0);
+            let Some(engine) = engine_name(text(props, "engine")) else {
+                return vec![usage("database", "an engine shinyctl cannot price")];
+            };
+            vec![
+                priced(
+                    format!("{class} ({})", deployment(multi_az)),
+                    PriceKey::DbInstance {
+                        engine: engine.into(),
+                        instance_class: class,
+                        multi_az,
+                    },
+                    hours,
+                ),
+                priced(
+                    format!("{storage} GB gp2 storage"),
+                    PriceKey::DbStorage { multi_az },
+                    storage,
+                ),
+                usage("backups beyond the storage size", "backup GB stored"),
+            ]
+        }
+        K::DbCluster => vec![usage(
+            "Aurora storage and I/O",
+            "GB stored and I/O requests",
+        )],
+        K::DbClusterInstance => {
+            let class = text(props, "instanceClass").to_string();
+            let engine = engine_name(text(props, "engine"));
+            match engine {
+                Some(engine) if class != "db.serverless" => vec![priced(
+                    class.clone(),
+                    PriceKey::DbInstance {
+                        engine: engine.into(),
+                        instance_class: class,
+                        multi_az: false,
+                    },
+                    hours,
+                )],
+                _ => vec![usage(
+                    "Aurora Serverless v2 capacity",
+                    "the ACUs it scales to",
+                )],
+            }
+        }
+        K::CacheReplicationGroup => {
+            let shards = number(props, "numNodeGroups").unwrap_or(1.0);
+            let replicas = number(props, "replicasPerNodeGroup").unwrap_or(0.0);
+            let nodes = shards * (1.0 + replicas);
+            let node_type = text(props, "cacheNodeType").to_string();
+            vec![priced(
+                format!("{nodes} × {node_type}"),
+                PriceKey::CacheNode { node_type },
+                nodes * hours,
+            )]
+        }
+        K::EfsFileSystem => vec![usage("storage and throughput", "GB stored and transferred")],
+        K::S3Bucket => vec![usage("storage and requests", "GB stored and requests")],
+        K::EcrRepository => vec![usage("image storage", "GB of images stored")],
+        K::SnsTopic => vec![usage("notifications", "messages published and delivered")],
+        K::CloudWatchAlarm => vec![priced("standard alarm", PriceKey::Alarm, 1.0)],
+        K::Canary => {
+            let schedule = text(props, "schedule");
+            match runs_per_month(schedule) {
+                Some(runs) => vec![priced(
+                    format!("runs on {schedule}"),
+                    PriceKey::CanaryRun,
+                    runs,
+                )],
+                None => vec![usage("canary runs", "its schedule")],
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Every price the plan's resources need, before and after.
+pub fn needed(plan: &Plan) -> Vec<PriceKey> {
+    let mut keys: Vec<PriceKey> = plan
+        .changes
+        .iter()
+        .flat_map(|c| [c.before.as_ref(), c.after.as_ref()].map(|side| (c.kind, side)))
+        .filter_map(|(kind, side)| side.map(|props| charges(kind, props)))
+        .flatten()
+        .filter_map(|charge| match charge {
+            Charge::Priced { key, .. } => Some(key),
+            Charge::UsageBased { .. } => None,
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Rounds to cents (prices have up to 10 decimals; sums of rounded lines stay stable).
+fn cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
+}
+
+fn side_cost(
+    kind: ResourceKind,
+    props: &Map<String, Value>,
+    book: &PriceBook,
+) -> (Option<f64>, Vec<CostLine>) {
+    let mut total = None;
+    let mut lines = Vec::new();
+    for charge in charges(kind, props) {
+        match charge {
+            Charge::Priced {
+                what,
+                key,
+                quantity,
+            } => {
+                let unit = key.query().unit;
+                match book.price(&key) {
+                    Some(price) => {
+                        let monthly = cents(price * quantity);
+                        *total.get_or_insert(0.0) += monthly;
+                        lines.push(CostLine {
+                            what,
+                            monthly: Some(monthly),
+                            basis: format!(
+                                "{} {} × {} {}/{}",
+                                quantity_text(quantity),
+                                plural(unit, quantity),
+                                price,
+                                book.currency,
+                                unit.as_str()
+                            ),
+                            usage_based: false,
+                            unpriced: false,
+                        });
+                    }
+                    None => lines.push(CostLine {
+                        what,
+                        monthly: None,
+                        basis: format!("no price for {}", key.id()),
+                        usage_based: false,
+                        unpriced: true,
+                    }),
+                }
+            }
+            Charge::UsageBased { what, depends_on } => lines.push(CostLine {
+                what,
+                monthly: None,
+                basis: format!("depends on {depends_on}"),
+                usage_based: true,
+                unpriced: false,
+            }),
+        }
+    }
+    (total.map(cents), lines)
+}
+
+fn quantity_text(quantity: f64) -> String {
+    if quantity.fract() == 0.0 {
+        format!("{quantity:.0}")
+    } else {
+        format!("{quantity:.1}")
+    }
+}
+
+fn plural(unit: Unit, quantity: f64) -> String {
+    let name = unit.as_str();
+    if quantity == 1.0 {
+        name.to_string()
+    } else {
+        format!("{name}s")
+    }
+}
+
+fn resource_cost(change: &Change, book: &PriceBook) -> Option<ResourceCost> {
+    let before = change
+        .before
+        .as_ref()
+        .map(|props| side_cost(change.kind, props, book));
+    let after = change
+        .after
+        .as_ref()
+        .map(|props| side_cost(change.kind, props, book));
+    let lines = match (&after, &before) {
+        (Some((_, lines)), _) | (None, Some((_, lines))) => lines.clone(),
+        (None, None) => Vec::new(),
+    };
+    if lines.is_empty() {
+        return None;
+    }
+    Some(ResourceCost {
+        address: change.address.clone(),
+        kind: change.kind,
+        monthly_before: before.and_then(|(total, _)| total),
+        monthly_after: after.and_then(|(total, _)| total),
+        lines,
+    })
+}
+
+/// The plan's monthly cost by `book`.
+pub fn estimate(plan: &Plan, book: &PriceBook) -> Cost {
+    let resources: Vec<ResourceCost> = plan
+        .changes
+        .iter()
+        .filter_map(|c| resource_cost(c, book))
+        .collect();
+    let sum =
+        |pick: fn(&ResourceCost) -> Option<f64>| cents(resources.iter().filter_map(pick).sum());
+    let monthly_before = sum(|r| r.monthly_before);
+    let monthly_after = sum(|r| r.monthly_after);
+    let unpriced = resources
+        .iter()
+        .flat_map(|r| &r.lines)
+        .filter(|l| l.unpriced)
+        .count();
+    Cost {
+        currency: book.currency.clone(),
+        source: book.source.clone(),
+        resources,
+        monthly_before,
+        monthly_after,
+        monthly_change: cents(monthly_after - monthly_before),
+        unpriced,
+    }
+}
+
+#[cfg(test)]
+mod tests;

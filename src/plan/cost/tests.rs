@@ -1,0 +1,204 @@
+use serde_json::json;
+
+use super::*;
+use crate::plan::{ObservedResource, ObservedState, Resource, diff};
+
+fn book() -> PriceBook {
+    table::offline("us-east-1")
+}
+
+fn node_group(desired: u32) -> Resource {
+    Resource::new(
+        "cluster.node_group[proxy]",
+        ResourceKind::NodeGroup,
+        "x-proxy",
+        "cluster",
+    )
+    .with("instanceTypes", json!(["m6i.large"]))
+    .with("diskSizeGib", 50)
+    .with("capacityType", "ON_DEMAND")
+    .with(
+        "scaling",
+        json!({"desiredSize": desired, "minSize": 1, "maxSize": 4}),
+    )
+}
+
+fn plan_of(desired: &[Resource], observed: Vec<ObservedResource>) -> Plan {
+    let mut state = ObservedState::empty("x", "us-east-1");
+    state.resources = observed;
+    diff(desired, &state)
+}
+
+fn observed(resource: &Resource) -> ObservedResource {
+    ObservedResource {
+        address: resource.address.clone(),
+        kind: resource.kind,
+        id: "id-1".into(),
+        name: resource.name.clone(),
+        properties: resource.properties.clone(),
+    }
+}
+
+#[test]
+fn a_node_group_costs_its_instances_and_disks_for_730_hours() {
+    let plan = plan_of(&[node_group(2)], Vec::new());
+    let cost = estimate(&plan, &book());
+    assert_eq!(cost.currency, "USD");
+    let r = &cost.resources[0];
+    assert_eq!(r.monthly_before, None);
+    // 2 × 730 h × $0.096 + 2 × 50 GB × $0.08.
+    assert_eq!(r.lines[0].monthly, Some(140.16));
+    assert_eq!(r.lines[0].basis, "1460 hours × 0.096 USD/hour");
+    assert_eq!(r.lines[1].monthly, Some(8.0));
+    assert_eq!(r.monthly_after, Some(148.16));
+    assert_eq!(cost.monthly_change, 148.16);
+}
+
+#[test]
+fn scaling_up_shows_the_difference() {
+    let before = node_group(2);
+    let plan = plan_of(&[node_group(3)], vec![observed(&before)]);
+    let cost = estimate(&plan, &book());
+    assert_eq!(cost.monthly_before, 148.16);
+    assert_eq!(cost.monthly_after, 222.24);
+    assert_eq!(cost.monthly_change, 74.08);
+}
+
+#[test]
+fn a_delete_saves_what_the_resource_cost() {
+    let gone = Resource::new(
+        "network.nat_gateway[a]",
+        ResourceKind::NatGateway,
+        "x-nat-a",
+        "network",
+    );
+    let plan = plan_of(&[], vec![observed(&gone)]);
+    let cost = estimate(&plan, &book());
+    assert_eq!(cost.monthly_before, 32.85);
+    assert_eq!(cost.monthly_after, 0.0);
+    assert_eq!(cost.monthly_change, -32.85);
+    assert!(cost.resources[0].lines[1].usage_based);
+}
+
+#[test]
+fn usage_priced_items_are_never_guessed() {
+    let efs = Resource::new(
+        "storage.efs_file_system",
+        ResourceKind::EfsFileSystem,
+        "x-efs",
+        "storage",
+    );
+    let serverless = Resource::new(
+        "database.db_cluster_instance[1]",
+        ResourceKind::DbClusterInstance,
+        "x-db-1",
+        "database",
+    )
+    .with("engine", "aurora-postgresql")
+    .with("instanceClass", "db.serverless");
+    let cost = estimate(&plan_of(&[efs, serverless], Vec::new()), &book());
+    assert_eq!(cost.monthly_after, 0.0);
+    assert!(
+        cost.resources
+            .iter()
+            .all(|r| r.monthly_after.is_none() && r.lines.iter().all(|l| l.usage_based))
+    );
+}
+
+#[test]
+fn a_missing_price_is_counted_not_invented() {
+    let plan = plan_of(&[node_group(2)], Vec::new());
+    let cost = estimate(&plan, &table::offline("cn-northwest-1"));
+    assert_eq!(cost.currency, "CNY");
+    assert_eq!(cost.unpriced, 2);
+    assert_eq!(cost.monthly_after, 0.0);
+    assert!(cost.resources[0].lines[0].basis == "no price for instance:m6i.large");
+}
+
+#[test]
+fn canaries_are_priced_by_their_schedule() {
+    assert_eq!(runs_per_month("rate(5 minutes)"), Some(8760.0));
+    assert_eq!(runs_per_month("rate(1 hour)"), Some(730.0));
+    assert_eq!(runs_per_month("cron(0 * * * ? *)"), None);
+    let canary = Resource::new(
+        "monitoring.canary[login]",
+        ResourceKind::Canary,
+        "x-login",
+        "monitoring",
+    )
+    .with("schedule", "rate(5 minutes)");
+    let cost = estimate(&plan_of(&[canary], Vec::new()), &book());
+    assert_eq!(cost.monthly_after, 10.51);
+}
+
+#[test]
+fn needed_lists_each_price_once() {
+    let plan = plan_of(&[node_group(2)], vec![observed(&node_group(1))]);
+    assert_eq!(
+        needed(&plan),
+        vec![
+            PriceKey::Instance {
+                instance_type: "m6i.large".into()
+            },
+            PriceKey::EbsGp3
+        ]
+    );
+}
+
+#[test]
+fn price_list_products_are_read_as_the_query_api_returns_them() {
+    // The shape of one `PriceList` entry (AWS Price List Query API user guide, GetProducts).
+    let nat = r#"{"product":{"productFamily":"NAT Gateway","attributes":{"usagetype":"USE1-NatGateway-Hours","regionCode":"us-east-1"},"sku":"A"},
+        "terms":{"OnDemand":{"A.JRTCKXETXF":{"priceDimensions":{"A.JRTCKXETXF.6YS6EN2CT7":{"unit":"Hrs","beginRange":"0","endRange":"Inf","pricePerUnit":{"USD":"0.0450000000"}}}}}}}"#;
+    let bytes = r#"{"product":{"attributes":{"usagetype":"USE1-NatGateway-Bytes"}},
+        "terms":{"OnDemand":{"B":{"priceDimensions":{"B.1":{"unit":"GB","beginRange":"0","pricePerUnit":{"USD":"0.0450000000"}}}}}}}"#;
+    let products: Vec<Product> = [nat, bytes]
+        .iter()
+        .filter_map(|t| read_product(t))
+        .collect();
+    assert_eq!(products.len(), 2);
+    assert_eq!(
+        choose(&PriceKey::NatGateway, &products),
+        Some(("USD".into(), 0.045))
+    );
+    assert_eq!(read_product("not json"), None);
+    let yuan = r#"{"product":{"attributes":{"usagetype":"CNW1-AmazonEKS-Hours:perCluster"}},
+        "terms":{"OnDemand":{"C":{"priceDimensions":{"C.1":{"beginRange":"0","pricePerUnit":{"CNY":"0.6880000000"}}}}}}}"#;
+    let eks = read_product(yuan).unwrap();
+    assert_eq!(
+        choose(&PriceKey::EksCluster, &[eks]),
+        Some(("CNY".into(), 0.688))
+    );
+}
+
+#[test]
+fn every_key_has_a_query_with_a_service_and_an_id() {
+    let keys = [
+        PriceKey::EksCluster,
+        PriceKey::Instance {
+            instance_type: "m6i.large".into(),
+        },
+        PriceKey::EbsGp3,
+        PriceKey::NatGateway,
+        PriceKey::PublicIpv4,
+        PriceKey::LoadBalancer { network: true },
+        PriceKey::DbInstance {
+            engine: "MySQL".into(),
+            instance_class: "db.t3.medium".into(),
+            multi_az: true,
+        },
+        PriceKey::DbStorage { multi_az: false },
+        PriceKey::CacheNode {
+            node_type: "cache.t3.medium".into(),
+        },
+        PriceKey::Alarm,
+        PriceKey::CanaryRun,
+    ];
+    let ids: std::collections::BTreeSet<String> = keys.iter().map(PriceKey::id).collect();
+    assert_eq!(ids.len(), keys.len());
+    for key in &keys {
+        let q = key.query();
+        assert!(!q.service_code.is_empty());
+        assert!(q.filters.len() + usize::from(q.usage_type_suffix.is_some()) > 0);
+    }
+}
