@@ -3,8 +3,10 @@
 //! US East (N. Virginia) in USD from AWS's public pricing pages (aws.amazon.com/eks/pricing,
 //! /ec2/pricing/on-demand, /ebs/pricing, /vpc/pricing (public IPv4, NAT gateway),
 //! /elasticloadbalancing/pricing, /rds/mysql/pricing, /rds/postgresql/pricing,
-//! /elasticache/pricing, /cloudwatch/pricing (alarms, Synthetics canary runs)), written down on
-//! [`TAKEN`]. Other regions have no offline prices: their lines say so, and a live plan asks the
+//! /elasticache/pricing, /cloudwatch/pricing (alarms, Synthetics canary runs)) as the authors knew
+//! them on [`TAKEN`]: the machine this was written on cannot reach those pages, so the figures were
+//! not re-read there that day. They are an estimate's fallback; a live plan's Price List answer
+//! replaces them, and docs/commands.md says so. Other regions have no offline prices: their lines say so, and a live plan asks the
 //! Price List (the China endpoint, in CNY, for `cn-*` regions). A price missing here is never
 //! guessed from another region's.
 
@@ -13,7 +15,7 @@ use std::collections::BTreeMap;
 use super::PriceBook;
 use crate::blueprint::support::Date;
 
-/// The day this table was written from AWS's pricing pages.
+/// The day this table was written (see the module's note on where its figures come from).
 pub const TAKEN: Date = Date::ymd(2026, 12, 5);
 
 /// The region the table's prices are for.
