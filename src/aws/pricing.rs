@@ -87,7 +87,7 @@ pub async fn price_book(conn: &Connection, region: &str, keys: &[PriceKey]) -> P
     }
 }
 
-/// One `GetProducts` per key (its pages until the key's product is found).
+/// One `GetProducts` per key (its pages until the key's product is found), all keys at once.
 async fn ask(conn: &Connection, region: &str, keys: &[PriceKey]) -> Result<PriceBook, StepError> {
     let endpoint = pricing_region(region);
     let mut book = PriceBook {
@@ -99,8 +99,14 @@ async fn ask(conn: &Connection, region: &str, keys: &[PriceKey]) -> Result<Price
         ),
         prices: Default::default(),
     };
-    for key in keys {
-        let products = products(conn, region, key).await?;
+    // The keys at once: each is its own query, and the limiter paces them (one round trip for
+    // the plan's prices, not one per product).
+    let answers = futures::future::try_join_all(
+        keys.iter()
+            .map(|key| async move { products(conn, region, key).await.map(|found| (key, found)) }),
+    )
+    .await?;
+    for (key, products) in answers {
         if let Some((currency, price)) = choose(key, &products) {
             book.currency = currency;
             book.prices.insert(key.id(), price);
