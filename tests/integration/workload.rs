@@ -166,11 +166,18 @@ pub(crate) mod deploy {
 
     /// An ACTIVE EKS cluster named after the blueprint in a fresh emulator account.
     async fn cluster(bp: &Blueprint) -> (String, Connection) {
+        let (account, conn) = cluster_without_compute(&bp.metadata.name).await;
+        node_group(&conn, &bp.metadata.name).await;
+        (account, conn)
+    }
+
+    /// An ACTIVE EKS cluster `name` with neither node groups nor Fargate profiles, in a fresh
+    /// emulator account.
+    async fn cluster_without_compute(name: &str) -> (String, Connection) {
         let account = emulator::account();
         let conn = shinyctl::aws::connect(&target(&account))
             .await
             .expect("connects to the emulator");
-        let name = &bp.metadata.name;
         conn.clients
             .eks
             .create_cluster()
@@ -185,7 +192,6 @@ pub(crate) mod deploy {
             .await
             .expect("creates the cluster");
         wait_until_active(&conn, name).await;
-        node_group(&conn, name).await;
         (account, conn)
     }
 
@@ -596,24 +602,7 @@ pub(crate) mod deploy {
     async fn without_compute_deploy_stops_at_dns_and_names_the_unschedulable_pods() {
         let mut bp = example();
         bp.metadata.name = "no-compute".into();
-        let account = emulator::account();
-        let conn = shinyctl::aws::connect(&target(&account))
-            .await
-            .expect("connects to the emulator");
-        conn.clients
-            .eks
-            .create_cluster()
-            .name("no-compute")
-            .role_arn(format!("arn:aws:iam::{account}:role/eks"))
-            .resources_vpc_config(
-                aws_sdk_eks::types::VpcConfigRequest::builder()
-                    .subnet_ids("subnet-12345678")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("creates the cluster");
-        wait_until_active(&conn, "no-compute").await;
+        let (_account, conn) = cluster_without_compute("no-compute").await;
         let client = client(&conn, &bp).await;
         let wait = RolloutWait {
             timeout: Duration::from_secs(1),
@@ -835,25 +824,8 @@ pub(crate) mod deploy {
     /// `computeType` is what apply waits for (issue 11, item 10).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_fargate_dns_is_served_once_the_coredns_addon_runs_it_there() {
-        let account = emulator::account();
-        let conn = shinyctl::aws::connect(&target(&account))
-            .await
-            .expect("connects to the emulator");
         let name = "fargate-dns";
-        conn.clients
-            .eks
-            .create_cluster()
-            .name(name)
-            .role_arn(format!("arn:aws:iam::{account}:role/eks"))
-            .resources_vpc_config(
-                aws_sdk_eks::types::VpcConfigRequest::builder()
-                    .subnet_ids("subnet-12345678")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("creates the cluster");
-        wait_until_active(&conn, name).await;
+        let (account, conn) = cluster_without_compute(name).await;
         conn.clients
             .eks
             .create_fargate_profile()
