@@ -10,8 +10,7 @@
 //! - the Lambda functions and layers Synthetics made for the blueprint's canaries.
 //!
 //! Everything is scoped to this blueprint's cluster name and VPC id: a load balancer of another
-//! cluster, or one without the controller's tags, is left alone. Every call takes a rate-limit
-//! token from the run's limiter.
+//! cluster, or one without the controller's tags, is left alone.
 
 use std::time::Duration;
 
@@ -21,7 +20,6 @@ use super::config::Connection;
 use super::errors::{AwsResult, not_found_as_none};
 use super::services::synthetics::delete_canary_lambdas;
 use crate::apply::StepError;
-use crate::apply::limits::RateLimiter;
 use crate::plan::catalog::BLUEPRINT_TAG;
 
 /// Tag the AWS Load Balancer Controller puts on what it creates.
@@ -72,18 +70,17 @@ pub fn made_for_cluster<'a>(
 pub async fn sweep(
     conn: &Connection,
     scope: &Scope,
-    limiter: &RateLimiter,
 ) -> Result<Swept, StepError> {
     let mut swept = Swept::default();
     if let (Some(cluster), Some(vpc)) = (scope.cluster.as_deref(), scope.vpc_id.as_deref()) {
-        sweep_load_balancers(conn, cluster, vpc, limiter, &mut swept).await?;
-        sweep_security_groups(conn, cluster, vpc, limiter, &mut swept).await?;
+        sweep_load_balancers(conn, cluster, vpc, &mut swept).await?;
+        sweep_security_groups(conn, cluster, vpc, &mut swept).await?;
     }
     if let Some(vpc) = scope.vpc_id.as_deref() {
-        sweep_interfaces(conn, vpc, limiter, &mut swept).await?;
+        sweep_interfaces(conn, vpc, &mut swept).await?;
     }
     for canary in &scope.canaries {
-        sweep_canary_lambda(conn, canary, limiter, &mut swept).await?;
+        sweep_canary_lambda(conn, canary, &mut swept).await?;
     }
     Ok(swept)
 }
@@ -92,11 +89,9 @@ pub async fn sweep(
 async fn elb_tags(
     conn: &Connection,
     arns: &[String],
-    limiter: &RateLimiter,
 ) -> Result<Vec<(String, Vec<(String, String)>)>, StepError> {
     let mut out = Vec::new();
     for chunk in arns.chunks(20) {
-        limiter.acquire("elbv2", "DescribeTags").await;
         let described = conn
             .clients
             .elbv2
@@ -133,14 +128,12 @@ async fn sweep_load_balancers(
     conn: &Connection,
     cluster: &str,
     vpc: &str,
-    limiter: &RateLimiter,
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let elb = &conn.clients.elbv2;
     let mut in_vpc = Vec::new();
     let mut pages = elb.describe_load_balancers().into_paginator().send();
     loop {
-        limiter.acquire("elbv2", "DescribeLoadBalancers").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -153,14 +146,13 @@ async fn sweep_load_balancers(
                 .filter_map(|lb| lb.load_balancer_arn),
         );
     }
-    let doomed: Vec<String> = elb_tags(conn, &in_vpc, limiter)
+    let doomed: Vec<String> = elb_tags(conn, &in_vpc)
         .await?
         .into_iter()
         .filter(|(_, tags)| is_cluster_made(tags, cluster))
         .map(|(arn, _)| arn)
         .collect();
     for arn in &doomed {
-        limiter.acquire("elbv2", "DeleteLoadBalancer").await;
         not_found_as_none(
             elb.delete_load_balancer()
                 .load_balancer_arn(arn)
@@ -173,7 +165,6 @@ async fn sweep_load_balancers(
     // Gone before their target groups and security groups can go.
     for arn in &doomed {
         retry_until(|| async {
-            limiter.acquire("elbv2", "DescribeLoadBalancers").await;
             let found = not_found_as_none(
                 elb.describe_load_balancers()
                     .load_balancer_arns(arn)
@@ -190,7 +181,6 @@ async fn sweep_load_balancers(
     let mut groups = Vec::new();
     let mut pages = elb.describe_target_groups().into_paginator().send();
     loop {
-        limiter.acquire("elbv2", "DescribeTargetGroups").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -203,13 +193,12 @@ async fn sweep_load_balancers(
                 .filter_map(|g| g.target_group_arn),
         );
     }
-    for (arn, tags) in elb_tags(conn, &groups, limiter).await? {
+    for (arn, tags) in elb_tags(conn, &groups).await? {
         if !is_cluster_made(&tags, cluster) {
             continue;
         }
         // A listener of a load balancer still going away holds it for a moment.
         delete_once_released("ResourceInUse", || async {
-            limiter.acquire("elbv2", "DeleteTargetGroup").await;
             elb.delete_target_group()
                 .target_group_arn(&arn)
                 .send()
@@ -227,7 +216,6 @@ async fn sweep_security_groups(
     conn: &Connection,
     cluster: &str,
     vpc: &str,
-    limiter: &RateLimiter,
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let ec2 = &conn.clients.ec2;
@@ -238,7 +226,6 @@ async fn sweep_security_groups(
         .into_paginator()
         .send();
     loop {
-        limiter.acquire("ec2", "DescribeSecurityGroups").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -295,7 +282,6 @@ async fn sweep_security_groups(
             })
             .collect();
         if !referencing.is_empty() {
-            limiter.acquire("ec2", "RevokeSecurityGroupIngress").await;
             not_found_as_none(
                 ec2.revoke_security_group_ingress()
                     .group_id(id)
@@ -309,7 +295,6 @@ async fn sweep_security_groups(
     for id in doomed {
         // The load balancers' interfaces take a moment to let go of their groups.
         delete_once_released("DependencyViolation", || async {
-            limiter.acquire("ec2", "DeleteSecurityGroup").await;
             ec2.delete_security_group()
                 .group_id(&id)
                 .send()
@@ -326,7 +311,6 @@ async fn sweep_security_groups(
 async fn sweep_interfaces(
     conn: &Connection,
     vpc: &str,
-    limiter: &RateLimiter,
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let ec2 = &conn.clients.ec2;
@@ -338,7 +322,6 @@ async fn sweep_interfaces(
         .into_paginator()
         .send();
     loop {
-        limiter.acquire("ec2", "DescribeNetworkInterfaces").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -352,7 +335,6 @@ async fn sweep_interfaces(
         );
     }
     for id in available {
-        limiter.acquire("ec2", "DeleteNetworkInterface").await;
         not_found_as_none(
             ec2.delete_network_interface()
                 .network_interface_id(&id)
@@ -368,10 +350,9 @@ async fn sweep_interfaces(
 async fn sweep_canary_lambda(
     conn: &Connection,
     canary: &str,
-    limiter: &RateLimiter,
     swept: &mut Swept,
 ) -> Result<(), StepError> {
-    let deleted = delete_canary_lambdas(&conn.clients.lambda, canary, limiter).await?;
+    let deleted = delete_canary_lambdas(&conn.clients.lambda, canary).await?;
     swept.lambda_functions.extend(deleted.functions);
     swept.lambda_layers.extend(deleted.layers);
     Ok(())

@@ -18,6 +18,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_types::SdkConfig;
 
+use super::gate::NameTheCall;
+
 /// Every client shinyctl uses. Cloning is cheap (the clients share their connection pool).
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -87,10 +89,12 @@ fn unlimited_retries(service: &'static str) -> RetryPartition {
         .build()
 }
 
+/// One service's client; `$service` names its calls for the rate limits ([`NameTheCall`]).
 macro_rules! client {
-    ($krate:ident, $sdk:expr, $account:expr) => {{
+    ($krate:ident, $service:literal, $sdk:expr, $account:expr) => {{
         let mut builder = $krate::config::Builder::from($sdk)
-            .retry_partition(unlimited_retries(stringify!($krate)));
+            .retry_partition(unlimited_retries(stringify!($krate)))
+            .interceptor(NameTheCall($service));
         if let Some(account) = $account {
             builder = builder.interceptor(EmulatorAccount(account.clone()));
         }
@@ -106,39 +110,41 @@ impl Clients {
         let s3 = {
             let mut builder = aws_sdk_s3::config::Builder::from(sdk)
                 .force_path_style(endpoint_override)
-                .retry_partition(unlimited_retries("aws_sdk_s3"));
+                .retry_partition(unlimited_retries("aws_sdk_s3"))
+                .interceptor(NameTheCall("s3"));
             if let Some(account) = account {
                 builder = builder.interceptor(EmulatorAccount(account.clone()));
             }
             aws_sdk_s3::Client::from_conf(builder.build())
         };
         Clients {
-            ec2: client!(aws_sdk_ec2, sdk, account),
-            iam: client!(aws_sdk_iam, sdk, account),
-            eks: client!(aws_sdk_eks, sdk, account),
-            efs: client!(aws_sdk_efs, sdk, account),
-            rds: client!(aws_sdk_rds, sdk, account),
-            elasticache: client!(aws_sdk_elasticache, sdk, account),
-            elbv2: client!(aws_sdk_elasticloadbalancingv2, sdk, account),
-            ecr: client!(aws_sdk_ecr, sdk, account),
-            sns: client!(aws_sdk_sns, sdk, account),
-            sts: client!(aws_sdk_sts, sdk, account),
+            ec2: client!(aws_sdk_ec2, "ec2", sdk, account),
+            iam: client!(aws_sdk_iam, "iam", sdk, account),
+            eks: client!(aws_sdk_eks, "eks", sdk, account),
+            efs: client!(aws_sdk_efs, "efs", sdk, account),
+            rds: client!(aws_sdk_rds, "rds", sdk, account),
+            elasticache: client!(aws_sdk_elasticache, "elasticache", sdk, account),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, "elbv2", sdk, account),
+            ecr: client!(aws_sdk_ecr, "ecr", sdk, account),
+            sns: client!(aws_sdk_sns, "sns", sdk, account),
+            sts: client!(aws_sdk_sts, "sts", sdk, account),
             s3,
-            cloudwatch: client!(aws_sdk_cloudwatch, sdk, account),
-            synthetics: client!(aws_sdk_synthetics, sdk, account),
-            tagging: client!(aws_sdk_resourcegroupstagging, sdk, account),
-            lambda: client!(aws_sdk_lambda, sdk, account),
-            secretsmanager: client!(aws_sdk_secretsmanager, sdk, account),
-            ssm: client!(aws_sdk_ssm, sdk, account),
-            acm: client!(aws_sdk_acm, sdk, account),
-            servicequotas: client!(aws_sdk_servicequotas, sdk, account),
+            cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch", sdk, account),
+            synthetics: client!(aws_sdk_synthetics, "synthetics", sdk, account),
+            tagging: client!(aws_sdk_resourcegroupstagging, "tagging", sdk, account),
+            lambda: client!(aws_sdk_lambda, "lambda", sdk, account),
+            secretsmanager: client!(aws_sdk_secretsmanager, "secretsmanager", sdk, account),
+            ssm: client!(aws_sdk_ssm, "ssm", sdk, account),
+            acm: client!(aws_sdk_acm, "acm", sdk, account),
+            servicequotas: client!(aws_sdk_servicequotas, "servicequotas", sdk, account),
             pricing: {
                 let region = sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1");
                 let mut builder = aws_sdk_pricing::config::Builder::from(sdk)
                     .region(aws_types::region::Region::from_static(pricing_region(
                         region,
                     )))
-                    .retry_partition(unlimited_retries("aws_sdk_pricing"));
+                    .retry_partition(unlimited_retries("aws_sdk_pricing"))
+                    .interceptor(NameTheCall("pricing"));
                 if let Some(account) = account {
                     builder = builder.interceptor(EmulatorAccount(account.clone()));
                 }

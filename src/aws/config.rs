@@ -117,7 +117,8 @@ pub struct Connection {
     pub endpoint_url: Option<String>,
     pub clients: Clients,
     /// The command's rate-limit buckets (AWS's published limits at the target's time scale),
-    /// shared by its reads and its executor as AWS's own buckets are shared by the account.
+    /// spent by the HTTP gate under every client ([`super::gate`]): every call of the command,
+    /// reads and steps alike, as AWS's own buckets are shared by the account.
     pub limiter: Arc<RateLimiter>,
 }
 
@@ -187,8 +188,15 @@ fn identity_retries(target: &Target) -> RetryPolicy {
 
 /// Resolves `target` through the standard chain, builds the clients and asks STS who we are.
 pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
+    let limiter = Arc::new(RateLimiter::new(
+        RateLimits::default().scaled(target.time_scale),
+    ));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(super::gate::gated(http_client(), target.calls_in_flight))
+        .http_client(super::gate::gated(
+            http_client(),
+            target.calls_in_flight,
+            limiter.clone(),
+        ))
         .retry_config(sdk_retry_config(&target.call_retries()))
         .timeout_config(
             TimeoutConfig::builder()
@@ -249,9 +257,7 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         }
     };
     Ok(Connection {
-        limiter: Arc::new(RateLimiter::new(
-            RateLimits::default().scaled(target.time_scale),
-        )),
+        limiter,
         partition: partition(&region),
         region,
         account,

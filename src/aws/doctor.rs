@@ -51,7 +51,6 @@ pub async fn services_missing(
     };
     let mut missing = Vec::new();
     for chunk in services.chunks(10) {
-        conn.limiter.acquire("ssm", "GetParameters").await;
         let out = conn
             .clients
             .ssm
@@ -86,9 +85,6 @@ pub async fn quota(
     code: &str,
 ) -> Result<Option<QuotaValue>, StepError> {
     let sq = &conn.clients.servicequotas;
-    conn.limiter
-        .acquire("servicequotas", "GetServiceQuota")
-        .await;
     let value = |q: Option<&aws_sdk_servicequotas::types::ServiceQuota>, applied| {
         q.map(|q| QuotaValue {
             name: q.quota_name().unwrap_or(code).to_string(),
@@ -107,9 +103,6 @@ pub async fn quota(
         Err(e) if e.code() == Some("NoSuchResourceException") => {}
         Err(e) => return Err(step_error(e)),
     }
-    conn.limiter
-        .acquire("servicequotas", "GetAWSDefaultServiceQuota")
-        .await;
     match sq
         .get_aws_default_service_quota()
         .service_code(service)
@@ -147,7 +140,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut n = 0;
             let mut pages = c.ec2.describe_vpcs().into_paginator().send();
             while let Some(page) = pages.next().await {
-                conn.limiter.acquire("ec2", "DescribeVpcs").await;
                 n += page.map_err(step_error)?.vpcs().len();
             }
             Ok(all(n))
@@ -156,15 +148,11 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut n = 0;
             let mut pages = c.ec2.describe_internet_gateways().into_paginator().send();
             while let Some(page) = pages.next().await {
-                conn.limiter
-                    .acquire("ec2", "DescribeInternetGateways")
-                    .await;
                 n += page.map_err(step_error)?.internet_gateways().len();
             }
             Ok(all(n))
         }
         Usage::ElasticIps => {
-            conn.limiter.acquire("ec2", "DescribeAddresses").await;
             let out = c
                 .ec2
                 .describe_addresses()
@@ -188,7 +176,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                conn.limiter.acquire("ec2", "DescribeNatGateways").await;
                 for nat in page.map_err(step_error)?.nat_gateways() {
                     subnets.extend(nat.subnet_id().map(str::to_string));
                 }
@@ -200,7 +187,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut unique = subnets.clone();
             unique.sort();
             unique.dedup();
-            conn.limiter.acquire("ec2", "DescribeSubnets").await;
             let out = c
                 .ec2
                 .describe_subnets()
@@ -223,7 +209,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut n = 0;
             let mut pages = c.eks.list_clusters().into_paginator().send();
             while let Some(page) = pages.next().await {
-                conn.limiter.acquire("eks", "ListClusters").await;
                 n += page.map_err(step_error)?.clusters().len();
             }
             Ok(all(n))
@@ -232,7 +217,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut n = 0;
             let mut pages = c.rds.describe_db_instances().into_paginator().send();
             while let Some(page) = pages.next().await {
-                conn.limiter.acquire("rds", "DescribeDBInstances").await;
                 n += page.map_err(step_error)?.db_instances().len();
             }
             Ok(all(n))
@@ -241,7 +225,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut n = 0;
             let mut pages = c.rds.describe_db_clusters().into_paginator().send();
             while let Some(page) = pages.next().await {
-                conn.limiter.acquire("rds", "DescribeDBClusters").await;
                 n += page.map_err(step_error)?.db_clusters().len();
             }
             Ok(all(n))
@@ -255,9 +238,6 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             let mut n = 0;
             let mut pages = c.elbv2.describe_load_balancers().into_paginator().send();
             while let Some(page) = pages.next().await {
-                conn.limiter
-                    .acquire("elasticloadbalancing", "DescribeLoadBalancers")
-                    .await;
                 n += page
                     .map_err(step_error)?
                     .load_balancers()
@@ -290,7 +270,6 @@ pub async fn simulate(
     for chunk in actions.chunks(50) {
         let mut marker: Option<String> = None;
         loop {
-            conn.limiter.acquire("iam", "SimulatePrincipalPolicy").await;
             let page = conn
                 .clients
                 .iam
@@ -327,7 +306,6 @@ pub struct Certificate {
 
 /// The certificate `arn`, `None` when ACM does not have it (in this region and account).
 pub async fn certificate(conn: &Connection, arn: &str) -> Result<Option<Certificate>, StepError> {
-    conn.limiter.acquire("acm", "DescribeCertificate").await;
     match conn
         .clients
         .acm
@@ -385,7 +363,6 @@ pub async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), S
     };
     match parse(reference).ok_or(SecretProblem::Malformed)? {
         Reference::Parameter { name } => {
-            conn.limiter.acquire("ssm", "GetParameter").await;
             conn.clients
                 .ssm
                 .get_parameter()
@@ -397,9 +374,6 @@ pub async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), S
                 .map_err(|e| refused(step_error(e)))
         }
         Reference::SecretsManager { id, json_key } => {
-            conn.limiter
-                .acquire("secretsmanager", "GetSecretValue")
-                .await;
             let out = conn
                 .clients
                 .secretsmanager

@@ -8,6 +8,11 @@
 //! [`Target::calls_in_flight`](super::Target::calls_in_flight) permits, handed out by
 //! [`call_priority`] (the step's remaining chain, [`crate::apply::slots`]), and holds it until the
 //! answer's head arrives. Retries are requests too, so each attempt waits its turn.
+//!
+//! It also spends the rate-limit token of every request it forwards: each client names its
+//! service and the SDK names the operation ([`NameTheCall`], added to every client by
+//! `aws::clients`), so no adapter, reader or check takes a token by hand and none can forget
+//! one. Each attempt takes its token, as each attempt counts against AWS's own buckets.
 
 use std::sync::Arc;
 
@@ -20,21 +25,67 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::apply::limits::RateLimiter;
 use crate::apply::slots::{PrioritySlots, call_priority};
 
-/// `inner` with at most `permits` requests in flight at once.
-pub fn gated(inner: SharedHttpClient, permits: usize) -> SharedHttpClient {
+/// `inner` with at most `permits` requests in flight at once, each spending its rate-limit token
+/// from `limiter` first.
+pub fn gated(inner: SharedHttpClient, permits: usize, limiter: Arc<RateLimiter>) -> SharedHttpClient {
     GatedClient {
         inner,
         permits: Arc::new(PrioritySlots::new(permits)),
+        limiter,
     }
     .into_shared()
+}
+
+/// Which call a request is: `(service, action)` as the rate limits name them (`"ec2"`,
+/// `"CreateVpc"`). Carried on the request from [`NameTheCall`] to the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsCall {
+    pub service: &'static str,
+    pub action: String,
+}
+
+/// Names every request of one service's client for the gate: the service as shinyctl's rate
+/// limits call it, the action from the SDK's operation metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct NameTheCall(pub &'static str);
+
+impl Intercept for NameTheCall {
+    fn name(&self) -> &'static str {
+        "NameTheCall"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let action = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_string())
+            .unwrap_or_default();
+        context.request_mut().add_extension(AwsCall {
+            service: self.0,
+            action,
+        });
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
 struct GatedClient {
     inner: SharedHttpClient,
     permits: Arc<PrioritySlots>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl HttpClient for GatedClient {
@@ -46,6 +97,7 @@ impl HttpClient for GatedClient {
         GatedConnector {
             inner: self.inner.http_connector(settings, components),
             permits: self.permits.clone(),
+            limiter: self.limiter.clone(),
         }
         .into_shared()
     }
@@ -59,15 +111,24 @@ impl HttpClient for GatedClient {
 struct GatedConnector {
     inner: SharedHttpConnector,
     permits: Arc<PrioritySlots>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl HttpConnector for GatedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         // Read now: the SDK calls this inside the step's future, where its priority is set.
         let priority = call_priority();
+        let call = request.extension::<AwsCall>().cloned();
+        if let Some(call) = &call {
+            super::reader::check_declared(call.service, &call.action);
+        }
         let inner = self.inner.clone();
         let permits = self.permits.clone();
+        let limiter = self.limiter.clone();
         HttpConnectorFuture::new(async move {
+            if let Some(call) = call {
+                limiter.acquire(call.service, &call.action).await;
+            }
             let _permit = permits.acquire_owned(priority).await;
             inner.call(request).await
         })
@@ -119,6 +180,7 @@ mod tests {
         let connector = GatedConnector {
             inner: RecordingConnector(recording.clone()).into_shared(),
             permits: Arc::new(PrioritySlots::new(1)),
+            limiter: Arc::new(RateLimiter::new(Default::default())),
         };
         let call = |priority: Option<f64>| {
             let connector = &connector;
@@ -144,5 +206,27 @@ mod tests {
             [1.0, f64::INFINITY, 5.0, 3.0]
         );
         assert_eq!(recording.most_in_flight.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_named_request_spends_its_token_and_unnamed_ones_none() {
+        let recording = Arc::new(Recording::default());
+        let limiter = Arc::new(RateLimiter::new(Default::default()));
+        let connector = GatedConnector {
+            inner: RecordingConnector(recording).into_shared(),
+            permits: Arc::new(PrioritySlots::new(4)),
+            limiter: limiter.clone(),
+        };
+        let mut named = HttpRequest::empty();
+        named.add_extension(AwsCall {
+            service: "ec2",
+            action: "DescribeVpcs".into(),
+        });
+        connector.call(named.try_clone().expect("clones")).await.expect("answer");
+        connector.call(named).await.expect("answer");
+        connector.call(HttpRequest::empty()).await.expect("answer");
+        let spent = limiter.spent();
+        assert_eq!(spent.len(), 1, "{spent:?}");
+        assert_eq!(spent[&("ec2".to_string(), "DescribeVpcs".to_string())], 2);
     }
 }

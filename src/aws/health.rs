@@ -119,7 +119,6 @@ async fn one(
     let c = &conn.clients;
     match r.kind {
         K::EksCluster => {
-            conn.limiter.acquire("eks", "DescribeCluster").await;
             match c.eks.describe_cluster().name(&r.name).send().await {
                 Ok(out) => {
                     let status = out
@@ -140,7 +139,6 @@ async fn one(
             let Some(cluster) = cluster else {
                 return Ok(gone(r));
             };
-            conn.limiter.acquire("eks", "DescribeNodegroup").await;
             match c
                 .eks
                 .describe_nodegroup()
@@ -187,7 +185,6 @@ async fn one(
             }
         }
         K::DbCluster => {
-            conn.limiter.acquire("rds", "DescribeDBClusters").await;
             match c
                 .rds
                 .describe_db_clusters()
@@ -207,7 +204,6 @@ async fn one(
             }
         }
         K::DbInstance => {
-            conn.limiter.acquire("rds", "DescribeDBInstances").await;
             match c
                 .rds
                 .describe_db_instances()
@@ -227,9 +223,6 @@ async fn one(
             }
         }
         K::CacheReplicationGroup => {
-            conn.limiter
-                .acquire("elasticache", "DescribeReplicationGroups")
-                .await;
             match c
                 .elasticache
                 .describe_replication_groups()
@@ -249,9 +242,6 @@ async fn one(
             }
         }
         K::LoadBalancer => {
-            conn.limiter
-                .acquire("elasticloadbalancing", "DescribeLoadBalancers")
-                .await;
             match c
                 .elbv2
                 .describe_load_balancers()
@@ -277,9 +267,6 @@ async fn one(
             }
         }
         K::TargetGroup => {
-            conn.limiter
-                .acquire("elasticloadbalancing", "DescribeTargetHealth")
-                .await;
             match c
                 .elbv2
                 .describe_target_health()
@@ -307,7 +294,6 @@ async fn one(
             }
         }
         K::Canary => {
-            conn.limiter.acquire("synthetics", "GetCanaryRuns").await;
             match c
                 .synthetics
                 .get_canary_runs()
@@ -424,7 +410,6 @@ async fn alarm_health(
 ) -> Result<Vec<Health>, StepError> {
     let mut out = Vec::new();
     for chunk in alarms.chunks(100) {
-        conn.limiter.acquire("monitoring", "DescribeAlarms").await;
         let answer = conn
             .clients
             .cloudwatch

@@ -55,4 +55,4 @@ pub mod zones;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;
-pub use reader::{LiveState, ReadError, read, read_inventory, read_limited};
+pub use reader::{LiveState, ReadError, read, read_inventory};

@@ -136,7 +136,6 @@ async fn products(
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        conn.limiter.acquire("pricing", "GetProducts").await;
         let page = conn
             .clients
             .pricing

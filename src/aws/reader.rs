@@ -17,8 +17,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::config::Connection;
-use super::services::{self, Found, ReadCx, identity_keys};
-use crate::apply::limits::{RateLimiter, RateLimits};
+use super::services::{self, Found, AwsRead, identity_keys};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::embedded;
 use crate::plan::observed::OBSERVED_FORMAT_VERSION;
@@ -60,54 +59,56 @@ impl std::error::Error for ReadError {}
 
 /// Reads everything of `blueprint` (its `metadata.name`) in the connection's region. `desired` is
 /// the catalog's output for the blueprint (names for kinds read by name, identities for untagged
-/// kinds).
-///
-/// Reads spend rate-limit tokens from buckets of AWS's published limits ([`RateLimits`]'s
-/// default); [`read_limited`] takes the buckets of the run that follows instead.
+/// kinds). Its calls spend the connection's rate-limit tokens (`aws::gate`), shared with the
+/// apply that follows, as AWS's own buckets are shared by the account.
 pub async fn read(
     conn: &Connection,
     blueprint: &str,
     desired: &[Resource],
 ) -> Result<LiveState, ReadError> {
-    read_limited(
-        conn,
-        blueprint,
-        desired,
-        &RateLimiter::new(RateLimits::default()),
-    )
-    .await
+    read_with(AwsRead::new(conn, blueprint, desired)).await
 }
 
-/// [`read`], spending tokens from `limiter` (share the executor's so a read and the apply after
-/// it stay under one account's limits together).
-pub async fn read_limited(
-    conn: &Connection,
-    blueprint: &str,
-    desired: &[Resource],
-    limiter: &RateLimiter,
-) -> Result<LiveState, ReadError> {
-    read_with(ReadCx::new(conn, blueprint, desired, limiter)).await
-}
-
-/// What of `blueprint` exists, for destroy: [`read_limited`] without the calls that read only a
-/// resource's settings or the parts that go with it ([`ReadCx::inventory`]).
+/// What of `blueprint` exists, for destroy: [`read`] without the calls that read only a
+/// resource's settings or the parts that go with it ([`AwsRead::inventory`]).
 pub async fn read_inventory(
     conn: &Connection,
     blueprint: &str,
     desired: &[Resource],
-    limiter: &RateLimiter,
 ) -> Result<LiveState, ReadError> {
-    let mut rx = ReadCx::new(conn, blueprint, desired, limiter);
-    rx.inventory = true;
-    read_with(rx).await
+    let mut read = AwsRead::new(conn, blueprint, desired);
+    read.inventory = true;
+    read_with(read).await
 }
 
-async fn read_with(rx: ReadCx<'_>) -> Result<LiveState, ReadError> {
-    let (conn, blueprint, desired) = (rx.conn, rx.blueprint, rx.desired);
-    let readers = services::readers(&rx);
+tokio::task_local! {
+    /// Set while the live read runs: its calls must be ones `services::stages` declares.
+    static READING: ();
+}
+
+/// In debug builds, stops a call the live read makes that `services::stages` does not declare
+/// (the gate asks for every call it forwards), so every live test holds the readers to the
+/// read's declared shape. Calls outside the read are not checked.
+pub fn check_declared(service: &str, action: &str) {
+    if cfg!(debug_assertions) && READING.try_with(|_| ()).is_ok() {
+        assert!(
+            services::stages::is_declared(service, action),
+            "the read calls {service}:{action}, which services/stages.rs does not declare"
+        );
+    }
+}
+
+async fn read_with(read: AwsRead<'_>) -> Result<LiveState, ReadError> {
+    let (conn, blueprint, desired) = (read.conn, read.blueprint, read.desired);
+    let readers = services::readers(&read);
     let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
     // Every reader and the shared answers start together (see `services::stages`).
-    let (results, ()) = futures::join!(futures::future::join_all(futures), rx.prefetch());
+    let (results, ()) = READING
+        .scope(
+            (),
+            async { futures::join!(futures::future::join_all(futures), read.prefetch()) },
+        )
+        .await;
     let mut found = Vec::new();
     for (reader, result) in names.into_iter().zip(results) {
         found.extend(result.map_err(|error| ReadError { reader, error })?);

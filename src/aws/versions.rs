@@ -206,7 +206,6 @@ async fn eks_versions(conn: &Connection) -> Result<Vec<EksVersion>, StepError> {
         .send();
     let mut out = Vec::new();
     loop {
-        conn.limiter.acquire("eks", "DescribeClusterVersions").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -280,9 +279,6 @@ async fn rds_versions(conn: &Connection, engine: &str) -> Result<Vec<String>, St
         .send();
     let mut out = Vec::new();
     loop {
-        conn.limiter
-            .acquire("rds", "DescribeDBEngineVersions")
-            .await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -307,9 +303,6 @@ async fn cache_versions(conn: &Connection) -> Result<Vec<String>, StepError> {
         .send();
     let mut out = Vec::new();
     loop {
-        conn.limiter
-            .acquire("elasticache", "DescribeCacheEngineVersions")
-            .await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -365,9 +358,6 @@ async fn runtime_versions(conn: &Connection) -> Result<Vec<(String, Option<Date>
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        conn.limiter
-            .acquire("synthetics", "DescribeRuntimeVersions")
-            .await;
         let page = conn
             .clients
             .synthetics

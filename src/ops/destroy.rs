@@ -228,7 +228,7 @@ async fn sweep(conn: &Connection, scope: &Scope, out: &mut dyn Console) -> Resul
     if scope.cluster.is_none() && scope.vpc_id.is_none() && scope.canaries.is_empty() {
         return Ok(false);
     }
-    match cleanup::sweep(conn, scope, &conn.limiter).await {
+    match cleanup::sweep(conn, scope).await {
         Ok(swept) if swept.is_empty() => Ok(false),
         Ok(swept) => {
             console(out.say(&format!(
@@ -277,7 +277,7 @@ async fn read_destroy_plan(
     out: &mut dyn Console,
 ) -> Result<(crate::aws::LiveState, Plan, ClusterState)> {
     let name = &loaded.blueprint.metadata.name;
-    let live = crate::aws::read_inventory(conn, name, &loaded.resources, &conn.limiter).await?;
+    let live = crate::aws::read_inventory(conn, name, &loaded.resources).await?;
     warn_duplicates(&live, out)?;
     let cluster = read_cluster(conn, target, name, &live).await;
     if let Some(note) = cluster.note() {
@@ -343,7 +343,7 @@ async fn remove_workload(
 /// Everything of the blueprint still in AWS: what the reader finds, duplicates included.
 async fn remaining(conn: &Connection, loaded: &Loaded) -> Result<Vec<Remaining>> {
     let name = &loaded.blueprint.metadata.name;
-    let live = crate::aws::read_inventory(conn, name, &loaded.resources, &conn.limiter).await?;
+    let live = crate::aws::read_inventory(conn, name, &loaded.resources).await?;
     let mut left: Vec<Remaining> = live
         .observed
         .resources

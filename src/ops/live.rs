@@ -128,7 +128,7 @@ pub async fn read_plan(
     // executor that may follow spends from the same ones.
     let (judged, live) = futures::join!(
         aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME),
-        aws::read_limited(conn, &bp.metadata.name, &loaded.resources, &conn.limiter),
+        aws::read(conn, &bp.metadata.name, &loaded.resources),
     );
     let judged = judged?;
     let (errors, warnings): (Vec<Problem>, Vec<Problem>) =

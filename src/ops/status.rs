@@ -105,7 +105,7 @@ pub async fn status(loaded: &Loaded, target: Target) -> Result<Status> {
     let (conn, target, loaded) = live::connect(loaded, target).await?;
     let bp = &loaded.blueprint;
     let live_state =
-        aws::read_limited(&conn, &bp.metadata.name, &loaded.resources, &conn.limiter).await?;
+        aws::read(&conn, &bp.metadata.name, &loaded.resources).await?;
     let plan = diff(&loaded.resources, &live_state.observed);
     let missing = plan
         .changes

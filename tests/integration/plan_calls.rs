@@ -111,15 +111,15 @@ fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
         .enable_all()
         .build()
         .expect("runtime");
-    let limiter = shinyctl::apply::limits::RateLimiter::new(Default::default());
     let before = emulator::calls(&account.id).len();
-    let live = runtime.block_on(async {
+    let (live, spent) = runtime.block_on(async {
         let target =
             shinyctl::aws::Target::emulator(&emulator::shared().endpoint, "us-east-1", &account.id);
         let conn = shinyctl::aws::connect(&target).await.expect("connects");
-        shinyctl::aws::read_limited(&conn, "callsreg", &desired, &limiter)
+        let live = shinyctl::aws::read(&conn, "callsreg", &desired)
             .await
-            .expect("reads")
+            .expect("reads");
+        (live, conn.limiter.spent())
     });
     assert_eq!(live.observed.resources.len(), 2 * REPOSITORIES);
     let (_, operations) = calls_since(&account.id, before);
@@ -130,8 +130,7 @@ fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
     assert_eq!(count("ecr:DescribeRepositories"), 1);
     assert_eq!(count("ecr:GetLifecyclePolicy"), REPOSITORIES);
 
-    let spent: BTreeMap<String, u64> = limiter
-        .spent()
+    let spent: BTreeMap<String, u64> = spent
         .into_iter()
         .map(|((service, action), n)| (format!("{}:{action}", logged_service(&service)), n))
         .collect();

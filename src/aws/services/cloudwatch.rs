@@ -5,7 +5,7 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic, Tag};
 use serde_json::{Map, Value};
 
-use super::{AwsResult, Cx, Found, ReadCx, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -16,24 +16,24 @@ fn cw_tags(tags: &TagSet) -> Vec<Tag> {
         .collect()
 }
 
-fn alarm_arn(cx: &Cx<'_>, name: &str) -> String {
+fn alarm_arn(step: &AwsStep<'_>, name: &str) -> String {
     format!(
         "{}:cloudwatch:{}:{}:alarm:{name}",
-        cx.conn.partition.arn_prefix(),
-        cx.conn.region,
-        cx.conn.account
+        step.conn.partition.arn_prefix(),
+        step.conn.region,
+        step.conn.account
     )
 }
 
-fn dimensions(cx: &Cx<'_>) -> Result<Vec<Dimension>, StepError> {
-    let Some(Value::Object(map)) = cx.property("dimensions") else {
+fn dimensions(step: &AwsStep<'_>) -> Result<Vec<Dimension>, StepError> {
+    let Some(Value::Object(map)) = step.property("dimensions") else {
         return Ok(Vec::new());
     };
     map.iter()
         .map(|(name, value)| {
             let value = value
                 .as_str()
-                .map_or_else(|| Ok(value.to_string()), |v| cx.resolve(v))?;
+                .map_or_else(|| Ok(value.to_string()), |v| step.resolve(v))?;
             Ok(Dimension::builder().name(name).value(value).build())
         })
         .collect()
@@ -41,39 +41,37 @@ fn dimensions(cx: &Cx<'_>) -> Result<Vec<Dimension>, StepError> {
 
 /// Creates or updates the alarm (PutMetricAlarm replaces it whole); tags only apply at
 /// creation, so updates change them separately.
-pub async fn put_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("alarmName").unwrap_or(cx.name()).to_string();
-    let number = |key: &str| cx.property(key).and_then(Value::as_f64);
-    let int = |key: &str| cx.i64(key).and_then(|n| i32::try_from(n).ok());
-    let mut request = cx
+pub async fn put_alarm(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("alarmName").unwrap_or(step.name()).to_string();
+    let number = |key: &str| step.property(key).and_then(Value::as_f64);
+    let int = |key: &str| step.i64(key).and_then(|n| i32::try_from(n).ok());
+    let mut request = step
         .clients()
         .cloudwatch
         .put_metric_alarm()
         .alarm_name(&name)
-        .namespace(cx.str("namespace")?)
-        .metric_name(cx.str("metricName")?)
-        .set_dimensions(Some(dimensions(cx)?))
-        .statistic(Statistic::from(cx.str("statistic")?))
+        .namespace(step.str("namespace")?)
+        .metric_name(step.str("metricName")?)
+        .set_dimensions(Some(dimensions(step)?))
+        .statistic(Statistic::from(step.str("statistic")?))
         .set_period(int("periodSeconds"))
         .set_evaluation_periods(int("evaluationPeriods"))
         .set_threshold(number("threshold"))
-        .comparison_operator(ComparisonOperator::from(cx.str("comparisonOperator")?))
-        .set_treat_missing_data(cx.opt_str("treatMissingData").map(str::to_string))
-        .set_alarm_actions(Some(cx.references("alarmActions").unwrap_or_default()))
-        .set_ok_actions(Some(cx.references("okActions").unwrap_or_default()))
+        .comparison_operator(ComparisonOperator::from(step.str("comparisonOperator")?))
+        .set_treat_missing_data(step.opt_str("treatMissingData").map(str::to_string))
+        .set_alarm_actions(Some(step.references("alarmActions").unwrap_or_default()))
+        .set_ok_actions(Some(step.references("okActions").unwrap_or_default()))
         .set_unit(None::<StandardUnit>);
-    let creating = cx.request.step.observed.is_none();
+    let creating = step.request.step.observed.is_none();
     if creating {
-        request = request.set_tags(Some(cw_tags(&cx.tags())));
+        request = request.set_tags(Some(cw_tags(&step.tags())));
     }
-    cx.call("cloudwatch", "PutMetricAlarm").await;
     request.send().await.aws()?;
-    let arn = alarm_arn(cx, &name);
-    if !creating && cx.changed("tags") {
-        let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    let arn = alarm_arn(step, &name);
+    if !creating && step.changed("tags") {
+        let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
         if !set.is_empty() {
-            cx.call("cloudwatch", "TagResource").await;
-            cx.clients()
+            step.clients()
                 .cloudwatch
                 .tag_resource()
                 .resource_arn(&arn)
@@ -83,8 +81,7 @@ pub async fn put_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws()?;
         }
         if !remove.is_empty() {
-            cx.call("cloudwatch", "UntagResource").await;
-            cx.clients()
+            step.clients()
                 .cloudwatch
                 .untag_resource()
                 .resource_arn(&arn)
@@ -98,10 +95,9 @@ pub async fn put_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// DeleteAlarms ignores names that do not exist.
-pub async fn delete_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("cloudwatch", "DeleteAlarms").await;
-    cx.clients()
+pub async fn delete_alarm(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    step.clients()
         .cloudwatch
         .delete_alarms()
         .alarm_names(name)
@@ -112,16 +108,12 @@ pub async fn delete_alarm(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// Alarms named with the blueprint's prefix (DescribeAlarms, one call per page of 100) and their
-/// tags from the tagging API's answer ([`ReadCx::tags_for`]; DescribeAlarms carries none, so
+/// tags from the tagging API's answer ([`AwsRead::tags_for`]; DescribeAlarms carries none, so
 /// ListTagsForResource only for a desired alarm it does not list).
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let cw = &rx.conn.clients.cloudwatch;
-    let pages = all_pages!(
-        rx,
-        "cloudwatch",
-        "DescribeAlarms",
-        cw.describe_alarms()
-            .alarm_name_prefix(rx.name_prefix())
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let cw = &read.conn.clients.cloudwatch;
+    let pages = all_pages!(cw.describe_alarms()
+            .alarm_name_prefix(read.name_prefix())
             .max_records(100)
             .into_paginator()
             .send()
@@ -130,22 +122,22 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .into_iter()
         .flat_map(|page| page.metric_alarms.unwrap_or_default());
     // The tag reads of desired alarms the tagging API does not list, all at once.
-    let found = futures::future::try_join_all(alarms.map(|alarm| alarm_found(rx, alarm))).await?;
+    let found = futures::future::try_join_all(alarms.map(|alarm| alarm_found(read, alarm))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn alarm_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     alarm: aws_sdk_cloudwatch::types::MetricAlarm,
 ) -> Result<Option<Found>, StepError> {
     let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
         return Ok(None);
     };
-    let desired = rx.is_desired(K::CloudWatchAlarm, name);
-    let Some(tags) = rx.tags_for(arn, desired, || alarm_tags(rx, arn)).await? else {
+    let desired = read.is_desired(K::CloudWatchAlarm, name);
+    let Some(tags) = read.tags_for(arn, desired, || alarm_tags(read, arn)).await? else {
         return Ok(None);
     };
-    let Some(address) = rx.owned(&tags) else {
+    let Some(address) = read.owned(&tags) else {
         return Ok(None);
     };
     let dimensions: Map<String, Value> = alarm
@@ -182,8 +174,8 @@ async fn alarm_found(
 }
 
 /// One alarm's tags (ListTagsForResource).
-async fn alarm_tags(rx: &ReadCx<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
-    tags_by_arn!(rx, "cloudwatch", cloudwatch, resource_arn, tags, arn, |t| {
+async fn alarm_tags(read: &AwsRead<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
+    tags_by_arn!(read, "cloudwatch", cloudwatch, resource_arn, tags, arn, |t| {
         Some((t.key?, t.value?))
     })
 }

@@ -15,13 +15,12 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::Value;
 
-use super::{AwsResult, Cx, Found, ReadCx, is_not_found, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, is_not_found, not_found_as_none, outputs};
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG, TagSet};
 use crate::plan::{Address, ResourceKind as K};
 
-const EC2: &str = "ec2";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -68,9 +67,9 @@ fn read_tags(tags: &[Tag]) -> TagSet {
 }
 
 /// A found resource's tags, name and address.
-fn base(rx: &ReadCx<'_>, kind: K, id: &str, tags: &[Tag]) -> Found {
+fn base(read: &AwsRead<'_>, kind: K, id: &str, tags: &[Tag]) -> Found {
     let tags = read_tags(tags);
-    let mut found = Found::new(kind, id).at(rx.owned(&tags));
+    let mut found = Found::new(kind, id).at(read.owned(&tags));
     if let Some(name) = tags.get("Name") {
         found = found.named(name.clone());
     }
@@ -78,11 +77,10 @@ fn base(rx: &ReadCx<'_>, kind: K, id: &str, tags: &[Tag]) -> Found {
 }
 
 /// Makes the tags of `id` the desired ones (updates of every taggable EC2 kind).
-async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
-    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
-    let client = &cx.clients().ec2;
+async fn sync_tags(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
+    let client = &step.clients().ec2;
     if !remove.is_empty() {
-        cx.call(EC2, "DeleteTags").await;
         client
             .delete_tags()
             .resources(id)
@@ -97,7 +95,6 @@ async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
             .aws()?;
     }
     if !set.is_empty() {
-        cx.call(EC2, "CreateTags").await;
         client
             .create_tags()
             .resources(id)
@@ -110,10 +107,10 @@ async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
 }
 
 /// Update of a kind whose only in-place change is its tags.
-pub async fn update_tags(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    sync_tags(cx, id).await?;
-    Ok(cx.request.existing.clone().unwrap_or_default())
+pub async fn update_tags(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
+    sync_tags(step, id).await?;
+    Ok(step.request.existing.clone().unwrap_or_default())
 }
 
 /// Runs a delete call, treating NotFound as done.
@@ -123,21 +120,20 @@ fn gone<T>(result: Result<T, StepError>) -> Result<Outputs, StepError> {
 
 /// The first page of `Describe…` filtered by the blueprint's ownership tag, counted: what a
 /// create looks in before creating (a retry or a re-run finds its resource by tag).
-/// `describe_owned!(cx, "DescribeSubnets", describe_subnets)`; NAT gateways name their filter
+/// `describe_owned!(step, "DescribeSubnets", describe_subnets)`; NAT gateways name their filter
 /// setter and filters.
 macro_rules! describe_owned {
-    ($cx:expr, $operation:literal, $describe:ident) => {
+    ($step:expr, $operation:literal, $describe:ident) => {
         describe_owned!(
-            $cx,
+            $step,
             $operation,
             $describe,
             set_filters,
-            owned_filters($cx.blueprint)
+            owned_filters($step.blueprint)
         )
     };
-    ($cx:expr, $operation:literal, $describe:ident, $set:ident, $filters:expr) => {{
-        $cx.call(EC2, $operation).await;
-        $cx.clients()
+    ($step:expr, $operation:literal, $describe:ident, $set:ident, $filters:expr) => {{
+        $step.clients()
             .ec2
             .$describe()
             .$set(Some($filters))
@@ -149,20 +145,19 @@ macro_rules! describe_owned {
 
 /// The delete call `$delete` of the id the step found, NotFound counting as done.
 macro_rules! delete_by_id {
-    ($cx:expr, $operation:literal, $delete:ident, $id:ident) => {{
-        let id = $cx.existing_id()?;
-        $cx.call(EC2, $operation).await;
-        gone($cx.clients().ec2.$delete().$id(id).send().await.aws())
+    ($step:expr, $operation:literal, $delete:ident, $id:ident) => {{
+        let id = $step.existing_id()?;
+        gone($step.clients().ec2.$delete().$id(id).send().await.aws())
     }};
 }
 
 /// The described resource this step's address tag names.
 fn at_address<'t, T>(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     described: &'t [T],
     tags: impl Fn(&T) -> &[Tag],
 ) -> Option<&'t T> {
-    described.iter().find(|t| is_at(tags(t), cx.address()))
+    described.iter().find(|t| is_at(tags(t), step.address()))
 }
 
 /// The id in a create call's answer; without one the call is retried.
@@ -174,17 +169,16 @@ fn created_id(id: Option<&str>, operation: &str) -> Result<String, StepError> {
 // ---------------------------------------------------------------------------------------------
 // VPC
 
-async fn find_vpc(cx: &Cx<'_>) -> Result<Option<String>, StepError> {
-    let out = describe_owned!(cx, "DescribeVpcs", describe_vpcs)?;
-    Ok(at_address(cx, out.vpcs(), |v| v.tags())
+async fn find_vpc(step: &AwsStep<'_>) -> Result<Option<String>, StepError> {
+    let out = describe_owned!(step, "DescribeVpcs", describe_vpcs)?;
+    Ok(at_address(step, out.vpcs(), |v| v.tags())
         .and_then(|v| v.vpc_id())
         .map(str::to_string))
 }
 
-async fn vpc_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
-    cx.call(EC2, "DescribeVpcs").await;
+async fn vpc_state(step: &AwsStep<'_>, id: &str) -> Result<Option<String>, StepError> {
     let out = not_found_as_none(
-        cx.clients()
+        step.clients()
             .ec2
             .describe_vpcs()
             .vpc_ids(id)
@@ -199,11 +193,11 @@ async fn vpc_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
     }))
 }
 
-async fn set_vpc_dns(cx: &Cx<'_>, id: &str, force: bool) -> Result<(), StepError> {
+async fn set_vpc_dns(step: &AwsStep<'_>, id: &str, force: bool) -> Result<(), StepError> {
     let changes: Vec<(bool, bool)> = [("enableDnsSupport", true), ("enableDnsHostnames", false)]
         .into_iter()
-        .filter(|(key, _)| force || cx.changed(key))
-        .filter_map(|(key, support)| cx.bool(key).map(|value| (support, value)))
+        .filter(|(key, _)| force || step.changed(key))
+        .filter_map(|(key, support)| step.bool(key).map(|value| (support, value)))
         .collect();
     // One attribute per call: the API refuses both at once. Turning both on (what a new VPC
     // asks for) is order-free, so the two calls go together; otherwise support goes first, as
@@ -212,12 +206,12 @@ async fn set_vpc_dns(cx: &Cx<'_>, id: &str, force: bool) -> Result<(), StepError
         futures::future::try_join_all(
             changes
                 .iter()
-                .map(|(support, value)| set_vpc_attribute(cx, id, *support, *value)),
+                .map(|(support, value)| set_vpc_attribute(step, id, *support, *value)),
         )
         .await?;
     } else {
         for (support, value) in changes {
-            set_vpc_attribute(cx, id, support, value).await?;
+            set_vpc_attribute(step, id, support, value).await?;
         }
     }
     Ok(())
@@ -225,14 +219,13 @@ async fn set_vpc_dns(cx: &Cx<'_>, id: &str, force: bool) -> Result<(), StepError
 
 /// `enableDnsSupport` (`support`) or `enableDnsHostnames` to `value`.
 async fn set_vpc_attribute(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: &str,
     support: bool,
     value: bool,
 ) -> Result<(), StepError> {
-    cx.call(EC2, "ModifyVpcAttribute").await;
     let attribute = AttributeBooleanValue::builder().value(value).build();
-    let request = cx.clients().ec2.modify_vpc_attribute().vpc_id(id);
+    let request = step.clients().ec2.modify_vpc_attribute().vpc_id(id);
     let request = if support {
         request.enable_dns_support(attribute)
     } else {
@@ -242,17 +235,16 @@ async fn set_vpc_attribute(
     Ok(())
 }
 
-pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let (id, available) = match find_vpc(cx).await? {
+pub async fn create_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let (id, available) = match find_vpc(step).await? {
         Some(id) => (id, false),
         None => {
-            cx.call(EC2, "CreateVpc").await;
-            let out = cx
+            let out = step
                 .clients()
                 .ec2
                 .create_vpc()
-                .cidr_block(cx.str("cidr")?)
-                .tag_specifications(tag_spec(ResourceType::Vpc, &cx.tags()))
+                .cidr_block(step.str("cidr")?)
+                .tag_specifications(tag_spec(ResourceType::Vpc, &step.tags()))
                 .send()
                 .await
                 .aws()?;
@@ -266,36 +258,36 @@ pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
     };
     if !available {
-        cx.wait_until(|| vpc_state(cx, &id), has(|s: &String| s == "available"))
+        step.wait_until(|| vpc_state(step, &id), has(|s: &String| s == "available"))
             .await?;
     }
-    set_vpc_dns(cx, &id, true).await?;
-    Ok(outputs(&id, None, Some(cx.name())))
+    set_vpc_dns(step, &id, true).await?;
+    Ok(outputs(&id, None, Some(step.name())))
 }
 
-pub async fn update_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    set_vpc_dns(cx, id, false).await?;
-    if cx.changed("tags") {
-        sync_tags(cx, id).await?;
+pub async fn update_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
+    set_vpc_dns(step, id, false).await?;
+    if step.changed("tags") {
+        sync_tags(step, id).await?;
     }
-    Ok(outputs(id, None, Some(cx.name())))
+    Ok(outputs(id, None, Some(step.name())))
 }
 
-pub async fn delete_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    delete_by_id!(cx, "DeleteVpc", delete_vpc, vpc_id)
+pub async fn delete_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    delete_by_id!(step, "DeleteVpc", delete_vpc, vpc_id)
 }
 
 /// VPCs, subnets, internet gateways, Elastic IPs, NAT gateways and route tables (with routes and
 /// associations): one describe per kind.
-pub async fn read_network(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+pub async fn read_network(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let (vpcs, subnets, gateways, addresses, nats, tables) = futures::try_join!(
-        read_vpcs(rx),
-        read_subnets(rx),
-        read_internet_gateways(rx),
-        read_elastic_ips(rx),
-        read_nat_gateways(rx),
-        read_route_tables(rx),
+        read_vpcs(read),
+        read_subnets(read),
+        read_internet_gateways(read),
+        read_elastic_ips(read),
+        read_nat_gateways(read),
+        read_route_tables(read),
     )?;
     Ok([vpcs, subnets, gateways, addresses, nats, tables].concat())
 }
@@ -312,15 +304,11 @@ const VPC_DNS_ATTRIBUTES: [(&str, aws_sdk_ec2::types::VpcAttributeName); 2] = [
     ),
 ];
 
-async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let client = &rx.conn.clients.ec2;
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeVpcs",
-        client
+async fn read_vpcs(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let client = &read.conn.clients.ec2;
+    let pages = all_pages!(client
             .describe_vpcs()
-            .set_filters(Some(owned_filters(rx.blueprint)))
+            .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
             .send()
     );
@@ -329,7 +317,7 @@ async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .flat_map(|p| p.vpcs.unwrap_or_default())
         .collect();
     // Every VPC, and both of its attributes, at once.
-    futures::future::try_join_all(vpcs.iter().map(|vpc| vpc_found(rx, vpc)))
+    futures::future::try_join_all(vpcs.iter().map(|vpc| vpc_found(read, vpc)))
         .await
         .map(|found| found.into_iter().flatten().collect())
 }
@@ -337,14 +325,14 @@ async fn read_vpcs(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 /// A listed VPC with its DNS attributes: one call each (blueprints have one VPC), both at once;
 /// not for destroy.
 async fn vpc_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     vpc: &aws_sdk_ec2::types::Vpc,
 ) -> Result<Option<Found>, StepError> {
     let Some(id) = vpc.vpc_id() else {
         return Ok(None);
     };
-    let mut f = base(rx, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
-    let attributes = if rx.inventory {
+    let mut f = base(read, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
+    let attributes = if read.inventory {
         &[][..]
     } else {
         &VPC_DNS_ATTRIBUTES[..]
@@ -352,7 +340,7 @@ async fn vpc_found(
     let values = futures::future::try_join_all(
         attributes
             .iter()
-            .map(|(key, attribute)| vpc_attribute(rx, id, key, attribute)),
+            .map(|(key, attribute)| vpc_attribute(read, id, key, attribute)),
     )
     .await?;
     for (key, value) in values {
@@ -367,13 +355,12 @@ async fn vpc_found(
 
 /// One DNS attribute of VPC `id`, as (`key`, value).
 async fn vpc_attribute(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     id: &str,
     key: &'static str,
     attribute: &aws_sdk_ec2::types::VpcAttributeName,
 ) -> Result<(&'static str, bool), StepError> {
-    rx.call(EC2, "DescribeVpcAttribute").await;
-    let out = rx
+    let out = read
         .conn
         .clients
         .ec2
@@ -394,35 +381,33 @@ async fn vpc_attribute(
 // ---------------------------------------------------------------------------------------------
 // Subnet
 
-pub async fn create_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let existing = describe_owned!(cx, "DescribeSubnets", describe_subnets)?;
-    let id = match at_address(cx, existing.subnets(), |s| s.tags()).and_then(|s| s.subnet_id()) {
+pub async fn create_subnet(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let existing = describe_owned!(step, "DescribeSubnets", describe_subnets)?;
+    let id = match at_address(step, existing.subnets(), |s| s.tags()).and_then(|s| s.subnet_id()) {
         Some(id) => id.to_string(),
         None => {
-            cx.call(EC2, "CreateSubnet").await;
-            let out = cx
+            let out = step
                 .clients()
                 .ec2
                 .create_subnet()
-                .vpc_id(cx.reference("vpc")?)
-                .cidr_block(cx.str("cidr")?)
-                .availability_zone(cx.str("availabilityZone")?)
-                .tag_specifications(tag_spec(ResourceType::Subnet, &cx.tags()))
+                .vpc_id(step.reference("vpc")?)
+                .cidr_block(step.str("cidr")?)
+                .availability_zone(step.str("availabilityZone")?)
+                .tag_specifications(tag_spec(ResourceType::Subnet, &step.tags()))
                 .send()
                 .await
                 .aws()?;
             created_id(out.subnet().and_then(|s| s.subnet_id()), "CreateSubnet")?
         }
     };
-    if cx.bool("mapPublicIpOnLaunch") == Some(true) {
-        set_map_public_ip(cx, &id, true).await?;
+    if step.bool("mapPublicIpOnLaunch") == Some(true) {
+        set_map_public_ip(step, &id, true).await?;
     }
-    Ok(outputs(&id, None, Some(cx.name())))
+    Ok(outputs(&id, None, Some(step.name())))
 }
 
-async fn set_map_public_ip(cx: &Cx<'_>, id: &str, value: bool) -> Result<(), StepError> {
-    cx.call(EC2, "ModifySubnetAttribute").await;
-    cx.clients()
+async fn set_map_public_ip(step: &AwsStep<'_>, id: &str, value: bool) -> Result<(), StepError> {
+    step.clients()
         .ec2
         .modify_subnet_attribute()
         .subnet_id(id)
@@ -433,33 +418,29 @@ async fn set_map_public_ip(cx: &Cx<'_>, id: &str, value: bool) -> Result<(), Ste
     Ok(())
 }
 
-pub async fn update_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    if cx.changed("mapPublicIpOnLaunch") {
-        set_map_public_ip(cx, id, cx.bool("mapPublicIpOnLaunch").unwrap_or(false)).await?;
+pub async fn update_subnet(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
+    if step.changed("mapPublicIpOnLaunch") {
+        set_map_public_ip(step, id, step.bool("mapPublicIpOnLaunch").unwrap_or(false)).await?;
     }
-    if cx.changed("tags") {
-        sync_tags(cx, id).await?;
+    if step.changed("tags") {
+        sync_tags(step, id).await?;
     }
-    Ok(outputs(id, None, Some(cx.name())))
+    Ok(outputs(id, None, Some(step.name())))
 }
 
-pub async fn delete_subnet(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    delete_by_id!(cx, "DeleteSubnet", delete_subnet, subnet_id)
+pub async fn delete_subnet(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    delete_by_id!(step, "DeleteSubnet", delete_subnet, subnet_id)
 }
 
 /// Every subnet tagged for the blueprint: one DescribeSubnets per page (see
-/// [`ReadCx::owned_subnets`], which keeps the answer for the other readers).
-pub(crate) async fn describe_owned_subnets(rx: &ReadCx<'_>) -> Result<Vec<Subnet>, StepError> {
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeSubnets",
-        rx.conn
+/// [`AwsRead::owned_subnets`], which keeps the answer for the other readers).
+pub(crate) async fn describe_owned_subnets(read: &AwsRead<'_>) -> Result<Vec<Subnet>, StepError> {
+    let pages = all_pages!(read.conn
             .clients
             .ec2
             .describe_subnets()
-            .set_filters(Some(owned_filters(rx.blueprint)))
+            .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
             .send()
     );
@@ -469,13 +450,13 @@ pub(crate) async fn describe_owned_subnets(rx: &ReadCx<'_>) -> Result<Vec<Subnet
         .collect())
 }
 
-async fn read_subnets(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let subnets = rx.owned_subnets().await?;
+async fn read_subnets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let subnets = read.owned_subnets().await?;
     Ok(subnets
         .iter()
         .filter_map(|s| {
             let id = s.subnet_id()?;
-            Some(reorder(base(rx, K::Subnet, id, s.tags()), |f| {
+            Some(reorder(base(read, K::Subnet, id, s.tags()), |f| {
                 f.with("cidr", s.cidr_block().unwrap_or_default())
                     .with(
                         "availabilityZone",
@@ -494,10 +475,10 @@ async fn read_subnets(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 // ---------------------------------------------------------------------------------------------
 // Internet gateway (created and attached in one step: the catalog's `vpc` property)
 
-pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let vpc = cx.reference("vpc")?;
-    let existing = describe_owned!(cx, "DescribeInternetGateways", describe_internet_gateways)?;
-    let (id, attached) = match at_address(cx, existing.internet_gateways(), |g| g.tags()) {
+pub async fn create_internet_gateway(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let vpc = step.reference("vpc")?;
+    let existing = describe_owned!(step, "DescribeInternetGateways", describe_internet_gateways)?;
+    let (id, attached) = match at_address(step, existing.internet_gateways(), |g| g.tags()) {
         Some(g) => (
             g.internet_gateway_id().unwrap_or_default().to_string(),
             g.attachments()
@@ -505,12 +486,11 @@ pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
                 .any(|a| a.vpc_id() == Some(vpc.as_str())),
         ),
         None => {
-            cx.call(EC2, "CreateInternetGateway").await;
-            let out = cx
+            let out = step
                 .clients()
                 .ec2
                 .create_internet_gateway()
-                .tag_specifications(tag_spec(ResourceType::InternetGateway, &cx.tags()))
+                .tag_specifications(tag_spec(ResourceType::InternetGateway, &step.tags()))
                 .send()
                 .await
                 .aws()?;
@@ -522,8 +502,7 @@ pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
         }
     };
     if !attached {
-        cx.call(EC2, "AttachInternetGateway").await;
-        cx.clients()
+        step.clients()
             .ec2
             .attach_internet_gateway()
             .internet_gateway_id(&id)
@@ -532,16 +511,15 @@ pub async fn create_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
             .await
             .aws()?;
     }
-    let mut out = outputs(&id, None, Some(cx.name()));
+    let mut out = outputs(&id, None, Some(step.name()));
     out.insert("vpcId".into(), Value::from(vpc));
     Ok(out)
 }
 
-pub async fn delete_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DescribeInternetGateways").await;
+pub async fn delete_internet_gateway(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
     let described = not_found_as_none(
-        cx.clients()
+        step.clients()
             .ec2
             .describe_internet_gateways()
             .internet_gateway_ids(id)
@@ -559,9 +537,8 @@ pub async fn delete_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
         .filter_map(|a| a.vpc_id().map(str::to_string))
         .collect();
     for vpc in vpcs {
-        cx.call(EC2, "DetachInternetGateway").await;
         not_found_as_none(
-            cx.clients()
+            step.clients()
                 .ec2
                 .detach_internet_gateway()
                 .internet_gateway_id(id)
@@ -571,9 +548,8 @@ pub async fn delete_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
                 .aws(),
         )?;
     }
-    cx.call(EC2, "DeleteInternetGateway").await;
     gone(
-        cx.clients()
+        step.clients()
             .ec2
             .delete_internet_gateway()
             .internet_gateway_id(id)
@@ -583,16 +559,12 @@ pub async fn delete_internet_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> 
     )
 }
 
-async fn read_internet_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeInternetGateways",
-        rx.conn
+async fn read_internet_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(read.conn
             .clients
             .ec2
             .describe_internet_gateways()
-            .set_filters(Some(owned_filters(rx.blueprint)))
+            .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
             .send()
     );
@@ -605,7 +577,7 @@ async fn read_internet_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError
         .filter_map(|g| {
             let id = g.internet_gateway_id()?;
             let vpc = g.attachments().first().and_then(|a| a.vpc_id());
-            let mut f = reorder(base(rx, K::InternetGateway, id, g.tags()), |f| match vpc {
+            let mut f = reorder(base(read, K::InternetGateway, id, g.tags()), |f| match vpc {
                 Some(vpc) => f.with("vpc", vpc),
                 None => f,
             });
@@ -632,29 +604,28 @@ fn reorder(found: Found, add: impl FnOnce(Found) -> Found) -> Found {
 // ---------------------------------------------------------------------------------------------
 // Elastic IP
 
-pub async fn create_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let existing = describe_owned!(cx, "DescribeAddresses", describe_addresses)?;
-    if let Some(address) = at_address(cx, existing.addresses(), |a| a.tags()) {
+pub async fn create_elastic_ip(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let existing = describe_owned!(step, "DescribeAddresses", describe_addresses)?;
+    if let Some(address) = at_address(step, existing.addresses(), |a| a.tags()) {
         let id = address.allocation_id().unwrap_or_default();
-        let mut out = outputs(id, None, Some(cx.name()));
+        let mut out = outputs(id, None, Some(step.name()));
         out.insert(
             "publicIp".into(),
             Value::from(address.public_ip().unwrap_or_default()),
         );
         return Ok(out);
     }
-    cx.call(EC2, "AllocateAddress").await;
-    let out = cx
+    let out = step
         .clients()
         .ec2
         .allocate_address()
         .domain(DomainType::Vpc)
-        .tag_specifications(tag_spec(ResourceType::ElasticIp, &cx.tags()))
+        .tag_specifications(tag_spec(ResourceType::ElasticIp, &step.tags()))
         .send()
         .await
         .aws()?;
     let id = created_id(out.allocation_id(), "AllocateAddress")?;
-    let mut result = outputs(&id, None, Some(cx.name()));
+    let mut result = outputs(&id, None, Some(step.name()));
     result.insert(
         "publicIp".into(),
         Value::from(out.public_ip().unwrap_or_default()),
@@ -662,18 +633,17 @@ pub async fn create_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(result)
 }
 
-pub async fn delete_elastic_ip(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    delete_by_id!(cx, "ReleaseAddress", release_address, allocation_id)
+pub async fn delete_elastic_ip(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    delete_by_id!(step, "ReleaseAddress", release_address, allocation_id)
 }
 
-async fn read_elastic_ips(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    rx.call(EC2, "DescribeAddresses").await;
-    let out = rx
+async fn read_elastic_ips(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let out = read
         .conn
         .clients
         .ec2
         .describe_addresses()
-        .set_filters(Some(owned_filters(rx.blueprint)))
+        .set_filters(Some(owned_filters(read.blueprint)))
         .send()
         .await
         .aws()?;
@@ -684,7 +654,7 @@ async fn read_elastic_ips(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             let id = a.allocation_id()?;
             let domain = a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string();
             Some(
-                reorder(base(rx, K::ElasticIp, id, a.tags()), |f| {
+                reorder(base(read, K::ElasticIp, id, a.tags()), |f| {
                     f.with("domain", domain)
                 })
                 .output("publicIp", a.public_ip().unwrap_or_default()),
@@ -699,10 +669,9 @@ async fn read_elastic_ips(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 /// States of a NAT gateway that still exists (deleted ones stay visible for an hour).
 const LIVE_NAT_STATES: [&str; 2] = ["pending", "available"];
 
-async fn nat_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
-    cx.call(EC2, "DescribeNatGateways").await;
+async fn nat_state(step: &AwsStep<'_>, id: &str) -> Result<Option<String>, StepError> {
     let out = not_found_as_none(
-        cx.clients()
+        step.clients()
             .ec2
             .describe_nat_gateways()
             .nat_gateway_ids(id)
@@ -718,35 +687,34 @@ async fn nat_state(cx: &Cx<'_>, id: &str) -> Result<Option<String>, StepError> {
     Ok(state.filter(|s| s != "deleted"))
 }
 
-pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let mut filters = owned_filters(cx.blueprint);
+pub async fn create_nat_gateway(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let mut filters = owned_filters(step.blueprint);
     filters.push(filter("state", LIVE_NAT_STATES));
     let existing = describe_owned!(
-        cx,
+        step,
         "DescribeNatGateways",
         describe_nat_gateways,
         set_filter,
         filters
     )?;
-    let id = match at_address(cx, existing.nat_gateways(), |n| n.tags())
+    let id = match at_address(step, existing.nat_gateways(), |n| n.tags())
         .and_then(|n| n.nat_gateway_id())
     {
         Some(id) => id.to_string(),
         None => {
-            let connectivity = match cx.opt_str("connectivity") {
+            let connectivity = match step.opt_str("connectivity") {
                 Some("private") => ConnectivityType::Private,
                 _ => ConnectivityType::Public,
             };
-            cx.call(EC2, "CreateNatGateway").await;
-            let out = cx
+            let out = step
                 .clients()
                 .ec2
                 .create_nat_gateway()
-                .subnet_id(cx.reference("subnet")?)
-                .allocation_id(cx.reference("allocation")?)
+                .subnet_id(step.reference("subnet")?)
+                .allocation_id(step.reference("allocation")?)
                 .connectivity_type(connectivity)
-                .client_token(cx.client_token("CreateNatGateway"))
-                .tag_specifications(tag_spec(ResourceType::Natgateway, &cx.tags()))
+                .client_token(step.client_token("CreateNatGateway"))
+                .tag_specifications(tag_spec(ResourceType::Natgateway, &step.tags()))
                 .send()
                 .await
                 .aws()?;
@@ -756,9 +724,9 @@ pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             )?
         }
     };
-    let state = cx
+    let state = step
         .wait_until(
-            || nat_state(cx, &id),
+            || nat_state(step, &id),
             has(|s: &String| s == "available" || s == "failed"),
         )
         .await?;
@@ -768,14 +736,13 @@ pub async fn create_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             format!("NAT gateway {id} failed to become available"),
         ));
     }
-    Ok(outputs(&id, None, Some(cx.name())))
+    Ok(outputs(&id, None, Some(step.name())))
 }
 
-pub async fn delete_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DeleteNatGateway").await;
+pub async fn delete_nat_gateway(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
     if not_found_as_none(
-        cx.clients()
+        step.clients()
             .ec2
             .delete_nat_gateway()
             .nat_gateway_id(id)
@@ -788,18 +755,14 @@ pub async fn delete_nat_gateway(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         return Ok(Outputs::new());
     }
     // Its Elastic IP and subnet stay in use until it is fully deleted.
-    cx.wait_until(|| nat_state(cx, id), is_gone()).await?;
+    step.wait_until(|| nat_state(step, id), is_gone()).await?;
     Ok(Outputs::new())
 }
 
-async fn read_nat_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let mut filters = owned_filters(rx.blueprint);
+async fn read_nat_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let mut filters = owned_filters(read.blueprint);
     filters.push(filter("state", LIVE_NAT_STATES));
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeNatGateways",
-        rx.conn
+    let pages = all_pages!(read.conn
             .clients
             .ec2
             .describe_nat_gateways()
@@ -827,7 +790,7 @@ async fn read_nat_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                 .unwrap_or("public")
                 .to_string();
             let subnet = n.subnet_id().unwrap_or_default().to_string();
-            Some(reorder(base(rx, K::NatGateway, id, n.tags()), |f| {
+            Some(reorder(base(read, K::NatGateway, id, n.tags()), |f| {
                 f.with("subnet", subnet)
                     .with("allocation", allocation)
                     .with("connectivity", connectivity)
@@ -839,20 +802,19 @@ async fn read_nat_gateways(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 // ---------------------------------------------------------------------------------------------
 // Route tables, associations and routes
 
-pub async fn create_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let existing = describe_owned!(cx, "DescribeRouteTables", describe_route_tables)?;
+pub async fn create_route_table(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let existing = describe_owned!(step, "DescribeRouteTables", describe_route_tables)?;
     if let Some(id) =
-        at_address(cx, existing.route_tables(), |t| t.tags()).and_then(|t| t.route_table_id())
+        at_address(step, existing.route_tables(), |t| t.tags()).and_then(|t| t.route_table_id())
     {
-        return Ok(outputs(id, None, Some(cx.name())));
+        return Ok(outputs(id, None, Some(step.name())));
     }
-    cx.call(EC2, "CreateRouteTable").await;
-    let out = cx
+    let out = step
         .clients()
         .ec2
         .create_route_table()
-        .vpc_id(cx.reference("vpc")?)
-        .tag_specifications(tag_spec(ResourceType::RouteTable, &cx.tags()))
+        .vpc_id(step.reference("vpc")?)
+        .tag_specifications(tag_spec(ResourceType::RouteTable, &step.tags()))
         .send()
         .await
         .aws()?;
@@ -860,20 +822,19 @@ pub async fn create_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         out.route_table().and_then(|t| t.route_table_id()),
         "CreateRouteTable",
     )?;
-    Ok(outputs(&id, None, Some(cx.name())))
+    Ok(outputs(&id, None, Some(step.name())))
 }
 
-pub async fn delete_route_table(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    delete_by_id!(cx, "DeleteRouteTable", delete_route_table, route_table_id)
+pub async fn delete_route_table(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    delete_by_id!(step, "DeleteRouteTable", delete_route_table, route_table_id)
 }
 
 /// The subnet's current explicit association: (association id, route table id).
 async fn subnet_association(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     subnet: &str,
 ) -> Result<Option<(String, String)>, StepError> {
-    cx.call(EC2, "DescribeRouteTables").await;
-    let out = cx
+    let out = step
         .clients()
         .ec2
         .describe_route_tables()
@@ -895,15 +856,14 @@ async fn subnet_association(
     }))
 }
 
-pub async fn create_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let subnet = cx.reference("subnet")?;
-    let table = cx.reference("routeTable")?;
-    let id = match subnet_association(cx, &subnet).await? {
+pub async fn create_association(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let subnet = step.reference("subnet")?;
+    let table = step.reference("routeTable")?;
+    let id = match subnet_association(step, &subnet).await? {
         Some((id, current)) if current == table => id,
         Some((id, _)) => {
             // Associated elsewhere (a re-pointed subnet): move it.
-            cx.call(EC2, "ReplaceRouteTableAssociation").await;
-            let out = cx
+            let out = step
                 .clients()
                 .ec2
                 .replace_route_table_association()
@@ -915,8 +875,7 @@ pub async fn create_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             out.new_association_id().unwrap_or_default().to_string()
         }
         None => {
-            cx.call(EC2, "AssociateRouteTable").await;
-            let out = cx
+            let out = step
                 .clients()
                 .ec2
                 .associate_route_table()
@@ -930,18 +889,17 @@ pub async fn create_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .to_string()
         }
     };
-    Ok(outputs(&id, None, Some(cx.name())))
+    Ok(outputs(&id, None, Some(step.name())))
 }
 
-pub async fn update_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    create_association(cx).await
+pub async fn update_association(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    create_association(step).await
 }
 
-pub async fn delete_association(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    cx.call(EC2, "DisassociateRouteTable").await;
+pub async fn delete_association(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
     gone(
-        cx.clients()
+        step.clients()
             .ec2
             .disassociate_route_table()
             .association_id(id)
@@ -956,12 +914,11 @@ fn is_nat(target: &str) -> bool {
     target.starts_with("nat-")
 }
 
-pub async fn create_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let table = cx.reference("routeTable")?;
-    let destination = cx.str("destination")?.to_string();
-    let target = cx.reference("target")?;
-    cx.call(EC2, "CreateRoute").await;
-    let request = cx
+pub async fn create_route(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let table = step.reference("routeTable")?;
+    let destination = step.str("destination")?.to_string();
+    let target = step.reference("target")?;
+    let request = step
         .clients()
         .ec2
         .create_route()
@@ -976,8 +933,7 @@ pub async fn create_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Ok(_) => {}
         // Already there (a re-run, or someone else's route): make it point where we want.
         Err(e) if e.code == "RouteAlreadyExists" => {
-            cx.call(EC2, "ReplaceRoute").await;
-            let request = cx
+            let request = step
                 .clients()
                 .ec2
                 .replace_route()
@@ -1002,20 +958,19 @@ fn route_outputs(table: &str, destination: &str) -> Outputs {
     out
 }
 
-pub async fn delete_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    let (table, destination) = match (cx.existing("routeTableId"), cx.existing("destination")) {
+pub async fn delete_route(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
+    let (table, destination) = match (step.existing("routeTableId"), step.existing("destination")) {
         (Some(t), Some(d)) => (t.to_string(), d.to_string()),
         _ => id
             .split_once('|')
             .map(|(t, d)| (t.to_string(), d.to_string()))
             .ok_or_else(|| {
-                super::super::errors::missing(format!("{}: route id {id}", cx.address()))
+                super::super::errors::missing(format!("{}: route id {id}", step.address()))
             })?,
     };
-    cx.call(EC2, "DeleteRoute").await;
     gone(
-        cx.clients()
+        step.clients()
             .ec2
             .delete_route()
             .route_table_id(table)
@@ -1026,16 +981,12 @@ pub async fn delete_route(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     )
 }
 
-async fn read_route_tables(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeRouteTables",
-        rx.conn
+async fn read_route_tables(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(read.conn
             .clients
             .ec2
             .describe_route_tables()
-            .set_filters(Some(owned_filters(rx.blueprint)))
+            .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
             .send()
     );
@@ -1049,7 +1000,7 @@ async fn read_route_tables(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             continue;
         };
         let vpc = t.vpc_id().unwrap_or_default().to_string();
-        found.push(reorder(base(rx, K::RouteTable, id, t.tags()), |f| {
+        found.push(reorder(base(read, K::RouteTable, id, t.tags()), |f| {
             f.with("vpc", vpc)
         }));
         for a in t.associations() {
@@ -1097,31 +1048,30 @@ async fn read_route_tables(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 // ---------------------------------------------------------------------------------------------
 // Security groups and rules
 
-pub async fn create_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let vpc = cx.reference("vpc")?;
-    let name = cx.opt_str("groupName").unwrap_or(cx.name()).to_string();
-    let existing = describe_owned!(cx, "DescribeSecurityGroups", describe_security_groups)?;
+pub async fn create_security_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let vpc = step.reference("vpc")?;
+    let name = step.opt_str("groupName").unwrap_or(step.name()).to_string();
+    let existing = describe_owned!(step, "DescribeSecurityGroups", describe_security_groups)?;
     if let Some(id) =
-        at_address(cx, existing.security_groups(), |g| g.tags()).and_then(|g| g.group_id())
+        at_address(step, existing.security_groups(), |g| g.tags()).and_then(|g| g.group_id())
     {
         // A retry after the create landed: the default egress may not have been revoked yet.
-        revoke_untagged_default_egress(cx, id).await?;
+        revoke_untagged_default_egress(step, id).await?;
         return Ok(outputs(id, None, Some(&name)));
     }
-    cx.call(EC2, "CreateSecurityGroup").await;
-    let out = cx
+    let out = step
         .clients()
         .ec2
         .create_security_group()
         .group_name(&name)
-        .description(cx.str("description")?)
+        .description(step.str("description")?)
         .vpc_id(&vpc)
-        .tag_specifications(tag_spec(ResourceType::SecurityGroup, &cx.tags()))
+        .tag_specifications(tag_spec(ResourceType::SecurityGroup, &step.tags()))
         .send()
         .await
         .aws()?;
     let id = created_id(out.group_id(), "CreateSecurityGroup")?;
-    revoke_default_egress(cx, &id).await?;
+    revoke_default_egress(step, &id).await?;
     Ok(outputs(&id, None, Some(&name)))
 }
 
@@ -1138,9 +1088,8 @@ const DEFAULT_EGRESS_CIDR: &str = "0.0.0.0/0";
 /// Removes the allow-all egress AWS gives a new group, so a group's rules are exactly its rule
 /// resources: the catalog states the egress each group needs (the nodes' allow-all comes back as
 /// a tagged rule of its own). One call, by permission; already gone is fine.
-async fn revoke_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), StepError> {
-    cx.call(EC2, "RevokeSecurityGroupEgress").await;
-    let result = cx
+async fn revoke_default_egress(step: &AwsStep<'_>, group: &str) -> Result<(), StepError> {
+    let result = step
         .clients()
         .ec2
         .revoke_security_group_egress()
@@ -1154,8 +1103,8 @@ async fn revoke_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), StepError
 
 /// [`revoke_default_egress`] for a group that may already have our rules: only an untagged
 /// allow-all egress goes (a tagged one is a rule resource of ours).
-async fn revoke_untagged_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), StepError> {
-    let rules = group_rules(cx, group).await?;
+async fn revoke_untagged_default_egress(step: &AwsStep<'_>, group: &str) -> Result<(), StepError> {
+    let rules = group_rules(step, group).await?;
     let untagged_default = rules.iter().any(|r| {
         r.is_egress() == Some(true)
             && r.ip_protocol() == Some("-1")
@@ -1163,31 +1112,29 @@ async fn revoke_untagged_default_egress(cx: &Cx<'_>, group: &str) -> Result<(), 
             && !r.tags().iter().any(|t| t.key() == Some(ADDRESS_TAG))
     });
     if untagged_default {
-        revoke_default_egress(cx, group).await?;
+        revoke_default_egress(step, group).await?;
     }
     Ok(())
 }
 
-pub async fn delete_security_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    delete_by_id!(cx, "DeleteSecurityGroup", delete_security_group, group_id)
+pub async fn delete_security_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    delete_by_id!(step, "DeleteSecurityGroup", delete_security_group, group_id)
 }
 
 /// EC2 has one operation per rule direction, with the same inputs: `$build` is applied to the
 /// request builder of the one `$egress` picks, and the call counted under its name.
 macro_rules! per_direction {
     (
-        $cx:expr, $egress:expr,
+        $step:expr, $egress:expr,
         ($egress_op:literal, $egress_call:ident),
         ($ingress_op:literal, $ingress_call:ident),
         |$request:ident| $build:expr
     ) => {
         if $egress {
-            $cx.call(EC2, $egress_op).await;
-            let $request = $cx.clients().ec2.$egress_call();
+            let $request = $step.clients().ec2.$egress_call();
             $build
         } else {
-            $cx.call(EC2, $ingress_op).await;
-            let $request = $cx.clients().ec2.$ingress_call();
+            let $request = $step.clients().ec2.$ingress_call();
             $build
         }
     };
@@ -1206,21 +1153,21 @@ struct RuleSpec {
 }
 
 impl RuleSpec {
-    fn of(cx: &Cx<'_>) -> Result<Self, StepError> {
+    fn of(step: &AwsStep<'_>) -> Result<Self, StepError> {
         let port = |key: &str| -> Result<i32, StepError> {
-            cx.i64(key)
+            step.i64(key)
                 .and_then(|p| i32::try_from(p).ok())
-                .ok_or_else(|| super::super::errors::missing(format!("{}: `{key}`", cx.address())))
+                .ok_or_else(|| super::super::errors::missing(format!("{}: `{key}`", step.address())))
         };
         Ok(RuleSpec {
-            group: cx.reference("securityGroup")?,
-            egress: cx.str("direction")? == "egress",
-            protocol: cx.str("protocol")?.to_string(),
+            group: step.reference("securityGroup")?,
+            egress: step.str("direction")? == "egress",
+            protocol: step.str("protocol")?.to_string(),
             from_port: port("fromPort")?,
             to_port: port("toPort")?,
-            source: cx.reference("source")?,
-            source_is_group: cx.opt_str("sourceType") == Some("securityGroup"),
-            description: cx.opt_str("description").unwrap_or_default().to_string(),
+            source: step.reference("source")?,
+            source_is_group: step.opt_str("sourceType") == Some("securityGroup"),
+            description: step.opt_str("description").unwrap_or_default().to_string(),
         })
     }
 
@@ -1263,9 +1210,8 @@ impl RuleSpec {
     }
 }
 
-async fn group_rules(cx: &Cx<'_>, group: &str) -> Result<Vec<SecurityGroupRule>, StepError> {
-    cx.call(EC2, "DescribeSecurityGroupRules").await;
-    cx.clients()
+async fn group_rules(step: &AwsStep<'_>, group: &str) -> Result<Vec<SecurityGroupRule>, StepError> {
+    step.clients()
         .ec2
         .describe_security_group_rules()
         .filters(filter("group-id", [group]))
@@ -1284,11 +1230,11 @@ fn rule_outputs(id: &str, spec: &RuleSpec) -> Outputs {
     out
 }
 
-pub async fn create_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let spec = RuleSpec::of(cx)?;
-    let tags = tag_spec(ResourceType::SecurityGroupRule, &cx.ownership_tags());
+pub async fn create_security_group_rule(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let spec = RuleSpec::of(step)?;
+    let tags = tag_spec(ResourceType::SecurityGroupRule, &step.ownership_tags());
     let result = per_direction!(
-        cx,
+        step,
         spec.egress,
         (
             "AuthorizeSecurityGroupEgress",
@@ -1314,16 +1260,16 @@ pub async fn create_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepErro
     );
     match result {
         Ok(Some(id)) => Ok(rule_outputs(&id, &spec)),
-        Ok(None) => adopt_rule(cx, &spec).await,
+        Ok(None) => adopt_rule(step, &spec).await,
         // Already there: a re-run, or the same rule added by hand (or AWS's default egress on a
         // group made before shinyctl revoked it). Adopt it: our description and ownership tags.
-        Err(e) if e.code == "InvalidPermission.Duplicate" => adopt_rule(cx, &spec).await,
+        Err(e) if e.code == "InvalidPermission.Duplicate" => adopt_rule(step, &spec).await,
         Err(e) => Err(e),
     }
 }
 
-async fn adopt_rule(cx: &Cx<'_>, spec: &RuleSpec) -> Result<Outputs, StepError> {
-    let rules = group_rules(cx, &spec.group).await?;
+async fn adopt_rule(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<Outputs, StepError> {
+    let rules = group_rules(step, &spec.group).await?;
     let rule = rules.iter().find(|r| spec.matches(r)).ok_or_else(|| {
         StepError::transient("RuleNotVisible", "the rule exists but is not listed yet")
     })?;
@@ -1332,14 +1278,13 @@ async fn adopt_rule(cx: &Cx<'_>, spec: &RuleSpec) -> Result<Outputs, StepError> 
         .unwrap_or_default()
         .to_string();
     if rule.description().unwrap_or_default() != spec.description {
-        set_rule_description(cx, spec).await?;
+        set_rule_description(step, spec).await?;
     }
-    cx.call(EC2, "CreateTags").await;
-    cx.clients()
+    step.clients()
         .ec2
         .create_tags()
         .resources(&id)
-        .set_tags(Some(ec2_tags(&cx.ownership_tags())))
+        .set_tags(Some(ec2_tags(&step.ownership_tags())))
         .send()
         .await
         .aws()?;
@@ -1348,9 +1293,9 @@ async fn adopt_rule(cx: &Cx<'_>, spec: &RuleSpec) -> Result<Outputs, StepError> 
 
 /// Sets a rule's description. The IpPermissions form (not SecurityGroupRuleDescriptions) works
 /// in AWS and in moto, which ignores the other.
-async fn set_rule_description(cx: &Cx<'_>, spec: &RuleSpec) -> Result<(), StepError> {
+async fn set_rule_description(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<(), StepError> {
     per_direction!(
-        cx,
+        step,
         spec.egress,
         (
             "UpdateSecurityGroupRuleDescriptionsEgress",
@@ -1371,28 +1316,28 @@ async fn set_rule_description(cx: &Cx<'_>, spec: &RuleSpec) -> Result<(), StepEr
 }
 
 /// Only the description changes in place (everything else is the rule's identity).
-pub async fn update_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let spec = RuleSpec::of(cx)?;
-    let id = cx.existing_id()?;
-    set_rule_description(cx, &spec).await?;
+pub async fn update_security_group_rule(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let spec = RuleSpec::of(step)?;
+    let id = step.existing_id()?;
+    set_rule_description(step, &spec).await?;
     Ok(rule_outputs(id, &spec))
 }
 
-pub async fn delete_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    let group = match cx.existing("groupId") {
+pub async fn delete_security_group_rule(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
+    let group = match step.existing("groupId") {
         Some(group) => group.to_string(),
-        None => cx.reference("securityGroup")?,
+        None => step.reference("securityGroup")?,
     };
-    let egress = cx
+    let egress = step
         .request
         .existing
         .as_ref()
         .and_then(|o| o.get("egress"))
         .and_then(Value::as_bool)
-        .unwrap_or(cx.opt_str("direction") == Some("egress"));
+        .unwrap_or(step.opt_str("direction") == Some("egress"));
     let result = per_direction!(
-        cx,
+        step,
         egress,
         ("RevokeSecurityGroupEgress", revoke_security_group_egress),
         ("RevokeSecurityGroupIngress", revoke_security_group_ingress),
@@ -1412,15 +1357,11 @@ pub async fn delete_security_group_rule(cx: &Cx<'_>) -> Result<Outputs, StepErro
 }
 
 /// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
-pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let client = &rx.conn.clients.ec2;
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeSecurityGroups",
-        client
+pub async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let client = &read.conn.clients.ec2;
+    let pages = all_pages!(client
             .describe_security_groups()
-            .set_filters(Some(owned_filters(rx.blueprint)))
+            .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
             .send()
     );
@@ -1437,7 +1378,7 @@ pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErr
         let description = g.description().unwrap_or_default().to_string();
         let vpc = g.vpc_id().unwrap_or_default().to_string();
         found.push(
-            reorder(base(rx, K::SecurityGroup, id, g.tags()), |f| {
+            reorder(base(read, K::SecurityGroup, id, g.tags()), |f| {
                 f.with("groupName", name)
                     .with("description", description)
                     .with("vpc", vpc)
@@ -1450,11 +1391,7 @@ pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErr
     }
     // DescribeSecurityGroupRules takes at most 200 filter values.
     for chunk in ids.chunks(200) {
-        let pages = all_pages!(
-            rx,
-            EC2,
-            "DescribeSecurityGroupRules",
-            client
+        let pages = all_pages!(client
                 .describe_security_group_rules()
                 .filters(filter("group-id", chunk.iter().cloned()))
                 .into_paginator()
@@ -1464,9 +1401,9 @@ pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErr
             .into_iter()
             .flat_map(|p| p.security_group_rules.unwrap_or_default())
             .collect();
-        found.extend(rules.iter().filter_map(|r| rule_found(rx, r, &groups)));
+        found.extend(rules.iter().filter_map(|r| rule_found(read, r, &groups)));
     }
-    found.extend(read_rules_in_other_groups(rx, &ids).await?);
+    found.extend(read_rules_in_other_groups(read, &ids).await?);
     Ok(found)
 }
 
@@ -1474,10 +1411,10 @@ pub async fn read_security_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErr
 /// the load balancer for Fargate targets): one DescribeSecurityGroupRules by ownership tag, made
 /// only when the blueprint asks for such a rule.
 async fn read_rules_in_other_groups(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     owned_groups: &[String],
 ) -> Result<Vec<Found>, StepError> {
-    let wanted = rx.desired_of(K::SecurityGroupRule).any(|r| {
+    let wanted = read.desired_of(K::SecurityGroupRule).any(|r| {
         r.properties
             .get("securityGroup")
             .and_then(Value::as_str)
@@ -1486,14 +1423,10 @@ async fn read_rules_in_other_groups(
     if !wanted {
         return Ok(Vec::new());
     }
-    let client = &rx.conn.clients.ec2;
-    let pages = all_pages!(
-        rx,
-        EC2,
-        "DescribeSecurityGroupRules",
-        client
+    let client = &read.conn.clients.ec2;
+    let pages = all_pages!(client
             .describe_security_group_rules()
-            .set_filters(Some(owned_filters(rx.blueprint)))
+            .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
             .send()
     );
@@ -1505,7 +1438,7 @@ async fn read_rules_in_other_groups(
                 .iter()
                 .any(|g| Some(g.as_str()) == r.group_id())
         })
-        .filter_map(|r| rule_found(rx, &r, &[]))
+        .filter_map(|r| rule_found(read, &r, &[]))
         .collect())
 }
 
@@ -1534,7 +1467,7 @@ fn pair_description<'g>(
         .and_then(|pair| pair.description())
 }
 
-fn rule_found(rx: &ReadCx<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) -> Option<Found> {
+fn rule_found(read: &AwsRead<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) -> Option<Found> {
     let id = r.security_group_rule_id()?;
     let group = r.group_id()?;
     let (source, source_type) = match (
@@ -1547,7 +1480,7 @@ fn rule_found(rx: &ReadCx<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) 
     };
     let egress = r.is_egress().unwrap_or(false);
     let tags = read_tags(r.tags());
-    let address = rx.owned(&tags);
+    let address = read.owned(&tags);
     let mut f = Found::new(K::SecurityGroupRule, id)
         .with("securityGroup", group)
         .with("direction", if egress { "egress" } else { "ingress" })
@@ -1580,7 +1513,7 @@ fn rule_found(rx: &ReadCx<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) 
         && let Some(group_address) = groups
             .iter()
             .find(|g| g.group_id() == Some(group))
-            .and_then(|g| rx.owned(&read_tags(g.tags())))
+            .and_then(|g| read.owned(&read_tags(g.tags())))
     {
         f = f.orphan_at(Address::new(format!(
             "{group_address}.unlisted_egress[{id}]"

@@ -7,7 +7,7 @@ use aws_sdk_ecr::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -18,8 +18,8 @@ fn ecr_tags(tags: &TagSet) -> Vec<Tag> {
         .collect()
 }
 
-fn scan_on_push(cx: &Cx<'_>) -> bool {
-    cx.property("imageScanningConfiguration")
+fn scan_on_push(step: &AwsStep<'_>) -> bool {
+    step.property("imageScanningConfiguration")
         .and_then(|c| c.get("scanOnPush"))
         .and_then(Value::as_bool)
         .unwrap_or(false)
@@ -35,11 +35,10 @@ fn repository_outputs(r: &aws_sdk_ecr::types::Repository) -> Outputs {
 }
 
 async fn describe(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
 ) -> Result<Option<aws_sdk_ecr::types::Repository>, StepError> {
-    cx.call("ecr", "DescribeRepositories").await;
-    let result = cx
+    let result = step
         .clients()
         .ecr
         .describe_repositories()
@@ -54,11 +53,10 @@ async fn describe(
 /// One call: CreateRepository carries the tags, scanning and encryption, and its answer has
 /// everything the outputs need. A name already taken (an earlier attempt whose answer was lost)
 /// is looked up only then.
-pub async fn create_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("repositoryName").unwrap_or(cx.name()).to_string();
-    let mutability = cx.opt_str("imageTagMutability").unwrap_or("MUTABLE");
-    cx.call("ecr", "CreateRepository").await;
-    let result = cx
+pub async fn create_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("repositoryName").unwrap_or(step.name()).to_string();
+    let mutability = step.opt_str("imageTagMutability").unwrap_or("MUTABLE");
+    let result = step
         .clients()
         .ecr
         .create_repository()
@@ -66,7 +64,7 @@ pub async fn create_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .image_tag_mutability(ImageTagMutability::from(mutability))
         .image_scanning_configuration(
             ImageScanningConfiguration::builder()
-                .scan_on_push(scan_on_push(cx))
+                .scan_on_push(scan_on_push(step))
                 .build(),
         )
         .encryption_configuration(
@@ -75,7 +73,7 @@ pub async fn create_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .build()
                 .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
         )
-        .set_tags(Some(ecr_tags(&cx.tags())))
+        .set_tags(Some(ecr_tags(&step.tags())))
         .send()
         .await
         .aws();
@@ -90,7 +88,7 @@ pub async fn create_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 )
             }),
         // Created by an earlier attempt whose answer was lost.
-        Err(e) if e.code == "RepositoryAlreadyExistsException" => describe(cx, &name)
+        Err(e) if e.code == "RepositoryAlreadyExistsException" => describe(step, &name)
             .await?
             .map(|r| repository_outputs(&r))
             .ok_or(e),
@@ -98,45 +96,42 @@ pub async fn create_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     }
 }
 
-pub async fn update_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("repositoryName").unwrap_or(cx.name()).to_string();
-    let ecr = &cx.clients().ecr;
-    if cx.changed("imageTagMutability") {
-        cx.call("ecr", "PutImageTagMutability").await;
+pub async fn update_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("repositoryName").unwrap_or(step.name()).to_string();
+    let ecr = &step.clients().ecr;
+    if step.changed("imageTagMutability") {
         ecr.put_image_tag_mutability()
             .repository_name(&name)
             .image_tag_mutability(ImageTagMutability::from(
-                cx.opt_str("imageTagMutability").unwrap_or("MUTABLE"),
+                step.opt_str("imageTagMutability").unwrap_or("MUTABLE"),
             ))
             .send()
             .await
             .aws()?;
     }
-    if cx.changed("imageScanningConfiguration") {
-        cx.call("ecr", "PutImageScanningConfiguration").await;
+    if step.changed("imageScanningConfiguration") {
         ecr.put_image_scanning_configuration()
             .repository_name(&name)
             .image_scanning_configuration(
                 ImageScanningConfiguration::builder()
-                    .scan_on_push(scan_on_push(cx))
+                    .scan_on_push(scan_on_push(step))
                     .build(),
             )
             .send()
             .await
             .aws()?;
     }
-    let repository = describe(cx, &name).await?.ok_or_else(|| {
+    let repository = describe(step, &name).await?.ok_or_else(|| {
         StepError::fatal(
             "RepositoryNotFoundException",
             format!("no repository {name}"),
         )
     })?;
     let out = repository_outputs(&repository);
-    if cx.changed("tags") {
+    if step.changed("tags") {
         let arn = repository.repository_arn().unwrap_or_default();
-        let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+        let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
         if !set.is_empty() {
-            cx.call("ecr", "TagResource").await;
             ecr.tag_resource()
                 .resource_arn(arn)
                 .set_tags(Some(ecr_tags(&set)))
@@ -145,7 +140,6 @@ pub async fn update_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws()?;
         }
         if !remove.is_empty() {
-            cx.call("ecr", "UntagResource").await;
             ecr.untag_resource()
                 .resource_arn(arn)
                 .set_tag_keys(Some(remove))
@@ -158,10 +152,9 @@ pub async fn update_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// Deletes the repository with its images (`force`): destroy leaves nothing behind.
-pub async fn delete_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("ecr", "DeleteRepository").await;
-    let result = cx
+pub async fn delete_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .ecr
         .delete_repository()
@@ -176,12 +169,12 @@ pub async fn delete_repository(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 /// Repository name for a lifecycle policy: recorded by the create or the reader, else the
 /// repository's own outputs.
-fn policy_repository(cx: &Cx<'_>) -> Result<String, StepError> {
-    if let Some(name) = cx.existing("repositoryName") {
+fn policy_repository(step: &AwsStep<'_>) -> Result<String, StepError> {
+    if let Some(name) = step.existing("repositoryName") {
         return Ok(name.to_string());
     }
-    let address = cx.str("repository")?;
-    cx.resolve(&format!("{address}#name"))
+    let address = step.str("repository")?;
+    step.resolve(&format!("{address}#name"))
 }
 
 fn policy_outputs(repository: &str) -> Outputs {
@@ -195,24 +188,22 @@ fn policy_id(repository: &str) -> String {
 }
 
 /// PutLifecyclePolicy replaces the policy: the same call creates and updates.
-pub async fn put_lifecycle_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let repository = policy_repository(cx)?;
-    cx.call("ecr", "PutLifecyclePolicy").await;
-    cx.clients()
+pub async fn put_lifecycle_policy(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let repository = policy_repository(step)?;
+    step.clients()
         .ecr
         .put_lifecycle_policy()
         .repository_name(&repository)
-        .lifecycle_policy_text(cx.str("policyText")?)
+        .lifecycle_policy_text(step.str("policyText")?)
         .send()
         .await
         .aws()?;
     Ok(policy_outputs(&repository))
 }
 
-pub async fn delete_lifecycle_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let repository = policy_repository(cx)?;
-    cx.call("ecr", "DeleteLifecyclePolicy").await;
-    let result = cx
+pub async fn delete_lifecycle_policy(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let repository = policy_repository(step)?;
+    let result = step
         .clients()
         .ecr
         .delete_lifecycle_policy()
@@ -233,20 +224,16 @@ fn normalise_policy(text: &str) -> String {
 }
 
 /// Repositories under the blueprint's namespace (`<blueprint>/...`; DescribeRepositories, one
-/// call per page of 1,000), their tags from the tagging API's answer ([`ReadCx::tags_for`]; one
+/// call per page of 1,000), their tags from the tagging API's answer ([`AwsRead::tags_for`]; one
 /// ListTagsForResource only for a desired repository it does not list), and each owned
 /// repository's lifecycle policy: one GetLifecyclePolicy each, as ECR has no batch read of
 /// policies (a policy the blueprint dropped must still be found to be deleted), all in flight
 /// at once (the rate-limit buckets and `--calls-in-flight` pace them); destroy's inventory
-/// ([`ReadCx::inventory`]) skips them, as a policy goes with its repository.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let ecr = &rx.conn.clients.ecr;
-    let prefix = format!("{}/", rx.blueprint);
-    let pages = all_pages!(
-        rx,
-        "ecr",
-        "DescribeRepositories",
-        ecr.describe_repositories()
+/// ([`AwsRead::inventory`]) skips them, as a policy goes with its repository.
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ecr = &read.conn.clients.ecr;
+    let prefix = format!("{}/", read.blueprint);
+    let pages = all_pages!(ecr.describe_repositories()
             .max_results(1000)
             .into_paginator()
             .send()
@@ -258,31 +245,31 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     // Every repository's policy at once, each beside the repository's own tag read where the
     // tagging API's answer does not list it.
     let found =
-        futures::future::try_join_all(repositories.map(|r| repository_found(rx, r))).await?;
+        futures::future::try_join_all(repositories.map(|r| repository_found(read, r))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 /// A listed repository, if ours, and its lifecycle policy: one GetLifecyclePolicy each (ECR has
-/// no batch read of policies); destroy's inventory ([`ReadCx::inventory`]) does not ask, as a
+/// no batch read of policies); destroy's inventory ([`AwsRead::inventory`]) does not ask, as a
 /// policy goes with its repository.
 async fn repository_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     r: aws_sdk_ecr::types::Repository,
 ) -> Result<Vec<Found>, StepError> {
     let (Some(name), Some(arn)) = (r.repository_name(), r.repository_arn()) else {
         return Ok(Vec::new());
     };
-    let desired = rx.is_desired(K::EcrRepository, name);
-    let Some((address, tags, policy)) = rx
+    let desired = read.is_desired(K::EcrRepository, name);
+    let Some((address, tags, policy)) = read
         .owned_with(
             arn,
             desired,
-            || repository_tags(rx, arn),
+            || repository_tags(read, arn),
             || async {
-                if rx.inventory {
+                if read.inventory {
                     Ok(None)
                 } else {
-                    lifecycle_policy(rx, name).await
+                    lifecycle_policy(read, name).await
                 }
             },
         )
@@ -320,10 +307,9 @@ async fn repository_found(
 }
 
 /// `repository`'s lifecycle policy text, if it has one.
-async fn lifecycle_policy(rx: &ReadCx<'_>, repository: &str) -> Result<Option<String>, StepError> {
-    rx.call("ecr", "GetLifecyclePolicy").await;
+async fn lifecycle_policy(read: &AwsRead<'_>, repository: &str) -> Result<Option<String>, StepError> {
     let policy = not_found_as_none(
-        rx.conn
+        read.conn
             .clients
             .ecr
             .get_lifecycle_policy()
@@ -336,8 +322,8 @@ async fn lifecycle_policy(rx: &ReadCx<'_>, repository: &str) -> Result<Option<St
 }
 
 /// One repository's tags (ListTagsForResource).
-async fn repository_tags(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
-    tags_by_arn!(rx, "ecr", ecr, resource_arn, tags, arn, |t| Some((
+async fn repository_tags(read: &AwsRead<'_>, arn: &str) -> Result<TagSet, StepError> {
+    tags_by_arn!(read, "ecr", ecr, resource_arn, tags, arn, |t| Some((
         t.key, t.value
     )))
 }

@@ -10,7 +10,7 @@ use aws_sdk_efs::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -38,14 +38,13 @@ fn is_gone(s: Option<&State>) -> bool {
     s.is_none_or(|s| s.0 == "deleted")
 }
 
-async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
-    if !cx.changed("tags") {
+async fn sync_tags(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
+    if !step.changed("tags") {
         return Ok(());
     }
-    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
     if !set.is_empty() {
-        cx.call("efs", "TagResource").await;
-        cx.clients()
+        step.clients()
             .efs
             .tag_resource()
             .resource_id(id)
@@ -55,8 +54,7 @@ async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
             .aws()?;
     }
     if !remove.is_empty() {
-        cx.call("efs", "UntagResource").await;
-        cx.clients()
+        step.clients()
             .efs
             .untag_resource()
             .resource_id(id)
@@ -71,12 +69,11 @@ async fn sync_tags(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
 // --- file system ---------------------------------------------------------------------------
 
 async fn describe_fs(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: Option<&str>,
     token: Option<&str>,
 ) -> Result<Option<aws_sdk_efs::types::FileSystemDescription>, StepError> {
-    cx.call("efs", "DescribeFileSystems").await;
-    let result = cx
+    let result = step
         .clients()
         .efs
         .describe_file_systems()
@@ -94,10 +91,10 @@ fn fs_outputs(fs: &aws_sdk_efs::types::FileSystemDescription) -> Outputs {
     outputs(id, fs.file_system_arn(), fs.name())
 }
 
-async fn wait_fs(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
-    cx.wait_until(
+async fn wait_fs(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
+    step.wait_until(
         || async {
-            Ok(describe_fs(cx, Some(id), None)
+            Ok(describe_fs(step, Some(id), None)
                 .await?
                 .map(|fs| State(fs.life_cycle_state().as_str().to_string())))
         },
@@ -107,26 +104,25 @@ async fn wait_fs(cx: &Cx<'_>, id: &str) -> Result<(), StepError> {
     Ok(())
 }
 
-pub async fn create_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let token = cx.str("creationToken").unwrap_or(cx.name()).to_string();
+pub async fn create_file_system(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let token = step.str("creationToken").unwrap_or(step.name()).to_string();
     // The creation token makes the create idempotent: a second call with it finds the first.
-    let fs = match describe_fs(cx, None, Some(&token)).await? {
+    let fs = match describe_fs(step, None, Some(&token)).await? {
         Some(fs) => fs,
         None => {
-            cx.call("efs", "CreateFileSystem").await;
-            let result = cx
+            let result = step
                 .clients()
                 .efs
                 .create_file_system()
                 .creation_token(&token)
                 .performance_mode(PerformanceMode::from(
-                    cx.opt_str("performanceMode").unwrap_or("generalPurpose"),
+                    step.opt_str("performanceMode").unwrap_or("generalPurpose"),
                 ))
                 .throughput_mode(ThroughputMode::from(
-                    cx.opt_str("throughputMode").unwrap_or("bursting"),
+                    step.opt_str("throughputMode").unwrap_or("bursting"),
                 ))
-                .encrypted(cx.bool("encrypted").unwrap_or(true))
-                .set_tags(Some(efs_tags(&cx.tags())))
+                .encrypted(step.bool("encrypted").unwrap_or(true))
+                .set_tags(Some(efs_tags(&step.tags())))
                 .send()
                 .await
                 .aws();
@@ -135,7 +131,7 @@ pub async fn create_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 Err(e) if e.code == "FileSystemAlreadyExists" => {}
                 Err(e) => return Err(e),
             }
-            describe_fs(cx, None, Some(&token)).await?.ok_or_else(|| {
+            describe_fs(step, None, Some(&token)).await?.ok_or_else(|| {
                 StepError::transient(
                     "FileSystemNotFound",
                     format!("file system {token} not visible yet"),
@@ -144,37 +140,35 @@ pub async fn create_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
     };
     let id = fs.file_system_id().to_string();
-    wait_fs(cx, &id).await?;
+    wait_fs(step, &id).await?;
     Ok(fs_outputs(&fs))
 }
 
-pub async fn update_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
-    if cx.changed("throughputMode") {
-        cx.call("efs", "UpdateFileSystem").await;
-        cx.clients()
+pub async fn update_file_system(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
+    if step.changed("throughputMode") {
+        step.clients()
             .efs
             .update_file_system()
             .file_system_id(&id)
             .throughput_mode(ThroughputMode::from(
-                cx.opt_str("throughputMode").unwrap_or("bursting"),
+                step.opt_str("throughputMode").unwrap_or("bursting"),
             ))
             .send()
             .await
             .aws()?;
-        wait_fs(cx, &id).await?;
+        wait_fs(step, &id).await?;
     }
-    sync_tags(cx, &id).await?;
-    let fs = describe_fs(cx, Some(&id), None)
+    sync_tags(step, &id).await?;
+    let fs = describe_fs(step, Some(&id), None)
         .await?
         .ok_or_else(|| StepError::fatal("FileSystemNotFound", format!("no file system {id}")))?;
     Ok(fs_outputs(&fs))
 }
 
-pub async fn delete_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
-    cx.call("efs", "DeleteFileSystem").await;
-    let result = cx
+pub async fn delete_file_system(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .efs
         .delete_file_system()
@@ -183,9 +177,9 @@ pub async fn delete_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .await
         .aws();
     if not_found_as_none(result)?.is_some() {
-        cx.wait_until(
+        step.wait_until(
             || async {
-                Ok(describe_fs(cx, Some(&id), None)
+                Ok(describe_fs(step, Some(&id), None)
                     .await?
                     .map(|fs| State(fs.life_cycle_state().as_str().to_string())))
             },
@@ -199,12 +193,11 @@ pub async fn delete_file_system(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- mount targets -------------------------------------------------------------------------
 
 async fn mount_targets(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     fs: Option<&str>,
     id: Option<&str>,
 ) -> Result<Vec<aws_sdk_efs::types::MountTargetDescription>, StepError> {
-    cx.call("efs", "DescribeMountTargets").await;
-    let result = cx
+    let result = step
         .clients()
         .efs
         .describe_mount_targets()
@@ -228,13 +221,13 @@ fn mount_target_outputs(mt: &aws_sdk_efs::types::MountTargetDescription) -> Outp
 }
 
 async fn wait_mount_target(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: &str,
     until: fn(Option<&State>) -> bool,
 ) -> Result<(), StepError> {
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(mount_targets(cx, None, Some(id))
+            Ok(mount_targets(step, None, Some(id))
                 .await?
                 .into_iter()
                 .next()
@@ -246,31 +239,30 @@ async fn wait_mount_target(
     Ok(())
 }
 
-pub async fn create_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let fs = cx.reference("fileSystem")?;
-    let subnet = cx.reference("subnet")?;
-    let existing = mount_targets(cx, Some(&fs), None)
+pub async fn create_mount_target(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let fs = step.reference("fileSystem")?;
+    let subnet = step.reference("subnet")?;
+    let existing = mount_targets(step, Some(&fs), None)
         .await?
         .into_iter()
         .find(|mt| mt.subnet_id() == subnet);
     let id = match existing {
         Some(mt) => mt.mount_target_id().to_string(),
         None => {
-            cx.call("efs", "CreateMountTarget").await;
-            let result = cx
+            let result = step
                 .clients()
                 .efs
                 .create_mount_target()
                 .file_system_id(&fs)
                 .subnet_id(&subnet)
-                .set_security_groups(Some(cx.references("securityGroups")?))
+                .set_security_groups(Some(step.references("securityGroups")?))
                 .send()
                 .await
                 .aws();
             match result {
                 Ok(created) => created.mount_target_id().to_string(),
                 // One already in that zone (an earlier attempt whose answer was lost): find it.
-                Err(e) if e.code == "MountTargetConflict" => mount_targets(cx, Some(&fs), None)
+                Err(e) if e.code == "MountTargetConflict" => mount_targets(step, Some(&fs), None)
                     .await?
                     .into_iter()
                     .find(|mt| mt.subnet_id() == subnet)
@@ -280,33 +272,31 @@ pub async fn create_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             }
         }
     };
-    wait_mount_target(cx, &id, is_available).await?;
-    let mt = mount_targets(cx, None, Some(&id)).await?.into_iter().next();
+    wait_mount_target(step, &id, is_available).await?;
+    let mt = mount_targets(step, None, Some(&id)).await?.into_iter().next();
     Ok(mt.map_or_else(|| outputs(&id, None, None), |mt| mount_target_outputs(&mt)))
 }
 
 /// Only the security groups change in place.
-pub async fn update_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
-    if cx.changed("securityGroups") {
-        cx.call("efs", "ModifyMountTargetSecurityGroups").await;
-        cx.clients()
+pub async fn update_mount_target(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
+    if step.changed("securityGroups") {
+        step.clients()
             .efs
             .modify_mount_target_security_groups()
             .mount_target_id(&id)
-            .set_security_groups(Some(cx.references("securityGroups")?))
+            .set_security_groups(Some(step.references("securityGroups")?))
             .send()
             .await
             .aws()?;
     }
-    let mt = mount_targets(cx, None, Some(&id)).await?.into_iter().next();
+    let mt = mount_targets(step, None, Some(&id)).await?.into_iter().next();
     Ok(mt.map_or_else(|| outputs(&id, None, None), |mt| mount_target_outputs(&mt)))
 }
 
-pub async fn delete_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
-    cx.call("efs", "DeleteMountTarget").await;
-    let result = cx
+pub async fn delete_mount_target(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .efs
         .delete_mount_target()
@@ -315,7 +305,7 @@ pub async fn delete_mount_target(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .await
         .aws();
     if not_found_as_none(result)?.is_some() {
-        wait_mount_target(cx, &id, is_gone).await?;
+        wait_mount_target(step, &id, is_gone).await?;
     }
     Ok(Outputs::new())
 }
@@ -328,11 +318,10 @@ fn access_point_outputs(ap: &aws_sdk_efs::types::AccessPointDescription) -> Outp
 }
 
 async fn describe_access_point(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: &str,
 ) -> Result<Option<aws_sdk_efs::types::AccessPointDescription>, StepError> {
-    cx.call("efs", "DescribeAccessPoints").await;
-    let result = cx
+    let result = step
         .clients()
         .efs
         .describe_access_points()
@@ -347,13 +336,12 @@ async fn describe_access_point(
 /// The access point of `fs` carrying this step's ownership tags, if an earlier run made it (a
 /// run that crashed after the create: its client token was its own, so only the tags find it).
 async fn find_access_point(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     fs: &str,
 ) -> Result<Option<aws_sdk_efs::types::AccessPointDescription>, StepError> {
     let mut next: Option<String> = None;
     loop {
-        cx.call("efs", "DescribeAccessPoints").await;
-        let page = cx
+        let page = step
             .clients()
             .efs
             .describe_access_points()
@@ -367,7 +355,7 @@ async fn find_access_point(
                 .life_cycle_state()
                 .is_none_or(|s| matches!(s.as_str(), "creating" | "available"));
             let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
-            live && tags::owned_address(&tags, cx.blueprint).as_ref() == Some(cx.address())
+            live && tags::owned_address(&tags, step.blueprint).as_ref() == Some(step.address())
         });
         if let Some(ap) = ours {
             return Ok(Some(ap.clone()));
@@ -379,11 +367,11 @@ async fn find_access_point(
     }
 }
 
-pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let fs = cx.reference("fileSystem")?;
-    let int = |key: &str| cx.i64(key).unwrap_or(1000);
-    let permissions = cx.opt_str("permissions").unwrap_or("0755");
-    let (id, arn, name) = match find_access_point(cx, &fs).await? {
+pub async fn create_access_point(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let fs = step.reference("fileSystem")?;
+    let int = |key: &str| step.i64(key).unwrap_or(1000);
+    let permissions = step.opt_str("permissions").unwrap_or("0755");
+    let (id, arn, name) = match find_access_point(step, &fs).await? {
         Some(ap) => (
             ap.access_point_id().unwrap_or_default().to_string(),
             ap.access_point_arn().map(str::to_string),
@@ -391,12 +379,11 @@ pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         ),
         None => {
             // The run's client token makes a retried create return the first access point.
-            cx.call("efs", "CreateAccessPoint").await;
-            let created = cx
+            let created = step
                 .clients()
                 .efs
                 .create_access_point()
-                .client_token(cx.client_token("CreateAccessPoint"))
+                .client_token(step.client_token("CreateAccessPoint"))
                 .file_system_id(&fs)
                 .posix_user(
                     PosixUser::builder()
@@ -407,7 +394,7 @@ pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 )
                 .root_directory(
                     RootDirectory::builder()
-                        .path(cx.opt_str("path").unwrap_or("/"))
+                        .path(step.opt_str("path").unwrap_or("/"))
                         .creation_info(
                             CreationInfo::builder()
                                 .owner_uid(int("uid"))
@@ -418,7 +405,7 @@ pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                         )
                         .build(),
                 )
-                .set_tags(Some(efs_tags(&cx.tags())))
+                .set_tags(Some(efs_tags(&step.tags())))
                 .send()
                 .await
                 .aws()?;
@@ -429,9 +416,9 @@ pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             )
         }
     };
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_access_point(cx, &id).await?.map(|ap| {
+            Ok(describe_access_point(step, &id).await?.map(|ap| {
                 State(
                     ap.life_cycle_state()
                         .map_or("available", |s| s.as_str())
@@ -446,18 +433,17 @@ pub async fn create_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// Everything but tags forces a replacement.
-pub async fn update_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
-    sync_tags(cx, &id).await?;
-    Ok(describe_access_point(cx, &id)
+pub async fn update_access_point(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
+    sync_tags(step, &id).await?;
+    Ok(describe_access_point(step, &id)
         .await?
         .map_or_else(|| outputs(&id, None, None), |ap| access_point_outputs(&ap)))
 }
 
-pub async fn delete_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
-    cx.call("efs", "DeleteAccessPoint").await;
-    let result = cx
+pub async fn delete_access_point(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .efs
         .delete_access_point()
@@ -475,11 +461,11 @@ pub async fn delete_access_point(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 /// (DescribeMountTargets takes one file system) with their security groups (one call per mount
 /// target: no batch form), every file system's and mount target's at once; and every access
 /// point in one call per page, beside the file systems' listing when the blueprint has one.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let wanted = rx.desired_of(K::EfsFileSystem).next().is_some();
-    let (systems, early) = futures::try_join!(read_file_systems(rx), async {
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let wanted = read.desired_of(K::EfsFileSystem).next().is_some();
+    let (systems, early) = futures::try_join!(read_file_systems(read), async {
         if wanted {
-            describe_access_points(rx).await.map(Some)
+            describe_access_points(read).await.map(Some)
         } else {
             Ok(None)
         }
@@ -496,7 +482,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let access_points = match early {
         Some(listed) => listed,
         // File systems the blueprint no longer has: their access points go with them.
-        None => describe_access_points(rx).await?,
+        None => describe_access_points(read).await?,
     };
     for ap in access_points {
         let Some(id) = ap
@@ -506,7 +492,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             continue;
         };
         let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         let posix = ap.posix_user();
@@ -533,13 +519,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 /// Every access point in the account (DescribeAccessPoints without a file system lists them
 /// all), one call per page.
 async fn describe_access_points(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
 ) -> Result<Vec<aws_sdk_efs::types::AccessPointDescription>, StepError> {
-    let pages = all_pages!(
-        rx,
-        "efs",
-        "DescribeAccessPoints",
-        rx.conn
+    let pages = all_pages!(read.conn
             .clients
             .efs
             .describe_access_points()
@@ -553,12 +535,8 @@ async fn describe_access_points(
 }
 
 /// The owned file systems with their mount targets.
-async fn read_file_systems(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        rx,
-        "efs",
-        "DescribeFileSystems",
-        rx.conn
+async fn read_file_systems(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(read.conn
             .clients
             .efs
             .describe_file_systems()
@@ -569,7 +547,7 @@ async fn read_file_systems(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         pages
             .into_iter()
             .flat_map(|p| p.file_systems.unwrap_or_default())
-            .map(|fs| file_system_found(rx, fs)),
+            .map(|fs| file_system_found(read, fs)),
     )
     .await?;
     Ok(found.into_iter().flatten().collect())
@@ -577,12 +555,12 @@ async fn read_file_systems(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// A listed file system, if ours, and its mount targets.
 async fn file_system_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     fs: aws_sdk_efs::types::FileSystemDescription,
 ) -> Result<Vec<Found>, StepError> {
-    let efs = &rx.conn.clients.efs;
+    let efs = &read.conn.clients.efs;
     let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
-    let Some(address) = rx.owned(&tags) else {
+    let Some(address) = read.owned(&tags) else {
         return Ok(Vec::new());
     };
     let state = fs.life_cycle_state().as_str();
@@ -603,7 +581,6 @@ async fn file_system_found(
         .with("tags", tags::to_value(&tags));
     f.outputs = fs_outputs(&fs);
 
-    rx.call("efs", "DescribeMountTargets").await;
     let targets = not_found_as_none(
         efs.describe_mount_targets()
             .file_system_id(&id)
@@ -618,19 +595,18 @@ async fn file_system_found(
         state != "deleting" && state != "deleted"
     });
     let mounts =
-        futures::future::try_join_all(targets.map(|mt| mount_target_found(rx, &id, mt))).await?;
+        futures::future::try_join_all(targets.map(|mt| mount_target_found(read, &id, mt))).await?;
     Ok(std::iter::once(f).chain(mounts).collect())
 }
 
 /// A mount target with its security groups (one call each: no batch form).
 async fn mount_target_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     file_system: &str,
     mt: aws_sdk_efs::types::MountTargetDescription,
 ) -> Result<Found, StepError> {
-    rx.call("efs", "DescribeMountTargetSecurityGroups").await;
     let groups = not_found_as_none(
-        rx.conn
+        read.conn
             .clients
             .efs
             .describe_mount_target_security_groups()

@@ -14,7 +14,7 @@ use aws_sdk_eks::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -31,8 +31,8 @@ fn hash_map(tags: &TagSet) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-fn string_list(cx: &Cx<'_>, key: &str) -> Vec<String> {
-    match cx.property(key) {
+fn string_list(step: &AwsStep<'_>, key: &str) -> Vec<String> {
+    match step.property(key) {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
@@ -42,19 +42,19 @@ fn string_list(cx: &Cx<'_>, key: &str) -> Vec<String> {
 }
 
 /// A dependency's attribute: `role` holding `cluster.iam_role.cluster` -> that role's `arn`.
-fn reference_attribute(cx: &Cx<'_>, key: &str, attribute: &str) -> Result<String, StepError> {
-    let address = cx.str(key)?;
+fn reference_attribute(step: &AwsStep<'_>, key: &str, attribute: &str) -> Result<String, StepError> {
+    let address = step.str(key)?;
     let address = address.split('#').next().unwrap_or(address);
-    cx.resolve(&format!("{address}#{attribute}"))
+    step.resolve(&format!("{address}#{attribute}"))
 }
 
 /// The cluster's name for a Fargate profile or node group: from the outputs a create or the
 /// reader recorded, else from the cluster's own outputs.
-fn cluster_name(cx: &Cx<'_>) -> Result<String, StepError> {
-    if let Some(name) = cx.existing("clusterName") {
+fn cluster_name(step: &AwsStep<'_>) -> Result<String, StepError> {
+    if let Some(name) = step.existing("clusterName") {
         return Ok(name.to_string());
     }
-    reference_attribute(cx, "cluster", "name")
+    reference_attribute(step, "cluster", "name")
 }
 
 fn logging(enabled: &[String]) -> Logging {
@@ -82,12 +82,12 @@ fn logging(enabled: &[String]) -> Logging {
     Logging::builder().set_cluster_logging(Some(setups)).build()
 }
 
-fn endpoint_access(cx: &Cx<'_>) -> aws_sdk_eks::types::builders::VpcConfigRequestBuilder {
-    let public = cx.bool("endpointPublicAccess").unwrap_or(true);
+fn endpoint_access(step: &AwsStep<'_>) -> aws_sdk_eks::types::builders::VpcConfigRequestBuilder {
+    let public = step.bool("endpointPublicAccess").unwrap_or(true);
     let mut config = VpcConfigRequest::builder()
         .endpoint_public_access(public)
-        .endpoint_private_access(cx.bool("endpointPrivateAccess").unwrap_or(false));
-    let cidrs = string_list(cx, "publicAccessCidrs");
+        .endpoint_private_access(step.bool("endpointPrivateAccess").unwrap_or(false));
+    let cidrs = string_list(step, "publicAccessCidrs");
     if public && !cidrs.is_empty() {
         config = config.set_public_access_cidrs(Some(cidrs));
     }
@@ -129,11 +129,10 @@ fn cluster_outputs(cluster: &aws_sdk_eks::types::Cluster) -> Outputs {
 }
 
 async fn describe_cluster(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Cluster>, StepError> {
-    cx.call("eks", "DescribeCluster").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .describe_cluster()
@@ -145,11 +144,11 @@ async fn describe_cluster(
 }
 
 /// Waits until the cluster is ACTIVE (FAILED ends the wait with AWS's health issues).
-async fn wait_cluster_active(cx: &Cx<'_>, name: &str) -> Result<Outputs, StepError> {
-    let cluster = cx
+async fn wait_cluster_active(step: &AwsStep<'_>, name: &str) -> Result<Outputs, StepError> {
+    let cluster = step
         .wait_until(
             || async {
-                let cluster = describe_cluster(cx, name).await?;
+                let cluster = describe_cluster(step, name).await?;
                 if let Some(c) = &cluster {
                     if c.status().map(|s| s.as_str()) == Some("FAILED") {
                         return Err(StepError::fatal(
@@ -198,40 +197,39 @@ impl std::fmt::Display for Status {
     }
 }
 
-pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+pub async fn create_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
     // Created straight away, without a look first: a name already taken (an earlier attempt
     // whose answer was lost) is answered ResourceInUseException, and the wait takes it from there.
-    let vpc = endpoint_access(cx)
-        .set_subnet_ids(Some(cx.references("subnets")?))
-        .set_security_group_ids(Some(cx.references("securityGroups")?))
+    let vpc = endpoint_access(step)
+        .set_subnet_ids(Some(step.references("subnets")?))
+        .set_security_group_ids(Some(step.references("securityGroups")?))
         .build();
-    let mut request = cx
+    let mut request = step
         .clients()
         .eks
         .create_cluster()
         .name(&name)
-        .role_arn(reference_attribute(cx, "role", "arn")?)
+        .role_arn(reference_attribute(step, "role", "arn")?)
         .resources_vpc_config(vpc)
-        .logging(logging(&string_list(cx, "logging")))
-        .client_request_token(cx.client_token("CreateCluster"))
-        .set_tags(Some(hash_map(&cx.tags())));
-    if let Some(version) = cx.opt_str("version") {
+        .logging(logging(&string_list(step, "logging")))
+        .client_request_token(step.client_token("CreateCluster"))
+        .set_tags(Some(hash_map(&step.tags())));
+    if let Some(version) = step.opt_str("version") {
         request = request.version(version);
     }
-    cx.call("eks", "CreateCluster").await;
     match request.send().await.aws() {
         Ok(_) => {}
         // Created by an earlier attempt whose answer was lost.
         Err(e) if e.code == "ResourceInUseException" => {}
         Err(e) => return Err(e),
     }
-    wait_cluster_active(cx, &name).await
+    wait_cluster_active(step, &name).await
 }
 
 /// Waits for an EKS update (cluster or node group) to finish.
 async fn wait_update(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     nodegroup: Option<&str>,
     update: Option<&aws_sdk_eks::types::Update>,
@@ -246,10 +244,9 @@ async fn wait_update(
     let Some(update_id) = update.id() else {
         return Ok(());
     };
-    cx.wait_until(
+    step.wait_until(
         || async {
-            cx.call("eks", "DescribeUpdate").await;
-            let update = cx
+            let update = step
                 .clients()
                 .eks
                 .describe_update()
@@ -299,12 +296,11 @@ pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
 
 /// One UpdateClusterConfig of the cluster's VPC settings, waited on until done and ACTIVE.
 async fn update_vpc_config(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
     vpc: aws_sdk_eks::types::VpcConfigRequest,
 ) -> Result<(), StepError> {
-    cx.call("eks", "UpdateClusterConfig").await;
-    let update = cx
+    let update = step
         .clients()
         .eks
         .update_cluster_config()
@@ -314,33 +310,32 @@ async fn update_vpc_config(
         .await
         .aws()?
         .update;
-    wait_update(cx, name, None, update.as_ref()).await?;
-    wait_cluster_active(cx, name).await?;
+    wait_update(step, name, None, update.as_ref()).await?;
+    wait_cluster_active(step, name).await?;
     Ok(())
 }
 
-pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let arn = match cx.existing("arn") {
+pub async fn update_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let arn = match step.existing("arn") {
         Some(arn) => arn.to_string(),
-        None => describe_cluster(cx, &name)
+        None => describe_cluster(step, &name)
             .await?
             .and_then(|c| c.arn)
             .ok_or_else(|| {
                 StepError::fatal("ResourceNotFoundException", format!("no cluster {name}"))
             })?,
     };
-    if cx.changed("tags") {
-        update_tags(cx, &arn).await?;
+    if step.changed("tags") {
+        update_tags(step, &arn).await?;
     }
-    if !cx.changed_any(CLUSTER_IN_PLACE) {
-        return wait_cluster_active(cx, &name).await;
+    if !step.changed_any(CLUSTER_IN_PLACE) {
+        return wait_cluster_active(step, &name).await;
     }
     // One update at a time: EKS refuses a second one while the first is in progress.
-    if cx.changed("version") {
-        if let Some(version) = cx.opt_str("version") {
-            cx.call("eks", "UpdateClusterVersion").await;
-            let update = cx
+    if step.changed("version") {
+        if let Some(version) = step.opt_str("version") {
+            let update = step
                 .clients()
                 .eks
                 .update_cluster_version()
@@ -350,56 +345,54 @@ pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .await
                 .aws()?
                 .update;
-            wait_update(cx, &name, None, update.as_ref()).await?;
-            wait_cluster_active(cx, &name).await?;
+            wait_update(step, &name, None, update.as_ref()).await?;
+            wait_cluster_active(step, &name).await?;
         }
     }
-    if cx.changed("logging") {
-        cx.call("eks", "UpdateClusterConfig").await;
-        let update = cx
+    if step.changed("logging") {
+        let update = step
             .clients()
             .eks
             .update_cluster_config()
             .name(&name)
-            .logging(logging(&string_list(cx, "logging")))
+            .logging(logging(&string_list(step, "logging")))
             .send()
             .await
             .aws()?
             .update;
-        wait_update(cx, &name, None, update.as_ref()).await?;
-        wait_cluster_active(cx, &name).await?;
+        wait_update(step, &name, None, update.as_ref()).await?;
+        wait_cluster_active(step, &name).await?;
     }
-    if cx.changed("endpointPublicAccess")
-        || cx.changed("endpointPrivateAccess")
-        || cx.changed("publicAccessCidrs")
+    if step.changed("endpointPublicAccess")
+        || step.changed("endpointPrivateAccess")
+        || step.changed("publicAccessCidrs")
     {
-        update_vpc_config(cx, &name, endpoint_access(cx).build()).await?;
+        update_vpc_config(step, &name, endpoint_access(step).build()).await?;
     }
     // Subnets and security groups change in place: UpdateClusterConfig's resourcesVpcConfig
     // takes "different subnets and security groups for the cluster" (at least two zones, the
     // same VPC: botocore's eks model), each in an update of its own, as EKS takes one kind of
     // VPC change per update (terraform-provider-aws internal/service/eks/cluster.go).
-    if cx.changed("subnets") {
+    if step.changed("subnets") {
         let vpc = VpcConfigRequest::builder()
-            .set_subnet_ids(Some(cx.references("subnets")?))
+            .set_subnet_ids(Some(step.references("subnets")?))
             .build();
-        update_vpc_config(cx, &name, vpc).await?;
+        update_vpc_config(step, &name, vpc).await?;
     }
-    if cx.changed("securityGroups") {
+    if step.changed("securityGroups") {
         let vpc = VpcConfigRequest::builder()
-            .set_security_group_ids(Some(cx.references("securityGroups")?))
+            .set_security_group_ids(Some(step.references("securityGroups")?))
             .build();
-        update_vpc_config(cx, &name, vpc).await?;
+        update_vpc_config(step, &name, vpc).await?;
     }
-    wait_cluster_active(cx, &name).await
+    wait_cluster_active(step, &name).await
 }
 
 /// Sets and removes tags on any EKS resource to match the desired ones.
-async fn update_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+async fn update_tags(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
     if !set.is_empty() {
-        cx.call("eks", "TagResource").await;
-        cx.clients()
+        step.clients()
             .eks
             .tag_resource()
             .resource_arn(arn)
@@ -409,8 +402,7 @@ async fn update_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
             .aws()?;
     }
     if !remove.is_empty() {
-        cx.call("eks", "UntagResource").await;
-        cx.clients()
+        step.clients()
             .eks
             .untag_resource()
             .resource_arn(arn)
@@ -422,10 +414,9 @@ async fn update_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
     Ok(())
 }
 
-pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("eks", "DeleteCluster").await;
-    let result = cx
+pub async fn delete_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .eks
         .delete_cluster()
@@ -436,9 +427,9 @@ pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     if not_found_as_none(result)?.is_none() {
         return Ok(Outputs::new());
     }
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_cluster(cx, &name)
+            Ok(describe_cluster(step, &name)
                 .await?
                 .map(|c| Status::Cluster(Box::new(c))))
         },
@@ -451,12 +442,11 @@ pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- Fargate profiles ----------------------------------------------------------------------
 
 async fn describe_profile(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::FargateProfile>, StepError> {
-    cx.call("eks", "DescribeFargateProfile").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .describe_fargate_profile()
@@ -468,8 +458,8 @@ async fn describe_profile(
     Ok(not_found_as_none(result)?.and_then(|r| r.fargate_profile))
 }
 
-fn selectors(cx: &Cx<'_>) -> Vec<FargateProfileSelector> {
-    let Some(Value::Array(items)) = cx.property("selectors") else {
+fn selectors(step: &AwsStep<'_>) -> Vec<FargateProfileSelector> {
+    let Some(Value::Array(items)) = step.property("selectors") else {
         return Vec::new();
     };
     items
@@ -498,22 +488,21 @@ fn selectors(cx: &Cx<'_>) -> Vec<FargateProfileSelector> {
         .collect()
 }
 
-pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+pub async fn create_fargate_profile(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step.str("name").unwrap_or(step.name()).to_string();
     // No look first: an existing profile is answered "already exists" (as for the cluster).
-    cx.call("eks", "CreateFargateProfile").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .create_fargate_profile()
         .cluster_name(&cluster)
         .fargate_profile_name(&name)
-        .pod_execution_role_arn(reference_attribute(cx, "podExecutionRole", "arn")?)
-        .set_subnets(Some(cx.references("subnets")?))
-        .set_selectors(Some(selectors(cx)))
-        .client_request_token(cx.client_token("CreateFargateProfile"))
-        .set_tags(Some(hash_map(&cx.tags())))
+        .pod_execution_role_arn(reference_attribute(step, "podExecutionRole", "arn")?)
+        .set_subnets(Some(step.references("subnets")?))
+        .set_selectors(Some(selectors(step)))
+        .client_request_token(step.client_token("CreateFargateProfile"))
+        .set_tags(Some(hash_map(&step.tags())))
         .send()
         .await
         .aws();
@@ -522,10 +511,10 @@ pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
         Err(e) => return Err(e),
     }
-    let profile = cx
+    let profile = step
         .wait_until(
             || async {
-                let p = describe_profile(cx, &cluster, &name).await?;
+                let p = describe_profile(step, &cluster, &name).await?;
                 if let Some(p) = &p {
                     if p.status().map(|s| s.as_str()) == Some("CREATE_FAILED") {
                         return Err(StepError::fatal(
@@ -549,21 +538,20 @@ pub async fn create_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// Everything but tags forces a replacement.
-pub async fn update_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    if cx.changed("tags") {
-        update_tags(cx, &arn).await?;
+pub async fn update_fargate_profile(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    if step.changed("tags") {
+        update_tags(step, &arn).await?;
     }
-    let mut out = outputs(&arn, Some(&arn), Some(cx.name()));
-    out.insert("clusterName".into(), Value::from(cluster_name(cx)?));
+    let mut out = outputs(&arn, Some(&arn), Some(step.name()));
+    out.insert("clusterName".into(), Value::from(cluster_name(step)?));
     Ok(out)
 }
 
-pub async fn delete_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("eks", "DeleteFargateProfile").await;
-    let result = cx
+pub async fn delete_fargate_profile(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .eks
         .delete_fargate_profile()
@@ -575,9 +563,9 @@ pub async fn delete_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     if not_found_as_none(result)?.is_none() {
         return Ok(Outputs::new());
     }
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_profile(cx, &cluster, &name)
+            Ok(describe_profile(step, &cluster, &name)
                 .await?
                 .map(|p| Status::Profile(Box::new(p))))
         },
@@ -590,12 +578,11 @@ pub async fn delete_fargate_profile(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- node groups ---------------------------------------------------------------------------
 
 async fn describe_nodegroup(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
-    cx.call("eks", "DescribeNodegroup").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .describe_nodegroup()
@@ -607,8 +594,8 @@ async fn describe_nodegroup(
     Ok(not_found_as_none(result)?.and_then(|r| r.nodegroup))
 }
 
-fn scaling(cx: &Cx<'_>) -> NodegroupScalingConfig {
-    let scaling = cx.property("scaling");
+fn scaling(step: &AwsStep<'_>) -> NodegroupScalingConfig {
+    let scaling = step.property("scaling");
     let get = |key: &str| {
         scaling
             .and_then(|s| s.get(key))
@@ -622,8 +609,8 @@ fn scaling(cx: &Cx<'_>) -> NodegroupScalingConfig {
         .build()
 }
 
-fn labels(cx: &Cx<'_>) -> HashMap<String, String> {
-    match cx.property("labels") {
+fn labels(step: &AwsStep<'_>) -> HashMap<String, String> {
+    match step.property("labels") {
         Some(Value::Object(m)) => m
             .iter()
             .map(|(k, v)| {
@@ -638,18 +625,18 @@ fn labels(cx: &Cx<'_>) -> HashMap<String, String> {
 }
 
 /// The node group's launch template (security groups, root volume), created once by name.
-async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepError> {
+async fn ensure_launch_template(step: &AwsStep<'_>, name: &str) -> Result<String, StepError> {
     use aws_sdk_ec2::types::{
         EbsBlockDevice, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateHttpTokensState,
         LaunchTemplateInstanceMetadataOptionsRequest, RequestLaunchTemplateData, ResourceType, Tag,
         TagSpecification, VolumeType,
     };
-    let disk = cx
+    let disk = step
         .i64("diskSizeGib")
         .and_then(|n| i32::try_from(n).ok())
         .unwrap_or(20);
     let data = RequestLaunchTemplateData::builder()
-        .set_security_group_ids(Some(cx.references("securityGroups")?))
+        .set_security_group_ids(Some(step.references("securityGroups")?))
         .block_device_mappings(
             LaunchTemplateBlockDeviceMappingRequest::builder()
                 .device_name("/dev/xvda")
@@ -671,20 +658,19 @@ async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepE
         )
         .build();
     // Only the blueprint tag: the template is part of the node group, not a resource of its own.
-    let tags: Vec<Tag> = cx
+    let tags: Vec<Tag> = step
         .tags()
         .into_iter()
         .filter(|(k, _)| k != tags::ADDRESS_TAG)
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    cx.call("ec2", "CreateLaunchTemplate").await;
-    let created = cx
+    let created = step
         .clients()
         .ec2
         .create_launch_template()
         .launch_template_name(name)
         .launch_template_data(data)
-        .client_token(cx.client_token("CreateLaunchTemplate"))
+        .client_token(step.client_token("CreateLaunchTemplate"))
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::LaunchTemplate)
@@ -698,8 +684,7 @@ async fn ensure_launch_template(cx: &Cx<'_>, name: &str) -> Result<String, StepE
         Ok(created) => created.launch_template.and_then(|t| t.launch_template_id),
         // Made by an earlier attempt or run whose node group was never created: use it.
         Err(e) if e.code == "InvalidLaunchTemplateName.AlreadyExistsException" => {
-            cx.call("ec2", "DescribeLaunchTemplates").await;
-            let found = cx
+            let found = step
                 .clients()
                 .ec2
                 .describe_launch_templates()
@@ -740,9 +725,8 @@ impl IntoRequest for aws_sdk_ec2::types::EbsBlockDevice {
     }
 }
 
-async fn delete_launch_template(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
-    cx.call("ec2", "DeleteLaunchTemplate").await;
-    let result = cx
+async fn delete_launch_template(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    let result = step
         .clients()
         .ec2
         .delete_launch_template()
@@ -768,14 +752,14 @@ fn nodegroup_outputs(n: &aws_sdk_eks::types::Nodegroup, cluster: &str) -> Output
 }
 
 async fn wait_nodegroup_active(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Outputs, StepError> {
-    let found = cx
+    let found = step
         .wait_until(
             || async {
-                let n = describe_nodegroup(cx, cluster, name).await?;
+                let n = describe_nodegroup(step, cluster, name).await?;
                 if let Some(n) = &n {
                     if n.status().map(|s| s.as_str()) == Some("CREATE_FAILED") {
                         return Err(StepError::fatal(
@@ -798,40 +782,39 @@ async fn wait_nodegroup_active(
     }
 }
 
-pub async fn create_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+pub async fn create_node_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step.str("name").unwrap_or(step.name()).to_string();
     // No look first: an existing node group is answered "already exists" (as for the cluster).
-    let template = ensure_launch_template(cx, &name).await?;
-    let mut request = cx
+    let template = ensure_launch_template(step, &name).await?;
+    let mut request = step
         .clients()
         .eks
         .create_nodegroup()
         .cluster_name(&cluster)
         .nodegroup_name(&name)
-        .node_role(reference_attribute(cx, "nodeRole", "arn")?)
-        .set_subnets(Some(cx.references("subnets")?))
-        .set_instance_types(Some(string_list(cx, "instanceTypes")))
-        .scaling_config(scaling(cx))
-        .set_labels(Some(labels(cx)))
+        .node_role(reference_attribute(step, "nodeRole", "arn")?)
+        .set_subnets(Some(step.references("subnets")?))
+        .set_instance_types(Some(string_list(step, "instanceTypes")))
+        .scaling_config(scaling(step))
+        .set_labels(Some(labels(step)))
         .launch_template(
             LaunchTemplateSpecification::builder()
                 .id(template)
                 .version("1")
                 .build(),
         )
-        .client_request_token(cx.client_token("CreateNodegroup"))
-        .set_tags(Some(hash_map(&cx.tags())));
-    if let Some(capacity) = cx.opt_str("capacityType") {
+        .client_request_token(step.client_token("CreateNodegroup"))
+        .set_tags(Some(hash_map(&step.tags())));
+    if let Some(capacity) = step.opt_str("capacityType") {
         request = request.capacity_type(capacity.into());
     }
-    cx.call("eks", "CreateNodegroup").await;
     match request.send().await.aws() {
         Ok(_) => {}
         Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
         Err(e) => return Err(e),
     }
-    wait_nodegroup_active(cx, &cluster, &name).await
+    wait_nodegroup_active(step, &cluster, &name).await
 }
 
 /// What `update_node_group` changes in place; tags aside. The rest is in the kind's
@@ -844,12 +827,12 @@ pub(crate) const NODEGROUP_IN_PLACE: &[&str] = &["scaling", "labels", "securityG
 /// group with a launch template otherwise (terraform-provider-aws
 /// internal/service/eks/node_group.go updates `launch_template` through UpdateNodegroupVersion).
 async fn update_node_security_groups(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<(), StepError> {
     use aws_sdk_ec2::types::RequestLaunchTemplateData;
-    let running = describe_nodegroup(cx, cluster, name)
+    let running = describe_nodegroup(step, cluster, name)
         .await?
         .and_then(|n| n.launch_template)
         .ok_or_else(|| {
@@ -858,21 +841,20 @@ async fn update_node_security_groups(
                 format!("node group {name} has no launch template to give new security groups"),
             )
         })?;
-    let mut version = cx.clients().ec2.create_launch_template_version();
+    let mut version = step.clients().ec2.create_launch_template_version();
     version = match (running.id(), running.name()) {
         (Some(id), _) => version.launch_template_id(id),
         (None, Some(template)) => version.launch_template_name(template),
         (None, None) => version.launch_template_name(name),
     };
-    cx.call("ec2", "CreateLaunchTemplateVersion").await;
     let created = version
         .set_source_version(running.version().map(str::to_string))
         .launch_template_data(
             RequestLaunchTemplateData::builder()
-                .set_security_group_ids(Some(cx.references("securityGroups")?))
+                .set_security_group_ids(Some(step.references("securityGroups")?))
                 .build(),
         )
-        .client_token(cx.client_token("CreateLaunchTemplateVersion"))
+        .client_token(step.client_token("CreateLaunchTemplateVersion"))
         .send()
         .await
         .aws()?
@@ -886,8 +868,7 @@ async fn update_node_security_groups(
                 "CreateLaunchTemplateVersion returned no version",
             )
         })?;
-    cx.call("eks", "UpdateNodegroupVersion").await;
-    let update = cx
+    let update = step
         .clients()
         .eks
         .update_nodegroup_version()
@@ -899,41 +880,41 @@ async fn update_node_security_groups(
                 .version(number.to_string())
                 .build(),
         )
-        .client_request_token(cx.client_token("UpdateNodegroupVersion"))
+        .client_request_token(step.client_token("UpdateNodegroupVersion"))
         .send()
         .await
         .aws()?
         .update;
-    wait_update(cx, cluster, Some(name), update.as_ref()).await
+    wait_update(step, cluster, Some(name), update.as_ref()).await
 }
 
 /// In place: tags, scaling (sizes), labels and security groups. The rest forces a replacement.
-pub async fn update_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed("tags") {
-        update_tags(cx, cx.existing_id()?).await?;
+pub async fn update_node_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    if step.changed("tags") {
+        update_tags(step, step.existing_id()?).await?;
     }
-    if !cx.changed_any(NODEGROUP_IN_PLACE) {
-        return wait_nodegroup_active(cx, &cluster, &name).await;
+    if !step.changed_any(NODEGROUP_IN_PLACE) {
+        return wait_nodegroup_active(step, &cluster, &name).await;
     }
     // One update at a time: EKS refuses a node group update while another is in progress.
-    if cx.changed("securityGroups") {
-        update_node_security_groups(cx, &cluster, &name).await?;
+    if step.changed("securityGroups") {
+        update_node_security_groups(step, &cluster, &name).await?;
     }
-    if cx.changed("scaling") || cx.changed("labels") {
-        let mut request = cx
+    if step.changed("scaling") || step.changed("labels") {
+        let mut request = step
             .clients()
             .eks
             .update_nodegroup_config()
             .cluster_name(&cluster)
             .nodegroup_name(&name);
-        if cx.changed("scaling") {
-            request = request.scaling_config(scaling(cx));
+        if step.changed("scaling") {
+            request = request.scaling_config(scaling(step));
         }
-        if cx.changed("labels") {
-            let desired = labels(cx);
-            let observed: Vec<String> = match cx
+        if step.changed("labels") {
+            let desired = labels(step);
+            let observed: Vec<String> = match step
                 .request
                 .step
                 .observed
@@ -956,18 +937,16 @@ pub async fn update_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             }
             request = request.labels(update.build());
         }
-        cx.call("eks", "UpdateNodegroupConfig").await;
         let update = request.send().await.aws()?.update;
-        wait_update(cx, &cluster, Some(&name), update.as_ref()).await?;
+        wait_update(step, &cluster, Some(&name), update.as_ref()).await?;
     }
-    wait_nodegroup_active(cx, &cluster, &name).await
+    wait_nodegroup_active(step, &cluster, &name).await
 }
 
-pub async fn delete_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("eks", "DeleteNodegroup").await;
-    let result = cx
+pub async fn delete_node_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .eks
         .delete_nodegroup()
@@ -977,9 +956,9 @@ pub async fn delete_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .await
         .aws();
     if not_found_as_none(result)?.is_some() {
-        cx.wait_until(
+        step.wait_until(
             || async {
-                Ok(describe_nodegroup(cx, &cluster, &name)
+                Ok(describe_nodegroup(step, &cluster, &name)
                     .await?
                     .map(|n| Status::Nodegroup(Box::new(n))))
             },
@@ -988,18 +967,18 @@ pub async fn delete_node_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .await?;
     }
     // The launch template goes with the node group (it is named after it).
-    let template = cx.existing("launchTemplate").unwrap_or(&name).to_string();
-    delete_launch_template(cx, &template).await?;
+    let template = step.existing("launchTemplate").unwrap_or(&name).to_string();
+    delete_launch_template(step, &template).await?;
     Ok(Outputs::new())
 }
 
 // --- reading -------------------------------------------------------------------------------
 
 /// Subnet ids in the catalog's order: by availability zone. The zones come from the read's
-/// owned subnets ([`ReadCx::owned_subnets`], no call of its own); only subnets shinyctl does not
+/// owned subnets ([`AwsRead::owned_subnets`], no call of its own); only subnets shinyctl does not
 /// own cost one DescribeSubnets for them all.
 pub(crate) async fn by_zone(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     mut ids: Vec<String>,
 ) -> Result<Vec<String>, StepError> {
     if ids.len() < 2 {
@@ -1011,7 +990,7 @@ pub(crate) async fn by_zone(
             s.availability_zone()?.to_string(),
         ))
     };
-    let mut zones: HashMap<String, String> = rx
+    let mut zones: HashMap<String, String> = read
         .owned_subnets()
         .await?
         .iter()
@@ -1023,8 +1002,7 @@ pub(crate) async fn by_zone(
         .cloned()
         .collect();
     if !unknown.is_empty() {
-        rx.call("ec2", "DescribeSubnets").await;
-        let described = rx
+        let described = read
             .conn
             .clients
             .ec2
@@ -1044,29 +1022,25 @@ pub(crate) async fn by_zone(
 /// batch describe; ListFargateProfiles; ListNodegroups) start at once, beside ListClusters, which
 /// finds the others with the prefix (a cluster the blueprint no longer has); a profile's or node
 /// group's describe waits only for its own listing.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let prefix = rx.name_prefix();
-    let desired: Vec<String> = rx
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
+    let desired: Vec<String> = read
         .desired_of(K::EksCluster)
         .map(|c| c.name.clone())
         .collect();
     let listed_then_others = async {
-        let pages = all_pages!(
-            rx,
-            "eks",
-            "ListClusters",
-            rx.conn.clients.eks.list_clusters().into_paginator().send()
+        let pages = all_pages!(read.conn.clients.eks.list_clusters().into_paginator().send()
         );
         let others: Vec<String> = pages
             .into_iter()
             .flat_map(|p| p.clusters.unwrap_or_default())
-            .filter(|n| n == rx.blueprint || n.starts_with(&prefix))
+            .filter(|n| n == read.blueprint || n.starts_with(&prefix))
             .filter(|n| !desired.contains(n))
             .collect();
-        futures::future::try_join_all(others.iter().map(|name| read_cluster(rx, name))).await
+        futures::future::try_join_all(others.iter().map(|name| read_cluster(read, name))).await
     };
     let (ours, others) = futures::try_join!(
-        futures::future::try_join_all(desired.iter().map(|name| read_cluster(rx, name))),
+        futures::future::try_join_all(desired.iter().map(|name| read_cluster(read, name))),
         listed_then_others,
     )?;
     Ok(ours.into_iter().chain(others).flatten().collect())
@@ -1074,11 +1048,10 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// One cluster, if it exists and is ours, with its Fargate profiles and node groups: the
 /// describe and both listings at once (the children are dropped if the cluster is not ours).
-async fn read_cluster(rx: &ReadCx<'_>, name: &str) -> Result<Vec<Found>, StepError> {
+async fn read_cluster(read: &AwsRead<'_>, name: &str) -> Result<Vec<Found>, StepError> {
     let describe = async {
-        rx.call("eks", "DescribeCluster").await;
         let cluster = not_found_as_none(
-            rx.conn
+            read.conn
                 .clients
                 .eks
                 .describe_cluster()
@@ -1092,14 +1065,14 @@ async fn read_cluster(rx: &ReadCx<'_>, name: &str) -> Result<Vec<Found>, StepErr
             return Ok(None);
         };
         let tags = tags::from_pairs(cluster.tags().cloned().unwrap_or_default());
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             return Ok(None);
         };
         if cluster.status().map(|s| s.as_str()) == Some("DELETING") {
             return Ok(None);
         }
         let subnets = by_zone(
-            rx,
+            read,
             cluster
                 .resources_vpc_config()
                 .map(|v| v.subnet_ids().to_vec())
@@ -1109,7 +1082,7 @@ async fn read_cluster(rx: &ReadCx<'_>, name: &str) -> Result<Vec<Found>, StepErr
         Ok::<_, StepError>(Some(cluster_found(&cluster, address, &tags, subnets)))
     };
     let (cluster, profiles, nodegroups) =
-        futures::try_join!(describe, read_profiles(rx, name), read_nodegroups(rx, name),)?;
+        futures::try_join!(describe, read_profiles(read, name), read_nodegroups(read, name),)?;
     let Some(cluster) = cluster else {
         return Ok(Vec::new());
     };
@@ -1168,8 +1141,8 @@ fn cluster_found(
     found
 }
 
-async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
-    let mut pages = rx
+async fn read_profiles(read: &AwsRead<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
+    let mut pages = read
         .conn
         .clients
         .eks
@@ -1179,7 +1152,6 @@ async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, Ste
         .send();
     let mut names = Vec::new();
     loop {
-        rx.call("eks", "ListFargateProfiles").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -1189,18 +1161,17 @@ async fn read_profiles(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, Ste
         }
     }
     let found =
-        futures::future::try_join_all(names.iter().map(|name| profile_found(rx, cluster, name)))
+        futures::future::try_join_all(names.iter().map(|name| profile_found(read, cluster, name)))
             .await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn profile_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let eks = &rx.conn.clients.eks;
-    rx.call("eks", "DescribeFargateProfile").await;
+    let eks = &read.conn.clients.eks;
     let Some(p) = not_found_as_none(
         eks.describe_fargate_profile()
             .cluster_name(cluster)
@@ -1213,13 +1184,13 @@ async fn profile_found(
         return Ok(None);
     };
     let tags = tags::from_pairs(p.tags().cloned().unwrap_or_default());
-    let Some(address) = rx.owned(&tags) else {
+    let Some(address) = read.owned(&tags) else {
         return Ok(None);
     };
     if p.status().map(|s| s.as_str()) == Some("DELETING") {
         return Ok(None);
     }
-    let subnets = by_zone(rx, p.subnets().to_vec()).await?;
+    let subnets = by_zone(read, p.subnets().to_vec()).await?;
     let selectors: Vec<Value> = p
         .selectors()
         .iter()
@@ -1263,8 +1234,8 @@ fn cluster_arn_of(child_arn: &str, cluster: &str) -> String {
     }
 }
 
-async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
-    let mut pages = rx
+async fn read_nodegroups(read: &AwsRead<'_>, cluster: &str) -> Result<Vec<Found>, StepError> {
+    let mut pages = read
         .conn
         .clients
         .eks
@@ -1274,7 +1245,6 @@ async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, S
         .send();
     let mut names = Vec::new();
     loop {
-        rx.call("eks", "ListNodegroups").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -1284,18 +1254,17 @@ async fn read_nodegroups(rx: &ReadCx<'_>, cluster: &str) -> Result<Vec<Found>, S
         }
     }
     let found =
-        futures::future::try_join_all(names.iter().map(|name| nodegroup_found(rx, cluster, name)))
+        futures::future::try_join_all(names.iter().map(|name| nodegroup_found(read, cluster, name)))
             .await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn nodegroup_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let eks = &rx.conn.clients.eks;
-    rx.call("eks", "DescribeNodegroup").await;
+    let eks = &read.conn.clients.eks;
     let Some(n) = not_found_as_none(
         eks.describe_nodegroup()
             .cluster_name(cluster)
@@ -1308,7 +1277,7 @@ async fn nodegroup_found(
         return Ok(None);
     };
     let tags = tags::from_pairs(n.tags().cloned().unwrap_or_default());
-    let Some(address) = rx.owned(&tags) else {
+    let Some(address) = read.owned(&tags) else {
         return Ok(None);
     };
     if n.status().map(|s| s.as_str()) == Some("DELETING") {
@@ -1316,8 +1285,8 @@ async fn nodegroup_found(
     }
     // The launch template and (rarely) the zones of subnets that are not ours, at once.
     let ((groups, disk), subnets) = futures::try_join!(
-        launch_template_settings(rx, &n),
-        by_zone(rx, n.subnets().to_vec()),
+        launch_template_settings(read, &n),
+        by_zone(read, n.subnets().to_vec()),
     )?;
     let scaling = n.scaling_config();
     let labels: std::collections::BTreeMap<_, _> =
@@ -1353,19 +1322,18 @@ async fn nodegroup_found(
 
 /// Security groups and root volume size from the node group's launch template.
 async fn launch_template_settings(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     n: &aws_sdk_eks::types::Nodegroup,
 ) -> Result<(Vec<String>, Option<i32>), StepError> {
     let Some(template) = n.launch_template() else {
         return Ok((Vec::new(), None));
     };
-    let mut request = rx.conn.clients.ec2.describe_launch_template_versions();
+    let mut request = read.conn.clients.ec2.describe_launch_template_versions();
     request = match (template.id(), template.name()) {
         (Some(id), _) => request.launch_template_id(id),
         (None, Some(name)) => request.launch_template_name(name),
         (None, None) => return Ok((Vec::new(), None)),
     };
-    rx.call("ec2", "DescribeLaunchTemplateVersions").await;
     let versions = not_found_as_none(
         request
             .versions(template.version().unwrap_or("$Latest"))
@@ -1414,12 +1382,11 @@ impl std::fmt::Display for AddonStatus {
 }
 
 async fn describe_addon(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    cx.call("eks", "DescribeAddon").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .describe_addon()
@@ -1438,22 +1405,22 @@ fn addon_outputs(arn: &str, name: &str, cluster: &str) -> Outputs {
 }
 
 /// The add-on's IAM role ARN, or none.
-fn addon_role(cx: &Cx<'_>) -> Result<Option<String>, StepError> {
-    match cx.opt_str("serviceAccountRoleArn") {
-        Some(_) => cx.reference("serviceAccountRoleArn").map(Some),
+fn addon_role(step: &AwsStep<'_>) -> Result<Option<String>, StepError> {
+    match step.opt_str("serviceAccountRoleArn") {
+        Some(_) => step.reference("serviceAccountRoleArn").map(Some),
         None => Ok(None),
     }
 }
 
 async fn wait_addon_active(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let last = cx
+    let last = step
         .wait_until(
             || async {
-                let addon = describe_addon(cx, cluster, name).await?;
+                let addon = describe_addon(step, cluster, name).await?;
                 if let Some(a) = &addon
                     && a.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
                 {
@@ -1483,22 +1450,21 @@ async fn wait_addon_active(
     Ok(last.map(|s| *s.0))
 }
 
-pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx.str("addonName")?.to_string();
+pub async fn create_addon(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step.str("addonName")?.to_string();
     // No look first: an existing add-on is answered ResourceInUseException (as for the cluster).
-    cx.call("eks", "CreateAddon").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .create_addon()
         .cluster_name(&cluster)
         .addon_name(&name)
-        .set_service_account_role_arn(addon_role(cx)?)
-        .set_configuration_values(cx.opt_str("configurationValues").map(str::to_string))
+        .set_service_account_role_arn(addon_role(step)?)
+        .set_configuration_values(step.opt_str("configurationValues").map(str::to_string))
         .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-        .client_request_token(cx.client_token("CreateAddon"))
-        .set_tags(Some(hash_map(&cx.tags())))
+        .client_request_token(step.client_token("CreateAddon"))
+        .set_tags(Some(hash_map(&step.tags())))
         .send()
         .await
         .aws();
@@ -1508,7 +1474,7 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
         Err(e) => return Err(e),
     }
-    let addon = wait_addon_active(cx, &cluster, &name).await?;
+    let addon = wait_addon_active(step, &cluster, &name).await?;
     let arn = addon
         .as_ref()
         .and_then(|a| a.addon_arn())
@@ -1518,15 +1484,15 @@ pub async fn create_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// The role and the configuration change in place (UpdateAddon, then ACTIVE again); tags by ARN.
-pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    let cluster = cluster_name(cx)?;
-    let name = cx.str("addonName")?.to_string();
-    if cx.changed("serviceAccountRoleArn") || cx.changed("configurationValues") {
+pub async fn update_addon(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let cluster = cluster_name(step)?;
+    let name = step.str("addonName")?.to_string();
+    if step.changed("serviceAccountRoleArn") || step.changed("configurationValues") {
         // The plan replaces an add-on whose role goes away (see `replace_when_removed`): no
         // UpdateAddon takes a role away, and leaving it out keeps the role it has.
-        let role = addon_role(cx)?;
-        if role.is_none() && cx.changed("serviceAccountRoleArn") {
+        let role = addon_role(step)?;
+        if role.is_none() && step.changed("serviceAccountRoleArn") {
             return Err(StepError::fatal(
                 "RoleRemoval",
                 format!(
@@ -1534,37 +1500,35 @@ pub async fn update_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 ),
             ));
         }
-        cx.call("eks", "UpdateAddon").await;
-        cx.clients()
+        step.clients()
             .eks
             .update_addon()
             .cluster_name(&cluster)
             .addon_name(&name)
             .set_service_account_role_arn(role)
             // An empty string clears the configuration (UpdateAddon's documentation).
-            .configuration_values(cx.opt_str("configurationValues").unwrap_or_default())
+            .configuration_values(step.opt_str("configurationValues").unwrap_or_default())
             .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
-            .client_request_token(cx.client_token("UpdateAddon"))
+            .client_request_token(step.client_token("UpdateAddon"))
             .send()
             .await
             .aws()?;
-        wait_addon_active(cx, &cluster, &name).await?;
+        wait_addon_active(step, &cluster, &name).await?;
     }
-    if cx.changed("tags") {
-        update_tags(cx, &arn).await?;
+    if step.changed("tags") {
+        update_tags(step, &arn).await?;
     }
     Ok(addon_outputs(&arn, &name, &cluster))
 }
 
-pub async fn delete_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let cluster = cluster_name(cx)?;
-    let name = cx
+pub async fn delete_addon(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let cluster = cluster_name(step)?;
+    let name = step
         .existing("name")
-        .or(cx.opt_str("addonName"))
-        .unwrap_or(cx.name())
+        .or(step.opt_str("addonName"))
+        .unwrap_or(step.name())
         .to_string();
-    cx.call("eks", "DeleteAddon").await;
-    let result = cx
+    let result = step
         .clients()
         .eks
         .delete_addon()
@@ -1576,9 +1540,9 @@ pub async fn delete_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     if not_found_as_none(result)?.is_none() {
         return Ok(Outputs::new());
     }
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_addon(cx, &cluster, &name)
+            Ok(describe_addon(step, &cluster, &name)
                 .await?
                 .map(|a| AddonStatus(Box::new(a))))
         },
@@ -1591,20 +1555,20 @@ pub async fn delete_addon(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 /// Add-ons of the blueprint's cluster (named after the blueprint): ListAddons, then one
 /// DescribeAddon each (EKS has no batch describe). Only add-ons tagged for the blueprint count;
 /// nothing is read when the blueprint has no cluster (its add-ons go with the cluster).
-pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let Some(cluster) = rx
+pub async fn read_addons(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let Some(cluster) = read
         .desired_of(K::EksCluster)
         .next()
         .map(|c| c.name.clone())
         .or_else(|| {
-            rx.desired_of(K::EksAddon)
+            read.desired_of(K::EksAddon)
                 .next()
-                .map(|_| rx.blueprint.to_string())
+                .map(|_| read.blueprint.to_string())
         })
     else {
         return Ok(Vec::new());
     };
-    let eks = &rx.conn.clients.eks;
+    let eks = &read.conn.clients.eks;
     let mut names = Vec::new();
     let mut pages = eks
         .list_addons()
@@ -1612,7 +1576,6 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .into_paginator()
         .send();
     loop {
-        rx.call("eks", "ListAddons").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -1623,18 +1586,17 @@ pub async fn read_addons(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     }
     // One DescribeAddon per add-on (EKS has no batch describe), all at once.
     let found =
-        futures::future::try_join_all(names.iter().map(|name| addon_found(rx, &cluster, name)))
+        futures::future::try_join_all(names.iter().map(|name| addon_found(read, &cluster, name)))
             .await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn addon_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let eks = &rx.conn.clients.eks;
-    rx.call("eks", "DescribeAddon").await;
+    let eks = &read.conn.clients.eks;
     let Some(addon) = not_found_as_none(
         eks.describe_addon()
             .cluster_name(cluster)
@@ -1647,7 +1609,7 @@ async fn addon_found(
         return Ok(None);
     };
     let tags = tags::from_pairs(addon.tags().cloned().unwrap_or_default());
-    let Some(address) = rx.owned(&tags) else {
+    let Some(address) = read.owned(&tags) else {
         return Ok(None);
     };
     if addon.status().map(|s| s.as_str()) == Some("DELETING") {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_elasticache::types::{ClusterMode, ParameterNameValue, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -26,29 +26,29 @@ fn arn(partition: &str, region: &str, account: &str, kind: &str, name: &str) -> 
     format!("{partition}:elasticache:{region}:{account}:{kind}:{name}")
 }
 
-fn cx_arn(cx: &Cx<'_>, kind: &str, name: &str) -> String {
+fn cx_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
     arn(
-        &cx.conn.partition.arn_prefix(),
-        &cx.conn.region,
-        &cx.conn.account,
+        &step.conn.partition.arn_prefix(),
+        &step.conn.region,
+        &step.conn.account,
         kind,
         name,
     )
 }
 
-fn rx_arn(rx: &ReadCx<'_>, kind: &str, name: &str) -> String {
+fn rx_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
     arn(
-        &rx.conn.partition.arn_prefix(),
-        &rx.conn.region,
-        &rx.conn.account,
+        &read.conn.partition.arn_prefix(),
+        &read.conn.region,
+        &read.conn.account,
         kind,
         name,
     )
 }
 
-fn reference_name(cx: &Cx<'_>, key: &str) -> Result<String, StepError> {
-    let address = cx.str(key)?;
-    cx.resolve(&format!(
+fn reference_name(step: &AwsStep<'_>, key: &str) -> Result<String, StepError> {
+    let address = step.str(key)?;
+    step.resolve(&format!(
         "{}#name",
         address.split('#').next().unwrap_or(address)
     ))
@@ -63,14 +63,13 @@ fn in_use_is_conflict(e: StepError) -> StepError {
     }
 }
 
-async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    if !cx.changed("tags") {
+async fn sync_tags(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    if !step.changed("tags") {
         return Ok(());
     }
-    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
     if !set.is_empty() {
-        cx.call("elasticache", "AddTagsToResource").await;
-        cx.clients()
+        step.clients()
             .elasticache
             .add_tags_to_resource()
             .resource_name(arn)
@@ -80,8 +79,7 @@ async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
             .aws()?;
     }
     if !remove.is_empty() {
-        cx.call("elasticache", "RemoveTagsFromResource").await;
-        cx.clients()
+        step.clients()
             .elasticache
             .remove_tags_from_resource()
             .resource_name(arn)
@@ -95,24 +93,23 @@ async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
 
 // --- subnet groups -------------------------------------------------------------------------
 
-fn subnet_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
-    let arn = cx_arn(cx, "subnetgroup", name);
+fn subnet_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
+    let arn = cx_arn(step, "subnetgroup", name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
-pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
+pub async fn create_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
     // Create first and treat "already exists" as found (a re-run after a crash): the group is
     // on lowcode-ha's critical path, so no describe round trip before the create.
-    cx.call("elasticache", "CreateCacheSubnetGroup").await;
-    let created = cx
+    let created = step
         .clients()
         .elasticache
         .create_cache_subnet_group()
         .cache_subnet_group_name(&name)
-        .cache_subnet_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
-        .set_subnet_ids(Some(cx.references("subnets")?))
-        .set_tags(Some(cache_tags(&cx.tags())))
+        .cache_subnet_group_description(step.opt_str("description").unwrap_or("shinyctl"))
+        .set_subnet_ids(Some(step.references("subnets")?))
+        .set_tags(Some(cache_tags(&step.tags())))
         .send()
         .await
         .aws();
@@ -121,34 +118,32 @@ pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Err(e) if e.code == "CacheSubnetGroupAlreadyExists" => {}
         Err(e) => return Err(e),
     }
-    Ok(subnet_group_outputs(cx, &name))
+    Ok(subnet_group_outputs(step, &name))
 }
 
 /// What `update_subnet_group` changes in place (ModifyCacheSubnetGroup); tags aside.
 pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
 
-pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed_any(SUBNET_GROUP_IN_PLACE) {
-        cx.call("elasticache", "ModifyCacheSubnetGroup").await;
-        cx.clients()
+pub async fn update_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    if step.changed_any(SUBNET_GROUP_IN_PLACE) {
+        step.clients()
             .elasticache
             .modify_cache_subnet_group()
             .cache_subnet_group_name(&name)
-            .set_cache_subnet_group_description(cx.opt_str("description").map(str::to_string))
-            .set_subnet_ids(Some(cx.references("subnets")?))
+            .set_cache_subnet_group_description(step.opt_str("description").map(str::to_string))
+            .set_subnet_ids(Some(step.references("subnets")?))
             .send()
             .await
             .aws()?;
     }
-    sync_tags(cx, &cx_arn(cx, "subnetgroup", &name)).await?;
-    Ok(subnet_group_outputs(cx, &name))
+    sync_tags(step, &cx_arn(step, "subnetgroup", &name)).await?;
+    Ok(subnet_group_outputs(step, &name))
 }
 
-pub async fn delete_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("elasticache", "DeleteCacheSubnetGroup").await;
-    let result = cx
+pub async fn delete_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .elasticache
         .delete_cache_subnet_group()
@@ -162,8 +157,8 @@ pub async fn delete_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 // --- parameter groups ----------------------------------------------------------------------
 
-fn parameter_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
-    let arn = cx_arn(cx, "parametergroup", name);
+fn parameter_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
+    let arn = cx_arn(step, "parametergroup", name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
@@ -183,7 +178,7 @@ fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 async fn set_parameters(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
     values: &BTreeMap<String, String>,
 ) -> Result<(), StepError> {
@@ -198,8 +193,7 @@ async fn set_parameters(
                     .build()
             })
             .collect();
-        cx.call("elasticache", "ModifyCacheParameterGroup").await;
-        cx.clients()
+        step.clients()
             .elasticache
             .modify_cache_parameter_group()
             .cache_parameter_group_name(name)
@@ -211,17 +205,16 @@ async fn set_parameters(
     Ok(())
 }
 
-pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    cx.call("elasticache", "CreateCacheParameterGroup").await;
-    let result = cx
+pub async fn create_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .elasticache
         .create_cache_parameter_group()
         .cache_parameter_group_name(&name)
-        .cache_parameter_group_family(cx.str("family")?)
-        .description(cx.opt_str("description").unwrap_or("shinyctl"))
-        .set_tags(Some(cache_tags(&cx.tags())))
+        .cache_parameter_group_family(step.str("family")?)
+        .description(step.opt_str("description").unwrap_or("shinyctl"))
+        .set_tags(Some(cache_tags(&step.tags())))
         .send()
         .await
         .aws();
@@ -230,19 +223,19 @@ pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Err(e) if e.code.contains("AlreadyExists") => {}
         Err(e) => return Err(e),
     }
-    set_parameters(cx, &name, &parameter_map(cx.property("parameters"))).await?;
-    Ok(parameter_group_outputs(cx, &name))
+    set_parameters(step, &name, &parameter_map(step.property("parameters"))).await?;
+    Ok(parameter_group_outputs(step, &name))
 }
 
 /// What `update_parameter_group` changes in place (Modify/ResetCacheParameterGroup); tags aside.
 pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
 
-pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed_any(PARAMETER_GROUP_IN_PLACE) {
-        let desired = parameter_map(cx.property("parameters"));
+pub async fn update_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
+        let desired = parameter_map(step.property("parameters"));
         let observed = parameter_map(
-            cx.request
+            step.request
                 .step
                 .observed
                 .as_ref()
@@ -253,15 +246,14 @@ pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .filter(|(k, v)| observed.get(*k) != Some(*v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        set_parameters(cx, &name, &changed).await?;
+        set_parameters(step, &name, &changed).await?;
         let removed: Vec<ParameterNameValue> = observed
             .keys()
             .filter(|k| !desired.contains_key(*k))
             .map(|k| ParameterNameValue::builder().parameter_name(k).build())
             .collect();
         if !removed.is_empty() {
-            cx.call("elasticache", "ResetCacheParameterGroup").await;
-            cx.clients()
+            step.clients()
                 .elasticache
                 .reset_cache_parameter_group()
                 .cache_parameter_group_name(&name)
@@ -271,17 +263,16 @@ pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws()?;
         }
     }
-    match sync_tags(cx, &cx_arn(cx, "parametergroup", &name)).await {
+    match sync_tags(step, &cx_arn(step, "parametergroup", &name)).await {
         Err(e) if e.code != "InvalidARN" => return Err(e),
         _ => {}
     }
-    Ok(parameter_group_outputs(cx, &name))
+    Ok(parameter_group_outputs(step, &name))
 }
 
-pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("elasticache", "DeleteCacheParameterGroup").await;
-    let result = cx
+pub async fn delete_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .elasticache
         .delete_cache_parameter_group()
@@ -296,11 +287,10 @@ pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- replication group ---------------------------------------------------------------------
 
 async fn describe_group(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: &str,
 ) -> Result<Option<aws_sdk_elasticache::types::ReplicationGroup>, StepError> {
-    cx.call("elasticache", "DescribeReplicationGroups").await;
-    let result = cx
+    let result = step
         .clients()
         .elasticache
         .describe_replication_groups()
@@ -339,10 +329,10 @@ impl std::fmt::Display for Status {
     }
 }
 
-async fn wait_group(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
-    cx.wait_until(
+async fn wait_group(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
+    step.wait_until(
         || async {
-            let status = describe_group(cx, id)
+            let status = describe_group(step, id)
                 .await?
                 .map(|g| Status(g.status().unwrap_or_default().to_string()));
             if status.as_ref().is_some_and(|s| s.0 == "create-failed") {
@@ -356,69 +346,68 @@ async fn wait_group(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
         |s: Option<&Status>| s.is_some_and(|s| s.0 == "available"),
     )
     .await?;
-    let group = describe_group(cx, id).await?;
+    let group = describe_group(step, id).await?;
     Ok(group.map_or_else(|| outputs(id, None, Some(id)), |g| group_outputs(&g)))
 }
 
-fn int(cx: &Cx<'_>, key: &str) -> Option<i32> {
-    cx.i64(key).and_then(|n| i32::try_from(n).ok())
+fn int(step: &AwsStep<'_>, key: &str) -> Option<i32> {
+    step.i64(key).and_then(|n| i32::try_from(n).ok())
 }
 
-pub async fn create_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx
+pub async fn create_replication_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step
         .str("replicationGroupId")
-        .unwrap_or(cx.name())
+        .unwrap_or(step.name())
         .to_string();
     // No look first: an existing group is answered ReplicationGroupAlreadyExists.
-    let cluster_mode = cx.opt_str("clusterMode") == Some("enabled");
-    let mut request = cx
+    let cluster_mode = step.opt_str("clusterMode") == Some("enabled");
+    let mut request = step
         .clients()
         .elasticache
         .create_replication_group()
         .replication_group_id(&id)
-        .replication_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
-        .engine(cx.opt_str("engine").unwrap_or("redis"))
-        .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
-        .cache_node_type(cx.str("cacheNodeType")?)
-        .set_replicas_per_node_group(int(cx, "replicasPerNodeGroup"))
-        .automatic_failover_enabled(cx.bool("automaticFailover").unwrap_or(false))
-        .multi_az_enabled(cx.bool("multiAz").unwrap_or(false))
-        .transit_encryption_enabled(cx.bool("transitEncryption").unwrap_or(false))
-        .at_rest_encryption_enabled(cx.bool("atRestEncryption").unwrap_or(false))
-        .set_port(int(cx, "port"))
-        .set_security_group_ids(Some(cx.references("securityGroups")?))
-        .set_tags(Some(cache_tags(&cx.tags())));
+        .replication_group_description(step.opt_str("description").unwrap_or("shinyctl"))
+        .engine(step.opt_str("engine").unwrap_or("redis"))
+        .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
+        .cache_node_type(step.str("cacheNodeType")?)
+        .set_replicas_per_node_group(int(step, "replicasPerNodeGroup"))
+        .automatic_failover_enabled(step.bool("automaticFailover").unwrap_or(false))
+        .multi_az_enabled(step.bool("multiAz").unwrap_or(false))
+        .transit_encryption_enabled(step.bool("transitEncryption").unwrap_or(false))
+        .at_rest_encryption_enabled(step.bool("atRestEncryption").unwrap_or(false))
+        .set_port(int(step, "port"))
+        .set_security_group_ids(Some(step.references("securityGroups")?))
+        .set_tags(Some(cache_tags(&step.tags())));
     request = if cluster_mode {
         request
             .cluster_mode(ClusterMode::Enabled)
-            .set_num_node_groups(int(cx, "numNodeGroups"))
+            .set_num_node_groups(int(step, "numNodeGroups"))
     } else {
         request
             .cluster_mode(ClusterMode::Disabled)
             .num_node_groups(1)
     };
-    if cx.property("cacheSubnetGroup").is_some() {
-        request = request.cache_subnet_group_name(reference_name(cx, "cacheSubnetGroup")?);
+    if step.property("cacheSubnetGroup").is_some() {
+        request = request.cache_subnet_group_name(reference_name(step, "cacheSubnetGroup")?);
     }
-    if cx.property("cacheParameterGroup").is_some() {
-        request = request.cache_parameter_group_name(reference_name(cx, "cacheParameterGroup")?);
+    if step.property("cacheParameterGroup").is_some() {
+        request = request.cache_parameter_group_name(reference_name(step, "cacheParameterGroup")?);
     }
-    cx.call("elasticache", "CreateReplicationGroup").await;
     match request.send().await.aws() {
         Ok(_) => {}
         Err(e) if e.code == "ReplicationGroupAlreadyExists" => {}
         Err(e) => return Err(e),
     }
-    wait_group(cx, &id).await
+    wait_group(step, &id).await
 }
 
 /// The desired replica count when it changes, and whether it grows.
-fn replica_change(cx: &Cx<'_>) -> Option<(i32, bool)> {
-    if !cx.changed("replicasPerNodeGroup") {
+fn replica_change(step: &AwsStep<'_>) -> Option<(i32, bool)> {
+    if !step.changed("replicasPerNodeGroup") {
         return None;
     }
-    let desired = int(cx, "replicasPerNodeGroup").unwrap_or(0);
-    let observed = cx
+    let desired = int(step, "replicasPerNodeGroup").unwrap_or(0);
+    let observed = step
         .request
         .step
         .observed
@@ -429,10 +418,9 @@ fn replica_change(cx: &Cx<'_>) -> Option<(i32, bool)> {
     Some((desired, i64::from(desired) > observed))
 }
 
-async fn change_replicas(cx: &Cx<'_>, id: &str, desired: i32, grow: bool) -> Result<(), StepError> {
-    let ec = &cx.clients().elasticache;
+async fn change_replicas(step: &AwsStep<'_>, id: &str, desired: i32, grow: bool) -> Result<(), StepError> {
+    let ec = &step.clients().elasticache;
     if grow {
-        cx.call("elasticache", "IncreaseReplicaCount").await;
         ec.increase_replica_count()
             .replication_group_id(id)
             .new_replica_count(desired)
@@ -442,7 +430,6 @@ async fn change_replicas(cx: &Cx<'_>, id: &str, desired: i32, grow: bool) -> Res
             .aws()
             .map_err(in_use_is_conflict)?;
     } else {
-        cx.call("elasticache", "DecreaseReplicaCount").await;
         ec.decrease_replica_count()
             .replication_group_id(id)
             .new_replica_count(desired)
@@ -452,7 +439,7 @@ async fn change_replicas(cx: &Cx<'_>, id: &str, desired: i32, grow: bool) -> Res
             .aws()
             .map_err(in_use_is_conflict)?;
     }
-    wait_group(cx, id).await?;
+    wait_group(step, id).await?;
     Ok(())
 }
 
@@ -473,56 +460,55 @@ pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
 #[cfg(test)]
 pub(crate) const RESHAPE_IN_PLACE: &[&str] = &["replicasPerNodeGroup", "numNodeGroups"];
 
-pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx
+pub async fn update_replication_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step
         .str("replicationGroupId")
-        .unwrap_or(cx.name())
+        .unwrap_or(step.name())
         .to_string();
-    let ec = &cx.clients().elasticache;
+    let ec = &step.clients().elasticache;
     // Failover and Multi-AZ need a replica: replicas are added before they are turned on, and
     // removed after they are turned off.
-    let replicas = replica_change(cx);
+    let replicas = replica_change(step);
     if let Some((desired, true)) = replicas {
-        change_replicas(cx, &id, desired, true).await?;
+        change_replicas(step, &id, desired, true).await?;
     }
-    if cx.changed_any(MODIFY_IN_PLACE) {
+    if step.changed_any(MODIFY_IN_PLACE) {
         let mut request = ec
             .modify_replication_group()
             .replication_group_id(&id)
             .apply_immediately(true);
-        if cx.changed("cacheNodeType") {
-            request = request.set_cache_node_type(cx.opt_str("cacheNodeType").map(str::to_string));
+        if step.changed("cacheNodeType") {
+            request = request.set_cache_node_type(step.opt_str("cacheNodeType").map(str::to_string));
         }
-        if cx.changed("engineVersion") {
-            request = request.set_engine_version(cx.opt_str("engineVersion").map(str::to_string));
+        if step.changed("engineVersion") {
+            request = request.set_engine_version(step.opt_str("engineVersion").map(str::to_string));
         }
-        if cx.changed("automaticFailover") {
-            request = request.set_automatic_failover_enabled(cx.bool("automaticFailover"));
+        if step.changed("automaticFailover") {
+            request = request.set_automatic_failover_enabled(step.bool("automaticFailover"));
         }
-        if cx.changed("multiAz") {
-            request = request.set_multi_az_enabled(cx.bool("multiAz"));
+        if step.changed("multiAz") {
+            request = request.set_multi_az_enabled(step.bool("multiAz"));
         }
-        if cx.changed("securityGroups") {
-            request = request.set_security_group_ids(Some(cx.references("securityGroups")?));
+        if step.changed("securityGroups") {
+            request = request.set_security_group_ids(Some(step.references("securityGroups")?));
         }
-        if cx.changed("cacheParameterGroup") {
+        if step.changed("cacheParameterGroup") {
             request =
-                request.cache_parameter_group_name(reference_name(cx, "cacheParameterGroup")?);
+                request.cache_parameter_group_name(reference_name(step, "cacheParameterGroup")?);
         }
-        if cx.changed("description") {
+        if step.changed("description") {
             request = request
-                .set_replication_group_description(cx.opt_str("description").map(str::to_string));
+                .set_replication_group_description(step.opt_str("description").map(str::to_string));
         }
-        cx.call("elasticache", "ModifyReplicationGroup").await;
         request.send().await.aws().map_err(in_use_is_conflict)?;
-        wait_group(cx, &id).await?;
+        wait_group(step, &id).await?;
     }
     if let Some((desired, false)) = replicas {
-        change_replicas(cx, &id, desired, false).await?;
+        change_replicas(step, &id, desired, false).await?;
     }
-    if cx.changed("numNodeGroups") {
-        let count = int(cx, "numNodeGroups").unwrap_or(1);
-        let shards: Vec<String> = describe_group(cx, &id)
+    if step.changed("numNodeGroups") {
+        let count = int(step, "numNodeGroups").unwrap_or(1);
+        let shards: Vec<String> = describe_group(step, &id)
             .await?
             .map(|g| {
                 g.node_groups()
@@ -532,8 +518,6 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
             })
             .unwrap_or_default();
         let remove = shards_to_remove(shards, count);
-        cx.call("elasticache", "ModifyReplicationGroupShardConfiguration")
-            .await;
         ec.modify_replication_group_shard_configuration()
             .replication_group_id(&id)
             .node_group_count(count)
@@ -544,9 +528,9 @@ pub async fn update_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
             .aws()
             .map_err(in_use_is_conflict)?;
     }
-    let out = wait_group(cx, &id).await?;
+    let out = wait_group(step, &id).await?;
     if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(cx, arn).await?;
+        sync_tags(step, arn).await?;
     }
     Ok(out)
 }
@@ -563,22 +547,21 @@ fn shards_to_remove(mut shards: Vec<String>, count: i32) -> Vec<String> {
     }
 }
 
-pub async fn delete_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing("name").unwrap_or(cx.name()).to_string();
-    let mut request = cx
+pub async fn delete_replication_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing("name").unwrap_or(step.name()).to_string();
+    let mut request = step
         .clients()
         .elasticache
         .delete_replication_group()
         .replication_group_id(&id)
         .retain_primary_cluster(false);
-    if cx.data.final_snapshot {
+    if step.data.final_snapshot {
         let seconds = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         request = request.final_snapshot_identifier(format!("{id}-final-{seconds}"));
     }
-    cx.call("elasticache", "DeleteReplicationGroup").await;
     match request.send().await.aws() {
         Ok(_) => {}
         Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
@@ -586,9 +569,9 @@ pub async fn delete_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
         Err(e) if e.code == "InvalidReplicationGroupState" && e.message.contains("deleting") => {}
         Err(e) => return Err(in_use_is_conflict(e)),
     }
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_group(cx, &id)
+            Ok(describe_group(step, &id)
                 .await?
                 .map(|g| Status(g.status().unwrap_or_default().to_string())))
         },
@@ -600,10 +583,10 @@ pub async fn delete_replication_group(cx: &Cx<'_>) -> Result<Outputs, StepError>
 
 // --- reading -------------------------------------------------------------------------------
 
-/// One resource's tags (ListTagsForResource); see [`ReadCx::tags_for`] for when it is needed.
-async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
+/// One resource's tags (ListTagsForResource); see [`AwsRead::tags_for`] for when it is needed.
+async fn tags_of(read: &AwsRead<'_>, arn: &str) -> Result<TagSet, StepError> {
     tags_by_arn!(
-        rx,
+        read,
         "elasticache",
         elasticache,
         resource_name,
@@ -620,8 +603,8 @@ fn sorted(mut ids: Vec<String>) -> Value {
 
 /// Whether `name` is the AWS name of a desired resource of `kind` (`name` property, else the
 /// resource's name).
-fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
-    rx.desired_of(kind).find(|d| {
+fn desired_named<'a>(read: &AwsRead<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
+    read.desired_of(kind).find(|d| {
         d.properties
             .get("name")
             .or_else(|| d.properties.get("replicationGroupId"))
@@ -635,28 +618,24 @@ fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::
 /// the account's, filtered here), the replication groups' member clusters (one
 /// DescribeCacheClusters per page: a group's engine version, parameter group and security groups
 /// are on its members), each owned parameter group's values (DescribeCacheParameters takes one
-/// group). Tags come from the tagging API's answer ([`ReadCx::tags_for`]): ElastiCache's
+/// group). Tags come from the tagging API's answer ([`AwsRead::tags_for`]): ElastiCache's
 /// describes carry none.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     // The kinds' listings at once; each kind's further reads wait only for its own listing.
     let (subnet_groups, parameter_groups, replication_groups) = futures::try_join!(
-        read_subnet_groups(rx),
-        read_parameter_groups(rx),
-        read_replication_groups(rx),
+        read_subnet_groups(read),
+        read_parameter_groups(read),
+        read_replication_groups(read),
     )?;
     Ok([subnet_groups, parameter_groups, replication_groups].concat())
 }
 
 /// Subnet groups named for the blueprint and tagged for it.
-async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &rx.conn.clients.elasticache;
-    let prefix = rx.name_prefix();
+async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let prefix = read.name_prefix();
     let mut found = Vec::new();
-    let pages = all_pages!(
-        rx,
-        "elasticache",
-        "DescribeCacheSubnetGroups",
-        ec.describe_cache_subnet_groups()
+    let pages = all_pages!(ec.describe_cache_subnet_groups()
             .max_records(100)
             .into_paginator()
             .send()
@@ -671,12 +650,12 @@ async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         else {
             continue;
         };
-        let arn = rx_arn(rx, "subnetgroup", name);
-        let desired = desired_named(rx, K::CacheSubnetGroup, name).is_some();
-        let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+        let arn = rx_arn(read, "subnetgroup", name);
+        let desired = desired_named(read, K::CacheSubnetGroup, name).is_some();
+        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
             continue;
         };
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         let subnets: Vec<String> = g
@@ -684,7 +663,7 @@ async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             .iter()
             .filter_map(|s| s.subnet_identifier().map(str::to_string))
             .collect();
-        let subnets = super::eks::by_zone(rx, subnets).await?;
+        let subnets = super::eks::by_zone(read, subnets).await?;
         found.push(
             Found::new(K::CacheSubnetGroup, &arn)
                 .at(Some(address))
@@ -706,13 +685,9 @@ async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// Parameter groups named for the blueprint, each owned one with its user-set values
 /// (DescribeCacheParameters takes one group): every group's at once.
-async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &rx.conn.clients.elasticache;
-    let pages = all_pages!(
-        rx,
-        "elasticache",
-        "DescribeCacheParameterGroups",
-        ec.describe_cache_parameter_groups()
+async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let pages = all_pages!(ec.describe_cache_parameter_groups()
             .max_records(100)
             .into_paginator()
             .send()
@@ -720,55 +695,51 @@ async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError>
     let groups = pages
         .into_iter()
         .flat_map(|p| p.cache_parameter_groups.unwrap_or_default());
-    let found = futures::future::try_join_all(groups.map(|g| parameter_group_found(rx, g))).await?;
+    let found = futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn parameter_group_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     g: aws_sdk_elasticache::types::CacheParameterGroup,
 ) -> Result<Option<Found>, StepError> {
-    let ec = &rx.conn.clients.elasticache;
-    let prefix = rx.name_prefix();
+    let ec = &read.conn.clients.elasticache;
+    let prefix = read.name_prefix();
     let Some(name) = g.cache_parameter_group_name() else {
         return Ok(None);
     };
-    let desired = desired_named(rx, K::CacheParameterGroup, name);
+    let desired = desired_named(read, K::CacheParameterGroup, name);
     if desired.is_none() && !name.starts_with(&prefix) {
         return Ok(None);
     }
-    let arn = rx_arn(rx, "parametergroup", name);
+    let arn = rx_arn(read, "parametergroup", name);
     // The values (settings: not for destroy) are read beside the group's own tag read where
     // the tagging API's answer does not list it.
     let values = || async {
-        if rx.inventory {
+        if read.inventory {
             return Ok(Vec::new());
         }
-        Ok::<_, StepError>(all_pages!(
-            rx,
-            "elasticache",
-            "DescribeCacheParameters",
-            ec.describe_cache_parameters()
+        Ok::<_, StepError>(all_pages!(ec.describe_cache_parameters()
                 .cache_parameter_group_name(name)
                 .source("user")
                 .into_paginator()
                 .send()
         ))
     };
-    let listed = rx.tagged().await?.get(&arn).cloned();
+    let listed = read.tagged().await?.get(&arn).cloned();
     let (tags, address, pages) = match (listed, desired) {
         (Some(tags), _) => {
-            let Some(address) = rx.owned(&tags) else {
+            let Some(address) = read.owned(&tags) else {
                 return Ok(None);
             };
             (tags, address, values().await?)
         }
         (None, None) => return Ok(None),
         (None, Some(d)) => {
-            let (tags, pages) = futures::join!(tags_of(rx, &arn), values());
+            let (tags, pages) = futures::join!(tags_of(read, &arn), values());
             match not_found_as_none(tags) {
                 Ok(Some(tags)) => {
-                    let Some(address) = rx.owned(&tags) else {
+                    let Some(address) = read.owned(&tags) else {
                         return Ok(None);
                     };
                     (tags, address, pages?)
@@ -815,16 +786,12 @@ async fn parameter_group_found(
 /// Replication groups tagged for the blueprint, with the settings only their member clusters
 /// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
 /// the blueprint has a group, else only once an owned group is found).
-async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &rx.conn.clients.elasticache;
-    let wanted = rx.desired_of(K::CacheReplicationGroup).next().is_some();
+async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let wanted = read.desired_of(K::CacheReplicationGroup).next().is_some();
     let (pages, early) = futures::try_join!(
         async {
-            Ok::<_, StepError>(all_pages!(
-                rx,
-                "elasticache",
-                "DescribeReplicationGroups",
-                ec.describe_replication_groups()
+            Ok::<_, StepError>(all_pages!(ec.describe_replication_groups()
                     .max_records(100)
                     .into_paginator()
                     .send()
@@ -832,7 +799,7 @@ async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErro
         },
         async {
             if wanted {
-                member_clusters(rx).await.map(Some)
+                member_clusters(read).await.map(Some)
             } else {
                 Ok(None)
             }
@@ -851,12 +818,12 @@ async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErro
         }
         let arn = g
             .arn()
-            .map_or_else(|| rx_arn(rx, "replicationgroup", id), str::to_string);
-        let desired = desired_named(rx, K::CacheReplicationGroup, id).is_some();
-        let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+            .map_or_else(|| rx_arn(read, "replicationgroup", id), str::to_string);
+        let desired = desired_named(read, K::CacheReplicationGroup, id).is_some();
+        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
             continue;
         };
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         owned.push((g, arn, tags, address));
@@ -866,7 +833,7 @@ async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErro
     }
     let clusters = match early {
         Some(clusters) => clusters,
-        None => member_clusters(rx).await?,
+        None => member_clusters(read).await?,
     };
     let mut found = Vec::new();
     for (g, arn, tags, address) in owned {
@@ -941,17 +908,17 @@ async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErro
                 g.at_rest_encryption_enabled().unwrap_or(false),
             )
             .with("port", port)
-            .with("cacheSubnetGroup", rx_arn(rx, "subnetgroup", subnet_group))
+            .with("cacheSubnetGroup", rx_arn(read, "subnetgroup", subnet_group))
             .with(
                 "cacheParameterGroup",
-                rx_arn(rx, "parametergroup", parameter_group),
+                rx_arn(read, "parametergroup", parameter_group),
             )
             .with("securityGroups", sorted(groups))
             .with("tags", tags::to_value(&tags));
         if member.is_none() {
             // No member cluster to describe (the emulator makes none; AWS always does): the
             // settings only the members carry are taken as desired rather than shown as drift.
-            if let Some(d) = rx
+            if let Some(d) = read
                 .desired_of(K::CacheReplicationGroup)
                 .find(|d| d.address == address)
             {
@@ -975,14 +942,10 @@ async fn read_replication_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepErro
 
 /// Every cache cluster by id (one DescribeCacheClusters per page).
 async fn member_clusters(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
 ) -> Result<HashMap<String, aws_sdk_elasticache::types::CacheCluster>, StepError> {
-    let ec = &rx.conn.clients.elasticache;
-    let pages = all_pages!(
-        rx,
-        "elasticache",
-        "DescribeCacheClusters",
-        ec.describe_cache_clusters()
+    let ec = &read.conn.clients.elasticache;
+    let pages = all_pages!(ec.describe_cache_clusters()
             .max_records(100)
             .into_paginator()
             .send()

@@ -14,7 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -49,14 +49,13 @@ fn arn_suffix(arn: &str, marker: &str) -> Option<String> {
     })
 }
 
-async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    if !cx.changed("tags") {
+async fn sync_tags(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    if !step.changed("tags") {
         return Ok(());
     }
-    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
-    let elb = &cx.clients().elbv2;
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
+    let elb = &step.clients().elbv2;
     if !set.is_empty() {
-        cx.call("elbv2", "AddTags").await;
         elb.add_tags()
             .resource_arns(arn)
             .set_tags(Some(elb_tags(&set)))
@@ -65,7 +64,6 @@ async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
             .aws()?;
     }
     if !remove.is_empty() {
-        cx.call("elbv2", "RemoveTags").await;
         elb.remove_tags()
             .resource_arns(arn)
             .set_tag_keys(Some(remove))
@@ -94,11 +92,10 @@ fn lb_outputs(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> Outpu
 }
 
 async fn describe_lb(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
 ) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>, StepError> {
-    cx.call("elbv2", "DescribeLoadBalancers").await;
-    let result = cx
+    let result = step
         .clients()
         .elbv2
         .describe_load_balancers()
@@ -122,8 +119,8 @@ impl std::fmt::Display for LbState {
     }
 }
 
-async fn probe_lb(cx: &Cx<'_>, name: &str) -> Result<Option<LbState>, StepError> {
-    Ok(describe_lb(cx, name).await?.map(|lb| {
+async fn probe_lb(step: &AwsStep<'_>, name: &str) -> Result<Option<LbState>, StepError> {
+    Ok(describe_lb(step, name).await?.map(|lb| {
         let state = lb
             .state()
             .and_then(|s| s.code())
@@ -133,12 +130,11 @@ async fn probe_lb(cx: &Cx<'_>, name: &str) -> Result<Option<LbState>, StepError>
     }))
 }
 
-async fn set_idle_timeout(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    let Some(seconds) = cx.i64("idleTimeoutSeconds") else {
+async fn set_idle_timeout(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    let Some(seconds) = step.i64("idleTimeoutSeconds") else {
         return Ok(());
     };
-    cx.call("elbv2", "ModifyLoadBalancerAttributes").await;
-    cx.clients()
+    step.clients()
         .elbv2
         .modify_load_balancer_attributes()
         .load_balancer_arn(arn)
@@ -154,35 +150,34 @@ async fn set_idle_timeout(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
     Ok(())
 }
 
-pub async fn create_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if describe_lb(cx, &name).await?.is_none() {
-        let mut request = cx
+pub async fn create_load_balancer(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    if describe_lb(step, &name).await?.is_none() {
+        let mut request = step
             .clients()
             .elbv2
             .create_load_balancer()
             .name(&name)
             .r#type(LoadBalancerTypeEnum::from(
-                cx.opt_str("type").unwrap_or("application"),
+                step.opt_str("type").unwrap_or("application"),
             ))
             .scheme(LoadBalancerSchemeEnum::from(
-                cx.opt_str("scheme").unwrap_or("internet-facing"),
+                step.opt_str("scheme").unwrap_or("internet-facing"),
             ))
             .ip_address_type(IpAddressType::from(
-                cx.opt_str("ipAddressType").unwrap_or("ipv4"),
+                step.opt_str("ipAddressType").unwrap_or("ipv4"),
             ))
-            .set_subnets(Some(cx.references("subnets")?))
-            .set_tags(Some(elb_tags(&cx.tags())));
-        if cx.property("securityGroups").is_some() {
-            request = request.set_security_groups(Some(cx.references("securityGroups")?));
+            .set_subnets(Some(step.references("subnets")?))
+            .set_tags(Some(elb_tags(&step.tags())));
+        if step.property("securityGroups").is_some() {
+            request = request.set_security_groups(Some(step.references("securityGroups")?));
         }
         // A same-name create with the same settings returns the existing load balancer.
-        cx.call("elbv2", "CreateLoadBalancer").await;
         request.send().await.aws()?;
     }
-    let ready = cx
+    let ready = step
         .wait_until(
-            || probe_lb(cx, &name),
+            || probe_lb(step, &name),
             |s: Option<&LbState>| s.is_some_and(|s| s.0 == "active"),
         )
         .await?;
@@ -193,64 +188,60 @@ pub async fn create_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         ));
     };
     let out = lb_outputs(&lb);
-    set_idle_timeout(cx, lb.load_balancer_arn().unwrap_or_default()).await?;
+    set_idle_timeout(step, lb.load_balancer_arn().unwrap_or_default()).await?;
     Ok(out)
 }
 
-pub async fn update_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let lb = describe_lb(cx, &name).await?.ok_or_else(|| {
+pub async fn update_load_balancer(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let lb = describe_lb(step, &name).await?.ok_or_else(|| {
         StepError::fatal("LoadBalancerNotFound", format!("no load balancer {name}"))
     })?;
     let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
-    if cx.changed("idleTimeoutSeconds") {
-        set_idle_timeout(cx, &arn).await?;
+    if step.changed("idleTimeoutSeconds") {
+        set_idle_timeout(step, &arn).await?;
     }
-    if cx.changed("subnets") {
-        cx.call("elbv2", "SetSubnets").await;
-        cx.clients()
+    if step.changed("subnets") {
+        step.clients()
             .elbv2
             .set_subnets()
             .load_balancer_arn(&arn)
-            .set_subnets(Some(cx.references("subnets")?))
+            .set_subnets(Some(step.references("subnets")?))
             .send()
             .await
             .aws()?;
     }
-    if cx.changed("securityGroups") {
-        cx.call("elbv2", "SetSecurityGroups").await;
-        cx.clients()
+    if step.changed("securityGroups") {
+        step.clients()
             .elbv2
             .set_security_groups()
             .load_balancer_arn(&arn)
-            .set_security_groups(Some(cx.references("securityGroups")?))
+            .set_security_groups(Some(step.references("securityGroups")?))
             .send()
             .await
             .aws()?;
     }
     // IPv4 or dual stack changes in place (SetIpAddressType, in botocore's elbv2 model).
-    if cx.changed("ipAddressType") {
-        cx.call("elbv2", "SetIpAddressType").await;
-        cx.clients()
+    if step.changed("ipAddressType") {
+        step.clients()
             .elbv2
             .set_ip_address_type()
             .load_balancer_arn(&arn)
             .ip_address_type(IpAddressType::from(
-                cx.opt_str("ipAddressType").unwrap_or("ipv4"),
+                step.opt_str("ipAddressType").unwrap_or("ipv4"),
             ))
             .send()
             .await
             .aws()?;
     }
-    sync_tags(cx, &arn).await?;
+    sync_tags(step, &arn).await?;
     Ok(lb_outputs(&lb))
 }
 
-pub async fn delete_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("elbv2", "DeleteLoadBalancer").await;
-    let result = cx
+pub async fn delete_load_balancer(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .elbv2
         .delete_load_balancer()
@@ -259,7 +250,7 @@ pub async fn delete_load_balancer(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .await
         .aws();
     if not_found_as_none(result)?.is_some() {
-        cx.wait_until(|| probe_lb(cx, &name), |s: Option<&LbState>| s.is_none())
+        step.wait_until(|| probe_lb(step, &name), |s: Option<&LbState>| s.is_none())
             .await?;
     }
     Ok(Outputs::new())
@@ -276,16 +267,16 @@ fn tg_outputs(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> Output
     out
 }
 
-fn health(cx: &Cx<'_>, key: &str) -> Option<Value> {
-    cx.property("healthCheck").and_then(|h| h.get(key)).cloned()
+fn health(step: &AwsStep<'_>, key: &str) -> Option<Value> {
+    step.property("healthCheck").and_then(|h| h.get(key)).cloned()
 }
 
-fn health_str(cx: &Cx<'_>, key: &str) -> Option<String> {
-    health(cx, key).and_then(|v| v.as_str().map(str::to_string))
+fn health_str(step: &AwsStep<'_>, key: &str) -> Option<String> {
+    health(step, key).and_then(|v| v.as_str().map(str::to_string))
 }
 
-fn health_int(cx: &Cx<'_>, key: &str) -> Option<i32> {
-    health(cx, key)
+fn health_int(step: &AwsStep<'_>, key: &str) -> Option<i32> {
+    health(step, key)
         .and_then(|v| v.as_i64())
         .and_then(|n| i32::try_from(n).ok())
 }
@@ -297,9 +288,9 @@ fn health_int(cx: &Cx<'_>, key: &str) -> Option<i32> {
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
 /// The attributes the catalog sets: stickiness and, when given, the deregistration delay.
-fn target_group_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
-    let mut out = stickiness_attributes(cx);
-    if let Some(delay) = cx.i64("deregistrationDelaySeconds") {
+fn target_group_attributes(step: &AwsStep<'_>) -> Vec<TargetGroupAttribute> {
+    let mut out = stickiness_attributes(step);
+    if let Some(delay) = step.i64("deregistrationDelaySeconds") {
         out.push(
             TargetGroupAttribute::builder()
                 .key(DEREGISTRATION_DELAY)
@@ -311,8 +302,8 @@ fn target_group_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
 }
 
 /// The stickiness attributes for the catalog's `stickiness` object.
-fn stickiness_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
-    let s = cx.property("stickiness");
+fn stickiness_attributes(step: &AwsStep<'_>) -> Vec<TargetGroupAttribute> {
+    let s = step.property("stickiness");
     let get = |key: &str| s.and_then(|s| s.get(key));
     let enabled = get("enabled").and_then(Value::as_bool).unwrap_or(false);
     let attribute = |k: &str, v: String| TargetGroupAttribute::builder().key(k).value(v).build();
@@ -352,11 +343,10 @@ fn stickiness_attributes(cx: &Cx<'_>) -> Vec<TargetGroupAttribute> {
 }
 
 async fn describe_tg(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
 ) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::TargetGroup>, StepError> {
-    cx.call("elbv2", "DescribeTargetGroups").await;
-    let result = cx
+    let result = step
         .clients()
         .elbv2
         .describe_target_groups()
@@ -368,52 +358,50 @@ async fn describe_tg(
         .and_then(|r| r.target_groups.unwrap_or_default().into_iter().next()))
 }
 
-async fn set_attributes(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    if cx.property("stickiness").is_none() && cx.property("deregistrationDelaySeconds").is_none() {
+async fn set_attributes(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    if step.property("stickiness").is_none() && step.property("deregistrationDelaySeconds").is_none() {
         return Ok(());
     }
-    cx.call("elbv2", "ModifyTargetGroupAttributes").await;
-    cx.clients()
+    step.clients()
         .elbv2
         .modify_target_group_attributes()
         .target_group_arn(arn)
-        .set_attributes(Some(target_group_attributes(cx)))
+        .set_attributes(Some(target_group_attributes(step)))
         .send()
         .await
         .aws()?;
     Ok(())
 }
 
-pub async fn create_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let tg = match describe_tg(cx, &name).await? {
+pub async fn create_target_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let tg = match describe_tg(step, &name).await? {
         Some(tg) => tg,
         None => {
-            let mut request = cx
+            let mut request = step
                 .clients()
                 .elbv2
                 .create_target_group()
                 .name(&name)
-                .protocol(ProtocolEnum::from(cx.str("protocol")?))
-                .set_port(cx.i64("port").and_then(|p| i32::try_from(p).ok()))
+                .protocol(ProtocolEnum::from(step.str("protocol")?))
+                .set_port(step.i64("port").and_then(|p| i32::try_from(p).ok()))
                 .target_type(TargetTypeEnum::from(
-                    cx.opt_str("targetType").unwrap_or("ip"),
+                    step.opt_str("targetType").unwrap_or("ip"),
                 ))
-                .vpc_id(cx.reference("vpc")?)
+                .vpc_id(step.reference("vpc")?)
                 .set_health_check_protocol(
-                    health_str(cx, "protocol").map(|p| ProtocolEnum::from(p.as_str())),
+                    health_str(step, "protocol").map(|p| ProtocolEnum::from(p.as_str())),
                 )
-                .set_health_check_path(health_str(cx, "path"))
-                .set_health_check_port(health_str(cx, "port"))
-                .set_health_check_interval_seconds(health_int(cx, "intervalSeconds"))
-                .set_health_check_timeout_seconds(health_int(cx, "timeoutSeconds"))
-                .set_healthy_threshold_count(health_int(cx, "healthyThreshold"))
-                .set_unhealthy_threshold_count(health_int(cx, "unhealthyThreshold"))
-                .set_tags(Some(elb_tags(&cx.tags())));
-            if let Some(matcher) = health_str(cx, "matcher") {
+                .set_health_check_path(health_str(step, "path"))
+                .set_health_check_port(health_str(step, "port"))
+                .set_health_check_interval_seconds(health_int(step, "intervalSeconds"))
+                .set_health_check_timeout_seconds(health_int(step, "timeoutSeconds"))
+                .set_healthy_threshold_count(health_int(step, "healthyThreshold"))
+                .set_unhealthy_threshold_count(health_int(step, "unhealthyThreshold"))
+                .set_tags(Some(elb_tags(&step.tags())));
+            if let Some(matcher) = health_str(step, "matcher") {
                 request = request.matcher(Matcher::builder().http_code(matcher).build());
             }
-            cx.call("elbv2", "CreateTargetGroup").await;
             request
                 .send()
                 .await
@@ -428,48 +416,46 @@ pub async fn create_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         }
     };
     let out = tg_outputs(&tg);
-    set_attributes(cx, tg.target_group_arn().unwrap_or_default()).await?;
+    set_attributes(step, tg.target_group_arn().unwrap_or_default()).await?;
     Ok(out)
 }
 
-pub async fn update_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let tg = describe_tg(cx, &name).await?.ok_or_else(|| {
+pub async fn update_target_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let tg = describe_tg(step, &name).await?.ok_or_else(|| {
         StepError::fatal("TargetGroupNotFound", format!("no target group {name}"))
     })?;
     let arn = tg.target_group_arn().unwrap_or_default().to_string();
-    if cx.changed("healthCheck") {
-        let mut request = cx
+    if step.changed("healthCheck") {
+        let mut request = step
             .clients()
             .elbv2
             .modify_target_group()
             .target_group_arn(&arn)
             .set_health_check_protocol(
-                health_str(cx, "protocol").map(|p| ProtocolEnum::from(p.as_str())),
+                health_str(step, "protocol").map(|p| ProtocolEnum::from(p.as_str())),
             )
-            .set_health_check_path(health_str(cx, "path"))
-            .set_health_check_port(health_str(cx, "port"))
-            .set_health_check_interval_seconds(health_int(cx, "intervalSeconds"))
-            .set_health_check_timeout_seconds(health_int(cx, "timeoutSeconds"))
-            .set_healthy_threshold_count(health_int(cx, "healthyThreshold"))
-            .set_unhealthy_threshold_count(health_int(cx, "unhealthyThreshold"));
-        if let Some(matcher) = health_str(cx, "matcher") {
+            .set_health_check_path(health_str(step, "path"))
+            .set_health_check_port(health_str(step, "port"))
+            .set_health_check_interval_seconds(health_int(step, "intervalSeconds"))
+            .set_health_check_timeout_seconds(health_int(step, "timeoutSeconds"))
+            .set_healthy_threshold_count(health_int(step, "healthyThreshold"))
+            .set_unhealthy_threshold_count(health_int(step, "unhealthyThreshold"));
+        if let Some(matcher) = health_str(step, "matcher") {
             request = request.matcher(Matcher::builder().http_code(matcher).build());
         }
-        cx.call("elbv2", "ModifyTargetGroup").await;
         request.send().await.aws()?;
     }
-    if cx.changed("stickiness") || cx.changed("deregistrationDelaySeconds") {
-        set_attributes(cx, &arn).await?;
+    if step.changed("stickiness") || step.changed("deregistrationDelaySeconds") {
+        set_attributes(step, &arn).await?;
     }
-    sync_tags(cx, &arn).await?;
+    sync_tags(step, &arn).await?;
     Ok(tg_outputs(&tg))
 }
 
-pub async fn delete_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    cx.call("elbv2", "DeleteTargetGroup").await;
-    let result = cx
+pub async fn delete_target_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .elbv2
         .delete_target_group()
@@ -484,7 +470,7 @@ pub async fn delete_target_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- listeners and rules -------------------------------------------------------------------
 
 /// The catalog's action object as an ELB action: `forward` to a target group, or `redirect`.
-fn action(cx: &Cx<'_>, value: &Value) -> Result<Action, StepError> {
+fn action(step: &AwsStep<'_>, value: &Value) -> Result<Action, StepError> {
     let get = |key: &str| value.get(key).and_then(Value::as_str);
     match get("type") {
         Some("redirect") => Ok(Action::builder()
@@ -506,12 +492,12 @@ fn action(cx: &Cx<'_>, value: &Value) -> Result<Action, StepError> {
             let group = get("targetGroup").ok_or_else(|| {
                 StepError::fatal(
                     "MissingInput",
-                    format!("{}: action without targetGroup", cx.address()),
+                    format!("{}: action without targetGroup", step.address()),
                 )
             })?;
             Ok(Action::builder()
                 .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(cx.resolve(group)?)
+                .target_group_arn(step.resolve(group)?)
                 .build())
         }
     }
@@ -552,8 +538,8 @@ fn listener_outputs(arn: &str, lb_arn: &str) -> Outputs {
     out
 }
 
-fn certificates(cx: &Cx<'_>) -> Option<Vec<Certificate>> {
-    let list = string_list(cx.property("certificates"));
+fn certificates(step: &AwsStep<'_>) -> Option<Vec<Certificate>> {
+    let list = string_list(step.property("certificates"));
     (!list.is_empty()).then(|| {
         list.into_iter()
             .map(|arn| Certificate::builder().certificate_arn(arn).build())
@@ -562,12 +548,11 @@ fn certificates(cx: &Cx<'_>) -> Option<Vec<Certificate>> {
 }
 
 async fn listener_on_port(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     lb_arn: &str,
     port: i32,
 ) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::Listener>, StepError> {
-    cx.call("elbv2", "DescribeListeners").await;
-    let result = cx
+    let result = step
         .clients()
         .elbv2
         .describe_listeners()
@@ -583,31 +568,30 @@ async fn listener_on_port(
     }))
 }
 
-pub async fn create_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let lb_arn = cx.reference("loadBalancer")?;
-    let port = cx
+pub async fn create_listener(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let lb_arn = step.reference("loadBalancer")?;
+    let port = step
         .i64("port")
         .and_then(|p| i32::try_from(p).ok())
-        .ok_or_else(|| StepError::fatal("MissingInput", format!("{}: no port", cx.address())))?;
-    if let Some(existing) = listener_on_port(cx, &lb_arn, port).await? {
+        .ok_or_else(|| StepError::fatal("MissingInput", format!("{}: no port", step.address())))?;
+    if let Some(existing) = listener_on_port(step, &lb_arn, port).await? {
         let arn = existing.listener_arn().unwrap_or_default().to_string();
-        modify_listener(cx, &arn, port).await?;
-        set_listener_idle_timeout(cx, &arn).await?;
+        modify_listener(step, &arn, port).await?;
+        set_listener_idle_timeout(step, &arn).await?;
         return Ok(listener_outputs(&arn, &lb_arn));
     }
-    let default_action = action(cx, cx.property("defaultAction").unwrap_or(&Value::Null))?;
-    cx.call("elbv2", "CreateListener").await;
-    let created = cx
+    let default_action = action(step, step.property("defaultAction").unwrap_or(&Value::Null))?;
+    let created = step
         .clients()
         .elbv2
         .create_listener()
         .load_balancer_arn(&lb_arn)
         .port(port)
-        .protocol(ProtocolEnum::from(cx.str("protocol")?))
-        .set_ssl_policy(cx.opt_str("sslPolicy").map(str::to_string))
-        .set_certificates(certificates(cx))
+        .protocol(ProtocolEnum::from(step.str("protocol")?))
+        .set_ssl_policy(step.opt_str("sslPolicy").map(str::to_string))
+        .set_certificates(certificates(step))
         .default_actions(default_action)
-        .set_tags(Some(elb_tags(&cx.tags())))
+        .set_tags(Some(elb_tags(&step.tags())))
         .send()
         .await
         .aws()?;
@@ -620,7 +604,7 @@ pub async fn create_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .ok_or_else(|| {
             StepError::fatal("ListenerNotFound", format!("no listener on port {port}"))
         })?;
-    set_listener_idle_timeout(cx, &arn).await?;
+    set_listener_idle_timeout(step, &arn).await?;
     Ok(listener_outputs(&arn, &lb_arn))
 }
 
@@ -629,12 +613,11 @@ pub async fn create_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 const TCP_IDLE_TIMEOUT: &str = "tcp.idle_timeout.seconds";
 
 /// Sets the listener's TCP idle timeout when the catalog gives one.
-async fn set_listener_idle_timeout(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    let Some(seconds) = cx.i64("idleTimeoutSeconds") else {
+async fn set_listener_idle_timeout(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    let Some(seconds) = step.i64("idleTimeoutSeconds") else {
         return Ok(());
     };
-    cx.call("elbv2", "ModifyListenerAttributes").await;
-    cx.clients()
+    step.clients()
         .elbv2
         .modify_listener_attributes()
         .listener_arn(arn)
@@ -650,17 +633,16 @@ async fn set_listener_idle_timeout(cx: &Cx<'_>, arn: &str) -> Result<(), StepErr
     Ok(())
 }
 
-async fn modify_listener(cx: &Cx<'_>, arn: &str, port: i32) -> Result<(), StepError> {
-    let default_action = action(cx, cx.property("defaultAction").unwrap_or(&Value::Null))?;
-    cx.call("elbv2", "ModifyListener").await;
-    cx.clients()
+async fn modify_listener(step: &AwsStep<'_>, arn: &str, port: i32) -> Result<(), StepError> {
+    let default_action = action(step, step.property("defaultAction").unwrap_or(&Value::Null))?;
+    step.clients()
         .elbv2
         .modify_listener()
         .listener_arn(arn)
         .port(port)
-        .protocol(ProtocolEnum::from(cx.str("protocol")?))
-        .set_ssl_policy(cx.opt_str("sslPolicy").map(str::to_string))
-        .set_certificates(certificates(cx))
+        .protocol(ProtocolEnum::from(step.str("protocol")?))
+        .set_ssl_policy(step.opt_str("sslPolicy").map(str::to_string))
+        .set_certificates(certificates(step))
         .default_actions(default_action)
         .send()
         .await
@@ -668,33 +650,32 @@ async fn modify_listener(cx: &Cx<'_>, arn: &str, port: i32) -> Result<(), StepEr
     Ok(())
 }
 
-pub async fn update_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    let lb_arn = cx.reference("loadBalancer")?;
-    if cx
+pub async fn update_listener(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let lb_arn = step.reference("loadBalancer")?;
+    if step
         .request
         .step
         .changes
         .iter()
         .any(|c| !c.name.starts_with("tags") && c.name != "idleTimeoutSeconds")
     {
-        let port = cx
+        let port = step
             .i64("port")
             .and_then(|p| i32::try_from(p).ok())
             .unwrap_or(80);
-        modify_listener(cx, &arn, port).await?;
+        modify_listener(step, &arn, port).await?;
     }
-    if cx.changed("idleTimeoutSeconds") {
-        set_listener_idle_timeout(cx, &arn).await?;
+    if step.changed("idleTimeoutSeconds") {
+        set_listener_idle_timeout(step, &arn).await?;
     }
-    sync_tags(cx, &arn).await?;
+    sync_tags(step, &arn).await?;
     Ok(listener_outputs(&arn, &lb_arn))
 }
 
-pub async fn delete_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    cx.call("elbv2", "DeleteListener").await;
-    let result = cx
+pub async fn delete_listener(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .elbv2
         .delete_listener()
@@ -707,9 +688,9 @@ pub async fn delete_listener(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// A rule's conditions: `pathPatterns` and `hostHeaders` (lists of values).
-fn conditions(cx: &Cx<'_>) -> Vec<RuleCondition> {
+fn conditions(step: &AwsStep<'_>) -> Vec<RuleCondition> {
     let mut out = Vec::new();
-    let paths = string_list(cx.property("pathPatterns"));
+    let paths = string_list(step.property("pathPatterns"));
     if !paths.is_empty() {
         out.push(
             RuleCondition::builder()
@@ -722,7 +703,7 @@ fn conditions(cx: &Cx<'_>) -> Vec<RuleCondition> {
                 .build(),
         );
     }
-    let hosts = string_list(cx.property("hostHeaders"));
+    let hosts = string_list(step.property("hostHeaders"));
     if !hosts.is_empty() {
         out.push(
             RuleCondition::builder()
@@ -738,17 +719,16 @@ fn conditions(cx: &Cx<'_>) -> Vec<RuleCondition> {
     out
 }
 
-pub async fn create_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let listener = cx.reference("listener")?;
-    let priority = cx
+pub async fn create_listener_rule(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let listener = step.reference("listener")?;
+    let priority = step
         .i64("priority")
         .and_then(|p| i32::try_from(p).ok())
         .ok_or_else(|| {
-            StepError::fatal("MissingInput", format!("{}: no priority", cx.address()))
+            StepError::fatal("MissingInput", format!("{}: no priority", step.address()))
         })?;
     // A rule with this priority already there (an earlier attempt): bring it in line.
-    cx.call("elbv2", "DescribeRules").await;
-    let rules = cx
+    let rules = step
         .clients()
         .elbv2
         .describe_rules()
@@ -758,25 +738,24 @@ pub async fn create_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .aws()?
         .rules
         .unwrap_or_default();
-    let act = action(cx, cx.property("action").unwrap_or(&Value::Null))?;
+    let act = action(step, step.property("action").unwrap_or(&Value::Null))?;
     if let Some(rule) = rules
         .iter()
         .find(|r| r.priority() == Some(&priority.to_string()))
     {
         let arn = rule.rule_arn().unwrap_or_default().to_string();
-        modify_rule(cx, &arn, act).await?;
+        modify_rule(step, &arn, act).await?;
         return Ok(outputs(&arn, Some(&arn), None));
     }
-    cx.call("elbv2", "CreateRule").await;
-    let created = cx
+    let created = step
         .clients()
         .elbv2
         .create_rule()
         .listener_arn(&listener)
         .priority(priority)
-        .set_conditions(Some(conditions(cx)))
+        .set_conditions(Some(conditions(step)))
         .actions(act)
-        .set_tags(Some(elb_tags(&cx.tags())))
+        .set_tags(Some(elb_tags(&step.tags())))
         .send()
         .await
         .aws()?;
@@ -790,13 +769,12 @@ pub async fn create_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(outputs(&arn, Some(&arn), None))
 }
 
-async fn modify_rule(cx: &Cx<'_>, arn: &str, act: Action) -> Result<(), StepError> {
-    cx.call("elbv2", "ModifyRule").await;
-    cx.clients()
+async fn modify_rule(step: &AwsStep<'_>, arn: &str, act: Action) -> Result<(), StepError> {
+    step.clients()
         .elbv2
         .modify_rule()
         .rule_arn(arn)
-        .set_conditions(Some(conditions(cx)))
+        .set_conditions(Some(conditions(step)))
         .actions(act)
         .send()
         .await
@@ -804,17 +782,16 @@ async fn modify_rule(cx: &Cx<'_>, arn: &str, act: Action) -> Result<(), StepErro
     Ok(())
 }
 
-pub async fn update_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    let act = action(cx, cx.property("action").unwrap_or(&Value::Null))?;
-    modify_rule(cx, &arn, act).await?;
+pub async fn update_listener_rule(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let act = action(step, step.property("action").unwrap_or(&Value::Null))?;
+    modify_rule(step, &arn, act).await?;
     Ok(outputs(&arn, Some(&arn), None))
 }
 
-pub async fn delete_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    cx.call("elbv2", "DeleteRule").await;
-    let result = cx
+pub async fn delete_listener_rule(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .elbv2
         .delete_rule()
@@ -832,23 +809,23 @@ pub async fn delete_listener_rule(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 /// them; the rest that `ask` says may be ours (a desired name, a listener of our load balancer)
 /// from DescribeTags ([`described_tags`]). Others are left out: not ours.
 async fn tags_of(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     arns: &[String],
     ask: impl Fn(&str) -> bool,
 ) -> Result<BTreeMap<String, TagSet>, StepError> {
-    let (mut out, unlisted) = listed_tags(rx, arns, ask).await?;
-    out.extend(described_tags(rx, &unlisted).await?);
+    let (mut out, unlisted) = listed_tags(read, arns, ask).await?;
+    out.extend(described_tags(read, &unlisted).await?);
     Ok(out)
 }
 
 /// Those of `arns` the tagging API's answer lists, with their tags, and those it does not list
 /// that `ask` says may be ours.
 async fn listed_tags(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     arns: &[String],
     ask: impl Fn(&str) -> bool,
 ) -> Result<(BTreeMap<String, TagSet>, Vec<String>), StepError> {
-    let tagged = rx.tagged().await?;
+    let tagged = read.tagged().await?;
     let mut listed = BTreeMap::new();
     let mut unlisted = Vec::new();
     for arn in arns {
@@ -865,12 +842,11 @@ async fn listed_tags(
 
 /// The tags of `arns` from DescribeTags (20 ARNs per call, the calls at once).
 async fn described_tags(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     arns: &[String],
 ) -> Result<BTreeMap<String, TagSet>, StepError> {
     let answers = futures::future::try_join_all(arns.chunks(20).map(|chunk| async move {
-        rx.call("elbv2", "DescribeTags").await;
-        rx.conn
+        read.conn
             .clients
             .elbv2
             .describe_tags()
@@ -899,8 +875,8 @@ async fn described_tags(
 }
 
 /// Whether a desired resource of `kind` has the AWS name `name`.
-fn desired_name(rx: &ReadCx<'_>, kind: K, name: &str) -> bool {
-    rx.desired_of(kind).any(|d| {
+fn desired_name(read: &AwsRead<'_>, kind: K, name: &str) -> bool {
+    read.desired_of(kind).any(|d| {
         d.properties
             .get("name")
             .and_then(Value::as_str)
@@ -915,8 +891,8 @@ fn desired_name(rx: &ReadCx<'_>, kind: K, name: &str) -> bool {
 /// listener's rules (DescribeRules takes one listener), each target group's attributes. Each
 /// read waits only for the answer that names what it reads: a resource's own tag read, where the
 /// tagging API does not list it, goes beside its further reads, not before them.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let (balancers, groups) = futures::try_join!(read_load_balancers(rx), read_target_groups(rx))?;
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let (balancers, groups) = futures::try_join!(read_load_balancers(read), read_target_groups(read))?;
     Ok([balancers, groups].concat())
 }
 
@@ -924,13 +900,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 /// their rules).
 type BalancerDetails = (Option<i64>, Vec<Found>);
 
-async fn read_load_balancers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &rx.conn.clients.elbv2;
-    let pages = all_pages!(
-        rx,
-        "elbv2",
-        "DescribeLoadBalancers",
-        elb.describe_load_balancers().into_paginator().send()
+async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
+    let pages = all_pages!(elb.describe_load_balancers().into_paginator().send()
     );
     let lbs: Vec<_> = pages
         .into_iter()
@@ -944,10 +916,10 @@ async fn read_load_balancers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter_map(|l| Some((l.load_balancer_arn()?, l.load_balancer_name()?)))
         .collect();
-    let (listed, unlisted) = listed_tags(rx, &arns, |arn| {
+    let (listed, unlisted) = listed_tags(read, &arns, |arn| {
         names
             .get(arn)
-            .is_some_and(|name| desired_name(rx, K::LoadBalancer, name))
+            .is_some_and(|name| desired_name(read, K::LoadBalancer, name))
     })
     .await?;
     // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
@@ -955,13 +927,13 @@ async fn read_load_balancers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter(|lb| {
             let arn = lb.load_balancer_arn().unwrap_or_default();
-            listed.get(arn).is_some_and(|tags| rx.owned(tags).is_some())
+            listed.get(arn).is_some_and(|tags| read.owned(tags).is_some())
                 || unlisted.iter().any(|u| u == arn)
         })
         .collect();
     let (described, details) = futures::try_join!(
-        described_tags(rx, &unlisted),
-        futures::future::try_join_all(candidates.iter().map(|lb| balancer_details(rx, lb))),
+        described_tags(read, &unlisted),
+        futures::future::try_join_all(candidates.iter().map(|lb| balancer_details(read, lb))),
     )?;
     let mut found = Vec::new();
     for (lb, (idle, listeners)) in candidates.into_iter().zip(details) {
@@ -969,7 +941,7 @@ async fn read_load_balancers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
             continue;
         };
-        let Some(address) = rx.owned(tags) else {
+        let Some(address) = read.owned(tags) else {
             continue;
         };
         let name = lb.load_balancer_name().unwrap_or_default();
@@ -1012,7 +984,7 @@ async fn read_load_balancers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// A load balancer's attributes (ALBs: the idle timeout) and its listeners, at once.
 async fn balancer_details(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
 ) -> Result<BalancerDetails, StepError> {
     let arn = lb.load_balancer_arn().unwrap_or_default();
@@ -1021,8 +993,7 @@ async fn balancer_details(
         if !application {
             return Ok(None);
         }
-        rx.call("elbv2", "DescribeLoadBalancerAttributes").await;
-        let attributes = rx
+        let attributes = read
             .conn
             .clients
             .elbv2
@@ -1041,16 +1012,12 @@ async fn balancer_details(
                 .unwrap_or(DEFAULT_IDLE_TIMEOUT),
         ))
     };
-    futures::try_join!(idle, read_listeners(rx, arn))
+    futures::try_join!(idle, read_listeners(read, arn))
 }
 
-async fn read_target_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &rx.conn.clients.elbv2;
-    let pages = all_pages!(
-        rx,
-        "elbv2",
-        "DescribeTargetGroups",
-        elb.describe_target_groups().into_paginator().send()
+async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
+    let pages = all_pages!(elb.describe_target_groups().into_paginator().send()
     );
     let groups: Vec<_> = pages
         .into_iter()
@@ -1064,29 +1031,28 @@ async fn read_target_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter_map(|g| Some((g.target_group_arn()?, g.target_group_name()?)))
         .collect();
-    let (listed, unlisted) = listed_tags(rx, &arns, |arn| {
+    let (listed, unlisted) = listed_tags(read, &arns, |arn| {
         names
             .get(arn)
-            .is_some_and(|name| desired_name(rx, K::TargetGroup, name))
+            .is_some_and(|name| desired_name(read, K::TargetGroup, name))
     })
     .await?;
     let candidates: Vec<_> = groups
         .iter()
         .filter(|tg| {
             let arn = tg.target_group_arn().unwrap_or_default();
-            listed.get(arn).is_some_and(|tags| rx.owned(tags).is_some())
+            listed.get(arn).is_some_and(|tags| read.owned(tags).is_some())
                 || unlisted.iter().any(|u| u == arn)
         })
         .collect();
     // Each group's attributes (settings only: not for destroy), all at once, beside the tag
     // read of the groups the tagging API does not list.
     let (described, answers) = futures::try_join!(
-        described_tags(rx, &unlisted),
+        described_tags(read, &unlisted),
         futures::future::try_join_all(candidates.iter().map(|tg| async move {
-            if rx.inventory {
+            if read.inventory {
                 return Ok(None);
             }
-            rx.call("elbv2", "DescribeTargetGroupAttributes").await;
             elb.describe_target_group_attributes()
                 .target_group_arn(tg.target_group_arn().unwrap_or_default())
                 .send()
@@ -1101,7 +1067,7 @@ async fn read_target_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
             continue;
         };
-        let Some(address) = rx.owned(tags) else {
+        let Some(address) = read.owned(tags) else {
             continue;
         };
         let attributes: BTreeMap<&str, &str> = answer
@@ -1133,7 +1099,7 @@ async fn read_target_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             )
             .with("stickiness", stickiness_value(&attributes));
         // AWS's default (300 s) when the attribute is missing from the answer.
-        if !rx.inventory {
+        if !read.inventory {
             let delay = attributes
                 .get(DEREGISTRATION_DELAY)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -1177,9 +1143,8 @@ fn stickiness_value(attributes: &BTreeMap<&str, &str>) -> Value {
     value
 }
 
-async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, StepError> {
-    let elb = &rx.conn.clients.elbv2;
-    rx.call("elbv2", "DescribeListeners").await;
+async fn read_listeners(read: &AwsRead<'_>, lb_arn: &str) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
     let listeners = elb
         .describe_listeners()
         .load_balancer_arn(lb_arn)
@@ -1195,18 +1160,18 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
     // Listeners of our load balancer: ours unless their tags say otherwise. Their own reads
     // (rules, a TCP listener's attributes) go beside the tag read of those the tagging API does
     // not list.
-    let (listed, unlisted) = listed_tags(rx, &arns, |_| true).await?;
+    let (listed, unlisted) = listed_tags(read, &arns, |_| true).await?;
     let candidates: Vec<_> = listeners
         .iter()
         .filter(|l| {
             let arn = l.listener_arn().unwrap_or_default();
-            listed.get(arn).is_some_and(|tags| rx.owned(tags).is_some())
+            listed.get(arn).is_some_and(|tags| read.owned(tags).is_some())
                 || unlisted.iter().any(|u| u == arn)
         })
         .collect();
     let (described, details) = futures::try_join!(
-        described_tags(rx, &unlisted),
-        futures::future::try_join_all(candidates.iter().map(|l| listener_details(rx, l))),
+        described_tags(read, &unlisted),
+        futures::future::try_join_all(candidates.iter().map(|l| listener_details(read, l))),
     )?;
     let mut found = Vec::new();
     for (l, (idle, rules)) in candidates.into_iter().zip(details) {
@@ -1214,7 +1179,7 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
         let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
             continue;
         };
-        let Some(address) = rx.owned(tags) else {
+        let Some(address) = read.owned(tags) else {
             continue;
         };
         let protocol = l.protocol().map_or("HTTP", |p| p.as_str());
@@ -1251,7 +1216,7 @@ async fn read_listeners(rx: &ReadCx<'_>, lb_arn: &str) -> Result<Vec<Found>, Ste
 /// A listener's rules and, for a TCP listener (only those have it; the catalog sets it on NLB
 /// ones), its idle timeout attribute: at once.
 async fn listener_details(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     l: &aws_sdk_elasticloadbalancingv2::types::Listener,
 ) -> Result<(Option<u64>, Vec<Found>), StepError> {
     let arn = l.listener_arn().unwrap_or_default();
@@ -1259,8 +1224,7 @@ async fn listener_details(
         if l.protocol().map(|p| p.as_str()) != Some("TCP") {
             return Ok(None);
         }
-        rx.call("elbv2", "DescribeListenerAttributes").await;
-        let attributes = rx
+        let attributes = read
             .conn
             .clients
             .elbv2
@@ -1278,12 +1242,11 @@ async fn listener_details(
                 .and_then(|v| v.parse::<u64>().ok()),
         )
     };
-    futures::try_join!(idle, read_rules(rx, arn))
+    futures::try_join!(idle, read_rules(read, arn))
 }
 
-async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, StepError> {
-    let elb = &rx.conn.clients.elbv2;
-    rx.call("elbv2", "DescribeRules").await;
+async fn read_rules(read: &AwsRead<'_>, listener_arn: &str) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
     let rules = elb
         .describe_rules()
         .listener_arn(listener_arn)
@@ -1304,7 +1267,7 @@ async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, S
         .filter_map(|r| r.rule_arn().map(str::to_string))
         .collect();
     // Rules of our listener (default rules, which take no tags, are left out above).
-    let rule_tags = tags_of(rx, &arns, |_| true).await?;
+    let rule_tags = tags_of(read, &arns, |_| true).await?;
     let mut found = Vec::new();
     for r in &rules {
         let arn = r.rule_arn().unwrap_or_default();
@@ -1331,7 +1294,7 @@ async fn read_rules(rx: &ReadCx<'_>, listener_arn: &str) -> Result<Vec<Found>, S
             .and_then(|p| p.parse().ok())
             .unwrap_or_default();
         let mut f = Found::new(K::ListenerRule, arn)
-            .at(rx.owned(&tags))
+            .at(read.owned(&tags))
             .with("listener", listener_arn)
             .with("priority", priority);
         if !paths.is_empty() {

@@ -10,13 +10,12 @@
 use aws_sdk_iam::types::Tag;
 use serde_json::{Map, Value};
 
-use super::{AwsResult, Cx, Found, ReadCx, is_not_found, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, is_not_found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::{Address, ResourceKind as K};
 
-const IAM: &str = "iam";
 
 fn iam_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
@@ -68,12 +67,12 @@ pub fn role_name_of(arn_or_name: &str) -> &str {
 
 /// The trust policy as IAM takes it: references embedded in it (an IRSA role's OIDC provider
 /// ARN and issuer-host condition keys) resolved.
-fn trust_policy_text(cx: &Cx<'_>) -> Result<String, StepError> {
+fn trust_policy_text(step: &AwsStep<'_>) -> Result<String, StepError> {
     let key = "assumeRolePolicy";
-    let policy = cx
+    let policy = step
         .property(key)
-        .ok_or_else(|| missing(format!("{}: property `{key}` is missing", cx.address())))?;
-    Ok(match cx.resolve_embedded(policy)? {
+        .ok_or_else(|| missing(format!("{}: property `{key}` is missing", step.address())))?;
+    Ok(match step.resolve_embedded(policy)? {
         Value::String(s) => s,
         other => other.to_string(),
     })
@@ -90,16 +89,15 @@ fn inline_policies(props: Option<&Map<String, Value>>) -> Map<String, Value> {
 // ---------------------------------------------------------------------------------------------
 // Roles
 
-pub async fn create_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.opt_str("roleName").unwrap_or(cx.name()).to_string();
-    let iam = &cx.clients().iam;
-    cx.call(IAM, "GetRole").await;
+pub async fn create_role(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.opt_str("roleName").unwrap_or(step.name()).to_string();
+    let iam = &step.clients().iam;
     let existing = not_found_as_none(iam.get_role().role_name(&name).send().await.aws())?;
     let arn = match existing.as_ref().and_then(|o| o.role()) {
         Some(role) => {
             let tags = read_tags(role.tags());
             if let Some(owner) = tags.get(tags::BLUEPRINT_TAG)
-                && owner != cx.blueprint
+                && owner != step.blueprint
             {
                 return Err(StepError::fatal(
                     "EntityAlreadyExists",
@@ -107,22 +105,21 @@ pub async fn create_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 ));
             }
             // Ours from an interrupted run (or unowned with our derived name): make it match.
-            update_role_with(cx, &name, true).await?;
+            update_role_with(step, &name, true).await?;
             role.arn().to_string()
         }
         None => {
-            cx.call(IAM, "CreateRole").await;
             let out = iam
                 .create_role()
                 .role_name(&name)
-                .path(cx.opt_str("path").unwrap_or("/"))
-                .set_description(cx.opt_str("description").map(str::to_string))
-                .assume_role_policy_document(trust_policy_text(cx)?)
-                .set_tags(Some(iam_tags(&cx.tags())))
+                .path(step.opt_str("path").unwrap_or("/"))
+                .set_description(step.opt_str("description").map(str::to_string))
+                .assume_role_policy_document(trust_policy_text(step)?)
+                .set_tags(Some(iam_tags(&step.tags())))
                 .send()
                 .await
                 .aws()?;
-            put_inline_policies(cx, &name, &Map::new()).await?;
+            put_inline_policies(step, &name, &Map::new()).await?;
             out.role().map(|r| r.arn().to_string()).unwrap_or_default()
         }
     };
@@ -130,17 +127,16 @@ pub async fn create_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 async fn put_inline_policies(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     role: &str,
     current: &Map<String, Value>,
 ) -> Result<(), StepError> {
-    let desired = inline_policies(cx.request.step.desired.as_ref());
-    let iam = &cx.clients().iam;
+    let desired = inline_policies(step.request.step.desired.as_ref());
+    let iam = &step.clients().iam;
     for (policy, document) in &desired {
         if current.get(policy) == Some(document) {
             continue;
         }
-        cx.call(IAM, "PutRolePolicy").await;
         iam.put_role_policy()
             .role_name(role)
             .policy_name(policy)
@@ -150,7 +146,6 @@ async fn put_inline_policies(
             .aws()?;
     }
     for policy in current.keys().filter(|p| !desired.contains_key(*p)) {
-        cx.call(IAM, "DeleteRolePolicy").await;
         not_found_as_none(
             iam.delete_role_policy()
                 .role_name(role)
@@ -165,45 +160,41 @@ async fn put_inline_policies(
 
 /// Makes description, trust policy, inline policies and tags match; `all` ignores the step's
 /// change list (adopting a role found at create).
-async fn update_role_with(cx: &Cx<'_>, name: &str, all: bool) -> Result<(), StepError> {
-    let iam = &cx.clients().iam;
-    if all || cx.changed("description") {
-        cx.call(IAM, "UpdateRole").await;
+async fn update_role_with(step: &AwsStep<'_>, name: &str, all: bool) -> Result<(), StepError> {
+    let iam = &step.clients().iam;
+    if all || step.changed("description") {
         iam.update_role()
             .role_name(name)
-            .description(cx.opt_str("description").unwrap_or_default())
+            .description(step.opt_str("description").unwrap_or_default())
             .send()
             .await
             .aws()?;
     }
-    if all || cx.changed("assumeRolePolicy") {
-        cx.call(IAM, "UpdateAssumeRolePolicy").await;
+    if all || step.changed("assumeRolePolicy") {
         iam.update_assume_role_policy()
             .role_name(name)
-            .policy_document(trust_policy_text(cx)?)
+            .policy_document(trust_policy_text(step)?)
             .send()
             .await
             .aws()?;
     }
-    if all || cx.changed("inlinePolicies") {
+    if all || step.changed("inlinePolicies") {
         let current = if all {
-            read_inline_policies(&cx.conn.clients.iam, name).await?
+            read_inline_policies(&step.conn.clients.iam, name).await?
         } else {
-            inline_policies(cx.request.step.observed.as_ref())
+            inline_policies(step.request.step.observed.as_ref())
         };
-        put_inline_policies(cx, name, &current).await?;
+        put_inline_policies(step, name, &current).await?;
     }
-    if all || cx.changed("tags") {
+    if all || step.changed("tags") {
         let current = if all {
-            cx.call(IAM, "ListRoleTags").await;
             let out = iam.list_role_tags().role_name(name).send().await.aws()?;
             read_tags(out.tags())
         } else {
-            cx.observed_tags()
+            step.observed_tags()
         };
-        let (set, remove) = tags::changes(&current, &cx.tags());
+        let (set, remove) = tags::changes(&current, &step.tags());
         if !remove.is_empty() {
-            cx.call(IAM, "UntagRole").await;
             iam.untag_role()
                 .role_name(name)
                 .set_tag_keys(Some(remove))
@@ -212,7 +203,6 @@ async fn update_role_with(cx: &Cx<'_>, name: &str, all: bool) -> Result<(), Step
                 .aws()?;
         }
         if !set.is_empty() {
-            cx.call(IAM, "TagRole").await;
             iam.tag_role()
                 .role_name(name)
                 .set_tags(Some(iam_tags(&set)))
@@ -224,26 +214,24 @@ async fn update_role_with(cx: &Cx<'_>, name: &str, all: bool) -> Result<(), Step
     Ok(())
 }
 
-pub async fn update_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
+pub async fn update_role(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
     let name = role_name_of(&arn).to_string();
-    update_role_with(cx, &name, false).await?;
+    update_role_with(step, &name, false).await?;
     Ok(outputs(&arn, Some(&arn), Some(&name)))
 }
 
-pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = role_name_of(cx.existing_id()?).to_string();
-    let iam = &cx.clients().iam;
+pub async fn delete_role(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = role_name_of(step.existing_id()?).to_string();
+    let iam = &step.clients().iam;
     // IAM refuses to delete a role with policies or instance profiles: clear what is left
     // (attachments are their own resources and normally gone already).
-    cx.call(IAM, "ListRolePolicies").await;
     let Some(inline) =
         not_found_as_none(iam.list_role_policies().role_name(&name).send().await.aws())?
     else {
         return Ok(Outputs::new());
     };
     for policy in inline.policy_names() {
-        cx.call(IAM, "DeleteRolePolicy").await;
         not_found_as_none(
             iam.delete_role_policy()
                 .role_name(&name)
@@ -253,7 +241,6 @@ pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws(),
         )?;
     }
-    cx.call(IAM, "ListAttachedRolePolicies").await;
     let attached = iam
         .list_attached_role_policies()
         .role_name(&name)
@@ -262,7 +249,6 @@ pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .aws()?;
     for policy in attached.attached_policies() {
         if let Some(arn) = policy.policy_arn() {
-            cx.call(IAM, "DetachRolePolicy").await;
             not_found_as_none(
                 iam.detach_role_policy()
                     .role_name(&name)
@@ -273,7 +259,6 @@ pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             )?;
         }
     }
-    cx.call(IAM, "ListInstanceProfilesForRole").await;
     let profiles = iam
         .list_instance_profiles_for_role()
         .role_name(&name)
@@ -281,7 +266,6 @@ pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         .await
         .aws()?;
     for profile in profiles.instance_profiles() {
-        cx.call(IAM, "RemoveRoleFromInstanceProfile").await;
         not_found_as_none(
             iam.remove_role_from_instance_profile()
                 .role_name(&name)
@@ -291,7 +275,6 @@ pub async fn delete_role(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws(),
         )?;
     }
-    cx.call(IAM, "DeleteRole").await;
     not_found_as_none(iam.delete_role().role_name(&name).send().await.aws())?;
     Ok(Outputs::new())
 }
@@ -326,13 +309,12 @@ async fn read_inline_policies(
 // ---------------------------------------------------------------------------------------------
 // Policy attachments
 
-pub async fn attach_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let role_arn = cx.reference("role")?;
+pub async fn attach_policy(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let role_arn = step.reference("role")?;
     let role = role_name_of(&role_arn).to_string();
-    let policy = cx.str("policyArn")?;
-    cx.call(IAM, "AttachRolePolicy").await;
+    let policy = step.str("policyArn")?;
     // Attaching twice is a no-op in IAM: idempotent as it is.
-    cx.clients()
+    step.clients()
         .iam
         .attach_role_policy()
         .role_name(&role)
@@ -350,17 +332,16 @@ fn attachment_outputs(role: &str, policy: &str) -> Outputs {
     out
 }
 
-pub async fn detach_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
-    let (role, policy) = match (cx.existing("roleName"), cx.existing("policyArn")) {
+pub async fn detach_policy(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
+    let (role, policy) = match (step.existing("roleName"), step.existing("policyArn")) {
         (Some(r), Some(p)) => (r.to_string(), p.to_string()),
         _ => id
             .split_once('|')
             .map(|(r, p)| (r.to_string(), p.to_string()))
-            .ok_or_else(|| missing(format!("{}: attachment id {id}", cx.address())))?,
+            .ok_or_else(|| missing(format!("{}: attachment id {id}", step.address())))?,
     };
-    cx.call(IAM, "DetachRolePolicy").await;
-    match cx
+    match step
         .clients()
         .iam
         .detach_role_policy()
@@ -379,12 +360,12 @@ pub async fn detach_policy(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // OIDC provider
 
 /// The provider's ARN for an issuer URL (IAM names it after the URL without its scheme).
-fn oidc_arn(cx: &Cx<'_>, url: &str) -> String {
+fn oidc_arn(step: &AwsStep<'_>, url: &str) -> String {
     let host_path = url.trim_start_matches("https://");
     format!(
         "{}:iam::{}:oidc-provider/{host_path}",
-        cx.conn.partition.arn_prefix(),
-        cx.conn.account
+        step.conn.partition.arn_prefix(),
+        step.conn.account
     )
 }
 
@@ -404,8 +385,8 @@ fn oidc_outputs(arn: &str, name: &str) -> Outputs {
     out
 }
 
-fn client_ids(cx: &Cx<'_>) -> Vec<String> {
-    cx.property("clientIdList")
+fn client_ids(step: &AwsStep<'_>) -> Vec<String> {
+    step.property("clientIdList")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -415,15 +396,14 @@ fn client_ids(cx: &Cx<'_>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub async fn create_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let url = cx.reference("url")?;
-    let iam = &cx.clients().iam;
-    cx.call(IAM, "CreateOpenIDConnectProvider").await;
+pub async fn create_oidc_provider(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let url = step.reference("url")?;
+    let iam = &step.clients().iam;
     let created = iam
         .create_open_id_connect_provider()
         .url(&url)
-        .set_client_id_list(Some(client_ids(cx)))
-        .set_tags(Some(iam_tags(&cx.tags())))
+        .set_client_id_list(Some(client_ids(step)))
+        .set_tags(Some(iam_tags(&step.tags())))
         .send()
         .await
         .aws();
@@ -431,22 +411,21 @@ pub async fn create_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Ok(out) => out
             .open_id_connect_provider_arn()
             .map(str::to_string)
-            .unwrap_or_else(|| oidc_arn(cx, &url)),
+            .unwrap_or_else(|| oidc_arn(step, &url)),
         // Created by an interrupted run: adopt it (tags and client ids made to match).
         Err(e) if e.code == "EntityAlreadyExists" => {
-            let arn = oidc_arn(cx, &url);
-            sync_oidc(cx, &arn, true).await?;
+            let arn = oidc_arn(step, &url);
+            sync_oidc(step, &arn, true).await?;
             arn
         }
         Err(e) => return Err(e),
     };
-    Ok(oidc_outputs(&arn, cx.name()))
+    Ok(oidc_outputs(&arn, step.name()))
 }
 
-async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
-    let iam = &cx.clients().iam;
+async fn sync_oidc(step: &AwsStep<'_>, arn: &str, all: bool) -> Result<(), StepError> {
+    let iam = &step.clients().iam;
     let (current_ids, current_tags) = if all {
-        cx.call(IAM, "GetOpenIDConnectProvider").await;
         let out = iam
             .get_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
@@ -455,7 +434,7 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
             .aws()?;
         (out.client_id_list().to_vec(), read_tags(out.tags()))
     } else {
-        let ids = cx
+        let ids = step
             .request
             .step
             .observed
@@ -468,11 +447,10 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
                     .collect()
             })
             .unwrap_or_default();
-        (ids, cx.observed_tags())
+        (ids, step.observed_tags())
     };
-    let desired = client_ids(cx);
+    let desired = client_ids(step);
     for id in desired.iter().filter(|d| !current_ids.contains(d)) {
-        cx.call(IAM, "AddClientIDToOpenIDConnectProvider").await;
         iam.add_client_id_to_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
             .client_id(id)
@@ -481,8 +459,6 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
             .aws()?;
     }
     for id in current_ids.iter().filter(|c| !desired.contains(c)) {
-        cx.call(IAM, "RemoveClientIDFromOpenIDConnectProvider")
-            .await;
         iam.remove_client_id_from_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
             .client_id(id)
@@ -490,9 +466,8 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
             .await
             .aws()?;
     }
-    let (set, remove) = tags::changes(&current_tags, &cx.tags());
+    let (set, remove) = tags::changes(&current_tags, &step.tags());
     if !remove.is_empty() {
-        cx.call(IAM, "UntagOpenIDConnectProvider").await;
         iam.untag_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
             .set_tag_keys(Some(remove))
@@ -501,7 +476,6 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
             .aws()?;
     }
     if !set.is_empty() {
-        cx.call(IAM, "TagOpenIDConnectProvider").await;
         iam.tag_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
             .set_tags(Some(iam_tags(&set)))
@@ -512,17 +486,16 @@ async fn sync_oidc(cx: &Cx<'_>, arn: &str, all: bool) -> Result<(), StepError> {
     Ok(())
 }
 
-pub async fn update_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    sync_oidc(cx, &arn, false).await?;
-    Ok(oidc_outputs(&arn, cx.name()))
+pub async fn update_oidc_provider(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    sync_oidc(step, &arn, false).await?;
+    Ok(oidc_outputs(&arn, step.name()))
 }
 
-pub async fn delete_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?;
-    cx.call(IAM, "DeleteOpenIDConnectProvider").await;
+pub async fn delete_oidc_provider(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?;
     not_found_as_none(
-        cx.clients()
+        step.clients()
             .iam
             .delete_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
@@ -538,8 +511,8 @@ pub async fn delete_oidc_provider(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 /// Roles named `<blueprint>-…` (or with a desired role's name) and tagged for the blueprint, with
 /// their attachments and inline policies; OIDC providers tagged for the blueprint.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let (mut roles, providers) = futures::try_join!(read_roles(rx), read_oidc_providers(rx))?;
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let (mut roles, providers) = futures::try_join!(read_roles(read), read_oidc_providers(read))?;
     roles.extend(providers);
     Ok(roles)
 }
@@ -552,15 +525,11 @@ const IAM_PAGE: i32 = 1000;
 /// and attached managed policies; ListRoles carries the description, which that call leaves out.
 /// (Per role, GetRole + ListRolePolicies + GetRolePolicy + ListAttachedRolePolicies would be four
 /// or more calls each.)
-async fn read_roles(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let iam = &rx.conn.clients.iam;
+async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let iam = &read.conn.clients.iam;
     let (details, listed) = futures::try_join!(
         async {
-            Ok::<_, StepError>(all_pages!(
-                rx,
-                IAM,
-                "GetAccountAuthorizationDetails",
-                iam.get_account_authorization_details()
+            Ok::<_, StepError>(all_pages!(iam.get_account_authorization_details()
                     .filter(aws_sdk_iam::types::EntityType::Role)
                     .max_items(IAM_PAGE)
                     .into_paginator()
@@ -568,11 +537,7 @@ async fn read_roles(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             ))
         },
         async {
-            Ok::<_, StepError>(all_pages!(
-                rx,
-                IAM,
-                "ListRoles",
-                iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
+            Ok::<_, StepError>(all_pages!(iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
             ))
         },
     )?;
@@ -590,7 +555,7 @@ async fn read_roles(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             continue;
         };
         let tags = read_tags(role.tags());
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         let description = descriptions.get(name).map_or("", String::as_str);
@@ -653,24 +618,22 @@ fn role_found(
 
 /// ListOpenIDConnectProviders, then GetOpenIDConnectProvider for each (IAM has no batch read of
 /// providers, and the list carries neither tags nor URLs; an account holds one per cluster).
-async fn read_oidc_providers(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let iam = &rx.conn.clients.iam;
-    rx.call(IAM, "ListOpenIDConnectProviders").await;
+async fn read_oidc_providers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let iam = &read.conn.clients.iam;
     let list = iam.list_open_id_connect_providers().send().await.aws()?;
     // One GetOpenIDConnectProvider per provider, all at once.
     let found = futures::future::try_join_all(
         list.open_id_connect_provider_list()
             .iter()
             .filter_map(|entry| entry.arn())
-            .map(|arn| oidc_provider_found(rx, arn)),
+            .map(|arn| oidc_provider_found(read, arn)),
     )
     .await?;
     Ok(found.into_iter().flatten().collect())
 }
 
-async fn oidc_provider_found(rx: &ReadCx<'_>, arn: &str) -> Result<Option<Found>, StepError> {
-    let iam = &rx.conn.clients.iam;
-    rx.call(IAM, "GetOpenIDConnectProvider").await;
+async fn oidc_provider_found(read: &AwsRead<'_>, arn: &str) -> Result<Option<Found>, StepError> {
+    let iam = &read.conn.clients.iam;
     let Some(provider) = not_found_as_none(
         iam.get_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
@@ -682,7 +645,7 @@ async fn oidc_provider_found(rx: &ReadCx<'_>, arn: &str) -> Result<Option<Found>
         return Ok(None);
     };
     let tags = read_tags(provider.tags());
-    let Some(address) = rx.owned(&tags) else {
+    let Some(address) = read.owned(&tags) else {
         return Ok(None);
     };
     let url = provider.url().unwrap_or_default();

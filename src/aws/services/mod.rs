@@ -6,39 +6,40 @@
 //! `aws::operator` (perform) and by [`readers`] (the live reader):
 //!
 //! ```ignore
-//! pub async fn create_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError>;
-//! pub async fn update_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError>;
-//! pub async fn delete_vpc(cx: &Cx<'_>) -> Result<Outputs, StepError>;   // Ok(Outputs::new())
-//! pub async fn read_network(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError>;
+//! pub async fn create_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError>;
+//! pub async fn update_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError>;
+//! pub async fn delete_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError>;   // Ok(Outputs::new())
+//! pub async fn read_network(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>;
 //! ```
 //!
 //! Rules every adapter follows:
-//! - **Rate limits:** `cx.call("ec2", "CreateVpc").await` before every SDK call (probes inside a
-//!   wait included); SDK errors become `StepError`s with `.aws()` ([`AwsResult`]).
+//! - **Rate limits** are not the adapter's business: the HTTP gate under every client spends the
+//!   token of each request it forwards (`aws::gate`). SDK errors become `StepError`s with
+//!   `.aws()` ([`AwsResult`]).
 //! - **Idempotent create:** look up by ownership tag (or by the AWS name) first and return the
-//!   existing resource's outputs; pass `cx.client_token("CreateX")` where the API takes one (the
+//!   existing resource's outputs; pass `step.client_token("CreateX")` where the API takes one (the
 //!   same for every retry of the step in this run, new in every run); create with
-//!   the desired tags (`cx.tags()`, ownership tags included) in the same call where AWS allows.
-//!   Then wait for readiness with `cx.wait_until(probe, condition)`.
-//! - **Update** changes in place what `cx.request.step.changes` lists (`cx.changed("tags")`);
+//!   the desired tags (`step.tags()`, ownership tags included) in the same call where AWS allows.
+//!   Then wait for readiness with `step.wait_until(probe, condition)`.
+//! - **Update** changes in place what `step.request.step.changes` lists (`step.changed("tags")`);
 //!   the executor only sends updates for properties outside the kind's `replace_on`.
 //! - **Delete** treats NotFound as done ([`not_found_as_none`]) and waits until the resource is
-//!   gone when AWS deletes asynchronously. A delete has only `cx.existing` (the outputs the reader
+//!   gone when AWS deletes asynchronously. A delete has only `step.existing` (the outputs the reader
 //!   or the create produced) and the observed properties: put everything a delete needs into the
 //!   outputs.
 //! - **References:** a property naming another resource holds its address (`"vpc": "network.vpc"`)
-//!   or an attribute of it (`"url": "cluster.eks_cluster#oidcIssuer"`); `cx.reference("vpc")`
+//!   or an attribute of it (`"url": "cluster.eks_cluster#oidcIssuer"`); `step.reference("vpc")`
 //!   turns it into the dependency's output (`id`, or the attribute's key). Inside a longer string
 //!   or a key (a trust policy's `${cluster.iam_oidc_provider#issuerHost}:sub`) references are
-//!   embedded; `cx.resolve_embedded(value)` replaces them before the call.
+//!   embedded; `step.resolve_embedded(value)` replaces them before the call.
 //! - **Outputs** (what dependents and later steps get): always `id` (AWS's id or ARN — the same
 //!   value the reader puts in `ObservedResource::id`), `arn` when there is one, `name`, and any
 //!   attribute the catalog refers to with `address#attribute` (`oidcIssuer`, `dnsName`,
 //!   `arnSuffix`), plus what a delete needs. Build them with [`outputs`].
 //! - **Reading:** one describe per page per kind (filtered by the ownership tag where the API
-//!   filters; otherwise by the derived names of `rx.desired` or the blueprint's name prefix),
-//!   `rx.call(service, action)` before every SDK call (`all_pages!` does it per page). Tags the
-//!   describe does not carry come from `rx.tags_for(arn, desired, read_one)`: the tagging API's
+//!   filters; otherwise by the derived names of `read.desired` or the blueprint's name prefix),
+//!   every call one `stages` declares (checked in debug builds by the gate). Tags the
+//!   describe does not carry come from `read.tags_for(arn, desired, read_one)`: the tagging API's
 //!   one answer, a per-resource call only for a desired resource it does not list. A call per
 //!   resource only where AWS has no batch read, and only for resources that are ours. Each
 //!   resource becomes a [`Found`] with properties in the catalog's keys and value shapes, and with
@@ -46,16 +47,13 @@
 //!   or `arn` into its address, and a known attribute value into `address#attribute`. Kinds without
 //!   tags leave `address` empty and are matched to a desired resource by [`identity_keys`].
 
-/// Every page of an SDK paginator (`$pages`: `….into_paginator().send()`), as a `Vec` of outputs,
-/// taking a `$service`/`$action` rate-limit token before each request. (The stream does not say
-/// in advance whether another page follows, so the last token may go unused.) SDK errors return
-/// from the enclosing function as `StepError`s.
+/// Every page of an SDK paginator (`$pages`: `….into_paginator().send()`), as a `Vec` of outputs.
+/// SDK errors return from the enclosing function as `StepError`s.
 macro_rules! all_pages {
-    ($rx:expr, $service:expr, $action:expr, $pages:expr) => {{
+    ($pages:expr) => {{
         let mut pages = $pages;
         let mut out = Vec::new();
         loop {
-            $rx.call($service, $action).await;
             match pages.next().await {
                 Some(page) => out.push(super::AwsResult::aws(page)?),
                 None => break,
@@ -66,15 +64,14 @@ macro_rules! all_pages {
 }
 
 /// One resource's tags through its own service's `ListTagsForResource`, for a resource the
-/// tagging API's answer does not list ([`ReadCx::tags_for`]). `$input` sets the ARN on the request
+/// tagging API's answer does not list ([`AwsRead::tags_for`]). `$input` sets the ARN on the request
 /// (`resource_arn`; `resource_name` for RDS and ElastiCache), `$list` is the answer's tag list
 /// (`tags`, `tag_list`), and `$pair` turns a tag into a `(key, value)` pair or drops it. A resource
 /// gone in the meantime has no tags. Evaluates to `Result<TagSet, StepError>`.
 macro_rules! tags_by_arn {
-    ($rx:expr, $service:literal, $client:ident, $input:ident, $list:ident, $arn:expr, $pair:expr) => {{
-        $rx.call($service, "ListTagsForResource").await;
+    ($read:expr, $service:literal, $client:ident, $input:ident, $list:ident, $arn:expr, $pair:expr) => {{
         let listed = crate::aws::errors::not_found_as_none(crate::aws::errors::AwsResult::aws(
-            $rx.conn
+            $read.conn
                 .clients
                 .$client
                 .list_tags_for_resource()
@@ -92,6 +89,7 @@ macro_rules! tags_by_arn {
     }};
 }
 
+mod adapter;
 pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;
@@ -118,32 +116,48 @@ use super::config::Connection;
 use super::errors::missing;
 pub use super::errors::{AwsResult, is_not_found, not_found_as_none};
 use super::tags::{self, TagSet};
-use crate::apply::limits::RateLimiter;
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};
 use crate::plan::{Address, Resource, ResourceKind};
+pub use adapter::{Adapter, StepResult, TagApi, sync_tags};
+
+/// The adapter table from the rows `build.rs` generates, one per adapter file: [`perform`]
+/// dispatches each step to its kind's adapter.
+macro_rules! registry {
+    ($($kind:ident => $adapter:path,)*) => {
+        /// Performs one step with its kind's adapter.
+        pub(crate) async fn perform(step: &AwsStep<'_>) -> StepResult {
+            match step.request.kind() {
+                $(ResourceKind::$kind => adapter::run::<$adapter>(step).await,)*
+                #[allow(unreachable_patterns)]
+                _ => super::operator::legacy_dispatch(step).await,
+            }
+        }
+
+        /// The kinds with an adapter file.
+        #[cfg(test)]
+        pub(crate) const ADAPTED: &[ResourceKind] = &[$(ResourceKind::$kind),*];
+    };
+}
+
+include!(concat!(env!("OUT_DIR"), "/adapters.rs"));
 
 /// What a step's adapter function gets: the connection, the request and the engine's context.
-pub struct Cx<'a> {
+pub struct AwsStep<'a> {
     pub conn: &'a Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
     pub blueprint: &'a str,
-    /// Random per command run: salts the run's idempotency tokens ([`Cx::client_token`]).
+    /// Random per command run: salts the run's idempotency tokens ([`AwsStep::client_token`]).
     pub run: &'a str,
     /// How deletes treat databases and caches (final snapshot, deletion protection).
     pub data: super::operator::DataPolicy,
     pub request: &'a StepRequest,
-    pub ctx: &'a StepContext<'a>,
+    pub engine: &'a StepContext<'a>,
 }
 
-impl<'a> Cx<'a> {
+impl<'a> AwsStep<'a> {
     pub fn clients(&self) -> &'a super::clients::Clients {
         &self.conn.clients
-    }
-
-    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call.
-    pub async fn call(&self, service: &str, action: &str) {
-        self.ctx.call(service, action).await;
     }
 
     pub fn address(&self) -> &'a Address {
@@ -237,7 +251,7 @@ impl<'a> Cx<'a> {
         })
     }
 
-    /// A required reference property, resolved (see [`Cx::resolve`]).
+    /// A required reference property, resolved (see [`AwsStep::resolve`]).
     pub fn reference(&self, key: &str) -> Result<String, StepError> {
         self.resolve(self.str(key)?)
     }
@@ -312,7 +326,7 @@ impl<'a> Cx<'a> {
         })
     }
 
-    /// Whether the update changes any of `keys` (see [`Cx::changed`]).
+    /// Whether the update changes any of `keys` (see [`AwsStep::changed`]).
     pub fn changed_any(&self, keys: &[&str]) -> bool {
         keys.iter().any(|key| self.changed(key))
     }
@@ -320,7 +334,7 @@ impl<'a> Cx<'a> {
     /// The idempotency token of this step's `action` (`"CreateNatGateway"`): the same for every
     /// attempt of the step in this run — the SDK's retries of one call resend it, and a step
     /// retried after an answer was lost sends it again, so AWS answers with what the first call
-    /// made — and new in every run ([`Cx::run`]). AWS remembers a token after the resource it
+    /// made — and new in every run ([`AwsStep::run`]). AWS remembers a token after the resource it
     /// made is deleted (EC2 for at least 24 hours); a token built from the desired properties
     /// would meet it again on apply → destroy → apply and get `IdempotentParameterMismatch` or
     /// the deleted resource. A run after a crash therefore has new tokens, and adapters find
@@ -347,11 +361,11 @@ impl<'a> Cx<'a> {
         P: FnMut() -> F,
         F: Future<Output = Result<Option<T>, StepError>>,
     {
-        self.ctx.wait_until(probe, condition).await
+        self.engine.wait_until(probe, condition).await
     }
 }
 
-/// The idempotency token of `action` for one step of one run (see [`Cx::client_token`]).
+/// The idempotency token of `action` for one step of one run (see [`AwsStep::client_token`]).
 pub fn step_token(
     run: &str,
     blueprint: &str,
@@ -362,7 +376,7 @@ pub fn step_token(
     client_token(&[run, blueprint, address.as_str(), operation.as_str(), action])
 }
 
-/// 128 random bits as 32 hex characters: what makes a run's tokens ([`Cx::client_token`]) and
+/// 128 random bits as 32 hex characters: what makes a run's tokens ([`AwsStep::client_token`]) and
 /// a lock's id its own.
 pub fn random_token() -> String {
     format!("{:032x}", rand::random::<u128>())
@@ -395,13 +409,11 @@ pub fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
 }
 
 /// What a read function gets.
-pub struct ReadCx<'a> {
+pub struct AwsRead<'a> {
     pub conn: &'a Connection,
     pub blueprint: &'a str,
     /// What the blueprint asks for: derived names for kinds read by name.
     pub desired: &'a [Resource],
-    /// The rate-limit buckets reads spend from (the executor's, when a run shares them).
-    pub limiter: &'a RateLimiter,
     /// Lookups several readers need, made once per read.
     pub memo: ReadMemo,
     /// What exists only, not how it is configured (destroy's read): readers skip the calls
@@ -417,32 +429,19 @@ pub struct ReadMemo {
     tagged: tokio::sync::OnceCell<std::collections::HashMap<String, TagSet>>,
 }
 
-impl<'a> ReadCx<'a> {
+impl<'a> AwsRead<'a> {
     pub fn new(
         conn: &'a Connection,
         blueprint: &'a str,
         desired: &'a [Resource],
-        limiter: &'a RateLimiter,
     ) -> Self {
-        ReadCx {
+        AwsRead {
             conn,
             blueprint,
             desired,
-            limiter,
             memo: ReadMemo::default(),
             inventory: false,
         }
-    }
-
-    /// Takes a rate-limit token for `service`'s `action`; call before every SDK call. The call
-    /// must be one [`stages::READS`] declares, with what it waits for (checked in debug builds,
-    /// so the live tests hold every reader to the read's declared shape).
-    pub async fn call(&self, service: &str, action: &str) {
-        debug_assert!(
-            stages::is_declared(service, action),
-            "the read calls {service}:{action}, which services/stages.rs does not declare"
-        );
-        self.limiter.acquire(service, action).await;
     }
 
     /// The subnets carrying this blueprint's ownership tag (one paginated DescribeSubnets per
@@ -456,7 +455,7 @@ impl<'a> ReadCx<'a> {
     }
 
     /// ARN -> tags of everything the Resource Groups Tagging API lists with this blueprint's
-    /// ownership tag (one paginated GetResources per read; see [`ReadCx::tags_for`]).
+    /// ownership tag (one paginated GetResources per read; see [`AwsRead::tags_for`]).
     pub async fn tagged(&self) -> Result<&std::collections::HashMap<String, TagSet>, StepError> {
         self.memo
             .tagged
@@ -579,25 +578,25 @@ pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepErr
 
 /// Every read function, each covering one or more kinds; the reader runs them concurrently.
 /// (Add a service's readers here.)
-pub fn readers<'a>(rx: &'a ReadCx<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
+pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
     vec![
-        ("ec2 network", Box::pin(ec2::read_network(rx))),
+        ("ec2 network", Box::pin(ec2::read_network(read))),
         (
             "ec2 security groups",
-            Box::pin(ec2::read_security_groups(rx)),
+            Box::pin(ec2::read_security_groups(read)),
         ),
-        ("iam", Box::pin(iam::read(rx))),
-        ("s3", Box::pin(s3::read(rx))),
-        ("eks", Box::pin(eks::read(rx))),
-        ("eks add-ons", Box::pin(eks::read_addons(rx))),
-        ("ecr", Box::pin(ecr::read(rx))),
-        ("sns", Box::pin(sns::read(rx))),
-        ("cloudwatch", Box::pin(cloudwatch::read(rx))),
-        ("elbv2", Box::pin(elbv2::read(rx))),
-        ("efs", Box::pin(efs::read(rx))),
-        ("rds", Box::pin(rds::read(rx))),
-        ("elasticache", Box::pin(elasticache::read(rx))),
-        ("synthetics", Box::pin(synthetics::read(rx))),
+        ("iam", Box::pin(iam::read(read))),
+        ("s3", Box::pin(s3::read(read))),
+        ("eks", Box::pin(eks::read(read))),
+        ("eks add-ons", Box::pin(eks::read_addons(read))),
+        ("ecr", Box::pin(ecr::read(read))),
+        ("sns", Box::pin(sns::read(read))),
+        ("cloudwatch", Box::pin(cloudwatch::read(read))),
+        ("elbv2", Box::pin(elbv2::read(read))),
+        ("efs", Box::pin(efs::read(read))),
+        ("rds", Box::pin(rds::read(read))),
+        ("elasticache", Box::pin(elasticache::read(read))),
+        ("synthetics", Box::pin(synthetics::read(read))),
     ]
 }
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, ServerlessV2ScalingConfiguration, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -30,43 +30,42 @@ fn arn(cx_partition: &str, region: &str, account: &str, kind: &str, name: &str) 
     format!("{cx_partition}:rds:{region}:{account}:{kind}:{name}")
 }
 
-fn cx_arn(cx: &Cx<'_>, kind: &str, name: &str) -> String {
+fn cx_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
     arn(
-        &cx.conn.partition.arn_prefix(),
-        &cx.conn.region,
-        &cx.conn.account,
+        &step.conn.partition.arn_prefix(),
+        &step.conn.region,
+        &step.conn.account,
         kind,
         name,
     )
 }
 
-fn rx_arn(rx: &ReadCx<'_>, kind: &str, name: &str) -> String {
+fn rx_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
     arn(
-        &rx.conn.partition.arn_prefix(),
-        &rx.conn.region,
-        &rx.conn.account,
+        &read.conn.partition.arn_prefix(),
+        &read.conn.region,
+        &read.conn.account,
         kind,
         name,
     )
 }
 
 /// A dependency's name (`dbSubnetGroup` -> the group's `name` output).
-fn reference_name(cx: &Cx<'_>, key: &str) -> Result<String, StepError> {
-    let address = cx.str(key)?;
-    cx.resolve(&format!(
+fn reference_name(step: &AwsStep<'_>, key: &str) -> Result<String, StepError> {
+    let address = step.str(key)?;
+    step.resolve(&format!(
         "{}#name",
         address.split('#').next().unwrap_or(address)
     ))
 }
 
-async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
-    if !cx.changed("tags") {
+async fn sync_tags(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
+    if !step.changed("tags") {
         return Ok(());
     }
-    let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
     if !set.is_empty() {
-        cx.call("rds", "AddTagsToResource").await;
-        cx.clients()
+        step.clients()
             .rds
             .add_tags_to_resource()
             .resource_name(arn)
@@ -76,8 +75,7 @@ async fn sync_tags(cx: &Cx<'_>, arn: &str) -> Result<(), StepError> {
             .aws()?;
     }
     if !remove.is_empty() {
-        cx.call("rds", "RemoveTagsFromResource").await;
-        cx.clients()
+        step.clients()
             .rds
             .remove_tags_from_resource()
             .resource_name(arn)
@@ -117,16 +115,15 @@ fn is_gone(s: Option<&Status>) -> bool {
 
 // --- subnet groups -------------------------------------------------------------------------
 
-fn subnet_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
-    let arn = cx_arn(cx, "subgrp", name);
+fn subnet_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
+    let arn = cx_arn(step, "subgrp", name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
-pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    cx.call("rds", "DescribeDBSubnetGroups").await;
+pub async fn create_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
     let existing = not_found_as_none(
-        cx.clients()
+        step.clients()
             .rds
             .describe_db_subnet_groups()
             .db_subnet_group_name(&name)
@@ -135,46 +132,43 @@ pub async fn create_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .aws(),
     )?;
     if existing.is_none_or(|r| r.db_subnet_groups().is_empty()) {
-        cx.call("rds", "CreateDBSubnetGroup").await;
-        cx.clients()
+        step.clients()
             .rds
             .create_db_subnet_group()
             .db_subnet_group_name(&name)
-            .db_subnet_group_description(cx.opt_str("description").unwrap_or("shinyctl"))
-            .set_subnet_ids(Some(cx.references("subnets")?))
-            .set_tags(Some(rds_tags(&cx.tags())))
+            .db_subnet_group_description(step.opt_str("description").unwrap_or("shinyctl"))
+            .set_subnet_ids(Some(step.references("subnets")?))
+            .set_tags(Some(rds_tags(&step.tags())))
             .send()
             .await
             .aws()?;
     }
-    Ok(subnet_group_outputs(cx, &name))
+    Ok(subnet_group_outputs(step, &name))
 }
 
 /// What `update_subnet_group` changes in place (ModifyDBSubnetGroup); tags aside.
 pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
 
-pub async fn update_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed_any(SUBNET_GROUP_IN_PLACE) {
-        cx.call("rds", "ModifyDBSubnetGroup").await;
-        cx.clients()
+pub async fn update_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    if step.changed_any(SUBNET_GROUP_IN_PLACE) {
+        step.clients()
             .rds
             .modify_db_subnet_group()
             .db_subnet_group_name(&name)
-            .set_db_subnet_group_description(cx.opt_str("description").map(str::to_string))
-            .set_subnet_ids(Some(cx.references("subnets")?))
+            .set_db_subnet_group_description(step.opt_str("description").map(str::to_string))
+            .set_subnet_ids(Some(step.references("subnets")?))
             .send()
             .await
             .aws()?;
     }
-    sync_tags(cx, &cx_arn(cx, "subgrp", &name)).await?;
-    Ok(subnet_group_outputs(cx, &name))
+    sync_tags(step, &cx_arn(step, "subgrp", &name)).await?;
+    Ok(subnet_group_outputs(step, &name))
 }
 
-pub async fn delete_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    cx.call("rds", "DeleteDBSubnetGroup").await;
-    let result = cx
+pub async fn delete_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = step
         .clients()
         .rds
         .delete_db_subnet_group()
@@ -188,17 +182,17 @@ pub async fn delete_subnet_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 
 // --- parameter groups ----------------------------------------------------------------------
 
-fn is_cluster_group(cx: &Cx<'_>) -> bool {
-    cx.request.kind() == K::DbClusterParameterGroup
+fn is_cluster_group(step: &AwsStep<'_>) -> bool {
+    step.request.kind() == K::DbClusterParameterGroup
 }
 
-fn parameter_group_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
-    let kind = if is_cluster_group(cx) {
+fn parameter_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
+    let kind = if is_cluster_group(step) {
         "cluster-pg"
     } else {
         "pg"
     };
-    let arn = cx_arn(cx, kind, name);
+    let arn = cx_arn(step, kind, name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
@@ -220,7 +214,7 @@ fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
 /// Sets parameters 20 at a time (RDS's limit), applied immediately where the parameter is
 /// dynamic and at the next reboot where RDS says it is static.
 async fn set_parameters(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
     values: &BTreeMap<String, String>,
 ) -> Result<(), StepError> {
@@ -237,9 +231,8 @@ async fn set_parameters(
                         .build()
                 })
                 .collect();
-            let result = if is_cluster_group(cx) {
-                cx.call("rds", "ModifyDBClusterParameterGroup").await;
-                cx.clients()
+            let result = if is_cluster_group(step) {
+                step.clients()
                     .rds
                     .modify_db_cluster_parameter_group()
                     .db_cluster_parameter_group_name(name)
@@ -249,8 +242,7 @@ async fn set_parameters(
                     .aws()
                     .map(|_| ())
             } else {
-                cx.call("rds", "ModifyDBParameterGroup").await;
-                cx.clients()
+                step.clients()
                     .rds
                     .modify_db_parameter_group()
                     .db_parameter_group_name(name)
@@ -277,7 +269,7 @@ async fn set_parameters(
 }
 
 /// Back to the family's defaults for parameters the blueprint no longer sets.
-async fn reset_parameters(cx: &Cx<'_>, name: &str, keys: &[String]) -> Result<(), StepError> {
+async fn reset_parameters(step: &AwsStep<'_>, name: &str, keys: &[String]) -> Result<(), StepError> {
     for chunk in keys.chunks(20) {
         let parameters: Vec<Parameter> = chunk
             .iter()
@@ -288,9 +280,8 @@ async fn reset_parameters(cx: &Cx<'_>, name: &str, keys: &[String]) -> Result<()
                     .build()
             })
             .collect();
-        if is_cluster_group(cx) {
-            cx.call("rds", "ResetDBClusterParameterGroup").await;
-            cx.clients()
+        if is_cluster_group(step) {
+            step.clients()
                 .rds
                 .reset_db_cluster_parameter_group()
                 .db_cluster_parameter_group_name(name)
@@ -299,8 +290,7 @@ async fn reset_parameters(cx: &Cx<'_>, name: &str, keys: &[String]) -> Result<()
                 .await
                 .aws()?;
         } else {
-            cx.call("rds", "ResetDBParameterGroup").await;
-            cx.clients()
+            step.clients()
                 .rds
                 .reset_db_parameter_group()
                 .db_parameter_group_name(name)
@@ -313,14 +303,13 @@ async fn reset_parameters(cx: &Cx<'_>, name: &str, keys: &[String]) -> Result<()
     Ok(())
 }
 
-pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let family = cx.str("family")?;
-    let description = cx.opt_str("description").unwrap_or("shinyctl");
-    let tags = rds_tags(&cx.tags());
-    let result = if is_cluster_group(cx) {
-        cx.call("rds", "CreateDBClusterParameterGroup").await;
-        cx.clients()
+pub async fn create_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let family = step.str("family")?;
+    let description = step.opt_str("description").unwrap_or("shinyctl");
+    let tags = rds_tags(&step.tags());
+    let result = if is_cluster_group(step) {
+        step.clients()
             .rds
             .create_db_cluster_parameter_group()
             .db_cluster_parameter_group_name(&name)
@@ -332,8 +321,7 @@ pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .aws()
             .map(|_| ())
     } else {
-        cx.call("rds", "CreateDBParameterGroup").await;
-        cx.clients()
+        step.clients()
             .rds
             .create_db_parameter_group()
             .db_parameter_group_name(&name)
@@ -351,19 +339,19 @@ pub async fn create_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         Err(e) if e.code.contains("AlreadyExists") => {}
         Err(e) => return Err(e),
     }
-    set_parameters(cx, &name, &parameter_map(cx.property("parameters"))).await?;
-    Ok(parameter_group_outputs(cx, &name))
+    set_parameters(step, &name, &parameter_map(step.property("parameters"))).await?;
+    Ok(parameter_group_outputs(step, &name))
 }
 
 /// What `update_parameter_group` changes in place (Modify/Reset…ParameterGroup); tags aside.
 pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
 
-pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    if cx.changed_any(PARAMETER_GROUP_IN_PLACE) {
-        let desired = parameter_map(cx.property("parameters"));
+pub async fn update_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
+        let desired = parameter_map(step.property("parameters"));
         let observed = parameter_map(
-            cx.request
+            step.request
                 .step
                 .observed
                 .as_ref()
@@ -379,21 +367,20 @@ pub async fn update_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .filter(|k| !desired.contains_key(*k))
             .cloned()
             .collect();
-        set_parameters(cx, &name, &changed).await?;
-        reset_parameters(cx, &name, &removed).await?;
+        set_parameters(step, &name, &changed).await?;
+        reset_parameters(step, &name, &removed).await?;
     }
-    let out = parameter_group_outputs(cx, &name);
+    let out = parameter_group_outputs(step, &name);
     if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(cx, arn).await?;
+        sync_tags(step, arn).await?;
     }
     Ok(out)
 }
 
-pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    let result = if is_cluster_group(cx) {
-        cx.call("rds", "DeleteDBClusterParameterGroup").await;
-        cx.clients()
+pub async fn delete_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = if is_cluster_group(step) {
+        step.clients()
             .rds
             .delete_db_cluster_parameter_group()
             .db_cluster_parameter_group_name(&name)
@@ -402,8 +389,7 @@ pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .aws()
             .map(|_| ())
     } else {
-        cx.call("rds", "DeleteDBParameterGroup").await;
-        cx.clients()
+        step.clients()
             .rds
             .delete_db_parameter_group()
             .db_parameter_group_name(&name)
@@ -419,11 +405,10 @@ pub async fn delete_parameter_group(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- instances -----------------------------------------------------------------------------
 
 async fn describe_instance(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: &str,
 ) -> Result<Option<aws_sdk_rds::types::DbInstance>, StepError> {
-    cx.call("rds", "DescribeDBInstances").await;
-    let result = cx
+    let result = step
         .clients()
         .rds
         .describe_db_instances()
@@ -454,10 +439,10 @@ fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
     out
 }
 
-async fn wait_instance(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
-    cx.wait_until(
+async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
+    step.wait_until(
         || async {
-            let status = describe_instance(cx, id)
+            let status = describe_instance(step, id)
                 .await?
                 .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string()));
             if let Some(s) = &status {
@@ -473,51 +458,50 @@ async fn wait_instance(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
         is_available,
     )
     .await?;
-    let instance = describe_instance(cx, id).await?;
+    let instance = describe_instance(step, id).await?;
     Ok(instance.map_or_else(|| outputs(id, None, Some(id)), |i| instance_outputs(&i)))
 }
 
-fn int(cx: &Cx<'_>, key: &str) -> Option<i32> {
-    cx.i64(key).and_then(|n| i32::try_from(n).ok())
+fn int(step: &AwsStep<'_>, key: &str) -> Option<i32> {
+    step.i64(key).and_then(|n| i32::try_from(n).ok())
 }
 
-pub async fn create_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if describe_instance(cx, &id).await?.is_none() {
-        let mut request = cx
+pub async fn create_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.str("identifier").unwrap_or(step.name()).to_string();
+    if describe_instance(step, &id).await?.is_none() {
+        let mut request = step
             .clients()
             .rds
             .create_db_instance()
             .db_instance_identifier(&id)
-            .db_instance_class(cx.str("instanceClass")?)
-            .engine(cx.str("engine")?)
-            .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
-            .set_db_name(cx.opt_str("dbName").map(str::to_string))
-            .master_username(cx.str("masterUsername")?)
+            .db_instance_class(step.str("instanceClass")?)
+            .engine(step.str("engine")?)
+            .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
+            .set_db_name(step.opt_str("dbName").map(str::to_string))
+            .master_username(step.str("masterUsername")?)
             .manage_master_user_password(true)
-            .storage_encrypted(cx.bool("storageEncrypted").unwrap_or(true))
-            .set_port(int(cx, "port"))
-            .set_allocated_storage(int(cx, "allocatedStorage"))
-            .multi_az(cx.bool("multiAz").unwrap_or(false))
-            .publicly_accessible(cx.bool("publiclyAccessible").unwrap_or(false))
-            .set_backup_retention_period(int(cx, "backupRetentionPeriod"))
-            .deletion_protection(cx.bool("deletionProtection").unwrap_or(false))
-            .set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?))
-            .set_tags(Some(rds_tags(&cx.tags())));
-        if cx.property("dbSubnetGroup").is_some() {
-            request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+            .storage_encrypted(step.bool("storageEncrypted").unwrap_or(true))
+            .set_port(int(step, "port"))
+            .set_allocated_storage(int(step, "allocatedStorage"))
+            .multi_az(step.bool("multiAz").unwrap_or(false))
+            .publicly_accessible(step.bool("publiclyAccessible").unwrap_or(false))
+            .set_backup_retention_period(int(step, "backupRetentionPeriod"))
+            .deletion_protection(step.bool("deletionProtection").unwrap_or(false))
+            .set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?))
+            .set_tags(Some(rds_tags(&step.tags())));
+        if step.property("dbSubnetGroup").is_some() {
+            request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
         }
-        if cx.property("dbParameterGroup").is_some() {
-            request = request.db_parameter_group_name(reference_name(cx, "dbParameterGroup")?);
+        if step.property("dbParameterGroup").is_some() {
+            request = request.db_parameter_group_name(reference_name(step, "dbParameterGroup")?);
         }
-        cx.call("rds", "CreateDBInstance").await;
         match request.send().await.aws() {
             Ok(_) => {}
             Err(e) if e.code == "DBInstanceAlreadyExists" => {}
             Err(e) => return Err(e),
         }
     }
-    wait_instance(cx, &id).await
+    wait_instance(step, &id).await
 }
 
 /// What `update_instance` changes in place (ModifyDBInstance), for standalone and Aurora
@@ -537,60 +521,59 @@ pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
     "manageMasterUserPassword",
 ];
 
-pub async fn update_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if cx.changed_any(INSTANCE_IN_PLACE) {
-        let mut request = cx
+pub async fn update_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.str("identifier").unwrap_or(step.name()).to_string();
+    if step.changed_any(INSTANCE_IN_PLACE) {
+        let mut request = step
             .clients()
             .rds
             .modify_db_instance()
             .db_instance_identifier(&id)
             .apply_immediately(true);
-        if cx.changed("instanceClass") {
+        if step.changed("instanceClass") {
             request =
-                request.set_db_instance_class(cx.opt_str("instanceClass").map(str::to_string));
+                request.set_db_instance_class(step.opt_str("instanceClass").map(str::to_string));
         }
-        if cx.changed("allocatedStorage") {
-            request = request.set_allocated_storage(int(cx, "allocatedStorage"));
+        if step.changed("allocatedStorage") {
+            request = request.set_allocated_storage(int(step, "allocatedStorage"));
         }
-        if cx.changed("multiAz") {
-            request = request.set_multi_az(cx.bool("multiAz"));
+        if step.changed("multiAz") {
+            request = request.set_multi_az(step.bool("multiAz"));
         }
-        if cx.changed("backupRetentionPeriod") {
-            request = request.set_backup_retention_period(int(cx, "backupRetentionPeriod"));
+        if step.changed("backupRetentionPeriod") {
+            request = request.set_backup_retention_period(int(step, "backupRetentionPeriod"));
         }
-        if cx.changed("deletionProtection") {
-            request = request.set_deletion_protection(cx.bool("deletionProtection"));
+        if step.changed("deletionProtection") {
+            request = request.set_deletion_protection(step.bool("deletionProtection"));
         }
-        if cx.changed("engineVersion") {
+        if step.changed("engineVersion") {
             request = request
-                .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+                .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
                 .allow_major_version_upgrade(true);
         }
-        if cx.changed("publiclyAccessible") {
-            request = request.set_publicly_accessible(cx.bool("publiclyAccessible"));
+        if step.changed("publiclyAccessible") {
+            request = request.set_publicly_accessible(step.bool("publiclyAccessible"));
         }
-        if cx.changed("port") {
-            request = request.set_db_port_number(int(cx, "port"));
+        if step.changed("port") {
+            request = request.set_db_port_number(int(step, "port"));
         }
-        if cx.changed("vpcSecurityGroups") {
-            request = request.set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?));
+        if step.changed("vpcSecurityGroups") {
+            request = request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
         }
-        if cx.changed("dbParameterGroup") {
-            request = request.db_parameter_group_name(reference_name(cx, "dbParameterGroup")?);
+        if step.changed("dbParameterGroup") {
+            request = request.db_parameter_group_name(reference_name(step, "dbParameterGroup")?);
         }
-        if cx.changed("dbSubnetGroup") {
-            request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+        if step.changed("dbSubnetGroup") {
+            request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
         }
-        if cx.changed("manageMasterUserPassword") {
-            request = request.set_manage_master_user_password(cx.bool("manageMasterUserPassword"));
+        if step.changed("manageMasterUserPassword") {
+            request = request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
         }
-        cx.call("rds", "ModifyDBInstance").await;
         request.send().await.aws().map_err(in_use_is_conflict)?;
     }
-    let out = wait_instance(cx, &id).await?;
+    let out = wait_instance(step, &id).await?;
     if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(cx, arn).await?;
+        sync_tags(step, arn).await?;
     }
     Ok(out)
 }
@@ -605,14 +588,14 @@ fn final_snapshot_name(id: &str) -> String {
 }
 
 /// Whether AWS's deletion protection stops the delete, and whether we may lift it.
-async fn lift_deletion_protection(cx: &Cx<'_>, id: &str, cluster: bool) -> Result<(), StepError> {
+async fn lift_deletion_protection(step: &AwsStep<'_>, id: &str, cluster: bool) -> Result<(), StepError> {
     let protected = if cluster {
-        describe_cluster(cx, id)
+        describe_cluster(step, id)
             .await?
             .and_then(|c| c.deletion_protection)
             .unwrap_or(false)
     } else {
-        describe_instance(cx, id)
+        describe_instance(step, id)
             .await?
             .and_then(|i| i.deletion_protection)
             .unwrap_or(false)
@@ -620,15 +603,14 @@ async fn lift_deletion_protection(cx: &Cx<'_>, id: &str, cluster: bool) -> Resul
     if !protected {
         return Ok(());
     }
-    if !cx.data.allow_data_loss {
+    if !step.data.allow_data_loss {
         return Err(StepError::fatal(
             "DeletionProtected",
             format!("{id} has deletion protection; destroy with --allow-data-loss to lift it"),
         ));
     }
     if cluster {
-        cx.call("rds", "ModifyDBCluster").await;
-        cx.clients()
+        step.clients()
             .rds
             .modify_db_cluster()
             .db_cluster_identifier(id)
@@ -638,8 +620,7 @@ async fn lift_deletion_protection(cx: &Cx<'_>, id: &str, cluster: bool) -> Resul
             .await
             .aws()?;
     } else {
-        cx.call("rds", "ModifyDBInstance").await;
-        cx.clients()
+        step.clients()
             .rds
             .modify_db_instance()
             .db_instance_identifier(id)
@@ -652,24 +633,23 @@ async fn lift_deletion_protection(cx: &Cx<'_>, id: &str, cluster: bool) -> Resul
     Ok(())
 }
 
-pub async fn delete_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing("name").unwrap_or(cx.name()).to_string();
+pub async fn delete_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing("name").unwrap_or(step.name()).to_string();
     // An Aurora cluster's instances have no snapshots of their own: the cluster's is taken.
-    let member = cx.request.kind() == K::DbClusterInstance;
+    let member = step.request.kind() == K::DbClusterInstance;
     if !member {
-        lift_deletion_protection(cx, &id, false).await?;
+        lift_deletion_protection(step, &id, false).await?;
     }
-    let mut request = cx
+    let mut request = step
         .clients()
         .rds
         .delete_db_instance()
         .db_instance_identifier(&id);
-    request = if cx.data.final_snapshot && !member {
+    request = if step.data.final_snapshot && !member {
         request.final_db_snapshot_identifier(final_snapshot_name(&id))
     } else {
         request.skip_final_snapshot(true)
     };
-    cx.call("rds", "DeleteDBInstance").await;
     let result = request.send().await.aws();
     match result {
         Ok(_) => {}
@@ -679,9 +659,9 @@ pub async fn delete_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             if e.code.starts_with("InvalidDBInstanceState") && e.message.contains("deleting") => {}
         Err(e) => return Err(in_use_is_conflict(e)),
     }
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_instance(cx, &id)
+            Ok(describe_instance(step, &id)
                 .await?
                 .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string())))
         },
@@ -694,11 +674,10 @@ pub async fn delete_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 // --- Aurora clusters -----------------------------------------------------------------------
 
 async fn describe_cluster(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     id: &str,
 ) -> Result<Option<aws_sdk_rds::types::DbCluster>, StepError> {
-    cx.call("rds", "DescribeDBClusters").await;
-    let result = cx
+    let result = step
         .clients()
         .rds
         .describe_db_clusters()
@@ -729,8 +708,8 @@ fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
     out
 }
 
-fn scaling(cx: &Cx<'_>) -> Option<ServerlessV2ScalingConfiguration> {
-    let s = cx.property("serverlessV2Scaling")?;
+fn scaling(step: &AwsStep<'_>) -> Option<ServerlessV2ScalingConfiguration> {
+    let s = step.property("serverlessV2Scaling")?;
     Some(
         ServerlessV2ScalingConfiguration::builder()
             .set_min_capacity(s.get("minCapacity").and_then(Value::as_f64))
@@ -739,55 +718,54 @@ fn scaling(cx: &Cx<'_>) -> Option<ServerlessV2ScalingConfiguration> {
     )
 }
 
-async fn wait_cluster(cx: &Cx<'_>, id: &str) -> Result<Outputs, StepError> {
-    cx.wait_until(
+async fn wait_cluster(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
+    step.wait_until(
         || async {
-            Ok(describe_cluster(cx, id)
+            Ok(describe_cluster(step, id)
                 .await?
                 .map(|c| Status(c.status().unwrap_or_default().to_string())))
         },
         is_available,
     )
     .await?;
-    let cluster = describe_cluster(cx, id).await?;
+    let cluster = describe_cluster(step, id).await?;
     Ok(cluster.map_or_else(|| outputs(id, None, Some(id)), |c| cluster_outputs(&c)))
 }
 
-pub async fn create_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if describe_cluster(cx, &id).await?.is_none() {
-        let mut request = cx
+pub async fn create_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.str("identifier").unwrap_or(step.name()).to_string();
+    if describe_cluster(step, &id).await?.is_none() {
+        let mut request = step
             .clients()
             .rds
             .create_db_cluster()
             .db_cluster_identifier(&id)
-            .engine(cx.str("engine")?)
-            .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
-            .set_database_name(cx.opt_str("dbName").map(str::to_string))
-            .master_username(cx.str("masterUsername")?)
+            .engine(step.str("engine")?)
+            .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
+            .set_database_name(step.opt_str("dbName").map(str::to_string))
+            .master_username(step.str("masterUsername")?)
             .manage_master_user_password(true)
-            .storage_encrypted(cx.bool("storageEncrypted").unwrap_or(true))
-            .set_port(int(cx, "port"))
-            .set_backup_retention_period(int(cx, "backupRetentionPeriod"))
-            .deletion_protection(cx.bool("deletionProtection").unwrap_or(false))
-            .set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?))
-            .set_serverless_v2_scaling_configuration(scaling(cx))
-            .set_tags(Some(rds_tags(&cx.tags())));
-        if cx.property("dbSubnetGroup").is_some() {
-            request = request.db_subnet_group_name(reference_name(cx, "dbSubnetGroup")?);
+            .storage_encrypted(step.bool("storageEncrypted").unwrap_or(true))
+            .set_port(int(step, "port"))
+            .set_backup_retention_period(int(step, "backupRetentionPeriod"))
+            .deletion_protection(step.bool("deletionProtection").unwrap_or(false))
+            .set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?))
+            .set_serverless_v2_scaling_configuration(scaling(step))
+            .set_tags(Some(rds_tags(&step.tags())));
+        if step.property("dbSubnetGroup").is_some() {
+            request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
         }
-        if cx.property("dbClusterParameterGroup").is_some() {
+        if step.property("dbClusterParameterGroup").is_some() {
             request = request
-                .db_cluster_parameter_group_name(reference_name(cx, "dbClusterParameterGroup")?);
+                .db_cluster_parameter_group_name(reference_name(step, "dbClusterParameterGroup")?);
         }
-        cx.call("rds", "CreateDBCluster").await;
         match request.send().await.aws() {
             Ok(_) => {}
             Err(e) if e.code == "DBClusterAlreadyExistsFault" => {}
             Err(e) => return Err(e),
         }
     }
-    wait_cluster(cx, &id).await
+    wait_cluster(step, &id).await
 }
 
 /// What `update_cluster` changes in place (ModifyDBCluster); tags aside. Anything else must be
@@ -803,74 +781,72 @@ pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
     "manageMasterUserPassword",
 ];
 
-pub async fn update_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if cx.changed_any(CLUSTER_IN_PLACE) {
-        let mut request = cx
+pub async fn update_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.str("identifier").unwrap_or(step.name()).to_string();
+    if step.changed_any(CLUSTER_IN_PLACE) {
+        let mut request = step
             .clients()
             .rds
             .modify_db_cluster()
             .db_cluster_identifier(&id)
             .apply_immediately(true);
-        if cx.changed("serverlessV2Scaling") {
-            request = request.set_serverless_v2_scaling_configuration(scaling(cx));
+        if step.changed("serverlessV2Scaling") {
+            request = request.set_serverless_v2_scaling_configuration(scaling(step));
         }
-        if cx.changed("backupRetentionPeriod") {
-            request = request.set_backup_retention_period(int(cx, "backupRetentionPeriod"));
+        if step.changed("backupRetentionPeriod") {
+            request = request.set_backup_retention_period(int(step, "backupRetentionPeriod"));
         }
-        if cx.changed("deletionProtection") {
-            request = request.set_deletion_protection(cx.bool("deletionProtection"));
+        if step.changed("deletionProtection") {
+            request = request.set_deletion_protection(step.bool("deletionProtection"));
         }
-        if cx.changed("engineVersion") {
+        if step.changed("engineVersion") {
             request = request
-                .set_engine_version(cx.opt_str("engineVersion").map(str::to_string))
+                .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
                 .allow_major_version_upgrade(true);
         }
-        if cx.changed("port") {
-            request = request.set_port(int(cx, "port"));
+        if step.changed("port") {
+            request = request.set_port(int(step, "port"));
         }
-        if cx.changed("vpcSecurityGroups") {
-            request = request.set_vpc_security_group_ids(Some(cx.references("vpcSecurityGroups")?));
+        if step.changed("vpcSecurityGroups") {
+            request = request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
         }
-        if cx.changed("dbClusterParameterGroup") {
+        if step.changed("dbClusterParameterGroup") {
             request = request
-                .db_cluster_parameter_group_name(reference_name(cx, "dbClusterParameterGroup")?);
+                .db_cluster_parameter_group_name(reference_name(step, "dbClusterParameterGroup")?);
         }
-        if cx.changed("manageMasterUserPassword") {
-            request = request.set_manage_master_user_password(cx.bool("manageMasterUserPassword"));
+        if step.changed("manageMasterUserPassword") {
+            request = request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
         }
-        cx.call("rds", "ModifyDBCluster").await;
         request.send().await.aws().map_err(in_use_is_conflict)?;
     }
-    let out = wait_cluster(cx, &id).await?;
+    let out = wait_cluster(step, &id).await?;
     if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(cx, arn).await?;
+        sync_tags(step, arn).await?;
     }
     Ok(out)
 }
 
-pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing("name").unwrap_or(cx.name()).to_string();
-    lift_deletion_protection(cx, &id, true).await?;
-    let mut request = cx
+pub async fn delete_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing("name").unwrap_or(step.name()).to_string();
+    lift_deletion_protection(step, &id, true).await?;
+    let mut request = step
         .clients()
         .rds
         .delete_db_cluster()
         .db_cluster_identifier(&id);
-    request = if cx.data.final_snapshot {
+    request = if step.data.final_snapshot {
         request.final_db_snapshot_identifier(final_snapshot_name(&id))
     } else {
         request.skip_final_snapshot(true)
     };
-    cx.call("rds", "DeleteDBCluster").await;
     match request.send().await.aws() {
         Ok(_) => {}
         Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
         Err(e) => return Err(in_use_is_conflict(e)),
     }
-    cx.wait_until(
+    step.wait_until(
         || async {
-            Ok(describe_cluster(cx, &id)
+            Ok(describe_cluster(step, &id)
                 .await?
                 .map(|c| Status(c.status().unwrap_or_default().to_string())))
         },
@@ -881,22 +857,21 @@ pub async fn delete_cluster(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// An Aurora instance: created into its cluster; only the class and visibility change in place.
-pub async fn create_cluster_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.str("identifier").unwrap_or(cx.name()).to_string();
-    if describe_instance(cx, &id).await?.is_none() {
-        let cluster = reference_name(cx, "cluster")?;
-        cx.call("rds", "CreateDBInstance").await;
-        let result = cx
+pub async fn create_cluster_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.str("identifier").unwrap_or(step.name()).to_string();
+    if describe_instance(step, &id).await?.is_none() {
+        let cluster = reference_name(step, "cluster")?;
+        let result = step
             .clients()
             .rds
             .create_db_instance()
             .db_instance_identifier(&id)
             .db_cluster_identifier(cluster)
-            .engine(cx.str("engine")?)
-            .db_instance_class(cx.str("instanceClass")?)
-            .publicly_accessible(cx.bool("publiclyAccessible").unwrap_or(false))
-            .set_availability_zone(cx.opt_str("availabilityZone").map(str::to_string))
-            .set_tags(Some(rds_tags(&cx.tags())))
+            .engine(step.str("engine")?)
+            .db_instance_class(step.str("instanceClass")?)
+            .publicly_accessible(step.bool("publiclyAccessible").unwrap_or(false))
+            .set_availability_zone(step.opt_str("availabilityZone").map(str::to_string))
+            .set_tags(Some(rds_tags(&step.tags())))
             .send()
             .await
             .aws();
@@ -906,14 +881,14 @@ pub async fn create_cluster_instance(cx: &Cx<'_>) -> Result<Outputs, StepError> 
             Err(e) => return Err(e),
         }
     }
-    wait_instance(cx, &id).await
+    wait_instance(step, &id).await
 }
 
 // --- reading -------------------------------------------------------------------------------
 
-/// One resource's tags (ListTagsForResource); see [`ReadCx::tags_for`] for when it is needed.
-async fn tags_of(rx: &ReadCx<'_>, arn: &str) -> Result<TagSet, StepError> {
-    tags_by_arn!(rx, "rds", rds, resource_name, tag_list, arn, |t| {
+/// One resource's tags (ListTagsForResource); see [`AwsRead::tags_for`] for when it is needed.
+async fn tags_of(read: &AwsRead<'_>, arn: &str) -> Result<TagSet, StepError> {
+    tags_by_arn!(read, "rds", rds, resource_name, tag_list, arn, |t| {
         Some((t.key?, t.value.unwrap_or_default()))
     })
 }
@@ -932,8 +907,8 @@ fn sorted(mut ids: Vec<String>) -> Value {
 
 /// Whether `name` is the AWS name of a desired resource of `kind` (its `name` property, else its
 /// name), and which.
-fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
-    rx.desired_of(kind).find(|d| {
+fn desired_named<'a>(read: &AwsRead<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
+    read.desired_of(kind).find(|d| {
         d.properties
             .get("name")
             .and_then(Value::as_str)
@@ -944,30 +919,26 @@ fn desired_named<'a>(rx: &ReadCx<'a>, kind: K, name: &str) -> Option<&'a crate::
 
 /// Subnet groups, both kinds of parameter group, instances and clusters: one describe per page
 /// each, all of the account's, filtered here. Instances and clusters carry their tags; the
-/// groups' tags come from the tagging API's answer ([`ReadCx::tags_for`]). Each owned parameter
+/// groups' tags come from the tagging API's answer ([`AwsRead::tags_for`]). Each owned parameter
 /// group's values take one call (DescribeDBParameters and DescribeDBClusterParameters take one
 /// group).
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     // The five listings at once; each kind's further reads wait only for its own listing.
     let (subnet_groups, parameter_groups, instances, clusters) = futures::try_join!(
-        read_subnet_groups(rx),
-        read_parameter_groups(rx),
-        read_instances(rx),
-        read_clusters(rx),
+        read_subnet_groups(read),
+        read_parameter_groups(read),
+        read_instances(read),
+        read_clusters(read),
     )?;
     Ok([subnet_groups, parameter_groups, instances, clusters].concat())
 }
 
 /// Subnet groups named with the blueprint's prefix and tagged for it.
-async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &rx.conn.clients.rds;
-    let prefix = rx.name_prefix();
+async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
+    let prefix = read.name_prefix();
     let mut found = Vec::new();
-    let pages = all_pages!(
-        rx,
-        "rds",
-        "DescribeDBSubnetGroups",
-        rds.describe_db_subnet_groups().into_paginator().send()
+    let pages = all_pages!(rds.describe_db_subnet_groups().into_paginator().send()
     );
     for g in pages
         .into_iter()
@@ -978,12 +949,12 @@ async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
         };
         let arn = g
             .db_subnet_group_arn()
-            .map_or_else(|| rx_arn(rx, "subgrp", name), str::to_string);
-        let desired = desired_named(rx, K::DbSubnetGroup, name).is_some();
-        let Some(tags) = rx.tags_for(&arn, desired, || tags_of(rx, &arn)).await? else {
+            .map_or_else(|| rx_arn(read, "subgrp", name), str::to_string);
+        let desired = desired_named(read, K::DbSubnetGroup, name).is_some();
+        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
             continue;
         };
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         // In the catalog's order: by zone.
@@ -1023,16 +994,12 @@ async fn read_subnet_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// Both kinds of parameter group named for the blueprint and tagged for it, each owned one
 /// with its user-set values (one call per group, all at once).
-async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &rx.conn.clients.rds;
-    let prefix = rx.name_prefix();
+async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
+    let prefix = read.name_prefix();
     let (groups, cluster_groups) = futures::try_join!(
         async {
-            let pages = all_pages!(
-                rx,
-                "rds",
-                "DescribeDBParameterGroups",
-                rds.describe_db_parameter_groups().into_paginator().send()
+            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send()
             );
             Ok::<_, StepError>(
                 pages
@@ -1046,11 +1013,7 @@ async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError>
             )
         },
         async {
-            let pages = all_pages!(
-                rx,
-                "rds",
-                "DescribeDBClusterParameterGroups",
-                rds.describe_db_cluster_parameter_groups()
+            let pages = all_pages!(rds.describe_db_cluster_parameter_groups()
                     .into_paginator()
                     .send()
             );
@@ -1072,12 +1035,12 @@ async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError>
             .map(|g| (K::DbClusterParameterGroup, g)),
     );
     let candidates = all.filter(|(kind, (name, _, _))| {
-        desired_named(rx, *kind, name).is_some() || name.starts_with(&prefix)
+        desired_named(read, *kind, name).is_some() || name.starts_with(&prefix)
     });
     let found = futures::future::try_join_all(candidates.map(
         |(kind, (name, family, description))| async move {
-            let desired = desired_named(rx, kind, &name).is_some();
-            read_parameter_group(rx, kind, &name, family, description, desired).await
+            let desired = desired_named(read, kind, &name).is_some();
+            read_parameter_group(read, kind, &name, family, description, desired).await
         },
     ))
     .await?;
@@ -1085,61 +1048,53 @@ async fn read_parameter_groups(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError>
 }
 
 /// Instances (of either kind) tagged for the blueprint.
-async fn read_instances(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &rx.conn.clients.rds;
+async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
     let mut found = Vec::new();
-    let pages = all_pages!(
-        rx,
-        "rds",
-        "DescribeDBInstances",
-        rds.describe_db_instances().into_paginator().send()
+    let pages = all_pages!(rds.describe_db_instances().into_paginator().send()
     );
     for i in pages
         .into_iter()
         .flat_map(|p| p.db_instances.unwrap_or_default())
     {
         let tags = tag_list(i.tag_list());
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         if i.db_instance_status() == Some("deleting") {
             continue;
         }
-        found.push(instance_found(rx, &i, address, &tags));
+        found.push(instance_found(read, &i, address, &tags));
     }
 
     Ok(found)
 }
 
 /// Clusters tagged for the blueprint.
-async fn read_clusters(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &rx.conn.clients.rds;
+async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
     let mut found = Vec::new();
-    let pages = all_pages!(
-        rx,
-        "rds",
-        "DescribeDBClusters",
-        rds.describe_db_clusters().into_paginator().send()
+    let pages = all_pages!(rds.describe_db_clusters().into_paginator().send()
     );
     for c in pages
         .into_iter()
         .flat_map(|p| p.db_clusters.unwrap_or_default())
     {
         let tags = tag_list(c.tag_list());
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         if c.status() == Some("deleting") {
             continue;
         }
-        found.push(cluster_found(rx, &c, address, &tags));
+        found.push(cluster_found(read, &c, address, &tags));
     }
     Ok(found)
 }
 
 /// One listed parameter group, if ours: its tags and its user-set values.
 async fn read_parameter_group(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     kind: K,
     name: &str,
     family: Option<String>,
@@ -1147,13 +1102,13 @@ async fn read_parameter_group(
     desired: bool,
 ) -> Result<Option<Found>, StepError> {
     let cluster = kind == K::DbClusterParameterGroup;
-    let arn = rx_arn(rx, if cluster { "cluster-pg" } else { "pg" }, name);
-    let Some((address, tags, values)) = rx
+    let arn = rx_arn(read, if cluster { "cluster-pg" } else { "pg" }, name);
+    let Some((address, tags, values)) = read
         .owned_with(
             &arn,
             desired,
-            || tags_of(rx, &arn),
-            || parameter_values(rx, cluster, name),
+            || tags_of(read, &arn),
+            || parameter_values(read, cluster, name),
         )
         .await?
     else {
@@ -1181,19 +1136,15 @@ async fn read_parameter_group(
 
 /// A parameter group's user-set values (settings: not read for destroy).
 async fn parameter_values(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     cluster: bool,
     name: &str,
 ) -> Result<Vec<aws_sdk_rds::types::Parameter>, StepError> {
-    let rds = &rx.conn.clients.rds;
-    Ok(if rx.inventory {
+    let rds = &read.conn.clients.rds;
+    Ok(if read.inventory {
         Vec::new()
     } else if cluster {
-        let pages = all_pages!(
-            rx,
-            "rds",
-            "DescribeDBClusterParameters",
-            rds.describe_db_cluster_parameters()
+        let pages = all_pages!(rds.describe_db_cluster_parameters()
                 .db_cluster_parameter_group_name(name)
                 .source("user")
                 .into_paginator()
@@ -1204,11 +1155,7 @@ async fn parameter_values(
             .flat_map(|p| p.parameters.unwrap_or_default())
             .collect()
     } else {
-        let pages = all_pages!(
-            rx,
-            "rds",
-            "DescribeDBParameters",
-            rds.describe_db_parameters()
+        let pages = all_pages!(rds.describe_db_parameters()
                 .db_parameter_group_name(name)
                 .source("user")
                 .into_paginator()
@@ -1222,7 +1169,7 @@ async fn parameter_values(
 }
 
 fn instance_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     i: &aws_sdk_rds::types::DbInstance,
     address: crate::plan::Address,
     tags: &TagSet,
@@ -1246,7 +1193,7 @@ fn instance_found(
     .with("identifier", id);
     if let Some(cluster) = i.db_cluster_identifier() {
         f = f
-            .with("cluster", rx_arn(rx, "cluster", cluster))
+            .with("cluster", rx_arn(read, "cluster", cluster))
             .with("engine", i.engine().unwrap_or_default())
             .with("instanceClass", i.db_instance_class().unwrap_or_default())
             .with(
@@ -1254,7 +1201,7 @@ fn instance_found(
                 i.publicly_accessible().unwrap_or(false),
             );
         // Shown only where the blueprint pins it (multi-AZ: one instance per zone).
-        let pinned = rx
+        let pinned = read
             .desired_of(K::DbClusterInstance)
             .any(|d| d.address == address && d.properties.contains_key("availabilityZone"));
         if let (true, Some(zone)) = (pinned, i.availability_zone()) {
@@ -1281,7 +1228,7 @@ fn instance_found(
                 "publiclyAccessible",
                 i.publicly_accessible().unwrap_or(false),
             )
-            .with("dbParameterGroup", rx_arn(rx, "pg", parameter_group))
+            .with("dbParameterGroup", rx_arn(read, "pg", parameter_group))
             .with("engine", i.engine().unwrap_or_default())
             .with("engineVersion", i.engine_version().unwrap_or_default())
             .with("dbName", i.db_name().filter(|n| !n.is_empty()))
@@ -1295,7 +1242,7 @@ fn instance_found(
                     .or(i.db_instance_port())
                     .unwrap_or_default(),
             )
-            .with("dbSubnetGroup", rx_arn(rx, "subgrp", subnet_group))
+            .with("dbSubnetGroup", rx_arn(read, "subgrp", subnet_group))
             .with("vpcSecurityGroups", sorted(groups))
             .with(
                 "backupRetentionPeriod",
@@ -1312,7 +1259,7 @@ fn instance_found(
 }
 
 fn cluster_found(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     c: &aws_sdk_rds::types::DbCluster,
     address: crate::plan::Address,
     tags: &TagSet,
@@ -1336,7 +1283,7 @@ fn cluster_found(
         .with("port", c.port().unwrap_or_default())
         .with(
             "dbSubnetGroup",
-            rx_arn(rx, "subgrp", c.db_subnet_group().unwrap_or_default()),
+            rx_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
         )
         .with("vpcSecurityGroups", sorted(groups))
         .with(
@@ -1350,7 +1297,7 @@ fn cluster_found(
         .with(
             "dbClusterParameterGroup",
             rx_arn(
-                rx,
+                read,
                 "cluster-pg",
                 c.db_cluster_parameter_group().unwrap_or_default(),
             ),

@@ -12,13 +12,12 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 
-const S3: &str = "s3";
 
 fn bucket_arn(conn: &Connection, bucket: &str) -> String {
     format!("{}:s3:::{bucket}", conn.partition.arn_prefix())
@@ -81,15 +80,14 @@ pub fn taken(bucket: &str) -> StepError {
     )
 }
 
-pub async fn create_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let bucket = cx.opt_str("bucket").unwrap_or(cx.name()).to_string();
-    cx.call(S3, "CreateBucket").await;
-    let created = ensure_bucket(cx.conn, &bucket).await?;
+pub async fn create_bucket(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let bucket = step.opt_str("bucket").unwrap_or(step.name()).to_string();
+    let created = ensure_bucket(step.conn, &bucket).await?;
     if !created {
         // Ours already (an interrupted run) — unless another blueprint owns it.
-        let current = bucket_tags(cx.conn, &bucket).await?;
+        let current = bucket_tags(step.conn, &bucket).await?;
         if let Some(owner) = current.get(tags::BLUEPRINT_TAG)
-            && owner != cx.blueprint
+            && owner != step.blueprint
         {
             return Err(StepError::fatal(
                 "BucketAlreadyOwnedByYou",
@@ -97,26 +95,25 @@ pub async fn create_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             ));
         }
     }
-    configure(cx, &bucket, true).await?;
-    let arn = bucket_arn(cx.conn, &bucket);
+    configure(step, &bucket, true).await?;
+    let arn = bucket_arn(step.conn, &bucket);
     Ok(outputs(&bucket, Some(&arn), Some(&bucket)))
 }
 
 /// Applies tags, versioning, encryption and the public access block (all of them, or only the
 /// changed ones).
-async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError> {
-    let s3 = &cx.clients().s3;
-    if all || cx.changed("tags") {
+async fn configure(step: &AwsStep<'_>, bucket: &str, all: bool) -> Result<(), StepError> {
+    let s3 = &step.clients().s3;
+    if all || step.changed("tags") {
         let tagging = Tagging::builder()
             .set_tag_set(Some(
-                cx.tags()
+                step.tags()
                     .iter()
                     .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
                     .collect(),
             ))
             .build()
             .map_err(|e| StepError::fatal("InvalidTags", e.to_string()))?;
-        cx.call(S3, "PutBucketTagging").await;
         s3.put_bucket_tagging()
             .bucket(bucket)
             .tagging(tagging)
@@ -124,8 +121,8 @@ async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError
             .await
             .aws()?;
     }
-    if (all || cx.changed("versioning"))
-        && let Some(enabled) = cx.bool("versioning")
+    if (all || step.changed("versioning"))
+        && let Some(enabled) = step.bool("versioning")
     {
         // A bucket that never had versioning needs no call to stay without it.
         if enabled || !all {
@@ -134,7 +131,6 @@ async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError
             } else {
                 BucketVersioningStatus::Suspended
             };
-            cx.call(S3, "PutBucketVersioning").await;
             s3.put_bucket_versioning()
                 .bucket(bucket)
                 .versioning_configuration(VersioningConfiguration::builder().status(status).build())
@@ -143,8 +139,8 @@ async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError
                 .aws()?;
         }
     }
-    if (all || cx.changed("encryption"))
-        && let Some(algorithm) = cx
+    if (all || step.changed("encryption"))
+        && let Some(algorithm) = step
             .property("encryption")
             .and_then(|e| e.get("sseAlgorithm"))
             .and_then(Value::as_str)
@@ -157,7 +153,6 @@ async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError
                     .map_err(|e| StepError::fatal("InvalidEncryption", e.to_string()))?,
             )
             .build();
-        cx.call(S3, "PutBucketEncryption").await;
         s3.put_bucket_encryption()
             .bucket(bucket)
             .server_side_encryption_configuration(
@@ -170,11 +165,10 @@ async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError
             .await
             .aws()?;
     }
-    if (all || cx.changed("publicAccessBlock"))
-        && let Some(block) = cx.property("publicAccessBlock")
+    if (all || step.changed("publicAccessBlock"))
+        && let Some(block) = step.property("publicAccessBlock")
     {
         let flag = |key: &str| block.get(key).and_then(Value::as_bool).unwrap_or(true);
-        cx.call(S3, "PutPublicAccessBlock").await;
         s3.put_public_access_block()
             .bucket(bucket)
             .public_access_block_configuration(
@@ -192,20 +186,19 @@ async fn configure(cx: &Cx<'_>, bucket: &str, all: bool) -> Result<(), StepError
     Ok(())
 }
 
-pub async fn update_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let bucket = cx.existing_id()?.to_string();
-    configure(cx, &bucket, false).await?;
-    let arn = bucket_arn(cx.conn, &bucket);
+pub async fn update_bucket(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let bucket = step.existing_id()?.to_string();
+    configure(step, &bucket, false).await?;
+    let arn = bucket_arn(step.conn, &bucket);
     Ok(outputs(&bucket, Some(&arn), Some(&bucket)))
 }
 
 /// Empties the bucket (every object version and delete marker), then deletes it. Only reached
 /// with `--allow-data-loss` (buckets hold data).
-pub async fn delete_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let bucket = cx.existing_id()?.to_string();
-    let s3 = &cx.clients().s3;
+pub async fn delete_bucket(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let bucket = step.existing_id()?.to_string();
+    let s3 = &step.clients().s3;
     loop {
-        cx.call(S3, "ListObjectVersions").await;
         let Some(page) =
             not_found_as_none(s3.list_object_versions().bucket(&bucket).send().await.aws())?
         else {
@@ -237,7 +230,6 @@ pub async fn delete_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
         if objects.is_empty() {
             break;
         }
-        cx.call(S3, "DeleteObjects").await;
         s3.delete_objects()
             .bucket(&bucket)
             .delete(
@@ -251,7 +243,6 @@ pub async fn delete_bucket(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .await
             .aws()?;
     }
-    cx.call(S3, "DeleteBucket").await;
     not_found_as_none(s3.delete_bucket().bucket(&bucket).send().await.aws())?;
     Ok(Outputs::new())
 }
@@ -281,12 +272,7 @@ const LIST_PAGE: i32 = 1000;
 /// The names of the buckets named `prefix…` in the connection's region: ListBuckets with AWS
 /// filtering (`prefix`, `bucket-region`), every page of `page_size` (ContinuationToken), calling
 /// `before_page` (the rate-limit token) before each request.
-pub async fn names_in_region<F: std::future::Future<Output = ()>>(
-    conn: &Connection,
-    prefix: &str,
-    page_size: i32,
-    before_page: impl Fn() -> F,
-) -> Result<Vec<String>, StepError> {
+pub async fn names_in_region(conn: &Connection, prefix: &str, page_size: i32) -> Result<Vec<String>, StepError> {
     let mut pages = conn
         .clients
         .s3
@@ -298,7 +284,6 @@ pub async fn names_in_region<F: std::future::Future<Output = ()>>(
         .send();
     let mut names = Vec::new();
     loop {
-        before_page().await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -315,34 +300,33 @@ pub async fn names_in_region<F: std::future::Future<Output = ()>>(
 }
 
 /// Buckets named `<blueprint>-…` in this region that carry our tags: ListBuckets (every page,
-/// filtered by AWS), tags from the tagging API's answer ([`ReadCx::owned_with`]; GetBucketTagging
+/// filtered by AWS), tags from the tagging API's answer ([`AwsRead::owned_with`]; GetBucketTagging
 /// only for a desired bucket it does not list), and per owned bucket the three reads S3 has no
 /// batch form of (versioning, encryption, public access block: one bucket and one aspect per
 /// call), every bucket's and every aspect's at once.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let prefix = rx.name_prefix();
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
     let listed =
-        names_in_region(rx.conn, &prefix, LIST_PAGE, || rx.call(S3, "ListBuckets")).await?;
+        names_in_region(read.conn, &prefix, LIST_PAGE).await?;
     let found =
-        futures::future::try_join_all(listed.iter().map(|name| bucket_found(rx, name))).await?;
+        futures::future::try_join_all(listed.iter().map(|name| bucket_found(read, name))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 /// A listed bucket, if ours, with its configuration.
-async fn bucket_found(rx: &ReadCx<'_>, name: &str) -> Result<Option<Found>, StepError> {
-    let desired: Vec<_> = rx.desired_of(K::S3Bucket).collect();
+async fn bucket_found(read: &AwsRead<'_>, name: &str) -> Result<Option<Found>, StepError> {
+    let desired: Vec<_> = read.desired_of(K::S3Bucket).collect();
     let is_desired = desired.iter().any(|d| d.name == name);
-    let arn = bucket_arn(rx.conn, name);
+    let arn = bucket_arn(read.conn, name);
     let read_tags = || async {
-        rx.call(S3, "GetBucketTagging").await;
-        bucket_tags(rx.conn, name).await
+        bucket_tags(read.conn, name).await
     };
-    let Some((address, tags, (versioning, encryption, public_access))) = rx
+    let Some((address, tags, (versioning, encryption, public_access))) = read
         .owned_with(&arn, is_desired, read_tags, || async {
             futures::try_join!(
-                bucket_versioning(rx, name),
-                bucket_encryption(rx, name),
-                public_access_block(rx, name),
+                bucket_versioning(read, name),
+                bucket_encryption(read, name),
+                public_access_block(read, name),
             )
         })
         .await?
@@ -375,11 +359,10 @@ async fn bucket_found(rx: &ReadCx<'_>, name: &str) -> Result<Option<Found>, Step
 
 /// The bucket's versioning status (`None`: never enabled).
 async fn bucket_versioning(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
     name: &str,
 ) -> Result<Option<BucketVersioningStatus>, StepError> {
-    rx.call(S3, "GetBucketVersioning").await;
-    let out = rx
+    let out = read
         .conn
         .clients
         .s3
@@ -392,9 +375,8 @@ async fn bucket_versioning(
 }
 
 /// The bucket's default encryption algorithm, if it has one.
-async fn bucket_encryption(rx: &ReadCx<'_>, name: &str) -> Result<Option<String>, StepError> {
-    rx.call(S3, "GetBucketEncryption").await;
-    match rx
+async fn bucket_encryption(read: &AwsRead<'_>, name: &str) -> Result<Option<String>, StepError> {
+    match read
         .conn
         .clients
         .s3
@@ -415,9 +397,8 @@ async fn bucket_encryption(rx: &ReadCx<'_>, name: &str) -> Result<Option<String>
 }
 
 /// The bucket's public access block in the catalog's shape, if it has one.
-async fn public_access_block(rx: &ReadCx<'_>, name: &str) -> Result<Option<Value>, StepError> {
-    rx.call(S3, "GetPublicAccessBlock").await;
-    match rx
+async fn public_access_block(read: &AwsRead<'_>, name: &str) -> Result<Option<Value>, StepError> {
+    match read
         .conn
         .clients
         .s3

@@ -5,7 +5,7 @@
 use aws_sdk_sns::types::Tag;
 use serde_json::Value;
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -20,15 +20,14 @@ fn topic_outputs(arn: &str, name: &str) -> Outputs {
     outputs(arn, Some(arn), Some(name))
 }
 
-pub async fn create_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    cx.call("sns", "CreateTopic").await;
-    let created = cx
+pub async fn create_topic(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let created = step
         .clients()
         .sns
         .create_topic()
         .name(&name)
-        .set_tags(Some(sns_tags(&cx.tags())))
+        .set_tags(Some(sns_tags(&step.tags())))
         .send()
         .await
         .aws()?;
@@ -38,13 +37,12 @@ pub async fn create_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(topic_outputs(&arn, &name))
 }
 
-pub async fn update_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    if cx.changed("tags") {
-        let (set, remove) = tags::changes(&cx.observed_tags(), &cx.tags());
+pub async fn update_topic(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    if step.changed("tags") {
+        let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
         if !set.is_empty() {
-            cx.call("sns", "TagResource").await;
-            cx.clients()
+            step.clients()
                 .sns
                 .tag_resource()
                 .resource_arn(&arn)
@@ -54,8 +52,7 @@ pub async fn update_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws()?;
         }
         if !remove.is_empty() {
-            cx.call("sns", "UntagResource").await;
-            cx.clients()
+            step.clients()
                 .sns
                 .untag_resource()
                 .resource_arn(&arn)
@@ -65,14 +62,13 @@ pub async fn update_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
                 .aws()?;
         }
     }
-    Ok(topic_outputs(&arn, cx.name()))
+    Ok(topic_outputs(&arn, step.name()))
 }
 
 /// Deleting a topic also removes its subscriptions, pending ones included.
-pub async fn delete_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let arn = cx.existing_id()?.to_string();
-    cx.call("sns", "DeleteTopic").await;
-    let result = cx
+pub async fn delete_topic(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let arn = step.existing_id()?.to_string();
+    let result = step
         .clients()
         .sns
         .delete_topic()
@@ -84,16 +80,15 @@ pub async fn delete_topic(cx: &Cx<'_>) -> Result<Outputs, StepError> {
     Ok(Outputs::new())
 }
 
-pub async fn subscribe(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let topic = cx.reference("topic")?;
-    cx.call("sns", "Subscribe").await;
-    let subscribed = cx
+pub async fn subscribe(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let topic = step.reference("topic")?;
+    let subscribed = step
         .clients()
         .sns
         .subscribe()
         .topic_arn(&topic)
-        .protocol(cx.str("protocol")?)
-        .endpoint(cx.str("endpoint")?)
+        .protocol(step.str("protocol")?)
+        .endpoint(step.str("endpoint")?)
         .return_subscription_arn(true)
         .send()
         .await
@@ -105,20 +100,19 @@ pub async fn subscribe(cx: &Cx<'_>) -> Result<Outputs, StepError> {
 }
 
 /// Every property forces a replacement: nothing to do in place.
-pub async fn update_subscription(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?;
+pub async fn update_subscription(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?;
     Ok(outputs(id, Some(id), None))
 }
 
 /// A pending subscription has no ARN of its own (it goes with its topic, or expires after three
 /// days): nothing to unsubscribe.
-pub async fn unsubscribe(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let id = cx.existing_id()?.to_string();
+pub async fn unsubscribe(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let id = step.existing_id()?.to_string();
     if !id.starts_with("arn:") {
         return Ok(Outputs::new());
     }
-    cx.call("sns", "Unsubscribe").await;
-    let result = cx
+    let result = step
         .clients()
         .sns
         .unsubscribe()
@@ -139,28 +133,24 @@ fn tags_say_gone(e: &StepError) -> bool {
 }
 
 /// Topics named with the blueprint's prefix (ListTopics, one call per page of 100), their tags
-/// from the tagging API's answer ([`ReadCx::tags_for`]; ListTagsForResource only for a desired
+/// from the tagging API's answer ([`AwsRead::tags_for`]; ListTagsForResource only for a desired
 /// topic it does not list), and the subscriptions of the owned topics: one ListSubscriptions per
 /// page of 100 for the whole account, filtered here, rather than one ListSubscriptionsByTopic
 /// per topic.
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let sns = &rx.conn.clients.sns;
-    let prefix = rx.name_prefix();
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let sns = &read.conn.clients.sns;
+    let prefix = read.name_prefix();
     // The subscriptions beside the topics when the blueprint has a topic, else only once an
     // owned topic is found.
-    let wanted = rx.desired_of(K::SnsTopic).next().is_some();
+    let wanted = read.desired_of(K::SnsTopic).next().is_some();
     let (pages, early) = futures::try_join!(
         async {
-            Ok::<_, StepError>(all_pages!(
-                rx,
-                "sns",
-                "ListTopics",
-                sns.list_topics().into_paginator().send()
+            Ok::<_, StepError>(all_pages!(sns.list_topics().into_paginator().send()
             ))
         },
         async {
             if wanted {
-                list_subscriptions(rx).await.map(Some)
+                list_subscriptions(read).await.map(Some)
             } else {
                 Ok(None)
             }
@@ -175,13 +165,13 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     let mut owned = Vec::new();
     for arn in arns {
         let name = topic_name(&arn).to_string();
-        let desired = rx.desired_of(K::SnsTopic).any(|d| {
+        let desired = read.desired_of(K::SnsTopic).any(|d| {
             d.name == name || d.properties.get("name").and_then(Value::as_str) == Some(&name)
         });
-        let Some(tags) = rx.tags_for(&arn, desired, || topic_tags(rx, &arn)).await? else {
+        let Some(tags) = read.tags_for(&arn, desired, || topic_tags(read, &arn)).await? else {
             continue;
         };
-        let Some(address) = rx.owned(&tags) else {
+        let Some(address) = read.owned(&tags) else {
             continue;
         };
         let mut f = Found::new(K::SnsTopic, &arn)
@@ -198,7 +188,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
     }
     let subscriptions = match early {
         Some(listed) => listed,
-        None => list_subscriptions(rx).await?,
+        None => list_subscriptions(read).await?,
     };
     for s in subscriptions {
         let Some(arn) = s.topic_arn().filter(|t| owned.iter().any(|o| o == t)) else {
@@ -226,13 +216,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
 
 /// Every subscription in the account (one ListSubscriptions per page of 100).
 async fn list_subscriptions(
-    rx: &ReadCx<'_>,
+    read: &AwsRead<'_>,
 ) -> Result<Vec<aws_sdk_sns::types::Subscription>, StepError> {
-    let pages = all_pages!(
-        rx,
-        "sns",
-        "ListSubscriptions",
-        rx.conn
+    let pages = all_pages!(read.conn
             .clients
             .sns
             .list_subscriptions()
@@ -246,8 +232,8 @@ async fn list_subscriptions(
 }
 
 /// One topic's tags (ListTagsForResource).
-async fn topic_tags(rx: &ReadCx<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
-    tags_by_arn!(rx, "sns", sns, resource_arn, tags, arn, |t| Some((
+async fn topic_tags(read: &AwsRead<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
+    tags_by_arn!(read, "sns", sns, resource_arn, tags, arn, |t| Some((
         t.key, t.value
     )))
 }

@@ -12,8 +12,7 @@ use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryRunConfigInput, CanarySch
 use aws_smithy_types::Blob;
 use serde_json::{Value, json};
 
-use super::{AwsResult, Cx, Found, ReadCx, not_found_as_none, outputs};
-use crate::apply::limits::RateLimiter;
+use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -24,31 +23,31 @@ const URL_TAG: &str = "shinyctl.dev/canary-url";
 const HANDLER: &str = "heartbeat.handler";
 const SCRIPT_PATH: &str = "nodejs/node_modules/heartbeat.js";
 
-fn canary_arn(cx: &Cx<'_>, name: &str) -> String {
+fn canary_arn(step: &AwsStep<'_>, name: &str) -> String {
     format!(
         "{}:synthetics:{}:{}:canary:{name}",
-        cx.conn.partition.arn_prefix(),
-        cx.conn.region,
-        cx.conn.account
+        step.conn.partition.arn_prefix(),
+        step.conn.region,
+        step.conn.account
     )
 }
 
-fn canary_outputs(cx: &Cx<'_>, name: &str) -> Outputs {
-    let arn = canary_arn(cx, name);
+fn canary_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
+    let arn = canary_arn(step, name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
 /// The URL the canary checks: `protocol://host:port/path`, the host resolved from its reference.
-fn target_url(cx: &Cx<'_>) -> Result<String, StepError> {
-    let target = cx.property("target").cloned().unwrap_or(Value::Null);
+fn target_url(step: &AwsStep<'_>) -> Result<String, StepError> {
+    let target = step.property("target").cloned().unwrap_or(Value::Null);
     let get = |key: &str| target.get(key).and_then(Value::as_str);
     let host = get("host").ok_or_else(|| {
         StepError::fatal(
             "MissingInput",
-            format!("{}: the canary has no target host", cx.address()),
+            format!("{}: the canary has no target host", step.address()),
         )
     })?;
-    let host = cx.resolve(host)?;
+    let host = step.resolve(host)?;
     let protocol = get("protocol").unwrap_or("https");
     let port = target.get("port").and_then(Value::as_u64);
     let path = get("path").unwrap_or("/");
@@ -93,28 +92,28 @@ fn code(url: &str) -> Result<CanaryCodeInput, StepError> {
         .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))
 }
 
-fn schedule(cx: &Cx<'_>) -> Result<CanaryScheduleInput, StepError> {
+fn schedule(step: &AwsStep<'_>) -> Result<CanaryScheduleInput, StepError> {
     CanaryScheduleInput::builder()
-        .expression(cx.opt_str("schedule").unwrap_or("rate(5 minutes)"))
+        .expression(step.opt_str("schedule").unwrap_or("rate(5 minutes)"))
         .duration_in_seconds(0)
         .build()
         .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))
 }
 
 /// `s3://bucket/prefix`.
-fn artifact_location(cx: &Cx<'_>) -> Result<String, StepError> {
-    let bucket = cx.reference("artifactBucket")?;
-    let prefix = cx.opt_str("artifactPrefix").unwrap_or("canary");
+fn artifact_location(step: &AwsStep<'_>) -> Result<String, StepError> {
+    let bucket = step.reference("artifactBucket")?;
+    let prefix = step.opt_str("artifactPrefix").unwrap_or("canary");
     Ok(format!("s3://{bucket}/{}", prefix.trim_start_matches('/')))
 }
 
-fn retention(cx: &Cx<'_>, key: &str) -> Option<i32> {
-    cx.i64(key).and_then(|n| i32::try_from(n).ok())
+fn retention(step: &AwsStep<'_>, key: &str) -> Option<i32> {
+    step.i64(key).and_then(|n| i32::try_from(n).ok())
 }
 
 /// The tags AWS should carry: the desired ones and the URL tag.
-fn tags_with_url(cx: &Cx<'_>, url: &str) -> TagSet {
-    let mut tags = cx.tags();
+fn tags_with_url(step: &AwsStep<'_>, url: &str) -> TagSet {
+    let mut tags = step.tags();
     tags.insert(URL_TAG.to_string(), url.to_string());
     tags
 }
@@ -129,11 +128,10 @@ impl std::fmt::Display for State {
 }
 
 async fn get(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
 ) -> Result<Option<aws_sdk_synthetics::types::Canary>, StepError> {
-    cx.call("synthetics", "GetCanary").await;
-    let result = cx
+    let result = step
         .clients()
         .synthetics
         .get_canary()
@@ -190,15 +188,15 @@ fn canary_error(name: &str, reason: &str) -> StepError {
 
 /// Waits until the canary is in one of `states`, failing if it goes to ERROR instead.
 async fn wait_for(
-    cx: &Cx<'_>,
+    step: &AwsStep<'_>,
     name: &str,
     states: &'static [&'static str],
 ) -> Result<(), StepError> {
     let reason = std::sync::Mutex::new(String::new());
-    let last = cx
+    let last = step
         .wait_until(
             || async {
-                let canary = get(cx, name).await?;
+                let canary = get(step, name).await?;
                 if let Some(c) = canary.as_ref().filter(|c| state_of(c).0 == "ERROR") {
                     *reason.lock().unwrap_or_else(|e| e.into_inner()) = error_reason(c);
                 }
@@ -220,9 +218,8 @@ async fn wait_for(
 
 /// Deletes a canary left in ERROR (a failed create: AWS offers no way to repair one) with its
 /// Lambda function and the layers Synthetics may leave, and waits until it is gone.
-async fn remove_failed(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
-    cx.call("synthetics", "DeleteCanary").await;
-    let result = cx
+async fn remove_failed(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    let result = step
         .clients()
         .synthetics
         .delete_canary()
@@ -232,14 +229,13 @@ async fn remove_failed(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
         .await
         .aws();
     not_found_as_none(result)?;
-    cx.wait_until(|| state_or_gone(cx, name), |s: Option<&State>| s.is_none())
+    step.wait_until(|| state_or_gone(step, name), |s: Option<&State>| s.is_none())
         .await?;
-    sweep_lambda(cx, name).await
+    sweep_lambda(step, name).await
 }
 
-async fn start(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
-    cx.call("synthetics", "StartCanary").await;
-    match cx
+async fn start(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    match step
         .clients()
         .synthetics
         .start_canary()
@@ -253,12 +249,11 @@ async fn start(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
         Err(e) if e.code == "ConflictException" => {}
         Err(e) => return Err(e),
     }
-    wait_for(cx, name, &["RUNNING"]).await
+    wait_for(step, name, &["RUNNING"]).await
 }
 
-async fn stop(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
-    cx.call("synthetics", "StopCanary").await;
-    match cx
+async fn stop(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    match step
         .clients()
         .synthetics
         .stop_canary()
@@ -271,45 +266,44 @@ async fn stop(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
         Err(e) if e.code == "ConflictException" => {}
         Err(e) => return Err(e),
     }
-    wait_for(cx, name, &["STOPPED", "READY"]).await
+    wait_for(step, name, &["STOPPED", "READY"]).await
 }
 
-pub async fn create_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let existing = get(cx, &name).await?;
+pub async fn create_canary(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let existing = get(step, &name).await?;
     // A canary in ERROR (this step's earlier attempt, or a failed run before) is made again.
     let failed = existing.as_ref().is_some_and(|c| state_of(c).0 == "ERROR");
     if failed {
-        remove_failed(cx, &name).await?;
+        remove_failed(step, &name).await?;
     }
     if existing.is_none() || failed {
-        let url = target_url(cx)?;
+        let url = target_url(step)?;
         let role = {
-            let address = cx.str("executionRole")?;
-            cx.resolve(&format!(
+            let address = step.str("executionRole")?;
+            step.resolve(&format!(
                 "{}#arn",
                 address.split('#').next().unwrap_or(address)
             ))?
         };
-        cx.call("synthetics", "CreateCanary").await;
-        let result = cx
+        let result = step
             .clients()
             .synthetics
             .create_canary()
             .name(&name)
             .code(code(&url)?)
-            .artifact_s3_location(artifact_location(cx)?)
+            .artifact_s3_location(artifact_location(step)?)
             .execution_role_arn(role)
-            .schedule(schedule(cx)?)
+            .schedule(schedule(step)?)
             .run_config(
                 CanaryRunConfigInput::builder()
                     .timeout_in_seconds(60)
                     .build(),
             )
-            .set_success_retention_period_in_days(retention(cx, "successRetentionPeriodDays"))
-            .set_failure_retention_period_in_days(retention(cx, "failureRetentionPeriodDays"))
-            .runtime_version(cx.str("runtimeVersion")?)
-            .set_tags(Some(tags_with_url(cx, &url).into_iter().collect()))
+            .set_success_retention_period_in_days(retention(step, "successRetentionPeriodDays"))
+            .set_failure_retention_period_in_days(retention(step, "failureRetentionPeriodDays"))
+            .runtime_version(step.str("runtimeVersion")?)
+            .set_tags(Some(tags_with_url(step, &url).into_iter().collect()))
             .send()
             .await
             .aws();
@@ -320,11 +314,11 @@ pub async fn create_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             Err(e) => return Err(e),
         }
     }
-    wait_for(cx, &name, &["READY", "STOPPED", "RUNNING", "STARTING"]).await?;
-    if cx.bool("startAfterCreation").unwrap_or(false) {
-        start(cx, &name).await?;
+    wait_for(step, &name, &["READY", "STOPPED", "RUNNING", "STARTING"]).await?;
+    if step.bool("startAfterCreation").unwrap_or(false) {
+        start(step, &name).await?;
     }
-    Ok(canary_outputs(cx, &name))
+    Ok(canary_outputs(step, &name))
 }
 
 /// What `update_canary` changes with UpdateCanary; tags and `startAfterCreation` (Start/Stop)
@@ -340,46 +334,44 @@ pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
     "artifactPrefix",
 ];
 
-pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.str("name").unwrap_or(cx.name()).to_string();
-    let url = target_url(cx)?;
-    if cx.changed_any(UPDATE_IN_PLACE) {
-        let mut request = cx
+pub async fn update_canary(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.str("name").unwrap_or(step.name()).to_string();
+    let url = target_url(step)?;
+    if step.changed_any(UPDATE_IN_PLACE) {
+        let mut request = step
             .clients()
             .synthetics
             .update_canary()
             .name(&name)
-            .schedule(schedule(cx)?)
-            .runtime_version(cx.str("runtimeVersion")?)
-            .set_success_retention_period_in_days(retention(cx, "successRetentionPeriodDays"))
-            .set_failure_retention_period_in_days(retention(cx, "failureRetentionPeriodDays"));
-        if cx.changed("executionRole") {
-            let address = cx.str("executionRole")?;
-            request = request.execution_role_arn(cx.resolve(&format!(
+            .schedule(schedule(step)?)
+            .runtime_version(step.str("runtimeVersion")?)
+            .set_success_retention_period_in_days(retention(step, "successRetentionPeriodDays"))
+            .set_failure_retention_period_in_days(retention(step, "failureRetentionPeriodDays"));
+        if step.changed("executionRole") {
+            let address = step.str("executionRole")?;
+            request = request.execution_role_arn(step.resolve(&format!(
                 "{}#arn",
                 address.split('#').next().unwrap_or(address)
             ))?);
         }
-        if cx.changed("target") || cx.changed("blueprint") {
+        if step.changed("target") || step.changed("blueprint") {
             request = request.code(code(&url)?);
         }
         // The prefix lives in the artifact location (UpdateCanary's ArtifactS3Location).
-        if cx.changed("artifactPrefix") {
-            request = request.artifact_s3_location(artifact_location(cx)?);
+        if step.changed("artifactPrefix") {
+            request = request.artifact_s3_location(artifact_location(step)?);
         }
-        cx.call("synthetics", "UpdateCanary").await;
         request.send().await.aws()?;
     }
     // Tags, the URL tag included.
-    let arn = canary_arn(cx, &name);
-    let mut observed = cx.observed_tags();
-    if let Some(canary) = get(cx, &name).await? {
+    let arn = canary_arn(step, &name);
+    let mut observed = step.observed_tags();
+    if let Some(canary) = get(step, &name).await? {
         observed = tags::from_pairs(canary.tags.unwrap_or_default());
     }
-    let (set, remove) = tags::changes(&observed, &tags_with_url(cx, &url));
+    let (set, remove) = tags::changes(&observed, &tags_with_url(step, &url));
     if !set.is_empty() {
-        cx.call("synthetics", "TagResource").await;
-        cx.clients()
+        step.clients()
             .synthetics
             .tag_resource()
             .resource_arn(&arn)
@@ -389,8 +381,7 @@ pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .aws()?;
     }
     if !remove.is_empty() {
-        cx.call("synthetics", "UntagResource").await;
-        cx.clients()
+        step.clients()
             .synthetics
             .untag_resource()
             .resource_arn(&arn)
@@ -399,29 +390,28 @@ pub async fn update_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .await
             .aws()?;
     }
-    if cx.changed("startAfterCreation") {
-        if cx.bool("startAfterCreation").unwrap_or(false) {
-            start(cx, &name).await?;
+    if step.changed("startAfterCreation") {
+        if step.bool("startAfterCreation").unwrap_or(false) {
+            start(step, &name).await?;
         } else {
-            stop(cx, &name).await?;
+            stop(step, &name).await?;
         }
     }
-    Ok(canary_outputs(cx, &name))
+    Ok(canary_outputs(step, &name))
 }
 
-pub async fn delete_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
-    let name = cx.existing("name").unwrap_or(cx.name()).to_string();
-    if let Some(canary) = get(cx, &name).await? {
+pub async fn delete_canary(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    if let Some(canary) = get(step, &name).await? {
         let state = canary
             .status()
             .and_then(|s| s.state())
             .map_or("", |s| s.as_str())
             .to_string();
         if matches!(state.as_str(), "RUNNING" | "STARTING" | "STOPPING") {
-            stop(cx, &name).await?;
+            stop(step, &name).await?;
         }
-        cx.call("synthetics", "DeleteCanary").await;
-        let result = cx
+        let result = step
             .clients()
             .synthetics
             .delete_canary()
@@ -431,20 +421,20 @@ pub async fn delete_canary(cx: &Cx<'_>) -> Result<Outputs, StepError> {
             .await
             .aws();
         not_found_as_none(result)?;
-        cx.wait_until(|| state_or_gone(cx, &name), |s: Option<&State>| s.is_none())
+        step.wait_until(|| state_or_gone(step, &name), |s: Option<&State>| s.is_none())
             .await?;
     }
-    sweep_lambda(cx, &name).await?;
+    sweep_lambda(step, &name).await?;
     Ok(Outputs::new())
 }
 
-async fn state_or_gone(cx: &Cx<'_>, name: &str) -> Result<Option<State>, StepError> {
-    Ok(get(cx, name).await?.as_ref().map(state_of))
+async fn state_or_gone(step: &AwsStep<'_>, name: &str) -> Result<Option<State>, StepError> {
+    Ok(get(step, name).await?.as_ref().map(state_of))
 }
 
 /// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
-pub(crate) async fn sweep_lambda(cx: &Cx<'_>, name: &str) -> Result<(), StepError> {
-    delete_canary_lambdas(&cx.clients().lambda, name, cx.ctx.limiter).await?;
+pub(crate) async fn sweep_lambda(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    delete_canary_lambdas(&step.clients().lambda, name).await?;
     Ok(())
 }
 
@@ -460,14 +450,12 @@ pub(crate) struct CanaryLambdas {
 pub(crate) async fn delete_canary_lambdas(
     lambda: &aws_sdk_lambda::Client,
     canary: &str,
-    limiter: &RateLimiter,
 ) -> Result<CanaryLambdas, StepError> {
     let prefix = lambda_prefix(canary);
     let mut deleted = CanaryLambdas::default();
     let mut pages = lambda.list_functions().into_paginator().send();
     let mut functions = Vec::new();
     loop {
-        limiter.acquire("lambda", "ListFunctions").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -481,7 +469,6 @@ pub(crate) async fn delete_canary_lambdas(
         );
     }
     for function in functions {
-        limiter.acquire("lambda", "DeleteFunction").await;
         not_found_as_none(
             lambda
                 .delete_function()
@@ -495,7 +482,6 @@ pub(crate) async fn delete_canary_lambdas(
     let mut layers = Vec::new();
     let mut pages = lambda.list_layers().into_paginator().send();
     loop {
-        limiter.acquire("lambda", "ListLayers").await;
         let Some(page) = pages.next().await else {
             break;
         };
@@ -509,7 +495,6 @@ pub(crate) async fn delete_canary_lambdas(
         );
     }
     for layer in layers {
-        limiter.acquire("lambda", "ListLayerVersions").await;
         let versions = lambda
             .list_layer_versions()
             .layer_name(&layer)
@@ -517,7 +502,6 @@ pub(crate) async fn delete_canary_lambdas(
             .await
             .aws()?;
         for version in versions.layer_versions().iter().map(|v| v.version()) {
-            limiter.acquire("lambda", "DeleteLayerVersion").await;
             not_found_as_none(
                 lambda
                     .delete_layer_version()
@@ -540,13 +524,12 @@ pub(crate) fn lambda_prefix(canary: &str) -> String {
 
 /// Canaries named with the blueprint's prefix (DescribeCanaries, one call per page, tags
 /// included).
-pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
-    let prefix = rx.name_prefix();
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
     let mut found = Vec::new();
     let mut next: Option<String> = None;
     loop {
-        rx.call("synthetics", "DescribeCanaries").await;
-        let page = rx
+        let page = read
             .conn
             .clients
             .synthetics
@@ -560,7 +543,7 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
                 continue;
             };
             let mut tags = tags::from_pairs(c.tags().cloned().unwrap_or_default());
-            let Some(address) = rx.owned(&tags) else {
+            let Some(address) = read.owned(&tags) else {
                 continue;
             };
             let url = tags.remove(URL_TAG);
@@ -573,9 +556,9 @@ pub async fn read(rx: &ReadCx<'_>) -> Result<Vec<Found>, StepError> {
             }
             let arn = format!(
                 "{}:synthetics:{}:{}:canary:{name}",
-                rx.conn.partition.arn_prefix(),
-                rx.conn.region,
-                rx.conn.account
+                read.conn.partition.arn_prefix(),
+                read.conn.region,
+                read.conn.account
             );
             let location = c.artifact_s3_location().unwrap_or_default();
             let location = location.strip_prefix("s3://").unwrap_or(location);

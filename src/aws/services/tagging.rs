@@ -6,14 +6,14 @@
 //! cover every kind (IAM, EKS, Synthetics, some endpoints' parameter groups). So its answer
 //! decides only for resources the blueprint does not ask for: listed means ours, unlisted means
 //! not ours (no call made). A resource the blueprint asks for that is not listed has its tags
-//! read the service's own way ([`ReadCx::tags_for`]).
+//! read the service's own way ([`AwsRead::tags_for`]).
 
 use std::collections::HashMap;
 use std::future::Future;
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
-use super::{ReadCx, not_found_as_none};
+use super::{AwsRead, not_found_as_none};
 use crate::apply::StepError;
 use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
 use crate::plan::Address;
@@ -21,17 +21,13 @@ use crate::plan::Address;
 /// `GetResources` pages hold at most this many resources.
 const PAGE: i32 = 100;
 
-/// ARN -> tags of every resource tagged for `rx.blueprint` that the tagging API lists.
-pub(crate) async fn tagged(rx: &ReadCx<'_>) -> Result<HashMap<String, TagSet>, StepError> {
+/// ARN -> tags of every resource tagged for `read.blueprint` that the tagging API lists.
+pub(crate) async fn tagged(read: &AwsRead<'_>) -> Result<HashMap<String, TagSet>, StepError> {
     let filter = TagFilter::builder()
         .key(BLUEPRINT_TAG)
-        .values(rx.blueprint)
+        .values(read.blueprint)
         .build();
-    let pages = all_pages!(
-        rx,
-        "tagging",
-        "GetResources",
-        rx.conn
+    let pages = all_pages!(read.conn
             .clients
             .tagging
             .get_resources()
@@ -51,7 +47,7 @@ pub(crate) async fn tagged(rx: &ReadCx<'_>) -> Result<HashMap<String, TagSet>, S
         .collect())
 }
 
-impl ReadCx<'_> {
+impl AwsRead<'_> {
     /// The tags of the resource `arn` when it may be the blueprint's: from the tagging API's
     /// answer when that lists it; else, when the blueprint asks for it (`desired`), from
     /// `read_tags` (the service's own call; NotFound is `None`); else `None` without a call.
@@ -75,7 +71,7 @@ impl ReadCx<'_> {
 
     /// A resource that may be ours, with a `detail` read of it that waits only for the listing
     /// that found it, never for the answer to whose it is: where the tagging API's answer (read
-    /// at the start of the read, [`super::ReadCx::prefetch`]) lists it, the detail is read only
+    /// at the start of the read, [`super::AwsRead::prefetch`]) lists it, the detail is read only
     /// when the tags say ours; where it does not and the blueprint asks for the resource, the
     /// service's own tag read (`read_tags`) and the detail start together, and the detail is
     /// dropped if the tags say not ours. Answers the address, the tags and the detail.

@@ -5,7 +5,7 @@
 //!
 //! The catalog turns each into a dependency (only when the address is one of its resources, so
 //! IAM policy variables like `${aws:username}` stay text); the plan shows them as written; an
-//! adapter resolves them before its call (`Cx::resolve_embedded`); the live reader turns the
+//! adapter resolves them before its call (`AwsStep::resolve_embedded`); the live reader turns the
 //! observed values back into the same tokens ([`unresolve`]) so an unchanged resource diffs clean.
 //! A whole value that is only a reference is written without `${}` (`"vpc": "network.vpc"`).
 

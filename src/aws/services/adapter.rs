@@ -1,0 +1,93 @@
+//! The one interface every kind's adapter implements, and the one tagging interface every
+//! service implements.
+//!
+//! A kind's adapter is a unit struct named as its [`ResourceKind`] variant, in its own file
+//! `services/<service>/<kind>.rs` with `impl Adapter for <Kind>` at the start of a line: the
+//! build script (`build.rs`) makes the file a module and a row of the adapter table
+//! ([`super::perform`]), so nothing else lists it.
+//!
+//! [`ResourceKind`]: crate::plan::ResourceKind
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+
+use super::AwsStep;
+use crate::apply::{Operation, Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+
+/// What a step's adapter returns: the resource's outputs (ignored for deletes).
+pub type StepResult = Result<Outputs, StepError>;
+
+/// Creates, updates and deletes one kind of resource, each call followed by its wait for the
+/// state the step promises (see `services`' module docs for the rules every adapter follows).
+pub trait Adapter {
+    /// Makes the resource (or finds the one an earlier, interrupted run made) and waits until
+    /// it is usable.
+    fn create(step: &AwsStep<'_>) -> impl Future<Output = StepResult> + Send;
+    /// Changes in place what the step's changes list (never a property of the kind's
+    /// `replace_on`: those are replaced).
+    fn update(step: &AwsStep<'_>) -> impl Future<Output = StepResult> + Send;
+    /// Deletes the resource and waits until it is gone; a resource already gone is done.
+    fn delete(step: &AwsStep<'_>) -> impl Future<Output = StepResult> + Send;
+}
+
+/// Runs the step's operation with adapter `A`. Each future is boxed: together they would make
+/// one future too large for a thread's stack in debug builds (the SDK's futures are big).
+pub(super) async fn run<A: Adapter>(step: &AwsStep<'_>) -> StepResult {
+    match step.request.operation() {
+        Operation::Create => Box::pin(A::create(step)).await,
+        Operation::Update => Box::pin(A::update(step)).await,
+        Operation::Delete => Box::pin(A::delete(step)).await,
+    }
+}
+
+impl AwsStep<'_> {
+    /// The step's properties as the kind's typed properties: the desired ones, or for a delete
+    /// the observed ones. Deserialised once, at the start of the step.
+    pub fn props<T: DeserializeOwned>(&self) -> Result<T, StepError> {
+        let step = &self.request.step;
+        let properties = step.desired.as_ref().or(step.observed.as_ref());
+        let value = serde_json::Value::Object(properties.cloned().unwrap_or_default());
+        serde_json::from_value(value).map_err(|e| {
+            super::missing(format!(
+                "{}: its properties do not fit its kind: {e}",
+                self.address()
+            ))
+        })
+    }
+}
+
+/// One service's tagging calls for one kind of resource, by id or ARN: the interface each
+/// service implements once (EC2's CreateTags/DeleteTags, IAM's TagRole/UntagRole, ...), so the
+/// logic of an update's tag change lives only in [`sync_tags`].
+pub trait TagApi {
+    /// Adds or overwrites `tags`.
+    fn tag(
+        step: &AwsStep<'_>,
+        id: &str,
+        tags: &TagSet,
+    ) -> impl Future<Output = Result<(), StepError>> + Send;
+    /// Removes the tags with these `keys`.
+    fn untag(
+        step: &AwsStep<'_>,
+        id: &str,
+        keys: Vec<String>,
+    ) -> impl Future<Output = Result<(), StepError>> + Send;
+}
+
+/// Makes the tags of resource `id` the desired ones when the step changes them: what is new or
+/// different is tagged, what is gone is untagged (one call each, only when needed).
+pub async fn sync_tags<T: TagApi>(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
+    if !step.changed("tags") {
+        return Ok(());
+    }
+    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
+    if !set.is_empty() {
+        T::tag(step, id, &set).await?;
+    }
+    if !remove.is_empty() {
+        T::untag(step, id, remove).await?;
+    }
+    Ok(())
+}
