@@ -67,10 +67,7 @@ pub fn made_for_cluster<'a>(
 }
 
 /// Removes what controllers and canaries left for this blueprint (see the module's comment).
-pub async fn sweep(
-    conn: &Connection,
-    scope: &Scope,
-) -> Result<Swept, StepError> {
+pub async fn sweep(conn: &Connection, scope: &Scope) -> Result<Swept, StepError> {
     let mut swept = Swept::default();
     if let (Some(cluster), Some(vpc)) = (scope.cluster.as_deref(), scope.vpc_id.as_deref()) {
         sweep_load_balancers(conn, cluster, vpc, &mut swept).await?;

@@ -362,17 +362,16 @@ pub async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), S
         }
     };
     match parse(reference).ok_or(SecretProblem::Malformed)? {
-        Reference::Parameter { name } => {
-            conn.clients
-                .ssm
-                .get_parameter()
-                .name(name)
-                .with_decryption(true)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| refused(step_error(e)))
-        }
+        Reference::Parameter { name } => conn
+            .clients
+            .ssm
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| refused(step_error(e))),
         Reference::SecretsManager { id, json_key } => {
             let out = conn
                 .clients

@@ -36,7 +36,11 @@ use crate::apply::slots::{PrioritySlots, call_priority};
 
 /// `inner` with at most `permits` requests in flight at once, each spending its rate-limit token
 /// from `limiter` first.
-pub fn gated(inner: SharedHttpClient, permits: usize, limiter: Arc<RateLimiter>) -> SharedHttpClient {
+pub fn gated(
+    inner: SharedHttpClient,
+    permits: usize,
+    limiter: Arc<RateLimiter>,
+) -> SharedHttpClient {
     GatedClient {
         inner,
         permits: Arc::new(PrioritySlots::new(permits)),
@@ -217,13 +221,16 @@ mod tests {
             permits: Arc::new(PrioritySlots::new(4)),
             limiter: limiter.clone(),
         };
-        let mut named = HttpRequest::empty();
-        named.add_extension(AwsCall {
-            service: "ec2",
-            action: "DescribeVpcs".into(),
-        });
-        connector.call(named.try_clone().expect("clones")).await.expect("answer");
-        connector.call(named).await.expect("answer");
+        let named = || {
+            let mut request = HttpRequest::empty();
+            request.add_extension(AwsCall {
+                service: "ec2",
+                action: "DescribeVpcs".into(),
+            });
+            request
+        };
+        connector.call(named()).await.expect("answer");
+        connector.call(named()).await.expect("answer");
         connector.call(HttpRequest::empty()).await.expect("answer");
         let spent = limiter.spent();
         assert_eq!(spent.len(), 1, "{spent:?}");

@@ -118,23 +118,21 @@ async fn one(
     use ResourceKind as K;
     let c = &conn.clients;
     match r.kind {
-        K::EksCluster => {
-            match c.eks.describe_cluster().name(&r.name).send().await {
-                Ok(out) => {
-                    let status = out
-                        .cluster()
-                        .and_then(|c| c.status())
-                        .map_or("unknown", |s| s.as_str());
-                    let mut h = health(r, status, eks_verdict(status));
-                    h.detail = out
-                        .cluster()
-                        .and_then(|c| c.version())
-                        .map(|v| format!("Kubernetes {v}"));
-                    Ok(h)
-                }
-                Err(e) => not_found_or(r, step_error(e)),
+        K::EksCluster => match c.eks.describe_cluster().name(&r.name).send().await {
+            Ok(out) => {
+                let status = out
+                    .cluster()
+                    .and_then(|c| c.status())
+                    .map_or("unknown", |s| s.as_str());
+                let mut h = health(r, status, eks_verdict(status));
+                h.detail = out
+                    .cluster()
+                    .and_then(|c| c.version())
+                    .map(|v| format!("Kubernetes {v}"));
+                Ok(h)
             }
-        }
+            Err(e) => not_found_or(r, step_error(e)),
+        },
         K::NodeGroup => {
             let Some(cluster) = cluster else {
                 return Ok(gone(r));

@@ -6,7 +6,7 @@ use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
 use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, sns, synthetics,
+    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
 };
 
 /// Performs steps against AWS for one blueprint.
@@ -142,12 +142,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::EcrRepository, Delete) => Box::pin(ecr::delete_repository(step)).await,
         (K::EcrLifecyclePolicy, Create | Update) => Box::pin(ecr::put_lifecycle_policy(step)).await,
         (K::EcrLifecyclePolicy, Delete) => Box::pin(ecr::delete_lifecycle_policy(step)).await,
-        (K::SnsTopic, Create) => Box::pin(sns::create_topic(step)).await,
-        (K::SnsTopic, Update) => Box::pin(sns::update_topic(step)).await,
-        (K::SnsTopic, Delete) => Box::pin(sns::delete_topic(step)).await,
-        (K::SnsSubscription, Create) => Box::pin(sns::subscribe(step)).await,
-        (K::SnsSubscription, Update) => Box::pin(sns::update_subscription(step)).await,
-        (K::SnsSubscription, Delete) => Box::pin(sns::unsubscribe(step)).await,
         (K::CloudWatchAlarm, Create | Update) => Box::pin(cloudwatch::put_alarm(step)).await,
         (K::CloudWatchAlarm, Delete) => Box::pin(cloudwatch::delete_alarm(step)).await,
         // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
@@ -193,8 +187,12 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
             Box::pin(rds::delete_parameter_group(step)).await
         }
         (K::DbInstance, Create) => Box::pin(rds::create_instance(step)).await,
-        (K::DbInstance | K::DbClusterInstance, Update) => Box::pin(rds::update_instance(step)).await,
-        (K::DbInstance | K::DbClusterInstance, Delete) => Box::pin(rds::delete_instance(step)).await,
+        (K::DbInstance | K::DbClusterInstance, Update) => {
+            Box::pin(rds::update_instance(step)).await
+        }
+        (K::DbInstance | K::DbClusterInstance, Delete) => {
+            Box::pin(rds::delete_instance(step)).await
+        }
         (K::DbCluster, Create) => Box::pin(rds::create_cluster(step)).await,
         (K::DbCluster, Update) => Box::pin(rds::update_cluster(step)).await,
         (K::DbCluster, Delete) => Box::pin(rds::delete_cluster(step)).await,
@@ -203,9 +201,15 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::CacheSubnetGroup, Create) => Box::pin(elasticache::create_subnet_group(step)).await,
         (K::CacheSubnetGroup, Update) => Box::pin(elasticache::update_subnet_group(step)).await,
         (K::CacheSubnetGroup, Delete) => Box::pin(elasticache::delete_subnet_group(step)).await,
-        (K::CacheParameterGroup, Create) => Box::pin(elasticache::create_parameter_group(step)).await,
-        (K::CacheParameterGroup, Update) => Box::pin(elasticache::update_parameter_group(step)).await,
-        (K::CacheParameterGroup, Delete) => Box::pin(elasticache::delete_parameter_group(step)).await,
+        (K::CacheParameterGroup, Create) => {
+            Box::pin(elasticache::create_parameter_group(step)).await
+        }
+        (K::CacheParameterGroup, Update) => {
+            Box::pin(elasticache::update_parameter_group(step)).await
+        }
+        (K::CacheParameterGroup, Delete) => {
+            Box::pin(elasticache::delete_parameter_group(step)).await
+        }
         (K::CacheReplicationGroup, Create) => {
             Box::pin(elasticache::create_replication_group(step)).await
         }
@@ -223,5 +227,10 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::S3Bucket, Create) => Box::pin(s3::create_bucket(step)).await,
         (K::S3Bucket, Update) => Box::pin(s3::update_bucket(step)).await,
         (K::S3Bucket, Delete) => Box::pin(s3::delete_bucket(step)).await,
+        // Kinds with an adapter file (`services::perform`) never reach this table.
+        (kind, _) => Err(StepError::fatal(
+            "NoAdapter",
+            format!("no adapter performs {}", kind.as_str()),
+        )),
     }
 }

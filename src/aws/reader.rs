@@ -17,7 +17,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::config::Connection;
-use super::services::{self, Found, AwsRead, identity_keys};
+use super::services::{self, AwsRead, Found, identity_keys};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::embedded;
 use crate::plan::observed::OBSERVED_FORMAT_VERSION;
@@ -104,10 +104,9 @@ async fn read_with(read: AwsRead<'_>) -> Result<LiveState, ReadError> {
     let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
     // Every reader and the shared answers start together (see `services::stages`).
     let (results, ()) = READING
-        .scope(
-            (),
-            async { futures::join!(futures::future::join_all(futures), read.prefetch()) },
-        )
+        .scope((), async {
+            futures::join!(futures::future::join_all(futures), read.prefetch())
+        })
         .await;
     let mut found = Vec::new();
     for (reader, result) in names.into_iter().zip(results) {

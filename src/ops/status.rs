@@ -104,8 +104,7 @@ const PROXY_DEPLOYMENT: &str = crate::workload::NAME;
 pub async fn status(loaded: &Loaded, target: Target) -> Result<Status> {
     let (conn, target, loaded) = live::connect(loaded, target).await?;
     let bp = &loaded.blueprint;
-    let live_state =
-        aws::read(&conn, &bp.metadata.name, &loaded.resources).await?;
+    let live_state = aws::read(&conn, &bp.metadata.name, &loaded.resources).await?;
     let plan = diff(&loaded.resources, &live_state.observed);
     let missing = plan
         .changes

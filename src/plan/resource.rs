@@ -66,6 +66,18 @@ impl Resource {
         self
     }
 
+    /// Builder-style: the kind's typed properties (a serde struct), each field a property in
+    /// the struct's order, as if set one by one with [`Resource::with`]. The adapter reads them
+    /// back with the same struct (`AwsStep::props`), so the key and the default are written once.
+    pub fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
+        match serde_json::to_value(props) {
+            Ok(Value::Object(fields)) => self.properties.extend(fields),
+            // Properties structs serialise to objects; anything else is a bug caught by tests.
+            other => debug_assert!(false, "properties must be a struct: {other:?}"),
+        }
+        self
+    }
+
     /// Builder-style: add a dependency.
     pub fn after(mut self, dependency: &Address) -> Self {
         if !self.depends_on.contains(dependency) {

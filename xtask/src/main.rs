@@ -17,6 +17,7 @@ usage: cargo xtask <task> [args]
 tasks:
   bench      measure apply/destroy vs the critical path, API calls, plan scaling; write docs/benchmarks.*
   ci         fmt check, clippy -D warnings, every test (Rust and the emulator's pytest suite)
+  fmt        cargo fmt, and rustfmt over the kinds' adapter files (which build.rs declares)
   emulator   start the local AWS emulator: [--port P] [--profile FILE] [--faults FILE]
   demo       plan, apply, plan, destroy blueprints/shinyproxy-eks.yaml against the emulator
 ";
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "bench" => bench::run(rest),
         "ci" => ci::run(rest),
+        "fmt" => ci::fmt(rest),
         "emulator" => emulator::run(rest),
         "demo" => demo::run(rest),
         "help" | "--help" | "-h" => {

@@ -5,7 +5,7 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic, Tag};
 use serde_json::{Map, Value};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -112,7 +112,8 @@ pub async fn delete_alarm(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
 /// ListTagsForResource only for a desired alarm it does not list).
 pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let cw = &read.conn.clients.cloudwatch;
-    let pages = all_pages!(cw.describe_alarms()
+    let pages = all_pages!(
+        cw.describe_alarms()
             .alarm_name_prefix(read.name_prefix())
             .max_records(100)
             .into_paginator()
@@ -134,7 +135,10 @@ async fn alarm_found(
         return Ok(None);
     };
     let desired = read.is_desired(K::CloudWatchAlarm, name);
-    let Some(tags) = read.tags_for(arn, desired, || alarm_tags(read, arn)).await? else {
+    let Some(tags) = read
+        .tags_for(arn, desired, || alarm_tags(read, arn))
+        .await?
+    else {
         return Ok(None);
     };
     let Some(address) = read.owned(&tags) else {
@@ -175,9 +179,15 @@ async fn alarm_found(
 
 /// One alarm's tags (ListTagsForResource).
 async fn alarm_tags(read: &AwsRead<'_>, arn: &str) -> Result<tags::TagSet, StepError> {
-    tags_by_arn!(read, "cloudwatch", cloudwatch, resource_arn, tags, arn, |t| {
-        Some((t.key?, t.value?))
-    })
+    tags_by_arn!(
+        read,
+        "cloudwatch",
+        cloudwatch,
+        resource_arn,
+        tags,
+        arn,
+        |t| { Some((t.key?, t.value?)) }
+    )
 }
 
 /// Dimension maps compare as objects (key order does not matter to the diff); kept sorted.

@@ -15,12 +15,11 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::Value;
 
-use super::{AwsResult, AwsStep, Found, AwsRead, is_not_found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, is_not_found, not_found_as_none, outputs};
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG, TagSet};
 use crate::plan::{Address, ResourceKind as K};
-
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -133,7 +132,8 @@ macro_rules! describe_owned {
         )
     };
     ($step:expr, $operation:literal, $describe:ident, $set:ident, $filters:expr) => {{
-        $step.clients()
+        $step
+            .clients()
             .ec2
             .$describe()
             .$set(Some($filters))
@@ -306,7 +306,8 @@ const VPC_DNS_ATTRIBUTES: [(&str, aws_sdk_ec2::types::VpcAttributeName); 2] = [
 
 async fn read_vpcs(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let client = &read.conn.clients.ec2;
-    let pages = all_pages!(client
+    let pages = all_pages!(
+        client
             .describe_vpcs()
             .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
@@ -331,7 +332,8 @@ async fn vpc_found(
     let Some(id) = vpc.vpc_id() else {
         return Ok(None);
     };
-    let mut f = base(read, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
+    let mut f =
+        base(read, K::Vpc, id, vpc.tags()).with("cidr", vpc.cidr_block().unwrap_or_default());
     let attributes = if read.inventory {
         &[][..]
     } else {
@@ -436,7 +438,8 @@ pub async fn delete_subnet(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
 /// Every subnet tagged for the blueprint: one DescribeSubnets per page (see
 /// [`AwsRead::owned_subnets`], which keeps the answer for the other readers).
 pub(crate) async fn describe_owned_subnets(read: &AwsRead<'_>) -> Result<Vec<Subnet>, StepError> {
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .ec2
             .describe_subnets()
@@ -560,7 +563,8 @@ pub async fn delete_internet_gateway(step: &AwsStep<'_>) -> Result<Outputs, Step
 }
 
 async fn read_internet_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .ec2
             .describe_internet_gateways()
@@ -577,10 +581,13 @@ async fn read_internet_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepEr
         .filter_map(|g| {
             let id = g.internet_gateway_id()?;
             let vpc = g.attachments().first().and_then(|a| a.vpc_id());
-            let mut f = reorder(base(read, K::InternetGateway, id, g.tags()), |f| match vpc {
-                Some(vpc) => f.with("vpc", vpc),
-                None => f,
-            });
+            let mut f = reorder(
+                base(read, K::InternetGateway, id, g.tags()),
+                |f| match vpc {
+                    Some(vpc) => f.with("vpc", vpc),
+                    None => f,
+                },
+            );
             if let Some(vpc) = vpc {
                 f = f.output("vpcId", vpc);
             }
@@ -762,7 +769,8 @@ pub async fn delete_nat_gateway(step: &AwsStep<'_>) -> Result<Outputs, StepError
 async fn read_nat_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let mut filters = owned_filters(read.blueprint);
     filters.push(filter("state", LIVE_NAT_STATES));
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .ec2
             .describe_nat_gateways()
@@ -982,7 +990,8 @@ pub async fn delete_route(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
 }
 
 async fn read_route_tables(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .ec2
             .describe_route_tables()
@@ -1157,7 +1166,9 @@ impl RuleSpec {
         let port = |key: &str| -> Result<i32, StepError> {
             step.i64(key)
                 .and_then(|p| i32::try_from(p).ok())
-                .ok_or_else(|| super::super::errors::missing(format!("{}: `{key}`", step.address())))
+                .ok_or_else(|| {
+                    super::super::errors::missing(format!("{}: `{key}`", step.address()))
+                })
         };
         Ok(RuleSpec {
             group: step.reference("securityGroup")?,
@@ -1359,7 +1370,8 @@ pub async fn delete_security_group_rule(step: &AwsStep<'_>) -> Result<Outputs, S
 /// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
 pub async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let client = &read.conn.clients.ec2;
-    let pages = all_pages!(client
+    let pages = all_pages!(
+        client
             .describe_security_groups()
             .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
@@ -1391,7 +1403,8 @@ pub async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, Step
     }
     // DescribeSecurityGroupRules takes at most 200 filter values.
     for chunk in ids.chunks(200) {
-        let pages = all_pages!(client
+        let pages = all_pages!(
+            client
                 .describe_security_group_rules()
                 .filters(filter("group-id", chunk.iter().cloned()))
                 .into_paginator()
@@ -1424,7 +1437,8 @@ async fn read_rules_in_other_groups(
         return Ok(Vec::new());
     }
     let client = &read.conn.clients.ec2;
-    let pages = all_pages!(client
+    let pages = all_pages!(
+        client
             .describe_security_group_rules()
             .set_filters(Some(owned_filters(read.blueprint)))
             .into_paginator()
@@ -1467,7 +1481,11 @@ fn pair_description<'g>(
         .and_then(|pair| pair.description())
 }
 
-fn rule_found(read: &AwsRead<'_>, r: &SecurityGroupRule, groups: &[SecurityGroup]) -> Option<Found> {
+fn rule_found(
+    read: &AwsRead<'_>,
+    r: &SecurityGroupRule,
+    groups: &[SecurityGroup],
+) -> Option<Found> {
     let id = r.security_group_rule_id()?;
     let group = r.group_id()?;
     let (source, source_type) = match (

@@ -7,7 +7,7 @@ use aws_sdk_ecr::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -54,7 +54,10 @@ async fn describe(
 /// everything the outputs need. A name already taken (an earlier attempt whose answer was lost)
 /// is looked up only then.
 pub async fn create_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("repositoryName").unwrap_or(step.name()).to_string();
+    let name = step
+        .str("repositoryName")
+        .unwrap_or(step.name())
+        .to_string();
     let mutability = step.opt_str("imageTagMutability").unwrap_or("MUTABLE");
     let result = step
         .clients()
@@ -97,7 +100,10 @@ pub async fn create_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError>
 }
 
 pub async fn update_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("repositoryName").unwrap_or(step.name()).to_string();
+    let name = step
+        .str("repositoryName")
+        .unwrap_or(step.name())
+        .to_string();
     let ecr = &step.clients().ecr;
     if step.changed("imageTagMutability") {
         ecr.put_image_tag_mutability()
@@ -233,7 +239,8 @@ fn normalise_policy(text: &str) -> String {
 pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let ecr = &read.conn.clients.ecr;
     let prefix = format!("{}/", read.blueprint);
-    let pages = all_pages!(ecr.describe_repositories()
+    let pages = all_pages!(
+        ecr.describe_repositories()
             .max_results(1000)
             .into_paginator()
             .send()
@@ -307,7 +314,10 @@ async fn repository_found(
 }
 
 /// `repository`'s lifecycle policy text, if it has one.
-async fn lifecycle_policy(read: &AwsRead<'_>, repository: &str) -> Result<Option<String>, StepError> {
+async fn lifecycle_policy(
+    read: &AwsRead<'_>,
+    repository: &str,
+) -> Result<Option<String>, StepError> {
     let policy = not_found_as_none(
         read.conn
             .clients

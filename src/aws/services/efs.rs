@@ -10,7 +10,7 @@ use aws_sdk_efs::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -131,12 +131,14 @@ pub async fn create_file_system(step: &AwsStep<'_>) -> Result<Outputs, StepError
                 Err(e) if e.code == "FileSystemAlreadyExists" => {}
                 Err(e) => return Err(e),
             }
-            describe_fs(step, None, Some(&token)).await?.ok_or_else(|| {
-                StepError::transient(
-                    "FileSystemNotFound",
-                    format!("file system {token} not visible yet"),
-                )
-            })?
+            describe_fs(step, None, Some(&token))
+                .await?
+                .ok_or_else(|| {
+                    StepError::transient(
+                        "FileSystemNotFound",
+                        format!("file system {token} not visible yet"),
+                    )
+                })?
         }
     };
     let id = fs.file_system_id().to_string();
@@ -273,7 +275,10 @@ pub async fn create_mount_target(step: &AwsStep<'_>) -> Result<Outputs, StepErro
         }
     };
     wait_mount_target(step, &id, is_available).await?;
-    let mt = mount_targets(step, None, Some(&id)).await?.into_iter().next();
+    let mt = mount_targets(step, None, Some(&id))
+        .await?
+        .into_iter()
+        .next();
     Ok(mt.map_or_else(|| outputs(&id, None, None), |mt| mount_target_outputs(&mt)))
 }
 
@@ -290,7 +295,10 @@ pub async fn update_mount_target(step: &AwsStep<'_>) -> Result<Outputs, StepErro
             .await
             .aws()?;
     }
-    let mt = mount_targets(step, None, Some(&id)).await?.into_iter().next();
+    let mt = mount_targets(step, None, Some(&id))
+        .await?
+        .into_iter()
+        .next();
     Ok(mt.map_or_else(|| outputs(&id, None, None), |mt| mount_target_outputs(&mt)))
 }
 
@@ -521,7 +529,8 @@ pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
 async fn describe_access_points(
     read: &AwsRead<'_>,
 ) -> Result<Vec<aws_sdk_efs::types::AccessPointDescription>, StepError> {
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .efs
             .describe_access_points()
@@ -536,7 +545,8 @@ async fn describe_access_points(
 
 /// The owned file systems with their mount targets.
 async fn read_file_systems(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .efs
             .describe_file_systems()

@@ -14,7 +14,7 @@ use aws_sdk_eks::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -42,7 +42,11 @@ fn string_list(step: &AwsStep<'_>, key: &str) -> Vec<String> {
 }
 
 /// A dependency's attribute: `role` holding `cluster.iam_role.cluster` -> that role's `arn`.
-fn reference_attribute(step: &AwsStep<'_>, key: &str, attribute: &str) -> Result<String, StepError> {
+fn reference_attribute(
+    step: &AwsStep<'_>,
+    key: &str,
+    attribute: &str,
+) -> Result<String, StepError> {
     let address = step.str(key)?;
     let address = address.split('#').next().unwrap_or(address);
     step.resolve(&format!("{address}#{attribute}"))
@@ -1029,7 +1033,13 @@ pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         .map(|c| c.name.clone())
         .collect();
     let listed_then_others = async {
-        let pages = all_pages!(read.conn.clients.eks.list_clusters().into_paginator().send()
+        let pages = all_pages!(
+            read.conn
+                .clients
+                .eks
+                .list_clusters()
+                .into_paginator()
+                .send()
         );
         let others: Vec<String> = pages
             .into_iter()
@@ -1081,8 +1091,11 @@ async fn read_cluster(read: &AwsRead<'_>, name: &str) -> Result<Vec<Found>, Step
         .await?;
         Ok::<_, StepError>(Some(cluster_found(&cluster, address, &tags, subnets)))
     };
-    let (cluster, profiles, nodegroups) =
-        futures::try_join!(describe, read_profiles(read, name), read_nodegroups(read, name),)?;
+    let (cluster, profiles, nodegroups) = futures::try_join!(
+        describe,
+        read_profiles(read, name),
+        read_nodegroups(read, name),
+    )?;
     let Some(cluster) = cluster else {
         return Ok(Vec::new());
     };
@@ -1253,9 +1266,12 @@ async fn read_nodegroups(read: &AwsRead<'_>, cluster: &str) -> Result<Vec<Found>
             None => return Ok(Vec::new()), // no cluster (yet, or any more)
         }
     }
-    let found =
-        futures::future::try_join_all(names.iter().map(|name| nodegroup_found(read, cluster, name)))
-            .await?;
+    let found = futures::future::try_join_all(
+        names
+            .iter()
+            .map(|name| nodegroup_found(read, cluster, name)),
+    )
+    .await?;
     Ok(found.into_iter().flatten().collect())
 }
 

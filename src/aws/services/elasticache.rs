@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_elasticache::types::{ClusterMode, ParameterNameValue, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -418,7 +418,12 @@ fn replica_change(step: &AwsStep<'_>) -> Option<(i32, bool)> {
     Some((desired, i64::from(desired) > observed))
 }
 
-async fn change_replicas(step: &AwsStep<'_>, id: &str, desired: i32, grow: bool) -> Result<(), StepError> {
+async fn change_replicas(
+    step: &AwsStep<'_>,
+    id: &str,
+    desired: i32,
+    grow: bool,
+) -> Result<(), StepError> {
     let ec = &step.clients().elasticache;
     if grow {
         ec.increase_replica_count()
@@ -478,7 +483,8 @@ pub async fn update_replication_group(step: &AwsStep<'_>) -> Result<Outputs, Ste
             .replication_group_id(&id)
             .apply_immediately(true);
         if step.changed("cacheNodeType") {
-            request = request.set_cache_node_type(step.opt_str("cacheNodeType").map(str::to_string));
+            request =
+                request.set_cache_node_type(step.opt_str("cacheNodeType").map(str::to_string));
         }
         if step.changed("engineVersion") {
             request = request.set_engine_version(step.opt_str("engineVersion").map(str::to_string));
@@ -635,7 +641,8 @@ async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
     let ec = &read.conn.clients.elasticache;
     let prefix = read.name_prefix();
     let mut found = Vec::new();
-    let pages = all_pages!(ec.describe_cache_subnet_groups()
+    let pages = all_pages!(
+        ec.describe_cache_subnet_groups()
             .max_records(100)
             .into_paginator()
             .send()
@@ -687,7 +694,8 @@ async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
 /// (DescribeCacheParameters takes one group): every group's at once.
 async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let ec = &read.conn.clients.elasticache;
-    let pages = all_pages!(ec.describe_cache_parameter_groups()
+    let pages = all_pages!(
+        ec.describe_cache_parameter_groups()
             .max_records(100)
             .into_paginator()
             .send()
@@ -695,7 +703,8 @@ async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepErr
     let groups = pages
         .into_iter()
         .flat_map(|p| p.cache_parameter_groups.unwrap_or_default());
-    let found = futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
+    let found =
+        futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
@@ -719,7 +728,8 @@ async fn parameter_group_found(
         if read.inventory {
             return Ok(Vec::new());
         }
-        Ok::<_, StepError>(all_pages!(ec.describe_cache_parameters()
+        Ok::<_, StepError>(all_pages!(
+            ec.describe_cache_parameters()
                 .cache_parameter_group_name(name)
                 .source("user")
                 .into_paginator()
@@ -791,7 +801,8 @@ async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepE
     let wanted = read.desired_of(K::CacheReplicationGroup).next().is_some();
     let (pages, early) = futures::try_join!(
         async {
-            Ok::<_, StepError>(all_pages!(ec.describe_replication_groups()
+            Ok::<_, StepError>(all_pages!(
+                ec.describe_replication_groups()
                     .max_records(100)
                     .into_paginator()
                     .send()
@@ -908,7 +919,10 @@ async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepE
                 g.at_rest_encryption_enabled().unwrap_or(false),
             )
             .with("port", port)
-            .with("cacheSubnetGroup", rx_arn(read, "subnetgroup", subnet_group))
+            .with(
+                "cacheSubnetGroup",
+                rx_arn(read, "subnetgroup", subnet_group),
+            )
             .with(
                 "cacheParameterGroup",
                 rx_arn(read, "parametergroup", parameter_group),
@@ -945,7 +959,8 @@ async fn member_clusters(
     read: &AwsRead<'_>,
 ) -> Result<HashMap<String, aws_sdk_elasticache::types::CacheCluster>, StepError> {
     let ec = &read.conn.clients.elasticache;
-    let pages = all_pages!(ec.describe_cache_clusters()
+    let pages = all_pages!(
+        ec.describe_cache_clusters()
             .max_records(100)
             .into_paginator()
             .send()

@@ -14,7 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -268,7 +268,9 @@ fn tg_outputs(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> Output
 }
 
 fn health(step: &AwsStep<'_>, key: &str) -> Option<Value> {
-    step.property("healthCheck").and_then(|h| h.get(key)).cloned()
+    step.property("healthCheck")
+        .and_then(|h| h.get(key))
+        .cloned()
 }
 
 fn health_str(step: &AwsStep<'_>, key: &str) -> Option<String> {
@@ -359,7 +361,9 @@ async fn describe_tg(
 }
 
 async fn set_attributes(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
-    if step.property("stickiness").is_none() && step.property("deregistrationDelaySeconds").is_none() {
+    if step.property("stickiness").is_none()
+        && step.property("deregistrationDelaySeconds").is_none()
+    {
         return Ok(());
     }
     step.clients()
@@ -892,7 +896,8 @@ fn desired_name(read: &AwsRead<'_>, kind: K, name: &str) -> bool {
 /// read waits only for the answer that names what it reads: a resource's own tag read, where the
 /// tagging API does not list it, goes beside its further reads, not before them.
 pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let (balancers, groups) = futures::try_join!(read_load_balancers(read), read_target_groups(read))?;
+    let (balancers, groups) =
+        futures::try_join!(read_load_balancers(read), read_target_groups(read))?;
     Ok([balancers, groups].concat())
 }
 
@@ -902,8 +907,7 @@ type BalancerDetails = (Option<i64>, Vec<Found>);
 
 async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let elb = &read.conn.clients.elbv2;
-    let pages = all_pages!(elb.describe_load_balancers().into_paginator().send()
-    );
+    let pages = all_pages!(elb.describe_load_balancers().into_paginator().send());
     let lbs: Vec<_> = pages
         .into_iter()
         .flat_map(|p| p.load_balancers.unwrap_or_default())
@@ -927,7 +931,9 @@ async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError
         .iter()
         .filter(|lb| {
             let arn = lb.load_balancer_arn().unwrap_or_default();
-            listed.get(arn).is_some_and(|tags| read.owned(tags).is_some())
+            listed
+                .get(arn)
+                .is_some_and(|tags| read.owned(tags).is_some())
                 || unlisted.iter().any(|u| u == arn)
         })
         .collect();
@@ -1017,8 +1023,7 @@ async fn balancer_details(
 
 async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let elb = &read.conn.clients.elbv2;
-    let pages = all_pages!(elb.describe_target_groups().into_paginator().send()
-    );
+    let pages = all_pages!(elb.describe_target_groups().into_paginator().send());
     let groups: Vec<_> = pages
         .into_iter()
         .flat_map(|p| p.target_groups.unwrap_or_default())
@@ -1041,7 +1046,9 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         .iter()
         .filter(|tg| {
             let arn = tg.target_group_arn().unwrap_or_default();
-            listed.get(arn).is_some_and(|tags| read.owned(tags).is_some())
+            listed
+                .get(arn)
+                .is_some_and(|tags| read.owned(tags).is_some())
                 || unlisted.iter().any(|u| u == arn)
         })
         .collect();
@@ -1165,7 +1172,9 @@ async fn read_listeners(read: &AwsRead<'_>, lb_arn: &str) -> Result<Vec<Found>, 
         .iter()
         .filter(|l| {
             let arn = l.listener_arn().unwrap_or_default();
-            listed.get(arn).is_some_and(|tags| read.owned(tags).is_some())
+            listed
+                .get(arn)
+                .is_some_and(|tags| read.owned(tags).is_some())
                 || unlisted.iter().any(|u| u == arn)
         })
         .collect();

@@ -10,12 +10,11 @@
 use aws_sdk_iam::types::Tag;
 use serde_json::{Map, Value};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, is_not_found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, is_not_found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::{Address, ResourceKind as K};
-
 
 fn iam_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
@@ -529,7 +528,8 @@ async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let iam = &read.conn.clients.iam;
     let (details, listed) = futures::try_join!(
         async {
-            Ok::<_, StepError>(all_pages!(iam.get_account_authorization_details()
+            Ok::<_, StepError>(all_pages!(
+                iam.get_account_authorization_details()
                     .filter(aws_sdk_iam::types::EntityType::Role)
                     .max_items(IAM_PAGE)
                     .into_paginator()
@@ -537,7 +537,8 @@ async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
             ))
         },
         async {
-            Ok::<_, StepError>(all_pages!(iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
+            Ok::<_, StepError>(all_pages!(
+                iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
             ))
         },
     )?;

@@ -71,7 +71,8 @@ macro_rules! all_pages {
 macro_rules! tags_by_arn {
     ($read:expr, $service:literal, $client:ident, $input:ident, $list:ident, $arn:expr, $pair:expr) => {{
         let listed = crate::aws::errors::not_found_as_none(crate::aws::errors::AwsResult::aws(
-            $read.conn
+            $read
+                .conn
                 .clients
                 .$client
                 .list_tags_for_resource()
@@ -430,11 +431,7 @@ pub struct ReadMemo {
 }
 
 impl<'a> AwsRead<'a> {
-    pub fn new(
-        conn: &'a Connection,
-        blueprint: &'a str,
-        desired: &'a [Resource],
-    ) -> Self {
+    pub fn new(conn: &'a Connection, blueprint: &'a str, desired: &'a [Resource]) -> Self {
         AwsRead {
             conn,
             blueprint,

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::{ApplyMethod, Parameter, ServerlessV2ScalingConfiguration, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -269,7 +269,11 @@ async fn set_parameters(
 }
 
 /// Back to the family's defaults for parameters the blueprint no longer sets.
-async fn reset_parameters(step: &AwsStep<'_>, name: &str, keys: &[String]) -> Result<(), StepError> {
+async fn reset_parameters(
+    step: &AwsStep<'_>,
+    name: &str,
+    keys: &[String],
+) -> Result<(), StepError> {
     for chunk in keys.chunks(20) {
         let parameters: Vec<Parameter> = chunk
             .iter()
@@ -558,7 +562,8 @@ pub async fn update_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
             request = request.set_db_port_number(int(step, "port"));
         }
         if step.changed("vpcSecurityGroups") {
-            request = request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
+            request =
+                request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
         }
         if step.changed("dbParameterGroup") {
             request = request.db_parameter_group_name(reference_name(step, "dbParameterGroup")?);
@@ -567,7 +572,8 @@ pub async fn update_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
             request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
         }
         if step.changed("manageMasterUserPassword") {
-            request = request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
+            request =
+                request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
         }
         request.send().await.aws().map_err(in_use_is_conflict)?;
     }
@@ -588,7 +594,11 @@ fn final_snapshot_name(id: &str) -> String {
 }
 
 /// Whether AWS's deletion protection stops the delete, and whether we may lift it.
-async fn lift_deletion_protection(step: &AwsStep<'_>, id: &str, cluster: bool) -> Result<(), StepError> {
+async fn lift_deletion_protection(
+    step: &AwsStep<'_>,
+    id: &str,
+    cluster: bool,
+) -> Result<(), StepError> {
     let protected = if cluster {
         describe_cluster(step, id)
             .await?
@@ -808,14 +818,16 @@ pub async fn update_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
             request = request.set_port(int(step, "port"));
         }
         if step.changed("vpcSecurityGroups") {
-            request = request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
+            request =
+                request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
         }
         if step.changed("dbClusterParameterGroup") {
             request = request
                 .db_cluster_parameter_group_name(reference_name(step, "dbClusterParameterGroup")?);
         }
         if step.changed("manageMasterUserPassword") {
-            request = request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
+            request =
+                request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
         }
         request.send().await.aws().map_err(in_use_is_conflict)?;
     }
@@ -938,8 +950,7 @@ async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
     let rds = &read.conn.clients.rds;
     let prefix = read.name_prefix();
     let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_subnet_groups().into_paginator().send()
-    );
+    let pages = all_pages!(rds.describe_db_subnet_groups().into_paginator().send());
     for g in pages
         .into_iter()
         .flat_map(|p| p.db_subnet_groups.unwrap_or_default())
@@ -999,8 +1010,7 @@ async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepErr
     let prefix = read.name_prefix();
     let (groups, cluster_groups) = futures::try_join!(
         async {
-            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send()
-            );
+            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send());
             Ok::<_, StepError>(
                 pages
                     .into_iter()
@@ -1013,7 +1023,8 @@ async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepErr
             )
         },
         async {
-            let pages = all_pages!(rds.describe_db_cluster_parameter_groups()
+            let pages = all_pages!(
+                rds.describe_db_cluster_parameter_groups()
                     .into_paginator()
                     .send()
             );
@@ -1051,8 +1062,7 @@ async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepErr
 async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let rds = &read.conn.clients.rds;
     let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_instances().into_paginator().send()
-    );
+    let pages = all_pages!(rds.describe_db_instances().into_paginator().send());
     for i in pages
         .into_iter()
         .flat_map(|p| p.db_instances.unwrap_or_default())
@@ -1074,8 +1084,7 @@ async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
 async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let rds = &read.conn.clients.rds;
     let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_clusters().into_paginator().send()
-    );
+    let pages = all_pages!(rds.describe_db_clusters().into_paginator().send());
     for c in pages
         .into_iter()
         .flat_map(|p| p.db_clusters.unwrap_or_default())
@@ -1144,7 +1153,8 @@ async fn parameter_values(
     Ok(if read.inventory {
         Vec::new()
     } else if cluster {
-        let pages = all_pages!(rds.describe_db_cluster_parameters()
+        let pages = all_pages!(
+            rds.describe_db_cluster_parameters()
                 .db_cluster_parameter_group_name(name)
                 .source("user")
                 .into_paginator()
@@ -1155,7 +1165,8 @@ async fn parameter_values(
             .flat_map(|p| p.parameters.unwrap_or_default())
             .collect()
     } else {
-        let pages = all_pages!(rds.describe_db_parameters()
+        let pages = all_pages!(
+            rds.describe_db_parameters()
                 .db_parameter_group_name(name)
                 .source("user")
                 .into_paginator()

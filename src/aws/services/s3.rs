@@ -12,12 +12,11 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
-
 
 fn bucket_arn(conn: &Connection, bucket: &str) -> String {
     format!("{}:s3:::{bucket}", conn.partition.arn_prefix())
@@ -272,7 +271,11 @@ const LIST_PAGE: i32 = 1000;
 /// The names of the buckets named `prefix…` in the connection's region: ListBuckets with AWS
 /// filtering (`prefix`, `bucket-region`), every page of `page_size` (ContinuationToken), calling
 /// `before_page` (the rate-limit token) before each request.
-pub async fn names_in_region(conn: &Connection, prefix: &str, page_size: i32) -> Result<Vec<String>, StepError> {
+pub async fn names_in_region(
+    conn: &Connection,
+    prefix: &str,
+    page_size: i32,
+) -> Result<Vec<String>, StepError> {
     let mut pages = conn
         .clients
         .s3
@@ -306,8 +309,7 @@ pub async fn names_in_region(conn: &Connection, prefix: &str, page_size: i32) ->
 /// call), every bucket's and every aspect's at once.
 pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let prefix = read.name_prefix();
-    let listed =
-        names_in_region(read.conn, &prefix, LIST_PAGE).await?;
+    let listed = names_in_region(read.conn, &prefix, LIST_PAGE).await?;
     let found =
         futures::future::try_join_all(listed.iter().map(|name| bucket_found(read, name))).await?;
     Ok(found.into_iter().flatten().collect())
@@ -318,9 +320,7 @@ async fn bucket_found(read: &AwsRead<'_>, name: &str) -> Result<Option<Found>, S
     let desired: Vec<_> = read.desired_of(K::S3Bucket).collect();
     let is_desired = desired.iter().any(|d| d.name == name);
     let arn = bucket_arn(read.conn, name);
-    let read_tags = || async {
-        bucket_tags(read.conn, name).await
-    };
+    let read_tags = || async { bucket_tags(read.conn, name).await };
     let Some((address, tags, (versioning, encryption, public_access))) = read
         .owned_with(&arn, is_desired, read_tags, || async {
             futures::try_join!(

@@ -12,7 +12,7 @@ use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryRunConfigInput, CanarySch
 use aws_smithy_types::Blob;
 use serde_json::{Value, json};
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -229,8 +229,11 @@ async fn remove_failed(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> 
         .await
         .aws();
     not_found_as_none(result)?;
-    step.wait_until(|| state_or_gone(step, name), |s: Option<&State>| s.is_none())
-        .await?;
+    step.wait_until(
+        || state_or_gone(step, name),
+        |s: Option<&State>| s.is_none(),
+    )
+    .await?;
     sweep_lambda(step, name).await
 }
 
@@ -421,8 +424,11 @@ pub async fn delete_canary(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
             .await
             .aws();
         not_found_as_none(result)?;
-        step.wait_until(|| state_or_gone(step, &name), |s: Option<&State>| s.is_none())
-            .await?;
+        step.wait_until(
+            || state_or_gone(step, &name),
+            |s: Option<&State>| s.is_none(),
+        )
+        .await?;
     }
     sweep_lambda(step, &name).await?;
     Ok(Outputs::new())

@@ -27,7 +27,8 @@ pub(crate) async fn tagged(read: &AwsRead<'_>) -> Result<HashMap<String, TagSet>
         .key(BLUEPRINT_TAG)
         .values(read.blueprint)
         .build();
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .tagging
             .get_resources()

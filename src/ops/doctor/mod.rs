@@ -135,9 +135,7 @@ pub async fn doctor(loaded: &Loaded, target: Target) -> Result<Report> {
     report.caller = caller.clone();
     services(&conn, bp, f).await;
     versions(&conn, bp, f).await;
-    let plan = match aws::read(&conn, &bp.metadata.name, &loaded.resources)
-        .await
-    {
+    let plan = match aws::read(&conn, &bp.metadata.name, &loaded.resources).await {
         Ok(live) => diff(&loaded.resources, &live.observed),
         Err(e) => {
             f.push(

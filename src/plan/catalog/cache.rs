@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::security::{allow_clients, group};
-use super::{Ctx, addresses as a};
+use super::{Catalog, addresses as a};
 use crate::blueprint::model::{Cache, ClusterMode};
 use crate::plan::{Resource, ResourceKind as K};
 
@@ -14,24 +14,24 @@ const REDIS_PORT: u16 = 6379;
 /// The keyspace events Spring Session's Redis sessions need (see `build`).
 pub(crate) const SESSION_KEYSPACE_EVENTS: &str = "Egx";
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(cache) = cx.bp.cache.clone() else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(cache) = catalog.bp.cache.clone() else {
         return;
     };
-    let sg = group(cx, a::CACHE_SG, "cache", "Redis", ORIGIN);
-    cx.push(sg);
-    allow_clients(cx, ORIGIN, a::CACHE_SG, REDIS_PORT, "Redis", ORIGIN);
+    let sg = group(catalog, a::CACHE_SG, "cache", "Redis", ORIGIN);
+    catalog.push(sg);
+    allow_clients(catalog, ORIGIN, a::CACHE_SG, REDIS_PORT, "Redis", ORIGIN);
 
-    cx.push(
+    catalog.push(
         Resource::new(
             a::CACHE_SUBNET_GROUP,
             K::CacheSubnetGroup,
-            cx.names.cache(),
+            catalog.names.cache(),
             ORIGIN,
         )
-        .with("name", cx.names.cache())
+        .with("name", catalog.names.cache())
         .with("description", "shinyctl: cache subnets")
-        .with("subnets", cx.subnets("data")),
+        .with("subnets", catalog.subnets("data")),
     );
     let cluster_mode = cache.cluster_mode == ClusterMode::Enabled;
     let mut parameters: Map<String, Value> = Map::new();
@@ -40,7 +40,7 @@ pub(crate) fn build(cx: &mut Ctx) {
         "cluster-enabled".into(),
         if cluster_mode { "yes" } else { "no" }.into(),
     );
-    if cx.bp.proxy_state_in_cache() {
+    if catalog.bp.proxy_state_in_cache() {
         // ShinyProxy's sessions (Spring Session's indexed Redis repository) expire through
         // keyspace notifications; Spring would set them itself with `CONFIG SET`, which
         // ElastiCache refuses, so the parameter group sets them (`E` keyevent, `g` generic, `x`
@@ -53,19 +53,19 @@ pub(crate) fn build(cx: &mut Ctx) {
     for (key, value) in overrides {
         parameters.insert(key, Value::String(value));
     }
-    cx.push(
+    catalog.push(
         Resource::new(
             a::CACHE_PARAMETER_GROUP,
             K::CacheParameterGroup,
-            cx.names.cache_parameters(),
+            catalog.names.cache_parameters(),
             "cache.parameters",
         )
-        .with("name", cx.names.cache_parameters())
+        .with("name", catalog.names.cache_parameters())
         .with("family", redis_family(&cache.version))
         .with("description", "shinyctl: cache parameters")
         .with("parameters", Value::Object(parameters)),
     );
-    replication_group(cx, &cache, cluster_mode);
+    replication_group(catalog, &cache, cluster_mode);
 }
 
 /// Redis parameter-group families: `redis7` from 7 on, `redis6.x` for 6, `redis5.0` and older
@@ -81,13 +81,13 @@ pub(crate) fn redis_family(version: &str) -> String {
     }
 }
 
-fn replication_group(cx: &mut Ctx, cache: &Cache, cluster_mode: bool) {
-    let name = cx.names.cache();
+fn replication_group(catalog: &mut Catalog, cache: &Cache, cluster_mode: bool) {
+    let name = catalog.names.cache();
     let shards = if cluster_mode { cache.shards.max(1) } else { 1 };
     let replicas = cache.replicas_per_shard;
     // Failover needs a replica; cluster mode requires it to be on.
     let failover = replicas > 0 || cluster_mode;
-    cx.push(
+    catalog.push(
         Resource::new(
             a::CACHE_REPLICATION_GROUP,
             K::CacheReplicationGroup,

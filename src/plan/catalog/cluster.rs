@@ -3,46 +3,51 @@
 use serde_json::{Value, json};
 
 use super::security::{Peer, Rule, group};
-use super::{Ctx, addresses as a};
+use super::{Catalog, addresses as a};
 use crate::blueprint::model::{CapacityType, Cluster, ControlPlaneLog};
 use crate::plan::{Address, Resource, ResourceKind as K};
 
 const ORIGIN: &str = "cluster";
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(cluster) = cx.bp.cluster.clone() else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(cluster) = catalog.bp.cluster.clone() else {
         return;
     };
     let has_nodes = !cluster.node_groups.is_empty();
-    security_groups(cx, has_nodes);
+    security_groups(catalog, has_nodes);
 
-    let attachments = cx.attachments_of(a::CLUSTER_ROLE);
-    let mut eks = Resource::new(a::EKS_CLUSTER, K::EksCluster, cx.names.cluster(), ORIGIN)
-        .with("name", cx.names.cluster())
-        .with("version", cluster.version.clone())
-        .with("role", a::CLUSTER_ROLE)
-        .with("subnets", cx.subnets("private"))
-        .with("securityGroups", json!([a::CLUSTER_SG]))
-        .with("endpointPublicAccess", cluster.endpoint_access.public)
-        .with("endpointPrivateAccess", cluster.endpoint_access.private)
-        .with(
-            "publicAccessCidrs",
-            json!(if cluster.endpoint_access.public {
-                cluster.endpoint_access.public_cidrs.clone()
-            } else {
-                Vec::new()
-            }),
-        )
-        .with("logging", logging(&cluster));
+    let attachments = catalog.attachments_of(a::CLUSTER_ROLE);
+    let mut eks = Resource::new(
+        a::EKS_CLUSTER,
+        K::EksCluster,
+        catalog.names.cluster(),
+        ORIGIN,
+    )
+    .with("name", catalog.names.cluster())
+    .with("version", cluster.version.clone())
+    .with("role", a::CLUSTER_ROLE)
+    .with("subnets", catalog.subnets("private"))
+    .with("securityGroups", json!([a::CLUSTER_SG]))
+    .with("endpointPublicAccess", cluster.endpoint_access.public)
+    .with("endpointPrivateAccess", cluster.endpoint_access.private)
+    .with(
+        "publicAccessCidrs",
+        json!(if cluster.endpoint_access.public {
+            cluster.endpoint_access.public_cidrs.clone()
+        } else {
+            Vec::new()
+        }),
+    )
+    .with("logging", logging(&cluster));
     // EKS refuses a role that cannot yet do its job.
     for attachment in &attachments {
         eks = eks.after(attachment);
     }
-    cx.push(eks);
+    catalog.push(eks);
 
-    fargate_profiles(cx, &cluster);
-    node_groups(cx, &cluster);
-    coredns_on_fargate(cx, &cluster);
+    fargate_profiles(catalog, &cluster);
+    node_groups(catalog, &cluster);
+    coredns_on_fargate(catalog, &cluster);
 }
 
 fn logging(cluster: &Cluster) -> Value {
@@ -62,20 +67,26 @@ fn logging(cluster: &Cluster) -> Value {
     json!(types)
 }
 
-fn security_groups(cx: &mut Ctx, has_nodes: bool) {
-    let sg = group(cx, a::CLUSTER_SG, "cluster", "EKS control plane", ORIGIN);
-    cx.push(sg);
+fn security_groups(catalog: &mut Catalog, has_nodes: bool) {
+    let sg = group(
+        catalog,
+        a::CLUSTER_SG,
+        "cluster",
+        "EKS control plane",
+        ORIGIN,
+    );
+    catalog.push(sg);
     if !has_nodes {
         return;
     }
     let sg = group(
-        cx,
+        catalog,
         a::NODES_SG,
         "nodes",
         "EKS worker nodes",
         "cluster.nodeGroups",
     );
-    cx.push(sg);
+    catalog.push(sg);
     let origin = "cluster.nodeGroups";
     let rules = [
         // The API server is reached by kubelets and pods on the nodes.
@@ -170,14 +181,18 @@ fn security_groups(cx: &mut Ctx, has_nodes: bool) {
         },
     ];
     for rule in rules {
-        let rule = rule.build(cx);
-        cx.push(rule);
+        let rule = rule.build(catalog);
+        catalog.push(rule);
     }
 }
 
-fn fargate_profiles(cx: &mut Ctx, cluster: &Cluster) {
+fn fargate_profiles(catalog: &mut Catalog, cluster: &Cluster) {
     let mut previous: Option<Address> = None;
-    let waits = [cx.attachments_of(a::FARGATE_ROLE), cx.private_routes()].concat();
+    let waits = [
+        catalog.attachments_of(a::FARGATE_ROLE),
+        catalog.private_routes(),
+    ]
+    .concat();
     for (i, profile) in cluster.fargate_profiles.iter().enumerate() {
         let selectors: Vec<Value> = profile
             .selectors
@@ -194,13 +209,13 @@ fn fargate_profiles(cx: &mut Ctx, cluster: &Cluster) {
         let mut resource = Resource::new(
             address.clone(),
             K::FargateProfile,
-            cx.names.fargate_profile(&profile.name),
+            catalog.names.fargate_profile(&profile.name),
             format!("cluster.fargateProfiles[{i}]"),
         )
-        .with("name", cx.names.fargate_profile(&profile.name))
+        .with("name", catalog.names.fargate_profile(&profile.name))
         .with("cluster", a::EKS_CLUSTER)
         .with("podExecutionRole", a::FARGATE_ROLE)
-        .with("subnets", cx.subnets("private"))
+        .with("subnets", catalog.subnets("private"))
         .with("selectors", Value::Array(selectors));
         for wait in &waits {
             resource = resource.after(wait);
@@ -210,7 +225,7 @@ fn fargate_profiles(cx: &mut Ctx, cluster: &Cluster) {
             resource = resource.after(previous);
         }
         previous = Some(resource.address.clone());
-        cx.push(resource);
+        catalog.push(resource);
     }
 }
 
@@ -236,7 +251,7 @@ pub(crate) const SYSTEM_PROFILE: &str = "kube-system";
 /// ingress) has nowhere to run unless Fargate takes it: a profile selecting those pods (unless
 /// the blueprint's profiles already do) and the CoreDNS add-on configured for Fargate, after
 /// every profile (EKS schedules the pods as soon as it is applied).
-fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
+fn coredns_on_fargate(catalog: &mut Catalog, cluster: &Cluster) {
     if !cluster.node_groups.is_empty() || cluster.fargate_profiles.is_empty() {
         return;
     }
@@ -246,7 +261,7 @@ fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
         .map(|p| Address::new(a::fargate_profile(&p.name)))
         .collect();
     let mut system = vec![COREDNS_LABEL];
-    if cx.bp.ingress.is_some() {
+    if catalog.bp.ingress.is_some() {
         system.push(LB_CONTROLLER_LABEL);
     }
     // A pod is the blueprint's profiles' when a kube-system selector asks only for its label.
@@ -266,7 +281,7 @@ fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
         .map(|(k, v)| json!({"namespace": "kube-system", "labels": {*k: *v}}))
         .collect();
     if !selectors.is_empty() {
-        let name = cx.names.fargate_profile(SYSTEM_PROFILE);
+        let name = catalog.names.fargate_profile(SYSTEM_PROFILE);
         let mut profile = Resource::new(
             a::fargate_profile(SYSTEM_PROFILE),
             K::FargateProfile,
@@ -276,14 +291,14 @@ fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
         .with("name", name)
         .with("cluster", a::EKS_CLUSTER)
         .with("podExecutionRole", a::FARGATE_ROLE)
-        .with("subnets", cx.subnets("private"))
+        .with("subnets", catalog.subnets("private"))
         .with("selectors", Value::Array(selectors));
         // One Fargate-profile operation at a time per cluster: after the blueprint's profiles.
         for previous in &profiles {
             profile = profile.after(previous);
         }
         profiles.push(profile.address.clone());
-        cx.push(profile);
+        catalog.push(profile);
     }
     let mut addon = Resource::new(
         a::eks_addon(COREDNS_ADDON),
@@ -297,23 +312,27 @@ fn coredns_on_fargate(cx: &mut Ctx, cluster: &Cluster) {
     for profile in &profiles {
         addon = addon.after(profile);
     }
-    cx.push(addon);
+    catalog.push(addon);
 }
 
-fn node_groups(cx: &mut Ctx, cluster: &Cluster) {
+fn node_groups(catalog: &mut Catalog, cluster: &Cluster) {
     // Nodes that cannot reach ECR and the EKS API never join: wait for the role and the routes out.
-    let waits = [cx.attachments_of(a::NODE_ROLE), cx.private_routes()].concat();
+    let waits = [
+        catalog.attachments_of(a::NODE_ROLE),
+        catalog.private_routes(),
+    ]
+    .concat();
     for (i, ng) in cluster.node_groups.iter().enumerate() {
         let mut resource = Resource::new(
             a::node_group(&ng.name),
             K::NodeGroup,
-            cx.names.node_group(&ng.name),
+            catalog.names.node_group(&ng.name),
             format!("cluster.nodeGroups[{i}]"),
         )
-        .with("name", cx.names.node_group(&ng.name))
+        .with("name", catalog.names.node_group(&ng.name))
         .with("cluster", a::EKS_CLUSTER)
         .with("nodeRole", a::NODE_ROLE)
-        .with("subnets", cx.subnets("private"))
+        .with("subnets", catalog.subnets("private"))
         // A launch template naming security groups keeps EKS from adding the cluster security
         // group it makes (EKS user guide, launch-templates.html, "Security groups"), and
         // Fargate pods have only that group: the nodes carry it too, as eksctl's managed
@@ -339,6 +358,6 @@ fn node_groups(cx: &mut Ctx, cluster: &Cluster) {
         for wait in &waits {
             resource = resource.after(wait);
         }
-        cx.push(resource);
+        catalog.push(resource);
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::security::{allow_clients, group};
-use super::{Ctx, addresses as a};
+use super::{Catalog, addresses as a};
 use crate::blueprint::model::{Database, DatabaseEngine};
 use crate::plan::{Resource, ResourceKind as K};
 
@@ -13,24 +13,31 @@ const ORIGIN: &str = "database";
 /// Used when the blueprint names no class (validation asks for one); smallest Graviton class.
 const FALLBACK_CLASS: &str = "db.t4g.medium";
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(db) = cx.bp.database.clone() else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(db) = catalog.bp.database.clone() else {
         return;
     };
-    let sg = group(cx, a::DB_SG, "database", "database", ORIGIN);
-    cx.push(sg);
-    allow_clients(cx, ORIGIN, a::DB_SG, db.engine.port(), "database", ORIGIN);
+    let sg = group(catalog, a::DB_SG, "database", "database", ORIGIN);
+    catalog.push(sg);
+    allow_clients(
+        catalog,
+        ORIGIN,
+        a::DB_SG,
+        db.engine.port(),
+        "database",
+        ORIGIN,
+    );
 
-    cx.push(
+    catalog.push(
         Resource::new(
             a::DB_SUBNET_GROUP,
             K::DbSubnetGroup,
-            cx.names.database(),
+            catalog.names.database(),
             ORIGIN,
         )
-        .with("name", cx.names.database())
+        .with("name", catalog.names.database())
         .with("description", "shinyctl: database subnets")
-        .with("subnets", cx.subnets("data")),
+        .with("subnets", catalog.subnets("data")),
     );
     let aurora = db.engine.is_aurora();
     let (pg_address, pg_kind) = if aurora {
@@ -38,22 +45,22 @@ pub(crate) fn build(cx: &mut Ctx) {
     } else {
         (a::DB_PARAMETER_GROUP, K::DbParameterGroup)
     };
-    cx.push(
+    catalog.push(
         Resource::new(
             pg_address,
             pg_kind,
-            cx.names.database_parameters(),
+            catalog.names.database_parameters(),
             "database.parameters",
         )
-        .with("name", cx.names.database_parameters())
+        .with("name", catalog.names.database_parameters())
         .with("family", parameter_family(db.engine, &db.version))
         .with("description", "shinyctl: database parameters")
         .with("parameters", json!(db.parameters)),
     );
     if aurora {
-        aurora_cluster(cx, &db);
+        aurora_cluster(catalog, &db);
     } else {
-        instance(cx, &db);
+        instance(catalog, &db);
     }
 }
 
@@ -96,8 +103,8 @@ fn common(resource: Resource, db: &Database) -> Resource {
         .with("deletionProtection", db.deletion_protection)
 }
 
-fn instance(cx: &mut Ctx, db: &Database) {
-    let name = cx.names.database();
+fn instance(catalog: &mut Catalog, db: &Database) {
+    let name = catalog.names.database();
     let resource = Resource::new(a::DB_INSTANCE, K::DbInstance, name.clone(), ORIGIN)
         .with("identifier", name)
         .with(
@@ -108,11 +115,11 @@ fn instance(cx: &mut Ctx, db: &Database) {
         .with("multiAz", db.multi_az)
         .with("publiclyAccessible", false)
         .with("dbParameterGroup", a::DB_PARAMETER_GROUP);
-    cx.push(common(resource, db));
+    catalog.push(common(resource, db));
 }
 
-fn aurora_cluster(cx: &mut Ctx, db: &Database) {
-    let name = cx.names.database();
+fn aurora_cluster(catalog: &mut Catalog, db: &Database) {
+    let name = catalog.names.database();
     let mut cluster =
         Resource::new(a::DB_CLUSTER, K::DbCluster, name.clone(), ORIGIN).with("identifier", name);
     cluster = common(cluster, db).with("dbClusterParameterGroup", a::DB_CLUSTER_PARAMETER_GROUP);
@@ -122,7 +129,7 @@ fn aurora_cluster(cx: &mut Ctx, db: &Database) {
             json!({"minCapacity": capacity.min_capacity, "maxCapacity": capacity.max_capacity}),
         );
     }
-    cx.push(cluster);
+    catalog.push(cluster);
     // Serverless v2 runs on `db.serverless` instances; multi-AZ adds a reader in another zone.
     let class = match (db.serverless, &db.instance_class) {
         (Some(_), _) => "db.serverless".to_string(),
@@ -131,7 +138,7 @@ fn aurora_cluster(cx: &mut Ctx, db: &Database) {
     };
     let count = if db.multi_az { 2 } else { 1 };
     for number in 1..=count {
-        let name = cx.names.database_instance(number);
+        let name = catalog.names.database_instance(number);
         let mut instance = Resource::new(
             a::db_cluster_instance(number),
             K::DbClusterInstance,
@@ -144,11 +151,11 @@ fn aurora_cluster(cx: &mut Ctx, db: &Database) {
         .with("instanceClass", class.clone())
         .with("publiclyAccessible", false);
         // RDS may put both instances in one zone unless told: multi-AZ means one per zone.
-        if db.multi_az && !cx.zones.is_empty() {
-            let zone = &cx.zones[(number - 1) % cx.zones.len()];
+        if db.multi_az && !catalog.zones.is_empty() {
+            let zone = &catalog.zones[(number - 1) % catalog.zones.len()];
             instance = instance.with("availabilityZone", zone.name.clone());
         }
-        cx.push(instance);
+        catalog.push(instance);
     }
 }
 

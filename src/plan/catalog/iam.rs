@@ -6,23 +6,23 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Partition, addresses as a};
+use super::{Catalog, Partition, addresses as a};
 use crate::plan::{Resource, ResourceKind as K};
 
-pub(crate) fn build(cx: &mut Ctx) {
-    if let Some(cluster) = &cx.bp.cluster {
+pub(crate) fn build(catalog: &mut Catalog) {
+    if let Some(cluster) = &catalog.bp.cluster {
         let (has_nodes, has_fargate) = (
             !cluster.node_groups.is_empty(),
             !cluster.fargate_profiles.is_empty(),
         );
         role(
-            cx,
+            catalog,
             Role {
                 section: "cluster",
                 address: a::CLUSTER_ROLE,
                 key: "cluster",
-                name: cx.names.cluster_role(),
-                trust: service_trust(cx.partition, "eks"),
+                name: catalog.names.cluster_role(),
+                trust: service_trust(catalog.partition, "eks"),
                 description: "EKS control plane",
                 managed: &["AmazonEKSClusterPolicy"],
                 origin: "cluster",
@@ -30,13 +30,13 @@ pub(crate) fn build(cx: &mut Ctx) {
         );
         if has_nodes {
             role(
-                cx,
+                catalog,
                 Role {
                     section: "cluster",
                     address: a::NODE_ROLE,
                     key: "node",
-                    name: cx.names.node_role(),
-                    trust: service_trust(cx.partition, "ec2"),
+                    name: catalog.names.node_role(),
+                    trust: service_trust(catalog.partition, "ec2"),
                     description: "EKS managed node groups",
                     managed: &[
                         "AmazonEKSWorkerNodePolicy",
@@ -49,13 +49,13 @@ pub(crate) fn build(cx: &mut Ctx) {
         }
         if has_fargate {
             role(
-                cx,
+                catalog,
                 Role {
                     section: "cluster",
                     address: a::FARGATE_ROLE,
                     key: "fargate_pod_execution",
-                    name: cx.names.fargate_role(),
-                    trust: service_trust(cx.partition, "eks-fargate-pods"),
+                    name: catalog.names.fargate_role(),
+                    trust: service_trust(catalog.partition, "eks-fargate-pods"),
                     description: "EKS Fargate pod execution",
                     managed: &["AmazonEKSFargatePodExecutionRolePolicy"],
                     origin: "cluster.fargateProfiles",
@@ -63,11 +63,11 @@ pub(crate) fn build(cx: &mut Ctx) {
             );
         }
         // The issuer URL exists only once the cluster does; the executor resolves it.
-        cx.push(
+        catalog.push(
             Resource::new(
                 a::OIDC_PROVIDER,
                 K::IamOidcProvider,
-                cx.names.cluster(),
+                catalog.names.cluster(),
                 "cluster",
             )
             .with("url", a::attribute(a::EKS_CLUSTER, "oidcIssuer"))
@@ -75,19 +75,19 @@ pub(crate) fn build(cx: &mut Ctx) {
         );
         // The controller only keeps ShinyProxy's pods in the catalog's target group, which
         // exists with an ingress section.
-        if cx.bp.ingress.is_some() {
+        if catalog.bp.ingress.is_some() {
             let policy = load_balancer_controller_policy(
-                cx.partition,
-                &cx.bp.metadata.region,
-                &cx.names.target_group(),
+                catalog.partition,
+                &catalog.bp.metadata.region,
+                &catalog.names.target_group(),
             );
             role(
-                cx,
+                catalog,
                 Role {
                     section: "cluster",
                     address: a::LB_CONTROLLER_ROLE,
                     key: "load_balancer_controller",
-                    name: cx.names.load_balancer_controller_role(),
+                    name: catalog.names.load_balancer_controller_role(),
                     trust: service_account_trust(LB_CONTROLLER_SERVICE_ACCOUNT),
                     description: "AWS Load Balancer Controller (IRSA)",
                     managed: &[],
@@ -95,22 +95,22 @@ pub(crate) fn build(cx: &mut Ctx) {
                 },
             );
             set_inline_policy(
-                cx,
+                catalog,
                 a::LB_CONTROLLER_ROLE,
                 "load-balancer-controller",
                 policy,
             );
         }
         // Fargate has the EFS driver built in; only node groups run the add-on (storage.rs).
-        let efs = cx.bp.storage.as_ref().is_some_and(|s| s.efs.is_some());
+        let efs = catalog.bp.storage.as_ref().is_some_and(|s| s.efs.is_some());
         if has_nodes && efs {
             role(
-                cx,
+                catalog,
                 Role {
                     section: "cluster",
                     address: a::EFS_CSI_DRIVER_ROLE,
                     key: "efs_csi_driver",
-                    name: cx.names.efs_csi_driver_role(),
+                    name: catalog.names.efs_csi_driver_role(),
                     trust: service_account_trust(EFS_CSI_SERVICE_ACCOUNT),
                     description: "EFS CSI driver (IRSA)",
                     managed: &["service-role/AmazonEFSCSIDriverPolicy"],
@@ -119,7 +119,7 @@ pub(crate) fn build(cx: &mut Ctx) {
             );
         }
     }
-    let canaries = cx
+    let canaries = catalog
         .bp
         .monitoring
         .as_ref()
@@ -127,24 +127,24 @@ pub(crate) fn build(cx: &mut Ctx) {
     if canaries {
         let bucket_arn = format!(
             "{}:s3:::{}",
-            cx.partition.arn_prefix(),
-            cx.names.canary_bucket(&cx.bp.metadata.region)
+            catalog.partition.arn_prefix(),
+            catalog.names.canary_bucket(&catalog.bp.metadata.region)
         );
         role(
-            cx,
+            catalog,
             Role {
                 section: "monitoring",
                 address: a::CANARY_ROLE,
                 key: "canary",
-                name: cx.names.canary_role(),
-                trust: service_trust(cx.partition, "lambda"),
+                name: catalog.names.canary_role(),
+                trust: service_trust(catalog.partition, "lambda"),
                 description: "CloudWatch Synthetics canaries",
                 managed: &["service-role/AWSLambdaBasicExecutionRole"],
                 origin: "monitoring.canaries",
             },
         );
-        let policy = canary_policy(cx.partition, &bucket_arn);
-        set_inline_policy(cx, a::CANARY_ROLE, "canary", policy);
+        let policy = canary_policy(catalog.partition, &bucket_arn);
+        set_inline_policy(catalog, a::CANARY_ROLE, "canary", policy);
     }
 }
 
@@ -154,8 +154,8 @@ const STS_AUDIENCE: &str = "sts.amazonaws.com";
 pub const LB_CONTROLLER_SERVICE_ACCOUNT: &str = "aws-load-balancer-controller";
 pub const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
 
-fn set_inline_policy(cx: &mut Ctx, role: &str, name: &str, policy: Value) {
-    if let Some(role) = cx.out.iter_mut().find(|r| r.address.as_str() == role) {
+fn set_inline_policy(catalog: &mut Catalog, role: &str, name: &str, policy: Value) {
+    if let Some(role) = catalog.out.iter_mut().find(|r| r.address.as_str() == role) {
         role.properties
             .insert("inlinePolicies".into(), json!({ name: policy }));
     }
@@ -176,8 +176,8 @@ struct Role<'s> {
     origin: &'s str,
 }
 
-fn role(cx: &mut Ctx, role: Role) {
-    cx.push(
+fn role(catalog: &mut Catalog, role: Role) {
+    catalog.push(
         Resource::new(role.address, K::IamRole, role.name.clone(), role.origin)
             .with("roleName", role.name.clone())
             .with("path", "/")
@@ -186,7 +186,7 @@ fn role(cx: &mut Ctx, role: Role) {
     );
     for policy in role.managed {
         let short = policy.rsplit('/').next().unwrap_or(policy);
-        cx.push(
+        catalog.push(
             Resource::new(
                 a::iam_role_policy_attachment(role.section, role.key, short),
                 K::IamRolePolicyAttachment,
@@ -194,7 +194,7 @@ fn role(cx: &mut Ctx, role: Role) {
                 role.origin,
             )
             .with("role", role.address)
-            .with("policyArn", cx.partition.managed_policy_arn(policy)),
+            .with("policyArn", catalog.partition.managed_policy_arn(policy)),
         );
     }
 }

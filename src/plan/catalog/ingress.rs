@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::security::{Peer, Rule, group};
-use super::{Client, Ctx, addresses as a};
+use super::{Catalog, Client, addresses as a};
 use crate::blueprint::model::{
     Ingress, ListenerProtocol, LoadBalancerType, Scheme, StickinessType,
 };
@@ -16,23 +16,23 @@ pub(crate) const PROXY_PORT: u16 = 8080;
 /// TLS 1.3 with 1.2 fallback: AWS's recommended policy for new HTTPS listeners.
 const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(ingress) = cx.bp.ingress.clone() else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(ingress) = catalog.bp.ingress.clone() else {
         return;
     };
     let alb = ingress.kind == LoadBalancerType::Alb;
-    security(cx, &ingress);
+    security(catalog, &ingress);
 
     let internet_facing = ingress.scheme == Scheme::InternetFacing;
     let mut lb = Resource::new(
         a::LOAD_BALANCER,
         K::LoadBalancer,
-        cx.names.load_balancer(if alb { "alb" } else { "nlb" }),
+        catalog.names.load_balancer(if alb { "alb" } else { "nlb" }),
         ORIGIN,
     )
     .with(
         "name",
-        cx.names.load_balancer(if alb { "alb" } else { "nlb" }),
+        catalog.names.load_balancer(if alb { "alb" } else { "nlb" }),
     )
     .with("type", if alb { "application" } else { "network" })
     .with(
@@ -46,7 +46,7 @@ pub(crate) fn build(cx: &mut Ctx) {
     .with("ipAddressType", "ipv4")
     .with(
         "subnets",
-        cx.subnets(if internet_facing { "public" } else { "private" }),
+        catalog.subnets(if internet_facing { "public" } else { "private" }),
     )
     .with("securityGroups", json!([a::LB_SG]));
     if alb {
@@ -56,15 +56,15 @@ pub(crate) fn build(cx: &mut Ctx) {
     if internet_facing {
         lb = lb.after(&crate::plan::Address::new(a::PUBLIC_DEFAULT_ROUTE));
     }
-    cx.push(lb);
-    target_group(cx, &ingress, alb);
-    listeners(cx, &ingress);
+    catalog.push(lb);
+    target_group(catalog, &ingress, alb);
+    listeners(catalog, &ingress);
 }
 
-fn security(cx: &mut Ctx, ingress: &Ingress) {
-    let sg = group(cx, a::LB_SG, "lb", "load balancer", ORIGIN);
-    cx.push(sg);
-    let from = match (ingress.scheme, cx.vpc_cidr) {
+fn security(catalog: &mut Catalog, ingress: &Ingress) {
+    let sg = group(catalog, a::LB_SG, "lb", "load balancer", ORIGIN);
+    catalog.push(sg);
+    let from = match (ingress.scheme, catalog.vpc_cidr) {
         (Scheme::Internal, Some(vpc)) => vpc.to_string(),
         _ => "0.0.0.0/0".to_string(),
     };
@@ -86,10 +86,10 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
                 description: format!("listener {port}"),
                 origin: ORIGIN,
             }
-            .build(cx),
+            .build(catalog),
         );
     }
-    for client in cx.clients() {
+    for client in catalog.clients() {
         let (key, peer) = match &client {
             Client::Group(group) => ("nodes".to_string(), Peer::Group(group)),
             Client::Cidr { zone, cidr } => (format!("private_{zone}"), Peer::Cidr(cidr)),
@@ -107,7 +107,7 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
                 description: "to ShinyProxy".into(),
                 origin: ORIGIN,
             }
-            .build(cx),
+            .build(catalog),
         );
         if let Client::Group(group) = client {
             rules.push(
@@ -123,7 +123,7 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
                     description: "ShinyProxy from the load balancer".into(),
                     origin: ORIGIN,
                 }
-                .build(cx),
+                .build(catalog),
             );
         }
     }
@@ -131,7 +131,7 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
     // but itself (EKS user guide: sec-group-reqs.html, "Default cluster security group";
     // fargate-getting-started.html, step 1): open it to the load balancer on the target port,
     // as the AWS Load Balancer Controller opens its targets' groups to its own.
-    if crate::plan::reach::targets_run_on(cx.bp).fargate {
+    if crate::plan::reach::targets_run_on(catalog.bp).fargate {
         rules.push(
             Rule {
                 section: ORIGIN,
@@ -145,11 +145,11 @@ fn security(cx: &mut Ctx, ingress: &Ingress) {
                 description: "targets on Fargate from the load balancer".into(),
                 origin: ORIGIN,
             }
-            .build(cx),
+            .build(catalog),
         );
     }
     for rule in rules {
-        cx.push(rule);
+        catalog.push(rule);
     }
 }
 
@@ -167,7 +167,7 @@ fn deregistration_delay_seconds(bp: &crate::blueprint::Blueprint) -> u64 {
     }
 }
 
-fn target_group(cx: &mut Ctx, ingress: &Ingress, alb: bool) {
+fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
     let hc = &ingress.health_check;
     let stickiness = match &ingress.stickiness {
         None => json!({"enabled": false}),
@@ -190,10 +190,10 @@ fn target_group(cx: &mut Ctx, ingress: &Ingress, alb: bool) {
     let resource = Resource::new(
         a::TARGET_GROUP,
         K::TargetGroup,
-        cx.names.target_group(),
+        catalog.names.target_group(),
         ORIGIN,
     )
-    .with("name", cx.names.target_group())
+    .with("name", catalog.names.target_group())
     .with("protocol", if alb { "HTTP" } else { "TCP" })
     .with("port", PROXY_PORT)
     .with("targetType", "ip")
@@ -214,12 +214,12 @@ fn target_group(cx: &mut Ctx, ingress: &Ingress, alb: bool) {
     .with("stickiness", stickiness)
     .with(
         "deregistrationDelaySeconds",
-        deregistration_delay_seconds(cx.bp),
+        deregistration_delay_seconds(catalog.bp),
     );
-    cx.push(resource);
+    catalog.push(resource);
 }
 
-fn listeners(cx: &mut Ctx, ingress: &Ingress) {
+fn listeners(catalog: &mut Catalog, ingress: &Ingress) {
     for (i, listener) in ingress.listeners.iter().enumerate() {
         let action = match listener.redirect_to {
             Some(port) => json!({
@@ -233,7 +233,7 @@ fn listeners(cx: &mut Ctx, ingress: &Ingress) {
         let mut resource = Resource::new(
             a::listener(listener.port),
             K::Listener,
-            cx.names.listener(listener.port),
+            catalog.names.listener(listener.port),
             format!("ingress.listeners[{i}]"),
         )
         .with("loadBalancer", a::LOAD_BALANCER)
@@ -255,6 +255,6 @@ fn listeners(cx: &mut Ctx, ingress: &Ingress) {
                 .with("certificates", Value::Array(certificates))
                 .with("sslPolicy", SSL_POLICY);
         }
-        cx.push(resource.with("defaultAction", action));
+        catalog.push(resource.with("defaultAction", action));
     }
 }

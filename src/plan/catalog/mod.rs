@@ -13,20 +13,20 @@
 
 pub mod address_tag;
 pub mod addresses;
-mod cache;
-mod cluster;
-mod database;
+pub(crate) mod cache;
+pub(crate) mod cluster;
+pub(crate) mod database;
 pub mod embedded;
-mod iam;
-mod ingress;
-mod monitoring;
+pub(crate) mod iam;
+pub(crate) mod ingress;
+pub(crate) mod monitoring;
 pub mod name_check;
 pub mod names;
-mod network;
+pub(crate) mod network;
 pub mod partition;
-mod registry;
-mod security;
-mod storage;
+pub(crate) mod registry;
+pub(crate) mod security;
+pub(crate) mod storage;
 pub mod subnets;
 
 pub use monitoring::{CANARY_RUNTIME, canary_listener};
@@ -81,17 +81,17 @@ pub fn desired_with(
     account: Option<&str>,
     zones: Option<&[String]>,
 ) -> Vec<Resource> {
-    let mut cx = Ctx::new(bp, account, zones);
-    network::build(&mut cx);
-    iam::build(&mut cx);
-    cluster::build(&mut cx);
-    storage::build(&mut cx);
-    database::build(&mut cx);
-    cache::build(&mut cx);
-    registry::build(&mut cx);
-    ingress::build(&mut cx);
-    monitoring::build(&mut cx);
-    cx.finish()
+    let mut catalog = Catalog::new(bp, account, zones);
+    network::build(&mut catalog);
+    iam::build(&mut catalog);
+    cluster::build(&mut catalog);
+    storage::build(&mut catalog);
+    database::build(&mut catalog);
+    cache::build(&mut catalog);
+    registry::build(&mut catalog);
+    ingress::build(&mut catalog);
+    monitoring::build(&mut catalog);
+    catalog.finish()
 }
 
 /// The dependency graph of `resources` (a dependency outside the list becomes a bare node).
@@ -135,7 +135,7 @@ pub(crate) enum Client {
 }
 
 /// What every builder reads and writes.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Catalog<'a> {
     pub bp: &'a Blueprint,
     pub partition: Partition,
     pub names: Names,
@@ -146,7 +146,7 @@ pub(crate) struct Ctx<'a> {
     out: Vec<Resource>,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> Catalog<'a> {
     fn new(bp: &'a Blueprint, account: Option<&str>, zones: Option<&[String]>) -> Self {
         let needs_vpc = bp.cluster.is_some()
             || bp.storage.as_ref().is_some_and(|s| s.efs.is_some())
@@ -187,7 +187,7 @@ impl<'a> Ctx<'a> {
                     .collect()
             }
         };
-        Ctx {
+        Catalog {
             bp,
             partition: partition(region),
             names: Names::in_account(&bp.metadata.name, account),

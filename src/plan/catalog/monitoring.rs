@@ -1,10 +1,11 @@
 //! `monitoring`: the alarm topic and its e-mail subscription, Synthetics canaries (with their
 //! artifact bucket; the role is built in `iam`) and CloudWatch alarms that notify the topic.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::cache::first_node_id;
-use super::{Ctx, addresses as a, duration_seconds};
+use super::{Catalog, addresses as a, duration_seconds};
 use crate::blueprint::model::{
     AlarmMetric, ClusterMode, Ingress, Listener, ListenerProtocol, LoadBalancerType, Monitoring,
 };
@@ -18,40 +19,64 @@ pub const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
 const RETENTION_DAYS: u32 = 31;
 const DEFAULT_PERIOD_SECONDS: u64 = 300;
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(monitoring) = cx.bp.monitoring.clone() else {
+/// An SNS topic's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnsTopicProps {
+    pub name: String,
+}
+
+/// An SNS subscription's properties: all three identify it (nothing changes in place).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnsSubscriptionProps {
+    /// The topic's address (its ARN once resolved).
+    pub topic: String,
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(monitoring) = catalog.bp.monitoring.clone() else {
         return;
     };
     let topic = monitoring.alarm_email.is_some() || !monitoring.alarms.is_empty();
     if topic {
-        cx.push(
-            Resource::new(a::ALARM_TOPIC, K::SnsTopic, cx.names.alarm_topic(), ORIGIN)
-                .with("name", cx.names.alarm_topic()),
+        catalog.push(
+            Resource::new(
+                a::ALARM_TOPIC,
+                K::SnsTopic,
+                catalog.names.alarm_topic(),
+                ORIGIN,
+            )
+            .props(&SnsTopicProps {
+                name: catalog.names.alarm_topic(),
+            }),
         );
     }
     if let Some(email) = &monitoring.alarm_email {
-        cx.push(
+        catalog.push(
             Resource::new(
                 a::alarm_subscription(email),
                 K::SnsSubscription,
                 email.clone(),
                 "monitoring.alarmEmail",
             )
-            .with("topic", a::ALARM_TOPIC)
-            .with("protocol", "email")
-            .with("endpoint", email.clone()),
+            .props(&SnsSubscriptionProps {
+                topic: a::ALARM_TOPIC.to_string(),
+                protocol: "email".into(),
+                endpoint: email.clone(),
+            }),
         );
     }
-    canaries(cx, &monitoring);
-    alarms(cx, &monitoring);
+    canaries(catalog, &monitoring);
+    alarms(catalog, &monitoring);
 }
 
-fn canaries(cx: &mut Ctx, monitoring: &Monitoring) {
+fn canaries(catalog: &mut Catalog, monitoring: &Monitoring) {
     if monitoring.canaries.is_empty() {
         return;
     }
-    let bucket = cx.names.canary_bucket(&cx.bp.metadata.region);
-    cx.push(
+    let bucket = catalog.names.canary_bucket(&catalog.bp.metadata.region);
+    catalog.push(
         Resource::new(
             a::CANARY_BUCKET,
             K::S3Bucket,
@@ -62,10 +87,10 @@ fn canaries(cx: &mut Ctx, monitoring: &Monitoring) {
         .with("encryption", json!({"sseAlgorithm": "AES256"}))
         .with("publicAccessBlock", super::PRIVATE_BUCKET.clone()),
     );
-    let target = canary_target(cx);
-    let role_attachments = cx.attachments_of(a::CANARY_ROLE);
+    let target = canary_target(catalog);
+    let role_attachments = catalog.attachments_of(a::CANARY_ROLE);
     for (i, canary) in monitoring.canaries.iter().enumerate() {
-        let name = cx.names.canary(&canary.name);
+        let name = catalog.names.canary(&canary.name);
         let seconds = duration_seconds(&canary.every).unwrap_or(DEFAULT_PERIOD_SECONDS);
         let mut url = target.clone();
         url["path"] = json!(canary.path);
@@ -89,7 +114,7 @@ fn canaries(cx: &mut Ctx, monitoring: &Monitoring) {
         for attachment in &role_attachments {
             resource = resource.after(attachment);
         }
-        cx.push(resource);
+        catalog.push(resource);
     }
 }
 
@@ -105,8 +130,8 @@ pub fn canary_listener(ingress: &Ingress) -> Option<&Listener> {
 /// The canary requests `ingress.domain` (what users reach, and what an HTTPS certificate is
 /// for), else the load balancer's DNS name, on [`canary_listener`], over HTTPS when that
 /// listener speaks it. Without an ingress there is no target (validation reports it).
-fn canary_target(cx: &Ctx) -> Value {
-    let Some(ingress) = &cx.bp.ingress else {
+fn canary_target(catalog: &Catalog) -> Value {
+    let Some(ingress) = &catalog.bp.ingress else {
         return json!({});
     };
     let listener = canary_listener(ingress);
@@ -154,12 +179,12 @@ struct Metric {
     watches: String,
 }
 
-fn alarms(cx: &mut Ctx, monitoring: &Monitoring) {
+fn alarms(catalog: &mut Catalog, monitoring: &Monitoring) {
     let mut used: Vec<String> = Vec::new();
     for (i, alarm) in monitoring.alarms.iter().enumerate() {
         let origin = format!("monitoring.alarms[{i}]");
         let period = duration_seconds(&alarm.period).unwrap_or(DEFAULT_PERIOD_SECONDS);
-        for (key, metric) in metrics(cx, monitoring, alarm.metric) {
+        for (key, metric) in metrics(catalog, monitoring, alarm.metric) {
             // Two alarms on one metric (say, warning and critical) get numbered keys.
             let key = if used.contains(&key) {
                 format!("{key}-{i}")
@@ -167,8 +192,8 @@ fn alarms(cx: &mut Ctx, monitoring: &Monitoring) {
                 key
             };
             used.push(key.clone());
-            let name = cx.names.alarm(&key);
-            cx.push(
+            let name = catalog.names.alarm(&key);
+            catalog.push(
                 Resource::new(
                     a::alarm(&key),
                     K::CloudWatchAlarm,
@@ -196,8 +221,12 @@ fn alarms(cx: &mut Ctx, monitoring: &Monitoring) {
 
 /// The CloudWatch metric(s) behind an alarm kind, keyed for the address; none when the thing
 /// watched is not in the blueprint (validation reports that).
-fn metrics(cx: &Ctx, monitoring: &Monitoring, metric: AlarmMetric) -> Vec<(String, Metric)> {
-    let bp = cx.bp;
+fn metrics(
+    catalog: &Catalog,
+    monitoring: &Monitoring,
+    metric: AlarmMetric,
+) -> Vec<(String, Metric)> {
+    let bp = catalog.bp;
     let at_least = "GreaterThanOrEqualToThreshold";
     let above = "GreaterThanThreshold";
     match metric {
@@ -212,7 +241,7 @@ fn metrics(cx: &Ctx, monitoring: &Monitoring, metric: AlarmMetric) -> Vec<(Strin
                         name: "Failed",
                         statistic: "Sum",
                         comparison: at_least,
-                        dimensions: json!({"CanaryName": cx.names.canary(&c.name)}),
+                        dimensions: json!({"CanaryName": catalog.names.canary(&c.name)}),
                         watches: a::canary(&c.name),
                     },
                 )
@@ -272,7 +301,7 @@ fn metrics(cx: &Ctx, monitoring: &Monitoring, metric: AlarmMetric) -> Vec<(Strin
                     name: "CPUUtilization",
                     statistic: "Average",
                     comparison: above,
-                    dimensions: json!({ dimension: cx.names.database() }),
+                    dimensions: json!({ dimension: catalog.names.database() }),
                     watches: watches.into(),
                 },
             )]
@@ -282,7 +311,7 @@ fn metrics(cx: &Ctx, monitoring: &Monitoring, metric: AlarmMetric) -> Vec<(Strin
                 return Vec::new();
             };
             let node = first_node_id(
-                &cx.names.cache(),
+                &catalog.names.cache(),
                 cache.cluster_mode == ClusterMode::Enabled,
             );
             vec![(

@@ -6,44 +6,44 @@
 
 use serde_json::json;
 
-use super::{Ctx, addresses as a};
+use super::{Catalog, addresses as a};
 use crate::blueprint::model::NatGateway;
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "network";
 const TIERS: [&str; 3] = ["public", "private", "data"];
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(network) = cx.network.clone() else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(network) = catalog.network.clone() else {
         return;
     };
-    let cidr = cx
+    let cidr = catalog
         .vpc_cidr
         .map(|c| c.to_string())
         .unwrap_or(network.cidr.clone());
-    cx.push(
-        Resource::new(a::VPC, K::Vpc, cx.names.vpc(), ORIGIN)
+    catalog.push(
+        Resource::new(a::VPC, K::Vpc, catalog.names.vpc(), ORIGIN)
             .with("cidr", cidr)
             .with("enableDnsSupport", true)
             .with("enableDnsHostnames", true),
     );
-    subnets(cx);
-    cx.push(
+    subnets(catalog);
+    catalog.push(
         Resource::new(
             a::INTERNET_GATEWAY,
             K::InternetGateway,
-            cx.names.internet_gateway(),
+            catalog.names.internet_gateway(),
             ORIGIN,
         )
         .with("vpc", a::VPC),
     );
-    nat_gateways(cx, network.nat_gateway);
-    route_tables(cx, network.nat_gateway);
+    nat_gateways(catalog, network.nat_gateway);
+    route_tables(catalog, network.nat_gateway);
 }
 
-fn subnets(cx: &mut Ctx) {
-    let cluster_tag = format!("kubernetes.io/cluster/{}", cx.names.cluster());
-    for zone in cx.zones.clone() {
+fn subnets(catalog: &mut Catalog) {
+    let cluster_tag = format!("kubernetes.io/cluster/{}", catalog.names.cluster());
+    for zone in catalog.zones.clone() {
         for tier in TIERS {
             let cidr = match tier {
                 "public" => zone.public,
@@ -53,16 +53,16 @@ fn subnets(cx: &mut Ctx) {
             // The AWS Load Balancer Controller finds its subnets by these tags.
             let tags = match tier {
                 "public" => json!({"kubernetes.io/role/elb": "1"}),
-                "private" if cx.bp.cluster.is_some() => {
+                "private" if catalog.bp.cluster.is_some() => {
                     json!({"kubernetes.io/role/internal-elb": "1", cluster_tag.clone(): "shared"})
                 }
                 _ => json!({}),
             };
-            cx.push(
+            catalog.push(
                 Resource::new(
                     a::subnet(tier, &zone.key),
                     K::Subnet,
-                    cx.names.subnet(tier, &zone.key),
+                    catalog.names.subnet(tier, &zone.key),
                     ORIGIN,
                 )
                 .with("cidr", cidr.map(|c| c.to_string()))
@@ -76,8 +76,8 @@ fn subnets(cx: &mut Ctx) {
 }
 
 /// Zones that get a NAT gateway.
-fn nat_zones(cx: &Ctx, nat: NatGateway) -> Vec<String> {
-    let keys = cx.zones.iter().map(|z| z.key.clone());
+fn nat_zones(catalog: &Catalog, nat: NatGateway) -> Vec<String> {
+    let keys = catalog.zones.iter().map(|z| z.key.clone());
     match nat {
         NatGateway::None => Vec::new(),
         NatGateway::Single => keys.take(1).collect(),
@@ -85,18 +85,23 @@ fn nat_zones(cx: &Ctx, nat: NatGateway) -> Vec<String> {
     }
 }
 
-fn nat_gateways(cx: &mut Ctx, nat: NatGateway) {
-    for zone in nat_zones(cx, nat) {
-        cx.push(
-            Resource::new(a::nat_eip(&zone), K::ElasticIp, cx.names.nat(&zone), ORIGIN)
-                .with("domain", "vpc"),
+fn nat_gateways(catalog: &mut Catalog, nat: NatGateway) {
+    for zone in nat_zones(catalog, nat) {
+        catalog.push(
+            Resource::new(
+                a::nat_eip(&zone),
+                K::ElasticIp,
+                catalog.names.nat(&zone),
+                ORIGIN,
+            )
+            .with("domain", "vpc"),
         );
         // A NAT gateway only works once the internet gateway is attached.
-        cx.push(
+        catalog.push(
             Resource::new(
                 a::nat_gateway(&zone),
                 K::NatGateway,
-                cx.names.nat(&zone),
+                catalog.names.nat(&zone),
                 ORIGIN,
             )
             .with("subnet", a::subnet("public", &zone))
@@ -107,9 +112,9 @@ fn nat_gateways(cx: &mut Ctx, nat: NatGateway) {
     }
 }
 
-fn route_tables(cx: &mut Ctx, nat: NatGateway) {
-    let names = cx.names.clone();
-    cx.push(
+fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
+    let names = catalog.names.clone();
+    catalog.push(
         Resource::new(
             a::PUBLIC_ROUTE_TABLE,
             K::RouteTable,
@@ -118,7 +123,7 @@ fn route_tables(cx: &mut Ctx, nat: NatGateway) {
         )
         .with("vpc", a::VPC),
     );
-    cx.push(
+    catalog.push(
         Resource::new(
             a::PUBLIC_DEFAULT_ROUTE,
             K::Route,
@@ -129,7 +134,7 @@ fn route_tables(cx: &mut Ctx, nat: NatGateway) {
         .with("destination", "0.0.0.0/0")
         .with("target", a::INTERNET_GATEWAY),
     );
-    cx.push(
+    catalog.push(
         Resource::new(
             a::DATA_ROUTE_TABLE,
             K::RouteTable,
@@ -138,12 +143,12 @@ fn route_tables(cx: &mut Ctx, nat: NatGateway) {
         )
         .with("vpc", a::VPC),
     );
-    let nat_zones = nat_zones(cx, nat);
-    for zone in cx.zones.clone() {
+    let nat_zones = nat_zones(catalog, nat);
+    for zone in catalog.zones.clone() {
         let key = zone.key.as_str();
         // One private table per zone, even with a single NAT, so `single` -> `perAz` only
         // changes routes.
-        cx.push(
+        catalog.push(
             Resource::new(
                 a::private_route_table(key),
                 K::RouteTable,
@@ -158,7 +163,7 @@ fn route_tables(cx: &mut Ctx, nat: NatGateway) {
             nat_zones.first().cloned()
         };
         if let Some(nat_zone) = nat_zone {
-            cx.push(
+            catalog.push(
                 Resource::new(
                     a::private_default_route(key),
                     K::Route,
@@ -176,7 +181,7 @@ fn route_tables(cx: &mut Ctx, nat: NatGateway) {
                 "private" => a::private_route_table(key),
                 _ => a::DATA_ROUTE_TABLE.to_string(),
             };
-            cx.push(
+            catalog.push(
                 Resource::new(
                     a::route_table_association(tier, key),
                     K::RouteTableAssociation,

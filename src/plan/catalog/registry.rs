@@ -3,18 +3,18 @@
 
 use serde_json::json;
 
-use super::{Ctx, addresses as a};
+use super::{Catalog, addresses as a};
 use crate::plan::{Resource, ResourceKind as K};
 
-pub(crate) fn build(cx: &mut Ctx) {
-    let Some(registry) = cx.bp.registry.clone() else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    let Some(registry) = catalog.bp.registry.clone() else {
         return;
     };
     for (i, repo) in registry.repositories.iter().enumerate() {
         let origin = format!("registry.repositories[{i}]");
-        let name = cx.names.repository(&repo.name);
+        let name = catalog.names.repository(&repo.name);
         let address = a::ecr_repository(&repo.name);
-        cx.push(
+        catalog.push(
             Resource::new(
                 address.clone(),
                 K::EcrRepository,
@@ -40,7 +40,7 @@ pub(crate) fn build(cx: &mut Ctx) {
             ),
         );
         if let Some(keep) = repo.keep_last_images {
-            cx.push(
+            catalog.push(
                 Resource::new(
                     a::ecr_lifecycle_policy(&repo.name),
                     K::EcrLifecyclePolicy,

@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
-use super::{Client, Ctx, addresses};
+use super::{Catalog, Client, addresses};
 use crate::plan::{Resource, ResourceKind};
 
 /// A security group in the VPC.
 pub(crate) fn group(
-    cx: &Ctx,
+    catalog: &Catalog,
     address: &str,
     role: &str,
     description: &str,
@@ -17,10 +17,10 @@ pub(crate) fn group(
     Resource::new(
         address,
         ResourceKind::SecurityGroup,
-        cx.names.security_group(role),
+        catalog.names.security_group(role),
         origin,
     )
-    .with("groupName", cx.names.security_group(role))
+    .with("groupName", catalog.names.security_group(role))
     .with("description", description)
     .with("vpc", addresses::VPC)
 }
@@ -46,7 +46,7 @@ pub(crate) struct Rule<'s> {
 }
 
 impl Rule<'_> {
-    pub fn build(self, cx: &Ctx) -> Resource {
+    pub fn build(self, catalog: &Catalog) -> Resource {
         let (source, source_kind) = match self.peer {
             Peer::Group(address) => (address.to_string(), "securityGroup"),
             Peer::Cidr(cidr) => (cidr.to_string(), "cidr"),
@@ -54,7 +54,8 @@ impl Rule<'_> {
         Resource::new(
             addresses::security_group_rule(self.section, &self.key),
             ResourceKind::SecurityGroupRule,
-            cx.names
+            catalog
+                .names
                 .label(&format!("{}-{}", self.section, self.key.replace('_', "-"))),
             self.origin,
         )
@@ -71,14 +72,14 @@ impl Rule<'_> {
 
 /// Ingress rules letting every client reach `port` on `group`.
 pub(crate) fn allow_clients(
-    cx: &mut Ctx,
+    catalog: &mut Catalog,
     section: &str,
     group: &str,
     port: u16,
     what: &str,
     origin: &str,
 ) {
-    for client in cx.clients() {
+    for client in catalog.clients() {
         let rule = match &client {
             Client::Group(peer) => Rule {
                 section,
@@ -105,7 +106,7 @@ pub(crate) fn allow_clients(
                 origin,
             },
         }
-        .build(cx);
-        cx.push(rule);
+        .build(catalog);
+        catalog.push(rule);
     }
 }

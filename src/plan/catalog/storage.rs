@@ -4,24 +4,24 @@
 use serde_json::json;
 
 use super::security::{allow_clients, group};
-use super::{Ctx, addresses as a};
+use super::{Catalog, addresses as a};
 use crate::blueprint::model::{EfsPerformanceMode, EfsThroughputMode};
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "storage.efs";
 const NFS_PORT: u16 = 2049;
 
-pub(crate) fn build(cx: &mut Ctx) {
-    buckets(cx);
-    let Some(efs) = cx.bp.storage.as_ref().and_then(|s| s.efs.clone()) else {
+pub(crate) fn build(catalog: &mut Catalog) {
+    buckets(catalog);
+    let Some(efs) = catalog.bp.storage.as_ref().and_then(|s| s.efs.clone()) else {
         return;
     };
-    let sg = group(cx, a::EFS_SG, "efs", "EFS mount targets", ORIGIN);
-    cx.push(sg);
-    allow_clients(cx, "storage", a::EFS_SG, NFS_PORT, "NFS", ORIGIN);
+    let sg = group(catalog, a::EFS_SG, "efs", "EFS mount targets", ORIGIN);
+    catalog.push(sg);
+    allow_clients(catalog, "storage", a::EFS_SG, NFS_PORT, "NFS", ORIGIN);
 
-    let name = cx.names.file_system();
-    cx.push(
+    let name = catalog.names.file_system();
+    catalog.push(
         Resource::new(a::EFS, K::EfsFileSystem, name.clone(), ORIGIN)
             .with("creationToken", name)
             .with("encrypted", efs.encrypted)
@@ -40,12 +40,12 @@ pub(crate) fn build(cx: &mut Ctx) {
                 },
             ),
     );
-    for zone in cx.zones.clone() {
-        cx.push(
+    for zone in catalog.zones.clone() {
+        catalog.push(
             Resource::new(
                 a::efs_mount_target(&zone.key),
                 K::EfsMountTarget,
-                cx.names.label(&format!("efs-{}", zone.key)),
+                catalog.names.label(&format!("efs-{}", zone.key)),
                 ORIGIN,
             )
             .with("fileSystem", a::EFS)
@@ -53,13 +53,13 @@ pub(crate) fn build(cx: &mut Ctx) {
             .with("securityGroups", json!([a::EFS_SG])),
         );
     }
-    csi_driver_addon(cx);
+    csi_driver_addon(catalog);
     for (i, ap) in efs.access_points.iter().enumerate() {
-        cx.push(
+        catalog.push(
             Resource::new(
                 a::efs_access_point(&ap.name),
                 K::EfsAccessPoint,
-                cx.names.access_point(&ap.name),
+                catalog.names.access_point(&ap.name),
                 format!("storage.efs.accessPoints[{i}]"),
             )
             .with("fileSystem", a::EFS)
@@ -74,8 +74,8 @@ pub(crate) fn build(cx: &mut Ctx) {
 /// The EFS CSI driver as an EKS add-on, running as its IRSA role (`iam.rs`), when the cluster
 /// has node groups (on Fargate the driver is built in). It waits for the node groups (its pods
 /// run there) and for the role's policy.
-fn csi_driver_addon(cx: &mut Ctx) {
-    let Some(cluster) = &cx.bp.cluster else {
+fn csi_driver_addon(catalog: &mut Catalog) {
+    let Some(cluster) = &catalog.bp.cluster else {
         return;
     };
     if cluster.node_groups.is_empty() {
@@ -98,23 +98,25 @@ fn csi_driver_addon(cx: &mut Ctx) {
     for dependency in nodes
         .iter()
         .map(|n| crate::plan::Address::new(n.as_str()))
-        .chain(cx.attachments_of(a::EFS_CSI_DRIVER_ROLE))
+        .chain(catalog.attachments_of(a::EFS_CSI_DRIVER_ROLE))
     {
         addon = addon.after(&dependency);
     }
-    cx.push(addon);
+    catalog.push(addon);
 }
 
 /// The EKS add-on name of the EFS CSI driver.
 const EFS_CSI_ADDON: &str = "aws-efs-csi-driver";
 
-fn buckets(cx: &mut Ctx) {
-    let Some(storage) = cx.bp.storage.clone() else {
+fn buckets(catalog: &mut Catalog) {
+    let Some(storage) = catalog.bp.storage.clone() else {
         return;
     };
     for (i, bucket) in storage.buckets.iter().enumerate() {
-        let name = cx.names.bucket(&bucket.name, &cx.bp.metadata.region);
-        cx.push(
+        let name = catalog
+            .names
+            .bucket(&bucket.name, &catalog.bp.metadata.region);
+        catalog.push(
             Resource::new(
                 a::s3_bucket(&bucket.name),
                 K::S3Bucket,

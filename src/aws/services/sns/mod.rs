@@ -5,131 +5,48 @@
 use aws_sdk_sns::types::Tag;
 use serde_json::Value;
 
-use super::{AwsResult, AwsStep, Found, AwsRead, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 
-fn sns_tags(tags: &TagSet) -> Vec<Tag> {
+/// SNS's TagResource and UntagResource, by ARN (topics).
+pub struct SnsTags;
+
+impl TagApi for SnsTags {
+    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
+        step.clients()
+            .sns
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sns_tags(tags)))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+
+    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
+        step.clients()
+            .sns
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}
+
+pub(super) fn sns_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
 }
 
-fn topic_outputs(arn: &str, name: &str) -> Outputs {
+pub(super) fn topic_outputs(arn: &str, name: &str) -> Outputs {
     outputs(arn, Some(arn), Some(name))
-}
-
-pub async fn create_topic(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    let created = step
-        .clients()
-        .sns
-        .create_topic()
-        .name(&name)
-        .set_tags(Some(sns_tags(&step.tags())))
-        .send()
-        .await
-        .aws()?;
-    let arn = created
-        .topic_arn
-        .ok_or_else(|| StepError::fatal("TopicMissing", format!("no ARN for topic {name}")))?;
-    Ok(topic_outputs(&arn, &name))
-}
-
-pub async fn update_topic(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let arn = step.existing_id()?.to_string();
-    if step.changed("tags") {
-        let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
-        if !set.is_empty() {
-            step.clients()
-                .sns
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(sns_tags(&set)))
-                .send()
-                .await
-                .aws()?;
-        }
-        if !remove.is_empty() {
-            step.clients()
-                .sns
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws()?;
-        }
-    }
-    Ok(topic_outputs(&arn, step.name()))
-}
-
-/// Deleting a topic also removes its subscriptions, pending ones included.
-pub async fn delete_topic(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let arn = step.existing_id()?.to_string();
-    let result = step
-        .clients()
-        .sns
-        .delete_topic()
-        .topic_arn(&arn)
-        .send()
-        .await
-        .aws();
-    not_found_as_none(result)?;
-    Ok(Outputs::new())
-}
-
-pub async fn subscribe(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let topic = step.reference("topic")?;
-    let subscribed = step
-        .clients()
-        .sns
-        .subscribe()
-        .topic_arn(&topic)
-        .protocol(step.str("protocol")?)
-        .endpoint(step.str("endpoint")?)
-        .return_subscription_arn(true)
-        .send()
-        .await
-        .aws()?;
-    let arn = subscribed.subscription_arn.unwrap_or_default();
-    let mut out = outputs(&arn, Some(&arn), None);
-    out.insert("topicArn".into(), Value::from(topic));
-    Ok(out)
-}
-
-/// Every property forces a replacement: nothing to do in place.
-pub async fn update_subscription(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.existing_id()?;
-    Ok(outputs(id, Some(id), None))
-}
-
-/// A pending subscription has no ARN of its own (it goes with its topic, or expires after three
-/// days): nothing to unsubscribe.
-pub async fn unsubscribe(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.existing_id()?.to_string();
-    if !id.starts_with("arn:") {
-        return Ok(Outputs::new());
-    }
-    let result = step
-        .clients()
-        .sns
-        .unsubscribe()
-        .subscription_arn(&id)
-        .send()
-        .await
-        .aws();
-    match result {
-        Ok(_) => Ok(Outputs::new()),
-        Err(e) if tags_say_gone(&e) => Ok(Outputs::new()),
-        Err(e) => Err(e),
-    }
-}
-
-/// NotFound, or InvalidParameter for a subscription that is still pending or already gone.
-fn tags_say_gone(e: &StepError) -> bool {
-    super::is_not_found(e) || e.code == "InvalidParameter"
 }
 
 /// Topics named with the blueprint's prefix (ListTopics, one call per page of 100), their tags
@@ -144,10 +61,7 @@ pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     // owned topic is found.
     let wanted = read.desired_of(K::SnsTopic).next().is_some();
     let (pages, early) = futures::try_join!(
-        async {
-            Ok::<_, StepError>(all_pages!(sns.list_topics().into_paginator().send()
-            ))
-        },
+        async { Ok::<_, StepError>(all_pages!(sns.list_topics().into_paginator().send())) },
         async {
             if wanted {
                 list_subscriptions(read).await.map(Some)
@@ -168,7 +82,10 @@ pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let desired = read.desired_of(K::SnsTopic).any(|d| {
             d.name == name || d.properties.get("name").and_then(Value::as_str) == Some(&name)
         });
-        let Some(tags) = read.tags_for(&arn, desired, || topic_tags(read, &arn)).await? else {
+        let Some(tags) = read
+            .tags_for(&arn, desired, || topic_tags(read, &arn))
+            .await?
+        else {
             continue;
         };
         let Some(address) = read.owned(&tags) else {
@@ -218,7 +135,8 @@ pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
 async fn list_subscriptions(
     read: &AwsRead<'_>,
 ) -> Result<Vec<aws_sdk_sns::types::Subscription>, StepError> {
-    let pages = all_pages!(read.conn
+    let pages = all_pages!(
+        read.conn
             .clients
             .sns
             .list_subscriptions()
@@ -253,6 +171,5 @@ mod tests {
             topic_name("arn:aws-cn:sns:cn-north-1:1:demo-alarms"),
             "demo-alarms"
         );
-        assert!(tags_say_gone(&StepError::fatal("NotFound", "x")));
     }
 }
