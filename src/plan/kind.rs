@@ -916,6 +916,50 @@ mod tests {
         assert_eq!(unread[0].kind, ResourceKind::KubernetesObject);
     }
 
+    /// Keeps docs/adding-a-kind.md true: every kind is in its table with its service, and every
+    /// file it names exists.
+    #[test]
+    fn the_guide_to_adding_a_kind_names_every_kind_and_real_files() {
+        let guide = include_str!("../../docs/adding-a-kind.md");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for spec in SPECS {
+            let row = format!("| `{}` | {} |", spec.kind.as_str(), spec.service);
+            let line = guide
+                .lines()
+                .find(|line| line.starts_with(&row))
+                .unwrap_or_else(|| panic!("no row `{row}` in docs/adding-a-kind.md"));
+            let cells: Vec<&str> = line.split('|').collect();
+            let (builders, adapter) = (cells[3], cells[4]);
+            for file in quoted(builders).filter(|f| !f.contains('/')) {
+                let path = root.join("src/plan/catalog").join(file);
+                assert!(path.exists(), "{}: {}", spec.kind.as_str(), path.display());
+            }
+            for file in quoted(adapter).filter(|f| !f.contains('/')) {
+                let path = root.join("src/aws/services").join(file);
+                assert!(path.exists(), "{}: {}", spec.kind.as_str(), path.display());
+            }
+        }
+        let named: Vec<&str> = quoted(guide)
+            .filter(|q| {
+                ["src/", "tests/", "xtask/", "docs/"]
+                    .iter()
+                    .any(|top| q.starts_with(top))
+            })
+            .collect();
+        assert!(named.len() > 10, "{named:?}");
+        for path in named {
+            assert!(
+                root.join(path).exists(),
+                "docs/adding-a-kind.md names {path}"
+            );
+        }
+    }
+
+    /// The `quoted` spans of markdown text.
+    fn quoted(text: &str) -> impl Iterator<Item = &str> {
+        text.split('`').skip(1).step_by(2)
+    }
+
     fn properties(cluster: &str) -> Map<String, Value> {
         Map::from_iter([("cluster".to_string(), Value::from(cluster))])
     }
