@@ -14,7 +14,9 @@
 //! All steps run as futures on the caller's task (no spawning): the work is waiting on AWS, so one
 //! task is enough, and operators need not be `'static`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+#[cfg(test)]
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -167,19 +169,15 @@ impl<O: Operator> Executor<O> {
         };
         let steps = schedule.steps();
         let mut outputs = known;
-        let mut unfinished: Vec<usize> = (0..steps.len())
-            .map(|i| schedule.prerequisites(i).count())
-            .collect();
-        let mut done = vec![false; steps.len()];
-        let mut launched: BTreeSet<usize> = BTreeSet::new();
+        let mut walk = schedule.walk();
         let mut summary = Summary::default();
         let mut in_flight = FuturesUnordered::new();
         let mut is_cancelled = false;
 
         events.emit(Event::RunStarted { steps: steps.len() });
-        for i in (0..steps.len()).filter(|&i| unfinished[i] == 0) {
+        for i in walk.ready() {
+            walk.start(i);
             in_flight.push(shared.run_step(i, request(schedule, i, &outputs)));
-            launched.insert(i);
         }
 
         let cancel = std::pin::pin!(cancel);
@@ -192,14 +190,12 @@ impl<O: Operator> Executor<O> {
                     // Nobody else holds the receiver's sender; sending only fails without receivers.
                     let _ = cancel_sender.send(true);
                     events.emit(Event::Cancelling {
-                        in_flight: launched.iter().map(|&i| steps[i].as_ref()).collect(),
+                        in_flight: walk.running().into_iter().map(|i| steps[i].as_ref()).collect(),
                     });
                     continue;
                 }
                 Some(finished) = in_flight.next() => finished,
             };
-            launched.remove(&i);
-            done[i] = true;
             let step = &steps[i];
             let step_ref = step.as_ref();
             match outcome {
@@ -220,13 +216,13 @@ impl<O: Operator> Executor<O> {
                         step: step_ref,
                         elapsed,
                     });
-                    for follower in schedule.followers(i) {
-                        unfinished[follower] -= 1;
-                        if unfinished[follower] == 0 && !done[follower] && !is_cancelled {
+                    for follower in walk.succeed(i) {
+                        // A cancelled run leaves the newly ready where they are: unstarted.
+                        if !is_cancelled {
+                            walk.start(follower);
                             in_flight.push(
                                 shared.run_step(follower, request(schedule, follower, &outputs)),
                             );
-                            launched.insert(follower);
                         }
                     }
                 }
@@ -241,11 +237,7 @@ impl<O: Operator> Executor<O> {
                         error,
                         attempts,
                     });
-                    for skipped in transitive_followers(schedule, i) {
-                        if done[skipped] {
-                            continue;
-                        }
-                        done[skipped] = true;
+                    for skipped in walk.fail(i) {
                         let skip = Skip {
                             step: steps[skipped].as_ref(),
                             because: step.address.clone(),
@@ -258,6 +250,7 @@ impl<O: Operator> Executor<O> {
                     }
                 }
                 Outcome::Cancelled => {
+                    walk.abandon(i);
                     events.emit(Event::StepCancelled {
                         step: step_ref.clone(),
                     });
@@ -266,11 +259,11 @@ impl<O: Operator> Executor<O> {
             }
         }
         // Only a cancelled run leaves steps behind: those whose turn never came.
-        for (step, _) in steps.iter().zip(&done).filter(|(_, done)| !**done) {
+        for i in walk.unstarted() {
             events.emit(Event::StepCancelled {
-                step: step.as_ref(),
+                step: steps[i].as_ref(),
             });
-            summary.cancelled.push(step.as_ref());
+            summary.cancelled.push(steps[i].as_ref());
         }
         summary.interrupted = is_cancelled;
         summary.wall_time = start.elapsed();
@@ -300,7 +293,9 @@ fn request(schedule: &Schedule, i: usize, outputs: &BTreeMap<Address, Outputs>) 
     }
 }
 
-/// Every step that waits for step `i`, directly or not, in index order.
+/// Every step that waits for step `i`, directly or not, in index order (what the walk skips when
+/// `i` fails; the tests check the walk against it).
+#[cfg(test)]
 fn transitive_followers(schedule: &Schedule, i: usize) -> Vec<usize> {
     let mut seen = BTreeSet::new();
     let mut stack = vec![i];
@@ -335,7 +330,7 @@ impl<O: Operator> Shared<'_, O> {
             None => None,
         };
         // Queued for a slot, the step with the longest chain behind it goes first.
-        let _slot = self.slots.acquire(priority).await;
+        let mut slot = Some(self.slots.acquire(priority).await);
         if *self.cancelled.borrow() {
             return (i, Outcome::Cancelled, Duration::ZERO);
         }
@@ -376,12 +371,24 @@ impl<O: Operator> Shared<'_, O> {
                 reason: error,
                 delay,
             });
+            // A step sleeping in backoff does no work: its slot goes to a step that can (the
+            // serialisation key stays held, as the step is not done with what it serialises).
+            drop(slot.take());
             let mut cancelled = self.cancelled.clone();
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 _ = cancelled.wait_for(|c| *c) => {
                     return (i, Outcome::Cancelled, started.elapsed());
                 }
+            }
+            // Back in the queue with the same priority as any step waiting to start.
+            let mut cancelled = self.cancelled.clone();
+            tokio::select! {
+                biased;
+                _ = cancelled.wait_for(|c| *c) => {
+                    return (i, Outcome::Cancelled, started.elapsed());
+                }
+                taken = self.slots.acquire(priority) => slot = Some(taken),
             }
             attempt += 1;
         }
@@ -874,6 +881,87 @@ mod tests {
             e,
             Event::StepRetrying { reason, .. } if reason.code == "DependencyViolation"
         )));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn removed_resources_are_deleted_in_observed_reference_order_without_retries() {
+        // Neither is in the catalog any more; the subnet was observed in the VPC.
+        let cloud = FakeCloud::new()
+            .existing("network.vpc", "vpc-1", &[])
+            .existing("network.subnet", "subnet-1", &["network.vpc"])
+            .latency("network.subnet", Duration::from_secs(60));
+        let mut subnet = change("network.subnet", ResourceKind::Subnet, Action::Delete);
+        subnet
+            .before
+            .get_or_insert_with(Map::new)
+            .insert("vpc".into(), Value::from("network.vpc"));
+        let changes = vec![
+            change("network.vpc", ResourceKind::Vpc, Action::Delete),
+            subnet,
+        ];
+        let plan = crate::plan::Plan {
+            format_version: "1.0".into(),
+            blueprint: "demo".into(),
+            region: "us-east-1".into(),
+            summary: crate::plan::Summary::count(&changes),
+            changes,
+            critical_path_seconds: 0.0,
+            critical_path: Vec::new(),
+            data_loss: Vec::new(),
+            notes: Vec::new(),
+            cost: None,
+        };
+        let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
+        let (executor, summary, events) = run(cloud, &s, config()).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        assert_eq!(
+            cloud.conflicts(),
+            0,
+            "the VPC's delete waited for the subnet's"
+        );
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::StepRetrying { .. }))
+        );
+        assert_eq!(
+            addresses(&summary.deleted),
+            ["network.subnet", "network.vpc"]
+        );
+        assert_order_respected(&s, cloud);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_in_backoff_lets_another_step_run() {
+        // One slot. EKS (the longer chain) takes it first and is throttled: while it sleeps in
+        // backoff the security group runs, and EKS's next attempt waits for the slot again.
+        let changes = [
+            change("eks", ResourceKind::EksCluster, Action::Create),
+            change("sg", ResourceKind::SecurityGroup, Action::Create),
+        ];
+        let s = schedule(&changes, &[]);
+        let cloud = FakeCloud::new().throttle("eks", 3);
+        let config = Config {
+            parallelism: 1,
+            ..config()
+        };
+        let (executor, summary, events) = run(cloud, &s, config).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        let started = |address: &str| {
+            events
+                .iter()
+                .position(|e| matches!(e, Event::StepStarted { step } if step.address.as_str() == address))
+                .expect("started")
+        };
+        assert!(started("eks") < started("sg"), "EKS went first");
+        let seq = |a, phase| cloud.seq(a, Operation::Create, phase).expect("logged");
+        assert!(
+            seq("sg", Phase::Finished) < seq("eks", Phase::Started),
+            "the security group ran while EKS was in backoff"
+        );
+        assert_eq!(cloud.max_in_flight(), 1, "never more than the one slot");
     }
 
     #[tokio::test(start_paused = true)]
