@@ -1,8 +1,12 @@
 //! The executor: walks a [`Schedule`] concurrently through an [`Operator`].
 //!
+//! What is ready, done or skipped is the schedule's [`Walk`] (pure bookkeeping in `graph`); the
+//! executor runs the steps it hands out and reports each end back to it.
+//!
 //! A step starts the moment every step it waits for has succeeded, subject to:
 //! - at most `parallelism` steps in flight; when steps queue for a slot, the one that begins the
-//!   slowest remaining chain (by the kinds' estimates) goes first;
+//!   slowest remaining chain (by the kinds' estimates) goes first. A step sleeping in retry
+//!   backoff gives its slot up and queues again, with the same priority, for its next attempt;
 //! - one step at a time per serialisation key (taken before a slot, so waiting for a busy key
 //!   never holds a slot another step could use);
 //! - AWS's rate limits, which the operator spends through its context.
@@ -33,6 +37,7 @@ use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
 use super::schedule::{Operation, Schedule, StepRef, default_estimate};
 use super::slots::{PrioritySlots, with_call_priority};
 use super::wait::WaitPolicy;
+use crate::graph::Walk;
 use crate::plan::Address;
 
 /// Steps in flight at once by default. Terraform's 10 bounds two things with one number: API rate
@@ -167,110 +172,153 @@ impl<O: Operator> Executor<O> {
             events,
             cancelled,
         };
-        let steps = schedule.steps();
-        let mut outputs = known;
-        let mut walk = schedule.walk();
-        let mut summary = Summary::default();
+        let mut progress = Progress {
+            schedule,
+            walk: schedule.walk(),
+            outputs: known,
+            summary: Summary::default(),
+            events,
+        };
         let mut in_flight = FuturesUnordered::new();
         let mut is_cancelled = false;
 
-        events.emit(Event::RunStarted { steps: steps.len() });
-        for i in walk.ready() {
-            walk.start(i);
-            in_flight.push(shared.run_step(i, request(schedule, i, &outputs)));
-        }
-
-        let cancel = std::pin::pin!(cancel);
-        let mut cancel = cancel;
-        while !in_flight.is_empty() {
-            let (i, outcome, elapsed) = tokio::select! {
+        events.emit(Event::RunStarted {
+            steps: schedule.len(),
+        });
+        let mut start_next = progress.walk.ready();
+        let mut cancel = std::pin::pin!(cancel);
+        loop {
+            // A cancelled run leaves what became ready where it is: unstarted.
+            for i in start_next.drain(..).filter(|_| !is_cancelled) {
+                progress.walk.start(i);
+                in_flight.push(shared.run_step(i, progress.request(i)));
+            }
+            if in_flight.is_empty() {
+                break;
+            }
+            tokio::select! {
                 biased;
                 () = &mut cancel, if !is_cancelled => {
                     is_cancelled = true;
                     // Nobody else holds the receiver's sender; sending only fails without receivers.
                     let _ = cancel_sender.send(true);
-                    events.emit(Event::Cancelling {
-                        in_flight: walk.running().into_iter().map(|i| steps[i].as_ref()).collect(),
-                    });
-                    continue;
+                    events.emit(Event::Cancelling { in_flight: progress.running() });
                 }
-                Some(finished) = in_flight.next() => finished,
-            };
-            let step = &steps[i];
-            let step_ref = step.as_ref();
-            match outcome {
-                Outcome::Succeeded(produced) => {
-                    match step.operation {
-                        Operation::Delete => {
-                            outputs.remove(&step.address);
-                        }
-                        Operation::Create | Operation::Update => {
-                            outputs
-                                .entry(step.address.clone())
-                                .or_default()
-                                .extend(produced);
-                        }
-                    }
-                    summary.record_success(&step_ref);
-                    events.emit(Event::StepSucceeded {
-                        step: step_ref,
-                        elapsed,
-                    });
-                    for follower in walk.succeed(i) {
-                        // A cancelled run leaves the newly ready where they are: unstarted.
-                        if !is_cancelled {
-                            walk.start(follower);
-                            in_flight.push(
-                                shared.run_step(follower, request(schedule, follower, &outputs)),
-                            );
-                        }
-                    }
-                }
-                Outcome::Failed { error, attempts } => {
-                    events.emit(Event::StepFailed {
-                        step: step_ref.clone(),
-                        error: error.clone(),
-                        elapsed,
-                    });
-                    summary.failed.push(Failure {
-                        step: step_ref,
-                        error,
-                        attempts,
-                    });
-                    for skipped in walk.fail(i) {
-                        let skip = Skip {
-                            step: steps[skipped].as_ref(),
-                            because: step.address.clone(),
-                        };
-                        events.emit(Event::StepSkipped {
-                            step: skip.step.clone(),
-                            because: skip.because.clone(),
-                        });
-                        summary.skipped.push(skip);
-                    }
-                }
-                Outcome::Cancelled => {
-                    walk.abandon(i);
-                    events.emit(Event::StepCancelled {
-                        step: step_ref.clone(),
-                    });
-                    summary.cancelled.push(step_ref);
+                Some((i, outcome, elapsed)) = in_flight.next() => {
+                    start_next = progress.record(i, outcome, elapsed);
                 }
             }
         }
-        // Only a cancelled run leaves steps behind: those whose turn never came.
-        for i in walk.unstarted() {
-            events.emit(Event::StepCancelled {
-                step: steps[i].as_ref(),
-            });
-            summary.cancelled.push(steps[i].as_ref());
+        progress.finish(is_cancelled, start.elapsed())
+    }
+}
+
+/// A run's bookkeeping between the async work: the walk, the outputs known so far, the summary,
+/// and the events that report each step's end.
+struct Progress<'a> {
+    schedule: &'a Schedule,
+    walk: Walk,
+    outputs: BTreeMap<Address, Outputs>,
+    summary: Summary,
+    events: &'a EventSink,
+}
+
+impl Progress<'_> {
+    /// The steps running now, for the `Cancelling` event.
+    fn running(&self) -> Vec<StepRef> {
+        let steps = self.schedule.steps();
+        self.walk
+            .running()
+            .into_iter()
+            .map(|i| steps[i].as_ref())
+            .collect()
+    }
+
+    /// The operator's view of step `i`, with what is known of it and its dependencies now.
+    fn request(&self, i: usize) -> StepRequest {
+        request(self.schedule, i, &self.outputs)
+    }
+
+    /// Records how step `i` ended (outputs, summary, events, and the steps a failure skips);
+    /// returns the steps that became ready.
+    fn record(&mut self, i: usize, outcome: Outcome, elapsed: Duration) -> Vec<usize> {
+        let steps = self.schedule.steps();
+        let step = &steps[i];
+        let step_ref = step.as_ref();
+        match outcome {
+            Outcome::Succeeded(produced) => {
+                match step.operation {
+                    Operation::Delete => {
+                        self.outputs.remove(&step.address);
+                    }
+                    Operation::Create | Operation::Update => {
+                        self.outputs
+                            .entry(step.address.clone())
+                            .or_default()
+                            .extend(produced);
+                    }
+                }
+                self.summary.record_success(&step_ref);
+                self.events.emit(Event::StepSucceeded {
+                    step: step_ref,
+                    elapsed,
+                });
+                self.walk.succeed(i)
+            }
+            Outcome::Failed { error, attempts } => {
+                self.events.emit(Event::StepFailed {
+                    step: step_ref.clone(),
+                    error: error.clone(),
+                    elapsed,
+                });
+                self.summary.failed.push(Failure {
+                    step: step_ref,
+                    error,
+                    attempts,
+                });
+                for skipped in self.walk.fail(i) {
+                    let skip = Skip {
+                        step: steps[skipped].as_ref(),
+                        because: step.address.clone(),
+                    };
+                    self.events.emit(Event::StepSkipped {
+                        step: skip.step.clone(),
+                        because: skip.because.clone(),
+                    });
+                    self.summary.skipped.push(skip);
+                }
+                Vec::new()
+            }
+            Outcome::Cancelled => {
+                self.walk.abandon(i);
+                self.events.emit(Event::StepCancelled {
+                    step: step_ref.clone(),
+                });
+                self.summary.cancelled.push(step_ref);
+                Vec::new()
+            }
         }
-        summary.interrupted = is_cancelled;
-        summary.wall_time = start.elapsed();
-        events.emit(Event::Finished {
-            summary: summary.clone(),
+    }
+
+    /// The summary (reported as `Finished`) and the outputs known at the end. Only a cancelled
+    /// run leaves steps behind: those whose turn never came, reported as cancelled.
+    fn finish(
+        mut self,
+        interrupted: bool,
+        wall_time: Duration,
+    ) -> (Summary, BTreeMap<Address, Outputs>) {
+        for i in self.walk.unstarted() {
+            let step = self.schedule.steps()[i].as_ref();
+            self.events
+                .emit(Event::StepCancelled { step: step.clone() });
+            self.summary.cancelled.push(step);
+        }
+        self.summary.interrupted = interrupted;
+        self.summary.wall_time = wall_time;
+        self.events.emit(Event::Finished {
+            summary: self.summary.clone(),
         });
-        (summary, outputs)
+        (self.summary, self.outputs)
     }
 }
 
