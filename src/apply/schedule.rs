@@ -421,8 +421,8 @@ fn expand(changes: &[Change], depends_on: impl Fn(&Address) -> Vec<Address>) -> 
 /// For each delete of a resource `described` does not know (gone from the blueprint), the other
 /// resources this plan deletes that its observed properties refer to: a string that is an
 /// address (`"network.vpc"`), an address with an attribute (`"cluster.eks#arn"`), or that embeds
-/// `${address}` / `${address#attribute}` (see `plan::catalog::embedded`), in values and keys.
-/// Addresses sorted, each once.
+/// `${address}` / `${address#attribute}` (see `plan::catalog::embedded`), in values and keys —
+/// outside `tags`. Addresses sorted, each once.
 fn removed_references(
     changes: &[Change],
     described: impl Fn(&Address) -> bool,
@@ -446,7 +446,9 @@ fn removed_references(
                 found.insert(Address::new(candidate));
             }
         };
-        for value in observed.values() {
+        // Tags are the user's text: the reader turns no ids into addresses there.
+        let properties = observed.iter().filter(|(key, _)| *key != "tags");
+        for (_, value) in properties {
             visit_strings(value, &mut |text, is_key| {
                 if !is_key {
                     note(text.split_once('#').map_or(text, |(address, _)| address));
@@ -684,7 +686,11 @@ mod tests {
             removed(
                 "app.lambda",
                 ResourceKind::IamRole,
-                json!({"security_groups": ["app.sg"], "note": "uses ${app.sg} and ${aws:username}"}),
+                json!({
+                    "security_groups": ["app.sg"],
+                    "note": "uses ${app.sg} and ${aws:username}",
+                    "tags": {"Owner": "cluster.oidc"}
+                }),
             ),
         ]);
         let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
