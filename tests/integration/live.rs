@@ -1,7 +1,7 @@
 //! The AWS adapters through the real AWS SDK against the emulator: apply a blueprint's EC2, IAM
 //! and S3 resources on an empty account, read them back (no changes), update, re-create
-//! idempotently, destroy; removed resources deleted in their references' order; error classification;
-//! the apply lock.
+//! idempotently, destroy; removed resources deleted in their references' order; error
+//! classification; the apply lock.
 //!
 //! Each test has its own emulator account (see `emulator.rs`).
 
