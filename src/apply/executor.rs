@@ -386,6 +386,9 @@ impl<O: Operator> Shared<'_, O> {
         let started = Instant::now();
         let wait = self.config.waits.spec(step.kind, step.operation);
         let mut attempt = 1u32;
+        // Time spent queued for a slot again after a backoff: the retry budget does not count it,
+        // as it did not when a step kept its slot through the backoff.
+        let mut requeued = Duration::ZERO;
         loop {
             let ctx = StepContext {
                 attempt,
@@ -400,7 +403,7 @@ impl<O: Operator> Shared<'_, O> {
                 Err(error) => error,
             };
             let policy = match self.config.retries.policy(error.class) {
-                Some(policy) if policy.allows(attempt, started.elapsed()) => policy,
+                Some(policy) if policy.allows(attempt, started.elapsed() - requeued) => policy,
                 _ => {
                     let outcome = Outcome::Failed {
                         error,
@@ -430,6 +433,7 @@ impl<O: Operator> Shared<'_, O> {
                 }
             }
             // Back in the queue with the same priority as any step waiting to start.
+            let queued = Instant::now();
             let mut cancelled = self.cancelled.clone();
             tokio::select! {
                 biased;
@@ -438,6 +442,7 @@ impl<O: Operator> Shared<'_, O> {
                 }
                 taken = self.slots.acquire(priority) => slot = Some(taken),
             }
+            requeued += queued.elapsed();
             attempt += 1;
         }
     }
@@ -1010,6 +1015,63 @@ mod tests {
             "the security group ran while EKS was in backoff"
         );
         assert_eq!(cloud.max_in_flight(), 1, "never more than the one slot");
+    }
+
+    /// One slot: the VPC takes it first and is throttled; EKS runs 400 s while the VPC waits to
+    /// get the slot back.
+    fn vpc_in_backoff_behind_eks(throttles: u32) -> (Schedule, FakeCloud, Config) {
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Create),
+            change("eks", ResourceKind::EksCluster, Action::Create),
+        ];
+        let cloud = FakeCloud::new()
+            .throttle("vpc", throttles)
+            .latency("eks", Duration::from_secs(400));
+        let config = Config {
+            parallelism: 1,
+            ..config()
+        };
+        (schedule(&changes, &[]), cloud, config)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_the_slot_again_does_not_spend_the_retry_budget() {
+        // Throttling is retried for 5 minutes; the VPC waits longer than that for the slot, and
+        // its next throttled attempt is still retried.
+        let (s, cloud, config) = vpc_in_backoff_behind_eks(2);
+        let (executor, summary, _) = run(cloud, &s, config).await;
+        assert!(summary.is_complete(), "{summary:?}");
+        let cloud = executor.operator();
+        assert!(
+            cloud.seq("eks", Operation::Create, Phase::Finished)
+                < cloud.seq("vpc", Operation::Create, Phase::Started)
+        );
+        assert!(Retries::default().throttled.max_elapsed < Duration::from_secs(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_reaches_a_step_queued_for_its_slot_again() {
+        let (s, cloud, config) = vpc_in_backoff_behind_eks(1000);
+        let cancel = tokio::time::sleep(Duration::from_secs(100));
+        let (_, summary, events) = run_with(cloud, &s, config, BTreeMap::new(), cancel).await;
+        assert!(summary.interrupted);
+        assert_eq!(
+            addresses(&summary.created),
+            ["eks"],
+            "the running step finished"
+        );
+        let cancelled: Vec<&str> = summary
+            .cancelled
+            .iter()
+            .map(|s| s.address.as_str())
+            .collect();
+        assert_eq!(cancelled, ["vpc"]);
+        assert!(summary.failed.is_empty());
+        let in_flight = events.iter().find_map(|e| match e {
+            Event::Cancelling { in_flight } => Some(in_flight.len()),
+            _ => None,
+        });
+        assert_eq!(in_flight, Some(2), "a step in backoff is still in flight");
     }
 
     #[tokio::test(start_paused = true)]
