@@ -1,8 +1,12 @@
 //! The executor: walks a [`Schedule`] concurrently through an [`Operator`].
 //!
+//! What is ready, done or skipped is the schedule's [`Walk`] (pure bookkeeping in `graph`); the
+//! executor runs the steps it hands out and reports each end back to it.
+//!
 //! A step starts the moment every step it waits for has succeeded, subject to:
 //! - at most `parallelism` steps in flight; when steps queue for a slot, the one that begins the
-//!   slowest remaining chain (by the kinds' estimates) goes first;
+//!   slowest remaining chain (by the kinds' estimates) goes first. A step sleeping in retry
+//!   backoff gives its slot up and queues again, with the same priority, for its next attempt;
 //! - one step at a time per serialisation key (taken before a slot, so waiting for a busy key
 //!   never holds a slot another step could use);
 //! - AWS's rate limits, which the operator spends through its context.
@@ -14,7 +18,9 @@
 //! All steps run as futures on the caller's task (no spawning): the work is waiting on AWS, so one
 //! task is enough, and operators need not be `'static`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+#[cfg(test)]
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +37,7 @@ use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
 use super::schedule::{Operation, Schedule, StepRef, default_estimate};
 use super::slots::{PrioritySlots, with_call_priority};
 use super::wait::WaitPolicy;
+use crate::graph::Walk;
 use crate::plan::Address;
 
 /// Steps in flight at once by default. Terraform's 10 bounds two things with one number: API rate
@@ -165,119 +172,153 @@ impl<O: Operator> Executor<O> {
             events,
             cancelled,
         };
-        let steps = schedule.steps();
-        let mut outputs = known;
-        let mut unfinished: Vec<usize> = (0..steps.len())
-            .map(|i| schedule.prerequisites(i).count())
-            .collect();
-        let mut done = vec![false; steps.len()];
-        let mut launched: BTreeSet<usize> = BTreeSet::new();
-        let mut summary = Summary::default();
+        let mut progress = Progress {
+            schedule,
+            walk: schedule.walk(),
+            outputs: known,
+            summary: Summary::default(),
+            events,
+        };
         let mut in_flight = FuturesUnordered::new();
         let mut is_cancelled = false;
 
-        events.emit(Event::RunStarted { steps: steps.len() });
-        for i in (0..steps.len()).filter(|&i| unfinished[i] == 0) {
-            in_flight.push(shared.run_step(i, request(schedule, i, &outputs)));
-            launched.insert(i);
-        }
-
-        let cancel = std::pin::pin!(cancel);
-        let mut cancel = cancel;
-        while !in_flight.is_empty() {
-            let (i, outcome, elapsed) = tokio::select! {
+        events.emit(Event::RunStarted {
+            steps: schedule.len(),
+        });
+        let mut start_next = progress.walk.ready();
+        let mut cancel = std::pin::pin!(cancel);
+        loop {
+            // A cancelled run leaves what became ready where it is: unstarted.
+            for i in start_next.drain(..).filter(|_| !is_cancelled) {
+                progress.walk.start(i);
+                in_flight.push(shared.run_step(i, progress.request(i)));
+            }
+            if in_flight.is_empty() {
+                break;
+            }
+            tokio::select! {
                 biased;
                 () = &mut cancel, if !is_cancelled => {
                     is_cancelled = true;
                     // Nobody else holds the receiver's sender; sending only fails without receivers.
                     let _ = cancel_sender.send(true);
-                    events.emit(Event::Cancelling {
-                        in_flight: launched.iter().map(|&i| steps[i].as_ref()).collect(),
-                    });
-                    continue;
+                    events.emit(Event::Cancelling { in_flight: progress.running() });
                 }
-                Some(finished) = in_flight.next() => finished,
-            };
-            launched.remove(&i);
-            done[i] = true;
-            let step = &steps[i];
-            let step_ref = step.as_ref();
-            match outcome {
-                Outcome::Succeeded(produced) => {
-                    match step.operation {
-                        Operation::Delete => {
-                            outputs.remove(&step.address);
-                        }
-                        Operation::Create | Operation::Update => {
-                            outputs
-                                .entry(step.address.clone())
-                                .or_default()
-                                .extend(produced);
-                        }
-                    }
-                    summary.record_success(&step_ref);
-                    events.emit(Event::StepSucceeded {
-                        step: step_ref,
-                        elapsed,
-                    });
-                    for follower in schedule.followers(i) {
-                        unfinished[follower] -= 1;
-                        if unfinished[follower] == 0 && !done[follower] && !is_cancelled {
-                            in_flight.push(
-                                shared.run_step(follower, request(schedule, follower, &outputs)),
-                            );
-                            launched.insert(follower);
-                        }
-                    }
-                }
-                Outcome::Failed { error, attempts } => {
-                    events.emit(Event::StepFailed {
-                        step: step_ref.clone(),
-                        error: error.clone(),
-                        elapsed,
-                    });
-                    summary.failed.push(Failure {
-                        step: step_ref,
-                        error,
-                        attempts,
-                    });
-                    for skipped in transitive_followers(schedule, i) {
-                        if done[skipped] {
-                            continue;
-                        }
-                        done[skipped] = true;
-                        let skip = Skip {
-                            step: steps[skipped].as_ref(),
-                            because: step.address.clone(),
-                        };
-                        events.emit(Event::StepSkipped {
-                            step: skip.step.clone(),
-                            because: skip.because.clone(),
-                        });
-                        summary.skipped.push(skip);
-                    }
-                }
-                Outcome::Cancelled => {
-                    events.emit(Event::StepCancelled {
-                        step: step_ref.clone(),
-                    });
-                    summary.cancelled.push(step_ref);
+                Some((i, outcome, elapsed)) = in_flight.next() => {
+                    start_next = progress.record(i, outcome, elapsed);
                 }
             }
         }
-        // Only a cancelled run leaves steps behind: those whose turn never came.
-        for (step, _) in steps.iter().zip(&done).filter(|(_, done)| !**done) {
-            events.emit(Event::StepCancelled {
-                step: step.as_ref(),
-            });
-            summary.cancelled.push(step.as_ref());
+        progress.finish(is_cancelled, start.elapsed())
+    }
+}
+
+/// A run's bookkeeping between the async work: the walk, the outputs known so far, the summary,
+/// and the events that report each step's end.
+struct Progress<'a> {
+    schedule: &'a Schedule,
+    walk: Walk,
+    outputs: BTreeMap<Address, Outputs>,
+    summary: Summary,
+    events: &'a EventSink,
+}
+
+impl Progress<'_> {
+    /// The steps running now, for the `Cancelling` event.
+    fn running(&self) -> Vec<StepRef> {
+        let steps = self.schedule.steps();
+        self.walk
+            .running()
+            .into_iter()
+            .map(|i| steps[i].as_ref())
+            .collect()
+    }
+
+    /// The operator's view of step `i`, with what is known of it and its dependencies now.
+    fn request(&self, i: usize) -> StepRequest {
+        request(self.schedule, i, &self.outputs)
+    }
+
+    /// Records how step `i` ended (outputs, summary, events, and the steps a failure skips);
+    /// returns the steps that became ready.
+    fn record(&mut self, i: usize, outcome: Outcome, elapsed: Duration) -> Vec<usize> {
+        let steps = self.schedule.steps();
+        let step = &steps[i];
+        let step_ref = step.as_ref();
+        match outcome {
+            Outcome::Succeeded(produced) => {
+                match step.operation {
+                    Operation::Delete => {
+                        self.outputs.remove(&step.address);
+                    }
+                    Operation::Create | Operation::Update => {
+                        self.outputs
+                            .entry(step.address.clone())
+                            .or_default()
+                            .extend(produced);
+                    }
+                }
+                self.summary.record_success(&step_ref);
+                self.events.emit(Event::StepSucceeded {
+                    step: step_ref,
+                    elapsed,
+                });
+                self.walk.succeed(i)
+            }
+            Outcome::Failed { error, attempts } => {
+                self.events.emit(Event::StepFailed {
+                    step: step_ref.clone(),
+                    error: error.clone(),
+                    elapsed,
+                });
+                self.summary.failed.push(Failure {
+                    step: step_ref,
+                    error,
+                    attempts,
+                });
+                for skipped in self.walk.fail(i) {
+                    let skip = Skip {
+                        step: steps[skipped].as_ref(),
+                        because: step.address.clone(),
+                    };
+                    self.events.emit(Event::StepSkipped {
+                        step: skip.step.clone(),
+                        because: skip.because.clone(),
+                    });
+                    self.summary.skipped.push(skip);
+                }
+                Vec::new()
+            }
+            Outcome::Cancelled => {
+                self.walk.abandon(i);
+                self.events.emit(Event::StepCancelled {
+                    step: step_ref.clone(),
+                });
+                self.summary.cancelled.push(step_ref);
+                Vec::new()
+            }
         }
-        summary.interrupted = is_cancelled;
-        summary.wall_time = start.elapsed();
-        events.emit(Event::Finished {
-            summary: summary.clone(),
+    }
+
+    /// The summary (reported as `Finished`) and the outputs known at the end. Only a cancelled
+    /// run leaves steps behind: those whose turn never came, reported as cancelled.
+    fn finish(
+        mut self,
+        interrupted: bool,
+        wall_time: Duration,
+    ) -> (Summary, BTreeMap<Address, Outputs>) {
+        for i in self.walk.unstarted() {
+            let step = self.schedule.steps()[i].as_ref();
+            self.events
+                .emit(Event::StepCancelled { step: step.clone() });
+            self.summary.cancelled.push(step);
+        }
+        self.summary.interrupted = interrupted;
+        self.summary.wall_time = wall_time;
+        self.events.emit(Event::Finished {
+            summary: self.summary.clone(),
         });
-        (summary, outputs)
+        (self.summary, self.outputs)
     }
 }
 
@@ -300,7 +341,9 @@ fn request(schedule: &Schedule, i: usize, outputs: &BTreeMap<Address, Outputs>) 
     }
 }
 
-/// Every step that waits for step `i`, directly or not, in index order.
+/// Every step that waits for step `i`, directly or not, in index order (what the walk skips when
+/// `i` fails; the tests check the walk against it).
+#[cfg(test)]
 fn transitive_followers(schedule: &Schedule, i: usize) -> Vec<usize> {
     let mut seen = BTreeSet::new();
     let mut stack = vec![i];
@@ -335,7 +378,7 @@ impl<O: Operator> Shared<'_, O> {
             None => None,
         };
         // Queued for a slot, the step with the longest chain behind it goes first.
-        let _slot = self.slots.acquire(priority).await;
+        let mut slot = Some(self.slots.acquire(priority).await);
         if *self.cancelled.borrow() {
             return (i, Outcome::Cancelled, Duration::ZERO);
         }
@@ -343,6 +386,9 @@ impl<O: Operator> Shared<'_, O> {
         let started = Instant::now();
         let wait = self.config.waits.spec(step.kind, step.operation);
         let mut attempt = 1u32;
+        // Time spent queued for a slot again after a backoff: the retry budget does not count it,
+        // as it did not when a step kept its slot through the backoff.
+        let mut requeued = Duration::ZERO;
         loop {
             let ctx = StepContext {
                 attempt,
@@ -357,7 +403,7 @@ impl<O: Operator> Shared<'_, O> {
                 Err(error) => error,
             };
             let policy = match self.config.retries.policy(error.class) {
-                Some(policy) if policy.allows(attempt, started.elapsed()) => policy,
+                Some(policy) if policy.allows(attempt, started.elapsed() - requeued) => policy,
                 _ => {
                     let outcome = Outcome::Failed {
                         error,
@@ -376,6 +422,9 @@ impl<O: Operator> Shared<'_, O> {
                 reason: error,
                 delay,
             });
+            // A step sleeping in backoff does no work: its slot goes to a step that can (the
+            // serialisation key stays held, as the step is not done with what it serialises).
+            drop(slot.take());
             let mut cancelled = self.cancelled.clone();
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
@@ -383,6 +432,17 @@ impl<O: Operator> Shared<'_, O> {
                     return (i, Outcome::Cancelled, started.elapsed());
                 }
             }
+            // Back in the queue with the same priority as any step waiting to start.
+            let queued = Instant::now();
+            let mut cancelled = self.cancelled.clone();
+            tokio::select! {
+                biased;
+                _ = cancelled.wait_for(|c| *c) => {
+                    return (i, Outcome::Cancelled, started.elapsed());
+                }
+                taken = self.slots.acquire(priority) => slot = Some(taken),
+            }
+            requeued += queued.elapsed();
             attempt += 1;
         }
     }
@@ -874,6 +934,144 @@ mod tests {
             e,
             Event::StepRetrying { reason, .. } if reason.code == "DependencyViolation"
         )));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn removed_resources_are_deleted_in_observed_reference_order_without_retries() {
+        // Neither is in the catalog any more; the subnet was observed in the VPC.
+        let cloud = FakeCloud::new()
+            .existing("network.vpc", "vpc-1", &[])
+            .existing("network.subnet", "subnet-1", &["network.vpc"])
+            .latency("network.subnet", Duration::from_secs(60));
+        let mut subnet = change("network.subnet", ResourceKind::Subnet, Action::Delete);
+        subnet
+            .before
+            .get_or_insert_with(Map::new)
+            .insert("vpc".into(), Value::from("network.vpc"));
+        let changes = vec![
+            change("network.vpc", ResourceKind::Vpc, Action::Delete),
+            subnet,
+        ];
+        let plan = crate::plan::Plan {
+            format_version: "1.0".into(),
+            blueprint: "demo".into(),
+            region: "us-east-1".into(),
+            summary: crate::plan::Summary::count(&changes),
+            changes,
+            critical_path_seconds: 0.0,
+            critical_path: Vec::new(),
+            data_loss: Vec::new(),
+            notes: Vec::new(),
+            cost: None,
+        };
+        let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
+        let (executor, summary, events) = run(cloud, &s, config()).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        assert_eq!(
+            cloud.conflicts(),
+            0,
+            "the VPC's delete waited for the subnet's"
+        );
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::StepRetrying { .. }))
+        );
+        assert_eq!(
+            addresses(&summary.deleted),
+            ["network.subnet", "network.vpc"]
+        );
+        assert_order_respected(&s, cloud);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_in_backoff_lets_another_step_run() {
+        // One slot. EKS (the longer chain) takes it first and is throttled: while it sleeps in
+        // backoff the security group runs, and EKS's next attempt waits for the slot again.
+        let changes = [
+            change("eks", ResourceKind::EksCluster, Action::Create),
+            change("sg", ResourceKind::SecurityGroup, Action::Create),
+        ];
+        let s = schedule(&changes, &[]);
+        let cloud = FakeCloud::new().throttle("eks", 3);
+        let config = Config {
+            parallelism: 1,
+            ..config()
+        };
+        let (executor, summary, events) = run(cloud, &s, config).await;
+        let cloud = executor.operator();
+        assert!(summary.is_complete(), "{summary:?}");
+        let started = |address: &str| {
+            events
+                .iter()
+                .position(|e| matches!(e, Event::StepStarted { step } if step.address.as_str() == address))
+                .expect("started")
+        };
+        assert!(started("eks") < started("sg"), "EKS went first");
+        let seq = |a, phase| cloud.seq(a, Operation::Create, phase).expect("logged");
+        assert!(
+            seq("sg", Phase::Finished) < seq("eks", Phase::Started),
+            "the security group ran while EKS was in backoff"
+        );
+        assert_eq!(cloud.max_in_flight(), 1, "never more than the one slot");
+    }
+
+    /// One slot: the VPC takes it first and is throttled; EKS runs 400 s while the VPC waits to
+    /// get the slot back.
+    fn vpc_in_backoff_behind_eks(throttles: u32) -> (Schedule, FakeCloud, Config) {
+        let changes = [
+            change("vpc", ResourceKind::Vpc, Action::Create),
+            change("eks", ResourceKind::EksCluster, Action::Create),
+        ];
+        let cloud = FakeCloud::new()
+            .throttle("vpc", throttles)
+            .latency("eks", Duration::from_secs(400));
+        let config = Config {
+            parallelism: 1,
+            ..config()
+        };
+        (schedule(&changes, &[]), cloud, config)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_the_slot_again_does_not_spend_the_retry_budget() {
+        // Throttling is retried for 5 minutes; the VPC waits longer than that for the slot, and
+        // its next throttled attempt is still retried.
+        let (s, cloud, config) = vpc_in_backoff_behind_eks(2);
+        let (executor, summary, _) = run(cloud, &s, config).await;
+        assert!(summary.is_complete(), "{summary:?}");
+        let cloud = executor.operator();
+        assert!(
+            cloud.seq("eks", Operation::Create, Phase::Finished)
+                < cloud.seq("vpc", Operation::Create, Phase::Started)
+        );
+        assert!(Retries::default().throttled.max_elapsed < Duration::from_secs(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_reaches_a_step_queued_for_its_slot_again() {
+        let (s, cloud, config) = vpc_in_backoff_behind_eks(1000);
+        let cancel = tokio::time::sleep(Duration::from_secs(100));
+        let (_, summary, events) = run_with(cloud, &s, config, BTreeMap::new(), cancel).await;
+        assert!(summary.interrupted);
+        assert_eq!(
+            addresses(&summary.created),
+            ["eks"],
+            "the running step finished"
+        );
+        let cancelled: Vec<&str> = summary
+            .cancelled
+            .iter()
+            .map(|s| s.address.as_str())
+            .collect();
+        assert_eq!(cancelled, ["vpc"]);
+        assert!(summary.failed.is_empty());
+        let in_flight = events.iter().find_map(|e| match e {
+            Event::Cancelling { in_flight } => Some(in_flight.len()),
+            _ => None,
+        });
+        assert_eq!(in_flight, Some(2), "a step in backoff is still in flight");
     }
 
     #[tokio::test(start_paused = true)]

@@ -11,9 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::operator::{
-    Operator, Outputs, StepContext, StepError, StepRequest, default_serialisation_key,
-};
+use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
 use super::schedule::Operation;
 use super::wait::{has, is_gone};
 use crate::plan::{Address, ResourceKind};
@@ -380,7 +378,7 @@ impl Operator for FakeCloud {
         let action = Self::action(request);
         ctx.call(service, &action).await;
         self.state().calls.push((action, Instant::now()));
-        let key = default_serialisation_key(&request.step);
+        let key = self.serialisation_key(&request.step);
         self.begin(request, &key)?;
         let address = request.address();
         let probe = || async move {
@@ -396,5 +394,12 @@ impl Operator for FakeCloud {
         };
         let outputs = self.end(request, &key);
         waited.map(|_| outputs)
+    }
+
+    /// As AWS serialises them (the kind's spec row, as `AwsOperator` has it).
+    fn serialisation_key(&self, step: &super::Step) -> Option<String> {
+        step.kind
+            .spec()
+            .serialisation_key(step.desired.as_ref(), step.observed.as_ref())
     }
 }

@@ -1,12 +1,14 @@
 //! Apply: executes a Plan against a cloud through an [`Operator`], concurrently and safely.
 //!
 //! - `schedule`: a Plan becomes steps with order constraints (a replace is delete-then-create,
-//!   deletes run in reverse dependency order), plus makespan estimates.
+//!   deletes run in reverse dependency order; those of resources gone from the blueprint by the
+//!   references in their observed properties), plus makespan estimates.
 //! - `operator`: the trait the AWS adapters implement, and error classes for retrying.
 //! - `wait`: readiness conditions and polling with backoff, always with a timeout.
 //! - `limits`, `backoff`: AWS's token buckets, serialisation locks, jittered retry delays.
-//! - `executor`: the concurrent walk (`slots`: its parallelism bound, longest remaining chain
-//!   first); `events`: what it reports, for renderers to display.
+//! - `executor`: drives the steps concurrently through the schedule's `graph::Walk` (`slots`: its
+//!   parallelism bound, longest remaining chain first, not held in retry backoff); `events`: what
+//!   it reports, for renderers to display.
 //!
 //! Nothing here touches the AWS SDK or a terminal.
 

@@ -306,27 +306,10 @@ pub trait Operator: Sync {
         ctx: &StepContext<'_>,
     ) -> impl Future<Output = Result<Outputs, StepError>> + Send;
 
-    /// Steps with the same key run one at a time. By default: one Fargate-profile operation at a
-    /// time per cluster, which EKS enforces by rejecting concurrent ones.
-    fn serialisation_key(&self, step: &Step) -> Option<String> {
-        default_serialisation_key(step)
-    }
-}
-
-/// The serialisations AWS imposes, as keys (see [`Operator::serialisation_key`]).
-pub fn default_serialisation_key(step: &Step) -> Option<String> {
-    match step.kind {
-        ResourceKind::FargateProfile => {
-            let cluster = step
-                .desired
-                .as_ref()
-                .and_then(|p| p.get("cluster"))
-                .or_else(|| step.observed.as_ref().and_then(|p| p.get("cluster")))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            Some(format!("eks-fargate-profiles:{cluster}"))
-        }
-        _ => None,
+    /// Steps with the same key run one at a time (the serialisations AWS imposes). By default
+    /// none.
+    fn serialisation_key(&self, _step: &Step) -> Option<String> {
+        None
     }
 }
 
@@ -379,40 +362,6 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "DependencyViolation: has dependent object"
-        );
-    }
-
-    fn step(kind: ResourceKind, cluster: Option<&str>) -> Step {
-        let mut props = Map::new();
-        if let Some(cluster) = cluster {
-            props.insert("cluster".into(), Value::from(cluster));
-        }
-        Step {
-            address: Address::new("x"),
-            kind,
-            name: "x".into(),
-            operation: Operation::Delete,
-            replacing: false,
-            desired: None,
-            observed: Some(props),
-            changes: Vec::new(),
-            depends_on: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn fargate_profiles_serialise_per_cluster() {
-        assert_eq!(
-            default_serialisation_key(&step(ResourceKind::FargateProfile, Some("cluster.eks"))),
-            Some("eks-fargate-profiles:cluster.eks".into())
-        );
-        assert_eq!(
-            default_serialisation_key(&step(ResourceKind::FargateProfile, None)),
-            Some("eks-fargate-profiles:".into())
-        );
-        assert_eq!(
-            default_serialisation_key(&step(ResourceKind::NodeGroup, Some("c"))),
-            None
         );
     }
 }

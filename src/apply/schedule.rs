@@ -6,15 +6,22 @@
 //! - D's delete waits for R's delete (R must be gone before what it uses goes);
 //! - a replaced resource's create waits for its own delete.
 //!
+//! A resource the catalog no longer describes (removed from the blueprint) has no catalog
+//! dependencies; its observed properties name them instead, as the live reader maps ids back to
+//! addresses (`"vpc": "network.vpc"`, `${address#attribute}` in strings). Its delete is ordered
+//! like any other by those references: the subnet's delete goes before its VPC's, rather than
+//! the VPC's delete waiting out `DependencyViolation` retries.
+//!
 //! No-op changes are no steps: what dependents need from them (ids, ARNs) comes from the observed
 //! state the caller hands to the executor.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::graph::{CriticalPath, Cycle, Dag};
+use crate::graph::{CriticalPath, Cycle, Dag, Walk};
+use crate::plan::catalog::embedded;
 use crate::plan::{Action, Address, Change, Plan, PropertyChange, Resource, ResourceKind};
 
 /// What one step does to AWS. A replace is a `Delete` step and a `Create` step.
@@ -149,9 +156,11 @@ impl Schedule {
     /// Schedules `plan`, taking dependencies from `resources` (the catalog's desired resources; for
     /// a destroy, the catalog of what is being destroyed). Refuses data loss unless allowed.
     ///
-    /// A delete of something the catalog no longer describes has no known dependencies, so it is
-    /// not ordered: if AWS refuses it while a dependent still exists (`DependencyViolation`), the
-    /// executor retries it as a conflict until the dependent's own delete has gone through.
+    /// A delete of something the catalog no longer describes is ordered by the references in its
+    /// observed properties. If those form a cycle (stale or mutual references), they are dropped
+    /// and such deletes are not ordered: AWS refuses one while a dependent still exists
+    /// (`DependencyViolation`) and the executor retries it as a conflict until the dependent's
+    /// own delete has gone through.
     pub fn from_plan(
         plan: &Plan,
         resources: &[Resource],
@@ -164,12 +173,20 @@ impl Schedule {
             .iter()
             .map(|r| (&r.address, &r.depends_on))
             .collect();
-        Schedule::new(&plan.changes, |address| {
+        let steps = expand(&plan.changes, |address| {
             dependencies
                 .get(address)
                 .map(|deps| deps.to_vec())
                 .unwrap_or_default()
-        })
+        });
+        let removed = removed_references(&plan.changes, |a| dependencies.contains_key(a));
+        if removed.is_empty() {
+            return Schedule::from_steps(steps);
+        }
+        match Schedule::ordered(steps.clone(), &removed) {
+            Err(ScheduleError::Cycle(_)) => Schedule::from_steps(steps),
+            scheduled => scheduled,
+        }
     }
 
     /// Schedules `changes`; `depends_on` gives each resource's dependencies (addresses).
@@ -177,40 +194,21 @@ impl Schedule {
         changes: &[Change],
         depends_on: impl Fn(&Address) -> Vec<Address>,
     ) -> Result<Schedule, ScheduleError> {
-        let mut steps = Vec::new();
-        for change in changes {
-            let deps = depends_on(&change.address);
-            let step = |operation, replacing| Step {
-                address: change.address.clone(),
-                kind: change.kind,
-                name: change.name.clone(),
-                operation,
-                replacing,
-                desired: change.after.clone(),
-                observed: change.before.clone(),
-                changes: change.changes.clone(),
-                depends_on: deps.clone(),
-            };
-            match change.action {
-                Action::NoOp => {}
-                Action::Create => steps.push(step(Operation::Create, false)),
-                Action::Update => steps.push(step(Operation::Update, false)),
-                Action::Delete => steps.push(step(Operation::Delete, false)),
-                Action::Replace => {
-                    let mut delete = step(Operation::Delete, true);
-                    delete.desired = None;
-                    steps.push(delete);
-                    let mut create = step(Operation::Create, true);
-                    create.observed = None;
-                    steps.push(create);
-                }
-            }
-        }
-        Schedule::from_steps(steps)
+        Schedule::from_steps(expand(changes, depends_on))
     }
 
     /// Orders already expanded steps by the rules in the module documentation.
     pub fn from_steps(steps: Vec<Step>) -> Result<Schedule, ScheduleError> {
+        Schedule::ordered(steps, &HashMap::new())
+    }
+
+    /// [`Schedule::from_steps`], with `removed` giving, for deletes of resources the catalog no
+    /// longer describes, the resources their observed properties refer to: each of those
+    /// resources' deletes waits for theirs, as if they depended on it.
+    fn ordered(
+        steps: Vec<Step>,
+        removed: &HashMap<Address, Vec<Address>>,
+    ) -> Result<Schedule, ScheduleError> {
         let mut graph = Dag::new();
         for step in &steps {
             graph.add_node(step.id());
@@ -238,7 +236,8 @@ impl Schedule {
                     }
                 }
                 Operation::Delete => {
-                    for dependency in &step.depends_on {
+                    let observed = removed.get(&step.address).into_iter().flatten();
+                    for dependency in step.depends_on.iter().chain(observed) {
                         if let Some(dependency_delete) = teardowns.get(dependency) {
                             graph.add_dependency(dependency_delete.clone(), id.clone());
                         }
@@ -276,6 +275,12 @@ impl Schedule {
     /// Indices of the steps that wait for step `index`.
     pub fn followers(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         self.graph.dependent_indices(index)
+    }
+
+    /// A fresh walk over the steps (graph node `i` is step `i`): the executor's bookkeeping of
+    /// what is ready, running, done or skipped.
+    pub fn walk(&self) -> Walk {
+        Walk::new(&self.graph)
     }
 
     /// The steps that must finish before `id` may start, directly.
@@ -376,6 +381,100 @@ impl Schedule {
             }
         }
         now
+    }
+}
+
+/// Each change as its steps (none for a no-op, delete and create for a replace), in plan order.
+fn expand(changes: &[Change], depends_on: impl Fn(&Address) -> Vec<Address>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for change in changes {
+        let deps = depends_on(&change.address);
+        let step = |operation, replacing| Step {
+            address: change.address.clone(),
+            kind: change.kind,
+            name: change.name.clone(),
+            operation,
+            replacing,
+            desired: change.after.clone(),
+            observed: change.before.clone(),
+            changes: change.changes.clone(),
+            depends_on: deps.clone(),
+        };
+        match change.action {
+            Action::NoOp => {}
+            Action::Create => steps.push(step(Operation::Create, false)),
+            Action::Update => steps.push(step(Operation::Update, false)),
+            Action::Delete => steps.push(step(Operation::Delete, false)),
+            Action::Replace => {
+                let mut delete = step(Operation::Delete, true);
+                delete.desired = None;
+                steps.push(delete);
+                let mut create = step(Operation::Create, true);
+                create.observed = None;
+                steps.push(create);
+            }
+        }
+    }
+    steps
+}
+
+/// For each delete of a resource `described` does not know (gone from the blueprint), the other
+/// resources this plan deletes that its observed properties refer to: a string that is an
+/// address (`"network.vpc"`), an address with an attribute (`"cluster.eks#arn"`), or that embeds
+/// `${address}` / `${address#attribute}` (see `plan::catalog::embedded`), in values and keys —
+/// outside `tags`. Addresses sorted, each once.
+fn removed_references(
+    changes: &[Change],
+    described: impl Fn(&Address) -> bool,
+) -> HashMap<Address, Vec<Address>> {
+    let deleted: HashSet<&str> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .map(|c| c.address.as_str())
+        .collect();
+    let mut removed = HashMap::new();
+    for change in changes {
+        if change.action != Action::Delete || described(&change.address) {
+            continue;
+        }
+        let Some(observed) = &change.before else {
+            continue;
+        };
+        let mut found = BTreeSet::new();
+        let mut note = |candidate: &str| {
+            if candidate != change.address.as_str() && deleted.contains(candidate) {
+                found.insert(Address::new(candidate));
+            }
+        };
+        // Tags are the user's text: the reader turns no ids into addresses there.
+        let properties = observed.iter().filter(|(key, _)| *key != "tags");
+        for (_, value) in properties {
+            visit_strings(value, &mut |text, is_key| {
+                if !is_key {
+                    note(text.split_once('#').map_or(text, |(address, _)| address));
+                }
+                for reference in embedded::references_in(text) {
+                    note(reference.address);
+                }
+            });
+        }
+        if !found.is_empty() {
+            removed.insert(change.address.clone(), found.into_iter().collect());
+        }
+    }
+    removed
+}
+
+/// Calls `f` with every string in `value`, and whether it is an object key.
+fn visit_strings(value: &Value, f: &mut impl FnMut(&str, bool)) {
+    match value {
+        Value::String(text) => f(text, false),
+        Value::Array(items) => items.iter().for_each(|item| visit_strings(item, f)),
+        Value::Object(map) => map.iter().for_each(|(key, item)| {
+            f(key, true);
+            visit_strings(item, f);
+        }),
+        _ => {}
     }
 }
 
@@ -491,6 +590,170 @@ mod tests {
                 &id("subnet", Operation::Create)
             ]
         );
+    }
+
+    /// A plan of `changes` (no data loss, no notes).
+    fn plan_of(changes: Vec<Change>) -> Plan {
+        Plan {
+            format_version: "1.0".into(),
+            blueprint: "demo".into(),
+            region: "us-east-1".into(),
+            summary: crate::plan::Summary::count(&changes),
+            changes,
+            critical_path_seconds: 0.0,
+            critical_path: Vec::new(),
+            data_loss: Vec::new(),
+            notes: Vec::new(),
+            cost: None,
+        }
+    }
+
+    /// A delete of a resource gone from the blueprint, observed with `properties`.
+    fn removed(address: &str, kind: ResourceKind, properties: Value) -> Change {
+        let mut change = change(address, kind, Action::Delete);
+        change.before = properties.as_object().cloned();
+        change
+    }
+
+    fn catalog_resource(address: &str, kind: ResourceKind, depends_on: &[&str]) -> Resource {
+        Resource {
+            address: Address::new(address),
+            kind,
+            name: address.to_string(),
+            properties: Map::new(),
+            depends_on: depends_on.iter().map(|a| Address::new(*a)).collect(),
+            origin: String::new(),
+        }
+    }
+
+    #[test]
+    fn removed_resources_are_deleted_in_the_order_their_observed_references_give() {
+        use serde_json::json;
+        // Nothing of the network is in the catalog any more: only what was observed orders it.
+        let plan = plan_of(vec![
+            removed(
+                "network.vpc",
+                ResourceKind::Vpc,
+                json!({"cidr": "10.0.0.0/16"}),
+            ),
+            removed(
+                "network.subnet.a",
+                ResourceKind::Subnet,
+                json!({"vpc": "network.vpc", "cidr": "10.0.1.0/24"}),
+            ),
+            removed(
+                "network.nat.a",
+                ResourceKind::NatGateway,
+                json!({"subnet": "network.subnet.a", "allocation": "network.eip.a#allocationId"}),
+            ),
+            removed("network.eip.a", ResourceKind::ElasticIp, json!({})),
+        ]);
+        let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
+        assert_eq!(
+            s.waits_for(&id("network.vpc", Operation::Delete)),
+            [&id("network.subnet.a", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("network.subnet.a", Operation::Delete)),
+            [&id("network.nat.a", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("network.eip.a", Operation::Delete)),
+            [&id("network.nat.a", Operation::Delete)],
+            "an address#attribute reference counts"
+        );
+        assert!(
+            s.waits_for(&id("network.nat.a", Operation::Delete))
+                .is_empty()
+        );
+        // The operator's inputs are unchanged: observed references only order.
+        assert!(s.steps().iter().all(|step| step.depends_on.is_empty()));
+    }
+
+    #[test]
+    fn embedded_references_and_lists_order_removed_deletes_too() {
+        use serde_json::json;
+        let plan = plan_of(vec![
+            removed("cluster.oidc", ResourceKind::IamOidcProvider, json!({})),
+            removed("app.sg", ResourceKind::SecurityGroup, json!({})),
+            removed(
+                "app.role",
+                ResourceKind::IamRole,
+                json!({"assume_role_policy": {"Condition": {"StringEquals": {
+                    "${cluster.oidc#issuerHost}:sub": "system:serviceaccount:app:app"
+                }}}}),
+            ),
+            removed(
+                "app.lambda",
+                ResourceKind::IamRole,
+                json!({
+                    "security_groups": ["app.sg"],
+                    "note": "uses ${app.sg} and ${aws:username}",
+                    "tags": {"Owner": "cluster.oidc"}
+                }),
+            ),
+        ]);
+        let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
+        assert_eq!(
+            s.waits_for(&id("cluster.oidc", Operation::Delete)),
+            [&id("app.role", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("app.sg", Operation::Delete)),
+            [&id("app.lambda", Operation::Delete)]
+        );
+    }
+
+    #[test]
+    fn observed_references_order_only_removed_resources_and_only_deletes() {
+        use serde_json::json;
+        // The subnet is still in the catalog (replaced): its catalog dependencies rule, whatever
+        // it was observed with. The removed NAT gateway in it goes before its delete.
+        let mut subnet = change("network.subnet", ResourceKind::Subnet, Action::Replace);
+        subnet.before = json!({"vpc": "network.vpc", "route": "network.nat"})
+            .as_object()
+            .cloned();
+        let plan = plan_of(vec![
+            change("network.vpc", ResourceKind::Vpc, Action::NoOp),
+            subnet,
+            removed(
+                "network.nat",
+                ResourceKind::NatGateway,
+                json!({"subnet": "network.subnet", "vpc": "network.vpc"}),
+            ),
+        ]);
+        let resources = [
+            catalog_resource("network.vpc", ResourceKind::Vpc, &[]),
+            catalog_resource("network.subnet", ResourceKind::Subnet, &["network.vpc"]),
+        ];
+        let s = Schedule::from_plan(&plan, &resources, false).expect("acyclic");
+        assert_eq!(
+            s.waits_for(&id("network.subnet", Operation::Delete)),
+            [&id("network.nat", Operation::Delete)]
+        );
+        assert_eq!(
+            s.waits_for(&id("network.subnet", Operation::Create)),
+            [&id("network.subnet", Operation::Delete)],
+            "replace stays delete-then-create"
+        );
+        assert!(
+            s.waits_for(&id("network.nat", Operation::Delete))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn mutual_observed_references_leave_removed_deletes_unordered() {
+        use serde_json::json;
+        // Stale or mutual references cannot order anything: the deletes run as before, and AWS's
+        // DependencyViolation (retried as a conflict) sorts them out.
+        let plan = plan_of(vec![
+            removed("a", ResourceKind::SecurityGroup, json!({"peer": "b"})),
+            removed("b", ResourceKind::SecurityGroup, json!({"peer": "a"})),
+        ]);
+        let s = Schedule::from_plan(&plan, &[], false).expect("not refused");
+        assert!(s.waits_for(&id("a", Operation::Delete)).is_empty());
+        assert!(s.waits_for(&id("b", Operation::Delete)).is_empty());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! [`AwsOperator`]: the executor's [`Operator`] for AWS, dispatching each step by kind and
 //! operation to its service adapter (see `aws::services` for the adapters' rules).
 
-use crate::apply::{Operation, Operator, Outputs, StepContext, StepError, StepRequest};
+use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, StepRequest};
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
@@ -76,6 +76,14 @@ impl Operator for AwsOperator {
             engine: ctx,
         };
         super::services::perform(&step).await
+    }
+
+    /// The serialisations AWS imposes, from the kind's spec row (one Fargate-profile operation
+    /// at a time per cluster: EKS rejects concurrent ones).
+    fn serialisation_key(&self, step: &Step) -> Option<String> {
+        step.kind
+            .spec()
+            .serialisation_key(step.desired.as_ref(), step.observed.as_ref())
     }
 }
 

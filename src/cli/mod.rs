@@ -13,6 +13,7 @@ mod destroy;
 mod doctor;
 mod graph;
 mod images;
+mod kinds;
 mod kubeconfig;
 mod output;
 mod plan;
@@ -53,6 +54,8 @@ pub enum Command {
     Token(token::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),
+    #[command(hide = true)]
+    Kinds(kinds::Args),
 }
 
 /// How a command ended. Errors are reported where they happen; this is only the exit status.
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Token(args) => token::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => completions::run_man(&args),
+        Command::Kinds(args) => kinds::run(&args),
     }
 }
 

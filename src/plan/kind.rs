@@ -1,8 +1,13 @@
-//! Every kind of AWS resource a blueprint can produce, with what the planner and executor must know
-//! about it: the service, whether it holds data, which property changes force a replacement,
-//! AWS's naming rules, and creation/deletion time estimates (PRODUCT.md's published figures).
+//! Every kind of AWS resource a blueprint can produce, and one [`KindSpec`] row per kind with
+//! everything the planner, the executor and the bench must know about it: the service, whether it
+//! holds data, which property changes force a replacement, whether AWS tags it (and how an
+//! untagged one is recognised), AWS's naming rules, creation/deletion time estimates (PRODUCT.md's
+//! published figures), the serialisation AWS imposes, and the reads a no-change plan makes.
+//! `shinyctl kinds --json` prints the rows (the bench reads them from there).
+//! Adding a kind: `docs/adding-a-kind.md`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 macro_rules! kinds {
     ($($variant:ident => $name:literal),* $(,)?) => {
@@ -68,6 +73,83 @@ kinds! {
     KubernetesObject => "kubernetes_object",
 }
 
+/// Everything the planner, the executor and the bench know about one kind: one row of [`SPECS`].
+#[derive(Debug, Clone, Copy)]
+pub struct KindSpec {
+    pub kind: ResourceKind,
+    /// The AWS service that owns the kind (used for rate limits and reporting).
+    pub service: &'static str,
+    /// Its loss loses users' data: never deleted or replaced without `--allow-data-loss`.
+    pub holds_data: bool,
+    /// Properties that AWS cannot change in place: a change to any of them forces a replacement.
+    pub replace_on: &'static [&'static str],
+    /// Properties AWS can set or change in place but not take away: their removal forces a
+    /// replacement.
+    pub replace_when_removed: &'static [&'static str],
+    /// Properties the live reader sets only on a resource AWS left broken, which the catalog
+    /// never sets: their presence is a difference, and they are in `replace_on`, so the plan
+    /// replaces the broken resource and says why.
+    pub broken_markers: &'static [&'static str],
+    /// Whether AWS tags it, and how a live one is told apart when it does not.
+    pub tagging: Tagging,
+    /// AWS's naming limits, or None where AWS assigns an id and takes no name.
+    pub name_rule: Option<NameRule>,
+    /// Typical seconds from create call to ready: PRODUCT.md's published apply logs (midpoints),
+    /// as the emulator's default profile has them (`tests/emulator/profiles/default.json` is
+    /// these figures ÷ 60). Waits poll most often near these, so they should be right.
+    pub create_seconds: f64,
+    /// Typical seconds from delete call to gone.
+    pub delete_seconds: f64,
+    /// Operations on resources of the kind that AWS runs one at a time.
+    pub serialise: Option<Serialise>,
+    /// The calls a no-change plan makes to read the kind; None where the AWS reader does not
+    /// read it.
+    pub reads: Option<Reads>,
+    /// Price List lookups a cold cost estimate makes for the kind.
+    pub prices: Prices,
+}
+
+/// Whether AWS lets shinyctl tag a kind (its ownership tags find a tagged resource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagging {
+    Tagged,
+    /// AWS takes no tags: a live resource is matched to a desired one of its kind by these
+    /// properties (after references are resolved to addresses). Other differences then show as
+    /// updates or replaces.
+    Untagged {
+        identity: &'static [&'static str],
+    },
+}
+
+/// Operations AWS runs one at a time: steps of the kind with the same value of property `by`
+/// (desired, else observed) share the key `scope:value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serialise {
+    pub scope: &'static str,
+    pub by: &'static str,
+}
+
+/// How the live reader reads a kind (the no-change plan's call budget in
+/// `xtask/src/bench/budget.rs`): one listing call in the kind's service, per page, plus these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// Listing calls beyond the kind's one, made once (per page) when the blueprint has
+    /// resources of the kind: (service, action).
+    pub further_listing: &'static [(&'static str, &'static str)],
+    /// Calls per resource of the kind that AWS offers no batch read for: (service, action).
+    pub per_resource: &'static [(&'static str, &'static str)],
+    /// Why those further calls are needed ("" when there are none).
+    pub why: &'static str,
+}
+
+/// Price List `GetProducts` calls (`aws::pricing`) for a kind the blueprint has, while the
+/// region's price cache is cold or stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prices {
+    pub per_resource: usize,
+    pub per_kind: usize,
+}
+
 /// AWS's limits on a kind's name, checked at validate time so an apply never fails ten minutes in.
 #[derive(Debug, Clone, Copy)]
 pub struct NameRule {
@@ -106,269 +188,652 @@ fn any_printable(c: char) -> bool {
     !c.is_control()
 }
 
-impl ResourceKind {
-    /// The AWS service that owns this kind (used for rate limits and reporting).
-    pub fn service(self) -> &'static str {
-        use ResourceKind::*;
-        match self {
-            Vpc
-            | Subnet
-            | InternetGateway
-            | ElasticIp
-            | NatGateway
-            | RouteTable
-            | RouteTableAssociation
-            | Route
-            | SecurityGroup
-            | SecurityGroupRule => "ec2",
-            IamRole | IamRolePolicyAttachment | IamOidcProvider => "iam",
-            EksCluster | FargateProfile | NodeGroup | EksAddon => "eks",
-            EfsFileSystem | EfsMountTarget | EfsAccessPoint => "efs",
-            DbSubnetGroup
-            | DbParameterGroup
-            | DbClusterParameterGroup
-            | DbInstance
-            | DbCluster
-            | DbClusterInstance => "rds",
-            CacheSubnetGroup | CacheParameterGroup | CacheReplicationGroup => "elasticache",
-            EcrRepository | EcrLifecyclePolicy => "ecr",
-            LoadBalancer | TargetGroup | Listener | ListenerRule => "elbv2",
-            SnsTopic | SnsSubscription => "sns",
-            S3Bucket => "s3",
-            Canary => "synthetics",
-            CloudWatchAlarm => "cloudwatch",
-            KubernetesObject => "kubernetes",
+const fn rule(max_len: usize, charset: &'static str, allowed: fn(char) -> bool) -> NameRule {
+    NameRule {
+        max_len,
+        charset,
+        allowed,
+        starts_with_letter: false,
+        no_double_or_trailing_hyphen: false,
+    }
+}
+
+/// RDS and ElastiCache identifiers: a letter first, no `--`, no trailing hyphen.
+const fn strict(max_len: usize, charset: &'static str, allowed: fn(char) -> bool) -> NameRule {
+    NameRule {
+        max_len,
+        charset,
+        allowed,
+        starts_with_letter: true,
+        no_double_or_trailing_hyphen: true,
+    }
+}
+
+const EKS_CHARSET: &str = "letters, digits, hyphens and underscores";
+const RDS_CHARSET: &str = "letters, digits and hyphens";
+const ELASTICACHE_CHARSET: &str = "lowercase letters, digits and hyphens";
+
+/// A row's defaults: tagged, no data, nothing forces a replacement, no name rule, two seconds
+/// each way, no serialisation, one listing call, not priced.
+const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
+    KindSpec {
+        kind,
+        service,
+        holds_data: false,
+        replace_on: &[],
+        replace_when_removed: &[],
+        broken_markers: &[],
+        tagging: Tagging::Tagged,
+        name_rule: None,
+        create_seconds: 2.0,
+        delete_seconds: 2.0,
+        serialise: None,
+        reads: Some(Reads::LISTING),
+        prices: Prices::NONE,
+    }
+}
+
+impl Reads {
+    /// One listing call of the kind, per page, and nothing more.
+    const LISTING: Reads = Reads {
+        further_listing: &[],
+        per_resource: &[],
+        why: "",
+    };
+
+    const fn per_resource(
+        per_resource: &'static [(&'static str, &'static str)],
+        why: &'static str,
+    ) -> Option<Reads> {
+        Some(Reads {
+            further_listing: &[],
+            per_resource,
+            why,
+        })
+    }
+
+    const fn listed_twice(
+        further_listing: &'static [(&'static str, &'static str)],
+        why: &'static str,
+    ) -> Option<Reads> {
+        Some(Reads {
+            further_listing,
+            per_resource: &[],
+            why,
+        })
+    }
+}
+
+impl Prices {
+    const NONE: Prices = Prices {
+        per_resource: 0,
+        per_kind: 0,
+    };
+
+    const fn once(per_kind: usize) -> Prices {
+        Prices {
+            per_resource: 0,
+            per_kind,
         }
     }
+}
 
-    /// Resources whose loss loses users' data: never deleted or replaced without `--allow-data-loss`.
-    pub fn holds_data(self) -> bool {
-        use ResourceKind::*;
-        matches!(
-            self,
-            EfsFileSystem | DbInstance | DbCluster | CacheReplicationGroup | S3Bucket
-        )
-    }
+use ResourceKind::*;
 
-    /// Properties the live reader sets only on a resource AWS left broken, which the catalog
-    /// never sets: their presence is a difference, and they are in [`Self::replace_on`], so the
-    /// plan replaces the broken resource and says why.
-    pub fn broken_markers(self) -> &'static [&'static str] {
-        match self {
-            // A canary in ERROR: AWS offers no way to repair it (see aws::services::synthetics).
-            ResourceKind::Canary => &["status"],
-            _ => &[],
-        }
-    }
-
-    /// Properties AWS can set or change in place but not take away: their removal forces a
-    /// replacement. EKS's `UpdateAddon` takes a role ARN of at least one character (botocore's
-    /// `RoleArn`, min 1), so no call unbinds an add-on's role (the Terraform AWS provider's
-    /// issue #30645 meets the same wall).
-    pub fn replace_when_removed(self) -> &'static [&'static str] {
-        match self {
-            ResourceKind::EksAddon => &["serviceAccountRoleArn"],
-            _ => &[],
-        }
-    }
-
-    /// Properties that AWS cannot change in place: a change to any of them forces a replacement.
-    pub fn replace_on(self) -> &'static [&'static str] {
-        use ResourceKind::*;
-        match self {
-            Vpc => &["cidr"],
-            // An address's domain is fixed (vpc), and so is a NAT gateway's primary address
-            // (AssociateNatGatewayAddress adds secondary ones only).
-            ElasticIp => &["domain"],
-            Subnet => &["cidr", "availabilityZone", "vpc"],
-            NatGateway => &["subnet", "connectivity", "allocation"],
-            RouteTable | InternetGateway => &["vpc"],
-            RouteTableAssociation => &["subnet", "routeTable"],
-            Route => &["routeTable", "destination", "target"],
-            // AWS can change neither the name nor the description of a security group.
-            SecurityGroup => &["vpc", "groupName", "description"],
-            // Only a rule's description changes in place; the kind of source goes with the source.
-            SecurityGroupRule => &[
+/// One row per kind, in [`ResourceKind::ALL`]'s order (checked when compiling).
+pub const SPECS: &[KindSpec] = &[
+    KindSpec {
+        replace_on: &["cidr"],
+        reads: Reads::per_resource(
+            &[
+                ("ec2", "DescribeVpcAttribute"),
+                ("ec2", "DescribeVpcAttribute"),
+            ],
+            "enableDnsSupport and enableDnsHostnames: DescribeVpcAttribute takes one VPC and one \
+             attribute, and DescribeVpcs does not carry them",
+        ),
+        ..row(Vpc, "ec2")
+    },
+    KindSpec {
+        replace_on: &["cidr", "availabilityZone", "vpc"],
+        reads: Reads::listed_twice(
+            &[("ec2", "DescribeAvailabilityZones")],
+            "the subnets' zones are chosen from the zones EC2 lists for the account",
+        ),
+        ..row(Subnet, "ec2")
+    },
+    KindSpec {
+        replace_on: &["vpc"],
+        ..row(InternetGateway, "ec2")
+    },
+    KindSpec {
+        // An address's domain is fixed (vpc).
+        replace_on: &["domain"],
+        prices: Prices::once(1),
+        ..row(ElasticIp, "ec2")
+    },
+    KindSpec {
+        // A NAT gateway's primary address is fixed (AssociateNatGatewayAddress adds secondary
+        // ones only).
+        replace_on: &["subnet", "connectivity", "allocation"],
+        create_seconds: 105.0,
+        delete_seconds: 60.0,
+        prices: Prices::once(1),
+        ..row(NatGateway, "ec2")
+    },
+    KindSpec {
+        replace_on: &["vpc"],
+        ..row(RouteTable, "ec2")
+    },
+    KindSpec {
+        replace_on: &["subnet", "routeTable"],
+        tagging: Tagging::Untagged {
+            identity: &["subnet"],
+        },
+        ..row(RouteTableAssociation, "ec2")
+    },
+    KindSpec {
+        replace_on: &["routeTable", "destination", "target"],
+        tagging: Tagging::Untagged {
+            identity: &["routeTable", "destination"],
+        },
+        ..row(Route, "ec2")
+    },
+    KindSpec {
+        // AWS can change neither the name nor the description of a security group.
+        replace_on: &["vpc", "groupName", "description"],
+        name_rule: Some(rule(255, "printable characters", any_printable)),
+        ..row(SecurityGroup, "ec2")
+    },
+    KindSpec {
+        // Only a rule's description changes in place; the kind of source goes with the source.
+        replace_on: &[
+            "securityGroup",
+            "direction",
+            "protocol",
+            "fromPort",
+            "toPort",
+            "source",
+            "sourceType",
+        ],
+        tagging: Tagging::Untagged {
+            identity: &[
                 "securityGroup",
                 "direction",
                 "protocol",
                 "fromPort",
                 "toPort",
                 "source",
-                "sourceType",
             ],
-            IamRole => &["path"],
-            IamRolePolicyAttachment => &["role", "policyArn"],
-            IamOidcProvider => &["url"],
-            // Subnets and security groups are updatable in place since October 2023
-            // (UpdateClusterConfig); the role is not.
-            EksCluster => &["role"],
-            // Neither a profile nor a node group moves to another cluster.
-            FargateProfile => &["cluster", "selectors", "subnets", "podExecutionRole"],
-            NodeGroup => &[
-                "cluster",
-                "instanceTypes",
-                "subnets",
-                "diskSizeGib",
-                "capacityType",
-                "nodeRole",
+        },
+        reads: Reads::listed_twice(
+            &[("ec2", "DescribeSecurityGroupRules")],
+            "rules in the cluster security group EKS makes (not one of shinyctl's groups) are \
+             found by their ownership tag; made only when the blueprint has such a rule",
+        ),
+        ..row(SecurityGroupRule, "ec2")
+    },
+    KindSpec {
+        replace_on: &["path"],
+        name_rule: Some(rule(64, "letters, digits and +=,.@_-", iam_chars)),
+        create_seconds: 5.0,
+        reads: Reads::listed_twice(
+            &[("iam", "ListRoles")],
+            "GetAccountAuthorizationDetails carries every role's tags, trust policy, inline and \
+             attached policies but not its description, which only ListRoles (or GetRole per \
+             role) carries",
+        ),
+        ..row(IamRole, "iam")
+    },
+    KindSpec {
+        replace_on: &["role", "policyArn"],
+        tagging: Tagging::Untagged {
+            identity: &["role", "policyArn"],
+        },
+        ..row(IamRolePolicyAttachment, "iam")
+    },
+    KindSpec {
+        replace_on: &["url"],
+        create_seconds: 5.0,
+        reads: Reads::per_resource(
+            &[("iam", "GetOpenIDConnectProvider")],
+            "ListOpenIDConnectProviders gives ARNs only (no URL, client ids or tags), and IAM has \
+             no batch read of providers",
+        ),
+        ..row(IamOidcProvider, "iam")
+    },
+    KindSpec {
+        // Subnets and security groups are updatable in place since October 2023
+        // (UpdateClusterConfig); the role is not.
+        replace_on: &["role"],
+        name_rule: Some(rule(100, EKS_CHARSET, eks_chars)),
+        create_seconds: 600.0,
+        delete_seconds: 300.0,
+        reads: Some(Reads {
+            further_listing: &[("eks", "DescribeClusterVersions")],
+            per_resource: &[
+                ("eks", "DescribeCluster"),
+                ("eks", "ListNodegroups"),
+                ("eks", "ListFargateProfiles"),
+                ("eks", "ListAddons"),
             ],
-            // The cluster and which add-on; version and role change in place (UpdateAddon).
-            EksAddon => &["cluster", "addonName"],
-            EfsFileSystem => &["encrypted", "performanceMode"],
-            EfsMountTarget => &["fileSystem", "subnet"],
-            EfsAccessPoint => &["fileSystem", "path", "uid", "gid", "permissions"],
-            DbSubnetGroup => &[],
-            // A parameter group's description is fixed at create (no Modify… takes it).
-            DbParameterGroup | DbClusterParameterGroup => &["family", "description"],
-            DbInstance => &["engine", "dbName", "masterUsername", "storageEncrypted"],
-            // ModifyDBCluster cannot move an Aurora cluster to another subnet group.
-            DbCluster => &[
-                "engine",
-                "dbName",
-                "masterUsername",
-                "storageEncrypted",
-                "dbSubnetGroup",
+            why: "ListClusters gives names only and EKS has no batch describe; a cluster's node \
+                  groups, Fargate profiles and add-ons are listed per cluster (each list takes \
+                  one cluster name); the version check asks EKS which Kubernetes versions it \
+                  supports",
+        }),
+        prices: Prices::once(1),
+        ..row(EksCluster, "eks")
+    },
+    KindSpec {
+        // A profile does not move to another cluster.
+        replace_on: &["cluster", "selectors", "subnets", "podExecutionRole"],
+        name_rule: Some(rule(63, EKS_CHARSET, eks_chars)),
+        create_seconds: 120.0,
+        delete_seconds: 120.0,
+        // EKS rejects a Fargate-profile operation while another runs on the same cluster.
+        serialise: Some(Serialise {
+            scope: "eks-fargate-profiles",
+            by: "cluster",
+        }),
+        reads: Reads::per_resource(
+            &[("eks", "DescribeFargateProfile")],
+            "ListFargateProfiles gives names only",
+        ),
+        ..row(FargateProfile, "eks")
+    },
+    KindSpec {
+        // A node group does not move to another cluster.
+        replace_on: &[
+            "cluster",
+            "instanceTypes",
+            "subnets",
+            "diskSizeGib",
+            "capacityType",
+            "nodeRole",
+        ],
+        name_rule: Some(rule(63, EKS_CHARSET, eks_chars)),
+        create_seconds: 150.0,
+        delete_seconds: 150.0,
+        reads: Reads::per_resource(
+            &[
+                ("eks", "DescribeNodegroup"),
+                ("ec2", "DescribeLaunchTemplateVersions"),
             ],
-            // AWS cannot move an Aurora instance to another zone: a new instance replaces it.
-            DbClusterInstance => &["cluster", "engine", "availabilityZone"],
-            CacheSubnetGroup => &[],
-            CacheParameterGroup => &["family", "description"],
-            // ModifyReplicationGroup takes neither a port nor a subnet group.
-            CacheReplicationGroup => &[
-                "engine",
-                "clusterMode",
-                "transitEncryption",
-                "atRestEncryption",
-                "port",
-                "cacheSubnetGroup",
+            "ListNodegroups gives names only; the node group's security groups and disk size are \
+             in its launch template, and DescribeLaunchTemplateVersions takes one template",
+        ),
+        // An instance type and its EBS disk each.
+        prices: Prices {
+            per_resource: 1,
+            per_kind: 1,
+        },
+        ..row(NodeGroup, "eks")
+    },
+    KindSpec {
+        // The cluster and which add-on; version and role change in place (UpdateAddon).
+        replace_on: &["cluster", "addonName"],
+        // EKS's `UpdateAddon` takes a role ARN of at least one character (botocore's `RoleArn`,
+        // min 1), so no call unbinds an add-on's role (the Terraform AWS provider's issue
+        // #30645 meets the same wall).
+        replace_when_removed: &["serviceAccountRoleArn"],
+        // Until the add-on's pods run on the nodes: about a minute.
+        create_seconds: 60.0,
+        delete_seconds: 30.0,
+        reads: Reads::per_resource(&[("eks", "DescribeAddon")], "ListAddons gives names only"),
+        ..row(EksAddon, "eks")
+    },
+    KindSpec {
+        holds_data: true,
+        replace_on: &["encrypted", "performanceMode"],
+        create_seconds: 6.0,
+        delete_seconds: 6.0,
+        ..row(EfsFileSystem, "efs")
+    },
+    KindSpec {
+        replace_on: &["fileSystem", "subnet"],
+        tagging: Tagging::Untagged {
+            identity: &["fileSystem", "subnet"],
+        },
+        create_seconds: 60.0,
+        delete_seconds: 60.0,
+        reads: Reads::per_resource(
+            &[("efs", "DescribeMountTargetSecurityGroups")],
+            "DescribeMountTargetSecurityGroups takes one mount target (DescribeMountTargets, the \
+             kind's call, takes one file system)",
+        ),
+        ..row(EfsMountTarget, "efs")
+    },
+    KindSpec {
+        replace_on: &["fileSystem", "path", "uid", "gid", "permissions"],
+        ..row(EfsAccessPoint, "efs")
+    },
+    KindSpec {
+        name_rule: Some(strict(255, RDS_CHARSET, alnum_hyphen)),
+        ..row(DbSubnetGroup, "rds")
+    },
+    KindSpec {
+        // A parameter group's description is fixed at create (no Modify… takes it).
+        replace_on: &["family", "description"],
+        name_rule: Some(strict(255, RDS_CHARSET, alnum_hyphen)),
+        reads: Reads::per_resource(
+            &[("rds", "DescribeDBParameters")],
+            "DescribeDBParameters takes one parameter group",
+        ),
+        ..row(DbParameterGroup, "rds")
+    },
+    KindSpec {
+        // As a DB parameter group's, its description is fixed at create.
+        replace_on: &["family", "description"],
+        name_rule: Some(strict(255, RDS_CHARSET, alnum_hyphen)),
+        reads: Reads::per_resource(
+            &[("rds", "DescribeDBClusterParameters")],
+            "DescribeDBClusterParameters takes one parameter group",
+        ),
+        ..row(DbClusterParameterGroup, "rds")
+    },
+    KindSpec {
+        holds_data: true,
+        replace_on: &["engine", "dbName", "masterUsername", "storageEncrypted"],
+        name_rule: Some(strict(63, RDS_CHARSET, alnum_hyphen)),
+        // Creating, then the first automated backup before `available`.
+        create_seconds: 330.0,
+        delete_seconds: 180.0,
+        reads: Reads::listed_twice(
+            &[("rds", "DescribeDBEngineVersions")],
+            "the version check lists the engine's versions RDS offers",
+        ),
+        // Instance class and storage.
+        prices: Prices::once(2),
+        ..row(DbInstance, "rds")
+    },
+    KindSpec {
+        holds_data: true,
+        // ModifyDBCluster cannot move an Aurora cluster to another subnet group.
+        replace_on: &[
+            "engine",
+            "dbName",
+            "masterUsername",
+            "storageEncrypted",
+            "dbSubnetGroup",
+        ],
+        name_rule: Some(strict(63, RDS_CHARSET, alnum_hyphen)),
+        create_seconds: 120.0,
+        delete_seconds: 120.0,
+        reads: Reads::listed_twice(
+            &[("rds", "DescribeDBEngineVersions")],
+            "the version check lists the engine's versions RDS offers",
+        ),
+        ..row(DbCluster, "rds")
+    },
+    KindSpec {
+        // AWS cannot move an Aurora instance to another zone: a new instance replaces it.
+        replace_on: &["cluster", "engine", "availabilityZone"],
+        name_rule: Some(strict(63, RDS_CHARSET, alnum_hyphen)),
+        // Creating, then the first automated backup before `available`.
+        create_seconds: 330.0,
+        delete_seconds: 180.0,
+        prices: Prices {
+            per_resource: 1,
+            per_kind: 0,
+        },
+        ..row(DbClusterInstance, "rds")
+    },
+    KindSpec {
+        name_rule: Some(strict(255, ELASTICACHE_CHARSET, lower_alnum_hyphen)),
+        ..row(CacheSubnetGroup, "elasticache")
+    },
+    KindSpec {
+        replace_on: &["family", "description"],
+        name_rule: Some(strict(255, ELASTICACHE_CHARSET, lower_alnum_hyphen)),
+        reads: Reads::per_resource(
+            &[("elasticache", "DescribeCacheParameters")],
+            "DescribeCacheParameters takes one parameter group",
+        ),
+        ..row(CacheParameterGroup, "elasticache")
+    },
+    KindSpec {
+        holds_data: true,
+        // ModifyReplicationGroup takes neither a port nor a subnet group.
+        replace_on: &[
+            "engine",
+            "clusterMode",
+            "transitEncryption",
+            "atRestEncryption",
+            "port",
+            "cacheSubnetGroup",
+        ],
+        name_rule: Some(strict(40, ELASTICACHE_CHARSET, lower_alnum_hyphen)),
+        create_seconds: 360.0,
+        delete_seconds: 240.0,
+        reads: Reads::listed_twice(
+            &[
+                ("elasticache", "DescribeCacheClusters"),
+                ("elasticache", "DescribeCacheEngineVersions"),
             ],
-            // Encryption is set by CreateRepository only: botocore's ecr model has no call that
-            // changes it.
-            EcrRepository => &["encryptionConfiguration"],
-            EcrLifecyclePolicy => &["repository"],
-            LoadBalancer => &["type", "scheme"],
-            TargetGroup => &["protocol", "port", "targetType", "vpc"],
-            Listener => &["loadBalancer"],
-            ListenerRule => &["listener"],
-            SnsTopic => &[],
-            SnsSubscription => &["topic", "protocol", "endpoint"],
-            S3Bucket => &[],
-            // `status`: see broken_markers.
-            Canary => &["artifactBucket", "status"],
-            CloudWatchAlarm | KubernetesObject => &[],
-        }
-    }
-
-    /// AWS's naming limits for this kind, or None where AWS assigns an id and takes no name.
-    pub fn name_rule(self) -> Option<NameRule> {
-        use ResourceKind::*;
-        let rule = |max_len, charset, allowed| NameRule {
-            max_len,
-            charset,
-            allowed,
-            starts_with_letter: false,
-            no_double_or_trailing_hyphen: false,
-        };
-        let strict = |max_len, charset, allowed| NameRule {
-            max_len,
-            charset,
-            allowed,
-            starts_with_letter: true,
+            "a replication group's engine version, parameter group and security groups are on \
+             its member clusters: one DescribeCacheClusters lists them all; the version check \
+             lists the Redis versions ElastiCache offers",
+        ),
+        prices: Prices::once(1),
+        ..row(CacheReplicationGroup, "elasticache")
+    },
+    KindSpec {
+        // Encryption is set by CreateRepository only: botocore's ecr model has no call that
+        // changes it.
+        replace_on: &["encryptionConfiguration"],
+        name_rule: Some(rule(256, "lowercase letters, digits and -_./", ecr_chars)),
+        reads: Reads::per_resource(
+            &[("ecr", "GetLifecyclePolicy")],
+            "GetLifecyclePolicy takes one repository, and every owned repository is asked (a \
+             policy the blueprint dropped must be found to be deleted)",
+        ),
+        ..row(EcrRepository, "ecr")
+    },
+    KindSpec {
+        replace_on: &["repository"],
+        tagging: Tagging::Untagged {
+            identity: &["repository"],
+        },
+        ..row(EcrLifecyclePolicy, "ecr")
+    },
+    KindSpec {
+        replace_on: &["type", "scheme"],
+        name_rule: Some(NameRule {
             no_double_or_trailing_hyphen: true,
-        };
-        Some(match self {
-            IamRole => rule(64, "letters, digits and +=,.@_-", iam_chars),
-            EksCluster => rule(100, "letters, digits, hyphens and underscores", eks_chars),
-            FargateProfile | NodeGroup => {
-                rule(63, "letters, digits, hyphens and underscores", eks_chars)
-            }
-            LoadBalancer | TargetGroup => NameRule {
-                max_len: 32,
-                charset: "letters, digits and hyphens",
-                allowed: alnum_hyphen,
-                starts_with_letter: false,
-                no_double_or_trailing_hyphen: true,
-            },
-            DbInstance | DbCluster | DbClusterInstance => {
-                strict(63, "letters, digits and hyphens", alnum_hyphen)
-            }
-            DbSubnetGroup | DbParameterGroup | DbClusterParameterGroup => {
-                strict(255, "letters, digits and hyphens", alnum_hyphen)
-            }
-            CacheReplicationGroup => strict(
-                40,
-                "lowercase letters, digits and hyphens",
-                lower_alnum_hyphen,
-            ),
-            CacheSubnetGroup | CacheParameterGroup => strict(
-                255,
-                "lowercase letters, digits and hyphens",
-                lower_alnum_hyphen,
-            ),
-            EcrRepository => rule(256, "lowercase letters, digits and -_./", ecr_chars),
-            SnsTopic => rule(256, "letters, digits, hyphens and underscores", eks_chars),
-            // The canary name is embedded in its Lambda function name, which caps it at 21 characters.
-            Canary => rule(
-                21,
-                "lowercase letters, digits, hyphens and underscores",
-                canary_chars,
-            ),
-            S3Bucket => rule(
-                63,
-                "lowercase letters, digits, hyphens and dots",
-                bucket_chars,
-            ),
-            CloudWatchAlarm => rule(255, "printable characters", any_printable),
-            SecurityGroup => rule(255, "printable characters", any_printable),
-            _ => return None,
-        })
+            ..rule(32, "letters, digits and hyphens", alnum_hyphen)
+        }),
+        create_seconds: 150.0,
+        delete_seconds: 30.0,
+        reads: Reads::per_resource(
+            &[
+                ("elbv2", "DescribeLoadBalancerAttributes"),
+                ("elbv2", "DescribeListeners"),
+            ],
+            "DescribeLoadBalancerAttributes and DescribeListeners each take one load balancer",
+        ),
+        prices: Prices::once(2),
+        ..row(LoadBalancer, "elbv2")
+    },
+    KindSpec {
+        replace_on: &["protocol", "port", "targetType", "vpc"],
+        name_rule: Some(NameRule {
+            no_double_or_trailing_hyphen: true,
+            ..rule(32, "letters, digits and hyphens", alnum_hyphen)
+        }),
+        reads: Reads::per_resource(
+            &[("elbv2", "DescribeTargetGroupAttributes")],
+            "DescribeTargetGroupAttributes takes one target group",
+        ),
+        ..row(TargetGroup, "elbv2")
+    },
+    KindSpec {
+        replace_on: &["loadBalancer"],
+        reads: Reads::per_resource(
+            &[
+                ("elbv2", "DescribeRules"),
+                ("elbv2", "DescribeListenerAttributes"),
+            ],
+            "DescribeRules takes one listener, and so does DescribeListenerAttributes (read for \
+             TCP listeners only: an NLB's idle timeout)",
+        ),
+        ..row(Listener, "elbv2")
+    },
+    KindSpec {
+        replace_on: &["listener"],
+        tagging: Tagging::Untagged {
+            identity: &["listener", "priority"],
+        },
+        ..row(ListenerRule, "elbv2")
+    },
+    KindSpec {
+        name_rule: Some(rule(256, EKS_CHARSET, eks_chars)),
+        ..row(SnsTopic, "sns")
+    },
+    KindSpec {
+        replace_on: &["topic", "protocol", "endpoint"],
+        tagging: Tagging::Untagged {
+            identity: &["topic", "protocol", "endpoint"],
+        },
+        ..row(SnsSubscription, "sns")
+    },
+    KindSpec {
+        holds_data: true,
+        name_rule: Some(rule(
+            63,
+            "lowercase letters, digits, hyphens and dots",
+            bucket_chars,
+        )),
+        reads: Reads::per_resource(
+            &[
+                ("s3", "GetBucketVersioning"),
+                ("s3", "GetBucketEncryption"),
+                ("s3", "GetPublicAccessBlock"),
+            ],
+            "S3 reads a bucket's configuration one bucket and one aspect per call",
+        ),
+        ..row(S3Bucket, "s3")
+    },
+    KindSpec {
+        replace_on: &["artifactBucket", "status"],
+        // A canary in ERROR: AWS offers no way to repair it (see aws::services::synthetics).
+        broken_markers: &["status"],
+        // The canary name is embedded in its Lambda function name, which caps it at 21
+        // characters.
+        name_rule: Some(rule(
+            21,
+            "lowercase letters, digits, hyphens and underscores",
+            canary_chars,
+        )),
+        // Created, then started.
+        create_seconds: 90.0,
+        delete_seconds: 30.0,
+        reads: Reads::listed_twice(
+            &[("synthetics", "DescribeRuntimeVersions")],
+            "the version check asks Synthetics whether shinyctl's canary runtime is offered",
+        ),
+        prices: Prices::once(1),
+        ..row(Canary, "synthetics")
+    },
+    KindSpec {
+        name_rule: Some(rule(255, "printable characters", any_printable)),
+        prices: Prices::once(1),
+        ..row(CloudWatchAlarm, "cloudwatch")
+    },
+    KindSpec {
+        // The workload reader lists Kubernetes objects per object kind, not per this kind.
+        reads: None,
+        ..row(KubernetesObject, "kubernetes")
+    },
+];
+
+// The table is indexed by kind: its rows must follow `ResourceKind::ALL`.
+const _: () = {
+    assert!(SPECS.len() == ResourceKind::ALL.len());
+    let mut i = 0;
+    while i < SPECS.len() {
+        assert!(SPECS[i].kind as usize == i);
+        i += 1;
+    }
+};
+
+impl KindSpec {
+    /// Whether AWS lets shinyctl tag the kind.
+    pub fn takes_tags(&self) -> bool {
+        matches!(self.tagging, Tagging::Tagged)
     }
 
-    /// Typical seconds from create call to ready: PRODUCT.md's published apply logs (midpoints),
-    /// as the emulator's default profile has them (`tests/emulator/profiles/default.json` is
-    /// these figures ÷ 60). Waits poll most often near these, so they should be right.
+    /// Properties that identify a live resource found without its ownership tag among its
+    /// kind's desired ones: an untagged kind's identity, else the properties that force a
+    /// replacement.
+    pub fn identity_keys(&self) -> &'static [&'static str] {
+        match self.tagging {
+            Tagging::Untagged { identity } => identity,
+            Tagging::Tagged => self.replace_on,
+        }
+    }
+
+    /// The key steps that must run one at a time share (see [`Serialise`]), from the step's
+    /// desired properties, else its observed ones.
+    pub fn serialisation_key(
+        &self,
+        desired: Option<&Map<String, Value>>,
+        observed: Option<&Map<String, Value>>,
+    ) -> Option<String> {
+        let Serialise { scope, by } = self.serialise?;
+        let value = desired
+            .and_then(|p| p.get(by))
+            .or_else(|| observed.and_then(|p| p.get(by)))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        Some(format!("{scope}:{value}"))
+    }
+}
+
+/// Accessors to the kind's row of [`SPECS`].
+impl ResourceKind {
+    pub fn spec(self) -> &'static KindSpec {
+        &SPECS[self as usize]
+    }
+
+    pub fn service(self) -> &'static str {
+        self.spec().service
+    }
+
+    pub fn holds_data(self) -> bool {
+        self.spec().holds_data
+    }
+
+    pub fn broken_markers(self) -> &'static [&'static str] {
+        self.spec().broken_markers
+    }
+
+    pub fn replace_when_removed(self) -> &'static [&'static str] {
+        self.spec().replace_when_removed
+    }
+
+    pub fn replace_on(self) -> &'static [&'static str] {
+        self.spec().replace_on
+    }
+
+    pub fn takes_tags(self) -> bool {
+        self.spec().takes_tags()
+    }
+
+    pub fn identity_keys(self) -> &'static [&'static str] {
+        self.spec().identity_keys()
+    }
+
+    pub fn name_rule(self) -> Option<NameRule> {
+        self.spec().name_rule
+    }
+
     pub fn create_seconds(self) -> f64 {
-        use ResourceKind::*;
-        match self {
-            EksCluster => 600.0,
-            // Creating, then the first automated backup before `available`.
-            DbInstance | DbClusterInstance => 330.0,
-            DbCluster => 120.0,
-            CacheReplicationGroup => 360.0,
-            // Until the add-on's pods run on the nodes: about a minute.
-            EksAddon => 60.0,
-            LoadBalancer => 150.0,
-            NatGateway => 105.0,
-            NodeGroup => 150.0,
-            FargateProfile => 120.0,
-            EfsMountTarget => 60.0,
-            // Created, then started.
-            Canary => 90.0,
-            EfsFileSystem => 6.0,
-            IamRole | IamOidcProvider => 5.0,
-            _ => 2.0,
-        }
+        self.spec().create_seconds
     }
 
-    /// Typical seconds from delete call to gone.
     pub fn delete_seconds(self) -> f64 {
-        use ResourceKind::*;
-        match self {
-            EksCluster => 300.0,
-            DbInstance | DbClusterInstance => 180.0,
-            DbCluster => 120.0,
-            CacheReplicationGroup => 240.0,
-            NodeGroup => 150.0,
-            FargateProfile => 120.0,
-            NatGateway => 60.0,
-            EksAddon => 30.0,
-            LoadBalancer => 30.0,
-            EfsMountTarget => 60.0,
-            EfsFileSystem => 6.0,
-            Canary => 30.0,
-            _ => 2.0,
-        }
+        self.spec().delete_seconds
     }
 }
 
@@ -381,5 +846,144 @@ mod tests {
         for kind in ResourceKind::ALL {
             assert_eq!(ResourceKind::parse(kind.as_str()), Some(*kind));
         }
+    }
+
+    #[test]
+    fn every_row_is_its_kinds() {
+        for kind in ResourceKind::ALL {
+            assert_eq!(kind.spec().kind, *kind);
+        }
+    }
+
+    /// An untagged kind is recognised by its identity alone: without one, two live resources of
+    /// the kind could not be told apart, nor matched to the blueprint's.
+    #[test]
+    fn untagged_kinds_have_identities_that_force_a_replacement() {
+        for spec in SPECS {
+            if let Tagging::Untagged { identity } = spec.tagging {
+                assert!(!identity.is_empty(), "{:?}", spec.kind);
+                assert!(!spec.replace_on.is_empty(), "{:?}", spec.kind);
+                // A change of the identity but its extra keys (a rule's priority, which AWS
+                // changes in place) is a different resource.
+                let extra: Vec<_> = identity
+                    .iter()
+                    .filter(|k| !spec.replace_on.contains(k))
+                    .collect();
+                assert!(extra.len() <= 1, "{:?}: {extra:?}", spec.kind);
+            }
+        }
+        assert_eq!(
+            ResourceKind::Route.identity_keys(),
+            &["routeTable", "destination"]
+        );
+        assert_eq!(ResourceKind::Vpc.identity_keys(), &["cidr"]);
+    }
+
+    #[test]
+    fn markers_and_removals_force_a_replacement_only_of_known_properties() {
+        for spec in SPECS {
+            for marker in spec.broken_markers {
+                assert!(spec.replace_on.contains(marker), "{:?}", spec.kind);
+            }
+            for property in spec.replace_when_removed {
+                assert!(!spec.replace_on.contains(property), "{:?}", spec.kind);
+            }
+            let mut sorted = spec.replace_on.to_vec();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), spec.replace_on.len(), "{:?}", spec.kind);
+        }
+    }
+
+    #[test]
+    fn data_holding_kinds_are_tagged_so_ownership_is_checked() {
+        for spec in SPECS.iter().filter(|s| s.holds_data) {
+            assert!(spec.takes_tags(), "{:?}", spec.kind);
+        }
+    }
+
+    #[test]
+    fn times_are_positive_and_reads_say_why() {
+        for spec in SPECS {
+            assert!(spec.create_seconds > 0.0 && spec.delete_seconds > 0.0);
+            if let Some(reads) = spec.reads {
+                let further = !reads.per_resource.is_empty() || !reads.further_listing.is_empty();
+                assert_eq!(further, !reads.why.is_empty(), "{:?}", spec.kind);
+            }
+        }
+        let unread: Vec<_> = SPECS.iter().filter(|s| s.reads.is_none()).collect();
+        assert_eq!(unread.len(), 1);
+        assert_eq!(unread[0].kind, ResourceKind::KubernetesObject);
+    }
+
+    /// Keeps docs/adding-a-kind.md true: every kind is in its table with its service, and every
+    /// file it names exists.
+    #[test]
+    fn the_guide_to_adding_a_kind_names_every_kind_and_real_files() {
+        let guide = include_str!("../../docs/adding-a-kind.md");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for spec in SPECS {
+            let row = format!("| `{}` | {} |", spec.kind.as_str(), spec.service);
+            let line = guide
+                .lines()
+                .find(|line| line.starts_with(&row))
+                .unwrap_or_else(|| panic!("no row `{row}` in docs/adding-a-kind.md"));
+            let cells: Vec<&str> = line.split('|').collect();
+            let (builders, adapter) = (cells[3], cells[4]);
+            for file in quoted(builders).filter(|f| !f.contains('/')) {
+                let path = root.join("src/plan/catalog").join(file);
+                assert!(path.exists(), "{}: {}", spec.kind.as_str(), path.display());
+            }
+            for file in quoted(adapter).filter(|f| !f.contains('/')) {
+                let path = root.join("src/aws/services").join(file);
+                assert!(path.exists(), "{}: {}", spec.kind.as_str(), path.display());
+            }
+        }
+        let named: Vec<&str> = quoted(guide)
+            .filter(|q| {
+                ["src/", "tests/", "xtask/", "docs/"]
+                    .iter()
+                    .any(|top| q.starts_with(top))
+            })
+            .collect();
+        assert!(named.len() > 10, "{named:?}");
+        for path in named {
+            assert!(
+                root.join(path).exists(),
+                "docs/adding-a-kind.md names {path}"
+            );
+        }
+    }
+
+    /// The `quoted` spans of markdown text.
+    fn quoted(text: &str) -> impl Iterator<Item = &str> {
+        text.split('`').skip(1).step_by(2)
+    }
+
+    fn properties(cluster: &str) -> Map<String, Value> {
+        Map::from_iter([("cluster".to_string(), Value::from(cluster))])
+    }
+
+    #[test]
+    fn fargate_profiles_serialise_per_cluster() {
+        let fargate = ResourceKind::FargateProfile.spec();
+        assert_eq!(
+            fargate.serialisation_key(None, Some(&properties("cluster.eks"))),
+            Some("eks-fargate-profiles:cluster.eks".into())
+        );
+        assert_eq!(
+            fargate.serialisation_key(Some(&properties("a")), Some(&properties("b"))),
+            Some("eks-fargate-profiles:a".into())
+        );
+        assert_eq!(
+            fargate.serialisation_key(None, None),
+            Some("eks-fargate-profiles:".into())
+        );
+        assert_eq!(
+            ResourceKind::NodeGroup
+                .spec()
+                .serialisation_key(None, Some(&properties("c"))),
+            None
+        );
     }
 }

@@ -4,6 +4,7 @@ pub mod doctor;
 pub mod entry_points;
 pub mod graph;
 pub mod images;
+pub mod kinds;
 pub mod kubeconfig;
 pub mod plan_cost;
 pub mod plan_human;

@@ -1,6 +1,7 @@
 //! The AWS adapters through the real AWS SDK against the emulator: apply a blueprint's EC2, IAM
 //! and S3 resources on an empty account, read them back (no changes), update, re-create
-//! idempotently, destroy; error classification; the apply lock.
+//! idempotently, destroy; removed resources deleted in their references' order; error
+//! classification; the apply lock.
 //!
 //! Each test has its own emulator account (see `emulator.rs`).
 
@@ -227,6 +228,67 @@ async fn lifecycle(region: &str) {
     assert_complete(&summary);
     let live = read(&conn, &desired2).await;
     assert_eq!(live.observed.resources, vec![]);
+}
+
+/// What the blueprint no longer has goes in the order the references AWS showed for it give:
+/// from a NAT gateway per zone to a single one, the second NAT gateway is deleted before its
+/// Elastic IP (which AWS refuses to release while a live NAT gateway holds it), with no conflict
+/// to retry. Neither is in the catalog any more: only the observed `allocation` orders them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_resources_go_in_the_order_of_their_observed_references() {
+    use shinyctl::apply::Event;
+    use shinyctl::plan::Action;
+
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let per_zone = covered_resources(
+        &conn,
+        &BLUEPRINT.replace("natGateway: single", "natGateway: perAz"),
+    );
+    let (_, summary) = converge(&conn, &per_zone).await;
+    assert_complete(&summary);
+
+    let single = covered_resources(&conn, BLUEPRINT);
+    let live = read(&conn, &single).await;
+    let plan = shinyctl::plan::diff(&single, &live.observed);
+    let deleted = |kind| {
+        plan.changes
+            .iter()
+            .filter(|c| c.kind == kind && c.action == Action::Delete)
+            .count()
+    };
+    assert_eq!(
+        (deleted(K::NatGateway), deleted(K::ElasticIp)),
+        (1, 1),
+        "{:?}",
+        pending(&plan)
+    );
+    let schedule = Schedule::from_plan(&plan, &single, true).expect("schedule");
+    let executor = Executor::new(
+        AwsOperator::new(conn.clone(), name_in(&conn.region)),
+        fast_config(7),
+    );
+    let (sink, mut receiver) = EventSink::channel();
+    let summary = executor
+        .run(&schedule, live.outputs, &sink, std::future::pending())
+        .await;
+    drop(sink);
+    assert_complete(&summary);
+    let mut retries = Vec::new();
+    while let Some(event) = receiver.recv().await {
+        if let Event::StepRetrying { step, reason, .. } = event {
+            retries.push(format!("{}: {}", step.address, reason.code));
+        }
+    }
+    assert_eq!(retries, Vec::<String>::new());
+    let releases = emulator::calls(&account)
+        .into_iter()
+        .filter(|c| c.operation == "ReleaseAddress")
+        .count();
+    assert_eq!(releases, 1, "released once, after its NAT gateway was gone");
+    let live = read(&conn, &single).await;
+    let plan = shinyctl::plan::diff(&single, &live.observed);
+    assert_eq!(pending(&plan), Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

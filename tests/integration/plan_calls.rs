@@ -1,13 +1,14 @@
 //! The API calls of a no-change live plan, counted from the emulator's call log: after applying
 //! a shipped blueprint, `shinyctl plan` must stay within the bench's budget
-//! (`xtask/src/bench/budget.rs`, compiled in here so both use the same figures) in every service.
+//! (`xtask/src/bench/budget.rs`, compiled in here so both use the same figures, over the kinds
+//! the binary's `kinds --json` prints) in every service.
 //! Counts only, never time.
 
 use std::collections::BTreeMap;
 
 use super::e2e::{Account, plant_secrets, with_emulator_certificate};
 use super::emulator;
-use super::support::repo_root;
+use super::support::{repo_root, shinyctl};
 
 #[path = "../../xtask/src/bench/budget.rs"]
 #[allow(dead_code)]
@@ -24,6 +25,25 @@ fn calls_since(account: &str, from: usize) -> (BTreeMap<String, usize>, BTreeMap
             .or_insert(0) += 1;
     }
     (services, operations)
+}
+
+/// The AWS kinds the binary reads, as the bench takes them (`shinyctl kinds --json`).
+fn aws_kinds() -> Vec<budget::KindReads> {
+    let run = shinyctl(&["kinds", "--json"]);
+    assert_eq!(run.code, 0, "kinds --json\n{run}");
+    budget::aws_kinds_from_json(&run.stdout).expect("kinds --json parses")
+}
+
+#[test]
+fn the_bench_reads_every_kind_the_reader_reads_from_the_binary() {
+    let names: Vec<String> = aws_kinds().into_iter().map(|k| k.kind).collect();
+    let expected: Vec<&str> = shinyctl::plan::ResourceKind::ALL
+        .iter()
+        .filter(|k| k.spec().reads.is_some())
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(names, expected);
+    assert!(!names.iter().any(|k| k == "kubernetes_object"));
 }
 
 fn kind_counts(path: &str) -> BTreeMap<String, usize> {
@@ -52,7 +72,7 @@ fn a_no_change_plan_stays_within_its_call_budget() {
     let (services, operations) = calls_since(&account.id, before);
     assert_eq!(plan.code, 0, "no changes after apply\n{plan}");
 
-    let budget = budget::plan_call_budget(&kind_counts(&base));
+    let budget = budget::plan_call_budget(&aws_kinds(), &kind_counts(&base));
     let report = format!(
         "calls per operation: {operations:#?}\nper service: {services:?}\nbudget: {:?}",
         budget.per_service

@@ -546,28 +546,9 @@ impl Found {
     }
 }
 
-/// Properties that identify an untagged resource among its kind's desired ones (after
-/// references are resolved to addresses). Other differences then show as updates or replaces.
+/// Properties that identify a resource found without its ownership tag (the kind's spec row).
 pub fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
-    use ResourceKind::*;
-    match kind {
-        Route => &["routeTable", "destination"],
-        RouteTableAssociation => &["subnet"],
-        EfsMountTarget => &["fileSystem", "subnet"],
-        SecurityGroupRule => &[
-            "securityGroup",
-            "direction",
-            "protocol",
-            "fromPort",
-            "toPort",
-            "source",
-        ],
-        IamRolePolicyAttachment => &["role", "policyArn"],
-        EcrLifecyclePolicy => &["repository"],
-        SnsSubscription => &["topic", "protocol", "endpoint"],
-        ListenerRule => &["listener", "priority"],
-        other => other.replace_on(),
-    }
+    kind.identity_keys()
 }
 
 /// A read function's future.
@@ -643,14 +624,5 @@ mod tests {
         }
         assert_eq!(reference.len(), 32);
         assert_eq!(run.len(), 32);
-    }
-
-    #[test]
-    fn untagged_kinds_have_identities() {
-        assert_eq!(
-            identity_keys(ResourceKind::Route),
-            &["routeTable", "destination"]
-        );
-        assert_eq!(identity_keys(ResourceKind::Vpc), &["cidr"]);
     }
 }

@@ -276,7 +276,7 @@ impl<'a> Catalog<'a> {
                 }
                 r.depends_on.sort();
                 r.depends_on.dedup();
-                if takes_tags(r.kind) {
+                if r.kind.takes_tags() {
                     let tags = tags_for(&r, metadata);
                     r.properties.insert("tags".into(), tags);
                 }
@@ -323,23 +323,6 @@ fn collect_embedded(text: &str, known: &BTreeSet<String>, refs: &mut BTreeSet<St
             refs.insert(r.address.to_string());
         }
     }
-}
-
-/// Kinds AWS lets us tag (route-table associations, routes, rules, attachments, lifecycle
-/// policies, subscriptions and EFS mount targets take no tags).
-fn takes_tags(kind: ResourceKind) -> bool {
-    use ResourceKind::*;
-    !matches!(
-        kind,
-        RouteTableAssociation
-            | Route
-            | SecurityGroupRule
-            | IamRolePolicyAttachment
-            | EcrLifecyclePolicy
-            | SnsSubscription
-            | EfsMountTarget
-            | ListenerRule
-    )
 }
 
 /// The blueprint's tags, the builder's own (already in `properties.tags`), `Name` where the

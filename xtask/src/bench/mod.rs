@@ -145,6 +145,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .to_string(),
         calls_in_flight: std::env::var("SHINYCTL_CALLS_IN_FLIGHT")
             .unwrap_or_else(|_| live::CALLS_IN_FLIGHT.to_string()),
+        kinds: aws_kinds(&shinyctl)?,
         ..Report::default()
     };
 
@@ -203,7 +204,10 @@ pub fn run(args: &[String]) -> Result<()> {
             critical_path: chain,
             destroy_critical_path_seconds: destroy_critical,
             estimated_critical_path_seconds: graph.estimated_seconds,
-            plan_call_budget: Some(report::plan_call_budget(&graph.kind_counts())),
+            plan_call_budget: Some(report::plan_call_budget(
+                &report.kinds,
+                &graph.kind_counts(),
+            )),
             ..BlueprintResult::default()
         });
     }
@@ -368,6 +372,21 @@ fn offline_plan(shinyctl: &Path, file: &Path, apps: usize) -> Result<OfflinePlan
         max_rss_mib: kib_to_mib(rss),
         runs: OFFLINE_RUNS,
     })
+}
+
+/// The AWS kinds the binary reads, with their reads and prices (its hidden `kinds --json`).
+fn aws_kinds(shinyctl: &Path) -> Result<Vec<budget::KindReads>> {
+    let out = Command::new(shinyctl)
+        .args(["kinds", "--json"])
+        .output()
+        .context("could not run shinyctl")?;
+    if !out.status.success() {
+        bail!(
+            "shinyctl kinds --json failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    budget::aws_kinds_from_json(&String::from_utf8_lossy(&out.stdout)).map_err(anyhow::Error::msg)
 }
 
 /// The plan's resources (`plan --offline --json`) and dependencies (`graph --format dot`).

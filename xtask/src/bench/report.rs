@@ -34,6 +34,8 @@ pub struct Report {
     pub live_skipped: Option<String>,
     /// Hand-written analysis kept from the previous docs/benchmarks.md.
     pub analysis: Option<String>,
+    /// The AWS kinds shinyctl reads, from its `kinds --json` (the plan budget's terms).
+    pub kinds: Vec<budget::KindReads>,
 }
 
 /// Everything measured on one blueprint.
@@ -467,12 +469,12 @@ pub fn to_markdown(report: &Report) -> String {
          plus the tagging API's GetResources (one per {} tagged resources), which answers the tags \
          of every kind it covers; plus the reads below, each named with the reason AWS leaves no \
          batch form (per resource), or a kind's listing needs a second call (once):\n",
-        budget::KINDS.len(),
+        report.kinds.len(),
         budget::KUBERNETES_KINDS.len(),
         budget::PAGE,
         budget::PAGE
     );
-    for reason in budget::further_reads() {
+    for reason in budget::further_reads(&report.kinds) {
         let _ = writeln!(md, "- {reason}");
     }
     let _ = writeln!(md);
@@ -825,16 +827,49 @@ fn xml_escape(s: &str) -> String {
 /// Budget for a no-change live plan, all services together (see [`super::budget`]: one call per
 /// managed kind, Kubernetes kinds included, plus pagination, the tagging API's call, and
 /// per-resource reads only where AWS offers no batch read).
-pub fn plan_call_budget(kind_counts: &BTreeMap<String, usize>) -> usize {
-    budget::plan_call_budget(kind_counts).total()
+pub fn plan_call_budget(
+    kinds: &[budget::KindReads],
+    kind_counts: &BTreeMap<String, usize>,
+) -> usize {
+    budget::plan_call_budget(kinds, kind_counts).total()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Three kinds as `shinyctl kinds --json` has them: two with reads beyond their listing.
+    fn sample_kinds() -> Vec<budget::KindReads> {
+        let call = |service: &str, action: &str| (service.to_string(), action.to_string());
+        vec![
+            budget::KindReads {
+                kind: "vpc".into(),
+                service: "ec2".into(),
+                per_resource: vec![
+                    call("ec2", "DescribeVpcAttribute"),
+                    call("ec2", "DescribeVpcAttribute"),
+                ],
+                why: "one VPC and one attribute per call".into(),
+                ..Default::default()
+            },
+            budget::KindReads {
+                kind: "internet_gateway".into(),
+                service: "ec2".into(),
+                ..Default::default()
+            },
+            budget::KindReads {
+                kind: "ecr_repository".into(),
+                service: "ecr".into(),
+                per_resource: vec![call("ecr", "GetLifecyclePolicy")],
+                why: "GetLifecyclePolicy takes one repository".into(),
+                ..Default::default()
+            },
+        ]
+    }
+
     fn sample() -> Report {
         Report {
+            kinds: sample_kinds(),
             machine: "2 CPUs".into(),
             shinyctl_version: "0.1.0".into(),
             profile: "tests/emulator/profiles/default.json".into(),
@@ -996,7 +1031,8 @@ mod tests {
         let counts: BTreeMap<String, usize> =
             [("vpc".to_string(), 1), ("ecr_repository".to_string(), 3)].into();
         // every kind + GetResources + 2 VPC attributes + 3 lifecycle policies
-        assert_eq!(plan_call_budget(&counts), budget::KINDS.len() + 1 + 2 + 3);
+        let kinds = sample().kinds;
+        assert_eq!(plan_call_budget(&kinds, &counts), kinds.len() + 1 + 2 + 3);
     }
 
     #[test]
