@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use shinyctl::apply::limits::{RateLimiter, RateLimits};
 use shinyctl::apply::{EventSink, Executor, Schedule, Summary};
 use shinyctl::aws::cleanup::{self, LB_CONTROLLER_TAG, Scope};
 use shinyctl::aws::operator::DataPolicy;
@@ -510,8 +509,7 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
         vpc_id: Some(vpc.clone()),
         canaries: Vec::new(),
     };
-    let limiter = RateLimiter::new(RateLimits::default());
-    let swept = cleanup::sweep(&conn, &scope, &limiter)
+    let swept = cleanup::sweep(&conn, &scope)
         .await
         .expect("sweep");
     assert_eq!(swept.load_balancers, vec![lb.clone()]);
@@ -565,7 +563,7 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
     assert!(sgs.contains(&other_sg) && sgs.contains(&foreign_sg) && sgs.contains(&nodes));
 
     // A second sweep finds nothing more.
-    let again = cleanup::sweep(&conn, &scope, &limiter)
+    let again = cleanup::sweep(&conn, &scope)
         .await
         .expect("sweep");
     assert!(

@@ -582,6 +582,21 @@ pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)>
 mod tests {
     use super::*;
 
+    /// An adapter lives in `services/<its kind's service>/<its kind's name>.rs`, once.
+    #[test]
+    fn every_adapter_file_is_named_after_its_kind_in_its_service() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (i, kind) in ADAPTED.iter().enumerate() {
+            assert!(!ADAPTED[..i].contains(kind), "{kind:?} has two adapters");
+            let file = root.join(format!(
+                "src/aws/services/{}/{}.rs",
+                kind.service(),
+                kind.as_str()
+            ));
+            assert!(file.is_file(), "{kind:?}'s adapter is not {}", file.display());
+        }
+    }
+
     #[test]
     fn client_tokens_are_stable_and_distinct() {
         let a = client_token(&["demo", "network.nat_gateway[a]", "{}"]);
