@@ -11,10 +11,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::operator::{
-    Operator, Outputs, StepContext, StepError, StepRequest, default_serialisation_key,
-};
+use super::operator::{Operator, default_serialisation_key};
 use super::schedule::Operation;
+use super::step::{Outputs, StepContext, StepError, StepRequest};
 use super::wait::{has, is_gone};
 use crate::plan::{Address, ResourceKind};
 

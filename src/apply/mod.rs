@@ -2,7 +2,9 @@
 //!
 //! - `schedule`: a Plan becomes steps with order constraints (a replace is delete-then-create,
 //!   deletes run in reverse dependency order), plus makespan estimates.
-//! - `operator`: the trait the AWS adapters implement, and error classes for retrying.
+//! - `operator`: the trait the AWS adapters implement (`Operator`), and the serialisations AWS
+//!   imposes; `step`: what a step is given (`StepRequest`, `StepContext`) and gives back
+//!   (`Outputs`, `StepError` with its class for retrying).
 //! - `wait`: readiness conditions and polling with backoff, always with a timeout.
 //! - `limits`, `backoff`: AWS's token buckets, serialisation locks, jittered retry delays.
 //! - `executor`: the concurrent walk (`slots`: its parallelism bound, longest remaining chain
@@ -17,6 +19,7 @@ pub mod limits;
 pub mod operator;
 pub mod schedule;
 pub mod slots;
+pub mod step;
 pub mod wait;
 
 #[cfg(test)]
@@ -24,7 +27,6 @@ mod fake;
 
 pub use events::{Event, EventSink, Failure, Skip, Summary};
 pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
-pub use operator::{
-    ErrorClass, Operator, Outputs, StepContext, StepError, StepRequest, known_outputs,
-};
+pub use operator::Operator;
 pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
+pub use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};

@@ -1,8 +1,8 @@
 use serde_json::Value;
 
 use super::*;
-use crate::blueprint::load_str;
 use crate::blueprint::model::{AuthenticationType, LdapAuth, SimpleAuth, SimpleUser, UsageStats};
+use crate::load::load_str;
 
 fn example() -> Blueprint {
     let text = std::fs::read_to_string(concat!(
