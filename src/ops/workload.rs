@@ -548,7 +548,8 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
                 format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
             )
         })?;
-    // The version a changed pod template runs with: now, as the operator does (rollout.rs).
+    // The version a changed pod template runs with: now, as the ShinyProxy operator does
+    // (rollout.rs).
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));

@@ -1,6 +1,6 @@
 //! Every kind of AWS resource a blueprint can produce, with what the planner and executor must know
 //! about it: the service, whether it holds data, which property changes force a replacement,
-//! AWS's naming rules, and creation/deletion time estimates (PRODUCT.md's published figures).
+//! AWS's naming rules, and creation/deletion time estimates (published `terraform apply` logs).
 
 use serde::{Deserialize, Serialize};
 
@@ -325,7 +325,7 @@ impl ResourceKind {
         })
     }
 
-    /// Typical seconds from create call to ready: PRODUCT.md's published apply logs (midpoints),
+    /// Typical seconds from create call to ready: published `terraform apply` logs (midpoints),
     /// as the emulator's default profile has them (`tests/emulator/profiles/default.json` is
     /// these figures ÷ 60). Waits poll most often near these, so they should be right.
     pub fn create_seconds(self) -> f64 {

@@ -341,7 +341,7 @@ fn object_ids_are_stable() {
 }
 
 #[test]
-fn operator_options_and_explicit_container_re_use() {
+fn optional_proxy_settings_and_explicit_container_re_use() {
     let mut bp = example();
     let w = rendered(&bp);
     let proxy = &w.application_yml["proxy"];

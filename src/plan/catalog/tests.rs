@@ -1,5 +1,5 @@
-//! Catalog tests on the reference blueprint (../shared/design/blueprint-example.yaml), built in
-//! code so that these tests do not depend on the YAML loader.
+//! Catalog tests on the reference blueprint (the shape of `blueprints/shinyproxy-eks.yaml`), built
+//! in code so that these tests do not depend on the YAML loader.
 
 use std::collections::BTreeMap;
 
