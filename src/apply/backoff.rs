@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::operator::ErrorClass;
+use super::step::ErrorClass;
 
 /// How one class of errors is retried.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::operator::StepError;
 use super::schedule::{Operation, StepRef};
+use super::step::StepError;
 use crate::plan::Address;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -33,9 +33,10 @@ use tokio::time::Instant;
 use super::backoff::{Jitter, Retries};
 use super::events::{Event, EventSink, Failure, Skip, Summary};
 use super::limits::{KeyedLocks, RateLimiter, RateLimits};
-use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
+use super::operator::Operator;
 use super::schedule::{Operation, Schedule, StepRef, default_estimate};
 use super::slots::{PrioritySlots, with_call_priority};
+use super::step::{Outputs, StepContext, StepError, StepRequest};
 use super::wait::WaitPolicy;
 use crate::graph::Walk;
 use crate::plan::Address;
@@ -451,9 +452,9 @@ impl<O: Operator> Shared<'_, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::ErrorClass;
     use crate::apply::fake::{FakeCloud, Phase};
     use crate::apply::limits::{BucketSpec, ServiceLimits};
-    use crate::apply::operator::ErrorClass;
     use crate::plan::{Action, Change, ResourceKind};
     use serde_json::{Map, Value};
 

@@ -11,8 +11,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::operator::{Operator, Outputs, StepContext, StepError, StepRequest};
+use super::operator::Operator;
 use super::schedule::Operation;
+use super::step::{Outputs, StepContext, StepError, StepRequest};
 use super::wait::{has, is_gone};
 use crate::plan::{Address, ResourceKind};
 

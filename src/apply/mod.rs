@@ -3,7 +3,9 @@
 //! - `schedule`: a Plan becomes steps with order constraints (a replace is delete-then-create,
 //!   deletes run in reverse dependency order; those of resources gone from the blueprint by the
 //!   references in their observed properties), plus makespan estimates.
-//! - `operator`: the trait the AWS adapters implement, and error classes for retrying.
+//! - `operator`: the trait the AWS adapters implement (`Operator`); `step`: what a step is given
+//!   (`StepRequest`, `StepContext`) and gives back (`Outputs`, `StepError` with its class for
+//!   retrying).
 //! - `wait`: readiness conditions and polling with backoff, always with a timeout.
 //! - `limits`, `backoff`: AWS's token buckets, serialisation locks, jittered retry delays.
 //! - `executor`: drives the steps concurrently through the schedule's `graph::Walk` (`slots`: its
@@ -19,6 +21,7 @@ pub mod limits;
 pub mod operator;
 pub mod schedule;
 pub mod slots;
+pub mod step;
 pub mod wait;
 
 #[cfg(test)]
@@ -26,7 +29,6 @@ mod fake;
 
 pub use events::{Event, EventSink, Failure, Skip, Summary};
 pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
-pub use operator::{
-    ErrorClass, Operator, Outputs, StepContext, StepError, StepRequest, known_outputs,
-};
+pub use operator::Operator;
 pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
+pub use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};

@@ -18,8 +18,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::backoff::Jitter;
-use super::operator::{ErrorClass, StepError};
 use super::schedule::Operation;
+use super::step::{ErrorClass, StepError};
 use crate::plan::ResourceKind;
 
 /// A readiness condition over the latest observation of an object of type `T`.

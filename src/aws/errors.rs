@@ -1,6 +1,6 @@
 //! SDK errors become [`StepError`]s: AWS's code and message, classified for retrying.
 //!
-//! - a service error with a code: classified by the code ([`crate::apply::operator::classify_aws_code`]),
+//! - a service error with a code: classified by the code ([`classify_code`]),
 //!   except the errors that mean a role is still propagating ([`super::iam_propagation`]);
 //! - a service error without a code: 5xx is transient; anything else means the endpoint does not
 //!   know the operation (an emulator or a partition without the service) — fatal, saying so;
@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::apply::StepError;
+use crate::apply::{ErrorClass, StepError};
 
 /// Converts any SDK call's error.
 pub fn step_error<E>(err: SdkError<E, HttpResponse>) -> StepError
@@ -63,6 +63,72 @@ where
         }
         SdkError::ConstructionFailure(_) => StepError::fatal("InvalidRequest", describe(&err)),
         _ => StepError::fatal("Unknown", describe(&err)),
+    }
+}
+
+/// The usual class of an AWS error code, across the services shinyctl uses (the role-propagation
+/// signs aside: [`super::iam_propagation::classify`]). Adapters override it where context
+/// matters (a `*.NotFound` for a dependency created a second ago is eventual consistency, hence
+/// transient; for the resource being deleted it means success).
+pub fn classify_code(code: &str) -> ErrorClass {
+    const THROTTLED: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
+    ];
+    const TRANSIENT: &[&str] = &[
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServiceError",
+        "InternalServiceException",
+        "ServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "IDPCommunicationError",
+        "Unavailable",
+    ];
+    const CONFLICT: &[&str] = &[
+        "DependencyViolation",
+        "ResourceInUse",
+        "ResourceInUseException",
+        "ConcurrentModification",
+        "ConcurrentModificationException",
+        "ConflictException",
+        "OperationAborted",
+        "IncorrectState",
+        "IncorrectInstanceState",
+        "InvalidDBInstanceState",
+        "InvalidDBInstanceStateFault",
+        "InvalidDBClusterStateFault",
+        "InvalidDBSubnetGroupStateFault",
+        "InvalidCacheClusterState",
+        "InvalidReplicationGroupState",
+        "InvalidCacheSubnetGroupState",
+        "DeleteConflict",
+        "IncorrectFileSystemLifeCycleState",
+        "FileSystemInUse",
+        "MountTargetConflict",
+    ];
+    if THROTTLED.contains(&code) {
+        ErrorClass::Throttled
+    } else if TRANSIENT.contains(&code) {
+        ErrorClass::Transient
+    } else if CONFLICT.contains(&code) {
+        ErrorClass::Conflict
+    } else {
+        ErrorClass::Fatal
     }
 }
 
@@ -119,7 +185,6 @@ pub fn missing(what: impl std::fmt::Display) -> StepError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::ErrorClass;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
     use aws_smithy_types::error::ErrorMetadata;
@@ -134,6 +199,20 @@ mod tests {
         let err = DeleteVpcError::generic(meta.build());
         let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
         SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn aws_codes_are_classified() {
+        assert_eq!(classify_code("RequestLimitExceeded"), ErrorClass::Throttled);
+        assert_eq!(classify_code("ThrottlingException"), ErrorClass::Throttled);
+        assert_eq!(classify_code("InternalError"), ErrorClass::Transient);
+        assert_eq!(classify_code("DependencyViolation"), ErrorClass::Conflict);
+        assert_eq!(
+            classify_code("ResourceInUseException"),
+            ErrorClass::Conflict
+        );
+        assert_eq!(classify_code("InvalidParameterValue"), ErrorClass::Fatal);
+        assert_eq!(classify_code(""), ErrorClass::Fatal);
     }
 
     #[test]

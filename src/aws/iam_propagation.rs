@@ -106,7 +106,7 @@ pub fn classify(code: &str, message: &str) -> ErrorClass {
     if is_propagating(code, message) {
         ErrorClass::Propagating
     } else {
-        crate::apply::operator::classify_aws_code(code)
+        super::errors::classify_code(code)
     }
 }
 

@@ -33,7 +33,7 @@ pub struct LiveState {
     /// For `plan::diff`.
     pub observed: ObservedState,
     /// Outputs of every observed resource, by address: the executor's `known` map (a superset of
-    /// `apply::operator::known_outputs(&observed)`: `id`, `name`, plus `arn`, attributes and what
+    /// `apply::known_outputs(&observed)`: `id`, `name`, plus `arn`, attributes and what
     /// deletes need — pass this one).
     pub outputs: BTreeMap<Address, Outputs>,
     /// Resources carrying an address some other resource already has (a duplicate left by a

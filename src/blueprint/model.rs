@@ -419,6 +419,14 @@ impl Ingress {
             LoadBalancerType::Nlb => d::NLB_IDLE_TIMEOUT_SECONDS,
         })
     }
+
+    /// The listener canaries request: the first forwarding one (else the first).
+    pub fn canary_listener(&self) -> Option<&Listener> {
+        self.listeners
+            .iter()
+            .find(|l| l.redirect_to.is_none())
+            .or(self.listeners.first())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

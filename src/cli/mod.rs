@@ -143,8 +143,8 @@ fn load_on_or_report(
     colour: Colour,
     today: Date,
     warnings_on_stderr: bool,
-) -> anyhow::Result<Option<shinyctl::blueprint::Loaded>> {
-    use shinyctl::blueprint::{LoadError, load_file_on};
+) -> anyhow::Result<Option<shinyctl::load::Loaded>> {
+    use shinyctl::load::{LoadError, load_file_on};
     match load_file_on(path, today) {
         Ok(loaded) => {
             if warnings_on_stderr {
@@ -173,8 +173,8 @@ fn load_on_or_report(
 fn load_or_report(
     path: &std::path::Path,
     colour: Colour,
-) -> anyhow::Result<Option<shinyctl::blueprint::Loaded>> {
-    use shinyctl::blueprint::{LoadError, load_file};
+) -> anyhow::Result<Option<shinyctl::load::Loaded>> {
+    use shinyctl::load::{LoadError, load_file};
     match load_file(path) {
         Ok(loaded) => Ok(Some(loaded)),
         Err(LoadError::Invalid(diagnostics)) => {

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use super::{Colour, Outcome, load_on_or_report, output};
-use shinyctl::blueprint::{Date, LoadError, load_file_on};
+use shinyctl::blueprint::Date;
+use shinyctl::load::{LoadError, load_file_on};
 use shinyctl::render::diagnostics;
 
 /// Check a blueprint: syntax, schema, references, AWS limits. Reports every problem at once.

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use crate::apply::{Outputs, Schedule, Summary};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{Connection, Target};
-use crate::blueprint::Loaded;
+use crate::load::Loaded;
 use crate::plan::{Address, Plan};
 use crate::render::plan_json;
 

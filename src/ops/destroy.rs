@@ -19,7 +19,7 @@ use crate::apply::{Schedule, Summary};
 use crate::aws::cleanup::{self, Scope, Swept};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{Connection, Target};
-use crate::blueprint::Loaded;
+use crate::load::Loaded;
 use crate::plan::{ObservedResource, ObservedState, Plan, ResourceKind, diff};
 use crate::render::plan_json;
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::apply::Outputs;
 use crate::blueprint::Blueprint;
 use crate::blueprint::model::ListenerProtocol;
-use crate::plan::catalog::{addresses, canary_listener};
+use crate::plan::catalog::addresses;
 use crate::plan::{Address, Resource, ResourceKind};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -88,7 +88,7 @@ pub fn entry_points(
 
     if let Some(ingress) = &bp.ingress {
         let dns = text(addresses::LOAD_BALANCER, "dnsName");
-        let listener = canary_listener(ingress);
+        let listener = ingress.canary_listener();
         let secure = listener
             .is_some_and(|l| matches!(l.protocol, ListenerProtocol::Https | ListenerProtocol::Tls));
         let scheme = if secure { "https" } else { "http" };
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_example_platform_after_apply() {
-        let loaded = crate::blueprint::load_file(std::path::Path::new(concat!(
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/blueprints/shinyproxy-eks.yaml"
         )))
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn without_a_domain_the_load_balancers_name_is_the_url() {
-        let mut loaded = crate::blueprint::load_file(std::path::Path::new(concat!(
+        let mut loaded = crate::load::load_file(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/blueprints/lowcode-ha.yaml"
         )))

@@ -2,8 +2,9 @@
 //! cluster), diff it against the blueprint.
 
 use crate::aws::{self, Connection, LiveState, Target};
+use crate::blueprint::Problem;
 use crate::blueprint::model::AvailabilityZones;
-use crate::blueprint::{Loaded, Problem};
+use crate::load::Loaded;
 use crate::plan::zones::{self, Zones};
 use crate::plan::{Note, NoteLevel, Plan};
 use crate::workload;
@@ -216,7 +217,8 @@ pub fn duplicate_warnings(live: &LiveState) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blueprint::{Date, load_str_on};
+    use crate::blueprint::Date;
+    use crate::load::load_str_on;
     use crate::plan::{ObservedState, diff};
 
     #[test]

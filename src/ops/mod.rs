@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn the_blueprints_region_is_the_default_and_a_different_flag_is_refused() {
-        let loaded = crate::blueprint::load_str(
+        let loaded = crate::load::load_str(
             "t.yaml",
             "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: t\n  region: eu-west-1\n",
         )

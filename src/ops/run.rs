@@ -248,7 +248,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_event_reaches_the_renderer_and_the_run_ends() {
-        let loaded = crate::blueprint::load_str(
+        let loaded = crate::load::load_str(
             "t.yaml",
             "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: tiny\n  region: us-east-1\nregistry:\n  repositories:\n    - name: shiny/hello\n",
         )
@@ -349,7 +349,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_interrupt_before_the_run_starts_nothing() {
-        let loaded = crate::blueprint::load_str(
+        let loaded = crate::load::load_str(
             "t.yaml",
             "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: tiny\n  region: us-east-1\nregistry:\n  repositories:\n    - name: shiny/hello\n",
         )

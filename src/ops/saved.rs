@@ -137,7 +137,7 @@ fn differences(saved: &Value, current: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blueprint::load_str;
+    use crate::load::load_str;
     use crate::plan::{ObservedState, diff};
 
     const BLUEPRINT: &str = "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: tiny\n  region: us-east-1\nregistry:\n  repositories:\n    - name: shiny/hello\n";

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::aws::health::{self, Health, Verdict};
 use crate::aws::{self, Target};
-use crate::blueprint::Loaded;
+use crate::load::Loaded;
 use crate::plan::{Action, Address, ObservedState, ResourceKind, diff};
 use crate::workload::deploy::{RolloutState, rollout_state};
 

@@ -15,7 +15,8 @@ use crate::apply::{ErrorClass, Event, EventSink, Failure, Operation, Skip, StepE
 use crate::apply::{Outputs, Summary};
 use crate::aws::eks_token::cluster_access;
 use crate::aws::{Connection, LiveState, Target};
-use crate::blueprint::{Blueprint, Loaded};
+use crate::blueprint::Blueprint;
+use crate::load::Loaded;
 use crate::plan::catalog::Names;
 use crate::plan::{
     Action, Address, Change, ObservedResource, ObservedState, Plan, Resource, ResourceKind, diff,
@@ -547,7 +548,8 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
                 format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
             )
         })?;
-    // The version a changed pod template runs with: now, as the operator does (rollout.rs).
+    // The version a changed pod template runs with: now, as the ShinyProxy operator does
+    // (rollout.rs).
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -669,7 +671,7 @@ mod tests {
     /// endpoints and ids go, never the offline placeholders.
     #[test]
     fn a_live_plan_shows_known_after_apply_for_what_aws_assigns() {
-        let loaded = crate::blueprint::load_file(std::path::Path::new(concat!(
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/blueprints/shinyproxy-eks.yaml"
         )))
@@ -707,7 +709,7 @@ mod tests {
             "/blueprints/shinyproxy-eks.yaml"
         ))
         .unwrap();
-        let loaded = crate::blueprint::load_str("x.yaml", &text).unwrap();
+        let loaded = crate::load::load_str("x.yaml", &text).unwrap();
         let bp = &loaded.blueprint;
         let rendered = workload::render(bp, &PlatformFacts::placeholders(bp));
         let observed = ObservedState::empty(&bp.metadata.name, &bp.metadata.region);

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::document::{Change, Plan};
 use super::kind::ResourceKind;
-use super::plan::{Change, Plan};
 use super::resource::Address;
 
 /// Hours in a month, as AWS's Pricing Calculator and Infracost count them (8,760 / 12).

@@ -8,12 +8,12 @@
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
+use super::document::{
+    Action, Change, Note, NoteLevel, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary,
+};
 use super::engine_version::{Standing, standing};
 use super::kind::ResourceKind;
 use super::observed::{ObservedResource, ObservedState};
-use super::plan::{
-    Action, Change, Note, NoteLevel, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary,
-};
 use super::resource::{Address, Resource};
 use crate::graph::Dag;
 

@@ -1,8 +1,8 @@
 //! Every kind of AWS resource a blueprint can produce, and one [`KindSpec`] row per kind with
 //! everything the planner, the executor and the bench must know about it: the service, whether it
 //! holds data, which property changes force a replacement, whether AWS tags it (and how an
-//! untagged one is recognised), AWS's naming rules, creation/deletion time estimates (PRODUCT.md's
-//! published figures), the serialisation AWS imposes, and the reads a no-change plan makes.
+//! untagged one is recognised), AWS's naming rules, creation/deletion time estimates (published
+//! `terraform apply` logs), the serialisation AWS imposes, and the reads a no-change plan makes.
 //! `shinyctl kinds --json` prints the rows (the bench reads them from there).
 //! Adding a kind: `docs/adding-a-kind.md`.
 
@@ -94,7 +94,7 @@ pub struct KindSpec {
     pub tagging: Tagging,
     /// AWS's naming limits, or None where AWS assigns an id and takes no name.
     pub name_rule: Option<NameRule>,
-    /// Typical seconds from create call to ready: PRODUCT.md's published apply logs (midpoints),
+    /// Typical seconds from create call to ready: published `terraform apply` logs (midpoints),
     /// as the emulator's default profile has them (`tests/emulator/profiles/default.json` is
     /// these figures ÷ 60). Waits poll most often near these, so they should be right.
     pub create_seconds: f64,

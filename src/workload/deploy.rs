@@ -831,9 +831,7 @@ mod tests {
             "/blueprints/shinyproxy-eks.yaml"
         ))
         .unwrap();
-        let bp = crate::blueprint::load_str("x.yaml", &text)
-            .unwrap()
-            .blueprint;
+        let bp = crate::load::load_str("x.yaml", &text).unwrap().blueprint;
         let workload =
             super::super::render(&bp, &super::super::PlatformFacts::placeholders(&bp)).unwrap();
         for object in &workload.objects {

@@ -175,7 +175,7 @@ pub fn database_name(db: &crate::blueprint::model::Database) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blueprint::load_str;
+    use crate::load::load_str;
 
     #[test]
     fn placeholders_are_marked_and_follow_the_partition() {

@@ -45,7 +45,8 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
         // containerproxy's ProxyService stops every proxy in the store on shutdown unless told
         // not to (`proxy.stop-proxies-on-shutdown`, default true, containerproxy 1.1.1); with the
         // shared Redis store that is every replica's apps, on each rollout, drain or eviction.
-        // containerproxy warns about exactly this combination; the operator's examples set false.
+        // containerproxy warns about exactly this combination; the ShinyProxy operator's examples set
+        // false.
         p.insert("stop-proxies-on-shutdown".into(), json!(false));
     }
     p.insert(
@@ -133,8 +134,8 @@ pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> 
         server.insert("secure-cookies".into(), json!(true));
     }
     // ShinyProxy shows apps in frames of its own origin: allow those, refuse other sites'
-    // (containerproxy `server.frame-options`, default `disable`; the operator's examples set
-    // `sameorigin`).
+    // (containerproxy `server.frame-options`, default `disable`; the ShinyProxy operator's examples
+    // set `sameorigin`).
     server.insert("frame-options".into(), json!("sameorigin"));
     root.insert("server".into(), Value::Object(server));
     root.insert(

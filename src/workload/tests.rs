@@ -1,8 +1,8 @@
 use serde_json::Value;
 
 use super::*;
-use crate::blueprint::load_str;
 use crate::blueprint::model::{AuthenticationType, LdapAuth, SimpleAuth, SimpleUser, UsageStats};
+use crate::load::load_str;
 
 fn example() -> Blueprint {
     let text = std::fs::read_to_string(concat!(
@@ -341,7 +341,7 @@ fn object_ids_are_stable() {
 }
 
 #[test]
-fn operator_options_and_explicit_container_re_use() {
+fn optional_proxy_settings_and_explicit_container_re_use() {
     let mut bp = example();
     let w = rendered(&bp);
     let proxy = &w.application_yml["proxy"];

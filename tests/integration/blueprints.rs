@@ -36,7 +36,7 @@ fn every_blueprint_plans_offline() {
 
         let json = shinyctl(&["plan", "--offline", "--json", "-f", &path]).expect_code(0);
         let plan: Value = serde_json::from_str(&json.stdout).expect("JSON plan");
-        let loaded = shinyctl::blueprint::load_file(&file).expect("loads");
+        let loaded = shinyctl::load::load_file(&file).expect("loads");
         assert_eq!(
             plan["summary"]["add"],
             loaded.resources.len(),
@@ -58,7 +58,7 @@ fn every_blueprint_plans_offline() {
 /// answers 404, so the targets would never turn healthy and the canary never pass.
 #[test]
 fn lowcode_ha_checks_the_app_servers_login_page() {
-    let loaded = shinyctl::blueprint::load_file(std::path::Path::new(&format!(
+    let loaded = shinyctl::load::load_file(std::path::Path::new(&format!(
         "{}/blueprints/lowcode-ha.yaml",
         env!("CARGO_MANIFEST_DIR")
     )))

@@ -286,7 +286,7 @@ fn schema_is_a_valid_json_schema_that_every_blueprint_conforms_to() {
     let mut files = shipped_blueprints();
     files.push(repo_root().join(DEMO));
     for file in files {
-        let loaded = shinyctl::blueprint::load_file(&file)
+        let loaded = shinyctl::load::load_file(&file)
             .unwrap_or_else(|e| panic!("{} does not load: {e}", file.display()));
         // The loaded model (defaults filled in) must be a document the schema accepts.
         let document = serde_json::to_value(&loaded.blueprint).expect("the model serialises");

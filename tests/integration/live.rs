@@ -62,7 +62,7 @@ fn covered(kind: K) -> bool {
 
 /// The covered resources of the blueprint in the connection's account (bucket names hold it).
 fn covered_resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
-    let loaded = shinyctl::blueprint::load_str("live.yaml", yaml).expect("blueprint loads");
+    let loaded = shinyctl::load::load_str("live.yaml", yaml).expect("blueprint loads");
     loaded
         .in_account(&conn.account)
         .resources
@@ -457,7 +457,7 @@ async fn bucket_names_hold_the_account_and_a_taken_one_is_a_clear_error() {
     };
     let one = connect(&emulator::account()).await;
     let two = connect(&emulator::account()).await;
-    let loaded = shinyctl::blueprint::load_str("global.yaml", yaml).expect("loads");
+    let loaded = shinyctl::load::load_str("global.yaml", yaml).expect("loads");
     let in_one = loaded.in_account(&one.account).resources;
     let in_two = loaded.in_account(&two.account).resources;
     assert_eq!(

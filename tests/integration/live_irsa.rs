@@ -96,7 +96,7 @@ async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
     ))
     .await
     .expect("connects");
-    let desired = shinyctl::blueprint::load_str("irsa.yaml", BLUEPRINT)
+    let desired = shinyctl::load::load_str("irsa.yaml", BLUEPRINT)
         .expect("blueprint loads")
         .in_account(&conn.account)
         .resources;

@@ -38,7 +38,7 @@ storage:
 /// The network and EFS parts of the blueprint: NAT gateways and EFS access points take a client
 /// token.
 fn network() -> Vec<Resource> {
-    let loaded = shinyctl::blueprint::load_str("reruns.yaml", BLUEPRINT).expect("loads");
+    let loaded = shinyctl::load::load_str("reruns.yaml", BLUEPRINT).expect("loads");
     loaded
         .resources
         .into_iter()
@@ -178,7 +178,7 @@ const CANARY: &str = "monitoring.canary[login]";
 /// Derived for `account`: bucket names hold it.
 fn platform(name: &str, account: &str) -> Vec<Resource> {
     let yaml = PLATFORM_BLUEPRINT.replace("name: fresh", &format!("name: {name}"));
-    shinyctl::blueprint::load_str("fresh.yaml", &yaml)
+    shinyctl::load::load_str("fresh.yaml", &yaml)
         .expect("loads")
         .in_account(account)
         .resources

@@ -93,7 +93,7 @@ monitoring:
 
 /// The blueprint's resources in the connection's account (bucket names hold it).
 fn resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
-    shinyctl::blueprint::load_str("services.yaml", yaml)
+    shinyctl::load::load_str("services.yaml", yaml)
         .expect("blueprint loads")
         .in_account(&conn.account)
         .resources

@@ -8,6 +8,7 @@ mod e2e_workload;
 mod emulator;
 mod images_mirror;
 mod kubeconfig;
+mod layering;
 mod live;
 mod live_common;
 mod live_cost;

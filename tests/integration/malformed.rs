@@ -11,7 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-use shinyctl::blueprint::{Diagnostic, Diagnostics, LoadError, load_str};
+use shinyctl::blueprint::{Diagnostic, Diagnostics};
+use shinyctl::load::{LoadError, load_str};
 
 use crate::support::{repo_root, shinyctl};
 

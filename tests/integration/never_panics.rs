@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::Value;
-use shinyctl::blueprint::{LoadError, load_str};
+use shinyctl::load::{LoadError, load_str};
 
 use crate::support::repo_root;
 

@@ -47,7 +47,7 @@ fn the_bench_reads_every_kind_the_reader_reads_from_the_binary() {
 }
 
 fn kind_counts(path: &str) -> BTreeMap<String, usize> {
-    let loaded = shinyctl::blueprint::load_file(std::path::Path::new(path)).expect("loads");
+    let loaded = shinyctl::load::load_file(std::path::Path::new(path)).expect("loads");
     let mut counts = BTreeMap::new();
     for r in &loaded.resources {
         *counts.entry(r.kind.as_str().to_string()).or_insert(0) += 1;
@@ -123,7 +123,7 @@ fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
     let text = registry("callsreg", REPOSITORIES);
     let path = account.write("registry.yaml", &text);
     assert_eq!(account.apply(&path).code, 0, "apply");
-    let desired = shinyctl::blueprint::load_str("registry.yaml", &text)
+    let desired = shinyctl::load::load_str("registry.yaml", &text)
         .expect("loads")
         .resources;
 

@@ -198,7 +198,7 @@ for lb in elb.describe_load_balancers()["LoadBalancers"]:
 
 /// The name of the blueprint's target group.
 fn target_group_name(blueprint: &str) -> String {
-    let loaded = shinyctl::blueprint::load_file(std::path::Path::new(blueprint)).expect("loads");
+    let loaded = shinyctl::load::load_file(std::path::Path::new(blueprint)).expect("loads");
     loaded
         .resources
         .iter()

@@ -17,7 +17,7 @@ fn proxy_blueprints() -> Vec<(PathBuf, shinyctl::blueprint::Blueprint)> {
     let mut found: Vec<_> = shipped_blueprints()
         .into_iter()
         .filter_map(|file| {
-            let loaded = shinyctl::blueprint::load_file(&file).expect("shipped blueprints load");
+            let loaded = shinyctl::load::load_file(&file).expect("shipped blueprints load");
             let bp = loaded.blueprint;
             let renders = bp.proxy.is_some() || (bp.cluster.is_some() && bp.ingress.is_some());
             renders.then_some((file, bp))
@@ -159,7 +159,7 @@ pub(crate) mod deploy {
     use crate::support::repo_root;
 
     fn example() -> Blueprint {
-        shinyctl::blueprint::load_file(&repo_root().join("blueprints/shinyproxy-eks.yaml"))
+        shinyctl::load::load_file(&repo_root().join("blueprints/shinyproxy-eks.yaml"))
             .expect("the example loads")
             .blueprint
     }

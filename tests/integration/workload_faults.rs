@@ -39,10 +39,9 @@ fn set_faults(rules: Value) {
 }
 
 fn blueprint() -> Blueprint {
-    let mut bp =
-        shinyctl::blueprint::load_file(&repo_root().join("blueprints/shinyproxy-eks.yaml"))
-            .expect("the example loads")
-            .blueprint;
+    let mut bp = shinyctl::load::load_file(&repo_root().join("blueprints/shinyproxy-eks.yaml"))
+        .expect("the example loads")
+        .blueprint;
     // Its own cluster name: other suites make the example's cluster in their own accounts.
     bp.metadata.name = "faulted-workload".into();
     bp

@@ -127,7 +127,7 @@ fn every_property_is_replaced_on_or_changed_in_place() {
     let mut checked = 0;
     let mut uncovered = Vec::new();
     for file in &files {
-        let loaded = crate::blueprint::load_file(file).expect("blueprint loads");
+        let loaded = crate::load::load_file(file).expect("blueprint loads");
         for resource in crate::plan::catalog::desired(&loaded.blueprint) {
             let in_place = match in_place(resource.kind) {
                 InPlace::Only(list) => list,
@@ -178,7 +178,7 @@ fn in_place_lists_do_not_overlap_replace_on() {
 fn a_cache_port_change_is_a_replacement_that_loses_data() {
     use crate::plan::{Action, Address, ObservedState, diff};
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/lowcode-ha.yaml");
-    let loaded = crate::blueprint::load_file(&file).expect("blueprint loads");
+    let loaded = crate::load::load_file(&file).expect("blueprint loads");
     let desired = crate::plan::catalog::desired(&loaded.blueprint);
     let mut observed = ObservedState::as_desired(&desired);
     let cache = observed

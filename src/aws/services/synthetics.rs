@@ -737,7 +737,7 @@ mod tests {
         use crate::plan::{Action, ObservedState, diff};
         let file =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/shinyproxy-eks.yaml");
-        let loaded = crate::blueprint::load_file(&file).expect("blueprint loads");
+        let loaded = crate::load::load_file(&file).expect("blueprint loads");
         let desired = crate::plan::catalog::desired(&loaded.blueprint);
         let mut observed = ObservedState::as_desired(&desired);
         let at = observed

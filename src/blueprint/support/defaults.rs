@@ -3,17 +3,22 @@
 //! shinyctl supports, by the offline [`tables`] on the day asked; the live plan chooses again by
 //! AWS's own listings (`src/aws/versions.rs::choices`, with [`choose_offered`]). Each choice is a warning
 //! (pinning is recommended) that the plan shows. Once the resource exists, an unset version is
-//! the one it runs ([`keep_running`]): a newer shinyctl or a new AWS release never plans an
+//! the one it runs (`load`'s `keep_running`): a newer shinyctl or a new AWS release never plans an
 //! upgrade nobody asked for.
 
 use super::Date;
 use super::tables::{self, Lifecycle};
 use crate::blueprint::model::{Blueprint, DatabaseEngine};
 use crate::blueprint::problem::Problem;
-use crate::plan::ObservedState;
 
 /// The ShinyProxy release shinyctl's workload is built and checked for (`src/workload/keys.rs`).
 pub const SHINYPROXY: &str = "3.2.0";
+
+/// The Synthetics runtime every canary runs (the blueprint does not choose it): a current Node.js
+/// Puppeteer runtime (not deprecated on 2026-12-05: "Runtime versions support policy", CloudWatch
+/// user guide; 15.0 is the newest documented, but the emulator's offered set stops at 11.0). The
+/// script keeps the `Synthetics` module names, which the runtime serves.
+pub const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
 
 /// The newest Redis OSS line ElastiCache offers ("Supported ElastiCache for Redis OSS versions":
 /// 7.1 is the last Redis OSS release; later ones are Valkey).
@@ -171,62 +176,10 @@ pub fn choose_offered(
         })
 }
 
-/// Where each unset version lives in the resources: (path, address, property).
-const RUNNING: &[(&str, &str, &str)] = &[
-    ("cluster.version", "cluster.eks_cluster", "version"),
-    ("database.version", "database.db_instance", "engineVersion"),
-    ("database.version", "database.db_cluster", "engineVersion"),
-    (
-        "cache.version",
-        "cache.cache_replication_group",
-        "engineVersion",
-    ),
-];
-
-/// `bp` with each unset (chosen) version replaced by the one its existing resource runs, when it
-/// exists, and those (path, running version); `None` when nothing changes.
-pub fn keep_running(
-    bp: &Blueprint,
-    chosen: &[Chosen],
-    observed: &ObservedState,
-) -> Option<(Blueprint, Vec<(&'static str, String)>)> {
-    let mut out = bp.clone();
-    let mut kept = Vec::new();
-    for c in chosen {
-        let running = RUNNING
-            .iter()
-            .filter(|(path, _, _)| *path == c.path)
-            .find_map(|(_, address, property)| {
-                observed
-                    .resources
-                    .iter()
-                    .find(|r| r.address.as_str() == *address)
-                    .and_then(|r| r.properties.get(*property))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            });
-        let Some(running) = running else { continue };
-        let slot = match c.path {
-            "cluster.version" => out.cluster.as_mut().map(|x| &mut x.version),
-            "database.version" => out.database.as_mut().map(|x| &mut x.version),
-            "cache.version" => out.cache.as_mut().map(|x| &mut x.version),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            if *slot != running {
-                *slot = running.clone();
-                kept.push((c.path, running));
-            }
-        }
-    }
-    (!kept.is_empty()).then_some((out, kept))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::blueprint::validate::fixture::full;
-    use crate::plan::ObservedResource;
 
     fn day() -> Date {
         Date::parse("2026-12-05").unwrap()
@@ -289,27 +242,5 @@ mod tests {
             choose_offered(&chosen("proxy.version"), None, &eks, day()),
             None
         );
-    }
-
-    #[test]
-    fn an_existing_resource_keeps_the_version_it_runs() {
-        let mut bp = full();
-        bp.cluster.as_mut().unwrap().version.clear();
-        let chosen = choose(&mut bp, day());
-        let mut observed = ObservedState::empty("x", "us-east-1");
-        assert_eq!(keep_running(&bp, &chosen, &observed), None);
-        observed.resources.push(ObservedResource {
-            address: crate::plan::Address::new("cluster.eks_cluster"),
-            kind: crate::plan::ResourceKind::EksCluster,
-            id: "x".into(),
-            name: "x".into(),
-            properties: serde_json::json!({"version": "1.33"})
-                .as_object()
-                .cloned()
-                .unwrap(),
-        });
-        let (kept, which) = keep_running(&bp, &chosen, &observed).expect("changed");
-        assert_eq!(kept.cluster.unwrap().version, "1.33");
-        assert_eq!(which, [("cluster.version", "1.33".to_string())]);
     }
 }

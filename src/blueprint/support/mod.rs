@@ -464,7 +464,7 @@ mod tests {
         assert!(
             !tables::DEPRECATED_RUNTIMES
                 .iter()
-                .any(|(r, _)| *r == crate::plan::catalog::CANARY_RUNTIME)
+                .any(|(r, _)| *r == defaults::CANARY_RUNTIME)
         );
     }
 }

@@ -6,8 +6,8 @@ use super::metadata::is_region;
 use crate::blueprint::model::{
     Blueprint, Ingress, ListenerProtocol, LoadBalancerType, StickinessType,
 };
+use crate::blueprint::partition::partition;
 use crate::blueprint::problem::{Problem, child, item};
-use crate::plan::catalog::partition;
 
 const PATH: &str = "ingress";
 /// Cookie names ELB reserves for its own stickiness cookies.

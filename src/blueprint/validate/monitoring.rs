@@ -47,7 +47,8 @@ fn check_canaries(bp: &Blueprint, out: &mut Problems) {
     if let Some(ingress) = &bp.ingress
         && ingress.domain.is_none()
         && !monitoring.canaries.is_empty()
-        && crate::plan::catalog::canary_listener(ingress)
+        && ingress
+            .canary_listener()
             .is_some_and(|l| l.protocol.needs_certificate())
     {
         out.push(

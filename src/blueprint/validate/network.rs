@@ -4,7 +4,7 @@ use super::Problems;
 use super::metadata::is_region;
 use crate::blueprint::model::{AvailabilityZones, Blueprint, LoadBalancerType, NatGateway};
 use crate::blueprint::problem::{Problem, item};
-use crate::plan::catalog::subnets::carve;
+use crate::blueprint::subnets::carve;
 use ipnet::Ipv4Net;
 
 const MAX_ZONES: usize = 6;

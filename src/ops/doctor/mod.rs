@@ -21,8 +21,9 @@ pub mod quotas;
 
 use crate::aws::doctor::{self as ask, SecretProblem};
 use crate::aws::{self, Connection, Target};
+use crate::blueprint::Problem;
 use crate::blueprint::model::Blueprint;
-use crate::blueprint::{Loaded, Problem};
+use crate::load::Loaded;
 use crate::plan::{Action, Note, NoteLevel, ObservedState, Plan, ResourceKind, diff};
 
 use super::{Result, target_for};
@@ -681,7 +682,7 @@ mod tests {
 
     #[test]
     fn the_example_needs_these_services() {
-        let loaded = crate::blueprint::load_file(std::path::Path::new(concat!(
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/blueprints/shinyproxy-eks.yaml"
         )))

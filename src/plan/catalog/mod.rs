@@ -23,17 +23,16 @@ pub(crate) mod monitoring;
 pub mod name_check;
 pub mod names;
 pub(crate) mod network;
-pub mod partition;
 pub(crate) mod registry;
 pub(crate) mod security;
 pub(crate) mod storage;
-pub mod subnets;
 
-pub use monitoring::{CANARY_RUNTIME, canary_listener};
 pub use name_check::name_problems;
 pub use names::Names;
-pub use partition::{Partition, partition};
-pub use subnets::{SubnetLayout, carve};
+// The blueprint's own: its validation needs them too, and `blueprint` never imports `plan`.
+pub use crate::blueprint::partition::{self, Partition, partition};
+pub use crate::blueprint::subnets::{self, SubnetLayout, carve};
+pub use crate::blueprint::support::defaults::CANARY_RUNTIME;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -7,15 +7,12 @@ use serde_json::{Value, json};
 use super::cache::first_node_id;
 use super::{Catalog, addresses as a, duration_seconds};
 use crate::blueprint::model::{
-    AlarmMetric, ClusterMode, Ingress, Listener, ListenerProtocol, LoadBalancerType, Monitoring,
+    AlarmMetric, ClusterMode, ListenerProtocol, LoadBalancerType, Monitoring,
 };
+use crate::blueprint::support::defaults::CANARY_RUNTIME;
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "monitoring";
-/// A current Node.js Puppeteer runtime (not deprecated on 2026-12-05: "Runtime versions support
-/// policy", CloudWatch user guide; 15.0 is the newest documented, but the emulator's offered set
-/// stops at 11.0). The script keeps the `Synthetics` module names, which the runtime serves.
-pub const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
 const RETENTION_DAYS: u32 = 31;
 const DEFAULT_PERIOD_SECONDS: u64 = 300;
 
@@ -118,23 +115,14 @@ fn canaries(catalog: &mut Catalog, monitoring: &Monitoring) {
     }
 }
 
-/// The listener canaries request: the first forwarding one (else the first).
-pub fn canary_listener(ingress: &Ingress) -> Option<&Listener> {
-    ingress
-        .listeners
-        .iter()
-        .find(|l| l.redirect_to.is_none())
-        .or(ingress.listeners.first())
-}
-
 /// The canary requests `ingress.domain` (what users reach, and what an HTTPS certificate is
-/// for), else the load balancer's DNS name, on [`canary_listener`], over HTTPS when that
+/// for), else the load balancer's DNS name, on [`Ingress::canary_listener`], over HTTPS when that
 /// listener speaks it. Without an ingress there is no target (validation reports it).
 fn canary_target(catalog: &Catalog) -> Value {
     let Some(ingress) = &catalog.bp.ingress else {
         return json!({});
     };
-    let listener = canary_listener(ingress);
+    let listener = ingress.canary_listener();
     let (protocol, port) = match listener {
         Some(l) => (
             match l.protocol {

@@ -1,5 +1,5 @@
-//! Catalog tests on the reference blueprint (../shared/design/blueprint-example.yaml), built in
-//! code so that these tests do not depend on the YAML loader.
+//! Catalog tests on the reference blueprint (the shape of `blueprints/shinyproxy-eks.yaml`), built
+//! in code so that these tests do not depend on the YAML loader.
 
 use std::collections::BTreeMap;
 
@@ -702,8 +702,8 @@ fn every_tag_shinyctl_writes_passes_the_strictest_aws_rules() {
     for entry in std::fs::read_dir(&dir).expect("blueprints/ is readable") {
         let path = entry.expect("a directory entry").path();
         if path.extension().is_some_and(|x| x == "yaml") {
-            let loaded = crate::blueprint::load_file(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let loaded =
+                crate::load::load_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             blueprints.push(loaded.blueprint);
         }
     }

@@ -344,7 +344,8 @@ fn placement_follows_the_fargate_selectors() {
 
 #[test]
 fn planning_commands_refuse_an_unreachable_flow_at_its_line_and_destroy_still_loads() {
-    use crate::blueprint::{Date, LoadError, load_str, load_str_on};
+    use crate::blueprint::Date;
+    use crate::load::{LoadError, load_str, load_str_on};
     let text = include_str!("../../../blueprints/lowcode-ha.yaml")
         .replace("scheme: internet-facing", "scheme: internal");
     let today = Date::parse("2026-12-05").expect("date");

@@ -1,4 +1,5 @@
-//! The Plan: what shinyctl would change in AWS, as plain data.
+//! The Plan document: what shinyctl would change in AWS, as plain data (the JSON plan's contract,
+//! versioned by [`PLAN_FORMAT_VERSION`]).
 //!
 //! A Plan only holds data. Renderers (human, JSON) read it; apply executes it. Nothing about how a
 //! plan is shown may influence what apply does.

@@ -1,0 +1,254 @@
+//! One step of the engine's walk, as an [`Operator`](super::Operator) sees it: the request, the
+//! context the executor lends it while it runs, the outputs it reports, and its errors,
+//! classified for retrying.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::backoff::Jitter;
+use super::events::{Event, EventSink};
+use super::limits::RateLimiter;
+use super::schedule::{Operation, Step, StepRef};
+use super::wait::{self, Condition, WaitError, WaitSpec};
+use crate::plan::{Address, ObservedState, ResourceKind};
+
+/// What a step produced for its dependents: ids, ARNs, endpoints (keys camelCase, e.g. `id`, `arn`).
+pub type Outputs = Map<String, Value>;
+
+/// What is known of resources that already exist, for the executor's `known` argument: each
+/// observed resource's `id` (AWS's id or ARN) and `name`.
+pub fn known_outputs(observed: &ObservedState) -> BTreeMap<Address, Outputs> {
+    observed
+        .resources
+        .iter()
+        .map(|r| {
+            let mut outputs = Outputs::new();
+            outputs.insert("id".into(), Value::from(r.id.clone()));
+            outputs.insert("name".into(), Value::from(r.name.clone()));
+            (r.address.clone(), outputs)
+        })
+        .collect()
+}
+
+/// How the executor treats an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorClass {
+    /// AWS asked us to slow down: retry after a backoff.
+    Throttled,
+    /// A fault that usually clears (5xx, timeouts, eventual consistency right after a create).
+    Transient,
+    /// The resource is busy or still in use by something going away (`DependencyViolation`,
+    /// `ResourceInUse`): retry later, slowly.
+    Conflict,
+    /// A role or instance profile just created or changed is not usable yet by the service that
+    /// must assume it (IAM is eventually consistent): retry for a few minutes, no longer.
+    Propagating,
+    /// Retrying will not help: report AWS's code and message.
+    Fatal,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Throttled => "throttled",
+            ErrorClass::Transient => "transient",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::Propagating => "iam propagation",
+            ErrorClass::Fatal => "fatal",
+        }
+    }
+
+    pub fn is_retryable(self) -> bool {
+        self != ErrorClass::Fatal
+    }
+}
+
+/// An error from one attempt of a step, with AWS's error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub class: ErrorClass,
+    pub code: String,
+    pub message: String,
+}
+
+impl StepError {
+    pub fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError {
+            class,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Throttled, code, message)
+    }
+
+    pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Transient, code, message)
+    }
+
+    pub fn conflict(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Conflict, code, message)
+    }
+
+    pub fn fatal(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError::new(ErrorClass::Fatal, code, message)
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for StepError {}
+
+/// Everything an [`Operator`](super::Operator) needs to perform one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRequest {
+    pub step: Step,
+    /// What is known of this resource in AWS (at least its `id`, from the observed state or an
+    /// earlier step); None for a create.
+    pub existing: Option<Outputs>,
+    /// Outputs of the resources this one depends on that are known (created by earlier steps or
+    /// already existing), by address.
+    pub inputs: BTreeMap<Address, Outputs>,
+}
+
+impl StepRequest {
+    pub fn address(&self) -> &Address {
+        &self.step.address
+    }
+
+    pub fn kind(&self) -> ResourceKind {
+        self.step.kind
+    }
+
+    pub fn operation(&self) -> Operation {
+        self.step.operation
+    }
+
+    /// A desired property, falling back to the observed one (deletes have only those).
+    pub fn property(&self, key: &str) -> Option<&Value> {
+        self.step
+            .desired
+            .as_ref()
+            .and_then(|p| p.get(key))
+            .or_else(|| self.step.observed.as_ref().and_then(|p| p.get(key)))
+    }
+
+    /// A dependency's output, e.g. `input("network.vpc", "id")`.
+    pub fn input(&self, address: &str, key: &str) -> Option<&Value> {
+        self.inputs
+            .get(&Address::new(address))
+            .and_then(|outputs| outputs.get(key))
+    }
+}
+
+/// What the executor lends a step while it runs: its attempt number, its wait budget, AWS's rate
+/// limits and a way to report progress.
+pub struct StepContext<'a> {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// How to poll for this step's readiness and when to give up.
+    pub wait: WaitSpec,
+    pub(crate) step: StepRef,
+    pub(crate) events: &'a EventSink,
+    pub(crate) limiter: &'a RateLimiter,
+    pub(crate) jitter: &'a Jitter,
+}
+
+impl StepContext<'_> {
+    /// Waits for a token for `service`'s `action` (e.g. `("ec2", "CreateNatGateway")`). Adapters
+    /// call it before every AWS call, waits' probes included.
+    pub async fn call(&self, service: &str, action: &str) {
+        self.limiter.acquire(service, action).await;
+    }
+
+    /// Reports that the step is waiting for AWS, in `state` (e.g. "creating"), for `waited`.
+    pub fn report_waiting(&self, state: &str, waited: Duration) {
+        self.events.emit(Event::StepWaiting {
+            step: self.step.clone(),
+            state: state.to_string(),
+            waited,
+        });
+    }
+
+    /// Polls `probe` on this step's schedule until `condition` holds, reporting each new state.
+    /// A timeout becomes a fatal `WaitTimeout` error naming the last state seen.
+    pub async fn wait_until<T, P, F>(
+        &self,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        let mut last_state: Option<String> = None;
+        let result = wait::until(
+            &self.wait,
+            self.jitter,
+            probe,
+            condition,
+            |observed, waited| {
+                let state = observed.map_or_else(|| "absent".to_string(), |o| o.to_string());
+                if last_state.as_deref() != Some(state.as_str()) {
+                    self.report_waiting(&state, waited);
+                    last_state = Some(state);
+                }
+            },
+        )
+        .await;
+        match result {
+            Ok(observed) => Ok(observed),
+            Err(WaitError::Probe(error)) => Err(error),
+            Err(WaitError::Timeout { waited, last }) => Err(StepError::fatal(
+                "WaitTimeout",
+                format!(
+                    "not ready after {}s (last state: {})",
+                    waited.as_secs(),
+                    last.map_or_else(|| "absent".to_string(), |o| o.to_string())
+                ),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_resources_are_known_by_id_and_name() {
+        let mut observed = ObservedState::empty("demo", "us-east-1");
+        observed.resources.push(crate::plan::ObservedResource {
+            address: Address::new("network.vpc"),
+            kind: ResourceKind::Vpc,
+            id: "vpc-0abc".into(),
+            name: "demo-vpc".into(),
+            properties: Map::new(),
+        });
+        let known = known_outputs(&observed);
+        let vpc = known.get(&Address::new("network.vpc")).expect("known");
+        assert_eq!(vpc.get("id"), Some(&Value::from("vpc-0abc")));
+        assert_eq!(vpc.get("name"), Some(&Value::from("demo-vpc")));
+    }
+
+    #[test]
+    fn an_error_reads_as_code_and_message() {
+        let error = StepError::conflict("DependencyViolation", "has dependent object");
+        assert!(error.class.is_retryable());
+        assert_eq!(
+            error.to_string(),
+            "DependencyViolation: has dependent object"
+        );
+    }
+}
