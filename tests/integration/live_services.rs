@@ -509,9 +509,7 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
         vpc_id: Some(vpc.clone()),
         canaries: Vec::new(),
     };
-    let swept = cleanup::sweep(&conn, &scope)
-        .await
-        .expect("sweep");
+    let swept = cleanup::sweep(&conn, &scope).await.expect("sweep");
     assert_eq!(swept.load_balancers, vec![lb.clone()]);
     assert_eq!(swept.target_groups, vec![tg.clone()]);
     assert_eq!(swept.security_groups, vec![sg.clone()]);
@@ -563,9 +561,7 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
     assert!(sgs.contains(&other_sg) && sgs.contains(&foreign_sg) && sgs.contains(&nodes));
 
     // A second sweep finds nothing more.
-    let again = cleanup::sweep(&conn, &scope)
-        .await
-        .expect("sweep");
+    let again = cleanup::sweep(&conn, &scope).await.expect("sweep");
     assert!(
         again.load_balancers.is_empty() && again.security_groups.is_empty(),
         "{again:?}"

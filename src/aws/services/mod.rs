@@ -593,7 +593,11 @@ mod tests {
                 kind.service(),
                 kind.as_str()
             ));
-            assert!(file.is_file(), "{kind:?}'s adapter is not {}", file.display());
+            assert!(
+                file.is_file(),
+                "{kind:?}'s adapter is not {}",
+                file.display()
+            );
         }
     }
 
