@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod cost;
 pub mod kind;
+pub mod props;
 pub mod resource;
 
 pub use kind::ResourceKind;

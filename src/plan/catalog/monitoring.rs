@@ -316,3 +316,15 @@ fn metrics(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<SnsTopicProps>(K::SnsTopic);
+        check_spec_fields::<SnsSubscriptionProps>(K::SnsSubscription);
+    }
+}
