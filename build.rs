@@ -48,8 +48,12 @@ fn main() {
         writeln!(out, "    {kind} => {module}::{kind},").expect("writes to a string");
     }
     out.push_str("}\n");
-    let dest = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it")).join("adapters.rs");
-    fs::write(dest, out).expect("OUT_DIR is writable");
+    // A new file renamed into place: a build directory copied with hard links (one per git
+    // worktree) must not see another worktree's table through a file written in place.
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it"));
+    let fresh = out_dir.join("adapters.rs.new");
+    fs::write(&fresh, out).expect("OUT_DIR is writable");
+    fs::rename(&fresh, out_dir.join("adapters.rs")).expect("OUT_DIR is writable");
 }
 
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {

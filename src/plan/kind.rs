@@ -107,6 +107,8 @@ pub struct KindSpec {
     pub reads: Option<Reads>,
     /// Price List lookups a cold cost estimate makes for the kind.
     pub prices: Prices,
+    /// The IAM actions its steps call, for `doctor`'s policy simulation.
+    pub permissions: Permissions,
 }
 
 /// Whether AWS lets shinyctl tag a kind (its ownership tags find a tagged resource).
@@ -148,6 +150,32 @@ pub struct Reads {
 pub struct Prices {
     pub per_resource: usize,
     pub per_kind: usize,
+}
+
+/// The IAM actions a kind's steps call, per operation: what `doctor` asks the policy simulator
+/// about. The action names are the SDK operations its adapter calls (the IAM action is the
+/// service prefix and the operation: Service Authorization Reference), plus the permissions AWS checks besides the
+/// operation's own: `iam:PassRole` for a role handed to EKS, Synthetics or a node group, tagging
+/// on create (`ec2:CreateTags`, `eks:TagResource`, `rds:AddTagsToResource`, ... — each service's
+/// "tag on create" authorization), and for canaries what CloudWatch's user guide lists for users
+/// who create them ("Required roles and permissions for CloudWatch canaries": Lambda function and
+/// layer, `iam:PassRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permissions {
+    /// What reading it takes (every live plan).
+    pub reads: &'static [&'static str],
+    pub creates: &'static [&'static str],
+    pub updates: &'static [&'static str],
+    pub deletes: &'static [&'static str],
+}
+
+impl Permissions {
+    const NONE: Permissions = Permissions {
+        reads: &[],
+        creates: &[],
+        updates: &[],
+        deletes: &[],
+    };
 }
 
 /// AWS's limits on a kind's name, checked at validate time so an apply never fails ten minutes in.
@@ -230,6 +258,7 @@ const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
         serialise: None,
         reads: Some(Reads::LISTING),
         prices: Prices::NONE,
+        permissions: Permissions::NONE,
     }
 }
 
@@ -292,6 +321,12 @@ pub const SPECS: &[KindSpec] = &[
             "enableDnsSupport and enableDnsHostnames: DescribeVpcAttribute takes one VPC and one \
              attribute, and DescribeVpcs does not carry them",
         ),
+        permissions: Permissions {
+            reads: &["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"],
+            creates: &["ec2:CreateVpc", "ec2:CreateTags", "ec2:ModifyVpcAttribute"],
+            updates: &["ec2:ModifyVpcAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
+            deletes: &["ec2:DeleteVpc"],
+        },
         ..row(Vpc, "ec2")
     },
     KindSpec {
@@ -300,16 +335,46 @@ pub const SPECS: &[KindSpec] = &[
             &[("ec2", "DescribeAvailabilityZones")],
             "the subnets' zones are chosen from the zones EC2 lists for the account",
         ),
+        permissions: Permissions {
+            reads: &["ec2:DescribeSubnets"],
+            creates: &[
+                "ec2:CreateSubnet",
+                "ec2:CreateTags",
+                "ec2:ModifySubnetAttribute",
+            ],
+            updates: &[
+                "ec2:ModifySubnetAttribute",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+            deletes: &["ec2:DeleteSubnet"],
+        },
         ..row(Subnet, "ec2")
     },
     KindSpec {
         replace_on: &["vpc"],
+        permissions: Permissions {
+            reads: &["ec2:DescribeInternetGateways"],
+            creates: &[
+                "ec2:CreateInternetGateway",
+                "ec2:CreateTags",
+                "ec2:AttachInternetGateway",
+            ],
+            updates: &["ec2:CreateTags", "ec2:DeleteTags"],
+            deletes: &["ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"],
+        },
         ..row(InternetGateway, "ec2")
     },
     KindSpec {
         // An address's domain is fixed (vpc).
         replace_on: &["domain"],
         prices: Prices::once(1),
+        permissions: Permissions {
+            reads: &["ec2:DescribeAddresses"],
+            creates: &["ec2:AllocateAddress", "ec2:CreateTags"],
+            updates: &["ec2:CreateTags", "ec2:DeleteTags"],
+            deletes: &["ec2:ReleaseAddress"],
+        },
         ..row(ElasticIp, "ec2")
     },
     KindSpec {
@@ -319,10 +384,17 @@ pub const SPECS: &[KindSpec] = &[
         create_seconds: 105.0,
         delete_seconds: 60.0,
         prices: Prices::once(1),
+        permissions: Permissions {
+            reads: &["ec2:DescribeNatGateways"],
+            creates: &["ec2:CreateNatGateway", "ec2:CreateTags"],
+            updates: &["ec2:CreateTags", "ec2:DeleteTags"],
+            deletes: &["ec2:DeleteNatGateway"],
+        },
         ..row(NatGateway, "ec2")
     },
     KindSpec {
         replace_on: &["vpc"],
+        permissions: ROUTE_TABLE_FAMILY,
         ..row(RouteTable, "ec2")
     },
     KindSpec {
@@ -330,6 +402,7 @@ pub const SPECS: &[KindSpec] = &[
         tagging: Tagging::Untagged {
             identity: &["subnet"],
         },
+        permissions: ROUTE_TABLE_FAMILY,
         ..row(RouteTableAssociation, "ec2")
     },
     KindSpec {
@@ -337,12 +410,14 @@ pub const SPECS: &[KindSpec] = &[
         tagging: Tagging::Untagged {
             identity: &["routeTable", "destination"],
         },
+        permissions: ROUTE_TABLE_FAMILY,
         ..row(Route, "ec2")
     },
     KindSpec {
         // AWS can change neither the name nor the description of a security group.
         replace_on: &["vpc", "groupName", "description"],
         name_rule: Some(rule(255, "printable characters", any_printable)),
+        permissions: SECURITY_GROUP_FAMILY,
         ..row(SecurityGroup, "ec2")
     },
     KindSpec {
@@ -371,6 +446,7 @@ pub const SPECS: &[KindSpec] = &[
             "rules in the cluster security group EKS makes (not one of shinyctl's groups) are \
              found by their ownership tag; made only when the blueprint has such a rule",
         ),
+        permissions: SECURITY_GROUP_FAMILY,
         ..row(SecurityGroupRule, "ec2")
     },
     KindSpec {
@@ -383,6 +459,7 @@ pub const SPECS: &[KindSpec] = &[
              attached policies but not its description, which only ListRoles (or GetRole per \
              role) carries",
         ),
+        permissions: IAM_ROLE_FAMILY,
         ..row(IamRole, "iam")
     },
     KindSpec {
@@ -390,6 +467,7 @@ pub const SPECS: &[KindSpec] = &[
         tagging: Tagging::Untagged {
             identity: &["role", "policyArn"],
         },
+        permissions: IAM_ROLE_FAMILY,
         ..row(IamRolePolicyAttachment, "iam")
     },
     KindSpec {
@@ -400,6 +478,15 @@ pub const SPECS: &[KindSpec] = &[
             "ListOpenIDConnectProviders gives ARNs only (no URL, client ids or tags), and IAM has \
              no batch read of providers",
         ),
+        permissions: Permissions {
+            reads: &["iam:GetOpenIDConnectProvider"],
+            creates: &[
+                "iam:CreateOpenIDConnectProvider",
+                "iam:TagOpenIDConnectProvider",
+            ],
+            updates: &["iam:TagOpenIDConnectProvider"],
+            deletes: &["iam:DeleteOpenIDConnectProvider"],
+        },
         ..row(IamOidcProvider, "iam")
     },
     KindSpec {
@@ -423,6 +510,17 @@ pub const SPECS: &[KindSpec] = &[
                   supports",
         }),
         prices: Prices::once(1),
+        permissions: Permissions {
+            reads: &["eks:DescribeCluster", "eks:DescribeUpdate"],
+            creates: &["eks:CreateCluster", "eks:TagResource", "iam:PassRole"],
+            updates: &[
+                "eks:UpdateClusterConfig",
+                "eks:UpdateClusterVersion",
+                "eks:TagResource",
+                "eks:UntagResource",
+            ],
+            deletes: &["eks:DeleteCluster"],
+        },
         ..row(EksCluster, "eks")
     },
     KindSpec {
@@ -440,6 +538,16 @@ pub const SPECS: &[KindSpec] = &[
             &[("eks", "DescribeFargateProfile")],
             "ListFargateProfiles gives names only",
         ),
+        permissions: Permissions {
+            reads: &["eks:DescribeFargateProfile"],
+            creates: &[
+                "eks:CreateFargateProfile",
+                "eks:TagResource",
+                "iam:PassRole",
+            ],
+            updates: &["eks:TagResource", "eks:UntagResource"],
+            deletes: &["eks:DeleteFargateProfile"],
+        },
         ..row(FargateProfile, "eks")
     },
     KindSpec {
@@ -468,6 +576,23 @@ pub const SPECS: &[KindSpec] = &[
             per_resource: 1,
             per_kind: 1,
         },
+        permissions: Permissions {
+            reads: &["eks:DescribeNodegroup", "ec2:DescribeLaunchTemplates"],
+            creates: &[
+                "eks:CreateNodegroup",
+                "eks:TagResource",
+                "iam:PassRole",
+                "ec2:CreateLaunchTemplate",
+                "ec2:CreateTags",
+            ],
+            updates: &[
+                "eks:UpdateNodegroupConfig",
+                "eks:UpdateNodegroupVersion",
+                "ec2:CreateLaunchTemplateVersion",
+                "eks:TagResource",
+            ],
+            deletes: &["eks:DeleteNodegroup", "ec2:DeleteLaunchTemplate"],
+        },
         ..row(NodeGroup, "eks")
     },
     KindSpec {
@@ -481,6 +606,12 @@ pub const SPECS: &[KindSpec] = &[
         create_seconds: 60.0,
         delete_seconds: 30.0,
         reads: Reads::per_resource(&[("eks", "DescribeAddon")], "ListAddons gives names only"),
+        permissions: Permissions {
+            reads: &["eks:DescribeAddon", "eks:ListAddons"],
+            creates: &["eks:CreateAddon", "eks:TagResource", "iam:PassRole"],
+            updates: &["eks:UpdateAddon", "eks:TagResource"],
+            deletes: &["eks:DeleteAddon"],
+        },
         ..row(EksAddon, "eks")
     },
     KindSpec {
@@ -488,6 +619,7 @@ pub const SPECS: &[KindSpec] = &[
         replace_on: &["encrypted", "performanceMode"],
         create_seconds: 6.0,
         delete_seconds: 6.0,
+        permissions: EFS_FILE_SYSTEM_FAMILY,
         ..row(EfsFileSystem, "efs")
     },
     KindSpec {
@@ -502,14 +634,17 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeMountTargetSecurityGroups takes one mount target (DescribeMountTargets, the \
              kind's call, takes one file system)",
         ),
+        permissions: EFS_FILE_SYSTEM_FAMILY,
         ..row(EfsMountTarget, "efs")
     },
     KindSpec {
         replace_on: &["fileSystem", "path", "uid", "gid", "permissions"],
+        permissions: EFS_FILE_SYSTEM_FAMILY,
         ..row(EfsAccessPoint, "efs")
     },
     KindSpec {
         name_rule: Some(strict(255, RDS_CHARSET, alnum_hyphen)),
+        permissions: DB_SUBNET_GROUP_FAMILY,
         ..row(DbSubnetGroup, "rds")
     },
     KindSpec {
@@ -520,6 +655,7 @@ pub const SPECS: &[KindSpec] = &[
             &[("rds", "DescribeDBParameters")],
             "DescribeDBParameters takes one parameter group",
         ),
+        permissions: DB_SUBNET_GROUP_FAMILY,
         ..row(DbParameterGroup, "rds")
     },
     KindSpec {
@@ -530,6 +666,7 @@ pub const SPECS: &[KindSpec] = &[
             &[("rds", "DescribeDBClusterParameters")],
             "DescribeDBClusterParameters takes one parameter group",
         ),
+        permissions: DB_SUBNET_GROUP_FAMILY,
         ..row(DbClusterParameterGroup, "rds")
     },
     KindSpec {
@@ -545,6 +682,7 @@ pub const SPECS: &[KindSpec] = &[
         ),
         // Instance class and storage.
         prices: Prices::once(2),
+        permissions: DB_INSTANCE_FAMILY,
         ..row(DbInstance, "rds")
     },
     KindSpec {
@@ -564,6 +702,7 @@ pub const SPECS: &[KindSpec] = &[
             &[("rds", "DescribeDBEngineVersions")],
             "the version check lists the engine's versions RDS offers",
         ),
+        permissions: DB_INSTANCE_FAMILY,
         ..row(DbCluster, "rds")
     },
     KindSpec {
@@ -577,10 +716,12 @@ pub const SPECS: &[KindSpec] = &[
             per_resource: 1,
             per_kind: 0,
         },
+        permissions: DB_INSTANCE_FAMILY,
         ..row(DbClusterInstance, "rds")
     },
     KindSpec {
         name_rule: Some(strict(255, ELASTICACHE_CHARSET, lower_alnum_hyphen)),
+        permissions: CACHE_SUBNET_GROUP_FAMILY,
         ..row(CacheSubnetGroup, "elasticache")
     },
     KindSpec {
@@ -590,6 +731,7 @@ pub const SPECS: &[KindSpec] = &[
             &[("elasticache", "DescribeCacheParameters")],
             "DescribeCacheParameters takes one parameter group",
         ),
+        permissions: CACHE_SUBNET_GROUP_FAMILY,
         ..row(CacheParameterGroup, "elasticache")
     },
     KindSpec {
@@ -616,6 +758,7 @@ pub const SPECS: &[KindSpec] = &[
              lists the Redis versions ElastiCache offers",
         ),
         prices: Prices::once(1),
+        permissions: CACHE_SUBNET_GROUP_FAMILY,
         ..row(CacheReplicationGroup, "elasticache")
     },
     KindSpec {
@@ -628,6 +771,7 @@ pub const SPECS: &[KindSpec] = &[
             "GetLifecyclePolicy takes one repository, and every owned repository is asked (a \
              policy the blueprint dropped must be found to be deleted)",
         ),
+        permissions: ECR_REPOSITORY_FAMILY,
         ..row(EcrRepository, "ecr")
     },
     KindSpec {
@@ -635,6 +779,7 @@ pub const SPECS: &[KindSpec] = &[
         tagging: Tagging::Untagged {
             identity: &["repository"],
         },
+        permissions: ECR_REPOSITORY_FAMILY,
         ..row(EcrLifecyclePolicy, "ecr")
     },
     KindSpec {
@@ -653,6 +798,7 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeLoadBalancerAttributes and DescribeListeners each take one load balancer",
         ),
         prices: Prices::once(2),
+        permissions: LOAD_BALANCER_FAMILY,
         ..row(LoadBalancer, "elbv2")
     },
     KindSpec {
@@ -665,6 +811,7 @@ pub const SPECS: &[KindSpec] = &[
             &[("elbv2", "DescribeTargetGroupAttributes")],
             "DescribeTargetGroupAttributes takes one target group",
         ),
+        permissions: LOAD_BALANCER_FAMILY,
         ..row(TargetGroup, "elbv2")
     },
     KindSpec {
@@ -677,6 +824,7 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeRules takes one listener, and so does DescribeListenerAttributes (read for \
              TCP listeners only: an NLB's idle timeout)",
         ),
+        permissions: LOAD_BALANCER_FAMILY,
         ..row(Listener, "elbv2")
     },
     KindSpec {
@@ -684,10 +832,12 @@ pub const SPECS: &[KindSpec] = &[
         tagging: Tagging::Untagged {
             identity: &["listener", "priority"],
         },
+        permissions: LOAD_BALANCER_FAMILY,
         ..row(ListenerRule, "elbv2")
     },
     KindSpec {
         name_rule: Some(rule(256, EKS_CHARSET, eks_chars)),
+        permissions: SNS_TOPIC_FAMILY,
         ..row(SnsTopic, "sns")
     },
     KindSpec {
@@ -695,6 +845,7 @@ pub const SPECS: &[KindSpec] = &[
         tagging: Tagging::Untagged {
             identity: &["topic", "protocol", "endpoint"],
         },
+        permissions: SNS_TOPIC_FAMILY,
         ..row(SnsSubscription, "sns")
     },
     KindSpec {
@@ -712,6 +863,16 @@ pub const SPECS: &[KindSpec] = &[
             ],
             "S3 reads a bucket's configuration one bucket and one aspect per call",
         ),
+        permissions: Permissions {
+            reads: &["s3:ListAllMyBuckets", "s3:GetBucketTagging"],
+            creates: &[
+                "s3:CreateBucket",
+                "s3:PutBucketTagging",
+                "s3:PutEncryptionConfiguration",
+            ],
+            updates: &["s3:PutBucketTagging", "s3:PutEncryptionConfiguration"],
+            deletes: &["s3:DeleteBucket"],
+        },
         ..row(S3Bucket, "s3")
     },
     KindSpec {
@@ -733,19 +894,272 @@ pub const SPECS: &[KindSpec] = &[
             "the version check asks Synthetics whether shinyctl's canary runtime is offered",
         ),
         prices: Prices::once(1),
+        permissions: Permissions {
+            reads: &["synthetics:DescribeCanaries", "synthetics:GetCanary"],
+            creates: &[
+                "synthetics:CreateCanary",
+                "synthetics:StartCanary",
+                "synthetics:TagResource",
+                "iam:PassRole",
+                "lambda:CreateFunction",
+                "lambda:PublishLayerVersion",
+                "lambda:PublishVersion",
+            ],
+            updates: &[
+                "synthetics:UpdateCanary",
+                "synthetics:StopCanary",
+                "synthetics:StartCanary",
+                "synthetics:TagResource",
+            ],
+            deletes: &[
+                "synthetics:StopCanary",
+                "synthetics:DeleteCanary",
+                "lambda:DeleteFunction",
+                "lambda:DeleteLayerVersion",
+            ],
+        },
         ..row(Canary, "synthetics")
     },
     KindSpec {
         name_rule: Some(rule(255, "printable characters", any_printable)),
         prices: Prices::once(1),
+        permissions: Permissions {
+            reads: &["cloudwatch:DescribeAlarms"],
+            creates: &["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+            updates: &["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+            deletes: &["cloudwatch:DeleteAlarms"],
+        },
         ..row(CloudWatchAlarm, "cloudwatch")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.
         reads: None,
+        // The workload goes to the cluster with the cluster's own authentication (EKS access).
+        permissions: Permissions {
+            reads: &["eks:DescribeCluster"],
+            creates: &[],
+            updates: &[],
+            deletes: &[],
+        },
         ..row(KubernetesObject, "kubernetes")
     },
 ];
+
+/// The IAM actions of `route_table`, `route_table_association`, `route` (one family: their adapters share calls).
+const ROUTE_TABLE_FAMILY: Permissions = Permissions {
+    reads: &["ec2:DescribeRouteTables"],
+    creates: &[
+        "ec2:CreateRouteTable",
+        "ec2:CreateTags",
+        "ec2:AssociateRouteTable",
+        "ec2:CreateRoute",
+    ],
+    updates: &[
+        "ec2:ReplaceRoute",
+        "ec2:ReplaceRouteTableAssociation",
+        "ec2:CreateTags",
+    ],
+    deletes: &[
+        "ec2:DeleteRoute",
+        "ec2:DisassociateRouteTable",
+        "ec2:DeleteRouteTable",
+    ],
+};
+
+/// The IAM actions of `security_group`, `security_group_rule` (one family: their adapters share calls).
+const SECURITY_GROUP_FAMILY: Permissions = Permissions {
+    reads: &[
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSecurityGroupRules",
+    ],
+    creates: &[
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateTags",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupEgress",
+    ],
+    updates: &["ec2:CreateTags", "ec2:DeleteTags"],
+    deletes: &[
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:DeleteSecurityGroup",
+    ],
+};
+
+/// The IAM actions of `iam_role`, `iam_role_policy_attachment` (one family: their adapters share calls).
+const IAM_ROLE_FAMILY: Permissions = Permissions {
+    reads: &[
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+    ],
+    creates: &[
+        "iam:CreateRole",
+        "iam:TagRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+    ],
+    updates: &[
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:TagRole",
+    ],
+    deletes: &[
+        "iam:ListInstanceProfilesForRole",
+        "iam:DetachRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteRole",
+    ],
+};
+
+/// The IAM actions of `efs_file_system`, `efs_mount_target`, `efs_access_point` (one family: their adapters share calls).
+const EFS_FILE_SYSTEM_FAMILY: Permissions = Permissions {
+    reads: &[
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeMountTargets",
+        "elasticfilesystem:DescribeAccessPoints",
+    ],
+    creates: &[
+        "elasticfilesystem:CreateFileSystem",
+        "elasticfilesystem:CreateMountTarget",
+        "elasticfilesystem:CreateAccessPoint",
+        "elasticfilesystem:TagResource",
+    ],
+    updates: &[
+        "elasticfilesystem:UpdateFileSystem",
+        "elasticfilesystem:ModifyMountTargetSecurityGroups",
+        "elasticfilesystem:TagResource",
+    ],
+    deletes: &[
+        "elasticfilesystem:DeleteAccessPoint",
+        "elasticfilesystem:DeleteMountTarget",
+        "elasticfilesystem:DeleteFileSystem",
+    ],
+};
+
+/// The IAM actions of `db_subnet_group`, `db_parameter_group`, `db_cluster_parameter_group` (one family: their adapters share calls).
+const DB_SUBNET_GROUP_FAMILY: Permissions = Permissions {
+    reads: &[
+        "rds:DescribeDBSubnetGroups",
+        "rds:DescribeDBParameterGroups",
+    ],
+    creates: &[
+        "rds:CreateDBSubnetGroup",
+        "rds:CreateDBParameterGroup",
+        "rds:CreateDBClusterParameterGroup",
+        "rds:AddTagsToResource",
+    ],
+    updates: &[
+        "rds:ModifyDBSubnetGroup",
+        "rds:ModifyDBParameterGroup",
+        "rds:ModifyDBClusterParameterGroup",
+        "rds:AddTagsToResource",
+    ],
+    deletes: &[
+        "rds:DeleteDBSubnetGroup",
+        "rds:DeleteDBParameterGroup",
+        "rds:DeleteDBClusterParameterGroup",
+    ],
+};
+
+/// The IAM actions of `db_instance`, `db_cluster`, `db_cluster_instance` (one family: their adapters share calls).
+const DB_INSTANCE_FAMILY: Permissions = Permissions {
+    reads: &["rds:DescribeDBInstances", "rds:DescribeDBClusters"],
+    creates: &[
+        "rds:CreateDBInstance",
+        "rds:CreateDBCluster",
+        "rds:AddTagsToResource",
+    ],
+    updates: &[
+        "rds:ModifyDBInstance",
+        "rds:ModifyDBCluster",
+        "rds:AddTagsToResource",
+    ],
+    deletes: &["rds:DeleteDBInstance", "rds:DeleteDBCluster"],
+};
+
+/// The IAM actions of `cache_subnet_group`, `cache_parameter_group`, `cache_replication_group` (one family: their adapters share calls).
+const CACHE_SUBNET_GROUP_FAMILY: Permissions = Permissions {
+    reads: &[
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:DescribeCacheSubnetGroups",
+        "elasticache:DescribeCacheParameterGroups",
+    ],
+    creates: &[
+        "elasticache:CreateCacheSubnetGroup",
+        "elasticache:CreateCacheParameterGroup",
+        "elasticache:CreateReplicationGroup",
+        "elasticache:AddTagsToResource",
+    ],
+    updates: &[
+        "elasticache:ModifyCacheSubnetGroup",
+        "elasticache:ModifyCacheParameterGroup",
+        "elasticache:ModifyReplicationGroup",
+        "elasticache:AddTagsToResource",
+    ],
+    deletes: &[
+        "elasticache:DeleteReplicationGroup",
+        "elasticache:DeleteCacheSubnetGroup",
+        "elasticache:DeleteCacheParameterGroup",
+    ],
+};
+
+/// The IAM actions of `ecr_repository`, `ecr_lifecycle_policy` (one family: their adapters share calls).
+const ECR_REPOSITORY_FAMILY: Permissions = Permissions {
+    reads: &["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy"],
+    creates: &[
+        "ecr:CreateRepository",
+        "ecr:TagResource",
+        "ecr:PutLifecyclePolicy",
+    ],
+    updates: &["ecr:PutLifecyclePolicy", "ecr:TagResource"],
+    deletes: &["ecr:DeleteLifecyclePolicy", "ecr:DeleteRepository"],
+};
+
+/// The IAM actions of `load_balancer`, `target_group`, `listener`, `listener_rule` (one family: their adapters share calls).
+const LOAD_BALANCER_FAMILY: Permissions = Permissions {
+    reads: &[
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTags",
+    ],
+    creates: &[
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:AddTags",
+    ],
+    updates: &[
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+    ],
+    deletes: &[
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:DeleteLoadBalancer",
+    ],
+};
+
+/// The IAM actions of `sns_topic`, `sns_subscription` (one family: their adapters share calls).
+const SNS_TOPIC_FAMILY: Permissions = Permissions {
+    reads: &["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+    creates: &["sns:CreateTopic", "sns:TagResource", "sns:Subscribe"],
+    updates: &["sns:TagResource", "sns:UntagResource"],
+    deletes: &["sns:Unsubscribe", "sns:DeleteTopic"],
+};
 
 // The table is indexed by kind: its rows must follow `ResourceKind::ALL`.
 const _: () = {
