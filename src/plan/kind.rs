@@ -1361,7 +1361,8 @@ mod tests {
             })
             .collect();
         assert!(named.len() > 10, "{named:?}");
-        for path in named {
+        // A pattern (`<service>/<kind>.rs`) names no one file.
+        for path in named.into_iter().filter(|p| !p.contains('<')) {
             assert!(
                 root.join(path).exists(),
                 "docs/adding-a-kind.md names {path}"
