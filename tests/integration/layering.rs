@@ -90,6 +90,20 @@ fn the_engine_knows_nothing_of_aws() {
 }
 
 #[test]
+fn only_the_gate_spends_rate_limit_tokens() {
+    // Every request spends its token in `aws/gate.rs`; a token taken by hand elsewhere would be
+    // spent twice (and a forgotten one is impossible).
+    let found: Vec<String> = mentions(&["aws", "ops", "workload", "images"], &[".acquire("])
+        .into_iter()
+        .filter(|m| !m.starts_with("src/aws/gate.rs") && !m.contains("lock.rs"))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "rate-limit tokens are the gate's to take: {found:#?}"
+    );
+}
+
+#[test]
 fn the_scan_sees_what_it_looks_for() {
     // The scan is only worth its silence if it finds a mention where there is one.
     assert!(!mentions(&["aws"], &["aws_sdk"]).is_empty());
