@@ -5,9 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
-};
+use super::services::{AwsStep, cloudwatch, ec2, efs, eks, elasticache, elbv2, rds, synthetics};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -123,15 +121,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::SecurityGroupRule, Update) => Box::pin(ec2::update_security_group_rule(step)).await,
         (K::SecurityGroupRule, Delete) => Box::pin(ec2::delete_security_group_rule(step)).await,
 
-        (K::IamRole, Create) => Box::pin(iam::create_role(step)).await,
-        (K::IamRole, Update) => Box::pin(iam::update_role(step)).await,
-        (K::IamRole, Delete) => Box::pin(iam::delete_role(step)).await,
-        (K::IamRolePolicyAttachment, Create | Update) => Box::pin(iam::attach_policy(step)).await,
-        (K::IamRolePolicyAttachment, Delete) => Box::pin(iam::detach_policy(step)).await,
-        (K::IamOidcProvider, Create) => Box::pin(iam::create_oidc_provider(step)).await,
-        (K::IamOidcProvider, Update) => Box::pin(iam::update_oidc_provider(step)).await,
-        (K::IamOidcProvider, Delete) => Box::pin(iam::delete_oidc_provider(step)).await,
-
         (K::EksCluster, Create) => Box::pin(eks::create_cluster(step)).await,
         (K::EksCluster, Update) => Box::pin(eks::update_cluster(step)).await,
         (K::EksCluster, Delete) => Box::pin(eks::delete_cluster(step)).await,
@@ -145,11 +134,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::EksAddon, Update) => Box::pin(eks::update_addon(step)).await,
         (K::EksAddon, Delete) => Box::pin(eks::delete_addon(step)).await,
 
-        (K::EcrRepository, Create) => Box::pin(ecr::create_repository(step)).await,
-        (K::EcrRepository, Update) => Box::pin(ecr::update_repository(step)).await,
-        (K::EcrRepository, Delete) => Box::pin(ecr::delete_repository(step)).await,
-        (K::EcrLifecyclePolicy, Create | Update) => Box::pin(ecr::put_lifecycle_policy(step)).await,
-        (K::EcrLifecyclePolicy, Delete) => Box::pin(ecr::delete_lifecycle_policy(step)).await,
         (K::CloudWatchAlarm, Create | Update) => Box::pin(cloudwatch::put_alarm(step)).await,
         (K::CloudWatchAlarm, Delete) => Box::pin(cloudwatch::delete_alarm(step)).await,
         // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
@@ -232,9 +216,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::Canary, Update) => Box::pin(synthetics::update_canary(step)).await,
         (K::Canary, Delete) => Box::pin(synthetics::delete_canary(step)).await,
 
-        (K::S3Bucket, Create) => Box::pin(s3::create_bucket(step)).await,
-        (K::S3Bucket, Update) => Box::pin(s3::update_bucket(step)).await,
-        (K::S3Bucket, Delete) => Box::pin(s3::delete_bucket(step)).await,
         // Kinds with an adapter file (`services::perform`) never reach this table.
         (kind, _) => Err(StepError::fatal(
             "NoAdapter",

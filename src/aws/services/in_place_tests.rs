@@ -43,9 +43,9 @@ fn in_place(kind: K) -> InPlace {
         K::Subnet => only(&["mapPublicIpOnLaunch"]),
         // ec2::update_security_group_rule: UpdateSecurityGroupRuleDescriptions*.
         K::SecurityGroupRule => only(&["description"]),
-        // iam::update_role: UpdateRole, UpdateAssumeRolePolicy, Put/DeleteRolePolicy.
+        // iam/iam_role.rs: UpdateRole, UpdateAssumeRolePolicy, Put/DeleteRolePolicy.
         K::IamRole => only(&["assumeRolePolicy", "description", "inlinePolicies"]),
-        // iam::update_oidc_provider: Add/RemoveClientIDToOpenIDConnectProvider.
+        // iam/iam_oidc_provider.rs: Add/RemoveClientIDToOpenIDConnectProvider.
         K::IamOidcProvider => only(&["clientIdList"]),
         // elbv2::update_load_balancer: SetSubnets, SetSecurityGroups, SetIpAddressType and the
         // idle timeout attribute.
@@ -70,7 +70,7 @@ fn in_place(kind: K) -> InPlace {
         // efs::update_file_system: UpdateFileSystem; update_mount_target: its security groups.
         K::EfsFileSystem => only(&["throughputMode"]),
         K::EfsMountTarget => only(&["securityGroups"]),
-        // ecr::update_repository: PutImageTagMutability, PutImageScanningConfiguration.
+        // ecr/ecr_repository.rs: PutImageTagMutability, PutImageScanningConfiguration.
         K::EcrRepository => only(&["imageTagMutability", "imageScanningConfiguration"]),
         // PutLifecyclePolicy, PutMetricAlarm: the whole resource each time.
         K::EcrLifecyclePolicy | K::CloudWatchAlarm => All,
@@ -89,7 +89,7 @@ fn in_place(kind: K) -> InPlace {
         | K::SnsTopic
         | K::SnsSubscription
         | K::ListenerRule => Only(Vec::new()),
-        // s3::update_bucket: PutBucketVersioning, PutBucketEncryption, PutPublicAccessBlock.
+        // s3/s3_bucket.rs: PutBucketVersioning, PutBucketEncryption, PutPublicAccessBlock.
         K::S3Bucket => only(&["versioning", "encryption", "publicAccessBlock"]),
         K::KubernetesObject => NotAws,
     }

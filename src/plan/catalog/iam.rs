@@ -4,10 +4,44 @@
 //! in the target group) and the EFS CSI driver (node groups only: on Fargate the driver is built
 //! in and needs no role).
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{Catalog, Partition, addresses as a};
 use crate::plan::{Resource, ResourceKind as K};
+
+/// An IAM role's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamRoleProps {
+    pub role_name: String,
+    pub path: String,
+    pub description: String,
+    /// The trust policy; an IRSA role's holds embedded references to the OIDC provider.
+    pub assume_role_policy: Value,
+    /// Inline policies by name (set after the role is built: [`set_inline_policy`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inline_policies: Option<Map<String, Value>>,
+}
+
+/// A managed policy's attachment to a role: both identify it (nothing changes in place).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamRolePolicyAttachmentProps {
+    /// The role's address (its ARN once resolved).
+    pub role: String,
+    pub policy_arn: String,
+}
+
+/// The cluster's OIDC provider's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamOidcProviderProps {
+    /// The cluster's `oidcIssuer` attribute (its issuer URL once resolved).
+    pub url: String,
+    /// The audiences the provider accepts.
+    pub client_id_list: Vec<String>,
+}
 
 pub(crate) fn build(catalog: &mut Catalog) {
     if let Some(cluster) = &catalog.bp.cluster {
@@ -70,8 +104,10 @@ pub(crate) fn build(catalog: &mut Catalog) {
                 catalog.names.cluster(),
                 "cluster",
             )
-            .with("url", a::attribute(a::EKS_CLUSTER, "oidcIssuer"))
-            .with("clientIdList", json!([STS_AUDIENCE])),
+            .props(&IamOidcProviderProps {
+                url: a::attribute(a::EKS_CLUSTER, "oidcIssuer"),
+                client_id_list: vec![STS_AUDIENCE.to_string()],
+            }),
         );
         // The controller only keeps ShinyProxy's pods in the catalog's target group, which
         // exists with an ingress section.
@@ -178,11 +214,15 @@ struct Role<'s> {
 
 fn role(catalog: &mut Catalog, role: Role) {
     catalog.push(
-        Resource::new(role.address, K::IamRole, role.name.clone(), role.origin)
-            .with("roleName", role.name.clone())
-            .with("path", "/")
-            .with("description", format!("shinyctl: {}", role.description))
-            .with("assumeRolePolicy", role.trust),
+        Resource::new(role.address, K::IamRole, role.name.clone(), role.origin).props(
+            &IamRoleProps {
+                role_name: role.name.clone(),
+                path: "/".into(),
+                description: format!("shinyctl: {}", role.description),
+                assume_role_policy: role.trust,
+                inline_policies: None,
+            },
+        ),
     );
     for policy in role.managed {
         let short = policy.rsplit('/').next().unwrap_or(policy);
@@ -193,8 +233,10 @@ fn role(catalog: &mut Catalog, role: Role) {
                 format!("{}/{short}", role.name),
                 role.origin,
             )
-            .with("role", role.address)
-            .with("policyArn", catalog.partition.managed_policy_arn(policy)),
+            .props(&IamRolePolicyAttachmentProps {
+                role: role.address.to_string(),
+                policy_arn: catalog.partition.managed_policy_arn(policy),
+            }),
         );
     }
 }
@@ -330,4 +372,17 @@ fn canary_policy(partition: Partition, bucket_arn: &str) -> Value {
             }
         ]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<IamRoleProps>(K::IamRole);
+        check_spec_fields::<IamRolePolicyAttachmentProps>(K::IamRolePolicyAttachment);
+        check_spec_fields::<IamOidcProviderProps>(K::IamOidcProvider);
+    }
 }

@@ -51,16 +51,6 @@ pub const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
 /// Its value is the address encoded by [`address_tag::encode`] (AWS refuses brackets in tags).
 pub const ADDRESS_TAG: &str = "shinyctl.dev/address";
 
-/// Every bucket blocks public access: platform files and canary artifacts are private.
-pub(crate) static PRIVATE_BUCKET: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
-    serde_json::json!({
-        "blockPublicAcls": true,
-        "ignorePublicAcls": true,
-        "blockPublicPolicy": true,
-        "restrictPublicBuckets": true
-    })
-});
-
 /// Every AWS resource the blueprint asks for, sorted by address, for an account not known yet
 /// (offline: names that hold the account show [`names::ACCOUNT_PLACEHOLDER`]).
 pub fn desired(bp: &Blueprint) -> Vec<Resource> {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::cache::first_node_id;
+use super::storage::{BucketEncryption, PublicAccessBlock, S3BucketProps};
 use super::{Catalog, addresses as a, duration_seconds};
 use crate::blueprint::model::{
     AlarmMetric, ClusterMode, ListenerProtocol, LoadBalancerType, Monitoring,
@@ -80,9 +81,12 @@ fn canaries(catalog: &mut Catalog, monitoring: &Monitoring) {
             bucket.clone(),
             "monitoring.canaries",
         )
-        .with("bucket", bucket)
-        .with("encryption", json!({"sseAlgorithm": "AES256"}))
-        .with("publicAccessBlock", super::PRIVATE_BUCKET.clone()),
+        .props(&S3BucketProps {
+            bucket,
+            versioning: None,
+            encryption: BucketEncryption::aes256(),
+            public_access_block: PublicAccessBlock::PRIVATE,
+        }),
     );
     let target = canary_target(catalog);
     let role_attachments = catalog.attachments_of(a::CANARY_ROLE);

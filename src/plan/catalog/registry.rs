@@ -1,10 +1,46 @@
 //! `registry`: ECR repositories under the blueprint's namespace, each with a keep-last-N
 //! lifecycle policy when asked for.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Catalog, addresses as a};
 use crate::plan::{Resource, ResourceKind as K};
+
+/// An ECR repository's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcrRepositoryProps {
+    pub repository_name: String,
+    /// `MUTABLE` or `IMMUTABLE`.
+    pub image_tag_mutability: String,
+    pub image_scanning_configuration: ImageScanning,
+    /// Set by CreateRepository only (a replace-on property).
+    pub encryption_configuration: RepositoryEncryption,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageScanning {
+    pub scan_on_push: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryEncryption {
+    /// `AES256` (the only one shinyctl asks for).
+    pub encryption_type: String,
+}
+
+/// An ECR lifecycle policy's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcrLifecyclePolicyProps {
+    /// The repository's address (its ARN once resolved).
+    pub repository: String,
+    /// The policy document as the JSON text ECR stores.
+    pub policy_text: String,
+}
 
 pub(crate) fn build(catalog: &mut Catalog) {
     let Some(registry) = catalog.bp.registry.clone() else {
@@ -21,23 +57,21 @@ pub(crate) fn build(catalog: &mut Catalog) {
                 name.clone(),
                 origin.clone(),
             )
-            .with("repositoryName", name.clone())
-            .with(
-                "imageTagMutability",
-                if repo.immutable_tags {
+            .props(&EcrRepositoryProps {
+                repository_name: name.clone(),
+                image_tag_mutability: if repo.immutable_tags {
                     "IMMUTABLE"
                 } else {
                     "MUTABLE"
+                }
+                .into(),
+                image_scanning_configuration: ImageScanning {
+                    scan_on_push: repo.scan_on_push,
                 },
-            )
-            .with(
-                "imageScanningConfiguration",
-                json!({"scanOnPush": repo.scan_on_push}),
-            )
-            .with(
-                "encryptionConfiguration",
-                json!({"encryptionType": "AES256"}),
-            ),
+                encryption_configuration: RepositoryEncryption {
+                    encryption_type: "AES256".into(),
+                },
+            }),
         );
         if let Some(keep) = repo.keep_last_images {
             catalog.push(
@@ -47,8 +81,10 @@ pub(crate) fn build(catalog: &mut Catalog) {
                     name,
                     origin,
                 )
-                .with("repository", address)
-                .with("policyText", keep_last_policy(keep)),
+                .props(&EcrLifecyclePolicyProps {
+                    repository: address,
+                    policy_text: keep_last_policy(keep),
+                }),
             );
         }
     }
@@ -74,6 +110,13 @@ pub(crate) fn keep_last_policy(keep: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<EcrRepositoryProps>(K::EcrRepository);
+        check_spec_fields::<EcrLifecyclePolicyProps>(K::EcrLifecyclePolicy);
+    }
 
     #[test]
     fn keep_last_policy_is_ecr_json() {

@@ -1,12 +1,63 @@
 //! `storage.efs`: the file system, one mount target per zone (in the data subnets), its security
 //! group, access points, and the EFS CSI driver add-on on a cluster with node groups; `storage.buckets`: S3 buckets for the platform's files.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::security::{allow_clients, group};
 use super::{Catalog, addresses as a};
 use crate::blueprint::model::{EfsPerformanceMode, EfsThroughputMode};
 use crate::plan::{Resource, ResourceKind as K};
+
+/// An S3 bucket's properties (`storage.buckets` here, the canaries' artifact bucket in
+/// `monitoring`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3BucketProps {
+    pub bucket: String,
+    /// Absent: shinyctl leaves versioning as S3 has it (never enabled on a new bucket).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub versioning: Option<bool>,
+    pub encryption: BucketEncryption,
+    pub public_access_block: PublicAccessBlock,
+}
+
+/// A bucket's default encryption.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketEncryption {
+    /// `AES256` (S3-managed keys).
+    pub sse_algorithm: String,
+}
+
+impl BucketEncryption {
+    /// S3-managed keys (SSE-S3).
+    pub fn aes256() -> Self {
+        BucketEncryption {
+            sse_algorithm: "AES256".into(),
+        }
+    }
+}
+
+/// A bucket's public access block, in S3's `PublicAccessBlockConfiguration` fields.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// Every public access blocked: shinyctl's buckets are private.
+    pub const PRIVATE: Self = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+}
 
 const ORIGIN: &str = "storage.efs";
 const NFS_PORT: u16 = 2049;
@@ -123,10 +174,23 @@ fn buckets(catalog: &mut Catalog) {
                 name.clone(),
                 format!("storage.buckets[{i}]"),
             )
-            .with("bucket", name)
-            .with("versioning", bucket.versioning)
-            .with("encryption", json!({"sseAlgorithm": "AES256"}))
-            .with("publicAccessBlock", super::PRIVATE_BUCKET.clone()),
+            .props(&S3BucketProps {
+                bucket: name,
+                versioning: Some(bucket.versioning),
+                encryption: BucketEncryption::aes256(),
+                public_access_block: PublicAccessBlock::PRIVATE,
+            }),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<S3BucketProps>(K::S3Bucket);
     }
 }

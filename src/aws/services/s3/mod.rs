@@ -5,20 +5,17 @@
 //! then each one's tags decide. A bucket id is its name.
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
-    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
 };
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
-use crate::apply::{Outputs, StepError};
+use super::{AwsRead, AwsResult, Found};
+use crate::apply::StepError;
 use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 
-fn bucket_arn(conn: &Connection, bucket: &str) -> String {
+pub(super) fn bucket_arn(conn: &Connection, bucket: &str) -> String {
     format!("{}:s3:::{bucket}", conn.partition.arn_prefix())
 }
 
@@ -79,174 +76,7 @@ pub fn taken(bucket: &str) -> StepError {
     )
 }
 
-pub async fn create_bucket(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let bucket = step.opt_str("bucket").unwrap_or(step.name()).to_string();
-    let created = ensure_bucket(step.conn, &bucket).await?;
-    if !created {
-        // Ours already (an interrupted run) — unless another blueprint owns it.
-        let current = bucket_tags(step.conn, &bucket).await?;
-        if let Some(owner) = current.get(tags::BLUEPRINT_TAG)
-            && owner != step.blueprint
-        {
-            return Err(StepError::fatal(
-                "BucketAlreadyOwnedByYou",
-                format!("bucket {bucket} belongs to blueprint {owner}"),
-            ));
-        }
-    }
-    configure(step, &bucket, true).await?;
-    let arn = bucket_arn(step.conn, &bucket);
-    Ok(outputs(&bucket, Some(&arn), Some(&bucket)))
-}
-
-/// Applies tags, versioning, encryption and the public access block (all of them, or only the
-/// changed ones).
-async fn configure(step: &AwsStep<'_>, bucket: &str, all: bool) -> Result<(), StepError> {
-    let s3 = &step.clients().s3;
-    if all || step.changed("tags") {
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(
-                step.tags()
-                    .iter()
-                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                    .collect(),
-            ))
-            .build()
-            .map_err(|e| StepError::fatal("InvalidTags", e.to_string()))?;
-        s3.put_bucket_tagging()
-            .bucket(bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .aws()?;
-    }
-    if (all || step.changed("versioning"))
-        && let Some(enabled) = step.bool("versioning")
-    {
-        // A bucket that never had versioning needs no call to stay without it.
-        if enabled || !all {
-            let status = if enabled {
-                BucketVersioningStatus::Enabled
-            } else {
-                BucketVersioningStatus::Suspended
-            };
-            s3.put_bucket_versioning()
-                .bucket(bucket)
-                .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-                .send()
-                .await
-                .aws()?;
-        }
-    }
-    if (all || step.changed("encryption"))
-        && let Some(algorithm) = step
-            .property("encryption")
-            .and_then(|e| e.get("sseAlgorithm"))
-            .and_then(Value::as_str)
-    {
-        let rule = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(
-                ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(ServerSideEncryption::from(algorithm))
-                    .build()
-                    .map_err(|e| StepError::fatal("InvalidEncryption", e.to_string()))?,
-            )
-            .build();
-        s3.put_bucket_encryption()
-            .bucket(bucket)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(rule)
-                    .build()
-                    .map_err(|e| StepError::fatal("InvalidEncryption", e.to_string()))?,
-            )
-            .send()
-            .await
-            .aws()?;
-    }
-    if (all || step.changed("publicAccessBlock"))
-        && let Some(block) = step.property("publicAccessBlock")
-    {
-        let flag = |key: &str| block.get(key).and_then(Value::as_bool).unwrap_or(true);
-        s3.put_public_access_block()
-            .bucket(bucket)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(flag("blockPublicAcls"))
-                    .ignore_public_acls(flag("ignorePublicAcls"))
-                    .block_public_policy(flag("blockPublicPolicy"))
-                    .restrict_public_buckets(flag("restrictPublicBuckets"))
-                    .build(),
-            )
-            .send()
-            .await
-            .aws()?;
-    }
-    Ok(())
-}
-
-pub async fn update_bucket(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let bucket = step.existing_id()?.to_string();
-    configure(step, &bucket, false).await?;
-    let arn = bucket_arn(step.conn, &bucket);
-    Ok(outputs(&bucket, Some(&arn), Some(&bucket)))
-}
-
-/// Empties the bucket (every object version and delete marker), then deletes it. Only reached
-/// with `--allow-data-loss` (buckets hold data).
-pub async fn delete_bucket(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let bucket = step.existing_id()?.to_string();
-    let s3 = &step.clients().s3;
-    loop {
-        let Some(page) =
-            not_found_as_none(s3.list_object_versions().bucket(&bucket).send().await.aws())?
-        else {
-            return Ok(Outputs::new());
-        };
-        let mut objects: Vec<ObjectIdentifier> = Vec::new();
-        for v in page.versions() {
-            if let Some(key) = v.key() {
-                objects.extend(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(v.version_id().map(str::to_string))
-                        .build()
-                        .ok(),
-                );
-            }
-        }
-        for m in page.delete_markers() {
-            if let Some(key) = m.key() {
-                objects.extend(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(m.version_id().map(str::to_string))
-                        .build()
-                        .ok(),
-                );
-            }
-        }
-        if objects.is_empty() {
-            break;
-        }
-        s3.delete_objects()
-            .bucket(&bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(objects))
-                    .quiet(true)
-                    .build()
-                    .map_err(|e| StepError::fatal("InvalidDelete", e.to_string()))?,
-            )
-            .send()
-            .await
-            .aws()?;
-    }
-    not_found_as_none(s3.delete_bucket().bucket(&bucket).send().await.aws())?;
-    Ok(Outputs::new())
-}
-
-async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepError> {
+pub(super) async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepError> {
     match conn
         .clients
         .s3

@@ -2,30 +2,57 @@
 //! policies. Repository names are unique per registry: a create that finds its name taken looks
 //! the repository up and carries on with it.
 
-use aws_sdk_ecr::types::{
-    EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Tag,
-};
+use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 
-fn ecr_tags(tags: &TagSet) -> Vec<Tag> {
+/// ECR's TagResource and UntagResource, by ARN (repositories).
+pub struct EcrTags;
+
+impl TagApi for EcrTags {
+    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
+        step.clients()
+            .ecr
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(tags)))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+
+    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
+        step.clients()
+            .ecr
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}
+
+pub(super) fn ecr_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
 }
 
-fn scan_on_push(step: &AwsStep<'_>) -> bool {
-    step.property("imageScanningConfiguration")
-        .and_then(|c| c.get("scanOnPush"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
+/// The scanning configuration ECR takes.
+pub(super) fn scanning(scan_on_push: bool) -> ImageScanningConfiguration {
+    ImageScanningConfiguration::builder()
+        .scan_on_push(scan_on_push)
+        .build()
 }
 
-fn repository_outputs(r: &aws_sdk_ecr::types::Repository) -> Outputs {
+pub(super) fn repository_outputs(r: &aws_sdk_ecr::types::Repository) -> Outputs {
     let arn = r.repository_arn().unwrap_or_default();
     let mut out = outputs(arn, Some(arn), r.repository_name());
     if let Some(uri) = r.repository_uri() {
@@ -34,7 +61,7 @@ fn repository_outputs(r: &aws_sdk_ecr::types::Repository) -> Outputs {
     out
 }
 
-async fn describe(
+pub(super) async fn describe(
     step: &AwsStep<'_>,
     name: &str,
 ) -> Result<Option<aws_sdk_ecr::types::Repository>, StepError> {
@@ -50,140 +77,7 @@ async fn describe(
         .and_then(|r| r.repositories.unwrap_or_default().into_iter().next()))
 }
 
-/// One call: CreateRepository carries the tags, scanning and encryption, and its answer has
-/// everything the outputs need. A name already taken (an earlier attempt whose answer was lost)
-/// is looked up only then.
-pub async fn create_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step
-        .str("repositoryName")
-        .unwrap_or(step.name())
-        .to_string();
-    let mutability = step.opt_str("imageTagMutability").unwrap_or("MUTABLE");
-    let result = step
-        .clients()
-        .ecr
-        .create_repository()
-        .repository_name(&name)
-        .image_tag_mutability(ImageTagMutability::from(mutability))
-        .image_scanning_configuration(
-            ImageScanningConfiguration::builder()
-                .scan_on_push(scan_on_push(step))
-                .build(),
-        )
-        .encryption_configuration(
-            EncryptionConfiguration::builder()
-                .encryption_type(EncryptionType::Aes256)
-                .build()
-                .map_err(|e| StepError::fatal("InvalidRequest", e.to_string()))?,
-        )
-        .set_tags(Some(ecr_tags(&step.tags())))
-        .send()
-        .await
-        .aws();
-    match result {
-        Ok(created) => created
-            .repository
-            .map(|r| repository_outputs(&r))
-            .ok_or_else(|| {
-                StepError::fatal(
-                    "RepositoryMissing",
-                    format!("no repository {name} in the answer"),
-                )
-            }),
-        // Created by an earlier attempt whose answer was lost.
-        Err(e) if e.code == "RepositoryAlreadyExistsException" => describe(step, &name)
-            .await?
-            .map(|r| repository_outputs(&r))
-            .ok_or(e),
-        Err(e) => Err(e),
-    }
-}
-
-pub async fn update_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step
-        .str("repositoryName")
-        .unwrap_or(step.name())
-        .to_string();
-    let ecr = &step.clients().ecr;
-    if step.changed("imageTagMutability") {
-        ecr.put_image_tag_mutability()
-            .repository_name(&name)
-            .image_tag_mutability(ImageTagMutability::from(
-                step.opt_str("imageTagMutability").unwrap_or("MUTABLE"),
-            ))
-            .send()
-            .await
-            .aws()?;
-    }
-    if step.changed("imageScanningConfiguration") {
-        ecr.put_image_scanning_configuration()
-            .repository_name(&name)
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(scan_on_push(step))
-                    .build(),
-            )
-            .send()
-            .await
-            .aws()?;
-    }
-    let repository = describe(step, &name).await?.ok_or_else(|| {
-        StepError::fatal(
-            "RepositoryNotFoundException",
-            format!("no repository {name}"),
-        )
-    })?;
-    let out = repository_outputs(&repository);
-    if step.changed("tags") {
-        let arn = repository.repository_arn().unwrap_or_default();
-        let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
-        if !set.is_empty() {
-            ecr.tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(ecr_tags(&set)))
-                .send()
-                .await
-                .aws()?;
-        }
-        if !remove.is_empty() {
-            ecr.untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .aws()?;
-        }
-    }
-    Ok(out)
-}
-
-/// Deletes the repository with its images (`force`): destroy leaves nothing behind.
-pub async fn delete_repository(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.existing("name").unwrap_or(step.name()).to_string();
-    let result = step
-        .clients()
-        .ecr
-        .delete_repository()
-        .repository_name(&name)
-        .force(true)
-        .send()
-        .await
-        .aws();
-    not_found_as_none(result)?;
-    Ok(Outputs::new())
-}
-
-/// Repository name for a lifecycle policy: recorded by the create or the reader, else the
-/// repository's own outputs.
-fn policy_repository(step: &AwsStep<'_>) -> Result<String, StepError> {
-    if let Some(name) = step.existing("repositoryName") {
-        return Ok(name.to_string());
-    }
-    let address = step.str("repository")?;
-    step.resolve(&format!("{address}#name"))
-}
-
-fn policy_outputs(repository: &str) -> Outputs {
+pub(super) fn policy_outputs(repository: &str) -> Outputs {
     let mut out = outputs(&policy_id(repository), None, None);
     out.insert("repositoryName".into(), Value::from(repository));
     out
@@ -191,34 +85,6 @@ fn policy_outputs(repository: &str) -> Outputs {
 
 fn policy_id(repository: &str) -> String {
     format!("{repository}:lifecycle-policy")
-}
-
-/// PutLifecyclePolicy replaces the policy: the same call creates and updates.
-pub async fn put_lifecycle_policy(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let repository = policy_repository(step)?;
-    step.clients()
-        .ecr
-        .put_lifecycle_policy()
-        .repository_name(&repository)
-        .lifecycle_policy_text(step.str("policyText")?)
-        .send()
-        .await
-        .aws()?;
-    Ok(policy_outputs(&repository))
-}
-
-pub async fn delete_lifecycle_policy(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let repository = policy_repository(step)?;
-    let result = step
-        .clients()
-        .ecr
-        .delete_lifecycle_policy()
-        .repository_name(&repository)
-        .send()
-        .await
-        .aws();
-    not_found_as_none(result)?;
-    Ok(Outputs::new())
 }
 
 /// The policy text in the catalog's form: ECR may re-indent it, so it is parsed and written

@@ -1,0 +1,62 @@
+//! A repository's lifecycle policy (keep the last N images). PutLifecyclePolicy replaces the
+//! policy: the same call creates and updates.
+
+use super::ecr::policy_outputs;
+use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none};
+use crate::apply::{Outputs, StepError};
+use crate::plan::catalog::registry::EcrLifecyclePolicyProps;
+
+pub struct EcrLifecyclePolicy;
+
+impl Adapter for EcrLifecyclePolicy {
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        put(step).await
+    }
+
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        put(step).await
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        let repository = match step.existing("repositoryName") {
+            Some(name) => name.to_string(),
+            None => repository_name(step, &step.props::<EcrLifecyclePolicyProps>()?)?,
+        };
+        let result = step
+            .clients()
+            .ecr
+            .delete_lifecycle_policy()
+            .repository_name(&repository)
+            .send()
+            .await
+            .aws();
+        not_found_as_none(result)?;
+        Ok(Outputs::new())
+    }
+}
+
+async fn put(step: &AwsStep<'_>) -> StepResult {
+    let props: EcrLifecyclePolicyProps = step.props()?;
+    let repository = match step.existing("repositoryName") {
+        Some(name) => name.to_string(),
+        None => repository_name(step, &props)?,
+    };
+    step.clients()
+        .ecr
+        .put_lifecycle_policy()
+        .repository_name(&repository)
+        .lifecycle_policy_text(&props.policy_text)
+        .send()
+        .await
+        .aws()?;
+    Ok(policy_outputs(&repository))
+}
+
+/// The repository's name when the create or the reader recorded none: the repository's own
+/// outputs.
+fn repository_name(
+    step: &AwsStep<'_>,
+    props: &EcrLifecyclePolicyProps,
+) -> Result<String, StepError> {
+    step.resolve(&format!("{}#name", props.repository))
+}
