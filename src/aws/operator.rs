@@ -6,7 +6,7 @@ use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
 use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
+    AwsStep, cloudwatch, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
 };
 
 /// Performs steps against AWS for one blueprint.
@@ -92,37 +92,6 @@ impl Operator for AwsOperator {
 pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
     use Operation::*;
     match (step.request.kind(), step.request.operation()) {
-        (K::Vpc, Create) => Box::pin(ec2::create_vpc(step)).await,
-        (K::Vpc, Update) => Box::pin(ec2::update_vpc(step)).await,
-        (K::Vpc, Delete) => Box::pin(ec2::delete_vpc(step)).await,
-        (K::Subnet, Create) => Box::pin(ec2::create_subnet(step)).await,
-        (K::Subnet, Update) => Box::pin(ec2::update_subnet(step)).await,
-        (K::Subnet, Delete) => Box::pin(ec2::delete_subnet(step)).await,
-        (K::InternetGateway, Create) => Box::pin(ec2::create_internet_gateway(step)).await,
-        (K::InternetGateway, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::InternetGateway, Delete) => Box::pin(ec2::delete_internet_gateway(step)).await,
-        (K::ElasticIp, Create) => Box::pin(ec2::create_elastic_ip(step)).await,
-        (K::ElasticIp, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::ElasticIp, Delete) => Box::pin(ec2::delete_elastic_ip(step)).await,
-        (K::NatGateway, Create) => Box::pin(ec2::create_nat_gateway(step)).await,
-        (K::NatGateway, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::NatGateway, Delete) => Box::pin(ec2::delete_nat_gateway(step)).await,
-        (K::RouteTable, Create) => Box::pin(ec2::create_route_table(step)).await,
-        (K::RouteTable, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::RouteTable, Delete) => Box::pin(ec2::delete_route_table(step)).await,
-        (K::RouteTableAssociation, Create) => Box::pin(ec2::create_association(step)).await,
-        (K::RouteTableAssociation, Update) => Box::pin(ec2::update_association(step)).await,
-        (K::RouteTableAssociation, Delete) => Box::pin(ec2::delete_association(step)).await,
-        (K::Route, Create) => Box::pin(ec2::create_route(step)).await,
-        (K::Route, Update) => Box::pin(ec2::create_route(step)).await,
-        (K::Route, Delete) => Box::pin(ec2::delete_route(step)).await,
-        (K::SecurityGroup, Create) => Box::pin(ec2::create_security_group(step)).await,
-        (K::SecurityGroup, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::SecurityGroup, Delete) => Box::pin(ec2::delete_security_group(step)).await,
-        (K::SecurityGroupRule, Create) => Box::pin(ec2::create_security_group_rule(step)).await,
-        (K::SecurityGroupRule, Update) => Box::pin(ec2::update_security_group_rule(step)).await,
-        (K::SecurityGroupRule, Delete) => Box::pin(ec2::delete_security_group_rule(step)).await,
-
         (K::IamRole, Create) => Box::pin(iam::create_role(step)).await,
         (K::IamRole, Update) => Box::pin(iam::update_role(step)).await,
         (K::IamRole, Delete) => Box::pin(iam::delete_role(step)).await,
