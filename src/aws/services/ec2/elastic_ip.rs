@@ -13,7 +13,7 @@ pub struct ElasticIp;
 impl Adapter for ElasticIp {
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: ElasticIpProps = step.props()?;
-        let existing = describe_owned!(step, "DescribeAddresses", describe_addresses)?;
+        let existing = describe_owned!(step, describe_addresses)?;
         if let Some(address) = at_address(step, existing.addresses(), |a| a.tags()) {
             let id = address.allocation_id().unwrap_or_default();
             let mut out = outputs(id, None, Some(step.name()));
@@ -46,6 +46,6 @@ impl Adapter for ElasticIp {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        delete_by_id!(step, "ReleaseAddress", release_address, allocation_id)
+        delete_by_id!(step, release_address, allocation_id)
     }
 }

@@ -14,8 +14,7 @@ impl Adapter for InternetGateway {
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: InternetGatewayProps = step.props()?;
         let vpc = step.resolve(&props.vpc)?;
-        let existing =
-            describe_owned!(step, "DescribeInternetGateways", describe_internet_gateways)?;
+        let existing = describe_owned!(step, describe_internet_gateways)?;
         let (id, attached) = match at_address(step, existing.internet_gateways(), |g| g.tags()) {
             Some(g) => (
                 g.internet_gateway_id().unwrap_or_default().to_string(),

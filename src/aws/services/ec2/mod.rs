@@ -120,21 +120,19 @@ pub(super) fn gone<T>(result: Result<T, StepError>) -> Result<Outputs, StepError
     not_found_as_none(result).map(|_| Outputs::new())
 }
 
-/// The first page of `Describe…` filtered by the blueprint's ownership tag, counted: what a
-/// create looks in before creating (a retry or a re-run finds its resource by tag).
-/// `describe_owned!(step, "DescribeSubnets", describe_subnets)`; NAT gateways name their filter
-/// setter and filters.
+/// The first page of `Describe…` filtered by the blueprint's ownership tag: what a create looks
+/// in before creating (a retry or a re-run finds its resource by tag).
+/// `describe_owned!(step, describe_subnets)`; NAT gateways name their filter setter and filters.
 macro_rules! describe_owned {
-    ($step:expr, $operation:literal, $describe:ident) => {
+    ($step:expr, $describe:ident) => {
         describe_owned!(
             $step,
-            $operation,
             $describe,
             set_filters,
             $crate::aws::services::ec2::owned_filters($step.blueprint)
         )
     };
-    ($step:expr, $operation:literal, $describe:ident, $set:ident, $filters:expr) => {{
+    ($step:expr, $describe:ident, $set:ident, $filters:expr) => {{
         let sent = $step
             .clients()
             .ec2
@@ -149,7 +147,7 @@ pub(super) use describe_owned;
 
 /// The delete call `$delete` of the id the step found, NotFound counting as done.
 macro_rules! delete_by_id {
-    ($step:expr, $operation:literal, $delete:ident, $id:ident) => {{
+    ($step:expr, $delete:ident, $id:ident) => {{
         let id = $step.existing_id()?;
         let sent = $step.clients().ec2.$delete().$id(id).send().await;
         $crate::aws::services::ec2::gone($crate::aws::errors::AwsResult::aws(sent))

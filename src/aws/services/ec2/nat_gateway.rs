@@ -19,13 +19,7 @@ impl Adapter for NatGateway {
         let props: NatGatewayProps = step.props()?;
         let mut filters = owned_filters(step.blueprint);
         filters.push(filter("state", LIVE_NAT_STATES));
-        let existing = describe_owned!(
-            step,
-            "DescribeNatGateways",
-            describe_nat_gateways,
-            set_filter,
-            filters
-        )?;
+        let existing = describe_owned!(step, describe_nat_gateways, set_filter, filters)?;
         let id = match at_address(step, existing.nat_gateways(), |n| n.tags())
             .and_then(|n| n.nat_gateway_id())
         {

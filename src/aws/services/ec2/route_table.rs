@@ -11,7 +11,7 @@ pub struct RouteTable;
 impl Adapter for RouteTable {
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: RouteTableProps = step.props()?;
-        let existing = describe_owned!(step, "DescribeRouteTables", describe_route_tables)?;
+        let existing = describe_owned!(step, describe_route_tables)?;
         if let Some(id) =
             at_address(step, existing.route_tables(), |t| t.tags()).and_then(|t| t.route_table_id())
         {
@@ -38,6 +38,6 @@ impl Adapter for RouteTable {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        delete_by_id!(step, "DeleteRouteTable", delete_route_table, route_table_id)
+        delete_by_id!(step, delete_route_table, route_table_id)
     }
 }

@@ -19,7 +19,7 @@ impl Adapter for SecurityGroup {
         let props: SecurityGroupProps = step.props()?;
         let vpc = step.resolve(&props.vpc)?;
         let name = props.group_name;
-        let existing = describe_owned!(step, "DescribeSecurityGroups", describe_security_groups)?;
+        let existing = describe_owned!(step, describe_security_groups)?;
         if let Some(id) =
             at_address(step, existing.security_groups(), |g| g.tags()).and_then(|g| g.group_id())
         {
@@ -48,7 +48,7 @@ impl Adapter for SecurityGroup {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        delete_by_id!(step, "DeleteSecurityGroup", delete_security_group, group_id)
+        delete_by_id!(step, delete_security_group, group_id)
     }
 }
 

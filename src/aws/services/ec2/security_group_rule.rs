@@ -15,8 +15,8 @@ use crate::plan::catalog::security::SecurityGroupRuleProps;
 macro_rules! per_direction {
     (
         $step:expr, $egress:expr,
-        ($egress_op:literal, $egress_call:ident),
-        ($ingress_op:literal, $ingress_call:ident),
+        $egress_call:ident,
+        $ingress_call:ident,
         |$request:ident| $build:expr
     ) => {
         if $egress {
@@ -38,14 +38,8 @@ impl Adapter for SecurityGroupRule {
         let result = per_direction!(
             step,
             spec.egress,
-            (
-                "AuthorizeSecurityGroupEgress",
-                authorize_security_group_egress
-            ),
-            (
-                "AuthorizeSecurityGroupIngress",
-                authorize_security_group_ingress
-            ),
+            authorize_security_group_egress,
+            authorize_security_group_ingress,
             |request| request
                 .group_id(&spec.group)
                 .ip_permissions(spec.permission())
@@ -95,8 +89,8 @@ impl Adapter for SecurityGroupRule {
         let result = per_direction!(
             step,
             egress,
-            ("RevokeSecurityGroupEgress", revoke_security_group_egress),
-            ("RevokeSecurityGroupIngress", revoke_security_group_ingress),
+            revoke_security_group_egress,
+            revoke_security_group_ingress,
             |request| request
                 .group_id(group)
                 .security_group_rule_ids(id)
@@ -208,14 +202,8 @@ async fn set_rule_description(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<(),
     per_direction!(
         step,
         spec.egress,
-        (
-            "UpdateSecurityGroupRuleDescriptionsEgress",
-            update_security_group_rule_descriptions_egress
-        ),
-        (
-            "UpdateSecurityGroupRuleDescriptionsIngress",
-            update_security_group_rule_descriptions_ingress
-        ),
+        update_security_group_rule_descriptions_egress,
+        update_security_group_rule_descriptions_ingress,
         |request| request
             .group_id(&spec.group)
             .ip_permissions(spec.permission())

@@ -14,7 +14,7 @@ pub struct Subnet;
 impl Adapter for Subnet {
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: SubnetProps = step.props()?;
-        let existing = describe_owned!(step, "DescribeSubnets", describe_subnets)?;
+        let existing = describe_owned!(step, describe_subnets)?;
         let id =
             match at_address(step, existing.subnets(), |s| s.tags()).and_then(|s| s.subnet_id()) {
                 Some(id) => id.to_string(),
@@ -53,7 +53,7 @@ impl Adapter for Subnet {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        delete_by_id!(step, "DeleteSubnet", delete_subnet, subnet_id)
+        delete_by_id!(step, delete_subnet, subnet_id)
     }
 }
 

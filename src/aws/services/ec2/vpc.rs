@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcState};
 
-use super::ec2::{Ec2Tags, created_id, delete_by_id, describe_owned, tag_spec};
+use super::ec2::{Ec2Tags, at_address, created_id, delete_by_id, describe_owned, tag_spec};
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
 use crate::apply::StepError;
 use crate::apply::wait::has;
@@ -51,13 +51,13 @@ impl Adapter for Vpc {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        delete_by_id!(step, "DeleteVpc", delete_vpc, vpc_id)
+        delete_by_id!(step, delete_vpc, vpc_id)
     }
 }
 
 async fn find_vpc(step: &AwsStep<'_>) -> Result<Option<String>, StepError> {
-    let out = describe_owned!(step, "DescribeVpcs", describe_vpcs)?;
-    Ok(super::ec2::at_address(step, out.vpcs(), |v| v.tags())
+    let out = describe_owned!(step, describe_vpcs)?;
+    Ok(at_address(step, out.vpcs(), |v| v.tags())
         .and_then(|v| v.vpc_id())
         .map(str::to_string))
 }
