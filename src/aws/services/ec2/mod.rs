@@ -14,6 +14,7 @@ use aws_sdk_ec2::types::{
     Filter, ResourceType, RouteTable, SecurityGroup, SecurityGroupRule, Subnet, Tag,
     TagSpecification,
 };
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{
@@ -21,6 +22,11 @@ use super::{
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG, TagSet};
+use crate::plan::catalog::network::{
+    ElasticIpProps, NatGatewayProps, RouteProps, RouteTableAssociationProps, RouteTableProps,
+    SubnetProps,
+};
+use crate::plan::catalog::security::{SecurityGroupProps, SecurityGroupRuleProps};
 use crate::plan::{Address, ResourceKind as K};
 
 // ---------------------------------------------------------------------------------------------
@@ -302,18 +308,13 @@ async fn read_subnets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter_map(|s| {
             let id = s.subnet_id()?;
-            Some(reorder(base(read, K::Subnet, id, s.tags()), |f| {
-                f.with("cidr", s.cidr_block().unwrap_or_default())
-                    .with(
-                        "availabilityZone",
-                        s.availability_zone().unwrap_or_default(),
-                    )
-                    .with("vpc", s.vpc_id().unwrap_or_default())
-                    .with(
-                        "mapPublicIpOnLaunch",
-                        s.map_public_ip_on_launch().unwrap_or(false),
-                    )
-            }))
+            let props = SubnetProps {
+                cidr: Some(s.cidr_block().unwrap_or_default().to_string()),
+                availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+                vpc: s.vpc_id().unwrap_or_default().to_string(),
+                map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+            };
+            Some(with_props(base(read, K::Subnet, id, s.tags()), &props))
         })
         .collect())
 }
@@ -367,6 +368,17 @@ fn reorder(found: Found, add: impl FnOnce(Found) -> Found) -> Found {
     f
 }
 
+/// Adds a kind's properties struct (the catalog's keys, in its order) before `tags`: what is
+/// read has the shape of what is desired.
+fn with_props<T: Serialize>(found: Found, props: &T) -> Found {
+    reorder(found, |mut f| {
+        if let Ok(Value::Object(fields)) = serde_json::to_value(props) {
+            f.properties.extend(fields);
+        }
+        f
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Elastic IP
 
@@ -385,12 +397,12 @@ async fn read_elastic_ips(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         .iter()
         .filter_map(|a| {
             let id = a.allocation_id()?;
-            let domain = a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string();
+            let props = ElasticIpProps {
+                domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
+            };
             Some(
-                reorder(base(read, K::ElasticIp, id, a.tags()), |f| {
-                    f.with("domain", domain)
-                })
-                .output("publicIp", a.public_ip().unwrap_or_default()),
+                with_props(base(read, K::ElasticIp, id, a.tags()), &props)
+                    .output("publicIp", a.public_ip().unwrap_or_default()),
             )
         })
         .collect())
@@ -434,11 +446,12 @@ async fn read_nat_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> 
                 .unwrap_or("public")
                 .to_string();
             let subnet = n.subnet_id().unwrap_or_default().to_string();
-            Some(reorder(base(read, K::NatGateway, id, n.tags()), |f| {
-                f.with("subnet", subnet)
-                    .with("allocation", allocation)
-                    .with("connectivity", connectivity)
-            }))
+            let props = NatGatewayProps {
+                subnet,
+                allocation,
+                connectivity,
+            };
+            Some(with_props(base(read, K::NatGateway, id, n.tags()), &props))
         })
         .collect())
 }
@@ -474,9 +487,10 @@ async fn read_route_tables(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> 
             continue;
         };
         let vpc = t.vpc_id().unwrap_or_default().to_string();
-        found.push(reorder(base(read, K::RouteTable, id, t.tags()), |f| {
-            f.with("vpc", vpc)
-        }));
+        found.push(with_props(
+            base(read, K::RouteTable, id, t.tags()),
+            &RouteTableProps { vpc },
+        ));
         for a in t.associations() {
             let (Some(association), Some(subnet)) = (a.route_table_association_id(), a.subnet_id())
             else {
@@ -485,11 +499,14 @@ async fn read_route_tables(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> 
             if a.main() == Some(true) {
                 continue;
             }
-            found.push(
-                Found::new(K::RouteTableAssociation, association)
-                    .with("subnet", subnet)
-                    .with("routeTable", id),
-            );
+            let props = RouteTableAssociationProps {
+                subnet: subnet.to_string(),
+                route_table: id.to_string(),
+            };
+            found.push(with_props(
+                Found::new(K::RouteTableAssociation, association),
+                &props,
+            ));
         }
         for r in t.routes() {
             let origin = r.origin().map(|o| o.as_str());
@@ -502,10 +519,12 @@ async fn read_route_tables(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> 
             if origin == Some("CreateRouteTable") || target == "local" {
                 continue;
             }
-            let mut f = Found::new(K::Route, format!("{id}|{destination}"))
-                .with("routeTable", id)
-                .with("destination", destination)
-                .with("target", target);
+            let props = RouteProps {
+                route_table: id.to_string(),
+                destination: destination.to_string(),
+                target: target.to_string(),
+            };
+            let mut f = with_props(Found::new(K::Route, format!("{id}|{destination}")), &props);
             f.outputs = route_outputs(id, destination);
             // A route through a gateway in our own table is ours even when no longer desired.
             if target.starts_with("nat-") || target.starts_with("igw-") {
@@ -557,16 +576,14 @@ pub async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, Step
     for g in &groups {
         let Some(id) = g.group_id() else { continue };
         ids.push(id.to_string());
-        let name = g.group_name().unwrap_or_default().to_string();
-        let description = g.description().unwrap_or_default().to_string();
-        let vpc = g.vpc_id().unwrap_or_default().to_string();
+        let props = SecurityGroupProps {
+            group_name: g.group_name().unwrap_or_default().to_string(),
+            description: g.description().unwrap_or_default().to_string(),
+            vpc: g.vpc_id().unwrap_or_default().to_string(),
+        };
         found.push(
-            reorder(base(read, K::SecurityGroup, id, g.tags()), |f| {
-                f.with("groupName", name)
-                    .with("description", description)
-                    .with("vpc", vpc)
-            })
-            .output("name", g.group_name().unwrap_or_default()),
+            with_props(base(read, K::SecurityGroup, id, g.tags()), &props)
+                .output("name", g.group_name().unwrap_or_default()),
         );
     }
     if ids.is_empty() {
@@ -670,24 +687,22 @@ fn rule_found(
     let egress = r.is_egress().unwrap_or(false);
     let tags = read_tags(r.tags());
     let address = read.owned(&tags);
-    let mut f = Found::new(K::SecurityGroupRule, id)
-        .with("securityGroup", group)
-        .with("direction", if egress { "egress" } else { "ingress" })
-        .with("protocol", r.ip_protocol().unwrap_or("-1"))
-        .with("fromPort", r.from_port().unwrap_or(-1))
-        .with("toPort", r.to_port().unwrap_or(-1))
-        .with("source", source)
-        .with("sourceType", source_type)
-        .with(
-            "description",
-            r.description()
-                .or_else(|| {
-                    (source_type == "securityGroup")
-                        .then(|| pair_description(groups, r, source))
-                        .flatten()
-                })
-                .unwrap_or_default(),
-        )
+    let description = r.description().or_else(|| {
+        (source_type == "securityGroup")
+            .then(|| pair_description(groups, r, source))
+            .flatten()
+    });
+    let props = SecurityGroupRuleProps {
+        security_group: group.to_string(),
+        direction: if egress { "egress" } else { "ingress" }.to_string(),
+        protocol: r.ip_protocol().unwrap_or("-1").to_string(),
+        from_port: r.from_port().unwrap_or(-1),
+        to_port: r.to_port().unwrap_or(-1),
+        source: source.to_string(),
+        source_type: source_type.to_string(),
+        description: description.unwrap_or_default().to_string(),
+    };
+    let mut f = with_props(Found::new(K::SecurityGroupRule, id), &props)
         .output("groupId", group)
         .output("egress", egress);
     // Tagged rules are ours by their tag, even when the blueprint no longer has them; untagged
