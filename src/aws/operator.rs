@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{AwsStep, cloudwatch, ec2, efs, eks, elasticache, elbv2, rds, synthetics};
+use super::services::{AwsStep, cloudwatch, efs, eks, elasticache, elbv2, rds, synthetics};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -90,36 +90,6 @@ impl Operator for AwsOperator {
 pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
     use Operation::*;
     match (step.request.kind(), step.request.operation()) {
-        (K::Vpc, Create) => Box::pin(ec2::create_vpc(step)).await,
-        (K::Vpc, Update) => Box::pin(ec2::update_vpc(step)).await,
-        (K::Vpc, Delete) => Box::pin(ec2::delete_vpc(step)).await,
-        (K::Subnet, Create) => Box::pin(ec2::create_subnet(step)).await,
-        (K::Subnet, Update) => Box::pin(ec2::update_subnet(step)).await,
-        (K::Subnet, Delete) => Box::pin(ec2::delete_subnet(step)).await,
-        (K::InternetGateway, Create) => Box::pin(ec2::create_internet_gateway(step)).await,
-        (K::InternetGateway, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::InternetGateway, Delete) => Box::pin(ec2::delete_internet_gateway(step)).await,
-        (K::ElasticIp, Create) => Box::pin(ec2::create_elastic_ip(step)).await,
-        (K::ElasticIp, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::ElasticIp, Delete) => Box::pin(ec2::delete_elastic_ip(step)).await,
-        (K::NatGateway, Create) => Box::pin(ec2::create_nat_gateway(step)).await,
-        (K::NatGateway, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::NatGateway, Delete) => Box::pin(ec2::delete_nat_gateway(step)).await,
-        (K::RouteTable, Create) => Box::pin(ec2::create_route_table(step)).await,
-        (K::RouteTable, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::RouteTable, Delete) => Box::pin(ec2::delete_route_table(step)).await,
-        (K::RouteTableAssociation, Create) => Box::pin(ec2::create_association(step)).await,
-        (K::RouteTableAssociation, Update) => Box::pin(ec2::update_association(step)).await,
-        (K::RouteTableAssociation, Delete) => Box::pin(ec2::delete_association(step)).await,
-        (K::Route, Create) => Box::pin(ec2::create_route(step)).await,
-        (K::Route, Update) => Box::pin(ec2::create_route(step)).await,
-        (K::Route, Delete) => Box::pin(ec2::delete_route(step)).await,
-        (K::SecurityGroup, Create) => Box::pin(ec2::create_security_group(step)).await,
-        (K::SecurityGroup, Update) => Box::pin(ec2::update_tags(step)).await,
-        (K::SecurityGroup, Delete) => Box::pin(ec2::delete_security_group(step)).await,
-        (K::SecurityGroupRule, Create) => Box::pin(ec2::create_security_group_rule(step)).await,
-        (K::SecurityGroupRule, Update) => Box::pin(ec2::update_security_group_rule(step)).await,
-        (K::SecurityGroupRule, Delete) => Box::pin(ec2::delete_security_group_rule(step)).await,
 
         (K::EksCluster, Create) => Box::pin(eks::create_cluster(step)).await,
         (K::EksCluster, Update) => Box::pin(eks::update_cluster(step)).await,

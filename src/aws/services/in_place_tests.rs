@@ -37,11 +37,11 @@ fn in_place(kind: K) -> InPlace {
         // update_addon: UpdateAddon.
         K::EksAddon => only(&["serviceAccountRoleArn", "configurationValues"]),
         K::Canary => Only([synthetics::UPDATE_IN_PLACE, &["startAfterCreation"]].concat()),
-        // ec2::update_vpc: ModifyVpcAttribute, one attribute per call.
+        // ec2/vpc.rs (update): ModifyVpcAttribute, one attribute per call.
         K::Vpc => only(&["enableDnsHostnames", "enableDnsSupport"]),
-        // ec2::update_subnet: ModifySubnetAttribute.
+        // ec2/subnet.rs (update): ModifySubnetAttribute.
         K::Subnet => only(&["mapPublicIpOnLaunch"]),
-        // ec2::update_security_group_rule: UpdateSecurityGroupRuleDescriptions*.
+        // ec2/security_group_rule.rs (update): UpdateSecurityGroupRuleDescriptions*.
         K::SecurityGroupRule => only(&["description"]),
         // iam/iam_role.rs: UpdateRole, UpdateAssumeRolePolicy, Put/DeleteRolePolicy.
         K::IamRole => only(&["assumeRolePolicy", "description", "inlinePolicies"]),

@@ -4,6 +4,7 @@
 //! zone's with `perAz`, the first zone's with `single`, none with `none`); data subnets have no
 //! route out at all: databases, caches and EFS never need one.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Catalog, addresses as a};
@@ -12,6 +13,81 @@ use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "network";
 const TIERS: [&str; 3] = ["public", "private", "data"];
+
+/// A VPC's properties: its CIDR and the two DNS attributes (one ModifyVpcAttribute each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcProps {
+    pub cidr: String,
+    pub enable_dns_support: bool,
+    pub enable_dns_hostnames: bool,
+}
+
+/// A subnet's properties. `cidr` is written even when the zone has none for the tier (`null`),
+/// as the plan JSON always had it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetProps {
+    #[serde(default)]
+    pub cidr: Option<String>,
+    pub availability_zone: String,
+    /// The VPC's address.
+    pub vpc: String,
+    pub map_public_ip_on_launch: bool,
+}
+
+/// An internet gateway's properties: the VPC it is attached to (in the same step).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InternetGatewayProps {
+    /// The VPC's address.
+    pub vpc: String,
+}
+
+/// An Elastic IP's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElasticIpProps {
+    /// `vpc` (AllocateAddress's `Domain`).
+    pub domain: String,
+}
+
+/// A NAT gateway's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NatGatewayProps {
+    /// The public subnet's address.
+    pub subnet: String,
+    /// The Elastic IP's address.
+    pub allocation: String,
+    /// `public` or `private` (CreateNatGateway's `ConnectivityType`).
+    pub connectivity: String,
+}
+
+/// A route table's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteTableProps {
+    /// The VPC's address.
+    pub vpc: String,
+}
+
+/// A route's properties: its table and destination identify it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteProps {
+    /// The route table's address.
+    pub route_table: String,
+    pub destination: String,
+    /// The internet gateway's or NAT gateway's address.
+    pub target: String,
+}
+
+/// A route table association's properties: the subnet and the table it points at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteTableAssociationProps {
+    /// The subnet's address.
+    pub subnet: String,
+    /// The route table's address.
+    pub route_table: String,
+}
 
 pub(crate) fn build(catalog: &mut Catalog) {
     let Some(network) = catalog.network.clone() else {
@@ -22,10 +98,11 @@ pub(crate) fn build(catalog: &mut Catalog) {
         .map(|c| c.to_string())
         .unwrap_or(network.cidr.clone());
     catalog.push(
-        Resource::new(a::VPC, K::Vpc, catalog.names.vpc(), ORIGIN)
-            .with("cidr", cidr)
-            .with("enableDnsSupport", true)
-            .with("enableDnsHostnames", true),
+        Resource::new(a::VPC, K::Vpc, catalog.names.vpc(), ORIGIN).props(&VpcProps {
+            cidr,
+            enable_dns_support: true,
+            enable_dns_hostnames: true,
+        }),
     );
     subnets(catalog);
     catalog.push(
@@ -35,7 +112,7 @@ pub(crate) fn build(catalog: &mut Catalog) {
             catalog.names.internet_gateway(),
             ORIGIN,
         )
-        .with("vpc", a::VPC),
+        .props(&InternetGatewayProps { vpc: a::VPC.into() }),
     );
     nat_gateways(catalog, network.nat_gateway);
     route_tables(catalog, network.nat_gateway);
@@ -65,10 +142,12 @@ fn subnets(catalog: &mut Catalog) {
                     catalog.names.subnet(tier, &zone.key),
                     ORIGIN,
                 )
-                .with("cidr", cidr.map(|c| c.to_string()))
-                .with("availabilityZone", zone.name.clone())
-                .with("vpc", a::VPC)
-                .with("mapPublicIpOnLaunch", tier == "public")
+                .props(&SubnetProps {
+                    cidr: cidr.map(|c| c.to_string()),
+                    availability_zone: zone.name.clone(),
+                    vpc: a::VPC.into(),
+                    map_public_ip_on_launch: tier == "public",
+                })
                 .with("tags", tags),
             );
         }
@@ -94,7 +173,9 @@ fn nat_gateways(catalog: &mut Catalog, nat: NatGateway) {
                 catalog.names.nat(&zone),
                 ORIGIN,
             )
-            .with("domain", "vpc"),
+            .props(&ElasticIpProps {
+                domain: "vpc".into(),
+            }),
         );
         // A NAT gateway only works once the internet gateway is attached.
         catalog.push(
@@ -104,9 +185,11 @@ fn nat_gateways(catalog: &mut Catalog, nat: NatGateway) {
                 catalog.names.nat(&zone),
                 ORIGIN,
             )
-            .with("subnet", a::subnet("public", &zone))
-            .with("allocation", a::nat_eip(&zone))
-            .with("connectivity", "public")
+            .props(&NatGatewayProps {
+                subnet: a::subnet("public", &zone),
+                allocation: a::nat_eip(&zone),
+                connectivity: "public".into(),
+            })
             .after(&crate::plan::Address::new(a::INTERNET_GATEWAY)),
         );
     }
@@ -121,7 +204,7 @@ fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
             names.route_table("public", None),
             ORIGIN,
         )
-        .with("vpc", a::VPC),
+        .props(&RouteTableProps { vpc: a::VPC.into() }),
     );
     catalog.push(
         Resource::new(
@@ -130,9 +213,11 @@ fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
             names.label("public-default"),
             ORIGIN,
         )
-        .with("routeTable", a::PUBLIC_ROUTE_TABLE)
-        .with("destination", "0.0.0.0/0")
-        .with("target", a::INTERNET_GATEWAY),
+        .props(&RouteProps {
+            route_table: a::PUBLIC_ROUTE_TABLE.into(),
+            destination: "0.0.0.0/0".into(),
+            target: a::INTERNET_GATEWAY.into(),
+        }),
     );
     catalog.push(
         Resource::new(
@@ -141,7 +226,7 @@ fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
             names.route_table("data", None),
             ORIGIN,
         )
-        .with("vpc", a::VPC),
+        .props(&RouteTableProps { vpc: a::VPC.into() }),
     );
     let nat_zones = nat_zones(catalog, nat);
     for zone in catalog.zones.clone() {
@@ -155,7 +240,7 @@ fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
                 names.route_table("private", Some(key)),
                 ORIGIN,
             )
-            .with("vpc", a::VPC),
+            .props(&RouteTableProps { vpc: a::VPC.into() }),
         );
         let nat_zone = if nat_zones.iter().any(|z| z == key) {
             Some(key.to_string())
@@ -170,9 +255,11 @@ fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
                     names.label(&format!("private-default-{key}")),
                     ORIGIN,
                 )
-                .with("routeTable", a::private_route_table(key))
-                .with("destination", "0.0.0.0/0")
-                .with("target", a::nat_gateway(&nat_zone)),
+                .props(&RouteProps {
+                    route_table: a::private_route_table(key),
+                    destination: "0.0.0.0/0".into(),
+                    target: a::nat_gateway(&nat_zone),
+                }),
             );
         }
         for tier in TIERS {
@@ -188,9 +275,29 @@ fn route_tables(catalog: &mut Catalog, nat: NatGateway) {
                     names.label(&format!("{tier}-{key}")),
                     ORIGIN,
                 )
-                .with("subnet", a::subnet(tier, key))
-                .with("routeTable", table),
+                .props(&RouteTableAssociationProps {
+                    subnet: a::subnet(tier, key),
+                    route_table: table,
+                }),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<VpcProps>(K::Vpc);
+        check_spec_fields::<SubnetProps>(K::Subnet);
+        check_spec_fields::<InternetGatewayProps>(K::InternetGateway);
+        check_spec_fields::<ElasticIpProps>(K::ElasticIp);
+        check_spec_fields::<NatGatewayProps>(K::NatGateway);
+        check_spec_fields::<RouteTableProps>(K::RouteTable);
+        check_spec_fields::<RouteProps>(K::Route);
+        check_spec_fields::<RouteTableAssociationProps>(K::RouteTableAssociation);
     }
 }

@@ -1,10 +1,39 @@
 //! Security groups and their rules, shared by the section builders: each section owns its group
 //! and the rules that let exactly its clients in.
 
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use super::{Catalog, Client, addresses};
 use crate::plan::{Resource, ResourceKind};
+
+/// A security group's properties: all three identify it (AWS changes none in place).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityGroupProps {
+    pub group_name: String,
+    pub description: String,
+    /// The VPC's address.
+    pub vpc: String,
+}
+
+/// A security group rule's properties; only `description` changes in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityGroupRuleProps {
+    /// The group's address (or `address#attribute` for a group shinyctl did not make).
+    pub security_group: String,
+    /// `ingress` or `egress`.
+    pub direction: String,
+    /// `tcp`, `udp` or `-1` for all traffic.
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    /// A group's address or a CIDR, as `source_type` says.
+    pub source: String,
+    /// `securityGroup` or `cidr`.
+    pub source_type: String,
+    pub description: String,
+}
 
 /// A security group in the VPC.
 pub(crate) fn group(
@@ -20,9 +49,11 @@ pub(crate) fn group(
         catalog.names.security_group(role),
         origin,
     )
-    .with("groupName", catalog.names.security_group(role))
-    .with("description", description)
-    .with("vpc", addresses::VPC)
+    .props(&SecurityGroupProps {
+        group_name: catalog.names.security_group(role),
+        description: description.into(),
+        vpc: addresses::VPC.into(),
+    })
 }
 
 /// Where a rule's traffic comes from (ingress) or goes to (egress).
@@ -59,14 +90,16 @@ impl Rule<'_> {
                 .label(&format!("{}-{}", self.section, self.key.replace('_', "-"))),
             self.origin,
         )
-        .with("securityGroup", self.group)
-        .with("direction", self.direction)
-        .with("protocol", self.protocol)
-        .with("fromPort", self.from_port)
-        .with("toPort", self.to_port)
-        .with("source", source)
-        .with("sourceType", source_kind)
-        .with("description", Value::String(self.description))
+        .props(&SecurityGroupRuleProps {
+            security_group: self.group.into(),
+            direction: self.direction.into(),
+            protocol: self.protocol.into(),
+            from_port: self.from_port,
+            to_port: self.to_port,
+            source,
+            source_type: source_kind.into(),
+            description: self.description,
+        })
     }
 }
 
@@ -108,5 +141,17 @@ pub(crate) fn allow_clients(
         }
         .build(catalog);
         catalog.push(rule);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<SecurityGroupProps>(ResourceKind::SecurityGroup);
+        check_spec_fields::<SecurityGroupRuleProps>(ResourceKind::SecurityGroupRule);
     }
 }

@@ -1,0 +1,93 @@
+//! A route in a route table, to the internet gateway or a NAT gateway. Its id is
+//! `<table id>|<destination>` (routes have no AWS id); an update re-points it.
+
+use super::ec2::{gone, route_outputs};
+use super::{Adapter, AwsResult, AwsStep, StepResult};
+use crate::aws::errors::missing;
+use crate::plan::catalog::network::RouteProps;
+
+pub struct Route;
+
+impl Adapter for Route {
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        let props: RouteProps = step.props()?;
+        let table = step.resolve(&props.route_table)?;
+        let destination = props.destination;
+        let target = step.resolve(&props.target)?;
+        let request = step
+            .clients()
+            .ec2
+            .create_route()
+            .route_table_id(&table)
+            .destination_cidr_block(&destination);
+        let request = if is_nat(&target) {
+            request.nat_gateway_id(&target)
+        } else {
+            request.gateway_id(&target)
+        };
+        match request.send().await.aws() {
+            Ok(_) => {}
+            // Already there (a re-run, or someone else's route): make it point where we want.
+            Err(e) if e.code == "RouteAlreadyExists" => {
+                let request = step
+                    .clients()
+                    .ec2
+                    .replace_route()
+                    .route_table_id(&table)
+                    .destination_cidr_block(&destination);
+                let request = if is_nat(&target) {
+                    request.nat_gateway_id(&target)
+                } else {
+                    request.gateway_id(&target)
+                };
+                request.send().await.aws()?;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(route_outputs(&table, &destination))
+    }
+
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        Self::create(step).await
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        let id = step.existing_id()?;
+        let (table, destination) =
+            match (step.existing("routeTableId"), step.existing("destination")) {
+                (Some(t), Some(d)) => (t.to_string(), d.to_string()),
+                _ => id
+                    .split_once('|')
+                    .map(|(t, d)| (t.to_string(), d.to_string()))
+                    .ok_or_else(|| missing(format!("{}: route id {id}", step.address())))?,
+            };
+        gone(
+            step.clients()
+                .ec2
+                .delete_route()
+                .route_table_id(table)
+                .destination_cidr_block(destination)
+                .send()
+                .await
+                .aws(),
+        )
+    }
+}
+
+/// `igw-…` goes in GatewayId, `nat-…` in NatGatewayId.
+fn is_nat(target: &str) -> bool {
+    target.starts_with("nat-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_targets() {
+        assert!(is_nat("nat-0abc"));
+        assert!(!is_nat("igw-0abc"));
+        let out = route_outputs("rtb-1", "0.0.0.0/0");
+        assert_eq!(out["id"], "rtb-1|0.0.0.0/0");
+    }
+}

@@ -1,0 +1,70 @@
+//! A subnet. `mapPublicIpOnLaunch` is an attribute set after the create (CreateSubnet does not
+//! take it).
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+
+use super::ec2::{Ec2Tags, at_address, created_id, delete_by_id, describe_owned, tag_spec};
+use super::{Adapter, AwsResult, AwsStep, StepResult, outputs, sync_tags};
+use crate::apply::StepError;
+use crate::aws::errors::missing;
+use crate::plan::catalog::network::SubnetProps;
+
+pub struct Subnet;
+
+impl Adapter for Subnet {
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        let props: SubnetProps = step.props()?;
+        let existing = describe_owned!(step, describe_subnets)?;
+        let id =
+            match at_address(step, existing.subnets(), |s| s.tags()).and_then(|s| s.subnet_id()) {
+                Some(id) => id.to_string(),
+                None => {
+                    let cidr = props.cidr.as_deref().ok_or_else(|| {
+                        missing(format!("{}: property `cidr` is missing", step.address()))
+                    })?;
+                    let out = step
+                        .clients()
+                        .ec2
+                        .create_subnet()
+                        .vpc_id(step.resolve(&props.vpc)?)
+                        .cidr_block(cidr)
+                        .availability_zone(&props.availability_zone)
+                        .tag_specifications(tag_spec(ResourceType::Subnet, &step.tags()))
+                        .send()
+                        .await
+                        .aws()?;
+                    created_id(out.subnet().and_then(|s| s.subnet_id()), "CreateSubnet")?
+                }
+            };
+        if props.map_public_ip_on_launch {
+            set_map_public_ip(step, &id, true).await?;
+        }
+        Ok(outputs(&id, None, Some(step.name())))
+    }
+
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        let props: SubnetProps = step.props()?;
+        let id = step.existing_id()?;
+        if step.changed("mapPublicIpOnLaunch") {
+            set_map_public_ip(step, id, props.map_public_ip_on_launch).await?;
+        }
+        sync_tags::<Ec2Tags>(step, id).await?;
+        Ok(outputs(id, None, Some(step.name())))
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        delete_by_id!(step, delete_subnet, subnet_id)
+    }
+}
+
+async fn set_map_public_ip(step: &AwsStep<'_>, id: &str, value: bool) -> Result<(), StepError> {
+    step.clients()
+        .ec2
+        .modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
+        .send()
+        .await
+        .aws()?;
+    Ok(())
+}

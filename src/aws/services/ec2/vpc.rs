@@ -1,0 +1,131 @@
+//! The VPC, with its two DNS attributes (set after the create: CreateVpc does not take them).
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcState};
+
+use super::ec2::{Ec2Tags, at_address, created_id, delete_by_id, describe_owned, tag_spec};
+use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use crate::apply::StepError;
+use crate::apply::wait::has;
+use crate::plan::catalog::network::VpcProps;
+
+pub struct Vpc;
+
+impl Adapter for Vpc {
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        let props: VpcProps = step.props()?;
+        let (id, available) = match find_vpc(step).await? {
+            Some(id) => (id, false),
+            None => {
+                let out = step
+                    .clients()
+                    .ec2
+                    .create_vpc()
+                    .cidr_block(&props.cidr)
+                    .tag_specifications(tag_spec(ResourceType::Vpc, &step.tags()))
+                    .send()
+                    .await
+                    .aws()?;
+                let vpc = out.vpc();
+                // A VPC the answer already calls available needs no look.
+                let available = vpc.and_then(|v| v.state()) == Some(&VpcState::Available);
+                (
+                    created_id(vpc.and_then(|v| v.vpc_id()), "CreateVpc")?,
+                    available,
+                )
+            }
+        };
+        if !available {
+            step.wait_until(|| vpc_state(step, &id), has(|s: &String| s == "available"))
+                .await?;
+        }
+        set_vpc_dns(step, &props, &id, true).await?;
+        Ok(outputs(&id, None, Some(step.name())))
+    }
+
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        let props: VpcProps = step.props()?;
+        let id = step.existing_id()?;
+        set_vpc_dns(step, &props, id, false).await?;
+        sync_tags::<Ec2Tags>(step, id).await?;
+        Ok(outputs(id, None, Some(step.name())))
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        delete_by_id!(step, delete_vpc, vpc_id)
+    }
+}
+
+async fn find_vpc(step: &AwsStep<'_>) -> Result<Option<String>, StepError> {
+    let out = describe_owned!(step, describe_vpcs)?;
+    Ok(at_address(step, out.vpcs(), |v| v.tags())
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string))
+}
+
+async fn vpc_state(step: &AwsStep<'_>, id: &str) -> Result<Option<String>, StepError> {
+    let out = not_found_as_none(
+        step.clients()
+            .ec2
+            .describe_vpcs()
+            .vpc_ids(id)
+            .send()
+            .await
+            .aws(),
+    )?;
+    Ok(out.and_then(|o| {
+        o.vpcs()
+            .first()
+            .and_then(|v| v.state().map(|s| s.as_str().to_string()))
+    }))
+}
+
+/// Sets the DNS attributes the step changes (all of them with `force`, after a create).
+async fn set_vpc_dns(
+    step: &AwsStep<'_>,
+    props: &VpcProps,
+    id: &str,
+    force: bool,
+) -> Result<(), StepError> {
+    let changes: Vec<(bool, bool)> = [
+        ("enableDnsSupport", true, props.enable_dns_support),
+        ("enableDnsHostnames", false, props.enable_dns_hostnames),
+    ]
+    .into_iter()
+    .filter(|(key, _, _)| force || step.changed(key))
+    .map(|(_, support, value)| (support, value))
+    .collect();
+    // One attribute per call: the API refuses both at once. Turning both on (what a new VPC
+    // asks for) is order-free, so the two calls go together; otherwise support goes first, as
+    // AWS checks hostnames against it.
+    if changes.iter().all(|(_, value)| *value) {
+        futures::future::try_join_all(
+            changes
+                .iter()
+                .map(|(support, value)| set_vpc_attribute(step, id, *support, *value)),
+        )
+        .await?;
+    } else {
+        for (support, value) in changes {
+            set_vpc_attribute(step, id, support, value).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `enableDnsSupport` (`support`) or `enableDnsHostnames` to `value`.
+async fn set_vpc_attribute(
+    step: &AwsStep<'_>,
+    id: &str,
+    support: bool,
+    value: bool,
+) -> Result<(), StepError> {
+    let attribute = AttributeBooleanValue::builder().value(value).build();
+    let request = step.clients().ec2.modify_vpc_attribute().vpc_id(id);
+    let request = if support {
+        request.enable_dns_support(attribute)
+    } else {
+        request.enable_dns_hostnames(attribute)
+    };
+    request.send().await.aws()?;
+    Ok(())
+}
