@@ -6,7 +6,7 @@ use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
 use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
+    AwsStep, cloudwatch, ec2, ecr, eks, elasticache, elbv2, iam, rds, s3, synthetics,
 };
 
 /// Performs steps against AWS for one blueprint.
@@ -171,16 +171,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::ListenerRule, Create) => Box::pin(elbv2::create_listener_rule(step)).await,
         (K::ListenerRule, Update) => Box::pin(elbv2::update_listener_rule(step)).await,
         (K::ListenerRule, Delete) => Box::pin(elbv2::delete_listener_rule(step)).await,
-
-        (K::EfsFileSystem, Create) => Box::pin(efs::create_file_system(step)).await,
-        (K::EfsFileSystem, Update) => Box::pin(efs::update_file_system(step)).await,
-        (K::EfsFileSystem, Delete) => Box::pin(efs::delete_file_system(step)).await,
-        (K::EfsMountTarget, Create) => Box::pin(efs::create_mount_target(step)).await,
-        (K::EfsMountTarget, Update) => Box::pin(efs::update_mount_target(step)).await,
-        (K::EfsMountTarget, Delete) => Box::pin(efs::delete_mount_target(step)).await,
-        (K::EfsAccessPoint, Create) => Box::pin(efs::create_access_point(step)).await,
-        (K::EfsAccessPoint, Update) => Box::pin(efs::update_access_point(step)).await,
-        (K::EfsAccessPoint, Delete) => Box::pin(efs::delete_access_point(step)).await,
 
         (K::DbSubnetGroup, Create) => Box::pin(rds::create_subnet_group(step)).await,
         (K::DbSubnetGroup, Update) => Box::pin(rds::update_subnet_group(step)).await,

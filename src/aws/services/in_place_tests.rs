@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{eks, elasticache, rds, synthetics};
+use super::{efs_file_system, efs_mount_target, eks, elasticache, rds, synthetics};
 use crate::plan::ResourceKind as K;
 
 /// What the update function of `kind` changes in place.
@@ -67,14 +67,13 @@ fn in_place(kind: K) -> InPlace {
             "defaultAction",
             "idleTimeoutSeconds",
         ]),
-        // efs::update_file_system: UpdateFileSystem; update_mount_target: its security groups.
-        K::EfsFileSystem => only(&["throughputMode"]),
-        K::EfsMountTarget => only(&["securityGroups"]),
+        K::EfsFileSystem => only(efs_file_system::IN_PLACE),
+        K::EfsMountTarget => only(efs_mount_target::IN_PLACE),
         // ecr::update_repository: PutImageTagMutability, PutImageScanningConfiguration.
         K::EcrRepository => only(&["imageTagMutability", "imageScanningConfiguration"]),
         // PutLifecyclePolicy, PutMetricAlarm: the whole resource each time.
         K::EcrLifecyclePolicy | K::CloudWatchAlarm => All,
-        // Tags only (ec2::update_tags, efs::update_access_point, sns::update_topic, ...): every
+        // Tags only (ec2::update_tags, efs_access_point, sns::update_topic, ...): every
         // other property of these kinds is in their replace_on.
         K::ElasticIp
         | K::NatGateway
