@@ -5,9 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, eks, elasticache, elbv2, iam, rds, s3, synthetics,
-};
+use super::services::{AwsStep, cloudwatch, ec2, ecr, eks, elbv2, iam, rds, s3, synthetics};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -195,28 +193,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::DbCluster, Update) => Box::pin(rds::update_cluster(step)).await,
         (K::DbCluster, Delete) => Box::pin(rds::delete_cluster(step)).await,
         (K::DbClusterInstance, Create) => Box::pin(rds::create_cluster_instance(step)).await,
-
-        (K::CacheSubnetGroup, Create) => Box::pin(elasticache::create_subnet_group(step)).await,
-        (K::CacheSubnetGroup, Update) => Box::pin(elasticache::update_subnet_group(step)).await,
-        (K::CacheSubnetGroup, Delete) => Box::pin(elasticache::delete_subnet_group(step)).await,
-        (K::CacheParameterGroup, Create) => {
-            Box::pin(elasticache::create_parameter_group(step)).await
-        }
-        (K::CacheParameterGroup, Update) => {
-            Box::pin(elasticache::update_parameter_group(step)).await
-        }
-        (K::CacheParameterGroup, Delete) => {
-            Box::pin(elasticache::delete_parameter_group(step)).await
-        }
-        (K::CacheReplicationGroup, Create) => {
-            Box::pin(elasticache::create_replication_group(step)).await
-        }
-        (K::CacheReplicationGroup, Update) => {
-            Box::pin(elasticache::update_replication_group(step)).await
-        }
-        (K::CacheReplicationGroup, Delete) => {
-            Box::pin(elasticache::delete_replication_group(step)).await
-        }
 
         (K::Canary, Create) => Box::pin(synthetics::create_canary(step)).await,
         (K::Canary, Update) => Box::pin(synthetics::update_canary(step)).await,

@@ -8,15 +8,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_elasticache::types::{ClusterMode, ParameterNameValue, Tag};
+use aws_sdk_elasticache::types::Tag;
 use serde_json::{Map, Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 
-fn cache_tags(tags: &TagSet) -> Vec<Tag> {
+pub(super) fn cache_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
@@ -26,7 +26,7 @@ fn arn(partition: &str, region: &str, account: &str, kind: &str, name: &str) -> 
     format!("{partition}:elasticache:{region}:{account}:{kind}:{name}")
 }
 
-fn cx_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
+pub(super) fn cx_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
     arn(
         &step.conn.partition.arn_prefix(),
         &step.conn.region,
@@ -46,8 +46,8 @@ fn rx_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
     )
 }
 
-fn reference_name(step: &AwsStep<'_>, key: &str) -> Result<String, StepError> {
-    let address = step.str(key)?;
+/// The AWS name of the group at `address` (a reference resolved to its `name` output).
+pub(super) fn reference_name(step: &AwsStep<'_>, address: &str) -> Result<String, StepError> {
     step.resolve(&format!(
         "{}#name",
         address.split('#').next().unwrap_or(address)
@@ -55,7 +55,7 @@ fn reference_name(step: &AwsStep<'_>, key: &str) -> Result<String, StepError> {
 }
 
 /// "In use" and "wrong state" answers are worth retrying later.
-fn in_use_is_conflict(e: StepError) -> StepError {
+pub(super) fn in_use_is_conflict(e: StepError) -> StepError {
     if e.code.contains("InUse") || (e.code.starts_with("Invalid") && e.code.contains("State")) {
         StepError::conflict(e.code, e.message)
     } else {
@@ -63,246 +63,44 @@ fn in_use_is_conflict(e: StepError) -> StepError {
     }
 }
 
-async fn sync_tags(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
-    if !step.changed("tags") {
-        return Ok(());
-    }
-    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
-    if !set.is_empty() {
+/// ElastiCache's AddTagsToResource and RemoveTagsFromResource, by ARN (subnet, parameter and
+/// replication groups).
+pub struct ElastiCacheTags;
+
+impl TagApi for ElastiCacheTags {
+    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
         step.clients()
             .elasticache
             .add_tags_to_resource()
             .resource_name(arn)
-            .set_tags(Some(cache_tags(&set)))
+            .set_tags(Some(cache_tags(tags)))
             .send()
             .await
-            .aws()?;
+            .aws()
+            .map(drop)
     }
-    if !remove.is_empty() {
+
+    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
         step.clients()
             .elasticache
             .remove_tags_from_resource()
             .resource_name(arn)
-            .set_tag_keys(Some(remove))
+            .set_tag_keys(Some(keys))
             .send()
             .await
-            .aws()?;
+            .aws()
+            .map(drop)
     }
-    Ok(())
 }
 
-// --- subnet groups -------------------------------------------------------------------------
-
-fn subnet_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
-    let arn = cx_arn(step, "subnetgroup", name);
+/// The outputs of a subnet or parameter group (`kind` as in its ARN): its ARN is its id.
+pub(super) fn group_outputs_by_name(step: &AwsStep<'_>, kind: &str, name: &str) -> Outputs {
+    let arn = cx_arn(step, kind, name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
-pub async fn create_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    // Create first and treat "already exists" as found (a re-run after a crash): the group is
-    // on lowcode-ha's critical path, so no describe round trip before the create.
-    let created = step
-        .clients()
-        .elasticache
-        .create_cache_subnet_group()
-        .cache_subnet_group_name(&name)
-        .cache_subnet_group_description(step.opt_str("description").unwrap_or("shinyctl"))
-        .set_subnet_ids(Some(step.references("subnets")?))
-        .set_tags(Some(cache_tags(&step.tags())))
-        .send()
-        .await
-        .aws();
-    match created {
-        Ok(_) => {}
-        Err(e) if e.code == "CacheSubnetGroupAlreadyExists" => {}
-        Err(e) => return Err(e),
-    }
-    Ok(subnet_group_outputs(step, &name))
-}
-
-/// What `update_subnet_group` changes in place (ModifyCacheSubnetGroup); tags aside.
-pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
-
-pub async fn update_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    if step.changed_any(SUBNET_GROUP_IN_PLACE) {
-        step.clients()
-            .elasticache
-            .modify_cache_subnet_group()
-            .cache_subnet_group_name(&name)
-            .set_cache_subnet_group_description(step.opt_str("description").map(str::to_string))
-            .set_subnet_ids(Some(step.references("subnets")?))
-            .send()
-            .await
-            .aws()?;
-    }
-    sync_tags(step, &cx_arn(step, "subnetgroup", &name)).await?;
-    Ok(subnet_group_outputs(step, &name))
-}
-
-pub async fn delete_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.existing("name").unwrap_or(step.name()).to_string();
-    let result = step
-        .clients()
-        .elasticache
-        .delete_cache_subnet_group()
-        .cache_subnet_group_name(&name)
-        .send()
-        .await
-        .aws();
-    not_found_as_none(result.map_err(in_use_is_conflict))?;
-    Ok(Outputs::new())
-}
-
-// --- parameter groups ----------------------------------------------------------------------
-
-fn parameter_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
-    let arn = cx_arn(step, "parametergroup", name);
-    outputs(&arn, Some(&arn), Some(name))
-}
-
-fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    match value {
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                )
-            })
-            .collect(),
-        _ => BTreeMap::new(),
-    }
-}
-
-async fn set_parameters(
-    step: &AwsStep<'_>,
-    name: &str,
-    values: &BTreeMap<String, String>,
-) -> Result<(), StepError> {
-    let entries: Vec<(&String, &String)> = values.iter().collect();
-    for chunk in entries.chunks(20) {
-        let values: Vec<ParameterNameValue> = chunk
-            .iter()
-            .map(|(k, v)| {
-                ParameterNameValue::builder()
-                    .parameter_name(*k)
-                    .parameter_value(*v)
-                    .build()
-            })
-            .collect();
-        step.clients()
-            .elasticache
-            .modify_cache_parameter_group()
-            .cache_parameter_group_name(name)
-            .set_parameter_name_values(Some(values))
-            .send()
-            .await
-            .aws()?;
-    }
-    Ok(())
-}
-
-pub async fn create_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    let result = step
-        .clients()
-        .elasticache
-        .create_cache_parameter_group()
-        .cache_parameter_group_name(&name)
-        .cache_parameter_group_family(step.str("family")?)
-        .description(step.opt_str("description").unwrap_or("shinyctl"))
-        .set_tags(Some(cache_tags(&step.tags())))
-        .send()
-        .await
-        .aws();
-    match result {
-        Ok(_) => {}
-        Err(e) if e.code.contains("AlreadyExists") => {}
-        Err(e) => return Err(e),
-    }
-    set_parameters(step, &name, &parameter_map(step.property("parameters"))).await?;
-    Ok(parameter_group_outputs(step, &name))
-}
-
-/// What `update_parameter_group` changes in place (Modify/ResetCacheParameterGroup); tags aside.
-pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
-
-pub async fn update_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
-        let desired = parameter_map(step.property("parameters"));
-        let observed = parameter_map(
-            step.request
-                .step
-                .observed
-                .as_ref()
-                .and_then(|o| o.get("parameters")),
-        );
-        let changed: BTreeMap<String, String> = desired
-            .iter()
-            .filter(|(k, v)| observed.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        set_parameters(step, &name, &changed).await?;
-        let removed: Vec<ParameterNameValue> = observed
-            .keys()
-            .filter(|k| !desired.contains_key(*k))
-            .map(|k| ParameterNameValue::builder().parameter_name(k).build())
-            .collect();
-        if !removed.is_empty() {
-            step.clients()
-                .elasticache
-                .reset_cache_parameter_group()
-                .cache_parameter_group_name(&name)
-                .set_parameter_name_values(Some(removed))
-                .send()
-                .await
-                .aws()?;
-        }
-    }
-    match sync_tags(step, &cx_arn(step, "parametergroup", &name)).await {
-        Err(e) if e.code != "InvalidARN" => return Err(e),
-        _ => {}
-    }
-    Ok(parameter_group_outputs(step, &name))
-}
-
-pub async fn delete_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.existing("name").unwrap_or(step.name()).to_string();
-    let result = step
-        .clients()
-        .elasticache
-        .delete_cache_parameter_group()
-        .cache_parameter_group_name(&name)
-        .send()
-        .await
-        .aws();
-    not_found_as_none(result.map_err(in_use_is_conflict))?;
-    Ok(Outputs::new())
-}
-
-// --- replication group ---------------------------------------------------------------------
-
-async fn describe_group(
-    step: &AwsStep<'_>,
-    id: &str,
-) -> Result<Option<aws_sdk_elasticache::types::ReplicationGroup>, StepError> {
-    let result = step
-        .clients()
-        .elasticache
-        .describe_replication_groups()
-        .replication_group_id(id)
-        .send()
-        .await
-        .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.replication_groups.unwrap_or_default().into_iter().next()))
-}
-
-fn group_outputs(g: &aws_sdk_elasticache::types::ReplicationGroup) -> Outputs {
+/// A replication group's outputs: its ARN, name and endpoint.
+pub(super) fn group_outputs(g: &aws_sdk_elasticache::types::ReplicationGroup) -> Outputs {
     let id = g.replication_group_id().unwrap_or_default();
     let arn = g.arn().unwrap_or(id);
     let mut out = outputs(arn, Some(arn), Some(id));
@@ -320,271 +118,21 @@ fn group_outputs(g: &aws_sdk_elasticache::types::ReplicationGroup) -> Outputs {
     out
 }
 
-/// A status, shown while waiting.
-struct Status(String);
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-async fn wait_group(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
-    step.wait_until(
-        || async {
-            let status = describe_group(step, id)
-                .await?
-                .map(|g| Status(g.status().unwrap_or_default().to_string()));
-            if status.as_ref().is_some_and(|s| s.0 == "create-failed") {
-                return Err(StepError::fatal(
-                    "CreateFailed",
-                    format!("replication group {id} failed"),
-                ));
-            }
-            Ok(status)
-        },
-        |s: Option<&Status>| s.is_some_and(|s| s.0 == "available"),
-    )
-    .await?;
-    let group = describe_group(step, id).await?;
-    Ok(group.map_or_else(|| outputs(id, None, Some(id)), |g| group_outputs(&g)))
-}
-
-fn int(step: &AwsStep<'_>, key: &str) -> Option<i32> {
-    step.i64(key).and_then(|n| i32::try_from(n).ok())
-}
-
-pub async fn create_replication_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step
-        .str("replicationGroupId")
-        .unwrap_or(step.name())
-        .to_string();
-    // No look first: an existing group is answered ReplicationGroupAlreadyExists.
-    let cluster_mode = step.opt_str("clusterMode") == Some("enabled");
-    let mut request = step
-        .clients()
-        .elasticache
-        .create_replication_group()
-        .replication_group_id(&id)
-        .replication_group_description(step.opt_str("description").unwrap_or("shinyctl"))
-        .engine(step.opt_str("engine").unwrap_or("redis"))
-        .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
-        .cache_node_type(step.str("cacheNodeType")?)
-        .set_replicas_per_node_group(int(step, "replicasPerNodeGroup"))
-        .automatic_failover_enabled(step.bool("automaticFailover").unwrap_or(false))
-        .multi_az_enabled(step.bool("multiAz").unwrap_or(false))
-        .transit_encryption_enabled(step.bool("transitEncryption").unwrap_or(false))
-        .at_rest_encryption_enabled(step.bool("atRestEncryption").unwrap_or(false))
-        .set_port(int(step, "port"))
-        .set_security_group_ids(Some(step.references("securityGroups")?))
-        .set_tags(Some(cache_tags(&step.tags())));
-    request = if cluster_mode {
-        request
-            .cluster_mode(ClusterMode::Enabled)
-            .set_num_node_groups(int(step, "numNodeGroups"))
-    } else {
-        request
-            .cluster_mode(ClusterMode::Disabled)
-            .num_node_groups(1)
-    };
-    if step.property("cacheSubnetGroup").is_some() {
-        request = request.cache_subnet_group_name(reference_name(step, "cacheSubnetGroup")?);
-    }
-    if step.property("cacheParameterGroup").is_some() {
-        request = request.cache_parameter_group_name(reference_name(step, "cacheParameterGroup")?);
-    }
-    match request.send().await.aws() {
-        Ok(_) => {}
-        Err(e) if e.code == "ReplicationGroupAlreadyExists" => {}
-        Err(e) => return Err(e),
-    }
-    wait_group(step, &id).await
-}
-
-/// The desired replica count when it changes, and whether it grows.
-fn replica_change(step: &AwsStep<'_>) -> Option<(i32, bool)> {
-    if !step.changed("replicasPerNodeGroup") {
-        return None;
-    }
-    let desired = int(step, "replicasPerNodeGroup").unwrap_or(0);
-    let observed = step
-        .request
-        .step
-        .observed
-        .as_ref()
-        .and_then(|o| o.get("replicasPerNodeGroup"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    Some((desired, i64::from(desired) > observed))
-}
-
-async fn change_replicas(
-    step: &AwsStep<'_>,
-    id: &str,
-    desired: i32,
-    grow: bool,
-) -> Result<(), StepError> {
-    let ec = &step.clients().elasticache;
-    if grow {
-        ec.increase_replica_count()
-            .replication_group_id(id)
-            .new_replica_count(desired)
-            .apply_immediately(true)
-            .send()
-            .await
-            .aws()
-            .map_err(in_use_is_conflict)?;
-    } else {
-        ec.decrease_replica_count()
-            .replication_group_id(id)
-            .new_replica_count(desired)
-            .apply_immediately(true)
-            .send()
-            .await
-            .aws()
-            .map_err(in_use_is_conflict)?;
-    }
-    wait_group(step, id).await?;
-    Ok(())
-}
-
-/// What `update_replication_group` changes with ModifyReplicationGroup; tags aside.
-pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
-    "cacheNodeType",
-    "engineVersion",
-    "automaticFailover",
-    "multiAz",
-    "securityGroups",
-    "cacheParameterGroup",
-    "description",
-];
-
-/// What `update_replication_group` changes in place besides [`MODIFY_IN_PLACE`]: replicas
-/// (`replica_change`: Increase/DecreaseReplicaCount) and shards
-/// (ModifyReplicationGroupShardConfiguration). Anything else must be in `replace_on`.
-#[cfg(test)]
-pub(crate) const RESHAPE_IN_PLACE: &[&str] = &["replicasPerNodeGroup", "numNodeGroups"];
-
-pub async fn update_replication_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step
-        .str("replicationGroupId")
-        .unwrap_or(step.name())
-        .to_string();
-    let ec = &step.clients().elasticache;
-    // Failover and Multi-AZ need a replica: replicas are added before they are turned on, and
-    // removed after they are turned off.
-    let replicas = replica_change(step);
-    if let Some((desired, true)) = replicas {
-        change_replicas(step, &id, desired, true).await?;
-    }
-    if step.changed_any(MODIFY_IN_PLACE) {
-        let mut request = ec
-            .modify_replication_group()
-            .replication_group_id(&id)
-            .apply_immediately(true);
-        if step.changed("cacheNodeType") {
-            request =
-                request.set_cache_node_type(step.opt_str("cacheNodeType").map(str::to_string));
-        }
-        if step.changed("engineVersion") {
-            request = request.set_engine_version(step.opt_str("engineVersion").map(str::to_string));
-        }
-        if step.changed("automaticFailover") {
-            request = request.set_automatic_failover_enabled(step.bool("automaticFailover"));
-        }
-        if step.changed("multiAz") {
-            request = request.set_multi_az_enabled(step.bool("multiAz"));
-        }
-        if step.changed("securityGroups") {
-            request = request.set_security_group_ids(Some(step.references("securityGroups")?));
-        }
-        if step.changed("cacheParameterGroup") {
-            request =
-                request.cache_parameter_group_name(reference_name(step, "cacheParameterGroup")?);
-        }
-        if step.changed("description") {
-            request = request
-                .set_replication_group_description(step.opt_str("description").map(str::to_string));
-        }
-        request.send().await.aws().map_err(in_use_is_conflict)?;
-        wait_group(step, &id).await?;
-    }
-    if let Some((desired, false)) = replicas {
-        change_replicas(step, &id, desired, false).await?;
-    }
-    if step.changed("numNodeGroups") {
-        let count = int(step, "numNodeGroups").unwrap_or(1);
-        let shards: Vec<String> = describe_group(step, &id)
-            .await?
-            .map(|g| {
-                g.node_groups()
-                    .iter()
-                    .filter_map(|n| n.node_group_id().map(str::to_string))
-                    .collect()
+/// Parameter values as strings, from a `parameters` object (a value that is no string as its
+/// JSON text).
+pub(super) fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
             })
-            .unwrap_or_default();
-        let remove = shards_to_remove(shards, count);
-        ec.modify_replication_group_shard_configuration()
-            .replication_group_id(&id)
-            .node_group_count(count)
-            .set_node_groups_to_remove((!remove.is_empty()).then_some(remove))
-            .apply_immediately(true)
-            .send()
-            .await
-            .aws()
-            .map_err(in_use_is_conflict)?;
+            .collect(),
+        _ => BTreeMap::new(),
     }
-    let out = wait_group(step, &id).await?;
-    if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(step, arn).await?;
-    }
-    Ok(out)
-}
-
-/// The shards to drop when going down to `count`: AWS wants them named (NodeGroupsToRemove);
-/// the newest go. Empty when the count grows.
-fn shards_to_remove(mut shards: Vec<String>, count: i32) -> Vec<String> {
-    shards.sort();
-    let keep = usize::try_from(count.max(1)).unwrap_or(1);
-    if shards.len() > keep {
-        shards.split_off(keep)
-    } else {
-        Vec::new()
-    }
-}
-
-pub async fn delete_replication_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.existing("name").unwrap_or(step.name()).to_string();
-    let mut request = step
-        .clients()
-        .elasticache
-        .delete_replication_group()
-        .replication_group_id(&id)
-        .retain_primary_cluster(false);
-    if step.data.final_snapshot {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        request = request.final_snapshot_identifier(format!("{id}-final-{seconds}"));
-    }
-    match request.send().await.aws() {
-        Ok(_) => {}
-        Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
-        // Already being deleted by an earlier attempt.
-        Err(e) if e.code == "InvalidReplicationGroupState" && e.message.contains("deleting") => {}
-        Err(e) => return Err(in_use_is_conflict(e)),
-    }
-    step.wait_until(
-        || async {
-            Ok(describe_group(step, &id)
-                .await?
-                .map(|g| Status(g.status().unwrap_or_default().to_string())))
-        },
-        |s: Option<&Status>| s.is_none(),
-    )
-    .await?;
-    Ok(Outputs::new())
 }
 
 // --- reading -------------------------------------------------------------------------------
@@ -984,19 +532,5 @@ mod tests {
         );
         let e = in_use_is_conflict(StepError::fatal("CacheSubnetGroupInUse", "in use"));
         assert_eq!(e.class, crate::apply::ErrorClass::Conflict);
-    }
-
-    #[test]
-    fn fewer_shards_name_the_newest() {
-        let shards = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            shards_to_remove(shards(&["0003", "0001", "0002"]), 1),
-            shards(&["0002", "0003"])
-        );
-        assert_eq!(shards_to_remove(shards(&["0001", "0002"]), 3), shards(&[]));
-        assert_eq!(
-            shards_to_remove(shards(&["0001", "0002"]), 0),
-            shards(&["0002"])
-        );
     }
 }
