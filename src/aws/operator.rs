@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{AwsStep, cloudwatch, efs, eks, elasticache, elbv2, rds, synthetics};
+use super::services::{AwsStep, cloudwatch, eks, elbv2, rds, synthetics};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -126,16 +126,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::ListenerRule, Update) => Box::pin(elbv2::update_listener_rule(step)).await,
         (K::ListenerRule, Delete) => Box::pin(elbv2::delete_listener_rule(step)).await,
 
-        (K::EfsFileSystem, Create) => Box::pin(efs::create_file_system(step)).await,
-        (K::EfsFileSystem, Update) => Box::pin(efs::update_file_system(step)).await,
-        (K::EfsFileSystem, Delete) => Box::pin(efs::delete_file_system(step)).await,
-        (K::EfsMountTarget, Create) => Box::pin(efs::create_mount_target(step)).await,
-        (K::EfsMountTarget, Update) => Box::pin(efs::update_mount_target(step)).await,
-        (K::EfsMountTarget, Delete) => Box::pin(efs::delete_mount_target(step)).await,
-        (K::EfsAccessPoint, Create) => Box::pin(efs::create_access_point(step)).await,
-        (K::EfsAccessPoint, Update) => Box::pin(efs::update_access_point(step)).await,
-        (K::EfsAccessPoint, Delete) => Box::pin(efs::delete_access_point(step)).await,
-
         (K::DbSubnetGroup, Create) => Box::pin(rds::create_subnet_group(step)).await,
         (K::DbSubnetGroup, Update) => Box::pin(rds::update_subnet_group(step)).await,
         (K::DbSubnetGroup, Delete) => Box::pin(rds::delete_subnet_group(step)).await,
@@ -159,28 +149,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::DbCluster, Update) => Box::pin(rds::update_cluster(step)).await,
         (K::DbCluster, Delete) => Box::pin(rds::delete_cluster(step)).await,
         (K::DbClusterInstance, Create) => Box::pin(rds::create_cluster_instance(step)).await,
-
-        (K::CacheSubnetGroup, Create) => Box::pin(elasticache::create_subnet_group(step)).await,
-        (K::CacheSubnetGroup, Update) => Box::pin(elasticache::update_subnet_group(step)).await,
-        (K::CacheSubnetGroup, Delete) => Box::pin(elasticache::delete_subnet_group(step)).await,
-        (K::CacheParameterGroup, Create) => {
-            Box::pin(elasticache::create_parameter_group(step)).await
-        }
-        (K::CacheParameterGroup, Update) => {
-            Box::pin(elasticache::update_parameter_group(step)).await
-        }
-        (K::CacheParameterGroup, Delete) => {
-            Box::pin(elasticache::delete_parameter_group(step)).await
-        }
-        (K::CacheReplicationGroup, Create) => {
-            Box::pin(elasticache::create_replication_group(step)).await
-        }
-        (K::CacheReplicationGroup, Update) => {
-            Box::pin(elasticache::update_replication_group(step)).await
-        }
-        (K::CacheReplicationGroup, Delete) => {
-            Box::pin(elasticache::delete_replication_group(step)).await
-        }
 
         (K::Canary, Create) => Box::pin(synthetics::create_canary(step)).await,
         (K::Canary, Update) => Box::pin(synthetics::update_canary(step)).await,

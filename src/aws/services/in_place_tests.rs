@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use super::{eks, elasticache, rds, synthetics};
+use super::{
+    cache_parameter_group, cache_replication_group, cache_subnet_group, efs_file_system,
+    efs_mount_target, eks, rds, synthetics,
+};
 use crate::plan::ResourceKind as K;
 
 /// What the update function of `kind` changes in place.
@@ -27,11 +30,15 @@ fn in_place(kind: K) -> InPlace {
         K::DbCluster => only(rds::CLUSTER_IN_PLACE),
         K::DbSubnetGroup => only(rds::SUBNET_GROUP_IN_PLACE),
         K::DbParameterGroup | K::DbClusterParameterGroup => only(rds::PARAMETER_GROUP_IN_PLACE),
-        K::CacheReplicationGroup => {
-            Only([elasticache::MODIFY_IN_PLACE, elasticache::RESHAPE_IN_PLACE].concat())
-        }
-        K::CacheSubnetGroup => only(elasticache::SUBNET_GROUP_IN_PLACE),
-        K::CacheParameterGroup => only(elasticache::PARAMETER_GROUP_IN_PLACE),
+        K::CacheReplicationGroup => Only(
+            [
+                cache_replication_group::MODIFY_IN_PLACE,
+                cache_replication_group::RESHAPE_IN_PLACE,
+            ]
+            .concat(),
+        ),
+        K::CacheSubnetGroup => only(cache_subnet_group::IN_PLACE),
+        K::CacheParameterGroup => only(cache_parameter_group::IN_PLACE),
         K::EksCluster => only(eks::CLUSTER_IN_PLACE),
         K::NodeGroup => only(eks::NODEGROUP_IN_PLACE),
         // update_addon: UpdateAddon.
@@ -67,14 +74,13 @@ fn in_place(kind: K) -> InPlace {
             "defaultAction",
             "idleTimeoutSeconds",
         ]),
-        // efs::update_file_system: UpdateFileSystem; update_mount_target: its security groups.
-        K::EfsFileSystem => only(&["throughputMode"]),
-        K::EfsMountTarget => only(&["securityGroups"]),
+        K::EfsFileSystem => only(efs_file_system::IN_PLACE),
+        K::EfsMountTarget => only(efs_mount_target::IN_PLACE),
         // ecr/ecr_repository.rs: PutImageTagMutability, PutImageScanningConfiguration.
         K::EcrRepository => only(&["imageTagMutability", "imageScanningConfiguration"]),
         // PutLifecyclePolicy, PutMetricAlarm: the whole resource each time.
         K::EcrLifecyclePolicy | K::CloudWatchAlarm => All,
-        // Tags only (ec2::update_tags, efs::update_access_point, sns::update_topic, ...): every
+        // Tags only (ec2::update_tags, efs_access_point, sns::update_topic, ...): every
         // other property of these kinds is in their replace_on.
         K::ElasticIp
         | K::NatGateway

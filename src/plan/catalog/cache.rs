@@ -2,7 +2,9 @@
 //! group (whose family and `cluster-enabled` must match the replication group) and the
 //! replication group itself.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::security::{allow_clients, group};
 use super::{Catalog, addresses as a};
@@ -13,6 +15,59 @@ const ORIGIN: &str = "cache";
 const REDIS_PORT: u16 = 6379;
 /// The keyspace events Spring Session's Redis sessions need (see `build`).
 pub(crate) const SESSION_KEYSPACE_EVENTS: &str = "Egx";
+
+/// A cache subnet group's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheSubnetGroupProps {
+    /// The AWS name (unique per account and region).
+    pub name: String,
+    pub description: String,
+    /// The subnets' addresses.
+    pub subnets: Vec<String>,
+}
+
+/// A cache parameter group's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheParameterGroupProps {
+    /// The AWS name (unique per account and region).
+    pub name: String,
+    /// `redis7`, `redis6.x`, ... (see [`redis_family`]).
+    pub family: String,
+    pub description: String,
+    /// The values set on the group, by parameter name.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A Redis replication group's properties. Every one is set here (the blueprint's defaults are
+/// `blueprint::defaults`), so the adapter has no default of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheReplicationGroupProps {
+    /// The AWS name (shared with the subnet group).
+    pub replication_group_id: String,
+    pub description: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub cache_node_type: String,
+    /// `enabled` or `disabled`.
+    pub cluster_mode: String,
+    /// Shards: 1 unless cluster mode is on.
+    pub num_node_groups: u32,
+    pub replicas_per_node_group: u32,
+    pub automatic_failover: bool,
+    pub multi_az: bool,
+    pub transit_encryption: bool,
+    pub at_rest_encryption: bool,
+    pub port: u16,
+    /// The subnet group's address.
+    pub cache_subnet_group: String,
+    /// The parameter group's address.
+    pub cache_parameter_group: String,
+    /// The security groups' addresses.
+    pub security_groups: Vec<String>,
+}
 
 pub(crate) fn build(catalog: &mut Catalog) {
     let Some(cache) = catalog.bp.cache.clone() else {
@@ -29,14 +84,19 @@ pub(crate) fn build(catalog: &mut Catalog) {
             catalog.names.cache(),
             ORIGIN,
         )
-        .with("name", catalog.names.cache())
-        .with("description", "shinyctl: cache subnets")
-        .with("subnets", catalog.subnets("data")),
+        .props(&CacheSubnetGroupProps {
+            name: catalog.names.cache(),
+            description: "shinyctl: cache subnets".into(),
+            subnets: catalog
+                .zones
+                .iter()
+                .map(|z| a::subnet("data", &z.key))
+                .collect(),
+        }),
     );
     let cluster_mode = cache.cluster_mode == ClusterMode::Enabled;
-    let mut parameters: Map<String, Value> = Map::new();
-    let mut overrides = cache.parameters.clone();
-    overrides.insert(
+    let mut parameters = cache.parameters.clone();
+    parameters.insert(
         "cluster-enabled".into(),
         if cluster_mode { "yes" } else { "no" }.into(),
     );
@@ -46,12 +106,9 @@ pub(crate) fn build(catalog: &mut Catalog) {
         // ElastiCache refuses, so the parameter group sets them (`E` keyevent, `g` generic, `x`
         // expired: what Spring Session's ConfigureNotifyKeyspaceEventsAction adds). ElastiCache
         // docs: "Redis OSS-specific parameters", notify-keyspace-events is modifiable.
-        overrides
+        parameters
             .entry("notify-keyspace-events".into())
             .or_insert_with(|| SESSION_KEYSPACE_EVENTS.into());
-    }
-    for (key, value) in overrides {
-        parameters.insert(key, Value::String(value));
     }
     catalog.push(
         Resource::new(
@@ -60,10 +117,12 @@ pub(crate) fn build(catalog: &mut Catalog) {
             catalog.names.cache_parameters(),
             "cache.parameters",
         )
-        .with("name", catalog.names.cache_parameters())
-        .with("family", redis_family(&cache.version))
-        .with("description", "shinyctl: cache parameters")
-        .with("parameters", Value::Object(parameters)),
+        .props(&CacheParameterGroupProps {
+            name: catalog.names.cache_parameters(),
+            family: redis_family(&cache.version),
+            description: "shinyctl: cache parameters".into(),
+            parameters,
+        }),
     );
     replication_group(catalog, &cache, cluster_mode);
 }
@@ -94,25 +153,24 @@ fn replication_group(catalog: &mut Catalog, cache: &Cache, cluster_mode: bool) {
             name.clone(),
             ORIGIN,
         )
-        .with("replicationGroupId", name)
-        .with("description", "shinyctl: sessions and app state")
-        .with("engine", "redis")
-        .with("engineVersion", cache.version.clone())
-        .with("cacheNodeType", cache.node_type.clone())
-        .with(
-            "clusterMode",
-            if cluster_mode { "enabled" } else { "disabled" },
-        )
-        .with("numNodeGroups", shards)
-        .with("replicasPerNodeGroup", replicas)
-        .with("automaticFailover", failover)
-        .with("multiAz", replicas > 0)
-        .with("transitEncryption", cache.transit_encryption)
-        .with("atRestEncryption", cache.at_rest_encryption)
-        .with("port", REDIS_PORT)
-        .with("cacheSubnetGroup", a::CACHE_SUBNET_GROUP)
-        .with("cacheParameterGroup", a::CACHE_PARAMETER_GROUP)
-        .with("securityGroups", json!([a::CACHE_SG])),
+        .props(&CacheReplicationGroupProps {
+            replication_group_id: name,
+            description: "shinyctl: sessions and app state".into(),
+            engine: "redis".into(),
+            engine_version: cache.version.clone(),
+            cache_node_type: cache.node_type.clone(),
+            cluster_mode: if cluster_mode { "enabled" } else { "disabled" }.into(),
+            num_node_groups: shards,
+            replicas_per_node_group: replicas,
+            automatic_failover: failover,
+            multi_az: replicas > 0,
+            transit_encryption: cache.transit_encryption,
+            at_rest_encryption: cache.at_rest_encryption,
+            port: REDIS_PORT,
+            cache_subnet_group: a::CACHE_SUBNET_GROUP.into(),
+            cache_parameter_group: a::CACHE_PARAMETER_GROUP.into(),
+            security_groups: vec![a::CACHE_SG.into()],
+        }),
     );
 }
 
@@ -128,6 +186,14 @@ pub(crate) fn first_node_id(replication_group: &str, cluster_mode: bool) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<CacheSubnetGroupProps>(K::CacheSubnetGroup);
+        check_spec_fields::<CacheParameterGroupProps>(K::CacheParameterGroup);
+        check_spec_fields::<CacheReplicationGroupProps>(K::CacheReplicationGroup);
+    }
 
     #[test]
     fn redis_families() {

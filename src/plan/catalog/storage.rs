@@ -62,6 +62,51 @@ impl PublicAccessBlock {
 const ORIGIN: &str = "storage.efs";
 const NFS_PORT: u16 = 2049;
 
+/// An EFS file system's properties. Every one is set here from the blueprint (whose defaults
+/// are `blueprint::defaults`: elastic throughput, general purpose, encrypted), so the adapter
+/// has no default of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsFileSystemProps {
+    /// The AWS name: CreateFileSystem is idempotent by it.
+    pub creation_token: String,
+    pub encrypted: bool,
+    /// `generalPurpose` or `maxIO`.
+    pub performance_mode: String,
+    /// `bursting` or `elastic`.
+    pub throughput_mode: String,
+}
+
+/// A mount target's properties: the file system and subnet identify it; its security groups
+/// change in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsMountTargetProps {
+    /// The file system's address (its id once resolved).
+    pub file_system: String,
+    /// The subnet's address.
+    pub subnet: String,
+    /// The security groups' addresses.
+    pub security_groups: Vec<String>,
+}
+
+/// An access point's properties, all from the blueprint's `accessPoints` entry (`uid` and `gid`
+/// are required there, so nothing falls back to a default id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsAccessPointProps {
+    /// The file system's address (its id once resolved).
+    pub file_system: String,
+    /// The root directory the access point exposes.
+    pub path: String,
+    /// The POSIX user every request through the access point runs as, and the root
+    /// directory's owner when EFS creates it.
+    pub uid: u32,
+    pub gid: u32,
+    /// Octal permissions of the root directory when EFS creates it.
+    pub permissions: String,
+}
+
 pub(crate) fn build(catalog: &mut Catalog) {
     buckets(catalog);
     let Some(efs) = catalog.bp.storage.as_ref().and_then(|s| s.efs.clone()) else {
@@ -73,23 +118,20 @@ pub(crate) fn build(catalog: &mut Catalog) {
 
     let name = catalog.names.file_system();
     catalog.push(
-        Resource::new(a::EFS, K::EfsFileSystem, name.clone(), ORIGIN)
-            .with("creationToken", name)
-            .with("encrypted", efs.encrypted)
-            .with(
-                "performanceMode",
-                match efs.performance_mode {
-                    EfsPerformanceMode::GeneralPurpose => "generalPurpose",
-                    EfsPerformanceMode::MaxIo => "maxIO",
-                },
-            )
-            .with(
-                "throughputMode",
-                match efs.throughput_mode {
-                    EfsThroughputMode::Bursting => "bursting",
-                    EfsThroughputMode::Elastic => "elastic",
-                },
-            ),
+        Resource::new(a::EFS, K::EfsFileSystem, name.clone(), ORIGIN).props(&EfsFileSystemProps {
+            creation_token: name,
+            encrypted: efs.encrypted,
+            performance_mode: match efs.performance_mode {
+                EfsPerformanceMode::GeneralPurpose => "generalPurpose",
+                EfsPerformanceMode::MaxIo => "maxIO",
+            }
+            .into(),
+            throughput_mode: match efs.throughput_mode {
+                EfsThroughputMode::Bursting => "bursting",
+                EfsThroughputMode::Elastic => "elastic",
+            }
+            .into(),
+        }),
     );
     for zone in catalog.zones.clone() {
         catalog.push(
@@ -99,9 +141,11 @@ pub(crate) fn build(catalog: &mut Catalog) {
                 catalog.names.label(&format!("efs-{}", zone.key)),
                 ORIGIN,
             )
-            .with("fileSystem", a::EFS)
-            .with("subnet", a::subnet("data", &zone.key))
-            .with("securityGroups", json!([a::EFS_SG])),
+            .props(&EfsMountTargetProps {
+                file_system: a::EFS.into(),
+                subnet: a::subnet("data", &zone.key),
+                security_groups: vec![a::EFS_SG.into()],
+            }),
         );
     }
     csi_driver_addon(catalog);
@@ -113,11 +157,13 @@ pub(crate) fn build(catalog: &mut Catalog) {
                 catalog.names.access_point(&ap.name),
                 format!("storage.efs.accessPoints[{i}]"),
             )
-            .with("fileSystem", a::EFS)
-            .with("path", ap.path.clone())
-            .with("uid", ap.uid)
-            .with("gid", ap.gid)
-            .with("permissions", ap.permissions.clone()),
+            .props(&EfsAccessPointProps {
+                file_system: a::EFS.into(),
+                path: ap.path.clone(),
+                uid: ap.uid,
+                gid: ap.gid,
+                permissions: ap.permissions.clone(),
+            }),
         );
     }
 }
@@ -192,5 +238,53 @@ mod tests {
     #[test]
     fn properties_structs_have_the_fields_their_specs_name() {
         check_spec_fields::<S3BucketProps>(K::S3Bucket);
+        check_spec_fields::<EfsFileSystemProps>(K::EfsFileSystem);
+        check_spec_fields::<EfsMountTargetProps>(K::EfsMountTarget);
+        check_spec_fields::<EfsAccessPointProps>(K::EfsAccessPoint);
+    }
+
+    fn properties(resources: &[Resource], address: &str) -> serde_json::Value {
+        let resource = resources
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .unwrap_or_else(|| panic!("no resource {address}"));
+        serde_json::Value::Object(resource.properties.clone())
+    }
+
+    /// One source for each EFS default: the blueprint's (`blueprint::defaults`, or `uid`/`gid`
+    /// it requires), copied here; the adapter's structs have no fallback, so a missing property
+    /// is an error, never a second default (once `bursting` and uid/gid `1000`).
+    #[test]
+    fn efs_defaults_come_from_the_blueprint_alone() {
+        let mut bp = crate::plan::catalog::tests::example();
+        let efs = bp
+            .storage
+            .as_mut()
+            .and_then(|s| s.efs.as_mut())
+            .expect("the example has EFS");
+        efs.throughput_mode = crate::blueprint::defaults::efs_throughput_mode();
+        efs.access_points[0].uid = 0;
+        efs.access_points[0].gid = 0;
+        let resources = crate::plan::catalog::desired(&bp);
+
+        let fs = properties(&resources, a::EFS);
+        let props: EfsFileSystemProps = serde_json::from_value(fs.clone()).expect("fits");
+        assert_eq!(props.throughput_mode, "elastic");
+        let mut without = fs;
+        without.as_object_mut().map(|o| o.remove("throughputMode"));
+        assert!(serde_json::from_value::<EfsFileSystemProps>(without).is_err());
+
+        let ap = properties(&resources, &a::efs_access_point("shared-data"));
+        let props: EfsAccessPointProps = serde_json::from_value(ap.clone()).expect("fits");
+        assert_eq!(
+            (props.uid, props.gid),
+            (0, 0),
+            "root is a real choice, not a fallback"
+        );
+        for key in ["uid", "gid"] {
+            let mut without = ap.clone();
+            without.as_object_mut().map(|o| o.remove(key));
+            assert!(serde_json::from_value::<EfsAccessPointProps>(without).is_err());
+        }
     }
 }
