@@ -6,7 +6,7 @@ use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
 use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
+    AwsStep, cloudwatch, ec2, ecr, efs, elasticache, elbv2, iam, rds, s3, synthetics,
 };
 
 /// Performs steps against AWS for one blueprint.
@@ -131,19 +131,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::IamOidcProvider, Create) => Box::pin(iam::create_oidc_provider(step)).await,
         (K::IamOidcProvider, Update) => Box::pin(iam::update_oidc_provider(step)).await,
         (K::IamOidcProvider, Delete) => Box::pin(iam::delete_oidc_provider(step)).await,
-
-        (K::EksCluster, Create) => Box::pin(eks::create_cluster(step)).await,
-        (K::EksCluster, Update) => Box::pin(eks::update_cluster(step)).await,
-        (K::EksCluster, Delete) => Box::pin(eks::delete_cluster(step)).await,
-        (K::FargateProfile, Create) => Box::pin(eks::create_fargate_profile(step)).await,
-        (K::FargateProfile, Update) => Box::pin(eks::update_fargate_profile(step)).await,
-        (K::FargateProfile, Delete) => Box::pin(eks::delete_fargate_profile(step)).await,
-        (K::NodeGroup, Create) => Box::pin(eks::create_node_group(step)).await,
-        (K::NodeGroup, Update) => Box::pin(eks::update_node_group(step)).await,
-        (K::NodeGroup, Delete) => Box::pin(eks::delete_node_group(step)).await,
-        (K::EksAddon, Create) => Box::pin(eks::create_addon(step)).await,
-        (K::EksAddon, Update) => Box::pin(eks::update_addon(step)).await,
-        (K::EksAddon, Delete) => Box::pin(eks::delete_addon(step)).await,
 
         (K::EcrRepository, Create) => Box::pin(ecr::create_repository(step)).await,
         (K::EcrRepository, Update) => Box::pin(ecr::update_repository(step)).await,

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{eks, elasticache, rds, synthetics};
+use super::{eks_cluster, elasticache, node_group, rds, synthetics};
 use crate::plan::ResourceKind as K;
 
 /// What the update function of `kind` changes in place.
@@ -32,9 +32,9 @@ fn in_place(kind: K) -> InPlace {
         }
         K::CacheSubnetGroup => only(elasticache::SUBNET_GROUP_IN_PLACE),
         K::CacheParameterGroup => only(elasticache::PARAMETER_GROUP_IN_PLACE),
-        K::EksCluster => only(eks::CLUSTER_IN_PLACE),
-        K::NodeGroup => only(eks::NODEGROUP_IN_PLACE),
-        // update_addon: UpdateAddon.
+        K::EksCluster => only(eks_cluster::CLUSTER_IN_PLACE),
+        K::NodeGroup => only(node_group::NODEGROUP_IN_PLACE),
+        // eks_addon.rs: UpdateAddon.
         K::EksAddon => only(&["serviceAccountRoleArn", "configurationValues"]),
         K::Canary => Only([synthetics::UPDATE_IN_PLACE, &["startAfterCreation"]].concat()),
         // ec2::update_vpc: ModifyVpcAttribute, one attribute per call.
