@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{eks_cluster, elasticache, node_group, rds, synthetics};
+use super::{eks_addon, eks_cluster, elasticache, node_group, rds, synthetics};
 use crate::plan::ResourceKind as K;
 
 /// What the update function of `kind` changes in place.
@@ -34,8 +34,7 @@ fn in_place(kind: K) -> InPlace {
         K::CacheParameterGroup => only(elasticache::PARAMETER_GROUP_IN_PLACE),
         K::EksCluster => only(eks_cluster::CLUSTER_IN_PLACE),
         K::NodeGroup => only(node_group::NODEGROUP_IN_PLACE),
-        // eks_addon.rs: UpdateAddon.
-        K::EksAddon => only(&["serviceAccountRoleArn", "configurationValues"]),
+        K::EksAddon => only(eks_addon::ADDON_IN_PLACE),
         K::Canary => Only([synthetics::UPDATE_IN_PLACE, &["startAfterCreation"]].concat()),
         // ec2::update_vpc: ModifyVpcAttribute, one attribute per call.
         K::Vpc => only(&["enableDnsHostnames", "enableDnsSupport"]),

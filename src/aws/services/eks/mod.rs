@@ -10,13 +10,17 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
+use crate::plan::catalog::cluster::{
+    EksAddonProps, EksClusterProps, FargateProfileProps, ProfileSelector,
+};
 
 /// EKS's TagResource and UntagResource, by ARN (clusters, Fargate profiles, node groups and
 /// add-ons alike).
@@ -51,6 +55,21 @@ impl TagApi for EksTags {
 /// Tags as EKS takes them: a map.
 pub(super) fn eks_tags(tags: &TagSet) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// `found` with the properties of a kind's properties struct, key by key in the struct's order
+/// (as the catalog's `Resource::props` sets them).
+fn with_props<T: Serialize>(found: Found, props: &T) -> Found {
+    match serde_json::to_value(props) {
+        Ok(Value::Object(fields)) => fields
+            .into_iter()
+            .fold(found, |found, (key, value)| found.with(&key, value)),
+        // Properties structs serialise to objects; anything else is a bug caught by tests.
+        other => {
+            debug_assert!(false, "properties must be a struct: {other:?}");
+            found
+        }
+    }
 }
 
 /// References (addresses) resolved to the dependencies' ids (see [`AwsStep::resolve`]).
@@ -371,22 +390,24 @@ fn cluster_found(
         .collect();
     enabled.sort();
     enabled.dedup();
-    let mut found = Found::new(K::EksCluster, c.arn().unwrap_or(name))
-        .at(Some(address))
-        .named(name)
-        .with("name", name)
-        .with("version", c.version().unwrap_or_default())
-        .with("role", c.role_arn().unwrap_or_default())
-        .with("subnets", json!(subnets))
-        .with("securityGroups", json!(groups))
-        .with("endpointPublicAccess", public)
-        .with(
-            "endpointPrivateAccess",
-            vpc.is_some_and(|v| v.endpoint_private_access()),
-        )
-        .with("publicAccessCidrs", json!(cidrs))
-        .with("logging", json!(enabled))
-        .with("tags", tags::to_value(tags));
+    let props = EksClusterProps {
+        name: name.to_string(),
+        version: c.version().unwrap_or_default().to_string(),
+        role: c.role_arn().unwrap_or_default().to_string(),
+        subnets,
+        security_groups: groups,
+        endpoint_public_access: public,
+        endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
+        public_access_cidrs: cidrs,
+        logging: enabled,
+    };
+    let mut found = with_props(
+        Found::new(K::EksCluster, c.arn().unwrap_or(name))
+            .at(Some(address))
+            .named(name),
+        &props,
+    )
+    .with("tags", tags::to_value(tags));
     found.outputs = cluster_outputs(c);
     found
 }
@@ -441,37 +462,37 @@ async fn profile_found(
         return Ok(None);
     }
     let subnets = by_zone(read, p.subnets().to_vec()).await?;
-    let selectors: Vec<Value> = p
+    let selectors = p
         .selectors()
         .iter()
-        .map(|s| {
-            let mut value = Map::new();
-            value.insert("namespace".into(), json!(s.namespace().unwrap_or_default()));
-            if let Some(labels) = s.labels().filter(|l| !l.is_empty()) {
-                let sorted: std::collections::BTreeMap<_, _> = labels.iter().collect();
-                value.insert("labels".into(), json!(sorted));
-            }
-            Value::Object(value)
+        .map(|s| ProfileSelector {
+            namespace: s.namespace().unwrap_or_default().to_string(),
+            labels: s
+                .labels()
+                .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
         })
         .collect();
     let arn = p.fargate_profile_arn().unwrap_or_default();
-    // The cluster as its ARN, which the reader turns into the cluster's address.
+    let props = FargateProfileProps {
+        name: name.to_string(),
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        cluster: cluster_arn_of(arn, cluster),
+        pod_execution_role: p.pod_execution_role_arn().unwrap_or_default().to_string(),
+        subnets,
+        selectors,
+    };
     Ok(Some(
-        Found::new(K::FargateProfile, arn)
-            .at(Some(address))
-            .named(name)
-            .with("name", name)
-            .with("cluster", cluster_arn_of(arn, cluster))
-            .with(
-                "podExecutionRole",
-                p.pod_execution_role_arn().unwrap_or_default(),
-            )
-            .with("subnets", json!(subnets))
-            .with("selectors", Value::Array(selectors))
-            .with("tags", tags::to_value(&tags))
-            .output("arn", arn)
-            .output("name", name)
-            .output("clusterName", cluster),
+        with_props(
+            Found::new(K::FargateProfile, arn)
+                .at(Some(address))
+                .named(name),
+            &props,
+        )
+        .with("tags", tags::to_value(&tags))
+        .output("arn", arn)
+        .output("name", name)
+        .output("clusterName", cluster),
     ))
 }
 
@@ -678,19 +699,21 @@ async fn addon_found(
         return Ok(None);
     }
     let arn = addon.addon_arn().unwrap_or_default();
-    let mut f = Found::new(K::EksAddon, arn)
-        .at(Some(address))
-        .named(name)
+    let props = EksAddonProps {
         // The cluster as its ARN, which the reader turns into the cluster's address.
-        .with("cluster", cluster_arn_of(arn, cluster))
-        .with("addonName", name);
-    if let Some(role) = addon.service_account_role_arn() {
-        f = f.with("serviceAccountRoleArn", role);
-    }
-    if let Some(values) = addon.configuration_values().filter(|v| !v.is_empty()) {
-        f = f.with("configurationValues", values);
-    }
-    f = f.with("tags", tags::to_value(&tags));
+        cluster: cluster_arn_of(arn, cluster),
+        addon_name: name.to_string(),
+        service_account_role_arn: addon.service_account_role_arn().map(str::to_string),
+        configuration_values: addon
+            .configuration_values()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+    };
+    let mut f = with_props(
+        Found::new(K::EksAddon, arn).at(Some(address)).named(name),
+        &props,
+    )
+    .with("tags", tags::to_value(&tags));
     f.outputs = addon_outputs(arn, name, cluster);
     Ok(Some(f))
 }
