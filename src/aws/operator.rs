@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{AwsStep, cloudwatch, eks, elbv2, rds, synthetics};
+use super::services::{AwsStep, cloudwatch, elbv2, rds, synthetics};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -90,19 +90,6 @@ impl Operator for AwsOperator {
 pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
     use Operation::*;
     match (step.request.kind(), step.request.operation()) {
-
-        (K::EksCluster, Create) => Box::pin(eks::create_cluster(step)).await,
-        (K::EksCluster, Update) => Box::pin(eks::update_cluster(step)).await,
-        (K::EksCluster, Delete) => Box::pin(eks::delete_cluster(step)).await,
-        (K::FargateProfile, Create) => Box::pin(eks::create_fargate_profile(step)).await,
-        (K::FargateProfile, Update) => Box::pin(eks::update_fargate_profile(step)).await,
-        (K::FargateProfile, Delete) => Box::pin(eks::delete_fargate_profile(step)).await,
-        (K::NodeGroup, Create) => Box::pin(eks::create_node_group(step)).await,
-        (K::NodeGroup, Update) => Box::pin(eks::update_node_group(step)).await,
-        (K::NodeGroup, Delete) => Box::pin(eks::delete_node_group(step)).await,
-        (K::EksAddon, Create) => Box::pin(eks::create_addon(step)).await,
-        (K::EksAddon, Update) => Box::pin(eks::update_addon(step)).await,
-        (K::EksAddon, Delete) => Box::pin(eks::delete_addon(step)).await,
 
         (K::CloudWatchAlarm, Create | Update) => Box::pin(cloudwatch::put_alarm(step)).await,
         (K::CloudWatchAlarm, Delete) => Box::pin(cloudwatch::delete_alarm(step)).await,

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::{
     cache_parameter_group, cache_replication_group, cache_subnet_group, efs_file_system,
-    efs_mount_target, eks, rds, synthetics,
+    efs_mount_target, eks_addon, eks_cluster, node_group, rds, synthetics,
 };
 use crate::plan::ResourceKind as K;
 
@@ -39,10 +39,9 @@ fn in_place(kind: K) -> InPlace {
         ),
         K::CacheSubnetGroup => only(cache_subnet_group::IN_PLACE),
         K::CacheParameterGroup => only(cache_parameter_group::IN_PLACE),
-        K::EksCluster => only(eks::CLUSTER_IN_PLACE),
-        K::NodeGroup => only(eks::NODEGROUP_IN_PLACE),
-        // update_addon: UpdateAddon.
-        K::EksAddon => only(&["serviceAccountRoleArn", "configurationValues"]),
+        K::EksCluster => only(eks_cluster::CLUSTER_IN_PLACE),
+        K::NodeGroup => only(node_group::NODEGROUP_IN_PLACE),
+        K::EksAddon => only(eks_addon::ADDON_IN_PLACE),
         K::Canary => Only([synthetics::UPDATE_IN_PLACE, &["startAfterCreation"]].concat()),
         // ec2/vpc.rs (update): ModifyVpcAttribute, one attribute per call.
         K::Vpc => only(&["enableDnsHostnames", "enableDnsSupport"]),

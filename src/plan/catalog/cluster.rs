@@ -1,6 +1,8 @@
 //! `cluster`: security groups, the EKS cluster, Fargate profiles and managed node groups.
 
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::security::{Peer, Rule, group};
 use super::{Catalog, addresses as a};
@@ -8,6 +10,91 @@ use crate::blueprint::model::{CapacityType, Cluster, ControlPlaneLog};
 use crate::plan::{Address, Resource, ResourceKind as K};
 
 const ORIGIN: &str = "cluster";
+
+/// An EKS cluster's properties. References are addresses (the role's `arn`, the subnets' and
+/// security groups' ids once resolved).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EksClusterProps {
+    pub name: String,
+    /// The Kubernetes version (the blueprint's, or its default).
+    pub version: String,
+    /// The cluster role's address.
+    pub role: String,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub endpoint_public_access: bool,
+    pub endpoint_private_access: bool,
+    /// Empty when the endpoint is private only.
+    pub public_access_cidrs: Vec<String>,
+    /// The control-plane log types sent to CloudWatch, sorted; the others are disabled.
+    pub logging: Vec<String>,
+}
+
+/// A Fargate profile's properties: all but tags force a replacement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FargateProfileProps {
+    pub name: String,
+    /// The cluster's address.
+    pub cluster: String,
+    /// The pod execution role's address.
+    pub pod_execution_role: String,
+    pub subnets: Vec<String>,
+    pub selectors: Vec<ProfileSelector>,
+}
+
+/// Which pods a Fargate profile runs: a namespace, and labels they must all have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileSelector {
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A managed node group's properties. Its security groups and disk size go into the launch
+/// template made for it (see `aws::services::node_group`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeGroupProps {
+    pub name: String,
+    /// The cluster's address.
+    pub cluster: String,
+    /// The node role's address.
+    pub node_role: String,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub instance_types: Vec<String>,
+    pub disk_size_gib: u32,
+    /// `ON_DEMAND` or `SPOT` (EKS's `CapacityTypes`).
+    pub capacity_type: String,
+    pub scaling: NodeGroupScaling,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A node group's sizes (EKS's `NodegroupScalingConfig`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeGroupScaling {
+    pub desired_size: u32,
+    pub min_size: u32,
+    pub max_size: u32,
+}
+
+/// An EKS add-on's properties (CoreDNS here, the EFS CSI driver in `storage.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EksAddonProps {
+    /// The cluster's address.
+    pub cluster: String,
+    pub addon_name: String,
+    /// The address of the role its service account runs as (IRSA), if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub service_account_role_arn: Option<String>,
+    /// The add-on's configuration (JSON text matching `DescribeAddonConfiguration`'s schema).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub configuration_values: Option<String>,
+}
 
 pub(crate) fn build(catalog: &mut Catalog) {
     let Some(cluster) = catalog.bp.cluster.clone() else {
@@ -23,22 +110,21 @@ pub(crate) fn build(catalog: &mut Catalog) {
         catalog.names.cluster(),
         ORIGIN,
     )
-    .with("name", catalog.names.cluster())
-    .with("version", cluster.version.clone())
-    .with("role", a::CLUSTER_ROLE)
-    .with("subnets", catalog.subnets("private"))
-    .with("securityGroups", json!([a::CLUSTER_SG]))
-    .with("endpointPublicAccess", cluster.endpoint_access.public)
-    .with("endpointPrivateAccess", cluster.endpoint_access.private)
-    .with(
-        "publicAccessCidrs",
-        json!(if cluster.endpoint_access.public {
+    .props(&EksClusterProps {
+        name: catalog.names.cluster(),
+        version: cluster.version.clone(),
+        role: a::CLUSTER_ROLE.to_string(),
+        subnets: subnets(catalog, "private"),
+        security_groups: vec![a::CLUSTER_SG.to_string()],
+        endpoint_public_access: cluster.endpoint_access.public,
+        endpoint_private_access: cluster.endpoint_access.private,
+        public_access_cidrs: if cluster.endpoint_access.public {
             cluster.endpoint_access.public_cidrs.clone()
         } else {
             Vec::new()
-        }),
-    )
-    .with("logging", logging(&cluster));
+        },
+        logging: logging(&cluster),
+    });
     // EKS refuses a role that cannot yet do its job.
     for attachment in &attachments {
         eks = eks.after(attachment);
@@ -50,7 +136,16 @@ pub(crate) fn build(catalog: &mut Catalog) {
     coredns_on_fargate(catalog, &cluster);
 }
 
-fn logging(cluster: &Cluster) -> Value {
+/// The addresses of the subnets of one tier, by zone (as [`Catalog::subnets`] lists them).
+fn subnets(catalog: &Catalog, tier: &str) -> Vec<String> {
+    catalog
+        .zones
+        .iter()
+        .map(|z| a::subnet(tier, &z.key))
+        .collect()
+}
+
+fn logging(cluster: &Cluster) -> Vec<String> {
     let mut types: Vec<&str> = cluster
         .logging
         .iter()
@@ -64,7 +159,7 @@ fn logging(cluster: &Cluster) -> Value {
         .collect();
     types.sort_unstable();
     types.dedup();
-    json!(types)
+    types.into_iter().map(str::to_string).collect()
 }
 
 fn security_groups(catalog: &mut Catalog, has_nodes: bool) {
@@ -194,15 +289,12 @@ fn fargate_profiles(catalog: &mut Catalog, cluster: &Cluster) {
     ]
     .concat();
     for (i, profile) in cluster.fargate_profiles.iter().enumerate() {
-        let selectors: Vec<Value> = profile
+        let selectors = profile
             .selectors
             .iter()
-            .map(|s| {
-                if s.labels.is_empty() {
-                    json!({"namespace": s.namespace})
-                } else {
-                    json!({"namespace": s.namespace, "labels": s.labels})
-                }
+            .map(|s| ProfileSelector {
+                namespace: s.namespace.clone(),
+                labels: s.labels.clone(),
             })
             .collect();
         let address = a::fargate_profile(&profile.name);
@@ -212,11 +304,13 @@ fn fargate_profiles(catalog: &mut Catalog, cluster: &Cluster) {
             catalog.names.fargate_profile(&profile.name),
             format!("cluster.fargateProfiles[{i}]"),
         )
-        .with("name", catalog.names.fargate_profile(&profile.name))
-        .with("cluster", a::EKS_CLUSTER)
-        .with("podExecutionRole", a::FARGATE_ROLE)
-        .with("subnets", catalog.subnets("private"))
-        .with("selectors", Value::Array(selectors));
+        .props(&FargateProfileProps {
+            name: catalog.names.fargate_profile(&profile.name),
+            cluster: a::EKS_CLUSTER.to_string(),
+            pod_execution_role: a::FARGATE_ROLE.to_string(),
+            subnets: subnets(catalog, "private"),
+            selectors,
+        });
         for wait in &waits {
             resource = resource.after(wait);
         }
@@ -275,10 +369,13 @@ fn coredns_on_fargate(catalog: &mut Catalog, cluster: &Cluster) {
             })
         })
     };
-    let selectors: Vec<Value> = system
+    let selectors: Vec<ProfileSelector> = system
         .iter()
         .filter(|label| !selected(label))
-        .map(|(k, v)| json!({"namespace": "kube-system", "labels": {*k: *v}}))
+        .map(|(k, v)| ProfileSelector {
+            namespace: "kube-system".into(),
+            labels: BTreeMap::from([(k.to_string(), v.to_string())]),
+        })
         .collect();
     if !selectors.is_empty() {
         let name = catalog.names.fargate_profile(SYSTEM_PROFILE);
@@ -288,11 +385,13 @@ fn coredns_on_fargate(catalog: &mut Catalog, cluster: &Cluster) {
             name.clone(),
             ORIGIN,
         )
-        .with("name", name)
-        .with("cluster", a::EKS_CLUSTER)
-        .with("podExecutionRole", a::FARGATE_ROLE)
-        .with("subnets", catalog.subnets("private"))
-        .with("selectors", Value::Array(selectors));
+        .props(&FargateProfileProps {
+            name,
+            cluster: a::EKS_CLUSTER.to_string(),
+            pod_execution_role: a::FARGATE_ROLE.to_string(),
+            subnets: subnets(catalog, "private"),
+            selectors,
+        });
         // One Fargate-profile operation at a time per cluster: after the blueprint's profiles.
         for previous in &profiles {
             profile = profile.after(previous);
@@ -306,9 +405,12 @@ fn coredns_on_fargate(catalog: &mut Catalog, cluster: &Cluster) {
         COREDNS_ADDON,
         ORIGIN,
     )
-    .with("cluster", a::EKS_CLUSTER)
-    .with("addonName", COREDNS_ADDON)
-    .with("configurationValues", COREDNS_ON_FARGATE);
+    .props(&EksAddonProps {
+        cluster: a::EKS_CLUSTER.to_string(),
+        addon_name: COREDNS_ADDON.to_string(),
+        service_account_role_arn: None,
+        configuration_values: Some(COREDNS_ON_FARGATE.to_string()),
+    });
     for profile in &profiles {
         addon = addon.after(profile);
     }
@@ -329,35 +431,51 @@ fn node_groups(catalog: &mut Catalog, cluster: &Cluster) {
             catalog.names.node_group(&ng.name),
             format!("cluster.nodeGroups[{i}]"),
         )
-        .with("name", catalog.names.node_group(&ng.name))
-        .with("cluster", a::EKS_CLUSTER)
-        .with("nodeRole", a::NODE_ROLE)
-        .with("subnets", catalog.subnets("private"))
-        // A launch template naming security groups keeps EKS from adding the cluster security
-        // group it makes (EKS user guide, launch-templates.html, "Security groups"), and
-        // Fargate pods have only that group: the nodes carry it too, as eksctl's managed
-        // launch templates do (pkg/cfn/builder/managed_launch_template.go,
-        // `makeLaunchTemplateData`). Its allow-all-from-itself rule then lets ShinyProxy on the
-        // nodes reach apps on Fargate, Fargate pods reach CoreDNS on the nodes, and the nodes
-        // and control plane reach each other. (Sorted by address: a set, as the reader reads it.)
-        .with("securityGroups", json!([a::EKS_MADE_SG, a::NODES_SG]))
-        .with("instanceTypes", json!(ng.instance_types))
-        .with("diskSizeGib", ng.disk_size_gib)
-        .with(
-            "capacityType",
-            match ng.capacity_type {
+        .props(&NodeGroupProps {
+            name: catalog.names.node_group(&ng.name),
+            cluster: a::EKS_CLUSTER.to_string(),
+            node_role: a::NODE_ROLE.to_string(),
+            subnets: subnets(catalog, "private"),
+            // A launch template naming security groups keeps EKS from adding the cluster
+            // security group it makes (EKS user guide, launch-templates.html, "Security groups"),
+            // and Fargate pods have only that group: the nodes carry it too, as eksctl's managed
+            // launch templates do (pkg/cfn/builder/managed_launch_template.go,
+            // `makeLaunchTemplateData`). Its allow-all-from-itself rule then lets ShinyProxy on
+            // the nodes reach apps on Fargate, Fargate pods reach CoreDNS on the nodes, and the
+            // nodes and control plane reach each other. (Sorted by address: a set, as the reader
+            // reads it.)
+            security_groups: vec![a::EKS_MADE_SG.to_string(), a::NODES_SG.to_string()],
+            instance_types: ng.instance_types.clone(),
+            disk_size_gib: ng.disk_size_gib,
+            capacity_type: match ng.capacity_type {
                 CapacityType::OnDemand => "ON_DEMAND",
                 CapacityType::Spot => "SPOT",
+            }
+            .to_string(),
+            scaling: NodeGroupScaling {
+                desired_size: ng.desired,
+                min_size: ng.min,
+                max_size: ng.max,
             },
-        )
-        .with(
-            "scaling",
-            json!({"desiredSize": ng.desired, "minSize": ng.min, "maxSize": ng.max}),
-        )
-        .with("labels", json!(ng.labels));
+            labels: ng.labels.clone(),
+        });
         for wait in &waits {
             resource = resource.after(wait);
         }
         catalog.push(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<EksClusterProps>(K::EksCluster);
+        check_spec_fields::<FargateProfileProps>(K::FargateProfile);
+        check_spec_fields::<NodeGroupProps>(K::NodeGroup);
+        check_spec_fields::<EksAddonProps>(K::EksAddon);
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::cluster::EksAddonProps;
 use super::security::{allow_clients, group};
 use super::{Catalog, addresses as a};
 use crate::blueprint::model::{EfsPerformanceMode, EfsThroughputMode};
@@ -189,9 +190,12 @@ fn csi_driver_addon(catalog: &mut Catalog) {
         EFS_CSI_ADDON,
         ORIGIN,
     )
-    .with("cluster", a::EKS_CLUSTER)
-    .with("addonName", EFS_CSI_ADDON)
-    .with("serviceAccountRoleArn", a::EFS_CSI_DRIVER_ROLE);
+    .props(&EksAddonProps {
+        cluster: a::EKS_CLUSTER.to_string(),
+        addon_name: EFS_CSI_ADDON.to_string(),
+        service_account_role_arn: Some(a::EFS_CSI_DRIVER_ROLE.to_string()),
+        configuration_values: None,
+    });
     for dependency in nodes
         .iter()
         .map(|n| crate::plan::Address::new(n.as_str()))
