@@ -2,7 +2,6 @@
 //! group, access points, and the EFS CSI driver add-on on a cluster with node groups; `storage.buckets`: S3 buckets for the platform's files.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::cluster::EksAddonProps;
 use super::security::{allow_clients, group};
