@@ -5,9 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
-};
+use super::services::{AwsStep, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -150,8 +148,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::EcrRepository, Delete) => Box::pin(ecr::delete_repository(step)).await,
         (K::EcrLifecyclePolicy, Create | Update) => Box::pin(ecr::put_lifecycle_policy(step)).await,
         (K::EcrLifecyclePolicy, Delete) => Box::pin(ecr::delete_lifecycle_policy(step)).await,
-        (K::CloudWatchAlarm, Create | Update) => Box::pin(cloudwatch::put_alarm(step)).await,
-        (K::CloudWatchAlarm, Delete) => Box::pin(cloudwatch::delete_alarm(step)).await,
         // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
         (K::KubernetesObject, _) => Err(StepError::new(
             crate::apply::ErrorClass::Fatal,
@@ -227,10 +223,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::CacheReplicationGroup, Delete) => {
             Box::pin(elasticache::delete_replication_group(step)).await
         }
-
-        (K::Canary, Create) => Box::pin(synthetics::create_canary(step)).await,
-        (K::Canary, Update) => Box::pin(synthetics::update_canary(step)).await,
-        (K::Canary, Delete) => Box::pin(synthetics::delete_canary(step)).await,
 
         (K::S3Bucket, Create) => Box::pin(s3::create_bucket(step)).await,
         (K::S3Bucket, Update) => Box::pin(s3::update_bucket(step)).await,
