@@ -2,12 +2,13 @@
 //! rpcv2-CBOR protocol here.
 
 use aws_sdk_cloudwatch::types::Tag;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{AwsRead, AwsResult, AwsStep, Found, TagApi};
 use crate::apply::StepError;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
+use crate::plan::catalog::monitoring::CloudWatchAlarmProps;
 
 /// CloudWatch's TagResource and UntagResource, by ARN (alarms).
 pub struct CloudWatchTags;
@@ -81,37 +82,38 @@ async fn alarm_found(
     let Some(address) = read.owned(&tags) else {
         return Ok(None);
     };
-    let dimensions: Map<String, Value> = alarm
-        .dimensions()
-        .iter()
-        .filter_map(|d| Some((d.name()?.to_string(), Value::from(d.value()?))))
-        .collect();
+    // The same properties as the catalog's, in the same order: one struct for both.
+    let props = CloudWatchAlarmProps {
+        alarm_name: name.to_string(),
+        namespace: alarm.namespace().unwrap_or_default().to_string(),
+        metric_name: alarm.metric_name().unwrap_or_default().to_string(),
+        dimensions: alarm
+            .dimensions()
+            .iter()
+            .filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string())))
+            .collect(),
+        statistic: alarm.statistic().map_or("", |s| s.as_str()).to_string(),
+        period_seconds: u64::try_from(alarm.period().unwrap_or_default()).unwrap_or_default(),
+        evaluation_periods: u32::try_from(alarm.evaluation_periods().unwrap_or_default())
+            .unwrap_or_default(),
+        threshold: alarm.threshold().unwrap_or_default(),
+        comparison_operator: alarm
+            .comparison_operator()
+            .map_or("", |c| c.as_str())
+            .to_string(),
+        treat_missing_data: alarm.treat_missing_data().unwrap_or("missing").to_string(),
+        alarm_actions: alarm.alarm_actions().to_vec(),
+        ok_actions: alarm.ok_actions().to_vec(),
+    };
     let mut f = Found::new(K::CloudWatchAlarm, arn)
         .at(Some(address))
-        .named(name)
-        .with("alarmName", name)
-        .with("namespace", alarm.namespace().unwrap_or_default())
-        .with("metricName", alarm.metric_name().unwrap_or_default())
-        .with("dimensions", Value::Object(sorted_like_catalog(dimensions)))
-        .with("statistic", alarm.statistic().map_or("", |s| s.as_str()))
-        .with("periodSeconds", alarm.period().unwrap_or_default())
-        .with(
-            "evaluationPeriods",
-            alarm.evaluation_periods().unwrap_or_default(),
-        )
-        .with("threshold", alarm.threshold().unwrap_or_default())
-        .with(
-            "comparisonOperator",
-            alarm.comparison_operator().map_or("", |c| c.as_str()),
-        )
-        .with(
-            "treatMissingData",
-            alarm.treat_missing_data().unwrap_or("missing"),
-        )
-        .with("alarmActions", Value::from(alarm.alarm_actions().to_vec()))
-        .with("okActions", Value::from(alarm.ok_actions().to_vec()));
-    f = f.with("tags", tags::to_value(&tags)).output("name", name);
-    Ok(Some(f))
+        .named(name);
+    if let Ok(Value::Object(fields)) = serde_json::to_value(&props) {
+        f.properties.extend(fields);
+    }
+    Ok(Some(
+        f.with("tags", tags::to_value(&tags)).output("name", name),
+    ))
 }
 
 /// One alarm's tags (ListTagsForResource).
@@ -125,11 +127,4 @@ async fn alarm_tags(read: &AwsRead<'_>, arn: &str) -> Result<tags::TagSet, StepE
         arn,
         |t| { Some((t.key?, t.value?)) }
     )
-}
-
-/// Dimension maps compare as objects (key order does not matter to the diff); kept sorted.
-fn sorted_like_catalog(map: Map<String, Value>) -> Map<String, Value> {
-    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    entries.into_iter().collect()
 }
