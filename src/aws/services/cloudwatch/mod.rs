@@ -10,7 +10,8 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::monitoring::CloudWatchAlarmProps;
 
-/// CloudWatch's TagResource and UntagResource, by ARN (alarms).
+/// CloudWatch's TagResource and UntagResource, by ARN (alarms; botocore
+/// `cloudwatch/2010-08-01`: `ResourceARN` with a list of `Tag`s).
 pub struct CloudWatchTags;
 
 impl TagApi for CloudWatchTags {

@@ -10,7 +10,7 @@ use aws_smithy_types::Blob;
 
 use super::synthetics::{
     HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG, error_reason, heartbeat_script,
-    sweep_lambda, zip_one,
+    sweep_lambda, synthetics_tags, zip_one,
 };
 use super::{Adapter, AwsResult, AwsStep, StepResult, TagApi, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
@@ -48,7 +48,7 @@ impl Adapter for Canary {
                 .set_success_retention_period_in_days(days(props.success_retention_period_days))
                 .set_failure_retention_period_in_days(days(props.failure_retention_period_days))
                 .runtime_version(&props.runtime_version)
-                .set_tags(Some(tags_with_url(step, &url).into_iter().collect()))
+                .set_tags(Some(synthetics_tags(&tags_with_url(step, &url))))
                 .send()
                 .await
                 .aws();

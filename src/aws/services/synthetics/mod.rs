@@ -22,7 +22,8 @@ pub(super) const URL_TAG: &str = "shinyctl.dev/canary-url";
 pub(super) const HANDLER: &str = "heartbeat.handler";
 pub(super) const SCRIPT_PATH: &str = "nodejs/node_modules/heartbeat.js";
 
-/// Synthetics' TagResource and UntagResource, by ARN (canaries).
+/// Synthetics' TagResource and UntagResource, by ARN (canaries); tags travel as a map of at
+/// most 50 (botocore `synthetics/2017-10-11`: `TagResource` takes `ResourceArn` and `Tags`).
 pub struct SyntheticsTags;
 
 impl TagApi for SyntheticsTags {
@@ -52,7 +53,7 @@ impl TagApi for SyntheticsTags {
 }
 
 /// Synthetics takes tags as a map.
-fn synthetics_tags(tags: &TagSet) -> HashMap<String, String> {
+pub(super) fn synthetics_tags(tags: &TagSet) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
