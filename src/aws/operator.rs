@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{AwsStep, cloudwatch, elbv2, rds, synthetics};
+use super::services::{AwsStep, elbv2, rds};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -91,8 +91,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
     use Operation::*;
     match (step.request.kind(), step.request.operation()) {
 
-        (K::CloudWatchAlarm, Create | Update) => Box::pin(cloudwatch::put_alarm(step)).await,
-        (K::CloudWatchAlarm, Delete) => Box::pin(cloudwatch::delete_alarm(step)).await,
         // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
         (K::KubernetesObject, _) => Err(StepError::new(
             crate::apply::ErrorClass::Fatal,
@@ -137,9 +135,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::DbCluster, Delete) => Box::pin(rds::delete_cluster(step)).await,
         (K::DbClusterInstance, Create) => Box::pin(rds::create_cluster_instance(step)).await,
 
-        (K::Canary, Create) => Box::pin(synthetics::create_canary(step)).await,
-        (K::Canary, Update) => Box::pin(synthetics::update_canary(step)).await,
-        (K::Canary, Delete) => Box::pin(synthetics::delete_canary(step)).await,
 
         // Kinds with an adapter file (`services::perform`) never reach this table.
         (kind, _) => Err(StepError::fatal(

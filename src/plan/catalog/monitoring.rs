@@ -1,8 +1,10 @@
 //! `monitoring`: the alarm topic and its e-mail subscription, Synthetics canaries (with their
 //! artifact bucket; the role is built in `iam`) and CloudWatch alarms that notify the topic.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::cache::first_node_id;
 use super::storage::{BucketEncryption, PublicAccessBlock, S3BucketProps};
@@ -30,6 +32,66 @@ pub struct SnsSubscriptionProps {
     pub topic: String,
     pub protocol: String,
     pub endpoint: String,
+}
+
+/// A Synthetics canary's properties. `executionRole` and `artifactBucket` are addresses (the
+/// role's ARN and the bucket's name once resolved). A canary in ERROR is read with a `status`
+/// (its kind's broken marker), which the catalog never sets: it is no field here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryProps {
+    pub name: String,
+    pub runtime_version: String,
+    pub execution_role: String,
+    pub artifact_bucket: String,
+    /// The key prefix of the run artifacts in the bucket (`canary/<name>`).
+    pub artifact_prefix: String,
+    /// A Synthetics schedule expression ([`rate_expression`]).
+    pub schedule: String,
+    /// The script the canary runs (`heartbeat`: load the target, expect 200-399).
+    pub blueprint: String,
+    pub target: CanaryTarget,
+    pub start_after_creation: bool,
+    pub success_retention_period_days: u32,
+    pub failure_retention_period_days: u32,
+}
+
+/// What a canary requests: `protocol://host:port/path`. The host, protocol, port and listener
+/// come from the ingress and are all set or all absent (without an ingress, which validation
+/// reports); the host may be a reference (the load balancer's `dnsName`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CanaryTarget {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub port: Option<u16>,
+    /// The listener's address (the canary waits for it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub listener: Option<String>,
+    pub path: String,
+}
+
+/// A CloudWatch metric alarm's properties; PutMetricAlarm writes them all each time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudWatchAlarmProps {
+    pub alarm_name: String,
+    pub namespace: String,
+    pub metric_name: String,
+    /// Dimension name → value; a value may be a reference (`ingress.loadBalancer#arnSuffix`).
+    /// Sorted by name, as the reader returns them.
+    pub dimensions: BTreeMap<String, String>,
+    pub statistic: String,
+    pub period_seconds: u64,
+    pub evaluation_periods: u32,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub treat_missing_data: String,
+    /// Addresses of the topics notified (their ARNs once resolved).
+    pub alarm_actions: Vec<String>,
+    pub ok_actions: Vec<String>,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {
@@ -93,25 +155,28 @@ fn canaries(catalog: &mut Catalog, monitoring: &Monitoring) {
     for (i, canary) in monitoring.canaries.iter().enumerate() {
         let name = catalog.names.canary(&canary.name);
         let seconds = duration_seconds(&canary.every).unwrap_or(DEFAULT_PERIOD_SECONDS);
-        let mut url = target.clone();
-        url["path"] = json!(canary.path);
         let mut resource = Resource::new(
             a::canary(&canary.name),
             K::Canary,
             name.clone(),
             format!("monitoring.canaries[{i}]"),
         )
-        .with("name", name.clone())
-        .with("runtimeVersion", CANARY_RUNTIME)
-        .with("executionRole", a::CANARY_ROLE)
-        .with("artifactBucket", a::CANARY_BUCKET)
-        .with("artifactPrefix", format!("canary/{name}"))
-        .with("schedule", rate_expression(seconds))
-        .with("blueprint", "heartbeat")
-        .with("target", url)
-        .with("startAfterCreation", true)
-        .with("successRetentionPeriodDays", RETENTION_DAYS)
-        .with("failureRetentionPeriodDays", RETENTION_DAYS);
+        .props(&CanaryProps {
+            name: name.clone(),
+            runtime_version: CANARY_RUNTIME.to_string(),
+            execution_role: a::CANARY_ROLE.to_string(),
+            artifact_bucket: a::CANARY_BUCKET.to_string(),
+            artifact_prefix: format!("canary/{name}"),
+            schedule: rate_expression(seconds),
+            blueprint: "heartbeat".into(),
+            target: CanaryTarget {
+                path: canary.path.clone(),
+                ..target.clone()
+            },
+            start_after_creation: true,
+            success_retention_period_days: RETENTION_DAYS,
+            failure_retention_period_days: RETENTION_DAYS,
+        });
         for attachment in &role_attachments {
             resource = resource.after(attachment);
         }
@@ -122,9 +187,9 @@ fn canaries(catalog: &mut Catalog, monitoring: &Monitoring) {
 /// The canary requests `ingress.domain` (what users reach, and what an HTTPS certificate is
 /// for), else the load balancer's DNS name, on [`Ingress::canary_listener`], over HTTPS when that
 /// listener speaks it. Without an ingress there is no target (validation reports it).
-fn canary_target(catalog: &Catalog) -> Value {
+fn canary_target(catalog: &Catalog) -> CanaryTarget {
     let Some(ingress) = &catalog.bp.ingress else {
-        return json!({});
+        return CanaryTarget::default();
     };
     let listener = ingress.canary_listener();
     let (protocol, port) = match listener {
@@ -141,12 +206,13 @@ fn canary_target(catalog: &Catalog) -> Value {
         Some(domain) => domain.clone(),
         None => a::attribute(a::LOAD_BALANCER, "dnsName"),
     };
-    json!({
-        "host": host,
-        "protocol": protocol,
-        "port": port,
-        "listener": a::listener(port)
-    })
+    CanaryTarget {
+        host: Some(host),
+        protocol: Some(protocol.into()),
+        port: Some(port),
+        listener: Some(a::listener(port)),
+        path: String::new(),
+    }
 }
 
 /// Synthetics schedules: `rate(5 minutes)`, `rate(1 hour)`.
@@ -166,7 +232,7 @@ struct Metric {
     name: &'static str,
     statistic: &'static str,
     comparison: &'static str,
-    dimensions: Value,
+    dimensions: BTreeMap<String, String>,
     /// Address of the watched resource: the alarm waits for it.
     watches: String,
 }
@@ -192,18 +258,20 @@ fn alarms(catalog: &mut Catalog, monitoring: &Monitoring) {
                     name.clone(),
                     origin.clone(),
                 )
-                .with("alarmName", name)
-                .with("namespace", metric.namespace)
-                .with("metricName", metric.name)
-                .with("dimensions", metric.dimensions)
-                .with("statistic", metric.statistic)
-                .with("periodSeconds", period)
-                .with("evaluationPeriods", 1)
-                .with("threshold", alarm.threshold)
-                .with("comparisonOperator", metric.comparison)
-                .with("treatMissingData", "notBreaching")
-                .with("alarmActions", json!([a::ALARM_TOPIC]))
-                .with("okActions", json!([a::ALARM_TOPIC]))
+                .props(&CloudWatchAlarmProps {
+                    alarm_name: name,
+                    namespace: metric.namespace.into(),
+                    metric_name: metric.name.into(),
+                    dimensions: metric.dimensions,
+                    statistic: metric.statistic.into(),
+                    period_seconds: period,
+                    evaluation_periods: 1,
+                    threshold: alarm.threshold,
+                    comparison_operator: metric.comparison.into(),
+                    treat_missing_data: "notBreaching".into(),
+                    alarm_actions: vec![a::ALARM_TOPIC.into()],
+                    ok_actions: vec![a::ALARM_TOPIC.into()],
+                })
                 // Dimensions hold names, not addresses: wait for the watched resource.
                 .after(&crate::plan::Address::new(metric.watches)),
             );
@@ -233,7 +301,7 @@ fn metrics(
                         name: "Failed",
                         statistic: "Sum",
                         comparison: at_least,
-                        dimensions: json!({"CanaryName": catalog.names.canary(&c.name)}),
+                        dimensions: dimensions([("CanaryName", catalog.names.canary(&c.name))]),
                         watches: a::canary(&c.name),
                     },
                 )
@@ -257,7 +325,7 @@ fn metrics(
                         name: "UnHealthyHostCount",
                         statistic: "Maximum",
                         comparison: at_least,
-                        dimensions: json!({"LoadBalancer": lb, "TargetGroup": tg}),
+                        dimensions: dimensions([("LoadBalancer", lb), ("TargetGroup", tg)]),
                         watches: a::TARGET_GROUP.into(),
                     },
                 )]
@@ -269,7 +337,7 @@ fn metrics(
                         name: "HTTPCode_ELB_5XX_Count",
                         statistic: "Sum",
                         comparison: at_least,
-                        dimensions: json!({"LoadBalancer": lb}),
+                        dimensions: dimensions([("LoadBalancer", lb)]),
                         watches: a::LOAD_BALANCER.into(),
                     },
                 )]
@@ -293,7 +361,7 @@ fn metrics(
                     name: "CPUUtilization",
                     statistic: "Average",
                     comparison: above,
-                    dimensions: json!({ dimension: catalog.names.database() }),
+                    dimensions: dimensions([(dimension, catalog.names.database())]),
                     watches: watches.into(),
                 },
             )]
@@ -313,12 +381,19 @@ fn metrics(
                     name: "EngineCPUUtilization",
                     statistic: "Average",
                     comparison: above,
-                    dimensions: json!({"CacheClusterId": node}),
+                    dimensions: dimensions([("CacheClusterId", node)]),
                     watches: a::CACHE_REPLICATION_GROUP.into(),
                 },
             )]
         }
     }
+}
+
+fn dimensions<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
 }
 
 #[cfg(test)]
@@ -330,5 +405,7 @@ mod tests {
     fn properties_structs_have_the_fields_their_specs_name() {
         check_spec_fields::<SnsTopicProps>(K::SnsTopic);
         check_spec_fields::<SnsSubscriptionProps>(K::SnsSubscription);
+        check_spec_fields::<CanaryProps>(K::Canary);
+        check_spec_fields::<CloudWatchAlarmProps>(K::CloudWatchAlarm);
     }
 }

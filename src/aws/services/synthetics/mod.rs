@@ -1,0 +1,449 @@
+//! synthetics: canaries (the adapter is `canary.rs`), their heartbeat script, and the sweep of
+//! the Lambda functions and layers Synthetics makes for them (`cwsyn-<canary>-*`, also used by
+//! destroy's cleanup). A canary in ERROR (a failed create, most often a role too new for Lambda
+//! to assume) is read with a `status` that makes the plan replace it.
+//!
+//! The script's target cannot be read back from AWS, so it is also kept in a tag
+//! (`shinyctl.dev/canary-url`), which the reader turns back into the catalog's `target`.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none};
+use crate::apply::StepError;
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+use crate::plan::catalog::addresses;
+use crate::plan::catalog::monitoring::CanaryTarget;
+
+/// Where the canary's URL is kept (see the module's comment).
+pub(super) const URL_TAG: &str = "shinyctl.dev/canary-url";
+pub(super) const HANDLER: &str = "heartbeat.handler";
+pub(super) const SCRIPT_PATH: &str = "nodejs/node_modules/heartbeat.js";
+
+/// Synthetics' TagResource and UntagResource, by ARN (canaries); tags travel as a map of at
+/// most 50 (botocore `synthetics/2017-10-11`: `TagResource` takes `ResourceArn` and `Tags`).
+pub struct SyntheticsTags;
+
+impl TagApi for SyntheticsTags {
+    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
+        step.clients()
+            .synthetics
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(synthetics_tags(tags)))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+
+    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
+        step.clients()
+            .synthetics
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}
+
+/// Synthetics takes tags as a map.
+pub(super) fn synthetics_tags(tags: &TagSet) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// What the canary's update changes with UpdateCanary; tags and `startAfterCreation`
+/// (Start/Stop) aside.
+pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
+    "schedule",
+    "runtimeVersion",
+    "executionRole",
+    "successRetentionPeriodDays",
+    "failureRetentionPeriodDays",
+    "target",
+    "blueprint",
+    "artifactPrefix",
+];
+
+/// The catalog's `target` from a URL written by [`target_url`]; `None` when it is not one.
+fn target_value(url: &str) -> Option<Value> {
+    let (protocol, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().ok()?),
+        None => (authority, if protocol == "https" { 443 } else { 80 }),
+    };
+    let target = CanaryTarget {
+        host: Some(host.to_string()),
+        protocol: Some(protocol.to_string()),
+        port: Some(port),
+        listener: Some(addresses::listener(port)),
+        path: path.to_string(),
+    };
+    serde_json::to_value(target).ok()
+}
+
+/// Why a canary is in ERROR: AWS's reason code and reason.
+pub(super) fn error_reason(c: &aws_sdk_synthetics::types::Canary) -> String {
+    let status = c.status();
+    let code = status
+        .and_then(|s| s.state_reason_code())
+        .map_or("", |c| c.as_str());
+    let reason = status.and_then(|s| s.state_reason()).unwrap_or("");
+    match (code, reason) {
+        ("", "") => "no reason given".to_string(),
+        ("", reason) => reason.to_string(),
+        (code, "") => code.to_string(),
+        (code, reason) => format!("{code}: {reason}"),
+    }
+}
+
+/// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
+pub(crate) async fn sweep_lambda(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    delete_canary_lambdas(&step.clients().lambda, name).await?;
+    Ok(())
+}
+
+/// What Synthetics left in Lambda for one canary and [`delete_canary_lambdas`] removed.
+#[derive(Debug, Default)]
+pub(crate) struct CanaryLambdas {
+    pub functions: Vec<String>,
+    pub layers: Vec<String>,
+}
+
+/// Deletes canary `canary`'s functions and layer versions (`cwsyn-<canary>-*`), a token per call:
+/// the canary's delete step and destroy's sweep both use it.
+pub(crate) async fn delete_canary_lambdas(
+    lambda: &aws_sdk_lambda::Client,
+    canary: &str,
+) -> Result<CanaryLambdas, StepError> {
+    let prefix = lambda_prefix(canary);
+    let mut deleted = CanaryLambdas::default();
+    let mut pages = lambda.list_functions().into_paginator().send();
+    let mut functions = Vec::new();
+    loop {
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        functions.extend(
+            page.aws()?
+                .functions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| f.function_name)
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    for function in functions {
+        not_found_as_none(
+            lambda
+                .delete_function()
+                .function_name(&function)
+                .send()
+                .await
+                .aws(),
+        )?;
+        deleted.functions.push(function);
+    }
+    let mut layers = Vec::new();
+    let mut pages = lambda.list_layers().into_paginator().send();
+    loop {
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        layers.extend(
+            page.aws()?
+                .layers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|l| l.layer_name)
+                .filter(|n| n.starts_with(&prefix)),
+        );
+    }
+    for layer in layers {
+        let versions = lambda
+            .list_layer_versions()
+            .layer_name(&layer)
+            .send()
+            .await
+            .aws()?;
+        for version in versions.layer_versions().iter().map(|v| v.version()) {
+            not_found_as_none(
+                lambda
+                    .delete_layer_version()
+                    .layer_name(&layer)
+                    .version_number(version)
+                    .send()
+                    .await
+                    .aws(),
+            )?;
+        }
+        deleted.layers.push(layer);
+    }
+    Ok(deleted)
+}
+
+/// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
+pub(crate) fn lambda_prefix(canary: &str) -> String {
+    format!("cwsyn-{canary}-")
+}
+
+/// Canaries named with the blueprint's prefix (DescribeCanaries, one call per page, tags
+/// included).
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
+    let mut found = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = read
+            .conn
+            .clients
+            .synthetics
+            .describe_canaries()
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .aws()?;
+        for c in page.canaries() {
+            let Some(name) = c.name().filter(|n| n.starts_with(&prefix)) else {
+                continue;
+            };
+            let mut tags = tags::from_pairs(c.tags().cloned().unwrap_or_default());
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            let url = tags.remove(URL_TAG);
+            let state = c
+                .status()
+                .and_then(|s| s.state())
+                .map_or("", |s| s.as_str());
+            if state == "DELETING" {
+                continue;
+            }
+            let arn = format!(
+                "{}:synthetics:{}:{}:canary:{name}",
+                read.conn.partition.arn_prefix(),
+                read.conn.region,
+                read.conn.account
+            );
+            let location = c.artifact_s3_location().unwrap_or_default();
+            let location = location.strip_prefix("s3://").unwrap_or(location);
+            let (bucket, artifact_prefix) = location.split_once('/').unwrap_or((location, ""));
+            let handler = c.code().and_then(|code| code.handler()).unwrap_or_default();
+            let mut f = Found::new(K::Canary, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with("runtimeVersion", c.runtime_version().unwrap_or_default())
+                .with("executionRole", c.execution_role_arn().unwrap_or_default())
+                .with("artifactBucket", bucket)
+                .with("artifactPrefix", artifact_prefix)
+                .with(
+                    "schedule",
+                    c.schedule()
+                        .and_then(|s| s.expression())
+                        .unwrap_or_default(),
+                );
+            if let Some(blueprint) = handler.strip_suffix(".handler") {
+                f = f.with("blueprint", blueprint);
+            }
+            if let Some(target) = url.as_deref().and_then(target_value) {
+                f = f.with("target", target);
+            }
+            // A canary in ERROR cannot run and AWS cannot repair it: the plan replaces it
+            // (`status` is in the kind's replace_on and the catalog never sets it).
+            if state == "ERROR" {
+                f = f.with("status", format!("ERROR ({})", error_reason(c)));
+            }
+            f = f
+                .with(
+                    "startAfterCreation",
+                    matches!(state, "RUNNING" | "STARTING"),
+                )
+                .with(
+                    "successRetentionPeriodDays",
+                    c.success_retention_period_in_days().unwrap_or_default(),
+                )
+                .with(
+                    "failureRetentionPeriodDays",
+                    c.failure_retention_period_in_days().unwrap_or_default(),
+                )
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name);
+            found.push(f);
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+// --- the heartbeat script ------------------------------------------------------------------
+/// The heartbeat script for the Node.js Puppeteer runtime: load `url`, fail on no answer or a
+/// status outside 200-399. The URL is embedded as a JSON string literal (no injection).
+pub(crate) fn heartbeat_script(url: &str) -> String {
+    let literal = serde_json::Value::from(url).to_string();
+    format!(
+        r#"const synthetics = require('Synthetics');
+const log = require('SyntheticsLogger');
+
+const heartbeat = async function () {{
+    const url = {literal};
+    const page = await synthetics.getPage();
+    const response = await page.goto(url, {{ waitUntil: 'domcontentloaded', timeout: 30000 }});
+    const status = response ? response.status() : 0;
+    log.info(`${{url}} answered ${{status}}`);
+    if (status < 200 || status > 399) {{
+        throw new Error(`${{url}} answered ${{status}}`);
+    }}
+}};
+
+exports.handler = async () => {{
+    return await synthetics.executeStep('heartbeat', heartbeat);
+}};
+"#
+    )
+}
+
+/// A zip archive holding one file, stored uncompressed (what Lambda needs; no zip crate).
+pub(crate) fn zip_one(path: &str, contents: &[u8]) -> Vec<u8> {
+    let crc = crc32(contents);
+    let size = u32::try_from(contents.len()).unwrap_or(u32::MAX);
+    let name = path.as_bytes();
+    let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+    // 1980-01-01 00:00: fixed, so the same script always zips to the same bytes.
+    let (time, date) = (0u16, (1u16 << 5) | 1);
+    let mut out = Vec::with_capacity(contents.len() + 2 * name.len() + 100);
+    // Local file header.
+    out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    out.extend_from_slice(&20u16.to_le_bytes()); // version needed
+    out.extend_from_slice(&0u16.to_le_bytes()); // flags
+    out.extend_from_slice(&0u16.to_le_bytes()); // stored
+    out.extend_from_slice(&time.to_le_bytes());
+    out.extend_from_slice(&date.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&name_len.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // extra length
+    out.extend_from_slice(name);
+    out.extend_from_slice(contents);
+    let central_start = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    // Central directory entry.
+    out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+    out.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: unix, 2.0
+    out.extend_from_slice(&20u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&time.to_le_bytes());
+    out.extend_from_slice(&date.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&name_len.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // extra
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment
+    out.extend_from_slice(&0u16.to_le_bytes()); // disk
+    out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+    out.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes()); // external: -rw-r--r--
+    out.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+    out.extend_from_slice(name);
+    let central_len = u32::try_from(out.len()).unwrap_or(u32::MAX) - central_start;
+    // End of central directory.
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&central_len.to_le_bytes());
+    out.extend_from_slice(&central_start.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE), bitwise: the script is a few hundred bytes.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn urls_round_trip_through_the_tag() {
+        let value = target_value("https://demo-alb-1.elb.amazonaws.com:443/login").unwrap();
+        assert_eq!(
+            value,
+            json!({"host": "demo-alb-1.elb.amazonaws.com", "protocol": "https", "port": 443,
+                   "listener": "ingress.listener[443]", "path": "/login"})
+        );
+        assert_eq!(target_value("nonsense"), None);
+    }
+
+    #[test]
+    fn a_canary_in_error_is_replaced() {
+        use crate::plan::{Action, ObservedState, diff};
+        let file =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/shinyproxy-eks.yaml");
+        let loaded = crate::load::load_file(&file).expect("blueprint loads");
+        let desired = crate::plan::catalog::desired(&loaded.blueprint);
+        let mut observed = ObservedState::as_desired(&desired);
+        let at = observed
+            .resources
+            .iter()
+            .position(|r| r.kind == K::Canary)
+            .expect("the blueprint has a canary");
+        let address = observed.resources[at].address.clone();
+        assert_eq!(
+            diff(&desired, &observed)
+                .change(address.as_str())
+                .map(|c| c.action),
+            Some(Action::NoOp)
+        );
+        observed.resources[at].properties.insert(
+            "status".into(),
+            "ERROR (CREATE_FAILED: The role defined for the function cannot be assumed by Lambda.)"
+                .into(),
+        );
+        let plan = diff(&desired, &observed);
+        let change = plan.change(address.as_str()).expect("in the plan");
+        assert_eq!(change.action, Action::Replace);
+        assert_eq!(change.replaced_because.as_deref(), Some("status"));
+    }
+
+    #[test]
+    fn the_zip_holds_the_script() {
+        let zip = zip_one(SCRIPT_PATH, b"hello");
+        assert_eq!(&zip[..4], b"PK\x03\x04");
+        assert!(
+            zip.windows(SCRIPT_PATH.len())
+                .any(|w| w == SCRIPT_PATH.as_bytes())
+        );
+        // CRC-32 of "hello".
+        assert_eq!(crc32(b"hello"), 0x3610_a686);
+        let script = heartbeat_script("https://x/\"'");
+        assert!(script.contains(r#""https://x/\"'""#), "{script}");
+    }
+}
