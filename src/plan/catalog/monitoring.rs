@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::cache::first_node_id;
 use super::storage::{BucketEncryption, PublicAccessBlock, S3BucketProps};
