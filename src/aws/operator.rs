@@ -6,7 +6,7 @@ use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
 use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
+    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, s3, synthetics,
 };
 
 /// Performs steps against AWS for one blueprint.
@@ -181,30 +181,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::EfsAccessPoint, Create) => Box::pin(efs::create_access_point(step)).await,
         (K::EfsAccessPoint, Update) => Box::pin(efs::update_access_point(step)).await,
         (K::EfsAccessPoint, Delete) => Box::pin(efs::delete_access_point(step)).await,
-
-        (K::DbSubnetGroup, Create) => Box::pin(rds::create_subnet_group(step)).await,
-        (K::DbSubnetGroup, Update) => Box::pin(rds::update_subnet_group(step)).await,
-        (K::DbSubnetGroup, Delete) => Box::pin(rds::delete_subnet_group(step)).await,
-        (K::DbParameterGroup | K::DbClusterParameterGroup, Create) => {
-            Box::pin(rds::create_parameter_group(step)).await
-        }
-        (K::DbParameterGroup | K::DbClusterParameterGroup, Update) => {
-            Box::pin(rds::update_parameter_group(step)).await
-        }
-        (K::DbParameterGroup | K::DbClusterParameterGroup, Delete) => {
-            Box::pin(rds::delete_parameter_group(step)).await
-        }
-        (K::DbInstance, Create) => Box::pin(rds::create_instance(step)).await,
-        (K::DbInstance | K::DbClusterInstance, Update) => {
-            Box::pin(rds::update_instance(step)).await
-        }
-        (K::DbInstance | K::DbClusterInstance, Delete) => {
-            Box::pin(rds::delete_instance(step)).await
-        }
-        (K::DbCluster, Create) => Box::pin(rds::create_cluster(step)).await,
-        (K::DbCluster, Update) => Box::pin(rds::update_cluster(step)).await,
-        (K::DbCluster, Delete) => Box::pin(rds::delete_cluster(step)).await,
-        (K::DbClusterInstance, Create) => Box::pin(rds::create_cluster_instance(step)).await,
 
         (K::CacheSubnetGroup, Create) => Box::pin(elasticache::create_subnet_group(step)).await,
         (K::CacheSubnetGroup, Update) => Box::pin(elasticache::update_subnet_group(step)).await,

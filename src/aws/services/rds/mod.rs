@@ -1,5 +1,7 @@
 //! rds: DB subnet groups, parameter groups (instance and cluster) with their values, a DB
-//! instance, or an Aurora cluster with its instances (serverless v2 scaling).
+//! instance, or an Aurora cluster with its instances (serverless v2 scaling). Each kind's
+//! adapter is in its own file beside this one; here are the reader, the tagging calls and what
+//! the kinds share (the parameter groups' calls, an instance's update, delete and waits).
 //!
 //! The master password is always generated and kept in Secrets Manager by RDS
 //! (`ManageMasterUserPassword`): shinyctl never sees, sends or logs one. Identifiers are unique
@@ -12,25 +14,56 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rds::types::{ApplyMethod, Parameter, ServerlessV2ScalingConfiguration, Tag};
+use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
+use crate::plan::catalog::database::DbParameterGroupProps;
 
-fn rds_tags(tags: &TagSet) -> Vec<Tag> {
+/// RDS's AddTagsToResource and RemoveTagsFromResource, by ARN (every RDS kind).
+pub struct RdsTags;
+
+impl TagApi for RdsTags {
+    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
+        step.clients()
+            .rds
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+
+    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
+        step.clients()
+            .rds
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}
+
+pub(super) fn rds_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
 }
 
-fn arn(cx_partition: &str, region: &str, account: &str, kind: &str, name: &str) -> String {
-    format!("{cx_partition}:rds:{region}:{account}:{kind}:{name}")
+fn arn(partition: &str, region: &str, account: &str, kind: &str, name: &str) -> String {
+    format!("{partition}:rds:{region}:{account}:{kind}:{name}")
 }
 
-fn cx_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
+/// The ARN of the RDS resource of `kind` (`subgrp`, `pg`, `cluster-pg`, ...) named `name`.
+pub(super) fn step_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
     arn(
         &step.conn.partition.arn_prefix(),
         &step.conn.region,
@@ -40,7 +73,7 @@ fn cx_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
     )
 }
 
-fn rx_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
+fn read_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
     arn(
         &read.conn.partition.arn_prefix(),
         &read.conn.region,
@@ -50,45 +83,29 @@ fn rx_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
     )
 }
 
-/// A dependency's name (`dbSubnetGroup` -> the group's `name` output).
-fn reference_name(step: &AwsStep<'_>, key: &str) -> Result<String, StepError> {
-    let address = step.str(key)?;
+/// A dependency's name, from its address (`database.subnets` -> the group's `name` output).
+pub(super) fn reference_name(step: &AwsStep<'_>, address: &str) -> Result<String, StepError> {
     step.resolve(&format!(
         "{}#name",
         address.split('#').next().unwrap_or(address)
     ))
 }
 
-async fn sync_tags(step: &AwsStep<'_>, arn: &str) -> Result<(), StepError> {
-    if !step.changed("tags") {
-        return Ok(());
-    }
-    let (set, remove) = tags::changes(&step.observed_tags(), &step.tags());
-    if !set.is_empty() {
-        step.clients()
-            .rds
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(rds_tags(&set)))
-            .send()
-            .await
-            .aws()?;
-    }
-    if !remove.is_empty() {
-        step.clients()
-            .rds
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .aws()?;
-    }
-    Ok(())
+/// A list of references (addresses), each resolved to its id.
+pub(super) fn resolve_all(
+    step: &AwsStep<'_>,
+    addresses: &[String],
+) -> Result<Vec<String>, StepError> {
+    addresses.iter().map(|a| step.resolve(a)).collect()
+}
+
+/// A property's integer as RDS's 32-bit integer; a value that does not fit is not sent.
+pub(super) fn int(n: impl TryInto<i32>) -> Option<i32> {
+    n.try_into().ok()
 }
 
 /// RDS says "in use" with codes the engine does not know as conflicts.
-fn in_use_is_conflict(e: StepError) -> StepError {
+pub(super) fn in_use_is_conflict(e: StepError) -> StepError {
     if e.code.starts_with("Invalid") && e.code.contains("State") {
         StepError::conflict(e.code, e.message)
     } else {
@@ -97,7 +114,7 @@ fn in_use_is_conflict(e: StepError) -> StepError {
 }
 
 /// A status, shown while waiting.
-struct Status(String);
+pub(super) struct Status(pub(super) String);
 
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -105,97 +122,42 @@ impl std::fmt::Display for Status {
     }
 }
 
-fn is_available(s: Option<&Status>) -> bool {
+pub(super) fn is_available(s: Option<&Status>) -> bool {
     s.is_some_and(|s| s.0 == "available")
 }
 
-fn is_gone(s: Option<&Status>) -> bool {
+pub(super) fn is_gone(s: Option<&Status>) -> bool {
     s.is_none()
 }
 
-// --- subnet groups -------------------------------------------------------------------------
+// --- parameter groups (both kinds) ---------------------------------------------------------
 
-fn subnet_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
-    let arn = cx_arn(step, "subgrp", name);
+/// Which of RDS's two parameter-group APIs a kind uses: the same calls, named `…DBParameter…`
+/// or `…DBClusterParameter…`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ParameterGroup {
+    /// A DB instance's (`db_parameter_group`).
+    Instance,
+    /// An Aurora cluster's (`db_cluster_parameter_group`).
+    Cluster,
+}
+
+impl ParameterGroup {
+    /// The resource type in the group's ARN.
+    fn arn_kind(self) -> &'static str {
+        match self {
+            ParameterGroup::Instance => "pg",
+            ParameterGroup::Cluster => "cluster-pg",
+        }
+    }
+}
+
+fn parameter_group_outputs(step: &AwsStep<'_>, group: ParameterGroup, name: &str) -> Outputs {
+    let arn = step_arn(step, group.arn_kind(), name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
-pub async fn create_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    let existing = not_found_as_none(
-        step.clients()
-            .rds
-            .describe_db_subnet_groups()
-            .db_subnet_group_name(&name)
-            .send()
-            .await
-            .aws(),
-    )?;
-    if existing.is_none_or(|r| r.db_subnet_groups().is_empty()) {
-        step.clients()
-            .rds
-            .create_db_subnet_group()
-            .db_subnet_group_name(&name)
-            .db_subnet_group_description(step.opt_str("description").unwrap_or("shinyctl"))
-            .set_subnet_ids(Some(step.references("subnets")?))
-            .set_tags(Some(rds_tags(&step.tags())))
-            .send()
-            .await
-            .aws()?;
-    }
-    Ok(subnet_group_outputs(step, &name))
-}
-
-/// What `update_subnet_group` changes in place (ModifyDBSubnetGroup); tags aside.
-pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
-
-pub async fn update_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    if step.changed_any(SUBNET_GROUP_IN_PLACE) {
-        step.clients()
-            .rds
-            .modify_db_subnet_group()
-            .db_subnet_group_name(&name)
-            .set_db_subnet_group_description(step.opt_str("description").map(str::to_string))
-            .set_subnet_ids(Some(step.references("subnets")?))
-            .send()
-            .await
-            .aws()?;
-    }
-    sync_tags(step, &cx_arn(step, "subgrp", &name)).await?;
-    Ok(subnet_group_outputs(step, &name))
-}
-
-pub async fn delete_subnet_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.existing("name").unwrap_or(step.name()).to_string();
-    let result = step
-        .clients()
-        .rds
-        .delete_db_subnet_group()
-        .db_subnet_group_name(&name)
-        .send()
-        .await
-        .aws();
-    not_found_as_none(result.map_err(in_use_is_conflict))?;
-    Ok(Outputs::new())
-}
-
-// --- parameter groups ----------------------------------------------------------------------
-
-fn is_cluster_group(step: &AwsStep<'_>) -> bool {
-    step.request.kind() == K::DbClusterParameterGroup
-}
-
-fn parameter_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
-    let kind = if is_cluster_group(step) {
-        "cluster-pg"
-    } else {
-        "pg"
-    };
-    let arn = cx_arn(step, kind, name);
-    outputs(&arn, Some(&arn), Some(name))
-}
-
+/// Observed parameter values as strings (the reader keeps what RDS answers).
 fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
     match value {
         Some(Value::Object(m)) => m
@@ -215,6 +177,7 @@ fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
 /// dynamic and at the next reboot where RDS says it is static.
 async fn set_parameters(
     step: &AwsStep<'_>,
+    group: ParameterGroup,
     name: &str,
     values: &BTreeMap<String, String>,
 ) -> Result<(), StepError> {
@@ -231,8 +194,9 @@ async fn set_parameters(
                         .build()
                 })
                 .collect();
-            let result = if is_cluster_group(step) {
-                step.clients()
+            let result = match group {
+                ParameterGroup::Cluster => step
+                    .clients()
                     .rds
                     .modify_db_cluster_parameter_group()
                     .db_cluster_parameter_group_name(name)
@@ -240,9 +204,9 @@ async fn set_parameters(
                     .send()
                     .await
                     .aws()
-                    .map(|_| ())
-            } else {
-                step.clients()
+                    .map(drop),
+                ParameterGroup::Instance => step
+                    .clients()
                     .rds
                     .modify_db_parameter_group()
                     .db_parameter_group_name(name)
@@ -250,7 +214,7 @@ async fn set_parameters(
                     .send()
                     .await
                     .aws()
-                    .map(|_| ())
+                    .map(drop),
             };
             match result {
                 Ok(()) => break,
@@ -271,6 +235,7 @@ async fn set_parameters(
 /// Back to the family's defaults for parameters the blueprint no longer sets.
 async fn reset_parameters(
     step: &AwsStep<'_>,
+    group: ParameterGroup,
     name: &str,
     keys: &[String],
 ) -> Result<(), StepError> {
@@ -284,58 +249,65 @@ async fn reset_parameters(
                     .build()
             })
             .collect();
-        if is_cluster_group(step) {
-            step.clients()
-                .rds
-                .reset_db_cluster_parameter_group()
-                .db_cluster_parameter_group_name(name)
-                .set_parameters(Some(parameters))
-                .send()
-                .await
-                .aws()?;
-        } else {
-            step.clients()
-                .rds
-                .reset_db_parameter_group()
-                .db_parameter_group_name(name)
-                .set_parameters(Some(parameters))
-                .send()
-                .await
-                .aws()?;
+        match group {
+            ParameterGroup::Cluster => {
+                step.clients()
+                    .rds
+                    .reset_db_cluster_parameter_group()
+                    .db_cluster_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            ParameterGroup::Instance => {
+                step.clients()
+                    .rds
+                    .reset_db_parameter_group()
+                    .db_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()?;
+            }
         }
     }
     Ok(())
 }
 
-pub async fn create_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
-    let family = step.str("family")?;
-    let description = step.opt_str("description").unwrap_or("shinyctl");
+/// Creates a parameter group of either kind (or finds the one an earlier attempt made) and
+/// sets its values.
+pub(super) async fn create_parameter_group(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+) -> Result<Outputs, StepError> {
+    let props: DbParameterGroupProps = step.props()?;
     let tags = rds_tags(&step.tags());
-    let result = if is_cluster_group(step) {
-        step.clients()
+    let result = match group {
+        ParameterGroup::Cluster => step
+            .clients()
             .rds
             .create_db_cluster_parameter_group()
-            .db_cluster_parameter_group_name(&name)
-            .db_parameter_group_family(family)
-            .description(description)
+            .db_cluster_parameter_group_name(&props.name)
+            .db_parameter_group_family(&props.family)
+            .description(&props.description)
             .set_tags(Some(tags))
             .send()
             .await
             .aws()
-            .map(|_| ())
-    } else {
-        step.clients()
+            .map(drop),
+        ParameterGroup::Instance => step
+            .clients()
             .rds
             .create_db_parameter_group()
-            .db_parameter_group_name(&name)
-            .db_parameter_group_family(family)
-            .description(description)
+            .db_parameter_group_name(&props.name)
+            .db_parameter_group_family(&props.family)
+            .description(&props.description)
             .set_tags(Some(tags))
             .send()
             .await
             .aws()
-            .map(|_| ())
+            .map(drop),
     };
     match result {
         Ok(()) => {}
@@ -343,17 +315,21 @@ pub async fn create_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepE
         Err(e) if e.code.contains("AlreadyExists") => {}
         Err(e) => return Err(e),
     }
-    set_parameters(step, &name, &parameter_map(step.property("parameters"))).await?;
-    Ok(parameter_group_outputs(step, &name))
+    set_parameters(step, group, &props.name, &props.parameters).await?;
+    Ok(parameter_group_outputs(step, group, &props.name))
 }
 
 /// What `update_parameter_group` changes in place (Modify/Reset…ParameterGroup); tags aside.
 pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
 
-pub async fn update_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let name = step.str("name").unwrap_or(step.name()).to_string();
+/// Sets the values that changed, resets those the blueprint no longer sets, syncs the tags.
+pub(super) async fn update_parameter_group(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+) -> Result<Outputs, StepError> {
+    let props: DbParameterGroupProps = step.props()?;
     if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
-        let desired = parameter_map(step.property("parameters"));
+        let desired = &props.parameters;
         let observed = parameter_map(
             step.request
                 .step
@@ -371,44 +347,50 @@ pub async fn update_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepE
             .filter(|k| !desired.contains_key(*k))
             .cloned()
             .collect();
-        set_parameters(step, &name, &changed).await?;
-        reset_parameters(step, &name, &removed).await?;
+        set_parameters(step, group, &props.name, &changed).await?;
+        reset_parameters(step, group, &props.name, &removed).await?;
     }
-    let out = parameter_group_outputs(step, &name);
+    let out = parameter_group_outputs(step, group, &props.name);
     if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(step, arn).await?;
+        sync_tags::<RdsTags>(step, arn).await?;
     }
     Ok(out)
 }
 
-pub async fn delete_parameter_group(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+/// Deletes a parameter group of either kind; one still in use is a conflict (retried after
+/// its instance or cluster is gone).
+pub(super) async fn delete_parameter_group(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+) -> Result<Outputs, StepError> {
     let name = step.existing("name").unwrap_or(step.name()).to_string();
-    let result = if is_cluster_group(step) {
-        step.clients()
+    let result = match group {
+        ParameterGroup::Cluster => step
+            .clients()
             .rds
             .delete_db_cluster_parameter_group()
             .db_cluster_parameter_group_name(&name)
             .send()
             .await
             .aws()
-            .map(|_| ())
-    } else {
-        step.clients()
+            .map(drop),
+        ParameterGroup::Instance => step
+            .clients()
             .rds
             .delete_db_parameter_group()
             .db_parameter_group_name(&name)
             .send()
             .await
             .aws()
-            .map(|_| ())
+            .map(drop),
     };
     not_found_as_none(result.map_err(in_use_is_conflict))?;
     Ok(Outputs::new())
 }
 
-// --- instances -----------------------------------------------------------------------------
+// --- instances (both kinds) ----------------------------------------------------------------
 
-async fn describe_instance(
+pub(super) async fn describe_instance(
     step: &AwsStep<'_>,
     id: &str,
 ) -> Result<Option<aws_sdk_rds::types::DbInstance>, StepError> {
@@ -443,7 +425,9 @@ fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
     out
 }
 
-async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
+/// Waits until the instance is `available` (a `failed` or `incompatible-parameters` one is
+/// fatal) and returns its outputs.
+pub(super) async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
     step.wait_until(
         || async {
             let status = describe_instance(step, id)
@@ -466,48 +450,6 @@ async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepErro
     Ok(instance.map_or_else(|| outputs(id, None, Some(id)), |i| instance_outputs(&i)))
 }
 
-fn int(step: &AwsStep<'_>, key: &str) -> Option<i32> {
-    step.i64(key).and_then(|n| i32::try_from(n).ok())
-}
-
-pub async fn create_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.str("identifier").unwrap_or(step.name()).to_string();
-    if describe_instance(step, &id).await?.is_none() {
-        let mut request = step
-            .clients()
-            .rds
-            .create_db_instance()
-            .db_instance_identifier(&id)
-            .db_instance_class(step.str("instanceClass")?)
-            .engine(step.str("engine")?)
-            .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
-            .set_db_name(step.opt_str("dbName").map(str::to_string))
-            .master_username(step.str("masterUsername")?)
-            .manage_master_user_password(true)
-            .storage_encrypted(step.bool("storageEncrypted").unwrap_or(true))
-            .set_port(int(step, "port"))
-            .set_allocated_storage(int(step, "allocatedStorage"))
-            .multi_az(step.bool("multiAz").unwrap_or(false))
-            .publicly_accessible(step.bool("publiclyAccessible").unwrap_or(false))
-            .set_backup_retention_period(int(step, "backupRetentionPeriod"))
-            .deletion_protection(step.bool("deletionProtection").unwrap_or(false))
-            .set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?))
-            .set_tags(Some(rds_tags(&step.tags())));
-        if step.property("dbSubnetGroup").is_some() {
-            request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
-        }
-        if step.property("dbParameterGroup").is_some() {
-            request = request.db_parameter_group_name(reference_name(step, "dbParameterGroup")?);
-        }
-        match request.send().await.aws() {
-            Ok(_) => {}
-            Err(e) if e.code == "DBInstanceAlreadyExists" => {}
-            Err(e) => return Err(e),
-        }
-    }
-    wait_instance(step, &id).await
-}
-
 /// What `update_instance` changes in place (ModifyDBInstance), for standalone and Aurora
 /// instances alike; tags aside. Anything else must be in the kind's `replace_on`.
 pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
@@ -525,61 +467,91 @@ pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
     "manageMasterUserPassword",
 ];
 
-pub async fn update_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.str("identifier").unwrap_or(step.name()).to_string();
+/// The desired values of [`INSTANCE_IN_PLACE`], from either instance kind's properties: an
+/// Aurora instance has only its class and visibility (its cluster holds the rest).
+#[derive(Default)]
+pub(super) struct InstanceSettings<'a> {
+    pub instance_class: Option<&'a str>,
+    pub allocated_storage: Option<u32>,
+    pub multi_az: Option<bool>,
+    pub backup_retention_period: Option<u32>,
+    pub deletion_protection: Option<bool>,
+    pub engine_version: Option<&'a str>,
+    pub publicly_accessible: Option<bool>,
+    pub port: Option<u16>,
+    /// Addresses.
+    pub vpc_security_groups: Option<&'a [String]>,
+    /// An address.
+    pub db_parameter_group: Option<&'a str>,
+    /// An address.
+    pub db_subnet_group: Option<&'a str>,
+    pub manage_master_user_password: Option<bool>,
+}
+
+/// One ModifyDBInstance (applied immediately) with what the step changes, the wait for
+/// `available`, then the tags.
+pub(super) async fn update_instance(
+    step: &AwsStep<'_>,
+    id: &str,
+    desired: &InstanceSettings<'_>,
+) -> Result<Outputs, StepError> {
     if step.changed_any(INSTANCE_IN_PLACE) {
         let mut request = step
             .clients()
             .rds
             .modify_db_instance()
-            .db_instance_identifier(&id)
+            .db_instance_identifier(id)
             .apply_immediately(true);
         if step.changed("instanceClass") {
-            request =
-                request.set_db_instance_class(step.opt_str("instanceClass").map(str::to_string));
+            request = request.set_db_instance_class(desired.instance_class.map(str::to_string));
         }
         if step.changed("allocatedStorage") {
-            request = request.set_allocated_storage(int(step, "allocatedStorage"));
+            request = request.set_allocated_storage(desired.allocated_storage.and_then(int));
         }
         if step.changed("multiAz") {
-            request = request.set_multi_az(step.bool("multiAz"));
+            request = request.set_multi_az(desired.multi_az);
         }
         if step.changed("backupRetentionPeriod") {
-            request = request.set_backup_retention_period(int(step, "backupRetentionPeriod"));
+            request =
+                request.set_backup_retention_period(desired.backup_retention_period.and_then(int));
         }
         if step.changed("deletionProtection") {
-            request = request.set_deletion_protection(step.bool("deletionProtection"));
+            request = request.set_deletion_protection(desired.deletion_protection);
         }
         if step.changed("engineVersion") {
             request = request
-                .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
+                .set_engine_version(desired.engine_version.map(str::to_string))
                 .allow_major_version_upgrade(true);
         }
         if step.changed("publiclyAccessible") {
-            request = request.set_publicly_accessible(step.bool("publiclyAccessible"));
+            request = request.set_publicly_accessible(desired.publicly_accessible);
         }
         if step.changed("port") {
-            request = request.set_db_port_number(int(step, "port"));
+            request = request.set_db_port_number(desired.port.and_then(int));
         }
-        if step.changed("vpcSecurityGroups") {
-            request =
-                request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
+        if let Some(groups) = desired.vpc_security_groups
+            && step.changed("vpcSecurityGroups")
+        {
+            request = request.set_vpc_security_group_ids(Some(resolve_all(step, groups)?));
         }
-        if step.changed("dbParameterGroup") {
-            request = request.db_parameter_group_name(reference_name(step, "dbParameterGroup")?);
+        if let Some(group) = desired.db_parameter_group
+            && step.changed("dbParameterGroup")
+        {
+            request = request.db_parameter_group_name(reference_name(step, group)?);
         }
-        if step.changed("dbSubnetGroup") {
-            request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
+        if let Some(group) = desired.db_subnet_group
+            && step.changed("dbSubnetGroup")
+        {
+            request = request.db_subnet_group_name(reference_name(step, group)?);
         }
         if step.changed("manageMasterUserPassword") {
-            request =
-                request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
+            request = request.set_manage_master_user_password(desired.manage_master_user_password);
         }
         request.send().await.aws().map_err(in_use_is_conflict)?;
     }
-    let out = wait_instance(step, &id).await?;
+    let out = wait_instance(step, id).await?;
     if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(step, arn).await?;
+        sync_tags::<RdsTags>(step, arn).await?;
     }
     Ok(out)
 }
@@ -593,8 +565,13 @@ fn final_snapshot_name(id: &str) -> String {
     format!("{id}-final-{seconds}")
 }
 
+/// The final snapshot a delete takes, if the operator's data policy asks for one.
+pub(super) fn final_snapshot(step: &AwsStep<'_>, id: &str) -> Option<String> {
+    step.data.final_snapshot.then(|| final_snapshot_name(id))
+}
+
 /// Whether AWS's deletion protection stops the delete, and whether we may lift it.
-async fn lift_deletion_protection(
+pub(super) async fn lift_deletion_protection(
     step: &AwsStep<'_>,
     id: &str,
     cluster: bool,
@@ -643,10 +620,15 @@ async fn lift_deletion_protection(
     Ok(())
 }
 
-pub async fn delete_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
+/// Deletes an instance and waits until it is gone. A standalone instance first has its
+/// deletion protection lifted (only with `--allow-data-loss`) and keeps a final snapshot unless
+/// the data policy says not to; an Aurora cluster's instance (`member`) has no snapshots of its
+/// own: the cluster's is taken.
+pub(super) async fn delete_instance(
+    step: &AwsStep<'_>,
+    member: bool,
+) -> Result<Outputs, StepError> {
     let id = step.existing("name").unwrap_or(step.name()).to_string();
-    // An Aurora cluster's instances have no snapshots of their own: the cluster's is taken.
-    let member = step.request.kind() == K::DbClusterInstance;
     if !member {
         lift_deletion_protection(step, &id, false).await?;
     }
@@ -655,10 +637,9 @@ pub async fn delete_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
         .rds
         .delete_db_instance()
         .db_instance_identifier(&id);
-    request = if step.data.final_snapshot && !member {
-        request.final_db_snapshot_identifier(final_snapshot_name(&id))
-    } else {
-        request.skip_final_snapshot(true)
+    request = match final_snapshot(step, &id).filter(|_| !member) {
+        Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
+        None => request.skip_final_snapshot(true),
     };
     let result = request.send().await.aws();
     match result {
@@ -681,9 +662,9 @@ pub async fn delete_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
     Ok(Outputs::new())
 }
 
-// --- Aurora clusters -----------------------------------------------------------------------
+// --- Aurora clusters (shared with the reader and the deletes) -------------------------------
 
-async fn describe_cluster(
+pub(super) async fn describe_cluster(
     step: &AwsStep<'_>,
     id: &str,
 ) -> Result<Option<aws_sdk_rds::types::DbCluster>, StepError> {
@@ -699,7 +680,7 @@ async fn describe_cluster(
         .and_then(|r| r.db_clusters.unwrap_or_default().into_iter().next()))
 }
 
-fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
+pub(super) fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
     let id = c.db_cluster_identifier().unwrap_or_default();
     let arn = c.db_cluster_arn().unwrap_or(id);
     let mut out = outputs(arn, Some(arn), Some(id));
@@ -716,184 +697,6 @@ fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
         out.insert("masterUserSecretArn".into(), Value::from(secret));
     }
     out
-}
-
-fn scaling(step: &AwsStep<'_>) -> Option<ServerlessV2ScalingConfiguration> {
-    let s = step.property("serverlessV2Scaling")?;
-    Some(
-        ServerlessV2ScalingConfiguration::builder()
-            .set_min_capacity(s.get("minCapacity").and_then(Value::as_f64))
-            .set_max_capacity(s.get("maxCapacity").and_then(Value::as_f64))
-            .build(),
-    )
-}
-
-async fn wait_cluster(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
-    step.wait_until(
-        || async {
-            Ok(describe_cluster(step, id)
-                .await?
-                .map(|c| Status(c.status().unwrap_or_default().to_string())))
-        },
-        is_available,
-    )
-    .await?;
-    let cluster = describe_cluster(step, id).await?;
-    Ok(cluster.map_or_else(|| outputs(id, None, Some(id)), |c| cluster_outputs(&c)))
-}
-
-pub async fn create_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.str("identifier").unwrap_or(step.name()).to_string();
-    if describe_cluster(step, &id).await?.is_none() {
-        let mut request = step
-            .clients()
-            .rds
-            .create_db_cluster()
-            .db_cluster_identifier(&id)
-            .engine(step.str("engine")?)
-            .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
-            .set_database_name(step.opt_str("dbName").map(str::to_string))
-            .master_username(step.str("masterUsername")?)
-            .manage_master_user_password(true)
-            .storage_encrypted(step.bool("storageEncrypted").unwrap_or(true))
-            .set_port(int(step, "port"))
-            .set_backup_retention_period(int(step, "backupRetentionPeriod"))
-            .deletion_protection(step.bool("deletionProtection").unwrap_or(false))
-            .set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?))
-            .set_serverless_v2_scaling_configuration(scaling(step))
-            .set_tags(Some(rds_tags(&step.tags())));
-        if step.property("dbSubnetGroup").is_some() {
-            request = request.db_subnet_group_name(reference_name(step, "dbSubnetGroup")?);
-        }
-        if step.property("dbClusterParameterGroup").is_some() {
-            request = request
-                .db_cluster_parameter_group_name(reference_name(step, "dbClusterParameterGroup")?);
-        }
-        match request.send().await.aws() {
-            Ok(_) => {}
-            Err(e) if e.code == "DBClusterAlreadyExistsFault" => {}
-            Err(e) => return Err(e),
-        }
-    }
-    wait_cluster(step, &id).await
-}
-
-/// What `update_cluster` changes in place (ModifyDBCluster); tags aside. Anything else must be
-/// in the kind's `replace_on`.
-pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
-    "serverlessV2Scaling",
-    "backupRetentionPeriod",
-    "deletionProtection",
-    "engineVersion",
-    "port",
-    "vpcSecurityGroups",
-    "dbClusterParameterGroup",
-    "manageMasterUserPassword",
-];
-
-pub async fn update_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.str("identifier").unwrap_or(step.name()).to_string();
-    if step.changed_any(CLUSTER_IN_PLACE) {
-        let mut request = step
-            .clients()
-            .rds
-            .modify_db_cluster()
-            .db_cluster_identifier(&id)
-            .apply_immediately(true);
-        if step.changed("serverlessV2Scaling") {
-            request = request.set_serverless_v2_scaling_configuration(scaling(step));
-        }
-        if step.changed("backupRetentionPeriod") {
-            request = request.set_backup_retention_period(int(step, "backupRetentionPeriod"));
-        }
-        if step.changed("deletionProtection") {
-            request = request.set_deletion_protection(step.bool("deletionProtection"));
-        }
-        if step.changed("engineVersion") {
-            request = request
-                .set_engine_version(step.opt_str("engineVersion").map(str::to_string))
-                .allow_major_version_upgrade(true);
-        }
-        if step.changed("port") {
-            request = request.set_port(int(step, "port"));
-        }
-        if step.changed("vpcSecurityGroups") {
-            request =
-                request.set_vpc_security_group_ids(Some(step.references("vpcSecurityGroups")?));
-        }
-        if step.changed("dbClusterParameterGroup") {
-            request = request
-                .db_cluster_parameter_group_name(reference_name(step, "dbClusterParameterGroup")?);
-        }
-        if step.changed("manageMasterUserPassword") {
-            request =
-                request.set_manage_master_user_password(step.bool("manageMasterUserPassword"));
-        }
-        request.send().await.aws().map_err(in_use_is_conflict)?;
-    }
-    let out = wait_cluster(step, &id).await?;
-    if let Some(Value::String(arn)) = out.get("arn") {
-        sync_tags(step, arn).await?;
-    }
-    Ok(out)
-}
-
-pub async fn delete_cluster(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.existing("name").unwrap_or(step.name()).to_string();
-    lift_deletion_protection(step, &id, true).await?;
-    let mut request = step
-        .clients()
-        .rds
-        .delete_db_cluster()
-        .db_cluster_identifier(&id);
-    request = if step.data.final_snapshot {
-        request.final_db_snapshot_identifier(final_snapshot_name(&id))
-    } else {
-        request.skip_final_snapshot(true)
-    };
-    match request.send().await.aws() {
-        Ok(_) => {}
-        Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
-        Err(e) => return Err(in_use_is_conflict(e)),
-    }
-    step.wait_until(
-        || async {
-            Ok(describe_cluster(step, &id)
-                .await?
-                .map(|c| Status(c.status().unwrap_or_default().to_string())))
-        },
-        is_gone,
-    )
-    .await?;
-    Ok(Outputs::new())
-}
-
-/// An Aurora instance: created into its cluster; only the class and visibility change in place.
-pub async fn create_cluster_instance(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    let id = step.str("identifier").unwrap_or(step.name()).to_string();
-    if describe_instance(step, &id).await?.is_none() {
-        let cluster = reference_name(step, "cluster")?;
-        let result = step
-            .clients()
-            .rds
-            .create_db_instance()
-            .db_instance_identifier(&id)
-            .db_cluster_identifier(cluster)
-            .engine(step.str("engine")?)
-            .db_instance_class(step.str("instanceClass")?)
-            .publicly_accessible(step.bool("publiclyAccessible").unwrap_or(false))
-            .set_availability_zone(step.opt_str("availabilityZone").map(str::to_string))
-            .set_tags(Some(rds_tags(&step.tags())))
-            .send()
-            .await
-            .aws();
-        match result {
-            Ok(_) => {}
-            Err(e) if e.code == "DBInstanceAlreadyExists" => {}
-            Err(e) => return Err(e),
-        }
-    }
-    wait_instance(step, &id).await
 }
 
 // --- reading -------------------------------------------------------------------------------
@@ -960,7 +763,7 @@ async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         };
         let arn = g
             .db_subnet_group_arn()
-            .map_or_else(|| rx_arn(read, "subgrp", name), str::to_string);
+            .map_or_else(|| read_arn(read, "subgrp", name), str::to_string);
         let desired = desired_named(read, K::DbSubnetGroup, name).is_some();
         let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
             continue;
@@ -1111,7 +914,7 @@ async fn read_parameter_group(
     desired: bool,
 ) -> Result<Option<Found>, StepError> {
     let cluster = kind == K::DbClusterParameterGroup;
-    let arn = rx_arn(read, if cluster { "cluster-pg" } else { "pg" }, name);
+    let arn = read_arn(read, if cluster { "cluster-pg" } else { "pg" }, name);
     let Some((address, tags, values)) = read
         .owned_with(
             &arn,
@@ -1204,7 +1007,7 @@ fn instance_found(
     .with("identifier", id);
     if let Some(cluster) = i.db_cluster_identifier() {
         f = f
-            .with("cluster", rx_arn(read, "cluster", cluster))
+            .with("cluster", read_arn(read, "cluster", cluster))
             .with("engine", i.engine().unwrap_or_default())
             .with("instanceClass", i.db_instance_class().unwrap_or_default())
             .with(
@@ -1239,7 +1042,7 @@ fn instance_found(
                 "publiclyAccessible",
                 i.publicly_accessible().unwrap_or(false),
             )
-            .with("dbParameterGroup", rx_arn(read, "pg", parameter_group))
+            .with("dbParameterGroup", read_arn(read, "pg", parameter_group))
             .with("engine", i.engine().unwrap_or_default())
             .with("engineVersion", i.engine_version().unwrap_or_default())
             .with("dbName", i.db_name().filter(|n| !n.is_empty()))
@@ -1253,7 +1056,7 @@ fn instance_found(
                     .or(i.db_instance_port())
                     .unwrap_or_default(),
             )
-            .with("dbSubnetGroup", rx_arn(read, "subgrp", subnet_group))
+            .with("dbSubnetGroup", read_arn(read, "subgrp", subnet_group))
             .with("vpcSecurityGroups", sorted(groups))
             .with(
                 "backupRetentionPeriod",
@@ -1294,7 +1097,7 @@ fn cluster_found(
         .with("port", c.port().unwrap_or_default())
         .with(
             "dbSubnetGroup",
-            rx_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
+            read_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
         )
         .with("vpcSecurityGroups", sorted(groups))
         .with(
@@ -1307,7 +1110,7 @@ fn cluster_found(
         )
         .with(
             "dbClusterParameterGroup",
-            rx_arn(
+            read_arn(
                 read,
                 "cluster-pg",
                 c.db_cluster_parameter_group().unwrap_or_default(),
