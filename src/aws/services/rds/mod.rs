@@ -15,13 +15,17 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
-use crate::plan::catalog::database::DbParameterGroupProps;
+use crate::plan::catalog::database::{
+    DbClusterInstanceProps, DbClusterProps, DbInstanceProps, DbParameterGroupProps,
+    DbSubnetGroupProps,
+};
 
 /// RDS's AddTagsToResource and RemoveTagsFromResource, by ARN (every RDS kind).
 pub struct RdsTags;
@@ -715,9 +719,11 @@ fn tag_list(list: &[Tag]) -> TagSet {
     )
 }
 
-fn sorted(mut ids: Vec<String>) -> Value {
+/// Security group ids, sorted (the catalog lists them in a stable order; RDS in any).
+fn sorted<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut ids: Vec<String> = ids.map(str::to_string).collect();
     ids.sort();
-    json!(ids)
+    ids
 }
 
 /// Whether `name` is the AWS name of a desired resource of `kind` (its `name` property, else its
@@ -787,19 +793,21 @@ async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             .collect();
         zoned.sort();
         let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
+        let props = DbSubnetGroupProps {
+            name: name.to_string(),
+            description: g.db_subnet_group_description().unwrap_or_default().into(),
+            subnets,
+        };
         found.push(
-            Found::new(K::DbSubnetGroup, &arn)
-                .at(Some(address))
-                .named(name)
-                .with("name", name)
-                .with(
-                    "description",
-                    g.db_subnet_group_description().unwrap_or_default(),
-                )
-                .with("subnets", json!(subnets))
-                .with("tags", tags::to_value(&tags))
-                .output("arn", arn.as_str())
-                .output("name", name),
+            with_props(
+                Found::new(K::DbSubnetGroup, &arn)
+                    .at(Some(address))
+                    .named(name),
+                &props,
+            )
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn.as_str())
+            .output("name", name),
         );
     }
 
@@ -982,6 +990,20 @@ async fn parameter_values(
     })
 }
 
+/// A found resource's properties from its kind's properties struct: the catalog's keys, in
+/// the catalog's order.
+fn with_props<T: Serialize>(mut found: Found, props: &T) -> Found {
+    if let Ok(Value::Object(fields)) = serde_json::to_value(props) {
+        found.properties.extend(fields);
+    }
+    found
+}
+
+/// RDS's integers (never negative for these) as the properties' unsigned ones.
+fn unsigned<T: TryFrom<i32> + Default>(n: Option<i32>) -> T {
+    n.and_then(|n| T::try_from(n).ok()).unwrap_or_default()
+}
+
 fn instance_found(
     read: &AwsRead<'_>,
     i: &aws_sdk_rds::types::DbInstance,
@@ -989,38 +1011,30 @@ fn instance_found(
     tags: &TagSet,
 ) -> Found {
     let id = i.db_instance_identifier().unwrap_or_default();
-    let groups: Vec<String> = i
-        .vpc_security_groups()
-        .iter()
-        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
-        .collect();
-    let mut f = Found::new(
-        if i.db_cluster_identifier().is_some() {
-            K::DbClusterInstance
-        } else {
-            K::DbInstance
-        },
-        i.db_instance_arn().unwrap_or(id),
-    )
-    .at(Some(address.clone()))
-    .named(id)
-    .with("identifier", id);
-    if let Some(cluster) = i.db_cluster_identifier() {
-        f = f
-            .with("cluster", read_arn(read, "cluster", cluster))
-            .with("engine", i.engine().unwrap_or_default())
-            .with("instanceClass", i.db_instance_class().unwrap_or_default())
-            .with(
-                "publiclyAccessible",
-                i.publicly_accessible().unwrap_or(false),
-            );
+    let kind = if i.db_cluster_identifier().is_some() {
+        K::DbClusterInstance
+    } else {
+        K::DbInstance
+    };
+    let found = Found::new(kind, i.db_instance_arn().unwrap_or(id))
+        .at(Some(address.clone()))
+        .named(id);
+    let mut f = if let Some(cluster) = i.db_cluster_identifier() {
         // Shown only where the blueprint pins it (multi-AZ: one instance per zone).
         let pinned = read
             .desired_of(K::DbClusterInstance)
             .any(|d| d.address == address && d.properties.contains_key("availabilityZone"));
-        if let (true, Some(zone)) = (pinned, i.availability_zone()) {
-            f = f.with("availabilityZone", zone);
-        }
+        with_props(
+            found,
+            &DbClusterInstanceProps {
+                identifier: id.to_string(),
+                cluster: read_arn(read, "cluster", cluster),
+                engine: i.engine().unwrap_or_default().to_string(),
+                instance_class: i.db_instance_class().unwrap_or_default().to_string(),
+                publicly_accessible: i.publicly_accessible().unwrap_or(false),
+                availability_zone: i.availability_zone().filter(|_| pinned).map(str::to_string),
+            },
+        )
     } else {
         let subnet_group = i
             .db_subnet_group()
@@ -1031,42 +1045,33 @@ fn instance_found(
             .first()
             .and_then(|g| g.db_parameter_group_name())
             .unwrap_or_default();
-        f = f
-            .with("instanceClass", i.db_instance_class().unwrap_or_default())
-            .with(
-                "allocatedStorage",
-                i.allocated_storage().unwrap_or_default(),
-            )
-            .with("multiAz", i.multi_az().unwrap_or(false))
-            .with(
-                "publiclyAccessible",
-                i.publicly_accessible().unwrap_or(false),
-            )
-            .with("dbParameterGroup", read_arn(read, "pg", parameter_group))
-            .with("engine", i.engine().unwrap_or_default())
-            .with("engineVersion", i.engine_version().unwrap_or_default())
-            .with("dbName", i.db_name().filter(|n| !n.is_empty()))
-            .with("masterUsername", i.master_username().unwrap_or_default())
-            .with("manageMasterUserPassword", i.master_user_secret().is_some())
-            .with("storageEncrypted", i.storage_encrypted().unwrap_or(false))
-            .with(
-                "port",
-                i.endpoint()
-                    .and_then(|e| e.port())
-                    .or(i.db_instance_port())
-                    .unwrap_or_default(),
-            )
-            .with("dbSubnetGroup", read_arn(read, "subgrp", subnet_group))
-            .with("vpcSecurityGroups", sorted(groups))
-            .with(
-                "backupRetentionPeriod",
-                i.backup_retention_period().unwrap_or_default(),
-            )
-            .with(
-                "deletionProtection",
-                i.deletion_protection().unwrap_or(false),
-            );
-    }
+        with_props(
+            found,
+            &DbInstanceProps {
+                identifier: id.to_string(),
+                instance_class: i.db_instance_class().unwrap_or_default().to_string(),
+                allocated_storage: unsigned(i.allocated_storage()),
+                multi_az: i.multi_az().unwrap_or(false),
+                publicly_accessible: i.publicly_accessible().unwrap_or(false),
+                db_parameter_group: read_arn(read, "pg", parameter_group),
+                engine: i.engine().unwrap_or_default().to_string(),
+                engine_version: i.engine_version().unwrap_or_default().to_string(),
+                db_name: i.db_name().filter(|n| !n.is_empty()).map(str::to_string),
+                master_username: i.master_username().unwrap_or_default().to_string(),
+                manage_master_user_password: i.master_user_secret().is_some(),
+                storage_encrypted: i.storage_encrypted().unwrap_or(false),
+                port: unsigned(i.endpoint().and_then(|e| e.port()).or(i.db_instance_port())),
+                db_subnet_group: read_arn(read, "subgrp", subnet_group),
+                vpc_security_groups: sorted(
+                    i.vpc_security_groups()
+                        .iter()
+                        .filter_map(|g| g.vpc_security_group_id()),
+                ),
+                backup_retention_period: unsigned(i.backup_retention_period()),
+                deletion_protection: i.deletion_protection().unwrap_or(false),
+            },
+        )
+    };
     f = f.with("tags", tags::to_value(tags));
     f.outputs = instance_outputs(i);
     f
@@ -1079,43 +1084,38 @@ fn cluster_found(
     tags: &TagSet,
 ) -> Found {
     let id = c.db_cluster_identifier().unwrap_or_default();
-    let groups: Vec<String> = c
-        .vpc_security_groups()
-        .iter()
-        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
-        .collect();
-    let mut f = Found::new(K::DbCluster, c.db_cluster_arn().unwrap_or(id))
+    let found = Found::new(K::DbCluster, c.db_cluster_arn().unwrap_or(id))
         .at(Some(address))
-        .named(id)
-        .with("identifier", id)
-        .with("engine", c.engine().unwrap_or_default())
-        .with("engineVersion", c.engine_version().unwrap_or_default())
-        .with("dbName", c.database_name().filter(|n| !n.is_empty()))
-        .with("masterUsername", c.master_username().unwrap_or_default())
-        .with("manageMasterUserPassword", c.master_user_secret().is_some())
-        .with("storageEncrypted", c.storage_encrypted().unwrap_or(false))
-        .with("port", c.port().unwrap_or_default())
-        .with(
-            "dbSubnetGroup",
-            read_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
-        )
-        .with("vpcSecurityGroups", sorted(groups))
-        .with(
-            "backupRetentionPeriod",
-            c.backup_retention_period().unwrap_or_default(),
-        )
-        .with(
-            "deletionProtection",
-            c.deletion_protection().unwrap_or(false),
-        )
-        .with(
-            "dbClusterParameterGroup",
-            read_arn(
-                read,
-                "cluster-pg",
-                c.db_cluster_parameter_group().unwrap_or_default(),
-            ),
-        );
+        .named(id);
+    let props = DbClusterProps {
+        identifier: id.to_string(),
+        engine: c.engine().unwrap_or_default().to_string(),
+        engine_version: c.engine_version().unwrap_or_default().to_string(),
+        db_name: c
+            .database_name()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        master_username: c.master_username().unwrap_or_default().to_string(),
+        manage_master_user_password: c.master_user_secret().is_some(),
+        storage_encrypted: c.storage_encrypted().unwrap_or(false),
+        port: unsigned(c.port()),
+        db_subnet_group: read_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
+        vpc_security_groups: sorted(
+            c.vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id()),
+        ),
+        backup_retention_period: unsigned(c.backup_retention_period()),
+        deletion_protection: c.deletion_protection().unwrap_or(false),
+        db_cluster_parameter_group: read_arn(
+            read,
+            "cluster-pg",
+            c.db_cluster_parameter_group().unwrap_or_default(),
+        ),
+        // Added below as RDS answers it (either capacity may be missing).
+        serverless_v2_scaling: None,
+    };
+    let mut f = with_props(found, &props);
     if let Some(s) = c.serverless_v2_scaling_configuration() {
         f = f.with(
             "serverlessV2Scaling",
