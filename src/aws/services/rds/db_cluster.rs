@@ -7,7 +7,7 @@ use aws_sdk_rds::types::ServerlessV2ScalingConfiguration;
 use serde_json::Value;
 
 use super::rds::{
-    self, RdsTags, Status, cluster_outputs, describe_cluster, in_use_is_conflict, int,
+    self, RdsTags, cluster_outputs, cluster_status, describe_cluster, in_use_is_conflict, int,
     is_available, is_gone, rds_tags, reference_name, resolve_all,
 };
 use super::{Adapter, AwsResult, AwsStep, StepResult, outputs, sync_tags};
@@ -40,15 +40,8 @@ fn scaling(s: Option<ServerlessV2Scaling>) -> Option<ServerlessV2ScalingConfigur
 }
 
 async fn wait_cluster(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
-    step.wait_until(
-        || async {
-            Ok(describe_cluster(step, id)
-                .await?
-                .map(|c| Status(c.status().unwrap_or_default().to_string())))
-        },
-        is_available,
-    )
-    .await?;
+    step.wait_until(|| cluster_status(step, id), is_available)
+        .await?;
     let cluster = describe_cluster(step, id).await?;
     Ok(cluster.map_or_else(|| outputs(id, None, Some(id)), |c| cluster_outputs(&c)))
 }
@@ -161,15 +154,8 @@ impl Adapter for DbCluster {
             Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
             Err(e) => return Err(in_use_is_conflict(e)),
         }
-        step.wait_until(
-            || async {
-                Ok(describe_cluster(step, &id)
-                    .await?
-                    .map(|c| Status(c.status().unwrap_or_default().to_string())))
-            },
-            is_gone,
-        )
-        .await?;
+        step.wait_until(|| cluster_status(step, &id), is_gone)
+            .await?;
         Ok(Outputs::new())
     }
 }

@@ -429,14 +429,22 @@ fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
     out
 }
 
+/// The instance's status; `None` once it is gone.
+pub(super) async fn instance_status(
+    step: &AwsStep<'_>,
+    id: &str,
+) -> Result<Option<Status>, StepError> {
+    Ok(describe_instance(step, id)
+        .await?
+        .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string())))
+}
+
 /// Waits until the instance is `available` (a `failed` or `incompatible-parameters` one is
 /// fatal) and returns its outputs.
 pub(super) async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
     step.wait_until(
         || async {
-            let status = describe_instance(step, id)
-                .await?
-                .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string()));
+            let status = instance_status(step, id).await?;
             if let Some(s) = &status {
                 if s.0 == "failed" || s.0 == "incompatible-parameters" {
                     return Err(StepError::fatal(
@@ -654,15 +662,8 @@ pub(super) async fn delete_instance(
             if e.code.starts_with("InvalidDBInstanceState") && e.message.contains("deleting") => {}
         Err(e) => return Err(in_use_is_conflict(e)),
     }
-    step.wait_until(
-        || async {
-            Ok(describe_instance(step, &id)
-                .await?
-                .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string())))
-        },
-        is_gone,
-    )
-    .await?;
+    step.wait_until(|| instance_status(step, &id), is_gone)
+        .await?;
     Ok(Outputs::new())
 }
 
@@ -682,6 +683,16 @@ pub(super) async fn describe_cluster(
         .aws();
     Ok(not_found_as_none(result)?
         .and_then(|r| r.db_clusters.unwrap_or_default().into_iter().next()))
+}
+
+/// The cluster's status; `None` once it is gone.
+pub(super) async fn cluster_status(
+    step: &AwsStep<'_>,
+    id: &str,
+) -> Result<Option<Status>, StepError> {
+    Ok(describe_cluster(step, id)
+        .await?
+        .map(|c| Status(c.status().unwrap_or_default().to_string())))
 }
 
 pub(super) fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
@@ -871,45 +882,64 @@ async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepErr
 
 /// Instances (of either kind) tagged for the blueprint.
 async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &read.conn.clients.rds;
-    let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_instances().into_paginator().send());
-    for i in pages
+    let pages = all_pages!(
+        read.conn
+            .clients
+            .rds
+            .describe_db_instances()
+            .into_paginator()
+            .send()
+    );
+    let listed = pages
         .into_iter()
-        .flat_map(|p| p.db_instances.unwrap_or_default())
-    {
-        let tags = tag_list(i.tag_list());
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        if i.db_instance_status() == Some("deleting") {
-            continue;
-        }
-        found.push(instance_found(read, &i, address, &tags));
-    }
-
-    Ok(found)
+        .flat_map(|p| p.db_instances.unwrap_or_default());
+    Ok(owned_and_kept(
+        read,
+        listed,
+        |i| i.tag_list(),
+        |i| i.db_instance_status(),
+        |i, address, tags| instance_found(read, i, address, tags),
+    ))
 }
 
 /// Clusters tagged for the blueprint.
 async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &read.conn.clients.rds;
-    let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_clusters().into_paginator().send());
-    for c in pages
+    let pages = all_pages!(
+        read.conn
+            .clients
+            .rds
+            .describe_db_clusters()
+            .into_paginator()
+            .send()
+    );
+    let listed = pages
         .into_iter()
-        .flat_map(|p| p.db_clusters.unwrap_or_default())
-    {
-        let tags = tag_list(c.tag_list());
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        if c.status() == Some("deleting") {
-            continue;
-        }
-        found.push(cluster_found(read, &c, address, &tags));
-    }
-    Ok(found)
+        .flat_map(|p| p.db_clusters.unwrap_or_default());
+    Ok(owned_and_kept(
+        read,
+        listed,
+        |c| c.tag_list(),
+        |c| c.status(),
+        |c, address, tags| cluster_found(read, c, address, tags),
+    ))
+}
+
+/// The listed instances or clusters (which carry their tags) that are tagged for the blueprint
+/// and not being deleted, each as `found` makes it.
+fn owned_and_kept<T>(
+    read: &AwsRead<'_>,
+    listed: impl Iterator<Item = T>,
+    tags_of: impl Fn(&T) -> &[Tag],
+    status: impl Fn(&T) -> Option<&str>,
+    found: impl Fn(&T, crate::plan::Address, &TagSet) -> Found,
+) -> Vec<Found> {
+    listed
+        .filter_map(|item| {
+            let tags = tag_list(tags_of(&item));
+            let address = read.owned(&tags)?;
+            (status(&item) != Some("deleting")).then(|| found(&item, address, &tags))
+        })
+        .collect()
 }
 
 /// One listed parameter group, if ours: its tags and its user-set values.
