@@ -5,7 +5,7 @@ use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, S
 use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
-use super::services::{AwsStep, elbv2, rds};
+use super::services::{AwsStep, elbv2};
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -111,29 +111,11 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::ListenerRule, Update) => Box::pin(elbv2::update_listener_rule(step)).await,
         (K::ListenerRule, Delete) => Box::pin(elbv2::delete_listener_rule(step)).await,
 
-        (K::DbSubnetGroup, Create) => Box::pin(rds::create_subnet_group(step)).await,
-        (K::DbSubnetGroup, Update) => Box::pin(rds::update_subnet_group(step)).await,
-        (K::DbSubnetGroup, Delete) => Box::pin(rds::delete_subnet_group(step)).await,
-        (K::DbParameterGroup | K::DbClusterParameterGroup, Create) => {
-            Box::pin(rds::create_parameter_group(step)).await
         }
-        (K::DbParameterGroup | K::DbClusterParameterGroup, Update) => {
-            Box::pin(rds::update_parameter_group(step)).await
         }
-        (K::DbParameterGroup | K::DbClusterParameterGroup, Delete) => {
-            Box::pin(rds::delete_parameter_group(step)).await
         }
-        (K::DbInstance, Create) => Box::pin(rds::create_instance(step)).await,
-        (K::DbInstance | K::DbClusterInstance, Update) => {
-            Box::pin(rds::update_instance(step)).await
         }
-        (K::DbInstance | K::DbClusterInstance, Delete) => {
-            Box::pin(rds::delete_instance(step)).await
         }
-        (K::DbCluster, Create) => Box::pin(rds::create_cluster(step)).await,
-        (K::DbCluster, Update) => Box::pin(rds::update_cluster(step)).await,
-        (K::DbCluster, Delete) => Box::pin(rds::delete_cluster(step)).await,
-        (K::DbClusterInstance, Create) => Box::pin(rds::create_cluster_instance(step)).await,
 
 
         // Kinds with an adapter file (`services::perform`) never reach this table.

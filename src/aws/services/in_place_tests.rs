@@ -27,8 +27,8 @@ fn in_place(kind: K) -> InPlace {
     let only = |list: &[&'static str]| Only(list.to_vec());
     match kind {
         K::DbInstance | K::DbClusterInstance => only(rds::INSTANCE_IN_PLACE),
-        K::DbCluster => only(rds::CLUSTER_IN_PLACE),
-        K::DbSubnetGroup => only(rds::SUBNET_GROUP_IN_PLACE),
+        K::DbCluster => only(super::db_cluster::CLUSTER_IN_PLACE),
+        K::DbSubnetGroup => only(super::db_subnet_group::SUBNET_GROUP_IN_PLACE),
         K::DbParameterGroup | K::DbClusterParameterGroup => only(rds::PARAMETER_GROUP_IN_PLACE),
         K::CacheReplicationGroup => Only(
             [

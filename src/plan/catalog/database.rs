@@ -2,16 +2,119 @@
 //! DB instance (MySQL, PostgreSQL) or an Aurora cluster with its instances. The master password
 //! is always generated and kept by AWS (`manageMasterUserPassword`), never in the plan.
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::security::{allow_clients, group};
 use super::{Catalog, addresses as a};
-use crate::blueprint::model::{Database, DatabaseEngine};
+use crate::blueprint::model::{Database, DatabaseEngine, ServerlessCapacity};
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "database";
 /// Used when the blueprint names no class (validation asks for one); smallest Graviton class.
 const FALLBACK_CLASS: &str = "db.t4g.medium";
+
+/// A DB subnet group's properties: the data tier's subnets, one per zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbSubnetGroupProps {
+    pub name: String,
+    pub description: String,
+    /// The subnets' addresses, by zone.
+    pub subnets: Vec<String>,
+}
+
+/// A parameter group's properties, for both kinds: a DB instance's (`db_parameter_group`) and
+/// an Aurora cluster's (`db_cluster_parameter_group`) differ only in their API's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbParameterGroupProps {
+    pub name: String,
+    /// `mysql8.0`, `aurora-postgresql16`, ... ([`parameter_family`]).
+    pub family: String,
+    pub description: String,
+    /// The values the blueprint sets; the others keep the family's defaults.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A DB instance's properties (MySQL, PostgreSQL). References are addresses. Integers keep the
+/// blueprint's types; the adapter sends those that fit RDS's 32-bit integers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DbInstanceProps {
+    pub identifier: String,
+    pub instance_class: String,
+    pub allocated_storage: u32,
+    pub multi_az: bool,
+    pub publicly_accessible: bool,
+    pub db_parameter_group: String,
+    pub engine: String,
+    pub engine_version: String,
+    /// `null` in the plan when the blueprint names no database.
+    pub db_name: Option<String>,
+    pub master_username: String,
+    pub manage_master_user_password: bool,
+    pub storage_encrypted: bool,
+    pub port: u16,
+    pub db_subnet_group: String,
+    pub vpc_security_groups: Vec<String>,
+    pub backup_retention_period: u32,
+    pub deletion_protection: bool,
+}
+
+/// An Aurora cluster's properties: a DB instance's storage-side ones, its cluster parameter
+/// group and its serverless v2 capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DbClusterProps {
+    pub identifier: String,
+    pub engine: String,
+    pub engine_version: String,
+    /// `null` in the plan when the blueprint names no database.
+    pub db_name: Option<String>,
+    pub master_username: String,
+    pub manage_master_user_password: bool,
+    pub storage_encrypted: bool,
+    pub port: u16,
+    pub db_subnet_group: String,
+    pub vpc_security_groups: Vec<String>,
+    pub backup_retention_period: u32,
+    pub deletion_protection: bool,
+    pub db_cluster_parameter_group: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub serverless_v2_scaling: Option<ServerlessV2Scaling>,
+}
+
+/// Aurora serverless v2 capacity, in ACUs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerlessV2Scaling {
+    pub min_capacity: f64,
+    pub max_capacity: f64,
+}
+
+impl From<ServerlessCapacity> for ServerlessV2Scaling {
+    fn from(capacity: ServerlessCapacity) -> Self {
+        ServerlessV2Scaling {
+            min_capacity: capacity.min_capacity,
+            max_capacity: capacity.max_capacity,
+        }
+    }
+}
+
+/// An Aurora cluster's instance: the cluster holds the data and most settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DbClusterInstanceProps {
+    pub identifier: String,
+    /// The cluster's address.
+    pub cluster: String,
+    pub engine: String,
+    pub instance_class: String,
+    pub publicly_accessible: bool,
+    /// Set for multi-AZ only: one instance per zone.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub availability_zone: Option<String>,
+}
 
 pub(crate) fn build(catalog: &mut Catalog) {
     let Some(db) = catalog.bp.database.clone() else {
@@ -35,9 +138,15 @@ pub(crate) fn build(catalog: &mut Catalog) {
             catalog.names.database(),
             ORIGIN,
         )
-        .with("name", catalog.names.database())
-        .with("description", "shinyctl: database subnets")
-        .with("subnets", catalog.subnets("data")),
+        .props(&DbSubnetGroupProps {
+            name: catalog.names.database(),
+            description: "shinyctl: database subnets".into(),
+            subnets: catalog
+                .zones
+                .iter()
+                .map(|z| a::subnet("data", &z.key))
+                .collect(),
+        }),
     );
     let aurora = db.engine.is_aurora();
     let (pg_address, pg_kind) = if aurora {
@@ -52,10 +161,12 @@ pub(crate) fn build(catalog: &mut Catalog) {
             catalog.names.database_parameters(),
             "database.parameters",
         )
-        .with("name", catalog.names.database_parameters())
-        .with("family", parameter_family(db.engine, &db.version))
-        .with("description", "shinyctl: database parameters")
-        .with("parameters", json!(db.parameters)),
+        .props(&DbParameterGroupProps {
+            name: catalog.names.database_parameters(),
+            family: parameter_family(db.engine, &db.version),
+            description: "shinyctl: database parameters".into(),
+            parameters: db.parameters.clone(),
+        }),
     );
     if aurora {
         aurora_cluster(catalog, &db);
@@ -88,47 +199,51 @@ pub(crate) fn parameter_family(engine: DatabaseEngine, version: &str) -> String 
     }
 }
 
-fn common(resource: Resource, db: &Database) -> Resource {
-    resource
-        .with("engine", db.engine.aws_name())
-        .with("engineVersion", db.version.clone())
-        .with("dbName", db.database_name.clone())
-        .with("masterUsername", db.master_username.clone())
-        .with("manageMasterUserPassword", true)
-        .with("storageEncrypted", true)
-        .with("port", db.engine.port())
-        .with("dbSubnetGroup", a::DB_SUBNET_GROUP)
-        .with("vpcSecurityGroups", json!([a::DB_SG]))
-        .with("backupRetentionPeriod", db.backup_retention_days)
-        .with("deletionProtection", db.deletion_protection)
-}
-
 fn instance(catalog: &mut Catalog, db: &Database) {
     let name = catalog.names.database();
-    let resource = Resource::new(a::DB_INSTANCE, K::DbInstance, name.clone(), ORIGIN)
-        .with("identifier", name)
-        .with(
-            "instanceClass",
-            db.instance_class.clone().unwrap_or(FALLBACK_CLASS.into()),
-        )
-        .with("allocatedStorage", db.storage_gib.unwrap_or(20))
-        .with("multiAz", db.multi_az)
-        .with("publiclyAccessible", false)
-        .with("dbParameterGroup", a::DB_PARAMETER_GROUP);
-    catalog.push(common(resource, db));
+    let resource = Resource::new(a::DB_INSTANCE, K::DbInstance, name.clone(), ORIGIN).props(
+        &DbInstanceProps {
+            identifier: name,
+            instance_class: db.instance_class.clone().unwrap_or(FALLBACK_CLASS.into()),
+            allocated_storage: db.storage_gib.unwrap_or(20),
+            multi_az: db.multi_az,
+            publicly_accessible: false,
+            db_parameter_group: a::DB_PARAMETER_GROUP.into(),
+            engine: db.engine.aws_name().into(),
+            engine_version: db.version.clone(),
+            db_name: db.database_name.clone(),
+            master_username: db.master_username.clone(),
+            manage_master_user_password: true,
+            storage_encrypted: true,
+            port: db.engine.port(),
+            db_subnet_group: a::DB_SUBNET_GROUP.into(),
+            vpc_security_groups: vec![a::DB_SG.into()],
+            backup_retention_period: db.backup_retention_days,
+            deletion_protection: db.deletion_protection,
+        },
+    );
+    catalog.push(resource);
 }
 
 fn aurora_cluster(catalog: &mut Catalog, db: &Database) {
     let name = catalog.names.database();
-    let mut cluster =
-        Resource::new(a::DB_CLUSTER, K::DbCluster, name.clone(), ORIGIN).with("identifier", name);
-    cluster = common(cluster, db).with("dbClusterParameterGroup", a::DB_CLUSTER_PARAMETER_GROUP);
-    if let Some(capacity) = db.serverless {
-        cluster = cluster.with(
-            "serverlessV2Scaling",
-            json!({"minCapacity": capacity.min_capacity, "maxCapacity": capacity.max_capacity}),
-        );
-    }
+    let cluster =
+        Resource::new(a::DB_CLUSTER, K::DbCluster, name.clone(), ORIGIN).props(&DbClusterProps {
+            identifier: name,
+            engine: db.engine.aws_name().into(),
+            engine_version: db.version.clone(),
+            db_name: db.database_name.clone(),
+            master_username: db.master_username.clone(),
+            manage_master_user_password: true,
+            storage_encrypted: true,
+            port: db.engine.port(),
+            db_subnet_group: a::DB_SUBNET_GROUP.into(),
+            vpc_security_groups: vec![a::DB_SG.into()],
+            backup_retention_period: db.backup_retention_days,
+            deletion_protection: db.deletion_protection,
+            db_cluster_parameter_group: a::DB_CLUSTER_PARAMETER_GROUP.into(),
+            serverless_v2_scaling: db.serverless.map(ServerlessV2Scaling::from),
+        });
     catalog.push(cluster);
     // Serverless v2 runs on `db.serverless` instances; multi-AZ adds a reader in another zone.
     let class = match (db.serverless, &db.instance_class) {
@@ -139,22 +254,26 @@ fn aurora_cluster(catalog: &mut Catalog, db: &Database) {
     let count = if db.multi_az { 2 } else { 1 };
     for number in 1..=count {
         let name = catalog.names.database_instance(number);
-        let mut instance = Resource::new(
+        // RDS may put both instances in one zone unless told: multi-AZ means one per zone.
+        let availability_zone = (db.multi_az && !catalog.zones.is_empty()).then(|| {
+            catalog.zones[(number - 1) % catalog.zones.len()]
+                .name
+                .clone()
+        });
+        let instance = Resource::new(
             a::db_cluster_instance(number),
             K::DbClusterInstance,
             name.clone(),
             ORIGIN,
         )
-        .with("identifier", name)
-        .with("cluster", a::DB_CLUSTER)
-        .with("engine", db.engine.aws_name())
-        .with("instanceClass", class.clone())
-        .with("publiclyAccessible", false);
-        // RDS may put both instances in one zone unless told: multi-AZ means one per zone.
-        if db.multi_az && !catalog.zones.is_empty() {
-            let zone = &catalog.zones[(number - 1) % catalog.zones.len()];
-            instance = instance.with("availabilityZone", zone.name.clone());
-        }
+        .props(&DbClusterInstanceProps {
+            identifier: name,
+            cluster: a::DB_CLUSTER.into(),
+            engine: db.engine.aws_name().into(),
+            instance_class: class.clone(),
+            publicly_accessible: false,
+            availability_zone,
+        });
         catalog.push(instance);
     }
 }
@@ -162,6 +281,17 @@ fn aurora_cluster(catalog: &mut Catalog, db: &Database) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<DbSubnetGroupProps>(K::DbSubnetGroup);
+        check_spec_fields::<DbParameterGroupProps>(K::DbParameterGroup);
+        check_spec_fields::<DbParameterGroupProps>(K::DbClusterParameterGroup);
+        check_spec_fields::<DbInstanceProps>(K::DbInstance);
+        check_spec_fields::<DbClusterProps>(K::DbCluster);
+        check_spec_fields::<DbClusterInstanceProps>(K::DbClusterInstance);
+    }
 
     #[test]
     fn families_follow_aws() {

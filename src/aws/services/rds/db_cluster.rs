@@ -1,0 +1,161 @@
+//! An Aurora cluster: it holds the data (its instances are `db_cluster_instance`). Its
+//! identifier is unique per account and region, so create looks it up first; create and update
+//! wait until it is `available`. The delete lifts deletion protection only with
+//! `--allow-data-loss` and keeps a final snapshot unless the data policy says not to.
+
+use aws_sdk_rds::types::ServerlessV2ScalingConfiguration;
+use serde_json::Value;
+
+use super::rds::{
+    self, RdsTags, cluster_outputs, cluster_status, describe_cluster, in_use_is_conflict, int,
+    is_available, is_gone, rds_tags, reference_name, resolve_all,
+};
+use super::{Adapter, AwsResult, AwsStep, StepResult, outputs, sync_tags};
+use crate::apply::{Outputs, StepError};
+use crate::plan::catalog::database::{DbClusterProps, ServerlessV2Scaling};
+
+pub struct DbCluster;
+
+/// What the update changes in place (ModifyDBCluster); tags aside. Anything else must be in
+/// the kind's `replace_on`.
+pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
+    "serverlessV2Scaling",
+    "backupRetentionPeriod",
+    "deletionProtection",
+    "engineVersion",
+    "port",
+    "vpcSecurityGroups",
+    "dbClusterParameterGroup",
+    "manageMasterUserPassword",
+];
+
+fn scaling(s: Option<ServerlessV2Scaling>) -> Option<ServerlessV2ScalingConfiguration> {
+    let s = s?;
+    Some(
+        ServerlessV2ScalingConfiguration::builder()
+            .min_capacity(s.min_capacity)
+            .max_capacity(s.max_capacity)
+            .build(),
+    )
+}
+
+async fn wait_cluster(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
+    step.wait_until(|| cluster_status(step, id), is_available)
+        .await?;
+    let cluster = describe_cluster(step, id).await?;
+    Ok(cluster.map_or_else(|| outputs(id, None, Some(id)), |c| cluster_outputs(&c)))
+}
+
+impl Adapter for DbCluster {
+    /// The master password is generated and kept by RDS (`ManageMasterUserPassword`).
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        let props: DbClusterProps = step.props()?;
+        let id = &props.identifier;
+        if describe_cluster(step, id).await?.is_none() {
+            let request = step
+                .clients()
+                .rds
+                .create_db_cluster()
+                .db_cluster_identifier(id)
+                .engine(&props.engine)
+                .engine_version(&props.engine_version)
+                .set_database_name(props.db_name.clone())
+                .master_username(&props.master_username)
+                .manage_master_user_password(true)
+                .storage_encrypted(props.storage_encrypted)
+                .set_port(int(props.port))
+                .set_backup_retention_period(int(props.backup_retention_period))
+                .deletion_protection(props.deletion_protection)
+                .set_vpc_security_group_ids(Some(resolve_all(step, &props.vpc_security_groups)?))
+                .set_serverless_v2_scaling_configuration(scaling(props.serverless_v2_scaling))
+                .set_tags(Some(rds_tags(&step.tags())))
+                .db_subnet_group_name(reference_name(step, &props.db_subnet_group)?)
+                .db_cluster_parameter_group_name(reference_name(
+                    step,
+                    &props.db_cluster_parameter_group,
+                )?);
+            match request.send().await.aws() {
+                Ok(_) => {}
+                Err(e) if e.code == "DBClusterAlreadyExistsFault" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        wait_cluster(step, id).await
+    }
+
+    /// One ModifyDBCluster (applied immediately) with what the step changes, the wait for
+    /// `available`, then the tags.
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        let props: DbClusterProps = step.props()?;
+        let id = &props.identifier;
+        if step.changed_any(CLUSTER_IN_PLACE) {
+            let mut request = step
+                .clients()
+                .rds
+                .modify_db_cluster()
+                .db_cluster_identifier(id)
+                .apply_immediately(true);
+            if step.changed("serverlessV2Scaling") {
+                request = request
+                    .set_serverless_v2_scaling_configuration(scaling(props.serverless_v2_scaling));
+            }
+            if step.changed("backupRetentionPeriod") {
+                request = request.set_backup_retention_period(int(props.backup_retention_period));
+            }
+            if step.changed("deletionProtection") {
+                request = request.deletion_protection(props.deletion_protection);
+            }
+            if step.changed("engineVersion") {
+                request = request
+                    .engine_version(&props.engine_version)
+                    .allow_major_version_upgrade(true);
+            }
+            if step.changed("port") {
+                request = request.set_port(int(props.port));
+            }
+            if step.changed("vpcSecurityGroups") {
+                request = request.set_vpc_security_group_ids(Some(resolve_all(
+                    step,
+                    &props.vpc_security_groups,
+                )?));
+            }
+            if step.changed("dbClusterParameterGroup") {
+                request = request.db_cluster_parameter_group_name(reference_name(
+                    step,
+                    &props.db_cluster_parameter_group,
+                )?);
+            }
+            if step.changed("manageMasterUserPassword") {
+                request = request.manage_master_user_password(props.manage_master_user_password);
+            }
+            request.send().await.aws().map_err(in_use_is_conflict)?;
+        }
+        let out = wait_cluster(step, id).await?;
+        if let Some(Value::String(arn)) = out.get("arn") {
+            sync_tags::<RdsTags>(step, arn).await?;
+        }
+        Ok(out)
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        let id = step.existing("name").unwrap_or(step.name()).to_string();
+        rds::lift_deletion_protection(step, &id, true).await?;
+        let mut request = step
+            .clients()
+            .rds
+            .delete_db_cluster()
+            .db_cluster_identifier(&id);
+        request = match rds::final_snapshot(step, &id) {
+            Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
+            None => request.skip_final_snapshot(true),
+        };
+        match request.send().await.aws() {
+            Ok(_) => {}
+            Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
+            Err(e) => return Err(in_use_is_conflict(e)),
+        }
+        step.wait_until(|| cluster_status(step, &id), is_gone)
+            .await?;
+        Ok(Outputs::new())
+    }
+}

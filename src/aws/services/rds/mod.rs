@@ -1,0 +1,1180 @@
+//! rds: DB subnet groups, parameter groups (instance and cluster) with their values, a DB
+//! instance, or an Aurora cluster with its instances (serverless v2 scaling). Each kind's
+//! adapter is in its own file beside this one; here are the reader, the tagging calls and what
+//! the kinds share (the parameter groups' calls, an instance's update, delete and waits).
+//!
+//! The master password is always generated and kept in Secrets Manager by RDS
+//! (`ManageMasterUserPassword`): shinyctl never sees, sends or logs one. Identifiers are unique
+//! per account and region, so creates look them up first. Deletes take a final snapshot unless
+//! the operator's [`DataPolicy`](crate::aws::operator::DataPolicy) says not to, and turn deletion
+//! protection off only when the user allowed losing data.
+//!
+//! Ids are ARNs throughout (a subnet group, a parameter group and the instance share one name,
+//! and the reader maps ids back to addresses).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs, sync_tags};
+use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+use crate::plan::catalog::database::{
+    DbClusterInstanceProps, DbClusterProps, DbInstanceProps, DbParameterGroupProps,
+    DbSubnetGroupProps,
+};
+
+/// RDS's AddTagsToResource and RemoveTagsFromResource, by ARN (every RDS kind).
+pub struct RdsTags;
+
+impl TagApi for RdsTags {
+    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
+        step.clients()
+            .rds
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+
+    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
+        step.clients()
+            .rds
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}
+
+pub(super) fn rds_tags(tags: &TagSet) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn arn(partition: &str, region: &str, account: &str, kind: &str, name: &str) -> String {
+    format!("{partition}:rds:{region}:{account}:{kind}:{name}")
+}
+
+/// The ARN of the RDS resource of `kind` (`subgrp`, `pg`, `cluster-pg`, ...) named `name`.
+pub(super) fn step_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
+    arn(
+        &step.conn.partition.arn_prefix(),
+        &step.conn.region,
+        &step.conn.account,
+        kind,
+        name,
+    )
+}
+
+fn read_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
+    arn(
+        &read.conn.partition.arn_prefix(),
+        &read.conn.region,
+        &read.conn.account,
+        kind,
+        name,
+    )
+}
+
+/// A dependency's name, from its address (`database.subnets` -> the group's `name` output).
+pub(super) fn reference_name(step: &AwsStep<'_>, address: &str) -> Result<String, StepError> {
+    step.resolve(&format!(
+        "{}#name",
+        address.split('#').next().unwrap_or(address)
+    ))
+}
+
+/// A list of references (addresses), each resolved to its id.
+pub(super) fn resolve_all(
+    step: &AwsStep<'_>,
+    addresses: &[String],
+) -> Result<Vec<String>, StepError> {
+    addresses.iter().map(|a| step.resolve(a)).collect()
+}
+
+/// A property's integer as RDS's 32-bit integer; a value that does not fit is not sent.
+pub(super) fn int(n: impl TryInto<i32>) -> Option<i32> {
+    n.try_into().ok()
+}
+
+/// RDS says "in use" with codes the engine does not know as conflicts.
+pub(super) fn in_use_is_conflict(e: StepError) -> StepError {
+    if e.code.starts_with("Invalid") && e.code.contains("State") {
+        StepError::conflict(e.code, e.message)
+    } else {
+        e
+    }
+}
+
+/// A status, shown while waiting.
+pub(super) struct Status(pub(super) String);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub(super) fn is_available(s: Option<&Status>) -> bool {
+    s.is_some_and(|s| s.0 == "available")
+}
+
+pub(super) fn is_gone(s: Option<&Status>) -> bool {
+    s.is_none()
+}
+
+// --- parameter groups (both kinds) ---------------------------------------------------------
+
+/// Which of RDS's two parameter-group APIs a kind uses: the same calls, named `…DBParameter…`
+/// or `…DBClusterParameter…`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ParameterGroup {
+    /// A DB instance's (`db_parameter_group`).
+    Instance,
+    /// An Aurora cluster's (`db_cluster_parameter_group`).
+    Cluster,
+}
+
+impl ParameterGroup {
+    /// The resource type in the group's ARN.
+    fn arn_kind(self) -> &'static str {
+        match self {
+            ParameterGroup::Instance => "pg",
+            ParameterGroup::Cluster => "cluster-pg",
+        }
+    }
+}
+
+fn parameter_group_outputs(step: &AwsStep<'_>, group: ParameterGroup, name: &str) -> Outputs {
+    let arn = step_arn(step, group.arn_kind(), name);
+    outputs(&arn, Some(&arn), Some(name))
+}
+
+/// Observed parameter values as strings (the reader keeps what RDS answers).
+fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Sets parameters 20 at a time (RDS's limit), applied immediately where the parameter is
+/// dynamic and at the next reboot where RDS says it is static.
+async fn set_parameters(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+    name: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let entries: Vec<(&String, &String)> = values.iter().collect();
+    for chunk in entries.chunks(20) {
+        for method in [ApplyMethod::Immediate, ApplyMethod::PendingReboot] {
+            let parameters: Vec<Parameter> = chunk
+                .iter()
+                .map(|(k, v)| {
+                    Parameter::builder()
+                        .parameter_name(*k)
+                        .parameter_value(*v)
+                        .apply_method(method.clone())
+                        .build()
+                })
+                .collect();
+            let result = match group {
+                ParameterGroup::Cluster => step
+                    .clients()
+                    .rds
+                    .modify_db_cluster_parameter_group()
+                    .db_cluster_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop),
+                ParameterGroup::Instance => step
+                    .clients()
+                    .rds
+                    .modify_db_parameter_group()
+                    .db_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop),
+            };
+            match result {
+                Ok(()) => break,
+                // A static parameter cannot apply immediately: try again at the next reboot.
+                Err(e)
+                    if method == ApplyMethod::Immediate
+                        && e.code.starts_with("InvalidParameter") =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Back to the family's defaults for parameters the blueprint no longer sets.
+async fn reset_parameters(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+    name: &str,
+    keys: &[String],
+) -> Result<(), StepError> {
+    for chunk in keys.chunks(20) {
+        let parameters: Vec<Parameter> = chunk
+            .iter()
+            .map(|k| {
+                Parameter::builder()
+                    .parameter_name(k)
+                    .apply_method(ApplyMethod::PendingReboot)
+                    .build()
+            })
+            .collect();
+        match group {
+            ParameterGroup::Cluster => {
+                step.clients()
+                    .rds
+                    .reset_db_cluster_parameter_group()
+                    .db_cluster_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            ParameterGroup::Instance => {
+                step.clients()
+                    .rds
+                    .reset_db_parameter_group()
+                    .db_parameter_group_name(name)
+                    .set_parameters(Some(parameters))
+                    .send()
+                    .await
+                    .aws()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates a parameter group of either kind (or finds the one an earlier attempt made) and
+/// sets its values.
+pub(super) async fn create_parameter_group(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+) -> Result<Outputs, StepError> {
+    let props: DbParameterGroupProps = step.props()?;
+    let tags = rds_tags(&step.tags());
+    let result = match group {
+        ParameterGroup::Cluster => step
+            .clients()
+            .rds
+            .create_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name(&props.name)
+            .db_parameter_group_family(&props.family)
+            .description(&props.description)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws()
+            .map(drop),
+        ParameterGroup::Instance => step
+            .clients()
+            .rds
+            .create_db_parameter_group()
+            .db_parameter_group_name(&props.name)
+            .db_parameter_group_family(&props.family)
+            .description(&props.description)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws()
+            .map(drop),
+    };
+    match result {
+        Ok(()) => {}
+        // Made by an earlier attempt: its values are set again below.
+        Err(e) if e.code.contains("AlreadyExists") => {}
+        Err(e) => return Err(e),
+    }
+    set_parameters(step, group, &props.name, &props.parameters).await?;
+    Ok(parameter_group_outputs(step, group, &props.name))
+}
+
+/// What `update_parameter_group` changes in place (Modify/Reset…ParameterGroup); tags aside.
+pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
+
+/// Sets the values that changed, resets those the blueprint no longer sets, syncs the tags.
+pub(super) async fn update_parameter_group(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+) -> Result<Outputs, StepError> {
+    let props: DbParameterGroupProps = step.props()?;
+    if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
+        let desired = &props.parameters;
+        let observed = parameter_map(
+            step.request
+                .step
+                .observed
+                .as_ref()
+                .and_then(|o| o.get("parameters")),
+        );
+        let changed: BTreeMap<String, String> = desired
+            .iter()
+            .filter(|(k, v)| observed.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let removed: Vec<String> = observed
+            .keys()
+            .filter(|k| !desired.contains_key(*k))
+            .cloned()
+            .collect();
+        set_parameters(step, group, &props.name, &changed).await?;
+        reset_parameters(step, group, &props.name, &removed).await?;
+    }
+    let out = parameter_group_outputs(step, group, &props.name);
+    if let Some(Value::String(arn)) = out.get("arn") {
+        sync_tags::<RdsTags>(step, arn).await?;
+    }
+    Ok(out)
+}
+
+/// Deletes a parameter group of either kind; one still in use is a conflict (retried after
+/// its instance or cluster is gone).
+pub(super) async fn delete_parameter_group(
+    step: &AwsStep<'_>,
+    group: ParameterGroup,
+) -> Result<Outputs, StepError> {
+    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let result = match group {
+        ParameterGroup::Cluster => step
+            .clients()
+            .rds
+            .delete_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name(&name)
+            .send()
+            .await
+            .aws()
+            .map(drop),
+        ParameterGroup::Instance => step
+            .clients()
+            .rds
+            .delete_db_parameter_group()
+            .db_parameter_group_name(&name)
+            .send()
+            .await
+            .aws()
+            .map(drop),
+    };
+    not_found_as_none(result.map_err(in_use_is_conflict))?;
+    Ok(Outputs::new())
+}
+
+// --- instances (both kinds) ----------------------------------------------------------------
+
+pub(super) async fn describe_instance(
+    step: &AwsStep<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_rds::types::DbInstance>, StepError> {
+    let result = step
+        .clients()
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.db_instances.unwrap_or_default().into_iter().next()))
+}
+
+fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
+    let id = i.db_instance_identifier().unwrap_or_default();
+    let arn = i.db_instance_arn().unwrap_or(id);
+    let mut out = outputs(arn, Some(arn), Some(id));
+    if let Some(endpoint) = i.endpoint() {
+        if let Some(address) = endpoint.address() {
+            out.insert("endpoint".into(), Value::from(address));
+        }
+        if let Some(port) = endpoint.port() {
+            out.insert("port".into(), Value::from(port));
+        }
+    }
+    // Where the generated password lives (a reference, never the password).
+    if let Some(secret) = i.master_user_secret().and_then(|s| s.secret_arn()) {
+        out.insert("masterUserSecretArn".into(), Value::from(secret));
+    }
+    out
+}
+
+/// The instance's status; `None` once it is gone.
+pub(super) async fn instance_status(
+    step: &AwsStep<'_>,
+    id: &str,
+) -> Result<Option<Status>, StepError> {
+    Ok(describe_instance(step, id)
+        .await?
+        .map(|i| Status(i.db_instance_status().unwrap_or_default().to_string())))
+}
+
+/// Waits until the instance is `available` (a `failed` or `incompatible-parameters` one is
+/// fatal) and returns its outputs.
+pub(super) async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
+    step.wait_until(
+        || async {
+            let status = instance_status(step, id).await?;
+            if let Some(s) = &status {
+                if s.0 == "failed" || s.0 == "incompatible-parameters" {
+                    return Err(StepError::fatal(
+                        "InstanceFailed",
+                        format!("DB instance {id} is {}", s.0),
+                    ));
+                }
+            }
+            Ok(status)
+        },
+        is_available,
+    )
+    .await?;
+    let instance = describe_instance(step, id).await?;
+    Ok(instance.map_or_else(|| outputs(id, None, Some(id)), |i| instance_outputs(&i)))
+}
+
+/// What `update_instance` changes in place (ModifyDBInstance), for standalone and Aurora
+/// instances alike; tags aside. Anything else must be in the kind's `replace_on`.
+pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
+    "instanceClass",
+    "allocatedStorage",
+    "multiAz",
+    "backupRetentionPeriod",
+    "deletionProtection",
+    "engineVersion",
+    "publiclyAccessible",
+    "port",
+    "vpcSecurityGroups",
+    "dbParameterGroup",
+    "dbSubnetGroup",
+    "manageMasterUserPassword",
+];
+
+/// The desired values of [`INSTANCE_IN_PLACE`], from either instance kind's properties: an
+/// Aurora instance has only its class and visibility (its cluster holds the rest).
+#[derive(Default)]
+pub(super) struct InstanceSettings<'a> {
+    pub instance_class: Option<&'a str>,
+    pub allocated_storage: Option<u32>,
+    pub multi_az: Option<bool>,
+    pub backup_retention_period: Option<u32>,
+    pub deletion_protection: Option<bool>,
+    pub engine_version: Option<&'a str>,
+    pub publicly_accessible: Option<bool>,
+    pub port: Option<u16>,
+    /// Addresses.
+    pub vpc_security_groups: Option<&'a [String]>,
+    /// An address.
+    pub db_parameter_group: Option<&'a str>,
+    /// An address.
+    pub db_subnet_group: Option<&'a str>,
+    pub manage_master_user_password: Option<bool>,
+}
+
+/// One ModifyDBInstance (applied immediately) with what the step changes, the wait for
+/// `available`, then the tags.
+pub(super) async fn update_instance(
+    step: &AwsStep<'_>,
+    id: &str,
+    desired: &InstanceSettings<'_>,
+) -> Result<Outputs, StepError> {
+    if step.changed_any(INSTANCE_IN_PLACE) {
+        let mut request = step
+            .clients()
+            .rds
+            .modify_db_instance()
+            .db_instance_identifier(id)
+            .apply_immediately(true);
+        if step.changed("instanceClass") {
+            request = request.set_db_instance_class(desired.instance_class.map(str::to_string));
+        }
+        if step.changed("allocatedStorage") {
+            request = request.set_allocated_storage(desired.allocated_storage.and_then(int));
+        }
+        if step.changed("multiAz") {
+            request = request.set_multi_az(desired.multi_az);
+        }
+        if step.changed("backupRetentionPeriod") {
+            request =
+                request.set_backup_retention_period(desired.backup_retention_period.and_then(int));
+        }
+        if step.changed("deletionProtection") {
+            request = request.set_deletion_protection(desired.deletion_protection);
+        }
+        if step.changed("engineVersion") {
+            request = request
+                .set_engine_version(desired.engine_version.map(str::to_string))
+                .allow_major_version_upgrade(true);
+        }
+        if step.changed("publiclyAccessible") {
+            request = request.set_publicly_accessible(desired.publicly_accessible);
+        }
+        if step.changed("port") {
+            request = request.set_db_port_number(desired.port.and_then(int));
+        }
+        if let Some(groups) = desired.vpc_security_groups
+            && step.changed("vpcSecurityGroups")
+        {
+            request = request.set_vpc_security_group_ids(Some(resolve_all(step, groups)?));
+        }
+        if let Some(group) = desired.db_parameter_group
+            && step.changed("dbParameterGroup")
+        {
+            request = request.db_parameter_group_name(reference_name(step, group)?);
+        }
+        if let Some(group) = desired.db_subnet_group
+            && step.changed("dbSubnetGroup")
+        {
+            request = request.db_subnet_group_name(reference_name(step, group)?);
+        }
+        if step.changed("manageMasterUserPassword") {
+            request = request.set_manage_master_user_password(desired.manage_master_user_password);
+        }
+        request.send().await.aws().map_err(in_use_is_conflict)?;
+    }
+    let out = wait_instance(step, id).await?;
+    if let Some(Value::String(arn)) = out.get("arn") {
+        sync_tags::<RdsTags>(step, arn).await?;
+    }
+    Ok(out)
+}
+
+/// The final snapshot's name: the identifier and the time, so each destroy keeps its own.
+fn final_snapshot_name(id: &str) -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("{id}-final-{seconds}")
+}
+
+/// The final snapshot a delete takes, if the operator's data policy asks for one.
+pub(super) fn final_snapshot(step: &AwsStep<'_>, id: &str) -> Option<String> {
+    step.data.final_snapshot.then(|| final_snapshot_name(id))
+}
+
+/// Whether AWS's deletion protection stops the delete, and whether we may lift it.
+pub(super) async fn lift_deletion_protection(
+    step: &AwsStep<'_>,
+    id: &str,
+    cluster: bool,
+) -> Result<(), StepError> {
+    let protected = if cluster {
+        describe_cluster(step, id)
+            .await?
+            .and_then(|c| c.deletion_protection)
+            .unwrap_or(false)
+    } else {
+        describe_instance(step, id)
+            .await?
+            .and_then(|i| i.deletion_protection)
+            .unwrap_or(false)
+    };
+    if !protected {
+        return Ok(());
+    }
+    if !step.data.allow_data_loss {
+        return Err(StepError::fatal(
+            "DeletionProtected",
+            format!("{id} has deletion protection; destroy with --allow-data-loss to lift it"),
+        ));
+    }
+    if cluster {
+        step.clients()
+            .rds
+            .modify_db_cluster()
+            .db_cluster_identifier(id)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()?;
+    } else {
+        step.clients()
+            .rds
+            .modify_db_instance()
+            .db_instance_identifier(id)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
+/// Deletes an instance and waits until it is gone. A standalone instance first has its
+/// deletion protection lifted (only with `--allow-data-loss`) and keeps a final snapshot unless
+/// the data policy says not to; an Aurora cluster's instance (`member`) has no snapshots of its
+/// own: the cluster's is taken.
+pub(super) async fn delete_instance(
+    step: &AwsStep<'_>,
+    member: bool,
+) -> Result<Outputs, StepError> {
+    let id = step.existing("name").unwrap_or(step.name()).to_string();
+    if !member {
+        lift_deletion_protection(step, &id, false).await?;
+    }
+    let mut request = step
+        .clients()
+        .rds
+        .delete_db_instance()
+        .db_instance_identifier(&id);
+    request = match final_snapshot(step, &id).filter(|_| !member) {
+        Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
+        None => request.skip_final_snapshot(true),
+    };
+    let result = request.send().await.aws();
+    match result {
+        Ok(_) => {}
+        Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
+        // Already being deleted (an earlier attempt).
+        Err(e)
+            if e.code.starts_with("InvalidDBInstanceState") && e.message.contains("deleting") => {}
+        Err(e) => return Err(in_use_is_conflict(e)),
+    }
+    step.wait_until(|| instance_status(step, &id), is_gone)
+        .await?;
+    Ok(Outputs::new())
+}
+
+// --- Aurora clusters (shared with the reader and the deletes) -------------------------------
+
+pub(super) async fn describe_cluster(
+    step: &AwsStep<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_rds::types::DbCluster>, StepError> {
+    let result = step
+        .clients()
+        .rds
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.db_clusters.unwrap_or_default().into_iter().next()))
+}
+
+/// The cluster's status; `None` once it is gone.
+pub(super) async fn cluster_status(
+    step: &AwsStep<'_>,
+    id: &str,
+) -> Result<Option<Status>, StepError> {
+    Ok(describe_cluster(step, id)
+        .await?
+        .map(|c| Status(c.status().unwrap_or_default().to_string())))
+}
+
+pub(super) fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
+    let id = c.db_cluster_identifier().unwrap_or_default();
+    let arn = c.db_cluster_arn().unwrap_or(id);
+    let mut out = outputs(arn, Some(arn), Some(id));
+    if let Some(endpoint) = c.endpoint() {
+        out.insert("endpoint".into(), Value::from(endpoint));
+    }
+    if let Some(reader) = c.reader_endpoint() {
+        out.insert("readerEndpoint".into(), Value::from(reader));
+    }
+    if let Some(port) = c.port() {
+        out.insert("port".into(), Value::from(port));
+    }
+    if let Some(secret) = c.master_user_secret().and_then(|s| s.secret_arn()) {
+        out.insert("masterUserSecretArn".into(), Value::from(secret));
+    }
+    out
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+/// One resource's tags (ListTagsForResource); see [`AwsRead::tags_for`] for when it is needed.
+async fn tags_of(read: &AwsRead<'_>, arn: &str) -> Result<TagSet, StepError> {
+    tags_by_arn!(read, "rds", rds, resource_name, tag_list, arn, |t| {
+        Some((t.key?, t.value.unwrap_or_default()))
+    })
+}
+
+fn tag_list(list: &[Tag]) -> TagSet {
+    tags::from_pairs(
+        list.iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+    )
+}
+
+/// Security group ids, sorted (the catalog lists them in a stable order; RDS in any).
+fn sorted<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut ids: Vec<String> = ids.map(str::to_string).collect();
+    ids.sort();
+    ids
+}
+
+/// Whether `name` is the AWS name of a desired resource of `kind` (its `name` property, else its
+/// name), and which.
+fn desired_named<'a>(read: &AwsRead<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
+    read.desired_of(kind).find(|d| {
+        d.properties
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&d.name)
+            == name
+    })
+}
+
+/// Subnet groups, both kinds of parameter group, instances and clusters: one describe per page
+/// each, all of the account's, filtered here. Instances and clusters carry their tags; the
+/// groups' tags come from the tagging API's answer ([`AwsRead::tags_for`]). Each owned parameter
+/// group's values take one call (DescribeDBParameters and DescribeDBClusterParameters take one
+/// group).
+pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    // The five listings at once; each kind's further reads wait only for its own listing.
+    let (subnet_groups, parameter_groups, instances, clusters) = futures::try_join!(
+        read_subnet_groups(read),
+        read_parameter_groups(read),
+        read_instances(read),
+        read_clusters(read),
+    )?;
+    Ok([subnet_groups, parameter_groups, instances, clusters].concat())
+}
+
+/// Subnet groups named with the blueprint's prefix and tagged for it.
+async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
+    let prefix = read.name_prefix();
+    let mut found = Vec::new();
+    let pages = all_pages!(rds.describe_db_subnet_groups().into_paginator().send());
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.db_subnet_groups.unwrap_or_default())
+    {
+        let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
+            continue;
+        };
+        let arn = g
+            .db_subnet_group_arn()
+            .map_or_else(|| read_arn(read, "subgrp", name), str::to_string);
+        let desired = desired_named(read, K::DbSubnetGroup, name).is_some();
+        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
+            continue;
+        };
+        let Some(address) = read.owned(&tags) else {
+            continue;
+        };
+        // In the catalog's order: by zone.
+        let mut zoned: Vec<(String, String)> = g
+            .subnets()
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.subnet_availability_zone()
+                        .and_then(|z| z.name())
+                        .unwrap_or_default()
+                        .to_string(),
+                    s.subnet_identifier()?.to_string(),
+                ))
+            })
+            .collect();
+        zoned.sort();
+        let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
+        let props = DbSubnetGroupProps {
+            name: name.to_string(),
+            description: g.db_subnet_group_description().unwrap_or_default().into(),
+            subnets,
+        };
+        found.push(
+            with_props(
+                Found::new(K::DbSubnetGroup, &arn)
+                    .at(Some(address))
+                    .named(name),
+                &props,
+            )
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn.as_str())
+            .output("name", name),
+        );
+    }
+
+    Ok(found)
+}
+
+/// Both kinds of parameter group named for the blueprint and tagged for it, each owned one
+/// with its user-set values (one call per group, all at once).
+async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
+    let prefix = read.name_prefix();
+    let (groups, cluster_groups) = futures::try_join!(
+        async {
+            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send());
+            Ok::<_, StepError>(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.db_parameter_groups.unwrap_or_default())
+                    .filter_map(|g| {
+                        let name = g.db_parameter_group_name?;
+                        Some((name, g.db_parameter_group_family, g.description))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        },
+        async {
+            let pages = all_pages!(
+                rds.describe_db_cluster_parameter_groups()
+                    .into_paginator()
+                    .send()
+            );
+            Ok::<_, StepError>(
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.db_cluster_parameter_groups.unwrap_or_default())
+                    .filter_map(|g| {
+                        let name = g.db_cluster_parameter_group_name?;
+                        Some((name, g.db_parameter_group_family, g.description))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        },
+    )?;
+    let all = groups.into_iter().map(|g| (K::DbParameterGroup, g)).chain(
+        cluster_groups
+            .into_iter()
+            .map(|g| (K::DbClusterParameterGroup, g)),
+    );
+    let candidates = all.filter(|(kind, (name, _, _))| {
+        desired_named(read, *kind, name).is_some() || name.starts_with(&prefix)
+    });
+    let found = futures::future::try_join_all(candidates.map(
+        |(kind, (name, family, description))| async move {
+            let desired = desired_named(read, kind, &name).is_some();
+            read_parameter_group(read, kind, &name, family, description, desired).await
+        },
+    ))
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Instances (of either kind) tagged for the blueprint.
+async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(
+        read.conn
+            .clients
+            .rds
+            .describe_db_instances()
+            .into_paginator()
+            .send()
+    );
+    let listed = pages
+        .into_iter()
+        .flat_map(|p| p.db_instances.unwrap_or_default());
+    Ok(owned_and_kept(
+        read,
+        listed,
+        |i| i.tag_list(),
+        |i| i.db_instance_status(),
+        |i, address, tags| instance_found(read, i, address, tags),
+    ))
+}
+
+/// Clusters tagged for the blueprint.
+async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(
+        read.conn
+            .clients
+            .rds
+            .describe_db_clusters()
+            .into_paginator()
+            .send()
+    );
+    let listed = pages
+        .into_iter()
+        .flat_map(|p| p.db_clusters.unwrap_or_default());
+    Ok(owned_and_kept(
+        read,
+        listed,
+        |c| c.tag_list(),
+        |c| c.status(),
+        |c, address, tags| cluster_found(read, c, address, tags),
+    ))
+}
+
+/// The listed instances or clusters (which carry their tags) that are tagged for the blueprint
+/// and not being deleted, each as `found` makes it.
+fn owned_and_kept<T>(
+    read: &AwsRead<'_>,
+    listed: impl Iterator<Item = T>,
+    tags_of: impl Fn(&T) -> &[Tag],
+    status: impl Fn(&T) -> Option<&str>,
+    found: impl Fn(&T, crate::plan::Address, &TagSet) -> Found,
+) -> Vec<Found> {
+    listed
+        .filter_map(|item| {
+            let tags = tag_list(tags_of(&item));
+            let address = read.owned(&tags)?;
+            (status(&item) != Some("deleting")).then(|| found(&item, address, &tags))
+        })
+        .collect()
+}
+
+/// One listed parameter group, if ours: its tags and its user-set values.
+async fn read_parameter_group(
+    read: &AwsRead<'_>,
+    kind: K,
+    name: &str,
+    family: Option<String>,
+    description: Option<String>,
+    desired: bool,
+) -> Result<Option<Found>, StepError> {
+    let cluster = kind == K::DbClusterParameterGroup;
+    let arn = read_arn(read, if cluster { "cluster-pg" } else { "pg" }, name);
+    let Some((address, tags, values)) = read
+        .owned_with(
+            &arn,
+            desired,
+            || tags_of(read, &arn),
+            || parameter_values(read, cluster, name),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut parameters = Map::new();
+    for p in values {
+        if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
+            parameters.insert(k, Value::from(v));
+        }
+    }
+    Ok(Some(
+        Found::new(kind, &arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("family", family.unwrap_or_default())
+            .with("description", description.unwrap_or_default())
+            .with("parameters", Value::Object(parameters))
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn.as_str())
+            .output("name", name),
+    ))
+}
+
+/// A parameter group's user-set values (settings: not read for destroy).
+async fn parameter_values(
+    read: &AwsRead<'_>,
+    cluster: bool,
+    name: &str,
+) -> Result<Vec<aws_sdk_rds::types::Parameter>, StepError> {
+    let rds = &read.conn.clients.rds;
+    Ok(if read.inventory {
+        Vec::new()
+    } else if cluster {
+        let pages = all_pages!(
+            rds.describe_db_cluster_parameters()
+                .db_cluster_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        );
+        pages
+            .into_iter()
+            .flat_map(|p| p.parameters.unwrap_or_default())
+            .collect()
+    } else {
+        let pages = all_pages!(
+            rds.describe_db_parameters()
+                .db_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        );
+        pages
+            .into_iter()
+            .flat_map(|p| p.parameters.unwrap_or_default())
+            .collect()
+    })
+}
+
+/// A found resource's properties from its kind's properties struct: the catalog's keys, in
+/// the catalog's order.
+fn with_props<T: Serialize>(mut found: Found, props: &T) -> Found {
+    if let Ok(Value::Object(fields)) = serde_json::to_value(props) {
+        found.properties.extend(fields);
+    }
+    found
+}
+
+/// RDS's integers (never negative for these) as the properties' unsigned ones.
+fn unsigned<T: TryFrom<i32> + Default>(n: Option<i32>) -> T {
+    n.and_then(|n| T::try_from(n).ok()).unwrap_or_default()
+}
+
+fn instance_found(
+    read: &AwsRead<'_>,
+    i: &aws_sdk_rds::types::DbInstance,
+    address: crate::plan::Address,
+    tags: &TagSet,
+) -> Found {
+    let id = i.db_instance_identifier().unwrap_or_default();
+    let kind = if i.db_cluster_identifier().is_some() {
+        K::DbClusterInstance
+    } else {
+        K::DbInstance
+    };
+    let found = Found::new(kind, i.db_instance_arn().unwrap_or(id))
+        .at(Some(address.clone()))
+        .named(id);
+    let mut f = if let Some(cluster) = i.db_cluster_identifier() {
+        // Shown only where the blueprint pins it (multi-AZ: one instance per zone).
+        let pinned = read
+            .desired_of(K::DbClusterInstance)
+            .any(|d| d.address == address && d.properties.contains_key("availabilityZone"));
+        with_props(
+            found,
+            &DbClusterInstanceProps {
+                identifier: id.to_string(),
+                cluster: read_arn(read, "cluster", cluster),
+                engine: i.engine().unwrap_or_default().to_string(),
+                instance_class: i.db_instance_class().unwrap_or_default().to_string(),
+                publicly_accessible: i.publicly_accessible().unwrap_or(false),
+                availability_zone: i.availability_zone().filter(|_| pinned).map(str::to_string),
+            },
+        )
+    } else {
+        let subnet_group = i
+            .db_subnet_group()
+            .and_then(|g| g.db_subnet_group_name())
+            .unwrap_or_default();
+        let parameter_group = i
+            .db_parameter_groups()
+            .first()
+            .and_then(|g| g.db_parameter_group_name())
+            .unwrap_or_default();
+        with_props(
+            found,
+            &DbInstanceProps {
+                identifier: id.to_string(),
+                instance_class: i.db_instance_class().unwrap_or_default().to_string(),
+                allocated_storage: unsigned(i.allocated_storage()),
+                multi_az: i.multi_az().unwrap_or(false),
+                publicly_accessible: i.publicly_accessible().unwrap_or(false),
+                db_parameter_group: read_arn(read, "pg", parameter_group),
+                engine: i.engine().unwrap_or_default().to_string(),
+                engine_version: i.engine_version().unwrap_or_default().to_string(),
+                db_name: i.db_name().filter(|n| !n.is_empty()).map(str::to_string),
+                master_username: i.master_username().unwrap_or_default().to_string(),
+                manage_master_user_password: i.master_user_secret().is_some(),
+                storage_encrypted: i.storage_encrypted().unwrap_or(false),
+                port: unsigned(i.endpoint().and_then(|e| e.port()).or(i.db_instance_port())),
+                db_subnet_group: read_arn(read, "subgrp", subnet_group),
+                vpc_security_groups: sorted(
+                    i.vpc_security_groups()
+                        .iter()
+                        .filter_map(|g| g.vpc_security_group_id()),
+                ),
+                backup_retention_period: unsigned(i.backup_retention_period()),
+                deletion_protection: i.deletion_protection().unwrap_or(false),
+            },
+        )
+    };
+    f = f.with("tags", tags::to_value(tags));
+    f.outputs = instance_outputs(i);
+    f
+}
+
+fn cluster_found(
+    read: &AwsRead<'_>,
+    c: &aws_sdk_rds::types::DbCluster,
+    address: crate::plan::Address,
+    tags: &TagSet,
+) -> Found {
+    let id = c.db_cluster_identifier().unwrap_or_default();
+    let found = Found::new(K::DbCluster, c.db_cluster_arn().unwrap_or(id))
+        .at(Some(address))
+        .named(id);
+    let props = DbClusterProps {
+        identifier: id.to_string(),
+        engine: c.engine().unwrap_or_default().to_string(),
+        engine_version: c.engine_version().unwrap_or_default().to_string(),
+        db_name: c
+            .database_name()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        master_username: c.master_username().unwrap_or_default().to_string(),
+        manage_master_user_password: c.master_user_secret().is_some(),
+        storage_encrypted: c.storage_encrypted().unwrap_or(false),
+        port: unsigned(c.port()),
+        db_subnet_group: read_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
+        vpc_security_groups: sorted(
+            c.vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id()),
+        ),
+        backup_retention_period: unsigned(c.backup_retention_period()),
+        deletion_protection: c.deletion_protection().unwrap_or(false),
+        db_cluster_parameter_group: read_arn(
+            read,
+            "cluster-pg",
+            c.db_cluster_parameter_group().unwrap_or_default(),
+        ),
+        // Added below as RDS answers it (either capacity may be missing).
+        serverless_v2_scaling: None,
+    };
+    let mut f = with_props(found, &props);
+    if let Some(s) = c.serverless_v2_scaling_configuration() {
+        f = f.with(
+            "serverlessV2Scaling",
+            json!({"minCapacity": s.min_capacity(), "maxCapacity": s.max_capacity()}),
+        );
+    }
+    f = f.with("tags", tags::to_value(tags));
+    f.outputs = cluster_outputs(c);
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_name_the_partition_and_kind() {
+        assert_eq!(
+            arn("arn:aws-cn", "cn-north-1", "123", "subgrp", "demo-db"),
+            "arn:aws-cn:rds:cn-north-1:123:subgrp:demo-db"
+        );
+        assert!(final_snapshot_name("demo-db").starts_with("demo-db-final-"));
+    }
+
+    #[test]
+    fn in_use_codes_become_conflicts() {
+        let e = in_use_is_conflict(StepError::fatal("InvalidDBParameterGroupState", "in use"));
+        assert_eq!(e.class, crate::apply::ErrorClass::Conflict);
+        let e = in_use_is_conflict(StepError::fatal("InvalidParameterValue", "bad"));
+        assert_eq!(e.class, crate::apply::ErrorClass::Fatal);
+    }
+}
