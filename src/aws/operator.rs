@@ -90,7 +90,6 @@ impl Operator for AwsOperator {
 pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
     use Operation::*;
     match (step.request.kind(), step.request.operation()) {
-
         // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
         (K::KubernetesObject, _) => Err(StepError::new(
             crate::apply::ErrorClass::Fatal,
@@ -110,13 +109,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
         (K::ListenerRule, Create) => Box::pin(elbv2::create_listener_rule(step)).await,
         (K::ListenerRule, Update) => Box::pin(elbv2::update_listener_rule(step)).await,
         (K::ListenerRule, Delete) => Box::pin(elbv2::delete_listener_rule(step)).await,
-
-        }
-        }
-        }
-        }
-        }
-
 
         // Kinds with an adapter file (`services::perform`) never reach this table.
         (kind, _) => Err(StepError::fatal(
