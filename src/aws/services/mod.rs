@@ -2,14 +2,23 @@
 //!
 //! # Writing an adapter
 //!
-//! Each kind has up to four plain async functions in its service's module, wired by a `match` in
-//! `aws::operator` (perform) and by [`readers`] (the live reader):
+//! Each kind's adapter is one file, `services/<service>/<kind>.rs`: a unit struct named as the
+//! kind and its [`Adapter`] impl (create, update, delete, each with its wait). `build.rs` makes
+//! every such file a module here and a row of the adapter table ([`perform`]); the service's
+//! `mod.rs` keeps what its kinds share — the reader, registered in [`readers`], the SDK tag
+//! converter and the service's [`TagApi`]:
 //!
 //! ```ignore
-//! pub async fn create_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError>;
-//! pub async fn update_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError>;
-//! pub async fn delete_vpc(step: &AwsStep<'_>) -> Result<Outputs, StepError>;   // Ok(Outputs::new())
-//! pub async fn read_network(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>;
+//! pub struct SnsTopic;
+//!
+//! impl Adapter for SnsTopic {
+//!     async fn create(step: &AwsStep<'_>) -> StepResult {
+//!         let props: SnsTopicProps = step.props()?; // the catalog's typed properties
+//!         // … CreateTopic, then outputs
+//!     }
+//!     async fn update(step: &AwsStep<'_>) -> StepResult { /* sync_tags::<SnsTags>(…) */ }
+//!     async fn delete(step: &AwsStep<'_>) -> StepResult { /* DeleteTopic; gone is done */ }
+//! }
 //! ```
 //!
 //! Rules every adapter follows:
