@@ -6,7 +6,7 @@ use crate::plan::ResourceKind as K;
 
 use super::config::Connection;
 use super::services::{
-    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, elbv2, iam, rds, s3, synthetics,
+    AwsStep, cloudwatch, ec2, ecr, efs, eks, elasticache, iam, rds, s3, synthetics,
 };
 
 /// Performs steps against AWS for one blueprint.
@@ -158,19 +158,6 @@ pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepE
             "NotAnAwsResource",
             "Kubernetes objects are deployed by the workload step, not the AWS executor",
         )),
-
-        (K::LoadBalancer, Create) => Box::pin(elbv2::create_load_balancer(step)).await,
-        (K::LoadBalancer, Update) => Box::pin(elbv2::update_load_balancer(step)).await,
-        (K::LoadBalancer, Delete) => Box::pin(elbv2::delete_load_balancer(step)).await,
-        (K::TargetGroup, Create) => Box::pin(elbv2::create_target_group(step)).await,
-        (K::TargetGroup, Update) => Box::pin(elbv2::update_target_group(step)).await,
-        (K::TargetGroup, Delete) => Box::pin(elbv2::delete_target_group(step)).await,
-        (K::Listener, Create) => Box::pin(elbv2::create_listener(step)).await,
-        (K::Listener, Update) => Box::pin(elbv2::update_listener(step)).await,
-        (K::Listener, Delete) => Box::pin(elbv2::delete_listener(step)).await,
-        (K::ListenerRule, Create) => Box::pin(elbv2::create_listener_rule(step)).await,
-        (K::ListenerRule, Update) => Box::pin(elbv2::update_listener_rule(step)).await,
-        (K::ListenerRule, Delete) => Box::pin(elbv2::delete_listener_rule(step)).await,
 
         (K::EfsFileSystem, Create) => Box::pin(efs::create_file_system(step)).await,
         (K::EfsFileSystem, Update) => Box::pin(efs::update_file_system(step)).await,
