@@ -5,9 +5,9 @@
 
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ListenerAttribute, ProtocolEnum};
 
-use super::elbv2::{ElbTags, TCP_IDLE_TIMEOUT, action, elb_tags, listener_outputs};
+use super::elbv2::{ElbTags, TCP_IDLE_TIMEOUT, action, deleted, elb_tags, listener_outputs};
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
-use crate::apply::{Outputs, StepError};
+use crate::apply::StepError;
 use crate::plan::catalog::ingress::ListenerProps;
 
 pub struct Listener;
@@ -72,16 +72,8 @@ impl Adapter for Listener {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let arn = step.existing_id()?;
-        let result = step
-            .clients()
-            .elbv2
-            .delete_listener()
-            .listener_arn(arn)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let elb = &step.clients().elbv2;
+        deleted(elb.delete_listener().listener_arn(arn).send().await.aws())
     }
 }
 
@@ -125,20 +117,11 @@ async fn set_idle_timeout(
     let Some(seconds) = props.idle_timeout_seconds else {
         return Ok(());
     };
-    step.clients()
-        .elbv2
-        .modify_listener_attributes()
-        .listener_arn(arn)
-        .attributes(
-            ListenerAttribute::builder()
-                .key(TCP_IDLE_TIMEOUT)
-                .value(seconds.to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .aws()?;
-    Ok(())
+    let idle = ListenerAttribute::builder().key(TCP_IDLE_TIMEOUT);
+    let elb = &step.clients().elbv2;
+    let request = elb.modify_listener_attributes().listener_arn(arn);
+    let attribute = idle.value(seconds.to_string()).build();
+    request.attributes(attribute).send().await.aws().map(drop)
 }
 
 /// The whole listener in one ModifyListener.

@@ -6,9 +6,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
 };
 
-use super::elbv2::{action, elb_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs};
-use crate::apply::{Outputs, StepError};
+use super::elbv2::{action, deleted, elb_tags};
+use super::{Adapter, AwsResult, AwsStep, StepResult, outputs};
+use crate::apply::StepError;
 use crate::plan::catalog::ingress::ListenerRuleProps;
 
 pub struct ListenerRule;
@@ -69,16 +69,8 @@ impl Adapter for ListenerRule {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let arn = step.existing_id()?;
-        let result = step
-            .clients()
-            .elbv2
-            .delete_rule()
-            .rule_arn(arn)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let elb = &step.clients().elbv2;
+        deleted(elb.delete_rule().rule_arn(arn).send().await.aws())
     }
 }
 

@@ -6,7 +6,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
 
-use super::elbv2::{ElbTags, elb_tags, lb_outputs};
+use super::elbv2::{ElbTags, IDLE_TIMEOUT, elb_tags, lb_outputs};
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::ingress::LoadBalancerProps;
@@ -160,18 +160,9 @@ async fn set_idle_timeout(
     let Some(seconds) = props.idle_timeout_seconds else {
         return Ok(());
     };
-    step.clients()
-        .elbv2
-        .modify_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .attributes(
-            LoadBalancerAttribute::builder()
-                .key("idle_timeout.timeout_seconds")
-                .value(seconds.to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .aws()?;
-    Ok(())
+    let idle = LoadBalancerAttribute::builder().key(IDLE_TIMEOUT);
+    let elb = &step.clients().elbv2;
+    let request = elb.modify_load_balancer_attributes().load_balancer_arn(arn);
+    let attribute = idle.value(seconds.to_string()).build();
+    request.attributes(attribute).send().await.aws().map(drop)
 }

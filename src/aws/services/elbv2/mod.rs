@@ -7,19 +7,23 @@
 //! port on the load balancer). Attributes, health checks, listeners and rules change in place.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Tag,
 };
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
-use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ingress::ActionProps;
+use crate::plan::{Address, ResourceKind as K};
 
-/// The idle timeout AWS gives an ALB when none is set.
+/// The ALB attribute holding its idle timeout, and the value AWS gives it when none is set
+/// (botocore `elbv2` LoadBalancerAttribute: "idle_timeout.timeout_seconds - The idle timeout
+/// value, in seconds. The valid range is 1-4000 seconds. The default is 60 seconds").
+pub(super) const IDLE_TIMEOUT: &str = "idle_timeout.timeout_seconds";
 const DEFAULT_IDLE_TIMEOUT: i64 = 60;
 
 /// The target-group attribute the catalog's `deregistrationDelaySeconds` is (botocore `elbv2`
@@ -60,6 +64,12 @@ impl TagApi for ElbTags {
             .aws()
             .map(drop)
     }
+}
+
+/// A delete's answer: done, also when the resource was already gone.
+pub(super) fn deleted<T>(result: Result<T, StepError>) -> StepResult {
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
 }
 
 pub(super) fn elb_tags(tags: &TagSet) -> Vec<Tag> {
@@ -168,39 +178,72 @@ fn action_value(action: &Action) -> Value {
 
 // --- reading -------------------------------------------------------------------------------
 
-/// The tags of those of `arns` that may be ours: from the tagging API's answer where it lists
-/// them; the rest that `ask` says may be ours (a desired name, a listener of our load balancer)
-/// from DescribeTags ([`described_tags`]). Others are left out: not ours.
+/// The tags of `arns`: from the tagging API's answer where it lists them, else from DescribeTags
+/// ([`described_tags`]).
 async fn tags_of(
     read: &AwsRead<'_>,
     arns: &[String],
-    ask: impl Fn(&str) -> bool,
 ) -> Result<BTreeMap<String, TagSet>, StepError> {
-    let (mut out, unlisted) = listed_tags(read, arns, ask).await?;
+    let tagged = read.tagged().await?;
+    let (listed, unlisted): (Vec<&String>, Vec<&String>) =
+        arns.iter().partition(|arn| tagged.contains_key(*arn));
+    let mut out: BTreeMap<String, TagSet> = listed
+        .into_iter()
+        .filter_map(|arn| Some((arn.clone(), tagged.get(arn)?.clone())))
+        .collect();
+    let unlisted: Vec<String> = unlisted.into_iter().cloned().collect();
     out.extend(described_tags(read, &unlisted).await?);
     Ok(out)
 }
 
-/// Those of `arns` the tagging API's answer lists, with their tags, and those it does not list
-/// that `ask` says may be ours.
-async fn listed_tags(
+/// One of ours among what a describe listed: the resource, its tags, its address and what its
+/// own reads answered.
+type Ours<'i, T, D> = (&'i T, TagSet, Address, D);
+
+/// Those of `items` that are ours, each with what `details` reads of it. Ours by the tagging
+/// API's answer, or perhaps ours where the answer does not list them and `ask` says so (a desired
+/// name, a listener of our load balancer): their tags from DescribeTags, read beside each
+/// candidate's `details`, not before them. Others are left out: not ours.
+async fn owned_with<'i, T, D, F>(
     read: &AwsRead<'_>,
-    arns: &[String],
-    ask: impl Fn(&str) -> bool,
-) -> Result<(BTreeMap<String, TagSet>, Vec<String>), StepError> {
+    items: &'i [T],
+    arn: impl Fn(&T) -> Option<&str>,
+    ask: impl Fn(&T) -> bool,
+    details: impl Fn(&'i T) -> F,
+) -> Result<Vec<Ours<'i, T, D>>, StepError>
+where
+    F: Future<Output = Result<D, StepError>>,
+{
     let tagged = read.tagged().await?;
     let mut listed = BTreeMap::new();
     let mut unlisted = Vec::new();
-    for arn in arns {
-        match tagged.get(arn) {
-            Some(tags) => {
-                listed.insert(arn.clone(), tags.clone());
+    let mut candidates = Vec::new();
+    for item in items {
+        let Some(id) = arn(item) else {
+            continue;
+        };
+        match tagged.get(id) {
+            Some(tags) if read.owned(tags).is_some() => {
+                listed.insert(id, tags);
             }
-            None if ask(arn) => unlisted.push(arn.clone()),
-            None => {}
+            None if ask(item) => unlisted.push(id.to_string()),
+            _ => continue,
         }
+        candidates.push(item);
     }
-    Ok((listed, unlisted))
+    let (described, answers) = futures::try_join!(
+        described_tags(read, &unlisted),
+        futures::future::try_join_all(candidates.iter().map(|item| details(item))),
+    )?;
+    Ok(candidates
+        .into_iter()
+        .zip(answers)
+        .filter_map(|(item, answer)| {
+            let id = arn(item)?;
+            let tags = listed.get(id).copied().or_else(|| described.get(id))?;
+            Some((item, tags.clone(), read.owned(tags)?, answer))
+        })
+        .collect())
 }
 
 /// The tags of `arns` from DescribeTags (20 ARNs per call, the calls at once).
@@ -237,17 +280,6 @@ async fn described_tags(
     Ok(out)
 }
 
-/// Whether a desired resource of `kind` has the AWS name `name`.
-fn desired_name(read: &AwsRead<'_>, kind: K, name: &str) -> bool {
-    read.desired_of(kind).any(|d| {
-        d.properties
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or(&d.name)
-            == name
-    })
-}
-
 /// Load balancers and target groups (one describe per page each, both at once), their tags from
 /// the tagging API's answer, and per owned load balancer what ELBv2 reads one resource at a
 /// time: its attributes and its listeners (DescribeListeners takes one load balancer), each
@@ -271,44 +303,22 @@ async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError
         .into_iter()
         .flat_map(|p| p.load_balancers.unwrap_or_default())
         .collect();
-    let arns: Vec<String> = lbs
-        .iter()
-        .filter_map(|l| l.load_balancer_arn().map(str::to_string))
-        .collect();
-    let names: BTreeMap<&str, &str> = lbs
-        .iter()
-        .filter_map(|l| Some((l.load_balancer_arn()?, l.load_balancer_name()?)))
-        .collect();
-    let (listed, unlisted) = listed_tags(read, &arns, |arn| {
-        names
-            .get(arn)
-            .is_some_and(|name| desired_name(read, K::LoadBalancer, name))
-    })
-    .await?;
     // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
-    let candidates: Vec<_> = lbs
-        .iter()
-        .filter(|lb| {
-            let arn = lb.load_balancer_arn().unwrap_or_default();
-            listed
-                .get(arn)
-                .is_some_and(|tags| read.owned(tags).is_some())
-                || unlisted.iter().any(|u| u == arn)
-        })
-        .collect();
-    let (described, details) = futures::try_join!(
-        described_tags(read, &unlisted),
-        futures::future::try_join_all(candidates.iter().map(|lb| balancer_details(read, lb))),
-    )?;
+    let ours = owned_with(
+        read,
+        &lbs,
+        |lb| lb.load_balancer_arn(),
+        // The catalog names a load balancer's resource as its AWS name.
+        |lb| {
+            lb.load_balancer_name()
+                .is_some_and(|name| read.is_desired(K::LoadBalancer, name))
+        },
+        |lb| balancer_details(read, lb),
+    )
+    .await?;
     let mut found = Vec::new();
-    for (lb, (idle, listeners)) in candidates.into_iter().zip(details) {
+    for (lb, tags, address, (idle, listeners)) in ours {
         let arn = lb.load_balancer_arn().unwrap_or_default();
-        let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
-            continue;
-        };
-        let Some(address) = read.owned(tags) else {
-            continue;
-        };
         let name = lb.load_balancer_name().unwrap_or_default();
         // In the catalog's order: by zone.
         let mut zones: Vec<(&str, &str)> = lb
@@ -339,7 +349,7 @@ async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError
         if let Some(idle) = idle {
             f = f.with("idleTimeoutSeconds", idle);
         }
-        f = f.with("tags", tags::to_value(tags));
+        f = f.with("tags", tags::to_value(&tags));
         f.outputs = lb_outputs(lb);
         found.push(f);
         found.extend(listeners);
@@ -371,7 +381,7 @@ async fn balancer_details(
             attributes
                 .attributes()
                 .iter()
-                .find(|a| a.key() == Some("idle_timeout.timeout_seconds"))
+                .find(|a| a.key() == Some(IDLE_TIMEOUT))
                 .and_then(|a| a.value())
                 .and_then(|v| v.parse::<i64>().ok())
                 .unwrap_or(DEFAULT_IDLE_TIMEOUT),
@@ -387,35 +397,17 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         .into_iter()
         .flat_map(|p| p.target_groups.unwrap_or_default())
         .collect();
-    let arns: Vec<String> = groups
-        .iter()
-        .filter_map(|g| g.target_group_arn().map(str::to_string))
-        .collect();
-    let names: BTreeMap<&str, &str> = groups
-        .iter()
-        .filter_map(|g| Some((g.target_group_arn()?, g.target_group_name()?)))
-        .collect();
-    let (listed, unlisted) = listed_tags(read, &arns, |arn| {
-        names
-            .get(arn)
-            .is_some_and(|name| desired_name(read, K::TargetGroup, name))
-    })
-    .await?;
-    let candidates: Vec<_> = groups
-        .iter()
-        .filter(|tg| {
-            let arn = tg.target_group_arn().unwrap_or_default();
-            listed
-                .get(arn)
-                .is_some_and(|tags| read.owned(tags).is_some())
-                || unlisted.iter().any(|u| u == arn)
-        })
-        .collect();
-    // Each group's attributes (settings only: not for destroy), all at once, beside the tag
-    // read of the groups the tagging API does not list.
-    let (described, answers) = futures::try_join!(
-        described_tags(read, &unlisted),
-        futures::future::try_join_all(candidates.iter().map(|tg| async move {
+    // Each group's attributes (settings only: not for destroy), beside the tag read of the
+    // groups the tagging API does not list.
+    let ours = owned_with(
+        read,
+        &groups,
+        |tg| tg.target_group_arn(),
+        |tg| {
+            tg.target_group_name()
+                .is_some_and(|name| read.is_desired(K::TargetGroup, name))
+        },
+        |tg| async move {
             if read.inventory {
                 return Ok(None);
             }
@@ -425,17 +417,12 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
                 .await
                 .aws()
                 .map(Some)
-        })),
-    )?;
+        },
+    )
+    .await?;
     let mut found = Vec::new();
-    for (tg, answer) in candidates.into_iter().zip(answers) {
+    for (tg, tags, address, answer) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
-            continue;
-        };
-        let Some(address) = read.owned(tags) else {
-            continue;
-        };
         let attributes: BTreeMap<&str, &str> = answer
             .iter()
             .flat_map(|a| a.attributes())
@@ -472,7 +459,7 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
                 .unwrap_or(300);
             f = f.with("deregistrationDelaySeconds", delay);
         }
-        f = f.with("tags", tags::to_value(tags));
+        f = f.with("tags", tags::to_value(&tags));
         f.outputs = tg_outputs(tg);
         found.push(f);
     }
@@ -519,37 +506,20 @@ async fn read_listeners(read: &AwsRead<'_>, lb_arn: &str) -> Result<Vec<Found>, 
         .aws()?
         .listeners
         .unwrap_or_default();
-    let arns: Vec<String> = listeners
-        .iter()
-        .filter_map(|l| l.listener_arn().map(str::to_string))
-        .collect();
     // Listeners of our load balancer: ours unless their tags say otherwise. Their own reads
     // (rules, a TCP listener's attributes) go beside the tag read of those the tagging API does
     // not list.
-    let (listed, unlisted) = listed_tags(read, &arns, |_| true).await?;
-    let candidates: Vec<_> = listeners
-        .iter()
-        .filter(|l| {
-            let arn = l.listener_arn().unwrap_or_default();
-            listed
-                .get(arn)
-                .is_some_and(|tags| read.owned(tags).is_some())
-                || unlisted.iter().any(|u| u == arn)
-        })
-        .collect();
-    let (described, details) = futures::try_join!(
-        described_tags(read, &unlisted),
-        futures::future::try_join_all(candidates.iter().map(|l| listener_details(read, l))),
-    )?;
+    let ours = owned_with(
+        read,
+        &listeners,
+        |l| l.listener_arn(),
+        |_| true,
+        |l| listener_details(read, l),
+    )
+    .await?;
     let mut found = Vec::new();
-    for (l, (idle, rules)) in candidates.into_iter().zip(details) {
+    for (l, tags, address, (idle, rules)) in ours {
         let arn = l.listener_arn().unwrap_or_default();
-        let Some(tags) = listed.get(arn).or_else(|| described.get(arn)) else {
-            continue;
-        };
-        let Some(address) = read.owned(tags) else {
-            continue;
-        };
         let protocol = l.protocol().map_or("HTTP", |p| p.as_str());
         let mut f = Found::new(K::Listener, arn)
             .at(Some(address))
@@ -573,7 +543,7 @@ async fn read_listeners(read: &AwsRead<'_>, lb_arn: &str) -> Result<Vec<Found>, 
         if let Some(seconds) = idle {
             f = f.with("idleTimeoutSeconds", seconds);
         }
-        f = f.with("tags", tags::to_value(tags));
+        f = f.with("tags", tags::to_value(&tags));
         f.outputs = listener_outputs(arn, lb_arn);
         found.push(f);
         found.extend(rules);
@@ -635,7 +605,7 @@ async fn read_rules(read: &AwsRead<'_>, listener_arn: &str) -> Result<Vec<Found>
         .filter_map(|r| r.rule_arn().map(str::to_string))
         .collect();
     // Rules of our listener (default rules, which take no tags, are left out above).
-    let rule_tags = tags_of(read, &arns, |_| true).await?;
+    let rule_tags = tags_of(read, &arns).await?;
     let mut found = Vec::new();
     for r in &rules {
         let arn = r.rule_arn().unwrap_or_default();

@@ -6,9 +6,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
 
-use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, elb_tags, tg_outputs};
+use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, tg_outputs};
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
-use crate::apply::{Outputs, StepError};
+use crate::apply::StepError;
 use crate::blueprint::model::StickinessType;
 use crate::plan::catalog::ingress::{StickinessProps, TargetGroupProps};
 
@@ -95,16 +95,14 @@ impl Adapter for TargetGroup {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let arn = step.existing_id()?;
-        let result = step
-            .clients()
-            .elbv2
-            .delete_target_group()
-            .target_group_arn(arn)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let elb = &step.clients().elbv2;
+        deleted(
+            elb.delete_target_group()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 
@@ -150,17 +148,19 @@ fn attribute(key: &str, value: String) -> TargetGroupAttribute {
         .build()
 }
 
-/// The stickiness attributes for the catalog's `stickiness` (off: only `stickiness.enabled`).
+/// The stickiness attributes for the catalog's `stickiness` (off: only `stickiness.enabled`;
+/// a duration only for cookies, a cookie name only for an application cookie).
 fn stickiness_attributes(stickiness: &StickinessProps) -> Vec<TargetGroupAttribute> {
     let mut out = vec![attribute(
         "stickiness.enabled",
         stickiness.enabled.to_string(),
     )];
-    if !stickiness.enabled {
+    // Enabled, the catalog always names the kind of stickiness.
+    let Some(kind) = stickiness.kind.filter(|_| stickiness.enabled) else {
         return out;
-    }
+    };
     let duration = stickiness.duration_seconds.map(|d| d.to_string());
-    match stickiness.kind.unwrap_or(StickinessType::LbCookie) {
+    match kind {
         StickinessType::LbCookie => {
             out.push(attribute("stickiness.type", "lb_cookie".into()));
             if let Some(d) = duration {
