@@ -1,11 +1,11 @@
-//! [`AwsOperator`]: the executor's [`Operator`] for AWS, dispatching each step by kind and
-//! operation to its service adapter (see `aws::services` for the adapters' rules).
+//! [`AwsOperator`]: the executor's [`Operator`] for AWS: each step goes to its kind's adapter
+//! (`aws::services::perform`, the table `build.rs` generates; see `aws::services` for the
+//! adapters' rules), and steps AWS runs one at a time are serialised as the kind's spec says.
 
-use crate::apply::{Operation, Operator, Outputs, Step, StepContext, StepError, StepRequest};
-use crate::plan::ResourceKind as K;
+use crate::apply::{Operator, Outputs, Step, StepContext, StepError, StepRequest};
 
 use super::config::Connection;
-use super::services::{AwsStep, elbv2};
+use super::services::AwsStep;
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
@@ -82,38 +82,5 @@ impl Operator for AwsOperator {
         step.kind
             .spec()
             .serialisation_key(step.desired.as_ref(), step.observed.as_ref())
-    }
-}
-
-/// Each adapter's future is boxed: together they would make one future too large for a
-/// thread's stack in debug builds (the SDK's futures are big).
-pub(crate) async fn legacy_dispatch(step: &AwsStep<'_>) -> Result<Outputs, StepError> {
-    use Operation::*;
-    match (step.request.kind(), step.request.operation()) {
-        // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
-        (K::KubernetesObject, _) => Err(StepError::new(
-            crate::apply::ErrorClass::Fatal,
-            "NotAnAwsResource",
-            "Kubernetes objects are deployed by the workload step, not the AWS executor",
-        )),
-
-        (K::LoadBalancer, Create) => Box::pin(elbv2::create_load_balancer(step)).await,
-        (K::LoadBalancer, Update) => Box::pin(elbv2::update_load_balancer(step)).await,
-        (K::LoadBalancer, Delete) => Box::pin(elbv2::delete_load_balancer(step)).await,
-        (K::TargetGroup, Create) => Box::pin(elbv2::create_target_group(step)).await,
-        (K::TargetGroup, Update) => Box::pin(elbv2::update_target_group(step)).await,
-        (K::TargetGroup, Delete) => Box::pin(elbv2::delete_target_group(step)).await,
-        (K::Listener, Create) => Box::pin(elbv2::create_listener(step)).await,
-        (K::Listener, Update) => Box::pin(elbv2::update_listener(step)).await,
-        (K::Listener, Delete) => Box::pin(elbv2::delete_listener(step)).await,
-        (K::ListenerRule, Create) => Box::pin(elbv2::create_listener_rule(step)).await,
-        (K::ListenerRule, Update) => Box::pin(elbv2::update_listener_rule(step)).await,
-        (K::ListenerRule, Delete) => Box::pin(elbv2::delete_listener_rule(step)).await,
-
-        // Kinds with an adapter file (`services::perform`) never reach this table.
-        (kind, _) => Err(StepError::fatal(
-            "NoAdapter",
-            format!("no adapter performs {}", kind.as_str()),
-        )),
     }
 }

@@ -53,7 +53,7 @@ fn in_place(kind: K) -> InPlace {
         K::IamRole => only(&["assumeRolePolicy", "description", "inlinePolicies"]),
         // iam/iam_oidc_provider.rs: Add/RemoveClientIDToOpenIDConnectProvider.
         K::IamOidcProvider => only(&["clientIdList"]),
-        // elbv2::update_load_balancer: SetSubnets, SetSecurityGroups, SetIpAddressType and the
+        // elbv2/load_balancer.rs (update): SetSubnets, SetSecurityGroups, SetIpAddressType and the
         // idle timeout attribute.
         K::LoadBalancer => only(&[
             "idleTimeoutSeconds",
@@ -61,9 +61,9 @@ fn in_place(kind: K) -> InPlace {
             "securityGroups",
             "ipAddressType",
         ]),
-        // elbv2::update_target_group: ModifyTargetGroup, ModifyTargetGroupAttributes.
+        // elbv2/target_group.rs (update): ModifyTargetGroup, ModifyTargetGroupAttributes.
         K::TargetGroup => only(&["healthCheck", "stickiness", "deregistrationDelaySeconds"]),
-        // elbv2::update_listener: one ModifyListener with the whole listener, and an NLB TCP
+        // elbv2/listener.rs (update): one ModifyListener with the whole listener, and an NLB TCP
         // listener's idle timeout with ModifyListenerAttributes.
         K::Listener => only(&[
             "port",

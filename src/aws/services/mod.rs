@@ -132,15 +132,19 @@ use crate::plan::{Address, Resource, ResourceKind};
 pub use adapter::{Adapter, StepResult, TagApi, sync_tags};
 
 /// The adapter table from the rows `build.rs` generates, one per adapter file: [`perform`]
-/// dispatches each step to its kind's adapter.
+/// dispatches each step to its kind's adapter. The `match` is exhaustive: a kind without an
+/// adapter file does not compile.
 macro_rules! registry {
     ($($kind:ident => $adapter:path,)*) => {
         /// Performs one step with its kind's adapter.
         pub(crate) async fn perform(step: &AwsStep<'_>) -> StepResult {
             match step.request.kind() {
                 $(ResourceKind::$kind => adapter::run::<$adapter>(step).await,)*
-                #[allow(unreachable_patterns)]
-                _ => super::operator::legacy_dispatch(step).await,
+                // Kubernetes objects are deployed by `ops` with kube-rs, never scheduled here.
+                ResourceKind::KubernetesObject => Err(StepError::fatal(
+                    "NotAnAwsResource",
+                    "Kubernetes objects are deployed by the workload step, not the AWS executor",
+                )),
             }
         }
 

@@ -87,11 +87,7 @@ pub(crate) fn build(catalog: &mut Catalog) {
         .props(&CacheSubnetGroupProps {
             name: catalog.names.cache(),
             description: "shinyctl: cache subnets".into(),
-            subnets: catalog
-                .zones
-                .iter()
-                .map(|z| a::subnet("data", &z.key))
-                .collect(),
+            subnets: catalog.subnets("data"),
         }),
     );
     let cluster_mode = cache.cluster_mode == ClusterMode::Enabled;

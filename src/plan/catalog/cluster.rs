@@ -114,7 +114,7 @@ pub(crate) fn build(catalog: &mut Catalog) {
         name: catalog.names.cluster(),
         version: cluster.version.clone(),
         role: a::CLUSTER_ROLE.to_string(),
-        subnets: subnets(catalog, "private"),
+        subnets: catalog.subnets("private"),
         security_groups: vec![a::CLUSTER_SG.to_string()],
         endpoint_public_access: cluster.endpoint_access.public,
         endpoint_private_access: cluster.endpoint_access.private,
@@ -134,15 +134,6 @@ pub(crate) fn build(catalog: &mut Catalog) {
     fargate_profiles(catalog, &cluster);
     node_groups(catalog, &cluster);
     coredns_on_fargate(catalog, &cluster);
-}
-
-/// The addresses of the subnets of one tier, by zone (as [`Catalog::subnets`] lists them).
-fn subnets(catalog: &Catalog, tier: &str) -> Vec<String> {
-    catalog
-        .zones
-        .iter()
-        .map(|z| a::subnet(tier, &z.key))
-        .collect()
 }
 
 fn logging(cluster: &Cluster) -> Vec<String> {
@@ -308,7 +299,7 @@ fn fargate_profiles(catalog: &mut Catalog, cluster: &Cluster) {
             name: catalog.names.fargate_profile(&profile.name),
             cluster: a::EKS_CLUSTER.to_string(),
             pod_execution_role: a::FARGATE_ROLE.to_string(),
-            subnets: subnets(catalog, "private"),
+            subnets: catalog.subnets("private"),
             selectors,
         });
         for wait in &waits {
@@ -389,7 +380,7 @@ fn coredns_on_fargate(catalog: &mut Catalog, cluster: &Cluster) {
             name,
             cluster: a::EKS_CLUSTER.to_string(),
             pod_execution_role: a::FARGATE_ROLE.to_string(),
-            subnets: subnets(catalog, "private"),
+            subnets: catalog.subnets("private"),
             selectors,
         });
         // One Fargate-profile operation at a time per cluster: after the blueprint's profiles.
@@ -435,7 +426,7 @@ fn node_groups(catalog: &mut Catalog, cluster: &Cluster) {
             name: catalog.names.node_group(&ng.name),
             cluster: a::EKS_CLUSTER.to_string(),
             node_role: a::NODE_ROLE.to_string(),
-            subnets: subnets(catalog, "private"),
+            subnets: catalog.subnets("private"),
             // A launch template naming security groups keeps EKS from adding the cluster
             // security group it makes (EKS user guide, launch-templates.html, "Security groups"),
             // and Fargate pods have only that group: the nodes carry it too, as eksctl's managed

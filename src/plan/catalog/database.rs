@@ -141,11 +141,7 @@ pub(crate) fn build(catalog: &mut Catalog) {
         .props(&DbSubnetGroupProps {
             name: catalog.names.database(),
             description: "shinyctl: database subnets".into(),
-            subnets: catalog
-                .zones
-                .iter()
-                .map(|z| a::subnet("data", &z.key))
-                .collect(),
+            subnets: catalog.subnets("data"),
         }),
     );
     let aurora = db.engine.is_aurora();

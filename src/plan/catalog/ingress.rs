@@ -1,7 +1,7 @@
 //! `ingress`: the load balancer (ALB or NLB) in front of ShinyProxy, its security group, the
 //! target group (IP targets: the ShinyProxy pods) and the listeners.
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::security::{Peer, Rule, group};
 use super::{Catalog, Client, addresses as a};
@@ -16,6 +16,137 @@ pub(crate) const PROXY_PORT: u16 = 8080;
 /// TLS 1.3 with 1.2 fallback: AWS's recommended policy for new HTTPS listeners.
 const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/// A load balancer's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerProps {
+    pub name: String,
+    /// `application` or `network`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
+    /// `ipv4` or `dualstack` (changes in place).
+    pub ip_address_type: String,
+    /// The subnets' addresses.
+    pub subnets: Vec<String>,
+    /// The security groups' addresses.
+    pub security_groups: Vec<String>,
+    /// An ALB's idle timeout (an NLB's is its TCP listeners' attribute).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub idle_timeout_seconds: Option<u32>,
+}
+
+/// A target group's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupProps {
+    pub name: String,
+    /// `HTTP` (behind an ALB) or `TCP` (behind an NLB).
+    pub protocol: String,
+    pub port: u16,
+    /// `ip`: the targets are pods' addresses.
+    pub target_type: String,
+    /// The VPC's address.
+    pub vpc: String,
+    pub health_check: HealthCheckProps,
+    pub stickiness: StickinessProps,
+    pub deregistration_delay_seconds: u64,
+}
+
+/// A target group's health check (ModifyTargetGroup's fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheckProps {
+    pub protocol: String,
+    pub path: String,
+    /// `traffic-port`: the target's own port.
+    pub port: String,
+    pub interval_seconds: u32,
+    pub timeout_seconds: u32,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    /// The HTTP codes that mean healthy (`200-399`).
+    pub matcher: String,
+}
+
+/// A target group's stickiness: `{"enabled": false}`, or the kind of stickiness with its
+/// duration (not for `source_ip`) and an application cookie's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StickinessProps {
+    pub enabled: bool,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
+    pub kind: Option<StickinessType>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub duration_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cookie_name: Option<String>,
+}
+
+/// A listener's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerProps {
+    /// The load balancer's address.
+    pub load_balancer: String,
+    pub port: u16,
+    /// `HTTP`, `HTTPS`, `TCP` or `TLS`.
+    pub protocol: String,
+    /// A TCP listener's idle timeout (NLBs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub idle_timeout_seconds: Option<u32>,
+    /// The certificates' ARNs (HTTPS and TLS listeners).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub certificates: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ssl_policy: Option<String>,
+    pub default_action: ActionProps,
+}
+
+/// A listener rule's properties: what matches (path patterns, host headers; none given, none
+/// sent) and what it does. No builder makes one yet: the fields are what its adapter reads and
+/// the reader finds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerRuleProps {
+    /// The listener's address.
+    pub listener: String,
+    pub priority: i32,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub path_patterns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub host_headers: Vec<String>,
+    pub action: ActionProps,
+}
+
+/// A listener's or rule's action: forward to a target group, or redirect (the parts not given
+/// keep the request's own, as AWS's `#{...}` placeholders do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ActionProps {
+    Forward {
+        /// The target group's address.
+        #[serde(rename = "targetGroup")]
+        target_group: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Redirect {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        protocol: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        port: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        host: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        path: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        query: Option<String>,
+        /// `HTTP_301` (permanent) or `HTTP_302`.
+        status_code: String,
+    },
+}
+
 pub(crate) fn build(catalog: &mut Catalog) {
     let Some(ingress) = catalog.bp.ingress.clone() else {
         return;
@@ -24,34 +155,24 @@ pub(crate) fn build(catalog: &mut Catalog) {
     security(catalog, &ingress);
 
     let internet_facing = ingress.scheme == Scheme::InternetFacing;
-    let mut lb = Resource::new(
-        a::LOAD_BALANCER,
-        K::LoadBalancer,
-        catalog.names.load_balancer(if alb { "alb" } else { "nlb" }),
-        ORIGIN,
-    )
-    .with(
-        "name",
-        catalog.names.load_balancer(if alb { "alb" } else { "nlb" }),
-    )
-    .with("type", if alb { "application" } else { "network" })
-    .with(
-        "scheme",
-        if internet_facing {
-            "internet-facing"
-        } else {
-            "internal"
+    let name = catalog.names.load_balancer(if alb { "alb" } else { "nlb" });
+    let tier = if internet_facing { "public" } else { "private" };
+    let mut lb = Resource::new(a::LOAD_BALANCER, K::LoadBalancer, name.clone(), ORIGIN).props(
+        &LoadBalancerProps {
+            name,
+            kind: if alb { "application" } else { "network" }.into(),
+            scheme: if internet_facing {
+                "internet-facing"
+            } else {
+                "internal"
+            }
+            .into(),
+            ip_address_type: "ipv4".into(),
+            subnets: catalog.subnets(tier),
+            security_groups: vec![a::LB_SG.into()],
+            idle_timeout_seconds: alb.then(|| ingress.idle_timeout()),
         },
-    )
-    .with("ipAddressType", "ipv4")
-    .with(
-        "subnets",
-        catalog.subnets(if internet_facing { "public" } else { "private" }),
-    )
-    .with("securityGroups", json!([a::LB_SG]));
-    if alb {
-        lb = lb.with("idleTimeoutSeconds", ingress.idle_timeout());
-    }
+    );
     // An internet-facing load balancer needs its subnets' route to the internet.
     if internet_facing {
         lb = lb.after(&crate::plan::Address::new(a::PUBLIC_DEFAULT_ROUTE));
@@ -170,22 +291,18 @@ fn deregistration_delay_seconds(bp: &crate::blueprint::Blueprint) -> u64 {
 fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
     let hc = &ingress.health_check;
     let stickiness = match &ingress.stickiness {
-        None => json!({"enabled": false}),
-        Some(s) => {
-            let kind = match s.kind {
-                StickinessType::LbCookie => "lb_cookie",
-                StickinessType::AppCookie => "app_cookie",
-                StickinessType::SourceIp => "source_ip",
-            };
-            let mut value = json!({"enabled": true, "type": kind});
-            if s.kind != StickinessType::SourceIp {
-                value["durationSeconds"] = json!(s.duration_seconds);
-            }
-            if let Some(cookie) = &s.cookie_name {
-                value["cookieName"] = json!(cookie);
-            }
-            value
-        }
+        None => StickinessProps {
+            enabled: false,
+            kind: None,
+            duration_seconds: None,
+            cookie_name: None,
+        },
+        Some(s) => StickinessProps {
+            enabled: true,
+            kind: Some(s.kind),
+            duration_seconds: (s.kind != StickinessType::SourceIp).then_some(s.duration_seconds),
+            cookie_name: s.cookie_name.clone(),
+        },
     };
     let resource = Resource::new(
         a::TARGET_GROUP,
@@ -193,68 +310,108 @@ fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
         catalog.names.target_group(),
         ORIGIN,
     )
-    .with("name", catalog.names.target_group())
-    .with("protocol", if alb { "HTTP" } else { "TCP" })
-    .with("port", PROXY_PORT)
-    .with("targetType", "ip")
-    .with("vpc", a::VPC)
-    .with(
-        "healthCheck",
-        json!({
-            "protocol": "HTTP",
-            "path": hc.path,
-            "port": "traffic-port",
-            "intervalSeconds": hc.interval_seconds,
-            "timeoutSeconds": hc.timeout_seconds,
-            "healthyThreshold": hc.healthy_threshold,
-            "unhealthyThreshold": hc.unhealthy_threshold,
-            "matcher": "200-399"
-        }),
-    )
-    .with("stickiness", stickiness)
-    .with(
-        "deregistrationDelaySeconds",
-        deregistration_delay_seconds(catalog.bp),
-    );
+    .props(&TargetGroupProps {
+        name: catalog.names.target_group(),
+        protocol: if alb { "HTTP" } else { "TCP" }.into(),
+        port: PROXY_PORT,
+        target_type: "ip".into(),
+        vpc: a::VPC.into(),
+        health_check: HealthCheckProps {
+            protocol: "HTTP".into(),
+            path: hc.path.clone(),
+            port: "traffic-port".into(),
+            interval_seconds: hc.interval_seconds,
+            timeout_seconds: hc.timeout_seconds,
+            healthy_threshold: hc.healthy_threshold,
+            unhealthy_threshold: hc.unhealthy_threshold,
+            matcher: "200-399".into(),
+        },
+        stickiness,
+        deregistration_delay_seconds: deregistration_delay_seconds(catalog.bp),
+    });
     catalog.push(resource);
 }
 
 fn listeners(catalog: &mut Catalog, ingress: &Ingress) {
     for (i, listener) in ingress.listeners.iter().enumerate() {
-        let action = match listener.redirect_to {
-            Some(port) => json!({
-                "type": "redirect",
-                "protocol": "HTTPS",
-                "port": port.to_string(),
-                "statusCode": "HTTP_301"
-            }),
-            None => json!({"type": "forward", "targetGroup": a::TARGET_GROUP}),
+        let default_action = match listener.redirect_to {
+            Some(port) => ActionProps::Redirect {
+                protocol: Some("HTTPS".into()),
+                port: Some(port.to_string()),
+                host: None,
+                path: None,
+                query: None,
+                status_code: "HTTP_301".into(),
+            },
+            None => ActionProps::Forward {
+                target_group: a::TARGET_GROUP.into(),
+            },
         };
-        let mut resource = Resource::new(
+        // An NLB's idle timeout is a TCP listener's attribute (`tcp.idle_timeout.seconds`,
+        // 60-6000 s; TLS listeners keep a fixed 350 s and UDP ones have none: ELB docs, "Update
+        // the TCP idle timeout for your Network Load Balancer listener").
+        let tcp_idle =
+            ingress.kind == LoadBalancerType::Nlb && listener.protocol == ListenerProtocol::Tcp;
+        let tls = listener.protocol.needs_certificate();
+        let resource = Resource::new(
             a::listener(listener.port),
             K::Listener,
             catalog.names.listener(listener.port),
             format!("ingress.listeners[{i}]"),
         )
-        .with("loadBalancer", a::LOAD_BALANCER)
-        .with("port", listener.port)
-        .with("protocol", listener.protocol.aws_name());
-        // An NLB's idle timeout is a TCP listener's attribute (`tcp.idle_timeout.seconds`,
-        // 60-6000 s; TLS listeners keep a fixed 350 s and UDP ones have none: ELB docs, "Update
-        // the TCP idle timeout for your Network Load Balancer listener").
-        if ingress.kind == LoadBalancerType::Nlb && listener.protocol == ListenerProtocol::Tcp {
-            resource = resource.with("idleTimeoutSeconds", ingress.idle_timeout());
-        }
-        if listener.protocol.needs_certificate() {
-            let certificates: Vec<Value> = listener
-                .certificate_arn
-                .iter()
-                .map(|arn| json!(arn))
-                .collect();
-            resource = resource
-                .with("certificates", Value::Array(certificates))
-                .with("sslPolicy", SSL_POLICY);
-        }
-        catalog.push(resource.with("defaultAction", action));
+        .props(&ListenerProps {
+            load_balancer: a::LOAD_BALANCER.into(),
+            port: listener.port,
+            protocol: listener.protocol.aws_name().into(),
+            idle_timeout_seconds: tcp_idle.then(|| ingress.idle_timeout()),
+            certificates: tls.then(|| listener.certificate_arn.iter().cloned().collect()),
+            ssl_policy: tls.then(|| SSL_POLICY.into()),
+            default_action,
+        });
+        catalog.push(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<LoadBalancerProps>(K::LoadBalancer);
+        check_spec_fields::<TargetGroupProps>(K::TargetGroup);
+        check_spec_fields::<ListenerProps>(K::Listener);
+        check_spec_fields::<ListenerRuleProps>(K::ListenerRule);
+    }
+
+    #[test]
+    fn actions_serialise_in_the_catalogs_shape() {
+        let redirect = ActionProps::Redirect {
+            protocol: Some("HTTPS".into()),
+            port: Some("443".into()),
+            host: None,
+            path: None,
+            query: None,
+            status_code: "HTTP_301".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&redirect).unwrap(),
+            r#"{"type":"redirect","protocol":"HTTPS","port":"443","statusCode":"HTTP_301"}"#
+        );
+        let forward = ActionProps::Forward {
+            target_group: a::TARGET_GROUP.into(),
+        };
+        let value = serde_json::to_value(&forward).unwrap();
+        assert_eq!(
+            value,
+            json!({"type": "forward", "targetGroup": a::TARGET_GROUP})
+        );
+        assert_eq!(
+            serde_json::from_value::<ActionProps>(value).unwrap(),
+            forward
+        );
     }
 }

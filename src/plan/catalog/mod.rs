@@ -192,13 +192,11 @@ impl<'a> Catalog<'a> {
     }
 
     /// Addresses of one tier's subnets (`public`, `private`, `data`), in zone order.
-    pub fn subnets(&self, tier: &str) -> Value {
-        Value::Array(
-            self.zones
-                .iter()
-                .map(|z| Value::String(addresses::subnet(tier, &z.key)))
-                .collect(),
-        )
+    pub fn subnets(&self, tier: &str) -> Vec<String> {
+        self.zones
+            .iter()
+            .map(|z| addresses::subnet(tier, &z.key))
+            .collect()
     }
 
     /// Addresses of the private default routes: what needs egress to the internet waits for them.

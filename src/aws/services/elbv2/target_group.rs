@@ -1,0 +1,223 @@
+//! A target group (IP targets: the ShinyProxy pods). Its name is unique per account and
+//! region, so create looks it up first; the health check (ModifyTargetGroup) and the attributes
+//! (stickiness, deregistration delay: ModifyTargetGroupAttributes) change in place.
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+};
+
+use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, tg_outputs};
+use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use crate::apply::StepError;
+use crate::blueprint::model::StickinessType;
+use crate::plan::catalog::ingress::{StickinessProps, TargetGroupProps};
+
+type Group = aws_sdk_elasticloadbalancingv2::types::TargetGroup;
+
+/// Sets the health check on a CreateTargetGroup or a ModifyTargetGroup request (the two take
+/// the same fields under the same names).
+macro_rules! with_health_check {
+    ($request:expr, $check:expr) => {{
+        let check = $check;
+        $request
+            .health_check_protocol(ProtocolEnum::from(check.protocol.as_str()))
+            .health_check_path(&check.path)
+            .health_check_port(&check.port)
+            .set_health_check_interval_seconds(i32::try_from(check.interval_seconds).ok())
+            .set_health_check_timeout_seconds(i32::try_from(check.timeout_seconds).ok())
+            .set_healthy_threshold_count(i32::try_from(check.healthy_threshold).ok())
+            .set_unhealthy_threshold_count(i32::try_from(check.unhealthy_threshold).ok())
+            .matcher(Matcher::builder().http_code(&check.matcher).build())
+    }};
+}
+
+pub struct TargetGroup;
+
+impl Adapter for TargetGroup {
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        let props: TargetGroupProps = step.props()?;
+        let name = &props.name;
+        let tg = match describe(step, name).await? {
+            Some(tg) => tg,
+            None => {
+                let request = step
+                    .clients()
+                    .elbv2
+                    .create_target_group()
+                    .name(name)
+                    .protocol(ProtocolEnum::from(props.protocol.as_str()))
+                    .port(i32::from(props.port))
+                    .target_type(TargetTypeEnum::from(props.target_type.as_str()))
+                    .vpc_id(step.resolve(&props.vpc)?)
+                    .set_tags(Some(elb_tags(&step.tags())));
+                with_health_check!(request, &props.health_check)
+                    .send()
+                    .await
+                    .aws()?
+                    .target_groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| {
+                        StepError::fatal("TargetGroupNotFound", format!("no target group {name}"))
+                    })?
+            }
+        };
+        let out = tg_outputs(&tg);
+        set_attributes(step, &props, tg.target_group_arn().unwrap_or_default()).await?;
+        Ok(out)
+    }
+
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        let props: TargetGroupProps = step.props()?;
+        let name = &props.name;
+        let tg = describe(step, name).await?.ok_or_else(|| {
+            StepError::fatal("TargetGroupNotFound", format!("no target group {name}"))
+        })?;
+        let arn = tg.target_group_arn().unwrap_or_default().to_string();
+        if step.changed("healthCheck") {
+            let request = step
+                .clients()
+                .elbv2
+                .modify_target_group()
+                .target_group_arn(&arn);
+            with_health_check!(request, &props.health_check)
+                .send()
+                .await
+                .aws()?;
+        }
+        if step.changed_any(&["stickiness", "deregistrationDelaySeconds"]) {
+            set_attributes(step, &props, &arn).await?;
+        }
+        sync_tags::<ElbTags>(step, &arn).await?;
+        Ok(tg_outputs(&tg))
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        let arn = step.existing_id()?;
+        let elb = &step.clients().elbv2;
+        deleted(
+            elb.delete_target_group()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .aws(),
+        )
+    }
+}
+
+async fn describe(step: &AwsStep<'_>, name: &str) -> Result<Option<Group>, StepError> {
+    let result = step
+        .clients()
+        .elbv2
+        .describe_target_groups()
+        .names(name)
+        .send()
+        .await
+        .aws();
+    Ok(not_found_as_none(result)?
+        .and_then(|r| r.target_groups.unwrap_or_default().into_iter().next()))
+}
+
+/// The attributes the catalog sets: stickiness and the deregistration delay.
+async fn set_attributes(
+    step: &AwsStep<'_>,
+    props: &TargetGroupProps,
+    arn: &str,
+) -> Result<(), StepError> {
+    let mut attributes = stickiness_attributes(&props.stickiness);
+    attributes.push(attribute(
+        DEREGISTRATION_DELAY,
+        props.deregistration_delay_seconds.to_string(),
+    ));
+    step.clients()
+        .elbv2
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .aws()?;
+    Ok(())
+}
+
+fn attribute(key: &str, value: String) -> TargetGroupAttribute {
+    TargetGroupAttribute::builder()
+        .key(key)
+        .value(value)
+        .build()
+}
+
+/// The stickiness attributes for the catalog's `stickiness` (off: only `stickiness.enabled`;
+/// a duration only for cookies, a cookie name only for an application cookie).
+fn stickiness_attributes(stickiness: &StickinessProps) -> Vec<TargetGroupAttribute> {
+    let mut out = vec![attribute(
+        "stickiness.enabled",
+        stickiness.enabled.to_string(),
+    )];
+    // Enabled, the catalog always names the kind of stickiness.
+    let Some(kind) = stickiness.kind.filter(|_| stickiness.enabled) else {
+        return out;
+    };
+    let duration = stickiness.duration_seconds.map(|d| d.to_string());
+    match kind {
+        StickinessType::LbCookie => {
+            out.push(attribute("stickiness.type", "lb_cookie".into()));
+            if let Some(d) = duration {
+                out.push(attribute("stickiness.lb_cookie.duration_seconds", d));
+            }
+        }
+        StickinessType::AppCookie => {
+            out.push(attribute("stickiness.type", "app_cookie".into()));
+            if let Some(d) = duration {
+                out.push(attribute("stickiness.app_cookie.duration_seconds", d));
+            }
+            if let Some(name) = &stickiness.cookie_name {
+                out.push(attribute("stickiness.app_cookie.cookie_name", name.clone()));
+            }
+        }
+        StickinessType::SourceIp => out.push(attribute("stickiness.type", "source_ip".into())),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(attributes: &[TargetGroupAttribute]) -> Vec<(&str, &str)> {
+        attributes
+            .iter()
+            .map(|a| (a.key().unwrap_or_default(), a.value().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn stickiness_becomes_its_attributes() {
+        let off = StickinessProps {
+            enabled: false,
+            kind: None,
+            duration_seconds: None,
+            cookie_name: None,
+        };
+        assert_eq!(
+            pairs(&stickiness_attributes(&off)),
+            [("stickiness.enabled", "false")]
+        );
+        let app = StickinessProps {
+            enabled: true,
+            kind: Some(StickinessType::AppCookie),
+            duration_seconds: Some(3600),
+            cookie_name: Some("JSESSIONID".into()),
+        };
+        assert_eq!(
+            pairs(&stickiness_attributes(&app)),
+            [
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie"),
+                ("stickiness.app_cookie.duration_seconds", "3600"),
+                ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
+            ]
+        );
+    }
+}
