@@ -76,6 +76,39 @@ pub trait TagApi {
     ) -> impl Future<Output = Result<(), StepError>> + Send;
 }
 
+/// The [`TagApi`] of a service whose tag calls take a resource by one identifier and a list of
+/// keys to remove (`TagResource`/`UntagResource` by ARN, RDS's `AddTagsToResource` by name, …):
+/// `tag_api!(SnsTags, sns, tag_resource / untag_resource, resource_arn, sns_tags)` — the client,
+/// the two operations, the identifier's setter, and the service's SDK tag converter.
+macro_rules! tag_api {
+    ($api:ident, $client:ident, $tag:ident / $untag:ident, $by:ident, $convert:path) => {
+        impl $crate::aws::services::TagApi for $api {
+            async fn tag(
+                step: &$crate::aws::services::AwsStep<'_>,
+                id: &str,
+                tags: &$crate::aws::tags::TagSet,
+            ) -> Result<(), $crate::apply::StepError> {
+                let call = step.clients().$client.$tag().$by(id);
+                $crate::aws::errors::AwsResult::aws(
+                    call.set_tags(Some($convert(tags))).send().await,
+                )
+                .map(drop)
+            }
+
+            async fn untag(
+                step: &$crate::aws::services::AwsStep<'_>,
+                id: &str,
+                keys: Vec<String>,
+            ) -> Result<(), $crate::apply::StepError> {
+                let call = step.clients().$client.$untag().$by(id);
+                $crate::aws::errors::AwsResult::aws(call.set_tag_keys(Some(keys)).send().await)
+                    .map(drop)
+            }
+        }
+    };
+}
+pub(crate) use tag_api;
+
 /// Makes the tags of resource `id` the desired ones when the step changes them: what is new or
 /// different is tagged, what is gone is untagged (one call each, only when needed).
 pub async fn sync_tags<T: TagApi>(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {

@@ -129,6 +129,7 @@ use super::tags::{self, TagSet};
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};
 use crate::plan::{Address, Resource, ResourceKind};
+pub(crate) use adapter::tag_api;
 pub use adapter::{Adapter, StepResult, TagApi, sync_tags};
 
 /// The adapter table from the rows `build.rs` generates, one per adapter file: [`perform`]

@@ -4,7 +4,7 @@
 use aws_sdk_cloudwatch::types::Tag;
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi};
+use super::{AwsRead, Found};
 use crate::apply::StepError;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -14,31 +14,13 @@ use crate::plan::catalog::monitoring::CloudWatchAlarmProps;
 /// `cloudwatch/2010-08-01`: `ResourceARN` with a list of `Tag`s).
 pub struct CloudWatchTags;
 
-impl TagApi for CloudWatchTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .cloudwatch
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(cw_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .cloudwatch
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    CloudWatchTags,
+    cloudwatch,
+    tag_resource / untag_resource,
+    resource_arn,
+    cw_tags
+);
 
 pub(super) fn cw_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()

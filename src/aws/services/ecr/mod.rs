@@ -5,7 +5,7 @@
 use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -13,31 +13,13 @@ use crate::plan::ResourceKind as K;
 /// ECR's TagResource and UntagResource, by ARN (repositories).
 pub struct EcrTags;
 
-impl TagApi for EcrTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .ecr
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecr_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .ecr
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    EcrTags,
+    ecr,
+    tag_resource / untag_resource,
+    resource_arn,
+    ecr_tags
+);
 
 pub(super) fn ecr_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()

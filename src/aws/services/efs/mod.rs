@@ -8,7 +8,7 @@
 use aws_sdk_efs::types::Tag;
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -40,31 +40,13 @@ pub(super) fn is_gone(s: Option<&State>) -> bool {
 /// take no tags).
 pub struct EfsTags;
 
-impl TagApi for EfsTags {
-    async fn tag(step: &AwsStep<'_>, id: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .efs
-            .tag_resource()
-            .resource_id(id)
-            .set_tags(Some(efs_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, id: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .efs
-            .untag_resource()
-            .resource_id(id)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    EfsTags,
+    efs,
+    tag_resource / untag_resource,
+    resource_id,
+    efs_tags
+);
 
 pub(super) fn fs_outputs(fs: &aws_sdk_efs::types::FileSystemDescription) -> Outputs {
     let id = fs.file_system_id();

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
 use crate::aws::tags::{self, TagSet};
@@ -26,31 +26,13 @@ use crate::plan::catalog::cluster::{
 /// add-ons alike).
 pub struct EksTags;
 
-impl TagApi for EksTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .eks
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(eks_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .eks
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    EksTags,
+    eks,
+    tag_resource / untag_resource,
+    resource_arn,
+    eks_tags
+);
 
 /// Tags as EKS takes them: a map.
 pub(super) fn eks_tags(tags: &TagSet) -> HashMap<String, String> {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_elasticache::types::Tag;
 use serde_json::{Map, Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
+use super::{AwsRead, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -67,31 +67,13 @@ pub(super) fn in_use_is_conflict(e: StepError) -> StepError {
 /// replication groups).
 pub struct ElastiCacheTags;
 
-impl TagApi for ElastiCacheTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .elasticache
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(cache_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .elasticache
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    ElastiCacheTags,
+    elasticache,
+    add_tags_to_resource / remove_tags_from_resource,
+    resource_name,
+    cache_tags
+);
 
 /// The outputs of a subnet or parameter group (`kind` as in its ARN): its ARN is its id.
 pub(super) fn group_outputs_by_name(step: &AwsStep<'_>, kind: &str, name: &str) -> Outputs {

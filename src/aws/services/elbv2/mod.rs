@@ -14,7 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::{Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::catalog::ingress::ActionProps;
@@ -40,31 +40,13 @@ pub(super) const TCP_IDLE_TIMEOUT: &str = "tcp.idle_timeout.seconds";
 /// groups, listeners and rules.
 pub struct ElbTags;
 
-impl TagApi for ElbTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .elbv2
-            .add_tags()
-            .resource_arns(arn)
-            .set_tags(Some(elb_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .elbv2
-            .remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    ElbTags,
+    elbv2,
+    add_tags / remove_tags,
+    resource_arns,
+    elb_tags
+);
 
 /// A delete's answer: done, also when the resource was already gone.
 pub(super) fn deleted<T>(result: Result<T, StepError>) -> StepResult {

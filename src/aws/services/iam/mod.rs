@@ -18,60 +18,18 @@ use crate::plan::{Address, ResourceKind as K};
 /// IAM's TagRole and UntagRole, by role name.
 pub struct IamRoleTags;
 
-impl TagApi for IamRoleTags {
-    async fn tag(step: &AwsStep<'_>, role: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .iam
-            .tag_role()
-            .role_name(role)
-            .set_tags(Some(iam_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, role: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .iam
-            .untag_role()
-            .role_name(role)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(IamRoleTags, iam, tag_role / untag_role, role_name, iam_tags);
 
 /// IAM's TagOpenIDConnectProvider and UntagOpenIDConnectProvider, by provider ARN.
 pub struct IamOidcProviderTags;
 
-impl TagApi for IamOidcProviderTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .iam
-            .tag_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .set_tags(Some(iam_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .iam
-            .untag_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    IamOidcProviderTags,
+    iam,
+    tag_open_id_connect_provider / untag_open_id_connect_provider,
+    open_id_connect_provider_arn,
+    iam_tags
+);
 
 pub(super) fn iam_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()

@@ -18,7 +18,7 @@ use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs, sync_tags};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -30,31 +30,13 @@ use crate::plan::catalog::database::{
 /// RDS's AddTagsToResource and RemoveTagsFromResource, by ARN (every RDS kind).
 pub struct RdsTags;
 
-impl TagApi for RdsTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .rds
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(rds_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .rds
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    RdsTags,
+    rds,
+    add_tags_to_resource / remove_tags_from_resource,
+    resource_name,
+    rds_tags
+);
 
 pub(super) fn rds_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()

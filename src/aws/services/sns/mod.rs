@@ -5,7 +5,7 @@
 use aws_sdk_sns::types::Tag;
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, outputs};
+use super::{AwsRead, Found, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -13,31 +13,13 @@ use crate::plan::ResourceKind as K;
 /// SNS's TagResource and UntagResource, by ARN (topics).
 pub struct SnsTags;
 
-impl TagApi for SnsTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .sns
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(sns_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .sns
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    SnsTags,
+    sns,
+    tag_resource / untag_resource,
+    resource_arn,
+    sns_tags
+);
 
 pub(super) fn sns_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none};
 use crate::apply::StepError;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -26,31 +26,13 @@ pub(super) const SCRIPT_PATH: &str = "nodejs/node_modules/heartbeat.js";
 /// most 50 (botocore `synthetics/2017-10-11`: `TagResource` takes `ResourceArn` and `Tags`).
 pub struct SyntheticsTags;
 
-impl TagApi for SyntheticsTags {
-    async fn tag(step: &AwsStep<'_>, arn: &str, tags: &TagSet) -> Result<(), StepError> {
-        step.clients()
-            .synthetics
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(synthetics_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-
-    async fn untag(step: &AwsStep<'_>, arn: &str, keys: Vec<String>) -> Result<(), StepError> {
-        step.clients()
-            .synthetics
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
+super::tag_api!(
+    SyntheticsTags,
+    synthetics,
+    tag_resource / untag_resource,
+    resource_arn,
+    synthetics_tags
+);
 
 /// Synthetics takes tags as a map.
 pub(super) fn synthetics_tags(tags: &TagSet) -> HashMap<String, String> {
