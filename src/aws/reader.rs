@@ -86,14 +86,14 @@ tokio::task_local! {
     static READING: ();
 }
 
-/// In debug builds, stops a call the live read makes that `services::stages` does not declare
+/// In debug builds, stops a call the live read makes that `services::declared_reads` does not hold
 /// (the gate asks for every call it forwards), so every live test holds the readers to the
 /// read's declared shape. Calls outside the read are not checked.
 pub fn check_declared(service: &str, action: &str) {
     if cfg!(debug_assertions) && READING.try_with(|_| ()).is_ok() {
         assert!(
-            services::stages::is_declared(service, action),
-            "the read calls {service}:{action}, which services/stages.rs does not declare"
+            services::declared::is_declared(service, action),
+            "the read calls {service}:{action}, which neither its kind's Adapter::READS nor services/stages.rs declares"
         );
     }
 }

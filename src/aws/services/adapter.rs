@@ -4,7 +4,8 @@
 //! A kind's adapter is a unit struct named as its [`ResourceKind`] variant, in its own file
 //! `services/<service>/<kind>.rs` with `impl Adapter for <Kind>` at the start of a line: the
 //! build script (`build.rs`) makes the file a module and a row of the adapter table
-//! ([`super::perform`]), so nothing else lists it.
+//! ([`super::perform`], [`super::kind_readers`], [`super::declared_reads`]), so nothing else
+//! lists it.
 //!
 //! [`ResourceKind`]: crate::plan::ResourceKind
 
@@ -12,16 +13,31 @@ use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
-use super::AwsStep;
+use super::stages::Read;
+use super::{AwsRead, AwsStep, Found};
 use crate::apply::{Operation, Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind;
 
 /// What a step's adapter returns: the resource's outputs (ignored for deletes).
 pub type StepResult = Result<Outputs, StepError>;
 
-/// Creates, updates and deletes one kind of resource, each call followed by its wait for the
-/// state the step promises (see `services`' module docs for the rules every adapter follows).
+/// Reads, creates, updates and deletes one kind of resource, each change followed by its wait
+/// for the state the step promises (see `services`' module docs for the rules every adapter
+/// follows).
 pub trait Adapter {
+    /// The calls [`Adapter::read`] makes, each with the answers it waits for (`stages`).
+    const READS: &'static [Read] = &[];
+    /// The kind whose read finds this kind's resources too (a route table's read finds its
+    /// routes and associations: one DescribeRouteTables answer holds them); `None` for a kind
+    /// read by its own [`Adapter::read`].
+    const READ_WITH: Option<ResourceKind> = None;
+    /// What exists of this kind (and of the kinds read with it): the live read runs every
+    /// kind's read at once.
+    fn read(read: &AwsRead<'_>) -> impl Future<Output = Result<Vec<Found>, StepError>> + Send {
+        let _ = read;
+        async { Ok(Vec::new()) }
+    }
     /// Makes the resource (or finds the one an earlier, interrupted run made) and waits until
     /// it is usable.
     fn create(step: &AwsStep<'_>) -> impl Future<Output = StepResult> + Send;

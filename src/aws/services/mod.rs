@@ -101,6 +101,7 @@ macro_rules! tags_by_arn {
 
 mod adapter;
 pub mod cloudwatch;
+pub mod declared;
 pub mod ec2;
 pub mod ecr;
 pub mod efs;
@@ -131,6 +132,7 @@ use crate::apply::{Outputs, StepContext, StepError, StepRequest};
 use crate::plan::{Address, Resource, ResourceKind};
 pub(crate) use adapter::tag_api;
 pub use adapter::{Adapter, StepResult, TagApi, sync_tags};
+pub use declared::declared_reads;
 
 /// The adapter table from the rows `build.rs` generates, one per adapter file: [`perform`]
 /// dispatches each step to its kind's adapter. The `match` is exhaustive: a kind without an
@@ -152,6 +154,27 @@ macro_rules! registry {
         /// The kinds with an adapter file.
         #[cfg(test)]
         pub(crate) const ADAPTED: &[ResourceKind] = &[$(ResourceKind::$kind),*];
+
+        /// Every kind's read but those another kind's read covers (`Adapter::READ_WITH`), named
+        /// by the kind.
+        pub(crate) fn kind_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
+            let mut readers: Vec<(&'static str, ReadFuture<'a>)> = Vec::new();
+            $(if <$adapter as Adapter>::READ_WITH.is_none() {
+                readers.push((
+                    ResourceKind::$kind.as_str(),
+                    Box::pin(<$adapter as Adapter>::read(read)),
+                ));
+            })*
+            readers
+        }
+
+        /// Each kind's declared reads (`Adapter::READS`), in the adapter table's order.
+        const KIND_READS: &[&[stages::Read]] = &[$(<$adapter as Adapter>::READS,)*];
+
+        /// Each kind's `Adapter::READ_WITH`, in the adapter table's order.
+        #[cfg(test)]
+        const READ_WITH: &[(ResourceKind, Option<ResourceKind>)] =
+            &[$((ResourceKind::$kind, <$adapter as Adapter>::READ_WITH),)*];
     };
 }
 
@@ -568,9 +591,16 @@ pub fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
 /// A read function's future.
 pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
 
-/// Every read function, each covering one or more kinds; the reader runs them concurrently.
-/// (Add a service's readers here.)
+/// Every read function, each covering one or more kinds; the reader runs them concurrently: the
+/// kinds' reads ([`kind_readers`]) and the service readers that still read several kinds.
 pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
+    let mut readers = kind_readers(read);
+    readers.extend(service_readers(read));
+    readers
+}
+
+/// The readers of the kinds whose adapter files do not read them yet.
+fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
     vec![
         ("ec2 network", Box::pin(ec2::read_network(read))),
         (
@@ -583,7 +613,6 @@ pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)>
         ("eks add-ons", Box::pin(eks::read_addons(read))),
         ("ecr", Box::pin(ecr::read(read))),
         ("sns", Box::pin(sns::read(read))),
-        ("cloudwatch", Box::pin(cloudwatch::read(read))),
         ("elbv2", Box::pin(elbv2::read(read))),
         ("efs", Box::pin(efs::read(read))),
         ("rds", Box::pin(rds::read(read))),

@@ -1,20 +1,22 @@
-//! The live read's shape: every call a no-change plan's read makes (the readers of
-//! [`super::readers`], the shared answers of [`super::ReadCx::prefetch`], the version check) with
-//! the answers it waits for. Independent reads start together and a read waits only for the
-//! answer that names what it reads, so the read takes as many round trips of AWS latency as its
-//! longest chain of waits: [`depth`], at most [`DEPTH_BOUND`]. A reader that chains a read
-//! behind another it does not need must say so here, and the test below stops it; a call that
-//! is not declared here fails the read in debug builds ([`is_declared`], checked by
-//! `ReadCx::call`), so every live test holds the readers to this table.
+//! The live read's shape: every call a no-change plan's read makes with the answers it waits
+//! for — each kind's reads, declared beside its read in its adapter file (`Adapter::READS`), and
+//! the shared answers declared here ([`SHARED`]: the tagging API's, the owned subnets, the
+//! version check). Independent reads start together and a read waits only for the answer that
+//! names what it reads, so the read takes as many round trips of AWS latency as its longest
+//! chain of waits: [`depth`], at most [`DEPTH_BOUND`]. A reader that chains a read behind
+//! another it does not need must say so in its declaration, and the tests of
+//! `services::declared_reads` stop it; a call that is not declared fails the read in debug builds
+//! (`reader::check_declared`, asked by the gate), so every live test holds the readers to the
+//! declarations.
 //!
 //! The chains: identity (STS, before the read when the account is not known: see
 //! [`IDENTITY`]) → the kinds' listings (and the tagging API's one answer) → per-resource
 //! details → a listener's rules (and, where the tagging API does not list them, their tags).
 //!
-//! Pure std: `cargo xtask bench` compiles this file too and reports [`depth`] as the bound of
-//! the round trips it measures.
+//! Pure std: `cargo xtask bench` compiles this file too and reports [`DEPTH_BOUND`] as the bound
+//! of the round trips it measures.
 
-/// `(service, action)`, with the service as `ReadCx::call` names it.
+/// `(service, action)`, with the service as the gate names it.
 pub type Call = (&'static str, &'static str);
 
 /// One call of the read and what it waits for.
@@ -27,7 +29,7 @@ pub struct Read {
     pub only: &'static str,
 }
 
-const fn first(call: Call) -> Read {
+pub const fn first(call: Call) -> Read {
     Read {
         call,
         after: &[],
@@ -35,7 +37,7 @@ const fn first(call: Call) -> Read {
     }
 }
 
-const fn after(call: Call, needs: &'static [Call]) -> Read {
+pub const fn after(call: Call, needs: &'static [Call]) -> Read {
     Read {
         call,
         after: needs,
@@ -43,7 +45,7 @@ const fn after(call: Call, needs: &'static [Call]) -> Read {
     }
 }
 
-const fn fallback(call: Call, needs: &'static [Call], only: &'static str) -> Read {
+pub const fn fallback(call: Call, needs: &'static [Call], only: &'static str) -> Read {
     Read {
         call,
         after: needs,
@@ -56,12 +58,13 @@ const fn fallback(call: Call, needs: &'static [Call], only: &'static str) -> Rea
 pub const IDENTITY: Call = ("sts", "GetCallerIdentity");
 
 /// The tagging API's answer: every reader's tags, asked for at the start of the read.
-const TAGGED: Call = ("tagging", "GetResources");
+pub const TAGGED: Call = ("tagging", "GetResources");
 
-const NOT_LISTED: &str = "a desired resource the tagging API's answer does not list";
+pub const NOT_LISTED: &str = "a desired resource the tagging API's answer does not list";
 
-/// Every read call and what it waits for.
-pub const READS: &[Read] = &[
+/// The answers several kinds' reads share, asked for at the start of the read
+/// (`AwsRead::prefetch`), and the version check beside the read.
+pub const SHARED: &[Read] = &[
     // Shared answers.
     first(TAGGED),
     first(("ec2", "DescribeSubnets")),
@@ -70,6 +73,10 @@ pub const READS: &[Read] = &[
     first(("rds", "DescribeDBEngineVersions")),
     first(("elasticache", "DescribeCacheEngineVersions")),
     first(("synthetics", "DescribeRuntimeVersions")),
+];
+
+/// The reads of the kinds whose adapter files do not declare them yet (`Adapter::READS`).
+pub const SERVICES: &[Read] = &[
     // EC2.
     first(("ec2", "DescribeVpcs")),
     after(("ec2", "DescribeVpcAttribute"), &[("ec2", "DescribeVpcs")]),
@@ -164,13 +171,6 @@ pub const READS: &[Read] = &[
         NOT_LISTED,
     ),
     first(("sns", "ListSubscriptions")),
-    // CloudWatch.
-    first(("cloudwatch", "DescribeAlarms")),
-    fallback(
-        ("cloudwatch", "ListTagsForResource"),
-        &[("cloudwatch", "DescribeAlarms")],
-        NOT_LISTED,
-    ),
     // ELBv2: load balancers and target groups at once; a load balancer's attributes and
     // listeners at once; a listener's rules and attributes at once.
     first(("elbv2", "DescribeLoadBalancers")),
@@ -282,31 +282,35 @@ pub const READS: &[Read] = &[
 /// The most round trips the read may take: its longest chain of waits.
 pub const DEPTH_BOUND: usize = 4;
 
-/// Whether the readers may make `action` of `service` (see the module's docs).
-pub fn is_declared(service: &str, action: &str) -> bool {
-    READS.iter().any(|r| r.call == (service, action))
+/// Whether `reads` declare `action` of `service`.
+pub fn is_declared(reads: &[Read], service: &str, action: &str) -> bool {
+    reads.iter().any(|r| r.call == (service, action))
 }
 
-/// The round trips the read needs when each call waits only for the answers it declares: its
+/// The round trips `reads` need when each call waits only for the answers it declares: their
 /// longest chain (a call declared more than once, on different paths, counts its longest).
-pub fn depth() -> usize {
-    READS.iter().map(|r| depth_of(r, 0)).max().unwrap_or(0)
+pub fn depth(reads: &[Read]) -> usize {
+    reads
+        .iter()
+        .map(|r| depth_of(reads, r, 0))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The longest chain ending in `read`. `seen` bounds the walk: a cycle is a declaration error.
-fn depth_of(read: &Read, seen: usize) -> usize {
+pub fn depth_of(reads: &[Read], read: &Read, seen: usize) -> usize {
     assert!(
-        seen <= READS.len(),
+        seen <= reads.len(),
         "the read's declared waits form a cycle"
     );
     1 + read
         .after
         .iter()
         .map(|needed| {
-            READS
+            reads
                 .iter()
                 .filter(|r| r.call == *needed)
-                .map(|r| depth_of(r, seen + 1))
+                .map(|r| depth_of(reads, r, seen + 1))
                 .max()
                 .unwrap_or_else(|| panic!("{needed:?} is waited for but not declared"))
         })
@@ -314,97 +318,31 @@ fn depth_of(read: &Read, seen: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// The chain behind the deepest call, first call first, for reports.
-pub fn deepest_chain() -> Vec<Call> {
-    fn chain(read: &Read) -> Vec<Call> {
-        let deepest = read
+/// The chain behind the deepest call of `reads`, first call first, for reports.
+pub fn deepest_chain(reads: &[Read]) -> Vec<Call> {
+    let chain_of = |read: &Read| {
+        let mut chain = vec![read.call];
+        let mut at = *read;
+        while let Some(before) = at
             .after
             .iter()
             .filter_map(|needed| {
-                READS
+                reads
                     .iter()
                     .filter(|r| r.call == *needed)
-                    .max_by_key(|r| depth_of(r, 0))
+                    .max_by_key(|r| depth_of(reads, r, 0))
             })
-            .max_by_key(|r| depth_of(r, 0));
-        let mut out = deepest.map(chain).unwrap_or_default();
-        out.push(read.call);
-        out
-    }
-    READS
+            .max_by_key(|r| depth_of(reads, r, 0))
+        {
+            chain.push(before.call);
+            at = *before;
+        }
+        chain.reverse();
+        chain
+    };
+    reads
         .iter()
-        .max_by_key(|r| depth_of(r, 0))
-        .map(chain)
+        .max_by_key(|r| depth_of(reads, r, 0))
+        .map(chain_of)
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_read_takes_at_most_four_round_trips() {
-        assert!(
-            depth() <= DEPTH_BOUND,
-            "the read's longest chain of waits is {} calls: {:?}",
-            depth(),
-            deepest_chain()
-        );
-        // The chain it is: a load balancer's listeners' rules, and their tags where the tagging
-        // API does not list them.
-        assert_eq!(depth(), 4, "{:?}", deepest_chain());
-        assert_eq!(deepest_chain().len(), depth());
-    }
-
-    #[test]
-    fn what_one_service_reads_of_a_resource_is_read_at_once() {
-        let level = |call: Call| {
-            READS
-                .iter()
-                .filter(|r| r.call == call && r.only.is_empty())
-                .map(|r| depth_of(r, 0))
-                .max()
-                .expect("declared")
-        };
-        // The reads issue 18 found chained: each waits only for its listing.
-        for aspect in [
-            "GetBucketVersioning",
-            "GetBucketEncryption",
-            "GetPublicAccessBlock",
-        ] {
-            assert_eq!(level(("s3", aspect)), 2, "{aspect}");
-        }
-        for listing in [
-            "DescribeDBSubnetGroups",
-            "DescribeDBParameterGroups",
-            "DescribeDBClusterParameterGroups",
-            "DescribeDBInstances",
-            "DescribeDBClusters",
-        ] {
-            assert_eq!(level(("rds", listing)), 1, "{listing}");
-        }
-        assert_eq!(level(("rds", "DescribeDBParameters")), 2);
-        assert_eq!(level(("elbv2", "DescribeTargetGroups")), 1);
-        assert_eq!(level(("elbv2", "DescribeLoadBalancerAttributes")), 2);
-        assert_eq!(level(("elbv2", "DescribeListeners")), 2);
-        assert_eq!(level(("elbv2", "DescribeTargetGroupAttributes")), 2);
-        assert_eq!(level(("elbv2", "DescribeRules")), 3);
-        assert_eq!(level(("ec2", "DescribeVpcAttribute")), 2);
-        // The version check does not hold the read up.
-        assert_eq!(level(("eks", "DescribeClusterVersions")), 1);
-    }
-
-    #[test]
-    fn every_wait_names_a_declared_call() {
-        for read in READS {
-            for needed in read.after {
-                assert!(is_declared(needed.0, needed.1), "{needed:?}");
-            }
-        }
-        assert!(!is_declared("s3", "GetBucketPolicy"));
-        assert!(
-            !is_declared(IDENTITY.0, IDENTITY.1),
-            "identity comes before"
-        );
-    }
 }

@@ -606,9 +606,9 @@ fn round_trips_note() -> String {
          it was answered, with the time from the first call to the last answer (which includes \
          the emulator's own work, a few milliseconds a call served one at a time, that AWS does \
          in parallel: round trips are judged, seconds shown). The bound is the \
-         read's dependency depth declared in `src/aws/services/stages.rs` (identity → listings → \
-         per-resource details → a listener's rules; the emulator's account needs no identity \
-         call).\n",
+         read's declared depth bound (`DEPTH_BOUND` in `src/aws/services/stages.rs`, which a \
+         test holds the kinds' declared reads to: identity → listings → per-resource details → \
+         a listener's rules; the emulator's account needs no identity call).\n",
         round_trips::DELAY_SECONDS * 1000.0,
         round_trips::CALLS_IN_FLIGHT
     )

@@ -1,0 +1,124 @@
+//! The read's declared shape: the shared answers (`stages::SHARED`) and every kind's reads
+//! (`Adapter::READS`), held to the bound on round trips (`stages::DEPTH_BOUND`).
+
+use std::sync::LazyLock;
+
+use super::stages::{self, Read};
+
+/// Every call the live read may make, with the answers each waits for.
+pub fn declared_reads() -> &'static [Read] {
+    static ALL: LazyLock<Vec<Read>> = LazyLock::new(|| {
+        let kinds = super::KIND_READS.iter().flat_map(|reads| reads.iter());
+        stages::SHARED
+            .iter()
+            .chain(stages::SERVICES)
+            .chain(kinds)
+            .copied()
+            .collect()
+    });
+    &ALL
+}
+
+/// Whether the live read may make `action` of `service`.
+pub fn is_declared(service: &str, action: &str) -> bool {
+    stages::is_declared(declared_reads(), service, action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ResourceKind;
+    use stages::{Call, DEPTH_BOUND, IDENTITY, deepest_chain, depth, depth_of};
+
+    #[test]
+    fn the_read_takes_at_most_four_round_trips() {
+        let reads = declared_reads();
+        assert!(
+            depth(reads) <= DEPTH_BOUND,
+            "the read's longest chain of waits is {} calls: {:?}",
+            depth(reads),
+            deepest_chain(reads)
+        );
+        // The chain it is: a load balancer's listeners' rules, and their tags where the tagging
+        // API does not list them.
+        assert_eq!(depth(reads), 4, "{:?}", deepest_chain(reads));
+        assert_eq!(deepest_chain(reads).len(), depth(reads));
+    }
+
+    #[test]
+    fn what_one_service_reads_of_a_resource_is_read_at_once() {
+        let reads = declared_reads();
+        let level = |call: Call| {
+            reads
+                .iter()
+                .filter(|r| r.call == call && r.only.is_empty())
+                .map(|r| depth_of(reads, r, 0))
+                .max()
+                .expect("declared")
+        };
+        // The reads issue 18 found chained: each waits only for its listing.
+        for aspect in [
+            "GetBucketVersioning",
+            "GetBucketEncryption",
+            "GetPublicAccessBlock",
+        ] {
+            assert_eq!(level(("s3", aspect)), 2, "{aspect}");
+        }
+        for listing in [
+            "DescribeDBSubnetGroups",
+            "DescribeDBParameterGroups",
+            "DescribeDBClusterParameterGroups",
+            "DescribeDBInstances",
+            "DescribeDBClusters",
+        ] {
+            assert_eq!(level(("rds", listing)), 1, "{listing}");
+        }
+        assert_eq!(level(("rds", "DescribeDBParameters")), 2);
+        assert_eq!(level(("elbv2", "DescribeTargetGroups")), 1);
+        assert_eq!(level(("elbv2", "DescribeLoadBalancerAttributes")), 2);
+        assert_eq!(level(("elbv2", "DescribeListeners")), 2);
+        assert_eq!(level(("elbv2", "DescribeTargetGroupAttributes")), 2);
+        assert_eq!(level(("elbv2", "DescribeRules")), 3);
+        assert_eq!(level(("ec2", "DescribeVpcAttribute")), 2);
+        // The version check does not hold the read up.
+        assert_eq!(level(("eks", "DescribeClusterVersions")), 1);
+    }
+
+    #[test]
+    fn every_wait_names_a_declared_call() {
+        for read in declared_reads() {
+            for needed in read.after {
+                assert!(is_declared(needed.0, needed.1), "{needed:?}");
+            }
+        }
+        assert!(!is_declared("s3", "GetBucketPolicy"));
+        assert!(
+            !is_declared(IDENTITY.0, IDENTITY.1),
+            "identity comes before"
+        );
+    }
+
+    /// A kind read with another declares no reads of its own, and the kind it names reads
+    /// itself; every other kind's read is its own.
+    #[test]
+    fn a_kind_read_with_another_names_one_that_reads_itself() {
+        for (kind, with) in super::super::READ_WITH {
+            let Some(with) = with else { continue };
+            let reads = super::super::ADAPTED
+                .iter()
+                .position(|k| k == kind)
+                .map(|i| super::super::KIND_READS[i])
+                .expect("adapted");
+            assert!(reads.is_empty(), "{kind:?} is read with {with:?}");
+            let reader = super::super::READ_WITH
+                .iter()
+                .find(|(k, _)| k == with)
+                .expect("adapted");
+            assert_eq!(
+                reader.1, None,
+                "{with:?}, which reads {kind:?}, reads itself"
+            );
+            assert_ne!(*with, ResourceKind::KubernetesObject);
+        }
+    }
+}
