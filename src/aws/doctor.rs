@@ -362,30 +362,19 @@ pub async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), S
         }
     };
     match parse(reference).ok_or(SecretProblem::Malformed)? {
-        Reference::Parameter { name } => conn
-            .clients
-            .ssm
-            .get_parameter()
-            .name(name)
-            .with_decryption(true)
-            .send()
+        Reference::Parameter { name } => crate::aws::secrets::get_parameter_value(conn, &name)
             .await
             .map(drop)
-            .map_err(|e| refused(step_error(e))),
+            .map_err(refused),
         Reference::SecretsManager { id, json_key } => {
-            let out = conn
-                .clients
-                .secretsmanager
-                .get_secret_value()
-                .secret_id(id)
-                .send()
+            let value = crate::aws::secrets::get_secret_string(conn, &id)
                 .await
-                .map_err(|e| refused(step_error(e)))?;
+                .map_err(refused)?;
             match json_key {
                 None => Ok(()),
                 Some(key) => {
-                    let has_key = out
-                        .secret_string()
+                    let has_key = value
+                        .as_deref()
                         .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
                         .is_some_and(|v| {
                             v.get(&key).is_some_and(|f| f.is_string() || f.is_number())

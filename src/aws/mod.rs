@@ -33,6 +33,22 @@
 //! lock.release(&conn).await?;
 //! ```
 
+/// Every page of an SDK paginator (`$pages`: `….into_paginator().send()`), as a `Vec` of outputs.
+/// SDK errors return from the enclosing function as `StepError`s.
+macro_rules! all_pages {
+    ($pages:expr) => {{
+        let mut pages = $pages;
+        let mut out = Vec::new();
+        loop {
+            match pages.next().await {
+                Some(page) => out.push($crate::aws::errors::AwsResult::aws(page)?),
+                None => break,
+            }
+        }
+        out
+    }};
+}
+
 pub mod cleanup;
 pub mod clients;
 pub mod config;

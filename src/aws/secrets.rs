@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::Connection;
 use super::errors::step_error;
+use crate::apply::StepError;
 
 /// Where one value lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +199,26 @@ fn json_field(text: &str, field: &str) -> Option<String> {
 }
 
 async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
+    let value = get_secret_string(conn, id)
+        .await
+        .map_err(|e| format!("cannot read secret {id}: {}: {}", e.code, e.message))?;
+    value.ok_or_else(|| {
+        format!("secret {id} has no string value (binary secrets are not supported)")
+    })
+}
+
+async fn parameter(conn: &Connection, name: &str) -> Result<String, String> {
+    let value = get_parameter_value(conn, name)
+        .await
+        .map_err(|e| format!("cannot read parameter {name}: {}: {}", e.code, e.message))?;
+    value.ok_or_else(|| format!("parameter {name} has no value"))
+}
+
+/// A secret's string value (GetSecretValue); `None` for a binary secret.
+pub(crate) async fn get_secret_string(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<String>, StepError> {
     let out = conn
         .clients
         .secretsmanager
@@ -205,16 +226,15 @@ async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
         .secret_id(id)
         .send()
         .await
-        .map_err(|e| {
-            let e = step_error(e);
-            format!("cannot read secret {id}: {}: {}", e.code, e.message)
-        })?;
-    out.secret_string.ok_or_else(|| {
-        format!("secret {id} has no string value (binary secrets are not supported)")
-    })
+        .map_err(step_error)?;
+    Ok(out.secret_string)
 }
 
-async fn parameter(conn: &Connection, name: &str) -> Result<String, String> {
+/// A parameter's value, decrypted where it is a SecureString (GetParameter).
+pub(crate) async fn get_parameter_value(
+    conn: &Connection,
+    name: &str,
+) -> Result<Option<String>, StepError> {
     let out = conn
         .clients
         .ssm
@@ -223,13 +243,8 @@ async fn parameter(conn: &Connection, name: &str) -> Result<String, String> {
         .with_decryption(true)
         .send()
         .await
-        .map_err(|e| {
-            let e = step_error(e);
-            format!("cannot read parameter {name}: {}: {}", e.code, e.message)
-        })?;
-    out.parameter
-        .and_then(|p| p.value)
-        .ok_or_else(|| format!("parameter {name} has no value"))
+        .map_err(step_error)?;
+    Ok(out.parameter.and_then(|p| p.value))
 }
 
 #[cfg(test)]

@@ -197,19 +197,17 @@ fn now() -> Date {
 }
 
 async fn eks_versions(conn: &Connection) -> Result<Vec<EksVersion>, StepError> {
-    let mut pages = conn
-        .clients
-        .eks
-        .describe_cluster_versions()
-        .include_all(true)
-        .into_paginator()
-        .send();
+    let pages = all_pages!(
+        conn.clients
+            .eks
+            .describe_cluster_versions()
+            .include_all(true)
+            .into_paginator()
+            .send()
+    );
     let mut out = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        for v in page.aws()?.cluster_versions() {
+    for page in pages {
+        for v in page.cluster_versions() {
             let Some(version) = v.cluster_version() else {
                 continue;
             };
@@ -269,48 +267,39 @@ fn minor(version: &str) -> u32 {
 }
 
 async fn rds_versions(conn: &Connection, engine: &str) -> Result<Vec<String>, StepError> {
-    let mut pages = conn
-        .clients
-        .rds
-        .describe_db_engine_versions()
-        .engine(engine)
-        .max_records(100)
-        .into_paginator()
-        .send();
-    let mut out = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        for v in page.aws()?.db_engine_versions() {
-            // `deprecated` versions cannot be created.
-            if v.status().is_none_or(|s| s == "available") {
-                out.extend(v.engine_version().map(str::to_string));
-            }
-        }
-    }
-    Ok(out)
+    let pages = all_pages!(
+        conn.clients
+            .rds
+            .describe_db_engine_versions()
+            .engine(engine)
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.db_engine_versions())
+        // `deprecated` versions cannot be created.
+        .filter(|v| v.status().is_none_or(|s| s == "available"))
+        .filter_map(|v| v.engine_version().map(str::to_string))
+        .collect())
 }
 
 async fn cache_versions(conn: &Connection) -> Result<Vec<String>, StepError> {
-    let mut pages = conn
-        .clients
-        .elasticache
-        .describe_cache_engine_versions()
-        .engine("redis")
-        .max_records(100)
-        .into_paginator()
-        .send();
-    let mut out = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        for v in page.aws()?.cache_engine_versions() {
-            out.extend(v.engine_version().map(str::to_string));
-        }
-    }
-    Ok(out)
+    let pages = all_pages!(
+        conn.clients
+            .elasticache
+            .describe_cache_engine_versions()
+            .engine("redis")
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.cache_engine_versions())
+        .filter_map(|v| v.engine_version().map(str::to_string))
+        .collect())
 }
 
 /// A pin AWS offers (a listed version is it, or starts with it and a dot) is fine; otherwise the

@@ -56,22 +56,6 @@
 //!   or `arn` into its address, and a known attribute value into `address#attribute`. Kinds without
 //!   tags leave `address` empty and are matched to a desired resource by [`identity_keys`].
 
-/// Every page of an SDK paginator (`$pages`: `….into_paginator().send()`), as a `Vec` of outputs.
-/// SDK errors return from the enclosing function as `StepError`s.
-macro_rules! all_pages {
-    ($pages:expr) => {{
-        let mut pages = $pages;
-        let mut out = Vec::new();
-        loop {
-            match pages.next().await {
-                Some(page) => out.push(super::AwsResult::aws(page)?),
-                None => break,
-            }
-        }
-        out
-    }};
-}
-
 /// One resource's tags through its own service's `ListTagsForResource`, for a resource the
 /// tagging API's answer does not list ([`AwsRead::tags_for`]). `$input` sets the ARN on the request
 /// (`resource_arn`; `resource_name` for RDS and ElastiCache), `$list` is the answer's tag list
