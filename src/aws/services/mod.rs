@@ -3,15 +3,17 @@
 //! # Writing an adapter
 //!
 //! Each kind's adapter is one file, `services/<service>/<kind>.rs`: a unit struct named as the
-//! kind and its [`Adapter`] impl (create, update, delete, each with its wait). `build.rs` makes
-//! every such file a module here and a row of the adapter table ([`perform`]); the service's
-//! `mod.rs` keeps what its kinds share — the reader, registered in [`readers`], the SDK tag
-//! converter and the service's [`TagApi`]:
+//! kind and its [`Adapter`] impl (its read with the calls it declares, create, update, delete,
+//! each with its wait). `build.rs` makes every such file a module here and a row of the adapter
+//! table ([`perform`], [`kind_readers`], [`declared_reads`]); the service's `mod.rs` keeps what
+//! its kinds share — the SDK tag converter, the service's [`TagApi`] and shared helpers:
 //!
 //! ```ignore
 //! pub struct SnsTopic;
 //!
 //! impl Adapter for SnsTopic {
+//!     const READS: &'static [Read] = &[first(("sns", "ListTopics"))];
+//!     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> { /* ListTopics */ }
 //!     async fn create(step: &AwsStep<'_>) -> StepResult {
 //!         let props: SnsTopicProps = step.props()?; // the catalog's typed properties
 //!         // … CreateTopic, then outputs
@@ -47,7 +49,7 @@
 //!   `arnSuffix`), plus what a delete needs. Build them with [`outputs`].
 //! - **Reading:** one describe per page per kind (filtered by the ownership tag where the API
 //!   filters; otherwise by the derived names of `read.desired` or the blueprint's name prefix),
-//!   every call one `stages` declares (checked in debug builds by the gate). Tags the
+//!   every call one the kind's `READS` declares (checked in debug builds by the gate). Tags the
 //!   describe does not carry come from `read.tags_for(arn, desired, read_one)`: the tagging API's
 //!   one answer, a per-resource call only for a desired resource it does not list. A call per
 //!   resource only where AWS has no batch read, and only for resources that are ours. Each
