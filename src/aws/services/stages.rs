@@ -224,29 +224,6 @@ pub const SERVICES: &[Read] = &[
         ("efs", "DescribeMountTargetSecurityGroups"),
         &[("efs", "DescribeMountTargets")],
     ),
-    // RDS: the five listings at once; a parameter group's values beside its own tag read.
-    first(("rds", "DescribeDBSubnetGroups")),
-    first(("rds", "DescribeDBParameterGroups")),
-    first(("rds", "DescribeDBClusterParameterGroups")),
-    first(("rds", "DescribeDBInstances")),
-    first(("rds", "DescribeDBClusters")),
-    fallback(
-        ("rds", "ListTagsForResource"),
-        &[
-            ("rds", "DescribeDBSubnetGroups"),
-            ("rds", "DescribeDBParameterGroups"),
-            ("rds", "DescribeDBClusterParameterGroups"),
-        ],
-        NOT_LISTED,
-    ),
-    after(
-        ("rds", "DescribeDBParameters"),
-        &[("rds", "DescribeDBParameterGroups"), TAGGED],
-    ),
-    after(
-        ("rds", "DescribeDBClusterParameters"),
-        &[("rds", "DescribeDBClusterParameterGroups"), TAGGED],
-    ),
     // ElastiCache: the three listings and the member clusters at once.
     first(("elasticache", "DescribeCacheSubnetGroups")),
     first(("elasticache", "DescribeCacheParameterGroups")),
