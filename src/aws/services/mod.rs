@@ -642,7 +642,6 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
         ("sns", Box::pin(sns::read(read))),
         ("elbv2", Box::pin(elbv2::read(read))),
         ("efs", Box::pin(efs::read(read))),
-        ("elasticache", Box::pin(elasticache::read(read))),
         ("synthetics", Box::pin(synthetics::read(read))),
     ]
 }

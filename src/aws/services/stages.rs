@@ -224,34 +224,6 @@ pub const SERVICES: &[Read] = &[
         ("efs", "DescribeMountTargetSecurityGroups"),
         &[("efs", "DescribeMountTargets")],
     ),
-    // ElastiCache: the three listings and the member clusters at once.
-    first(("elasticache", "DescribeCacheSubnetGroups")),
-    first(("elasticache", "DescribeCacheParameterGroups")),
-    first(("elasticache", "DescribeReplicationGroups")),
-    first(("elasticache", "DescribeCacheClusters")),
-    fallback(
-        ("elasticache", "ListTagsForResource"),
-        &[
-            ("elasticache", "DescribeCacheSubnetGroups"),
-            ("elasticache", "DescribeCacheParameterGroups"),
-            ("elasticache", "DescribeReplicationGroups"),
-        ],
-        NOT_LISTED,
-    ),
-    after(
-        ("elasticache", "DescribeCacheParameters"),
-        &[("elasticache", "DescribeCacheParameterGroups"), TAGGED],
-    ),
-    fallback(
-        ("elasticache", "DescribeCacheClusters"),
-        &[("elasticache", "DescribeReplicationGroups"), TAGGED],
-        "a replication group the blueprint no longer has",
-    ),
-    fallback(
-        ("ec2", "DescribeSubnets"),
-        &[("elasticache", "DescribeCacheSubnetGroups")],
-        "a cache subnet group's subnets that are not the blueprint's",
-    ),
     // Synthetics.
     first(("synthetics", "DescribeCanaries")),
 ];
