@@ -640,7 +640,6 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
         ("eks add-ons", Box::pin(eks::read_addons(read))),
         ("ecr", Box::pin(ecr::read(read))),
         ("sns", Box::pin(sns::read(read))),
-        ("elbv2", Box::pin(elbv2::read(read))),
         ("efs", Box::pin(efs::read(read))),
         ("synthetics", Box::pin(synthetics::read(read))),
     ]

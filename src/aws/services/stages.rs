@@ -171,48 +171,6 @@ pub const SERVICES: &[Read] = &[
         NOT_LISTED,
     ),
     first(("sns", "ListSubscriptions")),
-    // ELBv2: load balancers and target groups at once; a load balancer's attributes and
-    // listeners at once; a listener's rules and attributes at once.
-    first(("elbv2", "DescribeLoadBalancers")),
-    first(("elbv2", "DescribeTargetGroups")),
-    fallback(
-        ("elbv2", "DescribeTags"),
-        &[
-            ("elbv2", "DescribeLoadBalancers"),
-            ("elbv2", "DescribeTargetGroups"),
-        ],
-        NOT_LISTED,
-    ),
-    after(
-        ("elbv2", "DescribeLoadBalancerAttributes"),
-        &[("elbv2", "DescribeLoadBalancers"), TAGGED],
-    ),
-    after(
-        ("elbv2", "DescribeListeners"),
-        &[("elbv2", "DescribeLoadBalancers"), TAGGED],
-    ),
-    after(
-        ("elbv2", "DescribeTargetGroupAttributes"),
-        &[("elbv2", "DescribeTargetGroups"), TAGGED],
-    ),
-    after(
-        ("elbv2", "DescribeRules"),
-        &[("elbv2", "DescribeListeners")],
-    ),
-    after(
-        ("elbv2", "DescribeListenerAttributes"),
-        &[("elbv2", "DescribeListeners")],
-    ),
-    fallback(
-        ("elbv2", "DescribeTags"),
-        &[("elbv2", "DescribeListeners")],
-        "listeners the tagging API's answer does not list",
-    ),
-    fallback(
-        ("elbv2", "DescribeTags"),
-        &[("elbv2", "DescribeRules")],
-        "rules the tagging API's answer does not list",
-    ),
     // EFS: the access points beside the file systems.
     first(("efs", "DescribeFileSystems")),
     first(("efs", "DescribeAccessPoints")),
