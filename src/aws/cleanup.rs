@@ -18,6 +18,7 @@ use aws_sdk_ec2::types::{Filter, IpPermission, UserIdGroupPair};
 
 use super::config::Connection;
 use super::errors::{AwsResult, not_found_as_none};
+use super::services::elbv2;
 use super::services::synthetics::delete_canary_lambdas;
 use crate::apply::StepError;
 use crate::plan::catalog::BLUEPRINT_TAG;
@@ -82,36 +83,14 @@ pub async fn sweep(conn: &Connection, scope: &Scope) -> Result<Swept, StepError>
     Ok(swept)
 }
 
-/// ELB tags of up to 20 resources per call, as (arn, tags).
+/// ELB tags of up to 20 resources per call (one call after another), as (arn, tags).
 async fn elb_tags(
     conn: &Connection,
     arns: &[String],
 ) -> Result<Vec<(String, Vec<(String, String)>)>, StepError> {
     let mut out = Vec::new();
     for chunk in arns.chunks(20) {
-        let described = conn
-            .clients
-            .elbv2
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .aws()?;
-        for d in described.tag_descriptions.unwrap_or_default() {
-            let tags = d
-                .tags()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect();
-            if let Some(arn) = d.resource_arn {
-                out.push((arn, tags));
-            }
-        }
+        out.extend(elbv2::describe_tags(&conn.clients.elbv2, chunk).await?);
     }
     Ok(out)
 }

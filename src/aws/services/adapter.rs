@@ -125,6 +125,20 @@ macro_rules! tag_api {
 }
 pub(crate) use tag_api;
 
+/// A service's SDK tag converter, for an SDK whose `Tag` builds from a key and a value:
+/// `sdk_tags!(pub(super) rds_tags, aws_sdk_rds::types::Tag)` writes
+/// `fn rds_tags(&TagSet) -> Vec<Tag>`.
+macro_rules! sdk_tags {
+    ($vis:vis $name:ident, $tag:ty) => {
+        $vis fn $name(tags: &$crate::aws::tags::TagSet) -> Vec<$tag> {
+            tags.iter()
+                .map(|(k, v)| <$tag>::builder().key(k).value(v).build())
+                .collect()
+        }
+    };
+}
+pub(crate) use sdk_tags;
+
 /// Makes the tags of resource `id` the desired ones when the step changes them: what is new or
 /// different is tagged, what is gone is untagged (one call each, only when needed).
 pub async fn sync_tags<T: TagApi>(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {

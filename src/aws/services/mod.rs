@@ -97,6 +97,7 @@ pub mod elbv2;
 pub mod iam;
 #[cfg(test)]
 mod in_place_tests;
+mod parameters;
 pub mod rds;
 pub mod s3;
 pub mod sns;
@@ -116,8 +117,8 @@ use super::tags::{self, TagSet};
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};
 use crate::plan::{Address, Resource, ResourceKind};
-pub(crate) use adapter::tag_api;
 pub use adapter::{Adapter, StepResult, TagApi, sync_tags};
+pub(crate) use adapter::{sdk_tags, tag_api};
 pub use declared::declared_reads;
 
 /// The adapter table from the rows `build.rs` generates, one per adapter file: [`perform`]
@@ -278,6 +279,15 @@ impl<'a> AwsStep<'a> {
     /// A required reference property, resolved (see [`AwsStep::resolve`]).
     pub fn reference(&self, key: &str) -> Result<String, StepError> {
         self.resolve(self.str(key)?)
+    }
+
+    /// The AWS name of the resource at `address` (a reference, perhaps to an attribute: the
+    /// resource's `name` output).
+    pub fn name_of(&self, address: &str) -> Result<String, StepError> {
+        self.resolve(&format!(
+            "{}#name",
+            address.split('#').next().unwrap_or(address)
+        ))
     }
 
     /// A list property of references, each resolved.
@@ -500,6 +510,23 @@ impl<'a> AwsRead<'a> {
         self.desired.iter().filter(move |r| r.kind == kind)
     }
 
+    /// The desired resource of `kind` whose AWS name is `name`: the first of the property
+    /// `keys` it has (`name`, ...), else its resource name.
+    pub fn desired_named(
+        &self,
+        kind: ResourceKind,
+        keys: &[&str],
+        name: &str,
+    ) -> Option<&'a Resource> {
+        self.desired_of(kind).find(|d| {
+            keys.iter()
+                .find_map(|k| d.properties.get(*k))
+                .and_then(Value::as_str)
+                .unwrap_or(&d.name)
+                == name
+        })
+    }
+
     /// `<blueprint>-`: the prefix of every name shinyctl derives (for listing by name).
     pub fn name_prefix(&self) -> String {
         format!("{}-", self.blueprint)
@@ -599,10 +626,7 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
         ("eks add-ons", Box::pin(eks::read_addons(read))),
         ("ecr", Box::pin(ecr::read(read))),
         ("sns", Box::pin(sns::read(read))),
-        ("elbv2", Box::pin(elbv2::read(read))),
         ("efs", Box::pin(efs::read(read))),
-        ("rds", Box::pin(rds::read(read))),
-        ("elasticache", Box::pin(elasticache::read(read))),
         ("synthetics", Box::pin(synthetics::read(read))),
     ]
 }

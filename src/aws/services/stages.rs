@@ -171,48 +171,6 @@ pub const SERVICES: &[Read] = &[
         NOT_LISTED,
     ),
     first(("sns", "ListSubscriptions")),
-    // ELBv2: load balancers and target groups at once; a load balancer's attributes and
-    // listeners at once; a listener's rules and attributes at once.
-    first(("elbv2", "DescribeLoadBalancers")),
-    first(("elbv2", "DescribeTargetGroups")),
-    fallback(
-        ("elbv2", "DescribeTags"),
-        &[
-            ("elbv2", "DescribeLoadBalancers"),
-            ("elbv2", "DescribeTargetGroups"),
-        ],
-        NOT_LISTED,
-    ),
-    after(
-        ("elbv2", "DescribeLoadBalancerAttributes"),
-        &[("elbv2", "DescribeLoadBalancers"), TAGGED],
-    ),
-    after(
-        ("elbv2", "DescribeListeners"),
-        &[("elbv2", "DescribeLoadBalancers"), TAGGED],
-    ),
-    after(
-        ("elbv2", "DescribeTargetGroupAttributes"),
-        &[("elbv2", "DescribeTargetGroups"), TAGGED],
-    ),
-    after(
-        ("elbv2", "DescribeRules"),
-        &[("elbv2", "DescribeListeners")],
-    ),
-    after(
-        ("elbv2", "DescribeListenerAttributes"),
-        &[("elbv2", "DescribeListeners")],
-    ),
-    fallback(
-        ("elbv2", "DescribeTags"),
-        &[("elbv2", "DescribeListeners")],
-        "listeners the tagging API's answer does not list",
-    ),
-    fallback(
-        ("elbv2", "DescribeTags"),
-        &[("elbv2", "DescribeRules")],
-        "rules the tagging API's answer does not list",
-    ),
     // EFS: the access points beside the file systems.
     first(("efs", "DescribeFileSystems")),
     first(("efs", "DescribeAccessPoints")),
@@ -223,57 +181,6 @@ pub const SERVICES: &[Read] = &[
     after(
         ("efs", "DescribeMountTargetSecurityGroups"),
         &[("efs", "DescribeMountTargets")],
-    ),
-    // RDS: the five listings at once; a parameter group's values beside its own tag read.
-    first(("rds", "DescribeDBSubnetGroups")),
-    first(("rds", "DescribeDBParameterGroups")),
-    first(("rds", "DescribeDBClusterParameterGroups")),
-    first(("rds", "DescribeDBInstances")),
-    first(("rds", "DescribeDBClusters")),
-    fallback(
-        ("rds", "ListTagsForResource"),
-        &[
-            ("rds", "DescribeDBSubnetGroups"),
-            ("rds", "DescribeDBParameterGroups"),
-            ("rds", "DescribeDBClusterParameterGroups"),
-        ],
-        NOT_LISTED,
-    ),
-    after(
-        ("rds", "DescribeDBParameters"),
-        &[("rds", "DescribeDBParameterGroups"), TAGGED],
-    ),
-    after(
-        ("rds", "DescribeDBClusterParameters"),
-        &[("rds", "DescribeDBClusterParameterGroups"), TAGGED],
-    ),
-    // ElastiCache: the three listings and the member clusters at once.
-    first(("elasticache", "DescribeCacheSubnetGroups")),
-    first(("elasticache", "DescribeCacheParameterGroups")),
-    first(("elasticache", "DescribeReplicationGroups")),
-    first(("elasticache", "DescribeCacheClusters")),
-    fallback(
-        ("elasticache", "ListTagsForResource"),
-        &[
-            ("elasticache", "DescribeCacheSubnetGroups"),
-            ("elasticache", "DescribeCacheParameterGroups"),
-            ("elasticache", "DescribeReplicationGroups"),
-        ],
-        NOT_LISTED,
-    ),
-    after(
-        ("elasticache", "DescribeCacheParameters"),
-        &[("elasticache", "DescribeCacheParameterGroups"), TAGGED],
-    ),
-    fallback(
-        ("elasticache", "DescribeCacheClusters"),
-        &[("elasticache", "DescribeReplicationGroups"), TAGGED],
-        "a replication group the blueprint no longer has",
-    ),
-    fallback(
-        ("ec2", "DescribeSubnets"),
-        &[("elasticache", "DescribeCacheSubnetGroups")],
-        "a cache subnet group's subnets that are not the blueprint's",
     ),
     // Synthetics.
     first(("synthetics", "DescribeCanaries")),

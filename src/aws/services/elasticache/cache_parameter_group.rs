@@ -1,15 +1,23 @@
 //! An ElastiCache parameter group with its values (its family and `cluster-enabled` must match
-//! the replication group). Its name is unique per account and region; its ARN is its id.
+//! the replication group). Its name is unique per account and region; its ARN is its id. Its
+//! read lists the account's groups and reads the user-set values of each one that is ours.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_elasticache::types::ParameterNameValue;
+use aws_sdk_elasticache::types::{CacheParameterGroup as Listed, ParameterNameValue};
 
 use super::elasticache::{
-    ElastiCacheTags, cache_tags, cx_arn, group_outputs_by_name, in_use_is_conflict, parameter_map,
+    ElastiCacheTags, cache_arn, cache_tags, desired_named, group_outputs_by_name,
+    in_use_is_conflict, tags_of,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::parameters::{self, OwnedGroup};
+use super::stages::{Read, TAGGED, after, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheParameterGroupProps;
 
 pub struct CacheParameterGroup;
@@ -22,6 +30,19 @@ pub(crate) const IN_PLACE: &[&str] = &["parameters"];
 const ARN_KIND: &str = "parametergroup";
 
 impl Adapter for CacheParameterGroup {
+    // The values beside the group's own tag read (declared with the subnet group's reads).
+    const READS: &'static [Read] = &[
+        first(("elasticache", "DescribeCacheParameterGroups")),
+        after(
+            ("elasticache", "DescribeCacheParameters"),
+            &[("elasticache", "DescribeCacheParameterGroups"), TAGGED],
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_parameter_groups(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: CacheParameterGroupProps = step.props()?;
         let result = step
@@ -48,23 +69,10 @@ impl Adapter for CacheParameterGroup {
         let props: CacheParameterGroupProps = step.props()?;
         let name = props.name.as_str();
         if step.changed_any(IN_PLACE) {
-            let desired = &props.parameters;
-            let observed = parameter_map(
-                step.request
-                    .step
-                    .observed
-                    .as_ref()
-                    .and_then(|o| o.get("parameters")),
-            );
-            let changed: BTreeMap<String, String> = desired
-                .iter()
-                .filter(|(k, v)| observed.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let (changed, removed) = parameters::changes(step, &props.parameters);
             set_parameters(step, name, &changed).await?;
-            let removed: Vec<ParameterNameValue> = observed
-                .keys()
-                .filter(|k| !desired.contains_key(*k))
+            let removed: Vec<ParameterNameValue> = removed
+                .iter()
                 .map(|k| ParameterNameValue::builder().parameter_name(k).build())
                 .collect();
             if !removed.is_empty() {
@@ -78,7 +86,7 @@ impl Adapter for CacheParameterGroup {
                     .aws()?;
             }
         }
-        match sync_tags::<ElastiCacheTags>(step, &cx_arn(step, ARN_KIND, name)).await {
+        match sync_tags::<ElastiCacheTags>(step, &cache_arn(step.conn, ARN_KIND, name)).await {
             Err(e) if e.code != "InvalidARN" => return Err(e),
             _ => {}
         }
@@ -127,4 +135,95 @@ async fn set_parameters(
             .aws()?;
     }
     Ok(())
+}
+
+/// Parameter groups named for the blueprint, each owned one with its user-set values
+/// (DescribeCacheParameters takes one group): every group's at once.
+async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let pages = all_pages!(
+        ec.describe_cache_parameter_groups()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    let groups = pages
+        .into_iter()
+        .flat_map(|p| p.cache_parameter_groups.unwrap_or_default());
+    let found =
+        futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn parameter_group_found(read: &AwsRead<'_>, g: Listed) -> Result<Option<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let prefix = read.name_prefix();
+    let Some(name) = g.cache_parameter_group_name() else {
+        return Ok(None);
+    };
+    let desired = desired_named(read, K::CacheParameterGroup, name);
+    if desired.is_none() && !name.starts_with(&prefix) {
+        return Ok(None);
+    }
+    let arn = cache_arn(read.conn, ARN_KIND, name);
+    // The values (settings: not for destroy) are read beside the group's own tag read where
+    // the tagging API's answer does not list it.
+    let values = || async {
+        if read.inventory {
+            return Ok(Vec::new());
+        }
+        Ok::<_, StepError>(all_pages!(
+            ec.describe_cache_parameters()
+                .cache_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        ))
+    };
+    let listed = read.tagged().await?.get(&arn).cloned();
+    let (tags, address, pages) = match (listed, desired) {
+        (Some(tags), _) => {
+            let Some(address) = read.owned(&tags) else {
+                return Ok(None);
+            };
+            (tags, address, values().await?)
+        }
+        (None, None) => return Ok(None),
+        (None, Some(d)) => {
+            let (tags, pages) = futures::join!(tags_of(read, &arn), values());
+            match not_found_as_none(tags) {
+                Ok(Some(tags)) => {
+                    let Some(address) = read.owned(&tags) else {
+                        return Ok(None);
+                    };
+                    (tags, address, pages?)
+                }
+                Ok(None) => return Ok(None),
+                // An endpoint that cannot tag parameter groups (the emulator answers
+                // InvalidARN) leaves the blueprint's derived name as the only sign of
+                // ownership: read by name.
+                Err(e) if e.code == "InvalidARN" => (
+                    tags::from_properties(&d.properties),
+                    d.address.clone(),
+                    pages?,
+                ),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let owned = OwnedGroup {
+        kind: K::CacheParameterGroup,
+        arn: &arn,
+        address,
+        name,
+        family: g.cache_parameter_group_family().unwrap_or_default(),
+        description: g.description().unwrap_or_default(),
+        tags: &tags,
+    };
+    let values = pages
+        .into_iter()
+        .flat_map(|p| p.parameters.unwrap_or_default());
+    Ok(Some(owned.found(
+        values.map(|p| (p.parameter_name, p.parameter_value)),
+    )))
 }

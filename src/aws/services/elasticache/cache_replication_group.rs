@@ -1,16 +1,25 @@
 //! The Redis replication group (cluster mode on or off, transit and at-rest encryption). No look
 //! before the create: an existing group is answered ReplicationGroupAlreadyExists. Waited on
 //! until `available`; a delete waits until it is gone, after a final snapshot unless the
-//! operator's [`DataPolicy`](crate::aws::operator::DataPolicy) says not to.
+//! operator's [`DataPolicy`](crate::aws::operator::DataPolicy) says not to. Its read lists the
+//! account's groups and takes the settings only their member clusters carry from the members'
+//! listing.
 
-use aws_sdk_elasticache::types::{ClusterMode, ReplicationGroup};
-use serde_json::Value;
+use std::collections::HashMap;
+
+use aws_sdk_elasticache::types::{CacheCluster, ClusterMode, ReplicationGroup};
+use serde_json::{Value, json};
 
 use super::elasticache::{
-    ElastiCacheTags, cache_tags, group_outputs, in_use_is_conflict, reference_name,
+    ElastiCacheTags, cache_arn, cache_tags, desired_named, in_use_is_conflict, tags_of,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use super::stages::{Read, TAGGED, fallback, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheReplicationGroupProps;
 
 pub struct CacheReplicationGroup;
@@ -29,10 +38,208 @@ pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
 /// What [`CacheReplicationGroup::update`] changes in place besides [`MODIFY_IN_PLACE`]:
 /// replicas (`replica_change`: Increase/DecreaseReplicaCount) and shards
 /// (ModifyReplicationGroupShardConfiguration). Anything else must be in `replace_on`.
+/// Replication groups tagged for the blueprint, with the settings only their member clusters
+/// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
+/// the blueprint has a group, else only once an owned group is found).
+async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let wanted = read.desired_of(K::CacheReplicationGroup).next().is_some();
+    let (pages, early) = futures::try_join!(
+        async {
+            Ok::<_, StepError>(all_pages!(
+                ec.describe_replication_groups()
+                    .max_records(100)
+                    .into_paginator()
+                    .send()
+            ))
+        },
+        async {
+            if wanted {
+                member_clusters(read).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
+    let mut owned = Vec::new();
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.replication_groups.unwrap_or_default())
+    {
+        let Some(id) = g.replication_group_id() else {
+            continue;
+        };
+        if g.status() == Some("deleting") {
+            continue;
+        }
+        let arn = g.arn().map_or_else(
+            || cache_arn(read.conn, "replicationgroup", id),
+            str::to_string,
+        );
+        let desired = desired_named(read, K::CacheReplicationGroup, id).is_some();
+        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
+            continue;
+        };
+        let Some(address) = read.owned(&tags) else {
+            continue;
+        };
+        owned.push((g, arn, tags, address));
+    }
+    if owned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let clusters = match early {
+        Some(clusters) => clusters,
+        None => member_clusters(read).await?,
+    };
+    let mut found = Vec::new();
+    for (g, arn, tags, address) in owned {
+        let id = g.replication_group_id().unwrap_or_default();
+        let member = g.member_clusters().first().and_then(|m| clusters.get(m));
+        let cluster_mode = g.cluster_enabled() == Some(true)
+            || g.cluster_mode().is_some_and(|m| m.as_str() == "enabled");
+        let shards = g.node_groups().len().max(1);
+        let replicas = g
+            .node_groups()
+            .first()
+            .map_or(0, |n| n.node_group_members().len().saturating_sub(1));
+        let replicas = if replicas == 0 && !cluster_mode {
+            g.member_clusters().len().saturating_sub(1)
+        } else {
+            replicas
+        };
+        let port = g
+            .configuration_endpoint()
+            .or_else(|| g.node_groups().first().and_then(|n| n.primary_endpoint()))
+            .and_then(|e| e.port())
+            .unwrap_or(6379);
+        let groups: Vec<String> = member
+            .map(|m| {
+                m.security_groups()
+                    .iter()
+                    .filter_map(|s| s.security_group_id().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let failover = g
+            .automatic_failover()
+            .is_some_and(|f| matches!(f.as_str(), "enabled" | "enabling"));
+        let multi_az = g.multi_az().is_some_and(|m| m.as_str() == "enabled");
+        let subnet_group = member
+            .and_then(|m| m.cache_subnet_group_name())
+            .unwrap_or_default();
+        let parameter_group = member
+            .and_then(|m| m.cache_parameter_group())
+            .and_then(|p| p.cache_parameter_group_name())
+            .unwrap_or_default();
+        let mut f = Found::new(K::CacheReplicationGroup, &arn)
+            .at(Some(address.clone()))
+            .named(id)
+            .with("replicationGroupId", id)
+            .with("description", g.description().unwrap_or_default())
+            .with(
+                "engine",
+                g.engine()
+                    .or(member.and_then(|m| m.engine()))
+                    .unwrap_or("redis"),
+            )
+            .with(
+                "engineVersion",
+                member.and_then(|m| m.engine_version()).unwrap_or_default(),
+            )
+            .with("cacheNodeType", g.cache_node_type().unwrap_or_default())
+            .with(
+                "clusterMode",
+                if cluster_mode { "enabled" } else { "disabled" },
+            )
+            .with("numNodeGroups", shards)
+            .with("replicasPerNodeGroup", replicas)
+            .with("automaticFailover", failover)
+            .with("multiAz", multi_az)
+            .with(
+                "transitEncryption",
+                g.transit_encryption_enabled().unwrap_or(false),
+            )
+            .with(
+                "atRestEncryption",
+                g.at_rest_encryption_enabled().unwrap_or(false),
+            )
+            .with("port", port)
+            .with(
+                "cacheSubnetGroup",
+                cache_arn(read.conn, "subnetgroup", subnet_group),
+            )
+            .with(
+                "cacheParameterGroup",
+                cache_arn(read.conn, "parametergroup", parameter_group),
+            )
+            .with("securityGroups", sorted(groups))
+            .with("tags", tags::to_value(&tags));
+        if member.is_none() {
+            // No member cluster to describe (the emulator makes none; AWS always does): the
+            // settings only the members carry are taken as desired rather than shown as drift.
+            if let Some(d) = read
+                .desired_of(K::CacheReplicationGroup)
+                .find(|d| d.address == address)
+            {
+                for key in [
+                    "engineVersion",
+                    "cacheSubnetGroup",
+                    "cacheParameterGroup",
+                    "securityGroups",
+                ] {
+                    if let Some(value) = d.properties.get(key) {
+                        f = f.with(key, value.clone());
+                    }
+                }
+            }
+        }
+        f.outputs = group_outputs(&g);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+/// Every cache cluster by id (one DescribeCacheClusters per page).
+async fn member_clusters(read: &AwsRead<'_>) -> Result<HashMap<String, CacheCluster>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let pages = all_pages!(
+        ec.describe_cache_clusters()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.cache_clusters.unwrap_or_default())
+        .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
+        .collect())
+}
+
+fn sorted(mut ids: Vec<String>) -> Value {
+    ids.sort();
+    json!(ids)
+}
+
 #[cfg(test)]
 pub(crate) const RESHAPE_IN_PLACE: &[&str] = &["replicasPerNodeGroup", "numNodeGroups"];
 
 impl Adapter for CacheReplicationGroup {
+    // The member clusters beside the groups' listing when the blueprint has a group.
+    const READS: &'static [Read] = &[
+        first(("elasticache", "DescribeReplicationGroups")),
+        first(("elasticache", "DescribeCacheClusters")),
+        fallback(
+            ("elasticache", "DescribeCacheClusters"),
+            &[("elasticache", "DescribeReplicationGroups"), TAGGED],
+            "a replication group the blueprint no longer has",
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_replication_groups(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: CacheReplicationGroupProps = step.props()?;
         let id = props.replication_group_id.as_str();
@@ -53,8 +260,8 @@ impl Adapter for CacheReplicationGroup {
             .port(i32::from(props.port))
             .set_security_group_ids(Some(security_group_ids(step, &props)?))
             .set_tags(Some(cache_tags(&step.tags())))
-            .cache_subnet_group_name(reference_name(step, &props.cache_subnet_group)?)
-            .cache_parameter_group_name(reference_name(step, &props.cache_parameter_group)?);
+            .cache_subnet_group_name(step.name_of(&props.cache_subnet_group)?)
+            .cache_parameter_group_name(step.name_of(&props.cache_parameter_group)?);
         request = if props.cluster_mode == "enabled" {
             request
                 .cluster_mode(ClusterMode::Enabled)
@@ -103,10 +310,8 @@ impl Adapter for CacheReplicationGroup {
                 request = request.set_security_group_ids(Some(security_group_ids(step, &props)?));
             }
             if step.changed("cacheParameterGroup") {
-                request = request.cache_parameter_group_name(reference_name(
-                    step,
-                    &props.cache_parameter_group,
-                )?);
+                request =
+                    request.cache_parameter_group_name(step.name_of(&props.cache_parameter_group)?);
             }
             if step.changed("description") {
                 request = request.replication_group_description(&props.description);
@@ -223,6 +428,25 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// A replication group's outputs: its ARN, name and endpoint.
+fn group_outputs(g: &ReplicationGroup) -> Outputs {
+    let id = g.replication_group_id().unwrap_or_default();
+    let arn = g.arn().unwrap_or(id);
+    let mut out = outputs(arn, Some(arn), Some(id));
+    let endpoint = g
+        .configuration_endpoint()
+        .or_else(|| g.node_groups().first().and_then(|n| n.primary_endpoint()));
+    if let Some(e) = endpoint {
+        if let Some(address) = e.address() {
+            out.insert("endpoint".into(), Value::from(address));
+        }
+        if let Some(port) = e.port() {
+            out.insert("port".into(), Value::from(port));
+        }
+    }
+    out
+}
+
 async fn wait_group(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError> {
     step.wait_until(
         || async {
@@ -268,25 +492,25 @@ async fn change_replicas(
     grow: bool,
 ) -> Result<(), StepError> {
     let ec = &step.clients().elasticache;
-    if grow {
-        ec.increase_replica_count()
-            .replication_group_id(id)
-            .new_replica_count(desired)
-            .apply_immediately(true)
-            .send()
-            .await
-            .aws()
-            .map_err(in_use_is_conflict)?;
-    } else {
-        ec.decrease_replica_count()
-            .replication_group_id(id)
-            .new_replica_count(desired)
-            .apply_immediately(true)
-            .send()
-            .await
-            .aws()
-            .map_err(in_use_is_conflict)?;
+    // Increase- and DecreaseReplicaCount take the same fields under the same names.
+    macro_rules! to_count {
+        ($request:expr) => {
+            $request
+                .replication_group_id(id)
+                .new_replica_count(desired)
+                .apply_immediately(true)
+                .send()
+                .await
+                .aws()
+                .map(drop)
+        };
     }
+    let changed = if grow {
+        to_count!(ec.increase_replica_count())
+    } else {
+        to_count!(ec.decrease_replica_count())
+    };
+    changed.map_err(in_use_is_conflict)?;
     wait_group(step, id).await?;
     Ok(())
 }

@@ -1,11 +1,20 @@
 //! An ElastiCache subnet group (the data subnets). Its name is unique per account and region;
-//! its ARN is its id.
+//! its ARN is its id. Its read lists the account's groups and keeps those named and tagged for
+//! the blueprint.
+
+use serde_json::json;
 
 use super::elasticache::{
-    ElastiCacheTags, cache_tags, cx_arn, group_outputs_by_name, in_use_is_conflict,
+    ElastiCacheTags, cache_arn, cache_tags, desired_named, group_outputs_by_name,
+    in_use_is_conflict, tags_of,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::stages::{NOT_LISTED, Read, fallback, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheSubnetGroupProps;
 
 pub struct CacheSubnetGroup;
@@ -17,6 +26,30 @@ pub(crate) const IN_PLACE: &[&str] = &["subnets", "description"];
 const ARN_KIND: &str = "subnetgroup";
 
 impl Adapter for CacheSubnetGroup {
+    const READS: &'static [Read] = &[
+        first(("elasticache", "DescribeCacheSubnetGroups")),
+        // ElastiCache's one tag read, for all three kinds (their describes carry no tags):
+        // declared once, here.
+        fallback(
+            ("elasticache", "ListTagsForResource"),
+            &[
+                ("elasticache", "DescribeCacheSubnetGroups"),
+                ("elasticache", "DescribeCacheParameterGroups"),
+                ("elasticache", "DescribeReplicationGroups"),
+            ],
+            NOT_LISTED,
+        ),
+        fallback(
+            ("ec2", "DescribeSubnets"),
+            &[("elasticache", "DescribeCacheSubnetGroups")],
+            "a cache subnet group's subnets that are not the blueprint's",
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_subnet_groups(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: CacheSubnetGroupProps = step.props()?;
         // Create first and treat "already exists" as found (a re-run after a crash): the group
@@ -53,7 +86,7 @@ impl Adapter for CacheSubnetGroup {
                 .await
                 .aws()?;
         }
-        sync_tags::<ElastiCacheTags>(step, &cx_arn(step, ARN_KIND, &props.name)).await?;
+        sync_tags::<ElastiCacheTags>(step, &cache_arn(step.conn, ARN_KIND, &props.name)).await?;
         Ok(group_outputs_by_name(step, ARN_KIND, &props.name))
     }
 
@@ -74,4 +107,58 @@ impl Adapter for CacheSubnetGroup {
 
 fn subnet_ids(step: &AwsStep<'_>, props: &CacheSubnetGroupProps) -> Result<Vec<String>, StepError> {
     props.subnets.iter().map(|s| step.resolve(s)).collect()
+}
+
+/// Subnet groups named for the blueprint and tagged for it.
+async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let ec = &read.conn.clients.elasticache;
+    let prefix = read.name_prefix();
+    let mut found = Vec::new();
+    let pages = all_pages!(
+        ec.describe_cache_subnet_groups()
+            .max_records(100)
+            .into_paginator()
+            .send()
+    );
+    for g in pages
+        .into_iter()
+        .flat_map(|p| p.cache_subnet_groups.unwrap_or_default())
+    {
+        let Some(name) = g
+            .cache_subnet_group_name()
+            .filter(|n| n.starts_with(&prefix))
+        else {
+            continue;
+        };
+        let arn = cache_arn(read.conn, ARN_KIND, name);
+        let desired = desired_named(read, K::CacheSubnetGroup, name).is_some();
+        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
+            continue;
+        };
+        let Some(address) = read.owned(&tags) else {
+            continue;
+        };
+        let subnets: Vec<String> = g
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier().map(str::to_string))
+            .collect();
+        let subnets = super::eks::by_zone(read, subnets).await?;
+        found.push(
+            Found::new(K::CacheSubnetGroup, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with(
+                    "description",
+                    g.cache_subnet_group_description().unwrap_or_default(),
+                )
+                .with("subnets", json!(subnets))
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name),
+        );
+    }
+
+    Ok(found)
 }

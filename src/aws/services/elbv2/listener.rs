@@ -2,17 +2,29 @@
 //! forwarding to the target group or redirecting. A load balancer has one listener per port, so
 //! create looks the port up first; everything but the load balancer changes in place (one
 //! ModifyListener with the whole listener; a TCP listener's idle timeout is an attribute).
+//! Listeners are listed per load balancer: the load balancer's read finds them
+//! ([`read_listeners`]).
 
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ListenerAttribute, ProtocolEnum};
+use serde_json::json;
 
-use super::elbv2::{ElbTags, TCP_IDLE_TIMEOUT, action, deleted, elb_tags, listener_outputs};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::elbv2::{
+    ElbTags, TCP_IDLE_TIMEOUT, action, action_value, deleted, elb_tags, listener_outputs,
+    owned_with,
+};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::StepError;
+use crate::aws::tags;
+use crate::plan::ResourceKind;
 use crate::plan::catalog::ingress::ListenerProps;
 
 pub struct Listener;
 
 impl Adapter for Listener {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::LoadBalancer);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: ListenerProps = step.props()?;
         let lb_arn = step.resolve(&props.load_balancer)?;
@@ -139,4 +151,95 @@ async fn modify(step: &AwsStep<'_>, props: &ListenerProps, arn: &str) -> Result<
         .await
         .aws()?;
     Ok(())
+}
+
+/// The listeners of one of our load balancers (one DescribeListeners), each with its rules.
+pub(super) async fn read_listeners(
+    read: &AwsRead<'_>,
+    lb_arn: &str,
+) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .aws()?
+        .listeners
+        .unwrap_or_default();
+    // Listeners of our load balancer: ours unless their tags say otherwise. Their own reads
+    // (rules, a TCP listener's attributes) go beside the tag read of those the tagging API does
+    // not list.
+    let ours = owned_with(
+        read,
+        &listeners,
+        |l| l.listener_arn(),
+        |_| true,
+        |l| listener_details(read, l),
+    )
+    .await?;
+    let mut found = Vec::new();
+    for (l, tags, address, (idle, rules)) in ours {
+        let arn = l.listener_arn().unwrap_or_default();
+        let protocol = l.protocol().map_or("HTTP", |p| p.as_str());
+        let mut f = Found::new(ResourceKind::Listener, arn)
+            .at(Some(address))
+            .with("loadBalancer", lb_arn)
+            .with("port", l.port().unwrap_or_default())
+            .with("protocol", protocol);
+        // An SSL policy and certificates only mean something on HTTPS/TLS listeners.
+        if protocol == "HTTPS" || protocol == "TLS" {
+            let certificates: Vec<&str> = l
+                .certificates()
+                .iter()
+                .filter_map(|c| c.certificate_arn())
+                .collect();
+            f = f
+                .with("certificates", json!(certificates))
+                .with("sslPolicy", l.ssl_policy().unwrap_or_default());
+        }
+        if let Some(default) = l.default_actions().first() {
+            f = f.with("defaultAction", action_value(default));
+        }
+        if let Some(seconds) = idle {
+            f = f.with("idleTimeoutSeconds", seconds);
+        }
+        f = f.with("tags", tags::to_value(&tags));
+        f.outputs = listener_outputs(arn, lb_arn);
+        found.push(f);
+        found.extend(rules);
+    }
+    Ok(found)
+}
+
+/// A listener's rules and, for a TCP listener (only those have it; the catalog sets it on NLB
+/// ones), its idle timeout attribute: at once.
+async fn listener_details(
+    read: &AwsRead<'_>,
+    l: &aws_sdk_elasticloadbalancingv2::types::Listener,
+) -> Result<(Option<u64>, Vec<Found>), StepError> {
+    let arn = l.listener_arn().unwrap_or_default();
+    let idle = async {
+        if l.protocol().map(|p| p.as_str()) != Some("TCP") {
+            return Ok(None);
+        }
+        let attributes = read
+            .conn
+            .clients
+            .elbv2
+            .describe_listener_attributes()
+            .listener_arn(arn)
+            .send()
+            .await
+            .aws()?;
+        Ok::<_, StepError>(
+            attributes
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some(TCP_IDLE_TIMEOUT))
+                .and_then(|a| a.value())
+                .and_then(|v| v.parse::<u64>().ok()),
+        )
+    };
+    futures::try_join!(idle, super::listener_rule::read_rules(read, arn))
 }

@@ -1,19 +1,27 @@
 //! A listener rule: path patterns and host headers, and the action taken on a match. A
 //! listener has one rule per priority, so create looks the priority up first; conditions and
-//! action change in place (ModifyRule).
+//! action change in place (ModifyRule). Rules are listed per listener: the load balancer's
+//! read finds them with their listener ([`read_rules`]).
+
+use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
 };
+use serde_json::json;
 
-use super::elbv2::{action, deleted, elb_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult, outputs};
+use super::elbv2::{action, action_value, deleted, described_tags, elb_tags};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
 use crate::apply::StepError;
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::ingress::ListenerRuleProps;
 
 pub struct ListenerRule;
 
 impl Adapter for ListenerRule {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::LoadBalancer);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: ListenerRuleProps = step.props()?;
         let listener = step.resolve(&props.listener)?;
@@ -121,4 +129,95 @@ async fn modify(
         .await
         .aws()?;
     Ok(())
+}
+
+/// The rules of one of our listeners (one DescribeRules) but its default rule, with their tags.
+pub(super) async fn read_rules(
+    read: &AwsRead<'_>,
+    listener_arn: &str,
+) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
+    let rules = elb
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .send()
+        .await
+        .aws()?
+        .rules
+        .unwrap_or_default();
+    let rules: Vec<_> = rules
+        .into_iter()
+        .filter(|r| r.is_default() != Some(true))
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let arns: Vec<String> = rules
+        .iter()
+        .filter_map(|r| r.rule_arn().map(str::to_string))
+        .collect();
+    // Rules of our listener (default rules, which take no tags, are left out above).
+    let rule_tags = tags_of(read, &arns).await?;
+    let mut found = Vec::new();
+    for r in &rules {
+        let arn = r.rule_arn().unwrap_or_default();
+        let tags = rule_tags.get(arn).cloned().unwrap_or_default();
+        let mut paths = Vec::new();
+        let mut hosts = Vec::new();
+        for c in r.conditions() {
+            match c.field() {
+                Some("path-pattern") => paths.extend(
+                    c.path_pattern_config()
+                        .map(|p| p.values().to_vec())
+                        .unwrap_or_else(|| c.values().to_vec()),
+                ),
+                Some("host-header") => hosts.extend(
+                    c.host_header_config()
+                        .map(|p| p.values().to_vec())
+                        .unwrap_or_else(|| c.values().to_vec()),
+                ),
+                _ => {}
+            }
+        }
+        let priority: i64 = r
+            .priority()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default();
+        let mut f = Found::new(ResourceKind::ListenerRule, arn)
+            .at(read.owned(&tags))
+            .with("listener", listener_arn)
+            .with("priority", priority);
+        if !paths.is_empty() {
+            f = f.with("pathPatterns", json!(paths));
+        }
+        if !hosts.is_empty() {
+            f = f.with("hostHeaders", json!(hosts));
+        }
+        if let Some(a) = r.actions().first() {
+            f = f.with("action", action_value(a));
+        }
+        if !tags.is_empty() {
+            f = f.with("tags", tags::to_value(&tags));
+        }
+        found.push(f.output("arn", arn));
+    }
+    Ok(found)
+}
+
+/// The tags of `arns`: from the tagging API's answer where it lists them, else from DescribeTags
+/// ([`described_tags`]).
+async fn tags_of(
+    read: &AwsRead<'_>,
+    arns: &[String],
+) -> Result<BTreeMap<String, TagSet>, StepError> {
+    let tagged = read.tagged().await?;
+    let (listed, unlisted): (Vec<&String>, Vec<&String>) =
+        arns.iter().partition(|arn| tagged.contains_key(*arn));
+    let mut out: BTreeMap<String, TagSet> = listed
+        .into_iter()
+        .filter_map(|arn| Some((arn.clone(), tagged.get(arn)?.clone())))
+        .collect();
+    let unlisted: Vec<String> = unlisted.into_iter().cloned().collect();
+    out.extend(described_tags(read, &unlisted).await?);
+    Ok(out)
 }

@@ -1,21 +1,79 @@
 //! A load balancer (ALB or NLB). Its name is unique per account and region, so create looks it
 //! up first; subnets, security groups, IP address type and an ALB's idle timeout change in
-//! place.
+//! place. Its read lists the account's load balancers and, per one of ours, reads its attributes
+//! and its listeners (DescribeListeners takes one load balancer): the listeners' and their rules'
+//! reads are in `listener.rs` and `listener_rule.rs`, and they are found here.
 
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
+use serde_json::json;
 
-use super::elbv2::{ElbTags, IDLE_TIMEOUT, elb_tags, lb_outputs};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::elbv2::{ElbTags, IDLE_TIMEOUT, elb_tags, lb_outputs, owned_with};
+use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ingress::LoadBalancerProps;
 
 type Balancer = aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 
+/// The idle timeout AWS gives an ALB when none is set (see [`IDLE_TIMEOUT`]).
+const DEFAULT_IDLE_TIMEOUT: i64 = 60;
+
 pub struct LoadBalancer;
 
 impl Adapter for LoadBalancer {
+    // Load balancers and target groups at once (the target groups' listing is theirs); a load
+    // balancer's attributes and listeners at once; a listener's rules and attributes at once.
+    const READS: &'static [Read] = &[
+        first(("elbv2", "DescribeLoadBalancers")),
+        // The tag read of the load balancers and the target groups the tagging API does not
+        // list: declared once, here.
+        fallback(
+            ("elbv2", "DescribeTags"),
+            &[
+                ("elbv2", "DescribeLoadBalancers"),
+                ("elbv2", "DescribeTargetGroups"),
+            ],
+            NOT_LISTED,
+        ),
+        after(
+            ("elbv2", "DescribeLoadBalancerAttributes"),
+            &[("elbv2", "DescribeLoadBalancers"), TAGGED],
+        ),
+        after(
+            ("elbv2", "DescribeListeners"),
+            &[("elbv2", "DescribeLoadBalancers"), TAGGED],
+        ),
+        after(
+            ("elbv2", "DescribeRules"),
+            &[("elbv2", "DescribeListeners")],
+        ),
+        after(
+            ("elbv2", "DescribeListenerAttributes"),
+            &[("elbv2", "DescribeListeners")],
+        ),
+        fallback(
+            ("elbv2", "DescribeTags"),
+            &[("elbv2", "DescribeListeners")],
+            "listeners the tagging API's answer does not list",
+        ),
+        fallback(
+            ("elbv2", "DescribeTags"),
+            &[("elbv2", "DescribeRules")],
+            "rules the tagging API's answer does not list",
+        ),
+    ];
+
+    /// The load balancers, their listeners and the listeners' rules.
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_load_balancers(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: LoadBalancerProps = step.props()?;
         let name = &props.name;
@@ -165,4 +223,99 @@ async fn set_idle_timeout(
     let request = elb.modify_load_balancer_attributes().load_balancer_arn(arn);
     let attribute = idle.value(seconds.to_string()).build();
     request.attributes(attribute).send().await.aws().map(drop)
+}
+
+/// What one load balancer's own calls answer: its idle timeout (ALBs) and its listeners (with
+/// their rules).
+type BalancerDetails = (Option<i64>, Vec<Found>);
+
+async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
+    let pages = all_pages!(elb.describe_load_balancers().into_paginator().send());
+    let lbs: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.load_balancers.unwrap_or_default())
+        .collect();
+    // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
+    let ours = owned_with(
+        read,
+        &lbs,
+        |lb| lb.load_balancer_arn(),
+        // The catalog names a load balancer's resource as its AWS name.
+        |lb| {
+            lb.load_balancer_name()
+                .is_some_and(|name| read.is_desired(K::LoadBalancer, name))
+        },
+        |lb| balancer_details(read, lb),
+    )
+    .await?;
+    let mut found = Vec::new();
+    for (lb, tags, address, (idle, listeners)) in ours {
+        let arn = lb.load_balancer_arn().unwrap_or_default();
+        let name = lb.load_balancer_name().unwrap_or_default();
+        // In the catalog's order: by zone.
+        let mut zones: Vec<(&str, &str)> = lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| Some((z.zone_name().unwrap_or_default(), z.subnet_id()?)))
+            .collect();
+        zones.sort();
+        let subnets: Vec<&str> = zones.iter().map(|(_, s)| *s).collect();
+        let mut groups = lb.security_groups().to_vec();
+        groups.sort();
+        let kind = lb.r#type().map_or("application", |t| t.as_str());
+        let mut f = Found::new(K::LoadBalancer, arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("type", kind)
+            .with(
+                "scheme",
+                lb.scheme().map_or("internet-facing", |s| s.as_str()),
+            )
+            .with(
+                "ipAddressType",
+                lb.ip_address_type().map_or("ipv4", |t| t.as_str()),
+            )
+            .with("subnets", json!(subnets))
+            .with("securityGroups", json!(groups));
+        if let Some(idle) = idle {
+            f = f.with("idleTimeoutSeconds", idle);
+        }
+        f = f.with("tags", tags::to_value(&tags));
+        f.outputs = lb_outputs(lb);
+        found.push(f);
+        found.extend(listeners);
+    }
+    Ok(found)
+}
+
+/// A load balancer's attributes (ALBs: the idle timeout) and its listeners, at once.
+async fn balancer_details(read: &AwsRead<'_>, lb: &Balancer) -> Result<BalancerDetails, StepError> {
+    let arn = lb.load_balancer_arn().unwrap_or_default();
+    let application = lb.r#type().is_none_or(|t| t.as_str() == "application");
+    let idle = async {
+        if !application {
+            return Ok(None);
+        }
+        let attributes = read
+            .conn
+            .clients
+            .elbv2
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .aws()?;
+        Ok::<_, StepError>(Some(
+            attributes
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some(IDLE_TIMEOUT))
+                .and_then(|a| a.value())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+        ))
+    };
+    futures::try_join!(idle, super::listener::read_listeners(read, arn))
 }

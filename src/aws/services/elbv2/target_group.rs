@@ -1,15 +1,24 @@
 //! A target group (IP targets: the ShinyProxy pods). Its name is unique per account and
 //! region, so create looks it up first; the health check (ModifyTargetGroup) and the attributes
-//! (stickiness, deregistration delay: ModifyTargetGroupAttributes) change in place.
+//! (stickiness, deregistration delay: ModifyTargetGroupAttributes) change in place. Its read
+//! lists the account's target groups and reads the attributes of each one that is ours.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
+use serde_json::{Value, json};
 
-use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, tg_outputs};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, owned_with, tg_outputs};
+use super::stages::{Read, TAGGED, after, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::StepError;
+use crate::aws::tags;
 use crate::blueprint::model::StickinessType;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ingress::{StickinessProps, TargetGroupProps};
 
 type Group = aws_sdk_elasticloadbalancingv2::types::TargetGroup;
@@ -34,6 +43,19 @@ macro_rules! with_health_check {
 pub struct TargetGroup;
 
 impl Adapter for TargetGroup {
+    // Beside the load balancers' listing (their tag read is declared with the load balancer's).
+    const READS: &'static [Read] = &[
+        first(("elbv2", "DescribeTargetGroups")),
+        after(
+            ("elbv2", "DescribeTargetGroupAttributes"),
+            &[("elbv2", "DescribeTargetGroups"), TAGGED],
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_target_groups(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: TargetGroupProps = step.props()?;
         let name = &props.name;
@@ -181,6 +203,112 @@ fn stickiness_attributes(stickiness: &StickinessProps) -> Vec<TargetGroupAttribu
     out
 }
 
+async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let elb = &read.conn.clients.elbv2;
+    let pages = all_pages!(elb.describe_target_groups().into_paginator().send());
+    let groups: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.target_groups.unwrap_or_default())
+        .collect();
+    // Each group's attributes (settings only: not for destroy), beside the tag read of the
+    // groups the tagging API does not list.
+    let ours = owned_with(
+        read,
+        &groups,
+        |tg| tg.target_group_arn(),
+        |tg| {
+            tg.target_group_name()
+                .is_some_and(|name| read.is_desired(K::TargetGroup, name))
+        },
+        |tg| async move {
+            if read.inventory {
+                return Ok(None);
+            }
+            elb.describe_target_group_attributes()
+                .target_group_arn(tg.target_group_arn().unwrap_or_default())
+                .send()
+                .await
+                .aws()
+                .map(Some)
+        },
+    )
+    .await?;
+    let mut found = Vec::new();
+    for (tg, tags, address, answer) in ours {
+        let arn = tg.target_group_arn().unwrap_or_default();
+        let attributes: BTreeMap<&str, &str> = answer
+            .iter()
+            .flat_map(|a| a.attributes())
+            .filter_map(|a| Some((a.key()?, a.value()?)))
+            .collect();
+        let name = tg.target_group_name().unwrap_or_default();
+        let mut f = Found::new(K::TargetGroup, arn)
+            .at(Some(address))
+            .named(name)
+            .with("name", name)
+            .with("protocol", tg.protocol().map_or("", |p| p.as_str()))
+            .with("port", tg.port().unwrap_or_default())
+            .with("targetType", tg.target_type().map_or("ip", |t| t.as_str()))
+            .with("vpc", tg.vpc_id().unwrap_or_default())
+            .with(
+                "healthCheck",
+                json!({
+                    "protocol": tg.health_check_protocol().map_or("HTTP", |p| p.as_str()),
+                    "path": tg.health_check_path().unwrap_or("/"),
+                    "port": tg.health_check_port().unwrap_or("traffic-port"),
+                    "intervalSeconds": tg.health_check_interval_seconds().unwrap_or(30),
+                    "timeoutSeconds": tg.health_check_timeout_seconds().unwrap_or(5),
+                    "healthyThreshold": tg.healthy_threshold_count().unwrap_or(5),
+                    "unhealthyThreshold": tg.unhealthy_threshold_count().unwrap_or(2),
+                    "matcher": tg.matcher().and_then(|m| m.http_code()).unwrap_or("200")
+                }),
+            )
+            .with("stickiness", stickiness_value(&attributes));
+        // AWS's default (300 s) when the attribute is missing from the answer.
+        if !read.inventory {
+            let delay = attributes
+                .get(DEREGISTRATION_DELAY)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(300);
+            f = f.with("deregistrationDelaySeconds", delay);
+        }
+        f = f.with("tags", tags::to_value(&tags));
+        f.outputs = tg_outputs(tg);
+        found.push(f);
+    }
+    Ok(found)
+}
+
+/// The catalog's `stickiness` object from target-group attributes.
+fn stickiness_value(attributes: &BTreeMap<&str, &str>) -> Value {
+    if attributes.get("stickiness.enabled") != Some(&"true") {
+        return json!({"enabled": false});
+    }
+    let kind = attributes
+        .get("stickiness.type")
+        .copied()
+        .unwrap_or("lb_cookie");
+    let mut value = json!({"enabled": true, "type": kind});
+    let number = |key: &str| attributes.get(key).and_then(|v| v.parse::<i64>().ok());
+    match kind {
+        "lb_cookie" => {
+            if let Some(d) = number("stickiness.lb_cookie.duration_seconds") {
+                value["durationSeconds"] = json!(d);
+            }
+        }
+        "app_cookie" => {
+            if let Some(d) = number("stickiness.app_cookie.duration_seconds") {
+                value["durationSeconds"] = json!(d);
+            }
+            if let Some(name) = attributes.get("stickiness.app_cookie.cookie_name") {
+                value["cookieName"] = json!(name);
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +346,25 @@ mod tests {
                 ("stickiness.app_cookie.duration_seconds", "3600"),
                 ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
             ]
+        );
+    }
+
+    #[test]
+    fn stickiness_reads_back_in_the_catalogs_shape() {
+        let attributes = BTreeMap::from([
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "app_cookie"),
+            ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
+            ("stickiness.app_cookie.duration_seconds", "3600"),
+            ("stickiness.lb_cookie.duration_seconds", "86400"),
+        ]);
+        assert_eq!(
+            stickiness_value(&attributes),
+            json!({"enabled": true, "type": "app_cookie", "durationSeconds": 3600, "cookieName": "JSESSIONID"})
+        );
+        assert_eq!(
+            stickiness_value(&BTreeMap::new()),
+            json!({"enabled": false})
         );
     }
 }

@@ -1,17 +1,22 @@
 //! An Aurora cluster: it holds the data (its instances are `db_cluster_instance`). Its
 //! identifier is unique per account and region, so create looks it up first; create and update
 //! wait until it is `available`. The delete lifts deletion protection only with
-//! `--allow-data-loss` and keeps a final snapshot unless the data policy says not to.
+//! `--allow-data-loss` and keeps a final snapshot unless the data policy says not to. Its read
+//! lists the account's clusters (with their tags) and keeps those tagged for the blueprint.
 
 use aws_sdk_rds::types::ServerlessV2ScalingConfiguration;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::rds::{
     self, RdsTags, cluster_outputs, cluster_status, describe_cluster, in_use_is_conflict, int,
-    is_available, is_gone, rds_tags, reference_name, resolve_all,
+    is_available, is_gone, owned_and_kept, rds_arn, rds_tags, resolve_all, sorted, unsigned,
+    with_props,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, outputs, sync_tags};
+use super::stages::{Read, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::database::{DbClusterProps, ServerlessV2Scaling};
 
 pub struct DbCluster;
@@ -47,6 +52,12 @@ async fn wait_cluster(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError
 }
 
 impl Adapter for DbCluster {
+    const READS: &'static [Read] = &[first(("rds", "DescribeDBClusters"))];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_clusters(read).await
+    }
+
     /// The master password is generated and kept by RDS (`ManageMasterUserPassword`).
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: DbClusterProps = step.props()?;
@@ -69,11 +80,8 @@ impl Adapter for DbCluster {
                 .set_vpc_security_group_ids(Some(resolve_all(step, &props.vpc_security_groups)?))
                 .set_serverless_v2_scaling_configuration(scaling(props.serverless_v2_scaling))
                 .set_tags(Some(rds_tags(&step.tags())))
-                .db_subnet_group_name(reference_name(step, &props.db_subnet_group)?)
-                .db_cluster_parameter_group_name(reference_name(
-                    step,
-                    &props.db_cluster_parameter_group,
-                )?);
+                .db_subnet_group_name(step.name_of(&props.db_subnet_group)?)
+                .db_cluster_parameter_group_name(step.name_of(&props.db_cluster_parameter_group)?);
             match request.send().await.aws() {
                 Ok(_) => {}
                 Err(e) if e.code == "DBClusterAlreadyExistsFault" => {}
@@ -120,10 +128,9 @@ impl Adapter for DbCluster {
                 )?));
             }
             if step.changed("dbClusterParameterGroup") {
-                request = request.db_cluster_parameter_group_name(reference_name(
-                    step,
-                    &props.db_cluster_parameter_group,
-                )?);
+                request = request.db_cluster_parameter_group_name(
+                    step.name_of(&props.db_cluster_parameter_group)?,
+                );
             }
             if step.changed("manageMasterUserPassword") {
                 request = request.manage_master_user_password(props.manage_master_user_password);
@@ -158,4 +165,76 @@ impl Adapter for DbCluster {
             .await?;
         Ok(Outputs::new())
     }
+}
+
+/// Clusters tagged for the blueprint.
+async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let pages = all_pages!(
+        read.conn
+            .clients
+            .rds
+            .describe_db_clusters()
+            .into_paginator()
+            .send()
+    );
+    let listed = pages
+        .into_iter()
+        .flat_map(|p| p.db_clusters.unwrap_or_default());
+    Ok(owned_and_kept(
+        read,
+        listed,
+        |c| c.tag_list(),
+        |c| c.status(),
+        |c, address, tags| cluster_found(read, c, address, tags),
+    ))
+}
+
+fn cluster_found(
+    read: &AwsRead<'_>,
+    c: &aws_sdk_rds::types::DbCluster,
+    address: crate::plan::Address,
+    tags: &TagSet,
+) -> Found {
+    let id = c.db_cluster_identifier().unwrap_or_default();
+    let found = Found::new(K::DbCluster, c.db_cluster_arn().unwrap_or(id))
+        .at(Some(address))
+        .named(id);
+    let props = DbClusterProps {
+        identifier: id.to_string(),
+        engine: c.engine().unwrap_or_default().to_string(),
+        engine_version: c.engine_version().unwrap_or_default().to_string(),
+        db_name: c
+            .database_name()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        master_username: c.master_username().unwrap_or_default().to_string(),
+        manage_master_user_password: c.master_user_secret().is_some(),
+        storage_encrypted: c.storage_encrypted().unwrap_or(false),
+        port: unsigned(c.port()),
+        db_subnet_group: rds_arn(read.conn, "subgrp", c.db_subnet_group().unwrap_or_default()),
+        vpc_security_groups: sorted(
+            c.vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id()),
+        ),
+        backup_retention_period: unsigned(c.backup_retention_period()),
+        deletion_protection: c.deletion_protection().unwrap_or(false),
+        db_cluster_parameter_group: rds_arn(
+            read.conn,
+            "cluster-pg",
+            c.db_cluster_parameter_group().unwrap_or_default(),
+        ),
+        // Added below as RDS answers it (either capacity may be missing).
+        serverless_v2_scaling: None,
+    };
+    let mut f = with_props(found, &props);
+    if let Some(s) = c.serverless_v2_scaling_configuration() {
+        f = f.with(
+            "serverlessV2Scaling",
+            json!({"minCapacity": s.min_capacity(), "maxCapacity": s.max_capacity()}),
+        );
+    }
+    f = f.with("tags", tags::to_value(tags));
+    f.outputs = cluster_outputs(c);
+    f
 }

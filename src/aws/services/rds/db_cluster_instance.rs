@@ -1,19 +1,23 @@
 //! An Aurora cluster's instance: created into its cluster, which holds the data (its delete
 //! takes no snapshot of its own: the cluster's is taken). Only its class and visibility change
-//! in place; update and delete are a DB instance's, shared in `rds`.
+//! in place; update and delete are a DB instance's, shared in `rds`, and so is its read: the DB
+//! instance's read finds it (DescribeDBInstances lists both kinds).
 
-use super::rds::{self, InstanceSettings, describe_instance, rds_tags, reference_name};
+use super::rds::{self, InstanceSettings, describe_instance, rds_tags};
 use super::{Adapter, AwsResult, AwsStep, StepResult};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::database::DbClusterInstanceProps;
 
 pub struct DbClusterInstance;
 
 impl Adapter for DbClusterInstance {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::DbInstance);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: DbClusterInstanceProps = step.props()?;
         let id = &props.identifier;
         if describe_instance(step, id).await?.is_none() {
-            let cluster = reference_name(step, &props.cluster)?;
+            let cluster = step.name_of(&props.cluster)?;
             let result = step
                 .clients()
                 .rds

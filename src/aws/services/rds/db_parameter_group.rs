@@ -1,14 +1,29 @@
 //! A DB instance's parameter group (MySQL, PostgreSQL). Its calls are the cluster parameter
-//! group's under other names: both kinds share them in `rds` ([`ParameterGroup::Instance`]).
+//! group's under other names: both kinds share them, and their read, in `rds` ([`ParameterGroup::Instance`]).
 //! Its values are set 20 at a time, immediately where dynamic and at the next reboot where
 //! static; a description is fixed at create.
 
 use super::rds::{self, ParameterGroup};
-use super::{Adapter, AwsStep, StepResult};
+use super::stages::{Read, TAGGED, after, first};
+use super::{Adapter, AwsRead, AwsStep, Found, StepResult};
+use crate::apply::StepError;
 
 pub struct DbParameterGroup;
 
 impl Adapter for DbParameterGroup {
+    // The values beside the group's own tag read (declared with the subnet group's reads).
+    const READS: &'static [Read] = &[
+        first(("rds", "DescribeDBParameterGroups")),
+        after(
+            ("rds", "DescribeDBParameters"),
+            &[("rds", "DescribeDBParameterGroups"), TAGGED],
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        rds::read_parameter_groups(read, ParameterGroup::Instance).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         rds::create_parameter_group(step, ParameterGroup::Instance).await
     }

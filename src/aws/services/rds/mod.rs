@@ -1,7 +1,8 @@
 //! rds: DB subnet groups, parameter groups (instance and cluster) with their values, a DB
 //! instance, or an Aurora cluster with its instances (serverless v2 scaling). Each kind's
-//! adapter is in its own file beside this one; here are the reader, the tagging calls and what
-//! the kinds share (the parameter groups' calls, an instance's update, delete and waits).
+//! adapter, with its read, is in its own file beside this one; here are the tagging calls and
+//! what the kinds share: the parameter groups' calls and read, an instance's update, delete and
+//! waits, and the reads' helpers.
 //!
 //! The master password is always generated and kept in Secrets Manager by RDS
 //! (`ManageMasterUserPassword`): shinyctl never sees, sends or logs one. Identifiers are unique
@@ -16,16 +17,15 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::{ApplyMethod, Parameter, Tag};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::parameters::{self, OwnedGroup};
 use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
+use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
-use crate::plan::ResourceKind as K;
-use crate::plan::catalog::database::{
-    DbClusterInstanceProps, DbClusterProps, DbInstanceProps, DbParameterGroupProps,
-    DbSubnetGroupProps,
-};
+use crate::plan::catalog::database::DbParameterGroupProps;
+use crate::plan::{Resource, ResourceKind as K};
 
 /// RDS's AddTagsToResource and RemoveTagsFromResource, by ARN (every RDS kind).
 pub struct RdsTags;
@@ -38,43 +38,16 @@ super::tag_api!(
     rds_tags
 );
 
-pub(super) fn rds_tags(tags: &TagSet) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-fn arn(partition: &str, region: &str, account: &str, kind: &str, name: &str) -> String {
-    format!("{partition}:rds:{region}:{account}:{kind}:{name}")
-}
+super::sdk_tags!(pub(super) rds_tags, Tag);
 
 /// The ARN of the RDS resource of `kind` (`subgrp`, `pg`, `cluster-pg`, ...) named `name`.
-pub(super) fn step_arn(step: &AwsStep<'_>, kind: &str, name: &str) -> String {
-    arn(
-        &step.conn.partition.arn_prefix(),
-        &step.conn.region,
-        &step.conn.account,
-        kind,
-        name,
+pub(super) fn rds_arn(conn: &Connection, kind: &str, name: &str) -> String {
+    conn.arn(
+        "rds",
+        &conn.region,
+        &conn.account,
+        &format!("{kind}:{name}"),
     )
-}
-
-fn read_arn(read: &AwsRead<'_>, kind: &str, name: &str) -> String {
-    arn(
-        &read.conn.partition.arn_prefix(),
-        &read.conn.region,
-        &read.conn.account,
-        kind,
-        name,
-    )
-}
-
-/// A dependency's name, from its address (`database.subnets` -> the group's `name` output).
-pub(super) fn reference_name(step: &AwsStep<'_>, address: &str) -> Result<String, StepError> {
-    step.resolve(&format!(
-        "{}#name",
-        address.split('#').next().unwrap_or(address)
-    ))
 }
 
 /// A list of references (addresses), each resolved to its id.
@@ -136,27 +109,45 @@ impl ParameterGroup {
             ParameterGroup::Cluster => "cluster-pg",
         }
     }
+
+    fn kind(self) -> K {
+        match self {
+            ParameterGroup::Instance => K::DbParameterGroup,
+            ParameterGroup::Cluster => K::DbClusterParameterGroup,
+        }
+    }
+}
+
+/// Sends one of the parameter-group calls in `$group`'s API — `$cluster`
+/// (`…DBClusterParameterGroup`) or `$instance` (`…DBParameterGroup`) — for the group named
+/// `$name`, with what `|$call| $with` adds (both APIs take their other fields under the same
+/// names). Evaluates to `Result<(), StepError>`.
+macro_rules! group_call {
+    ($step:expr, $group:expr, $cluster:ident / $instance:ident, $name:expr, |$call:ident| $with:expr) => {
+        match $group {
+            ParameterGroup::Cluster => {
+                let $call = $step
+                    .clients()
+                    .rds
+                    .$cluster()
+                    .db_cluster_parameter_group_name($name);
+                $with.send().await.aws().map(drop)
+            }
+            ParameterGroup::Instance => {
+                let $call = $step
+                    .clients()
+                    .rds
+                    .$instance()
+                    .db_parameter_group_name($name);
+                $with.send().await.aws().map(drop)
+            }
+        }
+    };
 }
 
 fn parameter_group_outputs(step: &AwsStep<'_>, group: ParameterGroup, name: &str) -> Outputs {
-    let arn = step_arn(step, group.arn_kind(), name);
+    let arn = rds_arn(step.conn, group.arn_kind(), name);
     outputs(&arn, Some(&arn), Some(name))
-}
-
-/// Observed parameter values as strings (the reader keeps what RDS answers).
-fn parameter_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    match value {
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                )
-            })
-            .collect(),
-        _ => BTreeMap::new(),
-    }
 }
 
 /// Sets parameters 20 at a time (RDS's limit), applied immediately where the parameter is
@@ -180,28 +171,13 @@ async fn set_parameters(
                         .build()
                 })
                 .collect();
-            let result = match group {
-                ParameterGroup::Cluster => step
-                    .clients()
-                    .rds
-                    .modify_db_cluster_parameter_group()
-                    .db_cluster_parameter_group_name(name)
-                    .set_parameters(Some(parameters))
-                    .send()
-                    .await
-                    .aws()
-                    .map(drop),
-                ParameterGroup::Instance => step
-                    .clients()
-                    .rds
-                    .modify_db_parameter_group()
-                    .db_parameter_group_name(name)
-                    .set_parameters(Some(parameters))
-                    .send()
-                    .await
-                    .aws()
-                    .map(drop),
-            };
+            let result = group_call!(
+                step,
+                group,
+                modify_db_cluster_parameter_group / modify_db_parameter_group,
+                name,
+                |call| call.set_parameters(Some(parameters))
+            );
             match result {
                 Ok(()) => break,
                 // A static parameter cannot apply immediately: try again at the next reboot.
@@ -235,28 +211,13 @@ async fn reset_parameters(
                     .build()
             })
             .collect();
-        match group {
-            ParameterGroup::Cluster => {
-                step.clients()
-                    .rds
-                    .reset_db_cluster_parameter_group()
-                    .db_cluster_parameter_group_name(name)
-                    .set_parameters(Some(parameters))
-                    .send()
-                    .await
-                    .aws()?;
-            }
-            ParameterGroup::Instance => {
-                step.clients()
-                    .rds
-                    .reset_db_parameter_group()
-                    .db_parameter_group_name(name)
-                    .set_parameters(Some(parameters))
-                    .send()
-                    .await
-                    .aws()?;
-            }
-        }
+        group_call!(
+            step,
+            group,
+            reset_db_cluster_parameter_group / reset_db_parameter_group,
+            name,
+            |call| call.set_parameters(Some(parameters))
+        )?;
     }
     Ok(())
 }
@@ -269,32 +230,16 @@ pub(super) async fn create_parameter_group(
 ) -> Result<Outputs, StepError> {
     let props: DbParameterGroupProps = step.props()?;
     let tags = rds_tags(&step.tags());
-    let result = match group {
-        ParameterGroup::Cluster => step
-            .clients()
-            .rds
-            .create_db_cluster_parameter_group()
-            .db_cluster_parameter_group_name(&props.name)
+    let result = group_call!(
+        step,
+        group,
+        create_db_cluster_parameter_group / create_db_parameter_group,
+        &props.name,
+        |call| call
             .db_parameter_group_family(&props.family)
             .description(&props.description)
             .set_tags(Some(tags))
-            .send()
-            .await
-            .aws()
-            .map(drop),
-        ParameterGroup::Instance => step
-            .clients()
-            .rds
-            .create_db_parameter_group()
-            .db_parameter_group_name(&props.name)
-            .db_parameter_group_family(&props.family)
-            .description(&props.description)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .aws()
-            .map(drop),
-    };
+    );
     match result {
         Ok(()) => {}
         // Made by an earlier attempt: its values are set again below.
@@ -315,24 +260,7 @@ pub(super) async fn update_parameter_group(
 ) -> Result<Outputs, StepError> {
     let props: DbParameterGroupProps = step.props()?;
     if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
-        let desired = &props.parameters;
-        let observed = parameter_map(
-            step.request
-                .step
-                .observed
-                .as_ref()
-                .and_then(|o| o.get("parameters")),
-        );
-        let changed: BTreeMap<String, String> = desired
-            .iter()
-            .filter(|(k, v)| observed.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let removed: Vec<String> = observed
-            .keys()
-            .filter(|k| !desired.contains_key(*k))
-            .cloned()
-            .collect();
+        let (changed, removed) = parameters::changes(step, &props.parameters);
         set_parameters(step, group, &props.name, &changed).await?;
         reset_parameters(step, group, &props.name, &removed).await?;
     }
@@ -350,28 +278,141 @@ pub(super) async fn delete_parameter_group(
     group: ParameterGroup,
 ) -> Result<Outputs, StepError> {
     let name = step.existing("name").unwrap_or(step.name()).to_string();
-    let result = match group {
-        ParameterGroup::Cluster => step
-            .clients()
-            .rds
-            .delete_db_cluster_parameter_group()
-            .db_cluster_parameter_group_name(&name)
-            .send()
-            .await
-            .aws()
-            .map(drop),
-        ParameterGroup::Instance => step
-            .clients()
-            .rds
-            .delete_db_parameter_group()
-            .db_parameter_group_name(&name)
-            .send()
-            .await
-            .aws()
-            .map(drop),
-    };
+    let result = group_call!(
+        step,
+        group,
+        delete_db_cluster_parameter_group / delete_db_parameter_group,
+        &name,
+        |call| call
+    );
     not_found_as_none(result.map_err(in_use_is_conflict))?;
     Ok(Outputs::new())
+}
+
+/// The parameter groups of `group`'s kind named for the blueprint (or desired) and tagged for
+/// it, each owned one with its user-set values (DescribeDBParameters and
+/// DescribeDBClusterParameters take one group: one call per group, all at once). Each kind's
+/// read: the two listings are not waited for together.
+pub(super) async fn read_parameter_groups(
+    read: &AwsRead<'_>,
+    group: ParameterGroup,
+) -> Result<Vec<Found>, StepError> {
+    let rds = &read.conn.clients.rds;
+    let prefix = read.name_prefix();
+    let kind = group.kind();
+    // Each listed group's name, family and description.
+    let listed: Vec<(String, Option<String>, Option<String>)> = match group {
+        ParameterGroup::Instance => {
+            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send());
+            pages
+                .into_iter()
+                .flat_map(|p| p.db_parameter_groups.unwrap_or_default())
+                .filter_map(|g| {
+                    let name = g.db_parameter_group_name?;
+                    Some((name, g.db_parameter_group_family, g.description))
+                })
+                .collect()
+        }
+        ParameterGroup::Cluster => {
+            let pages = all_pages!(
+                rds.describe_db_cluster_parameter_groups()
+                    .into_paginator()
+                    .send()
+            );
+            pages
+                .into_iter()
+                .flat_map(|p| p.db_cluster_parameter_groups.unwrap_or_default())
+                .filter_map(|g| {
+                    let name = g.db_cluster_parameter_group_name?;
+                    Some((name, g.db_parameter_group_family, g.description))
+                })
+                .collect()
+        }
+    };
+    let candidates = listed.into_iter().filter(|(name, _, _)| {
+        desired_named(read, kind, name).is_some() || name.starts_with(&prefix)
+    });
+    let found =
+        futures::future::try_join_all(candidates.map(|(name, family, description)| async move {
+            let desired = desired_named(read, kind, &name).is_some();
+            read_parameter_group(read, group, &name, family, description, desired).await
+        }))
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// One listed parameter group, if ours: its tags and its user-set values.
+async fn read_parameter_group(
+    read: &AwsRead<'_>,
+    group: ParameterGroup,
+    name: &str,
+    family: Option<String>,
+    description: Option<String>,
+    desired: bool,
+) -> Result<Option<Found>, StepError> {
+    let arn = rds_arn(read.conn, group.arn_kind(), name);
+    let Some((address, tags, values)) = read
+        .owned_with(
+            &arn,
+            desired,
+            || tags_of(read, &arn),
+            || parameter_values(read, group, name),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let owned = OwnedGroup {
+        kind: group.kind(),
+        arn: &arn,
+        address,
+        name,
+        family: family.as_deref().unwrap_or_default(),
+        description: description.as_deref().unwrap_or_default(),
+        tags: &tags,
+    };
+    Ok(Some(
+        owned.found(
+            values
+                .into_iter()
+                .map(|p| (p.parameter_name, p.parameter_value)),
+        ),
+    ))
+}
+
+/// A parameter group's user-set values (settings: not read for destroy).
+async fn parameter_values(
+    read: &AwsRead<'_>,
+    group: ParameterGroup,
+    name: &str,
+) -> Result<Vec<Parameter>, StepError> {
+    let rds = &read.conn.clients.rds;
+    if read.inventory {
+        return Ok(Vec::new());
+    }
+    let parameters = match group {
+        ParameterGroup::Cluster => all_pages!(
+            rds.describe_db_cluster_parameters()
+                .db_cluster_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        )
+        .into_iter()
+        .flat_map(|p| p.parameters.unwrap_or_default())
+        .collect(),
+        ParameterGroup::Instance => all_pages!(
+            rds.describe_db_parameters()
+                .db_parameter_group_name(name)
+                .source("user")
+                .into_paginator()
+                .send()
+        )
+        .into_iter()
+        .flat_map(|p| p.parameters.unwrap_or_default())
+        .collect(),
+    };
+    Ok(parameters)
 }
 
 // --- instances (both kinds) ----------------------------------------------------------------
@@ -392,7 +433,7 @@ pub(super) async fn describe_instance(
         .and_then(|r| r.db_instances.unwrap_or_default().into_iter().next()))
 }
 
-fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
+pub(super) fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
     let id = i.db_instance_identifier().unwrap_or_default();
     let arn = i.db_instance_arn().unwrap_or(id);
     let mut out = outputs(arn, Some(arn), Some(id));
@@ -531,12 +572,12 @@ pub(super) async fn update_instance(
         if let Some(group) = desired.db_parameter_group
             && step.changed("dbParameterGroup")
         {
-            request = request.db_parameter_group_name(reference_name(step, group)?);
+            request = request.db_parameter_group_name(step.name_of(group)?);
         }
         if let Some(group) = desired.db_subnet_group
             && step.changed("dbSubnetGroup")
         {
-            request = request.db_subnet_group_name(reference_name(step, group)?);
+            request = request.db_subnet_group_name(step.name_of(group)?);
         }
         if step.changed("manageMasterUserPassword") {
             request = request.set_manage_master_user_password(desired.manage_master_user_password);
@@ -649,7 +690,7 @@ pub(super) async fn delete_instance(
     Ok(Outputs::new())
 }
 
-// --- Aurora clusters (shared with the reader and the deletes) -------------------------------
+// --- Aurora clusters (shared with the deletes) ---------------------------------------------
 
 pub(super) async fn describe_cluster(
     step: &AwsStep<'_>,
@@ -696,10 +737,10 @@ pub(super) fn cluster_outputs(c: &aws_sdk_rds::types::DbCluster) -> Outputs {
     out
 }
 
-// --- reading -------------------------------------------------------------------------------
+// --- reading (what the kinds' reads share) -------------------------------------------------
 
 /// One resource's tags (ListTagsForResource); see [`AwsRead::tags_for`] for when it is needed.
-async fn tags_of(read: &AwsRead<'_>, arn: &str) -> Result<TagSet, StepError> {
+pub(super) async fn tags_of(read: &AwsRead<'_>, arn: &str) -> Result<TagSet, StepError> {
     tags_by_arn!(read, "rds", rds, resource_name, tag_list, arn, |t| {
         Some((t.key?, t.value.unwrap_or_default()))
     })
@@ -713,202 +754,20 @@ fn tag_list(list: &[Tag]) -> TagSet {
 }
 
 /// Security group ids, sorted (the catalog lists them in a stable order; RDS in any).
-fn sorted<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+pub(super) fn sorted<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut ids: Vec<String> = ids.map(str::to_string).collect();
     ids.sort();
     ids
 }
 
-/// Whether `name` is the AWS name of a desired resource of `kind` (its `name` property, else its
-/// name), and which.
-fn desired_named<'a>(read: &AwsRead<'a>, kind: K, name: &str) -> Option<&'a crate::plan::Resource> {
-    read.desired_of(kind).find(|d| {
-        d.properties
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or(&d.name)
-            == name
-    })
-}
-
-/// Subnet groups, both kinds of parameter group, instances and clusters: one describe per page
-/// each, all of the account's, filtered here. Instances and clusters carry their tags; the
-/// groups' tags come from the tagging API's answer ([`AwsRead::tags_for`]). Each owned parameter
-/// group's values take one call (DescribeDBParameters and DescribeDBClusterParameters take one
-/// group).
-pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    // The five listings at once; each kind's further reads wait only for its own listing.
-    let (subnet_groups, parameter_groups, instances, clusters) = futures::try_join!(
-        read_subnet_groups(read),
-        read_parameter_groups(read),
-        read_instances(read),
-        read_clusters(read),
-    )?;
-    Ok([subnet_groups, parameter_groups, instances, clusters].concat())
-}
-
-/// Subnet groups named with the blueprint's prefix and tagged for it.
-async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &read.conn.clients.rds;
-    let prefix = read.name_prefix();
-    let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_subnet_groups().into_paginator().send());
-    for g in pages
-        .into_iter()
-        .flat_map(|p| p.db_subnet_groups.unwrap_or_default())
-    {
-        let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
-            continue;
-        };
-        let arn = g
-            .db_subnet_group_arn()
-            .map_or_else(|| read_arn(read, "subgrp", name), str::to_string);
-        let desired = desired_named(read, K::DbSubnetGroup, name).is_some();
-        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
-            continue;
-        };
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        // In the catalog's order: by zone.
-        let mut zoned: Vec<(String, String)> = g
-            .subnets()
-            .iter()
-            .filter_map(|s| {
-                Some((
-                    s.subnet_availability_zone()
-                        .and_then(|z| z.name())
-                        .unwrap_or_default()
-                        .to_string(),
-                    s.subnet_identifier()?.to_string(),
-                ))
-            })
-            .collect();
-        zoned.sort();
-        let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
-        let props = DbSubnetGroupProps {
-            name: name.to_string(),
-            description: g.db_subnet_group_description().unwrap_or_default().into(),
-            subnets,
-        };
-        found.push(
-            with_props(
-                Found::new(K::DbSubnetGroup, &arn)
-                    .at(Some(address))
-                    .named(name),
-                &props,
-            )
-            .with("tags", tags::to_value(&tags))
-            .output("arn", arn.as_str())
-            .output("name", name),
-        );
-    }
-
-    Ok(found)
-}
-
-/// Both kinds of parameter group named for the blueprint and tagged for it, each owned one
-/// with its user-set values (one call per group, all at once).
-async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &read.conn.clients.rds;
-    let prefix = read.name_prefix();
-    let (groups, cluster_groups) = futures::try_join!(
-        async {
-            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send());
-            Ok::<_, StepError>(
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.db_parameter_groups.unwrap_or_default())
-                    .filter_map(|g| {
-                        let name = g.db_parameter_group_name?;
-                        Some((name, g.db_parameter_group_family, g.description))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        },
-        async {
-            let pages = all_pages!(
-                rds.describe_db_cluster_parameter_groups()
-                    .into_paginator()
-                    .send()
-            );
-            Ok::<_, StepError>(
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.db_cluster_parameter_groups.unwrap_or_default())
-                    .filter_map(|g| {
-                        let name = g.db_cluster_parameter_group_name?;
-                        Some((name, g.db_parameter_group_family, g.description))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        },
-    )?;
-    let all = groups.into_iter().map(|g| (K::DbParameterGroup, g)).chain(
-        cluster_groups
-            .into_iter()
-            .map(|g| (K::DbClusterParameterGroup, g)),
-    );
-    let candidates = all.filter(|(kind, (name, _, _))| {
-        desired_named(read, *kind, name).is_some() || name.starts_with(&prefix)
-    });
-    let found = futures::future::try_join_all(candidates.map(
-        |(kind, (name, family, description))| async move {
-            let desired = desired_named(read, kind, &name).is_some();
-            read_parameter_group(read, kind, &name, family, description, desired).await
-        },
-    ))
-    .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
-/// Instances (of either kind) tagged for the blueprint.
-async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .rds
-            .describe_db_instances()
-            .into_paginator()
-            .send()
-    );
-    let listed = pages
-        .into_iter()
-        .flat_map(|p| p.db_instances.unwrap_or_default());
-    Ok(owned_and_kept(
-        read,
-        listed,
-        |i| i.tag_list(),
-        |i| i.db_instance_status(),
-        |i, address, tags| instance_found(read, i, address, tags),
-    ))
-}
-
-/// Clusters tagged for the blueprint.
-async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .rds
-            .describe_db_clusters()
-            .into_paginator()
-            .send()
-    );
-    let listed = pages
-        .into_iter()
-        .flat_map(|p| p.db_clusters.unwrap_or_default());
-    Ok(owned_and_kept(
-        read,
-        listed,
-        |c| c.tag_list(),
-        |c| c.status(),
-        |c, address, tags| cluster_found(read, c, address, tags),
-    ))
+/// The desired resource of `kind` whose AWS name (its `name` property, else its name) is `name`.
+pub(super) fn desired_named<'a>(read: &AwsRead<'a>, kind: K, name: &str) -> Option<&'a Resource> {
+    read.desired_named(kind, &["name"], name)
 }
 
 /// The listed instances or clusters (which carry their tags) that are tagged for the blueprint
 /// and not being deleted, each as `found` makes it.
-fn owned_and_kept<T>(
+pub(super) fn owned_and_kept<T>(
     read: &AwsRead<'_>,
     listed: impl Iterator<Item = T>,
     tags_of: impl Fn(&T) -> &[Tag],
@@ -924,87 +783,9 @@ fn owned_and_kept<T>(
         .collect()
 }
 
-/// One listed parameter group, if ours: its tags and its user-set values.
-async fn read_parameter_group(
-    read: &AwsRead<'_>,
-    kind: K,
-    name: &str,
-    family: Option<String>,
-    description: Option<String>,
-    desired: bool,
-) -> Result<Option<Found>, StepError> {
-    let cluster = kind == K::DbClusterParameterGroup;
-    let arn = read_arn(read, if cluster { "cluster-pg" } else { "pg" }, name);
-    let Some((address, tags, values)) = read
-        .owned_with(
-            &arn,
-            desired,
-            || tags_of(read, &arn),
-            || parameter_values(read, cluster, name),
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut parameters = Map::new();
-    for p in values {
-        if let (Some(k), Some(v)) = (p.parameter_name, p.parameter_value) {
-            parameters.insert(k, Value::from(v));
-        }
-    }
-    Ok(Some(
-        Found::new(kind, &arn)
-            .at(Some(address))
-            .named(name)
-            .with("name", name)
-            .with("family", family.unwrap_or_default())
-            .with("description", description.unwrap_or_default())
-            .with("parameters", Value::Object(parameters))
-            .with("tags", tags::to_value(&tags))
-            .output("arn", arn.as_str())
-            .output("name", name),
-    ))
-}
-
-/// A parameter group's user-set values (settings: not read for destroy).
-async fn parameter_values(
-    read: &AwsRead<'_>,
-    cluster: bool,
-    name: &str,
-) -> Result<Vec<aws_sdk_rds::types::Parameter>, StepError> {
-    let rds = &read.conn.clients.rds;
-    Ok(if read.inventory {
-        Vec::new()
-    } else if cluster {
-        let pages = all_pages!(
-            rds.describe_db_cluster_parameters()
-                .db_cluster_parameter_group_name(name)
-                .source("user")
-                .into_paginator()
-                .send()
-        );
-        pages
-            .into_iter()
-            .flat_map(|p| p.parameters.unwrap_or_default())
-            .collect()
-    } else {
-        let pages = all_pages!(
-            rds.describe_db_parameters()
-                .db_parameter_group_name(name)
-                .source("user")
-                .into_paginator()
-                .send()
-        );
-        pages
-            .into_iter()
-            .flat_map(|p| p.parameters.unwrap_or_default())
-            .collect()
-    })
-}
-
 /// A found resource's properties from its kind's properties struct: the catalog's keys, in
 /// the catalog's order.
-fn with_props<T: Serialize>(mut found: Found, props: &T) -> Found {
+pub(super) fn with_props<T: Serialize>(mut found: Found, props: &T) -> Found {
     if let Ok(Value::Object(fields)) = serde_json::to_value(props) {
         found.properties.extend(fields);
     }
@@ -1012,131 +793,8 @@ fn with_props<T: Serialize>(mut found: Found, props: &T) -> Found {
 }
 
 /// RDS's integers (never negative for these) as the properties' unsigned ones.
-fn unsigned<T: TryFrom<i32> + Default>(n: Option<i32>) -> T {
+pub(super) fn unsigned<T: TryFrom<i32> + Default>(n: Option<i32>) -> T {
     n.and_then(|n| T::try_from(n).ok()).unwrap_or_default()
-}
-
-fn instance_found(
-    read: &AwsRead<'_>,
-    i: &aws_sdk_rds::types::DbInstance,
-    address: crate::plan::Address,
-    tags: &TagSet,
-) -> Found {
-    let id = i.db_instance_identifier().unwrap_or_default();
-    let kind = if i.db_cluster_identifier().is_some() {
-        K::DbClusterInstance
-    } else {
-        K::DbInstance
-    };
-    let found = Found::new(kind, i.db_instance_arn().unwrap_or(id))
-        .at(Some(address.clone()))
-        .named(id);
-    let mut f = if let Some(cluster) = i.db_cluster_identifier() {
-        // Shown only where the blueprint pins it (multi-AZ: one instance per zone).
-        let pinned = read
-            .desired_of(K::DbClusterInstance)
-            .any(|d| d.address == address && d.properties.contains_key("availabilityZone"));
-        with_props(
-            found,
-            &DbClusterInstanceProps {
-                identifier: id.to_string(),
-                cluster: read_arn(read, "cluster", cluster),
-                engine: i.engine().unwrap_or_default().to_string(),
-                instance_class: i.db_instance_class().unwrap_or_default().to_string(),
-                publicly_accessible: i.publicly_accessible().unwrap_or(false),
-                availability_zone: i.availability_zone().filter(|_| pinned).map(str::to_string),
-            },
-        )
-    } else {
-        let subnet_group = i
-            .db_subnet_group()
-            .and_then(|g| g.db_subnet_group_name())
-            .unwrap_or_default();
-        let parameter_group = i
-            .db_parameter_groups()
-            .first()
-            .and_then(|g| g.db_parameter_group_name())
-            .unwrap_or_default();
-        with_props(
-            found,
-            &DbInstanceProps {
-                identifier: id.to_string(),
-                instance_class: i.db_instance_class().unwrap_or_default().to_string(),
-                allocated_storage: unsigned(i.allocated_storage()),
-                multi_az: i.multi_az().unwrap_or(false),
-                publicly_accessible: i.publicly_accessible().unwrap_or(false),
-                db_parameter_group: read_arn(read, "pg", parameter_group),
-                engine: i.engine().unwrap_or_default().to_string(),
-                engine_version: i.engine_version().unwrap_or_default().to_string(),
-                db_name: i.db_name().filter(|n| !n.is_empty()).map(str::to_string),
-                master_username: i.master_username().unwrap_or_default().to_string(),
-                manage_master_user_password: i.master_user_secret().is_some(),
-                storage_encrypted: i.storage_encrypted().unwrap_or(false),
-                port: unsigned(i.endpoint().and_then(|e| e.port()).or(i.db_instance_port())),
-                db_subnet_group: read_arn(read, "subgrp", subnet_group),
-                vpc_security_groups: sorted(
-                    i.vpc_security_groups()
-                        .iter()
-                        .filter_map(|g| g.vpc_security_group_id()),
-                ),
-                backup_retention_period: unsigned(i.backup_retention_period()),
-                deletion_protection: i.deletion_protection().unwrap_or(false),
-            },
-        )
-    };
-    f = f.with("tags", tags::to_value(tags));
-    f.outputs = instance_outputs(i);
-    f
-}
-
-fn cluster_found(
-    read: &AwsRead<'_>,
-    c: &aws_sdk_rds::types::DbCluster,
-    address: crate::plan::Address,
-    tags: &TagSet,
-) -> Found {
-    let id = c.db_cluster_identifier().unwrap_or_default();
-    let found = Found::new(K::DbCluster, c.db_cluster_arn().unwrap_or(id))
-        .at(Some(address))
-        .named(id);
-    let props = DbClusterProps {
-        identifier: id.to_string(),
-        engine: c.engine().unwrap_or_default().to_string(),
-        engine_version: c.engine_version().unwrap_or_default().to_string(),
-        db_name: c
-            .database_name()
-            .filter(|n| !n.is_empty())
-            .map(str::to_string),
-        master_username: c.master_username().unwrap_or_default().to_string(),
-        manage_master_user_password: c.master_user_secret().is_some(),
-        storage_encrypted: c.storage_encrypted().unwrap_or(false),
-        port: unsigned(c.port()),
-        db_subnet_group: read_arn(read, "subgrp", c.db_subnet_group().unwrap_or_default()),
-        vpc_security_groups: sorted(
-            c.vpc_security_groups()
-                .iter()
-                .filter_map(|g| g.vpc_security_group_id()),
-        ),
-        backup_retention_period: unsigned(c.backup_retention_period()),
-        deletion_protection: c.deletion_protection().unwrap_or(false),
-        db_cluster_parameter_group: read_arn(
-            read,
-            "cluster-pg",
-            c.db_cluster_parameter_group().unwrap_or_default(),
-        ),
-        // Added below as RDS answers it (either capacity may be missing).
-        serverless_v2_scaling: None,
-    };
-    let mut f = with_props(found, &props);
-    if let Some(s) = c.serverless_v2_scaling_configuration() {
-        f = f.with(
-            "serverlessV2Scaling",
-            json!({"minCapacity": s.min_capacity(), "maxCapacity": s.max_capacity()}),
-        );
-    }
-    f = f.with("tags", tags::to_value(tags));
-    f.outputs = cluster_outputs(c);
-    f
 }
 
 #[cfg(test)]
@@ -1144,11 +802,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arns_name_the_partition_and_kind() {
-        assert_eq!(
-            arn("arn:aws-cn", "cn-north-1", "123", "subgrp", "demo-db"),
-            "arn:aws-cn:rds:cn-north-1:123:subgrp:demo-db"
-        );
+    fn final_snapshots_are_named_after_the_resource() {
         assert!(final_snapshot_name("demo-db").starts_with("demo-db-final-"));
     }
 
