@@ -86,6 +86,10 @@ pub struct KindSpec {
     /// Properties AWS can set or change in place but not take away: their removal forces a
     /// replacement.
     pub replace_when_removed: &'static [&'static str],
+    /// What the kind's update changes in place; every other property the catalog sets is in
+    /// `replace_on`, fixed at create, or `tags` (`aws/services/in_place_tests.rs` checks it over
+    /// every blueprint, and that the adapters change what this names).
+    pub in_place: InPlace,
     /// Properties the live reader sets only on a resource AWS left broken, which the catalog
     /// never sets: their presence is a difference, and they are in `replace_on`, so the plan
     /// replaces the broken resource and says why.
@@ -109,6 +113,25 @@ pub struct KindSpec {
     pub prices: Prices,
     /// The IAM actions its steps call, for `doctor`'s policy simulation.
     pub permissions: Permissions,
+}
+
+/// What an update changes in place (besides `tags`, which every tagged kind's update syncs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InPlace {
+    /// These properties: the update's AWS calls change them.
+    Only(&'static [&'static str]),
+    /// Every property: the update writes the whole resource again (a `Put…` call).
+    Whole,
+}
+
+impl InPlace {
+    /// The properties named (none for [`InPlace::Whole`], which names no list).
+    pub const fn properties(&self) -> &'static [&'static str] {
+        match self {
+            InPlace::Only(list) => list,
+            InPlace::Whole => &[],
+        }
+    }
 }
 
 /// Whether AWS lets shinyctl tag a kind (its ownership tags find a tagged resource).
@@ -250,6 +273,7 @@ const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
         holds_data: false,
         replace_on: &[],
         replace_when_removed: &[],
+        in_place: InPlace::Only(&[]),
         broken_markers: &[],
         tagging: Tagging::Tagged,
         name_rule: None,
@@ -327,6 +351,8 @@ pub const SPECS: &[KindSpec] = &[
             updates: &["ec2:ModifyVpcAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
             deletes: &["ec2:DeleteVpc"],
         },
+        // ModifyVpcAttribute, one attribute per call.
+        in_place: InPlace::Only(&["enableDnsHostnames", "enableDnsSupport"]),
         ..row(Vpc, "ec2")
     },
     KindSpec {
@@ -349,6 +375,8 @@ pub const SPECS: &[KindSpec] = &[
             ],
             deletes: &["ec2:DeleteSubnet"],
         },
+        // ModifySubnetAttribute.
+        in_place: InPlace::Only(&["mapPublicIpOnLaunch"]),
         ..row(Subnet, "ec2")
     },
     KindSpec {
@@ -447,6 +475,8 @@ pub const SPECS: &[KindSpec] = &[
              found by their ownership tag; made only when the blueprint has such a rule",
         ),
         permissions: SECURITY_GROUP_FAMILY,
+        // UpdateSecurityGroupRuleDescriptions{Ingress,Egress}.
+        in_place: InPlace::Only(&["description"]),
         ..row(SecurityGroupRule, "ec2")
     },
     KindSpec {
@@ -460,6 +490,8 @@ pub const SPECS: &[KindSpec] = &[
              role) carries",
         ),
         permissions: IAM_ROLE_FAMILY,
+        // UpdateRole, UpdateAssumeRolePolicy, Put/DeleteRolePolicy.
+        in_place: InPlace::Only(&["assumeRolePolicy", "description", "inlinePolicies"]),
         ..row(IamRole, "iam")
     },
     KindSpec {
@@ -487,6 +519,8 @@ pub const SPECS: &[KindSpec] = &[
             updates: &["iam:TagOpenIDConnectProvider"],
             deletes: &["iam:DeleteOpenIDConnectProvider"],
         },
+        // Add/RemoveClientIDToOpenIDConnectProvider.
+        in_place: InPlace::Only(&["clientIdList"]),
         ..row(IamOidcProvider, "iam")
     },
     KindSpec {
@@ -521,6 +555,16 @@ pub const SPECS: &[KindSpec] = &[
             ],
             deletes: &["eks:DeleteCluster"],
         },
+        // UpdateClusterVersion, UpdateClusterConfig (one update at a time).
+        in_place: InPlace::Only(&[
+            "version",
+            "logging",
+            "endpointPublicAccess",
+            "endpointPrivateAccess",
+            "publicAccessCidrs",
+            "subnets",
+            "securityGroups",
+        ]),
         ..row(EksCluster, "eks")
     },
     KindSpec {
@@ -593,6 +637,8 @@ pub const SPECS: &[KindSpec] = &[
             ],
             deletes: &["eks:DeleteNodegroup", "ec2:DeleteLaunchTemplate"],
         },
+        // UpdateNodegroupConfig.
+        in_place: InPlace::Only(&["scaling", "labels", "securityGroups"]),
         ..row(NodeGroup, "eks")
     },
     KindSpec {
@@ -612,6 +658,8 @@ pub const SPECS: &[KindSpec] = &[
             updates: &["eks:UpdateAddon", "eks:TagResource"],
             deletes: &["eks:DeleteAddon"],
         },
+        // UpdateAddon.
+        in_place: InPlace::Only(&["serviceAccountRoleArn", "configurationValues"]),
         ..row(EksAddon, "eks")
     },
     KindSpec {
@@ -620,6 +668,8 @@ pub const SPECS: &[KindSpec] = &[
         create_seconds: 6.0,
         delete_seconds: 6.0,
         permissions: EFS_FILE_SYSTEM_FAMILY,
+        // UpdateFileSystem.
+        in_place: InPlace::Only(&["throughputMode"]),
         ..row(EfsFileSystem, "efs")
     },
     KindSpec {
@@ -635,6 +685,8 @@ pub const SPECS: &[KindSpec] = &[
              kind's call, takes one file system)",
         ),
         permissions: EFS_FILE_SYSTEM_FAMILY,
+        // ModifyMountTargetSecurityGroups.
+        in_place: InPlace::Only(&["securityGroups"]),
         ..row(EfsMountTarget, "efs")
     },
     KindSpec {
@@ -645,6 +697,8 @@ pub const SPECS: &[KindSpec] = &[
     KindSpec {
         name_rule: Some(strict(255, RDS_CHARSET, alnum_hyphen)),
         permissions: DB_SUBNET_GROUP_FAMILY,
+        // ModifyDBSubnetGroup.
+        in_place: InPlace::Only(&["subnets", "description"]),
         ..row(DbSubnetGroup, "rds")
     },
     KindSpec {
@@ -656,6 +710,8 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeDBParameters takes one parameter group",
         ),
         permissions: DB_SUBNET_GROUP_FAMILY,
+        // ModifyDBParameterGroup, ResetDBParameterGroup.
+        in_place: InPlace::Only(&["parameters"]),
         ..row(DbParameterGroup, "rds")
     },
     KindSpec {
@@ -667,6 +723,8 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeDBClusterParameters takes one parameter group",
         ),
         permissions: DB_SUBNET_GROUP_FAMILY,
+        // ModifyDBClusterParameterGroup, ResetDBClusterParameterGroup.
+        in_place: InPlace::Only(&["parameters"]),
         ..row(DbClusterParameterGroup, "rds")
     },
     KindSpec {
@@ -683,6 +741,21 @@ pub const SPECS: &[KindSpec] = &[
         // Instance class and storage.
         prices: Prices::once(2),
         permissions: DB_INSTANCE_FAMILY,
+        // ModifyDBInstance.
+        in_place: InPlace::Only(&[
+            "instanceClass",
+            "allocatedStorage",
+            "multiAz",
+            "backupRetentionPeriod",
+            "deletionProtection",
+            "engineVersion",
+            "publiclyAccessible",
+            "port",
+            "vpcSecurityGroups",
+            "dbParameterGroup",
+            "dbSubnetGroup",
+            "manageMasterUserPassword",
+        ]),
         ..row(DbInstance, "rds")
     },
     KindSpec {
@@ -703,6 +776,17 @@ pub const SPECS: &[KindSpec] = &[
             "the version check lists the engine's versions RDS offers",
         ),
         permissions: DB_INSTANCE_FAMILY,
+        // ModifyDBCluster.
+        in_place: InPlace::Only(&[
+            "serverlessV2Scaling",
+            "backupRetentionPeriod",
+            "deletionProtection",
+            "engineVersion",
+            "port",
+            "vpcSecurityGroups",
+            "dbClusterParameterGroup",
+            "manageMasterUserPassword",
+        ]),
         ..row(DbCluster, "rds")
     },
     KindSpec {
@@ -717,11 +801,15 @@ pub const SPECS: &[KindSpec] = &[
             per_kind: 0,
         },
         permissions: DB_INSTANCE_FAMILY,
+        // ModifyDBInstance: what an Aurora instance has of its own.
+        in_place: InPlace::Only(&["instanceClass", "publiclyAccessible"]),
         ..row(DbClusterInstance, "rds")
     },
     KindSpec {
         name_rule: Some(strict(255, ELASTICACHE_CHARSET, lower_alnum_hyphen)),
         permissions: CACHE_SUBNET_GROUP_FAMILY,
+        // ModifyCacheSubnetGroup.
+        in_place: InPlace::Only(&["subnets", "description"]),
         ..row(CacheSubnetGroup, "elasticache")
     },
     KindSpec {
@@ -732,6 +820,8 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeCacheParameters takes one parameter group",
         ),
         permissions: CACHE_SUBNET_GROUP_FAMILY,
+        // ModifyCacheParameterGroup, ResetCacheParameterGroup.
+        in_place: InPlace::Only(&["parameters"]),
         ..row(CacheParameterGroup, "elasticache")
     },
     KindSpec {
@@ -759,6 +849,19 @@ pub const SPECS: &[KindSpec] = &[
         ),
         prices: Prices::once(1),
         permissions: CACHE_SUBNET_GROUP_FAMILY,
+        // ModifyReplicationGroup; its shape with Increase/DecreaseReplicaCount and
+        // ModifyReplicationGroupShardConfiguration.
+        in_place: InPlace::Only(&[
+            "cacheNodeType",
+            "engineVersion",
+            "automaticFailover",
+            "multiAz",
+            "securityGroups",
+            "cacheParameterGroup",
+            "description",
+            "replicasPerNodeGroup",
+            "numNodeGroups",
+        ]),
         ..row(CacheReplicationGroup, "elasticache")
     },
     KindSpec {
@@ -772,6 +875,8 @@ pub const SPECS: &[KindSpec] = &[
              policy the blueprint dropped must be found to be deleted)",
         ),
         permissions: ECR_REPOSITORY_FAMILY,
+        // PutImageTagMutability, PutImageScanningConfiguration.
+        in_place: InPlace::Only(&["imageTagMutability", "imageScanningConfiguration"]),
         ..row(EcrRepository, "ecr")
     },
     KindSpec {
@@ -780,6 +885,8 @@ pub const SPECS: &[KindSpec] = &[
             identity: &["repository"],
         },
         permissions: ECR_REPOSITORY_FAMILY,
+        // PutLifecyclePolicy writes the whole policy.
+        in_place: InPlace::Whole,
         ..row(EcrLifecyclePolicy, "ecr")
     },
     KindSpec {
@@ -799,6 +906,13 @@ pub const SPECS: &[KindSpec] = &[
         ),
         prices: Prices::once(2),
         permissions: LOAD_BALANCER_FAMILY,
+        // SetSubnets, SetSecurityGroups, SetIpAddressType and the idle timeout attribute.
+        in_place: InPlace::Only(&[
+            "idleTimeoutSeconds",
+            "subnets",
+            "securityGroups",
+            "ipAddressType",
+        ]),
         ..row(LoadBalancer, "elbv2")
     },
     KindSpec {
@@ -812,6 +926,8 @@ pub const SPECS: &[KindSpec] = &[
             "DescribeTargetGroupAttributes takes one target group",
         ),
         permissions: LOAD_BALANCER_FAMILY,
+        // ModifyTargetGroup, ModifyTargetGroupAttributes.
+        in_place: InPlace::Only(&["healthCheck", "stickiness", "deregistrationDelaySeconds"]),
         ..row(TargetGroup, "elbv2")
     },
     KindSpec {
@@ -825,6 +941,16 @@ pub const SPECS: &[KindSpec] = &[
              TCP listeners only: an NLB's idle timeout)",
         ),
         permissions: LOAD_BALANCER_FAMILY,
+        // One ModifyListener with the whole listener; an NLB TCP listener's idle timeout with
+        // ModifyListenerAttributes.
+        in_place: InPlace::Only(&[
+            "port",
+            "protocol",
+            "sslPolicy",
+            "certificates",
+            "defaultAction",
+            "idleTimeoutSeconds",
+        ]),
         ..row(Listener, "elbv2")
     },
     KindSpec {
@@ -873,6 +999,8 @@ pub const SPECS: &[KindSpec] = &[
             updates: &["s3:PutBucketTagging", "s3:PutEncryptionConfiguration"],
             deletes: &["s3:DeleteBucket"],
         },
+        // PutBucketVersioning, PutBucketEncryption, PutPublicAccessBlock.
+        in_place: InPlace::Only(&["versioning", "encryption", "publicAccessBlock"]),
         ..row(S3Bucket, "s3")
     },
     KindSpec {
@@ -918,6 +1046,18 @@ pub const SPECS: &[KindSpec] = &[
                 "lambda:DeleteLayerVersion",
             ],
         },
+        // UpdateCanary; StartCanary or StopCanary for startAfterCreation.
+        in_place: InPlace::Only(&[
+            "schedule",
+            "runtimeVersion",
+            "executionRole",
+            "successRetentionPeriodDays",
+            "failureRetentionPeriodDays",
+            "target",
+            "blueprint",
+            "artifactPrefix",
+            "startAfterCreation",
+        ]),
         ..row(Canary, "synthetics")
     },
     KindSpec {
@@ -929,6 +1069,8 @@ pub const SPECS: &[KindSpec] = &[
             updates: &["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
             deletes: &["cloudwatch:DeleteAlarms"],
         },
+        // PutMetricAlarm writes the whole alarm.
+        in_place: InPlace::Whole,
         ..row(CloudWatchAlarm, "cloudwatch")
     },
     KindSpec {
@@ -1306,6 +1448,30 @@ mod tests {
             sorted.sort();
             sorted.dedup();
             assert_eq!(sorted.len(), spec.replace_on.len(), "{:?}", spec.kind);
+        }
+    }
+
+    /// A property is changed in place or replaced on, never both, and named once.
+    #[test]
+    fn in_place_properties_are_not_replaced_on() {
+        for spec in SPECS {
+            let in_place = spec.in_place.properties();
+            for property in in_place {
+                assert!(
+                    !spec.replace_on.contains(property),
+                    "{:?}: {property}",
+                    spec.kind
+                );
+                assert_ne!(
+                    *property, "tags",
+                    "{:?}: every update syncs tags",
+                    spec.kind
+                );
+            }
+            let mut sorted = in_place.to_vec();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), in_place.len(), "{:?}", spec.kind);
         }
     }
 

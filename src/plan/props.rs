@@ -17,7 +17,7 @@ pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
 }
 
 /// Panics (in tests) unless every property the kind's spec row names — replaced on, replaced
-/// when removed, identity — is a field of its properties struct `T`.
+/// when removed, changed in place, identity — is a field of its properties struct `T`.
 pub fn check_spec_fields<'de, T: Deserialize<'de>>(kind: ResourceKind) {
     let fields = field_names::<T>();
     assert!(
@@ -29,6 +29,7 @@ pub fn check_spec_fields<'de, T: Deserialize<'de>>(kind: ResourceKind) {
         .replace_on
         .iter()
         .chain(spec.replace_when_removed)
+        .chain(spec.in_place.properties())
         .chain(kind.identity_keys())
         .filter(|name| !spec.broken_markers.contains(name) && **name != "tags");
     for name in named {
