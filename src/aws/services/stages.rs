@@ -77,18 +77,6 @@ pub const SHARED: &[Read] = &[
 
 /// The reads of the kinds whose adapter files do not declare them yet (`Adapter::READS`).
 pub const SERVICES: &[Read] = &[
-    // EC2.
-    first(("ec2", "DescribeVpcs")),
-    after(("ec2", "DescribeVpcAttribute"), &[("ec2", "DescribeVpcs")]),
-    first(("ec2", "DescribeInternetGateways")),
-    first(("ec2", "DescribeAddresses")),
-    first(("ec2", "DescribeNatGateways")),
-    first(("ec2", "DescribeRouteTables")),
-    first(("ec2", "DescribeSecurityGroups")),
-    after(
-        ("ec2", "DescribeSecurityGroupRules"),
-        &[("ec2", "DescribeSecurityGroups")],
-    ),
     // IAM.
     first(("iam", "GetAccountAuthorizationDetails")),
     first(("iam", "ListRoles")),

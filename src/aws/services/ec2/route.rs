@@ -1,14 +1,18 @@
 //! A route in a route table, to the internet gateway or a NAT gateway. Its id is
-//! `<table id>|<destination>` (routes have no AWS id); an update re-points it.
+//! `<table id>|<destination>` (routes have no AWS id); an update re-points it. Read with its
+//! route table (`route_table.rs`): DescribeRouteTables brings the routes.
 
 use super::ec2::{gone, route_outputs};
 use super::{Adapter, AwsResult, AwsStep, StepResult};
 use crate::aws::errors::missing;
+use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteProps;
 
 pub struct Route;
 
 impl Adapter for Route {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::RouteTable);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: RouteProps = step.props()?;
         let table = step.resolve(&props.route_table)?;

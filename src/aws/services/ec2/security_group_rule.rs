@@ -1,6 +1,7 @@
 //! A security group rule: one ingress or egress permission, tagged with the ownership tags (the
 //! catalog models no tags for rules, but AWS accepts them), so a rule the blueprint no longer has
-//! is still recognised as ours. Only the description changes in place.
+//! is still recognised as ours. Only the description changes in place. Read with its group
+//! (`security_group.rs`): one DescribeSecurityGroupRules per page brings every rule of our groups.
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use serde_json::Value;
@@ -8,6 +9,7 @@ use serde_json::Value;
 use super::ec2::{Ec2Tags, group_rules, tag_spec};
 use super::{Adapter, AwsResult, AwsStep, StepResult, TagApi, is_not_found, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::security::SecurityGroupRuleProps;
 
 /// EC2 has one operation per rule direction, with the same inputs: `$build` is applied to the
@@ -32,6 +34,8 @@ macro_rules! per_direction {
 pub struct SecurityGroupRule;
 
 impl Adapter for SecurityGroupRule {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::SecurityGroup);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let spec = RuleSpec::of(step)?;
         let tags = tag_spec(ResourceType::SecurityGroupRule, &step.ownership_tags());
