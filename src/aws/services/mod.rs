@@ -609,7 +609,6 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
         ("ecr", Box::pin(ecr::read(read))),
         ("sns", Box::pin(sns::read(read))),
         ("elbv2", Box::pin(elbv2::read(read))),
-        ("efs", Box::pin(efs::read(read))),
         ("rds", Box::pin(rds::read(read))),
         ("elasticache", Box::pin(elasticache::read(read))),
         ("synthetics", Box::pin(synthetics::read(read))),

@@ -201,17 +201,6 @@ pub const SERVICES: &[Read] = &[
         &[("elbv2", "DescribeRules")],
         "rules the tagging API's answer does not list",
     ),
-    // EFS: the access points beside the file systems.
-    first(("efs", "DescribeFileSystems")),
-    first(("efs", "DescribeAccessPoints")),
-    after(
-        ("efs", "DescribeMountTargets"),
-        &[("efs", "DescribeFileSystems")],
-    ),
-    after(
-        ("efs", "DescribeMountTargetSecurityGroups"),
-        &[("efs", "DescribeMountTargets")],
-    ),
     // RDS: the five listings at once; a parameter group's values beside its own tag read.
     first(("rds", "DescribeDBSubnetGroups")),
     first(("rds", "DescribeDBParameterGroups")),
