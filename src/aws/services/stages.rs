@@ -151,14 +151,6 @@ pub const SERVICES: &[Read] = &[
         ("ecr", "GetLifecyclePolicy"),
         &[("ecr", "DescribeRepositories"), TAGGED],
     ),
-    // SNS: the subscriptions beside the topics.
-    first(("sns", "ListTopics")),
-    fallback(
-        ("sns", "ListTagsForResource"),
-        &[("sns", "ListTopics")],
-        NOT_LISTED,
-    ),
-    first(("sns", "ListSubscriptions")),
     // ELBv2: load balancers and target groups at once; a load balancer's attributes and
     // listeners at once; a listener's rules and attributes at once.
     first(("elbv2", "DescribeLoadBalancers")),
