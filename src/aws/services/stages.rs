@@ -140,17 +140,6 @@ pub const SERVICES: &[Read] = &[
     ),
     first(("eks", "ListAddons")),
     after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
-    // ECR: every repository's policy at once.
-    first(("ecr", "DescribeRepositories")),
-    fallback(
-        ("ecr", "ListTagsForResource"),
-        &[("ecr", "DescribeRepositories")],
-        NOT_LISTED,
-    ),
-    after(
-        ("ecr", "GetLifecyclePolicy"),
-        &[("ecr", "DescribeRepositories"), TAGGED],
-    ),
     // ELBv2: load balancers and target groups at once; a load balancer's attributes and
     // listeners at once; a listener's rules and attributes at once.
     first(("elbv2", "DescribeLoadBalancers")),
