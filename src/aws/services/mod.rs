@@ -603,7 +603,6 @@ pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)>
 fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
     vec![
         ("iam", Box::pin(iam::read(read))),
-        ("s3", Box::pin(s3::read(read))),
         ("eks", Box::pin(eks::read(read))),
         ("eks add-ons", Box::pin(eks::read_addons(read))),
         ("elbv2", Box::pin(elbv2::read(read))),

@@ -85,25 +85,6 @@ pub const SERVICES: &[Read] = &[
         ("iam", "GetOpenIDConnectProvider"),
         &[("iam", "ListOpenIDConnectProviders")],
     ),
-    // S3: the three aspects of a bucket at once.
-    first(("s3", "ListBuckets")),
-    fallback(
-        ("s3", "GetBucketTagging"),
-        &[("s3", "ListBuckets")],
-        NOT_LISTED,
-    ),
-    after(
-        ("s3", "GetBucketVersioning"),
-        &[("s3", "ListBuckets"), TAGGED],
-    ),
-    after(
-        ("s3", "GetBucketEncryption"),
-        &[("s3", "ListBuckets"), TAGGED],
-    ),
-    after(
-        ("s3", "GetPublicAccessBlock"),
-        &[("s3", "ListBuckets"), TAGGED],
-    ),
     // EKS: the blueprint's cluster by its name at once; others the listing finds after it.
     first(("eks", "ListClusters")),
     after(("eks", "DescribeCluster"), &[]),
