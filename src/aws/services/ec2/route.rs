@@ -8,6 +8,25 @@ use crate::aws::errors::missing;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteProps;
 
+/// `$call` (CreateRoute or ReplaceRoute: the same inputs) of `$destination` in `$table` through
+/// `$target`, sent: `Result` of the call's answer.
+macro_rules! route_to {
+    ($step:expr, $call:ident, $table:expr, $destination:expr, $target:expr) => {{
+        let request = $step
+            .clients()
+            .ec2
+            .$call()
+            .route_table_id($table)
+            .destination_cidr_block($destination);
+        let request = if is_nat($target) {
+            request.nat_gateway_id($target)
+        } else {
+            request.gateway_id($target)
+        };
+        request.send().await.aws()
+    }};
+}
+
 pub struct Route;
 
 impl Adapter for Route {
@@ -18,33 +37,11 @@ impl Adapter for Route {
         let table = step.resolve(&props.route_table)?;
         let destination = props.destination;
         let target = step.resolve(&props.target)?;
-        let request = step
-            .clients()
-            .ec2
-            .create_route()
-            .route_table_id(&table)
-            .destination_cidr_block(&destination);
-        let request = if is_nat(&target) {
-            request.nat_gateway_id(&target)
-        } else {
-            request.gateway_id(&target)
-        };
-        match request.send().await.aws() {
+        match route_to!(step, create_route, &table, &destination, &target) {
             Ok(_) => {}
             // Already there (a re-run, or someone else's route): make it point where we want.
             Err(e) if e.code == "RouteAlreadyExists" => {
-                let request = step
-                    .clients()
-                    .ec2
-                    .replace_route()
-                    .route_table_id(&table)
-                    .destination_cidr_block(&destination);
-                let request = if is_nat(&target) {
-                    request.nat_gateway_id(&target)
-                } else {
-                    request.gateway_id(&target)
-                };
-                request.send().await.aws()?;
+                route_to!(step, replace_route, &table, &destination, &target)?;
             }
             Err(e) => return Err(e),
         }

@@ -13,7 +13,8 @@ use crate::plan::ResourceKind;
 use crate::plan::catalog::security::SecurityGroupRuleProps;
 
 /// EC2 has one operation per rule direction, with the same inputs: `$build` is applied to the
-/// request builder of the one `$egress` picks.
+/// request builder of the one `$egress` picks. With `$spec =>`, the direction is the rule's and
+/// the request already names the rule's group and permission.
 macro_rules! per_direction {
     (
         $step:expr, $egress:expr,
@@ -29,6 +30,25 @@ macro_rules! per_direction {
             $build
         }
     };
+    (
+        $step:expr, $spec:expr =>
+        $egress_call:ident,
+        $ingress_call:ident,
+        |$request:ident| $build:expr
+    ) => {
+        per_direction!(
+            $step,
+            $spec.egress,
+            $egress_call,
+            $ingress_call,
+            |request| {
+                let $request = request
+                    .group_id(&$spec.group)
+                    .ip_permissions($spec.permission());
+                $build
+            }
+        )
+    };
 }
 
 pub struct SecurityGroupRule;
@@ -40,13 +60,10 @@ impl Adapter for SecurityGroupRule {
         let spec = RuleSpec::of(step)?;
         let tags = tag_spec(ResourceType::SecurityGroupRule, &step.ownership_tags());
         let result = per_direction!(
-            step,
-            spec.egress,
+            step, spec =>
             authorize_security_group_egress,
             authorize_security_group_ingress,
             |request| request
-                .group_id(&spec.group)
-                .ip_permissions(spec.permission())
                 .tag_specifications(tags)
                 .send()
                 .await
@@ -204,13 +221,10 @@ async fn adopt_rule(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<Outputs, Step
 /// in AWS and in moto, which ignores the other.
 async fn set_rule_description(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<(), StepError> {
     per_direction!(
-        step,
-        spec.egress,
+        step, spec =>
         update_security_group_rule_descriptions_egress,
         update_security_group_rule_descriptions_ingress,
         |request| request
-            .group_id(&spec.group)
-            .ip_permissions(spec.permission())
             .send()
             .await
             .aws()
