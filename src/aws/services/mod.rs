@@ -615,18 +615,9 @@ pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)>
 /// The readers of the kinds whose adapter files do not read them yet.
 fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
     vec![
-        ("ec2 network", Box::pin(ec2::read_network(read))),
-        (
-            "ec2 security groups",
-            Box::pin(ec2::read_security_groups(read)),
-        ),
         ("iam", Box::pin(iam::read(read))),
-        ("s3", Box::pin(s3::read(read))),
         ("eks", Box::pin(eks::read(read))),
         ("eks add-ons", Box::pin(eks::read_addons(read))),
-        ("ecr", Box::pin(ecr::read(read))),
-        ("sns", Box::pin(sns::read(read))),
-        ("efs", Box::pin(efs::read(read))),
         ("synthetics", Box::pin(synthetics::read(read))),
     ]
 }

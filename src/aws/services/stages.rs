@@ -77,18 +77,6 @@ pub const SHARED: &[Read] = &[
 
 /// The reads of the kinds whose adapter files do not declare them yet (`Adapter::READS`).
 pub const SERVICES: &[Read] = &[
-    // EC2.
-    first(("ec2", "DescribeVpcs")),
-    after(("ec2", "DescribeVpcAttribute"), &[("ec2", "DescribeVpcs")]),
-    first(("ec2", "DescribeInternetGateways")),
-    first(("ec2", "DescribeAddresses")),
-    first(("ec2", "DescribeNatGateways")),
-    first(("ec2", "DescribeRouteTables")),
-    first(("ec2", "DescribeSecurityGroups")),
-    after(
-        ("ec2", "DescribeSecurityGroupRules"),
-        &[("ec2", "DescribeSecurityGroups")],
-    ),
     // IAM.
     first(("iam", "GetAccountAuthorizationDetails")),
     first(("iam", "ListRoles")),
@@ -96,25 +84,6 @@ pub const SERVICES: &[Read] = &[
     after(
         ("iam", "GetOpenIDConnectProvider"),
         &[("iam", "ListOpenIDConnectProviders")],
-    ),
-    // S3: the three aspects of a bucket at once.
-    first(("s3", "ListBuckets")),
-    fallback(
-        ("s3", "GetBucketTagging"),
-        &[("s3", "ListBuckets")],
-        NOT_LISTED,
-    ),
-    after(
-        ("s3", "GetBucketVersioning"),
-        &[("s3", "ListBuckets"), TAGGED],
-    ),
-    after(
-        ("s3", "GetBucketEncryption"),
-        &[("s3", "ListBuckets"), TAGGED],
-    ),
-    after(
-        ("s3", "GetPublicAccessBlock"),
-        &[("s3", "ListBuckets"), TAGGED],
     ),
     // EKS: the blueprint's cluster by its name at once; others the listing finds after it.
     first(("eks", "ListClusters")),
@@ -152,36 +121,6 @@ pub const SERVICES: &[Read] = &[
     ),
     first(("eks", "ListAddons")),
     after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
-    // ECR: every repository's policy at once.
-    first(("ecr", "DescribeRepositories")),
-    fallback(
-        ("ecr", "ListTagsForResource"),
-        &[("ecr", "DescribeRepositories")],
-        NOT_LISTED,
-    ),
-    after(
-        ("ecr", "GetLifecyclePolicy"),
-        &[("ecr", "DescribeRepositories"), TAGGED],
-    ),
-    // SNS: the subscriptions beside the topics.
-    first(("sns", "ListTopics")),
-    fallback(
-        ("sns", "ListTagsForResource"),
-        &[("sns", "ListTopics")],
-        NOT_LISTED,
-    ),
-    first(("sns", "ListSubscriptions")),
-    // EFS: the access points beside the file systems.
-    first(("efs", "DescribeFileSystems")),
-    first(("efs", "DescribeAccessPoints")),
-    after(
-        ("efs", "DescribeMountTargets"),
-        &[("efs", "DescribeFileSystems")],
-    ),
-    after(
-        ("efs", "DescribeMountTargetSecurityGroups"),
-        &[("efs", "DescribeMountTargets")],
-    ),
     // Synthetics.
     first(("synthetics", "DescribeCanaries")),
 ];

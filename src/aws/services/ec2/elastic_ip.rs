@@ -4,13 +4,25 @@
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 use serde_json::Value;
 
-use super::ec2::{at_address, created_id, delete_by_id, describe_owned, tag_spec, update_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult, outputs};
+use super::ec2::{
+    at_address, base, created_id, delete_by_id, describe_owned, owned_filters, tag_spec,
+    update_tags, with_props,
+};
+use super::stages::{Read, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
+use crate::apply::StepError;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::ElasticIpProps;
 
 pub struct ElasticIp;
 
 impl Adapter for ElasticIp {
+    const READS: &'static [Read] = &[first(("ec2", "DescribeAddresses"))];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_elastic_ips(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: ElasticIpProps = step.props()?;
         let existing = describe_owned!(step, describe_addresses)?;
@@ -48,4 +60,31 @@ impl Adapter for ElasticIp {
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         delete_by_id!(step, release_address, allocation_id)
     }
+}
+
+/// The owned Elastic IPs (one DescribeAddresses: it has no pages).
+async fn read_elastic_ips(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let out = read
+        .conn
+        .clients
+        .ec2
+        .describe_addresses()
+        .set_filters(Some(owned_filters(read.blueprint)))
+        .send()
+        .await
+        .aws()?;
+    Ok(out
+        .addresses()
+        .iter()
+        .filter_map(|a| {
+            let id = a.allocation_id()?;
+            let props = ElasticIpProps {
+                domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
+            };
+            Some(
+                with_props(base(read, K::ElasticIp, id, a.tags()), &props)
+                    .output("publicIp", a.public_ip().unwrap_or_default()),
+            )
+        })
+        .collect())
 }

@@ -3,14 +3,25 @@
 use aws_sdk_ec2::types::ResourceType;
 use serde_json::Value;
 
-use super::ec2::{at_address, created_id, describe_owned, gone, tag_spec, update_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs};
-use crate::apply::Outputs;
+use super::ec2::{
+    at_address, base, created_id, describe_all_owned, describe_owned, gone, reorder, tag_spec,
+    update_tags,
+};
+use super::stages::{Read, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::InternetGatewayProps;
 
 pub struct InternetGateway;
 
 impl Adapter for InternetGateway {
+    const READS: &'static [Read] = &[first(("ec2", "DescribeInternetGateways"))];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_internet_gateways(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: InternetGatewayProps = step.props()?;
         let vpc = step.resolve(&props.vpc)?;
@@ -100,4 +111,28 @@ impl Adapter for InternetGateway {
                 .aws(),
         )
     }
+}
+
+/// The owned internet gateways (one DescribeInternetGateways per page), each with the VPC it
+/// is attached to.
+async fn read_internet_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let gateways = describe_all_owned!(read, describe_internet_gateways, internet_gateways);
+    Ok(gateways
+        .iter()
+        .filter_map(|g| {
+            let id = g.internet_gateway_id()?;
+            let vpc = g.attachments().first().and_then(|a| a.vpc_id());
+            let mut f = reorder(
+                base(read, K::InternetGateway, id, g.tags()),
+                |f| match vpc {
+                    Some(vpc) => f.with("vpc", vpc),
+                    None => f,
+                },
+            );
+            if let Some(vpc) = vpc {
+                f = f.output("vpcId", vpc);
+            }
+            Some(f)
+        })
+        .collect())
 }

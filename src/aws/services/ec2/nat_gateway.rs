@@ -4,17 +4,25 @@
 use aws_sdk_ec2::types::{ConnectivityType, ResourceType};
 
 use super::ec2::{
-    LIVE_NAT_STATES, at_address, created_id, describe_owned, filter, owned_filters, tag_spec,
-    update_tags,
+    at_address, base, created_id, describe_owned, filter, owned_filters, tag_spec, update_tags,
+    with_props,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs};
+use super::stages::{Read, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::NatGatewayProps;
 
 pub struct NatGateway;
 
 impl Adapter for NatGateway {
+    const READS: &'static [Read] = &[first(("ec2", "DescribeNatGateways"))];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_nat_gateways(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: NatGatewayProps = step.props()?;
         let mut filters = owned_filters(step.blueprint);
@@ -100,4 +108,50 @@ async fn nat_state(step: &AwsStep<'_>, id: &str) -> Result<Option<String>, StepE
             .and_then(|n| n.state().map(|s| s.as_str().to_string()))
     });
     Ok(state.filter(|s| s != "deleted"))
+}
+
+/// States of a NAT gateway that still exists (deleted ones stay visible for an hour).
+const LIVE_NAT_STATES: [&str; 2] = ["pending", "available"];
+
+/// The owned NAT gateways that still exist (one DescribeNatGateways per page).
+async fn read_nat_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let mut filters = owned_filters(read.blueprint);
+    filters.push(filter("state", LIVE_NAT_STATES));
+    let pages = all_pages!(
+        read.conn
+            .clients
+            .ec2
+            .describe_nat_gateways()
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send()
+    );
+    let nats: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.nat_gateways.unwrap_or_default())
+        .collect();
+    Ok(nats
+        .iter()
+        .filter_map(|n| {
+            let id = n.nat_gateway_id()?;
+            let allocation = n
+                .nat_gateway_addresses()
+                .first()
+                .and_then(|a| a.allocation_id())
+                .unwrap_or_default()
+                .to_string();
+            let connectivity = n
+                .connectivity_type()
+                .map(|c| c.as_str())
+                .unwrap_or("public")
+                .to_string();
+            let subnet = n.subnet_id().unwrap_or_default().to_string();
+            let props = NatGatewayProps {
+                subnet,
+                allocation,
+                connectivity,
+            };
+            Some(with_props(base(read, K::NatGateway, id, n.tags()), &props))
+        })
+        .collect())
 }

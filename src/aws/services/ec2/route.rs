@@ -1,46 +1,47 @@
 //! A route in a route table, to the internet gateway or a NAT gateway. Its id is
-//! `<table id>|<destination>` (routes have no AWS id); an update re-points it.
+//! `<table id>|<destination>` (routes have no AWS id); an update re-points it. Read with its
+//! route table (`route_table.rs`): DescribeRouteTables brings the routes.
 
 use super::ec2::{gone, route_outputs};
 use super::{Adapter, AwsResult, AwsStep, StepResult};
 use crate::aws::errors::missing;
+use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteProps;
+
+/// `$call` (CreateRoute or ReplaceRoute: the same inputs) of `$destination` in `$table` through
+/// `$target`, sent: `Result` of the call's answer.
+macro_rules! route_to {
+    ($step:expr, $call:ident, $table:expr, $destination:expr, $target:expr) => {{
+        let request = $step
+            .clients()
+            .ec2
+            .$call()
+            .route_table_id($table)
+            .destination_cidr_block($destination);
+        let request = if is_nat($target) {
+            request.nat_gateway_id($target)
+        } else {
+            request.gateway_id($target)
+        };
+        request.send().await.aws()
+    }};
+}
 
 pub struct Route;
 
 impl Adapter for Route {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::RouteTable);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: RouteProps = step.props()?;
         let table = step.resolve(&props.route_table)?;
         let destination = props.destination;
         let target = step.resolve(&props.target)?;
-        let request = step
-            .clients()
-            .ec2
-            .create_route()
-            .route_table_id(&table)
-            .destination_cidr_block(&destination);
-        let request = if is_nat(&target) {
-            request.nat_gateway_id(&target)
-        } else {
-            request.gateway_id(&target)
-        };
-        match request.send().await.aws() {
+        match route_to!(step, create_route, &table, &destination, &target) {
             Ok(_) => {}
             // Already there (a re-run, or someone else's route): make it point where we want.
             Err(e) if e.code == "RouteAlreadyExists" => {
-                let request = step
-                    .clients()
-                    .ec2
-                    .replace_route()
-                    .route_table_id(&table)
-                    .destination_cidr_block(&destination);
-                let request = if is_nat(&target) {
-                    request.nat_gateway_id(&target)
-                } else {
-                    request.gateway_id(&target)
-                };
-                request.send().await.aws()?;
+                route_to!(step, replace_route, &table, &destination, &target)?;
             }
             Err(e) => return Err(e),
         }

@@ -1,14 +1,18 @@
 //! A subnet's explicit route table association. A subnet has at most one: creating it where the
 //! subnet is associated elsewhere moves it (ReplaceRouteTableAssociation), and so does an update.
+//! Read with its route table (`route_table.rs`): DescribeRouteTables brings the associations.
 
 use super::ec2::{filter, gone};
 use super::{Adapter, AwsResult, AwsStep, StepResult, outputs};
 use crate::apply::StepError;
+use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteTableAssociationProps;
 
 pub struct RouteTableAssociation;
 
 impl Adapter for RouteTableAssociation {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::RouteTable);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: RouteTableAssociationProps = step.props()?;
         let subnet = step.resolve(&props.subnet)?;

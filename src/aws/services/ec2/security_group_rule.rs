@@ -1,6 +1,7 @@
 //! A security group rule: one ingress or egress permission, tagged with the ownership tags (the
 //! catalog models no tags for rules, but AWS accepts them), so a rule the blueprint no longer has
-//! is still recognised as ours. Only the description changes in place.
+//! is still recognised as ours. Only the description changes in place. Read with its group
+//! (`security_group.rs`): one DescribeSecurityGroupRules per page brings every rule of our groups.
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use serde_json::Value;
@@ -8,10 +9,12 @@ use serde_json::Value;
 use super::ec2::{Ec2Tags, group_rules, tag_spec};
 use super::{Adapter, AwsResult, AwsStep, StepResult, TagApi, is_not_found, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::security::SecurityGroupRuleProps;
 
 /// EC2 has one operation per rule direction, with the same inputs: `$build` is applied to the
-/// request builder of the one `$egress` picks.
+/// request builder of the one `$egress` picks. With `$spec =>`, the direction is the rule's and
+/// the request already names the rule's group and permission.
 macro_rules! per_direction {
     (
         $step:expr, $egress:expr,
@@ -27,22 +30,40 @@ macro_rules! per_direction {
             $build
         }
     };
+    (
+        $step:expr, $spec:expr =>
+        $egress_call:ident,
+        $ingress_call:ident,
+        |$request:ident| $build:expr
+    ) => {
+        per_direction!(
+            $step,
+            $spec.egress,
+            $egress_call,
+            $ingress_call,
+            |request| {
+                let $request = request
+                    .group_id(&$spec.group)
+                    .ip_permissions($spec.permission());
+                $build
+            }
+        )
+    };
 }
 
 pub struct SecurityGroupRule;
 
 impl Adapter for SecurityGroupRule {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::SecurityGroup);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let spec = RuleSpec::of(step)?;
         let tags = tag_spec(ResourceType::SecurityGroupRule, &step.ownership_tags());
         let result = per_direction!(
-            step,
-            spec.egress,
+            step, spec =>
             authorize_security_group_egress,
             authorize_security_group_ingress,
             |request| request
-                .group_id(&spec.group)
-                .ip_permissions(spec.permission())
                 .tag_specifications(tags)
                 .send()
                 .await
@@ -200,13 +221,10 @@ async fn adopt_rule(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<Outputs, Step
 /// in AWS and in moto, which ignores the other.
 async fn set_rule_description(step: &AwsStep<'_>, spec: &RuleSpec) -> Result<(), StepError> {
     per_direction!(
-        step,
-        spec.egress,
+        step, spec =>
         update_security_group_rule_descriptions_egress,
         update_security_group_rule_descriptions_ingress,
         |request| request
-            .group_id(&spec.group)
-            .ip_permissions(spec.permission())
             .send()
             .await
             .aws()

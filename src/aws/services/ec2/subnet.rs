@@ -1,17 +1,27 @@
 //! A subnet. `mapPublicIpOnLaunch` is an attribute set after the create (CreateSubnet does not
-//! take it).
+//! take it). The read takes the owned subnets from [`AwsRead::owned_subnets`], the answer it
+//! shares with the readers that order subnets by zone.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::ec2::{Ec2Tags, at_address, created_id, delete_by_id, describe_owned, tag_spec};
-use super::{Adapter, AwsResult, AwsStep, StepResult, outputs, sync_tags};
+use super::ec2::{
+    Ec2Tags, at_address, base, created_id, delete_by_id, describe_owned, tag_spec, with_props,
+};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::StepError;
 use crate::aws::errors::missing;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::SubnetProps;
 
 pub struct Subnet;
 
 impl Adapter for Subnet {
+    // No READS of its own: the owned subnets are a shared answer (`stages::SHARED`), asked for
+    // at the start of the read.
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_subnets(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: SubnetProps = step.props()?;
         let existing = describe_owned!(step, describe_subnets)?;
@@ -67,4 +77,22 @@ async fn set_map_public_ip(step: &AwsStep<'_>, id: &str, value: bool) -> Result<
         .await
         .aws()?;
     Ok(())
+}
+
+/// The owned subnets as read.
+async fn read_subnets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let subnets = read.owned_subnets().await?;
+    Ok(subnets
+        .iter()
+        .filter_map(|s| {
+            let id = s.subnet_id()?;
+            let props = SubnetProps {
+                cidr: Some(s.cidr_block().unwrap_or_default().to_string()),
+                availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+                vpc: s.vpc_id().unwrap_or_default().to_string(),
+                map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+            };
+            Some(with_props(base(read, K::Subnet, id, s.tags()), &props))
+        })
+        .collect())
 }

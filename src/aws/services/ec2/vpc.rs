@@ -1,16 +1,33 @@
-//! The VPC, with its two DNS attributes (set after the create: CreateVpc does not take them).
+//! The VPC, with its two DNS attributes (set after the create: CreateVpc does not take them;
+//! DescribeVpcs does not carry them, so the read asks for each).
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcState};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName, VpcState};
 
-use super::ec2::{Ec2Tags, at_address, created_id, delete_by_id, describe_owned, tag_spec};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use super::ec2::{
+    Ec2Tags, at_address, base, created_id, delete_by_id, describe_all_owned, describe_owned,
+    reorder, tag_spec,
+};
+use super::stages::{Read, after, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::StepError;
 use crate::apply::wait::has;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::VpcProps;
 
 pub struct Vpc;
 
 impl Adapter for Vpc {
+    const READS: &'static [Read] = &[
+        first(("ec2", "DescribeVpcs")),
+        after(("ec2", "DescribeVpcAttribute"), &[("ec2", "DescribeVpcs")]),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_vpcs(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: VpcProps = step.props()?;
         let (id, available) = match find_vpc(step).await? {
@@ -128,4 +145,72 @@ async fn set_vpc_attribute(
     };
     request.send().await.aws()?;
     Ok(())
+}
+
+/// The VPC settings read as attributes (`DescribeVpcs` does not carry them).
+const VPC_DNS_ATTRIBUTES: [(&str, VpcAttributeName); 2] = [
+    ("enableDnsSupport", VpcAttributeName::EnableDnsSupport),
+    ("enableDnsHostnames", VpcAttributeName::EnableDnsHostnames),
+];
+
+/// The owned VPCs (one DescribeVpcs per page) with their DNS attributes.
+async fn read_vpcs(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let vpcs = describe_all_owned!(read, describe_vpcs, vpcs);
+    // Every VPC, and both of its attributes, at once.
+    futures::future::try_join_all(vpcs.iter().map(|vpc| vpc_found(read, vpc)))
+        .await
+        .map(|found| found.into_iter().flatten().collect())
+}
+
+/// A listed VPC with its DNS attributes: one call each (blueprints have one VPC), both at once;
+/// not for destroy.
+async fn vpc_found(
+    read: &AwsRead<'_>,
+    vpc: &aws_sdk_ec2::types::Vpc,
+) -> Result<Option<Found>, StepError> {
+    let Some(id) = vpc.vpc_id() else {
+        return Ok(None);
+    };
+    let attributes = if read.inventory {
+        &[][..]
+    } else {
+        &VPC_DNS_ATTRIBUTES[..]
+    };
+    let values = futures::future::try_join_all(
+        attributes
+            .iter()
+            .map(|(key, attribute)| vpc_attribute(read, id, key, attribute)),
+    )
+    .await?;
+    let cidr = vpc.cidr_block().unwrap_or_default();
+    Ok(Some(reorder(base(read, K::Vpc, id, vpc.tags()), |f| {
+        values
+            .into_iter()
+            .fold(f.with("cidr", cidr), |f, (key, value)| f.with(key, value))
+    })))
+}
+
+/// One DNS attribute of VPC `id`, as (`key`, value).
+async fn vpc_attribute(
+    read: &AwsRead<'_>,
+    id: &str,
+    key: &'static str,
+    attribute: &VpcAttributeName,
+) -> Result<(&'static str, bool), StepError> {
+    let out = read
+        .conn
+        .clients
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(attribute.clone())
+        .send()
+        .await
+        .aws()?;
+    let value = if key == "enableDnsSupport" {
+        out.enable_dns_support().and_then(|a| a.value())
+    } else {
+        out.enable_dns_hostnames().and_then(|a| a.value())
+    };
+    Ok((key, value.unwrap_or(false)))
 }

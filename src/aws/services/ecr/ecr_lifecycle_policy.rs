@@ -1,14 +1,18 @@
 //! A repository's lifecycle policy (keep the last N images). PutLifecyclePolicy replaces the
-//! policy: the same call creates and updates.
+//! policy: the same call creates and updates. Read with its repository (`ecr_repository.rs`):
+//! one GetLifecyclePolicy per owned repository.
 
 use super::ecr::policy_outputs;
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none};
 use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::registry::EcrLifecyclePolicyProps;
 
 pub struct EcrLifecyclePolicy;
 
 impl Adapter for EcrLifecyclePolicy {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EcrRepository);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         put(step).await
     }

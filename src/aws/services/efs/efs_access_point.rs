@@ -1,6 +1,7 @@
 //! An EFS access point. It is looked up by its ownership tags before it is created: its client
 //! token is the run's own, so a run after a crash finds what the crashed one made only that way.
-//! Everything but its tags forces a replacement.
+//! Everything but its tags forces a replacement. Read with the file systems
+//! (`efs_file_system.rs`): only the access points of our file systems are looked at.
 
 use aws_sdk_efs::types::{AccessPointDescription, CreationInfo, PosixUser, RootDirectory};
 
@@ -8,11 +9,14 @@ use super::efs::{EfsTags, State, access_point_outputs, efs_tags, is_available};
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
+use crate::plan::ResourceKind;
 use crate::plan::catalog::storage::EfsAccessPointProps;
 
 pub struct EfsAccessPoint;
 
 impl Adapter for EfsAccessPoint {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EfsFileSystem);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: EfsAccessPointProps = step.props()?;
         let fs = step.resolve(&props.file_system)?;

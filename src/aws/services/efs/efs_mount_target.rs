@@ -1,11 +1,13 @@
 //! An EFS mount target: one per subnet (zone) of the file system, with its security groups.
-//! Waited on until `available` and, on delete, until gone. Mount targets take no tags.
+//! Waited on until `available` and, on delete, until gone. Mount targets take no tags. Read with
+//! its file system (`efs_file_system.rs`): DescribeMountTargets takes one file system.
 
 use aws_sdk_efs::types::MountTargetDescription;
 
 use super::efs::{State, is_available, is_gone, mount_target_outputs};
 use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::storage::EfsMountTargetProps;
 
 pub struct EfsMountTarget;
@@ -14,6 +16,8 @@ pub struct EfsMountTarget;
 pub(crate) const IN_PLACE: &[&str] = &["securityGroups"];
 
 impl Adapter for EfsMountTarget {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EfsFileSystem);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: EfsMountTargetProps = step.props()?;
         let fs = step.resolve(&props.file_system)?;

@@ -3,15 +3,16 @@
 //! `available` and, on delete, until gone (a file system with mount targets cannot be deleted:
 //! the engine deletes the mount targets first, and `FileSystemInUse` is retried). An access
 //! point is looked up by its ownership tags before it is created: its client token is the run's
-//! own, so a run after a crash finds what the crashed one made only that way.
+//! own, so a run after a crash finds what the crashed one made only that way. Each kind's
+//! adapter is its own file beside this one; the file system's (`efs_file_system.rs`) reads its
+//! mount targets and access points too.
 
 use aws_sdk_efs::types::Tag;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{AwsRead, AwsResult, Found, not_found_as_none, outputs};
-use crate::apply::{Outputs, StepError};
-use crate::aws::tags::{self, TagSet};
-use crate::plan::ResourceKind as K;
+use super::outputs;
+use crate::apply::Outputs;
+use crate::aws::tags::TagSet;
 
 pub(super) fn efs_tags(tags: &TagSet) -> Vec<Tag> {
     tags.iter()
@@ -48,11 +49,6 @@ super::tag_api!(
     efs_tags
 );
 
-pub(super) fn fs_outputs(fs: &aws_sdk_efs::types::FileSystemDescription) -> Outputs {
-    let id = fs.file_system_id();
-    outputs(id, fs.file_system_arn(), fs.name())
-}
-
 pub(super) fn mount_target_outputs(mt: &aws_sdk_efs::types::MountTargetDescription) -> Outputs {
     let mut out = outputs(mt.mount_target_id(), None, None);
     if let Some(ip) = mt.ip_address() {
@@ -65,229 +61,4 @@ pub(super) fn mount_target_outputs(mt: &aws_sdk_efs::types::MountTargetDescripti
 pub(super) fn access_point_outputs(ap: &aws_sdk_efs::types::AccessPointDescription) -> Outputs {
     let id = ap.access_point_id().unwrap_or_default();
     outputs(id, ap.access_point_arn(), ap.name())
-}
-
-// --- reading -------------------------------------------------------------------------------
-
-/// The throughput mode of a file system whose description names none: AWS's own default
-/// (botocore's efs model, CreateFileSystem `ThroughputMode`: "Default is `bursting`"), not the
-/// blueprint's (`blueprint::defaults::efs_throughput_mode`, which the catalog always sets).
-const AWS_DEFAULT_THROUGHPUT_MODE: &str = "bursting";
-
-/// File systems (one describe per page, tags included); for each owned one its mount targets
-/// (DescribeMountTargets takes one file system) with their security groups (one call per mount
-/// target: no batch form), every file system's and mount target's at once; and every access
-/// point in one call per page, beside the file systems' listing when the blueprint has one.
-pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let wanted = read.desired_of(K::EfsFileSystem).next().is_some();
-    let (systems, early) = futures::try_join!(read_file_systems(read), async {
-        if wanted {
-            describe_access_points(read).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    })?;
-    let owned: Vec<String> = systems
-        .iter()
-        .filter(|f| f.kind == K::EfsFileSystem)
-        .map(|f| f.id.clone())
-        .collect();
-    let mut found = systems;
-    if owned.is_empty() {
-        return Ok(found);
-    }
-    let access_points = match early {
-        Some(listed) => listed,
-        // File systems the blueprint no longer has: their access points go with them.
-        None => describe_access_points(read).await?,
-    };
-    for ap in access_points {
-        let Some(id) = ap
-            .file_system_id()
-            .filter(|fs| owned.iter().any(|o| o == fs))
-        else {
-            continue;
-        };
-        let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        found.push(access_point_found(&ap, id, address, &tags));
-    }
-    Ok(found)
-}
-
-/// An owned access point of file system `fs` as read.
-fn access_point_found(
-    ap: &aws_sdk_efs::types::AccessPointDescription,
-    fs: &str,
-    address: crate::plan::Address,
-    tags: &TagSet,
-) -> Found {
-    let root = ap.root_directory();
-    let info = root.and_then(|r| r.creation_info());
-    let mut f = Found::new(K::EfsAccessPoint, ap.access_point_id().unwrap_or_default())
-        .at(Some(address))
-        .with("fileSystem", fs)
-        .with("path", root.and_then(|r| r.path()).unwrap_or("/"));
-    // An access point without a POSIX user (botocore's efs model: AccessPointDescription's
-    // PosixUser is optional) enforces no identity: it has no uid or gid (not root's 0), so none
-    // is shown and the blueprint's, which it requires, differ from it.
-    if let Some(posix) = ap.posix_user() {
-        f = f.with("uid", posix.uid()).with("gid", posix.gid());
-    }
-    let mut f = f
-        .with("permissions", info.map_or("", |i| i.permissions()))
-        .with("tags", tags::to_value(tags));
-    if let Some(name) = tags.get("Name") {
-        f = f.named(name);
-    }
-    f.outputs = access_point_outputs(ap);
-    f
-}
-
-/// Every access point in the account (DescribeAccessPoints without a file system lists them
-/// all), one call per page.
-async fn describe_access_points(
-    read: &AwsRead<'_>,
-) -> Result<Vec<aws_sdk_efs::types::AccessPointDescription>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .efs
-            .describe_access_points()
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.access_points.unwrap_or_default())
-        .collect())
-}
-
-/// The owned file systems with their mount targets.
-async fn read_file_systems(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .efs
-            .describe_file_systems()
-            .into_paginator()
-            .send()
-    );
-    let found = futures::future::try_join_all(
-        pages
-            .into_iter()
-            .flat_map(|p| p.file_systems.unwrap_or_default())
-            .map(|fs| file_system_found(read, fs)),
-    )
-    .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
-/// A listed file system, if ours, and its mount targets.
-async fn file_system_found(
-    read: &AwsRead<'_>,
-    fs: aws_sdk_efs::types::FileSystemDescription,
-) -> Result<Vec<Found>, StepError> {
-    let efs = &read.conn.clients.efs;
-    let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
-    let Some(address) = read.owned(&tags) else {
-        return Ok(Vec::new());
-    };
-    let state = fs.life_cycle_state().as_str();
-    if state == "deleting" || state == "deleted" {
-        return Ok(Vec::new());
-    }
-    let id = fs.file_system_id().to_string();
-    let mut f = Found::new(K::EfsFileSystem, &id)
-        .at(Some(address))
-        .named(tags.get("Name").cloned().unwrap_or_else(|| id.clone()))
-        .with("creationToken", fs.creation_token())
-        .with("encrypted", fs.encrypted().unwrap_or(false))
-        .with("performanceMode", fs.performance_mode().as_str())
-        .with(
-            "throughputMode",
-            fs.throughput_mode()
-                .map_or(AWS_DEFAULT_THROUGHPUT_MODE, |m| m.as_str()),
-        )
-        .with("tags", tags::to_value(&tags));
-    f.outputs = fs_outputs(&fs);
-
-    let targets = not_found_as_none(
-        efs.describe_mount_targets()
-            .file_system_id(&id)
-            .send()
-            .await
-            .aws(),
-    )?
-    .and_then(|r| r.mount_targets)
-    .unwrap_or_default();
-    let targets = targets.into_iter().filter(|mt| {
-        let state = mt.life_cycle_state().as_str();
-        state != "deleting" && state != "deleted"
-    });
-    let mounts =
-        futures::future::try_join_all(targets.map(|mt| mount_target_found(read, &id, mt))).await?;
-    Ok(std::iter::once(f).chain(mounts).collect())
-}
-
-/// A mount target with its security groups (one call each: no batch form).
-async fn mount_target_found(
-    read: &AwsRead<'_>,
-    file_system: &str,
-    mt: aws_sdk_efs::types::MountTargetDescription,
-) -> Result<Found, StepError> {
-    let groups = not_found_as_none(
-        read.conn
-            .clients
-            .efs
-            .describe_mount_target_security_groups()
-            .mount_target_id(mt.mount_target_id())
-            .send()
-            .await
-            .aws(),
-    )?;
-    let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
-    groups.sort();
-    let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id())
-        .with("fileSystem", file_system)
-        .with("subnet", mt.subnet_id())
-        .with("securityGroups", json!(groups));
-    f.outputs = mount_target_outputs(&mt);
-    Ok(f)
-}
-
-#[cfg(test)]
-mod tests {
-    use aws_sdk_efs::types::{AccessPointDescription, PosixUser};
-
-    use super::*;
-    use crate::plan::Address;
-
-    /// The read shows the POSIX ids AWS returns and none when AWS returns none (once `0`, which
-    /// hid the difference from a blueprint asking for root).
-    #[test]
-    fn access_point_ids_are_read_as_aws_returns_them() {
-        let read = |posix: Option<PosixUser>| {
-            let ap = AccessPointDescription::builder()
-                .access_point_id("fsap-1")
-                .set_posix_user(posix)
-                .build();
-            let f = access_point_found(&ap, "fs-1", Address::new("a.b"), &TagSet::new());
-            (
-                f.properties.get("uid").cloned(),
-                f.properties.get("gid").cloned(),
-            )
-        };
-        let root = PosixUser::builder().uid(0).gid(0).build().expect("valid");
-        assert_eq!(read(Some(root)), (Some(json!(0)), Some(json!(0))));
-        let user = PosixUser::builder()
-            .uid(1000)
-            .gid(100)
-            .build()
-            .expect("valid");
-        assert_eq!(read(Some(user)), (Some(json!(1000)), Some(json!(100))));
-        assert_eq!(read(None), (None, None));
-    }
 }

@@ -1,5 +1,6 @@
 //! An S3 bucket: tags, versioning, default encryption and the public access block. A bucket id
-//! is its name. Buckets hold data: a delete is only reached with `--allow-data-loss`.
+//! is its name. Buckets hold data: a delete is only reached with `--allow-data-loss`. The read
+//! lists the blueprint's bucket names (`s3::names_in_region`), then each one's tags decide.
 
 use aws_sdk_s3::types::{
     BucketVersioningStatus, Delete, ObjectIdentifier, PublicAccessBlockConfiguration,
@@ -7,15 +8,46 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
 
-use super::s3::{bucket_arn, bucket_tags, ensure_bucket};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs};
+use serde_json::{Value, json};
+
+use super::s3::{ensure_bucket, names_in_region};
+use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::storage::S3BucketProps;
 
 pub struct S3Bucket;
 
 impl Adapter for S3Bucket {
+    // The three aspects of a bucket at once.
+    const READS: &'static [Read] = &[
+        first(("s3", "ListBuckets")),
+        fallback(
+            ("s3", "GetBucketTagging"),
+            &[("s3", "ListBuckets")],
+            NOT_LISTED,
+        ),
+        after(
+            ("s3", "GetBucketVersioning"),
+            &[("s3", "ListBuckets"), TAGGED],
+        ),
+        after(
+            ("s3", "GetBucketEncryption"),
+            &[("s3", "ListBuckets"), TAGGED],
+        ),
+        after(
+            ("s3", "GetPublicAccessBlock"),
+            &[("s3", "ListBuckets"), TAGGED],
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_buckets(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: S3BucketProps = step.props()?;
         let bucket = &props.bucket;
@@ -188,4 +220,149 @@ async fn put_tags(step: &AwsStep<'_>, bucket: &str, tags: &TagSet) -> Result<(),
         .await
         .aws()
         .map(drop)
+}
+
+fn bucket_arn(conn: &Connection, bucket: &str) -> String {
+    format!("{}:s3:::{bucket}", conn.partition.arn_prefix())
+}
+
+async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepError> {
+    match conn
+        .clients
+        .s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(out) => Ok(tags::from_pairs(
+            out.tag_set().iter().map(|t| (t.key(), t.value())),
+        )),
+        Err(e) if e.code == "NoSuchTagSet" => Ok(TagSet::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// ListBuckets' page size here: AWS allows 1 to 10,000; unpaginated calls are refused for accounts
+/// whose bucket quota is above 10,000 (botocore `s3` ListBuckets documentation).
+const LIST_PAGE: i32 = 1000;
+
+/// Buckets named `<blueprint>-…` in this region that carry our tags: ListBuckets (every page,
+/// filtered by AWS), tags from the tagging API's answer ([`AwsRead::owned_with`]; GetBucketTagging
+/// only for a desired bucket it does not list), and per owned bucket the three reads S3 has no
+/// batch form of (versioning, encryption, public access block: one bucket and one aspect per
+/// call), every bucket's and every aspect's at once.
+async fn read_buckets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
+    let listed = names_in_region(read.conn, &prefix, LIST_PAGE).await?;
+    let found =
+        futures::future::try_join_all(listed.iter().map(|name| bucket_found(read, name))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// A listed bucket, if ours, with its configuration.
+async fn bucket_found(read: &AwsRead<'_>, name: &str) -> Result<Option<Found>, StepError> {
+    let desired: Vec<_> = read.desired_of(K::S3Bucket).collect();
+    let is_desired = desired.iter().any(|d| d.name == name);
+    let arn = bucket_arn(read.conn, name);
+    let read_tags = || async { bucket_tags(read.conn, name).await };
+    let Some((address, tags, (versioning, encryption, public_access))) = read
+        .owned_with(&arn, is_desired, read_tags, || async {
+            futures::try_join!(
+                bucket_versioning(read, name),
+                bucket_encryption(read, name),
+                public_access_block(read, name),
+            )
+        })
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut f = Found::new(K::S3Bucket, name)
+        .at(Some(address.clone()))
+        .named(name)
+        .with("bucket", name)
+        .output("arn", arn.as_str());
+    let manages_versioning = desired
+        .iter()
+        .any(|d| d.address == address && d.properties.contains_key("versioning"));
+    match versioning {
+        Some(BucketVersioningStatus::Enabled) => f = f.with("versioning", true),
+        Some(_) => f = f.with("versioning", false),
+        // Never enabled: "false" where the blueprint manages versioning, else nothing.
+        None if manages_versioning => f = f.with("versioning", false),
+        None => {}
+    }
+    if let Some(algorithm) = encryption {
+        f = f.with("encryption", json!({ "sseAlgorithm": algorithm }));
+    }
+    if let Some(block) = public_access {
+        f = f.with("publicAccessBlock", block);
+    }
+    Ok(Some(f.with("tags", tags::to_value(&tags))))
+}
+
+/// The bucket's versioning status (`None`: never enabled).
+async fn bucket_versioning(
+    read: &AwsRead<'_>,
+    name: &str,
+) -> Result<Option<BucketVersioningStatus>, StepError> {
+    let out = read
+        .conn
+        .clients
+        .s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .aws()?;
+    Ok(out.status().cloned())
+}
+
+/// The bucket's default encryption algorithm, if it has one.
+async fn bucket_encryption(read: &AwsRead<'_>, name: &str) -> Result<Option<String>, StepError> {
+    match read
+        .conn
+        .clients
+        .s3
+        .get_bucket_encryption()
+        .bucket(name)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(out) => Ok(out
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| d.sse_algorithm().as_str().to_string())),
+        Err(e) if e.code == "ServerSideEncryptionConfigurationNotFoundError" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The bucket's public access block in the catalog's shape, if it has one.
+async fn public_access_block(read: &AwsRead<'_>, name: &str) -> Result<Option<Value>, StepError> {
+    match read
+        .conn
+        .clients
+        .s3
+        .get_public_access_block()
+        .bucket(name)
+        .send()
+        .await
+        .aws()
+    {
+        Ok(out) => Ok(out.public_access_block_configuration().map(|c| {
+            json!({
+                "blockPublicAcls": c.block_public_acls().unwrap_or(false),
+                "ignorePublicAcls": c.ignore_public_acls().unwrap_or(false),
+                "blockPublicPolicy": c.block_public_policy().unwrap_or(false),
+                "restrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
+            })
+        })),
+        Err(e) if e.code == "NoSuchPublicAccessBlockConfiguration" => Ok(None),
+        Err(e) => Err(e),
+    }
 }

@@ -1,16 +1,20 @@
 //! An SNS subscription (the alarm e-mail). Subscribe is idempotent by topic, protocol and
 //! endpoint. An e-mail subscription stays "pending confirmation" until someone clicks the link:
-//! that is its normal state, not something to wait for.
+//! that is its normal state, not something to wait for. Read with its topic (`sns_topic.rs`):
+//! one ListSubscriptions per page for the account, filtered to our topics.
 
 use serde_json::Value;
 
 use super::{Adapter, AwsResult, AwsStep, StepResult, is_not_found, outputs};
 use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind;
 use crate::plan::catalog::monitoring::SnsSubscriptionProps;
 
 pub struct SnsSubscription;
 
 impl Adapter for SnsSubscription {
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::SnsTopic);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: SnsSubscriptionProps = step.props()?;
         let topic = step.resolve(&props.topic)?;
