@@ -609,8 +609,6 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
         ),
         ("iam", Box::pin(iam::read(read))),
         ("s3", Box::pin(s3::read(read))),
-        ("eks", Box::pin(eks::read(read))),
-        ("eks add-ons", Box::pin(eks::read_addons(read))),
         ("ecr", Box::pin(ecr::read(read))),
         ("sns", Box::pin(sns::read(read))),
         ("elbv2", Box::pin(elbv2::read(read))),

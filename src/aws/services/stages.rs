@@ -116,42 +116,6 @@ pub const SERVICES: &[Read] = &[
         ("s3", "GetPublicAccessBlock"),
         &[("s3", "ListBuckets"), TAGGED],
     ),
-    // EKS: the blueprint's cluster by its name at once; others the listing finds after it.
-    first(("eks", "ListClusters")),
-    after(("eks", "DescribeCluster"), &[]),
-    after(("eks", "ListNodegroups"), &[]),
-    after(("eks", "ListFargateProfiles"), &[]),
-    fallback(
-        ("eks", "DescribeCluster"),
-        &[("eks", "ListClusters")],
-        "a cluster with the blueprint's prefix that it no longer has",
-    ),
-    fallback(
-        ("eks", "ListNodegroups"),
-        &[("eks", "ListClusters")],
-        "a cluster with the blueprint's prefix that it no longer has",
-    ),
-    fallback(
-        ("eks", "ListFargateProfiles"),
-        &[("eks", "ListClusters")],
-        "a cluster with the blueprint's prefix that it no longer has",
-    ),
-    after(("eks", "DescribeNodegroup"), &[("eks", "ListNodegroups")]),
-    after(
-        ("eks", "DescribeFargateProfile"),
-        &[("eks", "ListFargateProfiles")],
-    ),
-    after(
-        ("ec2", "DescribeLaunchTemplateVersions"),
-        &[("eks", "DescribeNodegroup")],
-    ),
-    fallback(
-        ("ec2", "DescribeSubnets"),
-        &[("eks", "DescribeNodegroup")],
-        "a node group's subnets that are not the blueprint's (their zones order them)",
-    ),
-    first(("eks", "ListAddons")),
-    after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
     // ECR: every repository's policy at once.
     first(("ecr", "DescribeRepositories")),
     fallback(

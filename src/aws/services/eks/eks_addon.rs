@@ -1,18 +1,33 @@
 //! An EKS add-on (CoreDNS configured for Fargate, the EFS CSI driver on node groups). The add-on
 //! picks EKS's default version for the cluster; its service account's IAM role is
 //! `serviceAccountRoleArn`. Creates and updates overwrite conflicting fields on the add-on's
-//! Kubernetes objects, then wait for ACTIVE.
+//! Kubernetes objects, then wait for ACTIVE. The read lists the add-ons of the blueprint's
+//! cluster by its name ([`read_addons`]), beside the cluster's read.
 
 use aws_sdk_eks::types::ResolveConflicts;
 
-use super::eks::{EksTags, addon_outputs, cluster_name, eks_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::eks::{EksTags, addon_outputs, cluster_arn_of, cluster_name, eks_tags, with_props};
+use super::stages::{Read, after, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::EksAddonProps;
 
 pub struct EksAddon;
 
 impl Adapter for EksAddon {
+    const READS: &'static [Read] = &[
+        first(("eks", "ListAddons")),
+        after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_addons(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: EksAddonProps = step.props()?;
         let cluster = cluster_name(step, Some(&props.cluster))?;
@@ -201,4 +216,87 @@ async fn wait_addon_active(
         )
         .await?;
     Ok(last.map(|s| *s.0))
+}
+
+/// Add-ons of the blueprint's cluster (named after the blueprint): ListAddons, then one
+/// DescribeAddon each (EKS has no batch describe). Only add-ons tagged for the blueprint count;
+/// nothing is read when the blueprint has no cluster (its add-ons go with the cluster).
+async fn read_addons(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let Some(cluster) = read
+        .desired_of(K::EksCluster)
+        .next()
+        .map(|c| c.name.clone())
+        .or_else(|| {
+            read.desired_of(K::EksAddon)
+                .next()
+                .map(|_| read.blueprint.to_string())
+        })
+    else {
+        return Ok(Vec::new());
+    };
+    let eks = &read.conn.clients.eks;
+    let mut names = Vec::new();
+    let mut pages = eks
+        .list_addons()
+        .cluster_name(&cluster)
+        .into_paginator()
+        .send();
+    loop {
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        match not_found_as_none(page.aws())? {
+            Some(page) => names.extend(page.addons.unwrap_or_default()),
+            None => return Ok(Vec::new()), // no cluster (yet, or any more)
+        }
+    }
+    // One DescribeAddon per add-on (EKS has no batch describe), all at once.
+    let found =
+        futures::future::try_join_all(names.iter().map(|name| addon_found(read, &cluster, name)))
+            .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn addon_found(
+    read: &AwsRead<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let eks = &read.conn.clients.eks;
+    let Some(addon) = not_found_as_none(
+        eks.describe_addon()
+            .cluster_name(cluster)
+            .addon_name(name)
+            .send()
+            .await
+            .aws(),
+    )?
+    .and_then(|r| r.addon) else {
+        return Ok(None);
+    };
+    let tags = tags::from_pairs(addon.tags().cloned().unwrap_or_default());
+    let Some(address) = read.owned(&tags) else {
+        return Ok(None);
+    };
+    if addon.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
+    }
+    let arn = addon.addon_arn().unwrap_or_default();
+    let props = EksAddonProps {
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        cluster: cluster_arn_of(arn, cluster),
+        addon_name: name.to_string(),
+        service_account_role_arn: addon.service_account_role_arn().map(str::to_string),
+        configuration_values: addon
+            .configuration_values()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+    };
+    let mut f = with_props(
+        Found::new(K::EksAddon, arn).at(Some(address)).named(name),
+        &props,
+    )
+    .with("tags", tags::to_value(&tags));
+    f.outputs = addon_outputs(arn, name, cluster);
+    Ok(Some(f))
 }

@@ -1,18 +1,29 @@
 //! A Fargate profile: which pods of the cluster run on Fargate. Everything but tags forces a
 //! replacement. EKS rejects a profile operation while another runs on the same cluster: the
-//! kind's spec serialises them per cluster.
+//! kind's spec serialises them per cluster. The cluster's read reads the profiles too
+//! ([`read_profiles`]): EKS lists them per cluster.
 
 use aws_sdk_eks::types::FargateProfileSelector;
 use serde_json::Value;
 
-use super::eks::{EksTags, Status, cluster_name, eks_tags, reference_attribute, resolve_all};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use super::eks::{
+    EksTags, Status, by_zone, cluster_arn_of, cluster_name, eks_tags, reference_attribute,
+    resolve_all, with_props,
+};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::{FargateProfileProps, ProfileSelector};
 
 pub struct FargateProfile;
 
 impl Adapter for FargateProfile {
+    /// Listed per cluster: the cluster's read reads them.
+    const READ_WITH: Option<K> = Some(K::EksCluster);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: FargateProfileProps = step.props()?;
         let cluster = cluster_name(step, Some(&props.cluster))?;
@@ -135,4 +146,93 @@ async fn describe_profile(
         .await
         .aws();
     Ok(not_found_as_none(result)?.and_then(|r| r.fargate_profile))
+}
+
+/// One cluster's Fargate profiles (ListFargateProfiles, then one DescribeFargateProfile each, all
+/// at once); none when the cluster is not there. Read with the cluster (see `eks_cluster.rs`).
+pub(super) async fn read_profiles(
+    read: &AwsRead<'_>,
+    cluster: &str,
+) -> Result<Vec<Found>, StepError> {
+    let mut pages = read
+        .conn
+        .clients
+        .eks
+        .list_fargate_profiles()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    let mut names = Vec::new();
+    loop {
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        match not_found_as_none(page.aws())? {
+            Some(page) => names.extend(page.fargate_profile_names.unwrap_or_default()),
+            None => return Ok(Vec::new()), // no cluster (yet, or any more)
+        }
+    }
+    let found =
+        futures::future::try_join_all(names.iter().map(|name| profile_found(read, cluster, name)))
+            .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn profile_found(
+    read: &AwsRead<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let eks = &read.conn.clients.eks;
+    let Some(p) = not_found_as_none(
+        eks.describe_fargate_profile()
+            .cluster_name(cluster)
+            .fargate_profile_name(name)
+            .send()
+            .await
+            .aws(),
+    )?
+    .and_then(|r| r.fargate_profile) else {
+        return Ok(None);
+    };
+    let tags = tags::from_pairs(p.tags().cloned().unwrap_or_default());
+    let Some(address) = read.owned(&tags) else {
+        return Ok(None);
+    };
+    if p.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
+    }
+    let subnets = by_zone(read, p.subnets().to_vec()).await?;
+    let selectors = p
+        .selectors()
+        .iter()
+        .map(|s| ProfileSelector {
+            namespace: s.namespace().unwrap_or_default().to_string(),
+            labels: s
+                .labels()
+                .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let arn = p.fargate_profile_arn().unwrap_or_default();
+    let props = FargateProfileProps {
+        name: name.to_string(),
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        cluster: cluster_arn_of(arn, cluster),
+        pod_execution_role: p.pod_execution_role_arn().unwrap_or_default().to_string(),
+        subnets,
+        selectors,
+    };
+    Ok(Some(
+        with_props(
+            Found::new(K::FargateProfile, arn)
+                .at(Some(address))
+                .named(name),
+            &props,
+        )
+        .with("tags", tags::to_value(&tags))
+        .output("arn", arn)
+        .output("name", name)
+        .output("clusterName", cluster),
+    ))
 }
