@@ -607,7 +607,6 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
             "ec2 security groups",
             Box::pin(ec2::read_security_groups(read)),
         ),
-        ("iam", Box::pin(iam::read(read))),
         ("s3", Box::pin(s3::read(read))),
         ("ecr", Box::pin(ecr::read(read))),
         ("sns", Box::pin(sns::read(read))),

@@ -89,14 +89,6 @@ pub const SERVICES: &[Read] = &[
         ("ec2", "DescribeSecurityGroupRules"),
         &[("ec2", "DescribeSecurityGroups")],
     ),
-    // IAM.
-    first(("iam", "GetAccountAuthorizationDetails")),
-    first(("iam", "ListRoles")),
-    first(("iam", "ListOpenIDConnectProviders")),
-    after(
-        ("iam", "GetOpenIDConnectProvider"),
-        &[("iam", "ListOpenIDConnectProviders")],
-    ),
     // S3: the three aspects of a bucket at once.
     first(("s3", "ListBuckets")),
     fallback(
