@@ -614,7 +614,6 @@ fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'
         ("efs", Box::pin(efs::read(read))),
         ("rds", Box::pin(rds::read(read))),
         ("elasticache", Box::pin(elasticache::read(read))),
-        ("synthetics", Box::pin(synthetics::read(read))),
     ]
 }
 

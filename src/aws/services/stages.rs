@@ -231,8 +231,6 @@ pub const SERVICES: &[Read] = &[
         &[("elasticache", "DescribeCacheSubnetGroups")],
         "a cache subnet group's subnets that are not the blueprint's",
     ),
-    // Synthetics.
-    first(("synthetics", "DescribeCanaries")),
 ];
 
 /// The most round trips the read may take: its longest chain of waits.

@@ -3,23 +3,36 @@
 //! retention and target change in place (UpdateCanary). A create that finds a canary in ERROR
 //! deletes it first, as the Terraform AWS provider does. A delete stops the canary, deletes it
 //! with its Lambda function, then sweeps the function and layers AWS may leave behind
-//! (`cwsyn-<canary>-*`).
+//! (`cwsyn-<canary>-*`). The read lists the canaries with their tags ([`read_canaries`]).
 
 use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryRunConfigInput, CanaryScheduleInput};
 use aws_smithy_types::Blob;
 
+use serde_json::Value;
+
+use super::stages::{Read, first};
 use super::synthetics::{
-    HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG, error_reason, heartbeat_script,
-    sweep_lambda, synthetics_tags, zip_one,
+    HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG, heartbeat_script, sweep_lambda,
+    synthetics_tags, zip_one,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, TagApi, not_found_as_none, outputs};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs,
+};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+use crate::plan::catalog::addresses;
 use crate::plan::catalog::monitoring::{CanaryProps, CanaryTarget};
 
 pub struct Canary;
 
 impl Adapter for Canary {
+    const READS: &'static [Read] = &[first(("synthetics", "DescribeCanaries"))];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_canaries(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: CanaryProps = step.props()?;
         let name = props.name.as_str();
@@ -370,8 +383,139 @@ async fn state_or_gone(step: &AwsStep<'_>, name: &str) -> Result<Option<State>, 
     Ok(get(step, name).await?.as_ref().map(state_of))
 }
 
+/// Canaries named with the blueprint's prefix (DescribeCanaries, one call per page, tags
+/// included).
+async fn read_canaries(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
+    let mut found = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = read
+            .conn
+            .clients
+            .synthetics
+            .describe_canaries()
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .aws()?;
+        for c in page.canaries() {
+            let Some(name) = c.name().filter(|n| n.starts_with(&prefix)) else {
+                continue;
+            };
+            let mut tags = tags::from_pairs(c.tags().cloned().unwrap_or_default());
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            let url = tags.remove(URL_TAG);
+            let state = c
+                .status()
+                .and_then(|s| s.state())
+                .map_or("", |s| s.as_str());
+            if state == "DELETING" {
+                continue;
+            }
+            let arn = format!(
+                "{}:synthetics:{}:{}:canary:{name}",
+                read.conn.partition.arn_prefix(),
+                read.conn.region,
+                read.conn.account
+            );
+            let location = c.artifact_s3_location().unwrap_or_default();
+            let location = location.strip_prefix("s3://").unwrap_or(location);
+            let (bucket, artifact_prefix) = location.split_once('/').unwrap_or((location, ""));
+            let handler = c.code().and_then(|code| code.handler()).unwrap_or_default();
+            let mut f = Found::new(K::Canary, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with("runtimeVersion", c.runtime_version().unwrap_or_default())
+                .with("executionRole", c.execution_role_arn().unwrap_or_default())
+                .with("artifactBucket", bucket)
+                .with("artifactPrefix", artifact_prefix)
+                .with(
+                    "schedule",
+                    c.schedule()
+                        .and_then(|s| s.expression())
+                        .unwrap_or_default(),
+                );
+            if let Some(blueprint) = handler.strip_suffix(".handler") {
+                f = f.with("blueprint", blueprint);
+            }
+            if let Some(target) = url.as_deref().and_then(target_value) {
+                f = f.with("target", target);
+            }
+            // A canary in ERROR cannot run and AWS cannot repair it: the plan replaces it
+            // (`status` is in the kind's replace_on and the catalog never sets it).
+            if state == "ERROR" {
+                f = f.with("status", format!("ERROR ({})", error_reason(c)));
+            }
+            f = f
+                .with(
+                    "startAfterCreation",
+                    matches!(state, "RUNNING" | "STARTING"),
+                )
+                .with(
+                    "successRetentionPeriodDays",
+                    c.success_retention_period_in_days().unwrap_or_default(),
+                )
+                .with(
+                    "failureRetentionPeriodDays",
+                    c.failure_retention_period_in_days().unwrap_or_default(),
+                )
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name);
+            found.push(f);
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The catalog's `target` from a URL written by [`target_url`]; `None` when it is not one.
+fn target_value(url: &str) -> Option<Value> {
+    let (protocol, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().ok()?),
+        None => (authority, if protocol == "https" { 443 } else { 80 }),
+    };
+    let target = CanaryTarget {
+        host: Some(host.to_string()),
+        protocol: Some(protocol.to_string()),
+        port: Some(port),
+        listener: Some(addresses::listener(port)),
+        path: path.to_string(),
+    };
+    serde_json::to_value(target).ok()
+}
+
+/// Why a canary is in ERROR: AWS's reason code and reason.
+fn error_reason(c: &aws_sdk_synthetics::types::Canary) -> String {
+    let status = c.status();
+    let code = status
+        .and_then(|s| s.state_reason_code())
+        .map_or("", |c| c.as_str());
+    let reason = status.and_then(|s| s.state_reason()).unwrap_or("");
+    match (code, reason) {
+        ("", "") => "no reason given".to_string(),
+        ("", reason) => reason.to_string(),
+        (code, "") => code.to_string(),
+        (code, reason) => format!("{code}: {reason}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -384,5 +528,16 @@ mod tests {
         assert!(fresh.message.contains("cannot be assumed"), "{fresh}");
         let other = canary_error("demo-canary", "CREATE_FAILED: Unable to fetch S3 bucket");
         assert_eq!(other.class, crate::apply::ErrorClass::Fatal);
+    }
+
+    #[test]
+    fn urls_round_trip_through_the_tag() {
+        let value = target_value("https://demo-alb-1.elb.amazonaws.com:443/login").unwrap();
+        assert_eq!(
+            value,
+            json!({"host": "demo-alb-1.elb.amazonaws.com", "protocol": "https", "port": 443,
+                   "listener": "ingress.listener[443]", "path": "/login"})
+        );
+        assert_eq!(target_value("nonsense"), None);
     }
 }
