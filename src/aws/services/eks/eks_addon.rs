@@ -6,7 +6,10 @@
 
 use aws_sdk_eks::types::ResolveConflicts;
 
-use super::eks::{EksTags, addon_outputs, cluster_arn_of, cluster_name, eks_tags, with_props};
+use super::eks::{
+    EksTags, addon_outputs, cluster_arn_of, cluster_name, eks_tags, owned_live, read_children,
+    wait_active, wait_deleted, with_props,
+};
 use super::stages::{Read, after, first};
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
@@ -119,18 +122,8 @@ impl Adapter for EksAddon {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_none() {
-            return Ok(Outputs::new());
-        }
-        step.wait_until(
-            || async {
-                Ok(describe_addon(step, &cluster, &name)
-                    .await?
-                    .map(|a| AddonStatus(Box::new(a))))
-            },
-            |s: Option<&AddonStatus>| s.is_none(),
-        )
-        .await?;
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_addon(eks, &cluster, &name)).await?;
         Ok(Outputs::new())
     }
 }
@@ -148,29 +141,12 @@ fn role(step: &AwsStep<'_>, props: &EksAddonProps) -> Result<Option<String>, Ste
         .transpose()
 }
 
-/// An add-on's state, for waits.
-struct AddonStatus(Box<aws_sdk_eks::types::Addon>);
-
-impl AddonStatus {
-    fn state(&self) -> &str {
-        self.0.status().map_or("", |s| s.as_str())
-    }
-}
-
-impl std::fmt::Display for AddonStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.state().to_lowercase())
-    }
-}
-
 async fn describe_addon(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let result = step
-        .clients()
-        .eks
+    let result = eks
         .describe_addon()
         .cluster_name(cluster)
         .addon_name(name)
@@ -185,37 +161,32 @@ async fn wait_addon_active(
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let last = step
-        .wait_until(
-            || async {
-                let addon = describe_addon(step, cluster, name).await?;
-                if let Some(a) = &addon
-                    && a.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
-                {
-                    let issues: Vec<String> = a
-                        .health()
-                        .map(|h| h.issues())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map_or("", |c| c.as_str()),
-                                i.message().unwrap_or_default()
-                            )
-                        })
-                        .collect();
-                    return Err(StepError::fatal(
-                        "CreateFailed",
-                        format!("add-on {name}: {}", issues.join("; ")),
-                    ));
-                }
-                Ok(addon.map(|a| AddonStatus(Box::new(a))))
-            },
-            |s: Option<&AddonStatus>| s.is_some_and(|s| s.state() == "ACTIVE"),
-        )
-        .await?;
-    Ok(last.map(|s| *s.0))
+    let eks = &step.clients().eks;
+    wait_active(
+        step,
+        || describe_addon(eks, cluster, name),
+        "CREATE_FAILED",
+        |a: &aws_sdk_eks::types::Addon| {
+            let issues: Vec<String> = a
+                .health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}: {}",
+                        i.code().map_or("", |c| c.as_str()),
+                        i.message().unwrap_or_default()
+                    )
+                })
+                .collect();
+            StepError::fatal(
+                "CreateFailed",
+                format!("add-on {name}: {}", issues.join("; ")),
+            )
+        },
+    )
+    .await
 }
 
 /// Add-ons of the blueprint's cluster (named after the blueprint): ListAddons, then one
@@ -234,27 +205,10 @@ async fn read_addons(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     else {
         return Ok(Vec::new());
     };
-    let eks = &read.conn.clients.eks;
-    let mut names = Vec::new();
-    let mut pages = eks
-        .list_addons()
-        .cluster_name(&cluster)
-        .into_paginator()
-        .send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        match not_found_as_none(page.aws())? {
-            Some(page) => names.extend(page.addons.unwrap_or_default()),
-            None => return Ok(Vec::new()), // no cluster (yet, or any more)
-        }
-    }
     // One DescribeAddon per add-on (EKS has no batch describe), all at once.
-    let found =
-        futures::future::try_join_all(names.iter().map(|name| addon_found(read, &cluster, name)))
-            .await?;
-    Ok(found.into_iter().flatten().collect())
+    read_children!(read, &cluster, list_addons, addons, |name| addon_found(
+        read, &cluster, name
+    ))
 }
 
 async fn addon_found(
@@ -262,25 +216,12 @@ async fn addon_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let eks = &read.conn.clients.eks;
-    let Some(addon) = not_found_as_none(
-        eks.describe_addon()
-            .cluster_name(cluster)
-            .addon_name(name)
-            .send()
-            .await
-            .aws(),
-    )?
-    .and_then(|r| r.addon) else {
+    let Some(addon) = describe_addon(&read.conn.clients.eks, cluster, name).await? else {
         return Ok(None);
     };
-    let tags = tags::from_pairs(addon.tags().cloned().unwrap_or_default());
-    let Some(address) = read.owned(&tags) else {
+    let Some((address, tags)) = owned_live(read, &addon, addon.tags()) else {
         return Ok(None);
     };
-    if addon.status().map(|s| s.as_str()) == Some("DELETING") {
-        return Ok(None);
-    }
     let arn = addon.addon_arn().unwrap_or_default();
     let props = EksAddonProps {
         // The cluster as its ARN, which the reader turns into the cluster's address.

@@ -7,11 +7,12 @@
 //! cluster, so their listings start with the cluster's describe); their adapters say
 //! `READ_WITH` this kind.
 
+use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{LogSetup, LogType, Logging, VpcConfigRequest};
 
 use super::eks::{
-    EksTags, Status, by_zone, cluster_outputs, eks_tags, reference_attribute, resolve_all,
-    wait_update, with_props,
+    EksTags, by_zone, cluster_outputs, eks_tags, owned_live, reference_attribute, resolve_all,
+    wait_active, wait_deleted, wait_update, with_props,
 };
 use super::fargate_profile::read_profiles;
 use super::node_group::read_nodegroups;
@@ -106,7 +107,7 @@ impl Adapter for EksCluster {
         let name = props.name.as_str();
         let arn = match step.existing("arn") {
             Some(arn) => arn.to_string(),
-            None => describe_cluster(step, name)
+            None => describe_cluster(&step.clients().eks, name)
                 .await?
                 .and_then(|c| c.arn)
                 .ok_or_else(|| {
@@ -129,29 +130,18 @@ impl Adapter for EksCluster {
                 .await
                 .aws()?
                 .update;
-            wait_update(step, name, None, update.as_ref()).await?;
-            wait_cluster_active(step, name).await?;
+            wait_cluster_update(step, name, update.as_ref()).await?;
         }
         if step.changed("logging") {
-            let update = step
-                .clients()
-                .eks
-                .update_cluster_config()
-                .name(name)
-                .logging(logging(&props.logging))
-                .send()
-                .await
-                .aws()?
-                .update;
-            wait_update(step, name, None, update.as_ref()).await?;
-            wait_cluster_active(step, name).await?;
+            update_config(step, name, |c| c.logging(logging(&props.logging))).await?;
         }
         if step.changed_any(&[
             "endpointPublicAccess",
             "endpointPrivateAccess",
             "publicAccessCidrs",
         ]) {
-            update_vpc_config(step, name, endpoint_access(&props).build()).await?;
+            let vpc = endpoint_access(&props).build();
+            update_config(step, name, |c| c.resources_vpc_config(vpc)).await?;
         }
         // Subnets and security groups change in place: UpdateClusterConfig's resourcesVpcConfig
         // takes "different subnets and security groups for the cluster" (at least two zones, the
@@ -161,13 +151,13 @@ impl Adapter for EksCluster {
             let vpc = VpcConfigRequest::builder()
                 .set_subnet_ids(Some(resolve_all(step, &props.subnets)?))
                 .build();
-            update_vpc_config(step, name, vpc).await?;
+            update_config(step, name, |c| c.resources_vpc_config(vpc)).await?;
         }
         if step.changed("securityGroups") {
             let vpc = VpcConfigRequest::builder()
                 .set_security_group_ids(Some(resolve_all(step, &props.security_groups)?))
                 .build();
-            update_vpc_config(step, name, vpc).await?;
+            update_config(step, name, |c| c.resources_vpc_config(vpc)).await?;
         }
         wait_cluster_active(step, name).await
     }
@@ -182,18 +172,8 @@ impl Adapter for EksCluster {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_none() {
-            return Ok(Outputs::new());
-        }
-        step.wait_until(
-            || async {
-                Ok(describe_cluster(step, &name)
-                    .await?
-                    .map(|c| Status::Cluster(Box::new(c))))
-            },
-            |s: Option<&Status>| s.is_none(),
-        )
-        .await?;
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_cluster(eks, &name)).await?;
         Ok(Outputs::new())
     }
 }
@@ -258,65 +238,56 @@ fn endpoint_access(
 }
 
 async fn describe_cluster(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Cluster>, StepError> {
-    let result = step
-        .clients()
-        .eks
-        .describe_cluster()
-        .name(name)
-        .send()
-        .await
-        .aws();
+    let result = eks.describe_cluster().name(name).send().await.aws();
     Ok(not_found_as_none(result)?.and_then(|r| r.cluster))
 }
 
 /// Waits until the cluster is ACTIVE (FAILED ends the wait with AWS's health issues).
 async fn wait_cluster_active(step: &AwsStep<'_>, name: &str) -> Result<Outputs, StepError> {
-    let cluster = step
-        .wait_until(
-            || async {
-                let cluster = describe_cluster(step, name).await?;
-                if let Some(c) = &cluster
-                    && c.status().map(|s| s.as_str()) == Some("FAILED")
-                {
-                    return Err(StepError::fatal(
-                        "ClusterFailed",
-                        format!("EKS cluster {name} failed: {:?}", c.health()),
-                    ));
-                }
-                Ok(cluster.map(|c| Status::Cluster(Box::new(c))))
-            },
-            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
-        )
-        .await?;
+    let eks = &step.clients().eks;
+    let cluster = wait_active(
+        step,
+        || describe_cluster(eks, name),
+        "FAILED",
+        |c: &aws_sdk_eks::types::Cluster| {
+            StepError::fatal(
+                "ClusterFailed",
+                format!("EKS cluster {name} failed: {:?}", c.health()),
+            )
+        },
+    )
+    .await?;
     match cluster {
-        Some(Status::Cluster(c)) => Ok(cluster_outputs(&c)),
-        _ => Err(StepError::fatal(
+        Some(c) => Ok(cluster_outputs(&c)),
+        None => Err(StepError::fatal(
             "ClusterNotFound",
             format!("EKS cluster {name} vanished"),
         )),
     }
 }
 
-/// One UpdateClusterConfig of the cluster's VPC settings, waited on until done and ACTIVE.
-async fn update_vpc_config(
+/// One UpdateClusterConfig (`change` sets what it changes), waited on until done and the cluster
+/// ACTIVE again.
+async fn update_config(
     step: &AwsStep<'_>,
     name: &str,
-    vpc: VpcConfigRequest,
+    change: impl FnOnce(UpdateClusterConfigFluentBuilder) -> UpdateClusterConfigFluentBuilder,
 ) -> Result<(), StepError> {
-    let update = step
-        .clients()
-        .eks
-        .update_cluster_config()
-        .name(name)
-        .resources_vpc_config(vpc)
-        .send()
-        .await
-        .aws()?
-        .update;
-    wait_update(step, name, None, update.as_ref()).await?;
+    let request = change(step.clients().eks.update_cluster_config().name(name));
+    let update = request.send().await.aws()?.update;
+    wait_cluster_update(step, name, update.as_ref()).await
+}
+
+/// Waits for a cluster update to finish and the cluster to be ACTIVE again.
+async fn wait_cluster_update(
+    step: &AwsStep<'_>,
+    name: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<(), StepError> {
+    wait_update(step, name, None, update).await?;
     wait_cluster_active(step, name).await?;
     Ok(())
 }
@@ -360,27 +331,12 @@ async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
 /// describe and both listings at once (the children are dropped if the cluster is not ours).
 async fn read_cluster(read: &AwsRead<'_>, name: &str) -> Result<Vec<Found>, StepError> {
     let describe = async {
-        let cluster = not_found_as_none(
-            read.conn
-                .clients
-                .eks
-                .describe_cluster()
-                .name(name)
-                .send()
-                .await
-                .aws(),
-        )?
-        .and_then(|r| r.cluster);
-        let Some(cluster) = cluster else {
+        let Some(cluster) = describe_cluster(&read.conn.clients.eks, name).await? else {
             return Ok(None);
         };
-        let tags = tags::from_pairs(cluster.tags().cloned().unwrap_or_default());
-        let Some(address) = read.owned(&tags) else {
+        let Some((address, tags)) = owned_live(read, &cluster, cluster.tags()) else {
             return Ok(None);
         };
-        if cluster.status().map(|s| s.as_str()) == Some("DELETING") {
-            return Ok(None);
-        }
         let subnets = by_zone(
             read,
             cluster

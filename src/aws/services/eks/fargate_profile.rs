@@ -7,8 +7,8 @@ use aws_sdk_eks::types::FargateProfileSelector;
 use serde_json::Value;
 
 use super::eks::{
-    EksTags, Status, by_zone, cluster_arn_of, cluster_name, eks_tags, reference_attribute,
-    resolve_all, with_props,
+    EksTags, by_zone, cluster_arn_of, cluster_name, eks_tags, owned_live, read_children,
+    reference_attribute, resolve_all, wait_active, wait_deleted, with_props,
 };
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
@@ -49,27 +49,22 @@ impl Adapter for FargateProfile {
                 if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
             Err(e) => return Err(e),
         }
-        let profile = step
-            .wait_until(
-                || async {
-                    let p = describe_profile(step, &cluster, name).await?;
-                    if let Some(p) = &p
-                        && p.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
-                    {
-                        return Err(StepError::fatal(
-                            "CreateFailed",
-                            format!("Fargate profile {name}: {:?}", p.health()),
-                        ));
-                    }
-                    Ok(p.map(|p| Status::Profile(Box::new(p))))
-                },
-                |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
-            )
-            .await?;
-        let arn = match profile {
-            Some(Status::Profile(p)) => p.fargate_profile_arn.unwrap_or_default(),
-            _ => String::new(),
-        };
+        let eks = &step.clients().eks;
+        let profile = wait_active(
+            step,
+            || describe_profile(eks, &cluster, name),
+            "CREATE_FAILED",
+            |p: &aws_sdk_eks::types::FargateProfile| {
+                StepError::fatal(
+                    "CreateFailed",
+                    format!("Fargate profile {name}: {:?}", p.health()),
+                )
+            },
+        )
+        .await?;
+        let arn = profile
+            .and_then(|p| p.fargate_profile_arn)
+            .unwrap_or_default();
         Ok(profile_outputs(&arn, name, cluster))
     }
 
@@ -97,18 +92,8 @@ impl Adapter for FargateProfile {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_none() {
-            return Ok(Outputs::new());
-        }
-        step.wait_until(
-            || async {
-                Ok(describe_profile(step, &cluster, &name)
-                    .await?
-                    .map(|p| Status::Profile(Box::new(p))))
-            },
-            |s: Option<&Status>| s.is_none(),
-        )
-        .await?;
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_profile(eks, &cluster, &name)).await?;
         Ok(Outputs::new())
     }
 }
@@ -132,13 +117,11 @@ fn selector(s: &ProfileSelector) -> FargateProfileSelector {
 }
 
 async fn describe_profile(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::FargateProfile>, StepError> {
-    let result = step
-        .clients()
-        .eks
+    let result = eks
         .describe_fargate_profile()
         .cluster_name(cluster)
         .fargate_profile_name(name)
@@ -154,28 +137,13 @@ pub(super) async fn read_profiles(
     read: &AwsRead<'_>,
     cluster: &str,
 ) -> Result<Vec<Found>, StepError> {
-    let mut pages = read
-        .conn
-        .clients
-        .eks
-        .list_fargate_profiles()
-        .cluster_name(cluster)
-        .into_paginator()
-        .send();
-    let mut names = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        match not_found_as_none(page.aws())? {
-            Some(page) => names.extend(page.fargate_profile_names.unwrap_or_default()),
-            None => return Ok(Vec::new()), // no cluster (yet, or any more)
-        }
-    }
-    let found =
-        futures::future::try_join_all(names.iter().map(|name| profile_found(read, cluster, name)))
-            .await?;
-    Ok(found.into_iter().flatten().collect())
+    read_children!(
+        read,
+        cluster,
+        list_fargate_profiles,
+        fargate_profile_names,
+        |name| profile_found(read, cluster, name)
+    )
 }
 
 async fn profile_found(
@@ -183,25 +151,12 @@ async fn profile_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let eks = &read.conn.clients.eks;
-    let Some(p) = not_found_as_none(
-        eks.describe_fargate_profile()
-            .cluster_name(cluster)
-            .fargate_profile_name(name)
-            .send()
-            .await
-            .aws(),
-    )?
-    .and_then(|r| r.fargate_profile) else {
+    let Some(p) = describe_profile(&read.conn.clients.eks, cluster, name).await? else {
         return Ok(None);
     };
-    let tags = tags::from_pairs(p.tags().cloned().unwrap_or_default());
-    let Some(address) = read.owned(&tags) else {
+    let Some((address, tags)) = owned_live(read, &p, p.tags()) else {
         return Ok(None);
     };
-    if p.status().map(|s| s.as_str()) == Some("DELETING") {
-        return Ok(None);
-    }
     let subnets = by_zone(read, p.subnets().to_vec()).await?;
     let selectors = p
         .selectors()

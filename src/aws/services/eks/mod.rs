@@ -11,14 +11,16 @@
 //! node group takes security groups no other way).
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, Found, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
-use crate::aws::tags::TagSet;
+use crate::aws::tags::{self, TagSet};
+use crate::plan::Address;
 
 /// EKS's TagResource and UntagResource, by ARN (clusters, Fargate profiles, node groups and
 /// add-ons alike).
@@ -81,30 +83,91 @@ pub(super) fn cluster_name(step: &AwsStep<'_>, cluster: Option<&str>) -> Result<
     reference_attribute(step, cluster, "name")
 }
 
-/// A described EKS object whose `Display` is its status (what the progress view shows).
-pub(super) enum Status {
-    Cluster(Box<aws_sdk_eks::types::Cluster>),
-    Profile(Box<aws_sdk_eks::types::FargateProfile>),
-    Nodegroup(Box<aws_sdk_eks::types::Nodegroup>),
-    Update(String),
+/// A described EKS object (cluster, Fargate profile, node group, add-on, update): its state.
+pub(super) trait Described {
+    fn state(&self) -> &str;
 }
 
-impl Status {
-    pub(super) fn state(&self) -> String {
-        match self {
-            Status::Cluster(c) => c.status().map(|s| s.as_str().to_string()),
-            Status::Profile(p) => p.status().map(|s| s.as_str().to_string()),
-            Status::Nodegroup(n) => n.status().map(|s| s.as_str().to_string()),
-            Status::Update(s) => Some(s.clone()),
-        }
-        .unwrap_or_default()
-    }
+/// Each described type's state is its `status`.
+macro_rules! described_by_status {
+    ($($object:ident),*) => {
+        $(impl Described for aws_sdk_eks::types::$object {
+            fn state(&self) -> &str {
+                self.status().map_or("", |s| s.as_str())
+            }
+        })*
+    };
 }
 
-impl std::fmt::Display for Status {
+described_by_status!(Cluster, FargateProfile, Nodegroup, Addon, Update);
+
+/// What a wait shows of the object it waits on (the progress view): its state, in lower case.
+struct Waiting<T>(T);
+
+impl<T: Described> std::fmt::Display for Waiting<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.state().to_lowercase())
+        f.write_str(&self.0.state().to_lowercase())
     }
+}
+
+/// Waits until `describe` finds the object ACTIVE; one in state `failed` ends the wait with
+/// `failure`'s error. Returns the object as last described.
+pub(super) async fn wait_active<T, F, Fut>(
+    step: &AwsStep<'_>,
+    mut describe: F,
+    failed: &str,
+    failure: impl Fn(&T) -> StepError,
+) -> Result<Option<T>, StepError>
+where
+    T: Described,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, StepError>>,
+{
+    let failure = &failure;
+    let last = step
+        .wait_until(
+            || {
+                let described = describe();
+                async move {
+                    let object = described.await?;
+                    if let Some(object) = &object
+                        && object.state() == failed
+                    {
+                        return Err(failure(object));
+                    }
+                    Ok(object.map(Waiting))
+                }
+            },
+            |s: Option<&Waiting<T>>| s.is_some_and(|s| s.0.state() == "ACTIVE"),
+        )
+        .await?;
+    Ok(last.map(|w| w.0))
+}
+
+/// The rest of a delete whose call answered `deleted`: nothing when it found nothing to delete,
+/// else a wait until `describe` finds nothing.
+pub(super) async fn wait_deleted<D, T, F, Fut>(
+    step: &AwsStep<'_>,
+    deleted: Result<D, StepError>,
+    mut describe: F,
+) -> Result<(), StepError>
+where
+    T: Described,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, StepError>>,
+{
+    if not_found_as_none(deleted)?.is_none() {
+        return Ok(());
+    }
+    step.wait_until(
+        || {
+            let described = describe();
+            async move { Ok(described.await?.map(Waiting)) }
+        },
+        |s: Option<&Waiting<T>>| s.is_none(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Waits for an EKS update (cluster or node group) to finish.
@@ -140,10 +203,7 @@ pub(super) async fn wait_update(
             let Some(update) = update else {
                 return Ok(None);
             };
-            let status = update
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
+            let status = update.state();
             if status == "Failed" || status == "Cancelled" {
                 let errors: Vec<String> = update
                     .errors()
@@ -155,9 +215,11 @@ pub(super) async fn wait_update(
                     format!("EKS update {update_id} {status}: {}", errors.join("; ")),
                 ));
             }
-            Ok(Some(Status::Update(status)))
+            Ok(Some(Waiting(update)))
         },
-        |s: Option<&Status>| s.is_some_and(|s| s.state() == "Successful"),
+        |s: Option<&Waiting<aws_sdk_eks::types::Update>>| {
+            s.is_some_and(|s| s.0.state() == "Successful")
+        },
     )
     .await?;
     Ok(())
@@ -255,6 +317,42 @@ pub(crate) async fn by_zone(
     }
     ids.sort_by(|a, b| (zones.get(a), a).cmp(&(zones.get(b), b)));
     Ok(ids)
+}
+
+/// One cluster's children of one kind, found: every page of their listing (`$list`, whose
+/// answers name them in `$names`), then `$found` of each name (`Result<Option<Found>, _>`: EKS
+/// has no batch describe), all at once; none when the cluster is not there (yet, or any more).
+/// Evaluates to `Result<Vec<Found>, StepError>`.
+macro_rules! read_children {
+    ($read:expr, $cluster:expr, $list:ident, $names:ident, $found:expr) => {
+        async {
+            let eks = &$read.conn.clients.eks;
+            let mut pages = eks.$list().cluster_name($cluster).into_paginator().send();
+            let mut names = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = $crate::aws::errors::AwsResult::aws(page);
+                match $crate::aws::errors::not_found_as_none(page)? {
+                    Some(page) => names.extend(page.$names.unwrap_or_default()),
+                    None => return Ok(Vec::new()),
+                }
+            }
+            let found = futures::future::try_join_all(names.iter().map($found)).await?;
+            Ok::<_, $crate::apply::StepError>(found.into_iter().flatten().collect())
+        }
+        .await
+    };
+}
+pub(super) use read_children;
+
+/// A described object's address and tags, unless it is not the blueprint's or is being deleted.
+pub(super) fn owned_live(
+    read: &AwsRead<'_>,
+    object: &impl Described,
+    tags: Option<&HashMap<String, String>>,
+) -> Option<(Address, TagSet)> {
+    let tags = tags::from_pairs(tags.cloned().unwrap_or_default());
+    let address = read.owned(&tags)?;
+    (object.state() != "DELETING").then_some((address, tags))
 }
 
 /// The cluster's ARN from a Fargate profile's, node group's or add-on's ARN

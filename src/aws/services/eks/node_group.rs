@@ -10,8 +10,8 @@ use aws_sdk_eks::types::{LaunchTemplateSpecification, NodegroupScalingConfig};
 use serde_json::{Value, json};
 
 use super::eks::{
-    EksTags, Status, by_zone, cluster_arn_of, cluster_name, eks_tags, nodegroup_outputs,
-    reference_attribute, resolve_all, wait_update,
+    EksTags, by_zone, cluster_arn_of, cluster_name, eks_tags, nodegroup_outputs, owned_live,
+    read_children, reference_attribute, resolve_all, wait_active, wait_deleted, wait_update,
 };
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
@@ -111,17 +111,8 @@ impl Adapter for NodeGroup {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_some() {
-            step.wait_until(
-                || async {
-                    Ok(describe_nodegroup(step, &cluster, &name)
-                        .await?
-                        .map(|n| Status::Nodegroup(Box::new(n))))
-                },
-                |s: Option<&Status>| s.is_none(),
-            )
-            .await?;
-        }
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_nodegroup(eks, &cluster, &name)).await?;
         // The launch template goes with the node group (it is named after it).
         let template = step.existing("launchTemplate").unwrap_or(&name).to_string();
         delete_launch_template(step, &template).await?;
@@ -179,13 +170,11 @@ fn label_changes(
 }
 
 async fn describe_nodegroup(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
-    let result = step
-        .clients()
-        .eks
+    let result = eks
         .describe_nodegroup()
         .cluster_name(cluster)
         .nodegroup_name(name)
@@ -200,25 +189,21 @@ async fn wait_nodegroup_active(
     cluster: &str,
     name: &str,
 ) -> Result<Outputs, StepError> {
-    let found = step
-        .wait_until(
-            || async {
-                let n = describe_nodegroup(step, cluster, name).await?;
-                if let Some(n) = &n
-                    && n.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
-                {
-                    return Err(StepError::fatal(
-                        "CreateFailed",
-                        format!("node group {name}: {:?}", n.health()),
-                    ));
-                }
-                Ok(n.map(|n| Status::Nodegroup(Box::new(n))))
-            },
-            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
-        )
-        .await?;
+    let eks = &step.clients().eks;
+    let found = wait_active(
+        step,
+        || describe_nodegroup(eks, cluster, name),
+        "CREATE_FAILED",
+        |n: &aws_sdk_eks::types::Nodegroup| {
+            StepError::fatal(
+                "CreateFailed",
+                format!("node group {name}: {:?}", n.health()),
+            )
+        },
+    )
+    .await?;
     match found {
-        Some(Status::Nodegroup(n)) => Ok(nodegroup_outputs(&n, cluster)),
+        Some(n) => Ok(nodegroup_outputs(&n, cluster)),
         _ => Err(StepError::fatal(
             "ResourceNotFoundException",
             format!("node group {name} vanished"),
@@ -355,7 +340,7 @@ async fn update_node_security_groups(
 ) -> Result<(), StepError> {
     use aws_sdk_ec2::types::RequestLaunchTemplateData;
     let name = props.name.as_str();
-    let running = describe_nodegroup(step, cluster, name)
+    let running = describe_nodegroup(&step.clients().eks, cluster, name)
         .await?
         .and_then(|n| n.launch_template)
         .ok_or_else(|| {
@@ -417,31 +402,9 @@ pub(super) async fn read_nodegroups(
     read: &AwsRead<'_>,
     cluster: &str,
 ) -> Result<Vec<Found>, StepError> {
-    let mut pages = read
-        .conn
-        .clients
-        .eks
-        .list_nodegroups()
-        .cluster_name(cluster)
-        .into_paginator()
-        .send();
-    let mut names = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        match not_found_as_none(page.aws())? {
-            Some(page) => names.extend(page.nodegroups.unwrap_or_default()),
-            None => return Ok(Vec::new()), // no cluster (yet, or any more)
-        }
-    }
-    let found = futures::future::try_join_all(
-        names
-            .iter()
-            .map(|name| nodegroup_found(read, cluster, name)),
-    )
-    .await?;
-    Ok(found.into_iter().flatten().collect())
+    read_children!(read, cluster, list_nodegroups, nodegroups, |name| {
+        nodegroup_found(read, cluster, name)
+    })
 }
 
 async fn nodegroup_found(
@@ -449,25 +412,12 @@ async fn nodegroup_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let eks = &read.conn.clients.eks;
-    let Some(n) = not_found_as_none(
-        eks.describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .aws(),
-    )?
-    .and_then(|r| r.nodegroup) else {
+    let Some(n) = describe_nodegroup(&read.conn.clients.eks, cluster, name).await? else {
         return Ok(None);
     };
-    let tags = tags::from_pairs(n.tags().cloned().unwrap_or_default());
-    let Some(address) = read.owned(&tags) else {
+    let Some((address, tags)) = owned_live(read, &n, n.tags()) else {
         return Ok(None);
     };
-    if n.status().map(|s| s.as_str()) == Some("DELETING") {
-        return Ok(None);
-    }
     // The launch template and (rarely) the zones of subnets that are not ours, at once.
     let ((groups, disk), subnets) = futures::try_join!(
         launch_template_settings(read, &n),
