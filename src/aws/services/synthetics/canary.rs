@@ -19,6 +19,7 @@ use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs,
 };
 use crate::apply::{Outputs, StepError};
+use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::addresses;
@@ -107,7 +108,7 @@ impl Adapter for Canary {
         }
         // Tags, the URL tag included: compared with the canary's live tags, since the URL tag
         // changes with the target even when the blueprint's tags do not.
-        let arn = canary_arn(step, name);
+        let arn = canary_arn(step.conn, name);
         let mut observed = step.observed_tags();
         if let Some(canary) = get(step, name).await? {
             observed = tags::from_pairs(canary.tags.unwrap_or_default());
@@ -161,17 +162,18 @@ impl Adapter for Canary {
     }
 }
 
-fn canary_arn(step: &AwsStep<'_>, name: &str) -> String {
+/// A canary's ARN (its id): the read's DescribeCanaries answers none.
+fn canary_arn(conn: &Connection, name: &str) -> String {
     format!(
         "{}:synthetics:{}:{}:canary:{name}",
-        step.conn.partition.arn_prefix(),
-        step.conn.region,
-        step.conn.account
+        conn.partition.arn_prefix(),
+        conn.region,
+        conn.account
     )
 }
 
 fn canary_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
-    let arn = canary_arn(step, name);
+    let arn = canary_arn(step.conn, name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
@@ -345,38 +347,24 @@ async fn remove_failed(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> 
 }
 
 async fn start(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
-    match step
-        .clients()
-        .synthetics
-        .start_canary()
-        .name(name)
-        .send()
-        .await
-        .aws()
-    {
-        Ok(_) => {}
-        // Already starting or running (an earlier attempt).
-        Err(e) if e.code == "ConflictException" => {}
-        Err(e) => return Err(e),
-    }
+    let started = step.clients().synthetics.start_canary().name(name).send();
+    conflict_is_done(started.await.aws())?;
     wait_for(step, name, &["RUNNING"]).await
 }
 
 async fn stop(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
-    match step
-        .clients()
-        .synthetics
-        .stop_canary()
-        .name(name)
-        .send()
-        .await
-        .aws()
-    {
-        Ok(_) => {}
-        Err(e) if e.code == "ConflictException" => {}
-        Err(e) => return Err(e),
-    }
+    let stopped = step.clients().synthetics.stop_canary().name(name).send();
+    conflict_is_done(stopped.await.aws())?;
     wait_for(step, name, &["STOPPED", "READY"]).await
+}
+
+/// A start or stop answered ConflictException: the canary is already on its way (an earlier
+/// attempt), and the wait that follows sees it there.
+fn conflict_is_done<T>(result: Result<T, StepError>) -> Result<(), StepError> {
+    match result {
+        Err(e) if e.code != "ConflictException" => Err(e),
+        _ => Ok(()),
+    }
 }
 
 async fn state_or_gone(step: &AwsStep<'_>, name: &str) -> Result<Option<State>, StepError> {
@@ -415,12 +403,7 @@ async fn read_canaries(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
             if state == "DELETING" {
                 continue;
             }
-            let arn = format!(
-                "{}:synthetics:{}:{}:canary:{name}",
-                read.conn.partition.arn_prefix(),
-                read.conn.region,
-                read.conn.account
-            );
+            let arn = canary_arn(read.conn, name);
             let location = c.artifact_s3_location().unwrap_or_default();
             let location = location.strip_prefix("s3://").unwrap_or(location);
             let (bucket, artifact_prefix) = location.split_once('/').unwrap_or((location, ""));

@@ -68,21 +68,11 @@ pub(crate) async fn delete_canary_lambdas(
 ) -> Result<CanaryLambdas, StepError> {
     let prefix = lambda_prefix(canary);
     let mut deleted = CanaryLambdas::default();
-    let mut pages = lambda.list_functions().into_paginator().send();
-    let mut functions = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        functions.extend(
-            page.aws()?
-                .functions
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|f| f.function_name)
-                .filter(|n| n.starts_with(&prefix)),
-        );
-    }
+    let functions = all_pages!(lambda.list_functions().into_paginator().send())
+        .into_iter()
+        .flat_map(|page| page.functions.unwrap_or_default())
+        .filter_map(|f| f.function_name)
+        .filter(|n| n.starts_with(&prefix));
     for function in functions {
         not_found_as_none(
             lambda
@@ -94,21 +84,11 @@ pub(crate) async fn delete_canary_lambdas(
         )?;
         deleted.functions.push(function);
     }
-    let mut layers = Vec::new();
-    let mut pages = lambda.list_layers().into_paginator().send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        layers.extend(
-            page.aws()?
-                .layers
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|l| l.layer_name)
-                .filter(|n| n.starts_with(&prefix)),
-        );
-    }
+    let layers = all_pages!(lambda.list_layers().into_paginator().send())
+        .into_iter()
+        .flat_map(|page| page.layers.unwrap_or_default())
+        .filter_map(|l| l.layer_name)
+        .filter(|n| n.starts_with(&prefix));
     for layer in layers {
         let versions = lambda
             .list_layer_versions()
