@@ -41,7 +41,7 @@ impl Adapter for Canary {
         // A canary in ERROR (this step's earlier attempt, or a failed run before) is made again.
         let failed = existing.as_ref().is_some_and(|c| state_of(c).0 == "ERROR");
         if failed {
-            remove_failed(step, name).await?;
+            remove(step, name).await?;
         }
         if existing.is_none() || failed {
             let url = target_url(step, &props.target)?;
@@ -141,23 +141,10 @@ impl Adapter for Canary {
             if matches!(state.as_str(), "RUNNING" | "STARTING" | "STOPPING") {
                 stop(step, &name).await?;
             }
-            let result = step
-                .clients()
-                .synthetics
-                .delete_canary()
-                .name(&name)
-                .delete_lambda(true)
-                .send()
-                .await
-                .aws();
-            not_found_as_none(result)?;
-            step.wait_until(
-                || state_or_gone(step, &name),
-                |s: Option<&State>| s.is_none(),
-            )
-            .await?;
+            remove(step, &name).await?;
+        } else {
+            sweep_lambda(step, &name).await?;
         }
-        sweep_lambda(step, &name).await?;
         Ok(Outputs::new())
     }
 }
@@ -325,9 +312,10 @@ async fn wait_for(
     }
 }
 
-/// Deletes a canary left in ERROR (a failed create: AWS offers no way to repair one) with its
-/// Lambda function and the layers Synthetics may leave, and waits until it is gone.
-async fn remove_failed(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+/// Deletes a canary (one stopped, or left in ERROR by a failed create: AWS offers no way to
+/// repair one) with its Lambda function, waits until it is gone, and sweeps the function and
+/// layers Synthetics may leave.
+async fn remove(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
     let result = step
         .clients()
         .synthetics
