@@ -9,12 +9,7 @@ use super::stages::{self, Read};
 pub fn declared_reads() -> &'static [Read] {
     static ALL: LazyLock<Vec<Read>> = LazyLock::new(|| {
         let kinds = super::KIND_READS.iter().flat_map(|reads| reads.iter());
-        stages::SHARED
-            .iter()
-            .chain(stages::SERVICES)
-            .chain(kinds)
-            .copied()
-            .collect()
+        stages::SHARED.iter().chain(kinds).copied().collect()
     });
     &ALL
 }

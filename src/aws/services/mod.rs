@@ -604,22 +604,9 @@ pub fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
 /// A read function's future.
 pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
 
-/// Every read function, each covering one or more kinds; the reader runs them concurrently: the
-/// kinds' reads ([`kind_readers`]) and the service readers that still read several kinds.
+/// Every kind's read ([`kind_readers`]): the live reader runs them concurrently.
 pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
-    let mut readers = kind_readers(read);
-    readers.extend(service_readers(read));
-    readers
-}
-
-/// The readers of the kinds whose adapter files do not read them yet.
-fn service_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
-    vec![
-        ("iam", Box::pin(iam::read(read))),
-        ("eks", Box::pin(eks::read(read))),
-        ("eks add-ons", Box::pin(eks::read_addons(read))),
-        ("synthetics", Box::pin(synthetics::read(read))),
-    ]
+    kind_readers(read)
 }
 
 #[cfg(test)]

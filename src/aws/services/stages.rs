@@ -75,56 +75,6 @@ pub const SHARED: &[Read] = &[
     first(("synthetics", "DescribeRuntimeVersions")),
 ];
 
-/// The reads of the kinds whose adapter files do not declare them yet (`Adapter::READS`).
-pub const SERVICES: &[Read] = &[
-    // IAM.
-    first(("iam", "GetAccountAuthorizationDetails")),
-    first(("iam", "ListRoles")),
-    first(("iam", "ListOpenIDConnectProviders")),
-    after(
-        ("iam", "GetOpenIDConnectProvider"),
-        &[("iam", "ListOpenIDConnectProviders")],
-    ),
-    // EKS: the blueprint's cluster by its name at once; others the listing finds after it.
-    first(("eks", "ListClusters")),
-    after(("eks", "DescribeCluster"), &[]),
-    after(("eks", "ListNodegroups"), &[]),
-    after(("eks", "ListFargateProfiles"), &[]),
-    fallback(
-        ("eks", "DescribeCluster"),
-        &[("eks", "ListClusters")],
-        "a cluster with the blueprint's prefix that it no longer has",
-    ),
-    fallback(
-        ("eks", "ListNodegroups"),
-        &[("eks", "ListClusters")],
-        "a cluster with the blueprint's prefix that it no longer has",
-    ),
-    fallback(
-        ("eks", "ListFargateProfiles"),
-        &[("eks", "ListClusters")],
-        "a cluster with the blueprint's prefix that it no longer has",
-    ),
-    after(("eks", "DescribeNodegroup"), &[("eks", "ListNodegroups")]),
-    after(
-        ("eks", "DescribeFargateProfile"),
-        &[("eks", "ListFargateProfiles")],
-    ),
-    after(
-        ("ec2", "DescribeLaunchTemplateVersions"),
-        &[("eks", "DescribeNodegroup")],
-    ),
-    fallback(
-        ("ec2", "DescribeSubnets"),
-        &[("eks", "DescribeNodegroup")],
-        "a node group's subnets that are not the blueprint's (their zones order them)",
-    ),
-    first(("eks", "ListAddons")),
-    after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
-    // Synthetics.
-    first(("synthetics", "DescribeCanaries")),
-];
-
 /// The most round trips the read may take: its longest chain of waits.
 pub const DEPTH_BOUND: usize = 4;
 

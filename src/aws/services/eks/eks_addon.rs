@@ -1,18 +1,36 @@
 //! An EKS add-on (CoreDNS configured for Fargate, the EFS CSI driver on node groups). The add-on
 //! picks EKS's default version for the cluster; its service account's IAM role is
 //! `serviceAccountRoleArn`. Creates and updates overwrite conflicting fields on the add-on's
-//! Kubernetes objects, then wait for ACTIVE.
+//! Kubernetes objects, then wait for ACTIVE. The read lists the add-ons of the blueprint's
+//! cluster by its name ([`read_addons`]), beside the cluster's read.
 
 use aws_sdk_eks::types::ResolveConflicts;
 
-use super::eks::{EksTags, addon_outputs, cluster_name, eks_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::eks::{
+    EksTags, addon_outputs, cluster_arn_of, cluster_name, eks_tags, owned_live, read_children,
+    wait_active, wait_deleted, with_props,
+};
+use super::stages::{Read, after, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::EksAddonProps;
 
 pub struct EksAddon;
 
 impl Adapter for EksAddon {
+    const READS: &'static [Read] = &[
+        first(("eks", "ListAddons")),
+        after(("eks", "DescribeAddon"), &[("eks", "ListAddons")]),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_addons(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: EksAddonProps = step.props()?;
         let cluster = cluster_name(step, Some(&props.cluster))?;
@@ -104,18 +122,8 @@ impl Adapter for EksAddon {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_none() {
-            return Ok(Outputs::new());
-        }
-        step.wait_until(
-            || async {
-                Ok(describe_addon(step, &cluster, &name)
-                    .await?
-                    .map(|a| AddonStatus(Box::new(a))))
-            },
-            |s: Option<&AddonStatus>| s.is_none(),
-        )
-        .await?;
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_addon(eks, &cluster, &name)).await?;
         Ok(Outputs::new())
     }
 }
@@ -133,29 +141,12 @@ fn role(step: &AwsStep<'_>, props: &EksAddonProps) -> Result<Option<String>, Ste
         .transpose()
 }
 
-/// An add-on's state, for waits.
-struct AddonStatus(Box<aws_sdk_eks::types::Addon>);
-
-impl AddonStatus {
-    fn state(&self) -> &str {
-        self.0.status().map_or("", |s| s.as_str())
-    }
-}
-
-impl std::fmt::Display for AddonStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.state().to_lowercase())
-    }
-}
-
 async fn describe_addon(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let result = step
-        .clients()
-        .eks
+    let result = eks
         .describe_addon()
         .cluster_name(cluster)
         .addon_name(name)
@@ -170,35 +161,83 @@ async fn wait_addon_active(
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let last = step
-        .wait_until(
-            || async {
-                let addon = describe_addon(step, cluster, name).await?;
-                if let Some(a) = &addon
-                    && a.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
-                {
-                    let issues: Vec<String> = a
-                        .health()
-                        .map(|h| h.issues())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map_or("", |c| c.as_str()),
-                                i.message().unwrap_or_default()
-                            )
-                        })
-                        .collect();
-                    return Err(StepError::fatal(
-                        "CreateFailed",
-                        format!("add-on {name}: {}", issues.join("; ")),
-                    ));
-                }
-                Ok(addon.map(|a| AddonStatus(Box::new(a))))
-            },
-            |s: Option<&AddonStatus>| s.is_some_and(|s| s.state() == "ACTIVE"),
-        )
-        .await?;
-    Ok(last.map(|s| *s.0))
+    let eks = &step.clients().eks;
+    wait_active(
+        step,
+        || describe_addon(eks, cluster, name),
+        "CREATE_FAILED",
+        |a: &aws_sdk_eks::types::Addon| {
+            let issues: Vec<String> = a
+                .health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}: {}",
+                        i.code().map_or("", |c| c.as_str()),
+                        i.message().unwrap_or_default()
+                    )
+                })
+                .collect();
+            StepError::fatal(
+                "CreateFailed",
+                format!("add-on {name}: {}", issues.join("; ")),
+            )
+        },
+    )
+    .await
+}
+
+/// Add-ons of the blueprint's cluster (named after the blueprint): ListAddons, then one
+/// DescribeAddon each (EKS has no batch describe). Only add-ons tagged for the blueprint count;
+/// nothing is read when the blueprint has no cluster (its add-ons go with the cluster).
+async fn read_addons(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let Some(cluster) = read
+        .desired_of(K::EksCluster)
+        .next()
+        .map(|c| c.name.clone())
+        .or_else(|| {
+            read.desired_of(K::EksAddon)
+                .next()
+                .map(|_| read.blueprint.to_string())
+        })
+    else {
+        return Ok(Vec::new());
+    };
+    // One DescribeAddon per add-on (EKS has no batch describe), all at once.
+    read_children!(read, &cluster, list_addons, addons, |name| addon_found(
+        read, &cluster, name
+    ))
+}
+
+async fn addon_found(
+    read: &AwsRead<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let Some(addon) = describe_addon(&read.conn.clients.eks, cluster, name).await? else {
+        return Ok(None);
+    };
+    let Some((address, tags)) = owned_live(read, &addon, addon.tags()) else {
+        return Ok(None);
+    };
+    let arn = addon.addon_arn().unwrap_or_default();
+    let props = EksAddonProps {
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        cluster: cluster_arn_of(arn, cluster),
+        addon_name: name.to_string(),
+        service_account_role_arn: addon.service_account_role_arn().map(str::to_string),
+        configuration_values: addon
+            .configuration_values()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+    };
+    let mut f = with_props(
+        Found::new(K::EksAddon, arn).at(Some(address)).named(name),
+        &props,
+    )
+    .with("tags", tags::to_value(&tags));
+    f.outputs = addon_outputs(arn, name, cluster);
+    Ok(Some(f))
 }

@@ -2,19 +2,77 @@
 //! whose answer was lost) is answered ResourceInUseException, and the wait for ACTIVE takes it
 //! from there. Updates change one thing per EKS update (EKS refuses a second one while the first
 //! is in progress), each waited on until done and the cluster ACTIVE again.
+//!
+//! Its read also reads the cluster's Fargate profiles and node groups (EKS lists them per
+//! cluster, so their listings start with the cluster's describe); their adapters say
+//! `READ_WITH` this kind.
 
+use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{LogSetup, LogType, Logging, VpcConfigRequest};
 
 use super::eks::{
-    EksTags, Status, cluster_outputs, eks_tags, reference_attribute, resolve_all, wait_update,
+    EksTags, by_zone, cluster_outputs, eks_tags, owned_live, reference_attribute, resolve_all,
+    wait_active, wait_deleted, wait_update, with_props,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::fargate_profile::read_profiles;
+use super::node_group::read_nodegroups;
+use super::stages::{Read, after, fallback, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::EksClusterProps;
 
 pub struct EksCluster;
 
+/// Why a read waits for ListClusters: a cluster it finds that the blueprint does not name.
+const NO_LONGER_DESIRED: &str = "a cluster with the blueprint's prefix that it no longer has";
+
 impl Adapter for EksCluster {
+    /// The blueprint's cluster by its name at once; others the listing finds after it. Each
+    /// cluster's Fargate profiles and node groups too (their kinds are read with this one).
+    const READS: &'static [Read] = &[
+        first(("eks", "ListClusters")),
+        after(("eks", "DescribeCluster"), &[]),
+        after(("eks", "ListNodegroups"), &[]),
+        after(("eks", "ListFargateProfiles"), &[]),
+        fallback(
+            ("eks", "DescribeCluster"),
+            &[("eks", "ListClusters")],
+            NO_LONGER_DESIRED,
+        ),
+        fallback(
+            ("eks", "ListNodegroups"),
+            &[("eks", "ListClusters")],
+            NO_LONGER_DESIRED,
+        ),
+        fallback(
+            ("eks", "ListFargateProfiles"),
+            &[("eks", "ListClusters")],
+            NO_LONGER_DESIRED,
+        ),
+        after(("eks", "DescribeNodegroup"), &[("eks", "ListNodegroups")]),
+        after(
+            ("eks", "DescribeFargateProfile"),
+            &[("eks", "ListFargateProfiles")],
+        ),
+        after(
+            ("ec2", "DescribeLaunchTemplateVersions"),
+            &[("eks", "DescribeNodegroup")],
+        ),
+        fallback(
+            ("ec2", "DescribeSubnets"),
+            &[("eks", "DescribeNodegroup")],
+            "a node group's subnets that are not the blueprint's (their zones order them)",
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_clusters(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: EksClusterProps = step.props()?;
         let vpc = endpoint_access(&props)
@@ -49,7 +107,7 @@ impl Adapter for EksCluster {
         let name = props.name.as_str();
         let arn = match step.existing("arn") {
             Some(arn) => arn.to_string(),
-            None => describe_cluster(step, name)
+            None => describe_cluster(&step.clients().eks, name)
                 .await?
                 .and_then(|c| c.arn)
                 .ok_or_else(|| {
@@ -72,29 +130,18 @@ impl Adapter for EksCluster {
                 .await
                 .aws()?
                 .update;
-            wait_update(step, name, None, update.as_ref()).await?;
-            wait_cluster_active(step, name).await?;
+            wait_cluster_update(step, name, update.as_ref()).await?;
         }
         if step.changed("logging") {
-            let update = step
-                .clients()
-                .eks
-                .update_cluster_config()
-                .name(name)
-                .logging(logging(&props.logging))
-                .send()
-                .await
-                .aws()?
-                .update;
-            wait_update(step, name, None, update.as_ref()).await?;
-            wait_cluster_active(step, name).await?;
+            update_config(step, name, |c| c.logging(logging(&props.logging))).await?;
         }
         if step.changed_any(&[
             "endpointPublicAccess",
             "endpointPrivateAccess",
             "publicAccessCidrs",
         ]) {
-            update_vpc_config(step, name, endpoint_access(&props).build()).await?;
+            let vpc = endpoint_access(&props).build();
+            update_config(step, name, |c| c.resources_vpc_config(vpc)).await?;
         }
         // Subnets and security groups change in place: UpdateClusterConfig's resourcesVpcConfig
         // takes "different subnets and security groups for the cluster" (at least two zones, the
@@ -104,13 +151,13 @@ impl Adapter for EksCluster {
             let vpc = VpcConfigRequest::builder()
                 .set_subnet_ids(Some(resolve_all(step, &props.subnets)?))
                 .build();
-            update_vpc_config(step, name, vpc).await?;
+            update_config(step, name, |c| c.resources_vpc_config(vpc)).await?;
         }
         if step.changed("securityGroups") {
             let vpc = VpcConfigRequest::builder()
                 .set_security_group_ids(Some(resolve_all(step, &props.security_groups)?))
                 .build();
-            update_vpc_config(step, name, vpc).await?;
+            update_config(step, name, |c| c.resources_vpc_config(vpc)).await?;
         }
         wait_cluster_active(step, name).await
     }
@@ -125,18 +172,8 @@ impl Adapter for EksCluster {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_none() {
-            return Ok(Outputs::new());
-        }
-        step.wait_until(
-            || async {
-                Ok(describe_cluster(step, &name)
-                    .await?
-                    .map(|c| Status::Cluster(Box::new(c))))
-            },
-            |s: Option<&Status>| s.is_none(),
-        )
-        .await?;
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_cluster(eks, &name)).await?;
         Ok(Outputs::new())
     }
 }
@@ -201,67 +238,178 @@ fn endpoint_access(
 }
 
 async fn describe_cluster(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Cluster>, StepError> {
-    let result = step
-        .clients()
-        .eks
-        .describe_cluster()
-        .name(name)
-        .send()
-        .await
-        .aws();
+    let result = eks.describe_cluster().name(name).send().await.aws();
     Ok(not_found_as_none(result)?.and_then(|r| r.cluster))
 }
 
 /// Waits until the cluster is ACTIVE (FAILED ends the wait with AWS's health issues).
 async fn wait_cluster_active(step: &AwsStep<'_>, name: &str) -> Result<Outputs, StepError> {
-    let cluster = step
-        .wait_until(
-            || async {
-                let cluster = describe_cluster(step, name).await?;
-                if let Some(c) = &cluster
-                    && c.status().map(|s| s.as_str()) == Some("FAILED")
-                {
-                    return Err(StepError::fatal(
-                        "ClusterFailed",
-                        format!("EKS cluster {name} failed: {:?}", c.health()),
-                    ));
-                }
-                Ok(cluster.map(|c| Status::Cluster(Box::new(c))))
-            },
-            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
-        )
-        .await?;
+    let eks = &step.clients().eks;
+    let cluster = wait_active(
+        step,
+        || describe_cluster(eks, name),
+        "FAILED",
+        |c: &aws_sdk_eks::types::Cluster| {
+            StepError::fatal(
+                "ClusterFailed",
+                format!("EKS cluster {name} failed: {:?}", c.health()),
+            )
+        },
+    )
+    .await?;
     match cluster {
-        Some(Status::Cluster(c)) => Ok(cluster_outputs(&c)),
-        _ => Err(StepError::fatal(
+        Some(c) => Ok(cluster_outputs(&c)),
+        None => Err(StepError::fatal(
             "ClusterNotFound",
             format!("EKS cluster {name} vanished"),
         )),
     }
 }
 
-/// One UpdateClusterConfig of the cluster's VPC settings, waited on until done and ACTIVE.
-async fn update_vpc_config(
+/// One UpdateClusterConfig (`change` sets what it changes), waited on until done and the cluster
+/// ACTIVE again.
+async fn update_config(
     step: &AwsStep<'_>,
     name: &str,
-    vpc: VpcConfigRequest,
+    change: impl FnOnce(UpdateClusterConfigFluentBuilder) -> UpdateClusterConfigFluentBuilder,
 ) -> Result<(), StepError> {
-    let update = step
-        .clients()
-        .eks
-        .update_cluster_config()
-        .name(name)
-        .resources_vpc_config(vpc)
-        .send()
-        .await
-        .aws()?
-        .update;
-    wait_update(step, name, None, update.as_ref()).await?;
+    let request = change(step.clients().eks.update_cluster_config().name(name));
+    let update = request.send().await.aws()?.update;
+    wait_cluster_update(step, name, update.as_ref()).await
+}
+
+/// Waits for a cluster update to finish and the cluster to be ACTIVE again.
+async fn wait_cluster_update(
+    step: &AwsStep<'_>,
+    name: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<(), StepError> {
+    wait_update(step, name, None, update).await?;
     wait_cluster_active(step, name).await?;
     Ok(())
+}
+
+/// Clusters whose names carry the blueprint's prefix, with their Fargate profiles and node
+/// groups. The blueprint's own cluster name is known, so its reads (DescribeCluster, EKS has no
+/// batch describe; ListFargateProfiles; ListNodegroups) start at once, beside ListClusters, which
+/// finds the others with the prefix (a cluster the blueprint no longer has); a profile's or node
+/// group's describe waits only for its own listing.
+async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
+    let desired: Vec<String> = read
+        .desired_of(K::EksCluster)
+        .map(|c| c.name.clone())
+        .collect();
+    let listed_then_others = async {
+        let pages = all_pages!(
+            read.conn
+                .clients
+                .eks
+                .list_clusters()
+                .into_paginator()
+                .send()
+        );
+        let others: Vec<String> = pages
+            .into_iter()
+            .flat_map(|p| p.clusters.unwrap_or_default())
+            .filter(|n| n == read.blueprint || n.starts_with(&prefix))
+            .filter(|n| !desired.contains(n))
+            .collect();
+        futures::future::try_join_all(others.iter().map(|name| read_cluster(read, name))).await
+    };
+    let (ours, others) = futures::try_join!(
+        futures::future::try_join_all(desired.iter().map(|name| read_cluster(read, name))),
+        listed_then_others,
+    )?;
+    Ok(ours.into_iter().chain(others).flatten().collect())
+}
+
+/// One cluster, if it exists and is ours, with its Fargate profiles and node groups: the
+/// describe and both listings at once (the children are dropped if the cluster is not ours).
+async fn read_cluster(read: &AwsRead<'_>, name: &str) -> Result<Vec<Found>, StepError> {
+    let describe = async {
+        let Some(cluster) = describe_cluster(&read.conn.clients.eks, name).await? else {
+            return Ok(None);
+        };
+        let Some((address, tags)) = owned_live(read, &cluster, cluster.tags()) else {
+            return Ok(None);
+        };
+        let subnets = by_zone(
+            read,
+            cluster
+                .resources_vpc_config()
+                .map(|v| v.subnet_ids().to_vec())
+                .unwrap_or_default(),
+        )
+        .await?;
+        Ok::<_, StepError>(Some(cluster_found(&cluster, address, &tags, subnets)))
+    };
+    let (cluster, profiles, nodegroups) = futures::try_join!(
+        describe,
+        read_profiles(read, name),
+        read_nodegroups(read, name),
+    )?;
+    let Some(cluster) = cluster else {
+        return Ok(Vec::new());
+    };
+    Ok(std::iter::once(cluster)
+        .chain(profiles)
+        .chain(nodegroups)
+        .collect())
+}
+
+fn cluster_found(
+    c: &aws_sdk_eks::types::Cluster,
+    address: crate::plan::Address,
+    tags: &TagSet,
+    subnets: Vec<String>,
+) -> Found {
+    let name = c.name().unwrap_or_default();
+    let vpc = c.resources_vpc_config();
+    let mut groups: Vec<String> = vpc
+        .map(|v| v.security_group_ids().to_vec())
+        .unwrap_or_default();
+    groups.sort();
+    let public = vpc.is_some_and(|v| v.endpoint_public_access());
+    let cidrs: Vec<String> = if public {
+        vpc.map(|v| v.public_access_cidrs().to_vec())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut enabled: Vec<String> = c
+        .logging()
+        .map(|l| l.cluster_logging())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.enabled() == Some(true))
+        .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
+        .collect();
+    enabled.sort();
+    enabled.dedup();
+    let props = EksClusterProps {
+        name: name.to_string(),
+        version: c.version().unwrap_or_default().to_string(),
+        role: c.role_arn().unwrap_or_default().to_string(),
+        subnets,
+        security_groups: groups,
+        endpoint_public_access: public,
+        endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
+        public_access_cidrs: cidrs,
+        logging: enabled,
+    };
+    let mut found = with_props(
+        Found::new(K::EksCluster, c.arn().unwrap_or(name))
+            .at(Some(address))
+            .named(name),
+        &props,
+    )
+    .with("tags", tags::to_value(tags));
+    found.outputs = cluster_outputs(c);
+    found
 }
 
 #[cfg(test)]

@@ -1,18 +1,29 @@
 //! A Fargate profile: which pods of the cluster run on Fargate. Everything but tags forces a
 //! replacement. EKS rejects a profile operation while another runs on the same cluster: the
-//! kind's spec serialises them per cluster.
+//! kind's spec serialises them per cluster. The cluster's read reads the profiles too
+//! ([`read_profiles`]): EKS lists them per cluster.
 
 use aws_sdk_eks::types::FargateProfileSelector;
 use serde_json::Value;
 
-use super::eks::{EksTags, Status, cluster_name, eks_tags, reference_attribute, resolve_all};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use super::eks::{
+    EksTags, by_zone, cluster_arn_of, cluster_name, eks_tags, owned_live, read_children,
+    reference_attribute, resolve_all, wait_active, wait_deleted, with_props,
+};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::{FargateProfileProps, ProfileSelector};
 
 pub struct FargateProfile;
 
 impl Adapter for FargateProfile {
+    /// Listed per cluster: the cluster's read reads them.
+    const READ_WITH: Option<K> = Some(K::EksCluster);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: FargateProfileProps = step.props()?;
         let cluster = cluster_name(step, Some(&props.cluster))?;
@@ -38,27 +49,22 @@ impl Adapter for FargateProfile {
                 if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
             Err(e) => return Err(e),
         }
-        let profile = step
-            .wait_until(
-                || async {
-                    let p = describe_profile(step, &cluster, name).await?;
-                    if let Some(p) = &p
-                        && p.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
-                    {
-                        return Err(StepError::fatal(
-                            "CreateFailed",
-                            format!("Fargate profile {name}: {:?}", p.health()),
-                        ));
-                    }
-                    Ok(p.map(|p| Status::Profile(Box::new(p))))
-                },
-                |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
-            )
-            .await?;
-        let arn = match profile {
-            Some(Status::Profile(p)) => p.fargate_profile_arn.unwrap_or_default(),
-            _ => String::new(),
-        };
+        let eks = &step.clients().eks;
+        let profile = wait_active(
+            step,
+            || describe_profile(eks, &cluster, name),
+            "CREATE_FAILED",
+            |p: &aws_sdk_eks::types::FargateProfile| {
+                StepError::fatal(
+                    "CreateFailed",
+                    format!("Fargate profile {name}: {:?}", p.health()),
+                )
+            },
+        )
+        .await?;
+        let arn = profile
+            .and_then(|p| p.fargate_profile_arn)
+            .unwrap_or_default();
         Ok(profile_outputs(&arn, name, cluster))
     }
 
@@ -86,18 +92,8 @@ impl Adapter for FargateProfile {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_none() {
-            return Ok(Outputs::new());
-        }
-        step.wait_until(
-            || async {
-                Ok(describe_profile(step, &cluster, &name)
-                    .await?
-                    .map(|p| Status::Profile(Box::new(p))))
-            },
-            |s: Option<&Status>| s.is_none(),
-        )
-        .await?;
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_profile(eks, &cluster, &name)).await?;
         Ok(Outputs::new())
     }
 }
@@ -121,13 +117,11 @@ fn selector(s: &ProfileSelector) -> FargateProfileSelector {
 }
 
 async fn describe_profile(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::FargateProfile>, StepError> {
-    let result = step
-        .clients()
-        .eks
+    let result = eks
         .describe_fargate_profile()
         .cluster_name(cluster)
         .fargate_profile_name(name)
@@ -135,4 +129,65 @@ async fn describe_profile(
         .await
         .aws();
     Ok(not_found_as_none(result)?.and_then(|r| r.fargate_profile))
+}
+
+/// One cluster's Fargate profiles (ListFargateProfiles, then one DescribeFargateProfile each, all
+/// at once); none when the cluster is not there. Read with the cluster (see `eks_cluster.rs`).
+pub(super) async fn read_profiles(
+    read: &AwsRead<'_>,
+    cluster: &str,
+) -> Result<Vec<Found>, StepError> {
+    read_children!(
+        read,
+        cluster,
+        list_fargate_profiles,
+        fargate_profile_names,
+        |name| profile_found(read, cluster, name)
+    )
+}
+
+async fn profile_found(
+    read: &AwsRead<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let Some(p) = describe_profile(&read.conn.clients.eks, cluster, name).await? else {
+        return Ok(None);
+    };
+    let Some((address, tags)) = owned_live(read, &p, p.tags()) else {
+        return Ok(None);
+    };
+    let subnets = by_zone(read, p.subnets().to_vec()).await?;
+    let selectors = p
+        .selectors()
+        .iter()
+        .map(|s| ProfileSelector {
+            namespace: s.namespace().unwrap_or_default().to_string(),
+            labels: s
+                .labels()
+                .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let arn = p.fargate_profile_arn().unwrap_or_default();
+    let props = FargateProfileProps {
+        name: name.to_string(),
+        // The cluster as its ARN, which the reader turns into the cluster's address.
+        cluster: cluster_arn_of(arn, cluster),
+        pod_execution_role: p.pod_execution_role_arn().unwrap_or_default().to_string(),
+        subnets,
+        selectors,
+    };
+    Ok(Some(
+        with_props(
+            Found::new(K::FargateProfile, arn)
+                .at(Some(address))
+                .named(name),
+            &props,
+        )
+        .with("tags", tags::to_value(&tags))
+        .output("arn", arn)
+        .output("name", name)
+        .output("clusterName", cluster),
+    ))
 }

@@ -1,25 +1,32 @@
 //! A managed node group, with the launch template named after it that gives its nodes their
 //! security groups and root volume (a managed node group takes security groups no other way).
 //! Scaling, labels and security groups change in place (one EKS update at a time); the rest is
-//! in the kind's `replace_on`.
+//! in the kind's `replace_on`. The cluster's read reads the node groups too
+//! ([`read_nodegroups`]): EKS lists them per cluster.
 
 use std::collections::HashMap;
 
 use aws_sdk_eks::types::{LaunchTemplateSpecification, NodegroupScalingConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::eks::{
-    EksTags, Status, cluster_name, eks_tags, nodegroup_outputs, reference_attribute, resolve_all,
-    wait_update,
+    EksTags, by_zone, cluster_arn_of, cluster_name, eks_tags, nodegroup_outputs, owned_live,
+    read_children, reference_attribute, resolve_all, wait_active, wait_deleted, wait_update,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::{NodeGroupProps, NodeGroupScaling};
 
 pub struct NodeGroup;
 
 impl Adapter for NodeGroup {
+    /// Listed per cluster: the cluster's read reads them.
+    const READ_WITH: Option<K> = Some(K::EksCluster);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: NodeGroupProps = step.props()?;
         let cluster = cluster_name(step, Some(&props.cluster))?;
@@ -104,17 +111,8 @@ impl Adapter for NodeGroup {
             .send()
             .await
             .aws();
-        if not_found_as_none(result)?.is_some() {
-            step.wait_until(
-                || async {
-                    Ok(describe_nodegroup(step, &cluster, &name)
-                        .await?
-                        .map(|n| Status::Nodegroup(Box::new(n))))
-                },
-                |s: Option<&Status>| s.is_none(),
-            )
-            .await?;
-        }
+        let eks = &step.clients().eks;
+        wait_deleted(step, result, || describe_nodegroup(eks, &cluster, &name)).await?;
         // The launch template goes with the node group (it is named after it).
         let template = step.existing("launchTemplate").unwrap_or(&name).to_string();
         delete_launch_template(step, &template).await?;
@@ -172,13 +170,11 @@ fn label_changes(
 }
 
 async fn describe_nodegroup(
-    step: &AwsStep<'_>,
+    eks: &aws_sdk_eks::Client,
     cluster: &str,
     name: &str,
 ) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
-    let result = step
-        .clients()
-        .eks
+    let result = eks
         .describe_nodegroup()
         .cluster_name(cluster)
         .nodegroup_name(name)
@@ -193,25 +189,21 @@ async fn wait_nodegroup_active(
     cluster: &str,
     name: &str,
 ) -> Result<Outputs, StepError> {
-    let found = step
-        .wait_until(
-            || async {
-                let n = describe_nodegroup(step, cluster, name).await?;
-                if let Some(n) = &n
-                    && n.status().map(|s| s.as_str()) == Some("CREATE_FAILED")
-                {
-                    return Err(StepError::fatal(
-                        "CreateFailed",
-                        format!("node group {name}: {:?}", n.health()),
-                    ));
-                }
-                Ok(n.map(|n| Status::Nodegroup(Box::new(n))))
-            },
-            |s: Option<&Status>| s.is_some_and(|s| s.state() == "ACTIVE"),
-        )
-        .await?;
+    let eks = &step.clients().eks;
+    let found = wait_active(
+        step,
+        || describe_nodegroup(eks, cluster, name),
+        "CREATE_FAILED",
+        |n: &aws_sdk_eks::types::Nodegroup| {
+            StepError::fatal(
+                "CreateFailed",
+                format!("node group {name}: {:?}", n.health()),
+            )
+        },
+    )
+    .await?;
     match found {
-        Some(Status::Nodegroup(n)) => Ok(nodegroup_outputs(&n, cluster)),
+        Some(n) => Ok(nodegroup_outputs(&n, cluster)),
         _ => Err(StepError::fatal(
             "ResourceNotFoundException",
             format!("node group {name} vanished"),
@@ -348,7 +340,7 @@ async fn update_node_security_groups(
 ) -> Result<(), StepError> {
     use aws_sdk_ec2::types::RequestLaunchTemplateData;
     let name = props.name.as_str();
-    let running = describe_nodegroup(step, cluster, name)
+    let running = describe_nodegroup(&step.clients().eks, cluster, name)
         .await?
         .and_then(|n| n.launch_template)
         .ok_or_else(|| {
@@ -402,4 +394,104 @@ async fn update_node_security_groups(
         .aws()?
         .update;
     wait_update(step, cluster, Some(name), update.as_ref()).await
+}
+
+/// One cluster's node groups (ListNodegroups, then one DescribeNodegroup each, all at once);
+/// none when the cluster is not there. Read with the cluster (see `eks_cluster.rs`).
+pub(super) async fn read_nodegroups(
+    read: &AwsRead<'_>,
+    cluster: &str,
+) -> Result<Vec<Found>, StepError> {
+    read_children!(read, cluster, list_nodegroups, nodegroups, |name| {
+        nodegroup_found(read, cluster, name)
+    })
+}
+
+async fn nodegroup_found(
+    read: &AwsRead<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Found>, StepError> {
+    let Some(n) = describe_nodegroup(&read.conn.clients.eks, cluster, name).await? else {
+        return Ok(None);
+    };
+    let Some((address, tags)) = owned_live(read, &n, n.tags()) else {
+        return Ok(None);
+    };
+    // The launch template and (rarely) the zones of subnets that are not ours, at once.
+    let ((groups, disk), subnets) = futures::try_join!(
+        launch_template_settings(read, &n),
+        by_zone(read, n.subnets().to_vec()),
+    )?;
+    let scaling = n.scaling_config();
+    let labels: std::collections::BTreeMap<_, _> =
+        n.labels().map(|l| l.iter().collect()).unwrap_or_default();
+    let arn = n.nodegroup_arn().unwrap_or_default();
+    let mut f = Found::new(K::NodeGroup, arn)
+        .at(Some(address))
+        .named(name)
+        .with("name", name)
+        .with("cluster", cluster_arn_of(arn, cluster))
+        .with("nodeRole", n.node_role().unwrap_or_default())
+        .with("subnets", json!(subnets))
+        .with("securityGroups", json!(groups))
+        .with("instanceTypes", json!(n.instance_types()))
+        .with("diskSizeGib", disk.or(n.disk_size()).unwrap_or(20))
+        .with(
+            "capacityType",
+            n.capacity_type().map(|c| c.as_str()).unwrap_or("ON_DEMAND"),
+        )
+        .with(
+            "scaling",
+            json!({
+                "desiredSize": scaling.and_then(|s| s.desired_size()),
+                "minSize": scaling.and_then(|s| s.min_size()),
+                "maxSize": scaling.and_then(|s| s.max_size()),
+            }),
+        )
+        .with("labels", json!(labels))
+        .with("tags", tags::to_value(&tags));
+    f.outputs = nodegroup_outputs(&n, cluster);
+    Ok(Some(f))
+}
+
+/// Security groups and root volume size from the node group's launch template.
+async fn launch_template_settings(
+    read: &AwsRead<'_>,
+    n: &aws_sdk_eks::types::Nodegroup,
+) -> Result<(Vec<String>, Option<i32>), StepError> {
+    let Some(template) = n.launch_template() else {
+        return Ok((Vec::new(), None));
+    };
+    let mut request = read.conn.clients.ec2.describe_launch_template_versions();
+    request = match (template.id(), template.name()) {
+        (Some(id), _) => request.launch_template_id(id),
+        (None, Some(name)) => request.launch_template_name(name),
+        (None, None) => return Ok((Vec::new(), None)),
+    };
+    let versions = not_found_as_none(
+        request
+            .versions(template.version().unwrap_or("$Latest"))
+            .send()
+            .await
+            .aws(),
+    )?;
+    let data = versions
+        .and_then(|v| {
+            v.launch_template_versions
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        })
+        .and_then(|v| v.launch_template_data);
+    let Some(data) = data else {
+        return Ok((Vec::new(), None));
+    };
+    let mut groups = data.security_group_ids().to_vec();
+    groups.sort();
+    let disk = data
+        .block_device_mappings()
+        .iter()
+        .find_map(|m| m.ebs().and_then(|e| e.volume_size()));
+    Ok((groups, disk))
 }

@@ -1,15 +1,33 @@
 //! The cluster's IAM OIDC provider (IRSA): its issuer URL is the cluster's, known once the
 //! cluster exists. IAM names a provider after its URL, so a second create of the same URL fails
-//! with `EntityAlreadyExists`: the provider an interrupted run made is adopted.
+//! with `EntityAlreadyExists`: the provider an interrupted run made is adopted. Read here too
+//! ([`read_oidc_providers`]).
 
-use super::iam::{IamOidcProviderTags, oidc_outputs, read_tags, retag};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, sync_tags};
+use super::iam::{IamOidcProviderTags, issuer_host_of, oidc_outputs, read_tags, retag};
+use super::stages::{Read, after, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::tags;
+use crate::plan::ResourceKind as K;
 use crate::plan::catalog::iam::IamOidcProviderProps;
 
 pub struct IamOidcProvider;
 
 impl Adapter for IamOidcProvider {
+    const READS: &'static [Read] = &[
+        first(("iam", "ListOpenIDConnectProviders")),
+        after(
+            ("iam", "GetOpenIDConnectProvider"),
+            &[("iam", "ListOpenIDConnectProviders")],
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_oidc_providers(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: IamOidcProviderProps = step.props()?;
         let url = step.resolve(&props.url)?;
@@ -112,4 +130,53 @@ async fn sync_client_ids(
             .aws()?;
     }
     Ok(())
+}
+
+/// ListOpenIDConnectProviders, then GetOpenIDConnectProvider for each (IAM has no batch read of
+/// providers, and the list carries neither tags nor URLs; an account holds one per cluster).
+async fn read_oidc_providers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let iam = &read.conn.clients.iam;
+    let list = iam.list_open_id_connect_providers().send().await.aws()?;
+    // One GetOpenIDConnectProvider per provider, all at once.
+    let found = futures::future::try_join_all(
+        list.open_id_connect_provider_list()
+            .iter()
+            .filter_map(|entry| entry.arn())
+            .map(|arn| oidc_provider_found(read, arn)),
+    )
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn oidc_provider_found(read: &AwsRead<'_>, arn: &str) -> Result<Option<Found>, StepError> {
+    let iam = &read.conn.clients.iam;
+    let Some(provider) = not_found_as_none(
+        iam.get_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .aws(),
+    )?
+    else {
+        return Ok(None);
+    };
+    let tags = read_tags(provider.tags());
+    let Some(address) = read.owned(&tags) else {
+        return Ok(None);
+    };
+    let url = provider.url().unwrap_or_default();
+    let url = if url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    Ok(Some(
+        Found::new(K::IamOidcProvider, arn)
+            .at(Some(address))
+            .with("url", url)
+            .with("clientIdList", provider.client_id_list().to_vec())
+            .with("tags", tags::to_value(&tags))
+            .output("arn", arn)
+            .output("issuerHost", issuer_host_of(arn).unwrap_or_default()),
+    ))
 }

@@ -1,21 +1,39 @@
 //! An IAM role: trust policy, description, inline policies and tags. Role names are unique per
 //! account: a create that finds its name taken by a role of ours (an interrupted run) makes that
 //! role match; one owned by another blueprint is an error.
+//!
+//! The read finds the roles and their managed-policy attachments in one answer
+//! ([`read_roles`]): attachments are read with their role.
 
 use serde_json::{Map, Value};
 
 use super::iam::{
-    IamRoleTags, iam_tags, observed_inline_policies, read_inline_policies, read_tags, retag,
-    role_name_of,
+    IamRoleTags, attachment_outputs, iam_tags, observed_inline_policies, policy_document,
+    read_inline_policies, read_tags, retag, role_name_of,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use super::stages::{Read, first};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
-use crate::aws::tags;
+use crate::aws::tags::{self, TagSet};
 use crate::plan::catalog::iam::IamRoleProps;
+use crate::plan::{Address, ResourceKind as K};
 
 pub struct IamRole;
 
 impl Adapter for IamRole {
+    /// Every role with its tags, trust and inline policies and attachments, and every role's
+    /// description, at once.
+    const READS: &'static [Read] = &[
+        first(("iam", "GetAccountAuthorizationDetails")),
+        first(("iam", "ListRoles")),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_roles(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: IamRoleProps = step.props()?;
         let name = &props.role_name;
@@ -205,4 +223,105 @@ async fn update_role_with(
         sync_tags::<IamRoleTags>(step, name).await?;
     }
     Ok(())
+}
+
+/// The most entries IAM returns per page (ListRoles, GetAccountAuthorizationDetails).
+const IAM_PAGE: i32 = 1000;
+
+/// Two paginated calls for every role, however many: GetAccountAuthorizationDetails
+/// (`Filter=Role`) carries each role's tags, trust policy, inline policies with their documents
+/// and attached managed policies; ListRoles carries the description, which that call leaves out.
+/// (Per role, GetRole + ListRolePolicies + GetRolePolicy + ListAttachedRolePolicies would be four
+/// or more calls each.)
+async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let iam = &read.conn.clients.iam;
+    let (details, listed) = futures::try_join!(
+        async {
+            Ok::<_, StepError>(all_pages!(
+                iam.get_account_authorization_details()
+                    .filter(aws_sdk_iam::types::EntityType::Role)
+                    .max_items(IAM_PAGE)
+                    .into_paginator()
+                    .send()
+            ))
+        },
+        async {
+            Ok::<_, StepError>(all_pages!(
+                iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
+            ))
+        },
+    )?;
+    let descriptions: std::collections::HashMap<String, String> = listed
+        .into_iter()
+        .flat_map(|page| page.roles)
+        .filter_map(|role| Some((role.role_name, role.description?)))
+        .collect();
+    let roles = details
+        .into_iter()
+        .flat_map(|page| page.role_detail_list.unwrap_or_default());
+    let mut found = Vec::new();
+    for role in roles {
+        let (Some(name), Some(arn)) = (role.role_name(), role.arn()) else {
+            continue;
+        };
+        let tags = read_tags(role.tags());
+        let Some(address) = read.owned(&tags) else {
+            continue;
+        };
+        let description = descriptions.get(name).map_or("", String::as_str);
+        found.extend(role_found(&role, name, arn, address, description, &tags));
+    }
+    Ok(found)
+}
+
+/// A role and its policy attachments as the reader reports them.
+fn role_found(
+    role: &aws_sdk_iam::types::RoleDetail,
+    name: &str,
+    arn: &str,
+    address: Address,
+    description: &str,
+    tags: &TagSet,
+) -> Vec<Found> {
+    let mut f = Found::new(K::IamRole, arn)
+        .at(Some(address.clone()))
+        .named(name)
+        .with("roleName", name)
+        .with("path", role.path().unwrap_or("/"))
+        .with("description", description)
+        .with(
+            "assumeRolePolicy",
+            policy_document(role.assume_role_policy_document().unwrap_or("{}")),
+        )
+        .output("arn", arn)
+        .output("name", name);
+    let inline: Map<String, Value> = role
+        .role_policy_list()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.policy_name()?.to_string(),
+                policy_document(p.policy_document()?),
+            ))
+        })
+        .collect();
+    if !inline.is_empty() {
+        f = f.with("inlinePolicies", Value::Object(inline));
+    }
+    let mut found = vec![f.with("tags", tags::to_value(tags))];
+    for policy in role.attached_managed_policies() {
+        let Some(policy_arn) = policy.policy_arn() else {
+            continue;
+        };
+        let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
+        let mut attachment = Found::new(K::IamRolePolicyAttachment, format!("{name}|{policy_arn}"))
+            .named(format!("{name}/{short}"))
+            .with("role", arn)
+            .with("policyArn", policy_arn)
+            // Everything attached to our role is ours to manage.
+            .orphan_at(Address::new(format!("{address}.attachment[{short}]")));
+        attachment.outputs = attachment_outputs(name, policy_arn);
+        found.push(attachment);
+    }
+    found
 }

@@ -1,15 +1,20 @@
 //! An AWS-managed policy attached to a role. AttachRolePolicy twice is a no-op in IAM: the create
-//! is idempotent as it is. The id is `<role name>|<policy ARN>`.
+//! is idempotent as it is. The id is `<role name>|<policy ARN>`. The role's read finds the
+//! attachments (`iam_role.rs`).
 
 use super::iam::{attachment_outputs, role_name_of};
 use super::{Adapter, AwsResult, AwsStep, StepResult, is_not_found};
 use crate::apply::Outputs;
 use crate::aws::errors::missing;
+use crate::plan::ResourceKind;
 use crate::plan::catalog::iam::IamRolePolicyAttachmentProps;
 
 pub struct IamRolePolicyAttachment;
 
 impl Adapter for IamRolePolicyAttachment {
+    /// GetAccountAuthorizationDetails lists each role's attached policies: the role's read.
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::IamRole);
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: IamRolePolicyAttachmentProps = step.props()?;
         let role_arn = step.resolve(&props.role)?;

@@ -6,14 +6,16 @@
 //! tags decide. Role ids are ARNs (partition-aware, from AWS); an attachment's role name is the
 //! ARN's last segment. IAM returns policy documents percent-encoded (RFC 3986); they are decoded
 //! and parsed so they compare as JSON with the catalog's.
+//!
+//! The readers are in the adapter files: `iam_role.rs` reads the roles with their policy
+//! attachments (one answer holds both), `iam_oidc_provider.rs` the OIDC providers.
 
 use aws_sdk_iam::types::Tag;
 use serde_json::{Map, Value};
 
-use super::{AwsRead, AwsResult, AwsStep, Found, TagApi, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, TagApi, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
-use crate::plan::{Address, ResourceKind as K};
 
 /// IAM's TagRole and UntagRole, by role name.
 pub struct IamRoleTags;
@@ -37,6 +39,7 @@ pub(super) fn iam_tags(tags: &TagSet) -> Vec<Tag> {
         .collect()
 }
 
+/// Tags as IAM returns them, as a set.
 pub(super) fn read_tags(tags: &[Tag]) -> TagSet {
     tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
 }
@@ -156,167 +159,6 @@ pub(super) fn oidc_outputs(arn: &str, name: &str) -> Outputs {
         out.insert("issuerHost".into(), Value::from(host));
     }
     out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading
-
-/// Roles named `<blueprint>-…` (or with a desired role's name) and tagged for the blueprint, with
-/// their attachments and inline policies; OIDC providers tagged for the blueprint.
-pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let (mut roles, providers) = futures::try_join!(read_roles(read), read_oidc_providers(read))?;
-    roles.extend(providers);
-    Ok(roles)
-}
-
-/// The most entries IAM returns per page (ListRoles, GetAccountAuthorizationDetails).
-const IAM_PAGE: i32 = 1000;
-
-/// Two paginated calls for every role, however many: GetAccountAuthorizationDetails
-/// (`Filter=Role`) carries each role's tags, trust policy, inline policies with their documents
-/// and attached managed policies; ListRoles carries the description, which that call leaves out.
-/// (Per role, GetRole + ListRolePolicies + GetRolePolicy + ListAttachedRolePolicies would be four
-/// or more calls each.)
-async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let iam = &read.conn.clients.iam;
-    let (details, listed) = futures::try_join!(
-        async {
-            Ok::<_, StepError>(all_pages!(
-                iam.get_account_authorization_details()
-                    .filter(aws_sdk_iam::types::EntityType::Role)
-                    .max_items(IAM_PAGE)
-                    .into_paginator()
-                    .send()
-            ))
-        },
-        async {
-            Ok::<_, StepError>(all_pages!(
-                iam.list_roles().max_items(IAM_PAGE).into_paginator().send()
-            ))
-        },
-    )?;
-    let descriptions: std::collections::HashMap<String, String> = listed
-        .into_iter()
-        .flat_map(|page| page.roles)
-        .filter_map(|role| Some((role.role_name, role.description?)))
-        .collect();
-    let roles = details
-        .into_iter()
-        .flat_map(|page| page.role_detail_list.unwrap_or_default());
-    let mut found = Vec::new();
-    for role in roles {
-        let (Some(name), Some(arn)) = (role.role_name(), role.arn()) else {
-            continue;
-        };
-        let tags = read_tags(role.tags());
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        let description = descriptions.get(name).map_or("", String::as_str);
-        found.extend(role_found(&role, name, arn, address, description, &tags));
-    }
-    Ok(found)
-}
-
-/// A role and its policy attachments as the reader reports them.
-fn role_found(
-    role: &aws_sdk_iam::types::RoleDetail,
-    name: &str,
-    arn: &str,
-    address: Address,
-    description: &str,
-    tags: &TagSet,
-) -> Vec<Found> {
-    let mut f = Found::new(K::IamRole, arn)
-        .at(Some(address.clone()))
-        .named(name)
-        .with("roleName", name)
-        .with("path", role.path().unwrap_or("/"))
-        .with("description", description)
-        .with(
-            "assumeRolePolicy",
-            policy_document(role.assume_role_policy_document().unwrap_or("{}")),
-        )
-        .output("arn", arn)
-        .output("name", name);
-    let inline: Map<String, Value> = role
-        .role_policy_list()
-        .iter()
-        .filter_map(|p| {
-            Some((
-                p.policy_name()?.to_string(),
-                policy_document(p.policy_document()?),
-            ))
-        })
-        .collect();
-    if !inline.is_empty() {
-        f = f.with("inlinePolicies", Value::Object(inline));
-    }
-    let mut found = vec![f.with("tags", tags::to_value(tags))];
-    for policy in role.attached_managed_policies() {
-        let Some(policy_arn) = policy.policy_arn() else {
-            continue;
-        };
-        let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
-        let mut attachment = Found::new(K::IamRolePolicyAttachment, format!("{name}|{policy_arn}"))
-            .named(format!("{name}/{short}"))
-            .with("role", arn)
-            .with("policyArn", policy_arn)
-            // Everything attached to our role is ours to manage.
-            .orphan_at(Address::new(format!("{address}.attachment[{short}]")));
-        attachment.outputs = attachment_outputs(name, policy_arn);
-        found.push(attachment);
-    }
-    found
-}
-
-/// ListOpenIDConnectProviders, then GetOpenIDConnectProvider for each (IAM has no batch read of
-/// providers, and the list carries neither tags nor URLs; an account holds one per cluster).
-async fn read_oidc_providers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let iam = &read.conn.clients.iam;
-    let list = iam.list_open_id_connect_providers().send().await.aws()?;
-    // One GetOpenIDConnectProvider per provider, all at once.
-    let found = futures::future::try_join_all(
-        list.open_id_connect_provider_list()
-            .iter()
-            .filter_map(|entry| entry.arn())
-            .map(|arn| oidc_provider_found(read, arn)),
-    )
-    .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
-async fn oidc_provider_found(read: &AwsRead<'_>, arn: &str) -> Result<Option<Found>, StepError> {
-    let iam = &read.conn.clients.iam;
-    let Some(provider) = not_found_as_none(
-        iam.get_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .send()
-            .await
-            .aws(),
-    )?
-    else {
-        return Ok(None);
-    };
-    let tags = read_tags(provider.tags());
-    let Some(address) = read.owned(&tags) else {
-        return Ok(None);
-    };
-    let url = provider.url().unwrap_or_default();
-    let url = if url.starts_with("https://") {
-        url.to_string()
-    } else {
-        format!("https://{url}")
-    };
-    Ok(Some(
-        Found::new(K::IamOidcProvider, arn)
-            .at(Some(address))
-            .with("url", url)
-            .with("clientIdList", provider.client_id_list().to_vec())
-            .with("tags", tags::to_value(&tags))
-            .output("arn", arn)
-            .output("issuerHost", issuer_host_of(arn).unwrap_or_default()),
-    ))
 }
 
 #[cfg(test)]

@@ -3,23 +3,37 @@
 //! retention and target change in place (UpdateCanary). A create that finds a canary in ERROR
 //! deletes it first, as the Terraform AWS provider does. A delete stops the canary, deletes it
 //! with its Lambda function, then sweeps the function and layers AWS may leave behind
-//! (`cwsyn-<canary>-*`).
+//! (`cwsyn-<canary>-*`). The read lists the canaries with their tags ([`read_canaries`]).
 
 use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryRunConfigInput, CanaryScheduleInput};
 use aws_smithy_types::Blob;
 
+use serde_json::Value;
+
+use super::stages::{Read, first};
 use super::synthetics::{
-    HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG, error_reason, heartbeat_script,
-    sweep_lambda, synthetics_tags, zip_one,
+    HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG, heartbeat_script, sweep_lambda,
+    synthetics_tags, zip_one,
 };
-use super::{Adapter, AwsResult, AwsStep, StepResult, TagApi, not_found_as_none, outputs};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs,
+};
 use crate::apply::{Outputs, StepError};
+use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
+use crate::plan::ResourceKind as K;
+use crate::plan::catalog::addresses;
 use crate::plan::catalog::monitoring::{CanaryProps, CanaryTarget};
 
 pub struct Canary;
 
 impl Adapter for Canary {
+    const READS: &'static [Read] = &[first(("synthetics", "DescribeCanaries"))];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        read_canaries(read).await
+    }
+
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: CanaryProps = step.props()?;
         let name = props.name.as_str();
@@ -27,7 +41,7 @@ impl Adapter for Canary {
         // A canary in ERROR (this step's earlier attempt, or a failed run before) is made again.
         let failed = existing.as_ref().is_some_and(|c| state_of(c).0 == "ERROR");
         if failed {
-            remove_failed(step, name).await?;
+            remove(step, name).await?;
         }
         if existing.is_none() || failed {
             let url = target_url(step, &props.target)?;
@@ -94,7 +108,7 @@ impl Adapter for Canary {
         }
         // Tags, the URL tag included: compared with the canary's live tags, since the URL tag
         // changes with the target even when the blueprint's tags do not.
-        let arn = canary_arn(step, name);
+        let arn = canary_arn(step.conn, name);
         let mut observed = step.observed_tags();
         if let Some(canary) = get(step, name).await? {
             observed = tags::from_pairs(canary.tags.unwrap_or_default());
@@ -127,38 +141,26 @@ impl Adapter for Canary {
             if matches!(state.as_str(), "RUNNING" | "STARTING" | "STOPPING") {
                 stop(step, &name).await?;
             }
-            let result = step
-                .clients()
-                .synthetics
-                .delete_canary()
-                .name(&name)
-                .delete_lambda(true)
-                .send()
-                .await
-                .aws();
-            not_found_as_none(result)?;
-            step.wait_until(
-                || state_or_gone(step, &name),
-                |s: Option<&State>| s.is_none(),
-            )
-            .await?;
+            remove(step, &name).await?;
+        } else {
+            sweep_lambda(step, &name).await?;
         }
-        sweep_lambda(step, &name).await?;
         Ok(Outputs::new())
     }
 }
 
-fn canary_arn(step: &AwsStep<'_>, name: &str) -> String {
+/// A canary's ARN (its id): the read's DescribeCanaries answers none.
+fn canary_arn(conn: &Connection, name: &str) -> String {
     format!(
         "{}:synthetics:{}:{}:canary:{name}",
-        step.conn.partition.arn_prefix(),
-        step.conn.region,
-        step.conn.account
+        conn.partition.arn_prefix(),
+        conn.region,
+        conn.account
     )
 }
 
 fn canary_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
-    let arn = canary_arn(step, name);
+    let arn = canary_arn(step.conn, name);
     outputs(&arn, Some(&arn), Some(name))
 }
 
@@ -310,9 +312,10 @@ async fn wait_for(
     }
 }
 
-/// Deletes a canary left in ERROR (a failed create: AWS offers no way to repair one) with its
-/// Lambda function and the layers Synthetics may leave, and waits until it is gone.
-async fn remove_failed(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+/// Deletes a canary (one stopped, or left in ERROR by a failed create: AWS offers no way to
+/// repair one) with its Lambda function, waits until it is gone, and sweeps the function and
+/// layers Synthetics may leave.
+async fn remove(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
     let result = step
         .clients()
         .synthetics
@@ -332,46 +335,158 @@ async fn remove_failed(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> 
 }
 
 async fn start(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
-    match step
-        .clients()
-        .synthetics
-        .start_canary()
-        .name(name)
-        .send()
-        .await
-        .aws()
-    {
-        Ok(_) => {}
-        // Already starting or running (an earlier attempt).
-        Err(e) if e.code == "ConflictException" => {}
-        Err(e) => return Err(e),
-    }
+    let started = step.clients().synthetics.start_canary().name(name).send();
+    conflict_is_done(started.await.aws())?;
     wait_for(step, name, &["RUNNING"]).await
 }
 
 async fn stop(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
-    match step
-        .clients()
-        .synthetics
-        .stop_canary()
-        .name(name)
-        .send()
-        .await
-        .aws()
-    {
-        Ok(_) => {}
-        Err(e) if e.code == "ConflictException" => {}
-        Err(e) => return Err(e),
-    }
+    let stopped = step.clients().synthetics.stop_canary().name(name).send();
+    conflict_is_done(stopped.await.aws())?;
     wait_for(step, name, &["STOPPED", "READY"]).await
+}
+
+/// A start or stop answered ConflictException: the canary is already on its way (an earlier
+/// attempt), and the wait that follows sees it there.
+fn conflict_is_done<T>(result: Result<T, StepError>) -> Result<(), StepError> {
+    match result {
+        Err(e) if e.code != "ConflictException" => Err(e),
+        _ => Ok(()),
+    }
 }
 
 async fn state_or_gone(step: &AwsStep<'_>, name: &str) -> Result<Option<State>, StepError> {
     Ok(get(step, name).await?.as_ref().map(state_of))
 }
 
+/// Canaries named with the blueprint's prefix (DescribeCanaries, one call per page, tags
+/// included).
+async fn read_canaries(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+    let prefix = read.name_prefix();
+    let mut found = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = read
+            .conn
+            .clients
+            .synthetics
+            .describe_canaries()
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .aws()?;
+        for c in page.canaries() {
+            let Some(name) = c.name().filter(|n| n.starts_with(&prefix)) else {
+                continue;
+            };
+            let mut tags = tags::from_pairs(c.tags().cloned().unwrap_or_default());
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            let url = tags.remove(URL_TAG);
+            let state = c
+                .status()
+                .and_then(|s| s.state())
+                .map_or("", |s| s.as_str());
+            if state == "DELETING" {
+                continue;
+            }
+            let arn = canary_arn(read.conn, name);
+            let location = c.artifact_s3_location().unwrap_or_default();
+            let location = location.strip_prefix("s3://").unwrap_or(location);
+            let (bucket, artifact_prefix) = location.split_once('/').unwrap_or((location, ""));
+            let handler = c.code().and_then(|code| code.handler()).unwrap_or_default();
+            let mut f = Found::new(K::Canary, &arn)
+                .at(Some(address))
+                .named(name)
+                .with("name", name)
+                .with("runtimeVersion", c.runtime_version().unwrap_or_default())
+                .with("executionRole", c.execution_role_arn().unwrap_or_default())
+                .with("artifactBucket", bucket)
+                .with("artifactPrefix", artifact_prefix)
+                .with(
+                    "schedule",
+                    c.schedule()
+                        .and_then(|s| s.expression())
+                        .unwrap_or_default(),
+                );
+            if let Some(blueprint) = handler.strip_suffix(".handler") {
+                f = f.with("blueprint", blueprint);
+            }
+            if let Some(target) = url.as_deref().and_then(target_value) {
+                f = f.with("target", target);
+            }
+            // A canary in ERROR cannot run and AWS cannot repair it: the plan replaces it
+            // (`status` is in the kind's replace_on and the catalog never sets it).
+            if state == "ERROR" {
+                f = f.with("status", format!("ERROR ({})", error_reason(c)));
+            }
+            f = f
+                .with(
+                    "startAfterCreation",
+                    matches!(state, "RUNNING" | "STARTING"),
+                )
+                .with(
+                    "successRetentionPeriodDays",
+                    c.success_retention_period_in_days().unwrap_or_default(),
+                )
+                .with(
+                    "failureRetentionPeriodDays",
+                    c.failure_retention_period_in_days().unwrap_or_default(),
+                )
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name);
+            found.push(f);
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The catalog's `target` from a URL written by [`target_url`]; `None` when it is not one.
+fn target_value(url: &str) -> Option<Value> {
+    let (protocol, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().ok()?),
+        None => (authority, if protocol == "https" { 443 } else { 80 }),
+    };
+    let target = CanaryTarget {
+        host: Some(host.to_string()),
+        protocol: Some(protocol.to_string()),
+        port: Some(port),
+        listener: Some(addresses::listener(port)),
+        path: path.to_string(),
+    };
+    serde_json::to_value(target).ok()
+}
+
+/// Why a canary is in ERROR: AWS's reason code and reason.
+fn error_reason(c: &aws_sdk_synthetics::types::Canary) -> String {
+    let status = c.status();
+    let code = status
+        .and_then(|s| s.state_reason_code())
+        .map_or("", |c| c.as_str());
+    let reason = status.and_then(|s| s.state_reason()).unwrap_or("");
+    match (code, reason) {
+        ("", "") => "no reason given".to_string(),
+        ("", reason) => reason.to_string(),
+        (code, "") => code.to_string(),
+        (code, reason) => format!("{code}: {reason}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -384,5 +499,16 @@ mod tests {
         assert!(fresh.message.contains("cannot be assumed"), "{fresh}");
         let other = canary_error("demo-canary", "CREATE_FAILED: Unable to fetch S3 bucket");
         assert_eq!(other.class, crate::apply::ErrorClass::Fatal);
+    }
+
+    #[test]
+    fn urls_round_trip_through_the_tag() {
+        let value = target_value("https://demo-alb-1.elb.amazonaws.com:443/login").unwrap();
+        assert_eq!(
+            value,
+            json!({"host": "demo-alb-1.elb.amazonaws.com", "protocol": "https", "port": 443,
+                   "listener": "ingress.listener[443]", "path": "/login"})
+        );
+        assert_eq!(target_value("nonsense"), None);
     }
 }

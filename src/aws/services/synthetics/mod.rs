@@ -1,4 +1,4 @@
-//! synthetics: canaries (the adapter is `canary.rs`), their heartbeat script, and the sweep of
+//! synthetics: canaries (the adapter and reader are `canary.rs`), their heartbeat script, and the sweep of
 //! the Lambda functions and layers Synthetics makes for them (`cwsyn-<canary>-*`, also used by
 //! destroy's cleanup). A canary in ERROR (a failed create, most often a role too new for Lambda
 //! to assume) is read with a `status` that makes the plan replace it.
@@ -8,14 +8,9 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none};
+use super::{AwsResult, AwsStep, not_found_as_none};
 use crate::apply::StepError;
-use crate::aws::tags::{self, TagSet};
-use crate::plan::ResourceKind as K;
-use crate::plan::catalog::addresses;
-use crate::plan::catalog::monitoring::CanaryTarget;
+use crate::aws::tags::TagSet;
 
 /// Where the canary's URL is kept (see the module's comment).
 pub(super) const URL_TAG: &str = "shinyctl.dev/canary-url";
@@ -52,42 +47,6 @@ pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
     "artifactPrefix",
 ];
 
-/// The catalog's `target` from a URL written by [`target_url`]; `None` when it is not one.
-fn target_value(url: &str) -> Option<Value> {
-    let (protocol, rest) = url.split_once("://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().ok()?),
-        None => (authority, if protocol == "https" { 443 } else { 80 }),
-    };
-    let target = CanaryTarget {
-        host: Some(host.to_string()),
-        protocol: Some(protocol.to_string()),
-        port: Some(port),
-        listener: Some(addresses::listener(port)),
-        path: path.to_string(),
-    };
-    serde_json::to_value(target).ok()
-}
-
-/// Why a canary is in ERROR: AWS's reason code and reason.
-pub(super) fn error_reason(c: &aws_sdk_synthetics::types::Canary) -> String {
-    let status = c.status();
-    let code = status
-        .and_then(|s| s.state_reason_code())
-        .map_or("", |c| c.as_str());
-    let reason = status.and_then(|s| s.state_reason()).unwrap_or("");
-    match (code, reason) {
-        ("", "") => "no reason given".to_string(),
-        ("", reason) => reason.to_string(),
-        (code, "") => code.to_string(),
-        (code, reason) => format!("{code}: {reason}"),
-    }
-}
-
 /// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
 pub(crate) async fn sweep_lambda(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
     delete_canary_lambdas(&step.clients().lambda, name).await?;
@@ -109,21 +68,11 @@ pub(crate) async fn delete_canary_lambdas(
 ) -> Result<CanaryLambdas, StepError> {
     let prefix = lambda_prefix(canary);
     let mut deleted = CanaryLambdas::default();
-    let mut pages = lambda.list_functions().into_paginator().send();
-    let mut functions = Vec::new();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        functions.extend(
-            page.aws()?
-                .functions
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|f| f.function_name)
-                .filter(|n| n.starts_with(&prefix)),
-        );
-    }
+    let functions = all_pages!(lambda.list_functions().into_paginator().send())
+        .into_iter()
+        .flat_map(|page| page.functions.unwrap_or_default())
+        .filter_map(|f| f.function_name)
+        .filter(|n| n.starts_with(&prefix));
     for function in functions {
         not_found_as_none(
             lambda
@@ -135,21 +84,11 @@ pub(crate) async fn delete_canary_lambdas(
         )?;
         deleted.functions.push(function);
     }
-    let mut layers = Vec::new();
-    let mut pages = lambda.list_layers().into_paginator().send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        layers.extend(
-            page.aws()?
-                .layers
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|l| l.layer_name)
-                .filter(|n| n.starts_with(&prefix)),
-        );
-    }
+    let layers = all_pages!(lambda.list_layers().into_paginator().send())
+        .into_iter()
+        .flat_map(|page| page.layers.unwrap_or_default())
+        .filter_map(|l| l.layer_name)
+        .filter(|n| n.starts_with(&prefix));
     for layer in layers {
         let versions = lambda
             .list_layer_versions()
@@ -176,99 +115,6 @@ pub(crate) async fn delete_canary_lambdas(
 /// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
 pub(crate) fn lambda_prefix(canary: &str) -> String {
     format!("cwsyn-{canary}-")
-}
-
-/// Canaries named with the blueprint's prefix (DescribeCanaries, one call per page, tags
-/// included).
-pub async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let prefix = read.name_prefix();
-    let mut found = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let page = read
-            .conn
-            .clients
-            .synthetics
-            .describe_canaries()
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .aws()?;
-        for c in page.canaries() {
-            let Some(name) = c.name().filter(|n| n.starts_with(&prefix)) else {
-                continue;
-            };
-            let mut tags = tags::from_pairs(c.tags().cloned().unwrap_or_default());
-            let Some(address) = read.owned(&tags) else {
-                continue;
-            };
-            let url = tags.remove(URL_TAG);
-            let state = c
-                .status()
-                .and_then(|s| s.state())
-                .map_or("", |s| s.as_str());
-            if state == "DELETING" {
-                continue;
-            }
-            let arn = format!(
-                "{}:synthetics:{}:{}:canary:{name}",
-                read.conn.partition.arn_prefix(),
-                read.conn.region,
-                read.conn.account
-            );
-            let location = c.artifact_s3_location().unwrap_or_default();
-            let location = location.strip_prefix("s3://").unwrap_or(location);
-            let (bucket, artifact_prefix) = location.split_once('/').unwrap_or((location, ""));
-            let handler = c.code().and_then(|code| code.handler()).unwrap_or_default();
-            let mut f = Found::new(K::Canary, &arn)
-                .at(Some(address))
-                .named(name)
-                .with("name", name)
-                .with("runtimeVersion", c.runtime_version().unwrap_or_default())
-                .with("executionRole", c.execution_role_arn().unwrap_or_default())
-                .with("artifactBucket", bucket)
-                .with("artifactPrefix", artifact_prefix)
-                .with(
-                    "schedule",
-                    c.schedule()
-                        .and_then(|s| s.expression())
-                        .unwrap_or_default(),
-                );
-            if let Some(blueprint) = handler.strip_suffix(".handler") {
-                f = f.with("blueprint", blueprint);
-            }
-            if let Some(target) = url.as_deref().and_then(target_value) {
-                f = f.with("target", target);
-            }
-            // A canary in ERROR cannot run and AWS cannot repair it: the plan replaces it
-            // (`status` is in the kind's replace_on and the catalog never sets it).
-            if state == "ERROR" {
-                f = f.with("status", format!("ERROR ({})", error_reason(c)));
-            }
-            f = f
-                .with(
-                    "startAfterCreation",
-                    matches!(state, "RUNNING" | "STARTING"),
-                )
-                .with(
-                    "successRetentionPeriodDays",
-                    c.success_retention_period_in_days().unwrap_or_default(),
-                )
-                .with(
-                    "failureRetentionPeriodDays",
-                    c.failure_retention_period_in_days().unwrap_or_default(),
-                )
-                .with("tags", tags::to_value(&tags))
-                .output("arn", arn.as_str())
-                .output("name", name);
-            found.push(f);
-        }
-        next = page.next_token().map(str::to_string);
-        if next.is_none() {
-            break;
-        }
-    }
-    Ok(found)
 }
 
 // --- the heartbeat script ------------------------------------------------------------------
@@ -369,20 +215,8 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-
-    #[test]
-    fn urls_round_trip_through_the_tag() {
-        let value = target_value("https://demo-alb-1.elb.amazonaws.com:443/login").unwrap();
-        assert_eq!(
-            value,
-            json!({"host": "demo-alb-1.elb.amazonaws.com", "protocol": "https", "port": 443,
-                   "listener": "ingress.listener[443]", "path": "/login"})
-        );
-        assert_eq!(target_value("nonsense"), None);
-    }
+    use crate::plan::ResourceKind as K;
 
     #[test]
     fn a_canary_in_error_is_replaced() {
