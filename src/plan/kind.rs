@@ -1372,6 +1372,11 @@ impl ResourceKind {
         self.spec().replace_on
     }
 
+    /// The properties its update changes in place (the spec row's [`InPlace`] list).
+    pub fn in_place(self) -> &'static [&'static str] {
+        self.spec().in_place.properties()
+    }
+
     pub fn takes_tags(self) -> bool {
         self.spec().takes_tags()
     }

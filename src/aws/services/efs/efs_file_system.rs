@@ -23,9 +23,6 @@ use crate::plan::{Address, ResourceKind as K};
 
 pub struct EfsFileSystem;
 
-/// What [`EfsFileSystem::update`] changes in place (UpdateFileSystem); tags aside.
-pub(crate) const IN_PLACE: &[&str] = &["throughputMode"];
-
 impl Adapter for EfsFileSystem {
     // The access points beside the file systems.
     const READS: &'static [Read] = &[
@@ -88,7 +85,7 @@ impl Adapter for EfsFileSystem {
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: EfsFileSystemProps = step.props()?;
         let id = step.existing_id()?.to_string();
-        if step.changed_any(IN_PLACE) {
+        if step.changed_any(K::EfsFileSystem.in_place()) {
             step.clients()
                 .efs
                 .update_file_system()

@@ -12,9 +12,6 @@ use crate::plan::catalog::storage::EfsMountTargetProps;
 
 pub struct EfsMountTarget;
 
-/// What [`EfsMountTarget::update`] changes in place (ModifyMountTargetSecurityGroups).
-pub(crate) const IN_PLACE: &[&str] = &["securityGroups"];
-
 impl Adapter for EfsMountTarget {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EfsFileSystem);
 
@@ -64,7 +61,7 @@ impl Adapter for EfsMountTarget {
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: EfsMountTargetProps = step.props()?;
         let id = step.existing_id()?.to_string();
-        if step.changed_any(IN_PLACE) {
+        if step.changed_any(ResourceKind::EfsMountTarget.in_place()) {
             step.clients()
                 .efs
                 .modify_mount_target_security_groups()

@@ -74,7 +74,7 @@ impl Adapter for EksAddon {
         let arn = step.existing_id()?;
         let cluster = cluster_name(step, Some(&props.cluster))?;
         let name = props.addon_name.as_str();
-        if step.changed_any(ADDON_IN_PLACE) {
+        if step.changed_any(K::EksAddon.in_place()) {
             // The plan replaces an add-on whose role goes away (see `replace_when_removed`): no
             // UpdateAddon takes a role away, and leaving it out keeps the role it has.
             let role = role(step, &props)?;
@@ -127,10 +127,6 @@ impl Adapter for EksAddon {
         Ok(Outputs::new())
     }
 }
-
-/// What the update changes in place (UpdateAddon); tags aside. The cluster and the add-on's name
-/// are in the kind's `replace_on`.
-pub(crate) const ADDON_IN_PLACE: &[&str] = &["serviceAccountRoleArn", "configurationValues"];
 
 /// The add-on's IAM role ARN, or none.
 fn role(step: &AwsStep<'_>, props: &EksAddonProps) -> Result<Option<String>, StepError> {

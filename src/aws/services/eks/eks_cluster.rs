@@ -115,7 +115,7 @@ impl Adapter for EksCluster {
                 })?,
         };
         sync_tags::<EksTags>(step, &arn).await?;
-        if !step.changed_any(CLUSTER_IN_PLACE) {
+        if !step.changed_any(K::EksCluster.in_place()) {
             return wait_cluster_active(step, name).await;
         }
         // One update at a time: EKS refuses a second one while the first is in progress.
@@ -177,17 +177,6 @@ impl Adapter for EksCluster {
         Ok(Outputs::new())
     }
 }
-
-/// What the update changes in place; tags aside. The role is in the kind's `replace_on`.
-pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
-    "version",
-    "logging",
-    "endpointPublicAccess",
-    "endpointPrivateAccess",
-    "publicAccessCidrs",
-    "subnets",
-    "securityGroups",
-];
 
 const ALL_LOG_TYPES: [&str; 5] = [
     "api",

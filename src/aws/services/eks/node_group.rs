@@ -73,7 +73,7 @@ impl Adapter for NodeGroup {
         if step.changed("tags") {
             sync_tags::<EksTags>(step, step.existing_id()?).await?;
         }
-        if !step.changed_any(NODEGROUP_IN_PLACE) {
+        if !step.changed_any(K::NodeGroup.in_place()) {
             return wait_nodegroup_active(step, &cluster, name).await;
         }
         // One update at a time: EKS refuses a node group update while another is in progress.
@@ -119,9 +119,6 @@ impl Adapter for NodeGroup {
         Ok(Outputs::new())
     }
 }
-
-/// What the update changes in place; tags aside. The rest is in the kind's `replace_on`.
-pub(crate) const NODEGROUP_IN_PLACE: &[&str] = &["scaling", "labels", "securityGroups"];
 
 fn scaling(sizes: &NodeGroupScaling) -> NodegroupScalingConfig {
     let size = |n: u32| i32::try_from(n).ok();

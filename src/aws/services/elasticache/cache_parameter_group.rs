@@ -22,10 +22,6 @@ use crate::plan::catalog::cache::CacheParameterGroupProps;
 
 pub struct CacheParameterGroup;
 
-/// What [`CacheParameterGroup::update`] changes in place (Modify/ResetCacheParameterGroup);
-/// tags aside.
-pub(crate) const IN_PLACE: &[&str] = &["parameters"];
-
 /// The kind's name in its ARNs.
 const ARN_KIND: &str = "parametergroup";
 
@@ -68,7 +64,7 @@ impl Adapter for CacheParameterGroup {
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: CacheParameterGroupProps = step.props()?;
         let name = props.name.as_str();
-        if step.changed_any(IN_PLACE) {
+        if step.changed_any(K::CacheParameterGroup.in_place()) {
             let (changed, removed) = parameters::changes(step, &props.parameters);
             set_parameters(step, name, &changed).await?;
             let removed: Vec<ParameterNameValue> = removed

@@ -24,7 +24,9 @@ use crate::plan::catalog::cache::CacheReplicationGroupProps;
 
 pub struct CacheReplicationGroup;
 
-/// What [`CacheReplicationGroup::update`] changes with ModifyReplicationGroup; tags aside.
+/// What [`CacheReplicationGroup::update`] changes with ModifyReplicationGroup; the rest of the
+/// kind's in-place list (its spec row) is its shape: replicas (`replica_change`:
+/// Increase/DecreaseReplicaCount) and shards (ModifyReplicationGroupShardConfiguration).
 pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
     "cacheNodeType",
     "engineVersion",
@@ -35,9 +37,6 @@ pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
     "description",
 ];
 
-/// What [`CacheReplicationGroup::update`] changes in place besides [`MODIFY_IN_PLACE`]:
-/// replicas (`replica_change`: Increase/DecreaseReplicaCount) and shards
-/// (ModifyReplicationGroupShardConfiguration). Anything else must be in `replace_on`.
 /// Replication groups tagged for the blueprint, with the settings only their member clusters
 /// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
 /// the blueprint has a group, else only once an owned group is found).
@@ -220,9 +219,6 @@ fn sorted(mut ids: Vec<String>) -> Value {
     ids.sort();
     json!(ids)
 }
-
-#[cfg(test)]
-pub(crate) const RESHAPE_IN_PLACE: &[&str] = &["replicasPerNodeGroup", "numNodeGroups"];
 
 impl Adapter for CacheReplicationGroup {
     // The member clusters beside the groups' listing when the blueprint has a group.

@@ -19,9 +19,6 @@ use crate::plan::catalog::cache::CacheSubnetGroupProps;
 
 pub struct CacheSubnetGroup;
 
-/// What [`CacheSubnetGroup::update`] changes in place (ModifyCacheSubnetGroup); tags aside.
-pub(crate) const IN_PLACE: &[&str] = &["subnets", "description"];
-
 /// The kind's name in its ARNs.
 const ARN_KIND: &str = "subnetgroup";
 
@@ -75,7 +72,7 @@ impl Adapter for CacheSubnetGroup {
 
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: CacheSubnetGroupProps = step.props()?;
-        if step.changed_any(IN_PLACE) {
+        if step.changed_any(K::CacheSubnetGroup.in_place()) {
             step.clients()
                 .elasticache
                 .modify_cache_subnet_group()

@@ -21,19 +21,6 @@ use crate::plan::catalog::database::{DbClusterProps, ServerlessV2Scaling};
 
 pub struct DbCluster;
 
-/// What the update changes in place (ModifyDBCluster); tags aside. Anything else must be in
-/// the kind's `replace_on`.
-pub(crate) const CLUSTER_IN_PLACE: &[&str] = &[
-    "serverlessV2Scaling",
-    "backupRetentionPeriod",
-    "deletionProtection",
-    "engineVersion",
-    "port",
-    "vpcSecurityGroups",
-    "dbClusterParameterGroup",
-    "manageMasterUserPassword",
-];
-
 fn scaling(s: Option<ServerlessV2Scaling>) -> Option<ServerlessV2ScalingConfiguration> {
     let s = s?;
     Some(
@@ -96,7 +83,7 @@ impl Adapter for DbCluster {
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: DbClusterProps = step.props()?;
         let id = &props.identifier;
-        if step.changed_any(CLUSTER_IN_PLACE) {
+        if step.changed_any(K::DbCluster.in_place()) {
             let mut request = step
                 .clients()
                 .rds

@@ -16,9 +16,6 @@ use crate::plan::catalog::database::DbSubnetGroupProps;
 
 pub struct DbSubnetGroup;
 
-/// What the update changes in place (ModifyDBSubnetGroup); tags aside.
-pub(crate) const SUBNET_GROUP_IN_PLACE: &[&str] = &["subnets", "description"];
-
 fn subnet_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
     let arn = rds_arn(step.conn, "subgrp", name);
     outputs(&arn, Some(&arn), Some(name))
@@ -72,7 +69,7 @@ impl Adapter for DbSubnetGroup {
 
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: DbSubnetGroupProps = step.props()?;
-        if step.changed_any(SUBNET_GROUP_IN_PLACE) {
+        if step.changed_any(K::DbSubnetGroup.in_place()) {
             step.clients()
                 .rds
                 .modify_db_subnet_group()

@@ -250,16 +250,13 @@ pub(super) async fn create_parameter_group(
     Ok(parameter_group_outputs(step, group, &props.name))
 }
 
-/// What `update_parameter_group` changes in place (Modify/Reset…ParameterGroup); tags aside.
-pub(crate) const PARAMETER_GROUP_IN_PLACE: &[&str] = &["parameters"];
-
 /// Sets the values that changed, resets those the blueprint no longer sets, syncs the tags.
 pub(super) async fn update_parameter_group(
     step: &AwsStep<'_>,
     group: ParameterGroup,
 ) -> Result<Outputs, StepError> {
     let props: DbParameterGroupProps = step.props()?;
-    if step.changed_any(PARAMETER_GROUP_IN_PLACE) {
+    if step.changed_any(group.kind().in_place()) {
         let (changed, removed) = parameters::changes(step, &props.parameters);
         set_parameters(step, group, &props.name, &changed).await?;
         reset_parameters(step, group, &props.name, &removed).await?;
@@ -485,25 +482,9 @@ pub(super) async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Output
     Ok(instance.map_or_else(|| outputs(id, None, Some(id)), |i| instance_outputs(&i)))
 }
 
-/// What `update_instance` changes in place (ModifyDBInstance), for standalone and Aurora
-/// instances alike; tags aside. Anything else must be in the kind's `replace_on`.
-pub(crate) const INSTANCE_IN_PLACE: &[&str] = &[
-    "instanceClass",
-    "allocatedStorage",
-    "multiAz",
-    "backupRetentionPeriod",
-    "deletionProtection",
-    "engineVersion",
-    "publiclyAccessible",
-    "port",
-    "vpcSecurityGroups",
-    "dbParameterGroup",
-    "dbSubnetGroup",
-    "manageMasterUserPassword",
-];
-
-/// The desired values of [`INSTANCE_IN_PLACE`], from either instance kind's properties: an
-/// Aurora instance has only its class and visibility (its cluster holds the rest).
+/// The desired values of what `update_instance` changes in place (ModifyDBInstance: the
+/// instance kinds' spec rows say which), from either instance kind's properties: an Aurora
+/// instance has only its class and visibility (its cluster holds the rest).
 #[derive(Default)]
 pub(super) struct InstanceSettings<'a> {
     pub instance_class: Option<&'a str>,
@@ -530,7 +511,7 @@ pub(super) async fn update_instance(
     id: &str,
     desired: &InstanceSettings<'_>,
 ) -> Result<Outputs, StepError> {
-    if step.changed_any(INSTANCE_IN_PLACE) {
+    if step.changed_any(step.request.kind().in_place()) {
         let mut request = step
             .clients()
             .rds
