@@ -215,12 +215,7 @@ pub(super) fn reorder(found: Found, add: impl FnOnce(Found) -> Found) -> Found {
 /// Adds a kind's properties struct (the catalog's keys, in its order) before `tags`: what is
 /// read has the shape of what is desired.
 pub(super) fn with_props<T: Serialize>(found: Found, props: &T) -> Found {
-    reorder(found, |mut f| {
-        if let Ok(Value::Object(fields)) = serde_json::to_value(props) {
-            f.properties.extend(fields);
-        }
-        f
-    })
+    reorder(found, |f| f.props(props))
 }
 
 /// A route's outputs: its id `<table id>|<destination>` and what its delete needs.

@@ -39,19 +39,9 @@ pub(super) fn eks_tags(tags: &TagSet) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-/// `found` with the properties of a kind's properties struct, key by key in the struct's order
-/// (as the catalog's `Resource::props` sets them).
+/// `found` with the properties of a kind's properties struct ([`Found::props`]).
 pub(super) fn with_props<T: Serialize>(found: Found, props: &T) -> Found {
-    match serde_json::to_value(props) {
-        Ok(Value::Object(fields)) => fields
-            .into_iter()
-            .fold(found, |found, (key, value)| found.with(&key, value)),
-        // Properties structs serialise to objects; anything else is a bug caught by tests.
-        other => {
-            debug_assert!(false, "properties must be a struct: {other:?}");
-            found
-        }
-    }
+    found.props(props)
 }
 
 /// References (addresses) resolved to the dependencies' ids (see [`AwsStep::resolve`]).

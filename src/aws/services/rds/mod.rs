@@ -764,13 +764,9 @@ pub(super) fn owned_and_kept<T>(
         .collect()
 }
 
-/// A found resource's properties from its kind's properties struct: the catalog's keys, in
-/// the catalog's order.
-pub(super) fn with_props<T: Serialize>(mut found: Found, props: &T) -> Found {
-    if let Ok(Value::Object(fields)) = serde_json::to_value(props) {
-        found.properties.extend(fields);
-    }
-    found
+/// A found resource's properties from its kind's properties struct ([`Found::props`]).
+pub(super) fn with_props<T: Serialize>(found: Found, props: &T) -> Found {
+    found.props(props)
 }
 
 /// RDS's integers (never negative for these) as the properties' unsigned ones.
