@@ -42,6 +42,7 @@ kinds! {
     IamRole => "iam_role",
     IamRolePolicyAttachment => "iam_role_policy_attachment",
     IamOidcProvider => "iam_oidc_provider",
+    IamInstanceProfile => "iam_instance_profile",
     EksCluster => "eks_cluster",
     FargateProfile => "fargate_profile",
     NodeGroup => "node_group",
@@ -522,6 +523,42 @@ pub const SPECS: &[KindSpec] = &[
         // Add/RemoveClientIDToOpenIDConnectProvider.
         in_place: InPlace::Only(&["clientIdList"]),
         ..row(IamOidcProvider, "iam")
+    },
+    KindSpec {
+        // IAM has no call that moves an instance profile to another path (botocore `iam`:
+        // CreateInstanceProfile takes `Path`; no UpdateInstanceProfile exists).
+        replace_on: &["path"],
+        name_rule: Some(rule(128, "letters, digits and +=,.@_-", iam_chars)),
+        create_seconds: 5.0,
+        reads: Reads::per_resource(
+            &[("iam", "GetInstanceProfile")],
+            "ListInstanceProfiles does not return tags (IAM API reference: \"IAM resource-listing \
+             operations return a subset of the available attributes\"), and only the tags say a \
+             profile is the blueprint's; one GetInstanceProfile per profile with its name prefix",
+        ),
+        permissions: Permissions {
+            reads: &["iam:ListInstanceProfiles", "iam:GetInstanceProfile"],
+            creates: &[
+                "iam:CreateInstanceProfile",
+                "iam:TagInstanceProfile",
+                "iam:AddRoleToInstanceProfile",
+                "iam:PassRole",
+            ],
+            updates: &[
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:TagInstanceProfile",
+                "iam:UntagInstanceProfile",
+                "iam:PassRole",
+            ],
+            deletes: &[
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
+        },
+        // RemoveRoleFromInstanceProfile, then AddRoleToInstanceProfile.
+        in_place: InPlace::Only(&["role"]),
+        ..row(IamInstanceProfile, "iam")
     },
     KindSpec {
         // Subnets and security groups are updatable in place since October 2023

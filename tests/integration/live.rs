@@ -1,6 +1,6 @@
 //! The AWS adapters through the real AWS SDK against the emulator: apply a blueprint's EC2, IAM
 //! and S3 resources on an empty account, read them back (no changes), update, re-create
-//! idempotently, destroy; removed resources deleted in their references' order; error
+//! idempotently, destroy; an instance profile with its role; removed resources deleted in their references' order; error
 //! classification; the apply lock.
 //!
 //! Each test has its own emulator account (see `emulator.rs`).
@@ -397,6 +397,111 @@ async fn oidc_provider_create_read_update_delete() {
         pending(&shinyctl::plan::diff(&desired, &live.observed)),
         Vec::<String>::new()
     );
+
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let summary = run(&conn, &plan, &desired, live.outputs).await;
+    assert_complete(&summary);
+    assert!(read(&conn, &desired).await.observed.resources.is_empty());
+}
+
+/// An EC2 instance profile with its role (no section makes one yet: the servers of issue 14
+/// will): made and read back with nothing to change, its role swapped in place (IAM holds one
+/// role: the old one comes out first) and a tag changed in one update, then deleted with its
+/// role taken out first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_profile_create_read_update_delete() {
+    let conn = connect(&emulator::account()).await;
+    let roles: Vec<Resource> = covered_resources(&conn, BLUEPRINT)
+        .into_iter()
+        .filter(|r| r.kind == K::IamRole)
+        .collect();
+    let role_named = |address: &str| {
+        roles
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .expect("the blueprint has the role")
+            .clone()
+    };
+    let (node, fargate) = (
+        role_named("cluster.iam_role.node"),
+        role_named("cluster.iam_role.fargate_pod_execution"),
+    );
+    let with_profile = |role: &Resource, team: &str| {
+        let profile = Resource::new(
+            "servers.iam_instance_profile.app",
+            K::IamInstanceProfile,
+            "livenet-app",
+            "servers",
+        )
+        .with("name", "livenet-app")
+        .with("path", "/")
+        .with("role", role.address.as_str())
+        .with(
+            "tags",
+            serde_json::json!({
+                "shinyctl.dev/address": "servers.iam_instance_profile.app",
+                "shinyctl.dev/blueprint": "livenet",
+                "team": team,
+            }),
+        )
+        .after(&role.address);
+        let mut desired = roles.clone();
+        desired.push(profile);
+        desired
+    };
+    let profile_roles = || async {
+        conn.clients
+            .iam
+            .get_instance_profile()
+            .instance_profile_name("livenet-app")
+            .send()
+            .await
+            .expect("the profile exists")
+            .instance_profile
+            .expect("a profile")
+            .roles()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let desired = with_profile(&node, "data");
+    let (_, summary) = converge(&conn, &desired).await;
+    assert_complete(&summary);
+    let live = read(&conn, &desired).await;
+    let profile = live
+        .observed
+        .resources
+        .iter()
+        .find(|r| r.kind == K::IamInstanceProfile)
+        .expect("the profile is read back");
+    assert!(
+        profile.id.contains(":instance-profile/livenet-app"),
+        "{}",
+        profile.id
+    );
+    assert_eq!(profile.properties["role"], "cluster.iam_role.node");
+    assert_eq!(
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new()
+    );
+    assert_eq!(profile_roles().await, vec![node.name.clone()]);
+
+    let desired = with_profile(&fargate, "platform");
+    let (plan, summary) = converge(&conn, &desired).await;
+    assert_eq!(
+        (plan.summary.change, plan.summary.replace),
+        (1, 0),
+        "{:?}",
+        pending(&plan)
+    );
+    assert_complete(&summary);
+    let live = read(&conn, &desired).await;
+    assert_eq!(
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new()
+    );
+    assert_eq!(profile_roles().await, vec![fargate.name.clone()]);
 
     let plan = shinyctl::plan::diff(&[], &live.observed);
     let summary = run(&conn, &plan, &desired, live.outputs).await;

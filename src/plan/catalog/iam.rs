@@ -33,6 +33,18 @@ pub struct IamRolePolicyAttachmentProps {
     pub policy_arn: String,
 }
 
+/// An EC2 instance profile's properties: how an instance gets its IAM role (one role at most:
+/// AddRoleToInstanceProfile refuses a second with `LimitExceeded`). No section makes one yet:
+/// the servers of issue 14 will.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamInstanceProfileProps {
+    pub name: String,
+    pub path: String,
+    /// The role's address (its ARN once resolved).
+    pub role: String,
+}
+
 /// The cluster's OIDC provider's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -384,5 +396,6 @@ mod tests {
         check_spec_fields::<IamRoleProps>(K::IamRole);
         check_spec_fields::<IamRolePolicyAttachmentProps>(K::IamRolePolicyAttachment);
         check_spec_fields::<IamOidcProviderProps>(K::IamOidcProvider);
+        check_spec_fields::<IamInstanceProfileProps>(K::IamInstanceProfile);
     }
 }
