@@ -94,6 +94,12 @@ def keep_while_deleting(obj, steps: list, remove, final: str | None = None) -> N
     """After moto deleted `obj`, keep it visible in `steps` (e.g. [("DELETING", 5.0)]),
     then call `remove()` (which takes it out of moto's backend)."""
     total = sum(d for _, d in steps)
+    # Until `remove()` runs (at the first reap after the deletion's time) the object stays in its
+    # last deleting state: AWS never shows a resource it is deleting in its old state again, and
+    # a describe served between the phase's end and that reap would (seen as `deleting` →
+    # `available` → gone on a loaded machine).
+    if final is None and steps:
+        final = steps[-1][0]
     set_phase(obj, steps, final)
     if total <= 0:
         remove()

@@ -1,5 +1,7 @@
 """Resources pass through their real transitional states (test profile: 0.6 s per state)."""
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 from conftest import wait_for
@@ -149,3 +151,24 @@ def test_zero_profile_makes_everything_ready(emu, zero_account):
     eks.delete_cluster(name="fast")
     with pytest.raises(ClientError):
         eks.describe_cluster(name="fast")
+
+
+def test_a_resource_being_deleted_stays_deleting_until_it_is_removed():
+    """Between the end of a deletion's time and the reap that removes it, a describe still
+    shows the deleting state, never the state before the delete (AWS never goes back)."""
+    from shinyemu import lifecycle
+
+    class Thing:
+        pass
+
+    lifecycle.track(Thing, "status", [])
+    thing = Thing()
+    thing.status = "available"
+    removed = []
+    lifecycle.keep_while_deleting(thing, [("deleting", 0.05)], lambda: removed.append(True))
+    assert thing.status == "deleting"
+    time.sleep(0.1)
+    assert removed == [], "not reaped yet"
+    assert thing.status == "deleting"
+    lifecycle.reap()
+    assert removed == [True]
