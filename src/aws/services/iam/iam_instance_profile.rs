@@ -60,7 +60,7 @@ impl Adapter for IamInstanceProfile {
     async fn create(step: &AwsStep<'_>) -> StepResult {
         let props: IamInstanceProfileProps = step.props()?;
         let iam = &step.clients().iam;
-        let profile = match get_profile(step, &props.name).await? {
+        let profile = match get_profile(&step.clients().iam, &props.name).await? {
             Some(existing) => {
                 retag::<IamInstanceProfileTags>(step, &props.name, &read_tags(existing.tags()))
                     .await?;
@@ -86,15 +86,17 @@ impl Adapter for IamInstanceProfile {
     /// A new role replaces the one the profile holds (the profile's role as IAM has it now).
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: IamInstanceProfileProps = step.props()?;
-        let profile = get_profile(step, &props.name).await?.ok_or_else(|| {
-            StepError::fatal(
-                "NoSuchEntity",
-                format!(
-                    "instance profile {} is gone: plan again to make it",
-                    props.name
-                ),
-            )
-        })?;
+        let profile = get_profile(&step.clients().iam, &props.name)
+            .await?
+            .ok_or_else(|| {
+                StepError::fatal(
+                    "NoSuchEntity",
+                    format!(
+                        "instance profile {} is gone: plan again to make it",
+                        props.name
+                    ),
+                )
+            })?;
         if step.changed("role") {
             put_role(step, &props, &profile).await?;
         }
@@ -104,7 +106,7 @@ impl Adapter for IamInstanceProfile {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let name = step.existing("name").unwrap_or(step.name()).to_string();
-        let Some(profile) = get_profile(step, &name).await? else {
+        let Some(profile) = get_profile(&step.clients().iam, &name).await? else {
             return Ok(Outputs::new());
         };
         for role in profile.roles() {
@@ -124,10 +126,11 @@ impl Adapter for IamInstanceProfile {
 }
 
 /// GetInstanceProfile; `None` when there is no profile of that name.
-async fn get_profile(step: &AwsStep<'_>, name: &str) -> Result<Option<InstanceProfile>, StepError> {
-    let got = step
-        .clients()
-        .iam
+async fn get_profile(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+) -> Result<Option<InstanceProfile>, StepError> {
+    let got = iam
         .get_instance_profile()
         .instance_profile_name(name)
         .send()
@@ -190,17 +193,8 @@ fn profile_outputs(profile: &InstanceProfile) -> Outputs {
 
 /// One profile with the blueprint's name prefix, if its tags say it is the blueprint's.
 async fn profile_found(read: &AwsRead<'_>, name: &str) -> Result<Option<Found>, StepError> {
-    let got = read
-        .conn
-        .clients
-        .iam
-        .get_instance_profile()
-        .instance_profile_name(name)
-        .send()
-        .await
-        .aws();
     // Gone since the listing: nothing to read.
-    let Some(profile) = not_found_as_none(got)?.and_then(|out| out.instance_profile) else {
+    let Some(profile) = get_profile(&read.conn.clients.iam, name).await? else {
         return Ok(None);
     };
     let tags = read_tags(profile.tags());
