@@ -3,7 +3,7 @@
 //! on with it. The read finds each repository's lifecycle policy too.
 
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::ecr::{EcrTags, describe, ecr_tags, policy_id, policy_outputs, scanning};
 use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
@@ -13,7 +13,9 @@ use super::{
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
-use crate::plan::catalog::registry::EcrRepositoryProps;
+use crate::plan::catalog::registry::{
+    EcrLifecyclePolicyProps, EcrRepositoryProps, ImageScanning, RepositoryEncryption,
+};
 
 pub struct EcrRepository;
 
@@ -205,26 +207,33 @@ async fn repository_found(read: &AwsRead<'_>, r: Repository) -> Result<Vec<Found
     let mut f = Found::new(K::EcrRepository, arn)
         .at(Some(address))
         .named(name)
-        .with("repositoryName", name)
-        .with(
-            "imageTagMutability",
-            r.image_tag_mutability().map_or("MUTABLE", |m| m.as_str()),
-        )
-        .with(
-            "imageScanningConfiguration",
-            json!({"scanOnPush": r.image_scanning_configuration().is_some_and(|c| c.scan_on_push())}),
-        )
-        .with(
-            "encryptionConfiguration",
-            json!({"encryptionType": r.encryption_configuration().map_or("AES256", |c| c.encryption_type().as_str())}),
-        )
+        .props(&EcrRepositoryProps {
+            repository_name: name.to_string(),
+            image_tag_mutability: r
+                .image_tag_mutability()
+                .map_or("MUTABLE", |m| m.as_str())
+                .to_string(),
+            image_scanning_configuration: ImageScanning {
+                scan_on_push: r
+                    .image_scanning_configuration()
+                    .is_some_and(|c| c.scan_on_push()),
+            },
+            encryption_configuration: RepositoryEncryption {
+                encryption_type: r
+                    .encryption_configuration()
+                    .map_or("AES256", |c| c.encryption_type().as_str())
+                    .to_string(),
+            },
+        })
         .with("tags", tags::to_value(&tags));
     f.outputs = repository_outputs(&r);
     let mut found = vec![f];
     if let Some(text) = policy {
-        let mut p = Found::new(K::EcrLifecyclePolicy, policy_id(name))
-            .with("repository", arn)
-            .with("policyText", normalise_policy(&text));
+        let mut p =
+            Found::new(K::EcrLifecyclePolicy, policy_id(name)).props(&EcrLifecyclePolicyProps {
+                repository: arn.to_string(),
+                policy_text: normalise_policy(&text),
+            });
         p.outputs = policy_outputs(name);
         found.push(p);
     }

@@ -2,8 +2,6 @@
 //! its ARN is its id. Its read lists the account's groups and keeps those named and tagged for
 //! the blueprint.
 
-use serde_json::json;
-
 use super::elasticache::{
     ElastiCacheTags, cache_arn, cache_tags, desired_named, group_outputs_by_name,
     in_use_is_conflict, tags_of,
@@ -145,12 +143,14 @@ async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             Found::new(K::CacheSubnetGroup, &arn)
                 .at(Some(address))
                 .named(name)
-                .with("name", name)
-                .with(
-                    "description",
-                    g.cache_subnet_group_description().unwrap_or_default(),
-                )
-                .with("subnets", json!(subnets))
+                .props(&CacheSubnetGroupProps {
+                    name: name.to_string(),
+                    description: g
+                        .cache_subnet_group_description()
+                        .unwrap_or_default()
+                        .to_string(),
+                    subnets,
+                })
                 .with("tags", tags::to_value(&tags))
                 .output("arn", arn.as_str())
                 .output("name", name),

@@ -11,7 +11,7 @@ use super::{
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
 use crate::plan::ResourceKind as K;
-use crate::plan::catalog::monitoring::SnsTopicProps;
+use crate::plan::catalog::monitoring::{SnsSubscriptionProps, SnsTopicProps};
 
 pub struct SnsTopic;
 
@@ -120,7 +120,7 @@ async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>,
         let mut f = Found::new(K::SnsTopic, &arn)
             .at(Some(address))
             .named(&name)
-            .with("name", name.as_str())
+            .props(&SnsTopicProps { name: name.clone() })
             .with("tags", tags::to_value(&tags));
         f.outputs = topic_outputs(&arn, &name);
         found.push(f);
@@ -145,9 +145,11 @@ async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>,
             _ => format!("{arn}|{protocol}|{endpoint}"),
         };
         let mut f = Found::new(K::SnsSubscription, &id)
-            .with("topic", arn)
-            .with("protocol", protocol)
-            .with("endpoint", endpoint)
+            .props(&SnsSubscriptionProps {
+                topic: arn.to_string(),
+                protocol: protocol.to_string(),
+                endpoint: endpoint.to_string(),
+            })
             .output("topicArn", arn);
         if id.starts_with("arn:") {
             f = f.output("arn", id.as_str());
