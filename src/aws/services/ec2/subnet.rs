@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use super::ec2::{
     Ec2Tags, at_address, base, created_id, delete_by_id, describe_owned, tag_spec, with_props,
 };
+use super::stages::{Read, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::StepError;
 use crate::aws::errors::missing;
@@ -16,8 +17,10 @@ use crate::plan::catalog::network::SubnetProps;
 pub struct Subnet;
 
 impl Adapter for Subnet {
-    // No READS of its own: the owned subnets are a shared answer (`stages::SHARED`), asked for
-    // at the start of the read.
+    // The owned subnets are a shared answer (`stages::SHARED`), asked for at the start of the
+    // read: the one call its read makes, declared here too.
+    const READS: &'static [Read] = &[first(("ec2", "DescribeSubnets"))];
+
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         read_subnets(read).await
     }

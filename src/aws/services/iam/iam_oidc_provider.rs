@@ -173,8 +173,10 @@ async fn oidc_provider_found(read: &AwsRead<'_>, arn: &str) -> Result<Option<Fou
     Ok(Some(
         Found::new(K::IamOidcProvider, arn)
             .at(Some(address))
-            .with("url", url)
-            .with("clientIdList", provider.client_id_list().to_vec())
+            .props(&IamOidcProviderProps {
+                url,
+                client_id_list: provider.client_id_list().to_vec(),
+            })
             .with("tags", tags::to_value(&tags))
             .output("arn", arn)
             .output("issuerHost", issuer_host_of(arn).unwrap_or_default()),
