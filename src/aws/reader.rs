@@ -1,8 +1,8 @@
 //! The live reader: what exists in AWS for one blueprint, as an [`ObservedState`] for the diff and
 //! the outputs the executor needs for resources that already exist.
 //!
-//! Every service's read functions ([`services::readers`]) run concurrently, each with about one
-//! describe call per page per kind (filtered by the ownership tag, or by derived names where the
+//! Every kind's read ([`services::readers`], from the adapter files) runs concurrently, each with
+//! about one describe call per page per kind (filtered by the ownership tag, or by derived names where the
 //! tagging API cannot answer), tags from one shared tagging-API answer, per-resource calls only
 //! where AWS has no batch read (docs/observed-state.md lists them), and a rate-limit token
 //! before every call. Then references are resolved: any property string equal to a found
@@ -93,7 +93,7 @@ pub fn check_declared(service: &str, action: &str) {
     if cfg!(debug_assertions) && READING.try_with(|_| ()).is_ok() {
         assert!(
             services::declared::is_declared(service, action),
-            "the read calls {service}:{action}, which neither its kind's Adapter::READS nor services/stages.rs declares"
+            "the read calls {service}:{action}, which neither a kind's Adapter::READS nor stages::SHARED declares"
         );
     }
 }
