@@ -4,7 +4,7 @@
 //! A kind's adapter is a unit struct named as its [`ResourceKind`] variant, in its own file
 //! `services/<service>/<kind>.rs` with `impl Adapter for <Kind>` at the start of a line: the
 //! build script (`build.rs`) makes the file a module and a row of the adapter table
-//! ([`super::perform`], [`super::kind_readers`], [`super::declared_reads`]), so nothing else
+//! ([`super::perform`], [`super::readers`], [`super::declared_reads`]), so nothing else
 //! lists it.
 //!
 //! [`ResourceKind`]: crate::plan::ResourceKind

@@ -15,9 +15,8 @@ use crate::plan::kind::InPlace;
 /// writes the whole resource again or the kind is not an AWS resource.
 fn in_place(kind: K) -> Option<&'static [&'static str]> {
     match kind.spec().in_place {
-        _ if kind == K::KubernetesObject => None,
-        InPlace::Only(list) => Some(list),
-        InPlace::Whole => None,
+        InPlace::Only(list) if kind != K::KubernetesObject => Some(list),
+        InPlace::Only(_) | InPlace::Whole => None,
     }
 }
 

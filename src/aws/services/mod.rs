@@ -5,7 +5,7 @@
 //! Each kind's adapter is one file, `services/<service>/<kind>.rs`: a unit struct named as the
 //! kind and its [`Adapter`] impl (its read with the calls it declares, create, update, delete,
 //! each with its wait). `build.rs` makes every such file a module here and a row of the adapter
-//! table ([`perform`], [`kind_readers`], [`declared_reads`]); the service's `mod.rs` keeps what
+//! table ([`perform`], [`readers`], [`declared_reads`]); the service's `mod.rs` keeps what
 //! its kinds share — the SDK tag converter, the service's [`TagApi`] and shared helpers:
 //!
 //! ```ignore
@@ -143,8 +143,8 @@ macro_rules! registry {
         pub(crate) const ADAPTED: &[ResourceKind] = &[$(ResourceKind::$kind),*];
 
         /// Every kind's read but those another kind's read covers (`Adapter::READ_WITH`), named
-        /// by the kind.
-        pub(crate) fn kind_readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
+        /// by the kind: the live reader runs them concurrently.
+        pub(crate) fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
             let mut readers: Vec<(&'static str, ReadFuture<'a>)> = Vec::new();
             $(if <$adapter as Adapter>::READ_WITH.is_none() {
                 readers.push((
@@ -614,11 +614,6 @@ pub fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
 
 /// A read function's future.
 pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
-
-/// Every kind's read ([`kind_readers`]): the live reader runs them concurrently.
-pub fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
-    kind_readers(read)
-}
 
 #[cfg(test)]
 mod tests {
