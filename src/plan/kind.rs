@@ -43,6 +43,7 @@ kinds! {
     IamRolePolicyAttachment => "iam_role_policy_attachment",
     IamOidcProvider => "iam_oidc_provider",
     IamInstanceProfile => "iam_instance_profile",
+    LaunchTemplate => "launch_template",
     EksCluster => "eks_cluster",
     FargateProfile => "fargate_profile",
     NodeGroup => "node_group",
@@ -235,6 +236,9 @@ fn canary_chars(c: char) -> bool {
 }
 fn bucket_chars(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+}
+fn launch_template_chars(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "().-/_".contains(c)
 }
 fn any_printable(c: char) -> bool {
     !c.is_control()
@@ -559,6 +563,49 @@ pub const SPECS: &[KindSpec] = &[
         // RemoveRoleFromInstanceProfile, then AddRoleToInstanceProfile.
         in_place: InPlace::Only(&["role"]),
         ..row(IamInstanceProfile, "iam")
+    },
+    KindSpec {
+        // ModifyLaunchTemplate changes only which version is the default; no call renames a
+        // template (botocore `ec2` model: LaunchTemplateName identifies it there).
+        replace_on: &["name"],
+        // botocore `ec2` model, LaunchTemplateName: 3 to 128 characters of `[a-zA-Z0-9\(\)\.\-/_]`.
+        name_rule: Some(rule(128, "letters, digits and ().-/_", launch_template_chars)),
+        reads: Reads::per_resource(
+            &[("ec2", "DescribeLaunchTemplateVersions")],
+            "DescribeLaunchTemplates gives a template's name, tags and version numbers but not \
+             what it launches; DescribeLaunchTemplateVersions takes one template for its default \
+             version's data",
+        ),
+        permissions: Permissions {
+            reads: &[
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribeLaunchTemplateVersions",
+            ],
+            creates: &[
+                "ec2:DescribeImages",
+                "ec2:CreateLaunchTemplate",
+                "ec2:CreateTags",
+            ],
+            updates: &[
+                "ec2:DescribeImages",
+                "ec2:CreateLaunchTemplateVersion",
+                "ec2:ModifyLaunchTemplate",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+            deletes: &["ec2:DeleteLaunchTemplate"],
+        },
+        // A template's versions are immutable: a change of what it launches is a new version
+        // (CreateLaunchTemplateVersion with all of it), made the default (ModifyLaunchTemplate).
+        in_place: InPlace::Only(&[
+            "imageId",
+            "instanceType",
+            "instanceProfile",
+            "securityGroups",
+            "rootVolumeGib",
+            "userData",
+        ]),
+        ..row(LaunchTemplate, "ec2")
     },
     KindSpec {
         // Subnets and security groups are updatable in place since October 2023

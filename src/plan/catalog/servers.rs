@@ -1,0 +1,36 @@
+//! The app servers' kinds of issue 14: their typed properties. No section makes them yet (the
+//! `servers:` blueprint section will); the live tests build them by hand.
+
+use serde::{Deserialize, Serialize};
+
+/// An EC2 launch template's properties: what every version holds. The update writes them all
+/// into a new version and makes it the default; what every version also holds and the catalog
+/// does not choose (a gp3 root volume, always encrypted; IMDSv2 required with a hop limit of 2;
+/// the blueprint's tag on the instances and volumes launched from it) is the adapter's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateProps {
+    pub name: String,
+    pub image_id: String,
+    pub instance_type: String,
+    /// The instance profile's address (its ARN once resolved).
+    pub instance_profile: String,
+    /// The security groups' addresses, sorted.
+    pub security_groups: Vec<String>,
+    pub root_volume_gib: i64,
+    /// The text cloud-init gets (sent base64-encoded). Never a secret: anyone who may call
+    /// DescribeLaunchTemplateVersions, and every process on the instance, reads it.
+    pub user_data: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ResourceKind as K;
+    use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn properties_structs_have_the_fields_their_specs_name() {
+        check_spec_fields::<LaunchTemplateProps>(K::LaunchTemplate);
+    }
+}
