@@ -76,8 +76,12 @@ const SIGNS: &[Sign] = &[
         "InvalidParameterValueException",
         "The provided execution role does not have permissions",
     ),
-    // EC2 RunInstances with an instance profile just made (internal/service/ec2/ec2_instance.go).
-    sign("InvalidParameterValue", "Invalid IAM Instance Profile name"),
+    // EC2 RunInstances with an instance profile just made, named or by ARN, in the request or in
+    // its launch template ("… Invalid IAM Instance Profile name" / "… ARN"), and with a profile
+    // whose role is not visible yet: terraform-provider-aws internal/service/ec2/ec2_instance.go,
+    // resourceInstanceCreate's RetryWhen on propagationTimeout matches exactly these two phrases.
+    sign("InvalidParameterValue", "Invalid IAM Instance Profile"),
+    sign("InvalidParameterValue", " has no associated IAM Roles"),
 ];
 
 /// Whether AWS's error `code` and `message` say a role is not usable yet (see the module).
@@ -162,6 +166,11 @@ mod tests {
             "InvalidParameterValue",
             "Value (demo-profile) for parameter iamInstanceProfile.name is invalid. Invalid IAM \
              Instance Profile name"
+        ));
+        assert!(is_propagating(
+            "InvalidParameterValue",
+            "Value (arn:aws:iam::123456789012:instance-profile/demo-app) for parameter \
+             iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
         ));
         assert!(!is_propagating(
             "InvalidParameterValue",

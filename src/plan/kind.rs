@@ -44,6 +44,7 @@ kinds! {
     IamOidcProvider => "iam_oidc_provider",
     IamInstanceProfile => "iam_instance_profile",
     LaunchTemplate => "launch_template",
+    Ec2Instance => "ec2_instance",
     EksCluster => "eks_cluster",
     FargateProfile => "fargate_profile",
     NodeGroup => "node_group",
@@ -606,6 +607,35 @@ pub const SPECS: &[KindSpec] = &[
             "userData",
         ]),
         ..row(LaunchTemplate, "ec2")
+    },
+    KindSpec {
+        // A fixed server keeps files on its root volume (issue 14: replacing one is data loss).
+        holds_data: true,
+        // An instance's launch template version and subnet are fixed at launch (no Modify… call
+        // takes them); its type changes only while it is stopped (ModifyInstanceAttribute
+        // refuses a running instance), which shinyctl does not do to a server that serves.
+        replace_on: &[
+            "launchTemplate",
+            "launchTemplateVersion",
+            "subnet",
+            "instanceType",
+        ],
+        // Published `terraform apply` logs of `aws_instance`: "Creation complete after" 12-42 s,
+        // "Destruction complete after" 20-31 s (tests/emulator/shinyemu/ec2_instances.py).
+        create_seconds: 30.0,
+        delete_seconds: 30.0,
+        permissions: Permissions {
+            reads: &["ec2:DescribeInstances"],
+            creates: &[
+                "ec2:RunInstances",
+                "ec2:CreateTags",
+                // The launch template's instance profile hands its role to the instance.
+                "iam:PassRole",
+            ],
+            updates: &["ec2:CreateTags", "ec2:DeleteTags"],
+            deletes: &["ec2:TerminateInstances"],
+        },
+        ..row(Ec2Instance, "ec2")
     },
     KindSpec {
         // Subnets and security groups are updatable in place since October 2023

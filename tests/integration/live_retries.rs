@@ -185,23 +185,9 @@ fn platform(name: &str, account: &str) -> Vec<Resource> {
 }
 
 /// Sets how long the emulator keeps a role just made or changed unusable, for `account` only
-/// (`PUT /_emulator/profile?account=`, key `iam_propagation`; see docs/emulator.md).
+/// (key `iam_propagation`; see docs/emulator.md).
 fn set_iam_propagation(account: &str, seconds: f64) {
-    use std::io::{Read, Write};
-    let endpoint = &emulator::shared().endpoint;
-    let host = endpoint.trim_start_matches("http://");
-    let body = format!(r#"{{"durations": {{"iam_propagation": {seconds}}}}}"#);
-    let mut stream = std::net::TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT /_emulator/profile?account={account} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(response.contains(" 200 "), "{response}");
+    emulator::set_durations(account, &[("iam_propagation", seconds)]);
 }
 
 /// Calls of `operation` the emulator refused with a 4xx.

@@ -23,6 +23,23 @@ pub struct LaunchTemplateProps {
     pub user_data: String,
 }
 
+/// One EC2 instance's properties: launched from a launch template's version into a subnet.
+/// Nothing of it changes in place (a server holds local state, so its replacement is data loss).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ec2InstanceProps {
+    /// The launch template's address (its id once resolved).
+    pub launch_template: String,
+    /// The version it is launched at: `${<template address>#defaultVersion}` (embedded, so the
+    /// reader turns the number the instance was launched at back into it only while that is still
+    /// the template's default), or a literal version number.
+    pub launch_template_version: String,
+    /// The subnet's address (its id once resolved).
+    pub subnet: String,
+    /// Given at launch over the template's (RunInstances `InstanceType`).
+    pub instance_type: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +49,6 @@ mod tests {
     #[test]
     fn properties_structs_have_the_fields_their_specs_name() {
         check_spec_fields::<LaunchTemplateProps>(K::LaunchTemplate);
+        check_spec_fields::<Ec2InstanceProps>(K::Ec2Instance);
     }
 }

@@ -16,9 +16,9 @@ or CreateInstanceProfile or AddRoleToInstanceProfile (on that instance profile):
   (Terraform internal/service/eks/fargate_profile.go retries exactly this);
 - Lambda CreateFunction (Role): 400 `InvalidParameterValueException` "The role defined for the
   function cannot be assumed by Lambda." (Terraform internal/service/lambda retries it);
-- EC2 RunInstances (IamInstanceProfile.Name / .Arn): 400 `InvalidParameterValue` "Value (<name>)
-  for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name" (".arn",
-  "... ARN" for an ARN);
+- EC2 RunInstances (IamInstanceProfile.Name / .Arn, or the launch template's): 400
+  `InvalidParameterValue` "Value (<name>) for parameter iamInstanceProfile.name is invalid. Invalid
+  IAM Instance Profile name" (".arn", "... ARN" for an ARN);
 - Synthetics CreateCanary (ExecutionRoleArn) succeeds, but the canary goes CREATING -> ERROR with
   StateReasonCode CREATE_FAILED and the Lambda refusal as StateReason; it can be deleted and
   created again.
@@ -135,13 +135,33 @@ def lambda_role(ctx, call_next):
 @on("ec2", "RunInstances")
 def instance_profile(ctx, call_next):
     p = ctx.params()
+    template = _template_profile(ctx, p)
     for member, what in (("Name", "name"), ("Arn", "ARN")):
-        value = p.get(f"IamInstanceProfile.{member}")
+        value = p.get(f"IamInstanceProfile.{member}") or template.get(member)
         if propagating(ctx, "instance-profile", value):
             raise AwsError("InvalidParameterValue",
                            f"Value ({value}) for parameter iamInstanceProfile.{member.lower()} is invalid. "
                            f"Invalid IAM Instance Profile {what}", 400)
     return call_next()
+
+
+def _template_profile(ctx, p: dict) -> dict:
+    """The instance profile of the launch template version RunInstances launches from ({} when none):
+    EC2 uses it at launch as if the request named it (the template itself is not validated when it
+    is made: EC2 User Guide, "Restrictions for Amazon EC2 launch templates")."""
+    from moto.ec2.models import ec2_backends
+
+    ident, name = p.get("LaunchTemplate.LaunchTemplateId"), p.get("LaunchTemplate.LaunchTemplateName")
+    if not ident and not name:
+        return {}
+    backend = ec2_backends[ctx.account][ctx.region]
+    try:
+        template = backend.get_launch_template(ident) if ident else backend.get_launch_template_by_name(name)
+        version = template.get_version(p.get("LaunchTemplate.Version") or "$Default")
+    except Exception:  # moto answers the unknown template or version itself
+        return {}
+    profile = version.data.get("IamInstanceProfile") or {}
+    return profile if isinstance(profile, dict) else {}
 
 
 @on("synthetics", "CreateCanary")

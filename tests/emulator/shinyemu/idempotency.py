@@ -3,7 +3,7 @@ the default profile scales it by 1/60 like every duration, zero.json and the tes
 full 86400 s) — also after the resource they made is deleted. The same token with the same
 parameters answers the first call's result again; with other parameters the service's error:
 
-- EC2 CreateNatGateway, CreateLaunchTemplate (ClientToken): 400 `IdempotentParameterMismatch`
+- EC2 CreateNatGateway, CreateLaunchTemplate, CreateLaunchTemplateVersion, RunInstances (ClientToken): 400 `IdempotentParameterMismatch`
   "Arguments on this idempotent request are inconsistent with arguments used in previous
   request(s)." (EC2 API reference, "Ensuring idempotency":
   https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html);
@@ -67,7 +67,7 @@ _EC2_MISMATCH = ("Arguments on this idempotent request are inconsistent with arg
                  "request(s).")
 
 
-@on("ec2", "CreateNatGateway", "CreateLaunchTemplate")
+@on("ec2", "CreateNatGateway", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "RunInstances")
 def ec2_client_token(ctx, call_next):
     return remembered(ctx, call_next, "ClientToken", AwsError("IdempotentParameterMismatch", _EC2_MISMATCH, 400))
 

@@ -28,6 +28,7 @@ def install_extensions() -> None:
         dependencies,
         ecr_auth,
         eks_addons,
+        ec2_instances,
         eks_cluster_sg,
         elasticache_ext,
         iam_simulate,
@@ -45,6 +46,7 @@ def install_extensions() -> None:
     )
 
     lifecycle.install()
+    ec2_instances.install()
     zones.install()
     eks_cluster_sg.install()
     kube_endpoint.install()

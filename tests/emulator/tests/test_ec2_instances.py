@@ -1,0 +1,66 @@
+"""EC2 instances pass through `pending` and `shutting-down` (test profile: 0.6 s each); a launch
+template's instance profile is as fresh at launch as one the request names; RunInstances and
+CreateLaunchTemplateVersion answer a repeated client token with their first answer."""
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import wait_for
+from test_iam_propagation import WINDOW, propagating  # noqa: F401  (the fixture)
+
+IMAGE = "ami-12c6146b"
+
+
+def state(ec2, instance):
+    return ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["State"]
+
+
+def test_an_instance_starts_pending_and_terminates_through_shutting_down(emu, account):
+    ec2 = emu.client("ec2", account)
+    launched = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"][0]
+    assert launched["State"] == {"Code": 0, "Name": "pending"}
+    instance = launched["InstanceId"]
+    assert wait_for(lambda: state(ec2, instance)["Name"], "running") == ["pending", "running"]
+    assert state(ec2, instance)["Code"] == 16
+
+    changed = ec2.terminate_instances(InstanceIds=[instance])["TerminatingInstances"][0]
+    assert changed["PreviousState"]["Name"] == "running"
+    assert changed["CurrentState"] == {"Code": 32, "Name": "shutting-down"}
+    assert wait_for(lambda: state(ec2, instance)["Name"], "terminated") == ["shutting-down", "terminated"]
+    # Still listed (AWS keeps a terminated instance visible for about an hour), but not as live.
+    live = ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])
+    assert live["Reservations"] == []
+
+
+def test_a_fresh_profile_in_a_launch_template_refuses_the_launch(emu, propagating):  # noqa: F811
+    iam, ec2 = (emu.client(s, propagating) for s in ("iam", "ec2"))
+    arn = iam.create_instance_profile(InstanceProfileName="app")["InstanceProfile"]["Arn"]
+    template = ec2.create_launch_template(LaunchTemplateName="app", LaunchTemplateData={
+        "ImageId": IMAGE, "IamInstanceProfile": {"Arn": arn}})["LaunchTemplate"]["LaunchTemplateId"]
+    with pytest.raises(ClientError) as err:
+        ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": template, "Version": "1"})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert err.value.response["Error"]["Message"] == (
+        f"Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN")
+    time.sleep(WINDOW)
+    launched = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": template})
+    tags = {t["Key"]: t["Value"] for t in launched["Instances"][0].get("Tags", [])}
+    assert tags.get("aws:ec2launchtemplate:version") == "1"
+
+
+def test_client_tokens_of_a_launch_and_a_template_version_answer_once(emu, account):
+    ec2 = emu.client("ec2", account)
+    first = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, ClientToken="launch-1")["Instances"][0]
+    again = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, ClientToken="launch-1")["Instances"][0]
+    assert again["InstanceId"] == first["InstanceId"]
+    assert len(ec2.describe_instances()["Reservations"]) == 1
+    with pytest.raises(ClientError) as err:
+        ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=2, ClientToken="launch-1")
+    assert err.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+
+    template = ec2.create_launch_template(LaunchTemplateName="t", LaunchTemplateData={"ImageId": IMAGE})
+    template = template["LaunchTemplate"]["LaunchTemplateId"]
+    versions = [ec2.create_launch_template_version(LaunchTemplateId=template, ClientToken="v2", LaunchTemplateData={
+        "ImageId": IMAGE, "UserData": "ZWNobyB0d28K"})["LaunchTemplateVersion"]["VersionNumber"] for _ in range(2)]
+    assert versions == [2, 2]
