@@ -71,7 +71,7 @@ fn covered_resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
         .collect()
 }
 
-async fn connect(account: &str) -> Connection {
+pub(super) async fn connect(account: &str) -> Connection {
     connect_in(account, "us-east-1").await
 }
 
@@ -82,7 +82,7 @@ async fn connect_in(account: &str, region: &str) -> Connection {
         .expect("connects")
 }
 
-async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
+pub(super) async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
     let live = shinyctl::aws::read(conn, name_in(&conn.region), desired)
         .await
         .expect("live read");
@@ -91,14 +91,14 @@ async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
 }
 
 /// Plans against what exists and applies it; returns the plan and the run's summary.
-async fn converge(conn: &Connection, desired: &[Resource]) -> (Plan, Summary) {
+pub(super) async fn converge(conn: &Connection, desired: &[Resource]) -> (Plan, Summary) {
     let live = read(conn, desired).await;
     let plan = shinyctl::plan::diff(desired, &live.observed);
     let summary = run(conn, &plan, desired, live.outputs).await;
     (plan, summary)
 }
 
-async fn run(
+pub(super) async fn run(
     conn: &Connection,
     plan: &Plan,
     catalog: &[Resource],

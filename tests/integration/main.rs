@@ -14,6 +14,7 @@ mod live_common;
 mod live_cost;
 mod live_irsa;
 mod live_retries;
+mod live_servers_parts;
 mod live_services;
 mod live_unpinned;
 mod live_versions;

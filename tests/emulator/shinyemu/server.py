@@ -30,6 +30,7 @@ def install_extensions() -> None:
         eks_addons,
         eks_cluster_sg,
         elasticache_ext,
+        elbv2_targets,
         iam_simulate,
         kube_endpoint,
         lifecycle,
