@@ -72,6 +72,7 @@ kinds! {
     S3Bucket => "s3_bucket",
     Canary => "canary",
     CloudWatchAlarm => "cloudwatch_alarm",
+    TargetGroupAttachment => "target_group_attachment",
     // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
     KubernetesObject => "kubernetes_object",
 }
@@ -1186,6 +1187,36 @@ pub const SPECS: &[KindSpec] = &[
         // PutMetricAlarm writes the whole alarm.
         in_place: InPlace::Whole,
         ..row(CloudWatchAlarm, "cloudwatch")
+    },
+    KindSpec {
+        // A registration has no modify call: AWS keys it by group, target id and port (botocore
+        // `elbv2` TargetDescription); Terraform's aws_lb_target_group_attachment forces a new
+        // one on each of the three.
+        replace_on: &["targetGroup", "target", "port"],
+        tagging: Tagging::Untagged {
+            identity: &["targetGroup", "target", "port"],
+        },
+        // Draining lasts the group's deregistration delay: AWS's default is 300 s (botocore
+        // `elbv2` TargetGroupAttribute `deregistration_delay.timeout_seconds`).
+        delete_seconds: 300.0,
+        reads: Reads::per_resource(
+            &[("elbv2", "DescribeTargetHealth")],
+            "DescribeTargetHealth takes one target group: asked for each instance target group \
+             the blueprint owns (the groups its attachments register in)",
+        ),
+        permissions: Permissions {
+            reads: &[
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            creates: &["elasticloadbalancing:RegisterTargets"],
+            updates: &[],
+            deletes: &[
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+        },
+        ..row(TargetGroupAttachment, "elbv2")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.

@@ -15,6 +15,7 @@ mod live_cost;
 mod live_irsa;
 mod live_retries;
 mod live_servers;
+mod live_servers_parts;
 mod live_services;
 mod live_unpinned;
 mod live_versions;

@@ -120,6 +120,19 @@ pub struct ListenerRuleProps {
     pub action: ActionProps,
 }
 
+/// One target registered in a target group: an EC2 instance on a port. No builder makes one yet:
+/// the servers of issue 14 will (AWS keys a registration by its group, target id and port:
+/// botocore `elbv2` TargetDescription).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupAttachmentProps {
+    /// The target group's address.
+    pub target_group: String,
+    /// The instance: its address, or its id where no resource of the blueprint makes it.
+    pub target: String,
+    pub port: u16,
+}
+
 /// A listener's or rule's action: forward to a target group, or redirect (the parts not given
 /// keep the request's own, as AWS's `#{...}` placeholders do).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -385,6 +398,7 @@ mod tests {
         check_spec_fields::<TargetGroupProps>(K::TargetGroup);
         check_spec_fields::<ListenerProps>(K::Listener);
         check_spec_fields::<ListenerRuleProps>(K::ListenerRule);
+        check_spec_fields::<TargetGroupAttachmentProps>(K::TargetGroupAttachment);
     }
 
     #[test]

@@ -31,6 +31,7 @@ def install_extensions() -> None:
         ec2_instances,
         eks_cluster_sg,
         elasticache_ext,
+        elbv2_targets,
         iam_simulate,
         kube_endpoint,
         lifecycle,

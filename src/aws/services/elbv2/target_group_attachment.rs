@@ -1,0 +1,263 @@
+//! One target registered in a target group: an EC2 instance on a port (RegisterTargets). AWS keys
+//! a registration by its group, target id and port and tags none (botocore `elbv2`
+//! TargetDescription has no tags), so the kind is untagged: a registration found in one of the
+//! blueprint's target groups is matched to the desired one with the same three.
+//!
+//! The create does not wait for the target to be `healthy`, as Terraform's
+//! aws_lb_target_group_attachment does not: health is the instance's software answering the
+//! health check, which a configuration run may still be installing, and the servers' step that
+//! needs a serving instance waits for health itself. A delete deregisters and waits as botocore's
+//! `TargetDeregistered` waiter does (elbv2 waiters-2.json: DescribeTargetHealth of the target
+//! until every state is `unused`, or the `InvalidTarget` error): the target drains for the
+//! group's deregistration delay (`deregistration_delay.timeout_seconds`, 300 s by default).
+//! Read: the account's target groups, and DescribeTargetHealth of each instance target group the
+//! blueprint owns.
+
+use aws_sdk_elasticloadbalancingv2::types::{TargetDescription, TargetTypeEnum};
+
+use super::elbv2::owned_with;
+use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
+use crate::apply::{Outputs, StepError};
+use crate::plan::ResourceKind as K;
+use crate::plan::catalog::ingress::TargetGroupAttachmentProps;
+
+pub struct TargetGroupAttachment;
+
+type Group = aws_sdk_elasticloadbalancingv2::types::TargetGroup;
+type Health = aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription;
+
+/// `TargetHealth.State` of a registration still there (anything but gone or `unused`).
+struct TargetState(String);
+
+impl std::fmt::Display for TargetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Adapter for TargetGroupAttachment {
+    // Its own listing of the target groups (the target group's read keeps its own), then each
+    // owned instance group's targets beside the tag read of the groups the tagging API does not
+    // list (declared with the load balancer's).
+    const READS: &'static [Read] = &[
+        first(("elbv2", "DescribeTargetGroups")),
+        fallback(
+            ("elbv2", "DescribeTags"),
+            &[("elbv2", "DescribeTargetGroups")],
+            NOT_LISTED,
+        ),
+        after(
+            ("elbv2", "DescribeTargetHealth"),
+            &[("elbv2", "DescribeTargetGroups"), TAGGED],
+        ),
+    ];
+
+    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
+        let elb = &read.conn.clients.elbv2;
+        let pages = all_pages!(elb.describe_target_groups().into_paginator().send());
+        // Instance groups only: IP groups are filled by the AWS Load Balancer Controller's
+        // TargetGroupBindings (the workload's pods), never by an attachment.
+        let groups: Vec<Group> = pages
+            .into_iter()
+            .flat_map(|p| p.target_groups.unwrap_or_default())
+            .filter(|tg| tg.target_type() == Some(&TargetTypeEnum::Instance))
+            .collect();
+        let ours = owned_with(
+            read,
+            &groups,
+            |tg| tg.target_group_arn(),
+            |tg| {
+                tg.target_group_name()
+                    .is_some_and(|name| read.is_desired(K::TargetGroup, name))
+            },
+            |tg| target_health(read, tg.target_group_arn().unwrap_or_default()),
+        )
+        .await?;
+        Ok(ours
+            .into_iter()
+            .flat_map(|(tg, _, _, health)| {
+                let arn = tg.target_group_arn().unwrap_or_default().to_string();
+                health
+                    .into_iter()
+                    .filter(is_registered)
+                    .filter_map(move |d| attachment_found(&arn, &d))
+            })
+            .collect())
+    }
+
+    /// RegisterTargets is idempotent (a registered target stays as it is). An instance not yet
+    /// `running` is refused with `InvalidTarget`: retried, as Terraform retries it.
+    async fn create(step: &AwsStep<'_>) -> StepResult {
+        let props: TargetGroupAttachmentProps = step.props()?;
+        let group = step.resolve(&props.target_group)?;
+        let target = step.resolve(&props.target)?;
+        step.clients()
+            .elbv2
+            .register_targets()
+            .target_group_arn(&group)
+            .targets(description(&target, props.port))
+            .send()
+            .await
+            .aws()
+            .map_err(|e| {
+                if e.code == "InvalidTarget" {
+                    StepError::conflict(e.code, e.message)
+                } else {
+                    e
+                }
+            })?;
+        Ok(attachment_outputs(&group, &target, props.port))
+    }
+
+    /// Every property is replaced on: nothing changes in place.
+    async fn update(step: &AwsStep<'_>) -> StepResult {
+        let props: TargetGroupAttachmentProps = step.props()?;
+        let group = step.resolve(&props.target_group)?;
+        let target = step.resolve(&props.target)?;
+        Ok(attachment_outputs(&group, &target, props.port))
+    }
+
+    async fn delete(step: &AwsStep<'_>) -> StepResult {
+        let props: TargetGroupAttachmentProps = step.props()?;
+        let known = |key: &str, reference: &str| -> Result<String, StepError> {
+            match step.existing(key) {
+                Some(value) => Ok(value.to_string()),
+                None => step.resolve(reference),
+            }
+        };
+        let group = known("targetGroupArn", &props.target_group)?;
+        let target = known("targetId", &props.target)?;
+        let deregistered = step
+            .clients()
+            .elbv2
+            .deregister_targets()
+            .target_group_arn(&group)
+            .targets(description(&target, props.port))
+            .send()
+            .await
+            .aws();
+        match deregistered {
+            Ok(_) => {}
+            // The group is gone, or the target is not registered: nothing to take out.
+            Err(e) if gone(&e) => return Ok(Outputs::new()),
+            Err(e) => return Err(e),
+        }
+        step.wait_until(
+            || draining(step, &group, &target, props.port),
+            crate::apply::wait::is_gone(),
+        )
+        .await?;
+        Ok(Outputs::new())
+    }
+}
+
+fn description(target: &str, port: u16) -> TargetDescription {
+    TargetDescription::builder()
+        .id(target)
+        .port(i32::from(port))
+        .build()
+}
+
+/// What botocore's `TargetDeregistered` waiter counts as done: `InvalidTarget`, and here also a
+/// group that is gone.
+fn gone(e: &StepError) -> bool {
+    e.code == "InvalidTarget" || super::is_not_found(e)
+}
+
+/// The target's state while it is still registered or draining; `None` once AWS answers
+/// `unused` or `InvalidTarget` (the `TargetDeregistered` waiter's acceptors).
+async fn draining(
+    step: &AwsStep<'_>,
+    group: &str,
+    target: &str,
+    port: u16,
+) -> Result<Option<TargetState>, StepError> {
+    let answer = step
+        .clients()
+        .elbv2
+        .describe_target_health()
+        .target_group_arn(group)
+        .targets(description(target, port))
+        .send()
+        .await
+        .aws();
+    let described = match answer {
+        Ok(described) => described,
+        Err(e) if gone(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let states: Vec<String> = described
+        .target_health_descriptions()
+        .iter()
+        .map(|d| state_of(d).to_string())
+        .collect();
+    if states.iter().all(|s| s == "unused") {
+        return Ok(None);
+    }
+    Ok(Some(TargetState(states.join(","))))
+}
+
+fn state_of(d: &Health) -> &str {
+    d.target_health()
+        .and_then(|h| h.state())
+        .map_or("", |s| s.as_str())
+}
+
+/// A registration that is there to stay: neither draining (being deregistered) nor reported as
+/// not registered — Terraform's read counts both as gone (`Target.DeregistrationInProgress`,
+/// `Target.NotRegistered`).
+fn is_registered(d: &Health) -> bool {
+    let reason = d
+        .target_health()
+        .and_then(|h| h.reason())
+        .map_or("", |r| r.as_str());
+    state_of(d) != "draining"
+        && reason != "Target.DeregistrationInProgress"
+        && reason != "Target.NotRegistered"
+}
+
+/// DescribeTargetHealth of one group: its registered targets (settings only: destroy reads
+/// them too, since a registration is deleted before its instance or group).
+async fn target_health(read: &AwsRead<'_>, arn: &str) -> Result<Vec<Health>, StepError> {
+    let answer = read
+        .conn
+        .clients
+        .elbv2
+        .describe_target_health()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .aws();
+    Ok(super::not_found_as_none(answer)?
+        .and_then(|d| d.target_health_descriptions)
+        .unwrap_or_default())
+}
+
+fn attachment_found(group: &str, d: &Health) -> Option<Found> {
+    let target = d.target()?;
+    let id = target.id()?;
+    let port = u16::try_from(target.port()?).ok()?;
+    let props = TargetGroupAttachmentProps {
+        target_group: group.to_string(),
+        target: id.to_string(),
+        port,
+    };
+    let mut found =
+        Found::new(K::TargetGroupAttachment, attachment_id(group, id, port)).props(&props);
+    found.outputs = attachment_outputs(group, id, port);
+    Some(found)
+}
+
+/// `<group ARN>/<target>:<port>`: unique per registration, as AWS keys it.
+fn attachment_id(group: &str, target: &str, port: u16) -> String {
+    format!("{group}/{target}:{port}")
+}
+
+/// `id`, and what a delete needs: the group's ARN and the target's id.
+fn attachment_outputs(group: &str, target: &str, port: u16) -> Outputs {
+    let mut out = outputs(&attachment_id(group, target, port), None, None);
+    out.insert("targetGroupArn".into(), group.into());
+    out.insert("targetId".into(), target.into());
+    out
+}
