@@ -571,7 +571,11 @@ pub const SPECS: &[KindSpec] = &[
         // template (botocore `ec2` model: LaunchTemplateName identifies it there).
         replace_on: &["name"],
         // botocore `ec2` model, LaunchTemplateName: 3 to 128 characters of `[a-zA-Z0-9\(\)\.\-/_]`.
-        name_rule: Some(rule(128, "letters, digits and ().-/_", launch_template_chars)),
+        name_rule: Some(rule(
+            128,
+            "letters, digits and ().-/_",
+            launch_template_chars,
+        )),
         reads: Reads::per_resource(
             &[("ec2", "DescribeLaunchTemplateVersions")],
             "DescribeLaunchTemplates gives a template's name, tags and version numbers but not \

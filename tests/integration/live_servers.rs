@@ -69,12 +69,7 @@ fn servers(platform: &[Resource], image: &str, user_data: &str) -> Vec<Resource>
         .after(&subnet);
     let mut desired: Vec<Resource> = platform
         .iter()
-        .filter(|r| {
-            matches!(
-                r.kind,
-                K::Vpc | K::Subnet | K::SecurityGroup | K::IamRole
-            )
-        })
+        .filter(|r| matches!(r.kind, K::Vpc | K::Subnet | K::SecurityGroup | K::IamRole))
         .cloned()
         .collect();
     desired.extend([profile, template, instance]);
@@ -145,7 +140,11 @@ async fn launch_template_and_instance_create_read_update_destroy() {
     assert!(instance.id.starts_with("i-"), "{}", instance.id);
     assert_eq!(instance.properties["launchTemplate"], TEMPLATE);
     let outputs = &live.outputs[&instance.address];
-    assert!(outputs["privateIp"].as_str().is_some_and(|ip| !ip.is_empty()));
+    assert!(
+        outputs["privateIp"]
+            .as_str()
+            .is_some_and(|ip| !ip.is_empty())
+    );
     let data = conn
         .clients
         .ec2
@@ -162,7 +161,9 @@ async fn launch_template_and_instance_create_read_update_destroy() {
     let metadata = data.metadata_options().expect("metadata options");
     assert_eq!(metadata.http_tokens().map(|t| t.as_str()), Some("required"));
     assert_eq!(metadata.http_put_response_hop_limit(), Some(2));
-    let root = data.block_device_mappings()[0].ebs().expect("a root volume");
+    let root = data.block_device_mappings()[0]
+        .ebs()
+        .expect("a root volume");
     assert_eq!(
         (root.volume_type().map(|t| t.as_str()), root.encrypted()),
         (Some("gp3"), Some(true))
@@ -188,7 +189,10 @@ async fn launch_template_and_instance_create_read_update_destroy() {
         .expect("templates");
     let listed = &listed.launch_templates()[0];
     assert_eq!(
-        (listed.default_version_number(), listed.latest_version_number()),
+        (
+            listed.default_version_number(),
+            listed.latest_version_number()
+        ),
         (Some(2), Some(2))
     );
     let live = read(&conn, &desired).await;

@@ -124,7 +124,7 @@ async fn registered(conn: &Connection, group: &str) -> Vec<(String, i32, String)
             let t = d.target().expect("target");
             let state = d.target_health().and_then(|h| h.state());
             (
-                t.id().to_string(),
+                t.id().unwrap_or_default().to_string(),
                 t.port().unwrap_or_default(),
                 state.map_or("", |s| s.as_str()).to_string(),
             )
@@ -166,11 +166,13 @@ async fn target_group_attachment_create_read_replace_delete() {
         vec![(instance.clone(), 8080, "unused".to_string())]
     );
 
+    // Another port is another registration (AWS keys them by group, target and port): the new
+    // one is made, and the old one, found in our group and no longer desired, deregistered.
     let desired = vec![group.clone(), attachment(&group, &instance, 9090)];
     let (plan, summary) = converge(&conn, &desired).await;
     assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        (0, 1),
+        (plan.summary.add, plan.summary.destroy, plan.summary.replace),
+        (1, 1, 0),
         "{:?}",
         pending(&plan)
     );

@@ -53,6 +53,14 @@ def install() -> None:
 
     def launched(self, *args, **kwargs):
         launch(self, *args, **kwargs)
+        # The interface RunInstances makes itself (no NetworkInterfaces asked for) goes with the
+        # instance: "network interfaces that are automatically created and attached to instances
+        # are deleted on instance termination" (EC2 User Guide, "Elastic network interfaces",
+        # Delete on termination). moto keeps it, which blocked DeleteSubnet and
+        # DeleteSecurityGroup after the instance was gone.
+        if not kwargs.get("nics"):
+            for nic in self.nics.values():
+                nic.delete_on_termination = True
         seconds = duration("ec2_instance_create")
         if seconds > 0:
             set_phase(self._state, [("pending", seconds)])

@@ -64,3 +64,20 @@ def test_client_tokens_of_a_launch_and_a_template_version_answer_once(emu, accou
     versions = [ec2.create_launch_template_version(LaunchTemplateId=template, ClientToken="v2", LaunchTemplateData={
         "ImageId": IMAGE, "UserData": "ZWNobyB0d28K"})["LaunchTemplateVersion"]["VersionNumber"] for _ in range(2)]
     assert versions == [2, 2]
+
+
+def test_the_interface_a_launch_made_goes_with_the_instance(emu, account):
+    ec2 = emu.client("ec2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(VpcId=vpc, GroupName="app", Description="app")["GroupId"]
+    instance = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=subnet,
+                                 SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
+    with pytest.raises(ClientError) as err:
+        ec2.delete_subnet(SubnetId=subnet)
+    assert err.value.response["Error"]["Code"] == "DependencyViolation"
+    ec2.terminate_instances(InstanceIds=[instance])
+    wait_for(lambda: state(ec2, instance)["Name"], "terminated")
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])["NetworkInterfaces"] == []
+    ec2.delete_security_group(GroupId=group)
+    ec2.delete_subnet(SubnetId=subnet)

@@ -129,7 +129,10 @@ async fn launched_before(step: &AwsStep<'_>) -> Result<Option<String>, StepError
         .iter()
         .flat_map(|r| r.instances())
         .collect();
-    Ok(at_address(step, &instances, |i| i.tags()).and_then(|i| i.instance_id().map(str::to_string)))
+    Ok(
+        at_address(step, &instances, |i| i.tags())
+            .and_then(|i| i.instance_id().map(str::to_string)),
+    )
 }
 
 /// RunInstances: one instance of the template's version in the subnet, tagged (instance and root
@@ -191,12 +194,9 @@ async fn describe_instance(step: &AwsStep<'_>, id: &str) -> Result<Option<Launch
             .await
             .aws(),
     )?;
-    let instance = described.as_ref().and_then(|d| {
-        d.reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .next()
-    });
+    let instance = described
+        .as_ref()
+        .and_then(|d| d.reservations().iter().flat_map(|r| r.instances()).next());
     Ok(instance.map(|i| Launched {
         state: i
             .state()

@@ -47,11 +47,9 @@ impl Adapter for LaunchTemplate {
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let templates = describe_all_owned!(read, describe_launch_templates, launch_templates);
-        let ours = templates.iter().filter(|t| {
-            t.tags()
-                .iter()
-                .any(|tag| tag.key() == Some(ADDRESS_TAG))
-        });
+        let ours = templates
+            .iter()
+            .filter(|t| t.tags().iter().any(|tag| tag.key() == Some(ADDRESS_TAG)));
         let found = futures::future::try_join_all(ours.map(|t| template_found(read, t))).await?;
         Ok(found.into_iter().flatten().collect())
     }
@@ -236,9 +234,9 @@ async fn root_device_of(step: &AwsStep<'_>, image: &str) -> Result<String, StepE
 
 /// `id`, `name`, and the version numbers as text (`${address#defaultVersion}` embeds them).
 fn template_outputs(template: &aws_sdk_ec2::types::LaunchTemplate) -> StepResult {
-    let id = template.launch_template_id().ok_or_else(|| {
-        StepError::transient("NoId", "the launch template's answer has no id")
-    })?;
+    let id = template
+        .launch_template_id()
+        .ok_or_else(|| StepError::transient("NoId", "the launch template's answer has no id"))?;
     let mut out = outputs(id, None, template.launch_template_name());
     add_versions(&mut out, template);
     Ok(out)

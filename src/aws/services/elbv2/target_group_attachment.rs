@@ -19,8 +19,8 @@ use super::elbv2::owned_with;
 use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
 use crate::apply::{Outputs, StepError};
-use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ingress::TargetGroupAttachmentProps;
+use crate::plan::{Address, ResourceKind as K};
 
 pub struct TargetGroupAttachment;
 
@@ -76,12 +76,30 @@ impl Adapter for TargetGroupAttachment {
         .await?;
         Ok(ours
             .into_iter()
-            .flat_map(|(tg, _, _, health)| {
+            .flat_map(|(tg, _, group_address, health)| {
                 let arn = tg.target_group_arn().unwrap_or_default().to_string();
                 health
                     .into_iter()
                     .filter(is_registered)
-                    .filter_map(move |d| attachment_found(&arn, &d))
+                    .filter_map(move |d| {
+                        // A registration in one of our groups that no desired attachment
+                        // matches (the blueprint moved the target to another port, or dropped
+                        // it) is listed under the group so the plan deregisters it, as the
+                        // unlisted egress rules of our security groups are. An Auto Scaling
+                        // group's own registrations will need to be told apart when that kind
+                        // lands (issue 14).
+                        let found = attachment_found(&arn, &d)?;
+                        let orphan = Address::new(format!(
+                            "{group_address}.registration[{}]",
+                            found
+                                .id
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or_default()
+                                .replace(':', "_")
+                        ));
+                        Some(found.orphan_at(orphan))
+                    })
             })
             .collect())
     }
