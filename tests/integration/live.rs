@@ -392,16 +392,7 @@ async fn oidc_provider_create_read_update_delete() {
     let (plan, summary) = converge(&conn, &desired).await;
     assert_eq!(plan.summary.change, 1);
     assert_complete(&summary);
-    let live = read(&conn, &desired).await;
-    assert_eq!(
-        pending(&shinyctl::plan::diff(&desired, &live.observed)),
-        Vec::<String>::new()
-    );
-
-    let plan = shinyctl::plan::diff(&[], &live.observed);
-    let summary = run(&conn, &plan, &desired, live.outputs).await;
-    assert_complete(&summary);
-    assert!(read(&conn, &desired).await.observed.resources.is_empty());
+    settle_then_destroy(&conn, &desired).await;
 }
 
 /// An EC2 instance profile with its role (no section makes one yet: the servers of issue 14
@@ -488,14 +479,7 @@ async fn instance_profile_create_read_update_delete() {
     assert_eq!(profile_roles().await, vec![node.name.clone()]);
 
     let desired = with_profile(&fargate, "platform");
-    let (plan, summary) = converge(&conn, &desired).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        (1, 0),
-        "{:?}",
-        pending(&plan)
-    );
-    assert_complete(&summary);
+    converge_in_place(&conn, &desired).await;
     let live = read(&conn, &desired).await;
     assert_eq!(
         pending(&shinyctl::plan::diff(&desired, &live.observed)),
@@ -676,4 +660,30 @@ async fn an_address_tag_in_the_older_raw_form_is_still_read() {
         pending(&shinyctl::plan::diff(&desired, &live.observed)),
         Vec::<String>::new()
     );
+}
+
+/// Nothing left to do for `desired`; then everything read is destroyed, and nothing is read back.
+pub(super) async fn settle_then_destroy(conn: &Connection, desired: &[Resource]) {
+    let live = read(conn, desired).await;
+    assert_eq!(
+        pending(&shinyctl::plan::diff(desired, &live.observed)),
+        Vec::<String>::new()
+    );
+    let plan = shinyctl::plan::diff(&[], &live.observed);
+    let summary = run(conn, &plan, desired, live.outputs).await;
+    assert_complete(&summary);
+    assert!(read(conn, desired).await.observed.resources.is_empty());
+}
+
+/// Converges `desired` in one in-place change, nothing replaced.
+pub(super) async fn converge_in_place(conn: &Connection, desired: &[Resource]) -> Plan {
+    let (plan, summary) = converge(conn, desired).await;
+    assert_eq!(
+        (plan.summary.change, plan.summary.replace),
+        (1, 0),
+        "{:?}",
+        pending(&plan)
+    );
+    assert_complete(&summary);
+    plan
 }

@@ -10,7 +10,7 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, converge, read, run};
+use super::live::{connect, converge, read, settle_then_destroy};
 use super::live_common::{assert_complete, pending};
 
 /// The live suite's blueprint name (`live::read` reads as it).
@@ -181,16 +181,7 @@ async fn target_group_attachment_create_read_replace_delete() {
         registered(&conn, "livenet-app").await,
         vec![(instance.clone(), 9090, "unused".to_string())]
     );
-    let live = read(&conn, &desired).await;
-    assert_eq!(
-        pending(&shinyctl::plan::diff(&desired, &live.observed)),
-        Vec::<String>::new()
-    );
-
-    let plan = shinyctl::plan::diff(&[], &live.observed);
-    let summary = run(&conn, &plan, &desired, live.outputs).await;
-    assert_complete(&summary);
-    assert!(read(&conn, &desired).await.observed.resources.is_empty());
+    settle_then_destroy(&conn, &desired).await;
     conn.clients
         .ec2
         .terminate_instances()
