@@ -17,6 +17,9 @@ def setup(emu, account, scale, listener=True):
                ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
     instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnets[0])[
         "Instances"][0]["InstanceId"]
+    # AWS registers only running instances (RegisterTargets: InvalidTarget otherwise); a launch is
+    # `pending` first.
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance], WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     tg = elb.create_target_group(Name="servers", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance",
                                  HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
                                  HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
