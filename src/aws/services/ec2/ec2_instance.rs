@@ -74,11 +74,17 @@ impl Adapter for Ec2Instance {
                 has(|i: &Launched| i.state != "pending"),
             )
             .await?;
-        let Some(instance) = running.filter(|i| i.state == "running") else {
-            return Err(StepError::fatal(
-                "InstanceNotRunning",
-                format!("instance {id} did not reach `running`"),
-            ));
+        let instance = match running {
+            Some(instance) if instance.state == "running" => instance,
+            other => {
+                let state = other.map_or("gone".to_string(), |i| i.state);
+                return Err(StepError::fatal(
+                    "InstanceNotRunning",
+                    format!(
+                        "instance {id} went `{state}` instead of `running`; its state reason                          says why (`aws ec2 describe-instances --instance-ids {id}`:                          StateReason), e.g. a volume or capacity problem"
+                    ),
+                ));
+            }
         };
         let mut out = outputs(&id, None, Some(step.name()));
         out.insert("privateIp".into(), instance.private_ip.into());

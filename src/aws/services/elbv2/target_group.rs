@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, owned_with, tg_outputs};
 use super::stages::{Read, TAGGED, after, first};
+use super::target_group_attachment::{registrations, target_health};
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
 };
@@ -48,6 +49,11 @@ impl Adapter for TargetGroup {
         first(("elbv2", "DescribeTargetGroups")),
         after(
             ("elbv2", "DescribeTargetGroupAttributes"),
+            &[("elbv2", "DescribeTargetGroups"), TAGGED],
+        ),
+        // The registrations in the instance groups (the target-group attachments, read here).
+        after(
+            ("elbv2", "DescribeTargetHealth"),
             &[("elbv2", "DescribeTargetGroups"), TAGGED],
         ),
     ];
@@ -210,8 +216,8 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         .into_iter()
         .flat_map(|p| p.target_groups.unwrap_or_default())
         .collect();
-    // Each group's attributes (settings only: not for destroy), beside the tag read of the
-    // groups the tagging API does not list.
+    // Each group's attributes (settings only: not for destroy) and registrations, beside the tag
+    // read of the groups the tagging API does not list.
     let ours = owned_with(
         read,
         &groups,
@@ -221,20 +227,23 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
                 .is_some_and(|name| read.is_desired(K::TargetGroup, name))
         },
         |tg| async move {
-            if read.inventory {
-                return Ok(None);
-            }
-            elb.describe_target_group_attributes()
-                .target_group_arn(tg.target_group_arn().unwrap_or_default())
-                .send()
-                .await
-                .aws()
-                .map(Some)
+            let attributes = async {
+                if read.inventory {
+                    return Ok(None);
+                }
+                elb.describe_target_group_attributes()
+                    .target_group_arn(tg.target_group_arn().unwrap_or_default())
+                    .send()
+                    .await
+                    .aws()
+                    .map(Some)
+            };
+            futures::try_join!(attributes, target_health(read, tg))
         },
     )
     .await?;
     let mut found = Vec::new();
-    for (tg, tags, address, answer) in ours {
+    for (tg, tags, address, (answer, health)) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();
         let attributes: BTreeMap<&str, &str> = answer
             .iter()
@@ -242,6 +251,7 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             .filter_map(|a| Some((a.key()?, a.value()?)))
             .collect();
         let name = tg.target_group_name().unwrap_or_default();
+        found.extend(registrations(arn, &address, &health));
         let mut f = Found::new(K::TargetGroup, arn)
             .at(Some(address))
             .named(name)

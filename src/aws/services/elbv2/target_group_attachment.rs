@@ -10,21 +10,19 @@
 //! `TargetDeregistered` waiter does (elbv2 waiters-2.json: DescribeTargetHealth of the target
 //! until every state is `unused`, or the `InvalidTarget` error): the target drains for the
 //! group's deregistration delay (`deregistration_delay.timeout_seconds`, 300 s by default).
-//! Read: the account's target groups, and DescribeTargetHealth of each instance target group the
-//! blueprint owns.
+//! Read with the target groups (`target_group.rs` asks DescribeTargetHealth of each instance
+//! group the blueprint owns beside its attributes, and [`registrations`] turns the answer into
+//! this kind's resources): one listing of the groups for both kinds.
 
 use aws_sdk_elasticloadbalancingv2::types::{TargetDescription, TargetTypeEnum};
 
-use super::elbv2::owned_with;
-use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::ingress::TargetGroupAttachmentProps;
-use crate::plan::{Address, ResourceKind as K};
+use crate::plan::{Address, ResourceKind, ResourceKind as K};
 
 pub struct TargetGroupAttachment;
 
-type Group = aws_sdk_elasticloadbalancingv2::types::TargetGroup;
 type Health = aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription;
 
 /// `TargetHealth.State` of a registration still there (anything but gone or `unused`).
@@ -37,72 +35,7 @@ impl std::fmt::Display for TargetState {
 }
 
 impl Adapter for TargetGroupAttachment {
-    // Its own listing of the target groups (the target group's read keeps its own), then each
-    // owned instance group's targets beside the tag read of the groups the tagging API does not
-    // list (declared with the load balancer's).
-    const READS: &'static [Read] = &[
-        first(("elbv2", "DescribeTargetGroups")),
-        fallback(
-            ("elbv2", "DescribeTags"),
-            &[("elbv2", "DescribeTargetGroups")],
-            NOT_LISTED,
-        ),
-        after(
-            ("elbv2", "DescribeTargetHealth"),
-            &[("elbv2", "DescribeTargetGroups"), TAGGED],
-        ),
-    ];
-
-    async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        let elb = &read.conn.clients.elbv2;
-        let pages = all_pages!(elb.describe_target_groups().into_paginator().send());
-        // Instance groups only: IP groups are filled by the AWS Load Balancer Controller's
-        // TargetGroupBindings (the workload's pods), never by an attachment.
-        let groups: Vec<Group> = pages
-            .into_iter()
-            .flat_map(|p| p.target_groups.unwrap_or_default())
-            .filter(|tg| tg.target_type() == Some(&TargetTypeEnum::Instance))
-            .collect();
-        let ours = owned_with(
-            read,
-            &groups,
-            |tg| tg.target_group_arn(),
-            |tg| {
-                tg.target_group_name()
-                    .is_some_and(|name| read.is_desired(K::TargetGroup, name))
-            },
-            |tg| target_health(read, tg.target_group_arn().unwrap_or_default()),
-        )
-        .await?;
-        Ok(ours
-            .into_iter()
-            .flat_map(|(tg, _, group_address, health)| {
-                let arn = tg.target_group_arn().unwrap_or_default().to_string();
-                health
-                    .into_iter()
-                    .filter(is_registered)
-                    .filter_map(move |d| {
-                        // A registration in one of our groups that no desired attachment
-                        // matches (the blueprint moved the target to another port, or dropped
-                        // it) is listed under the group so the plan deregisters it, as the
-                        // unlisted egress rules of our security groups are. An Auto Scaling
-                        // group's own registrations will need to be told apart when that kind
-                        // lands (issue 14).
-                        let found = attachment_found(&arn, &d)?;
-                        let orphan = Address::new(format!(
-                            "{group_address}.registration[{}]",
-                            found
-                                .id
-                                .rsplit('/')
-                                .next()
-                                .unwrap_or_default()
-                                .replace(':', "_")
-                        ));
-                        Some(found.orphan_at(orphan))
-                    })
-            })
-            .collect())
-    }
+    const READ_WITH: Option<ResourceKind> = Some(ResourceKind::TargetGroup);
 
     /// RegisterTargets is idempotent (a registered target stays as it is). An instance not yet
     /// `running` is refused with `InvalidTarget`: retried, as Terraform retries it.
@@ -235,15 +168,23 @@ fn is_registered(d: &Health) -> bool {
         && reason != "Target.NotRegistered"
 }
 
-/// DescribeTargetHealth of one group: its registered targets (settings only: destroy reads
-/// them too, since a registration is deleted before its instance or group).
-async fn target_health(read: &AwsRead<'_>, arn: &str) -> Result<Vec<Health>, StepError> {
+/// DescribeTargetHealth of one target group, for its registrations: instance groups only (IP
+/// groups are filled by the AWS Load Balancer Controller's TargetGroupBindings, the workload's
+/// pods, never by an attachment). Destroy reads them too: a registration is deleted before its
+/// instance or group.
+pub(super) async fn target_health(
+    read: &AwsRead<'_>,
+    group: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
+) -> Result<Vec<Health>, StepError> {
+    if group.target_type() != Some(&TargetTypeEnum::Instance) {
+        return Ok(Vec::new());
+    }
     let answer = read
         .conn
         .clients
         .elbv2
         .describe_target_health()
-        .target_group_arn(arn)
+        .target_group_arn(group.target_group_arn().unwrap_or_default())
         .send()
         .await
         .aws();
@@ -252,19 +193,32 @@ async fn target_health(read: &AwsRead<'_>, arn: &str) -> Result<Vec<Health>, Ste
         .unwrap_or_default())
 }
 
-fn attachment_found(group: &str, d: &Health) -> Option<Found> {
-    let target = d.target()?;
-    let id = target.id()?;
-    let port = u16::try_from(target.port()?).ok()?;
-    let props = TargetGroupAttachmentProps {
-        target_group: group.to_string(),
-        target: id.to_string(),
-        port,
-    };
-    let mut found =
-        Found::new(K::TargetGroupAttachment, attachment_id(group, id, port)).props(&props);
-    found.outputs = attachment_outputs(group, id, port);
-    Some(found)
+/// The registrations in one of the blueprint's target groups (`group`, at `group_address`).
+/// One that no desired attachment matches (the blueprint moved the target to another port, or
+/// dropped it) is listed under the group so the plan deregisters it, as the unlisted egress rules
+/// of our security groups are. An Auto Scaling group's own registrations will need to be told
+/// apart when that kind lands (issue 14).
+pub(super) fn registrations(group: &str, group_address: &Address, health: &[Health]) -> Vec<Found> {
+    health
+        .iter()
+        .filter(|d| is_registered(d))
+        .filter_map(|d| {
+            let target = d.target()?;
+            let id = target.id()?;
+            let port = u16::try_from(target.port()?).ok()?;
+            let props = TargetGroupAttachmentProps {
+                target_group: group.to_string(),
+                target: id.to_string(),
+                port,
+            };
+            let mut found =
+                Found::new(K::TargetGroupAttachment, attachment_id(group, id, port)).props(&props);
+            found.outputs = attachment_outputs(group, id, port);
+            Some(found.orphan_at(Address::new(format!(
+                "{group_address}.registration[{id}_{port}]"
+            ))))
+        })
+        .collect()
 }
 
 /// `<group ARN>/<target>:<port>`: unique per registration, as AWS keys it.
