@@ -51,6 +51,11 @@ def handle(state, environ) -> Response:
             from . import ecr_auth
 
             return _json(*ecr_auth.admin(method, q.get("account"), body))
+        if path == "/_emulator/ssm/failing":
+            # The instances whose State Manager association runs end Failed (ssm_associations.py).
+            from . import ssm_associations
+
+            return _json(*ssm_associations.admin(method, q.get("account"), body))
         if path == "/_emulator/quotas" and q.get("account"):
             # Service Quotas' applied values for one account (service_quotas.py).
             from . import service_quotas

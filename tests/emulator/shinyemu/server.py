@@ -41,6 +41,8 @@ def install_extensions() -> None:
         s3_buckets,
         s3_shapes,
         service_quotas,
+        ssm_associations,
+        ssm_documents,
         synthetics,
         tagging_ext,
         update_ops,
@@ -51,6 +53,7 @@ def install_extensions() -> None:
     zones.install()
     eks_cluster_sg.install()
     kube_endpoint.install()
+    ssm_documents.install()
 
 
 class Emulator:
