@@ -73,6 +73,8 @@ kinds! {
     Canary => "canary",
     CloudWatchAlarm => "cloudwatch_alarm",
     TargetGroupAttachment => "target_group_attachment",
+    SsmDocument => "ssm_document",
+    SsmAssociation => "ssm_association",
     // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
     KubernetesObject => "kubernetes_object",
 }
@@ -241,6 +243,10 @@ fn bucket_chars(c: char) -> bool {
 }
 fn launch_template_chars(c: char) -> bool {
     c.is_ascii_alphanumeric() || "().-/_".contains(c)
+}
+/// botocore `ssm` DocumentName and AssociationName: `^[a-zA-Z0-9_\-.]{3,128}$`.
+fn ssm_chars(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-.".contains(c)
 }
 fn any_printable(c: char) -> bool {
     !c.is_control()
@@ -1221,6 +1227,101 @@ pub const SPECS: &[KindSpec] = &[
             ],
         },
         ..row(TargetGroupAttachment, "elbv2")
+    },
+    KindSpec {
+        // No call renames a document: UpdateDocument takes the name to find it (botocore `ssm`
+        // UpdateDocumentRequest Name), as the Terraform AWS provider's aws_ssm_document forces a
+        // new one on `name`.
+        replace_on: &["name"],
+        // botocore `ssm` DocumentName: 3 to 128 of `a-zA-Z0-9_-.`.
+        name_rule: Some(rule(128, "letters, digits and _-.", ssm_chars)),
+        reads: Reads::per_resource(
+            &[("ssm", "GetDocument")],
+            "ListDocuments gives a document's name, default version and tags but not its \
+             content; GetDocument takes one document",
+        ),
+        permissions: Permissions {
+            reads: &["ssm:ListDocuments", "ssm:GetDocument"],
+            creates: &[
+                "ssm:CreateDocument",
+                "ssm:AddTagsToResource",
+                "ssm:DescribeDocument",
+                "ssm:GetDocument",
+                "ssm:UpdateDocument",
+                "ssm:UpdateDocumentDefaultVersion",
+            ],
+            updates: &[
+                "ssm:UpdateDocument",
+                "ssm:UpdateDocumentDefaultVersion",
+                "ssm:DescribeDocument",
+                "ssm:GetDocument",
+                "ssm:AddTagsToResource",
+                "ssm:RemoveTagsFromResource",
+            ],
+            deletes: &["ssm:DeleteDocument"],
+        },
+        // UpdateDocument writes a new version with the content and its format (DocumentVersion
+        // `$LATEST`: "Systems Manager supports updating only the latest version of the
+        // document", botocore UpdateDocumentRequest), UpdateDocumentDefaultVersion makes it the
+        // default.
+        in_place: InPlace::Only(&["content", "documentFormat"]),
+        ..row(SsmDocument, "ssm")
+    },
+    KindSpec {
+        // The association's name is how the read finds it (the blueprint's prefix) and how the
+        // servers name each group's: a new name is a new association. AWS could rename it
+        // (UpdateAssociation AssociationName), so this is shinyctl's choice, as the rows that
+        // key a resource by its derived name make it.
+        replace_on: &["associationName"],
+        // botocore `ssm` AssociationName: `^[a-zA-Z0-9_\-.]{3,128}$`.
+        name_rule: Some(rule(128, "letters, digits and _-.", ssm_chars)),
+        // State Manager sends the document to the targets, then each runs it (the emulator's
+        // `ssm_association_dispatch` + `ssm_association_target`, ×60): about 15 s to start and
+        // 15 s per server, one at a time.
+        create_seconds: 30.0,
+        reads: Reads::per_resource(
+            &[("ssm", "DescribeAssociation")],
+            "ListAssociations gives an association's name, document and targets but not its \
+             rate controls (MaxConcurrency, MaxErrors); DescribeAssociation takes one",
+        ),
+        permissions: Permissions {
+            reads: &[
+                "ssm:ListAssociations",
+                "ssm:DescribeAssociation",
+                "ssm:ListTagsForResource",
+            ],
+            creates: &[
+                "ssm:CreateAssociation",
+                "ssm:AddTagsToResource",
+                "ssm:ListAssociations",
+                "ssm:ListTagsForResource",
+                "ssm:DescribeAssociation",
+                "ssm:DescribeAssociationExecutions",
+                "ssm:DescribeAssociationExecutionTargets",
+            ],
+            // UpdateAssociation needs DescribeAssociation too (botocore `ssm` UpdateAssociation:
+            // "you receive ... AccessDeniedException" without it).
+            updates: &[
+                "ssm:UpdateAssociation",
+                "ssm:DescribeAssociation",
+                "ssm:DescribeAssociationExecutions",
+                "ssm:DescribeAssociationExecutionTargets",
+                "ssm:AddTagsToResource",
+                "ssm:RemoveTagsFromResource",
+            ],
+            deletes: &["ssm:DeleteAssociation"],
+        },
+        // UpdateAssociation writes every optional member again (AWS nulls what it leaves out)
+        // and runs the association at once on its targets.
+        in_place: InPlace::Only(&[
+            "document",
+            "documentVersion",
+            "targets",
+            "maxConcurrency",
+            "maxErrors",
+            "scheduleExpression",
+        ]),
+        ..row(SsmAssociation, "ssm")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.

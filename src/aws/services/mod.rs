@@ -101,6 +101,7 @@ mod parameters;
 pub mod rds;
 pub mod s3;
 pub mod sns;
+pub mod ssm;
 pub mod stages;
 pub mod synthetics;
 mod tagging;

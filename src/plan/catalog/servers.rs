@@ -40,6 +40,57 @@ pub struct Ec2InstanceProps {
     pub instance_type: String,
 }
 
+/// An SSM Command document (schema 2.2) the servers' configuration is delivered with. Its
+/// `content` is the whole document as JSON (`documentFormat` `JSON`): the catalog writes it with
+/// serde_json, so it is compared as JSON values (the reader reads AWS's text back through
+/// serde_json), whereas YAML would be compared as text AWS may hand back re-emitted. A change of
+/// content is a new version made the default (UpdateDocument, UpdateDocumentDefaultVersion); the
+/// adapter outputs that default as the attribute `version` (`${<document address>#version}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SsmDocumentProps {
+    /// 3 to 128 of `a-zA-Z0-9_-.`, not starting with `aws`, `amazon`, `amzn`, `AWSEC2`,
+    /// `AWSConfigRemediation` or `AWSSupport` (botocore `ssm` CreateDocumentRequest Name).
+    pub name: String,
+    /// `JSON` (see above).
+    pub document_format: String,
+    /// The document: at most 64 KB (botocore `ssm` CreateDocumentRequest Content).
+    pub content: String,
+}
+
+/// One target of a State Manager association: `tag:<key>` with the tag's values, `InstanceIds`
+/// with instance ids (botocore `ssm` Target).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SsmTarget {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// A State Manager association: applies a document's version to the instances its targets name
+/// (a server group: key `tag:shinyctl.dev/servers`, values `[<group>]`), `maxConcurrency` at a
+/// time (`"1"`: the configuration rolls one server at a time) and stopping after `maxErrors`
+/// failures (`"0"`: the first). Made and changed, it runs at once, and the step waits until it
+/// succeeded on every target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SsmAssociationProps {
+    /// 3 to 128 of `a-zA-Z0-9_-.` (botocore `ssm` AssociationName).
+    pub association_name: String,
+    /// The document's address (its name once resolved).
+    pub document: String,
+    /// The version applied: `${<document address>#version}` (the document's default), or a
+    /// literal number.
+    pub document_version: String,
+    pub targets: Vec<SsmTarget>,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    /// `rate(30 minutes)` or longer, or `cron(...)`: when State Manager applies it again
+    /// (none: only when made or changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +101,7 @@ mod tests {
     fn properties_structs_have_the_fields_their_specs_name() {
         check_spec_fields::<LaunchTemplateProps>(K::LaunchTemplate);
         check_spec_fields::<Ec2InstanceProps>(K::Ec2Instance);
+        check_spec_fields::<SsmDocumentProps>(K::SsmDocument);
+        check_spec_fields::<SsmAssociationProps>(K::SsmAssociation);
     }
 }
