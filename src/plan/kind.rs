@@ -1272,7 +1272,12 @@ pub const SPECS: &[KindSpec] = &[
         // servers name each group's: a new name is a new association. AWS could rename it
         // (UpdateAssociation AssociationName), so this is shinyctl's choice, as the rows that
         // key a resource by its derived name make it.
-        replace_on: &["associationName"],
+        replace_on: &["associationName", "lastRun"],
+        // An association whose last run failed (Overview.Status `Failed`) stays so until it runs
+        // again, and the plan has no "run it again" action: the reader marks it, and the plan
+        // replaces it, which runs it on every target again (AWS's own re-run,
+        // StartAssociationsOnce, is not a change of anything the catalog describes).
+        broken_markers: &["lastRun"],
         // botocore `ssm` AssociationName: `^[a-zA-Z0-9_\-.]{3,128}$`.
         name_rule: Some(rule(128, "letters, digits and _-.", ssm_chars)),
         // State Manager sends the document to the targets, then each runs it (the emulator's

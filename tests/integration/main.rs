@@ -17,6 +17,7 @@ mod live_retries;
 mod live_servers;
 mod live_servers_parts;
 mod live_services;
+mod live_ssm;
 mod live_unpinned;
 mod live_versions;
 mod live_zones;

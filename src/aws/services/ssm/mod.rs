@@ -13,7 +13,11 @@ use crate::aws::tags::TagSet;
 /// SSM's answers for a document or association that does not exist (botocore `ssm`:
 /// `InvalidDocument` "The specified SSM document doesn't exist", `AssociationDoesNotExist`,
 /// `InvalidResourceId` for tags of a missing resource).
-const GONE: [&str; 3] = ["InvalidDocument", "AssociationDoesNotExist", "InvalidResourceId"];
+const GONE: [&str; 3] = [
+    "InvalidDocument",
+    "AssociationDoesNotExist",
+    "InvalidResourceId",
+];
 
 /// `Ok(None)` for SSM's not-found answers (which do not say `NotFound`).
 pub(super) fn gone_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {

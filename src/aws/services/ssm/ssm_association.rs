@@ -12,6 +12,9 @@
 //! UpdateAssociation "removes all optional parameters from the request and overwrites the
 //! association with null values for those parameters" (botocore), so the update sends them all.
 //!
+//! An association whose last run failed is read with the marker `lastRun: Failed`: the plan
+//! replaces it, which runs it again (fix the cause first: the failure says where to look).
+//!
 //! Read: ListAssociations (every association of the account and region, one call per page of 50;
 //! no filter takes a name prefix), those named with the blueprint's prefix, their tags from the
 //! tagging API's answer (ListTagsForResource with ResourceType `Association` for a desired one it
@@ -47,7 +50,10 @@ impl Adapter for SsmAssociation {
             &[("ssm", "ListAssociations")],
             NOT_LISTED,
         ),
-        after(("ssm", "DescribeAssociation"), &[("ssm", "ListAssociations")]),
+        after(
+            ("ssm", "DescribeAssociation"),
+            &[("ssm", "ListAssociations")],
+        ),
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
@@ -147,9 +153,7 @@ async fn create(step: &AwsStep<'_>, props: &SsmAssociationProps) -> Result<Strin
         .association_description()
         .and_then(|d| d.association_id())
         .map(str::to_string)
-        .ok_or_else(|| {
-            StepError::transient("NoId", "CreateAssociation answered no association id")
-        })
+        .ok_or_else(|| StepError::transient("NoId", "CreateAssociation answered no association id"))
 }
 
 /// The document version, references resolved (`${<document>#version}` → its default version).
@@ -421,8 +425,16 @@ async fn association_found(read: &AwsRead<'_>, a: Association) -> Result<Option<
     let mut found = Found::new(K::SsmAssociation, id)
         .at(Some(address))
         .named(name)
-        .props(&props)
-        .with("tags", tags::to_value(&tags));
+        .props(&props);
+    // The spec row's broken marker: its last run failed, so the plan replaces it (runs it again).
+    let failed = a
+        .overview()
+        .and_then(|o| o.status())
+        .is_some_and(|s| s == "Failed");
+    if failed {
+        found = found.with("lastRun", "Failed");
+    }
+    found = found.with("tags", tags::to_value(&tags));
     found.outputs = association_outputs(read.conn, id, name);
     Ok(Some(found))
 }

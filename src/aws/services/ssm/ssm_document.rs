@@ -125,7 +125,12 @@ impl Adapter for SsmDocument {
 /// default version as text.
 fn document_outputs(step: &AwsStep<'_>, name: &str, version: &str) -> Outputs {
     let conn = step.conn;
-    let arn = conn.arn("ssm", &conn.region, &conn.account, &format!("document/{name}"));
+    let arn = conn.arn(
+        "ssm",
+        &conn.region,
+        &conn.account,
+        &format!("document/{name}"),
+    );
     let mut out = outputs(name, Some(&arn), Some(name));
     out.insert("version".into(), Value::from(version));
     out
@@ -321,7 +326,12 @@ async fn document_found(
         content: as_desired(read, &name, got.content().unwrap_or_default()),
     };
     let conn = read.conn;
-    let arn = conn.arn("ssm", &conn.region, &conn.account, &format!("document/{name}"));
+    let arn = conn.arn(
+        "ssm",
+        &conn.region,
+        &conn.account,
+        &format!("document/{name}"),
+    );
     let mut found = Found::new(K::SsmDocument, &name)
         .at(Some(address))
         .named(&name)
@@ -342,6 +352,9 @@ mod tests {
         let moto = r#"{"schemaVersion": "2.2", "mainSteps": [{"action": "aws:runShellScript"}]}"#;
         assert_eq!(normalise(moto), normalise(catalog));
         assert_ne!(normalise(moto), normalise(r#"{"schemaVersion":"2.0"}"#));
-        assert_eq!(normalise("schemaVersion: '2.2'\n"), "schemaVersion: '2.2'\n");
+        assert_eq!(
+            normalise("schemaVersion: '2.2'\n"),
+            "schemaVersion: '2.2'\n"
+        );
     }
 }
