@@ -21,6 +21,14 @@ pub fn nat_gateway() -> NatGateway {
 pub fn public_cidrs() -> Vec<String> {
     vec!["0.0.0.0/0".into()]
 }
+/// A server's root volume: room for the OS, nginx and the product (the seed used 30 GiB).
+pub fn server_root_volume_gib() -> u32 {
+    30
+}
+/// The root of a file system, or of the load balancer's paths.
+pub fn root_path() -> String {
+    "/".into()
+}
 pub fn node_disk_gib() -> u32 {
     50
 }

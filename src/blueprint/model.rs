@@ -43,6 +43,9 @@ pub struct Blueprint {
     pub monitoring: Option<Monitoring>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<Proxy>,
+    /// EC2 app servers (nginx in front of the product's ports) behind the load balancer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerGroup>,
 }
 
 impl Blueprint {
@@ -811,4 +814,139 @@ pub struct Mount {
     pub path: String,
     #[serde(default)]
     pub read_only: bool,
+}
+
+/// A group of EC2 app servers made alike: one launch template, one security group, one role, one
+/// target group. Reached without SSH: `aws ssm start-session` (Session Manager) instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerGroup {
+    /// Short name: lowercase letters, digits and hyphens; part of every derived AWS name.
+    pub name: String,
+    /// The servers, one entry each, in the network's zones (`a` or the zone's whole name).
+    pub instances: Vec<FixedServer>,
+    /// EC2 instance type, e.g. `t3.medium`.
+    pub instance_type: String,
+    pub ami: Ami,
+    /// Size of the encrypted gp3 root volume.
+    #[serde(default = "d::server_root_volume_gib")]
+    pub root_volume_gib: u32,
+    /// EFS paths mounted on every server (over TLS where the image has amazon-efs-utils).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<ServerMount>,
+    /// The data services the servers use: security-group rules to them, and their endpoints in
+    /// `/etc/shinyctl/endpoints.env` on every server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connect: Vec<ServerConnection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nginx: Option<Nginx>,
+    /// Files copied onto every server from the blueprint's buckets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ServerFile>,
+    /// Shell commands run (as root, in order) after the files and the nginx configuration are
+    /// written, each time the configuration changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run: Vec<String>,
+    /// This group's target group and listener rule on the load balancer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<ServerHttp>,
+}
+
+/// One server of a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FixedServer {
+    /// Its availability zone: `a` or the zone's whole name.
+    pub zone: String,
+    /// `false`: made and configured but kept out of the target group (set up before traffic).
+    #[serde(default = "d::yes")]
+    pub in_service: bool,
+}
+
+/// The machine image: an AMI id, or a family resolved from AWS's public SSM parameters at launch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ami {
+    /// `ami-0123456789abcdef0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<AmiFamily>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AmiFamily {
+    #[serde(rename = "ubuntu-22.04")]
+    Ubuntu2204,
+    #[serde(rename = "amazon-linux-2023")]
+    AmazonLinux2023,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerMount {
+    /// The directory of the file system mounted (`/` is its root).
+    #[serde(default = "d::root_path")]
+    pub efs_path: String,
+    /// Where it is mounted on the server, e.g. `/share`.
+    pub path: String,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum ServerConnection {
+    Database,
+    Cache,
+}
+
+/// nginx on every server: one public port forwarded by path to the product's own ports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Nginx {
+    /// The port nginx listens on (the target group's port).
+    pub listen: u16,
+    pub locations: Vec<NginxLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NginxLocation {
+    /// A path prefix, `/UserService/`.
+    pub path: String,
+    /// The local port requests under it go to (`http://127.0.0.1:<to>`).
+    pub to: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerFile {
+    /// Where the file is written on the server.
+    pub path: String,
+    /// `bucket:NAME/KEY`: object KEY of the blueprint's bucket NAME (`storage.buckets`).
+    pub source: String,
+}
+
+impl ServerFile {
+    /// `bucket:NAME/KEY` as `(NAME, KEY)`; `None` for any other source.
+    pub fn bucket_source(&self) -> Option<(&str, &str)> {
+        let (bucket, key) = self.source.strip_prefix("bucket:")?.split_once('/')?;
+        (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
+    }
+}
+
+/// How the load balancer reaches a server group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerHttp {
+    /// The servers' port the target group sends to.
+    pub port: u16,
+    /// `/x` routes `/x` and `/x/*` to this group; `/` makes it the listeners' default.
+    #[serde(default = "d::root_path")]
+    pub path: String,
+    #[serde(default)]
+    pub health_check: HealthCheck,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<Stickiness>,
 }

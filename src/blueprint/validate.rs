@@ -15,6 +15,7 @@ mod monitoring;
 mod network;
 mod proxy;
 mod registry;
+mod servers;
 mod storage;
 mod text;
 
@@ -39,6 +40,7 @@ pub fn validate(bp: &Blueprint) -> Vec<Problem> {
     ingress::check(bp, &mut out);
     monitoring::check(bp, &mut out);
     proxy::check(bp, &mut out);
+    servers::check(bp, &mut out);
     images::check(bp, &mut out);
     out
 }

@@ -212,7 +212,7 @@ mod tests {
             &loaded.resources,
             &out,
         );
-        assert_eq!(entry.url.as_deref(), Some("http://lb.example"));
+        assert_eq!(entry.url.as_deref(), Some("http://lb.example:8000"));
         assert_eq!(entry.cname, None);
         assert!(entry.database.is_none(), "no endpoint answered yet");
     }

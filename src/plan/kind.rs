@@ -593,13 +593,17 @@ pub const SPECS: &[KindSpec] = &[
                 "ec2:DescribeLaunchTemplates",
                 "ec2:DescribeLaunchTemplateVersions",
             ],
+            // ssm:GetParameter: an image named by a parameter (`resolve:ssm:`) is looked up for
+            // its root device.
             creates: &[
                 "ec2:DescribeImages",
+                "ssm:GetParameter",
                 "ec2:CreateLaunchTemplate",
                 "ec2:CreateTags",
             ],
             updates: &[
                 "ec2:DescribeImages",
+                "ssm:GetParameter",
                 "ec2:CreateLaunchTemplateVersion",
                 "ec2:ModifyLaunchTemplate",
                 "ec2:CreateTags",
@@ -642,6 +646,9 @@ pub const SPECS: &[KindSpec] = &[
                 "ec2:CreateTags",
                 // The launch template's instance profile hands its role to the instance.
                 "iam:PassRole",
+                // A template's `resolve:ssm:` image is resolved with the caller's rights ("Use a
+                // Systems Manager parameter instead of an AMI ID", EC2 user guide).
+                "ssm:GetParameters",
             ],
             updates: &["ec2:CreateTags", "ec2:DeleteTags"],
             deletes: &["ec2:TerminateInstances"],

@@ -65,8 +65,11 @@ fn lowcode_ha_checks_the_app_servers_login_page() {
     .expect("loads");
     let bp = &loaded.blueprint;
     let page = "/UserService/ManagementPage/LoginPage";
-    let ingress = bp.ingress.as_ref().expect("an ingress");
-    assert_eq!(ingress.health_check.path, page);
+    let http = bp.servers[0]
+        .http
+        .as_ref()
+        .expect("the app servers behind the load balancer");
+    assert_eq!(http.health_check.path, page);
     let canaries = &bp.monitoring.as_ref().expect("monitoring").canaries;
     assert!(canaries.iter().all(|c| c.path == page), "{canaries:?}");
 }

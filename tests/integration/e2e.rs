@@ -694,8 +694,11 @@ fn lowcode_ha_full_cycle() {
         |text| {
             text.replace(
                 "healthCheck: {path: /UserService/ManagementPage/LoginPage,",
-                "healthCheck: {path: /health,",
+                "healthCheck: {path: /UserService/health,",
             )
+            // nginx's routes: the configuration rolls through the association, no server
+            // is replaced.
+            .replace("{path: /app_e/, to: 8005}", "{path: /app_e/, to: 8006}")
             .replace(
                 "log_bin_trust_function_creators: \"1\"",
                 "log_bin_trust_function_creators: \"0\"",
@@ -703,8 +706,10 @@ fn lowcode_ha_full_cycle() {
         },
         &[
             ("database.db_parameter_group", "update"),
-            ("ingress.target_group", "update"),
             ("registry.ecr_repository[lowcode/app]", "create"),
+            ("servers.ssm_association[app]", "delete+create"),
+            ("servers.ssm_document[app]", "update"),
+            ("servers.target_group[app]", "update"),
         ],
     );
 }

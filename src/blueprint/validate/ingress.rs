@@ -4,7 +4,7 @@
 use super::Problems;
 use super::metadata::is_region;
 use crate::blueprint::model::{
-    Blueprint, Ingress, ListenerProtocol, LoadBalancerType, StickinessType,
+    Blueprint, HealthCheck, Ingress, ListenerProtocol, LoadBalancerType, Stickiness, StickinessType,
 };
 use crate::blueprint::partition::partition;
 use crate::blueprint::problem::{Problem, child, item};
@@ -20,8 +20,11 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
     check_listeners(bp, ingress, out);
     check_domain(ingress, out);
     check_idle_timeout(bp, ingress, out);
-    check_stickiness(ingress, out);
-    check_health_check(ingress, out);
+    if let Some(sticky) = &ingress.stickiness {
+        let alb = ingress.kind == LoadBalancerType::Alb;
+        check_stickiness(sticky, alb, &child(PATH, "stickiness"), out);
+    }
+    check_health_check(&ingress.health_check, &child(PATH, "healthCheck"), out);
 }
 
 fn check_domain(ingress: &Ingress, out: &mut Problems) {
@@ -262,12 +265,9 @@ fn check_idle_timeout(bp: &Blueprint, ingress: &Ingress, out: &mut Problems) {
     }
 }
 
-fn check_stickiness(ingress: &Ingress, out: &mut Problems) {
-    let Some(sticky) = &ingress.stickiness else {
-        return;
-    };
-    let path = child(PATH, "stickiness");
-    let alb = ingress.kind == LoadBalancerType::Alb;
+/// A target group's stickiness at `path` (the ingress's, or a server group's `http`).
+pub(super) fn check_stickiness(sticky: &Stickiness, alb: bool, path: &str, out: &mut Problems) {
+    let path = path.to_string();
     match sticky.kind {
         StickinessType::LbCookie | StickinessType::AppCookie if !alb => out.push(
             Problem::new(child(&path, "type"), "NLBs have no cookie stickiness")
@@ -319,13 +319,12 @@ fn check_stickiness(ingress: &Ingress, out: &mut Problems) {
     }
 }
 
-fn check_health_check(ingress: &Ingress, out: &mut Problems) {
-    let hc = &ingress.health_check;
-    let path = child(PATH, "healthCheck");
+/// A target group's health check at `path` (the ingress's, or a server group's `http`).
+pub(super) fn check_health_check(hc: &HealthCheck, path: &str, out: &mut Problems) {
     if !hc.path.starts_with('/') || hc.path.len() > 1024 {
         out.push(
             Problem::new(
-                child(&path, "path"),
+                child(path, "path"),
                 format!("`{}` is not an absolute URL path", hc.path),
             )
             .hint("start the path with `/`, e.g. `/login`"),
@@ -334,7 +333,7 @@ fn check_health_check(ingress: &Ingress, out: &mut Problems) {
     let mut range = |key: &str, value: u32, lo: u32, hi: u32| {
         if !(lo..=hi).contains(&value) {
             out.push(
-                Problem::new(child(&path, key), format!("{value} is outside {lo}..{hi}")).hint(
+                Problem::new(child(path, key), format!("{value} is outside {lo}..{hi}")).hint(
                     format!("load balancer health checks accept {key} from {lo} to {hi}"),
                 ),
             );
@@ -350,7 +349,7 @@ fn check_health_check(ingress: &Ingress, out: &mut Problems) {
     if interval_ok && timeout_ok && hc.timeout_seconds >= hc.interval_seconds {
         out.push(
             Problem::new(
-                child(&path, "timeoutSeconds"),
+                child(path, "timeoutSeconds"),
                 format!(
                     "the timeout ({} s) is not shorter than the interval ({} s)",
                     hc.timeout_seconds, hc.interval_seconds

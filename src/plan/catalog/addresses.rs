@@ -115,6 +115,15 @@ pub fn listener(port: u16) -> String {
     format!("ingress.listener[{port}]")
 }
 
+/// A resource of server group `group` (`servers.launch_template[app]`).
+pub fn server(kind: &str, group: &str) -> String {
+    format!("servers.{kind}[{group}]")
+}
+/// A server of a group: `servers.ec2_instance[app-a1]`, the first server in zone `a`.
+pub fn server_instance(group: &str, server: &str) -> String {
+    format!("servers.ec2_instance[{group}-{server}]")
+}
+
 pub const ALARM_TOPIC: &str = "monitoring.sns_topic";
 pub const CANARY_BUCKET: &str = "monitoring.s3_bucket.canary_artifacts";
 pub fn alarm_subscription(endpoint: &str) -> String {

@@ -12,7 +12,7 @@ use crate::blueprint::model::{Cache, ClusterMode};
 use crate::plan::{Resource, ResourceKind as K};
 
 const ORIGIN: &str = "cache";
-const REDIS_PORT: u16 = 6379;
+pub(crate) const REDIS_PORT: u16 = 6379;
 /// The keyspace events Spring Session's Redis sessions need (see `build`).
 pub(crate) const SESSION_KEYSPACE_EVENTS: &str = "Egx";
 

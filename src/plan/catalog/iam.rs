@@ -202,29 +202,29 @@ const STS_AUDIENCE: &str = "sts.amazonaws.com";
 pub const LB_CONTROLLER_SERVICE_ACCOUNT: &str = "aws-load-balancer-controller";
 pub const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
 
-fn set_inline_policy(catalog: &mut Catalog, role: &str, name: &str, policy: Value) {
+pub(crate) fn set_inline_policy(catalog: &mut Catalog, role: &str, name: &str, policy: Value) {
     if let Some(role) = catalog.out.iter_mut().find(|r| r.address.as_str() == role) {
         role.properties
             .insert("inlinePolicies".into(), json!({ name: policy }));
     }
 }
 
-struct Role<'s> {
-    section: &'s str,
-    address: &'s str,
+pub(crate) struct Role<'s> {
+    pub section: &'s str,
+    pub address: &'s str,
     /// Attachment address key, e.g. `node`.
-    key: &'s str,
-    name: String,
+    pub key: &'s str,
+    pub name: String,
     /// The trust policy: a service principal ([`service_trust`]) or a Kubernetes service
     /// account ([`service_account_trust`]).
-    trust: Value,
-    description: &'s str,
+    pub trust: Value,
+    pub description: &'s str,
     /// AWS-managed policies by name (with path where they have one).
-    managed: &'s [&'s str],
-    origin: &'s str,
+    pub managed: &'s [&'s str],
+    pub origin: &'s str,
 }
 
-fn role(catalog: &mut Catalog, role: Role) {
+pub(crate) fn role(catalog: &mut Catalog, role: Role) {
     catalog.push(
         Resource::new(role.address, K::IamRole, role.name.clone(), role.origin).props(
             &IamRoleProps {
@@ -254,7 +254,7 @@ fn role(catalog: &mut Catalog, role: Role) {
 }
 
 /// `service` (`eks`, `ec2`, `lambda`, ...) may assume the role.
-fn service_trust(partition: Partition, service: &str) -> Value {
+pub(crate) fn service_trust(partition: Partition, service: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::security::{Peer, Rule, group};
 use super::{Catalog, Client, addresses as a};
 use crate::blueprint::model::{
-    Ingress, ListenerProtocol, LoadBalancerType, Scheme, StickinessType,
+    HealthCheck, Ingress, ListenerProtocol, LoadBalancerType, Scheme, Stickiness, StickinessType,
 };
 use crate::plan::{Resource, ResourceKind as K};
 
@@ -191,8 +191,16 @@ pub(crate) fn build(catalog: &mut Catalog) {
         lb = lb.after(&crate::plan::Address::new(a::PUBLIC_DEFAULT_ROUTE));
     }
     catalog.push(lb);
-    target_group(catalog, &ingress, alb);
-    listeners(catalog, &ingress);
+    // Without a cluster, a server group may take `/`: its target group is the default.
+    let default_target = super::servers::root_target_group(catalog.bp);
+    if default_target.is_none() {
+        target_group(catalog, &ingress, alb);
+    }
+    listeners(
+        catalog,
+        &ingress,
+        default_target.as_deref().unwrap_or(a::TARGET_GROUP),
+    );
 }
 
 fn security(catalog: &mut Catalog, ingress: &Ingress) {
@@ -301,9 +309,9 @@ fn deregistration_delay_seconds(bp: &crate::blueprint::Blueprint) -> u64 {
     }
 }
 
-fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
-    let hc = &ingress.health_check;
-    let stickiness = match &ingress.stickiness {
+/// A target group's stickiness from the blueprint's (the ingress's or a server group's).
+pub(crate) fn stickiness_props(stickiness: Option<&Stickiness>) -> StickinessProps {
+    match stickiness {
         None => StickinessProps {
             enabled: false,
             kind: None,
@@ -316,7 +324,24 @@ fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
             duration_seconds: (s.kind != StickinessType::SourceIp).then_some(s.duration_seconds),
             cookie_name: s.cookie_name.clone(),
         },
-    };
+    }
+}
+
+/// A target group's HTTP health check on the traffic port from the blueprint's.
+pub(crate) fn health_check_props(hc: &HealthCheck) -> HealthCheckProps {
+    HealthCheckProps {
+        protocol: "HTTP".into(),
+        path: hc.path.clone(),
+        port: "traffic-port".into(),
+        interval_seconds: hc.interval_seconds,
+        timeout_seconds: hc.timeout_seconds,
+        healthy_threshold: hc.healthy_threshold,
+        unhealthy_threshold: hc.unhealthy_threshold,
+        matcher: "200-399".into(),
+    }
+}
+
+fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
     let resource = Resource::new(
         a::TARGET_GROUP,
         K::TargetGroup,
@@ -329,23 +354,14 @@ fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
         port: PROXY_PORT,
         target_type: "ip".into(),
         vpc: a::VPC.into(),
-        health_check: HealthCheckProps {
-            protocol: "HTTP".into(),
-            path: hc.path.clone(),
-            port: "traffic-port".into(),
-            interval_seconds: hc.interval_seconds,
-            timeout_seconds: hc.timeout_seconds,
-            healthy_threshold: hc.healthy_threshold,
-            unhealthy_threshold: hc.unhealthy_threshold,
-            matcher: "200-399".into(),
-        },
-        stickiness,
+        health_check: health_check_props(&ingress.health_check),
+        stickiness: stickiness_props(ingress.stickiness.as_ref()),
         deregistration_delay_seconds: deregistration_delay_seconds(catalog.bp),
     });
     catalog.push(resource);
 }
 
-fn listeners(catalog: &mut Catalog, ingress: &Ingress) {
+fn listeners(catalog: &mut Catalog, ingress: &Ingress, target_group: &str) {
     for (i, listener) in ingress.listeners.iter().enumerate() {
         let default_action = match listener.redirect_to {
             Some(port) => ActionProps::Redirect {
@@ -357,7 +373,7 @@ fn listeners(catalog: &mut Catalog, ingress: &Ingress) {
                 status_code: "HTTP_301".into(),
             },
             None => ActionProps::Forward {
-                target_group: a::TARGET_GROUP.into(),
+                target_group: target_group.into(),
             },
         };
         // An NLB's idle timeout is a TCP listener's attribute (`tcp.idle_timeout.seconds`,

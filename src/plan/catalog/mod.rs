@@ -79,6 +79,7 @@ pub fn desired_with(
     database::build(&mut catalog);
     cache::build(&mut catalog);
     registry::build(&mut catalog);
+    servers::build(&mut catalog);
     ingress::build(&mut catalog);
     monitoring::build(&mut catalog);
     catalog.finish()
@@ -142,7 +143,8 @@ impl<'a> Catalog<'a> {
             || bp.storage.as_ref().is_some_and(|s| s.efs.is_some())
             || bp.database.is_some()
             || bp.cache.is_some()
-            || bp.ingress.is_some();
+            || bp.ingress.is_some()
+            || !bp.servers.is_empty();
         let network = bp.network.clone().or_else(|| {
             needs_vpc.then(|| Network {
                 cidr: defaults::network_cidr(),
@@ -226,14 +228,16 @@ impl<'a> Catalog<'a> {
 
     /// Who reaches the data services and receives the load balancer's traffic: the node
     /// group's security group, and the private subnets where pods run outside it (Fargate pods
-    /// get the EKS-made cluster security group, unknown to a plan) or where there is no cluster.
+    /// get the EKS-made cluster security group, unknown to a plan) or where there is no cluster
+    /// and no server group (server groups have security groups of their own: `servers.rs`).
     pub fn clients(&self) -> Vec<Client> {
         let cluster = self.bp.cluster.as_ref();
         let mut clients = Vec::new();
         if cluster.is_some_and(|c| !c.node_groups.is_empty()) {
             clients.push(Client::Group(addresses::NODES_SG));
         }
-        if cluster.is_none_or(|c| !c.fargate_profiles.is_empty()) {
+        let fargate = cluster.is_some_and(|c| !c.fargate_profiles.is_empty());
+        if fargate || (cluster.is_none() && self.bp.servers.is_empty()) {
             for zone in &self.zones {
                 if let Some(cidr) = zone.private {
                     clients.push(Client::Cidr {

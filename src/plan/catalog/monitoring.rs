@@ -315,7 +315,10 @@ fn metrics(
                 LoadBalancerType::Nlb => "AWS/NetworkELB",
             };
             let lb = a::attribute(a::LOAD_BALANCER, "arnSuffix");
-            let tg = a::attribute(a::TARGET_GROUP, "arnSuffix");
+            // The listeners' default target group: ShinyProxy's, or a server group's that takes `/`.
+            let default_target = super::servers::root_target_group(bp)
+                .unwrap_or_else(|| a::TARGET_GROUP.to_string());
+            let tg = a::attribute(&default_target, "arnSuffix");
             if metric == AlarmMetric::UnhealthyTargets {
                 vec![(
                     "unhealthy-targets".into(),
@@ -325,7 +328,7 @@ fn metrics(
                         statistic: "Maximum",
                         comparison: at_least,
                         dimensions: dimensions([("LoadBalancer", lb), ("TargetGroup", tg)]),
-                        watches: a::TARGET_GROUP.into(),
+                        watches: default_target,
                     },
                 )]
             } else if ingress.kind == LoadBalancerType::Alb {

@@ -142,6 +142,16 @@ impl Names {
         self.of(&format!("listener-{port}"))
     }
 
+    /// What a server group's resources are named (role, instance profile, security group,
+    /// launch template, target group, SSM document): `lowcode-srv-app`.
+    pub fn server_group(&self, group: &str) -> String {
+        self.of(&format!("srv-{group}"))
+    }
+    /// One server: `lowcode-srv-app-a1`.
+    pub fn server(&self, group: &str, server: &str) -> String {
+        self.of(&format!("srv-{group}-{server}"))
+    }
+
     pub fn alarm_topic(&self) -> String {
         self.of("alarms")
     }

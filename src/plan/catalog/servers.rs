@@ -1,5 +1,11 @@
-//! The app servers' kinds of issue 14: their typed properties. No section makes them yet (the
-//! `servers:` blueprint section will); the live tests build them by hand.
+//! `servers`: EC2 app server groups (issue 14). The builder is `build.rs`, what runs on a
+//! server `scripts.rs` and `nginx.rs`; the kinds' typed properties are here.
+
+mod build;
+mod nginx;
+mod scripts;
+
+pub(crate) use build::{build, root_target_group};
 
 use serde::{Deserialize, Serialize};
 

@@ -60,7 +60,7 @@ impl PublicAccessBlock {
 }
 
 const ORIGIN: &str = "storage.efs";
-const NFS_PORT: u16 = 2049;
+pub(crate) const NFS_PORT: u16 = 2049;
 
 /// An EFS file system's properties. Every one is set here from the blueprint (whose defaults
 /// are `blueprint::defaults`: elastic throughput, general purpose, encrypted), so the adapter

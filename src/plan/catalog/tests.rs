@@ -15,6 +15,14 @@ fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `blueprints/lowcode-ha.yaml` (seed 001: server groups), loaded as `shinyctl` loads it.
+pub(crate) fn lowcode_servers() -> Blueprint {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/lowcode-ha.yaml");
+    crate::load::load_file(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .blueprint
+}
+
 /// The reference example, field by field.
 pub(crate) fn example() -> Blueprint {
     Blueprint {
@@ -162,6 +170,7 @@ pub(crate) fn example() -> Blueprint {
         }),
         // The proxy section produces Kubernetes objects (workload issue), no AWS resources.
         proxy: None,
+        servers: vec![],
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::network::{Network, Protocol, strings};
 use crate::blueprint::Blueprint;
+use crate::blueprint::model::{ServerConnection, ServerGroup};
 use crate::plan::catalog::addresses as a;
 use crate::plan::{Resource, ResourceKind as K};
 
@@ -152,6 +153,50 @@ fn of_kind(resources: &[Resource], kind: K) -> impl Iterator<Item = &Resource> {
     resources.iter().filter(move |r| r.kind == kind)
 }
 
+/// A server group as a flow endpoint: its servers' subnets, its launch template's groups.
+struct ServerEnd<'b> {
+    end: Endpoint,
+    group: &'b ServerGroup,
+    index: usize,
+}
+
+fn server_groups<'b>(
+    bp: &'b Blueprint,
+    resources: &[Resource],
+    net: &Network,
+) -> Vec<ServerEnd<'b>> {
+    bp.servers
+        .iter()
+        .enumerate()
+        .map(|(index, group)| {
+            let prefix = format!("servers.ec2_instance[{}-", group.name);
+            let mut subnets: Vec<String> = of_kind(resources, K::Ec2Instance)
+                .filter(|r| r.address.as_str().starts_with(&prefix))
+                .filter_map(|r| r.properties.get("subnet").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect();
+            subnets.sort();
+            subnets.dedup();
+            let template = a::server("launch_template", &group.name);
+            let groups = resources
+                .iter()
+                .find(|r| r.address.as_str() == template)
+                .map(|t| strings(t, "securityGroups"))
+                .unwrap_or_default();
+            ServerEnd {
+                end: Endpoint::in_subnets(
+                    format!("app servers {}", group.name),
+                    groups,
+                    &subnets,
+                    net,
+                ),
+                group,
+                index,
+            }
+        })
+        .collect()
+}
+
 fn subnets_of_group(resources: &[Resource], group: Option<&str>) -> Vec<String> {
     group
         .and_then(|g| resources.iter().find(|r| r.address.as_str() == g))
@@ -293,10 +338,20 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
         ),
         _ => (Vec::new(), Vec::new()),
     };
+    let groups = server_groups(bp, resources, net);
     let workloads: Vec<Endpoint> = match (&bp.proxy, in_cluster) {
         (Some(_), true) => proxy.iter().chain(&apps).cloned().collect(),
         (None, true) => compute.all("pods"),
+        (_, false) if !groups.is_empty() => Vec::new(),
         (_, false) => servers(),
+    };
+    // What each server group uses: `connect` and `mounts` say.
+    let uses = |needs: fn(&ServerGroup) -> bool| -> Vec<(Endpoint, String)> {
+        groups
+            .iter()
+            .filter(|g| needs(g.group))
+            .map(|g| (g.end.clone(), format!("servers[{}]", g.index)))
+            .collect()
     };
 
     // The load balancer: clients and canaries reach it; it reaches its targets.
@@ -339,7 +394,10 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             (Some(p), true) => compute.hosting(compute.runs(&p.namespace), "ShinyProxy"),
             (_, false) => servers(),
         };
-        if let Some(port) = first(resources, K::TargetGroup).and_then(|t| port_of(t, "port")) {
+        let proxy_targets = resources
+            .iter()
+            .find(|r| r.address.as_str() == a::TARGET_GROUP);
+        if let Some(port) = proxy_targets.and_then(|t| port_of(t, "port")) {
             add(
                 std::slice::from_ref(&lb_end),
                 &targets,
@@ -347,6 +405,17 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
                 port,
                 "ingress",
             );
+        }
+        for g in &groups {
+            if let Some(http) = &g.group.http {
+                add(
+                    std::slice::from_ref(&lb_end),
+                    std::slice::from_ref(&g.end),
+                    Protocol::Tcp,
+                    http.port,
+                    &format!("servers[{}].http", g.index),
+                );
+            }
         }
         // Synthetics canaries without a VPC configuration run on the internet.
         for canary in of_kind(resources, K::Canary) {
@@ -445,6 +514,15 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
         })
         .collect();
     add(&workloads, &efs, Protocol::Tcp, NFS_PORT, "storage.efs");
+    for (end, about) in uses(|g| !g.mounts.is_empty()) {
+        add(
+            &[end],
+            &efs,
+            Protocol::Tcp,
+            NFS_PORT,
+            &format!("{about}.mounts"),
+        );
+    }
     let database = resources
         .iter()
         .find(|r| matches!(r.kind, K::DbCluster | K::DbInstance));
@@ -459,7 +537,22 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             net,
         );
         if let Some(port) = port_of(db, "port") {
-            add(&workloads, &[to], Protocol::Tcp, port, "database");
+            add(
+                &workloads,
+                std::slice::from_ref(&to),
+                Protocol::Tcp,
+                port,
+                "database",
+            );
+            for (end, about) in uses(|g| g.connect.contains(&ServerConnection::Database)) {
+                add(
+                    &[end],
+                    std::slice::from_ref(&to),
+                    Protocol::Tcp,
+                    port,
+                    &format!("{about}.connect"),
+                );
+            }
         }
     }
     if let Some(cache) = first(resources, K::CacheReplicationGroup) {
@@ -476,7 +569,22 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             net,
         );
         if let Some(port) = port_of(cache, "port") {
-            add(&workloads, &[to], Protocol::Tcp, port, "cache");
+            add(
+                &workloads,
+                std::slice::from_ref(&to),
+                Protocol::Tcp,
+                port,
+                "cache",
+            );
+            for (end, about) in uses(|g| g.connect.contains(&ServerConnection::Cache)) {
+                add(
+                    &[end],
+                    std::slice::from_ref(&to),
+                    Protocol::Tcp,
+                    port,
+                    &format!("{about}.connect"),
+                );
+            }
         }
     }
     flows

@@ -147,7 +147,7 @@ fn a_fargate_target_without_the_load_balancer_rule_is_caught() {
 #[test]
 fn each_missing_rule_names_its_flow() {
     let ng = "cluster.node_group[proxy]";
-    let cases: [(&str, String, String); 7] = [
+    let cases: [(&str, String, String); 8] = [
         (
             "shinyproxy-eks.yaml",
             rule("ingress", "lb_from_clients_443"),
@@ -165,9 +165,8 @@ fn each_missing_rule_names_its_flow() {
         ),
         (
             "lowcode-ha.yaml",
-            rule("storage", "from_private_a"),
-            "servers in the private subnets -> EFS at storage.efs_mount_target[a] (tcp 2049)"
-                .into(),
+            rule("storage", "from_servers_app"),
+            "app servers app -> EFS at storage.efs_mount_target[a] (tcp 2049)".into(),
         ),
         (
             "shinyproxy-eks.yaml",
@@ -176,13 +175,18 @@ fn each_missing_rule_names_its_flow() {
         ),
         (
             "lowcode-ha.yaml",
-            rule("cache", "from_private_b"),
-            "servers in the private subnets -> the cache (tcp 6379)".into(),
+            rule("cache", "from_servers_app"),
+            "app servers app -> the cache (tcp 6379)".into(),
         ),
         (
             "lowcode-ha.yaml",
-            rule("ingress", "lb_to_private_a"),
-            "the load balancer -> servers in the private subnets (tcp 8080)".into(),
+            rule("ingress", "lb_to_servers_app"),
+            "the load balancer -> app servers app (tcp 8200)".into(),
+        ),
+        (
+            "lowcode-ha.yaml",
+            rule("servers", "app_from_lb"),
+            "the load balancer -> app servers app (tcp 8200)".into(),
         ),
     ];
     for (name, address, flow) in cases {
@@ -261,7 +265,7 @@ fn a_public_load_balancer_needs_the_route_to_the_internet() {
     let found = check(&bp, &without(resources, a::PUBLIC_DEFAULT_ROUTE));
     let u = missing(
         &found,
-        "clients on the internet -> the load balancer (tcp 80)",
+        "clients on the internet -> the load balancer (tcp 8000)",
     );
     assert!(
         u.reasons[0].contains("network.subnet.public[a]") && u.reasons[0].contains("no route"),

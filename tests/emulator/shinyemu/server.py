@@ -43,6 +43,7 @@ def install_extensions() -> None:
         service_quotas,
         ssm_associations,
         ssm_documents,
+        ssm_public_images,
         synthetics,
         tagging_ext,
         update_ops,
@@ -54,6 +55,7 @@ def install_extensions() -> None:
     eks_cluster_sg.install()
     kube_endpoint.install()
     ssm_documents.install()
+    ssm_public_images.install()
 
 
 class Emulator:

@@ -81,3 +81,34 @@ def test_the_interface_a_launch_made_goes_with_the_instance(emu, account):
     assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])["NetworkInterfaces"] == []
     ec2.delete_security_group(GroupId=group)
     ec2.delete_subnet(SubnetId=subnet)
+
+
+UBUNTU = "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id"
+AL2023_ARM = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "cn-northwest-1"])
+def test_public_image_parameters_exist_in_every_region(emu, account, region):
+    ssm = emu.client("ssm", account, region=region)
+    ec2 = emu.client("ec2", account, region=region)
+    for name, arch in [(UBUNTU, "x86_64"), (AL2023_ARM, "arm64")]:
+        image = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        described = ec2.describe_images(ImageIds=[image])["Images"][0]
+        assert described["Architecture"] == arch
+
+
+def test_a_template_naming_its_image_by_parameter_launches_the_image_it_holds(emu, account):
+    ssm, ec2 = emu.client("ssm", account), emu.client("ec2", account)
+    image = ssm.get_parameter(Name=UBUNTU)["Parameter"]["Value"]
+    template = ec2.create_launch_template(LaunchTemplateName="by-parameter", LaunchTemplateData={
+        "ImageId": f"resolve:ssm:{UBUNTU}"})["LaunchTemplate"]["LaunchTemplateId"]
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=template)["LaunchTemplateVersions"][0]
+    assert data["LaunchTemplateData"]["ImageId"] == f"resolve:ssm:{UBUNTU}"
+    launched = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": template})
+    assert launched["Instances"][0]["ImageId"] == image
+
+    missing = ec2.create_launch_template(LaunchTemplateName="missing", LaunchTemplateData={
+        "ImageId": "resolve:ssm:/no/such/parameter"})["LaunchTemplate"]["LaunchTemplateId"]
+    with pytest.raises(ClientError) as err:
+        ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": missing})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValue"

@@ -211,6 +211,14 @@ async fn template_data(
 /// now rather than a failed launch later (EC2 does not validate a template's data at create:
 /// "Parameters not validated", same page as above).
 async fn root_device_of(step: &AwsStep<'_>, image: &str) -> Result<String, StepError> {
+    let resolved;
+    let image = match image.strip_prefix(SSM_IMAGE_PREFIX) {
+        Some(parameter) => {
+            resolved = image_parameter(step, parameter).await?;
+            resolved.as_str()
+        }
+        None => image,
+    };
     let described = step
         .clients()
         .ec2
@@ -228,6 +236,48 @@ async fn root_device_of(step: &AwsStep<'_>, image: &str) -> Result<String, StepE
             StepError::fatal(
                 "InvalidAMIID.NotFound",
                 format!("{}: EC2 knows no image {image}", step.address()),
+            )
+        })
+}
+
+/// An image named by a Systems Manager parameter: the template keeps `resolve:ssm:<parameter>`
+/// and EC2 resolves it at each launch ("Use a Systems Manager parameter instead of an AMI ID",
+/// EC2 user guide); the root device is the current image's.
+const SSM_IMAGE_PREFIX: &str = "resolve:ssm:";
+
+/// The AMI id a public (or the account's) SSM parameter holds now.
+async fn image_parameter(step: &AwsStep<'_>, parameter: &str) -> Result<String, StepError> {
+    let got = step
+        .clients()
+        .ssm
+        .get_parameter()
+        .name(parameter)
+        .send()
+        .await
+        .aws()
+        .map_err(|e| {
+            if e.code == "ParameterNotFound" {
+                StepError::fatal(
+                    "ParameterNotFound",
+                    format!(
+                        "{}: the image parameter {parameter} does not exist in this region (`aws ssm get-parameter --name {parameter}`)",
+                        step.address()
+                    ),
+                )
+            } else {
+                e
+            }
+        })?;
+    got.parameter()
+        .and_then(|p| p.value())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            StepError::fatal(
+                "ParameterNotFound",
+                format!(
+                    "{}: the image parameter {parameter} has no value",
+                    step.address()
+                ),
             )
         })
 }

@@ -67,7 +67,7 @@ impl Adapter for SsmDocument {
     /// Creates the document with its tags; a document of that name already made by this address
     /// (an interrupted run) is adopted and brought to the desired content.
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        let props: SsmDocumentProps = step.props()?;
+        let props = resolved_props(step)?;
         let created = step
             .clients()
             .ssm
@@ -94,7 +94,7 @@ impl Adapter for SsmDocument {
     }
 
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        let props: SsmDocumentProps = step.props()?;
+        let props = resolved_props(step)?;
         let name = step.existing_id()?;
         let mut version = step.existing("version").unwrap_or_default().to_string();
         if step.changed_any(K::SsmDocument.in_place()) {
@@ -277,6 +277,16 @@ async fn version_with(step: &AwsStep<'_>, name: &str, content: &str) -> Result<S
 
 /// A document's text as the catalog writes it: JSON through serde_json (AWS hands back the text
 /// it was given, moto re-emits it; both read the same), other text as it is.
+/// The step's properties with the references embedded in the content (`${address#attribute}`:
+/// the file system's id, the data services' endpoints) filled in, as AWS gets them.
+fn resolved_props(step: &AwsStep<'_>) -> Result<SsmDocumentProps, StepError> {
+    let mut props: SsmDocumentProps = step.props()?;
+    if let Value::String(content) = step.resolve_embedded(&Value::from(props.content.as_str()))? {
+        props.content = content;
+    }
+    Ok(props)
+}
+
 fn normalise(text: &str) -> String {
     serde_json::from_str::<Value>(text)
         .map(|v| v.to_string())
@@ -284,7 +294,9 @@ fn normalise(text: &str) -> String {
 }
 
 /// AWS's text of document `name`, or the desired text where the two are the same document
-/// (the same JSON value): the plan compares text.
+/// (the same JSON value): the plan compares text. Otherwise JSON comes back compact, as the
+/// catalog writes it, so that once the reader turns resolved references back into `${...}`
+/// (`aws::reader`), an unchanged document with references reads as the desired text.
 fn as_desired(read: &AwsRead<'_>, name: &str, text: &str) -> String {
     let desired = read
         .desired_named(K::SsmDocument, &["name"], name)
@@ -292,7 +304,7 @@ fn as_desired(read: &AwsRead<'_>, name: &str, text: &str) -> String {
         .and_then(Value::as_str);
     match desired {
         Some(desired) if normalise(desired) == normalise(text) => desired.to_string(),
-        _ => text.to_string(),
+        _ => normalise(text),
     }
 }
 
