@@ -177,12 +177,14 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
                 compact(after)
             ),
             (Some(Value::String(before)), Some(Value::String(after)))
-                if before.contains('\n') || after.contains('\n') =>
+                if as_text(before).is_some() || as_text(after).is_some() =>
             {
-                // A file (ShinyProxy's application.yml in its ConfigMap): its lines that differ,
-                // with a little context, instead of two long strings.
+                // A file (ShinyProxy's application.yml in its ConfigMap, a server's user data, an
+                // SSM document): its lines that differ, with a little context, instead of two
+                // long strings.
                 let _ = writeln!(out, "      {} {name}:", paint.apply(yellow(), "~"));
-                text_diff(before, after, paint, out);
+                let text = |s: &String| as_text(s).unwrap_or_else(|| s.clone());
+                text_diff(&text(before), &text(after), paint, out);
                 continue;
             }
             (Some(before), Some(after)) => format!(
@@ -214,6 +216,42 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
         };
         let _ = writeln!(out, "      {line}{marker}");
     }
+}
+
+/// A string property read as the text it holds, where that reads better than one quoted line: a
+/// multi-line string as it is; an SSM Command document (JSON with `mainSteps`) as its steps'
+/// scripts, the files they write inline (nginx's site); other JSON over a line long, pretty.
+/// `None`: show the string as it is.
+fn as_text(value: &str) -> Option<String> {
+    if value.contains('\n') {
+        return Some(value.to_string());
+    }
+    if !value.starts_with('{') || value.len() <= 100 {
+        return None;
+    }
+    let json: Value = serde_json::from_str(value).ok()?;
+    if let Some(steps) = json.get("mainSteps").and_then(Value::as_array) {
+        let mut text = String::new();
+        for step in steps {
+            let name = step.get("name").and_then(Value::as_str).unwrap_or("step");
+            let action = step.get("action").and_then(Value::as_str).unwrap_or("");
+            let _ = writeln!(text, "# step {name} ({action})");
+            let lines = step
+                .pointer("/inputs/runCommand")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            for line in lines {
+                let _ = writeln!(
+                    text,
+                    "{}",
+                    line.as_str().map_or_else(|| compact(line), str::to_string)
+                );
+            }
+        }
+        return Some(text);
+    }
+    serde_json::to_string_pretty(&json).ok()
 }
 
 /// Lines of context shown around a changed line of a text.
@@ -353,6 +391,23 @@ fn nested(value: &Value, indent: usize, sign: &str) -> String {
             text.push(']');
             text
         }
+        Value::String(text) => match as_text(text) {
+            // A file: its lines, as Terraform shows a heredoc.
+            Some(text) => {
+                let mut shown = String::from("<<-EOT\n");
+                for line in text.lines() {
+                    if line.is_empty() {
+                        shown.push('\n');
+                    } else {
+                        let _ = writeln!(shown, "{inner}{line}");
+                    }
+                }
+                shown.push_str(&close);
+                shown.push_str("EOT");
+                shown
+            }
+            None => compact(value),
+        },
         other => compact(other),
     }
 }
@@ -522,6 +577,38 @@ mod tests {
             g: 7
         + server:
         +   x: 1
+"#;
+        assert!(text.contains(expected), "{text}");
+    }
+
+    /// A server group's SSM document: its script's changed line, not two long JSON strings.
+    #[test]
+    fn a_changed_ssm_document_is_shown_as_its_scripts_diff() {
+        let document = |port: u16| {
+            json!({"schemaVersion": "2.2", "mainSteps": [{"action": "aws:runShellScript", "name": "configure",
+                "inputs": {"runCommand": ["set -eu", "cat > /etc/nginx/conf.d/app.conf <<'EOF'", "server {",
+                    "    listen 8200;", format!("    location / {{ proxy_pass http://127.0.0.1:{port}; }}"),
+                    "}", "EOF", "nginx -t"]}}]})
+            .to_string()
+        };
+        let want = Resource::new(
+            "servers.ssm_document[app]",
+            ResourceKind::SsmDocument,
+            "app-config",
+            "servers[0]",
+        )
+        .with("content", json!(document(8006)));
+        let mut state = observed(std::slice::from_ref(&want));
+        state.resources[0].properties["content"] = json!(document(8005));
+        let text = render(&diff(&[want], &state), false);
+        let expected = r#"      ~ content:
+          ...
+          server {
+              listen 8200;
+        -     location / { proxy_pass http://127.0.0.1:8005; }
+        +     location / { proxy_pass http://127.0.0.1:8006; }
+          }
+          EOF
 "#;
         assert!(text.contains(expected), "{text}");
     }

@@ -523,10 +523,16 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             &format!("{about}.mounts"),
         );
     }
+    // The database and the cache: from every workload, and from the server groups that
+    // `connect` to them.
+    type Uses = fn(&ServerGroup) -> bool;
+    let mut data: Vec<(Endpoint, u16, &str, Uses)> = Vec::new();
     let database = resources
         .iter()
         .find(|r| matches!(r.kind, K::DbCluster | K::DbInstance));
-    if let Some(db) = database {
+    if let Some(db) = database
+        && let Some(port) = port_of(db, "port")
+    {
         let to = Endpoint::in_subnets(
             "the database".into(),
             strings(db, "vpcSecurityGroups"),
@@ -536,26 +542,13 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             ),
             net,
         );
-        if let Some(port) = port_of(db, "port") {
-            add(
-                &workloads,
-                std::slice::from_ref(&to),
-                Protocol::Tcp,
-                port,
-                "database",
-            );
-            for (end, about) in uses(|g| g.connect.contains(&ServerConnection::Database)) {
-                add(
-                    &[end],
-                    std::slice::from_ref(&to),
-                    Protocol::Tcp,
-                    port,
-                    &format!("{about}.connect"),
-                );
-            }
-        }
+        data.push((to, port, "database", |g| {
+            g.connect.contains(&ServerConnection::Database)
+        }));
     }
-    if let Some(cache) = first(resources, K::CacheReplicationGroup) {
+    if let Some(cache) = first(resources, K::CacheReplicationGroup)
+        && let Some(port) = port_of(cache, "port")
+    {
         let to = Endpoint::in_subnets(
             "the cache".into(),
             strings(cache, "securityGroups"),
@@ -568,23 +561,15 @@ pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow
             ),
             net,
         );
-        if let Some(port) = port_of(cache, "port") {
-            add(
-                &workloads,
-                std::slice::from_ref(&to),
-                Protocol::Tcp,
-                port,
-                "cache",
-            );
-            for (end, about) in uses(|g| g.connect.contains(&ServerConnection::Cache)) {
-                add(
-                    &[end],
-                    std::slice::from_ref(&to),
-                    Protocol::Tcp,
-                    port,
-                    &format!("{about}.connect"),
-                );
-            }
+        data.push((to, port, "cache", |g| {
+            g.connect.contains(&ServerConnection::Cache)
+        }));
+    }
+    for (to, port, about, needs) in data {
+        let to = std::slice::from_ref(&to);
+        add(&workloads, to, Protocol::Tcp, port, about);
+        for (end, group) in uses(needs) {
+            add(&[end], to, Protocol::Tcp, port, &format!("{group}.connect"));
         }
     }
     flows
