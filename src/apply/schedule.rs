@@ -245,6 +245,9 @@ impl Schedule {
                 }
             }
         }
+        for (before, after) in rolling_edges(&steps) {
+            graph.add_dependency(after, before);
+        }
         if let Some(cycle) = graph.find_cycle() {
             return Err(ScheduleError::Cycle(cycle));
         }
@@ -418,6 +421,64 @@ fn expand(changes: &[Change], depends_on: impl Fn(&Address) -> Vec<Address>) -> 
     steps
 }
 
+/// The order a rolling replacement adds (kinds with `rolls_by`, `plan::kind`): replaced resources
+/// of one kind with the same `rolls_by` value go one at a time, in address order. The next one's
+/// teardown — its own delete and the deletes of what uses it (a server's target-group
+/// registration: drained first) — waits until the one before is back: its create and the
+/// creates and updates of what uses it (its registration, which waits until it is healthy).
+/// `(before, after)`: `after` waits for `before`.
+fn rolling_edges(steps: &[Step]) -> Vec<(StepId, StepId)> {
+    let mut rolls: BTreeMap<(ResourceKind, String), BTreeSet<&Address>> = BTreeMap::new();
+    for step in steps
+        .iter()
+        .filter(|s| s.replacing && s.operation == Operation::Create)
+    {
+        let Some(key) = step.kind.spec().rolls_by else {
+            continue;
+        };
+        let value = step
+            .desired
+            .as_ref()
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        rolls
+            .entry((step.kind, value.to_string()))
+            .or_default()
+            .insert(&step.address);
+    }
+    let users = |address: &Address, operations: &[Operation]| -> Vec<StepId> {
+        steps
+            .iter()
+            .filter(|s| operations.contains(&s.operation) && s.depends_on.contains(address))
+            .map(Step::id)
+            .collect()
+    };
+    let mut edges = Vec::new();
+    for members in rolls.values() {
+        let members: Vec<&&Address> = members.iter().collect();
+        for pair in members.windows(2) {
+            let (previous, next) = (*pair[0], *pair[1]);
+            let mut back = users(previous, &[Operation::Create, Operation::Update]);
+            back.push(StepId {
+                address: previous.clone(),
+                operation: Operation::Create,
+            });
+            let mut teardown = users(next, &[Operation::Delete]);
+            teardown.push(StepId {
+                address: next.clone(),
+                operation: Operation::Delete,
+            });
+            for before in &back {
+                for after in &teardown {
+                    edges.push((before.clone(), after.clone()));
+                }
+            }
+        }
+    }
+    edges
+}
+
 /// For each delete of a resource `described` does not know (gone from the blueprint), the other
 /// resources this plan deletes that its observed properties refer to: a string that is an
 /// address (`"network.vpc"`), an address with an attribute (`"cluster.eks#arn"`), or that embeds
@@ -559,6 +620,76 @@ mod tests {
             [&id("nat", Operation::Delete)]
         );
         assert!(s.waits_for(&id("nat", Operation::Delete)).is_empty());
+    }
+
+    /// A server group's new instance type: its servers are replaced one at a time, each drained
+    /// (its registration deleted) only once the one before is back in its target group; another
+    /// group's servers roll on their own.
+    #[test]
+    fn replaced_servers_of_one_template_roll_one_at_a_time() {
+        let server = |address: &str, template: &str| {
+            let mut c = change(address, ResourceKind::Ec2Instance, Action::Replace);
+            c.after = Some(
+                serde_json::json!({ "launchTemplate": template })
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            );
+            c
+        };
+        let changes = [
+            server("a1", "lt-app"),
+            server("b1", "lt-app"),
+            server("c1", "lt-app"),
+            server("x1", "lt-other"),
+            change(
+                "reg-a1",
+                ResourceKind::TargetGroupAttachment,
+                Action::Replace,
+            ),
+            change(
+                "reg-b1",
+                ResourceKind::TargetGroupAttachment,
+                Action::Replace,
+            ),
+            change(
+                "reg-c1",
+                ResourceKind::TargetGroupAttachment,
+                Action::Replace,
+            ),
+        ];
+        let s = Schedule::new(
+            &changes,
+            deps(&[("reg-a1", "a1"), ("reg-b1", "b1"), ("reg-c1", "c1")]),
+        )
+        .expect("acyclic");
+        let waits = |address: &str, operation| {
+            let mut w: Vec<String> = s
+                .waits_for(&id(address, operation))
+                .iter()
+                .map(|i| i.to_string())
+                .collect();
+            w.sort();
+            w
+        };
+        assert_eq!(
+            waits("reg-b1", Operation::Delete),
+            ["a1 (create)", "reg-a1 (create)"],
+            "b1 is drained once a1 is back in its target group"
+        );
+        assert_eq!(
+            waits("b1", Operation::Delete),
+            ["a1 (create)", "reg-a1 (create)", "reg-b1 (delete)"]
+        );
+        assert_eq!(
+            waits("c1", Operation::Delete),
+            ["b1 (create)", "reg-b1 (create)", "reg-c1 (delete)"]
+        );
+        assert!(waits("a1", Operation::Delete) == ["reg-a1 (delete)"]);
+        assert!(
+            waits("x1", Operation::Delete).is_empty(),
+            "another template's server rolls alone"
+        );
     }
 
     #[test]

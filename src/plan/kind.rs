@@ -112,6 +112,10 @@ pub struct KindSpec {
     pub delete_seconds: f64,
     /// Operations on resources of the kind that AWS runs one at a time.
     pub serialise: Option<Serialise>,
+    /// Replacements roll: resources of the kind with the same value of this property (the
+    /// servers launched from one template) are replaced one at a time, each after the one
+    /// before is back with everything that uses it (`apply::schedule`).
+    pub rolls_by: Option<&'static str>,
     /// The calls a no-change plan makes to read the kind; None where the AWS reader does not
     /// read it.
     pub reads: Option<Reads>,
@@ -293,6 +297,7 @@ const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
         create_seconds: 2.0,
         delete_seconds: 2.0,
         serialise: None,
+        rolls_by: None,
         reads: Some(Reads::LISTING),
         prices: Prices::NONE,
         permissions: Permissions::NONE,
@@ -653,6 +658,8 @@ pub const SPECS: &[KindSpec] = &[
             updates: &["ec2:CreateTags", "ec2:DeleteTags"],
             deletes: &["ec2:TerminateInstances"],
         },
+        // A group's servers are replaced one at a time, so the others keep serving.
+        rolls_by: Some("launchTemplate"),
         ..row(Ec2Instance, "ec2")
     },
     KindSpec {

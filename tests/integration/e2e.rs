@@ -731,3 +731,52 @@ fn dolphinscheduler_fargate_full_cycle() {
         ],
     );
 }
+
+/// Seed 001's servers get a new instance type: the plan replaces both (data loss: refused
+/// without `--allow-data-loss`), and the apply rolls them — the second server is drained from
+/// the target group only once the first is back in it and healthy.
+#[test]
+fn lowcode_servers_roll_one_at_a_time() {
+    let account = Account::new();
+    let original =
+        std::fs::read_to_string(repo_root().join("blueprints/lowcode-ha.yaml")).expect("blueprint");
+    let runnable = with_emulator_certificate(&account, &original, "cn-northwest-1");
+    let base = account.write("base.yaml", &runnable);
+    let bigger = account.write(
+        "bigger.yaml",
+        &runnable.replace("instanceType: t3.medium", "instanceType: t3.large"),
+    );
+    assert_eq!(account.apply(&base).code, 0, "apply on an empty account");
+    let refused = account.apply(&bigger);
+    assert_ne!(
+        refused.code, 0,
+        "replacing servers needs --allow-data-loss\n{refused}"
+    );
+    let rolled = account.run(&[
+        "apply",
+        "-f",
+        &bigger,
+        "--auto-approve",
+        "--allow-data-loss",
+    ]);
+    assert_eq!(rolled.code, 0, "{rolled}");
+    let at = |event: &str| {
+        rolled
+            .stdout
+            .find(event)
+            .unwrap_or_else(|| panic!("`{event}` in\n{rolled}"))
+    };
+    let first_back = at("servers.target_group_attachment[app-a1] (replace): created");
+    let second_drained = at("servers.target_group_attachment[app-b1] (replace): deleting");
+    assert!(
+        first_back < second_drained,
+        "a1 is back before b1 is drained\n{rolled}"
+    );
+    assert!(
+        at("servers.ec2_instance[app-a1] (replace): deleting") < first_back,
+        "a1 goes first\n{rolled}"
+    );
+    let (code, plan) = account.plan(&bigger);
+    assert_eq!(code, 0, "no changes after the roll: {:#?}", changes(&plan));
+    assert_eq!(account.destroy(&bigger).code, 0);
+}

@@ -5,8 +5,10 @@
 //!
 //! The create does not wait for the target to be `healthy`, as Terraform's
 //! aws_lb_target_group_attachment does not: health is the instance's software answering the
-//! health check, which a configuration run may still be installing, and the servers' step that
-//! needs a serving instance waits for health itself. A delete deregisters and waits as botocore's
+//! health check, which a configuration run may still be installing. Except in a rolling
+//! replacement (`apply::schedule`: the next server is drained once this one is back): there the
+//! create waits until the new server is `healthy`, as botocore's `TargetInService` waiter does
+//! (elbv2 waiters-2.json), so a roll stops at a server that does not serve. A delete deregisters and waits as botocore's
 //! `TargetDeregistered` waiter does (elbv2 waiters-2.json: DescribeTargetHealth of the target
 //! until every state is `unused`, or the `InvalidTarget` error): the target drains for the
 //! group's deregistration delay (`deregistration_delay.timeout_seconds`, 300 s by default).
@@ -58,6 +60,13 @@ impl Adapter for TargetGroupAttachment {
                     e
                 }
             })?;
+        if step.request.step.replacing {
+            step.wait_until(
+                || health(step, &group, &target, props.port),
+                crate::apply::wait::has(|s: &TargetState| s.0 == "healthy"),
+            )
+            .await?;
+        }
         Ok(attachment_outputs(&group, &target, props.port))
     }
 
@@ -147,6 +156,38 @@ async fn draining(
         return Ok(None);
     }
     Ok(Some(TargetState(states.join(","))))
+}
+
+/// The target's health state (`initial`, `healthy`, `unhealthy`, …; `unused` once it is not
+/// registered), with the reason AWS gives for it.
+async fn health(
+    step: &AwsStep<'_>,
+    group: &str,
+    target: &str,
+    port: u16,
+) -> Result<Option<TargetState>, StepError> {
+    let described = step
+        .clients()
+        .elbv2
+        .describe_target_health()
+        .target_group_arn(group)
+        .targets(description(target, port))
+        .send()
+        .await
+        .aws()?;
+    let shown = described.target_health_descriptions().first().map(|d| {
+        let reason = d
+            .target_health()
+            .and_then(|h| h.reason())
+            .map(|r| format!(" ({})", r.as_str()))
+            .unwrap_or_default();
+        if state_of(d) == "healthy" {
+            TargetState("healthy".into())
+        } else {
+            TargetState(format!("{}{reason}", state_of(d)))
+        }
+    });
+    Ok(shown)
 }
 
 fn state_of(d: &Health) -> &str {
