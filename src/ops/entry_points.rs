@@ -23,6 +23,21 @@ pub struct EntryPoints {
     pub cluster: Option<ClusterAccess>,
     pub database: Option<Endpoint>,
     pub cache: Option<Endpoint>,
+    /// The app servers, reached through Session Manager (there is no SSH).
+    pub servers: Vec<ServerAccess>,
+}
+
+/// One app server: a shell and its local ports through Session Manager.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerAccess {
+    /// `lowcode-srv-app-a1`.
+    pub name: String,
+    pub instance_id: String,
+    /// `aws ssm start-session --target <id> --region <region>`.
+    pub session_command: String,
+    /// Per port nginx forwards to (a product's console among them), the command that makes it
+    /// `localhost:<port>` on the user's machine (AWS-StartPortForwardingSession).
+    pub port_commands: Vec<(u16, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -133,7 +148,60 @@ pub fn entry_points(
     entry.database =
         first_of(&[ResourceKind::DbCluster, ResourceKind::DbInstance]).and_then(endpoint);
     entry.cache = first_of(&[ResourceKind::CacheReplicationGroup]).and_then(endpoint);
+    entry.servers = servers(bp, region, resources, outputs);
     entry
+}
+
+/// The servers AWS answered for, in address order, with the Session Manager commands that reach
+/// them ("Start a session", Systems Manager user guide: `start-session`, and the
+/// `AWS-StartPortForwardingSession` document with `portNumber` and `localPortNumber`).
+fn servers(
+    bp: &Blueprint,
+    region: &str,
+    resources: &[Resource],
+    outputs: &BTreeMap<Address, Outputs>,
+) -> Vec<ServerAccess> {
+    let mut found = Vec::new();
+    for group in &bp.servers {
+        let mut ports: Vec<u16> = group
+            .nginx
+            .iter()
+            .flat_map(|n| n.locations.iter().map(|l| l.to))
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let prefix = format!("servers.ec2_instance[{}-", group.name);
+        let instances = resources.iter().filter(|r| {
+            r.kind == ResourceKind::Ec2Instance && r.address.as_str().starts_with(&prefix)
+        });
+        for instance in instances {
+            let Some(id) = outputs
+                .get(&instance.address)
+                .and_then(|o| o.get("id"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let session = format!("aws ssm start-session --target {id} --region {region}");
+            found.push(ServerAccess {
+                name: instance.name.clone(),
+                instance_id: id.to_string(),
+                port_commands: ports
+                    .iter()
+                    .map(|port| {
+                        (
+                            *port,
+                            format!(
+                                "{session} --document-name AWS-StartPortForwardingSession --parameters portNumber={port},localPortNumber={port}"
+                            ),
+                        )
+                    })
+                    .collect(),
+                session_command: session,
+            });
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -213,8 +281,43 @@ mod tests {
             &out,
         );
         assert_eq!(entry.url.as_deref(), Some("http://lb.example:8000"));
+        assert!(entry.servers.is_empty(), "no server answered yet");
         assert_eq!(entry.cname, None);
         assert!(entry.database.is_none(), "no endpoint answered yet");
+    }
+
+    /// Seed 001's servers: a Session Manager shell each, and each port nginx forwards to (the
+    /// console on 22345 among them) as a local port — no SSH.
+    #[test]
+    fn servers_are_reached_through_session_manager() {
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/lowcode-ha.yaml"
+        )))
+        .unwrap();
+        let out = outputs(&[
+            ("servers.ec2_instance[app-a1]", json!({"id": "i-0a"})),
+            ("servers.ec2_instance[app-b1]", json!({"id": "i-0b"})),
+        ]);
+        let entry = entry_points(
+            &loaded.blueprint,
+            "blueprints/lowcode-ha.yaml",
+            "cn-northwest-1",
+            &loaded.resources,
+            &out,
+        );
+        let names: Vec<&str> = entry.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["lowcode-srv-app-a1", "lowcode-srv-app-b1"]);
+        let a1 = &entry.servers[0];
+        assert_eq!(
+            a1.session_command,
+            "aws ssm start-session --target i-0a --region cn-northwest-1"
+        );
+        let ports: Vec<u16> = a1.port_commands.iter().map(|(p, _)| *p).collect();
+        assert_eq!(ports, [8005, 22345]);
+        assert!(a1.port_commands[1].1.ends_with(
+            "--document-name AWS-StartPortForwardingSession --parameters portNumber=22345,localPortNumber=22345"
+        ));
     }
 
     #[test]

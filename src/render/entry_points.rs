@@ -38,6 +38,16 @@ pub fn human(entry: &EntryPoints) -> String {
     if let Some(cache) = &entry.cache {
         let _ = writeln!(out, "  Cache:     {}", endpoint(cache));
     }
+    for server in &entry.servers {
+        let _ = writeln!(
+            out,
+            "  Server:    {} ({}), no SSH: {}",
+            server.name, server.instance_id, server.session_command
+        );
+        for (port, command) in &server.port_commands {
+            let _ = writeln!(out, "             localhost:{port}: {command}");
+        }
+    }
     out
 }
 
@@ -56,6 +66,14 @@ pub fn json(entry: &EntryPoints) -> Value {
         })),
         "database": entry.database.as_ref().map(endpoint),
         "cache": entry.cache.as_ref().map(endpoint),
+        "servers": entry.servers.iter().map(|s| json!({
+            "name": s.name,
+            "instance_id": s.instance_id,
+            "session_command": s.session_command,
+            "port_commands": s.port_commands.iter()
+                .map(|(port, command)| json!({"port": port, "command": command}))
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -69,7 +87,7 @@ fn endpoint(e: &Endpoint) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::entry_points::{ClusterAccess, Cname};
+    use crate::ops::entry_points::{ClusterAccess, Cname, ServerAccess};
 
     fn example() -> EntryPoints {
         EntryPoints {
@@ -93,6 +111,15 @@ mod tests {
                 port: Some(6379),
                 reader_host: None,
             }),
+            servers: vec![ServerAccess {
+                name: "analytics-srv-app-a1".into(),
+                instance_id: "i-0123456789abcdef0".into(),
+                session_command: "aws ssm start-session --target i-0123456789abcdef0 --region eu-west-1".into(),
+                port_commands: vec![(
+                    22345,
+                    "aws ssm start-session --target i-0123456789abcdef0 --region eu-west-1 --document-name AWS-StartPortForwardingSession --parameters portNumber=22345,localPortNumber=22345".into(),
+                )],
+            }],
         }
     }
 
