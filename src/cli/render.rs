@@ -1,6 +1,7 @@
-//! `shinyctl render -f FILE --out DIR`: the proxy workload as files, without AWS (ids and
-//! endpoints are placeholders; see docs/workload.md). Writes `DIR/application.yml` and
-//! `DIR/manifests/*.yaml`; files of an earlier render that the blueprint no longer has are removed.
+//! `shinyctl render -f FILE --out DIR`: what the blueprint runs, as files, without AWS (ids and
+//! endpoints are placeholders): the proxy workload (`DIR/application.yml`, `DIR/manifests/*.yaml`;
+//! see docs/workload.md) and the app servers' user data, SSM document, its script and nginx site
+//! (`DIR/servers/<group>/`). Manifests of an earlier render the blueprint no longer has are removed.
 
 use std::path::{Path, PathBuf};
 
@@ -25,10 +26,27 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Failure);
     };
     let bp = &loaded.blueprint;
+    let servers = shinyctl::plan::catalog::servers::rendered_files(bp);
+    for (relative, contents) in &servers {
+        let path = args.out.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
+    }
     let facts = PlatformFacts::placeholders(bp);
     let Some(rendered) = workload::render(bp, &facts) else {
+        if !servers.is_empty() {
+            println!(
+                "wrote {} files to {} (the servers' user data, SSM documents and nginx sites)",
+                servers.len(),
+                args.out.display()
+            );
+            return Ok(Outcome::Success);
+        }
         eprintln!(
-            "{} has no `proxy` section (nor a cluster behind an ingress): nothing to render",
+            "{} has no `proxy` section (nor a cluster behind an ingress) and no `servers`: nothing to render",
             loaded.source.name
         );
         return Ok(Outcome::Failure);

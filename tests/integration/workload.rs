@@ -127,6 +127,28 @@ fn render_without_a_proxy_says_so() {
     assert!(run.stderr.contains("no `proxy` section"), "{run}");
 }
 
+/// Seed 001's servers: what runs on them, as files; the nginx site is the one the unit test
+/// checks with `nginx -t`.
+#[test]
+fn render_writes_the_servers_files() {
+    let out = Scratch::new();
+    let run = shinyctl(&[
+        "render",
+        "-f",
+        "blueprints/lowcode-ha.yaml",
+        "--out",
+        &out.file("out"),
+    ])
+    .expect_code(0);
+    assert!(run.stdout.contains("wrote 4 files"), "{run}");
+    let dir = out.path().join("out/servers/app");
+    let script = std::fs::read_to_string(dir.join("configure.sh")).expect("configure.sh");
+    assert!(script.contains("nginx -t"), "{script}");
+    let site = std::fs::read_to_string(dir.join("nginx.conf")).expect("nginx.conf");
+    assert!(site.contains("listen 8200 default_server;"), "{site}");
+    assert!(dir.join("user-data.sh").exists() && dir.join("ssm-document.json").exists());
+}
+
 #[test]
 fn render_removes_manifests_the_blueprint_no_longer_has() {
     let (file, _) = proxy_blueprints().remove(0);

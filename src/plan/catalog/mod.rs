@@ -25,7 +25,7 @@ pub mod names;
 pub(crate) mod network;
 pub(crate) mod registry;
 pub(crate) mod security;
-pub(crate) mod servers;
+pub mod servers;
 pub(crate) mod storage;
 
 pub use name_check::name_problems;

@@ -7,6 +7,80 @@ mod scripts;
 
 pub(crate) use build::{build, root_target_group};
 
+use serde_json::Value;
+
+use crate::blueprint::Blueprint;
+
+/// What runs on the blueprint's servers, as files `shinyctl render` writes (relative paths), as
+/// the plan holds them (references to resources AWS has not made yet stay `${...}`): per group,
+/// `servers/<group>/user-data.sh`, `ssm-document.json`, `configure.sh` (the document's script)
+/// and `nginx.conf` (the site it writes).
+pub fn rendered_files(bp: &Blueprint) -> Vec<(String, String)> {
+    let resources = super::desired(bp);
+    let property = |address: &str, key: &str| {
+        resources
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .and_then(|r| r.properties.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut files = Vec::new();
+    for group in &bp.servers {
+        let dir = format!("servers/{}", group.name);
+        let template = super::addresses::server("launch_template", &group.name);
+        if let Some(user_data) = property(&template, "userData") {
+            files.push((format!("{dir}/user-data.sh"), user_data));
+        }
+        let document = super::addresses::server("ssm_document", &group.name);
+        if let Some(content) = property(&document, "content") {
+            let script = serde_json::from_str::<Value>(&content)
+                .ok()
+                .map(|doc| document_script(&doc));
+            let pretty = serde_json::from_str::<Value>(&content)
+                .ok()
+                .and_then(|doc| serde_json::to_string_pretty(&doc).ok())
+                .unwrap_or(content);
+            files.push((format!("{dir}/ssm-document.json"), pretty + "\n"));
+            if let Some(script) = script {
+                files.push((format!("{dir}/configure.sh"), script));
+            }
+        }
+        if let Some(site) = &group.nginx {
+            files.push((
+                format!("{dir}/nginx.conf"),
+                nginx::site(&group.name, &bp.metadata.name, site),
+            ));
+        }
+    }
+    files
+}
+
+/// A Command document's shell steps as one script, each step's lines under a comment.
+fn document_script(doc: &Value) -> String {
+    let mut script = String::from("#!/bin/sh\n");
+    for step in doc
+        .get("mainSteps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = step.get("name").and_then(Value::as_str).unwrap_or("step");
+        script.push_str(&format!("# step {name}\n"));
+        for line in step
+            .pointer("/inputs/runCommand")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            script.push_str(line);
+            script.push('\n');
+        }
+    }
+    script
+}
+
 use serde::{Deserialize, Serialize};
 
 /// An EC2 launch template's properties: what every version holds. The update writes them all
@@ -102,6 +176,26 @@ mod tests {
     use super::*;
     use crate::plan::ResourceKind as K;
     use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn render_writes_each_groups_files() {
+        let bp = crate::plan::catalog::tests::lowcode_servers();
+        let files = rendered_files(&bp);
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "servers/app/user-data.sh",
+                "servers/app/ssm-document.json",
+                "servers/app/configure.sh",
+                "servers/app/nginx.conf"
+            ]
+        );
+        let script = &files[2].1;
+        assert!(
+            script.contains("nginx -t\n") && script.contains("proxy_pass http://127.0.0.1:22345;")
+        );
+    }
 
     #[test]
     fn properties_structs_have_the_fields_their_specs_name() {
