@@ -27,15 +27,19 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
     // resources it refers to are being replaced (and so get new AWS ids).
     let mut changes: Vec<Change> = Vec::with_capacity(desired.len());
     let mut replaced: HashSet<Address> = HashSet::new();
+    let mut updated: HashMap<Address, ResourceKind> = HashMap::new();
     let mut notes = Vec::new();
     for i in dependency_order(desired) {
         let resource = &desired[i];
         let change = match observed_by_address.get(&resource.address) {
             None => create(resource),
-            Some(existing) => compare(resource, existing, &replaced, &mut notes),
+            Some(existing) => compare(resource, existing, &replaced, &updated, &mut notes),
         };
         if change.action.is_replace() {
             replaced.insert(change.address.clone());
+        }
+        if change.action == Action::Update {
+            updated.insert(change.address.clone(), change.kind);
         }
         changes.push(change);
     }
@@ -102,6 +106,7 @@ fn compare(
     resource: &Resource,
     existing: &ObservedResource,
     replaced: &HashSet<Address>,
+    updated: &HashMap<Address, ResourceKind>,
     notes: &mut Vec<Note>,
 ) -> Change {
     let mut changes = Vec::new();
@@ -112,6 +117,7 @@ fn compare(
             after: Some(Value::from(resource.kind.as_str())),
             forces_replacement: true,
             replaced_reference: None,
+            updated_reference: None,
         });
     }
     if resource.name != existing.name {
@@ -123,6 +129,7 @@ fn compare(
             after: Some(Value::from(resource.name.clone())),
             forces_replacement: resource.kind.name_rule().is_some(),
             replaced_reference: None,
+            updated_reference: None,
         });
     }
     let replace_on = resource.kind.replace_on();
@@ -141,6 +148,7 @@ fn compare(
                         after,
                         forces_replacement: replace_on.contains(&key.as_str()),
                         replaced_reference: None,
+                        updated_reference: None,
                     }),
             );
             continue;
@@ -158,17 +166,26 @@ fn compare(
         if found.is_empty() {
             // Unchanged, but it may refer to a resource being replaced: the reference then points
             // at a new AWS id, which AWS can take in place only where the kind allows it.
-            if let Some(target) = resource
-                .properties
-                .get(key)
-                .and_then(|v| refers_to(v, replaced))
-            {
+            let value = resource.properties.get(key);
+            if let Some(target) = value.and_then(|v| refers_to(v, replaced)) {
                 changes.push(PropertyChange {
                     name: property_path(None, key),
                     before: existing.properties.get(key).cloned(),
-                    after: resource.properties.get(key).cloned(),
+                    after: value.cloned(),
                     forces_replacement: forces,
                     replaced_reference: Some(target),
+                    updated_reference: None,
+                });
+            } else if let Some(target) = value.and_then(|v| embeds_updated(v, updated)) {
+                // Or embed an attribute of one updated in place that the update changes (a
+                // launch template's default version): it changes in the same apply.
+                changes.push(PropertyChange {
+                    name: property_path(None, key),
+                    before: existing.properties.get(key).cloned(),
+                    after: value.cloned(),
+                    forces_replacement: forces,
+                    replaced_reference: None,
+                    updated_reference: Some(target),
                 });
             }
         }
@@ -181,6 +198,7 @@ fn compare(
                     after,
                     forces_replacement: forces,
                     replaced_reference: None,
+                    updated_reference: None,
                 }),
         );
     }
@@ -287,6 +305,27 @@ fn union_keys<'a>(
 
 /// The first address in `replaced` that `value` mentions (catalog properties refer to other
 /// resources by address).
+/// The resource updated in place whose changing attribute (its kind's `updated_attributes`)
+/// `value` refers to, as `address#attribute` or embedded `${address#attribute}`.
+fn embeds_updated(value: &Value, updated: &HashMap<Address, ResourceKind>) -> Option<Address> {
+    let changes = |address: &str, attribute: &str| {
+        let address = Address::new(address);
+        updated
+            .get(&address)
+            .is_some_and(|kind| kind.spec().updated_attributes.contains(&attribute))
+            .then_some(address)
+    };
+    if let Value::String(s) = value
+        && let Some((address, attribute)) = s.split_once('#')
+        && let Some(found) = changes(address, attribute)
+    {
+        return Some(found);
+    }
+    crate::plan::catalog::embedded::references_in_value(value)
+        .into_iter()
+        .find_map(|r| changes(r.address, r.attribute?))
+}
+
 fn refers_to(value: &Value, replaced: &HashSet<Address>) -> Option<Address> {
     match value {
         Value::String(s) => replaced.get(&Address::new(s.as_str())).cloned(),
@@ -545,6 +584,7 @@ mod tests {
                     after: Some(json!("data")),
                     forces_replacement: false,
                     replaced_reference: None,
+                    updated_reference: None,
                 },
                 PropertyChange {
                     name: "tags.Old".into(),
@@ -552,6 +592,7 @@ mod tests {
                     after: None,
                     forces_replacement: false,
                     replaced_reference: None,
+                    updated_reference: None,
                 },
             ]
         );
@@ -585,6 +626,65 @@ mod tests {
             plan.critical_path,
             [Address::new("network.subnet.private[a]")]
         );
+    }
+
+    /// A new image for a server group: the launch template gets a new default version in place,
+    /// and the servers launched at the old one are replaced in the same plan (not the next), as
+    /// the SSM association follows its document's new version in place.
+    #[test]
+    fn an_attribute_an_update_changes_changes_what_embeds_it() {
+        let template = Resource::new(
+            "servers.launch_template[app]",
+            ResourceKind::LaunchTemplate,
+            "t",
+            "servers",
+        )
+        .with("imageId", json!("ami-2"));
+        let server = Resource::new(
+            "servers.ec2_instance[app-a1]",
+            ResourceKind::Ec2Instance,
+            "s",
+            "servers",
+        )
+        .with(
+            "launchTemplateVersion",
+            json!("${servers.launch_template[app]#defaultVersion}"),
+        )
+        .after(&Address::new("servers.launch_template[app]"));
+        let document = Resource::new(
+            "servers.ssm_document[app]",
+            ResourceKind::SsmDocument,
+            "d",
+            "servers",
+        )
+        .with("content", json!("{}"));
+        let association = Resource::new(
+            "servers.ssm_association[app]",
+            ResourceKind::SsmAssociation,
+            "a",
+            "servers",
+        )
+        .with(
+            "documentVersion",
+            json!("${servers.ssm_document[app]#version}"),
+        )
+        .after(&Address::new("servers.ssm_document[app]"));
+        let desired = vec![template, server, document, association];
+        let mut observed = ObservedState::as_desired(&desired);
+        observed.resources[0].properties["imageId"] = json!("ami-1");
+        observed.resources[2].properties["content"] = json!("{\"old\": 1}");
+        let plan = diff(&desired, &observed);
+        let server = plan.change("servers.ec2_instance[app-a1]").unwrap();
+        assert_eq!(server.action, Action::Replace);
+        assert_eq!(
+            server.changes[0].updated_reference,
+            Some(Address::new("servers.launch_template[app]"))
+        );
+        let association = plan.change("servers.ssm_association[app]").unwrap();
+        assert_eq!(association.action, Action::Update);
+        // Nothing updated in place: nothing follows.
+        let unchanged = diff(&desired, &ObservedState::as_desired(&desired));
+        assert!(!unchanged.has_changes());
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub struct PropertyChange {
     /// The value itself is unchanged but refers to this resource, which the plan replaces: after
     /// apply it points at the new resource's AWS id.
     pub replaced_reference: Option<Address>,
+    /// The value itself is unchanged but embeds an attribute of this resource that the plan's
+    /// in-place update of it changes (a launch template's new default version, an SSM document's
+    /// new version: the kind's `updated_attributes`): known after apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_reference: Option<Address>,
 }
 
 /// The planned change to one resource.

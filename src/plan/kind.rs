@@ -112,6 +112,9 @@ pub struct KindSpec {
     pub delete_seconds: f64,
     /// Operations on resources of the kind that AWS runs one at a time.
     pub serialise: Option<Serialise>,
+    /// Attributes (outputs) an in-place update changes: a resource embedding one (`${address#
+    /// attribute}`) changes with it, in the same plan (`plan::diff`).
+    pub updated_attributes: &'static [&'static str],
     /// Replacements roll: resources of the kind with the same value of this property (the
     /// servers launched from one template) are replaced one at a time, each after the one
     /// before is back with everything that uses it (`apply::schedule`).
@@ -298,6 +301,7 @@ const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
         delete_seconds: 2.0,
         serialise: None,
         rolls_by: None,
+        updated_attributes: &[],
         reads: Some(Reads::LISTING),
         prices: Prices::NONE,
         permissions: Permissions::NONE,
@@ -626,6 +630,8 @@ pub const SPECS: &[KindSpec] = &[
             "rootVolumeGib",
             "userData",
         ]),
+        // A change of the template data is a new version made the default.
+        updated_attributes: &["defaultVersion", "latestVersion"],
         ..row(LaunchTemplate, "ec2")
     },
     KindSpec {
@@ -1279,6 +1285,8 @@ pub const SPECS: &[KindSpec] = &[
         // document", botocore UpdateDocumentRequest), UpdateDocumentDefaultVersion makes it the
         // default.
         in_place: InPlace::Only(&["content", "documentFormat"]),
+        // New content is a new version made the default.
+        updated_attributes: &["version"],
         ..row(SsmDocument, "ssm")
     },
     KindSpec {

@@ -176,6 +176,12 @@ fn changed_properties(changes: &[PropertyChange], paint: &Paint, out: &mut Strin
                 paint.apply(yellow(), "~"),
                 compact(after)
             ),
+            (_, Some(after)) if change.updated_reference.is_some() => format!(
+                "{} {name:<width$} = {} -> (known after apply: {} changes it)",
+                paint.apply(yellow(), "~"),
+                compact(after),
+                change.updated_reference.as_ref().map_or("", |a| a.as_str())
+            ),
             (Some(Value::String(before)), Some(Value::String(after)))
                 if as_text(before).is_some() || as_text(after).is_some() =>
             {

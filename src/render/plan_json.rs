@@ -51,7 +51,9 @@
 //! `action` is a list as in Terraform: `["create"]`, `["update"]`, `["delete", "create"]` (a replace),
 //! `["delete"]`, `["no-op"]`. Changes come in apply order. A changed property whose value stays the
 //! same but names a resource the plan replaces carries `"replaced_reference": "<that address>"`:
-//! after apply it points at the new resource's AWS id.
+//! after apply it points at the new resource's AWS id; one that embeds an attribute the plan's
+//! in-place update of another resource changes (a launch template's default version) carries
+//! `"updated_reference": "<that address>"`: its new value is known after apply.
 
 use serde_json::{Map, Value, json};
 
@@ -158,6 +160,9 @@ fn property(p: &PropertyChange) -> Value {
     }
     if let Some(target) = &p.replaced_reference {
         out.insert("replaced_reference".into(), json!(target));
+    }
+    if let Some(target) = &p.updated_reference {
+        out.insert("updated_reference".into(), json!(target));
     }
     Value::Object(out)
 }

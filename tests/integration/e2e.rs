@@ -707,7 +707,7 @@ fn lowcode_ha_full_cycle() {
         &[
             ("database.db_parameter_group", "update"),
             ("registry.ecr_repository[lowcode/app]", "create"),
-            ("servers.ssm_association[app]", "delete+create"),
+            ("servers.ssm_association[app]", "update"),
             ("servers.ssm_document[app]", "update"),
             ("servers.target_group[app]", "update"),
         ],

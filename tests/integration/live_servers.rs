@@ -9,7 +9,7 @@ use serde_json::json;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{BLUEPRINT, connect, converge, converge_in_place, covered_resources, read, run};
+use super::live::{BLUEPRINT, connect, converge, covered_resources, read, run};
 use super::live_common::{assert_complete, pending};
 
 const PROFILE: &str = "servers.iam_instance_profile.app";
@@ -169,9 +169,27 @@ async fn launch_template_and_instance_create_read_update_destroy() {
         (Some("gp3"), Some(true))
     );
 
-    // What the template launches changes: a new version, the default, in place.
+    // What the template launches changes: a new version, the default, in place — and the
+    // instance launched at the old one is replaced in the same apply (the plan says that loses
+    // data), not at the next plan.
     let desired = servers(&platform, &image, "#!/bin/bash\necho two\n");
-    converge_in_place(&conn, &desired).await;
+    let before = read(&conn, &desired).await;
+    let plan = shinyctl::plan::diff(&desired, &before.observed);
+    assert_eq!(
+        (plan.summary.change, plan.summary.replace),
+        (1, 1),
+        "{:?}",
+        pending(&plan)
+    );
+    assert_eq!(
+        plan.data_loss
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        vec![INSTANCE]
+    );
+    let (_, summary) = converge(&conn, &desired).await;
+    assert_complete(&summary);
     let listed = conn
         .clients
         .ec2
@@ -189,16 +207,10 @@ async fn launch_template_and_instance_create_read_update_destroy() {
         (Some(2), Some(2))
     );
     let live = read(&conn, &desired).await;
-    // The instance runs the old version: the next plan replaces it, and says that loses data.
-    let plan = shinyctl::plan::diff(&desired, &live.observed);
-    assert_eq!(pending(&plan).len(), 1, "{:?}", pending(&plan));
-    assert_eq!(plan.summary.replace, 1);
     assert_eq!(
-        plan.data_loss
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>(),
-        vec![INSTANCE]
+        pending(&shinyctl::plan::diff(&desired, &live.observed)),
+        Vec::<String>::new(),
+        "the new instance runs the new version"
     );
 
     let plan = shinyctl::plan::diff(&[], &live.observed);

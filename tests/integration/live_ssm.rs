@@ -229,9 +229,9 @@ async fn document_and_association_apply_read_update_fail_destroy() {
         format!("${{{DOCUMENT}#version}}")
     );
 
-    // New content: a new default version, in place; then the associations follow it in place
-    // (the next plan sees the version they apply is no longer the default) and run again.
-    converge_counting(&conn, &desired("listen 8080;"), (1, 0)).await;
+    // New content: a new default version, in place, and in the same apply the associations follow
+    // it in place (`updated_attributes`) and run again.
+    converge_counting(&conn, &desired("listen 8080;"), (3, 0)).await;
     let document_version = conn
         .clients
         .ssm
@@ -244,7 +244,6 @@ async fn document_and_association_apply_read_update_fail_destroy() {
         .and_then(|d| d.default_version())
         .map(str::to_string);
     assert_eq!(document_version.as_deref(), Some("2"));
-    converge_counting(&conn, &desired("listen 8080;"), (2, 0)).await;
     let (same, version, status, counts) = described(&conn, "livenet-app").await;
     assert_eq!(same, id, "updated in place, not replaced");
     assert_eq!(
@@ -255,9 +254,8 @@ async fn document_and_association_apply_read_update_fail_destroy() {
 
     // A server the configuration fails on: the apply fails naming it and where to look.
     fail_on(&account, &[instances[0].as_str()]);
-    converge_counting(&conn, &desired("listen 8081;"), (1, 0)).await;
     let (plan, summary) = converge(&conn, &desired("listen 8081;")).await;
-    assert_eq!(plan.summary.change, 2, "{:?}", pending(&plan));
+    assert_eq!(plan.summary.change, 3, "{:?}", pending(&plan));
     let failure = summary
         .failed
         .iter()

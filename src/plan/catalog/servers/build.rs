@@ -168,11 +168,10 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             },
         ),
     );
-    // The association is named after its document's content: a new configuration is a new
-    // association, which State Manager runs on every server at once it is made — in this apply,
-    // after the document's new version (the association's `documentVersion` would otherwise
-    // only follow the document's new default at the next plan).
-    let association_name = format!("{document_name}-{}", content_digest(&content));
+    // A new configuration is a new document version (in place), and the association follows it
+    // in the same apply (`updated_attributes`: `plan::diff`): UpdateAssociation runs it again.
+    // Not the document's name: that is the document's id, which the reader would map back to it.
+    let association_name = format!("{name}-configure");
     let association = a::server("ssm_association", g);
     let mut association_resource = Resource::new(
         &association,
@@ -243,15 +242,6 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
     for attachment in attachments {
         catalog.push(attachment);
     }
-}
-
-/// Eight hex digits of FNV-1a (64-bit) over `text`: stable across builds and platforms (std's
-/// hasher is not), enough to tell one configuration from the next (not a security measure).
-fn content_digest(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{:08x}", hash >> 32)
 }
 
 /// The machine image: the id as given, or the family's public SSM parameter, which EC2 resolves
@@ -517,13 +507,6 @@ fn listener_rules(catalog: &mut Catalog, bp: &Blueprint) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_digest_is_fnv_1a() {
-        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (the FNV reference test vectors).
-        assert_eq!(content_digest("a"), "af63dc4c");
-        assert_ne!(content_digest("listen 8200"), content_digest("listen 8201"));
-    }
 
     #[test]
     fn graviton_families_get_arm64_images() {
