@@ -28,7 +28,8 @@ def setup(emu, account, desired=2, target_group=False):
         AutoScalingGroupName="demo-app", MinSize=1, MaxSize=4, DesiredCapacity=desired,
         LaunchTemplate={"LaunchTemplateId": template, "Version": "1"}, VPCZoneIdentifier=subnet,
         Tags=[{"Key": "shinyctl.dev/blueprint", "Value": "demo", "PropagateAtLaunch": True},
-              {"Key": "shinyctl.dev/server-group", "Value": "demo-app", "PropagateAtLaunch": True}],
+              {"Key": "shinyctl.dev/server-group", "Value": "demo-app", "PropagateAtLaunch": True},
+              {"Key": "shinyctl.dev/address", "Value": "servers.autoscaling_group.app", "PropagateAtLaunch": False}],
         **extra)
     return ec2, asg, template, tg
 
@@ -57,6 +58,7 @@ def test_instances_are_pending_then_in_service_and_carry_the_propagated_tags(emu
         tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
         assert tags["shinyctl.dev/server-group"] == "demo-app"
         assert tags["aws:autoscaling:groupName"] == "demo-app"
+        assert "shinyctl.dev/address" not in tags
     # A pending instance counts toward the desired capacity: no third one.
     assert len(group(asg)["Instances"]) == 2
 
