@@ -12,6 +12,8 @@
 - **Scale-in deregisters.** moto registers a group's instances in its target groups but never
   deregisters the ones it terminates; AWS deregisters an instance before it terminates it
   ("Elastic Load Balancing and Amazon EC2 Auto Scaling": instances are deregistered on scale-in).
+- **HealthCheckGracePeriod** defaults to 0 and keeps a 0 it is given (botocore
+  CreateAutoScalingGroup: "Default: 0 seconds"); moto makes either 300.
 - **Deleting.** DeleteAutoScalingGroup of a group with instances is refused without
   `ForceDelete` (`ResourceInUse`, botocore DeleteAutoScalingGroup: "If the group has instances
   ... you must specify the option to force the deletion"); moto deletes it. With `ForceDelete`
@@ -32,6 +34,9 @@
   `Pending`, `InProgress` or `Cancelling` answers `InstanceRefreshInProgress`; cancelling when
   none is answers `ActiveInstanceRefreshNotFound`; a cancelled refresh is `Cancelling` until its
   batch ends, then `Cancelled`. Progress is computed when the group or its refreshes are read.
+
+Also: a launch from a launch template version made by CreateLaunchTemplateVersion with
+`UserData` (moto asserted on it).
 
 Not emulated: health checks (every instance is `Healthy`), scaling activities' failures, warm
 pools, checkpoints, rollbacks, alarms, and zone balancing (moto launches into the first subnet).
@@ -100,6 +105,19 @@ def install() -> None:
         self.__dict__["_emu_lifecycle"] = value
 
     InstanceState.lifecycle_state = property(get_lifecycle, set_lifecycle)
+
+    # A version made by CreateLaunchTemplateVersion keeps its UserData as plain text, and moto's
+    # launch from it asserted it was wrapped (the group's launch then failed with HTTP 500): wrap it.
+    from moto.core.types import Base64EncodedString
+    from moto.ec2.models.launch_templates import LaunchTemplateVersion
+
+    def user_data(self):
+        data = self.data.get("UserData")
+        if isinstance(data, str):
+            data = Base64EncodedString(data)
+        return data
+
+    LaunchTemplateVersion.user_data = property(user_data)
 
     def get_template(self):
         group = self.auto_scaling_group
@@ -287,7 +305,13 @@ def create_group(ctx, call_next):
     if name in backend.autoscaling_groups:
         raise AwsError("AlreadyExists", f"AutoScalingGroup by this name already exists - A group with the name "
                        f"{name} already exists")
-    return call_next()
+    resp = call_next()
+    # HealthCheckGracePeriod "Default: 0 seconds" (botocore CreateAutoScalingGroup); moto makes 0
+    # or none 300.
+    group = backend.autoscaling_groups.get(name)
+    if resp.status < 300 and group is not None:
+        group.health_check_grace_period = int(ctx.params().get("HealthCheckGracePeriod") or 0)
+    return resp
 
 
 @on("autoscaling", "UpdateAutoScalingGroup", "SetDesiredCapacity", "AttachLoadBalancerTargetGroups",

@@ -59,6 +59,7 @@ def test_instances_are_pending_then_in_service_and_carry_the_propagated_tags(emu
         assert tags["shinyctl.dev/server-group"] == "demo-app"
         assert tags["aws:autoscaling:groupName"] == "demo-app"
         assert "shinyctl.dev/address" not in tags
+    assert group(asg)["HealthCheckGracePeriod"] == 0
     # A pending instance counts toward the desired capacity: no third one.
     assert len(group(asg)["Instances"]) == 2
 
@@ -76,7 +77,7 @@ def test_a_refresh_replaces_old_instances_one_at_a_time_then_succeeds(emu, accou
     wait_for(lambda: lifecycles(asg), ["InService", "InService"])
     old = {i["InstanceId"] for i in group(asg)["Instances"]}
     ec2.create_launch_template_version(LaunchTemplateId=template, LaunchTemplateData={
-        "ImageId": IMAGE, "InstanceType": "t3.medium"})
+        "ImageId": IMAGE, "InstanceType": "t3.medium", "UserData": "IyEvYmluL2Jhc2gK"})
     asg.update_auto_scaling_group(AutoScalingGroupName="demo-app",
                                   LaunchTemplate={"LaunchTemplateId": template, "Version": "2"})
     # The update alone replaces nothing.
