@@ -75,6 +75,7 @@ kinds! {
     TargetGroupAttachment => "target_group_attachment",
     SsmDocument => "ssm_document",
     SsmAssociation => "ssm_association",
+    AutoScalingGroup => "autoscaling_group",
     // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
     KubernetesObject => "kubernetes_object",
 }
@@ -254,6 +255,12 @@ fn launch_template_chars(c: char) -> bool {
 /// botocore `ssm` DocumentName and AssociationName: `^[a-zA-Z0-9_\-.]{3,128}$`.
 fn ssm_chars(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_-.".contains(c)
+}
+/// botocore `autoscaling` CreateAutoScalingGroup AutoScalingGroupName: "any ASCII character 33
+/// to 126 including most punctuation characters, digits, and upper and lowercased letters. You
+/// cannot use a colon (:) in the name" (the shape is XmlStringMaxLen255: 1 to 255).
+fn asg_chars(c: char) -> bool {
+    c.is_ascii_graphic() && c != ':'
 }
 fn any_printable(c: char) -> bool {
     !c.is_control()
@@ -1349,6 +1356,78 @@ pub const SPECS: &[KindSpec] = &[
             "scheduleExpression",
         ]),
         ..row(SsmAssociation, "ssm")
+    },
+    KindSpec {
+        // No call renames a group: every Auto Scaling call names it by AutoScalingGroupName
+        // (botocore `autoscaling` UpdateAutoScalingGroupType), as the Terraform AWS provider's
+        // aws_autoscaling_group (internal/service/autoscaling/group.go) forces a new one on
+        // `name`. An Auto Scaling group's instances are disposable: it replaces them itself.
+        replace_on: &["name"],
+        name_rule: Some(rule(
+            255,
+            "ASCII letters, digits and punctuation but `:`",
+            asg_chars,
+        )),
+        // No published `terraform apply` log of aws_autoscaling_group was found; the create waits
+        // for its instances as aws_instance's does (12-42 s, its row above) after Auto Scaling's
+        // launch activity starts them, and the delete terminates them (aws_instance: 20-31 s)
+        // before the group goes.
+        create_seconds: 60.0,
+        delete_seconds: 60.0,
+        permissions: Permissions {
+            reads: &[
+                "autoscaling:DescribeAutoScalingGroups",
+                "ec2:DescribeSubnets",
+            ],
+            // Auto Scaling launches with the caller's rights over the launch template: it needs
+            // ec2:RunInstances and ec2:CreateTags for what the template launches, and
+            // iam:PassRole for its instance profile's role (EC2 Auto Scaling user guide,
+            // "Permissions to use launch templates"); ssm:GetParameters for a `resolve:ssm:`
+            // image, as an instance's launch does. The wait reads the target groups' health.
+            creates: &[
+                "autoscaling:CreateAutoScalingGroup",
+                "autoscaling:CreateOrUpdateTags",
+                "autoscaling:DescribeAutoScalingGroups",
+                "ec2:RunInstances",
+                "ec2:CreateTags",
+                "iam:PassRole",
+                "ssm:GetParameters",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            updates: &[
+                "autoscaling:UpdateAutoScalingGroup",
+                "autoscaling:AttachLoadBalancerTargetGroups",
+                "autoscaling:DetachLoadBalancerTargetGroups",
+                "autoscaling:StartInstanceRefresh",
+                "autoscaling:DescribeInstanceRefreshes",
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:CreateOrUpdateTags",
+                "autoscaling:DeleteTags",
+                "ec2:RunInstances",
+                "ec2:CreateTags",
+                "iam:PassRole",
+                "ssm:GetParameters",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            deletes: &[
+                "autoscaling:DeleteAutoScalingGroup",
+                "autoscaling:DescribeAutoScalingGroups",
+            ],
+        },
+        // UpdateAutoScalingGroup (sizes, subnets, template and version, health check; a new
+        // template version then an instance refresh), Attach/DetachLoadBalancerTargetGroups.
+        in_place: InPlace::Only(&[
+            "launchTemplate",
+            "launchTemplateVersion",
+            "subnets",
+            "minSize",
+            "maxSize",
+            "desiredCapacity",
+            "targetGroups",
+            "healthCheckType",
+            "healthCheckGracePeriodSeconds",
+        ]),
+        ..row(AutoScalingGroup, "autoscaling")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.

@@ -10,6 +10,7 @@ mod images_mirror;
 mod kubeconfig;
 mod layering;
 mod live;
+mod live_autoscaling;
 mod live_common;
 mod live_cost;
 mod live_irsa;

@@ -86,6 +86,7 @@ macro_rules! tags_by_arn {
 }
 
 mod adapter;
+pub mod autoscaling;
 pub mod cloudwatch;
 pub mod declared;
 pub mod ec2;

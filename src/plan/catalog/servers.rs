@@ -171,6 +171,43 @@ pub struct SsmAssociationProps {
     pub schedule_expression: Option<String>,
 }
 
+/// An EC2 Auto Scaling group: the servers of a group with `count: {min, desired, max}`, launched
+/// from a launch template's version into the subnets, registered in the target groups. What
+/// Auto Scaling changes in place (UpdateAutoScalingGroup: sizes, subnets, template and version,
+/// health check; AttachLoadBalancerTargetGroups / DetachLoadBalancerTargetGroups) is changed in
+/// place; a new template version also replaces the instances (an instance refresh), because
+/// UpdateAutoScalingGroup alone leaves them as they were launched (botocore `autoscaling`
+/// UpdateAutoScalingGroup: "Existing instances continue to run with the configuration that they
+/// were originally launched with"). Its tags (the resource's `tags` property with the ownership
+/// tags) propagate to the instances it launches, all but the address tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoScalingGroupProps {
+    /// 1 to 255 ASCII characters 33 to 126 but `:` (botocore `autoscaling`
+    /// CreateAutoScalingGroup AutoScalingGroupName); unique per account and region. The group's
+    /// id: every Auto Scaling call names the group by it.
+    pub name: String,
+    /// The launch template's address (its id once resolved).
+    pub launch_template: String,
+    /// `${<template address>#defaultVersion}` (embedded, as `Ec2InstanceProps` has it: a new
+    /// default version is a change the update rolls out), or a literal version number.
+    pub launch_template_version: String,
+    /// The subnets' addresses, in zone order (the reader orders them by zone).
+    pub subnets: Vec<String>,
+    pub min_size: i64,
+    pub max_size: i64,
+    pub desired_capacity: i64,
+    /// The target groups' addresses (their ARNs once resolved): Auto Scaling registers every
+    /// instance it launches and deregisters every instance it terminates. Sorted.
+    pub target_groups: Vec<String>,
+    /// `ELB` when in a target group (an instance the load balancer finds unhealthy is replaced),
+    /// else `EC2` (botocore `autoscaling` HealthCheckType).
+    pub health_check_type: String,
+    /// How long after an instance is InService its health checks start counting
+    /// (HealthCheckGracePeriod; AWS's default 0, the console's 300).
+    pub health_check_grace_period_seconds: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +240,6 @@ mod tests {
         check_spec_fields::<Ec2InstanceProps>(K::Ec2Instance);
         check_spec_fields::<SsmDocumentProps>(K::SsmDocument);
         check_spec_fields::<SsmAssociationProps>(K::SsmAssociation);
+        check_spec_fields::<AutoScalingGroupProps>(K::AutoScalingGroup);
     }
 }

@@ -24,6 +24,7 @@ def install_extensions() -> None:
     from . import elasticache_members, iam_propagation, versions, zones  # noqa: F401
 
     from . import (  # noqa: F401
+        autoscaling_ext,
         cbor_cloudwatch,
         dependencies,
         ecr_auth,
@@ -51,6 +52,7 @@ def install_extensions() -> None:
 
     lifecycle.install()
     ec2_instances.install()
+    autoscaling_ext.install()
     zones.install()
     eks_cluster_sg.install()
     kube_endpoint.install()
