@@ -823,8 +823,14 @@ pub struct Mount {
 pub struct ServerGroup {
     /// Short name: lowercase letters, digits and hyphens; part of every derived AWS name.
     pub name: String,
-    /// The servers, one entry each, in the network's zones (`a` or the zone's whole name).
+    /// Fixed servers, one entry each, in the network's zones (`a` or the zone's whole name).
+    /// Either this or `count`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instances: Vec<FixedServer>,
+    /// An Auto Scaling group over the private subnets instead of fixed servers: its servers are
+    /// disposable (no local state kept) and replaced by instance refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<ServerCount>,
     /// EC2 instance type, e.g. `t3.medium`.
     pub instance_type: String,
     pub ami: Ami,
@@ -861,6 +867,15 @@ pub struct FixedServer {
     /// `false`: made and configured but kept out of the target group (set up before traffic).
     #[serde(default = "d::yes")]
     pub in_service: bool,
+}
+
+/// How many servers an Auto Scaling group keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerCount {
+    pub min: u32,
+    pub desired: u32,
+    pub max: u32,
 }
 
 /// The machine image: an AMI id, or a family resolved from AWS's public SSM parameters at launch.

@@ -732,6 +732,28 @@ fn dolphinscheduler_fargate_full_cycle() {
     );
 }
 
+/// Seed 001 with an Auto Scaling group: a new configuration rolls through the association, a
+/// bigger group is changed in place.
+#[test]
+fn lowcode_asg_full_cycle() {
+    shipped_cycle(
+        "blueprints/lowcode-asg.yaml",
+        "cn-northwest-1",
+        |text| {
+            text.replace("{path: /app_e/, to: 8005}", "{path: /app_e/, to: 8006}")
+                .replace(
+                    "count: {min: 2, desired: 2, max: 6}",
+                    "count: {min: 2, desired: 3, max: 6}",
+                )
+        },
+        &[
+            ("servers.autoscaling_group[app]", "update"),
+            ("servers.ssm_association[app]", "update"),
+            ("servers.ssm_document[app]", "update"),
+        ],
+    );
+}
+
 /// Seed 001's servers get a new instance type: the plan replaces both (data loss: refused
 /// without `--allow-data-loss`), and the apply rolls them — the second server is drained from
 /// the target group only once the first is back in it and healthy.

@@ -88,13 +88,38 @@ fn check_group(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Proble
     }
 }
 
+/// An Auto Scaling group's largest size (botocore `autoscaling` MaxSize is an int; this bound is
+/// shinyctl's, far above an app-server group and below EC2's default On-Demand vCPU quotas).
+const MAX_GROUP_SIZE: u32 = 100;
+
 fn check_instances(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Problems) {
     let base = child(path, "instances");
-    if group.instances.is_empty() {
-        out.push(
-            Problem::new(&base, "no servers")
-                .hint("add one entry per server, e.g. `instances: [{zone: a}, {zone: b}]`"),
-        );
+    match (&group.count, group.instances.is_empty()) {
+        (None, true) => out.push(
+            Problem::new(&base, "no servers").hint("add one entry per server, e.g. `instances: [{zone: a}, {zone: b}]`, or `count: {min: 2, desired: 2, max: 4}` for an Auto Scaling group"),
+        ),
+        (Some(_), false) => out.push(
+            Problem::new(path, "both `instances` and `count`: a group is fixed servers or an Auto Scaling group")
+                .hint("keep `instances` for servers that hold local state, or `count` for disposable ones"),
+        ),
+        (Some(count), true) => {
+            let at = child(path, "count");
+            if !(count.min <= count.desired && count.desired <= count.max)
+                || count.max == 0
+                || count.max > MAX_GROUP_SIZE
+            {
+                out.push(
+                    Problem::new(&at, format!("min {}, desired {}, max {} is not a size", count.min, count.desired, count.max))
+                        .hint(format!("min ≤ desired ≤ max, max from 1 to {MAX_GROUP_SIZE}, e.g. `{{min: 2, desired: 2, max: 4}}`")),
+                );
+            } else if count.min < 2 && group.http.is_some() {
+                out.push(
+                    Problem::warning(child(&at, "min"), format!("min {}: a replacement or a zone outage leaves the load balancer without a server", count.min))
+                        .hint("`min: 2` keeps one server serving while another is replaced"),
+                );
+            }
+        }
+        (None, false) => {}
     }
     let region = &bp.metadata.region;
     let zones = network_zones(bp);
@@ -679,6 +704,32 @@ mod tests {
             |bp| bp.servers[0].files[0].source = "s3://x/y".into(),
             "servers[0].files[0].source",
             "bucket:NAME/KEY",
+        );
+    }
+
+    #[test]
+    fn a_group_is_fixed_servers_or_a_count() {
+        use crate::blueprint::model::ServerCount;
+        let count = |min, desired, max| Some(ServerCount { min, desired, max });
+        one(
+            |bp| bp.servers[0].count = count(2, 2, 4),
+            "servers[0]",
+            "both `instances` and `count`",
+        );
+        one(
+            |bp| {
+                bp.servers[0].instances.clear();
+                bp.servers[0].count = count(3, 2, 4);
+            },
+            "servers[0].count",
+            "not a size",
+        );
+        assert_eq!(
+            problems(|bp| {
+                bp.servers[0].instances.clear();
+                bp.servers[0].count = count(2, 2, 4);
+            }),
+            vec![]
         );
     }
 

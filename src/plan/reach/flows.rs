@@ -175,6 +175,11 @@ fn server_groups<'b>(
                 .filter_map(|r| r.properties.get("subnet").and_then(Value::as_str))
                 .map(str::to_string)
                 .collect();
+            // An Auto Scaling group's servers are in its subnets.
+            let scaled = a::server("autoscaling_group", &group.name);
+            if let Some(asg) = resources.iter().find(|r| r.address.as_str() == scaled) {
+                subnets.extend(strings(asg, "subnets"));
+            }
             subnets.sort();
             subnets.dedup();
             let template = a::server("launch_template", &group.name);

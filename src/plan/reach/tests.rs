@@ -4,9 +4,10 @@ use super::*;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::desired;
 
-const BLUEPRINTS: [&str; 4] = [
+const BLUEPRINTS: [&str; 5] = [
     "shinyproxy-eks.yaml",
     "lowcode-ha.yaml",
+    "lowcode-asg.yaml",
     "dolphinscheduler-fargate.yaml",
     "minimal.yaml",
 ];

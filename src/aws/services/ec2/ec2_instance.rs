@@ -33,6 +33,9 @@ const LIVE_STATES: [&str; 4] = ["pending", "running", "stopping", "stopped"];
 /// version it was launched at (EC2 User Guide, "Launch an instance from a launch template").
 const TEMPLATE_ID_TAG: &str = "aws:ec2launchtemplate:id";
 const TEMPLATE_VERSION_TAG: &str = "aws:ec2launchtemplate:version";
+/// The tag Auto Scaling puts on every instance it launches (Auto Scaling user guide, "Tag Auto
+/// Scaling groups and instances"): such an instance is its group's, never a fixed server.
+const AUTOSCALING_GROUP_TAG: &str = "aws:autoscaling:groupName";
 
 impl Adapter for Ec2Instance {
     const READS: &'static [Read] = &[first(("ec2", "DescribeInstances"))];
@@ -56,6 +59,7 @@ impl Adapter for Ec2Instance {
             .collect();
         Ok(instances
             .iter()
+            .filter(|i| !i.tags().iter().any(|t| t.key() == Some(AUTOSCALING_GROUP_TAG)))
             .filter_map(|i| instance_found(read, i))
             .collect())
     }

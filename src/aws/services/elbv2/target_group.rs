@@ -242,6 +242,14 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         },
     )
     .await?;
+    // Target groups an Auto Scaling group keeps filled: it registers and deregisters its own
+    // instances, so those registrations are no attachment's and never the plan's to remove.
+    let scaled: std::collections::BTreeSet<&str> = read
+        .desired_of(K::AutoScalingGroup)
+        .filter_map(|g| g.properties.get("targetGroups").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     let mut found = Vec::new();
     for (tg, tags, address, (answer, health)) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();
@@ -251,7 +259,9 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             .filter_map(|a| Some((a.key()?, a.value()?)))
             .collect();
         let name = tg.target_group_name().unwrap_or_default();
-        found.extend(registrations(arn, &address, &health));
+        if !scaled.contains(address.as_str()) {
+            found.extend(registrations(arn, &address, &health));
+        }
         let mut f = Found::new(K::TargetGroup, arn)
             .at(Some(address))
             .named(name)

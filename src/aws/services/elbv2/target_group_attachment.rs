@@ -237,8 +237,8 @@ pub(super) async fn target_health(
 /// The registrations in one of the blueprint's target groups (`group`, at `group_address`).
 /// One that no desired attachment matches (the blueprint moved the target to another port, or
 /// dropped it) is listed under the group so the plan deregisters it, as the unlisted egress rules
-/// of our security groups are. An Auto Scaling group's own registrations will need to be told
-/// apart when that kind lands (issue 14).
+/// of our security groups are. A group an Auto Scaling group fills is not read this way
+/// (`target_group.rs`): its registrations are the Auto Scaling group's.
 pub(super) fn registrations(group: &str, group_address: &Address, health: &[Health]) -> Vec<Found> {
     health
         .iter()

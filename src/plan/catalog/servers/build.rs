@@ -13,8 +13,8 @@ use super::super::monitoring::CloudWatchAlarmProps;
 use super::super::security::{Peer, Rule, group as security_group};
 use super::super::{Catalog, addresses as a, iam};
 use super::{
-    Ec2InstanceProps, LaunchTemplateProps, SsmAssociationProps, SsmDocumentProps, SsmTarget,
-    scripts,
+    AutoScalingGroupProps, Ec2InstanceProps, LaunchTemplateProps, SsmAssociationProps,
+    SsmDocumentProps, SsmTarget, scripts,
 };
 use crate::blueprint::Blueprint;
 use crate::blueprint::model::{AmiFamily, ServerConnection, ServerGroup};
@@ -238,11 +238,49 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             );
         }
     }
+    if let Some(count) = group.count {
+        // State Manager applies the association to each server the group launches as its agent
+        // registers (tag targets: "About State Manager", Systems Manager user guide), so the
+        // association comes first and the group's wait for healthy servers sees them configured.
+        let mut resource = Resource::new(
+            a::server("autoscaling_group", g),
+            K::AutoScalingGroup,
+            format!("{name}-asg"),
+            format!("{origin}.count"),
+        )
+        .props(&AutoScalingGroupProps {
+            // Not `name`: a group's id is its name, which the reader would map back to it.
+            name: format!("{name}-asg"),
+            launch_template: template.clone(),
+            launch_template_version: a::embed(&template, Some("defaultVersion")),
+            subnets: catalog.subnets("private"),
+            min_size: i64::from(count.min),
+            max_size: i64::from(count.max),
+            desired_capacity: i64::from(count.desired),
+            target_groups: target_group.iter().map(|(tg, _)| tg.clone()).collect(),
+            health_check_type: if target_group.is_some() { "ELB" } else { "EC2" }.into(),
+            health_check_grace_period_seconds: HEALTH_CHECK_GRACE_SECONDS,
+        })
+        .after(&Address::new(&association));
+        resource
+            .properties
+            .insert("tags".into(), json!({ SERVER_GROUP_TAG: name }));
+        for dependency in policies.iter().chain(&routes) {
+            resource = resource.after(dependency);
+        }
+        catalog.push(resource);
+    }
     catalog.push(association_resource);
     for attachment in attachments {
         catalog.push(attachment);
     }
 }
+
+/// How long a new server of an Auto Scaling group boots, installs its packages and gets its
+/// configuration before failed load-balancer health checks count against it: the console's
+/// default ("Set the health check grace period for an Auto Scaling group", Auto Scaling user
+/// guide; the API's own default is 0, which would replace servers still installing nginx).
+const HEALTH_CHECK_GRACE_SECONDS: i64 = 300;
 
 /// The machine image: the id as given, or the family's public SSM parameter, which EC2 resolves
 /// at each launch (`resolve:ssm:` in a launch template, EC2 user guide "Use a Systems Manager
