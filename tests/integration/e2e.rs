@@ -802,3 +802,60 @@ fn lowcode_servers_roll_one_at_a_time() {
     assert_eq!(code, 0, "no changes after the roll: {:#?}", changes(&plan));
     assert_eq!(account.destroy(&bigger).code, 0);
 }
+
+/// A server added to seed 001's group, then removed: the new one is launched, configured and
+/// registered; the removed one is drained from the target group before it is terminated (and,
+/// holding local state, only with `--allow-data-loss`).
+#[test]
+fn lowcode_servers_added_and_removed() {
+    let account = Account::new();
+    let original =
+        std::fs::read_to_string(repo_root().join("blueprints/lowcode-ha.yaml")).expect("blueprint");
+    let runnable = with_emulator_certificate(&account, &original, "cn-northwest-1");
+    let base = account.write("base.yaml", &runnable);
+    let three = account.write(
+        "three.yaml",
+        &runnable.replace(
+            "instances: [{zone: a}, {zone: b}]",
+            "instances: [{zone: a}, {zone: b}, {zone: a}]",
+        ),
+    );
+    assert_eq!(account.apply(&base).code, 0, "apply on an empty account");
+    let (code, plan) = account.plan(&three);
+    assert_eq!(code, 2);
+    assert_eq!(
+        changes(&plan),
+        expect(&[
+            ("servers.cloudwatch_alarm[app-a2]", "create"),
+            ("servers.ec2_instance[app-a2]", "create"),
+            ("servers.target_group_attachment[app-a2]", "create"),
+        ])
+    );
+    assert_eq!(account.apply(&three).code, 0);
+    let refused = account.apply(&base);
+    assert_ne!(
+        refused.code, 0,
+        "removing a server needs --allow-data-loss\n{refused}"
+    );
+    let removed = account.run(&["apply", "-f", &base, "--auto-approve", "--allow-data-loss"]);
+    assert_eq!(removed.code, 0, "{removed}");
+    // Untagged, the registration is found in the target group, matched to no attachment.
+    let line_of = |needle: &dyn Fn(&str) -> bool| {
+        removed
+            .stdout
+            .lines()
+            .position(needle)
+            .unwrap_or_else(|| panic!("no such line in\n{removed}"))
+    };
+    let drained = line_of(&|l| {
+        l.starts_with("servers.target_group[app].registration[") && l.contains(": deleted after")
+    });
+    let terminating = line_of(&|l| l.starts_with("servers.ec2_instance[app-a2]: deleting"));
+    assert!(
+        drained < terminating,
+        "drained before it is terminated\n{removed}"
+    );
+    let (code, plan) = account.plan(&base);
+    assert_eq!(code, 0, "no changes: {:#?}", changes(&plan));
+    assert_eq!(account.destroy(&base).code, 0);
+}

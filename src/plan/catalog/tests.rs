@@ -847,3 +847,54 @@ fn coredns_runs_on_fargate_when_the_cluster_has_no_nodes() {
             .any(|r| r.address.as_str() == "cluster.eks_addon[coredns]")
     );
 }
+
+/// Seed 001's servers: one group takes `/` (the listeners' default, no ShinyProxy target group),
+/// groups under paths get listener rules, the most specific path first; data services open to
+/// the groups that connect to them, not to whole subnets.
+#[test]
+fn server_groups_route_by_path_most_specific_first() {
+    let mut bp = lowcode_servers();
+    for (name, path) in [("reports", "/reports"), ("admin", "/reports/admin")] {
+        let mut group = bp.servers[0].clone();
+        group.name = name.into();
+        group.connect.clear();
+        group.http.as_mut().unwrap().path = path.into();
+        bp.servers.push(group);
+    }
+    assert_eq!(crate::blueprint::validate::validate(&bp), vec![]);
+    let resources = desired(&bp);
+    let find = |address: &str| {
+        resources
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .unwrap_or_else(|| panic!("{address}"))
+    };
+    assert!(
+        !resources
+            .iter()
+            .any(|r| r.address.as_str() == addresses::TARGET_GROUP),
+        "no ShinyProxy target group without a cluster"
+    );
+    assert_eq!(
+        find("ingress.listener[8000]").properties["defaultAction"],
+        json!({"type": "forward", "targetGroup": "servers.target_group[app]"})
+    );
+    let rule = |name: &str| &find(&format!("servers.listener_rule[{name}_8000]")).properties;
+    assert_eq!(rule("admin")["priority"], json!(1));
+    assert_eq!(rule("reports")["priority"], json!(2));
+    assert_eq!(
+        rule("reports")["pathPatterns"],
+        json!(["/reports", "/reports/*"])
+    );
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.address.as_str() == "database.security_group_rule[from_servers_app]")
+    );
+    assert!(
+        !resources
+            .iter()
+            .any(|r| r.address.as_str() == "database.security_group_rule[from_servers_reports]"),
+        "a group that does not connect gets no rule"
+    );
+}
