@@ -675,6 +675,26 @@ pub(super) async fn settle_then_destroy(conn: &Connection, desired: &[Resource])
     assert!(read(conn, desired).await.observed.resources.is_empty());
 }
 
+/// An image of the emulator's Amazon-owned ones that says its root device (a launch template's
+/// root volume is mapped onto it).
+pub(super) async fn amazon_image(conn: &Connection) -> String {
+    let images = conn
+        .clients
+        .ec2
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .expect("images");
+    images
+        .images()
+        .iter()
+        .find(|i| i.root_device_name().is_some())
+        .and_then(|i| i.image_id())
+        .expect("the emulator has an Amazon image")
+        .to_string()
+}
+
 /// Converges `desired` in one in-place change, nothing replaced.
 pub(super) async fn converge_in_place(conn: &Connection, desired: &[Resource]) -> Plan {
     let (plan, summary) = converge(conn, desired).await;

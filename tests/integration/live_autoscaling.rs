@@ -17,7 +17,9 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{BLUEPRINT, connect, converge, covered_resources, read, run};
+use super::live::{
+    BLUEPRINT, amazon_image, connect, converge, converge_in_place, covered_resources, read, run,
+};
 use super::live_common::{assert_complete, pending};
 
 const PROFILE: &str = "servers.iam_instance_profile.app";
@@ -166,21 +168,7 @@ async fn autoscaling_group_create_refresh_scale_destroy() {
         ],
     );
     let conn = connect(&account).await;
-    let images = conn
-        .clients
-        .ec2
-        .describe_images()
-        .owners("amazon")
-        .send()
-        .await
-        .expect("images");
-    let image = images
-        .images()
-        .iter()
-        .find(|i| i.root_device_name().is_some())
-        .and_then(|i| i.image_id())
-        .expect("the emulator has an Amazon image")
-        .to_string();
+    let image = amazon_image(&conn).await;
     let platform = covered_resources(&conn, BLUEPRINT);
 
     // A group of 2: made, and waited for until both serve.
@@ -269,14 +257,7 @@ async fn autoscaling_group_create_refresh_scale_destroy() {
 
     // Desired 3: in place, waited for.
     let desired = servers(&platform, &image, "t3.large", 3);
-    let (plan, summary) = converge(&conn, &desired).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        (1, 0),
-        "{:?}",
-        pending(&plan)
-    );
-    assert_complete(&summary);
+    converge_in_place(&conn, &desired).await;
     let three = instances(&conn).await;
     assert_eq!(three.len(), 3, "{three:?}");
     assert!(

@@ -9,7 +9,7 @@ use serde_json::json;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{BLUEPRINT, connect, converge, covered_resources, read, run};
+use super::live::{BLUEPRINT, amazon_image, connect, converge, covered_resources, read, run};
 use super::live_common::{assert_complete, pending};
 
 const PROFILE: &str = "servers.iam_instance_profile.app";
@@ -90,21 +90,7 @@ async fn launch_template_and_instance_create_read_update_destroy() {
         ],
     );
     let conn = connect(&account).await;
-    let images = conn
-        .clients
-        .ec2
-        .describe_images()
-        .owners("amazon")
-        .send()
-        .await
-        .expect("images");
-    let image = images
-        .images()
-        .iter()
-        .find(|i| i.root_device_name().is_some())
-        .and_then(|i| i.image_id())
-        .expect("the emulator has an Amazon image")
-        .to_string();
+    let image = amazon_image(&conn).await;
     let platform = covered_resources(&conn, BLUEPRINT);
 
     let desired = servers(&platform, &image, "#!/bin/bash\necho one\n");

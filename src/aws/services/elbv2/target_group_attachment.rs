@@ -125,14 +125,14 @@ fn gone(e: &StepError) -> bool {
     e.code == "InvalidTarget" || super::is_not_found(e)
 }
 
-/// The target's state while it is still registered or draining; `None` once AWS answers
-/// `unused` or `InvalidTarget` (the `TargetDeregistered` waiter's acceptors).
-async fn draining(
+/// DescribeTargetHealth of one registration; `None` when AWS says it is not there at all
+/// (`InvalidTarget`) or the group is gone.
+async fn described(
     step: &AwsStep<'_>,
     group: &str,
     target: &str,
     port: u16,
-) -> Result<Option<TargetState>, StepError> {
+) -> Result<Option<Vec<Health>>, StepError> {
     let answer = step
         .clients()
         .elbv2
@@ -142,16 +142,25 @@ async fn draining(
         .send()
         .await
         .aws();
-    let described = match answer {
-        Ok(described) => described,
-        Err(e) if gone(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    match answer {
+        Ok(described) => Ok(Some(described.target_health_descriptions().to_vec())),
+        Err(e) if gone(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The target's state while it is still registered or draining; `None` once AWS answers
+/// `unused` or `InvalidTarget` (the `TargetDeregistered` waiter's acceptors).
+async fn draining(
+    step: &AwsStep<'_>,
+    group: &str,
+    target: &str,
+    port: u16,
+) -> Result<Option<TargetState>, StepError> {
+    let Some(health) = described(step, group, target, port).await? else {
+        return Ok(None);
     };
-    let states: Vec<String> = described
-        .target_health_descriptions()
-        .iter()
-        .map(|d| state_of(d).to_string())
-        .collect();
+    let states: Vec<String> = health.iter().map(|d| state_of(d).to_string()).collect();
     if states.iter().all(|s| s == "unused") {
         return Ok(None);
     }
@@ -166,16 +175,10 @@ async fn health(
     target: &str,
     port: u16,
 ) -> Result<Option<TargetState>, StepError> {
-    let described = step
-        .clients()
-        .elbv2
-        .describe_target_health()
-        .target_group_arn(group)
-        .targets(description(target, port))
-        .send()
-        .await
-        .aws()?;
-    let shown = described.target_health_descriptions().first().map(|d| {
+    let health = described(step, group, target, port)
+        .await?
+        .unwrap_or_default();
+    let shown = health.first().map(|d| {
         let reason = d
             .target_health()
             .and_then(|h| h.reason())

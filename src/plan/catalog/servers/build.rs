@@ -127,8 +127,12 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
         ),
     );
     // The agent registers with the role's policy attached; the servers start after it is.
-    let policies = catalog.attachments_of(&role);
-    let routes = catalog.private_routes();
+    // Packages come through the NAT: the first boot waits for the private route too.
+    let launch_after: Vec<Address> = catalog
+        .attachments_of(&role)
+        .into_iter()
+        .chain(catalog.private_routes())
+        .collect();
     let target_group = group.http.as_ref().map(|http| {
         let address = a::server("target_group", g);
         catalog.push(
@@ -195,7 +199,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
     let mut attachments = Vec::new();
     for (key, zone, in_service) in server_keys(bp, group) {
         let instance = a::server_instance(g, &key);
-        let mut resource = Resource::new(
+        let resource = Resource::new(
             &instance,
             K::Ec2Instance,
             catalog.names.server(g, &key),
@@ -207,14 +211,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             subnet: a::subnet("private", &zone),
             instance_type: group.instance_type.clone(),
         });
-        resource
-            .properties
-            .insert("tags".into(), json!({ SERVER_GROUP_TAG: name }));
-        // Packages come through the NAT: the first boot waits for the private route.
-        for dependency in policies.iter().chain(&routes) {
-            resource = resource.after(dependency);
-        }
-        catalog.push(resource);
+        catalog.push(launching(resource, &name, &launch_after));
         // The first configuration waits for the servers it targets (by tag) to run.
         association_resource = association_resource.after(&Address::new(&instance));
         recovery_alarm(catalog, bp, g, &key, &instance, origin);
@@ -242,7 +239,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
         // State Manager applies the association to each server the group launches as its agent
         // registers (tag targets: "About State Manager", Systems Manager user guide), so the
         // association comes first and the group's wait for healthy servers sees them configured.
-        let mut resource = Resource::new(
+        let resource = Resource::new(
             a::server("autoscaling_group", g),
             K::AutoScalingGroup,
             format!("{name}-asg"),
@@ -262,18 +259,24 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             health_check_grace_period_seconds: HEALTH_CHECK_GRACE_SECONDS,
         })
         .after(&Address::new(&association));
-        resource
-            .properties
-            .insert("tags".into(), json!({ SERVER_GROUP_TAG: name }));
-        for dependency in policies.iter().chain(&routes) {
-            resource = resource.after(dependency);
-        }
-        catalog.push(resource);
+        catalog.push(launching(resource, &name, &launch_after));
     }
     catalog.push(association_resource);
     for attachment in attachments {
         catalog.push(attachment);
     }
+}
+
+/// What launches servers (an instance, an Auto Scaling group): the group's tag on them, and
+/// started once their role's policies are attached and the NAT route is there.
+fn launching(mut resource: Resource, group_name: &str, after: &[Address]) -> Resource {
+    resource
+        .properties
+        .insert("tags".into(), json!({ SERVER_GROUP_TAG: group_name }));
+    for dependency in after {
+        resource = resource.after(dependency);
+    }
+    resource
 }
 
 /// How long a new server of an Auto Scaling group boots, installs its packages and gets its
