@@ -898,3 +898,26 @@ fn server_groups_route_by_path_most_specific_first() {
         "a group that does not connect gets no rule"
     );
 }
+
+/// A server set up before it takes traffic (`inService: false`, the seed's per-node console
+/// setup): made, configured and watched, but not registered in the target group.
+#[test]
+fn a_server_out_of_service_is_not_registered() {
+    let mut bp = lowcode_servers();
+    bp.servers[0].instances[1].in_service = false;
+    let addresses: Vec<String> = desired(&bp)
+        .into_iter()
+        .map(|r| r.address.0)
+        .filter(|a| a.contains("[app-"))
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "servers.cloudwatch_alarm[app-a1]",
+            "servers.cloudwatch_alarm[app-b1]",
+            "servers.ec2_instance[app-a1]",
+            "servers.ec2_instance[app-b1]",
+            "servers.target_group_attachment[app-a1]",
+        ]
+    );
+}
