@@ -71,8 +71,25 @@ impl Profile {
             "efs_file_system" => &["efs_file_system_create"],
             "efs_mount_target" => &["efs_mount_target_create"],
             "canary" => &["canary_create", "canary_start"],
+            // Its instances launch, then pass the target group's health check (the emulator:
+            // healthy threshold × interval × `target_health_scale`; the shipped blueprints'
+            // 2 × 30 s).
+            "autoscaling_group" => {
+                return self.get(&["ec2_instance_create"])
+                    + HEALTH_CHECK_SECONDS * self.get(&["target_health_scale"]);
+            }
             _ => &[],
         })
+    }
+
+    /// A State Manager association waits for its run: dispatched, then on its `targets`
+    /// servers one at a time (none: done at once).
+    pub fn association_seconds(&self, targets: usize) -> f64 {
+        if targets == 0 {
+            return 0.0;
+        }
+        self.get(&["ssm_association_dispatch"])
+            + targets as f64 * self.get(&["ssm_association_target"])
     }
 
     /// Seconds from a Deployment's change until the Kubernetes stand-in reports it rolled out.
@@ -95,10 +112,20 @@ impl Profile {
             "efs_file_system" => &["efs_file_system_delete"],
             "efs_mount_target" => &["efs_mount_target_delete"],
             "canary" => &["canary_stop"],
+            // Deregistration drains for the target group's delay (AWS's default 300 s, which the
+            // shipped server groups keep), scaled as the emulator scales target health.
+            "target_group_attachment" => {
+                return DEREGISTRATION_DELAY_SECONDS * self.get(&["target_health_scale"]);
+            }
             _ => &[],
         })
     }
 }
+
+/// The shipped server groups' health check: healthy threshold 2 × interval 30 s.
+const HEALTH_CHECK_SECONDS: f64 = 60.0;
+/// AWS's default deregistration delay, which the shipped server groups keep.
+const DEREGISTRATION_DELAY_SECONDS: f64 = 300.0;
 
 /// A plan's resources and their dependencies, as the bench reads them from shinyctl.
 #[derive(Debug, Clone, Default)]
@@ -145,18 +172,42 @@ impl PlanGraph {
 
     /// The slowest chain of creates (dependencies first), with its total seconds.
     pub fn create_path(&self, profile: &Profile) -> (f64, Vec<String>) {
-        self.longest_path(|kind| profile.create_seconds(kind), false)
+        self.longest_path(
+            |address, kind| match kind {
+                "ssm_association" => profile.association_seconds(self.instances_before(address)),
+                _ => profile.create_seconds(kind),
+            },
+            false,
+        )
     }
 
     /// The slowest chain of deletes (dependents first), with its total seconds.
     pub fn delete_path(&self, profile: &Profile) -> (f64, Vec<String>) {
-        self.longest_path(|kind| profile.delete_seconds(kind), true)
+        self.longest_path(|_, kind| profile.delete_seconds(kind), true)
+    }
+
+    /// The EC2 instances `address` depends on (the servers an association runs on).
+    fn instances_before(&self, address: &str) -> usize {
+        self.edges
+            .iter()
+            .filter(|(dependency, dependent)| {
+                dependent == address
+                    && self
+                        .kinds
+                        .get(dependency)
+                        .is_some_and(|k| k == "ec2_instance")
+            })
+            .count()
     }
 
     /// Longest path by node weight; `reversed` walks dependents before dependencies. Edges
     /// naming unknown resources are ignored; a cycle (shinyctl refuses them) yields what the
     /// acyclic part allows.
-    fn longest_path(&self, weight: impl Fn(&str) -> f64, reversed: bool) -> (f64, Vec<String>) {
+    fn longest_path(
+        &self,
+        weight: impl Fn(&str, &str) -> f64,
+        reversed: bool,
+    ) -> (f64, Vec<String>) {
         let nodes: Vec<&String> = self.kinds.keys().collect();
         let index: HashMap<&str, usize> = nodes
             .iter()
@@ -190,7 +241,7 @@ impl PlanGraph {
                 finish[i] = at;
                 via[i] = Some(p);
             }
-            finish[i] += weight(&self.kinds[nodes[i]]);
+            finish[i] += weight(nodes[i], &self.kinds[nodes[i]]);
             for &n in &after[i] {
                 waiting[n] -= 1;
                 if waiting[n] == 0 {
