@@ -59,7 +59,11 @@ impl Adapter for Ec2Instance {
             .collect();
         Ok(instances
             .iter()
-            .filter(|i| !i.tags().iter().any(|t| t.key() == Some(AUTOSCALING_GROUP_TAG)))
+            .filter(|i| {
+                !i.tags()
+                    .iter()
+                    .any(|t| t.key() == Some(AUTOSCALING_GROUP_TAG))
+            })
             .filter_map(|i| instance_found(read, i))
             .collect())
     }
