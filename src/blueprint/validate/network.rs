@@ -143,21 +143,29 @@ fn check_zone_count_needs(bp: &Blueprint, zones: usize, out: &mut Problems) {
 }
 
 /// Without NAT, nodes and Fargate pods in the private subnets cannot reach ECR, the EKS API or
-/// any registry: node groups fail to join after a long wait and pods never pull their images.
-/// shinyctl creates no VPC endpoints, so this is an error rather than a warning.
+/// any registry: node groups fail to join after a long wait and pods never pull their images;
+/// app servers cannot install nginx or reach Systems Manager. shinyctl creates no VPC endpoints,
+/// so this is an error rather than a warning.
 fn check_no_nat(bp: &Blueprint, out: &mut Problems) {
-    let Some(cluster) = &bp.cluster else {
-        return;
+    let cluster_compute = bp
+        .cluster
+        .as_ref()
+        .is_some_and(|c| !c.node_groups.is_empty() || !c.fargate_profiles.is_empty());
+    let message = match (cluster_compute, !bp.servers.is_empty()) {
+        (false, false) => return,
+        (true, false) => {
+            "`none` leaves the cluster's nodes and pods in private subnets without a way out: they cannot pull images or join the cluster"
+        }
+        (false, true) => {
+            "`none` leaves the app servers in private subnets without a way out: they cannot install nginx or reach Systems Manager"
+        }
+        (true, true) => {
+            "`none` leaves the cluster's nodes and pods and the app servers in private subnets without a way out: they cannot pull images, join the cluster, install nginx or reach Systems Manager"
+        }
     };
-    if cluster.node_groups.is_empty() && cluster.fargate_profiles.is_empty() {
-        return;
-    }
     out.push(
-        Problem::new(
-            "network.natGateway",
-            "`none` leaves the cluster's nodes and pods in private subnets without a way out: they cannot pull images or join the cluster",
-        )
-        .hint("use `natGateway: single` (one shared gateway) or `perAz` (one per zone, survives a zone outage)"),
+        Problem::new("network.natGateway", message)
+            .hint("use `natGateway: single` (one shared gateway) or `perAz` (one per zone, survives a zone outage)"),
     );
 }
 

@@ -9,7 +9,7 @@ use super::ingress::{check_health_check, check_stickiness};
 use super::text::{is_dns_label, report_duplicates};
 use crate::blueprint::defaults::zone_names;
 use crate::blueprint::model::{
-    Blueprint, LoadBalancerType, NatGateway, Nginx, ServerConnection, ServerGroup, ServerHttp,
+    Blueprint, LoadBalancerType, Nginx, ServerConnection, ServerGroup, ServerHttp,
 };
 use crate::blueprint::problem::{Problem, child, item};
 
@@ -41,7 +41,6 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
         check_group(bp, group, &path, out);
     }
     check_routes(bp, out);
-    check_no_nat(bp, out);
 }
 
 fn check_group(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Problems) {
@@ -554,26 +553,10 @@ fn check_routes(bp: &Blueprint, out: &mut Problems) {
     }
 }
 
-/// Servers install nginx and the EFS utilities at boot, and reach SSM, from private subnets.
-fn check_no_nat(bp: &Blueprint, out: &mut Problems) {
-    if bp
-        .network
-        .as_ref()
-        .is_some_and(|n| n.nat_gateway == NatGateway::None)
-    {
-        out.push(
-            Problem::new(
-                "network.natGateway",
-                "`none` leaves the servers in private subnets without a way out: they cannot install nginx or reach Systems Manager",
-            )
-            .hint("use `natGateway: single` (one shared gateway) or `perAz` (one per zone, survives a zone outage)"),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blueprint::model::NatGateway;
     use crate::blueprint::validate::validate;
 
     /// Seed 001's shape: two servers behind an ALB, nginx routes, EFS, MySQL, Redis, a canary.

@@ -51,18 +51,6 @@ use crate::plan::catalog::servers::AutoScalingGroupProps;
 
 pub struct AutoScalingGroup;
 
-/// The properties UpdateAutoScalingGroup writes (target groups have their own calls).
-const GROUP_SETTINGS: [&str; 8] = [
-    "launchTemplate",
-    "launchTemplateVersion",
-    "subnets",
-    "minSize",
-    "maxSize",
-    "desiredCapacity",
-    "healthCheckType",
-    "healthCheckGracePeriodSeconds",
-];
-
 /// An instance refresh keeps every desired instance in service (MinHealthyPercentage 100) and
 /// launches a replacement before it terminates the instance it replaces, at most half the group
 /// more at once (MaxHealthyPercentage 150; "the difference between them cannot be greater than
@@ -152,7 +140,13 @@ impl Adapter for AutoScalingGroup {
         let props: AutoScalingGroupProps = step.props()?;
         let name = step.existing_id()?;
         let mut settled = false;
-        if step.changed_any(&GROUP_SETTINGS) {
+        // UpdateAutoScalingGroup writes every in-place property but the target groups, which
+        // have calls of their own.
+        let settings = K::AutoScalingGroup
+            .in_place()
+            .iter()
+            .any(|key| *key != "targetGroups" && step.changed(key));
+        if settings {
             let updated = step
                 .clients()
                 .autoscaling

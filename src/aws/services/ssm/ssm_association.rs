@@ -257,18 +257,25 @@ impl fmt::Display for Overview {
     }
 }
 
-async fn overview(step: &AwsStep<'_>, id: &str) -> Result<Option<Overview>, StepError> {
+/// DescribeAssociation of one association; `None` once it is gone.
+async fn describe(
+    ssm: &aws_sdk_ssm::Client,
+    id: &str,
+) -> Result<Option<AssociationDescription>, StepError> {
     let described = gone_as_none(
-        step.clients()
-            .ssm
-            .describe_association()
+        ssm.describe_association()
             .association_id(id)
             .send()
             .await
             .aws(),
     )?;
+    Ok(described.and_then(|d| d.association_description))
+}
+
+async fn overview(step: &AwsStep<'_>, id: &str) -> Result<Option<Overview>, StepError> {
+    let described = describe(&step.clients().ssm, id).await?;
     Ok(described.map(|d| {
-        let overview = d.association_description().and_then(|a| a.overview());
+        let overview = d.overview();
         Overview {
             status: overview
                 .and_then(|o| o.status())
@@ -393,17 +400,7 @@ async fn association_found(read: &AwsRead<'_>, a: Association) -> Result<Option<
                 if read.inventory {
                     return Ok(None);
                 }
-                let described = gone_as_none(
-                    read.conn
-                        .clients
-                        .ssm
-                        .describe_association()
-                        .association_id(id)
-                        .send()
-                        .await
-                        .aws(),
-                )?;
-                Ok(described.and_then(|d| d.association_description))
+                describe(&read.conn.clients.ssm, id).await
             },
         )
         .await?
