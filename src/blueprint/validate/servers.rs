@@ -255,12 +255,15 @@ fn check_mounts(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Probl
     }
 }
 
+/// A path on a server, written into the configuration script quoted and into `/etc/fstab`:
+/// absolute, without `.`/`..`, white space, quotes or the characters fstab and the shell read.
 fn check_absolute(value: &str, path: &str, out: &mut Problems) {
     let parts_ok = value.split('/').skip(1).all(|p| p != "." && p != "..");
-    if !value.starts_with('/') || !parts_ok || value.contains(char::is_whitespace) {
+    let plain = !value.contains(|c: char| c.is_whitespace() || "'\"#$`\\;".contains(c));
+    if !value.starts_with('/') || !parts_ok || !plain {
         out.push(
-            Problem::new(path, format!("`{value}` is not an absolute path"))
-                .hint("write a plain absolute path such as `/share`"),
+            Problem::new(path, format!("`{value}` is not a plain absolute path"))
+                .hint("write an absolute path without spaces, quotes, `#`, `$`, `;` or backslashes, such as `/share`"),
         );
     }
 }
@@ -713,6 +716,20 @@ mod tests {
                 bp.servers[0].count = count(2, 2, 4);
             }),
             vec![]
+        );
+    }
+
+    #[test]
+    fn paths_on_servers_are_plain() {
+        one(
+            |bp| bp.servers[0].mounts[0].path = "/share's".into(),
+            "servers[0].mounts[0].path",
+            "plain absolute path",
+        );
+        one(
+            |bp| bp.servers[0].files[0].path = "/etc/x#y".into(),
+            "servers[0].files[0].path",
+            "plain absolute path",
         );
     }
 

@@ -10,8 +10,9 @@ them in every region with one of moto's own images of that architecture.
 
 A launch template may name its image `resolve:ssm:<parameter>`; EC2 resolves it at each launch,
 and the instance's ImageId is the AMI the parameter held ("Use a Systems Manager parameter instead
-of an AMI ID", EC2 user guide). A parameter that does not exist fails RunInstances with
-`InvalidParameterValue`. moto keeps the text as the instance's image.
+of an AMI ID", EC2 user guide). A parameter that does not exist fails the launch (same page); the
+error code, `InvalidParameterValue`, is the emulator's choice (the page names none, and it is
+EC2's code for a bad parameter value). moto keeps the text as the instance's image.
 """
 
 from __future__ import annotations
