@@ -192,20 +192,46 @@ impl StepContext<'_> {
         P: FnMut() -> F,
         F: Future<Output = Result<Option<T>, StepError>>,
     {
+        self.wait_with(&self.wait, probe, condition).await
+    }
+
+    /// [`StepContext::wait_until`] with `extra` more time before the timeout, at AWS's pace
+    /// ([`WaitSpec::longer`]): for what AWS may hold for a time the step knows (a lifecycle
+    /// hook's heartbeat timeout).
+    pub async fn wait_until_longer<T, P, F>(
+        &self,
+        extra: Duration,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        self.wait_with(&self.wait.longer(extra), probe, condition)
+            .await
+    }
+
+    async fn wait_with<T, P, F>(
+        &self,
+        spec: &WaitSpec,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
         let mut last_state: Option<String> = None;
-        let result = wait::until(
-            &self.wait,
-            self.jitter,
-            probe,
-            condition,
-            |observed, waited| {
-                let state = observed.map_or_else(|| "absent".to_string(), |o| o.to_string());
-                if last_state.as_deref() != Some(state.as_str()) {
-                    self.report_waiting(&state, waited);
-                    last_state = Some(state);
-                }
-            },
-        )
+        let result = wait::until(spec, self.jitter, probe, condition, |observed, waited| {
+            let state = observed.map_or_else(|| "absent".to_string(), |o| o.to_string());
+            if last_state.as_deref() != Some(state.as_str()) {
+                self.report_waiting(&state, waited);
+                last_state = Some(state);
+            }
+        })
         .await;
         match result {
             Ok(observed) => Ok(observed),

@@ -226,6 +226,27 @@ impl PollSchedule {
 pub struct WaitSpec {
     pub schedule: PollSchedule,
     pub timeout: Duration,
+    /// How fast time passes compared with AWS (the policy's [`WaitPolicy::time_scale`]): what
+    /// [`WaitSpec::longer`] scales an AWS duration by.
+    pub time_scale: f64,
+}
+
+impl WaitSpec {
+    /// The same wait with `aws` more time before it gives up, `aws` being at AWS's pace and
+    /// scaled as the rest of the wait: for a step that AWS may hold far past its kind's
+    /// estimate for a reason the step can name (an Auto Scaling lifecycle hook's heartbeat
+    /// timeout, up to two hours).
+    pub fn longer(self, aws: Duration) -> WaitSpec {
+        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        };
+        WaitSpec {
+            timeout: self.timeout.saturating_add(aws.mul_f64(scale)),
+            ..self
+        }
+    }
 }
 
 /// How long steps wait for readiness, derived from each kind's time estimates.
@@ -275,6 +296,7 @@ impl WaitPolicy {
             timeout: estimate
                 .mul_f64(timeout_factor)
                 .max(self.min_timeout.mul_f64(self.scale())),
+            time_scale: self.scale(),
         }
     }
 
@@ -497,7 +519,27 @@ mod tests {
         WaitSpec {
             schedule: PollSchedule::for_estimate(Duration::from_secs(10)),
             timeout: Duration::from_secs(timeout),
+            time_scale: 1.0,
         }
+    }
+
+    #[test]
+    fn a_longer_wait_adds_aws_time_at_the_policys_scale() {
+        let fast = WaitPolicy {
+            time_scale: 0.01,
+            ..WaitPolicy::default()
+        };
+        let group = fast.spec(ResourceKind::AutoScalingGroup, Operation::Update);
+        assert_eq!(group.timeout, Duration::from_secs(6));
+        // A lifecycle hook's longest heartbeat timeout, two hours at AWS's pace: 72 s more here.
+        let held = group.longer(Duration::from_secs(7200));
+        assert_eq!(held.timeout, Duration::from_secs(78));
+        assert_eq!(held.schedule, group.schedule);
+        let aws = WaitPolicy::default().spec(ResourceKind::AutoScalingGroup, Operation::Update);
+        assert_eq!(
+            aws.longer(Duration::from_secs(300)).timeout,
+            Duration::from_secs(900)
+        );
     }
 
     #[tokio::test(start_paused = true)]
