@@ -39,6 +39,7 @@ kinds! {
     Route => "route",
     SecurityGroup => "security_group",
     SecurityGroupRule => "security_group_rule",
+    SecretsmanagerSecret => "secretsmanager_secret",
     IamRole => "iam_role",
     IamRolePolicyAttachment => "iam_role_policy_attachment",
     IamOidcProvider => "iam_oidc_provider",
@@ -76,6 +77,7 @@ kinds! {
     SsmDocument => "ssm_document",
     SsmAssociation => "ssm_association",
     AutoScalingGroup => "autoscaling_group",
+    AutoScalingLifecycleHook => "autoscaling_lifecycle_hook",
     // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
     KubernetesObject => "kubernetes_object",
 }
@@ -261,6 +263,19 @@ fn ssm_chars(c: char) -> bool {
 /// cannot use a colon (:) in the name" (the shape is XmlStringMaxLen255: 1 to 255).
 fn asg_chars(c: char) -> bool {
     c.is_ascii_graphic() && c != ':'
+}
+/// botocore `autoscaling` PutLifecycleHook LifecycleHookName (AsciiStringMaxLen255): 1 to 255 of
+/// the pattern `[A-Za-z0-9\-_\/]+`.
+fn lifecycle_hook_chars(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_/".contains(c)
+}
+/// botocore `secretsmanager` CreateSecret Name (NameType, 1 to 512; the model has no pattern):
+/// "The secret name can contain ASCII letters, numbers, and the following characters:
+/// /_+=.@-". AWS refuses any other with ValidationException "Invalid name. Must be a valid name
+/// containing alphanumeric characters, or any of the following: -/_+=.@!" (its message also
+/// names `!`, which the documentation does not: shinyctl keeps to the documented set).
+fn secret_chars(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)
 }
 fn any_printable(c: char) -> bool {
     !c.is_control()
@@ -507,6 +522,43 @@ pub const SPECS: &[KindSpec] = &[
         // UpdateSecurityGroupRuleDescriptions{Ingress,Egress}.
         in_place: InPlace::Only(&["description"]),
         ..row(SecurityGroupRule, "ec2")
+    },
+    KindSpec {
+        // No call renames a secret: every Secrets Manager call names it by SecretId (botocore
+        // `secretsmanager` UpdateSecretRequest has no Name), as the Terraform AWS provider's
+        // aws_secretsmanager_secret forces a new one on `name`. Its value is generated once, at
+        // create (GetRandomPassword), and never read back: a new recipe is a new secret with a
+        // new value, so `generate` replaces it.
+        replace_on: &["name", "generate"],
+        name_rule: Some(rule(512, "letters, digits and /_+=.@-", secret_chars)),
+        // ForceDeleteWithoutRecovery: "Secrets Manager performs the actual deletion with an
+        // asynchronous background process, so there might be a short delay before the secret is
+        // permanently deleted" (botocore `secretsmanager` DeleteSecretRequest).
+        delete_seconds: 5.0,
+        permissions: Permissions {
+            reads: &["secretsmanager:ListSecrets"],
+            // "If you include tags in the secret, you also need secretsmanager:TagResource"
+            // (botocore `secretsmanager` CreateSecret, Required permissions); DescribeSecret
+            // finds a secret an interrupted run made.
+            creates: &[
+                "secretsmanager:GetRandomPassword",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:CreateSecret",
+                "secretsmanager:TagResource",
+            ],
+            updates: &[
+                "secretsmanager:UpdateSecret",
+                "secretsmanager:TagResource",
+                "secretsmanager:UntagResource",
+            ],
+            deletes: &[
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:DescribeSecret",
+            ],
+        },
+        // UpdateSecret with the description and no value (no new version).
+        in_place: InPlace::Only(&["description"]),
+        ..row(SecretsmanagerSecret, "secretsmanager")
     },
     KindSpec {
         replace_on: &["path"],
@@ -1374,9 +1426,15 @@ pub const SPECS: &[KindSpec] = &[
         // before the group goes.
         create_seconds: 60.0,
         delete_seconds: 60.0,
+        reads: Reads::per_resource(
+            &[("autoscaling", "DescribeLifecycleHooks")],
+            "DescribeLifecycleHooks takes one group, and every owned group is asked (its hooks \
+             are untagged, and a hook the blueprint dropped must be found to be deleted)",
+        ),
         permissions: Permissions {
             reads: &[
                 "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeLifecycleHooks",
                 "ec2:DescribeSubnets",
             ],
             // Auto Scaling launches with the caller's rights over the launch template: it needs
@@ -1401,6 +1459,8 @@ pub const SPECS: &[KindSpec] = &[
                 "autoscaling:StartInstanceRefresh",
                 "autoscaling:DescribeInstanceRefreshes",
                 "autoscaling:DescribeAutoScalingGroups",
+                // The waits name the lifecycle hooks that hold instances.
+                "autoscaling:DescribeLifecycleHooks",
                 "autoscaling:CreateOrUpdateTags",
                 "autoscaling:DeleteTags",
                 "ec2:RunInstances",
@@ -1428,6 +1488,31 @@ pub const SPECS: &[KindSpec] = &[
             "healthCheckGracePeriodSeconds",
         ]),
         ..row(AutoScalingGroup, "autoscaling")
+    },
+    KindSpec {
+        // A hook belongs to its group and is named within it: DeleteLifecycleHook and
+        // PutLifecycleHook take both (botocore `autoscaling`), and no call moves or renames one.
+        // A hook for the other transition is another hook: PutLifecycleHook could change
+        // LifecycleTransition in place ("optional when updating existing hooks"), but the
+        // hook's actions on instances under way belong to the transition they started in, so
+        // shinyctl replaces it (the Terraform AWS provider's aws_autoscaling_lifecycle_hook
+        // forces a new one on `name` only).
+        replace_on: &["name", "autoScalingGroup", "lifecycleTransition"],
+        // Auto Scaling takes no tags on a hook: it is its group's (found among the groups the
+        // blueprint owns) and known by the group and its name.
+        tagging: Tagging::Untagged {
+            identity: &["autoScalingGroup", "name"],
+        },
+        name_rule: Some(rule(255, "letters, digits and -_/", lifecycle_hook_chars)),
+        permissions: Permissions {
+            reads: &["autoscaling:DescribeLifecycleHooks"],
+            creates: &["autoscaling:PutLifecycleHook"],
+            updates: &["autoscaling:PutLifecycleHook"],
+            deletes: &["autoscaling:DeleteLifecycleHook"],
+        },
+        // PutLifecycleHook with the hook's settings (it creates or updates).
+        in_place: InPlace::Only(&["heartbeatTimeoutSeconds", "defaultResult"]),
+        ..row(AutoScalingLifecycleHook, "autoscaling")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.

@@ -101,6 +101,7 @@ mod in_place_tests;
 mod parameters;
 pub mod rds;
 pub mod s3;
+pub mod secretsmanager;
 pub mod sns;
 pub mod ssm;
 pub mod stages;
@@ -398,6 +399,22 @@ impl<'a> AwsStep<'a> {
         F: Future<Output = Result<Option<T>, StepError>>,
     {
         self.engine.wait_until(probe, condition).await
+    }
+
+    /// [`AwsStep::wait_until`] with `extra` more time (at AWS's pace) before it gives up (see
+    /// [`StepContext::wait_until_longer`]).
+    pub async fn wait_until_longer<T, P, F>(
+        &self,
+        extra: std::time::Duration,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: std::fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        self.engine.wait_until_longer(extra, probe, condition).await
     }
 }
 

@@ -2,6 +2,7 @@
 //! server `scripts.rs` and `nginx.rs`; the kinds' typed properties are here.
 
 mod build;
+pub(crate) mod hooks;
 mod nginx;
 mod scripts;
 

@@ -28,11 +28,27 @@
 //!   the group (it is listed with Status `Delete in progress` while its instances terminate), as
 //!   the Terraform provider's delete waits for the group to be gone.
 //!
+//! Lifecycle hooks (`autoscaling_lifecycle_hook.rs`) hold instances in a wait state: one on
+//! `EC2_INSTANCE_TERMINATING` keeps an instance the group scales in, or a refresh replaces, in
+//! `Terminating:Wait` (after its deregistration from the target groups) until its lifecycle
+//! action is completed or the hook's heartbeat timeout passes; one on `EC2_INSTANCE_LAUNCHING`
+//! keeps a new one in `Pending:Wait`. So the update's waits (the refresh's and the capacity wait,
+//! which lasts until the instances leaving the group are gone) last that much longer: the step
+//! reads the group's hooks once (DescribeLifecycleHooks) and waits its usual time plus the
+//! longest heartbeat timeout; an instance still held when that runs out is a clear error naming
+//! the instance, the hook and the command that completes its action.
+//!
 //! Read: DescribeAutoScalingGroups filtered by the blueprint's tag (botocore
 //! DescribeAutoScalingGroups `Filters`: `tag:<key>` with the tag's values), one call per page of
-//! 100; the tags come with the groups.
+//! 100; the tags come with the groups. Each owned group's lifecycle hooks too (the hook kind is
+//! read with this one): one DescribeLifecycleHooks per group, as Auto Scaling has no batch read
+//! of hooks and a hook the blueprint dropped must be found to be deleted; destroy's inventory
+//! does not ask, as a group's hooks go with it.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_sdk_autoscaling::types::{
     AutoScalingGroup as Group, DesiredConfiguration, Filter, InstanceRefreshStatus,
@@ -40,14 +56,17 @@ use aws_sdk_autoscaling::types::{
 };
 use serde_json::Value;
 
-use super::autoscaling::{AsgTags, asg_tags, contention, gone_as_none};
-use super::stages::{Read, fallback, first};
+use super::autoscaling::{
+    AsgTags, asg_tags, contention, describe_hooks, gone_as_none, hook_id, hook_outputs, hook_props,
+};
+use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
-use crate::apply::wait::{has, is_gone};
+use crate::apply::wait::{Condition, has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG};
-use crate::plan::ResourceKind as K;
 use crate::plan::catalog::servers::AutoScalingGroupProps;
+use crate::plan::catalog::servers::hooks::{LAUNCHING, TERMINATING};
+use crate::plan::{Address, ResourceKind as K};
 
 pub struct AutoScalingGroup;
 
@@ -69,8 +88,14 @@ impl Adapter for AutoScalingGroup {
             &[("autoscaling", "DescribeAutoScalingGroups")],
             "a group's subnets that are not the blueprint's (their zones order them)",
         ),
+        // Each owned group's lifecycle hooks (read with the groups).
+        after(
+            ("autoscaling", "DescribeLifecycleHooks"),
+            &[("autoscaling", "DescribeAutoScalingGroups")],
+        ),
     ];
 
+    /// The groups and their lifecycle hooks.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let filter = Filter::builder()
             .name(format!("tag:{BLUEPRINT_TAG}"))
@@ -86,16 +111,14 @@ impl Adapter for AutoScalingGroup {
                 .into_paginator()
                 .send()
         );
-        let mut found = Vec::new();
-        for group in pages
+        let groups: Vec<Group> = pages
             .into_iter()
             .flat_map(|p| p.auto_scaling_groups.unwrap_or_default())
-        {
-            if let Some(f) = group_found(read, &group).await? {
-                found.push(f);
-            }
-        }
-        Ok(found)
+            .collect();
+        // Every group's hooks (and subnets' zones) at once.
+        let found =
+            futures::future::try_join_all(groups.iter().map(|g| group_found(read, g))).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -132,13 +155,15 @@ impl Adapter for AutoScalingGroup {
                 Err(err) => return Err(err),
             }
         }
-        wait_for_capacity(step, &props).await?;
+        // A group just made has no lifecycle hooks yet (they are made after it).
+        wait_for_capacity(step, &props, &[]).await?;
         group_outputs(step, &props.name).await
     }
 
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: AutoScalingGroupProps = step.props()?;
         let name = step.existing_id()?;
+        let refreshes = step.changed_any(&["launchTemplate", "launchTemplateVersion"]);
         let mut settled = false;
         // UpdateAutoScalingGroup writes every in-place property but the target groups, which
         // have calls of their own.
@@ -169,11 +194,17 @@ impl Adapter for AutoScalingGroup {
             sync_target_groups(step, name, &props).await?;
             settled = true;
         }
-        if step.changed_any(&["launchTemplate", "launchTemplateVersion"]) {
-            refresh(step, name, &props).await?;
+        // What may hold the waits below: the group's lifecycle hooks.
+        let hooks = if settled || refreshes {
+            group_hooks(step, name).await?
+        } else {
+            Vec::new()
+        };
+        if refreshes {
+            refresh(step, name, &props, &hooks).await?;
         }
-        if settled {
-            wait_for_capacity(step, &props).await?;
+        if settled || refreshes {
+            wait_for_capacity(step, &props, &hooks).await?;
         }
         // Auto Scaling puts a changed tag on the instances it launches from now on; those running
         // keep theirs (EC2 Auto Scaling user guide, "Tag Auto Scaling groups and instances").
@@ -355,6 +386,157 @@ async fn sync_target_groups(
     Ok(())
 }
 
+/// A lifecycle hook of the group, as the waits need it: what it holds and for how long.
+#[derive(Debug, Clone, PartialEq)]
+struct Hook {
+    name: String,
+    /// [`TERMINATING`] or [`LAUNCHING`].
+    transition: String,
+    heartbeat_seconds: i64,
+    default_result: String,
+}
+
+impl Hook {
+    /// The wait state it holds an instance in: `Terminating:Wait` for a terminating hook,
+    /// `Pending:Wait` for a launching one (EC2 Auto Scaling user guide, "How lifecycle hooks
+    /// work").
+    fn holds(&self) -> &'static str {
+        if self.transition == LAUNCHING {
+            "Pending:Wait"
+        } else {
+            "Terminating:Wait"
+        }
+    }
+}
+
+/// The group's lifecycle hooks (one DescribeLifecycleHooks).
+async fn group_hooks(step: &AwsStep<'_>, group: &str) -> Result<Vec<Hook>, StepError> {
+    Ok(describe_hooks(&step.clients().autoscaling, group)
+        .await?
+        .iter()
+        .filter_map(|h| hook_props(group, h))
+        .filter(|h| h.lifecycle_transition == TERMINATING || h.lifecycle_transition == LAUNCHING)
+        .map(|h| Hook {
+            name: h.name,
+            transition: h.lifecycle_transition,
+            heartbeat_seconds: h.heartbeat_timeout_seconds,
+            default_result: h.default_result,
+        })
+        .collect())
+}
+
+/// How much longer than its kind's estimate a wait of the group may last: the longest heartbeat
+/// timeout of its hooks (an instance waits that long for its lifecycle action, then the hook's
+/// default result applies). A heartbeat recorded during the wait (RecordLifecycleActionHeartbeat)
+/// restarts it, and an instance may wait up to 100 heartbeat timeouts or 48 hours (EC2 Auto
+/// Scaling user guide, "Amazon EC2 Auto Scaling lifecycle hooks": the global timeout): longer
+/// than that, the step reports who holds it rather than wait on.
+fn held_for(hooks: &[Hook]) -> Duration {
+    let seconds = hooks.iter().map(|h| h.heartbeat_seconds).max().unwrap_or(0);
+    Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+}
+
+/// Waits with `step`'s wait, longer by what the hooks may hold (see [`held_for`]); a timeout
+/// while an instance is in a hook's wait state is the error [`held`] writes. `last` keeps the
+/// latest observation for it.
+async fn wait_held<T, P, F>(
+    step: &AwsStep<'_>,
+    hooks: &[Hook],
+    probe: P,
+    condition: impl Condition<T>,
+    held_by: impl Fn(&T) -> Vec<(String, String)>,
+) -> Result<Option<T>, StepError>
+where
+    T: fmt::Display + Clone,
+    P: Fn() -> F,
+    F: Future<Output = Result<Option<T>, StepError>>,
+{
+    let last: Mutex<Option<T>> = Mutex::new(None);
+    let looked = || {
+        let seen = probe();
+        let last = &last;
+        async move {
+            let seen = seen.await?;
+            if let Ok(mut kept) = last.lock() {
+                kept.clone_from(&seen);
+            }
+            Ok(seen)
+        }
+    };
+    let result = if hooks.is_empty() {
+        step.wait_until(looked, condition).await
+    } else {
+        step.wait_until_longer(held_for(hooks), looked, condition)
+            .await
+    };
+    match result {
+        Err(err) if err.code == "WaitTimeout" => {
+            let last = last.lock().ok().and_then(|l| l.clone());
+            let waiting = last.as_ref().map(held_by).unwrap_or_default();
+            Err(held(step, hooks, &waiting).unwrap_or(err))
+        }
+        other => other,
+    }
+}
+
+/// The error of a wait that ran out while instances were in a hook's wait state (`waiting`:
+/// instance id and lifecycle state), naming each with the hooks that hold it and the command
+/// that completes its action; `None` when none was.
+fn held(step: &AwsStep<'_>, hooks: &[Hook], waiting: &[(String, String)]) -> Option<StepError> {
+    let group = step.existing("id").unwrap_or(step.name());
+    held_message(&step.address().to_string(), group, hooks, waiting)
+        .map(|message| StepError::fatal("LifecycleActionTimeout", message))
+}
+
+fn held_message(
+    address: &str,
+    group: &str,
+    hooks: &[Hook],
+    waiting: &[(String, String)],
+) -> Option<String> {
+    if waiting.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = waiting
+        .iter()
+        .map(|(instance, state)| {
+            let holding: Vec<&Hook> = hooks.iter().filter(|h| h.holds() == state).collect();
+            let names: Vec<String> = holding
+                .iter()
+                .map(|h| {
+                    format!(
+                        "lifecycle hook {} (heartbeat timeout {} s, then {})",
+                        h.name, h.heartbeat_seconds, h.default_result
+                    )
+                })
+                .collect();
+            let complete = holding.first().map_or_else(String::new, |h| {
+                format!(
+                    "; complete its action with `aws autoscaling complete-lifecycle-action \
+                     --auto-scaling-group-name {group} --lifecycle-hook-name {} --instance-id \
+                     {instance} --lifecycle-action-result CONTINUE`",
+                    h.name
+                )
+            });
+            format!(
+                "instance {instance} is still in {state}, held by {}{complete}",
+                if names.is_empty() {
+                    "a lifecycle hook".to_string()
+                } else {
+                    names.join(" and ")
+                }
+            )
+        })
+        .collect();
+    Some(format!(
+        "{address}: Auto Scaling group {group} did not settle within the wait and its lifecycle \
+         hooks' heartbeat timeout: {} (a heartbeat recorded for an action, \
+         RecordLifecycleActionHeartbeat, keeps it waiting up to 100 heartbeat timeouts or 48 \
+         hours)",
+        each.join("; ")
+    ))
+}
+
 /// What the capacity wait sees: each instance with its lifecycle state, health, and (with target
 /// groups) whether every target group has it healthy.
 #[derive(Debug, Clone)]
@@ -362,6 +544,8 @@ struct Capacity {
     group: String,
     desired: usize,
     instances: Vec<Member>,
+    /// The group's lifecycle hooks: what holds an instance in a wait state.
+    hooks: Vec<Hook>,
 }
 
 #[derive(Debug, Clone)]
@@ -380,11 +564,41 @@ impl Member {
             && self.health == "Healthy"
             && (self.target.is_empty() || self.target == "healthy")
     }
+
+    /// On its way out of the group: `Terminating` (deregistering from the target groups first),
+    /// `Terminating:Wait` (held by a terminating hook), `Terminating:Proceed` (being terminated).
+    /// A `Terminated` instance is gone.
+    fn leaving(&self) -> bool {
+        self.lifecycle.starts_with("Terminating")
+    }
+
+    /// In a lifecycle hook's wait state (`Pending:Wait`, `Terminating:Wait`).
+    fn waiting(&self) -> bool {
+        self.lifecycle.ends_with(":Wait")
+    }
 }
 
 impl Capacity {
+    /// `desired` instances serve, and no other is left: those a scale-in (or a refresh)
+    /// terminates are gone, however long a lifecycle hook holds them.
     fn ready(&self) -> bool {
+        let present = self
+            .instances
+            .iter()
+            .filter(|m| m.lifecycle != "Terminated")
+            .count();
         self.instances.iter().filter(|m| m.serving()).count() >= self.desired
+            && !self.instances.iter().any(Member::leaving)
+            && present <= self.desired
+    }
+
+    /// The instances in a hook's wait state, with that state.
+    fn waiting(&self) -> Vec<(String, String)> {
+        self.instances
+            .iter()
+            .filter(|m| m.waiting())
+            .map(|m| (m.id.clone(), m.lifecycle.clone()))
+            .collect()
     }
 }
 
@@ -400,12 +614,29 @@ impl fmt::Display for Capacity {
                 } else {
                     format!(", target {}", m.target)
                 };
-                format!("{} {} {}{target}", m.id, m.lifecycle, m.health)
+                let held: Vec<&str> = self
+                    .hooks
+                    .iter()
+                    .filter(|h| m.waiting() && h.holds() == m.lifecycle)
+                    .map(|h| h.name.as_str())
+                    .collect();
+                let held = if held.is_empty() {
+                    String::new()
+                } else {
+                    format!(", held by lifecycle hook {}", held.join(", "))
+                };
+                format!("{} {} {}{target}{held}", m.id, m.lifecycle, m.health)
             })
             .collect();
+        let leaving = self.instances.iter().filter(|m| m.leaving()).count();
+        let leaving = if leaving == 0 {
+            String::new()
+        } else {
+            format!(", {leaving} leaving")
+        };
         write!(
             f,
-            "{serving} of {} instances serving ({}); see why with `aws autoscaling \
+            "{serving} of {} instances serving{leaving} ({}); see why with `aws autoscaling \
              describe-scaling-activities --auto-scaling-group-name {}`",
             self.desired,
             if members.is_empty() {
@@ -422,6 +653,7 @@ async fn capacity(
     step: &AwsStep<'_>,
     props: &AutoScalingGroupProps,
     target_groups: &[String],
+    hooks: &[Hook],
 ) -> Result<Option<Capacity>, StepError> {
     let Some(group) = describe_group(step, &props.name).await? else {
         return Ok(None);
@@ -439,7 +671,9 @@ async fn capacity(
             target: String::new(),
         })
         .collect();
-    let in_service = instances.iter().any(|m| m.lifecycle == "InService");
+    let in_service = instances
+        .iter()
+        .any(|m| m.lifecycle == "InService" || m.leaving());
     if !target_groups.is_empty() && in_service {
         for arn in target_groups {
             let health = step
@@ -483,21 +717,27 @@ async fn capacity(
         group: props.name.clone(),
         desired: usize::try_from(props.desired_capacity).unwrap_or_default(),
         instances,
+        hooks: hooks.to_vec(),
     }))
 }
 
-/// Until `desired` instances are InService and Healthy (and healthy in every target group).
+/// Until `desired` instances are InService and Healthy (and healthy in every target group), and
+/// those leaving the group are gone: with lifecycle hooks, as long as their heartbeat timeout
+/// more (see [`wait_held`]).
 async fn wait_for_capacity(
     step: &AwsStep<'_>,
     props: &AutoScalingGroupProps,
+    hooks: &[Hook],
 ) -> Result<(), StepError> {
     let target_groups = target_group_arns(step, props)?;
-    let seen = step
-        .wait_until(
-            || capacity(step, props, &target_groups),
-            has(Capacity::ready),
-        )
-        .await?;
+    let seen = wait_held(
+        step,
+        hooks,
+        || capacity(step, props, &target_groups, hooks),
+        has(Capacity::ready),
+        Capacity::waiting,
+    )
+    .await?;
     match seen {
         Some(_) => Ok(()),
         None => Err(StepError::fatal(
@@ -576,6 +816,7 @@ async fn refresh(
     step: &AwsStep<'_>,
     name: &str,
     props: &AutoScalingGroupProps,
+    hooks: &[Hook],
 ) -> Result<(), StepError> {
     let preferences = RefreshPreferences::builder()
         .min_healthy_percentage(MIN_HEALTHY_PERCENT)
@@ -606,12 +847,36 @@ async fn refresh(
         Err(err) if err.code == "InstanceRefreshInProgress" => None,
         Err(err) => return Err(err),
     };
-    let done = step
-        .wait_until(
-            || describe_refresh(step, name, id.as_deref()),
-            has(|r: &Refresh| !r.running()),
-        )
-        .await?;
+    // The refresh replaces instances through the group's lifecycle hooks: its wait lasts as long
+    // as they may hold them, and runs out naming the instances they hold.
+    let waited = wait_held(
+        step,
+        hooks,
+        || describe_refresh(step, name, id.as_deref()),
+        has(|r: &Refresh| !r.running()),
+        |_| Vec::new(),
+    )
+    .await;
+    let done = match waited {
+        Err(err) if err.code == "WaitTimeout" && !hooks.is_empty() => {
+            let waiting: Vec<(String, String)> = describe_group(step, name)
+                .await?
+                .map(|g| {
+                    g.instances()
+                        .iter()
+                        .filter_map(|i| {
+                            let state = i.lifecycle_state()?.as_str();
+                            state
+                                .ends_with(":Wait")
+                                .then(|| (i.instance_id().unwrap_or_default().into(), state.into()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Err(held(step, hooks, &waiting).unwrap_or(err));
+        }
+        other => other?,
+    };
     match done {
         Some(r) if r.status == "Successful" => Ok(()),
         Some(r) => Err(StepError::fatal(
@@ -644,13 +909,15 @@ async fn group_outputs(step: &AwsStep<'_>, name: &str) -> StepResult {
 
 /// One group of the blueprint as read: its properties in the catalog's shape (template by id,
 /// subnets by id in zone order, target groups by ARN, sorted).
-async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Option<Found>, StepError> {
+/// One group of the blueprint as read, with its lifecycle hooks (none for destroy's inventory:
+/// they go with the group). Its subnets' zones and its hooks are read at once.
+async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Vec<Found>, StepError> {
     let Some(name) = group.auto_scaling_group_name() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     // A group being deleted is on its way out (its Status says so).
     if group.status().is_some_and(|s| s.starts_with("Delete")) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let tags = tags::from_pairs(
         group
@@ -659,7 +926,7 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Option<Found>,
             .filter_map(|t| Some((t.key()?, t.value()?))),
     );
     let Some(address) = read.owned(&tags) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let subnet_ids: Vec<String> = group
         .vpc_zone_identifier()
@@ -669,10 +936,13 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Option<Found>,
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    let subnets = if read.inventory {
-        subnet_ids
+    let (subnets, hooks) = if read.inventory {
+        (subnet_ids, Vec::new())
     } else {
-        super::eks::by_zone(read, subnet_ids).await?
+        futures::try_join!(
+            super::eks::by_zone(read, subnet_ids),
+            describe_hooks(&read.conn.clients.autoscaling, name)
+        )?
     };
     let mut target_groups = group.target_group_arns().to_vec();
     target_groups.sort();
@@ -699,12 +969,34 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Option<Found>,
             .unwrap_or_default(),
     };
     let mut found = Found::new(K::AutoScalingGroup, name)
-        .at(Some(address))
+        .at(Some(address.clone()))
         .named(name)
         .props(&props)
         .with("tags", tags::to_value(&tags));
     found.outputs = outputs(name, group.auto_scaling_group_arn(), Some(name));
-    Ok(Some(found))
+    let mut all = vec![found];
+    all.extend(hooks.iter().filter_map(|h| hook_found(&address, name, h)));
+    Ok(all)
+}
+
+/// One of an owned group's lifecycle hooks: untagged, it is matched to the blueprint's by its
+/// group (the group's name, which the reader turns into its address) and name; one the
+/// blueprint does not have is listed under its group's address, to be deleted.
+fn hook_found(
+    group_address: &Address,
+    group: &str,
+    hook: &aws_sdk_autoscaling::types::LifecycleHook,
+) -> Option<Found> {
+    let props = hook_props(group, hook)?;
+    let mut found = Found::new(K::AutoScalingLifecycleHook, hook_id(group, &props.name))
+        .named(&props.name)
+        .props(&props)
+        .orphan_at(Address::new(format!(
+            "{group_address}.lifecycle_hook[{}]",
+            props.name
+        )));
+    found.outputs = hook_outputs(group, &props.name);
+    Some(found)
 }
 
 #[cfg(test)]
@@ -730,6 +1022,7 @@ mod tests {
                 member("i-2", "InService", "Healthy", "initial"),
                 member("i-3", "Pending", "Healthy", ""),
             ],
+            hooks: Vec::new(),
         };
         assert!(!seen.ready());
         let text = seen.to_string();
@@ -753,6 +1046,109 @@ mod tests {
             ..seen
         };
         assert!(without_targets.ready());
+    }
+
+    fn drain_hook() -> Hook {
+        Hook {
+            name: "demo-srv-app-drain".into(),
+            transition: TERMINATING.into(),
+            heartbeat_seconds: 600,
+            default_result: "CONTINUE".into(),
+        }
+    }
+
+    /// After desired capacity is lowered the group is not settled until the instances it
+    /// terminates are gone: deregistering (`Terminating`), held by a terminating hook
+    /// (`Terminating:Wait`) or being terminated (`Terminating:Proceed`); nor while it still has
+    /// more instances than desired (before Auto Scaling has chosen which to terminate).
+    #[test]
+    fn capacity_waits_for_the_instances_a_scale_in_terminates() {
+        let scaled_in = |leaving: &str| Capacity {
+            group: "demo-srv-app".into(),
+            desired: 1,
+            instances: vec![
+                member("i-1", "InService", "Healthy", "healthy"),
+                member("i-2", leaving, "Healthy", "draining"),
+            ],
+            hooks: vec![drain_hook()],
+        };
+        for leaving in [
+            "InService",
+            "Terminating",
+            "Terminating:Wait",
+            "Terminating:Proceed",
+        ] {
+            assert!(!scaled_in(leaving).ready(), "{leaving}");
+        }
+        assert!(scaled_in("Terminated").ready());
+        let held = scaled_in("Terminating:Wait");
+        assert_eq!(
+            held.waiting(),
+            [("i-2".to_string(), "Terminating:Wait".to_string())]
+        );
+        let text = held.to_string();
+        assert!(
+            text.starts_with("1 of 1 instances serving, 1 leaving"),
+            "{text}"
+        );
+        assert!(
+            text.contains("i-2 Terminating:Wait Healthy, target draining, held by lifecycle hook demo-srv-app-drain"),
+            "{text}"
+        );
+        // A launching hook holds new instances in Pending:Wait, not leaving ones.
+        let launching = Hook {
+            name: "warm".into(),
+            transition: LAUNCHING.into(),
+            ..drain_hook()
+        };
+        assert_eq!(launching.holds(), "Pending:Wait");
+        assert_eq!(drain_hook().holds(), "Terminating:Wait");
+    }
+
+    #[test]
+    fn a_wait_held_past_its_time_names_the_instance_and_the_hook() {
+        let hooks = [
+            drain_hook(),
+            Hook {
+                name: "warm".into(),
+                transition: LAUNCHING.into(),
+                heartbeat_seconds: 7200,
+                default_result: "ABANDON".into(),
+            },
+        ];
+        assert_eq!(held_for(&hooks), Duration::from_secs(7200));
+        assert_eq!(held_for(&[]), Duration::ZERO);
+        assert_eq!(
+            held_message("servers.autoscaling_group.app", "demo-srv-app", &hooks, &[]),
+            None
+        );
+        let text = held_message(
+            "servers.autoscaling_group.app",
+            "demo-srv-app",
+            &hooks,
+            &[("i-2".into(), "Terminating:Wait".into())],
+        )
+        .expect("an instance is held");
+        assert!(
+            text.starts_with("servers.autoscaling_group.app: Auto Scaling group demo-srv-app"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "instance i-2 is still in Terminating:Wait, held by lifecycle hook \
+                 demo-srv-app-drain (heartbeat timeout 600 s, then CONTINUE)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "aws autoscaling complete-lifecycle-action --auto-scaling-group-name \
+                 demo-srv-app --lifecycle-hook-name demo-srv-app-drain --instance-id i-2 \
+                 --lifecycle-action-result CONTINUE"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("warm"), "{text}");
     }
 
     #[test]

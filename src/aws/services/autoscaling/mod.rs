@@ -1,17 +1,21 @@
-//! autoscaling: EC2 Auto Scaling groups, the servers of a group with `count:` (issue 14). The
-//! kind's adapter is `autoscaling_group.rs`; this file holds the service's tag calls and its
-//! answers for a group that does not exist.
+//! autoscaling: EC2 Auto Scaling groups, the servers of a group with `count:` (issue 14), and
+//! their lifecycle hooks. The kinds' adapters are `autoscaling_group.rs` (whose read reads the
+//! hooks too: Auto Scaling lists them per group) and `autoscaling_lifecycle_hook.rs`; this file
+//! holds the service's tag calls, its answers for a group or hook that does not exist, and what
+//! both kinds know of a hook.
 //!
 //! An Auto Scaling group's tags are written with CreateOrUpdateTags and removed with DeleteTags,
 //! both taking `Tag`s that name the group (`ResourceId` the group's name, `ResourceType`
 //! `auto-scaling-group`) and, for a tag written, whether it propagates to the instances the
 //! group launches (botocore `autoscaling/2011-01-01` Tag: `PropagateAtLaunch`).
 
-use aws_sdk_autoscaling::types::Tag;
+use aws_sdk_autoscaling::types::{LifecycleHook, Tag};
+use serde_json::Value;
 
-use super::{AwsResult, AwsStep, TagApi};
-use crate::apply::StepError;
+use super::{AwsResult, AwsStep, TagApi, outputs};
+use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{ADDRESS_TAG, TagSet};
+use crate::plan::catalog::servers::hooks::AutoScalingLifecycleHookProps;
 
 /// botocore `autoscaling` Tag `ResourceType`: the only value is `auto-scaling-group`.
 const RESOURCE_TYPE: &str = "auto-scaling-group";
@@ -48,6 +52,68 @@ pub(super) fn gone_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>,
         }
         Err(err) => Err(err),
     }
+}
+
+/// `Ok(None)` for Auto Scaling's answer about a lifecycle hook that does not exist, or whose group
+/// does not: DeleteLifecycleHook answers `ValidationError` "No Lifecycle Hook found …" (what the
+/// Terraform AWS provider's aws_autoscaling_lifecycle_hook delete treats as gone,
+/// internal/service/autoscaling/lifecycle_hook.go), and for a group that is gone
+/// "AutoScalingGroup name not found - …" ([`gone_as_none`]).
+pub(super) fn hook_gone_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {
+    match result {
+        Err(err)
+            if err.code == "ValidationError" && err.message.contains("No Lifecycle Hook found") =>
+        {
+            Ok(None)
+        }
+        other => gone_as_none(other),
+    }
+}
+
+/// A lifecycle hook's id: `<group>/<hook>` (a hook's name is unique within its group only; the
+/// form Terraform imports one by).
+pub(super) fn hook_id(group: &str, hook: &str) -> String {
+    format!("{group}/{hook}")
+}
+
+/// A hook's outputs: `id`, `name`, and the group's name, which its delete needs (the observed
+/// `autoScalingGroup` is the group's address).
+pub(super) fn hook_outputs(group: &str, hook: &str) -> Outputs {
+    let mut out = outputs(&hook_id(group, hook), None, Some(hook));
+    out.insert("autoScalingGroupName".into(), Value::from(group));
+    out
+}
+
+/// A hook as Auto Scaling describes it, in the catalog's shape (its group by name: the group's
+/// id, which the reader turns into the group's address). `None` for an answer without a name.
+pub(super) fn hook_props(
+    group: &str,
+    hook: &LifecycleHook,
+) -> Option<AutoScalingLifecycleHookProps> {
+    Some(AutoScalingLifecycleHookProps {
+        name: hook.lifecycle_hook_name()?.to_string(),
+        auto_scaling_group: group.to_string(),
+        lifecycle_transition: hook.lifecycle_transition().unwrap_or_default().to_string(),
+        heartbeat_timeout_seconds: hook.heartbeat_timeout().map(i64::from).unwrap_or(3600),
+        default_result: hook.default_result().unwrap_or("ABANDON").to_string(),
+    })
+}
+
+/// The group's lifecycle hooks (DescribeLifecycleHooks: every hook of one group, at most 50);
+/// none when the group is gone.
+pub(super) async fn describe_hooks(
+    autoscaling: &aws_sdk_autoscaling::Client,
+    group: &str,
+) -> Result<Vec<LifecycleHook>, StepError> {
+    let described = autoscaling
+        .describe_lifecycle_hooks()
+        .auto_scaling_group_name(group)
+        .send()
+        .await
+        .aws();
+    Ok(gone_as_none(described)?
+        .map(|d| d.lifecycle_hooks.unwrap_or_default())
+        .unwrap_or_default())
 }
 
 /// Auto Scaling's "try again" answers (botocore `autoscaling`: `ScalingActivityInProgress` —
