@@ -962,6 +962,7 @@ mod tests {
             critical_path_seconds: 0.0,
             critical_path: Vec::new(),
             data_loss: Vec::new(),
+            cluster_restarts: Vec::new(),
             notes: Vec::new(),
             cost: None,
         };

@@ -125,6 +125,8 @@ pub enum ScheduleError {
     DataLoss(Vec<Address>),
     /// The steps' dependencies form a cycle (the load pipeline should have refused it earlier).
     Cycle(Cycle<StepId>),
+    /// The plan restarts a whole cluster at once and the caller did not allow it.
+    ClusterRestart(Vec<crate::plan::document::ClusterRestart>),
 }
 
 impl fmt::Display for ScheduleError {
@@ -139,6 +141,14 @@ impl fmt::Display for ScheduleError {
                 )
             }
             ScheduleError::Cycle(cycle) => write!(f, "the steps depend on each other: {cycle}"),
+            ScheduleError::ClusterRestart(restarts) => {
+                let list: Vec<&str> = restarts.iter().map(|r| r.address.as_str()).collect();
+                write!(
+                    f,
+                    "this plan restarts a whole cluster at once ({}); pass --allow-cluster-restart to proceed",
+                    list.join(", ")
+                )
+            }
         }
     }
 }
@@ -153,6 +163,15 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// Refuses a plan that restarts a whole cluster at once (`Plan::cluster_restarts`) unless
+    /// the caller allowed it: such a change signs every user out or suspends every session.
+    pub fn check_restarts(plan: &Plan, allow_cluster_restart: bool) -> Result<(), ScheduleError> {
+        if allow_cluster_restart || plan.cluster_restarts.is_empty() {
+            return Ok(());
+        }
+        Err(ScheduleError::ClusterRestart(plan.cluster_restarts.clone()))
+    }
+
     /// Schedules `plan`, taking dependencies from `resources` (the catalog's desired resources; for
     /// a destroy, the catalog of what is being destroyed). Refuses data loss unless allowed.
     ///
@@ -586,6 +605,24 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_cluster_restart_needs_its_flag() {
+        let mut plan =
+            crate::plan::diff(&[], &crate::plan::ObservedState::empty("demo", "eu-west-1"));
+        assert!(Schedule::check_restarts(&plan, false).is_ok());
+        plan.cluster_restarts
+            .push(crate::plan::document::ClusterRestart {
+                address: Address::new("servers.ssm_document[rsw-workbench]"),
+                what: "every server restarts".into(),
+            });
+        let refused = Schedule::check_restarts(&plan, false).unwrap_err();
+        assert!(
+            refused.to_string().contains("--allow-cluster-restart"),
+            "{refused}"
+        );
+        assert!(Schedule::check_restarts(&plan, true).is_ok());
+    }
+
+    #[test]
     fn creates_follow_dependencies() {
         let changes = [
             change("vpc", ResourceKind::Vpc, Action::Create),
@@ -734,6 +771,7 @@ mod tests {
             critical_path_seconds: 0.0,
             critical_path: Vec::new(),
             data_loss: Vec::new(),
+            cluster_restarts: Vec::new(),
             notes: Vec::new(),
             cost: None,
         }
@@ -754,6 +792,7 @@ mod tests {
             properties: Map::new(),
             depends_on: depends_on.iter().map(|a| Address::new(*a)).collect(),
             origin: String::new(),
+            restarts: None,
         }
     }
 
@@ -899,6 +938,7 @@ mod tests {
             critical_path_seconds: 0.0,
             critical_path: Vec::new(),
             data_loss: vec![Address::new("db")],
+            cluster_restarts: Vec::new(),
             notes: Vec::new(),
             cost: None,
         };

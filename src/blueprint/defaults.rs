@@ -120,6 +120,19 @@ pub fn zone_names(region: &str, azs: &AvailabilityZones) -> Vec<String> {
     }
 }
 
+pub fn workbench_balancer() -> WorkbenchBalancer {
+    WorkbenchBalancer::Sessions
+}
+
+/// Posit's own example, on the volume of the shared home directories ("Shared storage").
+pub fn workbench_shared_storage_path() -> String {
+    "/home/rstudio-server/shared-storage".into()
+}
+
+pub fn generated() -> String {
+    "generated".into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

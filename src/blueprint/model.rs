@@ -856,6 +856,102 @@ pub struct ServerGroup {
     /// This group's target group and listener rule on the load balancer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<ServerHttp>,
+    /// How long a server leaving the group has to let its users go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain: Option<Drain>,
+    /// Posit Workbench (RStudio Server Pro) on every server, load-balanced across the group:
+    /// seed 002 (docs/blueprint.md, "Workbench").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workbench: Option<Workbench>,
+}
+
+/// A server's way out of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Drain {
+    /// The load balancer's deregistration delay (in-flight requests finish), and with
+    /// `workbench` on an Auto Scaling group, how long a leaving server has to suspend its
+    /// sessions to shared storage before it is terminated.
+    pub timeout_seconds: u32,
+}
+
+/// Posit Workbench, load-balanced: every server runs the same version with the same
+/// configuration, sessions live on shared storage, and one secure cookie key signs them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Workbench {
+    /// Posit's release, quoted: `"2024.12.1+563.pro5"` (2021.09.0 or later: nodes register
+    /// themselves in the database). A change restarts every server at once.
+    pub version: String,
+    /// How a new session picks its server.
+    #[serde(default = "d::workbench_balancer")]
+    pub balancer: WorkbenchBalancer,
+    /// `bucket:NAME/KEY`: the script that picks the server for `balancer: custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_balancer: Option<String>,
+    /// The server-wide shared storage (`server-shared-storage-path`), on an EFS mount.
+    #[serde(default = "d::workbench_shared_storage_path")]
+    pub shared_storage_path: String,
+    /// `generated` (a Secrets Manager secret shinyctl makes), or `secretsmanager:NAME`. Never
+    /// the key itself. A change restarts every server at once.
+    #[serde(default = "d::generated")]
+    pub secure_cookie_key: String,
+    /// `secretsmanager:NAME`: the licence file's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_file_ref: Option<String>,
+    /// `secretsmanager:NAME`: a licence key (activated on each server: tied to the machine, so
+    /// not for an Auto Scaling group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_key_ref: Option<String>,
+    /// A licence server's host name (floating licences).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_server: Option<String>,
+}
+
+impl Workbench {
+    /// The job launcher's port, which the nodes open to each other beside the server's own
+    /// ("Load balancing: Configuration", Posit Workbench admin guide, requirement 9: 8787 and
+    /// 5559).
+    pub const LAUNCHER_PORT: u16 = 5559;
+}
+
+/// Posit's balancing methods ("Balancing methods", Posit Workbench admin guide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkbenchBalancer {
+    /// The server with the fewest sessions.
+    Sessions,
+    /// The server with the lowest 5-minute load average per core.
+    SystemLoad,
+    /// By a hash of the user's name: a user stays on one server.
+    UserHash,
+    /// `customBalancer` picks.
+    Custom,
+}
+
+impl WorkbenchBalancer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkbenchBalancer::Sessions => "sessions",
+            WorkbenchBalancer::SystemLoad => "system-load",
+            WorkbenchBalancer::UserHash => "user-hash",
+            WorkbenchBalancer::Custom => "custom",
+        }
+    }
+}
+
+impl ServerGroup {
+    /// Whether its instance type is a Graviton (arm64) one: a `g` after the generation's digit
+    /// (`t4g`, `m7g`, `c6gn`, `r8gd`), and `a1`; GPU families start with `g` (`g5`) and are x86.
+    pub fn arm64(&self) -> bool {
+        let family = self.instance_type.split('.').next().unwrap_or_default();
+        family == "a1"
+            || family.find(|c: char| c.is_ascii_digit()).is_some_and(|i| {
+                family[i..]
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with('g')
+            })
+    }
 }
 
 /// One server of a group.
@@ -946,9 +1042,14 @@ pub struct ServerFile {
 impl ServerFile {
     /// `bucket:NAME/KEY` as `(NAME, KEY)`; `None` for any other source.
     pub fn bucket_source(&self) -> Option<(&str, &str)> {
-        let (bucket, key) = self.source.strip_prefix("bucket:")?.split_once('/')?;
-        (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
+        bucket_source(&self.source)
     }
+}
+
+/// `bucket:NAME/KEY` as `(NAME, KEY)`; `None` for any other text.
+pub fn bucket_source(source: &str) -> Option<(&str, &str)> {
+    let (bucket, key) = source.strip_prefix("bucket:")?.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
 /// How the load balancer reaches a server group.

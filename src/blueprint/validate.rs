@@ -18,6 +18,7 @@ mod registry;
 mod servers;
 mod storage;
 mod text;
+mod workbench;
 
 #[cfg(test)]
 pub(crate) mod fixture;

@@ -1,4 +1,5 @@
-//! `shinyctl apply -f FILE [--plan PLAN] [--auto-approve] [--allow-data-loss] [--break-lock]
+//! `shinyctl apply -f FILE [--plan PLAN] [--auto-approve] [--allow-data-loss]
+//! [--allow-cluster-restart] [--break-lock]
 //! [--parallelism N] [--output human|json]`. The flow is `shinyctl::ops::apply`; this file parses
 //! the flags and provides the terminal side ([`TerminalConsole`]), which destroy shares.
 
@@ -32,6 +33,10 @@ pub struct Args {
     /// Allow deleting or replacing resources that hold data (databases, caches, EFS, buckets).
     #[arg(long)]
     pub allow_data_loss: bool,
+    /// Allow a change every server of a cluster takes at once (Workbench's version, cookie key
+    /// or licence): they all restart together.
+    #[arg(long)]
+    pub allow_cluster_restart: bool,
     /// Remove a stale apply lock first (prints who held it and since when).
     #[arg(long)]
     pub break_lock: bool,
@@ -69,6 +74,7 @@ pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> 
     let options = ApplyOptions {
         approval,
         allow_data_loss: args.allow_data_loss,
+        allow_cluster_restart: args.allow_cluster_restart,
         break_lock: args.break_lock,
         execution: args.execution.execution(),
     };

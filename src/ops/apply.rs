@@ -33,6 +33,9 @@ pub struct ApplyOptions {
     pub approval: Approval,
     /// `--allow-data-loss`: databases, caches, file systems and buckets may be replaced or deleted.
     pub allow_data_loss: bool,
+    /// `--allow-cluster-restart`: a change every server of a cluster must take at once
+    /// (Workbench's version, cookie key or licence) may restart them all together.
+    pub allow_cluster_restart: bool,
     /// `--break-lock`.
     pub break_lock: bool,
     pub execution: Execution,
@@ -83,8 +86,9 @@ pub async fn apply(
                 show_entry_points(&conn, loaded, &live.outputs, out)?;
                 return Ok(ApplyOutcome::NoChanges);
             }
-            // Refuse data loss before asking: a yes must not lead to a refusal.
+            // Refuse data loss and restarts before asking: a yes must not lead to a refusal.
             Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
+            Schedule::check_restarts(&plan, options.allow_cluster_restart)?;
             if !console(out.confirm("Apply these changes?"))? {
                 return Ok(ApplyOutcome::Declined);
             }
@@ -147,6 +151,7 @@ async fn apply_locked(
     }
     let schedule =
         Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
+    Schedule::check_restarts(&plan, options.allow_cluster_restart)?;
     if interrupt.is_requested() {
         return Ok(ApplyOutcome::Interrupted);
     }

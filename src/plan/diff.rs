@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
 use super::document::{
-    Action, Change, Note, NoteLevel, PLAN_FORMAT_VERSION, Plan, PropertyChange, Summary,
+    Action, Change, ClusterRestart, Note, NoteLevel, PLAN_FORMAT_VERSION, Plan, PropertyChange,
+    Summary,
 };
 use super::engine_version::{Standing, standing};
 use super::kind::ResourceKind;
@@ -60,6 +61,19 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
         .filter(|c| c.holds_data && c.action.destroys())
         .map(|c| c.address.clone())
         .collect();
+    let cluster_restarts = desired
+        .iter()
+        .filter_map(|r| r.restarts.as_ref().map(|what| (r, what)))
+        .filter(|(r, _)| {
+            changes.iter().any(|c| {
+                c.address == r.address && matches!(c.action, Action::Update | Action::Replace)
+            })
+        })
+        .map(|(r, what)| ClusterRestart {
+            address: r.address.clone(),
+            what: what.clone(),
+        })
+        .collect();
     Plan {
         format_version: PLAN_FORMAT_VERSION.to_string(),
         blueprint: observed.blueprint.clone(),
@@ -69,6 +83,7 @@ pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
         critical_path_seconds,
         critical_path,
         data_loss,
+        cluster_restarts,
         notes,
         cost: None,
     }
@@ -753,6 +768,29 @@ mod tests {
                 .action,
             Action::Update
         );
+    }
+
+    #[test]
+    fn a_change_to_what_restarts_a_cluster_is_listed_and_a_create_is_not() {
+        let mut desired = stack();
+        desired[0].restarts = Some("every server restarts".into());
+        let mut observed = ObservedState::as_desired(&desired);
+        observed.resources[0].properties["instanceClass"] = json!("db.t3.small");
+        let plan = diff(&desired, &observed);
+        assert_eq!(
+            plan.cluster_restarts,
+            [ClusterRestart {
+                address: Address::new("database.instance"),
+                what: "every server restarts".into()
+            }]
+        );
+        assert!(
+            diff(&desired, &ObservedState::as_desired(&desired))
+                .cluster_restarts
+                .is_empty()
+        );
+        observed.resources.remove(0);
+        assert!(diff(&desired, &observed).cluster_restarts.is_empty());
     }
 
     #[test]

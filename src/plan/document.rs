@@ -147,6 +147,14 @@ pub struct Note {
     pub hint: Option<String>,
 }
 
+/// A change that restarts a whole cluster at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterRestart {
+    pub address: Address,
+    /// What restarts, and what its users see.
+    pub what: String,
+}
+
 /// Everything a plan run found: the changes in execution order and what they imply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -164,6 +172,10 @@ pub struct Plan {
     /// Data-holding resources this plan would delete or replace: apply refuses them without
     /// `--allow-data-loss`.
     pub data_loss: Vec<Address>,
+    /// Changes that restart a whole cluster at once (Workbench's shared version and cookie key):
+    /// apply refuses them without `--allow-cluster-restart`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_restarts: Vec<ClusterRestart>,
     /// Warnings and context that are not changes, warnings first.
     #[serde(default)]
     pub notes: Vec<Note>,

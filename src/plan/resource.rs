@@ -41,6 +41,10 @@ pub struct Resource {
     pub depends_on: Vec<Address>,
     /// YAML path of the blueprint entry this resource comes from (for diagnostics), e.g. `proxy.apps[0]`.
     pub origin: String,
+    /// A change to it (update or replace) restarts a whole cluster at once — what restarts, for
+    /// the plan's warning; apply makes it only with `--allow-cluster-restart`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<String>,
 }
 
 impl Resource {
@@ -57,6 +61,7 @@ impl Resource {
             properties: Map::new(),
             depends_on: Vec::new(),
             origin: origin.into(),
+            restarts: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
     data_loss(plan, &paint, &mut out);
+    cluster_restarts(plan, &paint, &mut out);
     notes(plan, &paint, &mut out);
     cost(plan, &mut out);
     let s = &plan.summary;
@@ -328,6 +329,21 @@ fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Line<'a>> {
         }
     }
     ops
+}
+
+fn cluster_restarts(plan: &Plan, paint: &Paint, out: &mut String) {
+    if plan.cluster_restarts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} this plan restarts a whole cluster at once:",
+        paint.apply(red().bold(), "Warning:")
+    );
+    for restart in &plan.cluster_restarts {
+        let _ = writeln!(out, "  - {}: {}", restart.address, restart.what);
+    }
+    out.push_str("Apply refuses to do this without --allow-cluster-restart.\n\n");
 }
 
 fn data_loss(plan: &Plan, paint: &Paint, out: &mut String) {

@@ -22,6 +22,7 @@
 //!     }
 //!   ],
 //!   "data_loss": ["database.instance"],
+//!   "cluster_restarts": [{ "address": "servers.ssm_document[rsw-workbench]", "what": "every ..." }],
 //!   "critical_path": { "seconds": 272, "addresses": ["database.instance"] },
 //!   "notes": [
 //!     { "level": "warning", "about": "cluster.version",
@@ -82,6 +83,9 @@ pub fn to_value(plan: &Plan) -> Value {
     );
     if !plan.data_loss.is_empty() {
         doc.insert("data_loss".into(), json!(plan.data_loss));
+    }
+    if !plan.cluster_restarts.is_empty() {
+        doc.insert("cluster_restarts".into(), json!(plan.cluster_restarts));
     }
     if !plan.critical_path.is_empty() {
         doc.insert(

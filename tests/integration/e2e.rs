@@ -125,7 +125,7 @@ pub(super) fn put(endpoint: &str, path: &str, body: &str) {
 
 /// The pending changes of a JSON plan: address -> action (`create`, `update`, `delete+create`,
 /// `delete`).
-fn changes(plan: &Value) -> BTreeMap<String, String> {
+pub(super) fn changes(plan: &Value) -> BTreeMap<String, String> {
     plan["changes"]
         .as_array()
         .expect("changes")
@@ -159,7 +159,7 @@ fn changed_properties(plan: &Value, address: &str) -> Vec<String> {
         .collect()
 }
 
-fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -642,7 +642,7 @@ pub(super) fn plant_secrets(account: &Account, text: &str, region: &str, value: 
 }
 
 /// The full cycle on a shipped blueprint (made runnable in the emulator first).
-fn shipped_cycle(
+pub(super) fn shipped_cycle(
     blueprint: &str,
     region: &str,
     change: impl Fn(&str) -> String,

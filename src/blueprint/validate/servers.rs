@@ -85,6 +85,12 @@ fn check_group(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Proble
     if let Some(http) = &group.http {
         check_http(bp, group, http, &child(path, "http"), out);
     }
+    if let Some(drain) = &group.drain {
+        super::workbench::check_drain(drain, &child(path, "drain"), out);
+    }
+    if let Some(workbench) = &group.workbench {
+        super::workbench::check(bp, group, workbench, &child(path, "workbench"), out);
+    }
 }
 
 /// An Auto Scaling group's largest size (botocore `autoscaling` MaxSize is an int; this bound is
@@ -257,7 +263,7 @@ fn check_mounts(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Probl
 
 /// A path on a server, written into the configuration script quoted and into `/etc/fstab`:
 /// absolute, without `.`/`..`, white space, quotes or the characters fstab and the shell read.
-fn check_absolute(value: &str, path: &str, out: &mut Problems) {
+pub(super) fn check_absolute(value: &str, path: &str, out: &mut Problems) {
     let parts_ok = value.split('/').skip(1).all(|p| p != "." && p != "..");
     let plain = !value.contains(|c: char| c.is_whitespace() || "'\"#$`\\;".contains(c));
     if !value.starts_with('/') || !parts_ok || !plain {
@@ -353,12 +359,7 @@ fn check_not_ssh(port: u16, path: &str, out: &mut Problems) {
 
 fn check_files(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Problems) {
     let base = child(path, "files");
-    let buckets: Vec<&str> = bp
-        .storage
-        .iter()
-        .flat_map(|s| &s.buckets)
-        .map(|b| b.name.as_str())
-        .collect();
+    let buckets = bucket_names(bp);
     report_duplicates(
         out,
         group
@@ -371,22 +372,36 @@ fn check_files(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Proble
     for (i, file) in group.files.iter().enumerate() {
         let at = item(&base, i);
         check_absolute(&file.path, &child(&at, "path"), out);
-        match file.bucket_source() {
-            None => out.push(
-                Problem::new(child(&at, "source"), format!("`{}` is not a `bucket:NAME/KEY` source", file.source))
-                    .hint("name a bucket of `storage.buckets` and the object's key, e.g. `bucket:assets/fonts/msyh.ttc`"),
-            ),
-            Some((bucket, _)) if !buckets.contains(&bucket) => out.push(
-                Problem::new(child(&at, "source"), format!("the blueprint has no bucket `{bucket}`"))
-                    .hint(if buckets.is_empty() {
-                        "add it under `storage.buckets`".to_string()
-                    } else {
-                        format!("the buckets are {} (`storage.buckets`)", buckets.join(", "))
-                    }),
-            ),
-            Some(_) => {}
-        }
+        check_bucket_source(&buckets, &file.source, &child(&at, "source"), out);
     }
+}
+
+/// `bucket:NAME/KEY` naming one of the blueprint's buckets (`buckets`).
+pub(super) fn check_bucket_source(buckets: &[&str], source: &str, path: &str, out: &mut Problems) {
+    match crate::blueprint::model::bucket_source(source) {
+        None => out.push(
+            Problem::new(path, format!("`{source}` is not a `bucket:NAME/KEY` source"))
+                .hint("name a bucket of `storage.buckets` and the object's key, e.g. `bucket:assets/fonts/msyh.ttc`"),
+        ),
+        Some((bucket, _)) if !buckets.contains(&bucket) => out.push(
+            Problem::new(path, format!("the blueprint has no bucket `{bucket}`"))
+                .hint(if buckets.is_empty() {
+                    "add it under `storage.buckets`".to_string()
+                } else {
+                    format!("the buckets are {} (`storage.buckets`)", buckets.join(", "))
+                }),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// The names of the blueprint's buckets (`storage.buckets`).
+pub(super) fn bucket_names(bp: &Blueprint) -> Vec<&str> {
+    bp.storage
+        .iter()
+        .flat_map(|s| &s.buckets)
+        .map(|b| b.name.as_str())
+        .collect()
 }
 
 fn check_http(

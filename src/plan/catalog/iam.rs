@@ -204,8 +204,13 @@ pub const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
 
 pub(crate) fn set_inline_policy(catalog: &mut Catalog, role: &str, name: &str, policy: Value) {
     if let Some(role) = catalog.out.iter_mut().find(|r| r.address.as_str() == role) {
-        role.properties
-            .insert("inlinePolicies".into(), json!({ name: policy }));
+        let policies = role
+            .properties
+            .entry("inlinePolicies")
+            .or_insert_with(|| json!({}));
+        if let Some(policies) = policies.as_object_mut() {
+            policies.insert(name.into(), policy);
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod build;
 pub(crate) mod hooks;
 mod nginx;
 mod scripts;
+mod workbench;
 
 pub(crate) use build::{build, root_target_group};
 
@@ -15,7 +16,8 @@ use crate::blueprint::Blueprint;
 /// What runs on the blueprint's servers, as files `shinyctl render` writes (relative paths), as
 /// the plan holds them (references to resources AWS has not made yet stay `${...}`): per group,
 /// `servers/<group>/user-data.sh`, `ssm-document.json`, `configure.sh` (the document's script)
-/// and `nginx.conf` (the site it writes).
+/// and `nginx.conf` (the site it writes); with Workbench, `workbench-document.json` and
+/// `workbench.sh` (the cluster document).
 pub fn rendered_files(bp: &Blueprint) -> Vec<(String, String)> {
     let resources = super::desired(bp);
     let property = |address: &str, key: &str| {
@@ -33,18 +35,28 @@ pub fn rendered_files(bp: &Blueprint) -> Vec<(String, String)> {
         if let Some(user_data) = property(&template, "userData") {
             files.push((format!("{dir}/user-data.sh"), user_data));
         }
-        let document = super::addresses::server("ssm_document", &group.name);
-        if let Some(content) = property(&document, "content") {
-            let script = serde_json::from_str::<Value>(&content)
-                .ok()
-                .map(|doc| document_script(&doc));
-            let pretty = serde_json::from_str::<Value>(&content)
-                .ok()
-                .and_then(|doc| serde_json::to_string_pretty(&doc).ok())
+        // The configuration document (rolled one server at a time) and Workbench's cluster
+        // document (every server at once).
+        for (key, json_file, script_file) in [
+            (group.name.clone(), "ssm-document.json", "configure.sh"),
+            (
+                format!("{}-workbench", group.name),
+                "workbench-document.json",
+                "workbench.sh",
+            ),
+        ] {
+            let document = super::addresses::server("ssm_document", &key);
+            let Some(content) = property(&document, "content") else {
+                continue;
+            };
+            let parsed = serde_json::from_str::<Value>(&content).ok();
+            let pretty = parsed
+                .as_ref()
+                .and_then(|doc| serde_json::to_string_pretty(doc).ok())
                 .unwrap_or(content);
-            files.push((format!("{dir}/ssm-document.json"), pretty + "\n"));
-            if let Some(script) = script {
-                files.push((format!("{dir}/configure.sh"), script));
+            files.push((format!("{dir}/{json_file}"), pretty + "\n"));
+            if let Some(doc) = &parsed {
+                files.push((format!("{dir}/{script_file}"), document_script(doc)));
             }
         }
         if let Some(site) = &group.nginx {

@@ -23,6 +23,14 @@ pub(crate) fn lowcode_servers() -> Blueprint {
         .blueprint
 }
 
+/// `blueprints/rstudio-lb.yaml` (seed 002: load-balanced Workbench), loaded as `shinyctl` loads it.
+pub(crate) fn rstudio_lb() -> Blueprint {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/rstudio-lb.yaml");
+    crate::load::load_file(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .blueprint
+}
+
 /// The reference example, field by field.
 pub(crate) fn example() -> Blueprint {
     Blueprint {

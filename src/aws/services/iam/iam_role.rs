@@ -148,8 +148,8 @@ fn trust_policy_text(step: &AwsStep<'_>, props: &IamRoleProps) -> Result<String,
     })
 }
 
-/// Puts the desired inline policies that differ from `current` and deletes the ones no longer
-/// desired.
+/// Puts the desired inline policies (their embedded references resolved) that differ from
+/// `current` and deletes the ones no longer desired.
 async fn put_inline_policies(
     step: &AwsStep<'_>,
     props: &IamRoleProps,
@@ -159,7 +159,9 @@ async fn put_inline_policies(
     let desired = props.inline_policies.clone().unwrap_or_default();
     let iam = &step.clients().iam;
     for (policy, document) in &desired {
-        if current.get(policy) == Some(document) {
+        // References embedded in a policy (a secret's ARN) are resolved as the trust policy's.
+        let document = step.resolve_embedded(document)?;
+        if current.get(policy) == Some(&document) {
             continue;
         }
         iam.put_role_policy()

@@ -10,14 +10,16 @@ use super::super::ingress::{
     health_check_props, stickiness_props,
 };
 use super::super::monitoring::CloudWatchAlarmProps;
+use super::super::secrets::{SecretGenerate, SecretProps};
 use super::super::security::{Peer, Rule, group as security_group};
 use super::super::{Catalog, addresses as a, iam};
+use super::hooks::{AutoScalingLifecycleHookProps, TERMINATING};
 use super::{
     AutoScalingGroupProps, Ec2InstanceProps, LaunchTemplateProps, SsmAssociationProps,
-    SsmDocumentProps, SsmTarget, scripts,
+    SsmDocumentProps, SsmTarget, scripts, workbench,
 };
 use crate::blueprint::Blueprint;
-use crate::blueprint::model::{AmiFamily, ServerConnection, ServerGroup};
+use crate::blueprint::model::{AmiFamily, ServerConnection, ServerGroup, Workbench};
 use crate::plan::{Address, Resource, ResourceKind as K};
 
 /// The tag every server carries with its group's name (`lowcode-srv-app`).
@@ -26,8 +28,6 @@ pub(crate) const SERVER_GROUP_TAG: &str = "shinyctl.dev/server-group";
 /// included): "Step 2: Verify or add instance permissions for Session Manager", Systems Manager
 /// user guide.
 const SSM_CORE_POLICY: &str = "AmazonSSMManagedInstanceCore";
-/// AWS's default deregistration delay (botocore `elbv2` TargetGroupAttribute).
-const DEREGISTRATION_DELAY_SECONDS: u64 = 300;
 
 pub(crate) fn build(catalog: &mut Catalog) {
     let bp = catalog.bp;
@@ -91,6 +91,19 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
     if let Some(policy) = files_policy(catalog, group) {
         iam::set_inline_policy(catalog, &role, "files", policy);
     }
+    let asg_name = format!("{name}-asg");
+    let workbench_names = workbench::Names {
+        autoscaling_group: group.count.is_some().then_some(asg_name.as_str()),
+        hook: &format!("{name}-drain"),
+    };
+    let workbench_secrets = group
+        .workbench
+        .as_ref()
+        .map(|wb| workbench_secrets(bp, g, wb));
+    if let (Some(wb), Some(secrets)) = (&group.workbench, &workbench_secrets) {
+        let policy = workbench::policy(bp, wb, secrets, &workbench_names, catalog.partition);
+        iam::set_inline_policy(catalog, &role, "workbench", policy);
+    }
     let profile = a::server("iam_instance_profile", g);
     catalog.push(
         Resource::new(&profile, K::IamInstanceProfile, name.clone(), origin).props(
@@ -150,7 +163,11 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
                 vpc: a::VPC.into(),
                 health_check: health_check_props(&http.health_check),
                 stickiness: stickiness_props(http.stickiness.as_ref()),
-                deregistration_delay_seconds: DEREGISTRATION_DELAY_SECONDS,
+                deregistration_delay_seconds: u64::from(
+                    group
+                        .drain
+                        .map_or(workbench::DEFAULT_DRAIN_SECONDS, |d| d.timeout_seconds),
+                ),
             }),
         );
         (address, http.port)
@@ -160,9 +177,14 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
     let document_name = format!("{name}-config");
     let document = a::server("ssm_document", g);
     let region = bp.metadata.region.clone();
-    let content = scripts::configure_document(bp, group, catalog.partition, |bucket| {
-        catalog.names.bucket(bucket, &region)
-    });
+    let bucket_name = |bucket: &str| catalog.names.bucket(bucket, &region);
+    let product = match (&group.workbench, &workbench_secrets) {
+        (Some(wb), Some(secrets)) => {
+            workbench::node_lines(bp, group, wb, secrets, &workbench_names, bucket_name)
+        }
+        _ => Vec::new(),
+    };
+    let content = scripts::configure_document(bp, group, catalog.partition, bucket_name, product);
     catalog.push(
         Resource::new(&document, K::SsmDocument, document_name.clone(), origin).props(
             &SsmDocumentProps {
@@ -196,6 +218,13 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
         max_errors: "0".into(),
         schedule_expression: None,
     });
+    // Workbench's cluster document: what every server must share, run on all at once.
+    let mut cluster_association = match (&group.workbench, &workbench_secrets) {
+        (Some(wb), Some(secrets)) => Some(cluster_configuration(
+            catalog, bp, group, wb, secrets, &name, origin,
+        )),
+        _ => None,
+    };
     let mut attachments = Vec::new();
     for (key, zone, in_service) in server_keys(bp, group) {
         let instance = a::server_instance(g, &key);
@@ -214,40 +243,43 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
         catalog.push(launching(resource, &name, &launch_after));
         // The first configuration waits for the servers it targets (by tag) to run.
         association_resource = association_resource.after(&Address::new(&instance));
+        cluster_association = cluster_association.map(|c| c.after(&Address::new(&instance)));
         recovery_alarm(catalog, bp, g, &key, &instance, origin);
         if let Some((target_group, port)) = &target_group
             && in_service
         {
-            attachments.push(
-                Resource::new(
-                    format!("servers.target_group_attachment[{g}-{key}]"),
-                    K::TargetGroupAttachment,
-                    catalog.names.server(g, &key),
-                    format!("{origin}.instances"),
-                )
-                .props(&TargetGroupAttachmentProps {
-                    target_group: target_group.clone(),
-                    target: instance.clone(),
-                    port: *port,
-                })
-                // Traffic comes after the configuration (nginx) is in place.
-                .after(&Address::new(&association)),
-            );
+            let mut attachment = Resource::new(
+                format!("servers.target_group_attachment[{g}-{key}]"),
+                K::TargetGroupAttachment,
+                catalog.names.server(g, &key),
+                format!("{origin}.instances"),
+            )
+            .props(&TargetGroupAttachmentProps {
+                target_group: target_group.clone(),
+                target: instance.clone(),
+                port: *port,
+            })
+            // Traffic comes after the configuration (nginx) is in place.
+            .after(&Address::new(&association));
+            if let Some(cluster) = &cluster_association {
+                attachment = attachment.after(&cluster.address);
+            }
+            attachments.push(attachment);
         }
     }
     if let Some(count) = group.count {
         // State Manager applies the association to each server the group launches as its agent
         // registers (tag targets: "About State Manager", Systems Manager user guide), so the
         // association comes first and the group's wait for healthy servers sees them configured.
-        let resource = Resource::new(
+        let mut resource = Resource::new(
             a::server("autoscaling_group", g),
             K::AutoScalingGroup,
-            format!("{name}-asg"),
+            asg_name.clone(),
             format!("{origin}.count"),
         )
         .props(&AutoScalingGroupProps {
             // Not `name`: a group's id is its name, which the reader would map back to it.
-            name: format!("{name}-asg"),
+            name: asg_name.clone(),
             launch_template: template.clone(),
             launch_template_version: a::embed(&template, Some("defaultVersion")),
             subnets: catalog.subnets("private"),
@@ -259,9 +291,18 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             health_check_grace_period_seconds: HEALTH_CHECK_GRACE_SECONDS,
         })
         .after(&Address::new(&association));
+        if let Some(cluster) = &cluster_association {
+            resource = resource.after(&cluster.address);
+        }
         catalog.push(launching(resource, &name, &launch_after));
+        if group.workbench.is_some() {
+            workbench_drain_hook(catalog, group, &name, origin);
+        }
     }
     catalog.push(association_resource);
+    if let Some(cluster) = cluster_association {
+        catalog.push(cluster);
+    }
     for attachment in attachments {
         catalog.push(attachment);
     }
@@ -294,7 +335,7 @@ fn image_id(group: &ServerGroup) -> String {
     if let Some(id) = &group.ami.id {
         return id.clone();
     }
-    let arm = is_graviton(&group.instance_type);
+    let arm = group.arm64();
     let parameter = match group.ami.family {
         Some(AmiFamily::AmazonLinux2023) => format!(
             "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{}",
@@ -308,25 +349,19 @@ fn image_id(group: &ServerGroup) -> String {
     format!("resolve:ssm:{parameter}")
 }
 
-/// Graviton (arm64) families have a `g` after the generation's digit (`t4g`, `m7g`, `c6gn`,
-/// `r8gd`), and `a1`; GPU families start with `g` (`g5`) and are x86.
-fn is_graviton(instance_type: &str) -> bool {
-    let family = instance_type.split('.').next().unwrap_or_default();
-    family == "a1"
-        || family.find(|c: char| c.is_ascii_digit()).is_some_and(|i| {
-            family[i..]
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .starts_with('g')
-        })
-}
-
 /// Reading the group's files from the blueprint's buckets: `s3:GetObject` on exactly them.
 fn files_policy(catalog: &Catalog, group: &ServerGroup) -> Option<Value> {
     let region = &catalog.bp.metadata.region;
+    let custom_balancer = group
+        .workbench
+        .as_ref()
+        .and_then(|wb| wb.custom_balancer.as_deref())
+        .and_then(crate::blueprint::model::bucket_source);
     let objects: Vec<String> = group
         .files
         .iter()
         .filter_map(|f| f.bucket_source())
+        .chain(custom_balancer)
         .map(|(bucket, key)| {
             format!(
                 "{}:s3:::{}/{key}",
@@ -419,6 +454,34 @@ fn rules(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, sg: &str, o
             }
             .build(catalog),
         );
+    }
+    if let (Some(http), Some(_)) = (&group.http, &group.workbench) {
+        // The nodes proxy each other's sessions and launch jobs on each other ("Load
+        // balancing: Configuration", Posit Workbench admin guide, requirement 9).
+        for (key, port, what) in [
+            ("workbench", http.port, "Workbench between the servers"),
+            (
+                "launcher",
+                Workbench::LAUNCHER_PORT,
+                "Workbench's job launcher between the servers",
+            ),
+        ] {
+            built.push(
+                Rule {
+                    section: "servers",
+                    key: format!("{g}_{key}_between"),
+                    group: sg,
+                    direction: "ingress",
+                    protocol: "tcp",
+                    from_port: i32::from(port),
+                    to_port: i32::from(port),
+                    peer: Peer::Group(sg),
+                    description: what.into(),
+                    origin,
+                }
+                .build(catalog),
+            );
+        }
     }
     if let Some(http) = &group.http {
         let port = i32::from(http.port);
@@ -545,29 +608,120 @@ fn listener_rules(catalog: &mut Catalog, bp: &Blueprint) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn graviton_families_get_arm64_images() {
-        for arm in [
-            "t4g.medium",
-            "m7g.large",
-            "c6gn.xlarge",
-            "r8gd.2xlarge",
-            "a1.large",
-        ] {
-            assert!(is_graviton(arm), "{arm}");
-        }
-        for x86 in [
-            "t3.medium",
-            "m6i.large",
-            "g5.xlarge",
-            "c5n.large",
-            "m7a.large",
-        ] {
-            assert!(!is_graviton(x86), "{x86}");
-        }
+/// Where a Workbench group's secrets are: the generated cookie key's secret (or the blueprint's
+/// reference), and the database's RDS-managed master user secret.
+fn workbench_secrets(bp: &Blueprint, g: &str, wb: &Workbench) -> workbench::Secrets {
+    let database = match &bp.database {
+        Some(db) if db.engine.is_aurora() => a::DB_CLUSTER,
+        _ => a::DB_INSTANCE,
+    };
+    workbench::Secrets {
+        cookie_key: if workbench::generates_cookie_key(wb) {
+            a::embed(&a::server("secretsmanager_secret", g), Some("arn"))
+        } else {
+            wb.secure_cookie_key.clone()
+        },
+        database: a::embed(database, Some("masterUserSecretArn")),
     }
+}
+
+/// Workbench's cluster document and its association (returned: it waits for the fixed servers
+/// it targets), with the generated cookie key's secret. A change to the document restarts every
+/// server at once.
+fn cluster_configuration(
+    catalog: &mut Catalog,
+    bp: &Blueprint,
+    group: &ServerGroup,
+    wb: &Workbench,
+    secrets: &workbench::Secrets,
+    name: &str,
+    origin: &str,
+) -> Resource {
+    let g = group.name.as_str();
+    let origin = format!("{origin}.workbench");
+    if workbench::generates_cookie_key(wb) {
+        workbench_cookie_key(catalog, g, name, &origin);
+    }
+    let key = format!("{g}-workbench");
+    let document = a::server("ssm_document", &key);
+    let document_name = format!("{name}-workbench");
+    let mut resource = Resource::new(&document, K::SsmDocument, document_name.clone(), &origin)
+        .props(&SsmDocumentProps {
+            name: document_name,
+            document_format: "JSON".into(),
+            content: workbench::cluster_document(bp, group, wb, secrets),
+        });
+    resource.restarts = Some(format!(
+        "every Workbench server of group `{g}` stops, takes the new version, cookie key or licence, and starts again at once: users' sessions are suspended and resume after"
+    ));
+    catalog.push(resource);
+    let association_name = format!("{name}-install");
+    Resource::new(
+        a::server("ssm_association", &key),
+        K::SsmAssociation,
+        association_name.clone(),
+        &origin,
+    )
+    .props(&SsmAssociationProps {
+        association_name,
+        document: document.clone(),
+        document_version: a::embed(&document, Some("version")),
+        targets: vec![SsmTarget {
+            key: format!("tag:{SERVER_GROUP_TAG}"),
+            values: vec![name.to_string()],
+        }],
+        // Every server at once: they must all run the same version with the same key.
+        max_concurrency: "100%".into(),
+        max_errors: "0".into(),
+        schedule_expression: None,
+    })
+}
+
+/// The secure cookie key: its adapter generates the value into Secrets Manager, where only the
+/// servers read it; the plan never holds it.
+fn workbench_cookie_key(catalog: &mut Catalog, g: &str, name: &str, origin: &str) {
+    let secret_name = format!("{name}-cookie-key");
+    catalog.push(
+        Resource::new(
+            a::server("secretsmanager_secret", g),
+            K::SecretsmanagerSecret,
+            secret_name.clone(),
+            origin,
+        )
+        .props(&SecretProps {
+            name: secret_name,
+            description: format!("shinyctl: Workbench secure cookie key of server group {g}"),
+            // Letters and digits only: the key is one line of `/etc/rstudio/secure-cookie-key`.
+            generate: SecretGenerate {
+                length: 64,
+                exclude_punctuation: true,
+            },
+        }),
+    );
+}
+
+/// The termination lifecycle hook the drain unit completes: a leaving server waits in
+/// `Terminating:Wait` until its sessions are suspended, at most the drain's time, then goes
+/// (`CONTINUE`: a server whose drain unit failed is still terminated).
+fn workbench_drain_hook(catalog: &mut Catalog, group: &ServerGroup, name: &str, origin: &str) {
+    let g = group.name.as_str();
+    let hook = format!("{name}-drain");
+    let seconds = group
+        .drain
+        .map_or(workbench::DEFAULT_DRAIN_SECONDS, |d| d.timeout_seconds);
+    catalog.push(
+        Resource::new(
+            a::server("autoscaling_lifecycle_hook", g),
+            K::AutoScalingLifecycleHook,
+            hook.clone(),
+            format!("{origin}.drain"),
+        )
+        .props(&AutoScalingLifecycleHookProps {
+            name: hook,
+            auto_scaling_group: a::server("autoscaling_group", g),
+            lifecycle_transition: TERMINATING.into(),
+            heartbeat_timeout_seconds: i64::from(seconds),
+            default_result: "CONTINUE".into(),
+        }),
+    );
 }

@@ -8,8 +8,6 @@
 //! Neither holds a secret: user data is readable through DescribeLaunchTemplateVersions and by
 //! every process on the instance, a document by whoever may read SSM documents.
 
-use serde_json::json;
-
 use super::nginx;
 use crate::blueprint::model::{Blueprint, ServerConnection, ServerGroup};
 use crate::blueprint::partition::Partition;
@@ -36,12 +34,17 @@ pub(crate) fn user_data(bp: &Blueprint, group: &ServerGroup, document: &str) -> 
          else\n\
          \x20 export DEBIAN_FRONTEND=noninteractive\n\
          \x20 apt-get update\n\
-         \x20 apt-get install -y nginx nfs-common awscli\n\
+         \x20 apt-get install -y nginx nfs-common awscli{extra}\n\
          \x20 rm -f /etc/nginx/sites-enabled/default\n\
          fi\n\
          systemctl enable --now nginx\n",
         group = group.name,
         blueprint = bp.metadata.name,
+        extra = if group.workbench.is_some() {
+            format!(" {}", super::workbench::PACKAGES)
+        } else {
+            String::new()
+        },
     )
 }
 
@@ -54,6 +57,7 @@ pub(crate) fn configure_document(
     group: &ServerGroup,
     partition: Partition,
     bucket_name: impl Fn(&str) -> String,
+    product: Vec<String>,
 ) -> String {
     let mut lines: Vec<String> = vec!["set -eu".into()];
     let region = &bp.metadata.region;
@@ -106,21 +110,19 @@ pub(crate) fn configure_document(
         lines.push("nginx -t".into());
         lines.push("systemctl reload nginx || systemctl restart nginx".into());
     }
+    // The product's own part (Workbench's node configuration), then the group's commands.
+    lines.extend(product);
     lines.extend(group.run.iter().cloned());
-    let document = json!({
-        "schemaVersion": "2.2",
-        "description": format!("shinyctl: configuration of server group {} of blueprint {}", group.name, bp.metadata.name),
-        "mainSteps": [{
-            "action": "aws:runShellScript",
-            "name": "configure",
-            "inputs": {
-                "timeoutSeconds": CONFIGURE_TIMEOUT_SECONDS.to_string(),
-                "runCommand": lines,
-            }
-        }]
-    });
     // Compact, as the document's reader gives AWS's text back (`ssm_document.rs`).
-    document.to_string()
+    super::workbench::command_document(
+        &format!(
+            "shinyctl: configuration of server group {} of blueprint {}",
+            group.name, bp.metadata.name
+        ),
+        "configure",
+        CONFIGURE_TIMEOUT_SECONDS,
+        lines,
+    )
 }
 
 /// `KEY=value` lines for the data services the group connects to: hosts and ports, never a
@@ -180,9 +182,13 @@ mod tests {
     #[test]
     fn the_document_is_a_command_document_with_its_references_embedded() {
         let bp = crate::plan::catalog::tests::lowcode_servers();
-        let text = configure_document(&bp, &bp.servers[0], Partition::AwsCn, |b| {
-            format!("lowcode-{b}")
-        });
+        let text = configure_document(
+            &bp,
+            &bp.servers[0],
+            Partition::AwsCn,
+            |b| format!("lowcode-{b}"),
+            vec![],
+        );
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc["schemaVersion"], "2.2");
         let script = doc["mainSteps"][0]["inputs"]["runCommand"]
