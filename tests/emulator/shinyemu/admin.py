@@ -56,6 +56,11 @@ def handle(state, environ) -> Response:
             from . import ssm_associations
 
             return _json(*ssm_associations.admin(method, q.get("account"), body))
+        if path == "/_emulator/autoscaling/actions" and q.get("account") and method == "GET":
+            # Outstanding lifecycle actions with their tokens (autoscaling_hooks.py).
+            from . import autoscaling_hooks
+
+            return _json(200, {"actions": autoscaling_hooks.actions_view(q["account"], q.get("region"))})
         if path == "/_emulator/quotas" and q.get("account"):
             # Service Quotas' applied values for one account (service_quotas.py).
             from . import service_quotas

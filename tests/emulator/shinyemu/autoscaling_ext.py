@@ -12,6 +12,8 @@
 - **Scale-in deregisters.** moto registers a group's instances in its target groups but never
   deregisters the ones it terminates; AWS deregisters an instance before it terminates it
   ("Elastic Load Balancing and Amazon EC2 Auto Scaling": instances are deregistered on scale-in).
+  With a terminating lifecycle hook the instance then waits (`Terminating`, `Terminating:Wait`,
+  `Terminating:Proceed`) before it goes: `autoscaling_hooks.py`.
 - **HealthCheckGracePeriod** defaults to 0 and keeps a 0 it is given (botocore
   CreateAutoScalingGroup: "Default: 0 seconds"); moto makes either 300.
 - **Deleting.** DeleteAutoScalingGroup of a group with instances is refused without
@@ -28,7 +30,10 @@
   `MaxHealthyPercentage` above 100, launch the replacements before terminating the instances
   they replace, no more than that percentage at once (botocore RefreshPreferences; "Instance
   maintenance policies" in the user guide); at least one instance per batch. A batch ends when
-  its new instances are `InService`; then the next. When none is left it is `Successful` (100 %)
+  its new instances are `InService` and the instances it replaces are gone (with a terminating
+  lifecycle hook, once their actions are done: CancelInstanceRefresh's WaitForTransitioningInstances
+  speaks of "in-flight launches and terminations"); then the next. When none is left it is
+  `Successful` (100 %)
   and the group keeps the desired configuration ("the group's settings are updated to the
   desired configuration", StartInstanceRefresh documentation). Starting one while another is
   `Pending`, `InProgress` or `Cancelling` answers `InstanceRefreshInProgress`; cancelling when
@@ -151,10 +156,27 @@ def install() -> None:
     set_desired = FakeAutoScalingGroup.set_desired_capacity
 
     def set_desired_and_deregister(self, new_capacity):
-        before = {s.instance.id for s in self.instance_states}
-        set_desired(self, new_capacity)
-        gone = before - {s.instance.id for s in self.instance_states}
-        _deregister(self, gone)
+        from . import autoscaling_hooks as hooks
+
+        # Instances leaving through a lifecycle hook are neither counted nor chosen again (moto
+        # would pick its instances to terminate among every state the group has).
+        leaving = [s for s in self.instance_states if hooks.is_leaving(s)]
+        self.instance_states = [s for s in self.instance_states if not hooks.is_leaving(s)]
+        try:
+            if new_capacity is not None:
+                excess = len(self.active_instances()) - new_capacity
+                # moto's choice: the first unprotected instances.
+                chosen = [s for s in self.instance_states if not s.protected_from_scale_in][:max(excess, 0)]
+                taken = hooks.leave(self, chosen)
+                if taken:
+                    self.instance_states = [s for s in self.instance_states if s not in taken]
+                    leaving += taken
+            before = {s.instance.id for s in self.instance_states}
+            set_desired(self, new_capacity)
+            gone = before - {s.instance.id for s in self.instance_states}
+            _deregister(self, gone)
+        finally:
+            self.instance_states = self.instance_states + leaving
 
     FakeAutoScalingGroup.set_desired_capacity = set_desired_and_deregister
 
@@ -163,8 +185,11 @@ def install() -> None:
     # lifecycle"); RegisterTargets refuses an instance that is not running yet
     # (`elbv2_targets.py`), so only running ones are registered, the rest when they run.
     def update_attached_target_groups(self, group_name):
+        from .autoscaling_hooks import is_leaving
+
         group = self.autoscaling_groups[group_name]
-        running = [s.instance.id for s in group.instance_states if _ec2_state(s) == "running"]
+        running = [s.instance.id for s in group.instance_states
+                   if _ec2_state(s) == "running" and not is_leaving(s)]
         for arn in group.target_group_arns:
             _register(group, arn, running)
 
@@ -236,13 +261,27 @@ def _deregister(group, instance_ids, arns=None) -> None:
             tg.targets.pop(ident, None)
 
 
-def _terminate(group, states) -> None:
+def _terminate(group, states, force: bool = False) -> None:
+    """Takes `states` out of the group: through its terminating lifecycle hooks when it has any
+    (`autoscaling_hooks.leave`: they stay until their actions are done), else at once; `force`
+    (DeleteAutoScalingGroup's ForceDelete) at once whatever the hooks."""
+    if not force:
+        from . import autoscaling_hooks
+
+        taken = autoscaling_hooks.leave(group, states)
+        states = [s for s in states if s not in taken]
     ids = [s.instance.id for s in states]
     if not ids:
         return
     _deregister(group, set(ids))
     group.instance_states = [s for s in group.instance_states if s.instance.id not in ids]
     group.autoscaling_backend.ec2_backend.terminate_instances(ids)
+
+
+def _leaving(state) -> bool:
+    from .autoscaling_hooks import is_leaving
+
+    return is_leaving(state)
 
 
 def _matches(state, template_id: str | None, version: str | None) -> bool:
@@ -256,6 +295,8 @@ _deleting_attr = "_emu_gone_at"
 
 
 def _advance_backend(backend) -> None:
+    from . import autoscaling_hooks
+
     now = time.time()
     with _lock:
         for name, group in list(backend.autoscaling_groups.items()):
@@ -264,6 +305,7 @@ def _advance_backend(backend) -> None:
                 backend.autoscaling_groups.pop(name, None)
                 _refreshes.get((backend.account_id, backend.region_name), {}).pop(name, None)
                 continue
+            autoscaling_hooks.advance(group, now)
             for refresh in _refreshes.get((backend.account_id, backend.region_name), {}).get(name, []):
                 _advance(group, refresh, now)
             if group.target_group_arns and gone_at is None:
@@ -286,7 +328,12 @@ def delete_group(ctx, _next):
         raise AwsError("ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or "
                        "pending Spot instance request(s) still in the group.")
     with _lock:
-        _terminate(group, list(group.instance_states))
+        # ForceDelete "also deletes any outstanding lifecycle actions" (botocore
+        # DeleteAutoScalingGroup): every instance goes at once, and the group's hooks with it.
+        from . import autoscaling_hooks
+
+        autoscaling_hooks.forget_group(group)
+        _terminate(group, list(group.instance_states), force=True)
         group.desired_capacity = 0
         group.min_size = 0
         group.status = "Delete in progress"
@@ -366,7 +413,13 @@ def _advance(group, refresh: dict, now: float) -> None:
     if batch is not None:
         if not all(i in states and states[i].lifecycle_state == "InService" for i in batch["new"]):
             return
-        _terminate(group, [states[i] for i in batch["old"] if i in states])
+        if not batch.get("terminating"):
+            _terminate(group, [states[i] for i in batch["old"] if i in states])
+            batch["terminating"] = True
+            states = {s.instance.id: s for s in group.instance_states}
+        # The batch ends when the instances it replaces are gone (a lifecycle hook may hold them).
+        if any(i in states for i in batch["old"]):
+            return
         refresh["replaced"] += len(batch["old"]) or len(batch["new"])
         refresh["batch"] = None
         states = {s.instance.id: s for s in group.instance_states}
@@ -375,7 +428,7 @@ def _advance(group, refresh: dict, now: float) -> None:
     if refresh["Status"] == "Cancelling":
         _finish(refresh, "Cancelled", "The instance refresh was cancelled.")
         return
-    old = [i for i in refresh["to_replace"] if i in states]
+    old = [i for i in refresh["to_replace"] if i in states and not _leaving(states[i])]
     refresh["InstancesToUpdate"] = len(old)
     if not old:
         refresh["PercentageComplete"] = 100
@@ -397,7 +450,7 @@ def _advance(group, refresh: dict, now: float) -> None:
         chosen = old[:down]
         _terminate(group, [states[i] for i in chosen])
         new = _launch(group, len(chosen), refresh)
-        refresh["batch"] = {"new": new, "old": []}
+        refresh["batch"] = {"new": new, "old": chosen, "terminating": True}
 
 
 def _refresh_view(refresh: dict) -> dict:

@@ -25,6 +25,7 @@ def install_extensions() -> None:
 
     from . import (  # noqa: F401
         autoscaling_ext,
+        autoscaling_hooks,
         cbor_cloudwatch,
         dependencies,
         ecr_auth,
@@ -41,6 +42,7 @@ def install_extensions() -> None:
         pricing,
         s3_buckets,
         s3_shapes,
+        secretsmanager_ext,
         service_quotas,
         ssm_associations,
         ssm_documents,

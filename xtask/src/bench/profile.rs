@@ -112,6 +112,8 @@ impl Profile {
             "efs_file_system" => &["efs_file_system_delete"],
             "efs_mount_target" => &["efs_mount_target_delete"],
             "canary" => &["canary_stop"],
+            // Secrets Manager's background deletion of a secret deleted without recovery.
+            "secretsmanager_secret" => &["secretsmanager_secret_delete"],
             // Deregistration drains for the target group's delay (AWS's default 300 s, which the
             // shipped server groups keep), scaled as the emulator scales target health.
             "target_group_attachment" => {
