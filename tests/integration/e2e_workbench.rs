@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::e2e::{
     Account, boto3, changes, expect, plant_secrets, shipped_cycle, with_emulator_certificate,
 };
+use super::emulator;
 use super::support::repo_root;
 
 const REGION: &str = "us-east-1";
@@ -110,6 +111,15 @@ fn rstudio_lb_scales_out_and_drains_in() {
     assert_eq!(
         changes(&plan),
         expect(&[("servers.autoscaling_group[rsw]", "update")])
+    );
+    // The hook holds a leaving server for its heartbeat (900 s) as AWS does, unless the drain
+    // unit completes the action; the deregistration delay passes at a thousandth of AWS's pace.
+    emulator::set_durations(
+        &account.id,
+        &[
+            ("lifecycle_hook_scale", 1.0),
+            ("target_health_scale", 0.001),
+        ],
     );
     let scaled_in = std::thread::scope(|scope| {
         let apply = scope.spawn(|| account.apply(&two));

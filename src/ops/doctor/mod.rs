@@ -255,6 +255,16 @@ pub fn services_needed(bp: &Blueprint) -> Vec<&'static str> {
             out.push("acm");
         }
     }
+    for group in &bp.servers {
+        out.extend(["ec2", "ssm"]);
+        if group.count.is_some() {
+            out.push("autoscaling");
+        }
+        if group.workbench.is_some() {
+            // The generated cookie key; the servers read the database's secret.
+            out.push("secretsmanager");
+        }
+    }
     if let Some(monitoring) = &bp.monitoring {
         out.extend(["cloudwatch", "sns"]);
         if !monitoring.canaries.is_empty() {
@@ -591,6 +601,25 @@ async fn certificates(conn: &Connection, bp: &Blueprint) -> Vec<Finding> {
 /// Every secret reference in the blueprint: (YAML path, reference).
 pub fn secret_references(bp: &Blueprint) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    // Workbench's licence and a cookie key the team keeps itself: the servers read them at run
+    // time, so a missing one fails every server's configuration.
+    for (i, group) in bp.servers.iter().enumerate() {
+        let Some(wb) = &group.workbench else { continue };
+        let at = format!("servers[{i}].workbench");
+        let references = [
+            (
+                "secureCookieKey",
+                Some(&wb.secure_cookie_key).filter(|k| *k != "generated"),
+            ),
+            ("licenseFileRef", wb.license_file_ref.as_ref()),
+            ("licenseKeyRef", wb.license_key_ref.as_ref()),
+        ];
+        for (key, reference) in references {
+            if let Some(reference) = reference {
+                out.push((format!("{at}.{key}"), reference.clone()));
+            }
+        }
+    }
     let Some(auth) = bp.proxy.as_ref().map(|p| &p.authentication) else {
         return out;
     };
@@ -704,6 +733,30 @@ mod tests {
             vec![(
                 "proxy.authentication.openid.clientSecretRef".to_string(),
                 "secretsmanager:analytics/oidc-client-secret".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_workbench_group_needs_its_services_and_its_licence_secret() {
+        let bp = crate::plan::catalog::tests::rstudio_lb();
+        let services = services_needed(&bp);
+        for s in [
+            "ec2",
+            "ssm",
+            "autoscaling",
+            "secretsmanager",
+            "rds",
+            "efs",
+            "elb",
+        ] {
+            assert!(services.contains(&s), "{s} in {services:?}");
+        }
+        assert_eq!(
+            secret_references(&bp),
+            vec![(
+                "servers[0].workbench.licenseFileRef".to_string(),
+                "secretsmanager:rsw/license-file".to_string()
             )]
         );
     }

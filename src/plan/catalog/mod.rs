@@ -359,4 +359,4 @@ pub(crate) fn duration_seconds(text: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
