@@ -24,10 +24,10 @@ use super::live_common::{assert_complete, pending};
 
 const PROFILE: &str = "servers.iam_instance_profile.app";
 const TEMPLATE: &str = "servers.launch_template.app";
-const GROUP: &str = "servers.autoscaling_group.app";
-const GROUP_NAME: &str = "livenet-srv-app";
+pub(super) const GROUP: &str = "servers.autoscaling_group.app";
+pub(super) const GROUP_NAME: &str = "livenet-srv-app";
 
-fn tagged(address: &str, extra: serde_json::Value) -> serde_json::Value {
+pub(super) fn tagged(address: &str, extra: serde_json::Value) -> serde_json::Value {
     let mut tags = json!({
         "shinyctl.dev/address": address,
         "shinyctl.dev/blueprint": "livenet",
@@ -39,7 +39,12 @@ fn tagged(address: &str, extra: serde_json::Value) -> serde_json::Value {
     tags
 }
 
-fn servers(platform: &[Resource], image: &str, instance_type: &str, desired: i64) -> Vec<Resource> {
+pub(super) fn servers(
+    platform: &[Resource],
+    image: &str,
+    instance_type: &str,
+    desired: i64,
+) -> Vec<Resource> {
     let find = |kind: K, part: &str| -> Vec<Resource> {
         platform
             .iter()
@@ -103,7 +108,7 @@ fn servers(platform: &[Resource], image: &str, instance_type: &str, desired: i64
 }
 
 /// The group's instances: (id, lifecycle state, launch template version).
-async fn instances(conn: &Connection) -> Vec<(String, String, String)> {
+pub(super) async fn instances(conn: &Connection) -> Vec<(String, String, String)> {
     let described = conn
         .clients
         .autoscaling
@@ -134,7 +139,7 @@ async fn instances(conn: &Connection) -> Vec<(String, String, String)> {
 }
 
 /// Instances of the account still running or starting (not shutting down or terminated).
-async fn running(conn: &Connection) -> Vec<String> {
+pub(super) async fn running(conn: &Connection) -> Vec<String> {
     let described = conn
         .clients
         .ec2

@@ -62,10 +62,10 @@ of a group without a terminating hook (`autoscaling_ext.py` takes it out of the 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
+from .autoscaling_ext import _lock  # one lock for groups, refreshes and actions: no lock order to keep
 from .errors import AwsError
 from .hooks import on
 from .lifecycle import duration
@@ -78,7 +78,6 @@ RESULTS = ("CONTINUE", "ABANDON")
 MAX_HOOKS = 50
 GLOBAL_TIMEOUT_MAX = 172800  # 48 hours
 
-_lock = threading.RLock()
 # (account, region) -> {instance id: action}
 _actions: dict[tuple[str, str], dict[str, dict]] = {}
 

@@ -168,3 +168,65 @@ impl TagApi for AsgTags {
             .map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_hook_or_group_is_gone_and_other_errors_are_not() {
+        let hook = StepError::fatal(
+            "ValidationError",
+            "No Lifecycle Hook found for Auto Scaling group demo-srv-app with name drain",
+        );
+        assert_eq!(hook_gone_as_none::<()>(Err(hook)), Ok(None));
+        let group = StepError::fatal(
+            "ValidationError",
+            "AutoScalingGroup name not found - AutoScalingGroup 'demo-srv-app' not found",
+        );
+        assert_eq!(hook_gone_as_none::<()>(Err(group)), Ok(None));
+        let other = StepError::fatal("ValidationError", "HeartbeatTimeout is out of range");
+        assert_eq!(hook_gone_as_none::<()>(Err(other.clone())), Err(other));
+        assert_eq!(hook_gone_as_none(Ok(1)), Ok(Some(1)));
+    }
+
+    #[test]
+    fn a_hook_is_known_by_its_group_and_name() {
+        assert_eq!(hook_id("demo-srv-app", "drain"), "demo-srv-app/drain");
+        let out = hook_outputs("demo-srv-app", "drain");
+        assert_eq!(out["id"], "demo-srv-app/drain");
+        assert_eq!(out["name"], "drain");
+        assert_eq!(out["autoScalingGroupName"], "demo-srv-app");
+        assert!(!out.contains_key("arn"));
+        let described = LifecycleHook::builder()
+            .lifecycle_hook_name("drain")
+            .auto_scaling_group_name("demo-srv-app")
+            .lifecycle_transition("autoscaling:EC2_INSTANCE_TERMINATING")
+            .heartbeat_timeout(600)
+            .default_result("CONTINUE")
+            .build();
+        let props = hook_props("demo-srv-app", &described).expect("named");
+        assert_eq!(
+            serde_json::to_value(&props).unwrap(),
+            serde_json::json!({
+                "name": "drain",
+                "autoScalingGroup": "demo-srv-app",
+                "lifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+                "heartbeatTimeoutSeconds": 600,
+                "defaultResult": "CONTINUE"
+            })
+        );
+        // AWS's defaults where the answer leaves them out (botocore PutLifecycleHook: 3600 s,
+        // ABANDON); no name, no hook.
+        let bare = LifecycleHook::builder().lifecycle_hook_name("x").build();
+        let props = hook_props("g", &bare).expect("named");
+        assert_eq!(
+            (
+                props.heartbeat_timeout_seconds,
+                props.default_result.as_str()
+            ),
+            (3600, "ABANDON")
+        );
+        assert_eq!(hook_props("g", &LifecycleHook::builder().build()), None);
+    }
+}

@@ -136,9 +136,10 @@ impl Adapter for SecretsmanagerSecret {
     /// Without it the secret is only *scheduled* for deletion, 7 to 30 days later (30 by default:
     /// botocore `secretsmanager` DeleteSecret), and for all that time its name cannot be used:
     /// the apply after a destroy would fail with InvalidRequestException "You can't create this
-    /// secret because a secret with this name is already scheduled for deletion" (the Terraform
-    /// AWS provider's issue hashicorp/terraform-provider-aws#4467, where users set
-    /// `recovery_window_in_days = 0` for exactly this; #23998 asks for it as the default).
+    /// secret because a secret with this name is already scheduled for deletion" — the Terraform
+    /// AWS provider's users meet it after `terraform destroy` (hashicorp/terraform-provider-aws
+    /// #4467, "aws_secretsmanager_secret recreate"), and its answer is `recovery_window_in_days
+    /// = 0`, which sends ForceDeleteWithoutRecovery (#23998 asks for it as the default).
     /// shinyctl deletes only what it made and whose value nobody was ever shown, so there is
     /// nothing to recover. Even so the deletion is "an asynchronous background process, so there
     /// might be a short delay before the secret is permanently deleted. If you delete a secret
