@@ -41,6 +41,8 @@ pub struct Clients {
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub applicationautoscaling: aws_sdk_applicationautoscaling::Client,
     pub acm: aws_sdk_acm::Client,
     pub servicequotas: aws_sdk_servicequotas::Client,
     /// The Price List Query API, at its own endpoint region ([`pricing_region`]).
@@ -137,6 +139,13 @@ impl Clients {
             secretsmanager: client!(aws_sdk_secretsmanager, "secretsmanager", sdk, account),
             ssm: client!(aws_sdk_ssm, "ssm", sdk, account),
             autoscaling: client!(aws_sdk_autoscaling, "autoscaling", sdk, account),
+            logs: client!(aws_sdk_cloudwatchlogs, "logs", sdk, account),
+            applicationautoscaling: client!(
+                aws_sdk_applicationautoscaling,
+                "applicationautoscaling",
+                sdk,
+                account
+            ),
             acm: client!(aws_sdk_acm, "acm", sdk, account),
             servicequotas: client!(aws_sdk_servicequotas, "servicequotas", sdk, account),
             pricing: {

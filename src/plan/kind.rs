@@ -78,6 +78,9 @@ kinds! {
     SsmAssociation => "ssm_association",
     AutoScalingGroup => "autoscaling_group",
     AutoScalingLifecycleHook => "autoscaling_lifecycle_hook",
+    CloudWatchLogGroup => "cloudwatch_log_group",
+    AppAutoScalingTarget => "appautoscaling_target",
+    AppAutoScalingPolicy => "appautoscaling_policy",
     // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
     KubernetesObject => "kubernetes_object",
 }
@@ -276,6 +279,15 @@ fn lifecycle_hook_chars(c: char) -> bool {
 /// names `!`, which the documentation does not: shinyctl keeps to the documented set).
 fn secret_chars(c: char) -> bool {
     c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)
+}
+/// botocore `logs` LogGroupName: 1 to 512 of the pattern `[\.\-_/#A-Za-z0-9]+`.
+fn log_group_chars(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._-/#".contains(c)
+}
+/// botocore `application-autoscaling` PolicyName (ResourceIdMaxLen1600's sibling): 1 to 256 of
+/// the pattern `\p{Print}+` (Java's printable ASCII: space to `~`).
+fn policy_name_chars(c: char) -> bool {
+    c == ' ' || c.is_ascii_graphic()
 }
 fn any_printable(c: char) -> bool {
     !c.is_control()
@@ -1513,6 +1525,126 @@ pub const SPECS: &[KindSpec] = &[
         // PutLifecycleHook with the hook's settings (it creates or updates).
         in_place: InPlace::Only(&["heartbeatTimeoutSeconds", "defaultResult"]),
         ..row(AutoScalingLifecycleHook, "autoscaling")
+    },
+    KindSpec {
+        // No call renames a log group (botocore `logs` has none; the Terraform AWS provider's
+        // aws_cloudwatch_log_group forces a new one on `name`).
+        replace_on: &["name"],
+        name_rule: Some(rule(512, "letters, digits and ._-/#", log_group_chars)),
+        // Not data in the `--allow-data-loss` sense: an ECS service's task logs are
+        // diagnostics AWS already deletes by the retention policy, and the Terraform AWS
+        // provider's aws_cloudwatch_log_group deletes the group with its events by default
+        // (`skip_destroy = false`). Gating every removed service and every destroy on the flag
+        // would make it routine, and the flag means something only while it guards what cannot
+        // be had again (databases, caches, file systems, buckets). Whoever needs the logs longer
+        // exports them (CreateExportTask) or sets a longer retention before the destroy.
+        holds_data: false,
+        reads: Reads::per_resource(
+            &[("logs", "ListTagsForResource")],
+            "DescribeLogGroups carries no tags: ListTagsForResource for a desired log group the \
+             tagging API's answer does not list",
+        ),
+        permissions: Permissions {
+            reads: &["logs:DescribeLogGroups", "logs:ListTagsForResource"],
+            // "To create a log group with tags, you must have the logs:CreateLogGroup and
+            // logs:TagResource permissions" (botocore `logs` CreateLogGroup).
+            creates: &[
+                "logs:CreateLogGroup",
+                "logs:TagResource",
+                "logs:ListTagsForResource",
+                "logs:PutRetentionPolicy",
+            ],
+            updates: &[
+                "logs:PutRetentionPolicy",
+                "logs:DeleteRetentionPolicy",
+                "logs:TagResource",
+                "logs:UntagResource",
+            ],
+            deletes: &["logs:DeleteLogGroup"],
+        },
+        // PutRetentionPolicy, or DeleteRetentionPolicy for "never expire".
+        in_place: InPlace::Only(&["retentionDays"]),
+        ..row(CloudWatchLogGroup, "logs")
+    },
+    KindSpec {
+        // A scalable target is its service's: RegisterScalableTarget, DeregisterScalableTarget
+        // and every policy name it by ServiceNamespace, ResourceId (`service/<cluster>/
+        // <service>`) and ScalableDimension (botocore `application-autoscaling`); the Terraform
+        // AWS provider's aws_appautoscaling_target forces a new one on `resource_id`.
+        replace_on: &["cluster", "service"],
+        // Scalable targets take tags since March 2023 (TagResource on ScalableTargetARN), but
+        // moto 5.2.5, which the emulator extends, has no tags on them: matched to the
+        // blueprint's by the service it scales (one target per service and dimension, the
+        // dimension fixed: `ecs:service:DesiredCount`), among the blueprint's clusters.
+        tagging: Tagging::Untagged {
+            identity: &["cluster", "service"],
+        },
+        permissions: Permissions {
+            reads: &["application-autoscaling:DescribeScalableTargets"],
+            // The first registration of an ECS service makes the service-linked role
+            // AWSServiceRoleForApplicationAutoScaling_ECSService ("Service-linked roles for
+            // Application Auto Scaling"); registering needs the target service's read and
+            // update ("Application Auto Scaling identity-based policy examples": permissions
+            // for the target service and CloudWatch).
+            creates: &[
+                "application-autoscaling:RegisterScalableTarget",
+                "iam:CreateServiceLinkedRole",
+                "ecs:DescribeServices",
+                "ecs:UpdateService",
+            ],
+            updates: &[
+                "application-autoscaling:RegisterScalableTarget",
+                "ecs:DescribeServices",
+                "ecs:UpdateService",
+            ],
+            // Deregistering deletes its policies and their alarms.
+            deletes: &[
+                "application-autoscaling:DeregisterScalableTarget",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:DeleteAlarms",
+            ],
+        },
+        // RegisterScalableTarget "registers or updates a scalable target ... To update a
+        // scalable target, specify the parameters that you want to change. Include the
+        // parameters that identify the scalable target" (botocore `application-autoscaling`).
+        in_place: InPlace::Only(&["minCapacity", "maxCapacity"]),
+        ..row(AppAutoScalingTarget, "applicationautoscaling")
+    },
+    KindSpec {
+        // A policy is named within its target: PutScalingPolicy and DeleteScalingPolicy take
+        // the name with the target's namespace, ResourceId and dimension; no call renames or
+        // moves one (the Terraform AWS provider's aws_appautoscaling_policy forces a new one on
+        // `name` and `resource_id`).
+        replace_on: &["name", "target"],
+        // Application Auto Scaling takes no tags on a policy: it is its target's, known by the
+        // target and its name.
+        tagging: Tagging::Untagged {
+            identity: &["target", "name"],
+        },
+        name_rule: Some(rule(256, "printable characters", policy_name_chars)),
+        permissions: Permissions {
+            reads: &["application-autoscaling:DescribeScalingPolicies"],
+            // A target-tracking policy makes and changes its CloudWatch alarms ("Application
+            // Auto Scaling identity-based policy examples").
+            creates: &[
+                "application-autoscaling:PutScalingPolicy",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:PutMetricAlarm",
+            ],
+            updates: &[
+                "application-autoscaling:PutScalingPolicy",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:PutMetricAlarm",
+            ],
+            deletes: &[
+                "application-autoscaling:DeleteScalingPolicy",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:DeleteAlarms",
+            ],
+        },
+        // PutScalingPolicy "creates or updates a scaling policy" with all of it.
+        in_place: InPlace::Whole,
+        ..row(AppAutoScalingPolicy, "applicationautoscaling")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.

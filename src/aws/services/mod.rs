@@ -86,6 +86,7 @@ macro_rules! tags_by_arn {
 }
 
 mod adapter;
+pub mod applicationautoscaling;
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod declared;
@@ -98,6 +99,7 @@ pub mod elbv2;
 pub mod iam;
 #[cfg(test)]
 mod in_place_tests;
+pub mod logs;
 mod parameters;
 pub mod rds;
 pub mod s3;

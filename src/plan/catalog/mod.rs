@@ -24,6 +24,7 @@ pub mod name_check;
 pub mod names;
 pub(crate) mod network;
 pub(crate) mod registry;
+pub(crate) mod scaling_kinds;
 pub(crate) mod secrets;
 pub(crate) mod security;
 pub mod servers;
