@@ -41,6 +41,7 @@ pub struct Clients {
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
+    pub ecs: aws_sdk_ecs::Client,
     pub acm: aws_sdk_acm::Client,
     pub servicequotas: aws_sdk_servicequotas::Client,
     /// The Price List Query API, at its own endpoint region ([`pricing_region`]).
@@ -137,6 +138,7 @@ impl Clients {
             secretsmanager: client!(aws_sdk_secretsmanager, "secretsmanager", sdk, account),
             ssm: client!(aws_sdk_ssm, "ssm", sdk, account),
             autoscaling: client!(aws_sdk_autoscaling, "autoscaling", sdk, account),
+            ecs: client!(aws_sdk_ecs, "ecs", sdk, account),
             acm: client!(aws_sdk_acm, "acm", sdk, account),
             servicequotas: client!(aws_sdk_servicequotas, "servicequotas", sdk, account),
             pricing: {
