@@ -43,6 +43,7 @@ pub struct Clients {
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub applicationautoscaling: aws_sdk_applicationautoscaling::Client,
+    pub ecs: aws_sdk_ecs::Client,
     pub acm: aws_sdk_acm::Client,
     pub servicequotas: aws_sdk_servicequotas::Client,
     /// The Price List Query API, at its own endpoint region ([`pricing_region`]).
@@ -146,6 +147,7 @@ impl Clients {
                 sdk,
                 account
             ),
+            ecs: client!(aws_sdk_ecs, "ecs", sdk, account),
             acm: client!(aws_sdk_acm, "acm", sdk, account),
             servicequotas: client!(aws_sdk_servicequotas, "servicequotas", sdk, account),
             pricing: {

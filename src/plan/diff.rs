@@ -148,7 +148,12 @@ fn compare(
         });
     }
     let replace_on = resource.kind.replace_on();
+    let set_at_create = resource.kind.spec().set_at_create;
     for key in union_keys(&existing.properties, &resource.properties) {
+        // Written at create, then someone else's (an ECS service's desired count).
+        if set_at_create.contains(&key.as_str()) {
+            continue;
+        }
         let mut found = Vec::new();
         if key == ENGINE_VERSION && follows_minor_upgrades(resource.kind) {
             if let Some(note) = engine_version(resource, existing, &mut found) {

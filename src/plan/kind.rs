@@ -81,6 +81,11 @@ kinds! {
     CloudWatchLogGroup => "cloudwatch_log_group",
     AppAutoScalingTarget => "appautoscaling_target",
     AppAutoScalingPolicy => "appautoscaling_policy",
+    EcsCluster => "ecs_cluster",
+    EcsCapacityProvider => "ecs_capacity_provider",
+    EcsClusterCapacityProviders => "ecs_cluster_capacity_providers",
+    EcsTaskDefinition => "ecs_task_definition",
+    EcsService => "ecs_service",
     // An object of the proxy workload on the cluster (ops deploys these; no AWS adapter).
     KubernetesObject => "kubernetes_object",
 }
@@ -121,6 +126,10 @@ pub struct KindSpec {
     /// Attributes (outputs) an in-place update changes: a resource embedding one (`${address#
     /// attribute}`) changes with it, in the same plan (`plan::diff`).
     pub updated_attributes: &'static [&'static str],
+    /// Properties written at create only and then left to whatever manages them (an ECS
+    /// service's desired count, which Application Auto Scaling changes): the diff never compares
+    /// them, so a plan neither undoes the scaling nor shows it as a change.
+    pub set_at_create: &'static [&'static str],
     /// Replacements roll: resources of the kind with the same value of this property (the
     /// servers launched from one template) are replaced one at a time, each after the one
     /// before is back with everything that uses it (`apply::schedule`).
@@ -336,6 +345,7 @@ const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
         serialise: None,
         rolls_by: None,
         updated_attributes: &[],
+        set_at_create: &[],
         reads: Some(Reads::LISTING),
         prices: Prices::NONE,
         permissions: Permissions::NONE,
@@ -1645,6 +1655,217 @@ pub const SPECS: &[KindSpec] = &[
         // PutScalingPolicy "creates or updates a scaling policy" with all of it.
         in_place: InPlace::Whole,
         ..row(AppAutoScalingPolicy, "applicationautoscaling")
+        // No call renames a cluster (botocore `ecs`: UpdateCluster takes the cluster, not a name).
+        replace_on: &["name"],
+        // botocore `ecs` CreateCluster clusterName: "Up to 255 letters (uppercase and
+        // lowercase), numbers, underscores, and hyphens are allowed".
+        name_rule: Some(rule(255, EKS_CHARSET, eks_chars)),
+        // DeleteCluster is refused while services are active or container instances are
+        // registered (ClusterContainsServicesException, ClusterContainsContainerInstancesException,
+        // botocore `ecs` DeleteCluster): the step retries until they are gone.
+        delete_seconds: 5.0,
+        permissions: Permissions {
+            reads: &["ecs:ListClusters", "ecs:DescribeClusters"],
+            creates: &[
+                "ecs:CreateCluster",
+                "ecs:DescribeClusters",
+                "ecs:TagResource",
+            ],
+            updates: &[
+                "ecs:UpdateClusterSettings",
+                "ecs:TagResource",
+                "ecs:UntagResource",
+            ],
+            deletes: &["ecs:DeleteCluster"],
+        },
+        // UpdateClusterSettings.
+        in_place: InPlace::Only(&["containerInsights"]),
+        reads: Reads::listed_twice(
+            &[("ecs", "DescribeClusters")],
+            "ListClusters gives ARNs only; DescribeClusters (up to 100 at once, with TAGS and \
+             SETTINGS) gives their settings and tags",
+        ),
+        ..row(EcsCluster, "ecs")
+    },
+    KindSpec {
+        // UpdateCapacityProvider's AutoScalingGroupProviderUpdate has no group (botocore `ecs`).
+        replace_on: &["name", "autoScalingGroup"],
+        // botocore `ecs` CreateCapacityProvider name: "up to 255 characters ... letters, numbers,
+        // underscores, and hyphens. The name can't be prefixed with \"aws\", \"ecs\", or
+        // \"fargate\"" (the prefixes are the section builder's to avoid).
+        name_rule: Some(rule(255, EKS_CHARSET, eks_chars)),
+        // DeleteCapacityProvider leaves the provider DELETE_IN_PROGRESS, then INACTIVE.
+        delete_seconds: 5.0,
+        permissions: Permissions {
+            reads: &["ecs:DescribeCapacityProviders"],
+            creates: &[
+                "ecs:CreateCapacityProvider",
+                "ecs:DescribeCapacityProviders",
+                "ecs:TagResource",
+                // ECS's service-linked role manages the group for it (managed scaling and
+                // termination protection: "Amazon ECS capacity providers", developer guide).
+                "autoscaling:CreateOrUpdateTags",
+            ],
+            updates: &[
+                "ecs:UpdateCapacityProvider",
+                "ecs:DescribeCapacityProviders",
+                "ecs:TagResource",
+                "ecs:UntagResource",
+            ],
+            deletes: &[
+                "ecs:DeleteCapacityProvider",
+                "ecs:DescribeCapacityProviders",
+            ],
+        },
+        // UpdateCapacityProvider (managed scaling, termination protection, draining).
+        in_place: InPlace::Only(&[
+            "managedScaling",
+            "targetCapacity",
+            "managedTerminationProtection",
+            "managedDraining",
+        ]),
+        ..row(EcsCapacityProvider, "ecs")
+    },
+    KindSpec {
+        // The cluster's own settings: ECS has no resource (or tags) for them, and one cluster has
+        // one list (PutClusterCapacityProviders replaces it whole).
+        replace_on: &["cluster"],
+        tagging: Tagging::Untagged {
+            identity: &["cluster"],
+        },
+        // Read with the clusters (DescribeClusters carries both lists: `READ_WITH`).
+        permissions: Permissions {
+            reads: &["ecs:DescribeClusters"],
+            creates: &["ecs:PutClusterCapacityProviders"],
+            updates: &["ecs:PutClusterCapacityProviders"],
+            deletes: &["ecs:PutClusterCapacityProviders"],
+        },
+        in_place: InPlace::Whole,
+        // "If there are tasks running on a capacity provider ... you can't remove it"
+        // (PutClusterCapacityProviders): one change at a time per cluster.
+        serialise: Some(Serialise {
+            scope: "ecs-capacity-providers",
+            by: "cluster",
+        }),
+        ..row(EcsClusterCapacityProviders, "ecs")
+    },
+    KindSpec {
+        // A family is the resource: another family is another task definition.
+        replace_on: &["family"],
+        // botocore `ecs` RegisterTaskDefinition family: "Up to 255 letters (uppercase and
+        // lowercase), numbers, underscores, and hyphens are allowed".
+        name_rule: Some(rule(255, EKS_CHARSET, eks_chars)),
+        reads: Reads::per_resource(
+            &[("ecs", "DescribeTaskDefinition")],
+            "ListTaskDefinitions gives ARNs only, and DescribeTaskDefinition (with TAGS) takes \
+             one revision: one call per family of the blueprint, its latest active revision",
+        ),
+        permissions: Permissions {
+            reads: &[
+                "ecs:ListTaskDefinitionFamilies",
+                "ecs:ListTaskDefinitions",
+                "ecs:DescribeTaskDefinition",
+            ],
+            // The roles are handed to ECS (iam:PassRole, "Amazon ECS task execution IAM role").
+            creates: &[
+                "ecs:RegisterTaskDefinition",
+                "ecs:ListTaskDefinitions",
+                "ecs:DescribeTaskDefinition",
+                "ecs:TagResource",
+                "iam:PassRole",
+            ],
+            updates: &[
+                "ecs:RegisterTaskDefinition",
+                "ecs:ListTaskDefinitions",
+                "ecs:DescribeServices",
+                "ecs:DeregisterTaskDefinition",
+                "ecs:TagResource",
+                "iam:PassRole",
+            ],
+            deletes: &[
+                "ecs:ListTaskDefinitions",
+                "ecs:DeregisterTaskDefinition",
+                "ecs:DeleteTaskDefinitions",
+            ],
+        },
+        // Revisions are immutable: a change is RegisterTaskDefinition of the whole definition
+        // (a new revision), which changes the `revisionArn` a service embeds (the resource's
+        // `arn` is not the revision's: `ecs_task_definition.rs`).
+        in_place: InPlace::Only(&[
+            "networkMode",
+            "requiresCompatibilities",
+            "cpu",
+            "memory",
+            "executionRole",
+            "taskRole",
+            "containers",
+        ]),
+        updated_attributes: &["revisionArn"],
+        ..row(EcsTaskDefinition, "ecs")
+    },
+    KindSpec {
+        // CreateService only: UpdateService takes no name, cluster, launch type (only a
+        // capacity provider strategy), load balancers only with the ECS deployment controller
+        // (AWS added it in 2024; shinyctl replaces: the Terraform AWS provider's aws_ecs_service
+        // forces a new service on `name`, `cluster`, `launch_type`), and networkConfiguration
+        // in place.
+        replace_on: &["name", "cluster", "launchType", "loadBalancers"],
+        // botocore `ecs` CreateService serviceName: "Up to 255 letters (uppercase and
+        // lowercase), numbers, underscores, and hyphens are allowed".
+        name_rule: Some(rule(255, EKS_CHARSET, eks_chars)),
+        // A service's first deployment: tasks placed, started and healthy in the target group
+        // (Terraform aws_ecs_service with wait_for_steady_state: minutes); the delete scales to 0,
+        // drains and waits for INACTIVE.
+        create_seconds: 120.0,
+        delete_seconds: 60.0,
+        // Application Auto Scaling owns the count after create.
+        set_at_create: &["desiredCount"],
+        reads: Reads::per_resource(
+            &[("ecs", "DescribeServices")],
+            "ListServices gives ARNs only and takes one cluster; DescribeServices (10 at a time, \
+             with TAGS) per cluster of the blueprint",
+        ),
+        permissions: Permissions {
+            reads: &["ecs:ListServices", "ecs:DescribeServices"],
+            creates: &[
+                "ecs:CreateService",
+                "ecs:DescribeServices",
+                "ecs:TagResource",
+                "ecs:ListTasks",
+                "ecs:DescribeTasks",
+                // ECS registers the tasks in the target group with its service-linked role.
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            updates: &[
+                "ecs:UpdateService",
+                "ecs:DescribeServices",
+                "ecs:ListTasks",
+                "ecs:DescribeTasks",
+                "ecs:TagResource",
+                "ecs:UntagResource",
+            ],
+            deletes: &[
+                "ecs:UpdateService",
+                "ecs:DeleteService",
+                "ecs:DescribeServices",
+            ],
+        },
+        // UpdateService (task definition, deployment configuration, strategy, network
+        // configuration, placement, health check grace period, tag propagation).
+        in_place: InPlace::Only(&[
+            "taskDefinition",
+            "capacityProviderStrategy",
+            "subnets",
+            "securityGroups",
+            "minimumHealthyPercent",
+            "maximumPercent",
+            "circuitBreaker",
+            "spreadByZone",
+            "healthCheckGracePeriodSeconds",
+            "enableEcsManagedTags",
+            "propagateTags",
+        ]),
+        ..row(EcsService, "ecs")
     },
     KindSpec {
         // The workload reader lists Kubernetes objects per object kind, not per this kind.

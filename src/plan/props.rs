@@ -31,6 +31,7 @@ pub fn check_spec_fields<'de, T: Deserialize<'de>>(kind: ResourceKind) {
         .chain(spec.replace_when_removed)
         .chain(spec.in_place.properties())
         .chain(kind.identity_keys())
+        .chain(spec.set_at_create)
         .filter(|name| !spec.broken_markers.contains(name) && **name != "tags");
     for name in named {
         assert!(

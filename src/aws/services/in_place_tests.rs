@@ -64,6 +64,7 @@ fn every_property_is_replaced_on_or_changed_in_place() {
                     || resource.kind.replace_on().contains(&k)
                     || in_place.contains(&k)
                     || FIXED_AT_CREATE.contains(&k)
+                    || resource.kind.spec().set_at_create.contains(&k)
                 {
                     continue;
                 }

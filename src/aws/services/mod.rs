@@ -92,6 +92,7 @@ pub mod cloudwatch;
 pub mod declared;
 pub mod ec2;
 pub mod ecr;
+pub mod ecs;
 pub mod efs;
 pub mod eks;
 pub mod elasticache;

@@ -16,6 +16,7 @@ pub mod addresses;
 pub(crate) mod cache;
 pub(crate) mod cluster;
 pub(crate) mod database;
+pub(crate) mod ecs_kinds;
 pub mod embedded;
 pub(crate) mod iam;
 pub(crate) mod ingress;
