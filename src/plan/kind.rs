@@ -1655,6 +1655,8 @@ pub const SPECS: &[KindSpec] = &[
         // PutScalingPolicy "creates or updates a scaling policy" with all of it.
         in_place: InPlace::Whole,
         ..row(AppAutoScalingPolicy, "applicationautoscaling")
+    },
+    KindSpec {
         // No call renames a cluster (botocore `ecs`: UpdateCluster takes the cluster, not a name).
         replace_on: &["name"],
         // botocore `ecs` CreateCluster clusterName: "Up to 255 letters (uppercase and
