@@ -133,6 +133,11 @@ pub fn generated() -> String {
     "generated".into()
 }
 
+/// Managed scaling's target: ECS adds instances before the last one is full.
+pub fn ecs_target_capacity_percent() -> u32 {
+    100
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

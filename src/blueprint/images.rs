@@ -162,15 +162,21 @@ pub fn proxy_image(proxy: &Proxy) -> ImageUse {
     }
 }
 
-/// Every image the workload pulls, in document order: ShinyProxy's, then each app's.
+/// Every image the workload pulls, in document order: ShinyProxy's, each app's, then each ECS
+/// service's.
 pub fn workload_images(bp: &Blueprint) -> Vec<ImageUse> {
-    let Some(proxy) = &bp.proxy else {
-        return Vec::new();
-    };
-    let mut out = vec![proxy_image(proxy)];
-    out.extend(proxy.apps.iter().enumerate().map(|(i, app)| ImageUse {
-        path: child(&item("proxy.apps", i), "image"),
-        image: app.image.clone(),
+    let mut out = Vec::new();
+    if let Some(proxy) = &bp.proxy {
+        out.push(proxy_image(proxy));
+        out.extend(proxy.apps.iter().enumerate().map(|(i, app)| ImageUse {
+            path: child(&item("proxy.apps", i), "image"),
+            image: app.image.clone(),
+        }));
+    }
+    let services = bp.ecs.iter().flat_map(|e| e.services.iter().enumerate());
+    out.extend(services.map(|(i, service)| ImageUse {
+        path: child(&item("ecs.services", i), "image"),
+        image: service.image.clone(),
     }));
     out
 }

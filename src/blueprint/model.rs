@@ -46,9 +46,61 @@ pub struct Blueprint {
     /// EC2 app servers (nginx in front of the product's ports) behind the load balancer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<ServerGroup>,
+    /// Container services on ECS behind the load balancer, routed by path (seed 003).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs: Option<Ecs>,
+}
+
+/// What a load-balancer route sends to.
+#[derive(Debug, Clone, Copy)]
+pub enum RouteTarget<'a> {
+    Servers(&'a ServerGroup),
+    Service(&'a EcsService),
+}
+
+/// One route of the load balancer's listeners: a server group's or a service's `http.path`.
+#[derive(Debug, Clone)]
+pub struct Route<'a> {
+    /// The YAML path of its `http` block (`servers[0].http`, `ecs.services[1].http`).
+    pub at: String,
+    pub path: &'a str,
+    pub target: RouteTarget<'a>,
+}
+
+impl Route<'_> {
+    /// The server group's or the service's name.
+    pub fn name(&self) -> &str {
+        match self.target {
+            RouteTarget::Servers(group) => &group.name,
+            RouteTarget::Service(service) => &service.name,
+        }
+    }
 }
 
 impl Blueprint {
+    /// Every route of the listeners, server groups' first, in document order.
+    pub fn routes(&self) -> Vec<Route<'_>> {
+        let groups = self.servers.iter().enumerate().filter_map(|(i, g)| {
+            g.http.as_ref().map(|h| Route {
+                at: format!("servers[{i}].http"),
+                path: &h.path,
+                target: RouteTarget::Servers(g),
+            })
+        });
+        let services = self
+            .ecs
+            .iter()
+            .flat_map(|e| e.services.iter().enumerate())
+            .filter_map(|(i, s)| {
+                s.http.as_ref().map(|h| Route {
+                    at: format!("ecs.services[{i}].http"),
+                    path: &h.path,
+                    target: RouteTarget::Service(s),
+                })
+            });
+        groups.chain(services).collect()
+    }
+
     /// Whether ShinyProxy keeps its sessions and running apps in the blueprint's cache: it runs
     /// more than once, so every replica must see the same state (containerproxy's store-mode
     /// Redis). The cache's parameters and ShinyProxy's configuration both follow from this.
@@ -944,14 +996,19 @@ impl ServerGroup {
     /// Whether its instance type is a Graviton (arm64) one: a `g` after the generation's digit
     /// (`t4g`, `m7g`, `c6gn`, `r8gd`), and `a1`; GPU families start with `g` (`g5`) and are x86.
     pub fn arm64(&self) -> bool {
-        let family = self.instance_type.split('.').next().unwrap_or_default();
-        family == "a1"
-            || family.find(|c: char| c.is_ascii_digit()).is_some_and(|i| {
-                family[i..]
-                    .trim_start_matches(|c: char| c.is_ascii_digit())
-                    .starts_with('g')
-            })
+        is_arm64(&self.instance_type)
     }
+}
+
+/// Whether an instance type is a Graviton (arm64) one (see [`ServerGroup::arm64`]).
+pub fn is_arm64(instance_type: &str) -> bool {
+    let family = instance_type.split('.').next().unwrap_or_default();
+    family == "a1"
+        || family.find(|c: char| c.is_ascii_digit()).is_some_and(|i| {
+            family[i..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with('g')
+        })
 }
 
 /// One server of a group.
@@ -1059,6 +1116,96 @@ pub struct ServerHttp {
     /// The servers' port the target group sends to.
     pub port: u16,
     /// `/x` routes `/x` and `/x/*` to this group; `/` makes it the listeners' default.
+    #[serde(default = "d::root_path")]
+    pub path: String,
+    #[serde(default)]
+    pub health_check: HealthCheck,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<Stickiness>,
+}
+
+/// Container services on an ECS cluster, on EC2 capacity (bridge networking, dynamic host
+/// ports) or on Fargate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ecs {
+    /// CloudWatch Container Insights on the cluster (metrics per service and task).
+    #[serde(default)]
+    pub container_insights: bool,
+    pub capacity: EcsCapacity,
+    pub services: Vec<EcsService>,
+}
+
+/// Where the tasks run: EC2 instances of an Auto Scaling group (`instanceTypes`, `min`, `max`)
+/// scaled by ECS, or `fargate: true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EcsCapacity {
+    /// Tasks on Fargate: no instances to manage; `awsvpc` networking, one ENI per task.
+    #[serde(default)]
+    pub fargate: bool,
+    /// The instances' types (the first is the launch template's); ECS-optimised Amazon Linux 2023.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instance_types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// How full ECS keeps the instances (managed scaling's target capacity, 1–100).
+    #[serde(default = "d::ecs_target_capacity_percent")]
+    pub target_capacity_percent: u32,
+}
+
+/// One service: tasks of one container, behind the load balancer by path, scaled by ECS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EcsService {
+    /// Short name: lowercase letters, digits and hyphens; part of its AWS names.
+    pub name: String,
+    /// `registry:NAME:TAG` (the blueprint's ECR) or any image reference; `:latest` never rolls.
+    pub image: String,
+    /// The container's command (Docker's CMD), one argument per entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// The container's port; on EC2 capacity the host port is dynamic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The task's memory in MiB (the container's hard limit).
+    pub memory: u32,
+    /// CPU units (1024 per vCPU); required on Fargate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    /// Plain environment variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Environment variables from secrets: `secretsmanager:NAME` (`#KEY` for a JSON key) or
+    /// `ssm:/PARAMETER`; the task execution role may read exactly these.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, String>,
+    pub count: EcsCount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<EcsHttp>,
+}
+
+/// How many tasks, and when Application Auto Scaling adds or removes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EcsCount {
+    pub min: u32,
+    pub max: u32,
+    /// Target tracking on the service's average CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<u32>,
+    /// Target tracking on the load balancer's requests per task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_task: Option<u32>,
+}
+
+/// The service's route on the load balancer: the same rules as a server group's `http`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EcsHttp {
+    /// `/x` routes `/x` and `/x/*` to this service; `/` makes it the listeners' default.
     #[serde(default = "d::root_path")]
     pub path: String,
     #[serde(default)]

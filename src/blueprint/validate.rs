@@ -8,6 +8,7 @@
 mod cache;
 mod cluster;
 mod database;
+mod ecs;
 mod images;
 mod ingress;
 mod metadata;
@@ -42,6 +43,7 @@ pub fn validate(bp: &Blueprint) -> Vec<Problem> {
     monitoring::check(bp, &mut out);
     proxy::check(bp, &mut out);
     servers::check(bp, &mut out);
+    ecs::check(bp, &mut out);
     images::check(bp, &mut out);
     out
 }

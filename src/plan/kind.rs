@@ -710,6 +710,7 @@ pub const SPECS: &[KindSpec] = &[
             "securityGroups",
             "rootVolumeGib",
             "userData",
+            "metadataHopLimit",
         ]),
         // A change of the template data is a new version made the default.
         updated_attributes: &["defaultVersion", "latestVersion"],
@@ -1180,7 +1181,12 @@ pub const SPECS: &[KindSpec] = &[
         ..row(Listener, "elbv2")
     },
     KindSpec {
-        replace_on: &["listener"],
+        // A rule is known by its listener and priority (its identity): at another priority it
+        // is another rule. What ModifyRule takes (conditions and actions) changes in place, so
+        // a route moving to another group, or routes shifting priorities when one is added,
+        // rewrite rules instead of replacing them.
+        replace_on: &["listener", "priority"],
+        in_place: InPlace::Only(&["pathPatterns", "hostHeaders", "action"]),
         tagging: Tagging::Untagged {
             identity: &["listener", "priority"],
         },

@@ -4,6 +4,7 @@
 mod blueprints;
 mod cli;
 mod e2e;
+mod e2e_ecs;
 mod e2e_workbench;
 mod e2e_workload;
 mod emulator;

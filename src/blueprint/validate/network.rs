@@ -151,21 +151,38 @@ fn check_no_nat(bp: &Blueprint, out: &mut Problems) {
         .cluster
         .as_ref()
         .is_some_and(|c| !c.node_groups.is_empty() || !c.fargate_profiles.is_empty());
-    let message = match (cluster_compute, !bp.servers.is_empty()) {
-        (false, false) => return,
-        (true, false) => {
-            "`none` leaves the cluster's nodes and pods in private subnets without a way out: they cannot pull images or join the cluster"
-        }
-        (false, true) => {
-            "`none` leaves the app servers in private subnets without a way out: they cannot install nginx or reach Systems Manager"
-        }
-        (true, true) => {
-            "`none` leaves the cluster's nodes and pods and the app servers in private subnets without a way out: they cannot pull images, join the cluster, install nginx or reach Systems Manager"
-        }
-    };
+    // Who is left without a way out, and what each then cannot do.
+    let mut stranded: Vec<(&str, &str)> = Vec::new();
+    if cluster_compute {
+        stranded.push((
+            "the cluster's nodes and pods",
+            "pull images or join the cluster",
+        ));
+    }
+    if !bp.servers.is_empty() {
+        stranded.push(("the app servers", "install nginx or reach Systems Manager"));
+    }
+    if bp.ecs.is_some() {
+        stranded.push((
+            "the ECS tasks and instances",
+            "pull images or register with ECS",
+        ));
+    }
+    if stranded.is_empty() {
+        return;
+    }
+    let who: Vec<&str> = stranded.iter().map(|(who, _)| *who).collect();
+    let what: Vec<&str> = stranded.iter().map(|(_, what)| *what).collect();
     out.push(
-        Problem::new("network.natGateway", message)
-            .hint("use `natGateway: single` (one shared gateway) or `perAz` (one per zone, survives a zone outage)"),
+        Problem::new(
+            "network.natGateway",
+            format!(
+                "`none` leaves {} in private subnets without a way out: they cannot {}",
+                join_and(&who),
+                what.join(", ")
+            ),
+        )
+        .hint("use `natGateway: single` (one shared gateway) or `perAz` (one per zone, survives a zone outage)"),
     );
 }
 

@@ -9,7 +9,7 @@ use super::ingress::{check_health_check, check_stickiness};
 use super::text::{is_dns_label, report_duplicates};
 use crate::blueprint::defaults::zone_names;
 use crate::blueprint::model::{
-    Blueprint, LoadBalancerType, Nginx, ServerConnection, ServerGroup, ServerHttp,
+    Blueprint, LoadBalancerType, Nginx, Route, ServerConnection, ServerGroup, ServerHttp,
 };
 use crate::blueprint::problem::{Problem, child, item};
 
@@ -25,6 +25,8 @@ const ROOT_VOLUME_GIB: std::ops::RangeInclusive<u32> = 8..=16_384;
 const SSH_PORT: u16 = 22;
 
 pub fn check(bp: &Blueprint, out: &mut Problems) {
+    // Routes are checked with the services' (`ecs`), whichever the blueprint has.
+    check_routes(bp, out);
     if bp.servers.is_empty() {
         return;
     }
@@ -40,7 +42,6 @@ pub fn check(bp: &Blueprint, out: &mut Problems) {
         let path = item(PATH, i);
         check_group(bp, group, &path, out);
     }
-    check_routes(bp, out);
 }
 
 fn check_group(bp: &Blueprint, group: &ServerGroup, path: &str, out: &mut Problems) {
@@ -189,11 +190,16 @@ fn check_image(group: &ServerGroup, path: &str, out: &mut Problems) {
         ),
         _ => {}
     }
-    if !is_instance_type(&group.instance_type) {
+    check_instance_type(&group.instance_type, &child(path, "instanceType"), out);
+}
+
+/// A family and a size, `m6i.large`.
+pub(super) fn check_instance_type(instance_type: &str, path: &str, out: &mut Problems) {
+    if !is_instance_type(instance_type) {
         out.push(
             Problem::new(
-                child(path, "instanceType"),
-                format!("`{}` is not an EC2 instance type", group.instance_type),
+                path,
+                format!("`{instance_type}` is not an EC2 instance type"),
             )
             .hint("write a family and a size, e.g. `t3.medium` or `m6i.large`"),
         );
@@ -485,67 +491,69 @@ fn location_list(nginx: &Nginx) -> String {
         .join(", ")
 }
 
-/// The group a request path reaches: the longest route it falls under.
+/// The server group a request path reaches: the longest route it falls under, when that is a
+/// server group's (not a service's).
 pub fn route_of<'a>(bp: &'a Blueprint, request: &str) -> Option<&'a ServerGroup> {
-    bp.servers
-        .iter()
-        .filter_map(|g| g.http.as_ref().map(|h| (g, h.path.as_str())))
-        .filter(|(_, route)| {
-            *route == "/"
-                || request == *route
+    let best = bp
+        .routes()
+        .into_iter()
+        .filter(|r| {
+            r.path == "/"
+                || request == r.path
                 || request
-                    .strip_prefix(route)
+                    .strip_prefix(r.path)
                     .is_some_and(|rest| rest.starts_with('/'))
         })
-        .max_by_key(|(_, route)| route.len())
-        .map(|(g, _)| g)
+        .max_by_key(|r| r.path.len())?;
+    match best.target {
+        crate::blueprint::model::RouteTarget::Servers(group) => Some(group),
+        crate::blueprint::model::RouteTarget::Service(_) => None,
+    }
 }
 
 /// Routes unique; `/` belongs to exactly one owner (ShinyProxy's target group when the
 /// blueprint has a cluster, else one server group); canaries reach an nginx location.
 fn check_routes(bp: &Blueprint, out: &mut Problems) {
-    let routed: Vec<(usize, &ServerHttp)> = bp
-        .servers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, g)| g.http.as_ref().map(|h| (i, h)))
-        .collect();
+    let routed = bp.routes();
     if routed.is_empty() {
         return;
     }
     report_duplicates(
         out,
-        routed.iter().map(|(i, h)| {
-            (
-                child(&child(&item(PATH, *i), "http"), "path"),
-                h.path.as_str(),
-            )
-        }),
+        routed.iter().map(|r| (child(&r.at, "path"), r.path)),
         "route",
     );
-    let roots: Vec<usize> = routed
-        .iter()
-        .filter(|(_, h)| h.path == "/")
-        .map(|(i, _)| *i)
-        .collect();
+    let roots: Vec<&Route> = routed.iter().filter(|r| r.path == "/").collect();
     if bp.cluster.is_some() {
-        for i in roots {
+        for root in roots {
             out.push(
                 Problem::new(
-                    child(&child(&item(PATH, i), "http"), "path"),
+                    child(&root.at, "path"),
                     "`/` is ShinyProxy's: the cluster's target group is the listeners' default",
                 )
-                .hint("route this group under a path of its own, e.g. `/reports`"),
+                .hint(format!(
+                    "route `{}` under a path of its own, e.g. `/reports`",
+                    root.name()
+                )),
             );
         }
     } else if roots.is_empty() {
-        let (first, _) = routed[0];
         out.push(
             Problem::new(
-                child(&child(&item(PATH, first), "http"), "path"),
-                "no server group takes `/`: the listeners' default action needs one",
+                child(&routed[0].at, "path"),
+                "no server group or service takes `/`: the listeners' default action needs one",
             )
-            .hint("give one group `path: /`"),
+            .hint("give one server group or service `path: /`"),
+        );
+    }
+    let rules = routed.iter().filter(|r| r.path != "/").count();
+    if rules > super::ecs::MAX_LISTENER_RULES {
+        out.push(
+            Problem::new(
+                child(&routed[0].at, "path"),
+                format!("{rules} routes: a listener takes at most {} rules", super::ecs::MAX_LISTENER_RULES),
+            )
+            .hint("an ALB listener's rules quota is 100 (Elastic Load Balancing quotas); split the services over two blueprints with their own load balancers"),
         );
     }
     for (i, canary) in bp
@@ -776,7 +784,7 @@ mod tests {
         one(
             |bp| bp.servers[0].http.as_mut().unwrap().path = "/app".into(),
             "servers[0].http.path",
-            "no server group takes `/`",
+            "no server group or service takes `/`",
         );
         one(
             |bp| bp.servers[0].http.as_mut().unwrap().path = "/app/".into(),

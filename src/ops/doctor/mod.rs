@@ -265,6 +265,15 @@ pub fn services_needed(bp: &Blueprint) -> Vec<&'static str> {
             out.push("secretsmanager");
         }
     }
+    if let Some(ecs) = &bp.ecs {
+        out.extend(["ecs", "logs", "application-autoscaling"]);
+        if !ecs.capacity.fargate {
+            out.extend(["ec2", "autoscaling"]);
+        }
+        if ecs.services.iter().any(|s| !s.secrets.is_empty()) {
+            out.push("secretsmanager");
+        }
+    }
     if let Some(monitoring) = &bp.monitoring {
         out.extend(["cloudwatch", "sns"]);
         if !monitoring.canaries.is_empty() {
@@ -618,6 +627,18 @@ pub fn secret_references(bp: &Blueprint) -> Vec<(String, String)> {
             if let Some(reference) = reference {
                 out.push((format!("{at}.{key}"), reference.clone()));
             }
+        }
+    }
+    for (i, service) in bp.ecs.iter().flat_map(|e| e.services.iter().enumerate()) {
+        for (key, reference) in &service.secrets {
+            // The secret, without the JSON key the variable takes (`#KEY`).
+            let secret = reference
+                .split_once('#')
+                .map_or(reference.as_str(), |(s, _)| s);
+            out.push((
+                format!("ecs.services[{i}].secrets.{key}"),
+                secret.to_string(),
+            ));
         }
     }
     let Some(auth) = bp.proxy.as_ref().map(|p| &p.authentication) else {

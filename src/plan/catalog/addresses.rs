@@ -119,6 +119,10 @@ pub fn listener(port: u16) -> String {
 pub fn server(kind: &str, group: &str) -> String {
     format!("servers.{kind}[{group}]")
 }
+/// A service's resource of `kind`: `ecs.target_group[web]`.
+pub fn ecs(kind: &str, service: &str) -> String {
+    format!("ecs.{kind}[{service}]")
+}
 /// A server of a group: `servers.ec2_instance[app-a1]`, the first server in zone `a`.
 pub fn server_instance(group: &str, server: &str) -> String {
     format!("servers.ec2_instance[{group}-{server}]")

@@ -192,7 +192,7 @@ pub(crate) fn build(catalog: &mut Catalog) {
     }
     catalog.push(lb);
     // Without a cluster, a server group may take `/`: its target group is the default.
-    let default_target = super::servers::root_target_group(catalog.bp);
+    let default_target = super::routes::root_target_group(catalog.bp);
     if default_target.is_none() {
         target_group(catalog, &ingress, alb);
     }

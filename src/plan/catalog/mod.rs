@@ -16,6 +16,7 @@ pub mod addresses;
 pub(crate) mod cache;
 pub(crate) mod cluster;
 pub(crate) mod database;
+pub(crate) mod ecs;
 pub(crate) mod ecs_kinds;
 pub mod embedded;
 pub(crate) mod iam;
@@ -25,6 +26,7 @@ pub mod name_check;
 pub mod names;
 pub(crate) mod network;
 pub(crate) mod registry;
+pub(crate) mod routes;
 pub(crate) mod scaling_kinds;
 pub(crate) mod secrets;
 pub(crate) mod security;
@@ -83,7 +85,10 @@ pub fn desired_with(
     cache::build(&mut catalog);
     registry::build(&mut catalog);
     servers::build(&mut catalog);
+    routes::build(&mut catalog);
     ingress::build(&mut catalog);
+    // After the listeners and rules: a service waits for the rule that forwards to its target group.
+    ecs::build(&mut catalog);
     monitoring::build(&mut catalog);
     catalog.finish()
 }

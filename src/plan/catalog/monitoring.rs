@@ -316,8 +316,8 @@ fn metrics(
             };
             let lb = a::attribute(a::LOAD_BALANCER, "arnSuffix");
             // The listeners' default target group: ShinyProxy's, or a server group's that takes `/`.
-            let default_target = super::servers::root_target_group(bp)
-                .unwrap_or_else(|| a::TARGET_GROUP.to_string());
+            let default_target =
+                super::routes::root_target_group(bp).unwrap_or_else(|| a::TARGET_GROUP.to_string());
             let tg = a::attribute(&default_target, "arnSuffix");
             if metric == AlarmMetric::UnhealthyTargets {
                 vec![(

@@ -36,6 +36,11 @@ impl Names {
         self.of(&format!("{suffix}-{}-{region}", self.account))
     }
 
+    /// The AWS account id, or [`ACCOUNT_PLACEHOLDER`] offline (in ARNs a plan shows).
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     fn of(&self, suffix: &str) -> String {
         format!("{}-{suffix}", self.prefix)
     }

@@ -7,7 +7,7 @@ mod nginx;
 mod scripts;
 mod workbench;
 
-pub(crate) use build::{build, root_target_group};
+pub(crate) use build::build;
 
 use serde_json::Value;
 
@@ -114,6 +114,20 @@ pub struct LaunchTemplateProps {
     /// The text cloud-init gets (sent base64-encoded). Never a secret: anyone who may call
     /// DescribeLaunchTemplateVersions, and every process on the instance, reads it.
     pub user_data: String,
+    /// IMDSv2's hop limit (HttpPutResponseHopLimit): 2, so a container on an app server reaches
+    /// the metadata service; 1 on ECS instances, so tasks in bridge mode cannot take the
+    /// instance's role ("Amazon ECS container instance IAM role": "block access to the instance
+    /// metadata"). Left out of the properties at 2.
+    #[serde(default = "hop_limit_two", skip_serializing_if = "is_two")]
+    pub metadata_hop_limit: i64,
+}
+
+fn hop_limit_two() -> i64 {
+    2
+}
+
+fn is_two(n: &i64) -> bool {
+    *n == 2
 }
 
 /// One EC2 instance's properties: launched from a launch template's version into a subnet.

@@ -179,6 +179,7 @@ pub(crate) fn example() -> Blueprint {
         // The proxy section produces Kubernetes objects (workload issue), no AWS resources.
         proxy: None,
         servers: vec![],
+        ecs: None,
     }
 }
 

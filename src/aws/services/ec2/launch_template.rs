@@ -4,7 +4,8 @@
 //! default (ModifyLaunchTemplate); instances launched earlier keep the version they were launched
 //! with. Old versions are kept: AWS allows 10,000 per template (same page), far more than a
 //! blueprint's updates make. Every version's root volume is gp3 and encrypted, IMDSv2 is required
-//! with a hop limit of 2 (a container on the instance reaches the metadata service), and what it
+//! with the properties' hop limit (2 for app servers: a container on the instance reaches the
+//! metadata service; 1 for ECS instances: tasks must not use the instance's role), and what it
 //! launches carries the blueprint's tag — not the address tag, which each instance sets for
 //! itself when it is launched.
 //!
@@ -199,7 +200,7 @@ async fn template_data(
             LaunchTemplateInstanceMetadataOptionsRequest::builder()
                 .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
                 .http_tokens(LaunchTemplateHttpTokensState::Required)
-                .http_put_response_hop_limit(2)
+                .http_put_response_hop_limit(i32::try_from(props.metadata_hop_limit).unwrap_or(2))
                 .build(),
         )
         .tag_specifications(launched(ResourceType::Instance))
@@ -378,5 +379,9 @@ fn props_of(name: &str, data: Option<&ResponseLaunchTemplateData>) -> LaunchTemp
             .map(i64::from)
             .unwrap_or_default(),
         user_data,
+        metadata_hop_limit: data
+            .and_then(|d| d.metadata_options())
+            .and_then(|m| m.http_put_response_hop_limit())
+            .map_or(2, i64::from),
     }
 }

@@ -6,8 +6,7 @@
 use serde_json::{Value, json};
 
 use super::super::ingress::{
-    ActionProps, ListenerRuleProps, TargetGroupAttachmentProps, TargetGroupProps,
-    health_check_props, stickiness_props,
+    TargetGroupAttachmentProps, TargetGroupProps, health_check_props, stickiness_props,
 };
 use super::super::monitoring::CloudWatchAlarmProps;
 use super::super::secrets::{SecretGenerate, SecretProps};
@@ -34,19 +33,6 @@ pub(crate) fn build(catalog: &mut Catalog) {
     for (i, group) in bp.servers.iter().enumerate() {
         build_group(catalog, bp, group, &format!("servers[{i}]"));
     }
-    listener_rules(catalog, bp);
-}
-
-/// The target group of the server group that takes `/`, when it is the listeners' default
-/// (a blueprint without a cluster: ShinyProxy's target group does not exist).
-pub(crate) fn root_target_group(bp: &Blueprint) -> Option<String> {
-    if bp.cluster.is_some() {
-        return None;
-    }
-    bp.servers
-        .iter()
-        .find(|g| g.http.as_ref().is_some_and(|h| h.path == "/"))
-        .map(|g| a::server("target_group", &g.name))
 }
 
 /// The servers of a group with their address keys: the zone's letter and a count within the
@@ -136,6 +122,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
                 security_groups: vec![sg.clone()],
                 root_volume_gib: i64::from(group.root_volume_gib),
                 user_data: scripts::user_data(bp, group, &format!("{name}-config")),
+                metadata_hop_limit: 2,
             },
         ),
     );
@@ -560,52 +547,6 @@ fn recovery_alarm(
             ok_actions: vec![],
         }),
     );
-}
-
-/// A rule per forwarding listener for each group routed under a path, most specific first
-/// (longer paths take lower priorities, which the ALB evaluates first).
-fn listener_rules(catalog: &mut Catalog, bp: &Blueprint) {
-    let Some(ingress) = &bp.ingress else { return };
-    let mut routed: Vec<(&ServerGroup, &str)> = bp
-        .servers
-        .iter()
-        .filter_map(|g| g.http.as_ref().map(|h| (g, h.path.as_str())))
-        .filter(|(_, path)| *path != "/")
-        .collect();
-    routed.sort_by(|(ga, pa), (gb, pb)| {
-        pb.len()
-            .cmp(&pa.len())
-            .then(pa.cmp(pb))
-            .then(ga.name.cmp(&gb.name))
-    });
-    for (priority, (group, path)) in routed.into_iter().enumerate() {
-        let index = bp
-            .servers
-            .iter()
-            .position(|g| g.name == group.name)
-            .unwrap_or(0);
-        for listener in ingress.listeners.iter().filter(|l| l.redirect_to.is_none()) {
-            catalog.push(
-                Resource::new(
-                    format!("servers.listener_rule[{}_{}]", group.name, listener.port),
-                    K::ListenerRule,
-                    catalog
-                        .names
-                        .label(&format!("{}-{}", group.name, listener.port)),
-                    format!("servers[{index}].http.path"),
-                )
-                .props(&ListenerRuleProps {
-                    listener: a::listener(listener.port),
-                    priority: i32::try_from(priority + 1).unwrap_or(i32::MAX),
-                    path_patterns: vec![path.to_string(), format!("{path}/*")],
-                    host_headers: vec![],
-                    action: ActionProps::Forward {
-                        target_group: a::server("target_group", &group.name),
-                    },
-                }),
-            );
-        }
-    }
 }
 
 /// Where a Workbench group's secrets are: the generated cookie key's secret (or the blueprint's

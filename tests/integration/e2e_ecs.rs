@@ -1,0 +1,101 @@
+//! Seed 003 end to end on the emulator: container services on ECS behind one ALB by path
+//! (`blueprints/saas-ecs.yaml` on EC2 capacity, `saas-fargate.yaml` on Fargate) — applied, a new
+//! image rolled (a new task-definition revision, the service's rollout waited for), a service
+//! added and removed (the other routes' rules rewritten in place), destroyed with nothing left.
+
+use super::e2e::{Account, changes, expect, shipped_cycle};
+use super::support::repo_root;
+
+const REGION: &str = "us-east-1";
+
+/// A new image for one service: its task definition gets a new revision and the service rolls
+/// to it; nothing else changes.
+#[test]
+fn saas_ecs_full_cycle() {
+    shipped_cycle(
+        "blueprints/saas-ecs.yaml",
+        REGION,
+        |text| {
+            text.replacen(
+                "image: registry:erp/web-app:v1\n      command: [/usr/sbin/apache2, -D, FOREGROUND]\n      port: 80\n      memory: 512\n      env: {APP: app1}",
+                "image: registry:erp/web-app:v2\n      command: [/usr/sbin/apache2, -D, FOREGROUND]\n      port: 80\n      memory: 512\n      env: {APP: app1}",
+                1,
+            )
+        },
+        &[
+            ("ecs.ecs_service[app1]", "update"),
+            ("ecs.ecs_task_definition[app1]", "update"),
+        ],
+    );
+}
+
+/// The Fargate variant: tasks in `awsvpc` mode, IP targets.
+#[test]
+fn saas_fargate_full_cycle() {
+    shipped_cycle(
+        "blueprints/saas-fargate.yaml",
+        REGION,
+        |text| text.replace("env: {APP: app2}", "env: {APP: app2, MODE: blue}"),
+        &[
+            ("ecs.ecs_service[app2]", "update"),
+            ("ecs.ecs_task_definition[app2]", "update"),
+        ],
+    );
+}
+
+/// A service added under a path more specific than the others' takes the first priority: the
+/// rules after it are rewritten in place. Removed, its rule goes first, then the service, then
+/// its target group.
+#[test]
+fn saas_ecs_service_added_and_removed() {
+    let account = Account::new();
+    let text =
+        std::fs::read_to_string(repo_root().join("blueprints/saas-ecs.yaml")).expect("blueprint");
+    let base = account.write("base.yaml", &text);
+    let more = account.write(
+        "more.yaml",
+        &(text.clone()
+            + "    - name: reports\n      image: registry:erp/web-app:v1\n      port: 80\n      memory: 256\n      count: {min: 1, max: 1}\n      http: {path: /app1/reports, healthCheck: {path: /app1/reports/index.php}}\n"),
+    );
+    let applied = account.apply(&base);
+    assert_eq!(applied.code, 0, "apply on an empty account\n{applied}");
+    let (code, plan) = account.plan(&more);
+    assert_eq!(code, 2);
+    assert_eq!(
+        changes(&plan),
+        expect(&[
+            ("ecs.appautoscaling_target[reports]", "create"),
+            ("ecs.cloudwatch_log_group[reports]", "create"),
+            ("ecs.ecs_service[reports]", "create"),
+            ("ecs.ecs_task_definition[reports]", "create"),
+            ("ecs.iam_role.task_reports", "create"),
+            // Rules are known by their listener and priority: the longest path takes
+            // priority 1 (the rule there is rewritten for it), /app1 moves to 2 (rewritten in
+            // place), /app2 to a new rule at 3.
+            ("ecs.listener_rule[app1_80]", "update"),
+            ("ecs.listener_rule[app2_80]", "create"),
+            ("ecs.listener_rule[reports_80]", "update"),
+            ("ecs.target_group[reports]", "create"),
+        ]),
+        "only the new service's resources and the rules' rewrites"
+    );
+    let added = account.apply(&more);
+    assert_eq!(added.code, 0, "{added}");
+    let (code, plan) = account.plan(&more);
+    assert_eq!(code, 0, "no changes after adding: {:#?}", changes(&plan));
+    let removed = account.apply(&base);
+    assert_eq!(removed.code, 0, "{removed}");
+    let at = |event: &str| {
+        removed
+            .stdout
+            .find(event)
+            .unwrap_or_else(|| panic!("`{event}` in\n{removed}"))
+    };
+    assert!(
+        at("ecs.ecs_service[reports]: deleted") < at("ecs.target_group[reports]: deleting"),
+        "the service goes before its target group\n{removed}"
+    );
+    let (code, plan) = account.plan(&base);
+    assert_eq!(code, 0, "no changes after removing: {:#?}", changes(&plan));
+    assert_eq!(account.destroy(&base).code, 0);
+}
