@@ -1480,6 +1480,7 @@ pub const SPECS: &[KindSpec] = &[
                 "elasticloadbalancing:DescribeTargetHealth",
             ],
             deletes: &[
+                "autoscaling:SetInstanceProtection",
                 "autoscaling:DeleteAutoScalingGroup",
                 "autoscaling:DescribeAutoScalingGroups",
             ],
@@ -1496,6 +1497,7 @@ pub const SPECS: &[KindSpec] = &[
             "targetGroups",
             "healthCheckType",
             "healthCheckGracePeriodSeconds",
+            "newInstancesProtectedFromScaleIn",
         ]),
         ..row(AutoScalingGroup, "autoscaling")
     },
