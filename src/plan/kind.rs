@@ -1498,6 +1498,7 @@ pub const SPECS: &[KindSpec] = &[
                 "elasticloadbalancing:DescribeTargetHealth",
             ],
             deletes: &[
+                "autoscaling:SetInstanceProtection",
                 "autoscaling:DeleteAutoScalingGroup",
                 "autoscaling:DescribeAutoScalingGroups",
             ],
@@ -1514,6 +1515,7 @@ pub const SPECS: &[KindSpec] = &[
             "targetGroups",
             "healthCheckType",
             "healthCheckGracePeriodSeconds",
+            "newInstancesProtectedFromScaleIn",
         ]),
         ..row(AutoScalingGroup, "autoscaling")
     },

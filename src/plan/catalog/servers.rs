@@ -233,6 +233,13 @@ pub struct AutoScalingGroupProps {
     /// How long after an instance is InService its health checks start counting
     /// (HealthCheckGracePeriod; AWS's default 0, the console's 300).
     pub health_check_grace_period_seconds: i64,
+    /// NewInstancesProtectedFromScaleIn: what an ECS capacity provider with managed termination
+    /// protection requires ("When managed termination protection is on, the Auto Scaling group
+    /// and each instance in the Auto Scaling group must have instance protection from scale-in
+    /// actions on", botocore `ecs` AutoScalingGroupProvider managedTerminationProtection). Left
+    /// out when false, so the servers' groups serialise as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_instances_protected_from_scale_in: bool,
 }
 
 #[cfg(test)]

@@ -51,6 +51,11 @@ def handle(state, environ) -> Response:
             from . import ecr_auth
 
             return _json(*ecr_auth.admin(method, q.get("account"), body))
+        if path == "/_emulator/ecs/failing":
+            # The images whose tasks fail to start: their deployments end FAILED (ecs_ext.py).
+            from . import ecs_ext
+
+            return _json(*ecs_ext.admin(method, q.get("account"), body))
         if path == "/_emulator/ssm/failing":
             # The instances whose State Manager association runs end Failed (ssm_associations.py).
             from . import ssm_associations

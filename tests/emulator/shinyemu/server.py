@@ -29,6 +29,7 @@ def install_extensions() -> None:
         cbor_cloudwatch,
         dependencies,
         ecr_auth,
+        ecs_ext,
         eks_addons,
         ec2_instances,
         eks_cluster_sg,

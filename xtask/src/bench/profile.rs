@@ -71,6 +71,8 @@ impl Profile {
             "efs_file_system" => &["efs_file_system_create"],
             "efs_mount_target" => &["efs_mount_target_create"],
             "canary" => &["canary_create", "canary_start"],
+            // Its first deployment rolls out (`ecs_ext.py`).
+            "ecs_service" => &["ecs_deployment_rollout"],
             // Its instances launch, then pass the target group's health check (the emulator:
             // healthy threshold × interval × `target_health_scale`; the shipped blueprints'
             // 2 × 30 s).

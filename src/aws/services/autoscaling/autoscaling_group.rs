@@ -22,7 +22,8 @@
 //!   refresh (StartInstanceRefresh) and waits until DescribeInstanceRefreshes says `Successful`;
 //!   `Failed`, `Cancelled`, `RollbackSuccessful` or `RollbackFailed` fail the step with the
 //!   refresh's reason and the commands that show more. Then the capacity wait again.
-//! - **Delete**: DeleteAutoScalingGroup with ForceDelete, which "terminate[s] the EC2 instances"
+//! - **Delete**: scale-in protection off on the instances that have it (`unprotect`: a group
+//!   behind an ECS capacity provider), then DeleteAutoScalingGroup with ForceDelete, which "terminate[s] the EC2 instances"
 //!   without waiting for them (botocore DeleteAutoScalingGroup and its ForceDelete member; without
 //!   it a group with instances is refused), then until DescribeAutoScalingGroups no longer lists
 //!   the group (it is listed with Status `Delete in progress` while its instances terminate), as
@@ -141,6 +142,7 @@ impl Adapter for AutoScalingGroup {
                 .set_target_group_arns(Some(target_group_arns(step, &props)?))
                 .health_check_type(&props.health_check_type)
                 .health_check_grace_period(size(step, props.health_check_grace_period_seconds)?)
+                .new_instances_protected_from_scale_in(props.new_instances_protected_from_scale_in)
                 .set_tags(Some(asg_tags(&props.name, &step.tags())))
                 .send()
                 .await
@@ -184,6 +186,7 @@ impl Adapter for AutoScalingGroup {
                 .desired_capacity(size(step, props.desired_capacity)?)
                 .health_check_type(&props.health_check_type)
                 .health_check_grace_period(size(step, props.health_check_grace_period_seconds)?)
+                .new_instances_protected_from_scale_in(props.new_instances_protected_from_scale_in)
                 .send()
                 .await
                 .aws();
@@ -214,6 +217,7 @@ impl Adapter for AutoScalingGroup {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let name = step.existing_id()?;
+        unprotect(step, name).await?;
         let deleted = step
             .clients()
             .autoscaling
@@ -235,6 +239,44 @@ impl Adapter for AutoScalingGroup {
         step.wait_until(deleting, is_gone()).await?;
         Ok(Outputs::new())
     }
+}
+
+/// Turns scale-in protection off on the group's protected instances (SetInstanceProtection, 50
+/// instances a call: botocore `autoscaling` SetInstanceProtection InstanceIds) before the group
+/// is deleted. A group behind an ECS capacity provider with managed termination protection has
+/// every instance protected (`newInstancesProtectedFromScaleIn`, and ECS sets it on instances
+/// with tasks), and a delete that scales the group in first waits forever on them: the peers'
+/// known problem — hashicorp/terraform#18507 and hashicorp/terraform-provider-aws#5278 (the
+/// Terraform provider turns protection off before draining since PR #23187), aws/aws-cdk#18179
+/// (a stack with an ASG capacity provider hangs in DELETE_IN_PROGRESS), and
+/// aws/containers-roadmap#2862 (ECS leaves the flags set after its capacity provider is deleted).
+/// ForceDelete itself terminates protected instances; turning protection off first keeps a group
+/// from being held by it whatever the delete path, and costs one call only where an instance is
+/// protected.
+async fn unprotect(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+    let Some(group) = describe_group(step, name).await? else {
+        return Ok(());
+    };
+    let protected: Vec<String> = group
+        .instances()
+        .iter()
+        .filter(|i| i.protected_from_scale_in() == Some(true))
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect();
+    for batch in protected.chunks(50) {
+        let sent = step
+            .clients()
+            .autoscaling
+            .set_instance_protection()
+            .auto_scaling_group_name(name)
+            .set_instance_ids(Some(batch.to_vec()))
+            .protected_from_scale_in(false)
+            .send()
+            .await
+            .aws();
+        gone_as_none(contention(sent))?;
+    }
+    Ok(())
 }
 
 /// What the delete's wait sees of the group.
@@ -967,6 +1009,9 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Vec<Found>, St
             .health_check_grace_period()
             .map(i64::from)
             .unwrap_or_default(),
+        new_instances_protected_from_scale_in: group
+            .new_instances_protected_from_scale_in()
+            .unwrap_or(false),
     };
     let mut found = Found::new(K::AutoScalingGroup, name)
         .at(Some(address.clone()))

@@ -276,6 +276,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             target_groups: target_group.iter().map(|(tg, _)| tg.clone()).collect(),
             health_check_type: if target_group.is_some() { "ELB" } else { "EC2" }.into(),
             health_check_grace_period_seconds: HEALTH_CHECK_GRACE_SECONDS,
+            new_instances_protected_from_scale_in: false,
         })
         .after(&Address::new(&association));
         if let Some(cluster) = &cluster_association {

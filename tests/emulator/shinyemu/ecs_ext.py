@@ -1,0 +1,336 @@
+"""ECS deployments and the destroy-order refusals, where moto 5.2.5 falls short:
+
+- **Deployments with a rollout.** moto makes one deployment at CreateService, IN_PROGRESS for ever
+  unless `MOTO_ECS_SERVICE_RUNNING` says otherwise, and UpdateService with a new task definition
+  starts none. On AWS a create, or an update with a new task definition (or
+  `forceNewDeployment`), starts a deployment that is PRIMARY and `rolloutState` IN_PROGRESS, the
+  previous PRIMARY becoming ACTIVE; "When the service reaches a steady state, the deployment
+  transitions to a COMPLETED state. If the service fails to reach a steady state and circuit
+  breaker is turned on, the deployment transitions to a FAILED state. A deployment in FAILED
+  state doesn't launch any new tasks" (botocore `ecs` Deployment rolloutState). Here a new
+  deployment is IN_PROGRESS for the profile's `ecs_deployment_rollout` seconds, then COMPLETED
+  with its desired count running, and the deployments it replaced are gone (the service runs
+  one deployment: what the `ServicesStable` waiter checks).
+- **A circuit-breaker failure a test can cause.** Images listed at
+  `PUT /_emulator/ecs/failing?account=A` `{"images": ["registry/app:bad"]}` never start: a
+  deployment of a task definition with such an image ends FAILED after the same time, with the
+  reason ECS gives ("ECS deployment circuit breaker: tasks failed to start."), events on the
+  service, and — with the circuit breaker's rollback — a new PRIMARY deployment of the task
+  definition the last COMPLETED deployment ran (IN_PROGRESS, then COMPLETED), the failed one
+  ACTIVE with rolloutState FAILED ("the service is rolled back to the last deployment that
+  completed successfully", ECS developer guide, "How the Amazon ECS deployment circuit breaker
+  detects failures"). Its stopped tasks are listed by ListTasks with desiredStatus STOPPED and
+  described by DescribeTasks with `stoppedReason` "Essential container in task exited" and the
+  container's `reason` ("CannotPullContainerError: … not found").
+- **Destroy order.** DeleteCluster with ACTIVE or DRAINING services answers
+  ClusterContainsServicesException ("The Cluster cannot be deleted while Services are active.")
+  and with registered container instances ClusterContainsContainerInstancesException (botocore
+  `ecs` DeleteCluster errors); moto deletes it. DeleteCapacityProvider of a provider in a
+  cluster's list answers ClientException "The specified capacity provider is in use and cannot be
+  removed." (moto deletes it).
+- **DescribeServices of an unknown cluster** answers ClusterNotFoundException as moto does.
+
+Not emulated (documented in docs/emulator.md): tasks placed against the capacity provider's
+instances (memory and CPU less the agent's reservation), tasks that fit nowhere staying
+PROVISIONING while managed scaling adds instances, bridge-mode dynamic host ports and awsvpc IPs
+registered in the target groups (a deployment here completes by the clock, not by target
+health), DRAINING before INACTIVE on DeleteService, and the capacity provider's managed scaling.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+from .errors import AwsError
+from .hooks import Response, on
+from .lifecycle import duration
+
+_lock = threading.RLock()
+# account -> images whose tasks fail to start
+_failing: dict[str, set[str]] = {}
+# (account, region, cluster name, service name) -> stopped tasks [{taskArn, ...}]
+_stopped: dict[tuple, list[dict]] = {}
+
+REASON_FAILED = "ECS deployment circuit breaker: tasks failed to start."
+
+
+def _backend(ctx):
+    from moto.ecs.models import ecs_backends
+
+    return ecs_backends[ctx.account][ctx.region]
+
+
+def admin(method: str, account: str | None, body: bytes) -> tuple[int, dict]:
+    """`/_emulator/ecs/failing?account=A`: the images whose tasks fail to start."""
+    if not account:
+        return 400, {"error": "account is required"}
+    if method == "PUT":
+        _failing[account] = set(json.loads(body or b"{}").get("images") or [])
+    elif method == "DELETE":
+        _failing.pop(account, None)
+    elif method != "GET":
+        return 405, {"error": f"{method} is not supported"}
+    return 200, {"account": account, "images": sorted(_failing.get(account, set()))}
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _images(backend, task_definition: str) -> list[str]:
+    try:
+        td = backend.describe_task_definition(task_definition)
+    except Exception:  # noqa: BLE001 - a task definition gone meanwhile runs nothing here
+        return []
+    return [c.get("image", "") for c in td.container_definitions]
+
+
+def _deployment(service, task_definition: str, seconds: float) -> dict:
+    from moto.core.utils import utcnow
+
+    deployment_id = f"ecs-svc/{uuid.uuid4().int % 10**19}"
+    return {
+        "createdAt": utcnow(),
+        "desiredCount": service.desired_count,
+        "failedTasks": 0,
+        "id": deployment_id,
+        "launchType": service.launch_type,
+        "pendingCount": service.desired_count,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+        "runningCount": 0,
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "updatedAt": utcnow(),
+        "_emu_until": _now() + seconds,
+    }
+
+
+def _event(service, message: str) -> None:
+    from moto.core.utils import utcnow
+
+    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": message})
+
+
+def _start(ctx, service, task_definition: str) -> None:
+    """A new PRIMARY deployment of `task_definition`; the one before becomes ACTIVE."""
+    with _lock:
+        for d in service.deployments:
+            if d.get("status") == "PRIMARY":
+                d["status"] = "ACTIVE"
+        service.deployments.insert(0, _deployment(service, task_definition, duration("ecs_deployment_rollout")))
+        service.task_definition = task_definition
+        service.running_count = 0
+        service.pending_count = service.desired_count
+
+
+def _advance(ctx) -> None:
+    """Brings every service's deployments up to the clock (states are computed lazily)."""
+    backend = _backend(ctx)
+    failing = _failing.get(ctx.account, set())
+    now = _now()
+    with _lock:
+        for service in list(backend.services.values()):
+            for d in list(service.deployments):
+                until = d.get("_emu_until")
+                if until is None or d.get("rolloutState") != "IN_PROGRESS" or until > now:
+                    continue
+                if any(image in failing for image in _images(backend, d["taskDefinition"])):
+                    _fail(ctx, service, d)
+                else:
+                    _complete(service, d)
+
+
+def _complete(service, d: dict) -> None:
+    d["rolloutState"] = "COMPLETED"
+    d["rolloutStateReason"] = f"ECS deployment {d['id']} completed."
+    d["runningCount"] = d["desiredCount"] = service.desired_count
+    d["pendingCount"] = 0
+    d.pop("_emu_until", None)
+    if d.get("status") == "PRIMARY":
+        # The deployments it replaced have stopped their tasks and are gone.
+        service.deployments[:] = [x for x in service.deployments if x is d]
+        service.running_count = service.desired_count
+        service.pending_count = 0
+        _event(service, f"(service {service.name}) has reached a steady state.")
+
+
+def _fail(ctx, service, d: dict) -> None:
+    d["rolloutState"] = "FAILED"
+    d["rolloutStateReason"] = REASON_FAILED
+    d["failedTasks"] = max(1, service.desired_count)
+    d["runningCount"] = 0
+    d.pop("_emu_until", None)
+    images = _images(_backend(ctx), d["taskDefinition"])
+    key = (ctx.account, ctx.region, service.cluster_name, service.name)
+    stopped = _stopped.setdefault(key, [])
+    for _ in range(d["failedTasks"]):
+        task_id = uuid.uuid4().hex
+        stopped.insert(0, {
+            "taskArn": f"arn:aws:ecs:{ctx.region}:{ctx.account}:task/{service.cluster_name}/{task_id}",
+            "clusterArn": service.cluster_arn,
+            "taskDefinitionArn": d["taskDefinition"],
+            "lastStatus": "STOPPED",
+            "desiredStatus": "STOPPED",
+            "group": f"service:{service.name}",
+            "stopCode": "TaskFailedToStart",
+            "stoppedReason": "Essential container in task exited",
+            "containers": [{
+                "name": "app",
+                "lastStatus": "STOPPED",
+                "reason": f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                          f"{images[0] if images else 'image'}: not found",
+            }],
+        })
+    _event(service, f"(service {service.name}) (deployment {d['id']}) deployment failed: tasks failed to start.")
+    previous = next((x for x in service.deployments if x is not d and x.get("rolloutState") == "COMPLETED"), None)
+    if d.get("status") == "PRIMARY" and previous is not None:
+        # Rolled back: a new PRIMARY deployment of the last completed one's task definition.
+        d["status"] = "ACTIVE"
+        _event(service, f"(service {service.name}) rolling back to deployment {previous['id']}.")
+        rollback = _deployment(service, previous["taskDefinition"], duration("ecs_deployment_rollout"))
+        service.deployments.remove(previous)
+        service.deployments.insert(0, rollback)
+        service.task_definition = previous["taskDefinition"]
+
+
+def _json_body(resp: Response) -> dict:
+    try:
+        return json.loads(resp.body or b"{}")
+    except ValueError:
+        return {}
+
+
+def _strip_private(resp: Response) -> Response:
+    """Takes the emulator's own keys (`_emu_…`) out of an answer."""
+    data = _json_body(resp)
+    changed = False
+    for service in ([data.get("service")] if data.get("service") else []) + list(data.get("services") or []):
+        for d in service.get("deployments") or []:
+            for k in [k for k in d if k.startswith("_emu_")]:
+                del d[k]
+                changed = True
+    if changed:
+        resp.body = json.dumps(data).encode()
+    return resp
+
+
+@on("ecs", "*")
+def advance(ctx, call_next):
+    _advance(ctx)
+    return _strip_private(call_next())
+
+
+def _service(ctx, cluster: str, name: str):
+    backend = _backend(ctx)
+    try:
+        return backend._get_service(cluster or "default", name.split("/")[-1])
+    except Exception:  # noqa: BLE001 - moto's ServiceNotFound and ClusterNotFound
+        return None
+
+
+@on("ecs", "CreateService")
+def create_service(ctx, call_next):
+    resp = call_next()
+    if resp.status == 200:
+        p = ctx.params()
+        service = _service(ctx, p.get("cluster", "default"), p.get("serviceName", ""))
+        if service is not None and service.task_definition:
+            with _lock:
+                service.deployments.clear()
+            _start(ctx, service, service.task_definition)
+            return _strip_private(_rewrite(ctx, resp, service))
+    return resp
+
+
+@on("ecs", "UpdateService")
+def update_service(ctx, call_next):
+    p = ctx.params()
+    service = _service(ctx, p.get("cluster", "default"), p.get("service", ""))
+    before = service.task_definition if service is not None else None
+    resp = call_next()
+    if resp.status != 200 or service is None:
+        return resp
+    wanted = p.get("taskDefinition")
+    if wanted:
+        wanted = _backend(ctx).describe_task_definition(wanted).arn
+    if (wanted and wanted != before) or p.get("forceNewDeployment"):
+        _start(ctx, service, wanted or before)
+    elif "desiredCount" in p:
+        for d in service.deployments:
+            if d.get("status") == "PRIMARY":
+                d["desiredCount"] = service.desired_count
+                if d.get("rolloutState") == "COMPLETED":
+                    d["runningCount"] = service.desired_count
+    return _strip_private(_rewrite(ctx, resp, service))
+
+
+def _rewrite(ctx, resp: Response, service) -> Response:
+    """The answer's service as it now is (moto built it before the deployment started)."""
+    data = _json_body(resp)
+    if "service" in data:
+        data["service"]["deployments"] = [
+            {k: (v.timestamp() if hasattr(v, "timestamp") else v) for k, v in d.items() if not k.startswith("_emu_")}
+            for d in service.deployments
+        ]
+        data["service"]["taskDefinition"] = service.task_definition
+        resp.body = json.dumps(data).encode()
+    return resp
+
+
+@on("ecs", "DeleteCluster")
+def delete_cluster(ctx, call_next):
+    backend = _backend(ctx)
+    name = ctx.params().get("cluster", "").split("/")[-1]
+    active = [s for s in backend.services.values() if s.cluster_name == name and s.status in ("ACTIVE", "DRAINING")]
+    if active:
+        raise AwsError("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
+    if backend.container_instances.get(name):
+        raise AwsError("ClusterContainsContainerInstancesException",
+                       "The Cluster cannot be deleted while Container Instances are active or draining.")
+    return call_next()
+
+
+@on("ecs", "DeleteCapacityProvider")
+def delete_capacity_provider(ctx, call_next):
+    backend = _backend(ctx)
+    ref = ctx.params().get("capacityProvider", "")
+    provider = backend._get_provider(ref)
+    if provider is None:
+        raise AwsError("ClientException", f"The specified capacity provider {ref} does not exist.")
+    for cluster in backend.clusters.values():
+        if cluster.status == "ACTIVE" and provider.name in (cluster.capacity_providers or []):
+            raise AwsError("ClientException", "The specified capacity provider is in use and cannot be removed.")
+    return call_next()
+
+
+@on("ecs", "ListTasks")
+def list_tasks(ctx, call_next):
+    p = ctx.params()
+    if p.get("desiredStatus") != "STOPPED" or not p.get("serviceName"):
+        return call_next()
+    cluster = (p.get("cluster") or "default").split("/")[-1]
+    key = (ctx.account, ctx.region, cluster, p["serviceName"])
+    arns = [t["taskArn"] for t in _stopped.get(key, [])]
+    return Response(200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps({"taskArns": arns}).encode())
+
+
+@on("ecs", "DescribeTasks")
+def describe_tasks(ctx, call_next):
+    p = ctx.params()
+    wanted = set(p.get("tasks") or [])
+    ours = [t for tasks in _stopped.values() for t in tasks if t["taskArn"] in wanted]
+    if not ours:
+        return call_next()
+    found = {t["taskArn"] for t in ours}
+    rest = [t for t in wanted if t not in found]
+    tasks = list(ours)
+    if rest:
+        # The others (moto's own) as moto answers them.
+        resp = call_next()
+        tasks += _json_body(resp).get("tasks") or []
+    return Response(200, [("Content-Type", "application/x-amz-json-1.1")],
+                    json.dumps({"tasks": tasks, "failures": []}).encode())

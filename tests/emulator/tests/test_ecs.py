@@ -1,0 +1,108 @@
+"""ECS (`ecs_ext.py`): deployments with a rollout state (test profile: `ecs_deployment_rollout`
+0.6 s), a circuit-breaker failure on an image the test marks failing, rolled back with events and
+stopped tasks' reasons, and the destroy-order refusals."""
+
+import json
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from conftest import wait_for
+
+
+def code(err) -> str:
+    return err.value.response["Error"]["Code"]
+
+
+def register(ecs, image: str) -> str:
+    return ecs.register_task_definition(
+        family="demo-web", networkMode="bridge", requiresCompatibilities=["EC2"],
+        containerDefinitions=[{"name": "web", "image": image, "memory": 256, "essential": True,
+                               "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
+def primary(ecs, cluster="demo"):
+    service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
+    return next(d for d in service["deployments"] if d["status"] == "PRIMARY"), service
+
+
+def test_a_deployment_rolls_out_then_completes_and_a_new_revision_starts_another(emu, account):
+    ecs = emu.client("ecs", account)
+    ecs.create_cluster(clusterName="demo")
+    v1 = register(ecs, "nginx:1.26")
+    created = ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=2,
+                                 deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    first = created["service"]["deployments"][0]
+    assert (first["status"], first["rolloutState"]) == ("PRIMARY", "IN_PROGRESS")
+    wait_for(lambda: primary(ecs)[0]["rolloutState"], "COMPLETED")
+    d, service = primary(ecs)
+    assert (d["runningCount"], len(service["deployments"])) == (2, 1)
+    v2 = register(ecs, "nginx:1.27")
+    updated = ecs.update_service(cluster="demo", service="web", taskDefinition=v2)["service"]
+    states = [(d["status"], d["taskDefinition"], d["rolloutState"]) for d in updated["deployments"]]
+    assert states == [("PRIMARY", v2, "IN_PROGRESS"), ("ACTIVE", v1, "COMPLETED")]
+    wait_for(lambda: primary(ecs)[0]["rolloutState"], "COMPLETED")
+    d, service = primary(ecs)
+    assert (d["taskDefinition"], len(service["deployments"]), service["taskDefinition"]) == (v2, 1, v2)
+
+
+def test_a_failing_image_fails_the_deployment_and_rolls_back_with_reasons(emu, account):
+    ecs = emu.client("ecs", account)
+    ecs.create_cluster(clusterName="demo")
+    v1 = register(ecs, "nginx:1.26")
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=1)
+    wait_for(lambda: primary(ecs)[0]["rolloutState"], "COMPLETED")
+    r = requests.put(f"{emu.endpoint}/_emulator/ecs/failing", params={"account": account},
+                     data=json.dumps({"images": ["nginx:bad"]}), timeout=10)
+    r.raise_for_status()
+    bad = register(ecs, "nginx:bad")
+    ecs.update_service(cluster="demo", service="web", taskDefinition=bad)
+
+    def failed():
+        service = ecs.describe_services(cluster="demo", services=["web"])["services"][0]
+        return [d["rolloutState"] for d in service["deployments"] if d["taskDefinition"] == bad]
+
+    wait_for(failed, ["FAILED"])
+    d, service = primary(ecs)
+    assert d["taskDefinition"] == v1, "rolled back to the last completed task definition"
+    assert any("deployment failed" in e["message"] for e in service["events"])
+    wait_for(lambda: primary(ecs)[0]["rolloutState"], "COMPLETED")
+    stopped = ecs.list_tasks(cluster="demo", serviceName="web", desiredStatus="STOPPED")["taskArns"]
+    assert stopped
+    tasks = ecs.describe_tasks(cluster="demo", tasks=stopped)["tasks"]
+    assert tasks[0]["stoppedReason"] == "Essential container in task exited"
+    assert "CannotPullContainerError" in tasks[0]["containers"][0]["reason"]
+    assert tasks[0]["taskDefinitionArn"] == bad
+
+
+def test_destroy_order_refusals(emu, account):
+    ecs = emu.client("ecs", account)
+    asg = emu.client("autoscaling", account)
+    ec2 = emu.client("ec2", account)
+    ecs.create_cluster(clusterName="demo")
+    v1 = register(ecs, "nginx:1.26")
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=1)
+    with pytest.raises(ClientError) as refused:
+        ecs.delete_cluster(cluster="demo")
+    assert code(refused) == "ClusterContainsServicesException"
+    ecs.update_service(cluster="demo", service="web", desiredCount=0)
+    ecs.delete_service(cluster="demo", service="web")
+    # A capacity provider in a cluster's list cannot be deleted.
+    template = ec2.create_launch_template(LaunchTemplateName="demo",
+                                          LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    asg.create_auto_scaling_group(AutoScalingGroupName="demo", MinSize=0, MaxSize=1, DesiredCapacity=0,
+                                  AvailabilityZones=[zone],
+                                  LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]})
+    group_arn = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    ecs.create_capacity_provider(name="demo-cp", autoScalingGroupProvider={"autoScalingGroupArn": group_arn})
+    ecs.put_cluster_capacity_providers(cluster="demo", capacityProviders=["demo-cp"],
+                                       defaultCapacityProviderStrategy=[{"capacityProvider": "demo-cp", "weight": 1}])
+    with pytest.raises(ClientError) as in_use:
+        ecs.delete_capacity_provider(capacityProvider="demo-cp")
+    assert code(in_use) == "ClientException"
+    assert "in use" in in_use.value.response["Error"]["Message"]
+    ecs.put_cluster_capacity_providers(cluster="demo", capacityProviders=[], defaultCapacityProviderStrategy=[])
+    ecs.delete_capacity_provider(capacityProvider="demo-cp")
+    ecs.delete_cluster(cluster="demo")
