@@ -316,6 +316,8 @@ fn ec2_capacity(catalog: &mut Catalog, ecs: &Ecs, cluster_name: &str) {
         target_groups: vec![],
         health_check_type: "EC2".into(),
         health_check_grace_period_seconds: 0,
+        // ECS chooses which instance may go (managed termination protection needs it).
+        new_instances_protected_from_scale_in: true,
     })
     // The instances register with the cluster named in their configuration.
     .after(&Address::new(CLUSTER));

@@ -334,3 +334,22 @@ def describe_tasks(ctx, call_next):
         tasks += _json_body(resp).get("tasks") or []
     return Response(200, [("Content-Type", "application/x-amz-json-1.1")],
                     json.dumps({"tasks": tasks, "failures": []}).encode())
+
+
+@on("ecs", "DescribeCapacityProviders")
+def describe_capacity_providers(ctx, call_next):
+    """Without `capacityProviders`, AWS describes every capacity provider of the account and
+    region (botocore `ecs` DescribeCapacityProviders: the member is optional, and the call
+    pages with maxResults/nextToken); moto 5.2.5 fails on the missing list. Ask moto for them
+    all by name instead."""
+    p = ctx.params()
+    if p.get("capacityProviders"):
+        return call_next()
+    names = list(_backend(ctx).capacity_providers)
+    if not names:
+        return Response(200, [("Content-Type", "application/x-amz-json-1.1")],
+                        json.dumps({"capacityProviders": [], "failures": []}).encode())
+    body = dict(p, capacityProviders=names)
+    body.pop("maxResults", None)
+    body.pop("nextToken", None)
+    return ctx.call_moto(json.dumps(body).encode())

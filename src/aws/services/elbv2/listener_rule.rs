@@ -54,7 +54,9 @@ impl Adapter for ListenerRule {
             .priority(priority)
             .set_conditions(Some(conditions(&props)))
             .actions(act)
-            .set_tags(Some(elb_tags(&step.tags())))
+            // Tags has at least one member when given (botocore `elbv2` CreateRuleInput
+            // Tags: TagList min 1); an untagged kind's rule gets none.
+            .set_tags(Some(step.tags()).filter(|t| !t.is_empty()).map(|t| elb_tags(&t)))
             .send()
             .await
             .aws()?;
