@@ -16,6 +16,7 @@ mod live_common;
 mod live_cost;
 mod live_irsa;
 mod live_retries;
+mod live_scaling;
 mod live_servers;
 mod live_servers_parts;
 mod live_services;
