@@ -16,7 +16,8 @@
 //!
 //! Read: DescribeScalingPolicies of the `ecs` namespace (one call per page of 10, AWS's most),
 //! the policies of the blueprint's clusters (`applicationautoscaling::Scope`). Untagged: matched
-//! by their target and name. Outputs: `id` (the policy ARN), `arn`, `name`, `resourceId`.
+//! by their target and name. Destroy's inventory does not ask: they go with their target.
+//! Outputs: `id` (the policy ARN), `arn`, `name`, `resourceId`.
 
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
@@ -40,7 +41,9 @@ impl Adapter for AppAutoScalingPolicy {
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let scope = Scope::of(read);
-        if scope.clusters.is_empty() {
+        // Destroy's inventory: deregistering a target deletes its policies (botocore
+        // DeregisterScalableTarget), so they go with it unasked.
+        if scope.clusters.is_empty() || read.inventory {
             return Ok(Vec::new());
         }
         let pages = all_pages!(
