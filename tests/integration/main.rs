@@ -18,6 +18,7 @@ mod live_cost;
 mod live_hooks;
 mod live_irsa;
 mod live_retries;
+mod live_scaling;
 mod live_secrets;
 mod live_servers;
 mod live_servers_parts;

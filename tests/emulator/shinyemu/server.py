@@ -24,6 +24,7 @@ def install_extensions() -> None:
     from . import elasticache_members, iam_propagation, versions, zones  # noqa: F401
 
     from . import (  # noqa: F401
+        appautoscaling_ext,
         autoscaling_ext,
         autoscaling_hooks,
         cbor_cloudwatch,
@@ -38,6 +39,7 @@ def install_extensions() -> None:
         iam_simulate,
         kube_endpoint,
         lifecycle,
+        logs_ext,
         missing_ops,
         partition,
         pricing,

@@ -16,7 +16,8 @@
 //!
 //! Read: DescribeScalingPolicies of the `ecs` namespace (one call per page of 10, AWS's most),
 //! the policies of the blueprint's clusters (`applicationautoscaling::Scope`). Untagged: matched
-//! by their target and name. Outputs: `id` (the policy ARN), `arn`, `name`, `resourceId`.
+//! by their target and name. Destroy's inventory does not ask: they go with their target.
+//! Outputs: `id` (the policy ARN), `arn`, `name`, `resourceId`.
 
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
@@ -40,7 +41,9 @@ impl Adapter for AppAutoScalingPolicy {
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let scope = Scope::of(read);
-        if scope.clusters.is_empty() {
+        // Destroy's inventory: deregistering a target deletes its policies (botocore
+        // DeregisterScalableTarget), so they go with it unasked.
+        if scope.clusters.is_empty() || read.inventory {
             return Ok(Vec::new());
         }
         let pages = all_pages!(
@@ -222,7 +225,8 @@ fn policy_outputs(arn: &str, name: &str, resource_id: &str) -> Outputs {
 }
 
 /// A listed policy of one of the blueprint's clusters: its target by address where the target
-/// is desired, else by ResourceId, listed under its cluster's address to be deleted.
+/// is desired, else by ResourceId; one no desired policy matches is listed under its cluster's
+/// address, to be deleted.
 fn policy_found(read: &AwsRead<'_>, scope: &Scope, policy: &ScalingPolicy) -> Option<Found> {
     if policy.scalable_dimension().as_str() != ECS_DESIRED_COUNT {
         return None;
@@ -231,15 +235,14 @@ fn policy_found(read: &AwsRead<'_>, scope: &Scope, policy: &ScalingPolicy) -> Op
     let (cluster, service) = parse_ecs_resource_id(resource_id)?;
     let cluster_address = scope.clusters.get(cluster)?;
     let name = policy.policy_name();
-    let (target, orphan) = match scope.targets.get(resource_id) {
-        Some(desired) => (desired.address.to_string(), None),
-        None => (
-            resource_id.to_string(),
-            Some(Address::new(format!(
-                "{cluster_address}.appautoscaling_policy[{service}/{name}]"
-            ))),
-        ),
-    };
+    let target = scope
+        .targets
+        .get(resource_id)
+        .map_or_else(|| resource_id.to_string(), |d| d.address.to_string());
+    // Where it is listed when no desired policy is it (the blueprint dropped it, or its target).
+    let orphan = Address::new(format!(
+        "{cluster_address}.appautoscaling_policy[{service}/{name}]"
+    ));
     let tracking = policy.target_tracking_scaling_policy_configuration();
     let metric = tracking.and_then(|t| t.predefined_metric_specification());
     let elb_prefix = format!(
@@ -274,10 +277,8 @@ fn policy_found(read: &AwsRead<'_>, scope: &Scope, policy: &ScalingPolicy) -> Op
     let arn = policy.policy_arn();
     let mut found = Found::new(K::AppAutoScalingPolicy, arn)
         .named(name)
-        .props(&props);
-    if let Some(orphan) = orphan {
-        found = found.orphan_at(orphan);
-    }
+        .props(&props)
+        .orphan_at(orphan);
     found.outputs = policy_outputs(arn, name, resource_id);
     Some(found)
 }

@@ -142,8 +142,8 @@ fn target_found(read: &AwsRead<'_>, scope: &Scope, target: &ScalableTarget) -> O
     let resource_id = target.resource_id();
     let (cluster, service) = parse_ecs_resource_id(resource_id)?;
     let cluster_address = scope.clusters.get(cluster)?;
-    let (cluster_ref, service_ref, orphan) = match scope.targets.get(resource_id) {
-        Some(desired) => (desired.cluster.clone(), desired.service.clone(), None),
+    let (cluster_ref, service_ref) = match scope.targets.get(resource_id) {
+        Some(desired) => (desired.cluster.clone(), desired.service.clone()),
         None => (
             cluster_address.clone(),
             ecs_service_arn(
@@ -153,9 +153,6 @@ fn target_found(read: &AwsRead<'_>, scope: &Scope, target: &ScalableTarget) -> O
                 cluster,
                 service,
             ),
-            Some(Address::new(format!(
-                "{cluster_address}.appautoscaling_target[{service}]"
-            ))),
         ),
     };
     let props = ScalableTargetProps {
@@ -164,10 +161,13 @@ fn target_found(read: &AwsRead<'_>, scope: &Scope, target: &ScalableTarget) -> O
         min_capacity: i64::from(target.min_capacity()),
         max_capacity: i64::from(target.max_capacity()),
     };
-    let mut found = Found::new(K::AppAutoScalingTarget, resource_id).props(&props);
-    if let Some(orphan) = orphan {
-        found = found.named(resource_id).orphan_at(orphan);
-    }
+    // Where it is listed when no desired target is it (the blueprint dropped the service).
+    let orphan = Address::new(format!(
+        "{cluster_address}.appautoscaling_target[{service}]"
+    ));
+    let mut found = Found::new(K::AppAutoScalingTarget, resource_id)
+        .props(&props)
+        .orphan_at(orphan);
     found.outputs = target_outputs(resource_id, target.scalable_target_arn());
     Some(found)
 }
