@@ -26,6 +26,9 @@ use crate::plan::{Address, Resource, ResourceKind as K};
 const SECTION: &str = "ecs";
 pub const CLUSTER: &str = "ecs.ecs_cluster";
 const CAPACITY_PROVIDER: &str = "ecs.ecs_capacity_provider";
+/// The cluster's capacity providers and default strategy: read with the cluster, at this
+/// address (`aws/services/ecs/ecs_cluster.rs`).
+const ASSOCIATION: &str = "ecs.ecs_cluster.capacity_providers";
 const SG: &str = "ecs.security_group";
 const INSTANCE_ROLE: &str = "ecs.iam_role.instance";
 const EXECUTION_ROLE: &str = "ecs.iam_role.execution";
@@ -63,45 +66,37 @@ pub(crate) fn build(catalog: &mut Catalog) {
     );
     security(catalog, ecs);
     execution_role(catalog, ecs);
-    let strategy = if ecs.capacity.fargate {
-        vec![EcsStrategyItem {
-            capacity_provider: "FARGATE".into(),
-            weight: 1,
-            base: 0,
-        }]
-    } else {
+    // On EC2 the services place their tasks through the capacity provider, which the cluster
+    // lists with it as the default strategy; on Fargate they name the launch type.
+    let placement = (!ecs.capacity.fargate).then(|| {
         ec2_capacity(catalog, ecs, &cluster_name);
-        vec![EcsStrategyItem {
+        let strategy = vec![EcsStrategyItem {
             capacity_provider: CAPACITY_PROVIDER.into(),
             weight: 1,
             base: 0,
-        }]
-    };
-    let association = "ecs.ecs_cluster_capacity_providers";
-    catalog.push(
-        Resource::new(
-            association,
-            K::EcsClusterCapacityProviders,
-            cluster_name.clone(),
-            "ecs.capacity",
-        )
-        .props(&EcsClusterCapacityProvidersProps {
-            cluster: CLUSTER.into(),
-            capacity_providers: strategy
-                .iter()
-                .map(|s| s.capacity_provider.clone())
-                .collect(),
-            default_strategy: strategy.clone(),
-        }),
-    );
+        }];
+        catalog.push(
+            Resource::new(
+                ASSOCIATION,
+                K::EcsClusterCapacityProviders,
+                cluster_name.clone(),
+                "ecs.capacity",
+            )
+            .props(&EcsClusterCapacityProvidersProps {
+                cluster: CLUSTER.into(),
+                capacity_providers: vec![CAPACITY_PROVIDER.into()],
+                default_strategy: strategy.clone(),
+            }),
+        );
+        strategy
+    });
     for (i, service) in ecs.services.iter().enumerate() {
         build_service(
             catalog,
             ecs,
             service,
             &format!("ecs.services[{i}]"),
-            &strategy,
-            association,
+            placement.as_deref(),
         );
     }
 }
@@ -367,8 +362,7 @@ fn build_service(
     ecs: &Ecs,
     service: &EcsService,
     origin: &str,
-    strategy: &[EcsStrategyItem],
-    association: &str,
+    strategy: Option<&[EcsStrategyItem]>,
 ) {
     let s = service.name.as_str();
     let fargate = ecs.capacity.fargate;
@@ -471,14 +465,14 @@ fn build_service(
         address
     });
     let service_address = a::ecs("ecs_service", s);
-    let mut resource = Resource::new(&service_address, K::EcsService, s.to_string(), origin)
-        .props(&EcsServiceProps {
+    let mut resource = Resource::new(&service_address, K::EcsService, s.to_string(), origin).props(
+        &EcsServiceProps {
             name: s.to_string(),
             cluster: CLUSTER.into(),
             task_definition: a::embed(&task_definition, Some("revisionArn")),
             desired_count: i64::from(service.count.min),
-            launch_type: None,
-            capacity_provider_strategy: strategy.to_vec(),
+            launch_type: fargate.then(|| "FARGATE".to_string()),
+            capacity_provider_strategy: strategy.map(<[_]>::to_vec).unwrap_or_default(),
             load_balancers: target_group
                 .iter()
                 .map(|tg| EcsLoadBalancer {
@@ -502,9 +496,12 @@ fn build_service(
                 .map(|_| HEALTH_CHECK_GRACE_SECONDS),
             enable_ecs_managed_tags: true,
             propagate_tags: "SERVICE".into(),
-        })
-        // The cluster's capacity providers are set before a service uses its strategy.
-        .after(&Address::new(association));
+        },
+    );
+    // The cluster's capacity providers are set before a service uses its strategy.
+    if strategy.is_some() {
+        resource = resource.after(&Address::new(ASSOCIATION));
+    }
     // Its tasks pull their images through the NAT.
     for route in catalog.private_routes() {
         resource = resource.after(&route);

@@ -232,12 +232,62 @@ def _service(ctx, cluster: str, name: str):
         return None
 
 
+# What AWS keeps of a service and moto 5.2.5 drops (botocore `ecs` Service:
+# capacityProviderStrategy, deploymentConfiguration, healthCheckGracePeriodSeconds,
+# enableECSManagedTags, placementStrategy). A service made with a capacity provider strategy has
+# no launchType in AWS's answers (the two are exclusive in CreateService: "If a
+# capacityProviderStrategy is specified, the launchType parameter must be omitted").
+_KEPT = ("capacityProviderStrategy", "deploymentConfiguration", "healthCheckGracePeriodSeconds",
+         "enableECSManagedTags", "placementStrategy")
+_attributes: dict[tuple, dict] = {}
+
+
+def _key(ctx, service) -> tuple:
+    return (ctx.account, ctx.region, service.arn)
+
+
+def _remember(ctx, service, p: dict) -> None:
+    with _lock:
+        kept = _attributes.setdefault(_key(ctx, service), {})
+        for name in _KEPT:
+            if name in p:
+                kept[name] = p[name]
+        if "deploymentConfiguration" in kept:
+            # AWS answers with the defaults it applied (100/200, no circuit breaker).
+            config = dict(kept["deploymentConfiguration"])
+            config.setdefault("minimumHealthyPercent", 100)
+            config.setdefault("maximumPercent", 200)
+            kept["deploymentConfiguration"] = config
+
+
+def _with_attributes(ctx, service: dict) -> dict:
+    kept = _attributes.get((ctx.account, ctx.region, service.get("serviceArn")), {})
+    service.update(kept)
+    if kept.get("capacityProviderStrategy"):
+        service.pop("launchType", None)
+    return service
+
+
+@on("ecs", "DescribeServices")
+def describe_services(ctx, call_next):
+    resp = call_next()
+    if resp.status == 200:
+        data = _json_body(resp)
+        data["services"] = [_with_attributes(ctx, svc) for svc in data.get("services") or []]
+        resp.body = json.dumps(data).encode()
+    return resp
+
+
 @on("ecs", "CreateService")
 def create_service(ctx, call_next):
     resp = call_next()
     if resp.status == 200:
         p = ctx.params()
         service = _service(ctx, p.get("cluster", "default"), p.get("serviceName", ""))
+        if service is not None:
+            with _lock:
+                _attributes.pop(_key(ctx, service), None)  # a service made again starts afresh
+            _remember(ctx, service, p)
         if service is not None and service.task_definition:
             with _lock:
                 service.deployments.clear()
@@ -254,6 +304,7 @@ def update_service(ctx, call_next):
     resp = call_next()
     if resp.status != 200 or service is None:
         return resp
+    _remember(ctx, service, p)
     wanted = p.get("taskDefinition")
     if wanted:
         wanted = _backend(ctx).describe_task_definition(wanted).arn
@@ -277,6 +328,7 @@ def _rewrite(ctx, resp: Response, service) -> Response:
             for d in service.deployments
         ]
         data["service"]["taskDefinition"] = service.task_definition
+        _with_attributes(ctx, data["service"])
         resp.body = json.dumps(data).encode()
     return resp
 

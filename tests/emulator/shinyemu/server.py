@@ -29,6 +29,7 @@ def install_extensions() -> None:
         autoscaling_hooks,
         cbor_cloudwatch,
         dependencies,
+        ec2_filters,
         ecr_auth,
         ecs_ext,
         eks_addons,
@@ -57,6 +58,7 @@ def install_extensions() -> None:
 
     lifecycle.install()
     ec2_instances.install()
+    ec2_filters.install()
     autoscaling_ext.install()
     zones.install()
     eks_cluster_sg.install()

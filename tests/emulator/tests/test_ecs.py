@@ -106,3 +106,58 @@ def test_destroy_order_refusals(emu, account):
     ecs.put_cluster_capacity_providers(cluster="demo", capacityProviders=[], defaultCapacityProviderStrategy=[])
     ecs.delete_capacity_provider(capacityProvider="demo-cp")
     ecs.delete_cluster(cluster="demo")
+
+
+def test_capacity_providers_are_described_without_names(emu, account):
+    ecs = emu.client("ecs", account)
+    assert ecs.describe_capacity_providers()["capacityProviders"] == []
+    asg = emu.client("autoscaling", account)
+    ec2 = emu.client("ec2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12c6146b", InstanceType="t3.micro")
+    asg.create_auto_scaling_group(AutoScalingGroupName="g", LaunchConfigurationName="lc", MinSize=0, MaxSize=1,
+                                  VPCZoneIdentifier=subnet)
+    arn = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={"autoScalingGroupArn": arn})
+    names = [p["name"] for p in ecs.describe_capacity_providers()["capacityProviders"]]
+    assert names == ["cp"]
+
+
+def test_a_service_keeps_its_strategy_and_deployment_settings(emu, account):
+    ecs = emu.client("ecs", account)
+    ecs.create_cluster(clusterName="demo")
+    v1 = register(ecs, "nginx:1.26")
+    strategy = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=1,
+                       capacityProviderStrategy=strategy, healthCheckGracePeriodSeconds=60,
+                       enableECSManagedTags=True,
+                       deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    service = ecs.describe_services(cluster="demo", services=["web"])["services"][0]
+    assert service["capacityProviderStrategy"] == strategy
+    assert "launchType" not in service
+    assert service["deploymentConfiguration"] == {
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "minimumHealthyPercent": 100, "maximumPercent": 200}
+    assert (service["healthCheckGracePeriodSeconds"], service["enableECSManagedTags"]) == (60, True)
+    ecs.update_service(cluster="demo", service="web", healthCheckGracePeriodSeconds=30)
+    service = ecs.describe_services(cluster="demo", services=["web"])["services"][0]
+    assert service["healthCheckGracePeriodSeconds"] == 30
+
+
+def test_nat_gateways_are_filtered_by_tag(emu, account):
+    ec2 = emu.client("ec2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    for owner in ["erp", "erp-fargate"]:
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip, TagSpecifications=[
+            {"ResourceType": "natgateway", "Tags": [{"Key": "shinyctl.dev/blueprint", "Value": owner}]}])
+
+    def owners(filters):
+        found = ec2.describe_nat_gateways(Filters=filters)["NatGateways"]
+        return sorted(t["Value"] for n in found for t in n["Tags"] if t["Key"] == "shinyctl.dev/blueprint")
+
+    assert owners([{"Name": "tag:shinyctl.dev/blueprint", "Values": ["erp"]}]) == ["erp"]
+    assert owners([{"Name": "tag-key", "Values": ["shinyctl.dev/blueprint"]}]) == ["erp", "erp-fargate"]
+    assert owners([{"Name": "tag:shinyctl.dev/blueprint", "Values": ["nobody"]}]) == []

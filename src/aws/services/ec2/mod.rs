@@ -160,7 +160,15 @@ pub(super) fn at_address<'t, T>(
     described: &'t [T],
     tags: impl Fn(&T) -> &[Tag],
 ) -> Option<&'t T> {
-    described.iter().find(|t| is_at(tags(t), step.address()))
+    // The blueprint's tag too, not only the filter's word for it: another blueprint's resource
+    // at the same address is never adopted (ownership by tags).
+    described.iter().find(|t| {
+        let tags = tags(t);
+        is_at(tags, step.address())
+            && tags
+                .iter()
+                .any(|t| t.key() == Some(BLUEPRINT_TAG) && t.value() == Some(step.blueprint))
+    })
 }
 
 /// The id in a create call's answer; without one the call is retried.

@@ -224,13 +224,14 @@ fn association_found(cluster_address: &Address, cluster: &Cluster) -> Option<Fou
             })
             .collect(),
     };
-    let mut found = Found::new(K::EcsClusterCapacityProviders, arn)
+    let id = super::ecs_cluster_capacity_providers::id_of(arn);
+    let mut found = Found::new(K::EcsClusterCapacityProviders, &id)
         .named(cluster.cluster_name().unwrap_or_default())
         .props(&props)
         .orphan_at(Address::new(format!(
             "{cluster_address}.capacity_providers"
         )));
-    found.outputs = outputs(arn, None, None);
+    found.outputs = outputs(&id, None, None);
     Some(found)
 }
 

@@ -35,7 +35,8 @@ impl Adapter for EcsClusterCapacityProviders {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let cluster = step.existing_id()?;
+        let id = step.existing_id()?;
+        let cluster = cluster_of(id);
         let emptied = step
             .clients()
             .ecs
@@ -78,8 +79,22 @@ async fn put(step: &AwsStep<'_>) -> StepResult {
         .map(drop);
     in_use(put)?;
     settle(step, &cluster).await?;
-    Ok(outputs(&cluster, None, None))
+    Ok(outputs(&id_of(&cluster), None, None))
 }
+
+/// The association's id: its cluster's ARN with a suffix of its own, so that the cluster's ARN,
+/// wherever it is a value, reads back as the cluster (a value equal to two resources' ids would
+/// read back as neither).
+pub(super) fn id_of(cluster_arn: &str) -> String {
+    format!("{cluster_arn}{ID_SUFFIX}")
+}
+
+/// The cluster an association's id names (an id from before the suffix is the cluster's ARN).
+fn cluster_of(id: &str) -> &str {
+    id.strip_suffix(ID_SUFFIX).unwrap_or(id)
+}
+
+const ID_SUFFIX: &str = "/capacity-providers";
 
 /// A strategy's items with the providers' names resolved (shared with the service).
 pub(super) fn strategy(

@@ -56,7 +56,11 @@ impl Adapter for ListenerRule {
             .actions(act)
             // Tags has at least one member when given (botocore `elbv2` CreateRuleInput
             // Tags: TagList min 1); an untagged kind's rule gets none.
-            .set_tags(Some(step.tags()).filter(|t| !t.is_empty()).map(|t| elb_tags(&t)))
+            .set_tags(
+                Some(step.tags())
+                    .filter(|t| !t.is_empty())
+                    .map(|t| elb_tags(&t)),
+            )
             .send()
             .await
             .aws()?;
