@@ -3,7 +3,7 @@
 //! image rolled (a new task-definition revision, the service's rollout waited for), a service
 //! added and removed (the other routes' rules rewritten in place), destroyed with nothing left.
 
-use super::e2e::{Account, changes, expect, shipped_cycle};
+use super::e2e::{Account, boto3, changes, expect, put, shipped_cycle};
 use super::support::repo_root;
 
 const REGION: &str = "us-east-1";
@@ -98,4 +98,75 @@ fn saas_ecs_service_added_and_removed() {
     let (code, plan) = account.plan(&base);
     assert_eq!(code, 0, "no changes after removing: {:#?}", changes(&plan));
     assert_eq!(account.destroy(&base).code, 0);
+}
+
+/// A new image whose tasks never start: the circuit breaker rolls the service back, the apply
+/// fails naming why the tasks stopped, and the plan still shows the change; the next image rolls
+/// out.
+#[test]
+fn saas_ecs_failed_rollout_is_rolled_back_and_reported() {
+    let account = Account::new();
+    let text = std::fs::read_to_string(repo_root().join("blueprints/saas-fargate.yaml"))
+        .expect("blueprint");
+    let base = account.write("base.yaml", &text);
+    let applied = account.apply(&base);
+    assert_eq!(applied.code, 0, "apply on an empty account\n{applied}");
+    let uri = boto3(
+        &account,
+        REGION,
+        r#"print(client("ecr").describe_repositories()["repositories"][0]["repositoryUri"])"#,
+        &[],
+    );
+    put(
+        &account.endpoint,
+        &format!("/_emulator/ecs/failing?account={}", account.id),
+        &serde_json::json!({ "images": [format!("{uri}:v9")] }).to_string(),
+    );
+    let broken = account.write(
+        "broken.yaml",
+        &text.replacen(
+            "image: registry:erp/web-app:v1",
+            "image: registry:erp/web-app:v9",
+            1,
+        ),
+    );
+    let failed = account.apply(&broken);
+    assert_ne!(failed.code, 0, "{failed}");
+    let said = format!("{}{}", failed.stdout, failed.stderr);
+    assert!(
+        said.contains("ecs.ecs_service[web]") && said.contains("circuit breaker"),
+        "the failure names the service and the circuit breaker\n{failed}"
+    );
+    assert!(
+        said.contains("CannotPullContainerError"),
+        "why the tasks stopped\n{failed}"
+    );
+    let (code, plan) = account.plan(&broken);
+    assert_eq!(code, 2, "the rolled-back change is still to do");
+    assert_eq!(
+        changes(&plan)
+            .get("ecs.ecs_service[web]")
+            .map(String::as_str),
+        Some("update"),
+        "{:#?}",
+        changes(&plan)
+    );
+    let fixed = account.write(
+        "fixed.yaml",
+        &text.replacen(
+            "image: registry:erp/web-app:v1",
+            "image: registry:erp/web-app:v10",
+            1,
+        ),
+    );
+    let rolled = account.apply(&fixed);
+    assert_eq!(rolled.code, 0, "{rolled}");
+    let (code, plan) = account.plan(&fixed);
+    assert_eq!(
+        code,
+        0,
+        "no changes after the good image: {:#?}",
+        changes(&plan)
+    );
+    assert_eq!(account.destroy(&fixed).code, 0);
 }

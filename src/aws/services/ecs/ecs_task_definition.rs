@@ -309,9 +309,15 @@ fn container_definition(
     c: &EcsContainerProps,
 ) -> Result<ContainerDefinition, StepError> {
     let bad = |e: aws_sdk_ecs::error::BuildError| missing(format!("{}: {e}", step.address()));
+    // A `registry:` image is the repository's URI embedded (`${<repository>#uri}:TAG`).
+    let image = step
+        .resolve_embedded(&serde_json::Value::from(c.image.as_str()))?
+        .as_str()
+        .unwrap_or(&c.image)
+        .to_string();
     let mut def = ContainerDefinition::builder()
         .name(&c.name)
-        .image(&c.image)
+        .image(image)
         .essential(c.essential)
         .set_command((!c.command.is_empty()).then(|| c.command.clone()))
         .set_memory(c.memory.and_then(|m| i32::try_from(m).ok()))
