@@ -78,7 +78,7 @@ fn check_capacity(capacity: &EcsCapacity, path: &str, out: &mut Problems) {
         check_instance_type(t, &item(&child(path, "instanceTypes"), i), out);
     }
     match (capacity.min, capacity.max) {
-        (Some(min), Some(max)) if min <= max && max >= 1 && max <= MAX_INSTANCES => {}
+        (Some(min), Some(max)) if min <= max && (1..=MAX_INSTANCES).contains(&max) => {}
         (Some(min), Some(max)) => out.push(
             Problem::new(path, format!("min {min}, max {max} is not a size")).hint(format!(
                 "min ≤ max, max from 1 to {MAX_INSTANCES}, e.g. `min: 2, max: 8`"
