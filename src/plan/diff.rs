@@ -149,9 +149,13 @@ fn compare(
     }
     let replace_on = resource.kind.replace_on();
     let set_at_create = resource.kind.spec().set_at_create;
+    let computed = resource.kind.spec().computed;
     for key in union_keys(&existing.properties, &resource.properties) {
-        // Written at create, then someone else's (an ECS service's desired count).
-        if set_at_create.contains(&key.as_str()) {
+        // Written at create, then someone else's (an ECS service's desired count); or AWS's
+        // when the blueprint leaves it out (an ECS-scaled Auto Scaling group's desired capacity).
+        if set_at_create.contains(&key.as_str())
+            || (computed.contains(&key.as_str()) && !resource.properties.contains_key(key))
+        {
             continue;
         }
         let mut found = Vec::new();

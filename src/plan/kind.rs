@@ -130,6 +130,10 @@ pub struct KindSpec {
     /// service's desired count, which Application Auto Scaling changes): the diff never compares
     /// them, so a plan neither undoes the scaling nor shows it as a change.
     pub set_at_create: &'static [&'static str],
+    /// Properties AWS (or who scales the resource) sets when the blueprint leaves them out:
+    /// compared only when the blueprint gives them (Terraform's Optional+Computed). An Auto
+    /// Scaling group's desired capacity under an ECS capacity provider.
+    pub computed: &'static [&'static str],
     /// Replacements roll: resources of the kind with the same value of this property (the
     /// servers launched from one template) are replaced one at a time, each after the one
     /// before is back with everything that uses it (`apply::schedule`).
@@ -346,6 +350,7 @@ const fn row(kind: ResourceKind, service: &'static str) -> KindSpec {
         rolls_by: None,
         updated_attributes: &[],
         set_at_create: &[],
+        computed: &[],
         reads: Some(Reads::LISTING),
         prices: Prices::NONE,
         permissions: Permissions::NONE,
@@ -1517,6 +1522,7 @@ pub const SPECS: &[KindSpec] = &[
             "healthCheckGracePeriodSeconds",
             "newInstancesProtectedFromScaleIn",
         ]),
+        computed: &["desiredCapacity"],
         ..row(AutoScalingGroup, "autoscaling")
     },
     KindSpec {

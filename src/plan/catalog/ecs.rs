@@ -307,7 +307,9 @@ fn ec2_capacity(catalog: &mut Catalog, ecs: &Ecs, cluster_name: &str) {
         subnets: catalog.subnets("private"),
         min_size: i64::from(min),
         max_size: i64::from(capacity.max.unwrap_or(min).max(min)),
-        desired_capacity: i64::from(min),
+        // Managed scaling sets it (Terraform's docs for a capacity provider's group: ignore
+        // changes to desired_capacity).
+        desired_capacity: None,
         target_groups: vec![],
         health_check_type: "EC2".into(),
         health_check_grace_period_seconds: 0,

@@ -223,7 +223,10 @@ pub struct AutoScalingGroupProps {
     pub subnets: Vec<String>,
     pub min_size: i64,
     pub max_size: i64,
-    pub desired_capacity: i64,
+    /// None: left to who scales the group (an ECS capacity provider's managed scaling): made
+    /// at `min_size`, never written again nor compared (`KindSpec::computed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_capacity: Option<i64>,
     /// The target groups' addresses (their ARNs once resolved): Auto Scaling registers every
     /// instance it launches and deregisters every instance it terminates. Sorted.
     pub target_groups: Vec<String>,

@@ -138,7 +138,7 @@ impl Adapter for AutoScalingGroup {
                 .vpc_zone_identifier(subnet_list(step, &props)?)
                 .min_size(size(step, props.min_size)?)
                 .max_size(size(step, props.max_size)?)
-                .desired_capacity(size(step, props.desired_capacity)?)
+                .set_desired_capacity(desired(step, &props)?)
                 .set_target_group_arns(Some(target_group_arns(step, &props)?))
                 .health_check_type(&props.health_check_type)
                 .health_check_grace_period(size(step, props.health_check_grace_period_seconds)?)
@@ -183,7 +183,7 @@ impl Adapter for AutoScalingGroup {
                 .vpc_zone_identifier(subnet_list(step, &props)?)
                 .min_size(size(step, props.min_size)?)
                 .max_size(size(step, props.max_size)?)
-                .desired_capacity(size(step, props.desired_capacity)?)
+                .set_desired_capacity(desired(step, &props)?)
                 .health_check_type(&props.health_check_type)
                 .health_check_grace_period(size(step, props.health_check_grace_period_seconds)?)
                 .new_instances_protected_from_scale_in(props.new_instances_protected_from_scale_in)
@@ -329,6 +329,13 @@ fn ours_or_refuse(step: &AwsStep<'_>, group: &Group) -> Result<(), StepError> {
             ),
         ))
     }
+}
+
+/// The desired capacity to write: the blueprint's, or none when it leaves it to who scales the
+/// group (CreateAutoScalingGroup then starts at MinSize: botocore `autoscaling`
+/// DesiredCapacity, "the default is the minimum size of the group"; an update leaves it be).
+fn desired(step: &AwsStep<'_>, props: &AutoScalingGroupProps) -> Result<Option<i32>, StepError> {
+    props.desired_capacity.map(|d| size(step, d)).transpose()
 }
 
 fn size(step: &AwsStep<'_>, value: i64) -> Result<i32, StepError> {
@@ -757,7 +764,13 @@ async fn capacity(
     }
     Ok(Some(Capacity {
         group: props.name.clone(),
-        desired: usize::try_from(props.desired_capacity).unwrap_or_default(),
+        // Left to who scales the group (an ECS capacity provider): what it asks for now.
+        desired: usize::try_from(
+            props
+                .desired_capacity
+                .unwrap_or_else(|| group.desired_capacity().map(i64::from).unwrap_or_default()),
+        )
+        .unwrap_or_default(),
         instances,
         hooks: hooks.to_vec(),
     }))
@@ -1002,7 +1015,7 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Vec<Found>, St
         subnets,
         min_size: group.min_size().map(i64::from).unwrap_or_default(),
         max_size: group.max_size().map(i64::from).unwrap_or_default(),
-        desired_capacity: group.desired_capacity().map(i64::from).unwrap_or_default(),
+        desired_capacity: group.desired_capacity().map(i64::from),
         target_groups,
         health_check_type: group.health_check_type().unwrap_or("EC2").to_string(),
         health_check_grace_period_seconds: group

@@ -242,14 +242,22 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         },
     )
     .await?;
-    // Target groups an Auto Scaling group keeps filled: it registers and deregisters its own
-    // instances, so those registrations are no attachment's and never the plan's to remove.
-    let scaled: std::collections::BTreeSet<&str> = read
+    // Target groups an Auto Scaling group or an ECS service keeps filled: it registers and
+    // deregisters its own instances or tasks (an ECS service its tasks' instances on their
+    // dynamic host ports: "Use an Application Load Balancer for Amazon ECS"), so those
+    // registrations are no attachment's and never the plan's to remove.
+    let scaled_by_groups = read
         .desired_of(K::AutoScalingGroup)
         .filter_map(|g| g.properties.get("targetGroups").and_then(Value::as_array))
         .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+        .filter_map(Value::as_str);
+    let filled_by_services = read
+        .desired_of(K::EcsService)
+        .filter_map(|s| s.properties.get("loadBalancers").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|lb| lb.get("targetGroup").and_then(Value::as_str));
+    let scaled: std::collections::BTreeSet<&str> =
+        scaled_by_groups.chain(filled_by_services).collect();
     let mut found = Vec::new();
     for (tg, tags, address, (answer, health)) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();

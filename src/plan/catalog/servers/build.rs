@@ -272,7 +272,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
             subnets: catalog.subnets("private"),
             min_size: i64::from(count.min),
             max_size: i64::from(count.max),
-            desired_capacity: i64::from(count.desired),
+            desired_capacity: Some(i64::from(count.desired)),
             target_groups: target_group.iter().map(|(tg, _)| tg.clone()).collect(),
             health_check_type: if target_group.is_some() { "ELB" } else { "EC2" }.into(),
             health_check_grace_period_seconds: HEALTH_CHECK_GRACE_SECONDS,
