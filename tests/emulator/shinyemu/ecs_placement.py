@@ -626,3 +626,12 @@ def refuse_target_group_without_load_balancer(ctx, call_next):
             raise AwsError("InvalidParameterException", f"The target group with targetGroupArn {tg.arn} "
                            "does not have an associated load balancer.")
     return call_next()
+
+
+@on("elbv2", "*")
+def target_health_sees_the_tasks(ctx, call_next):
+    """ECS registers a service's tasks on its own, whoever asks next: DescribeTargetHealth sees
+    them (states are computed lazily, from the ECS side's clock)."""
+    if ctx.info.operation == "DescribeTargetHealth":
+        ecs_ext._advance(ctx)
+    return call_next()
