@@ -30,11 +30,12 @@
   removed." (moto deletes it).
 - **DescribeServices of an unknown cluster** answers ClusterNotFoundException as moto does.
 
-Not emulated (documented in docs/emulator.md): tasks placed against the capacity provider's
-instances (memory and CPU less the agent's reservation), tasks that fit nowhere staying
-PROVISIONING while managed scaling adds instances, bridge-mode dynamic host ports and awsvpc IPs
-registered in the target groups (a deployment here completes by the clock, not by target
-health), DRAINING before INACTIVE on DeleteService, and the capacity provider's managed scaling.
+Placement (`ecs_placement.py`, which sets `PLACEMENT`): a deployment that is due completes only
+once its desired count of tasks is placed and healthy in its target groups; a rollback deployment
+keeps the running tasks of the deployment it rolls back to (`_emu_rollback_of`).
+
+Not emulated (documented in docs/emulator.md): DRAINING before INACTIVE on DeleteService, and
+what `ecs_placement.py` lists.
 """
 
 from __future__ import annotations
