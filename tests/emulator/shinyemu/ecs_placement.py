@@ -13,7 +13,11 @@ fixed resources, places no task for a service, and registers nothing in target g
   the agent registers the instance's memory less `ECS_RESERVED_MEMORY`; CPU is 1,024 units
   per vCPU, "Amazon ECS task definition parameters", cpu): CPU = vCPUs × 1024, MEMORY = the
   instance type's MiB (moto's instance-type table) less `ECS_RESERVED_MEMORY` read from the
-  user data (0 without it, the agent's default). An instance that leaves service (scale-in,
+  user data (0 without it, the agent's default). An instance belongs to the capacity provider
+  its group backs, whenever that provider was made (on AWS the agent registers once the
+  instance has booted, which in practice is after the provider an apply makes next; an
+  instance registered before its group's provider exists stays outside it — not emulated,
+  since the emulator's instances register the moment they run). An instance that leaves service (scale-in,
   termination, its group deleted) is deregistered, so DeleteCluster's
   ClusterContainsContainerInstancesException follows the instances (`ecs_ext.py`).
 - **Placement.** A service's tasks go where their launch type or capacity provider strategy
@@ -203,7 +207,11 @@ def _sync_instances(ctx) -> None:
                 wanted[(cluster, instance.id)] = (group_name, provider.name if provider else None, config, instance)
     for cluster_name, instances in list(ecs.container_instances.items()):
         for ci_id, ci in list(instances.items()):
-            if ci.__dict__.get("_emu_group") is None or (cluster_name, ci.ec2_instance_id) in wanted:
+            if ci.__dict__.get("_emu_group") is None:
+                continue
+            if (cluster_name, ci.ec2_instance_id) in wanted:
+                # The group's capacity provider, made after the instance registered (see above).
+                ci.__dict__["_emu_provider"] = wanted[(cluster_name, ci.ec2_instance_id)][1]
                 continue
             del instances[ci_id]
             if cluster_name in ecs.clusters:

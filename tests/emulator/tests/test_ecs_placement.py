@@ -211,3 +211,26 @@ def test_a_target_group_without_a_load_balancer_is_refused(emu, account):
                            loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}])
     assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "does not have an associated load balancer" in refused.value.response["Error"]["Message"]
+
+
+def test_instances_registered_before_their_capacity_provider_serve_it(emu, account):
+    # The blueprint's order: the cluster, the group (its instances register at once), then the
+    # capacity provider and the cluster's strategy.
+    ecs, ec2, asg = (emu.client(s, account) for s in ("ecs", "ec2", "autoscaling"))
+    ecs.create_cluster(clusterName="demo")
+    user_data = base64.b64encode(AGENT.format(cluster="demo", reserved=256).encode()).decode()
+    template = ec2.create_launch_template(LaunchTemplateName="ecs", LaunchTemplateData={
+        "ImageId": "ami-12c6146b", "InstanceType": "m6i.large", "UserData": user_data})
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    asg.create_auto_scaling_group(AutoScalingGroupName="ecs", MinSize=1, MaxSize=1, DesiredCapacity=1,
+                                  AvailabilityZones=[zone],
+                                  LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]})
+    wait_for(lambda: len(instances(ecs)), 1)
+    arn = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={"autoScalingGroupArn": arn})
+    ecs.put_cluster_capacity_providers(cluster="demo", capacityProviders=["cp"],
+                                       defaultCapacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=task_definition(ecs), desiredCount=2,
+                       capacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
+    wait_for(lambda: rollout(ecs), "COMPLETED")
+    assert primary(ecs)[0]["runningCount"] == 2
