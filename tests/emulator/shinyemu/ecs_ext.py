@@ -30,11 +30,12 @@
   removed." (moto deletes it).
 - **DescribeServices of an unknown cluster** answers ClusterNotFoundException as moto does.
 
-Not emulated (documented in docs/emulator.md): tasks placed against the capacity provider's
-instances (memory and CPU less the agent's reservation), tasks that fit nowhere staying
-PROVISIONING while managed scaling adds instances, bridge-mode dynamic host ports and awsvpc IPs
-registered in the target groups (a deployment here completes by the clock, not by target
-health), DRAINING before INACTIVE on DeleteService, and the capacity provider's managed scaling.
+Placement (`ecs_placement.py`, which sets `PLACEMENT`): a deployment that is due completes only
+once its desired count of tasks is placed and healthy in its target groups; a rollback deployment
+keeps the running tasks of the deployment it rolls back to (`_emu_rollback_of`).
+
+Not emulated (documented in docs/emulator.md): DRAINING before INACTIVE on DeleteService, and
+what `ecs_placement.py` lists.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ _failing: dict[str, set[str]] = {}
 _stopped: dict[tuple, list[dict]] = {}
 
 REASON_FAILED = "ECS deployment circuit breaker: tasks failed to start."
+# `ecs_placement` when installed: places the tasks and registers them (`reconcile`), and says
+# when a deployment's tasks run, healthy in their target groups (`ready`).
+PLACEMENT = None
 
 
 def _backend(ctx):
@@ -133,6 +137,8 @@ def _advance(ctx) -> None:
     failing = _failing.get(ctx.account, set())
     now = _now()
     with _lock:
+        if PLACEMENT is not None:
+            PLACEMENT.reconcile(ctx)
         for service in list(backend.services.values()):
             for d in list(service.deployments):
                 until = d.get("_emu_until")
@@ -140,8 +146,10 @@ def _advance(ctx) -> None:
                     continue
                 if any(image in failing for image in _images(backend, d["taskDefinition"])):
                     _fail(ctx, service, d)
-                else:
+                elif PLACEMENT is None or PLACEMENT.ready(ctx, service, d):
                     _complete(service, d)
+        if PLACEMENT is not None:
+            PLACEMENT.reconcile(ctx)  # the tasks of the deployments completion replaced stop
 
 
 def _complete(service, d: dict) -> None:
@@ -192,6 +200,7 @@ def _fail(ctx, service, d: dict) -> None:
         d["status"] = "ACTIVE"
         _event(service, f"(service {service.name}) rolling back to deployment {previous['id']}.")
         rollback = _deployment(service, previous["taskDefinition"], duration("ecs_deployment_rollout"))
+        rollback["_emu_rollback_of"] = previous["id"]  # it keeps that deployment's running tasks
         service.deployments.remove(previous)
         service.deployments.insert(0, rollback)
         service.task_definition = previous["taskDefinition"]

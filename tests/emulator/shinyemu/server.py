@@ -32,6 +32,7 @@ def install_extensions() -> None:
         ec2_filters,
         ecr_auth,
         ecs_ext,
+        ecs_placement,
         eks_addons,
         ec2_instances,
         eks_cluster_sg,

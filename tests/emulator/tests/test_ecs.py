@@ -2,6 +2,7 @@
 0.6 s), a circuit-breaker failure on an image the test marks failing, rolled back with events and
 stopped tasks' reasons, and the destroy-order refusals."""
 
+import base64
 import json
 
 import pytest
@@ -22,6 +23,21 @@ def register(ecs, image: str) -> str:
     )["taskDefinition"]["taskDefinitionArn"]
 
 
+def capacity(emu, account, cluster="demo", instance_type="t3.medium", size=1):
+    """EC2 capacity for `cluster`: an Auto Scaling group whose instances' agent registers them in
+    it (`ECS_CLUSTER` in their user data; `ecs_placement.py`). Without it an EC2 service's tasks
+    have nowhere to run and its deployment never completes, as on AWS."""
+    ec2 = emu.client("ec2", account)
+    asg = emu.client("autoscaling", account)
+    user_data = base64.b64encode(f"#!/bin/bash\necho ECS_CLUSTER={cluster} >> /etc/ecs/ecs.config\n".encode()).decode()
+    template = ec2.create_launch_template(LaunchTemplateName=f"{cluster}-ecs", LaunchTemplateData={
+        "ImageId": "ami-12c6146b", "InstanceType": instance_type, "UserData": user_data})
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    asg.create_auto_scaling_group(AutoScalingGroupName=f"{cluster}-ecs", MinSize=0, MaxSize=size, DesiredCapacity=size,
+                                  AvailabilityZones=[zone],
+                                  LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]})
+
+
 def primary(ecs, cluster="demo"):
     service = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
     return next(d for d in service["deployments"] if d["status"] == "PRIMARY"), service
@@ -30,6 +46,7 @@ def primary(ecs, cluster="demo"):
 def test_a_deployment_rolls_out_then_completes_and_a_new_revision_starts_another(emu, account):
     ecs = emu.client("ecs", account)
     ecs.create_cluster(clusterName="demo")
+    capacity(emu, account)
     v1 = register(ecs, "nginx:1.26")
     created = ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=2,
                                  deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
@@ -50,6 +67,7 @@ def test_a_deployment_rolls_out_then_completes_and_a_new_revision_starts_another
 def test_a_failing_image_fails_the_deployment_and_rolls_back_with_reasons(emu, account):
     ecs = emu.client("ecs", account)
     ecs.create_cluster(clusterName="demo")
+    capacity(emu, account)
     v1 = register(ecs, "nginx:1.26")
     ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=1)
     wait_for(lambda: primary(ecs)[0]["rolloutState"], "COMPLETED")
