@@ -174,3 +174,42 @@ def delete_target_group(ctx, call_next):
             _registered.pop((ctx.account, ctx.region, arn), None)
             _draining.pop((ctx.account, ctx.region, arn), None)
     return resp
+
+
+def _forwarded_by(lb) -> set[str]:
+    """The target groups one load balancer's listeners and rules forward to."""
+    arns: set[str] = set()
+    for listener in lb.listeners.values():
+        actions = list(getattr(listener, "default_actions", []) or [])
+        for rule in listener.rules.values():
+            actions.extend(getattr(rule, "actions", []) or [])
+        for action in actions:
+            data = getattr(action, "data", action) or {}
+            if data.get("TargetGroupArn"):
+                arns.add(data["TargetGroupArn"])
+            for tg in (data.get("ForwardConfig") or {}).get("TargetGroups") or []:
+                if tg.get("TargetGroupArn"):
+                    arns.add(tg["TargetGroupArn"])
+    return arns
+
+
+def sync_associations(backend) -> None:
+    """Each target group's load balancers as AWS has them: those whose listener or rule forwards
+    to it now (DescribeTargetGroups `LoadBalancerArns`: "The Amazon Resource Name (ARN) of the
+    load balancer that routes traffic to this target group"). moto records an association only at
+    CreateListener/CreateRule and never drops or moves it, so a rule pointed at another group by
+    ModifyRule left the new group "not in use" and the old one in use."""
+    forwarding = {arn: _forwarded_by(lb) for arn, lb in backend.load_balancers.items()}
+    for tg in backend.target_groups.values():
+        tg.load_balancer_arns = [lb for lb, groups in forwarding.items() if tg.arn in groups]
+
+
+@on("elbv2", "ModifyRule", "ModifyListener", "DeleteRule", "DeleteListener", "CreateRule",
+    "CreateListener")
+def associations_follow_the_actions(ctx, call_next):
+    resp = call_next()
+    if resp.status == 200:
+        from moto.elbv2.models import elbv2_backends
+
+        sync_associations(elbv2_backends[ctx.account][ctx.region])
+    return resp

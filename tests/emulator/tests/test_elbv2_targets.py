@@ -93,3 +93,30 @@ def test_a_missing_group_and_a_stopped_instance(emu, account):
     with pytest.raises(ClientError) as err:
         elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": instance, "Port": 8080}])
     assert err.value.response["Error"]["Code"] == "InvalidTarget"
+
+
+def test_a_rule_pointed_at_another_group_moves_the_association(emu, account):
+    """DescribeTargetGroups' LoadBalancerArns follow what forwards to the group now."""
+    ec2 = emu.client("ec2", account)
+    elb = emu.client("elbv2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for i, z in [(1, "a"), (2, "b")]]
+    lb = elb.create_load_balancer(Name="lb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    a, b, c = (elb.create_target_group(Name=n, Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+               for n in ["a", "b", "c"])
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": a}])["Listeners"][0]["ListenerArn"]
+    rule = elb.create_rule(ListenerArn=listener, Priority=1,
+                           Conditions=[{"Field": "path-pattern", "Values": ["/b/*"]}],
+                           Actions=[{"Type": "forward", "TargetGroupArn": b}])["Rules"][0]["RuleArn"]
+
+    def used():
+        groups = elb.describe_target_groups(TargetGroupArns=[a, b, c])["TargetGroups"]
+        return {g["TargetGroupName"]: bool(g["LoadBalancerArns"]) for g in groups}
+
+    assert used() == {"a": True, "b": True, "c": False}
+    elb.modify_rule(RuleArn=rule, Actions=[{"Type": "forward", "TargetGroupArn": c}])
+    assert used() == {"a": True, "b": False, "c": True}
+    elb.delete_rule(RuleArn=rule)
+    assert used() == {"a": True, "b": False, "c": False}
