@@ -780,6 +780,27 @@ mod tests {
     }
 
     #[test]
+    fn a_computed_property_is_compared_only_when_the_blueprint_gives_it() {
+        let mut group = Resource::new(
+            "ecs.autoscaling_group",
+            ResourceKind::AutoScalingGroup,
+            "g",
+            "ecs",
+        )
+        .with("minSize", 2);
+        let mut observed = ObservedState::as_desired(std::slice::from_ref(&group));
+        observed.resources[0]
+            .properties
+            .insert("desiredCapacity".into(), json!(3));
+        // Left to who scales the group: whatever it is now is no change.
+        assert!(!diff(std::slice::from_ref(&group), &observed).has_changes());
+        // Given, it is compared.
+        group = group.with("desiredCapacity", 2);
+        let plan = diff(std::slice::from_ref(&group), &observed);
+        assert_eq!(plan.changes[0].changes[0].name, "desiredCapacity");
+    }
+
+    #[test]
     fn a_change_to_what_restarts_a_cluster_is_listed_and_a_create_is_not() {
         let mut desired = stack();
         desired[0].restarts = Some("every server restarts".into());
