@@ -199,10 +199,11 @@ impl Schedule {
                 .unwrap_or_default()
         });
         let removed = removed_references(&plan.changes, |a| dependencies.contains_key(a));
-        if removed.is_empty() {
+        let drained = routed_away(&plan.changes);
+        if removed.is_empty() && drained.is_empty() {
             return Schedule::from_steps(steps);
         }
-        match Schedule::ordered(steps.clone(), &removed) {
+        match Schedule::ordered(steps.clone(), &removed, &drained) {
             Err(ScheduleError::Cycle(_)) => Schedule::from_steps(steps),
             scheduled => scheduled,
         }
@@ -218,15 +219,17 @@ impl Schedule {
 
     /// Orders already expanded steps by the rules in the module documentation.
     pub fn from_steps(steps: Vec<Step>) -> Result<Schedule, ScheduleError> {
-        Schedule::ordered(steps, &HashMap::new())
+        Schedule::ordered(steps, &HashMap::new(), &HashMap::new())
     }
 
     /// [`Schedule::from_steps`], with `removed` giving, for deletes of resources the catalog no
     /// longer describes, the resources their observed properties refer to: each of those
-    /// resources' deletes waits for theirs, as if they depended on it.
+    /// resources' deletes waits for theirs, as if they depended on it; and `drained` giving, for
+    /// a delete, the updates it waits for (`routed_away`).
     fn ordered(
         steps: Vec<Step>,
         removed: &HashMap<Address, Vec<Address>>,
+        drained: &HashMap<Address, Vec<Address>>,
     ) -> Result<Schedule, ScheduleError> {
         let mut graph = Dag::new();
         for step in &steps {
@@ -259,6 +262,11 @@ impl Schedule {
                     for dependency in step.depends_on.iter().chain(observed) {
                         if let Some(dependency_delete) = teardowns.get(dependency) {
                             graph.add_dependency(dependency_delete.clone(), id.clone());
+                        }
+                    }
+                    for update in drained.get(&step.address).into_iter().flatten() {
+                        if let Some(build) = builds.get(update) {
+                            graph.add_dependency(id.clone(), build.clone());
                         }
                     }
                 }
@@ -498,6 +506,75 @@ fn rolling_edges(steps: &[Step]) -> Vec<(StepId, StepId)> {
     edges
 }
 
+/// Traffic goes first: for each delete, the updates that stop referring to a resource this plan
+/// deletes which the deleted resource's observed properties also refer to. Removing an ECS
+/// service behind a path, the listener rule that forwarded to its target group is rewritten for
+/// another route (rules are known by priority) before the service goes, so its last requests are
+/// not answered by a service being torn down; the same for a server group's registrations.
+fn routed_away(changes: &[Change]) -> HashMap<Address, Vec<Address>> {
+    let deleted: HashSet<&str> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.address.as_str())
+        .collect();
+    // Per update, the deleted resources it stops referring to.
+    let let_go: Vec<(&Address, BTreeSet<String>)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Update)
+        .filter_map(|c| {
+            let before = references(c.before.as_ref()?, &deleted, &c.address);
+            let after = references(c.after.as_ref()?, &deleted, &c.address);
+            let gone: BTreeSet<String> = before.difference(&after).cloned().collect();
+            (!gone.is_empty()).then_some((&c.address, gone))
+        })
+        .collect();
+    let mut drained: HashMap<Address, Vec<Address>> = HashMap::new();
+    if let_go.is_empty() {
+        return drained;
+    }
+    for change in changes.iter().filter(|c| c.action == Action::Delete) {
+        let Some(observed) = &change.before else {
+            continue;
+        };
+        let served = references(observed, &deleted, &change.address);
+        for (update, gone) in &let_go {
+            if !served.is_disjoint(gone) {
+                drained
+                    .entry(change.address.clone())
+                    .or_default()
+                    .push((*update).clone());
+            }
+        }
+    }
+    drained
+}
+
+/// The addresses among `candidates` (but `own`) that `properties` refer to outside `tags`: a
+/// string that is an address, an address with an attribute, or that embeds `${address...}`.
+fn references(
+    properties: &Map<String, Value>,
+    candidates: &HashSet<&str>,
+    own: &Address,
+) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut note = |candidate: &str| {
+        if candidate != own.as_str() && candidates.contains(candidate) {
+            found.insert(candidate.to_string());
+        }
+    };
+    for (_, value) in properties.iter().filter(|(key, _)| *key != "tags") {
+        visit_strings(value, &mut |text, is_key| {
+            if !is_key {
+                note(text.split_once('#').map_or(text, |(address, _)| address));
+            }
+            for reference in embedded::references_in(text) {
+                note(reference.address);
+            }
+        });
+    }
+    found
+}
+
 /// For each delete of a resource `described` does not know (gone from the blueprint), the other
 /// resources this plan deletes that its observed properties refer to: a string that is an
 /// address (`"network.vpc"`), an address with an attribute (`"cluster.eks#arn"`), or that embeds
@@ -520,26 +597,13 @@ fn removed_references(
         let Some(observed) = &change.before else {
             continue;
         };
-        let mut found = BTreeSet::new();
-        let mut note = |candidate: &str| {
-            if candidate != change.address.as_str() && deleted.contains(candidate) {
-                found.insert(Address::new(candidate));
-            }
-        };
         // Tags are the user's text: the reader turns no ids into addresses there.
-        let properties = observed.iter().filter(|(key, _)| *key != "tags");
-        for (_, value) in properties {
-            visit_strings(value, &mut |text, is_key| {
-                if !is_key {
-                    note(text.split_once('#').map_or(text, |(address, _)| address));
-                }
-                for reference in embedded::references_in(text) {
-                    note(reference.address);
-                }
-            });
-        }
+        let found = references(observed, &deleted, &change.address);
         if !found.is_empty() {
-            removed.insert(change.address.clone(), found.into_iter().collect());
+            removed.insert(
+                change.address.clone(),
+                found.into_iter().map(Address::new).collect(),
+            );
         }
     }
     removed
@@ -838,6 +902,45 @@ mod tests {
         );
         // The operator's inputs are unchanged: observed references only order.
         assert!(s.steps().iter().all(|step| step.depends_on.is_empty()));
+    }
+
+    #[test]
+    fn a_removed_service_goes_after_the_rule_that_routed_to_it_is_rewritten() {
+        use serde_json::json;
+        let mut rule = change(
+            "ecs.listener_rule[app_80]",
+            ResourceKind::ListenerRule,
+            Action::Update,
+        );
+        rule.before = json!({"action": {"forward": "ecs.target_group[reports]"}})
+            .as_object()
+            .cloned();
+        rule.after = json!({"action": {"forward": "ecs.target_group[app]"}})
+            .as_object()
+            .cloned();
+        let plan = plan_of(vec![
+            rule,
+            removed(
+                "ecs.ecs_service[reports]",
+                ResourceKind::EcsService,
+                json!({"loadBalancers": [{"targetGroup": "ecs.target_group[reports]"}]}),
+            ),
+            removed(
+                "ecs.target_group[reports]",
+                ResourceKind::TargetGroup,
+                json!({}),
+            ),
+        ]);
+        let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
+        assert_eq!(
+            s.waits_for(&id("ecs.ecs_service[reports]", Operation::Delete)),
+            [&id("ecs.listener_rule[app_80]", Operation::Update)]
+        );
+        // The target group goes last: after the service, so after the rule too.
+        assert_eq!(
+            s.waits_for(&id("ecs.target_group[reports]", Operation::Delete)),
+            [&id("ecs.ecs_service[reports]", Operation::Delete)]
+        );
     }
 
     #[test]

@@ -44,8 +44,8 @@ fn saas_fargate_full_cycle() {
 }
 
 /// A service added under a path more specific than the others' takes the first priority: the
-/// rules after it are rewritten in place. Removed, its rule goes first, then the service, then
-/// its target group.
+/// rules after it are rewritten in place. Removed, the rule that forwarded to it is rewritten
+/// first, then the service goes, then its target group.
 #[test]
 fn saas_ecs_service_added_and_removed() {
     let account = Account::new();
@@ -91,6 +91,10 @@ fn saas_ecs_service_added_and_removed() {
             .find(event)
             .unwrap_or_else(|| panic!("`{event}` in\n{removed}"))
     };
+    assert!(
+        at("ecs.listener_rule[app1_80]: updated") < at("ecs.ecs_service[reports]: deleting"),
+        "the rule that forwarded to the service is rewritten before the service goes\n{removed}"
+    );
     assert!(
         at("ecs.ecs_service[reports]: deleted") < at("ecs.target_group[reports]: deleting"),
         "the service goes before its target group\n{removed}"
