@@ -781,4 +781,40 @@ mod tests {
             )]
         );
     }
+
+    #[test]
+    fn an_ecs_blueprint_needs_its_services_and_each_service_secret() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/saas-ecs.yaml");
+        let mut bp = crate::load::load_file(&path)
+            .expect("saas-ecs loads")
+            .blueprint;
+        let services = services_needed(&bp);
+        for s in [
+            "ecs",
+            "logs",
+            "application-autoscaling",
+            "autoscaling",
+            "ec2",
+            "elb",
+            "ecr",
+        ] {
+            assert!(services.contains(&s), "{s} in {services:?}");
+        }
+        assert!(!services.contains(&"secretsmanager"), "{services:?}");
+        let ecs = bp.ecs.as_mut().expect("an ecs section");
+        ecs.services[1].secrets.insert(
+            "DB_PASSWORD".into(),
+            "secretsmanager:erp/db#password".into(),
+        );
+        assert!(services_needed(&bp).contains(&"secretsmanager"));
+        // The secret itself, without the JSON key the variable takes.
+        assert_eq!(
+            secret_references(&bp),
+            vec![(
+                "ecs.services[1].secrets.DB_PASSWORD".to_string(),
+                "secretsmanager:erp/db".to_string()
+            )]
+        );
+    }
 }
