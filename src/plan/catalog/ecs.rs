@@ -194,21 +194,13 @@ fn execution_role(catalog: &mut Catalog, ecs: &Ecs) {
         },
     );
     let region = &catalog.bp.metadata.region;
-    let prefix = catalog.partition.arn_prefix();
     let mut secrets = Vec::new();
     let mut parameters = Vec::new();
     for reference in ecs.services.iter().flat_map(|s| s.secrets.values()) {
-        if let Some(parameter) = reference.strip_prefix("ssm:") {
-            parameters.push(format!(
-                "{prefix}:ssm:{region}:*:parameter/{}",
-                parameter.trim_start_matches('/')
-            ));
-        } else if let Some(rest) = reference.strip_prefix("secretsmanager:") {
-            let name = rest.split_once('#').map_or(rest, |(name, _)| name);
-            // The ARN ends with `-` and six characters Secrets Manager adds.
-            secrets.push(format!(
-                "{prefix}:secretsmanager:{region}:*:secret:{name}-??????"
-            ));
+        match iam::secret_arn(catalog.partition, region, reference) {
+            Some(iam::SecretArn::Secret(arn)) => secrets.push(arn),
+            Some(iam::SecretArn::Parameter(arn)) => parameters.push(arn),
+            None => {}
         }
     }
     secrets.sort();
@@ -508,18 +500,16 @@ fn build_service(
     for route in catalog.private_routes() {
         resource = resource.after(&route);
     }
-    // A target group is usable by a service once a listener forwards to it.
-    if let Some(tg) = &target_group {
-        for rule in catalog
-            .out
-            .iter()
-            .filter(|r| r.kind == K::ListenerRule || r.kind == K::Listener)
-            .filter(|r| serde_json::to_string(&r.properties).is_ok_and(|p| p.contains(tg.as_str())))
-            .map(|r| r.address.clone())
-            .collect::<Vec<_>>()
-        {
-            resource = resource.after(&rule);
-        }
+    // A target group is usable by a service once a listener or rule forwards to it.
+    let routes = catalog.bp.routes();
+    let route = routes.iter().find(|r| {
+        matches!(r.target, crate::blueprint::model::RouteTarget::Service(x) if x.name == service.name)
+    });
+    for forwarder in route
+        .map(|r| super::routes::forwarders(catalog.bp, r))
+        .unwrap_or_default()
+    {
+        resource = resource.after(&Address::new(forwarder));
     }
     catalog.push(resource);
     scaling(

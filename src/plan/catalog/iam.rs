@@ -202,6 +202,30 @@ const STS_AUDIENCE: &str = "sts.amazonaws.com";
 pub const LB_CONTROLLER_SERVICE_ACCOUNT: &str = "aws-load-balancer-controller";
 pub const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
 
+/// Where a secret reference points, as the IAM resource a policy grants reading: a Secrets
+/// Manager secret (`secretsmanager:NAME`, `#KEY` ignored) or an SSM parameter (`ssm:/PATH`).
+/// A secret's ARN ends with `-` and six characters Secrets Manager adds, hence `-??????` ("Secrets
+/// Manager ARN" patterns, AWS Secrets Manager user guide, permissions). `None` for anything else.
+pub(crate) enum SecretArn {
+    Secret(String),
+    Parameter(String),
+}
+
+pub(crate) fn secret_arn(partition: Partition, region: &str, reference: &str) -> Option<SecretArn> {
+    let prefix = partition.arn_prefix();
+    if let Some(parameter) = reference.strip_prefix("ssm:") {
+        return Some(SecretArn::Parameter(format!(
+            "{prefix}:ssm:{region}:*:parameter/{}",
+            parameter.trim_start_matches('/')
+        )));
+    }
+    let rest = reference.strip_prefix("secretsmanager:")?;
+    let name = rest.split_once('#').map_or(rest, |(name, _)| name);
+    Some(SecretArn::Secret(format!(
+        "{prefix}:secretsmanager:{region}:*:secret:{name}-??????"
+    )))
+}
+
 pub(crate) fn set_inline_policy(catalog: &mut Catalog, role: &str, name: &str, policy: Value) {
     if let Some(role) = catalog.out.iter_mut().find(|r| r.address.as_str() == role) {
         let policies = role

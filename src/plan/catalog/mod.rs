@@ -87,7 +87,6 @@ pub fn desired_with(
     servers::build(&mut catalog);
     routes::build(&mut catalog);
     ingress::build(&mut catalog);
-    // After the listeners and rules: a service waits for the rule that forwards to its target group.
     ecs::build(&mut catalog);
     monitoring::build(&mut catalog);
     catalog.finish()

@@ -25,6 +25,35 @@ pub(crate) fn root_target_group(bp: &Blueprint) -> Option<String> {
     bp.routes().iter().find(|r| r.path == "/").map(target_group)
 }
 
+/// What forwards to a route's target group: the forwarding listeners themselves for `/` (their
+/// default action), else the route's rule on each of them. A service needs one before it is
+/// made (ECS refuses a target group no load balancer uses).
+pub(crate) fn forwarders(bp: &Blueprint, route: &Route) -> Vec<String> {
+    let Some(ingress) = &bp.ingress else {
+        return Vec::new();
+    };
+    ingress
+        .listeners
+        .iter()
+        .filter(|l| l.redirect_to.is_none())
+        .map(|l| {
+            if route.path == "/" {
+                a::listener(l.port)
+            } else {
+                rule_address(route, l.port)
+            }
+        })
+        .collect()
+}
+
+fn rule_address(route: &Route, port: u16) -> String {
+    let section = match route.target {
+        RouteTarget::Servers(_) => "servers",
+        RouteTarget::Service(_) => "ecs",
+    };
+    format!("{section}.listener_rule[{}_{port}]", route.name())
+}
+
 /// A rule per forwarding listener for each route under a path, most specific first (longer
 /// paths take lower priorities, which the ALB evaluates first), whichever section it is in.
 pub(crate) fn build(catalog: &mut Catalog) {
@@ -39,18 +68,10 @@ pub(crate) fn build(catalog: &mut Catalog) {
             .then(x.name().cmp(y.name()))
     });
     for (priority, route) in routed.iter().enumerate() {
-        let section = match route.target {
-            RouteTarget::Servers(_) => "servers",
-            RouteTarget::Service(_) => "ecs",
-        };
         for listener in ingress.listeners.iter().filter(|l| l.redirect_to.is_none()) {
             catalog.push(
                 Resource::new(
-                    format!(
-                        "{section}.listener_rule[{}_{}]",
-                        route.name(),
-                        listener.port
-                    ),
+                    rule_address(route, listener.port),
                     K::ListenerRule,
                     catalog
                         .names

@@ -81,7 +81,6 @@ pub(crate) fn secret_resources(
     partition: Partition,
 ) -> (Vec<String>, Vec<String>) {
     let region = &bp.metadata.region;
-    let prefix = partition.arn_prefix();
     let mut secrets_manager = vec![secrets.database.clone()];
     let mut parameters = Vec::new();
     let references = [
@@ -90,19 +89,11 @@ pub(crate) fn secret_resources(
         wb.license_key_ref.as_deref(),
     ];
     for reference in references.into_iter().flatten() {
-        if let Some(name) = reference.strip_prefix("secretsmanager:") {
-            // Secrets Manager appends `-` and six characters to a secret's name in its ARN:
-            // "Secrets Manager ARN" patterns, AWS Secrets Manager user guide (permissions).
-            secrets_manager.push(format!(
-                "{prefix}:secretsmanager:{region}:*:secret:{name}-??????"
-            ));
-        } else if let Some(parameter) = reference.strip_prefix("ssm:") {
-            parameters.push(format!(
-                "{prefix}:ssm:{region}:*:parameter/{}",
-                parameter.trim_start_matches('/')
-            ));
-        } else {
-            secrets_manager.push(reference.to_string());
+        match super::super::iam::secret_arn(partition, region, reference) {
+            Some(super::super::iam::SecretArn::Secret(arn)) => secrets_manager.push(arn),
+            Some(super::super::iam::SecretArn::Parameter(arn)) => parameters.push(arn),
+            // The generated key's ARN, embedded.
+            None => secrets_manager.push(reference.to_string()),
         }
     }
     (secrets_manager, parameters)
