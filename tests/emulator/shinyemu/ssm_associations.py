@@ -49,8 +49,18 @@ The association's `Overview` follows its latest execution: `Pending` (`DetailedS
 `Creating` for a new association, as AWS answers CreateAssociation — see the describe-association
 output quoted in turbot/steampipe-plugin-aws#1143 — else `Pending`/`InProgress`) until every
 target is done, then `Success` or `Failed`, with `AssociationStatusAggregatedCount` counting the
-targets by status. A later instance carrying the tag is not run on until the next update (AWS
-runs associations on nodes as they join: not emulated), and schedules never fire.
+targets by status, counted over the latest run of each target since the last create or update.
+
+Nodes that join later. "For dynamic targets, such as an AWS resource group or an AWS autoscaling
+group, State Manager applies the configuration when new managed nodes are added to the group"
+(botocore `ssm` CreateAssociation documentation), and the user guide's "Running Auto Scaling groups
+with associations" targets the group's instances by tag for exactly that. So an instance that
+starts running after an execution resolved its targets, and that the targets name, gets an
+execution of its own (the association's current version, its own ExecutionId) that starts when the
+instance reached `running` (or when it is first seen, for one moto launched running), `Pending`
+for the dispatch time, then runs as above; the association's overview is `Pending` again until it
+ends. Instances an association names by `InstanceIds` join the same way when they start. Schedules
+never fire.
 """
 
 from __future__ import annotations
@@ -64,7 +74,7 @@ import uuid
 
 from .errors import AwsError
 from .hooks import Response, on
-from .lifecycle import duration
+from .lifecycle import duration, phase_of
 from .partition import partition_of
 
 _lock = threading.Lock()
@@ -174,14 +184,20 @@ def _count(spec: str | None, total: int, default: int, at_least: int) -> int:
     return max(at_least, int(spec))
 
 
-def _start_execution(ctx, association: dict) -> None:
-    targets = _resolve(ctx, association.get("Targets") or [])
-    now = time.time()
+def _start_execution(ctx, association: dict, targets: list[str] | None = None,
+                     at: float | None = None) -> None:
+    """An execution over `targets` (default: every node the targets name now) created `at` (now);
+    `targets` given: nodes that joined after the last create or update."""
+    joined = targets is not None
+    if targets is None:
+        targets = _resolve(ctx, association.get("Targets") or [])
+    now = time.time() if at is None else at
     association["_executions"].append({
         "ExecutionId": str(uuid.uuid4()),
         "AssociationVersion": association["AssociationVersion"],
         "CreatedTime": now,
-        "_first": association["AssociationVersion"] == "1",
+        "_first": association["AssociationVersion"] == "1" and not joined,
+        "_joined": joined,
         "_targets": targets,
         "_start": now + duration("ssm_association_dispatch"),
         "_step": duration("ssm_association_target"),
@@ -191,6 +207,37 @@ def _start_execution(ctx, association: dict) -> None:
         "_max_errors": _count(association.get("MaxErrors"), len(targets), len(targets), 0),
         "_failing": set(_failing.get(ctx.account, set())),
     })
+
+
+def _since_update(association: dict) -> list[dict]:
+    """The executions from the last create or update on (that one first, then nodes that joined)."""
+    executions = association["_executions"]
+    last = max(i for i, e in enumerate(executions) if not e["_joined"])
+    return executions[last:]
+
+
+def _running_since(instance, now: float) -> float:
+    """When the instance reached `running`: the end of its emulated `pending` phase, else now."""
+    ph = phase_of(instance._state)
+    if ph is not None and ph.steps and ph.steps[0][0] == "pending":
+        return min(now, ph.start + sum(seconds for _, seconds in ph.steps))
+    return now
+
+
+def _join_new_nodes(ctx, association: dict) -> None:
+    """Starts an execution for running nodes the targets name that no execution since the last
+    create or update has covered (nodes that joined: see the module's documentation)."""
+    targets = association.get("Targets") or []
+    if not targets:
+        return
+    covered = {i for e in _since_update(association) for i in e["_targets"]}
+    now = time.time()
+    joined = [i for i in _running_instances(ctx) if i.id not in covered and all(_matches(i, t) for t in targets)]
+    if not joined:
+        return
+    latest = association["_executions"][-1]["CreatedTime"]
+    at = max([latest] + [_running_since(i, now) for i in joined])
+    _start_execution(ctx, association, sorted(i.id for i in joined), at)
 
 
 def _runs(execution: dict, now: float) -> list[dict]:
@@ -243,12 +290,19 @@ def _finished_at(execution: dict, runs: list[dict]) -> float:
 
 
 def _overview(association: dict, now: float) -> dict:
-    execution = association["_executions"][-1]
-    status, runs = _execution_status(execution, now)
-    if status in _DONE:
-        return {"Status": status, "DetailedStatus": status, "AssociationStatusAggregatedCount": _counts(runs)}
-    detailed = "Creating" if execution["_first"] and status == "Pending" else status
-    return {"Status": "Pending", "DetailedStatus": detailed, "AssociationStatusAggregatedCount": _counts(runs)}
+    executions = _since_update(association)
+    statuses, latest = [], {}
+    for execution in executions:
+        status, runs = _execution_status(execution, now)
+        statuses.append(status)
+        latest.update({r["ResourceId"]: r for r in runs})
+    counts = _counts(list(latest.values()))
+    if all(s in _DONE for s in statuses):
+        status = "Failed" if "Failed" in statuses else "Success"
+        return {"Status": status, "DetailedStatus": status, "AssociationStatusAggregatedCount": counts}
+    pending = next(s for s in statuses if s not in _DONE)
+    detailed = "Creating" if executions[0]["_first"] and statuses[0] == "Pending" else pending
+    return {"Status": "Pending", "DetailedStatus": detailed, "AssociationStatusAggregatedCount": counts}
 
 
 def _dates(association: dict, now: float) -> dict:
@@ -284,6 +338,8 @@ def _listed(association: dict, now: float) -> dict:
 def _association(ctx, association_id: str | None) -> dict:
     with _lock:
         association = _store(ctx).get(association_id or "")
+        if association is not None:
+            _join_new_nodes(ctx, association)
     if association is None:
         raise AwsError("AssociationDoesNotExist", "The specified association does not exist.", 400)
     return association
@@ -422,6 +478,8 @@ def list_associations(ctx, _next):
     now = time.time()
     with _lock:
         associations = sorted(_store(ctx).values(), key=lambda a: (a["Date"], a["AssociationId"]))
+        for association in associations:
+            _join_new_nodes(ctx, association)
     filters = p.get("AssociationFilterList") or []
     chosen = [a for a in associations if all(_list_filter(a, f, now) for f in filters)]
     page, token = _page(chosen, p)

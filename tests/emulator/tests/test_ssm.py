@@ -182,6 +182,41 @@ def test_an_update_is_a_new_version_that_runs_again_and_clears_what_it_leaves_ou
         "InvalidAssociationVersion"
 
 
+def test_a_node_that_joins_later_gets_its_own_execution(emu, account):
+    """An Auto Scaling group's new instance carries the tag: State Manager runs the association
+    on it when it joins (botocore CreateAssociation documentation), without an update."""
+    ssm, ec2 = emu.client("ssm", account), emu.client("ec2", account)
+    make_document(ssm)
+    (first,) = run_instances(ec2, "app")
+    association = associate(ssm)["AssociationId"]
+    wait_for(lambda: status(ssm, association), "Success", timeout=3 * STEP + 5)
+    (second,) = run_instances(ec2, "app")
+    joined = overview(ssm, association)
+    assert joined["Status"] == "Pending"
+    executions = ssm.describe_association_executions(AssociationId=association)["AssociationExecutions"]
+    assert len(executions) == 2 and executions[0]["AssociationVersion"] == "1"
+    listed = ssm.describe_association_execution_targets(
+        AssociationId=association, ExecutionId=executions[0]["ExecutionId"])["AssociationExecutionTargets"]
+    assert [t["ResourceId"] for t in listed] == [second]
+    wait_for(lambda: status(ssm, association), "Success", timeout=3 * STEP + 5)
+    assert overview(ssm, association)["AssociationStatusAggregatedCount"] == {"Success": 2}
+    # Seen once: reading again starts nothing more.
+    assert len(ssm.describe_association_executions(AssociationId=association)["AssociationExecutions"]) == 2
+    assert first != second
+
+
+def test_a_joining_node_that_fails_fails_the_association(emu, account):
+    ssm, ec2 = emu.client("ssm", account), emu.client("ec2", account)
+    make_document(ssm)
+    association = associate(ssm, group="late")["AssociationId"]
+    assert status(ssm, association) == "Success"  # no node yet
+    (node,) = run_instances(ec2, "late")
+    fail(emu, account, [node])
+    # The failing mark is taken when the node's execution starts, at the first read after it joins.
+    assert wait_for(lambda: status(ssm, association), "Failed", timeout=3 * STEP + 5)[-1] == "Failed"
+    fail(emu, account, [])
+
+
 def test_associations_refuse_what_aws_refuses(emu, account):
     ssm = emu.client("ssm", account)
     assert error(lambda: associate(ssm))[0] == "InvalidDocument"
