@@ -79,6 +79,12 @@ pub(crate) fn configure_document(
             "fi".into(),
             format!("sed -i '\\# {at} #d' /etc/fstab"),
             "echo \"$line\" >> /etc/fstab".into(),
+            // A changed `efsPath` takes effect now: the path mounted from another directory of
+            // the file system (findmnt's SOURCE ends `:<efs path>`, over NFS and efs-utils' TLS
+            // tunnel alike) is unmounted — lazily when busy (umount(8) `-l`: detached at once,
+            // open files keep the old directory until closed) — and mounted from the new one.
+            format!("src=$(findmnt -n -o SOURCE --mountpoint '{at}' || true)"),
+            format!("case \"$src\" in ''|*':{efs_path}') ;; *) umount '{at}' || umount -l '{at}' ;; esac"),
             format!("mountpoint -q '{at}' || mount '{at}'"),
         ]);
     }
