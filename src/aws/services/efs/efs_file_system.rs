@@ -7,7 +7,6 @@ use aws_sdk_efs::types::{
     AccessPointDescription, FileSystemDescription, MountTargetDescription, PerformanceMode,
     ThroughputMode,
 };
-use serde_json::json;
 
 use super::efs::{
     EfsTags, State, access_point_outputs, efs_tags, is_available, is_gone, mount_target_outputs,
@@ -18,7 +17,7 @@ use super::{
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
-use crate::plan::catalog::storage::EfsFileSystemProps;
+use crate::plan::catalog::storage::{EfsFileSystemProps, EfsMountTargetProps};
 use crate::plan::{Address, ResourceKind as K};
 
 pub struct EfsFileSystem;
@@ -289,14 +288,15 @@ async fn file_system_found(
     let mut f = Found::new(K::EfsFileSystem, &id)
         .at(Some(address))
         .named(tags.get("Name").cloned().unwrap_or_else(|| id.clone()))
-        .with("creationToken", fs.creation_token())
-        .with("encrypted", fs.encrypted().unwrap_or(false))
-        .with("performanceMode", fs.performance_mode().as_str())
-        .with(
-            "throughputMode",
-            fs.throughput_mode()
-                .map_or(AWS_DEFAULT_THROUGHPUT_MODE, |m| m.as_str()),
-        )
+        .props(&EfsFileSystemProps {
+            creation_token: fs.creation_token().to_string(),
+            encrypted: fs.encrypted().unwrap_or(false),
+            performance_mode: fs.performance_mode().as_str().to_string(),
+            throughput_mode: fs
+                .throughput_mode()
+                .map_or(AWS_DEFAULT_THROUGHPUT_MODE, |m| m.as_str())
+                .to_string(),
+        })
         .with("tags", tags::to_value(&tags));
     f.outputs = fs_outputs(&fs);
 
@@ -336,10 +336,11 @@ async fn mount_target_found(
     )?;
     let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
     groups.sort();
-    let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id())
-        .with("fileSystem", file_system)
-        .with("subnet", mt.subnet_id())
-        .with("securityGroups", json!(groups));
+    let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id()).props(&EfsMountTargetProps {
+        file_system: file_system.to_string(),
+        subnet: mt.subnet_id().to_string(),
+        security_groups: groups,
+    });
     f.outputs = mount_target_outputs(&mt);
     Ok(f)
 }
@@ -347,6 +348,7 @@ async fn mount_target_found(
 #[cfg(test)]
 mod tests {
     use aws_sdk_efs::types::{AccessPointDescription, PosixUser};
+    use serde_json::json;
 
     use super::*;
 
