@@ -108,8 +108,8 @@ fn without_the_price_list_the_shipped_table_prices_with_a_warning() {
 fn fargate_services_server_groups_and_secrets_are_priced_by_the_price_list() {
     let account = Account::new();
     let root = super::support::repo_root();
-    let fargate = std::fs::read_to_string(root.join("blueprints/saas-fargate.yaml"))
-        .expect("blueprint");
+    let fargate =
+        std::fs::read_to_string(root.join("blueprints/saas-fargate.yaml")).expect("blueprint");
     let file = account.write("fargate.yaml", &fargate);
     let cost = &plan(&account, &file)["cost"];
     assert_eq!(cost["unpriced"], 0, "{cost:#}");
@@ -140,8 +140,8 @@ fn fargate_services_server_groups_and_secrets_are_priced_by_the_price_list() {
         ]
     );
 
-    let rstudio = std::fs::read_to_string(root.join("blueprints/rstudio-lb.yaml"))
-        .expect("blueprint");
+    let rstudio =
+        std::fs::read_to_string(root.join("blueprints/rstudio-lb.yaml")).expect("blueprint");
     let file = account.write("rstudio.yaml", &rstudio);
     let cost = &plan(&account, &file)["cost"];
     // 3 × 730 h × $0.384 and 3 × 50 GB × $0.08.

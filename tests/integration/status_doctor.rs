@@ -229,7 +229,11 @@ fn status_follows_ecs_services_and_their_rollouts() {
     let services = health_of(&doc, "ecs_service");
     assert_eq!(
         services.keys().collect::<Vec<_>>(),
-        ["ecs.ecs_service[app1]", "ecs.ecs_service[app2]", "ecs.ecs_service[web]"]
+        [
+            "ecs.ecs_service[app1]",
+            "ecs.ecs_service[app2]",
+            "ecs.ecs_service[web]"
+        ]
     );
     for (address, h) in &services {
         let facts = &h["service"];
@@ -286,7 +290,10 @@ print(cluster)
     let web = &services["ecs.ecs_service[web]"];
     assert_eq!(
         (&web["verdict"], &web["service"]["rollout"]),
-        (&serde_json::json!("pending"), &serde_json::json!("IN_PROGRESS")),
+        (
+            &serde_json::json!("pending"),
+            &serde_json::json!("IN_PROGRESS")
+        ),
         "{web:#}"
     );
     let app1 = &services["ecs.ecs_service[app1]"];
