@@ -766,8 +766,11 @@ impl<'a> Sides<'a> {
     }
 }
 
-/// The observed side as the estimate prices it: what others scale (the kind's `set_at_create`
-/// and `computed` properties) as the blueprint gives it, so scaling is not the plan's change.
+/// The observed side as the estimate prices it: what others scale as the blueprint gives it, so
+/// scaling is not the plan's change — the kind's `set_at_create` properties (never diffed: an
+/// ECS service's desired count) as the desired side has them, and its `computed` ones the
+/// blueprint leaves out (an ECS-scaled group's desired capacity) left out on both sides. A
+/// `computed` property the blueprint gives is diffed, so its observed value stays.
 fn comparable_before(
     kind: ResourceKind,
     before: &Map<String, Value>,
@@ -776,11 +779,16 @@ fn comparable_before(
     let mut out = before.clone();
     if let Some(after) = after {
         let spec = kind.spec();
-        for key in spec.set_at_create.iter().chain(spec.computed) {
+        for key in spec.set_at_create {
             match after.get(*key) {
                 Some(value) => out.insert((*key).to_string(), value.clone()),
                 None => out.remove(*key),
             };
+        }
+        for key in spec.computed {
+            if !after.contains_key(*key) {
+                out.remove(*key);
+            }
         }
     }
     out

@@ -299,6 +299,14 @@ fn a_group_scaled_by_others_is_priced_at_its_minimum_and_scaling_is_no_change() 
     assert_eq!(r.lines[0].what, "2 × t3.medium");
     assert_eq!(r.monthly_before, r.monthly_after);
     assert_eq!(cost.monthly_change, 0.0);
+    // A desired capacity the blueprint gives is its own: 2 → 3 is the plan's change.
+    let plan = plan_of(
+        &[launch_template(), group(Some(3))],
+        vec![observed(&launch_template()), observed(&group(Some(2)))],
+    );
+    let cost = estimate(&plan, &book());
+    // One t3.medium for 730 h and its 30 GB root volume (each line rounded to cents).
+    assert_eq!(cost.monthly_change, 32.76);
 }
 
 fn task_definition(cpu: &str, memory: &str) -> Resource {
