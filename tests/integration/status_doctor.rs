@@ -223,6 +223,9 @@ fn status_follows_ecs_services_and_their_rollouts() {
     let applied = account.apply(&blueprint);
     assert_eq!(applied.code, 0, "apply\n{applied}");
 
+    let human = account.run(&["status", "-f", &blueprint]);
+    assert_eq!(human.code, 0, "{human}");
+    settings(&account).bind(|| insta::assert_snapshot!("status_ecs_fargate", human.stdout));
     let steady = account.run(&["status", "-f", &blueprint, "--json"]);
     let doc = json_of(&steady.stdout);
     assert_eq!(steady.code, 0, "{doc:#}");
