@@ -10,7 +10,8 @@
 //!   `DescribeTargetHealth` per target group (`TargetHealth.State`: `healthy`, `unhealthy`,
 //!   `initial`, `draining`, `unused`, `unavailable`);
 //! - Synthetics `GetCanaryRuns` (newest first; `Status.State` `PASSED`/`FAILED`/`RUNNING`);
-//! - CloudWatch `DescribeAlarms` by name (`StateValue` `OK`/`ALARM`/`INSUFFICIENT_DATA`).
+//! - CloudWatch `DescribeAlarms` by name (`StateValue` `OK`/`ALARM`/`INSUFFICIENT_DATA`);
+//! - ECS services, Auto Scaling groups and fixed servers ([`compute`]).
 //!
 //! Every call takes a token from the connection's rate-limit buckets.
 
@@ -19,6 +20,11 @@ use crate::plan::{Address, ObservedResource, ObservedState, ResourceKind};
 
 use super::Connection;
 use super::errors::step_error;
+
+mod compute;
+pub use compute::{
+    Facts, GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
+};
 
 /// How one resource is, in a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,6 +51,8 @@ pub struct Health {
     /// Why it is not healthy, or what to look at (a node group's health issue, a failed run's
     /// reason); never a secret.
     pub detail: Option<String>,
+    /// The counts behind `state` for what runs containers or servers.
+    pub facts: Option<Facts>,
 }
 
 /// The kinds whose health is read.
@@ -61,33 +69,119 @@ pub fn reports_health(kind: ResourceKind) -> bool {
             | K::TargetGroup
             | K::Canary
             | K::CloudWatchAlarm
+            | K::EcsService
+            | K::AutoScalingGroup
+            | K::Ec2Instance
     )
 }
 
-/// The health of every observed resource that reports one, in the observed order.
+/// What each target group says of its targets: `(target id, state, reason)`.
+type Targets = Vec<(String, String, Option<String>)>;
+
+/// The health of every observed resource that reports one, in the observed order. The target
+/// groups are asked first: a fixed server's health includes its state in them.
 pub async fn read(conn: &Connection, observed: &ObservedState) -> Result<Vec<Health>, StepError> {
+    use ResourceKind as K;
     let cluster = observed
         .resources
         .iter()
-        .find(|r| r.kind == ResourceKind::EksCluster)
+        .find(|r| r.kind == K::EksCluster)
         .map(|r| r.name.clone());
-    let alarms: Vec<&ObservedResource> = observed
-        .resources
-        .iter()
-        .filter(|r| r.kind == ResourceKind::CloudWatchAlarm)
-        .collect();
-    let mut alarm_states = alarm_health(conn, &alarms).await?.into_iter();
+    let of = |kind| {
+        observed
+            .resources
+            .iter()
+            .filter(move |r: &&ObservedResource| r.kind == kind)
+    };
+    let alarms: Vec<&ObservedResource> = of(K::CloudWatchAlarm).collect();
+    let groups: Vec<&ObservedResource> = of(K::TargetGroup).collect();
+    let (alarm_states, targets) = futures::join!(
+        alarm_health(conn, &alarms),
+        futures::future::try_join_all(groups.iter().map(|g| target_states(conn, g)))
+    );
+    let targets = targets?;
+    // Each instance's state in each target group it is registered in.
+    let in_groups = |instance: &str| -> Targets {
+        groups
+            .iter()
+            .zip(&targets)
+            .filter_map(|(g, states)| {
+                let states = states.as_ref()?;
+                states
+                    .iter()
+                    .find(|(id, _, _)| id == instance)
+                    .map(|(_, state, why)| (g.name.clone(), state.clone(), why.clone()))
+            })
+            .collect()
+    };
     let reads = observed
         .resources
         .iter()
-        .filter(|r| reports_health(r.kind) && r.kind != ResourceKind::CloudWatchAlarm)
-        .map(|r| one(conn, r, cluster.as_deref()));
+        .filter(|r| {
+            reports_health(r.kind) && !matches!(r.kind, K::CloudWatchAlarm | K::TargetGroup)
+        })
+        .map(|r| {
+            let targets = if r.kind == K::Ec2Instance {
+                in_groups(&r.id)
+            } else {
+                Vec::new()
+            };
+            one(conn, r, cluster.as_deref(), targets)
+        });
     let mut out = futures::future::try_join_all(reads).await?;
-    out.extend(alarm_states.by_ref());
+    out.extend(alarm_states?);
+    out.extend(groups.iter().zip(&targets).map(|(g, states)| match states {
+        Some(states) => {
+            let states: Vec<(String, Option<String>)> = states
+                .iter()
+                .map(|(_, state, why)| (state.clone(), why.clone()))
+                .collect();
+            target_health(g, &states)
+        }
+        None => gone(g),
+    }));
     // The observed order (the catalog's), alarms included.
     let position = |a: &Address| observed.resources.iter().position(|r| &r.address == a);
     out.sort_by_key(|h| position(&h.address));
     Ok(out)
+}
+
+/// A target group's targets (`DescribeTargetHealth`); `None` when the group is gone.
+async fn target_states(
+    conn: &Connection,
+    r: &ObservedResource,
+) -> Result<Option<Targets>, StepError> {
+    match conn
+        .clients
+        .elbv2
+        .describe_target_health()
+        .target_group_arn(&r.id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(
+            out.target_health_descriptions()
+                .iter()
+                .map(|d| {
+                    let th = d.target_health();
+                    (
+                        d.target()
+                            .and_then(|t| t.id())
+                            .unwrap_or_default()
+                            .to_string(),
+                        th.and_then(|t| t.state())
+                            .map_or("unknown", |s| s.as_str())
+                            .to_string(),
+                        th.and_then(|t| t.description()).map(str::to_string),
+                    )
+                })
+                .collect(),
+        )),
+        Err(e) => {
+            let e = step_error(e);
+            if is_not_found(&e) { Ok(None) } else { Err(e) }
+        }
+    }
 }
 
 fn health(r: &ObservedResource, state: impl Into<String>, verdict: Verdict) -> Health {
@@ -98,6 +192,7 @@ fn health(r: &ObservedResource, state: impl Into<String>, verdict: Verdict) -> H
         state: state.into(),
         verdict,
         detail: None,
+        facts: None,
     }
 }
 
@@ -114,6 +209,7 @@ async fn one(
     conn: &Connection,
     r: &ObservedResource,
     cluster: Option<&str>,
+    targets: Targets,
 ) -> Result<Health, StepError> {
     use ResourceKind as K;
     let c = &conn.clients;
@@ -264,33 +360,6 @@ async fn one(
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
-        K::TargetGroup => {
-            match c
-                .elbv2
-                .describe_target_health()
-                .target_group_arn(&r.id)
-                .send()
-                .await
-            {
-                Ok(out) => {
-                    let states: Vec<(String, Option<String>)> = out
-                        .target_health_descriptions()
-                        .iter()
-                        .map(|d| {
-                            let th = d.target_health();
-                            (
-                                th.and_then(|t| t.state())
-                                    .map_or("unknown", |s| s.as_str())
-                                    .to_string(),
-                                th.and_then(|t| t.description()).map(str::to_string),
-                            )
-                        })
-                        .collect();
-                    Ok(target_health(r, &states))
-                }
-                Err(e) => not_found_or(r, step_error(e)),
-            }
-        }
         K::Canary => {
             match c
                 .synthetics
@@ -309,6 +378,9 @@ async fn one(
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
+        K::EcsService => compute::ecs_service(conn, r).await,
+        K::AutoScalingGroup => compute::autoscaling_group(conn, r).await,
+        K::Ec2Instance => compute::ec2_instance(conn, r, targets).await,
         _ => Ok(health(r, "unknown", Verdict::Unknown)),
     }
 }
@@ -354,8 +426,9 @@ pub fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) 
     if states.is_empty() {
         let mut h = health(r, "no targets", Verdict::Unhealthy);
         h.detail = Some(
-            "no target is registered: the proxy's TargetGroupBinding registers its pods once \
-             the workload runs"
+            "no target is registered: what the group serves registers once it runs (the proxy's \
+             pods through its TargetGroupBinding, an ECS service's tasks, a server group's \
+             servers)"
                 .into(),
         );
         return h;

@@ -74,10 +74,16 @@ impl Loaded {
     }
 
     /// The same blueprint (derived for `account`) with each unset version replaced by the one
-    /// its existing resource runs: an unset version never plans an upgrade. Pure.
-    pub fn keeping_running(&self, observed: &crate::plan::ObservedState, account: &str) -> Loaded {
+    /// its existing resource runs (`proxy`: the ShinyProxy version the proxy's Deployment runs):
+    /// an unset version never plans an upgrade. Pure.
+    pub fn keeping_running(
+        &self,
+        observed: &crate::plan::ObservedState,
+        proxy: Option<&str>,
+        account: &str,
+    ) -> Loaded {
         let Some((blueprint, kept)) =
-            running::keep_running(&self.blueprint, &self.unpinned, observed)
+            running::keep_running(&self.blueprint, &self.unpinned, observed, proxy)
         else {
             return self.clone();
         };

@@ -19,11 +19,15 @@ const RUNNING: &[(&str, &str, &str)] = &[
 ];
 
 /// `bp` with each unset (chosen) version replaced by the one its existing resource runs, when it
-/// exists, and those (path, running version); `None` when nothing changes.
+/// exists, and those (path, running version); `None` when nothing changes. `proxy` is the
+/// ShinyProxy version the proxy's Deployment runs (the tag of its image, when that is the
+/// blueprint's proxy image: `ops::live` reads it from the cluster), kept the same way for an
+/// unset `proxy.version`.
 pub fn keep_running(
     bp: &Blueprint,
     chosen: &[Chosen],
     observed: &ObservedState,
+    proxy: Option<&str>,
 ) -> Option<(Blueprint, Vec<(&'static str, String)>)> {
     let mut out = bp.clone();
     let mut kept = Vec::new();
@@ -39,12 +43,18 @@ pub fn keep_running(
                     .and_then(|r| r.properties.get(*property))
                     .and_then(|v| v.as_str())
                     .map(str::to_string)
+            })
+            .or_else(|| {
+                (c.path == "proxy.version")
+                    .then(|| proxy.map(str::to_string))
+                    .flatten()
             });
         let Some(running) = running else { continue };
         let slot = match c.path {
             "cluster.version" => out.cluster.as_mut().map(|x| &mut x.version),
             "database.version" => out.database.as_mut().map(|x| &mut x.version),
             "cache.version" => out.cache.as_mut().map(|x| &mut x.version),
+            "proxy.version" => out.proxy.as_mut().map(|x| &mut x.version),
             _ => None,
         };
         if let Some(slot) = slot {
@@ -75,7 +85,7 @@ mod tests {
         bp.cluster.as_mut().unwrap().version.clear();
         let chosen = choose(&mut bp, day());
         let mut observed = ObservedState::empty("x", "us-east-1");
-        assert_eq!(keep_running(&bp, &chosen, &observed), None);
+        assert_eq!(keep_running(&bp, &chosen, &observed, None), None);
         observed.resources.push(ObservedResource {
             address: crate::plan::Address::new("cluster.eks_cluster"),
             kind: crate::plan::ResourceKind::EksCluster,
@@ -86,8 +96,30 @@ mod tests {
                 .cloned()
                 .unwrap(),
         });
-        let (kept, which) = keep_running(&bp, &chosen, &observed).expect("changed");
+        let (kept, which) = keep_running(&bp, &chosen, &observed, None).expect("changed");
         assert_eq!(kept.cluster.unwrap().version, "1.33");
         assert_eq!(which, [("cluster.version", "1.33".to_string())]);
+    }
+
+    #[test]
+    fn an_unpinned_proxy_keeps_the_version_it_runs() {
+        let mut bp = full();
+        bp.proxy.as_mut().unwrap().version.clear();
+        let chosen = choose(&mut bp, day());
+        let observed = ObservedState::empty("x", "us-east-1");
+        let (kept, which) = keep_running(&bp, &chosen, &observed, Some("3.1.1")).expect("changed");
+        assert_eq!(kept.proxy.unwrap().version, "3.1.1");
+        assert_eq!(which, [("proxy.version", "3.1.1".to_string())]);
+        // A pinned proxy is what the blueprint says, whatever runs.
+        let pinned = full();
+        assert_eq!(
+            keep_running(
+                &pinned,
+                &choose(&mut pinned.clone(), day()),
+                &observed,
+                Some("3.1.1")
+            ),
+            None
+        );
     }
 }

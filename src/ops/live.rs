@@ -140,13 +140,20 @@ pub async fn read_plan(
         ));
     }
     let live = live?;
-    // An unset version is the one the existing resource runs: never an unasked upgrade.
-    let loaded = &loaded.keeping_running(&live.observed, &conn.account);
+    // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
+    let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
+    // An unset version is the one the existing resource runs: never an unasked upgrade (the
+    // proxy's, the version its Deployment runs).
+    let proxy_running = if loaded.unpinned.iter().any(|c| c.path == "proxy.version") {
+        workload::render(bp, &facts(bp, conn, &live))
+            .and_then(|desired| running_proxy_version(&desired.objects, cluster.objects()))
+    } else {
+        None
+    };
+    let loaded = &loaded.keeping_running(&live.observed, proxy_running.as_deref(), &conn.account);
     let bp = &loaded.blueprint;
     let facts = facts(bp, conn, &live);
     let mut rendered = workload::render(bp, &facts);
-    // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
-    let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
     let mut secret_warning = None;
     if let Some(rendered) = rendered.as_mut() {
         // A new secret value (a rotation) rolls the pods: its version is on the pod template.
@@ -172,6 +179,44 @@ pub async fn read_plan(
     // Doctor's cheap checks, for what this plan's changes will use (none for a no-change plan).
     super::doctor::plan_checks(conn, bp, &mut plan).await;
     Ok((live, plan, cluster))
+}
+
+/// The image of the proxy's Deployment among `objects` (its container).
+fn proxy_image_in(objects: &[serde_json::Value]) -> Option<&str> {
+    objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == crate::workload::NAME)?
+        ["spec"]["template"]["spec"]["containers"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == crate::workload::NAME)?["image"]
+        .as_str()
+}
+
+/// The ShinyProxy version the running proxy keeps while `proxy.version` is unset: the tag its
+/// Deployment's image has, when that image is the one `desired` (the workload rendered at the
+/// chosen version) names at another tag — the same repository, so a `proxy.image` changed in
+/// the blueprint still rolls out — and the tag is a ShinyProxy version (`3.1.1`).
+pub fn running_proxy_version(
+    desired: &[serde_json::Value],
+    running: &[serde_json::Value],
+) -> Option<String> {
+    use crate::blueprint::images::{Version, split_version};
+    let (want_repository, want) = split_version(proxy_image_in(desired)?);
+    let (have_repository, have) = split_version(proxy_image_in(running)?);
+    match (want, have) {
+        (Some(Version::Tag(want)), Some(Version::Tag(have)))
+            if want_repository == have_repository
+                && want != have
+                && have.split('.').count() == 3
+                && have
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            Some(have)
+        }
+        _ => None,
+    }
 }
 
 /// Puts the blueprint's warnings (its load's, and AWS's own `judged` ones, which replace the
@@ -217,6 +262,40 @@ pub fn duplicate_warnings(live: &LiveState) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn deployment(image: &str) -> Vec<serde_json::Value> {
+        vec![serde_json::json!({
+            "kind": "Deployment",
+            "metadata": {"name": crate::workload::NAME},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": crate::workload::NAME, "image": image}
+            ]}}}
+        })]
+    }
+
+    #[test]
+    fn the_running_proxy_version_is_its_images_tag_in_the_same_repository() {
+        let want = deployment("openanalytics/shinyproxy:3.2.0");
+        assert_eq!(
+            running_proxy_version(&want, &deployment("openanalytics/shinyproxy:3.1.1")),
+            Some("3.1.1".into())
+        );
+        // The same version, another repository (a `proxy.image` changed), a tag that is not a
+        // version, nothing running: nothing to keep.
+        assert_eq!(
+            running_proxy_version(&want, &deployment("openanalytics/shinyproxy:3.2.0")),
+            None
+        );
+        assert_eq!(
+            running_proxy_version(&want, &deployment("mirror.example.com/shinyproxy:3.1.1")),
+            None
+        );
+        assert_eq!(
+            running_proxy_version(&want, &deployment("openanalytics/shinyproxy:latest")),
+            None
+        );
+        assert_eq!(running_proxy_version(&want, &[]), None);
+    }
     use crate::blueprint::Date;
     use crate::load::load_str_on;
     use crate::plan::{ObservedState, diff};

@@ -265,6 +265,7 @@ mod tests {
                     state: "s".into(),
                     verdict: *v,
                     detail: None,
+                    facts: None,
                 })
                 .collect(),
             rollout: None,

@@ -5,11 +5,19 @@
 //! ([`needed`]), how to find each in the Price List ([`PriceKey::query`]), how to read a Price
 //! List product ([`read_product`]) and what the plan costs with them ([`estimate`]).
 //!
-//! Only what is fixed by the blueprint is priced: hours of clusters, nodes, NAT gateways, load
-//! balancers, database and cache instances, provisioned storage, alarms, canary runs by their
-//! schedule. What depends on use (data processed or transferred, requests, GB stored in EFS, S3
-//! or ECR, Fargate pods, Aurora Serverless capacity, spot prices) is listed as usage-based and
-//! never guessed. On-demand prices, no free tier, no savings plans.
+//! Only what is fixed by the blueprint is priced: hours of clusters, nodes, servers (fixed or in
+//! Auto Scaling groups, with their root volumes), NAT gateways, load balancers, database and
+//! cache instances, provisioned storage, alarms, canary runs by their schedule, ECS services'
+//! Fargate tasks at their minimum count, secrets. What depends on use (data processed or
+//! transferred, requests, GB stored in EFS, S3, ECR or CloudWatch Logs, EKS Fargate pods, Aurora
+//! Serverless capacity, spot prices) is listed as usage-based and never guessed. On-demand
+//! prices, no free tier, no savings plans.
+//!
+//! A resource whose price depends on another's properties (a server group's instance type is its
+//! launch template's, a Fargate service's vCPU and memory its task definition's) reads them from
+//! the same side of the plan; what others scale (an ECS service's desired count, an ECS-scaled
+//! group's desired capacity) is priced at what the blueprint gives on both sides, so scaling is
+//! never shown as the plan's change.
 
 pub mod table;
 
@@ -56,6 +64,12 @@ pub enum PriceKey {
     Alarm,
     /// One CloudWatch Synthetics canary run.
     CanaryRun,
+    /// A Fargate (Linux, x86) task's vCPU-hour.
+    FargateVcpu,
+    /// A Fargate (Linux, x86) task's GB-hour of memory.
+    FargateMemory,
+    /// A Secrets Manager secret's month.
+    Secret,
 }
 
 /// What a price is per.
@@ -66,6 +80,8 @@ pub enum Unit {
     GbMonth,
     Month,
     Run,
+    VcpuHour,
+    GbHour,
 }
 
 impl Unit {
@@ -75,6 +91,8 @@ impl Unit {
             Unit::GbMonth => "GB-month",
             Unit::Month => "month",
             Unit::Run => "run",
+            Unit::VcpuHour => "vCPU-hour",
+            Unit::GbHour => "GB-hour",
         }
     }
 }
@@ -196,6 +214,35 @@ impl PriceKey {
                 Unit::Month,
             ),
             PriceKey::CanaryRun => q("AmazonCloudWatch", &[], Some("CW:Canary-runs"), Unit::Run),
+            // Fargate's usage types (`USE1-Fargate-vCPU-Hours:perCPU`, `USE1-Fargate-GB-Hours`
+            // in the Price List's `AmazonECS` offer, product family `Compute`) as Infracost
+            // matches them for an ECS service on Fargate (infracost/infracost,
+            // `internal/resources/aws/ecs_service.go`: `/Fargate-vCPU-Hours:perCPU/`,
+            // `/Fargate-GB-Hours/`). Matched by their end, they leave out the ARM
+            // (`Fargate-ARM-vCPU-Hours:perCPU`) and Windows ones; a Spot one that also matched
+            // would lose to the on-demand price, the higher ([`choose`]).
+            PriceKey::FargateVcpu => q(
+                "AmazonECS",
+                &[("productFamily", "Compute")],
+                Some("Fargate-vCPU-Hours:perCPU"),
+                Unit::VcpuHour,
+            ),
+            PriceKey::FargateMemory => q(
+                "AmazonECS",
+                &[("productFamily", "Compute")],
+                Some("Fargate-GB-Hours"),
+                Unit::GbHour,
+            ),
+            // Product family `Secret` of the `AWSSecretsManager` offer, as Infracost asks for
+            // it (`internal/resources/aws/secretsmanager_secret.go`); its usage type could not be
+            // confirmed from a source here, so none is required (the family holds the secret's
+            // monthly price only; API requests are family `API Request`).
+            PriceKey::Secret => q(
+                "AWSSecretsManager",
+                &[("productFamily", "Secret")],
+                None,
+                Unit::Month,
+            ),
         }
     }
 
@@ -225,6 +272,9 @@ impl PriceKey {
             PriceKey::CacheNode { node_type } => format!("cache-node:redis:{node_type}"),
             PriceKey::Alarm => "cloudwatch-alarm".into(),
             PriceKey::CanaryRun => "canary-run".into(),
+            PriceKey::FargateVcpu => "fargate:vcpu".into(),
+            PriceKey::FargateMemory => "fargate:memory".into(),
+            PriceKey::Secret => "secretsmanager-secret".into(),
         }
     }
 }
@@ -372,6 +422,8 @@ enum Charge {
         what: String,
         depends_on: &'static str,
     },
+    /// Priced by what another resource says, which the plan does not hold on this side.
+    Unresolved { what: String, why: String },
 }
 
 fn priced(what: impl Into<String>, key: PriceKey, quantity: f64) -> Charge {
@@ -426,9 +478,98 @@ pub fn runs_per_month(schedule: &str) -> Option<f64> {
     Some(HOURS_PER_MONTH * 60.0 / minutes)
 }
 
+/// Another resource's properties on the same side of the plan, by address.
+type Lookup<'a> = dyn Fn(&str) -> Option<&'a Map<String, Value>> + 'a;
+
+/// The address a property refers to: the whole value (`servers.launch_template[app]`) or the
+/// first reference embedded in it (`${ecs.ecs_task_definition[web]#revisionArn}`).
+fn referred(props: &Map<String, Value>, key: &str) -> Option<String> {
+    let value = text(props, key);
+    match super::catalog::embedded::references_in(value).first() {
+        Some(embedded) => Some(embedded.address.to_string()),
+        None => (!value.is_empty()).then(|| value.to_string()),
+    }
+}
+
+/// `count` servers of the launch template `template` (an address) refers to, with `instance_type`
+/// given over the template's when set: their hours and their gp3 root volumes (the launch
+/// template's adapter makes every root volume gp3).
+fn servers(
+    count: f64,
+    template: Option<String>,
+    instance_type: Option<&str>,
+    lookup: &Lookup<'_>,
+) -> Vec<Charge> {
+    let Some(lt) = template.as_deref().and_then(lookup) else {
+        return vec![Charge::Unresolved {
+            what: format!("{count} × server"),
+            why: format!(
+                "its launch template ({}) is not in the plan",
+                template.as_deref().unwrap_or("none")
+            ),
+        }];
+    };
+    let instance_type = instance_type
+        .filter(|t| !t.is_empty())
+        .unwrap_or(text(lt, "instanceType"))
+        .to_string();
+    let disk = number(lt, "rootVolumeGib").unwrap_or(8.0);
+    vec![
+        priced(
+            format!("{count} × {instance_type}"),
+            PriceKey::Instance { instance_type },
+            count * HOURS_PER_MONTH,
+        ),
+        priced(
+            format!("{count} × {disk} GB gp3 root volume"),
+            PriceKey::EbsGp3,
+            count * disk,
+        ),
+    ]
+}
+
+/// An ECS service on Fargate: its task definition's vCPU (CPU units ÷ 1024) and memory (MiB ÷
+/// 1024) for each of its desired tasks (the minimum the blueprint gives), every hour. On EC2
+/// capacity the instances are priced (their Auto Scaling group), not the service.
+fn fargate(props: &Map<String, Value>, lookup: &Lookup<'_>) -> Vec<Charge> {
+    if text(props, "launchType") != "FARGATE" {
+        return Vec::new();
+    }
+    let tasks = number(props, "desiredCount").unwrap_or(0.0);
+    let task_definition = referred(props, "taskDefinition");
+    let Some(td) = task_definition.as_deref().and_then(lookup) else {
+        return vec![Charge::Unresolved {
+            what: format!("{tasks} × Fargate task"),
+            why: format!(
+                "its task definition ({}) is not in the plan",
+                task_definition.as_deref().unwrap_or("none")
+            ),
+        }];
+    };
+    let units = |key| text(td, key).parse::<f64>().ok().map(|n| n / 1024.0);
+    let (Some(vcpu), Some(gb)) = (units("cpu"), units("memory")) else {
+        return vec![Charge::Unresolved {
+            what: format!("{tasks} × Fargate task"),
+            why: "its task definition gives no task-level cpu and memory".into(),
+        }];
+    };
+    vec![
+        priced(
+            format!("{tasks} × {vcpu} vCPU (Fargate)"),
+            PriceKey::FargateVcpu,
+            tasks * vcpu * HOURS_PER_MONTH,
+        ),
+        priced(
+            format!("{tasks} × {gb} GB memory (Fargate)"),
+            PriceKey::FargateMemory,
+            tasks * gb * HOURS_PER_MONTH,
+        ),
+    ]
+}
+
 /// What a resource of `kind` with `props` is charged for. Kinds AWS does not charge for (VPCs,
-/// subnets, routes, security groups, IAM, parameter groups, ...) have none.
-fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
+/// subnets, routes, security groups, IAM, parameter groups, launch templates, ...) have none.
+fn charges(kind: ResourceKind, props: &Map<String, Value>, lookup: &Lookup<'_>) -> Vec<Charge> {
     use ResourceKind as K;
     let hours = HOURS_PER_MONTH;
     match kind {
@@ -470,6 +611,25 @@ fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
         K::FargateProfile => vec![usage(
             "Fargate pods",
             "the vCPU and memory of the pods it runs",
+        )],
+        K::Ec2Instance => servers(
+            1.0,
+            referred(props, "launchTemplate"),
+            Some(text(props, "instanceType")),
+            lookup,
+        ),
+        K::AutoScalingGroup => {
+            // The desired capacity; left to an ECS capacity provider, the minimum.
+            let count = number(props, "desiredCapacity")
+                .or_else(|| number(props, "minSize"))
+                .unwrap_or(0.0);
+            servers(count, referred(props, "launchTemplate"), None, lookup)
+        }
+        K::EcsService => fargate(props, lookup),
+        K::SecretsmanagerSecret => vec![priced("secret", PriceKey::Secret, 1.0)],
+        K::CloudWatchLogGroup => vec![usage(
+            "log ingestion and storage",
+            "GB of logs ingested and stored",
         )],
         K::NatGateway => vec![
             priced("NAT gateway hours", PriceKey::NatGateway, hours),
@@ -569,17 +729,91 @@ fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
     }
 }
 
+/// Both sides of the plan, for [`Lookup`]: every resource's properties before (observed, else
+/// desired when it is created) and after (desired, else observed when it is deleted), so a
+/// reference finds what it names on its own side first.
+struct Sides<'a> {
+    before: BTreeMap<&'a str, &'a Map<String, Value>>,
+    after: BTreeMap<&'a str, &'a Map<String, Value>>,
+}
+
+impl<'a> Sides<'a> {
+    fn of(plan: &'a Plan) -> Sides<'a> {
+        let side = |pick: fn(&'a Change) -> Option<&'a Map<String, Value>>| {
+            plan.changes
+                .iter()
+                .filter_map(|c| pick(c).map(|props| (c.address.as_str(), props)))
+                .collect()
+        };
+        Sides {
+            before: side(|c| c.before.as_ref()),
+            after: side(|c| c.after.as_ref()),
+        }
+    }
+
+    fn before(&self, address: &str) -> Option<&'a Map<String, Value>> {
+        self.before
+            .get(address)
+            .or_else(|| self.after.get(address))
+            .copied()
+    }
+
+    fn after(&self, address: &str) -> Option<&'a Map<String, Value>> {
+        self.after
+            .get(address)
+            .or_else(|| self.before.get(address))
+            .copied()
+    }
+}
+
+/// The observed side as the estimate prices it: what others scale as the blueprint gives it, so
+/// scaling is not the plan's change — the kind's `set_at_create` properties (never diffed: an
+/// ECS service's desired count) as the desired side has them, and its `computed` ones the
+/// blueprint leaves out (an ECS-scaled group's desired capacity) left out on both sides. A
+/// `computed` property the blueprint gives is diffed, so its observed value stays.
+fn comparable_before(
+    kind: ResourceKind,
+    before: &Map<String, Value>,
+    after: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
+    let mut out = before.clone();
+    if let Some(after) = after {
+        let spec = kind.spec();
+        for key in spec.set_at_create {
+            match after.get(*key) {
+                Some(value) => out.insert((*key).to_string(), value.clone()),
+                None => out.remove(*key),
+            };
+        }
+        for key in spec.computed {
+            if !after.contains_key(*key) {
+                out.remove(*key);
+            }
+        }
+    }
+    out
+}
+
 /// Every price the plan's resources need, before and after.
 pub fn needed(plan: &Plan) -> Vec<PriceKey> {
+    let sides = Sides::of(plan);
     let mut keys: Vec<PriceKey> = plan
         .changes
         .iter()
-        .flat_map(|c| [c.before.as_ref(), c.after.as_ref()].map(|side| (c.kind, side)))
-        .filter_map(|(kind, side)| side.map(|props| charges(kind, props)))
-        .flatten()
+        .flat_map(|c| {
+            let mut out = Vec::new();
+            if let Some(before) = &c.before {
+                let props = comparable_before(c.kind, before, c.after.as_ref());
+                out.extend(charges(c.kind, &props, &|a| sides.before(a)));
+            }
+            if let Some(after) = &c.after {
+                out.extend(charges(c.kind, after, &|a| sides.after(a)));
+            }
+            out
+        })
         .filter_map(|charge| match charge {
             Charge::Priced { key, .. } => Some(key),
-            Charge::UsageBased { .. } => None,
+            Charge::UsageBased { .. } | Charge::Unresolved { .. } => None,
         })
         .collect();
     keys.sort();
@@ -595,11 +829,12 @@ fn cents(amount: f64) -> f64 {
 fn side_cost(
     kind: ResourceKind,
     props: &Map<String, Value>,
+    lookup: &Lookup<'_>,
     book: &PriceBook,
 ) -> (Option<f64>, Vec<CostLine>) {
     let mut total = None;
     let mut lines = Vec::new();
-    for charge in charges(kind, props) {
+    for charge in charges(kind, props, lookup) {
         match charge {
             Charge::Priced {
                 what,
@@ -642,6 +877,13 @@ fn side_cost(
                 usage_based: true,
                 unpriced: false,
             }),
+            Charge::Unresolved { what, why } => lines.push(CostLine {
+                what,
+                monthly: None,
+                basis: why,
+                usage_based: false,
+                unpriced: true,
+            }),
         }
     }
     (total.map(cents), lines)
@@ -664,15 +906,15 @@ fn plural(unit: Unit, quantity: f64) -> String {
     }
 }
 
-fn resource_cost(change: &Change, book: &PriceBook) -> Option<ResourceCost> {
-    let before = change
-        .before
-        .as_ref()
-        .map(|props| side_cost(change.kind, props, book));
+fn resource_cost(change: &Change, sides: &Sides<'_>, book: &PriceBook) -> Option<ResourceCost> {
+    let before = change.before.as_ref().map(|props| {
+        let props = comparable_before(change.kind, props, change.after.as_ref());
+        side_cost(change.kind, &props, &|a| sides.before(a), book)
+    });
     let after = change
         .after
         .as_ref()
-        .map(|props| side_cost(change.kind, props, book));
+        .map(|props| side_cost(change.kind, props, &|a| sides.after(a), book));
     let lines = match (&after, &before) {
         (Some((_, lines)), _) | (None, Some((_, lines))) => lines.clone(),
         (None, None) => Vec::new(),
@@ -691,10 +933,11 @@ fn resource_cost(change: &Change, book: &PriceBook) -> Option<ResourceCost> {
 
 /// The plan's monthly cost by `book`.
 pub fn estimate(plan: &Plan, book: &PriceBook) -> Cost {
+    let sides = Sides::of(plan);
     let resources: Vec<ResourceCost> = plan
         .changes
         .iter()
-        .filter_map(|c| resource_cost(c, book))
+        .filter_map(|c| resource_cost(c, &sides, book))
         .collect();
     let sum =
         |pick: fn(&ResourceCost) -> Option<f64>| cents(resources.iter().filter_map(pick).sum());

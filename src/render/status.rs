@@ -15,6 +15,14 @@
 //! }
 //! ```
 //!
+//! What runs containers or servers adds its counts to its health entry (format 1.1):
+//! an ECS service `"service": {"running", "desired", "pending", "rollout", "rollout_reason",
+//! "task_definition", "rolled_back": {"task_definition", "reason"} | null}`, an Auto Scaling
+//! group `"group": {"in_service", "desired", "min", "max", "unhealthy",
+//! "changing": {"Terminating:Wait": 1}, "refresh": {"status", "percent_complete"} | null}`, a
+//! fixed server `"server": {"instance", "state", "targets": [{"target_group", "state",
+//! "reason"}]}`.
+//!
 //! `verdict` is `healthy`, `unknown` (nothing to judge yet: not a failure), `pending` or
 //! `unhealthy`. Never a secret: names, hosts, ports and states only.
 
@@ -22,10 +30,10 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::aws::health::Verdict;
+use crate::aws::health::{Facts, Health, Verdict};
 use crate::ops::status::Status;
 
-pub const STATUS_FORMAT_VERSION: &str = "1.0";
+pub const STATUS_FORMAT_VERSION: &str = "1.1";
 
 pub fn verdict_word(v: Verdict) -> &'static str {
     match v {
@@ -148,14 +156,7 @@ pub fn json(status: &Status) -> Value {
             "drifted": status.drifted,
         },
         "entry_points": entry,
-        "health": status.health.iter().map(|h| json!({
-            "address": h.address,
-            "kind": h.kind.as_str(),
-            "name": h.name,
-            "state": h.state,
-            "verdict": verdict_word(h.verdict),
-            "detail": h.detail,
-        })).collect::<Vec<_>>(),
+        "health": status.health.iter().map(health_json).collect::<Vec<_>>(),
         "rollout": status.rollout.as_ref().map(|r| json!({
             "deployment": r.deployment,
             "state": r.state,
@@ -164,6 +165,69 @@ pub fn json(status: &Status) -> Value {
             "desired": r.replicas.map(|(_, desired)| desired),
         })),
     })
+}
+
+fn health_json(h: &Health) -> Value {
+    let mut doc = json!({
+        "address": h.address,
+        "kind": h.kind.as_str(),
+        "name": h.name,
+        "state": h.state,
+        "verdict": verdict_word(h.verdict),
+        "detail": h.detail,
+    });
+    let (key, facts) = match &h.facts {
+        None => return doc,
+        Some(Facts::Service(f)) => (
+            "service",
+            json!({
+                "running": f.running,
+                "desired": f.desired,
+                "pending": f.pending,
+                "rollout": f.rollout,
+                "rollout_reason": f.rollout_reason,
+                "task_definition": f.task_definition,
+                "rolled_back": f.rolled_back.as_ref().map(|(td, reason)| json!({
+                    "task_definition": td,
+                    "reason": reason,
+                })),
+            }),
+        ),
+        Some(Facts::Group(f)) => (
+            "group",
+            json!({
+                "in_service": f.in_service,
+                "desired": f.desired,
+                "min": f.min,
+                "max": f.max,
+                "unhealthy": f.unhealthy,
+                "changing": f.changing
+                    .iter()
+                    .map(|(state, n)| (state.clone(), json!(n)))
+                    .collect::<serde_json::Map<String, Value>>(),
+                "refresh": f.refresh.as_ref().map(|(status, percent)| json!({
+                    "status": status,
+                    "percent_complete": percent,
+                })),
+            }),
+        ),
+        Some(Facts::Server(f)) => (
+            "server",
+            json!({
+                "instance": f.instance,
+                "state": f.state,
+                "targets": f.targets.iter().map(|(group, state, reason)| json!({
+                    "target_group": group,
+                    "state": state,
+                    "reason": reason,
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+    };
+    if let Some(map) = doc.as_object_mut() {
+        map.insert(key.into(), facts);
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -182,6 +246,7 @@ mod tests {
             state: state.into(),
             verdict,
             detail: detail.map(str::to_string),
+            facts: None,
         };
         Status {
             blueprint: "demo".into(),
@@ -235,5 +300,86 @@ mod tests {
     fn human_and_json() {
         insta::assert_snapshot!("status_human", human(&example(), false));
         insta::assert_json_snapshot!("status_json", json(&example()));
+    }
+
+    /// ECS services, an Auto Scaling group and a fixed server, with their counts.
+    fn compute() -> Status {
+        use crate::aws::health::{
+            GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
+        };
+        use crate::plan::ObservedResource;
+        let r = |address: &str, kind| ObservedResource {
+            address: Address::new(address),
+            kind,
+            id: "id".into(),
+            name: "saas-x".into(),
+            properties: Default::default(),
+        };
+        let web = ServiceFacts {
+            running: 2,
+            desired: 2,
+            pending: 0,
+            rollout: Some("COMPLETED".into()),
+            rollout_reason: Some("ECS deployment ecs-svc/1 completed.".into()),
+            task_definition: Some("saas-web:3".into()),
+            rolled_back: None,
+        };
+        let app1 = ServiceFacts {
+            running: 1,
+            pending: 1,
+            rollout: Some("IN_PROGRESS".into()),
+            rollout_reason: Some("ECS deployment ecs-svc/2 in progress.".into()),
+            task_definition: Some("saas-app1:2".into()),
+            ..web.clone()
+        };
+        Status {
+            blueprint: "saas".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            desired: 30,
+            missing: vec![],
+            drifted: vec![],
+            entry: EntryPoints::default(),
+            health: vec![
+                service_health(&r("ecs.ecs_service[web]", ResourceKind::EcsService), web, 1),
+                service_health(
+                    &r("ecs.ecs_service[app1]", ResourceKind::EcsService),
+                    app1,
+                    2,
+                ),
+                group_health(
+                    &r(
+                        "servers.autoscaling_group[app]",
+                        ResourceKind::AutoScalingGroup,
+                    ),
+                    GroupFacts {
+                        in_service: 1,
+                        desired: 1,
+                        min: 1,
+                        max: 3,
+                        changing: vec![("Terminating:Wait".into(), 1)],
+                        unhealthy: 0,
+                        refresh: None,
+                    },
+                ),
+                server_health(
+                    &r("servers.ec2_instance[app_a]", ResourceKind::Ec2Instance),
+                    ServerFacts {
+                        instance: "i-0abc".into(),
+                        state: "running".into(),
+                        targets: vec![("saas-app".into(), "healthy".into(), None)],
+                    },
+                ),
+            ],
+            rollout: None,
+        }
+    }
+
+    #[test]
+    fn services_groups_and_servers() {
+        let status = compute();
+        assert_eq!(status.overall().exit_code(), 4, "rolling and draining");
+        insta::assert_snapshot!("status_compute_human", human(&status, false));
+        insta::assert_json_snapshot!("status_compute_json", json(&status));
     }
 }

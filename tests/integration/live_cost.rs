@@ -99,3 +99,61 @@ fn without_the_price_list_the_shipped_table_prices_with_a_warning() {
     );
     assert_eq!(cost["monthly_after"], 36.5, "{cost}");
 }
+
+/// Seed 003 on Fargate and seed 002's servers, priced by the emulator's Price List: each ECS
+/// service by its task definition's vCPU-hours and GB-hours at its minimum count (the x86
+/// prices, not the ARM ones the same query's family holds), the server group by its launch
+/// template's instance type and root volume, the generated secret by the month.
+#[test]
+fn fargate_services_server_groups_and_secrets_are_priced_by_the_price_list() {
+    let account = Account::new();
+    let root = super::support::repo_root();
+    let fargate =
+        std::fs::read_to_string(root.join("blueprints/saas-fargate.yaml")).expect("blueprint");
+    let file = account.write("fargate.yaml", &fargate);
+    let cost = &plan(&account, &file)["cost"];
+    assert_eq!(cost["unpriced"], 0, "{cost:#}");
+    let lines = |cost: &Value, address: &str| -> Vec<(String, f64)> {
+        cost["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["address"] == address)
+            .unwrap_or_else(|| panic!("{address} in {cost:#}"))["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["what"].as_str().unwrap().to_string(),
+                    l["monthly"].as_f64().unwrap_or(-1.0),
+                )
+            })
+            .collect()
+    };
+    // 2 tasks × 0.25 vCPU × 730 h × $0.04048; 2 × 0.5 GB × 730 h × $0.004445.
+    assert_eq!(
+        lines(cost, "ecs.ecs_service[web]"),
+        vec![
+            ("2 × 0.25 vCPU (Fargate)".to_string(), 14.78),
+            ("2 × 0.5 GB memory (Fargate)".to_string(), 3.24)
+        ]
+    );
+
+    let rstudio =
+        std::fs::read_to_string(root.join("blueprints/rstudio-lb.yaml")).expect("blueprint");
+    let file = account.write("rstudio.yaml", &rstudio);
+    let cost = &plan(&account, &file)["cost"];
+    // 3 × 730 h × $0.384 and 3 × 50 GB × $0.08.
+    assert_eq!(
+        lines(cost, "servers.autoscaling_group[rsw]"),
+        vec![
+            ("3 × m6i.2xlarge".to_string(), 840.96),
+            ("3 × 50 GB gp3 root volume".to_string(), 12.0)
+        ]
+    );
+    assert_eq!(
+        lines(cost, "servers.secretsmanager_secret[rsw]"),
+        vec![("secret".to_string(), 0.4)]
+    );
+}

@@ -74,3 +74,69 @@ fn the_live_plan_chooses_from_what_aws_offers() {
         "{notes}"
     );
 }
+
+/// A platform with the proxy at `version` (a `proxy:` line, or none).
+fn proxy_platform(version: &str) -> String {
+    format!(
+        "apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: unpinproxy
+  region: us-east-1
+{NETWORK}cluster:
+  version: \"1.35\"
+  fargateProfiles:
+    - name: apps
+      selectors: [{{namespace: shinyproxy}}, {{namespace: shiny-apps}}]
+ingress:
+  type: alb
+  listeners:
+    - {{port: 80, protocol: HTTP}}
+proxy:
+  kind: shinyproxy
+{version}  namespace: shinyproxy
+  authentication:
+    type: none
+  apps:
+    - id: hello
+      image: openanalytics/shinyproxy-demo:latest
+      port: 3838
+"
+    )
+}
+
+/// `proxy.version` left out once the proxy runs: the plan keeps the version its Deployment runs
+/// (no new image, no rollout), as an unset AWS version keeps what the resource runs.
+#[test]
+fn an_unpinned_proxy_keeps_the_version_it_runs() {
+    let account = Account::new();
+    let pinned = account.write("pinned.yaml", &proxy_platform("  version: \"3.1.1\"\n"));
+    let applied = account.apply(&pinned);
+    assert_eq!(applied.code, 0, "{applied}");
+
+    let unpinned = account.write("unpinned.yaml", &proxy_platform(""));
+    // Offline nothing runs: the newest ShinyProxy shinyctl supports.
+    let offline = account.run(&["plan", "--offline", "--json", "-f", &unpinned]);
+    assert_eq!(offline.code, 0, "{offline}");
+    assert!(
+        !offline.stdout.contains("openanalytics/shinyproxy:3.1.1"),
+        "offline, the chosen version"
+    );
+    // Live, the Deployment runs 3.1.1: nothing changes.
+    let live = account.run(&["plan", "--json", "--detailed-exitcode", "-f", &unpinned]);
+    assert_eq!(live.code, 0, "no changes\n{live}");
+    assert!(
+        live.stdout.contains("the existing resource runs 3.1.1"),
+        "{live}"
+    );
+    // A pin is what the blueprint says: a newer one rolls out.
+    let newer = account.write("newer.yaml", &proxy_platform("  version: \"3.2.0\"\n"));
+    let plan = account.run(&["plan", "--json", "--detailed-exitcode", "-f", &newer]);
+    assert_eq!(plan.code, 2, "the new version rolls out\n{plan}");
+    assert!(
+        plan.stdout.contains("openanalytics/shinyproxy:3.2.0"),
+        "{plan}"
+    );
+    let destroyed = account.destroy(&pinned);
+    assert_eq!(destroyed.code, 0, "{destroyed}");
+}

@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::e2e::{Account, boto3};
+use super::e2e::{Account, boto3, plant_secrets, put, with_emulator_certificate};
+use super::emulator;
+use super::support::repo_root;
 
 /// A platform with a cluster, a load balancer and the proxy on it.
 const PLATFORM: &str = "apiVersion: shinyctl.dev/v1alpha1
@@ -58,6 +60,7 @@ fn settings(account: &Account) -> insta::Settings {
     settings.add_filter(&account.id, "[ACCOUNT]");
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     settings.add_filter(r"certificate/[0-9a-f-]{36}", "certificate/[CERTIFICATE]");
+    settings.add_filter(r"\bi-[0-9a-f]{17}\b", "i-[INSTANCE]");
     settings
 }
 
@@ -195,6 +198,256 @@ for lb in elb.describe_load_balancers()["LoadBalancers"]:
     );
     assert_eq!(account.destroy(&blueprint).code, 0, "destroy");
 }
+
+/// The health entries of `kind` in a `status --json` document, by address.
+fn health_of(doc: &Value, kind: &str) -> std::collections::BTreeMap<String, Value> {
+    doc["health"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == kind)
+        .map(|h| (h["address"].as_str().unwrap().to_string(), h.clone()))
+        .collect()
+}
+
+/// Seed 003 on Fargate (issue 16): each service's tasks, its rollout and its task definition; a
+/// deployment in progress is changing (exit 4), one the circuit breaker rolled back unhealthy.
+#[test]
+fn status_follows_ecs_services_and_their_rollouts() {
+    let account = Account::new();
+    let text = std::fs::read_to_string(repo_root().join("blueprints/saas-fargate.yaml"))
+        .expect("blueprint");
+    let text = with_emulator_certificate(&account, &text, "us-east-1");
+    plant_secrets(&account, &text, "us-east-1", "planted-secret-value");
+    let blueprint = account.write("saas.yaml", &text);
+    let applied = account.apply(&blueprint);
+    assert_eq!(applied.code, 0, "apply\n{applied}");
+
+    let human = account.run(&["status", "-f", &blueprint]);
+    assert_eq!(human.code, 0, "{human}");
+    settings(&account).bind(|| insta::assert_snapshot!("status_ecs_fargate", human.stdout));
+    let steady = account.run(&["status", "-f", &blueprint, "--json"]);
+    let doc = json_of(&steady.stdout);
+    assert_eq!(steady.code, 0, "{doc:#}");
+    let services = health_of(&doc, "ecs_service");
+    assert_eq!(
+        services.keys().collect::<Vec<_>>(),
+        [
+            "ecs.ecs_service[app1]",
+            "ecs.ecs_service[app2]",
+            "ecs.ecs_service[web]"
+        ]
+    );
+    for (address, h) in &services {
+        let facts = &h["service"];
+        assert_eq!(h["verdict"], "healthy", "{address}: {h:#}");
+        assert_eq!(facts["rollout"], "COMPLETED", "{h:#}");
+        assert_eq!(facts["running"], facts["desired"], "{h:#}");
+        assert_eq!(facts["desired"], 2, "the minimum count: {h:#}");
+        assert!(
+            facts["task_definition"]
+                .as_str()
+                .is_some_and(|td| td.ends_with(":1")),
+            "{h:#}"
+        );
+    }
+
+    // app1: a revision whose image never starts, its deployment at once FAILED and rolled
+    // back; then deployments that take 10 minutes: the rollback, and web's new one.
+    put(
+        &account.endpoint,
+        &format!("/_emulator/ecs/failing?account={}", account.id),
+        &serde_json::json!({ "images": ["registry.example.com/erp/broken:v9"] }).to_string(),
+    );
+    let cluster = boto3(
+        &account,
+        "us-east-1",
+        r#"
+ecs = client("ecs")
+cluster = ecs.list_clusters()["clusterArns"][0]
+svc = ecs.describe_services(cluster=cluster, services=["app1"])["services"][0]
+described = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"], include=["TAGS"])
+td = described["taskDefinition"]
+keep = {k: td[k] for k in ("family", "containerDefinitions", "networkMode", "requiresCompatibilities",
+                           "cpu", "memory", "executionRoleArn", "taskRoleArn") if k in td}
+keep["containerDefinitions"][0]["image"] = "registry.example.com/erp/broken:v9"
+# With the blueprint's tags, as shinyctl registers a revision: the family stays the blueprint's.
+broken = ecs.register_task_definition(**keep, tags=described["tags"])["taskDefinition"]["taskDefinitionArn"]
+ecs.update_service(cluster=cluster, service="app1", taskDefinition=broken)
+print(cluster)
+"#,
+        &[],
+    );
+    emulator::set_durations(&account.id, &[("ecs_deployment_rollout", 600.0)]);
+    boto3(
+        &account,
+        "us-east-1",
+        r#"client("ecs").update_service(cluster=args[0], service="web", forceNewDeployment=True)"#,
+        &[&cluster],
+    );
+    let rolling = account.run(&["status", "-f", &blueprint, "--json"]);
+    let doc = json_of(&rolling.stdout);
+    assert_eq!(rolling.code, 4, "{doc:#}");
+    assert_eq!(doc["overall"], "degraded");
+    let services = health_of(&doc, "ecs_service");
+    let web = &services["ecs.ecs_service[web]"];
+    assert_eq!(
+        (&web["verdict"], &web["service"]["rollout"]),
+        (
+            &serde_json::json!("pending"),
+            &serde_json::json!("IN_PROGRESS")
+        ),
+        "{web:#}"
+    );
+    let app1 = &services["ecs.ecs_service[app1]"];
+    assert_eq!(app1["verdict"], "unhealthy", "{app1:#}");
+    assert_eq!(
+        app1["service"]["rolled_back"]["reason"],
+        "ECS deployment circuit breaker: tasks failed to start.",
+        "{app1:#}"
+    );
+    assert!(
+        app1["service"]["rolled_back"]["task_definition"]
+            .as_str()
+            .is_some_and(|td| td.ends_with(":2")),
+        "{app1:#}"
+    );
+    assert!(
+        app1["service"]["task_definition"]
+            .as_str()
+            .is_some_and(|td| td.ends_with(":1")),
+        "the rollback runs the revision before: {app1:#}"
+    );
+    assert_eq!(services["ecs.ecs_service[app2]"]["verdict"], "healthy");
+    let human = account.run(&["status", "-f", &blueprint]);
+    assert!(
+        human
+            .stdout
+            .contains("failed and was rolled back: ECS deployment circuit breaker"),
+        "{human}"
+    );
+    emulator::set_durations(&account.id, &[("ecs_deployment_rollout", 0.0)]);
+    assert_eq!(account.destroy(&blueprint).code, 0, "destroy");
+}
+
+/// Issue 15's servers: an Auto Scaling group's instances in and out of service (an instance
+/// refresh, one held in `Terminating:Wait` by a lifecycle hook) and a fixed server's state and
+/// target health.
+#[test]
+fn status_follows_server_groups_and_fixed_servers() {
+    let account = Account::new();
+    let blueprint = account.write("servers.yaml", SERVERS);
+    let applied = account.apply(&blueprint);
+    assert_eq!(applied.code, 0, "apply\n{applied}");
+
+    let steady = account.run(&["status", "-f", &blueprint]);
+    assert_eq!(steady.code, 0, "{steady}");
+    settings(&account).bind(|| insta::assert_snapshot!("status_servers", steady.stdout));
+    let doc = json_of(&account.run(&["status", "-f", &blueprint, "--json"]).stdout);
+    let group = &health_of(&doc, "autoscaling_group")["servers.autoscaling_group[pool]"];
+    assert_eq!(
+        (&group["group"]["in_service"], &group["group"]["desired"]),
+        (&serde_json::json!(2), &serde_json::json!(2)),
+        "{group:#}"
+    );
+    let fixed = &health_of(&doc, "ec2_instance")["servers.ec2_instance[fixed-a1]"];
+    assert_eq!(fixed["server"]["state"], "running", "{fixed:#}");
+    assert_eq!(
+        fixed["server"]["targets"][0]["state"], "healthy",
+        "registered and healthy in its group's target group: {fixed:#}"
+    );
+
+    // A hook that holds a leaving instance (for its whole heartbeat: the zero profile's scale
+    // of 0 would apply its default result at once), then a scale-in: one instance waits.
+    let group_name = group["name"].as_str().unwrap().to_string();
+    emulator::set_durations(&account.id, &[("lifecycle_hook_scale", 1.0)]);
+    boto3(
+        &account,
+        "us-east-1",
+        r#"
+asg = client("autoscaling")
+asg.put_lifecycle_hook(LifecycleHookName="hold", AutoScalingGroupName=args[0],
+                       LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+                       HeartbeatTimeout=3600, DefaultResult="CONTINUE")
+asg.set_desired_capacity(AutoScalingGroupName=args[0], DesiredCapacity=1)
+"#,
+        &[&group_name],
+    );
+    let draining = account.run(&["status", "-f", &blueprint, "--json"]);
+    let doc = json_of(&draining.stdout);
+    assert_eq!(draining.code, 4, "{doc:#}");
+    let group = &health_of(&doc, "autoscaling_group")["servers.autoscaling_group[pool]"];
+    assert_eq!(group["verdict"], "pending", "{group:#}");
+    assert_eq!(
+        group["group"]["changing"],
+        serde_json::json!({"Terminating:Wait": 1}),
+        "{group:#}"
+    );
+    assert_eq!(group["group"]["in_service"], 1, "{group:#}");
+    let waiting = boto3(
+        &account,
+        "us-east-1",
+        r#"
+asg = client("autoscaling")
+group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[args[0]])["AutoScalingGroups"][0]
+leaving = [i["InstanceId"] for i in group["Instances"] if i["LifecycleState"] == "Terminating:Wait"]
+asg.complete_lifecycle_action(LifecycleHookName="hold", AutoScalingGroupName=args[0],
+                              LifecycleActionResult="CONTINUE", InstanceId=leaving[0])
+asg.delete_lifecycle_hook(LifecycleHookName="hold", AutoScalingGroupName=args[0])
+print(leaving[0])
+"#,
+        &[&group_name],
+    );
+    assert!(waiting.starts_with("i-"), "{waiting}");
+    emulator::set_durations(&account.id, &[("lifecycle_hook_scale", 0.0)]);
+    let done = account.run(&["status", "-f", &blueprint, "--json"]);
+    assert_eq!(done.code, 0, "the instance is gone: {}", done.stdout);
+
+    // An instance refresh that has not started yet is a change under way.
+    emulator::set_durations(&account.id, &[("autoscaling_refresh_start", 600.0)]);
+    boto3(
+        &account,
+        "us-east-1",
+        r#"client("autoscaling").start_instance_refresh(AutoScalingGroupName=args[0])"#,
+        &[&group_name],
+    );
+    let refreshing = account.run(&["status", "-f", &blueprint, "--json"]);
+    let doc = json_of(&refreshing.stdout);
+    assert_eq!(refreshing.code, 4, "{doc:#}");
+    let group = &health_of(&doc, "autoscaling_group")["servers.autoscaling_group[pool]"];
+    assert_eq!(group["group"]["refresh"]["status"], "Pending", "{group:#}");
+    emulator::set_durations(&account.id, &[("autoscaling_refresh_start", 0.0)]);
+    assert_eq!(account.destroy(&blueprint).code, 0, "destroy");
+}
+
+/// A fixed server and a group of two behind one load balancer.
+const SERVERS: &str = "apiVersion: shinyctl.dev/v1alpha1
+kind: Blueprint
+metadata:
+  name: statsrv
+  region: us-east-1
+network:
+  cidr: 10.42.0.0/16
+  availabilityZones: 2
+  natGateway: single
+ingress:
+  type: alb
+  listeners:
+    - {port: 80, protocol: HTTP}
+servers:
+  - name: fixed
+    instances: [{zone: a}]
+    instanceType: t3.medium
+    ami: {family: ubuntu-22.04}
+    run: [\"true\"]
+    http: {port: 8080, path: /fixed}
+  - name: pool
+    count: {min: 1, desired: 2, max: 3}
+    instanceType: t3.medium
+    ami: {family: ubuntu-22.04}
+    run: [\"true\"]
+    http: {port: 8080, path: /}
+";
 
 /// The name of the blueprint's target group.
 fn target_group_name(blueprint: &str) -> String {

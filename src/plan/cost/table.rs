@@ -3,7 +3,8 @@
 //! US East (N. Virginia) in USD from AWS's public pricing pages (aws.amazon.com/eks/pricing,
 //! /ec2/pricing/on-demand, /ebs/pricing, /vpc/pricing (public IPv4, NAT gateway),
 //! /elasticloadbalancing/pricing, /rds/mysql/pricing, /rds/postgresql/pricing,
-//! /elasticache/pricing, /cloudwatch/pricing (alarms, Synthetics canary runs)) as the authors knew
+//! /elasticache/pricing, /cloudwatch/pricing (alarms, Synthetics canary runs), /fargate/pricing
+//! (Linux/x86 per vCPU-hour and per GB-hour), /secrets-manager/pricing) as the authors knew
 //! them on [`TAKEN`]: the machine this was written on cannot reach those pages, so the figures were
 //! not re-read there that day. They are an estimate's fallback; a live plan's Price List answer
 //! replaces them, and docs/commands.md says so. Other regions have no offline prices: their lines say so, and a live plan asks the
@@ -67,6 +68,11 @@ const US_EAST_1: &[(&str, f64)] = &[
     // CloudWatch standard-resolution alarm, per month; Synthetics, per canary run.
     ("cloudwatch-alarm", 0.10),
     ("canary-run", 0.0012),
+    // Fargate, Linux/x86: per vCPU-hour and per GB-hour of memory.
+    ("fargate:vcpu", 0.04048),
+    ("fargate:memory", 0.004445),
+    // Secrets Manager: per secret per month (API calls, $0.05 per 10,000, usage-based).
+    ("secretsmanager-secret", 0.40),
 ];
 
 /// The shipped prices for `region`: US East (N. Virginia)'s, or none (in the region's currency)
@@ -122,6 +128,8 @@ mod tests {
                     | "cache-node"
                     | "cloudwatch-alarm"
                     | "canary-run"
+                    | "fargate"
+                    | "secretsmanager-secret"
             ) && (rest.is_empty() || !rest.ends_with(':'))
         };
         for (id, price) in US_EAST_1 {

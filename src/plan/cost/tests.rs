@@ -193,6 +193,9 @@ fn every_key_has_a_query_with_a_service_and_an_id() {
         },
         PriceKey::Alarm,
         PriceKey::CanaryRun,
+        PriceKey::FargateVcpu,
+        PriceKey::FargateMemory,
+        PriceKey::Secret,
     ];
     let ids: std::collections::BTreeSet<String> = keys.iter().map(PriceKey::id).collect();
     assert_eq!(ids.len(), keys.len());
@@ -201,4 +204,190 @@ fn every_key_has_a_query_with_a_service_and_an_id() {
         assert!(!q.service_code.is_empty());
         assert!(q.filters.len() + usize::from(q.usage_type_suffix.is_some()) > 0);
     }
+}
+
+fn launch_template() -> Resource {
+    Resource::new(
+        "servers.launch_template[app]",
+        ResourceKind::LaunchTemplate,
+        "x-app",
+        "servers",
+    )
+    .with("instanceType", "t3.medium")
+    .with("rootVolumeGib", 30)
+}
+
+#[test]
+fn servers_are_priced_by_their_launch_templates_type_and_root_volume() {
+    let group = Resource::new(
+        "servers.autoscaling_group[app]",
+        ResourceKind::AutoScalingGroup,
+        "x-app-asg",
+        "servers",
+    )
+    .with("launchTemplate", "servers.launch_template[app]")
+    .with("minSize", 1)
+    .with("desiredCapacity", 2)
+    .with("maxSize", 4);
+    let fixed = Resource::new(
+        "servers.ec2_instance[app_a]",
+        ResourceKind::Ec2Instance,
+        "x-app-a",
+        "servers",
+    )
+    .with("launchTemplate", "servers.launch_template[app]")
+    .with("instanceType", "t3.large");
+    let cost = estimate(
+        &plan_of(&[launch_template(), group, fixed], Vec::new()),
+        &book(),
+    );
+    let lines = |address: &str| {
+        cost.resources
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .unwrap()
+            .lines
+            .iter()
+            .map(|l| (l.what.clone(), l.monthly))
+            .collect::<Vec<_>>()
+    };
+    // 2 × 730 h × $0.0416 and 2 × 30 GB × $0.08.
+    assert_eq!(
+        lines("servers.autoscaling_group[app]"),
+        vec![
+            ("2 × t3.medium".to_string(), Some(60.74)),
+            ("2 × 30 GB gp3 root volume".to_string(), Some(4.8)),
+        ]
+    );
+    // The instance's own type over the template's.
+    assert_eq!(
+        lines("servers.ec2_instance[app_a]")[0],
+        ("1 × t3.large".to_string(), Some(60.74))
+    );
+    assert!(
+        !cost
+            .resources
+            .iter()
+            .any(|r| r.kind == ResourceKind::LaunchTemplate)
+    );
+}
+
+#[test]
+fn a_group_scaled_by_others_is_priced_at_its_minimum_and_scaling_is_no_change() {
+    let group = |desired: Option<i64>| {
+        let g = Resource::new(
+            "ecs.autoscaling_group",
+            ResourceKind::AutoScalingGroup,
+            "x-ecs-asg",
+            "ecs",
+        )
+        .with("launchTemplate", "servers.launch_template[app]")
+        .with("minSize", 2)
+        .with("maxSize", 8);
+        match desired {
+            Some(d) => g.with("desiredCapacity", d),
+            None => g,
+        }
+    };
+    // The capacity provider scaled the group to 5: the plan changes nothing, nor its cost.
+    let plan = plan_of(
+        &[launch_template(), group(None)],
+        vec![observed(&launch_template()), observed(&group(Some(5)))],
+    );
+    let cost = estimate(&plan, &book());
+    let r = &cost.resources[0];
+    assert_eq!(r.lines[0].what, "2 × t3.medium");
+    assert_eq!(r.monthly_before, r.monthly_after);
+    assert_eq!(cost.monthly_change, 0.0);
+    // A desired capacity the blueprint gives is its own: 2 → 3 is the plan's change.
+    let plan = plan_of(
+        &[launch_template(), group(Some(3))],
+        vec![observed(&launch_template()), observed(&group(Some(2)))],
+    );
+    let cost = estimate(&plan, &book());
+    // One t3.medium for 730 h and its 30 GB root volume (each line rounded to cents).
+    assert_eq!(cost.monthly_change, 32.76);
+}
+
+fn task_definition(cpu: &str, memory: &str) -> Resource {
+    Resource::new(
+        "ecs.ecs_task_definition[web]",
+        ResourceKind::EcsTaskDefinition,
+        "x-web",
+        "ecs",
+    )
+    .with("cpu", cpu)
+    .with("memory", memory)
+}
+
+fn service(launch: Option<&str>, count: i64) -> Resource {
+    let s = Resource::new(
+        "ecs.ecs_service[web]",
+        ResourceKind::EcsService,
+        "web",
+        "ecs",
+    )
+    .with(
+        "taskDefinition",
+        "${ecs.ecs_task_definition[web]#revisionArn}",
+    )
+    .with("desiredCount", count);
+    match launch {
+        Some(l) => s.with("launchType", l),
+        None => s,
+    }
+}
+
+#[test]
+fn fargate_services_cost_their_tasks_vcpu_and_memory_hours() {
+    let cost = estimate(
+        &plan_of(
+            &[task_definition("512", "1024"), service(Some("FARGATE"), 2)],
+            Vec::new(),
+        ),
+        &book(),
+    );
+    let r = &cost.resources[0];
+    assert_eq!(r.address.as_str(), "ecs.ecs_service[web]");
+    // 2 tasks × 0.5 vCPU × 730 h × $0.04048, 2 × 1 GB × 730 h × $0.004445.
+    assert_eq!(r.lines[0].what, "2 × 0.5 vCPU (Fargate)");
+    assert_eq!(r.lines[0].monthly, Some(29.55));
+    assert_eq!(r.lines[0].basis, "730 vCPU-hours × 0.04048 USD/vCPU-hour");
+    assert_eq!(r.lines[1].monthly, Some(6.49));
+    // On EC2 capacity the service itself costs nothing: its instances are priced.
+    let ec2 = estimate(
+        &plan_of(&[task_definition("", ""), service(None, 2)], Vec::new()),
+        &book(),
+    );
+    assert!(ec2.resources.is_empty());
+    // A task definition the plan lacks is said, not guessed.
+    let lost = estimate(
+        &plan_of(&[service(Some("FARGATE"), 2)], Vec::new()),
+        &book(),
+    );
+    assert_eq!(lost.unpriced, 1);
+}
+
+#[test]
+fn secrets_by_the_month_and_log_groups_by_use() {
+    let secret = Resource::new(
+        "servers.secretsmanager_secret[cookie]",
+        ResourceKind::SecretsmanagerSecret,
+        "x/cookie",
+        "servers",
+    );
+    let logs = Resource::new(
+        "ecs.cloudwatch_log_group[web]",
+        ResourceKind::CloudWatchLogGroup,
+        "/ecs/x/web",
+        "ecs",
+    );
+    let cost = estimate(&plan_of(&[secret, logs], Vec::new()), &book());
+    assert_eq!(cost.monthly_after, 0.4);
+    let logs = cost
+        .resources
+        .iter()
+        .find(|r| r.kind == ResourceKind::CloudWatchLogGroup)
+        .unwrap();
+    assert!(logs.lines[0].usage_based);
 }

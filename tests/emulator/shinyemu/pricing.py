@@ -39,9 +39,23 @@ _PRODUCTS = [
     ("AWSELB", "Load Balancer-Network", {"locationType": "AWS Region"}, "LoadBalancerUsage", "Hrs", 0.0225),
     ("AmazonCloudWatch", "Alarm", {"alarmType": "Standard"}, "CW:AlarmMonitorUsage", "Alarms", 0.10),
     ("AmazonCloudWatch", "Canary", {}, "CW:Canary-runs", "Canary-runs", 0.0012),
+    # Fargate in the `AmazonECS` offer, family `Compute`: Linux/x86 per vCPU-hour and per
+    # GB-hour (usage types as Infracost matches them, internal/resources/aws/ecs_service.go),
+    # and the ARM ones a query for x86 must leave out (aws.amazon.com/fargate/pricing: ARM
+    # costs less, so a wrong match would under-estimate).
+    ("AmazonECS", "Compute", {}, "Fargate-vCPU-Hours:perCPU", "hours", 0.04048),
+    ("AmazonECS", "Compute", {}, "Fargate-GB-Hours", "hours", 0.004445),
+    ("AmazonECS", "Compute", {}, "Fargate-ARM-vCPU-Hours:perCPU", "hours", 0.03238),
+    ("AmazonECS", "Compute", {}, "Fargate-ARM-GB-Hours", "hours", 0.00356),
+    # Secrets Manager: a secret's month (family `Secret`, as Infracost asks for it,
+    # internal/resources/aws/secretsmanager_secret.go) and API requests (family `API Request`).
+    # The usage type names are the emulator's: shinyctl's query does not depend on them.
+    ("AWSSecretsManager", "Secret", {}, "AWSSecretsManager-Secrets", "Secrets", 0.40),
+    ("AWSSecretsManager", "API Request", {}, "AWSSecretsManager-APIRequest", "API Requests", 0.000005),
 ]
 
-for _type, _price in [("t3.medium", 0.0416), ("t3.large", 0.0832), ("m6i.large", 0.096), ("m5.large", 0.096)]:
+for _type, _price in [("t3.medium", 0.0416), ("t3.large", 0.0832), ("m6i.large", 0.096), ("m5.large", 0.096),
+                      ("m6i.2xlarge", 0.384)]:
     _PRODUCTS.append(("AmazonEC2", "Compute Instance",
                       {"instanceType": _type, "operatingSystem": "Linux", "tenancy": "Shared",
                        "preInstalledSw": "NA", "capacitystatus": "Used", "licenseModel": "No License required"},

@@ -52,3 +52,16 @@ def test_pages_and_unknown_services(emu, zero_account):
     with pytest.raises(ClientError) as err:
         pricing.get_products(ServiceCode="AmazonEC2", MaxResults=101)
     assert err.value.response["Error"]["Code"] in ("ValidationException", "InvalidParameterException")
+
+
+def test_fargate_by_vcpu_and_memory_hours_and_secrets_by_the_month(emu, zero_account):
+    pricing = emu.client("pricing", zero_account)
+    found = products(pricing, ServiceCode="AmazonECS",
+                     Filters=[term("regionCode", "us-east-1"), term("productFamily", "Compute")])
+    usage = {d["product"]["attributes"]["usagetype"]: price(d) for d in found}
+    assert usage["USE1-Fargate-vCPU-Hours:perCPU"] == {"USD": "0.0404800000"}
+    assert usage["USE1-Fargate-GB-Hours"] == {"USD": "0.0044450000"}
+    assert "USE1-Fargate-ARM-vCPU-Hours:perCPU" in usage
+    (secret,) = products(pricing, ServiceCode="AWSSecretsManager",
+                         Filters=[term("regionCode", "us-east-1"), term("productFamily", "Secret")])
+    assert price(secret) == {"USD": "0.4000000000"}
