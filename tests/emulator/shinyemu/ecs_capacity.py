@@ -239,3 +239,37 @@ def draining_updated(ctx, call_next):
                 data["capacityProvider"].setdefault("autoScalingGroupProvider", {})["managedDraining"] = wanted
                 resp.body = json.dumps(data).encode()
     return resp
+
+
+@on("autoscaling", "*")
+def ecs_acts_on_its_own(ctx, call_next):
+    """ECS manages the group whoever asks next: a read of the group sees the protection, the
+    hook, the desired capacity and the draining ECS has set by then (states are computed
+    lazily, from the ECS side's clock)."""
+    from . import ecs_ext
+
+    if _ecs(ctx).capacity_providers:
+        ecs_ext._advance(ctx)
+    return call_next()
+
+
+@on("ecs", "PutClusterCapacityProviders")
+def refuse_removing_a_provider_in_use(ctx, call_next):
+    """"You can only disassociate an existing capacity provider from a cluster if it's not being
+    used by any existing tasks" (botocore `ecs` PutClusterCapacityProviders; the error is
+    ResourceInUseException): a task still on its instances (stopping ones too) keeps its
+    provider in the cluster's list. moto takes it away."""
+    from .ecs_placement import _tasks
+    from .errors import AwsError
+
+    p = ctx.params()
+    name = (p.get("cluster") or "default").split("/")[-1]
+    cluster = _ecs(ctx).clusters.get(name)
+    if cluster is not None:
+        kept = {ref.split("/")[-1] for ref in p.get("capacityProviders") or []}
+        removed = set(cluster.capacity_providers or []) - kept
+        for task in _tasks.get((ctx.account, ctx.region), []):
+            if task["cluster"] == name and task.get("provider") in removed:
+                raise AwsError("ResourceInUseException",
+                               "The specified capacity provider is in use and cannot be removed.")
+    return call_next()
