@@ -41,8 +41,10 @@ fixed resources, places no task for a service, and registers nothing in target g
   PROVISIONING tasks). Emulated: scale-out only, at once (no CloudWatch period), to
   ceil(M × 100 / targetCapacity), by at least `minimumScalingStepSize` and at most
   `maximumScalingStepSize`, never above the group's MaxSize; new instances place the waiting
-  tasks once `InService`. Not emulated: scale-in, instance warm-up, managed termination
-  protection and draining.
+  tasks once `InService`. Scale-in, managed termination protection and managed draining:
+  `ecs_capacity.py` (an instance leaving through ECS's draining hook stays registered,
+  DRAINING, and takes no task; its tasks are replaced before they stop). Not emulated:
+  instance warm-up.
 - **Target registration** ("Use load balancing to distribute Amazon ECS service traffic"):
   a running task of a service with `loadBalancers` is registered in each target group — in
   bridge mode the instance id with the task's host port, a dynamic one (hostPort 0 or none)
@@ -55,13 +57,19 @@ fixed resources, places no task for a service, and registers nothing in target g
   every target group; the deployments it replaced then stop their tasks (deregistered,
   draining), as do a FAILED deployment's, a scale-down's surplus and every task of a deleted
   service. A rollback deployment keeps the running tasks of the deployment it rolls back to.
+- **Stopping** (`_stop`): a task ECS stops has desiredStatus STOPPED at once, is DEACTIVATING
+  while its targets drain, STOPPING for `ecs_task_stop`, then STOPPED (kept for ListTasks
+  desiredStatus STOPPED); until then it holds its resources and host ports. A task whose
+  instance is gone is STOPPED at once ("Host EC2 (instance …) terminated."). A deleted service
+  is DRAINING until its tasks are STOPPING or STOPPED, then INACTIVE (`_inactivate`); the task
+  API that shows all this: `ecs_tasks.py`.
 - **CreateService refusal**: a target group with no load balancer answers
   InvalidParameterException "The target group with targetGroupArn … does not have an
   associated load balancer." (as ECS does).
 
 Not emulated: ENIs for awsvpc tasks (ENI limits, trunking), placement constraints, daemon
-services, task states between PROVISIONING and RUNNING, ListTasks/DescribeTasks of the running
-tasks (moto's own), and the health checks themselves (see `elbv2_targets.py`).
+services, the states PENDING and ACTIVATING between PROVISIONING and RUNNING, and the health
+checks themselves (see `elbv2_targets.py`).
 """
 
 from __future__ import annotations

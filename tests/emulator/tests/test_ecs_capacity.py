@@ -5,6 +5,8 @@ leaving the group, DRAINING, until its tasks run elsewhere)."""
 
 import base64
 
+import pytest
+from botocore.exceptions import ClientError
 from conftest import wait_for
 from test_ecs_placement import AGENT, front, instances, task_definition
 
@@ -145,3 +147,29 @@ def test_without_managed_draining_an_instance_leaving_takes_its_tasks_with_it(em
     assert provider["autoScalingGroupProvider"]["managedDraining"] == "ENABLED"
     hooks = asg.describe_lifecycle_hooks(AutoScalingGroupName="ecs")["LifecycleHooks"]
     assert [h["LifecycleHookName"] for h in hooks] == [HOOK]
+
+
+def test_a_provider_tasks_still_use_cannot_leave_the_cluster(emu, account):
+    ecs, _ = capacity(emu, account, size=1, protection=False, scaling=False)
+    wait_for(lambda: len(instances(ecs)), 1)
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=task_definition(ecs, memory=1000),
+                       desiredCount=1)
+    wait_for(lambda: sum(placed(ecs).values()), 1)
+    with pytest.raises(ClientError) as refused:
+        ecs.put_cluster_capacity_providers(cluster="demo", capacityProviders=[], defaultCapacityProviderStrategy=[])
+    assert refused.value.response["Error"]["Code"] == "ResourceInUseException"
+    # Deleted, the service is INACTIVE once its task is STOPPING; the task keeps the provider in
+    # use until it is STOPPED.
+    ecs.delete_service(cluster="demo", service="web", force=True)
+    wait_for(lambda: ecs.describe_services(cluster="demo", services=["web"])["services"][0]["status"], "INACTIVE")
+
+    def emptied():
+        try:
+            ecs.put_cluster_capacity_providers(cluster="demo", capacityProviders=[],
+                                               defaultCapacityProviderStrategy=[])
+            return "done"
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    assert wait_for(emptied, "done") == ["ResourceInUseException", "done"]
+    assert ecs.describe_clusters(clusters=["demo"])["clusters"][0]["capacityProviders"] == []
