@@ -129,7 +129,7 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         .expect("clusters");
     let c = &described.clusters()[0];
     let provider_name = provider.rsplit('/').next().unwrap().to_string();
-    assert_eq!(c.capacity_providers(), [provider_name.clone()]);
+    assert_eq!(c.capacity_providers(), std::slice::from_ref(&provider_name));
     assert_eq!(c.default_capacity_provider_strategy()[0].base(), 0);
     let p = ecs
         .describe_capacity_providers()
@@ -142,7 +142,9 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         .expect("an Auto Scaling group provider");
     assert_eq!(
         (
-            settings.managed_termination_protection().map(|s| s.as_str()),
+            settings
+                .managed_termination_protection()
+                .map(|s| s.as_str()),
             settings.managed_draining().map(|s| s.as_str()),
             settings
                 .managed_scaling()

@@ -47,6 +47,7 @@ policy is listed), the cluster's `managed_draining` attachment.
 
 from __future__ import annotations
 
+import json
 import time
 
 from .hooks import on
@@ -231,8 +232,6 @@ def draining_updated(ctx, call_next):
         if provider is not None:
             provider.auto_scaling_group_provider["managedDraining"] = wanted
             from .ecs_ext import _json_body
-
-            import json
 
             data = _json_body(resp)
             if "capacityProvider" in data:

@@ -742,7 +742,8 @@ def _update_remaining(ctx) -> None:
         cpu, memory, ports = _used(ctx, ci_id)
         _set_resource(ci.remaining_resources, "CPU", _resource(ci.registered_resources, "CPU") - cpu)
         _set_resource(ci.remaining_resources, "MEMORY", _resource(ci.registered_resources, "MEMORY") - memory)
-        reserved = next((r.get("stringSetValue") or [] for r in ci.registered_resources if r.get("name") == "PORTS"), [])
+        reserved = next((r.get("stringSetValue") or [] for r in ci.registered_resources
+                         if r.get("name") == "PORTS"), [])
         for r in ci.remaining_resources:
             if r.get("name") == "PORTS":
                 r["stringSetValue"] = list(reserved) + [str(p) for p in sorted(ports) if str(p) not in reserved]

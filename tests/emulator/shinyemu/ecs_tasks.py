@@ -66,7 +66,7 @@ def _started_by(task: dict) -> str:
     return "ecs-svc/" + task["deployment"].split("/")[-1]
 
 
-def _matches(task: dict, p: dict, backend) -> bool:
+def _matches(task: dict, p: dict) -> bool:
     if task["cluster"] != _cluster_name(p.get("cluster")):
         return False
     if p.get("serviceName") and task["serviceName"] != p["serviceName"].split("/")[-1]:
@@ -97,7 +97,6 @@ def _page(arns: list[str], p: dict) -> dict:
 @on("ecs", "ListTasks")
 def list_tasks(ctx, call_next):
     p = ctx.params()
-    backend = ecs_ext._backend(ctx)
     # moto's own tasks (RunTask, StartTask), and its ClusterNotFoundException for a missing cluster.
     body = {k: v for k, v in p.items() if k not in ("maxResults", "nextToken", "serviceName", "launchType")}
     body.setdefault("desiredStatus", "RUNNING")
@@ -105,7 +104,7 @@ def list_tasks(ctx, call_next):
     if resp.status != 200:
         return resp
     theirs = [] if p.get("serviceName") else list(ecs_ext._json_body(resp).get("taskArns") or [])
-    ours = [t["arn"] for t in _ours(ctx) if _matches(t, p, backend)]
+    ours = [t["arn"] for t in _ours(ctx) if _matches(t, p)]
     if (p.get("desiredStatus") == "STOPPED" and p.get("serviceName")
             and not p.get("containerInstance") and not p.get("startedBy")):
         key = (ctx.account, ctx.region, _cluster_name(p.get("cluster")), p["serviceName"].split("/")[-1])

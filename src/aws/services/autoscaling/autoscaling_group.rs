@@ -1081,6 +1081,22 @@ mod tests {
     }
 
     #[test]
+    fn the_hook_ecs_puts_on_a_capacity_providers_group_is_not_read_as_the_blueprints() {
+        let group = Address::new("ecs.autoscaling_group");
+        let hook = |name: &str| {
+            aws_sdk_autoscaling::types::LifecycleHook::builder()
+                .lifecycle_hook_name(name)
+                .lifecycle_transition(TERMINATING)
+                .heartbeat_timeout(3600)
+                .default_result("CONTINUE")
+                .build()
+        };
+        assert!(hook_found(&group, "erp-ecs-asg", &hook(ECS_DRAINING_HOOK)).is_none());
+        let other = hook_found(&group, "erp-ecs-asg", &hook("drain")).expect("another hook is");
+        assert_eq!(other.id, "erp-ecs-asg/drain");
+    }
+
+    #[test]
     fn capacity_counts_only_serving_instances_and_says_why_not() {
         let seen = Capacity {
             group: "demo-srv-app".into(),
