@@ -5,8 +5,10 @@
 //! read back with nothing to change — the lifecycle hook ECS itself puts on the provider's group
 //! for managed draining is not the blueprint's to delete — changed in place (a new image: a new
 //! task-definition revision and a deployment rolled out, the old revision deregistered; the
-//! association's default strategy), then deleted with nothing left: the service INACTIVE (after
-//! DRAINING), the provider and the cluster gone, the group's instances terminated.
+//! association's default strategy), then deleted with nothing left, in the order that does not
+//! hang (the service, waited through DRAINING to INACTIVE; the association; the provider;
+//! scale-in protection off; the group; the cluster): the provider and the cluster gone, the
+//! group's instances terminated.
 
 use serde_json::json;
 use shinyctl::plan::{Resource, ResourceKind as K};
@@ -278,12 +280,33 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
     );
 
     // Deleted: nothing left.
+    let before = emulator::calls(&account).len();
     let plan = shinyctl::plan::diff(&[], &live.observed);
     let summary = run(&conn, &plan, &second, live.outputs).await;
     assert_complete(&summary);
     assert!(read(&conn, &second).await.observed.resources.is_empty());
-    // The service's delete waited through DRAINING: DescribeServices until INACTIVE.
+    // In the order that does not hang: services, the association, the provider, scale-in
+    // protection off, the group, the cluster (each step's first call AWS accepted).
     let calls = emulator::calls(&account);
+    let first_ok = |operation: &str| {
+        calls[before..]
+            .iter()
+            .position(|c| c.operation == operation && c.status == 200)
+            .unwrap_or_else(|| panic!("{operation} in the destroy"))
+    };
+    let order: Vec<usize> = [
+        "DeleteService",
+        "PutClusterCapacityProviders",
+        "DeleteCapacityProvider",
+        "SetInstanceProtection",
+        "DeleteAutoScalingGroup",
+        "DeleteCluster",
+    ]
+    .iter()
+    .map(|op| first_ok(op))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    // The service's delete waited through DRAINING: DescribeServices until INACTIVE.
     let deleted = calls
         .iter()
         .rposition(|c| c.operation == "DeleteService")
