@@ -15,6 +15,7 @@ mod live;
 mod live_autoscaling;
 mod live_common;
 mod live_cost;
+mod live_ecs;
 mod live_hooks;
 mod live_irsa;
 mod live_retries;

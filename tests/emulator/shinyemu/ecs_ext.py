@@ -21,7 +21,8 @@
   completed successfully", ECS developer guide, "How the Amazon ECS deployment circuit breaker
   detects failures"). Its stopped tasks are listed by ListTasks with desiredStatus STOPPED and
   described by DescribeTasks with `stoppedReason` "Essential container in task exited" and the
-  container's `reason` ("CannotPullContainerError: … not found").
+  container's `reason` ("CannotPullContainerError: … not found") — through `ecs_tasks.py`,
+  which answers the task API.
 - **Destroy order.** DeleteCluster with ACTIVE or DRAINING services answers
   ClusterContainsServicesException ("The Cluster cannot be deleted while Services are active.")
   and with registered container instances ClusterContainsContainerInstancesException (botocore
@@ -34,8 +35,8 @@ Placement (`ecs_placement.py`, which sets `PLACEMENT`): a deployment that is due
 once its desired count of tasks is placed and healthy in its target groups; a rollback deployment
 keeps the running tasks of the deployment it rolls back to (`_emu_rollback_of`).
 
-Not emulated (documented in docs/emulator.md): DRAINING before INACTIVE on DeleteService, and
-what `ecs_placement.py` lists.
+A deleted service's DRAINING and INACTIVE, and the task API: `ecs_tasks.py`. Not emulated
+(documented in docs/emulator.md): what `ecs_placement.py` and `ecs_capacity.py` list.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ def _advance(ctx) -> None:
         if PLACEMENT is not None:
             PLACEMENT.reconcile(ctx)
         for service in list(backend.services.values()):
+            if service.status != "ACTIVE":
+                continue  # a deleted service's deployments go with it
             for d in list(service.deployments):
                 until = d.get("_emu_until")
                 if until is None or d.get("rolloutState") != "IN_PROGRESS" or until > now:
@@ -366,35 +369,6 @@ def delete_capacity_provider(ctx, call_next):
         if cluster.status == "ACTIVE" and provider.name in (cluster.capacity_providers or []):
             raise AwsError("ClientException", "The specified capacity provider is in use and cannot be removed.")
     return call_next()
-
-
-@on("ecs", "ListTasks")
-def list_tasks(ctx, call_next):
-    p = ctx.params()
-    if p.get("desiredStatus") != "STOPPED" or not p.get("serviceName"):
-        return call_next()
-    cluster = (p.get("cluster") or "default").split("/")[-1]
-    key = (ctx.account, ctx.region, cluster, p["serviceName"])
-    arns = [t["taskArn"] for t in _stopped.get(key, [])]
-    return Response(200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps({"taskArns": arns}).encode())
-
-
-@on("ecs", "DescribeTasks")
-def describe_tasks(ctx, call_next):
-    p = ctx.params()
-    wanted = set(p.get("tasks") or [])
-    ours = [t for tasks in _stopped.values() for t in tasks if t["taskArn"] in wanted]
-    if not ours:
-        return call_next()
-    found = {t["taskArn"] for t in ours}
-    rest = [t for t in wanted if t not in found]
-    tasks = list(ours)
-    if rest:
-        # The others (moto's own) as moto answers them.
-        resp = call_next()
-        tasks += _json_body(resp).get("tasks") or []
-    return Response(200, [("Content-Type", "application/x-amz-json-1.1")],
-                    json.dumps({"tasks": tasks, "failures": []}).encode())
 
 
 @on("ecs", "DescribeCapacityProviders")

@@ -41,8 +41,10 @@ fixed resources, places no task for a service, and registers nothing in target g
   PROVISIONING tasks). Emulated: scale-out only, at once (no CloudWatch period), to
   ceil(M × 100 / targetCapacity), by at least `minimumScalingStepSize` and at most
   `maximumScalingStepSize`, never above the group's MaxSize; new instances place the waiting
-  tasks once `InService`. Not emulated: scale-in, instance warm-up, managed termination
-  protection and draining.
+  tasks once `InService`. Scale-in, managed termination protection and managed draining:
+  `ecs_capacity.py` (an instance leaving through ECS's draining hook stays registered,
+  DRAINING, and takes no task; its tasks are replaced before they stop). Not emulated:
+  instance warm-up.
 - **Target registration** ("Use load balancing to distribute Amazon ECS service traffic"):
   a running task of a service with `loadBalancers` is registered in each target group — in
   bridge mode the instance id with the task's host port, a dynamic one (hostPort 0 or none)
@@ -55,13 +57,19 @@ fixed resources, places no task for a service, and registers nothing in target g
   every target group; the deployments it replaced then stop their tasks (deregistered,
   draining), as do a FAILED deployment's, a scale-down's surplus and every task of a deleted
   service. A rollback deployment keeps the running tasks of the deployment it rolls back to.
+- **Stopping** (`_stop`): a task ECS stops has desiredStatus STOPPED at once, is DEACTIVATING
+  while its targets drain, STOPPING for `ecs_task_stop`, then STOPPED (kept for ListTasks
+  desiredStatus STOPPED); until then it holds its resources and host ports. A task whose
+  instance is gone is STOPPED at once ("Host EC2 (instance …) terminated."). A deleted service
+  is DRAINING until its tasks are STOPPING or STOPPED, then INACTIVE (`_inactivate`); the task
+  API that shows all this: `ecs_tasks.py`.
 - **CreateService refusal**: a target group with no load balancer answers
   InvalidParameterException "The target group with targetGroupArn … does not have an
   associated load balancer." (as ECS does).
 
 Not emulated: ENIs for awsvpc tasks (ENI limits, trunking), placement constraints, daemon
-services, task states between PROVISIONING and RUNNING, ListTasks/DescribeTasks of the running
-tasks (moto's own), and the health checks themselves (see `elbv2_targets.py`).
+services, the states PENDING and ACTIVATING between PROVISIONING and RUNNING, and the health
+checks themselves (see `elbv2_targets.py`).
 """
 
 from __future__ import annotations
@@ -75,7 +83,7 @@ import threading
 import time
 import uuid
 
-from . import ecs_ext
+from . import ecs_capacity, ecs_ext
 from . import elbv2_targets as targets
 from .errors import AwsError
 from .hooks import on
@@ -89,8 +97,10 @@ NO_FIT = ("(service {name}) was unable to place a task because no container inst
           "requirements. The closest matching container-instance {ci} has insufficient memory available.")
 
 _lock = threading.RLock()
-# (account, region) -> [task]
+# (account, region) -> [task]: the tasks on their instances (or Fargate), stopping ones included
 _tasks: dict[tuple[str, str], list[dict]] = {}
+# (account, region) -> [task]: STOPPED ones, newest first
+_stopped: dict[tuple[str, str], list[dict]] = {}
 
 
 # --- moto's backends -------------------------------------------------------------------------
@@ -199,7 +209,11 @@ def _sync_instances(ctx) -> None:
         provider = by_group.get(group_name)
         for state in group.instance_states:
             instance = state.instance
-            if state.lifecycle_state != "InService" or instance._state.name != "running":
+            # An instance on its way out through a terminating lifecycle hook (managed draining's,
+            # `ecs_capacity.py`) stays registered, DRAINING, until EC2 stops it.
+            if state.lifecycle_state != "InService" and not leaving(state):
+                continue
+            if instance._state.name != "running":
                 continue
             config = agent_config(instance.user_data)
             cluster = config.get("ECS_CLUSTER") or (listed.get(provider.name) if provider else None)
@@ -232,9 +246,21 @@ def _sync_instances(ctx) -> None:
 
 
 def _instances(ctx) -> dict[str, tuple[str, object]]:
-    """container instance id -> (cluster, ContainerInstance), ACTIVE ones."""
+    """container instance id -> (cluster, ContainerInstance), ACTIVE ones (where tasks go)."""
     return {ci_id: (c, ci) for c, cis in _ecs(ctx).container_instances.items() if c != "orphaned"
             for ci_id, ci in cis.items() if ci.status == "ACTIVE"}
+
+
+def registered(ctx) -> dict[str, tuple[str, object]]:
+    """container instance id -> (cluster, ContainerInstance), ACTIVE and DRAINING ones."""
+    return {ci_id: (c, ci) for c, cis in _ecs(ctx).container_instances.items() if c != "orphaned"
+            for ci_id, ci in cis.items() if ci.status in ("ACTIVE", "DRAINING")}
+
+
+def leaving(state) -> bool:
+    from .autoscaling_hooks import is_leaving
+
+    return is_leaving(state)
 
 
 # --- tasks -----------------------------------------------------------------------------------
@@ -287,7 +313,14 @@ def _capacity(ctx, service) -> tuple[str, list[str] | None]:
 
 
 def _service_tasks(ctx, service) -> list[dict]:
-    return [t for t in _tasks.get((ctx.account, ctx.region), []) if t["service"] == service.arn]
+    """The service's tasks ECS wants running (PROVISIONING or RUNNING; not those stopping)."""
+    return [t for t in _tasks.get((ctx.account, ctx.region), [])
+            if t["service"] == service.arn and t["desired"] == "RUNNING"]
+
+
+def service_tasks_all(ctx, service_arn: str) -> list[dict]:
+    """Every task of the service still on its instance, stopping ones included."""
+    return [t for t in _tasks.get((ctx.account, ctx.region), []) if t["service"] == service_arn]
 
 
 def _used(ctx, ci_id: str) -> tuple[int, int, set[int]]:
@@ -335,6 +368,13 @@ def _new_task(ctx, service, d: dict, td) -> dict:
         "id": task_id,
         "arn": f"arn:aws:ecs:{ctx.region}:{ctx.account}:task/{service.cluster_name}/{task_id}",
         "service": service.arn, "deployment": d["id"], "taskDefinition": d["taskDefinition"],
+        "cluster": service.cluster_name, "clusterArn": service.cluster_arn, "serviceName": service.name,
+        "family": getattr(td, "family", ""), "revision": getattr(td, "revision", 0),
+        "containers": [{"name": c.get("name", ""), "image": c.get("image", ""),
+                        "cpu": c.get("cpu"), "memory": c.get("memory"),
+                        "memoryReservation": c.get("memoryReservation")} for c in td.container_definitions],
+        "createdAt": time.time(), "startedAt": None, "stoppingAt": None, "stoppedAt": None,
+        "desired": "RUNNING", "stoppedReason": None, "stopCode": None, "draining": False,
         "status": "PROVISIONING", "instance": None, "ec2": None, "zone": None, "provider": None,
         "cpu": cpu, "memory": memory, "network": td.network_mode or "bridge",
         "asked": _mappings(td), "ports": {}, "ip": None, "targets": [],
@@ -343,8 +383,11 @@ def _new_task(ctx, service, d: dict, td) -> dict:
 
 def _start_on(ctx, service, task: dict, ci_id: str | None, ci) -> None:
     task["status"] = "RUNNING"
+    task["startedAt"] = time.time()
+    task["launchType"] = "FARGATE" if ci is None else "EC2"
     if ci is not None:
         task["instance"], task["ec2"] = ci_id, ci.ec2_instance_id
+        task["instanceArn"] = ci.container_instance_arn
         task["zone"] = ci.attributes.get("ecs.availability-zone")
         task["provider"] = ci.__dict__.get("_emu_provider")
         _, _, in_use = _used(ctx, ci_id)
@@ -453,11 +496,79 @@ def _healthy(ctx, task: dict) -> bool:
 
 # --- reconciling -----------------------------------------------------------------------------
 
-def _stop(ctx, task: dict) -> None:
+# Why the scheduler stops a task (DescribeTasks `stoppedReason`; `stopCode`
+# ServiceSchedulerInitiated: "the service scheduler stopped the task", botocore `ecs` Task).
+SCALED_IN = "Scaling activity initiated by (deployment {deployment})"
+REPLACED = "Deployment {deployment} replaced this task"
+SERVICE_DELETED = "Service {name} was deleted"
+INSTANCE_DRAINING = "Container instance {ci} is DRAINING: the task was replaced on another instance"
+HOST_TERMINATED = "Host EC2 (instance {ec2}) terminated."
+
+
+def _stop(ctx, task: dict, reason: str = "", code: str = "ServiceSchedulerInitiated") -> None:
+    """ECS stops a task: its desired status is STOPPED at once; a task that ran goes through
+    DEACTIVATING — "for tasks that are part of services configured to use Elastic Load
+    Balancing, the load balancer target group deregistration occurs during this state" (ECS
+    developer guide, "Amazon ECS task lifecycle") — for its target groups' deregistration delay
+    (× `target_health_scale`), then STOPPING for `ecs_task_stop` (the agent stops the
+    containers: SIGTERM, then SIGKILL after the stop timeout), then STOPPED. Until then it keeps
+    its CPU, memory and host ports on its instance. A task never placed is STOPPED at once."""
+    if task["desired"] == "STOPPED":
+        return
+    now = time.time()
+    task["desired"] = "STOPPED"
+    task["stoppingAt"] = now
+    task["stoppedReason"] = reason or task.get("stoppedReason")
+    task["stopCode"] = code
+    delay = _deregistration_delay(ctx, task)
     _deregister(ctx, task)
+    if task["status"] == "PROVISIONING":
+        _stopped_now(ctx, task)
+        return
+    task["status"] = "DEACTIVATING" if delay > 0 else "STOPPING"
+    task["_deactivated_at"] = now + delay
+    task["_stopped_at"] = now + delay + duration("ecs_task_stop")
+
+
+def _deregistration_delay(ctx, task: dict) -> float:
+    groups = _elbv2(ctx).target_groups
+    delays = [0.0]
+    for arn, _ in task["targets"]:
+        tg = groups.get(arn)
+        if tg is not None:
+            delays.append(float(tg.attributes.get("deregistration_delay.timeout_seconds", 300)))
+    return max(delays) * duration("target_health_scale")
+
+
+def _stopped_now(ctx, task: dict) -> None:
+    task["status"] = "STOPPED"
+    task["desired"] = "STOPPED"
+    task["stoppedAt"] = time.time()
     tasks = _tasks.get((ctx.account, ctx.region), [])
     if task in tasks:
         tasks.remove(task)
+    stopped = _stopped.setdefault((ctx.account, ctx.region), [])
+    stopped.insert(0, task)
+    # AWS lists stopped tasks for a while ("Recently stopped tasks might appear in the returned
+    # results", ListTasks desiredStatus): the newest few hundred are kept.
+    del stopped[500:]
+
+
+def _advance_stops(ctx) -> None:
+    now = time.time()
+    for task in list(_tasks.get((ctx.account, ctx.region), [])):
+        if task["desired"] != "STOPPED":
+            continue
+        if task["status"] == "DEACTIVATING" and now >= task["_deactivated_at"]:
+            task["status"] = "STOPPING"
+        if task["status"] == "STOPPING" and now >= task["_stopped_at"]:
+            _stopped_now(ctx, task)
+
+
+def stop_on_gone_instance(ctx, task: dict) -> None:
+    """Its instance is gone (terminated, deregistered): the task is STOPPED at once."""
+    _stop(ctx, task, HOST_TERMINATED.format(ec2=task.get("ec2")), "TerminationNotice")
+    _stopped_now(ctx, task)
 
 
 def _images_failing(ctx, td) -> bool:
@@ -473,20 +584,25 @@ def _reconcile_service(ctx, service) -> None:
             if adopt is not None and adopt["taskDefinition"] == task["taskDefinition"]:
                 task["deployment"] = adopt["id"]
                 continue
-            _stop(ctx, task)
+            primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+            _stop(ctx, task, REPLACED.format(deployment=primary["id"] if primary else "?"))
         elif live[task["deployment"]].get("rolloutState") == "FAILED":
-            _stop(ctx, task)
+            _stop(ctx, task, "Task failed to start", "TaskFailedToStart")
     primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     if primary is None or primary.get("rolloutState") == "FAILED":
         return
     td = _task_definition(ctx, primary["taskDefinition"])
     if td is None or _images_failing(ctx, td):
         return
-    mine = [t for t in _service_tasks(ctx, service) if t["deployment"] == primary["id"]]
+    # A task on a DRAINING instance (managed draining, `ecs_capacity.py`) no longer counts: the
+    # scheduler starts its replacement elsewhere, then stops it ("Draining Amazon ECS container
+    # instances": RUNNING service tasks are replaced "according to the service's deployment
+    # configuration parameters, minimumHealthyPercent and maximumPercent").
+    mine = [t for t in _service_tasks(ctx, service) if t["deployment"] == primary["id"] and not t["draining"]]
     surplus = len(mine) - service.desired_count
     if surplus > 0:
         for task in sorted(mine, key=lambda t: t["status"] == "RUNNING")[:surplus]:
-            _stop(ctx, task)
+            _stop(ctx, task, SCALED_IN.format(deployment=primary["id"]))
     for _ in range(-surplus):
         _tasks.setdefault((ctx.account, ctx.region), []).append(_new_task(ctx, service, primary, td))
     kind, providers = _capacity(ctx, service)
@@ -504,6 +620,7 @@ def _reconcile_service(ctx, service) -> None:
     for task in _service_tasks(ctx, service):
         if task["status"] == "RUNNING":
             _register(ctx, task, service)
+    _drain(ctx, service)
     # The counts are the tasks' (the ServicesStable waiter compares runningCount and desiredCount).
     for d in service.deployments:
         if d.get("rolloutState") != "FAILED":
@@ -513,6 +630,29 @@ def _reconcile_service(ctx, service) -> None:
     mine = _service_tasks(ctx, service)
     service.running_count = sum(t["status"] == "RUNNING" for t in mine)
     service.pending_count = sum(t["status"] == "PROVISIONING" for t in mine)
+
+
+def _drain(ctx, service) -> None:
+    """Stops the service's tasks on DRAINING instances as far as `minimumHealthyPercent` allows:
+    "If the minimum is 100%, the service scheduler can't remove existing tasks until the
+    replacement tasks are considered healthy" — RUNNING, and healthy in the target groups when
+    the service has a load balancer ("Draining Amazon ECS container instances")."""
+    tasks = _service_tasks(ctx, service)
+    draining = [t for t in tasks if t["draining"]]
+    if not draining:
+        return
+    config = (ecs_ext._attributes.get((ctx.account, ctx.region, service.arn), {})
+              .get("deploymentConfiguration") or {})
+    floor = math.ceil(service.desired_count * int(config.get("minimumHealthyPercent", 100)) / 100)
+
+    def healthy(t):
+        return t["status"] == "RUNNING" and (not service.load_balancers or _healthy(ctx, t))
+
+    serving = sum(healthy(t) for t in tasks)
+    for task in draining:
+        if task["status"] != "RUNNING" or serving - healthy(task) >= floor:
+            serving -= healthy(task)
+            _stop(ctx, task, INSTANCE_DRAINING.format(ci=task["instance"]))
 
 
 def _managed_scaling(ctx) -> None:
@@ -530,14 +670,19 @@ def _managed_scaling(ctx) -> None:
                    and (t.get("providers") is None or provider.name in t["providers"])]
         mine = [(ci_id, ci) for ci_id, (_, ci) in _instances(ctx).items()
                 if ci.__dict__.get("_emu_provider") == provider.name]
-        busy = sum(any(t["instance"] == ci_id for t in tasks) for ci_id, _ in mine)
+        # Instances running a task (one stopping still runs it); no daemon services here.
+        busy = [ci_id for ci_id, _ in mine if any(t["instance"] == ci_id for t in tasks)]
         size = _fresh_capacity(ctx, group, mine)
         needed = _binpack(waiting, size) if size else 0
-        m = busy + needed
+        m = len(busy) + needed
         target = max(1, int(scaling.get("targetCapacity") or 100))
         wanted = math.ceil(m * 100 / target)
         current = int(group.desired_capacity or 0)
-        if wanted <= current:
+        if wanted < current:
+            ecs_capacity.scale_in(ctx, provider, group, max(wanted, int(group.min_size or 0)), set(busy))
+            continue
+        ecs_capacity.not_low(provider)
+        if wanted == current:
             continue
         step = min(max(wanted - current, int(scaling.get("minimumScalingStepSize") or 1)),
                    int(scaling.get("maximumScalingStepSize") or 10000))
@@ -585,29 +730,61 @@ def _binpack(waiting: list[dict], size: tuple[int, int]) -> int:
 
 
 def _update_remaining(ctx) -> None:
-    for ci_id, (_, ci) in _instances(ctx).items():
-        cpu, memory, _ = _used(ctx, ci_id)
+    """A container instance's remainingResources, runningTasksCount and pendingTasksCount as
+    DescribeContainerInstances answers them (botocore `ecs` ContainerInstance: "For CPU and
+    MEMORY resource types, this parameter describes the remaining CPU and memory that wasn't
+    already allocated to tasks"; PORTS, the ports in use — the agent's reserved ones and the
+    tasks' host ports; runningTasksCount "the number of tasks on the container instance that
+    have a desired status (desiredStatus) of RUNNING"). A stopping task holds its share until it
+    is STOPPED."""
+    tasks = _tasks.get((ctx.account, ctx.region), [])
+    for ci_id, (_, ci) in registered(ctx).items():
+        cpu, memory, ports = _used(ctx, ci_id)
         _set_resource(ci.remaining_resources, "CPU", _resource(ci.registered_resources, "CPU") - cpu)
         _set_resource(ci.remaining_resources, "MEMORY", _resource(ci.registered_resources, "MEMORY") - memory)
-        ci.running_tasks_count = sum(t["instance"] == ci_id for t in _tasks.get((ctx.account, ctx.region), []))
+        reserved = next((r.get("stringSetValue") or [] for r in ci.registered_resources
+                         if r.get("name") == "PORTS"), [])
+        for r in ci.remaining_resources:
+            if r.get("name") == "PORTS":
+                r["stringSetValue"] = list(reserved) + [str(p) for p in sorted(ports) if str(p) not in reserved]
+        on = [t for t in tasks if t["instance"] == ci_id and t["desired"] == "RUNNING"]
+        ci.running_tasks_count = len(on)
+        ci.pending_tasks_count = sum(t["status"] == "PROVISIONING" for t in on)
 
 
 def reconcile(ctx) -> None:
     """Brings instances, tasks and registrations up to date (called by `ecs_ext._advance`)."""
     with _lock:
         _sync_instances(ctx)
-        instances = _instances(ctx)
-        services = {s.arn: s for s in _ecs(ctx).services.values() if s.status == "ACTIVE"}
+        _advance_stops(ctx)
+        ecs_capacity.mark_draining(ctx)
+        instances = registered(ctx)
+        everything = _ecs(ctx).services.values()
+        services = {s.arn: s for s in everything if s.status == "ACTIVE"}
         for task in list(_tasks.get((ctx.account, ctx.region), [])):
-            if task["service"] not in services:
-                _stop(ctx, task)  # the service is deleted: its tasks stop
-            elif task["instance"] is not None and task["instance"] not in instances:
-                _stop(ctx, task)  # its instance is gone: the scheduler starts another
+            if task["instance"] is not None and task["instance"] not in instances:
+                stop_on_gone_instance(ctx, task)  # its instance is gone: the scheduler starts another
+            elif task["service"] not in services:
+                _stop(ctx, task, SERVICE_DELETED.format(name=task["serviceName"]))  # the service is deleted
         for service in services.values():
             _reconcile_service(ctx, service)
+        _inactivate(ctx, everything)
         _managed_scaling(ctx)
+        ecs_capacity.manage(ctx)
         _sync_instances(ctx)
         _update_remaining(ctx)
+
+
+def _inactivate(ctx, services) -> None:
+    """A deleted service is DRAINING until its tasks are stopping: "After all tasks have
+    transitioned to either STOPPING or STOPPED status, the service status moves from DRAINING
+    to INACTIVE" (botocore `ecs` DeleteService)."""
+    for service in services:
+        if service.status != "DRAINING":
+            continue
+        if all(t["status"] in ("STOPPING", "STOPPED") for t in service_tasks_all(ctx, service.arn)):
+            service.status = "INACTIVE"
+            service.running_count = service.pending_count = 0
 
 
 def ready(ctx, service, d: dict) -> bool:

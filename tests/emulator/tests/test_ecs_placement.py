@@ -99,7 +99,10 @@ def test_the_groups_instances_are_the_clusters_container_instances(emu, account)
     assert {ci["ec2InstanceId"] for ci in found} == {i["InstanceId"] for i in group["Instances"]}
     assert ecs.describe_clusters(clusters=["demo"])["clusters"][0]["registeredContainerInstancesCount"] == 2
     asg.update_auto_scaling_group(AutoScalingGroupName="ecs", DesiredCapacity=1)
-    assert len(instances(ecs)) == 1, "an instance scaled in is deregistered"
+    # Managed draining is on by default: the instance scaled in is DRAINING while the group's
+    # terminating hook holds it, then deregistered once EC2 terminates it.
+    seen = wait_for(lambda: sorted(ci["status"] for ci in instances(ecs)), ["ACTIVE"])
+    assert ["ACTIVE", "DRAINING"] in seen, seen
     with pytest.raises(ClientError) as refused:
         ecs.delete_cluster(cluster="demo")
     assert refused.value.response["Error"]["Code"] == "ClusterContainsContainerInstancesException"

@@ -71,6 +71,10 @@ use crate::plan::{Address, ResourceKind as K};
 
 pub struct AutoScalingGroup;
 
+/// The terminating lifecycle hook ECS makes on a capacity provider's group when managed
+/// instance draining is on (heartbeat 3600 s, CONTINUE): not the blueprint's.
+const ECS_DRAINING_HOOK: &str = "ecs-managed-draining-termination-hook";
+
 /// An instance refresh keeps every desired instance in service (MinHealthyPercentage 100) and
 /// launches a replacement before it terminates the instance it replaces, at most half the group
 /// more at once (MaxHealthyPercentage 150; "the difference between them cannot be greater than
@@ -1039,12 +1043,18 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Vec<Found>, St
 
 /// One of an owned group's lifecycle hooks: untagged, it is matched to the blueprint's by its
 /// group (the group's name, which the reader turns into its address) and name; one the
-/// blueprint does not have is listed under its group's address, to be deleted.
+/// blueprint does not have is listed under its group's address, to be deleted — except the hook
+/// ECS itself puts on a capacity provider's group for managed instance draining, which is ECS's
+/// to manage ("Configuring Amazon ECS capacity providers to safely shut down instances": the
+/// cluster's `managed_draining` attachment names it as `autoScalingLifecycleHookName`).
 fn hook_found(
     group_address: &Address,
     group: &str,
     hook: &aws_sdk_autoscaling::types::LifecycleHook,
 ) -> Option<Found> {
+    if hook.lifecycle_hook_name() == Some(ECS_DRAINING_HOOK) {
+        return None;
+    }
     let props = hook_props(group, hook)?;
     let mut found = Found::new(K::AutoScalingLifecycleHook, hook_id(group, &props.name))
         .named(&props.name)
@@ -1068,6 +1078,22 @@ mod tests {
             health: health.into(),
             target: target.into(),
         }
+    }
+
+    #[test]
+    fn the_hook_ecs_puts_on_a_capacity_providers_group_is_not_read_as_the_blueprints() {
+        let group = Address::new("ecs.autoscaling_group");
+        let hook = |name: &str| {
+            aws_sdk_autoscaling::types::LifecycleHook::builder()
+                .lifecycle_hook_name(name)
+                .lifecycle_transition(TERMINATING)
+                .heartbeat_timeout(3600)
+                .default_result("CONTINUE")
+                .build()
+        };
+        assert!(hook_found(&group, "erp-ecs-asg", &hook(ECS_DRAINING_HOOK)).is_none());
+        let other = hook_found(&group, "erp-ecs-asg", &hook("drain")).expect("another hook is");
+        assert_eq!(other.id, "erp-ecs-asg/drain");
     }
 
     #[test]

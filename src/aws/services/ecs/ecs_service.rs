@@ -1,13 +1,14 @@
 //! An ECS service with the rolling deployment controller (`ECS`), its deployment circuit breaker
 //! with rollback, behind a target group.
 //!
-//! - **Create**: DescribeServices by name first (one an interrupted run made is found by its name
-//!   and address tag), then CreateService (client token) with the task definition's revision,
-//!   the desired count (only here: afterwards Application Auto Scaling owns it, so the plan never
-//!   compares it: `KindSpec::set_at_create`), FARGATE or the capacity provider strategy, the
-//!   target groups, the awsvpc network (no public IP), the deployment configuration, the zone
-//!   spread (EC2), the health check grace period, managed tags, tag propagation and the tags.
-//!   Then the rollout wait.
+//! - **Create**: DescribeServices by name first (an ACTIVE one an interrupted run made is found
+//!   by its name and address tag; one still DRAINING makes ECS refuse the create, a conflict
+//!   retried until it is INACTIVE), then CreateService (client token) with the task
+//!   definition's revision, the desired count (only here: afterwards Application Auto Scaling
+//!   owns it, so the plan never compares it: `KindSpec::set_at_create`), FARGATE or the
+//!   capacity provider strategy, the target groups, the awsvpc network (no public IP), the
+//!   deployment configuration, the zone spread (EC2), the health check grace period, managed
+//!   tags, tag propagation and the tags. Then the rollout wait.
 //! - **Update**: UpdateService with every in-place property but the count, then the rollout wait;
 //!   once the rollout is COMPLETED on a new revision, the revision the service ran before is
 //!   deregistered when it is this blueprint's (`ecs_task_definition.rs` says why here).
@@ -115,9 +116,12 @@ impl Adapter for EcsService {
         let props: EcsServiceProps = step.props()?;
         let cluster = step.reference("cluster")?;
         let task_definition = task_definition(step, &props)?;
+        // A DRAINING one of the name is on its way out: ECS refuses the create until it is
+        // INACTIVE ("Unable to Start a service that is still Draining.",
+        // InvalidParameterException), a conflict retried below.
         let existing = describe(step, &cluster, &props.name)
             .await?
-            .filter(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING"));
+            .filter(|s| s.status() == Some("ACTIVE"));
         let service = match existing {
             Some(service) => {
                 ours_or_refuse(step, &service)?;
@@ -152,7 +156,12 @@ impl Adapter for EcsService {
                         &props.capacity_provider_strategy,
                     )?)),
                 };
-                let created = call.send().await.aws()?;
+                let created = match call.send().await.aws() {
+                    Err(err) if err.message.contains("still Draining") => {
+                        return Err(StepError::conflict(err.code, err.message));
+                    }
+                    other => other?,
+                };
                 created.service.ok_or_else(|| {
                     missing(format!(
                         "{}: CreateService answered no service",
