@@ -98,9 +98,10 @@ pub fn facts_in(bp: &Blueprint, account: &str, live: &LiveState) -> PlatformFact
             ..redis.clone()
         };
     }
+    // An Aurora cluster's writer endpoint and master secret are the cluster's, not an instance's.
     if let (Some(db), Some((_, outputs))) = (
         facts.database.as_mut(),
-        first(&[ResourceKind::DbCluster, ResourceKind::DbInstance]),
+        first(&[ResourceKind::DbCluster]).or_else(|| first(&[ResourceKind::DbInstance])),
     ) && let Some(host) = text(outputs, "endpoint")
     {
         *db = DatabaseFacts {
