@@ -54,6 +54,7 @@ pub mod clients;
 pub mod config;
 pub mod doctor;
 pub mod ecr_auth;
+pub mod ecr_images;
 pub mod eks_token;
 pub mod errors;
 pub mod gate;

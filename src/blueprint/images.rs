@@ -162,12 +162,53 @@ pub fn proxy_image(proxy: &Proxy) -> ImageUse {
     }
 }
 
-/// Every image the workload pulls, in document order: ShinyProxy's, each app's, then each ECS
-/// service's.
+/// The PostgreSQL client the usage-statistics user's Job runs: Docker's official image (psql 17
+/// speaks to every PostgreSQL RDS and Aurora run), pinned by its release tag.
+pub const POSTGRES_CLIENT_IMAGE: &str = "postgres:17.5-alpine";
+/// The MySQL client the Job runs for MySQL and Aurora MySQL: Docker's official image, the 8.4
+/// LTS client (it speaks to MySQL 8.0 and 8.4, Aurora MySQL 3).
+pub const MYSQL_CLIENT_IMAGE: &str = "mysql:8.4.5";
+/// Where the blueprint says the Job's image; also the path of the default.
+pub const USAGE_STATS_USER_IMAGE_PATH: &str = "proxy.usageStatsUser.image";
+
+/// The image of the Job that creates the usage-statistics user (`usageStats: database` with a
+/// database and a `usageStatsUser`): `usageStatsUser.image` (tagged as the default unless it
+/// says a tag), else the engine's official client image.
+pub fn usage_stats_user_image(bp: &Blueprint) -> Option<ImageUse> {
+    use super::model::{DatabaseEngine as E, UsageStats};
+    let proxy = bp.proxy.as_ref()?;
+    let db = bp.database.as_ref()?;
+    let user = proxy.usage_stats_user.as_ref()?;
+    if proxy.usage_stats != UsageStats::Database {
+        return None;
+    }
+    let default = match db.engine {
+        E::Postgres | E::AuroraPostgresql => POSTGRES_CLIENT_IMAGE,
+        E::Mysql | E::AuroraMysql => MYSQL_CLIENT_IMAGE,
+    };
+    let image = match &user.image {
+        None => default.to_string(),
+        Some(written) => {
+            let without_prefix = written.strip_prefix(REGISTRY_PREFIX).unwrap_or(written);
+            match (split_version(without_prefix).1, split_version(default).1) {
+                (None, Some(version)) => format!("{written}{}", version.suffix()),
+                _ => written.clone(),
+            }
+        }
+    };
+    Some(ImageUse {
+        path: USAGE_STATS_USER_IMAGE_PATH.into(),
+        image,
+    })
+}
+
+/// Every image the workload pulls, in document order: ShinyProxy's, the usage-statistics user's
+/// Job's, each app's, then each ECS service's.
 pub fn workload_images(bp: &Blueprint) -> Vec<ImageUse> {
     let mut out = Vec::new();
     if let Some(proxy) = &bp.proxy {
         out.push(proxy_image(proxy));
+        out.extend(usage_stats_user_image(bp));
         out.extend(proxy.apps.iter().enumerate().map(|(i, app)| ImageUse {
             path: child(&item("proxy.apps", i), "image"),
             image: app.image.clone(),
@@ -302,14 +343,28 @@ mod tests {
         proxy.apps.push(app);
         proxy.apps[1].image = "registry:openanalytics/shinyproxy:3.2.0".into();
         let copies = mirror_copies(&bp);
-        assert_eq!(copies.len(), 1, "{copies:?}");
+        // ShinyProxy's image once (the proxy and the app name the same), and the PostgreSQL
+        // client of the usage-statistics user's Job.
+        assert_eq!(copies.len(), 2, "{copies:?}");
         assert_eq!(copies[0].repository, "openanalytics/shinyproxy");
         assert_eq!(
             copies[0].source.to_string(),
             "docker.io/openanalytics/shinyproxy:3.2.0"
         );
+        assert_eq!(
+            copies[1].source.to_string(),
+            "docker.io/library/postgres:17.5-alpine"
+        );
         bp.proxy.as_mut().unwrap().image = None;
         bp.proxy.as_mut().unwrap().apps.pop();
+        let user = bp
+            .proxy
+            .as_mut()
+            .unwrap()
+            .usage_stats_user
+            .as_mut()
+            .unwrap();
+        user.image = None;
         assert_eq!(
             mirror_copies(&bp),
             vec![],

@@ -691,6 +691,11 @@ pub struct UsageStatsUser {
     /// Reference to its password: `secretsmanager:NAME` or `ssm:/PARAMETER` (a new value is
     /// set on the user and rolls ShinyProxy at the next apply).
     pub password_ref: String,
+    /// The database client image of the Job that creates the user (default: Docker's official
+    /// `postgres` or `mysql` image, docs/workload.md): `registry:NAME` for a repository of this
+    /// blueprint's ECR (a copy `images mirror` makes), tagged as the default unless it says a tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -165,6 +165,11 @@ pub async fn read_plan(
     }
     let mut plan = full_plan(loaded, &live.observed, rendered.as_ref(), &cluster);
     add_blueprint_warnings(&mut plan, loaded, &warnings);
+    if rendered.is_some() {
+        // Images missing from repositories that exist: apply would stop at them.
+        plan.notes
+            .extend(super::workload::image_notes(conn, loaded, &facts, &live).await);
+    }
     if let Some(why) = secret_warning {
         plan.notes.push(Note {
             level: NoteLevel::Warning,

@@ -98,9 +98,10 @@ pub fn facts_in(bp: &Blueprint, account: &str, live: &LiveState) -> PlatformFact
             ..redis.clone()
         };
     }
+    // An Aurora cluster's writer endpoint and master secret are the cluster's, not an instance's.
     if let (Some(db), Some((_, outputs))) = (
         facts.database.as_mut(),
-        first(&[ResourceKind::DbCluster, ResourceKind::DbInstance]),
+        first(&[ResourceKind::DbCluster]).or_else(|| first(&[ResourceKind::DbInstance])),
     ) && let Some(host) = text(outputs, "endpoint")
     {
         *db = DatabaseFacts {
@@ -187,8 +188,11 @@ pub fn plan_resources(
     rendered: Option<&Workload>,
     cluster: &ClusterState,
 ) -> (Vec<Resource>, Vec<ObservedResource>) {
-    let objects: &[Value] = rendered.map(|w| w.objects.as_slice()).unwrap_or(&[]);
     let live = cluster.objects();
+    // The usage-statistics user's Job only when the user is not made yet for this password.
+    let mut settled: Vec<Value> = rendered.map(|w| w.objects.clone()).unwrap_or_default();
+    workload::usage_user::settle(&mut settled, live);
+    let objects: &[Value] = &settled;
     let addresses = wplan::Addresses::new(objects.iter().chain(live));
     (
         wplan::desired(objects, &addresses, &needs(&loaded.resources)),
@@ -473,6 +477,12 @@ fn locate_failure(
                 .iter()
                 .position(|c| c.address.as_str().starts_with("workload.deployment[")),
         ),
+        DeployError::Job { .. } => (
+            "JobFailed",
+            changes
+                .iter()
+                .position(|c| c.address.as_str().starts_with("workload.job[")),
+        ),
         DeployError::MissingSecrets(_) => (
             "SecretUnresolved",
             changes
@@ -554,6 +564,7 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     workload::rollout::stamp(&mut rendered.objects, &objects, now_ms);
+    workload::usage_user::settle(&mut rendered.objects, &objects);
     let plan = full_plan(
         loaded,
         &live.observed,
@@ -563,7 +574,16 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
     if workload_changes(&plan).is_empty() {
         return Ok(None);
     }
-    let sources = secret_sources(bp, &facts);
+    // Nothing the deploy's pods pull is missing from the blueprint's ECR (else they would sit in
+    // ImagePullBackOff): checked before anything is applied.
+    check_images(input, &facts, &rendered).await?;
+    let mut sources = secret_sources(bp, &facts);
+    // The master credentials only when the usage-statistics user's Job runs.
+    sources.extend(
+        workload::usage_user::sources(&rendered.objects)
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string()))),
+    );
     let values = crate::aws::secrets::resolve(input.conn, &sources)
         .await
         .map_err(|e| {
@@ -573,6 +593,218 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
             )
         })?;
     Ok(Some((rendered, plan, client, values)))
+}
+
+/// One `registry:` image the workload pulls from the blueprint's ECR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryImage {
+    /// Where the blueprint says it (`proxy.image`, `proxy.apps[0].image`, ...).
+    pub path: String,
+    /// The repository's name in the blueprint (`registry.repositories[].name`).
+    pub name: String,
+    pub version: crate::blueprint::images::Version,
+    /// Whether `shinyctl images mirror` copies it (its repository says `mirrorOf`).
+    pub mirrored: bool,
+}
+
+impl RegistryImage {
+    /// The image as the nodes pull it.
+    pub fn uri(&self, bp: &Blueprint, facts: &PlatformFacts) -> String {
+        format!(
+            "{}/{}{}",
+            facts.registry_host,
+            Names::new(&bp.metadata.name).repository(&self.name),
+            self.version.suffix()
+        )
+    }
+}
+
+/// The `registry:` images among `uses` (a `registry:NAME` without a tag is `:latest`, as the
+/// workload renders it).
+pub fn registry_images(
+    bp: &Blueprint,
+    uses: &[crate::blueprint::images::ImageUse],
+) -> Vec<RegistryImage> {
+    use crate::blueprint::images::Version;
+    let mirrored: Vec<String> = crate::blueprint::images::mirror_copies(bp)
+        .into_iter()
+        .map(|c| c.repository)
+        .collect();
+    uses.iter()
+        .filter_map(|u| {
+            let (name, version) = u.in_registry()?;
+            Some(RegistryImage {
+                path: u.path.clone(),
+                name: name.to_string(),
+                version: version.unwrap_or_else(|| Version::Tag("latest".into())),
+                mirrored: mirrored.iter().any(|m| m == name),
+            })
+        })
+        .collect()
+}
+
+/// The images the deploy's own pods pull: ShinyProxy's, and the usage-statistics Job's when it
+/// runs (apps' images are pulled later, when a user starts one).
+fn deploy_pulls(bp: &Blueprint, objects: &[Value]) -> Vec<crate::blueprint::images::ImageUse> {
+    let Some(proxy) = &bp.proxy else {
+        return Vec::new();
+    };
+    let mut uses = vec![crate::blueprint::images::proxy_image(proxy)];
+    if objects
+        .iter()
+        .any(|o| o["kind"] == "Job" && o["metadata"]["name"] == workload::usage_user::JOB_NAME)
+    {
+        uses.extend(crate::blueprint::images::usage_stats_user_image(bp));
+    }
+    uses
+}
+
+/// The sentence that says which images are missing from the blueprint's ECR and what to do.
+pub fn missing_images_message(
+    bp: &Blueprint,
+    facts: &PlatformFacts,
+    file: &str,
+    missing: &[&RegistryImage],
+) -> String {
+    let mut text = String::from("not in the blueprint's ECR:");
+    for image in missing {
+        text.push_str(&format!(
+            "
+  {} ({})",
+            image.uri(bp, facts),
+            image.path
+        ));
+    }
+    let mirror = missing.iter().any(|i| i.mirrored);
+    let push: Vec<String> = missing
+        .iter()
+        .filter(|i| !i.mirrored)
+        .map(|i| i.uri(bp, facts))
+        .collect();
+    if mirror {
+        text.push_str(&format!(
+            "
+  copy the public images into it with `shinyctl images mirror -f {file}`"
+        ));
+    }
+    if !push.is_empty() {
+        text.push_str(&format!(
+            "
+  push {}",
+            push.join(", ")
+        ));
+    }
+    text
+}
+
+/// Stops the deploy before anything is applied when an image its pods pull from the blueprint's
+/// ECR is not there (the pods would sit in ImagePullBackOff). The AWS side, the repositories among
+/// it, is in place by now: the user mirrors (or pushes) and runs apply again.
+async fn check_images(
+    input: &DeployInput<'_>,
+    facts: &PlatformFacts,
+    rendered: &Workload,
+) -> Result<(), (StepError, String)> {
+    let bp = &input.loaded.blueprint;
+    let wanted = registry_images(bp, &deploy_pulls(bp, &rendered.objects));
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let names = Names::new(&bp.metadata.name);
+    let asked: Vec<crate::aws::ecr_images::EcrImage> = wanted
+        .iter()
+        .map(|i| crate::aws::ecr_images::EcrImage {
+            repository: names.repository(&i.name),
+            version: i.version.clone(),
+        })
+        .collect();
+    let at = "workload.deployment[shinyproxy]".to_string();
+    let presence = crate::aws::ecr_images::presence(input.conn, &asked)
+        .await
+        .map_err(|e| {
+            (
+                StepError::new(ErrorClass::Fatal, "ImageCheckFailed", e),
+                at.clone(),
+            )
+        })?;
+    let missing: Vec<&RegistryImage> = wanted
+        .iter()
+        .zip(&presence)
+        .filter(|(_, p)| **p != crate::aws::ecr_images::Presence::There)
+        .map(|(i, _)| i)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "the workload was not deployed: the images its pods pull are {}
+  then run apply again",
+        missing_images_message(bp, facts, &input.loaded.source.name, &missing)
+    );
+    Err((
+        StepError::new(ErrorClass::Fatal, "ImageNotInRegistry", message),
+        at,
+    ))
+}
+
+/// For a live plan: a warning for each `registry:` image the workload uses whose repository
+/// exists but lacks it (a repository the plan creates cannot be asked; apply checks then).
+pub async fn image_notes(
+    conn: &Connection,
+    loaded: &Loaded,
+    facts: &PlatformFacts,
+    live: &LiveState,
+) -> Vec<crate::plan::Note> {
+    let bp = &loaded.blueprint;
+    let names = Names::new(&bp.metadata.name);
+    let wanted: Vec<RegistryImage> =
+        registry_images(bp, &crate::blueprint::images::workload_images(bp))
+            .into_iter()
+            .filter(|i| {
+                let address = format!("registry.ecr_repository[{}]", i.name);
+                live.observed
+                    .resources
+                    .iter()
+                    .any(|r| r.address.as_str() == address)
+            })
+            .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let asked: Vec<crate::aws::ecr_images::EcrImage> = wanted
+        .iter()
+        .map(|i| crate::aws::ecr_images::EcrImage {
+            repository: names.repository(&i.name),
+            version: i.version.clone(),
+        })
+        .collect();
+    let warning = |message: String| crate::plan::Note {
+        level: crate::plan::NoteLevel::Warning,
+        about: "proxy".into(),
+        message,
+        hint: None,
+    };
+    match crate::aws::ecr_images::presence(conn, &asked).await {
+        Ok(presence) => {
+            let missing: Vec<&RegistryImage> = wanted
+                .iter()
+                .zip(&presence)
+                .filter(|(_, p)| **p != crate::aws::ecr_images::Presence::There)
+                .map(|(i, _)| i)
+                .collect();
+            if missing.is_empty() {
+                return Vec::new();
+            }
+            vec![warning(format!(
+                "images the workload pulls are {}
+  apply stops before deploying ShinyProxy while its own image (or its usage-statistics Job's) is missing",
+                missing_images_message(bp, facts, &loaded.source.name, &missing)
+            ))]
+        }
+        Err(why) => vec![warning(format!(
+            "could not ask ECR whether the workload's images are there ({why})"
+        ))],
+    }
 }
 
 /// Puts the current versions of the secrets the pods read on the Deployment's pod template
@@ -590,6 +822,12 @@ pub async fn add_secret_versions(
     let versions = crate::aws::secrets::versions(conn, &sources).await?;
     let keys: Vec<String> = sources.keys().cloned().collect();
     workload::rollout::set_secret_versions(&mut rendered.objects, &keys, &versions);
+    workload::usage_user::set_password_version(
+        &mut rendered.objects,
+        versions
+            .get(workload::secrets::DATABASE_PASSWORD)
+            .map(String::as_str),
+    );
     Ok(())
 }
 

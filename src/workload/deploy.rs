@@ -5,7 +5,10 @@
 //! cluster's endpoint, CA and token (`aws::eks_token`) and the resolved secret values. Every API
 //! call is retried on throttling, 5xx answers and lost connections ([`retry`]).
 
+mod job;
 mod retry;
+
+pub use job::{JobState, job_state, mask};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -17,7 +20,9 @@ use kube::api::{
 use serde_json::{Value, json};
 
 use super::controllers::{self, webhook_cert};
-use super::{BLUEPRINT_LABEL, FIELD_MANAGER, MANAGED_BY, NAME, Workload, object_id, secrets};
+use super::{
+    BLUEPRINT_LABEL, FIELD_MANAGER, MANAGED_BY, NAME, Workload, object_id, secrets, usage_user,
+};
 use crate::apply::backoff::{CALL_RETRIES, RetryPolicy};
 use crate::apply::wait::PollSchedule;
 
@@ -73,6 +78,7 @@ const KINDS: &[KindRow] = &[
     ),
     ("", "v1", "ConfigMap", "configmaps", true),
     ("", "v1", "Secret", "secrets", true),
+    ("batch", "v1", "Job", "jobs", true),
     ("", "v1", "Service", "services", true),
     ("apps", "v1", "Deployment", "deployments", true),
     (
@@ -125,6 +131,14 @@ pub enum DeployError {
     MissingSecrets(Vec<String>),
     /// A controller's webhook certificate could not be made (the sentence says why).
     Certificate(String),
+    /// A Job did not succeed (or not in time): why, and the end of its pod's log (secret values
+    /// the Job was given are masked).
+    Job {
+        job: String,
+        reason: String,
+        pods: Vec<PodProblem>,
+        log: Vec<String>,
+    },
     /// The Deployment did not finish rolling out in time, or failed; the pods that did not start.
     Rollout {
         deployment: String,
@@ -153,6 +167,33 @@ impl fmt::Display for DeployError {
                 "no value for secret key(s) {} (see the Secret's shinyctl.dev/secret-sources)",
                 keys.join(", ")
             ),
+            DeployError::Job {
+                job,
+                reason,
+                pods,
+                log,
+            } => {
+                write!(
+                    f,
+                    "job {job} (creating the usage-statistics database user) did not succeed: {reason}"
+                )?;
+                for pod in pods {
+                    write!(f, "\n  pod {}: {}: {}", pod.pod, pod.reason, pod.message)?;
+                }
+                if log.is_empty() {
+                    write!(f, "\n  its pod wrote no log")?;
+                } else {
+                    write!(f, "\n  the end of its pod's log:")?;
+                    for line in log {
+                        write!(f, "\n    {line}")?;
+                    }
+                }
+                write!(
+                    f,
+                    "\n  ShinyProxy was not deployed; the Job stays for `kubectl logs`, the master \
+                     credentials' Secret is deleted, and the next apply runs the Job again"
+                )
+            }
             DeployError::Rollout {
                 deployment,
                 reason,
@@ -299,6 +340,19 @@ pub async fn deploy(
         }
         apply_in_waves(client, &webhooks).await?;
     }
+    // The usage-statistics user exists before ShinyProxy starts (its collector connects at
+    // start-up): the Job runs once the namespaces are there, before the rest is applied.
+    let (job_objects, rest): (Vec<Value>, Vec<Value>) =
+        rest.into_iter().partition(usage_user::is_job_object);
+    if !job_objects.is_empty() {
+        let namespaces: Vec<Value> = rest
+            .iter()
+            .filter(|o| o["kind"] == "Namespace")
+            .cloned()
+            .collect();
+        apply_in_waves(client, &namespaces).await?;
+        job::run_job(client, &job_objects, wait).await?;
+    }
     apply_in_waves(client, &rest).await?;
     report.applied = objects.iter().map(object_id).collect();
     report.pruned = prune(client, blueprint, &objects, Keep::Listed).await?;
@@ -387,10 +441,12 @@ fn with_secret_values(
     values: &BTreeMap<String, String>,
 ) -> Result<Vec<Value>, DeployError> {
     let mut out = objects.to_vec();
-    for object in out
-        .iter_mut()
-        .filter(|o| o["kind"] == "Secret" && o["metadata"]["name"] == secrets::SECRET_NAME)
-    {
+    // ShinyProxy's Secret, and the usage-statistics Job's: each says where its values come from.
+    for object in out.iter_mut().filter(|o| {
+        o["kind"] == "Secret"
+            && (o["metadata"]["name"] == secrets::SECRET_NAME
+                || o["metadata"]["name"] == usage_user::ADMIN_SECRET)
+    }) {
         let sources: BTreeMap<String, Value> = object["metadata"]["annotations"]
             [super::manifests::SECRET_SOURCES]
             .as_str()

@@ -73,6 +73,10 @@ pub(super) fn objects(
         &crate::blueprint::images::proxy_image(proxy).image,
         facts,
     );
+    // The usage-statistics user is made before ShinyProxy starts (its collector connects at
+    // start-up): the Job and its Secret come before the Deployment.
+    out.extend(super::usage_user::objects(bp, proxy, facts));
+    super::usage_user::mark_secret(&mut out);
     out.push(deployment(
         &meta,
         proxy,

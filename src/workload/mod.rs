@@ -15,6 +15,7 @@ pub mod plan;
 pub mod rollout;
 pub mod secrets;
 pub mod shinyproxy;
+pub mod usage_user;
 pub mod yaml;
 
 pub use facts::PlatformFacts;

@@ -109,7 +109,15 @@ fn secrets_are_placeholders_with_sources_never_values() {
         "secretsmanager:analytics/usage-stats-password"
     );
     assert_eq!(proxy["usage-stats-username"], "shinyproxy_usage");
-    let text = serde_json::to_string(&w.objects).unwrap();
+    // ShinyProxy's objects never name the master secret: only the usage-statistics user's Job
+    // and its short-lived Secret do.
+    let text = serde_json::to_string(
+        &w.objects
+            .iter()
+            .filter(|o| !usage_user::is_job_object(o))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     assert!(
         !text.contains("rds!"),
         "the master secret is referenced: {text}"
@@ -528,5 +536,167 @@ fn a_new_secret_version_rolls_the_pods() {
     assert!(
         !rotated.to_string().contains("v2"),
         "a fingerprint, not the versions"
+    );
+}
+
+/// Item 4: the usage-statistics user is made by a Job before ShinyProxy's Deployment, reading the
+/// master credentials from a Secret that holds no value when rendered; the Job holds none either.
+#[test]
+fn the_usage_statistics_user_is_made_by_a_job_before_shinyproxy() {
+    let bp = example();
+    let w = rendered(&bp);
+    let position = |kind: &str, name: &str| {
+        w.objects
+            .iter()
+            .position(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    };
+    let job_at = position("Job", usage_user::JOB_NAME);
+    assert!(position("Secret", usage_user::ADMIN_SECRET) < job_at);
+    assert!(job_at < position("Deployment", NAME));
+    let job = find(&w, "Job", usage_user::JOB_NAME);
+    assert_eq!(job["metadata"]["namespace"], "shinyproxy");
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let container = &pod["containers"][0];
+    // The China example's client image is a copy in its ECR (`images mirror`).
+    assert_eq!(
+        container["image"],
+        "000000000000.dkr.ecr.cn-northwest-1.amazonaws.com.cn/analytics/postgres:17.5-alpine"
+    );
+    assert_eq!(container["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert!(container.get("envFrom").is_none());
+    assert!(
+        !container["env"].to_string().contains("secretKeyRef"),
+        "secrets as files only"
+    );
+    let script = container["command"][2].as_str().unwrap();
+    assert!(script.contains("analytics-db.offline.invalid"), "{script}");
+    assert!(script.contains("GRANT USAGE, CREATE ON SCHEMA usage_stats"));
+    // The Secret says where its values come from; the master secret's keys by name.
+    let secret = find(&w, "Secret", usage_user::ADMIN_SECRET);
+    assert!(secret.get("data").is_none() && secret.get("stringData").is_none());
+    let sources: serde_json::Map<String, Value> = serde_json::from_str(
+        secret["metadata"]["annotations"][manifests::SECRET_SOURCES]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        sources[usage_user::ADMIN_PASSWORD],
+        "secretsmanager:arn:aws-cn:secretsmanager:cn-northwest-1:000000000000:secret:rds!analytics-db-offline#password"
+    );
+    assert_eq!(
+        sources[secrets::DATABASE_PASSWORD],
+        "secretsmanager:analytics/usage-stats-password"
+    );
+    // ShinyProxy's Secret carries what the user is made for, the Job the same.
+    let marker =
+        &find(&w, "Secret", secrets::SECRET_NAME)["metadata"]["annotations"][usage_user::MARKER];
+    assert_eq!(marker, &job["metadata"]["annotations"][usage_user::MARKER]);
+    assert!(marker.as_str().unwrap().ends_with(".offline"));
+    // Without usage statistics in the database: no Job.
+    let mut none = bp.clone();
+    none.proxy.as_mut().unwrap().usage_stats = UsageStats::None;
+    assert!(
+        !rendered(&none)
+            .objects
+            .iter()
+            .any(usage_user::is_job_object)
+    );
+}
+
+/// The Job runs only while the cluster's ShinyProxy Secret says the user was made for something
+/// else (another password version, another database).
+#[test]
+fn the_job_runs_until_the_user_is_made_for_this_password() {
+    let bp = example();
+    let mut w = rendered(&bp);
+    usage_user::set_password_version(&mut w.objects, Some("v1"));
+    let marked = find(&w, "Secret", secrets::SECRET_NAME).clone();
+    let job_marker = find(&w, "Job", usage_user::JOB_NAME)["metadata"]["annotations"]
+        [usage_user::MARKER]
+        .clone();
+    assert_eq!(
+        marked["metadata"]["annotations"][usage_user::MARKER],
+        job_marker
+    );
+    assert!(!job_marker.as_str().unwrap().ends_with(".offline"));
+    // Nothing on the cluster yet, or a Secret made for another version: the Job runs.
+    let mut objects = w.objects.clone();
+    usage_user::settle(&mut objects, &[]);
+    assert!(objects.iter().any(usage_user::is_job_object));
+    let mut older = w.clone();
+    usage_user::set_password_version(&mut older.objects, Some("v0"));
+    let live_older = find(&older, "Secret", secrets::SECRET_NAME).clone();
+    usage_user::settle(&mut objects, std::slice::from_ref(&live_older));
+    assert!(objects.iter().any(usage_user::is_job_object));
+    // Made for this version: neither the Job nor the master credentials' Secret.
+    usage_user::settle(&mut objects, std::slice::from_ref(&marked));
+    assert!(!objects.iter().any(usage_user::is_job_object));
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["metadata"]["name"] == secrets::SECRET_NAME)
+    );
+}
+
+/// Both scripts are valid sh (Debian's `sh -n`), and neither puts a password on a command line.
+#[test]
+fn the_job_scripts_are_valid_sh() {
+    let scripts = [
+        usage_user::postgres_script("db.example.invalid", 5432, "shinyproxy", "shinyproxy_usage"),
+        usage_user::mysql_script("db.example.invalid", 3306, "shinyproxy", "shinyproxy_usage"),
+    ];
+    for script in scripts {
+        let out = std::process::Command::new("sh")
+            .arg("-n")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .expect("sh");
+        assert!(
+            out.status.success(),
+            "{}\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!script.contains("-p$") && !script.contains("--password"));
+    }
+}
+
+/// The Job's image: Docker's official client for the engine by default, `registry:NAME` tagged as
+/// the default unless it says a tag.
+#[test]
+fn the_job_image_follows_the_engine_and_the_blueprint() {
+    use crate::blueprint::images::{MYSQL_CLIENT_IMAGE, usage_stats_user_image};
+    use crate::blueprint::model::DatabaseEngine;
+    let mut bp = example();
+    assert_eq!(
+        usage_stats_user_image(&bp).unwrap().image,
+        "registry:postgres:17.5-alpine"
+    );
+    bp.proxy
+        .as_mut()
+        .unwrap()
+        .usage_stats_user
+        .as_mut()
+        .unwrap()
+        .image = None;
+    bp.database.as_mut().unwrap().engine = DatabaseEngine::AuroraMysql;
+    assert_eq!(
+        usage_stats_user_image(&bp).unwrap().image,
+        MYSQL_CLIENT_IMAGE
+    );
+    let w = rendered(&bp);
+    let script = find(&w, "Job", usage_user::JOB_NAME)["spec"]["template"]["spec"]["containers"][0]
+        ["command"][2]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        script.contains("GRANT CREATE, INSERT ON `shinyproxy`.`event`"),
+        "{script}"
     );
 }

@@ -1,7 +1,9 @@
-//! The proxy workload through the real binary: after `apply` of `shinyproxy-eks` the emulator's
-//! Kubernetes stand-in holds ShinyProxy's objects with the ownership labels, the OIDC client
-//! secret planted in Secrets Manager never reaches shinyctl's output, and `destroy` removes the
-//! workload before the cluster.
+//! The proxy workload through the real binary: the first `apply` of `shinyproxy-eks` in a fresh
+//! account stops before the workload, naming `shinyctl images mirror`; once the images are in its
+//! ECR the next apply runs the usage-statistics user's Job, then deploys, and the emulator's
+//! Kubernetes stand-in holds ShinyProxy's objects with the ownership labels; the secret planted
+//! in Secrets Manager never reaches shinyctl's output, and `destroy` removes the workload before
+//! the cluster.
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use shinyctl::aws::Target;
@@ -99,9 +101,71 @@ fn shinyproxy_is_deployed_labelled_without_leaking_secrets_and_removed_before_th
     plant_secrets(&account, &runnable, REGION, SECRET);
     let blueprint = account.write("shinyproxy.yaml", &runnable);
 
+    // Issue 19 item 5: in a fresh account the first apply makes the AWS side, ECR repositories
+    // among it, and stops before the workload: ShinyProxy's image and the usage-statistics Job's
+    // are not in the blueprint's ECR yet. It names the command that copies them.
+    let stopped = account.apply(&blueprint);
+    assert_ne!(stopped.code, 0, "{stopped}");
+    no_secret_in(&stopped, "apply");
+    let said = format!("{}{}", stopped.stdout, stopped.stderr);
+    assert!(
+        said.contains(&format!("shinyctl images mirror -f {blueprint}")),
+        "{stopped}"
+    );
+    assert!(
+        said.contains("/workload/openanalytics/shinyproxy:3.2.0 (proxy.image)"),
+        "{stopped}"
+    );
+    assert!(
+        said.contains("/workload/postgres:17.5-alpine (proxy.usageStatsUser.image)"),
+        "{stopped}"
+    );
+    assert!(
+        !workload_objects(&account)
+            .iter()
+            .any(|o| o.types.as_ref().is_some_and(|t| t.kind == "Deployment")),
+        "nothing of the workload is deployed"
+    );
+    // The plan can tell now (the repositories exist): it warns.
+    let warned = account.run(&["plan", "-f", &blueprint]);
+    assert!(
+        warned.stdout.contains("not in the blueprint's ECR")
+            || warned.stderr.contains("not in the blueprint's ECR"),
+        "{warned}"
+    );
+    // The user mirrors (here: the images are put into the emulator's ECR) and runs apply again.
+    let mirrored = super::e2e::put_missing_images(&account, &stopped);
+    assert_eq!(mirrored.len(), 2, "{mirrored:?}");
+    let before_apply = emulator::calls(&account.id).len();
     let applied = account.apply(&blueprint);
     assert_eq!(applied.code, 0, "{applied}");
     no_secret_in(&applied, "apply");
+
+    // Item 4: the usage-statistics user's Job ran before ShinyProxy's Deployment and is gone.
+    let calls = emulator::calls(&account.id);
+    let kube_call = |method: &str, path: &str| {
+        calls[before_apply..].iter().position(|c| {
+            c.service == "kubernetes"
+                && c.operation.starts_with(method)
+                && c.operation.ends_with(path)
+        })
+    };
+    let job_path = "/jobs/shinyproxy-usage-stats-user";
+    let deployment_path = "/deployments/shinyproxy";
+    let job_applied = kube_call("PATCH", job_path).expect("the Job was applied");
+    // (Its first DELETE clears a Job an earlier apply might have left: answered 404 here.)
+    let job_deleted = calls[before_apply..]
+        .iter()
+        .rposition(|c| {
+            c.service == "kubernetes"
+                && c.operation.starts_with("DELETE")
+                && c.operation.ends_with(job_path)
+                && c.status == 200
+        })
+        .expect("the Job was deleted");
+    let deployment_applied = kube_call("PATCH", deployment_path).expect("the Deployment");
+    assert!(job_applied < job_deleted && job_deleted < deployment_applied);
+    assert!(kube_call("DELETE", "/secrets/shinyproxy-database-admin").is_some());
 
     let objects = workload_objects(&account);
     let mut kinds: Vec<(String, String)> = objects
@@ -188,6 +252,17 @@ print([p.get("ParameterValue") for p in params if p["ParameterName"] == "notify-
         rotated.stdout.contains("shinyctl.dev/secret-versions"),
         "{rotated}"
     );
+    // The user's new password is set by the Job again, before the pods roll.
+    assert!(
+        rotated
+            .stdout
+            .contains("workload.job[shinyproxy-usage-stats-user]"),
+        "{rotated}"
+    );
+    let jobs_before = emulator::calls(&account.id)
+        .iter()
+        .filter(|c| c.operation.starts_with("PATCH") && c.operation.ends_with(job_path))
+        .count();
     assert!(!rotated.stdout.contains(ROTATED) && !rotated.stderr.contains(ROTATED));
     let applied = account.apply(&blueprint);
     assert_eq!(applied.code, 0, "{applied}");
@@ -195,6 +270,15 @@ print([p.get("ParameterValue") for p in params if p["ParameterName"] == "notify-
     assert!(
         proxy_version(&account) > before,
         "the new pods outrank the old"
+    );
+    let jobs_after = emulator::calls(&account.id)
+        .iter()
+        .filter(|c| c.operation.starts_with("PATCH") && c.operation.ends_with(job_path))
+        .count();
+    assert_eq!(
+        jobs_after,
+        jobs_before + 1,
+        "the Job ran for the new password"
     );
     let settled = account.run(&["plan", "-f", &blueprint, "--detailed-exitcode"]);
     assert_eq!(settled.code, 0, "{settled}");

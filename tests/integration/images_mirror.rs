@@ -158,6 +158,61 @@ async fn seed_multi_arch_index(host: &str) -> String {
     digest
 }
 
+/// The PostgreSQL client the usage-statistics user's Job runs (`usageStatsUser.image`).
+const CLIENT_REPOSITORY: &str = "library/postgres";
+const CLIENT_TAG: &str = "17.5-alpine";
+
+/// Pushes a one-platform image (a config and a layer) to `host/library/postgres:17.5-alpine`.
+async fn seed_client_image(host: &str) {
+    let oci = client(&[host]);
+    let tagged: Reference = format!("{host}/{CLIENT_REPOSITORY}:{CLIENT_TAG}")
+        .parse()
+        .unwrap();
+    oci.store_auth_if_needed(host, &RegistryAuth::Anonymous)
+        .await;
+    let blob = |data: Vec<u8>| ImageLayer::new(data, OCI_IMAGE_MEDIA_TYPE.into(), None);
+    let layer = blob(b"psql".to_vec());
+    let config = blob(
+        json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
+            .to_string()
+            .into_bytes(),
+    );
+    for b in [&layer, &config] {
+        oci.push_blob(&tagged, b.data.clone(), &b.sha256_digest())
+            .await
+            .expect("push a blob");
+    }
+    let descriptor = |b: &ImageLayer, media_type: &str| json!({"mediaType": media_type, "digest": b.sha256_digest(), "size": b.data.len()});
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_IMAGE_MEDIA_TYPE,
+        "config": descriptor(&config, "application/vnd.oci.image.config.v1+json"),
+        "layers": [descriptor(&layer, "application/vnd.oci.image.layer.v1.tar+gzip")],
+    })
+    .to_string();
+    oci.push_manifest_raw(
+        &tagged,
+        manifest.into_bytes(),
+        OCI_IMAGE_MEDIA_TYPE.parse().unwrap(),
+    )
+    .await
+    .expect("push the client's manifest");
+}
+
+/// The shipped China blueprint with Docker Hub replaced by the local "public" registry `host`.
+fn from_local_registry(shipped: &str, host: &str) -> String {
+    let mut text = shipped.to_string();
+    for repository in [SOURCE_REPOSITORY, CLIENT_REPOSITORY] {
+        let upstream = format!("mirrorOf: docker.io/{repository}");
+        assert!(
+            text.contains(&upstream),
+            "the blueprint mirrors {repository}"
+        );
+        text = text.replacen(&upstream, &format!("mirrorOf: {host}/{repository}"), 1);
+    }
+    text
+}
+
 /// What `reference` (`host/repo:tag`) names in its registry: the digest, the manifest, and for an
 /// index whether every platform's manifest and blob is there too.
 async fn read_back(host: &str, reference: &str) -> (String, Value, bool) {
@@ -217,6 +272,7 @@ fn the_china_example_applies_with_shinyproxy_from_its_ecr_after_mirroring() {
     let ecr = LocalRegistry::start();
     let rt = runtime();
     let seeded = rt.block_on(seed_multi_arch_index(&source.host));
+    rt.block_on(seed_client_image(&source.host));
 
     let account = Account::new();
     put_ecr_registry(&account, &format!("http://{}", ecr.host));
@@ -224,19 +280,12 @@ fn the_china_example_applies_with_shinyproxy_from_its_ecr_after_mirroring() {
     // The shipped China blueprint, with Docker Hub replaced by the local "public" registry.
     let shipped = std::fs::read_to_string(repo_root().join("blueprints/shinyproxy-eks.yaml"))
         .expect("blueprint");
-    let upstream = format!("mirrorOf: docker.io/{SOURCE_REPOSITORY}");
-    assert!(
-        shipped.contains(&upstream),
-        "the blueprint mirrors ShinyProxy's image"
-    );
     assert!(shipped.contains("image: registry:openanalytics/shinyproxy"));
-    let text = shipped
-        .replacen(
-            &upstream,
-            &format!("mirrorOf: {}/{SOURCE_REPOSITORY}", source.host),
-            1,
-        )
-        .replacen("  name: analytics ", &format!("  name: {NAME} "), 1);
+    let text = from_local_registry(&shipped, &source.host).replacen(
+        "  name: analytics ",
+        &format!("  name: {NAME} "),
+        1,
+    );
     let runnable = with_emulator_certificate(&account, &text, REGION);
     plant_secrets(&account, &runnable, REGION, "mirror-test-secret");
     let blueprint = account.write("shinyproxy.yaml", &runnable);
@@ -250,7 +299,17 @@ fn the_china_example_applies_with_shinyproxy_from_its_ecr_after_mirroring() {
         .iter()
         .filter(|e| e["type"] == "image_finished")
         .collect();
-    assert_eq!(finished.len(), 1, "{}", mirrored.stdout);
+    // ShinyProxy's image, and the PostgreSQL client of the usage-statistics user's Job.
+    assert_eq!(finished.len(), 2, "{}", mirrored.stdout);
+    let client = finished
+        .iter()
+        .position(|e| e["destination"] == format!("{}/{NAME}/postgres:{CLIENT_TAG}", ecr.host))
+        .expect("the client image is copied");
+    assert_eq!(finished[client]["outcome"], "copied");
+    let finished: Vec<&Value> = finished
+        .into_iter()
+        .filter(|e| e["destination"] != format!("{}/{NAME}/postgres:{CLIENT_TAG}", ecr.host))
+        .collect();
     assert_eq!(
         finished[0]["source"],
         format!("{}/{SOURCE_REPOSITORY}:{TAG}", source.host)
@@ -264,8 +323,8 @@ fn the_china_example_applies_with_shinyproxy_from_its_ecr_after_mirroring() {
     assert_eq!(finished[0]["blobs_present"], 1);
     assert_eq!(
         lines.iter().filter(|e| e["type"] == "blob_copied").count(),
-        5,
-        "progress for every blob"
+        5 + 2,
+        "progress for every blob (the client's config and layer too)"
     );
     assert!(lines.iter().all(|e| e["format_version"] == "1"));
     let (digest, index, complete) = rt.block_on(read_back(&ecr.host, &destination));
@@ -281,7 +340,7 @@ fn the_china_example_applies_with_shinyproxy_from_its_ecr_after_mirroring() {
     assert!(
         again
             .stdout
-            .contains("Mirrored: 0 copied, 1 already there, 0 failed."),
+            .contains("Mirrored: 0 copied, 2 already there, 0 failed."),
         "{again}"
     );
 
@@ -310,13 +369,11 @@ fn a_missing_source_image_fails_the_run_naming_it() {
     let ecr = LocalRegistry::start();
     let account = Account::new();
     put_ecr_registry(&account, &format!("http://{}", ecr.host));
-    let text = std::fs::read_to_string(repo_root().join("blueprints/shinyproxy-eks.yaml"))
-        .expect("blueprint")
-        .replacen(
-            &format!("mirrorOf: docker.io/{SOURCE_REPOSITORY}"),
-            &format!("mirrorOf: {}/{SOURCE_REPOSITORY}", source.host),
-            1,
-        );
+    let text = from_local_registry(
+        &std::fs::read_to_string(repo_root().join("blueprints/shinyproxy-eks.yaml"))
+            .expect("blueprint"),
+        &source.host,
+    );
     let blueprint = account.write("shinyproxy.yaml", &text);
     let run = account.run(&["images", "mirror", "-f", &blueprint]);
     assert_eq!(run.code, 1, "{run}");
@@ -329,7 +386,7 @@ fn a_missing_source_image_fails_the_run_naming_it() {
     );
     assert!(
         run.stdout
-            .contains("Mirrored: 0 copied, 0 already there, 1 failed."),
+            .contains("Mirrored: 0 copied, 0 already there, 2 failed."),
         "{run}"
     );
 }

@@ -34,6 +34,7 @@ mod never_panics;
 mod plan_calls;
 mod status_doctor;
 mod support;
+mod usage_user_sql;
 mod versions;
 mod workload;
 mod workload_faults;

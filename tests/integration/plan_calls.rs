@@ -64,7 +64,7 @@ fn a_no_change_plan_stays_within_its_call_budget() {
     let runnable = with_emulator_certificate(&account, &original, region);
     plant_secrets(&account, &runnable, region, "planted-secret-value");
     let base = account.write("base.yaml", &runnable);
-    let applied = account.apply(&base);
+    let applied = account.apply_mirroring(&base);
     assert_eq!(applied.code, 0, "apply\n{applied}");
 
     let before = emulator::calls(&account.id).len();

@@ -303,6 +303,9 @@ pub(crate) mod deploy {
         [
             "SHINYCTL_OPENID_CLIENT_SECRET",
             "SHINYCTL_DATABASE_PASSWORD",
+            // The RDS master secret's, for the usage-statistics user's Job.
+            "SHINYCTL_DATABASE_ADMIN_USERNAME",
+            "SHINYCTL_DATABASE_ADMIN_PASSWORD",
         ]
         .into_iter()
         .map(|k| (k.to_string(), format!("value-of-{k}")))
@@ -924,6 +927,151 @@ pub(crate) mod deploy {
                 .iter()
                 .any(|n| n.metadata.name.as_deref() == Some("shinyproxy"))
         );
+    }
+
+    /// Issue 19 item 4: the usage-statistics user's Job runs (its Secret with the master
+    /// credentials first) before ShinyProxy's Deployment is applied, and both are gone after it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_usage_statistics_job_runs_before_shinyproxy_and_is_deleted() {
+        let bp = example();
+        let (account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let rendered = proxy_only(&bp);
+        deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("deploys");
+        let calls = emulator::calls(&account);
+        let at = |method: &str, path: &str| {
+            calls
+                .iter()
+                .position(|c| {
+                    c.service == "kubernetes"
+                        && c.operation.starts_with(method)
+                        && c.operation.ends_with(path)
+                })
+                .unwrap_or_else(|| panic!("no {method} {path}"))
+        };
+        let job = "/apis/batch/v1/namespaces/shinyproxy/jobs/shinyproxy-usage-stats-user";
+        let admin = "/api/v1/namespaces/shinyproxy/secrets/shinyproxy-database-admin";
+        let deployment = "/apis/apps/v1/namespaces/shinyproxy/deployments/shinyproxy";
+        assert!(at("PATCH", admin) < at("PATCH", job));
+        assert!(
+            at("GET", job) < at("PATCH", deployment),
+            "waited for before"
+        );
+        assert!(at("DELETE", job) < at("PATCH", deployment));
+        assert!(at("DELETE", admin) < at("PATCH", deployment));
+        let left = api(&client, "batch", "v1", "Job", "jobs", Some("shinyproxy"))
+            .get_opt("shinyproxy-usage-stats-user")
+            .await
+            .unwrap();
+        assert!(left.is_none(), "the Job is deleted");
+        let secrets = api(&client, "", "v1", "Secret", "secrets", Some("shinyproxy"));
+        assert!(
+            secrets
+                .get_opt("shinyproxy-database-admin")
+                .await
+                .unwrap()
+                .is_none(),
+            "the master credentials never stay in the cluster"
+        );
+        // ShinyProxy's Secret says what the user was made for.
+        let proxy_secret = secrets.get("shinyproxy-secrets").await.unwrap();
+        assert!(
+            proxy_secret
+                .metadata
+                .annotations
+                .unwrap_or_default()
+                .contains_key(workload::usage_user::MARKER)
+        );
+    }
+
+    /// A Job that fails stops the deploy before ShinyProxy, with its reason and the end of its
+    /// pod's log (secret values masked); the master credentials' Secret is deleted all the same,
+    /// and the next deploy runs the Job again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_usage_statistics_job_stops_before_shinyproxy_with_its_log() {
+        let bp = example();
+        let (account, conn) = cluster(&bp).await;
+        let client = client(&conn, &bp).await;
+        let rendered = proxy_only(&bp);
+        let job = rendered
+            .objects
+            .iter()
+            .find(|o| o["kind"] == "Job")
+            .expect("the Job");
+        let image = job["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let master = "value-of-SHINYCTL_DATABASE_ADMIN_PASSWORD";
+        let failing = |log: &str| serde_json::json!({"images": {image.clone(): log}}).to_string();
+        crate::e2e::put(
+            &emulator::shared().endpoint,
+            &format!("/_emulator/kube/failing?account={account}"),
+            &failing(&format!(
+                "psql: error: connection to server failed\nFATAL: password authentication failed (tried {master})"
+            )),
+        );
+        let err = deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect_err("the Job fails");
+        assert!(matches!(&err, DeployError::Job { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("BackoffLimitExceeded"), "{text}");
+        assert!(
+            text.contains("FATAL: password authentication failed (tried ***)"),
+            "{text}"
+        );
+        assert!(!text.contains(master), "{text}");
+        let deployments = api(
+            &client,
+            "apps",
+            "v1",
+            "Deployment",
+            "deployments",
+            Some("shinyproxy"),
+        );
+        assert!(
+            deployments.get_opt("shinyproxy").await.unwrap().is_none(),
+            "ShinyProxy is not deployed without its database user"
+        );
+        let secrets = api(&client, "", "v1", "Secret", "secrets", Some("shinyproxy"));
+        assert!(
+            secrets
+                .get_opt("shinyproxy-database-admin")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Fixed (the database answers): the next deploy replaces the failed Job and goes on.
+        crate::e2e::put(
+            &emulator::shared().endpoint,
+            &format!("/_emulator/kube/failing?account={account}"),
+            r#"{"images": {}}"#,
+        );
+        deploy::deploy(
+            &client,
+            &bp.metadata.name,
+            &rendered,
+            &secret_values(),
+            quick(),
+        )
+        .await
+        .expect("deploys once the Job succeeds");
+        assert!(deployments.get_opt("shinyproxy").await.unwrap().is_some());
     }
 }
 

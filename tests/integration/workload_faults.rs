@@ -124,6 +124,9 @@ async fn converges() {
         let values: BTreeMap<String, String> = [
             "SHINYCTL_OPENID_CLIENT_SECRET",
             "SHINYCTL_DATABASE_PASSWORD",
+            // The usage-statistics user's Job runs too (its calls face the same faults).
+            "SHINYCTL_DATABASE_ADMIN_USERNAME",
+            "SHINYCTL_DATABASE_ADMIN_PASSWORD",
         ]
         .into_iter()
         .map(|k| (k.to_string(), format!("value-of-{k}")))

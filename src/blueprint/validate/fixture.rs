@@ -24,7 +24,8 @@ const FULL: &str = r#"{
   "cache": {"version": "7.1", "nodeType": "cache.t3.medium", "clusterMode": "disabled",
             "replicasPerShard": 1},
   "registry": {"repositories": [{"name": "shiny/covid19-tracker", "keepLastImages": 20},
-                                {"name": "openanalytics/shinyproxy", "mirrorOf": "docker.io/openanalytics/shinyproxy"}]},
+                                {"name": "openanalytics/shinyproxy", "mirrorOf": "docker.io/openanalytics/shinyproxy"},
+                                {"name": "postgres", "mirrorOf": "docker.io/library/postgres"}]},
   "ingress": {
     "type": "alb",
     "domain": "shiny.example.com",
@@ -51,7 +52,8 @@ const FULL: &str = r#"{
       "jwksUrl": "https://login.example.com/jwks", "clientId": "shinyproxy",
       "clientSecretRef": "secretsmanager:analytics/oidc-client-secret"}},
     "usageStats": "database",
-    "usageStatsUser": {"name": "shinyproxy_usage", "passwordRef": "secretsmanager:usage-stats"},
+    "usageStatsUser": {"name": "shinyproxy_usage", "passwordRef": "secretsmanager:usage-stats",
+                       "image": "registry:postgres"},
     "apps": [{
       "id": "covid19", "image": "registry:shiny/covid19-tracker:1.4.0",
       "cpu": {"request": "0.5", "limit": "1"}, "memory": {"request": "1Gi", "limit": "2Gi"},

@@ -13,7 +13,24 @@ const MIRROR_COMMAND: &str = "shinyctl images mirror -f FILE";
 pub fn check(bp: &Blueprint, out: &mut Problems) {
     check_mirror_of(bp, out);
     check_proxy_image(bp, out);
+    check_usage_stats_user_image(bp, out);
     check_docker_hub_in_china(bp, out);
+}
+
+/// `proxy.usageStatsUser.image`, when written, is an image reference (a `registry:` one naming a
+/// repository of the blueprint's registry).
+fn check_usage_stats_user_image(bp: &Blueprint, out: &mut Problems) {
+    let written = bp
+        .proxy
+        .as_ref()
+        .and_then(|p| p.usage_stats_user.as_ref())
+        .and_then(|u| u.image.as_ref());
+    if written.is_none() {
+        return;
+    }
+    if let Some(image) = crate::blueprint::images::usage_stats_user_image(bp) {
+        check_image(bp, &image.image, &image.path, out);
+    }
 }
 
 /// `mirrorOf` names a repository (the tags come from the images that use it).
@@ -107,6 +124,8 @@ fn check_docker_hub_in_china(bp: &Blueprint, out: &mut Problems) {
         let short = repo.path.strip_prefix("library/").unwrap_or(&repo.path);
         let (write, key) = if image_use.path == "proxy.version" {
             (format!("`proxy.image: registry:{short}`"), "")
+        } else if image_use.path == crate::blueprint::images::USAGE_STATS_USER_IMAGE_PATH {
+            (format!("`{}: registry:{short}`", image_use.path), "")
         } else {
             (format!("`registry:{short}:TAG`"), " there")
         };
@@ -226,10 +245,10 @@ mod tests {
     fn mirror_of_names_a_repository() {
         let found = problems_after(|bp| mirrored(bp, "rocker/shiny", "rocker/shiny:4.4.1"));
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].path, "registry.repositories[2].mirrorOf");
+        assert_eq!(found[0].path, "registry.repositories[3].mirrorOf");
         assert!(found[0].message.contains("names an image"));
         let found = problems_after(|bp| mirrored(bp, "rocker/shiny", "Rocker//shiny"));
-        assert_eq!(found[0].path, "registry.repositories[2].mirrorOf");
+        assert_eq!(found[0].path, "registry.repositories[3].mirrorOf");
         assert!(found[0].message.contains("is not an image repository"));
         assert_eq!(
             problems_after(|bp| mirrored(bp, "rocker/shiny", "docker.io/rocker/shiny")),

@@ -101,7 +101,7 @@ mod tests {
                 let again = repos(bp)[0].clone();
                 repos(bp).push(again);
             },
-            "registry.repositories[2].name",
+            "registry.repositories[3].name",
             "duplicate",
         );
         assert_one(

@@ -56,6 +56,11 @@ def handle(state, environ) -> Response:
             from . import ecs_ext
 
             return _json(*ecs_ext.admin(method, q.get("account"), body))
+        if path == "/_emulator/kube/failing":
+            # The images whose Kubernetes Job pods fail, with their log (kube_job.py).
+            from . import kube_job
+
+            return _json(*kube_job.admin(method, q.get("account"), body))
         if path == "/_emulator/ssm/failing":
             # The instances whose State Manager association runs end Failed (ssm_associations.py).
             from . import ssm_associations

@@ -6,7 +6,8 @@ CustomResourceDefinitions (kube_crd), server-side apply (PATCH with
 `application/apply-patch+yaml` and `fieldManager`), JSON merge patch, JSON patch, create,
 replace, get, list with labelSelector and delete. A new cluster holds what EKS puts there
 (kube_eks); Deployment and DaemonSet status and a Deployment's pods follow where pods can be
-scheduled and the profile's `kube_deployment_rollout` delay (kube_sched). It does no schema
+scheduled and the profile's `kube_deployment_rollout` delay (kube_sched); a batch/v1 Job runs one
+pod that succeeds after `kube_job_run`, or fails for an image a test marks (kube_job). It does no schema
 validation, no admission (webhook configurations are stored, never called), no watch, and
 merges applied configuration naïvely (maps deep-merged, lists replaced). Requests need an
 EKS-style bearer token (`k8s-aws-v1.` + base64url of a presigned STS GetCallerIdentity URL);
@@ -29,7 +30,7 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
-from . import kube_api, kube_crd, kube_eks, kube_sched, kube_shinyproxy
+from . import kube_api, kube_crd, kube_eks, kube_job, kube_sched, kube_shinyproxy
 from .hooks import Response
 
 _lock = threading.RLock()
@@ -65,9 +66,12 @@ class Store:
 
 @dataclass
 class View:
-    """What presenting an object needs: the rollout delay and where pods can run now."""
+    """What presenting an object needs: the rollout delay and where pods can run now; a Job's
+    run time and the images whose Job pods fail (kube_job)."""
     delay: float
     placement: kube_sched.Placement
+    job_delay: float = 0.0
+    failing: dict | None = None
 
 
 def _now() -> str:
@@ -171,7 +175,8 @@ def _handle(state, environ, account, region, cluster, rest, method) -> Response:
             return _json(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
 
     ref = _parse_resource_path(parts, custom)
-    view = View(state.duration("kube_deployment_rollout", account), kube_sched.placement(account, region, cluster))
+    view = View(state.duration("kube_deployment_rollout", account), kube_sched.placement(account, region, cluster),
+                state.duration("kube_job_run", account), kube_job.failing(account))
     with _lock:
         return _serve(store, ref, method, body, query, environ, view)
 
@@ -251,6 +256,8 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
         if (ref["group"], ref["plural"]) == ("", "pods") and _key(ref) not in store.objects:
             pod = next((p for p in _deployment_pods(store, ref["namespace"], view)
                         if p["metadata"]["name"] == name), None)
+            if ref["subresource"] == "log":
+                return _pod_log(store, ref, pod, query, view)
             if pod is not None:
                 return _json(200, pod)
         return _json(200, _present(_get(store, ref), view))
@@ -281,6 +288,8 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
         if old is None:
             raise KubeError(404, "NotFound", f'{ref["plural"]} "{name}" not found',
                             {"name": name, "kind": ref["plural"]})
+        if (ref["group"], ref["plural"]) == ("batch", "jobs"):
+            _invalid_if(kube_job.immutable_problems(old, doc), ref, name)
         return _json(200, _present(_replace(store, ref, old, doc), view))
     if method == "PATCH" and name is not None:
         ctype = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip()
@@ -295,6 +304,8 @@ def _serve(store: Store, ref: dict, method: str, body: bytes, query: dict, envir
             if old is None:
                 return _json(201, _present(_store_new(store, ref, doc, manager), view))
             merged = _merge(copy.deepcopy(old), doc)
+            if (ref["group"], ref["plural"]) == ("batch", "jobs"):
+                _invalid_if(kube_job.immutable_problems(old, merged), ref, name)
             return _json(200, _present(_replace(store, ref, old, merged, manager), view))
         if ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
             old = _get(store, ref)
@@ -335,6 +346,8 @@ def _check_doc(ref: dict, doc: dict, name: str | None) -> None:
         _invalid_if(kube_crd.problems(doc), ref, meta["name"])
     if (ref["group"], ref["plural"]) == ("", "secrets"):
         _invalid_if(_secret_problems(doc), ref, meta["name"])
+    if (ref["group"], ref["plural"]) == ("batch", "jobs"):
+        _invalid_if(kube_job.problems(doc), ref, meta["name"])
 
 
 # Kubernetes "Secrets", TLS Secrets: a `kubernetes.io/tls` Secret must have `tls.key` and `tls.crt`
@@ -537,12 +550,33 @@ def _parse_selector(text: str):
 
 
 def _deployment_pods(store: Store, namespace: str | None, view: View) -> list[dict]:
-    """The pods of every Deployment (in `namespace`), as their ReplicaSets would have them."""
+    """The pods of every Deployment (in `namespace`), as their ReplicaSets would have them, and
+    of every Job."""
     pods = []
     for (group, plural, ns, _name), obj in sorted(store.objects.items()):
         if (group, plural) == ("apps", "deployments") and (not namespace or ns == namespace):
             pods.extend(kube_sched.pods_of(obj, view.delay, view.placement))
+        if (group, plural) == ("batch", "jobs") and (not namespace or ns == namespace):
+            pods.extend(kube_job.pods_of(obj, view.job_delay, view.placement, view.failing or {}))
     return pods
+
+
+def _pod_log(store: Store, ref: dict, pod: dict | None, query: dict, view: View) -> Response:
+    """`GET .../pods/<name>/log` (plain text, `tailLines`): what a Job's pod wrote (kube_job);
+    a Deployment's pods write nothing here."""
+    if pod is None:
+        raise KubeError(404, "NotFound", f'pods "{ref["name"]}" not found',
+                        {"name": ref["name"], "kind": "pods"})
+    text = ""
+    owner = (pod["metadata"].get("ownerReferences") or [{}])[0]
+    job = store.objects.get(("batch", "jobs", ref["namespace"] or "", owner.get("name", "")))
+    if owner.get("kind") == "Job" and job is not None:
+        text = kube_job.log_of(job, pod, view.failing or {})
+    lines = text.splitlines()
+    if query.get("tailLines"):
+        lines = lines[-int(query["tailLines"]):] if int(query["tailLines"]) > 0 else []
+    body = "".join(line + "\n" for line in lines)
+    return Response(200, [("Content-Type", "text/plain")], body.encode())
 
 
 def _present(obj: dict, view: View) -> dict:
@@ -551,6 +585,8 @@ def _present(obj: dict, view: View) -> dict:
         out["status"] = kube_sched.deployment_status(obj, view.delay, view.placement)
     elif out.get("kind") == "DaemonSet":
         out["status"] = kube_sched.daemonset_status(obj, view.placement)
+    elif out.get("kind") == "Job" and out.get("apiVersion") == "batch/v1":
+        out["status"] = kube_job.status(obj, view.job_delay, view.placement, view.failing or {})
     elif out.get("kind") == "CustomResourceDefinition" and out.get("apiVersion") == "apiextensions.k8s.io/v1":
         out["status"] = kube_crd.status(obj, obj["metadata"].get("creationTimestamp") or _now())
     return out

@@ -23,6 +23,7 @@ RESOURCES: dict[str, dict[str, list[Resource]]] = {
         ("persistentvolumes", "persistentvolume", "PersistentVolume", False),
         ("pods", "pod", "Pod", True),
     ]},
+    "batch": {"v1": [("jobs", "job", "Job", True)]},
     "apps": {"v1": [
         ("deployments", "deployment", "Deployment", True),
         ("statefulsets", "statefulset", "StatefulSet", True),
@@ -60,7 +61,7 @@ RESOURCES: dict[str, dict[str, list[Resource]]] = {
 VERBS = ["create", "delete", "get", "list", "patch", "update"]
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # Kinds whose `status` subresource the built-in discovery lists.
-_STATUS_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CustomResourceDefinition")
+_STATUS_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CustomResourceDefinition")
 
 # A custom group -> version -> [(Resource, has status subresource)], from kube_crd.custom_resources.
 Custom = dict[str, dict[str, list[tuple[Resource, bool]]]]

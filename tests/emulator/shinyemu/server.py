@@ -31,6 +31,7 @@ def install_extensions() -> None:
         dependencies,
         ec2_filters,
         ecr_auth,
+        ecr_images,
         ecs_capacity,
         ecs_ext,
         ecs_placement,

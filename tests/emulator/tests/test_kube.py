@@ -71,7 +71,7 @@ def test_discovery(cluster):
                       "storage.k8s.io": "storage.k8s.io/v1",
                       "apiextensions.k8s.io": "apiextensions.k8s.io/v1",
                       "admissionregistration.k8s.io": "admissionregistration.k8s.io/v1",
-                      "coordination.k8s.io": "coordination.k8s.io/v1"}
+                      "coordination.k8s.io": "coordination.k8s.io/v1", "batch": "batch/v1"}
     core = {r["name"]: r for r in s.get(f"{ep}/api/v1", timeout=5).json()["resources"]}
     assert core["namespaces"]["namespaced"] is False and core["configmaps"]["kind"] == "ConfigMap"
     apps = s.get(f"{ep}/apis/apps/v1", timeout=5).json()

@@ -100,6 +100,7 @@ pub const KUBERNETES_KINDS: &[&str] = &[
     "rolebindings",
     "configmaps",
     "secrets",
+    "jobs",
     "services",
     "deployments",
     "poddisruptionbudgets",
@@ -116,6 +117,11 @@ pub const SECRET_VERSION_READS: &[(&str, &str)] = &[
     ("secretsmanager", "ListSecrets"),
     ("ssm", "DescribeParameters"),
 ];
+
+/// Whether the images the workload pulls from the blueprint's ECR are there
+/// (`aws::ecr_images`): one `DescribeImages` per repository (it takes every image id of one
+/// repository; there is no form across repositories), where the blueprint has a cluster.
+pub const WORKLOAD_IMAGE_READS: (&str, &str) = ("ecr", "DescribeImages");
 
 /// The tagging API as the emulator's call log names it.
 pub const TAGGING: &str = "resourcegroupstaggingapi";
@@ -167,6 +173,8 @@ pub fn plan_call_budget(kinds: &[KindReads], kind_counts: &BTreeMap<String, usiz
         for (service, _) in SECRET_VERSION_READS {
             add(service, 1);
         }
+        let repositories = kind_counts.get("ecr_repository").copied().unwrap_or(0);
+        add(WORKLOAD_IMAGE_READS.0, repositories);
     }
     if prices > 0 {
         add("pricing", prices);
@@ -342,9 +350,19 @@ mod tests {
     #[test]
     fn a_cluster_brings_one_call_per_kubernetes_kind() {
         let budget = plan_call_budget(&kinds(), &counts(&[("eks_cluster", 1)]));
-        assert_eq!(budget.per_service["kubernetes"], 19);
+        assert_eq!(budget.per_service["kubernetes"], 20);
         assert_eq!(budget.per_service["eks"], 2 + 1);
         assert_eq!(budget.per_service["pricing"], 1);
+    }
+
+    #[test]
+    fn a_cluster_asks_once_per_repository_whether_the_workloads_images_are_there() {
+        let without = plan_call_budget(&kinds(), &counts(&[("ecr_repository", 3)]));
+        let with = plan_call_budget(
+            &kinds(),
+            &counts(&[("ecr_repository", 3), ("eks_cluster", 1)]),
+        );
+        assert_eq!(with.per_service["ecr"], without.per_service["ecr"] + 3);
     }
 
     #[test]
