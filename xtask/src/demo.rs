@@ -9,6 +9,7 @@
 //! endpoint), `SHINYCTL_EMULATOR_ACCOUNT` (a fresh emulator account per demo) and
 //! `SHINYCTL_TIME_SCALE` (1/60, matching the profile, so waits poll at the emulator's pace).
 
+use crate::mirror_stand_in;
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -65,17 +66,20 @@ pub fn run(args: &[String]) -> Result<()> {
     let account = format!("{:012}", 100_000_000_000 + u64::from(std::process::id()));
     let blueprint = prepare(&blueprint, &emulator, &account)?;
     let time_scale = format!("{}", 1.0 / PROFILE_SPEEDUP);
-    let shinyctl = |title: &str, args: &[&str], ok: &[i32]| -> Result<()> {
-        banner(title);
-        eprintln!("$ shinyctl {}", args.join(" "));
-        let status = Command::new(&shinyctl)
+    let command = |args: &[&str]| {
+        let mut command = Command::new(&shinyctl);
+        command
             .args(args)
             .env("AWS_ENDPOINT_URL", &emulator.endpoint)
             .env("SHINYCTL_EMULATOR_ACCOUNT", &account)
             .env("SHINYCTL_TIME_SCALE", &time_scale)
-            .current_dir(&root)
-            .status()
-            .context("could not run shinyctl")?;
+            .current_dir(&root);
+        command
+    };
+    let shinyctl = |title: &str, args: &[&str], ok: &[i32]| -> Result<()> {
+        banner(title);
+        eprintln!("$ shinyctl {}", args.join(" "));
+        let status = command(args).status().context("could not run shinyctl")?;
         match status.code() {
             Some(code) if ok.contains(&code) => Ok(()),
             _ => bail!("shinyctl {} ended with {status}", args[0]),
@@ -86,11 +90,25 @@ pub fn run(args: &[String]) -> Result<()> {
         &["plan", "-f", &blueprint, "--detailed-exitcode"],
         &[2],
     )?;
-    shinyctl(
-        "2/4 apply",
-        &["apply", "-f", &blueprint, "--auto-approve"],
-        &[0],
-    )?;
+    let apply = ["apply", "-f", &blueprint, "--auto-approve"];
+    if shinyctl("2/4 apply", &apply, &[0]).is_err() {
+        // A blueprint that pulls from its own ECR stops before the workload until the images are
+        // there (apply names `shinyctl images mirror`); the plan's warning lists them all.
+        let planned = command(&["plan", "-f", &blueprint, "--json"])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("could not run shinyctl plan")?;
+        let images =
+            mirror_stand_in::missing_images(&String::from_utf8_lossy(&planned.stdout), &account);
+        if images.is_empty() {
+            bail!("shinyctl apply failed");
+        }
+        banner(
+            "2/4 the images are not in the blueprint's ECR yet: mirrored (stand-in), apply again",
+        );
+        mirror_stand_in::put_images(&emulator.python, &emulator.endpoint, &account, &images)?;
+        shinyctl("2/4 apply again", &apply, &[0])?;
+    }
     shinyctl(
         "3/4 plan again: AWS matches the blueprint",
         &["plan", "-f", &blueprint, "--detailed-exitcode"],

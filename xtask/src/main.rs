@@ -5,6 +5,7 @@ mod bench;
 mod ci;
 mod demo;
 mod emulator;
+mod mirror_stand_in;
 // `ci` calls `validators::ensure_venv` before the Rust tests (the workload suite needs the venv).
 mod validators;
 mod venv;
