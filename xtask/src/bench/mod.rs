@@ -187,14 +187,9 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     for (name, file, generated) in &targets {
         let graph = plan_graph(&shinyctl, file)?;
-        let (mut critical, mut chain) = graph.create_path(&profile);
-        // Apply deploys the workload once the AWS side is done and waits for it: those waits
-        // end every chain.
+        // The AWS side and what the workload waits for (its rollouts).
         let deployments = workload_deployments(&shinyctl, file, &work)?;
-        for (wait, seconds) in profile::workload_waits(&profile, &graph, &deployments) {
-            critical += seconds;
-            chain.push(wait);
-        }
+        let (critical, chain) = profile::apply_path(&profile, &graph, &deployments);
         let (destroy_critical, _) = graph.delete_path(&profile);
         report.blueprints.push(BlueprintResult {
             name: name.clone(),

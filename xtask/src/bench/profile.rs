@@ -210,6 +210,27 @@ impl PlanGraph {
         )
     }
 
+    /// The slowest chain of creates ending at a resource `ends` holds for (its address).
+    pub fn create_path_to(
+        &self,
+        profile: &Profile,
+        ends: impl Fn(&str) -> bool,
+    ) -> (f64, Vec<String>) {
+        self.longest_path_to(
+            |address, kind| self.create_seconds(profile, address, kind),
+            |dependency, dependent| self.create_edge_seconds(profile, dependency, dependent),
+            false,
+            ends,
+        )
+    }
+
+    /// Whether the plan's `coredns` add-on runs CoreDNS on Fargate (`computeType`).
+    fn coredns_on_fargate(&self) -> bool {
+        self.properties
+            .values()
+            .any(|p| p["addonName"] == "coredns" && on_fargate(p))
+    }
+
     /// The slowest chain of deletes (dependents first), with its total seconds.
     pub fn delete_path(&self, profile: &Profile) -> (f64, Vec<String>) {
         self.longest_path(|_, kind| profile.delete_seconds(kind), |_, _| 0.0, true)
@@ -323,6 +344,18 @@ impl PlanGraph {
         edge: impl Fn(&str, &str) -> f64,
         reversed: bool,
     ) -> (f64, Vec<String>) {
+        self.longest_path_to(weight, edge, reversed, |_| true)
+    }
+
+    /// [`PlanGraph::longest_path`] among the chains that end at a resource `ends` holds for
+    /// (its address); `(0, [])` when there is none.
+    fn longest_path_to(
+        &self,
+        weight: impl Fn(&str, &str) -> f64,
+        edge: impl Fn(&str, &str) -> f64,
+        reversed: bool,
+        ends: impl Fn(&str) -> bool,
+    ) -> (f64, Vec<String>) {
         let nodes: Vec<&String> = self.kinds.keys().collect();
         let index: HashMap<&str, usize> = nodes
             .iter()
@@ -371,7 +404,10 @@ impl PlanGraph {
                 }
             }
         }
-        let Some(end) = (0..nodes.len()).max_by(|&a, &b| finish[a].total_cmp(&finish[b])) else {
+        let Some(end) = (0..nodes.len())
+            .filter(|&i| ends(nodes[i]))
+            .max_by(|&a, &b| finish[a].total_cmp(&finish[b]))
+        else {
             return (0.0, Vec::new());
         };
         let mut chain = vec![nodes[end].clone()];
@@ -385,51 +421,96 @@ impl PlanGraph {
     }
 }
 
-/// What the workload step waits for after the AWS side, one after another, each with its seconds
-/// under the profile (apply deploys the workload once every AWS resource is done, and
-/// `src/workload/deploy.rs` waits in this order):
+/// The slowest chain of the apply, the workload's waits included, when the blueprint has one
+/// (`deployments`, its Deployments as `(namespace, name)`; none: the AWS side's path). What the
+/// workload waits for, and from when it can (physically: not from when shinyctl's apply starts
+/// the workload, after the whole AWS side — that is shinyctl's own order, not AWS's):
 /// - CoreDNS, when the plan's `coredns` add-on moves it to Fargate: its pods start again there
-///   (the emulator rolls it out when the add-on's compute type reaches the cluster, at the
-///   workload's first request: `kube.py`), and the controllers and ShinyProxy resolve names;
-/// - the controllers' Deployments (`kube-system`), rolled out together: the API server must find
-///   their webhooks served before the objects they admit (a TargetGroupBinding, pods that get
-///   the load balancer's readiness gate) are applied;
-/// - the workload's own Deployments (ShinyProxy), rolled out together.
-///
-/// `deployments` are the workload's Deployments, `(namespace, name)`.
-pub fn workload_waits(
+///   once the add-on and the Fargate profiles are made (the emulator rolls it out when the
+///   add-on's compute type reaches the cluster: `kube.py`); the controllers and ShinyProxy
+///   resolve names with it;
+/// - the controllers' Deployments (`kube-system`), rolled out together once the cluster has
+///   somewhere to run them (its node groups and Fargate profiles, its OIDC provider for their
+///   roles) and DNS: the API server must find their webhooks served before the objects they
+///   admit (a TargetGroupBinding, pods that get the load balancer's readiness gate) are applied;
+/// - the workload's own Deployments (ShinyProxy), rolled out together once every AWS resource
+///   is made (they name its endpoints, mount its file systems) and the controllers are up.
+pub fn apply_path(
     profile: &Profile,
     graph: &PlanGraph,
     deployments: &[(String, String)],
-) -> Vec<(String, f64)> {
-    let rollout = profile.rollout_seconds();
-    let mut waits = Vec::new();
-    let coredns_on_fargate = graph.properties.values().any(|p| {
-        p["addonName"] == "coredns"
-            && p["configurationValues"]
-                .as_str()
-                .and_then(|c| serde_json::from_str::<Value>(c).ok())
-                .is_some_and(|c| c["computeType"] == "Fargate")
-    });
-    if coredns_on_fargate {
-        waits.push((
-            "workload: CoreDNS on Fargate (rollout)".to_string(),
-            rollout,
-        ));
+) -> (f64, Vec<String>) {
+    let aws = graph.create_path(profile);
+    if deployments.is_empty() {
+        return aws;
     }
+    let rollout = profile.rollout_seconds();
+    let then = |(at, chain): &(f64, Vec<String>), label: &str| {
+        let mut chain = chain.clone();
+        chain.push(label.to_string());
+        (at + rollout, chain)
+    };
+    let compute = graph.create_path_to(profile, |address| {
+        let kind = graph.kinds.get(address).map_or("", String::as_str);
+        let coredns = graph
+            .properties
+            .get(address)
+            .is_some_and(|p| p["addonName"] == "coredns");
+        matches!(kind, "node_group" | "fargate_profile" | "iam_oidc_provider")
+            || (kind == "eks_addon" && coredns)
+    });
+    let later = |a: (f64, Vec<String>), b: (f64, Vec<String>)| if b.0 > a.0 { b } else { a };
+    // CoreDNS on Fargate runs once its add-on and the Fargate profiles are made; on nodes, once
+    // they are (the compute above).
+    let dns = if graph.coredns_on_fargate() {
+        let fargate = graph.create_path_to(profile, |address| {
+            let kind = graph.kinds.get(address).map_or("", String::as_str);
+            let coredns = graph
+                .properties
+                .get(address)
+                .is_some_and(|p| p["addonName"] == "coredns");
+            kind == "fargate_profile" || (kind == "eks_addon" && coredns)
+        });
+        later(
+            compute.clone(),
+            then(&fargate, "workload: CoreDNS on Fargate (rollout)"),
+        )
+    } else {
+        compute
+    };
     let (controllers, own): (Vec<_>, Vec<_>) = deployments
         .iter()
         .partition(|(namespace, _)| namespace == "kube-system");
-    for (group, what) in [(controllers, "controllers"), (own, "deployment")] {
-        if !group.is_empty() {
-            let names: Vec<&str> = group.iter().map(|(_, n)| n.as_str()).collect();
-            waits.push((
-                format!("workload.{what} {} (rollout)", names.join(", ")),
-                rollout,
-            ));
-        }
+    let names = |group: &[&(String, String)]| {
+        group
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let ready = if controllers.is_empty() {
+        dns
+    } else {
+        then(
+            &dns,
+            &format!("workload.controllers {} (rollout)", names(&controllers)),
+        )
+    };
+    if own.is_empty() {
+        return later(aws, ready);
     }
-    waits
+    then(
+        &later(aws, ready),
+        &format!("workload.deployment {} (rollout)", names(&own)),
+    )
+}
+
+/// Whether an add-on's `configurationValues` set `computeType` to Fargate.
+fn on_fargate(properties: &Value) -> bool {
+    properties["configurationValues"]
+        .as_str()
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .is_some_and(|c| c["computeType"] == "Fargate")
 }
 
 /// A rendered manifest's Deployment, `(namespace, name)`: `kind: Deployment` and its metadata's
@@ -599,30 +680,87 @@ mod tests {
         );
     }
 
+    /// A cluster with a node group and two add-ons: EFS's CSI driver (2 s here, after the nodes)
+    /// and CoreDNS moved to Fargate.
+    fn cluster(coredns_on_fargate: bool) -> PlanGraph {
+        let compute = if coredns_on_fargate { "Fargate" } else { "EC2" };
+        let plan = serde_json::json!({"changes": [
+            {"address": "cluster", "kind": "eks_cluster"},
+            {"address": "nodes", "kind": "node_group"},
+            {"address": "efs", "kind": "eks_addon", "after": {"addonName": "aws-efs-csi-driver"}},
+            {"address": "coredns", "kind": "eks_addon", "after": {
+                "addonName": "coredns",
+                "configurationValues": serde_json::json!({"computeType": compute}).to_string()
+            }}
+        ]})
+        .to_string();
+        let dot = "digraph shinyctl {\n  \"cluster\" -> \"nodes\";\n  \"nodes\" -> \"efs\";\n  \
+                   \"cluster\" -> \"coredns\";\n}\n";
+        PlanGraph::parse(&plan, dot).expect("parses")
+    }
+
+    fn eks_profile() -> Profile {
+        let mut p = servers_profile();
+        p.overlay(&serde_json::json!({"durations": {"eks_addon_create": 2}}));
+        p
+    }
+
+    fn deployments() -> Vec<(String, String)> {
+        vec![
+            ("kube-system".into(), "aws-load-balancer-controller".into()),
+            ("shinyproxy".into(), "shinyproxy".into()),
+        ]
+    }
+
     #[test]
-    fn the_workload_waits_for_coredns_then_the_controllers_then_its_own() {
-        let deployments = [
-            (
-                "kube-system".to_string(),
-                "aws-load-balancer-controller".to_string(),
-            ),
-            ("shinyproxy".to_string(), "shinyproxy".to_string()),
-        ];
-        let waits = workload_waits(&servers_profile(), &servers(), &deployments);
-        let labels: Vec<&str> = waits.iter().map(|(l, _)| l.as_str()).collect();
+    fn the_controllers_roll_out_once_the_nodes_are_up_and_the_proxy_after_everything() {
+        let (total, chain) = apply_path(&eks_profile(), &cluster(false), &deployments());
+        // The nodes at 12.5 s; the controllers' rollout (13.5 s) overlaps EFS's add-on (14.5 s);
+        // ShinyProxy's after both.
+        assert_eq!(total, 15.5);
         assert_eq!(
-            labels,
+            chain,
             [
-                "workload: CoreDNS on Fargate (rollout)",
-                "workload.controllers aws-load-balancer-controller (rollout)",
+                "cluster",
+                "nodes",
+                "efs",
                 "workload.deployment shinyproxy (rollout)"
             ]
         );
-        assert_eq!(waits.iter().map(|(_, s)| s).sum::<f64>(), 3.0);
-        // CoreDNS stays on nodes, no controllers: the proxy's rollout alone.
-        let waits = workload_waits(&servers_profile(), &graph(), &deployments[1..]);
-        assert_eq!(waits.len(), 1);
-        assert!(workload_waits(&servers_profile(), &graph(), &[]).is_empty());
+        // Without the proxy: the controllers alone end before the add-on.
+        let (total, _) = apply_path(&eks_profile(), &cluster(false), &deployments()[..1]);
+        assert_eq!(total, 14.5);
+    }
+
+    #[test]
+    fn coredns_on_fargate_rolls_out_before_the_controllers() {
+        let (total, chain) = apply_path(&eks_profile(), &cluster(true), &deployments()[..1]);
+        // CoreDNS's add-on at 12 s, its pods on Fargate at 13 s, the controllers at 14 s; the
+        // node group's EFS add-on ends at 14.5 s.
+        assert_eq!(total, 14.5);
+        let mut p = eks_profile();
+        p.overlay(&serde_json::json!({"durations": {"kube_deployment_rollout": 2}}));
+        let (total, chain_later) = apply_path(&p, &cluster(true), &deployments()[..1]);
+        assert_eq!(total, 16.0);
+        assert_eq!(
+            chain_later,
+            [
+                "cluster",
+                "coredns",
+                "workload: CoreDNS on Fargate (rollout)",
+                "workload.controllers aws-load-balancer-controller (rollout)"
+            ]
+        );
+        assert_eq!(chain.last().map(String::as_str), Some("efs"));
+    }
+
+    #[test]
+    fn without_a_workload_the_path_is_the_aws_side() {
+        let g = cluster(true);
+        assert_eq!(
+            apply_path(&eks_profile(), &g, &[]),
+            g.create_path(&eks_profile())
+        );
     }
 
     #[test]

@@ -420,8 +420,10 @@ pub fn to_markdown(report: &Report) -> String {
          the emulator imposes as AWS does: an Auto Scaling group's instances and an ECS service's \
          tasks passing their target groups' health checks (interval × healthy threshold, from \
          the plan), IAM propagation before what assumes a new role, an Auto Scaling group's \
-         delete, and after the AWS side the workload's rollouts (CoreDNS moved to Fargate, then \
-         the controllers, then ShinyProxy: `xtask/src/bench/profile.rs`). *Parallelism 1* is the \
+         delete, and the workload's rollouts, each from when it can start (CoreDNS moved to \
+         Fargate once its add-on is made, the controllers once the cluster has nodes and DNS, \
+         ShinyProxy once every AWS resource and the controllers are up: \
+         `xtask/src/bench/profile.rs`). *Parallelism 1* is the \
          same apply one resource at a time (`--parallelism 1`), the step-by-step guide's pace.\n"
     );
     let _ = writeln!(
