@@ -213,7 +213,33 @@ impl StepContext<'_> {
             .await
     }
 
-    async fn wait_with<T, P, F>(
+    /// [`StepContext::wait_until`], looking once at once before the schedule's first look: for
+    /// a wait whose AWS peers check right after the call (a botocore waiter's first attempt, a
+    /// Terraform `StateChangeConf` without `Delay`) because the state may already hold — a
+    /// State Manager association with no node to run on, a service deleted with no task left.
+    /// One call more when it does not.
+    pub async fn wait_until_looking_first<T, P, F>(
+        &self,
+        mut probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        match probe().await {
+            Ok(observed) if condition.matches(observed.as_ref()) => return Ok(observed),
+            Err(error) if error.class == ErrorClass::Fatal => return Err(error),
+            // Not yet (or no news): the schedule as usual.
+            _ => {}
+        }
+        self.wait_with(&self.wait, probe, condition).await
+    }
+
+    /// Polls `probe` on `spec` (this step's [`StepContext::wait`], changed: e.g.
+    /// [`WaitSpec::expecting`]) until `condition` holds, as [`StepContext::wait_until`] does.
+    pub async fn wait_with<T, P, F>(
         &self,
         spec: &WaitSpec,
         probe: P,
@@ -251,6 +277,95 @@ impl StepContext<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::limits::RateLimits;
+    use crate::apply::wait::{PollSchedule, has};
+    use std::cell::Cell;
+
+    /// Runs `body` with a step context whose schedule first looks after an hour.
+    async fn with_context<R>(body: impl AsyncFnOnce(&StepContext<'_>) -> R) -> R {
+        let events = EventSink::discard();
+        let limiter = RateLimiter::new(RateLimits::default());
+        let jitter = Jitter::seeded(1);
+        let ctx = StepContext {
+            attempt: 1,
+            wait: WaitSpec {
+                schedule: PollSchedule::every(Duration::from_secs(3600)),
+                timeout: Duration::from_secs(4 * 3600),
+                time_scale: 1.0,
+            },
+            step: StepRef {
+                address: Address::new("ecs.ecs_service[web]"),
+                kind: ResourceKind::EcsService,
+                operation: Operation::Delete,
+                replacing: false,
+            },
+            events: &events,
+            limiter: &limiter,
+            jitter: &jitter,
+        };
+        body(&ctx).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn looking_first_ends_at_once_when_the_state_already_holds() {
+        let looks = Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let seen = with_context(async |ctx| {
+            ctx.wait_until_looking_first(
+                || async {
+                    looks.set(looks.get() + 1);
+                    Ok::<_, StepError>(Some("INACTIVE"))
+                },
+                has(|s: &&str| *s == "INACTIVE"),
+            )
+            .await
+        })
+        .await;
+        assert_eq!(seen, Ok(Some("INACTIVE")));
+        assert_eq!(looks.get(), 1);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn looking_first_then_follows_the_schedule() {
+        let looks = Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let seen = with_context(async |ctx| {
+            ctx.wait_until_looking_first(
+                || async {
+                    looks.set(looks.get() + 1);
+                    Ok::<_, StepError>(Some(if looks.get() < 2 {
+                        "DRAINING"
+                    } else {
+                        "INACTIVE"
+                    }))
+                },
+                has(|s: &&str| *s == "INACTIVE"),
+            )
+            .await
+        })
+        .await;
+        assert_eq!(seen, Ok(Some("INACTIVE")));
+        assert_eq!(
+            looks.get(),
+            2,
+            "one look at once, then the schedule's first"
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(3600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn looking_first_stops_at_a_fatal_error() {
+        let error = with_context(async |ctx| {
+            ctx.wait_until_looking_first(
+                || async { Err::<Option<&str>, _>(StepError::fatal("AccessDenied", "no")) },
+                has(|s: &&str| *s == "INACTIVE"),
+            )
+            .await
+        })
+        .await;
+        assert_eq!(error.map_err(|e| e.code), Err("AccessDenied".to_string()));
+    }
 
     #[test]
     fn observed_resources_are_known_by_id_and_name() {

@@ -249,6 +249,32 @@ impl WaitSpec {
     }
 }
 
+impl WaitSpec {
+    /// The same wait for something the step knows to take `aws` (at AWS's pace) rather than its
+    /// kind's estimate — an Auto Scaling group whose instances must also pass its target groups'
+    /// health checks: the schedule laid out for `aws` and scaled as this one is, so readiness
+    /// near `aws` is seen as promptly as readiness near a kind's estimate; the timeout never
+    /// shorter than this one's, nor than [`EXPECTED_TIMEOUT_FACTOR`] times `aws`.
+    pub fn expecting(self, aws: Duration) -> WaitSpec {
+        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        };
+        WaitSpec {
+            schedule: PollSchedule::for_estimate(aws).scaled(scale),
+            timeout: self
+                .timeout
+                .max(aws.mul_f64(EXPECTED_TIMEOUT_FACTOR * scale)),
+            time_scale: self.time_scale,
+        }
+    }
+}
+
+/// [`WaitSpec::expecting`]'s timeout, in multiples of what the step expects: the default policy's
+/// factor ([`WaitPolicy::default`]).
+pub const EXPECTED_TIMEOUT_FACTOR: f64 = 6.0;
+
 /// How long steps wait for readiness, derived from each kind's time estimates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WaitPolicy {
@@ -268,7 +294,7 @@ impl Default for WaitPolicy {
     fn default() -> Self {
         WaitPolicy {
             time_scale: 1.0,
-            timeout_factor: 6.0,
+            timeout_factor: EXPECTED_TIMEOUT_FACTOR,
             min_timeout: Duration::from_secs(600),
         }
     }
@@ -400,6 +426,31 @@ mod tests {
         assert!(!settled.matches(Some(&creating)));
         assert!(exists().and(active().not()).matches(Some(&creating)));
         assert!(!exists().and(active().not()).matches(None));
+    }
+
+    #[test]
+    fn a_wait_can_expect_longer_than_its_kind() {
+        let policy = WaitPolicy {
+            time_scale: 1.0 / 60.0,
+            ..WaitPolicy::default()
+        };
+        // An Auto Scaling group (60 s) whose instances also pass 3 × 30 s of health checks.
+        let spec = policy.spec(ResourceKind::AutoScalingGroup, Operation::Create);
+        let expecting = spec.expecting(Duration::from_secs(150));
+        let at_aws = PollSchedule::for_estimate(Duration::from_secs(150)).scaled(1.0 / 60.0);
+        assert_eq!(expecting.schedule, at_aws);
+        assert_eq!(expecting.schedule.near_from, Duration::from_secs_f64(2.125));
+        assert_eq!(
+            expecting.timeout,
+            Duration::from_secs(15),
+            "six times 150 s, scaled"
+        );
+        assert_eq!(expecting.time_scale, spec.time_scale);
+        let short = spec.expecting(Duration::from_secs(90));
+        assert_eq!(
+            short.timeout, spec.timeout,
+            "ten minutes (scaled) is longer still"
+        );
     }
 
     #[test]

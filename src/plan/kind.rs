@@ -1474,7 +1474,8 @@ pub const SPECS: &[KindSpec] = &[
             // ec2:RunInstances and ec2:CreateTags for what the template launches, and
             // iam:PassRole for its instance profile's role (EC2 Auto Scaling user guide,
             // "Permissions to use launch templates"); ssm:GetParameters for a `resolve:ssm:`
-            // image, as an instance's launch does. The wait reads the target groups' health.
+            // image, as an instance's launch does. The wait reads the target groups' health
+            // checks (how long it expects) and their targets' health.
             creates: &[
                 "autoscaling:CreateAutoScalingGroup",
                 "autoscaling:CreateOrUpdateTags",
@@ -1483,6 +1484,7 @@ pub const SPECS: &[KindSpec] = &[
                 "ec2:CreateTags",
                 "iam:PassRole",
                 "ssm:GetParameters",
+                "elasticloadbalancing:DescribeTargetGroups",
                 "elasticloadbalancing:DescribeTargetHealth",
             ],
             updates: &[
@@ -1500,6 +1502,7 @@ pub const SPECS: &[KindSpec] = &[
                 "ec2:CreateTags",
                 "iam:PassRole",
                 "ssm:GetParameters",
+                "elasticloadbalancing:DescribeTargetGroups",
                 "elasticloadbalancing:DescribeTargetHealth",
             ],
             deletes: &[

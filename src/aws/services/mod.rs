@@ -404,6 +404,21 @@ impl<'a> AwsStep<'a> {
         self.engine.wait_until(probe, condition).await
     }
 
+    /// [`AwsStep::wait_until`], looking once at once first (see
+    /// [`StepContext::wait_until_looking_first`]).
+    pub async fn wait_until_looking_first<T, P, F>(
+        &self,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: std::fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        self.engine.wait_until_looking_first(probe, condition).await
+    }
+
     /// [`AwsStep::wait_until`] with `extra` more time (at AWS's pace) before it gives up (see
     /// [`StepContext::wait_until_longer`]).
     pub async fn wait_until_longer<T, P, F>(

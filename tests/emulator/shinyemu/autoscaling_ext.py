@@ -188,8 +188,9 @@ def install() -> None:
         from .autoscaling_hooks import is_leaving
 
         group = self.autoscaling_groups[group_name]
-        running = [s.instance.id for s in group.instance_states
-                   if _ec2_state(s) == "running" and not is_leaving(s)]
+        now = time.time()
+        running = {s.instance.id: _running_since(s, now) for s in group.instance_states
+                   if _ec2_state(s) == "running" and not is_leaving(s)}
         for arn in group.target_group_arns:
             _register(group, arn, running)
 
@@ -217,22 +218,35 @@ def _target_key(group, arn: str) -> tuple:
     return (group.account_id, group.region, arn)
 
 
-def _register(group, arn: str, instance_ids) -> None:
-    """Registers instances as RegisterTargets does, in `elbv2_targets.py`'s bookkeeping (which
-    DescribeTargetHealth answers from) and moto's; an instance already registered stays as it is."""
+def _running_since(state, now: float) -> float:
+    """When a group's running instance started running: the end of the `pending` phase
+    `ec2_instances.py` gave it (no later than `now`); `now` for one without it."""
+    from .lifecycle import phase_of
+
+    phase = phase_of(state.instance._state)
+    if phase is None or not phase.steps or phase.steps[0][0] != "pending":
+        return now
+    return min(now, phase.start + sum(seconds for _, seconds in phase.steps))
+
+
+def _register(group, arn: str, instances: dict) -> None:
+    """Registers instances (id -> when it came into service) as RegisterTargets does, in
+    `elbv2_targets.py`'s bookkeeping (which DescribeTargetHealth answers from) and moto's; an
+    instance already registered stays as it is. Auto Scaling registers an instance as it comes
+    into service, whoever asks next: its health checks count from then, not from the call that
+    happens to see it (states here are computed lazily, on the group's next call)."""
     from . import elbv2_targets as targets
 
     tg = group.autoscaling_backend.elbv2_backend.target_groups.get(arn)
-    if tg is None or not instance_ids:
+    if tg is None or not instances:
         return
     checks = float(tg.health_check_interval_seconds) * float(tg.healthy_threshold_count)
-    now = time.time()
     with targets._lock:
         registered = targets._registered.setdefault(_target_key(group, arn), {})
-        new = [i for i in instance_ids if (i, int(tg.port)) not in registered]
+        new = [i for i in instances if (i, int(tg.port)) not in registered]
         for i in new:
             targets._draining.get(_target_key(group, arn), {}).pop((i, int(tg.port)), None)
-            registered[(i, int(tg.port))] = now + checks * duration("target_health_scale")
+            registered[(i, int(tg.port))] = instances[i] + checks * duration("target_health_scale")
     if new:
         tg.register([{"Id": i, "Port": tg.port} for i in new])
 

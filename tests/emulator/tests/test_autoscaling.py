@@ -177,3 +177,37 @@ def test_scale_in_and_delete_deregister_from_the_target_group(emu, account):
     with pytest.raises(ClientError) as gone:
         asg.delete_auto_scaling_group(AutoScalingGroupName="demo-app", ForceDelete=True)
     assert gone.value.response["Error"]["Code"] == "ValidationError"
+
+
+
+def test_health_checks_count_from_when_an_instance_came_into_service(emu, account):
+    """Auto Scaling registers an instance as it comes into service, whoever asks next: its health
+    checks (ELB's default 5 × 30 s, 1.5 s at the test profile's 0.01) count from its launch's end
+    (0.6 s), not from the group's first call after it."""
+    import time
+
+    ec2 = emu.client("ec2", account)
+    elb = emu.client("elbv2", account)
+    asg = emu.client("autoscaling", account)
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    tg = elb.create_target_group(Name="app", Protocol="HTTP", Port=80, VpcId=vpc,
+                                 TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    lb = elb.create_load_balancer(Name="front", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    template = ec2.create_launch_template(LaunchTemplateName="app", LaunchTemplateData={
+        "ImageId": IMAGE, "InstanceType": "t3.small"})["LaunchTemplate"]["LaunchTemplateId"]
+    started = time.monotonic()
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="demo-app", MinSize=1, MaxSize=1, DesiredCapacity=1,
+        LaunchTemplate={"LaunchTemplateId": template, "Version": "1"}, VPCZoneIdentifier=subnets[0],
+        TargetGroupARNs=[tg])
+    time.sleep(max(0.0, started + 1.2 - time.monotonic()))  # running since 0.6 s; nobody looks
+    assert lifecycles(asg) == ["InService"]  # the group's first call since: registers it
+    time.sleep(max(0.0, started + 2.35 - time.monotonic()))
+    states = [d["TargetHealth"]["State"]
+              for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+    # Healthy at 0.6 + 1.5 = 2.1 s; counted from the call at 1.2 s it would be 2.7 s.
+    assert states == ["healthy"], states

@@ -187,13 +187,9 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     for (name, file, generated) in &targets {
         let graph = plan_graph(&shinyctl, file)?;
-        let (mut critical, mut chain) = graph.create_path(&profile);
-        if has_proxy(file) {
-            // Apply deploys the proxy workload once the AWS side is done and waits for its
-            // rollout: that wait ends every chain.
-            critical += profile.rollout_seconds();
-            chain.push("workload.deployment (rollout)".into());
-        }
+        // The AWS side and what the workload waits for (its rollouts).
+        let deployments = workload_deployments(&shinyctl, file, &work)?;
+        let (critical, chain) = profile::apply_path(&profile, &graph, &deployments);
         let (destroy_critical, _) = graph.delete_path(&profile);
         report.blueprints.push(BlueprintResult {
             name: name.clone(),
@@ -274,9 +270,40 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Whether the blueprint has a `proxy:` section (a workload to deploy after the AWS side).
-fn has_proxy(file: &Path) -> bool {
-    std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l.starts_with("proxy:")))
+/// The Deployments of the blueprint's workload (`(namespace, name)`), from the manifests
+/// `shinyctl render` writes; none when it has no workload (no `manifests` directory, or nothing
+/// to render at all).
+fn workload_deployments(
+    shinyctl: &Path,
+    file: &Path,
+    work: &Path,
+) -> Result<Vec<(String, String)>> {
+    let out = work.join("render");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(shinyctl)
+        .args(["render", "-f"])
+        .arg(file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .context("could not run shinyctl render")?;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    if !run.status.success() {
+        if stderr.contains("nothing to render") {
+            return Ok(Vec::new());
+        }
+        bail!("shinyctl render -f {} failed:\n{stderr}", file.display());
+    }
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(out.join("manifests")) {
+        for entry in entries {
+            let text = std::fs::read_to_string(entry?.path())?;
+            found.extend(profile::rendered_deployment(&text));
+        }
+    }
+    found.sort();
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(found)
 }
 
 /// `cargo build --release --locked`, and the binary's path.

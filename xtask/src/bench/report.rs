@@ -416,7 +416,14 @@ pub fn to_markdown(report: &Report) -> String {
     let _ = writeln!(
         md,
         "The critical path is the slowest chain of dependent resources, timed by the emulator's \
-         profile over the plan's dependency graph: no apply can be faster. *Parallelism 1* is the \
+         profile over the plan's dependency graph: no apply can be faster. It counts every wait \
+         the emulator imposes as AWS does: an Auto Scaling group's instances and an ECS service's \
+         tasks passing their target groups' health checks (interval × healthy threshold, from \
+         the plan), IAM propagation before what assumes a new role, an Auto Scaling group's \
+         delete, and the workload's rollouts, each from when it can start (CoreDNS moved to \
+         Fargate once its add-on is made, the controllers once the cluster has nodes and DNS, \
+         ShinyProxy once every AWS resource and the controllers are up: \
+         `xtask/src/bench/profile.rs`). *Parallelism 1* is the \
          same apply one resource at a time (`--parallelism 1`), the step-by-step guide's pace.\n"
     );
     let _ = writeln!(

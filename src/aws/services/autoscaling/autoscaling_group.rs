@@ -62,7 +62,7 @@ use super::autoscaling::{
 };
 use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
-use crate::apply::wait::{Condition, has, is_gone};
+use crate::apply::wait::{Condition, WaitSpec, has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG};
 use crate::plan::catalog::servers::AutoScalingGroupProps;
@@ -489,11 +489,12 @@ fn held_for(hooks: &[Hook]) -> Duration {
     Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
 }
 
-/// Waits with `step`'s wait, longer by what the hooks may hold (see [`held_for`]); a timeout
-/// while an instance is in a hook's wait state is the error [`held`] writes. `last` keeps the
-/// latest observation for it.
+/// Waits with `spec` (the step's wait, or one [`WaitSpec::expecting`] longer), longer by what
+/// the hooks may hold (see [`held_for`]); a timeout while an instance is in a hook's wait state
+/// is the error [`held`] writes. `last` keeps the latest observation for it.
 async fn wait_held<T, P, F>(
     step: &AwsStep<'_>,
+    spec: WaitSpec,
     hooks: &[Hook],
     probe: P,
     condition: impl Condition<T>,
@@ -516,12 +517,12 @@ where
             Ok(seen)
         }
     };
-    let result = if hooks.is_empty() {
-        step.wait_until(looked, condition).await
+    let spec = if hooks.is_empty() {
+        spec
     } else {
-        step.wait_until_longer(held_for(hooks), looked, condition)
-            .await
+        spec.longer(held_for(hooks))
     };
+    let result = step.engine.wait_with(&spec, looked, condition).await;
     match result {
         Err(err) if err.code == "WaitTimeout" => {
             let last = last.lock().ok().and_then(|l| l.clone());
@@ -780,6 +781,41 @@ async fn capacity(
     }))
 }
 
+/// How long a new instance takes to pass the slowest of `target_groups`' health checks once
+/// registered: its interval times its healthy threshold (ELB API reference, TargetGroup:
+/// HealthCheckIntervalSeconds, HealthyThresholdCount; "the number of consecutive health checks
+/// successes required before considering an unhealthy target healthy"). None without target
+/// groups. The capacity wait expects the instances' launch plus this, and polls near that time
+/// rather than near the launch alone (one DescribeTargetGroups for all of them).
+async fn healthy_after(
+    step: &AwsStep<'_>,
+    target_groups: &[String],
+) -> Result<Option<Duration>, StepError> {
+    if target_groups.is_empty() {
+        return Ok(None);
+    }
+    let described = step
+        .clients()
+        .elbv2
+        .describe_target_groups()
+        .set_target_group_arns(Some(target_groups.to_vec()))
+        .send()
+        .await
+        .aws()?;
+    let seconds = described
+        .target_groups()
+        .iter()
+        .map(|tg| {
+            i64::from(tg.health_check_interval_seconds().unwrap_or(0))
+                * i64::from(tg.healthy_threshold_count().unwrap_or(0))
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(Some(Duration::from_secs(
+        u64::try_from(seconds).unwrap_or(0),
+    )))
+}
+
 /// Until `desired` instances are InService and Healthy (and healthy in every target group), and
 /// those leaving the group are gone: with lifecycle hooks, as long as their heartbeat timeout
 /// more (see [`wait_held`]).
@@ -789,8 +825,16 @@ async fn wait_for_capacity(
     hooks: &[Hook],
 ) -> Result<(), StepError> {
     let target_groups = target_group_arns(step, props)?;
+    let spec = match healthy_after(step, &target_groups).await? {
+        Some(checks) => step
+            .engine
+            .wait
+            .expecting(Duration::from_secs_f64(K::AutoScalingGroup.create_seconds()) + checks),
+        None => step.engine.wait,
+    };
     let seen = wait_held(
         step,
+        spec,
         hooks,
         || capacity(step, props, &target_groups, hooks),
         has(Capacity::ready),
@@ -910,6 +954,7 @@ async fn refresh(
     // as they may hold them, and runs out naming the instances they hold.
     let waited = wait_held(
         step,
+        step.engine.wait,
         hooks,
         || describe_refresh(step, name, id.as_deref()),
         has(|r: &Refresh| !r.running()),

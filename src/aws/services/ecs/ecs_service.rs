@@ -276,7 +276,10 @@ impl Adapter for EcsService {
                     )
                 }))
         };
-        step.wait_until(probe, is_gone()).await?;
+        // Looked at once, as the `ServicesInactive` waiter does (botocore's waiters call the
+        // operation before their first `delay`): a service scaled to 0 with no task left is
+        // INACTIVE at once.
+        step.wait_until_looking_first(probe, is_gone()).await?;
         Ok(Outputs::new())
     }
 }

@@ -291,9 +291,11 @@ async fn overview(step: &AwsStep<'_>, id: &str) -> Result<Option<Overview>, Step
 
 /// Until the overview leaves `Pending` (the Terraform AWS provider's waitAssociationSuccess:
 /// pending `Pending`, target `Success`); `Failed` is a fatal error that names the instances.
+/// Looked at once first, as that `StateChangeConf` (no `Delay`) does: an association whose
+/// targets match no node yet (the servers' group is made after it) has nothing to run.
 async fn wait_for_success(step: &AwsStep<'_>, id: &str, name: &str) -> Result<(), StepError> {
     let done = step
-        .wait_until(
+        .wait_until_looking_first(
             || overview(step, id),
             has(|o: &Overview| o.status != "Pending"),
         )
