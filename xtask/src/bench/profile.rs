@@ -233,7 +233,45 @@ impl PlanGraph {
 
     /// The slowest chain of deletes (dependents first), with its total seconds.
     pub fn delete_path(&self, profile: &Profile) -> (f64, Vec<String>) {
-        self.longest_path(|_, kind| profile.delete_seconds(kind), |_, _| 0.0, true)
+        self.longest_path(
+            |address, kind| self.delete_seconds(profile, address, kind),
+            |_, _| 0.0,
+            true,
+        )
+    }
+
+    /// Seconds from `address`'s delete call until the emulator reports it gone.
+    fn delete_seconds(&self, profile: &Profile, address: &str, kind: &str) -> f64 {
+        match kind {
+            // DeleteService leaves the service DRAINING until its tasks are STOPPING: each is
+            // DEACTIVATING while its targets drain for the target groups' deregistration delay
+            // (scaled as the emulator scales target health), then INACTIVE (`ecs_placement.py`).
+            "ecs_service" => {
+                let delays: Vec<f64> = self
+                    .service_target_groups(address)
+                    .iter()
+                    .map(|tg| {
+                        self.properties
+                            .get(tg)
+                            .and_then(|p| p["deregistrationDelaySeconds"].as_f64())
+                            .unwrap_or(DEREGISTRATION_DELAY_SECONDS)
+                    })
+                    .collect();
+                delays.into_iter().fold(0.0, f64::max) * profile.get(&["target_health_scale"])
+            }
+            _ => profile.delete_seconds(kind),
+        }
+    }
+
+    /// The target groups an ECS service registers its tasks in (`loadBalancers[].targetGroup`).
+    fn service_target_groups(&self, address: &str) -> Vec<String> {
+        self.properties
+            .get(address)
+            .and_then(|p| p["loadBalancers"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|lb| lb["targetGroup"].as_str().map(str::to_string))
+            .collect()
     }
 
     /// Seconds from `address`'s create call until the emulator reports it ready.
@@ -251,14 +289,7 @@ impl PlanGraph {
             // registered in the service's target groups as they are placed, are healthy there
             // (`ecs_ext.py`, `ecs_placement.py`): ECS's steady state behind a load balancer.
             "ecs_service" => {
-                let groups: Vec<String> = self
-                    .properties
-                    .get(address)
-                    .and_then(|p| p["loadBalancers"].as_array())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|lb| lb["targetGroup"].as_str().map(str::to_string))
-                    .collect();
+                let groups = self.service_target_groups(address);
                 profile
                     .create_seconds(kind)
                     .max(profile.target_health_seconds(&self.health_checks(&groups)))
@@ -666,6 +697,15 @@ mod tests {
         assert!((g.create_seconds(&p, "svc", "ecs_service") - 1.5).abs() < 1e-9);
         // A quicker health check (2 × 30 s at 0.01): the rollout's second is longer.
         assert_eq!(g.create_seconds(&p, "svc.quick", "ecs_service"), 1.0);
+    }
+
+    #[test]
+    fn an_ecs_service_is_deleted_once_its_targets_have_drained() {
+        let (g, p) = (servers(), servers_profile());
+        // ELB's default deregistration delay (300 s) at the health scale 0.01.
+        assert!((g.delete_seconds(&p, "svc", "ecs_service") - 3.0).abs() < 1e-9);
+        // Other kinds keep the profile's own delete time.
+        assert_eq!(g.delete_seconds(&p, "asg", "autoscaling_group"), 0.5);
     }
 
     #[test]
