@@ -593,6 +593,59 @@ pub async fn add_secret_versions(
     Ok(())
 }
 
+/// The current versions of the secrets ShinyProxy's pods read, asked beside the live read
+/// rather than after it: which secrets they read is the blueprint's (`workload::secrets::needed`
+/// asks the facts only whether there is a database, which the blueprint says), so the read's
+/// answer is not needed to ask.
+#[derive(Debug, Clone)]
+pub struct SecretVersions {
+    sources: BTreeMap<String, String>,
+    versions: Result<BTreeMap<String, String>, String>,
+}
+
+impl Default for SecretVersions {
+    fn default() -> Self {
+        SecretVersions {
+            sources: BTreeMap::new(),
+            versions: Ok(BTreeMap::new()),
+        }
+    }
+}
+
+/// See [`SecretVersions`]; nothing is asked when the pods read no secret.
+pub async fn secret_versions(conn: &Connection, bp: &Blueprint) -> SecretVersions {
+    let sources = secret_sources(bp, &PlatformFacts::known_after_apply(bp));
+    let versions = if sources.is_empty() {
+        Ok(BTreeMap::new())
+    } else {
+        crate::aws::secrets::versions(conn, &sources).await
+    };
+    SecretVersions { sources, versions }
+}
+
+/// [`add_secret_versions`] with the versions asked beside the read (`asked`); they are asked
+/// again only if the read's facts name other secrets than the blueprint did.
+pub async fn add_asked_secret_versions(
+    conn: &Connection,
+    bp: &Blueprint,
+    facts: &PlatformFacts,
+    rendered: &mut Workload,
+    asked: SecretVersions,
+) -> Result<(), String> {
+    let sources = secret_sources(bp, facts);
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let versions = if sources == asked.sources {
+        asked.versions?
+    } else {
+        crate::aws::secrets::versions(conn, &sources).await?
+    };
+    let keys: Vec<String> = sources.keys().cloned().collect();
+    workload::rollout::set_secret_versions(&mut rendered.objects, &keys, &versions);
+    Ok(())
+}
+
 fn secret_sources(bp: &Blueprint, facts: &PlatformFacts) -> BTreeMap<String, String> {
     bp.proxy
         .as_ref()

@@ -571,12 +571,25 @@ fn charges(kind: ResourceKind, props: &Map<String, Value>) -> Vec<Charge> {
 
 /// Every price the plan's resources need, before and after.
 pub fn needed(plan: &Plan) -> Vec<PriceKey> {
-    let mut keys: Vec<PriceKey> = plan
-        .changes
-        .iter()
-        .flat_map(|c| [c.before.as_ref(), c.after.as_ref()].map(|side| (c.kind, side)))
-        .filter_map(|(kind, side)| side.map(|props| charges(kind, props)))
-        .flatten()
+    priced_keys(
+        plan.changes
+            .iter()
+            .flat_map(|c| [c.before.as_ref(), c.after.as_ref()].map(|side| (c.kind, side)))
+            .filter_map(|(kind, side)| side.map(|props| (kind, props))),
+    )
+}
+
+/// Every price `resources` need: a plan's `after` sides, known before AWS is read (a live plan
+/// asks for them beside its read; [`needed`] of a plan that changes nothing asks for no other).
+pub fn needed_by(resources: &[crate::plan::Resource]) -> Vec<PriceKey> {
+    priced_keys(resources.iter().map(|r| (r.kind, &r.properties)))
+}
+
+fn priced_keys<'a>(
+    sides: impl Iterator<Item = (ResourceKind, &'a Map<String, Value>)>,
+) -> Vec<PriceKey> {
+    let mut keys: Vec<PriceKey> = sides
+        .flat_map(|(kind, props)| charges(kind, props))
         .filter_map(|charge| match charge {
             Charge::Priced { key, .. } => Some(key),
             Charge::UsageBased { .. } => None,

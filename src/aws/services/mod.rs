@@ -464,11 +464,28 @@ pub fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
     out
 }
 
+/// Kinds placed in a zone, or one per zone (their addresses carry the zone): a reader never
+/// consults their desired resources, since a live plan's read starts before the zones are chosen
+/// ([`AwsRead::desired`]).
+pub const PLACED_IN_ZONES: &[ResourceKind] = &[
+    ResourceKind::Subnet,
+    ResourceKind::NatGateway,
+    ResourceKind::ElasticIp,
+    ResourceKind::Route,
+    ResourceKind::RouteTable,
+    ResourceKind::RouteTableAssociation,
+    ResourceKind::EfsMountTarget,
+];
+
 /// What a read function gets.
 pub struct AwsRead<'a> {
     pub conn: &'a Connection,
     pub blueprint: &'a str,
-    /// What the blueprint asks for: derived names for kinds read by name.
+    /// What the blueprint asks for: derived names for kinds read by name. A live plan's read
+    /// starts before the account's zones are chosen, with the blueprint in the zones it assumes
+    /// (`reader::read_found`): a reader consults names, kinds and settings the zones do not
+    /// change, never the subnets or what is placed in a zone ([`PLACED_IN_ZONES`]), nor a
+    /// `subnets` or `availabilityZone` value (a test in `reader` holds the blueprints to that).
     pub desired: &'a [Resource],
     /// Lookups several readers need, made once per read.
     pub memo: ReadMemo,
@@ -527,8 +544,12 @@ impl<'a> AwsRead<'a> {
         self.desired_of(kind).any(|r| r.name == name)
     }
 
-    /// Desired resources of `kind`.
+    /// Desired resources of `kind`, never one of [`PLACED_IN_ZONES`] (see [`AwsRead::desired`]).
     pub fn desired_of(&self, kind: ResourceKind) -> impl Iterator<Item = &'a Resource> + 'a {
+        debug_assert!(
+            !PLACED_IN_ZONES.contains(&kind),
+            "a reader consults the desired {kind:?}, which the zones place"
+        );
         self.desired.iter().filter(move |r| r.kind == kind)
     }
 
