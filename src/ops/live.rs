@@ -211,9 +211,10 @@ pub async fn read_plan(conn: &Connection, target: &Target, zoning: Zoning<'_>) -
     // read start together (none waits for another's answer); nothing is planned on a version AWS
     // does not offer. The command's buckets: the executor that may follow spends from the same
     // ones.
-    let (judged, found, settled, secrets, prices) = futures::join!(
-        aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME),
+    // The read first: its calls leave one at a time, and only its own wait for answers.
+    let (found, judged, settled, secrets, prices) = futures::join!(
         aws::reader::read_found(conn, name, &start.resources, false),
+        aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME),
         async {
             if ask_zones {
                 zoning.settle(conn).await.map(Some)

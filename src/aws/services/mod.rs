@@ -149,16 +149,19 @@ macro_rules! registry {
         pub(crate) const ADAPTED: &[ResourceKind] = &[$(ResourceKind::$kind),*];
 
         /// Every kind's read but those another kind's read covers (`Adapter::READ_WITH`), named
-        /// by the kind: the live reader runs them concurrently.
+        /// by the kind: the live reader runs them concurrently, the longest declared chains
+        /// first ([`chain_length`]).
         pub(crate) fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
-            let mut readers: Vec<(&'static str, ReadFuture<'a>)> = Vec::new();
+            let mut readers: Vec<(usize, &'static str, ReadFuture<'a>)> = Vec::new();
             $(if <$adapter as Adapter>::READ_WITH.is_none() {
                 readers.push((
+                    chain_length(<$adapter as Adapter>::READS),
                     ResourceKind::$kind.as_str(),
                     Box::pin(<$adapter as Adapter>::read(read)),
                 ));
             })*
-            readers
+            readers.sort_by_key(|(length, _, _)| std::cmp::Reverse(*length));
+            readers.into_iter().map(|(_, name, future)| (name, future)).collect()
         }
 
         /// Each kind's declared reads (`Adapter::READS`), in the adapter table's order.
@@ -172,6 +175,20 @@ macro_rules! registry {
 }
 
 include!(concat!(env!("OUT_DIR"), "/adapters.rs"));
+
+/// The longest chain of waits among `reads` (a kind's `Adapter::READS`, in the whole read's
+/// declarations), fallbacks aside. Its reader starts first: the read's first calls leave one at a
+/// time (each request is built and signed in turn), and a chain's first call that leaves last
+/// makes every call after it answer later.
+fn chain_length(reads: &[stages::Read]) -> usize {
+    let all = declared_reads();
+    reads
+        .iter()
+        .filter(|r| r.only.is_empty())
+        .map(|r| stages::depth_of(all, r, 0))
+        .max()
+        .unwrap_or(0)
+}
 
 /// What a step's adapter function gets: the connection, the request and the engine's context.
 pub struct AwsStep<'a> {
