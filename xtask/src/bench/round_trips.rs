@@ -194,6 +194,21 @@ mod tests {
     }
 
     #[test]
+    fn the_timeline_shows_each_calls_round_trip() {
+        let calls = [
+            call("elbv2", 0.00, 0.10),
+            call("kubernetes", 0.05, 0.06),
+            call("elbv2", 0.101, 0.20),
+            call("iam", 0.05, 0.15),
+        ];
+        let lines: Vec<String> = timeline(&calls).lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].ends_with("  1  elbv2:Describe"), "{lines:?}");
+        assert!(lines[1].ends_with("  1  iam:Describe"), "{lines:?}");
+        assert!(lines[2].ends_with("  2  elbv2:Describe"), "{lines:?}");
+    }
+
+    #[test]
     fn the_stand_ins_calls_are_not_counted() {
         let calls = [
             call("eks", 0.0, 0.1),
