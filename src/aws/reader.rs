@@ -583,13 +583,14 @@ mod zone_independence {
     /// Properties that name subnets or a zone: no reader consults them.
     const ZONE_PROPERTIES: &[&str] = &["subnets", "availabilityZone"];
 
+    /// Each resource's address, name and properties, as [`view`] shows them.
+    type Seen = Vec<(String, String, Map<String, Value>)>;
+
     /// What a reader may see of `resources`: every resource of a kind not in [`ZONED`] with its
     /// name and properties but those of [`ZONE_PROPERTIES`] (whether one is set stays: a
     /// Multi-AZ cluster's instances pin their zone), and the groups security group rules are in
     /// (`read_rules_in_other_groups` asks whether one is in another's group).
-    fn view(
-        resources: &[Resource],
-    ) -> (Vec<(String, String, Map<String, Value>)>, BTreeSet<String>) {
+    fn view(resources: &[Resource]) -> (Seen, BTreeSet<String>) {
         let seen = resources
             .iter()
             .filter(|r| !ZONED.contains(&r.kind) && r.kind != K::SecurityGroupRule)
