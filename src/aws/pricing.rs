@@ -44,21 +44,81 @@ struct Cached {
     book: PriceBook,
 }
 
+/// Prices asked for before the plan is known: the blueprint's own (`plan::cost::needed_by`),
+/// asked beside the live read so that a plan's prices wait for no answer of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prefetched {
+    /// The keys asked for.
+    pub keys: Vec<PriceKey>,
+    pub priced: Priced,
+}
+
+/// [`price_book`] for `keys`, kept with them for [`complete`].
+pub async fn prefetch(conn: &Connection, region: &str, keys: Vec<PriceKey>) -> Prefetched {
+    let priced = price_book(conn, region, &keys).await;
+    Prefetched { keys, priced }
+}
+
+/// Prices for every key in `keys` given those `prefetched`: nothing more is asked when the
+/// prefetch asked for every key (a plan that changes nothing, or only what the blueprint
+/// says); otherwise the keys it did not ask for (a deleted or replaced resource's former
+/// settings) are asked and added to its book, which the cache then holds whole.
+pub async fn complete(
+    conn: &Connection,
+    region: &str,
+    keys: &[PriceKey],
+    prefetched: Prefetched,
+) -> Priced {
+    let missing: Vec<PriceKey> = keys
+        .iter()
+        .filter(|k| !prefetched.keys.contains(k))
+        .cloned()
+        .collect();
+    if prefetched.priced.book.region != region {
+        return price_book(conn, region, keys).await;
+    }
+    if missing.is_empty() {
+        return prefetched.priced;
+    }
+    if prefetched.priced.note.is_some() {
+        // The Price List could not be asked: the fallback for all of them.
+        return price_book(conn, region, keys).await;
+    }
+    price_book_with(conn, region, &missing, Some(prefetched.priced.book)).await
+}
+
 /// Prices for every key in `keys` in `region`.
 pub async fn price_book(conn: &Connection, region: &str, keys: &[PriceKey]) -> Priced {
+    price_book_with(conn, region, keys, None).await
+}
+
+/// [`price_book`], the answers added to `known` (prices already asked for this plan).
+async fn price_book_with(
+    conn: &Connection,
+    region: &str,
+    keys: &[PriceKey],
+    known: Option<PriceBook>,
+) -> Priced {
     let file = cache_file(region, conn.endpoint_url.as_deref());
     let cached = file.as_ref().and_then(read_cache);
     let now = now_seconds();
     if let Some(c) = &cached {
         let fresh = now - c.fetched < CACHE_DAYS * 86_400;
         if fresh && keys.iter().all(|k| c.book.prices.contains_key(&k.id())) {
-            return Priced {
-                book: c.book.clone(),
-                note: None,
-            };
+            let mut book = c.book.clone();
+            if let Some(known) = known {
+                book.prices.extend(known.prices);
+            }
+            return Priced { book, note: None };
         }
     }
-    match ask(conn, region, keys).await {
+    let answer = ask(conn, region, keys).await.map(|mut book| {
+        if let Some(known) = known {
+            book.prices.extend(known.prices);
+        }
+        book
+    });
+    match answer {
         Ok(book) => {
             if let Some(file) = &file {
                 // A cache that cannot be written only costs the next plan a few calls.

@@ -100,19 +100,44 @@ pub fn check_declared(service: &str, action: &str) {
 
 async fn read_with(read: AwsRead<'_>) -> Result<LiveState, ReadError> {
     let (conn, blueprint, desired) = (read.conn, read.blueprint, read.desired);
+    let found = find(read).await?;
+    Ok(assemble(blueprint, &conn.region, desired, found))
+}
+
+/// What the readers find of `blueprint`, before [`assemble`]: for a read that starts before the
+/// account's zones are chosen (`ops::live`), with `desired` in the zones the blueprint assumes.
+/// That is sound because no reader consults what the zones change (the subnets, what is placed
+/// in a zone, the `subnets` and `availabilityZone` properties: see [`AwsRead::desired`] and the
+/// test `the_reads_view_of_the_blueprint_does_not_depend_on_the_zones`); [`assemble`] then
+/// matches what was found to the blueprint in the chosen zones. `inventory`: as
+/// [`read_inventory`].
+pub async fn read_found(
+    conn: &Connection,
+    blueprint: &str,
+    desired: &[Resource],
+    inventory: bool,
+) -> Result<Vec<Found>, ReadError> {
+    let mut read = AwsRead::new(conn, blueprint, desired);
+    read.inventory = inventory;
+    find(read).await
+}
+
+async fn find(read: AwsRead<'_>) -> Result<Vec<Found>, ReadError> {
     let readers = services::readers(&read);
     let (names, futures): (Vec<&'static str>, Vec<_>) = readers.into_iter().unzip();
-    // Every reader and the shared answers start together (see `services::stages`).
-    let (results, ()) = READING
+    // Every reader and the shared answers start together (see `services::stages`); the shared
+    // answers are asked first, since most readers' per-resource calls wait for the tagging
+    // API's answer and it is the slowest of the first wave to come.
+    let ((), results) = READING
         .scope((), async {
-            futures::join!(futures::future::join_all(futures), read.prefetch())
+            futures::join!(read.prefetch(), futures::future::join_all(futures))
         })
         .await;
     let mut found = Vec::new();
     for (reader, result) in names.into_iter().zip(results) {
         found.extend(result.map_err(|error| ReadError { reader, error })?);
     }
-    Ok(assemble(blueprint, &conn.region, desired, found))
+    Ok(found)
 }
 
 /// Resolves references, matches untagged resources and builds the observed state. Pure.
@@ -537,5 +562,94 @@ mod tests {
             live.duplicates,
             vec![(Address::new("network.vpc"), "vpc-2".into())]
         );
+    }
+}
+
+/// A live plan's read starts before the account's zones are chosen, with the blueprint in the
+/// zones it assumes (`read_found`, `ops::live::Zoning::Ask`): what the readers consult of the
+/// blueprint must be the same in any zones.
+#[cfg(test)]
+mod zone_independence {
+    use std::collections::BTreeSet;
+
+    use serde_json::{Map, Value};
+
+    use crate::load::load_str;
+    use crate::plan::{Resource, ResourceKind as K};
+
+    /// No reader consults their desired resources (`AwsRead::desired_of` asserts it).
+    const ZONED: &[K] = crate::aws::services::PLACED_IN_ZONES;
+
+    /// Properties that name subnets or a zone: no reader consults them.
+    const ZONE_PROPERTIES: &[&str] = &["subnets", "availabilityZone"];
+
+    /// Each resource's address, name and properties, as [`view`] shows them.
+    type Seen = Vec<(String, String, Map<String, Value>)>;
+
+    /// What a reader may see of `resources`: every resource of a kind not in [`ZONED`] with its
+    /// name and properties but those of [`ZONE_PROPERTIES`] (whether one is set stays: a
+    /// Multi-AZ cluster's instances pin their zone), and the groups security group rules are in
+    /// (`read_rules_in_other_groups` asks whether one is in another's group).
+    fn view(resources: &[Resource]) -> (Seen, BTreeSet<String>) {
+        let seen = resources
+            .iter()
+            .filter(|r| !ZONED.contains(&r.kind) && r.kind != K::SecurityGroupRule)
+            .map(|r| {
+                let properties = r
+                    .properties
+                    .iter()
+                    .map(|(k, v)| match ZONE_PROPERTIES.contains(&k.as_str()) {
+                        true => (k.clone(), Value::Null),
+                        false => (k.clone(), v.clone()),
+                    })
+                    .collect();
+                (r.address.to_string(), r.name.clone(), properties)
+            })
+            .collect();
+        let rule_groups = resources
+            .iter()
+            .filter(|r| r.kind == K::SecurityGroupRule)
+            .filter_map(|r| {
+                r.properties
+                    .get("securityGroup")?
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        (seen, rule_groups)
+    }
+
+    #[test]
+    fn the_reads_view_of_the_blueprint_does_not_depend_on_the_zones() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints");
+        let mut zoned = 0;
+        for entry in std::fs::read_dir(dir).expect("blueprints/") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let loaded = load_str("b.yaml", &text).expect("loads");
+            let bp = &loaded.blueprint;
+            let Some(count) = loaded.zones.as_ref().map(|z| z.names.len()) else {
+                continue;
+            };
+            let region = &bp.metadata.region;
+            let zones = |first: u8| -> Vec<String> {
+                (0..count)
+                    .map(|i| format!("{region}{}", char::from(first + i as u8)))
+                    .collect()
+            };
+            let desired = |zones: &[String]| {
+                crate::plan::catalog::desired_with(bp, Some("123456789012"), Some(zones))
+            };
+            let (assumed, chosen) = (desired(&zones(b'a')), desired(&zones(b'c')));
+            assert_ne!(
+                assumed,
+                chosen,
+                "{}: the zones place something",
+                path.display()
+            );
+            assert_eq!(view(&assumed), view(&chosen), "{}", path.display());
+            zoned += 1;
+        }
+        assert!(zoned >= 5, "blueprints with subnets: {zoned}");
     }
 }

@@ -117,8 +117,8 @@ pub async fn choices(
     unpinned: &[Chosen],
 ) -> Vec<(&'static str, String, String)> {
     let today = now();
-    let mut out = Vec::new();
-    for chosen in unpinned {
+    // Each listing at once: none waits for another's answer.
+    let asked = futures::future::join_all(unpinned.iter().map(|chosen| async move {
         let (offered, engine, service) = match chosen.path {
             "cluster.version" => (
                 eks_versions(conn).await.map(|v| {
@@ -136,17 +136,17 @@ pub async fn choices(
                     Some(db.engine),
                     "RDS",
                 ),
-                None => continue,
+                None => return None,
             },
             "cache.version" => (cache_versions(conn).await, None, "ElastiCache"),
-            _ => continue,
+            _ => return None,
         };
-        let Ok(offered) = offered else { continue };
-        if let Some(version) = choose_offered(chosen, engine, &offered, today) {
-            out.push((chosen.path, version, format!("according to {service}")));
-        }
-    }
-    out
+        let offered: Vec<String> = offered.ok()?;
+        let version = choose_offered(chosen, engine, &offered, today)?;
+        Some((chosen.path, version, format!("according to {service}")))
+    }))
+    .await;
+    asked.into_iter().flatten().collect()
 }
 
 /// An answer, or `None` with a warning when the credentials may not ask (the offline tables'

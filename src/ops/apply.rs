@@ -16,13 +16,14 @@ use std::collections::BTreeMap;
 
 use crate::apply::{Outputs, Schedule, Summary};
 use crate::aws::operator::DataPolicy;
+use crate::aws::pricing::Prefetched;
 use crate::aws::{Connection, Target};
 use crate::load::Loaded;
 use crate::plan::{Address, Plan};
 use crate::render::plan_json;
 
 use super::entry_points::entry_points;
-use super::live::{connect, duplicate_warnings, read_plan};
+use super::live::{PlanRead, Zoning, connect_unzoned, duplicate_warnings, read_plan, zoned};
 use super::run::{Then, release, run_schedule_with_outputs, take_lock};
 use super::saved;
 use super::workload::{ClusterState, DeployInput, aws_part, workload_changes};
@@ -74,14 +75,26 @@ pub async fn apply(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let (conn, target, loaded) = connect(loaded, target).await?;
-    let loaded = &loaded;
-    let approved = match &options.approval {
+    let (conn, target) = connect_unzoned(loaded, target).await?;
+    // With a plan to show, the zones are asked beside its read; otherwise first.
+    let (zoned, approved) = match &options.approval {
         Approval::Ask => {
-            let (live, mut plan, cluster) = read_plan(&conn, &target, loaded).await?;
+            let zoning = Zoning::Ask {
+                loaded,
+                strict: true,
+            };
+            let read = read_plan(&conn, &target, zoning).await?;
+            let PlanRead {
+                live,
+                mut plan,
+                cluster,
+                loaded: zoned,
+                prices,
+            } = read;
+            let loaded = &zoned;
             warn_duplicates(&live, out)?;
             warn_cluster(&cluster, out)?;
-            show_priced(&conn, &mut plan, out).await?;
+            show_priced(&conn, &mut plan, prices, out).await?;
             if !plan.has_changes() {
                 show_entry_points(&conn, loaded, &live.outputs, out)?;
                 return Ok(ApplyOutcome::NoChanges);
@@ -92,11 +105,13 @@ pub async fn apply(
             if !console(out.confirm("Apply these changes?"))? {
                 return Ok(ApplyOutcome::Declined);
             }
-            Some(plan_json::to_value(&plan))
+            let approved = Some(plan_json::to_value(&plan));
+            (zoned, approved)
         }
-        Approval::Saved(saved) => Some(saved.clone()),
-        Approval::Auto => None,
+        Approval::Saved(saved) => (zoned(&conn, loaded, true).await?, Some(saved.clone())),
+        Approval::Auto => (zoned(&conn, loaded, true).await?, None),
     };
+    let loaded = &zoned;
     if interrupt.is_requested() {
         return Ok(ApplyOutcome::Interrupted);
     }
@@ -110,8 +125,13 @@ pub async fn apply(
 }
 
 /// Shows the plan with its monthly cost (a warning first when the Price List could not be asked).
-async fn show_priced(conn: &Connection, plan: &mut Plan, out: &mut dyn Console) -> Result<()> {
-    if let Some(warning) = super::live::price(conn, plan).await {
+async fn show_priced(
+    conn: &Connection,
+    plan: &mut Plan,
+    prices: Prefetched,
+    out: &mut dyn Console,
+) -> Result<()> {
+    if let Some(warning) = super::live::price(conn, plan, prices).await {
         console(out.say(&warning))?;
     }
     console(out.show_plan(plan))
@@ -127,13 +147,19 @@ async fn apply_locked(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
-    let (live, mut plan, cluster) = read_plan(conn, target, loaded).await?;
+    let PlanRead {
+        live,
+        mut plan,
+        cluster,
+        prices,
+        ..
+    } = read_plan(conn, target, Zoning::Known(loaded)).await?;
     warn_cluster(&cluster, out)?;
     match (&options.approval, &approved) {
         (Approval::Saved(_), Some(saved)) => {
             saved::check(saved, &plan)?;
             warn_duplicates(&live, out)?;
-            show_priced(conn, &mut plan, out).await?;
+            show_priced(conn, &mut plan, prices, out).await?;
         }
         (_, Some(shown)) => {
             if let Err(e) = saved::check(shown, &plan) {
@@ -142,7 +168,7 @@ async fn apply_locked(
         }
         (_, None) => {
             warn_duplicates(&live, out)?;
-            show_priced(conn, &mut plan, out).await?;
+            show_priced(conn, &mut plan, prices, out).await?;
         }
     }
     if !plan.has_changes() {

@@ -24,7 +24,7 @@ use crate::plan::{ObservedResource, ObservedState, Plan, ResourceKind, diff};
 use crate::render::plan_json;
 
 use super::apply::warn_duplicates;
-use super::live::connect_to_destroy;
+use super::live::{Zoning, connect_unzoned};
 use super::run::{release, run_schedule, take_lock};
 use super::saved;
 use super::workload::{
@@ -90,11 +90,16 @@ pub async fn destroy(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<DestroyOutcome> {
-    let (conn, target, loaded) = connect_to_destroy(loaded, target).await?;
-    let loaded = &loaded;
-    let shown = match options.approval {
+    let (conn, target) = connect_unzoned(loaded, target).await?;
+    // With a plan to show, the zones are asked beside its read; otherwise first.
+    let zoning = Zoning::Ask {
+        loaded,
+        strict: false,
+    };
+    let (zoned, shown) = match options.approval {
         Approval::Ask => {
-            let plan = read_destroy_plan(&conn, &target, loaded, out).await?.1;
+            let (_, plan, _, zoned) = read_destroy_plan(&conn, &target, zoning, out).await?;
+            let loaded = &zoned;
             console(out.show_plan(&plan))?;
             if plan.has_changes() {
                 Schedule::from_plan(&aws_part(&plan), &loaded.resources, options.allow_data_loss)?;
@@ -102,10 +107,12 @@ pub async fn destroy(
                     return Ok(DestroyOutcome::Declined);
                 }
             }
-            Some(plan_json::to_value(&plan))
+            let shown = Some(plan_json::to_value(&plan));
+            (zoned, shown)
         }
-        _ => None,
+        _ => (zoning.settle(&conn).await?, None),
     };
+    let loaded = &zoned;
     if interrupt.is_requested() {
         return Ok(DestroyOutcome::Interrupted);
     }
@@ -135,7 +142,8 @@ async fn destroy_locked(
     out: &mut dyn Console,
     interrupt: &Interrupt,
 ) -> Result<Option<Summary>> {
-    let (live, plan, cluster) = read_destroy_plan(conn, target, loaded, out).await?;
+    let (live, plan, cluster, _) =
+        read_destroy_plan(conn, target, Zoning::Known(loaded), out).await?;
     match &shown {
         Some(shown) => {
             if let Err(e) = saved::check(shown, &plan) {
@@ -184,7 +192,7 @@ async fn destroy_locked(
         return Ok(Some(summary));
     }
     console(out.say("Deleting what is left, now that the leftovers are gone."))?;
-    let (live, plan, _) = read_destroy_plan(conn, target, loaded, out).await?;
+    let (live, plan, _, _) = read_destroy_plan(conn, target, Zoning::Known(loaded), out).await?;
     let plan = aws_part(&plan);
     if !plan.has_changes() {
         return Ok(Some(summary));
@@ -269,15 +277,23 @@ fn describe_swept(swept: &Swept) -> String {
     .join(", ")
 }
 
-/// What destroy deletes: everything observed in AWS and the workload's objects on the cluster.
+/// What destroy deletes: everything observed in AWS and the workload's objects on the cluster;
+/// with the blueprint in the account's zones (asked beside the read when `zoning` says so).
 async fn read_destroy_plan(
     conn: &Connection,
     target: &Target,
-    loaded: &Loaded,
+    zoning: Zoning<'_>,
     out: &mut dyn Console,
-) -> Result<(crate::aws::LiveState, Plan, ClusterState)> {
-    let name = &loaded.blueprint.metadata.name;
-    let live = crate::aws::read_inventory(conn, name, &loaded.resources).await?;
+) -> Result<(crate::aws::LiveState, Plan, ClusterState, Loaded)> {
+    let start = zoning.start(&conn.account);
+    let name = start.blueprint.metadata.name.as_str();
+    let (found, loaded) = futures::join!(
+        crate::aws::reader::read_found(conn, name, &start.resources, true),
+        zoning.settle(conn),
+    );
+    let loaded = loaded?;
+    let live = crate::aws::reader::assemble(name, &conn.region, &loaded.resources, found?);
+    let loaded = &loaded;
     warn_duplicates(&live, out)?;
     let cluster = read_cluster(conn, target, name, &live).await;
     if let Some(note) = cluster.note() {
@@ -287,7 +303,7 @@ async fn read_destroy_plan(
     let mut observed = live.observed.clone();
     observed.resources.extend(objects);
     let plan = destroy_plan(&observed);
-    Ok((live, plan, cluster))
+    Ok((live, plan, cluster, loaded.clone()))
 }
 
 /// Destroy's first step: the workload goes before the cluster, so what the LB controller made

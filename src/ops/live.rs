@@ -1,6 +1,7 @@
 //! The live plan: connect, read what exists for the blueprint (in AWS, and the workload on its
 //! cluster), diff it against the blueprint.
 
+use crate::aws::pricing::Prefetched;
 use crate::aws::{self, Connection, LiveState, Target};
 use crate::blueprint::Problem;
 use crate::blueprint::model::AvailabilityZones;
@@ -9,7 +10,9 @@ use crate::plan::zones::{self, Zones};
 use crate::plan::{Note, NoteLevel, Plan};
 use crate::workload;
 
-use super::workload::{ClusterState, add_secret_versions, facts, full_plan, read_cluster};
+use super::workload::{
+    ClusterState, add_asked_secret_versions, facts, full_plan, read_cluster, secret_versions,
+};
 use super::{Error, Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
@@ -24,10 +27,21 @@ pub struct LivePlan {
 
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
 pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
-    let (conn, target, loaded) = connect(loaded, target).await?;
-    let (live, mut plan, cluster) = read_plan(&conn, &target, &loaded).await?;
+    let (conn, target) = connect_unzoned(loaded, target).await?;
+    let zoning = Zoning::Ask {
+        loaded,
+        strict: true,
+    };
+    let read = read_plan(&conn, &target, zoning).await?;
+    let PlanRead {
+        live,
+        mut plan,
+        cluster,
+        prices,
+        ..
+    } = read;
     let mut notes: Vec<String> = cluster.note().into_iter().collect();
-    notes.extend(price(&conn, &mut plan).await);
+    notes.extend(price(&conn, &mut plan, prices).await);
     Ok(LivePlan {
         conn,
         live,
@@ -37,10 +51,11 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
 }
 
 /// Adds the plan's monthly cost by the AWS Price List (or the cache, or the shipped table when
-/// the Price List cannot be asked: then a warning says so).
-pub async fn price(conn: &Connection, plan: &mut Plan) -> Option<String> {
+/// the Price List cannot be asked: then a warning says so). `prices`: those asked beside the
+/// read (the blueprint's own); only a price they lack is asked now.
+pub async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Option<String> {
     let keys = crate::plan::cost::needed(plan);
-    let priced = aws::pricing::price_book(conn, &plan.region, &keys).await;
+    let priced = aws::pricing::complete(conn, &plan.region, &keys, prices).await;
     plan.cost = Some(crate::plan::cost::estimate(plan, &priced.book));
     priced.note.map(|note| format!("warning: {note}"))
 }
@@ -52,6 +67,14 @@ pub async fn price(conn: &Connection, plan: &mut Plan) -> Option<String> {
 /// zones that do not fit the account stop the command.
 pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
     connect_zoned(loaded, target, true).await
+}
+
+/// [`connect`] without the zones: a live read asks for them beside its own calls
+/// ([`Zoning::Ask`]) rather than before them.
+pub async fn connect_unzoned(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
+    let target = target_for(&loaded.blueprint, target)?;
+    let conn = aws::connect(&target).await?;
+    Ok((conn, target))
 }
 
 /// [`connect`] for destroy, which zones that do not fit the account do not stop: it finds what
@@ -68,13 +91,18 @@ async fn connect_zoned(
     target: Target,
     strict: bool,
 ) -> Result<(Connection, Target, Loaded)> {
-    let target = target_for(&loaded.blueprint, target)?;
-    let conn = aws::connect(&target).await?;
-    let loaded = match live_zones(&conn, loaded, strict).await? {
+    let (conn, target) = connect_unzoned(loaded, target).await?;
+    let loaded = zoned(&conn, loaded, strict).await?;
+    Ok((conn, target, loaded))
+}
+
+/// `loaded` derived for the connection's account in the zones chosen from EC2's answer (see
+/// [`live_zones`]; the assumed zones where none are chosen).
+pub async fn zoned(conn: &Connection, loaded: &Loaded, strict: bool) -> Result<Loaded> {
+    Ok(match live_zones(conn, loaded, strict).await? {
         Some(zones) => loaded.live(&conn.account, zones),
         None => loaded.in_account(&conn.account),
-    };
-    Ok((conn, target, loaded))
+    })
 }
 
 /// The zones chosen from EC2's answer; `None` without subnets, when the credentials may not
@@ -107,30 +135,110 @@ fn problem_line(p: &Problem) -> String {
     }
 }
 
-/// Reads what exists for `loaded` (AWS, then the workload on its cluster when there is a proxy)
-/// and plans the changes that make it match.
-pub async fn read_plan(
-    conn: &Connection,
-    target: &Target,
-    loaded: &Loaded,
-) -> Result<(LiveState, Plan, ClusterState)> {
-    // Unset versions: the newest AWS offers that shinyctl supports, by AWS's own listings.
-    let rechosen;
-    let loaded = if loaded.unpinned.is_empty() {
-        loaded
-    } else {
-        let choices = aws::versions::choices(conn, &loaded.blueprint, &loaded.unpinned).await;
-        rechosen = loaded.choosing(&choices, &conn.account);
-        &rechosen
+/// Where the blueprint's zones stand when a live read starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Zoning<'a> {
+    /// Known: the blueprint derived for the account ([`connect`]).
+    Known(&'a Loaded),
+    /// To be asked of EC2 beside the read (`strict`: zones that do not fit the account stop the
+    /// command, as [`connect`]; otherwise the assumed zones stay, as [`connect_to_destroy`]):
+    /// the blueprint as loaded. The read starts with it in the zones it assumes, which no
+    /// reader consults (`aws::reader::read_found`), and what it finds is matched to the
+    /// blueprint in the chosen zones.
+    Ask { loaded: &'a Loaded, strict: bool },
+}
+
+impl Zoning<'_> {
+    /// The blueprint in the account's zones: asked, or known.
+    pub async fn settle(self, conn: &Connection) -> Result<Loaded> {
+        match self {
+            Zoning::Known(loaded) => Ok(loaded.clone()),
+            Zoning::Ask { loaded, strict } => zoned(conn, loaded, strict).await,
+        }
+    }
+
+    /// What the read starts with: the blueprint in the account, in the zones known or assumed.
+    pub fn start(self, account: &str) -> Loaded {
+        match self {
+            Zoning::Known(loaded) => loaded.clone(),
+            Zoning::Ask { loaded, .. } => loaded.in_account(account),
+        }
+    }
+}
+
+/// What a live read gives: the state found, the plan, the workload's cluster, the blueprint
+/// in the account's zones, and the prices asked beside it.
+#[derive(Debug)]
+pub struct PlanRead {
+    pub live: LiveState,
+    pub plan: Plan,
+    pub cluster: ClusterState,
+    pub loaded: Loaded,
+    pub prices: Prefetched,
+}
+
+/// Reads what exists for the blueprint (AWS, then the workload on its cluster when there is a
+/// proxy) and plans the changes that make it match.
+///
+/// Every question whose answer the plan needs and that needs no answer of the read is asked
+/// beside it, so the command's AWS calls take as many round trips as the read's own chain
+/// (`aws::services::stages`): the zones (when [`Zoning::Ask`]), AWS's versions, the secrets'
+/// versions that roll ShinyProxy, the blueprint's prices (`plan::cost::needed_by`) and whether
+/// the workload's images are in its ECR.
+pub async fn read_plan(conn: &Connection, target: &Target, zoning: Zoning<'_>) -> Result<PlanRead> {
+    // `zoned`: the blueprint in the account's zones, once known (what apply goes on with);
+    // `loaded`: what the read starts with and the plan is made of.
+    let mut loaded = zoning.start(&conn.account);
+    let mut zoned = match zoning {
+        Zoning::Known(known) => Some(known.clone()),
+        Zoning::Ask { .. } => None,
     };
-    let bp = &loaded.blueprint;
-    // AWS's answer on the pinned versions and the read start together (neither waits for the
-    // other); nothing is planned on a version AWS does not offer. The command's buckets: the
-    // executor that may follow spends from the same ones.
-    let (judged, live) = futures::join!(
+    // Unset versions: the newest AWS offers that shinyctl supports, by AWS's own listings,
+    // asked beside the zones (the read's resources carry the versions chosen).
+    if !loaded.unpinned.is_empty() {
+        let (choices, settled) = futures::join!(
+            aws::versions::choices(conn, &loaded.blueprint, &loaded.unpinned),
+            zoning.settle(conn),
+        );
+        let settled = settled?;
+        loaded = settled.choosing(&choices, &conn.account);
+        zoned = Some(settled);
+    }
+    let ask_zones = zoned.is_none();
+    let start = loaded;
+    let bp = &start.blueprint;
+    let name = bp.metadata.name.as_str();
+    // AWS's answer on the pinned versions, the zones, the secrets' versions, the prices and the
+    // read start together (none waits for another's answer); nothing is planned on a version AWS
+    // does not offer. The command's buckets: the executor that may follow spends from the same
+    // ones.
+    // The read first: its calls leave one at a time, and only its own wait for answers.
+    let (found, judged, settled, secrets, prices, images) = futures::join!(
+        aws::reader::read_found(conn, name, &start.resources, false),
         aws::versions::check(conn, bp, crate::plan::catalog::CANARY_RUNTIME),
-        aws::read(conn, &bp.metadata.name, &loaded.resources),
+        async {
+            if ask_zones {
+                zoning.settle(conn).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        secret_versions(conn, bp),
+        aws::pricing::prefetch(
+            conn,
+            &conn.region,
+            crate::plan::cost::needed_by(&start.resources)
+        ),
+        super::workload::ask_images(conn, bp),
     );
+    let loaded = match settled? {
+        Some(settled) => {
+            zoned = Some(settled.clone());
+            settled
+        }
+        None => start.clone(),
+    };
+    let zoned = zoned.unwrap_or_else(|| loaded.clone());
     let judged = judged?;
     let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
         judged.into_iter().partition(Problem::is_error);
@@ -139,13 +247,13 @@ pub async fn read_plan(
             errors.iter().map(problem_line).collect(),
         ));
     }
-    let live = live?;
+    let live = aws::reader::assemble(name, &conn.region, &loaded.resources, found?);
     // Read even without a proxy: what shinyctl applied earlier is then listed, to be deleted.
-    let cluster = read_cluster(conn, target, &bp.metadata.name, &live).await;
+    let cluster = read_cluster(conn, target, name, &live).await;
     // An unset version is the one the existing resource runs: never an unasked upgrade (the
     // proxy's, the version its Deployment runs).
     let proxy_running = if loaded.unpinned.iter().any(|c| c.path == "proxy.version") {
-        workload::render(bp, &facts(bp, conn, &live))
+        workload::render(&loaded.blueprint, &facts(&loaded.blueprint, conn, &live))
             .and_then(|desired| running_proxy_version(&desired.objects, cluster.objects()))
     } else {
         None
@@ -157,7 +265,7 @@ pub async fn read_plan(
     let mut secret_warning = None;
     if let Some(rendered) = rendered.as_mut() {
         // A new secret value (a rotation) rolls the pods: its version is on the pod template.
-        if let Err(e) = add_secret_versions(conn, bp, &facts, rendered).await {
+        if let Err(e) = add_asked_secret_versions(conn, bp, &facts, rendered, secrets).await {
             secret_warning = Some(e);
         }
         // The running version where nothing rolls out; `(known after apply)` where apply will.
@@ -168,7 +276,7 @@ pub async fn read_plan(
     if rendered.is_some() {
         // Images missing from repositories that exist: apply would stop at them.
         plan.notes
-            .extend(super::workload::image_notes(conn, loaded, &facts, &live).await);
+            .extend(super::workload::image_notes(conn, loaded, &facts, images).await);
     }
     if let Some(why) = secret_warning {
         plan.notes.push(Note {
@@ -183,7 +291,13 @@ pub async fn read_plan(
     }
     // Doctor's cheap checks, for what this plan's changes will use (none for a no-change plan).
     super::doctor::plan_checks(conn, bp, &mut plan).await;
-    Ok((live, plan, cluster))
+    Ok(PlanRead {
+        live,
+        plan,
+        cluster,
+        loaded: zoned,
+        prices,
+    })
 }
 
 /// The image of the proxy's Deployment among `objects` (its container).

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::apply::{ErrorClass, Event, EventSink, Failure, Operation, Skip, StepError, StepRef};
 use crate::apply::{Outputs, Summary};
+use crate::aws::ecr_images::{EcrImage, Presence};
 use crate::aws::eks_token::cluster_access;
 use crate::aws::{Connection, LiveState, Target};
 use crate::blueprint::Blueprint;
@@ -711,9 +712,9 @@ async fn check_images(
         return Ok(());
     }
     let names = Names::new(&bp.metadata.name);
-    let asked: Vec<crate::aws::ecr_images::EcrImage> = wanted
+    let asked: Vec<EcrImage> = wanted
         .iter()
-        .map(|i| crate::aws::ecr_images::EcrImage {
+        .map(|i| EcrImage {
             repository: names.repository(&i.name),
             version: i.version.clone(),
         })
@@ -730,7 +731,7 @@ async fn check_images(
     let missing: Vec<&RegistryImage> = wanted
         .iter()
         .zip(&presence)
-        .filter(|(_, p)| **p != crate::aws::ecr_images::Presence::There)
+        .filter(|(_, p)| **p != Presence::There)
         .map(|(i, _)| i)
         .collect();
     if missing.is_empty() {
@@ -747,64 +748,101 @@ async fn check_images(
     ))
 }
 
+/// Where each `registry:` image of the workload stands in the blueprint's ECR, as a live plan
+/// asks beside its read (it needs none of the read's answers: a repository not there yet is
+/// `NoRepository`); `None` without a proxy.
+pub type AskedImages = Option<Result<Vec<(EcrImage, Presence)>, String>>;
+
+fn ecr_images(bp: &Blueprint, wanted: &[RegistryImage]) -> Vec<EcrImage> {
+    let names = Names::new(&bp.metadata.name);
+    wanted
+        .iter()
+        .map(|i| EcrImage {
+            repository: names.repository(&i.name),
+            version: i.version.clone(),
+        })
+        .collect()
+}
+
+/// Asks ECR about every `registry:` image the workload uses (see [`AskedImages`]).
+pub async fn ask_images(conn: &Connection, bp: &Blueprint) -> AskedImages {
+    bp.proxy.as_ref()?;
+    let wanted = registry_images(bp, &crate::blueprint::images::workload_images(bp));
+    if wanted.is_empty() {
+        return Some(Ok(Vec::new()));
+    }
+    let asked = ecr_images(bp, &wanted);
+    Some(
+        crate::aws::ecr_images::presence(conn, &asked)
+            .await
+            .map(|presence| asked.into_iter().zip(presence).collect()),
+    )
+}
+
 /// For a live plan: a warning for each `registry:` image the workload uses whose repository
-/// exists but lacks it (a repository the plan creates cannot be asked; apply checks then).
+/// exists but lacks it. The answers come from [`ask_images`] beside the read; an image the
+/// blueprint names only after the read (an unpinned proxy kept at the version it runs) is asked
+/// now.
 pub async fn image_notes(
     conn: &Connection,
     loaded: &Loaded,
     facts: &PlatformFacts,
-    live: &LiveState,
+    asked: AskedImages,
 ) -> Vec<crate::plan::Note> {
     let bp = &loaded.blueprint;
-    let names = Names::new(&bp.metadata.name);
-    let wanted: Vec<RegistryImage> =
-        registry_images(bp, &crate::blueprint::images::workload_images(bp))
-            .into_iter()
-            .filter(|i| {
-                let address = format!("registry.ecr_repository[{}]", i.name);
-                live.observed
-                    .resources
-                    .iter()
-                    .any(|r| r.address.as_str() == address)
-            })
-            .collect();
-    if wanted.is_empty() {
-        return Vec::new();
-    }
-    let asked: Vec<crate::aws::ecr_images::EcrImage> = wanted
-        .iter()
-        .map(|i| crate::aws::ecr_images::EcrImage {
-            repository: names.repository(&i.name),
-            version: i.version.clone(),
-        })
-        .collect();
     let warning = |message: String| crate::plan::Note {
         level: crate::plan::NoteLevel::Warning,
         about: "proxy".into(),
         message,
         hint: None,
     };
-    match crate::aws::ecr_images::presence(conn, &asked).await {
-        Ok(presence) => {
-            let missing: Vec<&RegistryImage> = wanted
-                .iter()
-                .zip(&presence)
-                .filter(|(_, p)| **p != crate::aws::ecr_images::Presence::There)
-                .map(|(i, _)| i)
-                .collect();
-            if missing.is_empty() {
-                return Vec::new();
-            }
-            vec![warning(format!(
-                "images the workload pulls are {}
-  apply stops before deploying ShinyProxy while its own image (or its usage-statistics Job's) is missing",
-                missing_images_message(bp, facts, &loaded.source.name, &missing)
-            ))]
+    let wanted = registry_images(bp, &crate::blueprint::images::workload_images(bp));
+    let images = ecr_images(bp, &wanted);
+    let answered = match asked.unwrap_or_else(|| Ok(Vec::new())) {
+        Ok(answered) => answered,
+        Err(why) => {
+            return vec![warning(format!(
+                "could not ask ECR whether the workload's images are there ({why})"
+            ))];
         }
-        Err(why) => vec![warning(format!(
-            "could not ask ECR whether the workload's images are there ({why})"
-        ))],
+    };
+    let unasked: Vec<EcrImage> = images
+        .iter()
+        .filter(|i| !answered.iter().any(|(a, _)| a == *i))
+        .cloned()
+        .collect();
+    let late = if unasked.is_empty() {
+        Vec::new()
+    } else {
+        match crate::aws::ecr_images::presence(conn, &unasked).await {
+            Ok(presence) => unasked.into_iter().zip(presence).collect(),
+            Err(why) => {
+                return vec![warning(format!(
+                    "could not ask ECR whether the workload's images are there ({why})"
+                ))];
+            }
+        }
+    };
+    let missing: Vec<&RegistryImage> = wanted
+        .iter()
+        .zip(&images)
+        .filter(|(_, image)| {
+            answered
+                .iter()
+                .chain(&late)
+                .find(|(a, _)| a == *image)
+                .is_some_and(|(_, p)| *p == Presence::Missing)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
     }
+    vec![warning(format!(
+        "images the workload pulls are {}
+  apply stops before deploying ShinyProxy while its own image (or its usage-statistics Job's) is missing",
+        missing_images_message(bp, facts, &loaded.source.name, &missing)
+    ))]
 }
 
 /// Puts the current versions of the secrets the pods read on the Deployment's pod template
@@ -828,6 +866,59 @@ pub async fn add_secret_versions(
             .get(workload::secrets::DATABASE_PASSWORD)
             .map(String::as_str),
     );
+    Ok(())
+}
+
+/// The current versions of the secrets ShinyProxy's pods read, asked beside the live read
+/// rather than after it: which secrets they read is the blueprint's (`workload::secrets::needed`
+/// asks the facts only whether there is a database, which the blueprint says), so the read's
+/// answer is not needed to ask.
+#[derive(Debug, Clone)]
+pub struct SecretVersions {
+    sources: BTreeMap<String, String>,
+    versions: Result<BTreeMap<String, String>, String>,
+}
+
+impl Default for SecretVersions {
+    fn default() -> Self {
+        SecretVersions {
+            sources: BTreeMap::new(),
+            versions: Ok(BTreeMap::new()),
+        }
+    }
+}
+
+/// See [`SecretVersions`]; nothing is asked when the pods read no secret.
+pub async fn secret_versions(conn: &Connection, bp: &Blueprint) -> SecretVersions {
+    let sources = secret_sources(bp, &PlatformFacts::known_after_apply(bp));
+    let versions = if sources.is_empty() {
+        Ok(BTreeMap::new())
+    } else {
+        crate::aws::secrets::versions(conn, &sources).await
+    };
+    SecretVersions { sources, versions }
+}
+
+/// [`add_secret_versions`] with the versions asked beside the read (`asked`); they are asked
+/// again only if the read's facts name other secrets than the blueprint did.
+pub async fn add_asked_secret_versions(
+    conn: &Connection,
+    bp: &Blueprint,
+    facts: &PlatformFacts,
+    rendered: &mut Workload,
+    asked: SecretVersions,
+) -> Result<(), String> {
+    let sources = secret_sources(bp, facts);
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let versions = if sources == asked.sources {
+        asked.versions?
+    } else {
+        crate::aws::secrets::versions(conn, &sources).await?
+    };
+    let keys: Vec<String> = sources.keys().cloned().collect();
+    workload::rollout::set_secret_versions(&mut rendered.objects, &keys, &versions);
     Ok(())
 }
 

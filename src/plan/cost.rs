@@ -797,20 +797,36 @@ fn comparable_before(
 /// Every price the plan's resources need, before and after.
 pub fn needed(plan: &Plan) -> Vec<PriceKey> {
     let sides = Sides::of(plan);
-    let mut keys: Vec<PriceKey> = plan
-        .changes
+    priced_keys(plan.changes.iter().flat_map(|c| {
+        let mut out = Vec::new();
+        if let Some(before) = &c.before {
+            let props = comparable_before(c.kind, before, c.after.as_ref());
+            out.extend(charges(c.kind, &props, &|a| sides.before(a)));
+        }
+        if let Some(after) = &c.after {
+            out.extend(charges(c.kind, after, &|a| sides.after(a)));
+        }
+        out
+    }))
+}
+
+/// Every price `resources` need: a plan's `after` sides, known before AWS is read (a live plan
+/// asks for them beside its read; [`needed`] of a plan that changes nothing asks for no other).
+pub fn needed_by(resources: &[crate::plan::Resource]) -> Vec<PriceKey> {
+    let by_address: BTreeMap<&str, &Map<String, Value>> = resources
         .iter()
-        .flat_map(|c| {
-            let mut out = Vec::new();
-            if let Some(before) = &c.before {
-                let props = comparable_before(c.kind, before, c.after.as_ref());
-                out.extend(charges(c.kind, &props, &|a| sides.before(a)));
-            }
-            if let Some(after) = &c.after {
-                out.extend(charges(c.kind, after, &|a| sides.after(a)));
-            }
-            out
-        })
+        .map(|r| (r.address.as_str(), &r.properties))
+        .collect();
+    let lookup = |a: &str| by_address.get(a).copied();
+    priced_keys(
+        resources
+            .iter()
+            .flat_map(|r| charges(r.kind, &r.properties, &lookup)),
+    )
+}
+
+fn priced_keys(charges: impl Iterator<Item = Charge>) -> Vec<PriceKey> {
+    let mut keys: Vec<PriceKey> = charges
         .filter_map(|charge| match charge {
             Charge::Priced { key, .. } => Some(key),
             Charge::UsageBased { .. } | Charge::Unresolved { .. } => None,

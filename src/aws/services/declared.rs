@@ -34,10 +34,54 @@ mod tests {
             depth(reads),
             deepest_chain(reads)
         );
-        // The chain it is: a load balancer's listeners' rules, and their tags where the tagging
-        // API does not list them.
-        assert_eq!(depth(reads), 4, "{:?}", deepest_chain(reads));
         assert_eq!(deepest_chain(reads).len(), depth(reads));
+        // What a no-change plan of what the blueprint has makes (every read but the fallbacks
+        // for what it does not name, such as a cluster it no longer has): three waits, listings
+        // → details → what only a detail names (a listener's rules), so that with the identity
+        // call before the read (where the account is not given) it is four.
+        let always: Vec<Read> = reads
+            .iter()
+            .filter(|r| r.only.is_empty())
+            .copied()
+            .collect();
+        assert_eq!(
+            depth(&always) + 1,
+            DEPTH_BOUND,
+            "{:?}",
+            deepest_chain(&always)
+        );
+    }
+
+    /// What a live plan asks beside the read waits for none of its answers (issue 18: the
+    /// zones were asked before it, the secrets' versions and the prices after it).
+    #[test]
+    fn what_the_plan_asks_beside_the_read_starts_with_it() {
+        let reads = declared_reads();
+        for call in [
+            ("ec2", "DescribeAvailabilityZones"),
+            ("secretsmanager", "ListSecrets"),
+            ("ssm", "DescribeParameters"),
+            ("pricing", "GetProducts"),
+            ("rds", "DescribeDBEngineVersions"),
+        ] {
+            let read = reads.iter().find(|r| r.call == call).expect("declared");
+            assert_eq!(depth_of(reads, read, 0), 1, "{call:?}");
+        }
+    }
+
+    /// A listener's rules are an untagged kind, found by their identity: no tag read waits for
+    /// DescribeRules (it would be a round trip more).
+    #[test]
+    fn nothing_waits_for_a_listeners_rules() {
+        let rules = ("elbv2", "DescribeRules");
+        assert!(
+            declared_reads().iter().all(|r| !r.after.contains(&rules)),
+            "{:?}",
+            declared_reads()
+                .iter()
+                .filter(|r| r.after.contains(&rules))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -149,16 +149,19 @@ macro_rules! registry {
         pub(crate) const ADAPTED: &[ResourceKind] = &[$(ResourceKind::$kind),*];
 
         /// Every kind's read but those another kind's read covers (`Adapter::READ_WITH`), named
-        /// by the kind: the live reader runs them concurrently.
+        /// by the kind: the live reader runs them concurrently, the longest declared chains
+        /// first ([`chain_length`]).
         pub(crate) fn readers<'a>(read: &'a AwsRead<'a>) -> Vec<(&'static str, ReadFuture<'a>)> {
-            let mut readers: Vec<(&'static str, ReadFuture<'a>)> = Vec::new();
+            let mut readers: Vec<(usize, &'static str, ReadFuture<'a>)> = Vec::new();
             $(if <$adapter as Adapter>::READ_WITH.is_none() {
                 readers.push((
+                    chain_length(<$adapter as Adapter>::READS),
                     ResourceKind::$kind.as_str(),
                     Box::pin(<$adapter as Adapter>::read(read)),
                 ));
             })*
-            readers
+            readers.sort_by_key(|(length, _, _)| std::cmp::Reverse(*length));
+            readers.into_iter().map(|(_, name, future)| (name, future)).collect()
         }
 
         /// Each kind's declared reads (`Adapter::READS`), in the adapter table's order.
@@ -172,6 +175,20 @@ macro_rules! registry {
 }
 
 include!(concat!(env!("OUT_DIR"), "/adapters.rs"));
+
+/// The longest chain of waits among `reads` (a kind's `Adapter::READS`, in the whole read's
+/// declarations), fallbacks aside. Its reader starts first: the read's first calls leave one at a
+/// time (each request is built and signed in turn), and a chain's first call that leaves last
+/// makes every call after it answer later.
+fn chain_length(reads: &[stages::Read]) -> usize {
+    let all = declared_reads();
+    reads
+        .iter()
+        .filter(|r| r.only.is_empty())
+        .map(|r| stages::depth_of(all, r, 0))
+        .max()
+        .unwrap_or(0)
+}
 
 /// What a step's adapter function gets: the connection, the request and the engine's context.
 pub struct AwsStep<'a> {
@@ -479,11 +496,28 @@ pub fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
     out
 }
 
+/// Kinds placed in a zone, or one per zone (their addresses carry the zone): a reader never
+/// consults their desired resources, since a live plan's read starts before the zones are chosen
+/// ([`AwsRead::desired`]).
+pub const PLACED_IN_ZONES: &[ResourceKind] = &[
+    ResourceKind::Subnet,
+    ResourceKind::NatGateway,
+    ResourceKind::ElasticIp,
+    ResourceKind::Route,
+    ResourceKind::RouteTable,
+    ResourceKind::RouteTableAssociation,
+    ResourceKind::EfsMountTarget,
+];
+
 /// What a read function gets.
 pub struct AwsRead<'a> {
     pub conn: &'a Connection,
     pub blueprint: &'a str,
-    /// What the blueprint asks for: derived names for kinds read by name.
+    /// What the blueprint asks for: derived names for kinds read by name. A live plan's read
+    /// starts before the account's zones are chosen, with the blueprint in the zones it assumes
+    /// (`reader::read_found`): a reader consults names, kinds and settings the zones do not
+    /// change, never the subnets or what is placed in a zone ([`PLACED_IN_ZONES`]), nor a
+    /// `subnets` or `availabilityZone` value (a test in `reader` holds the blueprints to that).
     pub desired: &'a [Resource],
     /// Lookups several readers need, made once per read.
     pub memo: ReadMemo,
@@ -542,8 +576,12 @@ impl<'a> AwsRead<'a> {
         self.desired_of(kind).any(|r| r.name == name)
     }
 
-    /// Desired resources of `kind`.
+    /// Desired resources of `kind`, never one of [`PLACED_IN_ZONES`] (see [`AwsRead::desired`]).
     pub fn desired_of(&self, kind: ResourceKind) -> impl Iterator<Item = &'a Resource> + 'a {
+        debug_assert!(
+            !PLACED_IN_ZONES.contains(&kind),
+            "a reader consults the desired {kind:?}, which the zones place"
+        );
         self.desired.iter().filter(move |r| r.kind == kind)
     }
 

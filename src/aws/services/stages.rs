@@ -11,7 +11,9 @@
 //!
 //! The chains: identity (STS, before the read when the account is not known: see
 //! [`IDENTITY`]) → the kinds' listings (and the tagging API's one answer) → per-resource
-//! details → a listener's rules (and, where the tagging API does not list them, their tags).
+//! details → what only a detail names (a listener's rules, a file system's mount targets' security
+//! groups, a node group's launch template). Beside the read, needing none of its answers: the
+//! zones, the version check, the secrets' versions, the prices ([`SHARED`]).
 //!
 //! Pure std: `cargo xtask bench` compiles this file too and reports [`DEPTH_BOUND`] as the bound
 //! of the round trips it measures.
@@ -63,19 +65,30 @@ pub const TAGGED: Call = ("tagging", "GetResources");
 pub const NOT_LISTED: &str = "a desired resource the tagging API's answer does not list";
 
 /// The answers several kinds' reads share, asked for at the start of the read
-/// (`AwsRead::prefetch`), and the version check beside the read.
+/// (`AwsRead::prefetch`), and what a live plan asks beside the read (`ops::live::read_plan`),
+/// none of it waiting for the read's answers.
 pub const SHARED: &[Read] = &[
     // Shared answers.
     first(TAGGED),
     first(("ec2", "DescribeSubnets")),
-    // The version check, beside the read.
+    // Beside the read: the account's zones, which place the subnets (the read starts with the
+    // zones the blueprint assumes, which no reader consults, and what it finds is matched to the
+    // chosen ones: `reader::read_found`).
+    first(("ec2", "DescribeAvailabilityZones")),
+    // The version check.
     first(("eks", "DescribeClusterVersions")),
     first(("rds", "DescribeDBEngineVersions")),
     first(("elasticache", "DescribeCacheEngineVersions")),
     first(("synthetics", "DescribeRuntimeVersions")),
+    // The current versions of the secrets ShinyProxy reads (the blueprint names them).
+    first(("secretsmanager", "ListSecrets")),
+    first(("ssm", "DescribeParameters")),
+    // The blueprint's prices (`plan::cost::needed_by`).
+    first(("pricing", "GetProducts")),
 ];
 
-/// The most round trips the read may take: its longest chain of waits.
+/// The most round trips the read may take: its longest chain of waits, and the identity call
+/// before it where the account is not given.
 pub const DEPTH_BOUND: usize = 4;
 
 /// Whether `reads` declare `action` of `service`.

@@ -71,11 +71,13 @@ impl AwsRead<'_> {
     }
 
     /// A resource that may be ours, with a `detail` read of it that waits only for the listing
-    /// that found it, never for the answer to whose it is: where the tagging API's answer (read
-    /// at the start of the read, [`super::AwsRead::prefetch`]) lists it, the detail is read only
-    /// when the tags say ours; where it does not and the blueprint asks for the resource, the
-    /// service's own tag read (`read_tags`) and the detail start together, and the detail is
-    /// dropped if the tags say not ours. Answers the address, the tags and the detail.
+    /// that found it, never for the answer to whose it is, when the blueprint asks for it
+    /// (`desired`): the detail starts at once, beside the wait for the tagging API's answer (read
+    /// at the start of the read, [`super::AwsRead::prefetch`]) and, where that does not list it,
+    /// the service's own tag read (`read_tags`); it is dropped (and its error too) if the tags
+    /// say not ours. A resource the blueprint does not ask for is ours only where the tagging
+    /// API's answer says so, and only then is its detail read. Answers the address, the tags and
+    /// the detail.
     pub async fn owned_with<F, D, T>(
         &self,
         arn: &str,
@@ -87,6 +89,22 @@ impl AwsRead<'_> {
         F: Future<Output = Result<TagSet, StepError>>,
         D: Future<Output = Result<T, StepError>>,
     {
+        if desired {
+            let tags = async {
+                match self.tagged().await?.get(arn) {
+                    Some(tags) => Ok(Some(tags.clone())),
+                    None => not_found_as_none(read_tags().await),
+                }
+            };
+            let (tags, detail) = futures::join!(tags, detail());
+            let Some(tags) = tags? else {
+                return Ok(None);
+            };
+            let Some(address) = self.owned(&tags) else {
+                return Ok(None);
+            };
+            return Ok(Some((address, tags, detail?)));
+        }
         if let Some(tags) = self.tagged().await?.get(arn) {
             let Some(address) = self.owned(tags) else {
                 return Ok(None);
@@ -94,17 +112,6 @@ impl AwsRead<'_> {
             let tags = tags.clone();
             return Ok(Some((address, tags, detail().await?)));
         }
-        if !desired {
-            return Ok(None);
-        }
-        let (tags, detail) =
-            futures::join!(async { not_found_as_none(read_tags().await) }, detail());
-        let Some(tags) = tags? else {
-            return Ok(None);
-        };
-        let Some(address) = self.owned(&tags) else {
-            return Ok(None);
-        };
-        Ok(Some((address, tags, detail?)))
+        Ok(None)
     }
 }

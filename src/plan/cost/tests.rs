@@ -391,3 +391,51 @@ fn secrets_by_the_month_and_log_groups_by_use() {
         .unwrap();
     assert!(logs.lines[0].usage_based);
 }
+
+/// A live plan asks for the blueprint's prices beside its read (`needed_by`): they are every
+/// price a plan that creates the blueprint needs, and every price a no-change plan needs (its
+/// `before` sides are its `after` sides); what a change adds (a deleted resource's) is asked
+/// after the plan.
+#[test]
+fn the_blueprints_prices_are_the_ones_its_plans_need() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints");
+    for entry in std::fs::read_dir(dir).expect("blueprints/") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let loaded = crate::load::load_str("b.yaml", &text).expect("loads");
+        let resources = &loaded.resources;
+        let created = plan_of(resources, Vec::new());
+        assert_eq!(needed(&created), needed_by(resources), "{}", path.display());
+        // Unchanged: observed as desired.
+        let observed = resources
+            .iter()
+            .map(|r| ObservedResource {
+                address: r.address.clone(),
+                kind: r.kind,
+                id: r.name.clone(),
+                name: r.name.clone(),
+                properties: r.properties.clone(),
+            })
+            .collect();
+        let unchanged = plan_of(resources, observed);
+        let asked = needed_by(resources);
+        assert!(
+            needed(&unchanged).iter().all(|k| asked.contains(k)),
+            "{}",
+            path.display()
+        );
+    }
+    // A deleted resource's price is not the blueprint's: asked after the plan.
+    let deleted = plan_of(
+        &[],
+        vec![ObservedResource {
+            address: node_group(2).address,
+            kind: ResourceKind::NodeGroup,
+            id: "x-proxy".into(),
+            name: "x-proxy".into(),
+            properties: node_group(2).properties,
+        }],
+    );
+    assert!(!needed(&deleted).is_empty());
+    assert!(needed_by(&[]).is_empty());
+}

@@ -507,6 +507,9 @@ fn slow_plan(
         measured.calls
     );
     eprintln!("    longest chain: {}", measured.chain.join(" → "));
+    if std::env::var_os(round_trips::TIMELINE_VAR).is_some() {
+        eprint!("{}", round_trips::timeline(&calls));
+    }
     if plan.exit != Some(0) {
         result.errors.push(failure(runner.logs, &label, &plan));
     }

@@ -615,7 +615,10 @@ fn round_trips_note() -> String {
          in parallel: round trips are judged, seconds shown). The bound is the \
          read's declared depth bound (`DEPTH_BOUND` in `src/aws/services/stages.rs`, which a \
          test holds the kinds' declared reads to: identity → listings → per-resource details → \
-         a listener's rules; the emulator's account needs no identity call).\n",
+         what only a detail names, such as a listener's rules; the emulator's account needs no \
+         identity call, and the zones, the version check, the secrets' versions and the prices \
+         are asked beside the read). `BENCH_TIMELINE=1` prints each call of the delayed plan \
+         with its start, answer and round trip.\n",
         round_trips::DELAY_SECONDS * 1000.0,
         round_trips::CALLS_IN_FLIGHT
     )

@@ -88,6 +88,37 @@ impl RoundTrips {
     }
 }
 
+/// Set (to anything), the round-trip run also prints every AWS call of the delayed plan: when
+/// it started and was answered (ms after the first call's start) and its round trip (the
+/// longest chain ending with it), so a chain longer than the read's depth can be traced.
+pub const TIMELINE_VAR: &str = "BENCH_TIMELINE";
+
+/// The delayed plan's AWS calls, one line each, by start: `start–answer ms  trip  call`.
+pub fn timeline(calls: &[Call]) -> String {
+    let mut aws: Vec<&Call> = calls.iter().filter(|c| c.service != NOT_DELAYED).collect();
+    aws.sort_by(|a, b| a.started.total_cmp(&b.started));
+    let first = aws.first().map_or(0.0, |c| c.started);
+    let mut trip: Vec<usize> = Vec::with_capacity(aws.len());
+    let mut out = String::new();
+    for (i, call) in aws.iter().enumerate() {
+        let level = (0..i)
+            .filter(|&j| aws[j].answered <= call.started)
+            .map(|j| trip[j])
+            .max()
+            .unwrap_or(0)
+            + 1;
+        trip.push(level);
+        out.push_str(&format!(
+            "      {:>5.0}–{:<5.0} ms  {level}  {}:{}\n",
+            (call.started - first) * 1000.0,
+            (call.answered - first) * 1000.0,
+            call.service,
+            call.operation
+        ));
+    }
+    out
+}
+
 /// The most round trips the read may take, as shinyctl declares it.
 pub fn read_depth() -> usize {
     stages::DEPTH_BOUND
@@ -160,6 +191,21 @@ mod tests {
         let measured = RoundTrips::of(&calls, 0.4, true);
         assert_eq!(measured.round_trips, 3);
         assert_eq!(measured.chain.len(), 3);
+    }
+
+    #[test]
+    fn the_timeline_shows_each_calls_round_trip() {
+        let calls = [
+            call("elbv2", 0.00, 0.10),
+            call("kubernetes", 0.05, 0.06),
+            call("elbv2", 0.101, 0.20),
+            call("iam", 0.05, 0.15),
+        ];
+        let lines: Vec<String> = timeline(&calls).lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].ends_with("  1  elbv2:Describe"), "{lines:?}");
+        assert!(lines[1].ends_with("  1  iam:Describe"), "{lines:?}");
+        assert!(lines[2].ends_with("  2  elbv2:Describe"), "{lines:?}");
     }
 
     #[test]

@@ -46,7 +46,7 @@ use serde_json::Value;
 
 use super::ecs::{EcsTags, ecs_tags, in_use, provider_arn, short_name, tag_set};
 use super::ecs_cluster_capacity_providers::strategy;
-use super::stages::{Read, after, first};
+use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
@@ -61,55 +61,88 @@ pub struct EcsService;
 const ZONE: &str = "attribute:ecs.availability-zone";
 
 impl Adapter for EcsService {
+    // The blueprint's clusters' services at once (their names are the blueprint's), others'
+    // (a cluster with its prefix it no longer has) once ListClusters finds them.
     const READS: &'static [Read] = &[
         first(("ecs", "ListClusters")),
-        after(("ecs", "ListServices"), &[("ecs", "ListClusters")]),
+        after(("ecs", "ListServices"), &[]),
+        fallback(
+            ("ecs", "ListServices"),
+            &[("ecs", "ListClusters")],
+            "a cluster with the blueprint's prefix that it no longer has",
+        ),
         after(("ecs", "DescribeServices"), &[("ecs", "ListServices")]),
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let ecs = &read.conn.clients.ecs;
-        let pages = all_pages!(ecs.list_clusters().max_results(100).into_paginator().send());
-        let prefix = read.name_prefix();
-        let clusters: Vec<String> = pages
-            .into_iter()
-            .flat_map(|p| p.cluster_arns.unwrap_or_default())
-            .filter(|arn| short_name(arn).starts_with(&prefix))
-            .collect();
-        let per_cluster =
-            futures::future::try_join_all(clusters.iter().map(|cluster| async move {
-                let pages = all_pages!(
-                    ecs.list_services()
-                        .cluster(cluster)
-                        .max_results(100)
-                        .into_paginator()
-                        .send()
+        // ListServices takes a cluster's short name or ARN (botocore `ecs` ListServicesRequest
+        // `cluster`); a cluster of the blueprint that does not exist yet has no services.
+        let services_of = |cluster: String| async move {
+            let pages = all_pages!(
+                ecs.list_services()
+                    .cluster(&cluster)
+                    .max_results(100)
+                    .into_paginator()
+                    .send()
+            );
+            let arns: Vec<String> = pages
+                .into_iter()
+                .flat_map(|p| p.service_arns.unwrap_or_default())
+                .collect();
+            let mut found = Vec::new();
+            for chunk in arns.chunks(10) {
+                let described = ecs
+                    .describe_services()
+                    .cluster(&cluster)
+                    .set_services(Some(chunk.to_vec()))
+                    .include(ServiceField::Tags)
+                    .send()
+                    .await
+                    .aws()?;
+                found.extend(
+                    described
+                        .services()
+                        .iter()
+                        .filter_map(|s| service_found(read, s)),
                 );
-                let arns: Vec<String> = pages
-                    .into_iter()
-                    .flat_map(|p| p.service_arns.unwrap_or_default())
-                    .collect();
-                let mut found = Vec::new();
-                for chunk in arns.chunks(10) {
-                    let described = ecs
-                        .describe_services()
-                        .cluster(cluster)
-                        .set_services(Some(chunk.to_vec()))
-                        .include(ServiceField::Tags)
-                        .send()
-                        .await
-                        .aws()?;
-                    found.extend(
-                        described
-                            .services()
-                            .iter()
-                            .filter_map(|s| service_found(read, s)),
-                    );
-                }
-                Ok::<_, StepError>(found)
-            }))
-            .await?;
-        Ok(per_cluster.into_iter().flatten().collect())
+            }
+            Ok::<_, StepError>(found)
+        };
+        let services_or_none = |cluster: String| async move {
+            match services_of(cluster).await {
+                Err(e) if is_not_found(&e) => Ok(Vec::new()),
+                other => other,
+            }
+        };
+        let desired: Vec<String> = read
+            .desired_of(K::EcsCluster)
+            .map(|c| {
+                c.properties
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&c.name)
+                    .to_string()
+            })
+            .collect();
+        let prefix = read.name_prefix();
+        let others = async {
+            let pages = all_pages!(ecs.list_clusters().max_results(100).into_paginator().send());
+            let others: Vec<String> = pages
+                .into_iter()
+                .flat_map(|p| p.cluster_arns.unwrap_or_default())
+                .filter(|arn| {
+                    let name = short_name(arn);
+                    name.starts_with(&prefix) && !desired.iter().any(|d| d == name)
+                })
+                .collect();
+            futures::future::try_join_all(others.into_iter().map(services_or_none)).await
+        };
+        let (mine, others) = futures::try_join!(
+            futures::future::try_join_all(desired.iter().cloned().map(services_or_none)),
+            others,
+        )?;
+        Ok(mine.into_iter().chain(others).flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {

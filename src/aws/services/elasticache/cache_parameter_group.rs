@@ -176,36 +176,40 @@ async fn parameter_group_found(read: &AwsRead<'_>, g: Listed) -> Result<Option<F
                 .send()
         ))
     };
-    let listed = read.tagged().await?.get(&arn).cloned();
-    let (tags, address, pages) = match (listed, desired) {
-        (Some(tags), _) => {
-            let Some(address) = read.owned(&tags) else {
-                return Ok(None);
-            };
-            (tags, address, values().await?)
+    // Whose it is: the tagging API's answer, else (for the blueprint's own name) the group's
+    // own tag read.
+    let resolve = async {
+        if let Some(tags) = read.tagged().await?.get(&arn).cloned() {
+            return Ok::<_, StepError>(read.owned(&tags).map(|address| (tags, address)));
         }
-        (None, None) => return Ok(None),
-        (None, Some(d)) => {
-            let (tags, pages) = futures::join!(tags_of(read, &arn), values());
-            match not_found_as_none(tags) {
-                Ok(Some(tags)) => {
-                    let Some(address) = read.owned(&tags) else {
-                        return Ok(None);
-                    };
-                    (tags, address, pages?)
-                }
-                Ok(None) => return Ok(None),
-                // An endpoint that cannot tag parameter groups (the emulator answers
-                // InvalidARN) leaves the blueprint's derived name as the only sign of
-                // ownership: read by name.
-                Err(e) if e.code == "InvalidARN" => (
-                    tags::from_properties(&d.properties),
-                    d.address.clone(),
-                    pages?,
-                ),
-                Err(e) => return Err(e),
-            }
+        let Some(d) = desired else {
+            return Ok(None);
+        };
+        match not_found_as_none(tags_of(read, &arn).await) {
+            Ok(Some(tags)) => Ok(read.owned(&tags).map(|address| (tags, address))),
+            Ok(None) => Ok(None),
+            // An endpoint that cannot tag parameter groups (the emulator answers InvalidARN)
+            // leaves the blueprint's derived name as the only sign of ownership: read by name.
+            Err(e) if e.code == "InvalidARN" => Ok(Some((
+                tags::from_properties(&d.properties),
+                d.address.clone(),
+            ))),
+            Err(e) => Err(e),
         }
+    };
+    // The blueprint's own group's values are read at once, beside that; another's only once its
+    // tags say it is ours.
+    let ((tags, address), pages) = if desired.is_some() {
+        let (resolved, pages) = futures::join!(resolve, values());
+        let Some(resolved) = resolved? else {
+            return Ok(None);
+        };
+        (resolved, pages?)
+    } else {
+        let Some(resolved) = resolve.await? else {
+            return Ok(None);
+        };
+        (resolved, values().await?)
     };
     let owned = OwnedGroup {
         kind: K::CacheParameterGroup,

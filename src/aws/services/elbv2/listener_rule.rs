@@ -3,17 +3,14 @@
 //! action change in place (ModifyRule). Rules are listed per listener: the load balancer's
 //! read finds them with their listener ([`read_rules`]).
 
-use std::collections::BTreeMap;
-
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
 };
 use serde_json::json;
 
-use super::elbv2::{action, action_value, deleted, described_tags, elb_tags};
+use super::elbv2::{action, action_value, deleted, elb_tags};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
 use crate::apply::StepError;
-use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind;
 use crate::plan::catalog::ingress::ListenerRuleProps;
 
@@ -137,7 +134,11 @@ async fn modify(
     Ok(())
 }
 
-/// The rules of one of our listeners (one DescribeRules) but its default rule, with their tags.
+/// The rules of one of our listeners (one DescribeRules) but its default rule. A rule is an
+/// untagged kind (its spec row: the catalog gives it no tags, and create sends none), found by
+/// its identity (listener and priority) like a route: its tags are not read, which would be one
+/// DescribeTags more after DescribeRules (the tagging API lists only what carries the ownership
+/// tag), a fourth round trip for nothing.
 pub(super) async fn read_rules(
     read: &AwsRead<'_>,
     listener_arn: &str,
@@ -158,16 +159,9 @@ pub(super) async fn read_rules(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let arns: Vec<String> = rules
-        .iter()
-        .filter_map(|r| r.rule_arn().map(str::to_string))
-        .collect();
-    // Rules of our listener (default rules, which take no tags, are left out above).
-    let rule_tags = tags_of(read, &arns).await?;
     let mut found = Vec::new();
     for r in &rules {
         let arn = r.rule_arn().unwrap_or_default();
-        let tags = rule_tags.get(arn).cloned().unwrap_or_default();
         let mut paths = Vec::new();
         let mut hosts = Vec::new();
         for c in r.conditions() {
@@ -190,7 +184,6 @@ pub(super) async fn read_rules(
             .and_then(|p| p.parse().ok())
             .unwrap_or_default();
         let mut f = Found::new(ResourceKind::ListenerRule, arn)
-            .at(read.owned(&tags))
             .with("listener", listener_arn)
             .with("priority", priority);
         if !paths.is_empty() {
@@ -202,28 +195,7 @@ pub(super) async fn read_rules(
         if let Some(a) = r.actions().first() {
             f = f.with("action", action_value(a));
         }
-        if !tags.is_empty() {
-            f = f.with("tags", tags::to_value(&tags));
-        }
         found.push(f.output("arn", arn));
     }
     Ok(found)
-}
-
-/// The tags of `arns`: from the tagging API's answer where it lists them, else from DescribeTags
-/// ([`described_tags`]).
-async fn tags_of(
-    read: &AwsRead<'_>,
-    arns: &[String],
-) -> Result<BTreeMap<String, TagSet>, StepError> {
-    let tagged = read.tagged().await?;
-    let (listed, unlisted): (Vec<&String>, Vec<&String>) =
-        arns.iter().partition(|arn| tagged.contains_key(*arn));
-    let mut out: BTreeMap<String, TagSet> = listed
-        .into_iter()
-        .filter_map(|arn| Some((arn.clone(), tagged.get(arn)?.clone())))
-        .collect();
-    let unlisted: Vec<String> = unlisted.into_iter().cloned().collect();
-    out.extend(described_tags(read, &unlisted).await?);
-    Ok(out)
 }

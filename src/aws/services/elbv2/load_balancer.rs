@@ -62,11 +62,6 @@ impl Adapter for LoadBalancer {
             &[("elbv2", "DescribeListeners")],
             "listeners the tagging API's answer does not list",
         ),
-        fallback(
-            ("elbv2", "DescribeTags"),
-            &[("elbv2", "DescribeRules")],
-            "rules the tagging API's answer does not list",
-        ),
     ];
 
     /// The load balancers, their listeners and the listeners' rules.

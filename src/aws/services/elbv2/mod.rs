@@ -165,8 +165,11 @@ pub(super) type Ours<'i, T, D> = (&'i T, TagSet, Address, D);
 
 /// Those of `items` that are ours, each with what `details` reads of it. Ours by the tagging
 /// API's answer, or perhaps ours where the answer does not list them and `ask` says so (a desired
-/// name, a listener of our load balancer): their tags from DescribeTags, read beside each
-/// candidate's `details`, not before them. Others are left out: not ours.
+/// name, a listener of our load balancer): their tags from DescribeTags. The details of those
+/// `ask` names start at once, beside the wait for the tagging API's answer (and the DescribeTags
+/// of those it does not list), so they wait only for the listing that found them; the details of
+/// others wait for the answer and are read only for those it says are ours. Others are left out:
+/// not ours (an asked-for item whose tags say not ours has its details dropped).
 pub(super) async fn owned_with<'i, T, D, F>(
     read: &AwsRead<'_>,
     items: &'i [T],
@@ -177,33 +180,52 @@ pub(super) async fn owned_with<'i, T, D, F>(
 where
     F: Future<Output = Result<D, StepError>>,
 {
-    let tagged = read.tagged().await?;
-    let mut listed = BTreeMap::new();
-    let mut unlisted = Vec::new();
-    let mut candidates = Vec::new();
-    for item in items {
-        let Some(id) = arn(item) else {
-            continue;
-        };
-        match tagged.get(id) {
-            Some(tags) if read.owned(tags).is_some() => {
-                listed.insert(id, tags);
-            }
-            None if ask(item) => unlisted.push(id.to_string()),
-            _ => continue,
-        }
-        candidates.push(item);
-    }
-    let (described, answers) = futures::try_join!(
-        described_tags(read, &unlisted),
-        futures::future::try_join_all(candidates.iter().map(|item| details(item))),
+    let (asked, others): (Vec<&'i T>, Vec<&'i T>) = items
+        .iter()
+        .filter(|item| arn(item).is_some())
+        .partition(|item| ask(item));
+    // The asked-for items' tags: the tagging API's answer, else DescribeTags.
+    let asked_tags = async {
+        let tagged = read.tagged().await?;
+        let unlisted: Vec<String> = asked
+            .iter()
+            .filter_map(|item| arn(item))
+            .filter(|id| !tagged.contains_key(*id))
+            .map(str::to_string)
+            .collect();
+        described_tags(read, &unlisted).await
+    };
+    // The others': ours only where the tagging API's answer lists them so.
+    let others_ours = async {
+        let tagged = read.tagged().await?;
+        let ours: Vec<&'i T> = others
+            .iter()
+            .copied()
+            .filter(|item| {
+                arn(item)
+                    .and_then(|id| tagged.get(id))
+                    .is_some_and(|tags| read.owned(tags).is_some())
+            })
+            .collect();
+        let answers = futures::future::try_join_all(ours.iter().map(|item| details(item))).await?;
+        Ok::<_, StepError>(ours.into_iter().zip(answers).collect::<Vec<_>>())
+    };
+    let (described, asked_answers, others_answers) = futures::try_join!(
+        asked_tags,
+        futures::future::try_join_all(asked.iter().map(|item| details(item))),
+        others_ours,
     )?;
-    Ok(candidates
+    let tagged = read.tagged().await?;
+    let mut answered: Vec<(&'i T, D)> = asked.into_iter().zip(asked_answers).collect();
+    answered.extend(others_answers);
+    // In the listing's order.
+    let position = |item: &T| items.iter().position(|i| std::ptr::eq(i, item));
+    answered.sort_by_key(|(item, _)| position(item));
+    Ok(answered
         .into_iter()
-        .zip(answers)
         .filter_map(|(item, answer)| {
             let id = arn(item)?;
-            let tags = listed.get(id).copied().or_else(|| described.get(id))?;
+            let tags = tagged.get(id).or_else(|| described.get(id))?;
             Some((item, tags.clone(), read.owned(tags)?, answer))
         })
         .collect())
