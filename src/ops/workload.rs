@@ -858,15 +858,25 @@ pub async fn add_secret_versions(
         return Ok(());
     }
     let versions = crate::aws::secrets::versions(conn, &sources).await?;
+    set_versions(rendered, &sources, &versions);
+    Ok(())
+}
+
+/// The secrets' versions on the pod template, and the usage-statistics password's on the
+/// fingerprint that decides whether its Job runs again.
+fn set_versions(
+    rendered: &mut Workload,
+    sources: &BTreeMap<String, String>,
+    versions: &BTreeMap<String, String>,
+) {
     let keys: Vec<String> = sources.keys().cloned().collect();
-    workload::rollout::set_secret_versions(&mut rendered.objects, &keys, &versions);
+    workload::rollout::set_secret_versions(&mut rendered.objects, &keys, versions);
     workload::usage_user::set_password_version(
         &mut rendered.objects,
         versions
             .get(workload::secrets::DATABASE_PASSWORD)
             .map(String::as_str),
     );
-    Ok(())
 }
 
 /// The current versions of the secrets ShinyProxy's pods read, asked beside the live read
@@ -917,8 +927,7 @@ pub async fn add_asked_secret_versions(
     } else {
         crate::aws::secrets::versions(conn, &sources).await?
     };
-    let keys: Vec<String> = sources.keys().cloned().collect();
-    workload::rollout::set_secret_versions(&mut rendered.objects, &keys, &versions);
+    set_versions(rendered, &sources, &versions);
     Ok(())
 }
 
