@@ -21,7 +21,7 @@ use super::services::{self, AwsRead, Found, identity_keys};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::embedded;
 use crate::plan::observed::OBSERVED_FORMAT_VERSION;
-use crate::plan::{Address, ObservedResource, ObservedState, Resource};
+use crate::plan::{Address, ObservedResource, ObservedState, Resource, ResourceKind};
 
 /// Output keys the catalog refers to as `address#attribute`.
 pub const REFERENCE_ATTRIBUTES: &[&str] =
@@ -180,7 +180,7 @@ pub fn assemble(
     }
 
     // Untagged resources: the desired resource of the same kind and identity, else the orphan
-    // address, else ignored.
+    // address (where the kind can tell it is ours), else ignored.
     let mut claimed: HashSet<Address> = seen.clone();
     for f in found.iter_mut().filter(|f| f.address.is_none()) {
         let keys = identity_keys(f.kind);
@@ -196,7 +196,7 @@ pub fn assemble(
             if f.name.is_none() {
                 f.name = Some(d.name.clone());
             }
-        } else if let Some(orphan) = f.orphan_address.clone() {
+        } else if let Some(orphan) = f.orphan_address.clone().filter(|_| orphan_is_ours(f)) {
             f.address = Some(orphan);
         }
         if let Some(address) = &f.address {
@@ -266,6 +266,23 @@ fn reference_map<'a>(
     }
     attributes.extend(ids);
     attributes
+}
+
+/// Whether an untagged resource its kind's reader gave an orphan address (found under an owned
+/// parent, matching no desired resource) is shinyctl's to delete. A listener rule is not tagged
+/// (its spec row), and someone may add rules to the blueprint's listener by hand: it is ours only
+/// when it forwards to one of the blueprint's target groups (its ARN resolved to an address).
+/// Other kinds' orphans are ours by their owned parent.
+fn orphan_is_ours(f: &Found) -> bool {
+    match f.kind {
+        ResourceKind::ListenerRule => f
+            .properties
+            .get("action")
+            .and_then(|a| a.get("targetGroup"))
+            .and_then(Value::as_str)
+            .is_some_and(|tg| !tg.is_empty() && !tg.starts_with("arn:")),
+        _ => true,
+    }
 }
 
 /// (observed value, `${…}` token) pairs.
@@ -366,6 +383,31 @@ mod tests {
     use super::*;
     use crate::plan::ResourceKind as K;
     use serde_json::json;
+
+    #[test]
+    fn a_leftover_rule_is_ours_only_when_it_forwards_to_the_blueprints_target_group() {
+        let rule = |target: &str| {
+            Found::new(
+                K::ListenerRule,
+                "arn:aws:elasticloadbalancing:r:1:listener-rule/x",
+            )
+            .with("action", json!({"type": "forward", "targetGroup": target}))
+            .orphan_at(Address::new("ingress.listener[http].rule[3]"))
+        };
+        // The blueprint's target group: its ARN was resolved to its address.
+        assert!(orphan_is_ours(&rule("ecs.target_group[app2]")));
+        // Someone else's target group (an ARN no owned resource has), or a redirect rule.
+        assert!(!orphan_is_ours(&rule(
+            "arn:aws:elasticloadbalancing:r:1:targetgroup/theirs/1"
+        )));
+        let redirect = Found::new(K::ListenerRule, "arn:x").with(
+            "action",
+            json!({"type": "redirect", "statusCode": "HTTP_301"}),
+        );
+        assert!(!orphan_is_ours(&redirect));
+        // Other kinds' orphans are ours by their owned parent.
+        assert!(orphan_is_ours(&Found::new(K::Route, "r-1")));
+    }
 
     fn desired() -> Vec<Resource> {
         vec![

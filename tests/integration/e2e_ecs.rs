@@ -99,6 +99,15 @@ fn saas_ecs_service_added_and_removed() {
         at("ecs.ecs_service[reports]: deleted") < at("ecs.target_group[reports]: deleting"),
         "the service goes before its target group\n{removed}"
     );
+    // Three rules become two: the one left at the last priority (it forwarded to app2, now at
+    // priority 2) is the blueprint's (it forwards to its target group) and is deleted.
+    assert!(
+        removed
+            .stdout
+            .lines()
+            .any(|line| line.contains(".rule[3]") && line.contains("deleted")),
+        "the rule no route needs any more is deleted\n{removed}"
+    );
     let (code, plan) = account.plan(&base);
     assert_eq!(code, 0, "no changes after removing: {:#?}", changes(&plan));
     assert_eq!(account.destroy(&base).code, 0);

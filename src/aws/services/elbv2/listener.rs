@@ -17,7 +17,7 @@ use super::{
 };
 use crate::apply::StepError;
 use crate::aws::tags;
-use crate::plan::ResourceKind;
+use crate::plan::{Address, ResourceKind};
 use crate::plan::catalog::ingress::ListenerProps;
 
 pub struct Listener;
@@ -183,7 +183,7 @@ pub(super) async fn read_listeners(
         let arn = l.listener_arn().unwrap_or_default();
         let protocol = l.protocol().map_or("HTTP", |p| p.as_str());
         let mut f = Found::new(ResourceKind::Listener, arn)
-            .at(Some(address))
+            .at(Some(address.clone()))
             .with("loadBalancer", lb_arn)
             .with("port", l.port().unwrap_or_default())
             .with("protocol", protocol);
@@ -207,7 +207,13 @@ pub(super) async fn read_listeners(
         f = f.with("tags", tags::to_value(&tags));
         f.outputs = listener_outputs(arn, lb_arn);
         found.push(f);
-        found.extend(rules);
+        // A rule on our listener that no desired rule matches (a removed route's last priority)
+        // is deleted under this address when it forwards to one of the blueprint's target
+        // groups (`reader`'s `orphan_is_ours`: shinyctl does not tag rules).
+        found.extend(rules.into_iter().map(|rule| {
+            let priority = rule.properties.get("priority").cloned().unwrap_or_default();
+            rule.orphan_at(Address::new(format!("{address}.rule[{priority}]")))
+        }));
     }
     Ok(found)
 }
