@@ -17,8 +17,8 @@ use super::{
 };
 use crate::apply::StepError;
 use crate::aws::tags;
-use crate::plan::{Address, ResourceKind};
 use crate::plan::catalog::ingress::ListenerProps;
+use crate::plan::{Address, ResourceKind};
 
 pub struct Listener;
 
