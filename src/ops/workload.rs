@@ -711,14 +711,7 @@ async fn check_images(
     if wanted.is_empty() {
         return Ok(());
     }
-    let names = Names::new(&bp.metadata.name);
-    let asked: Vec<EcrImage> = wanted
-        .iter()
-        .map(|i| EcrImage {
-            repository: names.repository(&i.name),
-            version: i.version.clone(),
-        })
-        .collect();
+    let asked = ecr_images(bp, &wanted);
     let at = "workload.deployment[shinyproxy]".to_string();
     let presence = crate::aws::ecr_images::presence(input.conn, &asked)
         .await

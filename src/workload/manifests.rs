@@ -307,29 +307,14 @@ fn deployment(
         "startupProbe": probe("/actuator/health/liveness", 5, 36),
         "livenessProbe": probe("/actuator/health/liveness", 10, 3),
         "readinessProbe": probe("/actuator/health/readiness", 5, 3),
-        "securityContext": {
-            "runAsNonRoot": true,
-            "runAsUser": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "allowPrivilegeEscalation": false,
-            "privileged": false,
-            "readOnlyRootFilesystem": true,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": super::restricted_container(RUN_AS),
         "volumeMounts": volume_mounts,
     });
     let mut pod_spec = json!({
         "serviceAccountName": NAME,
         // ShinyProxy starts and stops the apps' pods through the Kubernetes API.
         "automountServiceAccountToken": true,
-        "securityContext": {
-            "runAsNonRoot": true,
-            "runAsUser": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "fsGroup": RUN_AS,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": super::restricted_pod(RUN_AS),
         // The drain, then Spring's graceful shutdown.
         "terminationGracePeriodSeconds": rollout.drain_seconds + rollout::SHUTDOWN_SECONDS,
         "containers": [container],

@@ -103,16 +103,6 @@ pub(super) fn objects(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> V
     job_meta["annotations"] = json!({MARKER: marker});
     let mut pod_labels = meta.labels();
     pod_labels.insert("app.kubernetes.io/name".into(), json!(JOB_NAME));
-    let restricted = json!({
-        "runAsNonRoot": true,
-        "runAsUser": RUN_AS,
-        "runAsGroup": RUN_AS,
-        "allowPrivilegeEscalation": false,
-        "privileged": false,
-        "readOnlyRootFilesystem": true,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    });
     let mut job = json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -131,13 +121,7 @@ pub(super) fn objects(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> V
                     "restartPolicy": "Never",
                     // The Job talks to the database only.
                     "automountServiceAccountToken": false,
-                    "securityContext": {
-                        "runAsNonRoot": true,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": super::restricted_pod(RUN_AS),
                     "containers": [{
                         "name": "create-user",
                         "image": image,
@@ -148,7 +132,7 @@ pub(super) fn objects(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> V
                             "requests": {"cpu": "50m", "memory": "64Mi"},
                             "limits": {"cpu": "500m", "memory": "256Mi"},
                         },
-                        "securityContext": restricted,
+                        "securityContext": super::restricted_container(RUN_AS),
                         "volumeMounts": [
                             {"name": "credentials", "mountPath": MOUNT, "readOnly": true},
                             {"name": "tmp", "mountPath": "/tmp"},

@@ -324,16 +324,7 @@ fn deployment(install: &Install) -> Value {
         },
         "livenessProbe": probe("/healthz", 30),
         "readinessProbe": probe("/readyz", 10),
-        "securityContext": {
-            "runAsNonRoot": true,
-            "runAsUser": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "allowPrivilegeEscalation": false,
-            "privileged": false,
-            "readOnlyRootFilesystem": true,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": crate::workload::restricted_container(RUN_AS),
         "volumeMounts": [{"name": "cert", "mountPath": "/tmp/k8s-webhook-server/serving-certs", "readOnly": true}],
     });
     let mut object = json!({
@@ -352,13 +343,7 @@ fn deployment(install: &Install) -> Value {
                     "automountServiceAccountToken": true,
                     "priorityClassName": "system-cluster-critical",
                     "terminationGracePeriodSeconds": 10,
-                    "securityContext": {
-                        "runAsNonRoot": true,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": crate::workload::restricted_pod(RUN_AS),
                     // The chart's default: the two replicas on different nodes where possible.
                     "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
                         "weight": 100,
