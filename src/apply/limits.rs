@@ -144,12 +144,22 @@ impl Default for RateLimits {
     /// CreateNatGateway 10 / 1 per s). Other services publish less or per-account totals; 50 / 10
     /// reads and 20 / 5 writes stay under every figure we know of while never being what limits an
     /// apply of one blueprint (a few hundred calls in all).
+    ///
+    /// ECR's reads: ECR gives every API operation a token bucket of its own and publishes rates
+    /// only for the image push and pull operations (Amazon ECR user guide, "Amazon ECR service
+    /// quotas": reads from 200 to 3,000 a second). The one bucket shape it describes is
+    /// "20 transactions per second, with up to a 200 TPS burst" ("Troubleshooting Amazon ECR
+    /// error messages", HTTP 429 / ThrottleException), below every read rate it publishes: its
+    /// unpublished reads (GetLifecyclePolicy once per repository, DescribeImages) get that shape,
+    /// so a 100-app blueprint's policies are read at once instead of over five seconds.
     fn default() -> Self {
         let ec2 = ServiceLimits::new(BucketSpec::new(100.0, 20.0), BucketSpec::new(50.0, 5.0))
             .with_action("CreateNatGateway", BucketSpec::new(10.0, 1.0))
             .with_action("DeleteNatGateway", BucketSpec::new(10.0, 1.0));
+        let ecr = ServiceLimits::new(BucketSpec::new(200.0, 20.0), BucketSpec::new(20.0, 5.0));
         let mut services = BTreeMap::new();
         services.insert("ec2".to_string(), ec2);
+        services.insert("ecr".to_string(), ecr);
         RateLimits {
             services,
             default: ServiceLimits::new(BucketSpec::new(50.0, 10.0), BucketSpec::new(20.0, 5.0)),
@@ -306,6 +316,22 @@ mod tests {
         );
         assert_eq!(
             limits.spec("eks", "CreateCluster"),
+            BucketSpec::new(20.0, 5.0)
+        );
+    }
+
+    #[test]
+    fn ecr_reads_take_the_bucket_ecr_documents() {
+        let limits = RateLimits::default();
+        for read in [
+            "GetLifecyclePolicy",
+            "DescribeImages",
+            "DescribeRepositories",
+        ] {
+            assert_eq!(limits.spec("ecr", read), BucketSpec::new(200.0, 20.0));
+        }
+        assert_eq!(
+            limits.spec("ecr", "CreateRepository"),
             BucketSpec::new(20.0, 5.0)
         );
     }

@@ -79,6 +79,9 @@ pub fn classify_code(code: &str) -> ErrorClass {
         "RequestThrottledException",
         "RequestLimitExceeded",
         "TooManyRequestsException",
+        // ECR's name for it ("Troubleshooting Amazon ECR error messages": HTTP 429 or
+        // ThrottleException).
+        "ThrottleException",
         "ProvisionedThroughputExceededException",
         "SlowDown",
         "PriorRequestNotComplete",
@@ -205,6 +208,7 @@ mod tests {
     fn aws_codes_are_classified() {
         assert_eq!(classify_code("RequestLimitExceeded"), ErrorClass::Throttled);
         assert_eq!(classify_code("ThrottlingException"), ErrorClass::Throttled);
+        assert_eq!(classify_code("ThrottleException"), ErrorClass::Throttled);
         assert_eq!(classify_code("InternalError"), ErrorClass::Transient);
         assert_eq!(classify_code("DependencyViolation"), ErrorClass::Conflict);
         assert_eq!(
