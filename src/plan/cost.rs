@@ -207,6 +207,11 @@ impl PriceKey {
                 None,
                 Unit::Hour,
             ),
+            // The CloudWatch offer's usage types for standard alarms and canary runs carry the
+            // region prefix as the others do (`USE1-CW:AlarmMonitorUsage`,
+            // `APN1-CW:Canary-runs`): seen in AWS's Free Tier usage-type list (CloudWatch:
+            // `CW:AlarmMonitorUsage`, `CW:Canary-runs`), in Price List answers recorded in public
+            // cost notes (`APN1-CW:Canary-runs`, per run) and in Cost and Usage Report lines.
             PriceKey::Alarm => q(
                 "AmazonCloudWatch",
                 &[("productFamily", "Alarm")],
