@@ -160,6 +160,62 @@ where
     Ok(())
 }
 
+/// A create's answer when an earlier attempt may have made the object already: "already
+/// exists" is that attempt's work (the create passes its client request token). Only "already
+/// exists": EKS answers ResourceInUseException too while the cluster is not ready yet, and that
+/// stays an error.
+pub(super) fn created_or_exists<T>(created: Result<T, StepError>) -> Result<(), StepError> {
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What EKS keeps per cluster under a name (Fargate profile, node group, add-on), described by
+/// the two: the wait for ACTIVE after a create or update and the wait after a delete are the
+/// same for the three, written once in [`wait_part_active`] and [`wait_part_deleted`].
+pub(super) trait ClusterPart: Described + Sized {
+    /// Its Describe call; `None` when EKS does not find it.
+    fn describe(
+        eks: &aws_sdk_eks::Client,
+        cluster: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Self>, StepError>> + Send;
+}
+
+/// Waits until the part is ACTIVE; CREATE_FAILED ends the wait with `failure`'s error. Returns
+/// the part as last described.
+pub(super) async fn wait_part_active<T: ClusterPart>(
+    step: &AwsStep<'_>,
+    cluster: &str,
+    name: &str,
+    failure: impl Fn(&T) -> StepError,
+) -> Result<Option<T>, StepError> {
+    let eks = &step.clients().eks;
+    wait_active(
+        step,
+        || T::describe(eks, cluster, name),
+        "CREATE_FAILED",
+        failure,
+    )
+    .await
+}
+
+/// The rest of a part's delete ([`wait_deleted`]): nothing when the delete found nothing, else
+/// a wait until its Describe call finds nothing.
+pub(super) async fn wait_part_deleted<T: ClusterPart, D>(
+    step: &AwsStep<'_>,
+    deleted: Result<D, StepError>,
+    cluster: &str,
+    name: &str,
+) -> Result<(), StepError> {
+    let eks = &step.clients().eks;
+    wait_deleted(step, deleted, || T::describe(eks, cluster, name)).await
+}
+
 /// Waits for an EKS update (cluster or node group) to finish.
 pub(super) async fn wait_update(
     step: &AwsStep<'_>,
