@@ -15,7 +15,7 @@ use super::elasticache::{
 };
 use super::stages::{Read, TAGGED, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, first_found, outputs, sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -411,8 +411,7 @@ async fn describe_group(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.replication_groups.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.replication_groups)
 }
 
 /// A status, shown while waiting.
