@@ -358,6 +358,21 @@ impl<'a> AwsStep<'a> {
         tags::ownership(self.blueprint, self.address())
     }
 
+    /// A create that finds its name taken: `Ok` when the resource there is this step's (`ours`:
+    /// its tags carry the step's address, an earlier attempt's work), else the fatal `code`
+    /// error that `what` ("an ECS cluster named web already exists") is not this blueprint's.
+    /// Names are unique per account and region, so another's is a clear error rather than a
+    /// takeover.
+    pub fn refuse_unless_ours(&self, ours: bool, code: &str, what: &str) -> Result<(), StepError> {
+        if ours {
+            return Ok(());
+        }
+        Err(StepError::fatal(
+            code,
+            format!("{}: {what} and is not this blueprint's", self.address()),
+        ))
+    }
+
     /// What is known of the resource in AWS (updates and deletes).
     pub fn existing(&self, key: &str) -> Option<&'a str> {
         self.request
@@ -407,7 +422,9 @@ impl<'a> AwsStep<'a> {
         )
     }
 
-    /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]).
+    /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]). The other waits
+    /// (looking once first, longer, on another schedule) are the engine's own:
+    /// `step.engine.wait_until_looking_first(...)`.
     pub async fn wait_until<T, P, F>(
         &self,
         probe: P,
@@ -419,37 +436,6 @@ impl<'a> AwsStep<'a> {
         F: Future<Output = Result<Option<T>, StepError>>,
     {
         self.engine.wait_until(probe, condition).await
-    }
-
-    /// [`AwsStep::wait_until`], looking once at once first (see
-    /// [`StepContext::wait_until_looking_first`]).
-    pub async fn wait_until_looking_first<T, P, F>(
-        &self,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: std::fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.engine.wait_until_looking_first(probe, condition).await
-    }
-
-    /// [`AwsStep::wait_until`] with `extra` more time (at AWS's pace) before it gives up (see
-    /// [`StepContext::wait_until_longer`]).
-    pub async fn wait_until_longer<T, P, F>(
-        &self,
-        extra: std::time::Duration,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: std::fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.engine.wait_until_longer(extra, probe, condition).await
     }
 }
 

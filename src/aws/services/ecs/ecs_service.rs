@@ -51,7 +51,7 @@ use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sy
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::{is_not_found, missing};
-use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG};
+use crate::aws::tags::{self, BLUEPRINT_TAG};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::{EcsLoadBalancer, EcsServiceProps, EcsStrategyItem};
 
@@ -312,7 +312,9 @@ impl Adapter for EcsService {
         // Looked at once, as the `ServicesInactive` waiter does (botocore's waiters call the
         // operation before their first `delay`): a service scaled to 0 with no task left is
         // INACTIVE at once.
-        step.wait_until_looking_first(probe, is_gone()).await?;
+        step.engine
+            .wait_until_looking_first(probe, is_gone())
+            .await?;
         Ok(Outputs::new())
     }
 }
@@ -445,24 +447,18 @@ async fn describe(
 }
 
 fn ours_or_refuse(step: &AwsStep<'_>, service: &Service) -> Result<(), StepError> {
-    let ours = service.tags().iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG)
-            && t.value()
-                .is_some_and(|v| tags::is_address(v, step.address()))
-    });
-    if ours {
-        Ok(())
-    } else {
-        Err(StepError::fatal(
-            "ServiceExists",
-            format!(
-                "{}: an ECS service named {} already exists in the cluster and is not this \
-                 blueprint's",
-                step.address(),
-                service.service_name().unwrap_or_default()
-            ),
-        ))
-    }
+    let ours = tags::carry_address(
+        service.tags().iter().map(|t| (t.key(), t.value())),
+        step.address(),
+    );
+    step.refuse_unless_ours(
+        ours,
+        "ServiceExists",
+        &format!(
+            "an ECS service named {} already exists in the cluster",
+            service.service_name().unwrap_or_default()
+        ),
+    )
 }
 
 /// The PRIMARY deployment's id and task definition (the one a create or update started).

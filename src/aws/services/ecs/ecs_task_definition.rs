@@ -132,17 +132,15 @@ impl Adapter for EcsTaskDefinition {
             let ours = tags
                 .get(ADDRESS_TAG)
                 .is_some_and(|v| tags::is_address(v, step.address()));
-            if !ours && step.ownership_tags().keys().any(|k| !tags.contains_key(k)) {
-                return Err(StepError::fatal(
-                    "TaskDefinitionExists",
-                    format!(
-                        "{}: the ECS task definition family {} already exists and is not this \
-                         blueprint's",
-                        step.address(),
-                        desired.family
-                    ),
-                ));
-            }
+            let foreign = !ours && step.ownership_tags().keys().any(|k| !tags.contains_key(k));
+            step.refuse_unless_ours(
+                !foreign,
+                "TaskDefinitionExists",
+                &format!(
+                    "the ECS task definition family {} already exists",
+                    desired.family
+                ),
+            )?;
             if ours && definition_props(&definition).as_ref() == Some(&desired) {
                 let arn = definition.task_definition_arn().unwrap_or_default();
                 return Ok(definition_outputs(arn, &desired.family));
