@@ -787,71 +787,47 @@ mod tests {
     use super::*;
     use aws_sdk_ecs::types::Deployment;
 
-    fn deployment(id: &str, status: &str, td: &str, state: DeploymentRolloutState) -> Deployment {
-        Deployment::builder()
-            .id(id)
-            .status(status)
-            .task_definition(td)
-            .rollout_state(state)
-            .desired_count(2)
-            .running_count(1)
+    /// A service with these deployments: (id, status, task definition, rollout state), each
+    /// with 1 of 2 tasks running.
+    fn service(deployments: &[(&str, &str, &str, DeploymentRolloutState)]) -> Service {
+        deployments
+            .iter()
+            .fold(Service::builder(), |service, (id, status, td, state)| {
+                service.deployments(
+                    Deployment::builder()
+                        .id(*id)
+                        .status(*status)
+                        .task_definition(*td)
+                        .rollout_state(state.clone())
+                        .desired_count(2)
+                        .running_count(1)
+                        .build(),
+                )
+            })
             .build()
     }
 
     #[test]
     fn the_wait_follows_its_own_deployment_and_sees_a_rollback() {
-        let rolling = Service::builder()
-            .deployments(deployment(
-                "new",
-                "PRIMARY",
-                "td:2",
-                DeploymentRolloutState::InProgress,
-            ))
-            .deployments(deployment(
-                "old",
-                "ACTIVE",
-                "td:1",
-                DeploymentRolloutState::Completed,
-            ))
-            .build();
+        use DeploymentRolloutState::{Completed, Failed, InProgress};
+        let rolling = service(&[
+            ("new", "PRIMARY", "td:2", InProgress),
+            ("old", "ACTIVE", "td:1", Completed),
+        ]);
         let seen = rollout_of(&rolling, "new", "td:2");
         assert!(!seen.done());
         assert_eq!(
             seen.to_string(),
             "rollout IN_PROGRESS: 1 of 2 task(s) running"
         );
-        let failed = Service::builder()
-            .deployments(deployment(
-                "back",
-                "PRIMARY",
-                "td:1",
-                DeploymentRolloutState::InProgress,
-            ))
-            .deployments(deployment(
-                "new",
-                "ACTIVE",
-                "td:2",
-                DeploymentRolloutState::Failed,
-            ))
-            .build();
+        let failed = service(&[
+            ("back", "PRIMARY", "td:1", InProgress),
+            ("new", "ACTIVE", "td:2", Failed),
+        ]);
         assert_eq!(rollout_of(&failed, "new", "td:2").state, "FAILED");
-        let gone = Service::builder()
-            .deployments(deployment(
-                "back",
-                "PRIMARY",
-                "td:1",
-                DeploymentRolloutState::Completed,
-            ))
-            .build();
+        let gone = service(&[("back", "PRIMARY", "td:1", Completed)]);
         assert_eq!(rollout_of(&gone, "new", "td:2").state, "FAILED");
-        let done = Service::builder()
-            .deployments(deployment(
-                "new",
-                "PRIMARY",
-                "td:2",
-                DeploymentRolloutState::Completed,
-            ))
-            .build();
+        let done = service(&[("new", "PRIMARY", "td:2", Completed)]);
         assert!(rollout_of(&done, "new", "td:2").done());
         assert_eq!(rollout_of(&done, "new", "td:2").state, "COMPLETED");
     }
