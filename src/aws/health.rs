@@ -20,6 +20,7 @@ use crate::plan::{Address, ObservedResource, ObservedState, ResourceKind};
 
 use super::Connection;
 use super::errors::step_error;
+use super::services::eks::issue_lines;
 
 mod compute;
 pub use compute::{
@@ -247,19 +248,14 @@ async fn one(
                         .and_then(|n| n.status())
                         .map_or("unknown", |s| s.as_str());
                     let mut h = health(r, status, eks_verdict(status));
-                    let issues: Vec<String> = ng
-                        .and_then(|n| n.health())
-                        .map(|h| h.issues())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map_or("issue", |c| c.as_str()),
-                                i.message().unwrap_or("")
-                            )
-                        })
-                        .collect();
+                    let issues = issue_lines(
+                        ng.and_then(|n| n.health())
+                            .map(|h| h.issues())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+                        "issue",
+                    );
                     let scaling = ng.and_then(|n| n.scaling_config()).map(|s| {
                         format!(
                             "{} desired ({}–{})",

@@ -8,7 +8,7 @@ use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::eks::{
     ClusterPart, EksTags, addon_outputs, cluster_arn_of, cluster_name, created_or_exists, eks_tags,
-    owned_live, read_children, wait_part_active, wait_part_deleted, with_props,
+    issue_lines, owned_live, read_children, wait_part_active, wait_part_deleted, with_props,
 };
 use super::stages::{Read, after, first};
 use super::{
@@ -153,19 +153,14 @@ async fn wait_addon_active(
     name: &str,
 ) -> Result<Option<Addon>, StepError> {
     wait_part_active(step, cluster, name, |a: &Addon| {
-        let issues: Vec<String> = a
-            .health()
-            .map(|h| h.issues())
-            .unwrap_or_default()
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}: {}",
-                    i.code().map_or("", |c| c.as_str()),
-                    i.message().unwrap_or_default()
-                )
-            })
-            .collect();
+        let issues = issue_lines(
+            a.health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+            "",
+        );
         StepError::fatal(
             "CreateFailed",
             format!("add-on {name}: {}", issues.join("; ")),

@@ -216,6 +216,19 @@ pub(super) async fn wait_part_deleted<T: ClusterPart, D>(
     wait_deleted(step, deleted, || T::describe(eks, cluster, name)).await
 }
 
+/// EKS's health issues as `code: message` lines, `no_code` where an issue has no code: a node
+/// group's and an add-on's issues are different SDK types with the same two fields, shown alike
+/// by `status` and a failed create.
+pub(crate) fn issue_lines<'i>(
+    issues: impl IntoIterator<Item = (Option<&'i str>, Option<&'i str>)>,
+    no_code: &str,
+) -> Vec<String> {
+    issues
+        .into_iter()
+        .map(|(code, message)| format!("{}: {}", code.unwrap_or(no_code), message.unwrap_or("")))
+        .collect()
+}
+
 /// Waits for an EKS update (cluster or node group) to finish.
 pub(super) async fn wait_update(
     step: &AwsStep<'_>,
@@ -413,6 +426,20 @@ pub(super) fn cluster_arn_of(child_arn: &str, cluster: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issues_are_code_and_message_lines() {
+        let issues = [
+            (Some("AccessDenied"), Some("no role")),
+            (None, Some("no code")),
+            (Some("Other"), None),
+        ];
+        assert_eq!(
+            issue_lines(issues, "issue"),
+            ["AccessDenied: no role", "issue: no code", "Other: "]
+        );
+        assert_eq!(issue_lines([(None, Some("m"))], ""), [": m"]);
+    }
 
     #[test]
     fn cluster_arn_from_a_child_arn() {

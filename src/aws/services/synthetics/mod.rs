@@ -71,9 +71,8 @@ pub(crate) async fn delete_canary_lambdas(
     let functions = all_pages!(lambda.list_functions().into_paginator().send())
         .into_iter()
         .flat_map(|page| page.functions.unwrap_or_default())
-        .filter_map(|f| f.function_name)
-        .filter(|n| n.starts_with(&prefix));
-    for function in functions {
+        .map(|f| f.function_name);
+    for function in named_with(&prefix, functions) {
         not_found_as_none(
             lambda
                 .delete_function()
@@ -87,9 +86,8 @@ pub(crate) async fn delete_canary_lambdas(
     let layers = all_pages!(lambda.list_layers().into_paginator().send())
         .into_iter()
         .flat_map(|page| page.layers.unwrap_or_default())
-        .filter_map(|l| l.layer_name)
-        .filter(|n| n.starts_with(&prefix));
-    for layer in layers {
+        .map(|l| l.layer_name);
+    for layer in named_with(&prefix, layers) {
         let versions = lambda
             .list_layer_versions()
             .layer_name(&layer)
@@ -110,6 +108,14 @@ pub(crate) async fn delete_canary_lambdas(
         deleted.layers.push(layer);
     }
     Ok(deleted)
+}
+
+/// The listed functions' or layers' names that begin with `prefix`: the canary's.
+fn named_with<'p>(
+    prefix: &'p str,
+    names: impl Iterator<Item = Option<String>> + 'p,
+) -> impl Iterator<Item = String> + 'p {
+    names.flatten().filter(move |n| n.starts_with(prefix))
 }
 
 /// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
