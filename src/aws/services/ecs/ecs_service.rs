@@ -174,11 +174,7 @@ impl Adapter for EcsService {
                     .set_network_configuration(network(step, &props)?)
                     .deployment_configuration(deployment(&props))
                     .set_placement_strategy(Some(placement(&props)))
-                    .set_health_check_grace_period_seconds(
-                        props
-                            .health_check_grace_period_seconds
-                            .and_then(|s| i32::try_from(s).ok()),
-                    )
+                    .set_health_check_grace_period_seconds(grace_period(&props))
                     .enable_ecs_managed_tags(props.enable_ecs_managed_tags)
                     .propagate_tags(PropagateTags::from(props.propagate_tags.as_str()))
                     .set_tags(Some(ecs_tags(&step.tags())));
@@ -228,11 +224,7 @@ impl Adapter for EcsService {
                 .set_network_configuration(network(step, &props)?)
                 .deployment_configuration(deployment(&props))
                 .set_placement_strategy(Some(placement(&props)))
-                .set_health_check_grace_period_seconds(
-                    props
-                        .health_check_grace_period_seconds
-                        .and_then(|s| i32::try_from(s).ok()),
-                )
+                .set_health_check_grace_period_seconds(grace_period(&props))
                 .enable_ecs_managed_tags(props.enable_ecs_managed_tags)
                 .propagate_tags(PropagateTags::from(props.propagate_tags.as_str()));
             if props.launch_type.is_none() && step.changed("capacityProviderStrategy") {
@@ -459,6 +451,14 @@ fn ours_or_refuse(step: &AwsStep<'_>, service: &Service) -> Result<(), StepError
             service.service_name().unwrap_or_default()
         ),
     )
+}
+
+/// The health check grace period as CreateService and UpdateService take it (an `Integer`);
+/// a value beyond its range is left out.
+fn grace_period(props: &EcsServiceProps) -> Option<i32> {
+    props
+        .health_check_grace_period_seconds
+        .and_then(|s| i32::try_from(s).ok())
 }
 
 /// The PRIMARY deployment's id and task definition (the one a create or update started).
