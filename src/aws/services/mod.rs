@@ -118,7 +118,9 @@ use serde_json::{Map, Value};
 
 use super::config::Connection;
 use super::errors::missing;
-pub use super::errors::{AwsResult, first_found, is_not_found, not_found_as_none};
+pub use super::errors::{
+    AwsResult, already_made_is_ok, first_found, is_not_found, not_found_as_none,
+};
 use super::tags::{self, TagSet};
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};

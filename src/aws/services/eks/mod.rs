@@ -16,7 +16,7 @@ use std::future::Future;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, already_made_is_ok, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
 use crate::aws::tags::{self, TagSet};
@@ -165,13 +165,9 @@ where
 /// exists": EKS answers ResourceInUseException too while the cluster is not ready yet, and that
 /// stays an error.
 pub(super) fn created_or_exists<T>(created: Result<T, StepError>) -> Result<(), StepError> {
-    match created {
-        Ok(_) => Ok(()),
-        Err(e) if e.code == "ResourceInUseException" && e.message.contains("already exists") => {
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
+    already_made_is_ok(created, |e| {
+        e.code == "ResourceInUseException" && e.message.contains("already exists")
+    })
 }
 
 /// What EKS keeps per cluster under a name (Fargate profile, node group, add-on), described by
