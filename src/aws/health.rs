@@ -282,14 +282,10 @@ async fn one(
                 .send()
                 .await
             {
-                Ok(out) => {
-                    let status = out
-                        .db_clusters()
-                        .first()
-                        .and_then(|c| c.status())
-                        .unwrap_or("unknown");
-                    Ok(health(r, status, rds_verdict(status)))
-                }
+                Ok(out) => Ok(by_rds_status(
+                    r,
+                    out.db_clusters().first().and_then(|c| c.status()),
+                )),
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
@@ -301,14 +297,12 @@ async fn one(
                 .send()
                 .await
             {
-                Ok(out) => {
-                    let status = out
-                        .db_instances()
+                Ok(out) => Ok(by_rds_status(
+                    r,
+                    out.db_instances()
                         .first()
-                        .and_then(|i| i.db_instance_status())
-                        .unwrap_or("unknown");
-                    Ok(health(r, status, rds_verdict(status)))
-                }
+                        .and_then(|i| i.db_instance_status()),
+                )),
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
@@ -320,14 +314,10 @@ async fn one(
                 .send()
                 .await
             {
-                Ok(out) => {
-                    let status = out
-                        .replication_groups()
-                        .first()
-                        .and_then(|g| g.status())
-                        .unwrap_or("unknown");
-                    Ok(health(r, status, rds_verdict(status)))
-                }
+                Ok(out) => Ok(by_rds_status(
+                    r,
+                    out.replication_groups().first().and_then(|g| g.status()),
+                )),
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
@@ -396,6 +386,14 @@ fn eks_verdict(status: &str) -> Verdict {
         "CREATING" | "UPDATING" | "PENDING" => Verdict::Pending,
         _ => Verdict::Unhealthy,
     }
+}
+
+/// A database's or cache's health from the status its Describe call answered (`unknown` when it
+/// listed none), judged by [`rds_verdict`]: RDS clusters and instances and ElastiCache
+/// replication groups alike.
+fn by_rds_status(r: &ObservedResource, status: Option<&str>) -> Health {
+    let status = status.unwrap_or("unknown");
+    health(r, status, rds_verdict(status))
 }
 
 /// RDS and ElastiCache: `available` serves; the transitions that still serve or will soon are
