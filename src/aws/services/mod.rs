@@ -31,7 +31,11 @@
 //!   existing resource's outputs; pass `step.client_token("CreateX")` where the API takes one (the
 //!   same for every retry of the step in this run, new in every run); create with
 //!   the desired tags (`step.tags()`, ownership tags included) in the same call where AWS allows.
-//!   Then wait for readiness with `step.wait_until(probe, condition)`.
+//!   A create that answers "already exists" for an earlier attempt's resource takes it as made
+//!   ([`already_made_is_ok`]); one whose name is taken tells its own from another's by the
+//!   address tag (`tags::carry_address`, `step.refuse_unless_ours`).
+//!   Then wait for readiness with `step.wait_until(probe, condition)` (the engine's other waits
+//!   are on `step.engine`). A Describe call by id that answers a list: [`first_found`].
 //! - **Update** changes in place what `step.request.step.changes` lists (`step.changed("tags")`);
 //!   the executor only sends updates for properties outside the kind's `replace_on`.
 //! - **Delete** treats NotFound as done ([`not_found_as_none`]) and waits until the resource is
