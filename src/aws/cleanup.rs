@@ -107,21 +107,12 @@ async fn sweep_load_balancers(
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let elb = &conn.clients.elbv2;
-    let mut in_vpc = Vec::new();
-    let mut pages = elb.describe_load_balancers().into_paginator().send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        in_vpc.extend(
-            page.aws()?
-                .load_balancers
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|lb| lb.vpc_id() == Some(vpc))
-                .filter_map(|lb| lb.load_balancer_arn),
-        );
-    }
+    let in_vpc: Vec<String> = all_pages!(elb.describe_load_balancers().into_paginator().send())
+        .into_iter()
+        .flat_map(|page| page.load_balancers.unwrap_or_default())
+        .filter(|lb| lb.vpc_id() == Some(vpc))
+        .filter_map(|lb| lb.load_balancer_arn)
+        .collect();
     let doomed: Vec<String> = elb_tags(conn, &in_vpc)
         .await?
         .into_iter()
@@ -154,21 +145,12 @@ async fn sweep_load_balancers(
         .await?;
     }
 
-    let mut groups = Vec::new();
-    let mut pages = elb.describe_target_groups().into_paginator().send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        groups.extend(
-            page.aws()?
-                .target_groups
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|g| g.vpc_id() == Some(vpc))
-                .filter_map(|g| g.target_group_arn),
-        );
-    }
+    let groups: Vec<String> = all_pages!(elb.describe_target_groups().into_paginator().send())
+        .into_iter()
+        .flat_map(|page| page.target_groups.unwrap_or_default())
+        .filter(|g| g.vpc_id() == Some(vpc))
+        .filter_map(|g| g.target_group_arn)
+        .collect();
     for (arn, tags) in elb_tags(conn, &groups).await? {
         if !is_cluster_made(&tags, cluster) {
             continue;
@@ -195,18 +177,15 @@ async fn sweep_security_groups(
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let ec2 = &conn.clients.ec2;
-    let mut groups = Vec::new();
-    let mut pages = ec2
-        .describe_security_groups()
-        .filters(Filter::builder().name("vpc-id").values(vpc).build())
-        .into_paginator()
-        .send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        groups.extend(page.aws()?.security_groups.unwrap_or_default());
-    }
+    let groups: Vec<_> = all_pages!(
+        ec2.describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").values(vpc).build())
+            .into_paginator()
+            .send()
+    )
+    .into_iter()
+    .flat_map(|page| page.security_groups.unwrap_or_default())
+    .collect();
     let doomed: Vec<String> = groups
         .iter()
         .filter(|g| {
@@ -290,26 +269,18 @@ async fn sweep_interfaces(
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let ec2 = &conn.clients.ec2;
-    let mut available = Vec::new();
-    let mut pages = ec2
-        .describe_network_interfaces()
-        .filters(Filter::builder().name("vpc-id").values(vpc).build())
-        .filters(Filter::builder().name("status").values("available").build())
-        .into_paginator()
-        .send();
-    loop {
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        available.extend(
-            page.aws()?
-                .network_interfaces
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|n| n.status().is_some_and(|s| s.as_str() == "available"))
-                .filter_map(|n| n.network_interface_id),
-        );
-    }
+    let available: Vec<String> = all_pages!(
+        ec2.describe_network_interfaces()
+            .filters(Filter::builder().name("vpc-id").values(vpc).build())
+            .filters(Filter::builder().name("status").values("available").build())
+            .into_paginator()
+            .send()
+    )
+    .into_iter()
+    .flat_map(|page| page.network_interfaces.unwrap_or_default())
+    .filter(|n| n.status().is_some_and(|s| s.as_str() == "available"))
+    .filter_map(|n| n.network_interface_id)
+    .collect();
     for id in available {
         not_found_as_none(
             ec2.delete_network_interface()

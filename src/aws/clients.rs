@@ -94,9 +94,12 @@ fn unlimited_retries(service: &'static str) -> RetryPartition {
 }
 
 /// One service's client; `$service` names its calls for the rate limits ([`NameTheCall`]).
+/// Settings of that service's own config may follow: S3's `force_path_style(…)`, the Price
+/// List's `region(…)`.
 macro_rules! client {
-    ($krate:ident, $service:literal, $sdk:expr, $account:expr) => {{
+    ($krate:ident, $service:literal, $sdk:expr, $account:expr $(, $setting:ident($value:expr))*) => {{
         let mut builder = $krate::config::Builder::from($sdk)
+            $(.$setting($value))*
             .retry_partition(unlimited_retries(stringify!($krate)))
             .interceptor(NameTheCall($service));
         if let Some(account) = $account {
@@ -111,16 +114,6 @@ impl Clients {
     /// endpoint has no per-bucket host names); `emulator_account` adds the account header.
     pub fn new(sdk: &SdkConfig, endpoint_override: bool, emulator_account: Option<String>) -> Self {
         let account = emulator_account.as_ref();
-        let s3 = {
-            let mut builder = aws_sdk_s3::config::Builder::from(sdk)
-                .force_path_style(endpoint_override)
-                .retry_partition(unlimited_retries("aws_sdk_s3"))
-                .interceptor(NameTheCall("s3"));
-            if let Some(account) = account {
-                builder = builder.interceptor(EmulatorAccount(account.clone()));
-            }
-            aws_sdk_s3::Client::from_conf(builder.build())
-        };
         Clients {
             ec2: client!(aws_sdk_ec2, "ec2", sdk, account),
             iam: client!(aws_sdk_iam, "iam", sdk, account),
@@ -132,7 +125,13 @@ impl Clients {
             ecr: client!(aws_sdk_ecr, "ecr", sdk, account),
             sns: client!(aws_sdk_sns, "sns", sdk, account),
             sts: client!(aws_sdk_sts, "sts", sdk, account),
-            s3,
+            s3: client!(
+                aws_sdk_s3,
+                "s3",
+                sdk,
+                account,
+                force_path_style(endpoint_override)
+            ),
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch", sdk, account),
             synthetics: client!(aws_sdk_synthetics, "synthetics", sdk, account),
             tagging: client!(aws_sdk_resourcegroupstagging, "tagging", sdk, account),
@@ -150,19 +149,16 @@ impl Clients {
             ecs: client!(aws_sdk_ecs, "ecs", sdk, account),
             acm: client!(aws_sdk_acm, "acm", sdk, account),
             servicequotas: client!(aws_sdk_servicequotas, "servicequotas", sdk, account),
-            pricing: {
-                let region = sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1");
-                let mut builder = aws_sdk_pricing::config::Builder::from(sdk)
-                    .region(aws_types::region::Region::from_static(pricing_region(
-                        region,
-                    )))
-                    .retry_partition(unlimited_retries("aws_sdk_pricing"))
-                    .interceptor(NameTheCall("pricing"));
-                if let Some(account) = account {
-                    builder = builder.interceptor(EmulatorAccount(account.clone()));
-                }
-                aws_sdk_pricing::Client::from_conf(builder.build())
-            },
+            // The Price List endpoint of the region's partition (see [`pricing_region`]).
+            pricing: client!(
+                aws_sdk_pricing,
+                "pricing",
+                sdk,
+                account,
+                region(aws_types::region::Region::from_static(pricing_region(
+                    sdk.region().map_or("us-east-1", |r| r.as_ref())
+                )))
+            ),
         }
     }
 }

@@ -137,20 +137,12 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
     let all = |n: usize| BTreeMap::from([(String::new(), n as u64)]);
     match what {
         Usage::Vpcs => {
-            let mut n = 0;
-            let mut pages = c.ec2.describe_vpcs().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                n += page.map_err(step_error)?.vpcs().len();
-            }
-            Ok(all(n))
+            let pages = all_pages!(c.ec2.describe_vpcs().into_paginator().send());
+            Ok(all(pages.iter().map(|p| p.vpcs().len()).sum()))
         }
         Usage::InternetGateways => {
-            let mut n = 0;
-            let mut pages = c.ec2.describe_internet_gateways().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                n += page.map_err(step_error)?.internet_gateways().len();
-            }
-            Ok(all(n))
+            let pages = all_pages!(c.ec2.describe_internet_gateways().into_paginator().send());
+            Ok(all(pages.iter().map(|p| p.internet_gateways().len()).sum()))
         }
         Usage::ElasticIps => {
             let out = c
@@ -162,24 +154,24 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             Ok(all(out.addresses().len()))
         }
         Usage::NatGatewaysPerZone => {
-            let mut subnets = Vec::new();
-            let mut pages = c
-                .ec2
-                .describe_nat_gateways()
-                .filter(
-                    aws_sdk_ec2::types::Filter::builder()
-                        .name("state")
-                        .values("pending")
-                        .values("available")
-                        .build(),
-                )
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                for nat in page.map_err(step_error)?.nat_gateways() {
-                    subnets.extend(nat.subnet_id().map(str::to_string));
-                }
-            }
+            let pages = all_pages!(
+                c.ec2
+                    .describe_nat_gateways()
+                    .filter(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("state")
+                            .values("pending")
+                            .values("available")
+                            .build(),
+                    )
+                    .into_paginator()
+                    .send()
+            );
+            let subnets: Vec<String> = pages
+                .iter()
+                .flat_map(|p| p.nat_gateways())
+                .filter_map(|nat| nat.subnet_id().map(str::to_string))
+                .collect();
             let mut zones: BTreeMap<String, u64> = BTreeMap::new();
             if subnets.is_empty() {
                 return Ok(zones);
@@ -206,28 +198,16 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             Ok(zones)
         }
         Usage::EksClusters => {
-            let mut n = 0;
-            let mut pages = c.eks.list_clusters().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                n += page.map_err(step_error)?.clusters().len();
-            }
-            Ok(all(n))
+            let pages = all_pages!(c.eks.list_clusters().into_paginator().send());
+            Ok(all(pages.iter().map(|p| p.clusters().len()).sum()))
         }
         Usage::DbInstances => {
-            let mut n = 0;
-            let mut pages = c.rds.describe_db_instances().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                n += page.map_err(step_error)?.db_instances().len();
-            }
-            Ok(all(n))
+            let pages = all_pages!(c.rds.describe_db_instances().into_paginator().send());
+            Ok(all(pages.iter().map(|p| p.db_instances().len()).sum()))
         }
         Usage::DbClusters => {
-            let mut n = 0;
-            let mut pages = c.rds.describe_db_clusters().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                n += page.map_err(step_error)?.db_clusters().len();
-            }
-            Ok(all(n))
+            let pages = all_pages!(c.rds.describe_db_clusters().into_paginator().send());
+            Ok(all(pages.iter().map(|p| p.db_clusters().len()).sum()))
         }
         Usage::ApplicationLoadBalancers | Usage::NetworkLoadBalancers => {
             let wanted = if what == Usage::ApplicationLoadBalancers {
@@ -235,17 +215,12 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
             } else {
                 "network"
             };
-            let mut n = 0;
-            let mut pages = c.elbv2.describe_load_balancers().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                n += page
-                    .map_err(step_error)?
-                    .load_balancers()
-                    .iter()
-                    .filter(|lb| lb.r#type().map(|t| t.as_str()) == Some(wanted))
-                    .count();
-            }
-            Ok(all(n))
+            let pages = all_pages!(c.elbv2.describe_load_balancers().into_paginator().send());
+            Ok(all(pages
+                .iter()
+                .flat_map(|p| p.load_balancers())
+                .filter(|lb| lb.r#type().map(|t| t.as_str()) == Some(wanted))
+                .count()))
         }
     }
 }

@@ -166,6 +166,33 @@ pub fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, S
     }
 }
 
+/// A create's answer where `already_made` picks the error AWS gives when the resource is there
+/// already (an earlier attempt's, whose answer was lost: the same name or client token): that
+/// one is success too, and the step goes on to wait for or describe what is there. Any other
+/// error stays.
+pub fn already_made_is_ok<T>(
+    created: Result<T, StepError>,
+    already_made: impl FnOnce(&StepError) -> bool,
+) -> Result<(), StepError> {
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if already_made(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The one object a Describe call by id or name lists (the first of its list), or `None` when
+/// AWS answers not found or lists nothing: what every look-up of one database, load balancer,
+/// file system... by its id wants from a call that answers with a list.
+pub fn first_found<T, I>(
+    result: Result<T, StepError>,
+    list: impl FnOnce(T) -> Option<Vec<I>>,
+) -> Result<Option<I>, StepError> {
+    Ok(not_found_as_none(result)?
+        .and_then(list)
+        .and_then(|items| items.into_iter().next()))
+}
+
 /// Extension for SDK results: `.send().await.aws()?`.
 pub trait AwsResult<T> {
     fn aws(self) -> Result<T, StepError>;
@@ -254,5 +281,33 @@ mod tests {
         assert!(!is_not_found_code("DependencyViolation"));
         let r: Result<u8, StepError> = Err(StepError::fatal("NatGatewayNotFound", "x"));
         assert_eq!(not_found_as_none(r), Ok(None));
+    }
+
+    #[test]
+    fn an_already_made_error_is_success() {
+        let exists = |e: &StepError| e.code == "DBInstanceAlreadyExists";
+        assert_eq!(already_made_is_ok(Ok::<u8, StepError>(1), exists), Ok(()));
+        let made: Result<u8, StepError> = Err(StepError::fatal("DBInstanceAlreadyExists", "x"));
+        assert_eq!(already_made_is_ok(made, exists), Ok(()));
+        let other = StepError::fatal("AccessDenied", "x");
+        assert_eq!(
+            already_made_is_ok(Err::<u8, _>(other.clone()), exists),
+            Err(other)
+        );
+    }
+
+    #[test]
+    fn first_found_is_the_list_head_or_none() {
+        let listed: Result<Option<Vec<u8>>, StepError> = Ok(Some(vec![7, 8]));
+        assert_eq!(first_found(listed, |l| l), Ok(Some(7)));
+        let empty: Result<Option<Vec<u8>>, StepError> = Ok(Some(Vec::new()));
+        assert_eq!(first_found(empty, |l| l), Ok(None));
+        let absent: Result<Option<Vec<u8>>, StepError> = Ok(None);
+        assert_eq!(first_found(absent, |l| l), Ok(None));
+        let gone: Result<Option<Vec<u8>>, StepError> =
+            Err(StepError::fatal("DBInstanceNotFound", "x"));
+        assert_eq!(first_found(gone, |l| l), Ok(None));
+        let other: Result<Option<Vec<u8>>, StepError> = Err(StepError::fatal("AccessDenied", "x"));
+        assert!(first_found(other, |l| l).is_err());
     }
 }

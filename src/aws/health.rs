@@ -20,6 +20,7 @@ use crate::plan::{Address, ObservedResource, ObservedState, ResourceKind};
 
 use super::Connection;
 use super::errors::step_error;
+use super::services::eks::issue_lines;
 
 mod compute;
 pub use compute::{
@@ -247,19 +248,14 @@ async fn one(
                         .and_then(|n| n.status())
                         .map_or("unknown", |s| s.as_str());
                     let mut h = health(r, status, eks_verdict(status));
-                    let issues: Vec<String> = ng
-                        .and_then(|n| n.health())
-                        .map(|h| h.issues())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map_or("issue", |c| c.as_str()),
-                                i.message().unwrap_or("")
-                            )
-                        })
-                        .collect();
+                    let issues = issue_lines(
+                        ng.and_then(|n| n.health())
+                            .map(|h| h.issues())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+                        "issue",
+                    );
                     let scaling = ng.and_then(|n| n.scaling_config()).map(|s| {
                         format!(
                             "{} desired ({}–{})",
@@ -286,14 +282,10 @@ async fn one(
                 .send()
                 .await
             {
-                Ok(out) => {
-                    let status = out
-                        .db_clusters()
-                        .first()
-                        .and_then(|c| c.status())
-                        .unwrap_or("unknown");
-                    Ok(health(r, status, rds_verdict(status)))
-                }
+                Ok(out) => Ok(by_rds_status(
+                    r,
+                    out.db_clusters().first().and_then(|c| c.status()),
+                )),
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
@@ -305,14 +297,12 @@ async fn one(
                 .send()
                 .await
             {
-                Ok(out) => {
-                    let status = out
-                        .db_instances()
+                Ok(out) => Ok(by_rds_status(
+                    r,
+                    out.db_instances()
                         .first()
-                        .and_then(|i| i.db_instance_status())
-                        .unwrap_or("unknown");
-                    Ok(health(r, status, rds_verdict(status)))
-                }
+                        .and_then(|i| i.db_instance_status()),
+                )),
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
@@ -324,14 +314,10 @@ async fn one(
                 .send()
                 .await
             {
-                Ok(out) => {
-                    let status = out
-                        .replication_groups()
-                        .first()
-                        .and_then(|g| g.status())
-                        .unwrap_or("unknown");
-                    Ok(health(r, status, rds_verdict(status)))
-                }
+                Ok(out) => Ok(by_rds_status(
+                    r,
+                    out.replication_groups().first().and_then(|g| g.status()),
+                )),
                 Err(e) => not_found_or(r, step_error(e)),
             }
         }
@@ -400,6 +386,14 @@ fn eks_verdict(status: &str) -> Verdict {
         "CREATING" | "UPDATING" | "PENDING" => Verdict::Pending,
         _ => Verdict::Unhealthy,
     }
+}
+
+/// A database's or cache's health from the status its Describe call answered (`unknown` when it
+/// listed none), judged by [`rds_verdict`]: RDS clusters and instances and ElastiCache
+/// replication groups alike.
+fn by_rds_status(r: &ObservedResource, status: Option<&str>) -> Health {
+    let status = status.unwrap_or("unknown");
+    health(r, status, rds_verdict(status))
 }
 
 /// RDS and ElastiCache: `available` serves; the transitions that still serve or will soon are

@@ -19,6 +19,17 @@ pub fn is_address(value: &str, address: &Address) -> bool {
     address_tag::decode(value) == address.as_str()
 }
 
+/// Whether a resource's tags, as the SDK's `(key, value)` pairs, carry the address tag naming
+/// `address`: how a create that finds its name taken tells its own resource from another's.
+pub fn carry_address<'t>(
+    tags: impl IntoIterator<Item = (Option<&'t str>, Option<&'t str>)>,
+    address: &Address,
+) -> bool {
+    tags.into_iter().any(|(key, value)| {
+        key == Some(ADDRESS_TAG) && value.is_some_and(|v| is_address(v, address))
+    })
+}
+
 /// Tags as key/value pairs, sorted by key.
 pub type TagSet = BTreeMap<String, String>;
 
@@ -99,6 +110,25 @@ pub fn changes(current: &TagSet, desired: &TagSet) -> (TagSet, Vec<String>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn carry_address_wants_the_address_tag_naming_it() {
+        let at = Address::new("ecs.cluster");
+        let encoded = address_tag::encode("ecs.cluster");
+        assert!(carry_address(
+            [
+                (Some("Name"), Some("x")),
+                (Some(ADDRESS_TAG), Some(encoded.as_str()))
+            ],
+            &at
+        ));
+        assert!(!carry_address(
+            [(Some(ADDRESS_TAG), Some("ecs.other"))],
+            &at
+        ));
+        assert!(!carry_address([(Some("Name"), Some("ecs.cluster"))], &at));
+        assert!(!carry_address([(Some(ADDRESS_TAG), None)], &at));
+    }
 
     #[test]
     fn reads_the_catalogs_shape() {

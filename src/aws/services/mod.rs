@@ -31,7 +31,11 @@
 //!   existing resource's outputs; pass `step.client_token("CreateX")` where the API takes one (the
 //!   same for every retry of the step in this run, new in every run); create with
 //!   the desired tags (`step.tags()`, ownership tags included) in the same call where AWS allows.
-//!   Then wait for readiness with `step.wait_until(probe, condition)`.
+//!   A create that answers "already exists" for an earlier attempt's resource takes it as made
+//!   ([`already_made_is_ok`]); one whose name is taken tells its own from another's by the
+//!   address tag (`tags::carry_address`, `step.refuse_unless_ours`).
+//!   Then wait for readiness with `step.wait_until(probe, condition)` (the engine's other waits
+//!   are on `step.engine`). A Describe call by id that answers a list: [`first_found`].
 //! - **Update** changes in place what `step.request.step.changes` lists (`step.changed("tags")`);
 //!   the executor only sends updates for properties outside the kind's `replace_on`.
 //! - **Delete** treats NotFound as done ([`not_found_as_none`]) and waits until the resource is
@@ -118,7 +122,9 @@ use serde_json::{Map, Value};
 
 use super::config::Connection;
 use super::errors::missing;
-pub use super::errors::{AwsResult, is_not_found, not_found_as_none};
+pub use super::errors::{
+    AwsResult, already_made_is_ok, first_found, is_not_found, not_found_as_none,
+};
 use super::tags::{self, TagSet};
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};
@@ -358,6 +364,21 @@ impl<'a> AwsStep<'a> {
         tags::ownership(self.blueprint, self.address())
     }
 
+    /// A create that finds its name taken: `Ok` when the resource there is this step's (`ours`:
+    /// its tags carry the step's address, an earlier attempt's work), else the fatal `code`
+    /// error that `what` ("an ECS cluster named web already exists") is not this blueprint's.
+    /// Names are unique per account and region, so another's is a clear error rather than a
+    /// takeover.
+    pub fn refuse_unless_ours(&self, ours: bool, code: &str, what: &str) -> Result<(), StepError> {
+        if ours {
+            return Ok(());
+        }
+        Err(StepError::fatal(
+            code,
+            format!("{}: {what} and is not this blueprint's", self.address()),
+        ))
+    }
+
     /// What is known of the resource in AWS (updates and deletes).
     pub fn existing(&self, key: &str) -> Option<&'a str> {
         self.request
@@ -407,7 +428,9 @@ impl<'a> AwsStep<'a> {
         )
     }
 
-    /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]).
+    /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]). The other waits
+    /// (looking once first, longer, on another schedule) are the engine's own:
+    /// `step.engine.wait_until_looking_first(...)`.
     pub async fn wait_until<T, P, F>(
         &self,
         probe: P,
@@ -419,37 +442,6 @@ impl<'a> AwsStep<'a> {
         F: Future<Output = Result<Option<T>, StepError>>,
     {
         self.engine.wait_until(probe, condition).await
-    }
-
-    /// [`AwsStep::wait_until`], looking once at once first (see
-    /// [`StepContext::wait_until_looking_first`]).
-    pub async fn wait_until_looking_first<T, P, F>(
-        &self,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: std::fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.engine.wait_until_looking_first(probe, condition).await
-    }
-
-    /// [`AwsStep::wait_until`] with `extra` more time (at AWS's pace) before it gives up (see
-    /// [`StepContext::wait_until_longer`]).
-    pub async fn wait_until_longer<T, P, F>(
-        &self,
-        extra: std::time::Duration,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: std::fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.engine.wait_until_longer(extra, probe, condition).await
     }
 }
 

@@ -24,13 +24,13 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 
-use super::applicationautoscaling::{Scope, desired_count, ecs_namespace};
+use super::applicationautoscaling::{Scaled, Scope, desired_count, ecs_namespace, scaling_outputs};
 use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::scaling_kinds::{
-    CPU_METRIC, ECS_DESIRED_COUNT, REQUESTS_METRIC, ScalingPolicyProps, label_arns,
-    parse_ecs_resource_id, resource_label,
+    CPU_METRIC, REQUESTS_METRIC, ScalingPolicyProps, label_arns, parse_ecs_resource_id,
+    resource_label,
 };
 use crate::plan::{Address, ResourceKind as K};
 
@@ -219,21 +219,19 @@ fn label(step: &AwsStep<'_>, props: &ScalingPolicyProps) -> Result<String, StepE
 }
 
 fn policy_outputs(arn: &str, name: &str, resource_id: &str) -> Outputs {
-    let mut out = outputs(arn, Some(arn), Some(name));
-    out.insert("resourceId".into(), resource_id.into());
-    out
+    scaling_outputs(arn, Some(arn), name, resource_id)
 }
 
 /// A listed policy of one of the blueprint's clusters: its target by address where the target
 /// is desired, else by ResourceId; one no desired policy matches is listed under its cluster's
 /// address, to be deleted.
 fn policy_found(read: &AwsRead<'_>, scope: &Scope, policy: &ScalingPolicy) -> Option<Found> {
-    if policy.scalable_dimension().as_str() != ECS_DESIRED_COUNT {
-        return None;
-    }
     let resource_id = policy.resource_id();
-    let (cluster, service) = parse_ecs_resource_id(resource_id)?;
-    let cluster_address = scope.clusters.get(cluster)?;
+    let Scaled {
+        cluster_address,
+        service,
+        ..
+    } = scope.scaled(policy.scalable_dimension(), resource_id)?;
     let name = policy.policy_name();
     let target = scope
         .targets

@@ -21,13 +21,13 @@
 
 use aws_sdk_applicationautoscaling::types::ScalableTarget;
 
-use super::applicationautoscaling::{Scope, desired_count, ecs_namespace, ecs_service_arn};
-use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
-use crate::apply::{Outputs, StepError};
-use crate::plan::catalog::scaling_kinds::{
-    ECS_DESIRED_COUNT, ScalableTargetProps, ecs_resource_id, parse_ecs_resource_id,
+use super::applicationautoscaling::{
+    Scaled, Scope, desired_count, ecs_namespace, ecs_service_arn, scaling_outputs,
 };
+use super::stages::{Read, first};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none};
+use crate::apply::{Outputs, StepError};
+use crate::plan::catalog::scaling_kinds::{ScalableTargetProps, ecs_resource_id};
 use crate::plan::{Address, ResourceKind as K};
 
 pub struct AppAutoScalingTarget;
@@ -128,24 +128,22 @@ async fn register(step: &AwsStep<'_>) -> StepResult {
 }
 
 fn target_outputs(resource_id: &str, arn: Option<&str>) -> Outputs {
-    let mut out = outputs(resource_id, arn, Some(resource_id));
-    out.insert("resourceId".into(), resource_id.into());
-    out
+    scaling_outputs(resource_id, arn, resource_id, resource_id)
 }
 
 /// A listed target of one of the blueprint's clusters: the desired one it is (its references as
 /// the catalog writes them), or one the blueprint dropped, listed under its cluster's address.
 fn target_found(read: &AwsRead<'_>, scope: &Scope, target: &ScalableTarget) -> Option<Found> {
-    if target.scalable_dimension().as_str() != ECS_DESIRED_COUNT {
-        return None;
-    }
     let resource_id = target.resource_id();
-    let (cluster, service) = parse_ecs_resource_id(resource_id)?;
-    let cluster_address = scope.clusters.get(cluster)?;
+    let Scaled {
+        cluster_address,
+        cluster,
+        service,
+    } = scope.scaled(target.scalable_dimension(), resource_id)?;
     let (cluster_ref, service_ref) = match scope.targets.get(resource_id) {
         Some(desired) => (desired.cluster.clone(), desired.service.clone()),
         None => (
-            cluster_address.clone(),
+            cluster_address.to_string(),
             ecs_service_arn(
                 &read.conn.partition.arn_prefix(),
                 &read.conn.region,

@@ -13,8 +13,11 @@ use std::collections::HashMap;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use serde_json::Value;
 
-use super::AwsRead;
-use crate::plan::catalog::scaling_kinds::{ECS_DESIRED_COUNT, ECS_NAMESPACE, ecs_resource_id};
+use super::{AwsRead, outputs};
+use crate::apply::Outputs;
+use crate::plan::catalog::scaling_kinds::{
+    ECS_DESIRED_COUNT, ECS_NAMESPACE, ecs_resource_id, parse_ecs_resource_id,
+};
 use crate::plan::{Address, ResourceKind as K};
 
 pub(super) fn ecs_namespace() -> ServiceNamespace {
@@ -86,6 +89,47 @@ impl Scope {
         }
         scope
     }
+
+    /// The service a listed target or policy scales, when it scales an ECS service's desired
+    /// count in one of the blueprint's clusters; else `None`, and the reader leaves it alone
+    /// (see the module docs).
+    pub fn scaled<'r>(
+        &self,
+        dimension: &ScalableDimension,
+        resource_id: &'r str,
+    ) -> Option<Scaled<'_, 'r>> {
+        if dimension.as_str() != ECS_DESIRED_COUNT {
+            return None;
+        }
+        let (cluster, service) = parse_ecs_resource_id(resource_id)?;
+        let cluster_address = self.clusters.get(cluster)?;
+        Some(Scaled {
+            cluster_address,
+            cluster,
+            service,
+        })
+    }
+}
+
+/// The ECS service a listed target or policy scales ([`Scope::scaled`]).
+pub(super) struct Scaled<'s, 'r> {
+    /// The address of its cluster, one of the blueprint's.
+    pub cluster_address: &'s str,
+    pub cluster: &'r str,
+    pub service: &'r str,
+}
+
+/// The outputs of a target or policy: `id`, `arn` and `name` ([`outputs`]), and the ResourceId
+/// of the service it scales, which a policy's delete needs.
+pub(super) fn scaling_outputs(
+    id: &str,
+    arn: Option<&str>,
+    name: &str,
+    resource_id: &str,
+) -> Outputs {
+    let mut out = outputs(id, arn, Some(name));
+    out.insert("resourceId".into(), resource_id.into());
+    out
 }
 
 /// The ARN of an ECS service in the long format ("arn:aws:ecs:region:aws_account_id:service/

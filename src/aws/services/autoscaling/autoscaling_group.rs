@@ -64,7 +64,7 @@ use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::wait::{Condition, WaitSpec, has, is_gone};
 use crate::apply::{Outputs, StepError};
-use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG};
+use crate::aws::tags::{self, BLUEPRINT_TAG};
 use crate::plan::catalog::servers::AutoScalingGroupProps;
 use crate::plan::catalog::servers::hooks::{LAUNCHING, TERMINATING};
 use crate::plan::{Address, ResourceKind as K};
@@ -316,23 +316,18 @@ async fn describe_group(step: &AwsStep<'_>, name: &str) -> Result<Option<Group>,
 /// A group of this name is this step's (its address tag) or someone else's: a name is unique per
 /// account and region, so another's is a clear error rather than a takeover.
 fn ours_or_refuse(step: &AwsStep<'_>, group: &Group) -> Result<(), StepError> {
-    let at = group.tags().iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG)
-            && t.value()
-                .is_some_and(|v| tags::is_address(v, step.address()))
-    });
-    if at {
-        Ok(())
-    } else {
-        Err(StepError::fatal(
-            "AlreadyExists",
-            format!(
-                "{}: an Auto Scaling group named {} already exists and is not this blueprint's",
-                step.address(),
-                group.auto_scaling_group_name().unwrap_or_default()
-            ),
-        ))
-    }
+    let ours = tags::carry_address(
+        group.tags().iter().map(|t| (t.key(), t.value())),
+        step.address(),
+    );
+    step.refuse_unless_ours(
+        ours,
+        "AlreadyExists",
+        &format!(
+            "an Auto Scaling group named {} already exists",
+            group.auto_scaling_group_name().unwrap_or_default()
+        ),
+    )
 }
 
 /// The desired capacity to write: the blueprint's, or none when it leaves it to who scales the

@@ -19,7 +19,7 @@ use super::{
     AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs, sync_tags,
 };
 use crate::apply::{Outputs, StepError};
-use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG, TagSet};
+use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
 use crate::plan::{Address, ResourceKind as K};
 
 // ---------------------------------------------------------------------------------------------
@@ -41,9 +41,7 @@ pub(super) fn owned_filters(blueprint: &str) -> Vec<Filter> {
 
 /// Whether tags carry the ownership address `address`.
 fn is_at(tags: &[Tag], address: &Address) -> bool {
-    tags.iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG) && t.value().is_some_and(|v| tags::is_address(v, address))
-    })
+    tags::carry_address(tags.iter().map(|t| (t.key(), t.value())), address)
 }
 
 fn ec2_tags(tags: &TagSet) -> Vec<Tag> {

@@ -6,7 +6,7 @@
 use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
 use serde_json::Value;
 
-use super::{AwsResult, AwsStep, not_found_as_none, outputs};
+use super::{AwsResult, AwsStep, first_found, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::TagSet;
 
@@ -46,8 +46,7 @@ pub(super) async fn describe(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.repositories.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.repositories)
 }
 
 pub(super) fn policy_outputs(repository: &str) -> Outputs {

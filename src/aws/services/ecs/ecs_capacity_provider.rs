@@ -36,7 +36,7 @@ use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sy
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
-use crate::aws::tags::{self, ADDRESS_TAG};
+use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::EcsCapacityProviderProps;
 
@@ -223,22 +223,16 @@ async fn describe(step: &AwsStep<'_>, name: &str) -> Result<Option<Provider>, St
 
 fn ours_or_refuse(step: &AwsStep<'_>, existing: &Provider) -> StepResult {
     let p = &existing.0;
-    let ours = p.tags().iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG)
-            && t.value()
-                .is_some_and(|v| tags::is_address(v, step.address()))
-    });
+    let ours = tags::carry_address(
+        p.tags().iter().map(|t| (t.key(), t.value())),
+        step.address(),
+    );
     let name = p.name().unwrap_or_default();
-    if !ours {
-        return Err(StepError::fatal(
-            "CapacityProviderExists",
-            format!(
-                "{}: an ECS capacity provider named {name} already exists and is not this \
-                 blueprint's",
-                step.address()
-            ),
-        ));
-    }
+    step.refuse_unless_ours(
+        ours,
+        "CapacityProviderExists",
+        &format!("an ECS capacity provider named {name} already exists"),
+    )?;
     let arn = p.capacity_provider_arn().unwrap_or(name);
     Ok(outputs(arn, Some(arn), Some(name)))
 }

@@ -25,7 +25,7 @@ use super::ecs::{EcsTags, describe_cluster, ecs_tags, in_use, provider_arn, shor
 use super::stages::{Read, after, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
-use crate::aws::tags::{self, ADDRESS_TAG};
+use crate::aws::tags;
 use crate::plan::catalog::ecs_kinds::{
     EcsClusterCapacityProvidersProps, EcsClusterProps, EcsStrategyItem,
 };
@@ -147,21 +147,16 @@ fn insights(on: bool) -> ClusterSetting {
 
 /// A cluster of this name is this step's (its address tag) or someone else's.
 fn ours_or_refuse(step: &AwsStep<'_>, cluster: &Cluster) -> StepResult {
-    let ours = cluster.tags().iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG)
-            && t.value()
-                .is_some_and(|v| tags::is_address(v, step.address()))
-    });
+    let ours = tags::carry_address(
+        cluster.tags().iter().map(|t| (t.key(), t.value())),
+        step.address(),
+    );
     let name = cluster.cluster_name().unwrap_or_default();
-    if !ours {
-        return Err(StepError::fatal(
-            "ClusterExists",
-            format!(
-                "{}: an ECS cluster named {name} already exists and is not this blueprint's",
-                step.address()
-            ),
-        ));
-    }
+    step.refuse_unless_ours(
+        ours,
+        "ClusterExists",
+        &format!("an ECS cluster named {name} already exists"),
+    )?;
     let arn = cluster.cluster_arn().unwrap_or_default();
     Ok(outputs(arn, Some(arn), Some(name)))
 }

@@ -51,7 +51,7 @@ use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sy
 use crate::apply::wait::{has, is_gone};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::{is_not_found, missing};
-use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG};
+use crate::aws::tags::{self, BLUEPRINT_TAG};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::{EcsLoadBalancer, EcsServiceProps, EcsStrategyItem};
 
@@ -174,11 +174,7 @@ impl Adapter for EcsService {
                     .set_network_configuration(network(step, &props)?)
                     .deployment_configuration(deployment(&props))
                     .set_placement_strategy(Some(placement(&props)))
-                    .set_health_check_grace_period_seconds(
-                        props
-                            .health_check_grace_period_seconds
-                            .and_then(|s| i32::try_from(s).ok()),
-                    )
+                    .set_health_check_grace_period_seconds(grace_period(&props))
                     .enable_ecs_managed_tags(props.enable_ecs_managed_tags)
                     .propagate_tags(PropagateTags::from(props.propagate_tags.as_str()))
                     .set_tags(Some(ecs_tags(&step.tags())));
@@ -228,11 +224,7 @@ impl Adapter for EcsService {
                 .set_network_configuration(network(step, &props)?)
                 .deployment_configuration(deployment(&props))
                 .set_placement_strategy(Some(placement(&props)))
-                .set_health_check_grace_period_seconds(
-                    props
-                        .health_check_grace_period_seconds
-                        .and_then(|s| i32::try_from(s).ok()),
-                )
+                .set_health_check_grace_period_seconds(grace_period(&props))
                 .enable_ecs_managed_tags(props.enable_ecs_managed_tags)
                 .propagate_tags(PropagateTags::from(props.propagate_tags.as_str()));
             if props.launch_type.is_none() && step.changed("capacityProviderStrategy") {
@@ -312,7 +304,9 @@ impl Adapter for EcsService {
         // Looked at once, as the `ServicesInactive` waiter does (botocore's waiters call the
         // operation before their first `delay`): a service scaled to 0 with no task left is
         // INACTIVE at once.
-        step.wait_until_looking_first(probe, is_gone()).await?;
+        step.engine
+            .wait_until_looking_first(probe, is_gone())
+            .await?;
         Ok(Outputs::new())
     }
 }
@@ -445,24 +439,26 @@ async fn describe(
 }
 
 fn ours_or_refuse(step: &AwsStep<'_>, service: &Service) -> Result<(), StepError> {
-    let ours = service.tags().iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG)
-            && t.value()
-                .is_some_and(|v| tags::is_address(v, step.address()))
-    });
-    if ours {
-        Ok(())
-    } else {
-        Err(StepError::fatal(
-            "ServiceExists",
-            format!(
-                "{}: an ECS service named {} already exists in the cluster and is not this \
-                 blueprint's",
-                step.address(),
-                service.service_name().unwrap_or_default()
-            ),
-        ))
-    }
+    let ours = tags::carry_address(
+        service.tags().iter().map(|t| (t.key(), t.value())),
+        step.address(),
+    );
+    step.refuse_unless_ours(
+        ours,
+        "ServiceExists",
+        &format!(
+            "an ECS service named {} already exists in the cluster",
+            service.service_name().unwrap_or_default()
+        ),
+    )
+}
+
+/// The health check grace period as CreateService and UpdateService take it (an `Integer`);
+/// a value beyond its range is left out.
+fn grace_period(props: &EcsServiceProps) -> Option<i32> {
+    props
+        .health_check_grace_period_seconds
+        .and_then(|s| i32::try_from(s).ok())
 }
 
 /// The PRIMARY deployment's id and task definition (the one a create or update started).
@@ -791,71 +787,47 @@ mod tests {
     use super::*;
     use aws_sdk_ecs::types::Deployment;
 
-    fn deployment(id: &str, status: &str, td: &str, state: DeploymentRolloutState) -> Deployment {
-        Deployment::builder()
-            .id(id)
-            .status(status)
-            .task_definition(td)
-            .rollout_state(state)
-            .desired_count(2)
-            .running_count(1)
+    /// A service with these deployments: (id, status, task definition, rollout state), each
+    /// with 1 of 2 tasks running.
+    fn service(deployments: &[(&str, &str, &str, DeploymentRolloutState)]) -> Service {
+        deployments
+            .iter()
+            .fold(Service::builder(), |service, (id, status, td, state)| {
+                service.deployments(
+                    Deployment::builder()
+                        .id(*id)
+                        .status(*status)
+                        .task_definition(*td)
+                        .rollout_state(state.clone())
+                        .desired_count(2)
+                        .running_count(1)
+                        .build(),
+                )
+            })
             .build()
     }
 
     #[test]
     fn the_wait_follows_its_own_deployment_and_sees_a_rollback() {
-        let rolling = Service::builder()
-            .deployments(deployment(
-                "new",
-                "PRIMARY",
-                "td:2",
-                DeploymentRolloutState::InProgress,
-            ))
-            .deployments(deployment(
-                "old",
-                "ACTIVE",
-                "td:1",
-                DeploymentRolloutState::Completed,
-            ))
-            .build();
+        use DeploymentRolloutState::{Completed, Failed, InProgress};
+        let rolling = service(&[
+            ("new", "PRIMARY", "td:2", InProgress),
+            ("old", "ACTIVE", "td:1", Completed),
+        ]);
         let seen = rollout_of(&rolling, "new", "td:2");
         assert!(!seen.done());
         assert_eq!(
             seen.to_string(),
             "rollout IN_PROGRESS: 1 of 2 task(s) running"
         );
-        let failed = Service::builder()
-            .deployments(deployment(
-                "back",
-                "PRIMARY",
-                "td:1",
-                DeploymentRolloutState::InProgress,
-            ))
-            .deployments(deployment(
-                "new",
-                "ACTIVE",
-                "td:2",
-                DeploymentRolloutState::Failed,
-            ))
-            .build();
+        let failed = service(&[
+            ("back", "PRIMARY", "td:1", InProgress),
+            ("new", "ACTIVE", "td:2", Failed),
+        ]);
         assert_eq!(rollout_of(&failed, "new", "td:2").state, "FAILED");
-        let gone = Service::builder()
-            .deployments(deployment(
-                "back",
-                "PRIMARY",
-                "td:1",
-                DeploymentRolloutState::Completed,
-            ))
-            .build();
+        let gone = service(&[("back", "PRIMARY", "td:1", Completed)]);
         assert_eq!(rollout_of(&gone, "new", "td:2").state, "FAILED");
-        let done = Service::builder()
-            .deployments(deployment(
-                "new",
-                "PRIMARY",
-                "td:2",
-                DeploymentRolloutState::Completed,
-            ))
-            .build();
+        let done = service(&[("new", "PRIMARY", "td:2", Completed)]);
         assert!(rollout_of(&done, "new", "td:2").done());
         assert_eq!(rollout_of(&done, "new", "td:2").state, "COMPLETED");
     }

@@ -42,6 +42,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
     PortMapping, Secret, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField,
@@ -87,24 +88,12 @@ impl Adapter for EcsTaskDefinition {
             .into_iter()
             .flat_map(|p| p.families.unwrap_or_default())
             .collect();
-        let described = futures::future::try_join_all(families.iter().map(|family| async move {
-            let answer = not_found_as_none(
-                read.conn
-                    .clients
-                    .ecs
-                    .describe_task_definition()
-                    .task_definition(family)
-                    .include(TaskDefinitionField::Tags)
-                    .send()
-                    .await
-                    .aws(),
-            );
-            // A family whose last revision was deregistered meanwhile: ClientException.
-            match answer {
-                Err(err) if err.code == "ClientException" => Ok(None),
-                other => other,
-            }
-        }))
+        // A family whose last revision was deregistered meanwhile is none.
+        let described = futures::future::try_join_all(
+            families
+                .iter()
+                .map(|family| describe_family(&read.conn.clients.ecs, family)),
+        )
         .await?;
         Ok(described
             .into_iter()
@@ -132,17 +121,15 @@ impl Adapter for EcsTaskDefinition {
             let ours = tags
                 .get(ADDRESS_TAG)
                 .is_some_and(|v| tags::is_address(v, step.address()));
-            if !ours && step.ownership_tags().keys().any(|k| !tags.contains_key(k)) {
-                return Err(StepError::fatal(
-                    "TaskDefinitionExists",
-                    format!(
-                        "{}: the ECS task definition family {} already exists and is not this \
-                         blueprint's",
-                        step.address(),
-                        desired.family
-                    ),
-                ));
-            }
+            let foreign = !ours && step.ownership_tags().keys().any(|k| !tags.contains_key(k));
+            step.refuse_unless_ours(
+                !foreign,
+                "TaskDefinitionExists",
+                &format!(
+                    "the ECS task definition family {} already exists",
+                    desired.family
+                ),
+            )?;
             if ours && definition_props(&definition).as_ref() == Some(&desired) {
                 let arn = definition.task_definition_arn().unwrap_or_default();
                 return Ok(definition_outputs(arn, &desired.family));
@@ -214,25 +201,32 @@ fn definition_outputs(revision_arn: &str, family: &str) -> Outputs {
     out
 }
 
-/// The family's latest ACTIVE revision and its tags, if it has one.
-async fn latest(
-    step: &AwsStep<'_>,
+/// DescribeTaskDefinition of a family (its latest ACTIVE revision) with its tags; `None` when it
+/// has none: ECS answers an unknown family, or one whose last revision is deregistered, with
+/// ClientException "Unable to describe task definition".
+async fn describe_family(
+    ecs: &aws_sdk_ecs::Client,
     family: &str,
-) -> Result<Option<(TaskDefinition, TagSet)>, StepError> {
-    let answer = step
-        .clients()
-        .ecs
+) -> Result<Option<DescribeTaskDefinitionOutput>, StepError> {
+    let answer = ecs
         .describe_task_definition()
         .task_definition(family)
         .include(TaskDefinitionField::Tags)
         .send()
         .await
         .aws();
-    let answer = match not_found_as_none(answer) {
-        // ECS answers an unknown family with ClientException "Unable to describe task definition".
-        Err(err) if err.code == "ClientException" => None,
-        other => other?,
-    };
+    match not_found_as_none(answer) {
+        Err(err) if err.code == "ClientException" => Ok(None),
+        other => other,
+    }
+}
+
+/// The family's latest ACTIVE revision and its tags, if it has one.
+async fn latest(
+    step: &AwsStep<'_>,
+    family: &str,
+) -> Result<Option<(TaskDefinition, TagSet)>, StepError> {
+    let answer = describe_family(&step.clients().ecs, family).await?;
     Ok(answer.and_then(|out| {
         let tags = tag_set(out.tags());
         out.task_definition.map(|d| (d, tags))

@@ -6,7 +6,9 @@
 use aws_sdk_efs::types::{AccessPointDescription, CreationInfo, PosixUser, RootDirectory};
 
 use super::efs::{EfsTags, State, access_point_outputs, efs_tags, is_available};
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none, outputs, sync_tags};
+use super::{
+    Adapter, AwsResult, AwsStep, StepResult, first_found, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
 use crate::plan::ResourceKind;
@@ -120,8 +122,7 @@ async fn describe_access_point(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.access_points.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.access_points)
 }
 
 /// The access point of `fs` carrying this step's ownership tags, if an earlier run made it (a

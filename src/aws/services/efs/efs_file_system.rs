@@ -13,7 +13,8 @@ use super::efs::{
 };
 use super::stages::{Read, after, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, first_found,
+    not_found_as_none, outputs, sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
@@ -61,11 +62,7 @@ impl Adapter for EfsFileSystem {
                     .send()
                     .await
                     .aws();
-                match result {
-                    Ok(_) => {}
-                    Err(e) if e.code == "FileSystemAlreadyExists" => {}
-                    Err(e) => return Err(e),
-                }
+                already_made_is_ok(result, |e| e.code == "FileSystemAlreadyExists")?;
                 describe_fs(step, None, Some(&token))
                     .await?
                     .ok_or_else(|| {
@@ -139,8 +136,7 @@ async fn describe_fs(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.file_systems.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.file_systems)
 }
 
 async fn fs_state(step: &AwsStep<'_>, id: &str) -> Result<Option<State>, StepError> {

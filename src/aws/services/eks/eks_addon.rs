@@ -4,11 +4,11 @@
 //! Kubernetes objects, then wait for ACTIVE. The read lists the add-ons of the blueprint's
 //! cluster by its name ([`read_addons`]), beside the cluster's read.
 
-use aws_sdk_eks::types::ResolveConflicts;
+use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::eks::{
-    EksTags, addon_outputs, cluster_arn_of, cluster_name, eks_tags, owned_live, read_children,
-    wait_active, wait_deleted, with_props,
+    ClusterPart, EksTags, addon_outputs, cluster_arn_of, cluster_name, created_or_exists, eks_tags,
+    issue_lines, owned_live, read_children, wait_part_active, wait_part_deleted, with_props,
 };
 use super::stages::{Read, after, first};
 use super::{
@@ -51,13 +51,7 @@ impl Adapter for EksAddon {
             .send()
             .await
             .aws();
-        match result {
-            Ok(_) => {}
-            // Only "already exists": the same code also says the cluster is not ready yet.
-            Err(e)
-                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
-            Err(e) => return Err(e),
-        }
+        created_or_exists(result)?;
         let addon = wait_addon_active(step, &cluster, name).await?;
         let arn = addon
             .as_ref()
@@ -122,8 +116,7 @@ impl Adapter for EksAddon {
             .send()
             .await
             .aws();
-        let eks = &step.clients().eks;
-        wait_deleted(step, result, || describe_addon(eks, &cluster, &name)).await?;
+        wait_part_deleted::<Addon, _>(step, result, &cluster, &name).await?;
         Ok(Outputs::new())
     }
 }
@@ -137,51 +130,42 @@ fn role(step: &AwsStep<'_>, props: &EksAddonProps) -> Result<Option<String>, Ste
         .transpose()
 }
 
-async fn describe_addon(
-    eks: &aws_sdk_eks::Client,
-    cluster: &str,
-    name: &str,
-) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let result = eks
-        .describe_addon()
-        .cluster_name(cluster)
-        .addon_name(name)
-        .send()
-        .await
-        .aws();
-    Ok(not_found_as_none(result)?.and_then(|r| r.addon))
+impl ClusterPart for Addon {
+    async fn describe(
+        eks: &aws_sdk_eks::Client,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Option<Addon>, StepError> {
+        let result = eks
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(name)
+            .send()
+            .await
+            .aws();
+        Ok(not_found_as_none(result)?.and_then(|r| r.addon))
+    }
 }
 
 async fn wait_addon_active(
     step: &AwsStep<'_>,
     cluster: &str,
     name: &str,
-) -> Result<Option<aws_sdk_eks::types::Addon>, StepError> {
-    let eks = &step.clients().eks;
-    wait_active(
-        step,
-        || describe_addon(eks, cluster, name),
-        "CREATE_FAILED",
-        |a: &aws_sdk_eks::types::Addon| {
-            let issues: Vec<String> = a
-                .health()
+) -> Result<Option<Addon>, StepError> {
+    wait_part_active(step, cluster, name, |a: &Addon| {
+        let issues = issue_lines(
+            a.health()
                 .map(|h| h.issues())
                 .unwrap_or_default()
                 .iter()
-                .map(|i| {
-                    format!(
-                        "{}: {}",
-                        i.code().map_or("", |c| c.as_str()),
-                        i.message().unwrap_or_default()
-                    )
-                })
-                .collect();
-            StepError::fatal(
-                "CreateFailed",
-                format!("add-on {name}: {}", issues.join("; ")),
-            )
-        },
-    )
+                .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+            "",
+        );
+        StepError::fatal(
+            "CreateFailed",
+            format!("add-on {name}: {}", issues.join("; ")),
+        )
+    })
     .await
 }
 
@@ -212,7 +196,7 @@ async fn addon_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let Some(addon) = describe_addon(&read.conn.clients.eks, cluster, name).await? else {
+    let Some(addon) = Addon::describe(&read.conn.clients.eks, cluster, name).await? else {
         return Ok(None);
     };
     let Some((address, tags)) = owned_live(read, &addon, addon.tags()) else {

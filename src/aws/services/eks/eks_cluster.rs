@@ -18,7 +18,8 @@ use super::fargate_profile::read_profiles;
 use super::node_group::read_nodegroups;
 use super::stages::{Read, after, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, not_found_as_none,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
@@ -93,12 +94,8 @@ impl Adapter for EksCluster {
             .send()
             .await
             .aws();
-        match result {
-            Ok(_) => {}
-            // Created by an earlier attempt whose answer was lost.
-            Err(e) if e.code == "ResourceInUseException" => {}
-            Err(e) => return Err(e),
-        }
+        // Created by an earlier attempt whose answer was lost.
+        already_made_is_ok(result, |e| e.code == "ResourceInUseException")?;
         wait_cluster_active(step, &props.name).await
     }
 

@@ -3,12 +3,13 @@
 //! kind's spec serialises them per cluster. The cluster's read reads the profiles too
 //! ([`read_profiles`]): EKS lists them per cluster.
 
-use aws_sdk_eks::types::FargateProfileSelector;
+use aws_sdk_eks::types::{FargateProfile as Profile, FargateProfileSelector};
 use serde_json::Value;
 
 use super::eks::{
-    EksTags, by_zone, cluster_arn_of, cluster_name, eks_tags, owned_live, read_children,
-    reference_attribute, resolve_all, wait_active, wait_deleted, with_props,
+    ClusterPart, EksTags, by_zone, cluster_arn_of, cluster_name, created_or_exists, eks_tags,
+    owned_live, read_children, reference_attribute, resolve_all, wait_part_active,
+    wait_part_deleted, with_props,
 };
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
@@ -43,24 +44,13 @@ impl Adapter for FargateProfile {
             .send()
             .await
             .aws();
-        match result {
-            Ok(_) => {}
-            Err(e)
-                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
-            Err(e) => return Err(e),
-        }
-        let eks = &step.clients().eks;
-        let profile = wait_active(
-            step,
-            || describe_profile(eks, &cluster, name),
-            "CREATE_FAILED",
-            |p: &aws_sdk_eks::types::FargateProfile| {
-                StepError::fatal(
-                    "CreateFailed",
-                    format!("Fargate profile {name}: {:?}", p.health()),
-                )
-            },
-        )
+        created_or_exists(result)?;
+        let profile = wait_part_active(step, &cluster, name, |p: &Profile| {
+            StepError::fatal(
+                "CreateFailed",
+                format!("Fargate profile {name}: {:?}", p.health()),
+            )
+        })
         .await?;
         let arn = profile
             .and_then(|p| p.fargate_profile_arn)
@@ -92,8 +82,7 @@ impl Adapter for FargateProfile {
             .send()
             .await
             .aws();
-        let eks = &step.clients().eks;
-        wait_deleted(step, result, || describe_profile(eks, &cluster, &name)).await?;
+        wait_part_deleted::<Profile, _>(step, result, &cluster, &name).await?;
         Ok(Outputs::new())
     }
 }
@@ -116,19 +105,21 @@ fn selector(s: &ProfileSelector) -> FargateProfileSelector {
         .build()
 }
 
-async fn describe_profile(
-    eks: &aws_sdk_eks::Client,
-    cluster: &str,
-    name: &str,
-) -> Result<Option<aws_sdk_eks::types::FargateProfile>, StepError> {
-    let result = eks
-        .describe_fargate_profile()
-        .cluster_name(cluster)
-        .fargate_profile_name(name)
-        .send()
-        .await
-        .aws();
-    Ok(not_found_as_none(result)?.and_then(|r| r.fargate_profile))
+impl ClusterPart for Profile {
+    async fn describe(
+        eks: &aws_sdk_eks::Client,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Option<Profile>, StepError> {
+        let result = eks
+            .describe_fargate_profile()
+            .cluster_name(cluster)
+            .fargate_profile_name(name)
+            .send()
+            .await
+            .aws();
+        Ok(not_found_as_none(result)?.and_then(|r| r.fargate_profile))
+    }
 }
 
 /// One cluster's Fargate profiles (ListFargateProfiles, then one DescribeFargateProfile each, all
@@ -151,7 +142,7 @@ async fn profile_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let Some(p) = describe_profile(&read.conn.clients.eks, cluster, name).await? else {
+    let Some(p) = Profile::describe(&read.conn.clients.eks, cluster, name).await? else {
         return Ok(None);
     };
     let Some((address, tags)) = owned_live(read, &p, p.tags()) else {

@@ -16,7 +16,7 @@ use std::future::Future;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, Found, already_made_is_ok, not_found_as_none, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::errors::missing;
 use crate::aws::tags::{self, TagSet};
@@ -158,6 +158,71 @@ where
     )
     .await?;
     Ok(())
+}
+
+/// A create's answer when an earlier attempt may have made the object already: "already
+/// exists" is that attempt's work (the create passes its client request token). Only "already
+/// exists": EKS answers ResourceInUseException too while the cluster is not ready yet, and that
+/// stays an error.
+pub(super) fn created_or_exists<T>(created: Result<T, StepError>) -> Result<(), StepError> {
+    already_made_is_ok(created, |e| {
+        e.code == "ResourceInUseException" && e.message.contains("already exists")
+    })
+}
+
+/// What EKS keeps per cluster under a name (Fargate profile, node group, add-on), described by
+/// the two: the wait for ACTIVE after a create or update and the wait after a delete are the
+/// same for the three, written once in [`wait_part_active`] and [`wait_part_deleted`].
+pub(super) trait ClusterPart: Described + Sized {
+    /// Its Describe call; `None` when EKS does not find it.
+    fn describe(
+        eks: &aws_sdk_eks::Client,
+        cluster: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Self>, StepError>> + Send;
+}
+
+/// Waits until the part is ACTIVE; CREATE_FAILED ends the wait with `failure`'s error. Returns
+/// the part as last described.
+pub(super) async fn wait_part_active<T: ClusterPart>(
+    step: &AwsStep<'_>,
+    cluster: &str,
+    name: &str,
+    failure: impl Fn(&T) -> StepError,
+) -> Result<Option<T>, StepError> {
+    let eks = &step.clients().eks;
+    wait_active(
+        step,
+        || T::describe(eks, cluster, name),
+        "CREATE_FAILED",
+        failure,
+    )
+    .await
+}
+
+/// The rest of a part's delete ([`wait_deleted`]): nothing when the delete found nothing, else
+/// a wait until its Describe call finds nothing.
+pub(super) async fn wait_part_deleted<T: ClusterPart, D>(
+    step: &AwsStep<'_>,
+    deleted: Result<D, StepError>,
+    cluster: &str,
+    name: &str,
+) -> Result<(), StepError> {
+    let eks = &step.clients().eks;
+    wait_deleted(step, deleted, || T::describe(eks, cluster, name)).await
+}
+
+/// EKS's health issues as `code: message` lines, `no_code` where an issue has no code: a node
+/// group's and an add-on's issues are different SDK types with the same two fields, shown alike
+/// by `status` and a failed create.
+pub(crate) fn issue_lines<'i>(
+    issues: impl IntoIterator<Item = (Option<&'i str>, Option<&'i str>)>,
+    no_code: &str,
+) -> Vec<String> {
+    issues
+        .into_iter()
+        .map(|(code, message)| format!("{}: {}", code.unwrap_or(no_code), message.unwrap_or("")))
+        .collect()
 }
 
 /// Waits for an EKS update (cluster or node group) to finish.
@@ -357,6 +422,20 @@ pub(super) fn cluster_arn_of(child_arn: &str, cluster: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issues_are_code_and_message_lines() {
+        let issues = [
+            (Some("AccessDenied"), Some("no role")),
+            (None, Some("no code")),
+            (Some("Other"), None),
+        ];
+        assert_eq!(
+            issue_lines(issues, "issue"),
+            ["AccessDenied: no role", "issue: no code", "Other: "]
+        );
+        assert_eq!(issue_lines([(None, Some("m"))], ""), [": m"]);
+    }
 
     #[test]
     fn cluster_arn_from_a_child_arn() {

@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_eks::types::{LaunchTemplateSpecification, NodegroupScalingConfig};
+use aws_sdk_eks::types::{LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig};
 use serde_json::{Value, json};
 
 use super::eks::{
-    EksTags, by_zone, cluster_arn_of, cluster_name, eks_tags, nodegroup_outputs, owned_live,
-    read_children, reference_attribute, resolve_all, wait_active, wait_deleted, wait_update,
+    ClusterPart, EksTags, by_zone, cluster_arn_of, cluster_name, created_or_exists, eks_tags,
+    nodegroup_outputs, owned_live, read_children, reference_attribute, resolve_all,
+    wait_part_active, wait_part_deleted, wait_update,
 };
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
@@ -56,12 +57,7 @@ impl Adapter for NodeGroup {
             .send()
             .await
             .aws();
-        match result {
-            Ok(_) => {}
-            Err(e)
-                if e.code == "ResourceInUseException" && e.message.contains("already exists") => {}
-            Err(e) => return Err(e),
-        }
+        created_or_exists(result)?;
         wait_nodegroup_active(step, &cluster, name).await
     }
 
@@ -111,8 +107,7 @@ impl Adapter for NodeGroup {
             .send()
             .await
             .aws();
-        let eks = &step.clients().eks;
-        wait_deleted(step, result, || describe_nodegroup(eks, &cluster, &name)).await?;
+        wait_part_deleted::<Nodegroup, _>(step, result, &cluster, &name).await?;
         // The launch template goes with the node group (it is named after it).
         let template = step.existing("launchTemplate").unwrap_or(&name).to_string();
         delete_launch_template(step, &template).await?;
@@ -166,19 +161,21 @@ fn label_changes(
     update.build()
 }
 
-async fn describe_nodegroup(
-    eks: &aws_sdk_eks::Client,
-    cluster: &str,
-    name: &str,
-) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
-    let result = eks
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-        .aws();
-    Ok(not_found_as_none(result)?.and_then(|r| r.nodegroup))
+impl ClusterPart for Nodegroup {
+    async fn describe(
+        eks: &aws_sdk_eks::Client,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Option<Nodegroup>, StepError> {
+        let result = eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .aws();
+        Ok(not_found_as_none(result)?.and_then(|r| r.nodegroup))
+    }
 }
 
 async fn wait_nodegroup_active(
@@ -186,18 +183,12 @@ async fn wait_nodegroup_active(
     cluster: &str,
     name: &str,
 ) -> Result<Outputs, StepError> {
-    let eks = &step.clients().eks;
-    let found = wait_active(
-        step,
-        || describe_nodegroup(eks, cluster, name),
-        "CREATE_FAILED",
-        |n: &aws_sdk_eks::types::Nodegroup| {
-            StepError::fatal(
-                "CreateFailed",
-                format!("node group {name}: {:?}", n.health()),
-            )
-        },
-    )
+    let found = wait_part_active(step, cluster, name, |n: &Nodegroup| {
+        StepError::fatal(
+            "CreateFailed",
+            format!("node group {name}: {:?}", n.health()),
+        )
+    })
     .await?;
     match found {
         Some(n) => Ok(nodegroup_outputs(&n, cluster)),
@@ -337,7 +328,7 @@ async fn update_node_security_groups(
 ) -> Result<(), StepError> {
     use aws_sdk_ec2::types::RequestLaunchTemplateData;
     let name = props.name.as_str();
-    let running = describe_nodegroup(&step.clients().eks, cluster, name)
+    let running = Nodegroup::describe(&step.clients().eks, cluster, name)
         .await?
         .and_then(|n| n.launch_template)
         .ok_or_else(|| {
@@ -409,7 +400,7 @@ async fn nodegroup_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let Some(n) = describe_nodegroup(&read.conn.clients.eks, cluster, name).await? else {
+    let Some(n) = Nodegroup::describe(&read.conn.clients.eks, cluster, name).await? else {
         return Ok(None);
     };
     let Some((address, tags)) = owned_live(read, &n, n.tags()) else {

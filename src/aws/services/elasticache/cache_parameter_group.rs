@@ -13,7 +13,8 @@ use super::elasticache::{
 use super::parameters::{self, OwnedGroup};
 use super::stages::{Read, TAGGED, after, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, not_found_as_none,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -52,11 +53,7 @@ impl Adapter for CacheParameterGroup {
             .send()
             .await
             .aws();
-        match result {
-            Ok(_) => {}
-            Err(e) if e.code.contains("AlreadyExists") => {}
-            Err(e) => return Err(e),
-        }
+        already_made_is_ok(result, |e| e.code.contains("AlreadyExists"))?;
         set_parameters(step, &props.name, &props.parameters).await?;
         Ok(group_outputs_by_name(step, ARN_KIND, &props.name))
     }

@@ -15,7 +15,8 @@ use super::elasticache::{
 };
 use super::stages::{Read, TAGGED, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, first_found,
+    outputs, sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -267,11 +268,9 @@ impl Adapter for CacheReplicationGroup {
                 .cluster_mode(ClusterMode::Disabled)
                 .num_node_groups(1)
         };
-        match request.send().await.aws() {
-            Ok(_) => {}
-            Err(e) if e.code == "ReplicationGroupAlreadyExists" => {}
-            Err(e) => return Err(e),
-        }
+        already_made_is_ok(request.send().await.aws(), |e| {
+            e.code == "ReplicationGroupAlreadyExists"
+        })?;
         wait_group(step, id).await
     }
 
@@ -411,8 +410,7 @@ async fn describe_group(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.replication_groups.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.replication_groups)
 }
 
 /// A status, shown while waiting.

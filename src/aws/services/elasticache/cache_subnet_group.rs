@@ -8,7 +8,8 @@ use super::elasticache::{
 };
 use super::stages::{NOT_LISTED, Read, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, not_found_as_none,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -60,11 +61,7 @@ impl Adapter for CacheSubnetGroup {
             .send()
             .await
             .aws();
-        match created {
-            Ok(_) => {}
-            Err(e) if e.code == "CacheSubnetGroupAlreadyExists" => {}
-            Err(e) => return Err(e),
-        }
+        already_made_is_ok(created, |e| e.code == "CacheSubnetGroupAlreadyExists")?;
         Ok(group_outputs_by_name(step, ARN_KIND, &props.name))
     }
 

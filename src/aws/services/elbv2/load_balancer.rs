@@ -12,7 +12,8 @@ use serde_json::json;
 use super::elbv2::{ElbTags, IDLE_TIMEOUT, elb_tags, lb_outputs, owned_with};
 use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, first_found, not_found_as_none,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -180,8 +181,7 @@ async fn describe(step: &AwsStep<'_>, name: &str) -> Result<Option<Balancer>, St
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.load_balancers.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.load_balancers)
 }
 
 /// A load balancer's state, shown while waiting.

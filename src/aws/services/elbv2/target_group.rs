@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, owned_with, tg_outputs};
 use super::stages::{Read, TAGGED, after, first};
 use super::target_group_attachment::{registrations, target_health};
-use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
-};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, first_found, sync_tags};
 use crate::apply::StepError;
 use crate::aws::tags;
 use crate::blueprint::model::StickinessType;
@@ -143,8 +141,7 @@ async fn describe(step: &AwsStep<'_>, name: &str) -> Result<Option<Group>, StepE
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.target_groups.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.target_groups)
 }
 
 /// The attributes the catalog sets: stickiness and the deregistration delay.

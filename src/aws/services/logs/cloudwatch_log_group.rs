@@ -177,17 +177,11 @@ async fn ours_or_refuse(step: &AwsStep<'_>, name: &str, arn: &str) -> Result<(),
         .tags()
         .and_then(|t| t.get(ADDRESS_TAG))
         .is_some_and(|v| tags::is_address(v, step.address()));
-    if ours {
-        return Ok(());
-    }
-    Err(StepError::fatal(
+    step.refuse_unless_ours(
+        ours,
         "ResourceAlreadyExistsException",
-        format!(
-            "{}: a CloudWatch Logs log group named {name} already exists and is not this \
-             blueprint's",
-            step.address()
-        ),
-    ))
+        &format!("a CloudWatch Logs log group named {name} already exists"),
+    )
 }
 
 /// A listed log group, if its tags say it is the blueprint's.

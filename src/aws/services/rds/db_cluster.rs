@@ -13,7 +13,9 @@ use super::rds::{
     with_props,
 };
 use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -69,11 +71,9 @@ impl Adapter for DbCluster {
                 .set_tags(Some(rds_tags(&step.tags())))
                 .db_subnet_group_name(step.name_of(&props.db_subnet_group)?)
                 .db_cluster_parameter_group_name(step.name_of(&props.db_cluster_parameter_group)?);
-            match request.send().await.aws() {
-                Ok(_) => {}
-                Err(e) if e.code == "DBClusterAlreadyExistsFault" => {}
-                Err(e) => return Err(e),
-            }
+            already_made_is_ok(request.send().await.aws(), |e| {
+                e.code == "DBClusterAlreadyExistsFault"
+            })?;
         }
         wait_cluster(step, id).await
     }

@@ -4,7 +4,7 @@
 //! instance's read finds it (DescribeDBInstances lists both kinds).
 
 use super::rds::{self, InstanceSettings, describe_instance, rds_tags};
-use super::{Adapter, AwsResult, AwsStep, StepResult};
+use super::{Adapter, AwsResult, AwsStep, StepResult, already_made_is_ok};
 use crate::plan::ResourceKind;
 use crate::plan::catalog::database::DbClusterInstanceProps;
 
@@ -32,11 +32,7 @@ impl Adapter for DbClusterInstance {
                 .send()
                 .await
                 .aws();
-            match result {
-                Ok(_) => {}
-                Err(e) if e.code == "DBInstanceAlreadyExists" => {}
-                Err(e) => return Err(e),
-            }
+            already_made_is_ok(result, |e| e.code == "DBInstanceAlreadyExists")?;
         }
         rds::wait_instance(step, id).await
     }

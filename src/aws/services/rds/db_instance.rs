@@ -10,7 +10,7 @@ use super::rds::{
     rds_tags, sorted, unsigned, with_props,
 };
 use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok};
 use crate::apply::StepError;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
@@ -55,11 +55,9 @@ impl Adapter for DbInstance {
                 .set_tags(Some(rds_tags(&step.tags())))
                 .db_subnet_group_name(step.name_of(&props.db_subnet_group)?)
                 .db_parameter_group_name(step.name_of(&props.db_parameter_group)?);
-            match request.send().await.aws() {
-                Ok(_) => {}
-                Err(e) if e.code == "DBInstanceAlreadyExists" => {}
-                Err(e) => return Err(e),
-            }
+            already_made_is_ok(request.send().await.aws(), |e| {
+                e.code == "DBInstanceAlreadyExists"
+            })?;
         }
         rds::wait_instance(step, id).await
     }

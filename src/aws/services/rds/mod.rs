@@ -20,7 +20,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::parameters::{self, OwnedGroup};
-use super::{AwsRead, AwsResult, AwsStep, Found, not_found_as_none, outputs, sync_tags};
+use super::{
+    AwsRead, AwsResult, AwsStep, Found, first_found, not_found_as_none, outputs, sync_tags,
+};
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
@@ -426,8 +428,7 @@ pub(super) async fn describe_instance(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.db_instances.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.db_instances)
 }
 
 pub(super) fn instance_outputs(i: &aws_sdk_rds::types::DbInstance) -> Outputs {
@@ -685,8 +686,7 @@ pub(super) async fn describe_cluster(
         .send()
         .await
         .aws();
-    Ok(not_found_as_none(result)?
-        .and_then(|r| r.db_clusters.unwrap_or_default().into_iter().next()))
+    first_found(result, |r| r.db_clusters)
 }
 
 /// The cluster's status; `None` once it is gone.

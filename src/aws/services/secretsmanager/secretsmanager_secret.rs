@@ -33,7 +33,7 @@ use super::{
 };
 use crate::apply::wait::is_gone;
 use crate::apply::{Outputs, StepError};
-use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG, TagSet};
+use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
 use crate::plan::catalog::secrets::{SecretGenerate, SecretProps};
 use crate::plan::{Address, ResourceKind as K};
 
@@ -243,21 +243,15 @@ fn ours_or_refuse(step: &AwsStep<'_>, name: &str, existing: &DescribeSecretOutpu
             ),
         ));
     }
-    let ours = existing.tags().iter().any(|t| {
-        t.key() == Some(ADDRESS_TAG)
-            && t.value()
-                .is_some_and(|v| tags::is_address(v, step.address()))
-    });
-    if !ours {
-        return Err(StepError::fatal(
-            "ResourceExistsException",
-            format!(
-                "{}: a Secrets Manager secret named {name} already exists and is not this \
-                 blueprint's",
-                step.address()
-            ),
-        ));
-    }
+    let ours = tags::carry_address(
+        existing.tags().iter().map(|t| (t.key(), t.value())),
+        step.address(),
+    );
+    step.refuse_unless_ours(
+        ours,
+        "ResourceExistsException",
+        &format!("a Secrets Manager secret named {name} already exists"),
+    )?;
     let arn = existing.arn().unwrap_or_default();
     Ok(outputs(arn, Some(arn), Some(name)))
 }

@@ -295,6 +295,7 @@ async fn overview(step: &AwsStep<'_>, id: &str) -> Result<Option<Overview>, Step
 /// targets match no node yet (the servers' group is made after it) has nothing to run.
 async fn wait_for_success(step: &AwsStep<'_>, id: &str, name: &str) -> Result<(), StepError> {
     let done = step
+        .engine
         .wait_until_looking_first(
             || overview(step, id),
             has(|o: &Overview| o.status != "Pending"),

@@ -16,7 +16,8 @@ use super::synthetics::{
     synthetics_tags, zip_one,
 };
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, already_made_is_ok,
+    not_found_as_none, outputs,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
@@ -66,12 +67,8 @@ impl Adapter for Canary {
                 .send()
                 .await
                 .aws();
-            match result {
-                Ok(_) => {}
-                // Made by an earlier attempt whose answer was lost.
-                Err(e) if e.message.contains("already exists") => {}
-                Err(e) => return Err(e),
-            }
+            // Made by an earlier attempt whose answer was lost.
+            already_made_is_ok(result, |e| e.message.contains("already exists"))?;
         }
         wait_for(step, name, &["READY", "STOPPED", "RUNNING", "STARTING"]).await?;
         if props.start_after_creation {

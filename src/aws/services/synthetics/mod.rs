@@ -71,9 +71,8 @@ pub(crate) async fn delete_canary_lambdas(
     let functions = all_pages!(lambda.list_functions().into_paginator().send())
         .into_iter()
         .flat_map(|page| page.functions.unwrap_or_default())
-        .filter_map(|f| f.function_name)
-        .filter(|n| n.starts_with(&prefix));
-    for function in functions {
+        .map(|f| f.function_name);
+    for function in named_with(&prefix, functions) {
         not_found_as_none(
             lambda
                 .delete_function()
@@ -87,9 +86,8 @@ pub(crate) async fn delete_canary_lambdas(
     let layers = all_pages!(lambda.list_layers().into_paginator().send())
         .into_iter()
         .flat_map(|page| page.layers.unwrap_or_default())
-        .filter_map(|l| l.layer_name)
-        .filter(|n| n.starts_with(&prefix));
-    for layer in layers {
+        .map(|l| l.layer_name);
+    for layer in named_with(&prefix, layers) {
         let versions = lambda
             .list_layer_versions()
             .layer_name(&layer)
@@ -110,6 +108,14 @@ pub(crate) async fn delete_canary_lambdas(
         deleted.layers.push(layer);
     }
     Ok(deleted)
+}
+
+/// The listed functions' or layers' names that begin with `prefix`: the canary's.
+fn named_with<'p>(
+    prefix: &'p str,
+    names: impl Iterator<Item = Option<String>> + 'p,
+) -> impl Iterator<Item = String> + 'p {
+    names.flatten().filter(move |n| n.starts_with(prefix))
 }
 
 /// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
@@ -152,35 +158,32 @@ pub(crate) fn zip_one(path: &str, contents: &[u8]) -> Vec<u8> {
     let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
     // 1980-01-01 00:00: fixed, so the same script always zips to the same bytes.
     let (time, date) = (0u16, (1u16 << 5) | 1);
+    // What the local file header and the central directory entry both say of the file, in the
+    // same order (APPNOTE.TXT 4.3.7 and 4.3.12).
+    let file = [
+        &20u16.to_le_bytes()[..], // version needed: 2.0
+        &0u16.to_le_bytes(),      // flags
+        &0u16.to_le_bytes(),      // method: stored
+        &time.to_le_bytes(),
+        &date.to_le_bytes(),
+        &crc.to_le_bytes(),
+        &size.to_le_bytes(), // compressed
+        &size.to_le_bytes(), // uncompressed
+        &name_len.to_le_bytes(),
+        &0u16.to_le_bytes(), // extra field length
+    ]
+    .concat();
     let mut out = Vec::with_capacity(contents.len() + 2 * name.len() + 100);
     // Local file header.
     out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    out.extend_from_slice(&20u16.to_le_bytes()); // version needed
-    out.extend_from_slice(&0u16.to_le_bytes()); // flags
-    out.extend_from_slice(&0u16.to_le_bytes()); // stored
-    out.extend_from_slice(&time.to_le_bytes());
-    out.extend_from_slice(&date.to_le_bytes());
-    out.extend_from_slice(&crc.to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&name_len.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes()); // extra length
+    out.extend_from_slice(&file);
     out.extend_from_slice(name);
     out.extend_from_slice(contents);
     let central_start = u32::try_from(out.len()).unwrap_or(u32::MAX);
     // Central directory entry.
     out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
     out.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: unix, 2.0
-    out.extend_from_slice(&20u16.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&time.to_le_bytes());
-    out.extend_from_slice(&date.to_le_bytes());
-    out.extend_from_slice(&crc.to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&name_len.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes()); // extra
+    out.extend_from_slice(&file);
     out.extend_from_slice(&0u16.to_le_bytes()); // comment
     out.extend_from_slice(&0u16.to_le_bytes()); // disk
     out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
