@@ -15,7 +15,7 @@ use crate::plan::{Address, Change, ObservedResource};
 use crate::render::progress::{ProgressRenderer, drain};
 
 use super::workload::{
-    DeployInput, controller_changes, controllers_need, deploy_after_aws, install_controllers,
+    DeployInput, controllers_need, controllers_wanted, deploy_after_aws, install_controllers,
     not_attempted,
 };
 use super::{Console, Error, Execution, Interrupt, Result, console};
@@ -163,18 +163,18 @@ pub(crate) trait Workload {
     fn planned(&self) -> &[Change];
     /// What AWS had before the run.
     fn before(&self) -> &LiveState;
-    /// The planned changes the controllers' phase makes (none: no such phase).
-    fn early(&self) -> Vec<Change>;
+    /// Whether the controllers' phase may have something to do.
+    fn early_wanted(&self) -> bool;
     /// The AWS resources (addresses) that phase needs made.
     fn early_needs(&self) -> BTreeSet<Address>;
-    /// Installs the controllers with what AWS has now (`live`), reporting `steps` in `sink` and
-    /// the summary it returns; `None` when it did nothing and reported nothing.
+    /// Installs the controllers with what AWS has now (`live`), reporting their steps in `sink`
+    /// and in the summary it returns with their addresses; `None` when it did nothing and
+    /// reported nothing (the deploy after the AWS side then takes them).
     async fn install_early(
         &self,
         live: &LiveState,
-        steps: &[Change],
         sink: &EventSink,
-    ) -> Option<Summary>;
+    ) -> Option<(Summary, BTreeSet<Address>)>;
     /// Deploys the rest once the AWS side is complete: every change not `reported` already.
     async fn deploy_rest(
         &self,
@@ -194,8 +194,8 @@ impl Workload for Then<'_> {
         &self.before
     }
 
-    fn early(&self) -> Vec<Change> {
-        controller_changes(&self.planned)
+    fn early_wanted(&self) -> bool {
+        controllers_wanted(&self.deploy, &self.before, &self.planned)
     }
 
     fn early_needs(&self) -> BTreeSet<Address> {
@@ -205,14 +205,13 @@ impl Workload for Then<'_> {
     async fn install_early(
         &self,
         live: &LiveState,
-        steps: &[Change],
         sink: &EventSink,
-    ) -> Option<Summary> {
+    ) -> Option<(Summary, BTreeSet<Address>)> {
         let deploy = DeployInput {
             live: Some(live),
             ..self.deploy
         };
-        install_controllers(&deploy, live, steps, sink).await
+        install_controllers(&deploy, live, sink).await
     }
 
     async fn deploy_rest(
@@ -319,9 +318,9 @@ pub async fn execute<O: Operator>(
 
 /// [`execute`], also giving the outputs after the run.
 ///
-/// With a workload (`then`), its steps are the run's too (`RunStarted` counts them) and it runs
-/// in two phases. The controllers' (their planned changes) starts once every step of the
-/// schedule on a resource they need (`Workload::early_needs`) has succeeded — at once when none
+/// With a workload (`then`), its steps are the run's too (`RunStarted` counts the planned ones)
+/// and it runs in two phases. The controllers' starts once every step of the schedule on a
+/// resource they need (`Workload::early_needs`) has succeeded — at once when none
 /// is in the schedule — beside the rest of the AWS side, with what AWS has at that moment; an AWS
 /// step that fails elsewhere does not hold it up. The rest (ShinyProxy) starts once the whole AWS
 /// side succeeded and the controllers' phase did. Ctrl-C starts neither if it comes first. What
@@ -351,10 +350,10 @@ pub(crate) async fn execute_phased<O: Operator, W: Workload>(
     let (sink, events) = EventSink::channel();
     let (aws_sink, mut aws_events) = EventSink::channel();
     let extra = then.map_or(0, |t| t.planned().len());
-    let early: Vec<Change> = then.map(Workload::early).unwrap_or_default();
+    let early = then.is_some_and(Workload::early_wanted);
     // The schedule's steps the controllers' phase waits for.
     let mut waiting: BTreeSet<StepId> = match then {
-        Some(then) if !early.is_empty() => {
+        Some(then) if early => {
             let needs = then.early_needs();
             schedule
                 .steps()
@@ -377,7 +376,7 @@ pub(crate) async fn execute_phased<O: Operator, W: Workload>(
         // The executor's events go on to the renderer, but its Finished waits for the workload.
         // The controllers' phase is let go once the steps it waits for succeeded.
         let forward = async {
-            let mut start_early = (!early.is_empty()).then_some(start_early);
+            let mut start_early = early.then_some(start_early);
             let mut done: BTreeSet<StepId> = BTreeSet::new();
             while let Some(event) = aws_events.recv().await {
                 match event {
@@ -416,15 +415,15 @@ pub(crate) async fn execute_phased<O: Operator, W: Workload>(
         };
         let controllers = async {
             match (then, early_started.await) {
-                (Some(then), Ok(live)) => then.install_early(&live, &early, &sink).await,
+                (Some(then), Ok(live)) => then.install_early(&live, &sink).await,
                 _ => None,
             }
         };
         let ((mut summary, outputs), (), installed) = tokio::join!(aws, forward, controllers);
         if let Some(then) = then {
             let mut reported = BTreeSet::new();
-            if let Some(installed) = installed {
-                reported.extend(early.iter().map(|c| c.address.clone()));
+            if let Some((installed, addresses)) = installed {
+                reported = addresses;
                 absorb(&mut summary, installed);
             }
             if interrupt.is_requested() {
@@ -694,8 +693,8 @@ mod tests {
             &self.before
         }
 
-        fn early(&self) -> Vec<Change> {
-            self.early.clone()
+        fn early_wanted(&self) -> bool {
+            !self.early.is_empty()
         }
 
         fn early_needs(&self) -> BTreeSet<Address> {
@@ -705,9 +704,9 @@ mod tests {
         async fn install_early(
             &self,
             live: &LiveState,
-            steps: &[Change],
             sink: &EventSink,
-        ) -> Option<Summary> {
+        ) -> Option<(Summary, BTreeSet<Address>)> {
+            let steps = &self.early;
             let mut seen: Vec<&str> = live
                 .observed
                 .resources
@@ -753,7 +752,7 @@ mod tests {
                 }
             }
             logged(&self.log, "early done".into());
-            Some(summary)
+            Some((summary, steps.iter().map(|c| c.address.clone()).collect()))
         }
 
         async fn deploy_rest(

@@ -450,51 +450,65 @@ pub fn controllers_need(loaded: &Loaded) -> std::collections::BTreeSet<Address> 
     need
 }
 
+/// Whether apply's controllers' phase may have something to do: the approved plan changes a
+/// controller's object, or the plan rendered none (their IRSA role was not made yet: once it is,
+/// they are). When the plan rendered them and changes none, they are in place.
+pub fn controllers_wanted(input: &DeployInput<'_>, before: &LiveState, planned: &[Change]) -> bool {
+    let bp = &input.loaded.blueprint;
+    !controller_changes(planned).is_empty()
+        || workload::controllers::objects(bp, &facts(bp, input.conn, before)).is_empty()
+}
+
 /// The controllers' phase of apply, as soon as what they need exists ([`controllers_need`]),
-/// beside the rest of the AWS side: renders the controllers from what AWS has now (`live`),
-/// installs them (`deploy::install_controllers`) and reports `steps` (their planned changes,
-/// [`controller_changes`]) in `sink` and in the summary it returns. `None`: the controllers
-/// render to nothing from `live`, so nothing was done or reported (the workload's deploy after
-/// the AWS side takes them).
+/// beside the rest of the AWS side: renders the workload from what AWS has now (`live`), diffs
+/// it against the cluster, and installs the controllers when their objects are created or
+/// updated (`deploy::install_controllers`), each such object a step in `sink` and in the summary
+/// it returns with their addresses. `None` when nothing was done or reported: no controller to
+/// install or change, or the cluster could not be read (the deploy after the AWS side then tries
+/// again and reports what fails).
 pub async fn install_controllers(
     input: &DeployInput<'_>,
     live: &LiveState,
-    steps: &[Change],
     sink: &EventSink,
-) -> Option<Summary> {
+) -> Option<(Summary, std::collections::BTreeSet<Address>)> {
     let started = Instant::now();
-    let bp = &input.loaded.blueprint;
+    let loaded = input.loaded;
+    let bp = &loaded.blueprint;
     let facts = facts(bp, input.conn, live);
-    let objects = workload::controllers::objects(bp, &facts);
-    if objects.is_empty() || steps.is_empty() {
+    if workload::controllers::objects(bp, &facts).is_empty() {
         return None;
     }
-    let mut summary = Summary::default();
-    let changes: Vec<&Change> = steps.iter().collect();
+    // The whole workload, so that addresses are the same as the deploy after the AWS side
+    // gives (only the controllers' objects are applied here).
+    let rendered = workload::render(bp, &facts)?;
+    let client = cluster_client(input.conn, input.target, live)
+        .await
+        .ok()
+        .flatten()?;
+    let objects = deploy::list_owned(&client, &bp.metadata.name).await.ok()?;
+    let plan = full_plan(
+        loaded,
+        &live.observed,
+        Some(&rendered),
+        &ClusterState::Objects(objects),
+    );
+    let changes: Vec<&Change> = workload_changes(&plan)
+        .into_iter()
+        .filter(|c| c.action != Action::Delete && is_controller_change(c))
+        .collect();
+    if changes.is_empty() {
+        return None;
+    }
     let order: Vec<StepRef> = changes.iter().map(|c| step(c)).collect();
-    let client = match cluster_client(input.conn, input.target, live).await {
-        Ok(Some(client)) => client,
-        failed => {
-            let error = match failed {
-                Err(e) => StepError::new(ErrorClass::Fatal, "ClusterUnreachable", e),
-                _ => StepError::new(
-                    ErrorClass::Fatal,
-                    "ClusterMissing",
-                    "the blueprint's EKS cluster does not exist",
-                ),
-            };
-            fail(&mut summary, sink, order[0].clone(), error, started);
-            skip_after(0, &order, &mut summary, sink);
-            return Some(summary);
-        }
-    };
     for step in &order {
         sink.emit(Event::StepStarted { step: step.clone() });
     }
     let result =
-        deploy::install_controllers(&client, &objects, rollout_wait(input.time_scale)).await;
+        deploy::install_controllers(&client, &rendered.objects, rollout_wait(input.time_scale))
+            .await;
+    let mut summary = Summary::default();
     report(result, &order, &changes, &mut summary, sink, started);
-    Some(summary)
+    Some((summary, changes.iter().map(|c| c.address.clone()).collect()))
 }
 
 /// Deploys the workload once the AWS side is in place: takes the facts from what AWS has (read
@@ -554,21 +568,6 @@ fn unreported<'p>(
         .into_iter()
         .filter(|c| !reported.contains(&c.address))
         .collect()
-}
-
-/// Marks the steps after `at` in `order` as skipped because of it.
-fn skip_after(at: usize, order: &[StepRef], summary: &mut Summary, sink: &EventSink) {
-    let because = order[at].address.clone();
-    for step in &order[at + 1..] {
-        sink.emit(Event::StepSkipped {
-            step: step.clone(),
-            because: because.clone(),
-        });
-        summary.skipped.push(Skip {
-            step: step.clone(),
-            because: because.clone(),
-        });
-    }
 }
 
 /// Reports how a deploy of `changes` (their steps in `order`, all started) ended: the step its
