@@ -1,6 +1,8 @@
 //! The proxy workload in the live flows: what the cluster has (fetched by the ownership labels)
-//! joins the live plan as `workload.*` resources; apply deploys once the AWS side succeeded, as
-//! steps of its own in the same progress view and summary; destroy removes it before the cluster.
+//! joins the live plan as `workload.*` resources; apply installs the controllers as soon as what
+//! they need exists, beside the rest of its AWS side, and deploys ShinyProxy once all of it
+//! succeeded, as steps of their own in the same progress view and summary (`ops::run`); destroy
+//! removes it before the cluster.
 //!
 //! Facts (endpoints, ids, ARNs) come from the live state: before the AWS side exists, the
 //! placeholders stand in, so a first plan lists every object as a create with placeholder hosts;
@@ -455,6 +457,9 @@ pub fn controllers_need(loaded: &Loaded) -> std::collections::BTreeSet<Address> 
 /// they are). When the plan rendered them and changes none, they are in place.
 pub fn controllers_wanted(input: &DeployInput<'_>, before: &LiveState, planned: &[Change]) -> bool {
     let bp = &input.loaded.blueprint;
+    if bp.cluster.is_none() {
+        return false;
+    }
     !controller_changes(planned).is_empty()
         || workload::controllers::objects(bp, &facts(bp, input.conn, before)).is_empty()
 }

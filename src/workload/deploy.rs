@@ -359,8 +359,8 @@ pub async fn install_controllers(
 /// ([`install_controllers`]): CoreDNS is waited for (ShinyProxy resolves AWS and the apps by
 /// name); the usage-statistics Job runs when it must; the rest is applied, the TargetGroupBinding
 /// among it (the load balancer controller's webhooks admit it and the controller acts on it);
-/// what the blueprint no longer has is pruned (the controllers' objects kept while rendered);
-/// ShinyProxy's rollout is waited for.
+/// then what the blueprint no longer has is pruned (the controllers' objects kept while
+/// rendered) while ShinyProxy's rollout is waited for.
 pub async fn deploy_workload(
     client: &kube::Client,
     blueprint: &str,
@@ -391,12 +391,19 @@ pub async fn deploy_workload(
     }
     apply_in_waves(client, &rest).await?;
     report.applied = objects.iter().map(object_id).collect();
-    report.pruned = prune(client, blueprint, &objects, Keep::Listed).await?;
-    for object in rest.iter().filter(|o| o["kind"] == "Deployment") {
-        let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
-        let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
-        wait_for_rollout(client, namespace, name, wait).await?;
-    }
+    // What the blueprint no longer has is pruned while the rollout is waited for: neither needs
+    // the other, and the rollout is under way from the apply.
+    let rollouts = async {
+        for object in rest.iter().filter(|o| o["kind"] == "Deployment") {
+            let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
+            wait_for_rollout(client, namespace, name, wait).await?;
+        }
+        Ok(())
+    };
+    let (pruned, ()) =
+        tokio::try_join!(prune(client, blueprint, &objects, Keep::Listed), rollouts)?;
+    report.pruned = pruned;
     Ok(report)
 }
 
