@@ -736,17 +736,18 @@ async fn prepare(
                 "the blueprint's EKS cluster does not exist".into(),
             )
         })?;
-    let objects = deploy::list_owned(&client, &bp.metadata.name)
-        .await
-        .map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
-    add_secret_versions(input.conn, bp, &facts, &mut rendered)
-        .await
-        .map_err(|e| {
-            (
-                StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
-                format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
-            )
-        })?;
+    // What the cluster has and the secrets' versions, asked together.
+    let (listed, versioned) = tokio::join!(
+        deploy::list_owned(&client, &bp.metadata.name),
+        add_secret_versions(input.conn, bp, &facts, &mut rendered)
+    );
+    let objects = listed.map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
+    versioned.map_err(|e| {
+        (
+            StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
+            format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
+        )
+    })?;
     // The version a changed pod template runs with: now, as the ShinyProxy operator does
     // (rollout.rs).
     let now_ms = std::time::SystemTime::now()
@@ -763,9 +764,6 @@ async fn prepare(
     if unreported(&plan, reported).is_empty() {
         return Ok(None);
     }
-    // Nothing the deploy's pods pull is missing from the blueprint's ECR (else they would sit in
-    // ImagePullBackOff): checked before anything is applied.
-    check_images(input, &facts, &rendered).await?;
     let mut sources = secret_sources(bp, &facts);
     // The master credentials only when the usage-statistics user's Job runs.
     sources.extend(
@@ -773,14 +771,20 @@ async fn prepare(
             .into_iter()
             .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string()))),
     );
-    let values = crate::aws::secrets::resolve(input.conn, &sources)
-        .await
-        .map_err(|e| {
-            (
-                StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
-                format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
-            )
-        })?;
+    // Nothing the deploy's pods pull is missing from the blueprint's ECR (else they would sit in
+    // ImagePullBackOff): checked before anything is applied, while the secrets are resolved (a
+    // missing image is said first).
+    let (checked, resolved) = tokio::join!(
+        check_images(input, &facts, &rendered),
+        crate::aws::secrets::resolve(input.conn, &sources)
+    );
+    checked?;
+    let values = resolved.map_err(|e| {
+        (
+            StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
+            format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
+        )
+    })?;
     Ok(Some((rendered, plan, client, values)))
 }
 
