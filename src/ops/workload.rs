@@ -1,6 +1,8 @@
 //! The proxy workload in the live flows: what the cluster has (fetched by the ownership labels)
-//! joins the live plan as `workload.*` resources; apply deploys once the AWS side succeeded, as
-//! steps of its own in the same progress view and summary; destroy removes it before the cluster.
+//! joins the live plan as `workload.*` resources; apply installs the controllers as soon as what
+//! they need exists, beside the rest of its AWS side, and deploys ShinyProxy once all of it
+//! succeeded, as steps of their own in the same progress view and summary (`ops::run`); destroy
+//! removes it before the cluster.
 //!
 //! Facts (endpoints, ids, ARNs) come from the live state: before the AWS side exists, the
 //! placeholders stand in, so a first plan lists every object as a create with placeholder hosts;
@@ -361,15 +363,175 @@ pub struct DeployInput<'a> {
     pub live: Option<&'a LiveState>,
 }
 
+/// Whether `change` is of a controller's object (its `app.kubernetes.io/part-of` label names
+/// one of [`workload::controllers::CONTROLLERS`]).
+fn is_controller_change(change: &Change) -> bool {
+    change
+        .after
+        .as_ref()
+        .or(change.before.as_ref())
+        .and_then(|o| o.get("metadata"))
+        .is_some_and(|metadata| {
+            workload::controllers::is_controller(&serde_json::json!({ "metadata": metadata }))
+        })
+}
+
+/// The workload changes of `planned` the controllers' phase makes: the controllers' objects
+/// that are created or updated (one the blueprint no longer has is pruned with the rest, after
+/// what it manages).
+pub fn controller_changes(planned: &[Change]) -> Vec<Change> {
+    planned
+        .iter()
+        .filter(|c| c.action != Action::Delete && is_controller_change(c))
+        .cloned()
+        .collect()
+}
+
+/// The AWS resources the controllers need before they are installed, from the plan's resources
+/// and their dependencies: the cluster, somewhere to run (its node groups and Fargate profiles),
+/// DNS (the `coredns` add-on, when the blueprint configures it), what their objects are rendered
+/// from (the VPC, and each controller's IRSA role, found by the name [`facts_in`] looks it up
+/// by); everything those depend on; and what completes them: the security group rules and role
+/// policy attachments that depend on any of them (the API server reaches the controllers'
+/// webhooks through the nodes' rules). Pure.
+pub fn controllers_need(loaded: &Loaded) -> std::collections::BTreeSet<Address> {
+    use std::collections::BTreeSet;
+    let resources = &loaded.resources;
+    let names = Names::new(&loaded.blueprint.metadata.name);
+    let roles: Vec<String> = workload::controllers::CONTROLLERS
+        .iter()
+        .map(|controller| names.label(controller))
+        .collect();
+    let seed = |r: &Resource| match r.kind {
+        ResourceKind::EksCluster
+        | ResourceKind::NodeGroup
+        | ResourceKind::FargateProfile
+        | ResourceKind::Vpc => true,
+        ResourceKind::EksAddon => {
+            r.properties.get("addonName").and_then(Value::as_str)
+                == Some(crate::plan::catalog::cluster::COREDNS_ADDON)
+        }
+        ResourceKind::IamRole => roles.contains(&r.name),
+        _ => false,
+    };
+    let by_address: BTreeMap<&Address, &Resource> =
+        resources.iter().map(|r| (&r.address, r)).collect();
+    let close = |set: &mut BTreeSet<Address>| {
+        let mut stack: Vec<Address> = set.iter().cloned().collect();
+        while let Some(address) = stack.pop() {
+            if let Some(resource) = by_address.get(&address) {
+                for dependency in &resource.depends_on {
+                    if set.insert(dependency.clone()) {
+                        stack.push(dependency.clone());
+                    }
+                }
+            }
+        }
+    };
+    let mut need: BTreeSet<Address> = resources
+        .iter()
+        .filter(|r| seed(r))
+        .map(|r| r.address.clone())
+        .collect();
+    if need.is_empty() {
+        return need;
+    }
+    close(&mut need);
+    let completing: Vec<Address> = resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.kind,
+                ResourceKind::SecurityGroupRule | ResourceKind::IamRolePolicyAttachment
+            ) && r.depends_on.iter().any(|d| need.contains(d))
+        })
+        .map(|r| r.address.clone())
+        .collect();
+    need.extend(completing);
+    close(&mut need);
+    need
+}
+
+/// Whether apply's controllers' phase may have something to do: the approved plan changes a
+/// controller's object, or the plan rendered none (their IRSA role was not made yet: once it is,
+/// they are). When the plan rendered them and changes none, they are in place.
+pub fn controllers_wanted(input: &DeployInput<'_>, before: &LiveState, planned: &[Change]) -> bool {
+    let bp = &input.loaded.blueprint;
+    if bp.cluster.is_none() {
+        return false;
+    }
+    !controller_changes(planned).is_empty()
+        || workload::controllers::objects(bp, &facts(bp, input.conn, before)).is_empty()
+}
+
+/// The controllers' phase of apply, as soon as what they need exists ([`controllers_need`]),
+/// beside the rest of the AWS side: renders the workload from what AWS has now (`live`), diffs
+/// it against the cluster, and installs the controllers when their objects are created or
+/// updated (`deploy::install_controllers`), each such object a step in `sink` and in the summary
+/// it returns with their addresses. `None` when nothing was done or reported: no controller to
+/// install or change, or the cluster could not be read (the deploy after the AWS side then tries
+/// again and reports what fails).
+pub async fn install_controllers(
+    input: &DeployInput<'_>,
+    live: &LiveState,
+    sink: &EventSink,
+) -> Option<(Summary, std::collections::BTreeSet<Address>)> {
+    let started = Instant::now();
+    let loaded = input.loaded;
+    let bp = &loaded.blueprint;
+    let facts = facts(bp, input.conn, live);
+    if workload::controllers::objects(bp, &facts).is_empty() {
+        return None;
+    }
+    // The whole workload, so that addresses are the same as the deploy after the AWS side
+    // gives (only the controllers' objects are applied here).
+    let rendered = workload::render(bp, &facts)?;
+    let client = cluster_client(input.conn, input.target, live)
+        .await
+        .ok()
+        .flatten()?;
+    let objects = deploy::list_owned(&client, &bp.metadata.name).await.ok()?;
+    let plan = full_plan(
+        loaded,
+        &live.observed,
+        Some(&rendered),
+        &ClusterState::Objects(objects),
+    );
+    let changes: Vec<&Change> = workload_changes(&plan)
+        .into_iter()
+        .filter(|c| c.action != Action::Delete && is_controller_change(c))
+        .collect();
+    if changes.is_empty() {
+        return None;
+    }
+    let order: Vec<StepRef> = changes.iter().map(|c| step(c)).collect();
+    for step in &order {
+        sink.emit(Event::StepStarted { step: step.clone() });
+    }
+    let result =
+        deploy::install_controllers(&client, &rendered.objects, rollout_wait(input.time_scale))
+            .await;
+    let mut summary = Summary::default();
+    report(result, &order, &changes, &mut summary, sink, started);
+    Some((summary, changes.iter().map(|c| c.address.clone()).collect()))
+}
+
 /// Deploys the workload once the AWS side is in place: takes the facts from what AWS has (read
 /// again unless the caller knows it), renders, diffs against the cluster for the steps, resolves
-/// the secrets, applies, prunes and waits for the rollout. Every changed object is a step in
-/// `sink`'s events and in `summary`.
-pub async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, sink: &EventSink) {
+/// the secrets, applies, prunes and waits for the rollout. Every changed object not `reported`
+/// already (by the controllers' phase, [`install_controllers`]) is a step in `sink`'s events and
+/// in `summary`. The controllers are installed first only when some of theirs are among those
+/// changes.
+pub async fn deploy_after_aws(
+    input: &DeployInput<'_>,
+    reported: &std::collections::BTreeSet<Address>,
+    summary: &mut Summary,
+    sink: &EventSink,
+) {
     let started = Instant::now();
     let bp = &input.loaded.blueprint;
     let name = &bp.metadata.name;
-    let prepared = prepare(input).await;
+    let prepared = prepare(input, reported).await;
     let (workload, plan, client, values) = match prepared {
         Ok(Some(prepared)) => prepared,
         Ok(None) => return,
@@ -384,20 +546,46 @@ pub async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, si
             return;
         }
     };
-    let changes: Vec<&Change> = workload_changes(&plan);
+    let changes: Vec<&Change> = unreported(&plan, reported);
     let order: Vec<StepRef> = changes.iter().map(|c| step(c)).collect();
     for step in &order {
         sink.emit(Event::StepStarted { step: step.clone() });
     }
-    let result = deploy::deploy(
-        &client,
-        name,
-        &workload,
-        &values,
-        rollout_wait(input.time_scale),
-    )
-    .await;
+    let wait = rollout_wait(input.time_scale);
+    let result = if changes
+        .iter()
+        .any(|c| c.action != Action::Delete && is_controller_change(c))
+    {
+        deploy::deploy(&client, name, &workload, &values, wait).await
+    } else {
+        deploy::deploy_workload(&client, name, &workload, &values, wait).await
+    };
     drop(values);
+    report(result.map(|_| ()), &order, &changes, summary, sink, started);
+}
+
+/// The workload changes of `plan` not `reported` yet.
+fn unreported<'p>(
+    plan: &'p Plan,
+    reported: &std::collections::BTreeSet<Address>,
+) -> Vec<&'p Change> {
+    workload_changes(plan)
+        .into_iter()
+        .filter(|c| !reported.contains(&c.address))
+        .collect()
+}
+
+/// Reports how a deploy of `changes` (their steps in `order`, all started) ended: the step its
+/// error belongs to failed, those after it skipped (a rollout that failed leaves the others
+/// applied: they succeeded), every other succeeded.
+fn report(
+    result: Result<(), DeployError>,
+    order: &[StepRef],
+    changes: &[&Change],
+    summary: &mut Summary,
+    sink: &EventSink,
+    started: Instant,
+) {
     let ids: BTreeMap<Address, String> = changes
         .iter()
         .map(|c| {
@@ -410,16 +598,17 @@ pub async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, si
             (c.address.clone(), id)
         })
         .collect();
+    let rollout = matches!(result, Err(DeployError::Rollout { .. }));
     let failed_at: Option<(usize, StepError)> = match &result {
-        Ok(_) => None,
-        Err(e) => Some(locate_failure(e, &order, &ids, &changes)),
+        Ok(()) => None,
+        Err(e) => Some(locate_failure(e, order, &ids, changes)),
     };
     for (i, step) in order.iter().enumerate() {
         match &failed_at {
             Some((at, error)) if *at == i => {
                 fail(summary, sink, step.clone(), error.clone(), started);
             }
-            Some((at, _)) if i > *at && !is_rollout_failure(&result) => {
+            Some((at, _)) if i > *at && !rollout => {
                 let because = order[*at].address.clone();
                 sink.emit(Event::StepSkipped {
                     step: step.clone(),
@@ -439,10 +628,6 @@ pub async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, si
             }
         }
     }
-}
-
-fn is_rollout_failure(result: &Result<deploy::DeployReport, DeployError>) -> bool {
-    matches!(result, Err(DeployError::Rollout { .. }))
 }
 
 fn object_id_of(properties: &serde_json::Map<String, Value>) -> String {
@@ -516,7 +701,10 @@ fn fail(summary: &mut Summary, sink: &EventSink, step: StepRef, error: StepError
 type Prepared = (Workload, Plan, kube::Client, BTreeMap<String, String>);
 
 /// Everything deploy needs, or the error and the address to report it at. `None`: nothing to do.
-async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError, String)> {
+async fn prepare(
+    input: &DeployInput<'_>,
+    reported: &std::collections::BTreeSet<Address>,
+) -> Result<Option<Prepared>, (StepError, String)> {
     let loaded = input.loaded;
     let bp = &loaded.blueprint;
     let at_cluster = |code: &str, message: String| {
@@ -548,17 +736,18 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
                 "the blueprint's EKS cluster does not exist".into(),
             )
         })?;
-    let objects = deploy::list_owned(&client, &bp.metadata.name)
-        .await
-        .map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
-    add_secret_versions(input.conn, bp, &facts, &mut rendered)
-        .await
-        .map_err(|e| {
-            (
-                StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
-                format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
-            )
-        })?;
+    // What the cluster has and the secrets' versions, asked together.
+    let (listed, versioned) = tokio::join!(
+        deploy::list_owned(&client, &bp.metadata.name),
+        add_secret_versions(input.conn, bp, &facts, &mut rendered)
+    );
+    let objects = listed.map_err(|e| at_cluster("ClusterUnreachable", e.to_string()))?;
+    versioned.map_err(|e| {
+        (
+            StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
+            format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
+        )
+    })?;
     // The version a changed pod template runs with: now, as the ShinyProxy operator does
     // (rollout.rs).
     let now_ms = std::time::SystemTime::now()
@@ -572,12 +761,9 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
         Some(&rendered),
         &ClusterState::Objects(objects),
     );
-    if workload_changes(&plan).is_empty() {
+    if unreported(&plan, reported).is_empty() {
         return Ok(None);
     }
-    // Nothing the deploy's pods pull is missing from the blueprint's ECR (else they would sit in
-    // ImagePullBackOff): checked before anything is applied.
-    check_images(input, &facts, &rendered).await?;
     let mut sources = secret_sources(bp, &facts);
     // The master credentials only when the usage-statistics user's Job runs.
     sources.extend(
@@ -585,14 +771,20 @@ async fn prepare(input: &DeployInput<'_>) -> Result<Option<Prepared>, (StepError
             .into_iter()
             .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string()))),
     );
-    let values = crate::aws::secrets::resolve(input.conn, &sources)
-        .await
-        .map_err(|e| {
-            (
-                StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
-                format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
-            )
-        })?;
+    // Nothing the deploy's pods pull is missing from the blueprint's ECR (else they would sit in
+    // ImagePullBackOff): checked before anything is applied, while the secrets are resolved (a
+    // missing image is said first).
+    let (checked, resolved) = tokio::join!(
+        check_images(input, &facts, &rendered),
+        crate::aws::secrets::resolve(input.conn, &sources)
+    );
+    checked?;
+    let values = resolved.map_err(|e| {
+        (
+            StepError::new(ErrorClass::Fatal, "SecretUnresolved", e),
+            format!("workload.secret[{}]", workload::secrets::SECRET_NAME),
+        )
+    })?;
     Ok(Some((rendered, plan, client, values)))
 }
 
@@ -1060,5 +1252,124 @@ mod tests {
         let aws = aws_part(&plan);
         assert_eq!(aws.changes.len(), plan.changes.len() - workload.len());
         assert!(crate::apply::Schedule::from_plan(&aws, &loaded.resources, false).is_ok());
+    }
+
+    /// The controllers wait for the cluster, where they run, DNS, what they are rendered from
+    /// and what that depends on, never for the data stores or what ShinyProxy alone needs.
+    #[test]
+    fn the_controllers_need_the_cluster_its_compute_and_their_role_only() {
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/shinyproxy-eks.yaml"
+        )))
+        .unwrap();
+        let need = controllers_need(&loaded);
+        let has = |a: &str| need.contains(&Address::new(a));
+        for wanted in [
+            "cluster.eks_cluster",
+            "cluster.node_group[proxy]",
+            "cluster.fargate_profile[apps]",
+            "cluster.iam_role.load_balancer_controller",
+            "cluster.iam_oidc_provider",
+            "cluster.security_group_rule[nodes_from_cluster_https]",
+            "network.route.private_default[a]",
+            "network.vpc",
+        ] {
+            assert!(has(wanted), "{wanted} in {need:?}");
+        }
+        for unwanted in [
+            "database.db_cluster",
+            "cache.cache_replication_group",
+            "cluster.eks_addon[aws-efs-csi-driver]",
+            "storage.efs_file_system",
+            "ingress.target_group",
+            "ingress.load_balancer",
+            "monitoring.canary[login]",
+        ] {
+            assert!(!has(unwanted), "{unwanted} in {need:?}");
+        }
+        // Every need is a resource of the plan.
+        assert!(
+            need.iter()
+                .all(|a| loaded.resources.iter().any(|r| &r.address == a))
+        );
+    }
+
+    /// On a cluster without nodes (seed 004), CoreDNS runs once its add-on moved it to Fargate:
+    /// the controllers wait for the add-on and the Fargate profiles, not for EFS or the database.
+    #[test]
+    fn on_fargate_alone_the_controllers_need_the_coredns_add_on() {
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/dolphinscheduler-fargate.yaml"
+        )))
+        .unwrap();
+        let addon = loaded
+            .resources
+            .iter()
+            .find(|r| {
+                r.kind == ResourceKind::EksAddon
+                    && r.properties.get("addonName").and_then(Value::as_str) == Some("coredns")
+            })
+            .expect("CoreDNS's add-on on a Fargate-only cluster");
+        let need = controllers_need(&loaded);
+        assert!(need.contains(&addon.address), "{need:?}");
+        for profile in loaded
+            .resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::FargateProfile)
+        {
+            assert!(need.contains(&profile.address), "{need:?}");
+        }
+        assert!(
+            !need
+                .iter()
+                .any(|a| a.as_str().starts_with("storage.") || a.as_str().starts_with("database.")),
+            "{need:?}"
+        );
+    }
+
+    #[test]
+    fn the_controllers_phase_makes_their_created_and_updated_objects_only() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/shinyproxy-eks.yaml"
+        ))
+        .unwrap();
+        let loaded = crate::load::load_str("x.yaml", &text).unwrap();
+        let bp = &loaded.blueprint;
+        let rendered = workload::render(bp, &PlatformFacts::placeholders(bp));
+        let observed = ObservedState::empty(&bp.metadata.name, &bp.metadata.region);
+        let plan = full_plan(
+            &loaded,
+            &observed,
+            rendered.as_ref(),
+            &ClusterState::NoCluster,
+        );
+        let planned: Vec<Change> = workload_changes(&plan).into_iter().cloned().collect();
+        let early = controller_changes(&planned);
+        let addresses: Vec<&str> = early.iter().map(|c| c.address.as_str()).collect();
+        assert!(
+            addresses.contains(&"workload.deployment[aws-load-balancer-controller]"),
+            "{addresses:?}"
+        );
+        assert!(!addresses.contains(&"workload.deployment[shinyproxy]"));
+        assert!(
+            !addresses
+                .iter()
+                .any(|a| a.starts_with("workload.target_group_binding"))
+        );
+        let controllers = rendered
+            .unwrap()
+            .objects
+            .iter()
+            .filter(|o| workload::controllers::is_controller(o))
+            .count();
+        assert_eq!(early.len(), controllers);
+        // One the blueprint no longer has goes with the rest, after what it manages.
+        let mut gone = early[0].clone();
+        gone.action = Action::Delete;
+        gone.before = gone.after.take();
+        assert!(controller_changes(&[gone]).is_empty());
     }
 }

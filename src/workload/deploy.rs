@@ -306,11 +306,8 @@ pub async fn client_with_retries(
 /// Applies the workload, prunes what it no longer has, and waits for ShinyProxy's rollout.
 /// `secret_values` holds the resolved value of every key the Secret's sources name.
 ///
-/// In order: the controllers' webhook certificates are kept or issued; CoreDNS is waited for (the
-/// controllers and ShinyProxy resolve AWS and each other by name); the controllers are applied
-/// and their Deployments waited for, then their webhook configurations (so the API server never
-/// calls a webhook nobody serves yet); then the workload, whose TargetGroupBinding the load
-/// balancer controller admits and acts on; then what the blueprint no longer has is pruned.
+/// In order: the controllers are installed ([`install_controllers`]), then the rest
+/// ([`deploy_workload`]).
 pub async fn deploy(
     client: &kube::Client,
     blueprint: &str,
@@ -318,28 +315,67 @@ pub async fn deploy(
     secret_values: &BTreeMap<String, String>,
     wait: RolloutWait,
 ) -> Result<DeployReport, DeployError> {
+    // The secrets' values are checked before anything is applied.
+    with_secret_values(&workload.objects, secret_values)?;
+    install_controllers(client, &workload.objects, wait).await?;
+    deploy_workload(client, blueprint, workload, secret_values, wait).await
+}
+
+/// Installs the controllers among `objects` (the others are left alone): their webhook
+/// certificates are kept or issued; CoreDNS is waited for (the controllers resolve AWS by name);
+/// the controllers are applied and their Deployments waited for, then their webhook
+/// configurations (so the API server never calls a webhook nobody serves yet). Apply runs it as
+/// soon as the cluster can run them, beside the rest of its AWS side.
+pub async fn install_controllers(
+    client: &kube::Client,
+    objects: &[Value],
+    wait: RolloutWait,
+) -> Result<(), DeployError> {
+    let controller_objects: Vec<Value> = objects
+        .iter()
+        .filter(|o| controllers::is_controller(o))
+        .cloned()
+        .collect();
+    if controller_objects.is_empty() {
+        return Ok(());
+    }
+    let controller_objects = with_webhook_certificates(client, controller_objects).await?;
+    wait_for_dns(client, wait).await?;
+    let is_webhook = |o: &Value| {
+        o["kind"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("WebhookConfiguration"))
+    };
+    let (webhooks, installs): (Vec<Value>, Vec<Value>) =
+        controller_objects.into_iter().partition(is_webhook);
+    apply_in_waves(client, &installs).await?;
+    for (namespace, name) in controllers::deployments(&installs) {
+        wait_for_rollout(client, &namespace, &name, wait).await?;
+    }
+    apply_in_waves(client, &webhooks).await
+}
+
+/// Everything of `workload` but the controllers, which are installed already
+/// ([`install_controllers`]): CoreDNS is waited for (ShinyProxy resolves AWS and the apps by
+/// name); the usage-statistics Job runs when it must; the rest is applied, the TargetGroupBinding
+/// among it (the load balancer controller's webhooks admit it and the controller acts on it);
+/// then what the blueprint no longer has is pruned (the controllers' objects kept while
+/// rendered) while ShinyProxy's rollout is waited for.
+pub async fn deploy_workload(
+    client: &kube::Client,
+    blueprint: &str,
+    workload: &Workload,
+    secret_values: &BTreeMap<String, String>,
+    wait: RolloutWait,
+) -> Result<DeployReport, DeployError> {
     let objects = with_secret_values(&workload.objects, secret_values)?;
-    let objects = with_webhook_certificates(client, objects).await?;
     let mut report = DeployReport::default();
     wait_for_dns(client, wait).await?;
-    let (controller_objects, rest): (Vec<Value>, Vec<Value>) = objects
+    let rest: Vec<Value> = objects
         .iter()
+        .filter(|o| !controllers::is_controller(o))
         .cloned()
-        .partition(controllers::is_controller);
-    if !controller_objects.is_empty() {
-        let is_webhook = |o: &Value| {
-            o["kind"]
-                .as_str()
-                .is_some_and(|k| k.ends_with("WebhookConfiguration"))
-        };
-        let (webhooks, installs): (Vec<Value>, Vec<Value>) =
-            controller_objects.into_iter().partition(is_webhook);
-        apply_in_waves(client, &installs).await?;
-        for (namespace, name) in controllers::deployments(&installs) {
-            wait_for_rollout(client, &namespace, &name, wait).await?;
-        }
-        apply_in_waves(client, &webhooks).await?;
-    }
+        .collect();
     // The usage-statistics user exists before ShinyProxy starts (its collector connects at
     // start-up): the Job runs once the namespaces are there, before the rest is applied.
     let (job_objects, rest): (Vec<Value>, Vec<Value>) =
@@ -355,12 +391,19 @@ pub async fn deploy(
     }
     apply_in_waves(client, &rest).await?;
     report.applied = objects.iter().map(object_id).collect();
-    report.pruned = prune(client, blueprint, &objects, Keep::Listed).await?;
-    for object in rest.iter().filter(|o| o["kind"] == "Deployment") {
-        let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
-        let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
-        wait_for_rollout(client, namespace, name, wait).await?;
-    }
+    // What the blueprint no longer has is pruned while the rollout is waited for: neither needs
+    // the other, and the rollout is under way from the apply.
+    let rollouts = async {
+        for object in rest.iter().filter(|o| o["kind"] == "Deployment") {
+            let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = object["metadata"]["name"].as_str().unwrap_or(NAME);
+            wait_for_rollout(client, namespace, name, wait).await?;
+        }
+        Ok(())
+    };
+    let (pruned, ()) =
+        tokio::try_join!(prune(client, blueprint, &objects, Keep::Listed), rollouts)?;
+    report.pruned = pruned;
     Ok(report)
 }
 
