@@ -454,8 +454,9 @@ impl PlanGraph {
 
 /// The slowest chain of the apply, the workload's waits included, when the blueprint has one
 /// (`deployments`, its Deployments as `(namespace, name)`; none: the AWS side's path). What the
-/// workload waits for, and from when it can (physically: not from when shinyctl's apply starts
-/// the workload, after the whole AWS side — that is shinyctl's own order, not AWS's):
+/// workload waits for, and from when it can (physically, as shinyctl's apply now starts each
+/// part: `ops::run` installs the controllers once what they need is made, ShinyProxy after the
+/// whole AWS side):
 /// - CoreDNS, when the plan's `coredns` add-on moves it to Fargate: its pods start again there
 ///   once the add-on and the Fargate profiles are made (the emulator rolls it out when the
 ///   add-on's compute type reaches the cluster: `kube.py`); the controllers and ShinyProxy
