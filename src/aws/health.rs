@@ -23,7 +23,8 @@ use super::errors::step_error;
 
 mod compute;
 pub use compute::{
-    Facts, GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
+    Facts, GroupFacts, GroupInstance, ServerFacts, ServiceFacts, group_health, server_health,
+    service_health,
 };
 
 /// How one resource is, in a word.
