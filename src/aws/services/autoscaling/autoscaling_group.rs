@@ -240,7 +240,12 @@ impl Adapter for AutoScalingGroup {
                 instances: g.instances().len(),
             }))
         };
-        step.wait_until(deleting, is_gone()).await?;
+        // ForceDelete's wait is its instances' termination (`K::Ec2Instance`: 20-31 s in
+        // published `terraform destroy` logs of aws_instance), polled near that rather than
+        // near the group's whole 60 s; the timeout stays the step's.
+        let terminated = Duration::from_secs_f64(K::Ec2Instance.delete_seconds());
+        let spec = step.engine.wait.expecting(terminated);
+        step.engine.wait_with(&spec, deleting, is_gone()).await?;
         Ok(Outputs::new())
     }
 }
