@@ -354,9 +354,11 @@ fn status_follows_server_groups_and_fixed_servers() {
     let members = group["group"]["instances"].as_array().expect("instances");
     assert_eq!(members.len(), 2, "{group:#}");
     assert!(
-        members.iter().all(|i| i["id"].as_str().is_some_and(|id| id.starts_with("i-"))
-            && i["lifecycle"] == "InService"
-            && i["health"] == "Healthy"),
+        members
+            .iter()
+            .all(|i| i["id"].as_str().is_some_and(|id| id.starts_with("i-"))
+                && i["lifecycle"] == "InService"
+                && i["health"] == "Healthy"),
         "{group:#}"
     );
     assert_eq!(doc["format_version"], "1.2");
@@ -368,8 +370,7 @@ fn status_follows_server_groups_and_fixed_servers() {
         "{hint:#}"
     );
     assert_eq!(
-        hint["session_command"],
-        "aws ssm start-session --target <instance-id> --region us-east-1",
+        hint["session_command"], "aws ssm start-session --target <instance-id> --region us-east-1",
         "{hint:#}"
     );
     let fixed = &health_of(&doc, "ec2_instance")["servers.ec2_instance[fixed-a1]"];
