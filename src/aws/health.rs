@@ -24,7 +24,8 @@ use super::services::eks::issue_lines;
 
 mod compute;
 pub use compute::{
-    Facts, GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
+    Facts, GroupFacts, GroupInstance, ServerFacts, ServiceFacts, group_health, server_health,
+    service_health,
 };
 
 /// How one resource is, in a word.

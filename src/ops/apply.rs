@@ -10,11 +10,13 @@
 //!    time), release the lock, show where the platform is (URL, CNAME, cluster, endpoints:
 //!    `entry_points`), return the summary.
 //!
-//! Under `--auto-approve` step 1 is skipped: the lock is taken first and AWS is read once.
+//! Under `--auto-approve` (or with a saved plan) step 1 is skipped: the lock is taken first, the
+//! account's zones asked beside it, and AWS is read once.
 
 use std::collections::BTreeMap;
 
 use crate::apply::{Outputs, Schedule, Summary};
+use crate::aws::lock::Lock;
 use crate::aws::operator::DataPolicy;
 use crate::aws::pricing::Prefetched;
 use crate::aws::{Connection, Target};
@@ -24,7 +26,7 @@ use crate::render::plan_json;
 
 use super::entry_points::entry_points;
 use super::live::{PlanRead, Zoning, connect_unzoned, duplicate_warnings, read_plan, zoned};
-use super::run::{Then, release, run_schedule_with_outputs, take_lock};
+use super::run::{Then, release, run_schedule_with_outputs, take_lock, take_lock_beside};
 use super::saved;
 use super::workload::{ClusterState, DeployInput, aws_part, workload_changes};
 use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
@@ -76,7 +78,7 @@ pub async fn apply(
     interrupt: &Interrupt,
 ) -> Result<ApplyOutcome> {
     let (conn, target) = connect_unzoned(loaded, target).await?;
-    // With a plan to show, the zones are asked beside its read; otherwise first.
+    // With a plan to show, the zones are asked beside its read; otherwise beside the lock.
     let (zoned, approved) = match &options.approval {
         Approval::Ask => {
             let zoning = Zoning::Ask {
@@ -108,8 +110,25 @@ pub async fn apply(
             let approved = Some(plan_json::to_value(&plan));
             (zoned, approved)
         }
-        Approval::Saved(saved) => (zoned(&conn, loaded, true).await?, Some(saved.clone())),
-        Approval::Auto => (zoned(&conn, loaded, true).await?, None),
+        Approval::Saved(_) | Approval::Auto => {
+            // No plan to show first: the zones are asked beside the lock (`take_lock_beside`
+            // says why they may be, and the read may not).
+            if interrupt.is_requested() {
+                return Ok(ApplyOutcome::Interrupted);
+            }
+            let name = &loaded.blueprint.metadata.name;
+            let zones = zoned(&conn, loaded, true);
+            let (zoned, lock) =
+                take_lock_beside(&conn, name, "apply", options.break_lock, out, zones).await?;
+            let approved = match &options.approval {
+                Approval::Saved(saved) => Some(saved.clone()),
+                _ => None,
+            };
+            return locked(
+                &conn, &target, &zoned, options, approved, out, interrupt, lock,
+            )
+            .await;
+        }
     };
     let loaded = &zoned;
     if interrupt.is_requested() {
@@ -117,8 +136,31 @@ pub async fn apply(
     }
     let name = &loaded.blueprint.metadata.name;
     let lock = take_lock(&conn, name, "apply", options.break_lock, out).await?;
-    let outcome = apply_locked(&conn, &target, loaded, options, approved, out, interrupt).await;
-    let released = release(&conn, &lock).await;
+    locked(
+        &conn, &target, loaded, options, approved, out, interrupt, lock,
+    )
+    .await
+}
+
+/// Steps 2 and 3 under `lock`, which is released after them (Ctrl-C since it was taken: nothing
+/// is changed).
+#[allow(clippy::too_many_arguments)]
+async fn locked(
+    conn: &Connection,
+    target: &Target,
+    loaded: &Loaded,
+    options: &ApplyOptions,
+    approved: Option<serde_json::Value>,
+    out: &mut dyn Console,
+    interrupt: &Interrupt,
+    lock: Lock,
+) -> Result<ApplyOutcome> {
+    let outcome = if interrupt.is_requested() {
+        Ok(ApplyOutcome::Interrupted)
+    } else {
+        apply_locked(conn, target, loaded, options, approved, out, interrupt).await
+    };
+    let released = release(conn, &lock).await;
     let outcome = outcome?;
     released?;
     Ok(outcome)

@@ -25,7 +25,7 @@ use crate::render::plan_json;
 
 use super::apply::warn_duplicates;
 use super::live::{Zoning, connect_unzoned};
-use super::run::{release, run_schedule, take_lock};
+use super::run::{release, run_schedule, take_lock, take_lock_beside};
 use super::saved;
 use super::workload::{
     ClusterState, aws_part, plan_resources, read_cluster, remove, workload_changes,
@@ -91,7 +91,7 @@ pub async fn destroy(
     interrupt: &Interrupt,
 ) -> Result<DestroyOutcome> {
     let (conn, target) = connect_unzoned(loaded, target).await?;
-    // With a plan to show, the zones are asked beside its read; otherwise first.
+    // With a plan to show, the zones are asked beside its read; otherwise beside the lock.
     let zoning = Zoning::Ask {
         loaded,
         strict: false,
@@ -108,29 +108,54 @@ pub async fn destroy(
                 }
             }
             let shown = Some(plan_json::to_value(&plan));
-            (zoned, shown)
+            (Some(zoned), shown)
         }
-        _ => (zoning.settle(&conn).await?, None),
+        _ => (None, None),
     };
-    let loaded = &zoned;
     if interrupt.is_requested() {
         return Ok(DestroyOutcome::Interrupted);
     }
     let name = &loaded.blueprint.metadata.name;
-    let lock = take_lock(&conn, name, "destroy", options.break_lock, out).await?;
-    let summary = destroy_locked(&conn, &target, loaded, options, shown, out, interrupt).await;
-    let released = release(&conn, &lock).await;
-    let summary = summary?;
-    released?;
-    if summary.as_ref().is_some_and(|s| s.interrupted) {
-        // An interrupted run is reported as it stands; verifying would only list what was left.
-        return Ok(DestroyOutcome::Ran {
-            summary,
-            remaining: Vec::new(),
-        });
+    let (zoned, lock) = match zoned {
+        Some(zoned) => {
+            let lock = take_lock(&conn, name, "destroy", options.break_lock, out).await?;
+            (zoned, lock)
+        }
+        // No plan shown first: the zones are asked beside the lock (`take_lock_beside` says
+        // why they may be, and the read may not).
+        None => {
+            let zones = zoning.settle(&conn);
+            take_lock_beside(&conn, name, "destroy", options.break_lock, out, zones).await?
+        }
+    };
+    let loaded = &zoned;
+    if interrupt.is_requested() {
+        // Ctrl-C while the lock was taken: nothing was changed.
+        release(&conn, &lock).await?;
+        return Ok(DestroyOutcome::Interrupted);
     }
-    let remaining = remaining(&conn, loaded).await?;
-    Ok(DestroyOutcome::Ran { summary, remaining })
+    let summary = destroy_locked(&conn, &target, loaded, options, shown, out, interrupt).await;
+    let summary = match summary {
+        Ok(summary) if !summary.as_ref().is_some_and(|s| s.interrupted) => summary,
+        other => {
+            let released = release(&conn, &lock).await;
+            let summary = other?;
+            released?;
+            // An interrupted run is reported as it stands; verifying would only list what was
+            // left.
+            return Ok(DestroyOutcome::Ran {
+                summary,
+                remaining: Vec::new(),
+            });
+        }
+    };
+    // The check reads what is left while the lock goes: neither waits for the other's answer.
+    let (released, remaining) = futures::join!(release(&conn, &lock), remaining(&conn, loaded));
+    released?;
+    Ok(DestroyOutcome::Ran {
+        summary,
+        remaining: remaining?,
+    })
 }
 
 async fn destroy_locked(

@@ -25,7 +25,29 @@ pub struct EntryPoints {
     pub cache: Option<Endpoint>,
     /// The app servers, reached through Session Manager (there is no SSH).
     pub servers: Vec<ServerAccess>,
+    /// The Auto Scaling groups of app servers: their instances come and go, so the commands
+    /// name a placeholder and say where the ids are listed.
+    pub groups: Vec<GroupAccess>,
 }
+
+/// An Auto Scaling group of app servers: how to find its instances, and the Session Manager
+/// commands for any one of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupAccess {
+    /// The Auto Scaling group's name (`lowcode-asg-srv-app-asg`).
+    pub name: String,
+    /// `shinyctl status -f <file>`: lists the group's instance ids with their lifecycle states.
+    pub status_command: String,
+    /// The same ids from the AWS CLI (DescribeAutoScalingGroups, the instances `InService`).
+    pub instances_command: String,
+    /// `aws ssm start-session --target <instance-id> --region <region>`.
+    pub session_command: String,
+    /// Per port nginx forwards to, as [`ServerAccess::port_commands`], with the placeholder.
+    pub port_commands: Vec<(u16, String)>,
+}
+
+/// What stands for one of a group's instance ids in its commands.
+pub const INSTANCE_PLACEHOLDER: &str = "<instance-id>";
 
 /// One app server: a shell and its local ports through Session Manager.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,7 +171,82 @@ pub fn entry_points(
         first_of(&[ResourceKind::DbCluster, ResourceKind::DbInstance]).and_then(endpoint);
     entry.cache = first_of(&[ResourceKind::CacheReplicationGroup]).and_then(endpoint);
     entry.servers = servers(bp, region, resources, outputs);
+    entry.groups = groups(bp, blueprint_file, region, resources, outputs);
     entry
+}
+
+/// The ports nginx forwards to on `group`'s servers, each once, in order.
+fn forwarded_ports(group: &crate::blueprint::model::ServerGroup) -> Vec<u16> {
+    let mut ports: Vec<u16> = group
+        .nginx
+        .iter()
+        .flat_map(|n| n.locations.iter().map(|l| l.to))
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// `session` with AWS-StartPortForwardingSession for each of `ports` (the same port locally).
+fn port_commands(session: &str, ports: &[u16]) -> Vec<(u16, String)> {
+    ports
+        .iter()
+        .map(|port| {
+            (
+                *port,
+                format!(
+                    "{session} --document-name AWS-StartPortForwardingSession --parameters portNumber={port},localPortNumber={port}"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The Auto Scaling groups AWS answered for, in blueprint order. Their instance ids are not in
+/// the plan (Auto Scaling launches and replaces them), so the commands take one from `shinyctl
+/// status`, which lists them, or from DescribeAutoScalingGroups (`--query` is the AWS CLI's
+/// JMESPath filter over the answer's `AutoScalingGroups[].Instances[]`, whose `LifecycleState`
+/// is `InService` for an instance that serves: botocore `autoscaling` Instance; a JMESPath
+/// raw string literal in `'…'`, the whole query in the shell's double quotes).
+fn groups(
+    bp: &Blueprint,
+    blueprint_file: &str,
+    region: &str,
+    resources: &[Resource],
+    outputs: &BTreeMap<Address, Outputs>,
+) -> Vec<GroupAccess> {
+    let mut found = Vec::new();
+    for group in &bp.servers {
+        let address = format!("servers.autoscaling_group[{}]", group.name);
+        let Some(resource) = resources
+            .iter()
+            .find(|r| r.kind == ResourceKind::AutoScalingGroup && r.address.as_str() == address)
+        else {
+            continue;
+        };
+        let Some(name) = outputs
+            .get(&resource.address)
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let session =
+            format!("aws ssm start-session --target {INSTANCE_PLACEHOLDER} --region {region}");
+        found.push(GroupAccess {
+            name: name.to_string(),
+            status_command: format!("shinyctl status -f {}", shell_word(blueprint_file)),
+            instances_command: format!(
+                "aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names {} \
+                 --region {region} --query \"AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId\" \
+                 --output text",
+                shell_word(name),
+            ),
+            port_commands: port_commands(&session, &forwarded_ports(group)),
+            session_command: session,
+        });
+    }
+    found
 }
 
 /// The servers AWS answered for, in address order, with the Session Manager commands that reach
@@ -163,13 +260,7 @@ fn servers(
 ) -> Vec<ServerAccess> {
     let mut found = Vec::new();
     for group in &bp.servers {
-        let mut ports: Vec<u16> = group
-            .nginx
-            .iter()
-            .flat_map(|n| n.locations.iter().map(|l| l.to))
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
+        let ports = forwarded_ports(group);
         let prefix = format!("servers.ec2_instance[{}-", group.name);
         let instances = resources.iter().filter(|r| {
             r.kind == ResourceKind::Ec2Instance && r.address.as_str().starts_with(&prefix)
@@ -186,17 +277,7 @@ fn servers(
             found.push(ServerAccess {
                 name: instance.name.clone(),
                 instance_id: id.to_string(),
-                port_commands: ports
-                    .iter()
-                    .map(|port| {
-                        (
-                            *port,
-                            format!(
-                                "{session} --document-name AWS-StartPortForwardingSession --parameters portNumber={port},localPortNumber={port}"
-                            ),
-                        )
-                    })
-                    .collect(),
+                port_commands: port_commands(&session, &ports),
                 session_command: session,
             });
         }
@@ -318,6 +399,64 @@ mod tests {
         assert!(a1.port_commands[1].1.ends_with(
             "--document-name AWS-StartPortForwardingSession --parameters portNumber=22345,localPortNumber=22345"
         ));
+    }
+
+    /// The seed with an Auto Scaling group: its instance ids are not in the plan, so the hint
+    /// says where they are listed, and the Session Manager commands (the console's port among
+    /// them) take one of them.
+    #[test]
+    fn a_server_group_says_where_its_instances_are_and_how_to_reach_one() {
+        let loaded = crate::load::load_file(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/lowcode-asg.yaml"
+        )))
+        .unwrap();
+        let entry = |out: &BTreeMap<Address, Outputs>| {
+            entry_points(
+                &loaded.blueprint,
+                "blueprints/lowcode-asg.yaml",
+                "cn-northwest-1",
+                &loaded.resources,
+                out,
+            )
+        };
+        assert!(
+            entry(&BTreeMap::new()).groups.is_empty(),
+            "no group answered yet"
+        );
+        let out = outputs(&[(
+            "servers.autoscaling_group[app]",
+            json!({"id": "lowcode-asg-srv-app-asg"}),
+        )]);
+        let entry = entry(&out);
+        assert!(entry.servers.is_empty(), "no fixed server");
+        let [group] = entry.groups.as_slice() else {
+            panic!("one group: {:?}", entry.groups)
+        };
+        assert_eq!(group.name, "lowcode-asg-srv-app-asg");
+        assert_eq!(
+            group.status_command,
+            "shinyctl status -f blueprints/lowcode-asg.yaml"
+        );
+        assert_eq!(
+            group.instances_command,
+            "aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names \
+             lowcode-asg-srv-app-asg --region cn-northwest-1 --query \
+             \"AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId\" \
+             --output text"
+        );
+        assert_eq!(
+            group.session_command,
+            "aws ssm start-session --target <instance-id> --region cn-northwest-1"
+        );
+        let ports: Vec<u16> = group.port_commands.iter().map(|(p, _)| *p).collect();
+        assert_eq!(ports, [8005, 22345]);
+        assert_eq!(
+            group.port_commands[1].1,
+            "aws ssm start-session --target <instance-id> --region cn-northwest-1 \
+             --document-name AWS-StartPortForwardingSession \
+             --parameters portNumber=22345,localPortNumber=22345"
+        );
     }
 
     #[test]

@@ -39,6 +39,36 @@ pub async fn take_lock(
     Ok(lock::acquire(conn, blueprint, operation).await?)
 }
 
+/// [`take_lock`] with `beside` asked at the same time: a question whose answer no run of a
+/// blueprint changes (the zones EC2 offers the account), so it needs no lock and costs the
+/// command no round trip of its own. What the run acts on is not such a question: the read of
+/// the blueprint's resources starts only once the lock is held, since a read begun before it
+/// could see another run's changes half made, and that run could release its lock between
+/// the read and our put. `beside`'s error comes first (it was asked first before); a lock
+/// taken for a command that then stops is released.
+pub async fn take_lock_beside<T>(
+    conn: &Connection,
+    blueprint: &str,
+    operation: &str,
+    break_lock: bool,
+    out: &mut dyn Console,
+    beside: impl std::future::Future<Output = Result<T>>,
+) -> Result<(T, Lock)> {
+    let (answer, lock) = futures::join!(
+        beside,
+        take_lock(conn, blueprint, operation, break_lock, out)
+    );
+    match (answer, lock) {
+        (Ok(answer), Ok(lock)) => Ok((answer, lock)),
+        (Err(e), Ok(lock)) => {
+            // The command's own error is what it reports, as after a run.
+            let _ = release(conn, &lock).await;
+            Err(e)
+        }
+        (Err(e), Err(_)) | (Ok(_), Err(e)) => Err(e),
+    }
+}
+
 /// Releases `lock`. A failure to release is reported after the run's own outcome.
 pub async fn release(conn: &Connection, lock: &Lock) -> Result<()> {
     lock.release(conn).await.map_err(Error::Unlock)

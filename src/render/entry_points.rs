@@ -48,6 +48,18 @@ pub fn human(entry: &EntryPoints) -> String {
             let _ = writeln!(out, "             localhost:{port}: {command}");
         }
     }
+    for group in &entry.groups {
+        let _ = writeln!(
+            out,
+            "  Group:     {} (Auto Scaling), no SSH; its instance ids: {}",
+            group.name, group.status_command
+        );
+        let _ = writeln!(out, "             or: {}", group.instances_command);
+        let _ = writeln!(out, "             shell on one: {}", group.session_command);
+        for (port, command) in &group.port_commands {
+            let _ = writeln!(out, "             localhost:{port}: {command}");
+        }
+    }
     out
 }
 
@@ -74,6 +86,15 @@ pub fn json(entry: &EntryPoints) -> Value {
                 .map(|(port, command)| json!({"port": port, "command": command}))
                 .collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "groups": entry.groups.iter().map(|g| json!({
+            "name": g.name,
+            "status_command": g.status_command,
+            "instances_command": g.instances_command,
+            "session_command": g.session_command,
+            "port_commands": g.port_commands.iter()
+                .map(|(port, command)| json!({"port": port, "command": command}))
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -87,7 +108,7 @@ fn endpoint(e: &Endpoint) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::entry_points::{ClusterAccess, Cname, ServerAccess};
+    use crate::ops::entry_points::{ClusterAccess, Cname, GroupAccess, ServerAccess};
 
     fn example() -> EntryPoints {
         EntryPoints {
@@ -118,6 +139,16 @@ mod tests {
                 port_commands: vec![(
                     22345,
                     "aws ssm start-session --target i-0123456789abcdef0 --region eu-west-1 --document-name AWS-StartPortForwardingSession --parameters portNumber=22345,localPortNumber=22345".into(),
+                )],
+            }],
+            groups: vec![GroupAccess {
+                name: "analytics-srv-pool-asg".into(),
+                status_command: "shinyctl status -f analytics.yaml".into(),
+                instances_command: "aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names analytics-srv-pool-asg --region eu-west-1 --query \"AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId\" --output text".into(),
+                session_command: "aws ssm start-session --target <instance-id> --region eu-west-1".into(),
+                port_commands: vec![(
+                    22345,
+                    "aws ssm start-session --target <instance-id> --region eu-west-1 --document-name AWS-StartPortForwardingSession --parameters portNumber=22345,localPortNumber=22345".into(),
                 )],
             }],
         }

@@ -19,9 +19,12 @@
 //! an ECS service `"service": {"running", "desired", "pending", "rollout", "rollout_reason",
 //! "task_definition", "rolled_back": {"task_definition", "reason"} | null}`, an Auto Scaling
 //! group `"group": {"in_service", "desired", "min", "max", "unhealthy",
-//! "changing": {"Terminating:Wait": 1}, "refresh": {"status", "percent_complete"} | null}`, a
-//! fixed server `"server": {"instance", "state", "targets": [{"target_group", "state",
-//! "reason"}]}`.
+//! "changing": {"Terminating:Wait": 1}, "refresh": {"status", "percent_complete"} | null,
+//! "instances": [{"id", "lifecycle", "health"}]}` (its instances from format 1.2), a fixed
+//! server `"server": {"instance", "state", "targets": [{"target_group", "state", "reason"}]}`.
+//! From format 1.2 `entry_points` also has `"groups": [{"name", "status_command",
+//! "instances_command", "session_command", "port_commands": [{"port", "command"}]}]`: an Auto
+//! Scaling group's Session Manager commands, with `<instance-id>` for one of its instances.
 //!
 //! `verdict` is `healthy`, `unknown` (nothing to judge yet: not a failure), `pending` or
 //! `unhealthy`. Never a secret: names, hosts, ports and states only.
@@ -33,7 +36,7 @@ use serde_json::{Value, json};
 use crate::aws::health::{Facts, Health, Verdict};
 use crate::ops::status::Status;
 
-pub const STATUS_FORMAT_VERSION: &str = "1.1";
+pub const STATUS_FORMAT_VERSION: &str = "1.2";
 
 pub fn verdict_word(v: Verdict) -> &'static str {
     match v {
@@ -209,6 +212,11 @@ fn health_json(h: &Health) -> Value {
                     "status": status,
                     "percent_complete": percent,
                 })),
+                "instances": f.instances.iter().map(|i| json!({
+                    "id": i.id,
+                    "lifecycle": i.lifecycle,
+                    "health": i.health,
+                })).collect::<Vec<_>>(),
             }),
         ),
         Some(Facts::Server(f)) => (
@@ -305,7 +313,8 @@ mod tests {
     /// ECS services, an Auto Scaling group and a fixed server, with their counts.
     fn compute() -> Status {
         use crate::aws::health::{
-            GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
+            GroupFacts, GroupInstance, ServerFacts, ServiceFacts, group_health, server_health,
+            service_health,
         };
         use crate::plan::ObservedResource;
         let r = |address: &str, kind| ObservedResource {
@@ -360,6 +369,18 @@ mod tests {
                         changing: vec![("Terminating:Wait".into(), 1)],
                         unhealthy: 0,
                         refresh: None,
+                        instances: vec![
+                            GroupInstance {
+                                id: "i-0aaa".into(),
+                                lifecycle: "InService".into(),
+                                health: "Healthy".into(),
+                            },
+                            GroupInstance {
+                                id: "i-0bbb".into(),
+                                lifecycle: "Terminating:Wait".into(),
+                                health: "Healthy".into(),
+                            },
+                        ],
                     },
                 ),
                 server_health(

@@ -350,6 +350,29 @@ fn status_follows_server_groups_and_fixed_servers() {
         (&serde_json::json!(2), &serde_json::json!(2)),
         "{group:#}"
     );
+    // The group's instance ids, which its Session Manager hint points to (format 1.2).
+    let members = group["group"]["instances"].as_array().expect("instances");
+    assert_eq!(members.len(), 2, "{group:#}");
+    assert!(
+        members
+            .iter()
+            .all(|i| i["id"].as_str().is_some_and(|id| id.starts_with("i-"))
+                && i["lifecycle"] == "InService"
+                && i["health"] == "Healthy"),
+        "{group:#}"
+    );
+    assert_eq!(doc["format_version"], "1.2");
+    let hint = &doc["entry_points"]["groups"][0];
+    assert_eq!(hint["name"], group["name"], "{hint:#}");
+    assert_eq!(
+        hint["status_command"],
+        format!("shinyctl status -f {blueprint}"),
+        "{hint:#}"
+    );
+    assert_eq!(
+        hint["session_command"], "aws ssm start-session --target <instance-id> --region us-east-1",
+        "{hint:#}"
+    );
     let fixed = &health_of(&doc, "ec2_instance")["servers.ec2_instance[fixed-a1]"];
     assert_eq!(fixed["server"]["state"], "running", "{fixed:#}");
     assert_eq!(

@@ -66,6 +66,19 @@ pub struct GroupFacts {
     pub unhealthy: usize,
     /// An instance refresh still running: its status and percentage complete.
     pub refresh: Option<(String, Option<i32>)>,
+    /// Every instance of the group, by id: what Session Manager's commands take
+    /// (`ops::entry_points` points here, since the plan cannot know them).
+    pub instances: Vec<GroupInstance>,
+}
+
+/// One instance of an Auto Scaling group, as DescribeAutoScalingGroups lists it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupInstance {
+    pub id: String,
+    /// `LifecycleState`: `InService`, `Pending`, `Terminating:Wait`...
+    pub lifecycle: String,
+    /// `HealthStatus`: `Healthy` or `Unhealthy`.
+    pub health: String,
 }
 
 /// A fixed server: its EC2 state and its state in each target group it is registered in.
@@ -243,7 +256,16 @@ pub(super) async fn autoscaling_group(
     let mut changing: std::collections::BTreeMap<String, usize> = Default::default();
     let mut in_service = 0;
     let mut unhealthy = 0;
+    let mut instances = Vec::new();
     for instance in group.instances() {
+        instances.push(GroupInstance {
+            id: instance.instance_id().unwrap_or_default().to_string(),
+            lifecycle: instance
+                .lifecycle_state()
+                .map_or("unknown", |s| s.as_str())
+                .to_string(),
+            health: instance.health_status().unwrap_or_default().to_string(),
+        });
         match instance.lifecycle_state() {
             Some(LifecycleState::InService) => in_service += 1,
             other => {
@@ -264,6 +286,10 @@ pub(super) async fn autoscaling_group(
         changing: changing.into_iter().collect(),
         unhealthy,
         refresh,
+        instances: {
+            instances.sort_by(|a, b| a.id.cmp(&b.id));
+            instances
+        },
     };
     Ok(group_health(r, facts))
 }
@@ -298,6 +324,17 @@ pub fn group_health(r: &ObservedResource, facts: GroupFacts) -> Health {
     }
     for (state, n) in &facts.changing {
         detail.push(format!("{n} {state}"));
+    }
+    if !facts.instances.is_empty() {
+        let ids: Vec<String> = facts
+            .instances
+            .iter()
+            .map(|i| match i.lifecycle.as_str() {
+                "InService" => i.id.clone(),
+                state => format!("{} ({state})", i.id),
+            })
+            .collect();
+        detail.push(format!("instances {}", ids.join(", ")));
     }
     let mut h = health(r, state, verdict);
     h.detail = (!detail.is_empty()).then(|| detail.join(", "));

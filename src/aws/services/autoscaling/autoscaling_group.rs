@@ -240,7 +240,12 @@ impl Adapter for AutoScalingGroup {
                 instances: g.instances().len(),
             }))
         };
-        step.wait_until(deleting, is_gone()).await?;
+        // ForceDelete's wait is its instances' termination (`K::Ec2Instance`: 20-31 s in
+        // published `terraform destroy` logs of aws_instance), polled near that rather than
+        // near the group's whole 60 s; the timeout stays the step's.
+        let terminated = Duration::from_secs_f64(K::Ec2Instance.delete_seconds());
+        let spec = step.engine.wait.expecting(terminated);
+        step.engine.wait_with(&spec, deleting, is_gone()).await?;
         Ok(Outputs::new())
     }
 }
@@ -820,11 +825,15 @@ async fn wait_for_capacity(
     hooks: &[Hook],
 ) -> Result<(), StepError> {
     let target_groups = target_group_arns(step, props)?;
+    // The launch is an instance's (`K::Ec2Instance`: RunInstances to `running`, 12-42 s in
+    // published `terraform apply` logs of aws_instance), not the group's whole create (60 s,
+    // which already holds that wait): the health checks come on top of the launch alone; with
+    // the group's 60 s, readiness came half a minute before the poll schedule's near band.
     let spec = match healthy_after(step, &target_groups).await? {
         Some(checks) => step
             .engine
             .wait
-            .expecting(Duration::from_secs_f64(K::AutoScalingGroup.create_seconds()) + checks),
+            .expecting(Duration::from_secs_f64(K::Ec2Instance.create_seconds()) + checks),
         None => step.engine.wait,
     };
     let seen = wait_held(
