@@ -352,13 +352,18 @@ def _free_ip(ctx, subnet_id: str) -> str | None:
     network = ipaddress.ip_network(subnet.cidr_block, strict=False)
     used = {t["ip"] for t in _tasks.get((ctx.account, ctx.region), []) if t.get("ip")}
     used |= {getattr(e, "private_ip_address", None) for e in ec2.enis.values()}
-    hosts = list(network.hosts())[3:]  # AWS keeps the first four addresses and the last
+    # AWS keeps the first four addresses and the last. Picked by number: listing a /18's hosts
+    # took a quarter of a second per task.
+    first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
+    if last < first:
+        return None
     rng = random.Random()
     for _ in range(64):
-        ip = str(rng.choice(hosts))
+        ip = str(ipaddress.ip_address(rng.randint(first, last)))
         if ip not in used:
             return ip
-    return next((str(h) for h in hosts if str(h) not in used), None)
+    return next((str(ipaddress.ip_address(n)) for n in range(first, last + 1)
+                 if str(ipaddress.ip_address(n)) not in used), None)
 
 
 def _new_task(ctx, service, d: dict, td) -> dict:
@@ -463,7 +468,9 @@ def _register(ctx, task: dict, service) -> None:
         task["targets"].append((tg.arn, target))
 
 
-def _deregister(ctx, task: dict) -> None:
+def _deregister(ctx, task: dict, at: float | None = None) -> None:
+    """Deregisters the task's targets, draining from `at` (now if None)."""
+    at = time.time() if at is None else at
     groups = _elbv2(ctx).target_groups
     for arn, target in task["targets"]:
         tg = groups.get(arn)
@@ -474,11 +481,21 @@ def _deregister(ctx, task: dict) -> None:
         with targets._lock:
             registered = targets._registered.get(key, {})
             if registered.pop(target, None) is not None:
-                targets._draining.setdefault(key, {})[target] = time.time() + delay * duration("target_health_scale")
+                targets._draining.setdefault(key, {})[target] = at + delay * duration("target_health_scale")
             still = {t[0] for t in registered}
         if target[0] not in still:
             tg.targets.pop(target[0], None)
     task["targets"] = []
+
+
+def _healthy_at(ctx, task: dict) -> list[float]:
+    """When each of the task's targets passes (passed) its health checks."""
+    out = []
+    for arn, target in task["targets"]:
+        at = targets._registered.get((ctx.account, ctx.region, arn), {}).get(target)
+        if at is not None:
+            out.append(at)
+    return out
 
 
 def _healthy(ctx, task: dict) -> bool:
@@ -505,23 +522,25 @@ INSTANCE_DRAINING = "Container instance {ci} is DRAINING: the task was replaced 
 HOST_TERMINATED = "Host EC2 (instance {ec2}) terminated."
 
 
-def _stop(ctx, task: dict, reason: str = "", code: str = "ServiceSchedulerInitiated") -> None:
+def _stop(ctx, task: dict, reason: str = "", code: str = "ServiceSchedulerInitiated", at: float | None = None) -> None:
     """ECS stops a task: its desired status is STOPPED at once; a task that ran goes through
     DEACTIVATING — "for tasks that are part of services configured to use Elastic Load
     Balancing, the load balancer target group deregistration occurs during this state" (ECS
     developer guide, "Amazon ECS task lifecycle") — for its target groups' deregistration delay
     (× `target_health_scale`), then STOPPING for `ecs_task_stop` (the agent stops the
     containers: SIGTERM, then SIGKILL after the stop timeout), then STOPPED. Until then it keeps
-    its CPU, memory and host ports on its instance. A task never placed is STOPPED at once."""
+    its CPU, memory and host ports on its instance. A task never placed is STOPPED at once.
+    `at`: when ECS stopped it (a deployment's completion the emulator sees at a later call), so
+    the states follow from then; now if None."""
     if task["desired"] == "STOPPED":
         return
-    now = time.time()
+    now = time.time() if at is None else min(at, time.time())
     task["desired"] = "STOPPED"
     task["stoppingAt"] = now
     task["stoppedReason"] = reason or task.get("stoppedReason")
     task["stopCode"] = code
     delay = _deregistration_delay(ctx, task)
-    _deregister(ctx, task)
+    _deregister(ctx, task, now)
     if task["status"] == "PROVISIONING":
         _stopped_now(ctx, task)
         return
@@ -543,7 +562,8 @@ def _deregistration_delay(ctx, task: dict) -> float:
 def _stopped_now(ctx, task: dict) -> None:
     task["status"] = "STOPPED"
     task["desired"] = "STOPPED"
-    task["stoppedAt"] = time.time()
+    # When it stopped, which may be before the call that sees it.
+    task["stoppedAt"] = min(task.get("_stopped_at") or time.time(), time.time())
     tasks = _tasks.get((ctx.account, ctx.region), [])
     if task in tasks:
         tasks.remove(task)
@@ -578,6 +598,7 @@ def _images_failing(ctx, td) -> bool:
 
 def _reconcile_service(ctx, service) -> None:
     live = {d["id"]: d for d in service.deployments}
+    retired = service.__dict__.get("_emu_retired") or {}  # when a deployment was replaced or failed
     for task in _service_tasks(ctx, service):
         if task["deployment"] not in live:
             adopt = next((d for d in live.values() if d.get("_emu_rollback_of") == task["deployment"]), None)
@@ -585,9 +606,10 @@ def _reconcile_service(ctx, service) -> None:
                 task["deployment"] = adopt["id"]
                 continue
             primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
-            _stop(ctx, task, REPLACED.format(deployment=primary["id"] if primary else "?"))
+            _stop(ctx, task, REPLACED.format(deployment=primary["id"] if primary else "?"),
+                  at=retired.get(task["deployment"]))
         elif live[task["deployment"]].get("rolloutState") == "FAILED":
-            _stop(ctx, task, "Task failed to start", "TaskFailedToStart")
+            _stop(ctx, task, "Task failed to start", "TaskFailedToStart", at=retired.get(task["deployment"]))
     primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     if primary is None or primary.get("rolloutState") == "FAILED":
         return
@@ -787,16 +809,20 @@ def _inactivate(ctx, services) -> None:
             service.running_count = service.pending_count = 0
 
 
-def ready(ctx, service, d: dict) -> bool:
-    """Whether deployment `d` runs its desired count of tasks, healthy in its target groups."""
+def ready_at(ctx, service, d: dict) -> float | None:
+    """When deployment `d` came to run its desired count of tasks, healthy in its target groups
+    (the last of its tasks to start, or to pass its health checks), or None if it does not yet."""
     with _lock:
         ours = [t for t in _service_tasks(ctx, service) if t["deployment"] == d["id"]]
         running = [t for t in ours if t["status"] == "RUNNING"]
         if len(running) < service.desired_count:
-            return False
-        if service.load_balancers:
-            return all(len(t["targets"]) >= len(service.load_balancers) and _healthy(ctx, t) for t in running)
-        return True
+            return None
+        if service.load_balancers and not all(
+                len(t["targets"]) >= len(service.load_balancers) and _healthy(ctx, t) for t in running):
+            return None
+        # The desired count's earliest-ready tasks (a surplus one ready later does not count).
+        times = sorted(max([t["startedAt"] or 0.0] + _healthy_at(ctx, t)) for t in running)
+        return times[service.desired_count - 1] if service.desired_count else d.get("_emu_until", time.time())
 
 
 ecs_ext.PLACEMENT = __import__(__name__, fromlist=["reconcile"])
