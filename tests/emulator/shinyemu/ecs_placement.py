@@ -790,6 +790,7 @@ def reconcile(ctx) -> None:
                 _stop(ctx, task, SERVICE_DELETED.format(name=task["serviceName"]))  # the service is deleted
         for service in services.values():
             _reconcile_service(ctx, service)
+        _advance_stops(ctx)  # tasks stopped from an earlier moment may be further on by now
         _inactivate(ctx, everything)
         _managed_scaling(ctx)
         ecs_capacity.manage(ctx)
