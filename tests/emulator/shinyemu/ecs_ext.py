@@ -11,11 +11,17 @@
   deployment is IN_PROGRESS for the profile's `ecs_deployment_rollout` seconds, then COMPLETED
   with its desired count running, and the deployments it replaced are gone (the service runs
   one deployment: what the `ServicesStable` waiter checks).
+- **The scheduler acts as the call returns** (`_schedule`): CreateService, UpdateService and
+  every other successful change place the tasks (and scale out) at the call; the answer is the
+  service as the call left it, its new deployment PRIMARY and IN_PROGRESS. Between calls,
+  states are computed from the clock and dated when they happened (`_advance`): completion at
+  the later of the rollout time and the tasks' health, the replaced tasks stopping from then, a
+  rollback from the failure.
 - **A circuit-breaker failure a test can cause.** Images listed at
   `PUT /_emulator/ecs/failing?account=A` `{"images": ["registry/app:bad"]}` never start: a
   deployment of a task definition with such an image ends FAILED after the same time, with the
-  reason ECS gives ("ECS deployment circuit breaker: tasks failed to start."), events on the
-  service, and — with the circuit breaker's rollback — a new PRIMARY deployment of the task
+  reason ECS gives ("ECS deployment circuit breaker: tasks failed to start."), `failedTasks` at
+  the circuit breaker's threshold (`threshold`), events on the service, and — with the circuit breaker's rollback — a new PRIMARY deployment of the task
   definition the last COMPLETED deployment ran (IN_PROGRESS, then COMPLETED), the failed one
   ACTIVE with rolloutState FAILED ("the service is rolled back to the last deployment that
   completed successfully", ECS developer guide, "How the Amazon ECS deployment circuit breaker
@@ -266,7 +272,12 @@ def _strip_private(resp: Response) -> Response:
 @on("ecs", "*")
 def advance(ctx, call_next):
     _advance(ctx)
-    return _strip_private(call_next())
+    resp = _strip_private(call_next())
+    if resp.status == 200 and not ctx.info.operation.startswith(("Describe", "List")):
+        # What a change sets going starts as the call returns (`_schedule`): a capacity
+        # provider's managed scaling turned on scales out now, not at the account's next call.
+        _schedule(ctx)
+    return resp
 
 
 def _service(ctx, cluster: str, name: str):

@@ -34,6 +34,10 @@ fixed resources, places no task for a service, and registers nothing in target g
   service gets AWS's event "unable to place a task because no container instance met all of
   its requirements". Fargate tasks (launch type FARGATE, or FARGATE/FARGATE_SPOT providers)
   always place. A deployment completes (`ecs_ext.py`) only when its desired count of tasks runs.
+  Tasks are placed at the call that starts them (`ecs_ext._schedule`: CreateService,
+  UpdateService, any change) and are then RUNNING (PENDING and ACTIVATING are not emulated); a
+  task that waited for capacity starts when its new instance began running (`_emu_since`, from
+  the instance's `pending` phase), not at the call that sees the instance.
 - **Managed scaling** ("Amazon ECS cluster auto scaling", "Deep dive on Amazon ECS cluster auto
   scaling"): a capacity provider with `managedScaling.status` ENABLED tracks
   CapacityProviderReservation = M / N × 100 at `targetCapacity`, M being the instances needed
@@ -52,8 +56,8 @@ fixed resources, places no task for a service, and registers nothing in target g
   ephemeral range the agent uses by default); in awsvpc mode the task's private IP (an address
   of its subnet; AWS gives each task an ENI there) with the container port. Registrations go
   through `elbv2_targets.py`'s bookkeeping, so DescribeTargetHealth reports `initial` then
-  `healthy` after the group's interval × healthy threshold, and a deregistered task `draining`
-  for the deregistration delay. A deployment is COMPLETED only when its tasks are healthy in
+  `healthy` after the group's interval × healthy threshold counted from the task's start, and a
+  deregistered task `draining` for the deregistration delay. A deployment is COMPLETED only when its tasks are healthy in
   every target group; the deployments it replaced then stop their tasks (deregistered,
   draining), as do a FAILED deployment's, a scale-down's surplus and every task of a deleted
   service. A rollback deployment keeps the running tasks of the deployment it rolls back to.
@@ -202,7 +206,8 @@ def _sync_instances(ctx) -> None:
     for name in active:
         for provider_name in ecs.clusters[name].capacity_providers or []:
             listed.setdefault(provider_name, name)
-    wanted = {}  # (cluster, instance id) -> (group name, provider name, config, instance)
+    wanted = {}  # (cluster, instance id) -> (group name, provider name, config, instance, since)
+    now = time.time()
     for group_name, group in list(groups.items()):
         if group.__dict__.get("_emu_gone_at") is not None:
             continue
@@ -218,7 +223,8 @@ def _sync_instances(ctx) -> None:
             config = agent_config(instance.user_data)
             cluster = config.get("ECS_CLUSTER") or (listed.get(provider.name) if provider else None)
             if cluster in active:
-                wanted[(cluster, instance.id)] = (group_name, provider.name if provider else None, config, instance)
+                wanted[(cluster, instance.id)] = (group_name, provider.name if provider else None, config, instance,
+                                                  _running_since(state, now))
     for cluster_name, instances in list(ecs.container_instances.items()):
         for ci_id, ci in list(instances.items()):
             if ci.__dict__.get("_emu_group") is None:
@@ -231,13 +237,15 @@ def _sync_instances(ctx) -> None:
             if cluster_name in ecs.clusters:
                 ecs.clusters[cluster_name].registered_container_instances_count -= 1
     present = {(c, ci.ec2_instance_id) for c, cis in ecs.container_instances.items() for ci in cis.values()}
-    for (cluster_name, instance_id), (group_name, provider, config, instance) in wanted.items():
+    for (cluster_name, instance_id), (group_name, provider, config, instance, since) in wanted.items():
         if (cluster_name, instance_id) in present:
             continue
         ci = ecs.register_container_instance(cluster_name, instance_id)
         ci.__dict__["_emu_group"] = group_name
         ci.__dict__["_emu_provider"] = provider
         ci.__dict__["_emu_ports"] = _port_range(config)
+        # The agent registers it as the instance runs, whichever call sees it first here.
+        ci.__dict__["_emu_since"] = since
         capacity = _type_capacity(instance.instance_type, config)
         if capacity is not None:
             for resources in (ci.registered_resources, ci.remaining_resources):
@@ -255,6 +263,12 @@ def registered(ctx) -> dict[str, tuple[str, object]]:
     """container instance id -> (cluster, ContainerInstance), ACTIVE and DRAINING ones."""
     return {ci_id: (c, ci) for c, cis in _ecs(ctx).container_instances.items() if c != "orphaned"
             for ci_id, ci in cis.items() if ci.status in ("ACTIVE", "DRAINING")}
+
+
+def _running_since(state, now: float) -> float:
+    from .autoscaling_ext import _running_since as since
+
+    return since(state, now)
 
 
 def leaving(state) -> bool:
@@ -387,8 +401,15 @@ def _new_task(ctx, service, d: dict, td) -> dict:
 
 
 def _start_on(ctx, service, task: dict, ci_id: str | None, ci) -> None:
+    now = time.time()
     task["status"] = "RUNNING"
-    task["startedAt"] = time.time()
+    task["startedAt"] = now
+    # A task that waited for this instance (managed scaling's, say) started when the instance
+    # joined the cluster, not at the call that sees it there.
+    since = ci.__dict__.get("_emu_since") if ci is not None else None
+    if since is not None and task["createdAt"] < since < now:
+        task["startedAt"] = since
+    task["_register_from"] = task["startedAt"]  # its targets' health checks count from its start
     task["launchType"] = "FARGATE" if ci is None else "EC2"
     if ci is not None:
         task["instance"], task["ec2"] = ci_id, ci.ec2_instance_id
@@ -452,6 +473,9 @@ def _target_of(task: dict, tg, lb: dict) -> tuple[str, int] | None:
 
 
 def _register(ctx, task: dict, service) -> None:
+    """Registers a running task in its service's target groups: as it started when it was just
+    placed (ECS registers it as it runs), else now (a group it could not be registered in before)."""
+    at = task.pop("_register_from", None) or time.time()
     groups = _elbv2(ctx).target_groups
     for lb in service.load_balancers or []:
         tg = groups.get(lb.get("targetGroupArn", ""))
@@ -463,7 +487,7 @@ def _register(ctx, task: dict, service) -> None:
         with targets._lock:
             targets._draining.get(key, {}).pop(target, None)
             targets._registered.setdefault(key, {}).setdefault(
-                target, time.time() + checks * duration("target_health_scale"))
+                target, at + checks * duration("target_health_scale"))
         tg.targets[target[0]] = {"Id": target[0], "Port": target[1]}
         task["targets"].append((tg.arn, target))
 

@@ -305,3 +305,23 @@ def test_an_update_places_the_new_tasks_at_the_call_and_stops_the_old_when_it_co
     for t in stopped:
         assert before + 0.55 <= t["stoppingAt"].timestamp() <= after + 0.65, (before, t["stoppingAt"])
         assert before + 1.15 <= t["stoppedAt"].timestamp() <= after + 1.25, (before, t["stoppedAt"])
+
+
+def test_tasks_waiting_for_capacity_start_when_the_new_instance_runs(emu, account):
+    # t3.medium: 4096 MiB, no reservation: two 1500 MiB tasks per instance; two wait.
+    ecs, ec2, asg = ec2_capacity(emu, account, instance_type="t3.medium", size=1, max_size=2, reserved=0)
+    wait_for(lambda: len(instances(ecs)), 1)
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=task_definition(ecs, memory=1500),
+                       desiredCount=4, capacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
+    # Managed scaling adds an instance at this call; it runs after ec2_instance_create (0.6 s).
+    before = time.time()
+    ecs.update_capacity_provider(name="cp", autoScalingGroupProvider={
+        "managedScaling": {"status": "ENABLED", "targetCapacity": 100}})
+    after = time.time()
+    time.sleep(1.5)  # no call meanwhile
+    tasks = service_tasks(ecs)
+    assert len(tasks) == 4 and all(t["lastStatus"] == "RUNNING" for t in tasks)
+    assert asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["DesiredCapacity"] == 2
+    late = sorted(t["startedAt"].timestamp() for t in tasks)[2:]
+    # They started as the new instance joined, not at the call 1.5 s on.
+    assert all(before + 0.55 <= at <= after + 0.65 for at in late), (before, late)
