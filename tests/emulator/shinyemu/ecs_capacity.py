@@ -249,7 +249,13 @@ def ecs_acts_on_its_own(ctx, call_next):
 
     if _ecs(ctx).capacity_providers:
         ecs_ext._advance(ctx)
-    return call_next()
+    resp = call_next()
+    if (resp.status == 200 and _ecs(ctx).capacity_providers
+            and not ctx.info.operation.startswith(("Describe", "List", "Get"))):
+        # And acts as the change returns (`ecs_ext._schedule`): an instance a scale-in takes out
+        # of service is DRAINING and its tasks start elsewhere now, not at the next call.
+        ecs_ext._schedule(ctx)
+    return resp
 
 
 @on("ecs", "PutClusterCapacityProviders")

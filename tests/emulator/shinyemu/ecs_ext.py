@@ -11,11 +11,17 @@
   deployment is IN_PROGRESS for the profile's `ecs_deployment_rollout` seconds, then COMPLETED
   with its desired count running, and the deployments it replaced are gone (the service runs
   one deployment: what the `ServicesStable` waiter checks).
+- **The scheduler acts as the call returns** (`_schedule`): CreateService, UpdateService and
+  every other successful change place the tasks (and scale out) at the call; the answer is the
+  service as the call left it, its new deployment PRIMARY and IN_PROGRESS. Between calls,
+  states are computed from the clock and dated when they happened (`_advance`): completion at
+  the later of the rollout time and the tasks' health, the replaced tasks stopping from then, a
+  rollback from the failure.
 - **A circuit-breaker failure a test can cause.** Images listed at
   `PUT /_emulator/ecs/failing?account=A` `{"images": ["registry/app:bad"]}` never start: a
   deployment of a task definition with such an image ends FAILED after the same time, with the
-  reason ECS gives ("ECS deployment circuit breaker: tasks failed to start."), events on the
-  service, and — with the circuit breaker's rollback — a new PRIMARY deployment of the task
+  reason ECS gives ("ECS deployment circuit breaker: tasks failed to start."), `failedTasks` at
+  the circuit breaker's threshold (`threshold`), events on the service, and — with the circuit breaker's rollback — a new PRIMARY deployment of the task
   definition the last COMPLETED deployment ran (IN_PROGRESS, then COMPLETED), the failed one
   ACTIVE with rolloutState FAILED ("the service is rolled back to the last deployment that
   completed successfully", ECS developer guide, "How the Amazon ECS deployment circuit breaker
@@ -42,6 +48,7 @@ A deleted service's DRAINING and INACTIVE, and the task API: `ecs_tasks.py`. Not
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import uuid
@@ -93,12 +100,15 @@ def _images(backend, task_definition: str) -> list[str]:
     return [c.get("image", "") for c in td.container_definitions]
 
 
-def _deployment(service, task_definition: str, seconds: float) -> dict:
-    from moto.core.utils import utcnow
+def _deployment(service, task_definition: str, seconds: float, start: float | None = None) -> dict:
+    """A PRIMARY deployment IN_PROGRESS from `start` (now if None) for `seconds`."""
+    from datetime import datetime, timezone
 
+    start = _now() if start is None else start
+    created = datetime.fromtimestamp(start, tz=timezone.utc).replace(tzinfo=None)
     deployment_id = f"ecs-svc/{uuid.uuid4().int % 10**19}"
     return {
-        "createdAt": utcnow(),
+        "createdAt": created,
         "desiredCount": service.desired_count,
         "failedTasks": 0,
         "id": deployment_id,
@@ -109,15 +119,16 @@ def _deployment(service, task_definition: str, seconds: float) -> dict:
         "runningCount": 0,
         "status": "PRIMARY",
         "taskDefinition": task_definition,
-        "updatedAt": utcnow(),
-        "_emu_until": _now() + seconds,
+        "updatedAt": created,
+        "_emu_until": start + seconds,
     }
 
 
-def _event(service, message: str) -> None:
-    from moto.core.utils import utcnow
+def _event(service, message: str, at: float | None = None) -> None:
+    from datetime import datetime, timezone
 
-    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": message})
+    created = datetime.fromtimestamp(_now() if at is None else at, tz=timezone.utc).replace(tzinfo=None)
+    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": created, "message": message})
 
 
 def _start(ctx, service, task_definition: str) -> None:
@@ -133,7 +144,11 @@ def _start(ctx, service, task_definition: str) -> None:
 
 
 def _advance(ctx) -> None:
-    """Brings every service's deployments up to the clock (states are computed lazily)."""
+    """Brings every service's deployments up to the clock (states are computed lazily). What
+    happened between two calls is dated when it happened, not when the emulator looks: a
+    deployment completes at the later of its `_emu_until` and the moment its tasks were all
+    healthy, fails at its `_emu_until`, and what follows (the replaced tasks stopping, the
+    rollback deployment) starts from that moment."""
     backend = _backend(ctx)
     failing = _failing.get(ctx.account, set())
     now = _now()
@@ -148,33 +163,55 @@ def _advance(ctx) -> None:
                 if until is None or d.get("rolloutState") != "IN_PROGRESS" or until > now:
                     continue
                 if any(image in failing for image in _images(backend, d["taskDefinition"])):
-                    _fail(ctx, service, d)
-                elif PLACEMENT is None or PLACEMENT.ready(ctx, service, d):
-                    _complete(service, d)
+                    _fail(ctx, service, d, until)
+                elif PLACEMENT is None:
+                    _complete(service, d, until)
+                else:
+                    healthy = PLACEMENT.ready_at(ctx, service, d)
+                    if healthy is not None:
+                        _complete(service, d, max(until, healthy))
         if PLACEMENT is not None:
             PLACEMENT.reconcile(ctx)  # the tasks of the deployments completion replaced stop
 
 
-def _complete(service, d: dict) -> None:
+def _retired(service) -> dict[str, float]:
+    """deployment id -> when it was replaced or failed: its tasks stop from then."""
+    return service.__dict__.setdefault("_emu_retired", {})
+
+
+def _complete(service, d: dict, at: float) -> None:
     d["rolloutState"] = "COMPLETED"
     d["rolloutStateReason"] = f"ECS deployment {d['id']} completed."
     d["runningCount"] = d["desiredCount"] = service.desired_count
     d["pendingCount"] = 0
     d.pop("_emu_until", None)
     if d.get("status") == "PRIMARY":
-        # The deployments it replaced have stopped their tasks and are gone.
+        # The deployments it replaced stop their tasks (from `at`) and are gone.
+        for x in service.deployments:
+            if x is not d:
+                _retired(service)[x["id"]] = at
         service.deployments[:] = [x for x in service.deployments if x is d]
         service.running_count = service.desired_count
         service.pending_count = 0
-        _event(service, f"(service {service.name}) has reached a steady state.")
+        _event(service, f"(service {service.name}) has reached a steady state.", at)
 
 
-def _fail(ctx, service, d: dict) -> None:
+def threshold(desired: int) -> int:
+    """The circuit breaker's failure threshold: "The deployment circuit breaker has a minimum
+    threshold of 3 and a maximum threshold of 200 ... 0.5 * desired task count" (ECS API
+    reference, ServiceDeploymentCircuitBreaker threshold; the developer guide's "How the Amazon
+    ECS deployment circuit breaker detects failures": Stage 1 counts the tasks that never reach
+    RUNNING, and the deployment is FAILED once that count reaches the threshold)."""
+    return min(200, max(3, math.ceil(0.5 * desired)))
+
+
+def _fail(ctx, service, d: dict, at: float) -> None:
     d["rolloutState"] = "FAILED"
     d["rolloutStateReason"] = REASON_FAILED
-    d["failedTasks"] = max(1, service.desired_count)
+    d["failedTasks"] = threshold(service.desired_count)
     d["runningCount"] = 0
     d.pop("_emu_until", None)
+    _retired(service)[d["id"]] = at
     images = _images(_backend(ctx), d["taskDefinition"])
     key = (ctx.account, ctx.region, service.cluster_name, service.name)
     stopped = _stopped.setdefault(key, [])
@@ -188,6 +225,7 @@ def _fail(ctx, service, d: dict) -> None:
             "desiredStatus": "STOPPED",
             "group": f"service:{service.name}",
             "stopCode": "TaskFailedToStart",
+            "stoppedAt": round(at, 3),
             "stoppedReason": "Essential container in task exited",
             "containers": [{
                 "name": "app",
@@ -196,13 +234,14 @@ def _fail(ctx, service, d: dict) -> None:
                           f"{images[0] if images else 'image'}: not found",
             }],
         })
-    _event(service, f"(service {service.name}) (deployment {d['id']}) deployment failed: tasks failed to start.")
+    _event(service, f"(service {service.name}) (deployment {d['id']}) deployment failed: tasks failed to start.", at)
     previous = next((x for x in service.deployments if x is not d and x.get("rolloutState") == "COMPLETED"), None)
     if d.get("status") == "PRIMARY" and previous is not None:
         # Rolled back: a new PRIMARY deployment of the last completed one's task definition.
         d["status"] = "ACTIVE"
-        _event(service, f"(service {service.name}) rolling back to deployment {previous['id']}.")
-        rollback = _deployment(service, previous["taskDefinition"], duration("ecs_deployment_rollout"))
+        _event(service, f"(service {service.name}) rolling back to deployment {previous['id']}.", at)
+        # The rollback starts when the deployment failed, with the duration the profile has now.
+        rollback = _deployment(service, previous["taskDefinition"], duration("ecs_deployment_rollout"), at)
         rollback["_emu_rollback_of"] = previous["id"]  # it keeps that deployment's running tasks
         service.deployments.remove(previous)
         service.deployments.insert(0, rollback)
@@ -233,7 +272,12 @@ def _strip_private(resp: Response) -> Response:
 @on("ecs", "*")
 def advance(ctx, call_next):
     _advance(ctx)
-    return _strip_private(call_next())
+    resp = _strip_private(call_next())
+    if resp.status == 200 and not ctx.info.operation.startswith(("Describe", "List")):
+        # What a change sets going starts as the call returns (`_schedule`): a capacity
+        # provider's managed scaling turned on scales out now, not at the account's next call.
+        _schedule(ctx)
+    return resp
 
 
 def _service(ctx, cluster: str, name: str):
@@ -304,8 +348,27 @@ def create_service(ctx, call_next):
             with _lock:
                 service.deployments.clear()
             _start(ctx, service, service.task_definition)
-            return _strip_private(_rewrite(ctx, resp, service))
+            answer = _strip_private(_rewrite(ctx, resp, service))
+            _schedule(ctx)
+            return answer
     return resp
+
+
+def _schedule(ctx) -> None:
+    """The service scheduler acts as the call returns, not at the account's next call: "Amazon
+    ECS runs another copy of the task" as soon as fewer than `desiredCount` run (botocore `ecs`
+    CreateService), and an UpdateService with a new task definition starts the deployment's tasks
+    at once, the scheduler using minimumHealthyPercent and maximumPercent to replace the old ones
+    (botocore `ecs` UpdateService; ECS developer guide, "Deploy Amazon ECS services by replacing
+    tasks"). So the tasks are placed (and registered in their target groups, whose health checks
+    start counting) at the call; the answer is the service as the call left it, the new
+    deployment PRIMARY and IN_PROGRESS — a deployment never completes or fails inside the call
+    that started it (the circuit breaker needs failed tasks: `threshold`), which is why only
+    placement runs here and not `_advance`: a rollout of 0 s failing inside UpdateService would
+    answer the rollback as PRIMARY, and a client following that deployment would see it COMPLETED."""
+    if PLACEMENT is not None:
+        with _lock:
+            PLACEMENT.reconcile(ctx)
 
 
 @on("ecs", "UpdateService")
@@ -328,7 +391,9 @@ def update_service(ctx, call_next):
                 d["desiredCount"] = service.desired_count
                 if d.get("rolloutState") == "COMPLETED":
                     d["runningCount"] = service.desired_count
-    return _strip_private(_rewrite(ctx, resp, service))
+    answer = _strip_private(_rewrite(ctx, resp, service))
+    _schedule(ctx)
+    return answer
 
 
 def _rewrite(ctx, resp: Response, service) -> Response:

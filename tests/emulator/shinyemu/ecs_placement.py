@@ -34,6 +34,10 @@ fixed resources, places no task for a service, and registers nothing in target g
   service gets AWS's event "unable to place a task because no container instance met all of
   its requirements". Fargate tasks (launch type FARGATE, or FARGATE/FARGATE_SPOT providers)
   always place. A deployment completes (`ecs_ext.py`) only when its desired count of tasks runs.
+  Tasks are placed at the call that starts them (`ecs_ext._schedule`: CreateService,
+  UpdateService, any change) and are then RUNNING (PENDING and ACTIVATING are not emulated); a
+  task that waited for capacity starts when its new instance began running (`_emu_since`, from
+  the instance's `pending` phase), not at the call that sees the instance.
 - **Managed scaling** ("Amazon ECS cluster auto scaling", "Deep dive on Amazon ECS cluster auto
   scaling"): a capacity provider with `managedScaling.status` ENABLED tracks
   CapacityProviderReservation = M / N × 100 at `targetCapacity`, M being the instances needed
@@ -52,8 +56,8 @@ fixed resources, places no task for a service, and registers nothing in target g
   ephemeral range the agent uses by default); in awsvpc mode the task's private IP (an address
   of its subnet; AWS gives each task an ENI there) with the container port. Registrations go
   through `elbv2_targets.py`'s bookkeeping, so DescribeTargetHealth reports `initial` then
-  `healthy` after the group's interval × healthy threshold, and a deregistered task `draining`
-  for the deregistration delay. A deployment is COMPLETED only when its tasks are healthy in
+  `healthy` after the group's interval × healthy threshold counted from the task's start, and a
+  deregistered task `draining` for the deregistration delay. A deployment is COMPLETED only when its tasks are healthy in
   every target group; the deployments it replaced then stop their tasks (deregistered,
   draining), as do a FAILED deployment's, a scale-down's surplus and every task of a deleted
   service. A rollback deployment keeps the running tasks of the deployment it rolls back to.
@@ -202,7 +206,8 @@ def _sync_instances(ctx) -> None:
     for name in active:
         for provider_name in ecs.clusters[name].capacity_providers or []:
             listed.setdefault(provider_name, name)
-    wanted = {}  # (cluster, instance id) -> (group name, provider name, config, instance)
+    wanted = {}  # (cluster, instance id) -> (group name, provider name, config, instance, since)
+    now = time.time()
     for group_name, group in list(groups.items()):
         if group.__dict__.get("_emu_gone_at") is not None:
             continue
@@ -218,7 +223,8 @@ def _sync_instances(ctx) -> None:
             config = agent_config(instance.user_data)
             cluster = config.get("ECS_CLUSTER") or (listed.get(provider.name) if provider else None)
             if cluster in active:
-                wanted[(cluster, instance.id)] = (group_name, provider.name if provider else None, config, instance)
+                wanted[(cluster, instance.id)] = (group_name, provider.name if provider else None, config, instance,
+                                                  _running_since(state, now))
     for cluster_name, instances in list(ecs.container_instances.items()):
         for ci_id, ci in list(instances.items()):
             if ci.__dict__.get("_emu_group") is None:
@@ -231,13 +237,15 @@ def _sync_instances(ctx) -> None:
             if cluster_name in ecs.clusters:
                 ecs.clusters[cluster_name].registered_container_instances_count -= 1
     present = {(c, ci.ec2_instance_id) for c, cis in ecs.container_instances.items() for ci in cis.values()}
-    for (cluster_name, instance_id), (group_name, provider, config, instance) in wanted.items():
+    for (cluster_name, instance_id), (group_name, provider, config, instance, since) in wanted.items():
         if (cluster_name, instance_id) in present:
             continue
         ci = ecs.register_container_instance(cluster_name, instance_id)
         ci.__dict__["_emu_group"] = group_name
         ci.__dict__["_emu_provider"] = provider
         ci.__dict__["_emu_ports"] = _port_range(config)
+        # The agent registers it as the instance runs, whichever call sees it first here.
+        ci.__dict__["_emu_since"] = since
         capacity = _type_capacity(instance.instance_type, config)
         if capacity is not None:
             for resources in (ci.registered_resources, ci.remaining_resources):
@@ -255,6 +263,12 @@ def registered(ctx) -> dict[str, tuple[str, object]]:
     """container instance id -> (cluster, ContainerInstance), ACTIVE and DRAINING ones."""
     return {ci_id: (c, ci) for c, cis in _ecs(ctx).container_instances.items() if c != "orphaned"
             for ci_id, ci in cis.items() if ci.status in ("ACTIVE", "DRAINING")}
+
+
+def _running_since(state, now: float) -> float:
+    from .autoscaling_ext import _running_since as since
+
+    return since(state, now)
 
 
 def leaving(state) -> bool:
@@ -352,13 +366,18 @@ def _free_ip(ctx, subnet_id: str) -> str | None:
     network = ipaddress.ip_network(subnet.cidr_block, strict=False)
     used = {t["ip"] for t in _tasks.get((ctx.account, ctx.region), []) if t.get("ip")}
     used |= {getattr(e, "private_ip_address", None) for e in ec2.enis.values()}
-    hosts = list(network.hosts())[3:]  # AWS keeps the first four addresses and the last
+    # AWS keeps the first four addresses and the last. Picked by number: listing a /18's hosts
+    # took a quarter of a second per task.
+    first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
+    if last < first:
+        return None
     rng = random.Random()
     for _ in range(64):
-        ip = str(rng.choice(hosts))
+        ip = str(ipaddress.ip_address(rng.randint(first, last)))
         if ip not in used:
             return ip
-    return next((str(h) for h in hosts if str(h) not in used), None)
+    return next((str(ipaddress.ip_address(n)) for n in range(first, last + 1)
+                 if str(ipaddress.ip_address(n)) not in used), None)
 
 
 def _new_task(ctx, service, d: dict, td) -> dict:
@@ -382,8 +401,15 @@ def _new_task(ctx, service, d: dict, td) -> dict:
 
 
 def _start_on(ctx, service, task: dict, ci_id: str | None, ci) -> None:
+    now = time.time()
     task["status"] = "RUNNING"
-    task["startedAt"] = time.time()
+    task["startedAt"] = now
+    # A task that waited for this instance (managed scaling's, say) started when the instance
+    # joined the cluster, not at the call that sees it there.
+    since = ci.__dict__.get("_emu_since") if ci is not None else None
+    if since is not None and task["createdAt"] < since < now:
+        task["startedAt"] = since
+    task["_register_from"] = task["startedAt"]  # its targets' health checks count from its start
     task["launchType"] = "FARGATE" if ci is None else "EC2"
     if ci is not None:
         task["instance"], task["ec2"] = ci_id, ci.ec2_instance_id
@@ -447,6 +473,9 @@ def _target_of(task: dict, tg, lb: dict) -> tuple[str, int] | None:
 
 
 def _register(ctx, task: dict, service) -> None:
+    """Registers a running task in its service's target groups: as it started when it was just
+    placed (ECS registers it as it runs), else now (a group it could not be registered in before)."""
+    at = task.pop("_register_from", None) or time.time()
     groups = _elbv2(ctx).target_groups
     for lb in service.load_balancers or []:
         tg = groups.get(lb.get("targetGroupArn", ""))
@@ -458,12 +487,14 @@ def _register(ctx, task: dict, service) -> None:
         with targets._lock:
             targets._draining.get(key, {}).pop(target, None)
             targets._registered.setdefault(key, {}).setdefault(
-                target, time.time() + checks * duration("target_health_scale"))
+                target, at + checks * duration("target_health_scale"))
         tg.targets[target[0]] = {"Id": target[0], "Port": target[1]}
         task["targets"].append((tg.arn, target))
 
 
-def _deregister(ctx, task: dict) -> None:
+def _deregister(ctx, task: dict, at: float | None = None) -> None:
+    """Deregisters the task's targets, draining from `at` (now if None)."""
+    at = time.time() if at is None else at
     groups = _elbv2(ctx).target_groups
     for arn, target in task["targets"]:
         tg = groups.get(arn)
@@ -474,11 +505,21 @@ def _deregister(ctx, task: dict) -> None:
         with targets._lock:
             registered = targets._registered.get(key, {})
             if registered.pop(target, None) is not None:
-                targets._draining.setdefault(key, {})[target] = time.time() + delay * duration("target_health_scale")
+                targets._draining.setdefault(key, {})[target] = at + delay * duration("target_health_scale")
             still = {t[0] for t in registered}
         if target[0] not in still:
             tg.targets.pop(target[0], None)
     task["targets"] = []
+
+
+def _healthy_at(ctx, task: dict) -> list[float]:
+    """When each of the task's targets passes (passed) its health checks."""
+    out = []
+    for arn, target in task["targets"]:
+        at = targets._registered.get((ctx.account, ctx.region, arn), {}).get(target)
+        if at is not None:
+            out.append(at)
+    return out
 
 
 def _healthy(ctx, task: dict) -> bool:
@@ -505,23 +546,25 @@ INSTANCE_DRAINING = "Container instance {ci} is DRAINING: the task was replaced 
 HOST_TERMINATED = "Host EC2 (instance {ec2}) terminated."
 
 
-def _stop(ctx, task: dict, reason: str = "", code: str = "ServiceSchedulerInitiated") -> None:
+def _stop(ctx, task: dict, reason: str = "", code: str = "ServiceSchedulerInitiated", at: float | None = None) -> None:
     """ECS stops a task: its desired status is STOPPED at once; a task that ran goes through
     DEACTIVATING — "for tasks that are part of services configured to use Elastic Load
     Balancing, the load balancer target group deregistration occurs during this state" (ECS
     developer guide, "Amazon ECS task lifecycle") — for its target groups' deregistration delay
     (× `target_health_scale`), then STOPPING for `ecs_task_stop` (the agent stops the
     containers: SIGTERM, then SIGKILL after the stop timeout), then STOPPED. Until then it keeps
-    its CPU, memory and host ports on its instance. A task never placed is STOPPED at once."""
+    its CPU, memory and host ports on its instance. A task never placed is STOPPED at once.
+    `at`: when ECS stopped it (a deployment's completion the emulator sees at a later call), so
+    the states follow from then; now if None."""
     if task["desired"] == "STOPPED":
         return
-    now = time.time()
+    now = time.time() if at is None else min(at, time.time())
     task["desired"] = "STOPPED"
     task["stoppingAt"] = now
     task["stoppedReason"] = reason or task.get("stoppedReason")
     task["stopCode"] = code
     delay = _deregistration_delay(ctx, task)
-    _deregister(ctx, task)
+    _deregister(ctx, task, now)
     if task["status"] == "PROVISIONING":
         _stopped_now(ctx, task)
         return
@@ -543,7 +586,8 @@ def _deregistration_delay(ctx, task: dict) -> float:
 def _stopped_now(ctx, task: dict) -> None:
     task["status"] = "STOPPED"
     task["desired"] = "STOPPED"
-    task["stoppedAt"] = time.time()
+    # When it stopped, which may be before the call that sees it.
+    task["stoppedAt"] = min(task.get("_stopped_at") or time.time(), time.time())
     tasks = _tasks.get((ctx.account, ctx.region), [])
     if task in tasks:
         tasks.remove(task)
@@ -578,6 +622,7 @@ def _images_failing(ctx, td) -> bool:
 
 def _reconcile_service(ctx, service) -> None:
     live = {d["id"]: d for d in service.deployments}
+    retired = service.__dict__.get("_emu_retired") or {}  # when a deployment was replaced or failed
     for task in _service_tasks(ctx, service):
         if task["deployment"] not in live:
             adopt = next((d for d in live.values() if d.get("_emu_rollback_of") == task["deployment"]), None)
@@ -585,9 +630,10 @@ def _reconcile_service(ctx, service) -> None:
                 task["deployment"] = adopt["id"]
                 continue
             primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
-            _stop(ctx, task, REPLACED.format(deployment=primary["id"] if primary else "?"))
+            _stop(ctx, task, REPLACED.format(deployment=primary["id"] if primary else "?"),
+                  at=retired.get(task["deployment"]))
         elif live[task["deployment"]].get("rolloutState") == "FAILED":
-            _stop(ctx, task, "Task failed to start", "TaskFailedToStart")
+            _stop(ctx, task, "Task failed to start", "TaskFailedToStart", at=retired.get(task["deployment"]))
     primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
     if primary is None or primary.get("rolloutState") == "FAILED":
         return
@@ -768,6 +814,7 @@ def reconcile(ctx) -> None:
                 _stop(ctx, task, SERVICE_DELETED.format(name=task["serviceName"]))  # the service is deleted
         for service in services.values():
             _reconcile_service(ctx, service)
+        _advance_stops(ctx)  # tasks stopped from an earlier moment may be further on by now
         _inactivate(ctx, everything)
         _managed_scaling(ctx)
         ecs_capacity.manage(ctx)
@@ -787,16 +834,20 @@ def _inactivate(ctx, services) -> None:
             service.running_count = service.pending_count = 0
 
 
-def ready(ctx, service, d: dict) -> bool:
-    """Whether deployment `d` runs its desired count of tasks, healthy in its target groups."""
+def ready_at(ctx, service, d: dict) -> float | None:
+    """When deployment `d` came to run its desired count of tasks, healthy in its target groups
+    (the last of its tasks to start, or to pass its health checks), or None if it does not yet."""
     with _lock:
         ours = [t for t in _service_tasks(ctx, service) if t["deployment"] == d["id"]]
         running = [t for t in ours if t["status"] == "RUNNING"]
         if len(running) < service.desired_count:
-            return False
-        if service.load_balancers:
-            return all(len(t["targets"]) >= len(service.load_balancers) and _healthy(ctx, t) for t in running)
-        return True
+            return None
+        if service.load_balancers and not all(
+                len(t["targets"]) >= len(service.load_balancers) and _healthy(ctx, t) for t in running):
+            return None
+        # The desired count's earliest-ready tasks (a surplus one ready later does not count).
+        times = sorted(max([t["startedAt"] or 0.0] + _healthy_at(ctx, t)) for t in running)
+        return times[service.desired_count - 1] if service.desired_count else d.get("_emu_until", time.time())
 
 
 ecs_ext.PLACEMENT = __import__(__name__, fromlist=["reconcile"])

@@ -4,6 +4,7 @@ stopped tasks' reasons, and the destroy-order refusals."""
 
 import base64
 import json
+import time
 
 import pytest
 import requests
@@ -92,6 +93,40 @@ def test_a_failing_image_fails_the_deployment_and_rolls_back_with_reasons(emu, a
     assert tasks[0]["stoppedReason"] == "Essential container in task exited"
     assert "CannotPullContainerError" in tasks[0]["containers"][0]["reason"]
     assert tasks[0]["taskDefinitionArn"] == bad
+
+
+def test_a_failing_rollout_is_answered_in_progress_and_fails_afterwards_at_the_threshold(emu, account):
+    # With a 0 s rollout the failure is due the moment UpdateService starts the deployment, yet
+    # the answer is the new deployment PRIMARY and IN_PROGRESS: a deployment never ends inside the
+    # call that started it (the circuit breaker needs failed tasks). Evaluating it inside the call
+    # answered the rollback as PRIMARY, and a client that follows the deployment its call started
+    # (shinyctl, Terraform) then saw the rollback COMPLETED and reported success.
+    emu.set_profile(account, {"durations": {"ecs_deployment_rollout": 0}})
+    ecs = emu.client("ecs", account)
+    ecs.create_cluster(clusterName="demo")
+    capacity(emu, account)
+    v1 = register(ecs, "nginx:1.26")
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=2)
+    wait_for(lambda: primary(ecs)[0]["rolloutState"], "COMPLETED")
+    r = requests.put(f"{emu.endpoint}/_emulator/ecs/failing", params={"account": account},
+                     data=json.dumps({"images": ["nginx:bad"]}), timeout=10)
+    r.raise_for_status()
+    bad = register(ecs, "nginx:bad")
+    before = time.time()
+    updated = ecs.update_service(cluster="demo", service="web", taskDefinition=bad)["service"]
+    after = time.time()
+    first = updated["deployments"][0]
+    assert (first["status"], first["taskDefinition"], first["rolloutState"]) == ("PRIMARY", bad, "IN_PROGRESS")
+    time.sleep(0.5)
+    service = ecs.describe_services(cluster="demo", services=["web"])["services"][0]
+    failed = next(d for d in service["deployments"] if d["taskDefinition"] == bad)
+    # "a minimum threshold of 3 and a maximum threshold of 200 ... 0.5 * desired task count"
+    # (ServiceDeploymentCircuitBreaker): 2 tasks wanted, 3 failed.
+    assert (failed["status"], failed["rolloutState"], failed["failedTasks"]) == ("ACTIVE", "FAILED", 3)
+    rollback = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+    assert rollback["taskDefinition"] == v1
+    # The rollback started when the deployment failed, not at the DescribeServices 0.5 s later.
+    assert before - 0.05 <= rollback["createdAt"].timestamp() <= after + 0.05
 
 
 def test_destroy_order_refusals(emu, account):

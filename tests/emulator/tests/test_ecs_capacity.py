@@ -4,6 +4,7 @@ protected), and managed instance draining (ECS's terminating lifecycle hook hold
 leaving the group, DRAINING, until its tasks run elsewhere)."""
 
 import base64
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -122,6 +123,24 @@ def test_managed_draining_moves_the_tasks_before_the_instance_goes(emu, account)
     stopped = ecs.list_tasks(cluster="demo", serviceName="web", desiredStatus="STOPPED")["taskArns"]
     reasons = [t["stoppedReason"] for t in ecs.describe_tasks(cluster="demo", tasks=stopped)["tasks"]]
     assert len(reasons) == 1 and "DRAINING" in reasons[0], reasons
+
+
+def test_a_scale_in_drains_at_the_call_and_the_replacement_starts_then(emu, account):
+    # ECS acts as the Auto Scaling change returns, not at the account's next call.
+    ecs, asg = capacity(emu, account, size=2, protection=False, scaling=False)
+    wait_for(lambda: len(instances(ecs)), 2)
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=task_definition(ecs, memory=1000),
+                       desiredCount=2)
+    wait_for(lambda: sorted(placed(ecs).values()), [1, 1])
+    first = set(ecs.list_tasks(cluster="demo", serviceName="web")["taskArns"])
+    before = time.time()
+    asg.set_desired_capacity(AutoScalingGroupName="ecs", DesiredCapacity=1)
+    after = time.time()
+    time.sleep(0.5)  # no call meanwhile
+    arns = ecs.list_tasks(cluster="demo", serviceName="web")["taskArns"]
+    new = [t for t in ecs.describe_tasks(cluster="demo", tasks=arns)["tasks"] if t["taskArn"] not in first]
+    assert len(new) == 1, "the leaving instance's task replaced on the other"
+    assert before - 0.05 <= new[0]["startedAt"].timestamp() <= after + 0.05, (before, new[0]["startedAt"], after)
 
 
 def test_without_managed_draining_an_instance_leaving_takes_its_tasks_with_it(emu, account):

@@ -5,6 +5,7 @@ when replaced, and deployments that complete only once their tasks are healthy."
 
 import base64
 import ipaddress
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -237,3 +238,90 @@ def test_instances_registered_before_their_capacity_provider_serve_it(emu, accou
                        capacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
     wait_for(lambda: rollout(ecs), "COMPLETED")
     assert primary(ecs)[0]["runningCount"] == 2
+
+
+def service_tasks(ecs, desired="RUNNING"):
+    arns = ecs.list_tasks(cluster="demo", serviceName="web", desiredStatus=desired)["taskArns"]
+    return ecs.describe_tasks(cluster="demo", tasks=arns)["tasks"] if arns else []
+
+
+def test_tasks_are_placed_at_create_service_not_at_the_next_call(emu, account):
+    # The scheduler starts the desired count as CreateService returns ("Amazon ECS runs another
+    # copy of the task" whenever fewer run, botocore `ecs` CreateService): the tasks start, and
+    # their health checks count, from the call — not from whatever call the account makes next.
+    ecs = emu.client("ecs", account)
+    ecs.create_cluster(clusterName="demo")
+    elb, tg, subnets, sg = front(emu, account, target_type="ip")
+    group = elb.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0]
+    checks = group["HealthCheckIntervalSeconds"] * group["HealthyThresholdCount"] * 0.01  # target_health_scale
+    td = task_definition(ecs, network="awsvpc")
+    before = time.time()
+    created = ecs.create_service(
+        cluster="demo", serviceName="web", taskDefinition=td, desiredCount=2, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}])
+    after = time.time()
+    # The answer is the service as the call left it: its deployment just started.
+    d = created["service"]["deployments"][0]
+    assert (d["status"], d["rolloutState"], d["runningCount"]) == ("PRIMARY", "IN_PROGRESS", 0)
+    time.sleep(max(0.6, checks) + 0.5)  # no call meanwhile
+    tasks = service_tasks(ecs)
+    assert len(tasks) == 2
+    for t in tasks:
+        assert before - 0.05 <= t["startedAt"].timestamp() <= after + 0.05, (before, t["startedAt"], after)
+    d, service = primary(ecs)
+    assert (d["rolloutState"], d["runningCount"]) == ("COMPLETED", 2)
+    # Steady once the rollout has lasted its time and the tasks passed the checks counted from
+    # the call: the event is dated then, not at the DescribeServices that saw it.
+    steady = next(e for e in service["events"] if "steady state" in e["message"])["createdAt"].timestamp()
+    assert before + max(0.6, checks) - 0.05 <= steady <= after + max(0.6, checks) + 0.05
+
+
+def test_an_update_places_the_new_tasks_at_the_call_and_stops_the_old_when_it_completed(emu, account):
+    ecs = emu.client("ecs", account)
+    ecs.create_cluster(clusterName="demo")
+    _, _, subnets, sg = front(emu, account)
+    network = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}}
+    v1 = task_definition(ecs, network="awsvpc")
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=v1, desiredCount=2, launchType="FARGATE",
+                       networkConfiguration=network)
+    wait_for(lambda: rollout(ecs), "COMPLETED")
+    old = {t["taskArn"] for t in service_tasks(ecs)}
+    v2 = task_definition(ecs, image="nginx:1.27", network="awsvpc")
+    before = time.time()
+    updated = ecs.update_service(cluster="demo", service="web", taskDefinition=v2)["service"]
+    after = time.time()
+    assert [(d["taskDefinition"], d["rolloutState"]) for d in updated["deployments"]] == [
+        (v2, "IN_PROGRESS"), (v1, "COMPLETED")]
+    # Rollout 0.6 s, no target group: complete 0.6 s after the call; the old tasks stop then
+    # (STOPPING for ecs_task_stop, 0.6 s) — all seen by the one call made 2 s later.
+    time.sleep(2.0)
+    tasks = {t["taskArn"]: t for t in service_tasks(ecs) + service_tasks(ecs, "STOPPED")}
+    new = [t for a, t in tasks.items() if a not in old]
+    assert len(new) == 2 and all(t["taskDefinitionArn"] == v2 for t in new)
+    assert all(before - 0.05 <= t["startedAt"].timestamp() <= after + 0.05 for t in new)
+    stopped = [tasks[a] for a in old]
+    assert [t["lastStatus"] for t in stopped] == ["STOPPED", "STOPPED"]
+    for t in stopped:
+        assert before + 0.55 <= t["stoppingAt"].timestamp() <= after + 0.65, (before, t["stoppingAt"])
+        assert before + 1.15 <= t["stoppedAt"].timestamp() <= after + 1.25, (before, t["stoppedAt"])
+
+
+def test_tasks_waiting_for_capacity_start_when_the_new_instance_runs(emu, account):
+    # t3.medium: 4096 MiB, no reservation: two 1500 MiB tasks per instance; two wait.
+    ecs, ec2, asg = ec2_capacity(emu, account, instance_type="t3.medium", size=1, max_size=2, reserved=0)
+    wait_for(lambda: len(instances(ecs)), 1)
+    ecs.create_service(cluster="demo", serviceName="web", taskDefinition=task_definition(ecs, memory=1500),
+                       desiredCount=4, capacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
+    # Managed scaling adds an instance at this call; it runs after ec2_instance_create (0.6 s).
+    before = time.time()
+    ecs.update_capacity_provider(name="cp", autoScalingGroupProvider={
+        "managedScaling": {"status": "ENABLED", "targetCapacity": 100}})
+    after = time.time()
+    time.sleep(1.5)  # no call meanwhile
+    tasks = service_tasks(ecs)
+    assert len(tasks) == 4 and all(t["lastStatus"] == "RUNNING" for t in tasks)
+    assert asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["DesiredCapacity"] == 2
+    late = sorted(t["startedAt"].timestamp() for t in tasks)[2:]
+    # They started as the new instance joined, not at the call 1.5 s on.
+    assert all(before + 0.55 <= at <= after + 0.65 for at in late), (before, late)

@@ -27,7 +27,8 @@
 //! - **Delete**: UpdateService desiredCount 0, DeleteService, then until DescribeServices says
 //!   INACTIVE or no longer knows it (the ECS waiter `ServicesInactive`; DRAINING meanwhile:
 //!   "the service status moves from ACTIVE to DRAINING ... after all tasks are stopped the
-//!   service status moves to INACTIVE", botocore `ecs` DeleteService).
+//!   service status moves to INACTIVE", botocore `ecs` DeleteService); behind a load balancer the
+//!   polls are laid out for the target groups' deregistration delay, which the draining lasts.
 //!
 //! Read: ListClusters (the blueprint's by name prefix, as the cluster's read: a service in a
 //! cluster the blueprint dropped is found and deleted before it), ListServices per cluster, then
@@ -49,13 +50,20 @@ use super::ecs_cluster_capacity_providers::strategy;
 use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::wait::{has, is_gone};
-use crate::apply::{Outputs, StepError};
+use crate::apply::{ErrorClass, Outputs, StepError};
 use crate::aws::errors::{is_not_found, missing};
 use crate::aws::tags::{self, BLUEPRINT_TAG};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::{EcsLoadBalancer, EcsServiceProps, EcsStrategyItem};
 
 pub struct EcsService;
+
+/// How long a deleted service behind a load balancer drains: its target groups' deregistration
+/// delay, ELB's default ("The default value is 300 seconds", botocore `elbv2`
+/// TargetGroupAttribute `deregistration_delay.timeout_seconds`) and what the catalog gives every
+/// service's target group (`plan/catalog/ecs.rs`). Only where the delete's polls fall: a group
+/// with another delay is still waited for, less promptly.
+const DEREGISTRATION_DELAY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// `spread` by zone (`attribute:ecs.availability-zone`, botocore `ecs` PlacementStrategy field).
 const ZONE: &str = "attribute:ecs.availability-zone";
@@ -269,12 +277,14 @@ impl Adapter for EcsService {
             .send()
             .await
             .aws();
-        match scaled {
+        let behind_load_balancer = match scaled {
             Err(err) if is_not_found(&err) || err.code == "ServiceNotActiveException" => {
                 return Ok(Outputs::new());
             }
-            other => drop(other?),
-        }
+            other => other?
+                .service
+                .is_some_and(|s| !s.load_balancers().is_empty()),
+        };
         let deleted = step
             .clients()
             .ecs
@@ -303,10 +313,23 @@ impl Adapter for EcsService {
         };
         // Looked at once, as the `ServicesInactive` waiter does (botocore's waiters call the
         // operation before their first `delay`): a service scaled to 0 with no task left is
-        // INACTIVE at once.
-        step.engine
-            .wait_until_looking_first(probe, is_gone())
-            .await?;
+        // INACTIVE at once. Behind a load balancer it is DRAINING until its tasks are STOPPING,
+        // after DEACTIVATING — "the load balancer target group deregistration occurs during this
+        // state" ("Amazon ECS task lifecycle") — for the target group's deregistration delay:
+        // the polls are laid out for that, not for the kind's minute.
+        if !behind_load_balancer {
+            step.engine
+                .wait_until_looking_first(probe, is_gone())
+                .await?;
+            return Ok(Outputs::new());
+        }
+        match probe().await {
+            Ok(None) => return Ok(Outputs::new()),
+            Err(error) if error.class == ErrorClass::Fatal => return Err(error),
+            _ => {}
+        }
+        let spec = step.engine.wait.expecting(DEREGISTRATION_DELAY);
+        step.engine.wait_with(&spec, probe, is_gone()).await?;
         Ok(Outputs::new())
     }
 }
