@@ -14,21 +14,21 @@
 //!
 //! Nothing here touches the AWS SDK or a terminal.
 
-pub mod backoff;
-pub mod events;
-pub mod executor;
-pub mod limits;
-pub mod operator;
-pub mod schedule;
-pub mod slots;
-pub mod step;
-pub mod wait;
+pub(crate) mod backoff;
+pub(crate) mod events;
+pub(crate) mod executor;
+pub(crate) mod limits;
+pub(crate) mod operator;
+pub(crate) mod schedule;
+pub(crate) mod slots;
+pub(crate) mod step;
+pub(crate) mod wait;
 
 #[cfg(test)]
 mod fake;
 
-pub use events::{Event, EventSink, Failure, Skip, Summary};
-pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
-pub use operator::Operator;
-pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
-pub use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};
+pub(crate) use events::{Event, EventSink, Failure, Skip, Summary};
+pub(crate) use executor::{Config, DEFAULT_PARALLELISM, Executor};
+pub(crate) use operator::Operator;
+pub(crate) use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
+pub(crate) use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};

@@ -25,24 +25,24 @@ use crate::plan::catalog::{Partition, partition};
 
 /// What the user asked to connect to; `None` fields come from the standard chain.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub(crate) struct Target {
     /// `--region`; otherwise the chain's (`AWS_REGION`, the profile's `region`).
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// `--profile`; otherwise `AWS_PROFILE` or `default`.
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// `--endpoint-url`; otherwise `AWS_ENDPOINT_URL` (read by the chain itself).
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// Fixed access keys instead of the chain (the emulator takes any).
-    pub static_keys: Option<(String, String)>,
+    pub(crate) static_keys: Option<(String, String)>,
     /// Sends `x-moto-account-id: <id>` with every request: the emulator then acts as that
     /// account, which isolates tests from each other. Never set against AWS.
-    pub emulator_account: Option<String>,
+    pub(crate) emulator_account: Option<String>,
     /// How fast time passes compared with AWS (`SHINYCTL_TIME_SCALE`; 1/60 for the emulator's
     /// default profile): the SDK's and the Kubernetes client's retry delays scale with it.
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
     /// At most this many AWS calls in flight at once; a waiting call of the step that begins the
     /// slowest remaining chain goes first (`--calls-in-flight`, [`super::gate`]).
-    pub calls_in_flight: usize,
+    pub(crate) calls_in_flight: usize,
 }
 
 /// Calls in flight by default: four times the executor's default parallelism. A read starts
@@ -51,7 +51,7 @@ pub struct Target {
 /// dependency depth only if they need not queue for a permit (`services::stages`); an apply's
 /// steps (32 at once, a call or two each) rarely reach it, where the bound orders the waiting
 /// calls by the critical path. AWS's rate limits are kept by the token buckets, not by this.
-pub const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;
+pub(crate) const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;
 
 impl Default for Target {
     fn default() -> Self {
@@ -69,7 +69,7 @@ impl Default for Target {
 
 impl Target {
     /// The emulator at `endpoint`, acting as `account` (12 digits) in `region`.
-    pub fn emulator(endpoint: &str, region: &str, account: &str) -> Self {
+    pub(crate) fn emulator(endpoint: &str, region: &str, account: &str) -> Self {
         Target {
             region: Some(region.to_string()),
             profile: None,
@@ -81,13 +81,13 @@ impl Target {
     }
 
     /// The same target with retry delays scaled by `time_scale` (see [`Target::time_scale`]).
-    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
+    pub(crate) fn with_time_scale(mut self, time_scale: f64) -> Self {
         self.time_scale = time_scale;
         self
     }
 
     /// The retries inside one call to AWS or to the cluster, at this target's time scale.
-    pub fn call_retries(&self) -> RetryPolicy {
+    pub(crate) fn call_retries(&self) -> RetryPolicy {
         call_retries(self.time_scale)
     }
 }
@@ -99,7 +99,7 @@ impl Target {
 /// throttling, in real seconds and on top of the executor's own per-service token buckets, which
 /// already pace calls to AWS's published rates. The SDK's retry quota is switched off in
 /// [`super::clients`].
-pub fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
+pub(crate) fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(policy.max_attempts)
         .with_initial_backoff(policy.base)
@@ -108,18 +108,18 @@ pub fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
 
 /// A resolved connection: where, as whom, and the clients to get there.
 #[derive(Clone)]
-pub struct Connection {
-    pub region: String,
-    pub partition: Partition,
+pub(crate) struct Connection {
+    pub(crate) region: String,
+    pub(crate) partition: Partition,
     /// The 12-digit account id the credentials belong to.
-    pub account: String,
+    pub(crate) account: String,
     /// The endpoint override, when there is one (the emulator).
-    pub endpoint_url: Option<String>,
-    pub clients: Clients,
+    pub(crate) endpoint_url: Option<String>,
+    pub(crate) clients: Clients,
     /// The command's rate-limit buckets (AWS's published limits at the target's time scale),
     /// spent by the HTTP gate under every client ([`super::gate`]): every call of the command,
     /// reads and steps alike, as AWS's own buckets are shared by the account.
-    pub limiter: Arc<RateLimiter>,
+    pub(crate) limiter: Arc<RateLimiter>,
 }
 
 impl fmt::Debug for Connection {
@@ -135,7 +135,7 @@ impl fmt::Debug for Connection {
 
 /// Why shinyctl cannot talk to AWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     NoRegion,
     /// The credentials were refused or could not be found (STS GetCallerIdentity failed).
     Identity {
@@ -169,7 +169,7 @@ impl fmt::Display for ConnectError {
 impl std::error::Error for ConnectError {}
 
 /// The HTTP client every SDK client uses: rustls with ring.
-pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+pub(crate) fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -187,7 +187,7 @@ fn identity_retries(target: &Target) -> RetryPolicy {
 }
 
 /// Resolves `target` through the standard chain, builds the clients and asks STS who we are.
-pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
+pub(crate) async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     let limiter = Arc::new(RateLimiter::new(
         RateLimits::default().scaled(target.time_scale),
     ));
@@ -269,7 +269,7 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
 impl Connection {
     /// `arn:<partition>:<service>:<region>:<account>:<resource>` for this connection; IAM and S3
     /// ARNs pass an empty region (and S3 an empty account).
-    pub fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
+    pub(crate) fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
         format!(
             "{}:{service}:{region}:{account}:{resource}",
             self.partition.arn_prefix()

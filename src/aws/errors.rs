@@ -13,7 +13,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::apply::{ErrorClass, StepError};
 
 /// Converts any SDK call's error.
-pub fn step_error<E>(err: SdkError<E, HttpResponse>) -> StepError
+pub(crate) fn step_error<E>(err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -70,7 +70,7 @@ where
 /// signs aside: [`super::iam_propagation::classify`]). Adapters override it where context
 /// matters (a `*.NotFound` for a dependency created a second ago is eventual consistency, hence
 /// transient; for the resource being deleted it means success).
-pub fn classify_code(code: &str) -> ErrorClass {
+pub(crate) fn classify_code(code: &str) -> ErrorClass {
     const THROTTLED: &[&str] = &[
         "Throttling",
         "ThrottlingException",
@@ -146,16 +146,16 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// Whether an error code says the resource does not exist (`InvalidVpcID.NotFound`,
 /// `NoSuchEntity`, `NoSuchBucket`, `ResourceNotFoundException`, `DBInstanceNotFound`, ...).
-pub fn is_not_found_code(code: &str) -> bool {
+pub(crate) fn is_not_found_code(code: &str) -> bool {
     code.contains("NotFound") || code.starts_with("NoSuch")
 }
 
-pub fn is_not_found(err: &StepError) -> bool {
+pub(crate) fn is_not_found(err: &StepError) -> bool {
     is_not_found_code(&err.code)
 }
 
 /// `Ok(None)` for a not-found error: what a delete or a probe wants.
-pub fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {
+pub(crate) fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(err) if is_not_found(&err) => Ok(None),
@@ -164,7 +164,7 @@ pub fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, S
 }
 
 /// Extension for SDK results: `.send().await.aws()?`.
-pub trait AwsResult<T> {
+pub(crate) trait AwsResult<T> {
     fn aws(self) -> Result<T, StepError>;
 }
 
@@ -178,7 +178,7 @@ where
 }
 
 /// An adapter bug or an engine inconsistency (a required property or input is missing).
-pub fn missing(what: impl std::fmt::Display) -> StepError {
+pub(crate) fn missing(what: impl std::fmt::Display) -> StepError {
     StepError::fatal("MissingInput", what.to_string())
 }
 

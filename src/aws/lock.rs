@@ -19,17 +19,17 @@ use crate::apply::StepError;
 
 /// Who holds a lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockInfo {
+pub(crate) struct LockInfo {
     /// Random per acquisition: release only deletes the lock it took.
-    pub id: String,
-    pub blueprint: String,
+    pub(crate) id: String,
+    pub(crate) blueprint: String,
     /// `apply` or `destroy`.
-    pub operation: String,
-    pub user: String,
-    pub host: String,
-    pub pid: u32,
+    pub(crate) operation: String,
+    pub(crate) user: String,
+    pub(crate) host: String,
+    pub(crate) pid: u32,
     /// RFC 3339, UTC.
-    pub created: String,
+    pub(crate) created: String,
 }
 
 impl fmt::Display for LockInfo {
@@ -44,14 +44,14 @@ impl fmt::Display for LockInfo {
 
 /// A held lock; release it when done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lock {
-    pub bucket: String,
-    pub key: String,
-    pub info: LockInfo,
+pub(crate) struct Lock {
+    pub(crate) bucket: String,
+    pub(crate) key: String,
+    pub(crate) info: LockInfo,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Someone else holds it.
     Held {
         info: Option<LockInfo>,
@@ -97,16 +97,16 @@ impl From<StepError> for LockError {
 }
 
 /// shinyctl's state bucket for this account and region.
-pub fn state_bucket(conn: &Connection) -> String {
+pub(crate) fn state_bucket(conn: &Connection) -> String {
     format!("shinyctl-state-{}-{}", conn.account, conn.region)
 }
 
-pub fn lock_key(blueprint: &str) -> String {
+pub(crate) fn lock_key(blueprint: &str) -> String {
     format!("locks/{blueprint}.json")
 }
 
 /// Takes the lock for `blueprint`, for `operation` (`apply`, `destroy`).
-pub async fn acquire(
+pub(crate) async fn acquire(
     conn: &Connection,
     blueprint: &str,
     operation: &str,
@@ -184,7 +184,7 @@ async fn put_lock(
 }
 
 /// Who holds the lock of `blueprint`, if anyone.
-pub async fn current(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
+pub(crate) async fn current(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
     holder(conn, &state_bucket(conn), &lock_key(blueprint)).await
 }
 
@@ -213,7 +213,7 @@ async fn holder(conn: &Connection, bucket: &str, key: &str) -> Result<Option<Loc
 
 impl Lock {
     /// Releases the lock if it is still ours (a broken-and-retaken lock is left alone).
-    pub async fn release(&self, conn: &Connection) -> Result<(), StepError> {
+    pub(crate) async fn release(&self, conn: &Connection) -> Result<(), StepError> {
         match holder(conn, &self.bucket, &self.key).await? {
             Some(info) if info.id == self.info.id => {}
             _ => return Ok(()),
@@ -233,7 +233,7 @@ impl Lock {
 }
 
 /// `--break-lock`: deletes whatever lock `blueprint` has and says whose it was.
-pub async fn break_lock(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
+pub(crate) async fn break_lock(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
     let bucket = state_bucket(conn);
     let key = lock_key(blueprint);
     let info = holder(conn, &bucket, &key).await?;
@@ -285,7 +285,7 @@ fn hostname() -> String {
 }
 
 /// `2026-11-22T01:31:38Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let secs = time
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

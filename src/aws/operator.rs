@@ -9,28 +9,28 @@ use super::services::AwsStep;
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
-pub struct AwsOperator {
-    pub conn: Connection,
+pub(crate) struct AwsOperator {
+    pub(crate) conn: Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
-    pub blueprint: String,
+    pub(crate) blueprint: String,
     /// How deletes treat databases and caches.
-    pub data: DataPolicy,
+    pub(crate) data: DataPolicy,
     /// Random per operator, that is per apply or destroy: the run's idempotency tokens differ
     /// from every earlier run's (see `services::AwsStep::client_token`).
-    pub run: String,
+    pub(crate) run: String,
 }
 
 /// What deleting a data-holding resource (RDS instance or cluster, ElastiCache replication
 /// group) does. The schedule already refuses such deletes without `--allow-data-loss`; this says
 /// how far the adapters may go once one is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataPolicy {
+pub(crate) struct DataPolicy {
     /// Take a final snapshot before deleting (RDS `FinalDBSnapshotIdentifier`, ElastiCache
     /// `FinalSnapshotIdentifier`). On unless told not to.
-    pub final_snapshot: bool,
+    pub(crate) final_snapshot: bool,
     /// The user explicitly allowed losing data (`--allow-data-loss`): only then is AWS's deletion
     /// protection turned off to let the delete through.
-    pub allow_data_loss: bool,
+    pub(crate) allow_data_loss: bool,
 }
 
 impl Default for DataPolicy {
@@ -43,7 +43,7 @@ impl Default for DataPolicy {
 }
 
 impl AwsOperator {
-    pub fn new(conn: Connection, blueprint: impl Into<String>) -> Self {
+    pub(crate) fn new(conn: Connection, blueprint: impl Into<String>) -> Self {
         AwsOperator {
             conn,
             blueprint: blueprint.into(),
@@ -53,7 +53,7 @@ impl AwsOperator {
     }
 
     /// Sets how deletes treat databases and caches.
-    pub fn with_data_policy(mut self, data: DataPolicy) -> Self {
+    pub(crate) fn with_data_policy(mut self, data: DataPolicy) -> Self {
         self.data = data;
         self
     }

@@ -15,24 +15,24 @@ use crate::plan::zones::Zones;
 
 /// A valid blueprint and the AWS resources it asks for.
 #[derive(Debug, Clone)]
-pub struct Loaded {
-    pub source: Source,
-    pub blueprint: Blueprint,
-    pub resources: Vec<Resource>,
+pub(crate) struct Loaded {
+    pub(crate) source: Source,
+    pub(crate) blueprint: Blueprint,
+    pub(crate) resources: Vec<Resource>,
     /// Problems that do not stop it (e.g. a version in paid extended support), located.
-    pub warnings: Vec<Diagnostic>,
+    pub(crate) warnings: Vec<Diagnostic>,
     /// The availability zones the subnets go into (`None` without a VPC): assumed until a live
     /// plan chooses them from EC2's answer ([`Loaded::live`]).
-    pub zones: Option<Zones>,
+    pub(crate) zones: Option<Zones>,
     /// The versions the blueprint leaves out, as chosen (`blueprint::support::defaults`).
-    pub unpinned: Vec<Chosen>,
+    pub(crate) unpinned: Vec<Chosen>,
 }
 
 impl Loaded {
     /// The same blueprint with its resources derived for `account` (the live connection's
     /// identity): names that hold the account (S3 buckets) get it instead of the offline
     /// placeholder. Pure. Names were checked with a 12-digit account in its place, so they fit.
-    pub fn in_account(&self, account: &str) -> Loaded {
+    pub(crate) fn in_account(&self, account: &str) -> Loaded {
         Loaded {
             source: self.source.clone(),
             blueprint: self.blueprint.clone(),
@@ -45,7 +45,7 @@ impl Loaded {
 
     /// The same blueprint (derived for `account`) with the unset versions chosen anew from AWS's
     /// listings: `(path, version, according to)` each. Pure.
-    pub fn choosing(&self, choices: &[(&str, String, String)], account: &str) -> Loaded {
+    pub(crate) fn choosing(&self, choices: &[(&str, String, String)], account: &str) -> Loaded {
         let mut out = self.clone();
         for (path, version, according_to) in choices {
             let Some(chosen) = out.unpinned.iter_mut().find(|c| c.path == *path) else {
@@ -76,7 +76,7 @@ impl Loaded {
     /// The same blueprint (derived for `account`) with each unset version replaced by the one
     /// its existing resource runs (`proxy`: the ShinyProxy version the proxy's Deployment runs):
     /// an unset version never plans an upgrade. Pure.
-    pub fn keeping_running(
+    pub(crate) fn keeping_running(
         &self,
         observed: &crate::plan::ObservedState,
         proxy: Option<&str>,
@@ -113,7 +113,7 @@ impl Loaded {
 
     /// [`Loaded::in_account`] with the subnets in `zones` (chosen from what EC2 lists for the
     /// account). Pure.
-    pub fn live(&self, account: &str, zones: Zones) -> Loaded {
+    pub(crate) fn live(&self, account: &str, zones: Zones) -> Loaded {
         Loaded {
             source: self.source.clone(),
             blueprint: self.blueprint.clone(),
@@ -129,7 +129,7 @@ impl Loaded {
     }
 
     /// Whether the blueprint has subnets, so zones to choose.
-    pub fn has_subnets(&self) -> bool {
+    pub(crate) fn has_subnets(&self) -> bool {
         self.resources
             .iter()
             .any(|r| r.kind == crate::plan::ResourceKind::Subnet)
@@ -137,7 +137,7 @@ impl Loaded {
 }
 
 #[derive(Debug)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     Io { path: String, message: String },
     Invalid(Diagnostics),
 }
@@ -158,13 +158,13 @@ impl std::error::Error for LoadError {}
 /// Loads a blueprint without the checks only the commands that create make (version support on
 /// a date, the planned network's reachability, `plan::reach`): for destroy, graph, render,
 /// library callers and tests. Validate, plan and apply use [`load_file_on`].
-pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
+pub(crate) fn load_file(path: &Path) -> Result<Loaded, LoadError> {
     read_and_load(path, None)
 }
 
 /// Loads a blueprint, judges its pinned versions' support as on `today` ([`blueprint::support`])
 /// and proves its planned network allows every flow the platform needs ([`crate::plan::reach`]).
-pub fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
+pub(crate) fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
     read_and_load(path, Some(today))
 }
 
@@ -185,12 +185,12 @@ fn read_and_load(path: &Path, today: Option<Date>) -> Result<Loaded, LoadError> 
 }
 
 /// [`load_file`] for text in memory: no date-dependent checks.
-pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
+pub(crate) fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
     load(file_name, text, None)
 }
 
 /// [`load_file_on`] for text in memory.
-pub fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {
+pub(crate) fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {
     load(file_name, text, Some(today))
 }
 

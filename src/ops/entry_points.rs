@@ -14,56 +14,56 @@ use crate::plan::catalog::addresses;
 use crate::plan::{Address, Resource, ResourceKind};
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntryPoints {
+pub(crate) struct EntryPoints {
     /// What users open: `https://<domain>` when the ingress has one, else the load balancer's
     /// DNS name.
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// The DNS record the user makes so that the domain reaches the load balancer.
-    pub cname: Option<Cname>,
-    pub cluster: Option<ClusterAccess>,
-    pub database: Option<Endpoint>,
-    pub cache: Option<Endpoint>,
+    pub(crate) cname: Option<Cname>,
+    pub(crate) cluster: Option<ClusterAccess>,
+    pub(crate) database: Option<Endpoint>,
+    pub(crate) cache: Option<Endpoint>,
     /// The app servers, reached through Session Manager (there is no SSH).
-    pub servers: Vec<ServerAccess>,
+    pub(crate) servers: Vec<ServerAccess>,
 }
 
 /// One app server: a shell and its local ports through Session Manager.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServerAccess {
+pub(crate) struct ServerAccess {
     /// `lowcode-srv-app-a1`.
-    pub name: String,
-    pub instance_id: String,
+    pub(crate) name: String,
+    pub(crate) instance_id: String,
     /// `aws ssm start-session --target <id> --region <region>`.
-    pub session_command: String,
+    pub(crate) session_command: String,
     /// Per port nginx forwards to (a product's console among them), the command that makes it
     /// `localhost:<port>` on the user's machine (AWS-StartPortForwardingSession).
-    pub port_commands: Vec<(u16, String)>,
+    pub(crate) port_commands: Vec<(u16, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cname {
-    pub name: String,
-    pub target: String,
+pub(crate) struct Cname {
+    pub(crate) name: String,
+    pub(crate) target: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClusterAccess {
-    pub name: String,
-    pub region: String,
+pub(crate) struct ClusterAccess {
+    pub(crate) name: String,
+    pub(crate) region: String,
     /// The AWS CLI command that writes a kubeconfig entry for the cluster.
-    pub kubeconfig_command: String,
+    pub(crate) kubeconfig_command: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: Option<u64>,
+pub(crate) struct Endpoint {
+    pub(crate) host: String,
+    pub(crate) port: Option<u64>,
     /// Aurora's reader endpoint.
-    pub reader_host: Option<String>,
+    pub(crate) reader_host: Option<String>,
 }
 
 impl EntryPoints {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self == &EntryPoints::default()
     }
 }
@@ -79,7 +79,7 @@ fn shell_word(word: &str) -> String {
 }
 
 /// The entry points of `bp` in `region`, from what AWS answered (`outputs`, by address).
-pub fn entry_points(
+pub(crate) fn entry_points(
     bp: &Blueprint,
     blueprint_file: &str,
     region: &str,

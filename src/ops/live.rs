@@ -17,16 +17,16 @@ use super::{Error, Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
 #[derive(Debug, Clone)]
-pub struct LivePlan {
-    pub conn: Connection,
-    pub live: LiveState,
-    pub plan: Plan,
+pub(crate) struct LivePlan {
+    pub(crate) conn: Connection,
+    pub(crate) live: LiveState,
+    pub(crate) plan: Plan,
     /// Warnings about the workload (its cluster could not be read).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
-pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
+pub(crate) async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
     let (conn, target) = connect_unzoned(loaded, target).await?;
     let zoning = Zoning::Ask {
         loaded,
@@ -53,7 +53,7 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
 /// Adds the plan's monthly cost by the AWS Price List (or the cache, or the shipped table when
 /// the Price List cannot be asked: then a warning says so). `prices`: those asked beside the
 /// read (the blueprint's own); only a price they lack is asked now.
-pub async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Option<String> {
+pub(crate) async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Option<String> {
     let keys = crate::plan::cost::needed(plan);
     let priced = aws::pricing::complete(conn, &plan.region, &keys, prices).await;
     plan.cost = Some(crate::plan::cost::estimate(plan, &priced.book));
@@ -65,13 +65,13 @@ pub async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Op
 /// derived for the connection's account ([`Loaded::in_account`]: global bucket names hold it).
 /// The subnets go into the zones EC2 lists for the account ([`crate::plan::zones::choose`]);
 /// zones that do not fit the account stop the command.
-pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
+pub(crate) async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
     connect_zoned(loaded, target, true).await
 }
 
 /// [`connect`] without the zones: a live read asks for them beside its own calls
 /// ([`Zoning::Ask`]) rather than before them.
-pub async fn connect_unzoned(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
+pub(crate) async fn connect_unzoned(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
     let target = target_for(&loaded.blueprint, target)?;
     let conn = aws::connect(&target).await?;
     Ok((conn, target))
@@ -79,7 +79,7 @@ pub async fn connect_unzoned(loaded: &Loaded, target: Target) -> Result<(Connect
 
 /// [`connect`] for destroy, which zones that do not fit the account do not stop: it finds what
 /// exists by its tags, and keeps the assumed zones.
-pub async fn connect_to_destroy(
+pub(crate) async fn connect_to_destroy(
     loaded: &Loaded,
     target: Target,
 ) -> Result<(Connection, Target, Loaded)> {
@@ -98,7 +98,7 @@ async fn connect_zoned(
 
 /// `loaded` derived for the connection's account in the zones chosen from EC2's answer (see
 /// [`live_zones`]; the assumed zones where none are chosen).
-pub async fn zoned(conn: &Connection, loaded: &Loaded, strict: bool) -> Result<Loaded> {
+pub(crate) async fn zoned(conn: &Connection, loaded: &Loaded, strict: bool) -> Result<Loaded> {
     Ok(match live_zones(conn, loaded, strict).await? {
         Some(zones) => loaded.live(&conn.account, zones),
         None => loaded.in_account(&conn.account),
@@ -137,7 +137,7 @@ fn problem_line(p: &Problem) -> String {
 
 /// Where the blueprint's zones stand when a live read starts.
 #[derive(Debug, Clone, Copy)]
-pub enum Zoning<'a> {
+pub(crate) enum Zoning<'a> {
     /// Known: the blueprint derived for the account ([`connect`]).
     Known(&'a Loaded),
     /// To be asked of EC2 beside the read (`strict`: zones that do not fit the account stop the
@@ -150,7 +150,7 @@ pub enum Zoning<'a> {
 
 impl Zoning<'_> {
     /// The blueprint in the account's zones: asked, or known.
-    pub async fn settle(self, conn: &Connection) -> Result<Loaded> {
+    pub(crate) async fn settle(self, conn: &Connection) -> Result<Loaded> {
         match self {
             Zoning::Known(loaded) => Ok(loaded.clone()),
             Zoning::Ask { loaded, strict } => zoned(conn, loaded, strict).await,
@@ -158,7 +158,7 @@ impl Zoning<'_> {
     }
 
     /// What the read starts with: the blueprint in the account, in the zones known or assumed.
-    pub fn start(self, account: &str) -> Loaded {
+    pub(crate) fn start(self, account: &str) -> Loaded {
         match self {
             Zoning::Known(loaded) => loaded.clone(),
             Zoning::Ask { loaded, .. } => loaded.in_account(account),
@@ -169,12 +169,12 @@ impl Zoning<'_> {
 /// What a live read gives: the state found, the plan, the workload's cluster, the blueprint
 /// in the account's zones, and the prices asked beside it.
 #[derive(Debug)]
-pub struct PlanRead {
-    pub live: LiveState,
-    pub plan: Plan,
-    pub cluster: ClusterState,
-    pub loaded: Loaded,
-    pub prices: Prefetched,
+pub(crate) struct PlanRead {
+    pub(crate) live: LiveState,
+    pub(crate) plan: Plan,
+    pub(crate) cluster: ClusterState,
+    pub(crate) loaded: Loaded,
+    pub(crate) prices: Prefetched,
 }
 
 /// Reads what exists for the blueprint (AWS, then the workload on its cluster when there is a
@@ -185,7 +185,7 @@ pub struct PlanRead {
 /// (`aws::services::stages`): the zones (when [`Zoning::Ask`]), AWS's versions, the secrets'
 /// versions that roll ShinyProxy, the blueprint's prices (`plan::cost::needed_by`) and whether
 /// the workload's images are in its ECR.
-pub async fn read_plan(conn: &Connection, target: &Target, zoning: Zoning<'_>) -> Result<PlanRead> {
+pub(crate) async fn read_plan(conn: &Connection, target: &Target, zoning: Zoning<'_>) -> Result<PlanRead> {
     // `zoned`: the blueprint in the account's zones, once known (what apply goes on with);
     // `loaded`: what the read starts with and the plan is made of.
     let mut loaded = zoning.start(&conn.account);
@@ -316,7 +316,7 @@ fn proxy_image_in(objects: &[serde_json::Value]) -> Option<&str> {
 /// Deployment's image has, when that image is the one `desired` (the workload rendered at the
 /// chosen version) names at another tag — the same repository, so a `proxy.image` changed in
 /// the blueprint still rolls out — and the tag is a ShinyProxy version (`3.1.1`).
-pub fn running_proxy_version(
+pub(crate) fn running_proxy_version(
     desired: &[serde_json::Value],
     running: &[serde_json::Value],
 ) -> Option<String> {
@@ -340,7 +340,7 @@ pub fn running_proxy_version(
 
 /// Puts the blueprint's warnings (its load's, and AWS's own `judged` ones, which replace the
 /// offline table's for the same value) in front of the plan's notes.
-pub fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Problem]) {
+pub(crate) fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Problem]) {
     let from_aws = judged
         .iter()
         .map(|p| (p.path.as_str(), &p.message, &p.hint));
@@ -366,7 +366,7 @@ pub fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Proble
 
 /// Warnings about resources that carry an address another resource already has (left by a
 /// crash outside shinyctl's idempotency, or copied by hand): they are not managed, so say so.
-pub fn duplicate_warnings(live: &LiveState) -> Vec<String> {
+pub(crate) fn duplicate_warnings(live: &LiveState) -> Vec<String> {
     live.duplicates
         .iter()
         .map(|(address, id)| {

@@ -17,16 +17,16 @@
 //! Every change to the cloud goes through a Plan: apply executes the diff, destroy executes the diff
 //! against an empty blueprint.
 
-pub mod apply;
-pub mod destroy;
-pub mod doctor;
-pub mod entry_points;
-pub mod images;
-pub mod live;
-pub mod run;
-pub mod saved;
-pub mod status;
-pub mod workload;
+pub(crate) mod apply;
+pub(crate) mod destroy;
+pub(crate) mod doctor;
+pub(crate) mod entry_points;
+pub(crate) mod images;
+pub(crate) mod live;
+pub(crate) mod run;
+pub(crate) mod saved;
+pub(crate) mod status;
+pub(crate) mod workload;
 
 use std::time::Duration;
 
@@ -39,13 +39,13 @@ use crate::aws::{ReadError, Target};
 use crate::plan::Plan;
 use crate::render::progress::ProgressRenderer;
 
-pub use apply::{ApplyOptions, ApplyOutcome, apply};
-pub use destroy::{DestroyOptions, DestroyOutcome, destroy};
-pub use live::{LivePlan, plan_live};
+pub(crate) use apply::{ApplyOptions, ApplyOutcome, apply};
+pub(crate) use destroy::{DestroyOptions, DestroyOutcome, destroy};
+pub(crate) use live::{LivePlan, plan_live};
 
 /// Why a flow stopped without finishing. Each message says what to do next.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error(
         "the blueprint's metadata.region is {blueprint}, but --region says {flag}: shinyctl \
          manages a blueprint only in its own region (edit metadata.region to move it)"
@@ -77,7 +77,7 @@ pub enum Error {
     Console(String),
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 impl From<LockError> for Error {
     fn from(e: LockError) -> Self {
@@ -87,7 +87,7 @@ impl From<LockError> for Error {
 
 /// How a change is approved.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Approval {
+pub(crate) enum Approval {
     /// Show the plan and ask ([`Console::confirm`]).
     Ask,
     /// `--auto-approve`: show the plan and go ahead.
@@ -98,7 +98,7 @@ pub enum Approval {
 }
 
 /// What belongs to the terminal, supplied by the CLI.
-pub trait Console {
+pub(crate) trait Console {
     /// Shows the plan about to be applied.
     fn show_plan(&mut self, plan: &Plan) -> std::result::Result<(), String>;
     /// Asks `question`; `false` stops without changing anything.
@@ -120,29 +120,29 @@ pub trait Console {
 /// phases (stopping before it changes anything) and the executor takes [`Interrupt::requested`]
 /// as its cancellation: start nothing new, let in-flight steps finish.
 #[derive(Debug, Clone)]
-pub struct Interrupt(watch::Receiver<bool>);
+pub(crate) struct Interrupt(watch::Receiver<bool>);
 
 impl Interrupt {
     /// The flag and the handle that raises it.
-    pub fn new() -> (watch::Sender<bool>, Interrupt) {
+    pub(crate) fn new() -> (watch::Sender<bool>, Interrupt) {
         let (sender, receiver) = watch::channel(false);
         (sender, Interrupt(receiver))
     }
 
     /// Never raised (library callers and tests).
-    pub fn never() -> Interrupt {
+    pub(crate) fn never() -> Interrupt {
         let (sender, interrupt) = Interrupt::new();
         // Keep the channel open for the life of the process: a closed channel is not a request.
         std::mem::forget(sender);
         interrupt
     }
 
-    pub fn is_requested(&self) -> bool {
+    pub(crate) fn is_requested(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Completes when the flag is raised; never if the raising side is gone without raising it.
-    pub async fn requested(&self) {
+    pub(crate) async fn requested(&self) {
         let mut receiver = self.0.clone();
         if receiver.wait_for(|raised| *raised).await.is_err() {
             std::future::pending::<()>().await;
@@ -152,12 +152,12 @@ impl Interrupt {
 
 /// What the executor gets for a run, from the flags.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Execution {
+pub(crate) struct Execution {
     /// `--parallelism`.
-    pub parallelism: usize,
+    pub(crate) parallelism: usize,
     /// Multiplies every wait estimate and timeout, retry delay and the time a rate-limit bucket
     /// takes to refill; below 1 for the emulator's scaled latency profile (`SHINYCTL_TIME_SCALE`).
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
 }
 
 impl Default for Execution {
@@ -170,7 +170,7 @@ impl Default for Execution {
 }
 
 impl Execution {
-    pub fn config(&self) -> Config {
+    pub(crate) fn config(&self) -> Config {
         let mut config = Config {
             parallelism: self.parallelism.max(1),
             ..Config::default()
@@ -193,7 +193,7 @@ impl Execution {
 
 /// The connection target for `loaded`: the blueprint's region unless the flag names one, and a
 /// flag that disagrees with the blueprint is an error (a plan is for one region).
-pub fn target_for(blueprint: &crate::blueprint::Blueprint, mut target: Target) -> Result<Target> {
+pub(crate) fn target_for(blueprint: &crate::blueprint::Blueprint, mut target: Target) -> Result<Target> {
     let region = &blueprint.metadata.region;
     match &target.region {
         Some(flag) if flag != region => {

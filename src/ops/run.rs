@@ -15,7 +15,7 @@ use super::{Console, Error, Execution, Interrupt, Result, console};
 
 /// Takes the lock of `blueprint` for `operation` (`apply`, `destroy`). With `break_lock`, first
 /// removes whatever lock there is and says whose it was.
-pub async fn take_lock(
+pub(crate) async fn take_lock(
     conn: &Connection,
     blueprint: &str,
     operation: &str,
@@ -33,13 +33,13 @@ pub async fn take_lock(
 }
 
 /// Releases `lock`. A failure to release is reported after the run's own outcome.
-pub async fn release(conn: &Connection, lock: &Lock) -> Result<()> {
+pub(crate) async fn release(conn: &Connection, lock: &Lock) -> Result<()> {
     lock.release(conn).await.map_err(Error::Unlock)
 }
 
 /// Runs `schedule` against AWS for `blueprint`, showing progress through the console's renderer.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_schedule(
+pub(crate) async fn run_schedule(
     conn: &Connection,
     blueprint: &str,
     data: DataPolicy,
@@ -61,7 +61,7 @@ pub async fn run_schedule(
 /// [`run_schedule`], also giving every resource's outputs after the run (`known` with what the
 /// run's steps answered): what apply's entry points are read from.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_schedule_with_outputs(
+pub(crate) async fn run_schedule_with_outputs(
     conn: &Connection,
     blueprint: &str,
     data: DataPolicy,
@@ -88,19 +88,19 @@ pub async fn run_schedule_with_outputs(
 }
 
 /// What runs after the AWS steps, in the same progress view and summary: the workload deploy.
-pub struct Then<'a> {
-    pub deploy: DeployInput<'a>,
+pub(crate) struct Then<'a> {
+    pub(crate) deploy: DeployInput<'a>,
     /// The workload changes of the approved plan: skipped or cancelled when the AWS side fails.
-    pub planned: Vec<Change>,
+    pub(crate) planned: Vec<Change>,
     /// What AWS had before the run (the read the plan came from): with the run's results it is
     /// what AWS has after it, and the workload's facts come from there, not from a second read.
-    pub before: LiveState,
+    pub(crate) before: LiveState,
 }
 
 /// What AWS has after a complete run of `schedule`: `before`, without what was deleted, with what
 /// was created or updated (its desired properties, the id AWS answered with) and the run's final
 /// `outputs` (endpoints, ARNs). Pure.
-pub fn live_after(
+pub(crate) fn live_after(
     before: &LiveState,
     schedule: &Schedule,
     outputs: &BTreeMap<Address, Outputs>,
@@ -145,7 +145,7 @@ pub fn live_after(
 /// Runs `schedule` through `executor`, feeding every event to `renderer`; Ctrl-C (`interrupt`)
 /// starts nothing new and lets in-flight steps finish. A renderer that fails (a closed pipe)
 /// stops showing progress; the run goes on.
-pub async fn execute<O: Operator>(
+pub(crate) async fn execute<O: Operator>(
     executor: &Executor<O>,
     schedule: &Schedule,
     known: BTreeMap<Address, Outputs>,
@@ -159,7 +159,7 @@ pub async fn execute<O: Operator>(
 }
 
 /// [`execute`], also giving the outputs after the run.
-pub async fn execute_with_outputs<O: Operator>(
+pub(crate) async fn execute_with_outputs<O: Operator>(
     executor: &Executor<O>,
     schedule: &Schedule,
     known: BTreeMap<Address, Outputs>,

@@ -12,7 +12,7 @@ use crate::render::plan_json;
 
 /// Why a saved plan cannot be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SavedPlanError {
+pub(crate) enum SavedPlanError {
     #[error("the saved plan is not a shinyctl JSON plan: {0}")]
     Malformed(String),
     #[error(
@@ -35,7 +35,7 @@ pub enum SavedPlanError {
 }
 
 /// Parses a saved plan file's text.
-pub fn parse(text: &str) -> Result<Value, SavedPlanError> {
+pub(crate) fn parse(text: &str) -> Result<Value, SavedPlanError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
     if !value.is_object() || value.get("changes").is_none() {
@@ -48,7 +48,7 @@ pub fn parse(text: &str) -> Result<Value, SavedPlanError> {
 }
 
 /// Checks that `fresh` is the plan `saved` describes.
-pub fn check(saved: &Value, fresh: &Plan) -> Result<(), SavedPlanError> {
+pub(crate) fn check(saved: &Value, fresh: &Plan) -> Result<(), SavedPlanError> {
     // Notes and the cost estimate are not changes (a support warning may come due, or a price
     // change, between plan and apply).
     let without_notes = |plan: &Value| {

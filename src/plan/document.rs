@@ -11,12 +11,12 @@ use super::kind::ResourceKind;
 use super::resource::Address;
 
 /// Version of the plan contract (the JSON plan's `format_version`). Bump on incompatible changes.
-pub const PLAN_FORMAT_VERSION: &str = "1.0";
+pub(crate) const PLAN_FORMAT_VERSION: &str = "1.0";
 
 /// What happens to one resource. The symbol is the action, as in Terraform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// AWS already matches the blueprint.
     NoOp,
     /// `+`: the resource does not exist yet.
@@ -30,7 +30,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Action::NoOp => " ",
             Action::Create => "+",
@@ -40,22 +40,22 @@ impl Action {
         }
     }
 
-    pub fn is_replace(self) -> bool {
+    pub(crate) fn is_replace(self) -> bool {
         self == Action::Replace
     }
 
     /// Whether apply has anything to do for this action.
-    pub fn is_change(self) -> bool {
+    pub(crate) fn is_change(self) -> bool {
         self != Action::NoOp
     }
 
     /// Whether the existing resource (and whatever it stores) is gone after apply.
-    pub fn destroys(self) -> bool {
+    pub(crate) fn destroys(self) -> bool {
         matches!(self, Action::Replace | Action::Delete)
     }
 
     /// Whether a new resource is created (so its creation time counts toward the estimate).
-    pub fn creates(self) -> bool {
+    pub(crate) fn creates(self) -> bool {
         matches!(self, Action::Create | Action::Replace)
     }
 }
@@ -63,54 +63,54 @@ impl Action {
 /// One property whose value differs. `name` is a path into the properties (`tags.Team`,
 /// `parameters["max_connections"]`); `None` means absent on that side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PropertyChange {
-    pub name: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+pub(crate) struct PropertyChange {
+    pub(crate) name: String,
+    pub(crate) before: Option<Value>,
+    pub(crate) after: Option<Value>,
     /// AWS cannot change this property in place (it is in the kind's `replace_on`).
-    pub forces_replacement: bool,
+    pub(crate) forces_replacement: bool,
     /// The value itself is unchanged but refers to this resource, which the plan replaces: after
     /// apply it points at the new resource's AWS id.
-    pub replaced_reference: Option<Address>,
+    pub(crate) replaced_reference: Option<Address>,
     /// The value itself is unchanged but embeds an attribute of this resource that the plan's
     /// in-place update of it changes (a launch template's new default version, an SSM document's
     /// new version: the kind's `updated_attributes`): known after apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_reference: Option<Address>,
+    pub(crate) updated_reference: Option<Address>,
 }
 
 /// The planned change to one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    pub address: Address,
-    pub kind: ResourceKind,
+pub(crate) struct Change {
+    pub(crate) address: Address,
+    pub(crate) kind: ResourceKind,
     /// The AWS name: desired for creates, updates and replaces, observed for deletes.
-    pub name: String,
-    pub action: Action,
+    pub(crate) name: String,
+    pub(crate) action: Action,
     /// Observed properties (None for a create).
-    pub before: Option<Map<String, Value>>,
+    pub(crate) before: Option<Map<String, Value>>,
     /// Desired properties (None for a delete).
-    pub after: Option<Map<String, Value>>,
+    pub(crate) after: Option<Map<String, Value>>,
     /// What differs, for updates and replaces (empty otherwise).
-    pub changes: Vec<PropertyChange>,
+    pub(crate) changes: Vec<PropertyChange>,
     /// The resource stores users' data (databases, cache, EFS, buckets).
-    pub holds_data: bool,
+    pub(crate) holds_data: bool,
     /// For a replace: the first property that forces it.
-    pub replaced_because: Option<String>,
+    pub(crate) replaced_because: Option<String>,
 }
 
 /// How many changes of each action a plan holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    pub add: usize,
-    pub change: usize,
-    pub destroy: usize,
-    pub replace: usize,
-    pub unchanged: usize,
+pub(crate) struct Summary {
+    pub(crate) add: usize,
+    pub(crate) change: usize,
+    pub(crate) destroy: usize,
+    pub(crate) replace: usize,
+    pub(crate) unchanged: usize,
 }
 
 impl Summary {
-    pub fn count(changes: &[Change]) -> Summary {
+    pub(crate) fn count(changes: &[Change]) -> Summary {
         let mut summary = Summary::default();
         for change in changes {
             match change.action {
@@ -128,7 +128,7 @@ impl Summary {
 /// How much a plan note matters. Neither stops a plan; errors are not notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NoteLevel {
+pub(crate) enum NoteLevel {
     /// Worth acting on (a version in paid extended support).
     Warning,
     /// Context for a reviewer (the engine version a database actually runs).
@@ -138,59 +138,59 @@ pub enum NoteLevel {
 /// Something a reviewer should know that is not a change: support warnings about the
 /// blueprint's versions, the running version behind a no-change engine pin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Note {
-    pub level: NoteLevel,
+pub(crate) struct Note {
+    pub(crate) level: NoteLevel,
     /// The YAML path (`cluster.version`) or the address (`database.instance`) it is about.
-    pub about: String,
-    pub message: String,
+    pub(crate) about: String,
+    pub(crate) message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// A change that restarts a whole cluster at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClusterRestart {
-    pub address: Address,
+pub(crate) struct ClusterRestart {
+    pub(crate) address: Address,
     /// What restarts, and what its users see.
-    pub what: String,
+    pub(crate) what: String,
 }
 
 /// Everything a plan run found: the changes in execution order and what they imply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
-    pub format_version: String,
+pub(crate) struct Plan {
+    pub(crate) format_version: String,
     /// The blueprint's `metadata.name`.
-    pub blueprint: String,
-    pub region: String,
+    pub(crate) blueprint: String,
+    pub(crate) region: String,
     /// Creates, updates, replaces and no-ops in dependency order, then deletes in reverse order.
-    pub changes: Vec<Change>,
-    pub summary: Summary,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) summary: Summary,
     /// Estimated seconds along the slowest chain of creates (0 when nothing is created).
-    pub critical_path_seconds: f64,
+    pub(crate) critical_path_seconds: f64,
     /// That chain, first resource first.
-    pub critical_path: Vec<Address>,
+    pub(crate) critical_path: Vec<Address>,
     /// Data-holding resources this plan would delete or replace: apply refuses them without
     /// `--allow-data-loss`.
-    pub data_loss: Vec<Address>,
+    pub(crate) data_loss: Vec<Address>,
     /// Changes that restart a whole cluster at once (Workbench's shared version and cookie key):
     /// apply refuses them without `--allow-cluster-restart`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cluster_restarts: Vec<ClusterRestart>,
+    pub(crate) cluster_restarts: Vec<ClusterRestart>,
     /// Warnings and context that are not changes, warnings first.
     #[serde(default)]
-    pub notes: Vec<Note>,
+    pub(crate) notes: Vec<Note>,
     /// The estimated monthly cost (`plan::cost`), when the plan was priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<super::cost::Cost>,
+    pub(crate) cost: Option<super::cost::Cost>,
 }
 
 impl Plan {
     /// Whether applying this plan would change anything.
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action.is_change())
     }
 
-    pub fn change(&self, address: &str) -> Option<&Change> {
+    pub(crate) fn change(&self, address: &str) -> Option<&Change> {
         self.changes.iter().find(|c| c.address.as_str() == address)
     }
 }

@@ -36,34 +36,34 @@ use super::kind::ResourceKind;
 use super::resource::Address;
 
 /// The observed-state format version this build reads and writes.
-pub const OBSERVED_FORMAT_VERSION: &str = "1";
+pub(crate) const OBSERVED_FORMAT_VERSION: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ObservedState {
-    pub format_version: String,
+pub(crate) struct ObservedState {
+    pub(crate) format_version: String,
     /// The blueprint's `metadata.name` (the ownership tag's value).
-    pub blueprint: String,
-    pub region: String,
+    pub(crate) blueprint: String,
+    pub(crate) region: String,
     #[serde(default)]
-    pub resources: Vec<ObservedResource>,
+    pub(crate) resources: Vec<ObservedResource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ObservedResource {
-    pub address: Address,
-    pub kind: ResourceKind,
+pub(crate) struct ObservedResource {
+    pub(crate) address: Address,
+    pub(crate) kind: ResourceKind,
     /// AWS's identifier (id or ARN); not compared, carried for apply.
-    pub id: String,
-    pub name: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub properties: Map<String, Value>,
+    pub(crate) properties: Map<String, Value>,
 }
 
 /// Why an observed-state document cannot be used.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ObservedError {
+pub(crate) enum ObservedError {
     /// Not JSON, or not the shape above (serde's message names the field, line and column).
     Malformed(String),
     UnsupportedVersion(String),
@@ -104,7 +104,7 @@ impl std::error::Error for ObservedError {}
 
 impl ObservedState {
     /// An account where nothing of this blueprint exists yet (the offline plan).
-    pub fn empty(blueprint: impl Into<String>, region: impl Into<String>) -> Self {
+    pub(crate) fn empty(blueprint: impl Into<String>, region: impl Into<String>) -> Self {
         ObservedState {
             format_version: OBSERVED_FORMAT_VERSION.to_string(),
             blueprint: blueprint.into(),
@@ -131,7 +131,7 @@ impl ObservedState {
     }
 
     /// Parses and checks an observed-state document.
-    pub fn from_json(text: &str) -> Result<Self, ObservedError> {
+    pub(crate) fn from_json(text: &str) -> Result<Self, ObservedError> {
         // Check the version before the shape, so a future format gets the version message.
         let raw: Value =
             serde_json::from_str(text).map_err(|e| ObservedError::Malformed(e.to_string()))?;
@@ -161,7 +161,7 @@ impl ObservedState {
 
     /// Refuses a document that belongs to another blueprint or region: diffing it would plan to
     /// delete everything it lists.
-    pub fn check_belongs_to(&self, blueprint: &str, region: &str) -> Result<(), ObservedError> {
+    pub(crate) fn check_belongs_to(&self, blueprint: &str, region: &str) -> Result<(), ObservedError> {
         if self.blueprint != blueprint {
             return Err(ObservedError::Mismatch {
                 field: "blueprint",
@@ -179,7 +179,7 @@ impl ObservedState {
         Ok(())
     }
 
-    pub fn to_json_pretty(&self) -> String {
+    pub(crate) fn to_json_pretty(&self) -> String {
         // Serialising plain strings, maps and JSON values cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }

@@ -10,13 +10,13 @@ use super::kind::ResourceKind;
 /// Addresses never contain AWS ids, so they survive re-creation and identify ownership tags.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Address(pub String);
+pub(crate) struct Address(pub(crate) String);
 
 impl Address {
-    pub fn new(s: impl Into<String>) -> Self {
+    pub(crate) fn new(s: impl Into<String>) -> Self {
         Address(s.into())
     }
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -29,26 +29,26 @@ impl fmt::Display for Address {
 
 /// What the blueprint asks for: one AWS resource with its desired properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Resource {
-    pub address: Address,
-    pub kind: ResourceKind,
+pub(crate) struct Resource {
+    pub(crate) address: Address,
+    pub(crate) kind: ResourceKind,
     /// The AWS name (or name-like identifier) shinyctl gives it, derived from the blueprint name.
-    pub name: String,
+    pub(crate) name: String,
     /// Desired properties as AWS sees them (JSON values, keys camelCase), compared by the diff.
     /// Secrets never appear here: only references to them.
-    pub properties: Map<String, Value>,
+    pub(crate) properties: Map<String, Value>,
     /// Resources that must exist before this one is created (and outlive it on destroy).
-    pub depends_on: Vec<Address>,
+    pub(crate) depends_on: Vec<Address>,
     /// YAML path of the blueprint entry this resource comes from (for diagnostics), e.g. `proxy.apps[0]`.
-    pub origin: String,
+    pub(crate) origin: String,
     /// A change to it (update or replace) restarts a whole cluster at once — what restarts, for
     /// the plan's warning; apply makes it only with `--allow-cluster-restart`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restarts: Option<String>,
+    pub(crate) restarts: Option<String>,
 }
 
 impl Resource {
-    pub fn new(
+    pub(crate) fn new(
         address: impl Into<String>,
         kind: ResourceKind,
         name: impl Into<String>,
@@ -66,7 +66,7 @@ impl Resource {
     }
 
     /// Builder-style: set one desired property.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.properties.insert(key.to_string(), value.into());
         self
     }
@@ -74,7 +74,7 @@ impl Resource {
     /// Builder-style: the kind's typed properties (a serde struct), each field a property in
     /// the struct's order, as if set one by one with [`Resource::with`]. The adapter reads them
     /// back with the same struct (`AwsStep::props`), so the key and the default are written once.
-    pub fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
+    pub(crate) fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
         match serde_json::to_value(props) {
             Ok(Value::Object(fields)) => self.properties.extend(fields),
             // Properties structs serialise to objects; anything else is a bug caught by tests.
@@ -84,7 +84,7 @@ impl Resource {
     }
 
     /// Builder-style: add a dependency.
-    pub fn after(mut self, dependency: &Address) -> Self {
+    pub(crate) fn after(mut self, dependency: &Address) -> Self {
         if !self.depends_on.contains(dependency) {
             self.depends_on.push(dependency.clone());
         }

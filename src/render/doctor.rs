@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use crate::ops::doctor::{Level, Report};
 
-pub const DOCTOR_FORMAT_VERSION: &str = "1.0";
+pub(crate) const DOCTOR_FORMAT_VERSION: &str = "1.0";
 
 fn level_word(level: Level) -> &'static str {
     match level {
@@ -47,7 +47,7 @@ fn mark(level: Level, colour: bool) -> String {
 }
 
 /// The human view: findings grouped by check, in the order the checks ran.
-pub fn human(report: &Report, colour: bool) -> String {
+pub(crate) fn human(report: &Report, colour: bool) -> String {
     let mut out = format!(
         "Doctor for blueprint {} in {}{}\n",
         report.blueprint,
@@ -91,7 +91,7 @@ pub fn human(report: &Report, colour: bool) -> String {
 }
 
 /// The JSON document (`--json`).
-pub fn json(report: &Report) -> Value {
+pub(crate) fn json(report: &Report) -> Value {
     json!({
         "format_version": DOCTOR_FORMAT_VERSION,
         "blueprint": report.blueprint,

@@ -13,15 +13,15 @@ use crate::apply::{Event, Failure, Operation, StepError, StepId, StepRef, Summar
 use crate::plan::Address;
 
 /// Version of the JSON-lines event format. Bump on incompatible changes.
-pub const EVENTS_FORMAT_VERSION: &str = "1";
+pub(crate) const EVENTS_FORMAT_VERSION: &str = "1";
 
 /// Shows events as they come.
-pub trait ProgressRenderer {
+pub(crate) trait ProgressRenderer {
     fn render(&mut self, event: &Event) -> io::Result<()>;
 }
 
 /// Feeds every event from `events` to `renderer` until the executor is done with the channel.
-pub async fn drain(
+pub(crate) async fn drain(
     mut events: UnboundedReceiver<Event>,
     renderer: &mut dyn ProgressRenderer,
 ) -> io::Result<()> {
@@ -32,23 +32,23 @@ pub async fn drain(
 }
 
 /// One plain line per event, in the spirit of Terraform's apply log.
-pub struct LineRenderer<W> {
+pub(crate) struct LineRenderer<W> {
     out: W,
     /// "Apply" or "Destroy": the word the closing line starts with.
     verb: &'static str,
 }
 
 impl<W: Write> LineRenderer<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         LineRenderer { out, verb: "Apply" }
     }
 
-    pub fn with_verb(mut self, verb: &'static str) -> Self {
+    pub(crate) fn with_verb(mut self, verb: &'static str) -> Self {
         self.verb = verb;
         self
     }
 
-    pub fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
@@ -187,7 +187,7 @@ fn write_summary(out: &mut impl Write, verb: &str, summary: &Summary) -> io::Res
 /// The live view for a terminal: a spinner per step in flight (with its state and elapsed time)
 /// above an overall progress bar; finished, failed and skipped steps scroll above as lines, in the
 /// same words as [`LineRenderer`].
-pub struct TtyRenderer {
+pub(crate) struct TtyRenderer {
     multi: MultiProgress,
     overall: ProgressBar,
     active: BTreeMap<StepId, ProgressBar>,
@@ -196,11 +196,11 @@ pub struct TtyRenderer {
 
 impl TtyRenderer {
     /// Draws on standard error.
-    pub fn new(verb: &'static str) -> Self {
+    pub(crate) fn new(verb: &'static str) -> Self {
         TtyRenderer::with_target(ProgressDrawTarget::stderr(), verb)
     }
 
-    pub fn with_target(target: ProgressDrawTarget, verb: &'static str) -> Self {
+    pub(crate) fn with_target(target: ProgressDrawTarget, verb: &'static str) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
@@ -218,12 +218,12 @@ impl TtyRenderer {
     }
 
     /// Steps shown as in flight.
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.active.len()
     }
 
     /// Steps counted as done by the overall bar.
-    pub fn done(&self) -> u64 {
+    pub(crate) fn done(&self) -> u64 {
         self.overall.position()
     }
 
@@ -310,16 +310,16 @@ impl ProgressRenderer for TtyRenderer {
 }
 
 /// One JSON object per line; see [`event_json`] for the shape.
-pub struct JsonLinesRenderer<W> {
+pub(crate) struct JsonLinesRenderer<W> {
     out: W,
 }
 
 impl<W: Write> JsonLinesRenderer<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         JsonLinesRenderer { out }
     }
 
-    pub fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
@@ -333,7 +333,7 @@ impl<W: Write> ProgressRenderer for JsonLinesRenderer<W> {
 
 /// The JSON form of an event: `format_version`, `type` (snake_case event name), the step's
 /// `address`, `kind`, `operation` and `replacing` for step events, durations in seconds.
-pub fn event_json(event: &Event) -> Value {
+pub(crate) fn event_json(event: &Event) -> Value {
     let mut value = match event {
         Event::RunStarted { steps } => json!({ "type": "run_started", "steps": steps }),
         Event::StepStarted { step } => step_json("step_started", step),
@@ -477,7 +477,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// `0.8s`, `42s`, `4m12s`, `1h05m`.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let secs = d.as_secs();
     if d < Duration::from_secs(10) {
         format!("{:.1}s", d.as_secs_f64())

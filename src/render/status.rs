@@ -33,9 +33,9 @@ use serde_json::{Value, json};
 use crate::aws::health::{Facts, Health, Verdict};
 use crate::ops::status::Status;
 
-pub const STATUS_FORMAT_VERSION: &str = "1.1";
+pub(crate) const STATUS_FORMAT_VERSION: &str = "1.1";
 
-pub fn verdict_word(v: Verdict) -> &'static str {
+pub(crate) fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Healthy => "healthy",
         Verdict::Unknown => "unknown",
@@ -60,7 +60,7 @@ fn mark(v: Verdict, colour: bool) -> String {
 }
 
 /// The human view.
-pub fn human(status: &Status, colour: bool) -> String {
+pub(crate) fn human(status: &Status, colour: bool) -> String {
     let overall = status.overall();
     let mut out = format!(
         "Blueprint {} in {} (account {}): {}\n",
@@ -137,7 +137,7 @@ fn list(addresses: &[crate::plan::Address]) -> String {
 }
 
 /// The JSON document (`--json`).
-pub fn json(status: &Status) -> Value {
+pub(crate) fn json(status: &Status) -> Value {
     let overall = status.overall();
     let mut entry = super::entry_points::json(&status.entry);
     if let Some(map) = entry.as_object_mut() {

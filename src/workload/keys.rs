@@ -34,9 +34,9 @@ use serde_json::Value;
 
 /// The ShinyProxy release the keys below and the rendered Deployment were checked against;
 /// validation warns about an older `proxy.version`.
-pub const CHECKED_RELEASE: &str = "3.2.0";
+pub(crate) const CHECKED_RELEASE: &str = "3.2.0";
 
-pub const KNOWN_KEYS: &[&str] = &[
+pub(crate) const KNOWN_KEYS: &[&str] = &[
     // Core (containerproxy "proxy.*", shinyproxy "proxy.*").
     "proxy.title",
     "proxy.port",
@@ -119,7 +119,7 @@ pub const KNOWN_KEYS: &[&str] = &[
 ];
 
 /// Every leaf path of `config` that is not in [`KNOWN_KEYS`], sorted.
-pub fn unknown_keys(config: &Value) -> Vec<String> {
+pub(crate) fn unknown_keys(config: &Value) -> Vec<String> {
     let mut leaves = Vec::new();
     collect_leaves(config, String::new(), &mut leaves);
     let mut unknown: Vec<String> = leaves.into_iter().filter(|p| !is_known(p)).collect();

@@ -5,7 +5,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
+pub(crate) struct Date {
     year: i32,
     month: u32,
     day: u32,
@@ -13,7 +13,7 @@ pub struct Date {
 
 impl Date {
     /// A valid day, or `None` (`2026-02-30`).
-    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+    pub(crate) fn new(year: i32, month: u32, day: u32) -> Option<Date> {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -33,7 +33,7 @@ impl Date {
     }
 
     /// `YYYY-MM-DD`.
-    pub fn parse(text: &str) -> Option<Date> {
+    pub(crate) fn parse(text: &str) -> Option<Date> {
         let mut parts = text.split('-');
         let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
@@ -47,7 +47,7 @@ impl Date {
     }
 
     /// The UTC day of a Unix time in seconds (Howard Hinnant's `civil_from_days`).
-    pub fn from_unix_seconds(seconds: i64) -> Date {
+    pub(crate) fn from_unix_seconds(seconds: i64) -> Date {
         let z = seconds.div_euclid(86_400) + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;

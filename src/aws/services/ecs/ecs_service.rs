@@ -55,7 +55,7 @@ use crate::aws::tags::{self, ADDRESS_TAG, BLUEPRINT_TAG};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::{EcsLoadBalancer, EcsServiceProps, EcsStrategyItem};
 
-pub struct EcsService;
+pub(crate) struct EcsService;
 
 /// `spread` by zone (`attribute:ecs.availability-zone`, botocore `ecs` PlacementStrategy field).
 const ZONE: &str = "attribute:ecs.availability-zone";

@@ -16,7 +16,7 @@ use crate::aws::config::Connection;
 ///
 /// Asks HeadBucket first: in us-east-1 a repeated CreateBucket by the owner answers 200, so the
 /// create call alone cannot tell a new bucket from an old one.
-pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
+pub(crate) async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
     match conn.clients.s3.head_bucket().bucket(bucket).send().await {
         Ok(_) => return Ok(false),
         Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
@@ -34,7 +34,7 @@ pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, Step
 }
 
 /// Creates `bucket` in the connection's region; false when it is ours already.
-pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
+pub(crate) async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
     let mut request = conn.clients.s3.create_bucket().bucket(bucket);
     // us-east-1 is the one region that refuses a location constraint.
     if conn.region != "us-east-1" {
@@ -56,7 +56,7 @@ pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool,
 
 /// The bucket name `bucket` belongs to another AWS account (`BucketAlreadyExists`, or 403 on
 /// HeadBucket): fatal, with what to do.
-pub fn taken(bucket: &str) -> StepError {
+pub(crate) fn taken(bucket: &str) -> StepError {
     StepError::fatal(
         "BucketAlreadyExists",
         format!(
@@ -71,7 +71,7 @@ pub fn taken(bucket: &str) -> StepError {
 
 /// The names of the buckets named `prefix…` in the connection's region: ListBuckets with AWS
 /// filtering (`prefix`, `bucket-region`), every page of `page_size` (ContinuationToken).
-pub async fn names_in_region(
+pub(crate) async fn names_in_region(
     conn: &Connection,
     prefix: &str,
     page_size: i32,
