@@ -203,6 +203,8 @@ def rewrite() -> int:
 
 
 def cargo(*extra: str) -> list[dict]:
+    if not os.environ.get("CARGO_TARGET_DIR"):
+        sys.exit("set CARGO_TARGET_DIR (the build machine's rule: one warm target dir per worktree)")
     jobs = os.environ.get("SHINYCTL_VIS_JOBS", "1")
     cmd = ["cargo", "check", "--workspace", "--all-targets", "-j", jobs,
            "--message-format=json", *extra]
@@ -245,7 +247,7 @@ def definition_spans(diag: dict) -> list[tuple[Path, int, int]]:
     return out
 
 
-FIELD_MSG = re.compile(r"field `(\w+)` of (?:struct|union) `(?:[\w:]+::)?(\w+)(?:<[^`]*>)?` is private")
+FIELD_MSG = re.compile(r"fields? (.*) of (?:struct|union) `(?:[\w:]+::)?(\w+)(?:<[^`]*>)?` (?:is|are) private")
 
 
 def field_definitions(diag: dict) -> list[tuple[Path, int, int]]:
@@ -253,7 +255,8 @@ def field_definitions(diag: dict) -> list[tuple[Path, int, int]]:
     m = FIELD_MSG.search(diag.get("message", ""))
     if not m:
         return []
-    field, struct = m.group(1).encode(), m.group(2).encode()
+    fields = {f.encode() for f in re.findall(r"`(\w+)`", m.group(1))}
+    struct = m.group(2).encode()
     out = []
     for path in library_files():
         src = path.read_bytes()
@@ -278,8 +281,90 @@ def field_definitions(diag: dict) -> list[tuple[Path, int, int]]:
                 level -= tt in (b"}", b")", b"]")
                 if level == 0:
                     break
-                if level == 1 and tt == field and jj + 1 < len(toks) and toks[jj + 1][2] == b":":
+                if level == 1 and tt in fields and jj + 1 < len(toks) and toks[jj + 1][2] == b":":
                     out.append((path, toks[jj][0], toks[jj][1]))
+    return out
+
+
+def module_of(path: Path) -> list[str]:
+    """The library module path of a file: src/plan/mod.rs → [plan], src/plan/diff.rs → [plan, diff]."""
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] in ("mod", "lib"):
+        parts.pop()
+    return parts
+
+
+def module_file(module: list[str]) -> Path | None:
+    if not module:
+        return SRC / "lib.rs"
+    for candidate in (SRC.joinpath(*module).with_suffix(".rs"), SRC.joinpath(*module, "mod.rs")):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+ITEM_KEYWORDS = {b"struct", b"enum", b"fn", b"type", b"trait", b"const", b"static", b"mod",
+                 b"union", b"async", b"unsafe", b"extern", b"\"C\""}
+
+
+def reexported_definitions(diag: dict) -> list[tuple[Path, int, int]]:
+    """E0364/E0365 (`X` is only public within the crate, and cannot be re-exported outside) name
+    the re-export but not the definition: the `use` path is followed to the module that
+    defines (or itself re-exports) the name."""
+    out = []
+    for span in diag.get("spans", []):
+        if not span.get("is_primary"):
+            continue
+        path = (ROOT / span["file_name"]).resolve()
+        if not path.is_relative_to(SRC):
+            continue
+        src = path.read_bytes()
+        toks = tokens(src)
+        at = max(k for k, t in enumerate(toks) if t[0] <= span["byte_start"])
+        start = max(k for k in range(at + 1) if toks[k][2] == b"use")
+        # The use tree from `use` to the span: the prefix at the span's position.
+        stack, current = [], []
+        for k in range(start + 1, len(toks)):
+            s, e, t = toks[k]
+            if s >= span["byte_end"]:
+                break
+            if t == b"{":
+                stack.append(list(current))
+            elif t == b",":
+                current = list(stack[-1]) if stack else []
+            elif t == b"}":
+                current = stack.pop() if stack else []
+            elif t not in (b":", b"as") and not t.startswith(b"::"):
+                current.append(t.decode())
+        if not current:
+            continue
+        *segments, name = current
+        module = module_of(path)
+        if segments and segments[0] == "crate":
+            module, segments = [], segments[1:]
+        while segments and segments[0] in ("self", "super"):
+            if segments.pop(0) == "super":
+                module = module[:-1]
+        target = module_file(module + segments)
+        if target is None:
+            continue
+        tsrc = target.read_bytes()
+        ttoks = tokens(tsrc)
+        for s, e, kind, k in visibilities(ttoks):
+            if kind != "pub(crate)":
+                continue
+            j = k
+            while j < len(ttoks) and ttoks[j][2] in ITEM_KEYWORDS:
+                j += 1
+            if j < len(ttoks) and ttoks[j][2] == name.encode() and j > k:
+                out.append((target, ttoks[j][0], ttoks[j][1]))
+            elif k < len(ttoks) and ttoks[k][2] == b"use":
+                # a re-export of the name: `pub(crate) use x::{…, Name, …};`
+                j = k
+                while j < len(ttoks) and ttoks[j][2] != b";":
+                    if ttoks[j][2] == name.encode() and ttoks[j + 1][2] in (b",", b"}", b";"):
+                        out.append((target, ttoks[j][0], ttoks[j][1]))
+                    j += 1
     return out
 
 
@@ -324,6 +409,8 @@ def restore_round() -> tuple[int, list[str]]:
         defs = definition_spans(diag)
         if code in ("E0616", "E0451"):
             defs += field_definitions(diag)
+        if code in ("E0364", "E0365"):
+            defs += reexported_definitions(diag)
         found = False
         for path, s, e in defs:
             src = path.read_bytes()

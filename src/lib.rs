@@ -5,13 +5,13 @@
 //! path) -> `plan` (diff against observed state) -> `render`.
 //! See docs/ARCHITECTURE.md for the invariants.
 
-pub(crate) mod apply;
-pub(crate) mod aws;
-pub(crate) mod blueprint;
+pub mod apply;
+pub mod aws;
+pub mod blueprint;
 pub(crate) mod graph;
-pub(crate) mod images;
-pub(crate) mod load;
-pub(crate) mod ops;
-pub(crate) mod plan;
-pub(crate) mod render;
-pub(crate) mod workload;
+pub mod images;
+pub mod load;
+pub mod ops;
+pub mod plan;
+pub mod render;
+pub mod workload;

@@ -16,15 +16,15 @@ use super::step::ErrorClass;
 
 /// How one class of errors is retried.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct RetryPolicy {
+pub struct RetryPolicy {
     /// Ceiling of the first retry's delay; it doubles with each retry.
-    pub(crate) base: Duration,
+    pub base: Duration,
     /// No delay ceiling grows beyond this.
-    pub(crate) cap: Duration,
+    pub cap: Duration,
     /// Attempts in all, the first included.
-    pub(crate) max_attempts: u32,
+    pub max_attempts: u32,
     /// No retry starts once the step has been trying for this long.
-    pub(crate) max_elapsed: Duration,
+    pub max_elapsed: Duration,
 }
 
 impl RetryPolicy {
@@ -91,11 +91,11 @@ pub(crate) fn call_retries(time_scale: f64) -> RetryPolicy {
 
 /// The retry policy for each retryable error class.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Retries {
-    pub(crate) throttled: RetryPolicy,
-    pub(crate) transient: RetryPolicy,
-    pub(crate) conflict: RetryPolicy,
-    pub(crate) propagating: RetryPolicy,
+pub struct Retries {
+    pub throttled: RetryPolicy,
+    pub transient: RetryPolicy,
+    pub conflict: RetryPolicy,
+    pub propagating: RetryPolicy,
 }
 
 impl Default for Retries {

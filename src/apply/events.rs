@@ -12,7 +12,7 @@ use super::step::StepError;
 use crate::plan::Address;
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Event {
+pub enum Event {
     /// The run begins with this many steps.
     RunStarted {
         steps: usize,
@@ -63,16 +63,16 @@ pub(crate) enum Event {
 
 /// Where events go. Sending never blocks the executor; a dropped receiver just discards them.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct EventSink(Option<mpsc::UnboundedSender<Event>>);
+pub struct EventSink(Option<mpsc::UnboundedSender<Event>>);
 
 impl EventSink {
-    pub(crate) fn channel() -> (EventSink, mpsc::UnboundedReceiver<Event>) {
+    pub fn channel() -> (EventSink, mpsc::UnboundedReceiver<Event>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         (EventSink(Some(sender)), receiver)
     }
 
     /// A sink that drops everything.
-    pub(crate) fn discard() -> EventSink {
+    pub fn discard() -> EventSink {
         EventSink(None)
     }
 
@@ -86,40 +86,40 @@ impl EventSink {
 
 /// A step that failed, with AWS's error code and message.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Failure {
-    pub(crate) step: StepRef,
-    pub(crate) error: StepError,
+pub struct Failure {
+    pub step: StepRef,
+    pub error: StepError,
     /// Attempts made, the first included.
     pub(crate) attempts: u32,
 }
 
 /// A step not attempted because `because` failed.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Skip {
+pub struct Skip {
     pub(crate) step: StepRef,
     pub(crate) because: Address,
 }
 
 /// What a run did. Addresses are in the order the steps finished.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Summary {
-    pub(crate) created: Vec<Address>,
+pub struct Summary {
+    pub created: Vec<Address>,
     pub(crate) updated: Vec<Address>,
     /// Both halves of the replacement done.
     pub(crate) replaced: Vec<Address>,
     /// Deleted, including replaced resources whose new version was not created.
     pub(crate) deleted: Vec<Address>,
-    pub(crate) failed: Vec<Failure>,
-    pub(crate) skipped: Vec<Skip>,
+    pub failed: Vec<Failure>,
+    pub skipped: Vec<Skip>,
     pub(crate) cancelled: Vec<StepRef>,
     /// Cancellation was requested during the run.
-    pub(crate) interrupted: bool,
+    pub interrupted: bool,
     pub(crate) wall_time: Duration,
 }
 
 impl Summary {
     /// Everything asked for was done.
-    pub(crate) fn is_complete(&self) -> bool {
+    pub fn is_complete(&self) -> bool {
         self.failed.is_empty() && self.skipped.is_empty() && self.cancelled.is_empty()
     }
 

@@ -46,17 +46,17 @@ use crate::plan::Address;
 /// full blueprint has a dozen or more long ones at once (EKS, node groups, NAT gateways and EFS
 /// mount targets per AZ, RDS, Redis, the load balancer). With 10, quick steps queue behind them;
 /// 32 leaves room for every branch of the largest blueprint while keeping connections modest.
-pub(crate) const DEFAULT_PARALLELISM: usize = 32;
+pub const DEFAULT_PARALLELISM: usize = 32;
 
 /// How the executor behaves; `Default` is what `shinyctl apply` uses.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Config {
-    pub(crate) parallelism: usize,
-    pub(crate) rate_limits: RateLimits,
-    pub(crate) retries: Retries,
-    pub(crate) waits: WaitPolicy,
+pub struct Config {
+    pub parallelism: usize,
+    pub rate_limits: RateLimits,
+    pub retries: Retries,
+    pub waits: WaitPolicy,
     /// Seeds retry and poll jitter (tests); None draws one from the OS.
-    pub(crate) seed: Option<u64>,
+    pub seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -72,7 +72,7 @@ impl Default for Config {
 }
 
 /// Runs schedules through one operator.
-pub(crate) struct Executor<O> {
+pub struct Executor<O> {
     operator: O,
     config: Config,
     /// Shared buckets, when the caller has them ([`Executor::with_limiter`]).
@@ -105,7 +105,7 @@ struct Shared<'a, O> {
 }
 
 impl<O: Operator> Executor<O> {
-    pub(crate) fn new(operator: O, config: Config) -> Self {
+    pub fn new(operator: O, config: Config) -> Self {
         Executor {
             operator,
             config,
@@ -132,7 +132,7 @@ impl<O: Operator> Executor<O> {
     /// `id`, from the observed state), so steps can refer to dependencies that need no change.
     /// `cancel` completing (e.g. on Ctrl-C) cancels the run. Every event goes to `events`, the
     /// last one `Finished` with the summary that is also returned.
-    pub(crate) async fn run(
+    pub async fn run(
         &self,
         schedule: &Schedule,
         known: BTreeMap<Address, Outputs>,

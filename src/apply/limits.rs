@@ -133,7 +133,7 @@ impl ServiceLimits {
 
 /// Bucket shapes for every service; buckets are per (service, action), as EC2's are.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RateLimits {
+pub struct RateLimits {
     pub(crate) services: BTreeMap<String, ServiceLimits>,
     /// For services not listed.
     pub(crate) default: ServiceLimits,
@@ -186,7 +186,7 @@ impl RateLimits {
 
 /// The live buckets of one run, shared by all steps.
 #[derive(Debug)]
-pub(crate) struct RateLimiter {
+pub struct RateLimiter {
     limits: RateLimits,
     buckets: Mutex<HashMap<(String, String), TokenBucket>>,
     /// Tokens spent per (service, action), for accounting in tests and reports.
@@ -225,7 +225,7 @@ impl RateLimiter {
     }
 
     /// Tokens spent so far, per (service, action).
-    pub(crate) fn spent(&self) -> BTreeMap<(String, String), u64> {
+    pub fn spent(&self) -> BTreeMap<(String, String), u64> {
         self.spent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

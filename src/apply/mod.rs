@@ -14,7 +14,7 @@
 //!
 //! Nothing here touches the AWS SDK or a terminal.
 
-pub(crate) mod backoff;
+pub mod backoff;
 pub(crate) mod events;
 pub(crate) mod executor;
 pub(crate) mod limits;
@@ -22,13 +22,13 @@ pub(crate) mod operator;
 pub(crate) mod schedule;
 pub(crate) mod slots;
 pub(crate) mod step;
-pub(crate) mod wait;
+pub mod wait;
 
 #[cfg(test)]
 mod fake;
 
-pub(crate) use events::{Event, EventSink, Failure, Skip, Summary};
-pub(crate) use executor::{Config, DEFAULT_PARALLELISM, Executor};
+pub use events::{Event, EventSink, Failure, Skip, Summary};
+pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
 pub(crate) use operator::Operator;
-pub(crate) use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
-pub(crate) use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};
+pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
+pub use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};

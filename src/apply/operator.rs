@@ -13,7 +13,7 @@ use super::step::{Outputs, StepContext, StepError, StepRequest};
 /// Performs steps against a cloud. Implementations must make creates idempotent (client tokens,
 /// or look up by ownership tag first): the executor retries, and a re-run after a crash repeats
 /// steps that may have half-happened.
-pub(crate) trait Operator: Sync {
+pub trait Operator: Sync {
     /// Performs `request` — the call and the wait for readiness — and returns the resource's
     /// outputs (ignored for deletes).
     fn perform(

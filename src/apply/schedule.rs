@@ -26,7 +26,7 @@ use crate::plan::{Action, Address, Change, Plan, PropertyChange, Resource, Resou
 
 /// What one step does to AWS. A replace is a `Delete` step and a `Create` step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Operation {
+pub enum Operation {
     Create,
     Update,
     Delete,
@@ -50,7 +50,7 @@ impl fmt::Display for Operation {
 
 /// A step's key in the execution graph: one resource and what is done to it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct StepId {
+pub struct StepId {
     pub(crate) address: Address,
     pub(crate) operation: Operation,
 }
@@ -63,8 +63,8 @@ impl fmt::Display for StepId {
 
 /// How events and summaries name a step: enough to display it without the schedule.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct StepRef {
-    pub(crate) address: Address,
+pub struct StepRef {
+    pub address: Address,
     pub(crate) kind: ResourceKind,
     pub(crate) operation: Operation,
     /// This step is one half of a replacement.
@@ -82,7 +82,7 @@ impl StepRef {
 
 /// One unit of work for the operator.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Step {
+pub struct Step {
     pub(crate) address: Address,
     pub(crate) kind: ResourceKind,
     /// The AWS name (desired for creates and updates, observed for deletes).
@@ -120,7 +120,7 @@ impl Step {
 
 /// Why a plan cannot be executed.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ScheduleError {
+pub enum ScheduleError {
     /// The plan deletes or replaces data-holding resources and the caller did not allow it.
     DataLoss(Vec<Address>),
     /// The steps' dependencies form a cycle (the load pipeline should have refused it earlier).
@@ -157,7 +157,7 @@ impl std::error::Error for ScheduleError {}
 
 /// The steps of a plan and the order constraints between them. Step `i` is graph node `i`.
 #[derive(Debug, Clone)]
-pub(crate) struct Schedule {
+pub struct Schedule {
     steps: Vec<Step>,
     graph: Dag<StepId>,
 }
@@ -180,7 +180,7 @@ impl Schedule {
     /// and such deletes are not ordered: AWS refuses one while a dependent still exists
     /// (`DependencyViolation`) and the executor retries it as a conflict until the dependent's
     /// own delete has gone through.
-    pub(crate) fn from_plan(
+    pub fn from_plan(
         plan: &Plan,
         resources: &[Resource],
         allow_data_loss: bool,
@@ -625,7 +625,7 @@ fn visit_strings(value: &Value, f: &mut impl FnMut(&str, bool)) {
 /// Typical seconds a step takes, from the kind's published estimates. Updates in place are mostly
 /// quick API calls; a tenth of the creation time (at least a second) stands in for the few that
 /// wait (node-group scaling, parameter changes).
-pub(crate) fn default_estimate(step: &Step) -> f64 {
+pub fn default_estimate(step: &Step) -> f64 {
     match step.operation {
         Operation::Create => step.kind.create_seconds(),
         Operation::Delete => step.kind.delete_seconds(),

@@ -17,11 +17,11 @@ use super::wait::{self, Condition, WaitError, WaitSpec};
 use crate::plan::{Address, ObservedState, ResourceKind};
 
 /// What a step produced for its dependents: ids, ARNs, endpoints (keys camelCase, e.g. `id`, `arn`).
-pub(crate) type Outputs = Map<String, Value>;
+pub type Outputs = Map<String, Value>;
 
 /// What is known of resources that already exist, for the executor's `known` argument: each
 /// observed resource's `id` (AWS's id or ARN) and `name`.
-pub(crate) fn known_outputs(observed: &ObservedState) -> BTreeMap<Address, Outputs> {
+pub fn known_outputs(observed: &ObservedState) -> BTreeMap<Address, Outputs> {
     observed
         .resources
         .iter()
@@ -36,7 +36,7 @@ pub(crate) fn known_outputs(observed: &ObservedState) -> BTreeMap<Address, Outpu
 
 /// How the executor treats an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum ErrorClass {
+pub enum ErrorClass {
     /// AWS asked us to slow down: retry after a backoff.
     Throttled,
     /// A fault that usually clears (5xx, timeouts, eventual consistency right after a create).
@@ -69,10 +69,10 @@ impl ErrorClass {
 
 /// An error from one attempt of a step, with AWS's error code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StepError {
-    pub(crate) class: ErrorClass,
-    pub(crate) code: String,
-    pub(crate) message: String,
+pub struct StepError {
+    pub class: ErrorClass,
+    pub code: String,
+    pub message: String,
 }
 
 impl StepError {
@@ -111,7 +111,7 @@ impl std::error::Error for StepError {}
 
 /// Everything an [`Operator`](super::Operator) needs to perform one step.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct StepRequest {
+pub struct StepRequest {
     pub(crate) step: Step,
     /// What is known of this resource in AWS (at least its `id`, from the observed state or an
     /// earlier step); None for a create.
@@ -153,7 +153,7 @@ impl StepRequest {
 
 /// What the executor lends a step while it runs: its attempt number, its wait budget, AWS's rate
 /// limits and a way to report progress.
-pub(crate) struct StepContext<'a> {
+pub struct StepContext<'a> {
     /// 1 for the first attempt.
     pub(crate) attempt: u32,
     /// How to poll for this step's readiness and when to give up.

@@ -97,7 +97,7 @@ pub(crate) fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
 /// up to `max_interval`. Each delay is spread by ±`jitter` (a fraction). The bands are times, not
 /// look counts, so jitter never moves them.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct PollSchedule {
+pub struct PollSchedule {
     pub(crate) first: Duration,
     pub(crate) interval: Duration,
     pub(crate) near_from: Duration,
@@ -153,7 +153,7 @@ impl PollSchedule {
     }
 
     /// A look every `interval`, from the first.
-    pub(crate) fn every(interval: Duration) -> Self {
+    pub fn every(interval: Duration) -> Self {
         PollSchedule {
             first: interval,
             interval,
@@ -277,13 +277,13 @@ pub(crate) const EXPECTED_TIMEOUT_FACTOR: f64 = 6.0;
 
 /// How long steps wait for readiness, derived from each kind's time estimates.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct WaitPolicy {
+pub struct WaitPolicy {
     /// Multiplies every estimate: below 1 for an emulator that runs faster than AWS.
-    pub(crate) time_scale: f64,
+    pub time_scale: f64,
     /// The timeout is this many times the estimate ...
-    pub(crate) timeout_factor: f64,
+    pub timeout_factor: f64,
     /// ... but never less than this (scaled too).
-    pub(crate) min_timeout: Duration,
+    pub min_timeout: Duration,
 }
 
 impl Default for WaitPolicy {

@@ -24,23 +24,23 @@ use crate::apply::StepError;
 use crate::plan::catalog::BLUEPRINT_TAG;
 
 /// Tag the AWS Load Balancer Controller puts on what it creates.
-pub(crate) const LB_CONTROLLER_TAG: &str = "elbv2.k8s.aws/cluster";
+pub const LB_CONTROLLER_TAG: &str = "elbv2.k8s.aws/cluster";
 
 /// What to sweep: the blueprint's EKS cluster, VPC and canaries (each may be absent).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Scope {
-    pub(crate) cluster: Option<String>,
-    pub(crate) vpc_id: Option<String>,
+pub struct Scope {
+    pub cluster: Option<String>,
+    pub vpc_id: Option<String>,
     /// Canary names (their Lambda functions are `cwsyn-<name>-*`).
-    pub(crate) canaries: Vec<String>,
+    pub canaries: Vec<String>,
 }
 
 /// What the sweep removed, by AWS id or name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Swept {
-    pub(crate) load_balancers: Vec<String>,
-    pub(crate) target_groups: Vec<String>,
-    pub(crate) security_groups: Vec<String>,
+pub struct Swept {
+    pub load_balancers: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub security_groups: Vec<String>,
     pub(crate) network_interfaces: Vec<String>,
     pub(crate) lambda_functions: Vec<String>,
     pub(crate) lambda_layers: Vec<String>,
@@ -68,7 +68,7 @@ pub(crate) fn made_for_cluster<'a>(
 }
 
 /// Removes what controllers and canaries left for this blueprint (see the module's comment).
-pub(crate) async fn sweep(conn: &Connection, scope: &Scope) -> Result<Swept, StepError> {
+pub async fn sweep(conn: &Connection, scope: &Scope) -> Result<Swept, StepError> {
     let mut swept = Swept::default();
     if let (Some(cluster), Some(vpc)) = (scope.cluster.as_deref(), scope.vpc_id.as_deref()) {
         sweep_load_balancers(conn, cluster, vpc, &mut swept).await?;

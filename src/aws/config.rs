@@ -25,24 +25,24 @@ use crate::plan::catalog::{Partition, partition};
 
 /// What the user asked to connect to; `None` fields come from the standard chain.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Target {
+pub struct Target {
     /// `--region`; otherwise the chain's (`AWS_REGION`, the profile's `region`).
-    pub(crate) region: Option<String>,
+    pub region: Option<String>,
     /// `--profile`; otherwise `AWS_PROFILE` or `default`.
-    pub(crate) profile: Option<String>,
+    pub profile: Option<String>,
     /// `--endpoint-url`; otherwise `AWS_ENDPOINT_URL` (read by the chain itself).
-    pub(crate) endpoint_url: Option<String>,
+    pub endpoint_url: Option<String>,
     /// Fixed access keys instead of the chain (the emulator takes any).
-    pub(crate) static_keys: Option<(String, String)>,
+    pub static_keys: Option<(String, String)>,
     /// Sends `x-moto-account-id: <id>` with every request: the emulator then acts as that
     /// account, which isolates tests from each other. Never set against AWS.
-    pub(crate) emulator_account: Option<String>,
+    pub emulator_account: Option<String>,
     /// How fast time passes compared with AWS (`SHINYCTL_TIME_SCALE`; 1/60 for the emulator's
     /// default profile): the SDK's and the Kubernetes client's retry delays scale with it.
-    pub(crate) time_scale: f64,
+    pub time_scale: f64,
     /// At most this many AWS calls in flight at once; a waiting call of the step that begins the
     /// slowest remaining chain goes first (`--calls-in-flight`, [`super::gate`]).
-    pub(crate) calls_in_flight: usize,
+    pub calls_in_flight: usize,
 }
 
 /// Calls in flight by default: four times the executor's default parallelism. A read starts
@@ -51,7 +51,7 @@ pub(crate) struct Target {
 /// dependency depth only if they need not queue for a permit (`services::stages`); an apply's
 /// steps (32 at once, a call or two each) rarely reach it, where the bound orders the waiting
 /// calls by the critical path. AWS's rate limits are kept by the token buckets, not by this.
-pub(crate) const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;
+pub const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;
 
 impl Default for Target {
     fn default() -> Self {
@@ -69,7 +69,7 @@ impl Default for Target {
 
 impl Target {
     /// The emulator at `endpoint`, acting as `account` (12 digits) in `region`.
-    pub(crate) fn emulator(endpoint: &str, region: &str, account: &str) -> Self {
+    pub fn emulator(endpoint: &str, region: &str, account: &str) -> Self {
         Target {
             region: Some(region.to_string()),
             profile: None,
@@ -81,13 +81,13 @@ impl Target {
     }
 
     /// The same target with retry delays scaled by `time_scale` (see [`Target::time_scale`]).
-    pub(crate) fn with_time_scale(mut self, time_scale: f64) -> Self {
+    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
         self.time_scale = time_scale;
         self
     }
 
     /// The retries inside one call to AWS or to the cluster, at this target's time scale.
-    pub(crate) fn call_retries(&self) -> RetryPolicy {
+    pub fn call_retries(&self) -> RetryPolicy {
         call_retries(self.time_scale)
     }
 }
@@ -108,18 +108,18 @@ pub(crate) fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
 
 /// A resolved connection: where, as whom, and the clients to get there.
 #[derive(Clone)]
-pub(crate) struct Connection {
-    pub(crate) region: String,
+pub struct Connection {
+    pub region: String,
     pub(crate) partition: Partition,
     /// The 12-digit account id the credentials belong to.
-    pub(crate) account: String,
+    pub account: String,
     /// The endpoint override, when there is one (the emulator).
     pub(crate) endpoint_url: Option<String>,
-    pub(crate) clients: Clients,
+    pub clients: Clients,
     /// The command's rate-limit buckets (AWS's published limits at the target's time scale),
     /// spent by the HTTP gate under every client ([`super::gate`]): every call of the command,
     /// reads and steps alike, as AWS's own buckets are shared by the account.
-    pub(crate) limiter: Arc<RateLimiter>,
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl fmt::Debug for Connection {
@@ -135,7 +135,7 @@ impl fmt::Debug for Connection {
 
 /// Why shinyctl cannot talk to AWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ConnectError {
+pub enum ConnectError {
     NoRegion,
     /// The credentials were refused or could not be found (STS GetCallerIdentity failed).
     Identity {
@@ -187,7 +187,7 @@ fn identity_retries(target: &Target) -> RetryPolicy {
 }
 
 /// Resolves `target` through the standard chain, builds the clients and asks STS who we are.
-pub(crate) async fn connect(target: &Target) -> Result<Connection, ConnectError> {
+pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     let limiter = Arc::new(RateLimiter::new(
         RateLimits::default().scaled(target.time_scale),
     ));

@@ -19,14 +19,14 @@ use super::{Connection, Target};
 
 /// What a Kubernetes client needs to talk to one cluster.
 #[derive(Clone)]
-pub(crate) struct ClusterAccess {
+pub struct ClusterAccess {
     /// `https://...eks.amazonaws.com` (the emulator's stand-in: `http://127.0.0.1:P/_k8s/...`).
-    pub(crate) endpoint: String,
+    pub endpoint: String,
     /// The cluster's certificate authority as DescribeCluster gives it (base64 of PEM), which is
     /// also kubeconfig's `certificate-authority-data`.
-    pub(crate) certificate_authority_data: Option<String>,
+    pub certificate_authority_data: Option<String>,
     /// The bearer token; never printed.
-    pub(crate) token: String,
+    pub token: String,
 }
 
 impl std::fmt::Debug for ClusterAccess {
@@ -40,19 +40,19 @@ impl std::fmt::Debug for ClusterAccess {
 
 /// An EKS cluster as a kubeconfig needs it.
 #[derive(Debug, Clone)]
-pub(crate) struct ClusterEndpoint {
-    pub(crate) arn: String,
+pub struct ClusterEndpoint {
+    pub arn: String,
     /// `https://...eks.amazonaws.com` (the emulator's stand-in: `http://127.0.0.1:P/_k8s/...`).
-    pub(crate) endpoint: String,
+    pub endpoint: String,
     /// Base64 of the PEM certificate authority, kubeconfig's `certificate-authority-data`.
-    pub(crate) certificate_authority_data: Option<String>,
+    pub certificate_authority_data: Option<String>,
     /// The cluster's tags (ownership is checked by the caller).
-    pub(crate) tags: std::collections::HashMap<String, String>,
+    pub tags: std::collections::HashMap<String, String>,
 }
 
 /// Cluster `name` as DescribeCluster answers it; `Ok(None)` when it does not exist. Errors are
 /// sentences.
-pub(crate) async fn describe_endpoint(
+pub async fn describe_endpoint(
     conn: &Connection,
     name: &str,
 ) -> Result<Option<ClusterEndpoint>, String> {
@@ -89,7 +89,7 @@ pub(crate) async fn describe_endpoint(
 
 /// The endpoint, CA and a fresh token for cluster `name`; `target` is what `conn` was made from
 /// (the token is signed with the same credentials). Errors are sentences.
-pub(crate) async fn cluster_access(
+pub async fn cluster_access(
     conn: &Connection,
     target: &Target,
     name: &str,
@@ -132,10 +132,10 @@ pub(crate) async fn access_at(
 }
 
 /// A token as `shinyctl token` hands it to kubectl.
-pub(crate) struct IssuedToken {
-    pub(crate) token: String,
+pub struct IssuedToken {
+    pub token: String,
     /// RFC 3339, UTC: when kubectl should ask again.
-    pub(crate) expires: String,
+    pub expires: String,
 }
 
 /// How long kubectl may reuse a token: EKS accepts one for 15 minutes after signing; 14 leaves a
@@ -146,7 +146,7 @@ const TOKEN_REUSE: Duration = Duration::from_secs(14 * 60);
 /// A fresh token for cluster `cluster`, signed with `target`'s credentials for its region (or the
 /// credential chain's region). Makes no AWS call: the token is a presigned URL. Errors are
 /// sentences.
-pub(crate) async fn issue_token(target: &Target, cluster: &str) -> Result<IssuedToken, String> {
+pub async fn issue_token(target: &Target, cluster: &str) -> Result<IssuedToken, String> {
     let sdk = sdk_config(target).await;
     let region = sdk
         .region()

@@ -13,7 +13,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::apply::{ErrorClass, StepError};
 
 /// Converts any SDK call's error.
-pub(crate) fn step_error<E>(err: SdkError<E, HttpResponse>) -> StepError
+pub fn step_error<E>(err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -150,7 +150,7 @@ pub(crate) fn is_not_found_code(code: &str) -> bool {
     code.contains("NotFound") || code.starts_with("NoSuch")
 }
 
-pub(crate) fn is_not_found(err: &StepError) -> bool {
+pub fn is_not_found(err: &StepError) -> bool {
     is_not_found_code(&err.code)
 }
 

@@ -19,15 +19,15 @@ use crate::apply::StepError;
 
 /// Who holds a lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct LockInfo {
+pub struct LockInfo {
     /// Random per acquisition: release only deletes the lock it took.
-    pub(crate) id: String,
+    pub id: String,
     pub(crate) blueprint: String,
     /// `apply` or `destroy`.
-    pub(crate) operation: String,
+    pub operation: String,
     pub(crate) user: String,
     pub(crate) host: String,
-    pub(crate) pid: u32,
+    pub pid: u32,
     /// RFC 3339, UTC.
     pub(crate) created: String,
 }
@@ -44,14 +44,14 @@ impl fmt::Display for LockInfo {
 
 /// A held lock; release it when done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Lock {
+pub struct Lock {
     pub(crate) bucket: String,
     pub(crate) key: String,
-    pub(crate) info: LockInfo,
+    pub info: LockInfo,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum LockError {
+pub enum LockError {
     /// Someone else holds it.
     Held {
         info: Option<LockInfo>,
@@ -106,7 +106,7 @@ pub(crate) fn lock_key(blueprint: &str) -> String {
 }
 
 /// Takes the lock for `blueprint`, for `operation` (`apply`, `destroy`).
-pub(crate) async fn acquire(
+pub async fn acquire(
     conn: &Connection,
     blueprint: &str,
     operation: &str,
@@ -184,7 +184,7 @@ async fn put_lock(
 }
 
 /// Who holds the lock of `blueprint`, if anyone.
-pub(crate) async fn current(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
+pub async fn current(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
     holder(conn, &state_bucket(conn), &lock_key(blueprint)).await
 }
 
@@ -213,7 +213,7 @@ async fn holder(conn: &Connection, bucket: &str, key: &str) -> Result<Option<Loc
 
 impl Lock {
     /// Releases the lock if it is still ours (a broken-and-retaken lock is left alone).
-    pub(crate) async fn release(&self, conn: &Connection) -> Result<(), StepError> {
+    pub async fn release(&self, conn: &Connection) -> Result<(), StepError> {
         match holder(conn, &self.bucket, &self.key).await? {
             Some(info) if info.id == self.info.id => {}
             _ => return Ok(()),
@@ -233,7 +233,7 @@ impl Lock {
 }
 
 /// `--break-lock`: deletes whatever lock `blueprint` has and says whose it was.
-pub(crate) async fn break_lock(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
+pub async fn break_lock(conn: &Connection, blueprint: &str) -> Result<Option<LockInfo>, StepError> {
     let bucket = state_bucket(conn);
     let key = lock_key(blueprint);
     let info = holder(conn, &bucket, &key).await?;

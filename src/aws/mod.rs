@@ -49,27 +49,27 @@ macro_rules! all_pages {
     }};
 }
 
-pub(crate) mod cleanup;
+pub mod cleanup;
 pub(crate) mod clients;
-pub(crate) mod config;
+pub mod config;
 pub(crate) mod doctor;
 pub(crate) mod ecr_auth;
 pub(crate) mod ecr_images;
-pub(crate) mod eks_token;
-pub(crate) mod errors;
+pub mod eks_token;
+pub mod errors;
 pub(crate) mod gate;
 pub(crate) mod health;
 pub(crate) mod iam_propagation;
-pub(crate) mod lock;
-pub(crate) mod operator;
+pub mod lock;
+pub mod operator;
 pub(crate) mod pricing;
 pub(crate) mod reader;
 pub(crate) mod secrets;
-pub(crate) mod services;
-pub(crate) mod tags;
+pub mod services;
+pub mod tags;
 pub(crate) mod versions;
 pub(crate) mod zones;
 
-pub(crate) use config::{Connection, Target, connect};
-pub(crate) use operator::AwsOperator;
-pub(crate) use reader::{LiveState, ReadError, read, read_inventory};
+pub use config::{Connection, Target, connect};
+pub use operator::AwsOperator;
+pub use reader::{LiveState, ReadError, read, read_inventory};

@@ -9,7 +9,7 @@ use super::services::AwsStep;
 
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
-pub(crate) struct AwsOperator {
+pub struct AwsOperator {
     pub(crate) conn: Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
     pub(crate) blueprint: String,
@@ -24,13 +24,13 @@ pub(crate) struct AwsOperator {
 /// group) does. The schedule already refuses such deletes without `--allow-data-loss`; this says
 /// how far the adapters may go once one is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DataPolicy {
+pub struct DataPolicy {
     /// Take a final snapshot before deleting (RDS `FinalDBSnapshotIdentifier`, ElastiCache
     /// `FinalSnapshotIdentifier`). On unless told not to.
-    pub(crate) final_snapshot: bool,
+    pub final_snapshot: bool,
     /// The user explicitly allowed losing data (`--allow-data-loss`): only then is AWS's deletion
     /// protection turned off to let the delete through.
-    pub(crate) allow_data_loss: bool,
+    pub allow_data_loss: bool,
 }
 
 impl Default for DataPolicy {
@@ -43,7 +43,7 @@ impl Default for DataPolicy {
 }
 
 impl AwsOperator {
-    pub(crate) fn new(conn: Connection, blueprint: impl Into<String>) -> Self {
+    pub fn new(conn: Connection, blueprint: impl Into<String>) -> Self {
         AwsOperator {
             conn,
             blueprint: blueprint.into(),
@@ -53,7 +53,7 @@ impl AwsOperator {
     }
 
     /// Sets how deletes treat databases and caches.
-    pub(crate) fn with_data_policy(mut self, data: DataPolicy) -> Self {
+    pub fn with_data_policy(mut self, data: DataPolicy) -> Self {
         self.data = data;
         self
     }

@@ -29,22 +29,22 @@ pub(crate) const REFERENCE_ATTRIBUTES: &[&str] =
 
 /// What the reader found.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct LiveState {
+pub struct LiveState {
     /// For `plan::diff`.
-    pub(crate) observed: ObservedState,
+    pub observed: ObservedState,
     /// Outputs of every observed resource, by address: the executor's `known` map (a superset of
     /// `apply::known_outputs(&observed)`: `id`, `name`, plus `arn`, attributes and what
     /// deletes need — pass this one).
-    pub(crate) outputs: BTreeMap<Address, Outputs>,
+    pub outputs: BTreeMap<Address, Outputs>,
     /// Resources carrying an address some other resource already has (a duplicate left by a
     /// crash outside shinyctl's idempotency, or a copy made by hand): (address, AWS id). They are
     /// not in `observed`; report them.
-    pub(crate) duplicates: Vec<(Address, String)>,
+    pub duplicates: Vec<(Address, String)>,
 }
 
 /// A read that failed: which reader and AWS's error.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ReadError {
+pub struct ReadError {
     pub(crate) reader: &'static str,
     pub(crate) error: StepError,
 }
@@ -61,7 +61,7 @@ impl std::error::Error for ReadError {}
 /// the catalog's output for the blueprint (names for kinds read by name, identities for untagged
 /// kinds). Its calls spend the connection's rate-limit tokens (`aws::gate`), shared with the
 /// apply that follows, as AWS's own buckets are shared by the account.
-pub(crate) async fn read(
+pub async fn read(
     conn: &Connection,
     blueprint: &str,
     desired: &[Resource],
@@ -71,7 +71,7 @@ pub(crate) async fn read(
 
 /// What of `blueprint` exists, for destroy: [`read`] without the calls that read only a
 /// resource's settings or the parts that go with it ([`AwsRead::inventory`]).
-pub(crate) async fn read_inventory(
+pub async fn read_inventory(
     conn: &Connection,
     blueprint: &str,
     desired: &[Resource],

@@ -23,7 +23,7 @@ pub(crate) fn is_address(value: &str, address: &Address) -> bool {
 pub(crate) type TagSet = BTreeMap<String, String>;
 
 /// The desired tags in `properties` (empty when the kind takes none).
-pub(crate) fn from_properties(properties: &Map<String, Value>) -> TagSet {
+pub fn from_properties(properties: &Map<String, Value>) -> TagSet {
     match properties.get("tags") {
         Some(Value::Object(tags)) => tags
             .iter()

@@ -11,7 +11,7 @@ pub(crate) mod model;
 pub(crate) mod partition;
 pub(crate) mod problem;
 mod salvage;
-pub(crate) mod schema;
+pub mod schema;
 mod structure;
 pub(crate) mod subnets;
 pub(crate) mod support;
@@ -20,14 +20,14 @@ pub(crate) mod yaml;
 
 use std::ops::Range;
 
-pub(crate) use model::Blueprint;
+pub use model::Blueprint;
 pub(crate) use problem::{Problem, Severity};
-pub(crate) use support::Date;
+pub use support::Date;
 
 /// The text of a blueprint and the name it is reported under.
 #[derive(Debug, Clone)]
-pub(crate) struct Source {
-    pub(crate) name: String,
+pub struct Source {
+    pub name: String,
     pub(crate) text: String,
 }
 
@@ -57,26 +57,26 @@ impl Checked {
 
 /// One located problem.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct Diagnostic {
-    pub(crate) path: String,
+pub struct Diagnostic {
+    pub path: String,
     /// 1-based.
-    pub(crate) line: usize,
+    pub line: usize,
     /// 1-based, in characters.
-    pub(crate) column: usize,
-    pub(crate) message: String,
+    pub column: usize,
+    pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) hint: Option<String>,
+    pub hint: Option<String>,
     pub(crate) severity: Severity,
     /// Byte range in the source, for snippets.
     #[serde(skip)]
-    pub(crate) span: Range<usize>,
+    pub span: Range<usize>,
 }
 
 /// Everything wrong with one file, sorted by position: errors, and the warnings found with them.
 #[derive(Debug, Clone)]
-pub(crate) struct Diagnostics {
+pub struct Diagnostics {
     pub(crate) source: Source,
-    pub(crate) items: Vec<Diagnostic>,
+    pub items: Vec<Diagnostic>,
 }
 
 impl Diagnostics {

@@ -17,18 +17,18 @@ pub(crate) const KIND: &str = "Blueprint";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "shinyctl blueprint")]
-pub(crate) struct Blueprint {
+pub struct Blueprint {
     /// Always `shinyctl.dev/v1alpha1`.
     #[schemars(extend("const" = "shinyctl.dev/v1alpha1"))]
     pub(crate) api_version: String,
     /// Always `Blueprint`.
     #[schemars(extend("const" = "Blueprint"))]
     pub(crate) kind: String,
-    pub(crate) metadata: Metadata,
+    pub metadata: Metadata,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) network: Option<Network>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) cluster: Option<Cluster>,
+    pub cluster: Option<Cluster>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) storage: Option<Storage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,14 +38,14 @@ pub(crate) struct Blueprint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) registry: Option<Registry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ingress: Option<Ingress>,
+    pub ingress: Option<Ingress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) monitoring: Option<Monitoring>,
+    pub monitoring: Option<Monitoring>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) proxy: Option<Proxy>,
+    pub proxy: Option<Proxy>,
     /// EC2 app servers (nginx in front of the product's ports) behind the load balancer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) servers: Vec<ServerGroup>,
+    pub servers: Vec<ServerGroup>,
     /// Container services on ECS behind the load balancer, routed by path (seed 003).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ecs: Option<Ecs>,
@@ -111,11 +111,11 @@ impl Blueprint {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Metadata {
+pub struct Metadata {
     /// Prefixes every AWS name: short, lowercase letters, digits and hyphens.
-    pub(crate) name: String,
+    pub name: String,
     /// AWS region, e.g. `us-east-1` or `cn-northwest-1` (China partition).
-    pub(crate) region: String,
+    pub region: String,
     /// Tags added to every resource, besides shinyctl's ownership tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) tags: BTreeMap<String, String>,
@@ -152,11 +152,11 @@ pub(crate) enum NatGateway {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Cluster {
+pub struct Cluster {
     /// Kubernetes version of the EKS control plane, quoted: `"1.31"`. Omitted: the newest EKS
     /// version shinyctl supports (pinning is recommended).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub(crate) version: String,
+    pub version: String,
     #[serde(default)]
     pub(crate) endpoint_access: EndpointAccess,
     /// Control-plane log types sent to CloudWatch Logs.
@@ -442,7 +442,7 @@ pub(crate) struct Repository {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Ingress {
+pub struct Ingress {
     #[serde(rename = "type")]
     pub(crate) kind: LoadBalancerType,
     #[serde(default = "d::scheme")]
@@ -556,9 +556,9 @@ pub(crate) enum StickinessType {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct HealthCheck {
+pub struct HealthCheck {
     #[serde(default = "d::health_check_path")]
-    pub(crate) path: String,
+    pub path: String,
     #[serde(default = "d::health_check_interval")]
     pub(crate) interval_seconds: u32,
     #[serde(default = "d::health_check_timeout")]
@@ -583,22 +583,22 @@ impl Default for HealthCheck {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Monitoring {
+pub struct Monitoring {
     /// E-mail address subscribed to the alarm topic (SNS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) alarm_email: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) canaries: Vec<Canary>,
+    pub canaries: Vec<Canary>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) alarms: Vec<Alarm>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Canary {
+pub struct Canary {
     pub(crate) name: String,
     /// Path on the ingress the canary requests, e.g. `/login`.
-    pub(crate) path: String,
+    pub path: String,
     /// How often it runs: a duration such as `5m` or `1h`.
     #[serde(default = "d::canary_every")]
     pub(crate) every: String,
@@ -633,7 +633,7 @@ pub(crate) enum AlarmMetric {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Proxy {
+pub struct Proxy {
     #[serde(default = "d::proxy_kind")]
     pub(crate) kind: ProxyKind,
     /// ShinyProxy version (container image tag), quoted: `"3.2.0"`. Omitted: the version
@@ -645,7 +645,7 @@ pub(crate) struct Proxy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image: Option<String>,
     #[serde(default = "d::one")]
-    pub(crate) replicas: u32,
+    pub replicas: u32,
     #[serde(default = "d::proxy_namespace")]
     pub(crate) namespace: String,
     /// Namespace the apps' pods run in.
@@ -655,7 +655,7 @@ pub(crate) struct Proxy {
     pub(crate) authentication: Authentication,
     /// Seconds without a heartbeat after which ShinyProxy stops an app.
     #[serde(default = "d::heartbeat_timeout_seconds")]
-    pub(crate) heartbeat_timeout_seconds: u32,
+    pub heartbeat_timeout_seconds: u32,
     #[serde(default = "d::usage_stats")]
     pub(crate) usage_stats: UsageStats,
     /// The database user ShinyProxy writes usage statistics as (`usageStats: database`): its
@@ -672,7 +672,7 @@ pub(crate) struct Proxy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) apps: Vec<App>,
+    pub apps: Vec<App>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -818,7 +818,7 @@ pub(crate) struct SamlAuth {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct App {
+pub struct App {
     /// Identifier used in URLs (`/app/<id>`): lowercase letters, digits, hyphens.
     pub(crate) id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -836,7 +836,7 @@ pub(crate) struct App {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) access_groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) mounts: Vec<Mount>,
+    pub mounts: Vec<Mount>,
     /// Pre-started containers kept ready (ShinyProxy container pre-initialization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) minimum_seats_available: Option<u32>,
@@ -864,7 +864,7 @@ pub(crate) struct RequestLimit {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Mount {
+pub struct Mount {
     /// Name of an access point under `storage.efs.accessPoints`.
     pub(crate) access_point: String,
     /// Mount path inside the app's container.
@@ -877,7 +877,7 @@ pub(crate) struct Mount {
 /// target group. Reached without SSH: `aws ssm start-session` (Session Manager) instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct ServerGroup {
+pub struct ServerGroup {
     /// Short name: lowercase letters, digits and hyphens; part of every derived AWS name.
     pub(crate) name: String,
     /// Fixed servers, one entry each, in the network's zones (`a` or the zone's whole name).
@@ -912,7 +912,7 @@ pub(crate) struct ServerGroup {
     pub(crate) run: Vec<String>,
     /// This group's target group and listener rule on the load balancer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) http: Option<ServerHttp>,
+    pub http: Option<ServerHttp>,
     /// How long a server leaving the group has to let its users go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) drain: Option<Drain>,
@@ -1117,14 +1117,14 @@ pub(crate) fn bucket_source(source: &str) -> Option<(&str, &str)> {
 /// How the load balancer reaches a server group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct ServerHttp {
+pub struct ServerHttp {
     /// The servers' port the target group sends to.
     pub(crate) port: u16,
     /// `/x` routes `/x` and `/x/*` to this group; `/` makes it the listeners' default.
     #[serde(default = "d::root_path")]
     pub(crate) path: String,
     #[serde(default)]
-    pub(crate) health_check: HealthCheck,
+    pub health_check: HealthCheck,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) stickiness: Option<Stickiness>,
 }

@@ -13,7 +13,7 @@ pub(crate) enum Severity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Problem {
+pub struct Problem {
     /// YAML path of the offending value, e.g. `proxy.apps[0].image`; `""` for the document itself.
     pub(crate) path: String,
     /// What is wrong, in one sentence without a trailing period.

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use super::model::Blueprint;
 
 /// The schema as JSON (draft 2020-12).
-pub(crate) fn json_schema() -> Value {
+pub fn json_schema() -> Value {
     let mut schema = schemars::schema_for!(Blueprint).to_value();
     forbid_null(&mut schema);
     if let Some(obj) = schema.as_object_mut() {

@@ -7,7 +7,7 @@ use super::dag::Dag;
 
 /// A dependency cycle: each node depends on the next, and the last on the first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Cycle<N>(pub(crate) Vec<N>);
+pub struct Cycle<N>(pub(crate) Vec<N>);
 
 impl<N: fmt::Display> fmt::Display for Cycle<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -50,7 +50,7 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 /// What happened to one image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub(crate) enum Outcome {
+pub enum Outcome {
     /// Copied; `manifests` counts the index and each platform's manifest.
     Copied {
         manifests: usize,
@@ -65,7 +65,7 @@ pub(crate) enum Outcome {
 /// Progress of a mirror run, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub(crate) enum MirrorEvent {
+pub enum MirrorEvent {
     Started {
         images: usize,
         destination: String,

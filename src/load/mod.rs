@@ -15,12 +15,12 @@ use crate::plan::zones::Zones;
 
 /// A valid blueprint and the AWS resources it asks for.
 #[derive(Debug, Clone)]
-pub(crate) struct Loaded {
-    pub(crate) source: Source,
-    pub(crate) blueprint: Blueprint,
-    pub(crate) resources: Vec<Resource>,
+pub struct Loaded {
+    pub source: Source,
+    pub blueprint: Blueprint,
+    pub resources: Vec<Resource>,
     /// Problems that do not stop it (e.g. a version in paid extended support), located.
-    pub(crate) warnings: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
     /// The availability zones the subnets go into (`None` without a VPC): assumed until a live
     /// plan chooses them from EC2's answer ([`Loaded::live`]).
     pub(crate) zones: Option<Zones>,
@@ -32,7 +32,7 @@ impl Loaded {
     /// The same blueprint with its resources derived for `account` (the live connection's
     /// identity): names that hold the account (S3 buckets) get it instead of the offline
     /// placeholder. Pure. Names were checked with a 12-digit account in its place, so they fit.
-    pub(crate) fn in_account(&self, account: &str) -> Loaded {
+    pub fn in_account(&self, account: &str) -> Loaded {
         Loaded {
             source: self.source.clone(),
             blueprint: self.blueprint.clone(),
@@ -137,7 +137,7 @@ impl Loaded {
 }
 
 #[derive(Debug)]
-pub(crate) enum LoadError {
+pub enum LoadError {
     Io { path: String, message: String },
     Invalid(Diagnostics),
 }
@@ -158,13 +158,13 @@ impl std::error::Error for LoadError {}
 /// Loads a blueprint without the checks only the commands that create make (version support on
 /// a date, the planned network's reachability, `plan::reach`): for destroy, graph, render,
 /// library callers and tests. Validate, plan and apply use [`load_file_on`].
-pub(crate) fn load_file(path: &Path) -> Result<Loaded, LoadError> {
+pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
     read_and_load(path, None)
 }
 
 /// Loads a blueprint, judges its pinned versions' support as on `today` ([`blueprint::support`])
 /// and proves its planned network allows every flow the platform needs ([`crate::plan::reach`]).
-pub(crate) fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
+pub fn load_file_on(path: &Path, today: Date) -> Result<Loaded, LoadError> {
     read_and_load(path, Some(today))
 }
 
@@ -185,7 +185,7 @@ fn read_and_load(path: &Path, today: Option<Date>) -> Result<Loaded, LoadError> 
 }
 
 /// [`load_file`] for text in memory: no date-dependent checks.
-pub(crate) fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
+pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
     load(file_name, text, None)
 }
 

@@ -30,22 +30,22 @@ use super::workload::{ClusterState, DeployInput, aws_part, workload_changes};
 use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ApplyOptions {
-    pub(crate) approval: Approval,
+pub struct ApplyOptions {
+    pub approval: Approval,
     /// `--allow-data-loss`: databases, caches, file systems and buckets may be replaced or deleted.
-    pub(crate) allow_data_loss: bool,
+    pub allow_data_loss: bool,
     /// `--allow-cluster-restart`: a change every server of a cluster must take at once
     /// (Workbench's version, cookie key or licence) may restart them all together.
-    pub(crate) allow_cluster_restart: bool,
+    pub allow_cluster_restart: bool,
     /// `--break-lock`.
-    pub(crate) break_lock: bool,
-    pub(crate) execution: Execution,
+    pub break_lock: bool,
+    pub execution: Execution,
 }
 
 /// How an apply ended (errors aside). Made once per command, so the summary is not boxed.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ApplyOutcome {
+pub enum ApplyOutcome {
     /// AWS already matches the blueprint.
     NoChanges,
     /// The user said no; nothing was changed.
@@ -58,7 +58,7 @@ pub(crate) enum ApplyOutcome {
 
 impl ApplyOutcome {
     /// Whether the command succeeded (exit code 0).
-    pub(crate) fn is_success(&self) -> bool {
+    pub fn is_success(&self) -> bool {
         match self {
             ApplyOutcome::NoChanges => true,
             ApplyOutcome::Declined | ApplyOutcome::Interrupted => false,
@@ -68,7 +68,7 @@ impl ApplyOutcome {
 }
 
 /// Applies `loaded` (see the module documentation for the steps).
-pub(crate) async fn apply(
+pub async fn apply(
     loaded: &Loaded,
     target: Target,
     options: &ApplyOptions,

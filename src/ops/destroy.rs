@@ -33,20 +33,20 @@ use super::workload::{
 use super::{Approval, Console, Error, Execution, Interrupt, Result, console};
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct DestroyOptions {
+pub struct DestroyOptions {
     /// [`Approval::Ask`] or [`Approval::Auto`] (a saved plan is for apply).
-    pub(crate) approval: Approval,
-    pub(crate) allow_data_loss: bool,
+    pub approval: Approval,
+    pub allow_data_loss: bool,
     /// `--skip-final-snapshot`: RDS instances and clusters go without a final snapshot.
-    pub(crate) skip_final_snapshot: bool,
-    pub(crate) break_lock: bool,
-    pub(crate) execution: Execution,
+    pub skip_final_snapshot: bool,
+    pub break_lock: bool,
+    pub execution: Execution,
 }
 
 /// How a destroy ended (errors aside). Made once per command, so the summary is not boxed.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum DestroyOutcome {
+pub enum DestroyOutcome {
     Declined,
     /// Ctrl-C before anything started; nothing was changed.
     Interrupted,
@@ -60,14 +60,14 @@ pub(crate) enum DestroyOutcome {
 
 /// Something of the blueprint that is still in AWS after the destroy.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Remaining {
-    pub(crate) address: String,
-    pub(crate) kind: String,
-    pub(crate) id: String,
+pub struct Remaining {
+    pub address: String,
+    pub kind: String,
+    pub id: String,
 }
 
 impl DestroyOutcome {
-    pub(crate) fn is_success(&self) -> bool {
+    pub fn is_success(&self) -> bool {
         match self {
             DestroyOutcome::Declined | DestroyOutcome::Interrupted => false,
             DestroyOutcome::Ran { summary, remaining } => {
@@ -83,7 +83,7 @@ pub(crate) fn destroy_plan(observed: &crate::plan::ObservedState) -> Plan {
 }
 
 /// Destroys `loaded` (see the module documentation for the steps).
-pub(crate) async fn destroy(
+pub async fn destroy(
     loaded: &Loaded,
     target: Target,
     options: &DestroyOptions,

@@ -14,7 +14,7 @@ use crate::plan::catalog::addresses;
 use crate::plan::{Address, Resource, ResourceKind};
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct EntryPoints {
+pub struct EntryPoints {
     /// What users open: `https://<domain>` when the ingress has one, else the load balancer's
     /// DNS name.
     pub(crate) url: Option<String>,

@@ -12,16 +12,16 @@ use crate::plan::catalog::Names;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct MirrorSummary {
+pub struct MirrorSummary {
     pub(crate) copied: usize,
     pub(crate) already_there: usize,
-    pub(crate) failed: usize,
+    pub failed: usize,
 }
 
 /// Copies every image of [`mirror_copies`] into the account's registry, one after the other,
 /// reporting progress to `on_event`. A failed image does not stop the others. `Err` only when
 /// nothing could start (no registry login).
-pub(crate) async fn mirror(
+pub async fn mirror(
     conn: &Connection,
     bp: &Blueprint,
     on_event: &(dyn Fn(MirrorEvent) + Sync),

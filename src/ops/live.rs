@@ -17,16 +17,16 @@ use super::{Error, Result, target_for};
 
 /// A plan made against AWS, with what it was made from (for apply to execute it).
 #[derive(Debug, Clone)]
-pub(crate) struct LivePlan {
+pub struct LivePlan {
     pub(crate) conn: Connection,
-    pub(crate) live: LiveState,
-    pub(crate) plan: Plan,
+    pub live: LiveState,
+    pub plan: Plan,
     /// Warnings about the workload (its cluster could not be read).
-    pub(crate) notes: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 /// `shinyctl plan -f F`: what would change in AWS to make it match `loaded`. Changes nothing.
-pub(crate) async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
+pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
     let (conn, target) = connect_unzoned(loaded, target).await?;
     let zoning = Zoning::Ask {
         loaded,
@@ -340,7 +340,7 @@ pub(crate) fn running_proxy_version(
 
 /// Puts the blueprint's warnings (its load's, and AWS's own `judged` ones, which replace the
 /// offline table's for the same value) in front of the plan's notes.
-pub(crate) fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Problem]) {
+pub fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &[Problem]) {
     let from_aws = judged
         .iter()
         .map(|p| (p.path.as_str(), &p.message, &p.hint));
@@ -366,7 +366,7 @@ pub(crate) fn add_blueprint_warnings(plan: &mut Plan, loaded: &Loaded, judged: &
 
 /// Warnings about resources that carry an address another resource already has (left by a
 /// crash outside shinyctl's idempotency, or copied by hand): they are not managed, so say so.
-pub(crate) fn duplicate_warnings(live: &LiveState) -> Vec<String> {
+pub fn duplicate_warnings(live: &LiveState) -> Vec<String> {
     live.duplicates
         .iter()
         .map(|(address, id)| {

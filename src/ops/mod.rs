@@ -19,13 +19,13 @@
 
 pub(crate) mod apply;
 pub(crate) mod destroy;
-pub(crate) mod doctor;
-pub(crate) mod entry_points;
-pub(crate) mod images;
-pub(crate) mod live;
+pub mod doctor;
+pub mod entry_points;
+pub mod images;
+pub mod live;
 pub(crate) mod run;
-pub(crate) mod saved;
-pub(crate) mod status;
+pub mod saved;
+pub mod status;
 pub(crate) mod workload;
 
 use std::time::Duration;
@@ -39,13 +39,13 @@ use crate::aws::{ReadError, Target};
 use crate::plan::Plan;
 use crate::render::progress::ProgressRenderer;
 
-pub(crate) use apply::{ApplyOptions, ApplyOutcome, apply};
-pub(crate) use destroy::{DestroyOptions, DestroyOutcome, destroy};
-pub(crate) use live::{LivePlan, plan_live};
+pub use apply::{ApplyOptions, ApplyOutcome, apply};
+pub use destroy::{DestroyOptions, DestroyOutcome, destroy};
+pub use live::{LivePlan, plan_live};
 
 /// Why a flow stopped without finishing. Each message says what to do next.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum Error {
+pub enum Error {
     #[error(
         "the blueprint's metadata.region is {blueprint}, but --region says {flag}: shinyctl \
          manages a blueprint only in its own region (edit metadata.region to move it)"
@@ -87,7 +87,7 @@ impl From<LockError> for Error {
 
 /// How a change is approved.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Approval {
+pub enum Approval {
     /// Show the plan and ask ([`Console::confirm`]).
     Ask,
     /// `--auto-approve`: show the plan and go ahead.
@@ -98,7 +98,7 @@ pub(crate) enum Approval {
 }
 
 /// What belongs to the terminal, supplied by the CLI.
-pub(crate) trait Console {
+pub trait Console {
     /// Shows the plan about to be applied.
     fn show_plan(&mut self, plan: &Plan) -> std::result::Result<(), String>;
     /// Asks `question`; `false` stops without changing anything.
@@ -120,11 +120,11 @@ pub(crate) trait Console {
 /// phases (stopping before it changes anything) and the executor takes [`Interrupt::requested`]
 /// as its cancellation: start nothing new, let in-flight steps finish.
 #[derive(Debug, Clone)]
-pub(crate) struct Interrupt(watch::Receiver<bool>);
+pub struct Interrupt(watch::Receiver<bool>);
 
 impl Interrupt {
     /// The flag and the handle that raises it.
-    pub(crate) fn new() -> (watch::Sender<bool>, Interrupt) {
+    pub fn new() -> (watch::Sender<bool>, Interrupt) {
         let (sender, receiver) = watch::channel(false);
         (sender, Interrupt(receiver))
     }
@@ -152,12 +152,12 @@ impl Interrupt {
 
 /// What the executor gets for a run, from the flags.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Execution {
+pub struct Execution {
     /// `--parallelism`.
-    pub(crate) parallelism: usize,
+    pub parallelism: usize,
     /// Multiplies every wait estimate and timeout, retry delay and the time a rate-limit bucket
     /// takes to refill; below 1 for the emulator's scaled latency profile (`SHINYCTL_TIME_SCALE`).
-    pub(crate) time_scale: f64,
+    pub time_scale: f64,
 }
 
 impl Default for Execution {

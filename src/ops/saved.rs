@@ -12,7 +12,7 @@ use crate::render::plan_json;
 
 /// Why a saved plan cannot be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub(crate) enum SavedPlanError {
+pub enum SavedPlanError {
     #[error("the saved plan is not a shinyctl JSON plan: {0}")]
     Malformed(String),
     #[error(
@@ -35,7 +35,7 @@ pub(crate) enum SavedPlanError {
 }
 
 /// Parses a saved plan file's text.
-pub(crate) fn parse(text: &str) -> Result<Value, SavedPlanError> {
+pub fn parse(text: &str) -> Result<Value, SavedPlanError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
     if !value.is_object() || value.get("changes").is_none() {

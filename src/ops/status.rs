@@ -19,7 +19,7 @@ use super::{Error, Result, live};
 
 /// Everything `status` found.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Status {
+pub struct Status {
     pub(crate) blueprint: String,
     pub(crate) region: String,
     pub(crate) account: String,
@@ -49,7 +49,7 @@ pub(crate) struct Rollout {
 
 /// The one-word answer, and the exit code it maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Overall {
+pub enum Overall {
     /// Everything exists and is healthy (exit 0).
     Healthy,
     /// Some of the blueprint's resources do not exist: not applied, or partly (exit 3).
@@ -59,7 +59,7 @@ pub(crate) enum Overall {
 }
 
 impl Overall {
-    pub(crate) fn exit_code(self) -> u8 {
+    pub fn exit_code(self) -> u8 {
         match self {
             Overall::Healthy => 0,
             Overall::Incomplete => 3,
@@ -77,7 +77,7 @@ impl Overall {
 }
 
 impl Status {
-    pub(crate) fn overall(&self) -> Overall {
+    pub fn overall(&self) -> Overall {
         let rollout_missing = self
             .rollout
             .as_ref()
@@ -101,7 +101,7 @@ const NOT_DEPLOYED: &str = "not deployed";
 const PROXY_DEPLOYMENT: &str = crate::workload::NAME;
 
 /// Reads the status of `loaded` in its region.
-pub(crate) async fn status(loaded: &Loaded, target: Target) -> Result<Status> {
+pub async fn status(loaded: &Loaded, target: Target) -> Result<Status> {
     let (conn, target, loaded) = live::connect(loaded, target).await?;
     let bp = &loaded.blueprint;
     let live_state = aws::read(&conn, &bp.metadata.name, &loaded.resources).await?;

@@ -19,7 +19,7 @@
 //! group's desired capacity) is priced at what the blueprint gives on both sides, so scaling is
 //! never shown as the plan's change.
 
-pub(crate) mod table;
+pub mod table;
 
 use std::collections::BTreeMap;
 
@@ -285,7 +285,7 @@ fn deployment(multi_az: bool) -> &'static str {
 
 /// Prices for one region, each per its key's [`Unit`], in one currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PriceBook {
+pub struct PriceBook {
     pub(crate) region: String,
     /// `USD`, or `CNY` in the China regions.
     pub(crate) currency: String,
@@ -397,7 +397,7 @@ pub(crate) struct ResourceCost {
 
 /// The plan's estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Cost {
+pub struct Cost {
     pub(crate) currency: String,
     pub(crate) source: String,
     /// Resources that cost something or are priced by use, in plan order.
@@ -948,7 +948,7 @@ fn resource_cost(change: &Change, sides: &Sides<'_>, book: &PriceBook) -> Option
 }
 
 /// The plan's monthly cost by `book`.
-pub(crate) fn estimate(plan: &Plan, book: &PriceBook) -> Cost {
+pub fn estimate(plan: &Plan, book: &PriceBook) -> Cost {
     let sides = Sides::of(plan);
     let resources: Vec<ResourceCost> = plan
         .changes

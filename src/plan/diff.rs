@@ -19,7 +19,7 @@ use super::resource::{Address, Resource};
 use crate::graph::Dag;
 
 /// Plans the changes that make `observed` match `desired`.
-pub(crate) fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
+pub fn diff(desired: &[Resource], observed: &ObservedState) -> Plan {
     let observed_by_address: HashMap<&Address, &ObservedResource> =
         observed.resources.iter().map(|r| (&r.address, r)).collect();
     let desired_addresses: HashSet<&Address> = desired.iter().map(|r| &r.address).collect();

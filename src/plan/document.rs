@@ -16,7 +16,7 @@ pub(crate) const PLAN_FORMAT_VERSION: &str = "1.0";
 /// What happens to one resource. The symbol is the action, as in Terraform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Action {
+pub enum Action {
     /// AWS already matches the blueprint.
     NoOp,
     /// `+`: the resource does not exist yet.
@@ -63,10 +63,10 @@ impl Action {
 /// One property whose value differs. `name` is a path into the properties (`tags.Team`,
 /// `parameters["max_connections"]`); `None` means absent on that side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PropertyChange {
-    pub(crate) name: String,
-    pub(crate) before: Option<Value>,
-    pub(crate) after: Option<Value>,
+pub struct PropertyChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
     /// AWS cannot change this property in place (it is in the kind's `replace_on`).
     pub(crate) forces_replacement: bool,
     /// The value itself is unchanged but refers to this resource, which the plan replaces: after
@@ -81,31 +81,31 @@ pub(crate) struct PropertyChange {
 
 /// The planned change to one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Change {
-    pub(crate) address: Address,
-    pub(crate) kind: ResourceKind,
+pub struct Change {
+    pub address: Address,
+    pub kind: ResourceKind,
     /// The AWS name: desired for creates, updates and replaces, observed for deletes.
     pub(crate) name: String,
-    pub(crate) action: Action,
+    pub action: Action,
     /// Observed properties (None for a create).
     pub(crate) before: Option<Map<String, Value>>,
     /// Desired properties (None for a delete).
     pub(crate) after: Option<Map<String, Value>>,
     /// What differs, for updates and replaces (empty otherwise).
-    pub(crate) changes: Vec<PropertyChange>,
+    pub changes: Vec<PropertyChange>,
     /// The resource stores users' data (databases, cache, EFS, buckets).
     pub(crate) holds_data: bool,
     /// For a replace: the first property that forces it.
-    pub(crate) replaced_because: Option<String>,
+    pub replaced_because: Option<String>,
 }
 
 /// How many changes of each action a plan holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Summary {
-    pub(crate) add: usize,
-    pub(crate) change: usize,
-    pub(crate) destroy: usize,
-    pub(crate) replace: usize,
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+    pub replace: usize,
     pub(crate) unchanged: usize,
 }
 
@@ -128,7 +128,7 @@ impl Summary {
 /// How much a plan note matters. Neither stops a plan; errors are not notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum NoteLevel {
+pub enum NoteLevel {
     /// Worth acting on (a version in paid extended support).
     Warning,
     /// Context for a reviewer (the engine version a database actually runs).
@@ -138,7 +138,7 @@ pub(crate) enum NoteLevel {
 /// Something a reviewer should know that is not a change: support warnings about the
 /// blueprint's versions, the running version behind a no-change engine pin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Note {
+pub struct Note {
     pub(crate) level: NoteLevel,
     /// The YAML path (`cluster.version`) or the address (`database.instance`) it is about.
     pub(crate) about: String,
@@ -149,7 +149,7 @@ pub(crate) struct Note {
 
 /// A change that restarts a whole cluster at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ClusterRestart {
+pub struct ClusterRestart {
     pub(crate) address: Address,
     /// What restarts, and what its users see.
     pub(crate) what: String,
@@ -157,21 +157,21 @@ pub(crate) struct ClusterRestart {
 
 /// Everything a plan run found: the changes in execution order and what they imply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Plan {
+pub struct Plan {
     pub(crate) format_version: String,
     /// The blueprint's `metadata.name`.
-    pub(crate) blueprint: String,
-    pub(crate) region: String,
+    pub blueprint: String,
+    pub region: String,
     /// Creates, updates, replaces and no-ops in dependency order, then deletes in reverse order.
-    pub(crate) changes: Vec<Change>,
-    pub(crate) summary: Summary,
+    pub changes: Vec<Change>,
+    pub summary: Summary,
     /// Estimated seconds along the slowest chain of creates (0 when nothing is created).
     pub(crate) critical_path_seconds: f64,
     /// That chain, first resource first.
     pub(crate) critical_path: Vec<Address>,
     /// Data-holding resources this plan would delete or replace: apply refuses them without
     /// `--allow-data-loss`.
-    pub(crate) data_loss: Vec<Address>,
+    pub data_loss: Vec<Address>,
     /// Changes that restart a whole cluster at once (Workbench's shared version and cookie key):
     /// apply refuses them without `--allow-cluster-restart`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -181,16 +181,16 @@ pub(crate) struct Plan {
     pub(crate) notes: Vec<Note>,
     /// The estimated monthly cost (`plan::cost`), when the plan was priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) cost: Option<super::cost::Cost>,
+    pub cost: Option<super::cost::Cost>,
 }
 
 impl Plan {
     /// Whether applying this plan would change anything.
-    pub(crate) fn has_changes(&self) -> bool {
+    pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action.is_change())
     }
 
-    pub(crate) fn change(&self, address: &str) -> Option<&Change> {
+    pub fn change(&self, address: &str) -> Option<&Change> {
         self.changes.iter().find(|c| c.address.as_str() == address)
     }
 }

@@ -12,13 +12,13 @@ use serde_json::{Map, Value};
 macro_rules! kinds {
     ($($variant:ident => $name:literal),* $(,)?) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        pub(crate) enum ResourceKind {
+        pub enum ResourceKind {
             $(#[serde(rename = $name)] $variant,)*
         }
         impl ResourceKind {
-            pub(crate) const ALL: &'static [ResourceKind] = &[$(ResourceKind::$variant,)*];
+            pub const ALL: &'static [ResourceKind] = &[$(ResourceKind::$variant,)*];
             /// Snake-case name used in addresses, JSON plans and observed state.
-            pub(crate) fn as_str(self) -> &'static str {
+            pub fn as_str(self) -> &'static str {
                 match self { $(ResourceKind::$variant => $name,)* }
             }
             pub(crate) fn parse(s: &str) -> Option<ResourceKind> {
@@ -92,7 +92,7 @@ kinds! {
 
 /// Everything the planner, the executor and the bench know about one kind: one row of [`SPECS`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct KindSpec {
+pub struct KindSpec {
     pub(crate) kind: ResourceKind,
     /// The AWS service that owns the kind (used for rate limits and reporting).
     pub(crate) service: &'static str,
@@ -140,7 +140,7 @@ pub(crate) struct KindSpec {
     pub(crate) rolls_by: Option<&'static str>,
     /// The calls a no-change plan makes to read the kind; None where the AWS reader does not
     /// read it.
-    pub(crate) reads: Option<Reads>,
+    pub reads: Option<Reads>,
     /// Price List lookups a cold cost estimate makes for the kind.
     pub(crate) prices: Prices,
     /// The IAM actions its steps call, for `doctor`'s policy simulation.
@@ -189,7 +189,7 @@ pub(crate) struct Serialise {
 /// How the live reader reads a kind (the no-change plan's call budget in
 /// `xtask/src/bench/budget.rs`): one listing call in the kind's service, per page, plus these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Reads {
+pub struct Reads {
     /// Listing calls beyond the kind's one, made once (per page) when the blueprint has
     /// resources of the kind: (service, action).
     pub(crate) further_listing: &'static [(&'static str, &'static str)],
@@ -405,7 +405,7 @@ impl Prices {
 use ResourceKind::*;
 
 /// One row per kind, in [`ResourceKind::ALL`]'s order (checked when compiling).
-pub(crate) const SPECS: &[KindSpec] = &[
+pub const SPECS: &[KindSpec] = &[
     KindSpec {
         replace_on: &["cidr"],
         reads: Reads::per_resource(
@@ -2161,11 +2161,11 @@ impl KindSpec {
 
 /// Accessors to the kind's row of [`SPECS`].
 impl ResourceKind {
-    pub(crate) fn spec(self) -> &'static KindSpec {
+    pub fn spec(self) -> &'static KindSpec {
         &SPECS[self as usize]
     }
 
-    pub(crate) fn service(self) -> &'static str {
+    pub fn service(self) -> &'static str {
         self.spec().service
     }
 

@@ -40,30 +40,30 @@ pub(crate) const OBSERVED_FORMAT_VERSION: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ObservedState {
+pub struct ObservedState {
     pub(crate) format_version: String,
     /// The blueprint's `metadata.name` (the ownership tag's value).
     pub(crate) blueprint: String,
-    pub(crate) region: String,
+    pub region: String,
     #[serde(default)]
-    pub(crate) resources: Vec<ObservedResource>,
+    pub resources: Vec<ObservedResource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ObservedResource {
-    pub(crate) address: Address,
-    pub(crate) kind: ResourceKind,
+pub struct ObservedResource {
+    pub address: Address,
+    pub kind: ResourceKind,
     /// AWS's identifier (id or ARN); not compared, carried for apply.
-    pub(crate) id: String,
+    pub id: String,
     pub(crate) name: String,
     #[serde(default)]
-    pub(crate) properties: Map<String, Value>,
+    pub properties: Map<String, Value>,
 }
 
 /// Why an observed-state document cannot be used.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ObservedError {
+pub enum ObservedError {
     /// Not JSON, or not the shape above (serde's message names the field, line and column).
     Malformed(String),
     UnsupportedVersion(String),
@@ -104,7 +104,7 @@ impl std::error::Error for ObservedError {}
 
 impl ObservedState {
     /// An account where nothing of this blueprint exists yet (the offline plan).
-    pub(crate) fn empty(blueprint: impl Into<String>, region: impl Into<String>) -> Self {
+    pub fn empty(blueprint: impl Into<String>, region: impl Into<String>) -> Self {
         ObservedState {
             format_version: OBSERVED_FORMAT_VERSION.to_string(),
             blueprint: blueprint.into(),
@@ -131,7 +131,7 @@ impl ObservedState {
     }
 
     /// Parses and checks an observed-state document.
-    pub(crate) fn from_json(text: &str) -> Result<Self, ObservedError> {
+    pub fn from_json(text: &str) -> Result<Self, ObservedError> {
         // Check the version before the shape, so a future format gets the version message.
         let raw: Value =
             serde_json::from_str(text).map_err(|e| ObservedError::Malformed(e.to_string()))?;
@@ -161,7 +161,7 @@ impl ObservedState {
 
     /// Refuses a document that belongs to another blueprint or region: diffing it would plan to
     /// delete everything it lists.
-    pub(crate) fn check_belongs_to(&self, blueprint: &str, region: &str) -> Result<(), ObservedError> {
+    pub fn check_belongs_to(&self, blueprint: &str, region: &str) -> Result<(), ObservedError> {
         if self.blueprint != blueprint {
             return Err(ObservedError::Mismatch {
                 field: "blueprint",

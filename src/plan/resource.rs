@@ -10,13 +10,13 @@ use super::kind::ResourceKind;
 /// Addresses never contain AWS ids, so they survive re-creation and identify ownership tags.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct Address(pub(crate) String);
+pub struct Address(pub(crate) String);
 
 impl Address {
-    pub(crate) fn new(s: impl Into<String>) -> Self {
+    pub fn new(s: impl Into<String>) -> Self {
         Address(s.into())
     }
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -29,14 +29,14 @@ impl fmt::Display for Address {
 
 /// What the blueprint asks for: one AWS resource with its desired properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Resource {
-    pub(crate) address: Address,
-    pub(crate) kind: ResourceKind,
+pub struct Resource {
+    pub address: Address,
+    pub kind: ResourceKind,
     /// The AWS name (or name-like identifier) shinyctl gives it, derived from the blueprint name.
-    pub(crate) name: String,
+    pub name: String,
     /// Desired properties as AWS sees them (JSON values, keys camelCase), compared by the diff.
     /// Secrets never appear here: only references to them.
-    pub(crate) properties: Map<String, Value>,
+    pub properties: Map<String, Value>,
     /// Resources that must exist before this one is created (and outlive it on destroy).
     pub(crate) depends_on: Vec<Address>,
     /// YAML path of the blueprint entry this resource comes from (for diagnostics), e.g. `proxy.apps[0]`.
@@ -48,7 +48,7 @@ pub(crate) struct Resource {
 }
 
 impl Resource {
-    pub(crate) fn new(
+    pub fn new(
         address: impl Into<String>,
         kind: ResourceKind,
         name: impl Into<String>,
@@ -66,7 +66,7 @@ impl Resource {
     }
 
     /// Builder-style: set one desired property.
-    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.properties.insert(key.to_string(), value.into());
         self
     }
@@ -84,7 +84,7 @@ impl Resource {
     }
 
     /// Builder-style: add a dependency.
-    pub(crate) fn after(mut self, dependency: &Address) -> Self {
+    pub fn after(mut self, dependency: &Address) -> Self {
         if !self.depends_on.contains(dependency) {
             self.depends_on.push(dependency.clone());
         }

@@ -7,7 +7,7 @@ use crate::blueprint::{Diagnostic, Diagnostics, Severity, Source};
 
 /// Every diagnostic with file:line:column, the YAML path, a source snippet and the hint,
 /// then a one-line summary.
-pub(crate) fn human(d: &Diagnostics, color: bool) -> String {
+pub fn human(d: &Diagnostics, color: bool) -> String {
     let mut out = items(&d.source, &d.items, color);
     let n = d.errors();
     out.push_str(&format!(
@@ -20,7 +20,7 @@ pub(crate) fn human(d: &Diagnostics, color: bool) -> String {
 
 /// The warnings of a blueprint that loaded (e.g. a version in paid extended support), each
 /// with its snippet; empty when there are none.
-pub(crate) fn warnings(source: &Source, warnings: &[Diagnostic], color: bool) -> String {
+pub fn warnings(source: &Source, warnings: &[Diagnostic], color: bool) -> String {
     items(source, warnings, color)
 }
 
@@ -78,7 +78,7 @@ fn items(source: &Source, items: &[Diagnostic], color: bool) -> String {
 }
 
 /// `{"file": ..., "diagnostics": [{"path", "line", "column", "message", "hint"}]}`.
-pub(crate) fn json(d: &Diagnostics) -> Value {
+pub fn json(d: &Diagnostics) -> Value {
     json!({
         "format_version": "1.0",
         "file": d.source.name,

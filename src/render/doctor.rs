@@ -47,7 +47,7 @@ fn mark(level: Level, colour: bool) -> String {
 }
 
 /// The human view: findings grouped by check, in the order the checks ran.
-pub(crate) fn human(report: &Report, colour: bool) -> String {
+pub fn human(report: &Report, colour: bool) -> String {
     let mut out = format!(
         "Doctor for blueprint {} in {}{}\n",
         report.blueprint,
@@ -91,7 +91,7 @@ pub(crate) fn human(report: &Report, colour: bool) -> String {
 }
 
 /// The JSON document (`--json`).
-pub(crate) fn json(report: &Report) -> Value {
+pub fn json(report: &Report) -> Value {
     json!({
         "format_version": DOCTOR_FORMAT_VERSION,
         "blueprint": report.blueprint,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::ops::entry_points::{Endpoint, EntryPoints};
 
 /// The lines apply ends with.
-pub(crate) fn human(entry: &EntryPoints) -> String {
+pub fn human(entry: &EntryPoints) -> String {
     let mut out = String::from("\nWhere things are:\n");
     if let Some(url) = &entry.url {
         let _ = writeln!(out, "  URL:       {url}");
@@ -52,7 +52,7 @@ pub(crate) fn human(entry: &EntryPoints) -> String {
 }
 
 /// One JSON line for `--output json` (`"type": "entry_points"`, next to the progress events).
-pub(crate) fn json(entry: &EntryPoints) -> Value {
+pub fn json(entry: &EntryPoints) -> Value {
     let endpoint =
         |e: &Endpoint| json!({"host": e.host, "port": e.port, "reader_host": e.reader_host});
     json!({

@@ -70,7 +70,7 @@ fn layout(resources: &[Resource]) -> Layout<'_> {
 }
 
 /// Graphviz dot.
-pub(crate) fn dot(resources: &[Resource]) -> String {
+pub fn dot(resources: &[Resource]) -> String {
     let l = layout(resources);
     let mut out = String::new();
     let _ = writeln!(out, "digraph shinyctl {{");
@@ -142,7 +142,7 @@ pub(crate) fn dot(resources: &[Resource]) -> String {
 }
 
 /// Mermaid flowchart (renders in GitHub and GitLab markdown).
-pub(crate) fn mermaid(resources: &[Resource]) -> String {
+pub fn mermaid(resources: &[Resource]) -> String {
     let l = layout(resources);
     // Mermaid ids must be plain words: number the nodes in drawing order.
     let mut ids: BTreeMap<&Address, String> = BTreeMap::new();

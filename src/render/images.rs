@@ -8,7 +8,7 @@ use crate::images::{MirrorEvent, Outcome};
 pub(crate) const FORMAT_VERSION: &str = "1";
 
 /// One JSON object per event: `{"format_version": "1", "type": ..., ...}`.
-pub(crate) fn json_line(event: &MirrorEvent) -> String {
+pub fn json_line(event: &MirrorEvent) -> String {
     let mut value = json!({"format_version": FORMAT_VERSION});
     if let (Value::Object(line), Ok(Value::Object(fields))) =
         (&mut value, serde_json::to_value(event))
@@ -19,7 +19,7 @@ pub(crate) fn json_line(event: &MirrorEvent) -> String {
 }
 
 /// The event as a line of text (with its newline).
-pub(crate) fn human_line(event: &MirrorEvent) -> String {
+pub fn human_line(event: &MirrorEvent) -> String {
     match event {
         MirrorEvent::Started { images: 0, .. } => "Nothing to mirror: no `registry:` image of the \
              workload is in a repository with `mirrorOf`.\n"

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::plan::kind::{KindSpec, Serialise};
 
 /// One object per kind, in `ResourceKind::ALL`'s order.
-pub(crate) fn kinds_json(specs: &[KindSpec]) -> Value {
+pub fn kinds_json(specs: &[KindSpec]) -> Value {
     Value::Array(specs.iter().map(kind_json).collect())
 }
 

@@ -14,20 +14,20 @@ pub(crate) const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1"
 
 /// One cluster's entry: where it is and how shinyctl makes a token for it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ClusterEntry {
+pub struct ClusterEntry {
     /// The name of the cluster, user and context entries (the EKS cluster's ARN by default, as
     /// `aws eks update-kubeconfig` names them, or `--context`).
-    pub(crate) context: String,
+    pub context: String,
     /// The EKS cluster's name, for `shinyctl token --cluster`.
-    pub(crate) cluster: String,
-    pub(crate) region: String,
-    pub(crate) endpoint: String,
+    pub cluster: String,
+    pub region: String,
+    pub endpoint: String,
     /// Base64 PEM of the cluster's certificate authority, as DescribeCluster answers it.
-    pub(crate) certificate_authority_data: Option<String>,
+    pub certificate_authority_data: Option<String>,
     /// `--profile` given to `shinyctl kubeconfig`: the token is signed with the same credentials.
-    pub(crate) profile: Option<String>,
+    pub profile: Option<String>,
     /// The program kubectl runs for a token.
-    pub(crate) command: String,
+    pub command: String,
 }
 
 impl ClusterEntry {
@@ -70,7 +70,7 @@ impl ClusterEntry {
 
 /// Why an existing kubeconfig cannot take the entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum MergeError {
+pub enum MergeError {
     #[error("the existing kubeconfig is not a mapping (kind: Config) at its top level")]
     NotAConfig,
     #[error("`{0}` in the existing kubeconfig is not a list")]
@@ -80,7 +80,7 @@ pub(crate) enum MergeError {
 /// `existing` (a parsed kubeconfig, or `None` for a new file) with `entry`'s cluster, user and
 /// context added or replaced by name, and made the current context. Everything else is kept as
 /// it was, in its order.
-pub(crate) fn merge(existing: Option<Value>, entry: &ClusterEntry) -> Result<Value, MergeError> {
+pub fn merge(existing: Option<Value>, entry: &ClusterEntry) -> Result<Value, MergeError> {
     let mut config = match existing {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(map)) => map,
@@ -113,7 +113,7 @@ pub(crate) fn merge(existing: Option<Value>, entry: &ClusterEntry) -> Result<Val
 }
 
 /// An existing kubeconfig's text as a JSON value; `None` when it is empty. Errors are sentences.
-pub(crate) fn parse_existing(text: &str) -> Result<Option<Value>, String> {
+pub fn parse_existing(text: &str) -> Result<Option<Value>, String> {
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -130,7 +130,7 @@ pub(crate) fn parse_existing(text: &str) -> Result<Option<Value>, String> {
 }
 
 /// The `ExecCredential` kubectl reads from `shinyctl token` on stdout.
-pub(crate) fn exec_credential(token: &str, expiration_rfc3339: &str) -> String {
+pub fn exec_credential(token: &str, expiration_rfc3339: &str) -> String {
     let credential = json!({
         "kind": "ExecCredential",
         "apiVersion": EXEC_API_VERSION,

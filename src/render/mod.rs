@@ -1,14 +1,14 @@
 //! Renderers: the only code that knows about terminals and output formats.
-pub(crate) mod diagnostics;
-pub(crate) mod doctor;
-pub(crate) mod entry_points;
-pub(crate) mod graph;
-pub(crate) mod images;
-pub(crate) mod kinds;
-pub(crate) mod kubeconfig;
+pub mod diagnostics;
+pub mod doctor;
+pub mod entry_points;
+pub mod graph;
+pub mod images;
+pub mod kinds;
+pub mod kubeconfig;
 pub(crate) mod plan_cost;
-pub(crate) mod plan_human;
-pub(crate) mod plan_json;
-pub(crate) mod progress;
-pub(crate) mod status;
-pub(crate) mod workload;
+pub mod plan_human;
+pub mod plan_json;
+pub mod progress;
+pub mod status;
+pub mod workload;

@@ -21,7 +21,7 @@ const GROUPS: [Action; 4] = [
 ];
 
 /// Renders the plan; `color` adds ANSI styles (the CLI decides: a TTY and `NO_COLOR` unset).
-pub(crate) fn render(plan: &Plan, color: bool) -> String {
+pub fn render(plan: &Plan, color: bool) -> String {
     let paint = Paint { color };
     let mut out = String::new();
     let _ = writeln!(

@@ -106,7 +106,7 @@ pub(crate) fn to_value(plan: &Plan) -> Value {
 }
 
 /// Pretty-printed, with a final newline: what `--json` prints and `--out` saves.
-pub(crate) fn render(plan: &Plan) -> String {
+pub fn render(plan: &Plan) -> String {
     let mut text = serde_json::to_string_pretty(&to_value(plan)).unwrap_or_default();
     text.push('\n');
     text

@@ -16,7 +16,7 @@ use crate::plan::Address;
 pub(crate) const EVENTS_FORMAT_VERSION: &str = "1";
 
 /// Shows events as they come.
-pub(crate) trait ProgressRenderer {
+pub trait ProgressRenderer {
     fn render(&mut self, event: &Event) -> io::Result<()>;
 }
 
@@ -32,18 +32,18 @@ pub(crate) async fn drain(
 }
 
 /// One plain line per event, in the spirit of Terraform's apply log.
-pub(crate) struct LineRenderer<W> {
+pub struct LineRenderer<W> {
     out: W,
     /// "Apply" or "Destroy": the word the closing line starts with.
     verb: &'static str,
 }
 
 impl<W: Write> LineRenderer<W> {
-    pub(crate) fn new(out: W) -> Self {
+    pub fn new(out: W) -> Self {
         LineRenderer { out, verb: "Apply" }
     }
 
-    pub(crate) fn with_verb(mut self, verb: &'static str) -> Self {
+    pub fn with_verb(mut self, verb: &'static str) -> Self {
         self.verb = verb;
         self
     }
@@ -187,7 +187,7 @@ fn write_summary(out: &mut impl Write, verb: &str, summary: &Summary) -> io::Res
 /// The live view for a terminal: a spinner per step in flight (with its state and elapsed time)
 /// above an overall progress bar; finished, failed and skipped steps scroll above as lines, in the
 /// same words as [`LineRenderer`].
-pub(crate) struct TtyRenderer {
+pub struct TtyRenderer {
     multi: MultiProgress,
     overall: ProgressBar,
     active: BTreeMap<StepId, ProgressBar>,
@@ -196,7 +196,7 @@ pub(crate) struct TtyRenderer {
 
 impl TtyRenderer {
     /// Draws on standard error.
-    pub(crate) fn new(verb: &'static str) -> Self {
+    pub fn new(verb: &'static str) -> Self {
         TtyRenderer::with_target(ProgressDrawTarget::stderr(), verb)
     }
 
@@ -310,12 +310,12 @@ impl ProgressRenderer for TtyRenderer {
 }
 
 /// One JSON object per line; see [`event_json`] for the shape.
-pub(crate) struct JsonLinesRenderer<W> {
+pub struct JsonLinesRenderer<W> {
     out: W,
 }
 
 impl<W: Write> JsonLinesRenderer<W> {
-    pub(crate) fn new(out: W) -> Self {
+    pub fn new(out: W) -> Self {
         JsonLinesRenderer { out }
     }
 

@@ -60,7 +60,7 @@ fn mark(v: Verdict, colour: bool) -> String {
 }
 
 /// The human view.
-pub(crate) fn human(status: &Status, colour: bool) -> String {
+pub fn human(status: &Status, colour: bool) -> String {
     let overall = status.overall();
     let mut out = format!(
         "Blueprint {} in {} (account {}): {}\n",
@@ -137,7 +137,7 @@ fn list(addresses: &[crate::plan::Address]) -> String {
 }
 
 /// The JSON document (`--json`).
-pub(crate) fn json(status: &Status) -> Value {
+pub fn json(status: &Status) -> Value {
     let overall = status.overall();
     let mut entry = super::entry_points::json(&status.entry);
     if let Some(map) = entry.as_object_mut() {

@@ -10,7 +10,7 @@ pub(crate) const OFFLINE_NOTE: &str = "# Rendered offline: AWS ids, endpoints an
 
 /// `(relative path, contents)` of every file, in apply order after `application.yml` (when there
 /// is a proxy).
-pub(crate) fn files(workload: &Workload, facts: &PlatformFacts) -> Vec<(String, String)> {
+pub fn files(workload: &Workload, facts: &PlatformFacts) -> Vec<(String, String)> {
     let header = if facts.offline { OFFLINE_NOTE } else { "" };
     let mut out = Vec::new();
     if !workload.application_yml.is_null() {

@@ -120,7 +120,7 @@ const KINDS: &[KindRow] = &[
 
 /// Why a deploy stopped. Messages are sentences; none contains a secret value.
 #[derive(Debug)]
-pub(crate) enum DeployError {
+pub enum DeployError {
     /// The cluster could not be reached or configured.
     Connect(String),
     /// A Kubernetes call failed: what we were doing and the API's answer.
@@ -149,10 +149,10 @@ pub(crate) enum DeployError {
 
 /// One pod that is not ready, and why (Kubernetes' reason and message).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PodProblem {
-    pub(crate) pod: String,
-    pub(crate) reason: String,
-    pub(crate) message: String,
+pub struct PodProblem {
+    pub pod: String,
+    pub reason: String,
+    pub message: String,
 }
 
 impl fmt::Display for DeployError {
@@ -224,16 +224,16 @@ impl std::error::Error for DeployError {}
 
 /// What a deploy did, by object id (`apiVersion/kind/namespace/name`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct DeployReport {
-    pub(crate) applied: Vec<String>,
-    pub(crate) pruned: Vec<String>,
+pub struct DeployReport {
+    pub applied: Vec<String>,
+    pub pruned: Vec<String>,
 }
 
 /// How long to wait for the rollout and when to look.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RolloutWait {
-    pub(crate) timeout: Duration,
-    pub(crate) schedule: PollSchedule,
+pub struct RolloutWait {
+    pub timeout: Duration,
+    pub schedule: PollSchedule,
 }
 
 /// A ShinyProxy rollout's typical time: the image pulled, the JVM started, the pod ready.
@@ -252,7 +252,7 @@ impl Default for RolloutWait {
 
 /// A client for the cluster at `endpoint` (CA as kubeconfig's `certificate-authority-data`),
 /// authenticating with a bearer token, retrying at AWS's pace ([`CALL_RETRIES`]).
-pub(crate) async fn client(
+pub async fn client(
     endpoint: &str,
     certificate_authority_data: Option<&str>,
     token: &str,
@@ -262,7 +262,7 @@ pub(crate) async fn client(
 
 /// [`client`] with the given retries of each call (scaled for an emulator). Installs rustls's ring
 /// provider first (BUILD-NOTES.md).
-pub(crate) async fn client_with_retries(
+pub async fn client_with_retries(
     endpoint: &str,
     certificate_authority_data: Option<&str>,
     token: &str,
@@ -311,7 +311,7 @@ pub(crate) async fn client_with_retries(
 /// and their Deployments waited for, then their webhook configurations (so the API server never
 /// calls a webhook nobody serves yet); then the workload, whose TargetGroupBinding the load
 /// balancer controller admits and acts on; then what the blueprint no longer has is pruned.
-pub(crate) async fn deploy(
+pub async fn deploy(
     client: &kube::Client,
     blueprint: &str,
     workload: &Workload,
@@ -419,7 +419,7 @@ async fn with_webhook_certificates(
 /// replicas available. On a cluster without nodes they run only once the CoreDNS add-on is
 /// configured for Fargate (`plan/catalog/cluster.rs`). A cluster without that Deployment (DNS
 /// provided otherwise) is not waited for.
-pub(crate) async fn wait_for_dns(client: &kube::Client, wait: RolloutWait) -> Result<(), DeployError> {
+pub async fn wait_for_dns(client: &kube::Client, wait: RolloutWait) -> Result<(), DeployError> {
     let api: Api<DynamicObject> = Api::namespaced_with(
         client.clone(),
         "kube-system",
@@ -563,7 +563,7 @@ async fn list_kinds<'k>(
 /// Every object of the workload's kinds that carries this blueprint's ownership labels, as JSON
 /// with `apiVersion` and `kind` set and without `managedFields` (for the live plan). A kind the
 /// cluster does not serve (no TargetGroupBinding CRD yet) has no objects.
-pub(crate) async fn list_owned(client: &kube::Client, blueprint: &str) -> Result<Vec<Value>, DeployError> {
+pub async fn list_owned(client: &kube::Client, blueprint: &str) -> Result<Vec<Value>, DeployError> {
     let mut out = Vec::new();
     for ((_, _, kind, plural, _), ar, items) in list_kinds(client, blueprint, KINDS.iter()).await? {
         for mut item in items {
@@ -583,7 +583,7 @@ pub(crate) async fn list_owned(client: &kube::Client, blueprint: &str) -> Result
 /// Whether any object of this blueprint's `kinds` (e.g. `Service`, `TargetGroupBinding`) other
 /// than the controllers' own is still on the cluster: destroy waits for them so what controllers
 /// made for them goes too.
-pub(crate) async fn any_left(
+pub async fn any_left(
     client: &kube::Client,
     blueprint: &str,
     kinds: &[&str],
@@ -597,7 +597,7 @@ pub(crate) async fn any_left(
 
 /// What [`prune`] keeps besides the objects it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Keep {
+pub enum Keep {
     /// Only the objects listed.
     Listed,
     /// The listed and every controller's (destroy's first pass: the controllers must outlive
@@ -616,7 +616,7 @@ fn is_controller_object(item: &DynamicObject) -> bool {
 /// Deletes every object labelled as this blueprint's that `keep` does not have (nor, with
 /// [`Keep::ListedAndControllers`], a controller's); returns their ids. Kinds are listed
 /// together, then deleted in reverse order of [`KINDS`] (namespaces and CRDs last).
-pub(crate) async fn prune(
+pub async fn prune(
     client: &kube::Client,
     blueprint: &str,
     keep: &[Value],

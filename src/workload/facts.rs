@@ -16,17 +16,17 @@ pub(crate) const OFFLINE_ACCOUNT: &str = "000000000000";
 pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PlatformFacts {
+pub struct PlatformFacts {
     /// `<account>.dkr.ecr.<region>.amazonaws.com(.cn)`: the registry host of `registry:` images.
     pub(crate) registry_host: String,
     pub(crate) redis: Option<RedisFacts>,
     pub(crate) database: Option<DatabaseFacts>,
     pub(crate) efs: Option<EfsFacts>,
     /// The target group the catalog made for ShinyProxy (`ingress`).
-    pub(crate) target_group_arn: Option<String>,
+    pub target_group_arn: Option<String>,
     /// The AWS Load Balancer Controller's IAM role (IRSA), when the platform has one: its
     /// ServiceAccount is rendered with it. (The EFS CSI driver's role is given to its EKS add-on.)
-    pub(crate) load_balancer_controller_role_arn: Option<String>,
+    pub load_balancer_controller_role_arn: Option<String>,
     /// The blueprint's VPC: the load balancer controller is told it (on Fargate it has no
     /// instance metadata to ask).
     pub(crate) vpc_id: String,
@@ -61,7 +61,7 @@ pub(crate) struct EfsFacts {
 
 impl PlatformFacts {
     /// Stand-ins derived from names, for rendering without AWS (see the module comment).
-    pub(crate) fn placeholders(bp: &Blueprint) -> PlatformFacts {
+    pub fn placeholders(bp: &Blueprint) -> PlatformFacts {
         let region = bp.metadata.region.as_str();
         let partition = partition(region);
         let names = Names::new(&bp.metadata.name);

@@ -6,19 +6,19 @@
 //! applied earlier and the blueprint no longer has by selecting on them.
 
 pub(crate) mod controllers;
-pub(crate) mod deploy;
+pub mod deploy;
 pub(crate) mod efs;
 pub(crate) mod facts;
 pub(crate) mod keys;
 mod manifests;
 pub(crate) mod plan;
-pub(crate) mod rollout;
-pub(crate) mod secrets;
+pub mod rollout;
+pub mod secrets;
 pub(crate) mod shinyproxy;
-pub(crate) mod usage_user;
-pub(crate) mod yaml;
+pub mod usage_user;
+pub mod yaml;
 
-pub(crate) use facts::PlatformFacts;
+pub use facts::PlatformFacts;
 
 use serde_json::{Map, Value, json};
 
@@ -39,19 +39,19 @@ pub(crate) const NAME: &str = "shinyproxy";
 
 /// What `render` produces for a blueprint with a `proxy` section.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Workload {
+pub struct Workload {
     /// ShinyProxy's configuration (also inside the ConfigMap); null without a proxy.
     pub(crate) application_yml: Value,
     /// Kubernetes objects, in the order they can be applied: the controllers' (`controllers`),
     /// then ShinyProxy's (namespaces first).
-    pub(crate) objects: Vec<Value>,
+    pub objects: Vec<Value>,
 }
 
 /// The workload of `bp`, or `None` when it has neither a proxy nor a controller to install. A
 /// blueprint without a proxy may still need the load balancer controller (a cluster behind an
 /// ingress: its owner binds their own Service to the catalog's target group); its workload is
 /// then the controller alone, with a null `application_yml`.
-pub(crate) fn render(bp: &Blueprint, facts: &PlatformFacts) -> Option<Workload> {
+pub fn render(bp: &Blueprint, facts: &PlatformFacts) -> Option<Workload> {
     // The controllers first: the workload's TargetGroupBinding needs theirs.
     let mut objects = controllers::objects(bp, facts);
     let Some(proxy) = bp.proxy.as_ref() else {

@@ -66,7 +66,7 @@ pub(crate) fn drain_seconds(bp: &Blueprint) -> u64 {
 }
 
 /// The rendered Deployment's `PROXY_VERSION` value, if it has one.
-pub(crate) fn version_of(deployment: &Value) -> Option<&str> {
+pub fn version_of(deployment: &Value) -> Option<&str> {
     containers(deployment)
         .iter()
         .flat_map(|c| c["env"].as_array().map(Vec::as_slice).unwrap_or(&[]))
@@ -172,7 +172,7 @@ pub(crate) fn plan_version(objects: &mut [Value], live: &[Value]) {
 /// For a deploy: the live version where the pod template is unchanged; otherwise `now_ms` (the
 /// operator's choice), or one more than the live version if the clock is behind it, so a new
 /// configuration always outranks the one it replaces.
-pub(crate) fn stamp(objects: &mut [Value], live: &[Value], now_ms: u64) {
+pub fn stamp(objects: &mut [Value], live: &[Value], now_ms: u64) {
     stamp_with(objects, live, |previous| {
         let previous = previous.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         now_ms.max(previous + 1).to_string()

@@ -38,7 +38,7 @@ impl SecretValue {
 
 pub(crate) const OPENID_CLIENT_SECRET: &str = "SHINYCTL_OPENID_CLIENT_SECRET";
 pub(crate) const LDAP_MANAGER_PASSWORD: &str = "SHINYCTL_LDAP_MANAGER_PASSWORD";
-pub(crate) const DATABASE_PASSWORD: &str = "SHINYCTL_DATABASE_PASSWORD";
+pub const DATABASE_PASSWORD: &str = "SHINYCTL_DATABASE_PASSWORD";
 
 /// `SHINYCTL_USER_1_PASSWORD` for the first simple user (numbered: user names are free text).
 pub(crate) fn user_password_key(index: usize) -> String {

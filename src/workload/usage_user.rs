@@ -50,10 +50,10 @@ pub(crate) const JOB_NAME: &str = "shinyproxy-usage-stats-user";
 /// The short-lived Secret with the master credentials (and the user's password) the Job reads.
 pub(crate) const ADMIN_SECRET: &str = "shinyproxy-database-admin";
 /// Annotation of `shinyproxy-secrets` (and the Job): what the user was last made for.
-pub(crate) const MARKER: &str = "shinyctl.dev/usage-stats-user";
+pub const MARKER: &str = "shinyctl.dev/usage-stats-user";
 /// The master user's name and password, from the RDS-managed secret's JSON.
-pub(crate) const ADMIN_USERNAME: &str = "SHINYCTL_DATABASE_ADMIN_USERNAME";
-pub(crate) const ADMIN_PASSWORD: &str = "SHINYCTL_DATABASE_ADMIN_PASSWORD";
+pub const ADMIN_USERNAME: &str = "SHINYCTL_DATABASE_ADMIN_USERNAME";
+pub const ADMIN_PASSWORD: &str = "SHINYCTL_DATABASE_ADMIN_PASSWORD";
 /// The PostgreSQL schema the user writes to.
 pub(crate) const SCHEMA: &str = "usage_stats";
 /// The table containerproxy's JDBC collector writes (its default `usage-stats-table-name`).
@@ -257,7 +257,7 @@ fn sh_quote(text: &str) -> String {
 /// input. The user's password goes from its file into a psql variable (`\set` runs `cat`), from
 /// there into a setting of this session only, which the `DO` block reads: no statement text the
 /// server might log holds it, apart from that `set_config` call's.
-pub(crate) fn postgres_script(host: &str, port: u16, database: &str, user: &str) -> String {
+pub fn postgres_script(host: &str, port: u16, database: &str, user: &str) -> String {
     format!(
         r#"set -eu
 d={MOUNT}

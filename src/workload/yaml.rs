@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 /// `value` as a YAML document (ending in a newline).
-pub(crate) fn to_yaml(value: &Value) -> String {
+pub fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
     match value {
         Value::Object(map) if !map.is_empty() => write_map(map, 0, &mut out),

@@ -97,13 +97,13 @@ pub(crate) mod efs;
 pub(crate) mod eks;
 pub(crate) mod elasticache;
 pub(crate) mod elbv2;
-pub(crate) mod iam;
+pub mod iam;
 #[cfg(test)]
 mod in_place_tests;
 pub(crate) mod logs;
 mod parameters;
 pub(crate) mod rds;
-pub(crate) mod s3;
+pub mod s3;
 pub(crate) mod secretsmanager;
 pub(crate) mod sns;
 pub(crate) mod ssm;

@@ -5,7 +5,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Date {
+pub struct Date {
     year: i32,
     month: u32,
     day: u32,
@@ -33,7 +33,7 @@ impl Date {
     }
 
     /// `YYYY-MM-DD`.
-    pub(crate) fn parse(text: &str) -> Option<Date> {
+    pub fn parse(text: &str) -> Option<Date> {
         let mut parts = text.split('-');
         let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
@@ -47,7 +47,7 @@ impl Date {
     }
 
     /// The UTC day of a Unix time in seconds (Howard Hinnant's `civil_from_days`).
-    pub(crate) fn from_unix_seconds(seconds: i64) -> Date {
+    pub fn from_unix_seconds(seconds: i64) -> Date {
         let z = seconds.div_euclid(86_400) + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;

@@ -10,7 +10,7 @@ pub(crate) mod date;
 pub(crate) mod defaults;
 pub(crate) mod tables;
 
-pub(crate) use date::Date;
+pub use date::Date;
 use tables::Lifecycle;
 
 use crate::blueprint::model::{Blueprint, DatabaseEngine};

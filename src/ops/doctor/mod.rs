@@ -76,7 +76,7 @@ impl Finding {
 
 /// Everything `doctor` found.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Report {
+pub struct Report {
     pub(crate) blueprint: String,
     pub(crate) region: String,
     pub(crate) account: Option<String>,
@@ -101,13 +101,13 @@ impl Report {
     }
 
     /// 0 when nothing would stop an apply, 3 when something would (`docs/ci.md`).
-    pub(crate) fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> u8 {
         if self.errors() > 0 { 3 } else { 0 }
     }
 }
 
 /// Runs every check for `loaded` in its region.
-pub(crate) async fn doctor(loaded: &Loaded, target: Target) -> Result<Report> {
+pub async fn doctor(loaded: &Loaded, target: Target) -> Result<Report> {
     let bp = &loaded.blueprint;
     let target = target_for(bp, target)?;
     let mut report = Report {

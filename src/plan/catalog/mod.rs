@@ -30,7 +30,7 @@ pub(crate) mod routes;
 pub(crate) mod scaling_kinds;
 pub(crate) mod secrets;
 pub(crate) mod security;
-pub(crate) mod servers;
+pub mod servers;
 pub(crate) mod storage;
 
 pub(crate) use name_check::name_problems;
@@ -52,7 +52,7 @@ use crate::blueprint::model::Network;
 use crate::graph::{CriticalPath, Cycle, Dag};
 
 /// Tag naming the blueprint that owns a resource.
-pub(crate) const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
+pub const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
 /// Tag holding a resource's address: how the live reader maps AWS resources back to the graph.
 /// Its value is the address encoded by [`address_tag::encode`] (AWS refuses brackets in tags).
 pub(crate) const ADDRESS_TAG: &str = "shinyctl.dev/address";

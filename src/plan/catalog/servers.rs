@@ -18,7 +18,7 @@ use crate::blueprint::Blueprint;
 /// `servers/<group>/user-data.sh`, `ssm-document.json`, `configure.sh` (the document's script)
 /// and `nginx.conf` (the site it writes); with Workbench, `workbench-document.json` and
 /// `workbench.sh` (the cluster document).
-pub(crate) fn rendered_files(bp: &Blueprint) -> Vec<(String, String)> {
+pub fn rendered_files(bp: &Blueprint) -> Vec<(String, String)> {
     let resources = super::desired(bp);
     let property = |address: &str, key: &str| {
         resources

@@ -77,7 +77,7 @@ const US_EAST_1: &[(&str, f64)] = &[
 
 /// The shipped prices for `region`: US East (N. Virginia)'s, or none (in the region's currency)
 /// for any other region.
-pub(crate) fn offline(region: &str) -> PriceBook {
+pub fn offline(region: &str) -> PriceBook {
     let prices: BTreeMap<String, f64> = if region == REGION {
         US_EAST_1.iter().map(|(k, v)| (k.to_string(), *v)).collect()
     } else {

@@ -67,7 +67,7 @@ pub(crate) fn percent_decode(text: &str) -> String {
 }
 
 /// A policy document as IAM returns it (encoded or not) -> JSON.
-pub(crate) fn policy_document(text: &str) -> Value {
+pub fn policy_document(text: &str) -> Value {
     let trimmed = text.trim_start();
     let decoded = if trimmed.starts_with('{') {
         text.to_string()

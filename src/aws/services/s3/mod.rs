@@ -34,7 +34,7 @@ pub(crate) async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<boo
 }
 
 /// Creates `bucket` in the connection's region; false when it is ours already.
-pub(crate) async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
+pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
     let mut request = conn.clients.s3.create_bucket().bucket(bucket);
     // us-east-1 is the one region that refuses a location constraint.
     if conn.region != "us-east-1" {
@@ -71,7 +71,7 @@ pub(crate) fn taken(bucket: &str) -> StepError {
 
 /// The names of the buckets named `prefix…` in the connection's region: ListBuckets with AWS
 /// filtering (`prefix`, `bucket-region`), every page of `page_size` (ContinuationToken).
-pub(crate) async fn names_in_region(
+pub async fn names_in_region(
     conn: &Connection,
     prefix: &str,
     page_size: i32,
