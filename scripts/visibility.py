@@ -14,8 +14,8 @@ Deterministic and rerunnable on any tree (std only, Python 3.9+):
    `src/cli/`, where `pub` already means the binary crate). Comments, string, raw-string, byte
    and char literals are skipped by a small Rust lexer; `pub` inside `macro_rules!` bodies is code
    (the expansion is then `pub(crate)` too). Nothing is `#[macro_export]`ed in this crate.
-2. restore: `cargo check --workspace --all-targets --message-format=json` (CARGO_TARGET_DIR and
-   `-j` from the environment / SHINYCTL_VIS_JOBS, default 1); for each privacy error (E0603
+2. restore: `cargo check --workspace --all-targets -j 1 --message-format=json` (CARGO_TARGET_DIR
+   must be set: the worktree's warm target dir); for each privacy error (E0603
    private item, E0624 private method, E0616 private field, E0451 private field in a
    constructor, E0364/E0365 private re-export, E0446 private type in a public interface) and
    each `private_interfaces`/`private_bounds` warning, the definitions the diagnostic names
@@ -202,22 +202,30 @@ def rewrite() -> int:
 # 2. restore
 
 
-def cargo(*extra: str) -> list[dict]:
+def cargo() -> list[dict]:
+    """The diagnostics of `cargo check --workspace --all-targets -j 1`, each with its target's
+    kind and whether that unit was compiled as a test (the library's unit tests)."""
     if not os.environ.get("CARGO_TARGET_DIR"):
         sys.exit("set CARGO_TARGET_DIR (the build machine's rule: one warm target dir per worktree)")
-    jobs = os.environ.get("SHINYCTL_VIS_JOBS", "1")
-    cmd = ["cargo", "check", "--workspace", "--all-targets", "-j", jobs,
-           "--message-format=json", *extra]
+    cmd = ["cargo", "check", "--workspace", "--all-targets", "-j", "1", "--message-format=json"]
     run = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    messages = []
+    # With one job, each unit's messages come before its artifact, which says whether the unit
+    # was compiled as a test or not.
+    messages, pending = [], []
     for line in run.stdout.splitlines():
         try:
             msg = json.loads(line)
         except json.JSONDecodeError:
             continue
         if msg.get("reason") == "compiler-message":
-            messages.append(msg["message"])
-    return messages
+            msg["message"]["target_kind"] = msg["target"]["kind"]
+            pending.append(msg["message"])
+        elif msg.get("reason") == "compiler-artifact":
+            for m in pending:
+                m["test"] = msg["profile"]["test"]
+            messages += pending
+            pending = []
+    return messages + pending
 
 
 def _spans(diag: dict):
@@ -449,21 +457,35 @@ def restore() -> bool:
 # 3. report
 
 
-def report() -> None:
-    seen = set()
-    for diag in cargo():
-        code = (diag.get("code") or {}).get("code")
-        if code != "dead_code":
+def dead_code(messages: list[dict], test: bool) -> set[str]:
+    lines = set()
+    for diag in messages:
+        if (diag.get("code") or {}).get("code") != "dead_code" or "lib" not in diag["target_kind"]:
+            continue
+        if diag.get("test") != test:
             continue
         for span in diag.get("spans", []):
-            if not span.get("is_primary"):
-                continue
-            line = f"{span['file_name']}:{span['line_start']}: {diag['message']}"
-            if line not in seen:
-                seen.add(line)
-    for line in sorted(seen):
-        print(line)
-    print(f"report: {len(seen)} dead_code warnings", file=sys.stderr)
+            if span.get("is_primary"):
+                name = span["text"][0]["text"][span["text"][0]["highlight_start"] - 1:
+                                               span["text"][0]["highlight_end"] - 1]
+                lines.add(f"{span['file_name']}:{span['line_start']}: `{name}` ({diag['message']})")
+    return lines
+
+
+def report() -> None:
+    """Dead code of the library, in two lists: unused even by the unit tests (delete), and used
+    only by them (`#[cfg(test)]`)."""
+    messages = cargo()
+    production = dead_code(messages, test=False)
+    with_tests = dead_code(messages, test=True)
+    unused = {line.split(" (")[0] for line in with_tests}
+    tests_only = sorted(line for line in production if line.split(" (")[0] not in unused)
+    for line in sorted(with_tests):
+        print(f"unused: {line}")
+    for line in tests_only:
+        print(f"tests only: {line}")
+    print(f"report: {len(with_tests)} unused, {len(tests_only)} used only by unit tests",
+          file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
