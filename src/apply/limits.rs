@@ -58,6 +58,7 @@ impl TokenBucket {
     }
 
     /// Tokens available at `now`.
+    #[cfg(test)]
     pub(crate) fn available(&mut self, now: Instant) -> f64 {
         self.refill(now);
         self.tokens

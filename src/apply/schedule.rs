@@ -20,7 +20,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::graph::{CriticalPath, Cycle, Dag, Walk};
+#[cfg(test)]
+use crate::graph::CriticalPath;
+use crate::graph::{Cycle, Dag, Walk};
 use crate::plan::catalog::embedded;
 use crate::plan::{Action, Address, Change, Plan, PropertyChange, Resource, ResourceKind};
 
@@ -165,7 +167,10 @@ pub struct Schedule {
 impl Schedule {
     /// Refuses a plan that restarts a whole cluster at once (`Plan::cluster_restarts`) unless
     /// the caller allowed it: such a change signs every user out or suspends every session.
-    pub(crate) fn check_restarts(plan: &Plan, allow_cluster_restart: bool) -> Result<(), ScheduleError> {
+    pub(crate) fn check_restarts(
+        plan: &Plan,
+        allow_cluster_restart: bool,
+    ) -> Result<(), ScheduleError> {
         if allow_cluster_restart || plan.cluster_restarts.is_empty() {
             return Ok(());
         }
@@ -210,6 +215,7 @@ impl Schedule {
     }
 
     /// Schedules `changes`; `depends_on` gives each resource's dependencies (addresses).
+    #[cfg(test)]
     pub(crate) fn new(
         changes: &[Change],
         depends_on: impl Fn(&Address) -> Vec<Address>,
@@ -289,10 +295,7 @@ impl Schedule {
         self.steps.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
+    #[cfg(test)]
     pub(crate) fn step(&self, id: &StepId) -> Option<&Step> {
         self.graph.index_of(id).map(|i| &self.steps[i])
     }
@@ -314,6 +317,7 @@ impl Schedule {
     }
 
     /// The steps that must finish before `id` may start, directly.
+    #[cfg(test)]
     pub(crate) fn waits_for(&self, id: &StepId) -> Vec<&StepId> {
         self.graph.dependencies(id)
     }
@@ -349,6 +353,7 @@ impl Schedule {
 
     /// The slowest chain of steps given per-step durations in seconds: with unlimited parallelism,
     /// the makespan of the whole apply.
+    #[cfg(test)]
     pub(crate) fn critical_path(&self, estimate: impl Fn(&Step) -> f64) -> CriticalPath<StepId> {
         let by_id: BTreeMap<&StepId, &Step> = self
             .steps
@@ -369,7 +374,12 @@ impl Schedule {
     /// starts ready steps in schedule order whenever a slot is free (what the executor does,
     /// without rate limits, retries or serialisations). Lets benchmarks compare parallelism
     /// settings (e.g. Terraform's 10) on the same plan.
-    pub(crate) fn simulated_makespan(&self, estimate: impl Fn(&Step) -> f64, parallelism: usize) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn simulated_makespan(
+        &self,
+        estimate: impl Fn(&Step) -> f64,
+        parallelism: usize,
+    ) -> f64 {
         let parallelism = parallelism.max(1);
         let duration: Vec<f64> = self
             .steps

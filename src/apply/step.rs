@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::backoff::Jitter;
 use super::events::{Event, EventSink};
+#[cfg(test)]
 use super::limits::RateLimiter;
 use super::schedule::{Operation, Step, StepRef};
 use super::wait::{self, Condition, WaitError, WaitSpec};
@@ -62,6 +63,7 @@ impl ErrorClass {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn is_retryable(self) -> bool {
         self != ErrorClass::Fatal
     }
@@ -76,7 +78,11 @@ pub struct StepError {
 }
 
 impl StepError {
-    pub(crate) fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        class: ErrorClass,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         StepError {
             class,
             code: code.into(),
@@ -84,6 +90,7 @@ impl StepError {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
         StepError::new(ErrorClass::Throttled, code, message)
     }
@@ -122,6 +129,7 @@ pub struct StepRequest {
 }
 
 impl StepRequest {
+    #[cfg(test)]
     pub(crate) fn address(&self) -> &Address {
         &self.step.address
     }
@@ -142,24 +150,16 @@ impl StepRequest {
             .and_then(|p| p.get(key))
             .or_else(|| self.step.observed.as_ref().and_then(|p| p.get(key)))
     }
-
-    /// A dependency's output, e.g. `input("network.vpc", "id")`.
-    pub(crate) fn input(&self, address: &str, key: &str) -> Option<&Value> {
-        self.inputs
-            .get(&Address::new(address))
-            .and_then(|outputs| outputs.get(key))
-    }
 }
 
 /// What the executor lends a step while it runs: its attempt number, its wait budget, AWS's rate
 /// limits and a way to report progress.
 pub struct StepContext<'a> {
-    /// 1 for the first attempt.
-    pub(crate) attempt: u32,
     /// How to poll for this step's readiness and when to give up.
     pub(crate) wait: WaitSpec,
     pub(crate) step: StepRef,
     pub(crate) events: &'a EventSink,
+    #[cfg(test)]
     pub(crate) limiter: &'a RateLimiter,
     pub(crate) jitter: &'a Jitter,
 }
@@ -167,6 +167,7 @@ pub struct StepContext<'a> {
 impl StepContext<'_> {
     /// Waits for a token for `service`'s `action` (e.g. `("ec2", "CreateNatGateway")`). Adapters
     /// call it before every AWS call, waits' probes included.
+    #[cfg(test)]
     pub(crate) async fn call(&self, service: &str, action: &str) {
         self.limiter.acquire(service, action).await;
     }
@@ -193,24 +194,6 @@ impl StepContext<'_> {
         F: Future<Output = Result<Option<T>, StepError>>,
     {
         self.wait_with(&self.wait, probe, condition).await
-    }
-
-    /// [`StepContext::wait_until`] with `extra` more time before the timeout, at AWS's pace
-    /// ([`WaitSpec::longer`]): for what AWS may hold for a time the step knows (a lifecycle
-    /// hook's heartbeat timeout).
-    pub(crate) async fn wait_until_longer<T, P, F>(
-        &self,
-        extra: Duration,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.wait_with(&self.wait.longer(extra), probe, condition)
-            .await
     }
 
     /// [`StepContext::wait_until`], looking once at once before the schedule's first look: for
@@ -287,7 +270,6 @@ mod tests {
         let limiter = RateLimiter::new(RateLimits::default());
         let jitter = Jitter::seeded(1);
         let ctx = StepContext {
-            attempt: 1,
             wait: WaitSpec {
                 schedule: PollSchedule::every(Duration::from_secs(3600)),
                 timeout: Duration::from_secs(4 * 3600),

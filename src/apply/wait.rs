@@ -26,6 +26,7 @@ use crate::plan::ResourceKind;
 pub(crate) trait Condition<T> {
     fn matches(&self, observed: Option<&T>) -> bool;
 
+    #[cfg(test)]
     fn and<Other: Condition<T>>(self, other: Other) -> And<Self, Other>
     where
         Self: Sized,
@@ -33,6 +34,7 @@ pub(crate) trait Condition<T> {
         And(self, other)
     }
 
+    #[cfg(test)]
     fn or<Other: Condition<T>>(self, other: Other) -> Or<Self, Other>
     where
         Self: Sized,
@@ -40,6 +42,7 @@ pub(crate) trait Condition<T> {
         Or(self, other)
     }
 
+    #[cfg(test)]
     fn not(self) -> Not<Self>
     where
         Self: Sized,
@@ -54,22 +57,28 @@ impl<T, F: Fn(Option<&T>) -> bool> Condition<T> for F {
     }
 }
 
+#[cfg(test)]
 pub(crate) struct And<A, B>(A, B);
+#[cfg(test)]
 pub(crate) struct Or<A, B>(A, B);
+#[cfg(test)]
 pub(crate) struct Not<A>(A);
 
+#[cfg(test)]
 impl<T, A: Condition<T>, B: Condition<T>> Condition<T> for And<A, B> {
     fn matches(&self, observed: Option<&T>) -> bool {
         self.0.matches(observed) && self.1.matches(observed)
     }
 }
 
+#[cfg(test)]
 impl<T, A: Condition<T>, B: Condition<T>> Condition<T> for Or<A, B> {
     fn matches(&self, observed: Option<&T>) -> bool {
         self.0.matches(observed) || self.1.matches(observed)
     }
 }
 
+#[cfg(test)]
 impl<T, A: Condition<T>> Condition<T> for Not<A> {
     fn matches(&self, observed: Option<&T>) -> bool {
         !self.0.matches(observed)
@@ -77,6 +86,7 @@ impl<T, A: Condition<T>> Condition<T> for Not<A> {
 }
 
 /// Holds once the object exists.
+#[cfg(test)]
 pub(crate) fn exists<T>() -> impl Condition<T> {
     |observed: Option<&T>| observed.is_some()
 }

@@ -109,7 +109,11 @@ macro_rules! client {
 impl Clients {
     /// Clients for `sdk`. With an endpoint override S3 uses path-style addressing (a local
     /// endpoint has no per-bucket host names); `emulator_account` adds the account header.
-    pub(crate) fn new(sdk: &SdkConfig, endpoint_override: bool, emulator_account: Option<String>) -> Self {
+    pub(crate) fn new(
+        sdk: &SdkConfig,
+        endpoint_override: bool,
+        emulator_account: Option<String>,
+    ) -> Self {
         let account = emulator_account.as_ref();
         let s3 = {
             let mut builder = aws_sdk_s3::config::Builder::from(sdk)

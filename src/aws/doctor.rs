@@ -132,7 +132,10 @@ pub(crate) enum Usage {
 }
 
 /// How many exist in the region, by zone for [`Usage::NatGatewaysPerZone`] (else under `""`).
-pub(crate) async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u64>, StepError> {
+pub(crate) async fn usage(
+    conn: &Connection,
+    what: Usage,
+) -> Result<BTreeMap<String, u64>, StepError> {
     let c = &conn.clients;
     let all = |n: usize| BTreeMap::from([(String::new(), n as u64)]);
     match what {
@@ -305,7 +308,10 @@ pub(crate) struct Certificate {
 }
 
 /// The certificate `arn`, `None` when ACM does not have it (in this region and account).
-pub(crate) async fn certificate(conn: &Connection, arn: &str) -> Result<Option<Certificate>, StepError> {
+pub(crate) async fn certificate(
+    conn: &Connection,
+    arn: &str,
+) -> Result<Option<Certificate>, StepError> {
     match conn
         .clients
         .acm
@@ -350,7 +356,10 @@ pub(crate) enum SecretProblem {
 
 /// Whether the secret `reference` names can be read by these credentials. The value is read
 /// (nothing else proves it can be decrypted) and dropped here.
-pub(crate) async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), SecretProblem> {
+pub(crate) async fn secret_readable(
+    conn: &Connection,
+    reference: &str,
+) -> Result<(), SecretProblem> {
     let refused = |e: StepError| {
         if e.code == "ResourceNotFoundException" || e.code == "ParameterNotFound" {
             SecretProblem::Missing

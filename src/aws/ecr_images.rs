@@ -36,7 +36,10 @@ pub(crate) enum Presence {
 /// ids (`imageIds` takes up to 100), asked all at once. AWS answers `ImageNotFoundException` when
 /// any of them is missing, so only then is each of that repository's images asked on its own.
 /// An error is a sentence naming the image and AWS's answer.
-pub(crate) async fn presence(conn: &Connection, images: &[EcrImage]) -> Result<Vec<Presence>, String> {
+pub(crate) async fn presence(
+    conn: &Connection,
+    images: &[EcrImage],
+) -> Result<Vec<Presence>, String> {
     let mut repositories: Vec<&str> = images.iter().map(|i| i.repository.as_str()).collect();
     repositories.sort_unstable();
     repositories.dedup();

@@ -22,8 +22,10 @@ use super::Connection;
 use super::errors::step_error;
 
 mod compute;
+pub(crate) use compute::Facts;
+#[cfg(test)]
 pub(crate) use compute::{
-    Facts, GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
+    GroupFacts, ServerFacts, ServiceFacts, group_health, server_health, service_health,
 };
 
 /// How one resource is, in a word.
@@ -80,7 +82,10 @@ type Targets = Vec<(String, String, Option<String>)>;
 
 /// The health of every observed resource that reports one, in the observed order. The target
 /// groups are asked first: a fixed server's health includes its state in them.
-pub(crate) async fn read(conn: &Connection, observed: &ObservedState) -> Result<Vec<Health>, StepError> {
+pub(crate) async fn read(
+    conn: &Connection,
+    observed: &ObservedState,
+) -> Result<Vec<Health>, StepError> {
     use ResourceKind as K;
     let cluster = observed
         .resources
@@ -458,7 +463,11 @@ pub(crate) fn target_health(r: &ObservedResource, states: &[(String, Option<Stri
 }
 
 /// The canary's last run: `PASSED` is healthy, `FAILED` is not, none yet is unknown.
-pub(crate) fn canary_health(r: &ObservedResource, last: Option<&str>, reason: Option<String>) -> Health {
+pub(crate) fn canary_health(
+    r: &ObservedResource,
+    last: Option<&str>,
+    reason: Option<String>,
+) -> Health {
     match last {
         None => health(r, "no runs yet", Verdict::Unknown),
         Some(state) => {

@@ -40,7 +40,9 @@ pub fn from_properties(properties: &Map<String, Value>) -> TagSet {
 }
 
 /// Tags read from AWS, without `aws:*` ones.
-pub(crate) fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> TagSet {
+pub(crate) fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> TagSet {
     pairs
         .into_iter()
         .filter(|(k, _)| !k.as_ref().starts_with("aws:"))

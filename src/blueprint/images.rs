@@ -90,6 +90,7 @@ pub(crate) struct ImageRef {
 
 impl ImageRef {
     /// `REPOSITORY:TAG`, `REPOSITORY@sha256:...` or `REPOSITORY` (then `default_tag`).
+    #[cfg(test)]
     pub(crate) fn parse(text: &str, default_tag: Option<&str>) -> Option<ImageRef> {
         let (name, version) = split_version(text);
         let version = match version {

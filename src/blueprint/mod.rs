@@ -90,7 +90,11 @@ impl Diagnostics {
 
 /// Checks `file_name`'s `text` as the language defines it; with `today`, also judges the pinned
 /// versions' support on that day ([`support`]). Pure.
-pub(crate) fn check(file_name: &str, text: &str, today: Option<Date>) -> Result<Checked, Diagnostics> {
+pub(crate) fn check(
+    file_name: &str,
+    text: &str,
+    today: Option<Date>,
+) -> Result<Checked, Diagnostics> {
     let source = Source {
         name: file_name.to_string(),
         text: text.to_string(),

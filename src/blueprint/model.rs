@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use super::defaults as d;
 
+#[cfg(test)]
 pub(crate) const API_VERSION: &str = "shinyctl.dev/v1alpha1";
+#[cfg(test)]
 pub(crate) const KIND: &str = "Blueprint";
 
 /// A whole Shiny/R app platform on AWS, from the VPC to the apps.

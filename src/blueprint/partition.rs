@@ -66,6 +66,7 @@ impl Partition {
     }
 
     /// Whether an ARN belongs to this partition (`arn:aws-cn:...` in China).
+    #[cfg(test)]
     pub(crate) fn owns_arn(self, arn: &str) -> bool {
         arn.strip_prefix(&self.arn_prefix())
             .is_some_and(|rest| rest.starts_with(':'))

@@ -17,7 +17,11 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Checks `value` and returns its problems plus a copy with the unknown keys removed, so that the
 /// semantic checks can still run on a document whose only structural problems were typos in keys.
-pub(crate) fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Problem>, Value) {
+pub(crate) fn check(
+    value: &Value,
+    source: &str,
+    positions: &PositionIndex,
+) -> (Vec<Problem>, Value) {
     let root = schema::cached();
     let mut problems = Vec::new();
     let mut unknown: Vec<Vec<String>> = Vec::new();

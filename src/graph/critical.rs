@@ -15,7 +15,10 @@ pub(crate) struct CriticalPath<N> {
 impl<N: Ord + Clone> Dag<N> {
     /// Longest weighted chain. Negative or NaN weights count as zero. Ties go to the chain whose
     /// nodes come first in the topological order, so the result is deterministic.
-    pub(crate) fn critical_path(&self, weight: impl Fn(&N) -> f64) -> Result<CriticalPath<N>, Cycle<N>> {
+    pub(crate) fn critical_path(
+        &self,
+        weight: impl Fn(&N) -> f64,
+    ) -> Result<CriticalPath<N>, Cycle<N>> {
         let order = self.topological_indices()?;
         let w: Vec<f64> = (0..self.len())
             .map(|i| {

@@ -54,19 +54,12 @@ impl<N: Ord + Clone> Dag<N> {
         self.nodes.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
+    #[cfg(test)]
     pub(crate) fn contains(&self, node: &N) -> bool {
         self.index.contains_key(node)
     }
 
-    /// Nodes in insertion order.
-    pub(crate) fn nodes(&self) -> &[N] {
-        &self.nodes
-    }
-
+    #[cfg(test)]
     pub(crate) fn index_of(&self, node: &N) -> Option<usize> {
         self.index.get(node).copied()
     }
@@ -77,6 +70,7 @@ impl<N: Ord + Clone> Dag<N> {
     }
 
     /// Every edge as `(node, dependency)`, sorted by the nodes' order.
+    #[cfg(test)]
     pub(crate) fn edges(&self) -> Vec<(&N, &N)> {
         let mut edges: Vec<(&N, &N)> = self
             .dependencies
@@ -100,25 +94,30 @@ impl<N: Ord + Clone> Dag<N> {
     }
 
     /// Direct dependencies of `node`, sorted; empty for an unknown node.
+    #[cfg(test)]
     pub(crate) fn dependencies(&self, node: &N) -> Vec<&N> {
         self.neighbours(node, &self.dependencies)
     }
 
     /// Direct dependents of `node`, sorted; empty for an unknown node.
+    #[cfg(test)]
     pub(crate) fn dependents(&self, node: &N) -> Vec<&N> {
         self.neighbours(node, &self.dependents)
     }
 
     /// Everything that depends on `node`, directly or not, sorted (what a failure must skip).
+    #[cfg(test)]
     pub(crate) fn transitive_dependents(&self, node: &N) -> Vec<&N> {
         self.reachable(node, &self.dependents)
     }
 
     /// Everything `node` needs, directly or not, sorted.
+    #[cfg(test)]
     pub(crate) fn transitive_dependencies(&self, node: &N) -> Vec<&N> {
         self.reachable(node, &self.dependencies)
     }
 
+    #[cfg(test)]
     fn neighbours(&self, node: &N, adjacency: &[BTreeSet<usize>]) -> Vec<&N> {
         let Some(i) = self.index_of(node) else {
             return Vec::new();
@@ -128,6 +127,7 @@ impl<N: Ord + Clone> Dag<N> {
         out
     }
 
+    #[cfg(test)]
     fn reachable(&self, node: &N, adjacency: &[BTreeSet<usize>]) -> Vec<&N> {
         let Some(start) = self.index_of(node) else {
             return Vec::new();

@@ -13,4 +13,4 @@ mod walk;
 pub(crate) use critical::CriticalPath;
 pub(crate) use dag::Dag;
 pub(crate) use order::Cycle;
-pub(crate) use walk::{NodeState, Walk};
+pub(crate) use walk::Walk;

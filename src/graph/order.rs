@@ -75,6 +75,7 @@ impl<N: Ord + Clone> Dag<N> {
     }
 
     /// Dependents first: the order to destroy in.
+    #[cfg(test)]
     pub(crate) fn reverse_topological_order(&self) -> Result<Vec<N>, Cycle<N>> {
         let mut order = self.topological_order()?;
         order.reverse();

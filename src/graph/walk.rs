@@ -63,10 +63,12 @@ impl Walk {
         self.states.len()
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
 
+    #[cfg(test)]
     pub(crate) fn state(&self, node: usize) -> NodeState {
         self.states[node]
     }
@@ -88,6 +90,7 @@ impl Walk {
     }
 
     /// Every node has an outcome (succeeded, failed, skipped or abandoned).
+    #[cfg(test)]
     pub(crate) fn is_finished(&self) -> bool {
         self.unstarted().is_empty() && self.running().is_empty()
     }

@@ -5,7 +5,7 @@
 
 mod copy;
 
-pub(crate) use copy::{Mirror, MirrorError};
+pub(crate) use copy::Mirror;
 
 use serde::Serialize;
 

@@ -190,6 +190,7 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
 }
 
 /// [`load_file_on`] for text in memory.
+#[cfg(test)]
 pub(crate) fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {
     load(file_name, text, Some(today))
 }

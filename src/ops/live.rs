@@ -18,7 +18,6 @@ use super::{Error, Result, target_for};
 /// A plan made against AWS, with what it was made from (for apply to execute it).
 #[derive(Debug, Clone)]
 pub struct LivePlan {
-    pub(crate) conn: Connection,
     pub live: LiveState,
     pub plan: Plan,
     /// Warnings about the workload (its cluster could not be read).
@@ -42,18 +41,17 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
     } = read;
     let mut notes: Vec<String> = cluster.note().into_iter().collect();
     notes.extend(price(&conn, &mut plan, prices).await);
-    Ok(LivePlan {
-        conn,
-        live,
-        plan,
-        notes,
-    })
+    Ok(LivePlan { live, plan, notes })
 }
 
 /// Adds the plan's monthly cost by the AWS Price List (or the cache, or the shipped table when
 /// the Price List cannot be asked: then a warning says so). `prices`: those asked beside the
 /// read (the blueprint's own); only a price they lack is asked now.
-pub(crate) async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Option<String> {
+pub(crate) async fn price(
+    conn: &Connection,
+    plan: &mut Plan,
+    prices: Prefetched,
+) -> Option<String> {
     let keys = crate::plan::cost::needed(plan);
     let priced = aws::pricing::complete(conn, &plan.region, &keys, prices).await;
     plan.cost = Some(crate::plan::cost::estimate(plan, &priced.book));
@@ -65,25 +63,22 @@ pub(crate) async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched
 /// derived for the connection's account ([`Loaded::in_account`]: global bucket names hold it).
 /// The subnets go into the zones EC2 lists for the account ([`crate::plan::zones::choose`]);
 /// zones that do not fit the account stop the command.
-pub(crate) async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
+pub(crate) async fn connect(
+    loaded: &Loaded,
+    target: Target,
+) -> Result<(Connection, Target, Loaded)> {
     connect_zoned(loaded, target, true).await
 }
 
 /// [`connect`] without the zones: a live read asks for them beside its own calls
 /// ([`Zoning::Ask`]) rather than before them.
-pub(crate) async fn connect_unzoned(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
+pub(crate) async fn connect_unzoned(
+    loaded: &Loaded,
+    target: Target,
+) -> Result<(Connection, Target)> {
     let target = target_for(&loaded.blueprint, target)?;
     let conn = aws::connect(&target).await?;
     Ok((conn, target))
-}
-
-/// [`connect`] for destroy, which zones that do not fit the account do not stop: it finds what
-/// exists by its tags, and keeps the assumed zones.
-pub(crate) async fn connect_to_destroy(
-    loaded: &Loaded,
-    target: Target,
-) -> Result<(Connection, Target, Loaded)> {
-    connect_zoned(loaded, target, false).await
 }
 
 async fn connect_zoned(
@@ -141,7 +136,8 @@ pub(crate) enum Zoning<'a> {
     /// Known: the blueprint derived for the account ([`connect`]).
     Known(&'a Loaded),
     /// To be asked of EC2 beside the read (`strict`: zones that do not fit the account stop the
-    /// command, as [`connect`]; otherwise the assumed zones stay, as [`connect_to_destroy`]):
+    /// command, as [`connect`]; otherwise the assumed zones stay, as destroy wants: it finds
+    /// what exists by its tags):
     /// the blueprint as loaded. The read starts with it in the zones it assumes, which no
     /// reader consults (`aws::reader::read_found`), and what it finds is matched to the
     /// blueprint in the chosen zones.
@@ -185,7 +181,11 @@ pub(crate) struct PlanRead {
 /// (`aws::services::stages`): the zones (when [`Zoning::Ask`]), AWS's versions, the secrets'
 /// versions that roll ShinyProxy, the blueprint's prices (`plan::cost::needed_by`) and whether
 /// the workload's images are in its ECR.
-pub(crate) async fn read_plan(conn: &Connection, target: &Target, zoning: Zoning<'_>) -> Result<PlanRead> {
+pub(crate) async fn read_plan(
+    conn: &Connection,
+    target: &Target,
+    zoning: Zoning<'_>,
+) -> Result<PlanRead> {
     // `zoned`: the blueprint in the account's zones, once known (what apply goes on with);
     // `loaded`: what the read starts with and the plan is made of.
     let mut loaded = zoning.start(&conn.account);

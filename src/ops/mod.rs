@@ -130,6 +130,7 @@ impl Interrupt {
     }
 
     /// Never raised (library callers and tests).
+    #[cfg(test)]
     pub(crate) fn never() -> Interrupt {
         let (sender, interrupt) = Interrupt::new();
         // Keep the channel open for the life of the process: a closed channel is not a request.
@@ -193,7 +194,10 @@ impl Execution {
 
 /// The connection target for `loaded`: the blueprint's region unless the flag names one, and a
 /// flag that disagrees with the blueprint is an error (a plan is for one region).
-pub(crate) fn target_for(blueprint: &crate::blueprint::Blueprint, mut target: Target) -> Result<Target> {
+pub(crate) fn target_for(
+    blueprint: &crate::blueprint::Blueprint,
+    mut target: Target,
+) -> Result<Target> {
     let region = &blueprint.metadata.region;
     match &target.region {
         Some(flag) if flag != region => {

@@ -74,7 +74,7 @@ pub(crate) async fn run_schedule_with_outputs(
     then: Option<&Then<'_>>,
 ) -> (Summary, BTreeMap<Address, Outputs>) {
     let operator = AwsOperator::new(conn.clone(), blueprint).with_data_policy(data);
-    let executor = Executor::new(operator, execution.config()).with_limiter(conn.limiter.clone());
+    let executor = Executor::new(operator, execution.config());
     let mut renderer = out.progress(verb);
     execute_with_outputs(
         &executor,
@@ -145,6 +145,7 @@ pub(crate) fn live_after(
 /// Runs `schedule` through `executor`, feeding every event to `renderer`; Ctrl-C (`interrupt`)
 /// starts nothing new and lets in-flight steps finish. A renderer that fails (a closed pipe)
 /// stops showing progress; the run goes on.
+#[cfg(test)]
 pub(crate) async fn execute<O: Operator>(
     executor: &Executor<O>,
     schedule: &Schedule,

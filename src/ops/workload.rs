@@ -365,7 +365,11 @@ pub(crate) struct DeployInput<'a> {
 /// again unless the caller knows it), renders, diffs against the cluster for the steps, resolves
 /// the secrets, applies, prunes and waits for the rollout. Every changed object is a step in
 /// `sink`'s events and in `summary`.
-pub(crate) async fn deploy_after_aws(input: &DeployInput<'_>, summary: &mut Summary, sink: &EventSink) {
+pub(crate) async fn deploy_after_aws(
+    input: &DeployInput<'_>,
+    summary: &mut Summary,
+    sink: &EventSink,
+) {
     let started = Instant::now();
     let bp = &input.loaded.blueprint;
     let name = &bp.metadata.name;

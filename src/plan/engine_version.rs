@@ -29,6 +29,7 @@ pub(crate) enum Standing {
 
 impl Standing {
     /// Whether the plan changes the engine version.
+    #[cfg(test)]
     pub(crate) fn is_change(self) -> bool {
         self == Standing::Upgrade
     }

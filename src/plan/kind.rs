@@ -21,6 +21,7 @@ macro_rules! kinds {
             pub fn as_str(self) -> &'static str {
                 match self { $(ResourceKind::$variant => $name,)* }
             }
+            #[cfg(test)]
             pub(crate) fn parse(s: &str) -> Option<ResourceKind> {
                 match s { $($name => Some(ResourceKind::$variant),)* _ => None }
             }
@@ -2173,6 +2174,7 @@ impl ResourceKind {
         self.spec().holds_data
     }
 
+    #[cfg(test)]
     pub(crate) fn broken_markers(self) -> &'static [&'static str] {
         self.spec().broken_markers
     }

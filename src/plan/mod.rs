@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod cost;
 pub mod kind;
+#[cfg(test)]
 pub(crate) mod props;
 pub(crate) mod resource;
 

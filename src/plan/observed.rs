@@ -179,6 +179,7 @@ impl ObservedState {
         Ok(())
     }
 
+    #[cfg(test)]
     pub(crate) fn to_json_pretty(&self) -> String {
         // Serialising plain strings, maps and JSON values cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()

@@ -48,6 +48,7 @@ impl<W: Write> LineRenderer<W> {
         self
     }
 
+    #[cfg(test)]
     pub(crate) fn into_inner(self) -> W {
         self.out
     }
@@ -218,11 +219,13 @@ impl TtyRenderer {
     }
 
     /// Steps shown as in flight.
+    #[cfg(test)]
     pub(crate) fn in_flight(&self) -> usize {
         self.active.len()
     }
 
     /// Steps counted as done by the overall bar.
+    #[cfg(test)]
     pub(crate) fn done(&self) -> u64 {
         self.overall.position()
     }
@@ -319,6 +322,7 @@ impl<W: Write> JsonLinesRenderer<W> {
         JsonLinesRenderer { out }
     }
 
+    #[cfg(test)]
     pub(crate) fn into_inner(self) -> W {
         self.out
     }

@@ -8,8 +8,6 @@
 mod job;
 mod retry;
 
-pub(crate) use job::{JobState, job_state, mask};
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;

@@ -30,12 +30,14 @@
 //!
 //! Only the keys shinyctl may render are listed, not every key ShinyProxy knows.
 
+#[cfg(test)]
 use serde_json::Value;
 
 /// The ShinyProxy release the keys below and the rendered Deployment were checked against;
 /// validation warns about an older `proxy.version`.
 pub(crate) const CHECKED_RELEASE: &str = "3.2.0";
 
+#[cfg(test)]
 pub(crate) const KNOWN_KEYS: &[&str] = &[
     // Core (containerproxy "proxy.*", shinyproxy "proxy.*").
     "proxy.title",
@@ -119,6 +121,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
 ];
 
 /// Every leaf path of `config` that is not in [`KNOWN_KEYS`], sorted.
+#[cfg(test)]
 pub(crate) fn unknown_keys(config: &Value) -> Vec<String> {
     let mut leaves = Vec::new();
     collect_leaves(config, String::new(), &mut leaves);
@@ -128,6 +131,7 @@ pub(crate) fn unknown_keys(config: &Value) -> Vec<String> {
     unknown
 }
 
+#[cfg(test)]
 fn is_known(path: &str) -> bool {
     KNOWN_KEYS
         .iter()
@@ -140,6 +144,7 @@ fn is_known(path: &str) -> bool {
         })
 }
 
+#[cfg(test)]
 fn collect_leaves(value: &Value, path: String, out: &mut Vec<String>) {
     match value {
         Value::Object(map) if !map.is_empty() => {

@@ -95,7 +95,11 @@ fn display_name(object: &Value) -> String {
 
 /// The rendered objects as desired resources; each depends on `depends_on` (the cluster and
 /// what the workload needs from AWS), which orders them after those in the plan.
-pub(crate) fn desired(objects: &[Value], addresses: &Addresses, depends_on: &[Address]) -> Vec<Resource> {
+pub(crate) fn desired(
+    objects: &[Value],
+    addresses: &Addresses,
+    depends_on: &[Address],
+) -> Vec<Resource> {
     objects
         .iter()
         .map(|object| {
@@ -117,7 +121,11 @@ pub(crate) fn desired(objects: &[Value], addresses: &Addresses, depends_on: &[Ad
 /// What the cluster has (`live`, the objects carrying this blueprint's labels) as observed
 /// resources. An object the blueprint also renders is compared at the rendered paths only; one
 /// it no longer renders keeps just its identity (it is deleted as a whole).
-pub(crate) fn observed(desired: &[Value], live: &[Value], addresses: &Addresses) -> Vec<ObservedResource> {
+pub(crate) fn observed(
+    desired: &[Value],
+    live: &[Value],
+    addresses: &Addresses,
+) -> Vec<ObservedResource> {
     let wanted: BTreeMap<String, &Value> = desired.iter().map(|o| (object_id(o), o)).collect();
     live.iter()
         .map(|object| {

@@ -89,7 +89,10 @@ pub(crate) fn needed(proxy: &Proxy, facts: &PlatformFacts) -> Vec<SecretValue> {
 }
 
 /// The usage-statistics user, when ShinyProxy writes them to the blueprint's database.
-pub(crate) fn usage_stats_user<'a>(proxy: &'a Proxy, facts: &PlatformFacts) -> Option<&'a UsageStatsUser> {
+pub(crate) fn usage_stats_user<'a>(
+    proxy: &'a Proxy,
+    facts: &PlatformFacts,
+) -> Option<&'a UsageStatsUser> {
     (proxy.usage_stats == UsageStats::Database && facts.database.is_some())
         .then_some(proxy.usage_stats_user.as_ref())
         .flatten()

@@ -153,7 +153,11 @@ pub(super) async fn ecs_service(
 /// An ECS service's verdict: a FAILED rollout (the PRIMARY one, or one rolled back and still
 /// listed) is unhealthy; a rollout in progress, tasks pending, fewer running than desired or
 /// more than one deployment is still changing; else healthy.
-pub(crate) fn service_health(r: &ObservedResource, facts: ServiceFacts, deployments: usize) -> Health {
+pub(crate) fn service_health(
+    r: &ObservedResource,
+    facts: ServiceFacts,
+    deployments: usize,
+) -> Health {
     let rollout = facts.rollout.as_deref();
     let verdict = if rollout == Some("FAILED") || facts.rolled_back.is_some() {
         Verdict::Unhealthy

@@ -107,7 +107,7 @@ pub mod s3;
 pub(crate) mod secretsmanager;
 pub(crate) mod sns;
 pub(crate) mod ssm;
-pub(crate) mod stages;
+pub mod stages;
 pub(crate) mod synthetics;
 mod tagging;
 
@@ -233,14 +233,6 @@ impl<'a> AwsStep<'a> {
         self.property(key).and_then(Value::as_str)
     }
 
-    pub(crate) fn bool(&self, key: &str) -> Option<bool> {
-        self.property(key).and_then(Value::as_bool)
-    }
-
-    pub(crate) fn i64(&self, key: &str) -> Option<i64> {
-        self.property(key).and_then(Value::as_i64)
-    }
-
     /// Resolves a reference: `address` -> the dependency's `id`, `address#attr` -> its `attr`.
     /// A value that names no resource (a CIDR, a literal ARN) is returned as it is.
     pub(crate) fn resolve(&self, value: &str) -> Result<String, StepError> {
@@ -311,26 +303,6 @@ impl<'a> AwsStep<'a> {
             "{}#name",
             address.split('#').next().unwrap_or(address)
         ))
-    }
-
-    /// A list property of references, each resolved.
-    pub(crate) fn references(&self, key: &str) -> Result<Vec<String>, StepError> {
-        match self.property(key) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| {
-                            missing(format!("{}: `{key}` holds a non-string", self.address()))
-                        })
-                        .and_then(|s| self.resolve(s))
-                })
-                .collect(),
-            _ => Err(missing(format!(
-                "{}: property `{key}` is missing",
-                self.address()
-            ))),
-        }
     }
 
     /// The desired tags (ownership tags included); empty for kinds without tags.
@@ -434,22 +406,6 @@ impl<'a> AwsStep<'a> {
         F: Future<Output = Result<Option<T>, StepError>>,
     {
         self.engine.wait_until_looking_first(probe, condition).await
-    }
-
-    /// [`AwsStep::wait_until`] with `extra` more time (at AWS's pace) before it gives up (see
-    /// [`StepContext::wait_until_longer`]).
-    pub(crate) async fn wait_until_longer<T, P, F>(
-        &self,
-        extra: std::time::Duration,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: std::fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.engine.wait_until_longer(extra, probe, condition).await
     }
 }
 
@@ -557,7 +513,9 @@ impl<'a> AwsRead<'a> {
 
     /// ARN -> tags of everything the Resource Groups Tagging API lists with this blueprint's
     /// ownership tag (one paginated GetResources per read; see [`AwsRead::tags_for`]).
-    pub(crate) async fn tagged(&self) -> Result<&std::collections::HashMap<String, TagSet>, StepError> {
+    pub(crate) async fn tagged(
+        &self,
+    ) -> Result<&std::collections::HashMap<String, TagSet>, StepError> {
         self.memo
             .tagged
             .get_or_try_init(|| tagging::tagged(self))
@@ -688,7 +646,8 @@ pub(crate) fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
 }
 
 /// A read function's future.
-pub(crate) type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
+pub(crate) type ReadFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
 
 #[cfg(test)]
 mod tests {

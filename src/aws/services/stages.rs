@@ -57,6 +57,7 @@ pub(crate) const fn fallback(call: Call, needs: &'static [Call], only: &'static 
 
 /// The identity call: made by `aws::connect` before the read (the account names the
 /// blueprint's buckets), except where the account is given (the emulator's).
+#[cfg(test)]
 pub(crate) const IDENTITY: Call = ("sts", "GetCallerIdentity");
 
 /// The tagging API's answer: every reader's tags, asked for at the start of the read.
@@ -89,7 +90,8 @@ pub(crate) const SHARED: &[Read] = &[
 
 /// The most round trips the read may take: its longest chain of waits, and the identity call
 /// before it where the account is not given.
-pub(crate) const DEPTH_BOUND: usize = 4;
+/// `pub`: the bench (`xtask/src/bench/round_trips.rs`) includes this file and reads it.
+pub const DEPTH_BOUND: usize = 4;
 
 /// Whether `reads` declare `action` of `service`.
 pub(crate) fn is_declared(reads: &[Read], service: &str, action: &str) -> bool {
@@ -98,6 +100,7 @@ pub(crate) fn is_declared(reads: &[Read], service: &str, action: &str) -> bool {
 
 /// The round trips `reads` need when each call waits only for the answers it declares: their
 /// longest chain (a call declared more than once, on different paths, counts its longest).
+#[cfg(test)]
 pub(crate) fn depth(reads: &[Read]) -> usize {
     reads
         .iter()
@@ -128,6 +131,7 @@ pub(crate) fn depth_of(reads: &[Read], read: &Read, seen: usize) -> usize {
 }
 
 /// The chain behind the deepest call of `reads`, first call first, for reports.
+#[cfg(test)]
 pub(crate) fn deepest_chain(reads: &[Read]) -> Vec<Call> {
     let chain_of = |read: &Read| {
         let mut chain = vec![read.call];

@@ -41,7 +41,13 @@ pub(crate) fn check_drain(drain: &Drain, path: &str, out: &mut Problems) {
     }
 }
 
-pub(crate) fn check(bp: &Blueprint, group: &ServerGroup, wb: &Workbench, path: &str, out: &mut Problems) {
+pub(crate) fn check(
+    bp: &Blueprint,
+    group: &ServerGroup,
+    wb: &Workbench,
+    path: &str,
+    out: &mut Problems,
+) {
     check_version(&wb.version, &child(path, "version"), out);
     check_platform(group, path, out);
     check_database(bp, group, path, out);

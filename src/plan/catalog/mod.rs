@@ -37,7 +37,7 @@ pub(crate) use name_check::name_problems;
 pub(crate) use names::Names;
 // The blueprint's own: its validation needs them too, and `blueprint` never imports `plan`.
 pub(crate) use crate::blueprint::partition::{self, Partition, partition};
-pub(crate) use crate::blueprint::subnets::{self, SubnetLayout, carve};
+pub(crate) use crate::blueprint::subnets::carve;
 pub(crate) use crate::blueprint::support::defaults::CANARY_RUNTIME;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,7 +105,9 @@ pub(crate) fn dependency_graph(resources: &[Resource]) -> Dag<Address> {
 }
 
 /// The slowest chain to create everything, by the kinds' creation-time estimates.
-pub(crate) fn critical_path(resources: &[Resource]) -> Result<CriticalPath<Address>, Cycle<Address>> {
+pub(crate) fn critical_path(
+    resources: &[Resource],
+) -> Result<CriticalPath<Address>, Cycle<Address>> {
     let kinds: BTreeMap<&Address, ResourceKind> =
         resources.iter().map(|r| (&r.address, r.kind)).collect();
     dependency_graph(resources).critical_path(|a| kinds.get(a).map_or(0.0, |k| k.create_seconds()))

@@ -11,7 +11,9 @@
 mod flows;
 mod network;
 
-pub(crate) use flows::{Runs, namespace_runs_on, targets_run_on};
+pub(crate) use flows::targets_run_on;
+#[cfg(test)]
+pub(crate) use flows::{Runs, namespace_runs_on};
 
 use crate::blueprint::{Blueprint, Problem};
 use crate::plan::Resource;

@@ -42,7 +42,11 @@ pub(crate) struct Issued {
 
 /// Issues a CA named `ca_name` and a serving certificate for `dns_names` (the first is the
 /// subject), both valid from `now` for [`VALIDITY`].
-pub(crate) fn issue(ca_name: &str, dns_names: &[String], now: OffsetDateTime) -> Result<Issued, String> {
+pub(crate) fn issue(
+    ca_name: &str,
+    dns_names: &[String],
+    now: OffsetDateTime,
+) -> Result<Issued, String> {
     let fail = |e: rcgen::Error| format!("cannot make the webhook certificate: {e}");
     let not_after = now + VALIDITY;
     let ca_key = KeyPair::generate().map_err(fail)?;
