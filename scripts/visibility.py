@@ -3,10 +3,9 @@
 
 Deterministic and rerunnable on any tree (std only, Python 3.9+):
 
-    python3 scripts/visibility.py            # rewrite, restore until it compiles, report dead code
-    python3 scripts/visibility.py rewrite    # only step 1
-    python3 scripts/visibility.py restore    # only step 2 (after step 1)
-    python3 scripts/visibility.py report     # only step 3
+    export CARGO_TARGET_DIR=…                # required: the worktree's warm target dir
+    python3 scripts/visibility.py            # rewrite, restore, fmt, report (the steps below)
+    python3 scripts/visibility.py rewrite    # one step (or several, in the order given)
 
 1. rewrite: every `pub` visibility (a `pub` not followed by `(`: `pub(crate)`, `pub(super)` and
    `pub(in …)` are left alone) in the library's files becomes `pub(crate)`. The library's files are
@@ -22,8 +21,12 @@ Deterministic and rerunnable on any tree (std only, Python 3.9+):
    ("... is defined here", "... only usable at visibility `pub(crate)`") get their `pub(crate)`
    back to `pub`. E0616/E0451 name no definition's span: the field is found by name in the
    struct the message names. Repeat until no such diagnostic is left (each round only restores;
-   the loop ends because each round turns at least one `pub(crate)` back into `pub`).
-3. report: `cargo check` again; every `dead_code` warning in the library (the items `pub`
+   the loop ends because each round turns at least one `pub(crate)` back into `pub`). Before
+   the loop, what xtask reads of the library files it compiles as its own modules (`#[path]`:
+   `xtask/src/bench/round_trips.rs` includes `src/aws/services/stages.rs`) is made `pub` with
+   the modules on the way, since no compiler error names it.
+3. fmt: `cargo xtask fmt` (lines that grew are wrapped again; adapter files included).
+4. report: `cargo check` again; every `dead_code` warning in the library (the items `pub`
    hid) is printed as `file:line: message`. They are removed by hand (or gated `#[cfg(test)]`
    when only unit tests use them): not by this script.
 """
@@ -440,7 +443,44 @@ def restore_round() -> tuple[int, list[str]]:
     return restored, unhandled
 
 
+XTASK = ROOT / "xtask" / "src"
+
+
+def xtask_includes() -> int:
+    """xtask compiles some library files as its own modules (`#[path = "…/src/x.rs"] mod m;`):
+    what it reads of them (`m::NAME`) is `pub`, with the library modules on the way to the file,
+    or the library would see it as dead outside tests. No compiler error says so: found here."""
+    restored = 0
+    for xfile in sorted(XTASK.rglob("*.rs")):
+        text = xfile.read_text()
+        for rel, module in re.findall(r'#\[path = "([^"]+)"\](?:\s*#\[[^\]]*\])*\s*mod (\w+);', text):
+            target = (xfile.parent / rel).resolve()
+            if not target.is_relative_to(SRC):
+                continue
+            names = set(re.findall(rf"\b{module}::(\w+)", text))
+            chain = module_of(target)
+            wanted = [(module_file(chain[:i]), chain[i].encode(), {b"mod"}) for i in range(len(chain))]
+            wanted += [(target, name.encode(), ITEM_KEYWORDS - {b"mod"}) for name in sorted(names)]
+            for path, name, kinds in wanted:
+                if path is None:
+                    continue
+                src = path.read_bytes()
+                toks = tokens(src)
+                for s, e, kind, k in reversed(visibilities(toks)):
+                    j = k
+                    while j < len(toks) and toks[j][2] in ITEM_KEYWORDS:
+                        j += 1
+                    keywords = {t for (_, _, t) in toks[k:j]}
+                    if kind == "pub(crate)" and j < len(toks) and toks[j][2] == name and keywords & kinds:
+                        src = src[:s] + b"pub" + src[e:]
+                        restored += 1
+                path.write_bytes(src)
+    print(f"restore: {restored} `pub` restored for what xtask includes", file=sys.stderr)
+    return restored
+
+
 def restore() -> bool:
+    xtask_includes()
     rounds = 0
     while True:
         rounds += 1
@@ -488,14 +528,21 @@ def report() -> None:
           file=sys.stderr)
 
 
+def fmt() -> None:
+    """`cargo xtask fmt`: lines that grew by `(crate)` are wrapped again."""
+    subprocess.run(["cargo", "xtask", "fmt"], cwd=ROOT, check=True)
+
+
 def main(argv: list[str]) -> int:
-    steps = argv[1:] or ["rewrite", "restore", "report"]
+    steps = argv[1:] or ["rewrite", "restore", "fmt", "report"]
     ok = True
     for step in steps:
         if step == "rewrite":
             rewrite()
         elif step == "restore":
             ok = restore() and ok
+        elif step == "fmt":
+            fmt()
         elif step == "report":
             report()
         else:
