@@ -8,7 +8,7 @@
 pub mod apply;
 pub mod aws;
 pub mod blueprint;
-pub mod graph;
+pub(crate) mod graph;
 pub mod images;
 pub mod load;
 pub mod ops;

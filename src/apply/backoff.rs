@@ -29,18 +29,18 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// The delay ceiling before retry number `retry` (0 for the first retry).
-    pub fn ceiling(&self, retry: u32) -> Duration {
+    pub(crate) fn ceiling(&self, retry: u32) -> Duration {
         let factor = 2u32.saturating_pow(retry.min(31));
         self.base.saturating_mul(factor).min(self.cap)
     }
 
     /// The delay before retry number `retry`: uniform in [0, ceiling].
-    pub fn delay(&self, retry: u32, jitter: &Jitter) -> Duration {
+    pub(crate) fn delay(&self, retry: u32, jitter: &Jitter) -> Duration {
         self.ceiling(retry).mul_f64(jitter.unit())
     }
 
     /// Whether a step that has made `attempts` attempts over `elapsed` may try again.
-    pub fn allows(&self, attempts: u32, elapsed: Duration) -> bool {
+    pub(crate) fn allows(&self, attempts: u32, elapsed: Duration) -> bool {
         attempts < self.max_attempts && elapsed < self.max_elapsed
     }
 
@@ -48,7 +48,7 @@ impl RetryPolicy {
     /// AWS's seconds pass 60 times faster); attempts unchanged. Delays never drop below 10 ms, nor
     /// the time budget below 30 s, so a loaded machine is not hammered. A factor of 1 or more (or
     /// nonsense) changes nothing.
-    pub fn scaled(self, factor: f64) -> RetryPolicy {
+    pub(crate) fn scaled(self, factor: f64) -> RetryPolicy {
         if !factor.is_finite() || factor <= 0.0 || factor >= 1.0 {
             return self;
         }
@@ -75,7 +75,7 @@ const MIN_BUDGET: Duration = Duration::from_secs(30);
 /// account-wide limits are shared with everything else in the account) each call tries up to 8
 /// times. At a 25% fault rate a call then fails once in 65,536 tries instead of once in 256 with
 /// four attempts; at AWS's pace its seven delays are at most 71 s together (35 s on average).
-pub const CALL_RETRIES: RetryPolicy = RetryPolicy {
+pub(crate) const CALL_RETRIES: RetryPolicy = RetryPolicy {
     base: Duration::from_secs(1),
     cap: Duration::from_secs(20),
     max_attempts: 8,
@@ -85,7 +85,7 @@ pub const CALL_RETRIES: RetryPolicy = RetryPolicy {
 /// [`CALL_RETRIES`] at the time scale (`SHINYCTL_TIME_SCALE`): on the emulator's profile, 60
 /// times faster than AWS, a first retry waits up to 17 ms instead of a second, so a throttled
 /// run keeps the pace of a clean one.
-pub fn call_retries(time_scale: f64) -> RetryPolicy {
+pub(crate) fn call_retries(time_scale: f64) -> RetryPolicy {
     CALL_RETRIES.scaled(time_scale)
 }
 
@@ -140,7 +140,7 @@ impl Retries {
     /// Every delay multiplied by `factor` (below 1 for the emulator's scaled latency profile, where
     /// AWS's seconds pass 60 times faster): backoff keeps its proportion to the resources' own
     /// times instead of dominating them (see [`RetryPolicy::scaled`] for the floors).
-    pub fn scaled(self, factor: f64) -> Retries {
+    pub(crate) fn scaled(self, factor: f64) -> Retries {
         Retries {
             throttled: self.throttled.scaled(factor),
             transient: self.transient.scaled(factor),
@@ -150,7 +150,7 @@ impl Retries {
     }
 
     /// The policy for `class`, or None for errors that are not retried.
-    pub fn policy(&self, class: ErrorClass) -> Option<&RetryPolicy> {
+    pub(crate) fn policy(&self, class: ErrorClass) -> Option<&RetryPolicy> {
         match class {
             ErrorClass::Throttled => Some(&self.throttled),
             ErrorClass::Transient => Some(&self.transient),
@@ -163,26 +163,26 @@ impl Retries {
 
 /// The random source for retry and poll jitter, shared by all steps; seeded in tests.
 #[derive(Debug)]
-pub struct Jitter(Mutex<StdRng>);
+pub(crate) struct Jitter(Mutex<StdRng>);
 
 impl Jitter {
-    pub fn seeded(seed: u64) -> Self {
+    pub(crate) fn seeded(seed: u64) -> Self {
         Jitter(Mutex::new(StdRng::seed_from_u64(seed)))
     }
 
-    pub fn from_entropy() -> Self {
+    pub(crate) fn from_entropy() -> Self {
         Jitter::seeded(rand::random())
     }
 
     /// A uniform number in [0, 1).
-    pub fn unit(&self) -> f64 {
+    pub(crate) fn unit(&self) -> f64 {
         // A poisoned lock only means another step panicked mid-draw; the generator is still usable.
         let mut rng = self.0.lock().unwrap_or_else(|e| e.into_inner());
         rng.random_range(0.0..1.0)
     }
 
     /// `duration` scaled by a uniform factor in [1 - spread, 1 + spread].
-    pub fn spread(&self, duration: Duration, spread: f64) -> Duration {
+    pub(crate) fn spread(&self, duration: Duration, spread: f64) -> Duration {
         let spread = spread.clamp(0.0, 1.0);
         duration.mul_f64(1.0 - spread + 2.0 * spread * self.unit())
     }

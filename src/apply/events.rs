@@ -76,7 +76,7 @@ impl EventSink {
         EventSink(None)
     }
 
-    pub fn emit(&self, event: Event) {
+    pub(crate) fn emit(&self, event: Event) {
         if let Some(sender) = &self.0 {
             // The receiver has gone away: nobody is watching, which is not the executor's problem.
             let _ = sender.send(event);
@@ -90,31 +90,31 @@ pub struct Failure {
     pub step: StepRef,
     pub error: StepError,
     /// Attempts made, the first included.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
 }
 
 /// A step not attempted because `because` failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skip {
-    pub step: StepRef,
-    pub because: Address,
+    pub(crate) step: StepRef,
+    pub(crate) because: Address,
 }
 
 /// What a run did. Addresses are in the order the steps finished.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Summary {
     pub created: Vec<Address>,
-    pub updated: Vec<Address>,
+    pub(crate) updated: Vec<Address>,
     /// Both halves of the replacement done.
-    pub replaced: Vec<Address>,
+    pub(crate) replaced: Vec<Address>,
     /// Deleted, including replaced resources whose new version was not created.
-    pub deleted: Vec<Address>,
+    pub(crate) deleted: Vec<Address>,
     pub failed: Vec<Failure>,
     pub skipped: Vec<Skip>,
-    pub cancelled: Vec<StepRef>,
+    pub(crate) cancelled: Vec<StepRef>,
     /// Cancellation was requested during the run.
     pub interrupted: bool,
-    pub wall_time: Duration,
+    pub(crate) wall_time: Duration,
 }
 
 impl Summary {

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 #[cfg(test)]
 use std::collections::BTreeSet;
 use std::future::Future;
+#[cfg(test)]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +33,9 @@ use tokio::time::Instant;
 
 use super::backoff::{Jitter, Retries};
 use super::events::{Event, EventSink, Failure, Skip, Summary};
-use super::limits::{KeyedLocks, RateLimiter, RateLimits};
+#[cfg(test)]
+use super::limits::RateLimiter;
+use super::limits::{KeyedLocks, RateLimits};
 use super::operator::Operator;
 use super::schedule::{Operation, Schedule, StepRef, default_estimate};
 use super::slots::{PrioritySlots, with_call_priority};
@@ -76,6 +79,7 @@ pub struct Executor<O> {
     operator: O,
     config: Config,
     /// Shared buckets, when the caller has them ([`Executor::with_limiter`]).
+    #[cfg(test)]
     limiter: Option<Arc<RateLimiter>>,
 }
 
@@ -94,6 +98,7 @@ enum Outcome {
 struct Shared<'a, O> {
     operator: &'a O,
     config: &'a Config,
+    #[cfg(test)]
     limiter: Arc<RateLimiter>,
     locks: KeyedLocks,
     slots: PrioritySlots,
@@ -109,23 +114,21 @@ impl<O: Operator> Executor<O> {
         Executor {
             operator,
             config,
+            #[cfg(test)]
             limiter: None,
         }
     }
 
     /// Spends from `limiter` instead of fresh buckets of [`Config::rate_limits`]: a command's
     /// read and its run share one set, as AWS's buckets are one per account.
-    pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
         self.limiter = Some(limiter);
         self
     }
 
-    pub fn operator(&self) -> &O {
+    pub(crate) fn operator(&self) -> &O {
         &self.operator
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// Executes `schedule`. `known` holds the outputs of resources that already exist (at least
@@ -147,7 +150,7 @@ impl<O: Operator> Executor<O> {
     /// [`Executor::run`], also returning the outputs known at the end: `known`, with what the
     /// created and updated steps produced and without what was deleted. What follows the run
     /// (the workload's facts) takes them from here instead of reading AWS again.
-    pub async fn run_with_outputs(
+    pub(crate) async fn run_with_outputs(
         &self,
         schedule: &Schedule,
         known: BTreeMap<Address, Outputs>,
@@ -159,6 +162,7 @@ impl<O: Operator> Executor<O> {
         let shared = Shared {
             operator: &self.operator,
             config: &self.config,
+            #[cfg(test)]
             limiter: self
                 .limiter
                 .clone()
@@ -392,10 +396,10 @@ impl<O: Operator> Shared<'_, O> {
         let mut requeued = Duration::ZERO;
         loop {
             let ctx = StepContext {
-                attempt,
                 wait,
                 step: step.clone(),
                 events: self.events,
+                #[cfg(test)]
                 limiter: &self.limiter,
                 jitter: &self.jitter,
             };

@@ -18,19 +18,19 @@ use super::wait::{has, is_gone};
 use crate::plan::{Address, ResourceKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     Started,
     Finished,
 }
 
 /// One line of the fake's log; `seq` orders everything that happened.
 #[derive(Debug, Clone)]
-pub struct Record {
-    pub seq: u64,
-    pub address: Address,
-    pub operation: Operation,
-    pub phase: Phase,
-    pub inputs: BTreeMap<Address, Outputs>,
+pub(crate) struct Record {
+    pub(crate) seq: u64,
+    pub(crate) address: Address,
+    pub(crate) operation: Operation,
+    pub(crate) phase: Phase,
+    pub(crate) inputs: BTreeMap<Address, Outputs>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,13 +74,13 @@ impl fmt::Display for Status {
 }
 
 #[derive(Debug, Default)]
-pub struct FakeCloud {
+pub(crate) struct FakeCloud {
     state: Mutex<State>,
     latencies: BTreeMap<Address, Duration>,
 }
 
 impl FakeCloud {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -88,13 +88,13 @@ impl FakeCloud {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn latency(mut self, address: &str, latency: Duration) -> Self {
+    pub(crate) fn latency(mut self, address: &str, latency: Duration) -> Self {
         self.latencies.insert(Address::new(address), latency);
         self
     }
 
     /// A resource that exists before the run, with the id `id`.
-    pub fn existing(self, address: &str, id: &str, depends_on: &[&str]) -> Self {
+    pub(crate) fn existing(self, address: &str, id: &str, depends_on: &[&str]) -> Self {
         let now = Instant::now();
         self.state().resources.insert(
             Address::new(address),
@@ -109,7 +109,7 @@ impl FakeCloud {
     }
 
     /// The first `times` attempts on `address` are throttled.
-    pub fn throttle(self, address: &str, times: u32) -> Self {
+    pub(crate) fn throttle(self, address: &str, times: u32) -> Self {
         self.state()
             .faults
             .entry(Address::new(address))
@@ -120,7 +120,7 @@ impl FakeCloud {
 
     /// The first `times` attempts on `address` are refused as AWS refuses a role still
     /// propagating (EKS's "Misconfigured PodExecutionRole Trust Policy").
-    pub fn propagating(self, address: &str, times: u32) -> Self {
+    pub(crate) fn propagating(self, address: &str, times: u32) -> Self {
         self.state()
             .faults
             .entry(Address::new(address))
@@ -130,7 +130,7 @@ impl FakeCloud {
     }
 
     /// Every attempt on `address` fails with the fatal `code`.
-    pub fn fail(self, address: &str, code: &str) -> Self {
+    pub(crate) fn fail(self, address: &str, code: &str) -> Self {
         self.state()
             .faults
             .entry(Address::new(address))
@@ -139,27 +139,27 @@ impl FakeCloud {
         self
     }
 
-    pub fn max_in_flight(&self) -> usize {
+    pub(crate) fn max_in_flight(&self) -> usize {
         self.state().max_in_flight
     }
 
-    pub fn max_per_key(&self) -> usize {
+    pub(crate) fn max_per_key(&self) -> usize {
         self.state().max_per_key
     }
 
-    pub fn conflicts(&self) -> u32 {
+    pub(crate) fn conflicts(&self) -> u32 {
         self.state().conflicts
     }
 
-    pub fn log(&self) -> Vec<Record> {
+    pub(crate) fn log(&self) -> Vec<Record> {
         self.state().log.clone()
     }
 
-    pub fn exists(&self, address: &str) -> bool {
+    pub(crate) fn exists(&self, address: &str) -> bool {
         self.state().resources.contains_key(&Address::new(address))
     }
 
-    pub fn id_of(&self, address: &str) -> Option<String> {
+    pub(crate) fn id_of(&self, address: &str) -> Option<String> {
         self.state()
             .resources
             .get(&Address::new(address))
@@ -167,7 +167,7 @@ impl FakeCloud {
     }
 
     /// When each call of `action` was let through by the rate limiter.
-    pub fn calls(&self, action: &str) -> Vec<Instant> {
+    pub(crate) fn calls(&self, action: &str) -> Vec<Instant> {
         self.state()
             .calls
             .iter()
@@ -177,7 +177,7 @@ impl FakeCloud {
     }
 
     /// The sequence number at which `address`'s `operation` reached `phase`.
-    pub fn seq(&self, address: &str, operation: Operation, phase: Phase) -> Option<u64> {
+    pub(crate) fn seq(&self, address: &str, operation: Operation, phase: Phase) -> Option<u64> {
         self.state()
             .log
             .iter()
@@ -186,7 +186,7 @@ impl FakeCloud {
     }
 
     /// The inputs a step was started with.
-    pub fn inputs(&self, address: &str, operation: Operation) -> BTreeMap<Address, Outputs> {
+    pub(crate) fn inputs(&self, address: &str, operation: Operation) -> BTreeMap<Address, Outputs> {
         self.state()
             .log
             .iter()

@@ -21,13 +21,13 @@ use tokio::time::Instant;
 
 /// A bucket's shape: `capacity` tokens at most, `refill_per_second` added back each second.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BucketSpec {
-    pub capacity: f64,
-    pub refill_per_second: f64,
+pub(crate) struct BucketSpec {
+    pub(crate) capacity: f64,
+    pub(crate) refill_per_second: f64,
 }
 
 impl BucketSpec {
-    pub const fn new(capacity: f64, refill_per_second: f64) -> Self {
+    pub(crate) const fn new(capacity: f64, refill_per_second: f64) -> Self {
         BucketSpec {
             capacity,
             refill_per_second,
@@ -37,7 +37,7 @@ impl BucketSpec {
 
 /// The token bucket algorithm, with time passed in so the arithmetic is testable.
 #[derive(Debug, Clone)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     spec: BucketSpec,
     tokens: f64,
     updated: Instant,
@@ -45,7 +45,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket.
-    pub fn new(spec: BucketSpec, now: Instant) -> Self {
+    pub(crate) fn new(spec: BucketSpec, now: Instant) -> Self {
         let spec = BucketSpec {
             capacity: positive_or(spec.capacity, 1.0),
             refill_per_second: positive_or(spec.refill_per_second, 1.0),
@@ -58,13 +58,14 @@ impl TokenBucket {
     }
 
     /// Tokens available at `now`.
-    pub fn available(&mut self, now: Instant) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn available(&mut self, now: Instant) -> f64 {
         self.refill(now);
         self.tokens
     }
 
     /// Takes a token, or says how long until one is available.
-    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
         self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -94,17 +95,17 @@ fn positive_or(x: f64, fallback: f64) -> f64 {
 
 /// Limits of one AWS service: per-action overrides, else read or mutating by the action's name.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServiceLimits {
+pub(crate) struct ServiceLimits {
     /// `Describe*`, `List*`, `Get*`.
-    pub read: BucketSpec,
+    pub(crate) read: BucketSpec,
     /// Everything else.
-    pub mutating: BucketSpec,
+    pub(crate) mutating: BucketSpec,
     /// Actions with their own published bucket, by exact action name.
-    pub actions: BTreeMap<String, BucketSpec>,
+    pub(crate) actions: BTreeMap<String, BucketSpec>,
 }
 
 impl ServiceLimits {
-    pub fn new(read: BucketSpec, mutating: BucketSpec) -> Self {
+    pub(crate) fn new(read: BucketSpec, mutating: BucketSpec) -> Self {
         ServiceLimits {
             read,
             mutating,
@@ -112,13 +113,13 @@ impl ServiceLimits {
         }
     }
 
-    pub fn with_action(mut self, action: &str, spec: BucketSpec) -> Self {
+    pub(crate) fn with_action(mut self, action: &str, spec: BucketSpec) -> Self {
         self.actions.insert(action.to_string(), spec);
         self
     }
 
     /// The bucket shape for `action`.
-    pub fn spec(&self, action: &str) -> BucketSpec {
+    pub(crate) fn spec(&self, action: &str) -> BucketSpec {
         if let Some(spec) = self.actions.get(action) {
             return *spec;
         }
@@ -134,9 +135,9 @@ impl ServiceLimits {
 /// Bucket shapes for every service; buckets are per (service, action), as EC2's are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimits {
-    pub services: BTreeMap<String, ServiceLimits>,
+    pub(crate) services: BTreeMap<String, ServiceLimits>,
     /// For services not listed.
-    pub default: ServiceLimits,
+    pub(crate) default: ServiceLimits,
 }
 
 impl Default for RateLimits {
@@ -171,7 +172,7 @@ impl RateLimits {
     /// The same limits for a world running `1 / time_scale` times faster than AWS: every refill
     /// rate divided by `time_scale` (0 < `time_scale` < 1), capacities unchanged. Other values
     /// (1, above 1, not a number) leave the limits as they are.
-    pub fn scaled(mut self, time_scale: f64) -> RateLimits {
+    pub(crate) fn scaled(mut self, time_scale: f64) -> RateLimits {
         if !(time_scale.is_finite() && time_scale > 0.0 && time_scale < 1.0) {
             return self;
         }
@@ -186,7 +187,7 @@ impl RateLimits {
         self
     }
 
-    pub fn spec(&self, service: &str, action: &str) -> BucketSpec {
+    pub(crate) fn spec(&self, service: &str, action: &str) -> BucketSpec {
         self.services
             .get(service)
             .unwrap_or(&self.default)
@@ -204,7 +205,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub fn new(limits: RateLimits) -> Self {
+    pub(crate) fn new(limits: RateLimits) -> Self {
         RateLimiter {
             limits,
             buckets: Mutex::new(HashMap::new()),
@@ -213,7 +214,7 @@ impl RateLimiter {
     }
 
     /// Waits until a call of `service`'s `action` may be made, and spends its token.
-    pub async fn acquire(&self, service: &str, action: &str) {
+    pub(crate) async fn acquire(&self, service: &str, action: &str) {
         loop {
             let wait = {
                 let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -243,16 +244,16 @@ impl RateLimiter {
 /// One async lock per key: steps that declare the same serialisation key run one at a time, in
 /// the order they asked (tokio's mutex is fair).
 #[derive(Debug, Default)]
-pub struct KeyedLocks {
+pub(crate) struct KeyedLocks {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl KeyedLocks {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    pub(crate) async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
             locks.entry(key.to_string()).or_default().clone()

@@ -15,13 +15,13 @@
 //! Nothing here touches the AWS SDK or a terminal.
 
 pub mod backoff;
-pub mod events;
-pub mod executor;
-pub mod limits;
-pub mod operator;
-pub mod schedule;
-pub mod slots;
-pub mod step;
+pub(crate) mod events;
+pub(crate) mod executor;
+pub(crate) mod limits;
+pub(crate) mod operator;
+pub(crate) mod schedule;
+pub(crate) mod slots;
+pub(crate) mod step;
 pub mod wait;
 
 #[cfg(test)]
@@ -29,6 +29,6 @@ mod fake;
 
 pub use events::{Event, EventSink, Failure, Skip, Summary};
 pub use executor::{Config, DEFAULT_PARALLELISM, Executor};
-pub use operator::Operator;
+pub(crate) use operator::Operator;
 pub use schedule::{Operation, Schedule, ScheduleError, Step, StepId, StepRef, default_estimate};
 pub use step::{ErrorClass, Outputs, StepContext, StepError, StepRequest, known_outputs};

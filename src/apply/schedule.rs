@@ -20,7 +20,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::graph::{CriticalPath, Cycle, Dag, Walk};
+#[cfg(test)]
+use crate::graph::CriticalPath;
+use crate::graph::{Cycle, Dag, Walk};
 use crate::plan::catalog::embedded;
 use crate::plan::{Action, Address, Change, Plan, PropertyChange, Resource, ResourceKind};
 
@@ -33,7 +35,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Operation::Create => "create",
             Operation::Update => "update",
@@ -51,8 +53,8 @@ impl fmt::Display for Operation {
 /// A step's key in the execution graph: one resource and what is done to it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StepId {
-    pub address: Address,
-    pub operation: Operation,
+    pub(crate) address: Address,
+    pub(crate) operation: Operation,
 }
 
 impl fmt::Display for StepId {
@@ -65,14 +67,14 @@ impl fmt::Display for StepId {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StepRef {
     pub address: Address,
-    pub kind: ResourceKind,
-    pub operation: Operation,
+    pub(crate) kind: ResourceKind,
+    pub(crate) operation: Operation,
     /// This step is one half of a replacement.
-    pub replacing: bool,
+    pub(crate) replacing: bool,
 }
 
 impl StepRef {
-    pub fn id(&self) -> StepId {
+    pub(crate) fn id(&self) -> StepId {
         StepId {
             address: self.address.clone(),
             operation: self.operation,
@@ -83,32 +85,32 @@ impl StepRef {
 /// One unit of work for the operator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
-    pub address: Address,
-    pub kind: ResourceKind,
+    pub(crate) address: Address,
+    pub(crate) kind: ResourceKind,
     /// The AWS name (desired for creates and updates, observed for deletes).
-    pub name: String,
-    pub operation: Operation,
+    pub(crate) name: String,
+    pub(crate) operation: Operation,
     /// One half of a replacement.
-    pub replacing: bool,
+    pub(crate) replacing: bool,
     /// Desired properties (creates and updates).
-    pub desired: Option<Map<String, Value>>,
+    pub(crate) desired: Option<Map<String, Value>>,
     /// Observed properties (updates and deletes).
-    pub observed: Option<Map<String, Value>>,
+    pub(crate) observed: Option<Map<String, Value>>,
     /// What differs, for updates and replacements.
-    pub changes: Vec<PropertyChange>,
+    pub(crate) changes: Vec<PropertyChange>,
     /// The resources this one uses; their outputs are handed to the operator.
-    pub depends_on: Vec<Address>,
+    pub(crate) depends_on: Vec<Address>,
 }
 
 impl Step {
-    pub fn id(&self) -> StepId {
+    pub(crate) fn id(&self) -> StepId {
         StepId {
             address: self.address.clone(),
             operation: self.operation,
         }
     }
 
-    pub fn as_ref(&self) -> StepRef {
+    pub(crate) fn as_ref(&self) -> StepRef {
         StepRef {
             address: self.address.clone(),
             kind: self.kind,
@@ -165,7 +167,10 @@ pub struct Schedule {
 impl Schedule {
     /// Refuses a plan that restarts a whole cluster at once (`Plan::cluster_restarts`) unless
     /// the caller allowed it: such a change signs every user out or suspends every session.
-    pub fn check_restarts(plan: &Plan, allow_cluster_restart: bool) -> Result<(), ScheduleError> {
+    pub(crate) fn check_restarts(
+        plan: &Plan,
+        allow_cluster_restart: bool,
+    ) -> Result<(), ScheduleError> {
         if allow_cluster_restart || plan.cluster_restarts.is_empty() {
             return Ok(());
         }
@@ -210,7 +215,8 @@ impl Schedule {
     }
 
     /// Schedules `changes`; `depends_on` gives each resource's dependencies (addresses).
-    pub fn new(
+    #[cfg(test)]
+    pub(crate) fn new(
         changes: &[Change],
         depends_on: impl Fn(&Address) -> Vec<Address>,
     ) -> Result<Schedule, ScheduleError> {
@@ -218,7 +224,7 @@ impl Schedule {
     }
 
     /// Orders already expanded steps by the rules in the module documentation.
-    pub fn from_steps(steps: Vec<Step>) -> Result<Schedule, ScheduleError> {
+    pub(crate) fn from_steps(steps: Vec<Step>) -> Result<Schedule, ScheduleError> {
         Schedule::ordered(steps, &HashMap::new(), &HashMap::new())
     }
 
@@ -281,47 +287,45 @@ impl Schedule {
         Ok(Schedule { steps, graph })
     }
 
-    pub fn steps(&self) -> &[Step] {
+    pub(crate) fn steps(&self) -> &[Step] {
         &self.steps
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.steps.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
-    pub fn step(&self, id: &StepId) -> Option<&Step> {
+    #[cfg(test)]
+    pub(crate) fn step(&self, id: &StepId) -> Option<&Step> {
         self.graph.index_of(id).map(|i| &self.steps[i])
     }
 
     /// Indices of the steps step `index` waits for.
-    pub fn prerequisites(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn prerequisites(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         self.graph.dependency_indices(index)
     }
 
     /// Indices of the steps that wait for step `index`.
-    pub fn followers(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn followers(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         self.graph.dependent_indices(index)
     }
 
     /// A fresh walk over the steps (graph node `i` is step `i`): the executor's bookkeeping of
     /// what is ready, running, done or skipped.
-    pub fn walk(&self) -> Walk {
+    pub(crate) fn walk(&self) -> Walk {
         Walk::new(&self.graph)
     }
 
     /// The steps that must finish before `id` may start, directly.
-    pub fn waits_for(&self, id: &StepId) -> Vec<&StepId> {
+    #[cfg(test)]
+    pub(crate) fn waits_for(&self, id: &StepId) -> Vec<&StepId> {
         self.graph.dependencies(id)
     }
 
     /// For each step, the seconds from its start to the end of the slowest chain it begins: its
     /// own estimate plus the longest tail among the steps that wait for it. The executor serves
     /// the longest tails first when steps queue for a slot.
-    pub fn tails(&self, estimate: impl Fn(&Step) -> f64) -> Vec<f64> {
+    pub(crate) fn tails(&self, estimate: impl Fn(&Step) -> f64) -> Vec<f64> {
         // Followers before the steps they wait for: Kahn's order on followers, reversed.
         let n = self.steps.len();
         let mut waiting: Vec<usize> = (0..n).map(|i| self.prerequisites(i).count()).collect();
@@ -349,7 +353,8 @@ impl Schedule {
 
     /// The slowest chain of steps given per-step durations in seconds: with unlimited parallelism,
     /// the makespan of the whole apply.
-    pub fn critical_path(&self, estimate: impl Fn(&Step) -> f64) -> CriticalPath<StepId> {
+    #[cfg(test)]
+    pub(crate) fn critical_path(&self, estimate: impl Fn(&Step) -> f64) -> CriticalPath<StepId> {
         let by_id: BTreeMap<&StepId, &Step> = self
             .steps
             .iter()
@@ -369,7 +374,12 @@ impl Schedule {
     /// starts ready steps in schedule order whenever a slot is free (what the executor does,
     /// without rate limits, retries or serialisations). Lets benchmarks compare parallelism
     /// settings (e.g. Terraform's 10) on the same plan.
-    pub fn simulated_makespan(&self, estimate: impl Fn(&Step) -> f64, parallelism: usize) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn simulated_makespan(
+        &self,
+        estimate: impl Fn(&Step) -> f64,
+        parallelism: usize,
+    ) -> f64 {
         let parallelism = parallelism.max(1);
         let duration: Vec<f64> = self
             .steps

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 /// `capacity` slots, handed to the highest-priority waiter as they free up.
 #[derive(Debug)]
-pub struct PrioritySlots {
+pub(crate) struct PrioritySlots {
     state: Mutex<State>,
 }
 
@@ -61,7 +61,7 @@ impl Ord for Waiter {
 
 /// A held slot; dropping it hands the slot on.
 #[derive(Debug)]
-pub struct Slot<'a> {
+pub(crate) struct Slot<'a> {
     slots: &'a PrioritySlots,
 }
 
@@ -74,7 +74,7 @@ impl Drop for Slot<'_> {
 /// A held slot of shared slots, for a holder that must own what it holds (a future handed to
 /// the AWS SDK); dropping it hands the slot on.
 #[derive(Debug)]
-pub struct OwnedSlot {
+pub(crate) struct OwnedSlot {
     slots: Arc<PrioritySlots>,
 }
 
@@ -90,13 +90,13 @@ tokio::task_local! {
 
 /// Runs `future` with its AWS calls at `priority` (a step's: the seconds of the slowest chain it
 /// begins).
-pub async fn with_call_priority<F: Future>(priority: f64, future: F) -> F::Output {
+pub(crate) async fn with_call_priority<F: Future>(priority: f64, future: F) -> F::Output {
     CALL_PRIORITY.scope(priority, future).await
 }
 
 /// The priority of a call made now: the running step's, or the highest outside any step (the
 /// plan's read, the lock, destroy's sweep: work every step waits for).
-pub fn call_priority() -> f64 {
+pub(crate) fn call_priority() -> f64 {
     CALL_PRIORITY
         .try_with(|priority| *priority)
         .unwrap_or(f64::INFINITY)
@@ -121,7 +121,7 @@ impl Drop for Pending<'_> {
 }
 
 impl PrioritySlots {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         PrioritySlots {
             state: Mutex::new(State {
                 free: capacity.max(1),
@@ -136,13 +136,13 @@ impl PrioritySlots {
     }
 
     /// Waits for a slot; among waiters, the highest `priority` is served first.
-    pub async fn acquire(&self, priority: f64) -> Slot<'_> {
+    pub(crate) async fn acquire(&self, priority: f64) -> Slot<'_> {
         self.wait_for_slot(priority).await;
         Slot { slots: self }
     }
 
     /// [`PrioritySlots::acquire`] for shared slots, answering a slot that owns its share.
-    pub async fn acquire_owned(self: Arc<Self>, priority: f64) -> OwnedSlot {
+    pub(crate) async fn acquire_owned(self: Arc<Self>, priority: f64) -> OwnedSlot {
         self.wait_for_slot(priority).await;
         OwnedSlot { slots: self }
     }

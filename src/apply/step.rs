@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::backoff::Jitter;
 use super::events::{Event, EventSink};
+#[cfg(test)]
 use super::limits::RateLimiter;
 use super::schedule::{Operation, Step, StepRef};
 use super::wait::{self, Condition, WaitError, WaitSpec};
@@ -52,7 +53,7 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Throttled => "throttled",
             ErrorClass::Transient => "transient",
@@ -62,7 +63,8 @@ impl ErrorClass {
         }
     }
 
-    pub fn is_retryable(self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_retryable(self) -> bool {
         self != ErrorClass::Fatal
     }
 }
@@ -76,7 +78,11 @@ pub struct StepError {
 }
 
 impl StepError {
-    pub fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        class: ErrorClass,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         StepError {
             class,
             code: code.into(),
@@ -84,19 +90,20 @@ impl StepError {
         }
     }
 
-    pub fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn throttled(code: impl Into<String>, message: impl Into<String>) -> Self {
         StepError::new(ErrorClass::Throttled, code, message)
     }
 
-    pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
         StepError::new(ErrorClass::Transient, code, message)
     }
 
-    pub fn conflict(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(code: impl Into<String>, message: impl Into<String>) -> Self {
         StepError::new(ErrorClass::Conflict, code, message)
     }
 
-    pub fn fatal(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn fatal(code: impl Into<String>, message: impl Into<String>) -> Self {
         StepError::new(ErrorClass::Fatal, code, message)
     }
 }
@@ -112,54 +119,46 @@ impl std::error::Error for StepError {}
 /// Everything an [`Operator`](super::Operator) needs to perform one step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRequest {
-    pub step: Step,
+    pub(crate) step: Step,
     /// What is known of this resource in AWS (at least its `id`, from the observed state or an
     /// earlier step); None for a create.
-    pub existing: Option<Outputs>,
+    pub(crate) existing: Option<Outputs>,
     /// Outputs of the resources this one depends on that are known (created by earlier steps or
     /// already existing), by address.
-    pub inputs: BTreeMap<Address, Outputs>,
+    pub(crate) inputs: BTreeMap<Address, Outputs>,
 }
 
 impl StepRequest {
-    pub fn address(&self) -> &Address {
+    pub(crate) fn address(&self) -> &Address {
         &self.step.address
     }
 
-    pub fn kind(&self) -> ResourceKind {
+    pub(crate) fn kind(&self) -> ResourceKind {
         self.step.kind
     }
 
-    pub fn operation(&self) -> Operation {
+    pub(crate) fn operation(&self) -> Operation {
         self.step.operation
     }
 
     /// A desired property, falling back to the observed one (deletes have only those).
-    pub fn property(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn property(&self, key: &str) -> Option<&Value> {
         self.step
             .desired
             .as_ref()
             .and_then(|p| p.get(key))
             .or_else(|| self.step.observed.as_ref().and_then(|p| p.get(key)))
     }
-
-    /// A dependency's output, e.g. `input("network.vpc", "id")`.
-    pub fn input(&self, address: &str, key: &str) -> Option<&Value> {
-        self.inputs
-            .get(&Address::new(address))
-            .and_then(|outputs| outputs.get(key))
-    }
 }
 
 /// What the executor lends a step while it runs: its attempt number, its wait budget, AWS's rate
 /// limits and a way to report progress.
 pub struct StepContext<'a> {
-    /// 1 for the first attempt.
-    pub attempt: u32,
     /// How to poll for this step's readiness and when to give up.
-    pub wait: WaitSpec,
+    pub(crate) wait: WaitSpec,
     pub(crate) step: StepRef,
     pub(crate) events: &'a EventSink,
+    #[cfg(test)]
     pub(crate) limiter: &'a RateLimiter,
     pub(crate) jitter: &'a Jitter,
 }
@@ -167,12 +166,13 @@ pub struct StepContext<'a> {
 impl StepContext<'_> {
     /// Waits for a token for `service`'s `action` (e.g. `("ec2", "CreateNatGateway")`). Adapters
     /// call it before every AWS call, waits' probes included.
-    pub async fn call(&self, service: &str, action: &str) {
+    #[cfg(test)]
+    pub(crate) async fn call(&self, service: &str, action: &str) {
         self.limiter.acquire(service, action).await;
     }
 
     /// Reports that the step is waiting for AWS, in `state` (e.g. "creating"), for `waited`.
-    pub fn report_waiting(&self, state: &str, waited: Duration) {
+    pub(crate) fn report_waiting(&self, state: &str, waited: Duration) {
         self.events.emit(Event::StepWaiting {
             step: self.step.clone(),
             state: state.to_string(),
@@ -182,7 +182,7 @@ impl StepContext<'_> {
 
     /// Polls `probe` on this step's schedule until `condition` holds, reporting each new state.
     /// A timeout becomes a fatal `WaitTimeout` error naming the last state seen.
-    pub async fn wait_until<T, P, F>(
+    pub(crate) async fn wait_until<T, P, F>(
         &self,
         probe: P,
         condition: impl Condition<T>,
@@ -195,30 +195,12 @@ impl StepContext<'_> {
         self.wait_with(&self.wait, probe, condition).await
     }
 
-    /// [`StepContext::wait_until`] with `extra` more time before the timeout, at AWS's pace
-    /// ([`WaitSpec::longer`]): for what AWS may hold for a time the step knows (a lifecycle
-    /// hook's heartbeat timeout).
-    pub async fn wait_until_longer<T, P, F>(
-        &self,
-        extra: Duration,
-        probe: P,
-        condition: impl Condition<T>,
-    ) -> Result<Option<T>, StepError>
-    where
-        T: fmt::Display,
-        P: FnMut() -> F,
-        F: Future<Output = Result<Option<T>, StepError>>,
-    {
-        self.wait_with(&self.wait.longer(extra), probe, condition)
-            .await
-    }
-
     /// [`StepContext::wait_until`], looking once at once before the schedule's first look: for
     /// a wait whose AWS peers check right after the call (a botocore waiter's first attempt, a
     /// Terraform `StateChangeConf` without `Delay`) because the state may already hold — a
     /// State Manager association with no node to run on, a service deleted with no task left.
     /// One call more when it does not.
-    pub async fn wait_until_looking_first<T, P, F>(
+    pub(crate) async fn wait_until_looking_first<T, P, F>(
         &self,
         mut probe: P,
         condition: impl Condition<T>,
@@ -239,7 +221,7 @@ impl StepContext<'_> {
 
     /// Polls `probe` on `spec` (this step's [`StepContext::wait`], changed: e.g.
     /// [`WaitSpec::expecting`]) until `condition` holds, as [`StepContext::wait_until`] does.
-    pub async fn wait_with<T, P, F>(
+    pub(crate) async fn wait_with<T, P, F>(
         &self,
         spec: &WaitSpec,
         probe: P,
@@ -287,7 +269,6 @@ mod tests {
         let limiter = RateLimiter::new(RateLimits::default());
         let jitter = Jitter::seeded(1);
         let ctx = StepContext {
-            attempt: 1,
             wait: WaitSpec {
                 schedule: PollSchedule::every(Duration::from_secs(3600)),
                 timeout: Duration::from_secs(4 * 3600),

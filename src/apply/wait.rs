@@ -23,9 +23,10 @@ use super::step::{ErrorClass, StepError};
 use crate::plan::ResourceKind;
 
 /// A readiness condition over the latest observation of an object of type `T`.
-pub trait Condition<T> {
+pub(crate) trait Condition<T> {
     fn matches(&self, observed: Option<&T>) -> bool;
 
+    #[cfg(test)]
     fn and<Other: Condition<T>>(self, other: Other) -> And<Self, Other>
     where
         Self: Sized,
@@ -33,6 +34,7 @@ pub trait Condition<T> {
         And(self, other)
     }
 
+    #[cfg(test)]
     fn or<Other: Condition<T>>(self, other: Other) -> Or<Self, Other>
     where
         Self: Sized,
@@ -40,6 +42,7 @@ pub trait Condition<T> {
         Or(self, other)
     }
 
+    #[cfg(test)]
     fn not(self) -> Not<Self>
     where
         Self: Sized,
@@ -54,22 +57,28 @@ impl<T, F: Fn(Option<&T>) -> bool> Condition<T> for F {
     }
 }
 
-pub struct And<A, B>(A, B);
-pub struct Or<A, B>(A, B);
-pub struct Not<A>(A);
+#[cfg(test)]
+pub(crate) struct And<A, B>(A, B);
+#[cfg(test)]
+pub(crate) struct Or<A, B>(A, B);
+#[cfg(test)]
+pub(crate) struct Not<A>(A);
 
+#[cfg(test)]
 impl<T, A: Condition<T>, B: Condition<T>> Condition<T> for And<A, B> {
     fn matches(&self, observed: Option<&T>) -> bool {
         self.0.matches(observed) && self.1.matches(observed)
     }
 }
 
+#[cfg(test)]
 impl<T, A: Condition<T>, B: Condition<T>> Condition<T> for Or<A, B> {
     fn matches(&self, observed: Option<&T>) -> bool {
         self.0.matches(observed) || self.1.matches(observed)
     }
 }
 
+#[cfg(test)]
 impl<T, A: Condition<T>> Condition<T> for Not<A> {
     fn matches(&self, observed: Option<&T>) -> bool {
         !self.0.matches(observed)
@@ -77,17 +86,18 @@ impl<T, A: Condition<T>> Condition<T> for Not<A> {
 }
 
 /// Holds once the object exists.
-pub fn exists<T>() -> impl Condition<T> {
+#[cfg(test)]
+pub(crate) fn exists<T>() -> impl Condition<T> {
     |observed: Option<&T>| observed.is_some()
 }
 
 /// Holds once the object is gone (what a delete waits for).
-pub fn is_gone<T>() -> impl Condition<T> {
+pub(crate) fn is_gone<T>() -> impl Condition<T> {
     |observed: Option<&T>| observed.is_none()
 }
 
 /// Holds once the object exists and `predicate` holds for it.
-pub fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
+pub(crate) fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
     move |observed: Option<&T>| observed.is_some_and(&predicate)
 }
 
@@ -98,15 +108,15 @@ pub fn has<T>(predicate: impl Fn(&T) -> bool) -> impl Condition<T> {
 /// look counts, so jitter never moves them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PollSchedule {
-    pub first: Duration,
-    pub interval: Duration,
-    pub near_from: Duration,
-    pub near_until: Duration,
-    pub near_interval: Duration,
-    pub steady_until: Duration,
-    pub max_interval: Duration,
-    pub factor: f64,
-    pub jitter: f64,
+    pub(crate) first: Duration,
+    pub(crate) interval: Duration,
+    pub(crate) near_from: Duration,
+    pub(crate) near_until: Duration,
+    pub(crate) near_interval: Duration,
+    pub(crate) steady_until: Duration,
+    pub(crate) max_interval: Duration,
+    pub(crate) factor: f64,
+    pub(crate) jitter: f64,
 }
 
 /// The first look comes at this fraction of the estimate ...
@@ -126,7 +136,7 @@ impl PollSchedule {
     /// and thirty seconds), every 1.25% of it from 85% to 120% of it (at least half a second),
     /// and after 150% of it growing by half each time up to a quarter of it (between one and
     /// thirty seconds).
-    pub fn for_estimate(estimate: Duration) -> Self {
+    pub(crate) fn for_estimate(estimate: Duration) -> Self {
         let first = estimate
             .mul_f64(FIRST_LOOK)
             .clamp(Duration::from_millis(500), Duration::from_secs(180));
@@ -169,7 +179,7 @@ impl PollSchedule {
 
     /// The same schedule with every delay multiplied by `scale` (an emulator that runs `1/scale`
     /// times faster than AWS is polled at the same points of its shorter transitions).
-    pub fn scaled(self, scale: f64) -> Self {
+    pub(crate) fn scaled(self, scale: f64) -> Self {
         if !(scale.is_finite() && scale > 0.0) {
             return self;
         }
@@ -187,7 +197,7 @@ impl PollSchedule {
 
     /// The un-jittered delay before the next look, `elapsed` into the wait (the first look when
     /// `poll` is 0).
-    pub fn delay(&self, poll: u32, elapsed: Duration) -> Duration {
+    pub(crate) fn delay(&self, poll: u32, elapsed: Duration) -> Duration {
         if poll == 0 {
             return self.first;
         }
@@ -223,12 +233,12 @@ impl PollSchedule {
 
 /// A poll schedule and the timeout that ends the wait.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WaitSpec {
-    pub schedule: PollSchedule,
-    pub timeout: Duration,
+pub(crate) struct WaitSpec {
+    pub(crate) schedule: PollSchedule,
+    pub(crate) timeout: Duration,
     /// How fast time passes compared with AWS (the policy's [`WaitPolicy::time_scale`]): what
     /// [`WaitSpec::longer`] scales an AWS duration by.
-    pub time_scale: f64,
+    pub(crate) time_scale: f64,
 }
 
 impl WaitSpec {
@@ -236,7 +246,7 @@ impl WaitSpec {
     /// scaled as the rest of the wait: for a step that AWS may hold far past its kind's
     /// estimate for a reason the step can name (an Auto Scaling lifecycle hook's heartbeat
     /// timeout, up to two hours).
-    pub fn longer(self, aws: Duration) -> WaitSpec {
+    pub(crate) fn longer(self, aws: Duration) -> WaitSpec {
         let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
             self.time_scale
         } else {
@@ -255,7 +265,7 @@ impl WaitSpec {
     /// health checks: the schedule laid out for `aws` and scaled as this one is, so readiness
     /// near `aws` is seen as promptly as readiness near a kind's estimate; the timeout never
     /// shorter than this one's, nor than [`EXPECTED_TIMEOUT_FACTOR`] times `aws`.
-    pub fn expecting(self, aws: Duration) -> WaitSpec {
+    pub(crate) fn expecting(self, aws: Duration) -> WaitSpec {
         let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
             self.time_scale
         } else {
@@ -273,7 +283,7 @@ impl WaitSpec {
 
 /// [`WaitSpec::expecting`]'s timeout, in multiples of what the step expects: the default policy's
 /// factor ([`WaitPolicy::default`]).
-pub const EXPECTED_TIMEOUT_FACTOR: f64 = 6.0;
+pub(crate) const EXPECTED_TIMEOUT_FACTOR: f64 = 6.0;
 
 /// How long steps wait for readiness, derived from each kind's time estimates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -302,11 +312,11 @@ impl Default for WaitPolicy {
 
 impl WaitPolicy {
     /// The typical time of `operation` on `kind`, scaled.
-    pub fn estimate(&self, kind: ResourceKind, operation: Operation) -> Duration {
+    pub(crate) fn estimate(&self, kind: ResourceKind, operation: Operation) -> Duration {
         secs(unscaled_seconds(kind, operation) * self.scale())
     }
 
-    pub fn spec(&self, kind: ResourceKind, operation: Operation) -> WaitSpec {
+    pub(crate) fn spec(&self, kind: ResourceKind, operation: Operation) -> WaitSpec {
         let estimate = self.estimate(kind, operation);
         // The schedule is laid out at AWS's pace and then scaled, floors included: a half-second
         // floor is 8 ms for an emulator running 60 times faster, not 30 "AWS seconds".
@@ -348,7 +358,7 @@ fn secs(x: f64) -> Duration {
 
 /// Why a wait ended without its condition holding.
 #[derive(Debug, Clone, PartialEq)]
-pub enum WaitError<T> {
+pub(crate) enum WaitError<T> {
     /// The condition did not hold within the timeout; `last` is the latest observation.
     Timeout { waited: Duration, last: Option<T> },
     /// Looking failed with an error that waiting longer will not fix.
@@ -358,7 +368,7 @@ pub enum WaitError<T> {
 /// Polls `probe` on `spec`'s schedule until `condition` holds, and returns that observation.
 /// Throttled, transient and conflict errors from the probe count as "no news" and polling goes on;
 /// a fatal one ends the wait. `observe` sees every observation (to report the state as it changes).
-pub async fn until<T, P, F>(
+pub(crate) async fn until<T, P, F>(
     spec: &WaitSpec,
     jitter: &Jitter,
     mut probe: P,

@@ -41,13 +41,13 @@ pub struct Swept {
     pub load_balancers: Vec<String>,
     pub target_groups: Vec<String>,
     pub security_groups: Vec<String>,
-    pub network_interfaces: Vec<String>,
-    pub lambda_functions: Vec<String>,
-    pub lambda_layers: Vec<String>,
+    pub(crate) network_interfaces: Vec<String>,
+    pub(crate) lambda_functions: Vec<String>,
+    pub(crate) lambda_layers: Vec<String>,
 }
 
 impl Swept {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.load_balancers.is_empty()
             && self.target_groups.is_empty()
             && self.security_groups.is_empty()
@@ -58,7 +58,7 @@ impl Swept {
 }
 
 /// Whether `tags` say a Kubernetes controller made the resource for `cluster`.
-pub fn made_for_cluster<'a>(
+pub(crate) fn made_for_cluster<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
     cluster: &str,
 ) -> bool {

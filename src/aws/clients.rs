@@ -26,16 +26,16 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
     pub eks: aws_sdk_eks::Client,
-    pub efs: aws_sdk_efs::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub elasticache: aws_sdk_elasticache::Client,
+    pub(crate) efs: aws_sdk_efs::Client,
+    pub(crate) rds: aws_sdk_rds::Client,
+    pub(crate) elasticache: aws_sdk_elasticache::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub ecr: aws_sdk_ecr::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub sts: aws_sdk_sts::Client,
+    pub(crate) sns: aws_sdk_sns::Client,
+    pub(crate) sts: aws_sdk_sts::Client,
     pub s3: aws_sdk_s3::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub synthetics: aws_sdk_synthetics::Client,
+    pub(crate) synthetics: aws_sdk_synthetics::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
@@ -44,17 +44,17 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub applicationautoscaling: aws_sdk_applicationautoscaling::Client,
     pub ecs: aws_sdk_ecs::Client,
-    pub acm: aws_sdk_acm::Client,
-    pub servicequotas: aws_sdk_servicequotas::Client,
+    pub(crate) acm: aws_sdk_acm::Client,
+    pub(crate) servicequotas: aws_sdk_servicequotas::Client,
     /// The Price List Query API, at its own endpoint region ([`pricing_region`]).
-    pub pricing: aws_sdk_pricing::Client,
+    pub(crate) pricing: aws_sdk_pricing::Client,
 }
 
 /// Where the AWS Price List Query API answers: us-east-1 for the commercial regions (it also
 /// answers in eu-central-1 and ap-south-1), cn-northwest-1 for the China regions, in CNY
 /// ("AWS Price List Query API" in the Billing and Cost Management user guide; the China
 /// endpoint `api.pricing.cn-northwest-1.amazonaws.com.cn`).
-pub fn pricing_region(region: &str) -> &'static str {
+pub(crate) fn pricing_region(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "cn-northwest-1"
     } else {
@@ -112,7 +112,11 @@ macro_rules! client {
 impl Clients {
     /// Clients for `sdk`. With an endpoint override S3 uses path-style addressing (a local
     /// endpoint has no per-bucket host names); `emulator_account` adds the account header.
-    pub fn new(sdk: &SdkConfig, endpoint_override: bool, emulator_account: Option<String>) -> Self {
+    pub(crate) fn new(
+        sdk: &SdkConfig,
+        endpoint_override: bool,
+        emulator_account: Option<String>,
+    ) -> Self {
         let account = emulator_account.as_ref();
         Clients {
             ec2: client!(aws_sdk_ec2, "ec2", sdk, account),

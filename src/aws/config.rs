@@ -99,7 +99,7 @@ impl Target {
 /// throttling, in real seconds and on top of the executor's own per-service token buckets, which
 /// already pace calls to AWS's published rates. The SDK's retry quota is switched off in
 /// [`super::clients`].
-pub fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
+pub(crate) fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(policy.max_attempts)
         .with_initial_backoff(policy.base)
@@ -110,11 +110,11 @@ pub fn sdk_retry_config(policy: &RetryPolicy) -> RetryConfig {
 #[derive(Clone)]
 pub struct Connection {
     pub region: String,
-    pub partition: Partition,
+    pub(crate) partition: Partition,
     /// The 12-digit account id the credentials belong to.
     pub account: String,
     /// The endpoint override, when there is one (the emulator).
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     pub clients: Clients,
     /// The command's rate-limit buckets (AWS's published limits at the target's time scale),
     /// spent by the HTTP gate under every client ([`super::gate`]): every call of the command,
@@ -169,7 +169,7 @@ impl fmt::Display for ConnectError {
 impl std::error::Error for ConnectError {}
 
 /// The HTTP client every SDK client uses: rustls with ring.
-pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+pub(crate) fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -269,7 +269,7 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
 impl Connection {
     /// `arn:<partition>:<service>:<region>:<account>:<resource>` for this connection; IAM and S3
     /// ARNs pass an empty region (and S3 an empty account).
-    pub fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
+    pub(crate) fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
         format!(
             "{}:{service}:{region}:{account}:{resource}",
             self.partition.arn_prefix()

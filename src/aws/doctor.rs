@@ -26,7 +26,7 @@ use super::errors::step_error;
 use super::secrets::{Reference, parse};
 
 /// The caller's ARN (`arn:aws:sts::123456789012:assumed-role/Deploy/session`, `...:user/ci`).
-pub async fn caller_arn(conn: &Connection) -> Result<String, StepError> {
+pub(crate) async fn caller_arn(conn: &Connection) -> Result<String, StepError> {
     let out = conn
         .clients
         .sts
@@ -39,7 +39,7 @@ pub async fn caller_arn(conn: &Connection) -> Result<String, StepError> {
 
 /// Of `services` (global-infrastructure ids: `eks`, `rds`, `elb`, ...), those the region does not
 /// list.
-pub async fn services_missing(
+pub(crate) async fn services_missing(
     conn: &Connection,
     services: &[&str],
 ) -> Result<Vec<String>, StepError> {
@@ -70,16 +70,16 @@ pub async fn services_missing(
 
 /// A quota's value and name.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QuotaValue {
-    pub name: String,
-    pub value: f64,
+pub(crate) struct QuotaValue {
+    pub(crate) name: String,
+    pub(crate) value: f64,
     /// The account's applied value (`false`: AWS's default, no applied value was answered).
-    pub applied: bool,
+    pub(crate) applied: bool,
 }
 
 /// The quota `service/code` for the account in the connection's region; `None` when Service
 /// Quotas knows no such quota.
-pub async fn quota(
+pub(crate) async fn quota(
     conn: &Connection,
     service: &str,
     code: &str,
@@ -118,7 +118,7 @@ pub async fn quota(
 
 /// What a quota counts, read from the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Usage {
+pub(crate) enum Usage {
     Vpcs,
     InternetGateways,
     ElasticIps,
@@ -132,7 +132,10 @@ pub enum Usage {
 }
 
 /// How many exist in the region, by zone for [`Usage::NatGatewaysPerZone`] (else under `""`).
-pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u64>, StepError> {
+pub(crate) async fn usage(
+    conn: &Connection,
+    what: Usage,
+) -> Result<BTreeMap<String, u64>, StepError> {
     let c = &conn.clients;
     let all = |n: usize| BTreeMap::from([(String::new(), n as u64)]);
     match what {
@@ -228,14 +231,14 @@ pub async fn usage(conn: &Connection, what: Usage) -> Result<BTreeMap<String, u6
 /// One decision of the policy simulator: the action and `allowed`, `explicitDeny` or
 /// `implicitDeny`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decision {
-    pub action: String,
-    pub decision: String,
+pub(crate) struct Decision {
+    pub(crate) action: String,
+    pub(crate) decision: String,
 }
 
 /// `SimulatePrincipalPolicy` for `principal` (an IAM user, role or group ARN) on `actions`, every
 /// resource (`*`), all pages.
-pub async fn simulate(
+pub(crate) async fn simulate(
     conn: &Connection,
     principal: &str,
     actions: &[String],
@@ -272,15 +275,18 @@ pub async fn simulate(
 
 /// What ACM says about a certificate.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Certificate {
+pub(crate) struct Certificate {
     /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, ...
-    pub status: String,
+    pub(crate) status: String,
     /// The domain name and every subject alternative name.
-    pub domains: Vec<String>,
+    pub(crate) domains: Vec<String>,
 }
 
 /// The certificate `arn`, `None` when ACM does not have it (in this region and account).
-pub async fn certificate(conn: &Connection, arn: &str) -> Result<Option<Certificate>, StepError> {
+pub(crate) async fn certificate(
+    conn: &Connection,
+    arn: &str,
+) -> Result<Option<Certificate>, StepError> {
     match conn
         .clients
         .acm
@@ -312,7 +318,7 @@ pub async fn certificate(conn: &Connection, arn: &str) -> Result<Option<Certific
 
 /// Why a referenced secret cannot be used.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SecretProblem {
+pub(crate) enum SecretProblem {
     /// Not `secretsmanager:…` or `ssm:…` (the blueprint's checks refuse these already).
     Malformed,
     /// The secret or parameter does not exist.
@@ -325,7 +331,10 @@ pub enum SecretProblem {
 
 /// Whether the secret `reference` names can be read by these credentials. The value is read
 /// (nothing else proves it can be decrypted) and dropped here.
-pub async fn secret_readable(conn: &Connection, reference: &str) -> Result<(), SecretProblem> {
+pub(crate) async fn secret_readable(
+    conn: &Connection,
+    reference: &str,
+) -> Result<(), SecretProblem> {
     let refused = |e: StepError| {
         if e.code == "ResourceNotFoundException" || e.code == "ParameterNotFound" {
             SecretProblem::Missing

@@ -14,16 +14,16 @@ use super::errors::step_error;
 
 /// Credentials for one registry. The password is never printed (`Debug` hides it).
 #[derive(Clone, PartialEq, Eq)]
-pub struct RegistryLogin {
+pub(crate) struct RegistryLogin {
     /// `scheme://host[:port]` as `proxyEndpoint` says it.
-    pub endpoint: String,
-    pub username: String,
-    pub password: String,
+    pub(crate) endpoint: String,
+    pub(crate) username: String,
+    pub(crate) password: String,
 }
 
 impl RegistryLogin {
     /// The registry's host (and port), without the scheme.
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         self.endpoint
             .split_once("://")
             .map_or(self.endpoint.as_str(), |(_, host)| host)
@@ -31,7 +31,7 @@ impl RegistryLogin {
     }
 
     /// Whether the registry speaks plain HTTP (only a local stand-in does; ECR is HTTPS).
-    pub fn plain_http(&self) -> bool {
+    pub(crate) fn plain_http(&self) -> bool {
         self.endpoint.starts_with("http://")
     }
 }
@@ -47,7 +47,7 @@ impl fmt::Debug for RegistryLogin {
 }
 
 /// The account's registry login, from `GetAuthorizationToken`.
-pub async fn registry_login(conn: &Connection) -> Result<RegistryLogin, String> {
+pub(crate) async fn registry_login(conn: &Connection) -> Result<RegistryLogin, String> {
     let answer = conn
         .clients
         .ecr

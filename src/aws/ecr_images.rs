@@ -17,14 +17,14 @@ use crate::blueprint::images::Version;
 /// One image asked about: the repository's full name in ECR (`<blueprint>/<NAME>`) and its tag or
 /// digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EcrImage {
-    pub repository: String,
-    pub version: Version,
+pub(crate) struct EcrImage {
+    pub(crate) repository: String,
+    pub(crate) version: Version,
 }
 
 /// Where an image stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presence {
+pub(crate) enum Presence {
     There,
     /// The repository exists, the tag or digest does not.
     Missing,
@@ -36,7 +36,10 @@ pub enum Presence {
 /// ids (`imageIds` takes up to 100), asked all at once. AWS answers `ImageNotFoundException` when
 /// any of them is missing, so only then is each of that repository's images asked on its own.
 /// An error is a sentence naming the image and AWS's answer.
-pub async fn presence(conn: &Connection, images: &[EcrImage]) -> Result<Vec<Presence>, String> {
+pub(crate) async fn presence(
+    conn: &Connection,
+    images: &[EcrImage],
+) -> Result<Vec<Presence>, String> {
     let mut repositories: Vec<&str> = images.iter().map(|i| i.repository.as_str()).collect();
     repositories.sort_unstable();
     repositories.dedup();

@@ -109,7 +109,7 @@ pub async fn cluster_access(
 
 /// [`cluster_access`] for a cluster whose endpoint and certificate authority are known already
 /// (the live read's DescribeCluster answered them): no AWS call.
-pub async fn access_at(
+pub(crate) async fn access_at(
     conn: &Connection,
     target: &Target,
     name: &str,
@@ -204,7 +204,7 @@ async fn credentials(target: &Target) -> Result<Credentials, String> {
 }
 
 /// The token for `cluster`, signed at `now` (pure: tests pin the time).
-pub fn token(
+pub(crate) fn token(
     credentials: &Credentials,
     region: &str,
     dns_suffix: &str,

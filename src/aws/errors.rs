@@ -70,7 +70,7 @@ where
 /// signs aside: [`super::iam_propagation::classify`]). Adapters override it where context
 /// matters (a `*.NotFound` for a dependency created a second ago is eventual consistency, hence
 /// transient; for the resource being deleted it means success).
-pub fn classify_code(code: &str) -> ErrorClass {
+pub(crate) fn classify_code(code: &str) -> ErrorClass {
     const THROTTLED: &[&str] = &[
         "Throttling",
         "ThrottlingException",
@@ -149,7 +149,7 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// Whether an error code says the resource does not exist (`InvalidVpcID.NotFound`,
 /// `NoSuchEntity`, `NoSuchBucket`, `ResourceNotFoundException`, `DBInstanceNotFound`, ...).
-pub fn is_not_found_code(code: &str) -> bool {
+pub(crate) fn is_not_found_code(code: &str) -> bool {
     code.contains("NotFound") || code.starts_with("NoSuch")
 }
 
@@ -158,7 +158,7 @@ pub fn is_not_found(err: &StepError) -> bool {
 }
 
 /// `Ok(None)` for a not-found error: what a delete or a probe wants.
-pub fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {
+pub(crate) fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, StepError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(err) if is_not_found(&err) => Ok(None),
@@ -170,7 +170,7 @@ pub fn not_found_as_none<T>(result: Result<T, StepError>) -> Result<Option<T>, S
 /// already (an earlier attempt's, whose answer was lost: the same name or client token): that
 /// one is success too, and the step goes on to wait for or describe what is there. Any other
 /// error stays.
-pub fn already_made_is_ok<T>(
+pub(crate) fn already_made_is_ok<T>(
     created: Result<T, StepError>,
     already_made: impl FnOnce(&StepError) -> bool,
 ) -> Result<(), StepError> {
@@ -184,7 +184,7 @@ pub fn already_made_is_ok<T>(
 /// The one object a Describe call by id or name lists (the first of its list), or `None` when
 /// AWS answers not found or lists nothing: what every look-up of one database, load balancer,
 /// file system... by its id wants from a call that answers with a list.
-pub fn first_found<T, I>(
+pub(crate) fn first_found<T, I>(
     result: Result<T, StepError>,
     list: impl FnOnce(T) -> Option<Vec<I>>,
 ) -> Result<Option<I>, StepError> {
@@ -194,7 +194,7 @@ pub fn first_found<T, I>(
 }
 
 /// Extension for SDK results: `.send().await.aws()?`.
-pub trait AwsResult<T> {
+pub(crate) trait AwsResult<T> {
     fn aws(self) -> Result<T, StepError>;
 }
 
@@ -208,7 +208,7 @@ where
 }
 
 /// An adapter bug or an engine inconsistency (a required property or input is missing).
-pub fn missing(what: impl std::fmt::Display) -> StepError {
+pub(crate) fn missing(what: impl std::fmt::Display) -> StepError {
     StepError::fatal("MissingInput", what.to_string())
 }
 

@@ -36,7 +36,7 @@ use crate::apply::slots::{PrioritySlots, call_priority};
 
 /// `inner` with at most `permits` requests in flight at once, each spending its rate-limit token
 /// from `limiter` first.
-pub fn gated(
+pub(crate) fn gated(
     inner: SharedHttpClient,
     permits: usize,
     limiter: Arc<RateLimiter>,
@@ -52,15 +52,15 @@ pub fn gated(
 /// Which call a request is: `(service, action)` as the rate limits name them (`"ec2"`,
 /// `"CreateVpc"`). Carried on the request from [`NameTheCall`] to the gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsCall {
-    pub service: &'static str,
-    pub action: String,
+pub(crate) struct AwsCall {
+    pub(crate) service: &'static str,
+    pub(crate) action: String,
 }
 
 /// Names every request of one service's client for the gate: the service as shinyctl's rate
 /// limits call it, the action from the SDK's operation metadata.
 #[derive(Debug, Clone, Copy)]
-pub struct NameTheCall(pub &'static str);
+pub(crate) struct NameTheCall(pub(crate) &'static str);
 
 impl Intercept for NameTheCall {
     fn name(&self) -> &'static str {

@@ -23,14 +23,16 @@ use super::errors::step_error;
 use super::services::eks::issue_lines;
 
 mod compute;
-pub use compute::{
-    Facts, GroupFacts, GroupInstance, ServerFacts, ServiceFacts, group_health, server_health,
+pub(crate) use compute::Facts;
+#[cfg(test)]
+pub(crate) use compute::{
+    GroupFacts, GroupInstance, ServerFacts, ServiceFacts, group_health, server_health,
     service_health,
 };
 
 /// How one resource is, in a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Serving as it should.
     Healthy,
     /// Nothing to judge yet (an alarm without data, a canary that has not run): not a failure.
@@ -43,22 +45,22 @@ pub enum Verdict {
 
 /// What AWS says about one resource.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Health {
-    pub address: Address,
-    pub kind: ResourceKind,
-    pub name: String,
+pub(crate) struct Health {
+    pub(crate) address: Address,
+    pub(crate) kind: ResourceKind,
+    pub(crate) name: String,
     /// AWS's own word for the state (`ACTIVE`, `available`, `ALARM`, `2 healthy, 1 unhealthy`).
-    pub state: String,
-    pub verdict: Verdict,
+    pub(crate) state: String,
+    pub(crate) verdict: Verdict,
     /// Why it is not healthy, or what to look at (a node group's health issue, a failed run's
     /// reason); never a secret.
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
     /// The counts behind `state` for what runs containers or servers.
-    pub facts: Option<Facts>,
+    pub(crate) facts: Option<Facts>,
 }
 
 /// The kinds whose health is read.
-pub fn reports_health(kind: ResourceKind) -> bool {
+pub(crate) fn reports_health(kind: ResourceKind) -> bool {
     use ResourceKind as K;
     matches!(
         kind,
@@ -82,7 +84,10 @@ type Targets = Vec<(String, String, Option<String>)>;
 
 /// The health of every observed resource that reports one, in the observed order. The target
 /// groups are asked first: a fixed server's health includes its state in them.
-pub async fn read(conn: &Connection, observed: &ObservedState) -> Result<Vec<Health>, StepError> {
+pub(crate) async fn read(
+    conn: &Connection,
+    observed: &ObservedState,
+) -> Result<Vec<Health>, StepError> {
     use ResourceKind as K;
     let cluster = observed
         .resources
@@ -417,7 +422,7 @@ fn rds_verdict(status: &str) -> Verdict {
 
 /// A target group with no healthy target sends users errors (ALB: 503); one that still has some
 /// healthy targets besides unhealthy ones is degraded; only `initial` ones are still registering.
-pub fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) -> Health {
+pub(crate) fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) -> Health {
     if states.is_empty() {
         let mut h = health(r, "no targets", Verdict::Unhealthy);
         h.detail = Some(
@@ -453,7 +458,11 @@ pub fn target_health(r: &ObservedResource, states: &[(String, Option<String>)]) 
 }
 
 /// The canary's last run: `PASSED` is healthy, `FAILED` is not, none yet is unknown.
-pub fn canary_health(r: &ObservedResource, last: Option<&str>, reason: Option<String>) -> Health {
+pub(crate) fn canary_health(
+    r: &ObservedResource,
+    last: Option<&str>,
+    reason: Option<String>,
+) -> Health {
     match last {
         None => health(r, "no runs yet", Verdict::Unknown),
         Some(state) => {

@@ -85,7 +85,7 @@ const SIGNS: &[Sign] = &[
 ];
 
 /// Whether AWS's error `code` and `message` say a role is not usable yet (see the module).
-pub fn is_propagating(code: &str, message: &str) -> bool {
+pub(crate) fn is_propagating(code: &str, message: &str) -> bool {
     let message = message.to_lowercase();
     SIGNS.iter().any(|s| {
         s.code == code
@@ -96,7 +96,7 @@ pub fn is_propagating(code: &str, message: &str) -> bool {
 
 /// Whether a message alone (a canary's state reason, which carries no code) says so: the
 /// phrases of the Lambda signs, which is what Synthetics reports from the Lambda it creates.
-pub fn is_propagating_reason(reason: &str) -> bool {
+pub(crate) fn is_propagating_reason(reason: &str) -> bool {
     let reason = reason.to_lowercase();
     SIGNS
         .iter()
@@ -106,7 +106,7 @@ pub fn is_propagating_reason(reason: &str) -> bool {
 
 /// The class of an error with this code and message: [`ErrorClass::Propagating`] for the signs
 /// above, else the code's usual class.
-pub fn classify(code: &str, message: &str) -> ErrorClass {
+pub(crate) fn classify(code: &str, message: &str) -> ErrorClass {
     if is_propagating(code, message) {
         ErrorClass::Propagating
     } else {

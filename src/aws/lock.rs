@@ -22,14 +22,14 @@ use crate::apply::StepError;
 pub struct LockInfo {
     /// Random per acquisition: release only deletes the lock it took.
     pub id: String,
-    pub blueprint: String,
+    pub(crate) blueprint: String,
     /// `apply` or `destroy`.
     pub operation: String,
-    pub user: String,
-    pub host: String,
+    pub(crate) user: String,
+    pub(crate) host: String,
     pub pid: u32,
     /// RFC 3339, UTC.
-    pub created: String,
+    pub(crate) created: String,
 }
 
 impl fmt::Display for LockInfo {
@@ -45,8 +45,8 @@ impl fmt::Display for LockInfo {
 /// A held lock; release it when done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lock {
-    pub bucket: String,
-    pub key: String,
+    pub(crate) bucket: String,
+    pub(crate) key: String,
     pub info: LockInfo,
 }
 
@@ -97,11 +97,11 @@ impl From<StepError> for LockError {
 }
 
 /// shinyctl's state bucket for this account and region.
-pub fn state_bucket(conn: &Connection) -> String {
+pub(crate) fn state_bucket(conn: &Connection) -> String {
     format!("shinyctl-state-{}-{}", conn.account, conn.region)
 }
 
-pub fn lock_key(blueprint: &str) -> String {
+pub(crate) fn lock_key(blueprint: &str) -> String {
     format!("locks/{blueprint}.json")
 }
 
@@ -285,7 +285,7 @@ fn hostname() -> String {
 }
 
 /// `2026-11-22T01:31:38Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let secs = time
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -50,25 +50,25 @@ macro_rules! all_pages {
 }
 
 pub mod cleanup;
-pub mod clients;
+pub(crate) mod clients;
 pub mod config;
-pub mod doctor;
-pub mod ecr_auth;
-pub mod ecr_images;
+pub(crate) mod doctor;
+pub(crate) mod ecr_auth;
+pub(crate) mod ecr_images;
 pub mod eks_token;
 pub mod errors;
-pub mod gate;
-pub mod health;
-pub mod iam_propagation;
+pub(crate) mod gate;
+pub(crate) mod health;
+pub(crate) mod iam_propagation;
 pub mod lock;
 pub mod operator;
-pub mod pricing;
-pub mod reader;
-pub mod secrets;
+pub(crate) mod pricing;
+pub(crate) mod reader;
+pub(crate) mod secrets;
 pub mod services;
 pub mod tags;
-pub mod versions;
-pub mod zones;
+pub(crate) mod versions;
+pub(crate) mod zones;
 
 pub use config::{Connection, Target, connect};
 pub use operator::AwsOperator;

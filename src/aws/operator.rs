@@ -10,14 +10,14 @@ use super::services::AwsStep;
 /// Performs steps against AWS for one blueprint.
 #[derive(Debug, Clone)]
 pub struct AwsOperator {
-    pub conn: Connection,
+    pub(crate) conn: Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
-    pub blueprint: String,
+    pub(crate) blueprint: String,
     /// How deletes treat databases and caches.
-    pub data: DataPolicy,
+    pub(crate) data: DataPolicy,
     /// Random per operator, that is per apply or destroy: the run's idempotency tokens differ
     /// from every earlier run's (see `services::AwsStep::client_token`).
-    pub run: String,
+    pub(crate) run: String,
 }
 
 /// What deleting a data-holding resource (RDS instance or cluster, ElastiCache replication

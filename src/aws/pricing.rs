@@ -26,14 +26,14 @@ use super::clients::pricing_region;
 use super::errors::AwsResult;
 
 /// How long cached prices are used without asking again (AWS changes list prices rarely).
-pub const CACHE_DAYS: i64 = 7;
+pub(crate) const CACHE_DAYS: i64 = 7;
 
 /// The prices for a plan and, when they are not the Price List's of today, why.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Priced {
-    pub book: PriceBook,
+pub(crate) struct Priced {
+    pub(crate) book: PriceBook,
     /// `could not ask the AWS Price List (AccessDeniedException): ...`.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// The cache file's content.
@@ -47,14 +47,14 @@ struct Cached {
 /// Prices asked for before the plan is known: the blueprint's own (`plan::cost::needed_by`),
 /// asked beside the live read so that a plan's prices wait for no answer of it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prefetched {
+pub(crate) struct Prefetched {
     /// The keys asked for.
-    pub keys: Vec<PriceKey>,
-    pub priced: Priced,
+    pub(crate) keys: Vec<PriceKey>,
+    pub(crate) priced: Priced,
 }
 
 /// [`price_book`] for `keys`, kept with them for [`complete`].
-pub async fn prefetch(conn: &Connection, region: &str, keys: Vec<PriceKey>) -> Prefetched {
+pub(crate) async fn prefetch(conn: &Connection, region: &str, keys: Vec<PriceKey>) -> Prefetched {
     let priced = price_book(conn, region, &keys).await;
     Prefetched { keys, priced }
 }
@@ -63,7 +63,7 @@ pub async fn prefetch(conn: &Connection, region: &str, keys: Vec<PriceKey>) -> P
 /// prefetch asked for every key (a plan that changes nothing, or only what the blueprint
 /// says); otherwise the keys it did not ask for (a deleted or replaced resource's former
 /// settings) are asked and added to its book, which the cache then holds whole.
-pub async fn complete(
+pub(crate) async fn complete(
     conn: &Connection,
     region: &str,
     keys: &[PriceKey],
@@ -88,7 +88,7 @@ pub async fn complete(
 }
 
 /// Prices for every key in `keys` in `region`.
-pub async fn price_book(conn: &Connection, region: &str, keys: &[PriceKey]) -> Priced {
+pub(crate) async fn price_book(conn: &Connection, region: &str, keys: &[PriceKey]) -> Priced {
     price_book_with(conn, region, keys, None).await
 }
 
@@ -228,7 +228,7 @@ fn now_seconds() -> i64 {
 
 /// The cache directory: `SHINYCTL_CACHE_DIR`, else `XDG_CACHE_HOME/shinyctl`, else
 /// `~/.cache/shinyctl`; `None` without any of them.
-pub fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     var("SHINYCTL_CACHE_DIR")
         .map(PathBuf::from)
@@ -237,7 +237,7 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 /// `prices/us-east-1.json`; with an endpoint override, `prices/us-east-1@127.0.0.1_4566.json`.
-pub fn cache_file_name(region: &str, endpoint: Option<&str>) -> String {
+pub(crate) fn cache_file_name(region: &str, endpoint: Option<&str>) -> String {
     match endpoint {
         None => format!("{region}.json"),
         Some(url) => {

@@ -24,7 +24,7 @@ use crate::plan::observed::OBSERVED_FORMAT_VERSION;
 use crate::plan::{Address, ObservedResource, ObservedState, Resource, ResourceKind};
 
 /// Output keys the catalog refers to as `address#attribute`.
-pub const REFERENCE_ATTRIBUTES: &[&str] =
+pub(crate) const REFERENCE_ATTRIBUTES: &[&str] =
     &["oidcIssuer", "dnsName", "arnSuffix", "clusterSecurityGroup"];
 
 /// What the reader found.
@@ -45,8 +45,8 @@ pub struct LiveState {
 /// A read that failed: which reader and AWS's error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadError {
-    pub reader: &'static str,
-    pub error: StepError,
+    pub(crate) reader: &'static str,
+    pub(crate) error: StepError,
 }
 
 impl fmt::Display for ReadError {
@@ -89,7 +89,7 @@ tokio::task_local! {
 /// In debug builds, stops a call the live read makes that `services::declared_reads` does not hold
 /// (the gate asks for every call it forwards), so every live test holds the readers to the
 /// read's declared shape. Calls outside the read are not checked.
-pub fn check_declared(service: &str, action: &str) {
+pub(crate) fn check_declared(service: &str, action: &str) {
     if cfg!(debug_assertions) && READING.try_with(|_| ()).is_ok() {
         assert!(
             services::declared::is_declared(service, action),
@@ -111,7 +111,7 @@ async fn read_with(read: AwsRead<'_>) -> Result<LiveState, ReadError> {
 /// test `the_reads_view_of_the_blueprint_does_not_depend_on_the_zones`); [`assemble`] then
 /// matches what was found to the blueprint in the chosen zones. `inventory`: as
 /// [`read_inventory`].
-pub async fn read_found(
+pub(crate) async fn read_found(
     conn: &Connection,
     blueprint: &str,
     desired: &[Resource],
@@ -141,7 +141,7 @@ async fn find(read: AwsRead<'_>) -> Result<Vec<Found>, ReadError> {
 }
 
 /// Resolves references, matches untagged resources and builds the observed state. Pure.
-pub fn assemble(
+pub(crate) fn assemble(
     blueprint: &str,
     region: &str,
     desired: &[Resource],

@@ -12,7 +12,7 @@ use crate::apply::StepError;
 
 /// Where one value lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reference {
+pub(crate) enum Reference {
     SecretsManager {
         id: String,
         json_key: Option<String>,
@@ -23,7 +23,7 @@ pub enum Reference {
 }
 
 /// Parses a reference; `None` for anything else (the blueprint's checks refuse those).
-pub fn parse(reference: &str) -> Option<Reference> {
+pub(crate) fn parse(reference: &str) -> Option<Reference> {
     if let Some(rest) = reference.strip_prefix("secretsmanager:") {
         let (id, json_key) = match rest.rsplit_once('#') {
             Some((id, key)) if !key.is_empty() => (id, Some(key.to_string())),
@@ -42,7 +42,7 @@ pub fn parse(reference: &str) -> Option<Reference> {
 
 /// The value of every `key -> reference` in `sources`, or a sentence naming the first key that
 /// could not be resolved and why (AWS's error code and message, never a value).
-pub async fn resolve(
+pub(crate) async fn resolve(
     conn: &Connection,
     sources: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, String> {
@@ -84,7 +84,7 @@ pub async fn resolve(
 /// ParameterStringFilter: at most 50 values). A value changes only with a new version, so the
 /// versions tell a plan that ShinyProxy's pods must roll (`workload::rollout`). Keys whose
 /// secret or parameter does not exist are left out (apply then names them when it resolves).
-pub async fn versions(
+pub(crate) async fn versions(
     conn: &Connection,
     sources: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, String> {

@@ -12,16 +12,16 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::plan::Address;
-pub use crate::plan::catalog::{ADDRESS_TAG, BLUEPRINT_TAG, address_tag};
+pub(crate) use crate::plan::catalog::{ADDRESS_TAG, BLUEPRINT_TAG, address_tag};
 
 /// Whether the `value` of an `ADDRESS_TAG` names `address` (in either format it was written in).
-pub fn is_address(value: &str, address: &Address) -> bool {
+pub(crate) fn is_address(value: &str, address: &Address) -> bool {
     address_tag::decode(value) == address.as_str()
 }
 
 /// Whether a resource's tags, as the SDK's `(key, value)` pairs, carry the address tag naming
 /// `address`: how a create that finds its name taken tells its own resource from another's.
-pub fn carry_address<'t>(
+pub(crate) fn carry_address<'t>(
     tags: impl IntoIterator<Item = (Option<&'t str>, Option<&'t str>)>,
     address: &Address,
 ) -> bool {
@@ -31,7 +31,7 @@ pub fn carry_address<'t>(
 }
 
 /// Tags as key/value pairs, sorted by key.
-pub type TagSet = BTreeMap<String, String>;
+pub(crate) type TagSet = BTreeMap<String, String>;
 
 /// The desired tags in `properties` (empty when the kind takes none).
 pub fn from_properties(properties: &Map<String, Value>) -> TagSet {
@@ -51,7 +51,9 @@ pub fn from_properties(properties: &Map<String, Value>) -> TagSet {
 }
 
 /// Tags read from AWS, without `aws:*` ones.
-pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> TagSet {
+pub(crate) fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> TagSet {
     pairs
         .into_iter()
         .filter(|(k, _)| !k.as_ref().starts_with("aws:"))
@@ -60,7 +62,7 @@ pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = 
 }
 
 /// The `tags` property value for a tag set.
-pub fn to_value(tags: &TagSet) -> Value {
+pub(crate) fn to_value(tags: &TagSet) -> Value {
     Value::Object(
         tags.iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
@@ -69,7 +71,7 @@ pub fn to_value(tags: &TagSet) -> Value {
 }
 
 /// The address a resource's tags give it, if they say it belongs to `blueprint`.
-pub fn owned_address(tags: &TagSet, blueprint: &str) -> Option<Address> {
+pub(crate) fn owned_address(tags: &TagSet, blueprint: &str) -> Option<Address> {
     if tags.get(BLUEPRINT_TAG).map(String::as_str) != Some(blueprint) {
         return None;
     }
@@ -80,7 +82,7 @@ pub fn owned_address(tags: &TagSet, blueprint: &str) -> Option<Address> {
 
 /// The ownership tags alone (for resources whose kind carries no `tags` property but that AWS
 /// lets us tag, such as security group rules).
-pub fn ownership(blueprint: &str, address: &Address) -> TagSet {
+pub(crate) fn ownership(blueprint: &str, address: &Address) -> TagSet {
     TagSet::from([
         (BLUEPRINT_TAG.to_string(), blueprint.to_string()),
         (
@@ -92,7 +94,7 @@ pub fn ownership(blueprint: &str, address: &Address) -> TagSet {
 
 /// What to change to go from `current` to `desired`: tags to set (new or changed values) and
 /// keys to remove.
-pub fn changes(current: &TagSet, desired: &TagSet) -> (TagSet, Vec<String>) {
+pub(crate) fn changes(current: &TagSet, desired: &TagSet) -> (TagSet, Vec<String>) {
     let set = desired
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(*v))

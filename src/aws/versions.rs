@@ -27,7 +27,7 @@ use super::{Connection, ReadError};
 
 /// The blueprint's version problems according to AWS: errors (not offered, unsupported) and
 /// warnings (extended support).
-pub async fn check(
+pub(crate) async fn check(
     conn: &Connection,
     bp: &Blueprint,
     canary_runtime: &str,
@@ -111,7 +111,7 @@ pub async fn check(
 /// The versions to choose for the blueprint's unset ones by AWS's listings (the newest AWS
 /// offers that shinyctl supports): `(path, version, according to)`. A listing that cannot be
 /// read leaves the offline choice, which [`check`] then judges.
-pub async fn choices(
+pub(crate) async fn choices(
     conn: &Connection,
     bp: &Blueprint,
     unpinned: &[Chosen],
@@ -178,11 +178,11 @@ fn asked<T>(
 
 /// One EKS answer: the version, its status and its end dates.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EksVersion {
-    pub version: String,
-    pub status: String,
-    pub end_standard: Option<Date>,
-    pub end_extended: Option<Date>,
+pub(crate) struct EksVersion {
+    pub(crate) version: String,
+    pub(crate) status: String,
+    pub(crate) end_standard: Option<Date>,
+    pub(crate) end_extended: Option<Date>,
 }
 
 fn day(time: Option<&DateTime>) -> Option<Date> {
@@ -238,7 +238,7 @@ fn eks_support(v: &EksVersion) -> Support {
 }
 
 /// What EKS says of `asked`; a version EKS does not list is not offered.
-pub fn eks_finding(asked: &str, versions: &[EksVersion]) -> Finding {
+pub(crate) fn eks_finding(asked: &str, versions: &[EksVersion]) -> Finding {
     let mut supported: Vec<(String, Support)> = versions
         .iter()
         .map(|v| (v.version.clone(), eks_support(v)))
@@ -304,7 +304,7 @@ async fn cache_versions(conn: &Connection) -> Result<Vec<String>, StepError> {
 
 /// A pin AWS offers (a listed version is it, or starts with it and a dot) is fine; otherwise the
 /// finding names the offered versions by their first `parts` parts (`8.0, 8.4`).
-pub fn offered_finding(
+pub(crate) fn offered_finding(
     path: &str,
     product: &str,
     pinned: &str,
@@ -368,7 +368,7 @@ async fn runtime_versions(conn: &Connection) -> Result<Vec<(String, Option<Date>
 }
 
 /// shinyctl's canary runtime must be one Synthetics lists and not deprecated on `today`.
-pub fn runtime_problem(
+pub(crate) fn runtime_problem(
     runtime: &str,
     runtimes: &[(String, Option<Date>)],
     today: Date,

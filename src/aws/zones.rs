@@ -10,7 +10,7 @@ use crate::plan::zones::OfferedZone;
 
 /// The account's zones, or `None` when the credentials may not ask (the plan then keeps the
 /// assumed zones and says so).
-pub async fn offered(conn: &Connection) -> Result<Option<Vec<OfferedZone>>, ReadError> {
+pub(crate) async fn offered(conn: &Connection) -> Result<Option<Vec<OfferedZone>>, ReadError> {
     let answer = conn
         .clients
         .ec2

@@ -3,115 +3,115 @@
 
 use super::model::*;
 
-pub fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
-pub fn one() -> u32 {
+pub(crate) fn one() -> u32 {
     1
 }
-pub fn network_cidr() -> String {
+pub(crate) fn network_cidr() -> String {
     "10.0.0.0/16".into()
 }
-pub fn availability_zones() -> AvailabilityZones {
+pub(crate) fn availability_zones() -> AvailabilityZones {
     AvailabilityZones::Count(2)
 }
-pub fn nat_gateway() -> NatGateway {
+pub(crate) fn nat_gateway() -> NatGateway {
     NatGateway::Single
 }
-pub fn public_cidrs() -> Vec<String> {
+pub(crate) fn public_cidrs() -> Vec<String> {
     vec!["0.0.0.0/0".into()]
 }
 /// A server's root volume: room for the OS, nginx and the product (the seed used 30 GiB).
-pub fn server_root_volume_gib() -> u32 {
+pub(crate) fn server_root_volume_gib() -> u32 {
     30
 }
 /// The root of a file system, or of the load balancer's paths.
-pub fn root_path() -> String {
+pub(crate) fn root_path() -> String {
     "/".into()
 }
-pub fn node_disk_gib() -> u32 {
+pub(crate) fn node_disk_gib() -> u32 {
     50
 }
-pub fn capacity_type() -> CapacityType {
+pub(crate) fn capacity_type() -> CapacityType {
     CapacityType::OnDemand
 }
-pub fn efs_performance_mode() -> EfsPerformanceMode {
+pub(crate) fn efs_performance_mode() -> EfsPerformanceMode {
     EfsPerformanceMode::GeneralPurpose
 }
-pub fn efs_throughput_mode() -> EfsThroughputMode {
+pub(crate) fn efs_throughput_mode() -> EfsThroughputMode {
     EfsThroughputMode::Elastic
 }
-pub fn access_point_permissions() -> String {
+pub(crate) fn access_point_permissions() -> String {
     "0755".into()
 }
-pub fn backup_retention_days() -> u32 {
+pub(crate) fn backup_retention_days() -> u32 {
     7
 }
-pub fn master_username() -> String {
+pub(crate) fn master_username() -> String {
     "shinyadmin".into()
 }
-pub fn cache_engine() -> CacheEngine {
+pub(crate) fn cache_engine() -> CacheEngine {
     CacheEngine::Redis
 }
-pub fn cluster_mode() -> ClusterMode {
+pub(crate) fn cluster_mode() -> ClusterMode {
     ClusterMode::Disabled
 }
-pub fn scheme() -> Scheme {
+pub(crate) fn scheme() -> Scheme {
     Scheme::InternetFacing
 }
 /// AWS's own idle timeout defaults; `validate` insists the one in force is at least the proxy
 /// heartbeat timeout.
-pub const ALB_IDLE_TIMEOUT_SECONDS: u32 = 60;
-pub const NLB_IDLE_TIMEOUT_SECONDS: u32 = 350;
-pub fn stickiness_seconds() -> u32 {
+pub(crate) const ALB_IDLE_TIMEOUT_SECONDS: u32 = 60;
+pub(crate) const NLB_IDLE_TIMEOUT_SECONDS: u32 = 350;
+pub(crate) fn stickiness_seconds() -> u32 {
     86_400
 }
-pub fn health_check_path() -> String {
+pub(crate) fn health_check_path() -> String {
     "/".into()
 }
-pub fn health_check_interval() -> u32 {
+pub(crate) fn health_check_interval() -> u32 {
     30
 }
-pub fn health_check_timeout() -> u32 {
+pub(crate) fn health_check_timeout() -> u32 {
     5
 }
-pub fn healthy_threshold() -> u32 {
+pub(crate) fn healthy_threshold() -> u32 {
     3
 }
-pub fn unhealthy_threshold() -> u32 {
+pub(crate) fn unhealthy_threshold() -> u32 {
     3
 }
-pub fn canary_every() -> String {
+pub(crate) fn canary_every() -> String {
     "5m".into()
 }
-pub fn alarm_period() -> String {
+pub(crate) fn alarm_period() -> String {
     "5m".into()
 }
-pub fn proxy_kind() -> ProxyKind {
+pub(crate) fn proxy_kind() -> ProxyKind {
     ProxyKind::Shinyproxy
 }
-pub fn proxy_namespace() -> String {
+pub(crate) fn proxy_namespace() -> String {
     "shinyproxy".into()
 }
-pub fn app_namespace() -> String {
+pub(crate) fn app_namespace() -> String {
     "shiny-apps".into()
 }
-pub fn heartbeat_timeout_seconds() -> u32 {
+pub(crate) fn heartbeat_timeout_seconds() -> u32 {
     60
 }
-pub fn usage_stats() -> UsageStats {
+pub(crate) fn usage_stats() -> UsageStats {
     UsageStats::None
 }
-pub fn usage_stats_user_name() -> String {
+pub(crate) fn usage_stats_user_name() -> String {
     "shinyproxy_usage".into()
 }
-pub fn app_port() -> u16 {
+pub(crate) fn app_port() -> u16 {
     3838
 }
 
 /// Availability-zone names: an explicit list as written, or the region's first `n` zones
 /// (`<region>a`, `<region>b`, ...), which is how AWS names them in every commercial and China region.
-pub fn zone_names(region: &str, azs: &AvailabilityZones) -> Vec<String> {
+pub(crate) fn zone_names(region: &str, azs: &AvailabilityZones) -> Vec<String> {
     match azs {
         AvailabilityZones::Names(names) => names.clone(),
         AvailabilityZones::Count(n) => (0..u32::from(*n))
@@ -120,21 +120,21 @@ pub fn zone_names(region: &str, azs: &AvailabilityZones) -> Vec<String> {
     }
 }
 
-pub fn workbench_balancer() -> WorkbenchBalancer {
+pub(crate) fn workbench_balancer() -> WorkbenchBalancer {
     WorkbenchBalancer::Sessions
 }
 
 /// Posit's own example, on the volume of the shared home directories ("Shared storage").
-pub fn workbench_shared_storage_path() -> String {
+pub(crate) fn workbench_shared_storage_path() -> String {
     "/home/rstudio-server/shared-storage".into()
 }
 
-pub fn generated() -> String {
+pub(crate) fn generated() -> String {
     "generated".into()
 }
 
 /// Managed scaling's target: ECS adds instances before the last one is full.
-pub fn ecs_target_capacity_percent() -> u32 {
+pub(crate) fn ecs_target_capacity_percent() -> u32 {
     100
 }
 

@@ -6,22 +6,22 @@ use super::model::{Blueprint, Proxy};
 use super::problem::{child, item};
 
 /// ShinyProxy's upstream image on Docker Hub; `proxy.version` is its tag.
-pub const SHINYPROXY_IMAGE: &str = "openanalytics/shinyproxy";
+pub(crate) const SHINYPROXY_IMAGE: &str = "openanalytics/shinyproxy";
 /// The prefix of an image in this blueprint's ECR: `registry:NAME:TAG`.
-pub const REGISTRY_PREFIX: &str = "registry:";
+pub(crate) const REGISTRY_PREFIX: &str = "registry:";
 /// Docker Hub's canonical name; `index.docker.io` and `registry-1.docker.io` are its other names.
-pub const DOCKER_HUB: &str = "docker.io";
+pub(crate) const DOCKER_HUB: &str = "docker.io";
 
 /// A tag or a digest.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Version {
+pub(crate) enum Version {
     Tag(String),
     Digest(String),
 }
 
 impl Version {
     /// `:TAG` or `@DIGEST`, as it follows a repository.
-    pub fn suffix(&self) -> String {
+    pub(crate) fn suffix(&self) -> String {
         match self {
             Version::Tag(tag) => format!(":{tag}"),
             Version::Digest(digest) => format!("@{digest}"),
@@ -33,14 +33,14 @@ impl Version {
 /// `reference.ParseNormalizedNamed`): a first component with a `.` or `:`, or `localhost`, is the
 /// host; otherwise the host is Docker Hub, where one-component names live under `library/`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RepoRef {
-    pub host: String,
-    pub path: String,
+pub(crate) struct RepoRef {
+    pub(crate) host: String,
+    pub(crate) path: String,
 }
 
 impl RepoRef {
     /// `None` for text that is not a repository (empty components, upper case, whitespace).
-    pub fn parse(text: &str) -> Option<RepoRef> {
+    pub(crate) fn parse(text: &str) -> Option<RepoRef> {
         let (host, path) = match text.split_once('/') {
             Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
                 (first.to_string(), rest.to_string())
@@ -70,7 +70,7 @@ impl RepoRef {
         (host_ok && path.split('/').all(component_ok)).then_some(RepoRef { host, path })
     }
 
-    pub fn is_docker_hub(&self) -> bool {
+    pub(crate) fn is_docker_hub(&self) -> bool {
         self.host == DOCKER_HUB
     }
 }
@@ -83,14 +83,15 @@ impl std::fmt::Display for RepoRef {
 
 /// An image: a repository and a tag or digest.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ImageRef {
-    pub repository: RepoRef,
-    pub version: Version,
+pub(crate) struct ImageRef {
+    pub(crate) repository: RepoRef,
+    pub(crate) version: Version,
 }
 
 impl ImageRef {
     /// `REPOSITORY:TAG`, `REPOSITORY@sha256:...` or `REPOSITORY` (then `default_tag`).
-    pub fn parse(text: &str, default_tag: Option<&str>) -> Option<ImageRef> {
+    #[cfg(test)]
+    pub(crate) fn parse(text: &str, default_tag: Option<&str>) -> Option<ImageRef> {
         let (name, version) = split_version(text);
         let version = match version {
             Some(v) => v,
@@ -110,7 +111,7 @@ impl std::fmt::Display for ImageRef {
 }
 
 /// `NAME@DIGEST`, `NAME:TAG` (a `:` after the last `/`) or `NAME`.
-pub fn split_version(text: &str) -> (&str, Option<Version>) {
+pub(crate) fn split_version(text: &str) -> (&str, Option<Version>) {
     if let Some((name, digest)) = text.split_once('@') {
         return (name, Some(Version::Digest(digest.to_string())));
     }
@@ -126,16 +127,16 @@ pub fn split_version(text: &str) -> (&str, Option<Version>) {
 
 /// One place the workload names an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageUse {
+pub(crate) struct ImageUse {
     /// YAML path of the value that decides it (`proxy.version` for the default ShinyProxy image).
-    pub path: String,
+    pub(crate) path: String,
     /// As written (`registry:NAME:TAG` or any other reference), with the proxy's tag filled in.
-    pub image: String,
+    pub(crate) image: String,
 }
 
 impl ImageUse {
     /// `(repository name, version)` for a `registry:` image of this blueprint's ECR.
-    pub fn in_registry(&self) -> Option<(&str, Option<Version>)> {
+    pub(crate) fn in_registry(&self) -> Option<(&str, Option<Version>)> {
         let rest = self.image.strip_prefix(REGISTRY_PREFIX)?;
         let (name, version) = split_version(rest);
         Some((name, version))
@@ -144,7 +145,7 @@ impl ImageUse {
 
 /// ShinyProxy's image as written: `proxy.image` (tag `proxy.version` unless it has one), else
 /// the upstream image at `proxy.version`.
-pub fn proxy_image(proxy: &Proxy) -> ImageUse {
+pub(crate) fn proxy_image(proxy: &Proxy) -> ImageUse {
     let Some(image) = &proxy.image else {
         return ImageUse {
             path: "proxy.version".into(),
@@ -164,17 +165,17 @@ pub fn proxy_image(proxy: &Proxy) -> ImageUse {
 
 /// The PostgreSQL client the usage-statistics user's Job runs: Docker's official image (psql 17
 /// speaks to every PostgreSQL RDS and Aurora run), pinned by its release tag.
-pub const POSTGRES_CLIENT_IMAGE: &str = "postgres:17.5-alpine";
+pub(crate) const POSTGRES_CLIENT_IMAGE: &str = "postgres:17.5-alpine";
 /// The MySQL client the Job runs for MySQL and Aurora MySQL: Docker's official image, the 8.4
 /// LTS client (it speaks to MySQL 8.0 and 8.4, Aurora MySQL 3).
-pub const MYSQL_CLIENT_IMAGE: &str = "mysql:8.4.5";
+pub(crate) const MYSQL_CLIENT_IMAGE: &str = "mysql:8.4.5";
 /// Where the blueprint says the Job's image; also the path of the default.
-pub const USAGE_STATS_USER_IMAGE_PATH: &str = "proxy.usageStatsUser.image";
+pub(crate) const USAGE_STATS_USER_IMAGE_PATH: &str = "proxy.usageStatsUser.image";
 
 /// The image of the Job that creates the usage-statistics user (`usageStats: database` with a
 /// database and a `usageStatsUser`): `usageStatsUser.image` (tagged as the default unless it
 /// says a tag), else the engine's official client image.
-pub fn usage_stats_user_image(bp: &Blueprint) -> Option<ImageUse> {
+pub(crate) fn usage_stats_user_image(bp: &Blueprint) -> Option<ImageUse> {
     use super::model::{DatabaseEngine as E, UsageStats};
     let proxy = bp.proxy.as_ref()?;
     let db = bp.database.as_ref()?;
@@ -204,7 +205,7 @@ pub fn usage_stats_user_image(bp: &Blueprint) -> Option<ImageUse> {
 
 /// Every image the workload pulls, in document order: ShinyProxy's, the usage-statistics user's
 /// Job's, each app's, then each ECS service's.
-pub fn workload_images(bp: &Blueprint) -> Vec<ImageUse> {
+pub(crate) fn workload_images(bp: &Blueprint) -> Vec<ImageUse> {
     let mut out = Vec::new();
     if let Some(proxy) = &bp.proxy {
         out.push(proxy_image(proxy));
@@ -225,15 +226,15 @@ pub fn workload_images(bp: &Blueprint) -> Vec<ImageUse> {
 /// One image `shinyctl images mirror` copies: from a public repository into a repository of
 /// the blueprint's registry, keeping the tag or digest.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MirrorCopy {
+pub(crate) struct MirrorCopy {
     /// The blueprint's repository name (`registry.repositories[].name`), without the prefix.
-    pub repository: String,
-    pub source: ImageRef,
+    pub(crate) repository: String,
+    pub(crate) source: ImageRef,
 }
 
 /// The copies the workload needs: every `registry:` image whose repository says `mirrorOf`,
 /// once each. Images of repositories without `mirrorOf` are the user's to push.
-pub fn mirror_copies(bp: &Blueprint) -> Vec<MirrorCopy> {
+pub(crate) fn mirror_copies(bp: &Blueprint) -> Vec<MirrorCopy> {
     let repositories = bp.registry.iter().flat_map(|r| &r.repositories);
     let mut out: Vec<MirrorCopy> = workload_images(bp)
         .iter()

@@ -5,41 +5,41 @@
 //! only: what the blueprint becomes (resources, AWS names, reachability) is checked by
 //! the `load` module, the one load pipeline every command uses.
 
-pub mod defaults;
-pub mod images;
-pub mod model;
-pub mod partition;
-pub mod problem;
+pub(crate) mod defaults;
+pub(crate) mod images;
+pub(crate) mod model;
+pub(crate) mod partition;
+pub(crate) mod problem;
 mod salvage;
 pub mod schema;
 mod structure;
-pub mod subnets;
-pub mod support;
-pub mod validate;
+pub(crate) mod subnets;
+pub(crate) mod support;
+pub(crate) mod validate;
 pub(crate) mod yaml;
 
 use std::ops::Range;
 
 pub use model::Blueprint;
-pub use problem::{Problem, Severity};
+pub(crate) use problem::{Problem, Severity};
 pub use support::Date;
 
 /// The text of a blueprint and the name it is reported under.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: String,
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// A blueprint the language accepts: its typed model (defaults applied, unset versions chosen),
 /// with its warnings and where each YAML path is, so the checks of what it becomes are located
 /// in the same text.
 #[derive(Debug, Clone)]
-pub struct Checked {
-    pub source: Source,
-    pub blueprint: Blueprint,
+pub(crate) struct Checked {
+    pub(crate) source: Source,
+    pub(crate) blueprint: Blueprint,
     /// The versions the blueprint leaves out, as chosen ([`support::defaults`]).
-    pub unpinned: Vec<support::defaults::Chosen>,
+    pub(crate) unpinned: Vec<support::defaults::Chosen>,
     /// Warnings, located only with the later checks' problems so that all sort together.
     warnings: Vec<Problem>,
     positions: yaml::PositionIndex,
@@ -48,7 +48,7 @@ pub struct Checked {
 impl Checked {
     /// The blueprint's warnings and `more` (problems found in what it becomes), located and
     /// sorted by position.
-    pub fn locate(&self, more: Vec<Problem>) -> Diagnostics {
+    pub(crate) fn locate(&self, more: Vec<Problem>) -> Diagnostics {
         let mut problems = self.warnings.clone();
         problems.extend(more);
         locate(self.source.clone(), &self.positions, problems)
@@ -66,7 +66,7 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// Byte range in the source, for snippets.
     #[serde(skip)]
     pub span: Range<usize>,
@@ -75,12 +75,12 @@ pub struct Diagnostic {
 /// Everything wrong with one file, sorted by position: errors, and the warnings found with them.
 #[derive(Debug, Clone)]
 pub struct Diagnostics {
-    pub source: Source,
+    pub(crate) source: Source,
     pub items: Vec<Diagnostic>,
 }
 
 impl Diagnostics {
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.items
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -90,7 +90,11 @@ impl Diagnostics {
 
 /// Checks `file_name`'s `text` as the language defines it; with `today`, also judges the pinned
 /// versions' support on that day ([`support`]). Pure.
-pub fn check(file_name: &str, text: &str, today: Option<Date>) -> Result<Checked, Diagnostics> {
+pub(crate) fn check(
+    file_name: &str,
+    text: &str,
+    today: Option<Date>,
+) -> Result<Checked, Diagnostics> {
     let source = Source {
         name: file_name.to_string(),
         text: text.to_string(),

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 
 use super::defaults as d;
 
-pub const API_VERSION: &str = "shinyctl.dev/v1alpha1";
-pub const KIND: &str = "Blueprint";
+#[cfg(test)]
+pub(crate) const API_VERSION: &str = "shinyctl.dev/v1alpha1";
+#[cfg(test)]
+pub(crate) const KIND: &str = "Blueprint";
 
 /// A whole Shiny/R app platform on AWS, from the VPC to the apps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -20,23 +22,23 @@ pub const KIND: &str = "Blueprint";
 pub struct Blueprint {
     /// Always `shinyctl.dev/v1alpha1`.
     #[schemars(extend("const" = "shinyctl.dev/v1alpha1"))]
-    pub api_version: String,
+    pub(crate) api_version: String,
     /// Always `Blueprint`.
     #[schemars(extend("const" = "Blueprint"))]
-    pub kind: String,
+    pub(crate) kind: String,
     pub metadata: Metadata,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
+    pub(crate) network: Option<Network>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Cluster>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage: Option<Storage>,
+    pub(crate) storage: Option<Storage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<Database>,
+    pub(crate) database: Option<Database>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<Cache>,
+    pub(crate) cache: Option<Cache>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registry: Option<Registry>,
+    pub(crate) registry: Option<Registry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Ingress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,28 +50,28 @@ pub struct Blueprint {
     pub servers: Vec<ServerGroup>,
     /// Container services on ECS behind the load balancer, routed by path (seed 003).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ecs: Option<Ecs>,
+    pub(crate) ecs: Option<Ecs>,
 }
 
 /// What a load-balancer route sends to.
 #[derive(Debug, Clone, Copy)]
-pub enum RouteTarget<'a> {
+pub(crate) enum RouteTarget<'a> {
     Servers(&'a ServerGroup),
     Service(&'a EcsService),
 }
 
 /// One route of the load balancer's listeners: a server group's or a service's `http.path`.
 #[derive(Debug, Clone)]
-pub struct Route<'a> {
+pub(crate) struct Route<'a> {
     /// The YAML path of its `http` block (`servers[0].http`, `ecs.services[1].http`).
-    pub at: String,
-    pub path: &'a str,
-    pub target: RouteTarget<'a>,
+    pub(crate) at: String,
+    pub(crate) path: &'a str,
+    pub(crate) target: RouteTarget<'a>,
 }
 
 impl Route<'_> {
     /// The server group's or the service's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self.target {
             RouteTarget::Servers(group) => &group.name,
             RouteTarget::Service(service) => &service.name,
@@ -79,7 +81,7 @@ impl Route<'_> {
 
 impl Blueprint {
     /// Every route of the listeners, server groups' first, in document order.
-    pub fn routes(&self) -> Vec<Route<'_>> {
+    pub(crate) fn routes(&self) -> Vec<Route<'_>> {
         let groups = self.servers.iter().enumerate().filter_map(|(i, g)| {
             g.http.as_ref().map(|h| Route {
                 at: format!("servers[{i}].http"),
@@ -104,7 +106,7 @@ impl Blueprint {
     /// Whether ShinyProxy keeps its sessions and running apps in the blueprint's cache: it runs
     /// more than once, so every replica must see the same state (containerproxy's store-mode
     /// Redis). The cache's parameters and ShinyProxy's configuration both follow from this.
-    pub fn proxy_state_in_cache(&self) -> bool {
+    pub(crate) fn proxy_state_in_cache(&self) -> bool {
         self.cache.is_some() && self.proxy.as_ref().is_some_and(|p| p.replicas > 1)
     }
 }
@@ -118,33 +120,33 @@ pub struct Metadata {
     pub region: String,
     /// Tags added to every resource, besides shinyctl's ownership tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Network {
+pub(crate) struct Network {
     /// The VPC's IPv4 CIDR block; public, private and data subnets are carved from it per AZ.
     #[serde(default = "d::network_cidr")]
-    pub cidr: String,
+    pub(crate) cidr: String,
     /// How many availability zones (the region's first N), or an explicit list of zone names.
     #[serde(default = "d::availability_zones")]
-    pub availability_zones: AvailabilityZones,
+    pub(crate) availability_zones: AvailabilityZones,
     /// NAT for the private subnets: one shared gateway, one per AZ, or none.
     #[serde(default = "d::nat_gateway")]
-    pub nat_gateway: NatGateway,
+    pub(crate) nat_gateway: NatGateway,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum AvailabilityZones {
+pub(crate) enum AvailabilityZones {
     Count(u8),
     Names(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum NatGateway {
+pub(crate) enum NatGateway {
     Single,
     PerAz,
     None,
@@ -158,26 +160,26 @@ pub struct Cluster {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     #[serde(default)]
-    pub endpoint_access: EndpointAccess,
+    pub(crate) endpoint_access: EndpointAccess,
     /// Control-plane log types sent to CloudWatch Logs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub logging: Vec<ControlPlaneLog>,
+    pub(crate) logging: Vec<ControlPlaneLog>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fargate_profiles: Vec<FargateProfile>,
+    pub(crate) fargate_profiles: Vec<FargateProfile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub node_groups: Vec<NodeGroup>,
+    pub(crate) node_groups: Vec<NodeGroup>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EndpointAccess {
+pub(crate) struct EndpointAccess {
     #[serde(default = "d::yes")]
-    pub public: bool,
+    pub(crate) public: bool,
     #[serde(default = "d::yes")]
-    pub private: bool,
+    pub(crate) private: bool,
     /// CIDRs allowed to reach the public endpoint.
     #[serde(default = "d::public_cidrs")]
-    pub public_cidrs: Vec<String>,
+    pub(crate) public_cidrs: Vec<String>,
 }
 
 impl Default for EndpointAccess {
@@ -194,7 +196,7 @@ impl Default for EndpointAccess {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "camelCase")]
-pub enum ControlPlaneLog {
+pub(crate) enum ControlPlaneLog {
     Api,
     Audit,
     Authenticator,
@@ -204,140 +206,140 @@ pub enum ControlPlaneLog {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FargateProfile {
-    pub name: String,
+pub(crate) struct FargateProfile {
+    pub(crate) name: String,
     /// Pods matching any selector run on Fargate.
-    pub selectors: Vec<FargateSelector>,
+    pub(crate) selectors: Vec<FargateSelector>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FargateSelector {
-    pub namespace: String,
+pub(crate) struct FargateSelector {
+    pub(crate) namespace: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NodeGroup {
-    pub name: String,
-    pub instance_types: Vec<String>,
-    pub desired: u32,
-    pub min: u32,
-    pub max: u32,
+pub(crate) struct NodeGroup {
+    pub(crate) name: String,
+    pub(crate) instance_types: Vec<String>,
+    pub(crate) desired: u32,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
     /// Root volume size in GiB.
     #[serde(default = "d::node_disk_gib")]
-    pub disk_size_gib: u32,
+    pub(crate) disk_size_gib: u32,
     #[serde(default = "d::capacity_type")]
-    pub capacity_type: CapacityType,
+    pub(crate) capacity_type: CapacityType,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum CapacityType {
+pub(crate) enum CapacityType {
     OnDemand,
     Spot,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Storage {
+pub(crate) struct Storage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub efs: Option<Efs>,
+    pub(crate) efs: Option<Efs>,
     /// S3 buckets for the platform's files (e.g. a scheduler's resource store).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub buckets: Vec<Bucket>,
+    pub(crate) buckets: Vec<Bucket>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     /// Short name; the bucket is `<metadata.name>-<name>` (S3 names are global: pick a distinctive one).
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub versioning: bool,
+    pub(crate) versioning: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Efs {
+pub(crate) struct Efs {
     #[serde(default = "d::yes")]
-    pub encrypted: bool,
+    pub(crate) encrypted: bool,
     #[serde(default = "d::efs_performance_mode")]
-    pub performance_mode: EfsPerformanceMode,
+    pub(crate) performance_mode: EfsPerformanceMode,
     #[serde(default = "d::efs_throughput_mode")]
-    pub throughput_mode: EfsThroughputMode,
+    pub(crate) throughput_mode: EfsThroughputMode,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub access_points: Vec<AccessPoint>,
+    pub(crate) access_points: Vec<AccessPoint>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum EfsPerformanceMode {
+pub(crate) enum EfsPerformanceMode {
     GeneralPurpose,
     MaxIo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum EfsThroughputMode {
+pub(crate) enum EfsThroughputMode {
     Bursting,
     Elastic,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AccessPoint {
-    pub name: String,
+pub(crate) struct AccessPoint {
+    pub(crate) name: String,
     /// Root directory exposed by the access point, created with `uid`/`gid` owner.
-    pub path: String,
-    pub uid: u32,
-    pub gid: u32,
+    pub(crate) path: String,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
     /// Octal permissions of the root directory when EFS creates it.
     #[serde(default = "d::access_point_permissions")]
-    pub permissions: String,
+    pub(crate) permissions: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Database {
-    pub engine: DatabaseEngine,
+pub(crate) struct Database {
+    pub(crate) engine: DatabaseEngine,
     /// Engine version, quoted: `"16.4"`. Omitted: the newest major version of the engine
     /// shinyctl supports (pinning is recommended).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub version: String,
+    pub(crate) version: String,
     /// Instance class for provisioned databases (e.g. `db.t4g.medium`); omit with `serverless`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance_class: Option<String>,
+    pub(crate) instance_class: Option<String>,
     /// Aurora Serverless v2 capacity in ACUs; Aurora engines only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub serverless: Option<ServerlessCapacity>,
+    pub(crate) serverless: Option<ServerlessCapacity>,
     #[serde(default)]
-    pub multi_az: bool,
+    pub(crate) multi_az: bool,
     /// Initial database created on the instance/cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database_name: Option<String>,
+    pub(crate) database_name: Option<String>,
     /// Allocated storage in GiB (not for Aurora, whose storage grows by itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage_gib: Option<u32>,
+    pub(crate) storage_gib: Option<u32>,
     /// Parameter-group overrides, e.g. `log_bin_trust_function_creators: "1"` for MySQL.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub parameters: BTreeMap<String, String>,
+    pub(crate) parameters: BTreeMap<String, String>,
     #[serde(default = "d::backup_retention_days")]
-    pub backup_retention_days: u32,
+    pub(crate) backup_retention_days: u32,
     #[serde(default = "d::yes")]
-    pub deletion_protection: bool,
+    pub(crate) deletion_protection: bool,
     /// Master user name; the password is generated and kept by AWS Secrets Manager, never in the blueprint.
     #[serde(default = "d::master_username")]
-    pub master_username: String,
+    pub(crate) master_username: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum DatabaseEngine {
+pub(crate) enum DatabaseEngine {
     Mysql,
     Postgres,
     AuroraMysql,
@@ -345,14 +347,14 @@ pub enum DatabaseEngine {
 }
 
 impl DatabaseEngine {
-    pub fn is_aurora(self) -> bool {
+    pub(crate) fn is_aurora(self) -> bool {
         matches!(
             self,
             DatabaseEngine::AuroraMysql | DatabaseEngine::AuroraPostgresql
         )
     }
     /// The engine name AWS's RDS API uses.
-    pub fn aws_name(self) -> &'static str {
+    pub(crate) fn aws_name(self) -> &'static str {
         match self {
             DatabaseEngine::Mysql => "mysql",
             DatabaseEngine::Postgres => "postgres",
@@ -360,7 +362,7 @@ impl DatabaseEngine {
             DatabaseEngine::AuroraPostgresql => "aurora-postgresql",
         }
     }
-    pub fn port(self) -> u16 {
+    pub(crate) fn port(self) -> u16 {
         match self {
             DatabaseEngine::Mysql | DatabaseEngine::AuroraMysql => 3306,
             DatabaseEngine::Postgres | DatabaseEngine::AuroraPostgresql => 5432,
@@ -370,97 +372,97 @@ impl DatabaseEngine {
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServerlessCapacity {
+pub(crate) struct ServerlessCapacity {
     /// Minimum Aurora capacity units (0 to 256, in steps of 0.5).
-    pub min_capacity: f64,
+    pub(crate) min_capacity: f64,
     /// Maximum Aurora capacity units (1 to 256, in steps of 0.5).
-    pub max_capacity: f64,
+    pub(crate) max_capacity: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Cache {
+pub(crate) struct Cache {
     #[serde(default = "d::cache_engine")]
-    pub engine: CacheEngine,
+    pub(crate) engine: CacheEngine,
     /// Redis engine version, quoted: `"7.1"`. Omitted: the newest shinyctl supports (pinning is
     /// recommended).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub version: String,
-    pub node_type: String,
+    pub(crate) version: String,
+    pub(crate) node_type: String,
     #[serde(default = "d::cluster_mode")]
-    pub cluster_mode: ClusterMode,
+    pub(crate) cluster_mode: ClusterMode,
     /// Node groups (shards); 1 unless cluster mode is enabled.
     #[serde(default = "d::one")]
-    pub shards: u32,
+    pub(crate) shards: u32,
     #[serde(default)]
-    pub replicas_per_shard: u32,
+    pub(crate) replicas_per_shard: u32,
     #[serde(default = "d::yes")]
-    pub transit_encryption: bool,
+    pub(crate) transit_encryption: bool,
     #[serde(default = "d::yes")]
-    pub at_rest_encryption: bool,
+    pub(crate) at_rest_encryption: bool,
     /// Parameter-group overrides.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub parameters: BTreeMap<String, String>,
+    pub(crate) parameters: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum CacheEngine {
+pub(crate) enum CacheEngine {
     Redis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum ClusterMode {
+pub(crate) enum ClusterMode {
     Enabled,
     Disabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Registry {
-    pub repositories: Vec<Repository>,
+pub(crate) struct Registry {
+    pub(crate) repositories: Vec<Repository>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Repository {
+pub(crate) struct Repository {
     /// ECR repository name (prefixed with the blueprint name in AWS), e.g. `shiny/covid19-tracker`.
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default = "d::yes")]
-    pub scan_on_push: bool,
+    pub(crate) scan_on_push: bool,
     /// Lifecycle policy: keep only the last N images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keep_last_images: Option<u32>,
+    pub(crate) keep_last_images: Option<u32>,
     #[serde(default)]
-    pub immutable_tags: bool,
+    pub(crate) immutable_tags: bool,
     /// The public repository this one holds copies of, e.g. `docker.io/openanalytics/shinyproxy`
     /// (no tag): `shinyctl images mirror` copies every tag the workload uses from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mirror_of: Option<String>,
+    pub(crate) mirror_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Ingress {
     #[serde(rename = "type")]
-    pub kind: LoadBalancerType,
+    pub(crate) kind: LoadBalancerType,
     #[serde(default = "d::scheme")]
-    pub scheme: Scheme,
-    pub listeners: Vec<Listener>,
+    pub(crate) scheme: Scheme,
+    pub(crate) listeners: Vec<Listener>,
     /// The hostname users reach the platform at (`shiny.example.com`), pointed at the load
     /// balancer by a CNAME record the user makes. The canaries request it (an HTTPS listener's
     /// certificate is for it, not for the load balancer's own DNS name); apply prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    pub(crate) domain: Option<String>,
     /// Idle timeout; Shiny sessions are long-lived websockets. Unset, each type keeps AWS's own
     /// default (see [`Ingress::idle_timeout`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_timeout_seconds: Option<u32>,
+    pub(crate) idle_timeout_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stickiness: Option<Stickiness>,
+    pub(crate) stickiness: Option<Stickiness>,
     #[serde(default)]
-    pub health_check: HealthCheck,
+    pub(crate) health_check: HealthCheck,
 }
 
 impl Ingress {
@@ -468,7 +470,7 @@ impl Ingress {
     /// ALB (`idle_timeout.timeout_seconds`) and 350 s for an NLB's TCP listeners
     /// (`tcp.idle_timeout.seconds`; ELB docs, "Update the TCP idle timeout for your Network Load
     /// Balancer listener").
-    pub fn idle_timeout(&self) -> u32 {
+    pub(crate) fn idle_timeout(&self) -> u32 {
         self.idle_timeout_seconds.unwrap_or(match self.kind {
             LoadBalancerType::Alb => d::ALB_IDLE_TIMEOUT_SECONDS,
             LoadBalancerType::Nlb => d::NLB_IDLE_TIMEOUT_SECONDS,
@@ -476,7 +478,7 @@ impl Ingress {
     }
 
     /// The listener canaries request: the first forwarding one (else the first).
-    pub fn canary_listener(&self) -> Option<&Listener> {
+    pub(crate) fn canary_listener(&self) -> Option<&Listener> {
         self.listeners
             .iter()
             .find(|l| l.redirect_to.is_none())
@@ -486,34 +488,34 @@ impl Ingress {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum LoadBalancerType {
+pub(crate) enum LoadBalancerType {
     Alb,
     Nlb,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Scheme {
+pub(crate) enum Scheme {
     InternetFacing,
     Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Listener {
-    pub port: u16,
-    pub protocol: ListenerProtocol,
+pub(crate) struct Listener {
+    pub(crate) port: u16,
+    pub(crate) protocol: ListenerProtocol,
     /// ACM certificate for HTTPS/TLS listeners, an ARN of the blueprint's partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_arn: Option<String>,
+    pub(crate) certificate_arn: Option<String>,
     /// Answer every request with a permanent redirect to this port over HTTPS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirect_to: Option<u16>,
+    pub(crate) redirect_to: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum ListenerProtocol {
+pub(crate) enum ListenerProtocol {
     Http,
     Https,
     Tcp,
@@ -521,7 +523,7 @@ pub enum ListenerProtocol {
 }
 
 impl ListenerProtocol {
-    pub fn aws_name(self) -> &'static str {
+    pub(crate) fn aws_name(self) -> &'static str {
         match self {
             ListenerProtocol::Http => "HTTP",
             ListenerProtocol::Https => "HTTPS",
@@ -529,26 +531,26 @@ impl ListenerProtocol {
             ListenerProtocol::Tls => "TLS",
         }
     }
-    pub fn needs_certificate(self) -> bool {
+    pub(crate) fn needs_certificate(self) -> bool {
         matches!(self, ListenerProtocol::Https | ListenerProtocol::Tls)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Stickiness {
+pub(crate) struct Stickiness {
     #[serde(rename = "type")]
-    pub kind: StickinessType,
+    pub(crate) kind: StickinessType,
     #[serde(default = "d::stickiness_seconds")]
-    pub duration_seconds: u32,
+    pub(crate) duration_seconds: u32,
     /// Application cookie name, for `app_cookie`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cookie_name: Option<String>,
+    pub(crate) cookie_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum StickinessType {
+pub(crate) enum StickinessType {
     LbCookie,
     AppCookie,
     SourceIp,
@@ -560,13 +562,13 @@ pub struct HealthCheck {
     #[serde(default = "d::health_check_path")]
     pub path: String,
     #[serde(default = "d::health_check_interval")]
-    pub interval_seconds: u32,
+    pub(crate) interval_seconds: u32,
     #[serde(default = "d::health_check_timeout")]
-    pub timeout_seconds: u32,
+    pub(crate) timeout_seconds: u32,
     #[serde(default = "d::healthy_threshold")]
-    pub healthy_threshold: u32,
+    pub(crate) healthy_threshold: u32,
     #[serde(default = "d::unhealthy_threshold")]
-    pub unhealthy_threshold: u32,
+    pub(crate) unhealthy_threshold: u32,
 }
 
 impl Default for HealthCheck {
@@ -586,39 +588,39 @@ impl Default for HealthCheck {
 pub struct Monitoring {
     /// E-mail address subscribed to the alarm topic (SNS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alarm_email: Option<String>,
+    pub(crate) alarm_email: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub canaries: Vec<Canary>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub alarms: Vec<Alarm>,
+    pub(crate) alarms: Vec<Alarm>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Canary {
-    pub name: String,
+    pub(crate) name: String,
     /// Path on the ingress the canary requests, e.g. `/login`.
     pub path: String,
     /// How often it runs: a duration such as `5m` or `1h`.
     #[serde(default = "d::canary_every")]
-    pub every: String,
+    pub(crate) every: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Alarm {
-    pub metric: AlarmMetric,
-    pub threshold: f64,
+pub(crate) struct Alarm {
+    pub(crate) metric: AlarmMetric,
+    pub(crate) threshold: f64,
     /// Evaluation period: a duration such as `5m`.
     #[serde(default = "d::alarm_period")]
-    pub period: String,
+    pub(crate) period: String,
 }
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "camelCase")]
-pub enum AlarmMetric {
+pub(crate) enum AlarmMetric {
     /// Failed canary runs (needs a canary).
     CanaryFailed,
     /// Unhealthy load-balancer targets (needs an ingress).
@@ -635,72 +637,72 @@ pub enum AlarmMetric {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Proxy {
     #[serde(default = "d::proxy_kind")]
-    pub kind: ProxyKind,
+    pub(crate) kind: ProxyKind,
     /// ShinyProxy version (container image tag), quoted: `"3.2.0"`. Omitted: the version
     /// shinyctl's workload is built for (pinning is recommended).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub version: String,
+    pub(crate) version: String,
     /// ShinyProxy's image, tagged `version` unless it says a tag: `registry:NAME` for a
     /// repository of this blueprint's ECR (default: `openanalytics/shinyproxy` on Docker Hub).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
     #[serde(default = "d::one")]
     pub replicas: u32,
     #[serde(default = "d::proxy_namespace")]
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Namespace the apps' pods run in.
     #[serde(default = "d::app_namespace")]
-    pub app_namespace: String,
+    pub(crate) app_namespace: String,
     #[serde(default)]
-    pub authentication: Authentication,
+    pub(crate) authentication: Authentication,
     /// Seconds without a heartbeat after which ShinyProxy stops an app.
     #[serde(default = "d::heartbeat_timeout_seconds")]
     pub heartbeat_timeout_seconds: u32,
     #[serde(default = "d::usage_stats")]
-    pub usage_stats: UsageStats,
+    pub(crate) usage_stats: UsageStats,
     /// The database user ShinyProxy writes usage statistics as (`usageStats: database`): its
     /// own, least-privilege user, never the database's master user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_stats_user: Option<UsageStatsUser>,
+    pub(crate) usage_stats_user: Option<UsageStatsUser>,
     /// Log one JSON object per line (for CloudWatch Logs Insights and other log stores).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub log_as_json: bool,
+    pub(crate) log_as_json: bool,
     /// Seconds ShinyProxy waits for an app to answer once its pod runs (ShinyProxy's default: 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container_wait_seconds: Option<u32>,
+    pub(crate) container_wait_seconds: Option<u32>,
     /// At most this many app containers across all users and apps (default: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_total_instances: Option<u32>,
+    pub(crate) max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<App>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum ProxyKind {
+pub(crate) enum ProxyKind {
     Shinyproxy,
 }
 
 /// A database user only for usage statistics (docs/workload.md, "Usage statistics").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UsageStatsUser {
+pub(crate) struct UsageStatsUser {
     /// The user's name in the database.
     #[serde(default = "d::usage_stats_user_name")]
-    pub name: String,
+    pub(crate) name: String,
     /// Reference to its password: `secretsmanager:NAME` or `ssm:/PARAMETER` (a new value is
     /// set on the user and rolls ShinyProxy at the next apply).
-    pub password_ref: String,
+    pub(crate) password_ref: String,
     /// The database client image of the Job that creates the user (default: Docker's official
     /// `postgres` or `mysql` image, docs/workload.md): `registry:NAME` for a repository of this
     /// blueprint's ECR (a copy `images mirror` makes), tagged as the default unless it says a tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum UsageStats {
+pub(crate) enum UsageStats {
     /// Written over JDBC to the blueprint's database.
     Database,
     None,
@@ -708,17 +710,17 @@ pub enum UsageStats {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Authentication {
+pub(crate) struct Authentication {
     #[serde(rename = "type")]
-    pub kind: AuthenticationType,
+    pub(crate) kind: AuthenticationType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub simple: Option<SimpleAuth>,
+    pub(crate) simple: Option<SimpleAuth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ldap: Option<LdapAuth>,
+    pub(crate) ldap: Option<LdapAuth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub openid: Option<OpenIdAuth>,
+    pub(crate) openid: Option<OpenIdAuth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml: Option<SamlAuth>,
+    pub(crate) saml: Option<SamlAuth>,
 }
 
 impl Default for Authentication {
@@ -735,7 +737,7 @@ impl Default for Authentication {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum AuthenticationType {
+pub(crate) enum AuthenticationType {
     None,
     Simple,
     Ldap,
@@ -744,7 +746,7 @@ pub enum AuthenticationType {
 }
 
 impl AuthenticationType {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             AuthenticationType::None => "none",
             AuthenticationType::Simple => "simple",
@@ -757,120 +759,120 @@ impl AuthenticationType {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SimpleAuth {
-    pub users: Vec<SimpleUser>,
+pub(crate) struct SimpleAuth {
+    pub(crate) users: Vec<SimpleUser>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SimpleUser {
-    pub name: String,
+pub(crate) struct SimpleUser {
+    pub(crate) name: String,
     /// Reference to the password: `secretsmanager:NAME` or `ssm:/PARAMETER`.
-    pub password_ref: String,
+    pub(crate) password_ref: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LdapAuth {
+pub(crate) struct LdapAuth {
     /// e.g. `ldap://ldap.example.com:389/dc=example,dc=com`
-    pub url: String,
+    pub(crate) url: String,
     /// e.g. `uid={0},ou=people`
-    pub user_dn_pattern: String,
+    pub(crate) user_dn_pattern: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_search_base: Option<String>,
+    pub(crate) group_search_base: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_search_filter: Option<String>,
+    pub(crate) group_search_filter: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manager_dn: Option<String>,
+    pub(crate) manager_dn: Option<String>,
     /// Reference to the manager password: `secretsmanager:NAME` or `ssm:/PARAMETER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manager_password_ref: Option<String>,
+    pub(crate) manager_password_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OpenIdAuth {
-    pub auth_url: String,
-    pub token_url: String,
-    pub jwks_url: String,
+pub(crate) struct OpenIdAuth {
+    pub(crate) auth_url: String,
+    pub(crate) token_url: String,
+    pub(crate) jwks_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout_url: Option<String>,
-    pub client_id: String,
+    pub(crate) logout_url: Option<String>,
+    pub(crate) client_id: String,
     /// Reference to the client secret: `secretsmanager:NAME` or `ssm:/PARAMETER`.
-    pub client_secret_ref: String,
+    pub(crate) client_secret_ref: String,
     /// Claim holding the user's groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles_claim: Option<String>,
+    pub(crate) roles_claim: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SamlAuth {
-    pub idp_metadata_url: String,
-    pub app_entity_id: String,
+pub(crate) struct SamlAuth {
+    pub(crate) idp_metadata_url: String,
+    pub(crate) app_entity_id: String,
     /// Public base URL of ShinyProxy, e.g. `https://shiny.example.com`.
-    pub app_base_url: String,
+    pub(crate) app_base_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles_attribute: Option<String>,
+    pub(crate) roles_attribute: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct App {
     /// Identifier used in URLs (`/app/<id>`): lowercase letters, digits, hyphens.
-    pub id: String,
+    pub(crate) id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Container image; `registry:NAME:TAG` names a repository of this blueprint's registry.
-    pub image: String,
+    pub(crate) image: String,
     #[serde(default = "d::app_port")]
-    pub port: u16,
+    pub(crate) port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<RequestLimit>,
+    pub(crate) cpu: Option<RequestLimit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<RequestLimit>,
+    pub(crate) memory: Option<RequestLimit>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub access_groups: Vec<String>,
+    pub(crate) access_groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,
     /// Pre-started containers kept ready (ShinyProxy container pre-initialization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum_seats_available: Option<u32>,
+    pub(crate) minimum_seats_available: Option<u32>,
     /// Whether a pre-started container a user has left may be handed to the next user (with
     /// whatever that user wrote in it). Only with `minimumSeatsAvailable`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub allow_container_re_use: bool,
+    pub(crate) allow_container_re_use: bool,
     /// At most this many instances of the app per user (ShinyProxy's default: 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_instances: Option<u32>,
+    pub(crate) max_instances: Option<u32>,
     /// At most this many containers of the app across all users (default: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_total_instances: Option<u32>,
+    pub(crate) max_total_instances: Option<u32>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RequestLimit {
+pub(crate) struct RequestLimit {
     /// Kubernetes quantity, quoted: `"0.5"`, `1Gi`.
-    pub request: String,
-    pub limit: String,
+    pub(crate) request: String,
+    pub(crate) limit: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Mount {
     /// Name of an access point under `storage.efs.accessPoints`.
-    pub access_point: String,
+    pub(crate) access_point: String,
     /// Mount path inside the app's container.
-    pub path: String,
+    pub(crate) path: String,
     #[serde(default)]
-    pub read_only: bool,
+    pub(crate) read_only: bool,
 }
 
 /// A group of EC2 app servers made alike: one launch template, one security group, one role, one
@@ -879,103 +881,103 @@ pub struct Mount {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServerGroup {
     /// Short name: lowercase letters, digits and hyphens; part of every derived AWS name.
-    pub name: String,
+    pub(crate) name: String,
     /// Fixed servers, one entry each, in the network's zones (`a` or the zone's whole name).
     /// Either this or `count`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub instances: Vec<FixedServer>,
+    pub(crate) instances: Vec<FixedServer>,
     /// An Auto Scaling group over the private subnets instead of fixed servers: its servers are
     /// disposable (no local state kept) and replaced by instance refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<ServerCount>,
+    pub(crate) count: Option<ServerCount>,
     /// EC2 instance type, e.g. `t3.medium`.
-    pub instance_type: String,
-    pub ami: Ami,
+    pub(crate) instance_type: String,
+    pub(crate) ami: Ami,
     /// Size of the encrypted gp3 root volume.
     #[serde(default = "d::server_root_volume_gib")]
-    pub root_volume_gib: u32,
+    pub(crate) root_volume_gib: u32,
     /// EFS paths mounted on every server (over TLS where the image has amazon-efs-utils).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub mounts: Vec<ServerMount>,
+    pub(crate) mounts: Vec<ServerMount>,
     /// The data services the servers use: security-group rules to them, and their endpoints in
     /// `/etc/shinyctl/endpoints.env` on every server.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub connect: Vec<ServerConnection>,
+    pub(crate) connect: Vec<ServerConnection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nginx: Option<Nginx>,
+    pub(crate) nginx: Option<Nginx>,
     /// Files copied onto every server from the blueprint's buckets.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<ServerFile>,
+    pub(crate) files: Vec<ServerFile>,
     /// Shell commands run (as root, in order) after the files and the nginx configuration are
     /// written, each time the configuration changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub run: Vec<String>,
+    pub(crate) run: Vec<String>,
     /// This group's target group and listener rule on the load balancer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<ServerHttp>,
     /// How long a server leaving the group has to let its users go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drain: Option<Drain>,
+    pub(crate) drain: Option<Drain>,
     /// Posit Workbench (RStudio Server Pro) on every server, load-balanced across the group:
     /// seed 002 (docs/blueprint.md, "Workbench").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workbench: Option<Workbench>,
+    pub(crate) workbench: Option<Workbench>,
 }
 
 /// A server's way out of the group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Drain {
+pub(crate) struct Drain {
     /// The load balancer's deregistration delay (in-flight requests finish), and with
     /// `workbench` on an Auto Scaling group, how long a leaving server has to suspend its
     /// sessions to shared storage before it is terminated.
-    pub timeout_seconds: u32,
+    pub(crate) timeout_seconds: u32,
 }
 
 /// Posit Workbench, load-balanced: every server runs the same version with the same
 /// configuration, sessions live on shared storage, and one secure cookie key signs them all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Workbench {
+pub(crate) struct Workbench {
     /// Posit's release, quoted: `"2024.12.1+563.pro5"` (2021.09.0 or later: nodes register
     /// themselves in the database). A change restarts every server at once.
-    pub version: String,
+    pub(crate) version: String,
     /// How a new session picks its server.
     #[serde(default = "d::workbench_balancer")]
-    pub balancer: WorkbenchBalancer,
+    pub(crate) balancer: WorkbenchBalancer,
     /// `bucket:NAME/KEY`: the script that picks the server for `balancer: custom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_balancer: Option<String>,
+    pub(crate) custom_balancer: Option<String>,
     /// The server-wide shared storage (`server-shared-storage-path`), on an EFS mount.
     #[serde(default = "d::workbench_shared_storage_path")]
-    pub shared_storage_path: String,
+    pub(crate) shared_storage_path: String,
     /// `generated` (a Secrets Manager secret shinyctl makes), or `secretsmanager:NAME`. Never
     /// the key itself. A change restarts every server at once.
     #[serde(default = "d::generated")]
-    pub secure_cookie_key: String,
+    pub(crate) secure_cookie_key: String,
     /// `secretsmanager:NAME`: the licence file's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub license_file_ref: Option<String>,
+    pub(crate) license_file_ref: Option<String>,
     /// `secretsmanager:NAME`: a licence key (activated on each server: tied to the machine, so
     /// not for an Auto Scaling group).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub license_key_ref: Option<String>,
+    pub(crate) license_key_ref: Option<String>,
     /// A licence server's host name (floating licences).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub license_server: Option<String>,
+    pub(crate) license_server: Option<String>,
 }
 
 impl Workbench {
     /// The job launcher's port, which the nodes open to each other beside the server's own
     /// ("Load balancing: Configuration", Posit Workbench admin guide, requirement 9: 8787 and
     /// 5559).
-    pub const LAUNCHER_PORT: u16 = 5559;
+    pub(crate) const LAUNCHER_PORT: u16 = 5559;
 }
 
 /// Posit's balancing methods ("Balancing methods", Posit Workbench admin guide).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum WorkbenchBalancer {
+pub(crate) enum WorkbenchBalancer {
     /// The server with the fewest sessions.
     Sessions,
     /// The server with the lowest 5-minute load average per core.
@@ -987,7 +989,7 @@ pub enum WorkbenchBalancer {
 }
 
 impl WorkbenchBalancer {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WorkbenchBalancer::Sessions => "sessions",
             WorkbenchBalancer::SystemLoad => "system-load",
@@ -1000,13 +1002,13 @@ impl WorkbenchBalancer {
 impl ServerGroup {
     /// Whether its instance type is a Graviton (arm64) one: a `g` after the generation's digit
     /// (`t4g`, `m7g`, `c6gn`, `r8gd`), and `a1`; GPU families start with `g` (`g5`) and are x86.
-    pub fn arm64(&self) -> bool {
+    pub(crate) fn arm64(&self) -> bool {
         is_arm64(&self.instance_type)
     }
 }
 
 /// Whether an instance type is a Graviton (arm64) one (see [`ServerGroup::arm64`]).
-pub fn is_arm64(instance_type: &str) -> bool {
+pub(crate) fn is_arm64(instance_type: &str) -> bool {
     let family = instance_type.split('.').next().unwrap_or_default();
     family == "a1"
         || family.find(|c: char| c.is_ascii_digit()).is_some_and(|i| {
@@ -1019,36 +1021,36 @@ pub fn is_arm64(instance_type: &str) -> bool {
 /// One server of a group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FixedServer {
+pub(crate) struct FixedServer {
     /// Its availability zone: `a` or the zone's whole name.
-    pub zone: String,
+    pub(crate) zone: String,
     /// `false`: made and configured but kept out of the target group (set up before traffic).
     #[serde(default = "d::yes")]
-    pub in_service: bool,
+    pub(crate) in_service: bool,
 }
 
 /// How many servers an Auto Scaling group keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServerCount {
-    pub min: u32,
-    pub desired: u32,
-    pub max: u32,
+pub(crate) struct ServerCount {
+    pub(crate) min: u32,
+    pub(crate) desired: u32,
+    pub(crate) max: u32,
 }
 
 /// The machine image: an AMI id, or a family resolved from AWS's public SSM parameters at launch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Ami {
+pub(crate) struct Ami {
     /// `ami-0123456789abcdef0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family: Option<AmiFamily>,
+    pub(crate) family: Option<AmiFamily>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum AmiFamily {
+pub(crate) enum AmiFamily {
     #[serde(rename = "ubuntu-22.04")]
     Ubuntu2204,
     #[serde(rename = "amazon-linux-2023")]
@@ -1057,19 +1059,19 @@ pub enum AmiFamily {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServerMount {
+pub(crate) struct ServerMount {
     /// The directory of the file system mounted (`/` is its root).
     #[serde(default = "d::root_path")]
-    pub efs_path: String,
+    pub(crate) efs_path: String,
     /// Where it is mounted on the server, e.g. `/share`.
-    pub path: String,
+    pub(crate) path: String,
 }
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "camelCase")]
-pub enum ServerConnection {
+pub(crate) enum ServerConnection {
     Database,
     Cache,
 }
@@ -1077,39 +1079,39 @@ pub enum ServerConnection {
 /// nginx on every server: one public port forwarded by path to the product's own ports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Nginx {
+pub(crate) struct Nginx {
     /// The port nginx listens on (the target group's port).
-    pub listen: u16,
-    pub locations: Vec<NginxLocation>,
+    pub(crate) listen: u16,
+    pub(crate) locations: Vec<NginxLocation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NginxLocation {
+pub(crate) struct NginxLocation {
     /// A path prefix, `/UserService/`.
-    pub path: String,
+    pub(crate) path: String,
     /// The local port requests under it go to (`http://127.0.0.1:<to>`).
-    pub to: u16,
+    pub(crate) to: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServerFile {
+pub(crate) struct ServerFile {
     /// Where the file is written on the server.
-    pub path: String,
+    pub(crate) path: String,
     /// `bucket:NAME/KEY`: object KEY of the blueprint's bucket NAME (`storage.buckets`).
-    pub source: String,
+    pub(crate) source: String,
 }
 
 impl ServerFile {
     /// `bucket:NAME/KEY` as `(NAME, KEY)`; `None` for any other source.
-    pub fn bucket_source(&self) -> Option<(&str, &str)> {
+    pub(crate) fn bucket_source(&self) -> Option<(&str, &str)> {
         bucket_source(&self.source)
     }
 }
 
 /// `bucket:NAME/KEY` as `(NAME, KEY)`; `None` for any other text.
-pub fn bucket_source(source: &str) -> Option<(&str, &str)> {
+pub(crate) fn bucket_source(source: &str) -> Option<(&str, &str)> {
     let (bucket, key) = source.strip_prefix("bucket:")?.split_once('/')?;
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
@@ -1119,102 +1121,102 @@ pub fn bucket_source(source: &str) -> Option<(&str, &str)> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServerHttp {
     /// The servers' port the target group sends to.
-    pub port: u16,
+    pub(crate) port: u16,
     /// `/x` routes `/x` and `/x/*` to this group; `/` makes it the listeners' default.
     #[serde(default = "d::root_path")]
-    pub path: String,
+    pub(crate) path: String,
     #[serde(default)]
     pub health_check: HealthCheck,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stickiness: Option<Stickiness>,
+    pub(crate) stickiness: Option<Stickiness>,
 }
 
 /// Container services on an ECS cluster, on EC2 capacity (bridge networking, dynamic host
 /// ports) or on Fargate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Ecs {
+pub(crate) struct Ecs {
     /// CloudWatch Container Insights on the cluster (metrics per service and task).
     #[serde(default)]
-    pub container_insights: bool,
-    pub capacity: EcsCapacity,
-    pub services: Vec<EcsService>,
+    pub(crate) container_insights: bool,
+    pub(crate) capacity: EcsCapacity,
+    pub(crate) services: Vec<EcsService>,
 }
 
 /// Where the tasks run: EC2 instances of an Auto Scaling group (`instanceTypes`, `min`, `max`)
 /// scaled by ECS, or `fargate: true`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EcsCapacity {
+pub(crate) struct EcsCapacity {
     /// Tasks on Fargate: no instances to manage; `awsvpc` networking, one ENI per task.
     #[serde(default)]
-    pub fargate: bool,
+    pub(crate) fargate: bool,
     /// The instances' types (the first is the launch template's); ECS-optimised Amazon Linux 2023.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub instance_types: Vec<String>,
+    pub(crate) instance_types: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<u32>,
+    pub(crate) min: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<u32>,
+    pub(crate) max: Option<u32>,
     /// How full ECS keeps the instances (managed scaling's target capacity, 1–100).
     #[serde(default = "d::ecs_target_capacity_percent")]
-    pub target_capacity_percent: u32,
+    pub(crate) target_capacity_percent: u32,
 }
 
 /// One service: tasks of one container, behind the load balancer by path, scaled by ECS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EcsService {
+pub(crate) struct EcsService {
     /// Short name: lowercase letters, digits and hyphens; part of its AWS names.
-    pub name: String,
+    pub(crate) name: String,
     /// `registry:NAME:TAG` (the blueprint's ECR) or any image reference; `:latest` never rolls.
-    pub image: String,
+    pub(crate) image: String,
     /// The container's command (Docker's CMD), one argument per entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub command: Vec<String>,
+    pub(crate) command: Vec<String>,
     /// The container's port; on EC2 capacity the host port is dynamic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// The task's memory in MiB (the container's hard limit).
-    pub memory: u32,
+    pub(crate) memory: u32,
     /// CPU units (1024 per vCPU); required on Fargate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<u32>,
+    pub(crate) cpu: Option<u32>,
     /// Plain environment variables.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
     /// Environment variables from secrets: `secretsmanager:NAME` (`#KEY` for a JSON key) or
     /// `ssm:/PARAMETER`; the task execution role may read exactly these.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub secrets: BTreeMap<String, String>,
-    pub count: EcsCount,
+    pub(crate) secrets: BTreeMap<String, String>,
+    pub(crate) count: EcsCount,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<EcsHttp>,
+    pub(crate) http: Option<EcsHttp>,
 }
 
 /// How many tasks, and when Application Auto Scaling adds or removes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EcsCount {
-    pub min: u32,
-    pub max: u32,
+pub(crate) struct EcsCount {
+    pub(crate) min: u32,
+    pub(crate) max: u32,
     /// Target tracking on the service's average CPU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<u32>,
+    pub(crate) cpu_percent: Option<u32>,
     /// Target tracking on the load balancer's requests per task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requests_per_task: Option<u32>,
+    pub(crate) requests_per_task: Option<u32>,
 }
 
 /// The service's route on the load balancer: the same rules as a server group's `http`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EcsHttp {
+pub(crate) struct EcsHttp {
     /// `/x` routes `/x` and `/x/*` to this service; `/` makes it the listeners' default.
     #[serde(default = "d::root_path")]
-    pub path: String,
+    pub(crate) path: String,
     #[serde(default)]
-    pub health_check: HealthCheck,
+    pub(crate) health_check: HealthCheck,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stickiness: Option<Stickiness>,
+    pub(crate) stickiness: Option<Stickiness>,
 }

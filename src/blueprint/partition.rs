@@ -4,14 +4,14 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Partition {
+pub(crate) enum Partition {
     Aws,
     AwsCn,
     AwsUsGov,
 }
 
 /// The partition a region belongs to: `cn-*` is China, `us-gov-*` GovCloud, anything else commercial.
-pub fn partition(region: &str) -> Partition {
+pub(crate) fn partition(region: &str) -> Partition {
     if region.starts_with("cn-") {
         Partition::AwsCn
     } else if region.starts_with("us-gov-") {
@@ -23,7 +23,7 @@ pub fn partition(region: &str) -> Partition {
 
 impl Partition {
     /// The partition id as it appears in ARNs: `aws`, `aws-cn`, `aws-us-gov`.
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Partition::Aws => "aws",
             Partition::AwsCn => "aws-cn",
@@ -32,12 +32,12 @@ impl Partition {
     }
 
     /// `arn:aws`, `arn:aws-cn` or `arn:aws-us-gov`.
-    pub fn arn_prefix(self) -> String {
+    pub(crate) fn arn_prefix(self) -> String {
         format!("arn:{}", self.id())
     }
 
     /// Suffix of endpoints and of a few service principals.
-    pub fn dns_suffix(self) -> &'static str {
+    pub(crate) fn dns_suffix(self) -> &'static str {
         match self {
             Partition::AwsCn => "amazonaws.com.cn",
             Partition::Aws | Partition::AwsUsGov => "amazonaws.com",
@@ -50,7 +50,7 @@ impl Partition {
     /// EKS Fargate pods, Lambda, RDS monitoring). EC2 and S3 are the exceptions this catalog meets:
     /// in China IAM rejects `ec2.amazonaws.com` ("Invalid principal in policy") and wants
     /// `ec2.amazonaws.com.cn` (aws-cdk#1282, #24709; terraform-provider-aws#47141).
-    pub fn service_principal(self, service: &str) -> String {
+    pub(crate) fn service_principal(self, service: &str) -> String {
         let partitional = matches!(service, "ec2" | "s3");
         if partitional {
             format!("{service}.{}", self.dns_suffix())
@@ -61,12 +61,13 @@ impl Partition {
 
     /// ARN of an AWS-managed IAM policy, e.g. `managed_policy_arn("AmazonEKSClusterPolicy")`
     /// or `managed_policy_arn("service-role/CloudWatchSyntheticsFullAccess")`.
-    pub fn managed_policy_arn(self, name: &str) -> String {
+    pub(crate) fn managed_policy_arn(self, name: &str) -> String {
         format!("{}:iam::aws:policy/{name}", self.arn_prefix())
     }
 
     /// Whether an ARN belongs to this partition (`arn:aws-cn:...` in China).
-    pub fn owns_arn(self, arn: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn owns_arn(self, arn: &str) -> bool {
         arn.strip_prefix(&self.arn_prefix())
             .is_some_and(|rest| rest.starts_with(':'))
     }

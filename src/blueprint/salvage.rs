@@ -19,7 +19,7 @@ const ROUNDS: usize = 8;
 
 /// What was set aside, in the order it was removed.
 #[derive(Debug, Default)]
-pub struct SetAside {
+pub(crate) struct SetAside {
     /// YAML paths of the removed values, in the coordinates of their removal.
     removed: Vec<String>,
     /// The lists an element was removed from, and its index then (for mapping paths back).
@@ -30,7 +30,7 @@ pub struct SetAside {
 
 /// A typed blueprint of what can be read when `value` breaks the schema, with what was set
 /// aside; `None` when even that fails (the document itself is not a blueprint).
-pub fn salvage(value: &Value) -> Option<(Blueprint, SetAside)> {
+pub(crate) fn salvage(value: &Value) -> Option<(Blueprint, SetAside)> {
     let mut value = value.clone();
     let mut aside = SetAside::default();
     for _ in 0..ROUNDS {
@@ -123,7 +123,7 @@ impl SetAside {
     }
 
     /// The semantic problems worth reporting, at the document's own paths.
-    pub fn keep(&self, problems: Vec<Problem>) -> Vec<Problem> {
+    pub(crate) fn keep(&self, problems: Vec<Problem>) -> Vec<Problem> {
         let removed: Vec<String> = self
             .removed
             .iter()

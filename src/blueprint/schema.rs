@@ -62,14 +62,14 @@ fn forbid_null(schema: &mut Value) {
 }
 
 /// The schema built once per process.
-pub fn cached() -> &'static Value {
+pub(crate) fn cached() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(json_schema)
 }
 
 /// The sub-schema that describes the value at `segments` (object keys and array indexes),
 /// following `$ref`, `items` and the alternatives of `anyOf`/`oneOf`.
-pub fn at<'a>(root: &'a Value, segments: &[String]) -> Option<&'a Value> {
+pub(crate) fn at<'a>(root: &'a Value, segments: &[String]) -> Option<&'a Value> {
     let mut current = resolve(root, root);
     for segment in segments {
         current = step(root, current, segment)?;
@@ -105,7 +105,7 @@ fn step<'a>(root: &'a Value, schema: &'a Value, segment: &str) -> Option<&'a Val
 }
 
 /// Follows local `$ref`s (`#/$defs/Name`).
-pub fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     let mut current = schema;
     for _ in 0..16 {
         match current
@@ -124,7 +124,7 @@ pub fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
 }
 
 /// Property names a mapping at this schema accepts (for "did you mean").
-pub fn property_names(root: &Value, schema: &Value) -> Vec<String> {
+pub(crate) fn property_names(root: &Value, schema: &Value) -> Vec<String> {
     let mut names: Vec<String> = schema
         .get("properties")
         .and_then(Value::as_object)

@@ -17,7 +17,11 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Checks `value` and returns its problems plus a copy with the unknown keys removed, so that the
 /// semantic checks can still run on a document whose only structural problems were typos in keys.
-pub fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Problem>, Value) {
+pub(crate) fn check(
+    value: &Value,
+    source: &str,
+    positions: &PositionIndex,
+) -> (Vec<Problem>, Value) {
     let root = schema::cached();
     let mut problems = Vec::new();
     let mut unknown: Vec<Vec<String>> = Vec::new();
@@ -186,7 +190,7 @@ pub fn check(value: &Value, source: &str, positions: &PositionIndex) -> (Vec<Pro
 /// The values that break the schema, as path segments: each violation's own value (the object
 /// that misses a key, the value of the wrong type or outside an enum). For setting them aside so
 /// the rest can still be checked (`salvage`).
-pub fn invalid_paths(value: &Value) -> Vec<Vec<String>> {
+pub(crate) fn invalid_paths(value: &Value) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = validator()
         .iter_errors(value)
         .map(|e| pointer_segments(e.instance_path().as_str()))
@@ -220,7 +224,7 @@ fn pointer_segments(pointer: &str) -> Vec<String> {
 }
 
 /// ["proxy", "apps", "0", "image"] -> `proxy.apps[0].image`.
-pub fn yaml_path(segments: &[String]) -> String {
+pub(crate) fn yaml_path(segments: &[String]) -> String {
     let mut path = String::new();
     for s in segments {
         path = match s.parse::<usize>() {
@@ -255,7 +259,7 @@ fn remove(value: &mut Value, segments: &[String]) {
 }
 
 /// "did you mean `x`?" for the closest candidate, else the list of what is allowed.
-pub fn did_you_mean(written: &str, candidates: &[String]) -> String {
+pub(crate) fn did_you_mean(written: &str, candidates: &[String]) -> String {
     let lower = written.to_lowercase();
     let best = candidates
         .iter()

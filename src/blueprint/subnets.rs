@@ -20,15 +20,15 @@ const AWS_LARGEST_VPC_PREFIX: u8 = 16;
 
 /// Subnets per zone, in zone order (index `i` belongs to the `i`-th zone).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubnetLayout {
-    pub public: Vec<Ipv4Net>,
-    pub private: Vec<Ipv4Net>,
-    pub data: Vec<Ipv4Net>,
+pub(crate) struct SubnetLayout {
+    pub(crate) public: Vec<Ipv4Net>,
+    pub(crate) private: Vec<Ipv4Net>,
+    pub(crate) data: Vec<Ipv4Net>,
 }
 
 /// Carves the VPC into public, private and data subnets for `zones` availability zones.
 /// The error says why the CIDR has no room and which prefix would.
-pub fn carve(vpc: Ipv4Net, zones: usize) -> Result<SubnetLayout, String> {
+pub(crate) fn carve(vpc: Ipv4Net, zones: usize) -> Result<SubnetLayout, String> {
     if zones == 0 {
         return Err("at least one availability zone is needed to carve subnets".into());
     }

@@ -30,7 +30,7 @@ use super::problem::Problem;
 type Problems = Vec<Problem>;
 
 /// Every semantic problem of the blueprint, in document order of the sections.
-pub fn validate(bp: &Blueprint) -> Vec<Problem> {
+pub(crate) fn validate(bp: &Blueprint) -> Vec<Problem> {
     let mut out = Problems::new();
     metadata::check(bp, &mut out);
     network::check(bp, &mut out);

@@ -13,22 +13,22 @@ use super::problem::{Problem, child, item};
 
 /// Where a node stands: 1-based line and column, and byte offsets into the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
-    pub bytes: Range<usize>,
+pub(crate) struct Location {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) bytes: Range<usize>,
 }
 
 /// Positions of every value (and every mapping key) in a document, by YAML path.
 #[derive(Debug, Default, Clone)]
-pub struct PositionIndex {
+pub(crate) struct PositionIndex {
     values: BTreeMap<String, Location>,
     keys: BTreeMap<String, Location>,
 }
 
 impl PositionIndex {
     /// The value at `path`, or the nearest ancestor that exists (a missing key is reported on its parent).
-    pub fn value(&self, path: &str) -> Location {
+    pub(crate) fn value(&self, path: &str) -> Location {
         if let Some(loc) = self.values.get(path) {
             return loc.clone();
         }
@@ -52,7 +52,7 @@ impl PositionIndex {
     }
 
     /// The key of the mapping entry at `path` (falls back to the value).
-    pub fn key(&self, path: &str) -> Location {
+    pub(crate) fn key(&self, path: &str) -> Location {
         self.keys
             .get(path)
             .cloned()
@@ -71,15 +71,15 @@ fn parent(path: &str) -> Option<String> {
 
 /// A parsed document: its JSON value and where each part came from.
 #[derive(Debug)]
-pub struct Document {
-    pub value: Value,
-    pub positions: PositionIndex,
+pub(crate) struct Document {
+    pub(crate) value: Value,
+    pub(crate) positions: PositionIndex,
 }
 
 /// Parses one YAML document. Syntax errors stop parsing (nothing after them can be trusted) and
 /// come back as one problem at the error's position; tree-level problems (duplicate keys,
 /// non-string keys) are all collected.
-pub fn parse(text: &str) -> Result<(Document, Vec<Problem>), (Location, String)> {
+pub(crate) fn parse(text: &str) -> Result<(Document, Vec<Problem>), (Location, String)> {
     let offsets = CharOffsets::new(text);
     let mut builder = Builder {
         offsets: &offsets,

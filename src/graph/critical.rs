@@ -5,17 +5,20 @@ use super::dag::Dag;
 use super::order::Cycle;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct CriticalPath<N> {
+pub(crate) struct CriticalPath<N> {
     /// Sum of the chain's weights.
-    pub total: f64,
+    pub(crate) total: f64,
     /// From the first node to start (no dependencies) to the last to finish.
-    pub chain: Vec<N>,
+    pub(crate) chain: Vec<N>,
 }
 
 impl<N: Ord + Clone> Dag<N> {
     /// Longest weighted chain. Negative or NaN weights count as zero. Ties go to the chain whose
     /// nodes come first in the topological order, so the result is deterministic.
-    pub fn critical_path(&self, weight: impl Fn(&N) -> f64) -> Result<CriticalPath<N>, Cycle<N>> {
+    pub(crate) fn critical_path(
+        &self,
+        weight: impl Fn(&N) -> f64,
+    ) -> Result<CriticalPath<N>, Cycle<N>> {
         let order = self.topological_indices()?;
         let w: Vec<f64> = (0..self.len())
             .map(|i| {

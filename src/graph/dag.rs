@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A directed graph of dependencies between nodes of type `N`.
 #[derive(Debug, Clone)]
-pub struct Dag<N> {
+pub(crate) struct Dag<N> {
     nodes: Vec<N>,
     index: BTreeMap<N, usize>,
     /// `dependencies[i]`: indices node `i` depends on.
@@ -25,12 +25,12 @@ impl<N> Default for Dag<N> {
 }
 
 impl<N: Ord + Clone> Dag<N> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Adds a node (no-op if present) and returns its index.
-    pub fn add_node(&mut self, node: N) -> usize {
+    pub(crate) fn add_node(&mut self, node: N) -> usize {
         if let Some(&i) = self.index.get(&node) {
             return i;
         }
@@ -43,41 +43,35 @@ impl<N: Ord + Clone> Dag<N> {
     }
 
     /// Records that `node` depends on `on` (adding either node if missing).
-    pub fn add_dependency(&mut self, node: N, on: N) {
+    pub(crate) fn add_dependency(&mut self, node: N, on: N) {
         let from = self.add_node(node);
         let to = self.add_node(on);
         self.dependencies[from].insert(to);
         self.dependents[to].insert(from);
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.nodes.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
-    pub fn contains(&self, node: &N) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains(&self, node: &N) -> bool {
         self.index.contains_key(node)
     }
 
-    /// Nodes in insertion order.
-    pub fn nodes(&self) -> &[N] {
-        &self.nodes
-    }
-
-    pub fn index_of(&self, node: &N) -> Option<usize> {
+    #[cfg(test)]
+    pub(crate) fn index_of(&self, node: &N) -> Option<usize> {
         self.index.get(node).copied()
     }
 
     /// The node at `index`; panics only on an index this graph never handed out.
-    pub fn node(&self, index: usize) -> &N {
+    pub(crate) fn node(&self, index: usize) -> &N {
         &self.nodes[index]
     }
 
     /// Every edge as `(node, dependency)`, sorted by the nodes' order.
-    pub fn edges(&self) -> Vec<(&N, &N)> {
+    #[cfg(test)]
+    pub(crate) fn edges(&self) -> Vec<(&N, &N)> {
         let mut edges: Vec<(&N, &N)> = self
             .dependencies
             .iter()
@@ -90,35 +84,40 @@ impl<N: Ord + Clone> Dag<N> {
     }
 
     /// Indices node `index` depends on (ascending index).
-    pub fn dependency_indices(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn dependency_indices(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         self.dependencies[index].iter().copied()
     }
 
     /// Indices that depend on node `index` (ascending index).
-    pub fn dependent_indices(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn dependent_indices(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         self.dependents[index].iter().copied()
     }
 
     /// Direct dependencies of `node`, sorted; empty for an unknown node.
-    pub fn dependencies(&self, node: &N) -> Vec<&N> {
+    #[cfg(test)]
+    pub(crate) fn dependencies(&self, node: &N) -> Vec<&N> {
         self.neighbours(node, &self.dependencies)
     }
 
     /// Direct dependents of `node`, sorted; empty for an unknown node.
-    pub fn dependents(&self, node: &N) -> Vec<&N> {
+    #[cfg(test)]
+    pub(crate) fn dependents(&self, node: &N) -> Vec<&N> {
         self.neighbours(node, &self.dependents)
     }
 
     /// Everything that depends on `node`, directly or not, sorted (what a failure must skip).
-    pub fn transitive_dependents(&self, node: &N) -> Vec<&N> {
+    #[cfg(test)]
+    pub(crate) fn transitive_dependents(&self, node: &N) -> Vec<&N> {
         self.reachable(node, &self.dependents)
     }
 
     /// Everything `node` needs, directly or not, sorted.
-    pub fn transitive_dependencies(&self, node: &N) -> Vec<&N> {
+    #[cfg(test)]
+    pub(crate) fn transitive_dependencies(&self, node: &N) -> Vec<&N> {
         self.reachable(node, &self.dependencies)
     }
 
+    #[cfg(test)]
     fn neighbours(&self, node: &N, adjacency: &[BTreeSet<usize>]) -> Vec<&N> {
         let Some(i) = self.index_of(node) else {
             return Vec::new();
@@ -128,6 +127,7 @@ impl<N: Ord + Clone> Dag<N> {
         out
     }
 
+    #[cfg(test)]
     fn reachable(&self, node: &N, adjacency: &[BTreeSet<usize>]) -> Vec<&N> {
         let Some(start) = self.index_of(node) else {
             return Vec::new();

@@ -10,7 +10,7 @@ mod dag;
 mod order;
 mod walk;
 
-pub use critical::CriticalPath;
-pub use dag::Dag;
-pub use order::Cycle;
-pub use walk::{NodeState, Walk};
+pub(crate) use critical::CriticalPath;
+pub(crate) use dag::Dag;
+pub(crate) use order::Cycle;
+pub(crate) use walk::Walk;

@@ -7,7 +7,7 @@ use super::dag::Dag;
 
 /// A dependency cycle: each node depends on the next, and the last on the first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cycle<N>(pub Vec<N>);
+pub struct Cycle<N>(pub(crate) Vec<N>);
 
 impl<N: fmt::Display> fmt::Display for Cycle<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -25,7 +25,7 @@ impl<N: Ord + Clone> Dag<N> {
     /// One dependency cycle, if any, found by depth-first search. Deterministic: the search
     /// starts from the smallest node and visits dependencies in the nodes' order, and the cycle
     /// is rotated to start at its smallest node.
-    pub fn find_cycle(&self) -> Option<Cycle<N>> {
+    pub(crate) fn find_cycle(&self) -> Option<Cycle<N>> {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
             New,
@@ -69,13 +69,14 @@ impl<N: Ord + Clone> Dag<N> {
 
     /// Dependencies first: every node comes after all it depends on. Among nodes that are ready
     /// at the same time the smallest comes first, so the order is stable.
-    pub fn topological_order(&self) -> Result<Vec<N>, Cycle<N>> {
+    pub(crate) fn topological_order(&self) -> Result<Vec<N>, Cycle<N>> {
         self.topological_indices()
             .map(|order| order.into_iter().map(|i| self.node(i).clone()).collect())
     }
 
     /// Dependents first: the order to destroy in.
-    pub fn reverse_topological_order(&self) -> Result<Vec<N>, Cycle<N>> {
+    #[cfg(test)]
+    pub(crate) fn reverse_topological_order(&self) -> Result<Vec<N>, Cycle<N>> {
         let mut order = self.topological_order()?;
         order.reverse();
         Ok(order)

@@ -11,7 +11,7 @@ use super::Dag;
 
 /// Where one node is in the walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeState {
+pub(crate) enum NodeState {
     /// Some node it depends on has not succeeded yet.
     Waiting,
     /// Everything it depends on succeeded; not started.
@@ -29,7 +29,7 @@ pub enum NodeState {
 
 /// One walk over a graph's nodes, by their dense indices.
 #[derive(Debug, Clone)]
-pub struct Walk {
+pub(crate) struct Walk {
     /// `dependents[i]`: the nodes that depend on node `i` (ascending).
     dependents: Vec<Vec<usize>>,
     /// How many of node `i`'s dependencies have not succeeded yet.
@@ -39,7 +39,7 @@ pub struct Walk {
 
 impl Walk {
     /// A walk over `dag` where nothing has run: the nodes without dependencies are ready.
-    pub fn new<N: Ord + Clone>(dag: &Dag<N>) -> Self {
+    pub(crate) fn new<N: Ord + Clone>(dag: &Dag<N>) -> Self {
         let n = dag.len();
         let unmet: Vec<usize> = (0..n).map(|i| dag.dependency_indices(i).count()).collect();
         let states = unmet
@@ -59,36 +59,39 @@ impl Walk {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.states.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
 
-    pub fn state(&self, node: usize) -> NodeState {
+    #[cfg(test)]
+    pub(crate) fn state(&self, node: usize) -> NodeState {
         self.states[node]
     }
 
     /// The nodes ready to start, ascending.
-    pub fn ready(&self) -> Vec<usize> {
+    pub(crate) fn ready(&self) -> Vec<usize> {
         self.in_state(|s| s == NodeState::Ready)
     }
 
     /// The nodes started and not yet finished, ascending.
-    pub fn running(&self) -> Vec<usize> {
+    pub(crate) fn running(&self) -> Vec<usize> {
         self.in_state(|s| s == NodeState::Running)
     }
 
     /// The nodes never started and never skipped (ready or waiting), ascending: what a walk that
     /// stops early leaves behind.
-    pub fn unstarted(&self) -> Vec<usize> {
+    pub(crate) fn unstarted(&self) -> Vec<usize> {
         self.in_state(|s| matches!(s, NodeState::Ready | NodeState::Waiting))
     }
 
     /// Every node has an outcome (succeeded, failed, skipped or abandoned).
-    pub fn is_finished(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_finished(&self) -> bool {
         self.unstarted().is_empty() && self.running().is_empty()
     }
 
@@ -102,12 +105,12 @@ impl Walk {
     ///
     /// # Panics
     /// If the node is not ready: starting it would break the order the walk exists to keep.
-    pub fn start(&mut self, node: usize) {
+    pub(crate) fn start(&mut self, node: usize) {
         self.transition(node, NodeState::Ready, NodeState::Running);
     }
 
     /// Records that a running node succeeded; returns the nodes that became ready, ascending.
-    pub fn succeed(&mut self, node: usize) -> Vec<usize> {
+    pub(crate) fn succeed(&mut self, node: usize) -> Vec<usize> {
         self.transition(node, NodeState::Running, NodeState::Succeeded);
         let mut ready = Vec::new();
         for &dependent in &self.dependents[node] {
@@ -122,7 +125,7 @@ impl Walk {
 
     /// Records that a running node failed; returns the nodes this skips (everything still
     /// waiting that depends on it, directly or not), ascending.
-    pub fn fail(&mut self, node: usize) -> Vec<usize> {
+    pub(crate) fn fail(&mut self, node: usize) -> Vec<usize> {
         self.transition(node, NodeState::Running, NodeState::Failed);
         let mut downstream = vec![false; self.len()];
         let mut stack = vec![node];
@@ -144,7 +147,7 @@ impl Walk {
     }
 
     /// Records that a running node was given up without an outcome; nothing becomes ready.
-    pub fn abandon(&mut self, node: usize) {
+    pub(crate) fn abandon(&mut self, node: usize) {
         self.transition(node, NodeState::Running, NodeState::Abandoned);
     }
 

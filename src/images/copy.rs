@@ -27,7 +27,7 @@ const MANIFEST_TYPES: &[&str] = &[
 
 /// A failed copy, in words for the user (never holding a credential).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MirrorError(pub String);
+pub(crate) struct MirrorError(pub(crate) String);
 
 impl std::fmt::Display for MirrorError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -36,7 +36,7 @@ impl std::fmt::Display for MirrorError {
 }
 
 /// A client for copying from public registries into one destination registry.
-pub struct Mirror {
+pub(crate) struct Mirror {
     client: Client,
     destination: Registry,
 }
@@ -52,7 +52,7 @@ struct Tally {
 
 impl Mirror {
     /// `sources`: the source registries (for their protocol).
-    pub fn new(destination: Registry, sources: &[Registry]) -> Mirror {
+    pub(crate) fn new(destination: Registry, sources: &[Registry]) -> Mirror {
         // reqwest is built without a provider of its own: the process's one (ring) serves it.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let plain: Vec<String> = std::iter::once(&destination)
@@ -74,12 +74,12 @@ impl Mirror {
     }
 
     /// Where `repository` (with the blueprint's prefix) of the destination is, e.g. for output.
-    pub fn destination_name(&self, repository: &str, version: &Version) -> String {
+    pub(crate) fn destination_name(&self, repository: &str, version: &Version) -> String {
         format!("{}/{repository}{}", self.destination.host, version.suffix())
     }
 
     /// Copies `source` to `repository` of the destination under the same tag or digest.
-    pub async fn copy(
+    pub(crate) async fn copy(
         &self,
         source_registry: &Registry,
         source: &ImageRef,

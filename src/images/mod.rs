@@ -5,20 +5,20 @@
 
 mod copy;
 
-pub use copy::{Mirror, MirrorError};
+pub(crate) use copy::Mirror;
 
 use serde::Serialize;
 
 /// A registry to speak to: its API host, how, and as whom.
 #[derive(Clone)]
-pub struct Registry {
+pub(crate) struct Registry {
     /// Host and port, e.g. `123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn`.
-    pub host: String,
+    pub(crate) host: String,
     /// Plain HTTP: only for a registry on the loopback interface (a local test registry), as
     /// Docker allows for `127.0.0.0/8` without configuration.
-    pub plain_http: bool,
+    pub(crate) plain_http: bool,
     /// `None`: anonymous (public registries hand out anonymous pull tokens).
-    pub basic_auth: Option<(String, String)>,
+    pub(crate) basic_auth: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -35,7 +35,7 @@ impl std::fmt::Debug for Registry {
 }
 
 /// Whether `host` (with an optional port) is on the loopback interface.
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let name = match host.rsplit_once(':') {
         Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
         _ => host,

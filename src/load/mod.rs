@@ -23,9 +23,9 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
     /// The availability zones the subnets go into (`None` without a VPC): assumed until a live
     /// plan chooses them from EC2's answer ([`Loaded::live`]).
-    pub zones: Option<Zones>,
+    pub(crate) zones: Option<Zones>,
     /// The versions the blueprint leaves out, as chosen (`blueprint::support::defaults`).
-    pub unpinned: Vec<Chosen>,
+    pub(crate) unpinned: Vec<Chosen>,
 }
 
 impl Loaded {
@@ -45,7 +45,7 @@ impl Loaded {
 
     /// The same blueprint (derived for `account`) with the unset versions chosen anew from AWS's
     /// listings: `(path, version, according to)` each. Pure.
-    pub fn choosing(&self, choices: &[(&str, String, String)], account: &str) -> Loaded {
+    pub(crate) fn choosing(&self, choices: &[(&str, String, String)], account: &str) -> Loaded {
         let mut out = self.clone();
         for (path, version, according_to) in choices {
             let Some(chosen) = out.unpinned.iter_mut().find(|c| c.path == *path) else {
@@ -76,7 +76,7 @@ impl Loaded {
     /// The same blueprint (derived for `account`) with each unset version replaced by the one
     /// its existing resource runs (`proxy`: the ShinyProxy version the proxy's Deployment runs):
     /// an unset version never plans an upgrade. Pure.
-    pub fn keeping_running(
+    pub(crate) fn keeping_running(
         &self,
         observed: &crate::plan::ObservedState,
         proxy: Option<&str>,
@@ -113,7 +113,7 @@ impl Loaded {
 
     /// [`Loaded::in_account`] with the subnets in `zones` (chosen from what EC2 lists for the
     /// account). Pure.
-    pub fn live(&self, account: &str, zones: Zones) -> Loaded {
+    pub(crate) fn live(&self, account: &str, zones: Zones) -> Loaded {
         Loaded {
             source: self.source.clone(),
             blueprint: self.blueprint.clone(),
@@ -129,7 +129,7 @@ impl Loaded {
     }
 
     /// Whether the blueprint has subnets, so zones to choose.
-    pub fn has_subnets(&self) -> bool {
+    pub(crate) fn has_subnets(&self) -> bool {
         self.resources
             .iter()
             .any(|r| r.kind == crate::plan::ResourceKind::Subnet)
@@ -190,7 +190,8 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
 }
 
 /// [`load_file_on`] for text in memory.
-pub fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {
+#[cfg(test)]
+pub(crate) fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {
     load(file_name, text, Some(today))
 }
 

@@ -23,7 +23,7 @@ const RUNNING: &[(&str, &str, &str)] = &[
 /// ShinyProxy version the proxy's Deployment runs (the tag of its image, when that is the
 /// blueprint's proxy image: `ops::live` reads it from the cluster), kept the same way for an
 /// unset `proxy.version`.
-pub fn keep_running(
+pub(crate) fn keep_running(
     bp: &Blueprint,
     chosen: &[Chosen],
     observed: &ObservedState,

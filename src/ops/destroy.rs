@@ -78,7 +78,7 @@ impl DestroyOutcome {
 }
 
 /// The deletion of everything `observed` lists.
-pub fn destroy_plan(observed: &crate::plan::ObservedState) -> Plan {
+pub(crate) fn destroy_plan(observed: &crate::plan::ObservedState) -> Plan {
     diff(&[], observed)
 }
 

@@ -17,75 +17,75 @@ use crate::plan::{Address, Resource, ResourceKind};
 pub struct EntryPoints {
     /// What users open: `https://<domain>` when the ingress has one, else the load balancer's
     /// DNS name.
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// The DNS record the user makes so that the domain reaches the load balancer.
-    pub cname: Option<Cname>,
-    pub cluster: Option<ClusterAccess>,
-    pub database: Option<Endpoint>,
-    pub cache: Option<Endpoint>,
+    pub(crate) cname: Option<Cname>,
+    pub(crate) cluster: Option<ClusterAccess>,
+    pub(crate) database: Option<Endpoint>,
+    pub(crate) cache: Option<Endpoint>,
     /// The app servers, reached through Session Manager (there is no SSH).
-    pub servers: Vec<ServerAccess>,
+    pub(crate) servers: Vec<ServerAccess>,
     /// The Auto Scaling groups of app servers: their instances come and go, so the commands
     /// name a placeholder and say where the ids are listed.
-    pub groups: Vec<GroupAccess>,
+    pub(crate) groups: Vec<GroupAccess>,
 }
 
 /// An Auto Scaling group of app servers: how to find its instances, and the Session Manager
 /// commands for any one of them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GroupAccess {
+pub(crate) struct GroupAccess {
     /// The Auto Scaling group's name (`lowcode-asg-srv-app-asg`).
-    pub name: String,
+    pub(crate) name: String,
     /// `shinyctl status -f <file>`: lists the group's instance ids with their lifecycle states.
-    pub status_command: String,
+    pub(crate) status_command: String,
     /// The same ids from the AWS CLI (DescribeAutoScalingGroups, the instances `InService`).
-    pub instances_command: String,
+    pub(crate) instances_command: String,
     /// `aws ssm start-session --target <instance-id> --region <region>`.
-    pub session_command: String,
+    pub(crate) session_command: String,
     /// Per port nginx forwards to, as [`ServerAccess::port_commands`], with the placeholder.
-    pub port_commands: Vec<(u16, String)>,
+    pub(crate) port_commands: Vec<(u16, String)>,
 }
 
 /// What stands for one of a group's instance ids in its commands.
-pub const INSTANCE_PLACEHOLDER: &str = "<instance-id>";
+pub(crate) const INSTANCE_PLACEHOLDER: &str = "<instance-id>";
 
 /// One app server: a shell and its local ports through Session Manager.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServerAccess {
+pub(crate) struct ServerAccess {
     /// `lowcode-srv-app-a1`.
-    pub name: String,
-    pub instance_id: String,
+    pub(crate) name: String,
+    pub(crate) instance_id: String,
     /// `aws ssm start-session --target <id> --region <region>`.
-    pub session_command: String,
+    pub(crate) session_command: String,
     /// Per port nginx forwards to (a product's console among them), the command that makes it
     /// `localhost:<port>` on the user's machine (AWS-StartPortForwardingSession).
-    pub port_commands: Vec<(u16, String)>,
+    pub(crate) port_commands: Vec<(u16, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cname {
-    pub name: String,
-    pub target: String,
+pub(crate) struct Cname {
+    pub(crate) name: String,
+    pub(crate) target: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClusterAccess {
-    pub name: String,
-    pub region: String,
+pub(crate) struct ClusterAccess {
+    pub(crate) name: String,
+    pub(crate) region: String,
     /// The AWS CLI command that writes a kubeconfig entry for the cluster.
-    pub kubeconfig_command: String,
+    pub(crate) kubeconfig_command: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: Option<u64>,
+pub(crate) struct Endpoint {
+    pub(crate) host: String,
+    pub(crate) port: Option<u64>,
     /// Aurora's reader endpoint.
-    pub reader_host: Option<String>,
+    pub(crate) reader_host: Option<String>,
 }
 
 impl EntryPoints {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self == &EntryPoints::default()
     }
 }
@@ -101,7 +101,7 @@ fn shell_word(word: &str) -> String {
 }
 
 /// The entry points of `bp` in `region`, from what AWS answered (`outputs`, by address).
-pub fn entry_points(
+pub(crate) fn entry_points(
     bp: &Blueprint,
     blueprint_file: &str,
     region: &str,

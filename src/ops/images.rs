@@ -13,8 +13,8 @@ use crate::plan::catalog::Names;
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MirrorSummary {
-    pub copied: usize,
-    pub already_there: usize,
+    pub(crate) copied: usize,
+    pub(crate) already_there: usize,
     pub failed: usize,
 }
 

@@ -18,7 +18,6 @@ use super::{Error, Result, target_for};
 /// A plan made against AWS, with what it was made from (for apply to execute it).
 #[derive(Debug, Clone)]
 pub struct LivePlan {
-    pub conn: Connection,
     pub live: LiveState,
     pub plan: Plan,
     /// Warnings about the workload (its cluster could not be read).
@@ -42,18 +41,17 @@ pub async fn plan_live(loaded: &Loaded, target: Target) -> Result<LivePlan> {
     } = read;
     let mut notes: Vec<String> = cluster.note().into_iter().collect();
     notes.extend(price(&conn, &mut plan, prices).await);
-    Ok(LivePlan {
-        conn,
-        live,
-        plan,
-        notes,
-    })
+    Ok(LivePlan { live, plan, notes })
 }
 
 /// Adds the plan's monthly cost by the AWS Price List (or the cache, or the shipped table when
 /// the Price List cannot be asked: then a warning says so). `prices`: those asked beside the
 /// read (the blueprint's own); only a price they lack is asked now.
-pub async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Option<String> {
+pub(crate) async fn price(
+    conn: &Connection,
+    plan: &mut Plan,
+    prices: Prefetched,
+) -> Option<String> {
     let keys = crate::plan::cost::needed(plan);
     let priced = aws::pricing::complete(conn, &plan.region, &keys, prices).await;
     plan.cost = Some(crate::plan::cost::estimate(plan, &priced.book));
@@ -65,25 +63,22 @@ pub async fn price(conn: &Connection, plan: &mut Plan, prices: Prefetched) -> Op
 /// derived for the connection's account ([`Loaded::in_account`]: global bucket names hold it).
 /// The subnets go into the zones EC2 lists for the account ([`crate::plan::zones::choose`]);
 /// zones that do not fit the account stop the command.
-pub async fn connect(loaded: &Loaded, target: Target) -> Result<(Connection, Target, Loaded)> {
+pub(crate) async fn connect(
+    loaded: &Loaded,
+    target: Target,
+) -> Result<(Connection, Target, Loaded)> {
     connect_zoned(loaded, target, true).await
 }
 
 /// [`connect`] without the zones: a live read asks for them beside its own calls
 /// ([`Zoning::Ask`]) rather than before them.
-pub async fn connect_unzoned(loaded: &Loaded, target: Target) -> Result<(Connection, Target)> {
+pub(crate) async fn connect_unzoned(
+    loaded: &Loaded,
+    target: Target,
+) -> Result<(Connection, Target)> {
     let target = target_for(&loaded.blueprint, target)?;
     let conn = aws::connect(&target).await?;
     Ok((conn, target))
-}
-
-/// [`connect`] for destroy, which zones that do not fit the account do not stop: it finds what
-/// exists by its tags, and keeps the assumed zones.
-pub async fn connect_to_destroy(
-    loaded: &Loaded,
-    target: Target,
-) -> Result<(Connection, Target, Loaded)> {
-    connect_zoned(loaded, target, false).await
 }
 
 async fn connect_zoned(
@@ -98,7 +93,7 @@ async fn connect_zoned(
 
 /// `loaded` derived for the connection's account in the zones chosen from EC2's answer (see
 /// [`live_zones`]; the assumed zones where none are chosen).
-pub async fn zoned(conn: &Connection, loaded: &Loaded, strict: bool) -> Result<Loaded> {
+pub(crate) async fn zoned(conn: &Connection, loaded: &Loaded, strict: bool) -> Result<Loaded> {
     Ok(match live_zones(conn, loaded, strict).await? {
         Some(zones) => loaded.live(&conn.account, zones),
         None => loaded.in_account(&conn.account),
@@ -137,11 +132,12 @@ fn problem_line(p: &Problem) -> String {
 
 /// Where the blueprint's zones stand when a live read starts.
 #[derive(Debug, Clone, Copy)]
-pub enum Zoning<'a> {
+pub(crate) enum Zoning<'a> {
     /// Known: the blueprint derived for the account ([`connect`]).
     Known(&'a Loaded),
     /// To be asked of EC2 beside the read (`strict`: zones that do not fit the account stop the
-    /// command, as [`connect`]; otherwise the assumed zones stay, as [`connect_to_destroy`]):
+    /// command, as [`connect`]; otherwise the assumed zones stay, as destroy wants: it finds
+    /// what exists by its tags):
     /// the blueprint as loaded. The read starts with it in the zones it assumes, which no
     /// reader consults (`aws::reader::read_found`), and what it finds is matched to the
     /// blueprint in the chosen zones.
@@ -150,7 +146,7 @@ pub enum Zoning<'a> {
 
 impl Zoning<'_> {
     /// The blueprint in the account's zones: asked, or known.
-    pub async fn settle(self, conn: &Connection) -> Result<Loaded> {
+    pub(crate) async fn settle(self, conn: &Connection) -> Result<Loaded> {
         match self {
             Zoning::Known(loaded) => Ok(loaded.clone()),
             Zoning::Ask { loaded, strict } => zoned(conn, loaded, strict).await,
@@ -158,7 +154,7 @@ impl Zoning<'_> {
     }
 
     /// What the read starts with: the blueprint in the account, in the zones known or assumed.
-    pub fn start(self, account: &str) -> Loaded {
+    pub(crate) fn start(self, account: &str) -> Loaded {
         match self {
             Zoning::Known(loaded) => loaded.clone(),
             Zoning::Ask { loaded, .. } => loaded.in_account(account),
@@ -169,12 +165,12 @@ impl Zoning<'_> {
 /// What a live read gives: the state found, the plan, the workload's cluster, the blueprint
 /// in the account's zones, and the prices asked beside it.
 #[derive(Debug)]
-pub struct PlanRead {
-    pub live: LiveState,
-    pub plan: Plan,
-    pub cluster: ClusterState,
-    pub loaded: Loaded,
-    pub prices: Prefetched,
+pub(crate) struct PlanRead {
+    pub(crate) live: LiveState,
+    pub(crate) plan: Plan,
+    pub(crate) cluster: ClusterState,
+    pub(crate) loaded: Loaded,
+    pub(crate) prices: Prefetched,
 }
 
 /// Reads what exists for the blueprint (AWS, then the workload on its cluster when there is a
@@ -185,7 +181,11 @@ pub struct PlanRead {
 /// (`aws::services::stages`): the zones (when [`Zoning::Ask`]), AWS's versions, the secrets'
 /// versions that roll ShinyProxy, the blueprint's prices (`plan::cost::needed_by`) and whether
 /// the workload's images are in its ECR.
-pub async fn read_plan(conn: &Connection, target: &Target, zoning: Zoning<'_>) -> Result<PlanRead> {
+pub(crate) async fn read_plan(
+    conn: &Connection,
+    target: &Target,
+    zoning: Zoning<'_>,
+) -> Result<PlanRead> {
     // `zoned`: the blueprint in the account's zones, once known (what apply goes on with);
     // `loaded`: what the read starts with and the plan is made of.
     let mut loaded = zoning.start(&conn.account);
@@ -316,7 +316,7 @@ fn proxy_image_in(objects: &[serde_json::Value]) -> Option<&str> {
 /// Deployment's image has, when that image is the one `desired` (the workload rendered at the
 /// chosen version) names at another tag — the same repository, so a `proxy.image` changed in
 /// the blueprint still rolls out — and the tag is a ShinyProxy version (`3.1.1`).
-pub fn running_proxy_version(
+pub(crate) fn running_proxy_version(
     desired: &[serde_json::Value],
     running: &[serde_json::Value],
 ) -> Option<String> {

@@ -17,16 +17,16 @@
 //! Every change to the cloud goes through a Plan: apply executes the diff, destroy executes the diff
 //! against an empty blueprint.
 
-pub mod apply;
-pub mod destroy;
+pub(crate) mod apply;
+pub(crate) mod destroy;
 pub mod doctor;
 pub mod entry_points;
 pub mod images;
 pub mod live;
-pub mod run;
+pub(crate) mod run;
 pub mod saved;
 pub mod status;
-pub mod workload;
+pub(crate) mod workload;
 
 use std::time::Duration;
 
@@ -77,7 +77,7 @@ pub enum Error {
     Console(String),
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 impl From<LockError> for Error {
     fn from(e: LockError) -> Self {
@@ -130,19 +130,20 @@ impl Interrupt {
     }
 
     /// Never raised (library callers and tests).
-    pub fn never() -> Interrupt {
+    #[cfg(test)]
+    pub(crate) fn never() -> Interrupt {
         let (sender, interrupt) = Interrupt::new();
         // Keep the channel open for the life of the process: a closed channel is not a request.
         std::mem::forget(sender);
         interrupt
     }
 
-    pub fn is_requested(&self) -> bool {
+    pub(crate) fn is_requested(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Completes when the flag is raised; never if the raising side is gone without raising it.
-    pub async fn requested(&self) {
+    pub(crate) async fn requested(&self) {
         let mut receiver = self.0.clone();
         if receiver.wait_for(|raised| *raised).await.is_err() {
             std::future::pending::<()>().await;
@@ -170,7 +171,7 @@ impl Default for Execution {
 }
 
 impl Execution {
-    pub fn config(&self) -> Config {
+    pub(crate) fn config(&self) -> Config {
         let mut config = Config {
             parallelism: self.parallelism.max(1),
             ..Config::default()
@@ -193,7 +194,10 @@ impl Execution {
 
 /// The connection target for `loaded`: the blueprint's region unless the flag names one, and a
 /// flag that disagrees with the blueprint is an error (a plan is for one region).
-pub fn target_for(blueprint: &crate::blueprint::Blueprint, mut target: Target) -> Result<Target> {
+pub(crate) fn target_for(
+    blueprint: &crate::blueprint::Blueprint,
+    mut target: Target,
+) -> Result<Target> {
     let region = &blueprint.metadata.region;
     match &target.region {
         Some(flag) if flag != region => {

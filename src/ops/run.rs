@@ -22,7 +22,7 @@ use super::{Console, Error, Execution, Interrupt, Result, console};
 
 /// Takes the lock of `blueprint` for `operation` (`apply`, `destroy`). With `break_lock`, first
 /// removes whatever lock there is and says whose it was.
-pub async fn take_lock(
+pub(crate) async fn take_lock(
     conn: &Connection,
     blueprint: &str,
     operation: &str,
@@ -46,7 +46,7 @@ pub async fn take_lock(
 /// could see another run's changes half made, and that run could release its lock between
 /// the read and our put. `beside`'s error comes first (it was asked first before); a lock
 /// taken for a command that then stops is released.
-pub async fn take_lock_beside<T>(
+pub(crate) async fn take_lock_beside<T>(
     conn: &Connection,
     blueprint: &str,
     operation: &str,
@@ -70,13 +70,13 @@ pub async fn take_lock_beside<T>(
 }
 
 /// Releases `lock`. A failure to release is reported after the run's own outcome.
-pub async fn release(conn: &Connection, lock: &Lock) -> Result<()> {
+pub(crate) async fn release(conn: &Connection, lock: &Lock) -> Result<()> {
     lock.release(conn).await.map_err(Error::Unlock)
 }
 
 /// Runs `schedule` against AWS for `blueprint`, showing progress through the console's renderer.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_schedule(
+pub(crate) async fn run_schedule(
     conn: &Connection,
     blueprint: &str,
     data: DataPolicy,
@@ -98,7 +98,7 @@ pub async fn run_schedule(
 /// [`run_schedule`], also giving every resource's outputs after the run (`known` with what the
 /// run's steps answered): what apply's entry points are read from.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_schedule_with_outputs(
+pub(crate) async fn run_schedule_with_outputs(
     conn: &Connection,
     blueprint: &str,
     data: DataPolicy,
@@ -111,8 +111,7 @@ pub async fn run_schedule_with_outputs(
     then: Option<&Then<'_>>,
 ) -> (Summary, BTreeMap<Address, Outputs>) {
     let operator = AwsOperator::new(conn.clone(), blueprint).with_data_policy(data);
-    let executor = Executor::new(Answered::new(operator), execution.config())
-        .with_limiter(conn.limiter.clone());
+    let executor = Executor::new(Answered::new(operator), execution.config());
     let mut renderer = out.progress(verb);
     execute_with_outputs(
         &executor,
@@ -128,13 +127,13 @@ pub async fn run_schedule_with_outputs(
 /// An operator that also keeps what each step it performed answered (created and updated
 /// steps' outputs), so what runs beside the executor (the controllers' install) can read the
 /// facts of the steps done so far before the run ends.
-pub struct Answered<O> {
+pub(crate) struct Answered<O> {
     inner: O,
     outputs: Mutex<BTreeMap<Address, Outputs>>,
 }
 
 impl<O> Answered<O> {
-    pub fn new(inner: O) -> Self {
+    pub(crate) fn new(inner: O) -> Self {
         Answered {
             inner,
             outputs: Mutex::new(BTreeMap::new()),
@@ -176,13 +175,13 @@ impl<O: Operator> Operator for Answered<O> {
 
 /// What runs beside and after the AWS steps, in the same progress view and summary: the
 /// workload deploy.
-pub struct Then<'a> {
-    pub deploy: DeployInput<'a>,
+pub(crate) struct Then<'a> {
+    pub(crate) deploy: DeployInput<'a>,
     /// The workload changes of the approved plan: skipped or cancelled when the AWS side fails.
-    pub planned: Vec<Change>,
+    pub(crate) planned: Vec<Change>,
     /// What AWS had before the run (the read the plan came from): with the run's results it is
     /// what AWS has after it, and the workload's facts come from there, not from a second read.
-    pub before: LiveState,
+    pub(crate) before: LiveState,
 }
 
 /// The workload's part of a run in its two phases (the real one is [`Then`]; tests use fakes):
@@ -262,7 +261,7 @@ impl Workload for Then<'_> {
 /// What AWS has after a complete run of `schedule`: `before`, without what was deleted, with what
 /// was created or updated (its desired properties, the id AWS answered with) and the run's final
 /// `outputs` (endpoints, ARNs). Pure.
-pub fn live_after(
+pub(crate) fn live_after(
     before: &LiveState,
     schedule: &Schedule,
     outputs: &BTreeMap<Address, Outputs>,
@@ -333,7 +332,8 @@ fn outputs_now(
 /// Runs `schedule` through `executor`, feeding every event to `renderer`; Ctrl-C (`interrupt`)
 /// starts nothing new and lets in-flight steps finish. A renderer that fails (a closed pipe)
 /// stops showing progress; the run goes on.
-pub async fn execute<O: Operator>(
+#[cfg(test)]
+pub(crate) async fn execute<O: Operator>(
     executor: &Executor<Answered<O>>,
     schedule: &Schedule,
     known: BTreeMap<Address, Outputs>,
@@ -356,7 +356,7 @@ pub async fn execute<O: Operator>(
 /// side succeeded and the controllers' phase did. Ctrl-C starts neither if it comes first. What
 /// could not run is skipped (after a failure) or cancelled (after Ctrl-C), so every planned step
 /// is reported once.
-pub async fn execute_with_outputs<O: Operator>(
+pub(crate) async fn execute_with_outputs<O: Operator>(
     executor: &Executor<Answered<O>>,
     schedule: &Schedule,
     known: BTreeMap<Address, Outputs>,

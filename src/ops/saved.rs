@@ -48,7 +48,7 @@ pub fn parse(text: &str) -> Result<Value, SavedPlanError> {
 }
 
 /// Checks that `fresh` is the plan `saved` describes.
-pub fn check(saved: &Value, fresh: &Plan) -> Result<(), SavedPlanError> {
+pub(crate) fn check(saved: &Value, fresh: &Plan) -> Result<(), SavedPlanError> {
     // Notes and the cost estimate are not changes (a support warning may come due, or a price
     // change, between plan and apply).
     let without_notes = |plan: &Value| {

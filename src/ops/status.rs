@@ -20,31 +20,31 @@ use super::{Error, Result, live};
 /// Everything `status` found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
-    pub blueprint: String,
-    pub region: String,
-    pub account: String,
+    pub(crate) blueprint: String,
+    pub(crate) region: String,
+    pub(crate) account: String,
     /// The desired AWS resources (not the workload's Kubernetes objects).
-    pub desired: usize,
+    pub(crate) desired: usize,
     /// Desired resources that do not exist, in the catalog's order.
-    pub missing: Vec<Address>,
+    pub(crate) missing: Vec<Address>,
     /// Existing resources whose settings differ from the blueprint (`shinyctl plan` shows how).
-    pub drifted: Vec<Address>,
-    pub entry: EntryPoints,
-    pub health: Vec<Health>,
+    pub(crate) drifted: Vec<Address>,
+    pub(crate) entry: EntryPoints,
+    pub(crate) health: Vec<Health>,
     /// The proxy's Deployment, when the blueprint has a proxy.
-    pub rollout: Option<Rollout>,
+    pub(crate) rollout: Option<Rollout>,
 }
 
 /// The workload's Deployment as `kubectl rollout status` would judge it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rollout {
+pub(crate) struct Rollout {
     /// `namespace/name`, or the cluster when there is none to read.
-    pub deployment: String,
+    pub(crate) deployment: String,
     /// `complete`, `progressing`, `failed: …`, `not deployed`, `unreachable: …`.
-    pub state: String,
-    pub verdict: Verdict,
+    pub(crate) state: String,
+    pub(crate) verdict: Verdict,
     /// `ready/desired` replicas when known.
-    pub replicas: Option<(i64, i64)>,
+    pub(crate) replicas: Option<(i64, i64)>,
 }
 
 /// The one-word answer, and the exit code it maps to.
@@ -67,7 +67,7 @@ impl Overall {
         }
     }
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Overall::Healthy => "healthy",
             Overall::Incomplete => "incomplete",
@@ -173,7 +173,7 @@ fn existing_entry_points(mut entry: EntryPoints, observed: &ObservedState) -> En
 }
 
 /// The proxy's rollout from what the cluster has of the workload.
-pub fn rollout_of(cluster: &ClusterState) -> Rollout {
+pub(crate) fn rollout_of(cluster: &ClusterState) -> Rollout {
     let unknown = |state: String, verdict| Rollout {
         deployment: PROXY_DEPLOYMENT.into(),
         state,

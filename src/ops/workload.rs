@@ -30,7 +30,7 @@ use crate::workload::{self, PlatformFacts, Workload, plan as wplan};
 
 /// What the cluster has of the blueprint's workload, as far as the plan is concerned.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ClusterState {
+pub(crate) enum ClusterState {
     /// The blueprint has no EKS cluster in AWS yet: every object is a create.
     NoCluster,
     /// The objects carrying the blueprint's labels.
@@ -40,7 +40,7 @@ pub enum ClusterState {
 }
 
 impl ClusterState {
-    pub fn objects(&self) -> &[Value] {
+    pub(crate) fn objects(&self) -> &[Value] {
         match self {
             ClusterState::Objects(objects) => objects,
             _ => &[],
@@ -48,7 +48,7 @@ impl ClusterState {
     }
 
     /// A line for the user when the cluster could not be read.
-    pub fn note(&self) -> Option<String> {
+    pub(crate) fn note(&self) -> Option<String> {
         match self {
             ClusterState::Unreachable(why) => Some(format!(
                 "warning: could not read the workload on the cluster ({why}); its objects are \
@@ -61,12 +61,12 @@ impl ClusterState {
 
 /// The facts the workload needs, from what AWS reports (`live`) in the connection's account;
 /// what is not there yet is `(known after apply)`. Pure.
-pub fn facts(bp: &Blueprint, conn: &Connection, live: &LiveState) -> PlatformFacts {
+pub(crate) fn facts(bp: &Blueprint, conn: &Connection, live: &LiveState) -> PlatformFacts {
     facts_in(bp, &conn.account, live)
 }
 
 /// [`facts`] for `account` in the blueprint's region.
-pub fn facts_in(bp: &Blueprint, account: &str, live: &LiveState) -> PlatformFacts {
+pub(crate) fn facts_in(bp: &Blueprint, account: &str, live: &LiveState) -> PlatformFacts {
     let region = bp.metadata.region.as_str();
     let partition = crate::plan::catalog::partition(region);
     let mut facts = PlatformFacts::known_after_apply(bp);
@@ -186,7 +186,7 @@ fn needs(resources: &[Resource]) -> Vec<Address> {
 }
 
 /// The workload's desired and observed plan resources. Pure.
-pub fn plan_resources(
+pub(crate) fn plan_resources(
     loaded: &Loaded,
     rendered: Option<&Workload>,
     cluster: &ClusterState,
@@ -204,7 +204,7 @@ pub fn plan_resources(
 }
 
 /// The blueprint's AWS resources plus its workload, diffed against AWS plus the cluster. Pure.
-pub fn full_plan(
+pub(crate) fn full_plan(
     loaded: &Loaded,
     observed: &ObservedState,
     rendered: Option<&Workload>,
@@ -219,7 +219,7 @@ pub fn full_plan(
 }
 
 /// The plan without its workload changes: what the AWS executor runs.
-pub fn aws_part(plan: &Plan) -> Plan {
+pub(crate) fn aws_part(plan: &Plan) -> Plan {
     let mut aws = plan.clone();
     aws.changes
         .retain(|c| c.kind != ResourceKind::KubernetesObject);
@@ -228,7 +228,7 @@ pub fn aws_part(plan: &Plan) -> Plan {
 }
 
 /// The workload changes of `plan`.
-pub fn workload_changes(plan: &Plan) -> Vec<&Change> {
+pub(crate) fn workload_changes(plan: &Plan) -> Vec<&Change> {
     plan.changes
         .iter()
         .filter(|c| c.kind == ResourceKind::KubernetesObject && c.action.is_change())
@@ -284,7 +284,7 @@ async fn cluster_client(
 }
 
 /// What the cluster has of the blueprint's workload (see [`ClusterState`]).
-pub async fn read_cluster(
+pub(crate) async fn read_cluster(
     conn: &Connection,
     target: &Target,
     blueprint: &str,
@@ -329,7 +329,7 @@ fn step(change: &Change) -> StepRef {
 
 /// Marks the workload steps of `planned` as not attempted: skipped after a failure of the AWS
 /// side, cancelled after Ctrl-C.
-pub fn not_attempted(planned: &[Change], summary: &mut Summary, sink: &EventSink) {
+pub(crate) fn not_attempted(planned: &[Change], summary: &mut Summary, sink: &EventSink) {
     let because = summary.failed.first().map(|f| f.step.address.clone());
     for change in planned {
         let step = step(change);
@@ -353,14 +353,14 @@ pub fn not_attempted(planned: &[Change], summary: &mut Summary, sink: &EventSink
 }
 
 /// Everything apply needs to deploy the workload after its AWS run.
-pub struct DeployInput<'a> {
-    pub conn: &'a Connection,
-    pub target: &'a Target,
-    pub loaded: &'a Loaded,
-    pub time_scale: f64,
+pub(crate) struct DeployInput<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) target: &'a Target,
+    pub(crate) loaded: &'a Loaded,
+    pub(crate) time_scale: f64,
     /// What AWS has now, when the caller knows it (apply: the state read before its run with the
     /// run's results); `None` reads AWS.
-    pub live: Option<&'a LiveState>,
+    pub(crate) live: Option<&'a LiveState>,
 }
 
 /// Whether `change` is of a controller's object (its `app.kubernetes.io/part-of` label names
@@ -379,7 +379,7 @@ fn is_controller_change(change: &Change) -> bool {
 /// The workload changes of `planned` the controllers' phase makes: the controllers' objects
 /// that are created or updated (one the blueprint no longer has is pruned with the rest, after
 /// what it manages).
-pub fn controller_changes(planned: &[Change]) -> Vec<Change> {
+pub(crate) fn controller_changes(planned: &[Change]) -> Vec<Change> {
     planned
         .iter()
         .filter(|c| c.action != Action::Delete && is_controller_change(c))
@@ -394,7 +394,7 @@ pub fn controller_changes(planned: &[Change]) -> Vec<Change> {
 /// by); everything those depend on; and what completes them: the security group rules and role
 /// policy attachments that depend on any of them (the API server reaches the controllers'
 /// webhooks through the nodes' rules). Pure.
-pub fn controllers_need(loaded: &Loaded) -> std::collections::BTreeSet<Address> {
+pub(crate) fn controllers_need(loaded: &Loaded) -> std::collections::BTreeSet<Address> {
     use std::collections::BTreeSet;
     let resources = &loaded.resources;
     let names = Names::new(&loaded.blueprint.metadata.name);
@@ -455,7 +455,11 @@ pub fn controllers_need(loaded: &Loaded) -> std::collections::BTreeSet<Address> 
 /// Whether apply's controllers' phase may have something to do: the approved plan changes a
 /// controller's object, or the plan rendered none (their IRSA role was not made yet: once it is,
 /// they are). When the plan rendered them and changes none, they are in place.
-pub fn controllers_wanted(input: &DeployInput<'_>, before: &LiveState, planned: &[Change]) -> bool {
+pub(crate) fn controllers_wanted(
+    input: &DeployInput<'_>,
+    before: &LiveState,
+    planned: &[Change],
+) -> bool {
     let bp = &input.loaded.blueprint;
     if bp.cluster.is_none() {
         return false;
@@ -471,7 +475,7 @@ pub fn controllers_wanted(input: &DeployInput<'_>, before: &LiveState, planned: 
 /// it returns with their addresses. `None` when nothing was done or reported: no controller to
 /// install or change, or the cluster could not be read (the deploy after the AWS side then tries
 /// again and reports what fails).
-pub async fn install_controllers(
+pub(crate) async fn install_controllers(
     input: &DeployInput<'_>,
     live: &LiveState,
     sink: &EventSink,
@@ -522,7 +526,7 @@ pub async fn install_controllers(
 /// already (by the controllers' phase, [`install_controllers`]) is a step in `sink`'s events and
 /// in `summary`. The controllers are installed first only when some of theirs are among those
 /// changes.
-pub async fn deploy_after_aws(
+pub(crate) async fn deploy_after_aws(
     input: &DeployInput<'_>,
     reported: &std::collections::BTreeSet<Address>,
     summary: &mut Summary,
@@ -790,19 +794,19 @@ async fn prepare(
 
 /// One `registry:` image the workload pulls from the blueprint's ECR.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryImage {
+pub(crate) struct RegistryImage {
     /// Where the blueprint says it (`proxy.image`, `proxy.apps[0].image`, ...).
-    pub path: String,
+    pub(crate) path: String,
     /// The repository's name in the blueprint (`registry.repositories[].name`).
-    pub name: String,
-    pub version: crate::blueprint::images::Version,
+    pub(crate) name: String,
+    pub(crate) version: crate::blueprint::images::Version,
     /// Whether `shinyctl images mirror` copies it (its repository says `mirrorOf`).
-    pub mirrored: bool,
+    pub(crate) mirrored: bool,
 }
 
 impl RegistryImage {
     /// The image as the nodes pull it.
-    pub fn uri(&self, bp: &Blueprint, facts: &PlatformFacts) -> String {
+    pub(crate) fn uri(&self, bp: &Blueprint, facts: &PlatformFacts) -> String {
         format!(
             "{}/{}{}",
             facts.registry_host,
@@ -814,7 +818,7 @@ impl RegistryImage {
 
 /// The `registry:` images among `uses` (a `registry:NAME` without a tag is `:latest`, as the
 /// workload renders it).
-pub fn registry_images(
+pub(crate) fn registry_images(
     bp: &Blueprint,
     uses: &[crate::blueprint::images::ImageUse],
 ) -> Vec<RegistryImage> {
@@ -853,7 +857,7 @@ fn deploy_pulls(bp: &Blueprint, objects: &[Value]) -> Vec<crate::blueprint::imag
 }
 
 /// The sentence that says which images are missing from the blueprint's ECR and what to do.
-pub fn missing_images_message(
+pub(crate) fn missing_images_message(
     bp: &Blueprint,
     facts: &PlatformFacts,
     file: &str,
@@ -936,7 +940,7 @@ async fn check_images(
 /// Where each `registry:` image of the workload stands in the blueprint's ECR, as a live plan
 /// asks beside its read (it needs none of the read's answers: a repository not there yet is
 /// `NoRepository`); `None` without a proxy.
-pub type AskedImages = Option<Result<Vec<(EcrImage, Presence)>, String>>;
+pub(crate) type AskedImages = Option<Result<Vec<(EcrImage, Presence)>, String>>;
 
 fn ecr_images(bp: &Blueprint, wanted: &[RegistryImage]) -> Vec<EcrImage> {
     let names = Names::new(&bp.metadata.name);
@@ -950,7 +954,7 @@ fn ecr_images(bp: &Blueprint, wanted: &[RegistryImage]) -> Vec<EcrImage> {
 }
 
 /// Asks ECR about every `registry:` image the workload uses (see [`AskedImages`]).
-pub async fn ask_images(conn: &Connection, bp: &Blueprint) -> AskedImages {
+pub(crate) async fn ask_images(conn: &Connection, bp: &Blueprint) -> AskedImages {
     bp.proxy.as_ref()?;
     let wanted = registry_images(bp, &crate::blueprint::images::workload_images(bp));
     if wanted.is_empty() {
@@ -968,7 +972,7 @@ pub async fn ask_images(conn: &Connection, bp: &Blueprint) -> AskedImages {
 /// exists but lacks it. The answers come from [`ask_images`] beside the read; an image the
 /// blueprint names only after the read (an unpinned proxy kept at the version it runs) is asked
 /// now.
-pub async fn image_notes(
+pub(crate) async fn image_notes(
     conn: &Connection,
     loaded: &Loaded,
     facts: &PlatformFacts,
@@ -1032,7 +1036,7 @@ pub async fn image_notes(
 
 /// Puts the current versions of the secrets the pods read on the Deployment's pod template
 /// (`workload::rollout::SECRET_VERSIONS`), read from AWS without any value.
-pub async fn add_secret_versions(
+pub(crate) async fn add_secret_versions(
     conn: &Connection,
     bp: &Blueprint,
     facts: &PlatformFacts,
@@ -1069,7 +1073,7 @@ fn set_versions(
 /// asks the facts only whether there is a database, which the blueprint says), so the read's
 /// answer is not needed to ask.
 #[derive(Debug, Clone)]
-pub struct SecretVersions {
+pub(crate) struct SecretVersions {
     sources: BTreeMap<String, String>,
     versions: Result<BTreeMap<String, String>, String>,
 }
@@ -1084,7 +1088,7 @@ impl Default for SecretVersions {
 }
 
 /// See [`SecretVersions`]; nothing is asked when the pods read no secret.
-pub async fn secret_versions(conn: &Connection, bp: &Blueprint) -> SecretVersions {
+pub(crate) async fn secret_versions(conn: &Connection, bp: &Blueprint) -> SecretVersions {
     let sources = secret_sources(bp, &PlatformFacts::known_after_apply(bp));
     let versions = if sources.is_empty() {
         Ok(BTreeMap::new())
@@ -1096,7 +1100,7 @@ pub async fn secret_versions(conn: &Connection, bp: &Blueprint) -> SecretVersion
 
 /// [`add_secret_versions`] with the versions asked beside the read (`asked`); they are asked
 /// again only if the read's facts name other secrets than the blueprint did.
-pub async fn add_asked_secret_versions(
+pub(crate) async fn add_asked_secret_versions(
     conn: &Connection,
     bp: &Blueprint,
     facts: &PlatformFacts,
@@ -1132,7 +1136,7 @@ fn secret_sources(bp: &Blueprint, facts: &PlatformFacts) -> BTreeMap<String, Str
 /// controllers, waits until its Services and TargetGroupBindings are gone (so the LB controller has
 /// deregistered what it made for them), then deletes the controllers. Returns the ids deleted, or
 /// a sentence saying why the cluster was left alone.
-pub async fn remove(
+pub(crate) async fn remove(
     conn: &Connection,
     target: &Target,
     blueprint: &str,

@@ -31,12 +31,12 @@ use super::kind::ResourceKind;
 use super::resource::Address;
 
 /// Hours in a month, as AWS's Pricing Calculator and Infracost count them (8,760 / 12).
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub(crate) const HOURS_PER_MONTH: f64 = 730.0;
 
 /// One price the estimate needs, named independently of the region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "product", rename_all = "snake_case")]
-pub enum PriceKey {
+pub(crate) enum PriceKey {
     /// An EKS cluster's hour (standard support).
     EksCluster,
     /// A Linux on-demand EC2 instance's hour (node groups).
@@ -75,7 +75,7 @@ pub enum PriceKey {
 /// What a price is per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Unit {
+pub(crate) enum Unit {
     Hour,
     GbMonth,
     Month,
@@ -85,7 +85,7 @@ pub enum Unit {
 }
 
 impl Unit {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Unit::Hour => "hour",
             Unit::GbMonth => "GB-month",
@@ -102,18 +102,18 @@ impl Unit {
 /// `usage_type_suffix` (usage types carry a region prefix, `USE1-NatGateway-Hours`, so they are
 /// matched by their end; Infracost matches them the same way).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Query {
-    pub service_code: &'static str,
-    pub filters: Vec<(&'static str, String)>,
-    pub usage_type_suffix: Option<&'static str>,
-    pub unit: Unit,
+pub(crate) struct Query {
+    pub(crate) service_code: &'static str,
+    pub(crate) filters: Vec<(&'static str, String)>,
+    pub(crate) usage_type_suffix: Option<&'static str>,
+    pub(crate) unit: Unit,
 }
 
 impl PriceKey {
     /// The Price List product this price is: service codes, product families and attribute names
     /// as the Price List spells them (AWS Price List Query API user guide; the attribute filters
     /// Infracost uses for the same products, `internal/resources/aws/*.go`).
-    pub fn query(&self) -> Query {
+    pub(crate) fn query(&self) -> Query {
         let q = |service_code, filters: &[(&'static str, &str)], suffix, unit| Query {
             service_code,
             filters: filters.iter().map(|(k, v)| (*k, v.to_string())).collect(),
@@ -252,7 +252,7 @@ impl PriceKey {
     }
 
     /// A stable name for tables, caches and JSON: `instance:m6i.large`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         match self {
             PriceKey::EksCluster => "eks-cluster".into(),
             PriceKey::Instance { instance_type } => format!("instance:{instance_type}"),
@@ -291,18 +291,18 @@ fn deployment(multi_az: bool) -> &'static str {
 /// Prices for one region, each per its key's [`Unit`], in one currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceBook {
-    pub region: String,
+    pub(crate) region: String,
     /// `USD`, or `CNY` in the China regions.
-    pub currency: String,
+    pub(crate) currency: String,
     /// Where the prices come from, for the reader: the Price List and the day it answered, or
     /// the shipped table and the day it was taken.
-    pub source: String,
+    pub(crate) source: String,
     /// By [`PriceKey::id`].
-    pub prices: BTreeMap<String, f64>,
+    pub(crate) prices: BTreeMap<String, f64>,
 }
 
 impl PriceBook {
-    pub fn price(&self, key: &PriceKey) -> Option<f64> {
+    pub(crate) fn price(&self, key: &PriceKey) -> Option<f64> {
         self.prices.get(&key.id()).copied()
     }
 }
@@ -310,17 +310,17 @@ impl PriceBook {
 /// A Price List product as `GetProducts` returns it (one JSON document per product), reduced to
 /// what the estimate needs: its usage type and its on-demand price per unit with the currency.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Product {
-    pub usage_type: String,
-    pub currency: String,
-    pub price: f64,
+pub(crate) struct Product {
+    pub(crate) usage_type: String,
+    pub(crate) currency: String,
+    pub(crate) price: f64,
 }
 
 /// Reads one `PriceList` entry: `product.attributes.usagetype` and the first on-demand price
 /// dimension that starts at zero use (`terms.OnDemand.<offer>.priceDimensions.<rate>` with
 /// `beginRange` "0" and `pricePerUnit` {"USD": "0.0450000000"} or {"CNY": ...}), the shape
 /// the Price List Query API user guide shows. `None` for anything else.
-pub fn read_product(text: &str) -> Option<Product> {
+pub(crate) fn read_product(text: &str) -> Option<Product> {
     let doc: Value = serde_json::from_str(text).ok()?;
     let usage_type = doc
         .pointer("/product/attributes/usagetype")
@@ -355,7 +355,7 @@ pub fn read_product(text: &str) -> Option<Product> {
 /// The price among the products `GetProducts` returned for `key`: the one whose usage type ends
 /// as the query says (any, when it says nothing), the highest when several match (never
 /// under-estimate).
-pub fn choose(key: &PriceKey, products: &[Product]) -> Option<(String, f64)> {
+pub(crate) fn choose(key: &PriceKey, products: &[Product]) -> Option<(String, f64)> {
     let query = key.query();
     products
         .iter()
@@ -371,48 +371,48 @@ pub fn choose(key: &PriceKey, products: &[Product]) -> Option<(String, f64)> {
 
 /// One line of a resource's cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CostLine {
+pub(crate) struct CostLine {
     /// `2 × m6i.large`, `NAT gateway hours`.
-    pub what: String,
+    pub(crate) what: String,
     /// The month's amount; `None` when usage-based or when no price is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub monthly: Option<f64>,
+    pub(crate) monthly: Option<f64>,
     /// `1460 hours × 0.096 USD/hour`; for usage-based lines, what the price depends on.
-    pub basis: String,
+    pub(crate) basis: String,
     /// Priced by use, not by the blueprint: never estimated.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub usage_based: bool,
+    pub(crate) usage_based: bool,
     /// The price is not in the price book (an offline plan in a region the shipped table lacks).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unpriced: bool,
+    pub(crate) unpriced: bool,
 }
 
 /// One resource's monthly cost before and after the plan (absent on the side it does not exist).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResourceCost {
-    pub address: Address,
-    pub kind: ResourceKind,
+pub(crate) struct ResourceCost {
+    pub(crate) address: Address,
+    pub(crate) kind: ResourceKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub monthly_before: Option<f64>,
+    pub(crate) monthly_before: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub monthly_after: Option<f64>,
+    pub(crate) monthly_after: Option<f64>,
     /// The lines of the side that exists after the plan (before, for a delete).
-    pub lines: Vec<CostLine>,
+    pub(crate) lines: Vec<CostLine>,
 }
 
 /// The plan's estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
-    pub currency: String,
-    pub source: String,
+    pub(crate) currency: String,
+    pub(crate) source: String,
     /// Resources that cost something or are priced by use, in plan order.
-    pub resources: Vec<ResourceCost>,
-    pub monthly_before: f64,
-    pub monthly_after: f64,
+    pub(crate) resources: Vec<ResourceCost>,
+    pub(crate) monthly_before: f64,
+    pub(crate) monthly_after: f64,
     /// `monthly_after - monthly_before`.
-    pub monthly_change: f64,
+    pub(crate) monthly_change: f64,
     /// Lines without a price in the book: the totals leave them out.
-    pub unpriced: usize,
+    pub(crate) unpriced: usize,
 }
 
 /// What one side of a resource is charged for.
@@ -467,7 +467,7 @@ fn engine_name(engine: &str) -> Option<&'static str> {
 
 /// Runs a month of a canary on `schedule` (`rate(5 minutes)`, `rate(1 hour)`); `None` for cron
 /// expressions or anything else.
-pub fn runs_per_month(schedule: &str) -> Option<f64> {
+pub(crate) fn runs_per_month(schedule: &str) -> Option<f64> {
     let inner = schedule.strip_prefix("rate(")?.strip_suffix(')')?;
     let (count, unit) = inner.split_once(' ')?;
     let count: f64 = count.parse().ok()?;
@@ -800,7 +800,7 @@ fn comparable_before(
 }
 
 /// Every price the plan's resources need, before and after.
-pub fn needed(plan: &Plan) -> Vec<PriceKey> {
+pub(crate) fn needed(plan: &Plan) -> Vec<PriceKey> {
     let sides = Sides::of(plan);
     priced_keys(plan.changes.iter().flat_map(|c| {
         let mut out = Vec::new();
@@ -817,7 +817,7 @@ pub fn needed(plan: &Plan) -> Vec<PriceKey> {
 
 /// Every price `resources` need: a plan's `after` sides, known before AWS is read (a live plan
 /// asks for them beside its read; [`needed`] of a plan that changes nothing asks for no other).
-pub fn needed_by(resources: &[crate::plan::Resource]) -> Vec<PriceKey> {
+pub(crate) fn needed_by(resources: &[crate::plan::Resource]) -> Vec<PriceKey> {
     let by_address: BTreeMap<&str, &Map<String, Value>> = resources
         .iter()
         .map(|r| (r.address.as_str(), &r.properties))

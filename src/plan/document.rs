@@ -11,7 +11,7 @@ use super::kind::ResourceKind;
 use super::resource::Address;
 
 /// Version of the plan contract (the JSON plan's `format_version`). Bump on incompatible changes.
-pub const PLAN_FORMAT_VERSION: &str = "1.0";
+pub(crate) const PLAN_FORMAT_VERSION: &str = "1.0";
 
 /// What happens to one resource. The symbol is the action, as in Terraform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Action::NoOp => " ",
             Action::Create => "+",
@@ -40,22 +40,22 @@ impl Action {
         }
     }
 
-    pub fn is_replace(self) -> bool {
+    pub(crate) fn is_replace(self) -> bool {
         self == Action::Replace
     }
 
     /// Whether apply has anything to do for this action.
-    pub fn is_change(self) -> bool {
+    pub(crate) fn is_change(self) -> bool {
         self != Action::NoOp
     }
 
     /// Whether the existing resource (and whatever it stores) is gone after apply.
-    pub fn destroys(self) -> bool {
+    pub(crate) fn destroys(self) -> bool {
         matches!(self, Action::Replace | Action::Delete)
     }
 
     /// Whether a new resource is created (so its creation time counts toward the estimate).
-    pub fn creates(self) -> bool {
+    pub(crate) fn creates(self) -> bool {
         matches!(self, Action::Create | Action::Replace)
     }
 }
@@ -68,15 +68,15 @@ pub struct PropertyChange {
     pub before: Option<Value>,
     pub after: Option<Value>,
     /// AWS cannot change this property in place (it is in the kind's `replace_on`).
-    pub forces_replacement: bool,
+    pub(crate) forces_replacement: bool,
     /// The value itself is unchanged but refers to this resource, which the plan replaces: after
     /// apply it points at the new resource's AWS id.
-    pub replaced_reference: Option<Address>,
+    pub(crate) replaced_reference: Option<Address>,
     /// The value itself is unchanged but embeds an attribute of this resource that the plan's
     /// in-place update of it changes (a launch template's new default version, an SSM document's
     /// new version: the kind's `updated_attributes`): known after apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_reference: Option<Address>,
+    pub(crate) updated_reference: Option<Address>,
 }
 
 /// The planned change to one resource.
@@ -85,16 +85,16 @@ pub struct Change {
     pub address: Address,
     pub kind: ResourceKind,
     /// The AWS name: desired for creates, updates and replaces, observed for deletes.
-    pub name: String,
+    pub(crate) name: String,
     pub action: Action,
     /// Observed properties (None for a create).
-    pub before: Option<Map<String, Value>>,
+    pub(crate) before: Option<Map<String, Value>>,
     /// Desired properties (None for a delete).
-    pub after: Option<Map<String, Value>>,
+    pub(crate) after: Option<Map<String, Value>>,
     /// What differs, for updates and replaces (empty otherwise).
     pub changes: Vec<PropertyChange>,
     /// The resource stores users' data (databases, cache, EFS, buckets).
-    pub holds_data: bool,
+    pub(crate) holds_data: bool,
     /// For a replace: the first property that forces it.
     pub replaced_because: Option<String>,
 }
@@ -106,11 +106,11 @@ pub struct Summary {
     pub change: usize,
     pub destroy: usize,
     pub replace: usize,
-    pub unchanged: usize,
+    pub(crate) unchanged: usize,
 }
 
 impl Summary {
-    pub fn count(changes: &[Change]) -> Summary {
+    pub(crate) fn count(changes: &[Change]) -> Summary {
         let mut summary = Summary::default();
         for change in changes {
             match change.action {
@@ -139,26 +139,26 @@ pub enum NoteLevel {
 /// blueprint's versions, the running version behind a no-change engine pin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
-    pub level: NoteLevel,
+    pub(crate) level: NoteLevel,
     /// The YAML path (`cluster.version`) or the address (`database.instance`) it is about.
-    pub about: String,
-    pub message: String,
+    pub(crate) about: String,
+    pub(crate) message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// A change that restarts a whole cluster at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterRestart {
-    pub address: Address,
+    pub(crate) address: Address,
     /// What restarts, and what its users see.
-    pub what: String,
+    pub(crate) what: String,
 }
 
 /// Everything a plan run found: the changes in execution order and what they imply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
-    pub format_version: String,
+    pub(crate) format_version: String,
     /// The blueprint's `metadata.name`.
     pub blueprint: String,
     pub region: String,
@@ -166,19 +166,19 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub summary: Summary,
     /// Estimated seconds along the slowest chain of creates (0 when nothing is created).
-    pub critical_path_seconds: f64,
+    pub(crate) critical_path_seconds: f64,
     /// That chain, first resource first.
-    pub critical_path: Vec<Address>,
+    pub(crate) critical_path: Vec<Address>,
     /// Data-holding resources this plan would delete or replace: apply refuses them without
     /// `--allow-data-loss`.
     pub data_loss: Vec<Address>,
     /// Changes that restart a whole cluster at once (Workbench's shared version and cookie key):
     /// apply refuses them without `--allow-cluster-restart`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cluster_restarts: Vec<ClusterRestart>,
+    pub(crate) cluster_restarts: Vec<ClusterRestart>,
     /// Warnings and context that are not changes, warnings first.
     #[serde(default)]
-    pub notes: Vec<Note>,
+    pub(crate) notes: Vec<Note>,
     /// The estimated monthly cost (`plan::cost`), when the plan was priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<super::cost::Cost>,

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 
 /// How a running version stands against the blueprint's pin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
+pub(crate) enum Standing {
     /// Exactly the pin.
     Same,
     /// Inside the pin (`7.1.0` for `7.1`): no change.
@@ -29,14 +29,15 @@ pub enum Standing {
 
 impl Standing {
     /// Whether the plan changes the engine version.
-    pub fn is_change(self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_change(self) -> bool {
         self == Standing::Upgrade
     }
 }
 
 /// Compares the running version with the pin, part by part (numbers as numbers; Aurora MySQL's
 /// `8.0.mysql_aurora.3.05.2` has a word in it).
-pub fn standing(pinned: &str, running: &str) -> Standing {
+pub(crate) fn standing(pinned: &str, running: &str) -> Standing {
     if pinned == running {
         return Standing::Same;
     }

@@ -21,7 +21,8 @@ macro_rules! kinds {
             pub fn as_str(self) -> &'static str {
                 match self { $(ResourceKind::$variant => $name,)* }
             }
-            pub fn parse(s: &str) -> Option<ResourceKind> {
+            #[cfg(test)]
+            pub(crate) fn parse(s: &str) -> Option<ResourceKind> {
                 match s { $($name => Some(ResourceKind::$variant),)* _ => None }
             }
         }
@@ -93,63 +94,63 @@ kinds! {
 /// Everything the planner, the executor and the bench know about one kind: one row of [`SPECS`].
 #[derive(Debug, Clone, Copy)]
 pub struct KindSpec {
-    pub kind: ResourceKind,
+    pub(crate) kind: ResourceKind,
     /// The AWS service that owns the kind (used for rate limits and reporting).
-    pub service: &'static str,
+    pub(crate) service: &'static str,
     /// Its loss loses users' data: never deleted or replaced without `--allow-data-loss`.
-    pub holds_data: bool,
+    pub(crate) holds_data: bool,
     /// Properties that AWS cannot change in place: a change to any of them forces a replacement.
-    pub replace_on: &'static [&'static str],
+    pub(crate) replace_on: &'static [&'static str],
     /// Properties AWS can set or change in place but not take away: their removal forces a
     /// replacement.
-    pub replace_when_removed: &'static [&'static str],
+    pub(crate) replace_when_removed: &'static [&'static str],
     /// What the kind's update changes in place; every other property the catalog sets is in
     /// `replace_on`, fixed at create, or `tags` (`aws/services/in_place_tests.rs` checks it over
     /// every blueprint, and that the adapters change what this names).
-    pub in_place: InPlace,
+    pub(crate) in_place: InPlace,
     /// Properties the live reader sets only on a resource AWS left broken, which the catalog
     /// never sets: their presence is a difference, and they are in `replace_on`, so the plan
     /// replaces the broken resource and says why.
-    pub broken_markers: &'static [&'static str],
+    pub(crate) broken_markers: &'static [&'static str],
     /// Whether AWS tags it, and how a live one is told apart when it does not.
-    pub tagging: Tagging,
+    pub(crate) tagging: Tagging,
     /// AWS's naming limits, or None where AWS assigns an id and takes no name.
-    pub name_rule: Option<NameRule>,
+    pub(crate) name_rule: Option<NameRule>,
     /// Typical seconds from create call to ready: published `terraform apply` logs (midpoints),
     /// as the emulator's default profile has them (`tests/emulator/profiles/default.json` is
     /// these figures ÷ 60). Waits poll most often near these, so they should be right.
-    pub create_seconds: f64,
+    pub(crate) create_seconds: f64,
     /// Typical seconds from delete call to gone.
-    pub delete_seconds: f64,
+    pub(crate) delete_seconds: f64,
     /// Operations on resources of the kind that AWS runs one at a time.
-    pub serialise: Option<Serialise>,
+    pub(crate) serialise: Option<Serialise>,
     /// Attributes (outputs) an in-place update changes: a resource embedding one (`${address#
     /// attribute}`) changes with it, in the same plan (`plan::diff`).
-    pub updated_attributes: &'static [&'static str],
+    pub(crate) updated_attributes: &'static [&'static str],
     /// Properties written at create only and then left to whatever manages them (an ECS
     /// service's desired count, which Application Auto Scaling changes): the diff never compares
     /// them, so a plan neither undoes the scaling nor shows it as a change.
-    pub set_at_create: &'static [&'static str],
+    pub(crate) set_at_create: &'static [&'static str],
     /// Properties AWS (or who scales the resource) sets when the blueprint leaves them out:
     /// compared only when the blueprint gives them (Terraform's Optional+Computed). An Auto
     /// Scaling group's desired capacity under an ECS capacity provider.
-    pub computed: &'static [&'static str],
+    pub(crate) computed: &'static [&'static str],
     /// Replacements roll: resources of the kind with the same value of this property (the
     /// servers launched from one template) are replaced one at a time, each after the one
     /// before is back with everything that uses it (`apply::schedule`).
-    pub rolls_by: Option<&'static str>,
+    pub(crate) rolls_by: Option<&'static str>,
     /// The calls a no-change plan makes to read the kind; None where the AWS reader does not
     /// read it.
     pub reads: Option<Reads>,
     /// Price List lookups a cold cost estimate makes for the kind.
-    pub prices: Prices,
+    pub(crate) prices: Prices,
     /// The IAM actions its steps call, for `doctor`'s policy simulation.
-    pub permissions: Permissions,
+    pub(crate) permissions: Permissions,
 }
 
 /// What an update changes in place (besides `tags`, which every tagged kind's update syncs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InPlace {
+pub(crate) enum InPlace {
     /// These properties: the update's AWS calls change them.
     Only(&'static [&'static str]),
     /// Every property: the update writes the whole resource again (a `Put…` call).
@@ -158,7 +159,7 @@ pub enum InPlace {
 
 impl InPlace {
     /// The properties named (none for [`InPlace::Whole`], which names no list).
-    pub const fn properties(&self) -> &'static [&'static str] {
+    pub(crate) const fn properties(&self) -> &'static [&'static str] {
         match self {
             InPlace::Only(list) => list,
             InPlace::Whole => &[],
@@ -168,7 +169,7 @@ impl InPlace {
 
 /// Whether AWS lets shinyctl tag a kind (its ownership tags find a tagged resource).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tagging {
+pub(crate) enum Tagging {
     Tagged,
     /// AWS takes no tags: a live resource is matched to a desired one of its kind by these
     /// properties (after references are resolved to addresses). Other differences then show as
@@ -181,9 +182,9 @@ pub enum Tagging {
 /// Operations AWS runs one at a time: steps of the kind with the same value of property `by`
 /// (desired, else observed) share the key `scope:value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Serialise {
-    pub scope: &'static str,
-    pub by: &'static str,
+pub(crate) struct Serialise {
+    pub(crate) scope: &'static str,
+    pub(crate) by: &'static str,
 }
 
 /// How the live reader reads a kind (the no-change plan's call budget in
@@ -192,19 +193,19 @@ pub struct Serialise {
 pub struct Reads {
     /// Listing calls beyond the kind's one, made once (per page) when the blueprint has
     /// resources of the kind: (service, action).
-    pub further_listing: &'static [(&'static str, &'static str)],
+    pub(crate) further_listing: &'static [(&'static str, &'static str)],
     /// Calls per resource of the kind that AWS offers no batch read for: (service, action).
-    pub per_resource: &'static [(&'static str, &'static str)],
+    pub(crate) per_resource: &'static [(&'static str, &'static str)],
     /// Why those further calls are needed ("" when there are none).
-    pub why: &'static str,
+    pub(crate) why: &'static str,
 }
 
 /// Price List `GetProducts` calls (`aws::pricing`) for a kind the blueprint has, while the
 /// region's price cache is cold or stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Prices {
-    pub per_resource: usize,
-    pub per_kind: usize,
+pub(crate) struct Prices {
+    pub(crate) per_resource: usize,
+    pub(crate) per_kind: usize,
 }
 
 /// The IAM actions a kind's steps call, per operation: what `doctor` asks the policy simulator
@@ -216,12 +217,12 @@ pub struct Prices {
 /// who create them ("Required roles and permissions for CloudWatch canaries": Lambda function and
 /// layer, `iam:PassRole`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permissions {
+pub(crate) struct Permissions {
     /// What reading it takes (every live plan).
-    pub reads: &'static [&'static str],
-    pub creates: &'static [&'static str],
-    pub updates: &'static [&'static str],
-    pub deletes: &'static [&'static str],
+    pub(crate) reads: &'static [&'static str],
+    pub(crate) creates: &'static [&'static str],
+    pub(crate) updates: &'static [&'static str],
+    pub(crate) deletes: &'static [&'static str],
 }
 
 impl Permissions {
@@ -235,15 +236,15 @@ impl Permissions {
 
 /// AWS's limits on a kind's name, checked at validate time so an apply never fails ten minutes in.
 #[derive(Debug, Clone, Copy)]
-pub struct NameRule {
-    pub max_len: usize,
+pub(crate) struct NameRule {
+    pub(crate) max_len: usize,
     /// Human description of the allowed characters, used in hints.
-    pub charset: &'static str,
-    pub allowed: fn(char) -> bool,
+    pub(crate) charset: &'static str,
+    pub(crate) allowed: fn(char) -> bool,
     /// Must start with a letter (RDS, ElastiCache identifiers).
-    pub starts_with_letter: bool,
+    pub(crate) starts_with_letter: bool,
     /// No two consecutive hyphens and no trailing hyphen (RDS, ElastiCache, ELB).
-    pub no_double_or_trailing_hyphen: bool,
+    pub(crate) no_double_or_trailing_hyphen: bool,
 }
 
 fn alnum_hyphen(c: char) -> bool {
@@ -2128,14 +2129,14 @@ const _: () = {
 
 impl KindSpec {
     /// Whether AWS lets shinyctl tag the kind.
-    pub fn takes_tags(&self) -> bool {
+    pub(crate) fn takes_tags(&self) -> bool {
         matches!(self.tagging, Tagging::Tagged)
     }
 
     /// Properties that identify a live resource found without its ownership tag among its
     /// kind's desired ones: an untagged kind's identity, else the properties that force a
     /// replacement.
-    pub fn identity_keys(&self) -> &'static [&'static str] {
+    pub(crate) fn identity_keys(&self) -> &'static [&'static str] {
         match self.tagging {
             Tagging::Untagged { identity } => identity,
             Tagging::Tagged => self.replace_on,
@@ -2144,7 +2145,7 @@ impl KindSpec {
 
     /// The key steps that must run one at a time share (see [`Serialise`]), from the step's
     /// desired properties, else its observed ones.
-    pub fn serialisation_key(
+    pub(crate) fn serialisation_key(
         &self,
         desired: Option<&Map<String, Value>>,
         observed: Option<&Map<String, Value>>,
@@ -2169,44 +2170,45 @@ impl ResourceKind {
         self.spec().service
     }
 
-    pub fn holds_data(self) -> bool {
+    pub(crate) fn holds_data(self) -> bool {
         self.spec().holds_data
     }
 
-    pub fn broken_markers(self) -> &'static [&'static str] {
+    #[cfg(test)]
+    pub(crate) fn broken_markers(self) -> &'static [&'static str] {
         self.spec().broken_markers
     }
 
-    pub fn replace_when_removed(self) -> &'static [&'static str] {
+    pub(crate) fn replace_when_removed(self) -> &'static [&'static str] {
         self.spec().replace_when_removed
     }
 
-    pub fn replace_on(self) -> &'static [&'static str] {
+    pub(crate) fn replace_on(self) -> &'static [&'static str] {
         self.spec().replace_on
     }
 
     /// The properties its update changes in place (the spec row's [`InPlace`] list).
-    pub fn in_place(self) -> &'static [&'static str] {
+    pub(crate) fn in_place(self) -> &'static [&'static str] {
         self.spec().in_place.properties()
     }
 
-    pub fn takes_tags(self) -> bool {
+    pub(crate) fn takes_tags(self) -> bool {
         self.spec().takes_tags()
     }
 
-    pub fn identity_keys(self) -> &'static [&'static str] {
+    pub(crate) fn identity_keys(self) -> &'static [&'static str] {
         self.spec().identity_keys()
     }
 
-    pub fn name_rule(self) -> Option<NameRule> {
+    pub(crate) fn name_rule(self) -> Option<NameRule> {
         self.spec().name_rule
     }
 
-    pub fn create_seconds(self) -> f64 {
+    pub(crate) fn create_seconds(self) -> f64 {
         self.spec().create_seconds
     }
 
-    pub fn delete_seconds(self) -> f64 {
+    pub(crate) fn delete_seconds(self) -> f64 {
         self.spec().delete_seconds
     }
 }

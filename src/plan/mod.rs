@@ -3,18 +3,19 @@
 pub mod catalog;
 pub mod cost;
 pub mod kind;
-pub mod props;
-pub mod resource;
+#[cfg(test)]
+pub(crate) mod props;
+pub(crate) mod resource;
 
 pub use kind::ResourceKind;
 pub use resource::{Address, Resource};
 
 pub mod diff;
-pub mod document;
-pub mod engine_version;
-pub mod observed;
-pub mod reach;
-pub mod zones;
+pub(crate) mod document;
+pub(crate) mod engine_version;
+pub(crate) mod observed;
+pub(crate) mod reach;
+pub(crate) mod zones;
 
 pub use diff::diff;
 pub use document::{Action, Change, Note, NoteLevel, Plan, PropertyChange, Summary};

@@ -36,14 +36,14 @@ use super::kind::ResourceKind;
 use super::resource::Address;
 
 /// The observed-state format version this build reads and writes.
-pub const OBSERVED_FORMAT_VERSION: &str = "1";
+pub(crate) const OBSERVED_FORMAT_VERSION: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObservedState {
-    pub format_version: String,
+    pub(crate) format_version: String,
     /// The blueprint's `metadata.name` (the ownership tag's value).
-    pub blueprint: String,
+    pub(crate) blueprint: String,
     pub region: String,
     #[serde(default)]
     pub resources: Vec<ObservedResource>,
@@ -56,7 +56,7 @@ pub struct ObservedResource {
     pub kind: ResourceKind,
     /// AWS's identifier (id or ARN); not compared, carried for apply.
     pub id: String,
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
     pub properties: Map<String, Value>,
 }
@@ -179,7 +179,8 @@ impl ObservedState {
         Ok(())
     }
 
-    pub fn to_json_pretty(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn to_json_pretty(&self) -> String {
         // Serialising plain strings, maps and JSON values cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }

@@ -9,7 +9,7 @@ use super::ResourceKind;
 
 /// The property names of a properties struct: the field names serde deserialises (after
 /// `rename_all`), read from the struct's derived `Deserialize` without a value.
-pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+pub(crate) fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     let mut names: &'static [&'static str] = &[];
     // The derived impl names its fields to `deserialize_struct`; the error that follows is ours.
     let _ = T::deserialize(FieldNames(&mut names));
@@ -18,7 +18,7 @@ pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
 
 /// Panics (in tests) unless every property the kind's spec row names — replaced on, replaced
 /// when removed, changed in place, identity — is a field of its properties struct `T`.
-pub fn check_spec_fields<'de, T: Deserialize<'de>>(kind: ResourceKind) {
+pub(crate) fn check_spec_fields<'de, T: Deserialize<'de>>(kind: ResourceKind) {
     let fields = field_names::<T>();
     assert!(
         !fields.is_empty(),

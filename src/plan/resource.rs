@@ -10,7 +10,7 @@ use super::kind::ResourceKind;
 /// Addresses never contain AWS ids, so they survive re-creation and identify ownership tags.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Address(pub String);
+pub struct Address(pub(crate) String);
 
 impl Address {
     pub fn new(s: impl Into<String>) -> Self {
@@ -38,13 +38,13 @@ pub struct Resource {
     /// Secrets never appear here: only references to them.
     pub properties: Map<String, Value>,
     /// Resources that must exist before this one is created (and outlive it on destroy).
-    pub depends_on: Vec<Address>,
+    pub(crate) depends_on: Vec<Address>,
     /// YAML path of the blueprint entry this resource comes from (for diagnostics), e.g. `proxy.apps[0]`.
-    pub origin: String,
+    pub(crate) origin: String,
     /// A change to it (update or replace) restarts a whole cluster at once — what restarts, for
     /// the plan's warning; apply makes it only with `--allow-cluster-restart`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restarts: Option<String>,
+    pub(crate) restarts: Option<String>,
 }
 
 impl Resource {
@@ -74,7 +74,7 @@ impl Resource {
     /// Builder-style: the kind's typed properties (a serde struct), each field a property in
     /// the struct's order, as if set one by one with [`Resource::with`]. The adapter reads them
     /// back with the same struct (`AwsStep::props`), so the key and the default are written once.
-    pub fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
+    pub(crate) fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
         match serde_json::to_value(props) {
             Ok(Value::Object(fields)) => self.properties.extend(fields),
             // Properties structs serialise to objects; anything else is a bug caught by tests.

@@ -21,28 +21,28 @@ use crate::plan::{Note, NoteLevel};
 /// `CreateCluster` answers `UnsupportedAvailabilityZoneException` with the valid zones, botocore
 /// `eks` model). EKS offers no call that lists them, hence the table. Zone ids, not names: names
 /// map to different physical zones per account.
-pub const EKS_UNSUPPORTED_ZONE_IDS: &[&str] = &["use1-az3", "usw1-az2", "cac1-az3"];
+pub(crate) const EKS_UNSUPPORTED_ZONE_IDS: &[&str] = &["use1-az3", "usw1-az2", "cac1-az3"];
 
 const PATH: &str = "network.availabilityZones";
 
 /// One zone as EC2 lists it for the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OfferedZone {
+pub(crate) struct OfferedZone {
     /// `us-east-1a`: per account.
-    pub name: String,
+    pub(crate) name: String,
     /// `use1-az6`: the same physical zone in every account.
-    pub id: String,
+    pub(crate) id: String,
 }
 
 /// The zones a plan uses, and where they come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Zones {
-    pub names: Vec<String>,
-    pub source: ZoneSource,
+pub(crate) struct Zones {
+    pub(crate) names: Vec<String>,
+    pub(crate) source: ZoneSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ZoneSource {
+pub(crate) enum ZoneSource {
     /// Not asked of AWS (offline, or the credentials may not ask).
     Assumed { written: bool },
     /// Chosen from EC2's answer, with the ids of the chosen zones and what was left out why.
@@ -53,7 +53,7 @@ pub enum ZoneSource {
 }
 
 /// The zones an offline plan assumes.
-pub fn assumed(region: &str, asked: &AvailabilityZones) -> Zones {
+pub(crate) fn assumed(region: &str, asked: &AvailabilityZones) -> Zones {
     Zones {
         names: defaults::zone_names(region, asked),
         source: ZoneSource::Assumed {
@@ -76,7 +76,7 @@ fn listing(zones: &[&OfferedZone]) -> String {
 
 /// The zones for `asked` in `region` from the account's `offered` zones; with a cluster, none
 /// EKS refuses. Every problem at once.
-pub fn choose(
+pub(crate) fn choose(
     region: &str,
     asked: &AvailabilityZones,
     with_cluster: bool,
@@ -158,7 +158,7 @@ pub fn choose(
 
 /// What a reviewer should know about the zones: that they were assumed, or (live) which zone
 /// was left out and why. Nothing when EC2's first zones were simply taken.
-pub fn note(zones: &Zones) -> Option<Note> {
+pub(crate) fn note(zones: &Zones) -> Option<Note> {
     let names = zones.names.join(", ");
     match &zones.source {
         ZoneSource::Assumed { written } => Some(Note {

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use crate::ops::doctor::{Level, Report};
 
-pub const DOCTOR_FORMAT_VERSION: &str = "1.0";
+pub(crate) const DOCTOR_FORMAT_VERSION: &str = "1.0";
 
 fn level_word(level: Level) -> &'static str {
     match level {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::images::{MirrorEvent, Outcome};
 
 /// The JSON lines' format version.
-pub const FORMAT_VERSION: &str = "1";
+pub(crate) const FORMAT_VERSION: &str = "1";
 
 /// One JSON object per event: `{"format_version": "1", "type": ..., ...}`.
 pub fn json_line(event: &MirrorEvent) -> String {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 /// The exec API version kubectl and client-go accept from a credential plugin (v1beta1 is what
 /// `aws eks get-token` prints, understood by every client since Kubernetes 1.11).
-pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
+pub(crate) const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 
 /// One cluster's entry: where it is and how shinyctl makes a token for it.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ pub mod graph;
 pub mod images;
 pub mod kinds;
 pub mod kubeconfig;
-pub mod plan_cost;
+pub(crate) mod plan_cost;
 pub mod plan_human;
 pub mod plan_json;
 pub mod progress;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::plan::cost::{Cost, CostLine, ResourceCost};
 
 /// The cost section, ending in a blank line; empty when nothing in the plan costs anything.
-pub fn render(cost: &Cost) -> String {
+pub(crate) fn render(cost: &Cost) -> String {
     let mut out = String::new();
     if cost.resources.is_empty() {
         return out;
@@ -116,7 +116,7 @@ fn symbol(currency: &str) -> &str {
 }
 
 /// `$1,234.50`, `¥88.00`.
-pub fn money(amount: f64, currency: &str) -> String {
+pub(crate) fn money(amount: f64, currency: &str) -> String {
     let cents = (amount.abs() * 100.0).round() as u64;
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
@@ -131,7 +131,7 @@ pub fn money(amount: f64, currency: &str) -> String {
 }
 
 /// `+$412.00`, `-$32.85`, `±$0.00`.
-pub fn signed(amount: f64, currency: &str) -> String {
+pub(crate) fn signed(amount: f64, currency: &str) -> String {
     let cents = (amount.abs() * 100.0).round();
     if cents == 0.0 {
         return format!("±{}", money(0.0, currency));

@@ -61,7 +61,7 @@ use serde_json::{Map, Value, json};
 use crate::plan::{Action, Change, Plan, PropertyChange};
 
 /// The JSON document, for callers that embed it.
-pub fn to_value(plan: &Plan) -> Value {
+pub(crate) fn to_value(plan: &Plan) -> Value {
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!(plan.format_version));
     doc.insert("blueprint".into(), json!(plan.blueprint));
@@ -113,7 +113,7 @@ pub fn render(plan: &Plan) -> String {
 }
 
 /// Terraform's action names.
-pub fn action_names(action: Action) -> &'static [&'static str] {
+pub(crate) fn action_names(action: Action) -> &'static [&'static str] {
     match action {
         Action::NoOp => &["no-op"],
         Action::Create => &["create"],

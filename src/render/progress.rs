@@ -13,7 +13,7 @@ use crate::apply::{Event, Failure, Operation, StepError, StepId, StepRef, Summar
 use crate::plan::Address;
 
 /// Version of the JSON-lines event format. Bump on incompatible changes.
-pub const EVENTS_FORMAT_VERSION: &str = "1";
+pub(crate) const EVENTS_FORMAT_VERSION: &str = "1";
 
 /// Shows events as they come.
 pub trait ProgressRenderer {
@@ -21,7 +21,7 @@ pub trait ProgressRenderer {
 }
 
 /// Feeds every event from `events` to `renderer` until the executor is done with the channel.
-pub async fn drain(
+pub(crate) async fn drain(
     mut events: UnboundedReceiver<Event>,
     renderer: &mut dyn ProgressRenderer,
 ) -> io::Result<()> {
@@ -48,7 +48,8 @@ impl<W: Write> LineRenderer<W> {
         self
     }
 
-    pub fn into_inner(self) -> W {
+    #[cfg(test)]
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
@@ -200,7 +201,7 @@ impl TtyRenderer {
         TtyRenderer::with_target(ProgressDrawTarget::stderr(), verb)
     }
 
-    pub fn with_target(target: ProgressDrawTarget, verb: &'static str) -> Self {
+    pub(crate) fn with_target(target: ProgressDrawTarget, verb: &'static str) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
@@ -218,12 +219,14 @@ impl TtyRenderer {
     }
 
     /// Steps shown as in flight.
-    pub fn in_flight(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> usize {
         self.active.len()
     }
 
     /// Steps counted as done by the overall bar.
-    pub fn done(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn done(&self) -> u64 {
         self.overall.position()
     }
 
@@ -319,7 +322,8 @@ impl<W: Write> JsonLinesRenderer<W> {
         JsonLinesRenderer { out }
     }
 
-    pub fn into_inner(self) -> W {
+    #[cfg(test)]
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
@@ -333,7 +337,7 @@ impl<W: Write> ProgressRenderer for JsonLinesRenderer<W> {
 
 /// The JSON form of an event: `format_version`, `type` (snake_case event name), the step's
 /// `address`, `kind`, `operation` and `replacing` for step events, durations in seconds.
-pub fn event_json(event: &Event) -> Value {
+pub(crate) fn event_json(event: &Event) -> Value {
     let mut value = match event {
         Event::RunStarted { steps } => json!({ "type": "run_started", "steps": steps }),
         Event::StepStarted { step } => step_json("step_started", step),
@@ -477,7 +481,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// `0.8s`, `42s`, `4m12s`, `1h05m`.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let secs = d.as_secs();
     if d < Duration::from_secs(10) {
         format!("{:.1}s", d.as_secs_f64())

@@ -36,9 +36,9 @@ use serde_json::{Value, json};
 use crate::aws::health::{Facts, Health, Verdict};
 use crate::ops::status::Status;
 
-pub const STATUS_FORMAT_VERSION: &str = "1.2";
+pub(crate) const STATUS_FORMAT_VERSION: &str = "1.2";
 
-pub fn verdict_word(v: Verdict) -> &'static str {
+pub(crate) fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Healthy => "healthy",
         Verdict::Unknown => "unknown",

@@ -6,7 +6,7 @@ use crate::workload::yaml::to_yaml;
 use crate::workload::{PlatformFacts, Workload};
 
 /// First line of every file rendered without AWS.
-pub const OFFLINE_NOTE: &str = "# Rendered offline: AWS ids, endpoints and ARNs are placeholders (account 000000000000, *.invalid hosts); see docs/workload.md.\n";
+pub(crate) const OFFLINE_NOTE: &str = "# Rendered offline: AWS ids, endpoints and ARNs are placeholders (account 000000000000, *.invalid hosts); see docs/workload.md.\n";
 
 /// `(relative path, contents)` of every file, in apply order after `application.yml` (when there
 /// is a proxy).

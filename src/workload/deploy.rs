@@ -8,8 +8,6 @@
 mod job;
 mod retry;
 
-pub use job::{JobState, job_state, mask};
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
@@ -237,7 +235,7 @@ pub struct RolloutWait {
 }
 
 /// A ShinyProxy rollout's typical time: the image pulled, the JVM started, the pod ready.
-pub const ROLLOUT_ESTIMATE: Duration = Duration::from_secs(60);
+pub(crate) const ROLLOUT_ESTIMATE: Duration = Duration::from_secs(60);
 
 impl Default for RolloutWait {
     /// Ten minutes, looked at as the executor looks at AWS resources: sparsely at first, every
@@ -326,7 +324,7 @@ pub async fn deploy(
 /// the controllers are applied and their Deployments waited for, then their webhook
 /// configurations (so the API server never calls a webhook nobody serves yet). Apply runs it as
 /// soon as the cluster can run them, beside the rest of its AWS side.
-pub async fn install_controllers(
+pub(crate) async fn install_controllers(
     client: &kube::Client,
     objects: &[Value],
     wait: RolloutWait,
@@ -361,7 +359,7 @@ pub async fn install_controllers(
 /// among it (the load balancer controller's webhooks admit it and the controller acts on it);
 /// then what the blueprint no longer has is pruned (the controllers' objects kept while
 /// rendered) while ShinyProxy's rollout is waited for.
-pub async fn deploy_workload(
+pub(crate) async fn deploy_workload(
     client: &kube::Client,
     blueprint: &str,
     workload: &Workload,
@@ -704,7 +702,7 @@ pub async fn prune(
 
 /// Waits until the Deployment has all its replicas updated and available (like `kubectl rollout
 /// status`); on timeout or a failed rollout, reports its pods that are not ready.
-pub async fn wait_for_rollout(
+pub(crate) async fn wait_for_rollout(
     client: &kube::Client,
     namespace: &str,
     name: &str,
@@ -746,14 +744,14 @@ pub async fn wait_for_rollout(
 
 /// A Deployment's rollout, as `kubectl rollout status` judges it (also `shinyctl status`).
 #[derive(Debug, PartialEq, Eq)]
-pub enum RolloutState {
+pub(crate) enum RolloutState {
     Done,
     Progressing,
     Failed(String),
 }
 
 /// `kubectl rollout status`'s rule on a Deployment's `spec`/`status`.
-pub fn rollout_state(data: &Value, generation: i64) -> RolloutState {
+pub(crate) fn rollout_state(data: &Value, generation: i64) -> RolloutState {
     let status = &data["status"];
     let number = |v: &Value| v.as_i64().unwrap_or(0);
     let conditions = status["conditions"].as_array().cloned().unwrap_or_default();

@@ -12,21 +12,21 @@ use super::Meta;
 use super::facts::EfsFacts;
 
 /// The EFS CSI driver's name (built into EKS Fargate; an add-on on nodes).
-pub const CSI_DRIVER: &str = "efs.csi.aws.com";
+pub(crate) const CSI_DRIVER: &str = "efs.csi.aws.com";
 
 /// EFS is elastic; Kubernetes requires a capacity, which the driver ignores.
 const NOMINAL_CAPACITY: &str = "5Gi";
 
-pub fn storage_class_name(blueprint: &str) -> String {
+pub(crate) fn storage_class_name(blueprint: &str) -> String {
     format!("{blueprint}-efs")
 }
 
 /// The claim (in the apps' namespace) and pod volume name of an access point.
-pub fn claim_name(access_point: &str) -> String {
+pub(crate) fn claim_name(access_point: &str) -> String {
     format!("efs-{access_point}")
 }
 
-pub fn persistent_volume_name(blueprint: &str, access_point: &str) -> String {
+pub(crate) fn persistent_volume_name(blueprint: &str, access_point: &str) -> String {
     format!("{blueprint}-efs-{access_point}")
 }
 
@@ -89,7 +89,7 @@ pub(crate) fn volume_and_claim(
 
 /// JSON-patch operations that add an app's EFS mounts to its pod (ShinyProxy's documented way to
 /// mount PersistentVolumeClaims: `kubernetes-pod-patches`); `None` without mounts.
-pub fn pod_patches(app: &App) -> Option<Value> {
+pub(crate) fn pod_patches(app: &App) -> Option<Value> {
     if app.mounts.is_empty() {
         return None;
     }

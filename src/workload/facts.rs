@@ -10,18 +10,18 @@ use crate::blueprint::Blueprint;
 use crate::plan::catalog::{Names, partition};
 
 /// The account placeholders use: AWS never issues it.
-pub const OFFLINE_ACCOUNT: &str = "000000000000";
+pub(crate) const OFFLINE_ACCOUNT: &str = "000000000000";
 /// What a live plan shows for a value AWS assigns when the resource is made (an endpoint, an
 /// id, an ARN), as Terraform does; apply renders again from what AWS answered.
-pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformFacts {
     /// `<account>.dkr.ecr.<region>.amazonaws.com(.cn)`: the registry host of `registry:` images.
-    pub registry_host: String,
-    pub redis: Option<RedisFacts>,
-    pub database: Option<DatabaseFacts>,
-    pub efs: Option<EfsFacts>,
+    pub(crate) registry_host: String,
+    pub(crate) redis: Option<RedisFacts>,
+    pub(crate) database: Option<DatabaseFacts>,
+    pub(crate) efs: Option<EfsFacts>,
     /// The target group the catalog made for ShinyProxy (`ingress`).
     pub target_group_arn: Option<String>,
     /// The AWS Load Balancer Controller's IAM role (IRSA), when the platform has one: its
@@ -29,34 +29,34 @@ pub struct PlatformFacts {
     pub load_balancer_controller_role_arn: Option<String>,
     /// The blueprint's VPC: the load balancer controller is told it (on Fargate it has no
     /// instance metadata to ask).
-    pub vpc_id: String,
+    pub(crate) vpc_id: String,
     /// True for placeholders: rendered output says so.
-    pub offline: bool,
+    pub(crate) offline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct RedisFacts {
+pub(crate) struct RedisFacts {
     /// The primary endpoint (ShinyProxy's cache is never in cluster mode: see validation).
-    pub host: String,
-    pub port: u16,
-    pub tls: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) tls: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DatabaseFacts {
-    pub host: String,
-    pub port: u16,
-    pub name: String,
+pub(crate) struct DatabaseFacts {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) name: String,
     /// The Secrets Manager secret RDS keeps the master credentials in (JSON with `username`
     /// and `password`); its ARN is known only once the database exists.
-    pub credentials_secret: String,
+    pub(crate) credentials_secret: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct EfsFacts {
-    pub file_system_id: String,
+pub(crate) struct EfsFacts {
+    pub(crate) file_system_id: String,
     /// Access point id by the blueprint's access point name.
-    pub access_points: BTreeMap<String, String>,
+    pub(crate) access_points: BTreeMap<String, String>,
 }
 
 impl PlatformFacts {
@@ -132,7 +132,7 @@ impl PlatformFacts {
 impl PlatformFacts {
     /// For a live plan before AWS has made the resources: every value AWS assigns is
     /// [`KNOWN_AFTER_APPLY`] instead of an offline placeholder (the caller fills in what exists).
-    pub fn known_after_apply(bp: &Blueprint) -> PlatformFacts {
+    pub(crate) fn known_after_apply(bp: &Blueprint) -> PlatformFacts {
         let unknown = || KNOWN_AFTER_APPLY.to_string();
         let mut facts = PlatformFacts::placeholders(bp);
         facts.registry_host = unknown();
@@ -163,7 +163,7 @@ impl PlatformFacts {
 
 /// The database ShinyProxy writes usage statistics to: the blueprint's initial database, or the
 /// engine's default one.
-pub fn database_name(db: &crate::blueprint::model::Database) -> String {
+pub(crate) fn database_name(db: &crate::blueprint::model::Database) -> String {
     use crate::blueprint::model::DatabaseEngine as E;
     match (&db.database_name, db.engine) {
         (Some(name), _) => name.clone(),

@@ -30,13 +30,15 @@
 //!
 //! Only the keys shinyctl may render are listed, not every key ShinyProxy knows.
 
+#[cfg(test)]
 use serde_json::Value;
 
 /// The ShinyProxy release the keys below and the rendered Deployment were checked against;
 /// validation warns about an older `proxy.version`.
-pub const CHECKED_RELEASE: &str = "3.2.0";
+pub(crate) const CHECKED_RELEASE: &str = "3.2.0";
 
-pub const KNOWN_KEYS: &[&str] = &[
+#[cfg(test)]
+pub(crate) const KNOWN_KEYS: &[&str] = &[
     // Core (containerproxy "proxy.*", shinyproxy "proxy.*").
     "proxy.title",
     "proxy.port",
@@ -119,7 +121,8 @@ pub const KNOWN_KEYS: &[&str] = &[
 ];
 
 /// Every leaf path of `config` that is not in [`KNOWN_KEYS`], sorted.
-pub fn unknown_keys(config: &Value) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn unknown_keys(config: &Value) -> Vec<String> {
     let mut leaves = Vec::new();
     collect_leaves(config, String::new(), &mut leaves);
     let mut unknown: Vec<String> = leaves.into_iter().filter(|p| !is_known(p)).collect();
@@ -128,6 +131,7 @@ pub fn unknown_keys(config: &Value) -> Vec<String> {
     unknown
 }
 
+#[cfg(test)]
 fn is_known(path: &str) -> bool {
     KNOWN_KEYS
         .iter()
@@ -140,6 +144,7 @@ fn is_known(path: &str) -> bool {
         })
 }
 
+#[cfg(test)]
 fn collect_leaves(value: &Value, path: String, out: &mut Vec<String>) {
     match value {
         Value::Object(map) if !map.is_empty() => {

@@ -11,15 +11,15 @@ use super::rollout::{self, PROXY_VERSION_ENV, TEMPLATE_HASH};
 use super::secrets::{self, SecretValue};
 use super::{ACTUATOR_PORT, Meta, NAME, PROXY_PORT, checkov_skip, efs, fingerprint, yaml};
 
-pub const CONFIG_MAP: &str = "shinyproxy-config";
+pub(crate) const CONFIG_MAP: &str = "shinyproxy-config";
 /// ShinyProxy runs as this unprivileged user (any uid works: the image's files are world-readable).
 const RUN_AS: u32 = 10_001;
 /// Pod-template annotation holding the fingerprint of the configuration.
-pub const CONFIG_HASH: &str = "shinyctl.dev/config-hash";
+pub(crate) const CONFIG_HASH: &str = "shinyctl.dev/config-hash";
 /// Annotation of the Secret: where apply reads each key's value.
-pub const SECRET_SOURCES: &str = "shinyctl.dev/secret-sources";
+pub(crate) const SECRET_SOURCES: &str = "shinyctl.dev/secret-sources";
 /// Namespace label that has the AWS Load Balancer Controller inject its pod readiness gate.
-pub const READINESS_GATE_INJECT: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
+pub(crate) const READINESS_GATE_INJECT: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 
 pub(super) fn objects(
     bp: &Blueprint,
@@ -145,7 +145,7 @@ fn storage(meta: &Meta, bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) ->
 /// (`KubernetesBackend`: `HEADLESS_SERVICE_NAME`, each pod's `subdomain`, reached as
 /// `<pod>.sp-headless-service.<namespace>.svc...`), selecting its label
 /// `openanalytics.eu/sp-headless-service: "true"`.
-pub const HEADLESS_SERVICE: &str = "sp-headless-service";
+pub(crate) const HEADLESS_SERVICE: &str = "sp-headless-service";
 
 /// containerproxy 1.2.0 gets the headless Service before each app start and creates it when it
 /// is missing; shinyctl renders it, so ShinyProxy only ever reads it and needs no right to

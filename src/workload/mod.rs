@@ -5,16 +5,16 @@
 //! Every object carries the labels [`MANAGED_BY`] and [`BLUEPRINT_LABEL`]: apply prunes what it
 //! applied earlier and the blueprint no longer has by selecting on them.
 
-pub mod controllers;
+pub(crate) mod controllers;
 pub mod deploy;
-pub mod efs;
-pub mod facts;
-pub mod keys;
+pub(crate) mod efs;
+pub(crate) mod facts;
+pub(crate) mod keys;
 mod manifests;
-pub mod plan;
+pub(crate) mod plan;
 pub mod rollout;
 pub mod secrets;
-pub mod shinyproxy;
+pub(crate) mod shinyproxy;
 pub mod usage_user;
 pub mod yaml;
 
@@ -25,23 +25,23 @@ use serde_json::{Map, Value, json};
 use crate::blueprint::Blueprint;
 
 /// `app.kubernetes.io/managed-by: shinyctl` marks every object shinyctl applies.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "shinyctl");
+pub(crate) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "shinyctl");
 /// `shinyctl.dev/blueprint: <metadata.name>`: whose object it is.
-pub const BLUEPRINT_LABEL: &str = "shinyctl.dev/blueprint";
+pub(crate) const BLUEPRINT_LABEL: &str = "shinyctl.dev/blueprint";
 /// The field manager of server-side apply.
-pub const FIELD_MANAGER: &str = "shinyctl";
+pub(crate) const FIELD_MANAGER: &str = "shinyctl";
 /// ShinyProxy's HTTP port (the catalog's target group sends traffic there).
-pub const PROXY_PORT: u16 = 8080;
+pub(crate) const PROXY_PORT: u16 = 8080;
 /// Spring Boot actuator (health probes), ShinyProxy's default management port.
-pub const ACTUATOR_PORT: u16 = 9090;
+pub(crate) const ACTUATOR_PORT: u16 = 9090;
 /// ShinyProxy's own objects are called this (Deployment, Service, ServiceAccount, ...).
-pub const NAME: &str = "shinyproxy";
+pub(crate) const NAME: &str = "shinyproxy";
 
 /// What `render` produces for a blueprint with a `proxy` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
     /// ShinyProxy's configuration (also inside the ConfigMap); null without a proxy.
-    pub application_yml: Value,
+    pub(crate) application_yml: Value,
     /// Kubernetes objects, in the order they can be applied: the controllers' (`controllers`),
     /// then ShinyProxy's (namespaces first).
     pub objects: Vec<Value>,
@@ -70,7 +70,7 @@ pub fn render(bp: &Blueprint, facts: &PlatformFacts) -> Option<Workload> {
 
 /// A stable identity of an object: `apiVersion/kind/namespace/name` (namespace empty when
 /// cluster-scoped). Used for plans, pruning and file names.
-pub fn object_id(object: &Value) -> String {
+pub(crate) fn object_id(object: &Value) -> String {
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
     let meta = &object["metadata"];
     format!(
@@ -85,11 +85,11 @@ pub fn object_id(object: &Value) -> String {
 /// Metadata builder: every object gets the ownership labels.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Meta<'a> {
-    pub blueprint: &'a str,
+    pub(crate) blueprint: &'a str,
 }
 
 impl Meta<'_> {
-    pub fn labels(&self) -> Map<String, Value> {
+    pub(crate) fn labels(&self) -> Map<String, Value> {
         let mut labels = Map::new();
         labels.insert(MANAGED_BY.0.into(), json!(MANAGED_BY.1));
         labels.insert(BLUEPRINT_LABEL.into(), json!(self.blueprint));
@@ -97,11 +97,11 @@ impl Meta<'_> {
         labels
     }
 
-    pub fn cluster_scoped(&self, name: &str) -> Value {
+    pub(crate) fn cluster_scoped(&self, name: &str) -> Value {
         json!({"name": name, "labels": self.labels()})
     }
 
-    pub fn namespaced(&self, name: &str, namespace: &str) -> Value {
+    pub(crate) fn namespaced(&self, name: &str, namespace: &str) -> Value {
         json!({"name": name, "namespace": namespace, "labels": self.labels()})
     }
 }
@@ -157,7 +157,7 @@ pub(crate) fn checkov_skip(object: &mut Value, check: &str, reason: &str) {
 
 /// FNV-1a, 64 bits, as 16 hex digits: a stable fingerprint (not a security hash) of the config,
 /// put on the pod template so that a config change rolls the Deployment.
-pub fn fingerprint(text: &str) -> String {
+pub(crate) fn fingerprint(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         hash ^= u64::from(byte);

@@ -18,17 +18,17 @@ use crate::plan::{Address, ObservedResource, Resource, ResourceKind};
 use super::object_id;
 
 /// The section every workload address starts with.
-pub const SECTION: &str = "workload";
+pub(crate) const SECTION: &str = "workload";
 
 /// Addresses for a set of objects: `workload.<kind>[<name>]`, or `[<namespace>/<name>]` when
 /// objects of one kind share a name across namespaces.
-pub struct Addresses {
+pub(crate) struct Addresses {
     ambiguous: BTreeSet<(String, String)>,
 }
 
 impl Addresses {
     /// Addresses unique among `objects` (desired and live together, so both sides agree).
-    pub fn new<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Addresses {
+    pub(crate) fn new<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Addresses {
         let mut namespaces: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         for object in objects {
             let (kind, namespace, name) = parts(object);
@@ -46,7 +46,7 @@ impl Addresses {
         }
     }
 
-    pub fn of(&self, object: &Value) -> Address {
+    pub(crate) fn of(&self, object: &Value) -> Address {
         let (kind, namespace, name) = parts(object);
         let key = if self.ambiguous.contains(&(kind.clone(), name.clone())) && !namespace.is_empty()
         {
@@ -95,7 +95,11 @@ fn display_name(object: &Value) -> String {
 
 /// The rendered objects as desired resources; each depends on `depends_on` (the cluster and
 /// what the workload needs from AWS), which orders them after those in the plan.
-pub fn desired(objects: &[Value], addresses: &Addresses, depends_on: &[Address]) -> Vec<Resource> {
+pub(crate) fn desired(
+    objects: &[Value],
+    addresses: &Addresses,
+    depends_on: &[Address],
+) -> Vec<Resource> {
     objects
         .iter()
         .map(|object| {
@@ -117,7 +121,11 @@ pub fn desired(objects: &[Value], addresses: &Addresses, depends_on: &[Address])
 /// What the cluster has (`live`, the objects carrying this blueprint's labels) as observed
 /// resources. An object the blueprint also renders is compared at the rendered paths only; one
 /// it no longer renders keeps just its identity (it is deleted as a whole).
-pub fn observed(desired: &[Value], live: &[Value], addresses: &Addresses) -> Vec<ObservedResource> {
+pub(crate) fn observed(
+    desired: &[Value],
+    live: &[Value],
+    addresses: &Addresses,
+) -> Vec<ObservedResource> {
     let wanted: BTreeMap<String, &Value> = desired.iter().map(|o| (object_id(o), o)).collect();
     live.iter()
         .map(|object| {

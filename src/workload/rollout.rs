@@ -23,28 +23,28 @@ use super::facts::KNOWN_AFTER_APPLY;
 use super::fingerprint;
 
 /// The environment variable containerproxy reads as `proxy.version`.
-pub const PROXY_VERSION_ENV: &str = "PROXY_VERSION";
+pub(crate) const PROXY_VERSION_ENV: &str = "PROXY_VERSION";
 /// Pod-template annotation: the fingerprint of the template without the version, so that a
 /// later plan can tell whether the template (config, image, resources, secrets) changed.
-pub const TEMPLATE_HASH: &str = "shinyctl.dev/template-hash";
+pub(crate) const TEMPLATE_HASH: &str = "shinyctl.dev/template-hash";
 /// Pod-template annotation: the fingerprint of the current version of every secret value the
 /// pods read (never a value), so a new value (a rotation) rolls them and the new pods read it.
-pub const SECRET_VERSIONS: &str = "shinyctl.dev/secret-versions";
+pub(crate) const SECRET_VERSIONS: &str = "shinyctl.dev/secret-versions";
 /// What an offline render sets: a number ShinyProxy accepts; apply sets the real one.
-pub const OFFLINE_VERSION: &str = "0";
+pub(crate) const OFFLINE_VERSION: &str = "0";
 
 /// ShinyProxy's default heartbeat rate; shinyctl's is at most this (see `shinyproxy.rs`).
-pub const DEFAULT_HEARTBEAT_RATE_MS: u64 = 10_000;
+pub(crate) const DEFAULT_HEARTBEAT_RATE_MS: u64 = 10_000;
 /// The load balancer controller reacts to a terminating pod and the ALB stops routing to the
 /// deregistered target within seconds; this much is always allowed for it.
 const MIN_DRAIN_SECONDS: u64 = 15;
 /// Spring Boot's default `spring.lifecycle.timeout-per-shutdown-phase` (30 s): how long the
 /// graceful shutdown after the drain may take before the kubelet kills the pod.
-pub const SHUTDOWN_SECONDS: u64 = 30;
+pub(crate) const SHUTDOWN_SECONDS: u64 = 30;
 
 /// How often ShinyProxy sends heartbeats: half the load balancer's idle timeout, at most
 /// ShinyProxy's default, at least 1 s.
-pub fn heartbeat_rate_ms(bp: &Blueprint) -> u64 {
+pub(crate) fn heartbeat_rate_ms(bp: &Blueprint) -> u64 {
     match &bp.ingress {
         Some(ingress) => {
             (u64::from(ingress.idle_timeout()) * 1000 / 2).clamp(1000, DEFAULT_HEARTBEAT_RATE_MS)
@@ -59,7 +59,7 @@ pub fn heartbeat_rate_ms(bp: &Blueprint) -> u64 {
 /// stays) at least once after the ALB stopped routing new requests here, so the user's session
 /// already lives on in another pod (sessions and apps are in Redis) when this one closes its
 /// websockets and the browser reconnects.
-pub fn drain_seconds(bp: &Blueprint) -> u64 {
+pub(crate) fn drain_seconds(bp: &Blueprint) -> u64 {
     (2 * heartbeat_rate_ms(bp))
         .div_ceil(1000)
         .max(MIN_DRAIN_SECONDS)
@@ -82,7 +82,7 @@ fn containers(deployment: &Value) -> &[Value] {
 }
 
 /// Sets `PROXY_VERSION` on every Deployment of `objects` that has it.
-pub fn set_version(objects: &mut [Value], version: &str) {
+pub(crate) fn set_version(objects: &mut [Value], version: &str) {
     for object in objects.iter_mut().filter(|o| o["kind"] == "Deployment") {
         let Some(containers) = object["spec"]["template"]["spec"]["containers"].as_array_mut()
         else {
@@ -101,7 +101,7 @@ pub fn set_version(objects: &mut [Value], version: &str) {
 
 /// Sets [`SECRET_VERSIONS`] on every Deployment that has it, from `versions` (key -> current
 /// version of its source; a key without one counts as unknown), and renews [`TEMPLATE_HASH`].
-pub fn set_secret_versions(
+pub(crate) fn set_secret_versions(
     objects: &mut [Value],
     keys: &[String],
     versions: &std::collections::BTreeMap<String, String>,
@@ -165,7 +165,7 @@ fn kept_version(rendered: &Value, deployment: &Value) -> Option<String> {
 
 /// For a plan: the live version where the pod template is unchanged; otherwise the version is
 /// `(known after apply)` (apply sets it when it deploys: [`stamp`]).
-pub fn plan_version(objects: &mut [Value], live: &[Value]) {
+pub(crate) fn plan_version(objects: &mut [Value], live: &[Value]) {
     stamp_with(objects, live, |_| KNOWN_AFTER_APPLY.to_string());
 }
 

@@ -10,16 +10,16 @@ use crate::blueprint::model::{AuthenticationType, Proxy, UsageStats, UsageStatsU
 use super::facts::PlatformFacts;
 
 /// The Kubernetes Secret holding every value below.
-pub const SECRET_NAME: &str = "shinyproxy-secrets";
+pub(crate) const SECRET_NAME: &str = "shinyproxy-secrets";
 /// Where the Secret is mounted; Spring reads each file as a property named after the file.
-pub const MOUNT_PATH: &str = "/etc/shinyproxy/secrets/";
+pub(crate) const MOUNT_PATH: &str = "/etc/shinyproxy/secrets/";
 
 /// One secret value: its key in the Kubernetes Secret (also the placeholder's name) and where
 /// apply reads it (`secretsmanager:NAME`, `secretsmanager:ARN#jsonKey`, `ssm:/PARAMETER`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretValue {
-    pub key: String,
-    pub source: String,
+pub(crate) struct SecretValue {
+    pub(crate) key: String,
+    pub(crate) source: String,
 }
 
 impl SecretValue {
@@ -31,22 +31,22 @@ impl SecretValue {
     }
 
     /// `${KEY}`: what application.yml says instead of the value.
-    pub fn placeholder(&self) -> String {
+    pub(crate) fn placeholder(&self) -> String {
         format!("${{{}}}", self.key)
     }
 }
 
-pub const OPENID_CLIENT_SECRET: &str = "SHINYCTL_OPENID_CLIENT_SECRET";
-pub const LDAP_MANAGER_PASSWORD: &str = "SHINYCTL_LDAP_MANAGER_PASSWORD";
+pub(crate) const OPENID_CLIENT_SECRET: &str = "SHINYCTL_OPENID_CLIENT_SECRET";
+pub(crate) const LDAP_MANAGER_PASSWORD: &str = "SHINYCTL_LDAP_MANAGER_PASSWORD";
 pub const DATABASE_PASSWORD: &str = "SHINYCTL_DATABASE_PASSWORD";
 
 /// `SHINYCTL_USER_1_PASSWORD` for the first simple user (numbered: user names are free text).
-pub fn user_password_key(index: usize) -> String {
+pub(crate) fn user_password_key(index: usize) -> String {
     format!("SHINYCTL_USER_{}_PASSWORD", index + 1)
 }
 
 /// Every secret value the proxy section needs, in a fixed order.
-pub fn needed(proxy: &Proxy, facts: &PlatformFacts) -> Vec<SecretValue> {
+pub(crate) fn needed(proxy: &Proxy, facts: &PlatformFacts) -> Vec<SecretValue> {
     let auth = &proxy.authentication;
     let mut out = Vec::new();
     match auth.kind {
@@ -89,7 +89,10 @@ pub fn needed(proxy: &Proxy, facts: &PlatformFacts) -> Vec<SecretValue> {
 }
 
 /// The usage-statistics user, when ShinyProxy writes them to the blueprint's database.
-pub fn usage_stats_user<'a>(proxy: &'a Proxy, facts: &PlatformFacts) -> Option<&'a UsageStatsUser> {
+pub(crate) fn usage_stats_user<'a>(
+    proxy: &'a Proxy,
+    facts: &PlatformFacts,
+) -> Option<&'a UsageStatsUser> {
     (proxy.usage_stats == UsageStats::Database && facts.database.is_some())
         .then_some(proxy.usage_stats_user.as_ref())
         .flatten()

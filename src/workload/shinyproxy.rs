@@ -14,7 +14,7 @@ use super::{ACTUATOR_PORT, PROXY_PORT, efs, rollout};
 const FARGATE_POD_WAIT_MS: u64 = 300_000;
 const POD_WAIT_MS: u64 = 120_000;
 
-pub fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> Value {
+pub(crate) fn application_yml(bp: &Blueprint, proxy: &Proxy, facts: &PlatformFacts) -> Value {
     let secret_values = secrets::needed(proxy, facts);
     let placeholder = |key: &str| {
         secret_values
@@ -301,7 +301,7 @@ fn spec(bp: &Blueprint, app: &App, facts: &PlatformFacts) -> Value {
 
 /// `registry:NAME:TAG` (or `registry:NAME@DIGEST`) becomes this blueprint's ECR repository URI;
 /// anything else stays as written.
-pub fn resolve_image(bp: &Blueprint, image: &str, facts: &PlatformFacts) -> String {
+pub(crate) fn resolve_image(bp: &Blueprint, image: &str, facts: &PlatformFacts) -> String {
     let Some(rest) = image.strip_prefix(crate::blueprint::images::REGISTRY_PREFIX) else {
         return image.to_string();
     };

@@ -46,18 +46,18 @@ use super::secrets::{self, DATABASE_PASSWORD};
 use super::{Meta, checkov_skip, fingerprint};
 
 /// The Job that creates the user.
-pub const JOB_NAME: &str = "shinyproxy-usage-stats-user";
+pub(crate) const JOB_NAME: &str = "shinyproxy-usage-stats-user";
 /// The short-lived Secret with the master credentials (and the user's password) the Job reads.
-pub const ADMIN_SECRET: &str = "shinyproxy-database-admin";
+pub(crate) const ADMIN_SECRET: &str = "shinyproxy-database-admin";
 /// Annotation of `shinyproxy-secrets` (and the Job): what the user was last made for.
 pub const MARKER: &str = "shinyctl.dev/usage-stats-user";
 /// The master user's name and password, from the RDS-managed secret's JSON.
 pub const ADMIN_USERNAME: &str = "SHINYCTL_DATABASE_ADMIN_USERNAME";
 pub const ADMIN_PASSWORD: &str = "SHINYCTL_DATABASE_ADMIN_PASSWORD";
 /// The PostgreSQL schema the user writes to.
-pub const SCHEMA: &str = "usage_stats";
+pub(crate) const SCHEMA: &str = "usage_stats";
 /// The table containerproxy's JDBC collector writes (its default `usage-stats-table-name`).
-pub const TABLE: &str = "event";
+pub(crate) const TABLE: &str = "event";
 /// Where the Job's pod reads the Secret's files.
 const MOUNT: &str = "/etc/shinyctl/database";
 /// Runs as this unprivileged user (the clients need no particular one).
@@ -196,7 +196,7 @@ pub(super) fn mark_secret(objects: &mut [Value]) {
 
 /// The marker with the current version of the user's password (from Secrets Manager or SSM,
 /// never the value): on the Job and ShinyProxy's Secret.
-pub fn set_password_version(objects: &mut [Value], version: Option<&str>) {
+pub(crate) fn set_password_version(objects: &mut [Value], version: Option<&str>) {
     let version = version.map_or_else(|| "?".to_string(), fingerprint);
     for object in objects.iter_mut() {
         let is_marked = object["kind"] == "Job" || is_proxy_secret(object);
@@ -214,7 +214,7 @@ pub fn set_password_version(objects: &mut [Value], version: Option<&str>) {
 
 /// Leaves the Job and its Secret out when the cluster's `shinyproxy-secrets` says the user was
 /// already made for exactly this (see the module comment): nothing to run.
-pub fn settle(objects: &mut Vec<Value>, live: &[Value]) {
+pub(crate) fn settle(objects: &mut Vec<Value>, live: &[Value]) {
     let Some(wanted) = job(objects).and_then(job_marker).map(str::to_string) else {
         return;
     };
@@ -228,7 +228,7 @@ pub fn settle(objects: &mut Vec<Value>, live: &[Value]) {
 }
 
 /// The Job or its Secret.
-pub fn is_job_object(object: &Value) -> bool {
+pub(crate) fn is_job_object(object: &Value) -> bool {
     let name = object["metadata"]["name"].as_str();
     (object["kind"] == "Job" && name == Some(JOB_NAME))
         || (object["kind"] == "Secret" && name == Some(ADMIN_SECRET))
@@ -299,7 +299,7 @@ echo "database user {user} is ready"
 /// 0600), the SQL on standard input. The user's password travels hex-encoded into a user
 /// variable and `QUOTE()` makes the literal of the prepared `CREATE USER`/`ALTER USER`, so no
 /// character of it needs escaping by hand.
-pub fn mysql_script(host: &str, port: u16, database: &str, user: &str) -> String {
+pub(crate) fn mysql_script(host: &str, port: u16, database: &str, user: &str) -> String {
     format!(
         r#"set -eu
 d={MOUNT}
@@ -331,7 +331,7 @@ echo "database user {user} is ready"
 }
 
 /// The keys of the Secret's sources (for resolving them at apply).
-pub fn sources(objects: &[Value]) -> Map<String, Value> {
+pub(crate) fn sources(objects: &[Value]) -> Map<String, Value> {
     objects
         .iter()
         .filter(|o| o["kind"] == "Secret" && o["metadata"]["name"] == ADMIN_SECRET)

@@ -31,7 +31,7 @@ use super::{Health, Verdict, gone, health, not_found_or};
 
 /// What `status` shows of a resource that runs something, beyond its state word.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Facts {
+pub(crate) enum Facts {
     Service(ServiceFacts),
     Group(GroupFacts),
     Server(ServerFacts),
@@ -39,55 +39,55 @@ pub enum Facts {
 
 /// An ECS service's tasks and its newest deployment.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServiceFacts {
-    pub running: i32,
-    pub desired: i32,
-    pub pending: i32,
+pub(crate) struct ServiceFacts {
+    pub(crate) running: i32,
+    pub(crate) desired: i32,
+    pub(crate) pending: i32,
     /// The PRIMARY deployment's `rolloutState` (None: not the ECS deployment controller).
-    pub rollout: Option<String>,
-    pub rollout_reason: Option<String>,
+    pub(crate) rollout: Option<String>,
+    pub(crate) rollout_reason: Option<String>,
     /// The task definition the PRIMARY deployment runs, as `family:revision`.
-    pub task_definition: Option<String>,
+    pub(crate) task_definition: Option<String>,
     /// A FAILED deployment still listed beside the PRIMARY one (rolled back): its task
     /// definition (`family:revision`) and reason.
-    pub rolled_back: Option<(String, String)>,
+    pub(crate) rolled_back: Option<(String, String)>,
 }
 
 /// An Auto Scaling group's instances.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct GroupFacts {
-    pub in_service: usize,
-    pub desired: i32,
-    pub min: i32,
-    pub max: i32,
+pub(crate) struct GroupFacts {
+    pub(crate) in_service: usize,
+    pub(crate) desired: i32,
+    pub(crate) min: i32,
+    pub(crate) max: i32,
     /// The instances not `InService`, counted by lifecycle state (`Terminating:Wait`), sorted.
-    pub changing: Vec<(String, usize)>,
+    pub(crate) changing: Vec<(String, usize)>,
     /// Instances whose `HealthStatus` is `Unhealthy`.
-    pub unhealthy: usize,
+    pub(crate) unhealthy: usize,
     /// An instance refresh still running: its status and percentage complete.
-    pub refresh: Option<(String, Option<i32>)>,
+    pub(crate) refresh: Option<(String, Option<i32>)>,
     /// Every instance of the group, by id: what Session Manager's commands take
     /// (`ops::entry_points` points here, since the plan cannot know them).
-    pub instances: Vec<GroupInstance>,
+    pub(crate) instances: Vec<GroupInstance>,
 }
 
 /// One instance of an Auto Scaling group, as DescribeAutoScalingGroups lists it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct GroupInstance {
-    pub id: String,
+pub(crate) struct GroupInstance {
+    pub(crate) id: String,
     /// `LifecycleState`: `InService`, `Pending`, `Terminating:Wait`...
-    pub lifecycle: String,
+    pub(crate) lifecycle: String,
     /// `HealthStatus`: `Healthy` or `Unhealthy`.
-    pub health: String,
+    pub(crate) health: String,
 }
 
 /// A fixed server: its EC2 state and its state in each target group it is registered in.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServerFacts {
-    pub instance: String,
-    pub state: String,
+pub(crate) struct ServerFacts {
+    pub(crate) instance: String,
+    pub(crate) state: String,
     /// `(target group name, target state, reason)`.
-    pub targets: Vec<(String, String, Option<String>)>,
+    pub(crate) targets: Vec<(String, String, Option<String>)>,
 }
 
 /// `family:revision` of a task definition ARN (`…:task-definition/web:3`).
@@ -166,7 +166,11 @@ pub(super) async fn ecs_service(
 /// An ECS service's verdict: a FAILED rollout (the PRIMARY one, or one rolled back and still
 /// listed) is unhealthy; a rollout in progress, tasks pending, fewer running than desired or
 /// more than one deployment is still changing; else healthy.
-pub fn service_health(r: &ObservedResource, facts: ServiceFacts, deployments: usize) -> Health {
+pub(crate) fn service_health(
+    r: &ObservedResource,
+    facts: ServiceFacts,
+    deployments: usize,
+) -> Health {
     let rollout = facts.rollout.as_deref();
     let verdict = if rollout == Some("FAILED") || facts.rolled_back.is_some() {
         Verdict::Unhealthy
@@ -297,7 +301,7 @@ pub(super) async fn autoscaling_group(
 /// An Auto Scaling group's verdict: an instance Auto Scaling finds unhealthy is unhealthy; an
 /// instance refresh, instances launching, draining or waiting on a lifecycle hook, or fewer in
 /// service than desired are changes still under way; else healthy.
-pub fn group_health(r: &ObservedResource, facts: GroupFacts) -> Health {
+pub(crate) fn group_health(r: &ObservedResource, facts: GroupFacts) -> Health {
     let verdict = if facts.unhealthy > 0 {
         Verdict::Unhealthy
     } else if facts.refresh.is_some()
@@ -384,7 +388,7 @@ pub(super) async fn ec2_instance(
 /// A fixed server's verdict: `running` and healthy in every target group it is in is healthy;
 /// `pending`, or targets still `initial` (registering) or `draining`, is changing; stopped,
 /// terminated or an unhealthy target is unhealthy.
-pub fn server_health(r: &ObservedResource, facts: ServerFacts) -> Health {
+pub(crate) fn server_health(r: &ObservedResource, facts: ServerFacts) -> Health {
     let target_verdict = |state: &str| match state {
         "healthy" => Verdict::Healthy,
         "initial" | "draining" => Verdict::Pending,

@@ -20,12 +20,12 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind;
 
 /// What a step's adapter returns: the resource's outputs (ignored for deletes).
-pub type StepResult = Result<Outputs, StepError>;
+pub(crate) type StepResult = Result<Outputs, StepError>;
 
 /// Reads, creates, updates and deletes one kind of resource, each change followed by its wait
 /// for the state the step promises (see `services`' module docs for the rules every adapter
 /// follows).
-pub trait Adapter {
+pub(crate) trait Adapter {
     /// The calls [`Adapter::read`] makes, each with the answers it waits for (`stages`).
     const READS: &'static [Read] = &[];
     /// The kind whose read finds this kind's resources too (a route table's read finds its
@@ -61,7 +61,7 @@ pub(super) async fn run<A: Adapter>(step: &AwsStep<'_>) -> StepResult {
 impl AwsStep<'_> {
     /// The step's properties as the kind's typed properties: the desired ones, or for a delete
     /// the observed ones. Deserialised once, at the start of the step.
-    pub fn props<T: DeserializeOwned>(&self) -> Result<T, StepError> {
+    pub(crate) fn props<T: DeserializeOwned>(&self) -> Result<T, StepError> {
         let step = &self.request.step;
         let properties = step.desired.as_ref().or(step.observed.as_ref());
         let value = serde_json::Value::Object(properties.cloned().unwrap_or_default());
@@ -77,7 +77,7 @@ impl AwsStep<'_> {
 /// One service's tagging calls for one kind of resource, by id or ARN: the interface each
 /// service implements once (EC2's CreateTags/DeleteTags, IAM's TagRole/UntagRole, ...), so the
 /// logic of an update's tag change lives only in [`sync_tags`].
-pub trait TagApi {
+pub(crate) trait TagApi {
     /// Adds or overwrites `tags`.
     fn tag(
         step: &AwsStep<'_>,
@@ -141,7 +141,7 @@ pub(crate) use sdk_tags;
 
 /// Makes the tags of resource `id` the desired ones when the step changes them: what is new or
 /// different is tagged, what is gone is untagged (one call each, only when needed).
-pub async fn sync_tags<T: TagApi>(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
+pub(crate) async fn sync_tags<T: TagApi>(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
     if !step.changed("tags") {
         return Ok(());
     }

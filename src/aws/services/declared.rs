@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use super::stages::{self, Read};
 
 /// Every call the live read may make, with the answers each waits for.
-pub fn declared_reads() -> &'static [Read] {
+pub(crate) fn declared_reads() -> &'static [Read] {
     static ALL: LazyLock<Vec<Read>> = LazyLock::new(|| {
         let kinds = super::KIND_READS.iter().flat_map(|reads| reads.iter());
         stages::SHARED.iter().chain(kinds).copied().collect()
@@ -15,7 +15,7 @@ pub fn declared_reads() -> &'static [Read] {
 }
 
 /// Whether the live read may make `action` of `service`.
-pub fn is_declared(service: &str, action: &str) -> bool {
+pub(crate) fn is_declared(service: &str, action: &str) -> bool {
     stages::is_declared(declared_reads(), service, action)
 }
 

@@ -90,29 +90,29 @@ macro_rules! tags_by_arn {
 }
 
 mod adapter;
-pub mod applicationautoscaling;
-pub mod autoscaling;
-pub mod cloudwatch;
-pub mod declared;
-pub mod ec2;
-pub mod ecr;
-pub mod ecs;
-pub mod efs;
-pub mod eks;
-pub mod elasticache;
-pub mod elbv2;
+pub(crate) mod applicationautoscaling;
+pub(crate) mod autoscaling;
+pub(crate) mod cloudwatch;
+pub(crate) mod declared;
+pub(crate) mod ec2;
+pub(crate) mod ecr;
+pub(crate) mod ecs;
+pub(crate) mod efs;
+pub(crate) mod eks;
+pub(crate) mod elasticache;
+pub(crate) mod elbv2;
 pub mod iam;
 #[cfg(test)]
 mod in_place_tests;
-pub mod logs;
+pub(crate) mod logs;
 mod parameters;
-pub mod rds;
+pub(crate) mod rds;
 pub mod s3;
-pub mod secretsmanager;
-pub mod sns;
-pub mod ssm;
+pub(crate) mod secretsmanager;
+pub(crate) mod sns;
+pub(crate) mod ssm;
 pub mod stages;
-pub mod synthetics;
+pub(crate) mod synthetics;
 mod tagging;
 
 use std::future::Future;
@@ -122,16 +122,16 @@ use serde_json::{Map, Value};
 
 use super::config::Connection;
 use super::errors::missing;
-pub use super::errors::{
+pub(crate) use super::errors::{
     AwsResult, already_made_is_ok, first_found, is_not_found, not_found_as_none,
 };
 use super::tags::{self, TagSet};
 use crate::apply::wait::Condition;
 use crate::apply::{Outputs, StepContext, StepError, StepRequest};
 use crate::plan::{Address, Resource, ResourceKind};
-pub use adapter::{Adapter, StepResult, TagApi, sync_tags};
+pub(crate) use adapter::{Adapter, StepResult, TagApi, sync_tags};
 pub(crate) use adapter::{sdk_tags, tag_api};
-pub use declared::declared_reads;
+pub(crate) use declared::declared_reads;
 
 /// The adapter table from the rows `build.rs` generates, one per adapter file: [`perform`]
 /// dispatches each step to its kind's adapter. The `match` is exhaustive: a kind without an
@@ -197,59 +197,51 @@ fn chain_length(reads: &[stages::Read]) -> usize {
 }
 
 /// What a step's adapter function gets: the connection, the request and the engine's context.
-pub struct AwsStep<'a> {
-    pub conn: &'a Connection,
+pub(crate) struct AwsStep<'a> {
+    pub(crate) conn: &'a Connection,
     /// The blueprint's `metadata.name` (the ownership tag's value).
-    pub blueprint: &'a str,
+    pub(crate) blueprint: &'a str,
     /// Random per command run: salts the run's idempotency tokens ([`AwsStep::client_token`]).
-    pub run: &'a str,
+    pub(crate) run: &'a str,
     /// How deletes treat databases and caches (final snapshot, deletion protection).
-    pub data: super::operator::DataPolicy,
-    pub request: &'a StepRequest,
-    pub engine: &'a StepContext<'a>,
+    pub(crate) data: super::operator::DataPolicy,
+    pub(crate) request: &'a StepRequest,
+    pub(crate) engine: &'a StepContext<'a>,
 }
 
 impl<'a> AwsStep<'a> {
-    pub fn clients(&self) -> &'a super::clients::Clients {
+    pub(crate) fn clients(&self) -> &'a super::clients::Clients {
         &self.conn.clients
     }
 
-    pub fn address(&self) -> &'a Address {
+    pub(crate) fn address(&self) -> &'a Address {
         &self.request.step.address
     }
 
     /// The AWS name shinyctl gives the resource.
-    pub fn name(&self) -> &'a str {
+    pub(crate) fn name(&self) -> &'a str {
         &self.request.step.name
     }
 
     /// A property (desired, else observed).
-    pub fn property(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn property(&self, key: &str) -> Option<&'a Value> {
         self.request.property(key)
     }
 
     /// A required string property.
-    pub fn str(&self, key: &str) -> Result<&'a str, StepError> {
+    pub(crate) fn str(&self, key: &str) -> Result<&'a str, StepError> {
         self.property(key)
             .and_then(Value::as_str)
             .ok_or_else(|| missing(format!("{}: property `{key}` is missing", self.address())))
     }
 
-    pub fn opt_str(&self, key: &str) -> Option<&'a str> {
+    pub(crate) fn opt_str(&self, key: &str) -> Option<&'a str> {
         self.property(key).and_then(Value::as_str)
-    }
-
-    pub fn bool(&self, key: &str) -> Option<bool> {
-        self.property(key).and_then(Value::as_bool)
-    }
-
-    pub fn i64(&self, key: &str) -> Option<i64> {
-        self.property(key).and_then(Value::as_i64)
     }
 
     /// Resolves a reference: `address` -> the dependency's `id`, `address#attr` -> its `attr`.
     /// A value that names no resource (a CIDR, a literal ARN) is returned as it is.
-    pub fn resolve(&self, value: &str) -> Result<String, StepError> {
+    pub(crate) fn resolve(&self, value: &str) -> Result<String, StepError> {
         let (address, attribute) = match value.split_once('#') {
             Some((address, attribute)) => (address, attribute),
             None => (value, "id"),
@@ -281,7 +273,7 @@ impl<'a> AwsStep<'a> {
     /// `${address#attribute}`, see `plan::catalog::embedded`) replaced by the dependencies'
     /// outputs; an embedded address that is no dependency (an IAM policy variable such as
     /// `${aws:username}`) stays as written.
-    pub fn resolve_embedded(&self, value: &Value) -> Result<Value, StepError> {
+    pub(crate) fn resolve_embedded(&self, value: &Value) -> Result<Value, StepError> {
         use crate::plan::catalog::embedded;
         embedded::map_strings(value, &mut |text| {
             embedded::substitute(text, |r| {
@@ -306,41 +298,21 @@ impl<'a> AwsStep<'a> {
     }
 
     /// A required reference property, resolved (see [`AwsStep::resolve`]).
-    pub fn reference(&self, key: &str) -> Result<String, StepError> {
+    pub(crate) fn reference(&self, key: &str) -> Result<String, StepError> {
         self.resolve(self.str(key)?)
     }
 
     /// The AWS name of the resource at `address` (a reference, perhaps to an attribute: the
     /// resource's `name` output).
-    pub fn name_of(&self, address: &str) -> Result<String, StepError> {
+    pub(crate) fn name_of(&self, address: &str) -> Result<String, StepError> {
         self.resolve(&format!(
             "{}#name",
             address.split('#').next().unwrap_or(address)
         ))
     }
 
-    /// A list property of references, each resolved.
-    pub fn references(&self, key: &str) -> Result<Vec<String>, StepError> {
-        match self.property(key) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| {
-                            missing(format!("{}: `{key}` holds a non-string", self.address()))
-                        })
-                        .and_then(|s| self.resolve(s))
-                })
-                .collect(),
-            _ => Err(missing(format!(
-                "{}: property `{key}` is missing",
-                self.address()
-            ))),
-        }
-    }
-
     /// The desired tags (ownership tags included); empty for kinds without tags.
-    pub fn tags(&self) -> TagSet {
+    pub(crate) fn tags(&self) -> TagSet {
         self.request
             .step
             .desired
@@ -350,7 +322,7 @@ impl<'a> AwsStep<'a> {
     }
 
     /// The observed tags (for updates).
-    pub fn observed_tags(&self) -> TagSet {
+    pub(crate) fn observed_tags(&self) -> TagSet {
         self.request
             .step
             .observed
@@ -360,7 +332,7 @@ impl<'a> AwsStep<'a> {
     }
 
     /// The ownership tags alone.
-    pub fn ownership_tags(&self) -> TagSet {
+    pub(crate) fn ownership_tags(&self) -> TagSet {
         tags::ownership(self.blueprint, self.address())
     }
 
@@ -369,7 +341,12 @@ impl<'a> AwsStep<'a> {
     /// error that `what` ("an ECS cluster named web already exists") is not this blueprint's.
     /// Names are unique per account and region, so another's is a clear error rather than a
     /// takeover.
-    pub fn refuse_unless_ours(&self, ours: bool, code: &str, what: &str) -> Result<(), StepError> {
+    pub(crate) fn refuse_unless_ours(
+        &self,
+        ours: bool,
+        code: &str,
+        what: &str,
+    ) -> Result<(), StepError> {
         if ours {
             return Ok(());
         }
@@ -380,7 +357,7 @@ impl<'a> AwsStep<'a> {
     }
 
     /// What is known of the resource in AWS (updates and deletes).
-    pub fn existing(&self, key: &str) -> Option<&'a str> {
+    pub(crate) fn existing(&self, key: &str) -> Option<&'a str> {
         self.request
             .existing
             .as_ref()
@@ -389,13 +366,13 @@ impl<'a> AwsStep<'a> {
     }
 
     /// The resource's AWS id from the reader or an earlier step (updates and deletes).
-    pub fn existing_id(&self) -> Result<&'a str, StepError> {
+    pub(crate) fn existing_id(&self) -> Result<&'a str, StepError> {
         self.existing("id")
             .ok_or_else(|| missing(format!("{}: its AWS id is unknown", self.address())))
     }
 
     /// Whether the update changes `key` (or something inside it, `tags.Team`).
-    pub fn changed(&self, key: &str) -> bool {
+    pub(crate) fn changed(&self, key: &str) -> bool {
         self.request.step.changes.iter().any(|c| {
             c.name == key
                 || c.name
@@ -405,7 +382,7 @@ impl<'a> AwsStep<'a> {
     }
 
     /// Whether the update changes any of `keys` (see [`AwsStep::changed`]).
-    pub fn changed_any(&self, keys: &[&str]) -> bool {
+    pub(crate) fn changed_any(&self, keys: &[&str]) -> bool {
         keys.iter().any(|key| self.changed(key))
     }
 
@@ -418,7 +395,7 @@ impl<'a> AwsStep<'a> {
     /// the deleted resource. A run after a crash therefore has new tokens, and adapters find
     /// what the crashed run half made by its ownership tags or unique name before they create.
     /// 32 hex characters: within every API's limit (EC2: 64).
-    pub fn client_token(&self, action: &str) -> String {
+    pub(crate) fn client_token(&self, action: &str) -> String {
         step_token(
             self.run,
             self.blueprint,
@@ -431,7 +408,7 @@ impl<'a> AwsStep<'a> {
     /// Polls `probe` until `condition` holds (see [`StepContext::wait_until`]). The other waits
     /// (looking once first, longer, on another schedule) are the engine's own:
     /// `step.engine.wait_until_looking_first(...)`.
-    pub async fn wait_until<T, P, F>(
+    pub(crate) async fn wait_until<T, P, F>(
         &self,
         probe: P,
         condition: impl Condition<T>,
@@ -446,7 +423,7 @@ impl<'a> AwsStep<'a> {
 }
 
 /// The idempotency token of `action` for one step of one run (see [`AwsStep::client_token`]).
-pub fn step_token(
+pub(crate) fn step_token(
     run: &str,
     blueprint: &str,
     address: &Address,
@@ -458,12 +435,12 @@ pub fn step_token(
 
 /// 128 random bits as 32 hex characters: what makes a run's tokens ([`AwsStep::client_token`]) and
 /// a lock's id its own.
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
 /// 128 bits of two FNV-1a hashes over `parts`, as hex. Stable across builds and platforms.
-pub fn client_token(parts: &[&str]) -> String {
+pub(crate) fn client_token(parts: &[&str]) -> String {
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x8422_2325_cbf2_9ce4;
     for part in parts {
@@ -476,7 +453,7 @@ pub fn client_token(parts: &[&str]) -> String {
 }
 
 /// Outputs with `id`, and `arn`/`name` when given.
-pub fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
+pub(crate) fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
     let mut out = Map::new();
     out.insert("id".into(), Value::from(id));
     if let Some(arn) = arn {
@@ -491,7 +468,7 @@ pub fn outputs(id: &str, arn: Option<&str>, name: Option<&str>) -> Outputs {
 /// Kinds placed in a zone, or one per zone (their addresses carry the zone): a reader never
 /// consults their desired resources, since a live plan's read starts before the zones are chosen
 /// ([`AwsRead::desired`]).
-pub const PLACED_IN_ZONES: &[ResourceKind] = &[
+pub(crate) const PLACED_IN_ZONES: &[ResourceKind] = &[
     ResourceKind::Subnet,
     ResourceKind::NatGateway,
     ResourceKind::ElasticIp,
@@ -502,32 +479,32 @@ pub const PLACED_IN_ZONES: &[ResourceKind] = &[
 ];
 
 /// What a read function gets.
-pub struct AwsRead<'a> {
-    pub conn: &'a Connection,
-    pub blueprint: &'a str,
+pub(crate) struct AwsRead<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) blueprint: &'a str,
     /// What the blueprint asks for: derived names for kinds read by name. A live plan's read
     /// starts before the account's zones are chosen, with the blueprint in the zones it assumes
     /// (`reader::read_found`): a reader consults names, kinds and settings the zones do not
     /// change, never the subnets or what is placed in a zone ([`PLACED_IN_ZONES`]), nor a
     /// `subnets` or `availabilityZone` value (a test in `reader` holds the blueprints to that).
-    pub desired: &'a [Resource],
+    pub(crate) desired: &'a [Resource],
     /// Lookups several readers need, made once per read.
-    pub memo: ReadMemo,
+    pub(crate) memo: ReadMemo,
     /// What exists only, not how it is configured (destroy's read): readers skip the calls
     /// that read a resource's settings or the parts that go with it (an ECR repository's
     /// lifecycle policy goes with the repository).
-    pub inventory: bool,
+    pub(crate) inventory: bool,
 }
 
 /// Answers more than one reader needs, fetched by the first that asks.
 #[derive(Debug, Default)]
-pub struct ReadMemo {
+pub(crate) struct ReadMemo {
     subnets: tokio::sync::OnceCell<Vec<aws_sdk_ec2::types::Subnet>>,
     tagged: tokio::sync::OnceCell<std::collections::HashMap<String, TagSet>>,
 }
 
 impl<'a> AwsRead<'a> {
-    pub fn new(conn: &'a Connection, blueprint: &'a str, desired: &'a [Resource]) -> Self {
+    pub(crate) fn new(conn: &'a Connection, blueprint: &'a str, desired: &'a [Resource]) -> Self {
         AwsRead {
             conn,
             blueprint,
@@ -539,7 +516,7 @@ impl<'a> AwsRead<'a> {
 
     /// The subnets carrying this blueprint's ownership tag (one paginated DescribeSubnets per
     /// read, shared by the subnet reader and every reader that orders subnets by zone).
-    pub async fn owned_subnets(&self) -> Result<&[aws_sdk_ec2::types::Subnet], StepError> {
+    pub(crate) async fn owned_subnets(&self) -> Result<&[aws_sdk_ec2::types::Subnet], StepError> {
         self.memo
             .subnets
             .get_or_try_init(|| ec2::describe_owned_subnets(self))
@@ -549,7 +526,9 @@ impl<'a> AwsRead<'a> {
 
     /// ARN -> tags of everything the Resource Groups Tagging API lists with this blueprint's
     /// ownership tag (one paginated GetResources per read; see [`AwsRead::tags_for`]).
-    pub async fn tagged(&self) -> Result<&std::collections::HashMap<String, TagSet>, StepError> {
+    pub(crate) async fn tagged(
+        &self,
+    ) -> Result<&std::collections::HashMap<String, TagSet>, StepError> {
         self.memo
             .tagged
             .get_or_try_init(|| tagging::tagged(self))
@@ -559,17 +538,17 @@ impl<'a> AwsRead<'a> {
     /// Asks at once for the answers several readers share (the tagging API's, the owned
     /// subnets), so that a reader that needs one after its listing finds it there or on its way
     /// rather than asking only then. Errors are left to the readers that ask.
-    pub async fn prefetch(&self) {
+    pub(crate) async fn prefetch(&self) {
         let _ = futures::join!(self.tagged(), self.owned_subnets());
     }
 
     /// Whether a resource named `name` of `kind` is one the blueprint asks for.
-    pub fn is_desired(&self, kind: ResourceKind, name: &str) -> bool {
+    pub(crate) fn is_desired(&self, kind: ResourceKind, name: &str) -> bool {
         self.desired_of(kind).any(|r| r.name == name)
     }
 
     /// Desired resources of `kind`, never one of [`PLACED_IN_ZONES`] (see [`AwsRead::desired`]).
-    pub fn desired_of(&self, kind: ResourceKind) -> impl Iterator<Item = &'a Resource> + 'a {
+    pub(crate) fn desired_of(&self, kind: ResourceKind) -> impl Iterator<Item = &'a Resource> + 'a {
         debug_assert!(
             !PLACED_IN_ZONES.contains(&kind),
             "a reader consults the desired {kind:?}, which the zones place"
@@ -579,7 +558,7 @@ impl<'a> AwsRead<'a> {
 
     /// The desired resource of `kind` whose AWS name is `name`: the first of the property
     /// `keys` it has (`name`, ...), else its resource name.
-    pub fn desired_named(
+    pub(crate) fn desired_named(
         &self,
         kind: ResourceKind,
         keys: &[&str],
@@ -595,37 +574,37 @@ impl<'a> AwsRead<'a> {
     }
 
     /// `<blueprint>-`: the prefix of every name shinyctl derives (for listing by name).
-    pub fn name_prefix(&self) -> String {
+    pub(crate) fn name_prefix(&self) -> String {
         format!("{}-", self.blueprint)
     }
 
     /// The address the tags give, if they carry this blueprint's ownership tag.
-    pub fn owned(&self, tags: &TagSet) -> Option<Address> {
+    pub(crate) fn owned(&self, tags: &TagSet) -> Option<Address> {
         tags::owned_address(tags, self.blueprint)
     }
 }
 
 /// One resource found in AWS, before references are resolved.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found {
-    pub kind: ResourceKind,
+pub(crate) struct Found {
+    pub(crate) kind: ResourceKind,
     /// From the ownership tag; `None` for kinds AWS does not tag (matched by [`identity_keys`]).
-    pub address: Option<Address>,
+    pub(crate) address: Option<Address>,
     /// AWS's id or ARN (the `id` output).
-    pub id: String,
+    pub(crate) id: String,
     /// The AWS name or `Name` tag; `None` takes the matched desired resource's name.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Catalog keys and shapes; references as AWS ids/ARNs.
-    pub properties: Map<String, Value>,
+    pub(crate) properties: Map<String, Value>,
     /// `id` (added by the reader), `arn`, attributes and what a delete needs.
-    pub outputs: Outputs,
+    pub(crate) outputs: Outputs,
     /// Where to list an untagged resource no desired one matches; `None` ignores it (e.g. a
     /// route someone else added to our table).
-    pub orphan_address: Option<Address>,
+    pub(crate) orphan_address: Option<Address>,
 }
 
 impl Found {
-    pub fn new(kind: ResourceKind, id: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ResourceKind, id: impl Into<String>) -> Self {
         Found {
             kind,
             address: None,
@@ -637,24 +616,24 @@ impl Found {
         }
     }
 
-    pub fn at(mut self, address: Option<Address>) -> Self {
+    pub(crate) fn at(mut self, address: Option<Address>) -> Self {
         self.address = address;
         self
     }
 
-    pub fn named(mut self, name: impl Into<String>) -> Self {
+    pub(crate) fn named(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.properties.insert(key.to_string(), value.into());
         self
     }
 
     /// The properties of a kind's properties struct, key by key in the struct's order (as the
     /// catalog's `Resource::props` sets them): what is read has the shape of what is desired.
-    pub fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
+    pub(crate) fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
         match serde_json::to_value(props) {
             Ok(Value::Object(fields)) => self.properties.extend(fields),
             // Properties structs serialise to objects; anything else is a bug caught by tests.
@@ -663,24 +642,25 @@ impl Found {
         self
     }
 
-    pub fn output(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(crate) fn output(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.outputs.insert(key.to_string(), value.into());
         self
     }
 
-    pub fn orphan_at(mut self, address: Address) -> Self {
+    pub(crate) fn orphan_at(mut self, address: Address) -> Self {
         self.orphan_address = Some(address);
         self
     }
 }
 
 /// Properties that identify a resource found without its ownership tag (the kind's spec row).
-pub fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
+pub(crate) fn identity_keys(kind: ResourceKind) -> &'static [&'static str] {
     kind.identity_keys()
 }
 
 /// A read function's future.
-pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
+pub(crate) type ReadFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Found>, StepError>> + Send + 'a>>;
 
 #[cfg(test)]
 mod tests {

@@ -56,13 +56,13 @@ fn observed_values(value: Option<&Value>) -> BTreeMap<String, String> {
 
 /// A listed parameter group that is ours, as the reader shows it.
 pub(super) struct OwnedGroup<'a> {
-    pub kind: ResourceKind,
-    pub arn: &'a str,
-    pub address: Address,
-    pub name: &'a str,
-    pub family: &'a str,
-    pub description: &'a str,
-    pub tags: &'a TagSet,
+    pub(crate) kind: ResourceKind,
+    pub(crate) arn: &'a str,
+    pub(crate) address: Address,
+    pub(crate) name: &'a str,
+    pub(crate) family: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) tags: &'a TagSet,
 }
 
 impl OwnedGroup<'_> {

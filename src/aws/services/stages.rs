@@ -19,19 +19,19 @@
 //! of the round trips it measures.
 
 /// `(service, action)`, with the service as the gate names it.
-pub type Call = (&'static str, &'static str);
+pub(crate) type Call = (&'static str, &'static str);
 
 /// One call of the read and what it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Read {
-    pub call: Call,
+pub(crate) struct Read {
+    pub(crate) call: Call,
     /// The calls whose answers it needs (none: it starts with the read).
-    pub after: &'static [Call],
+    pub(crate) after: &'static [Call],
     /// When it is made, where not for every resource found or every read.
-    pub only: &'static str,
+    pub(crate) only: &'static str,
 }
 
-pub const fn first(call: Call) -> Read {
+pub(crate) const fn first(call: Call) -> Read {
     Read {
         call,
         after: &[],
@@ -39,7 +39,7 @@ pub const fn first(call: Call) -> Read {
     }
 }
 
-pub const fn after(call: Call, needs: &'static [Call]) -> Read {
+pub(crate) const fn after(call: Call, needs: &'static [Call]) -> Read {
     Read {
         call,
         after: needs,
@@ -47,7 +47,7 @@ pub const fn after(call: Call, needs: &'static [Call]) -> Read {
     }
 }
 
-pub const fn fallback(call: Call, needs: &'static [Call], only: &'static str) -> Read {
+pub(crate) const fn fallback(call: Call, needs: &'static [Call], only: &'static str) -> Read {
     Read {
         call,
         after: needs,
@@ -57,17 +57,18 @@ pub const fn fallback(call: Call, needs: &'static [Call], only: &'static str) ->
 
 /// The identity call: made by `aws::connect` before the read (the account names the
 /// blueprint's buckets), except where the account is given (the emulator's).
-pub const IDENTITY: Call = ("sts", "GetCallerIdentity");
+#[cfg(test)]
+pub(crate) const IDENTITY: Call = ("sts", "GetCallerIdentity");
 
 /// The tagging API's answer: every reader's tags, asked for at the start of the read.
-pub const TAGGED: Call = ("tagging", "GetResources");
+pub(crate) const TAGGED: Call = ("tagging", "GetResources");
 
-pub const NOT_LISTED: &str = "a desired resource the tagging API's answer does not list";
+pub(crate) const NOT_LISTED: &str = "a desired resource the tagging API's answer does not list";
 
 /// The answers several kinds' reads share, asked for at the start of the read
 /// (`AwsRead::prefetch`), and what a live plan asks beside the read (`ops::live::read_plan`),
 /// none of it waiting for the read's answers.
-pub const SHARED: &[Read] = &[
+pub(crate) const SHARED: &[Read] = &[
     // Shared answers.
     first(TAGGED),
     first(("ec2", "DescribeSubnets")),
@@ -89,16 +90,18 @@ pub const SHARED: &[Read] = &[
 
 /// The most round trips the read may take: its longest chain of waits, and the identity call
 /// before it where the account is not given.
+/// `pub`: the bench (`xtask/src/bench/round_trips.rs`) includes this file and reads it.
 pub const DEPTH_BOUND: usize = 4;
 
 /// Whether `reads` declare `action` of `service`.
-pub fn is_declared(reads: &[Read], service: &str, action: &str) -> bool {
+pub(crate) fn is_declared(reads: &[Read], service: &str, action: &str) -> bool {
     reads.iter().any(|r| r.call == (service, action))
 }
 
 /// The round trips `reads` need when each call waits only for the answers it declares: their
 /// longest chain (a call declared more than once, on different paths, counts its longest).
-pub fn depth(reads: &[Read]) -> usize {
+#[cfg(test)]
+pub(crate) fn depth(reads: &[Read]) -> usize {
     reads
         .iter()
         .map(|r| depth_of(reads, r, 0))
@@ -107,7 +110,7 @@ pub fn depth(reads: &[Read]) -> usize {
 }
 
 /// The longest chain ending in `read`. `seen` bounds the walk: a cycle is a declaration error.
-pub fn depth_of(reads: &[Read], read: &Read, seen: usize) -> usize {
+pub(crate) fn depth_of(reads: &[Read], read: &Read, seen: usize) -> usize {
     assert!(
         seen <= reads.len(),
         "the read's declared waits form a cycle"
@@ -128,7 +131,8 @@ pub fn depth_of(reads: &[Read], read: &Read, seen: usize) -> usize {
 }
 
 /// The chain behind the deepest call of `reads`, first call first, for reports.
-pub fn deepest_chain(reads: &[Read]) -> Vec<Call> {
+#[cfg(test)]
+pub(crate) fn deepest_chain(reads: &[Read]) -> Vec<Call> {
     let chain_of = |read: &Read| {
         let mut chain = vec![read.call];
         let mut at = *read;

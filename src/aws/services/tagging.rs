@@ -52,7 +52,7 @@ impl AwsRead<'_> {
     /// The tags of the resource `arn` when it may be the blueprint's: from the tagging API's
     /// answer when that lists it; else, when the blueprint asks for it (`desired`), from
     /// `read_tags` (the service's own call; NotFound is `None`); else `None` without a call.
-    pub async fn tags_for<F>(
+    pub(crate) async fn tags_for<F>(
         &self,
         arn: &str,
         desired: bool,
@@ -78,7 +78,7 @@ impl AwsRead<'_> {
     /// say not ours. A resource the blueprint does not ask for is ours only where the tagging
     /// API's answer says so, and only then is its detail read. Answers the address, the tags and
     /// the detail.
-    pub async fn owned_with<F, D, T>(
+    pub(crate) async fn owned_with<F, D, T>(
         &self,
         arn: &str,
         desired: bool,

@@ -12,33 +12,33 @@ use crate::blueprint::model::{Blueprint, DatabaseEngine};
 use crate::blueprint::problem::Problem;
 
 /// The ShinyProxy release shinyctl's workload is built and checked for (`src/workload/keys.rs`).
-pub const SHINYPROXY: &str = "3.2.0";
+pub(crate) const SHINYPROXY: &str = "3.2.0";
 
 /// The Synthetics runtime every canary runs (the blueprint does not choose it): a current Node.js
 /// Puppeteer runtime (not deprecated on 2026-12-05: "Runtime versions support policy", CloudWatch
 /// user guide; 15.0 is the newest documented, but the emulator's offered set stops at 11.0). The
 /// script keeps the `Synthetics` module names, which the runtime serves.
-pub const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
+pub(crate) const CANARY_RUNTIME: &str = "syn-nodejs-puppeteer-11.0";
 
 /// The newest Redis OSS line ElastiCache offers ("Supported ElastiCache for Redis OSS versions":
 /// 7.1 is the last Redis OSS release; later ones are Valkey).
-pub const REDIS: &str = "7.1";
+pub(crate) const REDIS: &str = "7.1";
 
 /// A version shinyctl chose for a value the blueprint leaves out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chosen {
+pub(crate) struct Chosen {
     /// `cluster.version`.
-    pub path: &'static str,
-    pub version: String,
+    pub(crate) path: &'static str,
+    pub(crate) version: String,
     /// `EKS`, `RDS for PostgreSQL`...
-    pub product: String,
+    pub(crate) product: String,
     /// `shinyctl's table of 2026-12-05` or `EKS`.
-    pub according_to: String,
+    pub(crate) according_to: String,
 }
 
 impl Chosen {
     /// The warning `validate` and `plan` show: what was chosen, and that pinning is recommended.
-    pub fn warning(&self) -> Problem {
+    pub(crate) fn warning(&self) -> Problem {
         let (section, _) = self.path.split_once('.').unwrap_or((self.path, ""));
         Problem::warning(
             self.path,
@@ -76,7 +76,7 @@ fn newest(table: &[Lifecycle], today: Date) -> Option<&'static str> {
 
 /// Fills the versions `bp` leaves out with the newest shinyctl supports on `today`, and says
 /// which it chose.
-pub fn choose(bp: &mut Blueprint, today: Date) -> Vec<Chosen> {
+pub(crate) fn choose(bp: &mut Blueprint, today: Date) -> Vec<Chosen> {
     let table = format!("shinyctl's table of {}", tables::TAKEN);
     let mut chosen = Vec::new();
     let mut pick = |path, slot: &mut String, product: &str, version: Option<&str>| {
@@ -161,7 +161,7 @@ fn supported_lines(chosen: &Chosen, engine: Option<DatabaseEngine>, today: Date)
 /// The version to choose for `chosen` by AWS's `offered` versions: the newest line shinyctl
 /// supports that AWS offers (a listed version is it or starts with it and a dot); `None` when
 /// AWS offers none of them (the offline choice stands, and AWS's check judges it).
-pub fn choose_offered(
+pub(crate) fn choose_offered(
     chosen: &Chosen,
     engine: Option<DatabaseEngine>,
     offered: &[String],

@@ -6,9 +6,9 @@
 //! In standard support: fine. In extended support: a warning (AWS charges extra for it). Past
 //! extended support, or not released yet: an error naming the versions that are supported.
 
-pub mod date;
-pub mod defaults;
-pub mod tables;
+pub(crate) mod date;
+pub(crate) mod defaults;
+pub(crate) mod tables;
 
 pub use date::Date;
 use tables::Lifecycle;
@@ -18,7 +18,7 @@ use crate::blueprint::problem::{Problem, item};
 
 /// Where a version stands on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Support {
+pub(crate) enum Support {
     /// Not offered before this day.
     Unreleased {
         released: Option<Date>,
@@ -37,13 +37,13 @@ pub enum Support {
 }
 
 impl Support {
-    pub fn is_supported(self) -> bool {
+    pub(crate) fn is_supported(self) -> bool {
         matches!(self, Support::Standard { .. } | Support::Extended { .. })
     }
 }
 
 impl Lifecycle {
-    pub fn on(&self, today: Date) -> Support {
+    pub(crate) fn on(&self, today: Date) -> Support {
         let reached = |day: Option<Date>| day.is_some_and(|d| today >= d);
         if self.released.is_some_and(|r| today < r) {
             Support::Unreleased {
@@ -67,21 +67,21 @@ impl Lifecycle {
 
 /// One pinned version and where it stands, with the versions that are supported instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// YAML path of the pinned value.
-    pub path: String,
+    pub(crate) path: String,
     /// `EKS`, `RDS for MySQL`, `ElastiCache for Redis OSS`...
-    pub product: String,
-    pub version: String,
-    pub support: Support,
+    pub(crate) product: String,
+    pub(crate) version: String,
+    pub(crate) support: Support,
     /// The versions supported on that day, oldest first.
-    pub supported: Vec<(String, Support)>,
+    pub(crate) supported: Vec<(String, Support)>,
     /// Where the answer came from: `this shinyctl's table (taken 2026-12-05)` or `EKS`.
-    pub according_to: String,
+    pub(crate) according_to: String,
 }
 
 /// The problem a finding is, if any: extended support warns, anything unsupported is an error.
-pub fn judge(f: &Finding) -> Option<Problem> {
+pub(crate) fn judge(f: &Finding) -> Option<Problem> {
     let what = format!("{} {}", f.product, f.version);
     let others = supported_list(&f.supported);
     match f.support {
@@ -134,7 +134,7 @@ pub fn judge(f: &Finding) -> Option<Problem> {
 }
 
 /// `1.35 (standard support until 2027-03-27); 1.32, 1.33, 1.34 (extended support, costs extra)`.
-pub fn supported_list(supported: &[(String, Support)]) -> String {
+pub(crate) fn supported_list(supported: &[(String, Support)]) -> String {
     let pick = |standard: bool| -> Vec<&str> {
         supported
             .iter()
@@ -187,7 +187,7 @@ fn from_table(
 /// Every support problem of the blueprint's pinned versions on `today`, by the offline tables.
 /// Versions the tables do not know are left to the live plan (and to the format checks in
 /// `validate`), except Kubernetes versions older than any the table lists, which are long gone.
-pub fn check(bp: &Blueprint, today: Date, canary_runtime: &str) -> Vec<Problem> {
+pub(crate) fn check(bp: &Blueprint, today: Date, canary_runtime: &str) -> Vec<Problem> {
     let mut findings = Vec::new();
     let mut out = Vec::new();
     if let Some(cluster) = &bp.cluster {
@@ -305,7 +305,7 @@ fn newer_than_table(version: &str) -> bool {
 }
 
 /// The first `parts` dot-separated parts: `major("8.4.3", 2)` is `8.4`.
-pub fn major(version: &str, parts: usize) -> String {
+pub(crate) fn major(version: &str, parts: usize) -> String {
     version.split('.').take(parts).collect::<Vec<_>>().join(".")
 }
 

@@ -6,17 +6,17 @@
 use super::date::Date;
 
 /// The day these tables were taken from AWS's documentation.
-pub const TAKEN: Date = Date::ymd(2026, 12, 5);
+pub(crate) const TAKEN: Date = Date::ymd(2026, 12, 5);
 
 /// One version's support calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifecycle {
-    pub version: &'static str,
-    pub released: Option<Date>,
+pub(crate) struct Lifecycle {
+    pub(crate) version: &'static str,
+    pub(crate) released: Option<Date>,
     /// The first day the version is no longer in standard support.
-    pub end_standard: Option<Date>,
+    pub(crate) end_standard: Option<Date>,
     /// The first day the version is no longer supported at all.
-    pub end_extended: Option<Date>,
+    pub(crate) end_extended: Option<Date>,
 }
 
 const fn cycle(
@@ -41,7 +41,7 @@ const fn d(year: i32, month: u32, day: u32) -> Option<Date> {
 /// extended support at an extra cost per cluster hour.
 /// <https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html> (release
 /// calendar; release days as listed by endoflife.date/amazon-eks). 1.36 was not yet offered.
-pub const EKS: &[Lifecycle] = &[
+pub(crate) const EKS: &[Lifecycle] = &[
     cycle("1.28", d(2023, 9, 26), d(2024, 11, 26), d(2025, 11, 26)),
     cycle("1.29", d(2024, 1, 23), d(2025, 3, 23), d(2026, 3, 23)),
     cycle("1.30", d(2024, 5, 23), d(2025, 7, 23), d(2026, 7, 23)),
@@ -57,7 +57,7 @@ pub const EKS: &[Lifecycle] = &[
 /// RDS Extended Support lasts up to 3 years past the end of standard support
 /// (<https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/extended-support.html>). 8.4 is the
 /// current LTS; the calendar taken gave it no end date.
-pub const RDS_MYSQL: &[Lifecycle] = &[
+pub(crate) const RDS_MYSQL: &[Lifecycle] = &[
     cycle("5.7", None, d(2024, 2, 29), d(2027, 2, 28)),
     cycle("8.0", None, d(2026, 7, 31), d(2029, 7, 31)),
     cycle("8.4", None, None, None),
@@ -68,7 +68,7 @@ pub const RDS_MYSQL: &[Lifecycle] = &[
 /// calendar; AWS Database Blog, "Upgrade strategies for Amazon Aurora PostgreSQL and Amazon RDS
 /// for PostgreSQL 12": 12 ended 2025-02-28), then up to 3 years of RDS Extended Support. Newer
 /// majors (14 to 17) are in standard support; their end dates are not in this table.
-pub const POSTGRES: &[Lifecycle] = &[
+pub(crate) const POSTGRES: &[Lifecycle] = &[
     cycle("11", None, d(2024, 2, 29), d(2027, 3, 31)),
     cycle("12", None, d(2025, 2, 28), d(2028, 2, 29)),
     cycle("13", None, d(2026, 2, 28), d(2029, 2, 28)),
@@ -83,7 +83,7 @@ pub const POSTGRES: &[Lifecycle] = &[
 /// 4 and 5 end standard support 2026-01-31, 6 on 2027-01-31, each followed by 3 years of
 /// extended support, as tabled in AWS's "Amazon ElastiCache 版本升级指南" blog). 2 and 3 reached
 /// end of life without extended support; 7 has no end date.
-pub const REDIS: &[Lifecycle] = &[
+pub(crate) const REDIS: &[Lifecycle] = &[
     cycle("2", None, d(2023, 1, 13), d(2023, 1, 13)),
     cycle("3", None, d(2023, 7, 31), d(2023, 7, 31)),
     cycle("4", None, d(2026, 1, 31), d(2029, 1, 31)),
@@ -95,7 +95,7 @@ pub const REDIS: &[Lifecycle] = &[
 /// CloudWatch Synthetics Node.js Puppeteer runtimes and the day each was deprecated: AWS
 /// refuses new canaries on a deprecated runtime ("Runtime versions support policy",
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Runtime_Support_Policy.html>).
-pub const DEPRECATED_RUNTIMES: &[(&str, Date)] = &[
+pub(crate) const DEPRECATED_RUNTIMES: &[(&str, Date)] = &[
     ("syn-nodejs-puppeteer-3.8", Date::ymd(2024, 1, 8)),
     ("syn-nodejs-puppeteer-3.9", Date::ymd(2024, 1, 8)),
     ("syn-nodejs-puppeteer-4.0", Date::ymd(2024, 3, 8)),

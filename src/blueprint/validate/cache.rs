@@ -10,7 +10,7 @@ const PATH: &str = "cache";
 const MAX_NODES: u32 = 500;
 const MAX_REPLICAS: u32 = 5;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(cache) = &bp.cache else {
         return;
     };

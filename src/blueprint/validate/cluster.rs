@@ -10,7 +10,7 @@ use ipnet::Ipv4Net;
 /// EKS allows up to five selectors per Fargate profile.
 const MAX_SELECTORS: usize = 5;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(cluster) = &bp.cluster else {
         return;
     };

@@ -8,7 +8,7 @@ use crate::blueprint::problem::{Problem, child};
 
 const PATH: &str = "database";
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(db) = &bp.database else {
         return;
     };

@@ -17,15 +17,15 @@ const MAX_INSTANCES: u32 = 100;
 /// Memory the instance keeps for itself and the ECS agent: the agent's `ECS_RESERVED_MEMORY`
 /// that shinyctl sets, and the operating system's share the agent does not register ("Container
 /// instance memory management", Amazon ECS developer guide).
-pub const RESERVED_MEMORY_MIB: u32 = 512;
+pub(crate) const RESERVED_MEMORY_MIB: u32 = 512;
 /// The smallest container memory limit ECS takes: 6 MiB (botocore `ecs` ContainerDefinition
 /// `memory`: "The Docker 20.10.0 or later daemon reserves a minimum of 6 MiB").
 const MIN_MEMORY_MIB: u32 = 6;
 /// Rules on one ALB listener (Elastic Load Balancing quotas, "Rules per Application Load
 /// Balancer": 100, default actions not counted).
-pub const MAX_LISTENER_RULES: usize = 100;
+pub(crate) const MAX_LISTENER_RULES: usize = 100;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(ecs) = &bp.ecs else { return };
     check_capacity(&ecs.capacity, &child(PATH, "capacity"), out);
     let base = child(PATH, "services");
@@ -216,7 +216,7 @@ const FARGATE_SIZES: &[(u32, u32, u32, u32)] = &[
 ];
 
 /// Whether Fargate runs a task of `cpu` units and `memory` MiB.
-pub fn fargate_size_ok(cpu: u32, memory: u32) -> bool {
+pub(crate) fn fargate_size_ok(cpu: u32, memory: u32) -> bool {
     FARGATE_SIZES.iter().any(|(c, low, high, step)| {
         // 256 CPU units take 512, 1024 or 2048 MiB.
         let on_step = if *c == 256 {
@@ -289,7 +289,7 @@ fn check_size(ecs: &Ecs, service: &EcsService, path: &str, out: &mut Problems) {
 
 /// `(vCPUs, MiB)` of the general-purpose, compute and memory families shinyctl knows ("Amazon
 /// EC2 instance type specifications": m 4 GiB, c 2 GiB, r 8 GiB per vCPU; t3 by size).
-pub fn instance_size(instance_type: &str) -> Option<(u32, u32)> {
+pub(crate) fn instance_size(instance_type: &str) -> Option<(u32, u32)> {
     let (family, size) = instance_type.split_once('.')?;
     if family == "t3" || family == "t3a" {
         let (vcpu, gib) = match size {

@@ -64,24 +64,24 @@ const FULL: &str = r#"{
 }"#;
 
 /// The blueprint of seed 000 with every section filled in; valid.
-pub fn full() -> Blueprint {
+pub(crate) fn full() -> Blueprint {
     serde_json::from_str(FULL).expect("the test fixture is a valid blueprint")
 }
 
 /// The problems `validate` reports after `change` is applied to `full()`.
-pub fn problems_after(change: impl FnOnce(&mut Blueprint)) -> Vec<Problem> {
+pub(crate) fn problems_after(change: impl FnOnce(&mut Blueprint)) -> Vec<Problem> {
     let mut bp = full();
     change(&mut bp);
     super::validate(&bp)
 }
 
 /// The paths of those problems.
-pub fn paths_after(change: impl FnOnce(&mut Blueprint)) -> Vec<String> {
+pub(crate) fn paths_after(change: impl FnOnce(&mut Blueprint)) -> Vec<String> {
     problems_after(change).into_iter().map(|p| p.path).collect()
 }
 
 /// Asserts that exactly one problem is reported, at `path`, and that its message contains `needle`.
-pub fn assert_one(change: impl FnOnce(&mut Blueprint), path: &str, needle: &str) {
+pub(crate) fn assert_one(change: impl FnOnce(&mut Blueprint), path: &str, needle: &str) {
     let found = problems_after(change);
     assert_eq!(
         found.len(),

@@ -10,7 +10,7 @@ use crate::blueprint::problem::{Problem, child, item};
 /// The command that copies public images into the blueprint's ECR.
 const MIRROR_COMMAND: &str = "shinyctl images mirror -f FILE";
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     check_mirror_of(bp, out);
     check_proxy_image(bp, out);
     check_usage_stats_user_image(bp, out);

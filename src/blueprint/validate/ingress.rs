@@ -13,7 +13,7 @@ const PATH: &str = "ingress";
 /// Cookie names ELB reserves for its own stickiness cookies.
 const RESERVED_COOKIE_PREFIXES: [&str; 3] = ["AWSALB", "AWSALBAPP", "AWSALBTG"];
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(ingress) = &bp.ingress else {
         return;
     };

@@ -6,13 +6,13 @@ use crate::blueprint::problem::{Problem, child};
 
 /// Derived names append suffixes such as `-shinyproxy-tg` to the blueprint name, and the shortest
 /// AWS limits they meet are 32 characters (load balancer and target group names).
-pub const MAX_NAME_LEN: usize = 20;
+pub(crate) const MAX_NAME_LEN: usize = 20;
 /// Reserved by shinyctl for its own ownership tags.
-pub const RESERVED_TAG_PREFIX: &str = "shinyctl.dev/";
+pub(crate) const RESERVED_TAG_PREFIX: &str = "shinyctl.dev/";
 /// AWS allows 50 tags per resource; shinyctl keeps some for its own ownership tags.
-pub const MAX_USER_TAGS: usize = 40;
+pub(crate) const MAX_USER_TAGS: usize = 40;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     check_name(&bp.metadata.name, out);
     if !is_region(&bp.metadata.region) {
         out.push(
@@ -65,7 +65,7 @@ fn check_name(name: &str, out: &mut Problems) {
 }
 
 /// `^[a-z]{2}(-gov)?-[a-z]+-\d$`: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`.
-pub fn is_region(region: &str) -> bool {
+pub(crate) fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     let (country, words, number) = match parts.as_slice() {
         [c, "gov", w, n] => (*c, *w, *n),

@@ -9,7 +9,7 @@ use crate::blueprint::problem::{Problem, child, item};
 /// Synthetics canary names: the console and the Lambda function derived from the name allow 21.
 const MAX_CANARY_NAME: usize = 21;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(monitoring) = &bp.monitoring else {
         return;
     };

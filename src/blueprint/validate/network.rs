@@ -9,7 +9,7 @@ use ipnet::Ipv4Net;
 
 const MAX_ZONES: usize = 6;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(network) = &bp.network else {
         // Defaults (10.0.0.0/16, 2 zones, one NAT) satisfy every rule below.
         return;

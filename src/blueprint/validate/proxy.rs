@@ -22,7 +22,7 @@ fn is_before(a: &str, b: &str) -> bool {
     parts(a) < parts(b)
 }
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(proxy) = &bp.proxy else {
         return;
     };

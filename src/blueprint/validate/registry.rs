@@ -7,7 +7,7 @@ use crate::blueprint::problem::{Problem, child, item};
 
 const BASE: &str = "registry.repositories";
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(registry) = &bp.registry else {
         return;
     };

@@ -24,7 +24,7 @@ const ROOT_VOLUME_GIB: std::ops::RangeInclusive<u32> = 8..=16_384;
 /// SSH's port: never opened (Session Manager reaches every server).
 const SSH_PORT: u16 = 22;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     // Routes are checked with the services' (`ecs`), whichever the blueprint has.
     check_routes(bp, out);
     if bp.servers.is_empty() {
@@ -493,7 +493,7 @@ fn location_list(nginx: &Nginx) -> String {
 
 /// The server group a request path reaches: the longest route it falls under, when that is a
 /// server group's (not a service's).
-pub fn route_of<'a>(bp: &'a Blueprint, request: &str) -> Option<&'a ServerGroup> {
+pub(crate) fn route_of<'a>(bp: &'a Blueprint, request: &str) -> Option<&'a ServerGroup> {
     let best = bp
         .routes()
         .into_iter()

@@ -9,7 +9,7 @@ use crate::blueprint::problem::{Problem, child, item};
 const MAX_PATH_LEN: usize = 100;
 const MAX_PATH_DEPTH: usize = 4;
 
-pub fn check(bp: &Blueprint, out: &mut Problems) {
+pub(crate) fn check(bp: &Blueprint, out: &mut Problems) {
     let Some(efs) = bp.storage.as_ref().and_then(|s| s.efs.as_ref()) else {
         return;
     };

@@ -6,7 +6,7 @@ use crate::blueprint::problem::Problem;
 
 /// `[a-z0-9-]`, starting with a letter or digit and not ending with a hyphen: a Kubernetes
 /// DNS-1123 label when at most 63 long.
-pub fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -17,29 +17,29 @@ pub fn is_dns_label(s: &str) -> bool {
 
 /// A fully qualified hostname: two or more DNS labels joined by dots, at most 253 characters,
 /// lowercase (`shiny.example.com`).
-pub fn is_hostname(s: &str) -> bool {
+pub(crate) fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').count() >= 2 && s.split('.').all(is_dns_label)
 }
 
 /// Letters, digits and underscores, starting with a letter (RDS database and user names).
-pub fn is_sql_identifier(s: &str) -> bool {
+pub(crate) fn is_sql_identifier(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Digits only, at least one.
-pub fn is_number(s: &str) -> bool {
+pub(crate) fn is_number(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `N.N` or `N.N.N` (`parts` lists the allowed numbers of dot-separated numbers).
-pub fn is_dotted_version(s: &str, parts: &[usize]) -> bool {
+pub(crate) fn is_dotted_version(s: &str, parts: &[usize]) -> bool {
     let pieces: Vec<&str> = s.split('.').collect();
     parts.contains(&pieces.len()) && pieces.iter().all(|p| is_number(p))
 }
 
 /// Seconds in a duration such as `30s`, `5m`, `1h` or `1d`; `None` when it is not one.
-pub fn parse_duration(s: &str) -> Option<u64> {
+pub(crate) fn parse_duration(s: &str) -> Option<u64> {
     let unit = s.chars().last()?;
     let factor = match unit {
         's' => 1,
@@ -57,7 +57,7 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 
 /// The value of a Kubernetes quantity (`500m`, `0.5`, `2`, `1Gi`, `512M`, `1e3`) in base units,
 /// or `None` when it is not one.
-pub fn parse_quantity(s: &str) -> Option<f64> {
+pub(crate) fn parse_quantity(s: &str) -> Option<f64> {
     const SUFFIXES: [(&str, f64); 14] = [
         ("Ki", 1024.0),
         ("Mi", 1_048_576.0),
@@ -103,7 +103,7 @@ pub fn parse_quantity(s: &str) -> Option<f64> {
 }
 
 /// Shell-style match with `*` (any run) and `?` (one character), as EKS Fargate selectors allow.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
@@ -126,7 +126,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// The closest candidate to `name`, when one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -139,7 +139,7 @@ pub fn did_you_mean<'a>(
 }
 
 /// "did you mean `x`?" or a list of what exists, for a dangling reference.
-pub fn reference_hint<'a>(
+pub(crate) fn reference_hint<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
     what: &str,
@@ -156,7 +156,7 @@ pub fn reference_hint<'a>(
 }
 
 /// Reports every name that occurs more than once (at its second and later occurrences).
-pub fn report_duplicates<'a>(
+pub(crate) fn report_duplicates<'a>(
     out: &mut Problems,
     names: impl IntoIterator<Item = (String, &'a str)>,
     what: &str,
@@ -176,7 +176,7 @@ pub fn report_duplicates<'a>(
 }
 
 /// Checks a reference to a secret: `secretsmanager:NAME` or `ssm:/PARAMETER`; never the secret itself.
-pub fn check_secret_ref(out: &mut Problems, path: &str, value: &str) {
+pub(crate) fn check_secret_ref(out: &mut Problems, path: &str, value: &str) {
     const HINT: &str = "store the secret in AWS Secrets Manager and write `secretsmanager:NAME`, \
                         or in SSM Parameter Store and write `ssm:/PARAMETER/PATH`";
     if let Some(name) = value.strip_prefix("secretsmanager:") {
@@ -220,12 +220,12 @@ pub fn check_secret_ref(out: &mut Problems, path: &str, value: &str) {
 }
 
 /// An `https://host...` URL with a host.
-pub fn is_https_url(s: &str) -> bool {
+pub(crate) fn is_https_url(s: &str) -> bool {
     url_host(s, &["https"]).is_some()
 }
 
 /// The host of a `scheme://host[:port][/...]` URL whose scheme is one of `schemes`.
-pub fn url_host<'a>(s: &'a str, schemes: &[&str]) -> Option<&'a str> {
+pub(crate) fn url_host<'a>(s: &'a str, schemes: &[&str]) -> Option<&'a str> {
     let (scheme, rest) = s.split_once("://")?;
     if !schemes.contains(&scheme) {
         return None;
@@ -242,7 +242,7 @@ pub fn url_host<'a>(s: &'a str, schemes: &[&str]) -> Option<&'a str> {
 }
 
 /// A plausible e-mail address: `local@domain.tld`, no spaces.
-pub fn is_email(s: &str) -> bool {
+pub(crate) fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };

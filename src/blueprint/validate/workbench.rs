@@ -24,7 +24,7 @@ const DRAIN_SECONDS: std::ops::RangeInclusive<u32> = 30..=3600;
 /// Where every user's home directory lives: on the shared file system.
 const HOME: &str = "/home";
 
-pub fn check_drain(drain: &Drain, path: &str, out: &mut Problems) {
+pub(crate) fn check_drain(drain: &Drain, path: &str, out: &mut Problems) {
     if !DRAIN_SECONDS.contains(&drain.timeout_seconds) {
         out.push(
             Problem::new(
@@ -41,7 +41,13 @@ pub fn check_drain(drain: &Drain, path: &str, out: &mut Problems) {
     }
 }
 
-pub fn check(bp: &Blueprint, group: &ServerGroup, wb: &Workbench, path: &str, out: &mut Problems) {
+pub(crate) fn check(
+    bp: &Blueprint,
+    group: &ServerGroup,
+    wb: &Workbench,
+    path: &str,
+    out: &mut Problems,
+) {
     check_version(&wb.version, &child(path, "version"), out);
     check_platform(group, path, out);
     check_database(bp, group, path, out);
@@ -67,7 +73,7 @@ fn check_version(version: &str, path: &str, out: &mut Problems) {
 }
 
 /// `(year, month)` of a `YYYY.MM.P+BUILD[.proN]` release.
-pub fn parse_version(version: &str) -> Option<(u32, u32)> {
+pub(crate) fn parse_version(version: &str) -> Option<(u32, u32)> {
     let (release, build) = version.split_once('+')?;
     let mut parts = release.split('.');
     let year: u32 = parts.next()?.parse().ok()?;

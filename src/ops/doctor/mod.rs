@@ -16,8 +16,8 @@
 //! [`plan_checks`] is the cheap part `plan` runs on its own (certificates and secrets, only when
 //! the plan's changes will use them).
 
-pub mod permissions;
-pub mod quotas;
+pub(crate) mod permissions;
+pub(crate) mod quotas;
 
 use crate::aws::doctor::{self as ask, SecretProblem};
 use crate::aws::{self, Connection, Target};
@@ -30,7 +30,7 @@ use super::{Result, target_for};
 
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     /// The check passed.
     Ok,
     /// Worth acting on, but apply would go ahead (or it could not be checked).
@@ -41,15 +41,15 @@ pub enum Level {
 
 /// One thing found, with what to do about it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// `credentials`, `services`, `versions`, `quotas`, `permissions`, `certificates`, `secrets`.
-    pub check: &'static str,
-    pub level: Level,
+    pub(crate) check: &'static str,
+    pub(crate) level: Level,
     /// A YAML path, a quota code, an action or a service.
-    pub about: String,
-    pub message: String,
+    pub(crate) about: String,
+    pub(crate) message: String,
     /// What to do (for errors and warnings).
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
 }
 
 impl Finding {
@@ -77,23 +77,23 @@ impl Finding {
 /// Everything `doctor` found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
-    pub blueprint: String,
-    pub region: String,
-    pub account: Option<String>,
+    pub(crate) blueprint: String,
+    pub(crate) region: String,
+    pub(crate) account: Option<String>,
     /// The caller's ARN, when the credentials work.
-    pub caller: Option<String>,
-    pub findings: Vec<Finding>,
+    pub(crate) caller: Option<String>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 impl Report {
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.findings
             .iter()
             .filter(|f| f.level == Level::Error)
             .count()
     }
 
-    pub fn warnings(&self) -> usize {
+    pub(crate) fn warnings(&self) -> usize {
         self.findings
             .iter()
             .filter(|f| f.level == Level::Warning)
@@ -161,7 +161,7 @@ pub async fn doctor(loaded: &Loaded, target: Target) -> Result<Report> {
 /// The checks `plan` runs itself: certificates when the plan creates or changes a listener,
 /// secrets when it deploys the workload — both only matter then, and a no-change plan makes no
 /// extra call. Their problems become the plan's warnings.
-pub async fn plan_checks(conn: &Connection, bp: &Blueprint, plan: &mut Plan) {
+pub(crate) async fn plan_checks(conn: &Connection, bp: &Blueprint, plan: &mut Plan) {
     let changes = |kind: ResourceKind| {
         plan.changes.iter().any(|c| {
             c.kind == kind && matches!(c.action, Action::Create | Action::Update | Action::Replace)
@@ -220,7 +220,7 @@ async fn credentials(conn: &Connection, f: &mut Vec<Finding>) -> Option<String> 
 }
 
 /// The global-infrastructure service ids the blueprint's sections use.
-pub fn services_needed(bp: &Blueprint) -> Vec<&'static str> {
+pub(crate) fn services_needed(bp: &Blueprint) -> Vec<&'static str> {
     let mut out = vec!["sts", "iam", "resourcegroupstaggingapi"];
     if bp.network.is_some() {
         out.push("ec2");
@@ -444,7 +444,7 @@ async fn quota_findings(conn: &Connection, plan: &Plan, loaded: &Loaded, f: &mut
 /// (IAM API reference, SimulatePrincipalPolicy: "the ARN of a user, group, or role"; a session's
 /// role path is not in its ARN, so a role under a path is asked about without it), the user for
 /// a user; `None` for the root user and federated users, which the simulator cannot take.
-pub fn simulation_principal(caller: &str) -> Option<String> {
+pub(crate) fn simulation_principal(caller: &str) -> Option<String> {
     let mut parts = caller.splitn(6, ':');
     let (_, part, _, _, account, resource) = (
         parts.next()?,
@@ -538,7 +538,7 @@ async fn permission_findings(conn: &Connection, caller: &str, plan: &Plan, f: &m
 
 /// Whether `pattern` (`shiny.example.com` or `*.example.com`: one label) covers `domain`,
 /// as ACM's domain names and subject alternative names do (ACM user guide, "Domain names").
-pub fn covers(pattern: &str, domain: &str) -> bool {
+pub(crate) fn covers(pattern: &str, domain: &str) -> bool {
     let (pattern, domain) = (pattern.to_ascii_lowercase(), domain.to_ascii_lowercase());
     match pattern.strip_prefix("*.") {
         Some(parent) => domain
@@ -608,7 +608,7 @@ async fn certificates(conn: &Connection, bp: &Blueprint) -> Vec<Finding> {
 }
 
 /// Every secret reference in the blueprint: (YAML path, reference).
-pub fn secret_references(bp: &Blueprint) -> Vec<(String, String)> {
+pub(crate) fn secret_references(bp: &Blueprint) -> Vec<(String, String)> {
     let mut out = Vec::new();
     // Workbench's licence and a cookie key the team keeps itself: the servers read them at run
     // time, so a missing one fails every server's configuration.

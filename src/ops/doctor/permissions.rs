@@ -9,7 +9,7 @@ use crate::plan::{Action, Plan};
 const READS: &[&str] = &["sts:GetCallerIdentity", "tag:GetResources"];
 
 /// Every IAM action `plan`'s execution calls, reads included, sorted.
-pub fn needed(plan: &Plan) -> Vec<String> {
+pub(crate) fn needed(plan: &Plan) -> Vec<String> {
     let mut out: BTreeSet<&'static str> = READS.iter().copied().collect();
     for change in &plan.changes {
         let per = change.kind.spec().permissions;

@@ -24,15 +24,15 @@ use crate::plan::{Action, Plan, Resource, ResourceKind};
 
 /// One quota the plan needs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Need {
-    pub service: &'static str,
-    pub code: &'static str,
+pub(crate) struct Need {
+    pub(crate) service: &'static str,
+    pub(crate) code: &'static str,
     /// What is counted; `None` for a per-cluster quota of the blueprint's own cluster, whose
     /// members are all the blueprint's (the desired count is the whole use).
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
     /// What the plan creates, per availability zone for NAT gateways (else under `""`); for a
     /// per-cluster quota, how many the cluster will have.
-    pub creates: BTreeMap<String, u64>,
+    pub(crate) creates: BTreeMap<String, u64>,
 }
 
 fn quota_of(
@@ -82,7 +82,7 @@ fn zone_of(resource: &Resource, desired: &[Resource]) -> String {
 
 /// The quotas `plan` needs (creates and replaces count; a replace creates before the old one
 /// is gone only for some kinds, so it is counted as a create).
-pub fn needs(plan: &Plan, desired: &[Resource]) -> Vec<Need> {
+pub(crate) fn needs(plan: &Plan, desired: &[Resource]) -> Vec<Need> {
     let mut out: Vec<Need> = Vec::new();
     for change in &plan.changes {
         let Some(resource) = desired.iter().find(|r| r.address == change.address) else {
@@ -127,7 +127,7 @@ pub fn needs(plan: &Plan, desired: &[Resource]) -> Vec<Need> {
 
 /// Where a quota would be exceeded: (zone or "", used, created, total) for every zone whose
 /// total passes `value`.
-pub fn exceeded(
+pub(crate) fn exceeded(
     need: &Need,
     used: &BTreeMap<String, u64>,
     value: f64,

@@ -24,7 +24,7 @@ const ESCAPE: char = '+';
 const KEY_MARK: char = ':';
 
 /// The tag value for `address`.
-pub fn encode(address: &str) -> String {
+pub(crate) fn encode(address: &str) -> String {
     match final_key(address) {
         Some((base, key)) => format!("{}{KEY_MARK}{}", escape(base), escape(key)),
         None => escape(address),
@@ -32,7 +32,7 @@ pub fn encode(address: &str) -> String {
 }
 
 /// The address a tag value holds: decoded, or an older raw address as it is (module comment).
-pub fn decode(value: &str) -> String {
+pub(crate) fn decode(value: &str) -> String {
     try_decode(value).unwrap_or_else(|| value.to_string())
 }
 
@@ -123,7 +123,7 @@ pub(crate) mod strictest {
     });
 
     /// Why AWS would refuse the tag `key=value` somewhere, if it would.
-    pub fn refusal(key: &str, value: &str) -> Option<String> {
+    pub(crate) fn refusal(key: &str, value: &str) -> Option<String> {
         let key_len = key.chars().count();
         // EC2's documentation: "a maximum of 127 Unicode characters"; the others allow 128.
         if !(1..=127).contains(&key_len) {

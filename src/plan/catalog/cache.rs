@@ -19,54 +19,54 @@ pub(crate) const SESSION_KEYSPACE_EVENTS: &str = "Egx";
 /// A cache subnet group's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CacheSubnetGroupProps {
+pub(crate) struct CacheSubnetGroupProps {
     /// The AWS name (unique per account and region).
-    pub name: String,
-    pub description: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
     /// The subnets' addresses.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
 }
 
 /// A cache parameter group's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CacheParameterGroupProps {
+pub(crate) struct CacheParameterGroupProps {
     /// The AWS name (unique per account and region).
-    pub name: String,
+    pub(crate) name: String,
     /// `redis7`, `redis6.x`, ... (see [`redis_family`]).
-    pub family: String,
-    pub description: String,
+    pub(crate) family: String,
+    pub(crate) description: String,
     /// The values set on the group, by parameter name.
-    pub parameters: BTreeMap<String, String>,
+    pub(crate) parameters: BTreeMap<String, String>,
 }
 
 /// A Redis replication group's properties. Every one is set here (the blueprint's defaults are
 /// `blueprint::defaults`), so the adapter has no default of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CacheReplicationGroupProps {
+pub(crate) struct CacheReplicationGroupProps {
     /// The AWS name (shared with the subnet group).
-    pub replication_group_id: String,
-    pub description: String,
-    pub engine: String,
-    pub engine_version: String,
-    pub cache_node_type: String,
+    pub(crate) replication_group_id: String,
+    pub(crate) description: String,
+    pub(crate) engine: String,
+    pub(crate) engine_version: String,
+    pub(crate) cache_node_type: String,
     /// `enabled` or `disabled`.
-    pub cluster_mode: String,
+    pub(crate) cluster_mode: String,
     /// Shards: 1 unless cluster mode is on.
-    pub num_node_groups: u32,
-    pub replicas_per_node_group: u32,
-    pub automatic_failover: bool,
-    pub multi_az: bool,
-    pub transit_encryption: bool,
-    pub at_rest_encryption: bool,
-    pub port: u16,
+    pub(crate) num_node_groups: u32,
+    pub(crate) replicas_per_node_group: u32,
+    pub(crate) automatic_failover: bool,
+    pub(crate) multi_az: bool,
+    pub(crate) transit_encryption: bool,
+    pub(crate) at_rest_encryption: bool,
+    pub(crate) port: u16,
     /// The subnet group's address.
-    pub cache_subnet_group: String,
+    pub(crate) cache_subnet_group: String,
     /// The parameter group's address.
-    pub cache_parameter_group: String,
+    pub(crate) cache_parameter_group: String,
     /// The security groups' addresses.
-    pub security_groups: Vec<String>,
+    pub(crate) security_groups: Vec<String>,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

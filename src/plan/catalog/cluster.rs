@@ -15,85 +15,85 @@ const ORIGIN: &str = "cluster";
 /// security groups' ids once resolved).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EksClusterProps {
-    pub name: String,
+pub(crate) struct EksClusterProps {
+    pub(crate) name: String,
     /// The Kubernetes version (the blueprint's, or its default).
-    pub version: String,
+    pub(crate) version: String,
     /// The cluster role's address.
-    pub role: String,
-    pub subnets: Vec<String>,
-    pub security_groups: Vec<String>,
-    pub endpoint_public_access: bool,
-    pub endpoint_private_access: bool,
+    pub(crate) role: String,
+    pub(crate) subnets: Vec<String>,
+    pub(crate) security_groups: Vec<String>,
+    pub(crate) endpoint_public_access: bool,
+    pub(crate) endpoint_private_access: bool,
     /// Empty when the endpoint is private only.
-    pub public_access_cidrs: Vec<String>,
+    pub(crate) public_access_cidrs: Vec<String>,
     /// The control-plane log types sent to CloudWatch, sorted; the others are disabled.
-    pub logging: Vec<String>,
+    pub(crate) logging: Vec<String>,
 }
 
 /// A Fargate profile's properties: all but tags force a replacement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FargateProfileProps {
-    pub name: String,
+pub(crate) struct FargateProfileProps {
+    pub(crate) name: String,
     /// The cluster's address.
-    pub cluster: String,
+    pub(crate) cluster: String,
     /// The pod execution role's address.
-    pub pod_execution_role: String,
-    pub subnets: Vec<String>,
-    pub selectors: Vec<ProfileSelector>,
+    pub(crate) pod_execution_role: String,
+    pub(crate) subnets: Vec<String>,
+    pub(crate) selectors: Vec<ProfileSelector>,
 }
 
 /// Which pods a Fargate profile runs: a namespace, and labels they must all have.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProfileSelector {
-    pub namespace: String,
+pub(crate) struct ProfileSelector {
+    pub(crate) namespace: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 /// A managed node group's properties. Its security groups and disk size go into the launch
 /// template made for it (see `aws::services::node_group`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NodeGroupProps {
-    pub name: String,
+pub(crate) struct NodeGroupProps {
+    pub(crate) name: String,
     /// The cluster's address.
-    pub cluster: String,
+    pub(crate) cluster: String,
     /// The node role's address.
-    pub node_role: String,
-    pub subnets: Vec<String>,
-    pub security_groups: Vec<String>,
-    pub instance_types: Vec<String>,
-    pub disk_size_gib: u32,
+    pub(crate) node_role: String,
+    pub(crate) subnets: Vec<String>,
+    pub(crate) security_groups: Vec<String>,
+    pub(crate) instance_types: Vec<String>,
+    pub(crate) disk_size_gib: u32,
     /// `ON_DEMAND` or `SPOT` (EKS's `CapacityTypes`).
-    pub capacity_type: String,
-    pub scaling: NodeGroupScaling,
-    pub labels: BTreeMap<String, String>,
+    pub(crate) capacity_type: String,
+    pub(crate) scaling: NodeGroupScaling,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 /// A node group's sizes (EKS's `NodegroupScalingConfig`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NodeGroupScaling {
-    pub desired_size: u32,
-    pub min_size: u32,
-    pub max_size: u32,
+pub(crate) struct NodeGroupScaling {
+    pub(crate) desired_size: u32,
+    pub(crate) min_size: u32,
+    pub(crate) max_size: u32,
 }
 
 /// An EKS add-on's properties (CoreDNS here, the EFS CSI driver in `storage.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EksAddonProps {
+pub(crate) struct EksAddonProps {
     /// The cluster's address.
-    pub cluster: String,
-    pub addon_name: String,
+    pub(crate) cluster: String,
+    pub(crate) addon_name: String,
     /// The address of the role its service account runs as (IRSA), if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub service_account_role_arn: Option<String>,
+    pub(crate) service_account_role_arn: Option<String>,
     /// The add-on's configuration (JSON text matching `DescribeAddonConfiguration`'s schema).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub configuration_values: Option<String>,
+    pub(crate) configuration_values: Option<String>,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

@@ -17,79 +17,79 @@ const FALLBACK_CLASS: &str = "db.t4g.medium";
 
 /// A DB subnet group's properties: the data tier's subnets, one per zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DbSubnetGroupProps {
-    pub name: String,
-    pub description: String,
+pub(crate) struct DbSubnetGroupProps {
+    pub(crate) name: String,
+    pub(crate) description: String,
     /// The subnets' addresses, by zone.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
 }
 
 /// A parameter group's properties, for both kinds: a DB instance's (`db_parameter_group`) and
 /// an Aurora cluster's (`db_cluster_parameter_group`) differ only in their API's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DbParameterGroupProps {
-    pub name: String,
+pub(crate) struct DbParameterGroupProps {
+    pub(crate) name: String,
     /// `mysql8.0`, `aurora-postgresql16`, ... ([`parameter_family`]).
-    pub family: String,
-    pub description: String,
+    pub(crate) family: String,
+    pub(crate) description: String,
     /// The values the blueprint sets; the others keep the family's defaults.
-    pub parameters: BTreeMap<String, String>,
+    pub(crate) parameters: BTreeMap<String, String>,
 }
 
 /// A DB instance's properties (MySQL, PostgreSQL). References are addresses. Integers keep the
 /// blueprint's types; the adapter sends those that fit RDS's 32-bit integers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DbInstanceProps {
-    pub identifier: String,
-    pub instance_class: String,
-    pub allocated_storage: u32,
-    pub multi_az: bool,
-    pub publicly_accessible: bool,
-    pub db_parameter_group: String,
-    pub engine: String,
-    pub engine_version: String,
+pub(crate) struct DbInstanceProps {
+    pub(crate) identifier: String,
+    pub(crate) instance_class: String,
+    pub(crate) allocated_storage: u32,
+    pub(crate) multi_az: bool,
+    pub(crate) publicly_accessible: bool,
+    pub(crate) db_parameter_group: String,
+    pub(crate) engine: String,
+    pub(crate) engine_version: String,
     /// `null` in the plan when the blueprint names no database.
-    pub db_name: Option<String>,
-    pub master_username: String,
-    pub manage_master_user_password: bool,
-    pub storage_encrypted: bool,
-    pub port: u16,
-    pub db_subnet_group: String,
-    pub vpc_security_groups: Vec<String>,
-    pub backup_retention_period: u32,
-    pub deletion_protection: bool,
+    pub(crate) db_name: Option<String>,
+    pub(crate) master_username: String,
+    pub(crate) manage_master_user_password: bool,
+    pub(crate) storage_encrypted: bool,
+    pub(crate) port: u16,
+    pub(crate) db_subnet_group: String,
+    pub(crate) vpc_security_groups: Vec<String>,
+    pub(crate) backup_retention_period: u32,
+    pub(crate) deletion_protection: bool,
 }
 
 /// An Aurora cluster's properties: a DB instance's storage-side ones, its cluster parameter
 /// group and its serverless v2 capacity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DbClusterProps {
-    pub identifier: String,
-    pub engine: String,
-    pub engine_version: String,
+pub(crate) struct DbClusterProps {
+    pub(crate) identifier: String,
+    pub(crate) engine: String,
+    pub(crate) engine_version: String,
     /// `null` in the plan when the blueprint names no database.
-    pub db_name: Option<String>,
-    pub master_username: String,
-    pub manage_master_user_password: bool,
-    pub storage_encrypted: bool,
-    pub port: u16,
-    pub db_subnet_group: String,
-    pub vpc_security_groups: Vec<String>,
-    pub backup_retention_period: u32,
-    pub deletion_protection: bool,
-    pub db_cluster_parameter_group: String,
+    pub(crate) db_name: Option<String>,
+    pub(crate) master_username: String,
+    pub(crate) manage_master_user_password: bool,
+    pub(crate) storage_encrypted: bool,
+    pub(crate) port: u16,
+    pub(crate) db_subnet_group: String,
+    pub(crate) vpc_security_groups: Vec<String>,
+    pub(crate) backup_retention_period: u32,
+    pub(crate) deletion_protection: bool,
+    pub(crate) db_cluster_parameter_group: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub serverless_v2_scaling: Option<ServerlessV2Scaling>,
+    pub(crate) serverless_v2_scaling: Option<ServerlessV2Scaling>,
 }
 
 /// Aurora serverless v2 capacity, in ACUs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerlessV2Scaling {
-    pub min_capacity: f64,
-    pub max_capacity: f64,
+pub(crate) struct ServerlessV2Scaling {
+    pub(crate) min_capacity: f64,
+    pub(crate) max_capacity: f64,
 }
 
 impl From<ServerlessCapacity> for ServerlessV2Scaling {
@@ -104,16 +104,16 @@ impl From<ServerlessCapacity> for ServerlessV2Scaling {
 /// An Aurora cluster's instance: the cluster holds the data and most settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DbClusterInstanceProps {
-    pub identifier: String,
+pub(crate) struct DbClusterInstanceProps {
+    pub(crate) identifier: String,
     /// The cluster's address.
-    pub cluster: String,
-    pub engine: String,
-    pub instance_class: String,
-    pub publicly_accessible: bool,
+    pub(crate) cluster: String,
+    pub(crate) engine: String,
+    pub(crate) instance_class: String,
+    pub(crate) publicly_accessible: bool,
     /// Set for multi-AZ only: one instance per zone.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub availability_zone: Option<String>,
+    pub(crate) availability_zone: Option<String>,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

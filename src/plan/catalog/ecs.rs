@@ -24,7 +24,7 @@ use crate::blueprint::model::{Ecs, EcsService};
 use crate::plan::{Address, Resource, ResourceKind as K};
 
 const SECTION: &str = "ecs";
-pub const CLUSTER: &str = "ecs.ecs_cluster";
+pub(crate) const CLUSTER: &str = "ecs.ecs_cluster";
 const CAPACITY_PROVIDER: &str = "ecs.ecs_capacity_provider";
 /// The cluster's capacity providers and default strategy: read with the cluster, at this
 /// address (`aws/services/ecs/ecs_cluster.rs`).

@@ -26,11 +26,11 @@ fn is_false(value: &bool) -> bool {
 /// UpdateClusterSettings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsClusterProps {
+pub(crate) struct EcsClusterProps {
     /// Up to 255 letters, digits, hyphens and underscores (botocore `ecs` CreateCluster
     /// clusterName); unique per account and region.
-    pub name: String,
-    pub container_insights: bool,
+    pub(crate) name: String,
+    pub(crate) container_insights: bool,
 }
 
 /// A capacity provider over an Auto Scaling group (CreateCapacityProvider
@@ -38,173 +38,173 @@ pub struct EcsClusterProps {
 /// termination protection is on (`AutoScalingGroupProps::new_instances_protected_from_scale_in`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsCapacityProviderProps {
+pub(crate) struct EcsCapacityProviderProps {
     /// Up to 255 letters, digits, hyphens and underscores, not starting with `aws`, `ecs` or
     /// `fargate` (botocore `ecs` CreateCapacityProvider name).
-    pub name: String,
+    pub(crate) name: String,
     /// The `autoscaling_group`'s address (its ARN once resolved): fixed at create (UpdateCapacityProvider's
     /// AutoScalingGroupProviderUpdate has no group).
-    pub auto_scaling_group: String,
+    pub(crate) auto_scaling_group: String,
     /// Managed scaling `ENABLED` (true) or `DISABLED`.
-    pub managed_scaling: bool,
+    pub(crate) managed_scaling: bool,
     /// Managed scaling's target capacity, 1 to 100 (percent of the group in use by tasks).
-    pub target_capacity: i64,
+    pub(crate) target_capacity: i64,
     /// `managedTerminationProtection` `ENABLED` (true) or `DISABLED`.
-    pub managed_termination_protection: bool,
+    pub(crate) managed_termination_protection: bool,
     /// `managedDraining` `ENABLED` (true) or `DISABLED`.
-    pub managed_draining: bool,
+    pub(crate) managed_draining: bool,
 }
 
 /// Which capacity providers a cluster may use and its default strategy
 /// (PutClusterCapacityProviders): untagged, the cluster's own settings, known by the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsClusterCapacityProvidersProps {
+pub(crate) struct EcsClusterCapacityProvidersProps {
     /// The cluster's address.
-    pub cluster: String,
+    pub(crate) cluster: String,
     /// Each `ecs_capacity_provider`'s address (its name once resolved), or `FARGATE`,
     /// `FARGATE_SPOT`; sorted.
-    pub capacity_providers: Vec<String>,
-    pub default_strategy: Vec<EcsStrategyItem>,
+    pub(crate) capacity_providers: Vec<String>,
+    pub(crate) default_strategy: Vec<EcsStrategyItem>,
 }
 
 /// One item of a capacity provider strategy (botocore `ecs` CapacityProviderStrategyItem).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsStrategyItem {
+pub(crate) struct EcsStrategyItem {
     /// The provider's address (its name once resolved), or `FARGATE`.
-    pub capacity_provider: String,
+    pub(crate) capacity_provider: String,
     /// 0 to 1000.
-    pub weight: i64,
+    pub(crate) weight: i64,
     /// 0 to 100000: tasks placed on this provider first.
-    pub base: i64,
+    pub(crate) base: i64,
 }
 
 /// A task definition family: each change registers a new revision (revisions are immutable),
 /// see `aws/services/ecs/ecs_task_definition.rs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsTaskDefinitionProps {
+pub(crate) struct EcsTaskDefinitionProps {
     /// Up to 255 letters, digits, hyphens and underscores (botocore `ecs`
     /// RegisterTaskDefinition family): the resource's name.
-    pub family: String,
+    pub(crate) family: String,
     /// `bridge` (EC2 capacity, dynamic host ports) or `awsvpc` (Fargate).
-    pub network_mode: String,
+    pub(crate) network_mode: String,
     /// `EC2` or `FARGATE`.
-    pub requires_compatibilities: Vec<String>,
+    pub(crate) requires_compatibilities: Vec<String>,
     /// Task-level CPU units and memory MiB, as strings (required on Fargate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<String>,
+    pub(crate) cpu: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<String>,
+    pub(crate) memory: Option<String>,
     /// The task execution role's address (its ARN once resolved) (pulls images, writes logs, reads secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution_role: Option<String>,
+    pub(crate) execution_role: Option<String>,
     /// The task role's address (its ARN once resolved) (what the application may call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_role: Option<String>,
-    pub containers: Vec<EcsContainerProps>,
+    pub(crate) task_role: Option<String>,
+    pub(crate) containers: Vec<EcsContainerProps>,
 }
 
 /// One container definition (botocore `ecs` ContainerDefinition), with what seed 003 uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsContainerProps {
-    pub name: String,
-    pub image: String,
+pub(crate) struct EcsContainerProps {
+    pub(crate) name: String,
+    pub(crate) image: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub command: Vec<String>,
-    pub essential: bool,
+    pub(crate) command: Vec<String>,
+    pub(crate) essential: bool,
     /// Hard limit in MiB (the container is killed above it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
+    pub(crate) memory: Option<i64>,
     /// Soft limit in MiB (what placement reserves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
+    pub(crate) memory_reservation: Option<i64>,
     /// CPU units (1024 = one vCPU); 0 shares what the task has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<i64>,
+    pub(crate) cpu: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub port_mappings: Vec<EcsPortMapping>,
+    pub(crate) port_mappings: Vec<EcsPortMapping>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub environment: BTreeMap<String, String>,
+    pub(crate) environment: BTreeMap<String, String>,
     /// Variable → `valueFrom` (a secret's ARN, `arn:…:secret:name:key::`, or an SSM parameter).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub secrets: BTreeMap<String, String>,
+    pub(crate) secrets: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log: Option<EcsAwsLogs>,
+    pub(crate) log: Option<EcsAwsLogs>,
 }
 
 /// A port mapping: `hostPort` 0 in bridge mode is a dynamic host port from the instance's
 /// ephemeral range; in awsvpc mode it equals the container port (or is left out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsPortMapping {
-    pub container_port: i64,
-    pub host_port: i64,
+pub(crate) struct EcsPortMapping {
+    pub(crate) container_port: i64,
+    pub(crate) host_port: i64,
     /// `tcp` or `udp`.
-    pub protocol: String,
+    pub(crate) protocol: String,
 }
 
 /// The `awslogs` log driver's options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsAwsLogs {
+pub(crate) struct EcsAwsLogs {
     /// `awslogs-group`: a `cloudwatch_log_group`'s address (its `name` output once resolved) or a
     /// log group's name.
-    pub group: String,
+    pub(crate) group: String,
     /// `awslogs-region`.
-    pub region: String,
+    pub(crate) region: String,
     /// `awslogs-stream-prefix`.
-    pub stream_prefix: String,
+    pub(crate) stream_prefix: String,
 }
 
 /// An ECS service (the rolling deployment controller, `ECS`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsServiceProps {
+pub(crate) struct EcsServiceProps {
     /// Up to 255 letters, digits, hyphens and underscores, unique within the cluster.
-    pub name: String,
+    pub(crate) name: String,
     /// The cluster's address.
-    pub cluster: String,
+    pub(crate) cluster: String,
     /// `${<task definition address>#revisionArn}`: a new revision is a change the update deploys.
-    pub task_definition: String,
+    pub(crate) task_definition: String,
     /// Set at create only (`KindSpec::set_at_create`): Application Auto Scaling owns it after.
-    pub desired_count: i64,
+    pub(crate) desired_count: i64,
     /// `FARGATE`, or absent with a capacity provider strategy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub launch_type: Option<String>,
+    pub(crate) launch_type: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub capacity_provider_strategy: Vec<EcsStrategyItem>,
+    pub(crate) capacity_provider_strategy: Vec<EcsStrategyItem>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub load_balancers: Vec<EcsLoadBalancer>,
+    pub(crate) load_balancers: Vec<EcsLoadBalancer>,
     /// awsvpc only: subnets' and security groups' addresses (no public IP).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub security_groups: Vec<String>,
-    pub minimum_healthy_percent: i64,
-    pub maximum_percent: i64,
+    pub(crate) security_groups: Vec<String>,
+    pub(crate) minimum_healthy_percent: i64,
+    pub(crate) maximum_percent: i64,
     /// The deployment circuit breaker, with rollback.
-    pub circuit_breaker: bool,
+    pub(crate) circuit_breaker: bool,
     /// Spread tasks across zones (`spread` on `attribute:ecs.availability-zone`); EC2 only.
     #[serde(default, skip_serializing_if = "is_false")]
-    pub spread_by_zone: bool,
+    pub(crate) spread_by_zone: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_check_grace_period_seconds: Option<i64>,
-    pub enable_ecs_managed_tags: bool,
+    pub(crate) health_check_grace_period_seconds: Option<i64>,
+    pub(crate) enable_ecs_managed_tags: bool,
     /// `SERVICE`, `TASK_DEFINITION` or `NONE`.
-    pub propagate_tags: String,
+    pub(crate) propagate_tags: String,
 }
 
 /// A load balancer target group the service registers its tasks in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcsLoadBalancer {
+pub(crate) struct EcsLoadBalancer {
     /// The `target_group`'s address (its ARN once resolved).
-    pub target_group: String,
-    pub container_name: String,
-    pub container_port: i64,
+    pub(crate) target_group: String,
+    pub(crate) container_name: String,
+    pub(crate) container_port: i64,
 }
 
 #[cfg(test)]

@@ -13,21 +13,21 @@ use serde_json::{Map, Value};
 
 /// One `${...}` in a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Embedded<'a> {
-    pub address: &'a str,
+pub(crate) struct Embedded<'a> {
+    pub(crate) address: &'a str,
     /// `None` means the resource's `id`.
-    pub attribute: Option<&'a str>,
+    pub(crate) attribute: Option<&'a str>,
 }
 
 impl Embedded<'_> {
     /// The output key the reference names.
-    pub fn output_key(&self) -> &str {
+    pub(crate) fn output_key(&self) -> &str {
         self.attribute.unwrap_or("id")
     }
 }
 
 /// `${address}` or `${address#attribute}`.
-pub fn token(address: &str, attribute: Option<&str>) -> String {
+pub(crate) fn token(address: &str, attribute: Option<&str>) -> String {
     match attribute {
         Some(attribute) => format!("${{{address}#{attribute}}}"),
         None => format!("${{{address}}}"),
@@ -69,7 +69,7 @@ fn parse(inner: &str) -> Embedded<'_> {
 }
 
 /// Every embedded reference in `text`, in order.
-pub fn references_in(text: &str) -> Vec<Embedded<'_>> {
+pub(crate) fn references_in(text: &str) -> Vec<Embedded<'_>> {
     scan(text)
         .into_iter()
         .filter_map(|p| match p {
@@ -80,7 +80,7 @@ pub fn references_in(text: &str) -> Vec<Embedded<'_>> {
 }
 
 /// Every embedded reference in `value`'s strings and keys.
-pub fn references_in_value(value: &Value) -> Vec<Embedded<'_>> {
+pub(crate) fn references_in_value(value: &Value) -> Vec<Embedded<'_>> {
     let mut found = Vec::new();
     walk(value, &mut |text| found.extend(references_in(text)));
     found
@@ -100,7 +100,7 @@ fn walk<'a>(value: &'a Value, f: &mut impl FnMut(&'a str)) {
 
 /// `text` with each embedded reference replaced by what `resolve` gives (`None` keeps the
 /// token as written).
-pub fn substitute<E>(
+pub(crate) fn substitute<E>(
     text: &str,
     mut resolve: impl FnMut(Embedded<'_>) -> Result<Option<String>, E>,
 ) -> Result<String, E> {
@@ -125,7 +125,7 @@ pub fn substitute<E>(
 }
 
 /// `value` with every string and object key passed through `f`.
-pub fn map_strings<E>(
+pub(crate) fn map_strings<E>(
     value: &Value,
     f: &mut impl FnMut(&str) -> Result<String, E>,
 ) -> Result<Value, E> {
@@ -151,7 +151,7 @@ pub fn map_strings<E>(
 /// The reader's direction: each occurrence of a known value in `text` becomes its token.
 /// `values` are (observed value, token) pairs; at each position the longest value wins, so an
 /// ARN is not cut by a shorter value it contains (the OIDC provider's ARN holds its issuer host).
-pub fn unresolve(text: &str, values: &[(String, String)]) -> String {
+pub(crate) fn unresolve(text: &str, values: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = values.iter().filter(|(v, _)| !v.is_empty()).collect();
     if sorted.is_empty() {
         return text.to_string();
@@ -175,7 +175,7 @@ pub fn unresolve(text: &str, values: &[(String, String)]) -> String {
 }
 
 /// [`unresolve`] over every string and key of `value`.
-pub fn unresolve_value(value: &Value, values: &[(String, String)]) -> Value {
+pub(crate) fn unresolve_value(value: &Value, values: &[(String, String)]) -> Value {
     let mut f = |s: &str| Ok::<_, std::convert::Infallible>(unresolve(s, values));
     match map_strings(value, &mut f) {
         Ok(v) => v,

@@ -13,24 +13,24 @@ use crate::plan::{Resource, ResourceKind as K};
 /// An IAM role's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IamRoleProps {
-    pub role_name: String,
-    pub path: String,
-    pub description: String,
+pub(crate) struct IamRoleProps {
+    pub(crate) role_name: String,
+    pub(crate) path: String,
+    pub(crate) description: String,
     /// The trust policy; an IRSA role's holds embedded references to the OIDC provider.
-    pub assume_role_policy: Value,
+    pub(crate) assume_role_policy: Value,
     /// Inline policies by name (set after the role is built: [`set_inline_policy`]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub inline_policies: Option<Map<String, Value>>,
+    pub(crate) inline_policies: Option<Map<String, Value>>,
 }
 
 /// A managed policy's attachment to a role: both identify it (nothing changes in place).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IamRolePolicyAttachmentProps {
+pub(crate) struct IamRolePolicyAttachmentProps {
     /// The role's address (its ARN once resolved).
-    pub role: String,
-    pub policy_arn: String,
+    pub(crate) role: String,
+    pub(crate) policy_arn: String,
 }
 
 /// An EC2 instance profile's properties: how an instance gets its IAM role (one role at most:
@@ -38,21 +38,21 @@ pub struct IamRolePolicyAttachmentProps {
 /// the servers of issue 14 will.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IamInstanceProfileProps {
-    pub name: String,
-    pub path: String,
+pub(crate) struct IamInstanceProfileProps {
+    pub(crate) name: String,
+    pub(crate) path: String,
     /// The role's address (its ARN once resolved).
-    pub role: String,
+    pub(crate) role: String,
 }
 
 /// The cluster's OIDC provider's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IamOidcProviderProps {
+pub(crate) struct IamOidcProviderProps {
     /// The cluster's `oidcIssuer` attribute (its issuer URL once resolved).
-    pub url: String,
+    pub(crate) url: String,
     /// The audiences the provider accepts.
-    pub client_id_list: Vec<String>,
+    pub(crate) client_id_list: Vec<String>,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {
@@ -199,8 +199,8 @@ pub(crate) fn build(catalog: &mut Catalog) {
 /// The audience of the tokens EKS projects into pods (the OIDC provider's client id).
 const STS_AUDIENCE: &str = "sts.amazonaws.com";
 /// `kube-system` service accounts the controllers run as (the chart's and the add-on's defaults).
-pub const LB_CONTROLLER_SERVICE_ACCOUNT: &str = "aws-load-balancer-controller";
-pub const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
+pub(crate) const LB_CONTROLLER_SERVICE_ACCOUNT: &str = "aws-load-balancer-controller";
+pub(crate) const EFS_CSI_SERVICE_ACCOUNT: &str = "efs-csi-controller-sa";
 
 /// Where a secret reference points, as the IAM resource a policy grants reading: a Secrets
 /// Manager secret (`secretsmanager:NAME`, `#KEY` ignored) or an SSM parameter (`ssm:/PATH`).
@@ -239,18 +239,18 @@ pub(crate) fn set_inline_policy(catalog: &mut Catalog, role: &str, name: &str, p
 }
 
 pub(crate) struct Role<'s> {
-    pub section: &'s str,
-    pub address: &'s str,
+    pub(crate) section: &'s str,
+    pub(crate) address: &'s str,
     /// Attachment address key, e.g. `node`.
-    pub key: &'s str,
-    pub name: String,
+    pub(crate) key: &'s str,
+    pub(crate) name: String,
     /// The trust policy: a service principal ([`service_trust`]) or a Kubernetes service
     /// account ([`service_account_trust`]).
-    pub trust: Value,
-    pub description: &'s str,
+    pub(crate) trust: Value,
+    pub(crate) description: &'s str,
     /// AWS-managed policies by name (with path where they have one).
-    pub managed: &'s [&'s str],
-    pub origin: &'s str,
+    pub(crate) managed: &'s [&'s str],
+    pub(crate) origin: &'s str,
 }
 
 pub(crate) fn role(catalog: &mut Catalog, role: Role) {

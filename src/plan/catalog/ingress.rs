@@ -19,89 +19,89 @@ const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /// A load balancer's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LoadBalancerProps {
-    pub name: String,
+pub(crate) struct LoadBalancerProps {
+    pub(crate) name: String,
     /// `application` or `network`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// `internet-facing` or `internal`.
-    pub scheme: String,
+    pub(crate) scheme: String,
     /// `ipv4` or `dualstack` (changes in place).
-    pub ip_address_type: String,
+    pub(crate) ip_address_type: String,
     /// The subnets' addresses.
-    pub subnets: Vec<String>,
+    pub(crate) subnets: Vec<String>,
     /// The security groups' addresses.
-    pub security_groups: Vec<String>,
+    pub(crate) security_groups: Vec<String>,
     /// An ALB's idle timeout (an NLB's is its TCP listeners' attribute).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub idle_timeout_seconds: Option<u32>,
+    pub(crate) idle_timeout_seconds: Option<u32>,
 }
 
 /// A target group's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TargetGroupProps {
-    pub name: String,
+pub(crate) struct TargetGroupProps {
+    pub(crate) name: String,
     /// `HTTP` (behind an ALB) or `TCP` (behind an NLB).
-    pub protocol: String,
-    pub port: u16,
+    pub(crate) protocol: String,
+    pub(crate) port: u16,
     /// `ip`: the targets are pods' addresses.
-    pub target_type: String,
+    pub(crate) target_type: String,
     /// The VPC's address.
-    pub vpc: String,
-    pub health_check: HealthCheckProps,
-    pub stickiness: StickinessProps,
-    pub deregistration_delay_seconds: u64,
+    pub(crate) vpc: String,
+    pub(crate) health_check: HealthCheckProps,
+    pub(crate) stickiness: StickinessProps,
+    pub(crate) deregistration_delay_seconds: u64,
 }
 
 /// A target group's health check (ModifyTargetGroup's fields).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HealthCheckProps {
-    pub protocol: String,
-    pub path: String,
+pub(crate) struct HealthCheckProps {
+    pub(crate) protocol: String,
+    pub(crate) path: String,
     /// `traffic-port`: the target's own port.
-    pub port: String,
-    pub interval_seconds: u32,
-    pub timeout_seconds: u32,
-    pub healthy_threshold: u32,
-    pub unhealthy_threshold: u32,
+    pub(crate) port: String,
+    pub(crate) interval_seconds: u32,
+    pub(crate) timeout_seconds: u32,
+    pub(crate) healthy_threshold: u32,
+    pub(crate) unhealthy_threshold: u32,
     /// The HTTP codes that mean healthy (`200-399`).
-    pub matcher: String,
+    pub(crate) matcher: String,
 }
 
 /// A target group's stickiness: `{"enabled": false}`, or the kind of stickiness with its
 /// duration (not for `source_ip`) and an application cookie's name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StickinessProps {
-    pub enabled: bool,
+pub(crate) struct StickinessProps {
+    pub(crate) enabled: bool,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
-    pub kind: Option<StickinessType>,
+    pub(crate) kind: Option<StickinessType>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub duration_seconds: Option<u32>,
+    pub(crate) duration_seconds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub cookie_name: Option<String>,
+    pub(crate) cookie_name: Option<String>,
 }
 
 /// A listener's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListenerProps {
+pub(crate) struct ListenerProps {
     /// The load balancer's address.
-    pub load_balancer: String,
-    pub port: u16,
+    pub(crate) load_balancer: String,
+    pub(crate) port: u16,
     /// `HTTP`, `HTTPS`, `TCP` or `TLS`.
-    pub protocol: String,
+    pub(crate) protocol: String,
     /// A TCP listener's idle timeout (NLBs).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub idle_timeout_seconds: Option<u32>,
+    pub(crate) idle_timeout_seconds: Option<u32>,
     /// The certificates' ARNs (HTTPS and TLS listeners).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub certificates: Option<Vec<String>>,
+    pub(crate) certificates: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub ssl_policy: Option<String>,
-    pub default_action: ActionProps,
+    pub(crate) ssl_policy: Option<String>,
+    pub(crate) default_action: ActionProps,
 }
 
 /// A listener rule's properties: what matches (path patterns, host headers; none given, none
@@ -109,15 +109,15 @@ pub struct ListenerProps {
 /// the reader finds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListenerRuleProps {
+pub(crate) struct ListenerRuleProps {
     /// The listener's address.
-    pub listener: String,
-    pub priority: i32,
+    pub(crate) listener: String,
+    pub(crate) priority: i32,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub path_patterns: Vec<String>,
+    pub(crate) path_patterns: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub host_headers: Vec<String>,
-    pub action: ActionProps,
+    pub(crate) host_headers: Vec<String>,
+    pub(crate) action: ActionProps,
 }
 
 /// One target registered in a target group: an EC2 instance on a port. No builder makes one yet:
@@ -125,19 +125,19 @@ pub struct ListenerRuleProps {
 /// botocore `elbv2` TargetDescription).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TargetGroupAttachmentProps {
+pub(crate) struct TargetGroupAttachmentProps {
     /// The target group's address.
-    pub target_group: String,
+    pub(crate) target_group: String,
     /// The instance: its address, or its id where no resource of the blueprint makes it.
-    pub target: String,
-    pub port: u16,
+    pub(crate) target: String,
+    pub(crate) port: u16,
 }
 
 /// A listener's or rule's action: forward to a target group, or redirect (the parts not given
 /// keep the request's own, as AWS's `#{...}` placeholders do).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
-pub enum ActionProps {
+pub(crate) enum ActionProps {
     Forward {
         /// The target group's address.
         #[serde(rename = "targetGroup")]

@@ -11,19 +11,19 @@
 //! - `finish` adds the tags (`metadata.tags`, `Name` for EC2/EFS, the ownership tags) to every
 //!   kind that takes tags, and sorts the output by address.
 
-pub mod address_tag;
-pub mod addresses;
+pub(crate) mod address_tag;
+pub(crate) mod addresses;
 pub(crate) mod cache;
 pub(crate) mod cluster;
 pub(crate) mod database;
 pub(crate) mod ecs;
 pub(crate) mod ecs_kinds;
-pub mod embedded;
+pub(crate) mod embedded;
 pub(crate) mod iam;
 pub(crate) mod ingress;
 pub(crate) mod monitoring;
-pub mod name_check;
-pub mod names;
+pub(crate) mod name_check;
+pub(crate) mod names;
 pub(crate) mod network;
 pub(crate) mod registry;
 pub(crate) mod routes;
@@ -33,12 +33,12 @@ pub(crate) mod security;
 pub mod servers;
 pub(crate) mod storage;
 
-pub use name_check::name_problems;
-pub use names::Names;
+pub(crate) use name_check::name_problems;
+pub(crate) use names::Names;
 // The blueprint's own: its validation needs them too, and `blueprint` never imports `plan`.
-pub use crate::blueprint::partition::{self, Partition, partition};
-pub use crate::blueprint::subnets::{self, SubnetLayout, carve};
-pub use crate::blueprint::support::defaults::CANARY_RUNTIME;
+pub(crate) use crate::blueprint::partition::{self, Partition, partition};
+pub(crate) use crate::blueprint::subnets::carve;
+pub(crate) use crate::blueprint::support::defaults::CANARY_RUNTIME;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,23 +55,23 @@ use crate::graph::{CriticalPath, Cycle, Dag};
 pub const BLUEPRINT_TAG: &str = "shinyctl.dev/blueprint";
 /// Tag holding a resource's address: how the live reader maps AWS resources back to the graph.
 /// Its value is the address encoded by [`address_tag::encode`] (AWS refuses brackets in tags).
-pub const ADDRESS_TAG: &str = "shinyctl.dev/address";
+pub(crate) const ADDRESS_TAG: &str = "shinyctl.dev/address";
 
 /// Every AWS resource the blueprint asks for, sorted by address, for an account not known yet
 /// (offline: names that hold the account show [`names::ACCOUNT_PLACEHOLDER`]).
-pub fn desired(bp: &Blueprint) -> Vec<Resource> {
+pub(crate) fn desired(bp: &Blueprint) -> Vec<Resource> {
     desired_in(bp, None)
 }
 
 /// Every AWS resource the blueprint asks for in `account` (the live connection's identity),
 /// sorted by address.
-pub fn desired_in(bp: &Blueprint, account: Option<&str>) -> Vec<Resource> {
+pub(crate) fn desired_in(bp: &Blueprint, account: Option<&str>) -> Vec<Resource> {
     desired_with(bp, account, None)
 }
 
 /// Every AWS resource the blueprint asks for, with its subnets in `zones` (a live plan's choice,
 /// `plan::zones::choose`) instead of the assumed ones.
-pub fn desired_with(
+pub(crate) fn desired_with(
     bp: &Blueprint,
     account: Option<&str>,
     zones: Option<&[String]>,
@@ -93,7 +93,7 @@ pub fn desired_with(
 }
 
 /// The dependency graph of `resources` (a dependency outside the list becomes a bare node).
-pub fn dependency_graph(resources: &[Resource]) -> Dag<Address> {
+pub(crate) fn dependency_graph(resources: &[Resource]) -> Dag<Address> {
     let mut dag = Dag::new();
     for resource in resources {
         dag.add_node(resource.address.clone());
@@ -105,7 +105,9 @@ pub fn dependency_graph(resources: &[Resource]) -> Dag<Address> {
 }
 
 /// The slowest chain to create everything, by the kinds' creation-time estimates.
-pub fn critical_path(resources: &[Resource]) -> Result<CriticalPath<Address>, Cycle<Address>> {
+pub(crate) fn critical_path(
+    resources: &[Resource],
+) -> Result<CriticalPath<Address>, Cycle<Address>> {
     let kinds: BTreeMap<&Address, ResourceKind> =
         resources.iter().map(|r| (&r.address, r.kind)).collect();
     dependency_graph(resources).critical_path(|a| kinds.get(a).map_or(0.0, |k| k.create_seconds()))
@@ -115,12 +117,12 @@ pub fn critical_path(resources: &[Resource]) -> Result<CriticalPath<Address>, Cy
 #[derive(Debug, Clone)]
 pub(crate) struct Zone {
     /// AWS zone name, `cn-northwest-1a`.
-    pub name: String,
+    pub(crate) name: String,
     /// Short key used in addresses and names, `a`.
-    pub key: String,
-    pub public: Option<Ipv4Net>,
-    pub private: Option<Ipv4Net>,
-    pub data: Option<Ipv4Net>,
+    pub(crate) key: String,
+    pub(crate) public: Option<Ipv4Net>,
+    pub(crate) private: Option<Ipv4Net>,
+    pub(crate) data: Option<Ipv4Net>,
 }
 
 /// Where the workloads that use the data services run, as a security-group rule source.
@@ -134,13 +136,13 @@ pub(crate) enum Client {
 
 /// What every builder reads and writes.
 pub(crate) struct Catalog<'a> {
-    pub bp: &'a Blueprint,
-    pub partition: Partition,
-    pub names: Names,
+    pub(crate) bp: &'a Blueprint,
+    pub(crate) partition: Partition,
+    pub(crate) names: Names,
     /// The network section, or its defaults when another section needs a VPC and none is written.
-    pub network: Option<Network>,
-    pub vpc_cidr: Option<Ipv4Net>,
-    pub zones: Vec<Zone>,
+    pub(crate) network: Option<Network>,
+    pub(crate) vpc_cidr: Option<Ipv4Net>,
+    pub(crate) zones: Vec<Zone>,
     out: Vec<Resource>,
 }
 
@@ -197,12 +199,12 @@ impl<'a> Catalog<'a> {
         }
     }
 
-    pub fn push(&mut self, resource: Resource) {
+    pub(crate) fn push(&mut self, resource: Resource) {
         self.out.push(resource);
     }
 
     /// Addresses of one tier's subnets (`public`, `private`, `data`), in zone order.
-    pub fn subnets(&self, tier: &str) -> Vec<String> {
+    pub(crate) fn subnets(&self, tier: &str) -> Vec<String> {
         self.zones
             .iter()
             .map(|z| addresses::subnet(tier, &z.key))
@@ -210,7 +212,7 @@ impl<'a> Catalog<'a> {
     }
 
     /// Addresses of the private default routes: what needs egress to the internet waits for them.
-    pub fn private_routes(&self) -> Vec<Address> {
+    pub(crate) fn private_routes(&self) -> Vec<Address> {
         self.out
             .iter()
             .filter(|r| {
@@ -222,7 +224,7 @@ impl<'a> Catalog<'a> {
     }
 
     /// Addresses of the policy attachments of the role at `role`.
-    pub fn attachments_of(&self, role: &str) -> Vec<Address> {
+    pub(crate) fn attachments_of(&self, role: &str) -> Vec<Address> {
         self.out
             .iter()
             .filter(|r| {
@@ -237,7 +239,7 @@ impl<'a> Catalog<'a> {
     /// group's security group, and the private subnets where pods run outside it (Fargate pods
     /// get the EKS-made cluster security group, unknown to a plan) or where there is no cluster
     /// and no server group (server groups have security groups of their own: `servers.rs`).
-    pub fn clients(&self) -> Vec<Client> {
+    pub(crate) fn clients(&self) -> Vec<Client> {
         let cluster = self.bp.cluster.as_ref();
         let mut clients = Vec::new();
         if cluster.is_some_and(|c| !c.node_groups.is_empty()) {

@@ -20,17 +20,17 @@ const DEFAULT_PERIOD_SECONDS: u64 = 300;
 
 /// An SNS topic's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnsTopicProps {
-    pub name: String,
+pub(crate) struct SnsTopicProps {
+    pub(crate) name: String,
 }
 
 /// An SNS subscription's properties: all three identify it (nothing changes in place).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnsSubscriptionProps {
+pub(crate) struct SnsSubscriptionProps {
     /// The topic's address (its ARN once resolved).
-    pub topic: String,
-    pub protocol: String,
-    pub endpoint: String,
+    pub(crate) topic: String,
+    pub(crate) protocol: String,
+    pub(crate) endpoint: String,
 }
 
 /// A Synthetics canary's properties. `executionRole` and `artifactBucket` are addresses (the
@@ -38,59 +38,59 @@ pub struct SnsSubscriptionProps {
 /// (its kind's broken marker), which the catalog never sets: it is no field here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CanaryProps {
-    pub name: String,
-    pub runtime_version: String,
-    pub execution_role: String,
-    pub artifact_bucket: String,
+pub(crate) struct CanaryProps {
+    pub(crate) name: String,
+    pub(crate) runtime_version: String,
+    pub(crate) execution_role: String,
+    pub(crate) artifact_bucket: String,
     /// The key prefix of the run artifacts in the bucket (`canary/<name>`).
-    pub artifact_prefix: String,
+    pub(crate) artifact_prefix: String,
     /// A Synthetics schedule expression ([`rate_expression`]).
-    pub schedule: String,
+    pub(crate) schedule: String,
     /// The script the canary runs (`heartbeat`: load the target, expect 200-399).
-    pub blueprint: String,
-    pub target: CanaryTarget,
-    pub start_after_creation: bool,
-    pub success_retention_period_days: u32,
-    pub failure_retention_period_days: u32,
+    pub(crate) blueprint: String,
+    pub(crate) target: CanaryTarget,
+    pub(crate) start_after_creation: bool,
+    pub(crate) success_retention_period_days: u32,
+    pub(crate) failure_retention_period_days: u32,
 }
 
 /// What a canary requests: `protocol://host:port/path`. The host, protocol, port and listener
 /// come from the ingress and are all set or all absent (without an ingress, which validation
 /// reports); the host may be a reference (the load balancer's `dnsName`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CanaryTarget {
+pub(crate) struct CanaryTarget {
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub protocol: Option<String>,
+    pub(crate) protocol: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// The listener's address (the canary waits for it).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub listener: Option<String>,
-    pub path: String,
+    pub(crate) listener: Option<String>,
+    pub(crate) path: String,
 }
 
 /// A CloudWatch metric alarm's properties; PutMetricAlarm writes them all each time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CloudWatchAlarmProps {
-    pub alarm_name: String,
-    pub namespace: String,
-    pub metric_name: String,
+pub(crate) struct CloudWatchAlarmProps {
+    pub(crate) alarm_name: String,
+    pub(crate) namespace: String,
+    pub(crate) metric_name: String,
     /// Dimension name → value; a value may be a reference (`ingress.loadBalancer#arnSuffix`).
     /// Sorted by name, as the reader returns them.
-    pub dimensions: BTreeMap<String, String>,
-    pub statistic: String,
-    pub period_seconds: u64,
-    pub evaluation_periods: u32,
-    pub threshold: f64,
-    pub comparison_operator: String,
-    pub treat_missing_data: String,
+    pub(crate) dimensions: BTreeMap<String, String>,
+    pub(crate) statistic: String,
+    pub(crate) period_seconds: u64,
+    pub(crate) evaluation_periods: u32,
+    pub(crate) threshold: f64,
+    pub(crate) comparison_operator: String,
+    pub(crate) treat_missing_data: String,
     /// Addresses of the topics notified (their ARNs once resolved).
-    pub alarm_actions: Vec<String>,
-    pub ok_actions: Vec<String>,
+    pub(crate) alarm_actions: Vec<String>,
+    pub(crate) ok_actions: Vec<String>,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

@@ -6,7 +6,7 @@ use crate::plan::Resource;
 use crate::plan::kind::NameRule;
 
 /// Every derived name that AWS would reject, one problem per offending resource.
-pub fn name_problems(resources: &[Resource]) -> Vec<Problem> {
+pub(crate) fn name_problems(resources: &[Resource]) -> Vec<Problem> {
     resources
         .iter()
         .filter_map(|r| {

@@ -5,11 +5,11 @@
 /// Stands for the AWS account in names a plan made without AWS shows (`plan --offline`): bucket
 /// names are global, so they hold the account, which only the live connection knows. Names are
 /// checked with a 12-digit account in its place (`name_check`).
-pub const ACCOUNT_PLACEHOLDER: &str = "<account>";
+pub(crate) const ACCOUNT_PLACEHOLDER: &str = "<account>";
 
 /// Names derived from one blueprint's `metadata.name`.
 #[derive(Debug, Clone)]
-pub struct Names {
+pub(crate) struct Names {
     prefix: String,
     /// The AWS account id, or [`ACCOUNT_PLACEHOLDER`].
     account: String,
@@ -17,12 +17,12 @@ pub struct Names {
 
 impl Names {
     /// Names for an unknown account (bucket names hold [`ACCOUNT_PLACEHOLDER`]).
-    pub fn new(blueprint_name: &str) -> Self {
+    pub(crate) fn new(blueprint_name: &str) -> Self {
         Names::in_account(blueprint_name, None)
     }
 
     /// Names in `account` (`None`: not known, as offline).
-    pub fn in_account(blueprint_name: &str, account: Option<&str>) -> Self {
+    pub(crate) fn in_account(blueprint_name: &str, account: Option<&str>) -> Self {
         Names {
             prefix: blueprint_name.to_string(),
             account: account.unwrap_or(ACCOUNT_PLACEHOLDER).to_string(),
@@ -37,7 +37,7 @@ impl Names {
     }
 
     /// The AWS account id, or [`ACCOUNT_PLACEHOLDER`] offline (in ARNs a plan shows).
-    pub fn account(&self) -> &str {
+    pub(crate) fn account(&self) -> &str {
         &self.account
     }
 
@@ -45,134 +45,134 @@ impl Names {
         format!("{}-{suffix}", self.prefix)
     }
 
-    pub fn vpc(&self) -> String {
+    pub(crate) fn vpc(&self) -> String {
         self.of("vpc")
     }
     /// `tier` is public, private or data; `zone` the zone key (`a`).
-    pub fn subnet(&self, tier: &str, zone: &str) -> String {
+    pub(crate) fn subnet(&self, tier: &str, zone: &str) -> String {
         self.of(&format!("{tier}-{zone}"))
     }
-    pub fn internet_gateway(&self) -> String {
+    pub(crate) fn internet_gateway(&self) -> String {
         self.of("igw")
     }
-    pub fn nat(&self, zone: &str) -> String {
+    pub(crate) fn nat(&self, zone: &str) -> String {
         self.of(&format!("nat-{zone}"))
     }
-    pub fn route_table(&self, tier: &str, zone: Option<&str>) -> String {
+    pub(crate) fn route_table(&self, tier: &str, zone: Option<&str>) -> String {
         match zone {
             Some(zone) => self.of(&format!("{tier}-{zone}")),
             None => self.of(tier),
         }
     }
     /// Security groups: `cluster`, `nodes`, `efs`, `database`, `cache`, `lb`.
-    pub fn security_group(&self, role: &str) -> String {
+    pub(crate) fn security_group(&self, role: &str) -> String {
         self.of(role)
     }
 
     /// The EKS cluster is named after the blueprint itself.
-    pub fn cluster(&self) -> String {
+    pub(crate) fn cluster(&self) -> String {
         self.prefix.clone()
     }
-    pub fn cluster_role(&self) -> String {
+    pub(crate) fn cluster_role(&self) -> String {
         self.of("eks-cluster")
     }
-    pub fn node_role(&self) -> String {
+    pub(crate) fn node_role(&self) -> String {
         self.of("eks-node")
     }
-    pub fn fargate_role(&self) -> String {
+    pub(crate) fn fargate_role(&self) -> String {
         self.of("eks-fargate-pod")
     }
     /// IRSA role of the AWS Load Balancer Controller (`kube-system/aws-load-balancer-controller`).
-    pub fn load_balancer_controller_role(&self) -> String {
+    pub(crate) fn load_balancer_controller_role(&self) -> String {
         self.of("aws-load-balancer-controller")
     }
     /// IRSA role of the EFS CSI driver's controller (`kube-system/efs-csi-controller-sa`).
-    pub fn efs_csi_driver_role(&self) -> String {
+    pub(crate) fn efs_csi_driver_role(&self) -> String {
         self.of("efs-csi-driver")
     }
-    pub fn canary_role(&self) -> String {
+    pub(crate) fn canary_role(&self) -> String {
         self.of("canary")
     }
-    pub fn node_group(&self, name: &str) -> String {
+    pub(crate) fn node_group(&self, name: &str) -> String {
         self.of(name)
     }
-    pub fn fargate_profile(&self, name: &str) -> String {
+    pub(crate) fn fargate_profile(&self, name: &str) -> String {
         self.of(name)
     }
 
     /// A platform bucket: `analytics-resources-123456789012-eu-west-1`.
-    pub fn bucket(&self, name: &str, region: &str) -> String {
+    pub(crate) fn bucket(&self, name: &str, region: &str) -> String {
         self.global(name, region)
     }
-    pub fn file_system(&self) -> String {
+    pub(crate) fn file_system(&self) -> String {
         self.of("efs")
     }
-    pub fn access_point(&self, name: &str) -> String {
+    pub(crate) fn access_point(&self, name: &str) -> String {
         self.of(name)
     }
 
     /// DB subnet group, cluster or instance identifier.
-    pub fn database(&self) -> String {
+    pub(crate) fn database(&self) -> String {
         self.of("db")
     }
     /// Aurora instances are numbered from 1.
-    pub fn database_instance(&self, number: usize) -> String {
+    pub(crate) fn database_instance(&self, number: usize) -> String {
         self.of(&format!("db-{number}"))
     }
-    pub fn database_parameters(&self) -> String {
+    pub(crate) fn database_parameters(&self) -> String {
         self.of("db-params")
     }
 
     /// Cache subnet group and replication group id.
-    pub fn cache(&self) -> String {
+    pub(crate) fn cache(&self) -> String {
         self.of("cache")
     }
-    pub fn cache_parameters(&self) -> String {
+    pub(crate) fn cache_parameters(&self) -> String {
         self.of("cache-params")
     }
 
     /// ECR repositories live under the blueprint's namespace: `analytics/shiny/app`.
-    pub fn repository(&self, name: &str) -> String {
+    pub(crate) fn repository(&self, name: &str) -> String {
         format!("{}/{name}", self.prefix)
     }
 
     /// `alb` or `nlb`.
-    pub fn load_balancer(&self, kind: &str) -> String {
+    pub(crate) fn load_balancer(&self, kind: &str) -> String {
         self.of(kind)
     }
-    pub fn target_group(&self) -> String {
+    pub(crate) fn target_group(&self) -> String {
         self.of("proxy")
     }
-    pub fn listener(&self, port: u16) -> String {
+    pub(crate) fn listener(&self, port: u16) -> String {
         self.of(&format!("listener-{port}"))
     }
 
     /// What a server group's resources are named (role, instance profile, security group,
     /// launch template, target group, SSM document): `lowcode-srv-app`.
-    pub fn server_group(&self, group: &str) -> String {
+    pub(crate) fn server_group(&self, group: &str) -> String {
         self.of(&format!("srv-{group}"))
     }
     /// One server: `lowcode-srv-app-a1`.
-    pub fn server(&self, group: &str, server: &str) -> String {
+    pub(crate) fn server(&self, group: &str, server: &str) -> String {
         self.of(&format!("srv-{group}-{server}"))
     }
 
-    pub fn alarm_topic(&self) -> String {
+    pub(crate) fn alarm_topic(&self) -> String {
         self.of("alarms")
     }
-    pub fn canary(&self, name: &str) -> String {
+    pub(crate) fn canary(&self, name: &str) -> String {
         self.of(name)
     }
     /// The canaries' artifact bucket: `analytics-canaries-123456789012-eu-west-1`.
-    pub fn canary_bucket(&self, region: &str) -> String {
+    pub(crate) fn canary_bucket(&self, region: &str) -> String {
         self.global("canaries", region)
     }
-    pub fn alarm(&self, what: &str) -> String {
+    pub(crate) fn alarm(&self, what: &str) -> String {
         self.of(what)
     }
 
     /// Names of resources AWS gives no name of their own (rules, routes, attachments).
-    pub fn label(&self, what: &str) -> String {
+    pub(crate) fn label(&self, what: &str) -> String {
         self.of(what)
     }
 }

@@ -17,76 +17,76 @@ const TIERS: [&str; 3] = ["public", "private", "data"];
 /// A VPC's properties: its CIDR and the two DNS attributes (one ModifyVpcAttribute each).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VpcProps {
-    pub cidr: String,
-    pub enable_dns_support: bool,
-    pub enable_dns_hostnames: bool,
+pub(crate) struct VpcProps {
+    pub(crate) cidr: String,
+    pub(crate) enable_dns_support: bool,
+    pub(crate) enable_dns_hostnames: bool,
 }
 
 /// A subnet's properties. `cidr` is written even when the zone has none for the tier (`null`),
 /// as the plan JSON always had it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SubnetProps {
+pub(crate) struct SubnetProps {
     #[serde(default)]
-    pub cidr: Option<String>,
-    pub availability_zone: String,
+    pub(crate) cidr: Option<String>,
+    pub(crate) availability_zone: String,
     /// The VPC's address.
-    pub vpc: String,
-    pub map_public_ip_on_launch: bool,
+    pub(crate) vpc: String,
+    pub(crate) map_public_ip_on_launch: bool,
 }
 
 /// An internet gateway's properties: the VPC it is attached to (in the same step).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InternetGatewayProps {
+pub(crate) struct InternetGatewayProps {
     /// The VPC's address.
-    pub vpc: String,
+    pub(crate) vpc: String,
 }
 
 /// An Elastic IP's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ElasticIpProps {
+pub(crate) struct ElasticIpProps {
     /// `vpc` (AllocateAddress's `Domain`).
-    pub domain: String,
+    pub(crate) domain: String,
 }
 
 /// A NAT gateway's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NatGatewayProps {
+pub(crate) struct NatGatewayProps {
     /// The public subnet's address.
-    pub subnet: String,
+    pub(crate) subnet: String,
     /// The Elastic IP's address.
-    pub allocation: String,
+    pub(crate) allocation: String,
     /// `public` or `private` (CreateNatGateway's `ConnectivityType`).
-    pub connectivity: String,
+    pub(crate) connectivity: String,
 }
 
 /// A route table's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RouteTableProps {
+pub(crate) struct RouteTableProps {
     /// The VPC's address.
-    pub vpc: String,
+    pub(crate) vpc: String,
 }
 
 /// A route's properties: its table and destination identify it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RouteProps {
+pub(crate) struct RouteProps {
     /// The route table's address.
-    pub route_table: String,
-    pub destination: String,
+    pub(crate) route_table: String,
+    pub(crate) destination: String,
     /// The internet gateway's or NAT gateway's address.
-    pub target: String,
+    pub(crate) target: String,
 }
 
 /// A route table association's properties: the subnet and the table it points at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RouteTableAssociationProps {
+pub(crate) struct RouteTableAssociationProps {
     /// The subnet's address.
-    pub subnet: String,
+    pub(crate) subnet: String,
     /// The route table's address.
-    pub route_table: String,
+    pub(crate) route_table: String,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

@@ -10,36 +10,36 @@ use crate::plan::{Resource, ResourceKind as K};
 /// An ECR repository's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcrRepositoryProps {
-    pub repository_name: String,
+pub(crate) struct EcrRepositoryProps {
+    pub(crate) repository_name: String,
     /// `MUTABLE` or `IMMUTABLE`.
-    pub image_tag_mutability: String,
-    pub image_scanning_configuration: ImageScanning,
+    pub(crate) image_tag_mutability: String,
+    pub(crate) image_scanning_configuration: ImageScanning,
     /// Set by CreateRepository only (a replace-on property).
-    pub encryption_configuration: RepositoryEncryption,
+    pub(crate) encryption_configuration: RepositoryEncryption,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ImageScanning {
-    pub scan_on_push: bool,
+pub(crate) struct ImageScanning {
+    pub(crate) scan_on_push: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RepositoryEncryption {
+pub(crate) struct RepositoryEncryption {
     /// `AES256` (the only one shinyctl asks for).
-    pub encryption_type: String,
+    pub(crate) encryption_type: String,
 }
 
 /// An ECR lifecycle policy's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcrLifecyclePolicyProps {
+pub(crate) struct EcrLifecyclePolicyProps {
     /// The repository's address (its ARN once resolved).
-    pub repository: String,
+    pub(crate) repository: String,
     /// The policy document as the JSON text ECR stores.
-    pub policy_text: String,
+    pub(crate) policy_text: String,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

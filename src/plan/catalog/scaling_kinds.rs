@@ -12,26 +12,26 @@ use serde::{Deserialize, Serialize};
 /// "never expire").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LogGroupProps {
+pub(crate) struct LogGroupProps {
     /// 1 to 512 of `[\.\-_/#A-Za-z0-9]` (botocore `logs` LogGroupName); the reader lists the
     /// blueprint's log groups by [`log_group_prefix`], so the builder names them with it.
-    pub name: String,
+    pub(crate) name: String,
     /// Days the events are kept, one of [`RETENTION_DAYS`]; none: never expire (AWS's default).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub retention_days: Option<i64>,
+    pub(crate) retention_days: Option<i64>,
 }
 
 /// The values PutRetentionPolicy takes (botocore `logs` Days: "Possible values are: 1, 3, 5, 7,
 /// 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, and
 /// 3653"; the model has no enum, AWS refuses any other value with InvalidParameterException).
 /// For the blueprint's validation.
-pub const RETENTION_DAYS: &[i64] = &[
+pub(crate) const RETENTION_DAYS: &[i64] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
 
 /// Whether PutRetentionPolicy takes `days`.
-pub fn valid_retention(days: i64) -> bool {
+pub(crate) fn valid_retention(days: i64) -> bool {
     RETENTION_DAYS.contains(&days)
 }
 
@@ -39,7 +39,7 @@ pub fn valid_retention(days: i64) -> bool {
 /// are `/ecs/<blueprint>/<service>`). The reader lists log groups by it (DescribeLogGroups
 /// `logGroupNamePrefix`); the ownership tags decide. The trailing `/` keeps blueprint `demo`'s
 /// listing from holding `demo-two`'s groups.
-pub fn log_group_prefix(blueprint: &str) -> String {
+pub(crate) fn log_group_prefix(blueprint: &str) -> String {
     format!("/ecs/{blueprint}/")
 }
 
@@ -50,29 +50,29 @@ pub fn log_group_prefix(blueprint: &str) -> String {
 /// same RegisterScalableTarget).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ScalableTargetProps {
+pub(crate) struct ScalableTargetProps {
     /// The address of the `ecs_cluster` the service runs in (its name goes in the ResourceId).
-    pub cluster: String,
+    pub(crate) cluster: String,
     /// The address of the `ecs_service` (its name goes in the ResourceId).
-    pub service: String,
-    pub min_capacity: i64,
-    pub max_capacity: i64,
+    pub(crate) service: String,
+    pub(crate) min_capacity: i64,
+    pub(crate) max_capacity: i64,
 }
 
 /// The one dimension shinyctl scales: an ECS service's desired count.
-pub const ECS_NAMESPACE: &str = "ecs";
-pub const ECS_DESIRED_COUNT: &str = "ecs:service:DesiredCount";
+pub(crate) const ECS_NAMESPACE: &str = "ecs";
+pub(crate) const ECS_DESIRED_COUNT: &str = "ecs:service:DesiredCount";
 
 /// The ResourceId of an ECS service's scalable target (botocore `application-autoscaling`
 /// RegisterScalableTarget ResourceId: "ECS service - The resource type is `service` and the
 /// unique identifier is the cluster name and service name. Example:
 /// `service/my-cluster/my-service`").
-pub fn ecs_resource_id(cluster: &str, service: &str) -> String {
+pub(crate) fn ecs_resource_id(cluster: &str, service: &str) -> String {
     format!("service/{cluster}/{service}")
 }
 
 /// The cluster and service names of an ECS service's ResourceId; `None` for any other.
-pub fn parse_ecs_resource_id(resource_id: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_ecs_resource_id(resource_id: &str) -> Option<(&str, &str)> {
     let rest = resource_id.strip_prefix("service/")?;
     let (cluster, service) = rest.split_once('/')?;
     (!cluster.is_empty() && !service.is_empty() && !service.contains('/'))
@@ -85,32 +85,32 @@ pub fn parse_ecs_resource_id(resource_id: &str) -> Option<(&str, &str)> {
 /// same PutScalingPolicy writes the whole policy).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ScalingPolicyProps {
+pub(crate) struct ScalingPolicyProps {
     /// 1 to 256 printable characters (botocore `application-autoscaling` PolicyName), unique
     /// per scalable target.
-    pub name: String,
+    pub(crate) name: String,
     /// The address of its `appautoscaling_target`.
-    pub target: String,
+    pub(crate) target: String,
     /// The predefined metric: [`CPU_METRIC`] or [`REQUESTS_METRIC`].
-    pub metric: String,
+    pub(crate) metric: String,
     /// The metric's target: percent CPU, or requests per task per minute.
-    pub target_value: f64,
+    pub(crate) target_value: f64,
     /// For [`REQUESTS_METRIC`] only: the addresses of the load balancer and the target group
     /// whose requests are counted (the adapter builds the ResourceLabel from their ARNs).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub load_balancer: Option<String>,
+    pub(crate) load_balancer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub target_group: Option<String>,
-    pub scale_in_cooldown_seconds: i64,
-    pub scale_out_cooldown_seconds: i64,
+    pub(crate) target_group: Option<String>,
+    pub(crate) scale_in_cooldown_seconds: i64,
+    pub(crate) scale_out_cooldown_seconds: i64,
 }
 
 /// The service's average CPU utilisation, percent (botocore `application-autoscaling`
 /// MetricType).
-pub const CPU_METRIC: &str = "ECSServiceAverageCPUUtilization";
+pub(crate) const CPU_METRIC: &str = "ECSServiceAverageCPUUtilization";
 /// Requests per target of a target group (MetricType `ALBRequestCountPerTarget`, "applies only
 /// to Spot Fleets and ECS services"), which needs a ResourceLabel.
-pub const REQUESTS_METRIC: &str = "ALBRequestCountPerTarget";
+pub(crate) const REQUESTS_METRIC: &str = "ALBRequestCountPerTarget";
 
 /// The ResourceLabel of [`REQUESTS_METRIC`]: "the final portion of the load balancer ARN and
 /// the final portion of the target group ARN into a single value, separated by a forward slash
@@ -119,7 +119,7 @@ pub const REQUESTS_METRIC: &str = "ALBRequestCountPerTarget";
 /// `application-autoscaling` PredefinedMetricSpecification ResourceLabel; the same text in the
 /// Application Auto Scaling API Reference, PredefinedMetricSpecification). `None` unless both
 /// are Application Load Balancer and target group ARNs.
-pub fn resource_label(load_balancer_arn: &str, target_group_arn: &str) -> Option<String> {
+pub(crate) fn resource_label(load_balancer_arn: &str, target_group_arn: &str) -> Option<String> {
     // arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>
     let lb = load_balancer_arn.split_once(":loadbalancer/")?.1;
     // arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>
@@ -132,7 +132,7 @@ pub fn resource_label(load_balancer_arn: &str, target_group_arn: &str) -> Option
 /// The load balancer's and target group's ARNs a ResourceLabel names, in `arn_prefix`
 /// (`arn:<partition>:elasticloadbalancing:<region>:<account>`): the reader's way back to their
 /// addresses.
-pub fn label_arns(arn_prefix: &str, label: &str) -> Option<(String, String)> {
+pub(crate) fn label_arns(arn_prefix: &str, label: &str) -> Option<(String, String)> {
     let (lb, tg) = label.split_once("/targetgroup/")?;
     Some((
         format!("{arn_prefix}:loadbalancer/{lb}"),

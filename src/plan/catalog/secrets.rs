@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 /// (a change replaces the secret, with a new value); the description changes in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretProps {
+pub(crate) struct SecretProps {
     /// 1 to 512 ASCII letters, digits and `/_+=.@-` (botocore `secretsmanager` CreateSecret
     /// Name); AWS adds `-` and six random characters to it in the ARN.
-    pub name: String,
+    pub(crate) name: String,
     /// At most 2,048 characters (botocore `secretsmanager` DescriptionType).
-    pub description: String,
+    pub(crate) description: String,
     /// How the value is generated (GetRandomPassword).
-    pub generate: SecretGenerate,
+    pub(crate) generate: SecretGenerate,
 }
 
 /// GetRandomPassword's parameters: `length` characters (1 to 4,096: botocore `secretsmanager`
@@ -25,9 +25,9 @@ pub struct SecretProps {
 /// adapter keeps them in a tag on the secret, which its reader turns back into this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretGenerate {
-    pub length: i64,
-    pub exclude_punctuation: bool,
+pub(crate) struct SecretGenerate {
+    pub(crate) length: i64,
+    pub(crate) exclude_punctuation: bool,
 }
 
 #[cfg(test)]

@@ -9,30 +9,30 @@ use crate::plan::{Resource, ResourceKind};
 /// A security group's properties: all three identify it (AWS changes none in place).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecurityGroupProps {
-    pub group_name: String,
-    pub description: String,
+pub(crate) struct SecurityGroupProps {
+    pub(crate) group_name: String,
+    pub(crate) description: String,
     /// The VPC's address.
-    pub vpc: String,
+    pub(crate) vpc: String,
 }
 
 /// A security group rule's properties; only `description` changes in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecurityGroupRuleProps {
+pub(crate) struct SecurityGroupRuleProps {
     /// The group's address (or `address#attribute` for a group shinyctl did not make).
-    pub security_group: String,
+    pub(crate) security_group: String,
     /// `ingress` or `egress`.
-    pub direction: String,
+    pub(crate) direction: String,
     /// `tcp`, `udp` or `-1` for all traffic.
-    pub protocol: String,
-    pub from_port: i32,
-    pub to_port: i32,
+    pub(crate) protocol: String,
+    pub(crate) from_port: i32,
+    pub(crate) to_port: i32,
     /// A group's address or a CIDR, as `source_type` says.
-    pub source: String,
+    pub(crate) source: String,
     /// `securityGroup` or `cidr`.
-    pub source_type: String,
-    pub description: String,
+    pub(crate) source_type: String,
+    pub(crate) description: String,
 }
 
 /// A security group in the VPC.
@@ -63,21 +63,21 @@ pub(crate) enum Peer<'s> {
 }
 
 pub(crate) struct Rule<'s> {
-    pub section: &'s str,
-    pub key: String,
-    pub group: &'s str,
-    pub direction: &'static str,
+    pub(crate) section: &'s str,
+    pub(crate) key: String,
+    pub(crate) group: &'s str,
+    pub(crate) direction: &'static str,
     /// `tcp`, `udp` or `-1` for all traffic.
-    pub protocol: &'static str,
-    pub from_port: i32,
-    pub to_port: i32,
-    pub peer: Peer<'s>,
-    pub description: String,
-    pub origin: &'s str,
+    pub(crate) protocol: &'static str,
+    pub(crate) from_port: i32,
+    pub(crate) to_port: i32,
+    pub(crate) peer: Peer<'s>,
+    pub(crate) description: String,
+    pub(crate) origin: &'s str,
 }
 
 impl Rule<'_> {
-    pub fn build(self, catalog: &Catalog) -> Resource {
+    pub(crate) fn build(self, catalog: &Catalog) -> Resource {
         let (source, source_kind) = match self.peer {
             Peer::Group(address) => (address.to_string(), "securityGroup"),
             Peer::Cidr(cidr) => (cidr.to_string(), "cidr"),

@@ -102,24 +102,24 @@ use serde::{Deserialize, Serialize};
 /// the blueprint's tag on the instances and volumes launched from it) is the adapter's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LaunchTemplateProps {
-    pub name: String,
-    pub image_id: String,
-    pub instance_type: String,
+pub(crate) struct LaunchTemplateProps {
+    pub(crate) name: String,
+    pub(crate) image_id: String,
+    pub(crate) instance_type: String,
     /// The instance profile's address (its ARN once resolved).
-    pub instance_profile: String,
+    pub(crate) instance_profile: String,
     /// The security groups' addresses, sorted.
-    pub security_groups: Vec<String>,
-    pub root_volume_gib: i64,
+    pub(crate) security_groups: Vec<String>,
+    pub(crate) root_volume_gib: i64,
     /// The text cloud-init gets (sent base64-encoded). Never a secret: anyone who may call
     /// DescribeLaunchTemplateVersions, and every process on the instance, reads it.
-    pub user_data: String,
+    pub(crate) user_data: String,
     /// IMDSv2's hop limit (HttpPutResponseHopLimit): 2, so a container on an app server reaches
     /// the metadata service; 1 on ECS instances, so tasks in bridge mode cannot take the
     /// instance's role ("Amazon ECS container instance IAM role": "block access to the instance
     /// metadata"). Left out of the properties at 2.
     #[serde(default = "hop_limit_two", skip_serializing_if = "is_two")]
-    pub metadata_hop_limit: i64,
+    pub(crate) metadata_hop_limit: i64,
 }
 
 fn hop_limit_two() -> i64 {
@@ -134,17 +134,17 @@ fn is_two(n: &i64) -> bool {
 /// Nothing of it changes in place (a server holds local state, so its replacement is data loss).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Ec2InstanceProps {
+pub(crate) struct Ec2InstanceProps {
     /// The launch template's address (its id once resolved).
-    pub launch_template: String,
+    pub(crate) launch_template: String,
     /// The version it is launched at: `${<template address>#defaultVersion}` (embedded, so the
     /// reader turns the number the instance was launched at back into it only while that is still
     /// the template's default), or a literal version number.
-    pub launch_template_version: String,
+    pub(crate) launch_template_version: String,
     /// The subnet's address (its id once resolved).
-    pub subnet: String,
+    pub(crate) subnet: String,
     /// Given at launch over the template's (RunInstances `InstanceType`).
-    pub instance_type: String,
+    pub(crate) instance_type: String,
 }
 
 /// An SSM Command document (schema 2.2) the servers' configuration is delivered with. Its
@@ -155,23 +155,23 @@ pub struct Ec2InstanceProps {
 /// adapter outputs that default as the attribute `version` (`${<document address>#version}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SsmDocumentProps {
+pub(crate) struct SsmDocumentProps {
     /// 3 to 128 of `a-zA-Z0-9_-.`, not starting with `aws`, `amazon`, `amzn`, `AWSEC2`,
     /// `AWSConfigRemediation` or `AWSSupport` (botocore `ssm` CreateDocumentRequest Name).
-    pub name: String,
+    pub(crate) name: String,
     /// `JSON` (see above).
-    pub document_format: String,
+    pub(crate) document_format: String,
     /// The document: at most 64 KB (botocore `ssm` CreateDocumentRequest Content).
-    pub content: String,
+    pub(crate) content: String,
 }
 
 /// One target of a State Manager association: `tag:<key>` with the tag's values, `InstanceIds`
 /// with instance ids (botocore `ssm` Target).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SsmTarget {
-    pub key: String,
-    pub values: Vec<String>,
+pub(crate) struct SsmTarget {
+    pub(crate) key: String,
+    pub(crate) values: Vec<String>,
 }
 
 /// A State Manager association: applies a document's version to the instances its targets name
@@ -181,21 +181,21 @@ pub struct SsmTarget {
 /// succeeded on every target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SsmAssociationProps {
+pub(crate) struct SsmAssociationProps {
     /// 3 to 128 of `a-zA-Z0-9_-.` (botocore `ssm` AssociationName).
-    pub association_name: String,
+    pub(crate) association_name: String,
     /// The document's address (its name once resolved).
-    pub document: String,
+    pub(crate) document: String,
     /// The version applied: `${<document address>#version}` (the document's default), or a
     /// literal number.
-    pub document_version: String,
-    pub targets: Vec<SsmTarget>,
-    pub max_concurrency: String,
-    pub max_errors: String,
+    pub(crate) document_version: String,
+    pub(crate) targets: Vec<SsmTarget>,
+    pub(crate) max_concurrency: String,
+    pub(crate) max_errors: String,
     /// `rate(30 minutes)` or longer, or `cron(...)`: when State Manager applies it again
     /// (none: only when made or changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule_expression: Option<String>,
+    pub(crate) schedule_expression: Option<String>,
 }
 
 /// An EC2 Auto Scaling group: the servers of a group with `count: {min, desired, max}`, launched
@@ -209,40 +209,40 @@ pub struct SsmAssociationProps {
 /// tags) propagate to the instances it launches, all but the address tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AutoScalingGroupProps {
+pub(crate) struct AutoScalingGroupProps {
     /// 1 to 255 ASCII characters 33 to 126 but `:` (botocore `autoscaling`
     /// CreateAutoScalingGroup AutoScalingGroupName); unique per account and region. The group's
     /// id: every Auto Scaling call names the group by it.
-    pub name: String,
+    pub(crate) name: String,
     /// The launch template's address (its id once resolved).
-    pub launch_template: String,
+    pub(crate) launch_template: String,
     /// `${<template address>#defaultVersion}` (embedded, as `Ec2InstanceProps` has it: a new
     /// default version is a change the update rolls out), or a literal version number.
-    pub launch_template_version: String,
+    pub(crate) launch_template_version: String,
     /// The subnets' addresses, in zone order (the reader orders them by zone).
-    pub subnets: Vec<String>,
-    pub min_size: i64,
-    pub max_size: i64,
+    pub(crate) subnets: Vec<String>,
+    pub(crate) min_size: i64,
+    pub(crate) max_size: i64,
     /// None: left to who scales the group (an ECS capacity provider's managed scaling): made
     /// at `min_size`, never written again nor compared (`KindSpec::computed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired_capacity: Option<i64>,
+    pub(crate) desired_capacity: Option<i64>,
     /// The target groups' addresses (their ARNs once resolved): Auto Scaling registers every
     /// instance it launches and deregisters every instance it terminates. Sorted.
-    pub target_groups: Vec<String>,
+    pub(crate) target_groups: Vec<String>,
     /// `ELB` when in a target group (an instance the load balancer finds unhealthy is replaced),
     /// else `EC2` (botocore `autoscaling` HealthCheckType).
-    pub health_check_type: String,
+    pub(crate) health_check_type: String,
     /// How long after an instance is InService its health checks start counting
     /// (HealthCheckGracePeriod; AWS's default 0, the console's 300).
-    pub health_check_grace_period_seconds: i64,
+    pub(crate) health_check_grace_period_seconds: i64,
     /// NewInstancesProtectedFromScaleIn: what an ECS capacity provider with managed termination
     /// protection requires ("When managed termination protection is on, the Auto Scaling group
     /// and each instance in the Auto Scaling group must have instance protection from scale-in
     /// actions on", botocore `ecs` AutoScalingGroupProvider managedTerminationProtection). Left
     /// out when false, so the servers' groups serialise as before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub new_instances_protected_from_scale_in: bool,
+    pub(crate) new_instances_protected_from_scale_in: bool,
 }
 
 #[cfg(test)]

@@ -13,26 +13,26 @@ use crate::plan::{Resource, ResourceKind as K};
 /// `monitoring`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct S3BucketProps {
-    pub bucket: String,
+pub(crate) struct S3BucketProps {
+    pub(crate) bucket: String,
     /// Absent: shinyctl leaves versioning as S3 has it (never enabled on a new bucket).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub versioning: Option<bool>,
-    pub encryption: BucketEncryption,
-    pub public_access_block: PublicAccessBlock,
+    pub(crate) versioning: Option<bool>,
+    pub(crate) encryption: BucketEncryption,
+    pub(crate) public_access_block: PublicAccessBlock,
 }
 
 /// A bucket's default encryption.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BucketEncryption {
+pub(crate) struct BucketEncryption {
     /// `AES256` (S3-managed keys).
-    pub sse_algorithm: String,
+    pub(crate) sse_algorithm: String,
 }
 
 impl BucketEncryption {
     /// S3-managed keys (SSE-S3).
-    pub fn aes256() -> Self {
+    pub(crate) fn aes256() -> Self {
         BucketEncryption {
             sse_algorithm: "AES256".into(),
         }
@@ -42,16 +42,16 @@ impl BucketEncryption {
 /// A bucket's public access block, in S3's `PublicAccessBlockConfiguration` fields.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PublicAccessBlock {
-    pub block_public_acls: bool,
-    pub ignore_public_acls: bool,
-    pub block_public_policy: bool,
-    pub restrict_public_buckets: bool,
+pub(crate) struct PublicAccessBlock {
+    pub(crate) block_public_acls: bool,
+    pub(crate) ignore_public_acls: bool,
+    pub(crate) block_public_policy: bool,
+    pub(crate) restrict_public_buckets: bool,
 }
 
 impl PublicAccessBlock {
     /// Every public access blocked: shinyctl's buckets are private.
-    pub const PRIVATE: Self = PublicAccessBlock {
+    pub(crate) const PRIVATE: Self = PublicAccessBlock {
         block_public_acls: true,
         ignore_public_acls: true,
         block_public_policy: true,
@@ -67,44 +67,44 @@ pub(crate) const NFS_PORT: u16 = 2049;
 /// has no default of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EfsFileSystemProps {
+pub(crate) struct EfsFileSystemProps {
     /// The AWS name: CreateFileSystem is idempotent by it.
-    pub creation_token: String,
-    pub encrypted: bool,
+    pub(crate) creation_token: String,
+    pub(crate) encrypted: bool,
     /// `generalPurpose` or `maxIO`.
-    pub performance_mode: String,
+    pub(crate) performance_mode: String,
     /// `bursting` or `elastic`.
-    pub throughput_mode: String,
+    pub(crate) throughput_mode: String,
 }
 
 /// A mount target's properties: the file system and subnet identify it; its security groups
 /// change in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EfsMountTargetProps {
+pub(crate) struct EfsMountTargetProps {
     /// The file system's address (its id once resolved).
-    pub file_system: String,
+    pub(crate) file_system: String,
     /// The subnet's address.
-    pub subnet: String,
+    pub(crate) subnet: String,
     /// The security groups' addresses.
-    pub security_groups: Vec<String>,
+    pub(crate) security_groups: Vec<String>,
 }
 
 /// An access point's properties, all from the blueprint's `accessPoints` entry (`uid` and `gid`
 /// are required there, so nothing falls back to a default id).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EfsAccessPointProps {
+pub(crate) struct EfsAccessPointProps {
     /// The file system's address (its id once resolved).
-    pub file_system: String,
+    pub(crate) file_system: String,
     /// The root directory the access point exposes.
-    pub path: String,
+    pub(crate) path: String,
     /// The POSIX user every request through the access point runs as, and the root
     /// directory's owner when EFS creates it.
-    pub uid: u32,
-    pub gid: u32,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
     /// Octal permissions of the root directory when EFS creates it.
-    pub permissions: String,
+    pub(crate) permissions: String,
 }
 
 pub(crate) fn build(catalog: &mut Catalog) {

@@ -17,10 +17,10 @@ use super::PriceBook;
 use crate::blueprint::support::Date;
 
 /// The day this table was written (see the module's note on where its figures come from).
-pub const TAKEN: Date = Date::ymd(2026, 12, 5);
+pub(crate) const TAKEN: Date = Date::ymd(2026, 12, 5);
 
 /// The region the table's prices are for.
-pub const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 
 /// `(PriceKey::id, USD per unit)`.
 const US_EAST_1: &[(&str, f64)] = &[
@@ -98,7 +98,7 @@ pub fn offline(region: &str) -> PriceBook {
 
 /// The currency AWS prices a region in: CNY in the China regions (the Price List's China
 /// endpoint answers in CNY), USD everywhere else.
-pub fn currency(region: &str) -> &'static str {
+pub(crate) fn currency(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "CNY"
     } else {

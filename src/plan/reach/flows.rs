@@ -13,15 +13,15 @@ use crate::plan::{Resource, ResourceKind as K};
 
 /// Where a namespace's pods may run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Runs {
-    pub nodes: bool,
-    pub fargate: bool,
+pub(crate) struct Runs {
+    pub(crate) nodes: bool,
+    pub(crate) fargate: bool,
 }
 
 /// Where pods of `namespace` may run: on Fargate when a profile selects the namespace (only
 /// there when a selector takes the whole namespace, without labels), on the node groups
 /// otherwise. Neither when the cluster has no node group and no profile selects it.
-pub fn namespace_runs_on(bp: &Blueprint, namespace: &str) -> Runs {
+pub(crate) fn namespace_runs_on(bp: &Blueprint, namespace: &str) -> Runs {
     let Some(cluster) = &bp.cluster else {
         return Runs::default();
     };
@@ -52,7 +52,7 @@ fn runs<'s>(
 
 /// Where the load balancer's targets run: ShinyProxy's pods, or (a cluster without a proxy
 /// section) any pod of the cluster.
-pub fn targets_run_on(bp: &Blueprint) -> Runs {
+pub(crate) fn targets_run_on(bp: &Blueprint) -> Runs {
     match (&bp.cluster, &bp.proxy) {
         (Some(_), Some(proxy)) => namespace_runs_on(bp, &proxy.namespace),
         (Some(cluster), None) => Runs {
@@ -65,23 +65,23 @@ pub fn targets_run_on(bp: &Blueprint) -> Runs {
 
 /// A place an endpoint's addresses come from: a subnet (its CIDR), or a CIDR outside them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
-    pub subnet: Option<String>,
-    pub cidr: Option<Ipv4Net>,
+pub(crate) struct Place {
+    pub(crate) subnet: Option<String>,
+    pub(crate) cidr: Option<Ipv4Net>,
 }
 
 /// One end of a flow.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub what: String,
+pub(crate) struct Endpoint {
+    pub(crate) what: String,
     /// Its security groups; `None` when shinyctl plans none (the internet, the user's servers):
     /// that side of the flow is not shinyctl's to check.
-    pub groups: Option<Vec<String>>,
-    pub places: Vec<Place>,
+    pub(crate) groups: Option<Vec<String>>,
+    pub(crate) places: Vec<Place>,
     /// Outside the VPC (the internet): reaches only public endpoints through internet routes.
-    pub outside: bool,
+    pub(crate) outside: bool,
     /// Has addresses on the internet (an internet-facing load balancer).
-    pub public: bool,
+    pub(crate) public: bool,
 }
 
 impl Endpoint {
@@ -117,17 +117,17 @@ impl Endpoint {
 
 /// Traffic the platform needs: `from` opens connections to `to` on `port`.
 #[derive(Debug, Clone)]
-pub struct Flow {
-    pub from: Endpoint,
-    pub to: Endpoint,
-    pub protocol: Protocol,
-    pub port: u16,
+pub(crate) struct Flow {
+    pub(crate) from: Endpoint,
+    pub(crate) to: Endpoint,
+    pub(crate) protocol: Protocol,
+    pub(crate) port: u16,
     /// The YAML path the flow comes from (for the diagnostic).
-    pub about: String,
+    pub(crate) about: String,
 }
 
 impl Flow {
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(
             "{} -> {} ({} {})",
             self.from.what,
@@ -300,7 +300,7 @@ impl Compute {
 }
 
 /// Every flow the platform planned from `resources` needs.
-pub fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow> {
+pub(crate) fn needed(bp: &Blueprint, resources: &[Resource], net: &Network) -> Vec<Flow> {
     let mut flows = Vec::new();
     let mut add = |from: &[Endpoint], to: &[Endpoint], protocol, port, about: &str| {
         for f in from {

@@ -11,7 +11,9 @@
 mod flows;
 mod network;
 
-pub use flows::{Runs, namespace_runs_on, targets_run_on};
+pub(crate) use flows::targets_run_on;
+#[cfg(test)]
+pub(crate) use flows::{Runs, namespace_runs_on};
 
 use crate::blueprint::{Blueprint, Problem};
 use crate::plan::Resource;
@@ -21,19 +23,19 @@ use network::{Network, Peer};
 
 /// A flow the planned network does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreachable {
+pub(crate) struct Unreachable {
     /// `ShinyProxy on node_group[proxy] -> apps on Fargate (tcp 3838)`.
-    pub flow: String,
+    pub(crate) flow: String,
     /// The YAML path the flow comes from.
-    pub about: String,
+    pub(crate) about: String,
     /// Why it is not allowed, one reason per missing piece.
-    pub reasons: Vec<String>,
+    pub(crate) reasons: Vec<String>,
     /// The rules (or changes) that would allow it.
-    pub fixes: Vec<String>,
+    pub(crate) fixes: Vec<String>,
 }
 
 /// Every needed flow `resources` (planned for `bp`) do not allow.
-pub fn check(bp: &Blueprint, resources: &[Resource]) -> Vec<Unreachable> {
+pub(crate) fn check(bp: &Blueprint, resources: &[Resource]) -> Vec<Unreachable> {
     let net = Network::of(resources);
     let mut out: Vec<Unreachable> = Vec::new();
     for flow in flows::needed(bp, resources, &net) {
@@ -47,7 +49,7 @@ pub fn check(bp: &Blueprint, resources: &[Resource]) -> Vec<Unreachable> {
 }
 
 /// [`check`]'s findings as blueprint problems (errors), at the YAML path each flow comes from.
-pub fn problems(bp: &Blueprint, resources: &[Resource]) -> Vec<Problem> {
+pub(crate) fn problems(bp: &Blueprint, resources: &[Resource]) -> Vec<Problem> {
     check(bp, resources)
         .into_iter()
         .map(|u| {

@@ -12,33 +12,33 @@ use crate::plan::{Resource, ResourceKind as K};
 
 /// Where a rule lets traffic come from (ingress) or go to (egress).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Peer {
+pub(crate) enum Peer {
     Group(String),
     Cidr(Ipv4Net),
 }
 
 /// One security-group rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// The rule resource's address; `None` for a rule AWS makes (EKS's defaults).
-    pub address: Option<String>,
-    pub egress: bool,
+    pub(crate) address: Option<String>,
+    pub(crate) egress: bool,
     /// `tcp`, `udp` or `-1` (all traffic).
-    pub protocol: String,
-    pub from_port: i32,
-    pub to_port: i32,
-    pub peer: Peer,
+    pub(crate) protocol: String,
+    pub(crate) from_port: i32,
+    pub(crate) to_port: i32,
+    pub(crate) peer: Peer,
 }
 
 /// A transport protocol a flow uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     Tcp,
     Udp,
 }
 
 impl Protocol {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
@@ -48,7 +48,7 @@ impl Protocol {
 
 impl Rule {
     /// Whether the rule admits `protocol` on `port` (peers aside).
-    pub fn admits(&self, protocol: Protocol, port: u16) -> bool {
+    pub(crate) fn admits(&self, protocol: Protocol, port: u16) -> bool {
         let all = self.protocol == "-1" || self.protocol.eq_ignore_ascii_case("all");
         let same = match protocol {
             Protocol::Tcp => matches!(self.protocol.as_str(), "tcp" | "6"),
@@ -60,14 +60,14 @@ impl Rule {
 
 /// The planned network.
 #[derive(Debug, Clone, Default)]
-pub struct Network {
+pub(crate) struct Network {
     /// Rules by security group address.
-    pub rules: BTreeMap<String, Vec<Rule>>,
+    pub(crate) rules: BTreeMap<String, Vec<Rule>>,
     /// CIDR by subnet address (absent when the VPC has no room: validation reports that).
-    pub subnet_cidrs: BTreeMap<String, Ipv4Net>,
+    pub(crate) subnet_cidrs: BTreeMap<String, Ipv4Net>,
     /// Subnets whose route table sends 0.0.0.0/0 to an internet gateway.
-    pub internet_routed: BTreeSet<String>,
-    pub vpc_cidr: Option<Ipv4Net>,
+    pub(crate) internet_routed: BTreeSet<String>,
+    pub(crate) vpc_cidr: Option<Ipv4Net>,
 }
 
 fn text<'r>(r: &'r Resource, key: &str) -> Option<&'r str> {
@@ -83,7 +83,7 @@ fn int(r: &Resource, key: &str) -> i32 {
 }
 
 /// The strings of an array property (`securityGroups`, `subnets`).
-pub fn strings(r: &Resource, key: &str) -> Vec<String> {
+pub(crate) fn strings(r: &Resource, key: &str) -> Vec<String> {
     match r.properties.get(key) {
         Some(Value::Array(items)) => items
             .iter()
@@ -95,7 +95,7 @@ pub fn strings(r: &Resource, key: &str) -> Vec<String> {
 }
 
 impl Network {
-    pub fn of(resources: &[Resource]) -> Network {
+    pub(crate) fn of(resources: &[Resource]) -> Network {
         let mut net = Network::default();
         for r in resources {
             match r.kind {

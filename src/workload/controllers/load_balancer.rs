@@ -21,31 +21,31 @@ use super::webhook_cert::{CA_FROM, CERTIFICATE_FOR};
 use crate::workload::{BLUEPRINT_LABEL, MANAGED_BY, checkov_skip};
 
 /// The pinned release (chart and image), the one `plan/catalog/iam.rs`'s policy follows.
-pub const VERSION: &str = "v3.5.0";
+pub(crate) const VERSION: &str = "v3.5.0";
 /// The chart's name: Deployment, ServiceAccount, `app.kubernetes.io/name`.
-pub const NAME: &str = "aws-load-balancer-controller";
-pub const NAMESPACE: &str = "kube-system";
+pub(crate) const NAME: &str = "aws-load-balancer-controller";
+pub(crate) const NAMESPACE: &str = "kube-system";
 /// The webhook's Service and the Secret with its certificate (the chart's names).
-pub const WEBHOOK_SERVICE: &str = "aws-load-balancer-webhook-service";
-pub const WEBHOOK_SECRET: &str = "aws-load-balancer-tls";
+pub(crate) const WEBHOOK_SERVICE: &str = "aws-load-balancer-webhook-service";
+pub(crate) const WEBHOOK_SECRET: &str = "aws-load-balancer-tls";
 const WEBHOOK_PORT: u16 = 9443;
 const HEALTH_PORT: u16 = 61779;
 /// The image's non-root user (the chart's `fsGroup`).
 const RUN_AS: u32 = 65534;
 
 /// What the controller is installed for.
-pub struct Install<'a> {
-    pub blueprint: &'a str,
-    pub region: &'a str,
-    pub cluster_name: &'a str,
-    pub vpc_id: &'a str,
+pub(crate) struct Install<'a> {
+    pub(crate) blueprint: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) cluster_name: &'a str,
+    pub(crate) vpc_id: &'a str,
     /// The IRSA role its ServiceAccount carries.
-    pub role_arn: &'a str,
+    pub(crate) role_arn: &'a str,
 }
 
 /// Every object, in apply order: CRDs, ServiceAccount, RBAC, certificate Secret, webhook
 /// Service, Deployment, webhook configurations.
-pub fn objects(install: &Install) -> Vec<Value> {
+pub(crate) fn objects(install: &Install) -> Vec<Value> {
     let mut out = vec![ingress_class_params_crd(), target_group_binding_crd()];
     out.push(service_account(install));
     out.extend(rbac());
@@ -264,7 +264,7 @@ fn rbac() -> Vec<Value> {
 }
 
 /// The webhook Service's DNS names, as the chart's certificate has them.
-pub fn webhook_dns_names() -> Vec<String> {
+pub(crate) fn webhook_dns_names() -> Vec<String> {
     vec![
         format!("{WEBHOOK_SERVICE}.{NAMESPACE}.svc"),
         format!("{WEBHOOK_SERVICE}.{NAMESPACE}.svc.cluster.local"),

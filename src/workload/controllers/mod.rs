@@ -6,9 +6,9 @@
 //! needs them (the binding's webhook would refuse it, and nothing would register targets);
 //! destroy removes them last, after what they manage.
 
-pub mod load_balancer;
-pub mod registry;
-pub mod webhook_cert;
+pub(crate) mod load_balancer;
+pub(crate) mod registry;
+pub(crate) mod webhook_cert;
 
 use serde_json::Value;
 
@@ -18,13 +18,13 @@ use crate::plan::catalog::Names;
 use super::PlatformFacts;
 
 /// `app.kubernetes.io/part-of`: the controller's name on each of its objects.
-pub const PART_OF: &str = "app.kubernetes.io/part-of";
+pub(crate) const PART_OF: &str = "app.kubernetes.io/part-of";
 /// Every controller shinyctl can install.
-pub const CONTROLLERS: &[&str] = &[load_balancer::NAME];
+pub(crate) const CONTROLLERS: &[&str] = &[load_balancer::NAME];
 
 /// The objects of every controller the blueprint needs, in apply order. The load balancer
 /// controller comes with a cluster behind an ingress, once its IRSA role is known.
-pub fn objects(bp: &Blueprint, facts: &PlatformFacts) -> Vec<Value> {
+pub(crate) fn objects(bp: &Blueprint, facts: &PlatformFacts) -> Vec<Value> {
     let Some(role) = &facts.load_balancer_controller_role_arn else {
         return Vec::new();
     };
@@ -39,14 +39,14 @@ pub fn objects(bp: &Blueprint, facts: &PlatformFacts) -> Vec<Value> {
 }
 
 /// Whether `object` belongs to a controller (by its [`PART_OF`] label).
-pub fn is_controller(object: &Value) -> bool {
+pub(crate) fn is_controller(object: &Value) -> bool {
     object["metadata"]["labels"][PART_OF]
         .as_str()
         .is_some_and(|name| CONTROLLERS.contains(&name))
 }
 
 /// The controllers' Deployments among `objects`, as `(namespace, name)`: what apply waits for.
-pub fn deployments(objects: &[Value]) -> Vec<(String, String)> {
+pub(crate) fn deployments(objects: &[Value]) -> Vec<(String, String)> {
     objects
         .iter()
         .filter(|o| o["kind"] == "Deployment" && is_controller(o))

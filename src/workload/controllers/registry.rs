@@ -38,10 +38,10 @@ const ACCOUNTS: &[(&str, &str)] = &[
 ];
 
 /// The registry account of the commercial regions the table does not name.
-pub const DEFAULT_ACCOUNT: &str = "602401143452";
+pub(crate) const DEFAULT_ACCOUNT: &str = "602401143452";
 
 /// `<account>.dkr.ecr.<region>.amazonaws.com` (`.amazonaws.com.cn` in China).
-pub fn eks_registry(region: &str) -> String {
+pub(crate) fn eks_registry(region: &str) -> String {
     let account = ACCOUNTS
         .iter()
         .find(|(r, _)| *r == region)

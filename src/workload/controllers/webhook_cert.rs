@@ -22,27 +22,31 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 /// Annotation of a rendered Secret that apply fills with a webhook certificate: the DNS names.
-pub const CERTIFICATE_FOR: &str = "shinyctl.dev/webhook-certificate-for";
+pub(crate) const CERTIFICATE_FOR: &str = "shinyctl.dev/webhook-certificate-for";
 /// Annotation of a webhook configuration: the Secret (`namespace/name`) whose CA it trusts.
-pub const CA_FROM: &str = "shinyctl.dev/webhook-ca-from";
+pub(crate) const CA_FROM: &str = "shinyctl.dev/webhook-ca-from";
 /// Annotation apply adds to the Secret: when the certificate expires (Unix seconds).
-pub const NOT_AFTER: &str = "shinyctl.dev/webhook-certificate-not-after";
+pub(crate) const NOT_AFTER: &str = "shinyctl.dev/webhook-certificate-not-after";
 /// How long a certificate is valid (the chart's 3650 days).
-pub const VALIDITY: Duration = Duration::from_secs(3650 * 24 * 3600);
+pub(crate) const VALIDITY: Duration = Duration::from_secs(3650 * 24 * 3600);
 /// A certificate with less than this left is replaced (cert-manager's default in the chart: 720h).
-pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 3600);
+pub(crate) const RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A CA and the serving certificate it signed, PEM encoded.
-pub struct Issued {
-    pub ca_pem: String,
-    pub cert_pem: String,
-    pub key_pem: String,
-    pub not_after: OffsetDateTime,
+pub(crate) struct Issued {
+    pub(crate) ca_pem: String,
+    pub(crate) cert_pem: String,
+    pub(crate) key_pem: String,
+    pub(crate) not_after: OffsetDateTime,
 }
 
 /// Issues a CA named `ca_name` and a serving certificate for `dns_names` (the first is the
 /// subject), both valid from `now` for [`VALIDITY`].
-pub fn issue(ca_name: &str, dns_names: &[String], now: OffsetDateTime) -> Result<Issued, String> {
+pub(crate) fn issue(
+    ca_name: &str,
+    dns_names: &[String],
+    now: OffsetDateTime,
+) -> Result<Issued, String> {
     let fail = |e: rcgen::Error| format!("cannot make the webhook certificate: {e}");
     let not_after = now + VALIDITY;
     let ca_key = KeyPair::generate().map_err(fail)?;
@@ -78,7 +82,7 @@ pub fn issue(ca_name: &str, dns_names: &[String], now: OffsetDateTime) -> Result
 }
 
 /// `namespace/name` of an object.
-pub fn secret_ref(object: &Value) -> String {
+pub(crate) fn secret_ref(object: &Value) -> String {
     let meta = &object["metadata"];
     format!(
         "{}/{}",
@@ -88,7 +92,7 @@ pub fn secret_ref(object: &Value) -> String {
 }
 
 /// The Secrets among `objects` that apply fills with a certificate, as `namespace/name`.
-pub fn generated_secrets(objects: &[Value]) -> Vec<String> {
+pub(crate) fn generated_secrets(objects: &[Value]) -> Vec<String> {
     objects
         .iter()
         .filter(|o| {
@@ -101,7 +105,7 @@ pub fn generated_secrets(objects: &[Value]) -> Vec<String> {
 /// `objects` with every generated Secret's `data` and every trusting webhook's `caBundle` filled:
 /// the certificate in `existing` (the Secret on the cluster by `namespace/name`, if any) while it
 /// is good for [`RENEW_BEFORE`] more and names the same hosts, else a new one issued at `now`.
-pub fn fill(
+pub(crate) fn fill(
     objects: &[Value],
     existing: &BTreeMap<String, Value>,
     now: OffsetDateTime,

@@ -157,13 +157,13 @@ async fn wait_for_job(
 
 /// A Job's state by its conditions.
 #[derive(Debug, PartialEq, Eq)]
-pub enum JobState {
+pub(crate) enum JobState {
     Complete,
     Running,
     Failed(String),
 }
 
-pub fn job_state(data: &Value) -> JobState {
+pub(crate) fn job_state(data: &Value) -> JobState {
     let conditions = data["status"]["conditions"]
         .as_array()
         .cloned()
@@ -240,7 +240,7 @@ async fn job_pods(
 
 /// `text` with every secret value in it replaced by `***` (values shorter than 4 characters are
 /// left: they would mask ordinary words, and no password is that short).
-pub fn mask(text: &str, secret_values: &[&str]) -> String {
+pub(crate) fn mask(text: &str, secret_values: &[&str]) -> String {
     let mut values: Vec<&&str> = secret_values.iter().filter(|v| v.len() >= 4).collect();
     // The longest first: a value containing another is masked whole.
     values.sort_by_key(|v| std::cmp::Reverse(v.len()));

@@ -19,7 +19,7 @@ use crate::apply::backoff::{Jitter, RetryPolicy};
 
 /// The retry policy of one request (tower clones it for each request it sends).
 #[derive(Clone)]
-pub struct KubeRetry {
+pub(crate) struct KubeRetry {
     policy: RetryPolicy,
     jitter: Arc<Jitter>,
     /// Retries made so far for this request.
@@ -29,7 +29,7 @@ pub struct KubeRetry {
 }
 
 impl KubeRetry {
-    pub fn new(policy: RetryPolicy) -> Self {
+    pub(crate) fn new(policy: RetryPolicy) -> Self {
         KubeRetry {
             policy,
             jitter: Arc::new(Jitter::from_entropy()),

@@ -34,7 +34,7 @@ use crate::plan::catalog::scaling_kinds::{
 };
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct AppAutoScalingPolicy;
+pub(crate) struct AppAutoScalingPolicy;
 
 impl Adapter for AppAutoScalingPolicy {
     const READS: &'static [Read] = &[first(("applicationautoscaling", "DescribeScalingPolicies"))];

@@ -30,7 +30,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::scaling_kinds::{ScalableTargetProps, ecs_resource_id};
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct AppAutoScalingTarget;
+pub(crate) struct AppAutoScalingTarget;
 
 impl Adapter for AppAutoScalingTarget {
     const READS: &'static [Read] = &[first(("applicationautoscaling", "DescribeScalableTargets"))];

@@ -32,25 +32,25 @@ pub(super) fn desired_count() -> ScalableDimension {
 /// service's names.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DesiredTarget {
-    pub address: Address,
-    pub resource_id: String,
+    pub(crate) address: Address,
+    pub(crate) resource_id: String,
     /// The references as the catalog writes them (addresses).
-    pub cluster: String,
-    pub service: String,
+    pub(crate) cluster: String,
+    pub(crate) service: String,
 }
 
 /// What the reads of both kinds know of the blueprint's targets and clusters.
 #[derive(Debug, Default)]
 pub(super) struct Scope {
     /// ResourceId -> the desired target.
-    pub targets: HashMap<String, DesiredTarget>,
+    pub(crate) targets: HashMap<String, DesiredTarget>,
     /// Cluster name -> its address: the clusters whose targets are the blueprint's.
-    pub clusters: HashMap<String, String>,
+    pub(crate) clusters: HashMap<String, String>,
 }
 
 impl Scope {
     /// The desired targets and the blueprint's clusters (see the module docs).
-    pub fn of(read: &AwsRead<'_>) -> Scope {
+    pub(crate) fn of(read: &AwsRead<'_>) -> Scope {
         let name_at = |address: &str| {
             read.desired
                 .iter()
@@ -93,7 +93,7 @@ impl Scope {
     /// The service a listed target or policy scales, when it scales an ECS service's desired
     /// count in one of the blueprint's clusters; else `None`, and the reader leaves it alone
     /// (see the module docs).
-    pub fn scaled<'r>(
+    pub(crate) fn scaled<'r>(
         &self,
         dimension: &ScalableDimension,
         resource_id: &'r str,
@@ -114,9 +114,9 @@ impl Scope {
 /// The ECS service a listed target or policy scales ([`Scope::scaled`]).
 pub(super) struct Scaled<'s, 'r> {
     /// The address of its cluster, one of the blueprint's.
-    pub cluster_address: &'s str,
-    pub cluster: &'r str,
-    pub service: &'r str,
+    pub(crate) cluster_address: &'s str,
+    pub(crate) cluster: &'r str,
+    pub(crate) service: &'r str,
 }
 
 /// The outputs of a target or policy: `id`, `arn` and `name` ([`outputs`]), and the ResourceId

@@ -69,7 +69,7 @@ use crate::plan::catalog::servers::AutoScalingGroupProps;
 use crate::plan::catalog::servers::hooks::{LAUNCHING, TERMINATING};
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct AutoScalingGroup;
+pub(crate) struct AutoScalingGroup;
 
 /// The terminating lifecycle hook ECS makes on a capacity provider's group when managed
 /// instance draining is on (heartbeat 3600 s, CONTINUE): not the blueprint's.

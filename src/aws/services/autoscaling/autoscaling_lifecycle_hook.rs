@@ -23,7 +23,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::servers::hooks::AutoScalingLifecycleHookProps;
 
-pub struct AutoScalingLifecycleHook;
+pub(crate) struct AutoScalingLifecycleHook;
 
 impl Adapter for AutoScalingLifecycleHook {
     /// Listed per group: the group's read reads them.

@@ -133,7 +133,7 @@ pub(super) fn contention<T>(result: Result<T, StepError>) -> Result<T, StepError
 }
 
 /// CreateOrUpdateTags / DeleteTags by the group's name.
-pub struct AsgTags;
+pub(crate) struct AsgTags;
 
 impl TagApi for AsgTags {
     async fn tag(step: &AwsStep<'_>, id: &str, tags: &TagSet) -> Result<(), StepError> {

@@ -13,7 +13,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::monitoring::CloudWatchAlarmProps;
 
-pub struct CloudWatchAlarm;
+pub(crate) struct CloudWatchAlarm;
 
 impl Adapter for CloudWatchAlarm {
     const READS: &'static [Read] = &[

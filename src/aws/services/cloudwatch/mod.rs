@@ -7,7 +7,7 @@ use crate::aws::tags::TagSet;
 
 /// CloudWatch's TagResource and UntagResource, by ARN (alarms; botocore
 /// `cloudwatch/2010-08-01`: `ResourceARN` with a list of `Tag`s).
-pub struct CloudWatchTags;
+pub(crate) struct CloudWatchTags;
 
 super::tag_api!(
     CloudWatchTags,

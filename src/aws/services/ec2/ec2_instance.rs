@@ -24,7 +24,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::servers::Ec2InstanceProps;
 
-pub struct Ec2Instance;
+pub(crate) struct Ec2Instance;
 
 /// States of an instance that exists (not `shutting-down` or `terminated`).
 const LIVE_STATES: [&str; 4] = ["pending", "running", "stopping", "stopped"];

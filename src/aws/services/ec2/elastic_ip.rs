@@ -14,7 +14,7 @@ use crate::apply::StepError;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::ElasticIpProps;
 
-pub struct ElasticIp;
+pub(crate) struct ElasticIp;
 
 impl Adapter for ElasticIp {
     const READS: &'static [Read] = &[first(("ec2", "DescribeAddresses"))];

@@ -13,7 +13,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::InternetGatewayProps;
 
-pub struct InternetGateway;
+pub(crate) struct InternetGateway;
 
 impl Adapter for InternetGateway {
     const READS: &'static [Read] = &[first(("ec2", "DescribeInternetGateways"))];

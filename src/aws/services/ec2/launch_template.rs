@@ -35,7 +35,7 @@ use crate::aws::tags::{self, ADDRESS_TAG};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::servers::LaunchTemplateProps;
 
-pub struct LaunchTemplate;
+pub(crate) struct LaunchTemplate;
 
 impl Adapter for LaunchTemplate {
     const READS: &'static [Read] = &[

@@ -76,7 +76,7 @@ pub(super) fn base(read: &AwsRead<'_>, kind: K, id: &str, tags: &[Tag]) -> Found
 
 /// EC2's CreateTags and DeleteTags, by resource id (every taggable EC2 kind, and the ownership
 /// tags of an adopted security group rule).
-pub struct Ec2Tags;
+pub(crate) struct Ec2Tags;
 
 impl TagApi for Ec2Tags {
     async fn tag(step: &AwsStep<'_>, id: &str, tags: &TagSet) -> Result<(), StepError> {

@@ -14,7 +14,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::NatGatewayProps;
 
-pub struct NatGateway;
+pub(crate) struct NatGateway;
 
 impl Adapter for NatGateway {
     const READS: &'static [Read] = &[first(("ec2", "DescribeNatGateways"))];

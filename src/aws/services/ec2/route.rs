@@ -27,7 +27,7 @@ macro_rules! route_to {
     }};
 }
 
-pub struct Route;
+pub(crate) struct Route;
 
 impl Adapter for Route {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::RouteTable);

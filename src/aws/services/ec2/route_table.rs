@@ -13,7 +13,7 @@ use crate::apply::StepError;
 use crate::plan::catalog::network::{RouteProps, RouteTableAssociationProps, RouteTableProps};
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct RouteTable;
+pub(crate) struct RouteTable;
 
 impl Adapter for RouteTable {
     const READS: &'static [Read] = &[first(("ec2", "DescribeRouteTables"))];

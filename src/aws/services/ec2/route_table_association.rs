@@ -8,7 +8,7 @@ use crate::apply::StepError;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteTableAssociationProps;
 
-pub struct RouteTableAssociation;
+pub(crate) struct RouteTableAssociation;
 
 impl Adapter for RouteTableAssociation {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::RouteTable);

@@ -20,7 +20,7 @@ use crate::aws::tags::ADDRESS_TAG;
 use crate::plan::catalog::security::{SecurityGroupProps, SecurityGroupRuleProps};
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct SecurityGroup;
+pub(crate) struct SecurityGroup;
 
 impl Adapter for SecurityGroup {
     const READS: &'static [Read] = &[

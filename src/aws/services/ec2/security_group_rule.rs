@@ -51,7 +51,7 @@ macro_rules! per_direction {
     };
 }
 
-pub struct SecurityGroupRule;
+pub(crate) struct SecurityGroupRule;
 
 impl Adapter for SecurityGroupRule {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::SecurityGroup);

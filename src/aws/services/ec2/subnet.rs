@@ -14,7 +14,7 @@ use crate::aws::errors::missing;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::SubnetProps;
 
-pub struct Subnet;
+pub(crate) struct Subnet;
 
 impl Adapter for Subnet {
     // The owned subnets are a shared answer (`stages::SHARED`), asked for at the start of the

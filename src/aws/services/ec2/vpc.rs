@@ -16,7 +16,7 @@ use crate::apply::wait::has;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::VpcProps;
 
-pub struct Vpc;
+pub(crate) struct Vpc;
 
 impl Adapter for Vpc {
     const READS: &'static [Read] = &[

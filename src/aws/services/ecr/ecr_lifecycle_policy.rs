@@ -8,7 +8,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind;
 use crate::plan::catalog::registry::EcrLifecyclePolicyProps;
 
-pub struct EcrLifecyclePolicy;
+pub(crate) struct EcrLifecyclePolicy;
 
 impl Adapter for EcrLifecyclePolicy {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EcrRepository);

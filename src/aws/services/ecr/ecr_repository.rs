@@ -17,7 +17,7 @@ use crate::plan::catalog::registry::{
     EcrLifecyclePolicyProps, EcrRepositoryProps, ImageScanning, RepositoryEncryption,
 };
 
-pub struct EcrRepository;
+pub(crate) struct EcrRepository;
 
 impl Adapter for EcrRepository {
     // Every repository's policy at once.

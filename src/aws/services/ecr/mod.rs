@@ -11,7 +11,7 @@ use crate::apply::{Outputs, StepError};
 use crate::aws::tags::TagSet;
 
 /// ECR's TagResource and UntagResource, by ARN (repositories).
-pub struct EcrTags;
+pub(crate) struct EcrTags;
 
 super::tag_api!(
     EcrTags,

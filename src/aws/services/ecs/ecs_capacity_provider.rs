@@ -40,7 +40,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::EcsCapacityProviderProps;
 
-pub struct EcsCapacityProvider;
+pub(crate) struct EcsCapacityProvider;
 
 impl Adapter for EcsCapacityProvider {
     const READS: &'static [Read] = &[first(("ecs", "DescribeCapacityProviders"))];

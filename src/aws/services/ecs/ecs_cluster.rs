@@ -31,7 +31,7 @@ use crate::plan::catalog::ecs_kinds::{
 };
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct EcsCluster;
+pub(crate) struct EcsCluster;
 
 impl Adapter for EcsCluster {
     const READS: &'static [Read] = &[

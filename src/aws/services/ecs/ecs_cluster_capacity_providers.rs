@@ -21,7 +21,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::{EcsClusterCapacityProvidersProps, EcsStrategyItem};
 
-pub struct EcsClusterCapacityProviders;
+pub(crate) struct EcsClusterCapacityProviders;
 
 impl Adapter for EcsClusterCapacityProviders {
     const READ_WITH: Option<K> = Some(K::EcsCluster);

@@ -56,7 +56,7 @@ use crate::aws::tags::{self, BLUEPRINT_TAG};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ecs_kinds::{EcsLoadBalancer, EcsServiceProps, EcsStrategyItem};
 
-pub struct EcsService;
+pub(crate) struct EcsService;
 
 /// How long a deleted service behind a load balancer drains: its target groups' deregistration
 /// delay, ELB's default ("The default value is 300 seconds", botocore `elbv2`

@@ -61,7 +61,7 @@ use crate::plan::catalog::ecs_kinds::{
     EcsAwsLogs, EcsContainerProps, EcsPortMapping, EcsTaskDefinitionProps,
 };
 
-pub struct EcsTaskDefinition;
+pub(crate) struct EcsTaskDefinition;
 
 impl Adapter for EcsTaskDefinition {
     const READS: &'static [Read] = &[

@@ -15,7 +15,7 @@ use crate::aws::errors::AwsResult;
 use crate::aws::tags::{self, TagSet};
 
 /// ECS's TagResource and UntagResource, by the resource's ARN.
-pub struct EcsTags;
+pub(crate) struct EcsTags;
 
 super::tag_api!(
     EcsTags,

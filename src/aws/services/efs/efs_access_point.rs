@@ -14,7 +14,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::storage::EfsAccessPointProps;
 
-pub struct EfsAccessPoint;
+pub(crate) struct EfsAccessPoint;
 
 impl Adapter for EfsAccessPoint {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EfsFileSystem);

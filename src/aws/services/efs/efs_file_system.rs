@@ -21,7 +21,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::catalog::storage::{EfsFileSystemProps, EfsMountTargetProps};
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct EfsFileSystem;
+pub(crate) struct EfsFileSystem;
 
 impl Adapter for EfsFileSystem {
     // The access points beside the file systems.

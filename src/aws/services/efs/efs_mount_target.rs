@@ -10,7 +10,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind;
 use crate::plan::catalog::storage::EfsMountTargetProps;
 
-pub struct EfsMountTarget;
+pub(crate) struct EfsMountTarget;
 
 impl Adapter for EfsMountTarget {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EfsFileSystem);

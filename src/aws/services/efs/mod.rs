@@ -39,7 +39,7 @@ pub(super) fn is_gone(s: Option<&State>) -> bool {
 
 /// EFS's TagResource and UntagResource, by id (file systems and access points; mount targets
 /// take no tags).
-pub struct EfsTags;
+pub(crate) struct EfsTags;
 
 super::tag_api!(
     EfsTags,

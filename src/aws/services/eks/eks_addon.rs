@@ -19,7 +19,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::EksAddonProps;
 
-pub struct EksAddon;
+pub(crate) struct EksAddon;
 
 impl Adapter for EksAddon {
     const READS: &'static [Read] = &[

@@ -26,7 +26,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::EksClusterProps;
 
-pub struct EksCluster;
+pub(crate) struct EksCluster;
 
 /// Why a read waits for ListClusters: a cluster it finds that the blueprint does not name.
 const NO_LONGER_DESIRED: &str = "a cluster with the blueprint's prefix that it no longer has";

@@ -19,7 +19,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::{FargateProfileProps, ProfileSelector};
 
-pub struct FargateProfile;
+pub(crate) struct FargateProfile;
 
 impl Adapter for FargateProfile {
     /// Listed per cluster: the cluster's read reads them.

@@ -24,7 +24,7 @@ use crate::plan::Address;
 
 /// EKS's TagResource and UntagResource, by ARN (clusters, Fargate profiles, node groups and
 /// add-ons alike).
-pub struct EksTags;
+pub(crate) struct EksTags;
 
 super::tag_api!(
     EksTags,

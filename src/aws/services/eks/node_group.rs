@@ -22,7 +22,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cluster::{NodeGroupProps, NodeGroupScaling};
 
-pub struct NodeGroup;
+pub(crate) struct NodeGroup;
 
 impl Adapter for NodeGroup {
     /// Listed per cluster: the cluster's read reads them.

@@ -21,7 +21,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheParameterGroupProps;
 
-pub struct CacheParameterGroup;
+pub(crate) struct CacheParameterGroup;
 
 /// The kind's name in its ARNs.
 const ARN_KIND: &str = "parametergroup";

@@ -23,7 +23,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheReplicationGroupProps;
 
-pub struct CacheReplicationGroup;
+pub(crate) struct CacheReplicationGroup;
 
 /// What [`CacheReplicationGroup::update`] changes with ModifyReplicationGroup; the rest of the
 /// kind's in-place list (its spec row) is its shape: replicas (`replica_change`:

@@ -16,7 +16,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheSubnetGroupProps;
 
-pub struct CacheSubnetGroup;
+pub(crate) struct CacheSubnetGroup;
 
 /// The kind's name in its ARNs.
 const ARN_KIND: &str = "subnetgroup";

@@ -41,7 +41,7 @@ pub(super) fn in_use_is_conflict(e: StepError) -> StepError {
 
 /// ElastiCache's AddTagsToResource and RemoveTagsFromResource, by ARN (subnet, parameter and
 /// replication groups).
-pub struct ElastiCacheTags;
+pub(crate) struct ElastiCacheTags;
 
 super::tag_api!(
     ElastiCacheTags,

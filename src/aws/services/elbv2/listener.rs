@@ -20,7 +20,7 @@ use crate::aws::tags;
 use crate::plan::catalog::ingress::ListenerProps;
 use crate::plan::{Address, ResourceKind};
 
-pub struct Listener;
+pub(crate) struct Listener;
 
 impl Adapter for Listener {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::LoadBalancer);

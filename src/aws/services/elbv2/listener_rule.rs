@@ -14,7 +14,7 @@ use crate::apply::StepError;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::ingress::ListenerRuleProps;
 
-pub struct ListenerRule;
+pub(crate) struct ListenerRule;
 
 impl Adapter for ListenerRule {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::LoadBalancer);

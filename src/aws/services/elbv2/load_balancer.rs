@@ -25,7 +25,7 @@ type Balancer = aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 /// The idle timeout AWS gives an ALB when none is set (see [`IDLE_TIMEOUT`]).
 const DEFAULT_IDLE_TIMEOUT: i64 = 60;
 
-pub struct LoadBalancer;
+pub(crate) struct LoadBalancer;
 
 impl Adapter for LoadBalancer {
     // Load balancers and target groups at once (the target groups' listing is theirs); a load

@@ -41,7 +41,7 @@ pub(super) const TCP_IDLE_TIMEOUT: &str = "tcp.idle_timeout.seconds";
 
 /// ELBv2's AddTags and RemoveTags, by ARN: the same two calls for load balancers, target
 /// groups, listeners and rules.
-pub struct ElbTags;
+pub(crate) struct ElbTags;
 
 super::tag_api!(
     ElbTags,

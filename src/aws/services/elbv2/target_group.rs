@@ -39,7 +39,7 @@ macro_rules! with_health_check {
     }};
 }
 
-pub struct TargetGroup;
+pub(crate) struct TargetGroup;
 
 impl Adapter for TargetGroup {
     // Beside the load balancers' listing (their tag read is declared with the load balancer's).

@@ -23,7 +23,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::ingress::TargetGroupAttachmentProps;
 use crate::plan::{Address, ResourceKind, ResourceKind as K};
 
-pub struct TargetGroupAttachment;
+pub(crate) struct TargetGroupAttachment;
 
 type Health = aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription;
 

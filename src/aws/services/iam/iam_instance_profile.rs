@@ -18,10 +18,10 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::iam::IamInstanceProfileProps;
 
-pub struct IamInstanceProfile;
+pub(crate) struct IamInstanceProfile;
 
 /// IAM's TagInstanceProfile and UntagInstanceProfile, by profile name.
-pub struct IamInstanceProfileTags;
+pub(crate) struct IamInstanceProfileTags;
 
 super::tag_api!(
     IamInstanceProfileTags,

@@ -13,7 +13,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::iam::IamOidcProviderProps;
 
-pub struct IamOidcProvider;
+pub(crate) struct IamOidcProvider;
 
 impl Adapter for IamOidcProvider {
     const READS: &'static [Read] = &[

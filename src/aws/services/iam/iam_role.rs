@@ -20,7 +20,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::catalog::iam::IamRoleProps;
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct IamRole;
+pub(crate) struct IamRole;
 
 impl Adapter for IamRole {
     /// Every role with its tags, trust and inline policies and attachments, and every role's

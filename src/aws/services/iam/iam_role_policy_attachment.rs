@@ -9,7 +9,7 @@ use crate::aws::errors::missing;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::iam::IamRolePolicyAttachmentProps;
 
-pub struct IamRolePolicyAttachment;
+pub(crate) struct IamRolePolicyAttachment;
 
 impl Adapter for IamRolePolicyAttachment {
     /// GetAccountAuthorizationDetails lists each role's attached policies: the role's read.

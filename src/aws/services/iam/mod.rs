@@ -18,12 +18,12 @@ use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 
 /// IAM's TagRole and UntagRole, by role name.
-pub struct IamRoleTags;
+pub(crate) struct IamRoleTags;
 
 super::tag_api!(IamRoleTags, iam, tag_role / untag_role, role_name, iam_tags);
 
 /// IAM's TagOpenIDConnectProvider and UntagOpenIDConnectProvider, by provider ARN.
-pub struct IamOidcProviderTags;
+pub(crate) struct IamOidcProviderTags;
 
 super::tag_api!(
     IamOidcProviderTags,
@@ -45,7 +45,7 @@ pub(super) fn read_tags(tags: &[Tag]) -> TagSet {
 }
 
 /// Decodes `%XX` escapes (IAM's policy documents); invalid escapes stay as they are.
-pub fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -78,7 +78,7 @@ pub fn policy_document(text: &str) -> Value {
 }
 
 /// `arn:aws:iam::1:role/path/name` -> `name`.
-pub fn role_name_of(arn_or_name: &str) -> &str {
+pub(crate) fn role_name_of(arn_or_name: &str) -> &str {
     arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
 }
 
@@ -147,7 +147,7 @@ pub(super) fn attachment_outputs(role: &str, policy: &str) -> Outputs {
 
 /// `arn:…:oidc-provider/oidc.eks.<region>.amazonaws.com/id/X` -> `oidc.eks.<region>.amazonaws.com/id/X`:
 /// the issuer without its scheme, which IRSA trust policies put in front of their condition keys.
-pub fn issuer_host_of(arn: &str) -> Option<&str> {
+pub(crate) fn issuer_host_of(arn: &str) -> Option<&str> {
     arn.split_once(":oidc-provider/").map(|(_, host)| host)
 }
 

@@ -32,7 +32,7 @@ use crate::plan::catalog::scaling_kinds::{
     LogGroupProps, RETENTION_DAYS, log_group_prefix, valid_retention,
 };
 
-pub struct CloudWatchLogGroup;
+pub(crate) struct CloudWatchLogGroup;
 
 impl Adapter for CloudWatchLogGroup {
     const READS: &'static [Read] = &[

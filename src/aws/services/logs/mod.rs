@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::aws::tags::TagSet;
 
 /// CloudWatch Logs' TagResource and UntagResource, by the log group's ARN (without `:*`).
-pub struct LogsTags;
+pub(crate) struct LogsTags;
 
 super::tag_api!(
     LogsTags,

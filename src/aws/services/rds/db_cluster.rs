@@ -21,7 +21,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::database::{DbClusterProps, ServerlessV2Scaling};
 
-pub struct DbCluster;
+pub(crate) struct DbCluster;
 
 fn scaling(s: Option<ServerlessV2Scaling>) -> Option<ServerlessV2ScalingConfiguration> {
     let s = s?;

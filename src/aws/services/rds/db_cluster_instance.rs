@@ -8,7 +8,7 @@ use super::{Adapter, AwsResult, AwsStep, StepResult, already_made_is_ok};
 use crate::plan::ResourceKind;
 use crate::plan::catalog::database::DbClusterInstanceProps;
 
-pub struct DbClusterInstance;
+pub(crate) struct DbClusterInstance;
 
 impl Adapter for DbClusterInstance {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::DbInstance);

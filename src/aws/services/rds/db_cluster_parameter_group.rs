@@ -8,7 +8,7 @@ use super::stages::{Read, TAGGED, after, first};
 use super::{Adapter, AwsRead, AwsStep, Found, StepResult};
 use crate::apply::StepError;
 
-pub struct DbClusterParameterGroup;
+pub(crate) struct DbClusterParameterGroup;
 
 impl Adapter for DbClusterParameterGroup {
     // The values beside the group's own tag read (declared with the subnet group's reads).

@@ -16,7 +16,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::database::{DbClusterInstanceProps, DbInstanceProps};
 
-pub struct DbInstance;
+pub(crate) struct DbInstance;
 
 impl Adapter for DbInstance {
     const READS: &'static [Read] = &[first(("rds", "DescribeDBInstances"))];

@@ -14,7 +14,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::database::DbSubnetGroupProps;
 
-pub struct DbSubnetGroup;
+pub(crate) struct DbSubnetGroup;
 
 fn subnet_group_outputs(step: &AwsStep<'_>, name: &str) -> Outputs {
     let arn = rds_arn(step.conn, "subgrp", name);

@@ -30,7 +30,7 @@ use crate::plan::catalog::database::DbParameterGroupProps;
 use crate::plan::{Resource, ResourceKind as K};
 
 /// RDS's AddTagsToResource and RemoveTagsFromResource, by ARN (every RDS kind).
-pub struct RdsTags;
+pub(crate) struct RdsTags;
 
 super::tag_api!(
     RdsTags,
@@ -488,21 +488,21 @@ pub(super) async fn wait_instance(step: &AwsStep<'_>, id: &str) -> Result<Output
 /// instance has only its class and visibility (its cluster holds the rest).
 #[derive(Default)]
 pub(super) struct InstanceSettings<'a> {
-    pub instance_class: Option<&'a str>,
-    pub allocated_storage: Option<u32>,
-    pub multi_az: Option<bool>,
-    pub backup_retention_period: Option<u32>,
-    pub deletion_protection: Option<bool>,
-    pub engine_version: Option<&'a str>,
-    pub publicly_accessible: Option<bool>,
-    pub port: Option<u16>,
+    pub(crate) instance_class: Option<&'a str>,
+    pub(crate) allocated_storage: Option<u32>,
+    pub(crate) multi_az: Option<bool>,
+    pub(crate) backup_retention_period: Option<u32>,
+    pub(crate) deletion_protection: Option<bool>,
+    pub(crate) engine_version: Option<&'a str>,
+    pub(crate) publicly_accessible: Option<bool>,
+    pub(crate) port: Option<u16>,
     /// Addresses.
-    pub vpc_security_groups: Option<&'a [String]>,
+    pub(crate) vpc_security_groups: Option<&'a [String]>,
     /// An address.
-    pub db_parameter_group: Option<&'a str>,
+    pub(crate) db_parameter_group: Option<&'a str>,
     /// An address.
-    pub db_subnet_group: Option<&'a str>,
-    pub manage_master_user_password: Option<bool>,
+    pub(crate) db_subnet_group: Option<&'a str>,
+    pub(crate) manage_master_user_password: Option<bool>,
 }
 
 /// One ModifyDBInstance (applied immediately) with what the step changes, the wait for

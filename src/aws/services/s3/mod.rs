@@ -16,7 +16,7 @@ use crate::aws::config::Connection;
 ///
 /// Asks HeadBucket first: in us-east-1 a repeated CreateBucket by the owner answers 200, so the
 /// create call alone cannot tell a new bucket from an old one.
-pub async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
+pub(crate) async fn ensure_bucket(conn: &Connection, bucket: &str) -> Result<bool, StepError> {
     match conn.clients.s3.head_bucket().bucket(bucket).send().await {
         Ok(_) => return Ok(false),
         Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
@@ -56,7 +56,7 @@ pub async fn create_bucket_here(conn: &Connection, bucket: &str) -> Result<bool,
 
 /// The bucket name `bucket` belongs to another AWS account (`BucketAlreadyExists`, or 403 on
 /// HeadBucket): fatal, with what to do.
-pub fn taken(bucket: &str) -> StepError {
+pub(crate) fn taken(bucket: &str) -> StepError {
     StepError::fatal(
         "BucketAlreadyExists",
         format!(

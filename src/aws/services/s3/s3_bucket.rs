@@ -19,7 +19,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::storage::S3BucketProps;
 
-pub struct S3Bucket;
+pub(crate) struct S3Bucket;
 
 impl Adapter for S3Bucket {
     // The three aspects of a bucket at once.

@@ -12,7 +12,7 @@ use crate::aws::tags::TagSet;
 use crate::plan::catalog::secrets::SecretGenerate;
 
 /// Secrets Manager's TagResource and UntagResource, by the secret's ARN.
-pub struct SecretTags;
+pub(crate) struct SecretTags;
 
 super::tag_api!(
     SecretTags,

@@ -37,7 +37,7 @@ use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
 use crate::plan::catalog::secrets::{SecretGenerate, SecretProps};
 use crate::plan::{Address, ResourceKind as K};
 
-pub struct SecretsmanagerSecret;
+pub(crate) struct SecretsmanagerSecret;
 
 impl Adapter for SecretsmanagerSecret {
     const READS: &'static [Read] = &[first(("secretsmanager", "ListSecrets"))];

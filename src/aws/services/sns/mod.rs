@@ -8,7 +8,7 @@ use aws_sdk_sns::types::Tag;
 use crate::aws::tags::TagSet;
 
 /// SNS's TagResource and UntagResource, by ARN (topics).
-pub struct SnsTags;
+pub(crate) struct SnsTags;
 
 super::tag_api!(
     SnsTags,

@@ -10,7 +10,7 @@ use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind;
 use crate::plan::catalog::monitoring::SnsSubscriptionProps;
 
-pub struct SnsSubscription;
+pub(crate) struct SnsSubscription;
 
 impl Adapter for SnsSubscription {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::SnsTopic);

@@ -13,7 +13,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::monitoring::{SnsSubscriptionProps, SnsTopicProps};
 
-pub struct SnsTopic;
+pub(crate) struct SnsTopic;
 
 impl Adapter for SnsTopic {
     // The subscriptions beside the topics.

@@ -72,7 +72,7 @@ async fn untag(
 }
 
 /// A document's tags, by its name.
-pub struct DocumentTags;
+pub(crate) struct DocumentTags;
 
 impl TagApi for DocumentTags {
     async fn tag(step: &AwsStep<'_>, id: &str, tags: &TagSet) -> Result<(), StepError> {
@@ -85,7 +85,7 @@ impl TagApi for DocumentTags {
 }
 
 /// An association's tags, by its id.
-pub struct AssociationTags;
+pub(crate) struct AssociationTags;
 
 impl TagApi for AssociationTags {
     async fn tag(step: &AwsStep<'_>, id: &str, tags: &TagSet) -> Result<(), StepError> {

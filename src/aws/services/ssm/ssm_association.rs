@@ -40,7 +40,7 @@ use crate::aws::tags::{self, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::servers::{SsmAssociationProps, SsmTarget};
 
-pub struct SsmAssociation;
+pub(crate) struct SsmAssociation;
 
 impl Adapter for SsmAssociation {
     const READS: &'static [Read] = &[

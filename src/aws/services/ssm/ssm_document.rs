@@ -22,7 +22,7 @@ use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::servers::SsmDocumentProps;
 
-pub struct SsmDocument;
+pub(crate) struct SsmDocument;
 
 impl Adapter for SsmDocument {
     const READS: &'static [Read] = &[

@@ -26,7 +26,7 @@ use crate::plan::ResourceKind as K;
 use crate::plan::catalog::addresses;
 use crate::plan::catalog::monitoring::{CanaryProps, CanaryTarget};
 
-pub struct Canary;
+pub(crate) struct Canary;
 
 impl Adapter for Canary {
     const READS: &'static [Read] = &[first(("synthetics", "DescribeCanaries"))];

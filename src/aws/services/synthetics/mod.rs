@@ -19,7 +19,7 @@ pub(super) const SCRIPT_PATH: &str = "nodejs/node_modules/heartbeat.js";
 
 /// Synthetics' TagResource and UntagResource, by ARN (canaries); tags travel as a map of at
 /// most 50 (botocore `synthetics/2017-10-11`: `TagResource` takes `ResourceArn` and `Tags`).
-pub struct SyntheticsTags;
+pub(crate) struct SyntheticsTags;
 
 super::tag_api!(
     SyntheticsTags,
@@ -56,8 +56,8 @@ pub(crate) async fn sweep_lambda(step: &AwsStep<'_>, name: &str) -> Result<(), S
 /// What Synthetics left in Lambda for one canary and [`delete_canary_lambdas`] removed.
 #[derive(Debug, Default)]
 pub(crate) struct CanaryLambdas {
-    pub functions: Vec<String>,
-    pub layers: Vec<String>,
+    pub(crate) functions: Vec<String>,
+    pub(crate) layers: Vec<String>,
 }
 
 /// Deletes canary `canary`'s functions and layer versions (`cwsyn-<canary>-*`), a token per call:

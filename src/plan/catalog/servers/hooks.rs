@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 /// The two transitions a hook can act on (botocore `autoscaling` PutLifecycleHook
 /// LifecycleTransition).
-pub const TERMINATING: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
-pub const LAUNCHING: &str = "autoscaling:EC2_INSTANCE_LAUNCHING";
+pub(crate) const TERMINATING: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+pub(crate) const LAUNCHING: &str = "autoscaling:EC2_INSTANCE_LAUNCHING";
 
 /// A lifecycle hook of an Auto Scaling group. PutLifecycleHook creates and updates it: the
 /// heartbeat timeout and default result change in place; its name, group and transition are
@@ -17,23 +17,23 @@ pub const LAUNCHING: &str = "autoscaling:EC2_INSTANCE_LAUNCHING";
 /// group and name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AutoScalingLifecycleHookProps {
+pub(crate) struct AutoScalingLifecycleHookProps {
     /// 1 to 255 of `[A-Za-z0-9\-_\/]` (botocore `autoscaling` LifecycleHookName), unique within
     /// its group.
-    pub name: String,
+    pub(crate) name: String,
     /// The `autoscaling_group` resource's address (the group's name once resolved: a group's id
     /// is its name).
-    pub auto_scaling_group: String,
+    pub(crate) auto_scaling_group: String,
     /// [`TERMINATING`] or [`LAUNCHING`].
-    pub lifecycle_transition: String,
+    pub(crate) lifecycle_transition: String,
     /// How long an instance waits for its lifecycle action before the default result applies:
     /// 30 to 7,200 seconds ("The range is from 30 to 7200 seconds. The default value is 3600",
     /// botocore `autoscaling` PutLifecycleHook HeartbeatTimeout; the model states no bounds,
     /// AWS refuses others).
-    pub heartbeat_timeout_seconds: i64,
+    pub(crate) heartbeat_timeout_seconds: i64,
     /// `CONTINUE` or `ABANDON`: what happens when the heartbeat timeout passes (for a
     /// terminating instance both end in its termination; ABANDON stops any other hooks' actions).
-    pub default_result: String,
+    pub(crate) default_result: String,
 }
 
 #[cfg(test)]

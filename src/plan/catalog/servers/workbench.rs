@@ -45,15 +45,15 @@ const IMDS: &str = "http://169.254.169.254/latest";
 /// blueprint gives (`secretsmanager:NAME`, `ssm:/PARAMETER`).
 pub(crate) struct Secrets {
     /// `${<secret address>#arn}`, or the blueprint's reference.
-    pub cookie_key: String,
+    pub(crate) cookie_key: String,
     /// The RDS-managed master user secret: `${<db address>#masterUserSecretArn}`.
-    pub database: String,
+    pub(crate) database: String,
 }
 
 /// The names the scripts use.
 pub(crate) struct Names<'n> {
-    pub autoscaling_group: Option<&'n str>,
-    pub hook: &'n str,
+    pub(crate) autoscaling_group: Option<&'n str>,
+    pub(crate) hook: &'n str,
 }
 
 /// A shell command that prints a secret's text: Secrets Manager by ARN or name, or an SSM
