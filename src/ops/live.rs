@@ -67,7 +67,9 @@ pub(crate) async fn connect(
     loaded: &Loaded,
     target: Target,
 ) -> Result<(Connection, Target, Loaded)> {
-    connect_zoned(loaded, target, true).await
+    let (conn, target) = connect_unzoned(loaded, target).await?;
+    let loaded = zoned(&conn, loaded, true).await?;
+    Ok((conn, target, loaded))
 }
 
 /// [`connect`] without the zones: a live read asks for them beside its own calls
@@ -79,16 +81,6 @@ pub(crate) async fn connect_unzoned(
     let target = target_for(&loaded.blueprint, target)?;
     let conn = aws::connect(&target).await?;
     Ok((conn, target))
-}
-
-async fn connect_zoned(
-    loaded: &Loaded,
-    target: Target,
-    strict: bool,
-) -> Result<(Connection, Target, Loaded)> {
-    let (conn, target) = connect_unzoned(loaded, target).await?;
-    let loaded = zoned(&conn, loaded, strict).await?;
-    Ok((conn, target, loaded))
 }
 
 /// `loaded` derived for the connection's account in the zones chosen from EC2's answer (see
