@@ -8,8 +8,10 @@
 //!   slowest remaining chain (by the kinds' estimates) goes first. A step sleeping in retry
 //!   backoff gives its slot up and queues again, with the same priority, for its next attempt;
 //! - one step at a time per serialisation key (taken before a slot, so waiting for a busy key
-//!   never holds a slot another step could use);
-//! - AWS's rate limits, which the operator spends through its context.
+//!   never holds a slot another step could use).
+//!
+//! AWS's rate limits are not the executor's: every AWS call takes its token in the HTTP gate under
+//! the SDK clients (`aws::gate`), from the command's one set of buckets.
 //!
 //! Throttled, transient and conflict errors are retried with capped, fully jittered exponential
 //! backoff; a fatal error fails the step and skips everything that needs it, while independent
@@ -22,8 +24,6 @@ use std::collections::BTreeMap;
 #[cfg(test)]
 use std::collections::BTreeSet;
 use std::future::Future;
-#[cfg(test)]
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -33,9 +33,7 @@ use tokio::time::Instant;
 
 use super::backoff::{Jitter, Retries};
 use super::events::{Event, EventSink, Failure, Skip, Summary};
-#[cfg(test)]
-use super::limits::RateLimiter;
-use super::limits::{KeyedLocks, RateLimits};
+use super::limits::KeyedLocks;
 use super::operator::Operator;
 use super::schedule::{Operation, Schedule, StepRef, default_estimate};
 use super::slots::{PrioritySlots, with_call_priority};
@@ -55,7 +53,6 @@ pub const DEFAULT_PARALLELISM: usize = 32;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub parallelism: usize,
-    pub rate_limits: RateLimits,
     pub retries: Retries,
     pub waits: WaitPolicy,
     /// Seeds retry and poll jitter (tests); None draws one from the OS.
@@ -66,7 +63,6 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             parallelism: DEFAULT_PARALLELISM,
-            rate_limits: RateLimits::default(),
             retries: Retries::default(),
             waits: WaitPolicy::default(),
             seed: None,
@@ -78,9 +74,6 @@ impl Default for Config {
 pub struct Executor<O> {
     operator: O,
     config: Config,
-    /// Shared buckets, when the caller has them ([`Executor::with_limiter`]).
-    #[cfg(test)]
-    limiter: Option<Arc<RateLimiter>>,
 }
 
 /// How one step ended.
@@ -98,8 +91,6 @@ enum Outcome {
 struct Shared<'a, O> {
     operator: &'a O,
     config: &'a Config,
-    #[cfg(test)]
-    limiter: Arc<RateLimiter>,
     locks: KeyedLocks,
     slots: PrioritySlots,
     /// Each step's slot priority: the estimated seconds of the slowest chain it begins.
@@ -111,20 +102,7 @@ struct Shared<'a, O> {
 
 impl<O: Operator> Executor<O> {
     pub fn new(operator: O, config: Config) -> Self {
-        Executor {
-            operator,
-            config,
-            #[cfg(test)]
-            limiter: None,
-        }
-    }
-
-    /// Spends from `limiter` instead of fresh buckets of [`Config::rate_limits`]: a command's
-    /// read and its run share one set, as AWS's buckets are one per account.
-    #[cfg(test)]
-    pub(crate) fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
-        self.limiter = Some(limiter);
-        self
+        Executor { operator, config }
     }
 
     pub(crate) fn operator(&self) -> &O {
@@ -162,11 +140,6 @@ impl<O: Operator> Executor<O> {
         let shared = Shared {
             operator: &self.operator,
             config: &self.config,
-            #[cfg(test)]
-            limiter: self
-                .limiter
-                .clone()
-                .unwrap_or_else(|| Arc::new(RateLimiter::new(self.config.rate_limits.clone()))),
             locks: KeyedLocks::new(),
             slots: PrioritySlots::new(self.config.parallelism.max(1)),
             tails: schedule.tails(default_estimate),
@@ -399,8 +372,6 @@ impl<O: Operator> Shared<'_, O> {
                 wait,
                 step: step.clone(),
                 events: self.events,
-                #[cfg(test)]
-                limiter: &self.limiter,
                 jitter: &self.jitter,
             };
             let error = match self.operator.perform(&request, &ctx).await {
@@ -458,7 +429,7 @@ mod tests {
     use super::*;
     use crate::apply::ErrorClass;
     use crate::apply::fake::{FakeCloud, Phase};
-    use crate::apply::limits::{BucketSpec, ServiceLimits};
+    use crate::apply::limits::{BucketSpec, RateLimits, ServiceLimits};
     use crate::plan::{Action, Change, ResourceKind};
     use serde_json::{Map, Value};
 
@@ -761,29 +732,6 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_shared_limiter_carries_what_was_spent_before_the_run() {
-        // The command's read already took all ten CreateNatGateway tokens (1 per s refill).
-        let limiter = Arc::new(RateLimiter::new(RateLimits::default()));
-        for _ in 0..10 {
-            limiter.acquire("ec2", "CreateNatGateway").await;
-        }
-        let changes = [change("nat.0", ResourceKind::NatGateway, Action::Create)];
-        let s = schedule(&changes, &[]);
-        let executor = Executor::new(FakeCloud::new(), config()).with_limiter(limiter.clone());
-        let started = tokio::time::Instant::now();
-        let summary = executor
-            .run(&s, BTreeMap::new(), &EventSink::discard(), never())
-            .await;
-        assert_eq!(summary.created.len(), 1);
-        let calls = executor.operator().calls("CreateNatGateway");
-        assert_eq!((calls[0] - started).as_secs_f64().round(), 1.0);
-        assert_eq!(
-            limiter.spent()[&("ec2".into(), "CreateNatGateway".into())],
-            11
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn configured_limits_apply_per_service() {
         let changes: Vec<Change> = (0..3)
             .map(|i| {
@@ -795,12 +743,12 @@ mod tests {
             })
             .collect();
         let s = schedule(&changes, &[]);
-        let mut config = config();
-        config.rate_limits.services.insert(
+        let mut limits = RateLimits::default();
+        limits.services.insert(
             "sns".into(),
             ServiceLimits::new(BucketSpec::new(10.0, 10.0), BucketSpec::new(1.0, 0.1)),
         );
-        let (executor, summary, _) = run(FakeCloud::new(), &s, config).await;
+        let (executor, summary, _) = run(FakeCloud::limited_by(limits), &s, config()).await;
         assert_eq!(summary.created.len(), 3);
         let calls = executor.operator().calls("CreateSnsTopic");
         let span = (calls[2] - calls[0]).as_secs_f64().round();

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::limits::{RateLimiter, RateLimits};
 use super::operator::Operator;
 use super::schedule::Operation;
 use super::step::{Outputs, StepContext, StepError, StepRequest};
@@ -73,15 +74,27 @@ impl fmt::Display for Status {
     }
 }
 
-#[derive(Debug, Default)]
+/// The fake's calls take their tokens from its own buckets, as shinyctl's AWS calls do in the HTTP
+/// gate under the SDK clients (`aws::gate`): the engine's tests see throttled calls space out.
+#[derive(Debug)]
 pub(crate) struct FakeCloud {
     state: Mutex<State>,
     latencies: BTreeMap<Address, Duration>,
+    limiter: RateLimiter,
 }
 
 impl FakeCloud {
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self::limited_by(RateLimits::default())
+    }
+
+    /// A fake whose calls are paced by `limits`.
+    pub(crate) fn limited_by(limits: RateLimits) -> Self {
+        FakeCloud {
+            state: Mutex::default(),
+            latencies: BTreeMap::new(),
+            limiter: RateLimiter::new(limits),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -377,13 +390,13 @@ impl Operator for FakeCloud {
     ) -> Result<Outputs, StepError> {
         let service = request.kind().service();
         let action = Self::action(request);
-        ctx.call(service, &action).await;
+        self.limiter.acquire(service, &action).await;
         self.state().calls.push((action, Instant::now()));
         let key = self.serialisation_key(&request.step);
         self.begin(request, &key)?;
         let address = request.address();
         let probe = || async move {
-            ctx.call(service, "DescribeThings").await;
+            self.limiter.acquire(service, "DescribeThings").await;
             Ok(self.probe(address))
         };
         let waited = match request.operation() {

@@ -11,8 +11,6 @@ use serde_json::{Map, Value};
 
 use super::backoff::Jitter;
 use super::events::{Event, EventSink};
-#[cfg(test)]
-use super::limits::RateLimiter;
 use super::schedule::{Operation, Step, StepRef};
 use super::wait::{self, Condition, WaitError, WaitSpec};
 use crate::plan::{Address, ObservedState, ResourceKind};
@@ -151,26 +149,18 @@ impl StepRequest {
     }
 }
 
-/// What the executor lends a step while it runs: its attempt number, its wait budget, AWS's rate
-/// limits and a way to report progress.
+/// What the executor lends a step while it runs: its wait budget, its jitter and a way to report
+/// progress. AWS's rate limits are not here: every AWS call takes its token in the HTTP gate under
+/// the SDK clients (`aws::gate`), so no step can forget one.
 pub struct StepContext<'a> {
     /// How to poll for this step's readiness and when to give up.
     pub(crate) wait: WaitSpec,
     pub(crate) step: StepRef,
     pub(crate) events: &'a EventSink,
-    #[cfg(test)]
-    pub(crate) limiter: &'a RateLimiter,
     pub(crate) jitter: &'a Jitter,
 }
 
 impl StepContext<'_> {
-    /// Waits for a token for `service`'s `action` (e.g. `("ec2", "CreateNatGateway")`). Adapters
-    /// call it before every AWS call, waits' probes included.
-    #[cfg(test)]
-    pub(crate) async fn call(&self, service: &str, action: &str) {
-        self.limiter.acquire(service, action).await;
-    }
-
     /// Reports that the step is waiting for AWS, in `state` (e.g. "creating"), for `waited`.
     pub(crate) fn report_waiting(&self, state: &str, waited: Duration) {
         self.events.emit(Event::StepWaiting {
@@ -259,14 +249,12 @@ impl StepContext<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::limits::RateLimits;
     use crate::apply::wait::{PollSchedule, has};
     use std::cell::Cell;
 
     /// Runs `body` with a step context whose schedule first looks after an hour.
     async fn with_context<R>(body: impl AsyncFnOnce(&StepContext<'_>) -> R) -> R {
         let events = EventSink::discard();
-        let limiter = RateLimiter::new(RateLimits::default());
         let jitter = Jitter::seeded(1);
         let ctx = StepContext {
             wait: WaitSpec {
@@ -281,7 +269,6 @@ mod tests {
                 replacing: false,
             },
             events: &events,
-            limiter: &limiter,
             jitter: &jitter,
         };
         body(&ctx).await

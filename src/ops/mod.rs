@@ -178,7 +178,6 @@ impl Execution {
         };
         config.waits.time_scale = self.time_scale;
         config.retries = config.retries.scaled(self.time_scale);
-        config.rate_limits = config.rate_limits.scaled(self.time_scale);
         if self.time_scale.is_finite() && self.time_scale > 0.0 && self.time_scale < 1.0 {
             // A scaled emulator also answers polls sooner; keep timeouts proportionate but never
             // shorter than a few seconds, which a loaded CI machine needs.
@@ -247,10 +246,6 @@ mod tests {
         assert_eq!(config.parallelism, 1);
         assert!((config.waits.time_scale - 1.0 / 60.0).abs() < 1e-12);
         assert_eq!(config.waits.min_timeout, Duration::from_secs(30));
-        assert_eq!(
-            config.rate_limits,
-            crate::apply::limits::RateLimits::default().scaled(1.0 / 60.0)
-        );
         assert_eq!(
             Execution::default().config().waits,
             crate::apply::wait::WaitPolicy::default()
