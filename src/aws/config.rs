@@ -43,15 +43,20 @@ pub struct Target {
     /// At most this many AWS calls in flight at once; a waiting call of the step that begins the
     /// slowest remaining chain goes first (`--calls-in-flight`, [`super::gate`]).
     pub calls_in_flight: usize,
+    /// `--call-log FILE`: note every AWS request's name and times there ([`super::gate::CallLog`]).
+    pub call_log: Option<std::path::PathBuf>,
 }
 
-/// Calls in flight by default: four times the executor's default parallelism. A read starts
-/// every independent call together (a listing for each kind, then a detail per resource: a
-/// hundred repositories' lifecycle policies at once) and takes as many round trips as its
-/// dependency depth only if they need not queue for a permit (`services::stages`); an apply's
-/// steps (32 at once, a call or two each) rarely reach it, where the bound orders the waiting
-/// calls by the critical path. AWS's rate limits are kept by the token buckets, not by this.
-pub const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;
+/// Calls in flight by default: eight times the executor's default parallelism. A read starts
+/// every independent call together (a listing for each kind, then a detail per resource) and
+/// takes as many round trips as its dependency depth only if they need not queue for a permit
+/// (`services::stages`): a generated 100-app blueprint's plan asks 279 calls, most of them in
+/// its first two waves (a lifecycle policy and an image check per repository, beside every
+/// kind's listing); at 128 its listings queued behind the image checks, a round trip more
+/// (docs/benchmarks.md). An apply's steps (32 at once, a call or two each) rarely reach it,
+/// where the bound orders the waiting calls by the critical path. AWS's rate limits are kept by
+/// the token buckets, not by this.
+pub const DEFAULT_CALLS_IN_FLIGHT: usize = 8 * crate::apply::DEFAULT_PARALLELISM;
 
 impl Default for Target {
     fn default() -> Self {
@@ -63,6 +68,7 @@ impl Default for Target {
             emulator_account: None,
             time_scale: 1.0,
             calls_in_flight: DEFAULT_CALLS_IN_FLIGHT,
+            call_log: None,
         }
     }
 }
@@ -137,6 +143,11 @@ impl fmt::Debug for Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectError {
     NoRegion,
+    /// `--call-log`'s file cannot be written.
+    CallLog {
+        path: String,
+        message: String,
+    },
     /// The credentials were refused or could not be found (STS GetCallerIdentity failed).
     Identity {
         code: String,
@@ -151,6 +162,9 @@ impl fmt::Display for ConnectError {
                 f,
                 "no AWS region: set metadata.region in the blueprint, pass --region or set AWS_REGION"
             ),
+            ConnectError::CallLog { path, message } => {
+                write!(f, "cannot write the call log {path}: {message}")
+            }
             // No answer at all: the endpoint, not the credentials, is what to check.
             ConnectError::Identity { code, message } if code == "DispatchFailure" => write!(
                 f,
@@ -191,11 +205,21 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     let limiter = Arc::new(RateLimiter::new(
         RateLimits::default().scaled(target.time_scale),
     ));
+    let log = match &target.call_log {
+        Some(path) => Some(Arc::new(super::gate::CallLog::create(path).map_err(
+            |e| ConnectError::CallLog {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            },
+        )?)),
+        None => None,
+    };
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(super::gate::gated(
             http_client(),
             target.calls_in_flight,
             limiter.clone(),
+            log,
         ))
         .retry_config(sdk_retry_config(&target.call_retries()))
         .timeout_config(

@@ -13,8 +13,15 @@
 //! service and the SDK names the operation ([`NameTheCall`], added to every client by
 //! `aws::clients`), so no adapter, reader or check takes a token by hand and none can forget
 //! one. Each attempt takes its token, as each attempt counts against AWS's own buckets.
+//!
+//! With `--call-log FILE` it also notes each attempt's service, operation, when it was sent and
+//! when its answer's head came ([`CallLog`]): what the benchmark counts round trips from, as the
+//! caller sees them rather than as a one-process emulator happens to serve them.
 
-use std::sync::Arc;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
@@ -40,13 +47,59 @@ pub(crate) fn gated(
     inner: SharedHttpClient,
     permits: usize,
     limiter: Arc<RateLimiter>,
+    log: Option<Arc<CallLog>>,
 ) -> SharedHttpClient {
     GatedClient {
         inner,
         permits: Arc::new(PrioritySlots::new(permits)),
         limiter,
+        log,
     }
     .into_shared()
+}
+
+/// `--call-log`: one JSON line per request attempt, `{"service", "operation", "sent",
+/// "answered", "status"}` (Unix seconds; the HTTP status, or none when no answer came). Names
+/// and times only: never a request's parameters or an answer's body, so nothing secret.
+#[derive(Debug)]
+pub(crate) struct CallLog {
+    file: Mutex<std::fs::File>,
+}
+
+impl CallLog {
+    /// A new log at `path` (emptied if it exists).
+    pub(crate) fn create(path: &Path) -> std::io::Result<CallLog> {
+        Ok(CallLog {
+            file: Mutex::new(std::fs::File::create(path)?),
+        })
+    }
+
+    fn note(
+        &self,
+        call: Option<&AwsCall>,
+        sent: SystemTime,
+        answered: SystemTime,
+        status: Option<u16>,
+    ) {
+        let seconds = |t: SystemTime| {
+            t.duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64())
+        };
+        let line = serde_json::json!({
+            "service": call.map_or("unknown", |c| c.service),
+            "operation": call.map_or("", |c| c.action.as_str()),
+            "sent": seconds(sent),
+            "answered": seconds(answered),
+            "status": status,
+        });
+        // One write per line, so lines of calls answered together do not interleave. A failed
+        // write (a full disk) loses a line of the log, never the call it describes.
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _ = writeln!(file, "{line}");
+    }
 }
 
 /// Which call a request is: `(service, action)` as the rate limits name them (`"ec2"`,
@@ -90,6 +143,7 @@ struct GatedClient {
     inner: SharedHttpClient,
     permits: Arc<PrioritySlots>,
     limiter: Arc<RateLimiter>,
+    log: Option<Arc<CallLog>>,
 }
 
 impl HttpClient for GatedClient {
@@ -102,6 +156,7 @@ impl HttpClient for GatedClient {
             inner: self.inner.http_connector(settings, components),
             permits: self.permits.clone(),
             limiter: self.limiter.clone(),
+            log: self.log.clone(),
         }
         .into_shared()
     }
@@ -116,6 +171,7 @@ struct GatedConnector {
     inner: SharedHttpConnector,
     permits: Arc<PrioritySlots>,
     limiter: Arc<RateLimiter>,
+    log: Option<Arc<CallLog>>,
 }
 
 impl HttpConnector for GatedConnector {
@@ -129,12 +185,19 @@ impl HttpConnector for GatedConnector {
         let inner = self.inner.clone();
         let permits = self.permits.clone();
         let limiter = self.limiter.clone();
+        let log = self.log.clone();
         HttpConnectorFuture::new(async move {
-            if let Some(call) = call {
+            if let Some(call) = &call {
                 limiter.acquire(call.service, &call.action).await;
             }
             let _permit = permits.acquire_owned(priority).await;
-            inner.call(request).await
+            let sent = SystemTime::now();
+            let answer = inner.call(request).await;
+            if let Some(log) = log {
+                let status = answer.as_ref().ok().map(|a| a.status().as_u16());
+                log.note(call.as_ref(), sent, SystemTime::now(), status);
+            }
+            answer
         })
     }
 }
@@ -185,6 +248,7 @@ mod tests {
             inner: RecordingConnector(recording.clone()).into_shared(),
             permits: Arc::new(PrioritySlots::new(1)),
             limiter: Arc::new(RateLimiter::new(Default::default())),
+            log: None,
         };
         let call = |priority: Option<f64>| {
             let connector = &connector;
@@ -220,6 +284,7 @@ mod tests {
             inner: RecordingConnector(recording).into_shared(),
             permits: Arc::new(PrioritySlots::new(4)),
             limiter: limiter.clone(),
+            log: None,
         };
         let named = || {
             let mut request = HttpRequest::empty();
@@ -235,5 +300,37 @@ mod tests {
         let spent = limiter.spent();
         assert_eq!(spent.len(), 1, "{spent:?}");
         assert_eq!(spent[&("ec2".to_string(), "DescribeVpcs".to_string())], 2);
+    }
+
+    #[tokio::test]
+    async fn the_call_log_notes_each_attempt_by_name_and_time() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("calls.jsonl");
+        let connector = GatedConnector {
+            inner: RecordingConnector(Arc::new(Recording::default())).into_shared(),
+            permits: Arc::new(PrioritySlots::new(4)),
+            limiter: Arc::new(RateLimiter::new(Default::default())),
+            log: Some(Arc::new(CallLog::create(&path).expect("a log"))),
+        };
+        let mut request = HttpRequest::empty();
+        request.add_extension(AwsCall {
+            service: "s3",
+            action: "GetBucketVersioning".into(),
+        });
+        connector.call(request).await.expect("answer");
+        connector.call(HttpRequest::empty()).await.expect("answer");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .expect("the log")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["service"], "s3");
+        assert_eq!(lines[0]["operation"], "GetBucketVersioning");
+        assert_eq!(lines[0]["status"], 200);
+        assert_eq!(lines[1]["service"], "unknown");
+        let (sent, answered) = (lines[0]["sent"].as_f64(), lines[0]["answered"].as_f64());
+        // The stand-in answers 10 ms after the request.
+        assert!(answered.unwrap() - sent.unwrap() >= 0.009, "{lines:?}");
     }
 }

@@ -35,6 +35,11 @@ pub struct AwsArgs {
           default_value_t = shinyctl::aws::config::DEFAULT_CALLS_IN_FLIGHT,
           value_parser = parallelism)]
     pub calls_in_flight: usize,
+    /// Write one JSON line per AWS request to FILE: its service, operation, when it was sent,
+    /// when its answer came and the HTTP status (no parameters, no answers). For seeing where a
+    /// slow command waits.
+    #[arg(long, value_name = "FILE", env = "SHINYCTL_CALL_LOG")]
+    pub call_log: Option<std::path::PathBuf>,
 }
 
 impl AwsArgs {
@@ -48,6 +53,7 @@ impl AwsArgs {
             static_keys: emulator.then(|| ("testing".to_string(), "testing".to_string())),
             emulator_account: self.emulator_account.clone(),
             calls_in_flight: self.calls_in_flight,
+            call_log: self.call_log.clone(),
             ..Target::default()
         }
     }

@@ -163,3 +163,41 @@ fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
     }
     assert_eq!(account.destroy(&path).code, 0, "destroy");
 }
+
+/// `--call-log` notes every AWS call the emulator answered, by the same names, each answered
+/// after it was sent: what the bench counts round trips from.
+#[test]
+fn the_call_log_holds_every_call_the_plan_made() {
+    let account = Account::new();
+    let path = account.write("registry.yaml", &registry("calllog", 3));
+    assert_eq!(account.apply(&path).code, 0, "apply");
+    let log = std::path::Path::new(&path).with_file_name("calls.jsonl");
+    let log_arg = log.to_string_lossy().into_owned();
+
+    let before = emulator::calls(&account.id).len();
+    let plan = account.run(&[
+        "plan",
+        "-f",
+        &path,
+        "--detailed-exitcode",
+        "--call-log",
+        &log_arg,
+    ]);
+    assert_eq!(plan.code, 0, "no changes after apply\n{plan}");
+    let (_, operations) = calls_since(&account.id, before);
+
+    let mut logged: BTreeMap<String, usize> = BTreeMap::new();
+    for line in std::fs::read_to_string(&log).expect("the call log").lines() {
+        let call: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let service = call["service"].as_str().expect("a service");
+        let operation = call["operation"].as_str().expect("an operation");
+        let (sent, answered) = (call["sent"].as_f64(), call["answered"].as_f64());
+        assert!(sent.expect("sent") <= answered.expect("answered"), "{line}");
+        assert_eq!(call["status"], 200, "{line}");
+        *logged
+            .entry(format!("{}:{operation}", logged_service(service)))
+            .or_insert(0) += 1;
+    }
+    assert_eq!(logged, operations);
+    assert_eq!(account.destroy(&path).code, 0, "destroy");
+}

@@ -487,21 +487,33 @@ fn slow_plan(
         round_trips::DELAY_SECONDS * 1000.0
     );
     let label = format!("{name}-plan-latency");
+    let call_log = runner.logs.join(format!("{label}.calls.jsonl"));
+    let call_log_arg = call_log.to_string_lossy().into_owned();
     let plan = runner.shinyctl_with(
         main,
         &label,
-        &["plan", "-f", bp, "--detailed-exitcode"],
+        &[
+            "plan",
+            "-f",
+            bp,
+            "--detailed-exitcode",
+            "--call-log",
+            &call_log_arg,
+        ],
         Duration::from_secs(120),
         &round_trips::CALLS_IN_FLIGHT.to_string(),
     );
     emulator.set_faults(&json!({"rules": []}))?;
     let plan = plan?;
-    let calls = emulator.calls(main)?;
-    let measured = RoundTrips::of(&calls, plan.timed.seconds, plan.exit == Some(0));
+    let served = emulator.calls(main)?;
+    let calls = round_trips::read_call_log(&call_log)?;
+    let measured = RoundTrips::measured(&calls, &served, plan.timed.seconds, plan.exit == Some(0));
     eprintln!(
-        "    {label}: {} round trips (bound {}), read {:.2} s, plan {:.2} s, {} AWS calls",
+        "    {label}: {} round trips (bound {}; {} as the emulator served them), read {:.2} s, \
+         plan {:.2} s, {} AWS calls",
         measured.round_trips,
         measured.bound,
+        measured.served,
         measured.read_seconds,
         measured.seconds,
         measured.calls

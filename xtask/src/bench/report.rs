@@ -253,6 +253,7 @@ pub fn to_json(report: &Report) -> Value {
                     "no_changes": r.ok,
                     "within_bound": r.within_bound(),
                     "longest_chain": r.chain,
+                    "served_round_trips": r.served,
                 })),
                 "apply_api_calls": calls_json(&b.apply_calls, b.resources),
                 "destroy_api_calls": calls_json(&b.destroy_calls, b.resources),
@@ -609,10 +610,12 @@ fn round_trips_note() -> String {
         "Round trips: the no-change plan again, with every AWS call of the account answered {:.0} ms \
          late (the emulator's `slow` fault rule) and `--calls-in-flight {}` (shinyctl's default; \
          at the other runs' 2, a 50-call read would be 25 round trips whatever its shape): the \
-         longest chain of AWS calls in the call log in which each started after the one before \
-         it was answered, with the time from the first call to the last answer (which includes \
-         the emulator's own work, a few milliseconds a call served one at a time, that AWS does \
-         in parallel: round trips are judged, seconds shown). The bound is the \
+         longest chain of AWS calls in shinyctl's own call log (`--call-log`) in which each was \
+         sent after the one before it was answered, with the time from the first call to the \
+         last answer (which includes the emulator's own work, a few milliseconds a call served \
+         one at a time, that AWS does in parallel: round trips are judged, seconds shown; the \
+         emulator's log, by when it began serving each call, would chain calls sent together \
+         that queued in it, and the JSON report gives that count as `served_round_trips`). The bound is the \
          read's declared depth bound (`DEPTH_BOUND` in `src/aws/services/stages.rs`, which a \
          test holds the kinds' declared reads to: identity → listings → per-resource details → \
          what only a detail names, such as a listener's rules; the emulator's account needs no \
@@ -955,6 +958,7 @@ mod tests {
             calls: 40,
             ok: true,
             chain: Vec::new(),
+            served: 3,
         });
         let md = to_markdown(&report);
         assert!(md.contains("round trips at 100 ms per call (≤ 4)"), "{md}");

@@ -2,13 +2,19 @@
 //! its account answered [`DELAY_SECONDS`] late (the emulator's `slow` fault rule), so AWS latency,
 //! not the emulator's own few milliseconds, is what the read waits for.
 //!
-//! **Counting.** From the call log's timeline (`started`, `answered`): the longest chain of AWS
-//! calls in which each started after the one before it was answered. A call that waited for an
-//! answer, or for a free slot behind the calls in flight (`--calls-in-flight`), starts a round
-//! trip of its own; calls in flight together share one. The Kubernetes stand-in's calls are not
-//! delayed and not counted (the workload's lists follow the AWS read). The bound is the read's
-//! declared bound on its dependency depth (`src/aws/services/stages.rs`, compiled in here; a
-//! test of shinyctl holds the kinds' declared reads to it).
+//! **Counting.** From shinyctl's own call log (`--call-log`: each request's service, operation,
+//! when it was sent and when its answer came): the longest chain of AWS calls in which each was
+//! sent after the one before it was answered. A call that waited for an answer, or for a free
+//! slot behind the calls in flight (`--calls-in-flight`), or for a rate-limit token, starts a
+//! round trip of its own; calls in flight together share one. The bound is the read's declared
+//! bound on its dependency depth (`src/aws/services/stages.rs`, compiled in here; a test of
+//! shinyctl holds the kinds' declared reads to it).
+//!
+//! **Why the caller's times.** The emulator is one Python interpreter: a hundred calls sent
+//! together are served one after another, so the last of them starts being served (the
+//! emulator's `started`) after the first was answered, and the emulator's own log would chain
+//! calls that shinyctl sent together. AWS serves them in parallel. The caller's log tells what
+//! shinyctl waited for; the emulator's count (`served`) is printed beside it.
 //!
 //! **Calls in flight.** The other live runs hold shinyctl to 2 calls in flight (the emulator
 //! answers one call at a time, see `live::CALLS_IN_FLIGHT`); at 2, a 50-call read would be 25
@@ -18,6 +24,10 @@
 //! time) still adds to the read's seconds, not to its round trips.
 
 use serde_json::{Value, json};
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use super::emulator::Call;
 
@@ -29,7 +39,7 @@ mod stages;
 pub const DELAY_SECONDS: f64 = 0.1;
 
 /// `--calls-in-flight` of this run: shinyctl's default (`aws::config::DEFAULT_CALLS_IN_FLIGHT`).
-pub const CALLS_IN_FLIGHT: usize = 128;
+pub const CALLS_IN_FLIGHT: usize = 256;
 
 /// The calls the timeline counts: AWS's, not the Kubernetes stand-in's.
 const NOT_DELAYED: &str = "kubernetes";
@@ -60,9 +70,22 @@ pub struct RoundTrips {
     pub ok: bool,
     /// The calls of the longest chain, `service:Operation`, first first.
     pub chain: Vec<String>,
+    /// The longest chain in the emulator's own log (by when it began serving each call): more
+    /// than `round_trips` where calls sent together queued in the emulator.
+    pub served: usize,
 }
 
 impl RoundTrips {
+    /// The measure of a delayed plan that made `calls` (its own log) and took `seconds`;
+    /// `served`: the same calls in the emulator's log.
+    pub fn measured(calls: &[Call], served: &[Call], seconds: f64, ok: bool) -> RoundTrips {
+        let served_aws: Vec<&Call> = served.iter().filter(|c| c.service != NOT_DELAYED).collect();
+        RoundTrips {
+            served: longest_chain(&served_aws).len(),
+            ..RoundTrips::of(calls, seconds, ok)
+        }
+    }
+
     /// The measure of a delayed plan that made `calls` and took `seconds`.
     pub fn of(calls: &[Call], seconds: f64, ok: bool) -> RoundTrips {
         let aws: Vec<&Call> = calls.iter().filter(|c| c.service != NOT_DELAYED).collect();
@@ -77,6 +100,7 @@ impl RoundTrips {
             seconds,
             calls: aws.len(),
             ok,
+            served: 0,
         }
     }
 
@@ -117,6 +141,27 @@ pub fn timeline(calls: &[Call]) -> String {
         ));
     }
     out
+}
+
+/// The calls of shinyctl's `--call-log` at `path`: one JSON object a line.
+pub fn read_call_log(path: &Path) -> Result<Vec<Call>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the call log {}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let c: Value = serde_json::from_str(line)
+                .with_context(|| format!("a line of {} is not JSON: {line}", path.display()))?;
+            Ok(Call {
+                service: c["service"].as_str().unwrap_or("?").to_string(),
+                operation: c["operation"].as_str().unwrap_or("?").to_string(),
+                ok: c["status"].as_u64().is_some_and(|s| s < 400),
+                fault: None,
+                started: c["sent"].as_f64().unwrap_or(0.0),
+                answered: c["answered"].as_f64().unwrap_or(0.0),
+            })
+        })
+        .collect()
 }
 
 /// The most round trips the read may take, as shinyctl declares it.
@@ -194,6 +239,43 @@ mod tests {
     }
 
     #[test]
+    fn the_call_log_is_read_as_calls() {
+        let dir = std::env::temp_dir().join(format!("shinyctl-call-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("calls.jsonl");
+        std::fs::write(
+            &path,
+            "{\"service\":\"ec2\",\"operation\":\"DescribeVpcs\",\"sent\":1.0,\"answered\":1.1,\"status\":200}\n\
+             {\"service\":\"s3\",\"operation\":\"ListBuckets\",\"sent\":1.1,\"answered\":1.2,\"status\":null}\n",
+        )
+        .unwrap();
+        let calls = read_call_log(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(calls.len(), 2);
+        assert_eq!((calls[0].service.as_str(), calls[0].ok), ("ec2", true));
+        assert!(!calls[1].ok);
+        assert_eq!(RoundTrips::of(&calls, 0.3, true).round_trips, 2);
+    }
+
+    #[test]
+    fn calls_queued_in_the_emulator_are_counted_as_sent() {
+        // Sent together, answered one after another: one round trip for shinyctl, three as
+        // the emulator served them.
+        let sent = [
+            call("ecr", 0.0, 0.10),
+            call("ecr", 0.0, 0.11),
+            call("ecr", 0.0, 0.12),
+        ];
+        let served = [
+            call("ecr", 0.0, 0.10),
+            call("ecr", 0.10, 0.11),
+            call("ecr", 0.11, 0.12),
+        ];
+        let measured = RoundTrips::measured(&sent, &served, 0.2, true);
+        assert_eq!((measured.round_trips, measured.served), (1, 3));
+    }
+
+    #[test]
     fn the_timeline_shows_each_calls_round_trip() {
         let calls = [
             call("elbv2", 0.00, 0.10),
@@ -230,6 +312,7 @@ mod tests {
             calls: 50,
             ok: true,
             chain: Vec::new(),
+            served: 5,
         };
         assert_eq!(within.bound, 4);
         assert!(within.within_bound());
@@ -254,10 +337,10 @@ mod tests {
         let config = include_str!("../../../src/aws/config.rs");
         let parallelism = include_str!("../../../src/apply/executor.rs");
         assert!(config.contains(
-            "pub const DEFAULT_CALLS_IN_FLIGHT: usize = 4 * crate::apply::DEFAULT_PARALLELISM;"
+            "pub const DEFAULT_CALLS_IN_FLIGHT: usize = 8 * crate::apply::DEFAULT_PARALLELISM;"
         ));
         assert!(parallelism.contains("pub const DEFAULT_PARALLELISM: usize = 32;"));
-        assert_eq!(CALLS_IN_FLIGHT, 4 * 32);
+        assert_eq!(CALLS_IN_FLIGHT, 8 * 32);
     }
 
     #[test]
