@@ -91,6 +91,9 @@ impl Runner<'_> {
         let mut command = Command::new(self.shinyctl);
         command
             .args(args)
+            // Every run's own view of its AWS calls (`--call-log`): the round-trip run counts
+            // from it, and with `BENCH_KEEP_LOGS` it is kept for tracing an excess.
+            .env("SHINYCTL_CALL_LOG", call_log(self.logs, label))
             .env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
             .env("SHINYCTL_EMULATOR_ACCOUNT", account)
             .env(
@@ -327,6 +330,11 @@ pub enum Scope {
     RoundTrips,
 }
 
+/// Where the run `label` writes its call log.
+fn call_log(logs: &Path, label: &str) -> PathBuf {
+    logs.join(format!("{label}.calls.jsonl"))
+}
+
 /// Measures every blueprint in `files` (same order as `results`).
 pub fn run(
     shinyctl: &Path,
@@ -487,26 +495,17 @@ fn slow_plan(
         round_trips::DELAY_SECONDS * 1000.0
     );
     let label = format!("{name}-plan-latency");
-    let call_log = runner.logs.join(format!("{label}.calls.jsonl"));
-    let call_log_arg = call_log.to_string_lossy().into_owned();
     let plan = runner.shinyctl_with(
         main,
         &label,
-        &[
-            "plan",
-            "-f",
-            bp,
-            "--detailed-exitcode",
-            "--call-log",
-            &call_log_arg,
-        ],
+        &["plan", "-f", bp, "--detailed-exitcode"],
         Duration::from_secs(120),
         &round_trips::CALLS_IN_FLIGHT.to_string(),
     );
     emulator.set_faults(&json!({"rules": []}))?;
     let plan = plan?;
     let served = emulator.calls(main)?;
-    let calls = round_trips::read_call_log(&call_log)?;
+    let calls = round_trips::read_call_log(&call_log(runner.logs, &label))?;
     let measured = RoundTrips::measured(&calls, &served, plan.timed.seconds, plan.exit == Some(0));
     eprintln!(
         "    {label}: {} round trips (bound {}; {} as the emulator served them), read {:.2} s, \

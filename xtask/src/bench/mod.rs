@@ -46,6 +46,10 @@ docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.svg.
   --profile FILE    latency profile (default: tests/emulator/profiles/default.json)
   --no-write        print the JSON instead of writing docs/
   --shinyctl PATH   measure this binary instead of building the release one
+
+Environment: BENCH_KEEP_LOGS=1 keeps every run's output, errors and call log
+(shinyctl's --call-log) and prints where; BENCH_TIMELINE=1 prints the delayed
+plan's calls with their round trips.
 ";
 
 /// Apps (and repositories) in the generated blueprints for offline plan scaling.
@@ -238,7 +242,7 @@ pub fn run(args: &[String]) -> Result<()> {
             report::round_trips_section(&report),
             report::errors_section(&report)
         );
-        let _ = std::fs::remove_dir_all(&work);
+        remove_work(&work);
         return Ok(());
     }
     if options.throttled_only {
@@ -248,7 +252,7 @@ pub fn run(args: &[String]) -> Result<()> {
             report::throttled_section(&report),
             report::errors_section(&report)
         );
-        let _ = std::fs::remove_dir_all(&work);
+        remove_work(&work);
         return Ok(());
     }
 
@@ -266,8 +270,20 @@ pub fn run(args: &[String]) -> Result<()> {
     } else {
         print!("{json}");
     }
-    let _ = std::fs::remove_dir_all(&work);
+    remove_work(&work);
     Ok(())
+}
+
+/// Set (to anything): the bench keeps its work directory — each run's output, errors and call
+/// log (`<label>.calls.jsonl`: shinyctl's `--call-log`) under `logs/` — and says where.
+const KEEP_LOGS_VAR: &str = "BENCH_KEEP_LOGS";
+
+fn remove_work(work: &Path) {
+    if std::env::var_os(KEEP_LOGS_VAR).is_some() {
+        eprintln!("==> kept the runs' logs in {}", work.join("logs").display());
+    } else {
+        let _ = std::fs::remove_dir_all(work);
+    }
 }
 
 /// The Deployments of the blueprint's workload (`(namespace, name)`), from the manifests
