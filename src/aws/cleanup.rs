@@ -19,7 +19,7 @@ use aws_sdk_ec2::types::{Filter, IpPermission, UserIdGroupPair};
 use super::config::Connection;
 use super::errors::{AwsResult, not_found_as_none};
 use super::services::elbv2;
-use super::services::synthetics::delete_canary_lambdas;
+use super::services::synthetics::{CanaryLambdas, delete_canary_lambdas};
 use crate::apply::StepError;
 use crate::plan::catalog::BLUEPRINT_TAG;
 
@@ -42,8 +42,8 @@ pub struct Swept {
     pub target_groups: Vec<String>,
     pub security_groups: Vec<String>,
     pub(crate) network_interfaces: Vec<String>,
-    pub(crate) lambda_functions: Vec<String>,
-    pub(crate) lambda_layers: Vec<String>,
+    pub lambda_functions: Vec<String>,
+    pub lambda_layers: Vec<String>,
 }
 
 impl Swept {
@@ -68,18 +68,23 @@ pub(crate) fn made_for_cluster<'a>(
 }
 
 /// Removes what controllers and canaries left for this blueprint (see the module's comment).
+/// What is in the VPC (load balancers, then their groups, then detached interfaces) and what is in
+/// Lambda are swept at once: neither holds the other.
 pub async fn sweep(conn: &Connection, scope: &Scope) -> Result<Swept, StepError> {
-    let mut swept = Swept::default();
-    if let (Some(cluster), Some(vpc)) = (scope.cluster.as_deref(), scope.vpc_id.as_deref()) {
-        sweep_load_balancers(conn, cluster, vpc, &mut swept).await?;
-        sweep_security_groups(conn, cluster, vpc, &mut swept).await?;
-    }
-    if let Some(vpc) = scope.vpc_id.as_deref() {
-        sweep_interfaces(conn, vpc, &mut swept).await?;
-    }
-    for canary in &scope.canaries {
-        sweep_canary_lambda(conn, canary, &mut swept).await?;
-    }
+    let in_vpc = async {
+        let mut swept = Swept::default();
+        if let (Some(cluster), Some(vpc)) = (scope.cluster.as_deref(), scope.vpc_id.as_deref()) {
+            sweep_load_balancers(conn, cluster, vpc, &mut swept).await?;
+            sweep_security_groups(conn, cluster, vpc, &mut swept).await?;
+        }
+        if let Some(vpc) = scope.vpc_id.as_deref() {
+            sweep_interfaces(conn, vpc, &mut swept).await?;
+        }
+        Ok::<_, StepError>(swept)
+    };
+    let (mut swept, lambdas) = futures::try_join!(in_vpc, sweep_canary_lambdas(conn, scope))?;
+    swept.lambda_functions = lambdas.functions;
+    swept.lambda_layers = lambdas.layers;
     Ok(swept)
 }
 
@@ -294,15 +299,15 @@ async fn sweep_interfaces(
     Ok(())
 }
 
-async fn sweep_canary_lambda(
+async fn sweep_canary_lambdas(
     conn: &Connection,
-    canary: &str,
-    swept: &mut Swept,
-) -> Result<(), StepError> {
-    let deleted = delete_canary_lambdas(&conn.clients.lambda, canary).await?;
-    swept.lambda_functions.extend(deleted.functions);
-    swept.lambda_layers.extend(deleted.layers);
-    Ok(())
+    scope: &Scope,
+) -> Result<CanaryLambdas, StepError> {
+    if scope.canaries.is_empty() {
+        return Ok(CanaryLambdas::default());
+    }
+    let canaries: Vec<&str> = scope.canaries.iter().map(String::as_str).collect();
+    delete_canary_lambdas(&conn.clients.lambda, &canaries).await
 }
 
 /// Repeats `attempt` until it answers `Some`, for up to about two minutes (the time AWS takes

@@ -1265,3 +1265,88 @@ async fn nlb_idle_timeout_is_the_tcp_listeners_attribute() {
     );
     destroy_all(&conn, "idle", &desired, live).await;
 }
+
+/// Destroy's sweep of what canaries leave: Lambda is listed once for all the blueprint's
+/// canaries, and only their functions and layers (`cwsyn-<canary>-…`) are deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_lists_lambda_once_for_all_canaries_and_deletes_only_theirs() {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, LayerVersionContentInput, Runtime};
+
+    let account = emulator::account();
+    let conn = connect(&account).await;
+    let lambda = &conn.clients.lambda;
+    let role = conn
+        .clients
+        .iam
+        .create_role()
+        .role_name("canary-sweep")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("role")
+        .role
+        .expect("a role")
+        .arn;
+    // An empty zip archive: its end-of-central-directory record alone.
+    let mut zip = vec![0x50, 0x4b, 0x05, 0x06];
+    zip.resize(22, 0);
+    let names = [
+        "cwsyn-alpha-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+        "cwsyn-beta-1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809",
+        "someone-elses",
+    ];
+    for name in names {
+        lambda
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::Nodejs20x)
+            .role(&role)
+            .handler("index.handler")
+            .code(FunctionCode::builder().zip_file(Blob::new(zip.clone())).build())
+            .send()
+            .await
+            .expect("function");
+        lambda
+            .publish_layer_version()
+            .layer_name(name)
+            .content(
+                LayerVersionContentInput::builder()
+                    .zip_file(Blob::new(zip.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("layer");
+    }
+
+    let listed = emulator::count(&account, "ListFunctions");
+    let scope = Scope {
+        cluster: None,
+        vpc_id: None,
+        canaries: vec!["alpha".into(), "beta".into()],
+    };
+    let mut swept = cleanup::sweep(&conn, &scope).await.expect("sweep");
+    swept.lambda_functions.sort();
+    swept.lambda_layers.sort();
+    assert_eq!(swept.lambda_functions, names[..2]);
+    assert_eq!(swept.lambda_layers, names[..2]);
+    assert_eq!(emulator::count(&account, "ListFunctions") - listed, 1);
+
+    let functions = lambda.list_functions().send().await.expect("functions");
+    let left: Vec<&str> = functions
+        .functions()
+        .iter()
+        .filter_map(|f| f.function_name())
+        .collect();
+    assert_eq!(left, ["someone-elses"]);
+    let layers = lambda.list_layers().send().await.expect("layers");
+    let left: Vec<&str> = layers
+        .layers()
+        .iter()
+        .filter_map(|l| l.layer_name())
+        .collect();
+    assert_eq!(left, ["someone-elses"]);
+}

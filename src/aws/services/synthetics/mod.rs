@@ -49,73 +49,77 @@ pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
 
 /// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
 pub(crate) async fn sweep_lambda(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
-    delete_canary_lambdas(&step.clients().lambda, name).await?;
+    delete_canary_lambdas(&step.clients().lambda, &[name]).await?;
     Ok(())
 }
 
-/// What Synthetics left in Lambda for one canary and [`delete_canary_lambdas`] removed.
+/// What Synthetics left in Lambda for the canaries and [`delete_canary_lambdas`] removed.
 #[derive(Debug, Default)]
 pub(crate) struct CanaryLambdas {
     pub(crate) functions: Vec<String>,
     pub(crate) layers: Vec<String>,
 }
 
-/// Deletes canary `canary`'s functions and layer versions (`cwsyn-<canary>-*`), a token per call:
-/// the canary's delete step and destroy's sweep both use it.
+/// Deletes the functions and layer versions of `canaries` (`cwsyn-<canary>-*`): the canary's
+/// delete step and destroy's sweep both use it. The account's functions and layers are listed
+/// once for all the canaries, the two listings together, and what they name is deleted at once
+/// (each function and each layer is its own resource in Lambda), so a sweep takes three round
+/// trips however many canaries it has: the listings, the deletes and the layers' versions, the
+/// versions' deletes.
 pub(crate) async fn delete_canary_lambdas(
     lambda: &aws_sdk_lambda::Client,
-    canary: &str,
+    canaries: &[&str],
 ) -> Result<CanaryLambdas, StepError> {
-    let prefix = lambda_prefix(canary);
-    let mut deleted = CanaryLambdas::default();
-    let functions = all_pages!(lambda.list_functions().into_paginator().send())
+    // AWS documents the prefix only ("These have the prefix cwsyn-MyCanaryName", DeleteCanary).
+    let prefixes: Vec<String> = canaries.iter().map(|c| lambda_prefix(c)).collect();
+    let ours = |name: &String| prefixes.iter().any(|p| name.starts_with(p.as_str()));
+    let (functions, layers) = futures::try_join!(
+        async { Ok::<_, StepError>(all_pages!(lambda.list_functions().into_paginator().send())) },
+        async { Ok(all_pages!(lambda.list_layers().into_paginator().send())) },
+    )?;
+    let functions: Vec<String> = functions
         .into_iter()
         .flat_map(|page| page.functions.unwrap_or_default())
-        .map(|f| f.function_name);
-    for function in named_with(&prefix, functions) {
-        not_found_as_none(
-            lambda
-                .delete_function()
-                .function_name(&function)
-                .send()
-                .await
-                .aws(),
-        )?;
-        deleted.functions.push(function);
-    }
-    let layers = all_pages!(lambda.list_layers().into_paginator().send())
+        .filter_map(|f| f.function_name)
+        .filter(|n| ours(n))
+        .collect();
+    let layers: Vec<String> = layers
         .into_iter()
         .flat_map(|page| page.layers.unwrap_or_default())
-        .map(|l| l.layer_name);
-    for layer in named_with(&prefix, layers) {
-        let versions = lambda
-            .list_layer_versions()
-            .layer_name(&layer)
-            .send()
-            .await
-            .aws()?;
-        for version in versions.layer_versions().iter().map(|v| v.version()) {
-            not_found_as_none(
-                lambda
-                    .delete_layer_version()
-                    .layer_name(&layer)
-                    .version_number(version)
-                    .send()
-                    .await
-                    .aws(),
-            )?;
-        }
-        deleted.layers.push(layer);
-    }
-    Ok(deleted)
+        .filter_map(|l| l.layer_name)
+        .filter(|n| ours(n))
+        .collect();
+    futures::try_join!(
+        futures::future::try_join_all(functions.iter().map(|f| delete_function(lambda, f))),
+        futures::future::try_join_all(layers.iter().map(|l| delete_layer(lambda, l))),
+    )?;
+    Ok(CanaryLambdas { functions, layers })
 }
 
-/// The listed functions' or layers' names that begin with `prefix`: the canary's.
-fn named_with<'p>(
-    prefix: &'p str,
-    names: impl Iterator<Item = Option<String>> + 'p,
-) -> impl Iterator<Item = String> + 'p {
-    names.flatten().filter(move |n| n.starts_with(prefix))
+async fn delete_function(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<(), StepError> {
+    let deleted = lambda.delete_function().function_name(name).send().await;
+    not_found_as_none(deleted.aws()).map(drop)
+}
+
+/// Every version of layer `name` (a layer is gone with its last version).
+async fn delete_layer(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<(), StepError> {
+    let versions = lambda
+        .list_layer_versions()
+        .layer_name(name)
+        .send()
+        .await
+        .aws()?;
+    futures::future::try_join_all(versions.layer_versions().iter().map(|v| async move {
+        let deleted = lambda
+            .delete_layer_version()
+            .layer_name(name)
+            .version_number(v.version())
+            .send()
+            .await;
+        not_found_as_none(deleted.aws())
+    }))
+    .await
+    .map(drop)
 }
 
 /// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
