@@ -252,7 +252,8 @@ const LIST_PAGE: i32 = 1000;
 /// filtered by AWS), tags from the tagging API's answer ([`AwsRead::owned_with`]; GetBucketTagging
 /// only for a desired bucket it does not list), and per owned bucket the three reads S3 has no
 /// batch form of (versioning, encryption, public access block: one bucket and one aspect per
-/// call), every bucket's and every aspect's at once.
+/// call), every bucket's and every aspect's at once; destroy's inventory
+/// ([`AwsRead::inventory`]) reads no aspect.
 async fn read_buckets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let prefix = read.name_prefix();
     let listed = names_in_region(read.conn, &prefix, LIST_PAGE).await?;
@@ -261,29 +262,40 @@ async fn read_buckets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     Ok(found.into_iter().flatten().collect())
 }
 
-/// A listed bucket, if ours, with its configuration.
+/// A listed bucket, if ours, with its configuration — not for destroy's inventory: the delete
+/// takes only the bucket's name and empties every object version and delete marker whatever
+/// the versioning (`S3Bucket::delete`), and the aspects name no other resource, so no delete's
+/// order (`Schedule::from_plan`) comes from them.
 async fn bucket_found(read: &AwsRead<'_>, name: &str) -> Result<Option<Found>, StepError> {
     let desired: Vec<_> = read.desired_of(K::S3Bucket).collect();
     let is_desired = desired.iter().any(|d| d.name == name);
     let arn = bucket_arn(read.conn, name);
     let read_tags = || async { bucket_tags(read.conn, name).await };
-    let Some((address, tags, (versioning, encryption, public_access))) = read
+    let Some((address, tags, aspects)) = read
         .owned_with(&arn, is_desired, read_tags, || async {
+            if read.inventory {
+                return Ok(None);
+            }
             futures::try_join!(
                 bucket_versioning(read, name),
                 bucket_encryption(read, name),
                 public_access_block(read, name),
             )
+            .map(Some)
         })
         .await?
     else {
         return Ok(None);
     };
-    let mut f = Found::new(K::S3Bucket, name)
+    let f = Found::new(K::S3Bucket, name)
         .at(Some(address.clone()))
         .named(name)
         .with("bucket", name)
         .output("arn", arn.as_str());
+    let Some((versioning, encryption, public_access)) = aspects else {
+        return Ok(Some(f.with("tags", tags::to_value(&tags))));
+    };
+    let mut f = f;
     let manages_versioning = desired
         .iter()
         .any(|d| d.address == address && d.properties.contains_key("versioning"));
