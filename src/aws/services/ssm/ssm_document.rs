@@ -7,9 +7,9 @@
 //!
 //! Read: ListDocuments with the filters `Owner=Self` and `Name=<blueprint>-` (a name prefix:
 //! botocore DocumentKeyValuesFilter); its identifiers carry the tags, so only the blueprint's
-//! documents are read further: GetDocument for the default version's content. A `tag:` filter
-//! would narrow the listing further on AWS, but moto (the emulator) ignores it, so the read does
-//! not rely on one.
+//! documents are read further: GetDocument for the default version's content (not by destroy's
+//! inventory, which needs their names only). A `tag:` filter would narrow the listing further on
+//! AWS, but moto (the emulator) ignores it, so the read does not rely on one.
 
 use aws_sdk_ssm::types::{DocumentFormat, DocumentKeyValuesFilter, DocumentType};
 use serde_json::Value;
@@ -308,13 +308,36 @@ fn as_desired(read: &AwsRead<'_>, name: &str, text: &str) -> String {
     }
 }
 
-/// One owned document with its default version's content (only what exists, for destroy).
+/// One owned document with its default version's content — for destroy's inventory
+/// ([`AwsRead::inventory`]) its name alone: the delete takes only the name
+/// (`SsmDocument::delete`), and the content the reader gives a document the blueprint no longer
+/// has is AWS's text, with ids rather than references (only a desired document's gets its
+/// `${…}` back), so no delete's order (`Schedule::from_plan`) comes from it. Without the
+/// content there is no output `version`: an association's observed `documentVersion` then
+/// stays AWS's number instead of becoming the document's reference, and its `document`, the
+/// document's name, still refers to the document.
 async fn document_found(
     read: &AwsRead<'_>,
     name: String,
     address: crate::plan::Address,
     tags: tags::TagSet,
 ) -> Result<Option<Found>, StepError> {
+    let conn = read.conn;
+    let arn = conn.arn(
+        "ssm",
+        &conn.region,
+        &conn.account,
+        &format!("document/{name}"),
+    );
+    if read.inventory {
+        let mut found = Found::new(K::SsmDocument, &name)
+            .at(Some(address))
+            .named(&name)
+            .with("name", name.as_str())
+            .with("tags", tags::to_value(&tags));
+        found.outputs = outputs(&name, Some(&arn), Some(&name));
+        return Ok(Some(found));
+    }
     let got = gone_as_none(
         read.conn
             .clients
@@ -337,13 +360,6 @@ async fn document_found(
             .to_string(),
         content: as_desired(read, &name, got.content().unwrap_or_default()),
     };
-    let conn = read.conn;
-    let arn = conn.arn(
-        "ssm",
-        &conn.region,
-        &conn.account,
-        &format!("document/{name}"),
-    );
     let mut found = Found::new(K::SsmDocument, &name)
         .at(Some(address))
         .named(&name)
