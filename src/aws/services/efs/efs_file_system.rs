@@ -314,29 +314,43 @@ async fn file_system_found(
     Ok(std::iter::once(f).chain(mounts).collect())
 }
 
-/// A mount target with its security groups (one call each: no batch form).
+/// A mount target with its security groups (one call each: no batch form) — not for destroy's
+/// inventory ([`AwsRead::inventory`]), where the property `securityGroups` is left out: the
+/// delete takes only the mount target's id (`EfsMountTarget::delete`), and a mount target is
+/// listed only at the address of the desired one with its file system and subnet (an untagged
+/// kind, matched by its identity: `reader::assemble`; it has no orphan address), so its
+/// delete's order is the catalog's (`Schedule::from_plan` takes observed references only for
+/// what the catalog does not describe) — the security groups' deletes wait for it there.
 async fn mount_target_found(
     read: &AwsRead<'_>,
     file_system: &str,
     mt: MountTargetDescription,
 ) -> Result<Found, StepError> {
-    let groups = not_found_as_none(
-        read.conn
-            .clients
-            .efs
-            .describe_mount_target_security_groups()
-            .mount_target_id(mt.mount_target_id())
-            .send()
-            .await
-            .aws(),
-    )?;
-    let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
-    groups.sort();
+    let groups = if read.inventory {
+        None
+    } else {
+        let groups = not_found_as_none(
+            read.conn
+                .clients
+                .efs
+                .describe_mount_target_security_groups()
+                .mount_target_id(mt.mount_target_id())
+                .send()
+                .await
+                .aws(),
+        )?;
+        let mut groups = groups.map(|g| g.security_groups).unwrap_or_default();
+        groups.sort();
+        Some(groups)
+    };
     let mut f = Found::new(K::EfsMountTarget, mt.mount_target_id()).props(&EfsMountTargetProps {
         file_system: file_system.to_string(),
         subnet: mt.subnet_id().to_string(),
-        security_groups: groups,
+        security_groups: groups.unwrap_or_default(),
     });
+    if read.inventory {
+        f.properties.remove("securityGroups");
+    }
     f.outputs = mount_target_outputs(&mt);
     Ok(f)
 }
