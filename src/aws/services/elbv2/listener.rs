@@ -219,14 +219,16 @@ pub(super) async fn read_listeners(
 }
 
 /// A listener's rules and, for a TCP listener (only those have it; the catalog sets it on NLB
-/// ones), its idle timeout attribute: at once.
+/// ones), its idle timeout attribute: at once. Destroy's inventory ([`AwsRead::inventory`])
+/// reads no attribute: the delete takes the listener's ARN (`Listener::delete`), and the idle
+/// timeout names no other resource.
 async fn listener_details(
     read: &AwsRead<'_>,
     l: &aws_sdk_elasticloadbalancingv2::types::Listener,
 ) -> Result<(Option<u64>, Vec<Found>), StepError> {
     let arn = l.listener_arn().unwrap_or_default();
     let idle = async {
-        if l.protocol().map(|p| p.as_str()) != Some("TCP") {
+        if l.protocol().map(|p| p.as_str()) != Some("TCP") || read.inventory {
             return Ok(None);
         }
         let attributes = read

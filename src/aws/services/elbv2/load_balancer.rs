@@ -285,12 +285,14 @@ async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError
     Ok(found)
 }
 
-/// A load balancer's attributes (ALBs: the idle timeout) and its listeners, at once.
+/// A load balancer's attributes (ALBs: the idle timeout) and its listeners, at once. Destroy's
+/// inventory ([`AwsRead::inventory`]) reads no attributes: the delete takes the load balancer's
+/// ARN and name (`LoadBalancer::delete`), and the idle timeout names no other resource.
 async fn balancer_details(read: &AwsRead<'_>, lb: &Balancer) -> Result<BalancerDetails, StepError> {
     let arn = lb.load_balancer_arn().unwrap_or_default();
     let application = lb.r#type().is_none_or(|t| t.as_str() == "application");
     let idle = async {
-        if !application {
+        if !application || read.inventory {
             return Ok(None);
         }
         let attributes = read
