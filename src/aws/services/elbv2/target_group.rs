@@ -49,7 +49,8 @@ impl Adapter for TargetGroup {
             ("elbv2", "DescribeTargetGroupAttributes"),
             &[("elbv2", "DescribeTargetGroups"), TAGGED],
         ),
-        // The registrations in the instance groups (the target-group attachments, read here).
+        // The registrations in the instance groups (the target-group attachments, read here),
+        // but for a group the blueprint's Auto Scaling group or ECS service fills.
         after(
             ("elbv2", "DescribeTargetHealth"),
             &[("elbv2", "DescribeTargetGroups"), TAGGED],
@@ -213,6 +214,29 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
         .into_iter()
         .flat_map(|p| p.target_groups.unwrap_or_default())
         .collect();
+    // Target groups an Auto Scaling group or an ECS service keeps filled: it registers and
+    // deregisters its own instances or tasks (an ECS service its tasks' instances on their
+    // dynamic host ports: "Use an Application Load Balancer for Amazon ECS"), so those
+    // registrations are no attachment's and never the plan's to remove.
+    let scaled_by_groups = read
+        .desired_of(K::AutoScalingGroup)
+        .filter_map(|g| g.properties.get("targetGroups").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str);
+    let filled_by_services = read
+        .desired_of(K::EcsService)
+        .filter_map(|s| s.properties.get("loadBalancers").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|lb| lb.get("targetGroup").and_then(Value::as_str));
+    let scaled: std::collections::BTreeSet<&str> =
+        scaled_by_groups.chain(filled_by_services).collect();
+    let scaled = &scaled;
+    // Whether the blueprint's group of this name is one of those: its registrations are not read.
+    let filled = |tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup| {
+        tg.target_group_name()
+            .and_then(|name| read.desired_named(K::TargetGroup, &["name"], name))
+            .is_some_and(|d| scaled.contains(d.address.as_str()))
+    };
     // Each group's attributes (settings only: not for destroy) and registrations, beside the tag
     // read of the groups the tagging API does not list.
     let ours = owned_with(
@@ -235,26 +259,16 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
                     .aws()
                     .map(Some)
             };
-            futures::try_join!(attributes, target_health(read, tg))
+            let health = async {
+                if filled(tg) {
+                    return Ok(None);
+                }
+                target_health(read, tg).await.map(Some)
+            };
+            futures::try_join!(attributes, health)
         },
     )
     .await?;
-    // Target groups an Auto Scaling group or an ECS service keeps filled: it registers and
-    // deregisters its own instances or tasks (an ECS service its tasks' instances on their
-    // dynamic host ports: "Use an Application Load Balancer for Amazon ECS"), so those
-    // registrations are no attachment's and never the plan's to remove.
-    let scaled_by_groups = read
-        .desired_of(K::AutoScalingGroup)
-        .filter_map(|g| g.properties.get("targetGroups").and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_str);
-    let filled_by_services = read
-        .desired_of(K::EcsService)
-        .filter_map(|s| s.properties.get("loadBalancers").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|lb| lb.get("targetGroup").and_then(Value::as_str));
-    let scaled: std::collections::BTreeSet<&str> =
-        scaled_by_groups.chain(filled_by_services).collect();
     let mut found = Vec::new();
     for (tg, tags, address, (answer, health)) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();
@@ -265,6 +279,12 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             .collect();
         let name = tg.target_group_name().unwrap_or_default();
         if !scaled.contains(address.as_str()) {
+            // Not read above only where the blueprint's group of this name is filled by others,
+            // and this one's tags put it at another address: read now.
+            let health = match health {
+                Some(health) => health,
+                None => target_health(read, tg).await?,
+            };
             found.extend(registrations(arn, &address, &health));
         }
         let mut f = Found::new(K::TargetGroup, arn)
