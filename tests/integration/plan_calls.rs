@@ -201,3 +201,125 @@ fn the_call_log_holds_every_call_the_plan_made() {
     assert_eq!(logged, operations);
     assert_eq!(account.destroy(&path).code, 0, "destroy");
 }
+
+/// Calls that read only a resource's settings, or parts that go with it: destroy's inventory
+/// (`aws::read_inventory`) asks none of them, and neither do destroy's deletes.
+const SETTINGS_READS: &[&str] = &[
+    // An S3 bucket's aspects: the delete empties every object version whatever the versioning.
+    "s3:GetBucketVersioning",
+    "s3:GetBucketEncryption",
+    "s3:GetPublicAccessBlock",
+    // An SSM document's content: the delete takes its name.
+    "ssm:GetDocument",
+    // A mount target's security groups: its delete takes its id; the catalog orders it.
+    "efs:DescribeMountTargetSecurityGroups",
+    // A load balancer's and a TCP listener's idle timeouts.
+    "elbv2:DescribeLoadBalancerAttributes",
+    "elbv2:DescribeListenerAttributes",
+    // What earlier rounds left out (issue 14).
+    "ecr:GetLifecyclePolicy",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:DescribeVpcAttribute",
+    "elbv2:DescribeTargetGroupAttributes",
+    "elasticache:DescribeCacheParameters",
+    "rds:DescribeDBParameters",
+    "autoscaling:DescribeLifecycleHooks",
+    "ssm:DescribeAssociation",
+];
+
+/// Destroy's inventory of a shipped blueprint, applied in the emulator: it finds what the full
+/// read finds (the same addresses and ids), without [`SETTINGS_READS`] nor the blueprint's
+/// `unasked` calls; the destroy leaves nothing and asks none of them either. Prints both reads'
+/// calls per operation.
+fn the_inventory_reads_what_exists(blueprint: &str, name: &str, unasked: &[&str]) {
+    let account = Account::new();
+    let region = "cn-northwest-1";
+    let original = std::fs::read_to_string(repo_root().join(blueprint)).expect("blueprint");
+    let runnable = with_emulator_certificate(&account, &original, region);
+    plant_secrets(&account, &runnable, region, "planted-secret-value");
+    let base = account.write("base.yaml", &runnable);
+    let applied = account.apply(&base);
+    assert_eq!(applied.code, 0, "apply\n{applied}");
+    let desired = shinyctl::load::load_file(std::path::Path::new(&base))
+        .expect("loads")
+        .resources;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let target = shinyctl::aws::Target::emulator(&emulator::shared().endpoint, region, &account.id);
+    let conn = runtime
+        .block_on(shinyctl::aws::connect(&target))
+        .expect("connects");
+    let before = emulator::calls(&account.id).len();
+    let inventory = runtime
+        .block_on(shinyctl::aws::read_inventory(&conn, name, &desired))
+        .expect("reads");
+    let (_, inventory_calls) = calls_since(&account.id, before);
+    let before = emulator::calls(&account.id).len();
+    let full = runtime
+        .block_on(shinyctl::aws::read(&conn, name, &desired))
+        .expect("reads");
+    let (_, full_calls) = calls_since(&account.id, before);
+    let total = |calls: &BTreeMap<String, usize>| calls.values().sum::<usize>();
+    eprintln!(
+        "{blueprint}: inventory {} calls {inventory_calls:#?}\nfull read {} calls {full_calls:#?}",
+        total(&inventory_calls),
+        total(&full_calls)
+    );
+    let found = |live: &shinyctl::aws::LiveState| {
+        live.observed
+            .resources
+            .iter()
+            .map(|r| (r.address.to_string(), r.id.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found(&inventory), found(&full), "the same resources");
+    for kind in ["s3_bucket", "ssm_document", "efs_mount_target"] {
+        assert!(
+            inventory
+                .observed
+                .resources
+                .iter()
+                .any(|r| r.kind.as_str() == kind),
+            "{blueprint} has a {kind}"
+        );
+    }
+    for call in SETTINGS_READS.iter().chain(unasked) {
+        assert!(
+            !inventory_calls.contains_key(*call),
+            "the inventory asked {call}: {inventory_calls:#?}"
+        );
+    }
+
+    let before = emulator::calls(&account.id).len();
+    let destroyed = account.destroy(&base);
+    assert_eq!(destroyed.code, 0, "destroy\n{destroyed}");
+    assert!(
+        destroyed.stdout.contains("Verified: nothing tagged"),
+        "{destroyed}"
+    );
+    let (_, destroy_calls) = calls_since(&account.id, before);
+    for call in SETTINGS_READS.iter().chain(unasked) {
+        assert!(
+            !destroy_calls.contains_key(*call),
+            "destroy asked {call}: {destroy_calls:#?}"
+        );
+    }
+}
+
+/// Its target group is the Auto Scaling group's to fill: no read asks for its registrations.
+#[test]
+fn destroys_inventory_of_lowcode_asg_reads_what_exists() {
+    the_inventory_reads_what_exists(
+        "blueprints/lowcode-asg.yaml",
+        "lowcode-asg",
+        &["elbv2:DescribeTargetHealth"],
+    );
+}
+
+#[test]
+fn destroys_inventory_of_lowcode_ha_reads_what_exists() {
+    the_inventory_reads_what_exists("blueprints/lowcode-ha.yaml", "lowcode", &[]);
+}
