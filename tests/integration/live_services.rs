@@ -1305,7 +1305,11 @@ async fn the_sweep_lists_lambda_once_for_all_canaries_and_deletes_only_theirs() 
             .runtime(Runtime::Nodejs20x)
             .role(&role)
             .handler("index.handler")
-            .code(FunctionCode::builder().zip_file(Blob::new(zip.clone())).build())
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(zip.clone()))
+                    .build(),
+            )
             .send()
             .await
             .expect("function");
