@@ -192,6 +192,23 @@ impl StepContext<'_> {
     /// One call more when it does not.
     pub(crate) async fn wait_until_looking_first<T, P, F>(
         &self,
+        probe: P,
+        condition: impl Condition<T>,
+    ) -> Result<Option<T>, StepError>
+    where
+        T: fmt::Display,
+        P: FnMut() -> F,
+        F: Future<Output = Result<Option<T>, StepError>>,
+    {
+        self.wait_with_looking_first(&self.wait, probe, condition)
+            .await
+    }
+
+    /// [`StepContext::wait_with`], looking once at once first (as
+    /// [`StepContext::wait_until_looking_first`] does).
+    pub(crate) async fn wait_with_looking_first<T, P, F>(
+        &self,
+        spec: &WaitSpec,
         mut probe: P,
         condition: impl Condition<T>,
     ) -> Result<Option<T>, StepError>
@@ -206,7 +223,7 @@ impl StepContext<'_> {
             // Not yet (or no news): the schedule as usual.
             _ => {}
         }
-        self.wait_with(&self.wait, probe, condition).await
+        self.wait_with(spec, probe, condition).await
     }
 
     /// Polls `probe` on `spec` (this step's [`StepContext::wait`], changed: e.g.

@@ -1868,6 +1868,9 @@ pub const SPECS: &[KindSpec] = &[
                 "ecs:UpdateService",
                 "ecs:DeleteService",
                 "ecs:DescribeServices",
+                // Until its tasks are stopped.
+                "ecs:ListTasks",
+                "ecs:DescribeTasks",
             ],
         },
         // UpdateService (task definition, deployment configuration, strategy, network

@@ -316,6 +316,48 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         .filter(|c| c.operation == "DescribeServices")
         .count();
     assert!(polls >= 2, "{polls} DescribeServices after DeleteService");
+    // Then until its tasks were STOPPED (DescribeTasks), so the association went at its first
+    // call: no stopping task held the capacity provider (ResourceInUseException).
+    let described_tasks = calls[deleted..]
+        .iter()
+        .rposition(|c| c.operation == "DescribeTasks")
+        .map(|at| deleted + at)
+        .expect("DescribeTasks after DeleteService");
+    let put = calls[before..]
+        .iter()
+        .position(|c| c.operation == "PutClusterCapacityProviders")
+        .map(|at| before + at)
+        .expect("PutClusterCapacityProviders");
+    assert!(
+        described_tasks < put,
+        "the tasks were looked at before the association went"
+    );
+    assert_eq!(calls[put].status, 200, "{:?}", calls[put]);
+    let stopping = ecs
+        .list_tasks()
+        .cluster(&cluster)
+        .service_name(service_name(&service))
+        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+        .send()
+        .await
+        .expect("tasks");
+    if !stopping.task_arns().is_empty() {
+        let tasks = ecs
+            .describe_tasks()
+            .cluster(&cluster)
+            .set_tasks(Some(stopping.task_arns().to_vec()))
+            .send()
+            .await
+            .expect("tasks");
+        assert!(
+            tasks
+                .tasks()
+                .iter()
+                .all(|t| t.last_status() == Some("STOPPED")),
+            "{:?}",
+            tasks.tasks()
+        );
+    }
     let gone = ecs
         .describe_services()
         .cluster(&cluster)

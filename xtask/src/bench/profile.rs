@@ -245,7 +245,8 @@ impl PlanGraph {
         match kind {
             // DeleteService leaves the service DRAINING until its tasks are STOPPING: each is
             // DEACTIVATING while its targets drain for the target groups' deregistration delay
-            // (scaled as the emulator scales target health), then INACTIVE (`ecs_placement.py`).
+            // (scaled as the emulator scales target health), then INACTIVE (`ecs_placement.py`);
+            // the delete then waits until they are STOPPED, `ecs_task_stop` later.
             "ecs_service" => {
                 let delays: Vec<f64> = self
                     .service_target_groups(address)
@@ -258,6 +259,7 @@ impl PlanGraph {
                     })
                     .collect();
                 delays.into_iter().fold(0.0, f64::max) * profile.get(&["target_health_scale"])
+                    + profile.get(&["ecs_task_stop"])
             }
             _ => profile.delete_seconds(kind),
         }
@@ -676,7 +678,8 @@ mod tests {
         let mut p = profile();
         p.overlay(&serde_json::json!({"durations": {
             "ec2_instance_create": 0.5, "ec2_instance_delete": 0.5, "target_health_scale": 0.01,
-            "ecs_deployment_rollout": 1, "iam_propagation": 0.2, "kube_deployment_rollout": 1
+            "ecs_deployment_rollout": 1, "iam_propagation": 0.2, "kube_deployment_rollout": 1,
+            "ecs_task_stop": 0.5
         }}));
         p
     }
@@ -701,10 +704,10 @@ mod tests {
     }
 
     #[test]
-    fn an_ecs_service_is_deleted_once_its_targets_have_drained() {
+    fn an_ecs_service_is_deleted_once_its_targets_have_drained_and_its_tasks_stopped() {
         let (g, p) = (servers(), servers_profile());
-        // ELB's default deregistration delay (300 s) at the health scale 0.01.
-        assert!((g.delete_seconds(&p, "svc", "ecs_service") - 3.0).abs() < 1e-9);
+        // ELB's default deregistration delay (300 s) at the health scale 0.01, then the stop.
+        assert!((g.delete_seconds(&p, "svc", "ecs_service") - 3.5).abs() < 1e-9);
         // Other kinds keep the profile's own delete time.
         assert_eq!(g.delete_seconds(&p, "asg", "autoscaling_group"), 0.5);
     }

@@ -29,6 +29,9 @@
 //!   "the service status moves from ACTIVE to DRAINING ... after all tasks are stopped the
 //!   service status moves to INACTIVE", botocore `ecs` DeleteService); behind a load balancer the
 //!   polls are laid out for the target groups' deregistration delay, which the draining lasts.
+//!   Then until its tasks are STOPPED (ListTasks, DescribeTasks): an INACTIVE service's tasks
+//!   may still be stopping, holding their capacity provider and network interfaces
+//!   ([`wait_tasks_stopped`]).
 //!
 //! Read: ListClusters (the blueprint's by name prefix, as the cluster's read: a service in a
 //! cluster the blueprint dropped is found and deleted before it), ListServices per cluster, then
@@ -50,7 +53,7 @@ use super::ecs_cluster_capacity_providers::strategy;
 use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::wait::{has, is_gone};
-use crate::apply::{ErrorClass, Outputs, StepError};
+use crate::apply::{Outputs, StepError};
 use crate::aws::errors::{is_not_found, missing};
 use crate::aws::tags::{self, BLUEPRINT_TAG};
 use crate::plan::ResourceKind as K;
@@ -277,8 +280,11 @@ impl Adapter for EcsService {
             .send()
             .await
             .aws();
+        let name = short_name(arn);
         let behind_load_balancer = match scaled {
             Err(err) if is_not_found(&err) || err.code == "ServiceNotActiveException" => {
+                // Deleted before (an interrupted run): its tasks may still be stopping.
+                wait_tasks_stopped(step, &cluster, name).await?;
                 return Ok(Outputs::new());
             }
             other => other?
@@ -317,20 +323,85 @@ impl Adapter for EcsService {
         // after DEACTIVATING — "the load balancer target group deregistration occurs during this
         // state" ("Amazon ECS task lifecycle") — for the target group's deregistration delay:
         // the polls are laid out for that, not for the kind's minute.
-        if !behind_load_balancer {
-            step.engine
-                .wait_until_looking_first(probe, is_gone())
-                .await?;
-            return Ok(Outputs::new());
-        }
-        match probe().await {
-            Ok(None) => return Ok(Outputs::new()),
-            Err(error) if error.class == ErrorClass::Fatal => return Err(error),
-            _ => {}
-        }
-        let spec = step.engine.wait.expecting(DEREGISTRATION_DELAY);
-        step.engine.wait_with(&spec, probe, is_gone()).await?;
+        let spec = if behind_load_balancer {
+            step.engine.wait.expecting(DEREGISTRATION_DELAY)
+        } else {
+            step.engine.wait
+        };
+        step.engine
+            .wait_with_looking_first(&spec, probe, is_gone())
+            .await?;
+        wait_tasks_stopped(step, &cluster, name).await?;
         Ok(Outputs::new())
+    }
+}
+
+/// How long a task takes to stop once ECS stops it: the container's `stopTimeout`, "the time
+/// duration (in seconds) to wait before the container is forcefully killed if it doesn't exit
+/// normally on its own", 30 s by default (botocore `ecs` ContainerDefinition stopTimeout; the
+/// agent's `ECS_CONTAINER_STOP_TIMEOUT` on EC2, also 30 s). The task definitions shinyctl
+/// registers set none.
+const TASK_STOP: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Until the service's tasks are all STOPPED. An INACTIVE service's tasks may still be STOPPING
+/// ("After all tasks have transitioned to either STOPPING or STOPPED status, the service status
+/// moves from DRAINING to INACTIVE", botocore `ecs` DeleteService), and a stopping task still
+/// holds what it runs on: its capacity provider, which PutClusterCapacityProviders refuses to
+/// take from the cluster ("You can only disassociate an existing capacity provider from a
+/// cluster if it's not being used by any existing tasks": ResourceInUseException), and in
+/// awsvpc mode its network interface in the service's subnets and security groups. Waiting here
+/// puts the stop on the service's delete, where it belongs, instead of on the retries of what
+/// the tasks hold. ListTasks desiredStatus STOPPED lists the tasks being stopped and the
+/// recently stopped; DescribeTasks tells them apart (`lastStatus`).
+async fn wait_tasks_stopped(
+    step: &AwsStep<'_>,
+    cluster: &str,
+    name: &str,
+) -> Result<(), StepError> {
+    let probe = || async {
+        let ecs = &step.clients().ecs;
+        let listed = all_pages!(
+            ecs.list_tasks()
+                .cluster(cluster)
+                .service_name(name)
+                .desired_status(DesiredStatus::Stopped)
+                .into_paginator()
+                .send()
+        );
+        let arns: Vec<String> = listed
+            .into_iter()
+            .flat_map(|page| page.task_arns.unwrap_or_default())
+            .collect();
+        let mut stopping = 0;
+        for chunk in arns.chunks(100) {
+            let described = ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws()?;
+            stopping += described
+                .tasks()
+                .iter()
+                .filter(|t| t.last_status() != Some("STOPPED"))
+                .count();
+        }
+        Ok((stopping > 0).then_some(TasksStopping(stopping)))
+    };
+    let spec = step.engine.wait.expecting(TASK_STOP);
+    step.engine
+        .wait_with_looking_first(&spec, probe, is_gone())
+        .await?;
+    Ok(())
+}
+
+/// What the wait for the tasks sees.
+struct TasksStopping(usize);
+
+impl fmt::Display for TasksStopping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} task(s) stopping", self.0)
     }
 }
 
