@@ -88,6 +88,7 @@ impl Runner<'_> {
     ) -> Result<Outcome> {
         let stdout = self.logs.join(format!("{label}.out"));
         let stderr = self.logs.join(format!("{label}.err"));
+        self.emulator.collect_garbage()?;
         let mut command = Command::new(self.shinyctl);
         command
             .args(args)
