@@ -463,6 +463,13 @@ pub(crate) async fn execute_phased<O: Operator, W: Workload>(
                 let live = live_after(then.before(), schedule, &outputs);
                 then.deploy_rest(&live, &reported, &mut summary, &sink)
                     .await;
+                // A deploy that stopped before its steps (while preparing: the image check, an
+                // unreachable cluster) reported only the failure: the rest of the plan's
+                // workload steps are skipped because of it, so every planned step is reported.
+                if !summary.failed.is_empty() {
+                    let rest = unreported_planned(then.planned(), &reported, &summary);
+                    not_attempted(&rest, &mut summary, &sink);
+                }
             } else {
                 let rest: Vec<Change> = then
                     .planned()
@@ -483,6 +490,32 @@ pub(crate) async fn execute_phased<O: Operator, W: Workload>(
     };
     let (ran, _shown) = tokio::join!(run, drain(events, renderer));
     ran
+}
+
+/// The planned workload changes neither the controllers' phase (`reported`) nor `summary` has
+/// reported.
+fn unreported_planned(
+    planned: &[Change],
+    reported: &BTreeSet<Address>,
+    summary: &Summary,
+) -> Vec<Change> {
+    let mut seen: BTreeSet<&Address> = reported.iter().collect();
+    seen.extend(
+        summary
+            .created
+            .iter()
+            .chain(&summary.updated)
+            .chain(&summary.replaced)
+            .chain(&summary.deleted),
+    );
+    seen.extend(summary.failed.iter().map(|f| &f.step.address));
+    seen.extend(summary.skipped.iter().map(|s| &s.step.address));
+    seen.extend(summary.cancelled.iter().map(|c| &c.address));
+    planned
+        .iter()
+        .filter(|c| !seen.contains(&c.address))
+        .cloned()
+        .collect()
 }
 
 /// Adds what `other` (the controllers' phase) did to `summary`.
@@ -701,6 +734,9 @@ mod tests {
         needs: Vec<&'static str>,
         install_ms: u64,
         install_fails: bool,
+        /// The rest's deploy fails while preparing (as the image check does): only its first
+        /// step is reported, failed.
+        prepare_fails: bool,
         before: LiveState,
         log: Log,
     }
@@ -805,6 +841,21 @@ mod tests {
                 .filter(|c| !reported.contains(&c.address))
             {
                 let step = step_of(change);
+                if self.prepare_fails {
+                    let error =
+                        StepError::new(crate::apply::ErrorClass::Fatal, "ImageMissing", "no");
+                    sink.emit(Event::StepFailed {
+                        step: step.clone(),
+                        error: error.clone(),
+                        elapsed: std::time::Duration::ZERO,
+                    });
+                    summary.failed.push(crate::apply::Failure {
+                        step,
+                        error,
+                        attempts: 1,
+                    });
+                    return;
+                }
                 sink.emit(Event::StepStarted { step: step.clone() });
                 sink.emit(Event::StepSucceeded {
                     step: step.clone(),
@@ -873,6 +924,7 @@ mod tests {
                 needs: vec!["cluster", "nodes"],
                 install_ms: 30,
                 install_fails: false,
+                prepare_fails: false,
                 before: LiveState {
                     observed: ObservedState::empty("t", "us-east-1"),
                     outputs: BTreeMap::new(),
@@ -974,6 +1026,32 @@ mod tests {
             ]
         );
         assert!(summary.is_complete(), "{summary:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deploy_that_stops_while_preparing_skips_the_rest_of_its_steps() {
+        let mut setup = setup(&[("cluster", 10), ("nodes", 10), ("database", 100)], &[]);
+        let service = change(
+            "workload.service[shinyproxy]",
+            crate::plan::ResourceKind::KubernetesObject,
+        );
+        setup.workload.planned.push(service);
+        setup.workload.prepare_fails = true;
+        let (summary, events, _) = run_setup(setup, &Interrupt::never()).await;
+        assert_eq!(reported(&events, CONTROLLER), ["started", "succeeded"]);
+        // As `deploy_after_aws` reports a failure while preparing: failed, never started.
+        assert_eq!(reported(&events, PROXY), ["failed"]);
+        assert_eq!(
+            reported(&events, "workload.service[shinyproxy]"),
+            ["skipped"]
+        );
+        assert_eq!(summary.skipped.len(), 1);
+        assert_eq!(summary.skipped[0].because.as_str(), PROXY);
+        // Every planned step is reported exactly once.
+        assert!(matches!(
+            events.first(),
+            Some(Event::RunStarted { steps: 6 })
+        ));
     }
 
     #[tokio::test(start_paused = true)]
