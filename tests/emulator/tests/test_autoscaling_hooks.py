@@ -124,8 +124,9 @@ def test_the_token_completes_it_too(emu, account):
 
 
 def test_the_heartbeat_timeout_applies_the_default_result(emu, account):
-    # 30 s × 0.01: the default result after 0.3 s in Terminating:Wait.
-    _, asg, _, leaving = scaled_in(emu, account, heartbeat=30, result="ABANDON")
+    # 100 s × 0.01: the default result after 1 s in Terminating:Wait (long enough for the polls
+    # to see that state on a loaded machine; at 0.3 s they once missed it).
+    _, asg, _, leaving = scaled_in(emu, account, heartbeat=100, result="ABANDON")
     seen = wait_for(lambda: states(asg).get(leaving), None)
     assert "Terminating:Wait" in seen and seen[-1] is None, seen
     assert len(group(asg)["Instances"]) == 1
