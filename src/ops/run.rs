@@ -750,6 +750,21 @@ mod tests {
         }
     }
 
+    /// `step` failed with `code`, reported as the real workload phases report it.
+    fn failed(summary: &mut Summary, sink: &EventSink, step: crate::apply::StepRef, code: &str) {
+        let error = StepError::new(crate::apply::ErrorClass::Fatal, code, "no");
+        sink.emit(Event::StepFailed {
+            step: step.clone(),
+            error: error.clone(),
+            elapsed: std::time::Duration::ZERO,
+        });
+        summary.failed.push(crate::apply::Failure {
+            step,
+            error,
+            attempts: 1,
+        });
+    }
+
     impl Workload for FakeWorkload {
         fn planned(&self) -> &[Change] {
             &self.planned
@@ -798,17 +813,7 @@ mod tests {
             for change in steps {
                 let step = step_of(change);
                 if self.install_fails {
-                    let error = StepError::new(crate::apply::ErrorClass::Fatal, "Bad", "no");
-                    sink.emit(Event::StepFailed {
-                        step: step.clone(),
-                        error: error.clone(),
-                        elapsed: std::time::Duration::ZERO,
-                    });
-                    summary.failed.push(crate::apply::Failure {
-                        step,
-                        error,
-                        attempts: 1,
-                    });
+                    failed(&mut summary, sink, step, "Bad");
                 } else {
                     sink.emit(Event::StepSucceeded {
                         step: step.clone(),
@@ -842,18 +847,7 @@ mod tests {
             {
                 let step = step_of(change);
                 if self.prepare_fails {
-                    let error =
-                        StepError::new(crate::apply::ErrorClass::Fatal, "ImageMissing", "no");
-                    sink.emit(Event::StepFailed {
-                        step: step.clone(),
-                        error: error.clone(),
-                        elapsed: std::time::Duration::ZERO,
-                    });
-                    summary.failed.push(crate::apply::Failure {
-                        step,
-                        error,
-                        attempts: 1,
-                    });
+                    failed(summary, sink, step, "ImageMissing");
                     return;
                 }
                 sink.emit(Event::StepStarted { step: step.clone() });
