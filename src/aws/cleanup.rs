@@ -7,7 +7,8 @@
 //! - security groups in that VPC with those tags (after the rules other groups hold on them are
 //!   revoked), except shinyctl's own and the one EKS manages (`aws:eks:cluster-name`);
 //! - network interfaces left `available` (detached) in the VPC;
-//! - the Lambda functions and layers Synthetics made for the blueprint's canaries.
+//! - the Lambda function and layer each of the blueprint's canaries ran on, by the names the
+//!   canary gave (`CanaryLambdas`: never by a name prefix another canary's could share).
 //!
 //! Everything is scoped to this blueprint's cluster name and VPC id: a load balancer of another
 //! cluster, or one without the controller's tags, is left alone.
@@ -19,7 +20,8 @@ use aws_sdk_ec2::types::{Filter, IpPermission, UserIdGroupPair};
 use super::config::Connection;
 use super::errors::{AwsResult, not_found_as_none};
 use super::services::elbv2;
-use super::services::synthetics::{CanaryLambdas, delete_canary_lambdas};
+pub use super::services::synthetics::CanaryLambdas;
+use super::services::synthetics::delete_canary_lambdas;
 use crate::apply::StepError;
 use crate::plan::catalog::BLUEPRINT_TAG;
 
@@ -31,8 +33,8 @@ pub const LB_CONTROLLER_TAG: &str = "elbv2.k8s.aws/cluster";
 pub struct Scope {
     pub cluster: Option<String>,
     pub vpc_id: Option<String>,
-    /// Canary names (their Lambda functions are `cwsyn-<name>-*`).
-    pub canaries: Vec<String>,
+    /// The Lambda functions and layers the blueprint's canaries ran on.
+    pub canary_lambdas: CanaryLambdas,
 }
 
 /// What the sweep removed, by AWS id or name.
@@ -303,11 +305,10 @@ async fn sweep_canary_lambdas(
     conn: &Connection,
     scope: &Scope,
 ) -> Result<CanaryLambdas, StepError> {
-    if scope.canaries.is_empty() {
+    if scope.canary_lambdas.is_empty() {
         return Ok(CanaryLambdas::default());
     }
-    let canaries: Vec<&str> = scope.canaries.iter().map(String::as_str).collect();
-    delete_canary_lambdas(&conn.clients.lambda, &canaries).await
+    delete_canary_lambdas(&conn.clients.lambda, &scope.canary_lambdas).await
 }
 
 /// Repeats `attempt` until it answers `Some`, for up to about two minutes (the time AWS takes

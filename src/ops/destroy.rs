@@ -16,11 +16,11 @@
 //! 3. Read again: anything of the blueprint still there is listed, and the destroy fails.
 
 use crate::apply::{Schedule, Summary};
-use crate::aws::cleanup::{self, Scope, Swept};
+use crate::aws::cleanup::{self, CanaryLambdas, Scope, Swept};
 use crate::aws::operator::DataPolicy;
 use crate::aws::{Connection, Target};
 use crate::load::Loaded;
-use crate::plan::{ObservedResource, ObservedState, Plan, ResourceKind, diff};
+use crate::plan::{ObservedResource, Plan, ResourceKind, diff};
 use crate::render::plan_json;
 
 use super::apply::warn_duplicates;
@@ -190,7 +190,7 @@ async fn destroy_locked(
     }
     let removed =
         remove_workload(conn, target, loaded, &live, &cluster, &plan, options, out).await?;
-    let scope = sweep_scope(&live.observed);
+    let scope = sweep_scope(&live);
     sweep(conn, &scope, out).await?;
     let data = DataPolicy {
         final_snapshot: !options.skip_final_snapshot,
@@ -239,18 +239,25 @@ async fn destroy_locked(
     Ok(Some(again))
 }
 
-/// What the cleanup sweep looks at: the blueprint's cluster, VPC and canaries, as observed.
-fn sweep_scope(observed: &ObservedState) -> Scope {
+/// What the cleanup sweep looks at: the blueprint's cluster, VPC and what its canaries ran on, as
+/// read.
+fn sweep_scope(live: &crate::aws::LiveState) -> Scope {
+    let observed = &live.observed;
     let first = |kind: ResourceKind| observed.resources.iter().find(|r| r.kind == kind);
+    let mut canary_lambdas = CanaryLambdas::default();
+    for canary in observed
+        .resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::Canary)
+    {
+        if let Some(outputs) = live.outputs.get(&canary.address) {
+            canary_lambdas.extend(CanaryLambdas::from_outputs(outputs));
+        }
+    }
     Scope {
         cluster: first(ResourceKind::EksCluster).map(|r| r.name.clone()),
         vpc_id: first(ResourceKind::Vpc).map(|r| r.id.clone()),
-        canaries: observed
-            .resources
-            .iter()
-            .filter(|r| r.kind == ResourceKind::Canary)
-            .map(|r| r.name.clone())
-            .collect(),
+        canary_lambdas,
     }
 }
 
@@ -258,7 +265,7 @@ fn sweep_scope(observed: &ObservedState) -> Scope {
 /// says what; true when something was removed. A failed sweep is a warning: the deletes it would
 /// have unblocked fail visibly, and the final check lists what remains.
 async fn sweep(conn: &Connection, scope: &Scope, out: &mut dyn Console) -> Result<bool> {
-    if scope.cluster.is_none() && scope.vpc_id.is_none() && scope.canaries.is_empty() {
+    if scope.cluster.is_none() && scope.vpc_id.is_none() && scope.canary_lambdas.is_empty() {
         return Ok(false);
     }
     match cleanup::sweep(conn, scope).await {
@@ -419,17 +426,29 @@ mod tests {
     }
 
     #[test]
-    fn the_sweep_looks_at_the_observed_vpc_cluster_and_canaries() {
+    fn the_sweep_looks_at_the_observed_vpc_cluster_and_what_the_canaries_ran_on() {
         let mut state = observed();
         state.resources.push(
             serde_json::from_value(serde_json::json!({"address": "monitoring.canary[login]",
                 "kind": "canary", "id": "arn:c", "name": "t-login"}))
             .unwrap(),
         );
-        let scope = sweep_scope(&state);
+        let outputs = serde_json::json!({"id": "arn:c", "lambdaFunction": "cwsyn-t-login-1",
+            "lambdaLayer": "cwsyn-t-login-1"});
+        let live = crate::aws::LiveState {
+            observed: state,
+            outputs: [(
+                crate::plan::Address::new("monitoring.canary[login]"),
+                outputs.as_object().unwrap().clone(),
+            )]
+            .into(),
+            duplicates: Vec::new(),
+        };
+        let scope = sweep_scope(&live);
         assert_eq!(scope.vpc_id.as_deref(), Some("vpc-1"));
         assert_eq!(scope.cluster, None);
-        assert_eq!(scope.canaries, ["t-login"]);
+        assert_eq!(scope.canary_lambdas.functions, ["cwsyn-t-login-1"]);
+        assert_eq!(scope.canary_lambdas.layers, ["cwsyn-t-login-1"]);
     }
 
     #[test]

@@ -507,7 +507,7 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
     let scope = Scope {
         cluster: Some(cluster.to_string()),
         vpc_id: Some(vpc.clone()),
-        canaries: Vec::new(),
+        canary_lambdas: Default::default(),
     };
     let swept = cleanup::sweep(&conn, &scope).await.expect("sweep");
     assert_eq!(swept.load_balancers, vec![lb.clone()]);
@@ -1266,12 +1266,14 @@ async fn nlb_idle_timeout_is_the_tcp_listeners_attribute() {
     destroy_all(&conn, "idle", &desired, live).await;
 }
 
-/// Destroy's sweep of what canaries leave: Lambda is listed once for all the blueprint's
-/// canaries, and only their functions and layers (`cwsyn-<canary>-…`) are deleted.
+/// Destroy's sweep of what canaries leave: exactly the functions and layers the canaries named
+/// (their `EngineArn`, `Code.SourceLocationArn`), none found by name — another canary whose name
+/// continues this one's (`cwsyn-alpha-x-…`) keeps its own — and one already gone is no error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sweep_lists_lambda_once_for_all_canaries_and_deletes_only_theirs() {
+async fn the_sweep_deletes_exactly_what_the_canaries_ran_on() {
     use aws_sdk_lambda::primitives::Blob;
     use aws_sdk_lambda::types::{FunctionCode, LayerVersionContentInput, Runtime};
+    use shinyctl::aws::cleanup::CanaryLambdas;
 
     let account = emulator::account();
     let conn = connect(&account).await;
@@ -1293,12 +1295,9 @@ async fn the_sweep_lists_lambda_once_for_all_canaries_and_deletes_only_theirs() 
     // An empty zip archive: its end-of-central-directory record alone.
     let mut zip = vec![0x50, 0x4b, 0x05, 0x06];
     zip.resize(22, 0);
-    let names = [
-        "cwsyn-alpha-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
-        "cwsyn-beta-1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809",
-        "someone-elses",
-    ];
-    for name in names {
+    let ours = "cwsyn-alpha-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+    let longer = "cwsyn-alpha-x-1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809";
+    for name in [ours, longer, "someone-elses"] {
         lambda
             .create_function()
             .function_name(name)
@@ -1326,31 +1325,34 @@ async fn the_sweep_lists_lambda_once_for_all_canaries_and_deletes_only_theirs() 
             .expect("layer");
     }
 
-    let listed = emulator::count(&account, "ListFunctions");
+    let gone = "cwsyn-beta-2b3c4d5e-6f70-8192-a3b4-c5d6e7f80912";
     let scope = Scope {
         cluster: None,
         vpc_id: None,
-        canaries: vec!["alpha".into(), "beta".into()],
+        canary_lambdas: CanaryLambdas {
+            functions: vec![ours.into(), gone.into()],
+            layers: vec![ours.into(), gone.into()],
+        },
     };
-    let mut swept = cleanup::sweep(&conn, &scope).await.expect("sweep");
-    swept.lambda_functions.sort();
-    swept.lambda_layers.sort();
-    assert_eq!(swept.lambda_functions, names[..2]);
-    assert_eq!(swept.lambda_layers, names[..2]);
-    assert_eq!(emulator::count(&account, "ListFunctions") - listed, 1);
+    let swept = cleanup::sweep(&conn, &scope).await.expect("sweep");
+    assert_eq!(swept.lambda_functions, [ours]);
+    assert_eq!(swept.lambda_layers, [ours]);
+    assert_eq!(emulator::count(&account, "ListFunctions"), 0);
 
     let functions = lambda.list_functions().send().await.expect("functions");
-    let left: Vec<&str> = functions
+    let mut left: Vec<&str> = functions
         .functions()
         .iter()
         .filter_map(|f| f.function_name())
         .collect();
-    assert_eq!(left, ["someone-elses"]);
+    left.sort_unstable();
+    assert_eq!(left, [longer, "someone-elses"]);
     let layers = lambda.list_layers().send().await.expect("layers");
-    let left: Vec<&str> = layers
+    let mut left: Vec<&str> = layers
         .layers()
         .iter()
         .filter_map(|l| l.layer_name())
         .collect();
-    assert_eq!(left, ["someone-elses"]);
+    left.sort_unstable();
+    assert_eq!(left, [longer, "someone-elses"]);
 }

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::stages::{Read, first};
 use super::synthetics::{
-    HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG, heartbeat_script, sweep_lambda,
-    synthetics_tags, zip_one,
+    CanaryLambdas, HANDLER, SCRIPT_PATH, SyntheticsTags, UPDATE_IN_PLACE, URL_TAG,
+    delete_canary_lambdas, heartbeat_script, synthetics_tags, zip_one,
 };
 use super::{
     Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, already_made_is_ok,
@@ -40,10 +40,11 @@ impl Adapter for Canary {
         let name = props.name.as_str();
         let existing = get(step, name).await?;
         // A canary in ERROR (this step's earlier attempt, or a failed run before) is made again.
-        let failed = existing.as_ref().is_some_and(|c| state_of(c).0 == "ERROR");
-        if failed {
-            remove(step, name).await?;
+        let failed = existing.as_ref().filter(|c| state_of(c).0 == "ERROR");
+        if let Some(failed) = failed {
+            remove(step, name, &CanaryLambdas::of(failed)).await?;
         }
+        let failed = failed.is_some();
         if existing.is_none() || failed {
             let url = target_url(step, &props.target)?;
             let result = step
@@ -129,6 +130,8 @@ impl Adapter for Canary {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let name = step.existing("name").unwrap_or(step.name()).to_string();
+        // A canary already gone took its function and layer along (DeleteLambda), or left them
+        // where nothing tells they were its: they are looked for by the names it gives only.
         if let Some(canary) = get(step, &name).await? {
             let state = canary
                 .status()
@@ -138,9 +141,7 @@ impl Adapter for Canary {
             if matches!(state.as_str(), "RUNNING" | "STARTING" | "STOPPING") {
                 stop(step, &name).await?;
             }
-            remove(step, &name).await?;
-        } else {
-            sweep_lambda(step, &name).await?;
+            remove(step, &name, &CanaryLambdas::of(&canary)).await?;
         }
         Ok(Outputs::new())
     }
@@ -312,7 +313,7 @@ async fn wait_for(
 /// Deletes a canary (one stopped, or left in ERROR by a failed create: AWS offers no way to
 /// repair one) with its Lambda function, waits until it is gone, and sweeps the function and
 /// layers Synthetics may leave.
-async fn remove(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
+async fn remove(step: &AwsStep<'_>, name: &str, lambdas: &CanaryLambdas) -> Result<(), StepError> {
     let result = step
         .clients()
         .synthetics
@@ -328,7 +329,8 @@ async fn remove(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
         |s: Option<&State>| s.is_none(),
     )
     .await?;
-    sweep_lambda(step, name).await
+    delete_canary_lambdas(&step.clients().lambda, lambdas).await?;
+    Ok(())
 }
 
 async fn start(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
@@ -434,6 +436,10 @@ async fn read_canaries(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
                 .with("tags", tags::to_value(&tags))
                 .output("arn", arn.as_str())
                 .output("name", name);
+            // What it runs on, for destroy's sweep after its delete (`CanaryLambdas`).
+            for (key, value) in CanaryLambdas::of(c).outputs() {
+                f = f.output(key, value);
+            }
             found.push(f);
         }
         next = page.next_token().map(str::to_string);

@@ -1,6 +1,6 @@
-//! synthetics: canaries (the adapter and reader are `canary.rs`), their heartbeat script, and the sweep of
-//! the Lambda functions and layers Synthetics makes for them (`cwsyn-<canary>-*`, also used by
-//! destroy's cleanup). A canary in ERROR (a failed create, most often a role too new for Lambda
+//! synthetics: canaries (the adapter and reader are `canary.rs`), their heartbeat script, and the
+//! removal of the Lambda function and layer Synthetics runs each on (also used by destroy's
+//! cleanup), by the names the canary itself gives (`EngineArn`, `Code.SourceLocationArn`). A canary in ERROR (a failed create, most often a role too new for Lambda
 //! to assume) is read with a `status` that makes the plan replace it.
 //!
 //! The script's target cannot be read back from AWS, so it is also kept in a tag
@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::{AwsResult, AwsStep, not_found_as_none};
+use super::{AwsResult, not_found_as_none};
 use crate::apply::StepError;
 use crate::aws::tags::TagSet;
 
@@ -47,69 +47,132 @@ pub(crate) const UPDATE_IN_PLACE: &[&str] = &[
     "artifactPrefix",
 ];
 
-/// Deletes the Lambda functions and layers Synthetics made for canary `name` (`cwsyn-<name>-*`).
-pub(crate) async fn sweep_lambda(step: &AwsStep<'_>, name: &str) -> Result<(), StepError> {
-    delete_canary_lambdas(&step.clients().lambda, &[name]).await?;
-    Ok(())
+/// The Lambda function and layer a canary runs on, by name: what its delete, and destroy's
+/// sweep after it, remove. Taken from the canary itself — its `EngineArn` (the function) and
+/// `Code.SourceLocationArn` (the layer holding its script) — never found by name: AWS documents
+/// only that both "have the prefix cwsyn-MyCanaryName" (DeleteCanary), and another blueprint's
+/// canary whose name continues this one's shares that prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CanaryLambdas {
+    pub functions: Vec<String>,
+    pub layers: Vec<String>,
 }
 
-/// What Synthetics left in Lambda for the canaries and [`delete_canary_lambdas`] removed.
-#[derive(Debug, Default)]
-pub(crate) struct CanaryLambdas {
-    pub(crate) functions: Vec<String>,
-    pub(crate) layers: Vec<String>,
+impl CanaryLambdas {
+    /// What `canary` names.
+    pub(crate) fn of(canary: &aws_sdk_synthetics::types::Canary) -> CanaryLambdas {
+        let layer = canary.code().and_then(|c| c.source_location_arn());
+        CanaryLambdas {
+            functions: canary
+                .engine_arn()
+                .and_then(function_name)
+                .into_iter()
+                .collect(),
+            layers: layer.and_then(layer_name).into_iter().collect(),
+        }
+    }
+
+    /// As a canary's outputs (`lambdaFunction`, `lambdaLayer`): what the read keeps of it.
+    pub(crate) fn outputs(&self) -> Vec<(&'static str, String)> {
+        let first = |names: &[String]| names.first().cloned();
+        [
+            (LAMBDA_FUNCTION, first(&self.functions)),
+            (LAMBDA_LAYER, first(&self.layers)),
+        ]
+        .into_iter()
+        .filter_map(|(key, name)| Some((key, name?)))
+        .collect()
+    }
+
+    /// What a canary's `outputs` (as the read keeps them) name.
+    pub(crate) fn from_outputs(outputs: &crate::apply::Outputs) -> CanaryLambdas {
+        let named = |key: &str| {
+            outputs
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .into_iter()
+                .collect()
+        };
+        CanaryLambdas {
+            functions: named(LAMBDA_FUNCTION),
+            layers: named(LAMBDA_LAYER),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.functions.is_empty() && self.layers.is_empty()
+    }
+
+    pub(crate) fn extend(&mut self, other: CanaryLambdas) {
+        self.functions.extend(other.functions);
+        self.layers.extend(other.layers);
+    }
 }
 
-/// Deletes the functions and layer versions of `canaries` (`cwsyn-<canary>-*`): the canary's
-/// delete step and destroy's sweep both use it. The account's functions and layers are listed
-/// once for all the canaries, the two listings together, and what they name is deleted at once
-/// (each function and each layer is its own resource in Lambda), so a sweep takes three round
-/// trips however many canaries it has: the listings, the deletes and the layers' versions, the
-/// versions' deletes.
+/// The outputs naming the Lambda function and layer a canary runs on.
+const LAMBDA_FUNCTION: &str = "lambdaFunction";
+const LAMBDA_LAYER: &str = "lambdaLayer";
+
+/// `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]` → the name.
+pub(crate) fn function_name(arn: &str) -> Option<String> {
+    lambda_name(arn, "function")
+}
+
+/// `arn:<partition>:lambda:<region>:<account>:layer:<name>[:<version>]` → the name.
+pub(crate) fn layer_name(arn: &str) -> Option<String> {
+    lambda_name(arn, "layer")
+}
+
+fn lambda_name(arn: &str, kind: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", _, _, k, name, ..] if *k == kind && !name.is_empty() => {
+            Some((*name).to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Deletes `lambdas` (every version of each layer), all at once; what was there to delete is
+/// answered (one already gone is not). A canary deleted with `DeleteLambda` takes them along,
+/// so this finds them gone unless that part of its delete failed.
 pub(crate) async fn delete_canary_lambdas(
     lambda: &aws_sdk_lambda::Client,
-    canaries: &[&str],
+    lambdas: &CanaryLambdas,
 ) -> Result<CanaryLambdas, StepError> {
-    // AWS documents the prefix only ("These have the prefix cwsyn-MyCanaryName", DeleteCanary).
-    let prefixes: Vec<String> = canaries.iter().map(|c| lambda_prefix(c)).collect();
-    let ours = |name: &String| prefixes.iter().any(|p| name.starts_with(p.as_str()));
     let (functions, layers) = futures::try_join!(
-        async { Ok::<_, StepError>(all_pages!(lambda.list_functions().into_paginator().send())) },
-        async { Ok(all_pages!(lambda.list_layers().into_paginator().send())) },
+        futures::future::try_join_all(lambdas.functions.iter().map(|f| delete_function(lambda, f))),
+        futures::future::try_join_all(lambdas.layers.iter().map(|l| delete_layer(lambda, l))),
     )?;
-    let functions: Vec<String> = functions
-        .into_iter()
-        .flat_map(|page| page.functions.unwrap_or_default())
-        .filter_map(|f| f.function_name)
-        .filter(|n| ours(n))
-        .collect();
-    let layers: Vec<String> = layers
-        .into_iter()
-        .flat_map(|page| page.layers.unwrap_or_default())
-        .filter_map(|l| l.layer_name)
-        .filter(|n| ours(n))
-        .collect();
-    futures::try_join!(
-        futures::future::try_join_all(functions.iter().map(|f| delete_function(lambda, f))),
-        futures::future::try_join_all(layers.iter().map(|l| delete_layer(lambda, l))),
-    )?;
-    Ok(CanaryLambdas { functions, layers })
+    let deleted = |names: &[String], done: Vec<bool>| {
+        names
+            .iter()
+            .zip(done)
+            .filter(|(_, done)| *done)
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    Ok(CanaryLambdas {
+        functions: deleted(&lambdas.functions, functions),
+        layers: deleted(&lambdas.layers, layers),
+    })
 }
 
-async fn delete_function(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<(), StepError> {
+/// Whether function `name` was there to delete.
+async fn delete_function(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<bool, StepError> {
     let deleted = lambda.delete_function().function_name(name).send().await;
-    not_found_as_none(deleted.aws()).map(drop)
+    Ok(not_found_as_none(deleted.aws())?.is_some())
 }
 
-/// Every version of layer `name` (a layer is gone with its last version).
-async fn delete_layer(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<(), StepError> {
-    let versions = lambda
-        .list_layer_versions()
-        .layer_name(name)
-        .send()
-        .await
-        .aws()?;
-    futures::future::try_join_all(versions.layer_versions().iter().map(|v| async move {
+/// Every version of layer `name` (a layer is gone with its last version); whether it had any.
+async fn delete_layer(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<bool, StepError> {
+    let versions = lambda.list_layer_versions().layer_name(name).send().await;
+    let Some(versions) = not_found_as_none(versions.aws())? else {
+        return Ok(false);
+    };
+    let listed = versions.layer_versions();
+    futures::future::try_join_all(listed.iter().map(|v| async move {
         let deleted = lambda
             .delete_layer_version()
             .layer_name(name)
@@ -118,13 +181,8 @@ async fn delete_layer(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<(),
             .await;
         not_found_as_none(deleted.aws())
     }))
-    .await
-    .map(drop)
-}
-
-/// Synthetics names a canary's function and layer `cwsyn-<canary>-<uuid>`.
-pub(crate) fn lambda_prefix(canary: &str) -> String {
-    format!("cwsyn-{canary}-")
+    .await?;
+    Ok(!listed.is_empty())
 }
 
 // --- the heartbeat script ------------------------------------------------------------------
