@@ -1,7 +1,8 @@
 //! synthetics: canaries (the adapter and reader are `canary.rs`), their heartbeat script, and the
 //! removal of the Lambda function and layer Synthetics runs each on (also used by destroy's
-//! cleanup), by the names the canary itself gives (`EngineArn`, `Code.SourceLocationArn`). A canary in ERROR (a failed create, most often a role too new for Lambda
-//! to assume) is read with a `status` that makes the plan replace it.
+//! cleanup), by the names the canary itself gives (`EngineArn`, `Code.SourceLocationArn`). A
+//! canary in ERROR (a failed create, most often a role too new for Lambda to assume) is read with
+//! a `status` that makes the plan replace it.
 //!
 //! The script's target cannot be read back from AWS, so it is also kept in a tag
 //! (`shinyctl.dev/canary-url`), which the reader turns back into the catalog's `target`.
@@ -282,6 +283,41 @@ fn crc32(bytes: &[u8]) -> u32 {
 mod tests {
     use super::*;
     use crate::plan::ResourceKind as K;
+
+    #[test]
+    fn a_canarys_function_and_layer_are_named_by_their_arns_and_kept_as_outputs() {
+        assert_eq!(
+            function_name("arn:aws-cn:lambda:cn-northwest-1:1:function:cwsyn-a-b:1").as_deref(),
+            Some("cwsyn-a-b")
+        );
+        assert_eq!(
+            layer_name("arn:aws:lambda:us-east-1:1:layer:cwsyn-a-b:3").as_deref(),
+            Some("cwsyn-a-b")
+        );
+        // A layer's ARN is not a function's, nor is anything else.
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:layer:x:1"), None);
+        assert_eq!(function_name("cwsyn-a-b"), None);
+        assert_eq!(layer_name(""), None);
+        let canary = aws_sdk_synthetics::types::Canary::builder()
+            .engine_arn("arn:aws:lambda:us-east-1:1:function:cwsyn-a-b:1")
+            .code(
+                aws_sdk_synthetics::types::CanaryCodeOutput::builder()
+                    .source_location_arn("arn:aws:lambda:us-east-1:1:layer:cwsyn-a-b:1")
+                    .build(),
+            )
+            .build();
+        let lambdas = CanaryLambdas::of(&canary);
+        let outputs: crate::apply::Outputs = lambdas
+            .outputs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.into()))
+            .collect();
+        assert_eq!(CanaryLambdas::from_outputs(&outputs), lambdas);
+        assert_eq!(lambdas.functions, ["cwsyn-a-b"]);
+        // A canary that names neither (not run yet) leaves nothing to remove.
+        let bare = aws_sdk_synthetics::types::Canary::builder().build();
+        assert!(CanaryLambdas::of(&bare).is_empty());
+    }
 
     #[test]
     fn a_canary_in_error_is_replaced() {
