@@ -101,7 +101,10 @@ pub(crate) struct ListenerProps {
     pub(crate) certificates: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) ssl_policy: Option<String>,
-    pub(crate) default_action: ActionProps,
+    /// Always given by the catalog; `None` only where a read found a listener without one (AWS
+    /// requires it: botocore `elbv2` CreateListenerInput DefaultActions), left absent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub(crate) default_action: Option<ActionProps>,
 }
 
 /// A listener rule's properties: what matches (path patterns, host headers; none given, none
@@ -395,7 +398,7 @@ fn listeners(catalog: &mut Catalog, ingress: &Ingress, target_group: &str) {
             idle_timeout_seconds: tcp_idle.then(|| ingress.idle_timeout()),
             certificates: tls.then(|| listener.certificate_arn.iter().cloned().collect()),
             ssl_policy: tls.then(|| SSL_POLICY.into()),
-            default_action,
+            default_action: Some(default_action),
         });
         catalog.push(resource);
     }
