@@ -120,7 +120,10 @@ pub(crate) struct ListenerRuleProps {
     pub(crate) path_patterns: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub(crate) host_headers: Vec<String>,
-    pub(crate) action: ActionProps,
+    /// `None` only where a read found a rule without one (AWS requires it: botocore `elbv2`
+    /// CreateRuleInput Actions), left absent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub(crate) action: Option<ActionProps>,
 }
 
 /// One target registered in a target group: an EC2 instance on a port. No builder makes one yet:

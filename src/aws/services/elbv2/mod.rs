@@ -131,11 +131,6 @@ pub(super) fn action(step: &AwsStep<'_>, props: &ActionProps) -> Result<Action, 
     })
 }
 
-/// An ELB action in the catalog's shape (target groups as ARNs, which the reader resolves).
-pub(super) fn action_value(action: &Action) -> Value {
-    serde_json::to_value(action_props(action)).unwrap_or(Value::Null)
-}
-
 /// An ELB action as the catalog's [`ActionProps`] (target groups as ARNs, which the reader
 /// resolves).
 pub(super) fn action_props(action: &Action) -> ActionProps {
