@@ -424,6 +424,35 @@ mod tests {
     }
 
     #[test]
+    fn an_action_a_read_lacks_stays_absent() {
+        // The listener's and rule's reads fill these structs: no action read, no key.
+        let listener = ListenerProps {
+            load_balancer: "arn:lb".into(),
+            port: 80,
+            protocol: "HTTP".into(),
+            idle_timeout_seconds: None,
+            certificates: None,
+            ssl_policy: None,
+            default_action: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&listener).unwrap(),
+            json!({"loadBalancer": "arn:lb", "port": 80, "protocol": "HTTP"})
+        );
+        let rule = ListenerRuleProps {
+            listener: "arn:listener".into(),
+            priority: 3,
+            path_patterns: vec![],
+            host_headers: vec![],
+            action: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap(),
+            json!({"listener": "arn:listener", "priority": 3})
+        );
+    }
+
+    #[test]
     fn actions_serialise_in_the_catalogs_shape() {
         let redirect = ActionProps::Redirect {
             protocol: Some("HTTPS".into()),
