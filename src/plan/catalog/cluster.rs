@@ -72,13 +72,15 @@ pub(crate) struct NodeGroupProps {
     pub(crate) labels: BTreeMap<String, String>,
 }
 
-/// A node group's sizes (EKS's `NodegroupScalingConfig`).
+/// A node group's sizes (EKS's `NodegroupScalingConfig`). The catalog gives all three; a read
+/// node group whose answer leaves one out (botocore `eks` NodegroupScalingConfig: none of its
+/// members required) has it `null`, as its read always had.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct NodeGroupScaling {
-    pub(crate) desired_size: u32,
-    pub(crate) min_size: u32,
-    pub(crate) max_size: u32,
+    pub(crate) desired_size: Option<u32>,
+    pub(crate) min_size: Option<u32>,
+    pub(crate) max_size: Option<u32>,
 }
 
 /// An EKS add-on's properties (CoreDNS here, the EFS CSI driver in `storage.rs`).
@@ -444,9 +446,9 @@ fn node_groups(catalog: &mut Catalog, cluster: &Cluster) {
             }
             .to_string(),
             scaling: NodeGroupScaling {
-                desired_size: ng.desired,
-                min_size: ng.min,
-                max_size: ng.max,
+                desired_size: Some(ng.desired),
+                min_size: Some(ng.min),
+                max_size: Some(ng.max),
             },
             labels: ng.labels.clone(),
         });
@@ -461,6 +463,20 @@ fn node_groups(catalog: &mut Catalog, cluster: &Cluster) {
 mod tests {
     use super::*;
     use crate::plan::props::check_spec_fields;
+
+    #[test]
+    fn sizes_a_read_lacks_are_null() {
+        // The node group's read fills this struct: a size EKS does not give stays `null`.
+        let read = NodeGroupScaling {
+            desired_size: Some(2),
+            min_size: None,
+            max_size: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&read).unwrap(),
+            r#"{"desiredSize":2,"minSize":null,"maxSize":null}"#
+        );
+    }
 
     #[test]
     fn properties_structs_have_the_fields_their_specs_name() {

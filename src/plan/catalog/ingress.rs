@@ -101,7 +101,10 @@ pub(crate) struct ListenerProps {
     pub(crate) certificates: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) ssl_policy: Option<String>,
-    pub(crate) default_action: ActionProps,
+    /// Always given by the catalog; `None` only where a read found a listener without one (AWS
+    /// requires it: botocore `elbv2` CreateListenerInput DefaultActions), left absent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub(crate) default_action: Option<ActionProps>,
 }
 
 /// A listener rule's properties: what matches (path patterns, host headers; none given, none
@@ -117,7 +120,10 @@ pub(crate) struct ListenerRuleProps {
     pub(crate) path_patterns: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub(crate) host_headers: Vec<String>,
-    pub(crate) action: ActionProps,
+    /// `None` only where a read found a rule without one (AWS requires it: botocore `elbv2`
+    /// CreateRuleInput Actions), left absent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub(crate) action: Option<ActionProps>,
 }
 
 /// One target registered in a target group: an EC2 instance on a port. No builder makes one yet:
@@ -395,7 +401,7 @@ fn listeners(catalog: &mut Catalog, ingress: &Ingress, target_group: &str) {
             idle_timeout_seconds: tcp_idle.then(|| ingress.idle_timeout()),
             certificates: tls.then(|| listener.certificate_arn.iter().cloned().collect()),
             ssl_policy: tls.then(|| SSL_POLICY.into()),
-            default_action,
+            default_action: Some(default_action),
         });
         catalog.push(resource);
     }
@@ -415,6 +421,35 @@ mod tests {
         check_spec_fields::<ListenerProps>(K::Listener);
         check_spec_fields::<ListenerRuleProps>(K::ListenerRule);
         check_spec_fields::<TargetGroupAttachmentProps>(K::TargetGroupAttachment);
+    }
+
+    #[test]
+    fn an_action_a_read_lacks_stays_absent() {
+        // The listener's and rule's reads fill these structs: no action read, no key.
+        let listener = ListenerProps {
+            load_balancer: "arn:lb".into(),
+            port: 80,
+            protocol: "HTTP".into(),
+            idle_timeout_seconds: None,
+            certificates: None,
+            ssl_policy: None,
+            default_action: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&listener).unwrap(),
+            json!({"loadBalancer": "arn:lb", "port": 80, "protocol": "HTTP"})
+        );
+        let rule = ListenerRuleProps {
+            listener: "arn:listener".into(),
+            priority: 3,
+            path_patterns: vec![],
+            host_headers: vec![],
+            action: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap(),
+            json!({"listener": "arn:listener", "priority": 3})
+        );
     }
 
     #[test]

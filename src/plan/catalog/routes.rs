@@ -83,9 +83,9 @@ pub(crate) fn build(catalog: &mut Catalog) {
                     priority: i32::try_from(priority + 1).unwrap_or(i32::MAX),
                     path_patterns: vec![route.path.to_string(), format!("{}/*", route.path)],
                     host_headers: vec![],
-                    action: ActionProps::Forward {
+                    action: Some(ActionProps::Forward {
                         target_group: target_group(route),
-                    },
+                    }),
                 }),
             );
         }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_eks::types::{LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::eks::{
     ClusterPart, EksTags, by_zone, cluster_arn_of, cluster_name, created_or_exists, eks_tags,
@@ -116,7 +116,7 @@ impl Adapter for NodeGroup {
 }
 
 fn scaling(sizes: &NodeGroupScaling) -> NodegroupScalingConfig {
-    let size = |n: u32| i32::try_from(n).ok();
+    let size = |n: Option<u32>| n.and_then(|n| i32::try_from(n).ok());
     NodegroupScalingConfig::builder()
         .set_min_size(size(sizes.min_size))
         .set_max_size(size(sizes.max_size))
@@ -412,32 +412,37 @@ async fn nodegroup_found(
         by_zone(read, n.subnets().to_vec()),
     )?;
     let scaling = n.scaling_config();
-    let labels: std::collections::BTreeMap<_, _> =
-        n.labels().map(|l| l.iter().collect()).unwrap_or_default();
     let arn = n.nodegroup_arn().unwrap_or_default();
+    // Sizes are never negative (botocore `eks` NodegroupScalingConfig: ZeroCapacity, min 0), nor
+    // is a disk size in GiB; an absent size stays `null`, as the read always had it.
+    let size = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
     let mut f = Found::new(K::NodeGroup, arn)
         .at(Some(address))
         .named(name)
-        .with("name", name)
-        .with("cluster", cluster_arn_of(arn, cluster))
-        .with("nodeRole", n.node_role().unwrap_or_default())
-        .with("subnets", json!(subnets))
-        .with("securityGroups", json!(groups))
-        .with("instanceTypes", json!(n.instance_types()))
-        .with("diskSizeGib", disk.or(n.disk_size()).unwrap_or(20))
-        .with(
-            "capacityType",
-            n.capacity_type().map(|c| c.as_str()).unwrap_or("ON_DEMAND"),
-        )
-        .with(
-            "scaling",
-            json!({
-                "desiredSize": scaling.and_then(|s| s.desired_size()),
-                "minSize": scaling.and_then(|s| s.min_size()),
-                "maxSize": scaling.and_then(|s| s.max_size()),
-            }),
-        )
-        .with("labels", json!(labels))
+        .props(&NodeGroupProps {
+            name: name.to_string(),
+            cluster: cluster_arn_of(arn, cluster),
+            node_role: n.node_role().unwrap_or_default().to_string(),
+            subnets,
+            security_groups: groups,
+            instance_types: n.instance_types().to_vec(),
+            disk_size_gib: size(disk.or(n.disk_size())).unwrap_or(20),
+            capacity_type: n
+                .capacity_type()
+                .map_or("ON_DEMAND", |c| c.as_str())
+                .to_string(),
+            scaling: NodeGroupScaling {
+                desired_size: size(scaling.and_then(|s| s.desired_size())),
+                min_size: size(scaling.and_then(|s| s.min_size())),
+                max_size: size(scaling.and_then(|s| s.max_size())),
+            },
+            labels: n
+                .labels()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        })
         .with("tags", tags::to_value(&tags));
     f.outputs = nodegroup_outputs(&n, cluster);
     Ok(Some(f))

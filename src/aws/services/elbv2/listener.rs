@@ -6,10 +6,9 @@
 //! ([`read_listeners`]).
 
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ListenerAttribute, ProtocolEnum};
-use serde_json::json;
 
 use super::elbv2::{
-    ElbTags, TCP_IDLE_TIMEOUT, action, action_value, deleted, elb_tags, listener_outputs,
+    ElbTags, TCP_IDLE_TIMEOUT, action, action_props, deleted, elb_tags, listener_outputs,
     owned_with,
 };
 use super::{
@@ -44,7 +43,7 @@ impl Adapter for Listener {
             .protocol(ProtocolEnum::from(props.protocol.as_str()))
             .set_ssl_policy(props.ssl_policy.clone())
             .set_certificates(certificates(&props))
-            .default_actions(action(step, &props.default_action)?)
+            .set_default_actions(default_actions(step, &props)?)
             .set_tags(Some(elb_tags(&step.tags())))
             .send()
             .await
@@ -99,6 +98,17 @@ fn certificates(props: &ListenerProps) -> Option<Vec<Certificate>> {
     })
 }
 
+/// The listener's default action. The catalog always gives one; a listener's properties without
+/// one send none (CreateListener then refuses it: botocore `elbv2` CreateListenerInput requires
+/// DefaultActions; ModifyListener keeps the listener's own).
+fn default_actions(
+    step: &AwsStep<'_>,
+    props: &ListenerProps,
+) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Action>>, StepError> {
+    let act = props.default_action.as_ref().map(|a| action(step, a));
+    Ok(act.transpose()?.map(|a| vec![a]))
+}
+
 async fn listener_on_port(
     step: &AwsStep<'_>,
     lb_arn: &str,
@@ -146,7 +156,7 @@ async fn modify(step: &AwsStep<'_>, props: &ListenerProps, arn: &str) -> Result<
         .protocol(ProtocolEnum::from(props.protocol.as_str()))
         .set_ssl_policy(props.ssl_policy.clone())
         .set_certificates(certificates(props))
-        .default_actions(action(step, &props.default_action)?)
+        .set_default_actions(default_actions(step, props)?)
         .send()
         .await
         .aws()?;
@@ -182,29 +192,25 @@ pub(super) async fn read_listeners(
     for (l, tags, address, (idle, rules)) in ours {
         let arn = l.listener_arn().unwrap_or_default();
         let protocol = l.protocol().map_or("HTTP", |p| p.as_str());
+        // An SSL policy and certificates only mean something on HTTPS/TLS listeners.
+        let tls = protocol == "HTTPS" || protocol == "TLS";
+        let certificates = l.certificates().iter();
         let mut f = Found::new(ResourceKind::Listener, arn)
             .at(Some(address.clone()))
-            .with("loadBalancer", lb_arn)
-            .with("port", l.port().unwrap_or_default())
-            .with("protocol", protocol);
-        // An SSL policy and certificates only mean something on HTTPS/TLS listeners.
-        if protocol == "HTTPS" || protocol == "TLS" {
-            let certificates: Vec<&str> = l
-                .certificates()
-                .iter()
-                .filter_map(|c| c.certificate_arn())
-                .collect();
-            f = f
-                .with("certificates", json!(certificates))
-                .with("sslPolicy", l.ssl_policy().unwrap_or_default());
-        }
-        if let Some(default) = l.default_actions().first() {
-            f = f.with("defaultAction", action_value(default));
-        }
-        if let Some(seconds) = idle {
-            f = f.with("idleTimeoutSeconds", seconds);
-        }
-        f = f.with("tags", tags::to_value(&tags));
+            .props(&ListenerProps {
+                load_balancer: lb_arn.to_string(),
+                // A listener's port is 1-65535 (botocore `elbv2` Port: min 1, max 65535).
+                port: u16::try_from(l.port().unwrap_or_default()).unwrap_or_default(),
+                protocol: protocol.to_string(),
+                idle_timeout_seconds: idle,
+                certificates: tls.then(|| {
+                    let arns = certificates.filter_map(|c| c.certificate_arn());
+                    arns.map(str::to_string).collect()
+                }),
+                ssl_policy: tls.then(|| l.ssl_policy().unwrap_or_default().to_string()),
+                default_action: l.default_actions().first().map(action_props),
+            })
+            .with("tags", tags::to_value(&tags));
         f.outputs = listener_outputs(arn, lb_arn);
         found.push(f);
         // A rule on our listener that no desired rule matches (a removed route's last priority)
@@ -225,7 +231,7 @@ pub(super) async fn read_listeners(
 async fn listener_details(
     read: &AwsRead<'_>,
     l: &aws_sdk_elasticloadbalancingv2::types::Listener,
-) -> Result<(Option<u64>, Vec<Found>), StepError> {
+) -> Result<(Option<u32>, Vec<Found>), StepError> {
     let arn = l.listener_arn().unwrap_or_default();
     let idle = async {
         if l.protocol().map(|p| p.as_str()) != Some("TCP") || read.inventory {
@@ -246,7 +252,7 @@ async fn listener_details(
                 .iter()
                 .find(|a| a.key() == Some(TCP_IDLE_TIMEOUT))
                 .and_then(|a| a.value())
-                .and_then(|v| v.parse::<u64>().ok()),
+                .and_then(|v| v.parse::<u32>().ok()),
         )
     };
     futures::try_join!(idle, super::listener_rule::read_rules(read, arn))

@@ -6,9 +6,8 @@
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
 };
-use serde_json::json;
 
-use super::elbv2::{action, action_value, deleted, elb_tags};
+use super::elbv2::{action, action_props, deleted, elb_tags};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
 use crate::apply::StepError;
 use crate::plan::ResourceKind;
@@ -34,7 +33,7 @@ impl Adapter for ListenerRule {
             .aws()?
             .rules
             .unwrap_or_default();
-        let act = action(step, &props.action)?;
+        let act = rule_action(step, &props)?;
         if let Some(rule) = rules
             .iter()
             .find(|r| r.priority() == Some(&priority.to_string()))
@@ -74,7 +73,7 @@ impl Adapter for ListenerRule {
     async fn update(step: &AwsStep<'_>) -> StepResult {
         let props: ListenerRuleProps = step.props()?;
         let arn = step.existing_id()?;
-        modify(step, &props, arn, action(step, &props.action)?).await?;
+        modify(step, &props, arn, rule_action(step, &props)?).await?;
         Ok(outputs(arn, Some(arn), None))
     }
 
@@ -83,6 +82,18 @@ impl Adapter for ListenerRule {
         let elb = &step.clients().elbv2;
         deleted(elb.delete_rule().rule_arn(arn).send().await.aws())
     }
+}
+
+/// The rule's action. Properties without one are refused as AWS refuses them (botocore `elbv2`
+/// CreateRuleInput requires Actions): only a read leaves it out, of a rule AWS gave none.
+fn rule_action(step: &AwsStep<'_>, props: &ListenerRuleProps) -> Result<Action, StepError> {
+    let act = props.action.as_ref().ok_or_else(|| {
+        StepError::fatal(
+            "ValidationError",
+            format!("listener rule {} has no action", props.priority),
+        )
+    })?;
+    action(step, act)
 }
 
 /// The rule's conditions: one for its path patterns, one for its host headers (each only when
@@ -179,22 +190,19 @@ pub(super) async fn read_rules(
                 _ => {}
             }
         }
-        let priority: i64 = r
+        // A rule's priority is 1-50000 (botocore `elbv2` RulePriority), a string in
+        // DescribeRules' answer ("default" for the default rule, left out above).
+        let priority: i32 = r
             .priority()
             .and_then(|p| p.parse().ok())
             .unwrap_or_default();
-        let mut f = Found::new(ResourceKind::ListenerRule, arn)
-            .with("listener", listener_arn)
-            .with("priority", priority);
-        if !paths.is_empty() {
-            f = f.with("pathPatterns", json!(paths));
-        }
-        if !hosts.is_empty() {
-            f = f.with("hostHeaders", json!(hosts));
-        }
-        if let Some(a) = r.actions().first() {
-            f = f.with("action", action_value(a));
-        }
+        let f = Found::new(ResourceKind::ListenerRule, arn).props(&ListenerRuleProps {
+            listener: listener_arn.to_string(),
+            priority,
+            path_patterns: paths,
+            host_headers: hosts,
+            action: r.actions().first().map(action_props),
+        });
         found.push(f.output("arn", arn));
     }
     Ok(found)

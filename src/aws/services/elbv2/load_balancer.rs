@@ -7,7 +7,6 @@
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
-use serde_json::json;
 
 use super::elbv2::{ElbTags, IDLE_TIMEOUT, elb_tags, lb_outputs, owned_with};
 use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
@@ -23,7 +22,7 @@ use crate::plan::catalog::ingress::LoadBalancerProps;
 type Balancer = aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 
 /// The idle timeout AWS gives an ALB when none is set (see [`IDLE_TIMEOUT`]).
-const DEFAULT_IDLE_TIMEOUT: i64 = 60;
+const DEFAULT_IDLE_TIMEOUT: u32 = 60;
 
 pub(crate) struct LoadBalancer;
 
@@ -222,7 +221,7 @@ async fn set_idle_timeout(
 
 /// What one load balancer's own calls answer: its idle timeout (ALBs) and its listeners (with
 /// their rules).
-type BalancerDetails = (Option<i64>, Vec<Found>);
+type BalancerDetails = (Option<u32>, Vec<Found>);
 
 async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let elb = &read.conn.clients.elbv2;
@@ -255,29 +254,25 @@ async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError
             .filter_map(|z| Some((z.zone_name().unwrap_or_default(), z.subnet_id()?)))
             .collect();
         zones.sort();
-        let subnets: Vec<&str> = zones.iter().map(|(_, s)| *s).collect();
+        let subnets = zones.iter().map(|(_, s)| s.to_string()).collect();
         let mut groups = lb.security_groups().to_vec();
         groups.sort();
         let kind = lb.r#type().map_or("application", |t| t.as_str());
+        let scheme = lb.scheme().map_or("internet-facing", |s| s.as_str());
+        let ip_address_type = lb.ip_address_type().map_or("ipv4", |t| t.as_str());
         let mut f = Found::new(K::LoadBalancer, arn)
             .at(Some(address))
             .named(name)
-            .with("name", name)
-            .with("type", kind)
-            .with(
-                "scheme",
-                lb.scheme().map_or("internet-facing", |s| s.as_str()),
-            )
-            .with(
-                "ipAddressType",
-                lb.ip_address_type().map_or("ipv4", |t| t.as_str()),
-            )
-            .with("subnets", json!(subnets))
-            .with("securityGroups", json!(groups));
-        if let Some(idle) = idle {
-            f = f.with("idleTimeoutSeconds", idle);
-        }
-        f = f.with("tags", tags::to_value(&tags));
+            .props(&LoadBalancerProps {
+                name: name.to_string(),
+                kind: kind.to_string(),
+                scheme: scheme.to_string(),
+                ip_address_type: ip_address_type.to_string(),
+                subnets,
+                security_groups: groups,
+                idle_timeout_seconds: idle,
+            })
+            .with("tags", tags::to_value(&tags));
         f.outputs = lb_outputs(lb);
         found.push(f);
         found.extend(listeners);
@@ -310,7 +305,7 @@ async fn balancer_details(read: &AwsRead<'_>, lb: &Balancer) -> Result<BalancerD
                 .iter()
                 .find(|a| a.key() == Some(IDLE_TIMEOUT))
                 .and_then(|a| a.value())
-                .and_then(|v| v.parse::<i64>().ok())
+                .and_then(|v| v.parse::<u32>().ok())
                 .unwrap_or(DEFAULT_IDLE_TIMEOUT),
         ))
     };

@@ -131,9 +131,10 @@ pub(super) fn action(step: &AwsStep<'_>, props: &ActionProps) -> Result<Action, 
     })
 }
 
-/// An ELB action in the catalog's shape (target groups as ARNs, which the reader resolves).
-pub(super) fn action_value(action: &Action) -> Value {
-    let props = match action.r#type() {
+/// An ELB action as the catalog's [`ActionProps`] (target groups as ARNs, which the reader
+/// resolves).
+pub(super) fn action_props(action: &Action) -> ActionProps {
+    match action.r#type() {
         Some(ActionTypeEnum::Redirect) => {
             let r = action.redirect_config();
             // `#{...}` are AWS's "keep the original" placeholders, left out like the catalog does.
@@ -153,8 +154,7 @@ pub(super) fn action_value(action: &Action) -> Value {
         _ => ActionProps::Forward {
             target_group: action.target_group_arn().unwrap_or_default().to_string(),
         },
-    };
-    serde_json::to_value(props).unwrap_or(Value::Null)
+    }
 }
 
 // --- reading -------------------------------------------------------------------------------
