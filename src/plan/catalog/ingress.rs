@@ -108,8 +108,7 @@ pub(crate) struct ListenerProps {
 }
 
 /// A listener rule's properties: what matches (path patterns, host headers; none given, none
-/// sent) and what it does. No builder makes one yet: the fields are what its adapter reads and
-/// the reader finds.
+/// sent) and what it does. Made by `routes.rs` (a workload's `http` path).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ListenerRuleProps {
@@ -126,8 +125,8 @@ pub(crate) struct ListenerRuleProps {
     pub(crate) action: Option<ActionProps>,
 }
 
-/// One target registered in a target group: an EC2 instance on a port. No builder makes one yet:
-/// the servers of issue 14 will (AWS keys a registration by its group, target id and port:
+/// One target registered in a target group: an EC2 instance on a port, made by the servers'
+/// builder for a fixed server (AWS keys a registration by its group, target id and port:
 /// botocore `elbv2` TargetDescription).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
