@@ -123,6 +123,20 @@ impl Summary {
         self.failed.is_empty() && self.skipped.is_empty() && self.cancelled.is_empty()
     }
 
+    /// Every address the run reported, however its step ended.
+    pub(crate) fn addresses(&self) -> std::collections::BTreeSet<&Address> {
+        let done = self
+            .created
+            .iter()
+            .chain(&self.updated)
+            .chain(&self.replaced)
+            .chain(&self.deleted);
+        done.chain(self.failed.iter().map(|f| &f.step.address))
+            .chain(self.skipped.iter().map(|s| &s.step.address))
+            .chain(self.cancelled.iter().map(|c| &c.address))
+            .collect()
+    }
+
     pub(crate) fn record_success(&mut self, step: &StepRef) {
         let address = step.address.clone();
         match (step.operation, step.replacing) {

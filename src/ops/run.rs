@@ -499,21 +499,10 @@ fn unreported_planned(
     reported: &BTreeSet<Address>,
     summary: &Summary,
 ) -> Vec<Change> {
-    let mut seen: BTreeSet<&Address> = reported.iter().collect();
-    seen.extend(
-        summary
-            .created
-            .iter()
-            .chain(&summary.updated)
-            .chain(&summary.replaced)
-            .chain(&summary.deleted),
-    );
-    seen.extend(summary.failed.iter().map(|f| &f.step.address));
-    seen.extend(summary.skipped.iter().map(|s| &s.step.address));
-    seen.extend(summary.cancelled.iter().map(|c| &c.address));
+    let seen = summary.addresses();
     planned
         .iter()
-        .filter(|c| !seen.contains(&c.address))
+        .filter(|c| !reported.contains(&c.address) && !seen.contains(&c.address))
         .cloned()
         .collect()
 }

@@ -231,7 +231,8 @@ fn summary(run: &Run) -> Value {
         .unwrap_or_else(|| panic!("no finished event\n{run}"))
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+/// A runtime for a test that calls the library's async functions from a plain `#[test]`.
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::e2e::{Account, plant_secrets, with_emulator_certificate};
+use super::e2e::{Account, plant_secrets, runtime, with_emulator_certificate};
 use super::emulator;
 use super::support::{repo_root, shinyctl};
 
@@ -127,10 +127,7 @@ fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
         .expect("loads")
         .resources;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let before = emulator::calls(&account.id).len();
     let (live, spent) = runtime.block_on(async {
         let target =
@@ -244,10 +241,7 @@ fn the_inventory_reads_what_exists(blueprint: &str, name: &str, unasked: &[&str]
         .expect("loads")
         .resources;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let target = shinyctl::aws::Target::emulator(&emulator::shared().endpoint, region, &account.id);
     let conn = runtime
         .block_on(shinyctl::aws::connect(&target))

@@ -329,45 +329,43 @@ async fn document_found(
         &conn.account,
         &format!("document/{name}"),
     );
-    if read.inventory {
-        let mut found = Found::new(K::SsmDocument, &name)
-            .at(Some(address))
-            .named(&name)
-            .with("name", name.as_str())
-            .with("tags", tags::to_value(&tags));
-        found.outputs = outputs(&name, Some(&arn), Some(&name));
-        return Ok(Some(found));
-    }
-    let got = gone_as_none(
-        read.conn
-            .clients
-            .ssm
-            .get_document()
-            .name(&name)
-            .send()
-            .await
-            .aws(),
-    )?;
-    // Deleted since the listing: nothing to read.
-    let Some(got) = got else {
-        return Ok(None);
-    };
-    let props = SsmDocumentProps {
-        name: name.clone(),
-        document_format: got
-            .document_format()
-            .map_or("JSON", |f| f.as_str())
-            .to_string(),
-        content: as_desired(read, &name, got.content().unwrap_or_default()),
-    };
-    let mut found = Found::new(K::SsmDocument, &name)
+    let found = Found::new(K::SsmDocument, &name)
         .at(Some(address))
-        .named(&name)
-        .props(&props)
-        .with("tags", tags::to_value(&tags));
+        .named(&name);
+    let (found, version) = if read.inventory {
+        (found.with("name", name.as_str()), None)
+    } else {
+        let got = gone_as_none(
+            read.conn
+                .clients
+                .ssm
+                .get_document()
+                .name(&name)
+                .send()
+                .await
+                .aws(),
+        )?;
+        // Deleted since the listing: nothing to read.
+        let Some(got) = got else {
+            return Ok(None);
+        };
+        let props = SsmDocumentProps {
+            name: name.clone(),
+            document_format: got
+                .document_format()
+                .map_or("JSON", |f| f.as_str())
+                .to_string(),
+            content: as_desired(read, &name, got.content().unwrap_or_default()),
+        };
+        let version = got.document_version().unwrap_or_default().to_string();
+        (found.props(&props), Some(version))
+    };
+    let mut found = found.with("tags", tags::to_value(&tags));
     found.outputs = outputs(&name, Some(&arn), Some(&name));
-    let version = got.document_version().unwrap_or_default();
-    Ok(Some(found.output("version", version)))
+    if let Some(version) = version {
+        found = found.output("version", version);
+    }
+    Ok(Some(found))
 }
 
 #[cfg(test)]

@@ -44,8 +44,7 @@ impl Adapter for Canary {
         if let Some(failed) = failed {
             remove(step, name, &CanaryLambdas::of(failed)).await?;
         }
-        let failed = failed.is_some();
-        if existing.is_none() || failed {
+        if existing.is_none() || failed.is_some() {
             let url = target_url(step, &props.target)?;
             let result = step
                 .clients()
@@ -311,8 +310,8 @@ async fn wait_for(
 }
 
 /// Deletes a canary (one stopped, or left in ERROR by a failed create: AWS offers no way to
-/// repair one) with its Lambda function, waits until it is gone, and sweeps the function and
-/// layers Synthetics may leave.
+/// repair one) with its Lambda function (`DeleteLambda`), waits until it is gone, and deletes
+/// `lambdas` — the function and layer it named — should any still be there.
 async fn remove(step: &AwsStep<'_>, name: &str, lambdas: &CanaryLambdas) -> Result<(), StepError> {
     let result = step
         .clients()
