@@ -49,6 +49,18 @@ macro_rules! all_pages {
     }};
 }
 
+/// Every item of a paged listing: `all_items!(request, field)` sends `request` page after page
+/// and returns, in order, the items of each page's `field` (a page without it has none).
+/// SDK errors return from the enclosing function as `StepError`s.
+macro_rules! all_items {
+    ($request:expr, $field:ident) => {
+        all_pages!($request.into_paginator().send())
+            .into_iter()
+            .flat_map(|page| page.$field.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+}
+
 pub mod cleanup;
 pub(crate) mod clients;
 pub mod config;

@@ -514,6 +514,11 @@ impl<'a> AwsRead<'a> {
         }
     }
 
+    /// The SDK clients the read calls with.
+    pub(crate) fn clients(&self) -> &'a super::clients::Clients {
+        &self.conn.clients
+    }
+
     /// The subnets carrying this blueprint's ownership tag (one paginated DescribeSubnets per
     /// read, shared by the subnet reader and every reader that orders subnets by zone).
     pub(crate) async fn owned_subnets(&self) -> Result<&[aws_sdk_ec2::types::Subnet], StepError> {

@@ -27,25 +27,21 @@ pub(crate) async fn tagged(read: &AwsRead<'_>) -> Result<HashMap<String, TagSet>
         .key(BLUEPRINT_TAG)
         .values(read.blueprint)
         .build();
-    let pages = all_pages!(
-        read.conn
-            .clients
+    Ok(all_items!(
+        read.clients()
             .tagging
             .get_resources()
             .tag_filters(filter)
-            .resources_per_page(PAGE)
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|page| page.resource_tag_mapping_list.unwrap_or_default())
-        .filter_map(|mapping| {
-            let arn = mapping.resource_arn()?.to_string();
-            let tags = tags::from_pairs(mapping.tags().iter().map(|t| (t.key(), t.value())));
-            Some((arn, tags))
-        })
-        .collect())
+            .resources_per_page(PAGE),
+        resource_tag_mapping_list
+    )
+    .into_iter()
+    .filter_map(|mapping| {
+        let arn = mapping.resource_arn()?.to_string();
+        let tags = tags::from_pairs(mapping.tags().iter().map(|t| (t.key(), t.value())));
+        Some((arn, tags))
+    })
+    .collect())
 }
 
 impl AwsRead<'_> {

@@ -46,22 +46,18 @@ impl Adapter for AppAutoScalingPolicy {
         if scope.clusters.is_empty() || read.inventory {
             return Ok(Vec::new());
         }
-        let pages = all_pages!(
-            read.conn
-                .clients
+        Ok(all_items!(
+            read.clients()
                 .applicationautoscaling
                 .describe_scaling_policies()
                 .service_namespace(ecs_namespace())
                 .scalable_dimension(desired_count())
-                .max_results(10)
-                .into_paginator()
-                .send()
-        );
-        Ok(pages
-            .into_iter()
-            .flat_map(|page| page.scaling_policies.unwrap_or_default())
-            .filter_map(|policy| policy_found(read, &scope, &policy))
-            .collect())
+                .max_results(10),
+            scaling_policies
+        )
+        .into_iter()
+        .filter_map(|policy| policy_found(read, &scope, &policy))
+        .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {

@@ -40,22 +40,18 @@ impl Adapter for AppAutoScalingTarget {
         if scope.clusters.is_empty() {
             return Ok(Vec::new());
         }
-        let pages = all_pages!(
-            read.conn
-                .clients
+        Ok(all_items!(
+            read.clients()
                 .applicationautoscaling
                 .describe_scalable_targets()
                 .service_namespace(ecs_namespace())
                 .scalable_dimension(desired_count())
-                .max_results(50)
-                .into_paginator()
-                .send()
-        );
-        Ok(pages
-            .into_iter()
-            .flat_map(|page| page.scalable_targets.unwrap_or_default())
-            .filter_map(|target| target_found(read, &scope, &target))
-            .collect())
+                .max_results(50),
+            scalable_targets
+        )
+        .into_iter()
+        .filter_map(|target| target_found(read, &scope, &target))
+        .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {

@@ -106,20 +106,14 @@ impl Adapter for AutoScalingGroup {
             .name(format!("tag:{BLUEPRINT_TAG}"))
             .values(read.blueprint)
             .build();
-        let pages = all_pages!(
-            read.conn
-                .clients
+        let groups: Vec<Group> = all_items!(
+            read.clients()
                 .autoscaling
                 .describe_auto_scaling_groups()
                 .filters(filter)
-                .max_records(100)
-                .into_paginator()
-                .send()
+                .max_records(100),
+            auto_scaling_groups
         );
-        let groups: Vec<Group> = pages
-            .into_iter()
-            .flat_map(|p| p.auto_scaling_groups.unwrap_or_default())
-            .collect();
         // Every group's hooks (and subnets' zones) at once.
         let found =
             futures::future::try_join_all(groups.iter().map(|g| group_found(read, g))).await?;
@@ -1049,7 +1043,7 @@ async fn group_found(read: &AwsRead<'_>, group: &Group) -> Result<Vec<Found>, St
     } else {
         futures::try_join!(
             super::eks::by_zone(read, subnet_ids),
-            describe_hooks(&read.conn.clients.autoscaling, name)
+            describe_hooks(&read.clients().autoscaling, name)
         )?
     };
     let mut target_groups = group.target_group_arns().to_vec();

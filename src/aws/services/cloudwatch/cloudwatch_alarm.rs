@@ -120,17 +120,14 @@ fn resolve_all(step: &AwsStep<'_>, addresses: &[String]) -> Result<Vec<String>, 
 /// tags from the tagging API's answer ([`AwsRead::tags_for`]; DescribeAlarms carries none, so
 /// ListTagsForResource only for a desired alarm it does not list).
 async fn read_alarms(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let cw = &read.conn.clients.cloudwatch;
-    let pages = all_pages!(
+    let cw = &read.clients().cloudwatch;
+    let alarms = all_items!(
         cw.describe_alarms()
             .alarm_name_prefix(read.name_prefix())
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    let alarms = pages
-        .into_iter()
-        .flat_map(|page| page.metric_alarms.unwrap_or_default());
+            .max_records(100),
+        metric_alarms
+    )
+    .into_iter();
     // The tag reads of desired alarms the tagging API does not list, all at once.
     let found = futures::future::try_join_all(alarms.map(|alarm| alarm_found(read, alarm))).await?;
     Ok(found.into_iter().flatten().collect())

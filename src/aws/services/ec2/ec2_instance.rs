@@ -43,20 +43,16 @@ impl Adapter for Ec2Instance {
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let mut filters = owned_filters(read.blueprint);
         filters.push(filter("instance-state-name", LIVE_STATES));
-        let pages = all_pages!(
-            read.conn
-                .clients
+        let instances: Vec<Instance> = all_items!(
+            read.clients()
                 .ec2
                 .describe_instances()
-                .set_filters(Some(filters))
-                .into_paginator()
-                .send()
-        );
-        let instances: Vec<Instance> = pages
-            .into_iter()
-            .flat_map(|p| p.reservations.unwrap_or_default())
-            .flat_map(|r| r.instances.unwrap_or_default())
-            .collect();
+                .set_filters(Some(filters)),
+            reservations
+        )
+        .into_iter()
+        .flat_map(|r| r.instances.unwrap_or_default())
+        .collect();
         Ok(instances
             .iter()
             .filter(|i| {

@@ -117,19 +117,13 @@ const LIVE_NAT_STATES: [&str; 2] = ["pending", "available"];
 async fn read_nat_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let mut filters = owned_filters(read.blueprint);
     filters.push(filter("state", LIVE_NAT_STATES));
-    let pages = all_pages!(
-        read.conn
-            .clients
+    let nats: Vec<_> = all_items!(
+        read.clients()
             .ec2
             .describe_nat_gateways()
-            .set_filter(Some(filters))
-            .into_paginator()
-            .send()
+            .set_filter(Some(filters)),
+        nat_gateways
     );
-    let nats: Vec<_> = pages
-        .into_iter()
-        .flat_map(|p| p.nat_gateways.unwrap_or_default())
-        .collect();
     Ok(nats
         .iter()
         .filter_map(|n| {

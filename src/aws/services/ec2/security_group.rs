@@ -116,7 +116,7 @@ async fn revoke_untagged_default_egress(step: &AwsStep<'_>, group: &str) -> Resu
 
 /// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
 async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let client = &read.conn.clients.ec2;
+    let client = &read.clients().ec2;
     let groups = describe_all_owned!(read, describe_security_groups, security_groups);
     let mut found = Vec::new();
     let mut ids = Vec::new();
@@ -138,17 +138,12 @@ async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepErro
     }
     // DescribeSecurityGroupRules takes at most 200 filter values.
     for chunk in ids.chunks(200) {
-        let pages = all_pages!(
+        let rules: Vec<AwsSecurityGroupRule> = all_items!(
             client
                 .describe_security_group_rules()
-                .filters(filter("group-id", chunk.iter().cloned()))
-                .into_paginator()
-                .send()
+                .filters(filter("group-id", chunk.iter().cloned())),
+            security_group_rules
         );
-        let rules: Vec<AwsSecurityGroupRule> = pages
-            .into_iter()
-            .flat_map(|p| p.security_group_rules.unwrap_or_default())
-            .collect();
         found.extend(rules.iter().filter_map(|r| rule_found(read, r, &groups)));
     }
     found.extend(read_rules_in_other_groups(read, &ids).await?);
@@ -171,24 +166,21 @@ async fn read_rules_in_other_groups(
     if !wanted {
         return Ok(Vec::new());
     }
-    let client = &read.conn.clients.ec2;
-    let pages = all_pages!(
+    let client = &read.clients().ec2;
+    Ok(all_items!(
         client
             .describe_security_group_rules()
-            .set_filters(Some(owned_filters(read.blueprint)))
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.security_group_rules.unwrap_or_default())
-        .filter(|r| {
-            !owned_groups
-                .iter()
-                .any(|g| Some(g.as_str()) == r.group_id())
-        })
-        .filter_map(|r| rule_found(read, &r, &[]))
-        .collect())
+            .set_filters(Some(owned_filters(read.blueprint))),
+        security_group_rules
+    )
+    .into_iter()
+    .filter(|r| {
+        !owned_groups
+            .iter()
+            .any(|g| Some(g.as_str()) == r.group_id())
+    })
+    .filter_map(|r| rule_found(read, &r, &[]))
+    .collect())
 }
 
 /// A group-referencing rule's description from DescribeSecurityGroups (moto leaves it out of

@@ -163,17 +163,10 @@ fn normalise_policy(text: &str) -> String {
 /// The pace is ECR's read bucket (200 at once, then 20 a second: `apply::limits`, where its
 /// source is): a 100-app blueprint's policies are asked in one wave.
 async fn read_repositories(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ecr = &read.conn.clients.ecr;
+    let ecr = &read.clients().ecr;
     let prefix = format!("{}/", read.blueprint);
-    let pages = all_pages!(
-        ecr.describe_repositories()
-            .max_results(1000)
-            .into_paginator()
-            .send()
-    );
-    let repositories = pages
+    let repositories = all_items!(ecr.describe_repositories().max_results(1000), repositories)
         .into_iter()
-        .flat_map(|page| page.repositories.unwrap_or_default())
         .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)));
     // Every repository's policy at once, each beside the repository's own tag read where the
     // tagging API's answer does not list it.
@@ -249,8 +242,7 @@ async fn lifecycle_policy(
     repository: &str,
 ) -> Result<Option<String>, StepError> {
     let policy = not_found_as_none(
-        read.conn
-            .clients
+        read.clients()
             .ecr
             .get_lifecycle_policy()
             .repository_name(repository)

@@ -41,21 +41,14 @@ impl Adapter for EcsCluster {
 
     /// The clusters and their capacity provider associations.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        let pages = all_pages!(
-            read.conn
-                .clients
-                .ecs
-                .list_clusters()
-                .max_results(100)
-                .into_paginator()
-                .send()
-        );
         let prefix = read.name_prefix();
-        let arns: Vec<String> = pages
-            .into_iter()
-            .flat_map(|p| p.cluster_arns.unwrap_or_default())
-            .filter(|arn| short_name(arn).starts_with(&prefix))
-            .collect();
+        let arns: Vec<String> = all_items!(
+            read.clients().ecs.list_clusters().max_results(100),
+            cluster_arns
+        )
+        .into_iter()
+        .filter(|arn| short_name(arn).starts_with(&prefix))
+        .collect();
         let mut found = Vec::new();
         for chunk in arns.chunks(100) {
             let described = read

@@ -86,21 +86,14 @@ impl Adapter for EcsService {
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        let ecs = &read.conn.clients.ecs;
+        let ecs = &read.clients().ecs;
         // ListServices takes a cluster's short name or ARN (botocore `ecs` ListServicesRequest
         // `cluster`); a cluster of the blueprint that does not exist yet has no services.
         let services_of = |cluster: String| async move {
-            let pages = all_pages!(
-                ecs.list_services()
-                    .cluster(&cluster)
-                    .max_results(100)
-                    .into_paginator()
-                    .send()
+            let arns: Vec<String> = all_items!(
+                ecs.list_services().cluster(&cluster).max_results(100),
+                service_arns
             );
-            let arns: Vec<String> = pages
-                .into_iter()
-                .flat_map(|p| p.service_arns.unwrap_or_default())
-                .collect();
             let mut found = Vec::new();
             for chunk in arns.chunks(10) {
                 let described = ecs
@@ -138,15 +131,14 @@ impl Adapter for EcsService {
             .collect();
         let prefix = read.name_prefix();
         let others = async {
-            let pages = all_pages!(ecs.list_clusters().max_results(100).into_paginator().send());
-            let others: Vec<String> = pages
-                .into_iter()
-                .flat_map(|p| p.cluster_arns.unwrap_or_default())
-                .filter(|arn| {
-                    let name = short_name(arn);
-                    name.starts_with(&prefix) && !desired.iter().any(|d| d == name)
-                })
-                .collect();
+            let others: Vec<String> =
+                all_items!(ecs.list_clusters().max_results(100), cluster_arns)
+                    .into_iter()
+                    .filter(|arn| {
+                        let name = short_name(arn);
+                        name.starts_with(&prefix) && !desired.iter().any(|d| d == name)
+                    })
+                    .collect();
             futures::future::try_join_all(others.into_iter().map(services_or_none)).await
         };
         let (mine, others) = futures::try_join!(
@@ -360,18 +352,13 @@ async fn wait_tasks_stopped(
 ) -> Result<(), StepError> {
     let probe = || async {
         let ecs = &step.clients().ecs;
-        let listed = all_pages!(
+        let arns: Vec<String> = all_items!(
             ecs.list_tasks()
                 .cluster(cluster)
                 .service_name(name)
-                .desired_status(DesiredStatus::Stopped)
-                .into_paginator()
-                .send()
+                .desired_status(DesiredStatus::Stopped),
+            task_arns
         );
-        let arns: Vec<String> = listed
-            .into_iter()
-            .flat_map(|page| page.task_arns.unwrap_or_default())
-            .collect();
         let mut stopping = 0;
         for chunk in arns.chunks(100) {
             let described = ecs

@@ -73,26 +73,20 @@ impl Adapter for EcsTaskDefinition {
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        let pages = all_pages!(
-            read.conn
-                .clients
+        let families: Vec<String> = all_items!(
+            read.clients()
                 .ecs
                 .list_task_definition_families()
                 .family_prefix(read.name_prefix())
                 .status(TaskDefinitionFamilyStatus::Active)
-                .max_results(100)
-                .into_paginator()
-                .send()
+                .max_results(100),
+            families
         );
-        let families: Vec<String> = pages
-            .into_iter()
-            .flat_map(|p| p.families.unwrap_or_default())
-            .collect();
         // A family whose last revision was deregistered meanwhile is none.
         let described = futures::future::try_join_all(
             families
                 .iter()
-                .map(|family| describe_family(&read.conn.clients.ecs, family)),
+                .map(|family| describe_family(&read.clients().ecs, family)),
         )
         .await?;
         Ok(described
@@ -240,21 +234,18 @@ async fn revisions(
     family: &str,
     status: TaskDefinitionStatus,
 ) -> Result<Vec<String>, StepError> {
-    let pages = all_pages!(
+    Ok(all_items!(
         step.clients()
             .ecs
             .list_task_definitions()
             .family_prefix(family)
             .status(status)
-            .max_results(100)
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.task_definition_arns.unwrap_or_default())
-        .filter(|arn| short_family(arn) == family)
-        .collect())
+            .max_results(100),
+        task_definition_arns
+    )
+    .into_iter()
+    .filter(|arn| short_family(arn) == family)
+    .collect())
 }
 
 /// RegisterTaskDefinition of `props` (references resolved) with the tags: a new revision.

@@ -232,34 +232,17 @@ fn access_point_found(
 async fn describe_access_points(
     read: &AwsRead<'_>,
 ) -> Result<Vec<AccessPointDescription>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .efs
-            .describe_access_points()
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.access_points.unwrap_or_default())
-        .collect())
+    Ok(all_items!(
+        read.clients().efs.describe_access_points(),
+        access_points
+    ))
 }
 
 /// The owned file systems with their mount targets.
 async fn read_file_systems(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .efs
-            .describe_file_systems()
-            .into_paginator()
-            .send()
-    );
     let found = futures::future::try_join_all(
-        pages
+        all_items!(read.clients().efs.describe_file_systems(), file_systems)
             .into_iter()
-            .flat_map(|p| p.file_systems.unwrap_or_default())
             .map(|fs| file_system_found(read, fs)),
     )
     .await?;
@@ -271,7 +254,7 @@ async fn file_system_found(
     read: &AwsRead<'_>,
     fs: FileSystemDescription,
 ) -> Result<Vec<Found>, StepError> {
-    let efs = &read.conn.clients.efs;
+    let efs = &read.clients().efs;
     let tags = tags::from_pairs(fs.tags().iter().map(|t| (t.key(), t.value())));
     let Some(address) = read.owned(&tags) else {
         return Ok(Vec::new());
@@ -330,8 +313,7 @@ async fn mount_target_found(
         None
     } else {
         let groups = not_found_as_none(
-            read.conn
-                .clients
+            read.clients()
                 .efs
                 .describe_mount_target_security_groups()
                 .mount_target_id(mt.mount_target_id())

@@ -196,7 +196,7 @@ async fn addon_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let Some(addon) = Addon::describe(&read.conn.clients.eks, cluster, name).await? else {
+    let Some(addon) = Addon::describe(&read.clients().eks, cluster, name).await? else {
         return Ok(None);
     };
     let Some((address, tags)) = owned_live(read, &addon, addon.tags()) else {

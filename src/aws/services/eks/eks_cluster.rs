@@ -290,17 +290,8 @@ async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         .map(|c| c.name.clone())
         .collect();
     let listed_then_others = async {
-        let pages = all_pages!(
-            read.conn
-                .clients
-                .eks
-                .list_clusters()
-                .into_paginator()
-                .send()
-        );
-        let others: Vec<String> = pages
+        let others: Vec<String> = all_items!(read.clients().eks.list_clusters(), clusters)
             .into_iter()
-            .flat_map(|p| p.clusters.unwrap_or_default())
             .filter(|n| n == read.blueprint || n.starts_with(&prefix))
             .filter(|n| !desired.contains(n))
             .collect();
@@ -317,7 +308,7 @@ async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
 /// describe and both listings at once (the children are dropped if the cluster is not ours).
 async fn read_cluster(read: &AwsRead<'_>, name: &str) -> Result<Vec<Found>, StepError> {
     let describe = async {
-        let Some(cluster) = describe_cluster(&read.conn.clients.eks, name).await? else {
+        let Some(cluster) = describe_cluster(&read.clients().eks, name).await? else {
             return Ok(None);
         };
         let Some((address, tags)) = owned_live(read, &cluster, cluster.tags()) else {

@@ -142,7 +142,7 @@ async fn profile_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let Some(p) = Profile::describe(&read.conn.clients.eks, cluster, name).await? else {
+    let Some(p) = Profile::describe(&read.clients().eks, cluster, name).await? else {
         return Ok(None);
     };
     let Some((address, tags)) = owned_live(read, &p, p.tags()) else {

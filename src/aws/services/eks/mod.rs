@@ -381,7 +381,7 @@ pub(crate) async fn by_zone(
 macro_rules! read_children {
     ($read:expr, $cluster:expr, $list:ident, $names:ident, $found:expr) => {
         async {
-            let eks = &$read.conn.clients.eks;
+            let eks = &$read.clients().eks;
             let mut pages = eks.$list().cluster_name($cluster).into_paginator().send();
             let mut names = Vec::new();
             while let Some(page) = pages.next().await {

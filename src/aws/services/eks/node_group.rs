@@ -400,7 +400,7 @@ async fn nodegroup_found(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Found>, StepError> {
-    let Some(n) = Nodegroup::describe(&read.conn.clients.eks, cluster, name).await? else {
+    let Some(n) = Nodegroup::describe(&read.clients().eks, cluster, name).await? else {
         return Ok(None);
     };
     let Some((address, tags)) = owned_live(read, &n, n.tags()) else {
@@ -456,7 +456,7 @@ async fn launch_template_settings(
     let Some(template) = n.launch_template() else {
         return Ok((Vec::new(), None));
     };
-    let mut request = read.conn.clients.ec2.describe_launch_template_versions();
+    let mut request = read.clients().ec2.describe_launch_template_versions();
     request = match (template.id(), template.name()) {
         (Some(id), _) => request.launch_template_id(id),
         (None, Some(name)) => request.launch_template_name(name),

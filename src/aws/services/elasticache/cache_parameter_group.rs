@@ -133,23 +133,19 @@ async fn set_parameters(
 /// Parameter groups named for the blueprint, each owned one with its user-set values
 /// (DescribeCacheParameters takes one group): every group's at once.
 async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &read.conn.clients.elasticache;
-    let pages = all_pages!(
-        ec.describe_cache_parameter_groups()
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    let groups = pages
-        .into_iter()
-        .flat_map(|p| p.cache_parameter_groups.unwrap_or_default());
+    let ec = &read.clients().elasticache;
+    let groups = all_items!(
+        ec.describe_cache_parameter_groups().max_records(100),
+        cache_parameter_groups
+    )
+    .into_iter();
     let found =
         futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn parameter_group_found(read: &AwsRead<'_>, g: Listed) -> Result<Option<Found>, StepError> {
-    let ec = &read.conn.clients.elasticache;
+    let ec = &read.clients().elasticache;
     let prefix = read.name_prefix();
     let Some(name) = g.cache_parameter_group_name() else {
         return Ok(None);

@@ -42,7 +42,7 @@ pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
 /// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
 /// the blueprint has a group, else only once an owned group is found).
 async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &read.conn.clients.elasticache;
+    let ec = &read.clients().elasticache;
     let wanted = read.desired_of(K::CacheReplicationGroup).next().is_some();
     let (pages, early) = futures::try_join!(
         async {
@@ -202,18 +202,14 @@ async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepE
 
 /// Every cache cluster by id (one DescribeCacheClusters per page).
 async fn member_clusters(read: &AwsRead<'_>) -> Result<HashMap<String, CacheCluster>, StepError> {
-    let ec = &read.conn.clients.elasticache;
-    let pages = all_pages!(
-        ec.describe_cache_clusters()
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.cache_clusters.unwrap_or_default())
-        .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
-        .collect())
+    let ec = &read.clients().elasticache;
+    Ok(all_items!(
+        ec.describe_cache_clusters().max_records(100),
+        cache_clusters
+    )
+    .into_iter()
+    .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
+    .collect())
 }
 
 fn sorted(mut ids: Vec<String>) -> Value {

@@ -103,19 +103,13 @@ fn subnet_ids(step: &AwsStep<'_>, props: &CacheSubnetGroupProps) -> Result<Vec<S
 
 /// Subnet groups named for the blueprint and tagged for it.
 async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &read.conn.clients.elasticache;
+    let ec = &read.clients().elasticache;
     let prefix = read.name_prefix();
     let mut found = Vec::new();
-    let pages = all_pages!(
-        ec.describe_cache_subnet_groups()
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    for g in pages
-        .into_iter()
-        .flat_map(|p| p.cache_subnet_groups.unwrap_or_default())
-    {
+    for g in all_items!(
+        ec.describe_cache_subnet_groups().max_records(100),
+        cache_subnet_groups
+    ) {
         let Some(name) = g
             .cache_subnet_group_name()
             .filter(|n| n.starts_with(&prefix))

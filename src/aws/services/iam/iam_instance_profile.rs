@@ -41,7 +41,7 @@ impl Adapter for IamInstanceProfile {
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        let iam = &read.conn.clients.iam;
+        let iam = &read.clients().iam;
         let prefix = read.name_prefix();
         let pages = all_pages!(iam.list_instance_profiles().into_paginator().send());
         let ours = pages
@@ -194,7 +194,7 @@ fn profile_outputs(profile: &InstanceProfile) -> Outputs {
 /// One profile with the blueprint's name prefix, if its tags say it is the blueprint's.
 async fn profile_found(read: &AwsRead<'_>, name: &str) -> Result<Option<Found>, StepError> {
     // Gone since the listing: nothing to read.
-    let Some(profile) = get_profile(&read.conn.clients.iam, name).await? else {
+    let Some(profile) = get_profile(&read.clients().iam, name).await? else {
         return Ok(None);
     };
     let tags = read_tags(profile.tags());

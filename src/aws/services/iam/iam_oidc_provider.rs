@@ -135,7 +135,7 @@ async fn sync_client_ids(
 /// ListOpenIDConnectProviders, then GetOpenIDConnectProvider for each (IAM has no batch read of
 /// providers, and the list carries neither tags nor URLs; an account holds one per cluster).
 async fn read_oidc_providers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let iam = &read.conn.clients.iam;
+    let iam = &read.clients().iam;
     let list = iam.list_open_id_connect_providers().send().await.aws()?;
     // One GetOpenIDConnectProvider per provider, all at once.
     let found = futures::future::try_join_all(
@@ -149,7 +149,7 @@ async fn read_oidc_providers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError
 }
 
 async fn oidc_provider_found(read: &AwsRead<'_>, arn: &str) -> Result<Option<Found>, StepError> {
-    let iam = &read.conn.clients.iam;
+    let iam = &read.clients().iam;
     let Some(provider) = not_found_as_none(
         iam.get_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)

@@ -236,7 +236,7 @@ const IAM_PAGE: i32 = 1000;
 /// (Per role, GetRole + ListRolePolicies + GetRolePolicy + ListAttachedRolePolicies would be four
 /// or more calls each.)
 async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let iam = &read.conn.clients.iam;
+    let iam = &read.clients().iam;
     let (details, listed) = futures::try_join!(
         async {
             Ok::<_, StepError>(all_pages!(

@@ -45,19 +45,15 @@ impl Adapter for CloudWatchLogGroup {
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        let pages = all_pages!(
-            read.conn
-                .clients
+        let groups = all_items!(
+            read.clients()
                 .logs
                 .describe_log_groups()
                 .log_group_name_prefix(log_group_prefix(read.blueprint))
-                .limit(50)
-                .into_paginator()
-                .send()
-        );
-        let groups = pages
-            .into_iter()
-            .flat_map(|page| page.log_groups.unwrap_or_default());
+                .limit(50),
+            log_groups
+        )
+        .into_iter();
         let found =
             futures::future::try_join_all(groups.map(|group| group_found(read, group))).await?;
         Ok(found.into_iter().flatten().collect())

@@ -156,17 +156,7 @@ impl Adapter for DbCluster {
 
 /// Clusters tagged for the blueprint.
 async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .rds
-            .describe_db_clusters()
-            .into_paginator()
-            .send()
-    );
-    let listed = pages
-        .into_iter()
-        .flat_map(|p| p.db_clusters.unwrap_or_default());
+    let listed = all_items!(read.clients().rds.describe_db_clusters(), db_clusters).into_iter();
     Ok(owned_and_kept(
         read,
         listed,

@@ -88,17 +88,7 @@ impl Adapter for DbInstance {
 
 /// Instances (of either kind) tagged for the blueprint.
 async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .rds
-            .describe_db_instances()
-            .into_paginator()
-            .send()
-    );
-    let listed = pages
-        .into_iter()
-        .flat_map(|p| p.db_instances.unwrap_or_default());
+    let listed = all_items!(read.clients().rds.describe_db_instances(), db_instances).into_iter();
     Ok(owned_and_kept(
         read,
         listed,

@@ -102,14 +102,10 @@ impl Adapter for DbSubnetGroup {
 
 /// Subnet groups named with the blueprint's prefix and tagged for it.
 async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &read.conn.clients.rds;
+    let rds = &read.clients().rds;
     let prefix = read.name_prefix();
     let mut found = Vec::new();
-    let pages = all_pages!(rds.describe_db_subnet_groups().into_paginator().send());
-    for g in pages
-        .into_iter()
-        .flat_map(|p| p.db_subnet_groups.unwrap_or_default())
-    {
+    for g in all_items!(rds.describe_db_subnet_groups(), db_subnet_groups) {
         let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
             continue;
         };

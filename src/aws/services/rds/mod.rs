@@ -296,37 +296,30 @@ pub(super) async fn read_parameter_groups(
     read: &AwsRead<'_>,
     group: ParameterGroup,
 ) -> Result<Vec<Found>, StepError> {
-    let rds = &read.conn.clients.rds;
+    let rds = &read.clients().rds;
     let prefix = read.name_prefix();
     let kind = group.kind();
     // Each listed group's name, family and description.
     let listed: Vec<(String, Option<String>, Option<String>)> = match group {
         ParameterGroup::Instance => {
-            let pages = all_pages!(rds.describe_db_parameter_groups().into_paginator().send());
-            pages
+            all_items!(rds.describe_db_parameter_groups(), db_parameter_groups)
                 .into_iter()
-                .flat_map(|p| p.db_parameter_groups.unwrap_or_default())
                 .filter_map(|g| {
                     let name = g.db_parameter_group_name?;
                     Some((name, g.db_parameter_group_family, g.description))
                 })
                 .collect()
         }
-        ParameterGroup::Cluster => {
-            let pages = all_pages!(
-                rds.describe_db_cluster_parameter_groups()
-                    .into_paginator()
-                    .send()
-            );
-            pages
-                .into_iter()
-                .flat_map(|p| p.db_cluster_parameter_groups.unwrap_or_default())
-                .filter_map(|g| {
-                    let name = g.db_cluster_parameter_group_name?;
-                    Some((name, g.db_parameter_group_family, g.description))
-                })
-                .collect()
-        }
+        ParameterGroup::Cluster => all_items!(
+            rds.describe_db_cluster_parameter_groups(),
+            db_cluster_parameter_groups
+        )
+        .into_iter()
+        .filter_map(|g| {
+            let name = g.db_cluster_parameter_group_name?;
+            Some((name, g.db_parameter_group_family, g.description))
+        })
+        .collect(),
     };
     let candidates = listed.into_iter().filter(|(name, _, _)| {
         desired_named(read, kind, name).is_some() || name.starts_with(&prefix)
@@ -385,7 +378,7 @@ async fn parameter_values(
     group: ParameterGroup,
     name: &str,
 ) -> Result<Vec<Parameter>, StepError> {
-    let rds = &read.conn.clients.rds;
+    let rds = &read.clients().rds;
     if read.inventory {
         return Ok(Vec::new());
     }

@@ -53,21 +53,17 @@ impl Adapter for SecretsmanagerSecret {
                 .values(read.blueprint)
                 .build(),
         ];
-        let pages = all_pages!(
-            read.conn
-                .clients
+        Ok(all_items!(
+            read.clients()
                 .secretsmanager
                 .list_secrets()
                 .set_filters(Some(filters.to_vec()))
-                .max_results(100)
-                .into_paginator()
-                .send()
-        );
-        Ok(pages
-            .into_iter()
-            .flat_map(|page| page.secret_list.unwrap_or_default())
-            .filter_map(|entry| secret_found(read, &entry))
-            .collect())
+                .max_results(100),
+            secret_list
+        )
+        .into_iter()
+        .filter_map(|entry| secret_found(read, &entry))
+        .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {

@@ -81,7 +81,7 @@ fn topic_outputs(arn: &str, name: &str) -> Outputs {
 /// page of 100 for the whole account, filtered here, rather than one ListSubscriptionsByTopic
 /// per topic.
 async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let sns = &read.conn.clients.sns;
+    let sns = &read.clients().sns;
     let prefix = read.name_prefix();
     // The subscriptions beside the topics when the blueprint has a topic, else only once an
     // owned topic is found.
@@ -163,18 +163,10 @@ async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>,
 async fn list_subscriptions(
     read: &AwsRead<'_>,
 ) -> Result<Vec<aws_sdk_sns::types::Subscription>, StepError> {
-    let pages = all_pages!(
-        read.conn
-            .clients
-            .sns
-            .list_subscriptions()
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .into_iter()
-        .flat_map(|page| page.subscriptions.unwrap_or_default())
-        .collect())
+    Ok(all_items!(
+        read.clients().sns.list_subscriptions(),
+        subscriptions
+    ))
 }
 
 /// One topic's tags (ListTagsForResource).

@@ -58,19 +58,12 @@ impl Adapter for SsmAssociation {
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         let prefix = read.name_prefix();
-        let pages = all_pages!(
-            read.conn
-                .clients
-                .ssm
-                .list_associations()
-                .max_results(50)
-                .into_paginator()
-                .send()
-        );
-        let named = pages
-            .into_iter()
-            .flat_map(|p| p.associations.unwrap_or_default())
-            .filter(|a| a.association_name().is_some_and(|n| n.starts_with(&prefix)));
+        let named = all_items!(
+            read.clients().ssm.list_associations().max_results(50),
+            associations
+        )
+        .into_iter()
+        .filter(|a| a.association_name().is_some_and(|n| n.starts_with(&prefix)));
         let found =
             futures::future::try_join_all(named.map(|a| association_found(read, a))).await?;
         Ok(found.into_iter().flatten().collect())
@@ -403,7 +396,7 @@ async fn association_found(read: &AwsRead<'_>, a: Association) -> Result<Option<
                 if read.inventory {
                     return Ok(None);
                 }
-                describe(&read.conn.clients.ssm, id).await
+                describe(&read.clients().ssm, id).await
             },
         )
         .await?

@@ -37,26 +37,22 @@ impl Adapter for SsmDocument {
                 .values(value)
                 .build()
         };
-        let pages = all_pages!(
-            read.conn
-                .clients
+        let ours = all_items!(
+            read.clients()
                 .ssm
                 .list_documents()
                 .filters(filter("Owner", "Self".into()))
                 .filters(filter("Name", read.name_prefix()))
-                .max_results(50)
-                .into_paginator()
-                .send()
-        );
-        let ours = pages
-            .into_iter()
-            .flat_map(|p| p.document_identifiers.unwrap_or_default())
-            .filter_map(|d| {
-                let name = d.name()?.to_string();
-                let tags = tags::from_pairs(d.tags().iter().map(|t| (t.key(), t.value())));
-                let address = read.owned(&tags)?;
-                Some((name, address, tags))
-            });
+                .max_results(50),
+            document_identifiers
+        )
+        .into_iter()
+        .filter_map(|d| {
+            let name = d.name()?.to_string();
+            let tags = tags::from_pairs(d.tags().iter().map(|t| (t.key(), t.value())));
+            let address = read.owned(&tags)?;
+            Some((name, address, tags))
+        });
         let found = futures::future::try_join_all(
             ours.map(|(name, address, tags)| document_found(read, name, address, tags)),
         )
@@ -336,8 +332,7 @@ async fn document_found(
         (found.with("name", name.as_str()), None)
     } else {
         let got = gone_as_none(
-            read.conn
-                .clients
+            read.clients()
                 .ssm
                 .get_document()
                 .name(&name)
