@@ -331,6 +331,11 @@ impl<'a> AwsStep<'a> {
             .unwrap_or_default()
     }
 
+    /// The observed value of property `key` (for updates: what the read found).
+    pub(crate) fn observed(&self, key: &str) -> Option<&'a Value> {
+        self.request.step.observed.as_ref()?.get(key)
+    }
+
     /// The ownership tags alone.
     pub(crate) fn ownership_tags(&self) -> TagSet {
         tags::ownership(self.blueprint, self.address())

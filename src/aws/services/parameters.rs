@@ -17,13 +17,7 @@ pub(super) fn changes(
     step: &AwsStep<'_>,
     desired: &BTreeMap<String, String>,
 ) -> (BTreeMap<String, String>, Vec<String>) {
-    let observed = observed_values(
-        step.request
-            .step
-            .observed
-            .as_ref()
-            .and_then(|o| o.get("parameters")),
-    );
+    let observed = observed_values(step.observed("parameters"));
     let changed = desired
         .iter()
         .filter(|(k, v)| observed.get(*k) != Some(*v))

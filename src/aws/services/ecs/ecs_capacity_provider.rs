@@ -30,7 +30,7 @@ use aws_sdk_ecs::types::{
     ManagedScaling, ManagedScalingStatus, ManagedTerminationProtection,
 };
 
-use super::ecs::{EcsTags, ecs_tags, in_use, switch, tag_set};
+use super::ecs::{EcsTags, arn_found, ecs_tags, in_use, switch, tag_set};
 use super::stages::{Read, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::wait::{has, is_gone};
@@ -281,11 +281,12 @@ fn provider_found(read: &AwsRead<'_>, provider: &CapacityProvider) -> Option<Fou
         managed_draining: on(group.managed_draining().map(|s| s.as_str())),
     };
     let arn = provider.capacity_provider_arn()?;
-    let mut found = Found::new(K::EcsCapacityProvider, arn)
-        .at(Some(address))
-        .named(name)
-        .props(&props)
-        .with("tags", tags::to_value(&tags));
-    found.outputs = outputs(arn, Some(arn), Some(name));
-    Some(found)
+    Some(arn_found(
+        K::EcsCapacityProvider,
+        arn,
+        name,
+        address,
+        &props,
+        &tags,
+    ))
 }

@@ -21,7 +21,9 @@
 
 use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
 
-use super::ecs::{EcsTags, describe_cluster, ecs_tags, in_use, provider_arn, short_name, tag_set};
+use super::ecs::{
+    EcsTags, arn_found, describe_cluster, ecs_tags, in_use, provider_arn, short_name, tag_set,
+};
 use super::stages::{Read, after, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
@@ -171,16 +173,18 @@ fn cluster_found(read: &AwsRead<'_>, cluster: &Cluster) -> Vec<Found> {
         s.name() == Some(&ClusterSettingName::ContainerInsights)
             && matches!(s.value(), Some("enabled" | "enhanced"))
     });
-    let mut found = Found::new(K::EcsCluster, arn)
-        .at(Some(address.clone()))
-        .named(name)
-        .props(&EcsClusterProps {
-            name: name.to_string(),
-            container_insights: insights,
-        })
-        .with("tags", tags::to_value(&tags));
-    found.outputs = outputs(arn, Some(arn), Some(name));
-    let mut all = vec![found];
+    let props = EcsClusterProps {
+        name: name.to_string(),
+        container_insights: insights,
+    };
+    let mut all = vec![arn_found(
+        K::EcsCluster,
+        arn,
+        name,
+        address.clone(),
+        &props,
+        &tags,
+    )];
     all.extend(association_found(&address, cluster));
     all
 }

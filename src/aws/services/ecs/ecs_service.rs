@@ -48,7 +48,7 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::Value;
 
-use super::ecs::{EcsTags, ecs_tags, in_use, provider_arn, short_name, tag_set};
+use super::ecs::{EcsTags, arn_found, ecs_tags, in_use, provider_arn, short_name, tag_set};
 use super::ecs_cluster_capacity_providers::strategy;
 use super::stages::{Read, after, fallback, first};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
@@ -854,13 +854,7 @@ fn service_found(read: &AwsRead<'_>, s: &Service) -> Option<Found> {
             .unwrap_or("NONE")
             .to_string(),
     };
-    let mut found = Found::new(K::EcsService, arn)
-        .at(Some(address))
-        .named(name)
-        .props(&props)
-        .with("tags", tags::to_value(&tags));
-    found.outputs = outputs(arn, Some(arn), Some(name));
-    Some(found)
+    Some(arn_found(K::EcsService, arn, name, address, &props, &tags))
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@
 
 use aws_sdk_ecs::types::Tag;
 
-use super::AwsStep;
+use super::{AwsStep, Found, outputs};
 use crate::apply::StepError;
 use crate::aws::errors::AwsResult;
 use crate::aws::tags::{self, TagSet};
+use crate::plan::{Address, ResourceKind};
 
 /// ECS's TagResource and UntagResource, by the resource's ARN.
 pub(crate) struct EcsTags;
@@ -26,6 +27,25 @@ super::tag_api!(
 );
 
 super::sdk_tags!(pub(super) ecs_tags, Tag);
+
+/// A cluster, capacity provider or service as the read finds it: identified by its ARN, with
+/// its name, properties and tags; its outputs are the ARN (as id and ARN) and the name.
+pub(super) fn arn_found(
+    kind: ResourceKind,
+    arn: &str,
+    name: &str,
+    address: Address,
+    props: &impl serde::Serialize,
+    tags: &TagSet,
+) -> Found {
+    let mut found = Found::new(kind, arn)
+        .at(Some(address))
+        .named(name)
+        .props(props)
+        .with("tags", tags::to_value(tags));
+    found.outputs = outputs(arn, Some(arn), Some(name));
+    found
+}
 
 /// An ECS answer's tags as a [`TagSet`].
 pub(super) fn tag_set(list: &[Tag]) -> TagSet {

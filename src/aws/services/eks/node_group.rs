@@ -137,13 +137,7 @@ fn label_changes(
     step: &AwsStep<'_>,
     desired: HashMap<String, String>,
 ) -> aws_sdk_eks::types::UpdateLabelsPayload {
-    let removed: Vec<String> = match step
-        .request
-        .step
-        .observed
-        .as_ref()
-        .and_then(|o| o.get("labels"))
-    {
+    let removed: Vec<String> = match step.observed("labels") {
         Some(Value::Object(m)) => m
             .keys()
             .filter(|k| !desired.contains_key(*k))

@@ -465,11 +465,7 @@ fn replica_change(step: &AwsStep<'_>, props: &CacheReplicationGroupProps) -> Opt
     }
     let desired = count(props.replicas_per_node_group);
     let observed = step
-        .request
-        .step
-        .observed
-        .as_ref()
-        .and_then(|o| o.get("replicasPerNodeGroup"))
+        .observed("replicasPerNodeGroup")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     Some((desired, i64::from(desired) > observed))

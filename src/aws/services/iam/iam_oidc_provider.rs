@@ -67,11 +67,7 @@ impl Adapter for IamOidcProvider {
         let props: IamOidcProviderProps = step.props()?;
         let arn = step.existing_id()?;
         let observed = step
-            .request
-            .step
-            .observed
-            .as_ref()
-            .and_then(|p| p.get("clientIdList"))
+            .observed("clientIdList")
             .and_then(|ids| serde_json::from_value::<Vec<String>>(ids.clone()).ok())
             .unwrap_or_default();
         sync_client_ids(step, arn, &props, &observed).await?;

@@ -84,11 +84,7 @@ pub(crate) fn role_name_of(arn_or_name: &str) -> &str {
 
 /// The observed inline policies (by name) of a role.
 pub(super) fn observed_inline_policies(step: &AwsStep<'_>) -> Map<String, Value> {
-    step.request
-        .step
-        .observed
-        .as_ref()
-        .and_then(|p| p.get("inlinePolicies"))
+    step.observed("inlinePolicies")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default()
