@@ -71,8 +71,7 @@ macro_rules! tags_by_arn {
     ($read:expr, $service:literal, $client:ident, $input:ident, $list:ident, $arn:expr, $pair:expr) => {{
         let listed = crate::aws::errors::not_found_as_none(crate::aws::errors::AwsResult::aws(
             $read
-                .conn
-                .clients
+                .clients()
                 .$client
                 .list_tags_for_resource()
                 .$input($arn)

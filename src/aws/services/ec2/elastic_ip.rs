@@ -65,8 +65,7 @@ impl Adapter for ElasticIp {
 /// The owned Elastic IPs (one DescribeAddresses: it has no pages).
 async fn read_elastic_ips(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let out = read
-        .conn
-        .clients
+        .clients()
         .ec2
         .describe_addresses()
         .set_filters(Some(owned_filters(read.blueprint)))

@@ -317,8 +317,7 @@ async fn template_found(
     let mut found = base(read, K::LaunchTemplate, id, template.tags()).named(name);
     if !read.inventory {
         let versions = read
-            .conn
-            .clients
+            .clients()
             .ec2
             .describe_launch_template_versions()
             .launch_template_id(id)

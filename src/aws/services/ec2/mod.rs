@@ -179,24 +179,14 @@ pub(super) fn created_id(id: Option<&str>, operation: &str) -> Result<String, St
 /// `$list`: the read's one listing of a kind. Evaluates to a `Vec`; SDK errors return from the
 /// enclosing function. `describe_all_owned!(read, describe_vpcs, vpcs)`.
 macro_rules! describe_all_owned {
-    ($read:expr, $describe:ident, $list:ident) => {{
-        let pages = all_pages!(
-            $read
-                .conn
-                .clients
-                .ec2
-                .$describe()
-                .set_filters(Some($crate::aws::services::ec2::owned_filters(
-                    $read.blueprint
-                )))
-                .into_paginator()
-                .send()
-        );
-        pages
-            .into_iter()
-            .flat_map(|p| p.$list.unwrap_or_default())
-            .collect::<Vec<_>>()
-    }};
+    ($read:expr, $describe:ident, $list:ident) => {
+        all_items!(
+            $read.clients().ec2.$describe().set_filters(Some(
+                $crate::aws::services::ec2::owned_filters($read.blueprint)
+            )),
+            $list
+        )
+    };
 }
 pub(super) use describe_all_owned;
 

@@ -198,8 +198,7 @@ async fn vpc_attribute(
     attribute: &VpcAttributeName,
 ) -> Result<(&'static str, bool), StepError> {
     let out = read
-        .conn
-        .clients
+        .clients()
         .ec2
         .describe_vpc_attribute()
         .vpc_id(id)

@@ -50,8 +50,7 @@ impl Adapter for EcsCapacityProvider {
         let mut token: Option<String> = None;
         loop {
             let page = read
-                .conn
-                .clients
+                .clients()
                 .ecs
                 .describe_capacity_providers()
                 .include(CapacityProviderField::Tags)

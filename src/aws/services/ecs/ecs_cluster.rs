@@ -54,8 +54,7 @@ impl Adapter for EcsCluster {
         let mut found = Vec::new();
         for chunk in arns.chunks(100) {
             let described = read
-                .conn
-                .clients
+                .clients()
                 .ecs
                 .describe_clusters()
                 .set_clusters(Some(chunk.to_vec()))

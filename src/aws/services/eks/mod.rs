@@ -360,8 +360,7 @@ pub(crate) async fn by_zone(
         .collect();
     if !unknown.is_empty() {
         let described = read
-            .conn
-            .clients
+            .clients()
             .ec2
             .describe_subnets()
             .set_subnet_ids(Some(unknown))

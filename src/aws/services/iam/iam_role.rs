@@ -239,12 +239,11 @@ async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let iam = &read.clients().iam;
     let (details, listed) = futures::try_join!(
         async {
-            Ok::<_, StepError>(all_pages!(
+            Ok::<_, StepError>(all_items!(
                 iam.get_account_authorization_details()
                     .filter(aws_sdk_iam::types::EntityType::Role)
-                    .max_items(IAM_PAGE)
-                    .into_paginator()
-                    .send()
+                    .max_items(IAM_PAGE),
+                role_detail_list
             ))
         },
         async {
@@ -258,11 +257,8 @@ async fn read_roles(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
         .flat_map(|page| page.roles)
         .filter_map(|role| Some((role.role_name, role.description?)))
         .collect();
-    let roles = details
-        .into_iter()
-        .flat_map(|page| page.role_detail_list.unwrap_or_default());
     let mut found = Vec::new();
-    for role in roles {
+    for role in details {
         let (Some(name), Some(arn)) = (role.role_name(), role.arn()) else {
             continue;
         };

@@ -321,8 +321,7 @@ async fn bucket_versioning(
     name: &str,
 ) -> Result<Option<BucketVersioningStatus>, StepError> {
     let out = read
-        .conn
-        .clients
+        .clients()
         .s3
         .get_bucket_versioning()
         .bucket(name)
@@ -335,8 +334,7 @@ async fn bucket_versioning(
 /// The bucket's default encryption algorithm, if it has one.
 async fn bucket_encryption(read: &AwsRead<'_>, name: &str) -> Result<Option<String>, StepError> {
     match read
-        .conn
-        .clients
+        .clients()
         .s3
         .get_bucket_encryption()
         .bucket(name)
@@ -357,8 +355,7 @@ async fn bucket_encryption(read: &AwsRead<'_>, name: &str) -> Result<Option<Stri
 /// The bucket's public access block in the catalog's shape, if it has one.
 async fn public_access_block(read: &AwsRead<'_>, name: &str) -> Result<Option<Value>, StepError> {
     match read
-        .conn
-        .clients
+        .clients()
         .s3
         .get_public_access_block()
         .bucket(name)

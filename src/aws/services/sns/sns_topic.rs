@@ -86,8 +86,8 @@ async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>,
     // The subscriptions beside the topics when the blueprint has a topic, else only once an
     // owned topic is found.
     let wanted = read.desired_of(K::SnsTopic).next().is_some();
-    let (pages, early) = futures::try_join!(
-        async { Ok::<_, StepError>(all_pages!(sns.list_topics().into_paginator().send())) },
+    let (topics, early) = futures::try_join!(
+        async { Ok::<_, StepError>(all_items!(sns.list_topics(), topics)) },
         async {
             if wanted {
                 list_subscriptions(read).await.map(Some)
@@ -96,9 +96,8 @@ async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>,
             }
         },
     )?;
-    let arns = pages
+    let arns = topics
         .into_iter()
-        .flat_map(|page| page.topics.unwrap_or_default())
         .filter_map(|topic| topic.topic_arn)
         .filter(|arn| topic_name(arn).starts_with(&prefix));
     let mut found = Vec::new();

@@ -365,8 +365,7 @@ async fn read_canaries(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
     let mut next: Option<String> = None;
     loop {
         let page = read
-            .conn
-            .clients
+            .clients()
             .synthetics
             .describe_canaries()
             .set_next_token(next.clone())
