@@ -103,76 +103,64 @@ pub(crate) async fn versions(
     parameter_names.dedup();
     let mut current: BTreeMap<String, String> = BTreeMap::new();
     for names in secret_names.chunks(100) {
-        let mut token = None;
-        loop {
-            let out = conn
-                .clients
-                .secretsmanager
-                .list_secrets()
-                .filters(
-                    aws_sdk_secretsmanager::types::Filter::builder()
-                        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
-                        .set_values(Some(names.to_vec()))
-                        .build(),
-                )
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    let e = step_error(e);
-                    format!("cannot list secrets: {}: {}", e.code, e.message)
-                })?;
-            for secret in out.secret_list() {
-                // The name filter matches prefixes: keep exact names only.
-                let Some(name) = secret.name().filter(|n| names.iter().any(|x| x == n)) else {
-                    continue;
-                };
-                let version = secret.secret_versions_to_stages().and_then(|stages| {
-                    stages
-                        .iter()
-                        .find(|(_, s)| s.iter().any(|s| s == "AWSCURRENT"))
-                        .map(|(id, _)| id.clone())
-                });
-                if let Some(version) = version {
-                    current.insert(format!("secretsmanager:{name}"), version);
-                }
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+        let pages = conn
+            .clients
+            .secretsmanager
+            .list_secrets()
+            .filters(
+                aws_sdk_secretsmanager::types::Filter::builder()
+                    .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+                    .set_values(Some(names.to_vec()))
+                    .build(),
+            )
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| {
+                let e = step_error(e);
+                format!("cannot list secrets: {}: {}", e.code, e.message)
+            })?;
+        for secret in pages.iter().flat_map(|page| page.secret_list()) {
+            // The name filter matches prefixes: keep exact names only.
+            let Some(name) = secret.name().filter(|n| names.iter().any(|x| x == n)) else {
+                continue;
+            };
+            let version = secret.secret_versions_to_stages().and_then(|stages| {
+                stages
+                    .iter()
+                    .find(|(_, s)| s.iter().any(|s| s == "AWSCURRENT"))
+                    .map(|(id, _)| id.clone())
+            });
+            if let Some(version) = version {
+                current.insert(format!("secretsmanager:{name}"), version);
             }
         }
     }
     for names in parameter_names.chunks(50) {
-        let mut token = None;
-        loop {
-            let out = conn
-                .clients
-                .ssm
-                .describe_parameters()
-                .parameter_filters(
-                    aws_sdk_ssm::types::ParameterStringFilter::builder()
-                        .key("Name")
-                        .option("Equals")
-                        .set_values(Some(names.to_vec()))
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                )
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    let e = step_error(e);
-                    format!("cannot describe parameters: {}: {}", e.code, e.message)
-                })?;
-            for parameter in out.parameters() {
-                if let Some(name) = parameter.name() {
-                    current.insert(format!("ssm:{name}"), parameter.version().to_string());
-                }
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+        let pages = conn
+            .clients
+            .ssm
+            .describe_parameters()
+            .parameter_filters(
+                aws_sdk_ssm::types::ParameterStringFilter::builder()
+                    .key("Name")
+                    .option("Equals")
+                    .set_values(Some(names.to_vec()))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| {
+                let e = step_error(e);
+                format!("cannot describe parameters: {}: {}", e.code, e.message)
+            })?;
+        for parameter in pages.iter().flat_map(|page| page.parameters()) {
+            if let Some(name) = parameter.name() {
+                current.insert(format!("ssm:{name}"), parameter.version().to_string());
             }
         }
     }
