@@ -117,10 +117,7 @@ pub(crate) async fn versions(
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                let e = step_error(e);
-                format!("cannot list secrets: {}: {}", e.code, e.message)
-            })?;
+            .map_err(|e| format!("cannot list secrets: {}", step_error(e)))?;
         for secret in pages.iter().flat_map(|page| page.secret_list()) {
             // The name filter matches prefixes: keep exact names only.
             let Some(name) = secret.name().filter(|n| names.iter().any(|x| x == n)) else {
@@ -154,10 +151,7 @@ pub(crate) async fn versions(
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                let e = step_error(e);
-                format!("cannot describe parameters: {}: {}", e.code, e.message)
-            })?;
+            .map_err(|e| format!("cannot describe parameters: {}", step_error(e)))?;
         for parameter in pages.iter().flat_map(|page| page.parameters()) {
             if let Some(name) = parameter.name() {
                 current.insert(format!("ssm:{name}"), parameter.version().to_string());
@@ -189,7 +183,7 @@ fn json_field(text: &str, field: &str) -> Option<String> {
 async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
     let value = get_secret_string(conn, id)
         .await
-        .map_err(|e| format!("cannot read secret {id}: {}: {}", e.code, e.message))?;
+        .map_err(|e| format!("cannot read secret {id}: {e}"))?;
     value.ok_or_else(|| {
         format!("secret {id} has no string value (binary secrets are not supported)")
     })
@@ -198,7 +192,7 @@ async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
 async fn parameter(conn: &Connection, name: &str) -> Result<String, String> {
     let value = get_parameter_value(conn, name)
         .await
-        .map_err(|e| format!("cannot read parameter {name}: {}: {}", e.code, e.message))?;
+        .map_err(|e| format!("cannot read parameter {name}: {e}"))?;
     value.ok_or_else(|| format!("parameter {name} has no value"))
 }
 
