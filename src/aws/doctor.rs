@@ -23,7 +23,7 @@ use crate::apply::StepError;
 
 use super::Connection;
 use super::errors::step_error;
-use super::secrets::{Reference, parse};
+use super::secrets::{Reference, json_field, parse};
 
 /// The caller's ARN (`arn:aws:sts::123456789012:assumed-role/Deploy/session`, `...:user/ci`).
 pub(crate) async fn caller_arn(conn: &Connection) -> Result<String, StepError> {
@@ -355,13 +355,9 @@ pub(crate) async fn secret_readable(
             match json_key {
                 None => Ok(()),
                 Some(key) => {
-                    let has_key = value
-                        .as_deref()
-                        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-                        .is_some_and(|v| {
-                            v.get(&key).is_some_and(|f| f.is_string() || f.is_number())
-                        });
-                    if has_key {
+                    // The key as the workload's resolve reads it (the field is dropped here).
+                    let field = value.as_deref().and_then(|text| json_field(text, &key));
+                    if field.is_some() {
                         Ok(())
                     } else {
                         Err(SecretProblem::NoKey(key))

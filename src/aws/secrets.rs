@@ -171,7 +171,7 @@ pub(crate) async fn versions(
 }
 
 /// `field` of a JSON object, as a string (numbers too); `None` otherwise.
-fn json_field(text: &str, field: &str) -> Option<String> {
+pub(crate) fn json_field(text: &str, field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     match value.get(field)? {
         serde_json::Value::String(s) => Some(s.clone()),
