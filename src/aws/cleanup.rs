@@ -126,16 +126,13 @@ async fn sweep_load_balancers(
         .filter(|(_, tags)| is_cluster_made(tags, cluster))
         .map(|(arn, _)| arn)
         .collect();
-    for arn in &doomed {
-        not_found_as_none(
-            elb.delete_load_balancer()
-                .load_balancer_arn(arn)
-                .send()
-                .await
-                .aws(),
-        )?;
-        swept.load_balancers.push(arn.clone());
-    }
+    delete_each(
+        &doomed,
+        None,
+        |arn| elb.delete_load_balancer().load_balancer_arn(arn).send(),
+        &mut swept.load_balancers,
+    )
+    .await?;
     // Gone before their target groups and security groups can go.
     for arn in &doomed {
         retry_until(|| async {
@@ -158,23 +155,20 @@ async fn sweep_load_balancers(
         .filter(|g| g.vpc_id() == Some(vpc))
         .filter_map(|g| g.target_group_arn)
         .collect();
-    for (arn, tags) in elb_tags(conn, &groups).await? {
-        if !is_cluster_made(&tags, cluster) {
-            continue;
-        }
-        // A listener of a load balancer still going away holds it for a moment.
-        delete_once_released("ResourceInUse", || async {
-            elb.delete_target_group()
-                .target_group_arn(&arn)
-                .send()
-                .await
-                .aws()
-                .map(drop)
-        })
-        .await?;
-        swept.target_groups.push(arn);
-    }
-    Ok(())
+    let doomed_groups: Vec<String> = elb_tags(conn, &groups)
+        .await?
+        .into_iter()
+        .filter(|(_, tags)| is_cluster_made(tags, cluster))
+        .map(|(arn, _)| arn)
+        .collect();
+    // A listener of a load balancer still going away holds a group for a moment.
+    delete_each(
+        &doomed_groups,
+        Some("ResourceInUse"),
+        |arn| elb.delete_target_group().target_group_arn(arn).send(),
+        &mut swept.target_groups,
+    )
+    .await
 }
 
 async fn sweep_security_groups(
@@ -254,20 +248,14 @@ async fn sweep_security_groups(
             )?;
         }
     }
-    for id in doomed {
-        // The load balancers' interfaces take a moment to let go of their groups.
-        delete_once_released("DependencyViolation", || async {
-            ec2.delete_security_group()
-                .group_id(&id)
-                .send()
-                .await
-                .aws()
-                .map(drop)
-        })
-        .await?;
-        swept.security_groups.push(id);
-    }
-    Ok(())
+    // The load balancers' interfaces take a moment to let go of their groups.
+    delete_each(
+        &doomed,
+        Some("DependencyViolation"),
+        |id| ec2.delete_security_group().group_id(id).send(),
+        &mut swept.security_groups,
+    )
+    .await
 }
 
 async fn sweep_interfaces(
@@ -288,17 +276,17 @@ async fn sweep_interfaces(
     .filter(|n| n.status().is_some_and(|s| s.as_str() == "available"))
     .filter_map(|n| n.network_interface_id)
     .collect();
-    for id in available {
-        not_found_as_none(
+    delete_each(
+        &available,
+        None,
+        |id| {
             ec2.delete_network_interface()
-                .network_interface_id(&id)
+                .network_interface_id(id)
                 .send()
-                .await
-                .aws(),
-        )?;
-        swept.network_interfaces.push(id);
-    }
-    Ok(())
+        },
+        &mut swept.network_interfaces,
+    )
+    .await
 }
 
 async fn sweep_canary_lambdas(
@@ -311,29 +299,36 @@ async fn sweep_canary_lambdas(
     delete_canary_lambdas(&conn.clients.lambda, &scope.canary_lambdas).await
 }
 
-/// Repeats `attempt` until it answers `Some`, for up to about two minutes (the time AWS takes
-/// to release a deleted load balancer's interfaces), then reports that it is still blocked.
-/// Runs `delete` until it succeeds or finds the resource gone, retrying while AWS answers `busy`
-/// (something still holds the resource for a moment).
-async fn delete_once_released<F, Fut>(busy: &str, mut delete: F) -> Result<(), StepError>
+/// Deletes each of `ids` by `delete`, one after another, and notes it in `swept`; one AWS does not
+/// find is gone already. With `busy`, an error of that code (something still holds the resource
+/// for a moment) is retried as [`retry_until`] does.
+async fn delete_each<F, Fut, T>(
+    ids: &[String],
+    busy: Option<&str>,
+    delete: F,
+    swept: &mut Vec<String>,
+) -> Result<(), StepError>
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), StepError>>,
+    F: Fn(&str) -> Fut,
+    Fut: std::future::Future<Output: AwsResult<T>>,
 {
-    retry_until(|| {
-        let attempt = delete();
-        async move {
-            match attempt.await {
-                Ok(()) => Ok(Some(())),
+    for id in ids {
+        retry_until(|| async {
+            match delete(id).await.aws() {
+                Ok(_) => Ok(Some(())),
                 Err(e) if super::errors::is_not_found(&e) => Ok(Some(())),
-                Err(e) if e.code == busy => Ok(None),
+                Err(e) if Some(e.code.as_str()) == busy => Ok(None),
                 Err(e) => Err(e),
             }
-        }
-    })
-    .await
+        })
+        .await?;
+        swept.push(id.clone());
+    }
+    Ok(())
 }
 
+/// Repeats `attempt` until it answers `Some`, for up to about two minutes (the time AWS takes
+/// to release a deleted load balancer's interfaces), then reports that it is still blocked.
 async fn retry_until<F, Fut>(mut attempt: F) -> Result<(), StepError>
 where
     F: FnMut() -> Fut,

@@ -23,7 +23,7 @@ use crate::apply::StepError;
 
 use super::Connection;
 use super::errors::step_error;
-use super::secrets::{Reference, parse};
+use super::secrets::{Reference, json_field, parse};
 
 /// The caller's ARN (`arn:aws:sts::123456789012:assumed-role/Deploy/session`, `...:user/ci`).
 pub(crate) async fn caller_arn(conn: &Connection) -> Result<String, StepError> {
@@ -246,29 +246,27 @@ pub(crate) async fn simulate(
     let mut out = Vec::new();
     // The simulator answers per action; keep each request modest.
     for chunk in actions.chunks(50) {
-        let mut marker: Option<String> = None;
-        loop {
-            let page = conn
-                .clients
+        // The SDK's paginator follows `Marker`, which IAM answers only while `IsTruncated` is true
+        // (IAM API reference, SimulatePrincipalPolicy response: "When IsTruncated is true, this
+        // element is present").
+        let pages = all_pages!(
+            conn.clients
                 .iam
                 .simulate_principal_policy()
                 .policy_source_arn(principal)
                 .set_action_names(Some(chunk.to_vec()))
-                .set_marker(marker.clone())
+                .into_paginator()
                 .send()
-                .await
-                .map_err(step_error)?;
-            for r in page.evaluation_results() {
-                out.push(Decision {
+        );
+        out.extend(
+            pages
+                .iter()
+                .flat_map(|page| page.evaluation_results())
+                .map(|r| Decision {
                     action: r.eval_action_name().to_string(),
                     decision: r.eval_decision().as_str().to_string(),
-                });
-            }
-            match page.marker().filter(|_| page.is_truncated()) {
-                Some(next) => marker = Some(next.to_string()),
-                None => break,
-            }
-        }
+                }),
+        );
     }
     Ok(out)
 }
@@ -357,13 +355,9 @@ pub(crate) async fn secret_readable(
             match json_key {
                 None => Ok(()),
                 Some(key) => {
-                    let has_key = value
-                        .as_deref()
-                        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-                        .is_some_and(|v| {
-                            v.get(&key).is_some_and(|f| f.is_string() || f.is_number())
-                        });
-                    if has_key {
+                    // The key as the workload's resolve reads it (the field is dropped here).
+                    let field = value.as_deref().and_then(|text| json_field(text, &key));
+                    if field.is_some() {
                         Ok(())
                     } else {
                         Err(SecretProblem::NoKey(key))

@@ -19,7 +19,7 @@ use crate::apply::StepError;
 use crate::plan::{Address, ObservedResource, ObservedState, ResourceKind};
 
 use super::Connection;
-use super::errors::step_error;
+use super::errors::{AwsResult, not_found_as_none};
 use super::services::eks::issue_lines;
 
 mod compute;
@@ -158,37 +158,31 @@ async fn target_states(
     conn: &Connection,
     r: &ObservedResource,
 ) -> Result<Option<Targets>, StepError> {
-    match conn
+    let answer = conn
         .clients
         .elbv2
         .describe_target_health()
         .target_group_arn(&r.id)
         .send()
-        .await
-    {
-        Ok(out) => Ok(Some(
-            out.target_health_descriptions()
-                .iter()
-                .map(|d| {
-                    let th = d.target_health();
-                    (
-                        d.target()
-                            .and_then(|t| t.id())
-                            .unwrap_or_default()
-                            .to_string(),
-                        th.and_then(|t| t.state())
-                            .map_or("unknown", |s| s.as_str())
-                            .to_string(),
-                        th.and_then(|t| t.description()).map(str::to_string),
-                    )
-                })
-                .collect(),
-        )),
-        Err(e) => {
-            let e = step_error(e);
-            if is_not_found(&e) { Ok(None) } else { Err(e) }
-        }
-    }
+        .await;
+    Ok(not_found_as_none(answer.aws())?.map(|out| {
+        out.target_health_descriptions()
+            .iter()
+            .map(|d| {
+                let th = d.target_health();
+                (
+                    d.target()
+                        .and_then(|t| t.id())
+                        .unwrap_or_default()
+                        .to_string(),
+                    th.and_then(|t| t.state())
+                        .map_or("unknown", |s| s.as_str())
+                        .to_string(),
+                    th.and_then(|t| t.description()).map(str::to_string),
+                )
+            })
+            .collect()
+    }))
 }
 
 fn health(r: &ObservedResource, state: impl Into<String>, verdict: Verdict) -> Health {
@@ -208,10 +202,6 @@ fn gone(r: &ObservedResource) -> Health {
     health(r, "not found", Verdict::Unhealthy)
 }
 
-fn is_not_found(e: &StepError) -> bool {
-    e.code.contains("NotFound") || e.code == "ResourceNotFoundException"
-}
-
 async fn one(
     conn: &Connection,
     r: &ObservedResource,
@@ -221,8 +211,9 @@ async fn one(
     use ResourceKind as K;
     let c = &conn.clients;
     match r.kind {
-        K::EksCluster => match c.eks.describe_cluster().name(&r.name).send().await {
-            Ok(out) => {
+        K::EksCluster => {
+            let answer = c.eks.describe_cluster().name(&r.name).send().await;
+            judged(r, answer.aws(), |out| {
                 let status = out
                     .cluster()
                     .and_then(|c| c.status())
@@ -232,143 +223,120 @@ async fn one(
                     .cluster()
                     .and_then(|c| c.version())
                     .map(|v| format!("Kubernetes {v}"));
-                Ok(h)
-            }
-            Err(e) => not_found_or(r, step_error(e)),
-        },
+                h
+            })
+        }
         K::NodeGroup => {
             let Some(cluster) = cluster else {
                 return Ok(gone(r));
             };
-            match c
+            let answer = c
                 .eks
                 .describe_nodegroup()
                 .cluster_name(cluster)
                 .nodegroup_name(&r.name)
                 .send()
-                .await
-            {
-                Ok(out) => {
-                    let ng = out.nodegroup();
-                    let status = ng
-                        .and_then(|n| n.status())
-                        .map_or("unknown", |s| s.as_str());
-                    let mut h = health(r, status, eks_verdict(status));
-                    let issues = issue_lines(
-                        ng.and_then(|n| n.health())
-                            .map(|h| h.issues())
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
-                        "issue",
-                    );
-                    let scaling = ng.and_then(|n| n.scaling_config()).map(|s| {
-                        format!(
-                            "{} desired ({}–{})",
-                            s.desired_size().unwrap_or(0),
-                            s.min_size().unwrap_or(0),
-                            s.max_size().unwrap_or(0)
-                        )
-                    });
-                    h.detail = if issues.is_empty() {
-                        scaling
-                    } else {
-                        Some(issues.join("; "))
-                    };
-                    Ok(h)
-                }
-                Err(e) => not_found_or(r, step_error(e)),
-            }
+                .await;
+            judged(r, answer.aws(), |out| {
+                let ng = out.nodegroup();
+                let status = ng
+                    .and_then(|n| n.status())
+                    .map_or("unknown", |s| s.as_str());
+                let mut h = health(r, status, eks_verdict(status));
+                let issues = issue_lines(
+                    ng.and_then(|n| n.health())
+                        .map(|h| h.issues())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+                    "issue",
+                );
+                let scaling = ng.and_then(|n| n.scaling_config()).map(|s| {
+                    format!(
+                        "{} desired ({}–{})",
+                        s.desired_size().unwrap_or(0),
+                        s.min_size().unwrap_or(0),
+                        s.max_size().unwrap_or(0)
+                    )
+                });
+                h.detail = if issues.is_empty() {
+                    scaling
+                } else {
+                    Some(issues.join("; "))
+                };
+                h
+            })
         }
         K::DbCluster => {
-            match c
+            let answer = c
                 .rds
                 .describe_db_clusters()
                 .db_cluster_identifier(&r.name)
                 .send()
-                .await
-            {
-                Ok(out) => Ok(by_rds_status(
-                    r,
-                    out.db_clusters().first().and_then(|c| c.status()),
-                )),
-                Err(e) => not_found_or(r, step_error(e)),
-            }
+                .await;
+            judged(r, answer.aws(), |out| {
+                by_rds_status(r, out.db_clusters().first().and_then(|c| c.status()))
+            })
         }
         K::DbInstance => {
-            match c
+            let answer = c
                 .rds
                 .describe_db_instances()
                 .db_instance_identifier(&r.name)
                 .send()
-                .await
-            {
-                Ok(out) => Ok(by_rds_status(
-                    r,
-                    out.db_instances()
-                        .first()
-                        .and_then(|i| i.db_instance_status()),
-                )),
-                Err(e) => not_found_or(r, step_error(e)),
-            }
+                .await;
+            judged(r, answer.aws(), |out| {
+                let instance = out.db_instances().first();
+                by_rds_status(r, instance.and_then(|i| i.db_instance_status()))
+            })
         }
         K::CacheReplicationGroup => {
-            match c
+            let answer = c
                 .elasticache
                 .describe_replication_groups()
                 .replication_group_id(&r.name)
                 .send()
-                .await
-            {
-                Ok(out) => Ok(by_rds_status(
-                    r,
-                    out.replication_groups().first().and_then(|g| g.status()),
-                )),
-                Err(e) => not_found_or(r, step_error(e)),
-            }
+                .await;
+            judged(r, answer.aws(), |out| {
+                by_rds_status(r, out.replication_groups().first().and_then(|g| g.status()))
+            })
         }
         K::LoadBalancer => {
-            match c
+            let answer = c
                 .elbv2
                 .describe_load_balancers()
                 .load_balancer_arns(&r.id)
                 .send()
-                .await
-            {
-                Ok(out) => {
-                    let state = out.load_balancers().first().and_then(|lb| lb.state());
-                    let code = state
-                        .and_then(|s| s.code())
-                        .map_or("unknown", |c| c.as_str());
-                    let verdict = match code {
-                        "active" => Verdict::Healthy,
-                        "provisioning" => Verdict::Pending,
-                        _ => Verdict::Unhealthy,
-                    };
-                    let mut h = health(r, code, verdict);
-                    h.detail = state.and_then(|s| s.reason()).map(str::to_string);
-                    Ok(h)
-                }
-                Err(e) => not_found_or(r, step_error(e)),
-            }
+                .await;
+            judged(r, answer.aws(), |out| {
+                let state = out.load_balancers().first().and_then(|lb| lb.state());
+                let code = state
+                    .and_then(|s| s.code())
+                    .map_or("unknown", |c| c.as_str());
+                let verdict = match code {
+                    "active" => Verdict::Healthy,
+                    "provisioning" => Verdict::Pending,
+                    _ => Verdict::Unhealthy,
+                };
+                let mut h = health(r, code, verdict);
+                h.detail = state.and_then(|s| s.reason()).map(str::to_string);
+                h
+            })
         }
         K::Canary => {
-            match c
+            let answer = c
                 .synthetics
                 .get_canary_runs()
                 .name(&r.name)
                 .max_results(1)
                 .send()
-                .await
-            {
-                Ok(out) => {
-                    let last = out.canary_runs().first().and_then(|run| run.status());
-                    let state = last.and_then(|s| s.state()).map(|s| s.as_str().to_string());
-                    let reason = last.and_then(|s| s.state_reason()).map(str::to_string);
-                    Ok(canary_health(r, state.as_deref(), reason))
-                }
-                Err(e) => not_found_or(r, step_error(e)),
-            }
+                .await;
+            judged(r, answer.aws(), |out| {
+                let last = out.canary_runs().first().and_then(|run| run.status());
+                let state = last.and_then(|s| s.state()).map(|s| s.as_str().to_string());
+                let reason = last.and_then(|s| s.state_reason()).map(str::to_string);
+                canary_health(r, state.as_deref(), reason)
+            })
         }
         K::EcsService => compute::ecs_service(conn, r).await,
         K::AutoScalingGroup => compute::autoscaling_group(conn, r).await,
@@ -377,12 +345,13 @@ async fn one(
     }
 }
 
-fn not_found_or(r: &ObservedResource, e: StepError) -> Result<Health, StepError> {
-    if is_not_found(&e) {
-        Ok(gone(r))
-    } else {
-        Err(e)
-    }
+/// What `judge` makes of a Describe call's answer, or [`gone`] when AWS answers not found.
+fn judged<T>(
+    r: &ObservedResource,
+    answer: Result<T, StepError>,
+    judge: impl FnOnce(T) -> Health,
+) -> Result<Health, StepError> {
+    Ok(not_found_as_none(answer)?.map_or_else(|| gone(r), judge))
 }
 
 /// EKS clusters and node groups (botocore `eks`: `ClusterStatus`, `NodegroupStatus`).
@@ -492,7 +461,7 @@ async fn alarm_health(
             .set_alarm_names(Some(chunk.iter().map(|a| a.name.clone()).collect()))
             .send()
             .await
-            .map_err(step_error)?;
+            .aws()?;
         for alarm in chunk {
             let found = answer
                 .metric_alarms()

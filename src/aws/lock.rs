@@ -218,17 +218,7 @@ impl Lock {
             Some(info) if info.id == self.info.id => {}
             _ => return Ok(()),
         }
-        not_found_as_none(
-            conn.clients
-                .s3
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(&self.key)
-                .send()
-                .await
-                .aws(),
-        )?;
-        Ok(())
+        delete_lock(conn, &self.bucket, &self.key).await
     }
 }
 
@@ -237,17 +227,23 @@ pub async fn break_lock(conn: &Connection, blueprint: &str) -> Result<Option<Loc
     let bucket = state_bucket(conn);
     let key = lock_key(blueprint);
     let info = holder(conn, &bucket, &key).await?;
+    delete_lock(conn, &bucket, &key).await?;
+    Ok(info)
+}
+
+/// Deletes the lock object; one already gone is fine.
+async fn delete_lock(conn: &Connection, bucket: &str, key: &str) -> Result<(), StepError> {
     not_found_as_none(
         conn.clients
             .s3
             .delete_object()
-            .bucket(&bucket)
-            .key(&key)
+            .bucket(bucket)
+            .key(key)
             .send()
             .await
             .aws(),
     )?;
-    Ok(info)
+    Ok(())
 }
 
 /// The state bucket holds who ran what: keep it private and encrypted.

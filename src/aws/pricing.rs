@@ -193,31 +193,30 @@ async fn products(
     for (field, value) in &query.filters {
         filters.push(filter(field, value)?);
     }
+    let mut pages = conn
+        .clients
+        .pricing
+        .get_products()
+        .service_code(query.service_code)
+        .set_filters(Some(filters))
+        .format_version("aws_v1")
+        .max_results(100)
+        .into_paginator()
+        .send();
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = conn
-            .clients
-            .pricing
-            .get_products()
-            .service_code(query.service_code)
-            .set_filters(Some(filters.clone()))
-            .format_version("aws_v1")
-            .max_results(100)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .aws()?;
+    // A page is asked for only when the one before did not have the price.
+    while let Some(page) = pages.next().await {
         out.extend(
-            page.price_list()
+            page.aws()?
+                .price_list()
                 .iter()
                 .filter_map(|item| read_product(item)),
         );
-        token = page.next_token().map(str::to_string);
-        if token.is_none() || choose(key, &out).is_some() {
-            return Ok(out);
+        if choose(key, &out).is_some() {
+            break;
         }
     }
+    Ok(out)
 }
 
 fn now_seconds() -> i64 {

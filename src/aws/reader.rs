@@ -384,6 +384,15 @@ mod tests {
     use crate::plan::ResourceKind as K;
     use serde_json::json;
 
+    /// The observed resource of `kind` (the first).
+    fn of_kind(live: &LiveState, kind: K) -> &ObservedResource {
+        live.observed
+            .resources
+            .iter()
+            .find(|r| r.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} in {:#?}", live.observed.resources))
+    }
+
     #[test]
     fn a_leftover_rule_is_ours_only_when_it_forwards_to_the_blueprints_target_group() {
         let rule = |target: &str| {
@@ -445,12 +454,7 @@ mod tests {
                 .with("securityGroups", json!(["sg-a", "sg-b"])),
         ];
         let live = assemble("demo", "us-east-1", &[], found);
-        let ng = live
-            .observed
-            .resources
-            .iter()
-            .find(|r| r.kind == K::NodeGroup)
-            .expect("node group");
+        let ng = of_kind(&live, K::NodeGroup);
         assert_eq!(
             ng.properties["securityGroups"],
             json!([
@@ -483,10 +487,10 @@ mod tests {
         let live = assemble("demo", "us-east-1", &desired(), found);
         let r = &live.observed.resources;
         assert_eq!(r.len(), 3, "{r:#?}");
-        let table = r.iter().find(|r| r.kind == K::RouteTable).unwrap();
+        let table = of_kind(&live, K::RouteTable);
         assert_eq!(table.properties["vpc"], "network.vpc");
         assert_eq!(table.name, "demo-public");
-        let route = r.iter().find(|r| r.kind == K::Route).unwrap();
+        let route = of_kind(&live, K::Route);
         assert_eq!(route.address.as_str(), "network.route.public_default");
         // The gateway is not ours (not found), so the id stays: the diff shows a replace.
         assert_eq!(route.properties["target"], "igw-9");
@@ -564,12 +568,7 @@ mod tests {
                 .with("description", "mentions oidc.example/id/X as text"),
         ];
         let live = assemble("demo", "us-east-1", &desired, found);
-        let role = live
-            .observed
-            .resources
-            .iter()
-            .find(|r| r.kind == K::IamRole)
-            .unwrap();
+        let role = of_kind(&live, K::IamRole);
         assert_eq!(role.properties["assumeRolePolicy"], written);
         // Where the blueprint embeds nothing, the same text stays text.
         assert_eq!(

@@ -103,76 +103,58 @@ pub(crate) async fn versions(
     parameter_names.dedup();
     let mut current: BTreeMap<String, String> = BTreeMap::new();
     for names in secret_names.chunks(100) {
-        let mut token = None;
-        loop {
-            let out = conn
-                .clients
-                .secretsmanager
-                .list_secrets()
-                .filters(
-                    aws_sdk_secretsmanager::types::Filter::builder()
-                        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
-                        .set_values(Some(names.to_vec()))
-                        .build(),
-                )
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    let e = step_error(e);
-                    format!("cannot list secrets: {}: {}", e.code, e.message)
-                })?;
-            for secret in out.secret_list() {
-                // The name filter matches prefixes: keep exact names only.
-                let Some(name) = secret.name().filter(|n| names.iter().any(|x| x == n)) else {
-                    continue;
-                };
-                let version = secret.secret_versions_to_stages().and_then(|stages| {
-                    stages
-                        .iter()
-                        .find(|(_, s)| s.iter().any(|s| s == "AWSCURRENT"))
-                        .map(|(id, _)| id.clone())
-                });
-                if let Some(version) = version {
-                    current.insert(format!("secretsmanager:{name}"), version);
-                }
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+        let pages = conn
+            .clients
+            .secretsmanager
+            .list_secrets()
+            .filters(
+                aws_sdk_secretsmanager::types::Filter::builder()
+                    .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+                    .set_values(Some(names.to_vec()))
+                    .build(),
+            )
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| format!("cannot list secrets: {}", step_error(e)))?;
+        for secret in pages.iter().flat_map(|page| page.secret_list()) {
+            // The name filter matches prefixes: keep exact names only.
+            let Some(name) = secret.name().filter(|n| names.iter().any(|x| x == n)) else {
+                continue;
+            };
+            let version = secret.secret_versions_to_stages().and_then(|stages| {
+                stages
+                    .iter()
+                    .find(|(_, s)| s.iter().any(|s| s == "AWSCURRENT"))
+                    .map(|(id, _)| id.clone())
+            });
+            if let Some(version) = version {
+                current.insert(format!("secretsmanager:{name}"), version);
             }
         }
     }
     for names in parameter_names.chunks(50) {
-        let mut token = None;
-        loop {
-            let out = conn
-                .clients
-                .ssm
-                .describe_parameters()
-                .parameter_filters(
-                    aws_sdk_ssm::types::ParameterStringFilter::builder()
-                        .key("Name")
-                        .option("Equals")
-                        .set_values(Some(names.to_vec()))
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                )
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    let e = step_error(e);
-                    format!("cannot describe parameters: {}: {}", e.code, e.message)
-                })?;
-            for parameter in out.parameters() {
-                if let Some(name) = parameter.name() {
-                    current.insert(format!("ssm:{name}"), parameter.version().to_string());
-                }
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+        let pages = conn
+            .clients
+            .ssm
+            .describe_parameters()
+            .parameter_filters(
+                aws_sdk_ssm::types::ParameterStringFilter::builder()
+                    .key("Name")
+                    .option("Equals")
+                    .set_values(Some(names.to_vec()))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| format!("cannot describe parameters: {}", step_error(e)))?;
+        for parameter in pages.iter().flat_map(|page| page.parameters()) {
+            if let Some(name) = parameter.name() {
+                current.insert(format!("ssm:{name}"), parameter.version().to_string());
             }
         }
     }
@@ -189,7 +171,7 @@ pub(crate) async fn versions(
 }
 
 /// `field` of a JSON object, as a string (numbers too); `None` otherwise.
-fn json_field(text: &str, field: &str) -> Option<String> {
+pub(crate) fn json_field(text: &str, field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     match value.get(field)? {
         serde_json::Value::String(s) => Some(s.clone()),
@@ -201,7 +183,7 @@ fn json_field(text: &str, field: &str) -> Option<String> {
 async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
     let value = get_secret_string(conn, id)
         .await
-        .map_err(|e| format!("cannot read secret {id}: {}: {}", e.code, e.message))?;
+        .map_err(|e| format!("cannot read secret {id}: {e}"))?;
     value.ok_or_else(|| {
         format!("secret {id} has no string value (binary secrets are not supported)")
     })
@@ -210,7 +192,7 @@ async fn secret_string(conn: &Connection, id: &str) -> Result<String, String> {
 async fn parameter(conn: &Connection, name: &str) -> Result<String, String> {
     let value = get_parameter_value(conn, name)
         .await
-        .map_err(|e| format!("cannot read parameter {name}: {}: {}", e.code, e.message))?;
+        .map_err(|e| format!("cannot read parameter {name}: {e}"))?;
     value.ok_or_else(|| format!("parameter {name} has no value"))
 }
 

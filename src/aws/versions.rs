@@ -22,7 +22,6 @@ use crate::blueprint::support::defaults::{Chosen, choose_offered};
 use crate::blueprint::support::{Date, Finding, Support, judge, major};
 use crate::plan::engine_version::{Standing, standing};
 
-use super::errors::AwsResult;
 use super::{Connection, ReadError};
 
 /// The blueprint's version problems according to AWS: errors (not offered, unsupported) and
@@ -344,27 +343,18 @@ fn numeric_key(version: &str) -> Vec<u64> {
 
 /// Synthetics' runtimes: name and deprecation day.
 async fn runtime_versions(conn: &Connection) -> Result<Vec<(String, Option<Date>)>, StepError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = conn
-            .clients
+    let pages = all_pages!(
+        conn.clients
             .synthetics
             .describe_runtime_versions()
-            .set_next_token(token.clone())
+            .into_paginator()
             .send()
-            .await
-            .aws()?;
-        for v in page.runtime_versions() {
-            if let Some(name) = v.version_name() {
-                out.push((name.to_string(), day(v.deprecation_date())));
-            }
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+    );
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.runtime_versions())
+        .filter_map(|v| Some((v.version_name()?.to_string(), day(v.deprecation_date()))))
+        .collect())
 }
 
 /// shinyctl's canary runtime must be one Synthetics lists and not deprecated on `today`.

@@ -26,8 +26,8 @@ use crate::apply::StepError;
 use crate::plan::ObservedResource;
 
 use super::super::Connection;
-use super::super::errors::step_error;
-use super::{Health, Verdict, gone, health, not_found_or};
+use super::super::errors::{AwsResult, first_found, not_found_as_none};
+use super::{Health, Verdict, gone, health};
 
 /// What `status` shows of a resource that runs something, beyond its state word.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,12 +117,9 @@ pub(super) async fn ecs_service(
         .services(&r.id)
         .send()
         .await;
-    let out = match answer {
-        Ok(out) => out,
-        Err(e) => return not_found_or(r, step_error(e)),
-    };
-    let Some(service) = out.services().first() else {
-        // DescribeServices names a service it does not know among its `failures` (MISSING).
+    // Not found, or DescribeServices names a service it does not know among its `failures`
+    // (MISSING) and lists none.
+    let Some(service) = first_found(answer.aws(), |out| out.services)? else {
         return Ok(gone(r));
     };
     let status = service.status().unwrap_or("unknown");
@@ -237,26 +234,22 @@ pub(super) async fn autoscaling_group(
             .auto_scaling_group_name(&r.name)
             .send()
     );
-    let groups = match groups {
-        Ok(out) => out,
-        Err(e) => return not_found_or(r, step_error(e)),
-    };
-    let Some(group) = groups.auto_scaling_groups().first() else {
+    let Some(group) = first_found(groups.aws(), |out| out.auto_scaling_groups)? else {
         return Ok(gone(r));
     };
-    let refresh = match refreshes {
-        Ok(out) => out
-            .instance_refreshes()
-            .iter()
-            .find(|i| i.status().is_some_and(|s| REFRESHING.contains(&s.as_str())))
-            .map(|i| {
-                (
-                    i.status().map_or("InProgress", |s| s.as_str()).to_string(),
-                    i.percentage_complete(),
-                )
-            }),
-        Err(e) => return not_found_or(r, step_error(e)),
+    let Some(refreshes) = not_found_as_none(refreshes.aws())? else {
+        return Ok(gone(r));
     };
+    let refresh = refreshes
+        .instance_refreshes()
+        .iter()
+        .find(|i| i.status().is_some_and(|s| REFRESHING.contains(&s.as_str())))
+        .map(|i| {
+            (
+                i.status().map_or("InProgress", |s| s.as_str()).to_string(),
+                i.percentage_complete(),
+            )
+        });
     let mut changing: std::collections::BTreeMap<String, usize> = Default::default();
     let mut in_service = 0;
     let mut unhealthy = 0;
@@ -358,13 +351,10 @@ pub(super) async fn ec2_instance(
         .instance_ids(&r.id)
         .send()
         .await;
-    let out = match answer {
-        Ok(out) => out,
-        Err(e) => return not_found_or(r, step_error(e)),
-    };
+    let out = not_found_as_none(answer.aws())?;
     let Some(instance) = out
-        .reservations()
         .iter()
+        .flat_map(|out| out.reservations())
         .flat_map(|res| res.instances())
         .find(|i| i.instance_id() == Some(r.id.as_str()))
     else {
