@@ -18,17 +18,8 @@ pub(super) fn changes(
     desired: &BTreeMap<String, String>,
 ) -> (BTreeMap<String, String>, Vec<String>) {
     let observed = observed_values(step.observed("parameters"));
-    let changed = desired
-        .iter()
-        .filter(|(k, v)| observed.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let removed = observed
-        .keys()
-        .filter(|k| !desired.contains_key(*k))
-        .cloned()
-        .collect();
-    (changed, removed)
+    // The same split as a tag change's: name → value maps both.
+    tags::changes(&observed, desired)
 }
 
 /// Observed parameter values as strings (the reader keeps what AWS answers; a value that is no
