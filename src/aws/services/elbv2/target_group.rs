@@ -15,10 +15,10 @@ use super::stages::{Read, TAGGED, after, first};
 use super::target_group_attachment::{registrations, target_health};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, first_found, sync_tags};
 use crate::apply::StepError;
-use crate::aws::tags;
+use crate::aws::tags::{self, TagSet};
 use crate::blueprint::model::StickinessType;
-use crate::plan::ResourceKind as K;
 use crate::plan::catalog::ingress::{StickinessProps, TargetGroupProps};
+use crate::plan::{Address, ResourceKind as K};
 
 type Group = aws_sdk_elasticloadbalancingv2::types::TargetGroup;
 
@@ -272,12 +272,10 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
     let mut found = Vec::new();
     for (tg, tags, address, (answer, health)) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let attributes: BTreeMap<&str, &str> = answer
-            .iter()
-            .flat_map(|a| a.attributes())
-            .filter_map(|a| Some((a.key()?, a.value()?)))
-            .collect();
-        let name = tg.target_group_name().unwrap_or_default();
+        let attributes: Option<Attributes> = answer.as_ref().map(|answer| {
+            let pairs = answer.attributes().iter();
+            pairs.filter_map(|a| Some((a.key()?, a.value()?))).collect()
+        });
         if !scaled.contains(address.as_str()) {
             // Not read above only where the blueprint's group of this name is filled by others,
             // and this one's tags put it at another address: read now.
@@ -287,41 +285,58 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             };
             found.extend(registrations(arn, &address, &health));
         }
-        let mut f = Found::new(K::TargetGroup, arn)
-            .at(Some(address))
-            .named(name)
-            .with("name", name)
-            .with("protocol", tg.protocol().map_or("", |p| p.as_str()))
-            .with("port", tg.port().unwrap_or_default())
-            .with("targetType", tg.target_type().map_or("ip", |t| t.as_str()))
-            .with("vpc", tg.vpc_id().unwrap_or_default())
-            .with(
-                "healthCheck",
-                json!({
-                    "protocol": tg.health_check_protocol().map_or("HTTP", |p| p.as_str()),
-                    "path": tg.health_check_path().unwrap_or("/"),
-                    "port": tg.health_check_port().unwrap_or("traffic-port"),
-                    "intervalSeconds": tg.health_check_interval_seconds().unwrap_or(30),
-                    "timeoutSeconds": tg.health_check_timeout_seconds().unwrap_or(5),
-                    "healthyThreshold": tg.healthy_threshold_count().unwrap_or(5),
-                    "unhealthyThreshold": tg.unhealthy_threshold_count().unwrap_or(2),
-                    "matcher": tg.matcher().and_then(|m| m.http_code()).unwrap_or("200")
-                }),
-            )
-            .with("stickiness", stickiness_value(&attributes));
-        // AWS's default (300 s) when the attribute is missing from the answer.
-        if !read.inventory {
-            let delay = attributes
-                .get(DEREGISTRATION_DELAY)
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(300);
-            f = f.with("deregistrationDelaySeconds", delay);
-        }
-        f = f.with("tags", tags::to_value(&tags));
-        f.outputs = tg_outputs(tg);
-        found.push(f);
+        found.push(found_group(tg, attributes.as_ref(), address, &tags));
     }
     Ok(found)
+}
+
+/// A target group's attributes by key (DescribeTargetGroupAttributes).
+type Attributes<'a> = BTreeMap<&'a str, &'a str>;
+
+/// A target group as found, from its description and its attributes (`None`: not read, in
+/// destroy's inventory).
+fn found_group(
+    tg: &Group,
+    attributes: Option<&Attributes>,
+    address: Address,
+    tags: &TagSet,
+) -> Found {
+    let arn = tg.target_group_arn().unwrap_or_default();
+    let name = tg.target_group_name().unwrap_or_default();
+    let none = Attributes::new();
+    let mut f = Found::new(K::TargetGroup, arn)
+        .at(Some(address))
+        .named(name)
+        .with("name", name)
+        .with("protocol", tg.protocol().map_or("", |p| p.as_str()))
+        .with("port", tg.port().unwrap_or_default())
+        .with("targetType", tg.target_type().map_or("ip", |t| t.as_str()))
+        .with("vpc", tg.vpc_id().unwrap_or_default())
+        .with(
+            "healthCheck",
+            json!({
+                "protocol": tg.health_check_protocol().map_or("HTTP", |p| p.as_str()),
+                "path": tg.health_check_path().unwrap_or("/"),
+                "port": tg.health_check_port().unwrap_or("traffic-port"),
+                "intervalSeconds": tg.health_check_interval_seconds().unwrap_or(30),
+                "timeoutSeconds": tg.health_check_timeout_seconds().unwrap_or(5),
+                "healthyThreshold": tg.healthy_threshold_count().unwrap_or(5),
+                "unhealthyThreshold": tg.unhealthy_threshold_count().unwrap_or(2),
+                "matcher": tg.matcher().and_then(|m| m.http_code()).unwrap_or("200")
+            }),
+        )
+        .with("stickiness", stickiness_value(attributes.unwrap_or(&none)));
+    // AWS's default (300 s) when the attribute is missing from the answer.
+    if let Some(attributes) = attributes {
+        let delay = attributes
+            .get(DEREGISTRATION_DELAY)
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(300);
+        f = f.with("deregistrationDelaySeconds", delay);
+    }
+    f = f.with("tags", tags::to_value(tags));
+    f.outputs = tg_outputs(tg);
+    f
 }
 
 /// The catalog's `stickiness` object from target-group attributes.
@@ -410,6 +425,150 @@ mod tests {
         assert_eq!(
             stickiness_value(&BTreeMap::new()),
             json!({"enabled": false})
+        );
+    }
+
+    /// The `stickiness` a read gives for these attributes, as JSON text (key order included).
+    fn stickiness_json(attributes: &[(&str, &str)]) -> String {
+        let attributes: Attributes = attributes.iter().copied().collect();
+        serde_json::to_string(&stickiness_value(&attributes)).unwrap()
+    }
+
+    #[test]
+    fn each_kind_of_stickiness_reads_as_before() {
+        // What AWS answers for an ALB's group: every stickiness attribute, of every type.
+        let cookies = [
+            ("stickiness.lb_cookie.duration_seconds", "86400"),
+            ("stickiness.app_cookie.duration_seconds", "3600"),
+            ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
+        ];
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = cookies.to_vec();
+            all.extend_from_slice(pairs);
+            stickiness_json(&all)
+        };
+        // The expected text is what the read gave before its properties were typed.
+        assert_eq!(stickiness_json(&[]), r#"{"enabled":false}"#);
+        assert_eq!(
+            with(&[
+                ("stickiness.enabled", "false"),
+                ("stickiness.type", "app_cookie")
+            ]),
+            r#"{"enabled":false}"#
+        );
+        assert_eq!(
+            with(&[("stickiness.enabled", "true")]),
+            r#"{"enabled":true,"type":"lb_cookie","durationSeconds":86400}"#
+        );
+        assert_eq!(
+            with(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "lb_cookie")
+            ]),
+            r#"{"enabled":true,"type":"lb_cookie","durationSeconds":86400}"#
+        );
+        assert_eq!(
+            with(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie")
+            ]),
+            r#"{"enabled":true,"type":"app_cookie","durationSeconds":3600,"cookieName":"JSESSIONID"}"#
+        );
+        assert_eq!(
+            stickiness_json(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "lb_cookie")
+            ]),
+            r#"{"enabled":true,"type":"lb_cookie"}"#
+        );
+        assert_eq!(
+            stickiness_json(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie")
+            ]),
+            r#"{"enabled":true,"type":"app_cookie"}"#
+        );
+        // An NLB's group: no cookie attributes; AWS's NLB-only kinds read as AWS names them.
+        for kind in ["source_ip", "source_ip_dest_ip", "source_ip_dest_ip_proto"] {
+            let expected = format!(r#"{{"enabled":true,"type":"{kind}"}}"#);
+            let pairs = [("stickiness.enabled", "true"), ("stickiness.type", kind)];
+            assert_eq!(stickiness_json(&pairs), expected);
+            assert_eq!(with(&pairs), expected);
+        }
+        // A kind AWS may add later reads as it is named.
+        assert_eq!(
+            stickiness_json(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "new_kind")
+            ]),
+            r#"{"enabled":true,"type":"new_kind"}"#
+        );
+    }
+
+    fn group() -> Group {
+        Group::builder()
+            .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/demo-tg/abc")
+            .target_group_name("demo-tg")
+            .protocol(ProtocolEnum::Http)
+            .port(8080)
+            .target_type(TargetTypeEnum::Ip)
+            .vpc_id("vpc-1")
+            .health_check_protocol(ProtocolEnum::Http)
+            .health_check_path("/health")
+            .health_check_port("traffic-port")
+            .health_check_interval_seconds(15)
+            .health_check_timeout_seconds(10)
+            .healthy_threshold_count(3)
+            .unhealthy_threshold_count(4)
+            .matcher(Matcher::builder().http_code("200-399").build())
+            .build()
+    }
+
+    /// The properties a read finds for `tg` and these attributes, as JSON text.
+    fn found_json(tg: &Group, attributes: Option<&[(&str, &str)]>) -> String {
+        let attributes: Option<Attributes> = attributes.map(|a| a.iter().copied().collect());
+        let tags = TagSet::from([("Name".to_string(), "demo-tg".to_string())]);
+        let address = Address::new("ingress.target_group");
+        let found = found_group(tg, attributes.as_ref(), address, &tags);
+        serde_json::to_string(&found.properties).unwrap()
+    }
+
+    #[test]
+    fn a_read_group_has_the_same_properties_as_before() {
+        // The expected text is what the read gave before its properties were typed.
+        let health = r#""healthCheck":{"protocol":"HTTP","path":"/health","port":"traffic-port","intervalSeconds":15,"timeoutSeconds":10,"healthyThreshold":3,"unhealthyThreshold":4,"matcher":"200-399"}"#;
+        let head =
+            r#"{"name":"demo-tg","protocol":"HTTP","port":8080,"targetType":"ip","vpc":"vpc-1","#;
+        let tags = r#""tags":{"Name":"demo-tg"}}"#;
+        let attributes = [
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "lb_cookie"),
+            ("stickiness.lb_cookie.duration_seconds", "86400"),
+            (DEREGISTRATION_DELAY, "30"),
+        ];
+        assert_eq!(
+            found_json(&group(), Some(&attributes)),
+            format!(
+                r#"{head}{health},"stickiness":{{"enabled":true,"type":"lb_cookie","durationSeconds":86400}},"deregistrationDelaySeconds":30,{tags}"#
+            )
+        );
+        // Without the delay in the answer: AWS's default.
+        assert_eq!(
+            found_json(&group(), Some(&[])),
+            format!(
+                r#"{head}{health},"stickiness":{{"enabled":false}},"deregistrationDelaySeconds":300,{tags}"#
+            )
+        );
+        // Destroy's inventory reads no attributes: no delay, stickiness off.
+        assert_eq!(
+            found_json(&group(), None),
+            format!(r#"{head}{health},"stickiness":{{"enabled":false}},{tags}"#)
+        );
+        // A group AWS describes without its settings: the read's defaults.
+        let bare = Group::builder().target_group_arn("arn:tg").build();
+        assert_eq!(
+            found_json(&bare, None),
+            r#"{"name":"","protocol":"","port":0,"targetType":"ip","vpc":"","healthCheck":{"protocol":"HTTP","path":"/","port":"traffic-port","intervalSeconds":30,"timeoutSeconds":5,"healthyThreshold":5,"unhealthyThreshold":2,"matcher":"200"},"stickiness":{"enabled":false},"tags":{"Name":"demo-tg"}}"#
         );
     }
 }
