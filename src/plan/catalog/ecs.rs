@@ -453,7 +453,7 @@ fn build_service(
                 vpc: a::VPC.into(),
                 health_check: health_check_props(&http.health_check),
                 stickiness: stickiness_props(http.stickiness.as_ref()),
-                deregistration_delay_seconds: 300,
+                deregistration_delay_seconds: Some(300),
             }),
         );
         address

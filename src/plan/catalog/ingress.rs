@@ -51,7 +51,10 @@ pub(crate) struct TargetGroupProps {
     pub(crate) vpc: String,
     pub(crate) health_check: HealthCheckProps,
     pub(crate) stickiness: StickinessProps,
-    pub(crate) deregistration_delay_seconds: u64,
+    /// Always given by the catalog; `None` only in destroy's inventory, which reads no
+    /// attributes (left absent).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub(crate) deregistration_delay_seconds: Option<u64>,
 }
 
 /// A target group's health check (ModifyTargetGroup's fields).
@@ -77,11 +80,85 @@ pub(crate) struct HealthCheckProps {
 pub(crate) struct StickinessProps {
     pub(crate) enabled: bool,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
-    pub(crate) kind: Option<StickinessType>,
+    pub(crate) kind: Option<StickinessKind>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) duration_seconds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) cookie_name: Option<String>,
+}
+
+impl StickinessProps {
+    /// No stickiness.
+    pub(crate) const OFF: StickinessProps = StickinessProps {
+        enabled: false,
+        kind: None,
+        duration_seconds: None,
+        cookie_name: None,
+    };
+}
+
+/// A target group's kind of stickiness, as AWS names it (botocore `elbv2` TargetGroupAttribute
+/// `stickiness.type`: "lb_cookie and app_cookie for Application Load Balancers. source_ip for
+/// Network Load Balancers. source_ip_dest_ip and source_ip_dest_ip_proto for Gateway Load
+/// Balancers"). A blueprint sets one of the first three ([`StickinessType`]); the Gateway Load
+/// Balancer's are only ever read, as is a kind AWS adds later ([`StickinessKind::Other`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub(crate) enum StickinessKind {
+    LbCookie,
+    AppCookie,
+    SourceIp,
+    SourceIpDestIp,
+    SourceIpDestIpProto,
+    /// A kind not named above, as AWS names it.
+    Other(String),
+}
+
+impl StickinessKind {
+    const NAMED: [StickinessKind; 5] = [
+        StickinessKind::LbCookie,
+        StickinessKind::AppCookie,
+        StickinessKind::SourceIp,
+        StickinessKind::SourceIpDestIp,
+        StickinessKind::SourceIpDestIpProto,
+    ];
+
+    /// AWS's name: the `stickiness.type` attribute's value.
+    pub(crate) fn aws_name(&self) -> &str {
+        match self {
+            StickinessKind::LbCookie => "lb_cookie",
+            StickinessKind::AppCookie => "app_cookie",
+            StickinessKind::SourceIp => "source_ip",
+            StickinessKind::SourceIpDestIp => "source_ip_dest_ip",
+            StickinessKind::SourceIpDestIpProto => "source_ip_dest_ip_proto",
+            StickinessKind::Other(name) => name,
+        }
+    }
+}
+
+impl From<String> for StickinessKind {
+    fn from(name: String) -> Self {
+        let mut named = StickinessKind::NAMED.into_iter();
+        named
+            .find(|kind| kind.aws_name() == name)
+            .unwrap_or(StickinessKind::Other(name))
+    }
+}
+
+impl From<StickinessKind> for String {
+    fn from(kind: StickinessKind) -> Self {
+        kind.aws_name().to_string()
+    }
+}
+
+impl From<StickinessType> for StickinessKind {
+    fn from(kind: StickinessType) -> Self {
+        match kind {
+            StickinessType::LbCookie => StickinessKind::LbCookie,
+            StickinessType::AppCookie => StickinessKind::AppCookie,
+            StickinessType::SourceIp => StickinessKind::SourceIp,
+        }
+    }
 }
 
 /// A listener's properties.
@@ -317,15 +394,10 @@ fn deregistration_delay_seconds(bp: &crate::blueprint::Blueprint) -> u64 {
 /// A target group's stickiness from the blueprint's (the ingress's or a server group's).
 pub(crate) fn stickiness_props(stickiness: Option<&Stickiness>) -> StickinessProps {
     match stickiness {
-        None => StickinessProps {
-            enabled: false,
-            kind: None,
-            duration_seconds: None,
-            cookie_name: None,
-        },
+        None => StickinessProps::OFF,
         Some(s) => StickinessProps {
             enabled: true,
-            kind: Some(s.kind),
+            kind: Some(s.kind.into()),
             duration_seconds: (s.kind != StickinessType::SourceIp).then_some(s.duration_seconds),
             cookie_name: s.cookie_name.clone(),
         },
@@ -361,7 +433,7 @@ fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
         vpc: a::VPC.into(),
         health_check: health_check_props(&ingress.health_check),
         stickiness: stickiness_props(ingress.stickiness.as_ref()),
-        deregistration_delay_seconds: deregistration_delay_seconds(catalog.bp),
+        deregistration_delay_seconds: Some(deregistration_delay_seconds(catalog.bp)),
     });
     catalog.push(resource);
 }
@@ -420,6 +492,43 @@ mod tests {
         check_spec_fields::<ListenerProps>(K::Listener);
         check_spec_fields::<ListenerRuleProps>(K::ListenerRule);
         check_spec_fields::<TargetGroupAttachmentProps>(K::TargetGroupAttachment);
+    }
+
+    #[test]
+    fn a_kind_of_stickiness_is_its_aws_name() {
+        // A blueprint's kind plans into the same name it always did.
+        for kind in [
+            StickinessType::LbCookie,
+            StickinessType::AppCookie,
+            StickinessType::SourceIp,
+        ] {
+            assert_eq!(
+                serde_json::to_value(StickinessKind::from(kind)).unwrap(),
+                serde_json::to_value(kind).unwrap()
+            );
+        }
+        // Every kind AWS names, and one it may add, reads back as itself.
+        let names = [
+            "lb_cookie",
+            "app_cookie",
+            "source_ip",
+            "source_ip_dest_ip",
+            "source_ip_dest_ip_proto",
+            "new_kind",
+        ];
+        for name in names {
+            let kind: StickinessKind = serde_json::from_value(json!(name)).unwrap();
+            assert_eq!(kind.aws_name(), name);
+            assert_eq!(serde_json::to_value(&kind).unwrap(), json!(name));
+        }
+        assert_eq!(
+            StickinessKind::from("source_ip_dest_ip".to_string()),
+            StickinessKind::SourceIpDestIp
+        );
+        assert_eq!(
+            StickinessKind::from("new_kind".to_string()),
+            StickinessKind::Other("new_kind".into())
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Listeners are listed per load balancer: the load balancer's read finds them
 //! ([`read_listeners`]).
 
+use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ListenerAttribute, ProtocolEnum};
 
 use super::elbv2::{
@@ -20,6 +21,8 @@ use crate::plan::catalog::ingress::ListenerProps;
 use crate::plan::{Address, ResourceKind};
 
 pub(crate) struct Listener;
+
+type ElbListener = aws_sdk_elasticloadbalancingv2::types::Listener;
 
 impl Adapter for Listener {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::LoadBalancer);
@@ -109,25 +112,24 @@ fn default_actions(
     Ok(act.transpose()?.map(|a| vec![a]))
 }
 
+/// The load balancer's listener on `port`; `None` also when the load balancer is gone.
 async fn listener_on_port(
     step: &AwsStep<'_>,
     lb_arn: &str,
     port: i32,
-) -> Result<Option<aws_sdk_elasticloadbalancingv2::types::Listener>, StepError> {
-    let result = step
-        .clients()
-        .elbv2
+) -> Result<Option<ElbListener>, StepError> {
+    let listeners = not_found_as_none(listeners_of(&step.clients().elbv2, lb_arn).await)?;
+    Ok(listeners.and_then(|ls| ls.into_iter().find(|l| l.port() == Some(port))))
+}
+
+/// A load balancer's listeners (one DescribeListeners).
+async fn listeners_of(elb: &Client, lb_arn: &str) -> Result<Vec<ElbListener>, StepError> {
+    let described = elb
         .describe_listeners()
         .load_balancer_arn(lb_arn)
         .send()
-        .await
-        .aws();
-    Ok(not_found_as_none(result)?.and_then(|r| {
-        r.listeners
-            .unwrap_or_default()
-            .into_iter()
-            .find(|l| l.port() == Some(port))
-    }))
+        .await;
+    Ok(described.aws()?.listeners.unwrap_or_default())
 }
 
 /// Sets the listener's TCP idle timeout when the catalog gives one.
@@ -168,15 +170,7 @@ pub(super) async fn read_listeners(
     read: &AwsRead<'_>,
     lb_arn: &str,
 ) -> Result<Vec<Found>, StepError> {
-    let elb = &read.conn.clients.elbv2;
-    let listeners = elb
-        .describe_listeners()
-        .load_balancer_arn(lb_arn)
-        .send()
-        .await
-        .aws()?
-        .listeners
-        .unwrap_or_default();
+    let listeners = listeners_of(&read.conn.clients.elbv2, lb_arn).await?;
     // Listeners of our load balancer: ours unless their tags say otherwise. Their own reads
     // (rules, a TCP listener's attributes) go beside the tag read of those the tagging API does
     // not list.
@@ -230,7 +224,7 @@ pub(super) async fn read_listeners(
 /// timeout names no other resource.
 async fn listener_details(
     read: &AwsRead<'_>,
-    l: &aws_sdk_elasticloadbalancingv2::types::Listener,
+    l: &ElbListener,
 ) -> Result<(Option<u32>, Vec<Found>), StepError> {
     let arn = l.listener_arn().unwrap_or_default();
     let idle = async {

@@ -3,8 +3,9 @@
 //! action change in place (ModifyRule). Rules are listed per listener: the load balancer's
 //! read finds them with their listener ([`read_rules`]).
 
+use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, HostHeaderConditionConfig, PathPatternConditionConfig, RuleCondition,
+    Action, HostHeaderConditionConfig, PathPatternConditionConfig, Rule, RuleCondition,
 };
 
 use super::elbv2::{action, action_props, deleted, elb_tags};
@@ -23,16 +24,7 @@ impl Adapter for ListenerRule {
         let listener = step.resolve(&props.listener)?;
         let priority = props.priority;
         // A rule with this priority already there (an earlier attempt): bring it in line.
-        let rules = step
-            .clients()
-            .elbv2
-            .describe_rules()
-            .listener_arn(&listener)
-            .send()
-            .await
-            .aws()?
-            .rules
-            .unwrap_or_default();
+        let rules = rules_of(&step.clients().elbv2, &listener).await?;
         let act = rule_action(step, &props)?;
         if let Some(rule) = rules
             .iter()
@@ -145,6 +137,12 @@ async fn modify(
     Ok(())
 }
 
+/// A listener's rules (one DescribeRules), its default rule included.
+async fn rules_of(elb: &Client, listener_arn: &str) -> Result<Vec<Rule>, StepError> {
+    let described = elb.describe_rules().listener_arn(listener_arn).send().await;
+    Ok(described.aws()?.rules.unwrap_or_default())
+}
+
 /// The rules of one of our listeners (one DescribeRules) but its default rule. A rule is an
 /// untagged kind (its spec row: the catalog gives it no tags, and create sends none), found by
 /// its identity (listener and priority) like a route: its tags are not read, which would be one
@@ -154,15 +152,7 @@ pub(super) async fn read_rules(
     read: &AwsRead<'_>,
     listener_arn: &str,
 ) -> Result<Vec<Found>, StepError> {
-    let elb = &read.conn.clients.elbv2;
-    let rules = elb
-        .describe_rules()
-        .listener_arn(listener_arn)
-        .send()
-        .await
-        .aws()?
-        .rules
-        .unwrap_or_default();
+    let rules = rules_of(&read.conn.clients.elbv2, listener_arn).await?;
     let rules: Vec<_> = rules
         .into_iter()
         .filter(|r| r.is_default() != Some(true))

@@ -8,17 +8,18 @@ use std::collections::BTreeMap;
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, owned_with, tg_outputs};
 use super::stages::{Read, TAGGED, after, first};
 use super::target_group_attachment::{registrations, target_health};
 use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, first_found, sync_tags};
 use crate::apply::StepError;
-use crate::aws::tags;
-use crate::blueprint::model::StickinessType;
-use crate::plan::ResourceKind as K;
-use crate::plan::catalog::ingress::{StickinessProps, TargetGroupProps};
+use crate::aws::tags::{self, TagSet};
+use crate::plan::catalog::ingress::{
+    HealthCheckProps, StickinessKind, StickinessProps, TargetGroupProps,
+};
+use crate::plan::{Address, ResourceKind as K};
 
 type Group = aws_sdk_elasticloadbalancingv2::types::TargetGroup;
 
@@ -152,10 +153,10 @@ async fn set_attributes(
     arn: &str,
 ) -> Result<(), StepError> {
     let mut attributes = stickiness_attributes(&props.stickiness);
-    attributes.push(attribute(
-        DEREGISTRATION_DELAY,
-        props.deregistration_delay_seconds.to_string(),
-    ));
+    // The catalog always gives the delay.
+    if let Some(delay) = props.deregistration_delay_seconds {
+        attributes.push(attribute(DEREGISTRATION_DELAY, delay.to_string()));
+    }
     step.clients()
         .elbv2
         .modify_target_group_attributes()
@@ -166,6 +167,11 @@ async fn set_attributes(
         .aws()?;
     Ok(())
 }
+
+/// The cookies' stickiness attributes (botocore `elbv2` TargetGroupAttribute).
+const LB_COOKIE_DURATION: &str = "stickiness.lb_cookie.duration_seconds";
+const APP_COOKIE_DURATION: &str = "stickiness.app_cookie.duration_seconds";
+const APP_COOKIE_NAME: &str = "stickiness.app_cookie.cookie_name";
 
 fn attribute(key: &str, value: String) -> TargetGroupAttribute {
     TargetGroupAttribute::builder()
@@ -182,27 +188,26 @@ fn stickiness_attributes(stickiness: &StickinessProps) -> Vec<TargetGroupAttribu
         stickiness.enabled.to_string(),
     )];
     // Enabled, the catalog always names the kind of stickiness.
-    let Some(kind) = stickiness.kind.filter(|_| stickiness.enabled) else {
+    let Some(kind) = stickiness.kind.as_ref().filter(|_| stickiness.enabled) else {
         return out;
     };
+    out.push(attribute("stickiness.type", kind.aws_name().into()));
     let duration = stickiness.duration_seconds.map(|d| d.to_string());
     match kind {
-        StickinessType::LbCookie => {
-            out.push(attribute("stickiness.type", "lb_cookie".into()));
+        StickinessKind::LbCookie => {
             if let Some(d) = duration {
-                out.push(attribute("stickiness.lb_cookie.duration_seconds", d));
+                out.push(attribute(LB_COOKIE_DURATION, d));
             }
         }
-        StickinessType::AppCookie => {
-            out.push(attribute("stickiness.type", "app_cookie".into()));
+        StickinessKind::AppCookie => {
             if let Some(d) = duration {
-                out.push(attribute("stickiness.app_cookie.duration_seconds", d));
+                out.push(attribute(APP_COOKIE_DURATION, d));
             }
             if let Some(name) = &stickiness.cookie_name {
-                out.push(attribute("stickiness.app_cookie.cookie_name", name.clone()));
+                out.push(attribute(APP_COOKIE_NAME, name.clone()));
             }
         }
-        StickinessType::SourceIp => out.push(attribute("stickiness.type", "source_ip".into())),
+        _ => {}
     }
     out
 }
@@ -272,12 +277,10 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
     let mut found = Vec::new();
     for (tg, tags, address, (answer, health)) in ours {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let attributes: BTreeMap<&str, &str> = answer
-            .iter()
-            .flat_map(|a| a.attributes())
-            .filter_map(|a| Some((a.key()?, a.value()?)))
-            .collect();
-        let name = tg.target_group_name().unwrap_or_default();
+        let attributes: Option<Attributes> = answer.as_ref().map(|answer| {
+            let pairs = answer.attributes().iter();
+            pairs.filter_map(|a| Some((a.key()?, a.value()?))).collect()
+        });
         if !scaled.contains(address.as_str()) {
             // Not read above only where the blueprint's group of this name is filled by others,
             // and this one's tags put it at another address: read now.
@@ -287,75 +290,96 @@ async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError>
             };
             found.extend(registrations(arn, &address, &health));
         }
-        let mut f = Found::new(K::TargetGroup, arn)
-            .at(Some(address))
-            .named(name)
-            .with("name", name)
-            .with("protocol", tg.protocol().map_or("", |p| p.as_str()))
-            .with("port", tg.port().unwrap_or_default())
-            .with("targetType", tg.target_type().map_or("ip", |t| t.as_str()))
-            .with("vpc", tg.vpc_id().unwrap_or_default())
-            .with(
-                "healthCheck",
-                json!({
-                    "protocol": tg.health_check_protocol().map_or("HTTP", |p| p.as_str()),
-                    "path": tg.health_check_path().unwrap_or("/"),
-                    "port": tg.health_check_port().unwrap_or("traffic-port"),
-                    "intervalSeconds": tg.health_check_interval_seconds().unwrap_or(30),
-                    "timeoutSeconds": tg.health_check_timeout_seconds().unwrap_or(5),
-                    "healthyThreshold": tg.healthy_threshold_count().unwrap_or(5),
-                    "unhealthyThreshold": tg.unhealthy_threshold_count().unwrap_or(2),
-                    "matcher": tg.matcher().and_then(|m| m.http_code()).unwrap_or("200")
-                }),
-            )
-            .with("stickiness", stickiness_value(&attributes));
-        // AWS's default (300 s) when the attribute is missing from the answer.
-        if !read.inventory {
-            let delay = attributes
-                .get(DEREGISTRATION_DELAY)
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(300);
-            f = f.with("deregistrationDelaySeconds", delay);
-        }
-        f = f.with("tags", tags::to_value(&tags));
-        f.outputs = tg_outputs(tg);
-        found.push(f);
+        found.push(found_group(tg, attributes.as_ref(), address, &tags));
     }
     Ok(found)
 }
 
-/// The catalog's `stickiness` object from target-group attributes.
-fn stickiness_value(attributes: &BTreeMap<&str, &str>) -> Value {
+/// A target group's attributes by key (DescribeTargetGroupAttributes).
+type Attributes<'a> = BTreeMap<&'a str, &'a str>;
+
+/// A target group as found, from its description and its attributes (`None`: not read, in
+/// destroy's inventory).
+fn found_group(
+    tg: &Group,
+    attributes: Option<&Attributes>,
+    address: Address,
+    tags: &TagSet,
+) -> Found {
+    let arn = tg.target_group_arn().unwrap_or_default();
+    let name = tg.target_group_name().unwrap_or_default();
+    // AWS's counts and seconds are positive and its ports 1-65535 (botocore `elbv2`
+    // HealthCheckIntervalSeconds, HealthCheckTimeoutSeconds, HealthCheckThresholdCount and
+    // Port have those minimums); a Lambda function's group has no port (0).
+    let count = |n: Option<i32>, default: u32| n.map_or(default, |n| n.try_into().unwrap_or(0));
+    let mut f = Found::new(K::TargetGroup, arn)
+        .at(Some(address))
+        .named(name)
+        .props(&TargetGroupProps {
+            name: name.to_string(),
+            protocol: tg.protocol().map_or("", |p| p.as_str()).to_string(),
+            port: u16::try_from(tg.port().unwrap_or_default()).unwrap_or_default(),
+            target_type: tg.target_type().map_or("ip", |t| t.as_str()).to_string(),
+            vpc: tg.vpc_id().unwrap_or_default().to_string(),
+            health_check: HealthCheckProps {
+                protocol: tg
+                    .health_check_protocol()
+                    .map_or("HTTP", |p| p.as_str())
+                    .into(),
+                path: tg.health_check_path().unwrap_or("/").to_string(),
+                port: tg.health_check_port().unwrap_or("traffic-port").to_string(),
+                interval_seconds: count(tg.health_check_interval_seconds(), 30),
+                timeout_seconds: count(tg.health_check_timeout_seconds(), 5),
+                healthy_threshold: count(tg.healthy_threshold_count(), 5),
+                unhealthy_threshold: count(tg.unhealthy_threshold_count(), 2),
+                matcher: tg
+                    .matcher()
+                    .and_then(|m| m.http_code())
+                    .unwrap_or("200")
+                    .into(),
+            },
+            stickiness: attributes.map_or(StickinessProps::OFF, read_stickiness),
+            // AWS's default (300 s) when the attribute is missing from the answer.
+            deregistration_delay_seconds: attributes.map(|attributes| {
+                let delay = attributes.get(DEREGISTRATION_DELAY);
+                delay.and_then(|v| v.parse().ok()).unwrap_or(300)
+            }),
+        })
+        .with("tags", tags::to_value(tags));
+    f.outputs = tg_outputs(tg);
+    f
+}
+
+/// The catalog's `stickiness` from target-group attributes: off unless enabled; enabled, its
+/// kind (a load balancer's cookie when none is given) with a cookie's duration and an
+/// application cookie's name.
+fn read_stickiness(attributes: &Attributes) -> StickinessProps {
     if attributes.get("stickiness.enabled") != Some(&"true") {
-        return json!({"enabled": false});
+        return StickinessProps::OFF;
     }
-    let kind = attributes
-        .get("stickiness.type")
-        .copied()
-        .unwrap_or("lb_cookie");
-    let mut value = json!({"enabled": true, "type": kind});
-    let number = |key: &str| attributes.get(key).and_then(|v| v.parse::<i64>().ok());
-    match kind {
-        "lb_cookie" => {
-            if let Some(d) = number("stickiness.lb_cookie.duration_seconds") {
-                value["durationSeconds"] = json!(d);
-            }
-        }
-        "app_cookie" => {
-            if let Some(d) = number("stickiness.app_cookie.duration_seconds") {
-                value["durationSeconds"] = json!(d);
-            }
-            if let Some(name) = attributes.get("stickiness.app_cookie.cookie_name") {
-                value["cookieName"] = json!(name);
-            }
-        }
-        _ => {}
+    let kind = attributes.get("stickiness.type").unwrap_or(&"lb_cookie");
+    let kind = StickinessKind::from(kind.to_string());
+    let seconds = |key: &str| attributes.get(key).and_then(|v| v.parse().ok());
+    let (duration_seconds, cookie_name) = match kind {
+        StickinessKind::LbCookie => (seconds(LB_COOKIE_DURATION), None),
+        StickinessKind::AppCookie => (
+            seconds(APP_COOKIE_DURATION),
+            attributes.get(APP_COOKIE_NAME).map(|name| name.to_string()),
+        ),
+        _ => (None, None),
+    };
+    StickinessProps {
+        enabled: true,
+        kind: Some(kind),
+        duration_seconds,
+        cookie_name,
     }
-    value
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn pairs(attributes: &[TargetGroupAttribute]) -> Vec<(&str, &str)> {
@@ -367,19 +391,13 @@ mod tests {
 
     #[test]
     fn stickiness_becomes_its_attributes() {
-        let off = StickinessProps {
-            enabled: false,
-            kind: None,
-            duration_seconds: None,
-            cookie_name: None,
-        };
         assert_eq!(
-            pairs(&stickiness_attributes(&off)),
+            pairs(&stickiness_attributes(&StickinessProps::OFF)),
             [("stickiness.enabled", "false")]
         );
         let app = StickinessProps {
             enabled: true,
-            kind: Some(StickinessType::AppCookie),
+            kind: Some(StickinessKind::AppCookie),
             duration_seconds: Some(3600),
             cookie_name: Some("JSESSIONID".into()),
         };
@@ -390,6 +408,20 @@ mod tests {
                 ("stickiness.type", "app_cookie"),
                 ("stickiness.app_cookie.duration_seconds", "3600"),
                 ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
+            ]
+        );
+        // A Gateway Load Balancer's kind (read, never planned) is only its type.
+        let flows = StickinessProps {
+            enabled: true,
+            kind: Some(StickinessKind::SourceIpDestIp),
+            duration_seconds: None,
+            cookie_name: None,
+        };
+        assert_eq!(
+            pairs(&stickiness_attributes(&flows)),
+            [
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "source_ip_dest_ip"),
             ]
         );
     }
@@ -404,12 +436,154 @@ mod tests {
             ("stickiness.lb_cookie.duration_seconds", "86400"),
         ]);
         assert_eq!(
-            stickiness_value(&attributes),
+            serde_json::to_value(read_stickiness(&attributes)).unwrap(),
             json!({"enabled": true, "type": "app_cookie", "durationSeconds": 3600, "cookieName": "JSESSIONID"})
         );
+        assert_eq!(read_stickiness(&BTreeMap::new()), StickinessProps::OFF);
+    }
+
+    /// The `stickiness` a read gives for these attributes, as JSON text (key order included).
+    fn stickiness_json(attributes: &[(&str, &str)]) -> String {
+        let attributes: Attributes = attributes.iter().copied().collect();
+        serde_json::to_string(&read_stickiness(&attributes)).unwrap()
+    }
+
+    #[test]
+    fn each_kind_of_stickiness_reads_as_before() {
+        // What AWS answers for an ALB's group: every stickiness attribute, of every type.
+        let cookies = [
+            ("stickiness.lb_cookie.duration_seconds", "86400"),
+            ("stickiness.app_cookie.duration_seconds", "3600"),
+            ("stickiness.app_cookie.cookie_name", "JSESSIONID"),
+        ];
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = cookies.to_vec();
+            all.extend_from_slice(pairs);
+            stickiness_json(&all)
+        };
+        // The expected text is what the read gave before its properties were typed.
+        assert_eq!(stickiness_json(&[]), r#"{"enabled":false}"#);
         assert_eq!(
-            stickiness_value(&BTreeMap::new()),
-            json!({"enabled": false})
+            with(&[
+                ("stickiness.enabled", "false"),
+                ("stickiness.type", "app_cookie")
+            ]),
+            r#"{"enabled":false}"#
+        );
+        assert_eq!(
+            with(&[("stickiness.enabled", "true")]),
+            r#"{"enabled":true,"type":"lb_cookie","durationSeconds":86400}"#
+        );
+        assert_eq!(
+            with(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "lb_cookie")
+            ]),
+            r#"{"enabled":true,"type":"lb_cookie","durationSeconds":86400}"#
+        );
+        assert_eq!(
+            with(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie")
+            ]),
+            r#"{"enabled":true,"type":"app_cookie","durationSeconds":3600,"cookieName":"JSESSIONID"}"#
+        );
+        assert_eq!(
+            stickiness_json(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "lb_cookie")
+            ]),
+            r#"{"enabled":true,"type":"lb_cookie"}"#
+        );
+        assert_eq!(
+            stickiness_json(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie")
+            ]),
+            r#"{"enabled":true,"type":"app_cookie"}"#
+        );
+        // An NLB's or a Gateway Load Balancer's group: no cookie attributes; its kinds read as AWS
+        // names them.
+        for kind in ["source_ip", "source_ip_dest_ip", "source_ip_dest_ip_proto"] {
+            let expected = format!(r#"{{"enabled":true,"type":"{kind}"}}"#);
+            let pairs = [("stickiness.enabled", "true"), ("stickiness.type", kind)];
+            assert_eq!(stickiness_json(&pairs), expected);
+            assert_eq!(with(&pairs), expected);
+        }
+        // A kind AWS may add later reads as it is named.
+        assert_eq!(
+            stickiness_json(&[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "new_kind")
+            ]),
+            r#"{"enabled":true,"type":"new_kind"}"#
+        );
+    }
+
+    fn group() -> Group {
+        Group::builder()
+            .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/demo-tg/abc")
+            .target_group_name("demo-tg")
+            .protocol(ProtocolEnum::Http)
+            .port(8080)
+            .target_type(TargetTypeEnum::Ip)
+            .vpc_id("vpc-1")
+            .health_check_protocol(ProtocolEnum::Http)
+            .health_check_path("/health")
+            .health_check_port("traffic-port")
+            .health_check_interval_seconds(15)
+            .health_check_timeout_seconds(10)
+            .healthy_threshold_count(3)
+            .unhealthy_threshold_count(4)
+            .matcher(Matcher::builder().http_code("200-399").build())
+            .build()
+    }
+
+    /// The properties a read finds for `tg` and these attributes, as JSON text.
+    fn found_json(tg: &Group, attributes: Option<&[(&str, &str)]>) -> String {
+        let attributes: Option<Attributes> = attributes.map(|a| a.iter().copied().collect());
+        let tags = TagSet::from([("Name".to_string(), "demo-tg".to_string())]);
+        let address = Address::new("ingress.target_group");
+        let found = found_group(tg, attributes.as_ref(), address, &tags);
+        serde_json::to_string(&found.properties).unwrap()
+    }
+
+    #[test]
+    fn a_read_group_has_the_same_properties_as_before() {
+        // The expected text is what the read gave before its properties were typed.
+        let health = r#""healthCheck":{"protocol":"HTTP","path":"/health","port":"traffic-port","intervalSeconds":15,"timeoutSeconds":10,"healthyThreshold":3,"unhealthyThreshold":4,"matcher":"200-399"}"#;
+        let head =
+            r#"{"name":"demo-tg","protocol":"HTTP","port":8080,"targetType":"ip","vpc":"vpc-1","#;
+        let tags = r#""tags":{"Name":"demo-tg"}}"#;
+        let attributes = [
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "lb_cookie"),
+            ("stickiness.lb_cookie.duration_seconds", "86400"),
+            (DEREGISTRATION_DELAY, "30"),
+        ];
+        assert_eq!(
+            found_json(&group(), Some(&attributes)),
+            format!(
+                r#"{head}{health},"stickiness":{{"enabled":true,"type":"lb_cookie","durationSeconds":86400}},"deregistrationDelaySeconds":30,{tags}"#
+            )
+        );
+        // Without the delay in the answer: AWS's default.
+        assert_eq!(
+            found_json(&group(), Some(&[])),
+            format!(
+                r#"{head}{health},"stickiness":{{"enabled":false}},"deregistrationDelaySeconds":300,{tags}"#
+            )
+        );
+        // Destroy's inventory reads no attributes: no delay, stickiness off.
+        assert_eq!(
+            found_json(&group(), None),
+            format!(r#"{head}{health},"stickiness":{{"enabled":false}},{tags}"#)
+        );
+        // A group AWS describes without its settings: the read's defaults.
+        let bare = Group::builder().target_group_arn("arn:tg").build();
+        assert_eq!(
+            found_json(&bare, None),
+            r#"{"name":"","protocol":"","port":0,"targetType":"ip","vpc":"","healthCheck":{"protocol":"HTTP","path":"/","port":"traffic-port","intervalSeconds":30,"timeoutSeconds":5,"healthyThreshold":5,"unhealthyThreshold":2,"matcher":"200"},"stickiness":{"enabled":false},"tags":{"Name":"demo-tg"}}"#
         );
     }
 }

@@ -97,11 +97,9 @@ impl Adapter for TargetGroupAttachment {
             .send()
             .await
             .aws();
-        match deregistered {
-            Ok(_) => {}
-            // The group is gone, or the target is not registered: nothing to take out.
-            Err(e) if gone(&e) => return Ok(Outputs::new()),
-            Err(e) => return Err(e),
+        // The group is gone, or the target is not registered: nothing to take out.
+        if unless_gone(deregistered)?.is_none() {
+            return Ok(Outputs::new());
         }
         step.wait_until(
             || draining(step, &group, &target, props.port),
@@ -119,10 +117,14 @@ fn description(target: &str, port: u16) -> TargetDescription {
         .build()
 }
 
-/// What botocore's `TargetDeregistered` waiter counts as done: `InvalidTarget`, and here also a
-/// group that is gone.
-fn gone(e: &StepError) -> bool {
-    e.code == "InvalidTarget" || super::is_not_found(e)
+/// An answer, or `None` where AWS says what botocore's `TargetDeregistered` waiter counts as
+/// done: `InvalidTarget`, and here also a group that is gone.
+fn unless_gone<T>(answer: Result<T, StepError>) -> Result<Option<T>, StepError> {
+    match answer {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e) if e.code == "InvalidTarget" || super::is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// DescribeTargetHealth of one registration; `None` when AWS says it is not there at all
@@ -142,11 +144,7 @@ async fn described(
         .send()
         .await
         .aws();
-    match answer {
-        Ok(described) => Ok(Some(described.target_health_descriptions().to_vec())),
-        Err(e) if gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(unless_gone(answer)?.map(|described| described.target_health_descriptions().to_vec()))
 }
 
 /// The target's state while it is still registered or draining; `None` once AWS answers

@@ -150,11 +150,11 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
                 vpc: a::VPC.into(),
                 health_check: health_check_props(&http.health_check),
                 stickiness: stickiness_props(http.stickiness.as_ref()),
-                deregistration_delay_seconds: u64::from(
+                deregistration_delay_seconds: Some(u64::from(
                     group
                         .drain
                         .map_or(workbench::DEFAULT_DRAIN_SECONDS, |d| d.timeout_seconds),
-                ),
+                )),
             }),
         );
         (address, http.port)
