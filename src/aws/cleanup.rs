@@ -114,9 +114,8 @@ async fn sweep_load_balancers(
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let elb = &conn.clients.elbv2;
-    let in_vpc: Vec<String> = all_pages!(elb.describe_load_balancers().into_paginator().send())
+    let in_vpc: Vec<String> = all_items!(elb.describe_load_balancers(), load_balancers)
         .into_iter()
-        .flat_map(|page| page.load_balancers.unwrap_or_default())
         .filter(|lb| lb.vpc_id() == Some(vpc))
         .filter_map(|lb| lb.load_balancer_arn)
         .collect();
@@ -149,9 +148,8 @@ async fn sweep_load_balancers(
         .await?;
     }
 
-    let groups: Vec<String> = all_pages!(elb.describe_target_groups().into_paginator().send())
+    let groups: Vec<String> = all_items!(elb.describe_target_groups(), target_groups)
         .into_iter()
-        .flat_map(|page| page.target_groups.unwrap_or_default())
         .filter(|g| g.vpc_id() == Some(vpc))
         .filter_map(|g| g.target_group_arn)
         .collect();
@@ -178,15 +176,11 @@ async fn sweep_security_groups(
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let ec2 = &conn.clients.ec2;
-    let groups: Vec<_> = all_pages!(
+    let groups: Vec<_> = all_items!(
         ec2.describe_security_groups()
-            .filters(Filter::builder().name("vpc-id").values(vpc).build())
-            .into_paginator()
-            .send()
-    )
-    .into_iter()
-    .flat_map(|page| page.security_groups.unwrap_or_default())
-    .collect();
+            .filters(Filter::builder().name("vpc-id").values(vpc).build()),
+        security_groups
+    );
     let doomed: Vec<String> = groups
         .iter()
         .filter(|g| {
@@ -264,15 +258,13 @@ async fn sweep_interfaces(
     swept: &mut Swept,
 ) -> Result<(), StepError> {
     let ec2 = &conn.clients.ec2;
-    let available: Vec<String> = all_pages!(
+    let available: Vec<String> = all_items!(
         ec2.describe_network_interfaces()
             .filters(Filter::builder().name("vpc-id").values(vpc).build())
-            .filters(Filter::builder().name("status").values("available").build())
-            .into_paginator()
-            .send()
+            .filters(Filter::builder().name("status").values("available").build()),
+        network_interfaces
     )
     .into_iter()
-    .flat_map(|page| page.network_interfaces.unwrap_or_default())
     .filter(|n| n.status().is_some_and(|s| s.as_str() == "available"))
     .filter_map(|n| n.network_interface_id)
     .collect();

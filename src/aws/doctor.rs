@@ -139,13 +139,10 @@ pub(crate) async fn usage(
     let c = &conn.clients;
     let all = |n: usize| BTreeMap::from([(String::new(), n as u64)]);
     match what {
-        Usage::Vpcs => {
-            let pages = all_pages!(c.ec2.describe_vpcs().into_paginator().send());
-            Ok(all(pages.iter().map(|p| p.vpcs().len()).sum()))
-        }
+        Usage::Vpcs => Ok(all(all_items!(c.ec2.describe_vpcs(), vpcs).len())),
         Usage::InternetGateways => {
-            let pages = all_pages!(c.ec2.describe_internet_gateways().into_paginator().send());
-            Ok(all(pages.iter().map(|p| p.internet_gateways().len()).sum()))
+            let gateways = all_items!(c.ec2.describe_internet_gateways(), internet_gateways);
+            Ok(all(gateways.len()))
         }
         Usage::ElasticIps => {
             let out = c
@@ -157,24 +154,19 @@ pub(crate) async fn usage(
             Ok(all(out.addresses().len()))
         }
         Usage::NatGatewaysPerZone => {
-            let pages = all_pages!(
-                c.ec2
-                    .describe_nat_gateways()
-                    .filter(
-                        aws_sdk_ec2::types::Filter::builder()
-                            .name("state")
-                            .values("pending")
-                            .values("available")
-                            .build(),
-                    )
-                    .into_paginator()
-                    .send()
-            );
-            let subnets: Vec<String> = pages
-                .iter()
-                .flat_map(|p| p.nat_gateways())
-                .filter_map(|nat| nat.subnet_id().map(str::to_string))
-                .collect();
+            let subnets: Vec<String> = all_items!(
+                c.ec2.describe_nat_gateways().filter(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("state")
+                        .values("pending")
+                        .values("available")
+                        .build(),
+                ),
+                nat_gateways
+            )
+            .into_iter()
+            .filter_map(|nat| nat.subnet_id().map(str::to_string))
+            .collect();
             let mut zones: BTreeMap<String, u64> = BTreeMap::new();
             if subnets.is_empty() {
                 return Ok(zones);
@@ -200,17 +192,14 @@ pub(crate) async fn usage(
             }
             Ok(zones)
         }
-        Usage::EksClusters => {
-            let pages = all_pages!(c.eks.list_clusters().into_paginator().send());
-            Ok(all(pages.iter().map(|p| p.clusters().len()).sum()))
-        }
+        Usage::EksClusters => Ok(all(all_items!(c.eks.list_clusters(), clusters).len())),
         Usage::DbInstances => {
-            let pages = all_pages!(c.rds.describe_db_instances().into_paginator().send());
-            Ok(all(pages.iter().map(|p| p.db_instances().len()).sum()))
+            let instances = all_items!(c.rds.describe_db_instances(), db_instances);
+            Ok(all(instances.len()))
         }
         Usage::DbClusters => {
-            let pages = all_pages!(c.rds.describe_db_clusters().into_paginator().send());
-            Ok(all(pages.iter().map(|p| p.db_clusters().len()).sum()))
+            let clusters = all_items!(c.rds.describe_db_clusters(), db_clusters);
+            Ok(all(clusters.len()))
         }
         Usage::ApplicationLoadBalancers | Usage::NetworkLoadBalancers => {
             let wanted = if what == Usage::ApplicationLoadBalancers {
@@ -218,12 +207,13 @@ pub(crate) async fn usage(
             } else {
                 "network"
             };
-            let pages = all_pages!(c.elbv2.describe_load_balancers().into_paginator().send());
-            Ok(all(pages
-                .iter()
-                .flat_map(|p| p.load_balancers())
-                .filter(|lb| lb.r#type().map(|t| t.as_str()) == Some(wanted))
-                .count()))
+            Ok(all(all_items!(
+                c.elbv2.describe_load_balancers(),
+                load_balancers
+            )
+            .into_iter()
+            .filter(|lb| lb.r#type().map(|t| t.as_str()) == Some(wanted))
+            .count()))
         }
     }
 }
@@ -249,23 +239,20 @@ pub(crate) async fn simulate(
         // The SDK's paginator follows `Marker`, which IAM answers only while `IsTruncated` is true
         // (IAM API reference, SimulatePrincipalPolicy response: "When IsTruncated is true, this
         // element is present").
-        let pages = all_pages!(
-            conn.clients
-                .iam
-                .simulate_principal_policy()
-                .policy_source_arn(principal)
-                .set_action_names(Some(chunk.to_vec()))
-                .into_paginator()
-                .send()
-        );
         out.extend(
-            pages
-                .iter()
-                .flat_map(|page| page.evaluation_results())
-                .map(|r| Decision {
-                    action: r.eval_action_name().to_string(),
-                    decision: r.eval_decision().as_str().to_string(),
-                }),
+            all_items!(
+                conn.clients
+                    .iam
+                    .simulate_principal_policy()
+                    .policy_source_arn(principal)
+                    .set_action_names(Some(chunk.to_vec())),
+                evaluation_results
+            )
+            .into_iter()
+            .map(|r| Decision {
+                action: r.eval_action_name().to_string(),
+                decision: r.eval_decision().as_str().to_string(),
+            }),
         );
     }
     Ok(out)

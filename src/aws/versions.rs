@@ -266,39 +266,33 @@ fn minor(version: &str) -> u32 {
 }
 
 async fn rds_versions(conn: &Connection, engine: &str) -> Result<Vec<String>, StepError> {
-    let pages = all_pages!(
+    Ok(all_items!(
         conn.clients
             .rds
             .describe_db_engine_versions()
             .engine(engine)
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .iter()
-        .flat_map(|page| page.db_engine_versions())
-        // `deprecated` versions cannot be created.
-        .filter(|v| v.status().is_none_or(|s| s == "available"))
-        .filter_map(|v| v.engine_version().map(str::to_string))
-        .collect())
+            .max_records(100),
+        db_engine_versions
+    )
+    .into_iter()
+    // `deprecated` versions cannot be created.
+    .filter(|v| v.status().is_none_or(|s| s == "available"))
+    .filter_map(|v| v.engine_version().map(str::to_string))
+    .collect())
 }
 
 async fn cache_versions(conn: &Connection) -> Result<Vec<String>, StepError> {
-    let pages = all_pages!(
+    Ok(all_items!(
         conn.clients
             .elasticache
             .describe_cache_engine_versions()
             .engine("redis")
-            .max_records(100)
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .iter()
-        .flat_map(|page| page.cache_engine_versions())
-        .filter_map(|v| v.engine_version().map(str::to_string))
-        .collect())
+            .max_records(100),
+        cache_engine_versions
+    )
+    .into_iter()
+    .filter_map(|v| v.engine_version().map(str::to_string))
+    .collect())
 }
 
 /// A pin AWS offers (a listed version is it, or starts with it and a dot) is fine; otherwise the
@@ -343,18 +337,13 @@ fn numeric_key(version: &str) -> Vec<u64> {
 
 /// Synthetics' runtimes: name and deprecation day.
 async fn runtime_versions(conn: &Connection) -> Result<Vec<(String, Option<Date>)>, StepError> {
-    let pages = all_pages!(
-        conn.clients
-            .synthetics
-            .describe_runtime_versions()
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .iter()
-        .flat_map(|page| page.runtime_versions())
-        .filter_map(|v| Some((v.version_name()?.to_string(), day(v.deprecation_date()))))
-        .collect())
+    Ok(all_items!(
+        conn.clients.synthetics.describe_runtime_versions(),
+        runtime_versions
+    )
+    .into_iter()
+    .filter_map(|v| Some((v.version_name()?.to_string(), day(v.deprecation_date()))))
+    .collect())
 }
 
 /// shinyctl's canary runtime must be one Synthetics lists and not deprecated on `today`.

@@ -170,7 +170,7 @@ pub(super) async fn read_listeners(
     read: &AwsRead<'_>,
     lb_arn: &str,
 ) -> Result<Vec<Found>, StepError> {
-    let listeners = listeners_of(&read.conn.clients.elbv2, lb_arn).await?;
+    let listeners = listeners_of(&read.clients().elbv2, lb_arn).await?;
     // Listeners of our load balancer: ours unless their tags say otherwise. Their own reads
     // (rules, a TCP listener's attributes) go beside the tag read of those the tagging API does
     // not list.

@@ -152,7 +152,7 @@ pub(super) async fn read_rules(
     read: &AwsRead<'_>,
     listener_arn: &str,
 ) -> Result<Vec<Found>, StepError> {
-    let rules = rules_of(&read.conn.clients.elbv2, listener_arn).await?;
+    let rules = rules_of(&read.clients().elbv2, listener_arn).await?;
     let rules: Vec<_> = rules
         .into_iter()
         .filter(|r| r.is_default() != Some(true))

@@ -224,12 +224,8 @@ async fn set_idle_timeout(
 type BalancerDetails = (Option<u32>, Vec<Found>);
 
 async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &read.conn.clients.elbv2;
-    let pages = all_pages!(elb.describe_load_balancers().into_paginator().send());
-    let lbs: Vec<_> = pages
-        .into_iter()
-        .flat_map(|p| p.load_balancers.unwrap_or_default())
-        .collect();
+    let elb = &read.clients().elbv2;
+    let lbs: Vec<_> = all_items!(elb.describe_load_balancers(), load_balancers);
     // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
     let ours = owned_with(
         read,

@@ -236,7 +236,7 @@ pub(super) async fn described_tags(
     read: &AwsRead<'_>,
     arns: &[String],
 ) -> Result<BTreeMap<String, TagSet>, StepError> {
-    let elb = &read.conn.clients.elbv2;
+    let elb = &read.clients().elbv2;
     let answers =
         futures::future::try_join_all(arns.chunks(20).map(|chunk| describe_tags(elb, chunk)))
             .await?;

@@ -213,12 +213,8 @@ fn stickiness_attributes(stickiness: &StickinessProps) -> Vec<TargetGroupAttribu
 }
 
 async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &read.conn.clients.elbv2;
-    let pages = all_pages!(elb.describe_target_groups().into_paginator().send());
-    let groups: Vec<_> = pages
-        .into_iter()
-        .flat_map(|p| p.target_groups.unwrap_or_default())
-        .collect();
+    let elb = &read.clients().elbv2;
+    let groups: Vec<_> = all_items!(elb.describe_target_groups(), target_groups);
     // Target groups an Auto Scaling group or an ECS service keeps filled: it registers and
     // deregisters its own instances or tasks (an ECS service its tasks' instances on their
     // dynamic host ports: "Use an Application Load Balancer for Amazon ECS"), so those

@@ -383,26 +383,18 @@ async fn parameter_values(
         return Ok(Vec::new());
     }
     let parameters = match group {
-        ParameterGroup::Cluster => all_pages!(
+        ParameterGroup::Cluster => all_items!(
             rds.describe_db_cluster_parameters()
                 .db_cluster_parameter_group_name(name)
-                .source("user")
-                .into_paginator()
-                .send()
-        )
-        .into_iter()
-        .flat_map(|p| p.parameters.unwrap_or_default())
-        .collect(),
-        ParameterGroup::Instance => all_pages!(
+                .source("user"),
+            parameters
+        ),
+        ParameterGroup::Instance => all_items!(
             rds.describe_db_parameters()
                 .db_parameter_group_name(name)
-                .source("user")
-                .into_paginator()
-                .send()
-        )
-        .into_iter()
-        .flat_map(|p| p.parameters.unwrap_or_default())
-        .collect(),
+                .source("user"),
+            parameters
+        ),
     };
     Ok(parameters)
 }

@@ -76,21 +76,18 @@ pub async fn names_in_region(
     prefix: &str,
     page_size: i32,
 ) -> Result<Vec<String>, StepError> {
-    let pages = all_pages!(
+    Ok(all_items!(
         conn.clients
             .s3
             .list_buckets()
             .prefix(prefix)
             .bucket_region(&conn.region)
-            .max_buckets(page_size)
-            .into_paginator()
-            .send()
-    );
-    Ok(pages
-        .iter()
-        .flat_map(|page| page.buckets())
-        // AWS filters by region; an answer without the region is taken as filtered.
-        .filter(|b| b.bucket_region().is_none_or(|r| r == conn.region))
-        .filter_map(|b| b.name().map(str::to_string))
-        .collect())
+            .max_buckets(page_size),
+        buckets
+    )
+    .into_iter()
+    // AWS filters by region; an answer without the region is taken as filtered.
+    .filter(|b| b.bucket_region().is_none_or(|r| r == conn.region))
+    .filter_map(|b| b.name().map(str::to_string))
+    .collect())
 }
