@@ -452,7 +452,7 @@ fn build_service(
                 target_type: if fargate { "ip" } else { "instance" }.into(),
                 vpc: a::VPC.into(),
                 health_check: health_check_props(&http.health_check),
-                stickiness: stickiness_props(http.stickiness.as_ref()),
+                stickiness: Some(stickiness_props(http.stickiness.as_ref())),
                 deregistration_delay_seconds: Some(300),
             }),
         );

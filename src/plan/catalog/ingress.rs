@@ -50,7 +50,10 @@ pub(crate) struct TargetGroupProps {
     /// The VPC's address.
     pub(crate) vpc: String,
     pub(crate) health_check: HealthCheckProps,
-    pub(crate) stickiness: StickinessProps,
+    /// Like the deregistration delay: always given by the catalog; `None` only in destroy's
+    /// inventory, which reads no attributes (left absent, not guessed off).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub(crate) stickiness: Option<StickinessProps>,
     /// Always given by the catalog; `None` only in destroy's inventory, which reads no
     /// attributes (left absent).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -432,7 +435,7 @@ fn target_group(catalog: &mut Catalog, ingress: &Ingress, alb: bool) {
         target_type: "ip".into(),
         vpc: a::VPC.into(),
         health_check: health_check_props(&ingress.health_check),
-        stickiness: stickiness_props(ingress.stickiness.as_ref()),
+        stickiness: Some(stickiness_props(ingress.stickiness.as_ref())),
         deregistration_delay_seconds: Some(deregistration_delay_seconds(catalog.bp)),
     });
     catalog.push(resource);

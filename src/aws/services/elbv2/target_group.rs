@@ -152,8 +152,12 @@ async fn set_attributes(
     props: &TargetGroupProps,
     arn: &str,
 ) -> Result<(), StepError> {
-    let mut attributes = stickiness_attributes(&props.stickiness);
-    // The catalog always gives the delay.
+    // The catalog always gives both.
+    let mut attributes = props
+        .stickiness
+        .as_ref()
+        .map(stickiness_attributes)
+        .unwrap_or_default();
     if let Some(delay) = props.deregistration_delay_seconds {
         attributes.push(attribute(DEREGISTRATION_DELAY, delay.to_string()));
     }
@@ -334,7 +338,7 @@ fn found_group(
                     .unwrap_or("200")
                     .into(),
             },
-            stickiness: attributes.map_or(StickinessProps::OFF, read_stickiness),
+            stickiness: attributes.map(read_stickiness),
             // AWS's default (300 s) when the attribute is missing from the answer.
             deregistration_delay_seconds: attributes.map(|attributes| {
                 let delay = attributes.get(DEREGISTRATION_DELAY);
@@ -570,16 +574,17 @@ mod tests {
                 r#"{head}{health},"stickiness":{{"enabled":false}},"deregistrationDelaySeconds":300,{tags}"#
             )
         );
-        // Destroy's inventory reads no attributes: no delay, stickiness off.
+        // Destroy's inventory reads no attributes: neither the delay nor stickiness (absent,
+        // not guessed off).
         assert_eq!(
             found_json(&group(), None),
-            format!(r#"{head}{health},"stickiness":{{"enabled":false}},{tags}"#)
+            format!(r#"{head}{health},{tags}"#)
         );
         // A group AWS describes without its settings: the read's defaults.
         let bare = Group::builder().target_group_arn("arn:tg").build();
         assert_eq!(
             found_json(&bare, None),
-            r#"{"name":"","protocol":"","port":0,"targetType":"ip","vpc":"","healthCheck":{"protocol":"HTTP","path":"/","port":"traffic-port","intervalSeconds":30,"timeoutSeconds":5,"healthyThreshold":5,"unhealthyThreshold":2,"matcher":"200"},"stickiness":{"enabled":false},"tags":{"Name":"demo-tg"}}"#
+            r#"{"name":"","protocol":"","port":0,"targetType":"ip","vpc":"","healthCheck":{"protocol":"HTTP","path":"/","port":"traffic-port","intervalSeconds":30,"timeoutSeconds":5,"healthyThreshold":5,"unhealthyThreshold":2,"matcher":"200"},"tags":{"Name":"demo-tg"}}"#
         );
     }
 }

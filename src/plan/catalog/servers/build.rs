@@ -149,7 +149,7 @@ fn build_group(catalog: &mut Catalog, bp: &Blueprint, group: &ServerGroup, origi
                 target_type: "instance".into(),
                 vpc: a::VPC.into(),
                 health_check: health_check_props(&http.health_check),
-                stickiness: stickiness_props(http.stickiness.as_ref()),
+                stickiness: Some(stickiness_props(http.stickiness.as_ref())),
                 deregistration_delay_seconds: Some(u64::from(
                     group
                         .drain
