@@ -25,8 +25,22 @@ impl Adapter for CloudWatchAlarm {
         ),
     ];
 
+    /// Alarms named with the blueprint's prefix (DescribeAlarms, one call per page of 100) and their
+    /// tags from the tagging API's answer ([`AwsRead::tags_for`]; DescribeAlarms carries none, so
+    /// ListTagsForResource only for a desired alarm it does not list).
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_alarms(read).await
+        let cw = &read.clients().cloudwatch;
+        let alarms = all_items!(
+            cw.describe_alarms()
+                .alarm_name_prefix(read.name_prefix())
+                .max_records(100),
+            metric_alarms
+        )
+        .into_iter();
+        // The tag reads of desired alarms the tagging API does not list, all at once.
+        let found =
+            futures::future::try_join_all(alarms.map(|alarm| alarm_found(read, alarm))).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -114,23 +128,6 @@ fn dimensions(
 /// The notified topics' ARNs.
 fn resolve_all(step: &AwsStep<'_>, addresses: &[String]) -> Result<Vec<String>, StepError> {
     addresses.iter().map(|a| step.resolve(a)).collect()
-}
-
-/// Alarms named with the blueprint's prefix (DescribeAlarms, one call per page of 100) and their
-/// tags from the tagging API's answer ([`AwsRead::tags_for`]; DescribeAlarms carries none, so
-/// ListTagsForResource only for a desired alarm it does not list).
-async fn read_alarms(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let cw = &read.clients().cloudwatch;
-    let alarms = all_items!(
-        cw.describe_alarms()
-            .alarm_name_prefix(read.name_prefix())
-            .max_records(100),
-        metric_alarms
-    )
-    .into_iter();
-    // The tag reads of desired alarms the tagging API does not list, all at once.
-    let found = futures::future::try_join_all(alarms.map(|alarm| alarm_found(read, alarm))).await?;
-    Ok(found.into_iter().flatten().collect())
 }
 
 async fn alarm_found(

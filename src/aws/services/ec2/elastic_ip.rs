@@ -19,8 +19,30 @@ pub(crate) struct ElasticIp;
 impl Adapter for ElasticIp {
     const READS: &'static [Read] = &[first(("ec2", "DescribeAddresses"))];
 
+    /// The owned Elastic IPs (one DescribeAddresses: it has no pages).
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_elastic_ips(read).await
+        let out = read
+            .clients()
+            .ec2
+            .describe_addresses()
+            .set_filters(Some(owned_filters(read.blueprint)))
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .addresses()
+            .iter()
+            .filter_map(|a| {
+                let id = a.allocation_id()?;
+                let props = ElasticIpProps {
+                    domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
+                };
+                Some(
+                    with_props(base(read, K::ElasticIp, id, a.tags()), &props)
+                        .output("publicIp", a.public_ip().unwrap_or_default()),
+                )
+            })
+            .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -60,30 +82,4 @@ impl Adapter for ElasticIp {
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         delete_by_id!(step, release_address, allocation_id)
     }
-}
-
-/// The owned Elastic IPs (one DescribeAddresses: it has no pages).
-async fn read_elastic_ips(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let out = read
-        .clients()
-        .ec2
-        .describe_addresses()
-        .set_filters(Some(owned_filters(read.blueprint)))
-        .send()
-        .await
-        .aws()?;
-    Ok(out
-        .addresses()
-        .iter()
-        .filter_map(|a| {
-            let id = a.allocation_id()?;
-            let props = ElasticIpProps {
-                domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
-            };
-            Some(
-                with_props(base(read, K::ElasticIp, id, a.tags()), &props)
-                    .output("publicIp", a.public_ip().unwrap_or_default()),
-            )
-        })
-        .collect())
 }

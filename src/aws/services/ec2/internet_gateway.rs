@@ -18,8 +18,28 @@ pub(crate) struct InternetGateway;
 impl Adapter for InternetGateway {
     const READS: &'static [Read] = &[first(("ec2", "DescribeInternetGateways"))];
 
+    /// The owned internet gateways (one DescribeInternetGateways per page), each with the VPC it
+    /// is attached to.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_internet_gateways(read).await
+        let gateways = describe_all_owned!(read, describe_internet_gateways, internet_gateways);
+        Ok(gateways
+            .iter()
+            .filter_map(|g| {
+                let id = g.internet_gateway_id()?;
+                let vpc = g.attachments().first().and_then(|a| a.vpc_id());
+                let mut f = reorder(
+                    base(read, K::InternetGateway, id, g.tags()),
+                    |f| match vpc {
+                        Some(vpc) => f.with("vpc", vpc),
+                        None => f,
+                    },
+                );
+                if let Some(vpc) = vpc {
+                    f = f.output("vpcId", vpc);
+                }
+                Some(f)
+            })
+            .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -111,28 +131,4 @@ impl Adapter for InternetGateway {
                 .aws(),
         )
     }
-}
-
-/// The owned internet gateways (one DescribeInternetGateways per page), each with the VPC it
-/// is attached to.
-async fn read_internet_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let gateways = describe_all_owned!(read, describe_internet_gateways, internet_gateways);
-    Ok(gateways
-        .iter()
-        .filter_map(|g| {
-            let id = g.internet_gateway_id()?;
-            let vpc = g.attachments().first().and_then(|a| a.vpc_id());
-            let mut f = reorder(
-                base(read, K::InternetGateway, id, g.tags()),
-                |f| match vpc {
-                    Some(vpc) => f.with("vpc", vpc),
-                    None => f,
-                },
-            );
-            if let Some(vpc) = vpc {
-                f = f.output("vpcId", vpc);
-            }
-            Some(f)
-        })
-        .collect())
 }

@@ -19,8 +19,41 @@ pub(crate) struct NatGateway;
 impl Adapter for NatGateway {
     const READS: &'static [Read] = &[first(("ec2", "DescribeNatGateways"))];
 
+    /// The owned NAT gateways that still exist (one DescribeNatGateways per page).
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_nat_gateways(read).await
+        let mut filters = owned_filters(read.blueprint);
+        filters.push(filter("state", LIVE_NAT_STATES));
+        let nats: Vec<_> = all_items!(
+            read.clients()
+                .ec2
+                .describe_nat_gateways()
+                .set_filter(Some(filters)),
+            nat_gateways
+        );
+        Ok(nats
+            .iter()
+            .filter_map(|n| {
+                let id = n.nat_gateway_id()?;
+                let allocation = n
+                    .nat_gateway_addresses()
+                    .first()
+                    .and_then(|a| a.allocation_id())
+                    .unwrap_or_default()
+                    .to_string();
+                let connectivity = n
+                    .connectivity_type()
+                    .map(|c| c.as_str())
+                    .unwrap_or("public")
+                    .to_string();
+                let subnet = n.subnet_id().unwrap_or_default().to_string();
+                let props = NatGatewayProps {
+                    subnet,
+                    allocation,
+                    connectivity,
+                };
+                Some(with_props(base(read, K::NatGateway, id, n.tags()), &props))
+            })
+            .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -112,40 +145,3 @@ async fn nat_state(step: &AwsStep<'_>, id: &str) -> Result<Option<String>, StepE
 
 /// States of a NAT gateway that still exists (deleted ones stay visible for an hour).
 const LIVE_NAT_STATES: [&str; 2] = ["pending", "available"];
-
-/// The owned NAT gateways that still exist (one DescribeNatGateways per page).
-async fn read_nat_gateways(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let mut filters = owned_filters(read.blueprint);
-    filters.push(filter("state", LIVE_NAT_STATES));
-    let nats: Vec<_> = all_items!(
-        read.clients()
-            .ec2
-            .describe_nat_gateways()
-            .set_filter(Some(filters)),
-        nat_gateways
-    );
-    Ok(nats
-        .iter()
-        .filter_map(|n| {
-            let id = n.nat_gateway_id()?;
-            let allocation = n
-                .nat_gateway_addresses()
-                .first()
-                .and_then(|a| a.allocation_id())
-                .unwrap_or_default()
-                .to_string();
-            let connectivity = n
-                .connectivity_type()
-                .map(|c| c.as_str())
-                .unwrap_or("public")
-                .to_string();
-            let subnet = n.subnet_id().unwrap_or_default().to_string();
-            let props = NatGatewayProps {
-                subnet,
-                allocation,
-                connectivity,
-            };
-            Some(with_props(base(read, K::NatGateway, id, n.tags()), &props))
-        })
-        .collect())
-}

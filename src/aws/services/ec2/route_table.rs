@@ -18,9 +18,66 @@ pub(crate) struct RouteTable;
 impl Adapter for RouteTable {
     const READS: &'static [Read] = &[first(("ec2", "DescribeRouteTables"))];
 
-    /// The route tables with their routes and associations.
+    /// The owned route tables (one DescribeRouteTables per page), their explicit associations and
+    /// the routes they hold that shinyctl may have made (not the local one).
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_route_tables(read).await
+        let tables = describe_all_owned!(read, describe_route_tables, route_tables);
+        let mut found = Vec::new();
+        for t in &tables {
+            let Some(id) = t.route_table_id() else {
+                continue;
+            };
+            let vpc = t.vpc_id().unwrap_or_default().to_string();
+            found.push(with_props(
+                base(read, K::RouteTable, id, t.tags()),
+                &RouteTableProps { vpc },
+            ));
+            for a in t.associations() {
+                let (Some(association), Some(subnet)) =
+                    (a.route_table_association_id(), a.subnet_id())
+                else {
+                    continue;
+                };
+                if a.main() == Some(true) {
+                    continue;
+                }
+                let props = RouteTableAssociationProps {
+                    subnet: subnet.to_string(),
+                    route_table: id.to_string(),
+                };
+                found.push(with_props(
+                    Found::new(K::RouteTableAssociation, association),
+                    &props,
+                ));
+            }
+            for r in t.routes() {
+                let origin = r.origin().map(|o| o.as_str());
+                let (Some(destination), Some(target)) = (
+                    r.destination_cidr_block(),
+                    r.nat_gateway_id().or(r.gateway_id()),
+                ) else {
+                    continue;
+                };
+                if origin == Some("CreateRouteTable") || target == "local" {
+                    continue;
+                }
+                let props = RouteProps {
+                    route_table: id.to_string(),
+                    destination: destination.to_string(),
+                    target: target.to_string(),
+                };
+                let mut f = with_props(Found::new(K::Route, format!("{id}|{destination}")), &props);
+                f.outputs = route_outputs(id, destination);
+                // A route through a gateway in our own table is ours even when no longer desired.
+                if target.starts_with("nat-") || target.starts_with("igw-") {
+                    f = f.orphan_at(Address::new(format!(
+                        "network.route.unlisted[{id}|{destination}]"
+                    )));
+                }
+                found.push(f);
+            }
+        }
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -54,65 +111,4 @@ impl Adapter for RouteTable {
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         delete_by_id!(step, delete_route_table, route_table_id)
     }
-}
-
-/// The owned route tables (one DescribeRouteTables per page), their explicit associations and
-/// the routes they hold that shinyctl may have made (not the local one).
-async fn read_route_tables(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let tables = describe_all_owned!(read, describe_route_tables, route_tables);
-    let mut found = Vec::new();
-    for t in &tables {
-        let Some(id) = t.route_table_id() else {
-            continue;
-        };
-        let vpc = t.vpc_id().unwrap_or_default().to_string();
-        found.push(with_props(
-            base(read, K::RouteTable, id, t.tags()),
-            &RouteTableProps { vpc },
-        ));
-        for a in t.associations() {
-            let (Some(association), Some(subnet)) = (a.route_table_association_id(), a.subnet_id())
-            else {
-                continue;
-            };
-            if a.main() == Some(true) {
-                continue;
-            }
-            let props = RouteTableAssociationProps {
-                subnet: subnet.to_string(),
-                route_table: id.to_string(),
-            };
-            found.push(with_props(
-                Found::new(K::RouteTableAssociation, association),
-                &props,
-            ));
-        }
-        for r in t.routes() {
-            let origin = r.origin().map(|o| o.as_str());
-            let (Some(destination), Some(target)) = (
-                r.destination_cidr_block(),
-                r.nat_gateway_id().or(r.gateway_id()),
-            ) else {
-                continue;
-            };
-            if origin == Some("CreateRouteTable") || target == "local" {
-                continue;
-            }
-            let props = RouteProps {
-                route_table: id.to_string(),
-                destination: destination.to_string(),
-                target: target.to_string(),
-            };
-            let mut f = with_props(Found::new(K::Route, format!("{id}|{destination}")), &props);
-            f.outputs = route_outputs(id, destination);
-            // A route through a gateway in our own table is ours even when no longer desired.
-            if target.starts_with("nat-") || target.starts_with("igw-") {
-                f = f.orphan_at(Address::new(format!(
-                    "network.route.unlisted[{id}|{destination}]"
-                )));
-            }
-            found.push(f);
-        }
-    }
-    Ok(found)
 }

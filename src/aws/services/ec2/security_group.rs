@@ -31,9 +31,40 @@ impl Adapter for SecurityGroup {
         ),
     ];
 
-    /// The groups and their rules.
+    /// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_security_groups(read).await
+        let client = &read.clients().ec2;
+        let groups = describe_all_owned!(read, describe_security_groups, security_groups);
+        let mut found = Vec::new();
+        let mut ids = Vec::new();
+        for g in &groups {
+            let Some(id) = g.group_id() else { continue };
+            ids.push(id.to_string());
+            let props = SecurityGroupProps {
+                group_name: g.group_name().unwrap_or_default().to_string(),
+                description: g.description().unwrap_or_default().to_string(),
+                vpc: g.vpc_id().unwrap_or_default().to_string(),
+            };
+            found.push(
+                with_props(base(read, K::SecurityGroup, id, g.tags()), &props)
+                    .output("name", g.group_name().unwrap_or_default()),
+            );
+        }
+        if ids.is_empty() {
+            return Ok(found);
+        }
+        // DescribeSecurityGroupRules takes at most 200 filter values.
+        for chunk in ids.chunks(200) {
+            let rules: Vec<AwsSecurityGroupRule> = all_items!(
+                client
+                    .describe_security_group_rules()
+                    .filters(filter("group-id", chunk.iter().cloned())),
+                security_group_rules
+            );
+            found.extend(rules.iter().filter_map(|r| rule_found(read, r, &groups)));
+        }
+        found.extend(read_rules_in_other_groups(read, &ids).await?);
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -112,42 +143,6 @@ async fn revoke_untagged_default_egress(step: &AwsStep<'_>, group: &str) -> Resu
         revoke_default_egress(step, group).await?;
     }
     Ok(())
-}
-
-/// Security groups (one describe) and all their rules (one DescribeSecurityGroupRules per page).
-async fn read_security_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let client = &read.clients().ec2;
-    let groups = describe_all_owned!(read, describe_security_groups, security_groups);
-    let mut found = Vec::new();
-    let mut ids = Vec::new();
-    for g in &groups {
-        let Some(id) = g.group_id() else { continue };
-        ids.push(id.to_string());
-        let props = SecurityGroupProps {
-            group_name: g.group_name().unwrap_or_default().to_string(),
-            description: g.description().unwrap_or_default().to_string(),
-            vpc: g.vpc_id().unwrap_or_default().to_string(),
-        };
-        found.push(
-            with_props(base(read, K::SecurityGroup, id, g.tags()), &props)
-                .output("name", g.group_name().unwrap_or_default()),
-        );
-    }
-    if ids.is_empty() {
-        return Ok(found);
-    }
-    // DescribeSecurityGroupRules takes at most 200 filter values.
-    for chunk in ids.chunks(200) {
-        let rules: Vec<AwsSecurityGroupRule> = all_items!(
-            client
-                .describe_security_group_rules()
-                .filters(filter("group-id", chunk.iter().cloned())),
-            security_group_rules
-        );
-        found.extend(rules.iter().filter_map(|r| rule_found(read, r, &groups)));
-    }
-    found.extend(read_rules_in_other_groups(read, &ids).await?);
-    Ok(found)
 }
 
 /// Our rules in a group shinyctl did not make (the cluster security group EKS makes, opened to

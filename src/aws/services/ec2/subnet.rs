@@ -21,8 +21,22 @@ impl Adapter for Subnet {
     // read: the one call its read makes, declared here too.
     const READS: &'static [Read] = &[first(("ec2", "DescribeSubnets"))];
 
+    /// The owned subnets as read.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_subnets(read).await
+        let subnets = read.owned_subnets().await?;
+        Ok(subnets
+            .iter()
+            .filter_map(|s| {
+                let id = s.subnet_id()?;
+                let props = SubnetProps {
+                    cidr: Some(s.cidr_block().unwrap_or_default().to_string()),
+                    availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+                    vpc: s.vpc_id().unwrap_or_default().to_string(),
+                    map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+                };
+                Some(with_props(base(read, K::Subnet, id, s.tags()), &props))
+            })
+            .collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -80,22 +94,4 @@ async fn set_map_public_ip(step: &AwsStep<'_>, id: &str, value: bool) -> Result<
         .await
         .aws()?;
     Ok(())
-}
-
-/// The owned subnets as read.
-async fn read_subnets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let subnets = read.owned_subnets().await?;
-    Ok(subnets
-        .iter()
-        .filter_map(|s| {
-            let id = s.subnet_id()?;
-            let props = SubnetProps {
-                cidr: Some(s.cidr_block().unwrap_or_default().to_string()),
-                availability_zone: s.availability_zone().unwrap_or_default().to_string(),
-                vpc: s.vpc_id().unwrap_or_default().to_string(),
-                map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-            };
-            Some(with_props(base(read, K::Subnet, id, s.tags()), &props))
-        })
-        .collect())
 }

@@ -24,8 +24,13 @@ impl Adapter for Vpc {
         after(("ec2", "DescribeVpcAttribute"), &[("ec2", "DescribeVpcs")]),
     ];
 
+    /// The owned VPCs (one DescribeVpcs per page) with their DNS attributes.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_vpcs(read).await
+        let vpcs = describe_all_owned!(read, describe_vpcs, vpcs);
+        // Every VPC, and both of its attributes, at once.
+        futures::future::try_join_all(vpcs.iter().map(|vpc| vpc_found(read, vpc)))
+            .await
+            .map(|found| found.into_iter().flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -152,15 +157,6 @@ const VPC_DNS_ATTRIBUTES: [(&str, VpcAttributeName); 2] = [
     ("enableDnsSupport", VpcAttributeName::EnableDnsSupport),
     ("enableDnsHostnames", VpcAttributeName::EnableDnsHostnames),
 ];
-
-/// The owned VPCs (one DescribeVpcs per page) with their DNS attributes.
-async fn read_vpcs(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let vpcs = describe_all_owned!(read, describe_vpcs, vpcs);
-    // Every VPC, and both of its attributes, at once.
-    futures::future::try_join_all(vpcs.iter().map(|vpc| vpc_found(read, vpc)))
-        .await
-        .map(|found| found.into_iter().flatten().collect())
-}
 
 /// A listed VPC with its DNS attributes: one call each (blueprints have one VPC), both at once;
 /// not for destroy.

@@ -34,9 +34,27 @@ impl Adapter for EcrRepository {
         ),
     ];
 
-    /// The repositories and their lifecycle policies.
+    /// Repositories under the blueprint's namespace (`<blueprint>/...`; DescribeRepositories, one
+    /// call per page of 1,000), their tags from the tagging API's answer ([`AwsRead::tags_for`]; one
+    /// ListTagsForResource only for a desired repository it does not list), and each owned
+    /// repository's lifecycle policy: one GetLifecyclePolicy each, as ECR has no batch read of
+    /// policies (a policy the blueprint dropped must still be found to be deleted), all in flight
+    /// at once (the rate-limit buckets and `--calls-in-flight` pace them); destroy's inventory
+    /// ([`AwsRead::inventory`]) skips them, as a policy goes with its repository.
+    ///
+    /// The pace is ECR's read bucket (200 at once, then 20 a second: `apply::limits`, where its
+    /// source is): a 100-app blueprint's policies are asked in one wave.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_repositories(read).await
+        let ecr = &read.clients().ecr;
+        let prefix = format!("{}/", read.blueprint);
+        let repositories = all_items!(ecr.describe_repositories().max_results(1000), repositories)
+            .into_iter()
+            .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)));
+        // Every repository's policy at once, each beside the repository's own tag read where the
+        // tagging API's answer does not list it.
+        let found =
+            futures::future::try_join_all(repositories.map(|r| repository_found(read, r))).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// One call: CreateRepository carries the tags, scanning and encryption, and its answer has
@@ -150,29 +168,6 @@ fn normalise_policy(text: &str) -> String {
     serde_json::from_str::<Value>(text)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| text.to_string())
-}
-
-/// Repositories under the blueprint's namespace (`<blueprint>/...`; DescribeRepositories, one
-/// call per page of 1,000), their tags from the tagging API's answer ([`AwsRead::tags_for`]; one
-/// ListTagsForResource only for a desired repository it does not list), and each owned
-/// repository's lifecycle policy: one GetLifecyclePolicy each, as ECR has no batch read of
-/// policies (a policy the blueprint dropped must still be found to be deleted), all in flight
-/// at once (the rate-limit buckets and `--calls-in-flight` pace them); destroy's inventory
-/// ([`AwsRead::inventory`]) skips them, as a policy goes with its repository.
-///
-/// The pace is ECR's read bucket (200 at once, then 20 a second: `apply::limits`, where its
-/// source is): a 100-app blueprint's policies are asked in one wave.
-async fn read_repositories(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ecr = &read.clients().ecr;
-    let prefix = format!("{}/", read.blueprint);
-    let repositories = all_items!(ecr.describe_repositories().max_results(1000), repositories)
-        .into_iter()
-        .filter(|r| r.repository_name().is_some_and(|n| n.starts_with(&prefix)));
-    // Every repository's policy at once, each beside the repository's own tag read where the
-    // tagging API's answer does not list it.
-    let found =
-        futures::future::try_join_all(repositories.map(|r| repository_found(read, r))).await?;
-    Ok(found.into_iter().flatten().collect())
 }
 
 /// A listed repository, if ours, and its lifecycle policy: one GetLifecyclePolicy each (ECR has

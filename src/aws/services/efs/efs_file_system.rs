@@ -38,9 +38,47 @@ impl Adapter for EfsFileSystem {
         ),
     ];
 
-    /// The file systems with their mount targets, and their access points.
+    /// File systems (one describe per page, tags included); for each owned one its mount targets
+    /// (DescribeMountTargets takes one file system) with their security groups (one call per mount
+    /// target: no batch form), every file system's and mount target's at once; and every access
+    /// point in one call per page, beside the file systems' listing when the blueprint has one.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_file_systems_and_access_points(read).await
+        let wanted = read.desired_of(K::EfsFileSystem).next().is_some();
+        let (systems, early) = futures::try_join!(read_file_systems(read), async {
+            if wanted {
+                describe_access_points(read).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        })?;
+        let owned: Vec<String> = systems
+            .iter()
+            .filter(|f| f.kind == K::EfsFileSystem)
+            .map(|f| f.id.clone())
+            .collect();
+        let mut found = systems;
+        if owned.is_empty() {
+            return Ok(found);
+        }
+        let access_points = match early {
+            Some(listed) => listed,
+            // File systems the blueprint no longer has: their access points go with them.
+            None => describe_access_points(read).await?,
+        };
+        for ap in access_points {
+            let Some(id) = ap
+                .file_system_id()
+                .filter(|fs| owned.iter().any(|o| o == fs))
+            else {
+                continue;
+            };
+            let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            found.push(access_point_found(&ap, id, address, &tags));
+        }
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -154,49 +192,6 @@ async fn wait_fs(step: &AwsStep<'_>, id: &str) -> Result<(), StepError> {
 /// (botocore's efs model, CreateFileSystem `ThroughputMode`: "Default is `bursting`"), not the
 /// blueprint's (`blueprint::defaults::efs_throughput_mode`, which the catalog always sets).
 const AWS_DEFAULT_THROUGHPUT_MODE: &str = "bursting";
-
-/// File systems (one describe per page, tags included); for each owned one its mount targets
-/// (DescribeMountTargets takes one file system) with their security groups (one call per mount
-/// target: no batch form), every file system's and mount target's at once; and every access
-/// point in one call per page, beside the file systems' listing when the blueprint has one.
-async fn read_file_systems_and_access_points(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let wanted = read.desired_of(K::EfsFileSystem).next().is_some();
-    let (systems, early) = futures::try_join!(read_file_systems(read), async {
-        if wanted {
-            describe_access_points(read).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    })?;
-    let owned: Vec<String> = systems
-        .iter()
-        .filter(|f| f.kind == K::EfsFileSystem)
-        .map(|f| f.id.clone())
-        .collect();
-    let mut found = systems;
-    if owned.is_empty() {
-        return Ok(found);
-    }
-    let access_points = match early {
-        Some(listed) => listed,
-        // File systems the blueprint no longer has: their access points go with them.
-        None => describe_access_points(read).await?,
-    };
-    for ap in access_points {
-        let Some(id) = ap
-            .file_system_id()
-            .filter(|fs| owned.iter().any(|o| o == fs))
-        else {
-            continue;
-        };
-        let tags = tags::from_pairs(ap.tags().iter().map(|t| (t.key(), t.value())));
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        found.push(access_point_found(&ap, id, address, &tags));
-    }
-    Ok(found)
-}
 
 /// An owned access point of file system `fs` as read.
 fn access_point_found(

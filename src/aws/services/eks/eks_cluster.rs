@@ -70,8 +70,30 @@ impl Adapter for EksCluster {
         ),
     ];
 
+    /// Clusters whose names carry the blueprint's prefix, with their Fargate profiles and node
+    /// groups. The blueprint's own cluster name is known, so its reads (DescribeCluster, EKS has no
+    /// batch describe; ListFargateProfiles; ListNodegroups) start at once, beside ListClusters, which
+    /// finds the others with the prefix (a cluster the blueprint no longer has); a profile's or node
+    /// group's describe waits only for its own listing.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_clusters(read).await
+        let prefix = read.name_prefix();
+        let desired: Vec<String> = read
+            .desired_of(K::EksCluster)
+            .map(|c| c.name.clone())
+            .collect();
+        let listed_then_others = async {
+            let others: Vec<String> = all_items!(read.clients().eks.list_clusters(), clusters)
+                .into_iter()
+                .filter(|n| n == read.blueprint || n.starts_with(&prefix))
+                .filter(|n| !desired.contains(n))
+                .collect();
+            futures::future::try_join_all(others.iter().map(|name| read_cluster(read, name))).await
+        };
+        let (ours, others) = futures::try_join!(
+            futures::future::try_join_all(desired.iter().map(|name| read_cluster(read, name))),
+            listed_then_others,
+        )?;
+        Ok(ours.into_iter().chain(others).flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -276,32 +298,6 @@ async fn wait_cluster_update(
     wait_update(step, name, None, update).await?;
     wait_cluster_active(step, name).await?;
     Ok(())
-}
-
-/// Clusters whose names carry the blueprint's prefix, with their Fargate profiles and node
-/// groups. The blueprint's own cluster name is known, so its reads (DescribeCluster, EKS has no
-/// batch describe; ListFargateProfiles; ListNodegroups) start at once, beside ListClusters, which
-/// finds the others with the prefix (a cluster the blueprint no longer has); a profile's or node
-/// group's describe waits only for its own listing.
-async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let prefix = read.name_prefix();
-    let desired: Vec<String> = read
-        .desired_of(K::EksCluster)
-        .map(|c| c.name.clone())
-        .collect();
-    let listed_then_others = async {
-        let others: Vec<String> = all_items!(read.clients().eks.list_clusters(), clusters)
-            .into_iter()
-            .filter(|n| n == read.blueprint || n.starts_with(&prefix))
-            .filter(|n| !desired.contains(n))
-            .collect();
-        futures::future::try_join_all(others.iter().map(|name| read_cluster(read, name))).await
-    };
-    let (ours, others) = futures::try_join!(
-        futures::future::try_join_all(desired.iter().map(|name| read_cluster(read, name))),
-        listed_then_others,
-    )?;
-    Ok(ours.into_iter().chain(others).flatten().collect())
 }
 
 /// One cluster, if it exists and is ours, with its Fargate profiles and node groups: the

@@ -36,8 +36,18 @@ impl Adapter for CacheParameterGroup {
         ),
     ];
 
+    /// Parameter groups named for the blueprint, each owned one with its user-set values
+    /// (DescribeCacheParameters takes one group): every group's at once.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_parameter_groups(read).await
+        let ec = &read.clients().elasticache;
+        let groups = all_items!(
+            ec.describe_cache_parameter_groups().max_records(100),
+            cache_parameter_groups
+        )
+        .into_iter();
+        let found =
+            futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -128,20 +138,6 @@ async fn set_parameters(
             .aws()?;
     }
     Ok(())
-}
-
-/// Parameter groups named for the blueprint, each owned one with its user-set values
-/// (DescribeCacheParameters takes one group): every group's at once.
-async fn read_parameter_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &read.clients().elasticache;
-    let groups = all_items!(
-        ec.describe_cache_parameter_groups().max_records(100),
-        cache_parameter_groups
-    )
-    .into_iter();
-    let found =
-        futures::future::try_join_all(groups.map(|g| parameter_group_found(read, g))).await?;
-    Ok(found.into_iter().flatten().collect())
 }
 
 async fn parameter_group_found(read: &AwsRead<'_>, g: Listed) -> Result<Option<Found>, StepError> {

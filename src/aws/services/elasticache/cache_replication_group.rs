@@ -38,168 +38,6 @@ pub(crate) const MODIFY_IN_PLACE: &[&str] = &[
     "description",
 ];
 
-/// Replication groups tagged for the blueprint, with the settings only their member clusters
-/// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
-/// the blueprint has a group, else only once an owned group is found).
-async fn read_replication_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &read.clients().elasticache;
-    let wanted = read.desired_of(K::CacheReplicationGroup).next().is_some();
-    let (pages, early) = futures::try_join!(
-        async {
-            Ok::<_, StepError>(all_pages!(
-                ec.describe_replication_groups()
-                    .max_records(100)
-                    .into_paginator()
-                    .send()
-            ))
-        },
-        async {
-            if wanted {
-                member_clusters(read).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    )?;
-    let mut owned = Vec::new();
-    for g in pages
-        .into_iter()
-        .flat_map(|p| p.replication_groups.unwrap_or_default())
-    {
-        let Some(id) = g.replication_group_id() else {
-            continue;
-        };
-        if g.status() == Some("deleting") {
-            continue;
-        }
-        let arn = g.arn().map_or_else(
-            || cache_arn(read.conn, "replicationgroup", id),
-            str::to_string,
-        );
-        let desired = desired_named(read, K::CacheReplicationGroup, id).is_some();
-        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
-            continue;
-        };
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        owned.push((g, arn, tags, address));
-    }
-    if owned.is_empty() {
-        return Ok(Vec::new());
-    }
-    let clusters = match early {
-        Some(clusters) => clusters,
-        None => member_clusters(read).await?,
-    };
-    let mut found = Vec::new();
-    for (g, arn, tags, address) in owned {
-        let id = g.replication_group_id().unwrap_or_default();
-        let member = g.member_clusters().first().and_then(|m| clusters.get(m));
-        let cluster_mode = g.cluster_enabled() == Some(true)
-            || g.cluster_mode().is_some_and(|m| m.as_str() == "enabled");
-        let shards = g.node_groups().len().max(1);
-        let replicas = g
-            .node_groups()
-            .first()
-            .map_or(0, |n| n.node_group_members().len().saturating_sub(1));
-        let replicas = if replicas == 0 && !cluster_mode {
-            g.member_clusters().len().saturating_sub(1)
-        } else {
-            replicas
-        };
-        let port = g
-            .configuration_endpoint()
-            .or_else(|| g.node_groups().first().and_then(|n| n.primary_endpoint()))
-            .and_then(|e| e.port())
-            .unwrap_or(6379);
-        let groups: Vec<String> = member
-            .map(|m| {
-                m.security_groups()
-                    .iter()
-                    .filter_map(|s| s.security_group_id().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let failover = g
-            .automatic_failover()
-            .is_some_and(|f| matches!(f.as_str(), "enabled" | "enabling"));
-        let multi_az = g.multi_az().is_some_and(|m| m.as_str() == "enabled");
-        let subnet_group = member
-            .and_then(|m| m.cache_subnet_group_name())
-            .unwrap_or_default();
-        let parameter_group = member
-            .and_then(|m| m.cache_parameter_group())
-            .and_then(|p| p.cache_parameter_group_name())
-            .unwrap_or_default();
-        let mut f = Found::new(K::CacheReplicationGroup, &arn)
-            .at(Some(address.clone()))
-            .named(id)
-            .with("replicationGroupId", id)
-            .with("description", g.description().unwrap_or_default())
-            .with(
-                "engine",
-                g.engine()
-                    .or(member.and_then(|m| m.engine()))
-                    .unwrap_or("redis"),
-            )
-            .with(
-                "engineVersion",
-                member.and_then(|m| m.engine_version()).unwrap_or_default(),
-            )
-            .with("cacheNodeType", g.cache_node_type().unwrap_or_default())
-            .with(
-                "clusterMode",
-                if cluster_mode { "enabled" } else { "disabled" },
-            )
-            .with("numNodeGroups", shards)
-            .with("replicasPerNodeGroup", replicas)
-            .with("automaticFailover", failover)
-            .with("multiAz", multi_az)
-            .with(
-                "transitEncryption",
-                g.transit_encryption_enabled().unwrap_or(false),
-            )
-            .with(
-                "atRestEncryption",
-                g.at_rest_encryption_enabled().unwrap_or(false),
-            )
-            .with("port", port)
-            .with(
-                "cacheSubnetGroup",
-                cache_arn(read.conn, "subnetgroup", subnet_group),
-            )
-            .with(
-                "cacheParameterGroup",
-                cache_arn(read.conn, "parametergroup", parameter_group),
-            )
-            .with("securityGroups", sorted(groups))
-            .with("tags", tags::to_value(&tags));
-        if member.is_none() {
-            // No member cluster to describe (the emulator makes none; AWS always does): the
-            // settings only the members carry are taken as desired rather than shown as drift.
-            if let Some(d) = read
-                .desired_of(K::CacheReplicationGroup)
-                .find(|d| d.address == address)
-            {
-                for key in [
-                    "engineVersion",
-                    "cacheSubnetGroup",
-                    "cacheParameterGroup",
-                    "securityGroups",
-                ] {
-                    if let Some(value) = d.properties.get(key) {
-                        f = f.with(key, value.clone());
-                    }
-                }
-            }
-        }
-        f.outputs = group_outputs(&g);
-        found.push(f);
-    }
-    Ok(found)
-}
-
 /// Every cache cluster by id (one DescribeCacheClusters per page).
 async fn member_clusters(read: &AwsRead<'_>) -> Result<HashMap<String, CacheCluster>, StepError> {
     let ec = &read.clients().elasticache;
@@ -229,8 +67,166 @@ impl Adapter for CacheReplicationGroup {
         ),
     ];
 
+    /// Replication groups tagged for the blueprint, with the settings only their member clusters
+    /// carry (one DescribeCacheClusters per page for all of them: beside the groups' listing when
+    /// the blueprint has a group, else only once an owned group is found).
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_replication_groups(read).await
+        let ec = &read.clients().elasticache;
+        let wanted = read.desired_of(K::CacheReplicationGroup).next().is_some();
+        let (pages, early) = futures::try_join!(
+            async {
+                Ok::<_, StepError>(all_pages!(
+                    ec.describe_replication_groups()
+                        .max_records(100)
+                        .into_paginator()
+                        .send()
+                ))
+            },
+            async {
+                if wanted {
+                    member_clusters(read).await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        )?;
+        let mut owned = Vec::new();
+        for g in pages
+            .into_iter()
+            .flat_map(|p| p.replication_groups.unwrap_or_default())
+        {
+            let Some(id) = g.replication_group_id() else {
+                continue;
+            };
+            if g.status() == Some("deleting") {
+                continue;
+            }
+            let arn = g.arn().map_or_else(
+                || cache_arn(read.conn, "replicationgroup", id),
+                str::to_string,
+            );
+            let desired = desired_named(read, K::CacheReplicationGroup, id).is_some();
+            let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
+                continue;
+            };
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            owned.push((g, arn, tags, address));
+        }
+        if owned.is_empty() {
+            return Ok(Vec::new());
+        }
+        let clusters = match early {
+            Some(clusters) => clusters,
+            None => member_clusters(read).await?,
+        };
+        let mut found = Vec::new();
+        for (g, arn, tags, address) in owned {
+            let id = g.replication_group_id().unwrap_or_default();
+            let member = g.member_clusters().first().and_then(|m| clusters.get(m));
+            let cluster_mode = g.cluster_enabled() == Some(true)
+                || g.cluster_mode().is_some_and(|m| m.as_str() == "enabled");
+            let shards = g.node_groups().len().max(1);
+            let replicas = g
+                .node_groups()
+                .first()
+                .map_or(0, |n| n.node_group_members().len().saturating_sub(1));
+            let replicas = if replicas == 0 && !cluster_mode {
+                g.member_clusters().len().saturating_sub(1)
+            } else {
+                replicas
+            };
+            let port = g
+                .configuration_endpoint()
+                .or_else(|| g.node_groups().first().and_then(|n| n.primary_endpoint()))
+                .and_then(|e| e.port())
+                .unwrap_or(6379);
+            let groups: Vec<String> = member
+                .map(|m| {
+                    m.security_groups()
+                        .iter()
+                        .filter_map(|s| s.security_group_id().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let failover = g
+                .automatic_failover()
+                .is_some_and(|f| matches!(f.as_str(), "enabled" | "enabling"));
+            let multi_az = g.multi_az().is_some_and(|m| m.as_str() == "enabled");
+            let subnet_group = member
+                .and_then(|m| m.cache_subnet_group_name())
+                .unwrap_or_default();
+            let parameter_group = member
+                .and_then(|m| m.cache_parameter_group())
+                .and_then(|p| p.cache_parameter_group_name())
+                .unwrap_or_default();
+            let mut f = Found::new(K::CacheReplicationGroup, &arn)
+                .at(Some(address.clone()))
+                .named(id)
+                .with("replicationGroupId", id)
+                .with("description", g.description().unwrap_or_default())
+                .with(
+                    "engine",
+                    g.engine()
+                        .or(member.and_then(|m| m.engine()))
+                        .unwrap_or("redis"),
+                )
+                .with(
+                    "engineVersion",
+                    member.and_then(|m| m.engine_version()).unwrap_or_default(),
+                )
+                .with("cacheNodeType", g.cache_node_type().unwrap_or_default())
+                .with(
+                    "clusterMode",
+                    if cluster_mode { "enabled" } else { "disabled" },
+                )
+                .with("numNodeGroups", shards)
+                .with("replicasPerNodeGroup", replicas)
+                .with("automaticFailover", failover)
+                .with("multiAz", multi_az)
+                .with(
+                    "transitEncryption",
+                    g.transit_encryption_enabled().unwrap_or(false),
+                )
+                .with(
+                    "atRestEncryption",
+                    g.at_rest_encryption_enabled().unwrap_or(false),
+                )
+                .with("port", port)
+                .with(
+                    "cacheSubnetGroup",
+                    cache_arn(read.conn, "subnetgroup", subnet_group),
+                )
+                .with(
+                    "cacheParameterGroup",
+                    cache_arn(read.conn, "parametergroup", parameter_group),
+                )
+                .with("securityGroups", sorted(groups))
+                .with("tags", tags::to_value(&tags));
+            if member.is_none() {
+                // No member cluster to describe (the emulator makes none; AWS always does): the
+                // settings only the members carry are taken as desired rather than shown as drift.
+                if let Some(d) = read
+                    .desired_of(K::CacheReplicationGroup)
+                    .find(|d| d.address == address)
+                {
+                    for key in [
+                        "engineVersion",
+                        "cacheSubnetGroup",
+                        "cacheParameterGroup",
+                        "securityGroups",
+                    ] {
+                        if let Some(value) = d.properties.get(key) {
+                            f = f.with(key, value.clone());
+                        }
+                    }
+                }
+            }
+            f.outputs = group_outputs(&g);
+            found.push(f);
+        }
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {

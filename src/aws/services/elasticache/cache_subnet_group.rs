@@ -42,8 +42,54 @@ impl Adapter for CacheSubnetGroup {
         ),
     ];
 
+    /// Subnet groups named for the blueprint and tagged for it.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_subnet_groups(read).await
+        let ec = &read.clients().elasticache;
+        let prefix = read.name_prefix();
+        let mut found = Vec::new();
+        for g in all_items!(
+            ec.describe_cache_subnet_groups().max_records(100),
+            cache_subnet_groups
+        ) {
+            let Some(name) = g
+                .cache_subnet_group_name()
+                .filter(|n| n.starts_with(&prefix))
+            else {
+                continue;
+            };
+            let arn = cache_arn(read.conn, ARN_KIND, name);
+            let desired = desired_named(read, K::CacheSubnetGroup, name).is_some();
+            let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
+                continue;
+            };
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            let subnets: Vec<String> = g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect();
+            let subnets = super::eks::by_zone(read, subnets).await?;
+            found.push(
+                Found::new(K::CacheSubnetGroup, &arn)
+                    .at(Some(address))
+                    .named(name)
+                    .props(&CacheSubnetGroupProps {
+                        name: name.to_string(),
+                        description: g
+                            .cache_subnet_group_description()
+                            .unwrap_or_default()
+                            .to_string(),
+                        subnets,
+                    })
+                    .with("tags", tags::to_value(&tags))
+                    .output("arn", arn.as_str())
+                    .output("name", name),
+            );
+        }
+
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -99,54 +145,4 @@ impl Adapter for CacheSubnetGroup {
 
 fn subnet_ids(step: &AwsStep<'_>, props: &CacheSubnetGroupProps) -> Result<Vec<String>, StepError> {
     props.subnets.iter().map(|s| step.resolve(s)).collect()
-}
-
-/// Subnet groups named for the blueprint and tagged for it.
-async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let ec = &read.clients().elasticache;
-    let prefix = read.name_prefix();
-    let mut found = Vec::new();
-    for g in all_items!(
-        ec.describe_cache_subnet_groups().max_records(100),
-        cache_subnet_groups
-    ) {
-        let Some(name) = g
-            .cache_subnet_group_name()
-            .filter(|n| n.starts_with(&prefix))
-        else {
-            continue;
-        };
-        let arn = cache_arn(read.conn, ARN_KIND, name);
-        let desired = desired_named(read, K::CacheSubnetGroup, name).is_some();
-        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
-            continue;
-        };
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        let subnets: Vec<String> = g
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_identifier().map(str::to_string))
-            .collect();
-        let subnets = super::eks::by_zone(read, subnets).await?;
-        found.push(
-            Found::new(K::CacheSubnetGroup, &arn)
-                .at(Some(address))
-                .named(name)
-                .props(&CacheSubnetGroupProps {
-                    name: name.to_string(),
-                    description: g
-                        .cache_subnet_group_description()
-                        .unwrap_or_default()
-                        .to_string(),
-                    subnets,
-                })
-                .with("tags", tags::to_value(&tags))
-                .output("arn", arn.as_str())
-                .output("name", name),
-        );
-    }
-
-    Ok(found)
 }

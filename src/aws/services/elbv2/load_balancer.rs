@@ -66,7 +66,56 @@ impl Adapter for LoadBalancer {
 
     /// The load balancers, their listeners and the listeners' rules.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_load_balancers(read).await
+        let elb = &read.clients().elbv2;
+        let lbs: Vec<_> = all_items!(elb.describe_load_balancers(), load_balancers);
+        // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
+        let ours = owned_with(
+            read,
+            &lbs,
+            |lb| lb.load_balancer_arn(),
+            // The catalog names a load balancer's resource as its AWS name.
+            |lb| {
+                lb.load_balancer_name()
+                    .is_some_and(|name| read.is_desired(K::LoadBalancer, name))
+            },
+            |lb| balancer_details(read, lb),
+        )
+        .await?;
+        let mut found = Vec::new();
+        for (lb, tags, address, (idle, listeners)) in ours {
+            let arn = lb.load_balancer_arn().unwrap_or_default();
+            let name = lb.load_balancer_name().unwrap_or_default();
+            // In the catalog's order: by zone.
+            let mut zones: Vec<(&str, &str)> = lb
+                .availability_zones()
+                .iter()
+                .filter_map(|z| Some((z.zone_name().unwrap_or_default(), z.subnet_id()?)))
+                .collect();
+            zones.sort();
+            let subnets = zones.iter().map(|(_, s)| s.to_string()).collect();
+            let mut groups = lb.security_groups().to_vec();
+            groups.sort();
+            let kind = lb.r#type().map_or("application", |t| t.as_str());
+            let scheme = lb.scheme().map_or("internet-facing", |s| s.as_str());
+            let ip_address_type = lb.ip_address_type().map_or("ipv4", |t| t.as_str());
+            let mut f = Found::new(K::LoadBalancer, arn)
+                .at(Some(address))
+                .named(name)
+                .props(&LoadBalancerProps {
+                    name: name.to_string(),
+                    kind: kind.to_string(),
+                    scheme: scheme.to_string(),
+                    ip_address_type: ip_address_type.to_string(),
+                    subnets,
+                    security_groups: groups,
+                    idle_timeout_seconds: idle,
+                })
+                .with("tags", tags::to_value(&tags));
+            f.outputs = lb_outputs(lb);
+            found.push(f);
+            found.extend(listeners);
+        }
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -222,59 +271,6 @@ async fn set_idle_timeout(
 /// What one load balancer's own calls answer: its idle timeout (ALBs) and its listeners (with
 /// their rules).
 type BalancerDetails = (Option<u32>, Vec<Found>);
-
-async fn read_load_balancers(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &read.clients().elbv2;
-    let lbs: Vec<_> = all_items!(elb.describe_load_balancers(), load_balancers);
-    // Ours by the tagging API's answer, or perhaps ours (desired, not listed there).
-    let ours = owned_with(
-        read,
-        &lbs,
-        |lb| lb.load_balancer_arn(),
-        // The catalog names a load balancer's resource as its AWS name.
-        |lb| {
-            lb.load_balancer_name()
-                .is_some_and(|name| read.is_desired(K::LoadBalancer, name))
-        },
-        |lb| balancer_details(read, lb),
-    )
-    .await?;
-    let mut found = Vec::new();
-    for (lb, tags, address, (idle, listeners)) in ours {
-        let arn = lb.load_balancer_arn().unwrap_or_default();
-        let name = lb.load_balancer_name().unwrap_or_default();
-        // In the catalog's order: by zone.
-        let mut zones: Vec<(&str, &str)> = lb
-            .availability_zones()
-            .iter()
-            .filter_map(|z| Some((z.zone_name().unwrap_or_default(), z.subnet_id()?)))
-            .collect();
-        zones.sort();
-        let subnets = zones.iter().map(|(_, s)| s.to_string()).collect();
-        let mut groups = lb.security_groups().to_vec();
-        groups.sort();
-        let kind = lb.r#type().map_or("application", |t| t.as_str());
-        let scheme = lb.scheme().map_or("internet-facing", |s| s.as_str());
-        let ip_address_type = lb.ip_address_type().map_or("ipv4", |t| t.as_str());
-        let mut f = Found::new(K::LoadBalancer, arn)
-            .at(Some(address))
-            .named(name)
-            .props(&LoadBalancerProps {
-                name: name.to_string(),
-                kind: kind.to_string(),
-                scheme: scheme.to_string(),
-                ip_address_type: ip_address_type.to_string(),
-                subnets,
-                security_groups: groups,
-                idle_timeout_seconds: idle,
-            })
-            .with("tags", tags::to_value(&tags));
-        f.outputs = lb_outputs(lb);
-        found.push(f);
-        found.extend(listeners);
-    }
-    Ok(found)
-}
 
 /// A load balancer's attributes (ALBs: the idle timeout) and its listeners, at once. Destroy's
 /// inventory ([`AwsRead::inventory`]) reads no attributes: the delete takes the load balancer's

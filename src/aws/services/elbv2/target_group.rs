@@ -59,7 +59,82 @@ impl Adapter for TargetGroup {
     ];
 
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_target_groups(read).await
+        let elb = &read.clients().elbv2;
+        let groups: Vec<_> = all_items!(elb.describe_target_groups(), target_groups);
+        // Target groups an Auto Scaling group or an ECS service keeps filled: it registers and
+        // deregisters its own instances or tasks (an ECS service its tasks' instances on their
+        // dynamic host ports: "Use an Application Load Balancer for Amazon ECS"), so those
+        // registrations are no attachment's and never the plan's to remove.
+        let scaled_by_groups = read
+            .desired_of(K::AutoScalingGroup)
+            .filter_map(|g| g.properties.get("targetGroups").and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str);
+        let filled_by_services = read
+            .desired_of(K::EcsService)
+            .filter_map(|s| s.properties.get("loadBalancers").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|lb| lb.get("targetGroup").and_then(Value::as_str));
+        let scaled: std::collections::BTreeSet<&str> =
+            scaled_by_groups.chain(filled_by_services).collect();
+        let scaled = &scaled;
+        // Whether the blueprint's group of this name is one of those: its registrations are not read.
+        let filled = |tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup| {
+            tg.target_group_name()
+                .and_then(|name| read.desired_named(K::TargetGroup, &["name"], name))
+                .is_some_and(|d| scaled.contains(d.address.as_str()))
+        };
+        // Each group's attributes (settings only: not for destroy) and registrations, beside the tag
+        // read of the groups the tagging API does not list.
+        let ours = owned_with(
+            read,
+            &groups,
+            |tg| tg.target_group_arn(),
+            |tg| {
+                tg.target_group_name()
+                    .is_some_and(|name| read.is_desired(K::TargetGroup, name))
+            },
+            |tg| async move {
+                let attributes = async {
+                    if read.inventory {
+                        return Ok(None);
+                    }
+                    elb.describe_target_group_attributes()
+                        .target_group_arn(tg.target_group_arn().unwrap_or_default())
+                        .send()
+                        .await
+                        .aws()
+                        .map(Some)
+                };
+                let health = async {
+                    if filled(tg) {
+                        return Ok(None);
+                    }
+                    target_health(read, tg).await.map(Some)
+                };
+                futures::try_join!(attributes, health)
+            },
+        )
+        .await?;
+        let mut found = Vec::new();
+        for (tg, tags, address, (answer, health)) in ours {
+            let arn = tg.target_group_arn().unwrap_or_default();
+            let attributes: Option<Attributes> = answer.as_ref().map(|answer| {
+                let pairs = answer.attributes().iter();
+                pairs.filter_map(|a| Some((a.key()?, a.value()?))).collect()
+            });
+            if !scaled.contains(address.as_str()) {
+                // Not read above only where the blueprint's group of this name is filled by others,
+                // and this one's tags put it at another address: read now.
+                let health = match health {
+                    Some(health) => health,
+                    None => target_health(read, tg).await?,
+                };
+                found.extend(registrations(arn, &address, &health));
+            }
+            found.push(found_group(tg, attributes.as_ref(), address, &tags));
+        }
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -214,85 +289,6 @@ fn stickiness_attributes(stickiness: &StickinessProps) -> Vec<TargetGroupAttribu
         _ => {}
     }
     out
-}
-
-async fn read_target_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let elb = &read.clients().elbv2;
-    let groups: Vec<_> = all_items!(elb.describe_target_groups(), target_groups);
-    // Target groups an Auto Scaling group or an ECS service keeps filled: it registers and
-    // deregisters its own instances or tasks (an ECS service its tasks' instances on their
-    // dynamic host ports: "Use an Application Load Balancer for Amazon ECS"), so those
-    // registrations are no attachment's and never the plan's to remove.
-    let scaled_by_groups = read
-        .desired_of(K::AutoScalingGroup)
-        .filter_map(|g| g.properties.get("targetGroups").and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_str);
-    let filled_by_services = read
-        .desired_of(K::EcsService)
-        .filter_map(|s| s.properties.get("loadBalancers").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|lb| lb.get("targetGroup").and_then(Value::as_str));
-    let scaled: std::collections::BTreeSet<&str> =
-        scaled_by_groups.chain(filled_by_services).collect();
-    let scaled = &scaled;
-    // Whether the blueprint's group of this name is one of those: its registrations are not read.
-    let filled = |tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup| {
-        tg.target_group_name()
-            .and_then(|name| read.desired_named(K::TargetGroup, &["name"], name))
-            .is_some_and(|d| scaled.contains(d.address.as_str()))
-    };
-    // Each group's attributes (settings only: not for destroy) and registrations, beside the tag
-    // read of the groups the tagging API does not list.
-    let ours = owned_with(
-        read,
-        &groups,
-        |tg| tg.target_group_arn(),
-        |tg| {
-            tg.target_group_name()
-                .is_some_and(|name| read.is_desired(K::TargetGroup, name))
-        },
-        |tg| async move {
-            let attributes = async {
-                if read.inventory {
-                    return Ok(None);
-                }
-                elb.describe_target_group_attributes()
-                    .target_group_arn(tg.target_group_arn().unwrap_or_default())
-                    .send()
-                    .await
-                    .aws()
-                    .map(Some)
-            };
-            let health = async {
-                if filled(tg) {
-                    return Ok(None);
-                }
-                target_health(read, tg).await.map(Some)
-            };
-            futures::try_join!(attributes, health)
-        },
-    )
-    .await?;
-    let mut found = Vec::new();
-    for (tg, tags, address, (answer, health)) in ours {
-        let arn = tg.target_group_arn().unwrap_or_default();
-        let attributes: Option<Attributes> = answer.as_ref().map(|answer| {
-            let pairs = answer.attributes().iter();
-            pairs.filter_map(|a| Some((a.key()?, a.value()?))).collect()
-        });
-        if !scaled.contains(address.as_str()) {
-            // Not read above only where the blueprint's group of this name is filled by others,
-            // and this one's tags put it at another address: read now.
-            let health = match health {
-                Some(health) => health,
-                None => target_health(read, tg).await?,
-            };
-            found.extend(registrations(arn, &address, &health));
-        }
-        found.push(found_group(tg, attributes.as_ref(), address, &tags));
-    }
-    Ok(found)
 }
 
 /// A target group's attributes by key (DescribeTargetGroupAttributes).

@@ -43,8 +43,16 @@ async fn wait_cluster(step: &AwsStep<'_>, id: &str) -> Result<Outputs, StepError
 impl Adapter for DbCluster {
     const READS: &'static [Read] = &[first(("rds", "DescribeDBClusters"))];
 
+    /// Clusters tagged for the blueprint.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_clusters(read).await
+        let listed = all_items!(read.clients().rds.describe_db_clusters(), db_clusters).into_iter();
+        Ok(owned_and_kept(
+            read,
+            listed,
+            |c| c.tag_list(),
+            |c| c.status(),
+            |c, address, tags| cluster_found(read, c, address, tags),
+        ))
     }
 
     /// The master password is generated and kept by RDS (`ManageMasterUserPassword`).
@@ -152,18 +160,6 @@ impl Adapter for DbCluster {
             .await?;
         Ok(Outputs::new())
     }
-}
-
-/// Clusters tagged for the blueprint.
-async fn read_clusters(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let listed = all_items!(read.clients().rds.describe_db_clusters(), db_clusters).into_iter();
-    Ok(owned_and_kept(
-        read,
-        listed,
-        |c| c.tag_list(),
-        |c| c.status(),
-        |c, address, tags| cluster_found(read, c, address, tags),
-    ))
 }
 
 fn cluster_found(

@@ -21,8 +21,17 @@ pub(crate) struct DbInstance;
 impl Adapter for DbInstance {
     const READS: &'static [Read] = &[first(("rds", "DescribeDBInstances"))];
 
+    /// Instances (of either kind) tagged for the blueprint.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_instances(read).await
+        let listed =
+            all_items!(read.clients().rds.describe_db_instances(), db_instances).into_iter();
+        Ok(owned_and_kept(
+            read,
+            listed,
+            |i| i.tag_list(),
+            |i| i.db_instance_status(),
+            |i, address, tags| instance_found(read, i, address, tags),
+        ))
     }
 
     /// The master password is generated and kept by RDS (`ManageMasterUserPassword`).
@@ -84,18 +93,6 @@ impl Adapter for DbInstance {
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         rds::delete_instance(step, false).await
     }
-}
-
-/// Instances (of either kind) tagged for the blueprint.
-async fn read_instances(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let listed = all_items!(read.clients().rds.describe_db_instances(), db_instances).into_iter();
-    Ok(owned_and_kept(
-        read,
-        listed,
-        |i| i.tag_list(),
-        |i| i.db_instance_status(),
-        |i, address, tags| instance_found(read, i, address, tags),
-    ))
 }
 
 fn instance_found(

@@ -37,8 +37,60 @@ impl Adapter for DbSubnetGroup {
         ),
     ];
 
+    /// Subnet groups named with the blueprint's prefix and tagged for it.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_subnet_groups(read).await
+        let rds = &read.clients().rds;
+        let prefix = read.name_prefix();
+        let mut found = Vec::new();
+        for g in all_items!(rds.describe_db_subnet_groups(), db_subnet_groups) {
+            let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
+                continue;
+            };
+            let arn = g
+                .db_subnet_group_arn()
+                .map_or_else(|| rds_arn(read.conn, "subgrp", name), str::to_string);
+            let desired = desired_named(read, K::DbSubnetGroup, name).is_some();
+            let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
+                continue;
+            };
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            // In the catalog's order: by zone.
+            let mut zoned: Vec<(String, String)> = g
+                .subnets()
+                .iter()
+                .filter_map(|s| {
+                    Some((
+                        s.subnet_availability_zone()
+                            .and_then(|z| z.name())
+                            .unwrap_or_default()
+                            .to_string(),
+                        s.subnet_identifier()?.to_string(),
+                    ))
+                })
+                .collect();
+            zoned.sort();
+            let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
+            let props = DbSubnetGroupProps {
+                name: name.to_string(),
+                description: g.db_subnet_group_description().unwrap_or_default().into(),
+                subnets,
+            };
+            found.push(
+                with_props(
+                    Found::new(K::DbSubnetGroup, &arn)
+                        .at(Some(address))
+                        .named(name),
+                    &props,
+                )
+                .with("tags", tags::to_value(&tags))
+                .output("arn", arn.as_str())
+                .output("name", name),
+            );
+        }
+
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -98,60 +150,4 @@ impl Adapter for DbSubnetGroup {
         not_found_as_none(result.map_err(in_use_is_conflict))?;
         Ok(Outputs::new())
     }
-}
-
-/// Subnet groups named with the blueprint's prefix and tagged for it.
-async fn read_subnet_groups(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let rds = &read.clients().rds;
-    let prefix = read.name_prefix();
-    let mut found = Vec::new();
-    for g in all_items!(rds.describe_db_subnet_groups(), db_subnet_groups) {
-        let Some(name) = g.db_subnet_group_name().filter(|n| n.starts_with(&prefix)) else {
-            continue;
-        };
-        let arn = g
-            .db_subnet_group_arn()
-            .map_or_else(|| rds_arn(read.conn, "subgrp", name), str::to_string);
-        let desired = desired_named(read, K::DbSubnetGroup, name).is_some();
-        let Some(tags) = read.tags_for(&arn, desired, || tags_of(read, &arn)).await? else {
-            continue;
-        };
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        // In the catalog's order: by zone.
-        let mut zoned: Vec<(String, String)> = g
-            .subnets()
-            .iter()
-            .filter_map(|s| {
-                Some((
-                    s.subnet_availability_zone()
-                        .and_then(|z| z.name())
-                        .unwrap_or_default()
-                        .to_string(),
-                    s.subnet_identifier()?.to_string(),
-                ))
-            })
-            .collect();
-        zoned.sort();
-        let subnets: Vec<String> = zoned.into_iter().map(|(_, s)| s).collect();
-        let props = DbSubnetGroupProps {
-            name: name.to_string(),
-            description: g.db_subnet_group_description().unwrap_or_default().into(),
-            subnets,
-        };
-        found.push(
-            with_props(
-                Found::new(K::DbSubnetGroup, &arn)
-                    .at(Some(address))
-                    .named(name),
-                &props,
-            )
-            .with("tags", tags::to_value(&tags))
-            .output("arn", arn.as_str())
-            .output("name", name),
-        );
-    }
-
-    Ok(found)
 }

@@ -44,8 +44,19 @@ impl Adapter for S3Bucket {
         ),
     ];
 
+    /// Buckets named `<blueprint>-…` in this region that carry our tags: ListBuckets (every page,
+    /// filtered by AWS), tags from the tagging API's answer ([`AwsRead::owned_with`]; GetBucketTagging
+    /// only for a desired bucket it does not list), and per owned bucket the three reads S3 has no
+    /// batch form of (versioning, encryption, public access block: one bucket and one aspect per
+    /// call), every bucket's and every aspect's at once; destroy's inventory
+    /// ([`AwsRead::inventory`]) reads no aspect.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_buckets(read).await
+        let prefix = read.name_prefix();
+        let listed = names_in_region(read.conn, &prefix, LIST_PAGE).await?;
+        let found =
+            futures::future::try_join_all(listed.iter().map(|name| bucket_found(read, name)))
+                .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -247,20 +258,6 @@ async fn bucket_tags(conn: &Connection, bucket: &str) -> Result<TagSet, StepErro
 /// ListBuckets' page size here: AWS allows 1 to 10,000; unpaginated calls are refused for accounts
 /// whose bucket quota is above 10,000 (botocore `s3` ListBuckets documentation).
 const LIST_PAGE: i32 = 1000;
-
-/// Buckets named `<blueprint>-…` in this region that carry our tags: ListBuckets (every page,
-/// filtered by AWS), tags from the tagging API's answer ([`AwsRead::owned_with`]; GetBucketTagging
-/// only for a desired bucket it does not list), and per owned bucket the three reads S3 has no
-/// batch form of (versioning, encryption, public access block: one bucket and one aspect per
-/// call), every bucket's and every aspect's at once; destroy's inventory
-/// ([`AwsRead::inventory`]) reads no aspect.
-async fn read_buckets(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let prefix = read.name_prefix();
-    let listed = names_in_region(read.conn, &prefix, LIST_PAGE).await?;
-    let found =
-        futures::future::try_join_all(listed.iter().map(|name| bucket_found(read, name))).await?;
-    Ok(found.into_iter().flatten().collect())
-}
 
 /// A listed bucket, if ours, with its configuration — not for destroy's inventory: the delete
 /// takes only the bucket's name and empties every object version and delete marker whatever

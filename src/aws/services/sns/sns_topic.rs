@@ -27,9 +27,87 @@ impl Adapter for SnsTopic {
         first(("sns", "ListSubscriptions")),
     ];
 
-    /// The topics and their subscriptions.
+    /// Topics named with the blueprint's prefix (ListTopics, one call per page of 100), their tags
+    /// from the tagging API's answer ([`AwsRead::tags_for`]; ListTagsForResource only for a desired
+    /// topic it does not list), and the subscriptions of the owned topics: one ListSubscriptions per
+    /// page of 100 for the whole account, filtered here, rather than one ListSubscriptionsByTopic
+    /// per topic.
     async fn read(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-        read_topics_and_subscriptions(read).await
+        let sns = &read.clients().sns;
+        let prefix = read.name_prefix();
+        // The subscriptions beside the topics when the blueprint has a topic, else only once an
+        // owned topic is found.
+        let wanted = read.desired_of(K::SnsTopic).next().is_some();
+        let (topics, early) = futures::try_join!(
+            async { Ok::<_, StepError>(all_items!(sns.list_topics(), topics)) },
+            async {
+                if wanted {
+                    list_subscriptions(read).await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        )?;
+        let arns = topics
+            .into_iter()
+            .filter_map(|topic| topic.topic_arn)
+            .filter(|arn| topic_name(arn).starts_with(&prefix));
+        let mut found = Vec::new();
+        let mut owned = Vec::new();
+        for arn in arns {
+            let name = topic_name(&arn).to_string();
+            let desired = read.desired_of(K::SnsTopic).any(|d| {
+                d.name == name || d.properties.get("name").and_then(Value::as_str) == Some(&name)
+            });
+            let Some(tags) = read
+                .tags_for(&arn, desired, || topic_tags(read, &arn))
+                .await?
+            else {
+                continue;
+            };
+            let Some(address) = read.owned(&tags) else {
+                continue;
+            };
+            let mut f = Found::new(K::SnsTopic, &arn)
+                .at(Some(address))
+                .named(&name)
+                .props(&SnsTopicProps { name: name.clone() })
+                .with("tags", tags::to_value(&tags));
+            f.outputs = topic_outputs(&arn, &name);
+            found.push(f);
+            owned.push(arn);
+        }
+        if owned.is_empty() {
+            return Ok(found);
+        }
+        let subscriptions = match early {
+            Some(listed) => listed,
+            None => list_subscriptions(read).await?,
+        };
+        for s in subscriptions {
+            let Some(arn) = s.topic_arn().filter(|t| owned.iter().any(|o| o == t)) else {
+                continue;
+            };
+            let protocol = s.protocol().unwrap_or_default();
+            let endpoint = s.endpoint().unwrap_or_default();
+            // Pending subscriptions list as `PendingConfirmation` instead of an ARN.
+            let id = match s.subscription_arn() {
+                Some(sub) if sub.starts_with("arn:") => sub.to_string(),
+                _ => format!("{arn}|{protocol}|{endpoint}"),
+            };
+            let mut f = Found::new(K::SnsSubscription, &id)
+                .props(&SnsSubscriptionProps {
+                    topic: arn.to_string(),
+                    protocol: protocol.to_string(),
+                    endpoint: endpoint.to_string(),
+                })
+                .output("topicArn", arn);
+            if id.starts_with("arn:") {
+                f = f.output("arn", id.as_str());
+            }
+            found.push(f);
+        }
+        Ok(found)
     }
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
@@ -73,89 +151,6 @@ impl Adapter for SnsTopic {
 
 fn topic_outputs(arn: &str, name: &str) -> Outputs {
     outputs(arn, Some(arn), Some(name))
-}
-
-/// Topics named with the blueprint's prefix (ListTopics, one call per page of 100), their tags
-/// from the tagging API's answer ([`AwsRead::tags_for`]; ListTagsForResource only for a desired
-/// topic it does not list), and the subscriptions of the owned topics: one ListSubscriptions per
-/// page of 100 for the whole account, filtered here, rather than one ListSubscriptionsByTopic
-/// per topic.
-async fn read_topics_and_subscriptions(read: &AwsRead<'_>) -> Result<Vec<Found>, StepError> {
-    let sns = &read.clients().sns;
-    let prefix = read.name_prefix();
-    // The subscriptions beside the topics when the blueprint has a topic, else only once an
-    // owned topic is found.
-    let wanted = read.desired_of(K::SnsTopic).next().is_some();
-    let (topics, early) = futures::try_join!(
-        async { Ok::<_, StepError>(all_items!(sns.list_topics(), topics)) },
-        async {
-            if wanted {
-                list_subscriptions(read).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    )?;
-    let arns = topics
-        .into_iter()
-        .filter_map(|topic| topic.topic_arn)
-        .filter(|arn| topic_name(arn).starts_with(&prefix));
-    let mut found = Vec::new();
-    let mut owned = Vec::new();
-    for arn in arns {
-        let name = topic_name(&arn).to_string();
-        let desired = read.desired_of(K::SnsTopic).any(|d| {
-            d.name == name || d.properties.get("name").and_then(Value::as_str) == Some(&name)
-        });
-        let Some(tags) = read
-            .tags_for(&arn, desired, || topic_tags(read, &arn))
-            .await?
-        else {
-            continue;
-        };
-        let Some(address) = read.owned(&tags) else {
-            continue;
-        };
-        let mut f = Found::new(K::SnsTopic, &arn)
-            .at(Some(address))
-            .named(&name)
-            .props(&SnsTopicProps { name: name.clone() })
-            .with("tags", tags::to_value(&tags));
-        f.outputs = topic_outputs(&arn, &name);
-        found.push(f);
-        owned.push(arn);
-    }
-    if owned.is_empty() {
-        return Ok(found);
-    }
-    let subscriptions = match early {
-        Some(listed) => listed,
-        None => list_subscriptions(read).await?,
-    };
-    for s in subscriptions {
-        let Some(arn) = s.topic_arn().filter(|t| owned.iter().any(|o| o == t)) else {
-            continue;
-        };
-        let protocol = s.protocol().unwrap_or_default();
-        let endpoint = s.endpoint().unwrap_or_default();
-        // Pending subscriptions list as `PendingConfirmation` instead of an ARN.
-        let id = match s.subscription_arn() {
-            Some(sub) if sub.starts_with("arn:") => sub.to_string(),
-            _ => format!("{arn}|{protocol}|{endpoint}"),
-        };
-        let mut f = Found::new(K::SnsSubscription, &id)
-            .props(&SnsSubscriptionProps {
-                topic: arn.to_string(),
-                protocol: protocol.to_string(),
-                endpoint: endpoint.to_string(),
-            })
-            .output("topicArn", arn);
-        if id.starts_with("arn:") {
-            f = f.output("arn", id.as_str());
-        }
-        found.push(f);
-    }
-    Ok(found)
 }
 
 /// Every subscription in the account (one ListSubscriptions per page of 100).
