@@ -60,12 +60,31 @@ impl Adapter for AppAutoScalingPolicy {
         .collect())
     }
 
+    /// PutScalingPolicy with the whole target-tracking configuration.
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        let props: ScalingPolicyProps = step.props()?;
+        let resource_id = target_resource_id(step, &props)?;
+        let configuration = configuration(step, &props)?;
+        let put = step
+            .clients()
+            .applicationautoscaling
+            .put_scaling_policy()
+            .policy_name(&props.name)
+            .service_namespace(ecs_namespace())
+            .resource_id(&resource_id)
+            .scalable_dimension(desired_count())
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(configuration)
+            .send()
+            .await
+            .aws()
+            .map_err(target_not_seen_yet)?;
+        Ok(policy_outputs(put.policy_arn(), &props.name, &resource_id))
     }
 
+    /// The same call as the create: it puts the whole desired state.
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        Self::create(step).await
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
@@ -106,28 +125,6 @@ fn target_resource_id(step: &AwsStep<'_>, props: &ScalingPolicyProps) -> Result<
         ));
     }
     Ok(id)
-}
-
-/// PutScalingPolicy with the whole target-tracking configuration.
-async fn put(step: &AwsStep<'_>) -> StepResult {
-    let props: ScalingPolicyProps = step.props()?;
-    let resource_id = target_resource_id(step, &props)?;
-    let configuration = configuration(step, &props)?;
-    let put = step
-        .clients()
-        .applicationautoscaling
-        .put_scaling_policy()
-        .policy_name(&props.name)
-        .service_namespace(ecs_namespace())
-        .resource_id(&resource_id)
-        .scalable_dimension(desired_count())
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(configuration)
-        .send()
-        .await
-        .aws()
-        .map_err(target_not_seen_yet)?;
-    Ok(policy_outputs(put.policy_arn(), &props.name, &resource_id))
 }
 
 /// "No scalable target registered ..." right after the target's registration is AWS's

@@ -54,12 +54,42 @@ impl Adapter for AppAutoScalingTarget {
         .collect())
     }
 
+    /// RegisterScalableTarget with the minimum and maximum: the same call makes and changes it.
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        register(step).await
+        let props: ScalableTargetProps = step.props()?;
+        let resource_id = resource_id(step, &props)?;
+        let capacity = |value: i64, what: &str| {
+            i32::try_from(value).map_err(|_| {
+                StepError::fatal(
+                    "ValidationException",
+                    format!(
+                        "{}: {what} capacity {value} is out of range",
+                        step.address()
+                    ),
+                )
+            })
+        };
+        let registered = step
+            .clients()
+            .applicationautoscaling
+            .register_scalable_target()
+            .service_namespace(ecs_namespace())
+            .resource_id(&resource_id)
+            .scalable_dimension(desired_count())
+            .min_capacity(capacity(props.min_capacity, "minimum")?)
+            .max_capacity(capacity(props.max_capacity, "maximum")?)
+            .send()
+            .await
+            .aws()?;
+        Ok(target_outputs(
+            &resource_id,
+            registered.scalable_target_arn(),
+        ))
     }
 
+    /// The same call as the create: it puts the whole desired state.
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        register(step).await
+        Self::create(step).await
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
@@ -87,39 +117,6 @@ fn resource_id(step: &AwsStep<'_>, props: &ScalableTargetProps) -> Result<String
     Ok(ecs_resource_id(
         &step.name_of(&props.cluster)?,
         &step.name_of(&props.service)?,
-    ))
-}
-
-/// RegisterScalableTarget with the minimum and maximum: the same call makes and changes it.
-async fn register(step: &AwsStep<'_>) -> StepResult {
-    let props: ScalableTargetProps = step.props()?;
-    let resource_id = resource_id(step, &props)?;
-    let capacity = |value: i64, what: &str| {
-        i32::try_from(value).map_err(|_| {
-            StepError::fatal(
-                "ValidationException",
-                format!(
-                    "{}: {what} capacity {value} is out of range",
-                    step.address()
-                ),
-            )
-        })
-    };
-    let registered = step
-        .clients()
-        .applicationautoscaling
-        .register_scalable_target()
-        .service_namespace(ecs_namespace())
-        .resource_id(&resource_id)
-        .scalable_dimension(desired_count())
-        .min_capacity(capacity(props.min_capacity, "minimum")?)
-        .max_capacity(capacity(props.max_capacity, "maximum")?)
-        .send()
-        .await
-        .aws()?;
-    Ok(target_outputs(
-        &resource_id,
-        registered.scalable_target_arn(),
     ))
 }
 

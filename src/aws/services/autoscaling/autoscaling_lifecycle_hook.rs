@@ -29,12 +29,39 @@ impl Adapter for AutoScalingLifecycleHook {
     /// Listed per group: the group's read reads them.
     const READ_WITH: Option<K> = Some(K::AutoScalingGroup);
 
+    /// PutLifecycleHook with every property: the same call makes and changes a hook.
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        let props: AutoScalingLifecycleHookProps = step.props()?;
+        let group = step.name_of(&props.auto_scaling_group)?;
+        let heartbeat = i32::try_from(props.heartbeat_timeout_seconds).map_err(|_| {
+            StepError::fatal(
+                "ValidationError",
+                format!(
+                    "{}: heartbeat timeout {} s is out of range (30 to 7200)",
+                    step.address(),
+                    props.heartbeat_timeout_seconds
+                ),
+            )
+        })?;
+        let put = step
+            .clients()
+            .autoscaling
+            .put_lifecycle_hook()
+            .auto_scaling_group_name(&group)
+            .lifecycle_hook_name(&props.name)
+            .lifecycle_transition(&props.lifecycle_transition)
+            .heartbeat_timeout(heartbeat)
+            .default_result(&props.default_result)
+            .send()
+            .await
+            .aws();
+        contention(put)?;
+        Ok(hook_outputs(&group, &props.name))
     }
 
+    /// The same call as the create: it puts the whole desired state.
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        Self::create(step).await
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
@@ -57,34 +84,4 @@ impl Adapter for AutoScalingLifecycleHook {
         hook_gone_as_none(contention(deleted))?;
         Ok(Outputs::new())
     }
-}
-
-/// PutLifecycleHook with every property: the same call makes and changes a hook.
-async fn put(step: &AwsStep<'_>) -> StepResult {
-    let props: AutoScalingLifecycleHookProps = step.props()?;
-    let group = step.name_of(&props.auto_scaling_group)?;
-    let heartbeat = i32::try_from(props.heartbeat_timeout_seconds).map_err(|_| {
-        StepError::fatal(
-            "ValidationError",
-            format!(
-                "{}: heartbeat timeout {} s is out of range (30 to 7200)",
-                step.address(),
-                props.heartbeat_timeout_seconds
-            ),
-        )
-    })?;
-    let put = step
-        .clients()
-        .autoscaling
-        .put_lifecycle_hook()
-        .auto_scaling_group_name(&group)
-        .lifecycle_hook_name(&props.name)
-        .lifecycle_transition(&props.lifecycle_transition)
-        .heartbeat_timeout(heartbeat)
-        .default_result(&props.default_result)
-        .send()
-        .await
-        .aws();
-    contention(put)?;
-    Ok(hook_outputs(&group, &props.name))
 }

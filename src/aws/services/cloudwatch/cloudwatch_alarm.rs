@@ -43,12 +43,43 @@ impl Adapter for CloudWatchAlarm {
         Ok(found.into_iter().flatten().collect())
     }
 
+    /// Creates or updates the alarm (PutMetricAlarm replaces it whole); tags only apply at
+    /// creation, so updates change them separately.
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        put_alarm(step).await
+        let props: CloudWatchAlarmProps = step.props()?;
+        let name = &props.alarm_name;
+        let mut request = step
+            .clients()
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .namespace(&props.namespace)
+            .metric_name(&props.metric_name)
+            .set_dimensions(Some(dimensions(step, &props)?))
+            .statistic(Statistic::from(props.statistic.as_str()))
+            .set_period(i32::try_from(props.period_seconds).ok())
+            .set_evaluation_periods(i32::try_from(props.evaluation_periods).ok())
+            .threshold(props.threshold)
+            .comparison_operator(ComparisonOperator::from(props.comparison_operator.as_str()))
+            .treat_missing_data(&props.treat_missing_data)
+            .set_alarm_actions(Some(resolve_all(step, &props.alarm_actions)?))
+            .set_ok_actions(Some(resolve_all(step, &props.ok_actions)?))
+            .set_unit(None::<StandardUnit>);
+        let creating = step.request.step.observed.is_none();
+        if creating {
+            request = request.set_tags(Some(cw_tags(&step.tags())));
+        }
+        request.send().await.aws()?;
+        let arn = alarm_arn(step, name);
+        if !creating {
+            sync_tags::<CloudWatchTags>(step, &arn).await?;
+        }
+        Ok(outputs(&arn, Some(&arn), Some(name)))
     }
 
+    /// The same call as the create: it puts the whole desired state.
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        put_alarm(step).await
+        Self::create(step).await
     }
 
     /// DeleteAlarms ignores names that do not exist.
@@ -63,40 +94,6 @@ impl Adapter for CloudWatchAlarm {
             .aws()?;
         Ok(Outputs::new())
     }
-}
-
-/// Creates or updates the alarm (PutMetricAlarm replaces it whole); tags only apply at
-/// creation, so updates change them separately.
-async fn put_alarm(step: &AwsStep<'_>) -> StepResult {
-    let props: CloudWatchAlarmProps = step.props()?;
-    let name = &props.alarm_name;
-    let mut request = step
-        .clients()
-        .cloudwatch
-        .put_metric_alarm()
-        .alarm_name(name)
-        .namespace(&props.namespace)
-        .metric_name(&props.metric_name)
-        .set_dimensions(Some(dimensions(step, &props)?))
-        .statistic(Statistic::from(props.statistic.as_str()))
-        .set_period(i32::try_from(props.period_seconds).ok())
-        .set_evaluation_periods(i32::try_from(props.evaluation_periods).ok())
-        .threshold(props.threshold)
-        .comparison_operator(ComparisonOperator::from(props.comparison_operator.as_str()))
-        .treat_missing_data(&props.treat_missing_data)
-        .set_alarm_actions(Some(resolve_all(step, &props.alarm_actions)?))
-        .set_ok_actions(Some(resolve_all(step, &props.ok_actions)?))
-        .set_unit(None::<StandardUnit>);
-    let creating = step.request.step.observed.is_none();
-    if creating {
-        request = request.set_tags(Some(cw_tags(&step.tags())));
-    }
-    request.send().await.aws()?;
-    let arn = alarm_arn(step, name);
-    if !creating {
-        sync_tags::<CloudWatchTags>(step, &arn).await?;
-    }
-    Ok(outputs(&arn, Some(&arn), Some(name)))
 }
 
 fn alarm_arn(step: &AwsStep<'_>, name: &str) -> String {

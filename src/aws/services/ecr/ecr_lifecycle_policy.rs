@@ -14,11 +14,25 @@ impl Adapter for EcrLifecyclePolicy {
     const READ_WITH: Option<ResourceKind> = Some(ResourceKind::EcrRepository);
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        let props: EcrLifecyclePolicyProps = step.props()?;
+        let repository = match step.existing("repositoryName") {
+            Some(name) => name.to_string(),
+            None => repository_name(step, &props)?,
+        };
+        step.clients()
+            .ecr
+            .put_lifecycle_policy()
+            .repository_name(&repository)
+            .lifecycle_policy_text(&props.policy_text)
+            .send()
+            .await
+            .aws()?;
+        Ok(policy_outputs(&repository))
     }
 
+    /// The same call as the create: it puts the whole desired state.
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        Self::create(step).await
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
@@ -37,23 +51,6 @@ impl Adapter for EcrLifecyclePolicy {
         not_found_as_none(result)?;
         Ok(Outputs::new())
     }
-}
-
-async fn put(step: &AwsStep<'_>) -> StepResult {
-    let props: EcrLifecyclePolicyProps = step.props()?;
-    let repository = match step.existing("repositoryName") {
-        Some(name) => name.to_string(),
-        None => repository_name(step, &props)?,
-    };
-    step.clients()
-        .ecr
-        .put_lifecycle_policy()
-        .repository_name(&repository)
-        .lifecycle_policy_text(&props.policy_text)
-        .send()
-        .await
-        .aws()?;
-    Ok(policy_outputs(&repository))
 }
 
 /// The repository's name when the create or the reader recorded none: the repository's own

@@ -27,11 +27,33 @@ impl Adapter for EcsClusterCapacityProviders {
     const READ_WITH: Option<K> = Some(K::EcsCluster);
 
     async fn create(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        let props: EcsClusterCapacityProvidersProps = step.props()?;
+        let cluster = step.reference("cluster")?;
+        let providers = props
+            .capacity_providers
+            .iter()
+            .map(|p| provider_name(step, p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let strategy = strategy(step, &props.default_strategy)?;
+        let put = step
+            .clients()
+            .ecs
+            .put_cluster_capacity_providers()
+            .cluster(&cluster)
+            .set_capacity_providers(Some(providers))
+            .set_default_capacity_provider_strategy(Some(strategy))
+            .send()
+            .await
+            .aws()
+            .map(drop);
+        in_use(put)?;
+        settle(step, &cluster).await?;
+        Ok(outputs(&id_of(&cluster), None, None))
     }
 
+    /// The same call as the create: it puts the whole desired state.
     async fn update(step: &AwsStep<'_>) -> StepResult {
-        put(step).await
+        Self::create(step).await
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
@@ -55,31 +77,6 @@ impl Adapter for EcsClusterCapacityProviders {
         settle(step, cluster).await?;
         Ok(Outputs::new())
     }
-}
-
-async fn put(step: &AwsStep<'_>) -> StepResult {
-    let props: EcsClusterCapacityProvidersProps = step.props()?;
-    let cluster = step.reference("cluster")?;
-    let providers = props
-        .capacity_providers
-        .iter()
-        .map(|p| provider_name(step, p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let strategy = strategy(step, &props.default_strategy)?;
-    let put = step
-        .clients()
-        .ecs
-        .put_cluster_capacity_providers()
-        .cluster(&cluster)
-        .set_capacity_providers(Some(providers))
-        .set_default_capacity_provider_strategy(Some(strategy))
-        .send()
-        .await
-        .aws()
-        .map(drop);
-    in_use(put)?;
-    settle(step, &cluster).await?;
-    Ok(outputs(&id_of(&cluster), None, None))
 }
 
 /// The association's id: its cluster's ARN with a suffix of its own, so that the cluster's ARN,
