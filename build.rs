@@ -12,6 +12,11 @@ const SERVICES: &str = "src/aws/services";
 
 fn main() {
     println!("cargo:rerun-if-changed={SERVICES}");
+    // The table below names the adapter files by absolute path: a target directory shared by
+    // two checkouts (a worktree, CI's fresh clone) must write it again for each. Cargo reruns
+    // this script when the checkout's directory (`SHINYCTL_CHECKOUT`, set by
+    // `.cargo/config.toml`'s `[env]`) changes, as it would not for older files elsewhere.
+    println!("cargo:rerun-if-env-changed=SHINYCTL_CHECKOUT");
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut adapters = Vec::new();
     for service in sorted_entries(&root.join(SERVICES)) {
