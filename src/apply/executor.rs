@@ -905,19 +905,7 @@ mod tests {
             change("network.vpc", ResourceKind::Vpc, Action::Delete),
             subnet,
         ];
-        let plan = crate::plan::Plan {
-            format_version: "1.0".into(),
-            blueprint: "demo".into(),
-            region: "us-east-1".into(),
-            summary: crate::plan::Summary::count(&changes),
-            changes,
-            critical_path_seconds: 0.0,
-            critical_path: Vec::new(),
-            data_loss: Vec::new(),
-            cluster_restarts: Vec::new(),
-            notes: Vec::new(),
-            cost: None,
-        };
+        let plan = crate::plan::Plan::of(changes);
         let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
         let (executor, summary, events) = run(cloud, &s, config()).await;
         let cloud = executor.operator();
