@@ -79,13 +79,10 @@ pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> 
         execution: args.execution.execution(),
     };
     let mut console = TerminalConsole::new(Verb::Apply, args.output, colour);
-    let outcome = block_on_interruptible(
-        &args.aws,
-        &options.execution,
-        async |target, interrupt| {
+    let outcome =
+        block_on_interruptible(&args.aws, &options.execution, async |target, interrupt| {
             ops::apply(&loaded, target, &options, &mut console, interrupt).await
-        },
-    )??;
+        })??;
     match &outcome {
         ApplyOutcome::NoChanges | ApplyOutcome::Ran(_) => {}
         ApplyOutcome::Declined => console.say_out("Apply cancelled: nothing was changed.")?,

@@ -114,7 +114,11 @@ pub fn block_on_interruptible<T>(
 ) -> anyhow::Result<T> {
     block_on(async {
         let interrupt = interrupts();
-        run(aws.target().with_time_scale(execution.time_scale), &interrupt).await
+        run(
+            aws.target().with_time_scale(execution.time_scale),
+            &interrupt,
+        )
+        .await
     })
 }
 

@@ -48,13 +48,10 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         execution: args.execution.execution(),
     };
     let mut console = TerminalConsole::new(Verb::Destroy, args.output, colour);
-    let outcome = block_on_interruptible(
-        &args.aws,
-        &options.execution,
-        async |target, interrupt| {
+    let outcome =
+        block_on_interruptible(&args.aws, &options.execution, async |target, interrupt| {
             ops::destroy(&loaded, target, &options, &mut console, interrupt).await
-        },
-    )??;
+        })??;
     let name = &loaded.blueprint.metadata.name;
     match &outcome {
         DestroyOutcome::Declined => console.say_out("Destroy cancelled: nothing was changed.")?,
