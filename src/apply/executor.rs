@@ -453,6 +453,19 @@ mod tests {
         }
     }
 
+    /// Creates of `count` independent security groups, `sg.0`, `sg.1`, ...
+    fn new_security_groups(count: usize) -> Vec<Change> {
+        (0..count)
+            .map(|i| {
+                change(
+                    &format!("sg.{i}"),
+                    ResourceKind::SecurityGroup,
+                    Action::Create,
+                )
+            })
+            .collect()
+    }
+
     fn schedule(changes: &[Change], edges: Edges) -> Schedule {
         Schedule::new(changes, |address| {
             edges
@@ -583,15 +596,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn parallelism_bound_is_respected() {
-        let changes: Vec<Change> = (0..20)
-            .map(|i| {
-                change(
-                    &format!("sg.{i}"),
-                    ResourceKind::SecurityGroup,
-                    Action::Create,
-                )
-            })
-            .collect();
+        let changes: Vec<Change> = new_security_groups(20);
         let s = schedule(&changes, &[]);
         let config = Config {
             parallelism: 4,
@@ -778,15 +783,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn queued_steps_that_begin_the_slowest_chain_get_slots_first() {
-        let mut changes: Vec<Change> = (0..5)
-            .map(|i| {
-                change(
-                    &format!("sg.{i}"),
-                    ResourceKind::SecurityGroup,
-                    Action::Create,
-                )
-            })
-            .collect();
+        let mut changes: Vec<Change> = new_security_groups(5);
         changes.push(change("vpc", ResourceKind::Vpc, Action::Create));
         changes.push(change("eks", ResourceKind::EksCluster, Action::Create));
         let s = schedule(&changes, &[("eks", "vpc")]);
