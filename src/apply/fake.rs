@@ -121,35 +121,30 @@ impl FakeCloud {
         self
     }
 
-    /// The first `times` attempts on `address` are throttled.
-    pub(crate) fn throttle(self, address: &str, times: u32) -> Self {
-        self.state()
+    /// Sets what goes wrong with the attempts on `address`.
+    fn fault(self, address: &str, set: impl FnOnce(&mut Faults)) -> Self {
+        set(self
+            .state()
             .faults
             .entry(Address::new(address))
-            .or_default()
-            .throttles = times;
+            .or_default());
         self
+    }
+
+    /// The first `times` attempts on `address` are throttled.
+    pub(crate) fn throttle(self, address: &str, times: u32) -> Self {
+        self.fault(address, |f| f.throttles = times)
     }
 
     /// The first `times` attempts on `address` are refused as AWS refuses a role still
     /// propagating (EKS's "Misconfigured PodExecutionRole Trust Policy").
     pub(crate) fn propagating(self, address: &str, times: u32) -> Self {
-        self.state()
-            .faults
-            .entry(Address::new(address))
-            .or_default()
-            .propagating = times;
-        self
+        self.fault(address, |f| f.propagating = times)
     }
 
     /// Every attempt on `address` fails with the fatal `code`.
     pub(crate) fn fail(self, address: &str, code: &str) -> Self {
-        self.state()
-            .faults
-            .entry(Address::new(address))
-            .or_default()
-            .fatal = Some(code.to_string());
-        self
+        self.fault(address, |f| f.fatal = Some(code.to_string()))
     }
 
     pub(crate) fn max_in_flight(&self) -> usize {
