@@ -12,3 +12,13 @@ pub mod plan_json;
 pub mod progress;
 pub mod status;
 pub mod workload;
+
+/// `symbol` in `colour_of` when `colour` is on, as the status and doctor views mark their lines.
+fn coloured(symbol: &str, colour_of: anstyle::AnsiColor, colour: bool) -> String {
+    if colour {
+        let style = anstyle::Style::new().fg_color(Some(colour_of.into()));
+        format!("{style}{symbol}{style:#}")
+    } else {
+        symbol.to_string()
+    }
+}
