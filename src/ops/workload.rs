@@ -302,11 +302,7 @@ pub(crate) async fn read_cluster(
 
 /// How long to wait for the rollout, scaled like the executor's waits.
 fn rollout_wait(time_scale: f64) -> RolloutWait {
-    let scale = if time_scale.is_finite() && time_scale > 0.0 {
-        time_scale.min(1.0)
-    } else {
-        1.0
-    };
+    let scale = crate::apply::limits::positive_or(time_scale, 1.0).min(1.0);
     let default = RolloutWait::default();
     RolloutWait {
         timeout: default.timeout.mul_f64(scale).max(Duration::from_secs(30)),
