@@ -65,6 +65,26 @@ struct State {
     conflicts: u32,
 }
 
+impl State {
+    /// Logs a step's start or finish as the next record.
+    fn record(
+        &mut self,
+        address: Address,
+        operation: Operation,
+        phase: Phase,
+        inputs: BTreeMap<Address, Outputs>,
+    ) {
+        self.seq += 1;
+        self.log.push(Record {
+            seq: self.seq,
+            address,
+            operation,
+            phase,
+            inputs,
+        });
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Status(&'static str);
 
@@ -325,15 +345,12 @@ impl FakeCloud {
             let count = *count;
             state.max_per_key = state.max_per_key.max(count);
         }
-        state.seq += 1;
-        let seq = state.seq;
-        state.log.push(Record {
-            seq,
+        state.record(
             address,
-            operation: request.operation(),
-            phase: Phase::Started,
-            inputs: request.inputs.clone(),
-        });
+            request.operation(),
+            Phase::Started,
+            request.inputs.clone(),
+        );
         Ok(())
     }
 
@@ -364,15 +381,12 @@ impl FakeCloud {
         } else if let Some(resource) = state.resources.get(&address) {
             outputs.insert("id".into(), Value::from(resource.id.clone()));
         }
-        state.seq += 1;
-        let seq = state.seq;
-        state.log.push(Record {
-            seq,
+        state.record(
             address,
-            operation: request.operation(),
-            phase: Phase::Finished,
-            inputs: BTreeMap::new(),
-        });
+            request.operation(),
+            Phase::Finished,
+            BTreeMap::new(),
+        );
         outputs
     }
 }
