@@ -22,3 +22,13 @@ fn coloured(symbol: &str, colour_of: anstyle::AnsiColor, colour: bool) -> String
         symbol.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_mark_is_coloured_only_when_colour_is_on() {
+        let green = anstyle::AnsiColor::Green;
+        assert_eq!(super::coloured("✓", green, false), "✓");
+        assert_eq!(super::coloured("✓", green, true), "\u{1b}[32m✓\u{1b}[0m");
+    }
+}
