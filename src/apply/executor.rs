@@ -453,6 +453,19 @@ mod tests {
         }
     }
 
+    /// Creates of `count` independent security groups, `sg.0`, `sg.1`, ...
+    fn new_security_groups(count: usize) -> Vec<Change> {
+        (0..count)
+            .map(|i| {
+                change(
+                    &format!("sg.{i}"),
+                    ResourceKind::SecurityGroup,
+                    Action::Create,
+                )
+            })
+            .collect()
+    }
+
     fn schedule(changes: &[Change], edges: Edges) -> Schedule {
         Schedule::new(changes, |address| {
             edges
@@ -583,15 +596,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn parallelism_bound_is_respected() {
-        let changes: Vec<Change> = (0..20)
-            .map(|i| {
-                change(
-                    &format!("sg.{i}"),
-                    ResourceKind::SecurityGroup,
-                    Action::Create,
-                )
-            })
-            .collect();
+        let changes: Vec<Change> = new_security_groups(20);
         let s = schedule(&changes, &[]);
         let config = Config {
             parallelism: 4,
@@ -778,15 +783,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn queued_steps_that_begin_the_slowest_chain_get_slots_first() {
-        let mut changes: Vec<Change> = (0..5)
-            .map(|i| {
-                change(
-                    &format!("sg.{i}"),
-                    ResourceKind::SecurityGroup,
-                    Action::Create,
-                )
-            })
-            .collect();
+        let mut changes: Vec<Change> = new_security_groups(5);
         changes.push(change("vpc", ResourceKind::Vpc, Action::Create));
         changes.push(change("eks", ResourceKind::EksCluster, Action::Create));
         let s = schedule(&changes, &[("eks", "vpc")]);
@@ -905,19 +902,7 @@ mod tests {
             change("network.vpc", ResourceKind::Vpc, Action::Delete),
             subnet,
         ];
-        let plan = crate::plan::Plan {
-            format_version: "1.0".into(),
-            blueprint: "demo".into(),
-            region: "us-east-1".into(),
-            summary: crate::plan::Summary::count(&changes),
-            changes,
-            critical_path_seconds: 0.0,
-            critical_path: Vec::new(),
-            data_loss: Vec::new(),
-            cluster_restarts: Vec::new(),
-            notes: Vec::new(),
-            cost: None,
-        };
+        let plan = crate::plan::Plan::of(changes);
         let s = Schedule::from_plan(&plan, &[], false).expect("acyclic");
         let (executor, summary, events) = run(cloud, &s, config()).await;
         let cloud = executor.operator();

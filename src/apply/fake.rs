@@ -65,6 +65,26 @@ struct State {
     conflicts: u32,
 }
 
+impl State {
+    /// Logs a step's start or finish as the next record.
+    fn record(
+        &mut self,
+        address: Address,
+        operation: Operation,
+        phase: Phase,
+        inputs: BTreeMap<Address, Outputs>,
+    ) {
+        self.seq += 1;
+        self.log.push(Record {
+            seq: self.seq,
+            address,
+            operation,
+            phase,
+            inputs,
+        });
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Status(&'static str);
 
@@ -121,35 +141,30 @@ impl FakeCloud {
         self
     }
 
-    /// The first `times` attempts on `address` are throttled.
-    pub(crate) fn throttle(self, address: &str, times: u32) -> Self {
-        self.state()
+    /// Sets what goes wrong with the attempts on `address`.
+    fn fault(self, address: &str, set: impl FnOnce(&mut Faults)) -> Self {
+        set(self
+            .state()
             .faults
             .entry(Address::new(address))
-            .or_default()
-            .throttles = times;
+            .or_default());
         self
+    }
+
+    /// The first `times` attempts on `address` are throttled.
+    pub(crate) fn throttle(self, address: &str, times: u32) -> Self {
+        self.fault(address, |f| f.throttles = times)
     }
 
     /// The first `times` attempts on `address` are refused as AWS refuses a role still
     /// propagating (EKS's "Misconfigured PodExecutionRole Trust Policy").
     pub(crate) fn propagating(self, address: &str, times: u32) -> Self {
-        self.state()
-            .faults
-            .entry(Address::new(address))
-            .or_default()
-            .propagating = times;
-        self
+        self.fault(address, |f| f.propagating = times)
     }
 
     /// Every attempt on `address` fails with the fatal `code`.
     pub(crate) fn fail(self, address: &str, code: &str) -> Self {
-        self.state()
-            .faults
-            .entry(Address::new(address))
-            .or_default()
-            .fatal = Some(code.to_string());
-        self
+        self.fault(address, |f| f.fatal = Some(code.to_string()))
     }
 
     pub(crate) fn max_in_flight(&self) -> usize {
@@ -330,15 +345,12 @@ impl FakeCloud {
             let count = *count;
             state.max_per_key = state.max_per_key.max(count);
         }
-        state.seq += 1;
-        let seq = state.seq;
-        state.log.push(Record {
-            seq,
+        state.record(
             address,
-            operation: request.operation(),
-            phase: Phase::Started,
-            inputs: request.inputs.clone(),
-        });
+            request.operation(),
+            Phase::Started,
+            request.inputs.clone(),
+        );
         Ok(())
     }
 
@@ -369,15 +381,12 @@ impl FakeCloud {
         } else if let Some(resource) = state.resources.get(&address) {
             outputs.insert("id".into(), Value::from(resource.id.clone()));
         }
-        state.seq += 1;
-        let seq = state.seq;
-        state.log.push(Record {
-            seq,
+        state.record(
             address,
-            operation: request.operation(),
-            phase: Phase::Finished,
-            inputs: BTreeMap::new(),
-        });
+            request.operation(),
+            Phase::Finished,
+            BTreeMap::new(),
+        );
         outputs
     }
 }

@@ -85,7 +85,9 @@ impl TokenBucket {
     }
 }
 
-fn positive_or(x: f64, fallback: f64) -> f64 {
+/// `x` when it is a finite positive number, else `fallback` (a time scale or factor given as 0,
+/// a negative number or NaN means none).
+pub(crate) fn positive_or(x: f64, fallback: f64) -> f64 {
     if x.is_finite() && x > 0.0 {
         x
     } else {

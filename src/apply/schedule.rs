@@ -834,23 +834,6 @@ mod tests {
         );
     }
 
-    /// A plan of `changes` (no data loss, no notes).
-    fn plan_of(changes: Vec<Change>) -> Plan {
-        Plan {
-            format_version: "1.0".into(),
-            blueprint: "demo".into(),
-            region: "us-east-1".into(),
-            summary: crate::plan::Summary::count(&changes),
-            changes,
-            critical_path_seconds: 0.0,
-            critical_path: Vec::new(),
-            data_loss: Vec::new(),
-            cluster_restarts: Vec::new(),
-            notes: Vec::new(),
-            cost: None,
-        }
-    }
-
     /// A delete of a resource gone from the blueprint, observed with `properties`.
     fn removed(address: &str, kind: ResourceKind, properties: Value) -> Change {
         let mut change = change(address, kind, Action::Delete);
@@ -874,7 +857,7 @@ mod tests {
     fn removed_resources_are_deleted_in_the_order_their_observed_references_give() {
         use serde_json::json;
         // Nothing of the network is in the catalog any more: only what was observed orders it.
-        let plan = plan_of(vec![
+        let plan = Plan::of(vec![
             removed(
                 "network.vpc",
                 ResourceKind::Vpc,
@@ -928,7 +911,7 @@ mod tests {
         rule.after = json!({"action": {"forward": "ecs.target_group[app]"}})
             .as_object()
             .cloned();
-        let plan = plan_of(vec![
+        let plan = Plan::of(vec![
             rule,
             removed(
                 "ecs.ecs_service[reports]",
@@ -956,7 +939,7 @@ mod tests {
     #[test]
     fn embedded_references_and_lists_order_removed_deletes_too() {
         use serde_json::json;
-        let plan = plan_of(vec![
+        let plan = Plan::of(vec![
             removed("cluster.oidc", ResourceKind::IamOidcProvider, json!({})),
             removed("app.sg", ResourceKind::SecurityGroup, json!({})),
             removed(
@@ -996,7 +979,7 @@ mod tests {
         subnet.before = json!({"vpc": "network.vpc", "route": "network.nat"})
             .as_object()
             .cloned();
-        let plan = plan_of(vec![
+        let plan = Plan::of(vec![
             change("network.vpc", ResourceKind::Vpc, Action::NoOp),
             subnet,
             removed(
@@ -1030,7 +1013,7 @@ mod tests {
         use serde_json::json;
         // Stale or mutual references cannot order anything: the deletes run as before, and AWS's
         // DependencyViolation (retried as a conflict) sorts them out.
-        let plan = plan_of(vec![
+        let plan = Plan::of(vec![
             removed("a", ResourceKind::SecurityGroup, json!({"peer": "b"})),
             removed("b", ResourceKind::SecurityGroup, json!({"peer": "a"})),
         ]);
@@ -1043,17 +1026,8 @@ mod tests {
     fn data_loss_is_refused_unless_allowed() {
         let changes = vec![change("db", ResourceKind::DbInstance, Action::Delete)];
         let plan = Plan {
-            format_version: "1.0".into(),
-            blueprint: "demo".into(),
-            region: "us-east-1".into(),
-            summary: crate::plan::Summary::count(&changes),
-            changes,
-            critical_path_seconds: 0.0,
-            critical_path: Vec::new(),
             data_loss: vec![Address::new("db")],
-            cluster_restarts: Vec::new(),
-            notes: Vec::new(),
-            cost: None,
+            ..Plan::of(changes)
         };
         let refused = Schedule::from_plan(&plan, &[], false).map(|s| s.len());
         assert_eq!(

@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::backoff::Jitter;
+use super::limits::positive_or;
 use super::schedule::Operation;
 use super::step::{ErrorClass, StepError};
 use crate::plan::ResourceKind;
@@ -247,11 +248,7 @@ impl WaitSpec {
     /// estimate for a reason the step can name (an Auto Scaling lifecycle hook's heartbeat
     /// timeout, up to two hours).
     pub(crate) fn longer(self, aws: Duration) -> WaitSpec {
-        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
-            self.time_scale
-        } else {
-            1.0
-        };
+        let scale = positive_or(self.time_scale, 1.0);
         WaitSpec {
             timeout: self.timeout.saturating_add(aws.mul_f64(scale)),
             ..self
@@ -266,11 +263,7 @@ impl WaitSpec {
     /// near `aws` is seen as promptly as readiness near a kind's estimate; the timeout never
     /// shorter than this one's, nor than [`EXPECTED_TIMEOUT_FACTOR`] times `aws`.
     pub(crate) fn expecting(self, aws: Duration) -> WaitSpec {
-        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
-            self.time_scale
-        } else {
-            1.0
-        };
+        let scale = positive_or(self.time_scale, 1.0);
         WaitSpec {
             schedule: PollSchedule::for_estimate(aws).scaled(scale),
             timeout: self
@@ -322,11 +315,7 @@ impl WaitPolicy {
         // floor is 8 ms for an emulator running 60 times faster, not 30 "AWS seconds".
         let schedule = PollSchedule::for_estimate(secs(unscaled_seconds(kind, operation)))
             .scaled(self.scale());
-        let timeout_factor = if self.timeout_factor.is_finite() && self.timeout_factor > 0.0 {
-            self.timeout_factor
-        } else {
-            1.0
-        };
+        let timeout_factor = positive_or(self.timeout_factor, 1.0);
         WaitSpec {
             schedule,
             timeout: estimate
@@ -337,11 +326,7 @@ impl WaitPolicy {
     }
 
     fn scale(&self) -> f64 {
-        if self.time_scale.is_finite() && self.time_scale > 0.0 {
-            self.time_scale
-        } else {
-            1.0
-        }
+        positive_or(self.time_scale, 1.0)
     }
 }
 

@@ -89,19 +89,16 @@ fn step<'a>(root: &'a Value, schema: &'a Value, segment: &str) -> Option<&'a Val
     if let Some(extra) = schema.get("additionalProperties").filter(|v| v.is_object()) {
         return Some(resolve(root, extra));
     }
-    for key in ["anyOf", "oneOf", "allOf"] {
-        for alternative in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(found) = step(root, resolve(root, alternative), segment) {
-                return Some(found);
-            }
-        }
-    }
-    None
+    alternatives(root, schema).find_map(|alternative| step(root, alternative, segment))
+}
+
+/// The schemas of `anyOf`, `oneOf` and `allOf`, in that order, their `$ref`s followed.
+fn alternatives<'a>(root: &'a Value, schema: &'a Value) -> impl Iterator<Item = &'a Value> {
+    ["anyOf", "oneOf", "allOf"]
+        .into_iter()
+        .filter_map(|key| schema.get(key).and_then(Value::as_array))
+        .flatten()
+        .map(|alternative| resolve(root, alternative))
 }
 
 /// Follows local `$ref`s (`#/$defs/Name`).
@@ -130,15 +127,8 @@ pub(crate) fn property_names(root: &Value, schema: &Value) -> Vec<String> {
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default();
-    for key in ["anyOf", "oneOf", "allOf"] {
-        for alternative in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            names.extend(property_names(root, resolve(root, alternative)));
-        }
+    for alternative in alternatives(root, schema) {
+        names.extend(property_names(root, alternative));
     }
     names
 }

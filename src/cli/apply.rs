@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 
-use super::aws_args::{ASKING, AwsArgs, ExecutionArgs, block_on, interrupts};
+use super::aws_args::{ASKING, AwsArgs, ExecutionArgs, block_on_interruptible};
 use super::{Colour, Outcome, load_on_or_report, output};
 use shinyctl::blueprint::Date;
 use shinyctl::ops::{self, ApplyOptions, ApplyOutcome, Approval};
@@ -79,19 +79,10 @@ pub fn run(args: &Args, colour: Colour, today: Date) -> anyhow::Result<Outcome> 
         execution: args.execution.execution(),
     };
     let mut console = TerminalConsole::new(Verb::Apply, args.output, colour);
-    let outcome = block_on(async {
-        let interrupt = interrupts();
-        ops::apply(
-            &loaded,
-            args.aws
-                .target()
-                .with_time_scale(options.execution.time_scale),
-            &options,
-            &mut console,
-            &interrupt,
-        )
-        .await
-    })??;
+    let outcome =
+        block_on_interruptible(&args.aws, &options.execution, async |target, interrupt| {
+            ops::apply(&loaded, target, &options, &mut console, interrupt).await
+        })??;
     match &outcome {
         ApplyOutcome::NoChanges | ApplyOutcome::Ran(_) => {}
         ApplyOutcome::Declined => console.say_out("Apply cancelled: nothing was changed.")?,

@@ -105,6 +105,23 @@ pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> 
     Ok(runtime.block_on(future))
 }
 
+/// Runs an apply or destroy flow on a fresh runtime: `run` gets the AWS target at the run's time
+/// scale and the [`Interrupt`] that Ctrl-C raises.
+pub fn block_on_interruptible<T>(
+    aws: &AwsArgs,
+    execution: &Execution,
+    run: impl AsyncFnOnce(Target, &Interrupt) -> T,
+) -> anyhow::Result<T> {
+    block_on(async {
+        let interrupt = interrupts();
+        run(
+            aws.target().with_time_scale(execution.time_scale),
+            &interrupt,
+        )
+        .await
+    })
+}
+
 /// Set while a question waits for an answer: Ctrl-C then just ends the command (nothing has been
 /// changed and no lock is held while asking).
 pub static ASKING: AtomicBool = AtomicBool::new(false);

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::apply::{OutputFormat, TerminalConsole, Verb, approval};
-use super::aws_args::{AwsArgs, ExecutionArgs, block_on, interrupts};
+use super::aws_args::{AwsArgs, ExecutionArgs, block_on_interruptible};
 use super::{Colour, Outcome, load_or_report, output};
 use shinyctl::ops::{self, DestroyOptions, DestroyOutcome};
 
@@ -48,19 +48,10 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
         execution: args.execution.execution(),
     };
     let mut console = TerminalConsole::new(Verb::Destroy, args.output, colour);
-    let outcome = block_on(async {
-        let interrupt = interrupts();
-        ops::destroy(
-            &loaded,
-            args.aws
-                .target()
-                .with_time_scale(options.execution.time_scale),
-            &options,
-            &mut console,
-            &interrupt,
-        )
-        .await
-    })??;
+    let outcome =
+        block_on_interruptible(&args.aws, &options.execution, async |target, interrupt| {
+            ops::destroy(&loaded, target, &options, &mut console, interrupt).await
+        })??;
     let name = &loaded.blueprint.metadata.name;
     match &outcome {
         DestroyOutcome::Declined => console.say_out("Destroy cancelled: nothing was changed.")?,

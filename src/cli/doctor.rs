@@ -29,8 +29,7 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
     };
     let report = block_on(shinyctl::ops::doctor::doctor(&loaded, args.aws.target()))??;
     if args.json {
-        let text = serde_json::to_string_pretty(&doctor::json(&report))?;
-        output::stdout(&format!("{text}\n"))?;
+        output::json(&doctor::json(&report))?;
     } else {
         output::stdout(&doctor::human(&report, colour.stdout))?;
     }

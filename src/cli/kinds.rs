@@ -13,6 +13,6 @@ pub struct Args {
 
 pub fn run(_args: &Args) -> anyhow::Result<Outcome> {
     let kinds = shinyctl::render::kinds::kinds_json(shinyctl::plan::kind::SPECS);
-    output::stdout(&format!("{}\n", serde_json::to_string_pretty(&kinds)?))?;
+    output::json(&kinds)?;
     Ok(Outcome::Success)
 }

@@ -144,27 +144,17 @@ fn load_on_or_report(
     today: Date,
     warnings_on_stderr: bool,
 ) -> anyhow::Result<Option<shinyctl::load::Loaded>> {
-    use shinyctl::load::{LoadError, load_file_on};
-    match load_file_on(path, today) {
-        Ok(loaded) => {
-            if warnings_on_stderr {
-                output::stderr(&shinyctl::render::diagnostics::warnings(
-                    &loaded.source,
-                    &loaded.warnings,
-                    colour.stderr,
-                ))?;
-            }
-            Ok(Some(loaded))
-        }
-        Err(LoadError::Invalid(diagnostics)) => {
-            output::stderr(&shinyctl::render::diagnostics::human(
-                &diagnostics,
+    let loaded = reported(shinyctl::load::load_file_on(path, today), colour)?;
+    if let Some(loaded) = &loaded {
+        if warnings_on_stderr {
+            output::stderr(&shinyctl::render::diagnostics::warnings(
+                &loaded.source,
+                &loaded.warnings,
                 colour.stderr,
             ))?;
-            Ok(None)
         }
-        Err(e @ LoadError::Io { .. }) => Err(e.into()),
     }
+    Ok(loaded)
 }
 
 /// Loads a blueprint without the date-dependent checks (destroy must work on an unsupported
@@ -174,8 +164,16 @@ fn load_or_report(
     path: &std::path::Path,
     colour: Colour,
 ) -> anyhow::Result<Option<shinyctl::load::Loaded>> {
-    use shinyctl::load::{LoadError, load_file};
-    match load_file(path) {
+    reported(shinyctl::load::load_file(path), colour)
+}
+
+/// A load's result: an invalid blueprint's diagnostics printed on stderr, and `None`.
+fn reported(
+    result: Result<shinyctl::load::Loaded, shinyctl::load::LoadError>,
+    colour: Colour,
+) -> anyhow::Result<Option<shinyctl::load::Loaded>> {
+    use shinyctl::load::LoadError;
+    match result {
         Ok(loaded) => Ok(Some(loaded)),
         Err(LoadError::Invalid(diagnostics)) => {
             output::stderr(&shinyctl::render::diagnostics::human(

@@ -13,6 +13,11 @@ pub fn stderr(text: &str) -> anyhow::Result<()> {
     write_to(std::io::stderr().lock(), text)
 }
 
+/// Writes `value` to stdout as pretty JSON and a newline.
+pub fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    stdout(&format!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
 fn write_to(mut stream: impl Write, text: &str) -> anyhow::Result<()> {
     match stream
         .write_all(text.as_bytes())

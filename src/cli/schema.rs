@@ -8,6 +8,6 @@ pub struct Args {}
 
 pub fn run(_args: &Args) -> anyhow::Result<Outcome> {
     let schema = shinyctl::blueprint::schema::json_schema();
-    output::stdout(&format!("{}\n", serde_json::to_string_pretty(&schema)?))?;
+    output::json(&schema)?;
     Ok(Outcome::Success)
 }

@@ -29,8 +29,7 @@ pub fn run(args: &Args, colour: Colour) -> anyhow::Result<Outcome> {
     };
     let found = block_on(shinyctl::ops::status::status(&loaded, args.aws.target()))??;
     if args.json {
-        let text = serde_json::to_string_pretty(&status::json(&found))?;
-        output::stdout(&format!("{text}\n"))?;
+        output::json(&status::json(&found))?;
     } else {
         output::stdout(&status::human(&found, colour.stdout))?;
     }

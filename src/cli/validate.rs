@@ -51,6 +51,6 @@ fn run_json(args: &Args, today: Date) -> anyhow::Result<Outcome> {
         Err(LoadError::Invalid(d)) => (diagnostics::json(&d), Outcome::Failure),
         Err(e @ LoadError::Io { .. }) => return Err(e.into()),
     };
-    output::stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
+    output::json(&document)?;
     Ok(outcome)
 }

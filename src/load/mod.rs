@@ -189,6 +189,16 @@ pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
     load(file_name, text, None)
 }
 
+/// A blueprint shipped in `blueprints/` (`name` as `lowcode-ha.yaml`), loaded as `shinyctl`
+/// loads it; panics naming the file if it does not load (for tests).
+#[cfg(test)]
+pub(crate) fn shipped(name: &str) -> Loaded {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("blueprints")
+        .join(name);
+    load_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// [`load_file_on`] for text in memory.
 #[cfg(test)]
 pub(crate) fn load_str_on(file_name: &str, text: &str, today: Date) -> Result<Loaded, LoadError> {

@@ -196,20 +196,16 @@ async fn destroy_locked(
         final_snapshot: !options.skip_final_snapshot,
         allow_data_loss: options.allow_data_loss,
     };
-    let name = &loaded.blueprint.metadata.name;
-    let mut summary = run_schedule(
-        conn,
-        name,
-        data,
-        &schedule,
-        live.outputs,
-        &options.execution,
-        "Destroy",
-        out,
-        interrupt,
-        None,
-    )
-    .await;
+    // Both passes run their schedule alike.
+    let run = async |schedule: &Schedule, known, out: &mut dyn Console| {
+        let name = &loaded.blueprint.metadata.name;
+        let execution = &options.execution;
+        run_schedule(
+            conn, name, data, schedule, known, execution, "Destroy", out, interrupt, None,
+        )
+        .await
+    };
+    let mut summary = run(&schedule, live.outputs, out).await;
     summary.deleted.splice(0..0, removed);
     // Deleted canaries leave their Lambdas only now; and whatever blocked a delete may be gone.
     let swept = sweep(conn, &scope, out).await?;
@@ -223,20 +219,7 @@ async fn destroy_locked(
         return Ok(Some(summary));
     }
     let schedule = Schedule::from_plan(&plan, &loaded.resources, options.allow_data_loss)?;
-    let again = run_schedule(
-        conn,
-        name,
-        data,
-        &schedule,
-        live.outputs,
-        &options.execution,
-        "Destroy",
-        out,
-        interrupt,
-        None,
-    )
-    .await;
-    Ok(Some(again))
+    Ok(Some(run(&schedule, live.outputs, out).await))
 }
 
 /// What the cleanup sweep looks at: the blueprint's cluster, VPC and what its canaries ran on, as

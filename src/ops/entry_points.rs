@@ -299,11 +299,7 @@ mod tests {
 
     #[test]
     fn the_example_platform_after_apply() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let lb = "analytics-alb-1.cn-northwest-1.elb.amazonaws.com.cn";
         let out = outputs(&[
             ("ingress.load_balancer", json!({"dnsName": lb})),
@@ -347,11 +343,7 @@ mod tests {
 
     #[test]
     fn without_a_domain_the_load_balancers_name_is_the_url() {
-        let mut loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/lowcode-ha.yaml"
-        )))
-        .unwrap();
+        let mut loaded = crate::load::shipped("lowcode-ha.yaml");
         loaded.blueprint.ingress.as_mut().unwrap().domain = None;
         let out = outputs(&[("ingress.load_balancer", json!({"dnsName": "lb.example"}))]);
         let entry = entry_points(
@@ -371,11 +363,7 @@ mod tests {
     /// console on 22345 among them) as a local port — no SSH.
     #[test]
     fn servers_are_reached_through_session_manager() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/lowcode-ha.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("lowcode-ha.yaml");
         let out = outputs(&[
             ("servers.ec2_instance[app-a1]", json!({"id": "i-0a"})),
             ("servers.ec2_instance[app-b1]", json!({"id": "i-0b"})),
@@ -406,11 +394,7 @@ mod tests {
     /// them) take one of them.
     #[test]
     fn a_server_group_says_where_its_instances_are_and_how_to_reach_one() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/lowcode-asg.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("lowcode-asg.yaml");
         let entry = |out: &BTreeMap<Address, Outputs>| {
             entry_points(
                 &loaded.blueprint,

@@ -302,11 +302,7 @@ pub(crate) async fn read_cluster(
 
 /// How long to wait for the rollout, scaled like the executor's waits.
 fn rollout_wait(time_scale: f64) -> RolloutWait {
-    let scale = if time_scale.is_finite() && time_scale > 0.0 {
-        time_scale.min(1.0)
-    } else {
-        1.0
-    };
+    let scale = crate::apply::limits::positive_or(time_scale, 1.0).min(1.0);
     let default = RolloutWait::default();
     RolloutWait {
         timeout: default.timeout.mul_f64(scale).max(Duration::from_secs(30)),
@@ -1198,11 +1194,7 @@ mod tests {
     /// endpoints and ids go, never the offline placeholders.
     #[test]
     fn a_live_plan_shows_known_after_apply_for_what_aws_assigns() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let bp = &loaded.blueprint;
         let nothing = LiveState {
             observed: ObservedState::empty(&bp.metadata.name, &bp.metadata.region),
@@ -1229,14 +1221,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_aws_part_leaves_the_workload_out() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        ))
-        .unwrap();
-        let loaded = crate::load::load_str("x.yaml", &text).unwrap();
+    /// `blueprints/shinyproxy-eks.yaml`, its workload rendered offline and its plan on an empty
+    /// account.
+    fn first_plan_of_the_example() -> (Loaded, Option<Workload>, Plan) {
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let bp = &loaded.blueprint;
         let rendered = workload::render(bp, &PlatformFacts::placeholders(bp));
         let observed = ObservedState::empty(&bp.metadata.name, &bp.metadata.region);
@@ -1246,6 +1234,12 @@ mod tests {
             rendered.as_ref(),
             &ClusterState::NoCluster,
         );
+        (loaded, rendered, plan)
+    }
+
+    #[test]
+    fn the_aws_part_leaves_the_workload_out() {
+        let (loaded, _, plan) = first_plan_of_the_example();
         let workload = workload_changes(&plan);
         assert!(
             workload
@@ -1262,11 +1256,7 @@ mod tests {
     /// and what that depends on, never for the data stores or what ShinyProxy alone needs.
     #[test]
     fn the_controllers_need_the_cluster_its_compute_and_their_role_only() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let need = controllers_need(&loaded);
         let has = |a: &str| need.contains(&Address::new(a));
         for wanted in [
@@ -1303,11 +1293,7 @@ mod tests {
     /// the controllers wait for the add-on and the Fargate profiles, not for EFS or the database.
     #[test]
     fn on_fargate_alone_the_controllers_need_the_coredns_add_on() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/dolphinscheduler-fargate.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("dolphinscheduler-fargate.yaml");
         let addon = loaded
             .resources
             .iter()
@@ -1335,21 +1321,7 @@ mod tests {
 
     #[test]
     fn the_controllers_phase_makes_their_created_and_updated_objects_only() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        ))
-        .unwrap();
-        let loaded = crate::load::load_str("x.yaml", &text).unwrap();
-        let bp = &loaded.blueprint;
-        let rendered = workload::render(bp, &PlatformFacts::placeholders(bp));
-        let observed = ObservedState::empty(&bp.metadata.name, &bp.metadata.region);
-        let plan = full_plan(
-            &loaded,
-            &observed,
-            rendered.as_ref(),
-            &ClusterState::NoCluster,
-        );
+        let (_, rendered, plan) = first_plan_of_the_example();
         let planned: Vec<Change> = workload_changes(&plan).into_iter().cloned().collect();
         let early = controller_changes(&planned);
         let addresses: Vec<&str> = early.iter().map(|c| c.address.as_str()).collect();

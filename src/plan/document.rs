@@ -193,6 +193,25 @@ impl Plan {
     pub fn change(&self, address: &str) -> Option<&Change> {
         self.changes.iter().find(|c| c.address.as_str() == address)
     }
+
+    /// A plan of `changes` for tests: blueprint `demo` in us-east-1, with no data loss, cluster
+    /// restarts, notes or cost.
+    #[cfg(test)]
+    pub(crate) fn of(changes: Vec<Change>) -> Plan {
+        Plan {
+            format_version: "1.0".into(),
+            blueprint: "demo".into(),
+            region: "us-east-1".into(),
+            summary: Summary::count(&changes),
+            changes,
+            critical_path_seconds: 0.0,
+            critical_path: Vec::new(),
+            data_loss: Vec::new(),
+            cluster_restarts: Vec::new(),
+            notes: Vec::new(),
+            cost: None,
+        }
+    }
 }
 
 #[cfg(test)]

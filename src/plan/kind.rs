@@ -967,10 +967,7 @@ pub const SPECS: &[KindSpec] = &[
         // Creating, then the first automated backup before `available`.
         create_seconds: 330.0,
         delete_seconds: 180.0,
-        reads: Reads::listed_twice(
-            &[("rds", "DescribeDBEngineVersions")],
-            "the version check lists the engine's versions RDS offers",
-        ),
+        reads: RDS_VERSION_CHECK,
         // Instance class and storage.
         prices: Prices::once(2),
         permissions: DB_INSTANCE_FAMILY,
@@ -1004,10 +1001,7 @@ pub const SPECS: &[KindSpec] = &[
         name_rule: Some(strict(63, RDS_CHARSET, alnum_hyphen)),
         create_seconds: 120.0,
         delete_seconds: 120.0,
-        reads: Reads::listed_twice(
-            &[("rds", "DescribeDBEngineVersions")],
-            "the version check lists the engine's versions RDS offers",
-        ),
+        reads: RDS_VERSION_CHECK,
         permissions: DB_INSTANCE_FAMILY,
         // ModifyDBCluster.
         in_place: InPlace::Only(&[
@@ -2024,6 +2018,13 @@ const DB_SUBNET_GROUP_FAMILY: Permissions = Permissions {
         "rds:DeleteDBClusterParameterGroup",
     ],
 };
+
+/// The further listing of `db_instance` and `db_cluster` alike: the live plan's check of the
+/// engine's version asks RDS the versions it offers.
+const RDS_VERSION_CHECK: Option<Reads> = Reads::listed_twice(
+    &[("rds", "DescribeDBEngineVersions")],
+    "the version check lists the engine's versions RDS offers",
+);
 
 /// The IAM actions of `db_instance`, `db_cluster`, `db_cluster_instance` (one family: their adapters share calls).
 const DB_INSTANCE_FAMILY: Permissions = Permissions {

@@ -38,12 +38,7 @@ fn mark(level: Level, colour: bool) -> String {
         Level::Warning => ("!", anstyle::AnsiColor::Yellow),
         Level::Error => ("✗", anstyle::AnsiColor::Red),
     };
-    if colour {
-        let style = anstyle::Style::new().fg_color(Some(colour_of.into()));
-        format!("{style}{symbol}{style:#}")
-    } else {
-        symbol.to_string()
-    }
+    super::coloured(symbol, colour_of, colour)
 }
 
 /// The human view: findings grouped by check, in the order the checks ran.

@@ -48,18 +48,13 @@ pub(crate) fn verdict_word(v: Verdict) -> &'static str {
 }
 
 fn mark(v: Verdict, colour: bool) -> String {
-    let (symbol, style) = match v {
+    let (symbol, colour_of) = match v {
         Verdict::Healthy => ("✓", anstyle::AnsiColor::Green),
         Verdict::Unknown => ("?", anstyle::AnsiColor::Cyan),
         Verdict::Pending => ("…", anstyle::AnsiColor::Yellow),
         Verdict::Unhealthy => ("✗", anstyle::AnsiColor::Red),
     };
-    if colour {
-        let style = anstyle::Style::new().fg_color(Some(style.into()));
-        format!("{style}{symbol}{style:#}")
-    } else {
-        symbol.to_string()
-    }
+    super::coloured(symbol, colour_of, colour)
 }
 
 /// The human view.

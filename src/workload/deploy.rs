@@ -923,12 +923,7 @@ mod tests {
 
     #[test]
     fn every_rendered_kind_is_known() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        ))
-        .unwrap();
-        let bp = crate::load::load_str("x.yaml", &text).unwrap().blueprint;
+        let bp = crate::load::shipped("shinyproxy-eks.yaml").blueprint;
         let workload =
             super::super::render(&bp, &super::super::PlatformFacts::placeholders(&bp)).unwrap();
         for object in &workload.objects {

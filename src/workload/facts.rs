@@ -175,16 +175,10 @@ pub(crate) fn database_name(db: &crate::blueprint::model::Database) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::load_str;
 
     #[test]
     fn placeholders_are_marked_and_follow_the_partition() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        ))
-        .unwrap();
-        let bp = load_str("shinyproxy-eks.yaml", &text).unwrap().blueprint;
+        let bp = crate::load::shipped("shinyproxy-eks.yaml").blueprint;
         let facts = PlatformFacts::placeholders(&bp);
         assert!(facts.offline);
         assert_eq!(

@@ -2,17 +2,9 @@ use serde_json::Value;
 
 use super::*;
 use crate::blueprint::model::{AuthenticationType, LdapAuth, SimpleAuth, SimpleUser, UsageStats};
-use crate::load::load_str;
 
 fn example() -> Blueprint {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/blueprints/shinyproxy-eks.yaml"
-    ))
-    .expect("the example blueprint is shipped");
-    load_str("shinyproxy-eks.yaml", &text)
-        .expect("the example is valid")
-        .blueprint
+    crate::load::shipped("shinyproxy-eks.yaml").blueprint
 }
 
 fn rendered(bp: &Blueprint) -> Workload {

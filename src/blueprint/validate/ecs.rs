@@ -163,17 +163,7 @@ fn check_service(bp: &Blueprint, ecs: &Ecs, service: &EcsService, path: &str, ou
                 ),
                 Some(LoadBalancerType::Alb) => {}
             }
-            let route_ok = http.path == "/"
-                || (http.path.starts_with('/')
-                    && !http.path.ends_with('/')
-                    && http.path.len() <= 100
-                    && !http.path.contains(['*', '?', ' ']));
-            if !route_ok {
-                out.push(
-                    Problem::new(child(&at, "path"), format!("`{}` is not a route", http.path))
-                        .hint("`/` (the listeners' default) or a path without a trailing slash or wildcards, e.g. `/app1`: it routes `/app1` and `/app1/*`"),
-                );
-            }
+            super::ingress::check_route(&http.path, "/app1", &at, out);
             super::ingress::check_health_check(&http.health_check, &child(&at, "healthCheck"), out);
             if let Some(sticky) = &http.stickiness {
                 super::ingress::check_stickiness(sticky, true, &child(&at, "stickiness"), out);

@@ -319,6 +319,25 @@ pub(super) fn check_stickiness(sticky: &Stickiness, alb: bool, path: &str, out: 
     }
 }
 
+/// The route of a server group's or ECS service's `http` at `path`, which its listener rule
+/// matches: `/`, or a path without a trailing slash or wildcards (`example`, such as `/app1`,
+/// shows one in the hint).
+pub(super) fn check_route(route: &str, example: &str, path: &str, out: &mut Problems) {
+    let route_ok = route == "/"
+        || (route.starts_with('/')
+            && !route.ends_with('/')
+            && route.len() <= 100
+            && !route.contains(['*', '?', ' ']));
+    if !route_ok {
+        out.push(
+            Problem::new(child(path, "path"), format!("`{route}` is not a route")).hint(format!(
+                "`/` (the listeners' default) or a path without a trailing slash or wildcards, \
+                 e.g. `{example}`: it routes `{example}` and `{example}/*`"
+            )),
+        );
+    }
+}
+
 /// A target group's health check at `path` (the ingress's, or a server group's `http`).
 pub(super) fn check_health_check(hc: &HealthCheck, path: &str, out: &mut Problems) {
     if !hc.path.starts_with('/') || hc.path.len() > 1024 {
@@ -558,6 +577,34 @@ mod tests {
             |bp| ing(bp).health_check.timeout_seconds = 15,
             "ingress.healthCheck.timeoutSeconds",
             "not shorter",
+        );
+    }
+
+    #[test]
+    fn a_route_is_slash_or_a_path_without_a_trailing_slash_or_wildcards() {
+        let mut out = Vec::new();
+        for route in ["/", "/app1", "/a/b"] {
+            check_route(route, "/app1", "ecs.services[0].http", &mut out);
+        }
+        assert_eq!(out, []);
+        for route in [
+            "app1",
+            "/app1/",
+            "/app*",
+            "/a b",
+            &format!("/{}", "a".repeat(100)),
+        ] {
+            check_route(route, "/reports", "servers[0].http", &mut out);
+        }
+        assert_eq!(out.len(), 5);
+        assert_eq!(out[1].path, "servers[0].http.path");
+        assert_eq!(out[1].message, "`/app1/` is not a route");
+        assert_eq!(
+            out[1].hint.as_deref(),
+            Some(
+                "`/` (the listeners' default) or a path without a trailing slash or wildcards, \
+                 e.g. `/reports`: it routes `/reports` and `/reports/*`"
+            )
         );
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::Problems;
-use super::ingress::{check_health_check, check_stickiness};
+use super::ingress::{check_health_check, check_route, check_stickiness};
 use super::text::{is_dns_label, report_duplicates};
 use crate::blueprint::defaults::zone_names;
 use crate::blueprint::model::{
@@ -449,17 +449,7 @@ fn check_http(
             )),
         );
     }
-    let route_ok = http.path == "/"
-        || (http.path.starts_with('/')
-            && !http.path.ends_with('/')
-            && http.path.len() <= 100
-            && !http.path.contains(['*', '?', ' ']));
-    if !route_ok {
-        out.push(
-            Problem::new(child(path, "path"), format!("`{}` is not a route", http.path))
-                .hint("`/` (the listeners' default) or a path without a trailing slash or wildcards, e.g. `/reports`: it routes `/reports` and `/reports/*`"),
-        );
-    }
+    check_route(&http.path, "/reports", path, out);
     let hc_path = child(path, "healthCheck");
     check_health_check(&http.health_check, &hc_path, out);
     if let Some(nginx) = &group.nginx

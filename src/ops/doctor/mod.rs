@@ -732,11 +732,7 @@ mod tests {
 
     #[test]
     fn the_example_needs_these_services() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let services = services_needed(&loaded.blueprint);
         for s in [
             "ec2",
@@ -784,11 +780,7 @@ mod tests {
 
     #[test]
     fn an_ecs_blueprint_needs_its_services_and_each_service_secret() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/saas-ecs.yaml");
-        let mut bp = crate::load::load_file(&path)
-            .expect("saas-ecs loads")
-            .blueprint;
+        let mut bp = crate::load::shipped("saas-ecs.yaml").blueprint;
         let services = services_needed(&bp);
         for s in [
             "ecs",

@@ -32,11 +32,7 @@ mod tests {
 
     #[test]
     fn a_first_apply_needs_creates_and_reads_and_no_deletes() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let plan = diff(
             &loaded.resources,
             &ObservedState::empty("analytics", "cn-northwest-1"),

@@ -149,11 +149,7 @@ mod tests {
 
     #[test]
     fn a_first_apply_of_the_example_needs_these_quotas() {
-        let loaded = crate::load::load_file(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/blueprints/shinyproxy-eks.yaml"
-        )))
-        .unwrap();
+        let loaded = crate::load::shipped("shinyproxy-eks.yaml");
         let plan = diff(
             &loaded.resources,
             &ObservedState::empty("analytics", "cn-northwest-1"),

@@ -17,18 +17,12 @@ fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 /// `blueprints/lowcode-ha.yaml` (seed 001: server groups), loaded as `shinyctl` loads it.
 pub(crate) fn lowcode_servers() -> Blueprint {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/lowcode-ha.yaml");
-    crate::load::load_file(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .blueprint
+    crate::load::shipped("lowcode-ha.yaml").blueprint
 }
 
 /// `blueprints/rstudio-lb.yaml` (seed 002: load-balanced Workbench), loaded as `shinyctl` loads it.
 pub(crate) fn rstudio_lb() -> Blueprint {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/rstudio-lb.yaml");
-    crate::load::load_file(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .blueprint
+    crate::load::shipped("rstudio-lb.yaml").blueprint
 }
 
 /// The reference example, field by field.

@@ -26,6 +26,20 @@ fn planned(name: &str) -> (Blueprint, Vec<Resource>) {
     (bp, resources)
 }
 
+/// `shinyproxy-eks.yaml` with its node group as it was planned before: in its own security
+/// group only, so EKS leaves its cluster security group off the nodes (a launch template with
+/// security groups).
+fn planned_with_nodes_in_their_own_group_only() -> (Blueprint, Vec<Resource>) {
+    let (bp, mut resources) = planned("shinyproxy-eks.yaml");
+    let ng = resources
+        .iter_mut()
+        .find(|r| r.kind == ResourceKind::NodeGroup)
+        .expect("node group");
+    ng.properties
+        .insert("securityGroups".into(), json!([a::NODES_SG]));
+    (bp, resources)
+}
+
 fn without(mut resources: Vec<Resource>, address: &str) -> Vec<Resource> {
     let before = resources.len();
     resources.retain(|r| r.address.as_str() != address);
@@ -78,17 +92,10 @@ fn the_flows_cover_the_platform() {
     }
 }
 
-/// The node group as it was planned before: its own group only, so EKS left its cluster
-/// security group off the nodes (a launch template with security groups).
+/// The node group as it was planned before cuts Fargate's pods off from it.
 #[test]
 fn nodes_without_the_cluster_security_group_cut_fargate_off() {
-    let (bp, mut resources) = planned("shinyproxy-eks.yaml");
-    let ng = resources
-        .iter_mut()
-        .find(|r| r.kind == ResourceKind::NodeGroup)
-        .expect("node group");
-    ng.properties
-        .insert("securityGroups".into(), json!([a::NODES_SG]));
+    let (bp, resources) = planned_with_nodes_in_their_own_group_only();
     let found = check(&bp, &resources);
     let to_apps = missing(
         &found,
@@ -224,13 +231,7 @@ fn a_missing_zone_rule_names_the_zone_and_its_cidr() {
 
 #[test]
 fn the_control_plane_needs_a_way_to_the_nodes() {
-    let (bp, mut resources) = planned("shinyproxy-eks.yaml");
-    let ng = resources
-        .iter_mut()
-        .find(|r| r.kind == ResourceKind::NodeGroup)
-        .expect("node group");
-    ng.properties
-        .insert("securityGroups".into(), json!([a::NODES_SG]));
+    let (bp, resources) = planned_with_nodes_in_their_own_group_only();
     let resources = without(resources, &rule("cluster", "nodes_from_cluster"));
     let found = check(&bp, &resources);
     let u = missing(
