@@ -4,8 +4,6 @@
 //! drift, SIGKILL mid-apply, throttling, and a failing resource that skips only its dependents.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -106,7 +104,7 @@ impl Account {
             rule["account"] = Value::String(self.id.clone());
         }
         let body = serde_json::json!({ "seed": 7, "rules": rules }).to_string();
-        put(&self.endpoint, "/_emulator/faults", &body);
+        emulator::put("/_emulator/faults", &body);
     }
 
     pub(super) fn successful_calls(&self, operation: &str) -> usize {
@@ -116,23 +114,6 @@ impl Account {
 
 /// Tests that set faults run one at a time: the emulator holds one rule list.
 pub(crate) static FAULTS: Mutex<()> = Mutex::new(());
-
-pub(super) fn put(endpoint: &str, path: &str, body: &str) {
-    let host = endpoint.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-        "{response}"
-    );
-}
 
 /// The pending changes of a JSON plan: address -> action (`create`, `update`, `delete+create`,
 /// `delete`).

@@ -393,8 +393,7 @@ fn a_missing_source_image_fails_the_run_naming_it() {
 
 /// Points the account's ECR registry (`proxyEndpoint`) at `endpoint`.
 fn put_ecr_registry(account: &Account, endpoint: &str) {
-    super::e2e::put(
-        &account.endpoint,
+    super::emulator::put(
         &format!("/_emulator/ecr/registry?account={}", account.id),
         &json!({"endpoint": endpoint}).to_string(),
     );

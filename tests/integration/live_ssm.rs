@@ -153,21 +153,10 @@ async fn executions(conn: &Connection, id: &str) -> usize {
 
 /// Marks `instances` failing: their runs from now on end `Failed` (docs/emulator.md).
 fn fail_on(account: &str, instances: &[&str]) {
-    use std::io::{Read, Write};
-    let endpoint = &emulator::shared().endpoint;
-    let host = endpoint.trim_start_matches("http://");
-    let body = json!({ "instances": instances }).to_string();
-    let mut stream = std::net::TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT /_emulator/ssm/failing?account={account} HTTP/1.1\r\nHost: {host}\r\n\
-         Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(response.contains(" 200 "), "{response}");
+    emulator::put(
+        &format!("/_emulator/ssm/failing?account={account}"),
+        &json!({ "instances": instances }).to_string(),
+    );
 }
 
 /// Plans and applies; asserts the plan's (change, replace) counts and the apply's success.

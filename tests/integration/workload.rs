@@ -164,8 +164,6 @@ fn render_removes_manifests_the_blueprint_no_longer_has() {
 
 pub(crate) mod deploy {
     use std::collections::BTreeMap;
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
     use std::time::Duration;
 
     use kube::api::{
@@ -319,25 +317,6 @@ pub(crate) mod deploy {
         }
     }
 
-    /// `PUT /_emulator/profile?account=A` with a JSON body.
-    fn set_profile(account: &str, body: &str) {
-        let endpoint = &emulator::shared().endpoint;
-        let host = endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).expect("emulator");
-        write!(
-            stream,
-            "PUT /_emulator/profile?account={account} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-            "{response}"
-        );
-    }
-
     fn api(
         client: &kube::Client,
         group: &str,
@@ -478,10 +457,7 @@ pub(crate) mod deploy {
         let client = client(&conn, &bp).await;
         let rendered = proxy_only(&bp);
         // The pods are scheduled on the nodes but take an hour to start.
-        set_profile(
-            &account,
-            r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
-        );
+        emulator::set_durations(&account, &[("kube_deployment_rollout", 3600.0)]);
         let wait = RolloutWait {
             timeout: Duration::from_secs(1),
             schedule: PollSchedule::every(Duration::from_millis(100)),
@@ -691,10 +667,7 @@ pub(crate) mod deploy {
         );
 
         // While the controller's pods do not start, nothing that needs it is applied.
-        set_profile(
-            &account,
-            r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
-        );
+        emulator::set_durations(&account, &[("kube_deployment_rollout", 3600.0)]);
         let wait = RolloutWait {
             timeout: Duration::from_secs(1),
             schedule: PollSchedule::every(Duration::from_millis(100)),
@@ -738,7 +711,7 @@ pub(crate) mod deploy {
         );
 
         // Once it runs, everything goes on.
-        set_profile(&account, r#"{"durations": {"kube_deployment_rollout": 0}}"#);
+        emulator::set_durations(&account, &[("kube_deployment_rollout", 0.0)]);
         deploy::deploy(
             &client,
             &bp.metadata.name,
@@ -1012,8 +985,7 @@ pub(crate) mod deploy {
             .to_string();
         let master = "value-of-SHINYCTL_DATABASE_ADMIN_PASSWORD";
         let failing = |log: &str| serde_json::json!({"images": {image.clone(): log}}).to_string();
-        crate::e2e::put(
-            &emulator::shared().endpoint,
+        emulator::put(
             &format!("/_emulator/kube/failing?account={account}"),
             &failing(&format!(
                 "psql: error: connection to server failed\nFATAL: password authentication failed (tried {master})"
@@ -1057,8 +1029,7 @@ pub(crate) mod deploy {
                 .is_none()
         );
         // Fixed (the database answers): the next deploy replaces the failed Job and goes on.
-        crate::e2e::put(
-            &emulator::shared().endpoint,
+        emulator::put(
             &format!("/_emulator/kube/failing?account={account}"),
             r#"{"images": {}}"#,
         );

@@ -3,8 +3,6 @@
 //! converge — the SDK's retries at the target's time scale, without a retry quota that runs dry.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,22 +17,9 @@ use crate::support::repo_root;
 
 /// Replaces the emulator's fault rules (callers hold `e2e::FAULTS`: there is one rule list).
 fn set_faults(rules: Value) {
-    let endpoint = &emulator::shared().endpoint;
-    let host = endpoint.trim_start_matches("http://");
-    let body = json!({ "seed": 11, "rules": rules }).to_string();
-    let mut stream = TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT /_emulator/faults HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-        "{response}"
+    emulator::put(
+        "/_emulator/faults",
+        &json!({ "seed": 11, "rules": rules }).to_string(),
     );
 }
 
