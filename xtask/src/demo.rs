@@ -57,7 +57,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(["build", "--quiet", "--bin", "shinyctl"])
             .current_dir(&root),
     )?;
-    let shinyctl = target_dir(&root).join("debug").join("shinyctl");
+    let shinyctl = crate::target_dir(&root).join("debug").join("shinyctl");
 
     banner("starting the emulator (latency profile: AWS's times / 60)");
     let emulator = Emulator::start(&profile)?;
@@ -213,19 +213,6 @@ fn banner(text: &str) {
     eprintln!("\n==> {text}\n");
 }
 
-/// Where cargo puts binaries: `CARGO_TARGET_DIR` or `<root>/target`.
-fn target_dir(root: &std::path::Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"))
-}
 
 /// The emulator as a child process, stopped (SIGTERM, then kill) when dropped.
 struct Emulator {

@@ -331,17 +331,7 @@ fn build_release(root: &Path) -> Result<PathBuf> {
             .args(["build", "--release", "--locked", "--bin", "shinyctl"])
             .current_dir(root),
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release").join("shinyctl"))
+    Ok(crate::target_dir(root).join("release").join("shinyctl"))
 }
 
 fn version(shinyctl: &Path) -> String {
