@@ -1,5 +1,6 @@
-//! The emulator as the bench uses it: a child process with a latency profile, its call log and
-//! its faults, over plain HTTP/1.0 on 127.0.0.1 (no HTTP client crate needed).
+//! The emulator as the bench (and `cargo xtask demo`) uses it: a child process with a latency
+//! profile, its call log and its faults, over plain HTTP/1.0 on 127.0.0.1 (no HTTP client crate
+//! needed).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -196,7 +197,7 @@ sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region,
                   aws_access_key_id="testing", aws_secret_access_key="testing")
 sm.meta.events.register("before-sign.*.*",
     lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-sm.create_secret(Name=name, SecretString="bench-secret")
+sm.create_secret(Name=name, SecretString="stand-in-secret-value")
 "#;
 
 const WARM_SWEEP_SERVICES: &str = r#"

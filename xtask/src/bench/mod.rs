@@ -17,6 +17,10 @@ mod profile;
 mod report;
 mod round_trips;
 
+// The demo runs the emulator and readies its account for a blueprint as the bench does.
+pub(crate) use emulator::Emulator;
+pub(crate) use live::prepare;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
