@@ -2,7 +2,6 @@
 //! calls throttled or failing with 5xx, cluster access (DescribeCluster, the token) and a deploy
 //! converge — the SDK's retries at the target's time scale, without a retry quota that runs dry.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -54,21 +53,8 @@ async fn converges() {
     let conn = shinyctl::aws::connect(&target)
         .await
         .expect("connects to the emulator");
-    conn.clients
-        .eks
-        .create_cluster()
-        .name(&name)
-        .role_arn(format!("arn:aws:iam::{account}:role/eks"))
-        .resources_vpc_config(
-            aws_sdk_eks::types::VpcConfigRequest::builder()
-                .subnet_ids("subnet-12345678")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("creates the cluster");
+    crate::workload::deploy::create_cluster(&conn, &name).await;
     // Compute for its pods, as a blueprint's cluster has.
-    crate::workload::deploy::wait_until_active(&conn, &name).await;
     crate::workload::deploy::node_group(&conn, &name).await;
 
     // The bench's rules: a quarter of the account's calls fail, each with a retryable error.
@@ -106,16 +92,8 @@ async fn converges() {
         .await
         .map_err(|e| e.to_string())?;
         let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).ok_or("a proxy")?;
-        let values: BTreeMap<String, String> = [
-            "SHINYCTL_OPENID_CLIENT_SECRET",
-            "SHINYCTL_DATABASE_PASSWORD",
-            // The usage-statistics user's Job runs too (its calls face the same faults).
-            "SHINYCTL_DATABASE_ADMIN_USERNAME",
-            "SHINYCTL_DATABASE_ADMIN_PASSWORD",
-        ]
-        .into_iter()
-        .map(|k| (k.to_string(), format!("value-of-{k}")))
-        .collect();
+        // The usage-statistics user's Job runs too (its calls face the same faults).
+        let values = crate::workload::deploy::secret_values();
         let wait = RolloutWait {
             timeout: Duration::from_secs(30),
             schedule: PollSchedule::every(Duration::from_millis(100)),
