@@ -189,7 +189,7 @@ fn minimal_full_cycle() {
 }
 
 /// `count` repositories in one blueprint (each with a lifecycle policy): many independent steps.
-fn registry_blueprint(name: &str, count: usize) -> String {
+pub(super) fn registry_blueprint(name: &str, count: usize) -> String {
     let mut text = format!(
         "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: {name}\n  \
          region: us-east-1\nregistry:\n  repositories:\n"
