@@ -13,8 +13,9 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Address, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, read, run};
-use super::live_common::{assert_complete, pending};
+use super::live::{read, run};
+use super::live_autoscaling::tagged;
+use super::live_common::{assert_complete, connect, pending};
 
 const CLUSTER: &str = "ecs.ecs_cluster.main";
 const SERVICE: &str = "ecs.ecs_service.web";
@@ -161,18 +162,6 @@ fn stand_in_resources() -> Vec<Resource> {
     .collect()
 }
 
-fn tags(address: &str, extra: Value) -> Value {
-    let mut tags = json!({
-        "shinyctl.dev/address": address,
-        "shinyctl.dev/blueprint": "livenet",
-        "team": "data",
-    });
-    if let (Some(tags), Some(extra)) = (tags.as_object_mut(), extra.as_object()) {
-        tags.extend(extra.clone());
-    }
-    tags
-}
-
 struct Shape {
     retention: Option<i64>,
     log_tags: Value,
@@ -188,7 +177,7 @@ fn desired(shape: &Shape) -> Vec<Resource> {
     if let Some(days) = shape.retention {
         group = group.with("retentionDays", days);
     }
-    let group = group.with("tags", tags(LOG_GROUP, shape.log_tags.clone()));
+    let group = group.with("tags", tagged(LOG_GROUP, shape.log_tags.clone()));
     let target = Resource::new(TARGET, K::AppAutoScalingTarget, "livenet-web", "ecs")
         .with("cluster", CLUSTER)
         .with("service", SERVICE)
