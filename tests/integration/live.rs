@@ -14,7 +14,9 @@ use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, connect_in, execute, fast_config, pending, read_as};
+use super::live_common::{
+    assert_complete, connect, connect_in, execute, fast_config, pending, read_as,
+};
 
 pub(super) const BLUEPRINT: &str = r#"
 apiVersion: shinyctl.dev/v1alpha1
@@ -69,10 +71,6 @@ pub(super) fn covered_resources(conn: &Connection, yaml: &str) -> Vec<Resource> 
         .into_iter()
         .filter(|r| covered(r.kind))
         .collect()
-}
-
-pub(super) async fn connect(account: &str) -> Connection {
-    connect_in(account, "us-east-1").await
 }
 
 pub(super) async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {

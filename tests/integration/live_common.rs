@@ -13,6 +13,11 @@ use shinyctl::plan::{Action, Address, Plan, Resource};
 
 use super::emulator;
 
+/// A connection to the shared emulator as `account` in us-east-1.
+pub async fn connect(account: &str) -> Connection {
+    connect_in(account, "us-east-1").await
+}
+
 /// A connection to the shared emulator as `account` in `region`.
 pub async fn connect_in(account: &str, region: &str) -> Connection {
     let emulator = emulator::shared();

@@ -14,8 +14,8 @@ use serde_json::json;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, converge, read, run};
-use super::live_common::{assert_complete, pending};
+use super::live::{converge, read, run};
+use super::live_common::{assert_complete, connect, pending};
 
 const CLUSTER: &str = "ecs.ecs_cluster";
 const ASSOCIATION: &str = "ecs.ecs_cluster.capacity_providers";

@@ -11,7 +11,7 @@ use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, connect_in, execute, fast_config, pending, read_as};
+use super::live_common::{assert_complete, connect, execute, fast_config, pending, read_as};
 
 const NAME: &str = "liveirsa";
 const BLUEPRINT: &str = r#"
@@ -78,7 +78,7 @@ fn observed_id(live: &LiveState, address: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
-    let conn = connect_in(&emulator::account(), "us-east-1").await;
+    let conn = connect(&emulator::account()).await;
     let desired = shinyctl::load::load_str("irsa.yaml", BLUEPRINT)
         .expect("blueprint loads")
         .in_account(&conn.account)

@@ -11,7 +11,7 @@ use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, connect_in, execute, fast_config, pending, read_as};
+use super::live_common::{assert_complete, connect, execute, fast_config, pending, read_as};
 
 const NAME: &str = "reruns";
 
@@ -44,10 +44,6 @@ fn network() -> Vec<Resource> {
         .into_iter()
         .filter(|r| matches!(r.kind.service(), "ec2" | "efs"))
         .collect()
-}
-
-async fn connect(account: &str) -> Connection {
-    connect_in(account, "us-east-1").await
 }
 
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {

@@ -12,9 +12,9 @@ use shinyctl::aws::{AwsOperator, Connection};
 use shinyctl::plan::{Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, read};
+use super::live::read;
 use super::live_autoscaling::tagged;
-use super::live_common::{assert_complete, execute, fast_config, pending};
+use super::live_common::{assert_complete, connect, execute, fast_config, pending};
 
 const SECRET: &str = "servers.secretsmanager_secret.app";
 const SECRET_NAME: &str = "livenet-srv-app-cookie-key";

@@ -9,8 +9,8 @@ use serde_json::json;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{BLUEPRINT, amazon_image, connect, converge, covered_resources, read, run};
-use super::live_common::{assert_complete, pending};
+use super::live::{BLUEPRINT, amazon_image, converge, covered_resources, read, run};
+use super::live_common::{assert_complete, connect, pending};
 
 const PROFILE: &str = "servers.iam_instance_profile.app";
 const TEMPLATE: &str = "servers.launch_template.app";

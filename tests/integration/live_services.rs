@@ -14,7 +14,9 @@ use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, connect_in, execute, fast_config, pending, read_as};
+use super::live_common::{
+    assert_complete, connect, connect_in, execute, fast_config, pending, read_as,
+};
 
 const NAME: &str = "svc";
 
@@ -97,10 +99,6 @@ fn resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
         .expect("blueprint loads")
         .in_account(&conn.account)
         .resources
-}
-
-async fn connect(account: &str) -> Connection {
-    connect_in(account, "us-east-1").await
 }
 
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {

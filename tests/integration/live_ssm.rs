@@ -13,8 +13,8 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, converge, read, settle_then_destroy};
-use super::live_common::{assert_complete, pending};
+use super::live::{converge, read, settle_then_destroy};
+use super::live_common::{assert_complete, connect, pending};
 
 const DOCUMENT: &str = "servers.ssm_document.app";
 const ASSOCIATION: &str = "servers.ssm_association.app";

@@ -9,10 +9,11 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use shinyctl::aws::Connection;
 
 use super::emulator;
-use super::live_common::connect_in;
+use super::live_common;
 
+/// A fresh account in us-east-1.
 async fn connect() -> Connection {
-    connect_in(&emulator::account(), "us-east-1").await
+    live_common::connect(&emulator::account()).await
 }
 
 /// (code, HTTP status, message) of a refused call.
