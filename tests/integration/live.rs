@@ -15,7 +15,7 @@ use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
 use super::live_common::{
-    assert_complete, connect, connect_in, execute, fast_config, pending, read_as,
+    assert_complete, assert_counts, connect, connect_in, execute, fast_config, pending, read_as,
 };
 
 pub(super) const BLUEPRINT: &str = r#"
@@ -660,12 +660,7 @@ pub(super) async fn amazon_image(conn: &Connection) -> String {
 /// Converges `desired` in one in-place change, nothing replaced.
 pub(super) async fn converge_in_place(conn: &Connection, desired: &[Resource]) -> Plan {
     let (plan, summary) = converge(conn, desired).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        (1, 0),
-        "{:?}",
-        pending(&plan)
-    );
+    assert_counts(&plan, (1, 0));
     assert_complete(&summary);
     plan
 }

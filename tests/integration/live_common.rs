@@ -86,6 +86,16 @@ pub fn assert_complete(summary: &Summary) {
     );
 }
 
+/// Fails unless the plan's (in-place changes, replacements) are `counts`, naming its changes.
+pub fn assert_counts(plan: &Plan, counts: (usize, usize)) {
+    assert_eq!(
+        (plan.summary.change, plan.summary.replace),
+        counts,
+        "{:?}",
+        pending(plan)
+    );
+}
+
 /// The changes of a plan that are not no-ops, as `address action property: before -> after`.
 pub fn pending(plan: &Plan) -> Vec<String> {
     plan.changes

@@ -14,7 +14,7 @@ use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
 use super::live::{converge, read, settle_then_destroy};
-use super::live_common::{assert_complete, connect, pending};
+use super::live_common::{assert_complete, assert_counts, connect, pending};
 
 const DOCUMENT: &str = "servers.ssm_document.app";
 const ASSOCIATION: &str = "servers.ssm_association.app";
@@ -162,12 +162,7 @@ fn fail_on(account: &str, instances: &[&str]) {
 /// Plans and applies; asserts the plan's (change, replace) counts and the apply's success.
 async fn converge_counting(conn: &Connection, desired: &[Resource], counts: (usize, usize)) {
     let (plan, summary) = converge(conn, desired).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        counts,
-        "{:?}",
-        pending(&plan)
-    );
+    assert_counts(&plan, counts);
     assert_complete(&summary);
 }
 
