@@ -162,6 +162,32 @@ fn stand_in_resources() -> Vec<Resource> {
     .collect()
 }
 
+/// The account's scalable targets of ECS services.
+async fn scalable_targets(
+    aas: &aws_sdk_applicationautoscaling::Client,
+) -> Vec<aws_sdk_applicationautoscaling::types::ScalableTarget> {
+    aas.describe_scalable_targets()
+        .service_namespace("ecs".into())
+        .send()
+        .await
+        .unwrap()
+        .scalable_targets()
+        .to_vec()
+}
+
+/// The suite's log groups (under `/ecs/livenet/`).
+async fn log_groups(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+) -> Vec<aws_sdk_cloudwatchlogs::types::LogGroup> {
+    logs.describe_log_groups()
+        .log_group_name_prefix("/ecs/livenet/")
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .to_vec()
+}
+
 struct Shape {
     retention: Option<i64>,
     log_tags: Value,
@@ -263,20 +289,10 @@ async fn log_group_scalable_target_and_policies_create_change_delete() {
     };
     let made = converge(&conn, &desired(&shape), &known).await;
     assert_eq!(made.summary.add, 3, "{:?}", pending(&made));
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix("/ecs/livenet/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(14));
-    let targets = aas
-        .describe_scalable_targets()
-        .service_namespace("ecs".into())
-        .send()
-        .await
-        .unwrap();
-    let target = &targets.scalable_targets()[0];
+    let groups = log_groups(logs).await;
+    assert_eq!(groups[0].retention_in_days(), Some(14));
+    let targets = scalable_targets(aas).await;
+    let target = &targets[0];
     assert_eq!(
         (
             target.resource_id(),
@@ -324,13 +340,8 @@ async fn log_group_scalable_target_and_policies_create_change_delete() {
         "{:?}",
         pending(&changed)
     );
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix("/ecs/livenet/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), None);
+    let groups = log_groups(logs).await;
+    assert_eq!(groups[0].retention_in_days(), None);
     let policies = aas
         .describe_scaling_policies()
         .service_namespace("ecs".into())
@@ -397,18 +408,8 @@ async fn log_group_scalable_target_and_policies_create_change_delete() {
         "{:?}",
         live.observed.resources
     );
-    let left = aas
-        .describe_scalable_targets()
-        .service_namespace("ecs".into())
-        .send()
-        .await
-        .unwrap();
-    assert!(left.scalable_targets().is_empty());
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix("/ecs/livenet/")
-        .send()
-        .await
-        .unwrap();
-    assert!(groups.log_groups().is_empty());
+    let left = scalable_targets(aas).await;
+    assert!(left.is_empty());
+    let groups = log_groups(logs).await;
+    assert!(groups.is_empty());
 }
