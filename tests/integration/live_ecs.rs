@@ -150,18 +150,9 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         ),
         (Some("ENABLED"), Some("ENABLED"), Some("ENABLED"))
     );
-    let running = |service: aws_sdk_ecs::types::Service| {
-        (
-            service.status().map(str::to_string),
-            service.running_count(),
-            service.deployments().len(),
-            service.task_definition().map(str::to_string),
-        )
-    };
-    let now = service_now(ecs, &cluster, &service).await;
     let revision_1 = revision(&live);
     assert_eq!(
-        running(now),
+        rollout_of(ecs, &cluster, &service).await,
         (Some("ACTIVE".into()), 2, 1, Some(revision_1.clone())),
         "rolled out: one deployment, its tasks running"
     );
@@ -232,9 +223,8 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
     );
     let revision_2 = revision(&live);
     assert_ne!(revision_1, revision_2);
-    let now = service_now(ecs, &cluster, &service).await;
     assert_eq!(
-        running(now),
+        rollout_of(ecs, &cluster, &service).await,
         (Some("ACTIVE".into()), 2, 1, Some(revision_2.clone())),
         "the new revision rolled out, the old deployment gone"
     );
@@ -391,20 +381,27 @@ async fn clusters_now(
         .to_vec()
 }
 
-/// The service as ECS describes it now.
-async fn service_now(
+/// The service's rollout as ECS describes it now: (status, running tasks, deployments, task
+/// definition).
+async fn rollout_of(
     ecs: &aws_sdk_ecs::Client,
     cluster: &str,
     service: &str,
-) -> aws_sdk_ecs::types::Service {
-    ecs.describe_services()
+) -> (Option<String>, i32, usize, Option<String>) {
+    let described = ecs
+        .describe_services()
         .cluster(cluster)
         .services(service)
         .send()
         .await
-        .expect("services")
-        .services()[0]
-        .clone()
+        .expect("services");
+    let service = &described.services()[0];
+    (
+        service.status().map(str::to_string),
+        service.running_count(),
+        service.deployments().len(),
+        service.task_definition().map(str::to_string),
+    )
 }
 
 /// A service's name from its ARN (`…:service/<cluster>/<name>`).
