@@ -4,9 +4,7 @@
 //! drift, SIGKILL mid-apply, throttling, and a failing resource that skips only its dependents.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -106,7 +104,7 @@ impl Account {
             rule["account"] = Value::String(self.id.clone());
         }
         let body = serde_json::json!({ "seed": 7, "rules": rules }).to_string();
-        put(&self.endpoint, "/_emulator/faults", &body);
+        emulator::put("/_emulator/faults", &body);
     }
 
     pub(super) fn successful_calls(&self, operation: &str) -> usize {
@@ -116,23 +114,6 @@ impl Account {
 
 /// Tests that set faults run one at a time: the emulator holds one rule list.
 pub(crate) static FAULTS: Mutex<()> = Mutex::new(());
-
-pub(super) fn put(endpoint: &str, path: &str, body: &str) {
-    let host = endpoint.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-        "{response}"
-    );
-}
 
 /// The pending changes of a JSON plan: address -> action (`create`, `update`, `delete+create`,
 /// `delete`).
@@ -208,7 +189,7 @@ fn minimal_full_cycle() {
 }
 
 /// `count` repositories in one blueprint (each with a lifecycle policy): many independent steps.
-fn registry_blueprint(name: &str, count: usize) -> String {
+pub(super) fn registry_blueprint(name: &str, count: usize) -> String {
     let mut text = format!(
         "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: {name}\n  \
          region: us-east-1\nregistry:\n  repositories:\n"
@@ -309,6 +290,47 @@ fn apply_without_a_terminal_needs_auto_approve() {
     assert_eq!(account.successful_calls("CreateRepository"), 0);
 }
 
+/// `shinyctl apply -f BLUEPRINT --auto-approve --parallelism 2 ARGS` started in the background,
+/// each CreateRepository held 0.4 s by a slow fault (callers hold [`FAULTS`]); returned once
+/// `created` repositories exist: the apply is under way, more creates in flight. Its stdout and
+/// stderr go to `output()`.
+fn apply_under_way(
+    account: &Account,
+    blueprint: &str,
+    args: &[&str],
+    output: fn() -> Stdio,
+    created: usize,
+) -> Child {
+    account.faults(serde_json::json!([
+        {"kind": "slow", "service": "ecr", "operation": "CreateRepository", "delay_seconds": 0.4}
+    ]));
+    let child = Command::new(env!("CARGO_BIN_EXE_shinyctl"))
+        .args([
+            "apply",
+            "-f",
+            blueprint,
+            "--auto-approve",
+            "--parallelism",
+            "2",
+        ])
+        .args(args)
+        .envs(account.env())
+        .current_dir(repo_root())
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .expect("start shinyctl");
+    let started = Instant::now();
+    while account.successful_calls("CreateRepository") < created {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "apply never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
 #[test]
 fn sigkill_mid_apply_then_rerun_converges_without_duplicates() {
     const REPOSITORIES: usize = 16;
@@ -316,32 +338,7 @@ fn sigkill_mid_apply_then_rerun_converges_without_duplicates() {
     let account = Account::new();
     let blueprint = account.write("many.yaml", &registry_blueprint("killed", REPOSITORIES));
     // Slow creates, so the process is killed with creates done, in flight and not started.
-    account.faults(serde_json::json!([
-        {"kind": "slow", "service": "ecr", "operation": "CreateRepository", "delay_seconds": 0.4}
-    ]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shinyctl"))
-        .args([
-            "apply",
-            "-f",
-            &blueprint,
-            "--auto-approve",
-            "--parallelism",
-            "2",
-        ])
-        .envs(account.env())
-        .current_dir(repo_root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start shinyctl");
-    let started = Instant::now();
-    while account.successful_calls("CreateRepository") < 4 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "apply never got going"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = apply_under_way(&account, &blueprint, &[], Stdio::null, 4);
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     // Calls the killed process had in flight still land (the slow fault holds them 0.4 s, longer
@@ -536,33 +533,7 @@ fn ctrl_c_lets_in_flight_steps_finish_reports_and_releases_the_lock() {
         "many.yaml",
         &registry_blueprint("interrupted", REPOSITORIES),
     );
-    account.faults(serde_json::json!([
-        {"kind": "slow", "service": "ecr", "operation": "CreateRepository", "delay_seconds": 0.4}
-    ]));
-    let child = Command::new(env!("CARGO_BIN_EXE_shinyctl"))
-        .args([
-            "apply",
-            "-f",
-            &blueprint,
-            "--auto-approve",
-            "--parallelism",
-            "2",
-        ])
-        .args(["--output", "json"])
-        .envs(account.env())
-        .current_dir(repo_root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start shinyctl");
-    let started = Instant::now();
-    while account.successful_calls("CreateRepository") < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "apply never got going"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = apply_under_way(&account, &blueprint, &["--output", "json"], Stdio::piped, 2);
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -3,7 +3,8 @@
 //! image rolled (a new task-definition revision, the service's rollout waited for), a service
 //! added and removed (the other routes' rules rewritten in place), destroyed with nothing left.
 
-use super::e2e::{Account, boto3, changes, expect, put, shipped_cycle};
+use super::e2e::{Account, boto3, changes, expect, shipped_cycle};
+use super::emulator::put;
 use super::support::repo_root;
 
 const REGION: &str = "us-east-1";
@@ -131,7 +132,6 @@ fn saas_ecs_failed_rollout_is_rolled_back_and_reported() {
         &[],
     );
     put(
-        &account.endpoint,
         &format!("/_emulator/ecs/failing?account={}", account.id),
         &serde_json::json!({ "images": [format!("{uri}:v9")] }).to_string(),
     );

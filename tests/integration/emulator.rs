@@ -171,27 +171,36 @@ fn dechunk(body: &str) -> String {
     out
 }
 
-/// Sets transitional durations of `account`'s profile (`PUT /_emulator/profile?account=`, merged
-/// over the server's; see docs/emulator.md): `[("iam_propagation", 1.5)]`.
-pub fn set_durations(account: &str, durations: &[(&str, f64)]) {
+/// `PUT path` to the emulator's own endpoints with a JSON `body`; the test fails unless it
+/// answers 200.
+pub fn put(path: &str, body: &str) {
     let endpoint = &shared().endpoint;
     let host = endpoint.trim_start_matches("http://");
-    let durations: serde_json::Map<String, serde_json::Value> = durations
-        .iter()
-        .map(|(key, seconds)| (key.to_string(), serde_json::Value::from(*seconds)))
-        .collect();
-    let body = serde_json::json!({ "durations": durations }).to_string();
     let mut stream = TcpStream::connect(host).expect("the emulator answers");
     write!(
         stream,
-        "PUT /_emulator/profile?account={account} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("an answer");
-    assert!(response.contains(" 200 "), "{response}");
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "{response}"
+    );
+}
+
+/// Sets transitional durations of `account`'s profile (`PUT /_emulator/profile?account=`, merged
+/// over the server's; see docs/emulator.md): `[("iam_propagation", 1.5)]`.
+pub fn set_durations(account: &str, durations: &[(&str, f64)]) {
+    let durations: serde_json::Map<String, serde_json::Value> = durations
+        .iter()
+        .map(|(key, seconds)| (key.to_string(), serde_json::Value::from(*seconds)))
+        .collect();
+    let body = serde_json::json!({ "durations": durations }).to_string();
+    put(&format!("/_emulator/profile?account={account}"), &body);
 }
 
 /// One recorded API call.

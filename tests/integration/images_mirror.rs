@@ -93,6 +93,36 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
+/// Bytes as oci-client pushes them (a layer, a config, or a manifest to take the digest of).
+fn blob(data: Vec<u8>) -> ImageLayer {
+    ImageLayer::new(data, OCI_IMAGE_MEDIA_TYPE.into(), None)
+}
+
+/// An image config for linux/`arch` with no layers' diff ids (the registry does not check them).
+fn config_blob(arch: &str) -> ImageLayer {
+    blob(
+        json!({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
+            .to_string()
+            .into_bytes(),
+    )
+}
+
+/// An OCI image manifest naming `config` and `layers`.
+fn image_manifest(config: &ImageLayer, layers: &[&ImageLayer]) -> String {
+    let descriptor = |b: &ImageLayer, media_type: &str| json!({"mediaType": media_type, "digest": b.sha256_digest(), "size": b.data.len()});
+    let layers: Vec<_> = layers
+        .iter()
+        .map(|layer| descriptor(layer, "application/vnd.oci.image.layer.v1.tar+gzip"))
+        .collect();
+    json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_IMAGE_MEDIA_TYPE,
+        "config": descriptor(config, "application/vnd.oci.image.config.v1+json"),
+        "layers": layers,
+    })
+    .to_string()
+}
+
 /// Pushes a two-platform index (linux/amd64, linux/arm64) sharing one layer to
 /// `host/openanalytics/shinyproxy:3.2.0`; returns the index's digest.
 async fn seed_multi_arch_index(host: &str) -> String {
@@ -105,7 +135,6 @@ async fn seed_multi_arch_index(host: &str) -> String {
     let tagged = at(&format!(":{TAG}"));
     oci.store_auth_if_needed(host, &RegistryAuth::Anonymous)
         .await;
-    let blob = |data: Vec<u8>| ImageLayer::new(data, OCI_IMAGE_MEDIA_TYPE.into(), None);
     let shared = blob(b"shared layer: the JVM".to_vec());
     oci.push_blob(&tagged, shared.data.clone(), &shared.sha256_digest())
         .await
@@ -113,27 +142,13 @@ async fn seed_multi_arch_index(host: &str) -> String {
     let mut children = Vec::new();
     for arch in ["amd64", "arm64"] {
         let own = blob(format!("{arch} layer").into_bytes());
-        let config = blob(
-            json!({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
-                .to_string()
-                .into_bytes(),
-        );
+        let config = config_blob(arch);
         for b in [&own, &config] {
             oci.push_blob(&tagged, b.data.clone(), &b.sha256_digest())
                 .await
                 .expect("push a blob");
         }
-        let descriptor = |b: &ImageLayer, media_type: &str| json!({"mediaType": media_type, "digest": b.sha256_digest(), "size": b.data.len()});
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_IMAGE_MEDIA_TYPE,
-            "config": descriptor(&config, "application/vnd.oci.image.config.v1+json"),
-            "layers": [
-                descriptor(&shared, "application/vnd.oci.image.layer.v1.tar+gzip"),
-                descriptor(&own, "application/vnd.oci.image.layer.v1.tar+gzip"),
-            ],
-        })
-        .to_string();
+        let manifest = image_manifest(&config, &[&shared, &own]);
         let digest = blob(manifest.clone().into_bytes()).sha256_digest();
         oci.push_manifest_raw(
             &at(&format!("@{digest}")),
@@ -170,26 +185,14 @@ async fn seed_client_image(host: &str) {
         .unwrap();
     oci.store_auth_if_needed(host, &RegistryAuth::Anonymous)
         .await;
-    let blob = |data: Vec<u8>| ImageLayer::new(data, OCI_IMAGE_MEDIA_TYPE.into(), None);
     let layer = blob(b"psql".to_vec());
-    let config = blob(
-        json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
-            .to_string()
-            .into_bytes(),
-    );
+    let config = config_blob("amd64");
     for b in [&layer, &config] {
         oci.push_blob(&tagged, b.data.clone(), &b.sha256_digest())
             .await
             .expect("push a blob");
     }
-    let descriptor = |b: &ImageLayer, media_type: &str| json!({"mediaType": media_type, "digest": b.sha256_digest(), "size": b.data.len()});
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_IMAGE_MEDIA_TYPE,
-        "config": descriptor(&config, "application/vnd.oci.image.config.v1+json"),
-        "layers": [descriptor(&layer, "application/vnd.oci.image.layer.v1.tar+gzip")],
-    })
-    .to_string();
+    let manifest = image_manifest(&config, &[&layer]);
     oci.push_manifest_raw(
         &tagged,
         manifest.into_bytes(),
@@ -393,8 +396,7 @@ fn a_missing_source_image_fails_the_run_naming_it() {
 
 /// Points the account's ECR registry (`proxyEndpoint`) at `endpoint`.
 fn put_ecr_registry(account: &Account, endpoint: &str) {
-    super::e2e::put(
-        &account.endpoint,
+    super::emulator::put(
         &format!("/_emulator/ecr/registry?account={}", account.id),
         &json!({"endpoint": endpoint}).to_string(),
     );

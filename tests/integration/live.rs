@@ -10,11 +10,13 @@ use std::collections::BTreeMap;
 use shinyctl::apply::{ErrorClass, EventSink, Executor, Schedule, Summary};
 use shinyctl::aws::errors::step_error;
 use shinyctl::aws::lock::{self, LockError};
-use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
+use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, fast_config, pending};
+use super::live_common::{
+    assert_complete, assert_counts, connect, connect_in, execute, fast_config, pending, read_as,
+};
 
 pub(super) const BLUEPRINT: &str = r#"
 apiVersion: shinyctl.dev/v1alpha1
@@ -71,21 +73,8 @@ pub(super) fn covered_resources(conn: &Connection, yaml: &str) -> Vec<Resource> 
         .collect()
 }
 
-pub(super) async fn connect(account: &str) -> Connection {
-    connect_in(account, "us-east-1").await
-}
-
-async fn connect_in(account: &str, region: &str) -> Connection {
-    let emulator = emulator::shared();
-    shinyctl::aws::connect(&Target::emulator(&emulator.endpoint, region, account))
-        .await
-        .expect("connects")
-}
-
 pub(super) async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
-    let live = shinyctl::aws::read(conn, name_in(&conn.region), desired)
-        .await
-        .expect("live read");
+    let live = read_as(conn, name_in(&conn.region), desired).await;
     assert_eq!(live.observed.region, conn.region);
     live
 }
@@ -104,19 +93,8 @@ pub(super) async fn run(
     catalog: &[Resource],
     known: BTreeMap<Address, shinyctl::apply::Outputs>,
 ) -> Summary {
-    let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
-    let executor = Executor::new(
-        AwsOperator::new(conn.clone(), name_in(&conn.region)),
-        fast_config(7),
-    );
-    executor
-        .run(
-            &schedule,
-            known,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await
+    let operator = AwsOperator::new(conn.clone(), name_in(&conn.region));
+    execute(operator, fast_config(7), plan, catalog, known).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,18 +532,10 @@ async fn bucket_names_hold_the_account_and_a_taken_one_is_a_clear_error() {
         format!("globalb-files-{}-us-east-1", one.account)
     );
     for (conn, desired) in [(&one, &in_one), (&two, &in_two)] {
-        let live = shinyctl::aws::read(conn, "globalb", desired)
-            .await
-            .expect("reads");
+        let live = read_as(conn, "globalb", desired).await;
         let plan = shinyctl::plan::diff(desired, &live.observed);
-        let summary = Executor::new(AwsOperator::new(conn.clone(), "globalb"), fast_config(5))
-            .run(
-                &Schedule::from_plan(&plan, desired, true).expect("schedule"),
-                live.outputs,
-                &EventSink::discard(),
-                std::future::pending(),
-            )
-            .await;
+        let operator = AwsOperator::new(conn.clone(), "globalb");
+        let summary = execute(operator, fast_config(5), &plan, desired, live.outputs).await;
         assert_complete(&summary);
     }
 
@@ -577,18 +547,10 @@ async fn bucket_names_hold_the_account_and_a_taken_one_is_a_clear_error() {
         r.name = wanted.clone();
         r.properties["bucket"] = wanted.clone().into();
     }
-    let live = shinyctl::aws::read(&three, "globalb", &taken)
-        .await
-        .expect("reads");
+    let live = read_as(&three, "globalb", &taken).await;
     let plan = shinyctl::plan::diff(&taken, &live.observed);
-    let summary = Executor::new(AwsOperator::new(three.clone(), "globalb"), fast_config(5))
-        .run(
-            &Schedule::from_plan(&plan, &taken, true).expect("schedule"),
-            live.outputs,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await;
+    let operator = AwsOperator::new(three.clone(), "globalb");
+    let summary = execute(operator, fast_config(5), &plan, &taken, live.outputs).await;
     let failure = summary.failed.first().expect("the bucket fails");
     assert_eq!(failure.error.code, "BucketAlreadyExists");
     assert!(
@@ -698,12 +660,7 @@ pub(super) async fn amazon_image(conn: &Connection) -> String {
 /// Converges `desired` in one in-place change, nothing replaced.
 pub(super) async fn converge_in_place(conn: &Connection, desired: &[Resource]) -> Plan {
     let (plan, summary) = converge(conn, desired).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        (1, 0),
-        "{:?}",
-        pending(&plan)
-    );
+    assert_counts(&plan, (1, 0));
     assert_complete(&summary);
     plan
 }

@@ -18,9 +18,9 @@ use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
 use super::live::{
-    BLUEPRINT, amazon_image, connect, converge, converge_in_place, covered_resources, read, run,
+    BLUEPRINT, amazon_image, converge, converge_in_place, covered_resources, read, run,
 };
-use super::live_common::{assert_complete, pending};
+use super::live_common::{assert_complete, connect, pending};
 
 const PROFILE: &str = "servers.iam_instance_profile.app";
 const TEMPLATE: &str = "servers.launch_template.app";

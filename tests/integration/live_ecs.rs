@@ -14,8 +14,8 @@ use serde_json::json;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, converge, read, run};
-use super::live_common::{assert_complete, pending};
+use super::live::{converge, read, run};
+use super::live_common::{assert_complete, connect, pending};
 
 const CLUSTER: &str = "ecs.ecs_cluster";
 const ASSOCIATION: &str = "ecs.ecs_cluster.capacity_providers";
@@ -123,13 +123,8 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         id_of(&live, PROVIDER),
         id_of(&live, GROUP),
     );
-    let described = ecs
-        .describe_clusters()
-        .clusters(&cluster)
-        .send()
-        .await
-        .expect("clusters");
-    let c = &described.clusters()[0];
+    let described = clusters_now(ecs, &cluster).await;
+    let c = &described[0];
     let provider_name = provider.rsplit('/').next().unwrap().to_string();
     assert_eq!(c.capacity_providers(), std::slice::from_ref(&provider_name));
     assert_eq!(c.default_capacity_provider_strategy()[0].base(), 0);
@@ -155,24 +150,9 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         ),
         (Some("ENABLED"), Some("ENABLED"), Some("ENABLED"))
     );
-    let running = |service: aws_sdk_ecs::types::Service| {
-        (
-            service.status().map(str::to_string),
-            service.running_count(),
-            service.deployments().len(),
-            service.task_definition().map(str::to_string),
-        )
-    };
-    let now = ecs
-        .describe_services()
-        .cluster(&cluster)
-        .services(&service)
-        .send()
-        .await
-        .expect("services");
     let revision_1 = revision(&live);
     assert_eq!(
-        running(now.services()[0].clone()),
+        rollout_of(ecs, &cluster, &service).await,
         (Some("ACTIVE".into()), 2, 1, Some(revision_1.clone())),
         "rolled out: one deployment, its tasks running"
     );
@@ -243,15 +223,8 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
     );
     let revision_2 = revision(&live);
     assert_ne!(revision_1, revision_2);
-    let now = ecs
-        .describe_services()
-        .cluster(&cluster)
-        .services(&service)
-        .send()
-        .await
-        .expect("services");
     assert_eq!(
-        running(now.services()[0].clone()),
+        rollout_of(ecs, &cluster, &service).await,
         (Some("ACTIVE".into()), 2, 1, Some(revision_2.clone())),
         "the new revision rolled out, the old deployment gone"
     );
@@ -268,14 +241,9 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         Some("INACTIVE"),
         "the revision the service no longer runs is deregistered"
     );
-    let described = ecs
-        .describe_clusters()
-        .clusters(&cluster)
-        .send()
-        .await
-        .expect("clusters");
+    let described = clusters_now(ecs, &cluster).await;
     assert_eq!(
-        described.clusters()[0].default_capacity_provider_strategy()[0].base(),
+        described[0].default_capacity_provider_strategy()[0].base(),
         1
     );
 
@@ -385,17 +353,9 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
             .all(|p| p.status().map(|s| s.as_str()) == Some("INACTIVE")),
         "the capacity provider is gone"
     );
-    let clusters = ecs
-        .describe_clusters()
-        .clusters(&cluster)
-        .send()
-        .await
-        .expect("clusters");
+    let clusters = clusters_now(ecs, &cluster).await;
     assert!(
-        clusters
-            .clusters()
-            .iter()
-            .all(|c| c.status() == Some("INACTIVE")),
+        clusters.iter().all(|c| c.status() == Some("INACTIVE")),
         "the cluster is gone"
     );
     let groups = asg
@@ -405,6 +365,43 @@ async fn cluster_capacity_provider_association_task_definition_and_service_creat
         .await
         .expect("groups");
     assert!(groups.auto_scaling_groups().is_empty());
+}
+
+/// The cluster as ECS describes it now (a deleted one stays described, INACTIVE).
+async fn clusters_now(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+) -> Vec<aws_sdk_ecs::types::Cluster> {
+    ecs.describe_clusters()
+        .clusters(cluster)
+        .send()
+        .await
+        .expect("clusters")
+        .clusters()
+        .to_vec()
+}
+
+/// The service's rollout as ECS describes it now: (status, running tasks, deployments, task
+/// definition).
+async fn rollout_of(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> (Option<String>, i32, usize, Option<String>) {
+    let described = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .expect("services");
+    let service = &described.services()[0];
+    (
+        service.status().map(str::to_string),
+        service.running_count(),
+        service.deployments().len(),
+        service.task_definition().map(str::to_string),
+    )
 }
 
 /// A service's name from its ARN (`…:service/<cluster>/<name>`).

@@ -18,10 +18,10 @@ use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
 use super::live::{
-    BLUEPRINT, amazon_image, connect, converge, converge_in_place, covered_resources, read, run,
+    BLUEPRINT, amazon_image, converge, converge_in_place, covered_resources, read, run,
 };
 use super::live_autoscaling::{GROUP, GROUP_NAME, instances, running, servers};
-use super::live_common::{assert_complete, pending};
+use super::live_common::{assert_complete, connect, pending};
 
 const HOOK: &str = "servers.autoscaling_lifecycle_hook.app";
 const HOOK_NAME: &str = "livenet-srv-app-drain";

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use shinyctl::apply::{EventSink, Executor, Schedule, Summary};
-use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
+use shinyctl::apply::Summary;
+use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, fast_config, pending};
+use super::live_common::{assert_complete, connect, execute, fast_config, pending, read_as};
 
 const NAME: &str = "liveirsa";
 const BLUEPRINT: &str = r#"
@@ -45,9 +45,7 @@ const ROLE: &str = "cluster.iam_role.efs_csi_driver";
 const ADDON: &str = "cluster.eks_addon[aws-efs-csi-driver]";
 
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
-    shinyctl::aws::read(conn, NAME, desired)
-        .await
-        .expect("live read")
+    read_as(conn, NAME, desired).await
 }
 
 async fn run(
@@ -56,16 +54,8 @@ async fn run(
     catalog: &[Resource],
     known: BTreeMap<Address, shinyctl::apply::Outputs>,
 ) -> Summary {
-    let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
-    let executor = Executor::new(AwsOperator::new(conn.clone(), NAME), fast_config(11));
-    executor
-        .run(
-            &schedule,
-            known,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await
+    let operator = AwsOperator::new(conn.clone(), NAME);
+    execute(operator, fast_config(11), plan, catalog, known).await
 }
 
 /// Plans against what exists, applies, and returns the plan's pending changes.
@@ -88,14 +78,7 @@ fn observed_id(live: &LiveState, address: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn irsa_trust_and_the_efs_csi_addon_apply_read_back_and_destroy() {
-    let emulator = emulator::shared();
-    let conn = shinyctl::aws::connect(&Target::emulator(
-        &emulator.endpoint,
-        "us-east-1",
-        &emulator::account(),
-    ))
-    .await
-    .expect("connects");
+    let conn = connect(&emulator::account()).await;
     let desired = shinyctl::load::load_str("irsa.yaml", BLUEPRINT)
         .expect("blueprint loads")
         .in_account(&conn.account)

@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use shinyctl::apply::{EventSink, Executor, Schedule, Summary};
-use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
+use shinyctl::apply::Summary;
+use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, fast_config, pending};
+use super::live_common::{assert_complete, connect, execute, fast_config, pending, read_as};
 
 const NAME: &str = "reruns";
 
@@ -46,17 +46,8 @@ fn network() -> Vec<Resource> {
         .collect()
 }
 
-async fn connect(account: &str) -> Connection {
-    let emulator = emulator::shared();
-    shinyctl::aws::connect(&Target::emulator(&emulator.endpoint, "us-east-1", account))
-        .await
-        .expect("connects")
-}
-
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
-    shinyctl::aws::read(conn, NAME, desired)
-        .await
-        .expect("live read")
+    read_as(conn, NAME, desired).await
 }
 
 /// One run: a new operator, as each `shinyctl apply` or `destroy` makes.
@@ -66,15 +57,8 @@ async fn run(
     catalog: &[Resource],
     known: BTreeMap<Address, shinyctl::apply::Outputs>,
 ) -> Summary {
-    let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
-    Executor::new(AwsOperator::new(conn.clone(), NAME), fast_config(5))
-        .run(
-            &schedule,
-            known,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await
+    let operator = AwsOperator::new(conn.clone(), NAME);
+    execute(operator, fast_config(5), plan, catalog, known).await
 }
 
 async fn apply(conn: &Connection, desired: &[Resource]) -> Summary {
@@ -204,25 +188,20 @@ async fn run_platform(
     desired: &[Resource],
     config: shinyctl::apply::Config,
 ) -> Summary {
-    let live = shinyctl::aws::read(conn, name, desired)
-        .await
-        .expect("live read");
+    let live = read_as(conn, name, desired).await;
     let plan = shinyctl::plan::diff(desired, &live.observed);
-    let schedule = Schedule::from_plan(&plan, desired, true).expect("schedule");
-    Executor::new(AwsOperator::new(conn.clone(), name), config)
-        .run(
-            &schedule,
-            live.outputs,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await
+    execute(
+        AwsOperator::new(conn.clone(), name),
+        config,
+        &plan,
+        desired,
+        live.outputs,
+    )
+    .await
 }
 
 async fn pending_platform(conn: &Connection, name: &str, desired: &[Resource]) -> Vec<String> {
-    let live = shinyctl::aws::read(conn, name, desired)
-        .await
-        .expect("live read");
+    let live = read_as(conn, name, desired).await;
     assert!(live.duplicates.is_empty(), "{:?}", live.duplicates);
     pending(&shinyctl::plan::diff(desired, &live.observed))
 }
@@ -268,9 +247,7 @@ async fn a_canary_in_error_is_replaced_by_the_next_apply() {
     assert!(failed.contains(&CANARY), "{failed:?}");
 
     // The plan replaces the canary because of its state.
-    let live = shinyctl::aws::read(&conn, name, &desired)
-        .await
-        .expect("live read");
+    let live = read_as(&conn, name, &desired).await;
     let plan = shinyctl::plan::diff(&desired, &live.observed);
     let change = plan.change(CANARY).expect("the canary is in the plan");
     assert_eq!(change.action, shinyctl::plan::Action::Replace);
@@ -308,19 +285,10 @@ async fn a_cluster_applied_destroyed_and_applied_again_converges() {
     let name = "again";
     let desired = platform(name, &account);
     assert_complete(&run_platform(&conn, name, &desired, fast_config(23)).await);
-    let live = shinyctl::aws::read(&conn, name, &desired)
-        .await
-        .expect("live read");
+    let live = read_as(&conn, name, &desired).await;
     let plan = shinyctl::plan::diff(&[], &live.observed);
-    let schedule = Schedule::from_plan(&plan, &desired, true).expect("schedule");
-    let destroyed = Executor::new(AwsOperator::new(conn.clone(), name), fast_config(29))
-        .run(
-            &schedule,
-            live.outputs,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await;
+    let operator = AwsOperator::new(conn.clone(), name);
+    let destroyed = execute(operator, fast_config(29), &plan, &desired, live.outputs).await;
     assert_complete(&destroyed);
 
     assert_complete(&run_platform(&conn, name, &desired, fast_config(31)).await);

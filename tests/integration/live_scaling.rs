@@ -13,8 +13,9 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Address, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, read, run};
-use super::live_common::{assert_complete, pending};
+use super::live::{read, run};
+use super::live_autoscaling::tagged;
+use super::live_common::{assert_complete, connect, pending};
 
 const CLUSTER: &str = "ecs.ecs_cluster.main";
 const SERVICE: &str = "ecs.ecs_service.web";
@@ -161,16 +162,30 @@ fn stand_in_resources() -> Vec<Resource> {
     .collect()
 }
 
-fn tags(address: &str, extra: Value) -> Value {
-    let mut tags = json!({
-        "shinyctl.dev/address": address,
-        "shinyctl.dev/blueprint": "livenet",
-        "team": "data",
-    });
-    if let (Some(tags), Some(extra)) = (tags.as_object_mut(), extra.as_object()) {
-        tags.extend(extra.clone());
-    }
-    tags
+/// The account's scalable targets of ECS services.
+async fn scalable_targets(
+    aas: &aws_sdk_applicationautoscaling::Client,
+) -> Vec<aws_sdk_applicationautoscaling::types::ScalableTarget> {
+    aas.describe_scalable_targets()
+        .service_namespace("ecs".into())
+        .send()
+        .await
+        .unwrap()
+        .scalable_targets()
+        .to_vec()
+}
+
+/// The suite's log groups (under `/ecs/livenet/`).
+async fn log_groups(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+) -> Vec<aws_sdk_cloudwatchlogs::types::LogGroup> {
+    logs.describe_log_groups()
+        .log_group_name_prefix("/ecs/livenet/")
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .to_vec()
 }
 
 struct Shape {
@@ -188,7 +203,7 @@ fn desired(shape: &Shape) -> Vec<Resource> {
     if let Some(days) = shape.retention {
         group = group.with("retentionDays", days);
     }
-    let group = group.with("tags", tags(LOG_GROUP, shape.log_tags.clone()));
+    let group = group.with("tags", tagged(LOG_GROUP, shape.log_tags.clone()));
     let target = Resource::new(TARGET, K::AppAutoScalingTarget, "livenet-web", "ecs")
         .with("cluster", CLUSTER)
         .with("service", SERVICE)
@@ -274,20 +289,10 @@ async fn log_group_scalable_target_and_policies_create_change_delete() {
     };
     let made = converge(&conn, &desired(&shape), &known).await;
     assert_eq!(made.summary.add, 3, "{:?}", pending(&made));
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix("/ecs/livenet/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(14));
-    let targets = aas
-        .describe_scalable_targets()
-        .service_namespace("ecs".into())
-        .send()
-        .await
-        .unwrap();
-    let target = &targets.scalable_targets()[0];
+    let groups = log_groups(logs).await;
+    assert_eq!(groups[0].retention_in_days(), Some(14));
+    let targets = scalable_targets(aas).await;
+    let target = &targets[0];
     assert_eq!(
         (
             target.resource_id(),
@@ -335,13 +340,8 @@ async fn log_group_scalable_target_and_policies_create_change_delete() {
         "{:?}",
         pending(&changed)
     );
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix("/ecs/livenet/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), None);
+    let groups = log_groups(logs).await;
+    assert_eq!(groups[0].retention_in_days(), None);
     let policies = aas
         .describe_scaling_policies()
         .service_namespace("ecs".into())
@@ -408,18 +408,8 @@ async fn log_group_scalable_target_and_policies_create_change_delete() {
         "{:?}",
         live.observed.resources
     );
-    let left = aas
-        .describe_scalable_targets()
-        .service_namespace("ecs".into())
-        .send()
-        .await
-        .unwrap();
-    assert!(left.scalable_targets().is_empty());
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix("/ecs/livenet/")
-        .send()
-        .await
-        .unwrap();
-    assert!(groups.log_groups().is_empty());
+    let left = scalable_targets(aas).await;
+    assert!(left.is_empty());
+    let groups = log_groups(logs).await;
+    assert!(groups.is_empty());
 }

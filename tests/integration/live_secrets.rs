@@ -12,9 +12,9 @@ use shinyctl::aws::{AwsOperator, Connection};
 use shinyctl::plan::{Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, read};
+use super::live::read;
 use super::live_autoscaling::tagged;
-use super::live_common::{assert_complete, fast_config, pending};
+use super::live_common::{assert_complete, assert_counts, connect, execute, fast_config, pending};
 
 const SECRET: &str = "servers.secretsmanager_secret.app";
 const SECRET_NAME: &str = "livenet-srv-app-cookie-key";
@@ -132,12 +132,7 @@ async fn a_generated_secret_is_made_read_changed_and_made_again_without_its_valu
     // A new description: in place, the value kept.
     let described = secret("the Workbench cookie key", 48);
     let (plan, summary, _) = converge(&conn, &described).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        (1, 0),
-        "{:?}",
-        pending(&plan)
-    );
+    assert_counts(&plan, (1, 0));
     assert_complete(&summary);
     let now = conn
         .clients
@@ -168,16 +163,8 @@ async fn a_generated_secret_is_made_read_changed_and_made_again_without_its_valu
     // Destroyed, then made again at once: the name is free once the step says it is gone.
     let live = read(&conn, &longer).await;
     let plan = shinyctl::plan::diff(&[], &live.observed);
-    let schedule = Schedule::from_plan(&plan, &longer, true).expect("schedule");
-    let executor = Executor::new(AwsOperator::new(conn.clone(), "livenet"), fast_config(7));
-    let summary = executor
-        .run(
-            &schedule,
-            live.outputs,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await;
+    let operator = AwsOperator::new(conn.clone(), "livenet");
+    let summary = execute(operator, fast_config(7), &plan, &longer, live.outputs).await;
     assert_complete(&summary);
     assert!(read(&conn, &longer).await.observed.resources.is_empty());
     let (plan, summary, _) = converge(&conn, &longer).await;

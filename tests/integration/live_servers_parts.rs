@@ -10,8 +10,8 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, converge, read, settle_then_destroy};
-use super::live_common::{assert_complete, pending};
+use super::live::{converge, read, settle_then_destroy};
+use super::live_common::{assert_complete, connect, pending};
 
 /// The live suite's blueprint name (`live::read` reads as it).
 const BLUEPRINT: &str = "livenet";

@@ -7,14 +7,16 @@
 
 use std::collections::BTreeMap;
 
-use shinyctl::apply::{EventSink, Executor, Schedule, Summary};
+use shinyctl::apply::Summary;
 use shinyctl::aws::cleanup::{self, LB_CONTROLLER_TAG, Scope};
 use shinyctl::aws::operator::DataPolicy;
-use shinyctl::aws::{AwsOperator, Connection, LiveState, Target};
+use shinyctl::aws::{AwsOperator, Connection, LiveState};
 use shinyctl::plan::{Address, Plan, Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live_common::{assert_complete, fast_config, pending};
+use super::live_common::{
+    assert_complete, connect, connect_in, execute, fast_config, pending, read_as,
+};
 
 const NAME: &str = "svc";
 
@@ -99,21 +101,8 @@ fn resources(conn: &Connection, yaml: &str) -> Vec<Resource> {
         .resources
 }
 
-async fn connect(account: &str) -> Connection {
-    let emulator = emulator::shared();
-    shinyctl::aws::connect(&Target::emulator(&emulator.endpoint, "us-east-1", account))
-        .await
-        .expect("connects")
-}
-
 async fn read(conn: &Connection, desired: &[Resource]) -> LiveState {
     read_as(conn, NAME, desired).await
-}
-
-async fn read_as(conn: &Connection, name: &str, desired: &[Resource]) -> LiveState {
-    shinyctl::aws::read(conn, name, desired)
-        .await
-        .expect("live read")
 }
 
 async fn run(
@@ -134,16 +123,8 @@ async fn run_as(
     known: BTreeMap<Address, shinyctl::apply::Outputs>,
     data: DataPolicy,
 ) -> Summary {
-    let schedule = Schedule::from_plan(plan, catalog, true).expect("schedule");
     let operator = AwsOperator::new(conn.clone(), name).with_data_policy(data);
-    Executor::new(operator, fast_config(11))
-        .run(
-            &schedule,
-            known,
-            &EventSink::discard(),
-            std::future::pending(),
-        )
-        .await
+    execute(operator, fast_config(11), plan, catalog, known).await
 }
 
 /// Pending changes of this suite's kinds only (the EC2/IAM/S3 adapters have their own suite).
@@ -574,14 +555,7 @@ async fn destroy_sweeps_what_the_controller_made_for_this_cluster_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aurora_fargate_and_nlb_in_the_china_partition() {
     let account = emulator::account();
-    let emulator = emulator::shared();
-    let conn = shinyctl::aws::connect(&Target::emulator(
-        &emulator.endpoint,
-        "cn-northwest-1",
-        &account,
-    ))
-    .await
-    .expect("connects");
+    let conn = connect_in(&account, "cn-northwest-1").await;
     let yaml = std::fs::read_to_string(
         super::support::repo_root().join("blueprints/dolphinscheduler-fargate.yaml"),
     )
@@ -596,35 +570,19 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
     ] {
         assert!(desired.iter().any(|r| r.kind == kind), "{kind:?}");
     }
-    let read = |desired: Vec<Resource>| {
-        let conn = conn.clone();
-        async move {
-            shinyctl::aws::read(&conn, "dolphin", &desired)
-                .await
-                .expect("live read")
-        }
-    };
-    let run = |plan: Plan, desired: Vec<Resource>, known, data: DataPolicy| {
-        let conn = conn.clone();
-        async move {
-            let schedule = Schedule::from_plan(&plan, &desired, true).expect("schedule");
-            let operator = AwsOperator::new(conn, "dolphin").with_data_policy(data);
-            Executor::new(operator, fast_config(11))
-                .run(
-                    &schedule,
-                    known,
-                    &EventSink::discard(),
-                    std::future::pending(),
-                )
-                .await
-        }
-    };
-
-    let live = read(desired.clone()).await;
+    let live = read_as(&conn, "dolphin", &desired).await;
     let plan = shinyctl::plan::diff(&desired, &live.observed);
-    let summary = run(plan, desired.clone(), live.outputs, DataPolicy::default()).await;
+    let summary = run_as(
+        &conn,
+        "dolphin",
+        &plan,
+        &desired,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
     assert_complete(&summary);
-    let live = read(desired.clone()).await;
+    let live = read_as(&conn, "dolphin", &desired).await;
     let cluster = live
         .observed
         .resources
@@ -644,23 +602,39 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
         changes[0].contains("serverlessV2Scaling.maxCapacity"),
         "{changes:#?}"
     );
-    let summary = run(plan, desired2.clone(), live.outputs, DataPolicy::default()).await;
+    let summary = run_as(
+        &conn,
+        "dolphin",
+        &plan,
+        &desired2,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
     assert_complete(&summary);
-    let live = read(desired2.clone()).await;
+    let live = read_as(&conn, "dolphin", &desired2).await;
     let plan = shinyctl::plan::diff(&desired2, &live.observed);
     assert_eq!(pending_mine(&plan), Vec::<String>::new());
 
     // Without leave to lose data, the protected cluster stays (and only it and what it holds
     // on to fail or wait); the rest of the destroy goes through.
     let plan = shinyctl::plan::diff(&[], &live.observed);
-    let summary = run(plan, desired2.clone(), live.outputs, DataPolicy::default()).await;
+    let summary = run_as(
+        &conn,
+        "dolphin",
+        &plan,
+        &desired2,
+        live.outputs,
+        DataPolicy::default(),
+    )
+    .await;
     let refused: Vec<(&str, &str)> = summary
         .failed
         .iter()
         .map(|f| (f.step.address.as_str(), f.error.code.as_str()))
         .collect();
     assert_eq!(refused, vec![("database.db_cluster", "DeletionProtected")]);
-    let live = read(desired2.clone()).await;
+    let live = read_as(&conn, "dolphin", &desired2).await;
     assert!(
         live.observed
             .resources
@@ -674,9 +648,9 @@ async fn aurora_fargate_and_nlb_in_the_china_partition() {
         final_snapshot: true,
         allow_data_loss: true,
     };
-    let summary = run(plan, desired2.clone(), live.outputs, policy).await;
+    let summary = run_as(&conn, "dolphin", &plan, &desired2, live.outputs, policy).await;
     assert_complete(&summary);
-    let live = read(desired2).await;
+    let live = read_as(&conn, "dolphin", &desired2).await;
     assert_eq!(live.observed.resources, vec![]);
 }
 

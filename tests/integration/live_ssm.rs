@@ -13,8 +13,8 @@ use shinyctl::aws::Connection;
 use shinyctl::plan::{Resource, ResourceKind as K};
 
 use super::emulator;
-use super::live::{connect, converge, read, settle_then_destroy};
-use super::live_common::{assert_complete, pending};
+use super::live::{converge, read, settle_then_destroy};
+use super::live_common::{assert_complete, assert_counts, connect, pending};
 
 const DOCUMENT: &str = "servers.ssm_document.app";
 const ASSOCIATION: &str = "servers.ssm_association.app";
@@ -153,32 +153,16 @@ async fn executions(conn: &Connection, id: &str) -> usize {
 
 /// Marks `instances` failing: their runs from now on end `Failed` (docs/emulator.md).
 fn fail_on(account: &str, instances: &[&str]) {
-    use std::io::{Read, Write};
-    let endpoint = &emulator::shared().endpoint;
-    let host = endpoint.trim_start_matches("http://");
-    let body = json!({ "instances": instances }).to_string();
-    let mut stream = std::net::TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT /_emulator/ssm/failing?account={account} HTTP/1.1\r\nHost: {host}\r\n\
-         Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(response.contains(" 200 "), "{response}");
+    emulator::put(
+        &format!("/_emulator/ssm/failing?account={account}"),
+        &json!({ "instances": instances }).to_string(),
+    );
 }
 
 /// Plans and applies; asserts the plan's (change, replace) counts and the apply's success.
 async fn converge_counting(conn: &Connection, desired: &[Resource], counts: (usize, usize)) {
     let (plan, summary) = converge(conn, desired).await;
-    assert_eq!(
-        (plan.summary.change, plan.summary.replace),
-        counts,
-        "{:?}",
-        pending(&plan)
-    );
+    assert_counts(&plan, counts);
     assert_complete(&summary);
 }
 

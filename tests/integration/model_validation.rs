@@ -6,19 +6,14 @@
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use shinyctl::aws::{Connection, Target};
+use shinyctl::aws::Connection;
 
 use super::emulator;
+use super::live_common;
 
+/// A fresh account in us-east-1.
 async fn connect() -> Connection {
-    let emulator = emulator::shared();
-    shinyctl::aws::connect(&Target::emulator(
-        &emulator.endpoint,
-        "us-east-1",
-        &emulator::account(),
-    ))
-    .await
-    .expect("connects")
+    live_common::connect(&emulator::account()).await
 }
 
 /// (code, HTTP status, message) of a refused call.

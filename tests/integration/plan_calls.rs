@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::e2e::{Account, plant_secrets, runtime, with_emulator_certificate};
+use super::e2e::{Account, plant_secrets, registry_blueprint, runtime, with_emulator_certificate};
 use super::emulator;
 use super::support::{repo_root, shinyctl};
 
@@ -100,27 +100,13 @@ fn logged_service(service: &str) -> &str {
     }
 }
 
-/// `count` repositories, each with a lifecycle policy.
-fn registry(name: &str, count: usize) -> String {
-    let mut text = format!(
-        "apiVersion: shinyctl.dev/v1alpha1\nkind: Blueprint\nmetadata:\n  name: {name}\n  \
-         region: us-east-1\nregistry:\n  repositories:\n"
-    );
-    for i in 0..count {
-        text.push_str(&format!(
-            "    - name: apps/app{i:02}\n      keepLastImages: 5\n"
-        ));
-    }
-    text
-}
-
 /// Many repositories: their tags come from one tagging-API call, not one call each, and every
 /// call the reader makes first takes a rate-limit token.
 #[test]
 fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
     const REPOSITORIES: usize = 12;
     let account = Account::new();
-    let text = registry("callsreg", REPOSITORIES);
+    let text = registry_blueprint("callsreg", REPOSITORIES);
     let path = account.write("registry.yaml", &text);
     assert_eq!(account.apply(&path).code, 0, "apply");
     let desired = shinyctl::load::load_str("registry.yaml", &text)
@@ -166,7 +152,7 @@ fn repositories_are_read_in_batches_and_every_call_takes_a_token() {
 #[test]
 fn the_call_log_holds_every_call_the_plan_made() {
     let account = Account::new();
-    let path = account.write("registry.yaml", &registry("calllog", 3));
+    let path = account.write("registry.yaml", &registry_blueprint("calllog", 3));
     assert_eq!(account.apply(&path).code, 0, "apply");
     let log = std::path::Path::new(&path).with_file_name("calls.jsonl");
     let log_arg = log.to_string_lossy().into_owned();

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::e2e::{Account, boto3, plant_secrets, put, with_emulator_certificate};
+use super::e2e::{Account, boto3, plant_secrets, with_emulator_certificate};
 use super::emulator;
 use super::support::repo_root;
 
@@ -254,8 +254,7 @@ fn status_follows_ecs_services_and_their_rollouts() {
 
     // app1: a revision whose image never starts, its deployment at once FAILED and rolled
     // back; then deployments that take 10 minutes: the rollback, and web's new one.
-    put(
-        &account.endpoint,
+    emulator::put(
         &format!("/_emulator/ecs/failing?account={}", account.id),
         &serde_json::json!({ "images": ["registry.example.com/erp/broken:v9"] }).to_string(),
     );

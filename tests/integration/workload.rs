@@ -164,8 +164,6 @@ fn render_removes_manifests_the_blueprint_no_longer_has() {
 
 pub(crate) mod deploy {
     use std::collections::BTreeMap;
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
     use std::time::Duration;
 
     use kube::api::{
@@ -200,6 +198,13 @@ pub(crate) mod deploy {
         let conn = shinyctl::aws::connect(&target(&account))
             .await
             .expect("connects to the emulator");
+        create_cluster(&conn, name).await;
+        (account, conn)
+    }
+
+    /// Creates the EKS cluster `name` (no compute) and waits until it is ACTIVE.
+    pub(crate) async fn create_cluster(conn: &Connection, name: &str) {
+        let account = &conn.account;
         conn.clients
             .eks
             .create_cluster()
@@ -213,12 +218,11 @@ pub(crate) mod deploy {
             .send()
             .await
             .expect("creates the cluster");
-        wait_until_active(&conn, name).await;
-        (account, conn)
+        wait_until_active(conn, name).await;
     }
 
     /// Waits until the EKS cluster `name` is ACTIVE.
-    pub(crate) async fn wait_until_active(conn: &Connection, name: &str) {
+    async fn wait_until_active(conn: &Connection, name: &str) {
         for _ in 0..100 {
             let described = conn.clients.eks.describe_cluster().name(name).send().await;
             let active = described
@@ -299,7 +303,8 @@ pub(crate) mod deploy {
         .expect("a kube client")
     }
 
-    fn secret_values() -> BTreeMap<String, String> {
+    /// A value for each secret the example's workload needs.
+    pub(crate) fn secret_values() -> BTreeMap<String, String> {
         [
             "SHINYCTL_OPENID_CLIENT_SECRET",
             "SHINYCTL_DATABASE_PASSWORD",
@@ -313,29 +318,25 @@ pub(crate) mod deploy {
     }
 
     fn quick() -> RolloutWait {
+        wait_for(20)
+    }
+
+    /// Rollout waits of `seconds`, polled every 100 ms.
+    fn wait_for(seconds: u64) -> RolloutWait {
         RolloutWait {
-            timeout: Duration::from_secs(20),
+            timeout: Duration::from_secs(seconds),
             schedule: PollSchedule::every(Duration::from_millis(100)),
         }
     }
 
-    /// `PUT /_emulator/profile?account=A` with a JSON body.
-    fn set_profile(account: &str, body: &str) {
-        let endpoint = &emulator::shared().endpoint;
-        let host = endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).expect("emulator");
-        write!(
-            stream,
-            "PUT /_emulator/profile?account={account} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-            "{response}"
-        );
+    /// Deploys `rendered` as the blueprint's workload with every secret's value.
+    async fn deploy_workload(
+        client: &kube::Client,
+        bp: &Blueprint,
+        rendered: &workload::Workload,
+        wait: RolloutWait,
+    ) -> Result<deploy::DeployReport, DeployError> {
+        deploy::deploy(client, &bp.metadata.name, rendered, &secret_values(), wait).await
     }
 
     fn api(
@@ -354,6 +355,17 @@ pub(crate) mod deploy {
         }
     }
 
+    /// Whether the cluster has the namespace `name`.
+    async fn has_namespace(client: &kube::Client, name: &str) -> bool {
+        api(client, "", "v1", "Namespace", "namespaces", None)
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .any(|n| n.metadata.name.as_deref() == Some(name))
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn apply_then_prune_what_the_blueprint_dropped() {
         let mut bp = example();
@@ -362,15 +374,9 @@ pub(crate) mod deploy {
         let facts = PlatformFacts::placeholders(&bp);
         let rendered = workload::render(&bp, &facts).expect("a proxy");
 
-        let report = deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("deploys");
+        let report = deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect("deploys");
         assert_eq!(report.applied.len(), rendered.objects.len());
         assert!(report.pruned.is_empty(), "{:?}", report.pruned);
 
@@ -405,29 +411,17 @@ pub(crate) mod deploy {
         );
 
         // Applying the same workload again changes nothing and prunes nothing.
-        let again = deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("re-deploys");
+        let again = deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect("re-deploys");
         assert!(again.pruned.is_empty());
 
         // The app no longer mounts EFS: its StorageClass, PersistentVolume and claim go.
         bp.proxy.as_mut().unwrap().apps[0].mounts.clear();
         let smaller = workload::render(&bp, &facts).expect("a proxy");
-        let report = deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &smaller,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("deploys the smaller workload");
+        let report = deploy_workload(&client, &bp, &smaller, quick())
+            .await
+            .expect("deploys the smaller workload");
         let mut pruned = report.pruned.clone();
         pruned.sort();
         assert_eq!(
@@ -451,16 +445,7 @@ pub(crate) mod deploy {
         .unwrap();
         assert!(claims.items.is_empty());
         // Objects of other owners are never pruned.
-        let namespaces = api(&client, "", "v1", "Namespace", "namespaces", None)
-            .list(&ListParams::default())
-            .await
-            .unwrap();
-        assert!(
-            namespaces
-                .items
-                .iter()
-                .any(|n| n.metadata.name.as_deref() == Some("kube-system"))
-        );
+        assert!(has_namespace(&client, "kube-system").await);
     }
 
     /// The workload without the load balancer controller (no ingress facts): ShinyProxy alone.
@@ -478,23 +463,8 @@ pub(crate) mod deploy {
         let client = client(&conn, &bp).await;
         let rendered = proxy_only(&bp);
         // The pods are scheduled on the nodes but take an hour to start.
-        set_profile(
-            &account,
-            r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
-        );
-        let wait = RolloutWait {
-            timeout: Duration::from_secs(1),
-            schedule: PollSchedule::every(Duration::from_millis(100)),
-        };
-        match deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            wait,
-        )
-        .await
-        {
+        emulator::set_durations(&account, &[("kube_deployment_rollout", 3600.0)]);
+        match deploy_workload(&client, &bp, &rendered, wait_for(1)).await {
             Err(DeployError::Rollout {
                 deployment,
                 reason,
@@ -629,19 +599,7 @@ pub(crate) mod deploy {
         bp.metadata.name = "no-compute".into();
         let (_account, conn) = cluster_without_compute("no-compute").await;
         let client = client(&conn, &bp).await;
-        let wait = RolloutWait {
-            timeout: Duration::from_secs(1),
-            schedule: PollSchedule::every(Duration::from_millis(100)),
-        };
-        match deploy::deploy(
-            &client,
-            "no-compute",
-            &proxy_only(&bp),
-            &secret_values(),
-            wait,
-        )
-        .await
-        {
+        match deploy_workload(&client, &bp, &proxy_only(&bp), wait_for(1)).await {
             Err(DeployError::Rollout {
                 deployment, pods, ..
             }) => {
@@ -655,16 +613,7 @@ pub(crate) mod deploy {
             other => panic!("expected CoreDNS's rollout to stop deploy, got {other:?}"),
         }
         // Nothing of the workload was applied.
-        let namespaces = api(&client, "", "v1", "Namespace", "namespaces", None)
-            .list(&ListParams::default())
-            .await
-            .unwrap();
-        assert!(
-            !namespaces
-                .items
-                .iter()
-                .any(|n| n.metadata.name.as_deref() == Some("shinyproxy"))
-        );
+        assert!(!has_namespace(&client, "shinyproxy").await);
     }
 
     /// The AWS Load Balancer Controller is installed and ready before the TargetGroupBinding it
@@ -691,23 +640,8 @@ pub(crate) mod deploy {
         );
 
         // While the controller's pods do not start, nothing that needs it is applied.
-        set_profile(
-            &account,
-            r#"{"durations": {"kube_deployment_rollout": 3600}}"#,
-        );
-        let wait = RolloutWait {
-            timeout: Duration::from_secs(1),
-            schedule: PollSchedule::every(Duration::from_millis(100)),
-        };
-        match deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            wait,
-        )
-        .await
-        {
+        emulator::set_durations(&account, &[("kube_deployment_rollout", 3600.0)]);
+        match deploy_workload(&client, &bp, &rendered, wait_for(1)).await {
             Err(DeployError::Rollout { deployment, .. }) => {
                 assert_eq!(deployment, "kube-system/aws-load-balancer-controller")
             }
@@ -738,16 +672,10 @@ pub(crate) mod deploy {
         );
 
         // Once it runs, everything goes on.
-        set_profile(&account, r#"{"durations": {"kube_deployment_rollout": 0}}"#);
-        deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("deploys");
+        emulator::set_durations(&account, &[("kube_deployment_rollout", 0.0)]);
+        deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect("deploys");
         assert_eq!(
             bindings
                 .list(&ListParams::default())
@@ -787,15 +715,9 @@ pub(crate) mod deploy {
         );
 
         // Applying again keeps the certificate.
-        deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("re-deploys");
+        deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect("re-deploys");
         let again = api(&client, "", "v1", "Secret", "secrets", Some("kube-system"))
             .get("aws-load-balancer-tls")
             .await
@@ -870,12 +792,8 @@ pub(crate) mod deploy {
         let mut bp = example();
         bp.metadata.name = name.into();
         let client = client(&conn, &bp).await;
-        let wait = RolloutWait {
-            timeout: Duration::from_secs(2),
-            schedule: PollSchedule::every(Duration::from_millis(100)),
-        };
         // EKS's CoreDNS asks for EC2 compute: with no nodes its pods stay Pending.
-        match deploy::wait_for_dns(&client, wait).await {
+        match deploy::wait_for_dns(&client, wait_for(2)).await {
             Err(DeployError::Rollout {
                 deployment, pods, ..
             }) => {
@@ -893,11 +811,7 @@ pub(crate) mod deploy {
             .send()
             .await
             .expect("creates the add-on");
-        let longer = RolloutWait {
-            timeout: Duration::from_secs(20),
-            schedule: PollSchedule::every(Duration::from_millis(100)),
-        };
-        deploy::wait_for_dns(&client, longer)
+        deploy::wait_for_dns(&client, quick())
             .await
             .expect("CoreDNS runs on Fargate");
     }
@@ -917,16 +831,7 @@ pub(crate) mod deploy {
             matches!(&err, DeployError::MissingSecrets(keys) if keys == &["SHINYCTL_DATABASE_PASSWORD"])
         );
         assert!(!err.to_string().contains("value-of"));
-        let namespaces = api(&client, "", "v1", "Namespace", "namespaces", None)
-            .list(&ListParams::default())
-            .await
-            .unwrap();
-        assert!(
-            !namespaces
-                .items
-                .iter()
-                .any(|n| n.metadata.name.as_deref() == Some("shinyproxy"))
-        );
+        assert!(!has_namespace(&client, "shinyproxy").await);
     }
 
     /// Issue 19 item 4: the usage-statistics user's Job runs (its Secret with the master
@@ -937,15 +842,9 @@ pub(crate) mod deploy {
         let (account, conn) = cluster(&bp).await;
         let client = client(&conn, &bp).await;
         let rendered = proxy_only(&bp);
-        deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("deploys");
+        deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect("deploys");
         let calls = emulator::calls(&account);
         let at = |method: &str, path: &str| {
             calls
@@ -1012,22 +911,15 @@ pub(crate) mod deploy {
             .to_string();
         let master = "value-of-SHINYCTL_DATABASE_ADMIN_PASSWORD";
         let failing = |log: &str| serde_json::json!({"images": {image.clone(): log}}).to_string();
-        crate::e2e::put(
-            &emulator::shared().endpoint,
+        emulator::put(
             &format!("/_emulator/kube/failing?account={account}"),
             &failing(&format!(
                 "psql: error: connection to server failed\nFATAL: password authentication failed (tried {master})"
             )),
         );
-        let err = deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect_err("the Job fails");
+        let err = deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect_err("the Job fails");
         assert!(matches!(&err, DeployError::Job { .. }), "{err}");
         let text = err.to_string();
         assert!(text.contains("BackoffLimitExceeded"), "{text}");
@@ -1057,20 +949,13 @@ pub(crate) mod deploy {
                 .is_none()
         );
         // Fixed (the database answers): the next deploy replaces the failed Job and goes on.
-        crate::e2e::put(
-            &emulator::shared().endpoint,
+        emulator::put(
             &format!("/_emulator/kube/failing?account={account}"),
             r#"{"images": {}}"#,
         );
-        deploy::deploy(
-            &client,
-            &bp.metadata.name,
-            &rendered,
-            &secret_values(),
-            quick(),
-        )
-        .await
-        .expect("deploys once the Job succeeds");
+        deploy_workload(&client, &bp, &rendered, quick())
+            .await
+            .expect("deploys once the Job succeeds");
         assert!(deployments.get_opt("shinyproxy").await.unwrap().is_some());
     }
 }

@@ -2,9 +2,6 @@
 //! calls throttled or failing with 5xx, cluster access (DescribeCluster, the token) and a deploy
 //! converge — the SDK's retries at the target's time scale, without a retry quota that runs dry.
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,22 +16,9 @@ use crate::support::repo_root;
 
 /// Replaces the emulator's fault rules (callers hold `e2e::FAULTS`: there is one rule list).
 fn set_faults(rules: Value) {
-    let endpoint = &emulator::shared().endpoint;
-    let host = endpoint.trim_start_matches("http://");
-    let body = json!({ "seed": 11, "rules": rules }).to_string();
-    let mut stream = TcpStream::connect(host).expect("the emulator answers");
-    write!(
-        stream,
-        "PUT /_emulator/faults HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("an answer");
-    assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-        "{response}"
+    emulator::put(
+        "/_emulator/faults",
+        &json!({ "seed": 11, "rules": rules }).to_string(),
     );
 }
 
@@ -69,21 +53,8 @@ async fn converges() {
     let conn = shinyctl::aws::connect(&target)
         .await
         .expect("connects to the emulator");
-    conn.clients
-        .eks
-        .create_cluster()
-        .name(&name)
-        .role_arn(format!("arn:aws:iam::{account}:role/eks"))
-        .resources_vpc_config(
-            aws_sdk_eks::types::VpcConfigRequest::builder()
-                .subnet_ids("subnet-12345678")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("creates the cluster");
+    crate::workload::deploy::create_cluster(&conn, &name).await;
     // Compute for its pods, as a blueprint's cluster has.
-    crate::workload::deploy::wait_until_active(&conn, &name).await;
     crate::workload::deploy::node_group(&conn, &name).await;
 
     // The bench's rules: a quarter of the account's calls fail, each with a retryable error.
@@ -121,16 +92,8 @@ async fn converges() {
         .await
         .map_err(|e| e.to_string())?;
         let rendered = workload::render(&bp, &PlatformFacts::placeholders(&bp)).ok_or("a proxy")?;
-        let values: BTreeMap<String, String> = [
-            "SHINYCTL_OPENID_CLIENT_SECRET",
-            "SHINYCTL_DATABASE_PASSWORD",
-            // The usage-statistics user's Job runs too (its calls face the same faults).
-            "SHINYCTL_DATABASE_ADMIN_USERNAME",
-            "SHINYCTL_DATABASE_ADMIN_PASSWORD",
-        ]
-        .into_iter()
-        .map(|k| (k.to_string(), format!("value-of-{k}")))
-        .collect();
+        // The usage-statistics user's Job runs too (its calls face the same faults).
+        let values = crate::workload::deploy::secret_values();
         let wait = RolloutWait {
             timeout: Duration::from_secs(30),
             schedule: PollSchedule::every(Duration::from_millis(100)),

@@ -9,11 +9,10 @@
 //! endpoint), `SHINYCTL_EMULATOR_ACCOUNT` (a fresh emulator account per demo) and
 //! `SHINYCTL_TIME_SCALE` (1/60, matching the profile, so waits poll at the emulator's pace).
 
+use crate::bench::{self, Emulator};
 use crate::mirror_stand_in;
 use anyhow::{Context, Result, bail};
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const USAGE: &str = "\
 usage: cargo xtask demo [--blueprint FILE] [--profile FILE]
@@ -57,14 +56,27 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(["build", "--quiet", "--bin", "shinyctl"])
             .current_dir(&root),
     )?;
-    let shinyctl = target_dir(&root).join("debug").join("shinyctl");
+    let shinyctl = crate::target_dir(&root).join("debug").join("shinyctl");
 
     banner("starting the emulator (latency profile: AWS's times / 60)");
     let emulator = Emulator::start(&profile)?;
     eprintln!("emulator: {}", emulator.endpoint);
 
     let account = format!("{:012}", 100_000_000_000 + u64::from(std::process::id()));
-    let blueprint = prepare(&blueprint, &emulator, &account)?;
+    // The account made ready for the blueprint, as a team would before its first apply: the
+    // secrets it refers to (`secretsmanager:NAME`, e.g. the OIDC client secret) exist, and an
+    // HTTPS listener names a certificate the emulator issued (the demo then runs on a copy of the
+    // blueprint that names it; blueprints without `certificateArn` are used as they are).
+    let dir = std::env::temp_dir().join(format!("shinyctl-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let prepared = bench::prepare(&emulator, &blueprint, &account, &dir)?;
+    if prepared != blueprint {
+        eprintln!(
+            "demo: using {} (its certificate issued by the emulator)",
+            prepared.display()
+        );
+    }
+    let blueprint = prepared.to_string_lossy().into_owned();
     let time_scale = format!("{}", 1.0 / PROFILE_SPEEDUP);
     let command = |args: &[&str]| {
         let mut command = Command::new(&shinyctl);
@@ -130,159 +142,6 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Makes the account ready for the blueprint, as a team would before its first apply: the secrets
-/// it refers to (`secretsmanager:NAME`, e.g. the OIDC client secret) exist with a demo value, and
-/// an HTTPS listener names a certificate the emulator issued (the demo then runs on a copy of the
-/// blueprint that names it; blueprints without `certificateArn` are used as they are).
-fn prepare(blueprint: &std::path::Path, emulator: &Emulator, account: &str) -> Result<String> {
-    let text = std::fs::read_to_string(blueprint)
-        .with_context(|| format!("reading {}", blueprint.display()))?;
-    let region = text
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("region:"))
-        .and_then(|rest| rest.split('#').next())
-        .map(str::trim)
-        .context("the blueprint has no metadata.region")?
-        .to_string();
-    let boto3 = |script: &str, args: &[&str]| -> Result<String> {
-        let output = Command::new(&emulator.python)
-            .arg("-c")
-            .arg(format!("{BOTO3_PRELUDE}{script}"))
-            .args([emulator.endpoint.as_str(), region.as_str(), account])
-            .args(args)
-            .stderr(Stdio::inherit())
-            .output()
-            .context("could not run python (boto3) against the emulator")?;
-        if !output.status.success() {
-            bail!("preparing the emulator account failed");
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
-    };
-    for name in text
-        .split("secretsmanager:")
-        .skip(1)
-        .filter_map(|rest| rest.split_whitespace().next())
-    {
-        boto3(CREATE_SECRET, &[name, "demo-secret-value"])?;
-        eprintln!("demo: created the secret {name} in the emulator's Secrets Manager");
-    }
-    if !text.contains("certificateArn:") {
-        return Ok(blueprint.to_string_lossy().into_owned());
-    }
-    let arn = boto3(REQUEST_CERTIFICATE, &[])?;
-    let copy: String = text
-        .lines()
-        .map(|line| match line.find("certificateArn:") {
-            Some(at) => {
-                let (head, rest) = line.split_at(at);
-                let tail = rest.find('}').map_or("", |end| &rest[end..]);
-                format!("{head}certificateArn: \"{arn}\"{tail}\n")
-            }
-            None => format!("{line}\n"),
-        })
-        .collect();
-    let dir = std::env::temp_dir().join(format!("shinyctl-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let name = blueprint.file_name().context("a blueprint file name")?;
-    let path = dir.join(name);
-    std::fs::write(&path, copy).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("demo: using {} (certificate {arn})", path.display());
-    Ok(path.to_string_lossy().into_owned())
-}
-
-/// `client(service)` for the emulator account; `args` are the script's own arguments.
-const BOTO3_PRELUDE: &str = r#"
-import sys, boto3
-endpoint, region, account = sys.argv[1:4]
-args = sys.argv[4:]
-def client(service):
-    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
-                     aws_access_key_id="testing", aws_secret_access_key="testing")
-    c.meta.events.register("before-sign.*.*",
-        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-    return c
-"#;
-
-const REQUEST_CERTIFICATE: &str =
-    r#"print(client("acm").request_certificate(DomainName="shiny.example.com")["CertificateArn"])"#;
-
-const CREATE_SECRET: &str =
-    r#"client("secretsmanager").create_secret(Name=args[0], SecretString=args[1])"#;
-
 fn banner(text: &str) {
     eprintln!("\n==> {text}\n");
-}
-
-/// Where cargo puts binaries: `CARGO_TARGET_DIR` or `<root>/target`.
-fn target_dir(root: &std::path::Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"))
-}
-
-/// The emulator as a child process, stopped (SIGTERM, then kill) when dropped.
-struct Emulator {
-    child: Child,
-    endpoint: String,
-    /// The virtualenv's python (it has boto3).
-    python: PathBuf,
-}
-
-impl Emulator {
-    fn start(profile: &std::path::Path) -> Result<Emulator> {
-        let python = crate::emulator::ensure_venv()?;
-        let mut child = Command::new(&python)
-            .env(
-                "PYTHONPATH",
-                crate::project_root().join("tests").join("emulator"),
-            )
-            .env("PYTHONUNBUFFERED", "1")
-            .args(["-m", "shinyemu", "--profile"])
-            .arg(profile)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("could not start the emulator")?;
-        let stdout = child.stdout.take().context("no emulator stdout")?;
-        let mut lines = BufReader::new(stdout);
-        let mut first = String::new();
-        lines.read_line(&mut first)?;
-        let mut emulator = Emulator {
-            child,
-            endpoint: String::new(),
-            python,
-        };
-        emulator.endpoint = first
-            .trim()
-            .strip_prefix("endpoint: ")
-            .with_context(|| format!("the emulator said {first:?} instead of its endpoint"))?
-            .to_string();
-        // Keep reading its stdout so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let _ = lines.read_to_end(&mut Vec::new());
-        });
-        Ok(emulator)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        // SIGTERM lets it shut down cleanly; kill() (SIGKILL) if that is not possible.
-        let terminated = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !terminated {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
 }

@@ -8,7 +8,7 @@
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const USAGE: &str = "\
 usage: cargo xtask emulator [--port P] [--profile FILE] [--faults FILE]
@@ -105,6 +105,46 @@ fn exec(mut cmd: Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// Runs `script` with boto3 from the emulator's virtualenv `python` as `account` in `region` of
+/// the emulator at `endpoint`: the script gets `client(service)` and `args` (its own arguments).
+/// Answers its stdout, trimmed; `what` says what it does, for errors.
+pub fn boto3(
+    python: &Path,
+    endpoint: &str,
+    region: &str,
+    account: &str,
+    script: &str,
+    args: &[&str],
+    what: &str,
+) -> Result<String> {
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(format!("{BOTO3_PRELUDE}{script}"))
+        .args([endpoint, region, account])
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not run python to {what}"))?;
+    if !output.status.success() {
+        bail!("could not {what} in the emulator");
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// `client(service)` for the emulator account (moto takes the account from a header); `args` are
+/// the script's own arguments.
+const BOTO3_PRELUDE: &str = r#"
+import sys, boto3
+endpoint, region, account = sys.argv[1:4]
+args = sys.argv[4:]
+def client(service):
+    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
+                     aws_access_key_id="testing", aws_secret_access_key="testing")
+    c.meta.events.register("before-sign.*.*",
+        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+    return c
+"#;
 
 /// Runs the emulator's own pytest suite (called by `cargo xtask ci`).
 pub fn run_pytest() -> Result<()> {

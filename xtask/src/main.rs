@@ -64,3 +64,18 @@ pub fn project_root() -> std::path::PathBuf {
         .expect("xtask sits inside the workspace")
         .to_path_buf()
 }
+
+/// Where cargo puts binaries: `CARGO_TARGET_DIR` (relative to `root` unless absolute) or
+/// `<root>/target`.
+pub fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"))
+}

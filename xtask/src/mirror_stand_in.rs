@@ -5,9 +5,8 @@
 //! and the caller applies again. The demo and the bench follow that advice as a user would.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 /// What the stopped apply says before the images it misses (`ops::workload`).
 const STOPPED: &str = "not in the blueprint's ECR";
@@ -42,32 +41,29 @@ pub fn put_images(python: &Path, endpoint: &str, account: &str, images: &[String
             .context("an image with a repository")?;
         let region = host.split('.').nth(3).context("the region in the host")?;
         let (repository, tag) = rest.rsplit_once(':').context("an image with a tag")?;
-        let status = Command::new(python)
-            .args(["-c", PUT_IMAGE, endpoint, region, account, repository, tag])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .status()
-            .context("could not run python to put an image into the emulator's ECR")?;
-        if !status.success() {
-            bail!("putting {image} into the emulator's ECR failed");
-        }
+        let what = format!("put {image} into the account's ECR");
+        crate::emulator::boto3(
+            python,
+            endpoint,
+            region,
+            account,
+            PUT_IMAGE,
+            &[repository, tag],
+            &what,
+        )?;
         eprintln!("mirror (stand-in): put {image} into the account's ECR");
     }
     Ok(())
 }
 
 const PUT_IMAGE: &str = r#"
-import json, sys, boto3
-endpoint, region, account, repository, tag = sys.argv[1:6]
-ecr = boto3.client("ecr", endpoint_url=endpoint, region_name=region,
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-ecr.meta.events.register("before-sign.*.*",
-    lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
+import json
+repository, tag = args
 manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
                        "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
             "layers": []}
-ecr.put_image(repositoryName=repository, imageTag=tag, imageManifest=json.dumps(manifest))
+client("ecr").put_image(repositoryName=repository, imageTag=tag, imageManifest=json.dumps(manifest))
 "#;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The emulator as the bench uses it: a child process with a latency profile, its call log and
-//! its faults, over plain HTTP/1.0 on 127.0.0.1 (no HTTP client crate needed).
+//! The emulator as the bench (and `cargo xtask demo`) uses it: a child process with a latency
+//! profile, its call log and its faults, over plain HTTP/1.0 on 127.0.0.1 (no HTTP client crate
+//! needed).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -132,15 +133,13 @@ impl Emulator {
 
     /// An ACM certificate in `account` (HTTPS listeners need one that exists), via boto3.
     pub fn request_certificate(&self, region: &str, account: &str) -> Result<String> {
-        let output = Command::new(&self.python)
-            .args(["-c", REQUEST_CERTIFICATE, &self.endpoint, region, account])
-            .stderr(Stdio::inherit())
-            .output()
-            .context("could not run python to request a certificate")?;
-        if !output.status.success() {
-            bail!("requesting a certificate from the emulator failed");
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        self.boto3(
+            region,
+            account,
+            REQUEST_CERTIFICATE,
+            &[],
+            "request a certificate",
+        )
     }
 
     /// Calls, in `account`, each service a destroy's sweep uses and a plan does not (Lambda's
@@ -148,31 +147,41 @@ impl Emulator {
     /// its first call (a third of a second for Lambda), which is no part of what AWS or shinyctl
     /// costs and would otherwise land inside the first timed destroy.
     pub fn warm_sweep_services(&self, region: &str, account: &str) -> Result<()> {
-        let status = Command::new(&self.python)
-            .args(["-c", WARM_SWEEP_SERVICES, &self.endpoint, region, account])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .status()
-            .context("could not run python to warm the emulator's services")?;
-        if !status.success() {
-            bail!("warming the emulator's Lambda and EC2 backends failed");
-        }
-        Ok(())
+        self.boto3(
+            region,
+            account,
+            WARM_SWEEP_SERVICES,
+            &[],
+            "warm the Lambda and EC2 backends",
+        )
+        .map(drop)
     }
 
     /// A Secrets Manager secret named `name` in `account` (a blueprint's `secretsmanager:NAME`
     /// reference must exist for the workload to be deployed), via boto3.
     pub fn create_secret(&self, region: &str, account: &str, name: &str) -> Result<()> {
-        let status = Command::new(&self.python)
-            .args(["-c", CREATE_SECRET, &self.endpoint, region, account, name])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .status()
-            .context("could not run python to create a secret")?;
-        if !status.success() {
-            bail!("creating the secret {name} in the emulator failed");
-        }
-        Ok(())
+        let what = format!("create the secret {name}");
+        self.boto3(region, account, CREATE_SECRET, &[name], &what)
+            .map(drop)
+    }
+
+    fn boto3(
+        &self,
+        region: &str,
+        account: &str,
+        script: &str,
+        args: &[&str],
+        what: &str,
+    ) -> Result<String> {
+        crate::emulator::boto3(
+            &self.python,
+            &self.endpoint,
+            region,
+            account,
+            script,
+            args,
+            what,
+        )
     }
 }
 
@@ -189,39 +198,17 @@ impl Drop for Emulator {
     }
 }
 
-const CREATE_SECRET: &str = r#"
-import sys, boto3
-endpoint, region, account, name = sys.argv[1:5]
-sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region,
-                  aws_access_key_id="testing", aws_secret_access_key="testing")
-sm.meta.events.register("before-sign.*.*",
-    lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-sm.create_secret(Name=name, SecretString="bench-secret")
-"#;
+const CREATE_SECRET: &str =
+    r#"client("secretsmanager").create_secret(Name=args[0], SecretString="stand-in-secret-value")"#;
 
 const WARM_SWEEP_SERVICES: &str = r#"
-import sys, boto3
-endpoint, region, account = sys.argv[1:4]
-def client(service):
-    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
-                     aws_access_key_id="testing", aws_secret_access_key="testing")
-    c.meta.events.register("before-sign.*.*",
-        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-    return c
 client("lambda").list_functions()
 client("lambda").list_layers()
 client("ec2").describe_network_interfaces()
 "#;
 
-const REQUEST_CERTIFICATE: &str = r#"
-import sys, boto3
-endpoint, region, account = sys.argv[1:4]
-acm = boto3.client("acm", endpoint_url=endpoint, region_name=region,
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-acm.meta.events.register("before-sign.*.*",
-    lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-print(acm.request_certificate(DomainName="shiny.example.com")["CertificateArn"])
-"#;
+const REQUEST_CERTIFICATE: &str =
+    r#"print(client("acm").request_certificate(DomainName="shiny.example.com")["CertificateArn"])"#;
 
 /// One entry of the call log.
 #[derive(Debug, Clone)]

@@ -265,7 +265,12 @@ fn failure(logs: &Path, label: &str, outcome: &Outcome) -> String {
 /// The blueprint as this account can apply it: the secrets it names (`secretsmanager:NAME`) are
 /// created, and an HTTPS listener's certificate must exist in the account, so the emulator issues
 /// one and a copy of the blueprint names it.
-fn prepare(emulator: &Emulator, file: &Path, account: &str, dir: &Path) -> Result<PathBuf> {
+pub(crate) fn prepare(
+    emulator: &Emulator,
+    file: &Path,
+    account: &str,
+    dir: &Path,
+) -> Result<PathBuf> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let region = blueprint_region(&text)?;

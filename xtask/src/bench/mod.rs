@@ -17,6 +17,10 @@ mod profile;
 mod report;
 mod round_trips;
 
+// The demo runs the emulator and readies its account for a blueprint as the bench does.
+pub(crate) use emulator::Emulator;
+pub(crate) use live::prepare;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -331,17 +335,7 @@ fn build_release(root: &Path) -> Result<PathBuf> {
             .args(["build", "--release", "--locked", "--bin", "shinyctl"])
             .current_dir(root),
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release").join("shinyctl"))
+    Ok(crate::target_dir(root).join("release").join("shinyctl"))
 }
 
 fn version(shinyctl: &Path) -> String {
