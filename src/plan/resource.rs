@@ -75,11 +75,7 @@ impl Resource {
     /// the struct's order, as if set one by one with [`Resource::with`]. The adapter reads them
     /// back with the same struct (`AwsStep::props`), so the key and the default are written once.
     pub(crate) fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
-        match serde_json::to_value(props) {
-            Ok(Value::Object(fields)) => self.properties.extend(fields),
-            // Properties structs serialise to objects; anything else is a bug caught by tests.
-            other => debug_assert!(false, "properties must be a struct: {other:?}"),
-        }
+        self.properties.extend(struct_fields(props));
         self
     }
 
@@ -89,5 +85,18 @@ impl Resource {
             self.depends_on.push(dependency.clone());
         }
         self
+    }
+}
+
+/// A kind's properties struct as its properties, field by field in the struct's order: what the
+/// catalog sets ([`Resource::props`]) and what a reader finds (`Found::props`) alike.
+pub(crate) fn struct_fields<T: serde::Serialize>(props: &T) -> serde_json::Map<String, Value> {
+    match serde_json::to_value(props) {
+        Ok(Value::Object(fields)) => fields,
+        // Properties structs serialise to objects; anything else is a bug caught by tests.
+        other => {
+            debug_assert!(false, "properties must be a struct: {other:?}");
+            serde_json::Map::new()
+        }
     }
 }

@@ -643,11 +643,8 @@ impl Found {
     /// The properties of a kind's properties struct, key by key in the struct's order (as the
     /// catalog's `Resource::props` sets them): what is read has the shape of what is desired.
     pub(crate) fn props<T: serde::Serialize>(mut self, props: &T) -> Self {
-        match serde_json::to_value(props) {
-            Ok(Value::Object(fields)) => self.properties.extend(fields),
-            // Properties structs serialise to objects; anything else is a bug caught by tests.
-            other => debug_assert!(false, "properties must be a struct: {other:?}"),
-        }
+        self.properties
+            .extend(crate::plan::resource::struct_fields(props));
         self
     }
 
