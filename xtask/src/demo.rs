@@ -68,7 +68,6 @@ pub fn run(args: &[String]) -> Result<()> {
     // HTTPS listener names a certificate the emulator issued (the demo then runs on a copy of the
     // blueprint that names it; blueprints without `certificateArn` are used as they are).
     let dir = std::env::temp_dir().join(format!("shinyctl-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
     let prepared = bench::prepare(&emulator, &blueprint, &account, &dir)?;
     if prepared != blueprint {
         eprintln!(

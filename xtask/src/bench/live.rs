@@ -264,7 +264,7 @@ fn failure(logs: &Path, label: &str, outcome: &Outcome) -> String {
 
 /// The blueprint as this account can apply it: the secrets it names (`secretsmanager:NAME`) are
 /// created, and an HTTPS listener's certificate must exist in the account, so the emulator issues
-/// one and a copy of the blueprint names it.
+/// one and a copy of the blueprint names it (written in `dir`, made when needed).
 pub(crate) fn prepare(
     emulator: &Emulator,
     file: &Path,
@@ -294,7 +294,8 @@ pub(crate) fn prepare(
         .collect();
     let name = file.file_name().context("a blueprint file name")?;
     let path = dir.join(format!("{account}-{}", name.to_string_lossy()));
-    std::fs::write(&path, copy)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(&path, copy).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
