@@ -375,6 +375,12 @@ impl<'a> AwsStep<'a> {
             .ok_or_else(|| missing(format!("{}: its AWS id is unknown", self.address())))
     }
 
+    /// The resource's name in AWS: as the reader found it, else the planned one (a delete of
+    /// a resource that was renamed, or that no reader saw).
+    pub(crate) fn existing_name(&self) -> &'a str {
+        self.existing("name").unwrap_or(self.name())
+    }
+
     /// Whether the update changes `key` (or something inside it, `tags.Team`).
     pub(crate) fn changed(&self, key: &str) -> bool {
         self.request.step.changes.iter().any(|c| {
@@ -454,6 +460,13 @@ pub(crate) fn client_token(parts: &[&str]) -> String {
         }
     }
     format!("{a:016x}{b:016x}")
+}
+
+/// A delete's answer: not found counts as deleted (an earlier attempt's, or someone's by hand),
+/// and a deleted resource has no outputs.
+pub(crate) fn deleted<T>(result: Result<T, StepError>) -> StepResult {
+    not_found_as_none(result)?;
+    Ok(Outputs::new())
 }
 
 /// Outputs with `id`, and `arn`/`name` when given.

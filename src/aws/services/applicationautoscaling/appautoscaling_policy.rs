@@ -26,7 +26,7 @@ use aws_sdk_applicationautoscaling::types::{
 
 use super::applicationautoscaling::{Scaled, Scope, desired_count, ecs_namespace, scaling_outputs};
 use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::scaling_kinds::{
     CPU_METRIC, REQUESTS_METRIC, ScalingPolicyProps, label_arns, parse_ecs_resource_id,
@@ -95,19 +95,18 @@ impl Adapter for AppAutoScalingPolicy {
                 (target_resource_id(step, &props)?, props.name)
             }
         };
-        let deleted = step
-            .clients()
-            .applicationautoscaling
-            .delete_scaling_policy()
-            .policy_name(&name)
-            .service_namespace(ecs_namespace())
-            .resource_id(&resource_id)
-            .scalable_dimension(desired_count())
-            .send()
-            .await
-            .aws();
-        not_found_as_none(deleted)?;
-        Ok(Outputs::new())
+        let scaling = &step.clients().applicationautoscaling;
+        deleted(
+            scaling
+                .delete_scaling_policy()
+                .policy_name(&name)
+                .service_namespace(ecs_namespace())
+                .resource_id(&resource_id)
+                .scalable_dimension(desired_count())
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 

@@ -25,7 +25,7 @@ use super::applicationautoscaling::{
     Scaled, Scope, desired_count, ecs_namespace, ecs_service_arn, scaling_outputs,
 };
 use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted};
 use crate::apply::{Outputs, StepError};
 use crate::plan::catalog::scaling_kinds::{ScalableTargetProps, ecs_resource_id};
 use crate::plan::{Address, ResourceKind as K};
@@ -97,18 +97,17 @@ impl Adapter for AppAutoScalingTarget {
             Some(id) => id.to_string(),
             None => resource_id(step, &step.props()?)?,
         };
-        let deregistered = step
-            .clients()
-            .applicationautoscaling
-            .deregister_scalable_target()
-            .service_namespace(ecs_namespace())
-            .resource_id(&resource_id)
-            .scalable_dimension(desired_count())
-            .send()
-            .await
-            .aws();
-        not_found_as_none(deregistered)?;
-        Ok(Outputs::new())
+        let scaling = &step.clients().applicationautoscaling;
+        deleted(
+            scaling
+                .deregister_scalable_target()
+                .service_namespace(ecs_namespace())
+                .resource_id(&resource_id)
+                .scalable_dimension(desired_count())
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 

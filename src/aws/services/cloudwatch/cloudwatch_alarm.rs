@@ -84,7 +84,7 @@ impl Adapter for CloudWatchAlarm {
 
     /// DeleteAlarms ignores names that do not exist.
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
+        let name = step.existing_name();
         step.clients()
             .cloudwatch
             .delete_alarms()

@@ -4,11 +4,13 @@ use aws_sdk_ec2::types::ResourceType;
 use serde_json::Value;
 
 use super::ec2::{
-    at_address, base, created_id, describe_all_owned, describe_owned, gone, reorder, tag_spec,
+    at_address, base, created_id, describe_all_owned, describe_owned, reorder, tag_spec,
     update_tags,
 };
 use super::stages::{Read, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, outputs,
+};
 use crate::apply::{Outputs, StepError};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::network::InternetGatewayProps;
@@ -121,7 +123,7 @@ impl Adapter for InternetGateway {
                     .aws(),
             )?;
         }
-        gone(
+        deleted(
             step.clients()
                 .ec2
                 .delete_internet_gateway()

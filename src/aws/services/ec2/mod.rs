@@ -15,9 +15,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroupRule, Subnet, Tag, T
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{
-    AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, not_found_as_none, outputs, sync_tags,
-};
+use super::{AwsRead, AwsResult, AwsStep, Found, StepResult, TagApi, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, BLUEPRINT_TAG, TagSet};
 use crate::plan::{Address, ResourceKind as K};
@@ -112,11 +110,6 @@ pub(super) async fn update_tags(step: &AwsStep<'_>) -> StepResult {
     Ok(step.request.existing.clone().unwrap_or_default())
 }
 
-/// Runs a delete call, treating NotFound as done.
-pub(super) fn gone<T>(result: Result<T, StepError>) -> Result<Outputs, StepError> {
-    not_found_as_none(result).map(|_| Outputs::new())
-}
-
 /// The first page of `Describe…` filtered by the blueprint's ownership tag: what a create looks
 /// in before creating (a retry or a re-run finds its resource by tag).
 /// `describe_owned!(step, describe_subnets)`; NAT gateways name their filter setter and filters.
@@ -147,7 +140,7 @@ macro_rules! delete_by_id {
     ($step:expr, $delete:ident, $id:ident) => {{
         let id = $step.existing_id()?;
         let sent = $step.clients().ec2.$delete().$id(id).send().await;
-        $crate::aws::services::ec2::gone($crate::aws::errors::AwsResult::aws(sent))
+        $crate::aws::services::deleted($crate::aws::errors::AwsResult::aws(sent))
     }};
 }
 pub(super) use delete_by_id;

@@ -2,8 +2,8 @@
 //! `<table id>|<destination>` (routes have no AWS id); an update re-points it. Read with its
 //! route table (`route_table.rs`): DescribeRouteTables brings the routes.
 
-use super::ec2::{gone, route_outputs};
-use super::{Adapter, AwsResult, AwsStep, StepResult};
+use super::ec2::route_outputs;
+use super::{Adapter, AwsResult, AwsStep, StepResult, deleted};
 use crate::aws::errors::missing;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteProps;
@@ -62,7 +62,7 @@ impl Adapter for Route {
                     .map(|(t, d)| (t.to_string(), d.to_string()))
                     .ok_or_else(|| missing(format!("{}: route id {id}", step.address())))?,
             };
-        gone(
+        deleted(
             step.clients()
                 .ec2
                 .delete_route()

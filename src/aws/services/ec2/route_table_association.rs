@@ -2,8 +2,8 @@
 //! subnet is associated elsewhere moves it (ReplaceRouteTableAssociation), and so does an update.
 //! Read with its route table (`route_table.rs`): DescribeRouteTables brings the associations.
 
-use super::ec2::{filter, gone};
-use super::{Adapter, AwsResult, AwsStep, StepResult, outputs};
+use super::ec2::filter;
+use super::{Adapter, AwsResult, AwsStep, StepResult, deleted, outputs};
 use crate::apply::StepError;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::network::RouteTableAssociationProps;
@@ -58,7 +58,7 @@ impl Adapter for RouteTableAssociation {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let id = step.existing_id()?;
-        gone(
+        deleted(
             step.clients()
                 .ec2
                 .disassociate_route_table()

@@ -3,8 +3,8 @@
 //! one GetLifecyclePolicy per owned repository.
 
 use super::ecr::policy_outputs;
-use super::{Adapter, AwsResult, AwsStep, StepResult, not_found_as_none};
-use crate::apply::{Outputs, StepError};
+use super::{Adapter, AwsResult, AwsStep, StepResult, deleted};
+use crate::apply::StepError;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::registry::EcrLifecyclePolicyProps;
 
@@ -40,16 +40,14 @@ impl Adapter for EcrLifecyclePolicy {
             Some(name) => name.to_string(),
             None => repository_name(step, &step.props::<EcrLifecyclePolicyProps>()?)?,
         };
-        let result = step
-            .clients()
-            .ecr
-            .delete_lifecycle_policy()
-            .repository_name(&repository)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let ecr = &step.clients().ecr;
+        deleted(
+            ecr.delete_lifecycle_policy()
+                .repository_name(&repository)
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 

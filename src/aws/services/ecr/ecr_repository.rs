@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::ecr::{EcrTags, describe, ecr_tags, policy_id, policy_outputs, scanning};
 use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, outputs,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
@@ -138,18 +139,16 @@ impl Adapter for EcrRepository {
 
     /// Deletes the repository with its images (`force`): destroy leaves nothing behind.
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
-        let result = step
-            .clients()
-            .ecr
-            .delete_repository()
-            .repository_name(&name)
-            .force(true)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let name = step.existing_name();
+        let ecr = &step.clients().ecr;
+        deleted(
+            ecr.delete_repository()
+                .repository_name(name)
+                .force(true)
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 

@@ -6,10 +6,8 @@
 use aws_sdk_efs::types::{AccessPointDescription, CreationInfo, PosixUser, RootDirectory};
 
 use super::efs::{EfsTags, State, access_point_outputs, efs_tags, is_available};
-use super::{
-    Adapter, AwsResult, AwsStep, StepResult, first_found, not_found_as_none, outputs, sync_tags,
-};
-use crate::apply::{Outputs, StepError};
+use super::{Adapter, AwsResult, AwsStep, StepResult, deleted, first_found, outputs, sync_tags};
+use crate::apply::StepError;
 use crate::aws::tags;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::storage::EfsAccessPointProps;
@@ -97,16 +95,14 @@ impl Adapter for EfsAccessPoint {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let id = step.existing_id()?.to_string();
-        let result = step
-            .clients()
-            .efs
-            .delete_access_point()
-            .access_point_id(&id)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let efs = &step.clients().efs;
+        deleted(
+            efs.delete_access_point()
+                .access_point_id(&id)
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 

@@ -182,17 +182,17 @@ impl Adapter for EksCluster {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
+        let name = step.existing_name();
         let result = step
             .clients()
             .eks
             .delete_cluster()
-            .name(&name)
+            .name(name)
             .send()
             .await
             .aws();
         let eks = &step.clients().eks;
-        wait_deleted(step, result, || describe_cluster(eks, &name)).await?;
+        wait_deleted(step, result, || describe_cluster(eks, name)).await?;
         Ok(Outputs::new())
     }
 }

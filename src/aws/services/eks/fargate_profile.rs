@@ -72,17 +72,17 @@ impl Adapter for FargateProfile {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let cluster = cluster_name(step, step.opt_str("cluster"))?;
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
+        let name = step.existing_name();
         let result = step
             .clients()
             .eks
             .delete_fargate_profile()
             .cluster_name(&cluster)
-            .fargate_profile_name(&name)
+            .fargate_profile_name(name)
             .send()
             .await
             .aws();
-        wait_part_deleted::<Profile, _>(step, result, &cluster, &name).await?;
+        wait_part_deleted::<Profile, _>(step, result, &cluster, name).await?;
         Ok(Outputs::new())
     }
 }

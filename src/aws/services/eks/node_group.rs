@@ -97,19 +97,19 @@ impl Adapter for NodeGroup {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let cluster = cluster_name(step, step.opt_str("cluster"))?;
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
+        let name = step.existing_name();
         let result = step
             .clients()
             .eks
             .delete_nodegroup()
             .cluster_name(&cluster)
-            .nodegroup_name(&name)
+            .nodegroup_name(name)
             .send()
             .await
             .aws();
-        wait_part_deleted::<Nodegroup, _>(step, result, &cluster, &name).await?;
+        wait_part_deleted::<Nodegroup, _>(step, result, &cluster, name).await?;
         // The launch template goes with the node group (it is named after it).
-        let template = step.existing("launchTemplate").unwrap_or(&name).to_string();
+        let template = step.existing("launchTemplate").unwrap_or(name).to_string();
         delete_launch_template(step, &template).await?;
         Ok(Outputs::new())
     }

@@ -13,10 +13,10 @@ use super::elasticache::{
 use super::parameters::{self, OwnedGroup};
 use super::stages::{Read, TAGGED, after, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, not_found_as_none,
-    sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, already_made_is_ok, deleted,
+    not_found_as_none, sync_tags,
 };
-use crate::apply::{Outputs, StepError};
+use crate::apply::StepError;
 use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::cache::CacheParameterGroupProps;
@@ -97,17 +97,17 @@ impl Adapter for CacheParameterGroup {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
-        let result = step
-            .clients()
-            .elasticache
-            .delete_cache_parameter_group()
-            .cache_parameter_group_name(&name)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result.map_err(in_use_is_conflict))?;
-        Ok(Outputs::new())
+        let name = step.existing_name();
+        let elasticache = &step.clients().elasticache;
+        deleted(
+            elasticache
+                .delete_cache_parameter_group()
+                .cache_parameter_group_name(name)
+                .send()
+                .await
+                .aws()
+                .map_err(in_use_is_conflict),
+        )
     }
 }
 

@@ -339,12 +339,12 @@ impl Adapter for CacheReplicationGroup {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let id = step.existing("name").unwrap_or(step.name()).to_string();
+        let id = step.existing_name();
         let mut request = step
             .clients()
             .elasticache
             .delete_replication_group()
-            .replication_group_id(&id)
+            .replication_group_id(id)
             .retain_primary_cluster(false);
         if step.data.final_snapshot {
             let seconds = std::time::SystemTime::now()
@@ -363,7 +363,7 @@ impl Adapter for CacheReplicationGroup {
         }
         step.wait_until(
             || async {
-                Ok(describe_group(step, &id)
+                Ok(describe_group(step, id)
                     .await?
                     .map(|g| Status(g.status().unwrap_or_default().to_string())))
             },

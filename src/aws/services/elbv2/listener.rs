@@ -9,11 +9,10 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ListenerAttribute, ProtocolEnum};
 
 use super::elbv2::{
-    ElbTags, TCP_IDLE_TIMEOUT, action, action_props, deleted, elb_tags, listener_outputs,
-    owned_with,
+    ElbTags, TCP_IDLE_TIMEOUT, action, action_props, elb_tags, listener_outputs, owned_with,
 };
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, sync_tags,
 };
 use crate::apply::StepError;
 use crate::aws::tags;

@@ -8,8 +8,8 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, HostHeaderConditionConfig, PathPatternConditionConfig, Rule, RuleCondition,
 };
 
-use super::elbv2::{action, action_props, deleted, elb_tags};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs};
+use super::elbv2::{action, action_props, elb_tags};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, outputs};
 use crate::apply::StepError;
 use crate::plan::ResourceKind;
 use crate::plan::catalog::ingress::ListenerRuleProps;

@@ -198,7 +198,7 @@ impl Adapter for LoadBalancer {
     /// DeleteLoadBalancer); the wait is until DescribeLoadBalancers no longer finds it.
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let arn = step.existing_id()?;
-        let name = step.existing("name").unwrap_or(step.name());
+        let name = step.existing_name();
         let result = step
             .clients()
             .elbv2

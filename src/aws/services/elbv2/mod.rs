@@ -18,7 +18,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::Value;
 
-use super::{AwsRead, AwsResult, AwsStep, StepResult, not_found_as_none, outputs};
+use super::{AwsRead, AwsResult, AwsStep, outputs};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
 use crate::plan::Address;
@@ -50,12 +50,6 @@ super::tag_api!(
     resource_arns,
     elb_tags
 );
-
-/// A delete's answer: done, also when the resource was already gone.
-pub(super) fn deleted<T>(result: Result<T, StepError>) -> StepResult {
-    not_found_as_none(result)?;
-    Ok(Outputs::new())
-}
 
 super::sdk_tags!(pub(super) elb_tags, Tag);
 

@@ -10,10 +10,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::Value;
 
-use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, deleted, elb_tags, owned_with, tg_outputs};
+use super::elbv2::{DEREGISTRATION_DELAY, ElbTags, elb_tags, owned_with, tg_outputs};
 use super::stages::{Read, TAGGED, after, first};
 use super::target_group_attachment::{registrations, target_health};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, first_found, sync_tags};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, first_found, sync_tags,
+};
 use crate::apply::StepError;
 use crate::aws::tags::{self, TagSet};
 use crate::plan::catalog::ingress::{

@@ -11,7 +11,8 @@ use aws_sdk_iam::types::InstanceProfile;
 use super::iam::{iam_tags, read_tags, retag, role_name_of};
 use super::stages::{Read, after, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, outputs,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -105,23 +106,21 @@ impl Adapter for IamInstanceProfile {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
-        let Some(profile) = get_profile(&step.clients().iam, &name).await? else {
+        let name = step.existing_name();
+        let Some(profile) = get_profile(&step.clients().iam, name).await? else {
             return Ok(Outputs::new());
         };
         for role in profile.roles() {
-            remove_role(step, &name, role.role_name()).await?;
+            remove_role(step, name, role.role_name()).await?;
         }
-        not_found_as_none(
-            step.clients()
-                .iam
-                .delete_instance_profile()
-                .instance_profile_name(&name)
+        let iam = &step.clients().iam;
+        deleted(
+            iam.delete_instance_profile()
+                .instance_profile_name(name)
                 .send()
                 .await
                 .aws(),
-        )?;
-        Ok(Outputs::new())
+        )
     }
 }
 

@@ -6,9 +6,9 @@
 use super::iam::{IamOidcProviderTags, issuer_host_of, oidc_outputs, read_tags, retag};
 use super::stages::{Read, after, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, sync_tags,
 };
-use crate::apply::{Outputs, StepError};
+use crate::apply::StepError;
 use crate::aws::tags;
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::iam::IamOidcProviderProps;
@@ -77,16 +77,14 @@ impl Adapter for IamOidcProvider {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let arn = step.existing_id()?;
-        not_found_as_none(
-            step.clients()
-                .iam
-                .delete_open_id_connect_provider()
+        let iam = &step.clients().iam;
+        deleted(
+            iam.delete_open_id_connect_provider()
                 .open_id_connect_provider_arn(arn)
                 .send()
                 .await
                 .aws(),
-        )?;
-        Ok(Outputs::new())
+        )
     }
 }
 

@@ -13,7 +13,8 @@ use super::iam::{
 };
 use super::stages::{Read, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, outputs,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags::{self, TagSet};
@@ -134,8 +135,7 @@ impl Adapter for IamRole {
                     .aws(),
             )?;
         }
-        not_found_as_none(iam.delete_role().role_name(name).send().await.aws())?;
-        Ok(Outputs::new())
+        deleted(iam.delete_role().role_name(name).send().await.aws())
     }
 }
 

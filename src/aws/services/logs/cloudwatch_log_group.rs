@@ -22,10 +22,8 @@
 
 use super::logs::{LogsTags, log_group_arn, logs_tags};
 use super::stages::{Read, fallback, first};
-use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
-};
-use crate::apply::{Outputs, StepError};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, outputs, sync_tags};
+use crate::apply::StepError;
 use crate::aws::tags::{self, ADDRESS_TAG, TagSet};
 use crate::plan::ResourceKind as K;
 use crate::plan::catalog::scaling_kinds::{
@@ -108,16 +106,14 @@ impl Adapter for CloudWatchLogGroup {
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let name = step.existing("name").unwrap_or(step.existing_id()?);
-        let deleted = step
-            .clients()
-            .logs
-            .delete_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(deleted)?;
-        Ok(Outputs::new())
+        let logs = &step.clients().logs;
+        deleted(
+            logs.delete_log_group()
+                .log_group_name(name)
+                .send()
+                .await
+                .aws(),
+        )
     }
 }
 

@@ -140,14 +140,14 @@ impl Adapter for DbCluster {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let id = step.existing("name").unwrap_or(step.name()).to_string();
-        rds::lift_deletion_protection(step, &id, true).await?;
+        let id = step.existing_name();
+        rds::lift_deletion_protection(step, id, true).await?;
         let mut request = step
             .clients()
             .rds
             .delete_db_cluster()
-            .db_cluster_identifier(&id);
-        request = match rds::final_snapshot(step, &id) {
+            .db_cluster_identifier(id);
+        request = match rds::final_snapshot(step, id) {
             Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
             None => request.skip_final_snapshot(true),
         };
@@ -156,7 +156,7 @@ impl Adapter for DbCluster {
             Err(e) if super::is_not_found(&e) => return Ok(Outputs::new()),
             Err(e) => return Err(in_use_is_conflict(e)),
         }
-        step.wait_until(|| cluster_status(step, &id), is_gone)
+        step.wait_until(|| cluster_status(step, id), is_gone)
             .await?;
         Ok(Outputs::new())
     }

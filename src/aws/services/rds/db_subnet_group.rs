@@ -7,7 +7,8 @@ use super::rds::{
 };
 use super::stages::{NOT_LISTED, Read, fallback, first};
 use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, outputs,
+    sync_tags,
 };
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
@@ -138,16 +139,15 @@ impl Adapter for DbSubnetGroup {
 
     /// A group still used by an instance or cluster is a conflict: retried after it is gone.
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
-        let result = step
-            .clients()
-            .rds
-            .delete_db_subnet_group()
-            .db_subnet_group_name(&name)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result.map_err(in_use_is_conflict))?;
-        Ok(Outputs::new())
+        let name = step.existing_name();
+        let rds = &step.clients().rds;
+        deleted(
+            rds.delete_db_subnet_group()
+                .db_subnet_group_name(name)
+                .send()
+                .await
+                .aws()
+                .map_err(in_use_is_conflict),
+        )
     }
 }

@@ -20,9 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::parameters::{self, OwnedGroup};
-use super::{
-    AwsRead, AwsResult, AwsStep, Found, first_found, not_found_as_none, outputs, sync_tags,
-};
+use super::{AwsRead, AwsResult, AwsStep, Found, deleted, first_found, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
@@ -276,16 +274,15 @@ pub(super) async fn delete_parameter_group(
     step: &AwsStep<'_>,
     group: ParameterGroup,
 ) -> Result<Outputs, StepError> {
-    let name = step.existing("name").unwrap_or(step.name()).to_string();
+    let name = step.existing_name();
     let result = group_call!(
         step,
         group,
         delete_db_cluster_parameter_group / delete_db_parameter_group,
-        &name,
+        name,
         |call| call
     );
-    not_found_as_none(result.map_err(in_use_is_conflict))?;
-    Ok(Outputs::new())
+    deleted(result.map_err(in_use_is_conflict))
 }
 
 /// The parameter groups of `group`'s kind named for the blueprint (or desired) and tagged for
@@ -630,16 +627,16 @@ pub(super) async fn delete_instance(
     step: &AwsStep<'_>,
     member: bool,
 ) -> Result<Outputs, StepError> {
-    let id = step.existing("name").unwrap_or(step.name()).to_string();
+    let id = step.existing_name();
     if !member {
-        lift_deletion_protection(step, &id, false).await?;
+        lift_deletion_protection(step, id, false).await?;
     }
     let mut request = step
         .clients()
         .rds
         .delete_db_instance()
-        .db_instance_identifier(&id);
-    request = match final_snapshot(step, &id).filter(|_| !member) {
+        .db_instance_identifier(id);
+    request = match final_snapshot(step, id).filter(|_| !member) {
         Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
         None => request.skip_final_snapshot(true),
     };
@@ -652,7 +649,7 @@ pub(super) async fn delete_instance(
             if e.code.starts_with("InvalidDBInstanceState") && e.message.contains("deleting") => {}
         Err(e) => return Err(in_use_is_conflict(e)),
     }
-    step.wait_until(|| instance_status(step, &id), is_gone)
+    step.wait_until(|| instance_status(step, id), is_gone)
         .await?;
     Ok(Outputs::new())
 }

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 
 use super::s3::{ensure_bucket, names_in_region};
 use super::stages::{NOT_LISTED, Read, TAGGED, after, fallback, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs};
+use super::{
+    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, not_found_as_none, outputs,
+};
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
 use crate::aws::tags::{self, TagSet};
@@ -127,8 +129,7 @@ impl Adapter for S3Bucket {
                 .await
                 .aws()?;
         }
-        not_found_as_none(s3.delete_bucket().bucket(bucket).send().await.aws())?;
-        Ok(Outputs::new())
+        deleted(s3.delete_bucket().bucket(bucket).send().await.aws())
     }
 }
 

@@ -5,9 +5,7 @@ use serde_json::Value;
 
 use super::sns::{SnsTags, sns_tags};
 use super::stages::{NOT_LISTED, Read, fallback, first};
-use super::{
-    Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, not_found_as_none, outputs, sync_tags,
-};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
 use crate::plan::ResourceKind as K;
@@ -136,16 +134,8 @@ impl Adapter for SnsTopic {
     /// Deleting a topic also removes its subscriptions, pending ones included.
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let arn = step.existing_id()?;
-        let result = step
-            .clients()
-            .sns
-            .delete_topic()
-            .topic_arn(arn)
-            .send()
-            .await
-            .aws();
-        not_found_as_none(result)?;
-        Ok(Outputs::new())
+        let sns = &step.clients().sns;
+        deleted(sns.delete_topic().topic_arn(arn).send().await.aws())
     }
 }
 

@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use super::ssm::{AssociationTags, gone_as_none, ssm_tags};
 use super::stages::{NOT_LISTED, Read, after, fallback, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, outputs, sync_tags};
 use crate::apply::wait::has;
 use crate::apply::{Outputs, StepError};
 use crate::aws::config::Connection;
@@ -112,16 +112,14 @@ impl Adapter for SsmAssociation {
     /// configuration of the node", botocore DeleteAssociation).
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let id = step.existing_id()?;
-        let deleted = step
-            .clients()
-            .ssm
-            .delete_association()
-            .association_id(id)
-            .send()
-            .await
-            .aws();
-        gone_as_none(deleted)?;
-        Ok(Outputs::new())
+        let ssm = &step.clients().ssm;
+        deleted(gone_as_none(
+            ssm.delete_association()
+                .association_id(id)
+                .send()
+                .await
+                .aws(),
+        ))
     }
 }
 

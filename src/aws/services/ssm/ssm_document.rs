@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::ssm::{DocumentTags, gone_as_none, ssm_tags};
 use super::stages::{Read, after, first};
-use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, outputs, sync_tags};
+use super::{Adapter, AwsRead, AwsResult, AwsStep, Found, StepResult, deleted, outputs, sync_tags};
 use crate::apply::{Outputs, StepError};
 use crate::aws::tags;
 use crate::plan::ResourceKind as K;
@@ -104,16 +104,10 @@ impl Adapter for SsmDocument {
     /// (deleted before it: they refer to it).
     async fn delete(step: &AwsStep<'_>) -> StepResult {
         let name = step.existing_id()?;
-        let deleted = step
-            .clients()
-            .ssm
-            .delete_document()
-            .name(name)
-            .send()
-            .await
-            .aws();
-        gone_as_none(deleted)?;
-        Ok(Outputs::new())
+        let ssm = &step.clients().ssm;
+        deleted(gone_as_none(
+            ssm.delete_document().name(name).send().await.aws(),
+        ))
     }
 }
 

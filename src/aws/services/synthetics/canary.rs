@@ -128,19 +128,19 @@ impl Adapter for Canary {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let name = step.existing("name").unwrap_or(step.name()).to_string();
+        let name = step.existing_name();
         // A canary already gone took its function and layer along (DeleteLambda), or left them
         // where nothing tells they were its: they are looked for by the names it gives only.
-        if let Some(canary) = get(step, &name).await? {
+        if let Some(canary) = get(step, name).await? {
             let state = canary
                 .status()
                 .and_then(|s| s.state())
                 .map_or("", |s| s.as_str())
                 .to_string();
             if matches!(state.as_str(), "RUNNING" | "STARTING" | "STOPPING") {
-                stop(step, &name).await?;
+                stop(step, name).await?;
             }
-            remove(step, &name, &CanaryLambdas::of(&canary)).await?;
+            remove(step, name, &CanaryLambdas::of(&canary)).await?;
         }
         Ok(Outputs::new())
     }
