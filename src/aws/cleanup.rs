@@ -90,16 +90,24 @@ pub async fn sweep(conn: &Connection, scope: &Scope) -> Result<Swept, StepError>
     Ok(swept)
 }
 
-/// ELB tags of up to 20 resources per call (one call after another), as (arn, tags).
-async fn elb_tags(
+/// Which of `arns` (load balancers or target groups) the cluster's controller made: their ELB
+/// tags, read 20 resources per call (one call after another).
+async fn cluster_made(
     conn: &Connection,
     arns: &[String],
-) -> Result<Vec<(String, Vec<(String, String)>)>, StepError> {
-    let mut out = Vec::new();
+    cluster: &str,
+) -> Result<Vec<String>, StepError> {
+    let mut made = Vec::new();
     for chunk in arns.chunks(20) {
-        out.extend(elbv2::describe_tags(&conn.clients.elbv2, chunk).await?);
+        let tagged = elbv2::describe_tags(&conn.clients.elbv2, chunk).await?;
+        made.extend(
+            tagged
+                .into_iter()
+                .filter(|(_, tags)| is_cluster_made(tags, cluster))
+                .map(|(arn, _)| arn),
+        );
     }
-    Ok(out)
+    Ok(made)
 }
 
 fn is_cluster_made(tags: &[(String, String)], cluster: &str) -> bool {
@@ -119,12 +127,7 @@ async fn sweep_load_balancers(
         .filter(|lb| lb.vpc_id() == Some(vpc))
         .filter_map(|lb| lb.load_balancer_arn)
         .collect();
-    let doomed: Vec<String> = elb_tags(conn, &in_vpc)
-        .await?
-        .into_iter()
-        .filter(|(_, tags)| is_cluster_made(tags, cluster))
-        .map(|(arn, _)| arn)
-        .collect();
+    let doomed = cluster_made(conn, &in_vpc, cluster).await?;
     delete_each(
         &doomed,
         None,
@@ -153,12 +156,7 @@ async fn sweep_load_balancers(
         .filter(|g| g.vpc_id() == Some(vpc))
         .filter_map(|g| g.target_group_arn)
         .collect();
-    let doomed_groups: Vec<String> = elb_tags(conn, &groups)
-        .await?
-        .into_iter()
-        .filter(|(_, tags)| is_cluster_made(tags, cluster))
-        .map(|(arn, _)| arn)
-        .collect();
+    let doomed_groups = cluster_made(conn, &groups, cluster).await?;
     // A listener of a load balancer still going away holds a group for a moment.
     delete_each(
         &doomed_groups,

@@ -94,11 +94,11 @@ impl Adapter for EfsAccessPoint {
     }
 
     async fn delete(step: &AwsStep<'_>) -> StepResult {
-        let id = step.existing_id()?.to_string();
+        let id = step.existing_id()?;
         let efs = &step.clients().efs;
         deleted(
             efs.delete_access_point()
-                .access_point_id(&id)
+                .access_point_id(id)
                 .send()
                 .await
                 .aws(),
