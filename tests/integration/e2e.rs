@@ -563,17 +563,7 @@ fn ctrl_c_lets_in_flight_steps_finish_reports_and_releases_the_lock() {
 /// gets `client(service)` and `args` (the extra arguments); returns its stdout, trimmed.
 pub(super) fn boto3(account: &Account, region: &str, script: &str, args: &[&str]) -> String {
     let python = repo_root().join(".cache/emulator-venv/bin/python");
-    let prelude = r#"
-import sys, boto3
-endpoint, region, account = sys.argv[1:4]
-args = sys.argv[4:]
-def client(service):
-    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
-                     aws_access_key_id="testing", aws_secret_access_key="testing")
-    c.meta.events.register("before-sign.*.*",
-        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-    return c
-"#;
+    let prelude = include_str!("../emulator/boto3_prelude.py");
     let output = Command::new(python)
         .arg("-c")
         .arg(format!("{prelude}{script}"))

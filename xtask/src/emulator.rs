@@ -132,19 +132,8 @@ pub fn boto3(
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
-/// `client(service)` for the emulator account (moto takes the account from a header); `args` are
-/// the script's own arguments.
-const BOTO3_PRELUDE: &str = r#"
-import sys, boto3
-endpoint, region, account = sys.argv[1:4]
-args = sys.argv[4:]
-def client(service):
-    c = boto3.client(service, endpoint_url=endpoint, region_name=region,
-                     aws_access_key_id="testing", aws_secret_access_key="testing")
-    c.meta.events.register("before-sign.*.*",
-        lambda request, **kw: request.headers.__setitem__("x-moto-account-id", account))
-    return c
-"#;
+/// `client(service)` for the emulator account and `args`: see the file.
+const BOTO3_PRELUDE: &str = include_str!("../../tests/emulator/boto3_prelude.py");
 
 /// Runs the emulator's own pytest suite (called by `cargo xtask ci`).
 pub fn run_pytest() -> Result<()> {
